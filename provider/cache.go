@@ -1,0 +1,170 @@
+package provider
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"crypto/x509"
+	"fmt"
+	"sync"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/cognate-idp/cognate/tenant"
+)
+
+// tenantState is everything the hot paths need about one tenant, loaded and
+// parsed once: signing keys are never read or parsed from disk per request.
+type tenantState struct {
+	tenant  tenant.Tenant
+	clients map[string]*client
+	signing *signingKey // the active key
+	public  []op.Key    // published keys, for JWKS and verification
+	algs    []jose.SignatureAlgorithm
+
+	// Pre-serialised documents, built on first use after a change.
+	once      sync.Once
+	discovery []byte
+	jwks      []byte
+}
+
+// cache holds tenantState per slug. A change through tenant.Service calls
+// Invalidate (Service.Changed), and the next request reloads the tenant.
+type cache struct {
+	store tenant.Store
+	now   func() time.Time
+
+	mu      sync.RWMutex
+	tenants map[string]*tenantState
+}
+
+func newCache(store tenant.Store, now func() time.Time) *cache {
+	return &cache{store: store, now: now, tenants: make(map[string]*tenantState)}
+}
+
+// Invalidate drops what is cached of a tenant.
+func (c *cache) Invalidate(slug string) {
+	c.mu.Lock()
+	delete(c.tenants, slug)
+	c.mu.Unlock()
+}
+
+// get returns a tenant's state, loading it when absent. An unknown tenant is
+// an error wrapping tenant.ErrNotFound.
+func (c *cache) get(ctx context.Context, slug string) (*tenantState, error) {
+	c.mu.RLock()
+	st, ok := c.tenants[slug]
+	c.mu.RUnlock()
+	if ok {
+		if st.signing != nil && !st.signing.expired(c.now()) {
+			return st, nil
+		}
+		c.Invalidate(slug) // a scheduled key became active or retired
+	}
+	if tenant.IsReservedSlug(slug) {
+		return nil, fmt.Errorf("tenant %q: %w", slug, tenant.ErrNotFound)
+	}
+	st, err := c.load(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.tenants[slug] = st
+	c.mu.Unlock()
+	return st, nil
+}
+
+func (c *cache) load(ctx context.Context, slug string) (*tenantState, error) {
+	st := &tenantState{clients: make(map[string]*client)}
+	var keys []tenant.SigningKey
+	err := c.store.View(ctx, func(tx tenant.Tx) error {
+		var err error
+		if st.tenant, err = tenant.GetTenant(tx, slug); err != nil {
+			return err
+		}
+		if keys, err = tenant.SigningKeys(tx, slug); err != nil {
+			return err
+		}
+		return tenant.ScanJSON(tx, tenant.CollClients, slug, "", "", func(_ string, cl tenant.Client) bool {
+			st.clients[cl.ID] = &client{Client: cl, tenantSlug: slug}
+			return true
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	now := c.now()
+	active, ok := tenant.ActiveKey(keys, now)
+	if !ok {
+		return nil, fmt.Errorf("tenant %q has no active signing key", slug)
+	}
+	algSeen := map[jose.SignatureAlgorithm]bool{}
+	for _, k := range tenant.PublishedKeys(keys, now) {
+		sk, err := parseSigningKey(k, keys, now)
+		if err != nil {
+			return nil, err
+		}
+		if k.ID == active.ID {
+			st.signing = sk
+		}
+		st.public = append(st.public, publicKey{sk})
+		if !algSeen[sk.alg] {
+			algSeen[sk.alg] = true
+			st.algs = append(st.algs, sk.alg)
+		}
+	}
+	return st, nil
+}
+
+// signingKey is a parsed tenant.SigningKey; it implements op.SigningKey.
+type signingKey struct {
+	id   string
+	alg  jose.SignatureAlgorithm
+	priv crypto.Signer
+	// validUntil is when this key stops being the right one to sign with
+	// (a newer key activates, or it retires); zero means no change planned.
+	validUntil time.Time
+}
+
+func (k *signingKey) SignatureAlgorithm() jose.SignatureAlgorithm { return k.alg }
+func (k *signingKey) Key() any                                    { return k.priv }
+func (k *signingKey) ID() string                                  { return k.id }
+
+func (k *signingKey) expired(now time.Time) bool {
+	return !k.validUntil.IsZero() && !now.Before(k.validUntil)
+}
+
+func parseSigningKey(k tenant.SigningKey, all []tenant.SigningKey, now time.Time) (*signingKey, error) {
+	parsed, err := x509.ParsePKCS8PrivateKey(k.PrivateDER)
+	if err != nil {
+		return nil, fmt.Errorf("signing key %s: %w", k.ID, err)
+	}
+	sk := &signingKey{id: k.ID, alg: jose.SignatureAlgorithm(k.Alg)}
+	switch p := parsed.(type) {
+	case *rsa.PrivateKey:
+		sk.priv = p
+	case *ecdsa.PrivateKey:
+		sk.priv = p
+	default:
+		return nil, fmt.Errorf("signing key %s: unsupported type %T", k.ID, parsed)
+	}
+	// The state must be rebuilt at the next moment the choice of key changes.
+	sk.validUntil = k.RetireAt
+	for _, other := range all {
+		if other.ActiveFrom.After(now) && (sk.validUntil.IsZero() || other.ActiveFrom.Before(sk.validUntil)) {
+			sk.validUntil = other.ActiveFrom
+		}
+	}
+	return sk, nil
+}
+
+// publicKey is the public half of a signing key; it implements op.Key.
+type publicKey struct{ k *signingKey }
+
+func (p publicKey) ID() string                         { return p.k.id }
+func (p publicKey) Algorithm() jose.SignatureAlgorithm { return p.k.alg }
+func (p publicKey) Use() string                        { return "sig" }
+func (p publicKey) Key() any                           { return p.k.priv.Public() }

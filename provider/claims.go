@@ -1,0 +1,191 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/cognate-idp/cognate/tenant"
+)
+
+// Claims keep Cognito's shape (COGNITO.md §6) so that relying parties built
+// for Cognito only change their issuer URL.
+
+// setUserClaims fills info with what scopes allow of user.
+func setUserClaims(info *oidc.UserInfo, user tenant.User, scopes []string) {
+	info.Subject = user.Sub
+	info.AppendClaims("cognito:username", user.Username)
+	if len(user.Groups) > 0 {
+		info.AppendClaims("cognito:groups", slices.Clone(user.Groups))
+	}
+	if slices.Contains(scopes, oidc.ScopeEmail) && user.Email != "" {
+		info.Email = user.Email
+		// email_verified is a JSON boolean, false included: Cognito sends it
+		// either way, and the library's Bool omits false.
+		info.AppendClaims("email_verified", user.EmailVerified)
+	}
+	profile := slices.Contains(scopes, oidc.ScopeProfile)
+	phone := slices.Contains(scopes, oidc.ScopePhone)
+	for name, value := range user.Attributes {
+		switch {
+		case strings.HasPrefix(name, "custom:"):
+			info.AppendClaims(name, value) // always strings, as in Cognito
+		case name == "phone_number" || name == "phone_number_verified":
+			if phone {
+				if name == "phone_number_verified" {
+					info.AppendClaims(name, value == "true")
+				} else {
+					info.AppendClaims(name, value)
+				}
+			}
+		case profile:
+			info.AppendClaims(name, value)
+		}
+	}
+}
+
+func (s *storage) user(ctx context.Context, sub string) (tenant.User, error) {
+	slug, err := s.slug(ctx)
+	if err != nil {
+		return tenant.User{}, err
+	}
+	var u tenant.User
+	err = s.store.View(ctx, func(tx tenant.Tx) (err error) { u, err = tenant.GetUser(tx, slug, sub); return err })
+	return u, err
+}
+
+// SetUserinfoFromScopes is left empty: SetUserinfoFromRequest does the work
+// with the whole request in view.
+func (s *storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string, string, []string) error {
+	return nil
+}
+
+// SetUserinfoFromRequest fills the ID token's claims.
+func (s *storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
+	user, err := s.user(ctx, req.GetSubject())
+	if err != nil {
+		return err
+	}
+	if !user.Enabled {
+		return oidc.ErrAccessDenied().WithDescription("user is disabled")
+	}
+	setUserClaims(info, user, scopes)
+	info.AppendClaims("token_use", "id")
+	return nil
+}
+
+// SetUserinfoFromToken serves /oauth2/userInfo. The library has checked the
+// JWT's signature and expiry; this checks it was not revoked since and that
+// the user may still sign in.
+func (s *storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, tokenID, subject, origin string) error {
+	at, err := s.liveAccessToken(ctx, tokenID)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(at.Scopes, oidc.ScopeOpenID) {
+		return oidc.ErrAccessDenied().WithDescription("the access token lacks the openid scope")
+	}
+	user, err := s.user(ctx, at.Sub)
+	if err != nil || !user.Enabled {
+		return oidc.ErrAccessDenied().WithDescription("token is no longer valid")
+	}
+	setUserClaims(info, user, at.Scopes)
+	return nil
+}
+
+var errTokenInactive = errors.New("access token revoked or unknown")
+
+// liveAccessToken finds a user's access token that is neither revoked nor
+// expired, nor part of a revoked family.
+func (s *storage) liveAccessToken(ctx context.Context, tokenID string) (accessToken, error) {
+	slug, err := s.slug(ctx)
+	if err != nil {
+		return accessToken{}, err
+	}
+	var at accessToken
+	var revoked bool
+	err = s.store.View(ctx, func(tx tenant.Tx) error {
+		var err error
+		if at, err = tenant.GetJSON[accessToken](tx, tenant.CollAccessTokens, slug, prefixAccess+tokenID); err != nil {
+			return err
+		}
+		revoked, err = familyRevoked(tx, slug, at.FamilyID)
+		return err
+	})
+	if err != nil || revoked || !s.now().Before(at.ExpiresAt) {
+		return accessToken{}, fmt.Errorf("%w: %v", errTokenInactive, err)
+	}
+	return at, nil
+}
+
+// SetIntrospectionFromToken answers introspection. Only the client the
+// token was issued to learns about it; to anyone else it is inactive.
+func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
+	if strings.HasPrefix(tokenID, "cc-") {
+		// A machine token: the library verified signature and expiry
+		// against this tenant's keys; its subject is its client.
+		if subject != clientID {
+			return errTokenInactive
+		}
+		resp.Active = true
+		resp.ClientID = clientID
+		resp.Subject = subject
+		resp.TokenType = "Bearer"
+		return nil
+	}
+	at, err := s.liveAccessToken(ctx, tokenID)
+	if err != nil {
+		return err
+	}
+	if at.ClientID != clientID {
+		return errTokenInactive
+	}
+	user, err := s.user(ctx, at.Sub)
+	if err != nil || !user.Enabled {
+		return errTokenInactive
+	}
+	info := new(oidc.UserInfo)
+	setUserClaims(info, user, at.Scopes)
+	resp.SetUserInfo(info)
+	resp.Active = true
+	resp.Scope = at.Scopes
+	resp.ClientID = at.ClientID
+	resp.Subject = at.Sub
+	resp.Username = user.Username
+	resp.TokenType = "Bearer"
+	resp.Expiration = oidc.FromTime(at.ExpiresAt)
+	return nil
+}
+
+func (s *storage) GetPrivateClaimsFromScopes(context.Context, string, string, []string) (map[string]any, error) {
+	return nil, nil
+}
+
+// GetPrivateClaimsFromRequest adds Cognito's access-token claims. The
+// library emits no scope claim of its own.
+func (s *storage) GetPrivateClaimsFromRequest(ctx context.Context, req op.TokenRequest, _ []string) (map[string]any, error) {
+	claims := map[string]any{
+		"token_use": "access",
+		"scope":     strings.Join(req.GetScopes(), " "),
+	}
+	if _, machine := req.(*clientCredentialsRequest); machine {
+		return claims, nil
+	}
+	user, err := s.user(ctx, req.GetSubject())
+	if err != nil {
+		return nil, err
+	}
+	claims["username"] = user.Username
+	if len(user.Groups) > 0 {
+		claims["cognito:groups"] = slices.Clone(user.Groups)
+	}
+	if ir, ok := req.(op.IDTokenRequest); ok && !ir.GetAuthTime().IsZero() {
+		claims["auth_time"] = ir.GetAuthTime().Unix()
+	}
+	return claims, nil
+}

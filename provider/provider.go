@@ -1,0 +1,328 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/rs/cors"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/cognate-idp/cognate/tenant"
+)
+
+// Cognito's endpoint paths, so apps written for its hosted UI only change
+// the domain.
+const (
+	PathAuthorize  = "/oauth2/authorize"
+	PathToken      = "/oauth2/token"
+	PathUserinfo   = "/oauth2/userInfo"
+	PathRevoke     = "/oauth2/revoke"
+	PathIntrospect = "/oauth2/introspect"
+	PathLogout     = "/logout"
+	PathJWKS       = "/.well-known/jwks.json"
+	PathDiscovery  = "/.well-known/openid-configuration"
+	PathCallback   = PathAuthorize + "/callback"
+)
+
+// Config is what New needs.
+type Config struct {
+	Hosts  Hosts
+	Store  tenant.Store
+	Logger *slog.Logger
+	Now    func() time.Time
+	// CryptoKey encrypts authorization codes (32 bytes).
+	CryptoKey [32]byte
+}
+
+// Provider serves the OpenID Provider endpoints of every tenant.
+type Provider struct {
+	hosts   Hosts
+	store   tenant.Store
+	logger  *slog.Logger
+	now     func() time.Time
+	cache   *cache
+	storage *storage
+	op      *op.Provider
+	// ops is op's router wrapped with what the library does not do itself.
+	ops http.Handler
+}
+
+// New builds the provider.
+func New(cfg Config) (*Provider, error) {
+	now := func() time.Time { return cfg.Now().UTC() }
+	p := &Provider{hosts: cfg.Hosts, store: cfg.Store, logger: cfg.Logger, now: now}
+	p.cache = newCache(cfg.Store, now)
+	p.storage = &storage{store: cfg.Store, cache: p.cache, now: now, logger: cfg.Logger}
+
+	opConfig := &op.Config{
+		CryptoKey:                cfg.CryptoKey,
+		CryptoKeyId:              "code-1",
+		DefaultLogoutRedirectURI: "/logged-out",
+		CodeMethodS256:           true,
+		AuthMethodPost:           true,
+		GrantTypeRefreshToken:    true,
+	}
+	issuer := func(bool) (op.IssuerFromRequest, error) {
+		return func(r *http.Request) string {
+			if site, ok := SiteFromContext(r.Context()); ok && !site.Apex {
+				return p.hosts.TenantURL(site.Slug)
+			}
+			return ""
+		}, nil
+	}
+	opts := []op.Option{
+		op.WithCustomEndpoints(op.NewEndpoint(PathAuthorize), op.NewEndpoint(PathToken), op.NewEndpoint(PathUserinfo),
+			op.NewEndpoint(PathRevoke), op.NewEndpoint(PathLogout), op.NewEndpoint(PathJWKS)),
+		op.WithCustomIntrospectionEndpoint(op.NewEndpoint(PathIntrospect)),
+		op.WithCORSOptions(&cors.Options{
+			// Only the origins of this tenant's registered redirect URIs may
+			// call the token endpoints from a browser.
+			AllowOriginRequestFunc: p.corsAllowed,
+			AllowedMethods:         []string{http.MethodGet, http.MethodPost},
+			AllowedHeaders:         []string{"Authorization", "Content-Type", "Accept"},
+		}),
+	}
+	if !p.hosts.Secure() {
+		opts = append(opts, op.WithAllowInsecure())
+	}
+	o, err := op.NewProvider(opConfig, p.storage, issuer, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("oidc provider: %w", err)
+	}
+	p.op = o
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+PathDiscovery, p.serveDiscovery)
+	mux.HandleFunc("GET "+PathJWKS, p.serveJWKS)
+	mux.HandleFunc(PathCallback, p.serveCallback)
+	mux.HandleFunc(PathLogout, p.serveLogout)
+	for _, path := range []string{PathAuthorize, PathToken, PathUserinfo, PathRevoke, PathIntrospect} {
+		mux.Handle(path, o)
+	}
+	p.ops = mux
+	return p, nil
+}
+
+// Invalidate drops what is cached of a tenant; wire it to
+// tenant.Service.Changed.
+func (p *Provider) Invalidate(slug string) { p.cache.Invalidate(slug) }
+
+// Hosts returns the host mapping the provider was built with.
+func (p *Provider) Hosts() Hosts { return p.hosts }
+
+// IsEndpoint reports whether path belongs to the OpenID Provider rather
+// than to the pages.
+func IsEndpoint(path string) bool {
+	switch path {
+	case PathAuthorize, PathCallback, PathToken, PathUserinfo, PathRevoke, PathIntrospect, PathLogout, PathJWKS, PathDiscovery:
+		return true
+	}
+	return false
+}
+
+// ServeHTTP serves a tenant's OIDC endpoints. The request's context must
+// carry the tenant's Site (see Router).
+func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.ops.ServeHTTP(w, r) }
+
+func (p *Provider) corsAllowed(r *http.Request, origin string) bool {
+	site, ok := SiteFromContext(r.Context())
+	if !ok || site.Apex {
+		return false
+	}
+	st, err := p.cache.get(r.Context(), site.Slug)
+	if err != nil {
+		return false
+	}
+	for _, cl := range st.clients {
+		for _, ru := range cl.Client.RedirectURIs {
+			if u, err := url.Parse(ru); err == nil && u.Scheme+"://"+u.Host == origin {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// documents builds a tenant's discovery and JWKS documents once per cache
+// generation: both are the same bytes for every request until a change.
+func (p *Provider) documents(ctx context.Context, slug string) (*tenantState, error) {
+	st, err := p.cache.get(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	st.once.Do(func() {
+		ctx := op.ContextWithIssuer(ctx, p.hosts.TenantURL(slug))
+		d := op.CreateDiscoveryConfig(ctx, p.op, p.storage)
+		// The library lists every grant it knows; say what Cognate serves.
+		d.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
+		d.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials}
+		d.CodeChallengeMethodsSupported = []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256}
+		d.TokenEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost, oidc.AuthMethodNone}
+		d.ScopesSupported = []string{oidc.ScopeOpenID, oidc.ScopeEmail, oidc.ScopeProfile, oidc.ScopePhone, oidc.ScopeOfflineAccess}
+		d.ClaimsSupported = append(d.ClaimsSupported, "cognito:username", "cognito:groups", "token_use", "amr")
+		st.discovery, _ = json.Marshal(d)
+		set := jose.JSONWebKeySet{}
+		for _, k := range st.public {
+			set.Keys = append(set.Keys, jose.JSONWebKey{Key: k.Key(), KeyID: k.ID(), Algorithm: string(k.Algorithm()), Use: k.Use()})
+		}
+		st.jwks, _ = json.Marshal(set)
+	})
+	return st, nil
+}
+
+func (p *Provider) serveDiscovery(w http.ResponseWriter, r *http.Request) {
+	p.serveDocument(w, r, func(st *tenantState) []byte { return st.discovery })
+}
+
+func (p *Provider) serveJWKS(w http.ResponseWriter, r *http.Request) {
+	p.serveDocument(w, r, func(st *tenantState) []byte { return st.jwks })
+}
+
+func (p *Provider) serveDocument(w http.ResponseWriter, r *http.Request, pick func(*tenantState) []byte) {
+	site, _ := SiteFromContext(r.Context())
+	st, err := p.documents(r.Context(), site.Slug)
+	if err != nil {
+		http.Error(w, "unknown tenant", http.StatusNotFound)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	// Short enough that a rotated key shows up well within the overlap.
+	h.Set("Cache-Control", "public, max-age=300")
+	h.Set("Access-Control-Allow-Origin", "*")
+	_, _ = w.Write(pick(st))
+}
+
+// serveCallback hands out the code only to the browser that signed in.
+func (p *Provider) serveCallback(w http.ResponseWriter, r *http.Request) {
+	site, _ := SiteFromContext(r.Context())
+	ar, err := p.storage.getAuthRequest(r.Context(), site.Slug, r.URL.Query().Get("id"))
+	c, cookieErr := r.Cookie(bindingCookie)
+	if err != nil || cookieErr != nil || ar.BrowserBinding == "" || tenant.HashSecret(c.Value) != ar.BrowserBinding {
+		p.logger.WarnContext(r.Context(), "login callback refused: unknown request or other browser", "tenant", site.Slug)
+		http.Error(w, "This sign-in link is not valid in this browser. Start again from the application.", http.StatusBadRequest)
+		return
+	}
+	p.op.ServeHTTP(w, r)
+}
+
+// serveLogout ends the SSO session, then lets the library validate the
+// redirect. Cognito's /logout takes client_id and logout_uri; OIDC's
+// end_session takes post_logout_redirect_uri: both are accepted.
+func (p *Provider) serveLogout(w http.ResponseWriter, r *http.Request) {
+	site, _ := SiteFromContext(r.Context())
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "malformed logout request", http.StatusBadRequest)
+		return
+	}
+	if lu := r.Form.Get("logout_uri"); lu != "" && r.Form.Get("post_logout_redirect_uri") == "" {
+		q := r.URL.Query()
+		q.Set("post_logout_redirect_uri", lu)
+		q.Del("logout_uri")
+		r.URL.RawQuery = q.Encode()
+		r.Form = nil
+	}
+	p.EndSession(w, r, site.Slug)
+	p.op.ServeHTTP(w, r)
+}
+
+// LoginRequest is what the sign-in pages need to know of a pending
+// authorization request.
+type LoginRequest struct {
+	ID         string
+	ClientID   string
+	ClientName string
+	Prompt     []string
+	// MaxAge, when set, is how old an SSO session may be; zero with
+	// prompt=login means "sign in again".
+	MaxAge    *time.Duration
+	LoginHint string
+	Done      bool
+}
+
+// ErrUnknownLoginRequest means the auth request ID is unknown or expired.
+var ErrUnknownLoginRequest = errors.New("unknown or expired sign-in request")
+
+// LoginRequest reads a pending authorization request of tenant slug.
+func (p *Provider) LoginRequest(ctx context.Context, slug, id string) (LoginRequest, error) {
+	ar, err := p.storage.getAuthRequest(ctx, slug, id)
+	if err != nil {
+		return LoginRequest{}, fmt.Errorf("%w: %w", ErrUnknownLoginRequest, err)
+	}
+	lr := LoginRequest{ID: ar.ID, ClientID: ar.ClientID, Prompt: ar.Prompt, LoginHint: ar.LoginHint, Done: ar.IsDone}
+	if st, err := p.cache.get(ctx, slug); err == nil {
+		if cl := st.clients[ar.ClientID]; cl != nil {
+			lr.ClientName = cl.Name
+		}
+	}
+	if ar.MaxAge != nil {
+		d := time.Duration(*ar.MaxAge) * time.Second
+		lr.MaxAge = &d
+	}
+	return lr, nil
+}
+
+// SessionSatisfies reports whether an SSO session may answer the request
+// without asking the user again: not with prompt=login, and not when the
+// session is older than max_age.
+func (lr LoginRequest) SessionSatisfies(sess tenant.Session, now time.Time) bool {
+	if slices.Contains(lr.Prompt, oidc.PromptLogin) {
+		return false
+	}
+	if lr.MaxAge != nil && now.Sub(sess.AuthTime) > *lr.MaxAge {
+		return false
+	}
+	return true
+}
+
+// PromptNone reports whether the relying party asked for no interaction.
+func (lr LoginRequest) PromptNone() bool { return slices.Contains(lr.Prompt, oidc.PromptNone) }
+
+// CompleteLogin marks the request authenticated and binds it to this
+// browser; it returns the callback URL to redirect to.
+func (p *Provider) CompleteLogin(w http.ResponseWriter, r *http.Request, slug, id, sub string, amr []string, authTime time.Time) (string, error) {
+	binding := ""
+	if c, err := r.Cookie(bindingCookie); err == nil && len(c.Value) >= 32 {
+		binding = c.Value
+	} else {
+		binding = tenant.NewSecret(32)
+	}
+	err := p.store.Update(r.Context(), func(tx tenant.Tx) error {
+		ar, err := tenant.GetJSON[authRequest](tx, tenant.CollAuthRequests, slug, id)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrUnknownLoginRequest, err)
+		}
+		if !p.now().Before(ar.ExpiresAt) {
+			return ErrUnknownLoginRequest
+		}
+		ar.Subject, ar.AMR, ar.AuthTime, ar.IsDone = sub, slices.Clone(amr), authTime, true
+		ar.BrowserBinding = tenant.HashSecret(binding)
+		return tenant.PutJSON(tx, tenant.CollAuthRequests, slug, id, ar)
+	})
+	if err != nil {
+		return "", err
+	}
+	http.SetCookie(w, p.cookie(bindingCookie, binding, authRequestTTL))
+	ctx := op.ContextWithIssuer(r.Context(), p.hosts.TenantURL(slug))
+	return op.AuthCallbackURL(p.op)(ctx, id), nil
+}
+
+// FailLogin sends an OAuth error (login_required, access_denied) back to
+// the relying party of request id.
+func (p *Provider) FailLogin(w http.ResponseWriter, r *http.Request, slug, id string, oerr *oidc.Error) {
+	ar, err := p.storage.getAuthRequest(r.Context(), slug, id)
+	if err != nil {
+		http.Error(w, "unknown sign-in request", http.StatusBadRequest)
+		return
+	}
+	op.AuthRequestError(w, r, ar, oerr, p.op)
+}

@@ -1,0 +1,136 @@
+package provider
+
+import (
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+)
+
+// authRequest is a validated /oauth2/authorize request waiting for the user
+// to sign in. It implements op.AuthRequest.
+type authRequest struct {
+	ID                  string             `json:"id"`
+	ClientID            string             `json:"client_id"`
+	RedirectURI         string             `json:"redirect_uri"`
+	Scopes              []string           `json:"scopes"`
+	State               string             `json:"state,omitempty"`
+	Nonce               string             `json:"nonce,omitempty"`
+	ResponseType        oidc.ResponseType  `json:"response_type"`
+	ResponseMode        oidc.ResponseMode  `json:"response_mode,omitempty"`
+	Prompt              []string           `json:"prompt,omitempty"`
+	MaxAge              *uint              `json:"max_age,omitempty"`
+	LoginHint           string             `json:"login_hint,omitempty"`
+	HintSubject         string             `json:"hint_subject,omitempty"`
+	CodeChallenge       string             `json:"code_challenge"`
+	CodeChallengeMethod oidc.CodeChallengeMethod `json:"code_challenge_method"`
+
+	// BrowserBinding is the hash of a cookie set when the login page first
+	// opened: the callback only hands out a code to that browser.
+	BrowserBinding string `json:"browser_binding,omitempty"`
+
+	Subject  string    `json:"subject,omitempty"`
+	AMR      []string  `json:"amr,omitempty"`
+	AuthTime time.Time `json:"auth_time,omitzero"`
+	IsDone   bool      `json:"done"`
+	// FamilyID groups every token issued from this request, so a replayed
+	// code or refresh token can revoke them all.
+	FamilyID  string    `json:"family_id"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+var _ op.AuthRequest = (*authRequest)(nil)
+
+func (a *authRequest) GetID() string                    { return a.ID }
+func (a *authRequest) GetACR() string                   { return "" }
+func (a *authRequest) GetAMR() []string                 { return a.AMR }
+func (a *authRequest) GetAudience() []string            { return []string{a.ClientID} }
+func (a *authRequest) GetAuthTime() time.Time           { return a.AuthTime }
+func (a *authRequest) GetClientID() string              { return a.ClientID }
+func (a *authRequest) GetNonce() string                 { return a.Nonce }
+func (a *authRequest) GetRedirectURI() string           { return a.RedirectURI }
+func (a *authRequest) GetResponseType() oidc.ResponseType { return a.ResponseType }
+func (a *authRequest) GetResponseMode() oidc.ResponseMode { return a.ResponseMode }
+func (a *authRequest) GetScopes() []string              { return a.Scopes }
+func (a *authRequest) GetState() string                 { return a.State }
+func (a *authRequest) GetSubject() string               { return a.Subject }
+func (a *authRequest) Done() bool                       { return a.IsDone }
+
+func (a *authRequest) GetCodeChallenge() *oidc.CodeChallenge {
+	if a.CodeChallenge == "" {
+		return nil
+	}
+	return &oidc.CodeChallenge{Challenge: a.CodeChallenge, Method: a.CodeChallengeMethod}
+}
+
+// codeRecord is an issued authorization code, kept (as used) after its
+// exchange so that a replay is recognised and revokes what it issued.
+type codeRecord struct {
+	AuthRequestID string    `json:"auth_request_id"`
+	FamilyID      string    `json:"family_id"`
+	Used          bool      `json:"used"`
+	ExpiresAt     time.Time `json:"expires_at"`
+}
+
+// family is one chain of tokens issued from one sign-in at one client.
+type family struct {
+	Sub       string    `json:"sub"`
+	ClientID  string    `json:"client_id"`
+	Revoked   bool      `json:"revoked"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// refreshToken is stored under the SHA-256 of the token. It implements
+// op.RefreshTokenRequest.
+type refreshToken struct {
+	Hash      string    `json:"hash"`
+	FamilyID  string    `json:"family_id"`
+	Sub       string    `json:"sub"`
+	ClientID  string    `json:"client_id"`
+	Scopes    []string  `json:"scopes"`
+	AMR       []string  `json:"amr,omitempty"`
+	AuthTime  time.Time `json:"auth_time"`
+	Used      bool      `json:"used"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+var _ op.RefreshTokenRequest = (*refreshToken)(nil)
+
+func (r *refreshToken) GetAMR() []string              { return r.AMR }
+func (r *refreshToken) GetAudience() []string         { return []string{r.ClientID} }
+func (r *refreshToken) GetAuthTime() time.Time        { return r.AuthTime }
+func (r *refreshToken) GetClientID() string           { return r.ClientID }
+func (r *refreshToken) GetScopes() []string           { return r.Scopes }
+func (r *refreshToken) GetSubject() string            { return r.Sub }
+func (r *refreshToken) SetCurrentScopes(s []string)   { r.Scopes = s }
+
+// accessToken records a user's access token so userinfo and introspection
+// can refuse it once revoked or once the user is deactivated.
+type accessToken struct {
+	ID        string    `json:"id"`
+	FamilyID  string    `json:"family_id,omitempty"`
+	Sub       string    `json:"sub"`
+	ClientID  string    `json:"client_id"`
+	Scopes    []string  `json:"scopes"`
+	AuthTime  time.Time `json:"auth_time,omitzero"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// clientCredentialsRequest is the token request of a machine client; the
+// subject is the client itself. It implements op.TokenRequest.
+type clientCredentialsRequest struct {
+	clientID string
+	scopes   []string
+}
+
+func (c *clientCredentialsRequest) GetSubject() string    { return c.clientID }
+func (c *clientCredentialsRequest) GetAudience() []string { return []string{c.clientID} }
+func (c *clientCredentialsRequest) GetScopes() []string   { return c.scopes }
+
+// Key prefixes inside the token collections.
+const (
+	prefixFamily     = "fam:"
+	prefixUserFamily = "usr:" // usr:<sub>:<family> → "" (revoke all of a user's tokens)
+	prefixRefresh    = "rt:"
+	prefixAccess     = "at:"
+)

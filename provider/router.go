@@ -1,0 +1,62 @@
+package provider
+
+import (
+	"net/http"
+	"strings"
+)
+
+// Router is the front door: it checks the Host against known tenants and
+// sends each request to the apex pages, a tenant's OIDC endpoints or a
+// tenant's pages. An unknown or reserved subdomain, or a host that is not
+// ours at all, gets NotFound and never another tenant's data.
+type Router struct {
+	Provider *Provider
+	// Apex serves the apex site ("find your organization").
+	Apex http.Handler
+	// Operator serves the operator's admin API on the apex under /admin/v1/.
+	Operator http.Handler
+	// Tenant serves a tenant's pages; the request carries its Site.
+	Tenant http.Handler
+	// NotFound answers for hosts and tenants that do not exist.
+	NotFound http.Handler
+}
+
+// maxEndpointBody bounds what an OIDC endpoint reads: its forms are small.
+const maxEndpointBody = 64 << 10
+
+func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	if rt.Provider.hosts.Secure() {
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
+
+	hosts := rt.Provider.hosts
+	site, ok := hosts.Resolve(hosts.effectiveHost(r))
+	if !ok {
+		rt.Provider.logger.InfoContext(r.Context(), "request for a host that is not ours", "host", r.Host)
+		rt.NotFound.ServeHTTP(w, r)
+		return
+	}
+	r = r.WithContext(WithSite(r.Context(), site))
+	if site.Apex {
+		if rt.Operator != nil && (strings.HasPrefix(r.URL.Path, "/admin/v1/") || r.URL.Path == "/admin/v1") {
+			rt.Operator.ServeHTTP(w, r)
+			return
+		}
+		rt.Apex.ServeHTTP(w, r)
+		return
+	}
+	if _, err := rt.Provider.cache.get(r.Context(), site.Slug); err != nil {
+		rt.NotFound.ServeHTTP(w, r)
+		return
+	}
+	if IsEndpoint(r.URL.Path) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxEndpointBody)
+		rt.Provider.ServeHTTP(w, r)
+		return
+	}
+	rt.Tenant.ServeHTTP(w, r)
+}

@@ -1,0 +1,560 @@
+package provider
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/cognate-idp/cognate/tenant"
+)
+
+// storage implements op.Storage over tenant.Store. Every method works in the
+// tenant of the request's site, so a code, token or client of tenant A is
+// simply not found at tenant B.
+type storage struct {
+	store  tenant.Store
+	cache  *cache
+	now    func() time.Time
+	logger *slog.Logger
+}
+
+var (
+	_ op.Storage                        = (*storage)(nil)
+	_ op.ClientCredentialsStorage       = (*storage)(nil)
+	_ op.CanSetUserinfoFromRequest      = (*storage)(nil)
+	_ op.CanGetPrivateClaimsFromRequest = (*storage)(nil)
+	_ op.CanTerminateSessionFromRequest = (*storage)(nil)
+)
+
+// authRequestTTL bounds how long a person may take to sign in.
+const authRequestTTL = 30 * time.Minute
+
+// codeTTL is the lifetime of an authorization code (RFC 6749 advises ≤ 10 min).
+const codeTTL = 5 * time.Minute
+
+var errNoTenant = errors.New("request is not addressed to a tenant")
+
+func (s *storage) slug(ctx context.Context) (string, error) {
+	site, ok := SiteFromContext(ctx)
+	if !ok || site.Apex {
+		return "", errNoTenant
+	}
+	return site.Slug, nil
+}
+
+func (s *storage) state(ctx context.Context) (*tenantState, error) {
+	slug, err := s.slug(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.cache.get(ctx, slug)
+}
+
+// --- auth requests and codes ---
+
+func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, hintSubject string) (op.AuthRequest, error) {
+	slug, err := s.slug(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// PKCE with S256 for everyone: the library would accept "plain" and, on
+	// some paths, no challenge at all for confidential clients.
+	if req.CodeChallenge == "" || req.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
+		return nil, oidc.ErrInvalidRequest().WithDescription("PKCE is required: send code_challenge with code_challenge_method=S256")
+	}
+	st, err := s.cache.get(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	cl := st.clients[req.ClientID]
+	scopes := slices.Clone(req.Scopes)
+	// Cognito hands out refresh tokens without offline_access; the library
+	// only does when the scope is there.
+	if cl != nil && cl.AllowsGrant(tenant.GrantRefreshToken) && !slices.Contains(scopes, oidc.ScopeOfflineAccess) {
+		scopes = append(scopes, oidc.ScopeOfflineAccess)
+	}
+	now := s.now()
+	ar := &authRequest{
+		ID:                  tenant.NewSecret(24),
+		ClientID:            req.ClientID,
+		RedirectURI:         req.RedirectURI,
+		Scopes:              scopes,
+		State:               req.State,
+		Nonce:               req.Nonce,
+		ResponseType:        req.ResponseType,
+		ResponseMode:        req.ResponseMode,
+		Prompt:              req.Prompt,
+		MaxAge:              req.MaxAge,
+		LoginHint:           req.LoginHint,
+		HintSubject:         hintSubject,
+		CodeChallenge:       req.CodeChallenge,
+		CodeChallengeMethod: req.CodeChallengeMethod,
+		FamilyID:            tenant.NewSecret(16),
+		ExpiresAt:           now.Add(authRequestTTL),
+	}
+	err = s.store.Update(ctx, func(tx tenant.Tx) error {
+		return tenant.PutJSON(tx, tenant.CollAuthRequests, slug, ar.ID, ar)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ar, nil
+}
+
+func (s *storage) getAuthRequest(ctx context.Context, slug, id string) (*authRequest, error) {
+	var ar authRequest
+	err := s.store.View(ctx, func(tx tenant.Tx) (err error) {
+		ar, err = tenant.GetJSON[authRequest](tx, tenant.CollAuthRequests, slug, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !s.now().Before(ar.ExpiresAt) {
+		return nil, fmt.Errorf("auth request expired: %w", tenant.ErrNotFound)
+	}
+	return &ar, nil
+}
+
+func (s *storage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
+	slug, err := s.slug(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.getAuthRequest(ctx, slug, id)
+}
+
+// AuthRequestByCode consumes the code atomically: the library's own check is
+// not, so two concurrent exchanges could otherwise both succeed. A second use
+// of a code revokes every token the first one produced.
+func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
+	slug, err := s.slug(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var ar authRequest
+	var replayed bool
+	err = s.store.Update(ctx, func(tx tenant.Tx) error {
+		key := tenant.HashSecret(code)
+		rec, err := tenant.GetJSON[codeRecord](tx, tenant.CollCodes, slug, key)
+		if err != nil {
+			return err
+		}
+		if rec.Used {
+			replayed = true
+			return revokeFamily(tx, slug, rec.FamilyID)
+		}
+		if !s.now().Before(rec.ExpiresAt) {
+			return fmt.Errorf("code expired: %w", tenant.ErrNotFound)
+		}
+		rec.Used = true
+		if err := tenant.PutJSON(tx, tenant.CollCodes, slug, key, rec); err != nil {
+			return err
+		}
+		ar, err = tenant.GetJSON[authRequest](tx, tenant.CollAuthRequests, slug, rec.AuthRequestID)
+		return err
+	})
+	if replayed {
+		s.logger.WarnContext(ctx, "authorization code replayed; its tokens are revoked", "tenant", slug)
+		return nil, oidc.ErrInvalidGrant().WithDescription("authorization code already used")
+	}
+	if err != nil {
+		return nil, oidc.ErrInvalidGrant().WithDescription("authorization code is invalid or expired").WithParent(err)
+	}
+	return &ar, nil
+}
+
+func (s *storage) SaveAuthCode(ctx context.Context, id, code string) error {
+	slug, err := s.slug(ctx)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	return s.store.Update(ctx, func(tx tenant.Tx) error {
+		ar, err := tenant.GetJSON[authRequest](tx, tenant.CollAuthRequests, slug, id)
+		if err != nil {
+			return err
+		}
+		return tenant.PutJSON(tx, tenant.CollCodes, slug, tenant.HashSecret(code),
+			codeRecord{AuthRequestID: id, FamilyID: ar.FamilyID, ExpiresAt: now.Add(codeTTL)})
+	})
+}
+
+func (s *storage) DeleteAuthRequest(ctx context.Context, id string) error {
+	slug, err := s.slug(ctx)
+	if err != nil {
+		return err
+	}
+	return s.store.Batch(ctx, func(tx tenant.Tx) error {
+		return tx.Delete(tenant.CollAuthRequests, slug, id)
+	})
+}
+
+// --- tokens ---
+
+func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
+	st, err := s.state(ctx)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	now := s.now()
+	switch r := req.(type) {
+	case *clientCredentialsRequest:
+		// Machine tokens are stateless JWTs: nothing to revoke per user, and
+		// no write on the hottest path.
+		cl := st.clients[r.clientID]
+		if cl == nil {
+			return "", time.Time{}, oidc.ErrInvalidClient()
+		}
+		return "cc-" + tenant.NewSecret(16), now.Add(cl.AccessTokenTTL), nil
+	case *authRequest:
+		cl := st.clients[r.ClientID]
+		if cl == nil {
+			return "", time.Time{}, oidc.ErrInvalidClient()
+		}
+		at := accessToken{ID: tenant.NewSecret(16), FamilyID: r.FamilyID, Sub: r.Subject, ClientID: r.ClientID,
+			Scopes: r.Scopes, AuthTime: r.AuthTime, ExpiresAt: now.Add(cl.AccessTokenTTL)}
+		err := s.store.Batch(ctx, func(tx tenant.Tx) error {
+			return tenant.PutJSON(tx, tenant.CollAccessTokens, st.tenant.Slug, prefixAccess+at.ID, at)
+		})
+		return at.ID, at.ExpiresAt, err
+	default:
+		return "", time.Time{}, fmt.Errorf("unsupported token request %T", req)
+	}
+}
+
+// CreateAccessAndRefreshTokens issues an access token and a new refresh
+// token. On a refresh it rotates in one transaction: the presented token must
+// be unused, is marked used, and its successor joins the same family.
+func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, currentRT string) (string, string, time.Time, error) {
+	st, err := s.state(ctx)
+	if err != nil {
+		return "", "", time.Time{}, err
+	}
+	slug := st.tenant.Slug
+	now := s.now()
+	var base refreshToken
+	switch r := req.(type) {
+	case *authRequest:
+		base = refreshToken{FamilyID: r.FamilyID, Sub: r.Subject, ClientID: r.ClientID, Scopes: r.Scopes, AMR: r.AMR, AuthTime: r.AuthTime}
+	case *refreshToken:
+		base = *r
+	default:
+		return "", "", time.Time{}, fmt.Errorf("unsupported token request %T", req)
+	}
+	cl := st.clients[base.ClientID]
+	if cl == nil {
+		return "", "", time.Time{}, oidc.ErrInvalidClient()
+	}
+	newRT := tenant.NewSecret(32)
+	next := base
+	next.Hash, next.Used = tenant.HashSecret(newRT), false
+	at := accessToken{ID: tenant.NewSecret(16), FamilyID: base.FamilyID, Sub: base.Sub, ClientID: base.ClientID,
+		Scopes: base.Scopes, AuthTime: base.AuthTime, ExpiresAt: now.Add(cl.AccessTokenTTL)}
+
+	err = s.store.Update(ctx, func(tx tenant.Tx) error {
+		if currentRT == "" {
+			// A new family; its lifetime is the client's refresh lifetime
+			// from this sign-in, and rotation never extends it.
+			fam := family{Sub: base.Sub, ClientID: base.ClientID, ExpiresAt: now.Add(cl.RefreshTokenTTL)}
+			if err := tenant.PutJSON(tx, tenant.CollRefreshTokens, slug, prefixFamily+base.FamilyID, fam); err != nil {
+				return err
+			}
+			if err := tx.Put(tenant.CollRefreshTokens, slug, prefixUserFamily+base.Sub+":"+base.FamilyID, []byte{}); err != nil {
+				return err
+			}
+			next.ExpiresAt = fam.ExpiresAt
+		} else {
+			key := prefixRefresh + tenant.HashSecret(currentRT)
+			old, err := tenant.GetJSON[refreshToken](tx, tenant.CollRefreshTokens, slug, key)
+			if err != nil {
+				return oidc.ErrInvalidGrant().WithDescription("refresh token is invalid")
+			}
+			if old.Used {
+				return errRefreshReused
+			}
+			old.Used = true
+			if err := tenant.PutJSON(tx, tenant.CollRefreshTokens, slug, key, old); err != nil {
+				return err
+			}
+			next.ExpiresAt = old.ExpiresAt
+		}
+		if err := tenant.PutJSON(tx, tenant.CollRefreshTokens, slug, prefixRefresh+next.Hash, next); err != nil {
+			return err
+		}
+		return tenant.PutJSON(tx, tenant.CollAccessTokens, slug, prefixAccess+at.ID, at)
+	})
+	if errors.Is(err, errRefreshReused) {
+		s.revokeFamilyAfterReuse(ctx, slug, base.FamilyID)
+		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("refresh token already used; the session is revoked")
+	}
+	if err != nil {
+		return "", "", time.Time{}, err
+	}
+	return at.ID, newRT, at.ExpiresAt, nil
+}
+
+var errRefreshReused = errors.New("refresh token reused")
+
+func (s *storage) revokeFamilyAfterReuse(ctx context.Context, slug, familyID string) {
+	s.logger.WarnContext(ctx, "refresh token reused; revoking its family", "tenant", slug)
+	err := s.store.Update(ctx, func(tx tenant.Tx) error { return revokeFamily(tx, slug, familyID) })
+	if err != nil {
+		s.logger.ErrorContext(ctx, "revoke token family", "tenant", slug, "err", err)
+	}
+}
+
+// revokeFamily marks a token family revoked: its refresh tokens stop
+// working and its access tokens stop passing userinfo and introspection.
+func revokeFamily(tx tenant.Tx, slug, familyID string) error {
+	fam, err := tenant.GetJSON[family](tx, tenant.CollRefreshTokens, slug, prefixFamily+familyID)
+	if errors.Is(err, tenant.ErrNotFound) {
+		// No tokens were issued yet (a code replayed before its exchange
+		// finished); record the revocation so nothing is issued later.
+		fam = family{ExpiresAt: time.Now().Add(24 * time.Hour)}
+	} else if err != nil {
+		return err
+	}
+	fam.Revoked = true
+	return tenant.PutJSON(tx, tenant.CollRefreshTokens, slug, prefixFamily+familyID, fam)
+}
+
+func familyRevoked(tx tenant.Tx, slug, familyID string) (bool, error) {
+	if familyID == "" {
+		return false, nil
+	}
+	fam, err := tenant.GetJSON[family](tx, tenant.CollRefreshTokens, slug, prefixFamily+familyID)
+	if errors.Is(err, tenant.ErrNotFound) {
+		return false, nil
+	}
+	return fam.Revoked, err
+}
+
+// TokenRequestByRefreshToken looks a refresh token up. A token that was
+// already used is a stolen copy or a replay: the whole family is revoked.
+func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
+	slug, err := s.slug(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var rt refreshToken
+	var revoked bool
+	err = s.store.View(ctx, func(tx tenant.Tx) error {
+		var err error
+		if rt, err = tenant.GetJSON[refreshToken](tx, tenant.CollRefreshTokens, slug, prefixRefresh+tenant.HashSecret(token)); err != nil {
+			return err
+		}
+		revoked, err = familyRevoked(tx, slug, rt.FamilyID)
+		return err
+	})
+	if err != nil {
+		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token is invalid")
+	}
+	if rt.Used {
+		s.revokeFamilyAfterReuse(ctx, slug, rt.FamilyID)
+		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token already used; the session is revoked")
+	}
+	if revoked || !s.now().Before(rt.ExpiresAt) {
+		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token is revoked or expired")
+	}
+	var user tenant.User
+	err = s.store.View(ctx, func(tx tenant.Tx) (err error) { user, err = tenant.GetUser(tx, slug, rt.Sub); return err })
+	if err != nil || !user.Enabled {
+		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token is revoked or expired")
+	}
+	return &rt, nil
+}
+
+func (s *storage) GetRefreshTokenInfo(ctx context.Context, clientID, token string) (string, string, error) {
+	slug, err := s.slug(ctx)
+	if err != nil {
+		return "", "", op.ErrInvalidRefreshToken
+	}
+	var rt refreshToken
+	err = s.store.View(ctx, func(tx tenant.Tx) (err error) {
+		rt, err = tenant.GetJSON[refreshToken](tx, tenant.CollRefreshTokens, slug, prefixRefresh+tenant.HashSecret(token))
+		return err
+	})
+	if err != nil || rt.ClientID != clientID {
+		return "", "", op.ErrInvalidRefreshToken
+	}
+	return rt.Sub, rt.Hash, nil
+}
+
+// RevokeToken revokes a refresh token (and its family) or an access token.
+// Unknown tokens are not an error (RFC 7009).
+func (s *storage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID string) *oidc.Error {
+	slug, err := s.slug(ctx)
+	if err != nil {
+		return oidc.ErrServerError()
+	}
+	var wrongClient bool
+	err = s.store.Update(ctx, func(tx tenant.Tx) error {
+		// GetRefreshTokenInfo hands the library the hash as the token ID.
+		for _, key := range []string{prefixRefresh + tokenOrID, prefixRefresh + tenant.HashSecret(tokenOrID)} {
+			rt, err := tenant.GetJSON[refreshToken](tx, tenant.CollRefreshTokens, slug, key)
+			if err == nil {
+				if rt.ClientID != clientID {
+					wrongClient = true
+					return nil
+				}
+				return revokeFamily(tx, slug, rt.FamilyID)
+			}
+		}
+		at, err := tenant.GetJSON[accessToken](tx, tenant.CollAccessTokens, slug, prefixAccess+tokenOrID)
+		if err != nil {
+			return nil
+		}
+		if at.ClientID != clientID {
+			wrongClient = true
+			return nil
+		}
+		return tx.Delete(tenant.CollAccessTokens, slug, prefixAccess+tokenOrID)
+	})
+	if err != nil {
+		return oidc.ErrServerError()
+	}
+	if wrongClient {
+		return oidc.ErrInvalidClient().WithDescription("token was not issued to this client")
+	}
+	return nil
+}
+
+// RevokeUser ends everything a user holds at a tenant: token families and
+// SSO sessions. Used when an account is deactivated.
+func RevokeUser(tx tenant.Tx, slug, sub string) error {
+	var famIDs []string
+	prefix := prefixUserFamily + sub + ":"
+	err := tx.Scan(tenant.CollRefreshTokens, slug, prefix, "", func(key string, _ []byte) bool {
+		famIDs = append(famIDs, strings.TrimPrefix(key, prefix))
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	for _, id := range famIDs {
+		if err := revokeFamily(tx, slug, id); err != nil {
+			return err
+		}
+	}
+	return deleteUserSessions(tx, slug, sub)
+}
+
+// --- clients and keys ---
+
+func (s *storage) GetClientByClientID(ctx context.Context, clientID string) (op.Client, error) {
+	st, err := s.state(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cl, ok := st.clients[clientID]
+	if !ok {
+		return nil, fmt.Errorf("client %q: %w", clientID, tenant.ErrNotFound)
+	}
+	return cl, nil
+}
+
+func (s *storage) AuthorizeClientIDSecret(ctx context.Context, clientID, secret string) error {
+	st, err := s.state(ctx)
+	if err != nil {
+		return err
+	}
+	cl, ok := st.clients[clientID]
+	// Hash first, compare in constant time, and answer the same for an
+	// unknown client and a wrong secret.
+	got := tenant.HashSecret(secret)
+	if !ok || cl.Public() || subtle.ConstantTimeCompare([]byte(got), []byte(cl.SecretHash)) != 1 {
+		return oidc.ErrInvalidClient().WithDescription("client authentication failed")
+	}
+	return nil
+}
+
+func (s *storage) ClientCredentials(ctx context.Context, clientID, secret string) (op.Client, error) {
+	if err := s.AuthorizeClientIDSecret(ctx, clientID, secret); err != nil {
+		return nil, err
+	}
+	return s.GetClientByClientID(ctx, clientID)
+}
+
+// ClientCredentialsTokenRequest checks the scopes: the library does not.
+func (s *storage) ClientCredentialsTokenRequest(ctx context.Context, clientID string, scopes []string) (op.TokenRequest, error) {
+	st, err := s.state(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cl, ok := st.clients[clientID]
+	if !ok || !cl.AllowsGrant(tenant.GrantClientCredentials) {
+		return nil, oidc.ErrUnauthorizedClient().WithDescription("client may not use client_credentials")
+	}
+	if len(scopes) == 0 {
+		scopes = cl.Scopes
+	}
+	for _, sc := range scopes {
+		if !cl.AllowsScope(sc) {
+			return nil, oidc.ErrInvalidScope().WithDescription("scope %q is not allowed for this client", sc)
+		}
+	}
+	return &clientCredentialsRequest{clientID: clientID, scopes: scopes}, nil
+}
+
+func (s *storage) SigningKey(ctx context.Context) (op.SigningKey, error) {
+	st, err := s.state(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return st.signing, nil
+}
+
+func (s *storage) SignatureAlgorithms(ctx context.Context) ([]jose.SignatureAlgorithm, error) {
+	st, err := s.state(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return st.algs, nil
+}
+
+func (s *storage) KeySet(ctx context.Context) ([]op.Key, error) {
+	st, err := s.state(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return st.public, nil
+}
+
+// GetKeyByIDAndClientID refuses: Cognate supports neither private_key_jwt
+// nor the JWT-bearer grant.
+func (s *storage) GetKeyByIDAndClientID(context.Context, string, string) (*jose.JSONWebKey, error) {
+	return nil, errors.New("private_key_jwt and JWT profile grants are not supported")
+}
+
+func (s *storage) ValidateJWTProfileScopes(context.Context, string, []string) ([]string, error) {
+	return nil, errors.New("JWT profile grant is not supported")
+}
+
+func (s *storage) Health(ctx context.Context) error {
+	return s.store.View(ctx, func(tenant.Tx) error { return nil })
+}
+
+// --- sessions ---
+
+func (s *storage) TerminateSession(ctx context.Context, userID, clientID string) error {
+	return nil // the SSO cookie is ended by the logout middleware
+}
+
+// TerminateSessionFromRequest picks where the browser goes after logout:
+// the validated post_logout_redirect_uri, or the tenant's signed-out page.
+func (s *storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSessionRequest) (string, error) {
+	if req.RedirectURI != "" {
+		return req.RedirectURI, nil
+	}
+	return "/logged-out", nil
+}

@@ -1,0 +1,338 @@
+// Package auth is Cognate's authentication state machine, after Cognito's
+// model: a sign-in starts with a username and a password and gets back either
+// a finished result or a challenge (NEW_PASSWORD_REQUIRED, SOFTWARE_TOKEN_MFA,
+// …) to answer; each answer reads the persisted state and returns the next
+// step. The HTML login pages and the Cognito-compatible JSON API drive this
+// same machine, so it knows nothing of HTTP.
+//
+// A wrong password is an outcome, not a fault: every way of failing to prove
+// who you are returns ErrNotAuthorized, so no caller can tell an unknown user
+// from a wrong password, a disabled account or one not yet activated.
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/tenant/password"
+)
+
+// Challenge names what the user must answer next, in Cognito's words.
+type Challenge string
+
+const (
+	NewPasswordRequired   Challenge = "NEW_PASSWORD_REQUIRED"
+	PasswordResetRequired Challenge = "PASSWORD_RESET_REQUIRED"
+	SoftwareTokenMFA      Challenge = "SOFTWARE_TOKEN_MFA"
+	WebAuthn              Challenge = "WEB_AUTHN"
+	MFASetup              Challenge = "MFA_SETUP"
+	SelectMFAType         Challenge = "SELECT_MFA_TYPE"
+)
+
+// Errors a caller maps to words for a person (or to Cognito exception names).
+var (
+	ErrNotAuthorized       = errors.New("incorrect username or password")
+	ErrTempPasswordExpired = errors.New("temporary password has expired and must be reset by an administrator")
+	ErrSessionExpired      = errors.New("sign-in session expired; start again")
+	ErrWrongChallenge      = errors.New("answer does not fit the pending challenge")
+	ErrLocked              = errors.New("too many failed attempts; try again later")
+	ErrPasswordUnchanged   = errors.New("the new password must differ from the temporary one")
+)
+
+// Result is where a sign-in stands. When Challenge is empty the user is
+// authenticated: Sub, AMR and AuthTime are final.
+type Result struct {
+	Challenge Challenge
+	// Session identifies the pending flow to answer a challenge with.
+	Session  string
+	Sub      string
+	Username string
+	AMR      []string
+	AuthTime time.Time
+}
+
+// Done reports whether the user is authenticated.
+func (r Result) Done() bool { return r.Challenge == "" }
+
+// flow is the persisted state between steps.
+type flow struct {
+	ID        string    `json:"id"`
+	Sub       string    `json:"sub"`
+	Challenge Challenge `json:"challenge"`
+	AMR       []string  `json:"amr"`
+	// PasswordHash is the hash the user proved, so a forced change can
+	// refuse the same password again without keeping it in clear.
+	PasswordHash string    `json:"password_hash,omitempty"`
+	Attempts     int       `json:"attempts"`
+	ExpiresAt    time.Time `json:"expires_at"`
+}
+
+// Machine runs sign-ins for every tenant.
+type Machine struct {
+	Store  tenant.Store
+	Hasher *password.Hasher
+	Logger *slog.Logger
+	Now    func() time.Time
+	// FlowTTL is how long a challenge may stay unanswered (Cognito: 3–15 min).
+	FlowTTL time.Duration
+}
+
+// maxChallengeAttempts bounds guesses at one pending challenge.
+const maxChallengeAttempts = 5
+
+func (m *Machine) now() time.Time { return m.Now().UTC() }
+
+func (m *Machine) flowTTL() time.Duration {
+	if m.FlowTTL > 0 {
+		return m.FlowTTL
+	}
+	return 10 * time.Minute
+}
+
+// Credentials start a sign-in.
+type Credentials struct {
+	Login    string // username, or an email address held by exactly one user
+	Password string
+	ClientIP string
+}
+
+// Start checks a username and password and returns the next step.
+func (m *Machine) Start(ctx context.Context, tenantID string, cr Credentials) (Result, error) {
+	now := m.now()
+	var (
+		t       tenant.Tenant
+		user    tenant.User
+		findErr error
+		locked  bool
+	)
+	err := m.Store.View(ctx, func(tx tenant.Tx) error {
+		var err error
+		if t, err = tenant.GetTenant(tx, tenantID); err != nil {
+			return err
+		}
+		locked, err = isLocked(tx, tenantID, lockKeys(cr), now)
+		if err != nil {
+			return err
+		}
+		user, findErr = tenant.FindUser(tx, tenantID, cr.Login)
+		if findErr != nil && !errors.Is(findErr, tenant.ErrNotFound) {
+			return findErr
+		}
+		return nil
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	if locked {
+		// Checked before any hashing, so a locked name costs the server
+		// nothing; the answer is the same for names that do not exist.
+		return Result{}, ErrLocked
+	}
+
+	ok, needsRehash := false, false
+	if findErr == nil && user.PasswordHash != "" {
+		ok, needsRehash, err = m.Hasher.Verify(ctx, user.PasswordHash, cr.Password)
+		if err != nil && !errors.Is(err, password.ErrMalformedHash) && !errors.Is(err, password.ErrUnknownScheme) {
+			return Result{}, err
+		}
+	} else {
+		// Spend the same time as a real check so timing reveals nothing.
+		if err := m.Hasher.DummyVerify(ctx, cr.Password); err != nil {
+			return Result{}, err
+		}
+	}
+	if !ok || !user.Enabled || user.Status == tenant.StatusUnconfirmed {
+		if err := m.recordFailure(ctx, tenantID, t.Settings.Lockout, cr, now); err != nil {
+			return Result{}, err
+		}
+		return Result{}, ErrNotAuthorized
+	}
+
+	switch user.Status {
+	case tenant.StatusForceChangePassword:
+		if !user.TempPasswordExpiresAt.IsZero() && !now.Before(user.TempPasswordExpiresAt) {
+			return Result{}, ErrTempPasswordExpired
+		}
+		return m.challenge(ctx, tenantID, cr, flow{Sub: user.Sub, Challenge: NewPasswordRequired, AMR: []string{"pwd"}, PasswordHash: user.PasswordHash}, user)
+	case tenant.StatusResetRequired:
+		return m.challenge(ctx, tenantID, cr, flow{Sub: user.Sub, Challenge: PasswordResetRequired}, user)
+	}
+
+	var rehash string
+	if needsRehash {
+		if rehash, err = m.Hasher.Hash(ctx, cr.Password); err != nil {
+			return Result{}, err
+		}
+	}
+	return m.finish(ctx, tenantID, cr, user.Sub, []string{"pwd"}, func(u *tenant.User) {
+		if rehash != "" {
+			u.PasswordHash = rehash
+		}
+	})
+}
+
+// Answer responds to a pending challenge.
+type Answer struct {
+	Challenge   Challenge
+	NewPassword string
+	ClientIP    string
+}
+
+// Respond answers the challenge of session and returns the next step.
+func (m *Machine) Respond(ctx context.Context, tenantID, session string, a Answer) (Result, error) {
+	now := m.now()
+	var (
+		f    flow
+		t    tenant.Tenant
+		user tenant.User
+	)
+	err := m.Store.View(ctx, func(tx tenant.Tx) error {
+		var err error
+		if f, err = tenant.GetJSON[flow](tx, tenant.CollAuthFlows, tenantID, tenant.HashSecret(session)); err != nil {
+			return err
+		}
+		if t, err = tenant.GetTenant(tx, tenantID); err != nil {
+			return err
+		}
+		user, err = tenant.GetUser(tx, tenantID, f.Sub)
+		return err
+	})
+	if errors.Is(err, tenant.ErrNotFound) || (err == nil && !now.Before(f.ExpiresAt)) {
+		return Result{}, ErrSessionExpired
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	if a.Challenge != f.Challenge {
+		return Result{}, fmt.Errorf("%w: pending %s, answered %s", ErrWrongChallenge, f.Challenge, a.Challenge)
+	}
+	if !user.Enabled {
+		_ = m.dropFlow(ctx, tenantID, session)
+		return Result{}, ErrNotAuthorized
+	}
+	cr := Credentials{Login: user.Username, ClientIP: a.ClientIP}
+
+	switch f.Challenge {
+	case NewPasswordRequired:
+		if err := t.Settings.PasswordPolicy.Check(a.NewPassword); err != nil {
+			return Result{}, err
+		}
+		same, _, err := m.Hasher.Verify(ctx, f.PasswordHash, a.NewPassword)
+		if err != nil {
+			return Result{}, err
+		}
+		if same {
+			return Result{}, ErrPasswordUnchanged
+		}
+		hash, err := m.Hasher.Hash(ctx, a.NewPassword)
+		if err != nil {
+			return Result{}, err
+		}
+		return m.finishFlow(ctx, tenantID, session, cr, f, func(u *tenant.User) error {
+			// The temporary password works once: if another tab already
+			// used it, this flow no longer holds.
+			if u.Status != tenant.StatusForceChangePassword || u.PasswordHash != f.PasswordHash {
+				return ErrSessionExpired
+			}
+			u.PasswordHistory = appendHistory(u.PasswordHistory, u.PasswordHash, t.Settings.PasswordPolicy.HistorySize)
+			u.PasswordHash, u.PasswordChangedAt = hash, now
+			u.Status, u.TempPasswordExpiresAt = tenant.StatusConfirmed, time.Time{}
+			return nil
+		})
+	default:
+		return Result{}, fmt.Errorf("%w: %s cannot be answered here", ErrWrongChallenge, f.Challenge)
+	}
+}
+
+func appendHistory(history []string, hash string, size int) []string {
+	if size <= 0 || hash == "" {
+		return nil
+	}
+	history = append(history, hash)
+	if len(history) > size {
+		history = history[len(history)-size:]
+	}
+	return history
+}
+
+// challenge persists a new pending flow and returns it.
+func (m *Machine) challenge(ctx context.Context, tenantID string, cr Credentials, f flow, user tenant.User) (Result, error) {
+	session := tenant.NewSecret(32)
+	f.ID = tenant.HashSecret(session)
+	f.ExpiresAt = m.now().Add(m.flowTTL())
+	err := m.Store.Update(ctx, func(tx tenant.Tx) error {
+		if err := clearFailures(tx, tenantID, cr); err != nil {
+			return err
+		}
+		return tenant.PutJSON(tx, tenant.CollAuthFlows, tenantID, f.ID, f)
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Challenge: f.Challenge, Session: session, Sub: user.Sub, Username: user.Username}, nil
+}
+
+func (m *Machine) dropFlow(ctx context.Context, tenantID, session string) error {
+	return m.Store.Update(ctx, func(tx tenant.Tx) error {
+		return tx.Delete(tenant.CollAuthFlows, tenantID, tenant.HashSecret(session))
+	})
+}
+
+// finishFlow completes a pending flow: it applies change to the user and
+// deletes the flow in one transaction, so a flow can finish only once.
+func (m *Machine) finishFlow(ctx context.Context, tenantID, session string, cr Credentials, f flow, change func(*tenant.User) error) (Result, error) {
+	now := m.now()
+	var user tenant.User
+	err := m.Store.Update(ctx, func(tx tenant.Tx) error {
+		id := tenant.HashSecret(session)
+		if _, err := tx.Get(tenant.CollAuthFlows, tenantID, id); err != nil {
+			return ErrSessionExpired
+		}
+		if err := tx.Delete(tenant.CollAuthFlows, tenantID, id); err != nil {
+			return err
+		}
+		var err error
+		if user, err = tenant.GetUser(tx, tenantID, f.Sub); err != nil {
+			return err
+		}
+		if err := change(&user); err != nil {
+			return err
+		}
+		user.LastSignInAt, user.UpdatedAt = now, now
+		if err := clearFailures(tx, tenantID, cr); err != nil {
+			return err
+		}
+		return tenant.UpdateUser(tx, tenantID, user)
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Sub: user.Sub, Username: user.Username, AMR: f.AMR, AuthTime: now}, nil
+}
+
+// finish completes a sign-in that needed no challenge.
+func (m *Machine) finish(ctx context.Context, tenantID string, cr Credentials, sub string, amr []string, change func(*tenant.User)) (Result, error) {
+	now := m.now()
+	var user tenant.User
+	err := m.Store.Update(ctx, func(tx tenant.Tx) error {
+		var err error
+		if user, err = tenant.GetUser(tx, tenantID, sub); err != nil {
+			return err
+		}
+		change(&user)
+		user.LastSignInAt = now
+		if err := clearFailures(tx, tenantID, cr); err != nil {
+			return err
+		}
+		return tenant.UpdateUser(tx, tenantID, user)
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Sub: user.Sub, Username: user.Username, AMR: slices.Clone(amr), AuthTime: now}, nil
+}

@@ -1,0 +1,177 @@
+// Package bolt stores Cognate's records in one bbolt file: the default for
+// development and for single-server sites.
+//
+// Layout: a top-level bucket per tenant (the empty tenant ID is named "_"),
+// holding a bucket per collection. Deleting a tenant is one DeleteBucket.
+// This package knows the tenant.Tx contract and nothing of the domain.
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cognate-idp/cognate/tenant"
+	bbolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// Store is a tenant.Store over a bbolt file.
+type Store struct {
+	db *bbolt.DB
+}
+
+var _ tenant.Store = (*Store)(nil)
+
+// Open opens (or creates) the database file at path. A second process that
+// opens the same file fails after a second instead of hanging, because bbolt
+// takes an exclusive lock.
+func Open(path string) (*Store, error) {
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
+		Timeout:      time.Second,
+		FreelistType: bbolt.FreelistMapType,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	// Grouped commits: requests that write at the same moment share one fsync.
+	db.MaxBatchDelay = 2 * time.Millisecond
+	return &Store{db: db}, nil
+}
+
+// Close closes the file.
+func (s *Store) Close() error { return s.db.Close() }
+
+// DB exposes the bbolt handle for online backup.
+func (s *Store) DB() *bbolt.DB { return s.db }
+
+// View runs fn in a read-only transaction.
+func (s *Store) View(ctx context.Context, fn func(tenant.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.View(func(btx *bbolt.Tx) error { return fn(&tx{btx: btx}) })
+}
+
+// Update runs fn in a read-write transaction that commits when fn returns nil.
+func (s *Store) Update(ctx context.Context, fn func(tenant.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.Update(func(btx *bbolt.Tx) error { return fn(&tx{btx: btx}) })
+}
+
+// Batch is Update with bbolt's commit grouping; fn may run more than once.
+func (s *Store) Batch(ctx context.Context, fn func(tenant.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.Batch(func(btx *bbolt.Tx) error { return fn(&tx{btx: btx}) })
+}
+
+// tx adapts a bbolt transaction to tenant.Tx.
+type tx struct {
+	btx *bbolt.Tx
+}
+
+func tenantBucketName(tenantID string) []byte {
+	if tenantID == "" {
+		return []byte("_")
+	}
+	return []byte("t/" + tenantID)
+}
+
+// bucket finds a collection's bucket, creating it when create is set.
+// A missing bucket in a read is simply an empty collection.
+func (t *tx) bucket(c tenant.Collection, tenantID string, create bool) (*bbolt.Bucket, error) {
+	name := tenantBucketName(tenantID)
+	if !create {
+		tb := t.btx.Bucket(name)
+		if tb == nil {
+			return nil, nil
+		}
+		return tb.Bucket([]byte(c)), nil
+	}
+	tb, err := t.btx.CreateBucketIfNotExists(name)
+	if err != nil {
+		return nil, fmt.Errorf("bucket %s: %w", name, err)
+	}
+	b, err := tb.CreateBucketIfNotExists([]byte(c))
+	if err != nil {
+		return nil, fmt.Errorf("bucket %s/%s: %w", name, c, err)
+	}
+	return b, nil
+}
+
+func (t *tx) Get(c tenant.Collection, tenantID, key string) ([]byte, error) {
+	b, err := t.bucket(c, tenantID, false)
+	if err != nil {
+		return nil, err
+	}
+	if b == nil {
+		return nil, fmt.Errorf("%s %q: %w", c, key, tenant.ErrNotFound)
+	}
+	v := b.Get([]byte(key))
+	if v == nil {
+		return nil, fmt.Errorf("%s %q: %w", c, key, tenant.ErrNotFound)
+	}
+	// bbolt's slices die with the transaction.
+	return bytes.Clone(v), nil
+}
+
+func (t *tx) Put(c tenant.Collection, tenantID, key string, value []byte) error {
+	if key == "" {
+		return fmt.Errorf("%s: empty key: %w", c, tenant.ErrInvalid)
+	}
+	b, err := t.bucket(c, tenantID, true)
+	if err != nil {
+		return err
+	}
+	return b.Put([]byte(key), bytes.Clone(value))
+}
+
+func (t *tx) Delete(c tenant.Collection, tenantID, key string) error {
+	b, err := t.bucket(c, tenantID, false)
+	if err != nil || b == nil {
+		return err
+	}
+	if !t.btx.Writable() {
+		return errors.New("delete in a read-only transaction")
+	}
+	return b.Delete([]byte(key))
+}
+
+func (t *tx) Scan(c tenant.Collection, tenantID, prefix, after string, visit func(string, []byte) bool) error {
+	b, err := t.bucket(c, tenantID, false)
+	if err != nil || b == nil {
+		return err
+	}
+	cur := b.Cursor()
+	p := []byte(prefix)
+	start := p
+	if after > prefix {
+		start = []byte(after)
+	}
+	for k, v := cur.Seek(start); k != nil && bytes.HasPrefix(k, p); k, v = cur.Next() {
+		if after != "" && string(k) <= after {
+			continue
+		}
+		if !visit(string(k), bytes.Clone(v)) {
+			return nil
+		}
+	}
+	return nil
+}
+
+func (t *tx) DeleteTenant(tenantID string) error {
+	if tenantID == "" {
+		return fmt.Errorf("delete the global records: %w", tenant.ErrInvalid)
+	}
+	err := t.btx.DeleteBucket(tenantBucketName(tenantID))
+	if errors.Is(err, berrors.ErrBucketNotFound) {
+		return nil
+	}
+	return err
+}

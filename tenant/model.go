@@ -1,0 +1,215 @@
+package tenant
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/cognate-idp/cognate/tenant/password"
+)
+
+// Tenant is one customer organization: its subdomain, its issuer and its user
+// pool. The slug is the subdomain label and never changes, so it is the ID.
+type Tenant struct {
+	Slug      string    `json:"slug"`
+	Name      string    `json:"name"`
+	Settings  Settings  `json:"settings"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Settings are a tenant's policies. Zero values mean "Cognito's default",
+// which WithDefaults fills in, so records written by older versions still work.
+type Settings struct {
+	PasswordPolicy           password.Policy `json:"password_policy"`
+	TempPasswordValidityDays int             `json:"temp_password_validity_days"`
+	MFA                      MFAPolicy       `json:"mfa"`
+	Locale                   string          `json:"locale"` // "en" or "nl"
+	Branding                 Branding        `json:"branding"`
+	Lockout                  LockoutPolicy   `json:"lockout"`
+	SigningAlg               string          `json:"signing_alg"` // "RS256" (default) or "ES256"
+}
+
+// MFA modes, as Cognito's MfaConfiguration.
+const (
+	MFAOff      = "OFF"
+	MFAOptional = "OPTIONAL"
+	MFARequired = "ON"
+)
+
+// MFA factors a tenant may allow.
+const (
+	FactorTOTP     = "TOTP"
+	FactorWebAuthn = "WEBAUTHN"
+)
+
+// MFAPolicy says whether a second factor is asked for and which ones count.
+type MFAPolicy struct {
+	Mode         string   `json:"mode"`
+	Factors      []string `json:"factors"`
+	Passwordless bool     `json:"passwordless"` // discoverable passkeys may sign in alone
+}
+
+// Branding is what the login pages and mails show of the organization.
+type Branding struct {
+	PrimaryColor string `json:"primary_color"`
+	LogoURL      string `json:"logo_url"`
+}
+
+// LockoutPolicy is the brute-force protection of sign-in.
+type LockoutPolicy struct {
+	MaxFailures  int           `json:"max_failures"`
+	LockDuration time.Duration `json:"lock_duration"`
+}
+
+// WithDefaults returns s with every unset policy at Cognito's default.
+func (s Settings) WithDefaults() Settings {
+	if s.PasswordPolicy == (password.Policy{}) {
+		s.PasswordPolicy = password.DefaultPolicy()
+	}
+	if s.TempPasswordValidityDays == 0 {
+		s.TempPasswordValidityDays = 7
+	}
+	if s.MFA.Mode == "" {
+		s.MFA.Mode = MFAOff
+	}
+	if len(s.MFA.Factors) == 0 {
+		s.MFA.Factors = []string{FactorTOTP, FactorWebAuthn}
+	}
+	if s.Locale == "" {
+		s.Locale = "en"
+	}
+	if s.Lockout.MaxFailures == 0 {
+		s.Lockout.MaxFailures = 5
+	}
+	if s.Lockout.LockDuration == 0 {
+		s.Lockout.LockDuration = 15 * time.Minute
+	}
+	if s.SigningAlg == "" {
+		s.SigningAlg = "RS256"
+	}
+	return s
+}
+
+// UserStatus is Cognito's UserStatusType. UNCONFIRMED is what Cognate calls
+// "not activated": the user exists, has no password and cannot sign in.
+type UserStatus string
+
+const (
+	StatusUnconfirmed         UserStatus = "UNCONFIRMED"
+	StatusConfirmed           UserStatus = "CONFIRMED"
+	StatusForceChangePassword UserStatus = "FORCE_CHANGE_PASSWORD"
+	StatusResetRequired       UserStatus = "RESET_REQUIRED"
+	StatusExternalProvider    UserStatus = "EXTERNAL_PROVIDER"
+	StatusArchived            UserStatus = "ARCHIVED"
+	StatusCompromised         UserStatus = "COMPROMISED"
+	StatusUnknown             UserStatus = "UNKNOWN"
+)
+
+// User is one person in a tenant's user pool. Sub is assigned once and never
+// changes, because relying parties key their data on it.
+type User struct {
+	Sub           string            `json:"sub"`
+	Username      string            `json:"username"`
+	Email         string            `json:"email,omitempty"`
+	EmailVerified bool              `json:"email_verified"`
+	Attributes    map[string]string `json:"attributes,omitempty"` // other standard and custom:* attributes
+	Status        UserStatus        `json:"status"`
+	Enabled       bool              `json:"enabled"`
+	Groups        []string          `json:"groups,omitempty"`
+	Locale        string            `json:"locale,omitempty"`
+
+	PasswordHash          string    `json:"password_hash,omitempty"`
+	PasswordHistory       []string  `json:"password_history,omitempty"`
+	PasswordChangedAt     time.Time `json:"password_changed_at,omitzero"`
+	TempPasswordExpiresAt time.Time `json:"temp_password_expires_at,omitzero"`
+
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+	LastSignInAt time.Time `json:"last_sign_in_at,omitzero"`
+}
+
+// LogValue keeps password hashes out of logs whatever logs a user.
+func (u User) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("sub", u.Sub), slog.String("username", u.Username))
+}
+
+// Group is a named set of users; membership shows in cognito:groups.
+type Group struct {
+	Name        string    `json:"name"`
+	Description string    `json:"description,omitempty"`
+	Precedence  *int      `json:"precedence,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// Grant types a client may use.
+const (
+	GrantAuthorizationCode = "authorization_code"
+	GrantRefreshToken      = "refresh_token"
+	GrantClientCredentials = "client_credentials"
+)
+
+// Client is a relying party of one tenant.
+type Client struct {
+	ID                     string        `json:"id"`
+	Name                   string        `json:"name"`
+	SecretHash             string        `json:"secret_hash,omitempty"` // hex SHA-256; empty for a public client
+	RedirectURIs           []string      `json:"redirect_uris"`
+	PostLogoutRedirectURIs []string      `json:"post_logout_redirect_uris,omitempty"`
+	GrantTypes             []string      `json:"grant_types"`
+	Scopes                 []string      `json:"scopes"` // scopes the client may ask for
+	AccessTokenTTL         time.Duration `json:"access_token_ttl"`
+	IDTokenTTL             time.Duration `json:"id_token_ttl"`
+	RefreshTokenTTL        time.Duration `json:"refresh_token_ttl"`
+	CreatedAt              time.Time     `json:"created_at"`
+	UpdatedAt              time.Time     `json:"updated_at"`
+}
+
+// Public reports whether the client has no secret (a browser or native app).
+func (c Client) Public() bool { return c.SecretHash == "" }
+
+// AllowsGrant reports whether the client may use grant.
+func (c Client) AllowsGrant(grant string) bool {
+	for _, g := range c.GrantTypes {
+		if g == grant {
+			return true
+		}
+	}
+	return false
+}
+
+// AllowsScope reports whether the client may ask for scope.
+func (c Client) AllowsScope(scope string) bool {
+	for _, s := range c.Scopes {
+		if s == scope {
+			return true
+		}
+	}
+	return false
+}
+
+// SigningKey is one of a tenant's token signing keys. Keys are published in
+// JWKS from creation until RetireAt, and sign from ActiveFrom until a newer
+// key becomes active, so relying parties see a key before it is used.
+type SigningKey struct {
+	ID         string    `json:"id"`
+	Alg        string    `json:"alg"`         // RS256 or ES256
+	PrivateDER []byte    `json:"private_der"` // PKCS #8
+	CreatedAt  time.Time `json:"created_at"`
+	ActiveFrom time.Time `json:"active_from"`
+	RetireAt   time.Time `json:"retire_at,omitzero"`
+}
+
+// LogValue keeps private key material out of logs.
+func (k SigningKey) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("kid", k.ID), slog.String("alg", k.Alg))
+}
+
+// Session is a single sign-on session of a browser at one tenant.
+type Session struct {
+	ID        string    `json:"id"` // SHA-256 of the cookie value, hex
+	Sub       string    `json:"sub"`
+	AMR       []string  `json:"amr"`
+	AuthTime  time.Time `json:"auth_time"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+}

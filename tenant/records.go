@@ -1,0 +1,197 @@
+package tenant
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// This file is the one place that encodes domain records for the store and
+// keeps the index collections in step with them. Everything takes a Tx, so
+// callers compose several changes into one transaction.
+
+// GetJSON reads the record under key and decodes it into a T.
+func GetJSON[T any](tx Tx, c Collection, tenantID, key string) (T, error) {
+	var v T
+	raw, err := tx.Get(c, tenantID, key)
+	if err != nil {
+		return v, err
+	}
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return v, fmt.Errorf("decode %s %q: %w", c, key, err)
+	}
+	return v, nil
+}
+
+// PutJSON encodes v and stores it under key.
+func PutJSON(tx Tx, c Collection, tenantID, key string, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s %q: %w", c, key, err)
+	}
+	return tx.Put(c, tenantID, key, raw)
+}
+
+// ScanJSON decodes every record of c whose key starts with prefix and sorts
+// after `after`, until visit returns false.
+func ScanJSON[T any](tx Tx, c Collection, tenantID, prefix, after string, visit func(key string, v T) bool) error {
+	var decodeErr error
+	err := tx.Scan(c, tenantID, prefix, after, func(key string, raw []byte) bool {
+		var v T
+		if err := json.Unmarshal(raw, &v); err != nil {
+			decodeErr = fmt.Errorf("decode %s %q: %w", c, key, err)
+			return false
+		}
+		return visit(key, v)
+	})
+	if err != nil {
+		return err
+	}
+	return decodeErr
+}
+
+// GetTenant reads a tenant by slug.
+func GetTenant(tx Tx, slug string) (Tenant, error) {
+	t, err := GetJSON[Tenant](tx, CollTenants, "", slug)
+	if err != nil {
+		return t, fmt.Errorf("tenant %q: %w", slug, err)
+	}
+	t.Settings = t.Settings.WithDefaults()
+	return t, nil
+}
+
+// PutTenant stores a tenant.
+func PutTenant(tx Tx, t Tenant) error { return PutJSON(tx, CollTenants, "", t.Slug, t) }
+
+// GetUser reads a user by sub.
+func GetUser(tx Tx, tenantID, sub string) (User, error) {
+	u, err := GetJSON[User](tx, CollUsers, tenantID, sub)
+	if err != nil {
+		return u, fmt.Errorf("user: %w", err)
+	}
+	return u, nil
+}
+
+// FoldKey is how usernames and emails are compared: Cognito matches
+// usernames case-insensitively when the pool says so, and email always.
+func FoldKey(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// emailIndexKey allows several users to share an email address (Cognito
+// allows it unless email is an alias) while still finding them by prefix.
+func emailIndexKey(email, sub string) string { return FoldKey(email) + "\x00" + sub }
+
+// UserByUsername finds a user by username, case-insensitively.
+func UserByUsername(tx Tx, tenantID, username string) (User, error) {
+	sub, err := tx.Get(CollUsersByName, tenantID, FoldKey(username))
+	if err != nil {
+		return User{}, fmt.Errorf("user: %w", err)
+	}
+	return GetUser(tx, tenantID, string(sub))
+}
+
+// UsersByEmail finds the users whose email address is email.
+func UsersByEmail(tx Tx, tenantID, email string) ([]User, error) {
+	var subs []string
+	err := tx.Scan(CollUsersByEmail, tenantID, FoldKey(email)+"\x00", "", func(_ string, v []byte) bool {
+		subs = append(subs, string(v))
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	users := make([]User, 0, len(subs))
+	for _, sub := range subs {
+		u, err := GetUser(tx, tenantID, sub)
+		if err != nil {
+			return nil, err
+		}
+		users = append(users, u)
+	}
+	return users, nil
+}
+
+// InsertUser stores a new user and its indexes; a taken username or sub is
+// ErrAlreadyExists.
+func InsertUser(tx Tx, tenantID string, u User) error {
+	if _, err := tx.Get(CollUsers, tenantID, u.Sub); err == nil {
+		return fmt.Errorf("user sub %q: %w", u.Sub, ErrAlreadyExists)
+	}
+	if _, err := tx.Get(CollUsersByName, tenantID, FoldKey(u.Username)); err == nil {
+		return fmt.Errorf("username %q: %w", u.Username, ErrAlreadyExists)
+	}
+	if err := tx.Put(CollUsersByName, tenantID, FoldKey(u.Username), []byte(u.Sub)); err != nil {
+		return err
+	}
+	if u.Email != "" {
+		if err := tx.Put(CollUsersByEmail, tenantID, emailIndexKey(u.Email, u.Sub), []byte(u.Sub)); err != nil {
+			return err
+		}
+	}
+	return PutJSON(tx, CollUsers, tenantID, u.Sub, u)
+}
+
+// UpdateUser stores a changed user, moving its email index when the address
+// changed. The username is immutable, as in Cognito.
+func UpdateUser(tx Tx, tenantID string, u User) error {
+	old, err := GetUser(tx, tenantID, u.Sub)
+	if err != nil {
+		return err
+	}
+	if FoldKey(old.Username) != FoldKey(u.Username) {
+		return fmt.Errorf("username cannot change: %w", ErrInvalid)
+	}
+	if FoldKey(old.Email) != FoldKey(u.Email) {
+		if old.Email != "" {
+			if err := tx.Delete(CollUsersByEmail, tenantID, emailIndexKey(old.Email, u.Sub)); err != nil {
+				return err
+			}
+		}
+		if u.Email != "" {
+			if err := tx.Put(CollUsersByEmail, tenantID, emailIndexKey(u.Email, u.Sub), []byte(u.Sub)); err != nil {
+				return err
+			}
+		}
+	}
+	return PutJSON(tx, CollUsers, tenantID, u.Sub, u)
+}
+
+// DeleteUser removes a user and its indexes.
+func DeleteUser(tx Tx, tenantID, sub string) error {
+	u, err := GetUser(tx, tenantID, sub)
+	if err != nil {
+		return err
+	}
+	if err := tx.Delete(CollUsersByName, tenantID, FoldKey(u.Username)); err != nil {
+		return err
+	}
+	if u.Email != "" {
+		if err := tx.Delete(CollUsersByEmail, tenantID, emailIndexKey(u.Email, u.Sub)); err != nil {
+			return err
+		}
+	}
+	return tx.Delete(CollUsers, tenantID, sub)
+}
+
+// GetClient reads a client.
+func GetClient(tx Tx, tenantID, id string) (Client, error) {
+	c, err := GetJSON[Client](tx, CollClients, tenantID, id)
+	if err != nil {
+		return c, fmt.Errorf("client: %w", err)
+	}
+	return c, nil
+}
+
+// PutClient stores a client.
+func PutClient(tx Tx, tenantID string, c Client) error {
+	return PutJSON(tx, CollClients, tenantID, c.ID, c)
+}
+
+// SigningKeys returns a tenant's keys in key-ID order.
+func SigningKeys(tx Tx, tenantID string) ([]SigningKey, error) {
+	var keys []SigningKey
+	err := ScanJSON(tx, CollKeys, tenantID, "", "", func(_ string, k SigningKey) bool {
+		keys = append(keys, k)
+		return true
+	})
+	return keys, err
+}

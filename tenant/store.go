@@ -1,0 +1,74 @@
+package tenant
+
+import (
+	"context"
+	"errors"
+)
+
+// Sentinel errors that callers branch on with errors.Is. Backends and the
+// service wrap them with %w, so the check works from storage up to handlers.
+var (
+	ErrNotFound      = errors.New("not found")
+	ErrAlreadyExists = errors.New("already exists")
+	ErrSlugInvalid   = errors.New("invalid tenant slug")
+	ErrSlugReserved  = errors.New("reserved tenant slug")
+	ErrInvalid       = errors.New("invalid input")
+	ErrConflict      = errors.New("conflicting change")
+)
+
+// Collection names a kind of record. Every record lives in one collection of
+// one tenant; global records (the tenant list itself) use the empty tenant ID.
+type Collection string
+
+// The collections of the store. Index collections map a lookup value to a
+// primary key; the domain code keeps them in step inside one transaction.
+const (
+	CollTenants        Collection = "tenants"         // "" / slug → Tenant
+	CollUsers          Collection = "users"           // sub → User
+	CollUsersByName    Collection = "users_by_name"   // lower(username) → sub
+	CollUsersByEmail   Collection = "users_by_email"  // lower(email) + "\x00" + sub → sub
+	CollGroups         Collection = "groups"          // name → Group
+	CollClients        Collection = "clients"         // client id → Client
+	CollKeys           Collection = "keys"            // key id → SigningKey
+	CollAuthRequests   Collection = "auth_requests"   // id → provider's auth request
+	CollCodes          Collection = "codes"           // code hash → auth request id
+	CollAccessTokens   Collection = "access_tokens"   // id → access token record
+	CollRefreshTokens  Collection = "refresh_tokens"  // token hash → refresh token record
+	CollSessions       Collection = "sessions"        // session id hash → Session
+	CollAuthFlows      Collection = "auth_flows"      // flow id → auth state machine state
+	CollOutbox         Collection = "outbox"          // id → queued mail
+	CollAudit          Collection = "audit"           // time-ordered id → audit event
+	CollLockouts       Collection = "lockouts"        // key → failure counter
+	CollWebAuthnHandle Collection = "webauthn_handle" // user handle (hex) → sub
+)
+
+// Tx is one transaction over the store. Keys and values are opaque bytes to
+// the backend; the domain code in this package owns their encoding, which is
+// why a backend is small and why nothing here depends on bbolt.
+//
+// Values returned by Get and Scan are copies owned by the caller.
+type Tx interface {
+	// Get returns the value under key, or an error wrapping ErrNotFound.
+	Get(c Collection, tenantID, key string) ([]byte, error)
+	// Put stores value under key, replacing any earlier value.
+	Put(c Collection, tenantID, key string, value []byte) error
+	// Delete removes key; deleting a missing key is not an error.
+	Delete(c Collection, tenantID, key string) error
+	// Scan visits keys that start with prefix and sort after `after`, in
+	// ascending byte order, until visit returns false.
+	Scan(c Collection, tenantID, prefix, after string, visit func(key string, value []byte) bool) error
+	// DeleteTenant removes every record of a tenant in every collection.
+	DeleteTenant(tenantID string) error
+}
+
+// Store runs transactions. A closure passed to Update or Batch may run more
+// than once, so it must only read and write through tx and keep its side
+// effects (mail, cache updates) until after the call returns.
+type Store interface {
+	View(ctx context.Context, fn func(tx Tx) error) error
+	Update(ctx context.Context, fn func(tx Tx) error) error
+	// Batch is Update for writes that many requests make at once (audit
+	// records, last-used stamps); the backend may group them into one commit.
+	Batch(ctx context.Context, fn func(tx Tx) error) error
+	Close() error
+}

@@ -1,0 +1,234 @@
+// Package storetest is the conformance suite every tenant.Store backend
+// passes. Backends call Run from their own tests with a function that opens
+// a fresh, empty store.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/cognate-idp/cognate/tenant"
+)
+
+// Run runs the whole suite against stores made by open.
+func Run(t *testing.T, open func(t *testing.T) tenant.Store) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s tenant.Store)
+	}{
+		{"GetMissing", testGetMissing},
+		{"PutGetDelete", testPutGetDelete},
+		{"ScanOrderPrefixAfter", testScan},
+		{"TenantsAreSeparate", testTenantsSeparate},
+		{"RollbackOnError", testRollback},
+		{"ConcurrentUpdates", testConcurrentUpdates},
+		{"BatchIsDurable", testBatch},
+		{"DeleteTenant", testDeleteTenant},
+		{"ValuesAreCopies", testValuesAreCopies},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := open(t)
+			t.Cleanup(func() { _ = s.Close() })
+			tc.fn(t, s)
+		})
+	}
+}
+
+var ctx = context.Background()
+
+func mustUpdate(t *testing.T, s tenant.Store, fn func(tx tenant.Tx) error) {
+	t.Helper()
+	if err := s.Update(ctx, fn); err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+}
+
+func get(t *testing.T, s tenant.Store, c tenant.Collection, tid, key string) ([]byte, error) {
+	t.Helper()
+	var v []byte
+	err := s.View(ctx, func(tx tenant.Tx) (err error) {
+		v, err = tx.Get(c, tid, key)
+		return err
+	})
+	return v, err
+}
+
+func testGetMissing(t *testing.T, s tenant.Store) {
+	if _, err := get(t, s, tenant.CollUsers, "acme", "nobody"); !errors.Is(err, tenant.ErrNotFound) {
+		t.Fatalf("Get of a missing key: got %v, want ErrNotFound", err)
+	}
+}
+
+func testPutGetDelete(t *testing.T, s tenant.Store) {
+	mustUpdate(t, s, func(tx tenant.Tx) error { return tx.Put(tenant.CollUsers, "acme", "k", []byte("v1")) })
+	if v, err := get(t, s, tenant.CollUsers, "acme", "k"); err != nil || string(v) != "v1" {
+		t.Fatalf("Get = %q, %v; want v1", v, err)
+	}
+	mustUpdate(t, s, func(tx tenant.Tx) error { return tx.Put(tenant.CollUsers, "acme", "k", []byte("v2")) })
+	if v, _ := get(t, s, tenant.CollUsers, "acme", "k"); string(v) != "v2" {
+		t.Fatalf("after overwrite Get = %q, want v2", v)
+	}
+	mustUpdate(t, s, func(tx tenant.Tx) error { return tx.Delete(tenant.CollUsers, "acme", "k") })
+	if _, err := get(t, s, tenant.CollUsers, "acme", "k"); !errors.Is(err, tenant.ErrNotFound) {
+		t.Fatalf("after Delete: %v, want ErrNotFound", err)
+	}
+	mustUpdate(t, s, func(tx tenant.Tx) error { return tx.Delete(tenant.CollUsers, "acme", "never-there") })
+}
+
+func testScan(t *testing.T, s tenant.Store) {
+	mustUpdate(t, s, func(tx tenant.Tx) error {
+		for _, k := range []string{"b2", "a1", "b1", "b3", "c1"} {
+			if err := tx.Put(tenant.CollUsers, "acme", k, []byte("v-"+k)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	tests := []struct {
+		prefix, after string
+		limit         int
+		want          string
+	}{
+		{"", "", 0, "[a1 b1 b2 b3 c1]"},
+		{"b", "", 0, "[b1 b2 b3]"},
+		{"b", "b1", 0, "[b2 b3]"},
+		{"", "b2", 0, "[b3 c1]"},
+		{"", "", 2, "[a1 b1]"},
+		{"z", "", 0, "[]"},
+		{"b", "b3", 0, "[]"},
+	}
+	for _, tc := range tests {
+		var keys []string
+		err := s.View(ctx, func(tx tenant.Tx) error {
+			return tx.Scan(tenant.CollUsers, "acme", tc.prefix, tc.after, func(k string, v []byte) bool {
+				if string(v) != "v-"+k {
+					t.Errorf("value of %s = %q", k, v)
+				}
+				keys = append(keys, k)
+				return tc.limit == 0 || len(keys) < tc.limit
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(keys); got != tc.want && !(tc.want == "[]" && keys == nil) {
+			t.Errorf("Scan(prefix %q, after %q) = %s, want %s", tc.prefix, tc.after, got, tc.want)
+		}
+	}
+}
+
+func testTenantsSeparate(t *testing.T, s tenant.Store) {
+	mustUpdate(t, s, func(tx tenant.Tx) error { return tx.Put(tenant.CollUsers, "acme", "k", []byte("acme")) })
+	if _, err := get(t, s, tenant.CollUsers, "globex", "k"); !errors.Is(err, tenant.ErrNotFound) {
+		t.Fatalf("tenant globex sees acme's record: %v", err)
+	}
+	if _, err := get(t, s, tenant.CollClients, "acme", "k"); !errors.Is(err, tenant.ErrNotFound) {
+		t.Fatalf("collection clients sees a users record: %v", err)
+	}
+}
+
+func testRollback(t *testing.T, s tenant.Store) {
+	boom := errors.New("boom")
+	err := s.Update(ctx, func(tx tenant.Tx) error {
+		if err := tx.Put(tenant.CollUsers, "acme", "half", []byte("written")); err != nil {
+			return err
+		}
+		return fmt.Errorf("later step: %w", boom)
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Update returned %v, want the closure's error", err)
+	}
+	if _, err := get(t, s, tenant.CollUsers, "acme", "half"); !errors.Is(err, tenant.ErrNotFound) {
+		t.Fatalf("a failed transaction left a record behind: %v", err)
+	}
+}
+
+// testConcurrentUpdates increments one counter from many goroutines; a lost
+// update would show as a smaller total.
+func testConcurrentUpdates(t *testing.T, s tenant.Store) {
+	const workers, each = 8, 25
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for range each {
+				err := s.Update(ctx, func(tx tenant.Tx) error {
+					v, err := tx.Get(tenant.CollLockouts, "acme", "n")
+					n := 0
+					if err == nil {
+						fmt.Sscan(string(v), &n)
+					} else if !errors.Is(err, tenant.ErrNotFound) {
+						return err
+					}
+					return tx.Put(tenant.CollLockouts, "acme", "n", []byte(fmt.Sprint(n+1)))
+				})
+				if err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	v, err := get(t, s, tenant.CollLockouts, "acme", "n")
+	if err != nil || string(v) != fmt.Sprint(workers*each) {
+		t.Fatalf("counter = %q, %v; want %d", v, err, workers*each)
+	}
+}
+
+func testBatch(t *testing.T, s tenant.Store) {
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			err := s.Batch(ctx, func(tx tenant.Tx) error {
+				return tx.Put(tenant.CollAudit, "acme", fmt.Sprintf("e%02d", i), []byte("x"))
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	n := 0
+	_ = s.View(ctx, func(tx tenant.Tx) error {
+		return tx.Scan(tenant.CollAudit, "acme", "", "", func(string, []byte) bool { n++; return true })
+	})
+	if n != 20 {
+		t.Fatalf("batched writes stored %d records, want 20", n)
+	}
+}
+
+func testDeleteTenant(t *testing.T, s tenant.Store) {
+	mustUpdate(t, s, func(tx tenant.Tx) error {
+		for _, tid := range []string{"acme", "globex"} {
+			for _, c := range []tenant.Collection{tenant.CollUsers, tenant.CollClients} {
+				if err := tx.Put(c, tid, "k", []byte(tid)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	mustUpdate(t, s, func(tx tenant.Tx) error { return tx.DeleteTenant("acme") })
+	for _, c := range []tenant.Collection{tenant.CollUsers, tenant.CollClients} {
+		if _, err := get(t, s, c, "acme", "k"); !errors.Is(err, tenant.ErrNotFound) {
+			t.Errorf("%s of a deleted tenant: %v", c, err)
+		}
+		if v, err := get(t, s, c, "globex", "k"); err != nil || string(v) != "globex" {
+			t.Errorf("%s of another tenant after delete: %q, %v", c, v, err)
+		}
+	}
+	mustUpdate(t, s, func(tx tenant.Tx) error { return tx.DeleteTenant("never-there") })
+}
+
+func testValuesAreCopies(t *testing.T, s tenant.Store) {
+	buf := []byte("original")
+	mustUpdate(t, s, func(tx tenant.Tx) error { return tx.Put(tenant.CollUsers, "acme", "k", buf) })
+	copy(buf, "CHANGED!")
+	v, _ := get(t, s, tenant.CollUsers, "acme", "k")
+	if string(v) != "original" {
+		t.Fatalf("the store kept the caller's buffer: %q", v)
+	}
+}
