@@ -19,8 +19,8 @@ type client struct {
 
 var _ op.Client = (*client)(nil)
 
-func (c *client) GetID() string                  { return c.ID }
-func (c *client) RedirectURIs() []string         { return c.Client.RedirectURIs }
+func (c *client) GetID() string                    { return c.ID }
+func (c *client) RedirectURIs() []string           { return c.Client.RedirectURIs }
 func (c *client) PostLogoutRedirectURIs() []string { return c.Client.PostLogoutRedirectURIs }
 
 // ApplicationType is never Native: native apps may use any loopback port,
@@ -41,7 +41,9 @@ func (c *client) AuthMethod() oidc.AuthMethod {
 
 // ResponseTypes is the code flow only: no implicit flow, as recommended by
 // OAuth 2.1 and as Cognito's secure default.
-func (c *client) ResponseTypes() []oidc.ResponseType { return []oidc.ResponseType{oidc.ResponseTypeCode} }
+func (c *client) ResponseTypes() []oidc.ResponseType {
+	return []oidc.ResponseType{oidc.ResponseTypeCode}
+}
 
 func (c *client) GrantTypes() []oidc.GrantType {
 	out := make([]oidc.GrantType, 0, len(c.Client.GrantTypes))

@@ -10,19 +10,19 @@ import (
 // authRequest is a validated /oauth2/authorize request waiting for the user
 // to sign in. It implements op.AuthRequest.
 type authRequest struct {
-	ID                  string             `json:"id"`
-	ClientID            string             `json:"client_id"`
-	RedirectURI         string             `json:"redirect_uri"`
-	Scopes              []string           `json:"scopes"`
-	State               string             `json:"state,omitempty"`
-	Nonce               string             `json:"nonce,omitempty"`
-	ResponseType        oidc.ResponseType  `json:"response_type"`
-	ResponseMode        oidc.ResponseMode  `json:"response_mode,omitempty"`
-	Prompt              []string           `json:"prompt,omitempty"`
-	MaxAge              *uint              `json:"max_age,omitempty"`
-	LoginHint           string             `json:"login_hint,omitempty"`
-	HintSubject         string             `json:"hint_subject,omitempty"`
-	CodeChallenge       string             `json:"code_challenge"`
+	ID                  string                   `json:"id"`
+	ClientID            string                   `json:"client_id"`
+	RedirectURI         string                   `json:"redirect_uri"`
+	Scopes              []string                 `json:"scopes"`
+	State               string                   `json:"state,omitempty"`
+	Nonce               string                   `json:"nonce,omitempty"`
+	ResponseType        oidc.ResponseType        `json:"response_type"`
+	ResponseMode        oidc.ResponseMode        `json:"response_mode,omitempty"`
+	Prompt              []string                 `json:"prompt,omitempty"`
+	MaxAge              *uint                    `json:"max_age,omitempty"`
+	LoginHint           string                   `json:"login_hint,omitempty"`
+	HintSubject         string                   `json:"hint_subject,omitempty"`
+	CodeChallenge       string                   `json:"code_challenge"`
 	CodeChallengeMethod oidc.CodeChallengeMethod `json:"code_challenge_method"`
 
 	// BrowserBinding is the hash of a cookie set when the login page first
@@ -41,20 +41,20 @@ type authRequest struct {
 
 var _ op.AuthRequest = (*authRequest)(nil)
 
-func (a *authRequest) GetID() string                    { return a.ID }
-func (a *authRequest) GetACR() string                   { return "" }
-func (a *authRequest) GetAMR() []string                 { return a.AMR }
-func (a *authRequest) GetAudience() []string            { return []string{a.ClientID} }
-func (a *authRequest) GetAuthTime() time.Time           { return a.AuthTime }
-func (a *authRequest) GetClientID() string              { return a.ClientID }
-func (a *authRequest) GetNonce() string                 { return a.Nonce }
-func (a *authRequest) GetRedirectURI() string           { return a.RedirectURI }
+func (a *authRequest) GetID() string                      { return a.ID }
+func (a *authRequest) GetACR() string                     { return "" }
+func (a *authRequest) GetAMR() []string                   { return a.AMR }
+func (a *authRequest) GetAudience() []string              { return []string{a.ClientID} }
+func (a *authRequest) GetAuthTime() time.Time             { return a.AuthTime }
+func (a *authRequest) GetClientID() string                { return a.ClientID }
+func (a *authRequest) GetNonce() string                   { return a.Nonce }
+func (a *authRequest) GetRedirectURI() string             { return a.RedirectURI }
 func (a *authRequest) GetResponseType() oidc.ResponseType { return a.ResponseType }
 func (a *authRequest) GetResponseMode() oidc.ResponseMode { return a.ResponseMode }
-func (a *authRequest) GetScopes() []string              { return a.Scopes }
-func (a *authRequest) GetState() string                 { return a.State }
-func (a *authRequest) GetSubject() string               { return a.Subject }
-func (a *authRequest) Done() bool                       { return a.IsDone }
+func (a *authRequest) GetScopes() []string                { return a.Scopes }
+func (a *authRequest) GetState() string                   { return a.State }
+func (a *authRequest) GetSubject() string                 { return a.Subject }
+func (a *authRequest) Done() bool                         { return a.IsDone }
 
 func (a *authRequest) GetCodeChallenge() *oidc.CodeChallenge {
 	if a.CodeChallenge == "" {
@@ -96,13 +96,13 @@ type refreshToken struct {
 
 var _ op.RefreshTokenRequest = (*refreshToken)(nil)
 
-func (r *refreshToken) GetAMR() []string              { return r.AMR }
-func (r *refreshToken) GetAudience() []string         { return []string{r.ClientID} }
-func (r *refreshToken) GetAuthTime() time.Time        { return r.AuthTime }
-func (r *refreshToken) GetClientID() string           { return r.ClientID }
-func (r *refreshToken) GetScopes() []string           { return r.Scopes }
-func (r *refreshToken) GetSubject() string            { return r.Sub }
-func (r *refreshToken) SetCurrentScopes(s []string)   { r.Scopes = s }
+func (r *refreshToken) GetAMR() []string            { return r.AMR }
+func (r *refreshToken) GetAudience() []string       { return []string{r.ClientID} }
+func (r *refreshToken) GetAuthTime() time.Time      { return r.AuthTime }
+func (r *refreshToken) GetClientID() string         { return r.ClientID }
+func (r *refreshToken) GetScopes() []string         { return r.Scopes }
+func (r *refreshToken) GetSubject() string          { return r.Sub }
+func (r *refreshToken) SetCurrentScopes(s []string) { r.Scopes = s }
 
 // accessToken records a user's access token so userinfo and introspection
 // can refuse it once revoked or once the user is deactivated.
