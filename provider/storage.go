@@ -458,7 +458,9 @@ func (s *storage) GetClientByClientID(ctx context.Context, clientID string) (op.
 	}
 	cl, ok := st.clients[clientID]
 	if !ok {
-		return nil, fmt.Errorf("client %q: %w", clientID, tenant.ErrNotFound)
+		// invalid_client, not a plain error: the token endpoint would turn
+		// that into a 500.
+		return nil, oidc.ErrInvalidClient().WithDescription("unknown client")
 	}
 	return cl, nil
 }

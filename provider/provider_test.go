@@ -1,0 +1,322 @@
+package provider_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/cognate-idp/cognate/provider"
+	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/tenant/auth"
+	"github.com/cognate-idp/cognate/tenant/bolt"
+	"github.com/cognate-idp/cognate/tenant/password"
+)
+
+// These tests drive the provider end to end with an independent relying
+// party library (go-oidc + x/oauth2). The sign-in page is a minimal one in
+// this file that calls the real state machine and the provider's login API;
+// the real pages are tested in package ui.
+
+const redirectURI = "http://rp.localhost/callback"
+
+type harness struct {
+	t       *testing.T
+	srv     *httptest.Server
+	base    string // http://localhost:PORT
+	svc     *tenant.Service
+	prov    *provider.Provider
+	machine *auth.Machine
+	http    *http.Client // follows no redirects; every *.localhost dials the test server
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "cognate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	logger := slog.New(slog.NewTextHandler(t.Output(), nil))
+	hasher, err := password.NewHasher(password.Params{Memory: 1024, Iterations: 1, Parallelism: 1}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t}
+	h.srv = httptest.NewUnstartedServer(nil)
+	h.base = "http://localhost:" + portOf(h.srv.Listener.Addr())
+	base, _ := url.Parse(h.base)
+	h.prov, err = provider.New(provider.Config{Hosts: provider.Hosts{Base: base}, Store: store, Logger: logger,
+		Now: time.Now, CryptoKey: [32]byte{1, 2, 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.svc = &tenant.Service{Store: store, Hasher: hasher, Logger: logger, Now: time.Now, Changed: h.prov.Invalidate}
+	h.machine = &auth.Machine{Store: store, Hasher: hasher, Logger: logger, Now: time.Now}
+	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no such organization", http.StatusNotFound) })
+	h.srv.Config.Handler = &provider.Router{Provider: h.prov, Apex: notFound, Tenant: http.HandlerFunc(h.loginPage), NotFound: notFound}
+	h.srv.Start()
+	t.Cleanup(h.srv.Close)
+
+	addr := h.srv.Listener.Addr().String()
+	jar, _ := cookiejar.New(nil)
+	h.http = &http.Client{
+		Jar: jar,
+		Transport: &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, addr)
+		}},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return h
+}
+
+func portOf(a net.Addr) string { _, p, _ := net.SplitHostPort(a.String()); return p }
+
+func (h *harness) issuer(slug string) string { return strings.Replace(h.base, "://", "://"+slug+".", 1) }
+
+func (h *harness) ctx() context.Context {
+	return oidc.ClientContext(context.Background(), h.http)
+}
+
+// loginPage is the minimal sign-in page of these tests.
+func (h *harness) loginPage(w http.ResponseWriter, r *http.Request) {
+	site, _ := provider.SiteFromContext(r.Context())
+	if r.URL.Path != "/login" || r.Method != http.MethodPost {
+		http.NotFound(w, r)
+		return
+	}
+	id := r.FormValue("authRequestID")
+	res, err := h.machine.Start(r.Context(), site.Slug, auth.Credentials{Login: r.FormValue("username"), Password: r.FormValue("password")})
+	if err != nil || !res.Done() {
+		http.Error(w, "sign-in failed", http.StatusUnauthorized)
+		return
+	}
+	if err := h.prov.StartSession(r.Context(), w, site.Slug, res.Sub, res.AMR, res.AuthTime); err != nil {
+		http.Error(w, err.Error(), 500)
+		return
+	}
+	next, err := h.prov.CompleteLogin(w, r, site.Slug, id, res.Sub, res.AMR, res.AuthTime)
+	if err != nil {
+		http.Error(w, err.Error(), 400)
+		return
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+type fixture struct {
+	slug     string
+	client   tenant.Client
+	secret   string
+	user     tenant.User
+	password string
+}
+
+func (h *harness) fixture(slug string, public bool) fixture {
+	h.t.Helper()
+	ctx := context.Background()
+	if _, err := h.svc.CreateTenant(ctx, tenant.NewTenant{Slug: slug, Name: strings.ToUpper(slug) + " BV"}); err != nil {
+		h.t.Fatal(err)
+	}
+	if _, err := h.svc.CreateGroup(ctx, slug, "planners"); err != nil {
+		h.t.Fatal(err)
+	}
+	grants := []string{tenant.GrantAuthorizationCode, tenant.GrantRefreshToken}
+	if !public {
+		grants = append(grants, tenant.GrantClientCredentials)
+	}
+	cl, secret, err := h.svc.CreateClient(ctx, slug, tenant.NewClient{Name: "planner", Public: public, RedirectURIs: []string{redirectURI},
+		PostLogoutRedirectURIs: []string{"http://rp.localhost/bye"}, GrantTypes: grants,
+		Scopes: []string{"openid", "email", "profile", "planner/read"}})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	pw := "Correct-Horse-9"
+	u, err := h.svc.CreateUser(ctx, slug, tenant.NewUser{Username: "ann", Email: "ann@example.com", EmailVerified: true,
+		Attributes: map[string]string{"custom:team": "blue", "given_name": "Ann"}, Groups: []string{"planners"}, Password: pw})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return fixture{slug: slug, client: cl, secret: secret, user: u, password: pw}
+}
+
+func (h *harness) oauthConfig(f fixture) *oauth2.Config {
+	iss := h.issuer(f.slug)
+	return &oauth2.Config{ClientID: f.client.ID, ClientSecret: f.secret, RedirectURL: redirectURI,
+		Endpoint: oauth2.Endpoint{AuthURL: iss + "/oauth2/authorize", TokenURL: iss + "/oauth2/token", AuthStyle: oauth2.AuthStyleInHeader},
+		Scopes:   []string{oidc.ScopeOpenID, "email", "profile"}}
+}
+
+// login runs the browser part of the code flow and returns the code.
+func (h *harness) login(f fixture, cfg *oauth2.Config, verifier string, extra ...oauth2.AuthCodeOption) string {
+	h.t.Helper()
+	opts := append([]oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier), oidc.Nonce("n-0S6_WzA2Mj")}, extra...)
+	resp := h.get(cfg.AuthCodeURL("st4te", opts...))
+	loc := h.location(resp, http.StatusFound)
+	if !strings.HasPrefix(loc.Path, "/login") {
+		h.t.Fatalf("authorize sent the browser to %s, want the login page", loc)
+	}
+	id := loc.Query().Get("authRequestID")
+	resp, err := h.http.PostForm(h.issuer(f.slug)+"/login", url.Values{"authRequestID": {id}, "username": {f.user.Username}, "password": {f.password}})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	cb := h.location(resp, http.StatusSeeOther)
+	back := h.location(h.get(cb.String()), http.StatusFound)
+	if got := back.Scheme + "://" + back.Host + back.Path; got != redirectURI {
+		h.t.Fatalf("callback redirected to %s, want %s", back, redirectURI)
+	}
+	if back.Query().Get("state") != "st4te" {
+		h.t.Fatalf("state = %q", back.Query().Get("state"))
+	}
+	return back.Query().Get("code")
+}
+
+func (h *harness) get(u string) *http.Response {
+	h.t.Helper()
+	resp, err := h.http.Get(u)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return resp
+}
+
+func (h *harness) location(resp *http.Response, status int) *url.URL {
+	h.t.Helper()
+	defer resp.Body.Close()
+	if resp.StatusCode != status {
+		body, _ := io.ReadAll(resp.Body)
+		h.t.Fatalf("%s %s: status %d, want %d: %s", resp.Request.Method, resp.Request.URL, resp.StatusCode, status, body)
+	}
+	loc, err := resp.Location()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return loc
+}
+
+func TestCodeFlowEndToEnd(t *testing.T) {
+	h := newHarness(t)
+	f := h.fixture("acme", false)
+	ctx := h.ctx()
+
+	prov, err := oidc.NewProvider(ctx, h.issuer("acme"))
+	if err != nil {
+		t.Fatalf("discovery: %v", err)
+	}
+	cfg := h.oauthConfig(f)
+	verifier := oauth2.GenerateVerifier()
+	code := h.login(f, cfg, verifier)
+	tok, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatalf("exchange: %v", err)
+	}
+	rawID, _ := tok.Extra("id_token").(string)
+	idt, err := prov.Verifier(&oidc.Config{ClientID: f.client.ID}).Verify(ctx, rawID)
+	if err != nil {
+		t.Fatalf("verify ID token: %v", err)
+	}
+	var claims map[string]any
+	if err := idt.Claims(&claims); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"sub": f.user.Sub, "cognito:username": "ann", "email": "ann@example.com", "email_verified": true,
+		"custom:team": "blue", "given_name": "Ann", "token_use": "id", "nonce": "n-0S6_WzA2Mj",
+	}
+	for k, v := range want {
+		if claims[k] != v {
+			t.Errorf("ID token %s = %#v, want %#v", k, claims[k], v)
+		}
+	}
+	if g, _ := claims["cognito:groups"].([]any); len(g) != 1 || g[0] != "planners" {
+		t.Errorf("cognito:groups = %#v", claims["cognito:groups"])
+	}
+	if amr, _ := claims["amr"].([]any); !slices.Contains(amr, any("pwd")) {
+		t.Errorf("amr = %#v, want pwd", claims["amr"])
+	}
+	if at, _ := claims["auth_time"].(float64); time.Since(time.Unix(int64(at), 0)) > time.Minute {
+		t.Errorf("auth_time = %v", claims["auth_time"])
+	}
+
+	// The access token is a JWT in Cognito's shape.
+	atClaims := jwtClaims(t, tok.AccessToken)
+	for k, v := range map[string]any{"token_use": "access", "client_id": f.client.ID, "username": "ann", "sub": f.user.Sub} {
+		if atClaims[k] != v {
+			t.Errorf("access token %s = %#v, want %#v", k, atClaims[k], v)
+		}
+	}
+	if sc, _ := atClaims["scope"].(string); !strings.Contains(sc, "openid") {
+		t.Errorf("access token scope = %q", sc)
+	}
+
+	// Userinfo.
+	ui, err := prov.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+	if err != nil {
+		t.Fatalf("userinfo: %v", err)
+	}
+	if ui.Subject != f.user.Sub || ui.Email != "ann@example.com" {
+		t.Errorf("userinfo = %+v", ui)
+	}
+
+	// Refresh: rotated on every use.
+	if tok.RefreshToken == "" {
+		t.Fatal("no refresh token; Cognito issues one without offline_access")
+	}
+	first := tok.RefreshToken
+	tok2, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: first}).Token()
+	if err != nil {
+		t.Fatalf("refresh: %v", err)
+	}
+	if tok2.RefreshToken == "" || tok2.RefreshToken == first {
+		t.Fatalf("refresh token was not rotated")
+	}
+	idt2, err := prov.Verifier(&oidc.Config{ClientID: f.client.ID}).Verify(ctx, tok2.Extra("id_token").(string))
+	if err != nil {
+		t.Fatalf("refreshed ID token: %v", err)
+	}
+	if !idt2.IssuedAt.After(idt.IssuedAt.Add(-time.Second)) || idt2.Subject != f.user.Sub {
+		t.Errorf("refreshed ID token: %+v", idt2)
+	}
+
+	// Reuse of the first refresh token revokes the family: the second one
+	// stops working too.
+	if _, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: first}).Token(); err == nil {
+		t.Fatal("a used refresh token was accepted")
+	}
+	if _, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok2.RefreshToken}).Token(); err == nil {
+		t.Fatal("the family of a reused refresh token still works")
+	}
+	if _, err := prov.UserInfo(ctx, oauth2.StaticTokenSource(tok2)); err == nil {
+		t.Fatal("userinfo accepted an access token of a revoked family")
+	}
+}
+
+func jwtClaims(t *testing.T, raw string) map[string]any {
+	t.Helper()
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %q", raw)
+	}
+	payload, err := base64URLDecode(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(payload, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
