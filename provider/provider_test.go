@@ -66,7 +66,9 @@ func newHarness(t *testing.T) *harness {
 	}
 	h.svc = &tenant.Service{Store: store, Hasher: hasher, Logger: logger, Now: time.Now, Changed: h.prov.Invalidate}
 	h.machine = &auth.Machine{Store: store, Hasher: hasher, Logger: logger, Now: time.Now}
-	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no such organization", http.StatusNotFound) })
+	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "no such organization", http.StatusNotFound)
+	})
 	h.srv.Config.Handler = &provider.Router{Provider: h.prov, Apex: notFound, Tenant: http.HandlerFunc(h.loginPage), NotFound: notFound}
 	h.srv.Start()
 	t.Cleanup(h.srv.Close)
@@ -85,7 +87,9 @@ func newHarness(t *testing.T) *harness {
 
 func portOf(a net.Addr) string { _, p, _ := net.SplitHostPort(a.String()); return p }
 
-func (h *harness) issuer(slug string) string { return strings.Replace(h.base, "://", "://"+slug+".", 1) }
+func (h *harness) issuer(slug string) string {
+	return strings.Replace(h.base, "://", "://"+slug+".", 1)
+}
 
 func (h *harness) ctx() context.Context {
 	return oidc.ClientContext(context.Background(), h.http)
