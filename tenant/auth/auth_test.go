@@ -1,0 +1,225 @@
+package auth_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/tenant/auth"
+	"github.com/cognate-idp/cognate/tenant/bolt"
+	"github.com/cognate-idp/cognate/tenant/password"
+)
+
+type clock struct{ t time.Time }
+
+func (c *clock) Now() time.Time { return c.t }
+
+type env struct {
+	svc *tenant.Service
+	m   *auth.Machine
+	clk *clock
+}
+
+func newEnv(t *testing.T) env {
+	t.Helper()
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "cognate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	hasher, err := password.NewHasher(password.Params{Memory: 1024, Iterations: 1, Parallelism: 1}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &clock{t: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}
+	e := env{
+		svc: &tenant.Service{Store: store, Hasher: hasher, Now: c.Now},
+		m:   &auth.Machine{Store: store, Hasher: hasher, Now: c.Now},
+		clk: c,
+	}
+	if _, err := e.svc.CreateTenant(context.Background(), tenant.NewTenant{Slug: "acme"}); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func (e env) user(t *testing.T, in tenant.NewUser) tenant.User {
+	t.Helper()
+	u, err := e.svc.CreateUser(context.Background(), "acme", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+var ctx = context.Background()
+
+func TestPasswordSignIn(t *testing.T) {
+	e := newEnv(t)
+	ann := e.user(t, tenant.NewUser{Username: "ann", Email: "ann@example.com", Password: "Correct-Horse-9"})
+	e.user(t, tenant.NewUser{Username: "dora"}) // not activated
+
+	res, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "ann", Password: "Correct-Horse-9"})
+	if err != nil || !res.Done() || res.Sub != ann.Sub || len(res.AMR) != 1 || res.AMR[0] != "pwd" || !res.AuthTime.Equal(e.clk.t) {
+		t.Fatalf("good password: %+v, %v", res, err)
+	}
+	res, err = e.m.Start(ctx, "acme", auth.Credentials{Login: "ANN@EXAMPLE.COM", Password: "Correct-Horse-9"})
+	if err != nil || !res.Done() {
+		t.Fatalf("sign-in by email: %+v, %v", res, err)
+	}
+
+	// Every way of failing reads the same.
+	for name, cr := range map[string]auth.Credentials{
+		"wrong password":  {Login: "ann", Password: "nope"},
+		"unknown user":    {Login: "zed", Password: "Correct-Horse-9"},
+		"not activated":   {Login: "dora", Password: ""},
+		"empty":           {},
+		"other tenant id": {Login: "ann@example.org", Password: "Correct-Horse-9"},
+	} {
+		if _, err := e.m.Start(ctx, "acme", cr); !errors.Is(err, auth.ErrNotAuthorized) {
+			t.Errorf("%s: %v, want ErrNotAuthorized", name, err)
+		}
+	}
+
+	// A disabled user cannot sign in, even with the right password.
+	u, _ := e.svc.User(ctx, "acme", ann.Sub)
+	u.Enabled = false
+	e.svc.Store.Update(ctx, func(tx tenant.Tx) error { return tenant.UpdateUser(tx, "acme", u) })
+	if _, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "ann", Password: "Correct-Horse-9"}); !errors.Is(err, auth.ErrNotAuthorized) {
+		t.Errorf("disabled user: %v", err)
+	}
+}
+
+func TestForcedPasswordChange(t *testing.T) {
+	e := newEnv(t)
+	e.user(t, tenant.NewUser{Username: "bob", Password: "Temp-Passw0rd!", Temporary: true})
+
+	res, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "bob", Password: "Temp-Passw0rd!"})
+	if err != nil || res.Challenge != auth.NewPasswordRequired || res.Session == "" {
+		t.Fatalf("temporary password: %+v, %v", res, err)
+	}
+	answer := func(pw string) (auth.Result, error) {
+		return e.m.Respond(ctx, "acme", res.Session, auth.Answer{Challenge: auth.NewPasswordRequired, NewPassword: pw})
+	}
+	var pe *password.PolicyError
+	if _, err := answer("weak"); !errors.As(err, &pe) || len(pe.Rules) < 2 {
+		t.Errorf("weak new password: %v, want a policy error listing the rules", err)
+	}
+	if _, err := answer("Temp-Passw0rd!"); !errors.Is(err, auth.ErrPasswordUnchanged) {
+		t.Errorf("same as temporary: %v", err)
+	}
+	if _, err := e.m.Respond(ctx, "acme", res.Session, auth.Answer{Challenge: auth.SoftwareTokenMFA}); !errors.Is(err, auth.ErrWrongChallenge) {
+		t.Errorf("answer to another challenge: %v", err)
+	}
+	done, err := answer("Brand-New-Pass1")
+	if err != nil || !done.Done() {
+		t.Fatalf("good new password: %+v, %v", done, err)
+	}
+	// A double submit of the same form finds the flow gone.
+	if _, err := answer("Brand-New-Pass1"); !errors.Is(err, auth.ErrSessionExpired) {
+		t.Errorf("second submit: %v, want ErrSessionExpired", err)
+	}
+	// The temporary password works once.
+	if _, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "bob", Password: "Temp-Passw0rd!"}); !errors.Is(err, auth.ErrNotAuthorized) {
+		t.Errorf("temporary password after the change: %v", err)
+	}
+	if res, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "bob", Password: "Brand-New-Pass1"}); err != nil || !res.Done() {
+		t.Errorf("new password: %+v, %v", res, err)
+	}
+}
+
+func TestTemporaryPasswordExpires(t *testing.T) {
+	e := newEnv(t)
+	e.user(t, tenant.NewUser{Username: "bob", Password: "Temp-Passw0rd!", Temporary: true})
+	e.clk.t = e.clk.t.Add(7*24*time.Hour + time.Second)
+	if _, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "bob", Password: "Temp-Passw0rd!"}); !errors.Is(err, auth.ErrTempPasswordExpired) {
+		t.Fatalf("expired temporary password: %v", err)
+	}
+	// A wrong password still reads as wrong, not as expired.
+	if _, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "bob", Password: "x"}); !errors.Is(err, auth.ErrNotAuthorized) {
+		t.Fatalf("wrong password after expiry: %v", err)
+	}
+}
+
+func TestChallengeSessionExpires(t *testing.T) {
+	e := newEnv(t)
+	e.user(t, tenant.NewUser{Username: "bob", Password: "Temp-Passw0rd!", Temporary: true})
+	res, _ := e.m.Start(ctx, "acme", auth.Credentials{Login: "bob", Password: "Temp-Passw0rd!"})
+	e.clk.t = e.clk.t.Add(11 * time.Minute)
+	if _, err := e.m.Respond(ctx, "acme", res.Session, auth.Answer{Challenge: auth.NewPasswordRequired, NewPassword: "Brand-New-Pass1"}); !errors.Is(err, auth.ErrSessionExpired) {
+		t.Fatalf("late answer: %v", err)
+	}
+	if _, err := e.m.Respond(ctx, "acme", "made-up", auth.Answer{Challenge: auth.NewPasswordRequired}); !errors.Is(err, auth.ErrSessionExpired) {
+		t.Fatalf("unknown session: %v", err)
+	}
+}
+
+// TestLockout measures the brute-force limit: N failures lock the name for
+// the policy's duration, identically for existing and unknown names.
+func TestLockout(t *testing.T) {
+	e := newEnv(t)
+	e.user(t, tenant.NewUser{Username: "ann", Password: "Correct-Horse-9"})
+	const limit = 5 // tenant default
+	for _, login := range []string{"ann", "ghost"} {
+		for i := range limit {
+			if _, err := e.m.Start(ctx, "acme", auth.Credentials{Login: login, Password: "wrong", ClientIP: "192.0.2.1"}); !errors.Is(err, auth.ErrNotAuthorized) {
+				t.Fatalf("%s attempt %d: %v", login, i+1, err)
+			}
+		}
+		if _, err := e.m.Start(ctx, "acme", auth.Credentials{Login: login, Password: "Correct-Horse-9", ClientIP: "192.0.2.2"}); !errors.Is(err, auth.ErrLocked) {
+			t.Fatalf("%s after %d failures: %v, want ErrLocked even with the right password", login, limit, err)
+		}
+	}
+	e.clk.t = e.clk.t.Add(15*time.Minute + time.Second)
+	if res, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "ann", Password: "Correct-Horse-9", ClientIP: "192.0.2.2"}); err != nil || !res.Done() {
+		t.Fatalf("after the lock expired: %+v, %v", res, err)
+	}
+	// An administrator can release a lock at once.
+	for range limit {
+		e.m.Start(ctx, "acme", auth.Credentials{Login: "ann", Password: "wrong", ClientIP: "192.0.2.3"})
+	}
+	e.svc.Store.Update(ctx, func(tx tenant.Tx) error { return auth.Unlock(tx, "acme", "ANN") })
+	if res, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "ann", Password: "Correct-Horse-9", ClientIP: "192.0.2.4"}); err != nil || !res.Done() {
+		t.Fatalf("after unlock: %+v, %v", res, err)
+	}
+}
+
+func TestLockoutPerAddress(t *testing.T) {
+	e := newEnv(t)
+	e.user(t, tenant.NewUser{Username: "ann", Password: "Correct-Horse-9"})
+	// One address trying many names is stopped after 4× the per-name limit.
+	for i := range 20 {
+		e.m.Start(ctx, "acme", auth.Credentials{Login: "name" + string(rune('a'+i)), Password: "x", ClientIP: "198.51.100.7"})
+	}
+	if _, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "ann", Password: "Correct-Horse-9", ClientIP: "198.51.100.7"}); !errors.Is(err, auth.ErrLocked) {
+		t.Fatalf("spraying address: %v, want ErrLocked", err)
+	}
+	if res, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "ann", Password: "Correct-Horse-9", ClientIP: "198.51.100.8"}); err != nil || !res.Done() {
+		t.Fatalf("another address: %+v, %v", res, err)
+	}
+}
+
+func TestImportedBcryptIsRehashed(t *testing.T) {
+	e := newEnv(t)
+	u := e.user(t, tenant.NewUser{Username: "old"})
+	hash, _ := bcrypt.GenerateFromPassword([]byte("Legacy-Pass1"), 10)
+	u.PasswordHash, u.Status = string(hash), tenant.StatusConfirmed
+	e.svc.Store.Update(ctx, func(tx tenant.Tx) error { return tenant.UpdateUser(tx, "acme", u) })
+
+	if res, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "old", Password: "Legacy-Pass1"}); err != nil || !res.Done() {
+		t.Fatalf("bcrypt sign-in: %+v, %v", res, err)
+	}
+	after, _ := e.svc.User(ctx, "acme", u.Sub)
+	if !strings.HasPrefix(after.PasswordHash, "$argon2id$") {
+		t.Fatalf("hash after sign-in = %.10s…, want argon2id", after.PasswordHash)
+	}
+	if res, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "old", Password: "Legacy-Pass1"}); err != nil || !res.Done() {
+		t.Fatalf("sign-in with the rehashed password: %+v, %v", res, err)
+	}
+}
