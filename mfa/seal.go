@@ -1,0 +1,173 @@
+package mfa
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// KeySize is the length of a sealing key: AES-256.
+const KeySize = 32
+
+// sealVersion prefixes every sealed value so the format can change later
+// without guessing what an old value is.
+const sealVersion = "v1"
+
+// Errors returned by Sealer.Open and ParseKey.
+var (
+	// ErrSealedMalformed means the value is not of the form v1.<keyid>.<data>.
+	ErrSealedMalformed = errors.New("mfa: sealed value malformed")
+	// ErrSealKeyUnknown means the value was sealed with a key that is no
+	// longer (or not yet) in the key ring.
+	ErrSealKeyUnknown = errors.New("mfa: sealed with an unknown key")
+	// ErrSealedInvalid means authentication failed: the value was altered,
+	// or opened with associated data other than it was sealed with.
+	ErrSealedInvalid = errors.New("mfa: sealed value fails authentication")
+	// ErrKeyInvalid means a key is not 32 bytes, or not hex or base64.
+	ErrKeyInvalid = errors.New("mfa: invalid sealing key")
+)
+
+// Sealer encrypts small secrets (TOTP keys) for storage with AES-256-GCM,
+// under the current key of a key ring, and opens values sealed under any key
+// in the ring. It is safe for concurrent use.
+//
+// A sealed value is "v1.<keyid>.<base64url(nonce || ciphertext)>", where
+// keyid is the first 8 hex characters of SHA-256 of the key: enough to pick
+// the key, and no help in guessing it.
+//
+// Associated data binds a value to where it belongs: seal a TOTP secret with
+// the tenant and user in the associated data, and a database writer who
+// copies it onto another user's record gets ErrSealedInvalid instead of a
+// working second factor for that user.
+//
+// Rotating the key:
+//  1. Generate a new key. Configure it as current and the old one as
+//     previous: NewSealer(newKey, oldKey). Values sealed under either open.
+//  2. When Open succeeds on a value for which NeedsReseal reports true, seal
+//     the plaintext again and store it, in the same transaction as the rest
+//     of the login. Values thereby migrate as they are used.
+//  3. Once no stored value needs resealing (or after an explicit re-seal of
+//     all records), remove the old key. Values still sealed under it then
+//     fail with ErrSealKeyUnknown; for a TOTP secret that means re-enrolment.
+type Sealer struct {
+	currentID string
+	aeads     map[string]cipher.AEAD // by key id
+}
+
+// NewSealer builds a Sealer that seals under current and opens values sealed
+// under current or any of previous. Every key must be KeySize bytes.
+func NewSealer(current []byte, previous ...[]byte) (*Sealer, error) {
+	s := &Sealer{aeads: make(map[string]cipher.AEAD, 1+len(previous))}
+	for i, key := range append([][]byte{current}, previous...) {
+		if len(key) != KeySize {
+			return nil, fmt.Errorf("%w: key %d is %d bytes, need %d", ErrKeyInvalid, i, len(key), KeySize)
+		}
+		id := keyID(key)
+		if _, dup := s.aeads[id]; dup {
+			return nil, fmt.Errorf("%w: key %d repeats key id %s", ErrKeyInvalid, i, id)
+		}
+		block, err := aes.NewCipher(key)
+		if err != nil {
+			return nil, fmt.Errorf("mfa: sealing key %d: %w", i, err)
+		}
+		// The random-nonce GCM draws a fresh 96-bit nonce from crypto/rand
+		// for each Seal and prepends it, so no nonce can be reused by mistake.
+		aead, err := cipher.NewGCMWithRandomNonce(block)
+		if err != nil {
+			return nil, fmt.Errorf("mfa: sealing key %d: %w", i, err)
+		}
+		s.aeads[id] = aead
+		if i == 0 {
+			s.currentID = id
+		}
+	}
+	return s, nil
+}
+
+func keyID(key []byte) string {
+	sum := sha256.Sum256(key)
+	return hex.EncodeToString(sum[:4])
+}
+
+// Seal encrypts plaintext under the current key, authenticating
+// associatedData along with it; Open must be given the same associatedData.
+func (s *Sealer) Seal(plaintext, associatedData []byte) (string, error) {
+	data := s.aeads[s.currentID].Seal(nil, nil, plaintext, associatedData)
+	return sealVersion + "." + s.currentID + "." + base64.RawURLEncoding.EncodeToString(data), nil
+}
+
+// Open decrypts a value made by Seal, with whichever key of the ring it names.
+func (s *Sealer) Open(sealed string, associatedData []byte) ([]byte, error) {
+	id, data, err := parseSealed(sealed)
+	if err != nil {
+		return nil, err
+	}
+	aead, ok := s.aeads[id]
+	if !ok {
+		return nil, fmt.Errorf("%w: key id %s", ErrSealKeyUnknown, id)
+	}
+	plaintext, err := aead.Open(nil, nil, data, associatedData)
+	if err != nil {
+		return nil, ErrSealedInvalid
+	}
+	return plaintext, nil
+}
+
+// NeedsReseal reports whether sealed was made under a key other than the
+// current one, so the caller should seal its plaintext again after opening
+// it. A malformed value reports false: Open will say what is wrong with it.
+func (s *Sealer) NeedsReseal(sealed string) bool {
+	id, _, err := parseSealed(sealed)
+	return err == nil && id != s.currentID
+}
+
+func parseSealed(sealed string) (id string, data []byte, err error) {
+	version, rest, ok1 := strings.Cut(sealed, ".")
+	id, encoded, ok2 := strings.Cut(rest, ".")
+	if !ok1 || !ok2 || version != sealVersion || len(id) != 8 {
+		return "", nil, ErrSealedMalformed
+	}
+	data, err = base64.RawURLEncoding.DecodeString(encoded)
+	if err != nil {
+		return "", nil, fmt.Errorf("%w: %w", ErrSealedMalformed, err)
+	}
+	return id, data, nil
+}
+
+// ParseKey decodes a sealing key from configuration: 32 bytes written as hex
+// (64 characters) or base64 (standard or URL alphabet, padded or not).
+// Surrounding white space, as left by a key file, is ignored. The error never
+// repeats the input, which is a secret.
+func ParseKey(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, fmt.Errorf("%w: empty", ErrKeyInvalid)
+	}
+	decoders := []func(string) ([]byte, error){
+		hex.DecodeString,
+		base64.StdEncoding.DecodeString,
+		base64.RawStdEncoding.DecodeString,
+		base64.URLEncoding.DecodeString,
+		base64.RawURLEncoding.DecodeString,
+	}
+	decodedLen := -1
+	for _, decode := range decoders {
+		key, err := decode(s)
+		if err != nil {
+			continue
+		}
+		if len(key) == KeySize {
+			return key, nil
+		}
+		decodedLen = len(key)
+	}
+	if decodedLen < 0 {
+		return nil, fmt.Errorf("%w: neither hex nor base64", ErrKeyInvalid)
+	}
+	return nil, fmt.Errorf("%w: decodes to %d bytes, need %d (generate one with: openssl rand -base64 32)", ErrKeyInvalid, decodedLen, KeySize)
+}
