@@ -1,0 +1,408 @@
+// Command cognate-bench is the load generator for Cognate's benchmarks. It
+// sets up its own tenants and clients through the admin API of a running
+// server, drives each scenario over keep-alive HTTP on loopback, and
+// measures in the same run the raw cost of each scenario's bottleneck
+// (RS256/ES256 signing, argon2id), so the report gives ratios that hold on
+// any machine. Method and figures: docs/benchmarks.md.
+//
+//	taskset -c 0 cognate serve &
+//	taskset -c 1 cognate-bench --duration 10s --passes 3
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/crypto/argon2"
+	"golang.org/x/oauth2"
+
+	"github.com/cognate-idp/cognate/tenant/adminapi"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "cognate-bench:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	server      *url.URL
+	token       string
+	duration    time.Duration
+	passes      int
+	concurrency int
+	scenarios   []string
+}
+
+func run() error {
+	server := flag.String("server", "http://localhost:8080", "base URL of the running server")
+	token := flag.String("token", os.Getenv("COGNATE_ADMIN_TOKEN"), "operator token (default $COGNATE_ADMIN_TOKEN)")
+	tokenFile := flag.String("token-file", "cognate-admin.token", "file holding the operator token, when --token is empty")
+	duration := flag.Duration("duration", 10*time.Second, "length of one pass of one scenario")
+	passes := flag.Int("passes", 3, "passes per scenario; the median is reported")
+	conc := flag.Int("concurrency", 32, "concurrent keep-alive connections")
+	scen := flag.String("scenarios", "discovery,jwks,cc-es256,cc-rs256,login", "comma-separated scenarios")
+	flag.Parse()
+
+	base, err := url.Parse(*server)
+	if err != nil || base.Host == "" {
+		return fmt.Errorf("--server %q is not a URL", *server)
+	}
+	if *token == "" {
+		b, err := os.ReadFile(*tokenFile)
+		if err != nil {
+			return fmt.Errorf("no operator token: set --token or --token-file: %w", err)
+		}
+		*token = strings.TrimSpace(string(b))
+	}
+	o := options{server: base, token: *token, duration: *duration, passes: *passes, concurrency: *conc, scenarios: strings.Split(*scen, ",")}
+	return benchmark(context.Background(), o)
+}
+
+// transport dials the server for every *.localhost name, so tenant hosts
+// need no DNS, and keeps connections alive between requests.
+func transport(o options) *http.Transport {
+	addr := o.server.Host
+	return &http.Transport{
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, addr)
+		},
+		MaxIdleConns:        o.concurrency * 2,
+		MaxIdleConnsPerHost: o.concurrency * 2,
+	}
+}
+
+func tenantURL(o options, slug string) string {
+	return o.server.Scheme + "://" + slug + "." + o.server.Host
+}
+
+// fixture is what the scenarios need of one tenant.
+type fixture struct {
+	slug         string
+	machineID    string
+	machineKey   string
+	publicID     string
+	username     string
+	userPassword string
+}
+
+const benchRedirect = "http://localhost:1/callback"
+
+func setup(ctx context.Context, o options, hc *http.Client, slug, alg string) (fixture, error) {
+	f := fixture{slug: slug, username: "bench-user", userPassword: "Bench-Passw0rd!"}
+	admin := func(method, path string, in, out any) error {
+		body, _ := json.Marshal(in)
+		req, _ := http.NewRequestWithContext(ctx, method, o.server.String()+"/admin/v1"+path, bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+o.token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := hc.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode >= 300 {
+			return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, raw)
+		}
+		if out != nil {
+			return json.Unmarshal(raw, out)
+		}
+		return nil
+	}
+	err := admin("POST", "/tenants", adminapi.CreateTenantRequest{Slug: slug, Name: "Benchmark " + alg,
+		Settings: &adminapi.SettingsChange{SigningAlg: &alg}}, nil)
+	if err != nil && !strings.Contains(err.Error(), "409") {
+		return f, err
+	}
+	var machine adminapi.ClientWithSecret
+	if err := admin("POST", "/tenants/"+slug+"/clients", adminapi.CreateClientRequest{Name: "bench machine",
+		GrantTypes: []string{"client_credentials"}, Scopes: []string{"bench/read"}}, &machine); err != nil {
+		return f, err
+	}
+	f.machineID, f.machineKey = machine.ClientID, machine.ClientSecret
+	var public adminapi.ClientWithSecret
+	if err := admin("POST", "/tenants/"+slug+"/clients", adminapi.CreateClientRequest{Name: "bench app", Public: true,
+		RedirectURIs: []string{benchRedirect}}, &public); err != nil {
+		return f, err
+	}
+	f.publicID = public.ClientID
+	err = admin("POST", "/tenants/"+slug+"/users", map[string]any{"username": f.username, "email": "bench@example.com",
+		"email_verified": true, "password": f.userPassword}, nil)
+	if err != nil && !strings.Contains(err.Error(), "409") {
+		return f, err
+	}
+	return f, nil
+}
+
+type scenario struct {
+	name string
+	// raw names the bottleneck measured beside it, if any.
+	raw string
+	// once performs one operation with its own client.
+	once func(ctx context.Context, hc *http.Client) error
+}
+
+func benchmark(ctx context.Context, o options) error {
+	tr := transport(o)
+	hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	rs, err := setup(ctx, o, hc, "bench-rs", "RS256")
+	if err != nil {
+		return fmt.Errorf("setup: %w", err)
+	}
+	es, err := setup(ctx, o, hc, "bench-es", "ES256")
+	if err != nil {
+		return fmt.Errorf("setup: %w", err)
+	}
+	all := []scenario{
+		{"discovery", "", getOK(tenantURL(o, "bench-rs") + "/.well-known/openid-configuration")},
+		{"jwks", "", getOK(tenantURL(o, "bench-rs") + "/.well-known/jwks.json")},
+		{"cc-es256", "sign-es256", clientCredentials(o, es)},
+		{"cc-rs256", "sign-rs256", clientCredentials(o, rs)},
+		{"login", "argon2id", login(o, rs)},
+	}
+	raws := map[string]func() error{
+		"sign-es256": rawSigner(must(ecdsa.GenerateKey(elliptic.P256(), rand.Reader))),
+		"sign-rs256": rawSigner(must(rsa.GenerateKey(rand.Reader, 2048))),
+		"argon2id": func() error {
+			argon2.IDKey([]byte("Bench-Passw0rd!"), []byte("0123456789abcdef"), 2, 19456, 1, 32)
+			return nil
+		},
+	}
+
+	fmt.Printf("server %s, %d connections, %d passes of %s, medians\n", o.server, o.concurrency, o.passes, o.duration)
+	fmt.Printf("%-10s %12s %12s %14s %8s\n", "scenario", "req/s", "raw op/s", "raw scenario", "ratio")
+	for _, sc := range all {
+		if !slices.Contains(o.scenarios, sc.name) {
+			continue
+		}
+		var rates, rawRates []float64
+		for range o.passes {
+			r, err := load(ctx, o, tr, sc.once)
+			if err != nil {
+				return fmt.Errorf("%s: %w", sc.name, err)
+			}
+			rates = append(rates, r)
+			if sc.raw != "" {
+				// Raw cost on one core, between passes, in this process.
+				rawRates = append(rawRates, rate(raws[sc.raw], o.duration/4))
+			}
+		}
+		line := fmt.Sprintf("%-10s %12.0f", sc.name, median(rates))
+		if sc.raw != "" {
+			line += fmt.Sprintf(" %12.1f %14s %7.0f%%", median(rawRates), sc.raw, 100*median(rates)/median(rawRates))
+		}
+		fmt.Println(line)
+	}
+	return nil
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// load runs once from o.concurrency workers for o.duration and returns the
+// rate of successes; any failure stops the pass.
+func load(ctx context.Context, o options, tr *http.Transport, once func(context.Context, *http.Client) error) (float64, error) {
+	ctx, cancel := context.WithTimeout(ctx, o.duration)
+	defer cancel()
+	var done atomic.Int64
+	var firstErr error
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range o.concurrency {
+		wg.Go(func() {
+			hc := &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			for ctx.Err() == nil {
+				err := once(ctx, hc)
+				if err != nil {
+					if ctx.Err() != nil {
+						return
+					}
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+					cancel()
+					return
+				}
+				done.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return 0, firstErr
+	}
+	return float64(done.Load()) / time.Since(start).Seconds(), nil
+}
+
+// rate runs op on this goroutine (one core) for d and returns ops/s.
+func rate(op func() error, d time.Duration) float64 {
+	n := 0
+	start := time.Now()
+	for time.Since(start) < d {
+		if err := op(); err != nil {
+			panic(err)
+		}
+		n++
+	}
+	return float64(n) / time.Since(start).Seconds()
+}
+
+func rawSigner(k crypto.Signer) func() error {
+	digest := sha256.Sum256([]byte("header.payload"))
+	return func() error {
+		_, err := k.Sign(rand.Reader, digest[:], crypto.SHA256)
+		return err
+	}
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func getOK(u string) func(context.Context, *http.Client) error {
+	return func(ctx context.Context, hc *http.Client) error {
+		req, _ := http.NewRequestWithContext(ctx, "GET", u, nil)
+		return expect(hc.Do(req))(http.StatusOK)
+	}
+}
+
+// expect drains and closes a response and checks its status.
+func expect(resp *http.Response, err error) func(int) error {
+	return func(status int) error {
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != status {
+			return fmt.Errorf("%s %s: status %d, want %d: %.200s", resp.Request.Method, resp.Request.URL, resp.StatusCode, status, body)
+		}
+		return nil
+	}
+}
+
+func clientCredentials(o options, f fixture) func(context.Context, *http.Client) error {
+	u := tenantURL(o, f.slug) + "/oauth2/token"
+	body := "grant_type=client_credentials&scope=bench%2Fread"
+	return func(ctx context.Context, hc *http.Client) error {
+		req, _ := http.NewRequestWithContext(ctx, "POST", u, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(f.machineID, f.machineKey)
+		return expect(hc.Do(req))(http.StatusOK)
+	}
+}
+
+var hiddenInput = regexp.MustCompile(`<input[^>]*type="hidden"[^>]*>`)
+var attr = regexp.MustCompile(`(name|value)="([^"]*)"`)
+
+// login is a full password sign-in as a browser makes it: authorize → login
+// page → form post → callback → code exchange, with a fresh cookie jar so
+// no SSO session shortens it.
+func login(o options, f fixture) func(context.Context, *http.Client) error {
+	iss := tenantURL(o, f.slug)
+	cfg := oauth2.Config{ClientID: f.publicID, RedirectURL: benchRedirect, Scopes: []string{"openid", "email"},
+		Endpoint: oauth2.Endpoint{AuthURL: iss + "/oauth2/authorize", TokenURL: iss + "/oauth2/token", AuthStyle: oauth2.AuthStyleInParams}}
+	return func(ctx context.Context, shared *http.Client) error {
+		jar, _ := cookiejar.New(nil)
+		hc := &http.Client{Transport: shared.Transport, Jar: jar, CheckRedirect: shared.CheckRedirect}
+		verifier := oauth2.GenerateVerifier()
+		next, err := redirect(hc.Get(cfg.AuthCodeURL("state", oauth2.S256ChallengeOption(verifier))))
+		if err != nil {
+			return fmt.Errorf("authorize: %w", err)
+		}
+		page, err := hc.Get(iss + next)
+		if err != nil {
+			return err
+		}
+		html, _ := io.ReadAll(page.Body)
+		page.Body.Close()
+		form := url.Values{"username": {f.username}, "password": {f.userPassword}}
+		for _, in := range hiddenInput.FindAll(html, -1) {
+			var name, value string
+			for _, m := range attr.FindAllSubmatch(in, -1) {
+				if string(m[1]) == "name" {
+					name = string(m[2])
+				} else {
+					value = string(m[2])
+				}
+			}
+			form.Set(name, value)
+		}
+		req, _ := http.NewRequestWithContext(ctx, "POST", iss+"/login", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", iss)
+		cb, err := redirect(hc.Do(req))
+		if err != nil {
+			return fmt.Errorf("login form: %w", err)
+		}
+		back, err := redirect(hc.Get(absolute(iss, cb)))
+		if err != nil {
+			return fmt.Errorf("callback: %w", err)
+		}
+		bu, _ := url.Parse(back)
+		code := bu.Query().Get("code")
+		if code == "" {
+			return fmt.Errorf("callback gave no code: %s", back)
+		}
+		ctx = context.WithValue(ctx, oauth2.HTTPClient, hc)
+		if _, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(verifier)); err != nil {
+			return fmt.Errorf("exchange: %w", err)
+		}
+		return nil
+	}
+}
+
+func absolute(base, ref string) string {
+	if strings.HasPrefix(ref, "http") {
+		return ref
+	}
+	return base + ref
+}
+
+func redirect(resp *http.Response, err error) (string, error) {
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode < 300 || resp.StatusCode > 399 {
+		return "", fmt.Errorf("%s: status %d: %.300s", resp.Request.URL, resp.StatusCode, body)
+	}
+	loc := resp.Header.Get("Location")
+	if loc == "" {
+		return "", errors.New("redirect without Location")
+	}
+	return loc, nil
+}

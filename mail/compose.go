@@ -1,0 +1,108 @@
+package mail
+
+import (
+	"bytes"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
+	"net/textproto"
+	"strings"
+	"time"
+)
+
+// compose builds the RFC 5322 message: headers, then either one text part or
+// a multipart/alternative of text and HTML, each UTF-8 and quoted-printable
+// (which keeps lines short and 7-bit clean whatever the template produced).
+func compose(m Message, addrs addressed, now time.Time) ([]byte, error) {
+	var buf bytes.Buffer
+
+	to := make([]string, len(addrs.to))
+	for i, a := range addrs.to {
+		to[i] = a.String()
+	}
+	writeHeader(&buf, "From", addrs.from.String())
+	writeHeader(&buf, "To", strings.Join(to, ", "))
+	// Fold between the encoded words (which the encoder separates with a
+	// space) so that a long non-ASCII subject does not make one long line.
+	writeHeader(&buf, "Subject", strings.ReplaceAll(mime.QEncoding.Encode("utf-8", m.Subject), "?= =?", "?=\r\n =?"))
+	writeHeader(&buf, "Date", now.Format(time.RFC1123Z))
+	writeHeader(&buf, "Message-ID", messageID(addrs.from.Address))
+	// RFC 3834: tells vacation responders not to answer a robot.
+	writeHeader(&buf, "Auto-Submitted", "auto-generated")
+	writeHeader(&buf, "MIME-Version", "1.0")
+
+	switch {
+	case m.HTML == "":
+		return finishSinglePart(&buf, "text/plain", m.Text)
+	case m.Text == "":
+		return finishSinglePart(&buf, "text/html", m.HTML)
+	}
+
+	mw := multipart.NewWriter(&buf)
+	writeHeader(&buf, "Content-Type", mime.FormatMediaType("multipart/alternative", map[string]string{"boundary": mw.Boundary()}))
+	buf.WriteString("\r\n")
+	// RFC 2046: the last alternative is the preferred one, so HTML comes
+	// second.
+	for _, part := range []struct{ mediaType, body string }{
+		{"text/plain", m.Text},
+		{"text/html", m.HTML},
+	} {
+		pw, err := mw.CreatePart(partHeader(part.mediaType))
+		if err != nil {
+			return nil, fmt.Errorf("create %s part: %w", part.mediaType, err)
+		}
+		if err := writeQuotedPrintable(pw, part.body); err != nil {
+			return nil, fmt.Errorf("write %s part: %w", part.mediaType, err)
+		}
+	}
+	if err := mw.Close(); err != nil {
+		return nil, fmt.Errorf("close multipart: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func finishSinglePart(buf *bytes.Buffer, mediaType, body string) ([]byte, error) {
+	h := partHeader(mediaType)
+	writeHeader(buf, "Content-Type", h.Get("Content-Type"))
+	writeHeader(buf, "Content-Transfer-Encoding", h.Get("Content-Transfer-Encoding"))
+	buf.WriteString("\r\n")
+	if err := writeQuotedPrintable(buf, body); err != nil {
+		return nil, fmt.Errorf("write %s body: %w", mediaType, err)
+	}
+	return buf.Bytes(), nil
+}
+
+func partHeader(mediaType string) textproto.MIMEHeader {
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Type", mime.FormatMediaType(mediaType, map[string]string{"charset": "utf-8"}))
+	h.Set("Content-Transfer-Encoding", "quoted-printable")
+	return h
+}
+
+// writeQuotedPrintable encodes body; the encoder also turns bare "\n" line
+// ends into the CRLF that mail requires.
+func writeQuotedPrintable(w io.Writer, body string) error {
+	qp := quotedprintable.NewWriter(w)
+	if _, err := io.WriteString(qp, body); err != nil {
+		return err
+	}
+	return qp.Close()
+}
+
+func writeHeader(buf *bytes.Buffer, key, value string) {
+	buf.WriteString(key)
+	buf.WriteString(": ")
+	buf.WriteString(value)
+	buf.WriteString("\r\n")
+}
+
+// messageID is random rather than derived from Message.ID: outbox ids need
+// only be unique in one store, and two tenants' mails with the same
+// Message-ID could be merged by a mail client.
+func messageID(fromAddress string) string {
+	domain := fromAddress[strings.LastIndexByte(fromAddress, '@')+1:]
+	return "<" + strings.ToLower(rand.Text()) + "@" + domain + ">"
+}

@@ -1,0 +1,311 @@
+package mail
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/mail"
+	"net/smtp"
+	"net/textproto"
+	"strconv"
+	"time"
+)
+
+// TLS modes of SMTPConfig.TLS.
+const (
+	// TLSStartTLS connects in clear text and upgrades with STARTTLS, which
+	// the server must offer (usually port 587). It is the default.
+	TLSStartTLS = "starttls"
+	// TLSImplicit speaks TLS from the first byte (usually port 465).
+	TLSImplicit = "implicit"
+	// TLSNone sends in clear text: only for a relay on the same host or a
+	// development catcher.
+	TLSNone = "none"
+)
+
+// DefaultSMTPTimeout bounds one delivery, from dial to QUIT, when
+// SMTPConfig.Timeout is zero.
+const DefaultSMTPTimeout = 30 * time.Second
+
+// SMTPConfig says how to reach the SMTP submission server.
+type SMTPConfig struct {
+	Host string
+	// Port defaults to 587 for starttls, 465 for implicit and 25 for none.
+	Port int
+	// Username turns on AUTH PLAIN. net/smtp refuses to send it over a
+	// clear-text connection except to localhost.
+	Username string
+	Password string
+	// From is the envelope sender and the default From header, for example
+	// "Cognate <no-reply@example.com>".
+	From string
+	// TLS is TLSStartTLS (the default when empty), TLSImplicit or TLSNone.
+	TLS string
+	// InsecureSkipVerify accepts any server certificate. Tests only.
+	InsecureSkipVerify bool
+	// Timeout bounds one delivery; zero means DefaultSMTPTimeout.
+	Timeout time.Duration
+}
+
+// Validate reports every problem of the configuration at once, wrapped in
+// ErrInvalidConfig.
+func (c SMTPConfig) Validate() error {
+	var problems []error
+	if c.Host == "" {
+		problems = append(problems, errors.New("host is required"))
+	}
+	if c.Port < 0 || c.Port > 65535 {
+		problems = append(problems, fmt.Errorf("port %d is out of range", c.Port))
+	}
+	switch c.TLS {
+	case "", TLSStartTLS, TLSImplicit, TLSNone:
+	default:
+		problems = append(problems, fmt.Errorf("tls %q is not one of %s", c.TLS, quoteList([]string{TLSStartTLS, TLSImplicit, TLSNone})))
+	}
+	if c.From == "" {
+		problems = append(problems, errors.New("from is required"))
+	} else if _, err := mail.ParseAddress(c.From); err != nil {
+		problems = append(problems, fmt.Errorf("from %q: %w", c.From, err))
+	}
+	if c.Password != "" && c.Username == "" {
+		problems = append(problems, errors.New("password is set but username is empty"))
+	}
+	// Found at start-up rather than at the first mail: net/smtp would refuse
+	// to send the password anyway.
+	if c.Username != "" && c.TLS == TLSNone && !isLocalhost(c.Host) {
+		problems = append(problems, fmt.Errorf("username is set with tls %q: the password would cross the network in clear text", TLSNone))
+	}
+	if c.Timeout < 0 {
+		problems = append(problems, fmt.Errorf("timeout %s is negative", c.Timeout))
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(problems...))
+	}
+	return nil
+}
+
+// LogValue leaves the password out, so the configuration can be logged at
+// start-up.
+func (c SMTPConfig) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("host", c.Host),
+		slog.Int("port", c.port()),
+		slog.String("tls", c.tlsMode()),
+		slog.String("username", c.Username),
+		slog.Bool("password_set", c.Password != ""),
+		slog.String("from", c.From),
+		slog.Bool("insecure_skip_verify", c.InsecureSkipVerify),
+		slog.Duration("timeout", c.timeout()),
+	)
+}
+
+func (c SMTPConfig) tlsMode() string {
+	if c.TLS == "" {
+		return TLSStartTLS
+	}
+	return c.TLS
+}
+
+func (c SMTPConfig) port() int {
+	if c.Port != 0 {
+		return c.Port
+	}
+	switch c.tlsMode() {
+	case TLSImplicit:
+		return 465
+	case TLSNone:
+		return 25
+	default:
+		return 587
+	}
+}
+
+func (c SMTPConfig) timeout() time.Duration {
+	if c.Timeout == 0 {
+		return DefaultSMTPTimeout
+	}
+	return c.Timeout
+}
+
+func isLocalhost(host string) bool {
+	// The same list net/smtp uses to allow AUTH PLAIN without TLS.
+	return host == "localhost" || host == "127.0.0.1" || host == "::1"
+}
+
+// SMTPSender delivers mail to one SMTP submission server, one connection per
+// message. It is safe for concurrent use.
+type SMTPSender struct {
+	cfg  SMTPConfig
+	now  func() time.Time
+	from *mail.Address
+}
+
+var _ Sender = (*SMTPSender)(nil)
+
+// NewSMTPSender validates cfg. now stamps the Date header; nil means
+// time.Now.
+func NewSMTPSender(cfg SMTPConfig, now func() time.Time) (*SMTPSender, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	from, err := mail.ParseAddress(cfg.From)
+	if err != nil { // Validate checked it; kept for the compiler's sake.
+		return nil, fmt.Errorf("%w: from: %w", ErrInvalidConfig, err)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &SMTPSender{cfg: cfg, now: now, from: from}, nil
+}
+
+// Send delivers m. Its error wraps ErrTemporary or ErrPermanent; a message
+// counts as delivered once the server accepted its data, whatever happens
+// at QUIT, so that a retry does not send it twice.
+func (s *SMTPSender) Send(ctx context.Context, m Message) error {
+	addrs, err := checkMessage(m, s.cfg.From)
+	if err != nil {
+		return err
+	}
+	data, err := compose(m, addrs, s.now())
+	if err != nil {
+		return fmt.Errorf("%w: %w: %w", ErrPermanent, ErrInvalidMessage, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%w: %w", ErrTemporary, err)
+	}
+	recipients := make([]string, len(addrs.to))
+	for i, a := range addrs.to {
+		recipients[i] = a.Address
+	}
+	return s.deliver(ctx, recipients, data)
+}
+
+// deliver runs one SMTP session. net/smtp knows no context, so the
+// connection gets a deadline and is closed when ctx is cancelled.
+func (s *SMTPSender) deliver(ctx context.Context, recipients []string, data []byte) error {
+	// Network deadlines need the real clock; the injected one only dates
+	// the message.
+	deadline := time.Now().Add(s.cfg.timeout())
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+
+	conn, err := s.dial(ctx)
+	if err != nil {
+		return classify(ctx, stageConnect, err)
+	}
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	if err := conn.SetDeadline(deadline); err != nil {
+		conn.Close()
+		return classify(ctx, stageConnect, err)
+	}
+
+	// The host name given here is the one PlainAuth checks and STARTTLS
+	// verifies the certificate against.
+	c, err := smtp.NewClient(conn, s.cfg.Host)
+	if err != nil {
+		conn.Close()
+		return classify(ctx, stageGreeting, err)
+	}
+	defer c.Close()
+
+	// net/smtp would say EHLO on its own, but would then hide a failure
+	// behind Extension's false.
+	if err := c.Hello("localhost"); err != nil {
+		return classify(ctx, stageEHLO, err)
+	}
+	if s.cfg.tlsMode() == TLSStartTLS {
+		if ok, _ := c.Extension("STARTTLS"); !ok {
+			// Never fall back to clear text: a missing STARTTLS may be an
+			// attacker stripping it.
+			return fmt.Errorf("%w: %w", ErrTemporary, ErrSTARTTLSUnavailable)
+		}
+		if err := c.StartTLS(s.tlsConfig()); err != nil {
+			return classify(ctx, stageSTARTTLS, err)
+		}
+	}
+	if s.cfg.Username != "" {
+		auth := smtp.PlainAuth("", s.cfg.Username, s.cfg.Password, s.cfg.Host)
+		if err := c.Auth(auth); err != nil {
+			return classify(ctx, stageAuth, err)
+		}
+	}
+	if err := c.Mail(s.from.Address); err != nil {
+		return classify(ctx, stageMail, err)
+	}
+	for _, rcpt := range recipients {
+		if err := c.Rcpt(rcpt); err != nil {
+			return classify(ctx, stageRcpt, err)
+		}
+	}
+	w, err := c.Data()
+	if err != nil {
+		return classify(ctx, stageData, err)
+	}
+	if _, err := w.Write(data); err != nil {
+		return classify(ctx, stageData, err)
+	}
+	if err := w.Close(); err != nil {
+		return classify(ctx, stageData, err)
+	}
+	// Delivered: the server has taken responsibility for the message.
+	_ = c.Quit()
+	return nil
+}
+
+func (s *SMTPSender) dial(ctx context.Context) (net.Conn, error) {
+	addr := net.JoinHostPort(s.cfg.Host, strconv.Itoa(s.cfg.port()))
+	dialer := &net.Dialer{}
+	if s.cfg.tlsMode() == TLSImplicit {
+		td := &tls.Dialer{NetDialer: dialer, Config: s.tlsConfig()}
+		return td.DialContext(ctx, "tcp", addr)
+	}
+	return dialer.DialContext(ctx, "tcp", addr)
+}
+
+func (s *SMTPSender) tlsConfig() *tls.Config {
+	return &tls.Config{
+		ServerName:         s.cfg.Host,
+		MinVersion:         tls.VersionTLS12,
+		InsecureSkipVerify: s.cfg.InsecureSkipVerify, //nolint:gosec // documented as tests only
+	}
+}
+
+// classify wraps err in ErrTemporary or ErrPermanent.
+//
+// A 5xx reply to the message's own commands (MAIL, RCPT, DATA) is
+// permanent: the server refuses this message. A 5xx reply before them
+// (greeting, EHLO, STARTTLS, AUTH) refuses our connection or credentials,
+// which an operator can fix, so the mail waits (Postfix defers such mail too;
+// see its smtp_sasl_auth_soft_bounce). Anything without a reply code
+// (refused connection, timeout, TLS failure) is temporary as well; the
+// outbox's attempt limit still bounds the retries.
+func classify(ctx context.Context, stage string, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("%w: smtp %s: %w", ErrTemporary, stage, ctxErr)
+	}
+	var reply *textproto.Error
+	messageStage := stage == stageMail || stage == stageRcpt || stage == stageData
+	if errors.As(err, &reply) && reply.Code >= 500 && messageStage {
+		return fmt.Errorf("%w: smtp %s: %w", ErrPermanent, stage, err)
+	}
+	return fmt.Errorf("%w: smtp %s: %w", ErrTemporary, stage, err)
+}
+
+// Stages of an SMTP session, named in errors.
+const (
+	stageConnect  = "connect"
+	stageGreeting = "greeting"
+	stageEHLO     = "ehlo"
+	stageSTARTTLS = "starttls"
+	stageAuth     = "auth"
+	stageMail     = "mail from"
+	stageRcpt     = "rcpt to"
+	stageData     = "data"
+)

@@ -1,0 +1,392 @@
+package mail
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
+	"net"
+	"net/mail"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+func testMessage() Message {
+	return Message{
+		ID:        "msg-1",
+		To:        []string{"Ann Example <ann@example.org>"},
+		Subject:   "Welkom bij Café Ünïcode ✓ — uw tijdelijke wachtwoord",
+		Text:      "Hallo Ann,\n\nUw tijdelijke wachtwoord: Zx9=é&<ü>\n\n" + strings.Repeat("Een heel lange regel met één woord ", 6) + "\n",
+		HTML:      "<p>Hallo Ann,</p>\n<p>Uw tijdelijke wachtwoord: <code>Zx9=é&amp;&lt;ü&gt;</code></p>\n<p>" + strings.Repeat("lang ", 40) + "</p>\n",
+		Sensitive: true,
+	}
+}
+
+func TestSMTPConfigValidate(t *testing.T) {
+	valid := SMTPConfig{Host: "smtp.example.com", From: "no-reply@example.com"}
+	tests := []struct {
+		name   string
+		change func(*SMTPConfig)
+		want   []string // substrings of the error; none means valid
+	}{
+		{"minimal", func(*SMTPConfig) {}, nil},
+		{"full", func(c *SMTPConfig) {
+			c.Port, c.TLS, c.Username, c.Password, c.Timeout = 465, TLSImplicit, "u", "p", time.Minute
+		}, nil},
+		{"auth in clear text to localhost", func(c *SMTPConfig) {
+			c.Host, c.TLS, c.Username = "localhost", TLSNone, "u"
+		}, nil},
+		{"everything wrong at once", func(c *SMTPConfig) {
+			*c = SMTPConfig{Port: 70000, TLS: "ssl", From: "not an address", Password: "p", Timeout: -1}
+		}, []string{"host is required", "port 70000", `tls "ssl"`, `from "not an address"`, "password is set", "timeout"}},
+		{"missing from", func(c *SMTPConfig) { c.From = "" }, []string{"from is required"}},
+		{"auth in clear text over the network", func(c *SMTPConfig) {
+			c.TLS, c.Username = TLSNone, "u"
+		}, []string{"clear text"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := valid
+			tt.change(&cfg)
+			err := cfg.Validate()
+			if len(tt.want) == 0 {
+				if err != nil {
+					t.Fatalf("Validate() = %v, want nil", err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrInvalidConfig) {
+				t.Fatalf("Validate() = %v, want ErrInvalidConfig", err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("Validate() = %q, want it to mention %q", err, w)
+				}
+			}
+			if _, err := NewSMTPSender(cfg, nil); !errors.Is(err, ErrInvalidConfig) {
+				t.Errorf("NewSMTPSender() = %v, want ErrInvalidConfig", err)
+			}
+		})
+	}
+}
+
+func TestSMTPConfigLogValueHidesPassword(t *testing.T) {
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&buf, nil))
+	logger.Info("config", "smtp", SMTPConfig{Host: "h", Username: "u", Password: "hunter2-secret", From: "a@b.c"})
+	if strings.Contains(buf.String(), "hunter2-secret") {
+		t.Fatalf("log holds the password: %s", buf.String())
+	}
+	if !strings.Contains(buf.String(), "password_set=true") {
+		t.Errorf("log does not say a password is set: %s", buf.String())
+	}
+}
+
+func TestSMTPSenderDelivers(t *testing.T) {
+	tests := []struct {
+		name     string
+		server   serverOptions
+		tls      string
+		username string
+		password string
+		wantTLS  bool
+	}{
+		{name: "plain", server: serverOptions{tls: TLSNone}, tls: TLSNone},
+		// go-smtp offers AUTH in clear text only when told to; net/smtp
+		// then sends it because the host is 127.0.0.1.
+		{name: "plain with auth to localhost", server: serverOptions{tls: TLSNone, username: "relay", password: "pw", insecureAuth: true},
+			tls: TLSNone, username: "relay", password: "pw"},
+		{name: "starttls with auth", server: serverOptions{tls: TLSStartTLS, username: "relay", password: "s3cret"},
+			tls: TLSStartTLS, username: "relay", password: "s3cret", wantTLS: true},
+		{name: "implicit tls", server: serverOptions{tls: TLSImplicit}, tls: TLSImplicit, wantTLS: true},
+		{name: "implicit tls with auth", server: serverOptions{tls: TLSImplicit, username: "relay", password: "s3cret"},
+			tls: TLSImplicit, username: "relay", password: "s3cret", wantTLS: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := startSMTP(t, tt.server)
+			cfg := srv.config(tt.tls)
+			cfg.Username, cfg.Password = tt.username, tt.password
+			sender, err := NewSMTPSender(cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			if err := sender.Send(t.Context(), testMessage()); err != nil {
+				t.Fatalf("Send() = %v", err)
+			}
+
+			got := srv.received()
+			if len(got) != 1 {
+				t.Fatalf("server received %d mails, want 1", len(got))
+			}
+			if got[0].from != "no-reply@example.com" {
+				t.Errorf("envelope from = %q", got[0].from)
+			}
+			if len(got[0].to) != 1 || got[0].to[0] != "ann@example.org" {
+				t.Errorf("envelope to = %q", got[0].to)
+			}
+			if got[0].tls != tt.wantTLS {
+				t.Errorf("received over TLS = %t, want %t", got[0].tls, tt.wantTLS)
+			}
+			if got[0].user != tt.username {
+				t.Errorf("authenticated as %q, want %q", got[0].user, tt.username)
+			}
+		})
+	}
+}
+
+func TestSMTPSenderBuildsMIME(t *testing.T) {
+	srv := startSMTP(t, serverOptions{tls: TLSNone})
+	now := time.Date(2026, 3, 14, 15, 9, 26, 0, time.FixedZone("CET", 3600))
+	sender, err := NewSMTPSender(srv.config(TLSNone), func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := testMessage()
+	m.To = append(m.To, "bob@example.net")
+	if err := sender.Send(t.Context(), m); err != nil {
+		t.Fatalf("Send() = %v", err)
+	}
+	got := srv.received()
+	if len(got) != 1 {
+		t.Fatalf("server received %d mails, want 1", len(got))
+	}
+	raw := got[0].data
+
+	for i, b := range raw {
+		if b >= 0x80 {
+			t.Fatalf("byte %d is not 7-bit: %q", i, raw[max(0, i-20):min(len(raw), i+20)])
+		}
+	}
+	for _, line := range strings.Split(string(raw), "\r\n") {
+		if len(line) > 998 {
+			t.Errorf("line longer than RFC 5322 allows: %d bytes", len(line))
+		}
+	}
+
+	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("parse message: %v", err)
+	}
+	subject, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
+	if err != nil || subject != m.Subject {
+		t.Errorf("decoded Subject = %q, %v; want %q", subject, err, m.Subject)
+	}
+	if from, err := mail.ParseAddress(msg.Header.Get("From")); err != nil || from.Address != "no-reply@example.com" || from.Name != "Cognate" {
+		t.Errorf("From = %q (%v)", msg.Header.Get("From"), err)
+	}
+	to, err := msg.Header.AddressList("To")
+	if err != nil || len(to) != 2 || to[0].Address != "ann@example.org" || to[0].Name != "Ann Example" || to[1].Address != "bob@example.net" {
+		t.Errorf("To = %q (%v)", msg.Header.Get("To"), err)
+	}
+	if date, err := msg.Header.Date(); err != nil || !date.Equal(now) {
+		t.Errorf("Date = %q (%v), want %v", msg.Header.Get("Date"), err, now)
+	}
+	if id := msg.Header.Get("Message-ID"); !strings.HasPrefix(id, "<") || !strings.HasSuffix(id, "@example.com>") || len(id) < len("<x@example.com>")+10 {
+		t.Errorf("Message-ID = %q, want <random@example.com>", id)
+	}
+	if got := msg.Header.Get("MIME-Version"); got != "1.0" {
+		t.Errorf("MIME-Version = %q", got)
+	}
+
+	mediaType, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil || mediaType != "multipart/alternative" {
+		t.Fatalf("Content-Type = %q (%v)", msg.Header.Get("Content-Type"), err)
+	}
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+	wantParts := []struct{ mediaType, body string }{
+		{"text/plain", m.Text},
+		{"text/html", m.HTML},
+	}
+	for _, want := range wantParts {
+		// NextRawPart leaves the quoted-printable encoding for us to check.
+		part, err := mr.NextRawPart()
+		if err != nil {
+			t.Fatalf("part %s: %v", want.mediaType, err)
+		}
+		mt, ps, err := mime.ParseMediaType(part.Header.Get("Content-Type"))
+		if err != nil || mt != want.mediaType || !strings.EqualFold(ps["charset"], "utf-8") {
+			t.Errorf("part Content-Type = %q, want %s; charset=utf-8", part.Header.Get("Content-Type"), want.mediaType)
+		}
+		if cte := part.Header.Get("Content-Transfer-Encoding"); cte != "quoted-printable" {
+			t.Errorf("part %s Content-Transfer-Encoding = %q", want.mediaType, cte)
+		}
+		body, err := io.ReadAll(quotedprintable.NewReader(part))
+		if err != nil {
+			t.Fatalf("decode %s: %v", want.mediaType, err)
+		}
+		if got := strings.ReplaceAll(string(body), "\r\n", "\n"); got != want.body {
+			t.Errorf("%s body = %q, want %q", want.mediaType, got, want.body)
+		}
+	}
+	if _, err := mr.NextRawPart(); err != io.EOF {
+		t.Errorf("after two parts: %v, want io.EOF", err)
+	}
+}
+
+func TestSMTPSenderSinglePart(t *testing.T) {
+	srv := startSMTP(t, serverOptions{tls: TLSNone})
+	sender, err := NewSMTPSender(srv.config(TLSNone), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := testMessage()
+	m.HTML = ""
+	if err := sender.Send(t.Context(), m); err != nil {
+		t.Fatalf("Send() = %v", err)
+	}
+	msg, err := mail.ReadMessage(bytes.NewReader(srv.received()[0].data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ct := msg.Header.Get("Content-Type"); ct != "text/plain; charset=utf-8" {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	body, _ := io.ReadAll(quotedprintable.NewReader(msg.Body))
+	if got := strings.ReplaceAll(string(body), "\r\n", "\n"); got != m.Text {
+		t.Errorf("body = %q, want %q", got, m.Text)
+	}
+}
+
+func TestSMTPSenderFailures(t *testing.T) {
+	deadHost, deadPort := deadAddress(t)
+	tests := []struct {
+		name    string
+		server  *serverOptions // nil: nothing listens
+		change  func(*SMTPConfig)
+		message func(*Message)
+		want    []error
+	}{
+		{name: "server down", want: []error{ErrTemporary}},
+		{name: "550 on recipient",
+			server: &serverOptions{tls: TLSNone, rejectRcpt: &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user"}},
+			want:   []error{ErrPermanent}},
+		{name: "451 on recipient",
+			server: &serverOptions{tls: TLSNone, rejectRcpt: &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Try later"}},
+			want:   []error{ErrTemporary}},
+		{name: "wrong password is the operator's to fix",
+			server: &serverOptions{tls: TLSStartTLS, username: "relay", password: "right"},
+			change: func(c *SMTPConfig) { c.Username, c.Password = "relay", "wrong" },
+			want:   []error{ErrTemporary}},
+		{name: "starttls required but not offered",
+			server: &serverOptions{tls: TLSNone},
+			change: func(c *SMTPConfig) { c.TLS, c.InsecureSkipVerify = TLSStartTLS, true },
+			want:   []error{ErrTemporary, ErrSTARTTLSUnavailable}},
+		{name: "untrusted certificate over starttls",
+			server: &serverOptions{tls: TLSStartTLS},
+			change: func(c *SMTPConfig) { c.InsecureSkipVerify = false },
+			want:   []error{ErrTemporary}},
+		{name: "untrusted certificate over implicit tls",
+			server: &serverOptions{tls: TLSImplicit},
+			change: func(c *SMTPConfig) { c.InsecureSkipVerify = false },
+			want:   []error{ErrTemporary}},
+		{name: "no recipient",
+			server:  &serverOptions{tls: TLSNone},
+			message: func(m *Message) { m.To = nil },
+			want:    []error{ErrPermanent, ErrInvalidMessage}},
+		{name: "header injection in subject",
+			server:  &serverOptions{tls: TLSNone},
+			message: func(m *Message) { m.Subject = "Hi\r\nBcc: victim@example.net" },
+			want:    []error{ErrPermanent, ErrInvalidMessage}},
+		{name: "bad recipient address",
+			server:  &serverOptions{tls: TLSNone},
+			message: func(m *Message) { m.To = []string{"ann@example.org\r\nBcc: x@example.net"} },
+			want:    []error{ErrPermanent, ErrInvalidMessage}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := SMTPConfig{Host: deadHost, Port: deadPort, From: "no-reply@example.com", TLS: TLSNone, Timeout: 5 * time.Second}
+			var srv *testSMTP
+			if tt.server != nil {
+				srv = startSMTP(t, *tt.server)
+				cfg = srv.config(tt.server.tls) // the mode the server speaks
+			}
+			if tt.change != nil {
+				tt.change(&cfg)
+			}
+			m := testMessage()
+			if tt.message != nil {
+				tt.message(&m)
+			}
+			sender, err := NewSMTPSender(cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			err = sender.Send(t.Context(), m)
+			t.Logf("Send() = %v", err)
+			for _, want := range tt.want {
+				if !errors.Is(err, want) {
+					t.Errorf("Send() = %v, want it to wrap %v", err, want)
+				}
+			}
+			if errors.Is(err, ErrTemporary) == errors.Is(err, ErrPermanent) {
+				t.Errorf("Send() = %v, want exactly one of ErrTemporary and ErrPermanent", err)
+			}
+			if srv != nil && len(srv.received()) != 0 {
+				t.Errorf("server received %d mails, want none", len(srv.received()))
+			}
+		})
+	}
+}
+
+func TestSMTPSenderCancelled(t *testing.T) {
+	srv := startSMTP(t, serverOptions{tls: TLSNone})
+	sender, err := NewSMTPSender(srv.config(TLSNone), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	err = sender.Send(ctx, testMessage())
+	if !errors.Is(err, ErrTemporary) || !errors.Is(err, context.Canceled) {
+		t.Errorf("Send() = %v, want ErrTemporary and context.Canceled", err)
+	}
+}
+
+func TestSMTPSenderTimeout(t *testing.T) {
+	// A server that accepts the connection and never greets.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		var conns []net.Conn
+		defer func() {
+			for _, c := range conns {
+				c.Close()
+			}
+		}()
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return // the listener closed at cleanup
+			}
+			conns = append(conns, conn)
+		}
+	}()
+	addr := ln.Addr().(*net.TCPAddr)
+	cfg := SMTPConfig{Host: "127.0.0.1", Port: addr.Port, From: "no-reply@example.com", TLS: TLSNone, Timeout: 200 * time.Millisecond}
+	sender, err := NewSMTPSender(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	start := time.Now()
+	err = sender.Send(t.Context(), testMessage())
+	if !errors.Is(err, ErrTemporary) {
+		t.Errorf("Send() = %v, want ErrTemporary", err)
+	}
+	if elapsed := time.Since(start); elapsed > 5*time.Second {
+		t.Errorf("Send() took %v with a 200ms timeout", elapsed)
+	}
+}

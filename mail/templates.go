@@ -1,0 +1,377 @@
+package mail
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	htmltemplate "html/template"
+	"io/fs"
+	"net/url"
+	"reflect"
+	"strings"
+	texttemplate "text/template"
+)
+
+// Mail kinds, the first argument of Templates.Render. Each has its own data
+// struct, named in its comment.
+const (
+	// KindWelcome (Welcome): an administrator created an account.
+	KindWelcome = "welcome"
+	// KindResetCode (ResetCode): the user asked for a password reset.
+	KindResetCode = "reset_code"
+	// KindOrganizationLinks (OrganizationLinks): someone asked, on the apex
+	// "find your organization" page, where an address can sign in.
+	KindOrganizationLinks = "organization_links"
+	// KindAdminReset (AdminReset): an administrator reset the password.
+	KindAdminReset = "admin_reset"
+)
+
+// Welcome is the data of KindWelcome.
+type Welcome struct {
+	TenantName        string
+	Username          string
+	TemporaryPassword string
+	LoginURL          string
+	// ValidDays is how long the temporary password lasts; 0 leaves the
+	// sentence out.
+	ValidDays int
+}
+
+// ResetCode is the data of KindResetCode.
+type ResetCode struct {
+	TenantName   string
+	Username     string
+	Code         string
+	ValidMinutes int
+}
+
+// OrganizationLinks is the data of KindOrganizationLinks. With no
+// organization, the mail says none was found and suggests asking an
+// administrator; sending it either way keeps the page from telling who has
+// an account.
+type OrganizationLinks struct {
+	Email         string
+	Organizations []OrgLink
+}
+
+// OrgLink is one organization the address can sign in to.
+type OrgLink struct {
+	Name     string
+	LoginURL string
+}
+
+// AdminReset is the data of KindAdminReset.
+type AdminReset struct {
+	TenantName   string
+	Username     string
+	Code         string
+	ValidMinutes int
+	LoginURL     string
+}
+
+// Branding is a tenant's look in the HTML layout. A value that is not a hex
+// colour or an http(s) URL is replaced by the default or left out, so a bad
+// setting cannot break or inject into the layout.
+type Branding struct {
+	PrimaryColor string // "#rgb" or "#rrggbb" (with optional alpha)
+	LogoURL      string
+}
+
+// DefaultPrimaryColor is used when Branding.PrimaryColor is empty or invalid.
+const DefaultPrimaryColor = "#2563eb"
+
+// Template errors.
+var (
+	// ErrMissingTemplate: a required template file, or a definition inside
+	// one, is missing.
+	ErrMissingTemplate = errors.New("mail: missing template")
+	// ErrUnknownTemplate: an override file matches no template name, which
+	// is most likely a typo that would otherwise be ignored.
+	ErrUnknownTemplate = errors.New("mail: unknown template override")
+	// ErrUnknownKind: Render got a kind that is not one of the Kind constants.
+	ErrUnknownKind = errors.New("mail: unknown mail kind")
+	// ErrWrongData: Render got data of another type than the kind's struct.
+	ErrWrongData = errors.New("mail: wrong template data")
+)
+
+//go:embed templates/*.tmpl
+var embedded embed.FS
+
+// The template files, one name per (kind, language, format) plus the HTML
+// layout. An override file replaces the file of the same name.
+//
+// Every template sees a view: .Lang ("en" or "nl"), .Branding (normalized),
+// .Data (the kind's struct) and, in HTML, .Subject. A text file defines
+// "subject" and its body is the text part. An HTML file defines "content",
+// which the layout's "layout" wraps; the layout also defines "copyable",
+// which shows a code or password in a monospace box that one click selects.
+// Secrets belong in "copyable", never in a subject (subjects are logged) nor
+// in a URL (URLs end up in browser history and proxy logs).
+const layoutName = "layout.html.tmpl"
+
+func textName(kind, lang string) string { return kind + "." + lang + ".txt.tmpl" }
+func htmlName(kind, lang string) string { return kind + "." + lang + ".html.tmpl" }
+
+func kinds() []string {
+	return []string{KindWelcome, KindResetCode, KindOrganizationLinks, KindAdminReset}
+}
+
+// languages lists the supported languages; the first is the fallback.
+func languages() []string { return []string{"en", "nl"} }
+
+// zeroData returns the kind's data struct, zero.
+func zeroData(kind string) (any, bool) {
+	switch kind {
+	case KindWelcome:
+		return Welcome{}, true
+	case KindResetCode:
+		return ResetCode{}, true
+	case KindOrganizationLinks:
+		return OrganizationLinks{}, true
+	case KindAdminReset:
+		return AdminReset{}, true
+	}
+	return nil, false
+}
+
+func requiredTemplates() []string {
+	names := []string{layoutName}
+	for _, kind := range kinds() {
+		for _, lang := range languages() {
+			names = append(names, textName(kind, lang), htmlName(kind, lang))
+		}
+	}
+	return names
+}
+
+// Templates renders mails. It is safe for concurrent use.
+type Templates struct {
+	sets map[setKey]templateSet
+}
+
+type setKey struct{ kind, lang string }
+
+type templateSet struct {
+	text *texttemplate.Template
+	html *htmltemplate.Template
+}
+
+// view is what every template sees; see layoutName.
+type view struct {
+	Lang     string
+	Subject  string
+	Branding Branding
+	Data     any
+}
+
+// NewTemplates parses the embedded templates, each replaced by the file of
+// the same name in overrides (nil for none; files at its root, named like
+// "welcome.nl.html.tmpl"). It fails when a template is missing, does not
+// parse, or does not render with empty data, so that a broken override
+// stops start-up instead of the first mail.
+func NewTemplates(overrides fs.FS) (*Templates, error) {
+	base, err := fs.Sub(embedded, "templates")
+	if err != nil {
+		return nil, fmt.Errorf("mail: embedded templates: %w", err)
+	}
+	return newTemplates(base, overrides)
+}
+
+func newTemplates(base, overrides fs.FS) (*Templates, error) {
+	sources, err := readTemplates(base)
+	if err != nil {
+		return nil, err
+	}
+	if overrides != nil {
+		over, err := readTemplates(overrides)
+		if err != nil {
+			return nil, err
+		}
+		required := map[string]bool{}
+		for _, name := range requiredTemplates() {
+			required[name] = true
+		}
+		var unknown []string
+		for name, src := range over {
+			if !required[name] {
+				unknown = append(unknown, name)
+				continue
+			}
+			sources[name] = src
+		}
+		if len(unknown) > 0 {
+			return nil, fmt.Errorf("%w: %s", ErrUnknownTemplate, quoteList(unknown))
+		}
+	}
+
+	var missing []string
+	for _, name := range requiredTemplates() {
+		if _, ok := sources[name]; !ok {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("%w: %s", ErrMissingTemplate, quoteList(missing))
+	}
+
+	t := &Templates{sets: map[setKey]templateSet{}}
+	var problems []error
+	for _, kind := range kinds() {
+		for _, lang := range languages() {
+			set, err := parseSet(sources, kind, lang)
+			if err != nil {
+				problems = append(problems, err)
+				continue
+			}
+			t.sets[setKey{kind, lang}] = set
+		}
+	}
+	if len(problems) > 0 {
+		return nil, errors.Join(problems...)
+	}
+
+	// A trial run finds what parsing cannot: a misspelt field, a layout
+	// without "copyable".
+	for _, kind := range kinds() {
+		data, _ := zeroData(kind)
+		for _, lang := range languages() {
+			if _, _, _, err := t.Render(kind, lang, data, Branding{}); err != nil {
+				problems = append(problems, err)
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return nil, errors.Join(problems...)
+	}
+	return t, nil
+}
+
+// readTemplates returns the *.tmpl files at the root of fsys by name.
+func readTemplates(fsys fs.FS) (map[string]string, error) {
+	names, err := fs.Glob(fsys, "*.tmpl")
+	if err != nil {
+		return nil, fmt.Errorf("mail: list templates: %w", err)
+	}
+	sources := make(map[string]string, len(names))
+	for _, name := range names {
+		b, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, fmt.Errorf("mail: read template: %w", err)
+		}
+		sources[name] = string(b)
+	}
+	return sources, nil
+}
+
+// parseSet parses one mail's text template, and its HTML content inside its
+// own copy of the layout.
+func parseSet(sources map[string]string, kind, lang string) (templateSet, error) {
+	var problems []error
+
+	tn := textName(kind, lang)
+	text, err := texttemplate.New(tn).Parse(sources[tn])
+	if err != nil {
+		problems = append(problems, fmt.Errorf("mail: parse %s: %w", tn, err))
+	} else if text.Lookup("subject") == nil {
+		problems = append(problems, fmt.Errorf("%w: %s defines no \"subject\"", ErrMissingTemplate, tn))
+	}
+
+	hn := htmlName(kind, lang)
+	html, err := htmltemplate.New(layoutName).Parse(sources[layoutName])
+	if err != nil {
+		problems = append(problems, fmt.Errorf("mail: parse %s: %w", layoutName, err))
+	} else if html, err = html.New(hn).Parse(sources[hn]); err != nil {
+		problems = append(problems, fmt.Errorf("mail: parse %s: %w", hn, err))
+	} else {
+		for _, def := range []string{"layout", "content"} {
+			if html.Lookup(def) == nil {
+				problems = append(problems, fmt.Errorf("%w: %s with %s defines no %q", ErrMissingTemplate, layoutName, hn, def))
+			}
+		}
+	}
+
+	if len(problems) > 0 {
+		return templateSet{}, errors.Join(problems...)
+	}
+	return templateSet{text: text, html: html}, nil
+}
+
+// Render renders a mail of the given kind in the language of locale ("nl",
+// "nl-BE", "en-GB"…; anything unsupported gets English). data must be the
+// kind's struct (a Welcome for KindWelcome…). Nothing is returned unless all
+// three parts rendered.
+func (t *Templates) Render(kind, locale string, data any, branding Branding) (subject, text, html string, err error) {
+	zero, ok := zeroData(kind)
+	if !ok {
+		return "", "", "", fmt.Errorf("%w: %q", ErrUnknownKind, kind)
+	}
+	if reflect.TypeOf(data) != reflect.TypeOf(zero) {
+		return "", "", "", fmt.Errorf("%w: %q wants %T, got %T", ErrWrongData, kind, zero, data)
+	}
+	lang := matchLanguage(locale)
+	set := t.sets[setKey{kind, lang}]
+	v := view{Lang: lang, Branding: branding.normalized(), Data: data}
+
+	var buf bytes.Buffer
+	if err := set.text.ExecuteTemplate(&buf, "subject", v); err != nil {
+		return "", "", "", fmt.Errorf("mail: render %s subject: %w", textName(kind, lang), err)
+	}
+	// One line, whatever the template's layout: a line break would end the
+	// header.
+	subject = strings.Join(strings.Fields(buf.String()), " ")
+
+	buf.Reset()
+	if err := set.text.Execute(&buf, v); err != nil {
+		return "", "", "", fmt.Errorf("mail: render %s: %w", textName(kind, lang), err)
+	}
+	text = strings.TrimSpace(buf.String()) + "\n"
+
+	buf.Reset()
+	v.Subject = subject
+	if err := set.html.ExecuteTemplate(&buf, "layout", v); err != nil {
+		return "", "", "", fmt.Errorf("mail: render %s: %w", htmlName(kind, lang), err)
+	}
+	html = buf.String()
+	return subject, text, html, nil
+}
+
+// matchLanguage maps a locale to a supported language, English by default.
+func matchLanguage(locale string) string {
+	base, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(locale)), "-")
+	base, _, _ = strings.Cut(base, "_")
+	for _, lang := range languages() {
+		if base == lang {
+			return lang
+		}
+	}
+	return languages()[0]
+}
+
+func (b Branding) normalized() Branding {
+	if !isHexColor(b.PrimaryColor) {
+		b.PrimaryColor = DefaultPrimaryColor
+	}
+	if u, err := url.Parse(b.LogoURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		b.LogoURL = ""
+	}
+	return b
+}
+
+func isHexColor(s string) bool {
+	digits, ok := strings.CutPrefix(s, "#")
+	if !ok {
+		return false
+	}
+	switch len(digits) {
+	case 3, 4, 6, 8:
+	default:
+		return false
+	}
+	for _, c := range digits {
+		if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
+			return false
+		}
+	}
+	return true
+}
