@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/cognate-idp/cognate/tenant/adminapi"
+)
+
+// apiClient calls the admin API of a running server.
+type apiClient struct {
+	server string // base URL without a trailing slash
+	token  string
+	http   *http.Client
+}
+
+// apiError is an error answer of the API; its Message was written for the
+// person at the terminal.
+type apiError struct {
+	status int
+	body   adminapi.Error
+}
+
+func (e *apiError) Error() string { return e.body.Message }
+
+// maxResponse bounds what the CLI reads of a response; a page of 100 users
+// with all their attributes is far below it.
+const maxResponse = 32 << 20
+
+// call sends body (if not nil) as JSON and decodes the answer into out (if
+// not nil). It returns the answer's raw JSON for --json.
+func (c *apiClient) call(ctx context.Context, method, path string, body, out any) ([]byte, error) {
+	var reader io.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		reader = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.server+path, reader)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach the Cognate server at %s (is it running? --server names another): %w", c.server, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	if err != nil {
+		return nil, fmt.Errorf("reading the answer of %s: %w", c.server, err)
+	}
+	if resp.StatusCode >= 300 {
+		var e adminapi.Error
+		if json.Unmarshal(raw, &e) != nil || e.Message == "" {
+			// Not the admin API answering: a proxy, or another program.
+			e = adminapi.Error{Code: "http_error", Message: fmt.Sprintf("%s answered %s to %s %s", c.server, resp.Status, method, path)}
+		}
+		if resp.StatusCode == http.StatusUnauthorized {
+			e.Message = "the server refused the operator token; check --token, --token-file or COGNATE_ADMIN_TOKEN"
+		}
+		return nil, &apiError{status: resp.StatusCode, body: e}
+	}
+	if out != nil && len(raw) > 0 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			return nil, fmt.Errorf("the answer of %s to %s %s is not what this version of cognate expects: %w", c.server, method, path, err)
+		}
+	}
+	return raw, nil
+}
+
+// connection holds the flags every admin command takes.
+type connection struct {
+	server, token, tokenFile string
+	json                     bool
+}
+
+// defaultServer is where `cognate serve` listens without flags.
+const defaultServer = "http://localhost:8080"
+
+func (o *connection) register(fs *flag.FlagSet, env map[string]string) {
+	server := env["COGNATE_SERVER"]
+	if server == "" {
+		server = defaultServer
+	}
+	fs.StringVar(&o.server, "server", server, "URL of the Cognate server (env COGNATE_SERVER)")
+	fs.StringVar(&o.token, "token", "", "operator token (default: env COGNATE_ADMIN_TOKEN, else --token-file)")
+	fs.StringVar(&o.tokenFile, "token-file", "",
+		"file holding the operator token (default: env COGNATE_ADMIN_TOKEN_FILE, else ./"+devAdminTokenFile+" as written by a dev-mode server)")
+	fs.BoolVar(&o.json, "json", false, "print the API's JSON instead of a summary")
+}
+
+// client finds the token: a flag beats the environment, a token beats a
+// token file, and the file a dev-mode server writes comes last.
+func (o *connection) client(env map[string]string) (*apiClient, error) {
+	u, err := url.Parse(o.server)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("--server %q: want a URL such as %s", o.server, defaultServer)
+	}
+	token := o.token
+	if token == "" && o.tokenFile == "" {
+		token = env["COGNATE_ADMIN_TOKEN"]
+	}
+	if token == "" {
+		file := o.tokenFile
+		if file == "" {
+			file = env["COGNATE_ADMIN_TOKEN_FILE"]
+		}
+		explicit := file != ""
+		if !explicit {
+			file = devAdminTokenFile
+		}
+		raw, err := os.ReadFile(file)
+		switch {
+		case err != nil && !explicit && os.IsNotExist(err):
+			return nil, fmt.Errorf("no operator token: pass --token or --token-file, or set COGNATE_ADMIN_TOKEN "+
+				"(a dev-mode server writes ./%s in the directory it runs in)", devAdminTokenFile)
+		case err != nil:
+			return nil, fmt.Errorf("operator token: %w", err)
+		}
+		token = strings.TrimSpace(string(raw))
+		if token == "" {
+			return nil, fmt.Errorf("operator token file %s is empty", file)
+		}
+	}
+	return &apiClient{
+		server: strings.TrimRight(o.server, "/"),
+		token:  token,
+		http:   &http.Client{Timeout: 60 * time.Second},
+	}, nil
+}

@@ -1,0 +1,293 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cognate-idp/cognate/tenant/adminapi"
+)
+
+// server is a real `cognate serve` in dev mode on a free port.
+type server struct {
+	url       string
+	tokenFile string
+	stop      func() error // cancels the server and waits for runServe
+}
+
+func startServer(t *testing.T, dir string) *server {
+	t.Helper()
+	// Ask the kernel for a free port, then let runServe listen on it.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+
+	cfg, err := LoadConfig([]string{"--listen", addr, "--data", filepath.Join(dir, "cognate.db")}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- runServe(ctx, cfg, slog.New(slog.NewTextHandler(t.Output(), nil))) }()
+
+	s := &server{url: "http://" + addr, tokenFile: filepath.Join(dir, devAdminTokenFile)}
+	stopped := false
+	s.stop = func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(shutdownTimeout + 5*time.Second):
+			return errors.New("runServe did not return after its context was cancelled")
+		}
+	}
+	t.Cleanup(func() { _ = s.stop() })
+
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		resp, err := http.Get(s.url + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return s
+			}
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("runServe returned before it was ready: %v", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server not ready: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// cli runs the cognate command line in-process.
+func (s *server) cli(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	if len(args) > 0 && (args[0] == "tenant" || args[0] == "client" || args[0] == "user") {
+		args = append(args, "--server", s.url, "--token-file", s.tokenFile)
+	}
+	code = run(t.Context(), args, map[string]string{}, strings.NewReader(stdin), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestCommandLineAgainstServer(t *testing.T) {
+	s := startServer(t, t.TempDir())
+
+	steps := []struct {
+		name   string
+		args   []string
+		stdin  string
+		code   int
+		stdout []string // substrings
+		stderr []string
+		check  func(t *testing.T, stdout string)
+	}{
+		{name: "create tenant", args: []string{"tenant", "create", "acme", "--name", "Acme BV"},
+			stdout: []string{"Tenant ", "acme", "Acme BV", "at least 8 characters"}},
+		{name: "reserved slug", args: []string{"tenant", "create", "auth"},
+			code: exitError, stderr: []string{"reserved"}},
+		{name: "duplicate tenant", args: []string{"tenant", "create", "acme"},
+			code: exitError, stderr: []string{"already exists"}},
+		{name: "list tenants", args: []string{"tenant", "list"},
+			stdout: []string{"SLUG", "acme  Acme BV"}},
+		{name: "get tenant as JSON", args: []string{"tenant", "get", "--json", "acme"},
+			check: func(t *testing.T, stdout string) {
+				var got adminapi.Tenant
+				if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+					t.Fatalf("not JSON: %v\n%s", err, stdout)
+				}
+				if got.Slug != "acme" || got.Name != "Acme BV" || got.Settings.MFA.Mode != "OFF" {
+					t.Errorf("tenant %+v", got)
+				}
+			}},
+		{name: "get unknown tenant", args: []string{"tenant", "get", "nope"},
+			code: exitError, stderr: []string{`tenant "nope" does not exist`}},
+		{name: "create client", args: []string{"client", "create", "--tenant", "acme", "--name", "planner",
+			"--redirect-uri", "https://planner.example.com/callback", "--scope", "openid", "--scope", "email"},
+			stdout: []string{"Client secret", "confidential", "https://planner.example.com/callback", "openid email", "shown only this once"}},
+		{name: "create public client as JSON", args: []string{"client", "create", "--tenant", "acme", "--name", "spa",
+			"--public", "--redirect-uri", "http://localhost:3000/cb", "--json"},
+			check: func(t *testing.T, stdout string) {
+				var got map[string]any
+				if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+					t.Fatalf("not JSON: %v\n%s", err, stdout)
+				}
+				if got["public"] != true || got["client_secret"] != nil {
+					t.Errorf("public client %v", got)
+				}
+			}},
+		{name: "create client without name", args: []string{"client", "create", "--tenant", "acme"},
+			code: exitUsage, stderr: []string{"--name is required"}},
+		{name: "create client with bad redirect", args: []string{"client", "create", "--tenant", "acme", "--name", "x",
+			"--redirect-uri", "http://planner.example.com/cb"},
+			code: exitError, stderr: []string{"must use https"}},
+		{name: "list clients", args: []string{"client", "list", "--tenant", "acme"},
+			stdout: []string{"CLIENT ID", "planner", "spa", "public"}},
+		{name: "create user", args: []string{"user", "create", "--tenant", "acme", "--username", "ann",
+			"--email", "ann@example.com", "--password", "Sup3r-secret!", "--attribute", "given_name=Ann"},
+			stdout: []string{"Username", "ann", "CONFIRMED", "given_name", "Ann"}},
+		{name: "create user with temporary password from stdin", args: []string{"user", "create", "--tenant", "acme",
+			"--username", "bob", "--password", "-", "--temporary"}, stdin: "Temp-passw0rd\n",
+			stdout: []string{"FORCE_CHANGE_PASSWORD", "Temporary password expires"}},
+		{name: "create user with weak password", args: []string{"user", "create", "--tenant", "acme", "--username", "carol", "--password", "weak"},
+			code: exitError, stderr: []string{"does not meet the policy"}},
+		{name: "list users", args: []string{"user", "list", "--tenant", "acme"},
+			stdout: []string{"USERNAME", "ann", "bob", "FORCE_CHANGE_PASSWORD"}},
+		{name: "list users as JSON", args: []string{"user", "list", "--tenant", "acme", "--json"},
+			check: func(t *testing.T, stdout string) {
+				var page adminapi.UserPage
+				if err := json.Unmarshal([]byte(stdout), &page); err != nil {
+					t.Fatalf("not JSON: %v\n%s", err, stdout)
+				}
+				if len(page.Users) != 2 {
+					t.Errorf("%d users, want 2", len(page.Users))
+				}
+			}},
+		{name: "list users page", args: []string{"user", "list", "--tenant", "acme", "--limit", "1"},
+			stdout: []string{"More users: cognate user list --tenant acme --limit 1 --after "}},
+		{name: "disable user", args: []string{"user", "disable", "--tenant", "acme", "ann"},
+			stdout: []string{"Enabled", "no"}},
+		{name: "enable user", args: []string{"user", "enable", "ann", "--tenant", "acme"},
+			stdout: []string{"Enabled", "yes"}},
+		{name: "set password", args: []string{"user", "set-password", "--tenant", "acme", "bob", "--password", "N3w-passw0rd", "--permanent"},
+			stdout: []string{"Password of bob set."}},
+		{name: "get user", args: []string{"user", "get", "--tenant", "acme", "bob"},
+			stdout: []string{"CONFIRMED"}},
+		{name: "get unknown user", args: []string{"user", "get", "--tenant", "acme", "zed"},
+			code: exitError, stderr: []string{`tenant "acme" has no user "zed"`}},
+		{name: "delete tenant needs confirmation", args: []string{"tenant", "delete", "acme"},
+			code: exitUsage, stderr: []string{"--yes"}},
+		{name: "wrong token", args: []string{"tenant", "list", "--token", "wrong-token"},
+			code: exitError, stderr: []string{"refused the operator token"}},
+		{name: "delete tenant", args: []string{"tenant", "delete", "acme", "--yes"},
+			stdout: []string{"Deleted tenant acme."}},
+		{name: "unknown verb", args: []string{"tenant", "rename"}, code: exitUsage, stderr: []string{`unknown command "rename"`}},
+		{name: "missing argument", args: []string{"tenant", "get"}, code: exitUsage, stderr: []string{"want SLUG"}},
+		{name: "command help", args: []string{"user", "create", "-h"}, stderr: []string{"Usage: cognate user create", "-temporary", "-username"}},
+		{name: "group help", args: []string{"client", "--help"}, stdout: []string{"rotate-secret"}},
+		{name: "version", args: []string{"version"}, stdout: []string{"cognate "}},
+		{name: "no command", args: nil, code: exitUsage, stderr: []string{"Usage:"}},
+	}
+	for _, st := range steps {
+		// Steps share the server and build on each other, so one failing
+		// stops the rest.
+		ok := t.Run(st.name, func(t *testing.T) {
+			code, stdout, stderr := s.cli(t, st.stdin, st.args...)
+			if code != st.code {
+				t.Fatalf("exit code %d, want %d\nstdout: %s\nstderr: %s", code, st.code, stdout, stderr)
+			}
+			for _, w := range st.stdout {
+				if !strings.Contains(stdout, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, stdout)
+				}
+			}
+			for _, w := range st.stderr {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+			if st.check != nil {
+				st.check(t, stdout)
+			}
+		})
+		if !ok {
+			break
+		}
+	}
+
+	if err := s.stop(); err != nil {
+		t.Errorf("runServe after cancel: %v", err)
+	}
+}
+
+// In dev mode the operator token is made once, readable only by its owner,
+// and kept across restarts.
+func TestServeDevToken(t *testing.T) {
+	dir := t.TempDir()
+	s := startServer(t, dir)
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(s.tokenFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := info.Mode().Perm(); perm != 0o600 {
+		t.Errorf("token file mode %v, want 0600", perm)
+	}
+	first, _ := os.ReadFile(s.tokenFile)
+
+	s = startServer(t, dir)
+	if code, _, stderr := s.cli(t, "", "tenant", "list"); code != exitOK {
+		t.Errorf("after restart: exit %d: %s", code, stderr)
+	}
+	if second, _ := os.ReadFile(s.tokenFile); !bytes.Equal(first, second) {
+		t.Error("the token changed across a restart")
+	}
+	for _, path := range []string{"/healthz", "/readyz"} {
+		resp, err := http.Get(s.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("%s: %d", path, resp.StatusCode)
+		}
+	}
+}
+
+func TestParseInterspersed(t *testing.T) {
+	tests := []struct {
+		args []string
+		pos  []string
+		name string
+	}{
+		{[]string{"acme", "--name", "Acme BV"}, []string{"acme"}, "Acme BV"},
+		{[]string{"--name", "Acme BV", "acme"}, []string{"acme"}, "Acme BV"},
+		{[]string{"a", "--name=x", "b"}, []string{"a", "b"}, "x"},
+		{[]string{"--name", "x", "--", "--not-a-flag"}, []string{"--not-a-flag"}, "x"},
+		{nil, nil, ""},
+	}
+	for _, tc := range tests {
+		fs := newTestFlagSet()
+		name := fs.String("name", "", "")
+		pos, err := parseInterspersed(fs, tc.args)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.args, err)
+		}
+		if strings.Join(pos, "|") != strings.Join(tc.pos, "|") || *name != tc.name {
+			t.Errorf("%q: positional %q, name %q; want %q, %q", tc.args, pos, *name, tc.pos, tc.name)
+		}
+	}
+}
+
+func newTestFlagSet() *flag.FlagSet {
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}

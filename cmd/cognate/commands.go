@@ -1,0 +1,425 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/cognate-idp/cognate/tenant/adminapi"
+)
+
+// The admin commands. Each declares its flags, makes one or two API calls
+// and says how to show the answer; the API does all the checking.
+
+func tenantPath(slug string) string { return "/admin/v1/tenants/" + url.PathEscape(slug) }
+
+func tenantCommands() []adminCommand {
+	return []adminCommand{
+		{
+			verb: "create", args: []string{"SLUG"}, summary: "Create a tenant; SLUG is its subdomain.",
+			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
+				name := fs.String("name", "", "display name of the organization (default: the slug)")
+				return func(ctx context.Context, c *apiClient, args []string) (output, error) {
+					var t adminapi.Tenant
+					raw, err := c.call(ctx, http.MethodPost, "/admin/v1/tenants",
+						adminapi.CreateTenantRequest{Slug: args[0], Name: *name}, &t)
+					return output{raw: raw, text: func(w io.Writer) { showTenant(w, t) }}, err
+				}
+			},
+		},
+		{
+			verb: "list", summary: "List the tenants.",
+			setup: func(*flag.FlagSet, io.Reader) runFunc {
+				return func(ctx context.Context, c *apiClient, _ []string) (output, error) {
+					var list adminapi.TenantList
+					raw, err := c.call(ctx, http.MethodGet, "/admin/v1/tenants", nil, &list)
+					return output{raw: raw, text: func(w io.Writer) {
+						if len(list.Tenants) == 0 {
+							fmt.Fprintln(w, `No tenants yet. Create one with: cognate tenant create SLUG --name "NAME"`)
+							return
+						}
+						var rows [][]string
+						for _, t := range list.Tenants {
+							rows = append(rows, []string{t.Slug, t.Name, t.Settings.MFA.Mode, formatTime(t.CreatedAt)})
+						}
+						printTable(w, []string{"SLUG", "NAME", "MFA", "CREATED"}, rows)
+					}}, err
+				}
+			},
+		},
+		{
+			verb: "get", args: []string{"SLUG"}, summary: "Show a tenant and its settings.",
+			setup: func(*flag.FlagSet, io.Reader) runFunc {
+				return func(ctx context.Context, c *apiClient, args []string) (output, error) {
+					var t adminapi.Tenant
+					raw, err := c.call(ctx, http.MethodGet, tenantPath(args[0]), nil, &t)
+					return output{raw: raw, text: func(w io.Writer) { showTenant(w, t) }}, err
+				}
+			},
+		},
+		{
+			verb: "delete", args: []string{"SLUG"}, summary: "Delete a tenant with all its users, clients and keys.",
+			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
+				yes := fs.Bool("yes", false, "confirm: this cannot be undone")
+				return func(ctx context.Context, c *apiClient, args []string) (output, error) {
+					if !*yes {
+						return output{}, usageError{fmt.Sprintf("deleting tenant %q removes all its users, clients and keys for good; add --yes to confirm", args[0])}
+					}
+					raw, err := c.call(ctx, http.MethodDelete, tenantPath(args[0]), nil, nil)
+					return message(raw, "Deleted tenant %s.", args[0]), err
+				}
+			},
+		},
+	}
+}
+
+func showTenant(w io.Writer, t adminapi.Tenant) {
+	s := t.Settings
+	p := s.PasswordPolicy
+	var needs []string
+	for _, r := range []struct {
+		on   bool
+		what string
+	}{{p.RequireUppercase, "uppercase"}, {p.RequireLowercase, "lowercase"}, {p.RequireNumbers, "number"}, {p.RequireSymbols, "symbol"}} {
+		if r.on {
+			needs = append(needs, r.what)
+		}
+	}
+	policy := fmt.Sprintf("at least %d characters", p.MinimumLength)
+	if len(needs) > 0 {
+		policy += "; needs " + strings.Join(needs, ", ")
+	}
+	printFields(w,
+		field("Tenant", t.Slug),
+		field("Name", t.Name),
+		field("Password policy", policy),
+		field("MFA", s.MFA.Mode+" ("+strings.Join(s.MFA.Factors, ", ")+")"),
+		field("Language", s.Locale),
+		field("Signing", s.SigningAlg),
+		field("Created", formatTime(t.CreatedAt)),
+	)
+}
+
+func clientCommands() []adminCommand {
+	return []adminCommand{
+		{
+			verb: "create", summary: "Register a relying party (an application) with a tenant.",
+			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
+				slug := fs.String("tenant", "", "tenant slug (required)")
+				name := fs.String("name", "", "name of the application (required)")
+				public := fs.Bool("public", false, "a public client (browser or native app): no secret, PKCE instead")
+				var redirects, logouts, grants, scopes stringList
+				fs.Var(&redirects, "redirect-uri", "redirect URI after sign-in (repeatable)")
+				fs.Var(&logouts, "logout-uri", "redirect URI after sign-out (repeatable)")
+				fs.Var(&grants, "grant", "grant type: authorization_code, refresh_token, client_credentials (repeatable; default the first two)")
+				fs.Var(&scopes, "scope", "scope the client may ask for (repeatable; default openid email profile phone aws.cognito.signin.user.admin)")
+				return func(ctx context.Context, c *apiClient, _ []string) (output, error) {
+					if err := errors.Join(requireFlag("tenant", *slug), requireFlag("name", *name)); err != nil {
+						return output{}, usageError{err.Error()}
+					}
+					var cl adminapi.ClientWithSecret
+					raw, err := c.call(ctx, http.MethodPost, tenantPath(*slug)+"/clients", adminapi.CreateClientRequest{
+						Name: *name, Public: *public, RedirectURIs: redirects, PostLogoutRedirectURIs: logouts,
+						GrantTypes: grants, Scopes: scopes,
+					}, &cl)
+					return output{raw: raw, text: func(w io.Writer) { showClient(w, cl.Client, cl.ClientSecret) }}, err
+				}
+			},
+		},
+		{
+			verb: "list", summary: "List a tenant's clients.",
+			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
+				slug := fs.String("tenant", "", "tenant slug (required)")
+				return func(ctx context.Context, c *apiClient, _ []string) (output, error) {
+					if err := requireFlag("tenant", *slug); err != nil {
+						return output{}, err
+					}
+					var list adminapi.ClientList
+					raw, err := c.call(ctx, http.MethodGet, tenantPath(*slug)+"/clients", nil, &list)
+					return output{raw: raw, text: func(w io.Writer) {
+						if len(list.Clients) == 0 {
+							fmt.Fprintf(w, "Tenant %s has no clients yet. Create one with: cognate client create --tenant %s --name NAME --redirect-uri URL\n", *slug, *slug)
+							return
+						}
+						var rows [][]string
+						for _, cl := range list.Clients {
+							rows = append(rows, []string{cl.ClientID, cl.Name, clientType(cl), strings.Join(cl.RedirectURIs, " ")})
+						}
+						printTable(w, []string{"CLIENT ID", "NAME", "TYPE", "REDIRECT URIS"}, rows)
+					}}, err
+				}
+			},
+		},
+		{
+			verb: "get", args: []string{"CLIENT_ID"}, summary: "Show a client.",
+			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
+				slug := fs.String("tenant", "", "tenant slug (required)")
+				return func(ctx context.Context, c *apiClient, args []string) (output, error) {
+					if err := requireFlag("tenant", *slug); err != nil {
+						return output{}, err
+					}
+					var cl adminapi.Client
+					raw, err := c.call(ctx, http.MethodGet, clientPath(*slug, args[0]), nil, &cl)
+					return output{raw: raw, text: func(w io.Writer) { showClient(w, cl, "") }}, err
+				}
+			},
+		},
+		{
+			verb: "delete", args: []string{"CLIENT_ID"}, summary: "Delete a client; its tokens stop working.",
+			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
+				slug := fs.String("tenant", "", "tenant slug (required)")
+				return func(ctx context.Context, c *apiClient, args []string) (output, error) {
+					if err := requireFlag("tenant", *slug); err != nil {
+						return output{}, err
+					}
+					raw, err := c.call(ctx, http.MethodDelete, clientPath(*slug, args[0]), nil, nil)
+					return message(raw, "Deleted client %s of tenant %s.", args[0], *slug), err
+				}
+			},
+		},
+		{
+			verb: "rotate-secret", args: []string{"CLIENT_ID"}, summary: "Give a confidential client a new secret; the old one stops working at once.",
+			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
+				slug := fs.String("tenant", "", "tenant slug (required)")
+				return func(ctx context.Context, c *apiClient, args []string) (output, error) {
+					if err := requireFlag("tenant", *slug); err != nil {
+						return output{}, err
+					}
+					var cl adminapi.ClientWithSecret
+					raw, err := c.call(ctx, http.MethodPost, clientPath(*slug, args[0])+"/secret", nil, &cl)
+					return output{raw: raw, text: func(w io.Writer) { showClient(w, cl.Client, cl.ClientSecret) }}, err
+				}
+			},
+		},
+	}
+}
+
+func clientPath(slug, id string) string { return tenantPath(slug) + "/clients/" + url.PathEscape(id) }
+
+func clientType(c adminapi.Client) string {
+	if c.Public {
+		return "public"
+	}
+	return "confidential"
+}
+
+func showClient(w io.Writer, c adminapi.Client, secret string) {
+	printFields(w,
+		field("Client ID", c.ClientID),
+		field("Client secret", secret),
+		field("Name", c.Name),
+		field("Type", clientType(c)),
+		field("Redirect URIs", strings.Join(c.RedirectURIs, " ")),
+		field("Logout URIs", strings.Join(c.PostLogoutRedirectURIs, " ")),
+		field("Grant types", strings.Join(c.GrantTypes, " ")),
+		field("Scopes", strings.Join(c.Scopes, " ")),
+		field("Created", formatTime(c.CreatedAt)),
+	)
+	if secret != "" {
+		fmt.Fprintln(w, "\nStore the client secret now: it is shown only this once.")
+	}
+}
+
+func userCommands() []adminCommand {
+	// Commands on one user take a username or a sub.
+	oneUser := func(verb, summary string, do func(ctx context.Context, c *apiClient, path, user string) (output, error)) adminCommand {
+		return adminCommand{
+			verb: verb, args: []string{"USER"}, summary: summary + " USER is a username or a sub.",
+			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
+				slug := fs.String("tenant", "", "tenant slug (required)")
+				return func(ctx context.Context, c *apiClient, args []string) (output, error) {
+					if err := requireFlag("tenant", *slug); err != nil {
+						return output{}, err
+					}
+					sub, err := resolveUser(ctx, c, *slug, args[0])
+					if err != nil {
+						return output{}, err
+					}
+					return do(ctx, c, tenantPath(*slug)+"/users/"+url.PathEscape(sub), args[0])
+				}
+			},
+		}
+	}
+	setEnabled := func(enabled bool) func(ctx context.Context, c *apiClient, path, user string) (output, error) {
+		return func(ctx context.Context, c *apiClient, path, user string) (output, error) {
+			var u adminapi.User
+			raw, err := c.call(ctx, http.MethodPatch, path, adminapi.UpdateUserRequest{Enabled: &enabled}, &u)
+			return output{raw: raw, text: func(w io.Writer) { showUser(w, u) }}, err
+		}
+	}
+
+	return []adminCommand{
+		{
+			verb: "create", summary: "Add a user to a tenant. Without --password the user is not activated and cannot sign in yet.",
+			setup: func(fs *flag.FlagSet, stdin io.Reader) runFunc {
+				slug := fs.String("tenant", "", "tenant slug (required)")
+				username := fs.String("username", "", "username (required)")
+				email := fs.String("email", "", "email address")
+				verified := fs.Bool("email-verified", false, "mark the email address as verified")
+				pw := fs.String("password", "", `password ("-" reads it from standard input)`)
+				temporary := fs.Bool("temporary", false, "the password must be changed at the first sign-in")
+				var attrs stringList
+				fs.Var(&attrs, "attribute", "attribute NAME=VALUE, e.g. given_name=Ann or custom:team=ops (repeatable)")
+				return func(ctx context.Context, c *apiClient, _ []string) (output, error) {
+					if err := errors.Join(requireFlag("tenant", *slug), requireFlag("username", *username)); err != nil {
+						return output{}, usageError{err.Error()}
+					}
+					if *temporary && *pw == "" {
+						return output{}, usageError{"--temporary needs --password"}
+					}
+					password, err := readPassword(*pw, stdin)
+					if err != nil {
+						return output{}, err
+					}
+					attributes := map[string]string{}
+					for _, a := range attrs {
+						name, value, ok := strings.Cut(a, "=")
+						if !ok {
+							return output{}, usageError{fmt.Sprintf("--attribute %q: want NAME=VALUE", a)}
+						}
+						attributes[name] = value
+					}
+					var u adminapi.User
+					raw, err := c.call(ctx, http.MethodPost, tenantPath(*slug)+"/users", adminapi.CreateUserRequest{
+						Username: *username, Email: *email, EmailVerified: *verified, Attributes: attributes,
+						Password: password, Temporary: *temporary,
+					}, &u)
+					return output{raw: raw, text: func(w io.Writer) { showUser(w, u) }}, err
+				}
+			},
+		},
+		{
+			verb: "list", summary: "List a tenant's users, a page at a time.",
+			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
+				slug := fs.String("tenant", "", "tenant slug (required)")
+				limit := fs.Int("limit", 50, "users per page, 1 to 100")
+				after := fs.String("after", "", "start after this sub (from the previous page)")
+				return func(ctx context.Context, c *apiClient, _ []string) (output, error) {
+					if err := requireFlag("tenant", *slug); err != nil {
+						return output{}, err
+					}
+					q := url.Values{"limit": {strconv.Itoa(*limit)}}
+					if *after != "" {
+						q.Set("after", *after)
+					}
+					var page adminapi.UserPage
+					raw, err := c.call(ctx, http.MethodGet, tenantPath(*slug)+"/users?"+q.Encode(), nil, &page)
+					return output{raw: raw, text: func(w io.Writer) {
+						if len(page.Users) == 0 {
+							fmt.Fprintf(w, "No users. Add one with: cognate user create --tenant %s --username NAME\n", *slug)
+							return
+						}
+						var rows [][]string
+						for _, u := range page.Users {
+							rows = append(rows, []string{u.Username, u.Email, u.Status, yesNo(u.Enabled), u.Sub})
+						}
+						printTable(w, []string{"USERNAME", "EMAIL", "STATUS", "ENABLED", "SUB"}, rows)
+						if page.Next != "" {
+							fmt.Fprintf(w, "\nMore users: cognate user list --tenant %s --limit %d --after %s\n", *slug, *limit, page.Next)
+						}
+					}}, err
+				}
+			},
+		},
+		oneUser("get", "Show a user.", func(ctx context.Context, c *apiClient, path, _ string) (output, error) {
+			var u adminapi.User
+			raw, err := c.call(ctx, http.MethodGet, path, nil, &u)
+			return output{raw: raw, text: func(w io.Writer) { showUser(w, u) }}, err
+		}),
+		{
+			verb: "set-password", args: []string{"USER"},
+			summary: "Set a user's password: temporary (changed at the next sign-in) unless --permanent. USER is a username or a sub.",
+			setup: func(fs *flag.FlagSet, stdin io.Reader) runFunc {
+				slug := fs.String("tenant", "", "tenant slug (required)")
+				pw := fs.String("password", "", `the new password (required; "-" reads it from standard input)`)
+				permanent := fs.Bool("permanent", false, "the user keeps this password (status CONFIRMED)")
+				return func(ctx context.Context, c *apiClient, args []string) (output, error) {
+					if err := errors.Join(requireFlag("tenant", *slug), requireFlag("password", *pw)); err != nil {
+						return output{}, usageError{err.Error()}
+					}
+					password, err := readPassword(*pw, stdin)
+					if err != nil {
+						return output{}, err
+					}
+					sub, err := resolveUser(ctx, c, *slug, args[0])
+					if err != nil {
+						return output{}, err
+					}
+					path := tenantPath(*slug) + "/users/" + url.PathEscape(sub) + "/password"
+					raw, err := c.call(ctx, http.MethodPost, path, adminapi.SetPasswordRequest{Password: password, Permanent: *permanent}, nil)
+					if *permanent {
+						return message(raw, "Password of %s set.", args[0]), err
+					}
+					return message(raw, "Temporary password of %s set: it must be changed at the next sign-in.", args[0]), err
+				}
+			},
+		},
+		oneUser("disable", "Keep a user from signing in.", setEnabled(false)),
+		oneUser("enable", "Let a disabled user sign in again.", setEnabled(true)),
+		oneUser("delete", "Delete a user.", func(ctx context.Context, c *apiClient, path, user string) (output, error) {
+			raw, err := c.call(ctx, http.MethodDelete, path, nil, nil)
+			return message(raw, "Deleted user %s.", user), err
+		}),
+	}
+}
+
+// resolveUser finds the sub of a username; anything that is not a username
+// is taken to be a sub, and the API says so if it is not one either.
+func resolveUser(ctx context.Context, c *apiClient, slug, user string) (string, error) {
+	var page adminapi.UserPage
+	if _, err := c.call(ctx, http.MethodGet, tenantPath(slug)+"/users?username="+url.QueryEscape(user), nil, &page); err != nil {
+		return "", err
+	}
+	if len(page.Users) == 1 {
+		return page.Users[0].Sub, nil
+	}
+	return user, nil
+}
+
+// readPassword returns the flag's value, or with "-" the first line of
+// standard input, which keeps the password out of the shell history.
+func readPassword(flagValue string, stdin io.Reader) (string, error) {
+	if flagValue != "-" {
+		return flagValue, nil
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("reading the password from standard input: %w", err)
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return "", errors.New("no password on standard input")
+	}
+	return line, nil
+}
+
+func showUser(w io.Writer, u adminapi.User) {
+	email := u.Email
+	if email != "" && !u.EmailVerified {
+		email += " (unverified)"
+	}
+	fields := [][2]string{
+		field("Username", u.Username),
+		field("Sub", u.Sub),
+		field("Email", email),
+		field("Status", u.Status),
+		field("Enabled", yesNo(u.Enabled)),
+		field("Groups", strings.Join(u.Groups, ", ")),
+		field("Temporary password expires", formatTime(u.TempPasswordExpiresAt)),
+		field("Created", formatTime(u.CreatedAt)),
+		field("Last sign-in", formatTime(u.LastSignInAt)),
+	}
+	for _, name := range slices.Sorted(maps.Keys(u.Attributes)) {
+		fields = append(fields, field(name, u.Attributes[name]))
+	}
+	printFields(w, fields...)
+}

@@ -1,0 +1,620 @@
+package main
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/mail"
+	"net/netip"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is everything `cognate serve` is told, from three sources with one
+// set of names: the flag --smtp-host, the environment variable
+// COGNATE_SMTP_HOST and the YAML key smtp.host (nested as smtp: {host: …})
+// are the same setting. A flag beats the environment, which beats the
+// file, which beats the default. LoadConfig reads all of them once at
+// start-up; nothing reads the environment afterwards.
+type Config struct {
+	// BaseURL is the public URL of the apex; tenant acme is served at the
+	// same scheme and port on acme.<host>.
+	BaseURL string
+	// Listen is the address the server listens on.
+	Listen string
+	// Data is the bbolt database file.
+	Data string
+	// TLSCert and TLSKey, both or neither, make the server speak HTTPS
+	// itself rather than behind a TLS-terminating proxy.
+	TLSCert, TLSKey string
+	// TrustedProxies are the addresses whose X-Forwarded-* headers count.
+	TrustedProxies []netip.Prefix
+	// AdminToken is the operator's bearer token for the admin API, given
+	// directly or read from AdminTokenFile.
+	AdminToken, AdminTokenFile string
+	// SecretKey is the 32-byte server key that encrypts TOTP secrets and
+	// other codes at rest, base64 (or hex), given directly or read from
+	// SecretKeyFile. Losing it means every user re-enrols TOTP.
+	SecretKey, SecretKeyFile string
+	// Dev is development mode: plain http on localhost allowed, secrets
+	// generated into files next to the data file, mail to the development
+	// sink. It is on when no base URL was given, so `cognate serve` alone
+	// is development mode.
+	Dev bool
+	// SMTP is the mail relay; without one, mail goes to the dev sink.
+	SMTP SMTPConfig
+	// LogFormat is json or text (default: text in dev mode, json otherwise);
+	// LogLevel is debug, info, warn or error.
+	LogFormat, LogLevel string
+}
+
+// SMTPConfig is the mail relay. An empty Host means no relay.
+type SMTPConfig struct {
+	Host                   string
+	Port                   int
+	Username               string
+	Password, PasswordFile string
+	From                   string
+	TLS                    string // starttls, implicit or none
+}
+
+// SMTP TLS modes.
+const (
+	SMTPStartTLS = "starttls"
+	SMTPImplicit = "implicit"
+	SMTPNoTLS    = "none"
+)
+
+// defaultConfig is the configuration before any source is read.
+func defaultConfig() Config {
+	return Config{
+		BaseURL:  "http://localhost:8080",
+		Listen:   ":8080",
+		Data:     "./cognate.db",
+		SMTP:     SMTPConfig{Port: 587, TLS: SMTPStartTLS},
+		LogLevel: "info",
+	}
+}
+
+// LogValue keeps secrets out of the log when the configuration is logged.
+func (c Config) LogValue() slog.Value {
+	set := func(s string) string {
+		if s == "" {
+			return "unset"
+		}
+		return "set"
+	}
+	return slog.GroupValue(
+		slog.String("base_url", c.BaseURL),
+		slog.String("listen", c.Listen),
+		slog.String("data", c.Data),
+		slog.Bool("tls", c.TLSCert != ""),
+		slog.Any("trusted_proxies", c.TrustedProxies),
+		slog.String("admin_token", set(c.AdminToken)),
+		slog.String("secret_key", set(c.SecretKey)),
+		slog.Bool("dev", c.Dev),
+		slog.String("smtp_host", c.SMTP.Host),
+		slog.String("smtp_password", set(c.SMTP.Password)),
+		slog.String("log_format", c.LogFormat),
+		slog.String("log_level", c.LogLevel),
+	)
+}
+
+// setting is one configuration value under its one name. The name is the
+// YAML path ("smtp.host"); the flag and the variable are derived from it.
+type setting struct {
+	name   string
+	arg    string // what the value is, for help: URL, ADDR, FILE…
+	usage  string
+	isBool bool
+	// set parses a value from any source into c. Lists arrive
+	// comma-separated from flags and the environment, and as YAML
+	// sequences (joined with commas) from the file.
+	set func(c *Config, v string) error
+	// show is the default for help; empty hides it.
+	show func(c *Config) string
+}
+
+func (s setting) flagName() string { return strings.NewReplacer("_", "-", ".", "-").Replace(s.name) }
+func (s setting) envName() string {
+	return "COGNATE_" + strings.ToUpper(strings.ReplaceAll(s.name, ".", "_"))
+}
+
+func stringSetting(name, arg, usage string, field func(*Config) *string) setting {
+	return setting{
+		name: name, arg: arg, usage: usage,
+		set:  func(c *Config, v string) error { *field(c) = strings.TrimSpace(v); return nil },
+		show: func(c *Config) string { return *field(c) },
+	}
+}
+
+// settings lists every setting, in the order help shows them.
+func settings() []setting {
+	return []setting{
+		stringSetting("base_url", "URL", "public URL of the apex; tenants are served on its subdomains",
+			func(c *Config) *string { return &c.BaseURL }),
+		stringSetting("listen", "ADDR", "address to listen on", func(c *Config) *string { return &c.Listen }),
+		stringSetting("data", "FILE", "database file (bbolt)", func(c *Config) *string { return &c.Data }),
+		stringSetting("tls_cert", "FILE", "TLS certificate chain (PEM) to serve HTTPS directly",
+			func(c *Config) *string { return &c.TLSCert }),
+		stringSetting("tls_key", "FILE", "TLS private key (PEM) of tls_cert", func(c *Config) *string { return &c.TLSKey }),
+		{
+			name: "trusted_proxies", arg: "CIDRS",
+			usage: "comma-separated addresses or CIDRs of proxies whose X-Forwarded-* headers are believed",
+			set: func(c *Config, v string) error {
+				c.TrustedProxies = nil
+				for field := range strings.SplitSeq(v, ",") {
+					field = strings.TrimSpace(field)
+					if field == "" {
+						continue
+					}
+					p, err := parsePrefix(field)
+					if err != nil {
+						return err
+					}
+					c.TrustedProxies = append(c.TrustedProxies, p)
+				}
+				return nil
+			},
+		},
+		stringSetting("admin_token", "TOKEN", "operator token for the admin API (prefer admin_token_file)",
+			func(c *Config) *string { return &c.AdminToken }),
+		stringSetting("admin_token_file", "FILE", "file holding the operator token",
+			func(c *Config) *string { return &c.AdminTokenFile }),
+		stringSetting("secret_key", "KEY", "32-byte server key, base64, that encrypts TOTP secrets (prefer secret_key_file)",
+			func(c *Config) *string { return &c.SecretKey }),
+		stringSetting("secret_key_file", "FILE", "file holding the server key", func(c *Config) *string { return &c.SecretKeyFile }),
+		{
+			name: "dev", usage: "development mode (default: on when no base_url is given)", isBool: true,
+			set: func(c *Config, v string) (err error) { c.Dev, err = parseBool(v); return err },
+		},
+		stringSetting("smtp.host", "HOST", "SMTP relay for outgoing mail", func(c *Config) *string { return &c.SMTP.Host }),
+		{
+			name: "smtp.port", arg: "PORT", usage: "SMTP port (default: 587, or 465 with implicit TLS, 25 without TLS)",
+			set: func(c *Config, v string) error {
+				n, err := strconv.Atoi(strings.TrimSpace(v))
+				if err != nil {
+					return fmt.Errorf("%q is not a port number", v)
+				}
+				c.SMTP.Port = n
+				return nil
+			},
+		},
+		stringSetting("smtp.username", "USER", "SMTP user name", func(c *Config) *string { return &c.SMTP.Username }),
+		stringSetting("smtp.password", "PASSWORD", "SMTP password (prefer smtp.password_file)",
+			func(c *Config) *string { return &c.SMTP.Password }),
+		stringSetting("smtp.password_file", "FILE", "file holding the SMTP password",
+			func(c *Config) *string { return &c.SMTP.PasswordFile }),
+		stringSetting("smtp.from", "ADDRESS", "sender address of mails, e.g. Cognate <no-reply@example.com>",
+			func(c *Config) *string { return &c.SMTP.From }),
+		stringSetting("smtp.tls", "MODE", "starttls, implicit or none", func(c *Config) *string { return &c.SMTP.TLS }),
+		stringSetting("log_format", "FORMAT", "json or text (default: text in dev mode, json otherwise)",
+			func(c *Config) *string { return &c.LogFormat }),
+		stringSetting("log_level", "LEVEL", "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }),
+	}
+}
+
+// configFileSetting names the YAML file; it cannot itself be in the file.
+const configFileSetting = "config"
+
+// LoadConfig builds the configuration from command-line arguments (after
+// "serve"), the environment (a snapshot taken at start-up) and the YAML file
+// named by --config or COGNATE_CONFIG. It reports every malformed value at
+// once; Validate then checks that the values make sense together.
+// flag.ErrHelp means -h was asked for; the usage has been written to usage.
+func LoadConfig(args []string, env map[string]string, usage io.Writer) (Config, error) {
+	all := settings()
+	fs := flag.NewFlagSet("cognate serve", flag.ContinueOnError)
+	fs.SetOutput(usage)
+	fromFlags := map[string]string{}
+	for _, s := range all {
+		fs.Var(recorder{name: s.name, isBool: s.isBool, into: fromFlags}, s.flagName(), s.usage)
+	}
+	configFile := fs.String(configFileSetting, env["COGNATE_CONFIG"], "YAML configuration file")
+	fs.Usage = func() { writeServeUsage(usage, all) }
+	if err := fs.Parse(args); err != nil {
+		return Config{}, flagError{err}
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("serve takes no arguments, got %q", fs.Args())
+	}
+
+	cfg := defaultConfig()
+	given := map[string]bool{}
+	var problems []error
+	apply := func(source string, values map[string]string) {
+		for _, s := range all {
+			v, ok := values[s.name]
+			if !ok {
+				continue
+			}
+			if err := s.set(&cfg, v); err != nil {
+				problems = append(problems, fmt.Errorf("%s %s: %w", source, sourceName(source, s), err))
+				continue
+			}
+			given[s.name] = true
+		}
+	}
+
+	if *configFile != "" {
+		values, err := readConfigFile(*configFile, all)
+		if err != nil {
+			problems = append(problems, err)
+		}
+		apply("config file", values)
+	}
+	fromEnv := map[string]string{}
+	for _, s := range all {
+		if v, ok := env[s.envName()]; ok {
+			fromEnv[s.name] = v
+		}
+	}
+	apply("environment variable", fromEnv)
+	apply("flag", fromFlags)
+
+	// Defaults that depend on other settings.
+	if !given["dev"] {
+		cfg.Dev = !given["base_url"]
+	}
+	if !given["base_url"] {
+		// `cognate serve --listen :9090` should still issue tokens for the
+		// port it is reached on.
+		if _, port, err := net.SplitHostPort(cfg.Listen); err == nil && port != "" && port != "0" {
+			cfg.BaseURL = "http://localhost:" + port
+		}
+	}
+	if !given["log_format"] {
+		cfg.LogFormat = "json"
+		if cfg.Dev {
+			cfg.LogFormat = "text"
+		}
+	}
+	if !given["smtp.port"] {
+		switch cfg.SMTP.TLS {
+		case SMTPImplicit:
+			cfg.SMTP.Port = 465
+		case SMTPNoTLS:
+			cfg.SMTP.Port = 25
+		}
+	}
+	problems = append(problems, cfg.readSecretFiles()...)
+	return cfg, errors.Join(problems...)
+}
+
+// flagError is a malformed command line, which the flag package has
+// already reported together with the usage.
+type flagError struct{ error }
+
+func (e flagError) Unwrap() error { return e.error }
+
+// sourceName is how a problem names the setting: as the person wrote it.
+func sourceName(source string, s setting) string {
+	switch source {
+	case "flag":
+		return "--" + s.flagName()
+	case "environment variable":
+		return s.envName()
+	}
+	return s.name
+}
+
+// recorder is a flag.Value that only notes the value, so that flags can be
+// applied after the file and the environment although they are parsed first.
+type recorder struct {
+	name   string
+	isBool bool
+	into   map[string]string
+}
+
+func (r recorder) String() string   { return "" }
+func (r recorder) IsBoolFlag() bool { return r.isBool }
+func (r recorder) Set(v string) error {
+	r.into[r.name] = v
+	return nil
+}
+
+// readConfigFile flattens the YAML file into setting names and values.
+// Unknown keys are errors: a misspelt key silently ignored is a setting the
+// operator believes is made and is not.
+func readConfigFile(path string, all []setting) (map[string]string, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config file: %w", err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return nil, fmt.Errorf("config file %s: %w", path, err)
+	}
+	values := map[string]string{}
+	if len(doc.Content) == 0 {
+		return values, nil // an empty file
+	}
+	known := func(name string) bool {
+		return slices.ContainsFunc(all, func(s setting) bool { return s.name == name })
+	}
+	var problems []error
+	var walk func(prefix string, n *yaml.Node)
+	walk = func(prefix string, n *yaml.Node) {
+		if n.Kind != yaml.MappingNode {
+			problems = append(problems, fmt.Errorf("config file %s line %d: expected a mapping of settings", path, n.Line))
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key, val := n.Content[i], n.Content[i+1]
+			name := prefix + key.Value
+			switch {
+			case val.Kind == yaml.MappingNode && !known(name):
+				walk(name+".", val)
+			case !known(name):
+				problems = append(problems, fmt.Errorf("config file %s line %d: unknown setting %q", path, key.Line, name))
+			case val.Kind == yaml.ScalarNode:
+				values[name] = val.Value
+			case val.Kind == yaml.SequenceNode:
+				var items []string
+				for _, item := range val.Content {
+					items = append(items, item.Value)
+				}
+				values[name] = strings.Join(items, ",")
+			default:
+				problems = append(problems, fmt.Errorf("config file %s line %d: %s must be a single value or a list", path, val.Line, name))
+			}
+		}
+	}
+	walk("", doc.Content[0])
+	return values, errors.Join(problems...)
+}
+
+// readSecretFiles replaces each secret's file name by the file's content.
+func (c *Config) readSecretFiles() []error {
+	var problems []error
+	for _, s := range []struct {
+		name        string
+		value, file *string
+	}{
+		{"admin_token", &c.AdminToken, &c.AdminTokenFile},
+		{"secret_key", &c.SecretKey, &c.SecretKeyFile},
+		{"smtp.password", &c.SMTP.Password, &c.SMTP.PasswordFile},
+	} {
+		if *s.file == "" {
+			continue
+		}
+		if *s.value != "" {
+			problems = append(problems, fmt.Errorf("%s and %s_file are both set; set one", s.name, s.name))
+			continue
+		}
+		raw, err := os.ReadFile(*s.file)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("%s_file: %w", s.name, err))
+			continue
+		}
+		*s.value = strings.TrimSpace(string(raw))
+		if *s.value == "" {
+			problems = append(problems, fmt.Errorf("%s_file %s is empty", s.name, *s.file))
+		}
+	}
+	return problems
+}
+
+// minAdminTokenLen keeps the token that opens every tenant from being a
+// word someone can guess.
+const minAdminTokenLen = 16
+
+// Validate reports every problem of the configuration at once.
+//
+// A plain-http base URL on a host other than localhost is refused outside
+// dev mode when no trusted proxies are set: passwords and tokens would cross
+// the network in clear text, and browsers refuse WebAuthn there. With
+// trusted proxies it is only a warning (see Warnings): the proxy may well
+// terminate TLS and say so in X-Forwarded-Proto.
+func (c Config) Validate() error {
+	var problems []error
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Errorf(format, args...)) }
+
+	if u, err := parseBaseURL(c.BaseURL); err != nil {
+		bad("base_url: %w", err)
+	} else if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) && !c.Dev && len(c.TrustedProxies) == 0 {
+		bad("base_url %s uses plain http on a public host: use https (with tls_cert and tls_key, or behind a proxy listed in trusted_proxies), or set dev", c.BaseURL)
+	}
+	if _, port, err := net.SplitHostPort(c.Listen); err != nil {
+		bad("listen %q: want host:port or :port", c.Listen)
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		bad("listen %q: the port must be a number from 0 to 65535", c.Listen)
+	}
+	if c.Data == "" {
+		bad("data: the database file is required")
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		bad("tls_cert and tls_key go together: set both or neither")
+	}
+
+	switch {
+	case c.AdminToken == "" && !c.Dev:
+		bad("admin_token or admin_token_file is required outside dev mode (make one with: openssl rand -base64 32)")
+	case c.AdminToken != "" && len(c.AdminToken) < minAdminTokenLen:
+		bad("admin_token must be at least %d characters", minAdminTokenLen)
+	}
+	switch {
+	case c.SecretKey == "" && !c.Dev:
+		bad("secret_key or secret_key_file is required outside dev mode (make one with: openssl rand -base64 32)")
+	case c.SecretKey != "":
+		if _, err := decodeSecretKey(c.SecretKey); err != nil {
+			bad("secret_key: %w", err)
+		}
+	}
+
+	problems = append(problems, c.SMTP.validate()...)
+
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		bad("log_format %q: want json or text", c.LogFormat)
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		bad("log_level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	return errors.Join(problems...)
+}
+
+func (s SMTPConfig) validate() []error {
+	var problems []error
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Errorf(format, args...)) }
+	if s.Host == "" {
+		if s.Username != "" || s.Password != "" || s.From != "" {
+			bad("smtp.host is required when other smtp settings are given")
+		}
+		return problems
+	}
+	if s.Port < 1 || s.Port > 65535 {
+		bad("smtp.port %d: want 1 to 65535", s.Port)
+	}
+	if !slices.Contains([]string{SMTPStartTLS, SMTPImplicit, SMTPNoTLS}, s.TLS) {
+		bad("smtp.tls %q: want starttls, implicit or none", s.TLS)
+	}
+	if s.From == "" {
+		bad("smtp.from is required with smtp.host")
+	} else if _, err := mail.ParseAddress(s.From); err != nil {
+		bad("smtp.from %q is not an email address", s.From)
+	}
+	if (s.Username == "") != (s.Password == "") {
+		bad("smtp.username and smtp.password go together: set both or neither")
+	}
+	if s.TLS == SMTPNoTLS && s.Password != "" && !isLoopbackHost(s.Host) {
+		bad("smtp.tls none would send the SMTP password in clear text to %s", s.Host)
+	}
+	return problems
+}
+
+// Warnings are settings that work but are probably not what was meant.
+func (c Config) Warnings() []string {
+	var warnings []string
+	if u, err := parseBaseURL(c.BaseURL); err == nil && u.Scheme == "http" && !isLoopbackHost(u.Hostname()) && len(c.TrustedProxies) > 0 {
+		warnings = append(warnings, "base_url uses http on a public host: if the proxy serves https, say https in base_url")
+	}
+	if !c.Dev && c.SMTP.Host == "" {
+		warnings = append(warnings, "no smtp.host: mails (invitations, password resets) cannot be delivered")
+	}
+	return warnings
+}
+
+// parseBaseURL accepts http(s)://host[:port] with nothing after it. The host
+// must be a name, since tenants live on its subdomains.
+func parseBaseURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("%q is not a URL", raw)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, fmt.Errorf("%q must start with http:// or https://", raw)
+	case u.Hostname() == "":
+		return nil, fmt.Errorf("%q has no host", raw)
+	case u.User != nil, u.RawQuery != "", u.Fragment != "", u.Path != "" && u.Path != "/":
+		return nil, fmt.Errorf("%q must be scheme://host[:port] with no path, query or user", raw)
+	}
+	if _, err := netip.ParseAddr(u.Hostname()); err == nil {
+		return nil, fmt.Errorf("%q: the host must be a DNS name, because tenants are served on its subdomains (use localhost in development)", raw)
+	}
+	return u, nil
+}
+
+func isLoopbackHost(host string) bool {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+// parsePrefix accepts a CIDR or a single address.
+func parsePrefix(s string) (netip.Prefix, error) {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked(), nil
+	}
+	ip, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is neither an IP address nor a CIDR", s)
+	}
+	return netip.PrefixFrom(ip, ip.BitLen()), nil
+}
+
+func parseBool(v string) (bool, error) {
+	b, err := strconv.ParseBool(strings.TrimSpace(v))
+	if err != nil {
+		return false, fmt.Errorf("%q is not true or false", v)
+	}
+	return b, nil
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	err := l.UnmarshalText([]byte(s))
+	return l, err
+}
+
+// secretKeySize is AES-256's key size.
+const secretKeySize = 32
+
+// decodeSecretKey reads the server key as the mfa package does: base64
+// (standard or URL alphabet, padded or not) or hex, 32 bytes decoded.
+func decodeSecretKey(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	decoded := -1
+	for _, decode := range []func(string) ([]byte, error){
+		base64.StdEncoding.DecodeString, base64.RawStdEncoding.DecodeString,
+		base64.URLEncoding.DecodeString, base64.RawURLEncoding.DecodeString,
+		hex.DecodeString,
+	} {
+		key, err := decode(s)
+		if err != nil {
+			continue
+		}
+		if len(key) == secretKeySize {
+			return key, nil
+		}
+		decoded = len(key)
+	}
+	if decoded < 0 {
+		return nil, errors.New("not base64 (make one with: openssl rand -base64 32)")
+	}
+	return nil, fmt.Errorf("decodes to %d bytes, want %d (make one with: openssl rand -base64 32)", decoded, secretKeySize)
+}
+
+// writeServeUsage is the help of `cognate serve`.
+func writeServeUsage(w io.Writer, all []setting) {
+	fmt.Fprint(w, `Usage: cognate serve [flags]
+
+Runs the server. With no flags it runs in development mode on
+http://localhost:8080, with its data, operator token and server key in
+files in the working directory.
+
+Every setting has one name in three places: a flag (--base-url), an
+environment variable (COGNATE_BASE_URL) and a key of the YAML file given
+with --config (base_url; smtp.host is "smtp: {host: …}"). A flag beats the
+environment, which beats the file.
+
+Settings:
+  --config FILE
+        YAML configuration file (COGNATE_CONFIG)
+`)
+	def := defaultConfig()
+	for _, s := range all {
+		arg := " " + s.arg
+		if s.isBool {
+			arg = ""
+		}
+		fmt.Fprintf(w, "  --%s%s\n        %s (%s, %s)", s.flagName(), arg, s.usage, s.envName(), s.name)
+		if s.show != nil {
+			if v := s.show(&def); v != "" {
+				fmt.Fprintf(w, " [default %s]", v)
+			}
+		}
+		fmt.Fprintln(w)
+	}
+}

@@ -1,0 +1,255 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// devDefaults is what `cognate serve` with nothing else configured runs with.
+func devDefaults() Config {
+	c := defaultConfig()
+	c.Dev = true
+	c.LogFormat = "text"
+	return c
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestLoadConfigPrecedence(t *testing.T) {
+	tokenFile := writeFile(t, "token", "  file-token-0123456789\n")
+	tests := []struct {
+		name string
+		file string // YAML; passed with --config when set
+		env  map[string]string
+		args []string
+		want func(c *Config) // changes to devDefaults()
+	}{
+		{name: "defaults", want: func(*Config) {}},
+		{
+			name: "file",
+			file: "base_url: https://id.example.com\nlisten: \":9000\"\ntrusted_proxies: [10.0.0.0/8, 192.168.1.1]\n" +
+				"smtp:\n  host: mail.example.com\n  port: 2525\n  from: no-reply@example.com\nlog_level: debug\n",
+			want: func(c *Config) {
+				c.BaseURL, c.Listen, c.Dev, c.LogFormat, c.LogLevel = "https://id.example.com", ":9000", false, "json", "debug"
+				c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.1.1/32")}
+				c.SMTP.Host, c.SMTP.Port, c.SMTP.From = "mail.example.com", 2525, "no-reply@example.com"
+			},
+		},
+		{
+			name: "environment beats file",
+			file: "data: /from/file.db\nsmtp:\n  host: file.example.com\n",
+			env:  map[string]string{"COGNATE_DATA": "/from/env.db", "COGNATE_SMTP_HOST": "env.example.com"},
+			want: func(c *Config) { c.Data, c.SMTP.Host = "/from/env.db", "env.example.com" },
+		},
+		{
+			name: "flag beats environment",
+			file: "data: /from/file.db\n",
+			env:  map[string]string{"COGNATE_DATA": "/from/env.db", "COGNATE_SMTP_HOST": "env.example.com"},
+			args: []string{"--data", "/from/flag.db", "--smtp-host=flag.example.com"},
+			want: func(c *Config) { c.Data, c.SMTP.Host = "/from/flag.db", "flag.example.com" },
+		},
+		{
+			name: "config file named by the environment",
+			env:  map[string]string{"COGNATE_CONFIG": "{file}"},
+			file: "log_format: json\n",
+			want: func(c *Config) { c.LogFormat = "json" },
+		},
+		{
+			name: "lists from flags and environment",
+			env:  map[string]string{"COGNATE_TRUSTED_PROXIES": "10.0.0.1"},
+			args: []string{"--trusted-proxies", "10.1.2.3/16, ::1"},
+			want: func(c *Config) {
+				c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16"), netip.MustParsePrefix("::1/128")}
+			},
+		},
+		{
+			name: "dev stays on when asked for with a base URL",
+			args: []string{"--base-url", "http://cognate.test:8080", "--dev"},
+			want: func(c *Config) { c.BaseURL = "http://cognate.test:8080" },
+		},
+		{
+			name: "dev off without a base URL",
+			env:  map[string]string{"COGNATE_DEV": "false"},
+			want: func(c *Config) { c.Dev, c.LogFormat = false, "json" },
+		},
+		{
+			name: "dev base URL follows the listen port",
+			args: []string{"--listen", "127.0.0.1:9090"},
+			want: func(c *Config) { c.Listen, c.BaseURL = "127.0.0.1:9090", "http://localhost:9090" },
+		},
+		{
+			name: "SMTP port follows the TLS mode",
+			file: "smtp:\n  tls: implicit\n",
+			want: func(c *Config) { c.SMTP.TLS, c.SMTP.Port = SMTPImplicit, 465 },
+		},
+		{
+			name: "secret from a file",
+			env:  map[string]string{"COGNATE_ADMIN_TOKEN_FILE": tokenFile},
+			want: func(c *Config) { c.AdminTokenFile, c.AdminToken = tokenFile, "file-token-0123456789" },
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			env := map[string]string{}
+			args := tc.args
+			if tc.file != "" {
+				path := writeFile(t, "cognate.yaml", tc.file)
+				if tc.env["COGNATE_CONFIG"] == "{file}" {
+					env["COGNATE_CONFIG"] = path
+				} else {
+					args = append([]string{"--config", path}, args...)
+				}
+			}
+			for k, v := range tc.env {
+				if v != "{file}" {
+					env[k] = v
+				}
+			}
+			got, err := LoadConfig(args, env, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := devDefaults()
+			tc.want(&want)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("got  %+v\nwant %+v", got, want)
+			}
+		})
+	}
+}
+
+// Every malformed value is reported at once, named as the operator wrote it.
+func TestLoadConfigReportsEveryProblem(t *testing.T) {
+	file := writeFile(t, "cognate.yaml", "base_url: https://id.example.com\nsmtp:\n  hots: mail.example.com\n  port: twenty-five\n")
+	_, err := LoadConfig(
+		[]string{"--config", file, "--trusted-proxies", "10.0.0.0/33"},
+		map[string]string{"COGNATE_DEV": "maybe", "COGNATE_ADMIN_TOKEN": "x", "COGNATE_ADMIN_TOKEN_FILE": "/nonexistent"},
+		io.Discard)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{
+		`unknown setting "smtp.hots"`,
+		`config file smtp.port: "twenty-five" is not a port number`,
+		`environment variable COGNATE_DEV: "maybe" is not true or false`,
+		`flag --trusted-proxies: "10.0.0.0/33"`,
+		"admin_token and admin_token_file are both set",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestLoadConfigCommandLine(t *testing.T) {
+	if _, err := LoadConfig([]string{"-h"}, nil, io.Discard); !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("-h: %v, want flag.ErrHelp", err)
+	}
+	var fe flagError
+	if _, err := LoadConfig([]string{"--no-such-flag"}, nil, io.Discard); !errors.As(err, &fe) {
+		t.Errorf("unknown flag: %v, want a flagError", err)
+	}
+	if _, err := LoadConfig([]string{"extra"}, nil, io.Discard); err == nil {
+		t.Error("a positional argument was accepted")
+	}
+}
+
+func TestValidate(t *testing.T) {
+	const key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=" // base64 of 32 bytes
+	production := func() Config {
+		c := defaultConfig()
+		c.BaseURL, c.Dev, c.LogFormat = "https://id.example.com", false, "json"
+		c.AdminToken, c.SecretKey = "operator-token-0123456789", key
+		c.SMTP.Host, c.SMTP.From = "mail.example.com", "Cognate <no-reply@example.com>"
+		return c
+	}
+	tests := []struct {
+		name   string
+		change func(c *Config)
+		want   []string // substrings of the error; none means valid
+	}{
+		{name: "production", change: func(*Config) {}},
+		{name: "dev defaults", change: func(c *Config) { *c = devDefaults() }},
+		{name: "http on localhost outside dev", change: func(c *Config) { c.BaseURL = "http://localhost:8080" }},
+		{name: "http behind trusted proxies", change: func(c *Config) {
+			c.BaseURL, c.TrustedProxies = "http://id.example.com", []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+		}},
+		{name: "http on a public host", change: func(c *Config) { c.BaseURL = "http://id.example.com" }, want: []string{"plain http"}},
+		{name: "http on a public host in dev", change: func(c *Config) { c.BaseURL, c.Dev = "http://id.example.com", true }},
+		{name: "base URL scheme", change: func(c *Config) { c.BaseURL = "ftp://id.example.com" }, want: []string{"http:// or https://"}},
+		{name: "base URL path", change: func(c *Config) { c.BaseURL = "https://example.com/id" }, want: []string{"no path"}},
+		{name: "base URL IP", change: func(c *Config) { c.BaseURL = "https://192.0.2.1" }, want: []string{"DNS name"}},
+		{name: "listen", change: func(c *Config) { c.Listen = "8080" }, want: []string{"listen"}},
+		{name: "TLS cert without key", change: func(c *Config) { c.TLSCert = "cert.pem" }, want: []string{"tls_cert and tls_key"}},
+		{name: "no admin token", change: func(c *Config) { c.AdminToken = "" }, want: []string{"admin_token or admin_token_file is required"}},
+		{name: "short admin token", change: func(c *Config) { c.AdminToken = "hunter2" }, want: []string{"at least 16"}},
+		{name: "no secret key", change: func(c *Config) { c.SecretKey = "" }, want: []string{"secret_key or secret_key_file is required"}},
+		{name: "short secret key", change: func(c *Config) { c.SecretKey = "c2hvcnQ=" }, want: []string{"decodes to 5 bytes, want 32"}},
+		{name: "hex secret key", change: func(c *Config) { c.SecretKey = strings.Repeat("ab", 32) }},
+		{name: "secret key not base64", change: func(c *Config) { c.SecretKey = "not a key!" }, want: []string{"not base64"}},
+		{name: "SMTP", change: func(c *Config) {
+			c.SMTP.TLS, c.SMTP.From, c.SMTP.Username, c.SMTP.Port = "ssl", "nobody", "mailer", 0
+		}, want: []string{`smtp.tls "ssl"`, "smtp.from", "smtp.username and smtp.password", "smtp.port 0"}},
+		{name: "SMTP password in clear", change: func(c *Config) {
+			c.SMTP.TLS, c.SMTP.Username, c.SMTP.Password = SMTPNoTLS, "mailer", "pw"
+		}, want: []string{"clear text"}},
+		{name: "SMTP settings without host", change: func(c *Config) { c.SMTP.Host = ""; c.SMTP.Username = "x" }, want: []string{"smtp.host is required"}},
+		{name: "logging", change: func(c *Config) { c.LogFormat, c.LogLevel = "xml", "loud" }, want: []string{"log_format", "log_level"}},
+		{
+			name: "every problem at once",
+			change: func(c *Config) {
+				c.BaseURL, c.TLSKey, c.AdminToken, c.SecretKey, c.LogFormat = "id.example.com", "key.pem", "", "", ""
+			},
+			want: []string{"base_url", "tls_cert and tls_key", "admin_token", "secret_key", "log_format"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := production()
+			tc.change(&c)
+			err := c.Validate()
+			if len(tc.want) == 0 {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("no error, want %q", tc.want)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q:\n%v", w, err)
+				}
+			}
+			if n := strings.Count(err.Error(), "\n") + 1; n < len(tc.want) {
+				t.Errorf("%d problems reported, want at least %d", n, len(tc.want))
+			}
+		})
+	}
+}
+
+func TestConfigLogValueHidesSecrets(t *testing.T) {
+	c := devDefaults()
+	c.AdminToken, c.SecretKey, c.SMTP.Password = "the-token-value", "the-key-value", "the-smtp-password"
+	got := c.LogValue().String()
+	for _, secret := range []string{c.AdminToken, c.SecretKey, c.SMTP.Password} {
+		if strings.Contains(got, secret) {
+			t.Errorf("LogValue shows %q: %s", secret, got)
+		}
+	}
+}

@@ -1,0 +1,146 @@
+// Command cognate is the Cognate server and its operator's command line.
+//
+// `cognate serve` runs the server. The other commands (tenant, client,
+// user) are clients of a running server's admin API: bbolt allows one
+// process per database file, so the command line never opens the database
+// behind the server's back.
+//
+// This package is where Cognate is assembled (serve.go); it holds no rules
+// of its own beyond reading its configuration.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"syscall"
+)
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1 // the command failed
+	exitUsage = 2 // the command line was wrong
+)
+
+func main() {
+	// The environment is read here, once; everything below gets a copy.
+	env := map[string]string{}
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	os.Exit(run(context.Background(), os.Args[1:], env, os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run dispatches to a sub-command and returns the exit code.
+func run(ctx context.Context, args []string, env map[string]string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		writeUsage(stderr)
+		return exitUsage
+	}
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "serve":
+		return serveCommand(ctx, rest, env, stderr)
+	case "tenant", "client", "user":
+		return adminCommandLine(ctx, cmd, rest, env, stdin, stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, versionString())
+		return exitOK
+	case "help", "-h", "-help", "--help":
+		writeUsage(stdout)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "cognate: unknown command %q\n\n", cmd)
+		writeUsage(stderr)
+		return exitUsage
+	}
+}
+
+func writeUsage(w io.Writer) {
+	fmt.Fprint(w, `Cognate, a multi-tenant OpenID Connect provider.
+
+Usage:
+  cognate serve [flags]       run the server (no flags: development mode)
+  cognate tenant VERB         create, list, get, delete
+  cognate client VERB         create, list, get, delete, rotate-secret
+  cognate user VERB           create, list, get, set-password, disable, enable, delete
+  cognate version
+
+The tenant, client and user commands talk to a running server's admin API.
+Run "cognate COMMAND -h" or "cognate COMMAND VERB -h" for details.
+`)
+}
+
+// serveCommand loads and checks the configuration, then runs the server
+// until SIGINT or SIGTERM.
+func serveCommand(ctx context.Context, args []string, env map[string]string, stderr io.Writer) int {
+	cfg, err := LoadConfig(args, env, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	var flagErr flagError
+	if errors.As(err, &flagErr) {
+		return exitUsage // the flag package has already said what was wrong
+	}
+	if err = errors.Join(err, cfg.Validate()); err != nil {
+		fmt.Fprintf(stderr, "cognate serve: the configuration has problems:\n  %s\n",
+			strings.ReplaceAll(err.Error(), "\n", "\n  "))
+		return exitUsage
+	}
+	logger := newLogger(cfg, stderr)
+	for _, w := range cfg.Warnings() {
+		logger.Warn(w)
+	}
+	logger.Debug("configuration", "config", cfg)
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := runServe(ctx, cfg, logger); err != nil {
+		logger.Error("cognate stopped with an error", "err", err)
+		return exitError
+	}
+	return exitOK
+}
+
+// newLogger writes JSON or text at the configured level. Validate has
+// already checked both.
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	level, _ := parseLevel(cfg.LogLevel)
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// versionString reports what the Go toolchain recorded in the binary: the
+// module version for `go install …@v1.2.3`, the VCS revision for a build
+// from a checkout.
+func versionString() string {
+	version, revision := "(unknown)", ""
+	if info, ok := debug.ReadBuildInfo(); ok {
+		version = info.Main.Version
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" {
+				revision = s.Value
+			}
+		}
+	}
+	if len(revision) > 12 {
+		revision = revision[:12]
+	}
+	if revision != "" {
+		version += " (" + revision + ")"
+	}
+	return fmt.Sprintf("cognate %s %s %s/%s", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}

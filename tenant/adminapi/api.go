@@ -1,0 +1,171 @@
+// Package adminapi is the operator's admin API: JSON over HTTP under
+// /admin/v1/, for creating and managing tenants, their clients, users and
+// signing keys. The cognate CLI is its main client; docs/openapi.yaml
+// describes it.
+//
+// Handlers are thin: parse the request into typed values, make one call to
+// tenant.Service, render a wire type from types.go. Every rule about what a
+// valid change is lives in tenant; every error becomes a response in one
+// place, errors.go. This package knows nothing of the OIDC provider, the
+// pages or how the server is assembled.
+package adminapi
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/cognate-idp/cognate/tenant"
+)
+
+// API serves the admin API. Build it with its fields set and mount
+// Handler() under /admin/v1/.
+type API struct {
+	Service *tenant.Service
+	Logger  *slog.Logger
+	// TokenHash is the SHA-256 of the operator's bearer token. Only the
+	// hash is kept in memory; the zero value admits nobody.
+	TokenHash [32]byte
+}
+
+// Prefix is where the API lives; Handler serves only paths beneath it.
+const Prefix = "/admin/v1/"
+
+// handlerFunc is an endpoint: it writes a response and returns nil, or
+// returns an error and writes nothing, leaving the response to fail.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// route is one endpoint: a ServeMux pattern and its handler.
+type route struct {
+	pattern string
+	fn      handlerFunc
+}
+
+// routes lists every endpoint; docs/openapi.yaml describes the same list,
+// and a test keeps the two in step.
+func (a *API) routes() []route {
+	return []route{
+		{"POST /admin/v1/tenants", a.createTenant},
+		{"GET /admin/v1/tenants", a.listTenants},
+		{"GET /admin/v1/tenants/{slug}", a.getTenant},
+		{"PATCH /admin/v1/tenants/{slug}", a.updateTenant},
+		{"DELETE /admin/v1/tenants/{slug}", a.deleteTenant},
+
+		{"POST /admin/v1/tenants/{slug}/clients", a.createClient},
+		{"GET /admin/v1/tenants/{slug}/clients", a.listClients},
+		{"GET /admin/v1/tenants/{slug}/clients/{id}", a.getClient},
+		{"DELETE /admin/v1/tenants/{slug}/clients/{id}", a.deleteClient},
+		{"POST /admin/v1/tenants/{slug}/clients/{id}/secret", a.rotateClientSecret},
+
+		{"POST /admin/v1/tenants/{slug}/users", a.createUser},
+		{"GET /admin/v1/tenants/{slug}/users", a.listUsers},
+		{"GET /admin/v1/tenants/{slug}/users/{sub}", a.getUser},
+		{"PATCH /admin/v1/tenants/{slug}/users/{sub}", a.updateUser},
+		{"DELETE /admin/v1/tenants/{slug}/users/{sub}", a.deleteUser},
+		{"POST /admin/v1/tenants/{slug}/users/{sub}/password", a.setPassword},
+
+		{"POST /admin/v1/tenants/{slug}/keys/rotate", a.rotateKey},
+	}
+}
+
+// Handler returns the API's routes behind the token check.
+func (a *API) Handler() http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range a.routes() {
+		mux.Handle(rt.pattern, a.adapt(rt.fn))
+	}
+	// Everything else under the prefix answers in JSON too, so a client
+	// never has to parse ServeMux's plain-text 404 and 405 pages.
+	mux.Handle(Prefix, a.adapt(unmatched(mux)))
+	return a.authenticate(mux)
+}
+
+// adapt turns an endpoint into a handler; its error becomes the response.
+func (a *API) adapt(fn handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := fn(w, r); err != nil {
+			a.writeError(w, r, err)
+		}
+	})
+}
+
+// authenticate admits requests that carry the operator's bearer token. It
+// runs before routing, so without the token nobody learns which paths exist.
+func (a *API) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !a.tokenValid(r.Header.Get("Authorization")) {
+			// Logged, so that someone trying tokens shows up; what they sent
+			// is not, since it may be a real token with a typo.
+			a.logger().InfoContext(r.Context(), "admin API request without a valid operator token",
+				"method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
+			w.Header().Set("WWW-Authenticate", `Bearer realm="cognate-admin"`)
+			a.writeError(w, r, errUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// tokenValid compares hashes rather than tokens: the comparison then takes
+// the same time whatever the length of the token sent, and the server holds
+// no copy of the token itself.
+func (a *API) tokenValid(header string) bool {
+	scheme, token, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return false
+	}
+	token = strings.TrimSpace(token)
+	if token == "" || a.TokenHash == [32]byte{} {
+		return false
+	}
+	sum := sha256.Sum256([]byte(token))
+	return subtle.ConstantTimeCompare(sum[:], a.TokenHash[:]) == 1
+}
+
+// unmatched answers requests for which no route matched: 405 with an Allow
+// header when the path exists for other methods, else 404.
+func unmatched(mux *http.ServeMux) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var allow []string
+		for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete} {
+			probe := r.Clone(r.Context())
+			probe.Method = method
+			if _, pattern := mux.Handler(probe); pattern != "" && pattern != Prefix {
+				allow = append(allow, method)
+			}
+		}
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			return &apiError{
+				status: http.StatusMethodNotAllowed, code: "method_not_allowed",
+				message: r.Method + " is not allowed here; use " + strings.Join(allow, ", "),
+			}
+		}
+		return &apiError{status: http.StatusNotFound, code: "not_found", message: "no such endpoint: " + r.URL.Path}
+	}
+}
+
+// writeJSON renders v into a buffer first, so an encoding failure becomes a
+// clean 500 instead of half a response.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(v); err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store") // responses can carry client secrets
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+	return nil
+}
+
+// noContent is the response of a change with nothing to show.
+func noContent(w http.ResponseWriter) error {
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,448 @@
+package adminapi_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/tenant/adminapi"
+	"github.com/cognate-idp/cognate/tenant/bolt"
+	"github.com/cognate-idp/cognate/tenant/password"
+)
+
+const testToken = "test-operator-token-0123456789"
+
+// fixture is a real service over a bbolt file, seeded with tenant acme, a
+// confidential and a public client, and user ann.
+type fixture struct {
+	handler  http.Handler
+	svc      *tenant.Service
+	clientID string // confidential
+	publicID string
+	sub      string // ann
+	changed  []string
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "cognate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	// Cheap argon2id: the tests are about the API, not the hash.
+	hasher, err := password.NewHasher(password.Params{Memory: 64, Iterations: 1, Parallelism: 1}, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{}
+	logger := slog.New(slog.NewTextHandler(t.Output(), nil))
+	f.svc = &tenant.Service{
+		Store: store, Hasher: hasher, Logger: logger, Now: time.Now,
+		Changed: func(id string) { f.changed = append(f.changed, id) },
+	}
+	api := &adminapi.API{Service: f.svc, Logger: logger, TokenHash: sha256.Sum256([]byte(testToken))}
+	f.handler = api.Handler()
+
+	ctx := t.Context()
+	// ES256 keys are generated in microseconds; RSA would slow every case.
+	es256 := "ES256"
+	if _, err := f.svc.CreateTenant(ctx, tenant.NewTenant{
+		Slug: "acme", Name: "Acme BV",
+		Settings: tenant.SettingsChange{SigningAlg: &es256}.Apply(tenant.Settings{}),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := f.svc.CreateClient(ctx, "acme", tenant.NewClient{Name: "planner", RedirectURIs: []string{"https://planner.example.com/cb"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _, err := f.svc.CreateClient(ctx, "acme", tenant.NewClient{Name: "spa", Public: true, RedirectURIs: []string{"http://localhost:3000/cb"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := f.svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "ann", Email: "ann@example.com", Password: "Corr3ct-horse"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clientID, f.publicID, f.sub = c.ID, p.ID, u.Sub
+	f.changed = nil
+	return f
+}
+
+// path fills in the seeded IDs.
+func (f *fixture) path(p string) string {
+	return strings.NewReplacer("{client}", f.clientID, "{public}", f.publicID, "{sub}", f.sub).Replace(p)
+}
+
+func (f *fixture) do(t *testing.T, method, path, body, auth string) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequestWithContext(t.Context(), method, f.path(path), strings.NewReader(body))
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	rec := httptest.NewRecorder()
+	f.handler.ServeHTTP(rec, req)
+	return rec
+}
+
+const bearer = "Bearer " + testToken
+
+// TestEndpoints drives every endpoint through its success and its bad input.
+// Each case gets a fresh store, so cases are independent of each other.
+func TestEndpoints(t *testing.T) {
+	tests := []struct {
+		name   string
+		method string
+		path   string
+		body   string
+		auth   string // empty means the right token
+		status int
+		code   string   // the "error" field of an error response
+		want   []string // substrings of the body
+		reject []string // substrings the body must not have
+	}{
+		// Authentication and routing.
+		{name: "no token", method: "GET", path: "/admin/v1/tenants", auth: "-", status: 401, code: "unauthorized"},
+		{name: "wrong token", method: "GET", path: "/admin/v1/tenants", auth: "Bearer nope", status: 401, code: "unauthorized"},
+		{name: "token as basic auth", method: "GET", path: "/admin/v1/tenants", auth: "Basic " + testToken, status: 401, code: "unauthorized"},
+		{name: "lower-case scheme", method: "GET", path: "/admin/v1/tenants", auth: "bearer " + testToken, status: 200},
+		{name: "unknown endpoint without token", method: "GET", path: "/admin/v1/nope", auth: "-", status: 401, code: "unauthorized"},
+		{name: "unknown endpoint", method: "GET", path: "/admin/v1/nope", status: 404, code: "not_found"},
+		{name: "wrong method", method: "PUT", path: "/admin/v1/tenants/acme", status: 405, code: "method_not_allowed", want: []string{"GET, PATCH, DELETE"}},
+
+		// Tenants.
+		{name: "create tenant", method: "POST", path: "/admin/v1/tenants", body: `{"slug":"globex","name":"Globex","settings":{"signing_alg":"ES256","locale":"nl"}}`,
+			status: 201, want: []string{`"slug":"globex"`, `"locale":"nl"`, `"minimum_length":8`, `"lock_duration_seconds":900`}},
+		{name: "create tenant reserved slug", method: "POST", path: "/admin/v1/tenants", body: `{"slug":"auth"}`,
+			status: 400, code: "invalid_request", want: []string{"reserved"}},
+		{name: "create tenant invalid slug", method: "POST", path: "/admin/v1/tenants", body: `{"slug":"Acme!"}`,
+			status: 400, code: "invalid_request", want: []string{"lowercase letters"}},
+		{name: "create tenant duplicate", method: "POST", path: "/admin/v1/tenants", body: `{"slug":"acme","settings":{"signing_alg":"ES256"}}`,
+			status: 409, code: "already_exists"},
+		{name: "create tenant bad settings", method: "POST", path: "/admin/v1/tenants", body: `{"slug":"globex","settings":{"locale":"fr","mfa":{"mode":"SOMETIMES"}}}`,
+			status: 400, code: "invalid_request", want: []string{`language \"fr\"`, "MFA mode"}},
+		{name: "create tenant unknown field", method: "POST", path: "/admin/v1/tenants", body: `{"slug":"globex","colour":"red"}`,
+			status: 400, code: "invalid_request", want: []string{`unknown field \"colour\"`}},
+		{name: "create tenant wrong type", method: "POST", path: "/admin/v1/tenants", body: `{"slug":5}`,
+			status: 400, code: "invalid_request", want: []string{`field \"slug\" must be a string`}},
+		{name: "create tenant malformed JSON", method: "POST", path: "/admin/v1/tenants", body: `{"slug":"globex",}`,
+			status: 400, code: "invalid_request", want: []string{"not valid JSON"}},
+		{name: "create tenant truncated JSON", method: "POST", path: "/admin/v1/tenants", body: `{"slug":"glo`,
+			status: 400, code: "invalid_request", want: []string{"ends in the middle"}},
+		{name: "create tenant trailing data", method: "POST", path: "/admin/v1/tenants", body: `{"slug":"globex"} {"slug":"initech"}`,
+			status: 400, code: "invalid_request", want: []string{"single JSON object"}},
+		{name: "create tenant empty body", method: "POST", path: "/admin/v1/tenants",
+			status: 400, code: "invalid_request", want: []string{"empty"}},
+		{name: "create tenant array body", method: "POST", path: "/admin/v1/tenants", body: `[]`,
+			status: 400, code: "invalid_request", want: []string{"must be a JSON object"}},
+		{name: "create tenant oversized body", method: "POST", path: "/admin/v1/tenants",
+			body:   `{"slug":"globex","name":"` + strings.Repeat("x", 1<<20) + `"}`,
+			status: 413, code: "request_too_large"},
+		{name: "list tenants", method: "GET", path: "/admin/v1/tenants", status: 200, want: []string{`"tenants":[{"slug":"acme"`}},
+		{name: "get tenant", method: "GET", path: "/admin/v1/tenants/acme", status: 200, want: []string{`"name":"Acme BV"`, `"signing_alg":"ES256"`}},
+		{name: "get unknown tenant", method: "GET", path: "/admin/v1/tenants/nope", status: 404, code: "not_found", want: []string{`tenant \"nope\" does not exist`}},
+		{name: "rename tenant", method: "PATCH", path: "/admin/v1/tenants/acme", body: `{"name":"Acme Holding"}`,
+			status: 200, want: []string{`"name":"Acme Holding"`, `"signing_alg":"ES256"`}},
+		{name: "change tenant settings", method: "PATCH", path: "/admin/v1/tenants/acme",
+			body:   `{"settings":{"password_policy":{"minimum_length":12,"require_numbers":true},"mfa":{"mode":"OPTIONAL","factors":["TOTP"]}}}`,
+			status: 200, want: []string{`"minimum_length":12`, `"require_uppercase":false`, `"mode":"OPTIONAL"`, `"factors":["TOTP"]`, `"locale":"en"`}},
+		{name: "change tenant bad settings", method: "PATCH", path: "/admin/v1/tenants/acme", body: `{"settings":{"password_policy":{"minimum_length":3}}}`,
+			status: 400, code: "invalid_request", want: []string{"minimum length 3"}},
+		{name: "change tenant empty name", method: "PATCH", path: "/admin/v1/tenants/acme", body: `{"name":" "}`,
+			status: 400, code: "invalid_request", want: []string{"1 to 128"}},
+		{name: "change unknown tenant", method: "PATCH", path: "/admin/v1/tenants/nope", body: `{"name":"x"}`, status: 404, code: "not_found"},
+		{name: "delete tenant", method: "DELETE", path: "/admin/v1/tenants/acme", status: 204},
+		{name: "delete unknown tenant", method: "DELETE", path: "/admin/v1/tenants/nope", status: 404, code: "not_found"},
+		{name: "rotate key", method: "POST", path: "/admin/v1/tenants/acme/keys/rotate", status: 200, want: []string{`"kid":`, `"alg":"ES256"`}},
+		{name: "rotate key with overlap", method: "POST", path: "/admin/v1/tenants/acme/keys/rotate", body: `{"overlap_seconds":0}`, status: 200, want: []string{`"kid":`}},
+		{name: "rotate key bad overlap", method: "POST", path: "/admin/v1/tenants/acme/keys/rotate", body: `{"overlap_seconds":-1}`,
+			status: 400, code: "invalid_request", want: []string{"overlap_seconds"}},
+		{name: "rotate key unknown tenant", method: "POST", path: "/admin/v1/tenants/nope/keys/rotate", status: 404, code: "not_found"},
+
+		// Clients.
+		{name: "create client", method: "POST", path: "/admin/v1/tenants/acme/clients",
+			body:   `{"name":"planner2","redirect_uris":["https://planner.example.com/callback"],"scopes":["openid","email"]}`,
+			status: 201, want: []string{`"client_secret":"`, `"public":false`, `"scopes":["openid","email"]`, `"access_token_ttl_seconds":3600`}},
+		{name: "create public client", method: "POST", path: "/admin/v1/tenants/acme/clients",
+			body:   `{"name":"spa2","public":true,"redirect_uris":["http://localhost:5173/cb"]}`,
+			status: 201, want: []string{`"public":true`}, reject: []string{"client_secret"}},
+		{name: "create machine client", method: "POST", path: "/admin/v1/tenants/acme/clients",
+			body:   `{"name":"batch","grant_types":["client_credentials"],"scopes":["reports/read"]}`,
+			status: 201, want: []string{`"grant_types":["client_credentials"]`, `"redirect_uris":[]`}},
+		{name: "create client invalid", method: "POST", path: "/admin/v1/tenants/acme/clients",
+			body:   `{"public":true,"grant_types":["client_credentials"],"redirect_uris":["http://example.com/cb"]}`,
+			status: 400, code: "invalid_request", want: []string{"needs a name", "public client cannot use client_credentials", "must use https"}},
+		{name: "create client short TTL", method: "POST", path: "/admin/v1/tenants/acme/clients",
+			body:   `{"name":"x","redirect_uris":["https://x.example.com/cb"],"access_token_ttl_seconds":60}`,
+			status: 400, code: "invalid_request", want: []string{"access token lifetime"}},
+		{name: "create client unknown tenant", method: "POST", path: "/admin/v1/tenants/nope/clients",
+			body: `{"name":"x","redirect_uris":["https://x.example.com/cb"]}`, status: 404, code: "not_found"},
+		{name: "create client unknown field", method: "POST", path: "/admin/v1/tenants/acme/clients",
+			body: `{"name":"x","redirect_uri":"https://x.example.com/cb"}`, status: 400, code: "invalid_request", want: []string{"redirect_uri"}},
+		{name: "list clients", method: "GET", path: "/admin/v1/tenants/acme/clients", status: 200, want: []string{`"client_id":"{client}"`, `"client_id":"{public}"`}},
+		{name: "list clients unknown tenant", method: "GET", path: "/admin/v1/tenants/nope/clients", status: 404, code: "not_found"},
+		{name: "get client", method: "GET", path: "/admin/v1/tenants/acme/clients/{client}", status: 200,
+			want: []string{`"name":"planner"`, `"redirect_uris":["https://planner.example.com/cb"]`}, reject: []string{"client_secret"}},
+		{name: "get unknown client", method: "GET", path: "/admin/v1/tenants/acme/clients/nope", status: 404, code: "not_found",
+			want: []string{`tenant \"acme\" has no client \"nope\"`}},
+		{name: "get client of unknown tenant", method: "GET", path: "/admin/v1/tenants/nope/clients/{client}", status: 404, code: "not_found"},
+		{name: "delete client", method: "DELETE", path: "/admin/v1/tenants/acme/clients/{client}", status: 204},
+		{name: "delete unknown client", method: "DELETE", path: "/admin/v1/tenants/acme/clients/nope", status: 404, code: "not_found"},
+		{name: "rotate client secret", method: "POST", path: "/admin/v1/tenants/acme/clients/{client}/secret", status: 200,
+			want: []string{`"client_id":"{client}"`, `"client_secret":"`}},
+		{name: "rotate public client secret", method: "POST", path: "/admin/v1/tenants/acme/clients/{public}/secret",
+			status: 400, code: "invalid_request", want: []string{"public"}},
+		{name: "rotate unknown client secret", method: "POST", path: "/admin/v1/tenants/acme/clients/nope/secret", status: 404, code: "not_found"},
+
+		// Users.
+		{name: "create user", method: "POST", path: "/admin/v1/tenants/acme/users",
+			body:   `{"username":"bob","email":"bob@example.com","attributes":{"given_name":"Bob","custom:team":"ops"},"password":"Sup3r-secret","temporary":true}`,
+			status: 201, want: []string{`"username":"bob"`, `"status":"FORCE_CHANGE_PASSWORD"`, `"custom:team":"ops"`, `"temp_password_expires_at":`}},
+		{name: "create user without password", method: "POST", path: "/admin/v1/tenants/acme/users", body: `{"username":"carol"}`,
+			status: 201, want: []string{`"status":"UNCONFIRMED"`, `"attributes":{}`, `"groups":[]`}},
+		{name: "create user duplicate", method: "POST", path: "/admin/v1/tenants/acme/users", body: `{"username":"ANN"}`,
+			status: 409, code: "already_exists", want: []string{"username"}},
+		{name: "create user weak password", method: "POST", path: "/admin/v1/tenants/acme/users", body: `{"username":"bob","password":"short"}`,
+			status: 400, code: "invalid_request", want: []string{"does not meet the policy", "too short"}},
+		{name: "create user bad username", method: "POST", path: "/admin/v1/tenants/acme/users", body: `{"username":"bob smith"}`,
+			status: 400, code: "invalid_request", want: []string{"spaces"}},
+		{name: "create user bad attribute", method: "POST", path: "/admin/v1/tenants/acme/users", body: `{"username":"bob","attributes":{"team":"ops"}}`,
+			status: 400, code: "invalid_request", want: []string{"custom:"}},
+		{name: "create user temporary without password", method: "POST", path: "/admin/v1/tenants/acme/users", body: `{"username":"bob","temporary":true}`,
+			status: 400, code: "invalid_request"},
+		{name: "create user unknown tenant", method: "POST", path: "/admin/v1/tenants/nope/users", body: `{"username":"bob"}`, status: 404, code: "not_found"},
+		{name: "list users", method: "GET", path: "/admin/v1/tenants/acme/users", status: 200, want: []string{`"users":[{"sub":"{sub}"`}, reject: []string{`"next"`}},
+		{name: "list users bad limit", method: "GET", path: "/admin/v1/tenants/acme/users?limit=0", status: 400, code: "invalid_request", want: []string{"limit"}},
+		{name: "list users limit not a number", method: "GET", path: "/admin/v1/tenants/acme/users?limit=ten", status: 400, code: "invalid_request"},
+		{name: "list users unknown tenant", method: "GET", path: "/admin/v1/tenants/nope/users", status: 404, code: "not_found"},
+		{name: "find user by username", method: "GET", path: "/admin/v1/tenants/acme/users?username=Ann", status: 200, want: []string{`"sub":"{sub}"`}},
+		{name: "find user by email", method: "GET", path: "/admin/v1/tenants/acme/users?email=ANN@example.com", status: 200, want: []string{`"sub":"{sub}"`}},
+		{name: "find no user", method: "GET", path: "/admin/v1/tenants/acme/users?username=zed", status: 200, want: []string{`"users":[]`}},
+		{name: "find user with paging", method: "GET", path: "/admin/v1/tenants/acme/users?username=ann&limit=5", status: 400, code: "invalid_request"},
+		{name: "get user", method: "GET", path: "/admin/v1/tenants/acme/users/{sub}", status: 200,
+			want: []string{`"username":"ann"`, `"status":"CONFIRMED"`, `"enabled":true`, `"password_changed_at":`}},
+		{name: "get unknown user", method: "GET", path: "/admin/v1/tenants/acme/users/nope", status: 404, code: "not_found",
+			want: []string{`tenant \"acme\" has no user \"nope\"`}},
+		{name: "disable user", method: "PATCH", path: "/admin/v1/tenants/acme/users/{sub}", body: `{"enabled":false}`,
+			status: 200, want: []string{`"enabled":false`, `"email":"ann@example.com"`}},
+		{name: "change user email", method: "PATCH", path: "/admin/v1/tenants/acme/users/{sub}", body: `{"email":"ann@acme.example","attributes":{"locale":"nl"}}`,
+			status: 200, want: []string{`"email":"ann@acme.example"`, `"email_verified":false`, `"locale":"nl"`}},
+		{name: "change user bad email", method: "PATCH", path: "/admin/v1/tenants/acme/users/{sub}", body: `{"email":"ann"}`,
+			status: 400, code: "invalid_request", want: []string{"not an email address"}},
+		{name: "change user bad attribute", method: "PATCH", path: "/admin/v1/tenants/acme/users/{sub}", body: `{"attributes":{"shoe_size":"42"}}`,
+			status: 400, code: "invalid_request", want: []string{"shoe_size"}},
+		{name: "change user status", method: "PATCH", path: "/admin/v1/tenants/acme/users/{sub}", body: `{"status":"CONFIRMED"}`,
+			status: 400, code: "invalid_request", want: []string{`unknown field \"status\"`}},
+		{name: "change unknown user", method: "PATCH", path: "/admin/v1/tenants/acme/users/nope", body: `{"enabled":true}`, status: 404, code: "not_found"},
+		{name: "delete user", method: "DELETE", path: "/admin/v1/tenants/acme/users/{sub}", status: 204},
+		{name: "delete unknown user", method: "DELETE", path: "/admin/v1/tenants/acme/users/nope", status: 404, code: "not_found"},
+		{name: "set password", method: "POST", path: "/admin/v1/tenants/acme/users/{sub}/password", body: `{"password":"N3w-password","permanent":true}`, status: 204},
+		{name: "set weak password", method: "POST", path: "/admin/v1/tenants/acme/users/{sub}/password", body: `{"password":"password"}`,
+			status: 400, code: "invalid_request", want: []string{"no uppercase letter"}},
+		{name: "set password unknown user", method: "POST", path: "/admin/v1/tenants/acme/users/nope/password", body: `{"password":"N3w-password"}`,
+			status: 404, code: "not_found"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			auth := bearer
+			switch tc.auth {
+			case "-":
+				auth = ""
+			case "":
+			default:
+				auth = tc.auth
+			}
+			rec := f.do(t, tc.method, tc.path, tc.body, auth)
+			body := rec.Body.String()
+			if rec.Code != tc.status {
+				t.Fatalf("status %d, want %d; body %s", rec.Code, tc.status, body)
+			}
+			if rec.Code != http.StatusNoContent {
+				if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
+					t.Errorf("Content-Type %q, want application/json", ct)
+				}
+			}
+			if tc.code != "" {
+				var e adminapi.Error
+				if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil {
+					t.Fatalf("error body %q: %v", body, err)
+				}
+				if e.Code != tc.code || e.Message == "" {
+					t.Errorf("error %+v, want code %q and a message", e, tc.code)
+				}
+			}
+			for _, w := range tc.want {
+				if w := f.path(w); !strings.Contains(body, w) {
+					t.Errorf("body lacks %s:\n%s", w, body)
+				}
+			}
+			for _, r := range tc.reject {
+				if strings.Contains(body, r) {
+					t.Errorf("body has %s:\n%s", r, body)
+				}
+			}
+			// Nothing secret at rest ever leaves: not the hashes, not the keys.
+			for _, leak := range []string{"secret_hash", "password_hash", "private", "argon2"} {
+				if strings.Contains(body, leak) {
+					t.Errorf("body contains %q:\n%s", leak, body)
+				}
+			}
+		})
+	}
+}
+
+// TestCreatedResourcesCanBeRead follows each Location header back.
+func TestCreatedResourcesCanBeRead(t *testing.T) {
+	f := newFixture(t)
+	for _, c := range []struct{ path, body string }{
+		{"/admin/v1/tenants", `{"slug":"globex","settings":{"signing_alg":"ES256"}}`},
+		{"/admin/v1/tenants/acme/clients", `{"name":"x","redirect_uris":["https://x.example.com/cb"]}`},
+		{"/admin/v1/tenants/acme/users", `{"username":"bob"}`},
+	} {
+		rec := f.do(t, "POST", c.path, c.body, bearer)
+		if rec.Code != http.StatusCreated {
+			t.Fatalf("POST %s: %d %s", c.path, rec.Code, rec.Body)
+		}
+		loc := rec.Header().Get("Location")
+		if got := f.do(t, "GET", loc, "", bearer); got.Code != http.StatusOK {
+			t.Errorf("GET %s (Location of POST %s): %d %s", loc, c.path, got.Code, got.Body)
+		}
+	}
+}
+
+func TestDeleteTenantRemovesEverything(t *testing.T) {
+	f := newFixture(t)
+	if rec := f.do(t, "DELETE", "/admin/v1/tenants/acme", "", bearer); rec.Code != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", rec.Code, rec.Body)
+	}
+	if !slices.Equal(f.changed, []string{"acme"}) {
+		t.Errorf("Changed called with %v, want [acme]", f.changed)
+	}
+	for _, p := range []string{"/admin/v1/tenants/acme", "/admin/v1/tenants/acme/users/{sub}", "/admin/v1/tenants/acme/clients/{client}"} {
+		if rec := f.do(t, "GET", p, "", bearer); rec.Code != http.StatusNotFound {
+			t.Errorf("GET %s after delete: %d", p, rec.Code)
+		}
+	}
+	// The slug is free again, with none of the old records.
+	rec := f.do(t, "POST", "/admin/v1/tenants", `{"slug":"acme","settings":{"signing_alg":"ES256"}}`, bearer)
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("recreate: %d %s", rec.Code, rec.Body)
+	}
+	if rec := f.do(t, "GET", "/admin/v1/tenants/acme/users", "", bearer); !strings.Contains(rec.Body.String(), `"users":[]`) {
+		t.Errorf("recreated tenant has users: %s", rec.Body)
+	}
+}
+
+func TestRotateClientSecret(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	before, err := f.svc.Client(ctx, "acme", f.clientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := f.do(t, "POST", "/admin/v1/tenants/acme/clients/{client}/secret", "", bearer)
+	var got adminapi.ClientWithSecret
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || got.ClientSecret == "" {
+		t.Fatalf("rotate: %d %s (%v)", rec.Code, rec.Body, err)
+	}
+	after, err := f.svc.Client(ctx, "acme", f.clientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.SecretHash == before.SecretHash || after.SecretHash != tenant.HashSecret(got.ClientSecret) {
+		t.Error("the stored hash is not the hash of the returned secret")
+	}
+	if !slices.Equal(f.changed, []string{"acme"}) {
+		t.Errorf("Changed called with %v, want [acme]", f.changed)
+	}
+}
+
+func TestUserAttributesMerge(t *testing.T) {
+	f := newFixture(t)
+	steps := []struct {
+		body string
+		want map[string]string
+	}{
+		{`{"attributes":{"given_name":"Ann","custom:team":"ops"}}`, map[string]string{"given_name": "Ann", "custom:team": "ops"}},
+		{`{"attributes":{"family_name":"Smith"}}`, map[string]string{"given_name": "Ann", "custom:team": "ops", "family_name": "Smith"}},
+		{`{"attributes":{"custom:team":null,"given_name":"Anne"}}`, map[string]string{"given_name": "Anne", "family_name": "Smith"}},
+		{`{"enabled":false}`, map[string]string{"given_name": "Anne", "family_name": "Smith"}},
+	}
+	for _, s := range steps {
+		rec := f.do(t, "PATCH", "/admin/v1/tenants/acme/users/{sub}", s.body, bearer)
+		var u adminapi.User
+		if err := json.Unmarshal(rec.Body.Bytes(), &u); err != nil || rec.Code != http.StatusOK {
+			t.Fatalf("PATCH %s: %d %s", s.body, rec.Code, rec.Body)
+		}
+		if len(u.Attributes) != len(s.want) {
+			t.Errorf("after %s: attributes %v, want %v", s.body, u.Attributes, s.want)
+		}
+		for k, v := range s.want {
+			if u.Attributes[k] != v {
+				t.Errorf("after %s: attributes %v, want %v", s.body, u.Attributes, s.want)
+			}
+		}
+	}
+}
+
+func TestListUsersPages(t *testing.T) {
+	f := newFixture(t)
+	for _, name := range []string{"bob", "carol", "dave", "erin"} {
+		if _, err := f.svc.CreateUser(t.Context(), "acme", tenant.NewUser{Username: name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var seen []string
+	after, pages := "", 0
+	for {
+		rec := f.do(t, "GET", "/admin/v1/tenants/acme/users?limit=2&after="+after, "", bearer)
+		var page adminapi.UserPage
+		if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil || rec.Code != http.StatusOK {
+			t.Fatalf("page %d: %d %s", pages, rec.Code, rec.Body)
+		}
+		pages++
+		for _, u := range page.Users {
+			seen = append(seen, u.Username)
+		}
+		if page.Next == "" {
+			break
+		}
+		if pages > 5 {
+			t.Fatal("paging does not end")
+		}
+		after = page.Next
+	}
+	slices.Sort(seen)
+	if want := []string{"ann", "bob", "carol", "dave", "erin"}; !slices.Equal(seen, want) || pages != 3 {
+		t.Errorf("saw %v in %d pages, want %v in 3", seen, pages, want)
+	}
+}
+
+// A zero TokenHash is an API nobody may use, not one anybody may use.
+func TestZeroTokenHashAdmitsNobody(t *testing.T) {
+	f := newFixture(t)
+	api := &adminapi.API{Service: f.svc}
+	for _, auth := range []string{"", "Bearer ", "Bearer x"} {
+		req := httptest.NewRequest("GET", "/admin/v1/tenants", nil)
+		req.Header.Set("Authorization", auth)
+		rec := httptest.NewRecorder()
+		api.Handler().ServeHTTP(rec, req)
+		if rec.Code != http.StatusUnauthorized {
+			t.Errorf("Authorization %q: %d, want 401", auth, rec.Code)
+		}
+	}
+}

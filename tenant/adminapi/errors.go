@@ -1,0 +1,115 @@
+package adminapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/tenant/password"
+)
+
+// apiError is an error whose response is already decided: it comes from this
+// package (a malformed body, a missing token), not from the domain.
+type apiError struct {
+	status  int
+	code    string
+	message string
+}
+
+func (e *apiError) Error() string { return e.message }
+
+var errUnauthorized = &apiError{
+	status: http.StatusUnauthorized, code: "unauthorized",
+	message: "a valid operator token is required: send Authorization: Bearer <token>",
+}
+
+// badRequest is a request this package could not parse.
+func badRequest(format string, args ...any) error {
+	return &apiError{status: http.StatusBadRequest, code: "invalid_request", message: fmt.Sprintf(format, args...)}
+}
+
+// writeError is the one place where an error becomes a response. The domain's
+// validation messages are written for people and shown as they are; for
+// anything unexpected the client reads a generic sentence and the log gets
+// the detail, once.
+func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status, body := classify(r, err)
+	if status == http.StatusInternalServerError {
+		if r.Context().Err() != nil {
+			// The client went away; there is nobody to answer and nothing
+			// went wrong on this side.
+			a.logger().DebugContext(r.Context(), "admin API request abandoned", "method", r.Method, "path", r.URL.Path)
+			return
+		}
+		a.logger().ErrorContext(r.Context(), "admin API request failed",
+			"method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if err := writeJSON(w, status, body); err != nil {
+		a.logger().ErrorContext(r.Context(), "admin API error response failed", "err", err)
+	}
+}
+
+// classify maps an error to its status and body.
+func classify(r *http.Request, err error) (int, Error) {
+	var ae *apiError
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &ae):
+		return ae.status, Error{ae.code, ae.message}
+	case errors.As(err, &tooLarge):
+		return http.StatusRequestEntityTooLarge, Error{"request_too_large",
+			fmt.Sprintf("the request body is larger than the limit of %d bytes", tooLarge.Limit)}
+	case errors.Is(err, tenant.ErrNotFound):
+		return http.StatusNotFound, Error{"not_found", notFoundMessage(r)}
+	case errors.Is(err, tenant.ErrAlreadyExists):
+		return http.StatusConflict, Error{"already_exists", conflictMessage(r)}
+	case errors.Is(err, tenant.ErrConflict):
+		return http.StatusConflict, Error{"conflict", "the record was changed at the same time; try again"}
+	case errors.Is(err, tenant.ErrInvalid), errors.Is(err, tenant.ErrSlugInvalid),
+		errors.Is(err, tenant.ErrSlugReserved), errors.Is(err, password.ErrPolicy):
+		return http.StatusBadRequest, Error{"invalid_request", err.Error()}
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		if r.Context().Err() == nil {
+			// Our own deadline (say, a hashing slot that never came free),
+			// not the client's: the server is overloaded.
+			return http.StatusServiceUnavailable, Error{"unavailable", "the server is busy; try again shortly"}
+		}
+	}
+	return http.StatusInternalServerError, Error{"internal_error", "the server failed to handle the request; the details are in its log"}
+}
+
+// notFoundMessage names what was missing from the path the client asked for.
+// A missing tenant reads correctly in every case: a tenant that does not
+// exist has no such user or client either.
+func notFoundMessage(r *http.Request) string {
+	slug, client, sub := r.PathValue("slug"), r.PathValue("id"), r.PathValue("sub")
+	switch {
+	case sub != "":
+		return fmt.Sprintf("tenant %q has no user %q", slug, sub)
+	case client != "":
+		return fmt.Sprintf("tenant %q has no client %q", slug, client)
+	case slug != "":
+		return fmt.Sprintf("tenant %q does not exist", slug)
+	}
+	return "not found"
+}
+
+// conflictMessage says what already exists. Only two requests create a
+// record under a name the client chose: a tenant (its slug) and a user (its
+// username); client IDs, subs and key IDs are chosen by the server.
+func conflictMessage(r *http.Request) string {
+	if slug := r.PathValue("slug"); slug != "" {
+		return fmt.Sprintf("tenant %q already has a user with that username", slug)
+	}
+	return "a tenant with that slug already exists"
+}
+
+func (a *API) logger() *slog.Logger {
+	if a.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return a.Logger
+}

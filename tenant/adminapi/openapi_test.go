@@ -1,0 +1,98 @@
+package adminapi
+
+import (
+	"os"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+// TestOpenAPIMatches keeps docs/openapi.yaml accurate: every route is
+// documented and every documented operation is a route, and each wire type
+// has exactly the properties of its schema.
+func TestOpenAPIMatches(t *testing.T) {
+	raw, err := os.ReadFile("../../docs/openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		OpenAPI    string                              `yaml:"openapi"`
+		Paths      map[string]map[string]yaml.Node     `yaml:"paths"`
+		Components struct{ Schemas map[string]schema } `yaml:"components"`
+	}
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.1") {
+		t.Errorf("openapi %q, want 3.1.x", doc.OpenAPI)
+	}
+
+	var documented, served []string
+	for path, ops := range doc.Paths {
+		for method := range ops {
+			if method != "parameters" {
+				documented = append(documented, strings.ToUpper(method)+" "+path)
+			}
+		}
+	}
+	for _, rt := range (&API{}).routes() {
+		served = append(served, rt.pattern)
+	}
+	slices.Sort(documented)
+	slices.Sort(served)
+	if !slices.Equal(documented, served) {
+		t.Errorf("documented operations\n  %s\nbut the API serves\n  %s",
+			strings.Join(documented, "\n  "), strings.Join(served, "\n  "))
+	}
+
+	for name, v := range map[string]any{
+		"Error": Error{}, "Tenant": Tenant{}, "TenantList": TenantList{}, "Settings": Settings{},
+		"PasswordPolicy": PasswordPolicy{}, "MFAPolicy": MFAPolicy{}, "Branding": Branding{},
+		"LockoutPolicy": LockoutPolicy{}, "SettingsChange": SettingsChange{},
+		"CreateTenantRequest": CreateTenantRequest{}, "UpdateTenantRequest": UpdateTenantRequest{},
+		"Client": Client{}, "ClientList": ClientList{}, "CreateClientRequest": CreateClientRequest{},
+		"User": User{}, "UserPage": UserPage{}, "CreateUserRequest": CreateUserRequest{},
+		"UpdateUserRequest": UpdateUserRequest{}, "SetPasswordRequest": SetPasswordRequest{},
+		"RotateKeyRequest": RotateKeyRequest{}, "SigningKey": SigningKey{},
+	} {
+		s, ok := doc.Components.Schemas[name]
+		if !ok {
+			t.Errorf("schema %s is not documented", name)
+			continue
+		}
+		var props []string
+		for p := range s.Properties {
+			props = append(props, p)
+		}
+		slices.Sort(props)
+		if fields := jsonFields(reflect.TypeOf(v)); !slices.Equal(props, fields) {
+			t.Errorf("schema %s has properties %v, the type has %v", name, props, fields)
+		}
+	}
+}
+
+type schema struct {
+	Properties map[string]yaml.Node `yaml:"properties"`
+}
+
+// jsonFields lists the JSON names of a struct's fields, embedded ones
+// flattened, as encoding/json does.
+func jsonFields(t reflect.Type) []string {
+	var names []string
+	for f := range t.Fields() {
+		if f.Anonymous {
+			names = append(names, jsonFields(f.Type)...)
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" {
+			name = f.Name
+		}
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}

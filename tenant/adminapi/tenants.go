@@ -1,0 +1,97 @@
+package adminapi
+
+import (
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/cognate-idp/cognate/tenant"
+)
+
+func (a *API) createTenant(w http.ResponseWriter, r *http.Request) error {
+	var req CreateTenantRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	t, err := a.Service.CreateTenant(r.Context(), tenant.NewTenant{
+		Slug:     req.Slug,
+		Name:     req.Name,
+		Settings: req.Settings.domain().Apply(tenant.Settings{}),
+	})
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", tenantPath(t.Slug))
+	return writeJSON(w, http.StatusCreated, tenantOut(t))
+}
+
+func (a *API) listTenants(w http.ResponseWriter, r *http.Request) error {
+	tenants, err := a.Service.Tenants(r.Context())
+	if err != nil {
+		return err
+	}
+	out := TenantList{Tenants: make([]Tenant, 0, len(tenants))}
+	for _, t := range tenants {
+		out.Tenants = append(out.Tenants, tenantOut(t))
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (a *API) getTenant(w http.ResponseWriter, r *http.Request) error {
+	t, err := a.Service.Tenant(r.Context(), r.PathValue("slug"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, tenantOut(t))
+}
+
+func (a *API) updateTenant(w http.ResponseWriter, r *http.Request) error {
+	var req UpdateTenantRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	t, err := a.Service.UpdateTenant(r.Context(), r.PathValue("slug"), tenant.TenantChange{
+		Name:     req.Name,
+		Settings: req.Settings.domain(),
+	})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, tenantOut(t))
+}
+
+func (a *API) deleteTenant(w http.ResponseWriter, r *http.Request) error {
+	if err := a.Service.DeleteTenant(r.Context(), r.PathValue("slug")); err != nil {
+		return err
+	}
+	return noContent(w)
+}
+
+// Key rotation overlap: the default gives relying parties that cache the
+// JWKS for an hour (a common max-age) time to see the new key before it
+// signs; the limit keeps a typo from parking a key for years.
+const (
+	defaultKeyOverlap = time.Hour
+	maxKeyOverlap     = 7 * 24 * time.Hour
+)
+
+func (a *API) rotateKey(w http.ResponseWriter, r *http.Request) error {
+	var req RotateKeyRequest
+	if err := decodeOptionalJSON(w, r, &req); err != nil {
+		return err
+	}
+	overlap := defaultKeyOverlap
+	if req.OverlapSeconds != nil {
+		overlap = seconds(*req.OverlapSeconds)
+		if overlap < 0 || overlap > maxKeyOverlap {
+			return badRequest("overlap_seconds must be from 0 to %d", int64(maxKeyOverlap/time.Second))
+		}
+	}
+	key, err := a.Service.RotateSigningKey(r.Context(), r.PathValue("slug"), overlap)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, keyOut(key))
+}
+
+func tenantPath(slug string) string { return Prefix + "tenants/" + url.PathEscape(slug) }

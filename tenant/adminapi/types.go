@@ -1,0 +1,344 @@
+package adminapi
+
+import (
+	"time"
+
+	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/tenant/password"
+)
+
+// The wire types of the admin API, exported so that its clients (the
+// cognate CLI) decode exactly what the server encodes. They are separate
+// from the tenant types on purpose: a field added to tenant.User or
+// tenant.Client appears here only when someone writes it here, so a password
+// hash, secret hash or private key cannot leak by accident. Durations are
+// whole seconds, named so.
+
+// Error is the body of every error response.
+type Error struct {
+	Code    string `json:"error"`   // stable, for programs: not_found, invalid_request, …
+	Message string `json:"message"` // for the person running the command
+}
+
+// Tenant is a tenant as the API shows it.
+type Tenant struct {
+	Slug      string    `json:"slug"`
+	Name      string    `json:"name"`
+	Settings  Settings  `json:"settings"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// TenantList is the body of GET /admin/v1/tenants.
+type TenantList struct {
+	Tenants []Tenant `json:"tenants"`
+}
+
+// Settings are a tenant's policies, every section filled in.
+type Settings struct {
+	PasswordPolicy           PasswordPolicy `json:"password_policy"`
+	TempPasswordValidityDays int            `json:"temp_password_validity_days"`
+	MFA                      MFAPolicy      `json:"mfa"`
+	Locale                   string         `json:"locale"`
+	Branding                 Branding       `json:"branding"`
+	Lockout                  LockoutPolicy  `json:"lockout"`
+	SigningAlg               string         `json:"signing_alg"`
+}
+
+// PasswordPolicy is Cognito's password policy.
+type PasswordPolicy struct {
+	MinimumLength    int  `json:"minimum_length"`
+	RequireUppercase bool `json:"require_uppercase"`
+	RequireLowercase bool `json:"require_lowercase"`
+	RequireNumbers   bool `json:"require_numbers"`
+	RequireSymbols   bool `json:"require_symbols"`
+	HistorySize      int  `json:"history_size"`
+}
+
+// MFAPolicy says whether a second factor is asked for and which count.
+type MFAPolicy struct {
+	Mode         string   `json:"mode"` // OFF, OPTIONAL or ON
+	Factors      []string `json:"factors"`
+	Passwordless bool     `json:"passwordless"`
+}
+
+// Branding is what the login pages and mails show of the organization.
+type Branding struct {
+	PrimaryColor string `json:"primary_color"`
+	LogoURL      string `json:"logo_url"`
+}
+
+// LockoutPolicy is the brute-force protection of sign-in.
+type LockoutPolicy struct {
+	MaxFailures         int   `json:"max_failures"`
+	LockDurationSeconds int64 `json:"lock_duration_seconds"`
+}
+
+// SettingsChange is the settings part of creating or changing a tenant. A
+// section left out keeps its value (on creation: the default); a section
+// sent replaces that section whole, and zero values in it mean the default.
+type SettingsChange struct {
+	PasswordPolicy           *PasswordPolicy `json:"password_policy,omitempty"`
+	TempPasswordValidityDays *int            `json:"temp_password_validity_days,omitempty"`
+	MFA                      *MFAPolicy      `json:"mfa,omitempty"`
+	Locale                   *string         `json:"locale,omitempty"`
+	Branding                 *Branding       `json:"branding,omitempty"`
+	Lockout                  *LockoutPolicy  `json:"lockout,omitempty"`
+	SigningAlg               *string         `json:"signing_alg,omitempty"`
+}
+
+// CreateTenantRequest is the body of POST /admin/v1/tenants.
+type CreateTenantRequest struct {
+	Slug     string          `json:"slug"`
+	Name     string          `json:"name,omitempty"`
+	Settings *SettingsChange `json:"settings,omitempty"`
+}
+
+// UpdateTenantRequest is the body of PATCH /admin/v1/tenants/{slug}.
+type UpdateTenantRequest struct {
+	Name     *string         `json:"name,omitempty"`
+	Settings *SettingsChange `json:"settings,omitempty"`
+}
+
+// Client is a relying party as the API shows it: never its secret hash.
+type Client struct {
+	ClientID               string    `json:"client_id"`
+	Name                   string    `json:"name"`
+	Public                 bool      `json:"public"`
+	RedirectURIs           []string  `json:"redirect_uris"`
+	PostLogoutRedirectURIs []string  `json:"post_logout_redirect_uris"`
+	GrantTypes             []string  `json:"grant_types"`
+	Scopes                 []string  `json:"scopes"`
+	AccessTokenTTLSeconds  int64     `json:"access_token_ttl_seconds"`
+	IDTokenTTLSeconds      int64     `json:"id_token_ttl_seconds"`
+	RefreshTokenTTLSeconds int64     `json:"refresh_token_ttl_seconds"`
+	CreatedAt              time.Time `json:"created_at"`
+	UpdatedAt              time.Time `json:"updated_at"`
+}
+
+// ClientWithSecret is a client as created or after a secret rotation: the
+// only two responses that carry the secret, which is not kept in clear.
+type ClientWithSecret struct {
+	Client
+	ClientSecret string `json:"client_secret,omitempty"` // empty for a public client
+}
+
+// ClientList is the body of GET /admin/v1/tenants/{slug}/clients.
+type ClientList struct {
+	Clients []Client `json:"clients"`
+}
+
+// CreateClientRequest is the body of POST /admin/v1/tenants/{slug}/clients.
+// Empty lists and zero lifetimes take the defaults.
+type CreateClientRequest struct {
+	Name                   string   `json:"name"`
+	Public                 bool     `json:"public,omitempty"`
+	RedirectURIs           []string `json:"redirect_uris,omitempty"`
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris,omitempty"`
+	GrantTypes             []string `json:"grant_types,omitempty"`
+	Scopes                 []string `json:"scopes,omitempty"`
+	AccessTokenTTLSeconds  int64    `json:"access_token_ttl_seconds,omitempty"`
+	IDTokenTTLSeconds      int64    `json:"id_token_ttl_seconds,omitempty"`
+	RefreshTokenTTLSeconds int64    `json:"refresh_token_ttl_seconds,omitempty"`
+}
+
+// User is a user as the API shows it: never its password hash or history.
+type User struct {
+	Sub                   string            `json:"sub"`
+	Username              string            `json:"username"`
+	Email                 string            `json:"email,omitempty"`
+	EmailVerified         bool              `json:"email_verified"`
+	Attributes            map[string]string `json:"attributes"`
+	Status                string            `json:"status"`
+	Enabled               bool              `json:"enabled"`
+	Groups                []string          `json:"groups"`
+	PasswordChangedAt     time.Time         `json:"password_changed_at,omitzero"`
+	TempPasswordExpiresAt time.Time         `json:"temp_password_expires_at,omitzero"`
+	CreatedAt             time.Time         `json:"created_at"`
+	UpdatedAt             time.Time         `json:"updated_at"`
+	LastSignInAt          time.Time         `json:"last_sign_in_at,omitzero"`
+}
+
+// UserPage is the body of GET /admin/v1/tenants/{slug}/users.
+type UserPage struct {
+	Users []User `json:"users"`
+	// Next, when set, is the after= value that fetches the following page.
+	Next string `json:"next,omitempty"`
+}
+
+// CreateUserRequest is the body of POST /admin/v1/tenants/{slug}/users.
+// Without a password the user is created UNCONFIRMED and cannot sign in.
+type CreateUserRequest struct {
+	Username      string            `json:"username"`
+	Email         string            `json:"email,omitempty"`
+	EmailVerified bool              `json:"email_verified,omitempty"`
+	Attributes    map[string]string `json:"attributes,omitempty"`
+	Password      string            `json:"password,omitempty"`
+	// Temporary makes Password one the user must change at first sign-in.
+	Temporary bool `json:"temporary,omitempty"`
+}
+
+// UpdateUserRequest is the body of PATCH /admin/v1/tenants/{slug}/users/{sub}.
+// Fields left out stay as they are.
+type UpdateUserRequest struct {
+	Email         *string `json:"email,omitempty"` // "" removes the address
+	EmailVerified *bool   `json:"email_verified,omitempty"`
+	// Attributes are merged: a null value removes that attribute.
+	Attributes map[string]*string `json:"attributes,omitempty"`
+	Enabled    *bool              `json:"enabled,omitempty"`
+}
+
+// SetPasswordRequest is the body of POST …/users/{sub}/password.
+type SetPasswordRequest struct {
+	Password string `json:"password"`
+	// Permanent makes the user CONFIRMED; otherwise the password is
+	// temporary and must be changed at the next sign-in, as in Cognito's
+	// AdminSetUserPassword.
+	Permanent bool `json:"permanent,omitempty"`
+}
+
+// RotateKeyRequest is the optional body of POST …/keys/rotate.
+type RotateKeyRequest struct {
+	// OverlapSeconds is how long the new key is published before it signs,
+	// so relying parties that cache the JWKS see it first. Default 3600.
+	OverlapSeconds *int64 `json:"overlap_seconds,omitempty"`
+}
+
+// SigningKey is a signing key's public facts: never the key material.
+type SigningKey struct {
+	KeyID      string    `json:"kid"`
+	Alg        string    `json:"alg"`
+	CreatedAt  time.Time `json:"created_at"`
+	ActiveFrom time.Time `json:"active_from"`
+	RetireAt   time.Time `json:"retire_at,omitzero"`
+}
+
+// ---- conversions from the domain ----
+
+func tenantOut(t tenant.Tenant) Tenant {
+	s := t.Settings.WithDefaults()
+	p := s.PasswordPolicy
+	return Tenant{
+		Slug: t.Slug,
+		Name: t.Name,
+		Settings: Settings{
+			PasswordPolicy: PasswordPolicy{
+				MinimumLength:    p.MinimumLength,
+				RequireUppercase: p.RequireUppercase,
+				RequireLowercase: p.RequireLowercase,
+				RequireNumbers:   p.RequireNumbers,
+				RequireSymbols:   p.RequireSymbols,
+				HistorySize:      p.HistorySize,
+			},
+			TempPasswordValidityDays: s.TempPasswordValidityDays,
+			MFA:                      MFAPolicy{Mode: s.MFA.Mode, Factors: nonNil(s.MFA.Factors), Passwordless: s.MFA.Passwordless},
+			Locale:                   s.Locale,
+			Branding:                 Branding{PrimaryColor: s.Branding.PrimaryColor, LogoURL: s.Branding.LogoURL},
+			Lockout: LockoutPolicy{
+				MaxFailures:         s.Lockout.MaxFailures,
+				LockDurationSeconds: int64(s.Lockout.LockDuration / time.Second),
+			},
+			SigningAlg: s.SigningAlg,
+		},
+		CreatedAt: t.CreatedAt,
+		UpdatedAt: t.UpdatedAt,
+	}
+}
+
+func clientOut(c tenant.Client) Client {
+	return Client{
+		ClientID:               c.ID,
+		Name:                   c.Name,
+		Public:                 c.Public(),
+		RedirectURIs:           nonNil(c.RedirectURIs),
+		PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs),
+		GrantTypes:             nonNil(c.GrantTypes),
+		Scopes:                 nonNil(c.Scopes),
+		AccessTokenTTLSeconds:  int64(c.AccessTokenTTL / time.Second),
+		IDTokenTTLSeconds:      int64(c.IDTokenTTL / time.Second),
+		RefreshTokenTTLSeconds: int64(c.RefreshTokenTTL / time.Second),
+		CreatedAt:              c.CreatedAt,
+		UpdatedAt:              c.UpdatedAt,
+	}
+}
+
+func userOut(u tenant.User) User {
+	attrs := u.Attributes
+	if attrs == nil {
+		attrs = map[string]string{}
+	}
+	return User{
+		Sub:                   u.Sub,
+		Username:              u.Username,
+		Email:                 u.Email,
+		EmailVerified:         u.EmailVerified,
+		Attributes:            attrs,
+		Status:                string(u.Status),
+		Enabled:               u.Enabled,
+		Groups:                nonNil(u.Groups),
+		PasswordChangedAt:     u.PasswordChangedAt,
+		TempPasswordExpiresAt: u.TempPasswordExpiresAt,
+		CreatedAt:             u.CreatedAt,
+		UpdatedAt:             u.UpdatedAt,
+		LastSignInAt:          u.LastSignInAt,
+	}
+}
+
+func keyOut(k tenant.SigningKey) SigningKey {
+	return SigningKey{KeyID: k.ID, Alg: k.Alg, CreatedAt: k.CreatedAt, ActiveFrom: k.ActiveFrom, RetireAt: k.RetireAt}
+}
+
+// nonNil makes an absent list encode as [] rather than null, which is what
+// clients that iterate over it expect.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// ---- conversions to the domain ----
+
+func (c *SettingsChange) domain() tenant.SettingsChange {
+	if c == nil {
+		return tenant.SettingsChange{}
+	}
+	out := tenant.SettingsChange{
+		TempPasswordValidityDays: c.TempPasswordValidityDays,
+		Locale:                   c.Locale,
+		SigningAlg:               c.SigningAlg,
+	}
+	if p := c.PasswordPolicy; p != nil {
+		out.PasswordPolicy = &password.Policy{
+			MinimumLength:    p.MinimumLength,
+			RequireUppercase: p.RequireUppercase,
+			RequireLowercase: p.RequireLowercase,
+			RequireNumbers:   p.RequireNumbers,
+			RequireSymbols:   p.RequireSymbols,
+			HistorySize:      p.HistorySize,
+		}
+	}
+	if m := c.MFA; m != nil {
+		out.MFA = &tenant.MFAPolicy{Mode: m.Mode, Factors: m.Factors, Passwordless: m.Passwordless}
+	}
+	if b := c.Branding; b != nil {
+		out.Branding = &tenant.Branding{PrimaryColor: b.PrimaryColor, LogoURL: b.LogoURL}
+	}
+	if l := c.Lockout; l != nil {
+		out.Lockout = &tenant.LockoutPolicy{MaxFailures: l.MaxFailures, LockDuration: seconds(l.LockDurationSeconds)}
+	}
+	return out
+}
+
+// seconds converts a count of seconds from a request, saturating instead of
+// overflowing so that an absurd value fails validation as "too long".
+func seconds(n int64) time.Duration {
+	const limit = int64(1<<63-1) / int64(time.Second)
+	switch {
+	case n > limit:
+		return time.Duration(1<<63 - 1)
+	case n < -limit:
+		return -time.Duration(1<<63 - 1)
+	}
+	return time.Duration(n) * time.Second
+}

@@ -1,0 +1,252 @@
+package tenant
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/cognate-idp/cognate/tenant/password"
+)
+
+// This file holds the Service methods the operator's admin API needs beyond
+// creating and reading: changing and deleting tenants, users and clients.
+
+// SettingsChange changes some sections of a tenant's settings. A nil field
+// keeps its section; a set field replaces that section whole, and zero values
+// inside it mean Cognito's default, as everywhere in Settings.
+type SettingsChange struct {
+	PasswordPolicy           *password.Policy
+	TempPasswordValidityDays *int
+	MFA                      *MFAPolicy
+	Locale                   *string
+	Branding                 *Branding
+	Lockout                  *LockoutPolicy
+	// SigningAlg applies to keys made from now on: the next rotation
+	// publishes a key of the new algorithm, the current key keeps signing
+	// until then.
+	SigningAlg *string
+}
+
+// Apply returns s with the change made and every unset policy at its default.
+func (c SettingsChange) Apply(s Settings) Settings {
+	if c.PasswordPolicy != nil {
+		s.PasswordPolicy = *c.PasswordPolicy
+	}
+	if c.TempPasswordValidityDays != nil {
+		s.TempPasswordValidityDays = *c.TempPasswordValidityDays
+	}
+	if c.MFA != nil {
+		s.MFA = *c.MFA
+	}
+	if c.Locale != nil {
+		s.Locale = *c.Locale
+	}
+	if c.Branding != nil {
+		s.Branding = *c.Branding
+	}
+	if c.Lockout != nil {
+		s.Lockout = *c.Lockout
+	}
+	if c.SigningAlg != nil {
+		s.SigningAlg = *c.SigningAlg
+	}
+	return s.WithDefaults()
+}
+
+// TenantChange is the input of UpdateTenant; nil fields stay as they are.
+type TenantChange struct {
+	Name     *string
+	Settings SettingsChange
+}
+
+// UpdateTenant renames a tenant or changes its settings. The slug never
+// changes: it is the tenant's subdomain and its issuer.
+func (s *Service) UpdateTenant(ctx context.Context, slug string, in TenantChange) (Tenant, error) {
+	var name string
+	if in.Name != nil {
+		name = strings.TrimSpace(*in.Name)
+		if name == "" || len(name) > 128 {
+			return Tenant{}, fmt.Errorf("%w: the name must be 1 to 128 characters", ErrInvalid)
+		}
+	}
+	now := s.now()
+	var t Tenant
+	err := s.Store.Update(ctx, func(tx Tx) (err error) {
+		t, err = GetTenant(tx, slug)
+		if err != nil {
+			return err
+		}
+		if in.Name != nil {
+			t.Name = name
+		}
+		t.Settings = in.Settings.Apply(t.Settings)
+		if err := ValidateSettings(t.Settings); err != nil {
+			return err
+		}
+		t.UpdatedAt = now
+		return PutTenant(tx, t)
+	})
+	if err != nil {
+		return Tenant{}, err
+	}
+	s.changed(slug)
+	return t, nil
+}
+
+// DeleteTenant removes a tenant with every record it holds: users, clients,
+// keys, tokens and sessions. Its issuer stops answering at once.
+func (s *Service) DeleteTenant(ctx context.Context, slug string) error {
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		if _, err := GetTenant(tx, slug); err != nil {
+			return err
+		}
+		if err := tx.DeleteTenant(slug); err != nil {
+			return err
+		}
+		return tx.Delete(CollTenants, "", slug)
+	})
+	if err != nil {
+		return err
+	}
+	s.changed(slug)
+	return nil
+}
+
+// RotateClientSecret gives a confidential client a new secret and returns it;
+// the old secret stops working at once, as only the new hash is kept.
+func (s *Service) RotateClientSecret(ctx context.Context, tenantID, id string) (Client, string, error) {
+	secret := NewSecret(32)
+	now := s.now()
+	var c Client
+	err := s.Store.Update(ctx, func(tx Tx) (err error) {
+		c, err = GetClient(tx, tenantID, id)
+		if err != nil {
+			return err
+		}
+		if c.Public() {
+			return fmt.Errorf("%w: client %q is public: it has no secret to rotate", ErrInvalid, id)
+		}
+		c.SecretHash, c.UpdatedAt = HashSecret(secret), now
+		return PutClient(tx, tenantID, c)
+	})
+	if err != nil {
+		return Client{}, "", err
+	}
+	s.changed(tenantID)
+	return c, secret, nil
+}
+
+// UserQuery finds users by an exact value; exactly one field is set.
+type UserQuery struct {
+	Username string // case-insensitive, as sign-in matches it
+	Email    string // case-insensitive; several users may share an address
+}
+
+// FindUsers returns the users that match q, in no particular order. An
+// unknown tenant is ErrNotFound; no match is an empty list.
+func (s *Service) FindUsers(ctx context.Context, tenantID string, q UserQuery) ([]User, error) {
+	if (q.Username == "") == (q.Email == "") {
+		return nil, fmt.Errorf("%w: search by username or by email, not both or neither", ErrInvalid)
+	}
+	var users []User
+	err := s.Store.View(ctx, func(tx Tx) error {
+		if _, err := GetTenant(tx, tenantID); err != nil {
+			return err
+		}
+		if q.Email != "" {
+			var err error
+			users, err = UsersByEmail(tx, tenantID, q.Email)
+			return err
+		}
+		u, err := UserByUsername(tx, tenantID, q.Username)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return nil
+		case err != nil:
+			return err
+		}
+		users = []User{u}
+		return nil
+	})
+	return users, err
+}
+
+// UserChange is the input of UpdateUser; nil fields stay as they are.
+type UserChange struct {
+	// Email replaces the address; "" removes it. A new address is
+	// unverified unless EmailVerified says otherwise.
+	Email         *string
+	EmailVerified *bool
+	// Attributes are merged into the user's: a nil value removes that
+	// attribute, others are set.
+	Attributes map[string]*string
+	// Enabled false keeps the user from signing in, whatever the password.
+	Enabled *bool
+}
+
+// UpdateUser changes a user's email, attributes or whether it is enabled.
+func (s *Service) UpdateUser(ctx context.Context, tenantID, sub string, in UserChange) (User, error) {
+	var email string
+	if in.Email != nil {
+		email = strings.TrimSpace(*in.Email)
+		if email != "" {
+			if err := ValidateEmail(email); err != nil {
+				return User{}, err
+			}
+		}
+	}
+	now := s.now()
+	var u User
+	err := s.Store.Update(ctx, func(tx Tx) (err error) {
+		u, err = GetUser(tx, tenantID, sub)
+		if err != nil {
+			return err
+		}
+		if in.Email != nil {
+			if FoldKey(email) != FoldKey(u.Email) {
+				u.EmailVerified = false // a new address, not just new capitals
+			}
+			u.Email = email
+		}
+		if in.EmailVerified != nil {
+			u.EmailVerified = *in.EmailVerified
+		}
+		if u.Email == "" && u.EmailVerified {
+			return fmt.Errorf("%w: a user without an email address cannot have a verified one", ErrInvalid)
+		}
+		if len(in.Attributes) > 0 {
+			// u was decoded afresh in this run of the closure, so changing
+			// its map in place cannot leak into a retry.
+			if u.Attributes == nil {
+				u.Attributes = make(map[string]string, len(in.Attributes))
+			}
+			for name, value := range in.Attributes {
+				if value == nil {
+					delete(u.Attributes, name)
+				} else {
+					u.Attributes[name] = *value
+				}
+			}
+			if err := ValidateAttributes(u.Attributes); err != nil {
+				return err
+			}
+		}
+		if in.Enabled != nil {
+			u.Enabled = *in.Enabled
+		}
+		u.UpdatedAt = now
+		return UpdateUser(tx, tenantID, u)
+	})
+	if err != nil {
+		return User{}, err
+	}
+	return u, nil
+}
+
+// DeleteUser removes a user from a tenant's pool.
+func (s *Service) DeleteUser(ctx context.Context, tenantID, sub string) error {
+	return s.Store.Update(ctx, func(tx Tx) error {
+		return DeleteUser(tx, tenantID, sub)
+	})
+}
