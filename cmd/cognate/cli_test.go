@@ -45,9 +45,9 @@ func startServer(t *testing.T, dir string) *server {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- runServe(ctx, cfg, slog.New(slog.NewTextHandler(t.Output(), nil))) }()
+	go func() { done <- runServe(ctx, cfg, slog.New(slog.NewTextHandler(t.Output(), nil)), t.Output()) }()
 
-	s := &server{url: "http://" + addr, tokenFile: filepath.Join(dir, devAdminTokenFile)}
+	s := &server{url: cfg.BaseURL, tokenFile: filepath.Join(dir, devAdminTokenFile)}
 	stopped := false
 	s.stop = func() error {
 		if stopped {

@@ -50,7 +50,7 @@ func run(ctx context.Context, args []string, env map[string]string, stdin io.Rea
 	}
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "serve":
-		return serveCommand(ctx, rest, env, stderr)
+		return serveCommand(ctx, rest, env, stdout, stderr)
 	case "tenant", "client", "user":
 		return adminCommandLine(ctx, cmd, rest, env, stdin, stdout, stderr)
 	case "version", "--version":
@@ -83,7 +83,7 @@ Run "cognate COMMAND -h" or "cognate COMMAND VERB -h" for details.
 
 // serveCommand loads and checks the configuration, then runs the server
 // until SIGINT or SIGTERM.
-func serveCommand(ctx context.Context, args []string, env map[string]string, stderr io.Writer) int {
+func serveCommand(ctx context.Context, args []string, env map[string]string, stdout, stderr io.Writer) int {
 	cfg, err := LoadConfig(args, env, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -105,7 +105,7 @@ func serveCommand(ctx context.Context, args []string, env map[string]string, std
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := runServe(ctx, cfg, logger); err != nil {
+	if err := runServe(ctx, cfg, logger, stdout); err != nil {
 		logger.Error("cognate stopped with an error", "err", err)
 		return exitError
 	}

@@ -8,19 +8,26 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/cognate-idp/cognate/mail"
+	"github.com/cognate-idp/cognate/provider"
 	"github.com/cognate-idp/cognate/tenant"
 	"github.com/cognate-idp/cognate/tenant/adminapi"
+	"github.com/cognate-idp/cognate/tenant/auth"
 	"github.com/cognate-idp/cognate/tenant/bolt"
 	"github.com/cognate-idp/cognate/tenant/password"
+	"github.com/cognate-idp/cognate/ui"
 )
 
 // Files that dev mode writes next to the data file, and where the CLI looks
@@ -34,8 +41,10 @@ const (
 // SIGINT or SIGTERM; orchestrators commonly wait 30 s before SIGKILL.
 const shutdownTimeout = 20 * time.Second
 
-// runServe runs the server until ctx is cancelled, then drains it.
-func runServe(ctx context.Context, cfg Config, logger *slog.Logger) error {
+// runServe runs the server until ctx is cancelled, then drains it. In dev
+// mode it makes the demo organization on first start and prints its
+// administrator's temporary password to stdout.
+func runServe(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Writer) error {
 	store, err := bolt.Open(cfg.Data)
 	if err != nil {
 		return err
@@ -46,11 +55,41 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	handler, err := buildServer(cfg, store, secrets, logger)
+	a, err := buildApp(cfg, store, secrets, logger)
 	if err != nil {
 		return err
 	}
-	return listenAndServe(ctx, cfg, handler, logger)
+	if cfg.Dev {
+		if err := ensureDemo(ctx, a.service, a.hosts.TenantURL(demoSlug), stdout); err != nil {
+			return err
+		}
+	}
+	background, stopBackground := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { a.outbox.Run(background) })
+	wg.Go(func() { sweep(background, store, logger) })
+	defer func() { stopBackground(); wg.Wait() }()
+	return listenAndServe(ctx, cfg, a.handler, logger)
+}
+
+// sweep deletes expired codes, tokens, sessions and sign-in flows once a
+// minute: bbolt has no TTL of its own.
+func sweep(ctx context.Context, store tenant.Store, logger *slog.Logger) {
+	tick := time.NewTicker(time.Minute)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		n, err := tenant.SweepExpired(ctx, store, time.Now())
+		if err != nil && ctx.Err() == nil {
+			logger.Error("sweep expired records", "err", err)
+		} else if n > 0 {
+			logger.Debug("swept expired records", "count", n)
+		}
+	}
 }
 
 // serverSecrets are the secrets the server runs with: from the
@@ -135,29 +174,59 @@ func randomBase64(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// buildServer wires every part into one handler. This is the one place
-// where Cognate is assembled; each part mounts its own routes.
-func buildServer(cfg Config, store tenant.Store, secrets serverSecrets, logger *slog.Logger) (http.Handler, error) {
+// app is Cognate assembled: its handler and the parts that run beside it.
+type app struct {
+	handler http.Handler
+	service *tenant.Service
+	outbox  *mail.Outbox
+	hosts   provider.Hosts
+}
+
+// buildApp wires every part. This is the one place where Cognate is
+// assembled; each part mounts its own routes.
+func buildApp(cfg Config, store tenant.Store, secrets serverSecrets, logger *slog.Logger) (*app, error) {
+	base, err := url.Parse(cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	hosts := provider.Hosts{Base: base, TrustedProxies: cfg.TrustedProxies}
 	hasher, err := password.NewHasher(password.DefaultParams(), 0)
 	if err != nil {
 		return nil, err
 	}
-	service := &tenant.Service{
-		Store:  store,
-		Hasher: hasher,
-		Logger: logger,
-		Now:    time.Now,
-		// Changed is where the provider's cache will be told of changes.
+	var cryptoKey [32]byte
+	copy(cryptoKey[:], secrets.secretKey)
+	prov, err := provider.New(provider.Config{Hosts: hosts, Store: store, Logger: logger.With("component", "provider"),
+		Now: time.Now, CryptoKey: cryptoKey})
+	if err != nil {
+		return nil, err
+	}
+	service := &tenant.Service{Store: store, Hasher: hasher, Logger: logger, Now: time.Now, Changed: prov.Invalidate}
+	machine := &auth.Machine{Store: store, Hasher: hasher, Logger: logger.With("component", "auth"), Now: time.Now}
+
+	sender, devMail, err := mailSender(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	outbox := &mail.Outbox{Queue: tenant.MailQueue{Store: store}, Sender: sender, Logger: logger.With("component", "mail"), Now: time.Now}
+
+	pages, err := ui.New(ui.Pages{Provider: prov, Auth: machine, Service: service, Store: store,
+		Logger: logger.With("component", "ui"), Now: time.Now, DevMail: devMail, Dev: cfg.Dev})
+	if err != nil {
+		return nil, err
 	}
 	admin := &adminapi.API{
 		Service:   service,
 		Logger:    logger.With("component", "adminapi"),
 		TokenHash: sha256.Sum256([]byte(secrets.adminToken)),
 	}
+	router := &provider.Router{Provider: prov, Apex: pages.Apex(), Operator: admin.Handler(),
+		Tenant: pages.Tenant(), NotFound: pages.NotFound()}
 
 	mux := http.NewServeMux()
-	mux.Handle(adminapi.Prefix, admin.Handler())
+	mux.Handle("/", router)
 	// Liveness: the process answers. Readiness: it can also read its store.
+	// Both on every host, for load balancers that probe by address.
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
@@ -172,7 +241,27 @@ func buildServer(cfg Config, store tenant.Store, secrets serverSecrets, logger *
 		}
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	return mux, nil
+	return &app{handler: mux, service: service, outbox: outbox, hosts: hosts}, nil
+}
+
+// mailSender is SMTP when a server is configured, else (development) the
+// sink whose mail the apex shows at /dev/mail.
+func mailSender(cfg Config, logger *slog.Logger) (mail.Sender, *mail.DevSink, error) {
+	if cfg.SMTP.Host == "" {
+		sink := mail.NewDevSink(logger.With("component", "devmail"))
+		return sink, sink, nil
+	}
+	pw := cfg.SMTP.Password
+	if cfg.SMTP.PasswordFile != "" {
+		raw, err := os.ReadFile(cfg.SMTP.PasswordFile)
+		if err != nil {
+			return nil, nil, fmt.Errorf("SMTP password file: %w", err)
+		}
+		pw = strings.TrimSpace(string(raw))
+	}
+	sender, err := mail.NewSMTPSender(mail.SMTPConfig{Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Username: cfg.SMTP.Username,
+		Password: pw, From: cfg.SMTP.From, TLS: cfg.SMTP.TLS}, time.Now)
+	return sender, nil, err
 }
 
 // listenAndServe serves handler on cfg.Listen until ctx ends, then stops
