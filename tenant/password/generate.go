@@ -9,16 +9,18 @@ import (
 
 // Character classes of temporary passwords: Check's classes minus the
 // characters people misread or mistype when copying from a mail: 0 O o, 1 l I
-// |, the quotes ` ' " and the space.
+// |, the quotes ` ' " and the space. Symbols are a few that no mail client,
+// shell or markup language treats specially and that cannot be mistaken for
+// punctuation around the password (no brackets, slashes, dots or commas).
 const (
 	tempUpper   = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 	tempLower   = "abcdefghijkmnpqrstuvwxyz"
 	tempDigits  = "23456789"
-	tempSymbols = "^$*.[]{}()?!@#%&/\\,><:;_~=+-"
+	tempSymbols = "!#%*+-=?@"
 	tempAll     = tempUpper + tempLower + tempDigits + tempSymbols
 )
 
-// minTemporaryLength gives about 89 bits over tempAll's 84 characters, even
+// minTemporaryLength gives about 84 bits over tempAll's 64 characters, even
 // when the policy allows shorter passwords.
 const minTemporaryLength = 14
 
