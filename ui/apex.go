@@ -1,0 +1,210 @@
+package ui
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/cognate-idp/cognate/mail"
+	"github.com/cognate-idp/cognate/tenant"
+)
+
+// The apex site sends a person to their organization's own host, where its
+// sign-in pages and issuer live.
+
+type findOrgPage struct {
+	frame
+	Query string
+	Error string
+	// DevMailURL links to the development mailbox; empty outside dev mode.
+	DevMailURL string
+}
+
+func (findOrgPage) template() string { return tmplFindOrg }
+
+// maxOrgQuery bounds the organization field: a name is at most 128
+// characters, and the answer echoes what was typed.
+const maxOrgQuery = 256
+
+func (p *Pages) findOrgPage(w http.ResponseWriter, r *http.Request, e env) *findOrgPage {
+	page := &findOrgPage{frame: p.frame(e, p.csrfToken(w, r))}
+	// The answer is a redirect to a tenant's host: allow any of them.
+	base := p.Provider.Hosts().Base
+	page.formAction = []string{base.Scheme + "://*." + base.Host}
+	if p.Dev {
+		page.DevMailURL = "/dev/mail"
+	}
+	return page
+}
+
+func (p *Pages) getFindOrg(w http.ResponseWriter, r *http.Request) error {
+	e, err := p.env(r)
+	if err != nil {
+		return err
+	}
+	return p.render(w, http.StatusOK, p.findOrgPage(w, r, e))
+}
+
+// postFindOrg looks an organization up by its slug or its display name,
+// both without regard to case, and sends the browser to its host.
+func (p *Pages) postFindOrg(w http.ResponseWriter, r *http.Request) error {
+	e, err := p.env(r)
+	if err != nil {
+		return err
+	}
+	if err := p.parseForm(w, r, p.origin(e)); err != nil {
+		return err
+	}
+	query := strings.TrimSpace(r.PostForm.Get("organization"))
+	if len(query) > maxOrgQuery {
+		query = query[:maxOrgQuery]
+	}
+	page := p.findOrgPage(w, r, e)
+	page.Query = query
+	switch {
+	case query == "":
+		page.Error = e.lang.text(msgFindEmpty)
+		return p.render(w, http.StatusUnprocessableEntity, page)
+	case strings.Contains(query, "@"):
+		// Lookup by email comes later; until then say what to type.
+		page.Error = e.lang.text(msgFindEmail)
+		return p.render(w, http.StatusUnprocessableEntity, page)
+	}
+
+	tenants, err := p.Service.Tenants(r.Context())
+	if err != nil {
+		return fmt.Errorf("list tenants: %w", err)
+	}
+	if t, ok := matchTenant(tenants, query); ok {
+		http.Redirect(w, r, p.Provider.Hosts().TenantURL(t.Slug)+"/", http.StatusSeeOther)
+		return nil
+	}
+	page.Error = e.lang.text(msgFindNotFound, query)
+	return p.render(w, http.StatusUnprocessableEntity, page)
+}
+
+// matchTenant finds the tenant whose slug, or else whose name, is query
+// without regard to case.
+func matchTenant(tenants []tenant.Tenant, query string) (tenant.Tenant, bool) {
+	for _, t := range tenants {
+		if strings.EqualFold(t.Slug, query) {
+			return t, true
+		}
+	}
+	for _, t := range tenants {
+		if strings.EqualFold(strings.TrimSpace(t.Name), query) {
+			return t, true
+		}
+	}
+	return tenant.Tenant{}, false
+}
+
+// --- development mailbox ---
+
+type devMailListPage struct {
+	frame
+	Available bool
+	Mails     []devMailItem
+}
+
+func (devMailListPage) template() string { return tmplDevMailList }
+
+type devMailItem struct {
+	Href    string
+	To      string
+	Subject string
+}
+
+type devMailPage struct {
+	frame
+	Mail    mail.Message
+	To      string
+	HTMLURL string
+}
+
+func (devMailPage) template() string { return tmplDevMail }
+
+// devMailKey names a kept mail in URLs: its outbox ID, or else its place
+// counted from the oldest, which stays put until the sink drops old mail.
+func devMailKey(m mail.Message, fromOldest int) string {
+	if m.ID != "" && !strings.HasPrefix(m.ID, "pos-") {
+		return m.ID
+	}
+	return "pos-" + strconv.Itoa(fromOldest)
+}
+
+// devMails returns the kept mails, newest first, with their keys.
+func (p *Pages) devMails() ([]mail.Message, []string) {
+	if p.DevMail == nil {
+		return nil, nil
+	}
+	msgs := p.DevMail.Messages()
+	keys := make([]string, len(msgs))
+	for i, m := range msgs {
+		keys[i] = devMailKey(m, len(msgs)-1-i)
+	}
+	return msgs, keys
+}
+
+func (p *Pages) findDevMail(key string) (mail.Message, bool) {
+	msgs, keys := p.devMails()
+	for i, k := range keys {
+		if k == key {
+			return msgs[i], true
+		}
+	}
+	return mail.Message{}, false
+}
+
+func (p *Pages) devMailList(w http.ResponseWriter, r *http.Request) error {
+	e, err := p.env(r)
+	if err != nil {
+		return err
+	}
+	page := &devMailListPage{frame: p.frame(e, ""), Available: p.DevMail != nil}
+	msgs, keys := p.devMails()
+	for i, m := range msgs {
+		page.Mails = append(page.Mails, devMailItem{Href: "/dev/mail/" + url.PathEscape(keys[i]), To: strings.Join(m.To, ", "), Subject: m.Subject})
+	}
+	return p.render(w, http.StatusOK, page)
+}
+
+func (p *Pages) devMail(w http.ResponseWriter, r *http.Request) error {
+	e, err := p.env(r)
+	if err != nil {
+		return err
+	}
+	key := r.PathValue("id")
+	m, ok := p.findDevMail(key)
+	if !ok {
+		msg := msgDevMailGone
+		if p.DevMail == nil {
+			msg = msgDevMailUnavailable
+		}
+		return &pageError{status: http.StatusNotFound, msg: msg, next: &next{"/dev/mail", "devmail.back"}}
+	}
+	page := &devMailPage{frame: p.frame(e, ""), Mail: m, To: strings.Join(m.To, ", ")}
+	if m.HTML != "" {
+		page.HTMLURL = "/dev/mail/" + url.PathEscape(key) + "/html"
+	}
+	return p.render(w, http.StatusOK, page)
+}
+
+// devMailHTML serves a mail's HTML part for the sandboxed frame of the mail
+// page, under a policy of its own: the mail's inline styles apply, and
+// nothing in it runs or reaches out.
+func (p *Pages) devMailHTML(w http.ResponseWriter, r *http.Request) {
+	m, ok := p.findDevMail(r.PathValue("id"))
+	if !ok || m.HTML == "" {
+		http.NotFound(w, r)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'")
+	h.Set("X-Frame-Options", "SAMEORIGIN") // the Router's DENY would hide it from its own page
+	h.Set("Cache-Control", "no-store")
+	_, _ = w.Write([]byte(m.HTML))
+}

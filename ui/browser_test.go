@@ -1,0 +1,281 @@
+package ui_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// The browser tests drive the pages in headless Chromium: the script and
+// styles must load under the CSP, cookies must flow across the relying
+// party's and the tenant's hosts as a real browser sends them, and
+// password fields must be found by their autocomplete values.
+
+// chrome starts headless Chromium for t, or skips t when there is none
+// (fails instead under COGNATE_REQUIRE_BROWSER=1, as CI sets).
+func chrome(t *testing.T) context.Context {
+	t.Helper()
+	var path string
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			path = p
+			break
+		}
+	}
+	if path == "" {
+		if os.Getenv("COGNATE_REQUIRE_BROWSER") == "1" {
+			t.Fatal("no Chromium on PATH (chromium, chromium-browser, google-chrome) and COGNATE_REQUIRE_BROWSER=1")
+		}
+		t.Skip("browser test skipped: no chromium, chromium-browser or google-chrome on PATH (set COGNATE_REQUIRE_BROWSER=1 to fail instead)")
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1100, 820),
+	)
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	t.Cleanup(func() {
+		cancel()
+		cancelAlloc()
+	})
+	// The first call starts the browser and binds it to ctx: no deadline here.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start %s: %v", path, err)
+	}
+	return ctx
+}
+
+// consoleLog collects the page's console and browser log (where CSP
+// violations are reported).
+type consoleLog struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+// watchConsole collects the tab's console; at the end of t, any CSP
+// violation in it fails t (also when t stopped early, which then says why).
+func watchConsole(t *testing.T, ctx context.Context) {
+	l := &consoleLog{}
+	t.Cleanup(func() { l.check(t) })
+	msgs := chromedp.Console(ctx)
+	go func() {
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			l.mu.Lock()
+			l.msgs = append(l.msgs, m.String())
+			l.mu.Unlock()
+		}
+	}()
+}
+
+func (l *consoleLog) check(t *testing.T) {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, m := range l.msgs {
+		if strings.Contains(m, "Content Security Policy") || strings.Contains(m, "Refused to") {
+			t.Errorf("browser console: %s", m)
+		}
+	}
+}
+
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	if os.Getenv("COGNATE_SCREENSHOTS") != "1" {
+		return
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	dir := filepath.Join("..", "docs", "screenshots")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func must(t *testing.T, what string, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// waitForURL waits until the tab shows url, loaded. It asks again after an
+// error, since a question put while the page navigates fails.
+func waitForURL(ctx context.Context, url string) error {
+	var last error
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](
+			fmt.Sprintf(`document.readyState === "complete" && location.href === %q`, url)))
+		if err == nil && ok {
+			return nil
+		}
+		last = err
+	}
+	return fmt.Errorf("the tab did not reach %s: %v", url, last)
+}
+
+func TestBrowserSignIn(t *testing.T) {
+	browser := chrome(t) // first: without a browser, skip before building anything
+	s := newStack(t, stackOptions{})
+	s.addUser(t, "ann", tempPassword, true)
+	watchConsole(t, browser)
+	ctx, cancel := context.WithTimeout(browser, 40*time.Second)
+	defer cancel()
+
+	// The relying party sends the browser to Cognate's login page.
+	username := chromedp.CSS(`input[autocomplete="username"]`)
+	must(t, "open the relying party", chromedp.Do(ctx,
+		chromedp.Navigate(s.rpURL+"/start"),
+		chromedp.WaitVisible(username),
+		// app.js ran under the CSP: it un-hides the show-password button.
+		chromedp.WaitVisible(chromedp.CSS(`button.reveal`)),
+	))
+	heading, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("h1")))
+	must(t, "read the heading", err)
+	if heading != "Sign in to Acme BV" {
+		t.Errorf("heading %q", heading)
+	}
+	// Both stylesheets loaded under the CSP: the button wears the accent.
+	bg, err := chromedp.Run(ctx, chromedp.Evaluate[string](`getComputedStyle(document.querySelector("button.primary")).backgroundColor`))
+	must(t, "read the button colour", err)
+	if bg != "rgb(37, 87, 214)" {
+		t.Errorf("submit button background %q, want the accent rgb(37, 87, 214)", bg)
+	}
+	focused, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.getAttribute("autocomplete")`))
+	must(t, "read the focus", err)
+	if focused != "username" {
+		t.Errorf("focus is on %q, want the username field", focused)
+	}
+	screenshot(t, ctx, "login.png")
+
+	// Temporary password, then the new-password page.
+	newPassword := chromedp.CSS(`input[autocomplete="new-password"][name="new_password"]`)
+	must(t, "type the temporary password", chromedp.Do(ctx,
+		chromedp.SendKeys(username, "ann"),
+		chromedp.SendKeys(chromedp.CSS(`input[autocomplete="current-password"]`), tempPassword),
+		chromedp.Click(chromedp.CSS(`button.reveal`)),
+	))
+	revealed, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("password").type + "/" + document.querySelector("button.reveal").textContent`))
+	must(t, "read the password field", err)
+	if revealed != "text/Hide password" {
+		t.Errorf("after show password: %q", revealed)
+	}
+	must(t, "sign in with the temporary password", chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
+		chromedp.WaitVisible(newPassword),
+	))
+	must(t, "choose a new password", chromedp.Do(ctx,
+		chromedp.SendKeys(newPassword, goodPassword),
+		chromedp.SendKeys(chromedp.CSS(`input[autocomplete="new-password"][name="confirm_password"]`), goodPassword),
+		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.ID("claims")),
+	))
+	first := browserClaims(t, ctx)
+	if first["cognito:username"] != "ann" || first["email"] != "ann@example.com" || first["token_use"] != "id" {
+		t.Errorf("claims: %v", first)
+	}
+	if amr, _ := first["amr"].([]any); !slices.Contains(amr, any("pwd")) {
+		t.Errorf("amr = %v, want pwd", first["amr"])
+	}
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	must(t, "read the location", err)
+	if !strings.HasPrefix(loc, s.rpURL+"/callback?") {
+		t.Errorf("landed at %s, want the relying party's callback", loc)
+	}
+
+	// A second sign-in goes through silently on the SSO session.
+	must(t, "start again", chromedp.Do(ctx, chromedp.Navigate(s.rpURL+"/start")))
+	loc, err = chromedp.Run(ctx, chromedp.Location())
+	must(t, "read the location", err)
+	if !strings.HasPrefix(loc, s.rpURL+"/callback?") {
+		t.Fatalf("second sign-in stopped at %s, want the callback through the SSO session", loc)
+	}
+	must(t, "wait for the claims", chromedp.Do(ctx, chromedp.WaitVisible(chromedp.ID("claims"))))
+	again := browserClaims(t, ctx)
+	if again["sub"] != first["sub"] || again["auth_time"] != first["auth_time"] {
+		t.Errorf("SSO: sub %v auth_time %v, want %v %v", again["sub"], again["auth_time"], first["sub"], first["auth_time"])
+	}
+}
+
+func browserClaims(t *testing.T, ctx context.Context) map[string]any {
+	t.Helper()
+	text, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("claims")))
+	must(t, "read the claims", err)
+	var claims map[string]any
+	must(t, "parse the claims", json.Unmarshal([]byte(text), &claims))
+	return claims
+}
+
+func TestBrowserFindOrganization(t *testing.T) {
+	browser := chrome(t)
+	s := newStack(t, stackOptions{})
+	watchConsole(t, browser)
+	ctx, cancel := context.WithTimeout(browser, 30*time.Second)
+	defer cancel()
+
+	field := chromedp.CSS(`input[autocomplete="organization"]`)
+	must(t, "open the apex", chromedp.Do(ctx, chromedp.Navigate(s.base+"/"), chromedp.WaitVisible(field)))
+	screenshot(t, ctx, "find-organization.png")
+
+	// An unknown name: the same page, the message, the field kept.
+	must(t, "look up an unknown name", chromedp.Do(ctx,
+		chromedp.SendKeys(field, "Globex"),
+		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[role="alert"]`)),
+	))
+	alert, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`[role="alert"]`)))
+	must(t, "read the alert", err)
+	if !strings.Contains(alert, "“Globex”") {
+		t.Errorf("alert %q", alert)
+	}
+
+	// On a phone-wide screen nothing sticks out sideways.
+	must(t, "narrow the viewport", chromedp.Do(ctx, chromedp.EmulateViewport(360, 740)))
+	overflow, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
+	must(t, "measure the page", err)
+	if overflow {
+		t.Error("the page is wider than a 360 px screen")
+	}
+
+	must(t, "look up Acme BV", chromedp.Do(ctx,
+		chromedp.Clear(field),
+		chromedp.SendKeys(field, "Acme BV"),
+		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
+	))
+	if err := waitForURL(ctx, s.tenantURL+"/"); err != nil {
+		loc, _ := chromedp.Run(ctx, chromedp.Location())
+		t.Fatalf("want the tenant's start page, at %s: %v", loc, err)
+	}
+	heading, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("h1")))
+	must(t, "read the heading", err)
+	if heading != "Acme BV" {
+		t.Errorf("heading %q, want Acme BV", heading)
+	}
+}

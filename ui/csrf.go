@@ -1,0 +1,100 @@
+package ui
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"strings"
+)
+
+// CSRF protection is a double submit: a random token in a host-only,
+// HttpOnly, SameSite=Strict cookie and the same token in a hidden field of
+// every form. A forged cross-site POST cannot read the token, and the
+// browser does not even send a Strict cookie with it. Sec-Fetch-Site (and,
+// from older browsers, Origin) rejects cross-site POSTs before the token is
+// looked at. Over https the cookie is named __Host-…, which a sibling
+// subdomain cannot set, so one tenant's host cannot plant a token for
+// another.
+
+const (
+	csrfField = "csrf_token"
+	// maxFormBody bounds what a page's POST may send: the forms are a few
+	// short fields (a password is at most 256 characters).
+	maxFormBody = 16 << 10
+)
+
+var (
+	errCSRFCrossSite = errors.New("cross-site form post")
+	errCSRFToken     = errors.New("missing or wrong form token")
+)
+
+func (p *Pages) csrfCookieName() string {
+	if p.Provider.Hosts().Secure() {
+		return "__Host-cognate_csrf"
+	}
+	return "cognate_csrf"
+}
+
+// validToken reports whether s looks like a token csrfToken made
+// (rand.Text: 26 base32 characters).
+func validToken(s string) bool {
+	return len(s) == 26 && strings.Trim(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") == ""
+}
+
+// csrfToken returns the browser's form token, setting a new cookie when the
+// browser sent none. (After a cross-site navigation a Strict cookie is not
+// sent; a new one then replaces it, which only costs a form that was open
+// in another tab a reload.)
+func (p *Pages) csrfToken(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(p.csrfCookieName()); err == nil && validToken(c.Value) {
+		return c.Value
+	}
+	token := rand.Text()
+	http.SetCookie(w, &http.Cookie{
+		Name: p.csrfCookieName(), Value: token, Path: "/",
+		HttpOnly: true, Secure: p.Provider.Hosts().Secure(), SameSite: http.SameSiteStrictMode,
+	})
+	return token
+}
+
+// parseForm reads a page's POST body, bounded, and checks that the post came
+// from our own page: same-site signals first, then the token. origin is the
+// origin the page was served from.
+func (p *Pages) parseForm(w http.ResponseWriter, r *http.Request, origin string) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+	if err := r.ParseForm(); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return &pageError{status: http.StatusRequestEntityTooLarge, msg: msgTooLarge, err: err}
+		}
+		return &pageError{status: http.StatusBadRequest, msg: msgBadForm, err: err}
+	}
+	if err := checkSameOrigin(r, origin); err != nil {
+		return &pageError{status: http.StatusForbidden, msg: msgCSRF, err: err}
+	}
+	c, err := r.Cookie(p.csrfCookieName())
+	field := r.PostForm.Get(csrfField)
+	if err != nil || !validToken(c.Value) || subtle.ConstantTimeCompare([]byte(c.Value), []byte(field)) != 1 {
+		return &pageError{status: http.StatusForbidden, msg: msgCSRF, err: errCSRFToken}
+	}
+	return nil
+}
+
+// checkSameOrigin rejects a request a browser marks as coming from another
+// site. "same-site" is refused too: tenants are sibling subdomains, and one
+// tenant's page must not post to another's. Without Sec-Fetch-Site, Origin
+// must be ours; "null" (what a browser sends under Referrer-Policy:
+// no-referrer) proves nothing either way and is left to the token.
+func checkSameOrigin(r *http.Request, want string) error {
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
+		if site == "same-origin" || site == "none" {
+			return nil
+		}
+		return errCSRFCrossSite
+	}
+	if o := r.Header.Get("Origin"); o != "" && o != "null" && !strings.EqualFold(o, want) {
+		return errCSRFCrossSite
+	}
+	return nil
+}

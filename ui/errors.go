@@ -1,0 +1,120 @@
+package ui
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+)
+
+// handlerFunc is a page handler: it writes a response, or returns an error
+// that handle turns into an error page, so no branch logs and renders on
+// its own.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// pageError is an error a person sees: a status and a chosen sentence. err
+// is the detail for the log; it is never shown.
+type pageError struct {
+	status  int
+	heading msgKey // empty: a heading that fits the status
+	msg     msgKey
+	// next is a way on from the error page; nil: none, or the start page
+	// for faults of ours and unknown paths.
+	next *next
+	err  error
+}
+
+// next names a link by its address and its sentence.
+type next struct {
+	href string
+	text msgKey
+}
+
+// link is a rendered link.
+type link struct {
+	Href string
+	Text string
+}
+
+func (e *pageError) Error() string {
+	if e.err != nil {
+		return string(e.msg) + ": " + e.err.Error()
+	}
+	return string(e.msg)
+}
+
+func (e *pageError) Unwrap() error { return e.err }
+
+// errorPage is the data of the error template.
+type errorPage struct {
+	frame
+	Heading string
+	Message string
+	Link    *link
+}
+
+func (errorPage) template() string { return tmplError }
+
+// handle adapts a handlerFunc: an error becomes a rendered page and one log
+// line, with its detail.
+func (p *Pages) handle(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			p.fail(w, r, err)
+		}
+	})
+}
+
+// fail renders err as an error page. Anything but a pageError is a fault of
+// ours: the person reads a general sentence, the log gets the detail.
+func (p *Pages) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var pe *pageError
+	if !errors.As(err, &pe) {
+		pe = &pageError{status: http.StatusInternalServerError, msg: msgInternal, next: &next{"/", msgBackHome}, err: err}
+	}
+	level := slog.LevelInfo
+	if pe.status >= 500 {
+		level = slog.LevelError
+	}
+	if pe.err != nil || level == slog.LevelError {
+		p.Logger.Log(r.Context(), level, "page error", "host", r.Host, "path", r.URL.Path, "status", pe.status, "msg", string(pe.msg), "err", pe.err)
+	}
+
+	e := p.envBestEffort(r)
+	heading := pe.heading
+	if heading == "" {
+		heading = statusHeading(pe.status)
+	}
+	page := &errorPage{
+		frame:   p.frame(e, ""),
+		Heading: e.lang.text(heading),
+		Message: e.lang.text(pe.msg),
+	}
+	if pe.next != nil {
+		page.Link = &link{Href: pe.next.href, Text: e.lang.text(pe.next.text)}
+	}
+	if err := p.render(w, pe.status, page); err != nil {
+		// The error template itself failed: a plain answer is all that is left.
+		p.Logger.ErrorContext(r.Context(), "render error page", "err", err)
+		http.Error(w, http.StatusText(pe.status), pe.status)
+	}
+}
+
+func statusHeading(status int) msgKey {
+	switch {
+	case status == http.StatusForbidden:
+		return msgErrorHeading403
+	case status == http.StatusNotFound:
+		return msgErrorHeading404
+	case status == http.StatusTooManyRequests:
+		return msgErrorHeading429
+	case status >= 500:
+		return msgErrorHeading500
+	default:
+		return msgErrorHeading400
+	}
+}
+
+// errNotFound is the page for a path that no handler serves.
+func errNotFound(http.ResponseWriter, *http.Request) error {
+	return &pageError{status: http.StatusNotFound, msg: msgPageNotFound, next: &next{"/", msgBackHome}}
+}

@@ -1,0 +1,212 @@
+package ui
+
+import (
+	"errors"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/cognate-idp/cognate/provider"
+	"github.com/cognate-idp/cognate/tenant/auth"
+	"github.com/cognate-idp/cognate/tenant/password"
+)
+
+// Every msgKey constant used from Go code must be in every language.
+func TestCatalogueHasEveryKey(t *testing.T) {
+	if err := checkCatalogue(); err != nil {
+		t.Fatal(err)
+	}
+	names, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	n := 0
+	for _, name := range names {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(node ast.Node) bool {
+			spec, ok := node.(*ast.ValueSpec)
+			if !ok || spec.Type == nil {
+				return true
+			}
+			if id, ok := spec.Type.(*ast.Ident); !ok || id.Name != "msgKey" {
+				return true
+			}
+			for _, v := range spec.Values {
+				lit, ok := v.(*ast.BasicLit)
+				if !ok {
+					continue
+				}
+				key := msgKey(strings.Trim(lit.Value, `"`))
+				n++
+				for l, msgs := range catalogue {
+					if _, ok := msgs[key]; !ok {
+						t.Errorf("%s lacks %q", l, key)
+					}
+				}
+			}
+			return true
+		})
+	}
+	if n < 20 {
+		t.Fatalf("found only %d msgKey constants; is the test still reading them?", n)
+	}
+	for rule := range ruleKeys {
+		if got := langNL.ruleText(rule, password.DefaultPolicy()); got == "" || strings.Contains(got, "%!") {
+			t.Errorf("rule %s reads %q", rule, got)
+		}
+	}
+}
+
+func TestTemplatesFailStartUp(t *testing.T) {
+	good, err := fs.Sub(files, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := parseTemplates(good); err != nil {
+		t.Fatalf("embedded templates: %v", err)
+	}
+	mapFS := func(edit func(fstest.MapFS)) fstest.MapFS {
+		m := fstest.MapFS{}
+		_ = fs.WalkDir(files, "templates", func(path string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				b, _ := fs.ReadFile(files, path)
+				m[path] = &fstest.MapFile{Data: b}
+			}
+			return nil
+		})
+		edit(m)
+		return m
+	}
+	tests := []struct {
+		name string
+		edit func(fstest.MapFS)
+		want string
+	}{
+		{"missing page", func(m fstest.MapFS) { delete(m, "templates/login.html") }, "login"},
+		{"missing layout", func(m fstest.MapFS) { delete(m, "templates/layout.html") }, "layout"},
+		{"unknown key", func(m fstest.MapFS) {
+			m["templates/logged_out.html"] = &fstest.MapFile{Data: []byte(`{{define "title"}}x{{end}}{{define "content"}}{{if .Org}}{{$.T "no.such.key"}}{{end}}{{end}}`)}
+		}, "no.such.key"},
+		{"no content block", func(m fstest.MapFS) {
+			m["templates/logged_out.html"] = &fstest.MapFile{Data: []byte(`{{define "title"}}x{{end}}`)}
+		}, "content"},
+		{"syntax", func(m fstest.MapFS) {
+			m["templates/logged_out.html"] = &fstest.MapFile{Data: []byte(`{{define "title"}}{{end}`)}
+		}, "logged_out"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parseTemplates(mapFS(tt.edit))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want one naming %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestChooseLang(t *testing.T) {
+	tests := []struct {
+		accept, locale string
+		want           lang
+	}{
+		{"", "", langEN},
+		{"", "nl", langNL},
+		{"nl", "en", langNL},
+		{"nl-BE,nl;q=0.9", "en", langNL},
+		{"en-US,en;q=0.9,nl;q=0.8", "en", langEN},
+		{"en-US,en;q=0.9", "nl", langNL}, // only Dutch overrides the organization
+		{"de;q=0.5,nl;q=0.7", "en", langNL},
+		{"fr", "en", langEN},
+		{"nl;q=bogus, en", "en", langEN},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Accept-Language", tt.accept)
+		if got := chooseLang(r, tt.locale); got != tt.want {
+			t.Errorf("chooseLang(%q, %q) = %s, want %s", tt.accept, tt.locale, got, tt.want)
+		}
+	}
+}
+
+func TestAccent(t *testing.T) {
+	tests := []struct {
+		in, want string
+	}{
+		{"", defaultAccent},
+		{"#FC0", "ffcc00"},
+		{"#0a7CFF", "0a7cff"},
+		{"red", defaultAccent},
+		{"#12345", defaultAccent},
+		{"#11223344", defaultAccent},
+		{"#zzzzzz", defaultAccent},
+		{"#fff;}body{display:none", defaultAccent},
+	}
+	for _, tt := range tests {
+		if got := normalizeColor(tt.in); got != tt.want {
+			t.Errorf("normalizeColor(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	for hex, want := range map[string]string{
+		"000000": "--on-accent:#ffffff;--accent-ink:#000000",
+		"ffffff": "--on-accent:#18181b;",
+		"2557d6": "--on-accent:#ffffff;--accent-ink:#2557d6",
+	} {
+		if got := string(accentCSS(hex)); !strings.Contains(got, want) {
+			t.Errorf("accentCSS(%s) = %s, want %s", hex, got, want)
+		}
+	}
+	// A light accent gets a darker shade for links that reads on white.
+	css := string(accentCSS("ffff00"))
+	ink := css[strings.Index(css, "--accent-ink:#")+len("--accent-ink:#"):][:6]
+	r, g, b := hexRGB(ink)
+	if c := contrast(luminance(r, g, b), 1); c < 4.5 {
+		t.Errorf("accent ink %s has contrast %.2f on white", ink, c)
+	}
+}
+
+func TestCSP(t *testing.T) {
+	got := csp([]string{"https://app.example.com", "http://*.localhost:8080", "https://x.example; script-src *", "javascript:alert(1)"})
+	want := "form-action 'self' https://app.example.com http://*.localhost:8080"
+	if !strings.HasSuffix(got, want) {
+		t.Errorf("csp = %q, want it to end with %q", got, want)
+	}
+	for raw, want := range map[string]string{
+		"https://app.example.com/callback?x=1": "https://app.example.com",
+		"http://127.0.0.1:9090/callback":       "http://127.0.0.1:9090",
+		"HTTPS://App.example.com":              "https://App.example.com",
+		"com.example.app:/callback":            "",
+		"https://user@evil.example/":           "",
+	} {
+		if got := origin(raw); got != want {
+			t.Errorf("origin(%q) = %q, want %q", raw, got, want)
+		}
+	}
+}
+
+// A challenge without a page yet ends on a chosen sentence, not a blank
+// or an "unavailable" stub, and the log learns which challenge it was.
+func TestUnansweredChallenge(t *testing.T) {
+	p := &Pages{}
+	for _, c := range []auth.Challenge{auth.SoftwareTokenMFA, auth.WebAuthn, auth.MFASetup, auth.SelectMFAType} {
+		err := p.advance(nil, nil, env{}, provider.LoginRequest{}, auth.Result{Challenge: c, Session: "s"})
+		var pe *pageError
+		if !errors.As(err, &pe) || pe.status != http.StatusNotImplemented || pe.msg != msgStepUnavailable ||
+			!errors.Is(err, errNoChallengePage) || !strings.Contains(err.Error(), string(c)) {
+			t.Errorf("%s: %v", c, err)
+		}
+	}
+}

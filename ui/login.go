@@ -1,0 +1,330 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	"github.com/cognate-idp/cognate/provider"
+	"github.com/cognate-idp/cognate/tenant/auth"
+	"github.com/cognate-idp/cognate/tenant/password"
+)
+
+// The sign-in pages drive tenant/auth's state machine: the password form
+// starts a sign-in, each challenge has a page that answers it, and advance
+// is the one place that maps an outcome to the next page.
+
+// errNoChallengePage marks a challenge the pages cannot answer yet.
+var errNoChallengePage = errors.New("no page for this sign-in challenge")
+
+type loginPage struct {
+	frame
+	AuthRequestID string
+	ClientName    string
+	Login         string
+	Error         string
+}
+
+func (loginPage) template() string { return tmplLogin }
+
+type newPasswordPage struct {
+	frame
+	AuthRequestID string
+	Session       string
+	Username      string
+	Policy        []string
+	Error         string
+	// Failed lists the requirements the last attempt missed.
+	Failed []string
+}
+
+func (newPasswordPage) template() string { return tmplNewPassword }
+
+type resetRequiredPage struct {
+	frame
+	ResetURL string
+}
+
+func (resetRequiredPage) template() string { return tmplResetRequired }
+
+type loggedOutPage struct{ frame }
+
+func (loggedOutPage) template() string { return tmplLoggedOut }
+
+type tenantHomePage struct {
+	frame
+	Dev bool
+	// DevCommand starts the example RP against this tenant; empty when no
+	// client has its redirect URI, and then DevRedirectURI says which to add.
+	DevCommand     string
+	DevRPURL       string
+	DevRedirectURI string
+}
+
+func (tenantHomePage) template() string { return tmplTenantHome }
+
+// getLogin shows the sign-in form of an authorization request, or answers
+// it at once from a live SSO session.
+func (p *Pages) getLogin(w http.ResponseWriter, r *http.Request) error {
+	e, err := p.env(r)
+	if err != nil {
+		return err
+	}
+	id := r.URL.Query().Get("authRequestID")
+	lr, err := p.loginRequest(r.Context(), e, id)
+	if err != nil {
+		return err
+	}
+	if sess, ok := p.Provider.Session(r, e.slug()); ok && lr.SessionSatisfies(sess, p.Now()) {
+		return p.complete(w, r, e, id, sess.Sub, sess.AMR, sess.AuthTime, http.StatusFound)
+	}
+	if lr.PromptNone() {
+		p.Provider.FailLogin(w, r, e.slug(), id, oidc.ErrLoginRequired())
+		return nil
+	}
+	page := &loginPage{frame: p.loginFrame(w, r, e, lr), AuthRequestID: id, ClientName: lr.ClientName, Login: lr.LoginHint}
+	return p.render(w, http.StatusOK, page)
+}
+
+// postLogin checks a username and password.
+func (p *Pages) postLogin(w http.ResponseWriter, r *http.Request) error {
+	e, err := p.env(r)
+	if err != nil {
+		return err
+	}
+	if err := p.parseForm(w, r, p.origin(e)); err != nil {
+		return err
+	}
+	id := r.PostForm.Get("authRequestID")
+	lr, err := p.loginRequest(r.Context(), e, id)
+	if err != nil {
+		return err
+	}
+	login := strings.TrimSpace(r.PostForm.Get("login"))
+	pw := r.PostForm.Get("password")
+	page := &loginPage{frame: p.loginFrame(w, r, e, lr), AuthRequestID: id, ClientName: lr.ClientName, Login: login}
+	if login == "" || pw == "" {
+		page.Error = e.lang.text(msgLoginMissing)
+		return p.render(w, http.StatusUnprocessableEntity, page)
+	}
+
+	res, err := p.Auth.Start(r.Context(), e.slug(), auth.Credentials{Login: login, Password: pw, ClientIP: clientIP(r)})
+	// Every refusal reads the same whoever asks, whether or not the name
+	// exists: the state machine already folds the causes together.
+	switch {
+	case errors.Is(err, auth.ErrNotAuthorized):
+		p.Logger.InfoContext(r.Context(), "sign-in refused", "tenant", e.slug(), "client_ip", clientIP(r))
+		page.Error = e.lang.text(msgLoginIncorrect)
+		return p.render(w, http.StatusUnprocessableEntity, page)
+	case errors.Is(err, auth.ErrLocked):
+		p.Logger.InfoContext(r.Context(), "sign-in refused: locked", "tenant", e.slug(), "client_ip", clientIP(r))
+		page.Error = e.lang.text(msgLoginLocked)
+		return p.render(w, http.StatusTooManyRequests, page)
+	case errors.Is(err, auth.ErrTempPasswordExpired):
+		page.Error = e.lang.text(msgLoginTempExpired)
+		return p.render(w, http.StatusUnprocessableEntity, page)
+	case err != nil:
+		return fmt.Errorf("start sign-in: %w", err)
+	}
+	return p.advance(w, r, e, lr, res)
+}
+
+// postNewPassword answers NEW_PASSWORD_REQUIRED.
+func (p *Pages) postNewPassword(w http.ResponseWriter, r *http.Request) error {
+	e, err := p.env(r)
+	if err != nil {
+		return err
+	}
+	if err := p.parseForm(w, r, p.origin(e)); err != nil {
+		return err
+	}
+	f := r.PostForm
+	id := f.Get("authRequestID")
+	lr, err := p.loginRequest(r.Context(), e, id)
+	if err != nil {
+		return err
+	}
+	session := f.Get("session")
+	if session == "" {
+		return startAgain(id, errors.New("new-password form without a challenge session"))
+	}
+	page := p.newPasswordPage(w, r, e, lr, session, f.Get("username"))
+	newPw, confirm := f.Get("new_password"), f.Get("confirm_password")
+	switch {
+	case newPw == "" || confirm == "":
+		page.Error = e.lang.text(msgNewPwMissing)
+		return p.render(w, http.StatusUnprocessableEntity, page)
+	case newPw != confirm:
+		page.Error = e.lang.text(msgNewPwMismatch)
+		return p.render(w, http.StatusUnprocessableEntity, page)
+	}
+
+	res, err := p.Auth.Respond(r.Context(), e.slug(), session,
+		auth.Answer{Challenge: auth.NewPasswordRequired, NewPassword: newPw, ClientIP: clientIP(r)})
+	var policyErr *password.PolicyError
+	switch {
+	case errors.As(err, &policyErr):
+		page.Error = e.lang.text(msgNewPwPolicyFailed)
+		for _, rule := range policyErr.Rules {
+			page.Failed = append(page.Failed, e.lang.ruleText(rule, e.tenant.Settings.PasswordPolicy))
+		}
+		return p.render(w, http.StatusUnprocessableEntity, page)
+	case errors.Is(err, password.ErrPolicy):
+		// A policy refusal without its rules: list the whole policy.
+		page.Error, page.Failed = e.lang.text(msgNewPwPolicyFailed), page.Policy
+		return p.render(w, http.StatusUnprocessableEntity, page)
+	case errors.Is(err, auth.ErrPasswordUnchanged):
+		page.Error = e.lang.text(msgNewPwUnchanged)
+		return p.render(w, http.StatusUnprocessableEntity, page)
+	case errors.Is(err, auth.ErrSessionExpired), errors.Is(err, auth.ErrWrongChallenge), errors.Is(err, auth.ErrNotAuthorized):
+		// A disabled account also lands here: starting again then ends
+		// at the generic refusal, which tells nothing more.
+		return startAgain(id, err)
+	case err != nil:
+		return fmt.Errorf("answer new-password challenge: %w", err)
+	}
+	return p.advance(w, r, e, lr, res)
+}
+
+// advance shows the next step of a sign-in. Every outcome of the state
+// machine passes through this one switch: a new challenge is one new case.
+func (p *Pages) advance(w http.ResponseWriter, r *http.Request, e env, lr provider.LoginRequest, res auth.Result) error {
+	switch res.Challenge {
+	case "": // res.Done(): authenticated
+		if err := p.Provider.StartSession(r.Context(), w, e.slug(), res.Sub, res.AMR, res.AuthTime); err != nil {
+			return fmt.Errorf("start SSO session: %w", err)
+		}
+		return p.complete(w, r, e, lr.ID, res.Sub, res.AMR, res.AuthTime, http.StatusSeeOther)
+	case auth.NewPasswordRequired:
+		return p.render(w, http.StatusOK, p.newPasswordPage(w, r, e, lr, res.Session, res.Username))
+	case auth.PasswordResetRequired:
+		// The forgot-password page comes with a later change; link to it.
+		page := &resetRequiredPage{frame: p.frame(e, ""),
+			ResetURL: "/forgot-password?authRequestID=" + url.QueryEscape(lr.ID)}
+		return p.render(w, http.StatusOK, page)
+	default:
+		return &pageError{status: http.StatusNotImplemented, heading: msgStepUnavailableH, msg: msgStepUnavailable,
+			err: fmt.Errorf("%w: %s", errNoChallengePage, res.Challenge)}
+	}
+}
+
+// complete marks the authorization request signed in and sends the browser
+// on to the provider's callback, which hands the relying party its code.
+func (p *Pages) complete(w http.ResponseWriter, r *http.Request, e env, id, sub string, amr []string, authTime time.Time, status int) error {
+	next, err := p.Provider.CompleteLogin(w, r, e.slug(), id, sub, amr, authTime)
+	if errors.Is(err, provider.ErrUnknownLoginRequest) {
+		return expiredLink(err)
+	}
+	if err != nil {
+		return fmt.Errorf("complete login: %w", err)
+	}
+	http.Redirect(w, r, next, status)
+	return nil
+}
+
+// loginRequest reads the pending authorization request a page belongs to.
+func (p *Pages) loginRequest(ctx context.Context, e env, id string) (provider.LoginRequest, error) {
+	if id == "" {
+		return provider.LoginRequest{}, expiredLink(errors.New("no authRequestID"))
+	}
+	lr, err := p.Provider.LoginRequest(ctx, e.slug(), id)
+	if errors.Is(err, provider.ErrUnknownLoginRequest) {
+		return provider.LoginRequest{}, expiredLink(err)
+	}
+	if err != nil {
+		return provider.LoginRequest{}, fmt.Errorf("read sign-in request: %w", err)
+	}
+	return lr, nil
+}
+
+func expiredLink(err error) error {
+	return &pageError{status: http.StatusBadRequest, heading: msgLoginExpiredHead, msg: msgLoginExpired, err: err}
+}
+
+func startAgain(authRequestID string, err error) error {
+	return &pageError{status: http.StatusBadRequest, heading: msgNewPwExpiredHead, msg: msgNewPwExpired, err: err,
+		next: &next{"/login?authRequestID=" + url.QueryEscape(authRequestID), msgNewPwStartAgain}}
+}
+
+// loginFrame is the frame of a page whose form ends the sign-in: after the
+// POST the browser is redirected to the relying party, and CSP form-action
+// governs those redirects too, so the client's redirect origins are allowed.
+func (p *Pages) loginFrame(w http.ResponseWriter, r *http.Request, e env, lr provider.LoginRequest) frame {
+	f := p.frame(e, p.csrfToken(w, r))
+	f.formAction = append(f.formAction, p.origin(e))
+	if c, err := p.Service.Client(r.Context(), e.slug(), lr.ClientID); err == nil {
+		for _, u := range c.RedirectURIs {
+			if o := origin(u); o != "" && !slices.Contains(f.formAction, o) {
+				f.formAction = append(f.formAction, o)
+			}
+		}
+	}
+	return f
+}
+
+func (p *Pages) newPasswordPage(w http.ResponseWriter, r *http.Request, e env, lr provider.LoginRequest, session, username string) *newPasswordPage {
+	return &newPasswordPage{
+		frame:         p.loginFrame(w, r, e, lr),
+		AuthRequestID: lr.ID,
+		Session:       session,
+		Username:      username,
+		Policy:        e.lang.policyText(e.tenant.Settings.PasswordPolicy),
+	}
+}
+
+// clientIP is the address lockout counts failures against.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// loggedOut is where the provider's /logout ends without a relying party
+// to return to.
+func (p *Pages) loggedOut(w http.ResponseWriter, r *http.Request) error {
+	e, err := p.env(r)
+	if err != nil {
+		return err
+	}
+	return p.render(w, http.StatusOK, &loggedOutPage{frame: p.frame(e, "")})
+}
+
+// tenantHome is a tenant's start page. Signing in starts at an application
+// (there is no authorization request without one), so it says so; in
+// development mode it shows how to run the example application.
+func (p *Pages) tenantHome(w http.ResponseWriter, r *http.Request) error {
+	e, err := p.env(r)
+	if err != nil {
+		return err
+	}
+	page := &tenantHomePage{frame: p.frame(e, ""), Dev: p.Dev}
+	if p.Dev {
+		callback := DevExampleRPURL + "/callback"
+		page.DevRPURL = DevExampleRPURL + "/"
+		page.DevRedirectURI = callback
+		clients, err := p.Service.Clients(r.Context(), e.slug())
+		if err != nil {
+			return fmt.Errorf("list clients: %w", err)
+		}
+		for _, c := range clients {
+			if slices.Contains(c.RedirectURIs, callback) {
+				page.DevCommand = "go run ./cmd/example-rp --issuer " + p.origin(e) + " --client-id " + c.ID
+				if !c.Public() {
+					page.DevCommand += " --client-secret …"
+				}
+				break
+			}
+		}
+	}
+	return p.render(w, http.StatusOK, page)
+}

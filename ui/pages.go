@@ -1,0 +1,188 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/cognate-idp/cognate/mail"
+	"github.com/cognate-idp/cognate/provider"
+	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/tenant/auth"
+)
+
+// DevExampleRPURL is where cmd/example-rp listens by default. In development
+// mode a tenant's start page links to it when the tenant has a client whose
+// redirect URI is DevExampleRPURL + "/callback" (the demo client should).
+const DevExampleRPURL = "http://127.0.0.1:9090"
+
+// Pages serves the HTML pages. Set the fields, then call New.
+type Pages struct {
+	Provider *provider.Provider
+	Auth     *auth.Machine
+	Service  *tenant.Service
+	// Store is the tenant store; the pages go through Service, Auth and
+	// Provider today, and keep it for pages that need a plain read.
+	Store  tenant.Store
+	Logger *slog.Logger
+	Now    func() time.Time
+	// DevMail is the development mail sink whose mail /dev/mail shows; nil
+	// outside development mode.
+	DevMail *mail.DevSink
+	// Dev turns on the development pages (/dev/mail, the example RP link).
+	Dev bool
+
+	templates   map[string]*template.Template
+	assets      map[string]asset
+	tenantMux   http.Handler
+	apexMux     http.Handler
+	notFoundMux http.Handler
+}
+
+// New checks p's fields, parses and checks the templates and the message
+// catalogue, and returns the pages ready to serve.
+func New(p Pages) (*Pages, error) {
+	var missing []string
+	if p.Provider == nil {
+		missing = append(missing, "Provider")
+	}
+	if p.Auth == nil {
+		missing = append(missing, "Auth")
+	}
+	if p.Service == nil {
+		missing = append(missing, "Service")
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("ui: Pages needs %s", strings.Join(missing, ", "))
+	}
+	if p.Logger == nil {
+		p.Logger = slog.New(slog.DiscardHandler)
+	}
+	if p.Now == nil {
+		p.Now = time.Now
+	}
+	if err := checkCatalogue(); err != nil {
+		return nil, err
+	}
+	var err error
+	if p.templates, err = parseTemplates(files); err != nil {
+		return nil, err
+	}
+	if p.assets, err = loadAssets(files); err != nil {
+		return nil, err
+	}
+
+	pp := &p
+	tm := http.NewServeMux()
+	tm.Handle("GET /{$}", pp.handle(pp.tenantHome))
+	tm.Handle("GET /login", pp.handle(pp.getLogin))
+	tm.Handle("POST /login", pp.handle(pp.postLogin))
+	tm.Handle("POST /login/new-password", pp.handle(pp.postNewPassword))
+	tm.Handle("GET /logged-out", pp.handle(pp.loggedOut))
+	tm.HandleFunc("GET /static/{name}", pp.serveStatic)
+	tm.Handle("/", pp.handle(errNotFound))
+	pp.tenantMux = tm
+
+	am := http.NewServeMux()
+	am.Handle("GET /{$}", pp.handle(pp.getFindOrg))
+	am.Handle("POST /{$}", pp.handle(pp.postFindOrg))
+	am.HandleFunc("GET /static/{name}", pp.serveStatic)
+	if p.Dev {
+		am.Handle("GET /dev/mail", pp.handle(pp.devMailList))
+		am.Handle("GET /dev/mail/{id}", pp.handle(pp.devMail))
+		am.HandleFunc("GET /dev/mail/{id}/html", pp.devMailHTML)
+	}
+	am.Handle("/", pp.handle(errNotFound))
+	pp.apexMux = am
+
+	nm := http.NewServeMux()
+	nm.HandleFunc("GET /static/{name}", pp.serveStatic)
+	nm.Handle("/", pp.handle(func(http.ResponseWriter, *http.Request) error { return pp.noOrganization(nil) }))
+	pp.notFoundMux = nm
+	return pp, nil
+}
+
+// Tenant serves a tenant's pages. The request's context carries the tenant's
+// provider.Site (the Router puts it there after checking the tenant exists).
+func (p *Pages) Tenant() http.Handler { return p.tenantMux }
+
+// Apex serves the apex site: "find your organization", and in development
+// mode the mailbox.
+func (p *Pages) Apex() http.Handler { return p.apexMux }
+
+// NotFound answers for a host with no organization behind it. Its own
+// stylesheet and script are served too, so the page is not left unstyled.
+func (p *Pages) NotFound() http.Handler { return p.notFoundMux }
+
+// noOrganization is the page for a host no organization answers at; it
+// points to the apex, where the person can look theirs up.
+func (p *Pages) noOrganization(err error) error {
+	return &pageError{status: http.StatusNotFound, heading: msgNoOrgHeading, msg: msgNoOrg,
+		next: &next{p.Provider.Hosts().ApexURL() + "/", msgNoOrgLink}, err: err}
+}
+
+// env is what a page knows of its request: the site, its tenant and the
+// language to speak.
+type env struct {
+	site   provider.Site
+	tenant tenant.Tenant // zero on the apex
+	lang   lang
+}
+
+func (e env) slug() string { return e.site.Slug }
+
+// env resolves the request's site and, on a tenant host, loads the tenant.
+func (p *Pages) env(r *http.Request) (env, error) {
+	site, ok := provider.SiteFromContext(r.Context())
+	if !ok {
+		return env{}, errors.New("ui: request carries no site; serve the pages behind provider.Router")
+	}
+	e := env{site: site}
+	if !site.Apex {
+		t, err := p.Service.Tenant(r.Context(), site.Slug)
+		if errors.Is(err, tenant.ErrNotFound) {
+			// Deleted between the Router's check and now.
+			return env{}, p.noOrganization(err)
+		}
+		if err != nil {
+			return env{}, fmt.Errorf("load tenant %q: %w", site.Slug, err)
+		}
+		t.Settings = t.Settings.WithDefaults()
+		e.tenant = t
+	}
+	e.lang = chooseLang(r, e.tenant.Settings.Locale)
+	return e, nil
+}
+
+// envBestEffort is env for error pages: whatever could be learnt.
+func (p *Pages) envBestEffort(r *http.Request) env {
+	if e, err := p.env(r); err == nil {
+		return e
+	}
+	return env{site: provider.Site{Apex: true}, lang: chooseLang(r, "")}
+}
+
+// origin is the address the request's site is served at.
+func (p *Pages) origin(e env) string {
+	if e.site.Apex {
+		return p.Provider.Hosts().ApexURL()
+	}
+	return p.Provider.Hosts().TenantURL(e.slug())
+}
+
+// frame builds the layout data of a page; csrf is the form token, if the
+// page has a form.
+func (p *Pages) frame(e env, csrf string) frame {
+	return frame{
+		Lang:      e.lang,
+		Org:       e.tenant.Name,
+		CSRF:      csrf,
+		StyleURL:  p.assetURL("style.css"),
+		ScriptURL: p.assetURL("app.js"),
+		AccentURL: accentURL(e.tenant.Settings.Branding.PrimaryColor),
+	}
+}

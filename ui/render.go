@@ -1,0 +1,360 @@
+package ui
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"math"
+	"mime"
+	"net/http"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+	"text/template/parse"
+)
+
+//go:embed templates/*.html static/*
+var files embed.FS
+
+// The pages, each a template file that defines "title" and "content" for the
+// shared layout. New fails when one is missing.
+const (
+	tmplError         = "error"
+	tmplLogin         = "login"
+	tmplNewPassword   = "new_password"
+	tmplResetRequired = "reset_required"
+	tmplLoggedOut     = "logged_out"
+	tmplTenantHome    = "tenant_home"
+	tmplFindOrg       = "find_org"
+	tmplDevMailList   = "dev_mail_list"
+	tmplDevMail       = "dev_mail"
+)
+
+var requiredTemplates = []string{
+	tmplError, tmplLogin, tmplNewPassword, tmplResetRequired, tmplLoggedOut,
+	tmplTenantHome, tmplFindOrg, tmplDevMailList, tmplDevMail,
+}
+
+// parseTemplates parses the layout with each page, and checks that every
+// message key a template names exists in the catalogue.
+func parseTemplates(fsys fs.FS) (map[string]*template.Template, error) {
+	layout, err := fs.ReadFile(fsys, "templates/layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("ui: layout template: %w", err)
+	}
+	out := make(map[string]*template.Template, len(requiredTemplates))
+	for _, name := range requiredTemplates {
+		body, err := fs.ReadFile(fsys, "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("ui: template %s: %w", name, err)
+		}
+		t, err := template.New("layout").Parse(string(layout))
+		if err == nil {
+			_, err = t.New(name).Parse(string(body))
+		}
+		if err != nil {
+			return nil, fmt.Errorf("ui: template %s: %w", name, err)
+		}
+		for _, block := range []string{"title", "content"} {
+			if t.Lookup(block) == nil {
+				return nil, fmt.Errorf("ui: template %s does not define %q", name, block)
+			}
+		}
+		for _, tt := range t.Templates() {
+			if err := checkKeys(tt.Tree); err != nil {
+				return nil, fmt.Errorf("ui: template %s: %w", name, err)
+			}
+		}
+		out[name] = t
+	}
+	return out, nil
+}
+
+// checkKeys walks a template and fails on a {{.T "key"}} or {{.Tf "key" …}}
+// whose key is in no catalogue, so a typo fails start-up, not a page.
+func checkKeys(tree *parse.Tree) error {
+	if tree == nil || tree.Root == nil {
+		return nil
+	}
+	var firstErr error
+	var walk func(n parse.Node)
+	walkPipe := func(p *parse.PipeNode) {
+		if p == nil {
+			return
+		}
+		for _, cmd := range p.Cmds {
+			walk(cmd)
+		}
+	}
+	walk = func(n parse.Node) {
+		switch n := n.(type) {
+		case *parse.ListNode:
+			if n == nil {
+				return
+			}
+			for _, c := range n.Nodes {
+				walk(c)
+			}
+		case *parse.ActionNode:
+			walkPipe(n.Pipe)
+		case *parse.IfNode:
+			walkPipe(n.Pipe)
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.RangeNode:
+			walkPipe(n.Pipe)
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.WithNode:
+			walkPipe(n.Pipe)
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.TemplateNode:
+			walkPipe(n.Pipe)
+		case *parse.PipeNode:
+			walkPipe(n)
+		case *parse.CommandNode:
+			if len(n.Args) >= 2 && isTranslateCall(n.Args[0]) {
+				if s, ok := n.Args[1].(*parse.StringNode); ok {
+					if _, known := catalogue[langEN][msgKey(s.Text)]; !known && firstErr == nil {
+						firstErr = fmt.Errorf("unknown message key %q", s.Text)
+					}
+				}
+			}
+			for _, a := range n.Args {
+				if p, ok := a.(*parse.PipeNode); ok {
+					walkPipe(p)
+				}
+			}
+		}
+	}
+	walk(tree.Root)
+	return firstErr
+}
+
+func isTranslateCall(n parse.Node) bool {
+	var idents []string
+	switch n := n.(type) {
+	case *parse.FieldNode:
+		idents = n.Ident
+	case *parse.VariableNode:
+		idents = n.Ident
+	default:
+		return false
+	}
+	last := idents[len(idents)-1]
+	return last == "T" || last == "Tf"
+}
+
+// frame is what the layout needs; every page's data struct embeds it.
+type frame struct {
+	Lang lang
+	// Org is the organization's name; empty on the apex.
+	Org string
+	// CSRF is the form token; empty on pages without a form.
+	CSRF      string
+	StyleURL  string
+	ScriptURL string
+	AccentURL string
+	// formAction lists where this page's forms may lead besides 'self' (the
+	// CSP form-action directive also governs the redirects after a POST).
+	formAction []string
+}
+
+// T returns a sentence of the page's language.
+func (f *frame) T(key string) string { return f.Lang.text(msgKey(key)) }
+
+// Tf returns a sentence of the page's language with its %-verbs filled.
+func (f *frame) Tf(key string, args ...any) string { return f.Lang.text(msgKey(key), args...) }
+
+func (f *frame) base() *frame { return f }
+
+// view is a page's data: it names its template and carries the frame.
+type view interface {
+	template() string
+	base() *frame
+}
+
+// render executes a page into a buffer and only then writes the response, so
+// a template error becomes an error page, never half a page.
+func (p *Pages) render(w http.ResponseWriter, status int, v view) error {
+	t := p.templates[v.template()]
+	if t == nil {
+		return fmt.Errorf("ui: no template %q", v.template())
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+		return fmt.Errorf("ui: render %s: %w", v.template(), err)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", csp(v.base().formAction))
+	// Pages hold form tokens and challenge sessions: never keep a copy.
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+	return nil
+}
+
+// csp is the Content-Security-Policy of a page. Nothing inline runs or
+// styles; the tenant's colour arrives as a stylesheet of its own.
+func csp(formAction []string) string {
+	fa := "'self'"
+	for _, src := range formAction {
+		if cspSource.MatchString(src) {
+			fa += " " + src
+		}
+	}
+	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+		"frame-ancestors 'none'; base-uri 'none'; object-src 'none'; form-action " + fa
+}
+
+// cspSource accepts a scheme://host[:port] source, with an optional leading
+// "*." label, and nothing that could end the directive.
+var cspSource = regexp.MustCompile(`^https?://(\*\.)?[A-Za-z0-9.\-\[\]:]+$`)
+
+// origin returns scheme://host of an absolute URL, or "".
+func origin(raw string) string {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return ""
+	}
+	host, _, _ := strings.Cut(rest, "/")
+	host, _, _ = strings.Cut(host, "?")
+	host, _, _ = strings.Cut(host, "#")
+	if host == "" || strings.Contains(host, "@") {
+		return ""
+	}
+	return strings.ToLower(scheme) + "://" + host
+}
+
+// asset is one embedded static file.
+type asset struct {
+	body        []byte
+	contentType string
+	version     string // content hash, appended to URLs for cache busting
+}
+
+func loadAssets(fsys fs.FS) (map[string]asset, error) {
+	entries, err := fs.ReadDir(fsys, "static")
+	if err != nil {
+		return nil, fmt.Errorf("ui: static files: %w", err)
+	}
+	out := make(map[string]asset, len(entries))
+	for _, e := range entries {
+		body, err := fs.ReadFile(fsys, "static/"+e.Name())
+		if err != nil {
+			return nil, fmt.Errorf("ui: static file %s: %w", e.Name(), err)
+		}
+		sum := sha256.Sum256(body)
+		ct := mime.TypeByExtension(path.Ext(e.Name()))
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		out[e.Name()] = asset{body: body, contentType: ct, version: hex.EncodeToString(sum[:6])}
+	}
+	for _, name := range []string{"style.css", "app.js"} {
+		if _, ok := out[name]; !ok {
+			return nil, fmt.Errorf("ui: static file %s is missing", name)
+		}
+	}
+	return out, nil
+}
+
+func (p *Pages) assetURL(name string) string {
+	return "/static/" + name + "?v=" + p.assets[name].version
+}
+
+// accentFile names the stylesheet of an accent colour: the colour is in the
+// name, so the file never changes and may be cached for good.
+var accentFile = regexp.MustCompile(`^accent-([0-9a-f]{6})\.css$`)
+
+// defaultAccent is Cognate's own colour, for the apex and unbranded tenants.
+const defaultAccent = "2557d6"
+
+// accentURL returns the stylesheet URL for a tenant's Branding.PrimaryColor;
+// anything but #rgb or #rrggbb gets the default.
+func accentURL(color string) string {
+	return "/static/accent-" + normalizeColor(color) + ".css"
+}
+
+func normalizeColor(c string) string {
+	c = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(c), "#"))
+	if len(c) == 3 {
+		c = string([]byte{c[0], c[0], c[1], c[1], c[2], c[2]})
+	}
+	if len(c) != 6 || strings.Trim(c, "0123456789abcdef") != "" {
+		return defaultAccent
+	}
+	return c
+}
+
+// accentCSS sets the accent and the colours that read well on and beside it:
+// white or near-black text on accent buttons, and a darker shade for links
+// when the accent itself is too light to read on white (WCAG AA, 4.5:1).
+func accentCSS(hexColor string) []byte {
+	r, g, b := hexRGB(hexColor)
+	on := "#ffffff"
+	if contrast(luminance(r, g, b), 1) < contrast(luminance(r, g, b), luminance(24, 24, 27)) {
+		on = "#18181b"
+	}
+	ink := [3]float64{r, g, b}
+	for i := 0; i < 20 && contrast(luminance(ink[0], ink[1], ink[2]), 1) < 4.5; i++ {
+		for j := range ink {
+			ink[j] *= 0.9
+		}
+	}
+	return fmt.Appendf(nil, ":root{--accent:#%s;--on-accent:%s;--accent-ink:#%02x%02x%02x}\n",
+		hexColor, on, int(ink[0]), int(ink[1]), int(ink[2]))
+}
+
+func hexRGB(h string) (r, g, b float64) {
+	v, _ := strconv.ParseUint(h, 16, 32)
+	return float64(v >> 16 & 0xff), float64(v >> 8 & 0xff), float64(v & 0xff)
+}
+
+// luminance is WCAG's relative luminance of an sRGB colour (0–255 channels).
+func luminance(r, g, b float64) float64 {
+	lin := func(c float64) float64 {
+		c /= 255
+		if c <= 0.03928 {
+			return c / 12.92
+		}
+		return math.Pow((c+0.055)/1.055, 2.4)
+	}
+	return 0.2126*lin(r) + 0.7152*lin(g) + 0.0722*lin(b)
+}
+
+func contrast(l1, l2 float64) float64 {
+	if l1 < l2 {
+		l1, l2 = l2, l1
+	}
+	return (l1 + 0.05) / (l2 + 0.05)
+}
+
+// serveStatic serves the embedded CSS and JS, and accent stylesheets. URLs
+// carry a version or the colour, so a year of caching is safe.
+func (p *Pages) serveStatic(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	var body []byte
+	var contentType string
+	if a, ok := p.assets[name]; ok {
+		body, contentType = a.body, a.contentType
+	} else if m := accentFile.FindStringSubmatch(name); m != nil {
+		body, contentType = accentCSS(m[1]), "text/css; charset=utf-8"
+	} else {
+		http.NotFound(w, r)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	_, _ = w.Write(body)
+}
