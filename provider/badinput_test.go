@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/cognate-idp/cognate/provider"
 	"github.com/cognate-idp/cognate/tenant"
 )
 
@@ -321,3 +323,62 @@ func mustURL(s string) *url.URL { u, _ := url.Parse(s); return u }
 
 var _ = context.Background
 var _ = tenant.ErrNotFound
+
+func TestDisablingAUserRevokesEverything(t *testing.T) {
+	h := newHarness(t)
+	f := h.fixture("acme", true)
+	ctx := h.ctx()
+	cfg := h.oauthConfig(f)
+	v := oauth2.GenerateVerifier()
+	tok, err := cfg.Exchange(ctx, h.login(f, cfg, v), oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := false
+	if _, err := h.svc.UpdateUser(context.Background(), "acme", f.user.Sub, tenant.UserChange{Enabled: &off}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
+		t.Error("a disabled user's refresh token still works")
+	}
+	prov, _ := oidc.NewProvider(ctx, h.issuer("acme"))
+	if _, err := prov.UserInfo(ctx, oauth2.StaticTokenSource(tok)); err == nil {
+		t.Error("a disabled user's access token still passes userinfo")
+	}
+	// The SSO session is gone from the store too: turning the user back on
+	// does not bring it back.
+	on := true
+	h.svc.UpdateUser(context.Background(), "acme", f.user.Sub, tenant.UserChange{Enabled: &on})
+	req, _ := http.NewRequest("GET", h.issuer("acme")+"/", nil)
+	for _, c := range h.http.Jar.Cookies(mustURL(h.issuer("acme"))) {
+		req.AddCookie(c)
+	}
+	if _, ok := h.prov.Session(req, "acme"); ok {
+		t.Error("the SSO session survived deactivation")
+	}
+}
+
+func TestClientIP(t *testing.T) {
+	proxies, _ := provider.ParsePrefixes([]string{"10.0.0.0/8", "192.0.2.1"})
+	h := provider.Hosts{Base: mustURL("https://example.com"), TrustedProxies: proxies}
+	tests := []struct {
+		remote, xff, want string
+	}{
+		{"203.0.113.9:5555", "", "203.0.113.9"},
+		{"203.0.113.9:5555", "198.51.100.1", "203.0.113.9"},        // not a proxy: header ignored
+		{"10.1.2.3:5555", "198.51.100.1", "198.51.100.1"},          // trusted proxy
+		{"10.1.2.3:5555", "6.6.6.6, 198.51.100.1", "198.51.100.1"}, // spoofed first hop ignored
+		{"10.1.2.3:5555", "198.51.100.1, 10.9.9.9", "198.51.100.1"},
+		{"192.0.2.1:80", "garbage", "192.0.2.1"},
+	}
+	for _, tc := range tests {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = tc.remote
+		if tc.xff != "" {
+			r.Header.Set("X-Forwarded-For", tc.xff)
+		}
+		if got := h.ClientIP(r); got != tc.want {
+			t.Errorf("ClientIP(remote %s, XFF %q) = %s, want %s", tc.remote, tc.xff, got, tc.want)
+		}
+	}
+}

@@ -90,7 +90,35 @@ func (h Hosts) fromTrustedProxy(r *http.Request) bool {
 	if err != nil {
 		return false
 	}
-	ip = ip.Unmap()
+	return h.trusted(ip.Unmap())
+}
+
+// ClientIP is the address of the person's browser: the request's peer, or,
+// when that peer is a trusted proxy, the last address in X-Forwarded-For
+// that is not itself a trusted proxy. Lockout counts failures against it,
+// so behind a proxy it must not be the proxy's own address.
+func (h Hosts) ClientIP(r *http.Request) string {
+	peer := r.RemoteAddr
+	if host, _, err := net.SplitHostPort(peer); err == nil {
+		peer = host
+	}
+	if !h.fromTrustedProxy(r) {
+		return peer
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		ip, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break
+		}
+		if !h.trusted(ip.Unmap()) {
+			return ip.Unmap().String()
+		}
+	}
+	return peer
+}
+
+func (h Hosts) trusted(ip netip.Addr) bool {
 	for _, p := range h.TrustedProxies {
 		if p.Contains(ip) {
 			return true

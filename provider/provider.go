@@ -54,6 +54,35 @@ type Provider struct {
 	op      *op.Provider
 	// ops is op's router wrapped with what the library does not do itself.
 	ops http.Handler
+
+	// ErrorPage shows a person a problem the provider met outside the OAuth
+	// protocol (a sign-in link used in another browser, say). The pages set
+	// it, so the message is translated and styled; without it, plain text.
+	ErrorPage func(w http.ResponseWriter, r *http.Request, status int, problem Problem)
+}
+
+// Problem names a person-facing problem for ErrorPage.
+type Problem string
+
+const (
+	// ProblemLoginLinkInvalid: the sign-in request is unknown, expired, or
+	// belongs to another browser.
+	ProblemLoginLinkInvalid Problem = "login_link_invalid"
+	// ProblemBadRequest: the request was malformed.
+	ProblemBadRequest Problem = "bad_request"
+)
+
+var problemText = map[Problem]string{
+	ProblemLoginLinkInvalid: "This sign-in link is not valid in this browser. Go back to the application and start again.",
+	ProblemBadRequest:       "The request was malformed.",
+}
+
+func (p *Provider) fail(w http.ResponseWriter, r *http.Request, status int, problem Problem) {
+	if p.ErrorPage != nil {
+		p.ErrorPage(w, r, status, problem)
+		return
+	}
+	http.Error(w, problemText[problem], status)
 }
 
 // New builds the provider.
@@ -209,7 +238,7 @@ func (p *Provider) serveCallback(w http.ResponseWriter, r *http.Request) {
 	c, cookieErr := r.Cookie(bindingCookie)
 	if err != nil || cookieErr != nil || ar.BrowserBinding == "" || tenant.HashSecret(c.Value) != ar.BrowserBinding {
 		p.logger.WarnContext(r.Context(), "login callback refused: unknown request or other browser", "tenant", site.Slug)
-		http.Error(w, "This sign-in link is not valid in this browser. Start again from the application.", http.StatusBadRequest)
+		p.fail(w, r, http.StatusBadRequest, ProblemLoginLinkInvalid)
 		return
 	}
 	p.op.ServeHTTP(w, r)
@@ -221,7 +250,7 @@ func (p *Provider) serveCallback(w http.ResponseWriter, r *http.Request) {
 func (p *Provider) serveLogout(w http.ResponseWriter, r *http.Request) {
 	site, _ := SiteFromContext(r.Context())
 	if err := r.ParseForm(); err != nil {
-		http.Error(w, "malformed logout request", http.StatusBadRequest)
+		p.fail(w, r, http.StatusBadRequest, ProblemBadRequest)
 		return
 	}
 	if lu := r.Form.Get("logout_uri"); lu != "" && r.Form.Get("post_logout_redirect_uri") == "" {
@@ -255,8 +284,11 @@ var ErrUnknownLoginRequest = errors.New("unknown or expired sign-in request")
 // LoginRequest reads a pending authorization request of tenant slug.
 func (p *Provider) LoginRequest(ctx context.Context, slug, id string) (LoginRequest, error) {
 	ar, err := p.storage.getAuthRequest(ctx, slug, id)
-	if err != nil {
+	if errors.Is(err, tenant.ErrNotFound) {
 		return LoginRequest{}, fmt.Errorf("%w: %w", ErrUnknownLoginRequest, err)
+	}
+	if err != nil {
+		return LoginRequest{}, err
 	}
 	lr := LoginRequest{ID: ar.ID, ClientID: ar.ClientID, Prompt: ar.Prompt, LoginHint: ar.LoginHint, Done: ar.IsDone}
 	if st, err := p.cache.get(ctx, slug); err == nil {
@@ -298,8 +330,11 @@ func (p *Provider) CompleteLogin(w http.ResponseWriter, r *http.Request, slug, i
 	}
 	err := p.store.Update(r.Context(), func(tx tenant.Tx) error {
 		ar, err := tenant.GetJSON[authRequest](tx, tenant.CollAuthRequests, slug, id)
-		if err != nil {
+		if errors.Is(err, tenant.ErrNotFound) {
 			return fmt.Errorf("%w: %w", ErrUnknownLoginRequest, err)
+		}
+		if err != nil {
+			return err
 		}
 		if !p.now().Before(ar.ExpiresAt) {
 			return ErrUnknownLoginRequest
@@ -316,13 +351,27 @@ func (p *Provider) CompleteLogin(w http.ResponseWriter, r *http.Request, slug, i
 	return op.AuthCallbackURL(p.op)(ctx, id), nil
 }
 
-// FailLogin sends an OAuth error (login_required, access_denied) back to
-// the relying party of request id.
-func (p *Provider) FailLogin(w http.ResponseWriter, r *http.Request, slug, id string, oerr *oidc.Error) {
+// LoginFailure is why a sign-in ends without a user, as told to the
+// relying party.
+type LoginFailure int
+
+const (
+	// LoginRequired: prompt=none, and the browser has no usable session.
+	LoginRequired LoginFailure = iota
+	// AccessDenied: the person declined, or may not use this application.
+	AccessDenied
+)
+
+// FailLogin sends an OAuth error back to the relying party of request id.
+func (p *Provider) FailLogin(w http.ResponseWriter, r *http.Request, slug, id string, why LoginFailure) {
 	ar, err := p.storage.getAuthRequest(r.Context(), slug, id)
 	if err != nil {
-		http.Error(w, "unknown sign-in request", http.StatusBadRequest)
+		p.fail(w, r, http.StatusBadRequest, ProblemLoginLinkInvalid)
 		return
+	}
+	oerr := oidc.ErrLoginRequired()
+	if why == AccessDenied {
+		oerr = oidc.ErrAccessDenied()
 	}
 	op.AuthRequestError(w, r, ar, oerr, p.op)
 }

@@ -64,7 +64,7 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.svc = &tenant.Service{Store: store, Hasher: hasher, Logger: logger, Now: time.Now, Changed: h.prov.Invalidate}
+	h.svc = &tenant.Service{Store: store, Hasher: hasher, Logger: logger, Now: time.Now, Changed: h.prov.Invalidate, RevokeUser: provider.RevokeUser}
 	h.machine = &auth.Machine{Store: store, Hasher: hasher, Logger: logger, Now: time.Now}
 	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no such organization", http.StatusNotFound)

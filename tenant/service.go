@@ -25,6 +25,17 @@ type Service struct {
 	// Changed is told after a commit that changed a tenant's settings,
 	// clients or keys, so caches elsewhere can drop what they hold.
 	Changed func(tenantID string)
+	// RevokeUser ends a user's SSO sessions and token families inside tx;
+	// the provider, which owns those records, supplies it. It runs when a
+	// user is disabled or deleted, or an administrator sets the password.
+	RevokeUser func(tx Tx, tenantID, sub string) error
+}
+
+func (s *Service) revoke(tx Tx, tenantID, sub string) error {
+	if s.RevokeUser == nil {
+		return nil
+	}
+	return s.RevokeUser(tx, tenantID, sub)
 }
 
 func (s *Service) now() time.Time { return s.Now().UTC() }
@@ -530,6 +541,9 @@ func (s *Service) SetPassword(ctx context.Context, tenantID, sub, pw string, per
 		if !permanent {
 			u.Status = StatusForceChangePassword
 			u.TempPasswordExpiresAt = now.Add(time.Duration(t.Settings.TempPasswordValidityDays) * 24 * time.Hour)
+		}
+		if err := s.revoke(tx, tenantID, sub); err != nil {
+			return err
 		}
 		return UpdateUser(tx, tenantID, u)
 	})

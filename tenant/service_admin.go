@@ -233,6 +233,13 @@ func (s *Service) UpdateUser(ctx context.Context, tenantID, sub string, in UserC
 			}
 		}
 		if in.Enabled != nil {
+			if u.Enabled && !*in.Enabled {
+				// Deactivation stops sign-in at once: sessions and
+				// refresh tokens end with it.
+				if err := s.revoke(tx, tenantID, sub); err != nil {
+					return err
+				}
+			}
 			u.Enabled = *in.Enabled
 		}
 		u.UpdatedAt = now
@@ -247,6 +254,9 @@ func (s *Service) UpdateUser(ctx context.Context, tenantID, sub string, in UserC
 // DeleteUser removes a user from a tenant's pool.
 func (s *Service) DeleteUser(ctx context.Context, tenantID, sub string) error {
 	return s.Store.Update(ctx, func(tx Tx) error {
+		if err := s.revoke(tx, tenantID, sub); err != nil {
+			return err
+		}
 		return DeleteUser(tx, tenantID, sub)
 	})
 }

@@ -11,6 +11,6 @@
 //
 // ui knows the provider's small page API (LoginRequest, Session,
 // StartSession, CompleteLogin), the state machine's outcomes and the tenant
-// service; it knows nothing of storage records or of zitadel/oidc beyond the
-// one OAuth error value FailLogin takes. Only cmd/… may import ui.
+// service; it knows nothing of storage records or of zitadel/oidc. Only
+// cmd/… may import ui.
 package ui

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+
+	"github.com/cognate-idp/cognate/provider"
 )
 
 // handlerFunc is a page handler: it writes a response, or returns an error
@@ -117,4 +119,14 @@ func statusHeading(status int) msgKey {
 // errNotFound is the page for a path that no handler serves.
 func errNotFound(http.ResponseWriter, *http.Request) error {
 	return &pageError{status: http.StatusNotFound, msg: msgPageNotFound, next: &next{"/", msgBackHome}}
+}
+
+// ProviderError renders a problem the OpenID provider met outside the OAuth
+// protocol as a page of ours; set it as provider.Provider.ErrorPage.
+func (p *Pages) ProviderError(w http.ResponseWriter, r *http.Request, status int, problem provider.Problem) {
+	pe := &pageError{status: status, msg: msgBadForm}
+	if problem == provider.ProblemLoginLinkInvalid {
+		pe.heading, pe.msg = msgLoginExpiredHead, msgLoginExpired
+	}
+	p.fail(w, r, pe)
 }

@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/zitadel/oidc/v3/pkg/oidc"
 
 	"github.com/cognate-idp/cognate/provider"
 	"github.com/cognate-idp/cognate/tenant/auth"
@@ -87,7 +85,7 @@ func (p *Pages) getLogin(w http.ResponseWriter, r *http.Request) error {
 		return p.complete(w, r, e, id, sess.Sub, sess.AMR, sess.AuthTime, http.StatusFound)
 	}
 	if lr.PromptNone() {
-		p.Provider.FailLogin(w, r, e.slug(), id, oidc.ErrLoginRequired())
+		p.Provider.FailLogin(w, r, e.slug(), id, provider.LoginRequired)
 		return nil
 	}
 	page := &loginPage{frame: p.loginFrame(w, r, e, lr), AuthRequestID: id, ClientName: lr.ClientName, Login: lr.LoginHint}
@@ -116,16 +114,16 @@ func (p *Pages) postLogin(w http.ResponseWriter, r *http.Request) error {
 		return p.render(w, http.StatusUnprocessableEntity, page)
 	}
 
-	res, err := p.Auth.Start(r.Context(), e.slug(), auth.Credentials{Login: login, Password: pw, ClientIP: clientIP(r)})
+	res, err := p.Auth.Start(r.Context(), e.slug(), auth.Credentials{Login: login, Password: pw, ClientIP: p.clientIP(r)})
 	// Every refusal reads the same whoever asks, whether or not the name
 	// exists: the state machine already folds the causes together.
 	switch {
 	case errors.Is(err, auth.ErrNotAuthorized):
-		p.Logger.InfoContext(r.Context(), "sign-in refused", "tenant", e.slug(), "client_ip", clientIP(r))
+		p.Logger.InfoContext(r.Context(), "sign-in refused", "tenant", e.slug(), "client_ip", p.clientIP(r))
 		page.Error = e.lang.text(msgLoginIncorrect)
 		return p.render(w, http.StatusUnprocessableEntity, page)
 	case errors.Is(err, auth.ErrLocked):
-		p.Logger.InfoContext(r.Context(), "sign-in refused: locked", "tenant", e.slug(), "client_ip", clientIP(r))
+		p.Logger.InfoContext(r.Context(), "sign-in refused: locked", "tenant", e.slug(), "client_ip", p.clientIP(r))
 		page.Error = e.lang.text(msgLoginLocked)
 		return p.render(w, http.StatusTooManyRequests, page)
 	case errors.Is(err, auth.ErrTempPasswordExpired):
@@ -168,7 +166,7 @@ func (p *Pages) postNewPassword(w http.ResponseWriter, r *http.Request) error {
 	}
 
 	res, err := p.Auth.Respond(r.Context(), e.slug(), session,
-		auth.Answer{Challenge: auth.NewPasswordRequired, NewPassword: newPw, ClientIP: clientIP(r)})
+		auth.Answer{Challenge: auth.NewPasswordRequired, NewPassword: newPw, ClientIP: p.clientIP(r)})
 	var policyErr *password.PolicyError
 	switch {
 	case errors.As(err, &policyErr):
@@ -281,13 +279,7 @@ func (p *Pages) newPasswordPage(w http.ResponseWriter, r *http.Request, e env, l
 }
 
 // clientIP is the address lockout counts failures against.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+func (p *Pages) clientIP(r *http.Request) string { return p.Provider.Hosts().ClientIP(r) }
 
 // loggedOut is where the provider's /logout ends without a relying party
 // to return to.

@@ -201,7 +201,7 @@ func buildApp(cfg Config, store tenant.Store, secrets serverSecrets, logger *slo
 	if err != nil {
 		return nil, err
 	}
-	service := &tenant.Service{Store: store, Hasher: hasher, Logger: logger, Now: time.Now, Changed: prov.Invalidate}
+	service := &tenant.Service{Store: store, Hasher: hasher, Logger: logger, Now: time.Now, Changed: prov.Invalidate, RevokeUser: provider.RevokeUser}
 	machine := &auth.Machine{Store: store, Hasher: hasher, Logger: logger.With("component", "auth"), Now: time.Now}
 
 	sender, devMail, err := mailSender(cfg, logger)
@@ -215,6 +215,7 @@ func buildApp(cfg Config, store tenant.Store, secrets serverSecrets, logger *slo
 	if err != nil {
 		return nil, err
 	}
+	prov.ErrorPage = pages.ProviderError
 	admin := &adminapi.API{
 		Service:   service,
 		Logger:    logger.With("component", "adminapi"),
