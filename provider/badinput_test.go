@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -234,8 +235,36 @@ func TestClientCredentials(t *testing.T) {
 		t.Fatalf("client credentials: %v", err)
 	}
 	claims := jwtClaims(t, tok.AccessToken)
-	if claims["scope"] != "planner/read" || claims["token_use"] != "access" || claims["sub"] != f.client.ID {
+	if claims["scope"] != "planner/read" || claims["token_use"] != "access" || claims["sub"] != f.client.ID ||
+		claims["iss"] != h.issuer("acme") || claims["client_id"] != f.client.ID {
 		t.Errorf("claims = %v", claims)
+	}
+	// The token verifies against the tenant's published keys.
+	keys := oidc.NewRemoteKeySet(ctx, h.issuer("acme")+"/.well-known/jwks.json")
+	verifier := oidc.NewVerifier(h.issuer("acme"), keys, &oidc.Config{ClientID: f.client.ID})
+	if _, err := verifier.Verify(ctx, tok.AccessToken); err != nil {
+		t.Errorf("machine token does not verify against JWKS: %v", err)
+	}
+	// client_secret_post works too; both methods at once do not.
+	post := url.Values{"grant_type": {"client_credentials"}, "client_id": {f.client.ID}, "client_secret": {f.secret}}
+	resp, err := h.http.PostForm(h.issuer("acme")+"/oauth2/token", post)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("client_secret_post: status %d", resp.StatusCode)
+	}
+	both, _ := http.NewRequest("POST", h.issuer("acme")+"/oauth2/token", strings.NewReader(post.Encode()))
+	both.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	both.SetBasicAuth(f.client.ID, f.secret)
+	resp, err = h.http.Do(both)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("two authentication methods: status %d, want 400", resp.StatusCode)
 	}
 	if tok.RefreshToken != "" || tok.Extra("id_token") != nil {
 		t.Error("client credentials must give an access token only")
@@ -257,7 +286,7 @@ func TestClientCredentials(t *testing.T) {
 	req, _ := http.NewRequest("POST", h.issuer("acme")+"/oauth2/introspect", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(f.client.ID, f.secret)
-	resp, err := h.http.Do(req)
+	resp, err = h.http.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -379,6 +408,70 @@ func TestClientIP(t *testing.T) {
 		}
 		if got := h.ClientIP(r); got != tc.want {
 			t.Errorf("ClientIP(remote %s, XFF %q) = %s, want %s", tc.remote, tc.xff, got, tc.want)
+		}
+	}
+}
+
+func TestClientCredentialsNotAllowed(t *testing.T) {
+	h := newHarness(t)
+	pub := h.fixture("acme", true) // public client, code flow only
+	ctx := context.Background()
+	web, secret, err := h.svc.CreateClient(ctx, "acme", tenant.NewClient{Name: "web", RedirectURIs: []string{redirectURI}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		form   url.Values
+		status int
+		code   string
+	}{
+		{"public client", url.Values{"client_id": {pub.client.ID}}, http.StatusUnauthorized, "invalid_client"},
+		{"code-flow client", url.Values{"client_id": {web.ID}, "client_secret": {secret}}, http.StatusBadRequest, "unauthorized_client"},
+		{"unknown client", url.Values{"client_id": {"nobody"}, "client_secret": {"x"}}, http.StatusUnauthorized, "invalid_client"},
+	}
+	for _, tc := range tests {
+		tc.form.Set("grant_type", "client_credentials")
+		resp, err := h.http.PostForm(h.issuer("acme")+"/oauth2/token", tc.form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body map[string]string
+		json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status || body["error"] != tc.code {
+			t.Errorf("%s: %d %v, want %d %s", tc.name, resp.StatusCode, body, tc.status, tc.code)
+		}
+	}
+}
+
+// TestMachineTokensVerifyForEveryAlgorithm checks the hand-built JWS of
+// machine tokens against each tenant's published JWKS, for RS256 and ES256.
+func TestMachineTokensVerifyForEveryAlgorithm(t *testing.T) {
+	h := newHarness(t)
+	ctx := h.ctx()
+	for _, alg := range []string{"RS256", "ES256"} {
+		slug := "alg-" + strings.ToLower(alg)
+		if _, err := h.svc.CreateTenant(context.Background(), tenant.NewTenant{Slug: slug, Settings: tenant.Settings{SigningAlg: alg}}); err != nil {
+			t.Fatal(err)
+		}
+		cl, secret, err := h.svc.CreateClient(context.Background(), slug, tenant.NewClient{Name: "m2m",
+			GrantTypes: []string{tenant.GrantClientCredentials}, Scopes: []string{"api/read"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cc := clientcredentials.Config{ClientID: cl.ID, ClientSecret: secret, TokenURL: h.issuer(slug) + "/oauth2/token"}
+		tok, err := cc.Token(ctx)
+		if err != nil {
+			t.Fatalf("%s: %v", alg, err)
+		}
+		keys := oidc.NewRemoteKeySet(ctx, h.issuer(slug)+"/.well-known/jwks.json")
+		v := oidc.NewVerifier(h.issuer(slug), keys, &oidc.Config{ClientID: cl.ID, SupportedSigningAlgs: []string{alg}})
+		if _, err := v.Verify(ctx, tok.AccessToken); err != nil {
+			t.Errorf("%s machine token: %v", alg, err)
+		}
+		if tok.Expiry.Before(time.Now().Add(59*time.Minute)) || tok.Expiry.After(time.Now().Add(61*time.Minute)) {
+			t.Errorf("%s expires_in gives %v, want about an hour", alg, tok.Expiry)
 		}
 	}
 }

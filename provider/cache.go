@@ -127,6 +127,8 @@ type signingKey struct {
 	// validUntil is when this key stops being the right one to sign with
 	// (a newer key activates, or it retires); zero means no change planned.
 	validUntil time.Time
+	// jwsHeader is the encoded JWS header of machine tokens (machine.go).
+	jwsHeader string
 }
 
 func (k *signingKey) SignatureAlgorithm() jose.SignatureAlgorithm { return k.alg }
@@ -151,6 +153,7 @@ func parseSigningKey(k tenant.SigningKey, all []tenant.SigningKey, now time.Time
 	default:
 		return nil, fmt.Errorf("signing key %s: unsupported type %T", k.ID, parsed)
 	}
+	sk.jwsHeader = jwsHeader(sk)
 	// The state must be rebuilt at the next moment the choice of key changes.
 	sk.validUntil = k.RetireAt
 	for _, other := range all {

@@ -126,7 +126,7 @@ func (s *storage) liveAccessToken(ctx context.Context, tokenID string) (accessTo
 // SetIntrospectionFromToken answers introspection. Only the client the
 // token was issued to learns about it; to anyone else it is inactive.
 func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
-	if strings.HasPrefix(tokenID, "cc-") {
+	if strings.HasPrefix(tokenID, machinePrefix) {
 		// A machine token: the library verified signature and expiry
 		// against this tenant's keys; its subject is its client.
 		if subject != clientID {
@@ -172,9 +172,6 @@ func (s *storage) GetPrivateClaimsFromRequest(ctx context.Context, req op.TokenR
 	claims := map[string]any{
 		"token_use": "access",
 		"scope":     strings.Join(req.GetScopes(), " "),
-	}
-	if _, machine := req.(*clientCredentialsRequest); machine {
-		return claims, nil
 	}
 	user, err := s.user(ctx, req.GetSubject())
 	if err != nil {

@@ -134,7 +134,8 @@ func New(cfg Config) (*Provider, error) {
 	mux.HandleFunc("GET "+PathJWKS, p.serveJWKS)
 	mux.HandleFunc(PathCallback, p.serveCallback)
 	mux.HandleFunc(PathLogout, p.serveLogout)
-	for _, path := range []string{PathAuthorize, PathToken, PathUserinfo, PathRevoke, PathIntrospect} {
+	mux.HandleFunc(PathToken, p.serveToken)
+	for _, path := range []string{PathAuthorize, PathUserinfo, PathRevoke, PathIntrospect} {
 		mux.Handle(path, o)
 	}
 	p.ops = mux

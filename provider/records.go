@@ -116,17 +116,6 @@ type accessToken struct {
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
-// clientCredentialsRequest is the token request of a machine client; the
-// subject is the client itself. It implements op.TokenRequest.
-type clientCredentialsRequest struct {
-	clientID string
-	scopes   []string
-}
-
-func (c *clientCredentialsRequest) GetSubject() string    { return c.clientID }
-func (c *clientCredentialsRequest) GetAudience() []string { return []string{c.clientID} }
-func (c *clientCredentialsRequest) GetScopes() []string   { return c.scopes }
-
 // Key prefixes inside the token collections.
 const (
 	prefixFamily     = "fam:"

@@ -29,7 +29,6 @@ type storage struct {
 
 var (
 	_ op.Storage                        = (*storage)(nil)
-	_ op.ClientCredentialsStorage       = (*storage)(nil)
 	_ op.CanSetUserinfoFromRequest      = (*storage)(nil)
 	_ op.CanGetPrivateClaimsFromRequest = (*storage)(nil)
 	_ op.CanTerminateSessionFromRequest = (*storage)(nil)
@@ -208,14 +207,6 @@ func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 	}
 	now := s.now()
 	switch r := req.(type) {
-	case *clientCredentialsRequest:
-		// Machine tokens are stateless JWTs: nothing to revoke per user, and
-		// no write on the hottest path.
-		cl := st.clients[r.clientID]
-		if cl == nil {
-			return "", time.Time{}, oidc.ErrInvalidClient()
-		}
-		return "cc-" + tenant.NewSecret(16), now.Add(cl.AccessTokenTTL), nil
 	case *authRequest:
 		cl := st.clients[r.ClientID]
 		if cl == nil {
@@ -478,34 +469,6 @@ func (s *storage) AuthorizeClientIDSecret(ctx context.Context, clientID, secret 
 		return oidc.ErrInvalidClient().WithDescription("client authentication failed")
 	}
 	return nil
-}
-
-func (s *storage) ClientCredentials(ctx context.Context, clientID, secret string) (op.Client, error) {
-	if err := s.AuthorizeClientIDSecret(ctx, clientID, secret); err != nil {
-		return nil, err
-	}
-	return s.GetClientByClientID(ctx, clientID)
-}
-
-// ClientCredentialsTokenRequest checks the scopes: the library does not.
-func (s *storage) ClientCredentialsTokenRequest(ctx context.Context, clientID string, scopes []string) (op.TokenRequest, error) {
-	st, err := s.state(ctx)
-	if err != nil {
-		return nil, err
-	}
-	cl, ok := st.clients[clientID]
-	if !ok || !cl.AllowsGrant(tenant.GrantClientCredentials) {
-		return nil, oidc.ErrUnauthorizedClient().WithDescription("client may not use client_credentials")
-	}
-	if len(scopes) == 0 {
-		scopes = cl.Scopes
-	}
-	for _, sc := range scopes {
-		if !cl.AllowsScope(sc) {
-			return nil, oidc.ErrInvalidScope().WithDescription("scope %q is not allowed for this client", sc)
-		}
-	}
-	return &clientCredentialsRequest{clientID: clientID, scopes: scopes}, nil
 }
 
 func (s *storage) SigningKey(ctx context.Context) (op.SigningKey, error) {
