@@ -117,7 +117,8 @@ func (rp *RP) home(w http.ResponseWriter, r *http.Request) {
 
 // start sends the browser to the issuer with a fresh state, nonce and PKCE
 // verifier; the state also goes into a cookie, so the callback only
-// accepts the browser that started.
+// accepts the browser that started. ?prompt=, ?max_age= and ?login_hint=
+// are passed on.
 func (rp *RP) start(w http.ResponseWriter, r *http.Request) {
 	state, nonce, verifier := oauth2.GenerateVerifier(), oauth2.GenerateVerifier(), oauth2.GenerateVerifier()
 	now := time.Now()
@@ -131,7 +132,14 @@ func (rp *RP) start(w http.ResponseWriter, r *http.Request) {
 	rp.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{Name: stateCookie, Value: state, Path: "/", MaxAge: int(pendingTTL.Seconds()),
 		HttpOnly: true, SameSite: http.SameSiteLaxMode})
-	http.Redirect(w, r, rp.oauth.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)), http.StatusFound)
+	opts := []oauth2.AuthCodeOption{oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)}
+	// prompt and max_age pass through, to try how the provider honours them.
+	for _, param := range []string{"prompt", "max_age", "login_hint"} {
+		if v := r.URL.Query().Get(param); v != "" {
+			opts = append(opts, oauth2.SetAuthURLParam(param, v))
+		}
+	}
+	http.Redirect(w, r, rp.oauth.AuthCodeURL(state, opts...), http.StatusFound)
 }
 
 // callback exchanges the code, verifies the ID token and shows its claims
