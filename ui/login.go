@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-
 	"github.com/cognate-idp/cognate/provider"
 	"github.com/cognate-idp/cognate/tenant/auth"
 	"github.com/cognate-idp/cognate/tenant/password"
