@@ -185,6 +185,15 @@ func (h *Hasher) Verify(ctx context.Context, encoded, password string) (ok bool,
 	return true, stored.weakerThan(h.params), nil
 }
 
+// CheckHash reports whether encoded is a hash Verify can check: nil, or an
+// error wrapping ErrUnknownScheme or ErrMalformedHash that names the wrong
+// part (never the hash itself). It only parses, so it costs microseconds
+// whatever the scheme's work factor: importers check every line with it.
+func CheckHash(encoded string) error {
+	_, err := parseHash(encoded)
+	return err
+}
+
 // DummyVerify does the work of verifying a password against an argon2id hash
 // with h's parameters and throws the result away. Call it when the user does
 // not exist, so that the response takes as long as for a wrong password and

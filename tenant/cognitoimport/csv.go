@@ -1,0 +1,355 @@
+package cognitoimport
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/cognate-idp/cognate/tenant"
+)
+
+// Cognito's CSV layout (COGNITO.md §1.2) is not RFC 4180: values are never
+// quoted, a comma inside a value is written \, and every line is one user.
+// So the file is read line by line and split by hand; encoding/csv would
+// treat a quote in a value as the start of a quoted field.
+
+// maxRowChars is Cognito's limit on a line.
+const maxRowChars = 16000
+
+// readBufferSize bounds what is held of one line: 16,000 characters are at
+// most 64,000 bytes of UTF-8, so a line that does not fit is too long
+// whatever it holds, and is skipped without being read into memory.
+const readBufferSize = 80 << 10
+
+// bom is the UTF-8 byte order mark some spreadsheet programs write.
+const bom = "\xef\xbb\xbf"
+
+// columnKind says how a column's values are read.
+type columnKind int
+
+const (
+	colAttribute    columnKind = iota // a string, kept as it is
+	colUsername                       // cognito:username
+	colMFAEnabled                     // cognito:mfa_enabled
+	colPasswordHash                   // cognate:password_hash
+	colBool                           // email_verified, phone_number_verified
+	colBirthdate                      // mm/dd/yyyy
+	colEpoch                          // updated_at, seconds since 1970
+)
+
+type column struct {
+	name string
+	kind columnKind
+}
+
+// CSVReader reads a user import CSV in the layout of Cognito's GetCSVHeader.
+// Build it with NewCSVReader.
+type CSVReader struct {
+	r        *bufio.Reader
+	columns  []column
+	line     int      // number of the line read last
+	values   []string // reused for each row's values
+	warnings []string
+}
+
+var _ Reader = (*CSVReader)(nil)
+
+// NewCSVReader reads the header row of r and checks it: every column a
+// Cognito attribute, custom:<name>, or one of cognito:username,
+// cognito:mfa_enabled and cognate:password_hash; the two cognito: columns
+// and email_verified or phone_number_verified present; no column twice. A
+// header that fails is a *FileError, and nothing has been imported.
+//
+// A leading byte order mark, which Cognito refuses, is skipped with a
+// warning (see Warnings): spreadsheet programs add it when saving as "CSV
+// UTF-8", and refusing the whole file for it would help nobody.
+func NewCSVReader(r io.Reader) (*CSVReader, error) {
+	c := &CSVReader{r: bufio.NewReaderSize(r, readBufferSize)}
+	header, tooLong, err := c.readLine()
+	switch {
+	case errors.Is(err, io.EOF):
+		return nil, &FileError{Problem: "the file is empty; a Cognito CSV starts with a header row of column names (GetCSVHeader)"}
+	case err != nil:
+		return nil, err
+	case tooLong:
+		return nil, &FileError{Line: 1, Problem: "the header row is longer than 16,000 characters, so this is not a Cognito user import CSV"}
+	}
+	if rest, found := bytes.CutPrefix(header, []byte(bom)); found {
+		header = rest
+		c.warnings = append(c.warnings, "the file starts with a UTF-8 byte order mark (BOM), which Cognito's import refuses; it was ignored")
+	}
+	if !utf8.Valid(header) {
+		return nil, &FileError{Line: 1, Problem: "the header row is not UTF-8 text, so this is not a Cognito user import CSV"}
+	}
+	names := strings.Split(string(header), ",")
+	seen := make(map[string]int, len(names))
+	var problems []string
+	for i, raw := range names {
+		name := strings.TrimSpace(raw)
+		col, problem := headerColumn(name)
+		if problem != "" {
+			problems = append(problems, fmt.Sprintf("column %d: %s", i+1, problem))
+		}
+		if first, dup := seen[name]; dup && name != "" {
+			problems = append(problems, fmt.Sprintf("column %d: %q is also column %d", i+1, name, first))
+		}
+		seen[name] = i + 1
+		c.columns = append(c.columns, col)
+	}
+	for _, required := range []string{ColumnUsername, ColumnMFAEnabled} {
+		if seen[required] == 0 {
+			problems = append(problems, fmt.Sprintf("the required column %s is missing", required))
+		}
+	}
+	if seen["email_verified"] == 0 && seen["phone_number_verified"] == 0 {
+		problems = append(problems, "neither email_verified nor phone_number_verified is a column; Cognito needs one of them true for every user")
+	}
+	if len(problems) > 0 {
+		return nil, &FileError{Line: 1, Problem: "the header row is not Cognito's: " + strings.Join(problems, "; ")}
+	}
+	c.values = make([]string, 0, len(c.columns))
+	return c, nil
+}
+
+// headerColumn recognises a column name, or says why it is not one.
+func headerColumn(name string) (column, string) {
+	col := column{name: name}
+	switch name {
+	case "":
+		return col, "a column has no name"
+	case ColumnUsername:
+		col.kind = colUsername
+	case ColumnMFAEnabled:
+		col.kind = colMFAEnabled
+	case ColumnPasswordHash:
+		col.kind = colPasswordHash
+	case "email_verified", "phone_number_verified":
+		col.kind = colBool
+	case "birthdate":
+		col.kind = colBirthdate
+	case "updated_at":
+		col.kind = colEpoch
+	case "email":
+	case "sub":
+		return col, "sub cannot be imported from CSV (Cognito gives every imported user a new sub); import a ListUsers JSON dump to keep subs"
+	default:
+		// The tenant's rule for attribute names, so that whatever is
+		// imported can later be edited through the service.
+		if err := tenant.ValidateAttributes(map[string]string{name: ""}); err != nil {
+			return col, fmt.Sprintf("%q is not a Cognito attribute (standard names, custom:<name>, cognito:username, cognito:mfa_enabled, %s)", name, ColumnPasswordHash)
+		}
+	}
+	return col, ""
+}
+
+// Warnings says what was odd about the file as a whole but did not stop it.
+func (c *CSVReader) Warnings() []string { return c.warnings }
+
+// Next returns the user on the next line that is not blank.
+func (c *CSVReader) Next() (Record, error) {
+	for {
+		line, tooLong, err := c.readLine()
+		if err != nil {
+			return Record{}, err
+		}
+		if tooLong {
+			return Record{Line: c.line, Problem: "the line is longer than Cognito's limit of 16,000 characters"}, nil
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue // a blank line holds no user; Cognito's own files end with one
+		}
+		return c.parse(line), nil
+	}
+}
+
+// readLine returns the next line without its line ending. The slice is
+// valid until the next read. A line longer than the buffer is skipped and
+// reported as too long.
+func (c *CSVReader) readLine() (line []byte, tooLong bool, err error) {
+	line, err = c.r.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		for errors.Is(err, bufio.ErrBufferFull) {
+			_, err = c.r.ReadSlice('\n')
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, false, fmt.Errorf("reading line %d: %w", c.line+1, err)
+		}
+		c.line++
+		return nil, true, nil
+	}
+	if errors.Is(err, io.EOF) && len(line) > 0 {
+		err = nil // the last line has no line ending
+	}
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, false, io.EOF
+		}
+		return nil, false, fmt.Errorf("reading line %d: %w", c.line+1, err)
+	}
+	c.line++
+	line = bytes.TrimSuffix(line, []byte("\n"))
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	return line, false, nil
+}
+
+// parse reads one row against the header and applies Cognito's rules for a
+// row. Every problem of the line is reported, not just the first.
+func (c *CSVReader) parse(line []byte) Record {
+	rec := Record{Line: c.line}
+	if !utf8.Valid(line) {
+		rec.Problem = "the line is not valid UTF-8 text"
+		return rec
+	}
+	if n := utf8.RuneCount(line); n > maxRowChars {
+		rec.Problem = fmt.Sprintf("the line is %d characters long; Cognito allows at most 16,000", n)
+		return rec
+	}
+	values, problem := splitRow(line, c.values[:0])
+	c.values = values[:0]
+	if problem != "" {
+		rec.Problem = problem
+		return rec
+	}
+	if len(values) != len(c.columns) {
+		rec.Problem = fmt.Sprintf("the line has %d values but the header has %d columns "+
+			"(every column must be present, cells may be empty; write a comma inside a value as \\,)", len(values), len(c.columns))
+		return rec
+	}
+
+	rec.Attributes = make(map[string]string, len(values))
+	var problems []string
+	for i, col := range c.columns {
+		v := values[i]
+		switch col.kind {
+		case colUsername:
+			rec.Username = v
+			if v == "" {
+				problems = append(problems, "cognito:username is empty")
+			}
+		case colMFAEnabled:
+			b, ok := parseBool(v)
+			if !ok {
+				problems = append(problems, fmt.Sprintf("cognito:mfa_enabled is %q; it must be true or false", v))
+			}
+			rec.MFAEnabled = &b
+		case colPasswordHash:
+			rec.PasswordHash = v
+		case colBool:
+			if v == "" {
+				rec.Attributes[col.name] = ""
+				break
+			}
+			b, ok := parseBool(v)
+			if !ok {
+				problems = append(problems, fmt.Sprintf("%s is %q; it must be true or false", col.name, v))
+			}
+			rec.Attributes[col.name] = strconv.FormatBool(b)
+		case colBirthdate:
+			if v == "" {
+				rec.Attributes[col.name] = ""
+				break
+			}
+			// Cognito's CSV writes mm/dd/yyyy; OpenID Connect's birthdate
+			// claim, and Cognito's attribute, is YYYY-MM-DD.
+			d, err := time.Parse("01/02/2006", v)
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("birthdate %q is not a date written mm/dd/yyyy", v))
+				break
+			}
+			rec.Attributes[col.name] = d.Format(time.DateOnly)
+		case colEpoch:
+			if v != "" && !isDigits(v) {
+				problems = append(problems, fmt.Sprintf("%s %q is not a time in seconds since 1970", col.name, v))
+			}
+			rec.Attributes[col.name] = v
+		default:
+			rec.Attributes[col.name] = v
+		}
+	}
+
+	// Cognito's own row rules: someone the pool can reach, at an address
+	// the row gives.
+	emailVerified := rec.Attributes["email_verified"] == "true"
+	phoneVerified := rec.Attributes["phone_number_verified"] == "true"
+	if !emailVerified && !phoneVerified {
+		problems = append(problems, "The User Record does not set any of the auto verified attributes to true "+
+			"(email_verified or phone_number_verified must be TRUE)")
+	}
+	if emailVerified && rec.Attributes["email"] == "" {
+		problems = append(problems, "email_verified is TRUE but email is empty")
+	}
+	if phoneVerified && rec.Attributes["phone_number"] == "" {
+		problems = append(problems, "phone_number_verified is TRUE but phone_number is empty")
+	}
+	rec.Problem = strings.Join(problems, "; ")
+	return rec
+}
+
+// splitRow splits a row at the commas that are not escaped, undoes the
+// escapes \, and \\, and trims each value. A backslash before anything else
+// is kept as it is, so that "C:\temp" survives a file written without
+// escapes; a backslash at the very end escapes nothing and most likely
+// means the line was cut, so it is an error.
+func splitRow(line []byte, values []string) ([]string, string) {
+	start, escaped := 0, false
+	for i := 0; i < len(line); i++ {
+		switch line[i] {
+		case '\\':
+			if i == len(line)-1 {
+				return nil, `the line ends in a backslash, which escapes nothing (write \\ for a backslash)`
+			}
+			// Skip the escaped byte: it cannot split the value. (A byte of
+			// a multi-byte character is never ',' or '\\' in UTF-8.)
+			escaped = true
+			i++
+		case ',':
+			values = append(values, unescape(line[start:i], escaped))
+			start, escaped = i+1, false
+		}
+	}
+	return append(values, unescape(line[start:], escaped)), ""
+}
+
+func unescape(raw []byte, escaped bool) string {
+	if !escaped {
+		return string(bytes.TrimSpace(raw))
+	}
+	var b strings.Builder
+	b.Grow(len(raw))
+	for i := 0; i < len(raw); i++ {
+		if raw[i] == '\\' && i+1 < len(raw) && (raw[i+1] == ',' || raw[i+1] == '\\') {
+			i++
+		}
+		b.WriteByte(raw[i])
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// parseBool reads Cognito's booleans: true or false in any case.
+func parseBool(s string) (bool, bool) {
+	switch {
+	case strings.EqualFold(s, "true"):
+		return true, true
+	case strings.EqualFold(s, "false"):
+		return false, true
+	}
+	return false, false
+}
+
+func isDigits(s string) bool {
+	if s == "" || len(s) > 19 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,568 @@
+package cognitoimport_test
+
+import (
+	"context"
+	"crypto/pbkdf2"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/tenant/bolt"
+	"github.com/cognate-idp/cognate/tenant/cognitoimport"
+	"github.com/cognate-idp/cognate/tenant/password"
+)
+
+// fixture is a real service over a bbolt file with tenant acme.
+type fixture struct {
+	store  tenant.Store
+	svc    *tenant.Service
+	hasher *password.Hasher
+	now    time.Time
+}
+
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "cognate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	hasher, err := password.NewHasher(password.Params{Memory: 64, Iterations: 1, Parallelism: 1}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{store: store, hasher: hasher, now: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
+	f.svc = &tenant.Service{Store: store, Hasher: hasher, Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return f.now }}
+	es256 := "ES256"
+	if _, err := f.svc.CreateTenant(context.Background(), tenant.NewTenant{
+		Slug: "acme", Settings: tenant.SettingsChange{SigningAlg: &es256}.Apply(tenant.Settings{}),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// run imports file into acme and returns the summary and every line's result.
+func (f *fixture) run(t testing.TB, format cognitoimport.Format, file string, opts cognitoimport.Options) (cognitoimport.Summary, []cognitoimport.LineResult, error) {
+	t.Helper()
+	src, err := cognitoimport.NewReader(strings.NewReader(file), format)
+	if err != nil {
+		t.Fatalf("NewReader: %v", err)
+	}
+	if opts.Now == nil {
+		opts.Now = func() time.Time { return f.now }
+	}
+	var lines []cognitoimport.LineResult
+	sum, err := cognitoimport.Import(context.Background(), f.store, "acme", src, opts, func(r cognitoimport.LineResult) {
+		lines = append(lines, r)
+	})
+	return sum, lines, err
+}
+
+// mustRun is run for imports that must succeed as a whole.
+func (f *fixture) mustRun(t testing.TB, format cognitoimport.Format, file string, opts cognitoimport.Options) (cognitoimport.Summary, []cognitoimport.LineResult) {
+	t.Helper()
+	sum, lines, err := f.run(t, format, file, opts)
+	if err != nil {
+		t.Fatalf("Import: %v", err)
+	}
+	return sum, lines
+}
+
+// users lists every user of acme through the service, by username.
+func (f *fixture) users(t testing.TB) map[string]tenant.User {
+	t.Helper()
+	out := map[string]tenant.User{}
+	after := ""
+	for {
+		page, err := f.svc.ListUsers(context.Background(), "acme", after, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range page.Users {
+			if _, dup := out[u.Username]; dup {
+				t.Fatalf("username %q twice", u.Username)
+			}
+			out[u.Username] = u
+		}
+		if page.Next == "" {
+			return out
+		}
+		after = page.Next
+	}
+}
+
+func (f *fixture) group(t testing.TB, name string) (tenant.Group, bool) {
+	t.Helper()
+	var g tenant.Group
+	err := f.store.View(context.Background(), func(tx tenant.Tx) (err error) {
+		g, err = tenant.GetJSON[tenant.Group](tx, tenant.CollGroups, "acme", name)
+		return err
+	})
+	if err != nil && !errors.Is(err, tenant.ErrNotFound) {
+		t.Fatal(err)
+	}
+	return g, err == nil
+}
+
+func summary(created, updated, skipped, failed int) cognitoimport.Summary {
+	return cognitoimport.Summary{Created: created, Updated: updated, Skipped: skipped, Failed: failed}
+}
+
+func sameCounts(a, b cognitoimport.Summary) bool {
+	return a.Created == b.Created && a.Updated == b.Updated && a.Skipped == b.Skipped && a.Failed == b.Failed
+}
+
+const csvHeader = "cognito:username,email,email_verified,phone_number,phone_number_verified,given_name,birthdate,custom:org,cognito:mfa_enabled"
+
+func TestImportCSV(t *testing.T) {
+	f := newFixture(t)
+	file := csvHeader + "\n" +
+		"ann,ann@example.com,TRUE,,,Ann,02/01/1985,acme-id,FALSE\n" +
+		"bob,,FALSE,+31612345678,true,Bob\\, Jr.,,,TRUE\n" +
+		"carol,carol@example.com,FALSE,,,,,,FALSE\n" +
+		"dave,dave@example,TRUE,,,,,,FALSE\n" +
+		"erin,erin@example.com,TRUE,0612345678,false,,,,FALSE\n"
+	sum, lines := f.mustRun(t, cognitoimport.FormatCSV, file, cognitoimport.Options{})
+	if !sameCounts(sum, summary(2, 0, 0, 3)) {
+		t.Errorf("summary %+v", sum)
+	}
+	wantLines := []struct {
+		line     int
+		username string
+		outcome  cognitoimport.Outcome
+		reason   string
+	}{
+		{2, "ann", cognitoimport.Created, ""},
+		{3, "bob", cognitoimport.Created, "MFA was enabled in Cognito"},
+		{4, "carol", cognitoimport.Failed, "auto verified attributes"},
+		{5, "dave", cognitoimport.Failed, "is not an email address"},
+		{6, "erin", cognitoimport.Failed, "not in E.164 form"},
+	}
+	if len(lines) != len(wantLines) {
+		t.Fatalf("%d line results, want %d: %+v", len(lines), len(wantLines), lines)
+	}
+	for i, w := range wantLines {
+		got := lines[i]
+		if got.Line != w.line || got.Username != w.username || got.Outcome != w.outcome || !strings.Contains(got.Reason, w.reason) ||
+			(w.reason == "" && got.Reason != "") {
+			t.Errorf("line result %+v, want %+v", got, w)
+		}
+		if (got.Outcome == cognitoimport.Created) != (got.Sub != "") {
+			t.Errorf("line %d: sub %q", got.Line, got.Sub)
+		}
+	}
+
+	users := f.users(t)
+	if len(users) != 2 {
+		t.Fatalf("%d users", len(users))
+	}
+	ann, bob := users["ann"], users["bob"]
+	if ann.Sub != lines[0].Sub || ann.Status != tenant.StatusResetRequired || !ann.Enabled || ann.Email != "ann@example.com" || !ann.EmailVerified ||
+		ann.PasswordHash != "" || !ann.CreatedAt.Equal(f.now) {
+		t.Errorf("ann: %+v", ann)
+	}
+	if ann.Attributes["given_name"] != "Ann" || ann.Attributes["birthdate"] != "1985-02-01" || ann.Attributes["custom:org"] != "acme-id" ||
+		len(ann.Attributes) != 3 {
+		t.Errorf("ann attributes %v", ann.Attributes)
+	}
+	if bob.Email != "" || bob.EmailVerified || bob.Attributes["phone_number"] != "+31612345678" || bob.Attributes["phone_number_verified"] != "true" ||
+		bob.Attributes["given_name"] != "Bob, Jr." || bob.Attributes[cognitoimport.AttrMFAReenroll] != "true" {
+		t.Errorf("bob: %+v", bob)
+	}
+}
+
+func TestImportIsIdempotent(t *testing.T) {
+	csvFile := func(orgOfAnn string) string {
+		return csvHeader + "\n" +
+			"ann,ann@example.com,TRUE,,,Ann,," + orgOfAnn + ",TRUE\n" +
+			"bob,bob@example.com,TRUE,,,Bob,,,FALSE\n" +
+			"carol,carol@example.com,TRUE,,,,,,FALSE\n"
+	}
+	jsonFile := func(orgOfAnn string) string {
+		return `{"Users":[` +
+			`{"Username":"ann","Attributes":[{"Name":"sub","Value":"a0000000-0000-4000-8000-000000000001"},{"Name":"custom:org","Value":"` + orgOfAnn + `"}],"UserStatus":"CONFIRMED","Enabled":true,"Groups":[{"GroupName":"staff"}]},` +
+			`{"Username":"bob","Attributes":[{"Name":"sub","Value":"b0000000-0000-4000-8000-000000000002"}],"UserStatus":"UNCONFIRMED","Enabled":true},` +
+			`{"Username":"carol","Attributes":[],"UserStatus":"CONFIRMED","Enabled":false}]}`
+	}
+	for _, tc := range []struct {
+		format cognitoimport.Format
+		file   func(string) string
+	}{{cognitoimport.FormatCSV, csvFile}, {cognitoimport.FormatJSON, jsonFile}} {
+		t.Run(string(tc.format), func(t *testing.T) {
+			f := newFixture(t)
+			// Batches of 2, so the re-runs cross a batch boundary too.
+			opts := cognitoimport.Options{BatchSize: 2}
+			sum, first := f.mustRun(t, tc.format, tc.file("x"), opts)
+			if !sameCounts(sum, summary(3, 0, 0, 0)) {
+				t.Fatalf("first run: %+v %+v", sum, first)
+			}
+			subs := map[string]string{}
+			for _, u := range f.users(t) {
+				subs[u.Username] = u.Sub
+			}
+
+			f.now = f.now.Add(time.Hour)
+			sum, second := f.mustRun(t, tc.format, tc.file("x"), opts)
+			if !sameCounts(sum, summary(0, 0, 3, 0)) {
+				t.Errorf("second run of the same file: %+v, want every line skipped as unchanged", sum)
+			}
+			for i, res := range second {
+				if res.Sub != first[i].Sub {
+					t.Errorf("second run: %s has sub %s, first run %s", res.Username, res.Sub, first[i].Sub)
+				}
+			}
+
+			f.now = f.now.Add(time.Hour)
+			sum, _ = f.mustRun(t, tc.format, tc.file("y"), opts)
+			if !sameCounts(sum, summary(0, 1, 2, 0)) {
+				t.Errorf("third run with one changed attribute: %+v", sum)
+			}
+			users := f.users(t)
+			if len(users) != 3 {
+				t.Fatalf("%d users after three runs, want 3", len(users))
+			}
+			for name, u := range users {
+				if u.Sub != subs[name] {
+					t.Errorf("%s: sub %s, was %s", name, u.Sub, subs[name])
+				}
+			}
+			ann := users["ann"]
+			if ann.Attributes["custom:org"] != "y" || !ann.UpdatedAt.Equal(f.now) || !ann.CreatedAt.Equal(f.now.Add(-2*time.Hour)) {
+				t.Errorf("ann after the third run: %+v", ann)
+			}
+		})
+	}
+}
+
+func TestImportDryRunWritesNothing(t *testing.T) {
+	f := newFixture(t)
+	file := `[{"Username":"ann","Groups":["staff"],"UserStatus":"CONFIRMED"},` +
+		`{"Username":"ann","Groups":["staff"],"UserStatus":"CONFIRMED","Attributes":[{"Name":"given_name","Value":"Ann"}]},` +
+		`{"Username":"bob","UserStatus":"NOPE"},{"Username":"carol"}]`
+	dry, dryLines := f.mustRun(t, cognitoimport.FormatJSON, file, cognitoimport.Options{DryRun: true})
+	// The second ann sees the first, as in a real run: one transaction
+	// holds both.
+	if !sameCounts(dry, summary(2, 1, 0, 1)) || dry.GroupsCreated != 1 {
+		t.Errorf("dry run: %+v %+v", dry, dryLines)
+	}
+	if users := f.users(t); len(users) != 0 {
+		t.Errorf("a dry run wrote %d users", len(users))
+	}
+	if _, ok := f.group(t, "staff"); ok {
+		t.Error("a dry run created a group")
+	}
+	real, realLines := f.mustRun(t, cognitoimport.FormatJSON, file, cognitoimport.Options{})
+	if !sameCounts(real, dry) || real.GroupsCreated != dry.GroupsCreated {
+		t.Errorf("real run %+v, dry run %+v", real, dry)
+	}
+	for i := range realLines {
+		if realLines[i].Outcome != dryLines[i].Outcome || realLines[i].Reason != dryLines[i].Reason {
+			t.Errorf("line %d: real %+v, dry %+v", i+1, realLines[i], dryLines[i])
+		}
+	}
+}
+
+func TestImportConflictFailsOnlyItsLine(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	taken, err := f.svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "taken", Email: "taken@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, err := f.svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "kept", Sub: "c0000000-0000-4000-8000-000000000003"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := func(name, sub string) string {
+		return `{"Username":"` + name + `","Attributes":[{"Name":"sub","Value":"` + sub + `"}],"UserStatus":"CONFIRMED"}`
+	}
+	file := `{"Users":[` + strings.Join([]string{
+		user("ok1", "a0000000-0000-4000-8000-000000000001"),
+		user("TAKEN", "d0000000-0000-4000-8000-000000000004"), // the username belongs to another sub
+		user("ok2", "a0000000-0000-4000-8000-000000000002"),
+		user("renamed", kept.Sub), // the sub belongs to another username
+		user("ok3", "a0000000-0000-4000-8000-000000000003"),
+		user("ok1-again", "a0000000-0000-4000-8000-000000000001"), // this file's ok1
+	}, ",") + `]}`
+	sum, lines := f.mustRun(t, cognitoimport.FormatJSON, file, cognitoimport.Options{BatchSize: 100})
+	if !sameCounts(sum, summary(3, 0, 0, 3)) {
+		t.Errorf("summary %+v", sum)
+	}
+	for i, want := range []string{"", "belongs to another user here (sub " + taken.Sub, "", `belongs to user "kept" here`, "", `belongs to user "ok1" here`} {
+		got := lines[i]
+		if (want == "") != (got.Outcome == cognitoimport.Created) || !strings.Contains(got.Reason, want) {
+			t.Errorf("line %d: %+v, want reason %q", i+1, got, want)
+		}
+	}
+	users := f.users(t)
+	if len(users) != 5 {
+		t.Errorf("%d users, want the 2 earlier ones and 3 imported", len(users))
+	}
+	if users["kept"].Status != tenant.StatusUnconfirmed {
+		t.Errorf("the user whose sub was in the file changed: %+v", users["kept"])
+	}
+}
+
+// refusingStore is the real store whose transactions refuse to store one
+// username, as a rule only the store knows would: the importer cannot see
+// it coming and must redo the batch without that line.
+type refusingStore struct {
+	tenant.Store
+	refuse  string
+	updates atomic.Int32
+}
+
+func (s *refusingStore) Update(ctx context.Context, fn func(tenant.Tx) error) error {
+	s.updates.Add(1)
+	return s.Store.Update(ctx, func(tx tenant.Tx) error { return fn(&refusingTx{Tx: tx, refuse: s.refuse}) })
+}
+
+type refusingTx struct {
+	tenant.Tx
+	refuse string
+}
+
+func (tx *refusingTx) Put(c tenant.Collection, tenantID, key string, value []byte) error {
+	if c == tenant.CollUsersByName && key == tx.refuse {
+		return fmt.Errorf("username %q: %w: reserved by policy", key, tenant.ErrInvalid)
+	}
+	return tx.Tx.Put(c, tenantID, key, value)
+}
+
+func TestImportRedoesBatchWithoutRefusedLine(t *testing.T) {
+	f := newFixture(t)
+	store := &refusingStore{Store: f.store, refuse: "bob"}
+	file := csvHeader + "\nann,ann@example.com,TRUE,,,,,,FALSE\nbob,bob@example.com,TRUE,,,,,,FALSE\ncarol,carol@example.com,TRUE,,,,,,FALSE\n"
+	src, err := cognitoimport.NewCSVReader(strings.NewReader(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []cognitoimport.LineResult
+	sum, err := cognitoimport.Import(context.Background(), store, "acme", src, cognitoimport.Options{},
+		func(r cognitoimport.LineResult) { lines = append(lines, r) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameCounts(sum, summary(2, 0, 0, 1)) || lines[1].Outcome != cognitoimport.Failed || !strings.Contains(lines[1].Reason, "reserved by policy") {
+		t.Errorf("summary %+v, lines %+v", sum, lines)
+	}
+	if n := store.updates.Load(); n != 2 {
+		t.Errorf("%d transactions, want 2: the batch, then the batch without bob", n)
+	}
+	users := f.users(t)
+	if _, ok := users["bob"]; ok || len(users) != 2 {
+		t.Errorf("users %v", slices.Collect(maps.Keys(users)))
+	}
+}
+
+func TestImportPasswordHashes(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	const pw = "Tr0ub4dor&3"
+	bcryptHash, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	argonHash, err := f.hasher.Hash(ctx, pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	salt := []byte("0123456789abcdef")
+	key, err := pbkdf2.Key(sha256.New, pw, salt, 1000, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pbkdf2Hash := fmt.Sprintf("$pbkdf2-sha256$i=1000$%s$%s", base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
+	djangoHash := fmt.Sprintf("pbkdf2_sha256$1000$%s$%s", salt, base64.StdEncoding.EncodeToString(key))
+
+	// argon2id and scrypt hashes hold commas, which a Cognito CSV escapes.
+	header := "cognito:username,email,email_verified,cognito:mfa_enabled,cognate:password_hash\n"
+	row := func(name, hash string) string { return name + "," + name + "@example.com,TRUE,FALSE," + hash + "\n" }
+	file := header + row("bcrypt", string(bcryptHash)) + row("argon", strings.ReplaceAll(argonHash, ",", `\,`)) + row("pbkdf", pbkdf2Hash) + row("django", djangoHash) +
+		row("short", string(bcryptHash[:59])) + row("plain", "hunter2-plaintext") + row("costly", "$2b$31$"+string(bcryptHash[7:]))
+	sum, lines := f.mustRun(t, cognitoimport.FormatCSV, file, cognitoimport.Options{})
+	if !sameCounts(sum, summary(4, 0, 0, 3)) {
+		t.Errorf("summary %+v: %+v", sum, lines)
+	}
+	for _, l := range lines[4:] {
+		if !strings.Contains(l.Reason, "cognate:password_hash is") || strings.Contains(l.Reason, "hunter2") {
+			t.Errorf("line %d: reason %q", l.Line, l.Reason)
+		}
+	}
+	if !strings.Contains(lines[5].Reason, "in no format Cognate verifies") || !strings.Contains(lines[4].Reason, "malformed: bcrypt") {
+		t.Errorf("reasons %q, %q", lines[4].Reason, lines[5].Reason)
+	}
+
+	users := f.users(t)
+	for _, name := range []string{"bcrypt", "argon", "pbkdf", "django"} {
+		u := users[name]
+		if u.Status != tenant.StatusConfirmed || u.PasswordHash == "" || !u.PasswordChangedAt.Equal(f.now) {
+			t.Errorf("%s: %+v", name, u)
+			continue
+		}
+		ok, _, err := f.hasher.Verify(ctx, u.PasswordHash, pw)
+		if err != nil || !ok {
+			t.Errorf("%s: the imported hash does not verify the password: %v, %v", name, ok, err)
+		}
+		if ok, _, _ := f.hasher.Verify(ctx, u.PasswordHash, pw+"x"); ok {
+			t.Errorf("%s: a wrong password verifies", name)
+		}
+	}
+
+	// The user signs in and changes the password here; a re-import keeps it.
+	if err := f.svc.SetPassword(ctx, "acme", users["bcrypt"].Sub, "N3w-passw0rd", true); err != nil {
+		t.Fatal(err)
+	}
+	changed := f.users(t)["bcrypt"].PasswordHash
+	_, lines = f.mustRun(t, cognitoimport.FormatCSV, header+row("bcrypt", string(bcryptHash)), cognitoimport.Options{})
+	if lines[0].Outcome != cognitoimport.Skipped || !strings.Contains(lines[0].Reason, "already has a password here") {
+		t.Errorf("re-import over a changed password: %+v", lines[0])
+	}
+	if got := f.users(t)["bcrypt"]; got.PasswordHash != changed || got.Status != tenant.StatusConfirmed {
+		t.Errorf("the password set here was replaced: %+v", got)
+	}
+}
+
+func TestImportJSONStatusesAndGroups(t *testing.T) {
+	f := newFixture(t)
+	bcryptHash, err := bcrypt.GenerateFromPassword([]byte("pw"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash := string(bcryptHash)
+	tests := []struct {
+		username string
+		status   string
+		hash     string
+		enabled  string
+		want     tenant.UserStatus
+	}{
+		{"confirmed", "CONFIRMED", "", "true", tenant.StatusResetRequired},
+		{"reset", "RESET_REQUIRED", "", "true", tenant.StatusResetRequired},
+		{"force", "FORCE_CHANGE_PASSWORD", "", "true", tenant.StatusResetRequired},
+		{"unconfirmed", "UNCONFIRMED", "", "true", tenant.StatusUnconfirmed},
+		{"external", "EXTERNAL_PROVIDER", "", "true", tenant.StatusExternalProvider},
+		{"compromised", "COMPROMISED", "", "true", tenant.StatusResetRequired},
+		{"disabled", "CONFIRMED", "", "false", tenant.StatusResetRequired},
+		{"confirmed-hash", "CONFIRMED", hash, "true", tenant.StatusConfirmed},
+		{"force-hash", "FORCE_CHANGE_PASSWORD", hash, "true", tenant.StatusConfirmed},
+		{"unconfirmed-hash", "UNCONFIRMED", hash, "true", tenant.StatusUnconfirmed},
+	}
+	var users []string
+	for _, tc := range tests {
+		attrs := `{"Name":"email","Value":"` + tc.username + `@example.com"}`
+		if tc.hash != "" {
+			attrs += `,{"Name":"cognate:password_hash","Value":"` + tc.hash + `"}`
+		}
+		users = append(users, `{"Username":"`+tc.username+`","UserStatus":"`+tc.status+`","Enabled":`+tc.enabled+
+			`,"UserCreateDate":1682955829.578,"Attributes":[`+attrs+`]}`)
+	}
+	users = append(users, `{"Username":"badgroup","Groups":["a\u0000b"]}`)
+	users = append(users, `{"Username":"grouped","UserStatus":"CONFIRMED","UserAttributes":[{"Name":"sub","Value":"9a000000-0000-4000-8000-000000000009"}],`+
+		`"UserMFASettingList":["SOFTWARE_TOKEN_MFA"],"Groups":[{"GroupName":"admins","Precedence":0,"Description":"Admins"},{"GroupName":"staff"},{"GroupName":"staff"}]}`)
+	sum, lines := f.mustRun(t, cognitoimport.FormatJSON, strings.Join(users, "\n"), cognitoimport.Options{})
+	if !sameCounts(sum, summary(len(tests)+1, 0, 0, 1)) || sum.GroupsCreated != 2 {
+		t.Errorf("summary %+v", sum)
+	}
+	if bad := lines[len(tests)]; bad.Outcome != cognitoimport.Failed || !strings.Contains(bad.Reason, "control characters") {
+		t.Errorf("a group name with a NUL: %+v", bad)
+	}
+	got := f.users(t)
+	for _, tc := range tests {
+		u := got[tc.username]
+		if u.Status != tc.want || u.Enabled != (tc.enabled == "true") || (u.PasswordHash != "") != (tc.hash != "") {
+			t.Errorf("%s: status %s enabled %v hash %v; want %s", tc.username, u.Status, u.Enabled, u.PasswordHash != "", tc.want)
+		}
+		if want := time.UnixMilli(1682955829578).UTC(); !u.CreatedAt.Equal(want) {
+			t.Errorf("%s: created %v, want Cognito's UserCreateDate %v", tc.username, u.CreatedAt, want)
+		}
+	}
+	grouped := got["grouped"]
+	if grouped.Sub != "9a000000-0000-4000-8000-000000000009" || !slices.Equal(grouped.Groups, []string{"admins", "staff"}) ||
+		grouped.Attributes[cognitoimport.AttrMFAReenroll] != "true" {
+		t.Errorf("grouped: %+v", grouped)
+	}
+	if g, ok := f.group(t, "admins"); !ok || g.Description != "Admins" || g.Precedence == nil || *g.Precedence != 0 {
+		t.Errorf("group admins: %+v", g)
+	}
+
+	// Groups in the file replace the membership; a user without Groups
+	// keeps the ones it has.
+	sum, _ = f.mustRun(t, cognitoimport.FormatJSON,
+		`{"Username":"grouped","UserStatus":"CONFIRMED","UserAttributes":[{"Name":"sub","Value":"9a000000-0000-4000-8000-000000000009"}],"Groups":["staff"]}`+"\n"+
+			`{"Username":"confirmed","UserStatus":"CONFIRMED","Enabled":true,"Attributes":[]}`, cognitoimport.Options{})
+	got = f.users(t)
+	if !slices.Equal(got["grouped"].Groups, []string{"staff"}) || got["grouped"].Attributes[cognitoimport.AttrMFAReenroll] != "" {
+		t.Errorf("grouped after the second import: %+v", got["grouped"])
+	}
+	if got["confirmed"].Email != "confirmed@example.com" {
+		t.Errorf("an attribute the file does not mention was removed: %+v", got["confirmed"])
+	}
+	if !sameCounts(sum, summary(0, 1, 1, 0)) {
+		t.Errorf("second import: %+v", sum)
+	}
+}
+
+func TestImportSameUserTwiceInFile(t *testing.T) {
+	f := newFixture(t)
+	file := csvHeader + "\nann,ann@example.com,TRUE,,,First,,,FALSE\nANN,ann@example.com,TRUE,,,Second,,,FALSE\n"
+	sum, lines := f.mustRun(t, cognitoimport.FormatCSV, file, cognitoimport.Options{})
+	if !sameCounts(sum, summary(1, 1, 0, 0)) || lines[0].Sub != lines[1].Sub {
+		t.Errorf("summary %+v, lines %+v", sum, lines)
+	}
+	users := f.users(t)
+	if len(users) != 1 || users["ann"].Attributes["given_name"] != "Second" {
+		t.Errorf("users %+v", users)
+	}
+}
+
+func TestImportUnknownTenant(t *testing.T) {
+	f := newFixture(t)
+	src, err := cognitoimport.NewCSVReader(strings.NewReader(csvHeader + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = cognitoimport.Import(context.Background(), f.store, "nope", src, cognitoimport.Options{}, nil)
+	if !errors.Is(err, tenant.ErrNotFound) {
+		t.Errorf("error %v, want ErrNotFound", err)
+	}
+}
+
+func TestImportStopsAtBrokenFile(t *testing.T) {
+	f := newFixture(t)
+	file := `{"Username":"a1"}` + "\n" + `{"Username":"a2"}` + "\n" + `{"Username":"a3"}` + "\n" + `{"Username": nope}` + "\n" + `{"Username":"a5"}`
+	sum, lines, err := f.run(t, cognitoimport.FormatJSON, file, cognitoimport.Options{BatchSize: 2})
+	var fe *cognitoimport.FileError
+	if !errors.As(err, &fe) || fe.Line != 3 {
+		t.Fatalf("error %v, want a *FileError after record 3", err)
+	}
+	// The first batch is committed; the one being read when the file broke
+	// is not written.
+	if !sameCounts(sum, summary(2, 0, 0, 0)) || len(lines) != 2 {
+		t.Errorf("summary %+v, lines %+v", sum, lines)
+	}
+	if users := f.users(t); len(users) != 2 {
+		t.Errorf("%d users", len(users))
+	}
+}
+
+func TestImportWarnings(t *testing.T) {
+	f := newFixture(t)
+	sum, _ := f.mustRun(t, cognitoimport.FormatCSV, "\ufeff"+csvHeader+"\nann,ann@example.com,TRUE,,,,,,FALSE\n", cognitoimport.Options{})
+	if sum.Created != 1 || len(sum.Warnings) != 1 || !strings.Contains(sum.Warnings[0], "byte order mark") {
+		t.Errorf("summary %+v", sum)
+	}
+}

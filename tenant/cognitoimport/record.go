@@ -1,0 +1,148 @@
+package cognitoimport
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/cognate-idp/cognate/tenant"
+)
+
+// ErrMalformed means a file cannot be read as the format it claims to be:
+// no header row, not JSON, or JSON of another shape. Errors wrapping it are
+// *FileError values that say where.
+var ErrMalformed = errors.New("cognitoimport: malformed file")
+
+// FileError is a problem with the file as a whole, as opposed to one line of
+// it. Callers show Problem to the person who sent the file; Line says how far
+// reading got.
+type FileError struct {
+	// Line is the CSV line or the JSON record index at which reading
+	// stopped; 0 means the problem is at the very start (a header, the
+	// first token).
+	Line    int
+	Problem string
+}
+
+func (e *FileError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s: at %d: %s", ErrMalformed, e.Line, e.Problem)
+	}
+	return fmt.Sprintf("%s: %s", ErrMalformed, e.Problem)
+}
+
+func (e *FileError) Unwrap() error { return ErrMalformed }
+
+// Names that are not Cognito attributes but carry import data.
+const (
+	// ColumnUsername and ColumnMFAEnabled are Cognito's required CSV
+	// columns.
+	ColumnUsername   = "cognito:username"
+	ColumnMFAEnabled = "cognito:mfa_enabled"
+	// ColumnPasswordHash is Cognate's own optional column (or, in JSON,
+	// attribute) holding a password hash that tenant/password verifies.
+	ColumnPasswordHash = "cognate:password_hash"
+	// AttrMFAReenroll is set to "true" on users who had MFA in Cognito.
+	// Cognito never exports TOTP secrets or passkeys, so they must enrol
+	// again; the attribute keeps that fact with the user until the MFA
+	// enrolment code clears it. It is a custom: attribute so that the
+	// tenant's attribute rules accept it and the admin API shows it.
+	AttrMFAReenroll = "custom:mfa_reenroll"
+)
+
+// Reader yields the users of an export one at a time.
+type Reader interface {
+	// Next returns the next record, or io.EOF after the last one. A line
+	// that cannot be read as a user is a Record with Problem set: it fails
+	// alone and reading goes on. An error other than io.EOF means the file
+	// cannot be read any further; it wraps ErrMalformed when the file is
+	// at fault and is a read error otherwise.
+	Next() (Record, error)
+}
+
+// warner is a Reader that has something to say about the file as a whole,
+// such as a byte order mark it skipped.
+type warner interface {
+	Warnings() []string
+}
+
+// Record is one user as the file states it. Fields the file does not speak
+// about are left zero or nil, so that a re-import changes only what the
+// file says.
+type Record struct {
+	// Line is the CSV line number (the header is line 1) or, for JSON,
+	// the 1-based index of the user in the file.
+	Line int
+	// Problem, when set, is why this line cannot be imported, written for
+	// the person who sent the file. The other fields may be partial.
+	Problem string
+
+	Username string
+	// Sub is Cognito's sub attribute; only JSON exports carry it. Empty
+	// means the user is matched by username and, if new, gets a new sub.
+	Sub string
+	// Attributes are the attributes the file states, including email and
+	// email_verified. An empty value means the file says the attribute is
+	// absent (an empty CSV cell), which removes it on re-import.
+	Attributes map[string]string
+	// Status is Cognito's UserStatus; empty for CSV, which has none.
+	Status tenant.UserStatus
+	// Enabled is nil when the file does not say (CSV).
+	Enabled *bool
+	// MFAEnabled is nil when the file does not say (a ListUsers dump,
+	// which does not show TOTP enrolment).
+	MFAEnabled *bool
+	// Groups are the user's groups when GroupsKnown; otherwise the file
+	// says nothing about groups and the user keeps the ones it has.
+	Groups      []GroupRef
+	GroupsKnown bool
+	// PasswordHash is the cognate:password_hash column or attribute.
+	PasswordHash string
+	// CreatedAt is Cognito's UserCreateDate; zero for CSV (Cognito's own
+	// importer sets the import time).
+	CreatedAt time.Time
+	// Notes are things worth telling about a line that imports fine, such
+	// as an attribute that cannot come over.
+	Notes []string
+}
+
+// GroupRef is a group a user belongs to, with what Cognito's GroupType says
+// of it; Description and Precedence are used when the group is created.
+type GroupRef struct {
+	Name        string
+	Description string
+	Precedence  *int
+}
+
+// Format is the kind of file a Reader reads.
+type Format string
+
+// The formats NewReader knows.
+const (
+	FormatCSV  Format = "csv"
+	FormatJSON Format = "json"
+)
+
+// ParseFormat reads a format name as an operator types it.
+func ParseFormat(s string) (Format, error) {
+	switch f := Format(strings.ToLower(strings.TrimSpace(s))); f {
+	case FormatCSV, FormatJSON:
+		return f, nil
+	}
+	return "", fmt.Errorf("%w: format %q: want csv or json", tenant.ErrInvalid, s)
+}
+
+// NewReader returns the Reader for format f. It reads the start of r (the
+// CSV header, the first JSON token) and fails with a *FileError if that is
+// not the format's.
+func NewReader(r io.Reader, f Format) (Reader, error) {
+	switch f {
+	case FormatCSV:
+		return NewCSVReader(r)
+	case FormatJSON:
+		return NewJSONReader(r)
+	}
+	return nil, fmt.Errorf("%w: format %q: want csv or json", tenant.ErrInvalid, f)
+}
