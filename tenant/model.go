@@ -27,7 +27,16 @@ type Settings struct {
 	Branding                 Branding        `json:"branding"`
 	Lockout                  LockoutPolicy   `json:"lockout"`
 	SigningAlg               string          `json:"signing_alg"` // "RS256" (default) or "ES256"
+	// AdminGroup is the group whose members may use the tenant's admin
+	// console ("admins" unless set).
+	AdminGroup string `json:"admin_group,omitempty"`
+	// Legacy is the user pool the tenant's users came from, which checks
+	// the passwords of users not migrated yet (legacypool.go).
+	Legacy LegacyPool `json:"legacy,omitzero"`
 }
+
+// DefaultAdminGroup is the admin console's group when Settings names none.
+const DefaultAdminGroup = "admins"
 
 // MFA modes, as Cognito's MfaConfiguration.
 const (
@@ -87,6 +96,9 @@ func (s Settings) WithDefaults() Settings {
 	if s.SigningAlg == "" {
 		s.SigningAlg = "RS256"
 	}
+	if s.AdminGroup == "" {
+		s.AdminGroup = DefaultAdminGroup
+	}
 	return s
 }
 
@@ -126,6 +138,8 @@ type User struct {
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
 	LastSignInAt time.Time `json:"last_sign_in_at,omitzero"`
+
+	MFA MFAState `json:"mfa,omitzero"` // second factors and recovery codes (mfa.go)
 }
 
 // LogValue keeps password hashes out of logs whatever logs a user.

@@ -127,6 +127,9 @@ func InsertUser(tx Tx, tenantID string, u User) error {
 			return err
 		}
 	}
+	if err := syncGroupIndex(tx, tenantID, u.Sub, nil, u.Groups); err != nil {
+		return err
+	}
 	return PutJSON(tx, CollUsers, tenantID, u.Sub, u)
 }
 
@@ -152,6 +155,9 @@ func UpdateUser(tx Tx, tenantID string, u User) error {
 			}
 		}
 	}
+	if err := syncGroupIndex(tx, tenantID, u.Sub, old.Groups, u.Groups); err != nil {
+		return err
+	}
 	return PutJSON(tx, CollUsers, tenantID, u.Sub, u)
 }
 
@@ -168,6 +174,9 @@ func DeleteUser(tx Tx, tenantID, sub string) error {
 		if err := tx.Delete(CollUsersByEmail, tenantID, emailIndexKey(u.Email, u.Sub)); err != nil {
 			return err
 		}
+	}
+	if err := syncGroupIndex(tx, tenantID, u.Sub, u.Groups, nil); err != nil {
+		return err
 	}
 	return tx.Delete(CollUsers, tenantID, sub)
 }

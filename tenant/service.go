@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/cognate-idp/cognate/mail"
 	"github.com/cognate-idp/cognate/tenant/password"
 )
 
@@ -29,6 +30,23 @@ type Service struct {
 	// the provider, which owns those records, supplies it. It runs when a
 	// user is disabled or deleted, or an administrator sets the password.
 	RevokeUser func(tx Tx, tenantID, sub string) error
+
+	// Mail that activation and password resets queue (see onboarding.go):
+	// Templates renders it; MailFrom is the address it comes from, with the
+	// tenant's name put in front ("" leaves the sender's own From);
+	// TenantURL is a tenant's origin, for the links in it; MailQueued is
+	// told after a commit that queued mail, to wake the outbox.
+	Templates  *mail.Templates
+	MailFrom   string
+	TenantURL  func(slug string) string
+	MailQueued func()
+	// ReleaseLockout forgets a login name's failed sign-ins inside tx;
+	// tenant/auth, which owns those counters, supplies it (auth.Unlock).
+	ReleaseLockout func(tx Tx, tenantID, login string) error
+	// Legacy reaches tenants' legacy pools, to bring over a user who
+	// forgot a password before signing in here (legacyreset.go); nil
+	// leaves such users unknown.
+	Legacy LegacyDirectory
 }
 
 func (s *Service) revoke(tx Tx, tenantID, sub string) error {
@@ -83,6 +101,9 @@ func (s *Service) CreateTenant(ctx context.Context, in NewTenant) (Tenant, error
 		if err := PutTenant(tx, t); err != nil {
 			return err
 		}
+		if err := s.audit(ctx, tx, t.Slug, AuditTenantCreate, AuditTarget{Kind: TargetTenant, ID: t.Slug, Name: t.Name}, nil); err != nil {
+			return err
+		}
 		return PutJSON(tx, CollKeys, t.Slug, key.ID, key)
 	})
 	if err != nil {
@@ -121,6 +142,11 @@ func ValidateSettings(st Settings) error {
 	if st.Lockout.LockDuration < time.Minute || st.Lockout.LockDuration > 24*time.Hour {
 		problems = append(problems, "lockout duration must be between 1 minute and 24 hours")
 	}
+	if p := groupNameProblem(st.AdminGroup); p != "" {
+		problems = append(problems, "admin group: "+p)
+	}
+	problems = append(problems, brandingProblems(st.Branding)...)
+	problems = append(problems, legacyProblems(st.Legacy)...)
 	if len(problems) > 0 {
 		return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(problems, "; "))
 	}
@@ -212,6 +238,9 @@ func (s *Service) CreateClient(ctx context.Context, tenantID string, in NewClien
 	}
 	err := s.Store.Update(ctx, func(tx Tx) error {
 		if _, err := GetTenant(tx, tenantID); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, tenantID, AuditClientCreate, clientTarget(c), nil); err != nil {
 			return err
 		}
 		return PutClient(tx, tenantID, c)
@@ -316,8 +345,15 @@ func (s *Service) Clients(ctx context.Context, tenantID string) ([]Client, error
 
 // DeleteClient removes a client.
 func (s *Service) DeleteClient(ctx context.Context, tenantID, id string) error {
+	if id == ConsoleClientID {
+		return ErrBuiltinClient
+	}
 	err := s.Store.Update(ctx, func(tx Tx) error {
-		if _, err := GetClient(tx, tenantID, id); err != nil {
+		c, err := GetClient(tx, tenantID, id)
+		if err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, tenantID, AuditClientDelete, clientTarget(c), nil); err != nil {
 			return err
 		}
 		return tx.Delete(CollClients, tenantID, id)
@@ -404,6 +440,9 @@ func (s *Service) CreateUser(ctx context.Context, tenantID string, in NewUser) (
 			if _, err := tx.Get(CollGroups, tenantID, g); err != nil {
 				return fmt.Errorf("group %q: %w", g, err)
 			}
+		}
+		if err := s.audit(ctx, tx, tenantID, AuditUserCreate, userTarget(u), map[string]string{"status": string(u.Status)}); err != nil {
+			return err
 		}
 		return InsertUser(tx, tenantID, u)
 	})
@@ -545,6 +584,9 @@ func (s *Service) SetPassword(ctx context.Context, tenantID, sub, pw string, per
 		if err := s.revoke(tx, tenantID, sub); err != nil {
 			return err
 		}
+		if err := s.audit(ctx, tx, tenantID, AuditUserPasswordSet, userTarget(u), map[string]string{"permanent": fmt.Sprint(permanent)}); err != nil {
+			return err
+		}
 		return UpdateUser(tx, tenantID, u)
 	})
 }
@@ -583,6 +625,9 @@ func (s *Service) RotateSigningKey(ctx context.Context, tenantID string, overlap
 			if err := PutJSON(tx, CollKeys, tenantID, k.ID, k); err != nil {
 				return err
 			}
+		}
+		if err := s.audit(ctx, tx, tenantID, AuditKeyRotate, AuditTarget{Kind: TargetTenant, ID: tenantID}, map[string]string{"kid": next.ID}); err != nil {
+			return err
 		}
 		return PutJSON(tx, CollKeys, tenantID, next.ID, next)
 	})

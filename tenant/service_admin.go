@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/cognate-idp/cognate/tenant/password"
@@ -26,6 +27,11 @@ type SettingsChange struct {
 	// publishes a key of the new algorithm, the current key keeps signing
 	// until then.
 	SigningAlg *string
+	// AdminGroup names the group whose members may use the admin console;
+	// the group must exist.
+	AdminGroup *string
+	// Legacy replaces the legacy pool; see LegacyPoolChange for secrets.
+	Legacy *LegacyPoolChange
 }
 
 // Apply returns s with the change made and every unset policy at its default.
@@ -50,6 +56,12 @@ func (c SettingsChange) Apply(s Settings) Settings {
 	}
 	if c.SigningAlg != nil {
 		s.SigningAlg = *c.SigningAlg
+	}
+	if c.AdminGroup != nil {
+		s.AdminGroup = *c.AdminGroup
+	}
+	if c.Legacy != nil {
+		s.Legacy = c.Legacy.apply(s.Legacy)
 	}
 	return s.WithDefaults()
 }
@@ -77,6 +89,7 @@ func (s *Service) UpdateTenant(ctx context.Context, slug string, in TenantChange
 		if err != nil {
 			return err
 		}
+		before := t
 		if in.Name != nil {
 			t.Name = name
 		}
@@ -84,8 +97,18 @@ func (s *Service) UpdateTenant(ctx context.Context, slug string, in TenantChange
 		if err := ValidateSettings(t.Settings); err != nil {
 			return err
 		}
+		if t.Settings.AdminGroup != before.Settings.AdminGroup {
+			// The admin group must exist, or nobody could be let in.
+			if err := checkGroupsExist(tx, slug, []string{t.Settings.AdminGroup}); err != nil {
+				return err
+			}
+		}
 		t.UpdatedAt = now
-		return PutTenant(tx, t)
+		if err := PutTenant(tx, t); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, slug, AuditTenantUpdate, AuditTarget{Kind: TargetTenant, ID: slug, Name: t.Name},
+			map[string]string{"fields": strings.Join(tenantChanges(before, t), ",")})
 	})
 	if err != nil {
 		return Tenant{}, err
@@ -102,6 +125,10 @@ func (s *Service) DeleteTenant(ctx context.Context, slug string) error {
 			return err
 		}
 		if err := tx.DeleteTenant(slug); err != nil {
+			return err
+		}
+		// The tenant's own trail goes with it; the operator's keeps this.
+		if err := s.audit(ctx, tx, "", AuditTenantDelete, AuditTarget{Kind: TargetTenant, ID: slug}, nil); err != nil {
 			return err
 		}
 		return tx.Delete(CollTenants, "", slug)
@@ -128,6 +155,9 @@ func (s *Service) RotateClientSecret(ctx context.Context, tenantID, id string) (
 			return fmt.Errorf("%w: client %q is public: it has no secret to rotate", ErrInvalid, id)
 		}
 		c.SecretHash, c.UpdatedAt = HashSecret(secret), now
+		if err := s.audit(ctx, tx, tenantID, AuditClientSecretRotate, clientTarget(c), nil); err != nil {
+			return err
+		}
 		return PutClient(tx, tenantID, c)
 	})
 	if err != nil {
@@ -183,6 +213,8 @@ type UserChange struct {
 	Attributes map[string]*string
 	// Enabled false keeps the user from signing in, whatever the password.
 	Enabled *bool
+	// Groups replaces the user's group memberships; every group must exist.
+	Groups *[]string
 }
 
 // UpdateUser changes a user's email, attributes or whether it is enabled.
@@ -203,6 +235,7 @@ func (s *Service) UpdateUser(ctx context.Context, tenantID, sub string, in UserC
 		if err != nil {
 			return err
 		}
+		before := u
 		if in.Email != nil {
 			if FoldKey(email) != FoldKey(u.Email) {
 				u.EmailVerified = false // a new address, not just new capitals
@@ -234,6 +267,9 @@ func (s *Service) UpdateUser(ctx context.Context, tenantID, sub string, in UserC
 		}
 		if in.Enabled != nil {
 			if u.Enabled && !*in.Enabled {
+				if selfLockout(ctx, sub) {
+					return ErrSelfLockout
+				}
 				// Deactivation stops sign-in at once: sessions and
 				// refresh tokens end with it.
 				if err := s.revoke(tx, tenantID, sub); err != nil {
@@ -242,8 +278,23 @@ func (s *Service) UpdateUser(ctx context.Context, tenantID, sub string, in UserC
 			}
 			u.Enabled = *in.Enabled
 		}
+		if in.Groups != nil {
+			groups := slices.Compact(slices.Sorted(slices.Values(*in.Groups)))
+			if err := checkGroupsExist(tx, tenantID, groups); err != nil {
+				return err
+			}
+			if t, err := GetTenant(tx, tenantID); err != nil {
+				return err
+			} else if selfLockout(ctx, sub) && slices.Contains(u.Groups, t.Settings.AdminGroup) && !slices.Contains(groups, t.Settings.AdminGroup) {
+				return ErrSelfLockout
+			}
+			u.Groups = groups
+		}
 		u.UpdatedAt = now
-		return UpdateUser(tx, tenantID, u)
+		if err := UpdateUser(tx, tenantID, u); err != nil {
+			return err
+		}
+		return s.auditUserChange(ctx, tx, tenantID, before, u)
 	})
 	if err != nil {
 		return User{}, err
@@ -253,8 +304,23 @@ func (s *Service) UpdateUser(ctx context.Context, tenantID, sub string, in UserC
 
 // DeleteUser removes a user from a tenant's pool.
 func (s *Service) DeleteUser(ctx context.Context, tenantID, sub string) error {
+	if selfLockout(ctx, sub) {
+		return ErrSelfLockout
+	}
 	return s.Store.Update(ctx, func(tx Tx) error {
+		u, err := GetUser(tx, tenantID, sub)
+		if err != nil {
+			return err
+		}
 		if err := s.revoke(tx, tenantID, sub); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, tenantID, AuditUserDelete, userTarget(u), nil); err != nil {
+			return err
+		}
+		// A stale entry would lead the passkeys to a user created later
+		// under the same sub (an import keeps subs).
+		if err := deleteWebAuthnHandle(tx, tenantID, u); err != nil {
 			return err
 		}
 		return DeleteUser(tx, tenantID, sub)

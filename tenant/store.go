@@ -28,6 +28,7 @@ const (
 	CollUsersByName    Collection = "users_by_name"   // lower(username) → sub
 	CollUsersByEmail   Collection = "users_by_email"  // lower(email) + "\x00" + sub → sub
 	CollGroups         Collection = "groups"          // name → Group
+	CollGroupMembers   Collection = "group_members"   // group name + "\x00" + sub → sub
 	CollClients        Collection = "clients"         // client id → Client
 	CollKeys           Collection = "keys"            // key id → SigningKey
 	CollAuthRequests   Collection = "auth_requests"   // id → provider's auth request

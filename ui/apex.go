@@ -68,9 +68,7 @@ func (p *Pages) postFindOrg(w http.ResponseWriter, r *http.Request) error {
 		page.Error = e.lang.text(msgFindEmpty)
 		return p.render(w, http.StatusUnprocessableEntity, page)
 	case strings.Contains(query, "@"):
-		// Lookup by email comes later; until then say what to type.
-		page.Error = e.lang.text(msgFindEmail)
-		return p.render(w, http.StatusUnprocessableEntity, page)
+		return p.findOrgByEmail(w, r, e, page, query)
 	}
 
 	tenants, err := p.Service.Tenants(r.Context())

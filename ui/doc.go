@@ -12,5 +12,5 @@
 // ui knows the provider's small page API (LoginRequest, Session,
 // StartSession, CompleteLogin), the state machine's outcomes and the tenant
 // service; it knows nothing of storage records or of zitadel/oidc. Only
-// cmd/… may import ui.
+// cmd/… may import ui, and ui/console for the little shared.go exports.
 package ui

@@ -28,6 +28,8 @@ type loginPage struct {
 	ClientName    string
 	Login         string
 	Error         string
+	// PasskeyStyleURL, when set, offers passkey sign-in (mfa.go).
+	PasskeyStyleURL string
 }
 
 func (loginPage) template() string { return tmplLogin }
@@ -87,7 +89,8 @@ func (p *Pages) getLogin(w http.ResponseWriter, r *http.Request) error {
 		p.Provider.FailLogin(w, r, e.slug(), id, provider.LoginRequired)
 		return nil
 	}
-	page := &loginPage{frame: p.loginFrame(w, r, e, lr), AuthRequestID: id, ClientName: lr.ClientName, Login: lr.LoginHint}
+	page := &loginPage{frame: p.loginFrame(w, r, e, lr), AuthRequestID: id, ClientName: lr.ClientName, Login: lr.LoginHint,
+		PasskeyStyleURL: p.passkeyStyle(e)}
 	return p.render(w, http.StatusOK, page)
 }
 
@@ -107,7 +110,8 @@ func (p *Pages) postLogin(w http.ResponseWriter, r *http.Request) error {
 	}
 	login := strings.TrimSpace(r.PostForm.Get("login"))
 	pw := r.PostForm.Get("password")
-	page := &loginPage{frame: p.loginFrame(w, r, e, lr), AuthRequestID: id, ClientName: lr.ClientName, Login: login}
+	page := &loginPage{frame: p.loginFrame(w, r, e, lr), AuthRequestID: id, ClientName: lr.ClientName, Login: login,
+		PasskeyStyleURL: p.passkeyStyle(e)}
 	if login == "" || pw == "" {
 		page.Error = e.lang.text(msgLoginMissing)
 		return p.render(w, http.StatusUnprocessableEntity, page)
@@ -199,14 +203,20 @@ func (p *Pages) advance(w http.ResponseWriter, r *http.Request, e env, lr provid
 		if err := p.Provider.StartSession(r.Context(), w, e.slug(), res.Sub, res.AMR, res.AuthTime); err != nil {
 			return fmt.Errorf("start SSO session: %w", err)
 		}
+		if len(res.RecoveryCodes) > 0 { // a first factor was set up
+			return p.showRecoveryCodes(w, r, e, lr, res)
+		}
 		return p.complete(w, r, e, lr.ID, res.Sub, res.AMR, res.AuthTime, http.StatusSeeOther)
 	case auth.NewPasswordRequired:
 		return p.render(w, http.StatusOK, p.newPasswordPage(w, r, e, lr, res.Session, res.Username))
 	case auth.PasswordResetRequired:
-		// The forgot-password page comes with a later change; link to it.
+		// Only someone who typed this user's password gets here (see
+		// tenant/auth); the way on is a code by mail, for this sign-in.
 		page := &resetRequiredPage{frame: p.frame(e, ""),
-			ResetURL: "/forgot-password?authRequestID=" + url.QueryEscape(lr.ID)}
+			ResetURL: withParams("/forgot-password", "authRequestID", lr.ID, "login", res.Username)}
 		return p.render(w, http.StatusOK, page)
+	case auth.SoftwareTokenMFA, auth.WebAuthn, auth.SelectMFAType, auth.MFASetup:
+		return p.mfaPage(w, r, e, lr, res)
 	default:
 		return &pageError{status: http.StatusNotImplemented, heading: msgStepUnavailableH, msg: msgStepUnavailable,
 			err: fmt.Errorf("%w: %s", errNoChallengePage, res.Challenge)}
@@ -216,6 +226,10 @@ func (p *Pages) advance(w http.ResponseWriter, r *http.Request, e env, lr provid
 // complete marks the authorization request signed in and sends the browser
 // on to the provider's callback, which hands the relying party its code.
 func (p *Pages) complete(w http.ResponseWriter, r *http.Request, e env, id, sub string, amr []string, authTime time.Time, status int) error {
+	if id == accountLogin { // a sign-in from the account page (account.go)
+		http.Redirect(w, r, "/account", status)
+		return nil
+	}
 	next, err := p.Provider.CompleteLogin(w, r, e.slug(), id, sub, amr, authTime)
 	if errors.Is(err, provider.ErrUnknownLoginRequest) {
 		return expiredLink(err)
@@ -231,6 +245,9 @@ func (p *Pages) complete(w http.ResponseWriter, r *http.Request, e env, id, sub 
 func (p *Pages) loginRequest(ctx context.Context, e env, id string) (provider.LoginRequest, error) {
 	if id == "" {
 		return provider.LoginRequest{}, expiredLink(errors.New("no authRequestID"))
+	}
+	if id == accountLogin { // a sign-in from the account page (account.go)
+		return provider.LoginRequest{ID: accountLogin, ClientName: e.lang.text(msgAccountClientName)}, nil
 	}
 	lr, err := p.Provider.LoginRequest(ctx, e.slug(), id)
 	if errors.Is(err, provider.ErrUnknownLoginRequest) {

@@ -35,6 +35,10 @@ type Pages struct {
 	DevMail *mail.DevSink
 	// Dev turns on the development pages (/dev/mail, the example RP link).
 	Dev bool
+	// Console, when set, is the tenant admin console (ui/console), served
+	// under /admin on tenant hosts. (The operator's admin API lives under
+	// /admin/v1/ on the apex only, so the paths never meet.)
+	Console http.Handler
 
 	templates   map[string]*template.Template
 	assets      map[string]asset
@@ -83,7 +87,18 @@ func New(p Pages) (*Pages, error) {
 	tm.Handle("POST /login", pp.handle(pp.postLogin))
 	tm.Handle("POST /login/new-password", pp.handle(pp.postNewPassword))
 	tm.Handle("GET /logged-out", pp.handle(pp.loggedOut))
+	tm.Handle("GET /forgot-password", pp.handle(pp.getForgotPassword))
+	tm.Handle("POST /forgot-password", pp.handle(pp.postForgotPassword))
+	tm.Handle("GET "+tenant.PathResetPassword, pp.handle(pp.getResetPassword))
+	tm.Handle("POST "+tenant.PathResetPassword, pp.handle(pp.postResetPassword))
+	tm.Handle("GET "+tenant.PathSignIn, pp.handle(pp.startSignIn))
+	tm.Handle("GET "+tenant.PathWelcome, pp.handle(pp.welcome))
+	pp.mountMFA(tm)
 	tm.HandleFunc("GET /static/{name}", pp.serveStatic)
+	if p.Console != nil {
+		tm.Handle("/admin", p.Console)
+		tm.Handle("/admin/", p.Console)
+	}
 	tm.Handle("/", pp.handle(errNotFound))
 	pp.tenantMux = tm
 

@@ -38,6 +38,8 @@ const (
 var requiredTemplates = []string{
 	tmplError, tmplLogin, tmplNewPassword, tmplResetRequired, tmplLoggedOut,
 	tmplTenantHome, tmplFindOrg, tmplDevMailList, tmplDevMail,
+	tmplForgotPassword, tmplResetPassword, tmplResetDone, tmplWelcome, tmplFindOrgSent,
+	tmplMFACode, tmplMFAWebAuthn, tmplMFASelect, tmplMFATOTPSetup, tmplRecoveryCodes, tmplAccount, // mfa.go
 }
 
 // parseTemplates parses the layout with each page, and checks that every
@@ -75,80 +77,15 @@ func parseTemplates(fsys fs.FS) (map[string]*template.Template, error) {
 	return out, nil
 }
 
-// checkKeys walks a template and fails on a {{.T "key"}} or {{.Tf "key" …}}
-// whose key is in no catalogue, so a typo fails start-up, not a page.
+// checkKeys fails on a {{.T "key"}} or {{.Tf "key" …}} whose key is in no
+// catalogue, so a typo fails start-up, not a page.
 func checkKeys(tree *parse.Tree) error {
-	if tree == nil || tree.Root == nil {
-		return nil
-	}
-	var firstErr error
-	var walk func(n parse.Node)
-	walkPipe := func(p *parse.PipeNode) {
-		if p == nil {
-			return
-		}
-		for _, cmd := range p.Cmds {
-			walk(cmd)
+	for _, key := range TemplateMessageKeys(tree) {
+		if _, known := catalogue[langEN][msgKey(key)]; !known {
+			return fmt.Errorf("unknown message key %q", key)
 		}
 	}
-	walk = func(n parse.Node) {
-		switch n := n.(type) {
-		case *parse.ListNode:
-			if n == nil {
-				return
-			}
-			for _, c := range n.Nodes {
-				walk(c)
-			}
-		case *parse.ActionNode:
-			walkPipe(n.Pipe)
-		case *parse.IfNode:
-			walkPipe(n.Pipe)
-			walk(n.List)
-			walk(n.ElseList)
-		case *parse.RangeNode:
-			walkPipe(n.Pipe)
-			walk(n.List)
-			walk(n.ElseList)
-		case *parse.WithNode:
-			walkPipe(n.Pipe)
-			walk(n.List)
-			walk(n.ElseList)
-		case *parse.TemplateNode:
-			walkPipe(n.Pipe)
-		case *parse.PipeNode:
-			walkPipe(n)
-		case *parse.CommandNode:
-			if len(n.Args) >= 2 && isTranslateCall(n.Args[0]) {
-				if s, ok := n.Args[1].(*parse.StringNode); ok {
-					if _, known := catalogue[langEN][msgKey(s.Text)]; !known && firstErr == nil {
-						firstErr = fmt.Errorf("unknown message key %q", s.Text)
-					}
-				}
-			}
-			for _, a := range n.Args {
-				if p, ok := a.(*parse.PipeNode); ok {
-					walkPipe(p)
-				}
-			}
-		}
-	}
-	walk(tree.Root)
-	return firstErr
-}
-
-func isTranslateCall(n parse.Node) bool {
-	var idents []string
-	switch n := n.(type) {
-	case *parse.FieldNode:
-		idents = n.Ident
-	case *parse.VariableNode:
-		idents = n.Ident
-	default:
-		return false
-	}
-	last := idents[len(idents)-1]
-	return last == "T" || last == "Tf"
+	return nil
 }
 
 // frame is what the layout needs; every page's data struct embeds it.

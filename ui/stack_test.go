@@ -38,11 +38,17 @@ type stack struct {
 	devMail   *mail.DevSink
 	rpURL     string // the relying party, http://127.0.0.1:<port>
 	clientID  string
+	// outbox delivers the mail the service queues to sink; tests call
+	// deliver, so that a mail is there when they look.
+	outbox *mail.Outbox
+	sink   *mail.DevSink
 }
 
 type stackOptions struct {
 	dev      bool
 	settings tenant.Settings
+	// now is every part's clock; nil means time.Now.
+	now func() time.Time
 }
 
 const (
@@ -59,6 +65,10 @@ func newStack(t *testing.T, opts stackOptions) *stack {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	base, _ := url.Parse(fmt.Sprintf("http://localhost:%d", port))
+	now := opts.now
+	if now == nil {
+		now = time.Now
+	}
 
 	store, err := bolt.Open(filepath.Join(t.TempDir(), "cognate.db"))
 	if err != nil {
@@ -74,20 +84,27 @@ func newStack(t *testing.T, opts stackOptions) *stack {
 		Hosts:     provider.Hosts{Base: base},
 		Store:     store,
 		Logger:    logger,
-		Now:       time.Now,
+		Now:       now,
 		CryptoKey: [32]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := &tenant.Service{Store: store, Hasher: hasher, Logger: logger, Now: time.Now, Changed: prov.Invalidate}
-	machine := &auth.Machine{Store: store, Hasher: hasher, Logger: logger, Now: time.Now}
-	s := &stack{base: base.String(), tenantURL: fmt.Sprintf("http://acme.localhost:%d", port), svc: svc, store: store}
+	templates, err := mail.NewTemplates(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &tenant.Service{Store: store, Hasher: hasher, Logger: logger, Now: now, Changed: prov.Invalidate,
+		RevokeUser: provider.RevokeUser, ReleaseLockout: auth.Unlock, Templates: templates, TenantURL: prov.Hosts().TenantURL}
+	machine := &auth.Machine{Store: store, Hasher: hasher, Logger: logger, Now: now}
+	s := &stack{base: base.String(), tenantURL: fmt.Sprintf("http://acme.localhost:%d", port), svc: svc, store: store,
+		sink: mail.NewDevSink(logger)}
+	s.outbox = &mail.Outbox{Queue: tenant.MailQueue{Store: store}, Sender: s.sink, Logger: logger, Now: now}
 	if opts.dev {
 		s.devMail = mail.NewDevSink(logger)
 	}
 	s.pages, err = ui.New(ui.Pages{Provider: prov, Auth: machine, Service: svc, Store: store, Logger: logger,
-		Now: time.Now, DevMail: s.devMail, Dev: opts.dev})
+		Now: now, DevMail: s.devMail, Dev: opts.dev})
 	if err != nil {
 		t.Fatal(err)
 	}

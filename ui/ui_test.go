@@ -333,8 +333,9 @@ func TestFindOrganization(t *testing.T) {
 		{"  Acme bv ", http.StatusSeeOther, s.tenantURL + "/"},
 		{"Acme", http.StatusSeeOther, s.tenantURL + "/"},
 		{"Globex", http.StatusUnprocessableEntity, "We could not find an organization called “Globex”. Check the spelling or ask your administrator for your organization's sign-in address."},
-		{"ann@acme.example", http.StatusUnprocessableEntity, "Type the name of your organization instead."},
-		{"", http.StatusUnprocessableEntity, "Type the name of your organization."},
+		{"ann@acme.example", http.StatusOK, "If ann@acme.example has an account at any organization, we have sent it an email"},
+		{"ann@", http.StatusUnprocessableEntity, "“ann@” is not an email address."},
+		{"", http.StatusUnprocessableEntity, "Type the name of your organization or your email address."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
@@ -354,7 +355,7 @@ func TestFindOrganization(t *testing.T) {
 
 	t.Run("tenant start page", func(t *testing.T) {
 		p := b.get(s.tenantURL + "/")
-		mustContain(t, p, "<title>Acme BV</title>", "Sign in through your application")
+		mustContain(t, p, "<title>Acme BV</title>", "To use an application, open it", `href="/sign-in"`)
 		if strings.Contains(p.body, "example-rp") {
 			t.Error("development help outside development mode")
 		}

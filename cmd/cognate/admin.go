@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -41,7 +42,7 @@ func adminGroups() map[string][]adminCommand {
 	return map[string][]adminCommand{
 		"tenant": tenantCommands(),
 		"client": clientCommands(),
-		"user":   userCommands(),
+		"user":   slices.Concat(userCommands(), onboardingCommands(), mfaCommands()),
 	}
 }
 

@@ -46,6 +46,10 @@ type Config struct {
 	// other codes at rest, base64 (or hex), given directly or read from
 	// SecretKeyFile. Losing it means every user re-enrols TOTP.
 	SecretKey, SecretKeyFile string
+	// PreviousSecretKey is the server key before the last rotation: TOTP
+	// secrets sealed under it still open, and are sealed again under
+	// SecretKey when next used (docs/secrets.md).
+	PreviousSecretKey, PreviousSecretKeyFile string
 	// Dev is development mode: plain http on localhost allowed, secrets
 	// generated into files next to the data file, mail to the development
 	// sink. It is on when no base URL was given, so `cognate serve` alone
@@ -102,6 +106,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Any("trusted_proxies", c.TrustedProxies),
 		slog.String("admin_token", set(c.AdminToken)),
 		slog.String("secret_key", set(c.SecretKey)),
+		slog.String("previous_secret_key", set(c.PreviousSecretKey)),
 		slog.Bool("dev", c.Dev),
 		slog.String("smtp_host", c.SMTP.Host),
 		slog.String("smtp_password", set(c.SMTP.Password)),
@@ -174,6 +179,10 @@ func settings() []setting {
 		stringSetting("secret_key", "KEY", "32-byte server key, base64, that encrypts TOTP secrets (prefer secret_key_file)",
 			func(c *Config) *string { return &c.SecretKey }),
 		stringSetting("secret_key_file", "FILE", "file holding the server key", func(c *Config) *string { return &c.SecretKeyFile }),
+		stringSetting("previous_secret_key", "KEY", "the server key before a rotation, still opening what it sealed (see docs/secrets.md)",
+			func(c *Config) *string { return &c.PreviousSecretKey }),
+		stringSetting("previous_secret_key_file", "FILE", "file holding the previous server key",
+			func(c *Config) *string { return &c.PreviousSecretKeyFile }),
 		{
 			name: "dev", usage: "development mode (default: on when no base_url is given)", isBool: true,
 			set: func(c *Config, v string) (err error) { c.Dev, err = parseBool(v); return err },
@@ -383,6 +392,7 @@ func (c *Config) readSecretFiles() []error {
 	}{
 		{"admin_token", &c.AdminToken, &c.AdminTokenFile},
 		{"secret_key", &c.SecretKey, &c.SecretKeyFile},
+		{"previous_secret_key", &c.PreviousSecretKey, &c.PreviousSecretKeyFile},
 		{"smtp.password", &c.SMTP.Password, &c.SMTP.PasswordFile},
 	} {
 		if *s.file == "" {
@@ -449,6 +459,13 @@ func (c Config) Validate() error {
 	case c.SecretKey != "":
 		if _, err := decodeSecretKey(c.SecretKey); err != nil {
 			bad("secret_key: %w", err)
+		}
+	}
+	if c.PreviousSecretKey != "" {
+		if _, err := decodeSecretKey(c.PreviousSecretKey); err != nil {
+			bad("previous_secret_key: %w", err)
+		} else if c.SecretKey == "" || c.PreviousSecretKey == c.SecretKey {
+			bad("previous_secret_key is for a rotation: set secret_key to the new key, different from the previous one")
 		}
 	}
 

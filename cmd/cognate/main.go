@@ -53,6 +53,8 @@ func run(ctx context.Context, args []string, env map[string]string, stdin io.Rea
 		return serveCommand(ctx, rest, env, stdout, stderr)
 	case "tenant", "client", "user":
 		return adminCommandLine(ctx, cmd, rest, env, stdin, stdout, stderr)
+	case "import", "migrate":
+		return importCommandLine(ctx, cmd, rest, env, stdin, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, versionString())
 		return exitOK
@@ -73,10 +75,14 @@ Usage:
   cognate serve [flags]       run the server (no flags: development mode)
   cognate tenant VERB         create, list, get, delete
   cognate client VERB         create, list, get, delete, rotate-secret
-  cognate user VERB           create, list, get, set-password, disable, enable, delete
+  cognate user VERB           create, list, get, set-password, disable, enable, delete,
+                              activate, resend, reset-password, unlock, mfa, reset-mfa
+  cognate import cognito      import users from a Cognito CSV or JSON export into a tenant
+  cognate migrate cognito     import many Cognito pools or organizations, a tenant each
   cognate version
 
-The tenant, client and user commands talk to a running server's admin API.
+The tenant, client, user, import and migrate commands talk to a running
+server's admin API.
 Run "cognate COMMAND -h" or "cognate COMMAND VERB -h" for details.
 `)
 }

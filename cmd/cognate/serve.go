@@ -28,6 +28,7 @@ import (
 	"github.com/cognate-idp/cognate/tenant/bolt"
 	"github.com/cognate-idp/cognate/tenant/password"
 	"github.com/cognate-idp/cognate/ui"
+	"github.com/cognate-idp/cognate/ui/console"
 )
 
 // Files that dev mode writes next to the data file, and where the CLI looks
@@ -55,7 +56,7 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Wr
 	if err != nil {
 		return err
 	}
-	a, err := buildApp(cfg, store, secrets, logger)
+	a, err := buildApp(cfg, store, secrets, logger, time.Now)
 	if err != nil {
 		return err
 	}
@@ -84,6 +85,8 @@ func sweep(ctx context.Context, store tenant.Store, logger *slog.Logger) {
 		case <-tick.C:
 		}
 		n, err := tenant.SweepExpired(ctx, store, time.Now())
+		m, merr := tenant.SweepOnboarding(ctx, store, time.Now())
+		n, err = n+m, errors.Join(err, merr)
 		if err != nil && ctx.Err() == nil {
 			logger.Error("sweep expired records", "err", err)
 		} else if n > 0 {
@@ -97,6 +100,8 @@ func sweep(ctx context.Context, store tenant.Store, logger *slog.Logger) {
 type serverSecrets struct {
 	adminToken string
 	secretKey  []byte // 32 bytes, for mfa.NewSealer
+	// previousKey is the server key before a rotation, or nil (mfa.go).
+	previousKey []byte
 }
 
 func loadSecrets(cfg Config, logger *slog.Logger) (serverSecrets, error) {
@@ -136,6 +141,11 @@ func loadSecrets(cfg Config, logger *slog.Logger) (serverSecrets, error) {
 		return s, fmt.Errorf("server key: %w", err)
 	}
 	s.secretKey = key
+	if cfg.PreviousSecretKey != "" {
+		if s.previousKey, err = decodeSecretKey(cfg.PreviousSecretKey); err != nil {
+			return s, fmt.Errorf("previous server key: %w", err)
+		}
+	}
 	return s, nil
 }
 
@@ -183,8 +193,9 @@ type app struct {
 }
 
 // buildApp wires every part. This is the one place where Cognate is
-// assembled; each part mounts its own routes.
-func buildApp(cfg Config, store tenant.Store, secrets serverSecrets, logger *slog.Logger) (*app, error) {
+// assembled; each part mounts its own routes. now is every part's clock
+// (tests move it to expire temporary passwords and codes).
+func buildApp(cfg Config, store tenant.Store, secrets serverSecrets, logger *slog.Logger, now func() time.Time) (*app, error) {
 	base, err := url.Parse(cfg.BaseURL)
 	if err != nil {
 		return nil, err
@@ -197,21 +208,42 @@ func buildApp(cfg Config, store tenant.Store, secrets serverSecrets, logger *slo
 	var cryptoKey [32]byte
 	copy(cryptoKey[:], secrets.secretKey)
 	prov, err := provider.New(provider.Config{Hosts: hosts, Store: store, Logger: logger.With("component", "provider"),
-		Now: time.Now, CryptoKey: cryptoKey})
+		Now: now, CryptoKey: cryptoKey})
 	if err != nil {
 		return nil, err
 	}
-	service := &tenant.Service{Store: store, Hasher: hasher, Logger: logger, Now: time.Now, Changed: prov.Invalidate, RevokeUser: provider.RevokeUser}
-	machine := &auth.Machine{Store: store, Hasher: hasher, Logger: logger.With("component", "auth"), Now: time.Now}
+	templates, err := mail.NewTemplates(nil)
+	if err != nil {
+		return nil, err
+	}
+	service := &tenant.Service{Store: store, Hasher: hasher, Logger: logger, Now: now, Changed: prov.Invalidate, RevokeUser: provider.RevokeUser,
+		Templates: templates, MailFrom: mailFromAddress(cfg), TenantURL: hosts.TenantURL, ReleaseLockout: auth.Unlock}
+	machine := &auth.Machine{Store: store, Hasher: hasher, Logger: logger.With("component", "auth"), Now: now}
+	// Every sign-in outcome goes to the tenant's audit trail.
+	machine.Audit = service.RecordEvent
+	// MFA (mfa.go): TOTP keys sealed under a key derived from the server
+	// key, and a WebAuthn relying party per tenant host.
+	if machine.Sealer, err = newSealer(secrets); err != nil {
+		return nil, err
+	}
+	relyingParties := &auth.RelyingParties{Origin: hosts.TenantURL}
+	machine.RelyingParty = relyingParties.For
+	service.Changed = func(slug string) { prov.Invalidate(slug); relyingParties.Forget(slug) }
 
 	sender, devMail, err := mailSender(cfg, logger)
 	if err != nil {
 		return nil, err
 	}
-	outbox := &mail.Outbox{Queue: tenant.MailQueue{Store: store}, Sender: sender, Logger: logger.With("component", "mail"), Now: time.Now}
+	outbox := &mail.Outbox{Queue: tenant.MailQueue{Store: store}, Sender: sender, Logger: logger.With("component", "mail"), Now: now}
+	service.MailQueued = outbox.Wake
 
+	adminConsole, err := console.New(console.Console{Service: service, Provider: prov,
+		Logger: logger.With("component", "console"), Now: now})
+	if err != nil {
+		return nil, err
+	}
 	pages, err := ui.New(ui.Pages{Provider: prov, Auth: machine, Service: service, Store: store,
-		Logger: logger.With("component", "ui"), Now: time.Now, DevMail: devMail, Dev: cfg.Dev})
+		Logger: logger.With("component", "ui"), Now: now, DevMail: devMail, Dev: cfg.Dev, Console: adminConsole})
 	if err != nil {
 		return nil, err
 	}
@@ -220,6 +252,7 @@ func buildApp(cfg Config, store tenant.Store, secrets serverSecrets, logger *slo
 		Service:   service,
 		Logger:    logger.With("component", "adminapi"),
 		TokenHash: sha256.Sum256([]byte(secrets.adminToken)),
+		ClientIP:  hosts.ClientIP,
 	}
 	router := &provider.Router{Provider: prov, Apex: pages.Apex(), Operator: admin.Handler(),
 		Tenant: pages.Tenant(), NotFound: pages.NotFound()}

@@ -16,6 +16,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 
@@ -30,6 +31,10 @@ type API struct {
 	// TokenHash is the SHA-256 of the operator's bearer token. Only the
 	// hash is kept in memory; the zero value admits nobody.
 	TokenHash [32]byte
+	// ClientIP is the operator's address for the audit trail (the wiring
+	// passes provider.Hosts.ClientIP, which knows the trusted proxies);
+	// nil means the connection's peer.
+	ClientIP func(*http.Request) string
 }
 
 // Prefix is where the API lives; Handler serves only paths beneath it.
@@ -67,6 +72,13 @@ func (a *API) routes() []route {
 		{"PATCH /admin/v1/tenants/{slug}/users/{sub}", a.updateUser},
 		{"DELETE /admin/v1/tenants/{slug}/users/{sub}", a.deleteUser},
 		{"POST /admin/v1/tenants/{slug}/users/{sub}/password", a.setPassword},
+		{"POST /admin/v1/tenants/{slug}/users/{sub}/activate", a.activateUser},
+		{"POST /admin/v1/tenants/{slug}/users/{sub}/resend-invitation", a.resendInvitation},
+		{"POST /admin/v1/tenants/{slug}/users/{sub}/reset-password", a.resetPassword},
+		{"POST /admin/v1/tenants/{slug}/users/{sub}/unlock", a.unlockUser},
+		{"GET /admin/v1/tenants/{slug}/users/{sub}/mfa", a.getUserMFA},
+		{"POST /admin/v1/tenants/{slug}/users/{sub}/reset-mfa", a.resetUserMFA},
+		{"POST /admin/v1/tenants/{slug}/import", a.importUsers},
 
 		{"POST /admin/v1/tenants/{slug}/keys/rotate", a.rotateKey},
 	}
@@ -106,7 +118,15 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 			a.writeError(w, r, errUnauthorized)
 			return
 		}
-		next.ServeHTTP(w, r)
+		// Every change the service records names the operator as its actor.
+		ip := r.RemoteAddr
+		if a.ClientIP != nil {
+			ip = a.ClientIP(r)
+		} else if host, _, err := net.SplitHostPort(ip); err == nil {
+			ip = host
+		}
+		actor := tenant.Actor{Kind: tenant.ActorOperator, Name: "operator", IP: ip}
+		next.ServeHTTP(w, r.WithContext(tenant.WithActor(r.Context(), actor)))
 	})
 }
 

@@ -57,6 +57,7 @@ func TestOpenAPIMatches(t *testing.T) {
 		"User": User{}, "UserPage": UserPage{}, "CreateUserRequest": CreateUserRequest{},
 		"UpdateUserRequest": UpdateUserRequest{}, "SetPasswordRequest": SetPasswordRequest{},
 		"RotateKeyRequest": RotateKeyRequest{}, "SigningKey": SigningKey{},
+		"MFAStatus": MFAStatus{}, "MFAFactor": MFAFactor{},
 	} {
 		s, ok := doc.Components.Schemas[name]
 		if !ok {

@@ -14,10 +14,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"slices"
 	"time"
 
+	"github.com/cognate-idp/cognate/mfa"
 	"github.com/cognate-idp/cognate/tenant"
 	"github.com/cognate-idp/cognate/tenant/password"
 )
@@ -54,6 +56,11 @@ type Result struct {
 	Username string
 	AMR      []string
 	AuthTime time.Time
+	// MFA says what answering a pending MFA challenge needs (mfa.go).
+	MFA *MFAChallenge
+	// RecoveryCodes, on a finished sign-in that enrolled a first factor, are
+	// the user's new recovery codes: show them once, they are stored hashed.
+	RecoveryCodes []string
 }
 
 // Done reports whether the user is authenticated.
@@ -70,6 +77,7 @@ type flow struct {
 	PasswordHash string    `json:"password_hash,omitempty"`
 	Attempts     int       `json:"attempts"`
 	ExpiresAt    time.Time `json:"expires_at"`
+	MFA          mfaFlow   `json:"mfa,omitzero"` // the state of an MFA challenge (mfa.go)
 }
 
 // Machine runs sign-ins for every tenant.
@@ -80,6 +88,20 @@ type Machine struct {
 	Now    func() time.Time
 	// FlowTTL is how long a challenge may stay unanswered (Cognito: 3–15 min).
 	FlowTTL time.Duration
+	// Audit, when set, is told each sign-in outcome (see audit.go); wire it
+	// to tenant.Service.RecordEvent.
+	Audit func(ctx context.Context, tenantID string, ev tenant.AuditEvent)
+	// Legacy reaches tenants' legacy pools for lazy migration
+	// (migrate.go); nil turns it off.
+	Legacy tenant.LegacyDirectory
+	// Sealer seals TOTP secrets at rest; RelyingParty returns a tenant's
+	// WebAuthn relying party (see RelyingParties). Without them a tenant
+	// that asks for MFA cannot sign anyone in.
+	Sealer       *mfa.Sealer
+	RelyingParty func(tenant.Tenant) (*mfa.RelyingParty, error)
+	// Rand makes TOTP keys, recovery codes and user handles; nil is
+	// crypto/rand.
+	Rand io.Reader
 }
 
 // maxChallengeAttempts bounds guesses at one pending challenge.
@@ -131,11 +153,22 @@ func (m *Machine) Start(ctx context.Context, tenantID string, cr Credentials) (R
 	if locked {
 		// Checked before any hashing, so a locked name costs the server
 		// nothing; the answer is the same for names that do not exist.
+		m.recordOutcome(ctx, tenantID, tenant.AuditSignInFailure, cr, foundUser(user, findErr), tenant.ReasonLocked, nil)
 		return Result{}, ErrLocked
 	}
 
 	ok, needsRehash := false, false
-	if findErr == nil && user.PasswordHash != "" {
+	if m.legacyApplies(t, user, findErr) {
+		// Unknown here, or imported without a password: the tenant's
+		// legacy pool checks the password, and a user it accepts is
+		// migrated here before the sign-in goes on (migrate.go).
+		if user, ok, err = m.migrate(ctx, t, cr, user); err != nil {
+			return Result{}, err
+		}
+		if ok {
+			findErr = nil
+		}
+	} else if findErr == nil && user.PasswordHash != "" {
 		ok, needsRehash, err = m.Hasher.Verify(ctx, user.PasswordHash, cr.Password)
 		if err != nil && !errors.Is(err, password.ErrMalformedHash) && !errors.Is(err, password.ErrUnknownScheme) {
 			return Result{}, err
@@ -150,17 +183,27 @@ func (m *Machine) Start(ctx context.Context, tenantID string, cr Credentials) (R
 		if err := m.recordFailure(ctx, tenantID, t.Settings.Lockout, cr, now); err != nil {
 			return Result{}, err
 		}
+		m.recordRefusal(ctx, tenantID, cr, foundUser(user, findErr), refusalReason(findErr == nil, user, ok), now)
 		return Result{}, ErrNotAuthorized
 	}
 
 	switch user.Status {
 	case tenant.StatusForceChangePassword:
 		if !user.TempPasswordExpiresAt.IsZero() && !now.Before(user.TempPasswordExpiresAt) {
+			m.recordOutcome(ctx, tenantID, tenant.AuditSignInFailure, cr, &user, tenant.ReasonTempPasswordExpired, nil)
 			return Result{}, ErrTempPasswordExpired
 		}
 		return m.challenge(ctx, tenantID, cr, flow{Sub: user.Sub, Challenge: NewPasswordRequired, AMR: []string{"pwd"}, PasswordHash: user.PasswordHash}, user)
 	case tenant.StatusResetRequired:
-		return m.challenge(ctx, tenantID, cr, flow{Sub: user.Sub, Challenge: PasswordResetRequired}, user)
+		// The password was right but no longer counts: an administrator
+		// reset it, or an import kept it. The way on is a code by mail
+		// (tenant.StartPasswordReset), which the pages offer; nothing is
+		// persisted, as no answer to Respond exists. Only someone who knows
+		// this password learns that a reset waits: anyone else reads
+		// ErrNotAuthorized, as Cognito answers NotAuthorized with
+		// PreventUserExistenceErrors, and the sign-in page offers
+		// "Forgot your password?" to everyone.
+		return Result{Challenge: PasswordResetRequired, Sub: user.Sub, Username: user.Username}, nil
 	}
 
 	var rehash string
@@ -169,11 +212,15 @@ func (m *Machine) Start(ctx context.Context, tenantID string, cr Credentials) (R
 			return Result{}, err
 		}
 	}
-	return m.finish(ctx, tenantID, cr, user.Sub, []string{"pwd"}, func(u *tenant.User) {
+	rehashed := func(u *tenant.User) {
 		if rehash != "" {
 			u.PasswordHash = rehash
 		}
-	})
+	}
+	if next, due, err := m.afterFirstFactor(ctx, tenantID, t, user, []string{"pwd"}, rehashed); due || err != nil {
+		return next, err
+	}
+	return m.finish(ctx, tenantID, cr, user.Sub, []string{"pwd"}, rehashed)
 }
 
 // Answer responds to a pending challenge.
@@ -181,6 +228,15 @@ type Answer struct {
 	Challenge   Challenge
 	NewPassword string
 	ClientIP    string
+	// The answers to MFA challenges (mfa.go): a TOTP code (SOFTWARE_TOKEN_MFA,
+	// or MFA_SETUP of TOTP), a recovery code in place of the factor, the
+	// browser's WebAuthn response (WEB_AUTHN, or MFA_SETUP of WebAuthn), the
+	// kind chosen (SELECT_MFA_TYPE) and a name for a factor being set up.
+	Code         string
+	RecoveryCode string
+	Credential   []byte
+	Choice       Challenge
+	FactorName   string
 }
 
 // Respond answers the challenge of session and returns the next step.
@@ -211,11 +267,12 @@ func (m *Machine) Respond(ctx context.Context, tenantID, session string, a Answe
 	if a.Challenge != f.Challenge {
 		return Result{}, fmt.Errorf("%w: pending %s, answered %s", ErrWrongChallenge, f.Challenge, a.Challenge)
 	}
+	cr := Credentials{Login: user.Username, ClientIP: a.ClientIP}
 	if !user.Enabled {
 		_ = m.dropFlow(ctx, tenantID, session)
+		m.recordOutcome(ctx, tenantID, tenant.AuditSignInFailure, cr, &user, tenant.ReasonDisabled, nil)
 		return Result{}, ErrNotAuthorized
 	}
-	cr := Credentials{Login: user.Username, ClientIP: a.ClientIP}
 
 	switch f.Challenge {
 	case NewPasswordRequired:
@@ -228,6 +285,13 @@ func (m *Machine) Respond(ctx context.Context, tenantID, session string, a Answe
 		}
 		if same {
 			return Result{}, ErrPasswordUnchanged
+		}
+		reused, err := m.Hasher.InHistory(ctx, tenant.PreviousPasswords(user, t.Settings.PasswordPolicy.HistorySize), a.NewPassword)
+		if err != nil {
+			return Result{}, err
+		}
+		if reused {
+			return Result{}, &password.PolicyError{Rules: []password.Rule{password.RuleReused}}
 		}
 		hash, err := m.Hasher.Hash(ctx, a.NewPassword)
 		if err != nil {
@@ -244,6 +308,8 @@ func (m *Machine) Respond(ctx context.Context, tenantID, session string, a Answe
 			u.Status, u.TempPasswordExpiresAt = tenant.StatusConfirmed, time.Time{}
 			return nil
 		})
+	case SoftwareTokenMFA, WebAuthn, SelectMFAType, MFASetup:
+		return m.respondMFA(ctx, tenantID, session, cr, t, user, f, a)
 	default:
 		return Result{}, fmt.Errorf("%w: %s cannot be answered here", ErrWrongChallenge, f.Challenge)
 	}
@@ -287,7 +353,10 @@ func (m *Machine) dropFlow(ctx context.Context, tenantID, session string) error 
 // deletes the flow in one transaction, so a flow can finish only once.
 func (m *Machine) finishFlow(ctx context.Context, tenantID, session string, cr Credentials, f flow, change func(*tenant.User) error) (Result, error) {
 	now := m.now()
-	var user tenant.User
+	var (
+		user tenant.User
+		next *Result
+	)
 	err := m.Store.Update(ctx, func(tx tenant.Tx) error {
 		id := tenant.HashSecret(session)
 		if _, err := tx.Get(tenant.CollAuthFlows, tenantID, id); err != nil {
@@ -303,6 +372,16 @@ func (m *Machine) finishFlow(ctx context.Context, tenantID, session string, cr C
 		if err := change(&user); err != nil {
 			return err
 		}
+		// A first factor proven through a challenge (a new password) may
+		// still call for a second one: the sign-in goes on in a new flow.
+		if !isMFAChallenge(f.Challenge) {
+			if next, err = m.secondFactorTx(tx, tenantID, user, f.AMR); err != nil {
+				return err
+			}
+			if next != nil {
+				return tenant.UpdateUser(tx, tenantID, user)
+			}
+		}
 		user.LastSignInAt, user.UpdatedAt = now, now
 		if err := clearFailures(tx, tenantID, cr); err != nil {
 			return err
@@ -312,6 +391,10 @@ func (m *Machine) finishFlow(ctx context.Context, tenantID, session string, cr C
 	if err != nil {
 		return Result{}, err
 	}
+	if next != nil {
+		return *next, nil
+	}
+	m.recordSuccess(ctx, tenantID, cr, user, f.AMR)
 	return Result{Sub: user.Sub, Username: user.Username, AMR: f.AMR, AuthTime: now}, nil
 }
 
@@ -334,5 +417,6 @@ func (m *Machine) finish(ctx context.Context, tenantID string, cr Credentials, s
 	if err != nil {
 		return Result{}, err
 	}
+	m.recordSuccess(ctx, tenantID, cr, user, amr)
 	return Result{Sub: user.Sub, Username: user.Username, AMR: slices.Clone(amr), AuthTime: now}, nil
 }

@@ -1,0 +1,226 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cognate-idp/cognate/tenant/adminapi"
+)
+
+// importCLI runs the cognate command line against s, with its connection
+// flags added for the commands that talk to the server.
+func (s *server) importCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	if len(args) > 1 && args[1] == "cognito" && !slicesContain(args, "-h") {
+		args = append(args, "--server", s.url, "--token-file", s.tokenFile)
+	}
+	return s.cli(t, stdin, args...)
+}
+
+func slicesContain(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func writeInDir(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestImportCommandAgainstServer(t *testing.T) {
+	dir := t.TempDir()
+	s := startServer(t, dir)
+	if code, _, stderr := s.cli(t, "", "tenant", "create", "acme", "--server", s.url, "--token-file", s.tokenFile); code != exitOK {
+		t.Fatalf("tenant create: %s", stderr)
+	}
+	users := writeInDir(t, dir, "users.csv", "cognito:username,email,email_verified,given_name,address,cognito:mfa_enabled\n"+
+		"ann,ann@example.com,TRUE,Ann,1 Main St\\, Springfield,FALSE\n"+
+		"bob,bob@example.com,FALSE,Bob,,FALSE\n"+
+		"carol,carol@example.com,TRUE,Carol,,TRUE\n")
+	dump := writeInDir(t, dir, "dump.export", `{"Users":[{"Username":"dave","Attributes":[{"Name":"sub","Value":"d0000000-0000-4000-8000-000000000004"},`+
+		`{"Name":"email","Value":"dave@example.com"}],"UserStatus":"CONFIRMED","Enabled":false,"Groups":[{"GroupName":"staff"}]}]}`)
+	broken := writeInDir(t, dir, "broken.json", `{"Users":[{"Username":"erin"},`)
+
+	steps := []struct {
+		name   string
+		args   []string
+		stdin  string
+		code   int
+		stdout []string
+		stderr []string
+		check  func(t *testing.T, stdout string)
+	}{
+		{name: "usage", args: []string{"import"}, code: exitUsage, stderr: []string{"Usage: cognate import cognito"}},
+		{name: "help", args: []string{"import", "--help"}, stdout: []string{"Usage: cognate import cognito"}},
+		{name: "flags", args: []string{"import", "cognito", "-h"}, stderr: []string{"-dry-run", "-tenant", "-format"}},
+		{name: "unknown source", args: []string{"import", "okta", "x.csv"}, code: exitUsage, stderr: []string{`unknown source "okta"`}},
+		{name: "no tenant", args: []string{"import", "cognito", users}, code: exitUsage, stderr: []string{"--tenant is required"}},
+		{name: "no file", args: []string{"import", "cognito", "--tenant", "acme"}, code: exitUsage, stderr: []string{"want one FILE"}},
+		{name: "unknown extension", args: []string{"import", "cognito", "--tenant", "acme", dump}, code: exitUsage,
+			stderr: []string{"add --format csv or --format json"}},
+		{name: "dry run", args: []string{"import", "cognito", "--tenant", "acme", "--dry-run", users}, code: exitError,
+			stdout: []string{"Line 3 (bob): The User Record does not set any of the auto verified attributes to true",
+				"Created 2, updated 0, unchanged 0, failed 1.", "Dry run: nothing was written."}},
+		{name: "nothing written by the dry run", args: []string{"user", "list", "--tenant", "acme"},
+			stdout: []string{"No users"}},
+		{name: "import", args: []string{"import", "cognito", users, "--tenant", "acme"}, code: exitError,
+			stdout: []string{"Line 3 (bob):", "Created 2, updated 0, unchanged 0, failed 1.", "1 imported users have notes"}},
+		{name: "the users are there", args: []string{"user", "list", "--tenant", "acme"},
+			stdout: []string{"ann", "carol", "RESET_REQUIRED"}},
+		{name: "the escaped comma came over", args: []string{"user", "get", "--tenant", "acme", "ann"},
+			stdout: []string{"1 Main St, Springfield"}},
+		{name: "again: nothing changes", args: []string{"import", "cognito", "--tenant", "acme", users}, code: exitError,
+			stdout: []string{"Created 0, updated 0, unchanged 2, failed 1."}},
+		{name: "JSON with --format, as JSON", args: []string{"import", "cognito", "--tenant", "acme", "--format", "json", "--json", dump},
+			check: func(t *testing.T, stdout string) {
+				var res adminapi.ImportResult
+				if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+					t.Fatalf("not JSON: %v\n%s", err, stdout)
+				}
+				if res.Summary != (adminapi.ImportSummary{Created: 1, GroupsCreated: 1}) || res.Lines[0].Sub != "d0000000-0000-4000-8000-000000000004" {
+					t.Errorf("%+v", res)
+				}
+			}},
+		{name: "the sub was kept", args: []string{"user", "get", "--tenant", "acme", "d0000000-0000-4000-8000-000000000004"},
+			stdout: []string{"dave", "Enabled", "no"}},
+		{name: "from standard input", args: []string{"import", "cognito", "--tenant", "acme", "--format", "csv", "-"},
+			stdin:  "cognito:username,email,email_verified,cognito:mfa_enabled\nfred,fred@example.com,TRUE,FALSE\n",
+			stdout: []string{"Created 1, updated 0, unchanged 0, failed 0."}},
+		{name: "a file that breaks part-way", args: []string{"import", "cognito", "--tenant", "acme", broken}, code: exitError,
+			stderr: []string{"the file cannot be imported: after user 1: the JSON ends in the middle of a value; the file may be incomplete.\n"}},
+		{name: "a missing file", args: []string{"import", "cognito", "--tenant", "acme", filepath.Join(dir, "nope.csv")}, code: exitError,
+			stderr: []string{"no such file"}},
+		{name: "an unknown tenant", args: []string{"import", "cognito", "--tenant", "nope", users}, code: exitError,
+			stderr: []string{`tenant "nope" does not exist`}},
+	}
+	for _, st := range steps {
+		ok := t.Run(st.name, func(t *testing.T) {
+			code, stdout, stderr := s.importCLI(t, st.stdin, st.args...)
+			if code != st.code {
+				t.Fatalf("exit code %d, want %d\nstdout: %s\nstderr: %s", code, st.code, stdout, stderr)
+			}
+			for _, w := range st.stdout {
+				if !strings.Contains(stdout, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, stdout)
+				}
+			}
+			for _, w := range st.stderr {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+			if st.check != nil {
+				st.check(t, stdout)
+			}
+		})
+		if !ok {
+			break
+		}
+	}
+}
+
+func TestMigrateCommandAgainstServer(t *testing.T) {
+	dir := t.TempDir()
+	s := startServer(t, dir)
+	if code, _, stderr := s.cli(t, "", "tenant", "create", "acme", "--server", s.url, "--token-file", s.tokenFile); code != exitOK {
+		t.Fatalf("tenant create: %s", stderr)
+	}
+	writeInDir(t, dir, "users-beta.csv", "cognito:username,email,email_verified,cognito:mfa_enabled\nbea,bea@example.com,TRUE,FALSE\n")
+	writeInDir(t, dir, "all.json", strings.Join([]string{
+		`{"Username":"ann","Attributes":[{"Name":"sub","Value":"a0000000-0000-4000-8000-000000000001"},{"Name":"custom:org","Value":"acme-id"}],"UserStatus":"CONFIRMED","Enabled":true}`,
+		`{"Username":"gus","Attributes":[{"Name":"custom:org","Value":"gamma-id"}],"UserStatus":"CONFIRMED","Groups":["leads"]}`,
+		`{"Username":"nobody","Attributes":[]}`,
+		`{"Username":"stray","Attributes":[{"Name":"custom:org","Value":"unknown-id"}]}`,
+		`{"Username":"amy","Attributes":[{"Name":"custom:org","Value":"acme-id"},{"Name":"email","Value":"not-an-address"}]}`,
+		`{"Username":"bo","Attributes":[{"Name":"custom:org","Value":"acme-id"}],"UserStatus":"BOGUS"}`,
+	}, "\n"))
+	mapFile := writeInDir(t, dir, "map.yaml", `
+pools:
+  - file: users-beta.csv
+    tenant: beta
+    name: Beta BV
+shared:
+  file: all.json
+  attribute: custom:org
+  tenants:
+    acme-id: acme
+    gamma-id: gamma
+  names:
+    gamma: Gamma NV
+`)
+	badMap := writeInDir(t, dir, "bad.yaml", "pools:\n  - file: x.csv\n    tenant: x\n    tennant: y\n")
+
+	code, stdout, stderr := s.importCLI(t, "", "migrate", "cognito", "--map", badMap)
+	if code != exitError || !strings.Contains(stderr, "field tennant not found") {
+		t.Errorf("bad map: %d\n%s%s", code, stdout, stderr)
+	}
+
+	code, stdout, stderr = s.importCLI(t, "", "migrate", "cognito", "--map", mapFile, "--dry-run")
+	if code != exitError || !strings.Contains(stdout, "tenant beta does not exist yet") ||
+		!strings.Contains(stdout, "== tenant acme, from "+filepath.Join(dir, "all.json")+" (custom:org) ==") ||
+		!strings.Contains(stdout, "Dry run: nothing was written.") {
+		t.Errorf("dry run: %d\n%s%s", code, stdout, stderr)
+	}
+	if code, out, _ := s.importCLI(t, "", "tenant", "list", "--server", s.url, "--token-file", s.tokenFile); code != exitOK || strings.Contains(out, "beta") {
+		t.Errorf("the dry run created a tenant:\n%s", out)
+	}
+
+	code, stdout, stderr = s.importCLI(t, "", "migrate", "cognito", "--map", mapFile)
+	for _, want := range []string{
+		"User 3 (nobody): the user has no custom:org",
+		`User 4 (stray): custom:org "unknown-id" is not in the map's tenants`,
+		"== tenant beta, from " + filepath.Join(dir, "users-beta.csv") + " ==",
+		// amy is the 5th user of all.json, the 2nd of acme's part: the
+		// server's numbers are mapped back to the file's.
+		`User 5 (amy): "not-an-address" is not an email address`,
+		`User 6 (bo): UserStatus "BOGUS" is not one of Cognito's statuses`,
+		"Tenants created: beta, gamma.",
+	} {
+		if !strings.Contains(stdout+stderr, want) {
+			t.Errorf("migrate output lacks %q:\n%s%s", want, stdout, stderr)
+		}
+	}
+	if code != exitError {
+		t.Errorf("exit code %d, want 1: some users failed", code)
+	}
+
+	code, stdout, _ = s.importCLI(t, "", "migrate", "cognito", "--map", mapFile, "--json")
+	var report migrationReport
+	if err := json.Unmarshal([]byte(stdout), &report); err != nil {
+		t.Fatalf("--json: %v\n%s", err, stdout)
+	}
+	if code != exitError || len(report.TenantsCreated) != 0 || len(report.Imports) != 3 || len(report.Unassigned) != 3 {
+		t.Errorf("second run: %d %+v", code, report)
+	}
+	for _, imp := range report.Imports {
+		if imp.Result == nil || imp.Result.Summary.Created != 0 || imp.Result.Summary.Skipped != 1 ||
+			(imp.Tenant == "acme") != (imp.Result.Summary.Failed == 1) {
+			t.Errorf("second run into %s: %+v", imp.Tenant, imp.Result)
+		}
+	}
+
+	for slug, user := range map[string]string{"acme": "ann", "beta": "bea", "gamma": "gus"} {
+		code, out, errOut := s.importCLI(t, "", "user", "get", "--tenant", slug, user, "--server", s.url, "--token-file", s.tokenFile)
+		if code != exitOK {
+			t.Errorf("%s in %s: %s", user, slug, errOut)
+		}
+		if slug == "gamma" && !strings.Contains(out, "leads") {
+			t.Errorf("gus's group:\n%s", out)
+		}
+	}
+	if code, out, _ := s.importCLI(t, "", "tenant", "get", "gamma", "--server", s.url, "--token-file", s.tokenFile); code != exitOK ||
+		!strings.Contains(out, "Gamma NV") {
+		t.Errorf("tenant gamma:\n%s", out)
+	}
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"crypto/hkdf"
+	"crypto/sha256"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+
+	"github.com/cognate-idp/cognate/mfa"
+	"github.com/cognate-idp/cognate/tenant/adminapi"
+)
+
+// sealKeyInfo names what the sealing key derived from the server key is
+// for. The server key also encrypts authorization codes (the provider's
+// CryptoKey); a key of its own for each use keeps one cipher's output from
+// ever meeting the same key under another.
+const sealKeyInfo = "cognate mfa seal v1"
+
+// newSealer makes the Sealer of TOTP secrets from the server key and, while
+// a rotation is under way, the previous one (docs/secrets.md).
+func newSealer(s serverSecrets) (*mfa.Sealer, error) {
+	derive := func(serverKey []byte) ([]byte, error) {
+		return hkdf.Key(sha256.New, serverKey, nil, sealKeyInfo, mfa.KeySize)
+	}
+	current, err := derive(s.secretKey)
+	if err != nil {
+		return nil, fmt.Errorf("derive the sealing key: %w", err)
+	}
+	var previous [][]byte
+	if s.previousKey != nil {
+		key, err := derive(s.previousKey)
+		if err != nil {
+			return nil, fmt.Errorf("derive the previous sealing key: %w", err)
+		}
+		previous = append(previous, key)
+	}
+	sealer, err := mfa.NewSealer(current, previous...)
+	if err != nil {
+		return nil, fmt.Errorf("server keys: %w", err)
+	}
+	return sealer, nil
+}
+
+// mfaCommands are the `cognate user` verbs about second factors: mfa shows
+// them, reset-mfa removes them. Each takes a username or a sub.
+func mfaCommands() []adminCommand {
+	oneUser := func(verb, summary string, do func(ctx context.Context, c *apiClient, path, user string) (output, error)) adminCommand {
+		return adminCommand{
+			verb: verb, args: []string{"USER"}, summary: summary + " USER is a username or a sub.",
+			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
+				slug := fs.String("tenant", "", "tenant slug (required)")
+				return func(ctx context.Context, c *apiClient, args []string) (output, error) {
+					if err := requireFlag("tenant", *slug); err != nil {
+						return output{}, err
+					}
+					sub, err := resolveUser(ctx, c, *slug, args[0])
+					if err != nil {
+						return output{}, err
+					}
+					return do(ctx, c, tenantPath(*slug)+"/users/"+url.PathEscape(sub), args[0])
+				}
+			},
+		}
+	}
+	return []adminCommand{
+		oneUser("mfa", "Show a user's second factors; a security key flagged as possibly cloned is marked.",
+			func(ctx context.Context, c *apiClient, path, user string) (output, error) {
+				var st adminapi.MFAStatus
+				raw, err := c.call(ctx, http.MethodGet, path+"/mfa", nil, &st)
+				return output{raw: raw, text: func(w io.Writer) { showMFA(w, user, st) }}, err
+			}),
+		oneUser("reset-mfa", "Remove a user's second factors and recovery codes (a lost phone, a cloned key); their sessions end.",
+			func(ctx context.Context, c *apiClient, path, user string) (output, error) {
+				raw, err := c.call(ctx, http.MethodPost, path+"/reset-mfa", nil, nil)
+				return message(raw, "Second factors of %s removed and their sessions ended. Where the tenant requires MFA, their next sign-in sets up a new one.", user), err
+			}),
+	}
+}
+
+func showMFA(w io.Writer, user string, st adminapi.MFAStatus) {
+	if len(st.Factors) == 0 {
+		fmt.Fprintf(w, "%s has no second factor.\n", user)
+		return
+	}
+	var rows [][]string
+	for _, f := range st.Factors {
+		kind := "authenticator app"
+		switch {
+		case f.Kind == "WEBAUTHN" && f.Passkey:
+			kind = "passkey"
+		case f.Kind == "WEBAUTHN":
+			kind = "security key"
+		}
+		if f.Synced {
+			kind += " (synced)"
+		}
+		warning := ""
+		if f.CloneWarning {
+			warning = "POSSIBLY CLONED: refused until reset-mfa"
+		}
+		rows = append(rows, []string{kind, f.Name, formatTime(f.CreatedAt), formatTime(f.LastUsedAt), warning})
+	}
+	printTable(w, []string{"KIND", "NAME", "ADDED", "LAST USED", "WARNING"}, rows)
+	fmt.Fprintf(w, "\nUnused recovery codes: %d\n", st.RecoveryCodesLeft)
+}

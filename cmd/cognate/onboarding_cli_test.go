@@ -1,0 +1,38 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// The user verbs that send mail, against a running development server
+// (whose mail goes to the development sink).
+func TestOnboardingCommands(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	steps := []struct {
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{args: []string{"tenant", "create", "acme"}},
+		{args: []string{"user", "create", "--tenant", "acme", "--username", "ann", "--email", "ann@example.com"}, stdout: "UNCONFIRMED"},
+		{args: []string{"user", "create", "--tenant", "acme", "--username", "nomail"}},
+		{args: []string{"user", "activate", "--tenant", "acme", "ann"}, stdout: "A welcome mail with a new temporary password is on its way to ann@example.com."},
+		{args: []string{"user", "resend", "--tenant", "acme", "ann"}, stdout: "FORCE_CHANGE_PASSWORD"},
+		{args: []string{"user", "reset-password", "--tenant", "acme", "ann"}, code: exitError, stderr: "resend the invitation instead"},
+		{args: []string{"user", "activate", "--tenant", "acme", "nomail"}, code: exitError, stderr: "needs an email address"},
+		{args: []string{"user", "unlock", "--tenant", "acme", "ann"}, stdout: "Unlocked ann"},
+		{args: []string{"user", "activate", "ann"}, code: exitUsage, stderr: "-tenant is required"},
+		{args: []string{"user", "-h"}, stdout: "reset-password"},
+	}
+	for _, st := range steps {
+		code, stdout, stderr := s.cli(t, "", st.args...)
+		if code != st.code || !strings.Contains(stdout, st.stdout) || !strings.Contains(stderr, st.stderr) {
+			t.Errorf("cognate %s: exit %d, want %d\nstdout: %s\nstderr: %s", strings.Join(st.args, " "), code, st.code, stdout, stderr)
+		}
+	}
+	if _, stdout, _ := s.cli(t, "", "help"); !strings.Contains(stdout, "activate, resend, reset-password, unlock") {
+		t.Errorf("usage lacks the new verbs:\n%s", stdout)
+	}
+}

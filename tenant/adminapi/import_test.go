@@ -1,0 +1,268 @@
+package adminapi
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/tenant/bolt"
+	"github.com/cognate-idp/cognate/tenant/cognitoimport"
+	"github.com/cognate-idp/cognate/tenant/password"
+)
+
+const importToken = "import-test-operator-token"
+
+// importFixture is the API over a real bbolt file with tenant acme.
+type importFixture struct {
+	handler http.Handler
+	svc     *tenant.Service
+}
+
+func newImportFixture(t *testing.T) *importFixture {
+	t.Helper()
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "cognate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	hasher, err := password.NewHasher(password.Params{Memory: 64, Iterations: 1, Parallelism: 1}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(t.Output(), nil))
+	svc := &tenant.Service{Store: store, Hasher: hasher, Logger: logger, Now: time.Now}
+	es256 := "ES256"
+	if _, err := svc.CreateTenant(context.Background(), tenant.NewTenant{
+		Slug: "acme", Settings: tenant.SettingsChange{SigningAlg: &es256}.Apply(tenant.Settings{}),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	api := &API{Service: svc, Logger: logger, TokenHash: sha256.Sum256([]byte(importToken))}
+	return &importFixture{handler: api.Handler(), svc: svc}
+}
+
+func (f *importFixture) post(t *testing.T, query, contentType, body string) (int, []byte) {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, "/admin/v1/tenants/acme/import"+query, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+importToken)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	rec := httptest.NewRecorder()
+	f.handler.ServeHTTP(rec, req)
+	return rec.Code, rec.Body.Bytes()
+}
+
+func (f *importFixture) userCount(t *testing.T) int {
+	t.Helper()
+	page, err := f.svc.ListUsers(context.Background(), "acme", "", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(page.Users)
+}
+
+const importCSV = "cognito:username,email,email_verified,cognito:mfa_enabled\n" +
+	"ann,ann@example.com,TRUE,FALSE\n" +
+	"bob,bob@example.com,FALSE,FALSE\n" +
+	"carol,carol@example.com,TRUE,TRUE\n"
+
+func TestImportEndpoint(t *testing.T) {
+	f := newImportFixture(t)
+	steps := []struct {
+		name        string
+		query       string
+		contentType string
+		body        string
+		status      int
+		message     string // substring of an error's message
+		check       func(t *testing.T, res ImportResult)
+		users       int // users in acme afterwards
+	}{
+		{name: "a dry run writes nothing", query: "?format=csv&dry_run=true", body: importCSV, status: 200, users: 0,
+			check: func(t *testing.T, res ImportResult) {
+				if !res.DryRun || res.Summary != (ImportSummary{Created: 2, Failed: 1}) || len(res.Lines) != 3 {
+					t.Errorf("%+v", res)
+				}
+			}},
+		{name: "CSV", query: "?format=csv", body: importCSV, status: 200, users: 2,
+			check: func(t *testing.T, res ImportResult) {
+				if res.DryRun || res.Summary != (ImportSummary{Created: 2, Failed: 1}) || res.LinesOmitted != 0 || len(res.Warnings) != 0 {
+					t.Errorf("%+v", res)
+				}
+				want := []ImportLine{
+					{Line: 2, Username: "ann", Outcome: "created"},
+					{Line: 3, Username: "bob", Outcome: "failed", Reason: "auto verified attributes"},
+					{Line: 4, Username: "carol", Outcome: "created", Reason: "MFA was enabled in Cognito"},
+				}
+				for i, w := range want {
+					got := res.Lines[i]
+					if got.Line != w.Line || got.Username != w.Username || got.Outcome != w.Outcome || !strings.Contains(got.Reason, w.Reason) ||
+						(got.Outcome == "created") != (got.Sub != "") {
+						t.Errorf("line %+v, want %+v", got, w)
+					}
+				}
+			}},
+		{name: "the same file again changes nothing", query: "?format=csv", body: importCSV, status: 200, users: 2,
+			check: func(t *testing.T, res ImportResult) {
+				if res.Summary != (ImportSummary{Skipped: 2, Failed: 1}) {
+					t.Errorf("%+v", res.Summary)
+				}
+			}},
+		{name: "JSON by its content type, with groups", contentType: "application/json; charset=utf-8", status: 200, users: 3,
+			body: `{"Users":[{"Username":"dave","Attributes":[{"Name":"sub","Value":"d0000000-0000-4000-8000-000000000004"}],` +
+				`"UserStatus":"CONFIRMED","Enabled":false,"Groups":[{"GroupName":"staff"}]}]}`,
+			check: func(t *testing.T, res ImportResult) {
+				if res.Summary != (ImportSummary{Created: 1, GroupsCreated: 1}) || res.Lines[0].Sub != "d0000000-0000-4000-8000-000000000004" {
+					t.Errorf("%+v", res)
+				}
+			}},
+		{name: "a byte order mark is a warning", query: "?format=csv", body: "\ufeff" + importCSV, status: 200, users: 3,
+			check: func(t *testing.T, res ImportResult) {
+				if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "byte order mark") {
+					t.Errorf("warnings %q", res.Warnings)
+				}
+			}},
+		{name: "no format", body: importCSV, status: 400, message: "format=csv or format=json", users: 3},
+		{name: "a wrong format", query: "?format=xml", body: importCSV, status: 400, message: "format must be csv or json", users: 3},
+		{name: "a misspelt dry_run is refused, not ignored", query: "?format=csv&dryrun=true", body: importCSV, status: 400,
+			message: `unknown query parameter "dryrun"`, users: 3},
+		{name: "a bad dry_run", query: "?format=csv&dry_run=maybe", body: importCSV, status: 400, message: "dry_run must be true or false", users: 3},
+		{name: "a CSV without Cognito's header writes nothing", query: "?format=csv", body: "username,email\nzed,zed@example.com\n",
+			status: 400, message: "the file cannot be imported: line 1: the header row is not Cognito's", users: 3},
+		{name: "not JSON", query: "?format=json", body: importCSV, status: 400, message: "not valid JSON at byte", users: 3},
+		{name: "JSON that breaks part-way", query: "?format=json", status: 400, users: 3,
+			body: `{"Username":"ann"}` + "\n" + `{"Username":`, message: "after user 1: the JSON ends in the middle of a value"},
+	}
+	for _, st := range steps {
+		ok := t.Run(st.name, func(t *testing.T) {
+			status, body := f.post(t, st.query, st.contentType, st.body)
+			if status != st.status {
+				t.Fatalf("status %d, want %d: %s", status, st.status, body)
+			}
+			if st.message != "" {
+				var e Error
+				if err := json.Unmarshal(body, &e); err != nil || !strings.Contains(e.Message, st.message) {
+					t.Errorf("error %s, want a message with %q", body, st.message)
+				}
+			}
+			if st.check != nil {
+				var res ImportResult
+				if err := json.Unmarshal(body, &res); err != nil {
+					t.Fatalf("%v: %s", err, body)
+				}
+				st.check(t, res)
+			}
+			if n := f.userCount(t); n != st.users {
+				t.Errorf("%d users in acme, want %d", n, st.users)
+			}
+		})
+		if !ok {
+			break
+		}
+	}
+}
+
+func TestImportEndpointRefusals(t *testing.T) {
+	f := newImportFixture(t)
+	req := httptest.NewRequest(http.MethodPost, "/admin/v1/tenants/nope/import?format=csv", strings.NewReader(importCSV))
+	req.Header.Set("Authorization", "Bearer "+importToken)
+	rec := httptest.NewRecorder()
+	f.handler.ServeHTTP(rec, req)
+	if rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), `tenant \"nope\" does not exist`) {
+		t.Errorf("unknown tenant: %d %s", rec.Code, rec.Body)
+	}
+
+	req = httptest.NewRequest(http.MethodPost, "/admin/v1/tenants/acme/import?format=csv", strings.NewReader(importCSV))
+	rec = httptest.NewRecorder()
+	f.handler.ServeHTTP(rec, req)
+	if rec.Code != http.StatusUnauthorized || f.userCount(t) != 0 {
+		t.Errorf("without a token: %d, %d users", rec.Code, f.userCount(t))
+	}
+
+	// The limit itself is too large to send in a test; its error is not.
+	err := importError(&http.MaxBytesError{Limit: maxImportBody}, cognitoimport.FormatCSV, cognitoimport.Summary{Created: 7}, false)
+	status, body := classify(httptest.NewRequest(http.MethodPost, "/", nil), err)
+	if status != http.StatusRequestEntityTooLarge || !strings.Contains(body.Message, "512 MiB") || !strings.Contains(body.Message, "7 created") {
+		t.Errorf("too large: %d %+v", status, body)
+	}
+}
+
+func TestImportEndpointCapsLines(t *testing.T) {
+	f := newImportFixture(t)
+	var b strings.Builder
+	b.WriteString("cognito:username,email,email_verified,cognito:mfa_enabled\n")
+	const good, bad = 1500, 20
+	for i := range good + bad {
+		verified := "TRUE"
+		if i%((good+bad)/bad) == 0 {
+			verified = "FALSE" // fails: nothing verified
+		}
+		fmt.Fprintf(&b, "u%d,u%d@example.com,%s,FALSE\n", i, i, verified)
+	}
+	status, body := f.post(t, "?format=csv", "", b.String())
+	if status != http.StatusOK {
+		t.Fatalf("%d %s", status, body)
+	}
+	var res ImportResult
+	if err := json.Unmarshal(body, &res); err != nil {
+		t.Fatal(err)
+	}
+	failed := 0
+	for _, l := range res.Lines {
+		if l.Outcome == "failed" {
+			failed++
+		}
+	}
+	if res.Summary.Created != good || res.Summary.Failed != bad || failed != bad ||
+		len(res.Lines) != maxReportedOthers+bad || res.LinesOmitted != good-maxReportedOthers {
+		t.Errorf("summary %+v, %d lines (%d failed), %d omitted", res.Summary, len(res.Lines), failed, res.LinesOmitted)
+	}
+	if !slices.IsSortedFunc(res.Lines, func(a, b ImportLine) int { return a.Line - b.Line }) {
+		t.Error("lines are not in file order")
+	}
+}
+
+// TestImportOpenAPISchemas holds the import's wire types to docs/openapi.yaml,
+// as TestOpenAPIMatches does for the others.
+func TestImportOpenAPISchemas(t *testing.T) {
+	raw, err := os.ReadFile("../../docs/openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Components struct{ Schemas map[string]schema } `yaml:"components"`
+	}
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range map[string]any{"ImportResult": ImportResult{}, "ImportSummary": ImportSummary{}, "ImportLine": ImportLine{}} {
+		s, ok := doc.Components.Schemas[name]
+		if !ok {
+			t.Errorf("schema %s is not documented", name)
+			continue
+		}
+		var props []string
+		for p := range s.Properties {
+			props = append(props, p)
+		}
+		slices.Sort(props)
+		if fields := jsonFields(reflect.TypeOf(v)); !slices.Equal(props, fields) {
+			t.Errorf("schema %s has properties %v, the type has %v", name, props, fields)
+		}
+	}
+}

@@ -1,0 +1,71 @@
+package adminapi_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/cognate-idp/cognate/mail"
+	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/tenant/adminapi"
+	"github.com/cognate-idp/cognate/tenant/auth"
+)
+
+// The onboarding endpoints: what each answers, and that a refusal is a 400
+// that says why rather than a 500.
+func TestOnboardingEndpoints(t *testing.T) {
+	f := newFixture(t)
+	templates, err := mail.NewTemplates(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.svc.Templates, f.svc.ReleaseLockout = templates, auth.Unlock
+	f.svc.TenantURL = func(slug string) string { return "https://" + slug + ".example.com" }
+	bob, err := f.svc.CreateUser(t.Context(), "acme", tenant.NewUser{Username: "bob", Email: "bob@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	noMail, err := f.svc.CreateUser(t.Context(), "acme", tenant.NewUser{Username: "nomail"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	users := "/admin/v1/tenants/acme/users/"
+
+	steps := []struct {
+		name   string
+		path   string
+		status int
+		want   string // in the body: a status, or the error's words
+	}{
+		{"activate", users + bob.Sub + "/activate", 200, `"status":"FORCE_CHANGE_PASSWORD"`},
+		{"activate again", users + bob.Sub + "/activate", 200, `"status":"FORCE_CHANGE_PASSWORD"`},
+		{"resend", users + bob.Sub + "/resend-invitation", 200, `"status":"FORCE_CHANGE_PASSWORD"`},
+		{"admin reset before the first sign-in", users + bob.Sub + "/reset-password", 400, "resend the invitation instead"},
+		{"activate without email", users + noMail.Sub + "/activate", 400, "needs an email address"},
+		{"activate an active user", users + "{sub}/activate", 400, "already active"},
+		{"resend to an active user", users + "{sub}/resend-invitation", 400, "only for a user who has not signed in yet"},
+		{"admin reset", users + "{sub}/reset-password", 200, `"status":"RESET_REQUIRED"`},
+		{"unlock", users + "{sub}/unlock", 204, ""},
+		{"unknown user", users + "nope/activate", 404, `tenant \"acme\" has no user \"nope\"`},
+		{"unknown tenant", "/admin/v1/tenants/nope/users/{sub}/unlock", 404, "not_found"},
+	}
+	for _, s := range steps {
+		rec := f.do(t, "POST", s.path, "", bearer)
+		body := rec.Body.String()
+		if rec.Code != s.status || !strings.Contains(body, s.want) {
+			t.Errorf("%s: %d %s, want %d with %q", s.name, rec.Code, body, s.status, s.want)
+		}
+		if strings.Contains(body, "password_hash") {
+			t.Errorf("%s: the answer shows a hash", s.name)
+		}
+		if s.status == 400 {
+			var e adminapi.Error
+			if json.Unmarshal(rec.Body.Bytes(), &e) != nil || e.Code != "invalid_request" {
+				t.Errorf("%s: error body %s", s.name, body)
+			}
+		}
+	}
+	if rec := f.do(t, "GET", "/admin/v1/tenants/acme/users/{sub}/activate", "", bearer); rec.Code != 405 {
+		t.Errorf("GET on an action: %d", rec.Code)
+	}
+}

@@ -1,0 +1,213 @@
+package tenant_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cognate-idp/cognate/tenant"
+)
+
+// auditTrail reads a tenant's whole trail, newest first.
+func auditTrail(t *testing.T, svc *tenant.Service, tenantID string) []tenant.AuditEvent {
+	t.Helper()
+	page, err := svc.AuditLog(t.Context(), tenantID, tenant.AuditQuery{Limit: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return page.Events
+}
+
+func actions(events []tenant.AuditEvent) []string {
+	var out []string
+	for _, ev := range events {
+		out = append(out, string(ev.Action))
+	}
+	return out
+}
+
+func TestAuditRecordsChangesWithTheActor(t *testing.T) {
+	svc, clock := newService(t)
+	op := tenant.WithActor(context.Background(), tenant.Actor{Kind: tenant.ActorOperator, Name: "operator", IP: "192.0.2.1"})
+	if _, err := svc.CreateTenant(op, tenant.NewTenant{Slug: "acme", Name: "Acme"}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Second)
+	if _, err := svc.CreateGroup(op, "acme", "admins"); err != nil {
+		t.Fatal(err)
+	}
+	admin := tenant.WithActor(context.Background(), tenant.Actor{Kind: tenant.ActorAdmin, Sub: "sub-of-ann", Name: "ann", IP: "198.51.100.7"})
+	clock.Advance(time.Second)
+	u, err := svc.CreateUser(admin, "acme", tenant.NewUser{Username: "bob", Email: "bob@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Second)
+	name, off := "Bob", false
+	if _, err := svc.UpdateUser(admin, "acme", u.Sub, tenant.UserChange{
+		Attributes: map[string]*string{"name": &name}, Enabled: &off, Groups: &[]string{"admins"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Second)
+	if err := svc.SetPassword(admin, "acme", u.Sub, "Secret-Pass-1!", false); err != nil {
+		t.Fatal(err)
+	}
+	// Without an actor in the context, the system acted.
+	clock.Advance(time.Second)
+	if err := svc.DeleteUser(context.Background(), "acme", u.Sub); err != nil {
+		t.Fatal(err)
+	}
+
+	events := auditTrail(t, svc, "acme")
+	// One change made both user.update and user.disable at the same
+	// instant; events of one instant come in no particular order.
+	if events[2].Action == tenant.AuditUserDisable {
+		events[2], events[3] = events[3], events[2]
+	}
+	want := []string{"user.delete", "user.password.set", "user.update", "user.disable", "user.create", "group.create", "tenant.create"}
+	if got := actions(events); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("actions, newest first:\n got %v\nwant %v", got, want)
+	}
+	if a := events[0].Actor; a.Kind != tenant.ActorSystem {
+		t.Errorf("delete without an actor: %+v", a)
+	}
+	upd := events[2]
+	if upd.Actor != (tenant.Actor{Kind: tenant.ActorAdmin, Sub: "sub-of-ann", Name: "ann", IP: "198.51.100.7"}) {
+		t.Errorf("update actor %+v", upd.Actor)
+	}
+	if upd.Target != (tenant.AuditTarget{Kind: tenant.TargetUser, ID: u.Sub, Name: "bob"}) {
+		t.Errorf("update target %+v", upd.Target)
+	}
+	if upd.Details["fields"] != "name,groups" || upd.Details["groups"] != "admins" {
+		t.Errorf("update details %v", upd.Details)
+	}
+	if events[6].Actor.Kind != tenant.ActorOperator || !events[6].Time.Equal(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)) {
+		t.Errorf("tenant.create: %+v", events[6])
+	}
+	// Nothing secret ends up in the trail.
+	raw, _ := json.Marshal(events)
+	if strings.Contains(string(raw), "Secret-Pass-1!") || strings.Contains(string(raw), "Bob") {
+		t.Errorf("the trail holds a value it should only name: %s", raw)
+	}
+}
+
+// A change that fails records nothing: the event is in its transaction.
+func TestAuditFailedChangeRecordsNothing(t *testing.T) {
+	svc, _ := newService(t)
+	ctx := context.Background()
+	svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"})
+	before := len(auditTrail(t, svc, "acme"))
+	if _, err := svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "ann", Groups: []string{"nope"}}); err == nil {
+		t.Fatal("a user in a missing group was created")
+	}
+	if got := len(auditTrail(t, svc, "acme")); got != before {
+		t.Errorf("a failed change left %d events", got-before)
+	}
+}
+
+func TestAuditQuery(t *testing.T) {
+	svc, clock := newService(t)
+	ctx := context.Background()
+	svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"})
+	start := clock.Now()
+	ann := tenant.Actor{Kind: tenant.ActorUser, Sub: "s-ann", Name: "Ann"}
+	for i := range 30 {
+		clock.Advance(time.Minute)
+		ev := tenant.AuditEvent{Action: tenant.AuditSignIn, Actor: ann, Target: tenant.AuditTarget{Kind: tenant.TargetUser, ID: "s-ann", Name: "ann"}}
+		if i%3 == 0 {
+			ev.Action, ev.Reason = tenant.AuditSignInFailure, tenant.ReasonWrongPassword
+			ev.Actor = tenant.Actor{Kind: tenant.ActorUser, Name: "eve", IP: "203.0.113.9"}
+		}
+		svc.RecordEvent(ctx, "acme", ev)
+	}
+	minute := func(n int) time.Time { return start.Add(time.Duration(n) * time.Minute) }
+
+	tests := []struct {
+		name  string
+		q     tenant.AuditQuery
+		count int
+	}{
+		{"everything", tenant.AuditQuery{Limit: 200}, 31},
+		{"one action", tenant.AuditQuery{Action: "signin.failure", Limit: 200}, 10},
+		{"a family", tenant.AuditQuery{Action: "signin.", Limit: 200}, 30},
+		{"actor by name, any case", tenant.AuditQuery{Actor: "EVE", Limit: 200}, 10},
+		{"actor by sub", tenant.AuditQuery{Actor: "s-ann", Limit: 200}, 20},
+		{"target", tenant.AuditQuery{Target: "ann", Limit: 200}, 30},
+		{"from", tenant.AuditQuery{From: minute(21), Limit: 200}, 10},
+		{"to", tenant.AuditQuery{To: minute(10), Limit: 200}, 11}, // with tenant.create
+		{"between", tenant.AuditQuery{From: minute(5), To: minute(14), Limit: 200}, 10},
+		{"between, filtered", tenant.AuditQuery{From: minute(1), To: minute(10), Action: "signin.failure", Limit: 200}, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			page, err := svc.AuditLog(ctx, "acme", tt.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page.Events) != tt.count || page.Next != "" {
+				t.Errorf("%d events, next %q; want %d and no next", len(page.Events), page.Next, tt.count)
+			}
+			for i := 1; i < len(page.Events); i++ {
+				if page.Events[i].Time.After(page.Events[i-1].Time) {
+					t.Fatalf("not newest first at %d", i)
+				}
+			}
+		})
+	}
+
+	// Paging visits every event once, newest first.
+	var seen []tenant.AuditEvent
+	q := tenant.AuditQuery{Limit: 7}
+	for pages := 0; ; pages++ {
+		if pages > 10 {
+			t.Fatal("paging does not end")
+		}
+		page, err := svc.AuditLog(ctx, "acme", q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen = append(seen, page.Events...)
+		if page.Next == "" {
+			break
+		}
+		q.After = page.Next
+	}
+	if len(seen) != 31 || seen[0].Time != minute(30) || seen[30].Action != tenant.AuditTenantCreate {
+		t.Errorf("paged through %d events", len(seen))
+	}
+
+	// A rare filter stops at its budget and says so, with a cursor.
+	page, err := svc.AuditLog(ctx, "acme", tenant.AuditQuery{Action: "tenant.create", Budget: 12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Events) != 0 || !page.BudgetSpent || page.Examined != 12 || page.Next == "" {
+		t.Fatalf("budgeted page: %d events, spent %v, examined %d, next %q", len(page.Events), page.BudgetSpent, page.Examined, page.Next)
+	}
+	page, err = svc.AuditLog(ctx, "acme", tenant.AuditQuery{Action: "tenant.create", Budget: 100, After: page.Next})
+	if err != nil || len(page.Events) != 1 {
+		t.Fatalf("after the budget: %v, %d events", err, len(page.Events))
+	}
+
+	if _, err := svc.AuditLog(ctx, "nope", tenant.AuditQuery{}); !errors.Is(err, tenant.ErrNotFound) {
+		t.Errorf("unknown tenant: %v", err)
+	}
+}
+
+// Deleting a tenant deletes its trail; the operator's trail keeps the fact.
+func TestAuditTenantDeletion(t *testing.T) {
+	svc, _ := newService(t)
+	ctx := tenant.WithActor(context.Background(), tenant.Actor{Kind: tenant.ActorOperator, Name: "operator"})
+	svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"})
+	if err := svc.DeleteTenant(ctx, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	events := auditTrail(t, svc, "")
+	if len(events) != 1 || events[0].Action != tenant.AuditTenantDelete || events[0].Target.ID != "acme" {
+		t.Errorf("operator trail: %+v", events)
+	}
+}

@@ -1,0 +1,898 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+
+	"github.com/go-webauthn/webauthn/protocol"
+
+	"github.com/cognate-idp/cognate/mfa"
+	"github.com/cognate-idp/cognate/tenant"
+)
+
+// The second factor. Once the first factor is proven (a password, or a new
+// password in place of a temporary one), the tenant's policy decides:
+//
+//   - mode OFF, or OPTIONAL for a user without a factor: the sign-in is done;
+//   - a user with factors of allowed kinds: SOFTWARE_TOKEN_MFA or WEB_AUTHN,
+//     or SELECT_MFA_TYPE when the user has both and prefers neither; the
+//     user may switch between them, and a recovery code answers any of them;
+//   - mode ON and no factor: MFA_SETUP, which enrols one (a TOTP key shown
+//     once and confirmed with a code, or a security key or passkey) and
+//     finishes the sign-in with ten new recovery codes to show once.
+//
+// Every challenge lives in the flow record, server-side: the sealed TOTP key
+// being set up, the WebAuthn ceremony (deleted when answered, whatever the
+// outcome). A wrong answer counts against the flow (maxChallengeAttempts,
+// then the flow is gone) and, for guesses at a code or a key, against the
+// login's lockout like a wrong password. Everything that completes a
+// sign-in (the TOTP step, the used recovery code, the credential's new sign
+// count) is written in the one transaction that ends the flow, so a code or
+// a flow can be used only once even by two requests at the same instant.
+
+// Errors of the MFA challenges, for the front ends to put in words.
+var (
+	// ErrCodeMismatch: the TOTP or recovery code is wrong (or, wrapping
+	// mfa.ErrCodeMalformed, not a code at all).
+	ErrCodeMismatch = errors.New("the code is not right")
+	// ErrCodeReused: the TOTP code was accepted before (a replay, or a
+	// second sign-in within the same 30 seconds).
+	ErrCodeReused = errors.New("the code was already used")
+	// ErrFactorRefused: the WebAuthn response was refused (another origin,
+	// RP ID or challenge, a bad signature, an expired ceremony, a credential
+	// the user does not have).
+	ErrFactorRefused = errors.New("the security key or passkey was not accepted")
+	// ErrFactorUnusable: the factor cannot be used until an administrator
+	// resets the user's MFA: a credential flagged as possibly cloned, or a
+	// TOTP secret that no configured server key opens.
+	ErrFactorUnusable = errors.New("the factor cannot be used")
+	// ErrTooManyAttempts: the challenge was answered wrongly too often; the
+	// flow is gone and the sign-in starts again.
+	ErrTooManyAttempts = errors.New("too many wrong answers; start the sign-in again")
+	// ErrPasskeyNotAllowed: the tenant does not allow passkey sign-in.
+	ErrPasskeyNotAllowed = errors.New("passkey sign-in is not allowed here")
+	// ErrMFAUnavailable: the Machine has no Sealer or RelyingParty.
+	ErrMFAUnavailable = errors.New("MFA is not configured on this server")
+)
+
+// MFAChallenge is what answering a pending MFA challenge needs.
+type MFAChallenge struct {
+	// Options are the kinds the user may use (SOFTWARE_TOKEN_MFA, WEB_AUTHN)
+	// and switch between with Choose; in MFA_SETUP, the kinds that may be
+	// set up (Cognito's MFAS_CAN_SETUP).
+	Options []Challenge
+	// Setup is the kind being set up in MFA_SETUP; empty until chosen.
+	Setup Challenge
+	// TOTP is the key being set up: show its QR code and its Secret for
+	// manual entry; the user confirms it with a code.
+	TOTP *mfa.TOTPEnrollment
+	// WebAuthnOptions is for the browser: request options (WEB_AUTHN) or
+	// creation options (MFA_SETUP of WEB_AUTHN), as JSON.
+	WebAuthnOptions json.RawMessage
+	// Passkey marks a passwordless sign-in (BeginPasskey).
+	Passkey bool
+	// RecoveryCodesLeft is how many unused recovery codes the user has.
+	RecoveryCodesLeft int
+}
+
+// mfaFlow is the MFA part of a flow record.
+type mfaFlow struct {
+	Options []Challenge `json:"options,omitempty"`
+	Setup   Challenge   `json:"setup,omitempty"`
+	// Secret is the TOTP key being set up, sealed as the user's own will be.
+	Secret string `json:"secret,omitempty"`
+	// Handle is a WebAuthn user handle made for a first credential; it
+	// becomes the user's when that credential is registered.
+	Handle   []byte        `json:"handle,omitempty"`
+	Ceremony *mfa.Ceremony `json:"ceremony,omitempty"`
+	// Passkey marks a passwordless sign-in, which has no user until the
+	// passkey names one.
+	Passkey bool `json:"passkey,omitempty"`
+	// Account marks an enrolment from the account page: it adds a factor
+	// and signs nobody in.
+	Account bool `json:"account,omitempty"`
+}
+
+// maxCredentialJSON bounds a WebAuthn response: a genuine one, with "none"
+// attestation, is one or two KiB.
+const maxCredentialJSON = 16 << 10
+
+// kindOf maps a challenge to the tenant's name for the factor kind.
+func kindOf(c Challenge) string {
+	switch c {
+	case SoftwareTokenMFA:
+		return tenant.FactorTOTP
+	case WebAuthn:
+		return tenant.FactorWebAuthn
+	}
+	return ""
+}
+
+func challengeOf(kind string) Challenge {
+	switch kind {
+	case tenant.FactorTOTP:
+		return SoftwareTokenMFA
+	case tenant.FactorWebAuthn:
+		return WebAuthn
+	}
+	return ""
+}
+
+func isMFAChallenge(c Challenge) bool {
+	return c == SoftwareTokenMFA || c == WebAuthn || c == SelectMFAType || c == MFASetup
+}
+
+// secondFactorFlow decides whether a user who proved the first factor (amr)
+// must also prove a second under policy p, and returns the flow asking for
+// it.
+func secondFactorFlow(p tenant.MFAPolicy, u tenant.User, amr []string) (flow, bool) {
+	if p.Mode == tenant.MFAOff {
+		return flow{}, false
+	}
+	var have, allowed []Challenge
+	for _, c := range []Challenge{SoftwareTokenMFA, WebAuthn} {
+		if p.Allows(kindOf(c)) {
+			allowed = append(allowed, c)
+			if u.MFA.Has(kindOf(c)) {
+				have = append(have, c)
+			}
+		}
+	}
+	f := flow{Sub: u.Sub, AMR: slices.Clone(amr)}
+	switch {
+	case len(have) == 1:
+		f.Challenge = have[0]
+	case len(have) > 1:
+		f.Challenge = SelectMFAType
+		if pref := challengeOf(u.MFA.Preferred); slices.Contains(have, pref) {
+			f.Challenge = pref
+		}
+	case p.Mode == tenant.MFARequired && len(allowed) > 0:
+		f.Challenge, f.MFA.Options = MFASetup, allowed
+		return f, true
+	default:
+		return flow{}, false
+	}
+	f.MFA.Options = have
+	return f, true
+}
+
+// afterFirstFactor continues Start once the password is proven: when a
+// second factor is due it applies change to the user and stores the flow
+// asking for it, in one transaction, and returns that challenge. When none
+// is due it changes nothing and returns due=false.
+func (m *Machine) afterFirstFactor(ctx context.Context, tenantID string, t tenant.Tenant, user tenant.User, amr []string, change func(*tenant.User)) (next Result, due bool, err error) {
+	if _, due := secondFactorFlow(t.Settings.MFA, user, amr); !due {
+		return Result{}, false, nil
+	}
+	var pending *Result
+	err = m.Store.Update(ctx, func(tx tenant.Tx) error {
+		u, err := tenant.GetUser(tx, tenantID, user.Sub)
+		if err != nil {
+			return err
+		}
+		change(&u)
+		if pending, err = m.secondFactorTx(tx, tenantID, u, amr); err != nil || pending == nil {
+			return err
+		}
+		return tenant.UpdateUser(tx, tenantID, u)
+	})
+	switch {
+	case err != nil:
+		return Result{}, true, err
+	case pending == nil:
+		// The user's factors changed since the password was checked, and
+		// none is due any more: the caller finishes the sign-in.
+		return Result{}, false, nil
+	}
+	return *pending, true, nil
+}
+
+// secondFactorTx stores, inside tx, the flow asking user for a second
+// factor and returns its challenge, or returns nil when none is due. The
+// failure counters are left alone: the sign-in is not proven yet, and a
+// password known to an attacker must not reset the budget for guessing
+// codes.
+func (m *Machine) secondFactorTx(tx tenant.Tx, tenantID string, user tenant.User, amr []string) (*Result, error) {
+	t, err := tenant.GetTenant(tx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	f, due := secondFactorFlow(t.Settings.MFA, user, amr)
+	if !due {
+		return nil, nil
+	}
+	c, err := m.prepare(t, user, &f)
+	if err != nil {
+		return nil, err
+	}
+	session, err := m.putNewFlow(tx, tenantID, &f)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Challenge: f.Challenge, Session: session, Sub: user.Sub, Username: user.Username, MFA: c}, nil
+}
+
+// putNewFlow stores f as a new pending flow and returns its session.
+func (m *Machine) putNewFlow(tx tenant.Tx, tenantID string, f *flow) (string, error) {
+	session := tenant.NewSecret(32)
+	f.ID = tenant.HashSecret(session)
+	f.ExpiresAt = m.now().Add(m.flowTTL())
+	return session, tenant.PutJSON(tx, tenant.CollAuthFlows, tenantID, f.ID, *f)
+}
+
+// prepare readies the pending challenge of f for user: a WEB_AUTHN
+// challenge gets a new ceremony, replacing any earlier one; MFA_SETUP of
+// TOTP gets a key (or shows the one already made, which the person may
+// have scanned), of WebAuthn a registration ceremony. It changes f, which
+// the caller stores, and returns what the person needs to answer.
+func (m *Machine) prepare(t tenant.Tenant, user tenant.User, f *flow) (*MFAChallenge, error) {
+	c := &MFAChallenge{Options: slices.Clone(f.MFA.Options), Passkey: f.MFA.Passkey, RecoveryCodesLeft: user.MFA.RecoveryCodesLeft()}
+	switch f.Challenge {
+	case WebAuthn:
+		rp, err := m.relyingParty(t)
+		if err != nil {
+			return nil, err
+		}
+		var (
+			options  json.RawMessage
+			ceremony mfa.Ceremony
+		)
+		if f.MFA.Passkey {
+			options, ceremony, err = rp.BeginPasskeyLogin()
+		} else {
+			var wu mfa.User
+			if wu, err = webAuthnUser(user, rp.ID(), nil); err == nil {
+				options, ceremony, err = rp.BeginLogin(wu)
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+		f.MFA.Ceremony, c.WebAuthnOptions = &ceremony, options
+	case MFASetup:
+		if f.MFA.Setup == "" && len(f.MFA.Options) == 1 {
+			f.MFA.Setup = f.MFA.Options[0]
+		}
+		c.Setup = f.MFA.Setup
+		switch f.MFA.Setup {
+		case SoftwareTokenMFA:
+			key, err := m.totpSetupKey(t, user, f)
+			if err != nil {
+				return nil, err
+			}
+			c.TOTP = key
+		case WebAuthn:
+			rp, err := m.relyingParty(t)
+			if err != nil {
+				return nil, err
+			}
+			if len(user.MFA.Handle) == 0 && len(f.MFA.Handle) == 0 {
+				if f.MFA.Handle, err = mfa.NewUserHandle(m.rand()); err != nil {
+					return nil, err
+				}
+			}
+			wu, err := webAuthnUser(user, rp.ID(), f.MFA.Handle)
+			if err != nil {
+				return nil, err
+			}
+			// Where passkeys may sign in alone, every new credential is
+			// made one: discoverable, with user verification.
+			options, ceremony, err := rp.BeginRegistration(wu, t.Settings.MFA.Passwordless)
+			if err != nil {
+				return nil, err
+			}
+			f.MFA.Ceremony, c.WebAuthnOptions = &ceremony, options
+		}
+	}
+	return c, nil
+}
+
+// totpSetupKey returns the TOTP key being set up in f, making and sealing a
+// new one when there is none yet.
+func (m *Machine) totpSetupKey(t tenant.Tenant, user tenant.User, f *flow) (*mfa.TOTPEnrollment, error) {
+	if m.Sealer == nil {
+		return nil, ErrMFAUnavailable
+	}
+	ad := totpAD(t.Slug, user.Sub)
+	if f.MFA.Secret == "" {
+		key, err := mfa.NewTOTPKey(t.Name, user.Username, m.rand())
+		if err != nil {
+			return nil, err
+		}
+		if f.MFA.Secret, err = m.Sealer.Seal([]byte(key.Secret), ad); err != nil {
+			return nil, err
+		}
+		return key, nil
+	}
+	secret, err := m.Sealer.Open(f.MFA.Secret, ad)
+	if err != nil {
+		return nil, fmt.Errorf("open the TOTP key being set up: %w", err)
+	}
+	raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(string(secret))
+	if err != nil {
+		return nil, fmt.Errorf("TOTP key being set up: %w", err)
+	}
+	// NewTOTPKey reads exactly the secret's bytes from its random source,
+	// so handing it the stored secret makes the same key (and QR code)
+	// again, without keeping the picture anywhere.
+	key, err := mfa.NewTOTPKey(t.Name, user.Username, bytes.NewReader(raw))
+	if err != nil {
+		return nil, err
+	}
+	if key.Secret != string(secret) {
+		return nil, errors.New("TOTP key being set up: remade key differs")
+	}
+	return key, nil
+}
+
+// totpAD is the associated data that binds a sealed TOTP key to its tenant
+// and user.
+func totpAD(tenantID, sub string) []byte {
+	return []byte("cognate totp\x00" + tenantID + "\x00" + sub)
+}
+
+func (m *Machine) openTOTP(tenantID, sub, sealed string) (string, error) {
+	if m.Sealer == nil {
+		return "", ErrMFAUnavailable
+	}
+	secret, err := m.Sealer.Open(sealed, totpAD(tenantID, sub))
+	if err != nil {
+		// A key sealed under a server key no longer configured: only an
+		// administrator's reset (or the old key back) helps.
+		return "", fmt.Errorf("open TOTP key: %w", err)
+	}
+	return string(secret), nil
+}
+
+func (m *Machine) relyingParty(t tenant.Tenant) (*mfa.RelyingParty, error) {
+	if m.RelyingParty == nil {
+		return nil, ErrMFAUnavailable
+	}
+	return m.RelyingParty(t)
+}
+
+func (m *Machine) rand() io.Reader {
+	if m.Rand != nil {
+		return m.Rand
+	}
+	return rand.Reader
+}
+
+func (m *Machine) logger() *slog.Logger {
+	if m.Logger != nil {
+		return m.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// loadFlow reads a live flow with its tenant and, when it has one, its user.
+func (m *Machine) loadFlow(ctx context.Context, tenantID, session string) (f flow, t tenant.Tenant, user tenant.User, err error) {
+	now := m.now()
+	err = m.Store.View(ctx, func(tx tenant.Tx) error {
+		if f, err = tenant.GetJSON[flow](tx, tenant.CollAuthFlows, tenantID, tenant.HashSecret(session)); err != nil {
+			return err
+		}
+		if t, err = tenant.GetTenant(tx, tenantID); err != nil {
+			return err
+		}
+		if f.Sub != "" {
+			user, err = tenant.GetUser(tx, tenantID, f.Sub)
+		}
+		return err
+	})
+	if errors.Is(err, tenant.ErrNotFound) || (err == nil && !now.Before(f.ExpiresAt)) {
+		return flow{}, tenant.Tenant{}, tenant.User{}, ErrSessionExpired
+	}
+	return f, t, user, err
+}
+
+// updateFlow changes a live flow in one transaction; change sees the flow,
+// the tenant and the flow's user as they are now.
+func (m *Machine) updateFlow(ctx context.Context, tenantID, session string, change func(f *flow, t tenant.Tenant, user tenant.User) error) error {
+	now := m.now()
+	err := m.Store.Update(ctx, func(tx tenant.Tx) error {
+		f, err := tenant.GetJSON[flow](tx, tenant.CollAuthFlows, tenantID, tenant.HashSecret(session))
+		if err != nil {
+			return err
+		}
+		if !now.Before(f.ExpiresAt) {
+			return ErrSessionExpired
+		}
+		t, err := tenant.GetTenant(tx, tenantID)
+		if err != nil {
+			return err
+		}
+		var user tenant.User
+		if f.Sub != "" {
+			if user, err = tenant.GetUser(tx, tenantID, f.Sub); err != nil {
+				return err
+			}
+		}
+		if err := change(&f, t, user); err != nil {
+			return err
+		}
+		return tenant.PutJSON(tx, tenant.CollAuthFlows, tenantID, f.ID, f)
+	})
+	if errors.Is(err, tenant.ErrNotFound) {
+		return ErrSessionExpired
+	}
+	return err
+}
+
+// Pending returns the pending challenge of session again, to show it anew
+// (after a wrong answer, or a reload). A WEB_AUTHN challenge gets a new
+// ceremony, which replaces the earlier one: only the options of the latest
+// call can be answered. A TOTP key being set up stays the same.
+func (m *Machine) Pending(ctx context.Context, tenantID, session string) (Result, error) {
+	var res Result
+	err := m.updateFlow(ctx, tenantID, session, func(f *flow, t tenant.Tenant, user tenant.User) error {
+		res = Result{Challenge: f.Challenge, Session: session, Sub: user.Sub, Username: user.Username}
+		if !isMFAChallenge(f.Challenge) {
+			return nil
+		}
+		var err error
+		res.MFA, err = m.prepare(t, user, f)
+		return err
+	})
+	return res, err
+}
+
+// Choose picks which of the flow's options the user answers with: the
+// answer to SELECT_MFA_TYPE, a switch from one factor to another, or, in
+// MFA_SETUP, the kind to set up.
+func (m *Machine) Choose(ctx context.Context, tenantID, session string, kind Challenge) (Result, error) {
+	var res Result
+	err := m.updateFlow(ctx, tenantID, session, func(f *flow, t tenant.Tenant, user tenant.User) error {
+		if !isMFAChallenge(f.Challenge) || f.MFA.Passkey || !slices.Contains(f.MFA.Options, kind) {
+			return fmt.Errorf("%w: cannot choose %s in %s", ErrWrongChallenge, kind, f.Challenge)
+		}
+		f.MFA.Ceremony = nil
+		if f.Challenge == MFASetup {
+			if f.MFA.Setup != kind {
+				f.MFA.Setup, f.MFA.Secret = kind, ""
+			}
+		} else {
+			f.Challenge = kind
+		}
+		c, err := m.prepare(t, user, f)
+		res = Result{Challenge: f.Challenge, Session: session, Sub: user.Sub, Username: user.Username, MFA: c}
+		return err
+	})
+	return res, err
+}
+
+// respondMFA answers an MFA challenge of a sign-in; Respond has checked
+// that a.Challenge is the pending one and that the user may sign in.
+func (m *Machine) respondMFA(ctx context.Context, tenantID, session string, cr Credentials, t tenant.Tenant, user tenant.User, f flow, a Answer) (Result, error) {
+	if f.MFA.Account {
+		return Result{}, fmt.Errorf("%w: an enrolment is finished on the account page", ErrWrongChallenge)
+	}
+	if locked, err := m.userLocked(ctx, tenantID, user, cr); err != nil {
+		return Result{}, err
+	} else if locked {
+		m.recordOutcome(ctx, tenantID, tenant.AuditSignInFailure, cr, &user, tenant.ReasonLocked, nil)
+		return Result{}, ErrLocked
+	}
+	if a.RecoveryCode != "" && f.Challenge != MFASetup {
+		return m.answerRecoveryCode(ctx, tenantID, session, cr, t, user, f, a.RecoveryCode)
+	}
+	switch f.Challenge {
+	case SelectMFAType:
+		return m.Choose(ctx, tenantID, session, a.Choice)
+	case SoftwareTokenMFA:
+		return m.answerTOTP(ctx, tenantID, session, cr, t, user, f, a.Code)
+	case WebAuthn:
+		return m.answerWebAuthn(ctx, tenantID, session, cr, t, user, f, a.Credential)
+	default: // MFASetup
+		return m.answerSetup(ctx, tenantID, session, cr, t, user, f, a)
+	}
+}
+
+func (m *Machine) answerTOTP(ctx context.Context, tenantID, session string, cr Credentials, t tenant.Tenant, user tenant.User, f flow, code string) (Result, error) {
+	if user.MFA.TOTP == nil {
+		return Result{}, fmt.Errorf("%w: the TOTP factor was removed", ErrSessionExpired)
+	}
+	secret, err := m.openTOTP(tenantID, user.Sub, user.MFA.TOTP.Secret)
+	if errors.Is(err, mfa.ErrSealKeyUnknown) || errors.Is(err, mfa.ErrSealedInvalid) {
+		// Sealed under a server key that is no longer configured, or
+		// altered: the operator's problem, not a wrong answer.
+		m.logger().ErrorContext(ctx, "TOTP secret cannot be opened; configure the previous server key or reset the user's MFA",
+			"tenant", tenantID, "sub", user.Sub, "err", err)
+		return Result{}, fmt.Errorf("%w: %w", ErrFactorUnusable, err)
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	now := m.now()
+	step, err := mfa.VerifyTOTP(secret, code, now, user.MFA.TOTP.LastStep)
+	if wrong, ok := codeError(err); ok {
+		return m.wrongAnswer(ctx, tenantID, session, t, cr, &user, wrong, true)
+	} else if err != nil {
+		return Result{}, malformedOr(err)
+	}
+
+	f.AMR = append(slices.Clone(f.AMR), "otp", "mfa")
+	res, err := m.completeMFA(ctx, tenantID, session, cr, f, func(_ tenant.Tx, u *tenant.User) error {
+		tf := u.MFA.TOTP
+		if tf == nil {
+			return ErrSessionExpired
+		}
+		// Checked again against the stored step: another sign-in may have
+		// spent this code since it was verified.
+		if step <= tf.LastStep {
+			return mfa.ErrCodeReused
+		}
+		tf.LastStep, tf.LastUsedAt = step, now
+		return m.resealTOTP(tenantID, u.Sub, tf, secret)
+	})
+	if errors.Is(err, mfa.ErrCodeReused) {
+		return m.wrongAnswer(ctx, tenantID, session, t, cr, &user, fmt.Errorf("%w: %w", ErrCodeReused, err), true)
+	}
+	return res, err
+}
+
+// codeError turns VerifyTOTP's refusals of a code into the package's
+// errors; ok is false for anything else, including a malformed code (see
+// malformedOr).
+func codeError(err error) (error, bool) {
+	switch {
+	case errors.Is(err, mfa.ErrCodeInvalid):
+		return fmt.Errorf("%w: %w", ErrCodeMismatch, err), true
+	case errors.Is(err, mfa.ErrCodeReused):
+		return fmt.Errorf("%w: %w", ErrCodeReused, err), true
+	}
+	return nil, false
+}
+
+// resealTOTP seals secret again under the current server key when it was
+// sealed under a previous one, so keys migrate as they are used.
+func (m *Machine) resealTOTP(tenantID, sub string, tf *tenant.TOTPFactor, secret string) error {
+	if !m.Sealer.NeedsReseal(tf.Secret) {
+		return nil
+	}
+	sealed, err := m.Sealer.Seal([]byte(secret), totpAD(tenantID, sub))
+	if err != nil {
+		return err
+	}
+	tf.Secret = sealed
+	return nil
+}
+
+func (m *Machine) answerRecoveryCode(ctx context.Context, tenantID, session string, cr Credentials, t tenant.Tenant, user tenant.User, f flow, code string) (Result, error) {
+	if _, ok := mfa.MatchRecoveryCode(user.MFA.RecoveryCodes, code); !ok {
+		return m.wrongAnswer(ctx, tenantID, session, t, cr, &user, fmt.Errorf("%w: recovery code", ErrCodeMismatch), true)
+	}
+	// RFC 8176 has no value for a recovery code. It is not "otp" (no
+	// generator made it) nor "kba"; "mfa" says a second factor, a secret
+	// kept apart from the password, was proven.
+	f.AMR = append(slices.Clone(f.AMR), "mfa")
+	left := 0
+	res, err := m.completeMFA(ctx, tenantID, session, cr, f, func(_ tenant.Tx, u *tenant.User) error {
+		// Matched again on the stored hashes: a parallel sign-in may have
+		// used the same code since.
+		i, ok := mfa.MatchRecoveryCode(u.MFA.RecoveryCodes, code)
+		if !ok {
+			return ErrCodeReused
+		}
+		u.MFA.RecoveryCodes[i] = ""
+		left = u.MFA.RecoveryCodesLeft()
+		return nil
+	})
+	if errors.Is(err, ErrCodeReused) {
+		return m.wrongAnswer(ctx, tenantID, session, t, cr, &user, fmt.Errorf("%w: recovery code used meanwhile", ErrCodeMismatch), true)
+	}
+	if err == nil {
+		m.logger().InfoContext(ctx, "recovery code used", "tenant", tenantID, "sub", user.Sub, "left", left)
+	}
+	return res, err
+}
+
+func (m *Machine) answerWebAuthn(ctx context.Context, tenantID, session string, cr Credentials, t tenant.Tenant, user tenant.User, f flow, response []byte) (Result, error) {
+	if f.MFA.Ceremony == nil || len(response) == 0 {
+		// Nothing to verify against (answered already, or the page was
+		// shown by another tab since): not an attempt; show it again.
+		return Result{}, fmt.Errorf("%w: no ceremony pending or no response", ErrFactorRefused)
+	}
+	rp, err := m.relyingParty(t)
+	if err != nil {
+		return Result{}, err
+	}
+	if len(response) > maxCredentialJSON {
+		return m.wrongAnswer(ctx, tenantID, session, t, cr, &user, fmt.Errorf("%w: response of %d bytes", ErrFactorRefused, len(response)), true)
+	}
+	wu, err := webAuthnUser(user, rp.ID(), nil)
+	if err != nil {
+		return Result{}, err
+	}
+	now := m.now()
+	updated, verified, err := rp.FinishLogin(wu, *f.MFA.Ceremony, response, now)
+	if err != nil {
+		m.logger().InfoContext(ctx, "webauthn second factor refused", "tenant", tenantID, "sub", user.Sub, "err", err)
+		return m.wrongAnswer(ctx, tenantID, session, t, cr, &user, fmt.Errorf("%w: %w", ErrFactorRefused, err), true)
+	}
+	if updated.CloneWarning {
+		return m.refuseClone(ctx, tenantID, session, t, cr, user, updated)
+	}
+	f.AMR = append(append(slices.Clone(f.AMR), keyAMR(updated, verified)...), "mfa")
+	return m.completeMFA(ctx, tenantID, session, cr, f, func(_ tenant.Tx, u *tenant.User) error {
+		return storeCredential(u, updated)
+	})
+}
+
+// keyAMR is RFC 8176's account of a WebAuthn credential: "hwk" for a key
+// held in hardware, "swk" for a backup-eligible (synced) passkey whose key
+// can leave the device, and "user" when the authenticator verified the user
+// (PIN or biometric) in this ceremony.
+func keyAMR(c mfa.Credential, userVerified bool) []string {
+	amr := []string{"hwk"}
+	if c.BackupEligible {
+		amr[0] = "swk"
+	}
+	if userVerified {
+		amr = append(amr, "user")
+	}
+	return amr
+}
+
+// refuseClone applies Cognate's clone-warning policy: the credential is
+// stored with its warning (so an administrator sees it), the answer counts
+// as a wrong one, and the sign-in is refused. The credential stays refused
+// until an administrator resets the user's MFA.
+func (m *Machine) refuseClone(ctx context.Context, tenantID, session string, t tenant.Tenant, cr Credentials, user tenant.User, updated mfa.Credential) (Result, error) {
+	factorID := tenant.WebAuthnFactorID(updated.ID)
+	m.logger().WarnContext(ctx, "webauthn clone warning: the signature counter did not advance; credential refused until an MFA reset",
+		"tenant", tenantID, "sub", user.Sub, "credential", factorID, "sign_count", updated.SignCount)
+	m.recordOutcome(ctx, tenantID, tenant.AuditSignInFailure, cr, &user, tenant.ReasonChallengeFailed,
+		map[string]string{"clone_warning": factorID})
+	err := m.Store.Update(ctx, func(tx tenant.Tx) error {
+		u, err := tenant.GetUser(tx, tenantID, user.Sub)
+		if err != nil {
+			return err
+		}
+		if err := storeCredential(&u, updated); err != nil {
+			return err
+		}
+		return tenant.UpdateUser(tx, tenantID, u)
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	if session == "" { // a passkey sign-in, whose flow is already spent
+		if err := m.recordFailure(ctx, tenantID, t.Settings.Lockout, cr, m.now()); err != nil {
+			return Result{}, err
+		}
+		return Result{}, ErrFactorUnusable
+	}
+	// Counted, not recorded again: the event above says why.
+	return m.wrongAnswer(ctx, tenantID, session, t, cr, nil, ErrFactorUnusable, true)
+}
+
+// answerSetup confirms the factor being set up: a code of the TOTP key, or
+// the browser's registration response. It finishes a sign-in (or an
+// account page's enrolment); a user who had no recovery codes gets ten.
+func (m *Machine) answerSetup(ctx context.Context, tenantID, session string, cr Credentials, t tenant.Tenant, user tenant.User, f flow, a Answer) (Result, error) {
+	if !tenant.ValidFactorName(a.FactorName) {
+		return Result{}, fmt.Errorf("%w: a factor's name is at most 64 characters", tenant.ErrInvalid)
+	}
+	name := normaliseName(a.FactorName)
+	now := m.now()
+	var add func(tx tenant.Tx, u *tenant.User) error
+	switch f.MFA.Setup {
+	case SoftwareTokenMFA:
+		secret, err := m.openTOTP(tenantID, user.Sub, f.MFA.Secret)
+		if err != nil {
+			return Result{}, err
+		}
+		step, err := mfa.VerifyTOTP(secret, a.Code, now, 0)
+		if wrong, ok := codeError(err); ok {
+			// The person sees the key; a wrong code is a slip, not a guess.
+			return m.wrongAnswer(ctx, tenantID, session, t, cr, &user, wrong, false)
+		} else if err != nil {
+			return Result{}, malformedOr(err)
+		}
+		// The confirming code's step is spent too: it cannot sign in again.
+		factor := &tenant.TOTPFactor{Secret: f.MFA.Secret, LastStep: step, Name: name, CreatedAt: now, LastUsedAt: now}
+		f.AMR = append(slices.Clone(f.AMR), "otp", "mfa")
+		add = func(_ tenant.Tx, u *tenant.User) error {
+			if u.MFA.TOTP != nil {
+				return fmt.Errorf("%w: an authenticator app was set up meanwhile", tenant.ErrConflict)
+			}
+			u.MFA.TOTP = factor
+			return m.resealTOTP(tenantID, u.Sub, factor, secret)
+		}
+	case WebAuthn:
+		if f.MFA.Ceremony == nil || len(a.Credential) == 0 {
+			return Result{}, fmt.Errorf("%w: no ceremony pending or no response", ErrFactorRefused)
+		}
+		rp, err := m.relyingParty(t)
+		if err != nil {
+			return Result{}, err
+		}
+		if len(a.Credential) > maxCredentialJSON {
+			return m.wrongAnswer(ctx, tenantID, session, t, cr, &user, fmt.Errorf("%w: response of %d bytes", ErrFactorRefused, len(a.Credential)), false)
+		}
+		handle := user.MFA.Handle
+		if len(handle) == 0 {
+			handle = f.MFA.Handle
+		}
+		wu, err := webAuthnUser(user, rp.ID(), handle)
+		if err != nil {
+			return Result{}, err
+		}
+		cred, err := rp.FinishRegistration(wu, *f.MFA.Ceremony, a.Credential, now)
+		if err != nil {
+			m.logger().InfoContext(ctx, "webauthn registration refused", "tenant", tenantID, "sub", user.Sub, "err", err)
+			return m.wrongAnswer(ctx, tenantID, session, t, cr, &user, fmt.Errorf("%w: %w", ErrFactorRefused, err), false)
+		}
+		passkey := t.Settings.MFA.Passwordless || (cred.Extensions.RK != nil && *cred.Extensions.RK)
+		factor, err := newWebAuthnFactor(cred, rp.ID(), name, passkey)
+		if err != nil {
+			return Result{}, err
+		}
+		verified := protocol.AuthenticatorFlags(cred.FlagsByte).HasUserVerified()
+		f.AMR = append(append(slices.Clone(f.AMR), keyAMR(cred, verified)...), "mfa")
+		add = func(tx tenant.Tx, u *tenant.User) error {
+			if slices.ContainsFunc(u.MFA.WebAuthn, func(w tenant.WebAuthnFactor) bool { return bytes.Equal(w.ID, cred.ID) }) {
+				return fmt.Errorf("%w: credential registered twice", ErrFactorRefused)
+			}
+			switch {
+			case len(u.MFA.Handle) == 0:
+				u.MFA.Handle = handle
+				if err := tenant.PutWebAuthnHandle(tx, tenantID, handle, u.Sub); err != nil {
+					return err
+				}
+			case !bytes.Equal(u.MFA.Handle, handle):
+				return fmt.Errorf("%w: the user handle changed meanwhile", tenant.ErrConflict)
+			}
+			u.MFA.WebAuthn = append(u.MFA.WebAuthn, factor)
+			return nil
+		}
+	default:
+		return Result{}, fmt.Errorf("%w: choose what to set up first", ErrWrongChallenge)
+	}
+
+	codes, hashes, err := mfa.NewRecoveryCodes(m.rand())
+	if err != nil {
+		return Result{}, err
+	}
+	var shown []string
+	res, err := m.completeMFA(ctx, tenantID, session, cr, f, func(tx tenant.Tx, u *tenant.User) error {
+		if err := add(tx, u); err != nil {
+			return err
+		}
+		if u.MFA.Preferred == "" {
+			u.MFA.Preferred = kindOf(f.MFA.Setup)
+		}
+		shown = nil
+		if u.MFA.RecoveryCodesLeft() == 0 {
+			u.MFA.RecoveryCodes, shown = hashes, codes
+		}
+		return nil
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	m.logger().InfoContext(ctx, "second factor enrolled", "tenant", tenantID, "sub", user.Sub, "kind", kindOf(f.MFA.Setup))
+	res.RecoveryCodes = shown
+	return res, nil
+}
+
+// malformedOr passes VerifyTOTP's refusal of something that is not six
+// digits on as a mismatch that counts against nothing (a typo is not a
+// guess), and any other error as it is.
+func malformedOr(err error) error {
+	if errors.Is(err, mfa.ErrCodeMalformed) {
+		return fmt.Errorf("%w: %w", ErrCodeMismatch, err)
+	}
+	return err
+}
+
+// wrongAnswer counts a wrong answer against the flow, and (lockout) against
+// the login like a wrong password. The flow dies at maxChallengeAttempts.
+// A pending WebAuthn ceremony is spent either way.
+//
+// A counted failure goes to the audit trail as a failed sign-in of user
+// (nil: recorded already).
+func (m *Machine) wrongAnswer(ctx context.Context, tenantID, session string, t tenant.Tenant, cr Credentials, user *tenant.User, cause error, lockout bool) (Result, error) {
+	now := m.now()
+	dead := false
+	err := m.Store.Update(ctx, func(tx tenant.Tx) error {
+		id := tenant.HashSecret(session)
+		f, err := tenant.GetJSON[flow](tx, tenant.CollAuthFlows, tenantID, id)
+		if errors.Is(err, tenant.ErrNotFound) {
+			return ErrSessionExpired
+		}
+		if err != nil {
+			return err
+		}
+		f.Attempts++
+		f.MFA.Ceremony = nil
+		if dead = f.Attempts >= maxChallengeAttempts; dead {
+			return tx.Delete(tenant.CollAuthFlows, tenantID, id)
+		}
+		return tenant.PutJSON(tx, tenant.CollAuthFlows, tenantID, id, f)
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	if lockout {
+		if err := m.recordFailure(ctx, tenantID, t.Settings.Lockout, cr, now); err != nil {
+			return Result{}, err
+		}
+		if user != nil {
+			m.recordRefusal(ctx, tenantID, cr, user, tenant.ReasonChallengeFailed, now)
+		}
+	}
+	if dead {
+		m.logger().InfoContext(ctx, "sign-in challenge answered wrongly too often; flow ended", "tenant", tenantID, "login", cr.Login)
+		return Result{}, fmt.Errorf("%w: %w", ErrTooManyAttempts, cause)
+	}
+	return Result{}, cause
+}
+
+// completeMFA ends a flow whose second factor is proven: in one
+// transaction it deletes the flow (so it ends only once), applies change
+// (the spent TOTP step or recovery code, the credential's new counter) and,
+// for a sign-in, records it and clears the login's failures.
+func (m *Machine) completeMFA(ctx context.Context, tenantID, session string, cr Credentials, f flow, change func(tx tenant.Tx, u *tenant.User) error) (Result, error) {
+	now := m.now()
+	var user tenant.User
+	err := m.Store.Update(ctx, func(tx tenant.Tx) error {
+		id := tenant.HashSecret(session)
+		if _, err := tx.Get(tenant.CollAuthFlows, tenantID, id); err != nil {
+			return ErrSessionExpired
+		}
+		if err := tx.Delete(tenant.CollAuthFlows, tenantID, id); err != nil {
+			return err
+		}
+		var err error
+		if user, err = tenant.GetUser(tx, tenantID, f.Sub); err != nil {
+			return err
+		}
+		if err := change(tx, &user); err != nil {
+			return err
+		}
+		user.UpdatedAt = now
+		if !f.MFA.Account {
+			user.LastSignInAt = now
+			if err := clearFailures(tx, tenantID, cr); err != nil {
+				return err
+			}
+		}
+		return tenant.UpdateUser(tx, tenantID, user)
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	if f.MFA.Account {
+		return Result{Sub: user.Sub, Username: user.Username}, nil
+	}
+	m.recordSuccess(ctx, tenantID, cr, user, f.AMR)
+	return Result{Sub: user.Sub, Username: user.Username, AMR: f.AMR, AuthTime: now}, nil
+}
+
+// userLocked reports whether sign-in is locked for user under any of the
+// names it may have been started with (username, email address), or for
+// the client's address. Failures at the second factor are counted under
+// the username, so a sign-in started with the email address must meet them.
+func (m *Machine) userLocked(ctx context.Context, tenantID string, user tenant.User, cr Credentials) (bool, error) {
+	keys := lockKeys(cr)
+	if user.Email != "" {
+		keys = append(keys, lockKeys(Credentials{Login: user.Email})...)
+	}
+	var locked bool
+	err := m.Store.View(ctx, func(tx tenant.Tx) (err error) {
+		locked, err = isLocked(tx, tenantID, keys, m.now())
+		return err
+	})
+	return locked, err
+}

@@ -1,0 +1,285 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/cognate-idp/cognate/mfa"
+	"github.com/cognate-idp/cognate/tenant"
+)
+
+// WebAuthn: the tenants' relying parties, passwordless sign-in with a
+// passkey, and the conversion between the store's WebAuthnFactor and the
+// mfa package's Credential.
+
+// RelyingParties makes each tenant's WebAuthn relying party and keeps it.
+// The RP ID is the tenant's own host without its port (acme.example.com,
+// acme.localhost), never a parent domain, so a credential made at one
+// tenant is worthless at another; the one origin allowed is the tenant's
+// origin, port included. Set Machine.RelyingParty to For.
+type RelyingParties struct {
+	// Origin returns a tenant's origin, scheme://host[:port]
+	// (provider.Hosts.TenantURL).
+	Origin func(slug string) string
+
+	mu    sync.Mutex
+	cache map[string]cachedRP // by slug
+}
+
+type cachedRP struct {
+	name string // the display name it was made with
+	rp   *mfa.RelyingParty
+}
+
+// For returns t's relying party. One made before t was renamed is made
+// again, since browsers show the name when a credential is created.
+func (r *RelyingParties) For(t tenant.Tenant) (*mfa.RelyingParty, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c, ok := r.cache[t.Slug]; ok && c.name == t.Name {
+		return c.rp, nil
+	}
+	origin := r.Origin(t.Slug)
+	u, err := url.Parse(origin)
+	if err != nil {
+		return nil, fmt.Errorf("origin of tenant %q: %w", t.Slug, err)
+	}
+	name := t.Name
+	if name == "" {
+		name = t.Slug
+	}
+	rp, err := mfa.NewRelyingParty(strings.ToLower(u.Hostname()), name, []string{origin})
+	if err != nil {
+		return nil, err
+	}
+	if r.cache == nil {
+		r.cache = make(map[string]cachedRP)
+	}
+	r.cache[t.Slug] = cachedRP{name: t.Name, rp: rp}
+	return rp, nil
+}
+
+// Forget drops what is kept of a tenant; wire it to tenant.Service.Changed
+// so a deleted tenant leaves nothing behind.
+func (r *RelyingParties) Forget(slug string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.cache, slug)
+}
+
+// BeginPasskey starts a passwordless sign-in where the tenant allows one:
+// the browser offers the person's passkeys for this tenant, and the one
+// chosen names the user. Answer it with FinishPasskey.
+func (m *Machine) BeginPasskey(ctx context.Context, tenantID string) (Result, error) {
+	var res Result
+	err := m.Store.Update(ctx, func(tx tenant.Tx) error {
+		t, err := tenant.GetTenant(tx, tenantID)
+		if err != nil {
+			return err
+		}
+		if !t.Settings.MFA.Passwordless || !t.Settings.MFA.Allows(tenant.FactorWebAuthn) {
+			return ErrPasskeyNotAllowed
+		}
+		f := flow{Challenge: WebAuthn, MFA: mfaFlow{Passkey: true}}
+		c, err := m.prepare(t, tenant.User{}, &f)
+		if err != nil {
+			return err
+		}
+		session, err := m.putNewFlow(tx, tenantID, &f)
+		res = Result{Challenge: WebAuthn, Session: session, MFA: c}
+		return err
+	})
+	return res, err
+}
+
+// FinishPasskey verifies the browser's answer to BeginPasskey and signs the
+// passkey's user in. User verification was required, so possession of the
+// key and the person's PIN or biometric make two factors: amr is
+// ["hwk" or "swk", "user", "mfa"]. The flow is spent whatever the outcome;
+// after a refusal the person starts again.
+func (m *Machine) FinishPasskey(ctx context.Context, tenantID, session string, response []byte, clientIP string) (Result, error) {
+	now := m.now()
+	var (
+		f flow
+		t tenant.Tenant
+	)
+	err := m.Store.Update(ctx, func(tx tenant.Tx) error {
+		id := tenant.HashSecret(session)
+		var err error
+		if f, err = tenant.GetJSON[flow](tx, tenant.CollAuthFlows, tenantID, id); err != nil {
+			return err
+		}
+		if err := tx.Delete(tenant.CollAuthFlows, tenantID, id); err != nil {
+			return err
+		}
+		t, err = tenant.GetTenant(tx, tenantID)
+		return err
+	})
+	if errors.Is(err, tenant.ErrNotFound) || (err == nil && !now.Before(f.ExpiresAt)) {
+		return Result{}, ErrSessionExpired
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	if !f.MFA.Passkey || f.MFA.Ceremony == nil {
+		return Result{}, fmt.Errorf("%w: not a passkey sign-in", ErrWrongChallenge)
+	}
+	if len(response) == 0 || len(response) > maxCredentialJSON {
+		return Result{}, fmt.Errorf("%w: response of %d bytes", ErrFactorRefused, len(response))
+	}
+	rp, err := m.relyingParty(t)
+	if err != nil {
+		return Result{}, err
+	}
+
+	var user tenant.User
+	lookup := func(handle []byte) (mfa.User, error) {
+		err := m.Store.View(ctx, func(tx tenant.Tx) (err error) {
+			user, err = tenant.UserByWebAuthnHandle(tx, tenantID, handle)
+			return err
+		})
+		if errors.Is(err, tenant.ErrNotFound) {
+			// Another tenant's passkey, or one whose user was reset or deleted.
+			return mfa.User{}, fmt.Errorf("%w: no user here has this handle", mfa.ErrUnknownCredential)
+		}
+		if err != nil {
+			return mfa.User{}, err
+		}
+		return webAuthnUser(user, rp.ID(), nil)
+	}
+	_, updated, err := rp.FinishPasskeyLogin(*f.MFA.Ceremony, response, lookup, now)
+	if errors.Is(err, mfa.ErrWebAuthnFailed) || errors.Is(err, mfa.ErrUnknownCredential) || errors.Is(err, mfa.ErrCeremonyExpired) {
+		m.logger().InfoContext(ctx, "passkey sign-in refused", "tenant", tenantID, "client_ip", clientIP, "err", err)
+		m.recordOutcome(ctx, tenantID, tenant.AuditSignInFailure, Credentials{ClientIP: clientIP}, nil, tenant.ReasonChallengeFailed, nil)
+		return Result{}, fmt.Errorf("%w: %w", ErrFactorRefused, err)
+	}
+	if err != nil {
+		return Result{}, err
+	}
+
+	cr := Credentials{Login: user.Username, ClientIP: clientIP}
+	if !user.Enabled || user.Status != tenant.StatusConfirmed {
+		// Disabled, or owing a password change or reset, which a passkey
+		// does not settle: the same refusal as a wrong password.
+		m.logger().InfoContext(ctx, "passkey sign-in refused: the account may not sign in", "tenant", tenantID, "sub", user.Sub)
+		reason := tenant.ReasonDisabled
+		if user.Enabled {
+			reason = tenant.ReasonChallengeFailed
+		}
+		m.recordOutcome(ctx, tenantID, tenant.AuditSignInFailure, cr, &user, reason, map[string]string{"status": string(user.Status)})
+		return Result{}, ErrNotAuthorized
+	}
+	if locked, err := m.userLocked(ctx, tenantID, user, cr); err != nil {
+		return Result{}, err
+	} else if locked {
+		m.recordOutcome(ctx, tenantID, tenant.AuditSignInFailure, cr, &user, tenant.ReasonLocked, nil)
+		return Result{}, ErrLocked
+	}
+	if updated.CloneWarning {
+		return m.refuseClone(ctx, tenantID, "", t, cr, user, updated)
+	}
+
+	amr := append(keyAMR(updated, true), "mfa")
+	err = m.Store.Update(ctx, func(tx tenant.Tx) error {
+		u, err := tenant.GetUser(tx, tenantID, user.Sub)
+		if err != nil {
+			return err
+		}
+		if err := storeCredential(&u, updated); err != nil {
+			return err
+		}
+		u.LastSignInAt, u.UpdatedAt = now, now
+		if err := clearFailures(tx, tenantID, cr); err != nil {
+			return err
+		}
+		return tenant.UpdateUser(tx, tenantID, u)
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	m.recordSuccess(ctx, tenantID, cr, user, amr)
+	return Result{Sub: user.Sub, Username: user.Username, AMR: amr, AuthTime: now}, nil
+}
+
+// webAuthnUser is what the ceremonies need of user at the relying party
+// rpID: credentials registered under another host are left out. handle is
+// used when the user has none yet (the first registration).
+func webAuthnUser(user tenant.User, rpID string, handle []byte) (mfa.User, error) {
+	wu := mfa.User{Handle: user.MFA.Handle, Name: user.Username, DisplayName: displayName(user)}
+	if len(wu.Handle) == 0 {
+		wu.Handle = handle
+	}
+	for _, f := range user.MFA.WebAuthn {
+		if f.RPID != rpID {
+			continue
+		}
+		c, err := decodeCredential(f)
+		if err != nil {
+			return mfa.User{}, err
+		}
+		wu.Credentials = append(wu.Credentials, c)
+	}
+	return wu, nil
+}
+
+// displayName is the person's name as the browser shows it beside the
+// account when offering a passkey.
+func displayName(u tenant.User) string {
+	if n := strings.TrimSpace(u.Attributes["name"]); n != "" {
+		return n
+	}
+	if n := strings.TrimSpace(u.Attributes["given_name"] + " " + u.Attributes["family_name"]); n != "" {
+		return n
+	}
+	if u.Email != "" {
+		return u.Email
+	}
+	return u.Username
+}
+
+func decodeCredential(f tenant.WebAuthnFactor) (mfa.Credential, error) {
+	var c mfa.Credential
+	if err := json.Unmarshal(f.Credential, &c); err != nil {
+		return mfa.Credential{}, fmt.Errorf("webauthn credential %s: %w", f.FactorID(), err)
+	}
+	c.Name = f.Name // renamed through the Service, which only sees the factor
+	return c, nil
+}
+
+// newWebAuthnFactor makes the stored factor of a newly registered
+// credential.
+func newWebAuthnFactor(c mfa.Credential, rpID, name string, passkey bool) (tenant.WebAuthnFactor, error) {
+	c.Name = name
+	raw, err := json.Marshal(c)
+	if err != nil {
+		return tenant.WebAuthnFactor{}, fmt.Errorf("encode webauthn credential: %w", err)
+	}
+	return tenant.WebAuthnFactor{ID: c.ID, RPID: rpID, Name: name, Passkey: passkey, Synced: c.BackupEligible,
+		CloneWarning: c.CloneWarning, CreatedAt: c.CreatedAt, LastUsedAt: c.LastUsedAt, Credential: raw}, nil
+}
+
+// storeCredential writes back what a sign-in changed of a credential (sign
+// count, clone warning, flags and backup state, last use).
+func storeCredential(u *tenant.User, c mfa.Credential) error {
+	i := slices.IndexFunc(u.MFA.WebAuthn, func(f tenant.WebAuthnFactor) bool { return bytes.Equal(f.ID, c.ID) })
+	if i < 0 {
+		return fmt.Errorf("%w: the credential was removed meanwhile", ErrSessionExpired)
+	}
+	f := &u.MFA.WebAuthn[i]
+	c.Name = f.Name
+	raw, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("encode webauthn credential: %w", err)
+	}
+	f.Credential, f.CloneWarning, f.Synced, f.LastUsedAt = raw, c.CloneWarning, c.BackupEligible, c.LastUsedAt
+	return nil
+}
+
+func normaliseName(s string) string { return strings.TrimSpace(s) }

@@ -1,0 +1,176 @@
+package tenant
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Clients beyond creating one: the admin console's own client, changing a
+// client's URIs, and the tenant's branding rules.
+
+// ConsoleClientID is the client through which a tenant's admin console
+// signs administrators in: an ordinary public client with PKCE, made on
+// demand (ConsoleClient). It is built in: it cannot be changed or deleted
+// through the service, since the console could otherwise lock its own
+// administrators out.
+const ConsoleClientID = "cognate-admin-console"
+
+// ErrBuiltinClient refuses changing or deleting a client Cognate itself
+// needs.
+var ErrBuiltinClient = fmt.Errorf("%w: this client is built in and cannot be changed or deleted", ErrInvalid)
+
+// IsBuiltinClient reports whether a client is one of Cognate's own: the
+// admin console's, or the start page's (StartPageClientID).
+func IsBuiltinClient(id string) bool { return id == ConsoleClientID || id == StartPageClientID }
+
+// ConsoleClient returns the tenant's admin console client with the given
+// redirect and post-logout URIs, creating or correcting it first when
+// needed (a tenant made before the console, or a changed base URL).
+func (s *Service) ConsoleClient(ctx context.Context, tenantID, redirectURI, logoutURI string) (Client, error) {
+	for _, u := range []string{redirectURI, logoutURI} {
+		if err := ValidateRedirectURI(u); err != nil {
+			return Client{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+		}
+	}
+	current := func(c Client) bool {
+		return c.Public() && slices.Equal(c.RedirectURIs, []string{redirectURI}) &&
+			slices.Equal(c.PostLogoutRedirectURIs, []string{logoutURI})
+	}
+	var c Client
+	err := s.Store.View(ctx, func(tx Tx) (err error) {
+		if _, err := GetTenant(tx, tenantID); err != nil {
+			return err
+		}
+		c, err = GetClient(tx, tenantID, ConsoleClientID)
+		return err
+	})
+	if err == nil && current(c) {
+		return c, nil
+	}
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return Client{}, err
+	}
+	now := s.now()
+	err = s.Store.Update(ctx, func(tx Tx) error {
+		if _, err := GetTenant(tx, tenantID); err != nil {
+			return err
+		}
+		created := now
+		if old, err := GetClient(tx, tenantID, ConsoleClientID); err == nil {
+			created = old.CreatedAt
+		}
+		c = Client{
+			ID:                     ConsoleClientID,
+			Name:                   "Admin console",
+			RedirectURIs:           []string{redirectURI},
+			PostLogoutRedirectURIs: []string{logoutURI},
+			GrantTypes:             []string{GrantAuthorizationCode},
+			Scopes:                 []string{"openid", "profile", "email"},
+			// The console reads the ID token once, at its callback, and
+			// keeps its own short session; the tokens need not live long.
+			AccessTokenTTL:  5 * time.Minute,
+			IDTokenTTL:      5 * time.Minute,
+			RefreshTokenTTL: time.Hour,
+			CreatedAt:       created,
+			UpdatedAt:       now,
+		}
+		if err := ValidateClient(c); err != nil {
+			return err
+		}
+		return PutClient(tx, tenantID, c)
+	})
+	if err != nil {
+		return Client{}, err
+	}
+	s.changed(tenantID)
+	return c, nil
+}
+
+// ClientChange is the input of UpdateClient; nil fields stay as they are.
+type ClientChange struct {
+	Name                   *string
+	RedirectURIs           *[]string
+	PostLogoutRedirectURIs *[]string
+}
+
+// UpdateClient changes a client's name or its redirect and logout URIs.
+func (s *Service) UpdateClient(ctx context.Context, tenantID, id string, in ClientChange) (Client, error) {
+	if IsBuiltinClient(id) {
+		return Client{}, ErrBuiltinClient
+	}
+	now := s.now()
+	var c Client
+	err := s.Store.Update(ctx, func(tx Tx) (err error) {
+		if c, err = GetClient(tx, tenantID, id); err != nil {
+			return err
+		}
+		var changed []string
+		if in.Name != nil && strings.TrimSpace(*in.Name) != c.Name {
+			c.Name = strings.TrimSpace(*in.Name)
+			changed = append(changed, "name")
+		}
+		if in.RedirectURIs != nil && !slices.Equal(*in.RedirectURIs, c.RedirectURIs) {
+			c.RedirectURIs = slices.Clone(*in.RedirectURIs)
+			changed = append(changed, "redirect_uris")
+		}
+		if in.PostLogoutRedirectURIs != nil && !slices.Equal(*in.PostLogoutRedirectURIs, c.PostLogoutRedirectURIs) {
+			c.PostLogoutRedirectURIs = slices.Clone(*in.PostLogoutRedirectURIs)
+			changed = append(changed, "logout_uris")
+		}
+		if len(changed) == 0 {
+			return nil
+		}
+		if err := ValidateClient(c); err != nil {
+			return err
+		}
+		c.UpdatedAt = now
+		if err := PutClient(tx, tenantID, c); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, tenantID, AuditClientUpdate, clientTarget(c),
+			map[string]string{"fields": strings.Join(changed, ",")})
+	})
+	if err != nil {
+		return Client{}, err
+	}
+	s.changed(tenantID)
+	return c, nil
+}
+
+func clientTarget(c Client) AuditTarget { return AuditTarget{Kind: TargetClient, ID: c.ID, Name: c.Name} }
+
+// brandingProblems says what is wrong with a tenant's branding: the login
+// pages put the colour in a stylesheet name and the logo in an img element
+// and the Content-Security-Policy, so both must be plain.
+func brandingProblems(b Branding) []string {
+	var problems []string
+	if c := b.PrimaryColor; c != "" && !ValidColor(c) {
+		problems = append(problems, fmt.Sprintf("primary colour %q must be #rgb or #rrggbb", c))
+	}
+	if l := b.LogoURL; l != "" && !ValidLogoURL(l) {
+		problems = append(problems, fmt.Sprintf("logo URL %q must be an https address of at most 2048 characters", l))
+	}
+	return problems
+}
+
+// ValidColor reports whether c is a colour Branding accepts: #rgb or #rrggbb.
+func ValidColor(c string) bool {
+	hex, ok := strings.CutPrefix(c, "#")
+	return ok && (len(hex) == 3 || len(hex) == 6) && strings.Trim(strings.ToLower(hex), "0123456789abcdef") == ""
+}
+
+// ValidLogoURL reports whether raw is a logo address Branding accepts: an
+// absolute https URL (http only for loopback hosts, in development) with
+// nothing that could end a CSP source or an attribute.
+func ValidLogoURL(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil || len(raw) > 2048 || strings.ContainsAny(raw, " '\";,") {
+		return false
+	}
+	return u.Scheme == "https" || ValidateRedirectURI(raw) == nil
+}

@@ -1,0 +1,327 @@
+package tenant
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode"
+)
+
+// Groups beyond creating one: listing, members, renaming and deleting.
+//
+// Membership lives on the user (User.Groups, which becomes cognito:groups)
+// and, so that a group's members are found without reading every user, in
+// the CollGroupMembers index: group name + "\x00" + sub. records.go keeps
+// the index in step whenever a user is inserted, updated or deleted, so
+// every writer of users (the service, the importer) maintains it.
+
+// groupMemberKey is a user's key in a group's member index.
+func groupMemberKey(group, sub string) string { return group + "\x00" + sub }
+
+// syncGroupIndex moves a user's member index entries from the groups in
+// before to those in after.
+func syncGroupIndex(tx Tx, tenantID, sub string, before, after []string) error {
+	for _, g := range before {
+		if !slices.Contains(after, g) {
+			if err := tx.Delete(CollGroupMembers, tenantID, groupMemberKey(g, sub)); err != nil {
+				return err
+			}
+		}
+	}
+	for _, g := range after {
+		if !slices.Contains(before, g) {
+			if err := tx.Put(CollGroupMembers, tenantID, groupMemberKey(g, sub), []byte(sub)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// groupNameProblem says what is wrong with a group name, or "". Cognito
+// allows 1–128 characters; surrounding spaces and control characters
+// (which the member index uses as a separator) are refused.
+func groupNameProblem(name string) string {
+	switch {
+	case name == "" || len([]rune(name)) > 128:
+		return "a group name must be 1 to 128 characters"
+	case strings.TrimSpace(name) != name:
+		return "a group name may not start or end with a space"
+	case strings.ContainsFunc(name, unicode.IsControl):
+		return "a group name may not contain control characters"
+	}
+	return ""
+}
+
+// ValidateGroupName checks a group name (see groupNameProblem).
+func ValidateGroupName(name string) error {
+	if p := groupNameProblem(name); p != "" {
+		return fmt.Errorf("%w: %s", ErrInvalid, p)
+	}
+	return nil
+}
+
+// ErrSelfLockout refuses a change by which administrators would lock
+// themselves out of the console: disabling or deleting themselves, or
+// leaving the admin group.
+var ErrSelfLockout = fmt.Errorf("%w: administrators cannot disable, delete or remove themselves from the admin group", ErrInvalid)
+
+// ErrAdminGroup refuses deleting the group that admits administrators.
+var ErrAdminGroup = fmt.Errorf("%w: the admin group cannot be deleted; choose another admin group first", ErrInvalid)
+
+// selfLockout reports whether the actor in ctx is the administrator sub,
+// acting on themselves.
+func selfLockout(ctx context.Context, sub string) bool {
+	a := ActorFrom(ctx)
+	return a.Kind == ActorAdmin && a.Sub == sub
+}
+
+// Groups lists a tenant's groups by name.
+func (s *Service) Groups(ctx context.Context, tenantID string) ([]Group, error) {
+	var out []Group
+	err := s.Store.View(ctx, func(tx Tx) error {
+		out = nil
+		if _, err := GetTenant(tx, tenantID); err != nil {
+			return err
+		}
+		return ScanJSON(tx, CollGroups, tenantID, "", "", func(_ string, g Group) bool {
+			out = append(out, g)
+			return true
+		})
+	})
+	return out, err
+}
+
+// Group reads one group.
+func (s *Service) Group(ctx context.Context, tenantID, name string) (Group, error) {
+	var g Group
+	err := s.Store.View(ctx, func(tx Tx) (err error) {
+		g, err = GetJSON[Group](tx, CollGroups, tenantID, name)
+		if err != nil {
+			return fmt.Errorf("group %q: %w", name, err)
+		}
+		return nil
+	})
+	return g, err
+}
+
+// GroupMembers pages through a group's members in sub order.
+func (s *Service) GroupMembers(ctx context.Context, tenantID, name, after string, limit int) (UserPage, error) {
+	if limit <= 0 || limit > 100 {
+		limit = 50
+	}
+	var page UserPage
+	err := s.Store.View(ctx, func(tx Tx) error {
+		page = UserPage{}
+		if _, err := GetJSON[Group](tx, CollGroups, tenantID, name); err != nil {
+			return fmt.Errorf("group %q: %w", name, err)
+		}
+		subs, next, err := groupMemberSubs(tx, tenantID, name, after, limit)
+		if err != nil {
+			return err
+		}
+		page.Next = next
+		for _, sub := range subs {
+			u, err := GetUser(tx, tenantID, sub)
+			if err != nil {
+				return err
+			}
+			page.Users = append(page.Users, u)
+		}
+		return nil
+	})
+	return page, err
+}
+
+// groupMemberSubs returns up to limit members of a group after the sub
+// `after` (all when limit is 0), and the cursor of the rest.
+func groupMemberSubs(tx Tx, tenantID, group, after string, limit int) (subs []string, next string, err error) {
+	prefix := groupMemberKey(group, "")
+	start := ""
+	if after != "" {
+		start = prefix + after
+	}
+	err = tx.Scan(CollGroupMembers, tenantID, prefix, start, func(key string, _ []byte) bool {
+		if limit > 0 && len(subs) == limit {
+			next = subs[limit-1]
+			return false
+		}
+		subs = append(subs, key[len(prefix):])
+		return true
+	})
+	return subs, next, err
+}
+
+// RenameGroup gives a group a new name, moving every member with it in
+// one transaction; the tenant's admin group setting follows.
+func (s *Service) RenameGroup(ctx context.Context, tenantID, name, newName string) (Group, error) {
+	if err := ValidateGroupName(newName); err != nil {
+		return Group{}, err
+	}
+	now := s.now()
+	var g Group
+	adminGroupMoved := false
+	err := s.Store.Update(ctx, func(tx Tx) (err error) {
+		adminGroupMoved = false
+		t, err := GetTenant(tx, tenantID)
+		if err != nil {
+			return err
+		}
+		if g, err = GetJSON[Group](tx, CollGroups, tenantID, name); err != nil {
+			return fmt.Errorf("group %q: %w", name, err)
+		}
+		if newName == name {
+			return nil
+		}
+		if _, err := tx.Get(CollGroups, tenantID, newName); err == nil {
+			return fmt.Errorf("group %q: %w", newName, ErrAlreadyExists)
+		} else if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		subs, _, err := groupMemberSubs(tx, tenantID, name, "", 0)
+		if err != nil {
+			return err
+		}
+		for _, sub := range subs {
+			u, err := GetUser(tx, tenantID, sub)
+			if err != nil {
+				return err
+			}
+			for i, m := range u.Groups {
+				if m == name {
+					u.Groups[i] = newName
+				}
+			}
+			u.UpdatedAt = now
+			if err := UpdateUser(tx, tenantID, u); err != nil {
+				return err
+			}
+		}
+		if err := tx.Delete(CollGroups, tenantID, name); err != nil {
+			return err
+		}
+		g.Name = newName
+		if err := PutJSON(tx, CollGroups, tenantID, newName, g); err != nil {
+			return err
+		}
+		if t.Settings.AdminGroup == name {
+			// The administrators stay administrators under the new name.
+			t.Settings.AdminGroup, t.UpdatedAt = newName, now
+			if err := PutTenant(tx, t); err != nil {
+				return err
+			}
+			adminGroupMoved = true
+		}
+		return s.audit(ctx, tx, tenantID, AuditGroupRename, AuditTarget{Kind: TargetGroup, ID: newName},
+			map[string]string{"from": name, "members": fmt.Sprint(len(subs))})
+	})
+	if err != nil {
+		return Group{}, err
+	}
+	if adminGroupMoved {
+		s.changed(tenantID)
+	}
+	return g, nil
+}
+
+// DeleteGroup removes a group and every membership of it. The tenant's
+// admin group cannot be deleted (ErrAdminGroup).
+func (s *Service) DeleteGroup(ctx context.Context, tenantID, name string) error {
+	now := s.now()
+	return s.Store.Update(ctx, func(tx Tx) error {
+		t, err := GetTenant(tx, tenantID)
+		if err != nil {
+			return err
+		}
+		if _, err := GetJSON[Group](tx, CollGroups, tenantID, name); err != nil {
+			return fmt.Errorf("group %q: %w", name, err)
+		}
+		if t.Settings.AdminGroup == name {
+			return ErrAdminGroup
+		}
+		subs, _, err := groupMemberSubs(tx, tenantID, name, "", 0)
+		if err != nil {
+			return err
+		}
+		for _, sub := range subs {
+			u, err := GetUser(tx, tenantID, sub)
+			if err != nil {
+				return err
+			}
+			u.Groups = slices.DeleteFunc(u.Groups, func(g string) bool { return g == name })
+			u.UpdatedAt = now
+			if err := UpdateUser(tx, tenantID, u); err != nil {
+				return err
+			}
+		}
+		if err := tx.Delete(CollGroups, tenantID, name); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, tenantID, AuditGroupDelete, AuditTarget{Kind: TargetGroup, ID: name},
+			map[string]string{"members": fmt.Sprint(len(subs))})
+	})
+}
+
+// AddUserToGroup makes a user a member of a group; already being one is
+// not an error.
+func (s *Service) AddUserToGroup(ctx context.Context, tenantID, group, sub string) error {
+	return s.changeMembership(ctx, tenantID, group, sub, true)
+}
+
+// RemoveUserFromGroup ends a user's membership of a group; not being a
+// member is not an error. Administrators cannot remove themselves from the
+// admin group (ErrSelfLockout).
+func (s *Service) RemoveUserFromGroup(ctx context.Context, tenantID, group, sub string) error {
+	return s.changeMembership(ctx, tenantID, group, sub, false)
+}
+
+func (s *Service) changeMembership(ctx context.Context, tenantID, group, sub string, add bool) error {
+	now := s.now()
+	return s.Store.Update(ctx, func(tx Tx) error {
+		t, err := GetTenant(tx, tenantID)
+		if err != nil {
+			return err
+		}
+		if _, err := GetJSON[Group](tx, CollGroups, tenantID, group); err != nil {
+			return fmt.Errorf("group %q: %w", group, err)
+		}
+		u, err := GetUser(tx, tenantID, sub)
+		if err != nil {
+			return err
+		}
+		member := slices.Contains(u.Groups, group)
+		if member == add {
+			return nil
+		}
+		action := AuditGroupMemberAdd
+		if add {
+			u.Groups = append(u.Groups, group)
+		} else {
+			if group == t.Settings.AdminGroup && selfLockout(ctx, sub) {
+				return ErrSelfLockout
+			}
+			u.Groups = slices.DeleteFunc(u.Groups, func(g string) bool { return g == group })
+			action = AuditGroupMemberRemove
+		}
+		u.UpdatedAt = now
+		if err := UpdateUser(tx, tenantID, u); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, tenantID, action, userTarget(u), map[string]string{"group": group})
+	})
+}
+
+// checkGroupsExist fails with ErrInvalid naming the first group of names
+// the tenant does not have.
+func checkGroupsExist(tx Tx, tenantID string, names []string) error {
+	for _, g := range names {
+		if _, err := tx.Get(CollGroups, tenantID, g); errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("%w: there is no group %q", ErrInvalid, g)
+		} else if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,227 @@
+package tenant_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/cognate-idp/cognate/tenant"
+)
+
+func memberNames(t *testing.T, svc *tenant.Service, group string) []string {
+	t.Helper()
+	page, err := svc.GroupMembers(t.Context(), "acme", group, "", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, u := range page.Users {
+		names = append(names, u.Username)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func TestGroupMembersRenameDelete(t *testing.T) {
+	svc, _ := newService(t)
+	ctx := context.Background()
+	svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"})
+	for _, g := range []string{"admins", "staff", "sales"} {
+		if _, err := svc.CreateGroup(ctx, "acme", g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ann, _ := svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "ann", Groups: []string{"admins", "staff"}})
+	bob, _ := svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "bob"})
+	if err := svc.AddUserToGroup(ctx, "acme", "staff", bob.Sub); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.AddUserToGroup(ctx, "acme", "staff", bob.Sub); err != nil {
+		t.Errorf("adding a member again: %v", err)
+	}
+	if got := memberNames(t, svc, "staff"); !slices.Equal(got, []string{"ann", "bob"}) {
+		t.Fatalf("staff = %v", got)
+	}
+
+	// Renaming moves the members; renaming the admin group moves the setting.
+	if _, err := svc.RenameGroup(ctx, "acme", "staff", "sales"); !errors.Is(err, tenant.ErrAlreadyExists) {
+		t.Errorf("rename onto an existing group: %v", err)
+	}
+	if _, err := svc.RenameGroup(ctx, "acme", "staff", "team"); err != nil {
+		t.Fatal(err)
+	}
+	if got := memberNames(t, svc, "team"); !slices.Equal(got, []string{"ann", "bob"}) {
+		t.Errorf("team = %v", got)
+	}
+	if _, err := svc.GroupMembers(ctx, "acme", "staff", "", 10); !errors.Is(err, tenant.ErrNotFound) {
+		t.Errorf("old name: %v", err)
+	}
+	u, _ := svc.User(ctx, "acme", ann.Sub)
+	if !slices.Equal(u.Groups, []string{"admins", "team"}) {
+		t.Errorf("ann's groups %v", u.Groups)
+	}
+	if _, err := svc.RenameGroup(ctx, "acme", "admins", "owners"); err != nil {
+		t.Fatal(err)
+	}
+	tn, _ := svc.Tenant(ctx, "acme")
+	if tn.Settings.AdminGroup != "owners" {
+		t.Errorf("admin group setting %q after the rename", tn.Settings.AdminGroup)
+	}
+
+	// The admin group cannot be deleted; another can, and leaves no member.
+	if err := svc.DeleteGroup(ctx, "acme", "owners"); !errors.Is(err, tenant.ErrAdminGroup) {
+		t.Errorf("delete the admin group: %v", err)
+	}
+	if err := svc.DeleteGroup(ctx, "acme", "team"); err != nil {
+		t.Fatal(err)
+	}
+	u, _ = svc.User(ctx, "acme", bob.Sub)
+	if len(u.Groups) != 0 {
+		t.Errorf("bob's groups after the delete: %v", u.Groups)
+	}
+	// A new group of the old name starts empty: the index went too.
+	svc.CreateGroup(ctx, "acme", "team")
+	if got := memberNames(t, svc, "team"); len(got) != 0 {
+		t.Errorf("a new group inherited %v", got)
+	}
+
+	// Deleting a user leaves no membership behind.
+	svc.AddUserToGroup(ctx, "acme", "sales", bob.Sub)
+	if err := svc.DeleteUser(ctx, "acme", bob.Sub); err != nil {
+		t.Fatal(err)
+	}
+	if got := memberNames(t, svc, "sales"); len(got) != 0 {
+		t.Errorf("sales after deleting bob: %v", got)
+	}
+}
+
+func TestGroupNames(t *testing.T) {
+	tests := []struct {
+		name string
+		ok   bool
+	}{
+		{"admins", true},
+		{"Team Rocket", true},
+		{"a/b", true},
+		{"", false},
+		{" padded", false},
+		{"tab\there", false},
+		{"nul\x00", false},
+		{string(make([]rune, 129)), false},
+	}
+	for _, tt := range tests {
+		if err := tenant.ValidateGroupName(tt.name); (err == nil) != tt.ok {
+			t.Errorf("%q: %v", tt.name, err)
+		}
+	}
+}
+
+// Administrators cannot lock themselves out; others may do it to them.
+func TestSelfLockout(t *testing.T) {
+	svc, _ := newService(t)
+	ctx := context.Background()
+	svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"})
+	svc.CreateGroup(ctx, "acme", "admins")
+	ann, _ := svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "ann", Groups: []string{"admins"}})
+	self := tenant.WithActor(ctx, tenant.Actor{Kind: tenant.ActorAdmin, Sub: ann.Sub, Name: "ann"})
+	off := false
+	for name, err := range map[string]error{
+		"disable": func() error { _, err := svc.UpdateUser(self, "acme", ann.Sub, tenant.UserChange{Enabled: &off}); return err }(),
+		"groups":  func() error { _, err := svc.UpdateUser(self, "acme", ann.Sub, tenant.UserChange{Groups: &[]string{}}); return err }(),
+		"remove":  svc.RemoveUserFromGroup(self, "acme", "admins", ann.Sub),
+		"delete":  svc.DeleteUser(self, "acme", ann.Sub),
+	} {
+		if !errors.Is(err, tenant.ErrSelfLockout) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	other := tenant.WithActor(ctx, tenant.Actor{Kind: tenant.ActorAdmin, Sub: "someone-else"})
+	if err := svc.RemoveUserFromGroup(other, "acme", "admins", ann.Sub); err != nil {
+		t.Errorf("another admin: %v", err)
+	}
+}
+
+func TestUpdateClientAndTheConsoleClient(t *testing.T) {
+	svc, _ := newService(t)
+	ctx := context.Background()
+	svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"})
+	c, err := svc.ConsoleClient(ctx, "acme", "https://acme.example.com/admin/callback", "https://acme.example.com/admin/signed-out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ID != tenant.ConsoleClientID || !c.Public() || !tenant.IsBuiltinClient(c.ID) {
+		t.Errorf("console client %+v", c)
+	}
+	again, err := svc.ConsoleClient(ctx, "acme", "https://acme.example.com/admin/callback", "https://acme.example.com/admin/signed-out")
+	if err != nil || !again.UpdatedAt.Equal(c.UpdatedAt) {
+		t.Errorf("asking again changed it: %v", err)
+	}
+	if err := svc.DeleteClient(ctx, "acme", c.ID); !errors.Is(err, tenant.ErrBuiltinClient) {
+		t.Errorf("delete the console client: %v", err)
+	}
+	uris := []string{"https://evil.example/cb"}
+	if _, err := svc.UpdateClient(ctx, "acme", c.ID, tenant.ClientChange{RedirectURIs: &uris}); !errors.Is(err, tenant.ErrBuiltinClient) {
+		t.Errorf("change the console client: %v", err)
+	}
+
+	app, _, err := svc.CreateClient(ctx, "acme", tenant.NewClient{Name: "App", RedirectURIs: []string{"https://app.example/cb"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	uris = []string{"https://app.example/cb", "https://app.example/cb2"}
+	logout := []string{"https://app.example/"}
+	got, err := svc.UpdateClient(ctx, "acme", app.ID, tenant.ClientChange{RedirectURIs: &uris, PostLogoutRedirectURIs: &logout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.RedirectURIs, uris) || !slices.Equal(got.PostLogoutRedirectURIs, logout) {
+		t.Errorf("updated %+v", got)
+	}
+	bad := []string{"http://app.example/cb"}
+	if _, err := svc.UpdateClient(ctx, "acme", app.ID, tenant.ClientChange{RedirectURIs: &bad}); !errors.Is(err, tenant.ErrInvalid) {
+		t.Errorf("plain http: %v", err)
+	}
+	if _, err := svc.UpdateClient(ctx, "acme", "nope", tenant.ClientChange{RedirectURIs: &uris}); !errors.Is(err, tenant.ErrNotFound) {
+		t.Errorf("unknown client: %v", err)
+	}
+}
+
+func TestBrandingAndAdminGroupSettings(t *testing.T) {
+	svc, _ := newService(t)
+	ctx := context.Background()
+	svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"})
+	tests := []struct {
+		name string
+		b    tenant.Branding
+		ok   bool
+	}{
+		{"empty", tenant.Branding{}, true},
+		{"short colour", tenant.Branding{PrimaryColor: "#FC0"}, true},
+		{"logo", tenant.Branding{PrimaryColor: "#0a7d4f", LogoURL: "https://cdn.acme.example/logo.svg"}, true},
+		{"named colour", tenant.Branding{PrimaryColor: "red"}, false},
+		{"css injection", tenant.Branding{PrimaryColor: "#fff;}"}, false},
+		{"http logo", tenant.Branding{LogoURL: "http://cdn.acme.example/logo.svg"}, false},
+		{"csp injection", tenant.Branding{LogoURL: "https://a.example/x; script-src *"}, false},
+		{"javascript", tenant.Branding{LogoURL: "javascript:alert(1)"}, false},
+	}
+	for _, tt := range tests {
+		b := tt.b
+		_, err := svc.UpdateTenant(ctx, "acme", tenant.TenantChange{Settings: tenant.SettingsChange{Branding: &b}})
+		if (err == nil) != tt.ok || (err != nil && !errors.Is(err, tenant.ErrInvalid)) {
+			t.Errorf("%s: %v", tt.name, err)
+		}
+	}
+	tn, _ := svc.Tenant(ctx, "acme")
+	if tn.Settings.AdminGroup != tenant.DefaultAdminGroup {
+		t.Errorf("admin group %q", tn.Settings.AdminGroup)
+	}
+	staff := "staff"
+	if _, err := svc.UpdateTenant(ctx, "acme", tenant.TenantChange{Settings: tenant.SettingsChange{AdminGroup: &staff}}); !errors.Is(err, tenant.ErrInvalid) {
+		t.Errorf("an admin group that does not exist: %v", err)
+	}
+	svc.CreateGroup(ctx, "acme", "staff")
+	if tn, err := svc.UpdateTenant(ctx, "acme", tenant.TenantChange{Settings: tenant.SettingsChange{AdminGroup: &staff}}); err != nil || tn.Settings.AdminGroup != "staff" {
+		t.Errorf("admin group staff: %v", err)
+	}
+}

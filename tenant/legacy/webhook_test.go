@@ -1,0 +1,284 @@
+package legacy_test
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/tenant/auth"
+	"github.com/cognate-idp/cognate/tenant/legacy"
+)
+
+const webhookSecret = "whsec-0123456789abcdef0123456789"
+
+// legacySystem is a receiver of Cognate's migration webhook as docs/
+// migration.md tells one to write: it checks the signature and the age of
+// the request, then answers like a Cognito user migration Lambda.
+type legacySystem struct {
+	t   *testing.T
+	srv *httptest.Server
+
+	mu     sync.Mutex
+	users  map[string]legacyUser
+	events []map[string]any
+	// status, when set, is answered instead of an event.
+	status int
+}
+
+type legacyUser struct {
+	password string
+	attrs    map[string]any
+	final    string // finalUserStatus
+}
+
+func newLegacySystem(t *testing.T) *legacySystem {
+	l := &legacySystem{t: t, users: map[string]legacyUser{}}
+	l.srv = httptest.NewServer(http.HandlerFunc(l.serve))
+	t.Cleanup(l.srv.Close)
+	return l
+}
+
+// verify checks X-Cognate-Signature: t=<unix>,v1=<hex HMAC-SHA256 of
+// "<t>.<body>">, and refuses requests older than five minutes.
+func verify(header string, body []byte, secret string, now time.Time) bool {
+	var ts, sig string
+	for part := range strings.SplitSeq(header, ",") {
+		k, v, _ := strings.Cut(part, "=")
+		switch k {
+		case "t":
+			ts = v
+		case "v1":
+			sig = v
+		}
+	}
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil || now.Sub(time.Unix(sec, 0)).Abs() > 5*time.Minute {
+		return false
+	}
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(ts + "."))
+	mac.Write(body)
+	want := hex.EncodeToString(mac.Sum(nil))
+	return hmac.Equal([]byte(sig), []byte(want))
+}
+
+func (l *legacySystem) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json" ||
+		!verify(r.Header.Get(legacy.SignatureHeader), body, webhookSecret, time.Now()) {
+		http.Error(w, "bad signature", http.StatusUnauthorized)
+		l.t.Errorf("a request without a valid signature: %s", r.Header.Get(legacy.SignatureHeader))
+		return
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(body, &ev); err != nil {
+		l.t.Errorf("event: %v", err)
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.events = append(l.events, ev)
+	if l.status != 0 {
+		w.WriteHeader(l.status)
+		return
+	}
+	name, _ := ev["userName"].(string)
+	u, ok := l.users[name]
+	req, _ := ev["request"].(map[string]any)
+	switch ev["triggerSource"] {
+	case "UserMigration_Authentication":
+		if !ok || req["password"] != u.password {
+			http.Error(w, "Bad password", http.StatusUnauthorized) // a Lambda's thrown error
+			return
+		}
+	case "UserMigration_ForgotPassword":
+		if !ok {
+			http.Error(w, "User not found", http.StatusNotFound)
+			return
+		}
+	}
+	ev["response"] = map[string]any{"userAttributes": u.attrs, "finalUserStatus": u.final, "messageAction": "SUPPRESS"}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(ev)
+}
+
+func (l *legacySystem) lastEvent() map[string]any {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.events) == 0 {
+		return nil
+	}
+	return l.events[len(l.events)-1]
+}
+
+func webhookPool(l *legacySystem) tenant.LegacyPool {
+	return tenant.LegacyPool{Kind: tenant.LegacyWebhook, WebhookURL: l.srv.URL + "/migrate", WebhookSecret: webhookSecret}
+}
+
+func TestWebhookMigration(t *testing.T) {
+	l := newLegacySystem(t)
+	l.users["ann"] = legacyUser{password: "Ann-Passw0rd!", final: "CONFIRMED",
+		attrs: map[string]any{"email": "ann@example.com", "email_verified": "true", "custom:legacy_id": "42", "sub": "legacy-42"}}
+	l.users["bob@example.com"] = legacyUser{password: "Bob-Passw0rd!", final: "CONFIRMED",
+		attrs: map[string]any{"username": "bob", "email": "bob@example.com", "email_verified": true}}
+	l.users["cas"] = legacyUser{password: "Cas-Passw0rd!", attrs: map[string]any{"email": "cas@example.com"}} // no finalUserStatus
+	e := newEnv(t, webhookPool(l))
+
+	// The event has exactly the shape of Cognito's migration event.
+	if _, err := e.signIn("ann", "wrong"); !errors.Is(err, auth.ErrNotAuthorized) {
+		t.Fatalf("wrong password: %v", err)
+	}
+	ev := l.lastEvent()
+	var keys []string
+	for k := range ev {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	if want := []string{"callerContext", "region", "request", "response", "triggerSource", "userName", "userPoolId", "version"}; !slices.Equal(keys, want) {
+		t.Errorf("event keys %v, want %v", keys, want)
+	}
+	req, _ := ev["request"].(map[string]any)
+	cc, _ := ev["callerContext"].(map[string]any)
+	if ev["triggerSource"] != "UserMigration_Authentication" || ev["userName"] != "ann" || ev["userPoolId"] != "acme" ||
+		req["password"] != "wrong" || req["validationData"] == nil || req["clientMetadata"] == nil || cc == nil {
+		t.Errorf("event %v", ev)
+	}
+	if resp, _ := ev["response"].(map[string]any); len(resp) != 0 {
+		t.Errorf("response sent: %v", resp)
+	}
+
+	// finalUserStatus CONFIRMED: the password counts.
+	e.mustSignIn(t, "ann", "Ann-Passw0rd!")
+	u, _ := e.find(t, "ann")
+	if u.Sub != "legacy-42" || u.Email != "ann@example.com" || !u.EmailVerified || u.Attributes["custom:legacy_id"] != "42" ||
+		u.Status != tenant.StatusConfirmed || !strings.HasPrefix(u.PasswordHash, "$argon2id$") {
+		t.Errorf("ann: %+v", u)
+	}
+	// Signed in by an alias: the username comes back in the answer.
+	e.mustSignIn(t, "bob@example.com", "Bob-Passw0rd!")
+	if u, ok := e.find(t, "bob"); !ok || u.Email != "bob@example.com" || !u.EmailVerified {
+		t.Errorf("bob: %+v", u)
+	}
+	// Anything but CONFIRMED: the user must reset the password.
+	res, err := e.signIn("cas", "Cas-Passw0rd!")
+	if err != nil || res.Challenge != auth.PasswordResetRequired {
+		t.Errorf("cas: %+v, %v", res, err)
+	}
+	if u, _ := e.find(t, "cas"); u.Status != tenant.StatusResetRequired {
+		t.Errorf("cas: %s", u.Status)
+	}
+
+	// The second sign-in is Cognate's alone.
+	n := len(l.events)
+	e.mustSignIn(t, "ann", "Ann-Passw0rd!")
+	if _, err := e.signIn("cas", "Cas-Passw0rd!"); err != nil {
+		t.Error(err)
+	}
+	if len(l.events) != n {
+		t.Error("the webhook was called for migrated users")
+	}
+}
+
+func TestWebhookForgotPassword(t *testing.T) {
+	l := newLegacySystem(t)
+	l.users["dee"] = legacyUser{attrs: map[string]any{"email": "dee@example.com", "email_verified": "true"}}
+	l.users["eve"] = legacyUser{attrs: map[string]any{"email": "eve@example.com"}} // not verified
+	e := newEnv(t, webhookPool(l))
+
+	for _, login := range []string{"dee", "eve", "nobody"} {
+		if err := e.svc.StartPasswordReset(ctx, "acme", login, "192.0.2.9"); err != nil {
+			t.Fatalf("%s: %v", login, err)
+		}
+	}
+	ev := l.lastEvent()
+	if req, _ := ev["request"].(map[string]any); ev["triggerSource"] != "UserMigration_ForgotPassword" || req["password"] != nil {
+		t.Errorf("event %v", ev)
+	}
+	u, ok := e.find(t, "dee")
+	if !ok || u.Status != tenant.StatusResetRequired || u.Email != "dee@example.com" {
+		t.Fatalf("dee: %+v", u)
+	}
+	if _, ok := e.find(t, "eve"); ok {
+		t.Error("a user without a verified address was brought over")
+	}
+	if mails := e.queuedMail(t); len(mails) != 1 || !slices.Equal(mails[0].To, []string{"dee@example.com"}) {
+		t.Errorf("mail %+v", mails)
+	}
+}
+
+func TestWebhookUnavailable(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		status int
+		answer string
+		setup  func(*tenant.LegacyPool)
+	}{
+		{"server error", http.StatusBadGateway, "", nil},
+		{"throttled", http.StatusTooManyRequests, "", nil},
+		{"a redirect, not followed", http.StatusTemporaryRedirect, "", nil},
+		{"not an event", http.StatusOK, "<html>", nil},
+		{"no userAttributes", http.StatusOK, `{"response":{"finalUserStatus":"CONFIRMED"}}`, nil},
+		{"wrong secret: refused by the receiver", 0, "", func(p *tenant.LegacyPool) { p.WebhookSecret = "another-secret-0123456789abc" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var calls int
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				calls++
+				body, _ := io.ReadAll(r.Body)
+				switch {
+				case !verify(r.Header.Get(legacy.SignatureHeader), body, webhookSecret, time.Now()):
+					// A receiver that distrusts the request cannot
+					// judge the password: it is not a refusal.
+					w.WriteHeader(http.StatusServiceUnavailable)
+				case tc.status == http.StatusTemporaryRedirect:
+					http.Redirect(w, r, "https://elsewhere.example/steal", tc.status)
+				default:
+					w.WriteHeader(tc.status)
+					_, _ = io.WriteString(w, tc.answer)
+				}
+			}))
+			defer srv.Close()
+			pool := tenant.LegacyPool{Kind: tenant.LegacyWebhook, WebhookURL: srv.URL, WebhookSecret: webhookSecret}
+			if tc.setup != nil {
+				tc.setup(&pool)
+			}
+			e := newEnv(t, pool)
+			if _, err := e.signIn("fay", "Fay-Passw0rd!"); !errors.Is(err, auth.ErrTemporarilyUnavailable) {
+				t.Fatalf("%v, want ErrTemporarilyUnavailable", err)
+			}
+			if calls != 1 || e.countUsers(t) != 0 {
+				t.Errorf("%d calls, %d users", calls, e.countUsers(t))
+			}
+		})
+	}
+}
+
+// The password travels in the event: the URL must be https, or http to
+// this machine, both when saved and when called.
+func TestWebhookRequiresHTTPS(t *testing.T) {
+	e := newEnv(t, tenant.LegacyPool{})
+	for _, u := range []string{"http://legacy.example.com/migrate", "ftp://legacy.example.com/", "https://user:pw@legacy.example.com/", "/migrate"} {
+		_, err := e.svc.UpdateTenant(ctx, "acme", tenant.TenantChange{Settings: tenant.SettingsChange{Legacy: &tenant.LegacyPoolChange{
+			Pool: tenant.LegacyPool{Kind: tenant.LegacyWebhook, WebhookURL: u, WebhookSecret: webhookSecret}}}})
+		if !errors.Is(err, tenant.ErrInvalid) {
+			t.Errorf("%s: %v", u, err)
+		}
+	}
+	dir := &legacy.Directory{}
+	_, err := dir.Authenticate(ctx, "acme", tenant.LegacyPool{Kind: tenant.LegacyWebhook, WebhookURL: "http://legacy.example.com/migrate", WebhookSecret: webhookSecret}, "a", "b")
+	if !errors.Is(err, tenant.ErrLegacyUnavailable) {
+		t.Errorf("called over http: %v", err)
+	}
+}

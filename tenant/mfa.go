@@ -1,0 +1,284 @@
+package tenant
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// This file holds a user's second factors as the store keeps them, and the
+// Service methods that change them without any cryptography: an
+// administrator's reset, and removing, renaming and preferring a factor.
+// Proving a factor, enrolling one and making recovery codes need the mfa
+// package and live in tenant/auth; this package stays free of it, because
+// go-webauthn brings net/http along, which the domain must not import.
+
+// MFAState is a user's second factors. The zero value is a user without any.
+type MFAState struct {
+	// TOTP is the authenticator app, if the user has one.
+	TOTP *TOTPFactor `json:"totp,omitempty"`
+	// WebAuthn are the user's security keys and passkeys.
+	WebAuthn []WebAuthnFactor `json:"webauthn,omitempty"`
+	// Handle is the WebAuthn user handle: random, made with the first
+	// credential, indexed in CollWebAuthnHandle so that a passkey sign-in,
+	// which starts without a username, finds the user.
+	Handle []byte `json:"handle,omitempty"`
+	// RecoveryCodes are the hashes of the one-time recovery codes (see
+	// mfa.NewRecoveryCodes); a used code's entry is blanked, so the count of
+	// codes made stays visible.
+	RecoveryCodes []string `json:"recovery_codes,omitempty"`
+	// Preferred is the kind asked for first when the user has several
+	// (FactorTOTP or FactorWebAuthn); empty lets the user choose.
+	Preferred string `json:"preferred,omitempty"`
+}
+
+// TOTPFactor is an authenticator app.
+type TOTPFactor struct {
+	// Secret is the shared key, sealed (mfa.Sealer) with the tenant and the
+	// user as associated data, so a copy onto another record does not open.
+	Secret string `json:"secret"`
+	// LastStep is the last time step a code was accepted for: a code of
+	// that step or an earlier one is a replay (RFC 6238 §5.2).
+	LastStep   int64     `json:"last_step"`
+	Name       string    `json:"name,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	LastUsedAt time.Time `json:"last_used_at,omitzero"`
+}
+
+// WebAuthnFactor is a registered security key or passkey.
+//
+// Credential is the full mfa.Credential (public key, sign count, flags,
+// AAGUID, transports, backup state, attestation) as JSON. tenant/auth reads
+// and writes it; this package only shows the fields beside it, which
+// tenant/auth keeps in step whenever it writes Credential. Name is the one
+// field owned here (a person renames a factor through the Service).
+type WebAuthnFactor struct {
+	ID   []byte `json:"id"`    // the credential ID
+	RPID string `json:"rp_id"` // the tenant host it was registered at
+	Name string `json:"name,omitempty"`
+	// Passkey is a discoverable credential that verifies the user: it can
+	// sign in alone where the tenant allows passwordless sign-in.
+	Passkey bool `json:"passkey"`
+	// Synced is a backup-eligible credential: a copy of its key may live in
+	// a platform's cloud keychain.
+	Synced bool `json:"synced"`
+	// CloneWarning is set once a sign-in presented a signature counter that
+	// did not advance: the key may exist twice. The factor is refused until
+	// an administrator resets the user's MFA.
+	CloneWarning bool            `json:"clone_warning,omitempty"`
+	CreatedAt    time.Time       `json:"created_at"`
+	LastUsedAt   time.Time       `json:"last_used_at,omitzero"`
+	Credential   json.RawMessage `json:"credential"`
+}
+
+// Factor IDs name one factor of a user on forms and in the API: "totp", or
+// "webauthn:" and the credential ID in base64url.
+const (
+	TOTPFactorID         = "totp"
+	webAuthnFactorPrefix = "webauthn:"
+)
+
+// WebAuthnFactorID is the factor ID of a credential.
+func WebAuthnFactorID(credentialID []byte) string {
+	return webAuthnFactorPrefix + base64.RawURLEncoding.EncodeToString(credentialID)
+}
+
+// FactorID is the factor ID of f.
+func (f WebAuthnFactor) FactorID() string { return WebAuthnFactorID(f.ID) }
+
+// HasFactor reports whether the user has any second factor.
+func (s MFAState) HasFactor() bool { return s.TOTP != nil || len(s.WebAuthn) > 0 }
+
+// Has reports whether the user has a factor of kind (FactorTOTP or
+// FactorWebAuthn).
+func (s MFAState) Has(kind string) bool {
+	switch kind {
+	case FactorTOTP:
+		return s.TOTP != nil
+	case FactorWebAuthn:
+		return len(s.WebAuthn) > 0
+	}
+	return false
+}
+
+// RecoveryCodesLeft counts the unused recovery codes.
+func (s MFAState) RecoveryCodesLeft() int {
+	n := 0
+	for _, h := range s.RecoveryCodes {
+		if h != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// Allows reports whether the policy counts factors of kind.
+func (p MFAPolicy) Allows(kind string) bool { return slices.Contains(p.Factors, kind) }
+
+// Errors of the MFA changes.
+var (
+	// ErrLastFactor refuses to remove a user's last second factor while the
+	// tenant requires one: the next sign-in would make the user enrol again
+	// with nothing but a password, which is what MFA is there to prevent.
+	ErrLastFactor = errors.New("the last second factor cannot be removed while MFA is required")
+	// ErrNoFactor means the user has no such factor.
+	ErrNoFactor = fmt.Errorf("second factor: %w", ErrNotFound)
+)
+
+// PutWebAuthnHandle indexes a user handle, so a passkey finds its user.
+func PutWebAuthnHandle(tx Tx, tenantID string, handle []byte, sub string) error {
+	return tx.Put(CollWebAuthnHandle, tenantID, hex.EncodeToString(handle), []byte(sub))
+}
+
+// UserByWebAuthnHandle finds the user a WebAuthn user handle belongs to.
+func UserByWebAuthnHandle(tx Tx, tenantID string, handle []byte) (User, error) {
+	sub, err := tx.Get(CollWebAuthnHandle, tenantID, hex.EncodeToString(handle))
+	if err != nil {
+		return User{}, fmt.Errorf("webauthn user handle: %w", err)
+	}
+	return GetUser(tx, tenantID, string(sub))
+}
+
+// deleteWebAuthnHandle drops the index entry of u's handle, if it has one.
+func deleteWebAuthnHandle(tx Tx, tenantID string, u User) error {
+	if len(u.MFA.Handle) == 0 {
+		return nil
+	}
+	return tx.Delete(CollWebAuthnHandle, tenantID, hex.EncodeToString(u.MFA.Handle))
+}
+
+// ResetMFA removes all of a user's second factors and recovery codes, as an
+// administrator does for a lost phone or a key flagged as cloned. The user's
+// passkeys stop finding the account at once (the handle index goes too), and
+// the user's sessions and refresh tokens end: whoever held the factors may
+// have been signed in with them. Where the tenant requires MFA, the next
+// sign-in enrols a new factor.
+func (s *Service) ResetMFA(ctx context.Context, tenantID, sub string) error {
+	now := s.now()
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		u, err := GetUser(tx, tenantID, sub)
+		if err != nil {
+			return err
+		}
+		if err := deleteWebAuthnHandle(tx, tenantID, u); err != nil {
+			return err
+		}
+		u.MFA, u.UpdatedAt = MFAState{}, now
+		if err := s.revoke(tx, tenantID, sub); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, tenantID, AuditUserMFAReset, userTarget(u), nil); err != nil {
+			return err
+		}
+		return UpdateUser(tx, tenantID, u)
+	})
+	if err != nil {
+		return err
+	}
+	if s.Logger != nil {
+		s.Logger.InfoContext(ctx, "MFA reset by an administrator", "tenant", tenantID, "sub", sub)
+	}
+	return nil
+}
+
+// RemoveMFAFactor removes one of a user's factors (a person does, on the
+// account page). Removing the last one is refused with ErrLastFactor while
+// the tenant requires MFA; otherwise the recovery codes go with it, since
+// they stand in for a factor the user no longer has.
+func (s *Service) RemoveMFAFactor(ctx context.Context, tenantID, sub, factorID string) error {
+	now := s.now()
+	return s.Store.Update(ctx, func(tx Tx) error {
+		t, err := GetTenant(tx, tenantID)
+		if err != nil {
+			return err
+		}
+		u, err := GetUser(tx, tenantID, sub)
+		if err != nil {
+			return err
+		}
+		st := &u.MFA
+		switch {
+		case factorID == TOTPFactorID && st.TOTP != nil:
+			st.TOTP = nil
+		case strings.HasPrefix(factorID, webAuthnFactorPrefix):
+			i := slices.IndexFunc(st.WebAuthn, func(f WebAuthnFactor) bool { return f.FactorID() == factorID })
+			if i < 0 {
+				return ErrNoFactor
+			}
+			st.WebAuthn = slices.Delete(st.WebAuthn, i, i+1)
+		default:
+			return ErrNoFactor
+		}
+		if !st.HasFactor() {
+			if t.Settings.MFA.Mode == MFARequired {
+				return ErrLastFactor
+			}
+			st.RecoveryCodes = nil
+		}
+		if !st.Has(st.Preferred) {
+			st.Preferred = ""
+		}
+		u.UpdatedAt = now
+		return UpdateUser(tx, tenantID, u)
+	})
+}
+
+// maxFactorName bounds a factor's name, which lists show.
+const maxFactorName = 64
+
+// RenameMFAFactor gives a factor the name a person chose ("YubiKey",
+// "Work phone").
+func (s *Service) RenameMFAFactor(ctx context.Context, tenantID, sub, factorID, name string) error {
+	name = strings.TrimSpace(name)
+	if name == "" || len([]rune(name)) > maxFactorName || strings.ContainsFunc(name, unicode.IsControl) {
+		return fmt.Errorf("%w: a factor's name must be 1 to %d characters", ErrInvalid, maxFactorName)
+	}
+	now := s.now()
+	return s.Store.Update(ctx, func(tx Tx) error {
+		u, err := GetUser(tx, tenantID, sub)
+		if err != nil {
+			return err
+		}
+		switch i := slices.IndexFunc(u.MFA.WebAuthn, func(f WebAuthnFactor) bool { return f.FactorID() == factorID }); {
+		case factorID == TOTPFactorID && u.MFA.TOTP != nil:
+			u.MFA.TOTP.Name = name
+		case i >= 0:
+			u.MFA.WebAuthn[i].Name = name
+		default:
+			return ErrNoFactor
+		}
+		u.UpdatedAt = now
+		return UpdateUser(tx, tenantID, u)
+	})
+}
+
+// SetPreferredMFA makes kind (FactorTOTP or FactorWebAuthn) the factor a
+// sign-in asks for first; the person can still switch there.
+func (s *Service) SetPreferredMFA(ctx context.Context, tenantID, sub, kind string) error {
+	now := s.now()
+	return s.Store.Update(ctx, func(tx Tx) error {
+		u, err := GetUser(tx, tenantID, sub)
+		if err != nil {
+			return err
+		}
+		if !u.MFA.Has(kind) {
+			return ErrNoFactor
+		}
+		u.MFA.Preferred, u.UpdatedAt = kind, now
+		return UpdateUser(tx, tenantID, u)
+	})
+}
+
+// ValidFactorName reports whether name may name a factor; tenant/auth
+// checks it when a factor is enrolled, as RenameMFAFactor does.
+func ValidFactorName(name string) bool {
+	name = strings.TrimSpace(name)
+	return len([]rune(name)) <= maxFactorName && !strings.ContainsFunc(name, unicode.IsControl)
+}

@@ -1,0 +1,346 @@
+package tenant
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	netmail "net/mail"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/cognate-idp/cognate/mail"
+	"github.com/cognate-idp/cognate/tenant/password"
+)
+
+// Onboarding: an administrator activates a user, which sets a temporary
+// password and mails it, in one transaction with the change (the durable
+// outbox, outbox.go). What "activated" means: the user has a way to a
+// password of their own (any status but UNCONFIRMED) and is enabled.
+// Deactivating is UpdateUser with Enabled false, which revokes sessions and
+// tokens at once.
+//
+// The welcome mail's link cannot name an application: a mail has no
+// relying party to return to. It opens PathSignIn on the tenant's own host,
+// which signs the person in through the same OIDC authorization flow every
+// application uses, with a client of the tenant's own (StartPageClient), and
+// ends on the tenant's welcome page. So the temporary password, the forced
+// change, lockout and whatever second factor the tenant asks for all run
+// through the one sign-in path, and the person is then told their account is
+// ready and to open their application. (The alternative, a per-tenant
+// "default application URL" setting, would leave tenants without one with
+// a dead end, and a mail link would still not carry the application's state.)
+
+// Errors of onboarding. Both match ErrInvalid as well, so a front end that
+// only knows ErrInvalid still answers "bad request" with the message.
+var (
+	// ErrUserState: the user's status does not allow the operation, as
+	// Cognito's UnsupportedUserStateException.
+	ErrUserState = fmt.Errorf("%w: the user's status does not allow this", ErrInvalid)
+	// ErrNoEmail: the operation mails the user, who has no address.
+	ErrNoEmail = fmt.Errorf("%w: the user has no email address", ErrInvalid)
+)
+
+// Paths on a tenant's host that mails link to; the pages serve them.
+const (
+	// PathSignIn starts a sign-in at the tenant itself, without an
+	// application; login_hint prefills the username.
+	PathSignIn = "/sign-in"
+	// PathWelcome is where such a sign-in ends: StartPageClient's redirect URI.
+	PathWelcome = "/welcome"
+	// PathResetPassword takes a reset code and a new password; login
+	// prefills the username.
+	PathResetPassword = "/reset-password"
+)
+
+// StartPageClientID is the client through which a tenant's own pages sign
+// people in (see PathSignIn): an ordinary public client with PKCE, listed
+// with the others, made on demand (StartPageClient).
+const StartPageClientID = "cognate-start-page"
+
+// ActivateUser gives a user a fresh temporary password and queues the
+// welcome mail that carries it, in one transaction; the user is enabled and
+// FORCE_CHANGE_PASSWORD until the first sign-in. It works for a user who is
+// not activated (UNCONFIRMED), still waiting for the first sign-in
+// (FORCE_CHANGE_PASSWORD: the old temporary password stops working), or
+// waiting for a reset (RESET_REQUIRED, e.g. imported without a password).
+//
+// A CONFIRMED user has a password of their own, which activating would
+// destroy: if the user is deactivated, activating only enables them again
+// (no mail); if they are active, it is refused with ErrUserState, and an
+// administrator who wants them to choose a new password resets it
+// (AdminResetPassword) or sets one.
+func (s *Service) ActivateUser(ctx context.Context, tenantID, sub string) (User, error) {
+	return s.invite(ctx, tenantID, sub, false)
+}
+
+// ResendInvitation is Cognito's AdminCreateUser with MessageAction RESEND:
+// for a user still in FORCE_CHANGE_PASSWORD, a new temporary password (the
+// old one stops working, the validity period starts again) and a new welcome
+// mail. Any other status, or a deactivated user, is ErrUserState.
+func (s *Service) ResendInvitation(ctx context.Context, tenantID, sub string) (User, error) {
+	return s.invite(ctx, tenantID, sub, true)
+}
+
+// inviteCheck says whether u may be invited, and whether activating only
+// enables a deactivated CONFIRMED user again.
+func inviteCheck(u User, resend bool) (reenableOnly bool, err error) {
+	switch {
+	case resend && u.Status != StatusForceChangePassword:
+		return false, fmt.Errorf("%w: resend is only for a user who has not signed in yet (FORCE_CHANGE_PASSWORD); %s is %s",
+			ErrUserState, u.Username, u.Status)
+	case resend && !u.Enabled:
+		return false, fmt.Errorf("%w: %s is deactivated; activate the user instead, which sends a fresh invitation",
+			ErrUserState, u.Username)
+	case u.Status == StatusConfirmed && !u.Enabled:
+		return true, nil
+	case u.Status == StatusConfirmed:
+		return false, fmt.Errorf("%w: %s is already active with a password of their own; to make them choose a new one, reset the password or set one",
+			ErrUserState, u.Username)
+	case !slices.Contains([]UserStatus{StatusUnconfirmed, StatusForceChangePassword, StatusResetRequired}, u.Status):
+		return false, fmt.Errorf("%w: %s is %s and cannot be activated with a password", ErrUserState, u.Username, u.Status)
+	case u.Email == "":
+		return false, fmt.Errorf("%w: %s needs an email address to receive the invitation; add one, or set a temporary password and hand it over yourself",
+			ErrNoEmail, u.Username)
+	}
+	return false, nil
+}
+
+func (s *Service) invite(ctx context.Context, tenantID, sub string, resend bool) (User, error) {
+	t, u, err := s.tenantAndUser(ctx, tenantID, sub)
+	if err != nil {
+		return User{}, err
+	}
+	reenableOnly, err := inviteCheck(u, resend)
+	if err != nil {
+		return User{}, err
+	}
+	// Generated and hashed outside the transaction: hashing takes tens of
+	// milliseconds, which the store's single writer should not wait for.
+	var temp, hash string
+	if !reenableOnly {
+		if temp, err = password.GenerateTemporary(t.Settings.PasswordPolicy, nil); err != nil {
+			return User{}, err
+		}
+		if hash, err = s.Hasher.Hash(ctx, temp); err != nil {
+			return User{}, err
+		}
+	}
+	now := s.now()
+	err = s.Store.Update(ctx, func(tx Tx) error {
+		t, err := GetTenant(tx, tenantID)
+		if err != nil {
+			return err
+		}
+		if u, err = GetUser(tx, tenantID, sub); err != nil {
+			return err
+		}
+		// Checked again: the user may have changed since the read above.
+		again, err := inviteCheck(u, resend)
+		if err != nil {
+			return err
+		}
+		if again != reenableOnly {
+			return fmt.Errorf("user %s: %w", u.Username, ErrConflict)
+		}
+		u.Enabled, u.UpdatedAt = true, now
+		if reenableOnly {
+			return UpdateUser(tx, tenantID, u)
+		}
+		if u.Status == StatusResetRequired {
+			// A password of the user's own is replaced: it joins the
+			// history, so the forced change cannot bring it back.
+			u.PasswordHistory = pushHistory(u.PasswordHistory, u.PasswordHash, t.Settings.PasswordPolicy.HistorySize)
+		}
+		u.PasswordHash, u.PasswordChangedAt = hash, now
+		u.Status = StatusForceChangePassword
+		u.TempPasswordExpiresAt = now.Add(time.Duration(t.Settings.TempPasswordValidityDays) * 24 * time.Hour)
+		// Nothing the user held before survives a new invitation.
+		if err := s.revoke(tx, tenantID, sub); err != nil {
+			return err
+		}
+		if err := UpdateUser(tx, tenantID, u); err != nil {
+			return err
+		}
+		msg, err := s.render(t, u, mail.KindWelcome, mail.Welcome{
+			TenantName:        t.Name,
+			Username:          u.Username,
+			TemporaryPassword: temp,
+			LoginURL:          s.signInURL(t.Slug, u.Username),
+			ValidDays:         t.Settings.TempPasswordValidityDays,
+		})
+		if err != nil {
+			return err
+		}
+		msg.Sensitive = true
+		return EnqueueMail(tx, msg, now)
+	})
+	if err != nil {
+		return User{}, err
+	}
+	if !reenableOnly {
+		s.mailQueued()
+	}
+	return u, nil
+}
+
+// Unlock releases the sign-in lockout of a user, under both names they
+// sign in with (username and email address). The lock of a client address
+// stays: it protects against whoever is guessing, not one account.
+func (s *Service) Unlock(ctx context.Context, tenantID, sub string) error {
+	if s.ReleaseLockout == nil {
+		return errors.New("tenant: Service.ReleaseLockout is not set")
+	}
+	return s.Store.Update(ctx, func(tx Tx) error {
+		u, err := GetUser(tx, tenantID, sub)
+		if err != nil {
+			return err
+		}
+		return s.releaseLockout(tx, tenantID, u)
+	})
+}
+
+func (s *Service) releaseLockout(tx Tx, tenantID string, u User) error {
+	if s.ReleaseLockout == nil {
+		return nil
+	}
+	for _, login := range []string{u.Username, u.Email} {
+		if login == "" {
+			continue
+		}
+		if err := s.ReleaseLockout(tx, tenantID, login); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// StartPageClient returns the tenant's own public client (StartPageClientID)
+// with redirectURI, creating or correcting it first when needed. The pages
+// call it when someone signs in at the tenant's host rather than through an
+// application.
+func (s *Service) StartPageClient(ctx context.Context, tenantID, redirectURI string) (Client, error) {
+	if err := ValidateRedirectURI(redirectURI); err != nil {
+		return Client{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	want := func(t Tenant, c Client) bool {
+		return c.Name == t.Name && slices.Equal(c.RedirectURIs, []string{redirectURI}) && c.Public()
+	}
+	var c Client
+	var current bool
+	err := s.Store.View(ctx, func(tx Tx) error {
+		t, err := GetTenant(tx, tenantID)
+		if err != nil {
+			return err
+		}
+		c, err = GetClient(tx, tenantID, StartPageClientID)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		current = err == nil && want(t, c)
+		return err
+	})
+	if err != nil || current {
+		return c, err
+	}
+	now := s.now()
+	err = s.Store.Update(ctx, func(tx Tx) error {
+		t, err := GetTenant(tx, tenantID)
+		if err != nil {
+			return err
+		}
+		created := now
+		if old, err := GetClient(tx, tenantID, StartPageClientID); err == nil {
+			created = old.CreatedAt
+		}
+		// The name is the organization's, since the sign-in page shows it
+		// as the application the person continues to.
+		c = Client{
+			ID:           StartPageClientID,
+			Name:         t.Name,
+			RedirectURIs: []string{redirectURI},
+			GrantTypes:   []string{GrantAuthorizationCode},
+			Scopes:       []string{"openid"},
+			// Its codes are never redeemed (see PathSignIn), so the
+			// lifetimes only need to be valid.
+			AccessTokenTTL:  DefaultAccessTokenTTL,
+			IDTokenTTL:      DefaultIDTokenTTL,
+			RefreshTokenTTL: DefaultRefreshTokenTTL,
+			CreatedAt:       created,
+			UpdatedAt:       now,
+		}
+		if err := ValidateClient(c); err != nil {
+			return err
+		}
+		return PutClient(tx, tenantID, c)
+	})
+	if err != nil {
+		return Client{}, err
+	}
+	s.changed(tenantID)
+	return c, nil
+}
+
+// --- helpers shared by the mails of onboarding and resets ---
+
+func (s *Service) tenantAndUser(ctx context.Context, tenantID, sub string) (Tenant, User, error) {
+	var t Tenant
+	var u User
+	err := s.Store.View(ctx, func(tx Tx) (err error) {
+		if t, err = GetTenant(tx, tenantID); err != nil {
+			return err
+		}
+		u, err = GetUser(tx, tenantID, sub)
+		return err
+	})
+	return t, u, err
+}
+
+func (s *Service) mailQueued() {
+	if s.MailQueued != nil {
+		s.MailQueued()
+	}
+}
+
+// tenantURL is the tenant's origin for links in mail.
+func (s *Service) tenantURL(slug string) string {
+	if s.TenantURL == nil {
+		return ""
+	}
+	return s.TenantURL(slug)
+}
+
+func (s *Service) signInURL(slug, username string) string {
+	return s.tenantURL(slug) + PathSignIn + "?" + url.Values{"login_hint": {username}}.Encode()
+}
+
+// render renders a mail to user u of tenant t, in the user's language or
+// else the tenant's, with the tenant's branding and name as sender.
+func (s *Service) render(t Tenant, u User, kind string, data any) (mail.Message, error) {
+	locale := u.Locale
+	if locale == "" {
+		locale = t.Settings.Locale
+	}
+	return s.renderTo(u.Email, t.Name, locale, kind, data, mail.Branding{
+		PrimaryColor: t.Settings.Branding.PrimaryColor,
+		LogoURL:      t.Settings.Branding.LogoURL,
+	})
+}
+
+// renderTo renders a mail to one address; senderName goes in front of
+// MailFrom.
+func (s *Service) renderTo(to, senderName, locale, kind string, data any, branding mail.Branding) (mail.Message, error) {
+	if s.Templates == nil {
+		return mail.Message{}, errors.New("tenant: Service.Templates is not set; mail cannot be rendered")
+	}
+	subject, text, html, err := s.Templates.Render(kind, locale, data, branding)
+	if err != nil {
+		return mail.Message{}, err
+	}
+	m := mail.Message{To: []string{to}, Subject: subject, Text: text, HTML: html}
+	if s.MailFrom != "" {
+		from := netmail.Address{Name: senderName, Address: s.MailFrom}
+		m.From = from.String()
+	}
+	return m, nil
+}

@@ -1,0 +1,618 @@
+package tenant_test
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cognate-idp/cognate/mail"
+	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/tenant/auth"
+	"github.com/cognate-idp/cognate/tenant/password"
+)
+
+// mailEnv is a Service wired for mail as cmd/cognate wires it, with the
+// queue read back directly and the revocations it asks for recorded.
+type mailEnv struct {
+	svc     *tenant.Service
+	clk     *clock
+	m       *auth.Machine
+	revoked []string // subs
+	woken   int
+	seen    map[string]bool // mail IDs lastMail has returned
+}
+
+func newMailEnv(t *testing.T) *mailEnv {
+	t.Helper()
+	svc, clk := newService(t)
+	templates, err := mail.NewTemplates(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &mailEnv{svc: svc, clk: clk, m: &auth.Machine{Store: svc.Store, Hasher: svc.Hasher, Now: clk.Now}, seen: map[string]bool{}}
+	svc.Templates = templates
+	svc.MailFrom = "no-reply@example.com"
+	svc.TenantURL = func(slug string) string { return "https://" + slug + ".example.com" }
+	svc.MailQueued = func() { e.woken++ }
+	svc.ReleaseLockout = auth.Unlock
+	svc.RevokeUser = func(_ tenant.Tx, _, sub string) error {
+		e.revoked = append(e.revoked, sub)
+		return nil
+	}
+	for _, slug := range []string{"acme", "globex"} {
+		if _, err := svc.CreateTenant(context.Background(), tenant.NewTenant{Slug: slug, Name: strings.ToUpper(slug[:1]) + slug[1:] + " BV"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return e
+}
+
+func (e *mailEnv) user(t *testing.T, slug string, in tenant.NewUser) tenant.User {
+	t.Helper()
+	u, err := e.svc.CreateUser(context.Background(), slug, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func (e *mailEnv) get(t *testing.T, slug, sub string) tenant.User {
+	t.Helper()
+	u, err := e.svc.User(context.Background(), slug, sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// queued returns every mail waiting in the outbox, oldest first.
+func (e *mailEnv) queued(t *testing.T) []mail.Queued {
+	t.Helper()
+	q, err := tenant.MailQueue{Store: e.svc.Store}.Due(context.Background(), e.clk.Now().Add(time.Hour), 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+// lastMail returns the one mail queued since the last call. (The queue is
+// in order of time, and the test clock often stands still.)
+func (e *mailEnv) lastMail(t *testing.T) mail.Queued {
+	t.Helper()
+	var fresh []mail.Queued
+	for _, m := range e.queued(t) {
+		if !e.seen[m.ID] {
+			fresh = append(fresh, m)
+			e.seen[m.ID] = true
+		}
+	}
+	if len(fresh) != 1 {
+		t.Fatalf("%d new mails queued, want 1", len(fresh))
+	}
+	return fresh[0]
+}
+
+var (
+	tempPasswordLine = regexp.MustCompile(`Temporary password:\s+(\S+)`)
+	tempPasswordText = regexp.MustCompile(`Uw tijdelijke wachtwoord:\s+(\S+)`)
+	codeLine         = regexp.MustCompile(`(?m)^\s+(\d{6})\s*$`)
+)
+
+func tempPasswordIn(t *testing.T, m mail.Queued) string {
+	t.Helper()
+	for _, re := range []*regexp.Regexp{tempPasswordLine, tempPasswordText} {
+		if match := re.FindStringSubmatch(m.Text); match != nil {
+			return match[1]
+		}
+	}
+	t.Fatalf("no temporary password in:\n%s", m.Text)
+	return ""
+}
+
+func codeIn(t *testing.T, m mail.Queued) string {
+	t.Helper()
+	match := codeLine.FindStringSubmatch(m.Text)
+	if match == nil {
+		t.Fatalf("no code in:\n%s", m.Text)
+	}
+	return match[1]
+}
+
+func TestActivateUser(t *testing.T) {
+	e := newMailEnv(t)
+	ctx := context.Background()
+	ann := e.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@example.com"})
+
+	u, err := e.svc.ActivateUser(ctx, "acme", ann.Sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Status != tenant.StatusForceChangePassword || !u.Enabled || !u.TempPasswordExpiresAt.Equal(e.clk.Now().Add(7*24*time.Hour)) {
+		t.Errorf("activated user: status %s enabled %t expires %s", u.Status, u.Enabled, u.TempPasswordExpiresAt)
+	}
+	m := e.lastMail(t)
+	temp := tempPasswordIn(t, m)
+	if !m.Sensitive || !slices.Equal(m.To, []string{"ann@example.com"}) || m.From != `"Acme BV" <no-reply@example.com>` {
+		t.Errorf("welcome mail: sensitive %t to %v from %q", m.Sensitive, m.To, m.From)
+	}
+	if !strings.Contains(m.Text, "https://acme.example.com/sign-in?login_hint=ann") || !strings.Contains(m.Subject, "Acme BV") {
+		t.Errorf("welcome mail lacks the sign-in link or the name:\n%s", m.Text)
+	}
+	if strings.Contains(u.PasswordHash, temp) || !strings.HasPrefix(u.PasswordHash, "$argon2id$") {
+		t.Errorf("stored %q for the temporary password", u.PasswordHash)
+	}
+	if err := password.DefaultPolicy().Check(temp); err != nil {
+		t.Errorf("temporary password %q fails the policy: %v", temp, err)
+	}
+	if e.woken != 1 || !slices.Equal(e.revoked, []string{ann.Sub}) {
+		t.Errorf("woken %d, revoked %v", e.woken, e.revoked)
+	}
+	if res, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "ann", Password: temp}); err != nil || res.Challenge != auth.NewPasswordRequired {
+		t.Errorf("sign in with the temporary password: %+v %v", res, err)
+	}
+
+	// Activating again and resending both replace the password.
+	for _, again := range []func(context.Context, string, string) (tenant.User, error){e.svc.ActivateUser, e.svc.ResendInvitation} {
+		if _, err := again(ctx, "acme", ann.Sub); err != nil {
+			t.Fatal(err)
+		}
+		fresh := tempPasswordIn(t, e.lastMail(t))
+		if _, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "ann", Password: temp}); !errors.Is(err, auth.ErrNotAuthorized) {
+			t.Errorf("old temporary password after a new invitation: %v", err)
+		}
+		if _, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "ann", Password: fresh}); err != nil {
+			t.Errorf("new temporary password: %v", err)
+		}
+		temp = fresh
+	}
+	if n := len(e.queued(t)); n != 3 {
+		t.Errorf("%d mails queued, want 3", n)
+	}
+
+	// The tenant's language and branding.
+	nl, color := "nl", tenant.Branding{PrimaryColor: "#0a7d33"}
+	if _, err := e.svc.UpdateTenant(ctx, "globex", tenant.TenantChange{Settings: tenant.SettingsChange{Locale: &nl, Branding: &color}}); err != nil {
+		t.Fatal(err)
+	}
+	gus := e.user(t, "globex", tenant.NewUser{Username: "gus", Email: "gus@example.com"})
+	if _, err := e.svc.ActivateUser(ctx, "globex", gus.Sub); err != nil {
+		t.Fatal(err)
+	}
+	m = e.lastMail(t)
+	if m.Subject != "Uw account voor Globex BV" || !strings.Contains(m.HTML, "#0a7d33") {
+		t.Errorf("Dutch, branded welcome mail: subject %q", m.Subject)
+	}
+	tempPasswordIn(t, m)
+}
+
+func TestActivationRefusals(t *testing.T) {
+	e := newMailEnv(t)
+	ctx := context.Background()
+	noMail := e.user(t, "acme", tenant.NewUser{Username: "nomail"})
+	confirmed := e.user(t, "acme", tenant.NewUser{Username: "cora", Email: "cora@example.com", Password: "Correct-Horse-9!"})
+	pending := e.user(t, "acme", tenant.NewUser{Username: "pia", Email: "pia@example.com", Password: "Temp-Pass-1!", Temporary: true})
+	fresh := e.user(t, "acme", tenant.NewUser{Username: "fred", Email: "fred@example.com"})
+
+	disable := func(sub string) {
+		off := false
+		if _, err := e.svc.UpdateUser(ctx, "acme", sub, tenant.UserChange{Enabled: &off}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name string
+		do   func() (tenant.User, error)
+		want error
+	}{
+		{"activate without email", func() (tenant.User, error) { return e.svc.ActivateUser(ctx, "acme", noMail.Sub) }, tenant.ErrNoEmail},
+		{"activate an active CONFIRMED user", func() (tenant.User, error) { return e.svc.ActivateUser(ctx, "acme", confirmed.Sub) }, tenant.ErrUserState},
+		{"resend to a CONFIRMED user", func() (tenant.User, error) { return e.svc.ResendInvitation(ctx, "acme", confirmed.Sub) }, tenant.ErrUserState},
+		{"resend to a user not activated", func() (tenant.User, error) { return e.svc.ResendInvitation(ctx, "acme", fresh.Sub) }, tenant.ErrUserState},
+		{"resend to a deactivated user", func() (tenant.User, error) {
+			disable(pending.Sub)
+			return e.svc.ResendInvitation(ctx, "acme", pending.Sub)
+		}, tenant.ErrUserState},
+		{"unknown user", func() (tenant.User, error) { return e.svc.ActivateUser(ctx, "acme", "nope") }, tenant.ErrNotFound},
+		{"admin reset of a user not activated", func() (tenant.User, error) { return e.svc.AdminResetPassword(ctx, "acme", fresh.Sub) }, tenant.ErrUserState},
+		{"admin reset of a user yet to sign in", func() (tenant.User, error) { return e.svc.AdminResetPassword(ctx, "acme", pending.Sub) }, tenant.ErrUserState},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := tt.do()
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+			if errors.Is(tt.want, tenant.ErrInvalid) && !errors.Is(err, tenant.ErrInvalid) {
+				t.Errorf("%v does not match ErrInvalid, so the admin API would answer 500", err)
+			}
+		})
+	}
+	if n := len(e.queued(t)); n != 0 {
+		t.Errorf("refusals queued %d mails", n)
+	}
+
+	// A deactivated CONFIRMED user is enabled again, password untouched.
+	disable(confirmed.Sub)
+	u, err := e.svc.ActivateUser(ctx, "acme", confirmed.Sub)
+	if err != nil || !u.Enabled || u.Status != tenant.StatusConfirmed || u.PasswordHash != confirmed.PasswordHash {
+		t.Errorf("re-activate: %+v %v", u, err)
+	}
+	if n := len(e.queued(t)); n != 0 {
+		t.Errorf("re-enabling queued %d mails", n)
+	}
+
+	// The mail and the change commit together: no mail, no change.
+	e.svc.Templates = nil
+	if _, err := e.svc.ActivateUser(ctx, "acme", fresh.Sub); err == nil {
+		t.Fatal("activation without templates succeeded")
+	}
+	if u := e.get(t, "acme", fresh.Sub); u.Status != tenant.StatusUnconfirmed || u.PasswordHash != "" {
+		t.Errorf("a failed activation left the user %s with a password", u.Status)
+	}
+}
+
+func TestPasswordReset(t *testing.T) {
+	e := newMailEnv(t)
+	ctx := context.Background()
+	const old, next = "Correct-Horse-9!", "Battery-Staple-7?"
+	ann := e.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@example.com", Password: old})
+	e.user(t, "acme", tenant.NewUser{Username: "nomail", Password: old})
+	off := e.user(t, "acme", tenant.NewUser{Username: "off", Email: "off@example.com", Password: old})
+	disabled := false
+	if _, err := e.svc.UpdateUser(ctx, "acme", off.Sub, tenant.UserChange{Enabled: &disabled}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Every name gets the same answer; only ann gets mail.
+	for _, login := range []string{"nobody", "nomail", "off", "ANN@example.com"} {
+		if err := e.svc.StartPasswordReset(ctx, "acme", login, "192.0.2.1"); err != nil {
+			t.Fatalf("%s: %v", login, err)
+		}
+	}
+	m := e.lastMail(t)
+	if !slices.Equal(m.To, []string{"ann@example.com"}) || !m.Sensitive {
+		t.Fatalf("queued %v, want one sensitive mail to ann", m)
+	}
+	code := codeIn(t, m)
+
+	// A second request within the minute sends nothing; the code stands.
+	if err := e.svc.StartPasswordReset(ctx, "acme", "ann", "192.0.2.1"); err != nil || len(e.queued(t)) != 1 {
+		t.Fatalf("second request: %v, %d mails", err, len(e.queued(t)))
+	}
+
+	wrong := "000000"
+	if wrong == code {
+		wrong = "000001"
+	}
+	var policyErr *password.PolicyError
+	if err := e.svc.ConfirmPasswordReset(ctx, "acme", "ann", wrong, next); !errors.Is(err, tenant.ErrCodeMismatch) {
+		t.Errorf("wrong code: %v", err)
+	}
+	if err := e.svc.ConfirmPasswordReset(ctx, "acme", "ann", code, "weak"); !errors.As(err, &policyErr) ||
+		!policyErr.Has(password.RuleTooShort) || !policyErr.Has(password.RuleUppercase) || !policyErr.Has(password.RuleNumber) {
+		t.Errorf("weak password: %v", err)
+	}
+	if err := e.svc.ConfirmPasswordReset(ctx, "acme", "nobody", code, next); !errors.Is(err, tenant.ErrCodeMismatch) {
+		t.Errorf("unknown name: %v", err)
+	}
+	e.revoked = nil
+	if err := e.svc.ConfirmPasswordReset(ctx, "acme", "ann", code, next); err != nil {
+		t.Fatalf("right code: %v", err)
+	}
+	u := e.get(t, "acme", ann.Sub)
+	if u.Status != tenant.StatusConfirmed || !slices.Equal(e.revoked, []string{ann.Sub}) {
+		t.Errorf("after the reset: %s, revoked %v", u.Status, e.revoked)
+	}
+	if _, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "ann", Password: next}); err != nil {
+		t.Errorf("sign in with the new password: %v", err)
+	}
+	// The same form again (a double submit) is fine; anything else with
+	// the spent code is not.
+	if err := e.svc.ConfirmPasswordReset(ctx, "acme", "ann", code, next); err != nil {
+		t.Errorf("double submit: %v", err)
+	}
+	if err := e.svc.ConfirmPasswordReset(ctx, "acme", "ann", code, "Other-Pass-3!"); !errors.Is(err, tenant.ErrCodeExpired) {
+		t.Errorf("spent code: %v", err)
+	}
+
+	// A code lives an hour.
+	e.clk.Advance(2 * time.Minute)
+	if err := e.svc.StartPasswordReset(ctx, "acme", "ann", "192.0.2.1"); err != nil {
+		t.Fatal(err)
+	}
+	code = codeIn(t, e.lastMail(t))
+	e.clk.Advance(tenant.ResetCodeTTL)
+	if err := e.svc.ConfirmPasswordReset(ctx, "acme", "ann", code, "Other-Pass-3!"); !errors.Is(err, tenant.ErrCodeExpired) {
+		t.Errorf("expired code: %v", err)
+	}
+}
+
+// Five wrong codes kill the code, and read the same for a name that has no
+// account or no code at all.
+func TestResetCodeAttempts(t *testing.T) {
+	e := newMailEnv(t)
+	ctx := context.Background()
+	e.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@example.com", Password: "Correct-Horse-9!"})
+	for _, login := range []string{"ann", "nobody"} {
+		if err := e.svc.StartPasswordReset(ctx, "acme", login, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code := codeIn(t, e.lastMail(t))
+	wrong := func(i int) string { // never the right one
+		c := "99999" + string(rune('0'+i))
+		if c == code {
+			c = "88888" + string(rune('0'+i))
+		}
+		return c
+	}
+	for _, login := range []string{"ann", "nobody"} {
+		for i := range tenant.MaxResetCodeAttempts {
+			err := e.svc.ConfirmPasswordReset(ctx, "acme", login, wrong(i), "Battery-Staple-7?")
+			want := tenant.ErrCodeMismatch
+			if i == tenant.MaxResetCodeAttempts-1 {
+				want = tenant.ErrCodeAttempts
+			}
+			if !errors.Is(err, want) {
+				t.Fatalf("%s, attempt %d: %v, want %v", login, i+1, err, want)
+			}
+		}
+	}
+	if err := e.svc.ConfirmPasswordReset(ctx, "acme", "ann", code, "Battery-Staple-7?"); !errors.Is(err, tenant.ErrCodeAttempts) {
+		t.Errorf("right code after five wrong ones: %v", err)
+	}
+	// Via the other name of the same account, the code is still dead.
+	if err := e.svc.ConfirmPasswordReset(ctx, "acme", "ann@example.com", code, "Battery-Staple-7?"); !errors.Is(err, tenant.ErrCodeAttempts) {
+		t.Errorf("right code by email after five wrong ones: %v", err)
+	}
+	// Asking again at once gets no new code, for either name: both stay
+	// out of attempts alike.
+	for _, login := range []string{"ann", "nobody"} {
+		if err := e.svc.StartPasswordReset(ctx, "acme", login, ""); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.svc.ConfirmPasswordReset(ctx, "acme", login, wrong(0), "Battery-Staple-7?"); !errors.Is(err, tenant.ErrCodeAttempts) {
+			t.Errorf("%s, asked again at once: %v", login, err)
+		}
+	}
+	// A minute later a new code brings new attempts, and for a name
+	// without an account the same: a wrong code is wrong again.
+	e.clk.Advance(time.Minute)
+	if err := e.svc.StartPasswordReset(ctx, "acme", "nobody", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.ConfirmPasswordReset(ctx, "acme", "nobody", wrong(0), "Battery-Staple-7?"); !errors.Is(err, tenant.ErrCodeMismatch) {
+		t.Errorf("nobody, a minute later: %v", err)
+	}
+	if err := e.svc.StartPasswordReset(ctx, "acme", "ann", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.ConfirmPasswordReset(ctx, "acme", "ann", codeIn(t, e.lastMail(t)), "Battery-Staple-7?"); err != nil {
+		t.Errorf("new code: %v", err)
+	}
+}
+
+func TestResetRateLimits(t *testing.T) {
+	e := newMailEnv(t)
+	ctx := context.Background()
+	e.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@example.com", Password: "Correct-Horse-9!"})
+
+	// One user: at most five codes an hour, however the requests are spread.
+	for range 12 {
+		if err := e.svc.StartPasswordReset(ctx, "acme", "ann", ""); err != nil {
+			t.Fatal(err)
+		}
+		e.clk.Advance(61 * time.Second)
+	}
+	if n := len(e.queued(t)); n != 5 {
+		t.Errorf("%d codes in 12 minutes, want 5", n)
+	}
+	// One address: a bound on requests for any names, said out loud since
+	// it depends on no account.
+	for i := range 30 {
+		if err := e.svc.StartPasswordReset(ctx, "acme", "nobody", "198.51.100.7"); err != nil {
+			t.Fatalf("request %d: %v", i+1, err)
+		}
+	}
+	if err := e.svc.StartPasswordReset(ctx, "acme", "ann", "198.51.100.7"); !errors.Is(err, tenant.ErrRateLimited) {
+		t.Errorf("31st request from one address: %v", err)
+	}
+	if err := e.svc.StartPasswordReset(ctx, "acme", "nobody", "198.51.100.8"); err != nil {
+		t.Errorf("another address: %v", err)
+	}
+}
+
+func TestAdminResetPassword(t *testing.T) {
+	e := newMailEnv(t)
+	ctx := context.Background()
+	const old = "Correct-Horse-9!"
+	ann := e.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@example.com", Password: old})
+
+	u, err := e.svc.AdminResetPassword(ctx, "acme", ann.Sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Status != tenant.StatusResetRequired || !slices.Equal(e.revoked, []string{ann.Sub}) {
+		t.Errorf("after an admin reset: %s, revoked %v", u.Status, e.revoked)
+	}
+	m := e.lastMail(t)
+	if !m.Sensitive || !strings.Contains(m.Text, "https://acme.example.com/reset-password?login=ann") {
+		t.Errorf("admin reset mail:\n%s", m.Text)
+	}
+	code := codeIn(t, m)
+
+	// The old password leads to the reset, and only the old password.
+	if res, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "ann", Password: old}); err != nil || res.Challenge != auth.PasswordResetRequired || res.Session != "" {
+		t.Errorf("old password: %+v %v", res, err)
+	}
+	if _, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "ann", Password: "Wrong-Pass-1!"}); !errors.Is(err, auth.ErrNotAuthorized) {
+		t.Errorf("wrong password: %v", err)
+	}
+	// The password that was reset may not come back, even without a
+	// history policy.
+	var policyErr *password.PolicyError
+	if err := e.svc.ConfirmPasswordReset(ctx, "acme", "ann", code, old); !errors.As(err, &policyErr) || !policyErr.Has(password.RuleReused) {
+		t.Errorf("old password as the new one: %v", err)
+	}
+	if err := e.svc.ConfirmPasswordReset(ctx, "acme", "ann", code, "Battery-Staple-7?"); err != nil {
+		t.Fatal(err)
+	}
+	if u := e.get(t, "acme", ann.Sub); u.Status != tenant.StatusConfirmed {
+		t.Errorf("status %s after the reset", u.Status)
+	}
+}
+
+// HistorySize keeps the last passwords out, at a reset and at the forced
+// change of a temporary password alike.
+func TestPasswordHistory(t *testing.T) {
+	e := newMailEnv(t)
+	ctx := context.Background()
+	policy := password.DefaultPolicy()
+	policy.HistorySize = 3
+	if _, err := e.svc.UpdateTenant(ctx, "acme", tenant.TenantChange{Settings: tenant.SettingsChange{PasswordPolicy: &policy}}); err != nil {
+		t.Fatal(err)
+	}
+	const p1, p2 = "First-Pass-1!", "Second-Pass-2!"
+	ann := e.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@example.com"})
+	if _, err := e.svc.ActivateUser(ctx, "acme", ann.Sub); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "ann", Password: tempPasswordIn(t, e.lastMail(t))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.m.Respond(ctx, "acme", res.Session, auth.Answer{Challenge: auth.NewPasswordRequired, NewPassword: p1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.AdminResetPassword(ctx, "acme", ann.Sub); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.ConfirmPasswordReset(ctx, "acme", "ann", codeIn(t, e.lastMail(t)), p2); err != nil {
+		t.Fatal(err)
+	}
+	// p2 is current, p1 before it: both refused at the next reset.
+	e.clk.Advance(time.Minute)
+	if err := e.svc.StartPasswordReset(ctx, "acme", "ann", ""); err != nil {
+		t.Fatal(err)
+	}
+	code := codeIn(t, e.lastMail(t))
+	for _, pw := range []string{p1, p2} {
+		var policyErr *password.PolicyError
+		if err := e.svc.ConfirmPasswordReset(ctx, "acme", "ann", code, pw); !errors.As(err, &policyErr) || !policyErr.Has(password.RuleReused) {
+			t.Errorf("reset to %s: %v", pw, err)
+		}
+	}
+	// An administrator's temporary password, then the forced change: p1
+	// is in the history and refused there too. (SetPassword keeps no
+	// history of what it replaces, so p2 is not.)
+	if err := e.svc.SetPassword(ctx, "acme", ann.Sub, "Temp-Pass-3!", false); err != nil {
+		t.Fatal(err)
+	}
+	res, err = e.m.Start(ctx, "acme", auth.Credentials{Login: "ann", Password: "Temp-Pass-3!"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var policyErr *password.PolicyError
+	if _, err := e.m.Respond(ctx, "acme", res.Session, auth.Answer{Challenge: auth.NewPasswordRequired, NewPassword: p1}); !errors.As(err, &policyErr) || !policyErr.Has(password.RuleReused) {
+		t.Errorf("forced change back to a recent password: %v", err)
+	}
+	if _, err := e.m.Respond(ctx, "acme", res.Session, auth.Answer{Challenge: auth.NewPasswordRequired, NewPassword: "Third-Pass-3!"}); err != nil {
+		t.Errorf("forced change to a new password: %v", err)
+	}
+}
+
+func TestUnlock(t *testing.T) {
+	e := newMailEnv(t)
+	ctx := context.Background()
+	ann := e.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@example.com", Password: "Correct-Horse-9!"})
+	for _, login := range []string{"ann", "ann@example.com"} {
+		for range 5 {
+			_, _ = e.m.Start(ctx, "acme", auth.Credentials{Login: login, Password: "Wrong-Pass-1!"})
+		}
+		if _, err := e.m.Start(ctx, "acme", auth.Credentials{Login: login, Password: "Correct-Horse-9!"}); !errors.Is(err, auth.ErrLocked) {
+			t.Fatalf("%s after five failures: %v, want locked", login, err)
+		}
+	}
+	if err := e.svc.Unlock(ctx, "acme", ann.Sub); err != nil {
+		t.Fatal(err)
+	}
+	for _, login := range []string{"ann", "ann@example.com"} {
+		if _, err := e.m.Start(ctx, "acme", auth.Credentials{Login: login, Password: "Correct-Horse-9!"}); err != nil {
+			t.Errorf("%s after unlock: %v", login, err)
+		}
+	}
+}
+
+func TestOrganizationsForEmail(t *testing.T) {
+	e := newMailEnv(t)
+	ctx := context.Background()
+	if _, err := e.svc.CreateTenant(ctx, tenant.NewTenant{Slug: "initech", Name: "Initech"}); err != nil {
+		t.Fatal(err)
+	}
+	e.user(t, "acme", tenant.NewUser{Username: "ann", Email: "Ann@Example.com", Password: "Correct-Horse-9!"})
+	e.user(t, "globex", tenant.NewUser{Username: "ann", Email: "ann@example.com"}) // not activated: cannot sign in
+	e.user(t, "initech", tenant.NewUser{Username: "ann2", Email: "ann@example.com", Password: "Temp-Pass-1!", Temporary: true})
+
+	if err := e.svc.OrganizationsForEmail(ctx, tenant.OrgLookup{Email: "ann@example.com", Locale: "nl", ClientIP: "192.0.2.1"}); err != nil {
+		t.Fatal(err)
+	}
+	m := e.lastMail(t)
+	if !slices.Equal(m.To, []string{"ann@example.com"}) || m.Sensitive || !strings.Contains(m.Subject, "Inloggen") {
+		t.Errorf("mail to %v, sensitive %t, subject %q", m.To, m.Sensitive, m.Subject)
+	}
+	for _, want := range []string{"Acme BV", "https://acme.example.com/", "Initech", "https://initech.example.com/"} {
+		if !strings.Contains(m.Text, want) {
+			t.Errorf("mail lacks %q:\n%s", want, m.Text)
+		}
+	}
+	if strings.Contains(m.Text, "globex") {
+		t.Errorf("mail lists an organization where the address cannot sign in:\n%s", m.Text)
+	}
+
+	if err := e.svc.OrganizationsForEmail(ctx, tenant.OrgLookup{Email: "zed@example.com", ClientIP: "192.0.2.1"}); err != nil {
+		t.Fatal(err)
+	}
+	if m := e.lastMail(t); !slices.Equal(m.To, []string{"zed@example.com"}) || strings.Contains(m.Text, "https://") {
+		t.Errorf("mail for an unknown address:\n%s", m.Text)
+	}
+	if err := e.svc.OrganizationsForEmail(ctx, tenant.OrgLookup{Email: "not an address"}); !errors.Is(err, tenant.ErrInvalid) {
+		t.Errorf("not an address: %v", err)
+	}
+
+	// Asked again at once: no second mail. From one client address: a bound.
+	before := len(e.queued(t))
+	if err := e.svc.OrganizationsForEmail(ctx, tenant.OrgLookup{Email: "ANN@example.com", ClientIP: "192.0.2.1"}); err != nil || len(e.queued(t)) != before {
+		t.Errorf("again at once: %v, %d mails, want %d", err, len(e.queued(t)), before)
+	}
+	var err error
+	for i := 0; i < 20 && err == nil; i++ {
+		err = e.svc.OrganizationsForEmail(ctx, tenant.OrgLookup{Email: "x@example.com", ClientIP: "192.0.2.9"})
+	}
+	if !errors.Is(err, tenant.ErrRateLimited) {
+		t.Errorf("many lookups from one address: %v", err)
+	}
+}
+
+func TestSweepOnboarding(t *testing.T) {
+	e := newMailEnv(t)
+	ctx := context.Background()
+	e.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@example.com", Password: "Correct-Horse-9!"})
+	if err := e.svc.StartPasswordReset(ctx, "acme", "ann", "192.0.2.1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.OrganizationsForEmail(ctx, tenant.OrgLookup{Email: "ann@example.com", ClientIP: "192.0.2.1"}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := tenant.SweepOnboarding(ctx, e.svc.Store, e.clk.Now()); err != nil || n != 0 {
+		t.Fatalf("sweep of live records: %d, %v", n, err)
+	}
+	// After a day every window and the reset record have run out.
+	n, err := tenant.SweepOnboarding(ctx, e.svc.Store, e.clk.Now().Add(25*time.Hour))
+	if err != nil || n != 6 {
+		t.Errorf("sweep after a day: %d, %v; want the IP, name and user windows, the reset record, the apex IP and email windows", n, err)
+	}
+}

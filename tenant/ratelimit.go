@@ -1,0 +1,130 @@
+package tenant
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Rate limits on requests that send mail (reset codes, organization links)
+// or guess at codes. They live in the store rather than in memory, so that
+// they hold across restarts and, later, across replicas.
+
+// ErrRateLimited means too many requests came from one client address. It is
+// only ever returned for limits that apply whoever is asked about, so telling
+// the person reveals nothing about which accounts exist.
+var ErrRateLimited = errors.New("too many requests; try again later")
+
+// Collections of this file and of reset.go. Both hold short-lived records
+// with an expires_at that SweepOnboarding deletes.
+const (
+	CollRateLimits     Collection = "rate_limits"     // "<kind>/<key>" → rateWindow
+	CollPasswordResets Collection = "password_resets" // "user/<sub>" → resetState, "login/<name>" → loginAttempts
+)
+
+// rateLimit allows N requests per period.
+type rateLimit struct {
+	n   int
+	per time.Duration
+}
+
+// rateWindow remembers the times of recent requests under one key.
+type rateWindow struct {
+	Hits      []time.Time `json:"hits"`
+	ExpiresAt time.Time   `json:"expires_at"`
+}
+
+// takeRate records a request under key when every limit still allows one,
+// and reports whether it did. A refused request is not recorded, so a client
+// that keeps knocking is not locked out for ever by its own refusals.
+func takeRate(tx Tx, c Collection, tenantID, key string, now time.Time, limits ...rateLimit) (bool, error) {
+	w, err := GetJSON[rateWindow](tx, c, tenantID, key)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return false, err
+	}
+	var longest time.Duration
+	for _, l := range limits {
+		longest = max(longest, l.per)
+	}
+	// Forget what no limit looks at any more.
+	kept := w.Hits[:0]
+	for _, h := range w.Hits {
+		if now.Sub(h) < longest {
+			kept = append(kept, h)
+		}
+	}
+	w.Hits = kept
+	for _, l := range limits {
+		recent := 0
+		for _, h := range w.Hits {
+			if now.Sub(h) < l.per {
+				recent++
+			}
+		}
+		if recent >= l.n {
+			return false, nil
+		}
+	}
+	w.Hits = append(w.Hits, now)
+	w.ExpiresAt = now.Add(longest)
+	return true, PutJSON(tx, c, tenantID, key, w)
+}
+
+// SweepOnboarding deletes the expired rate-limit windows and reset records
+// of every tenant and of the apex. bbolt has no TTL of its own; run it beside
+// SweepExpired.
+func SweepOnboarding(ctx context.Context, store Store, now time.Time) (int, error) {
+	scopes := []string{""} // the apex's records have no tenant
+	err := store.View(ctx, func(tx Tx) error {
+		return tx.Scan(CollTenants, "", "", "", func(key string, _ []byte) bool {
+			scopes = append(scopes, key)
+			return true
+		})
+	})
+	if err != nil {
+		return 0, err
+	}
+	expiredKeys := func(tx Tx, c Collection, scope string) ([]string, error) {
+		var keys []string
+		err := ScanJSON(tx, c, scope, "", "", func(key string, e expiring) bool {
+			if !e.ExpiresAt.IsZero() && !now.Before(e.ExpiresAt) {
+				keys = append(keys, key)
+			}
+			return true
+		})
+		return keys, err
+	}
+	deleted := 0
+	for _, scope := range scopes {
+		for _, c := range []Collection{CollRateLimits, CollPasswordResets} {
+			var found []string
+			if err := store.View(ctx, func(tx Tx) (err error) { found, err = expiredKeys(tx, c, scope); return err }); err != nil {
+				return deleted, err
+			}
+			if len(found) == 0 {
+				continue // no write transaction, no fsync, for an idle tenant
+			}
+			// Looked for again in the write: a record that a request renewed
+			// a moment ago must not go (a live reset code with it).
+			n := 0
+			err := store.Update(ctx, func(tx Tx) error {
+				keys, err := expiredKeys(tx, c, scope)
+				if err != nil {
+					return err
+				}
+				for _, key := range keys {
+					if err := tx.Delete(c, scope, key); err != nil {
+						return err
+					}
+				}
+				n = len(keys)
+				return nil
+			})
+			if err != nil {
+				return deleted, err
+			}
+			deleted += n
+		}
+	}
+	return deleted, nil
+}

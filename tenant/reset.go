@@ -1,0 +1,542 @@
+package tenant
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net/url"
+	"time"
+
+	"github.com/cognate-idp/cognate/mail"
+	"github.com/cognate-idp/cognate/tenant/password"
+)
+
+// Password reset by a code sent to the user's email address: Cognito's
+// ForgotPassword / ConfirmForgotPassword, and AdminResetUserPassword.
+//
+// Nothing the person is told depends on whether the name they typed belongs
+// to an account: StartPasswordReset answers the same for unknown names,
+// users without an address and deactivated users (it just sends nothing),
+// and ConfirmPasswordReset reads a wrong code exactly like a code for a name
+// that has none. Each request commits one transaction either way, so the
+// time it takes tells nothing either.
+//
+// Users in RESET_REQUIRED (imported without a usable password, or reset by an
+// administrator) come this way: the sign-in page offers "Forgot your
+// password?" to everyone, and tells someone who typed the (old) password of
+// such a user that a reset is needed (tenant/auth's PASSWORD_RESET_REQUIRED).
+
+// Reset codes: six digits, valid an hour, dead after five wrong guesses.
+const (
+	ResetCodeTTL          = time.Hour
+	MaxResetCodeAttempts  = 5
+	resetCodeDigits       = 6
+	resetCodeSpace        = 1_000_000 // 10^resetCodeDigits
+	resetUsedGrace        = 10 * time.Minute
+	resetRecordRetention  = ResetCodeTTL + resetUsedGrace
+	resetIPLimitPerHour   = 30
+	resetLoginAttemptsTTL = ResetCodeTTL
+)
+
+// Outcomes of ConfirmPasswordReset a page tells apart. A wrong new password
+// is a *password.PolicyError (RuleReused for one used before).
+var (
+	ErrCodeMismatch = errors.New("the verification code is not correct")
+	ErrCodeExpired  = errors.New("the verification code has expired or was used; request a new one")
+	ErrCodeAttempts = errors.New("too many wrong verification codes; request a new one")
+)
+
+// resetLimits bound how many codes a user is sent: a second code within a
+// minute is a double click, and a day's cap keeps both the user's mailbox
+// and the guesses at codes (five per code) small.
+var resetLimits = []rateLimit{{1, time.Minute}, {5, time.Hour}, {10, 24 * time.Hour}}
+
+// resetState is a user's current reset code. Only a hash of the code is kept.
+//
+// The hash is SHA-256 over the sub and the code. What protects a code is
+// that it lives an hour and dies after five wrong guesses online; the hash
+// keeps it from being read straight off a copy of the store (a backup, a
+// dump) and used. A slow hash would buy little: a six-digit code has 20
+// bits, so whoever copies the store within the hour can try them all even
+// at argon2id's cost, and could read every other record besides. The sub as
+// salt keeps two users' equal codes from having equal hashes, so no one
+// table serves every user.
+type resetState struct {
+	CodeHash      string    `json:"code_hash"`
+	IssuedAt      time.Time `json:"issued_at"`
+	CodeExpiresAt time.Time `json:"code_expires_at"`
+	Attempts      int       `json:"attempts"`
+	// UsedAt is when the code set a password. The record stays a few
+	// minutes, so that the same form sent twice reads as success.
+	UsedAt    time.Time `json:"used_at,omitzero"`
+	ExpiresAt time.Time `json:"expires_at"` // when the sweeper may delete it
+}
+
+// loginAttempts counts wrong codes sent for one login name, whether or not
+// an account or a code stands behind it, so that "too many attempts" comes
+// after the same number of guesses for every name.
+type loginAttempts struct {
+	Failures  int       `json:"failures"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+func resetKey(sub string) string       { return "user/" + sub }
+func loginAttemptsKey(l string) string { return "login/" + FoldKey(l) }
+
+func hashResetCode(sub, code string) string {
+	sum := sha256.Sum256([]byte(sub + ":" + code))
+	return hex.EncodeToString(sum[:])
+}
+
+// newResetCode draws a code uniformly from 000000–999999.
+func newResetCode(rng io.Reader) (string, error) {
+	n, err := rand.Int(rng, big.NewInt(resetCodeSpace))
+	if err != nil {
+		return "", fmt.Errorf("reset code: %w", err)
+	}
+	return fmt.Sprintf("%0*d", resetCodeDigits, n.Int64()), nil
+}
+
+// resettable reports whether u may get a reset code by mail: enabled, with
+// an address, and with a password of their own or one to reset. A user who
+// has not signed in yet (FORCE_CHANGE_PASSWORD) needs a new invitation
+// instead, as in Cognito; one not activated needs activating.
+func resettable(u User) bool {
+	return u.Enabled && u.Email != "" && (u.Status == StatusConfirmed || u.Status == StatusResetRequired)
+}
+
+// StartPasswordReset sends a reset code to the account that login (a
+// username, or an email address held by one user) names, if there is one
+// that may reset its password. Whatever the case it returns nil, except
+// ErrRateLimited when clientIP asked too often: that limit counts every
+// request alike, so saying so gives nothing away. A user who asks again
+// within a minute, or more than a few times an hour, gets no new mail, and
+// the code already sent stays valid.
+func (s *Service) StartPasswordReset(ctx context.Context, tenantID, login, clientIP string) error {
+	code, err := newResetCode(rand.Reader)
+	if err != nil {
+		return err
+	}
+	// A user still only in the tenant's legacy pool is brought over first.
+	if err := s.bringLegacyUser(ctx, tenantID, login, clientIP); err != nil {
+		return err
+	}
+	now := s.now()
+	queued := false
+	err = s.Store.Update(ctx, func(tx Tx) error {
+		queued = false
+		t, err := GetTenant(tx, tenantID)
+		if err != nil {
+			return err
+		}
+		if clientIP != "" {
+			ok, err := takeRate(tx, CollRateLimits, tenantID, "reset-ip/"+clientIP, now, rateLimit{resetIPLimitPerHour, time.Hour})
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return ErrRateLimited
+			}
+		}
+		// The same limits hold for the name typed, whether or not it is an
+		// account's, and only a request they let through starts new
+		// guesses: so a name without an account behaves, in what it is
+		// told, like one whose new code has been held back.
+		ok, err := takeRate(tx, CollRateLimits, tenantID, "reset-login/"+FoldKey(login), now, resetLimits...)
+		if err != nil || !ok {
+			return err
+		}
+		if err := tx.Delete(CollPasswordResets, tenantID, loginAttemptsKey(login)); err != nil {
+			return err
+		}
+		u, err := FindUser(tx, tenantID, login)
+		if errors.Is(err, ErrNotFound) || (err == nil && !resettable(u)) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		// Per account too, or its username and its address would each
+		// have their own allowance.
+		ok, err = takeRate(tx, CollRateLimits, tenantID, "reset-user/"+u.Sub, now, resetLimits...)
+		if err != nil || !ok {
+			return err
+		}
+		if err := putResetCode(tx, tenantID, u, code, now); err != nil {
+			return err
+		}
+		msg, err := s.render(t, u, mail.KindResetCode, mail.ResetCode{
+			TenantName:   t.Name,
+			Username:     u.Username,
+			Code:         code,
+			ValidMinutes: int(ResetCodeTTL / time.Minute),
+		})
+		if err != nil {
+			return err
+		}
+		msg.Sensitive = true
+		queued = true
+		return EnqueueMail(tx, msg, now)
+	})
+	if err != nil {
+		return err
+	}
+	if queued {
+		s.mailQueued()
+	}
+	return nil
+}
+
+// putResetCode makes code u's only valid one; an earlier code stops working.
+func putResetCode(tx Tx, tenantID string, u User, code string, now time.Time) error {
+	return PutJSON(tx, CollPasswordResets, tenantID, resetKey(u.Sub), resetState{
+		CodeHash:      hashResetCode(u.Sub, code),
+		IssuedAt:      now,
+		CodeExpiresAt: now.Add(ResetCodeTTL),
+		ExpiresAt:     now.Add(resetRecordRetention),
+	})
+}
+
+// codeVerdict is what a code sent for a user amounts to.
+type codeVerdict int
+
+const (
+	codeWrong codeVerdict = iota
+	codeValid
+	codeExpired
+	codeDead // too many wrong guesses
+	codeUsed // it already set a password
+)
+
+// judgeCode compares code with st in constant time and says what it is. A
+// wrong code is wrong whatever else holds; expiry and use are only told to
+// someone who has the right code.
+func judgeCode(st resetState, sub, code string, now time.Time) codeVerdict {
+	if st.CodeHash == "" {
+		return codeWrong
+	}
+	if st.Attempts >= MaxResetCodeAttempts {
+		return codeDead
+	}
+	if subtle.ConstantTimeCompare([]byte(hashResetCode(sub, code)), []byte(st.CodeHash)) != 1 {
+		return codeWrong
+	}
+	switch {
+	case !st.UsedAt.IsZero():
+		return codeUsed
+	case !now.Before(st.CodeExpiresAt):
+		return codeExpired
+	}
+	return codeValid
+}
+
+// ConfirmPasswordReset sets newPassword for the account login names, given
+// the code mailed to it. It returns ErrCodeMismatch for a wrong code (and
+// for a name with no account or no code: the same words), ErrCodeExpired,
+// ErrCodeAttempts after MaxResetCodeAttempts wrong codes, or a
+// *password.PolicyError naming every rule the password fails, including
+// RuleReused for one of the last HistorySize passwords (a user whose
+// password an administrator reset may not set the same one again). A wrong
+// password costs no attempt and keeps the code.
+//
+// On success the user is CONFIRMED, every session and refresh token ends,
+// the sign-in lockout of the user's names is released, and the code is
+// spent. Sending the same form again shortly after reads as success.
+func (s *Service) ConfirmPasswordReset(ctx context.Context, tenantID, login, code, newPassword string) error {
+	now := s.now()
+	var (
+		t        Tenant
+		u        User
+		st       resetState
+		known    bool
+		attempts loginAttempts
+	)
+	err := s.Store.View(ctx, func(tx Tx) error {
+		var err error
+		if t, err = GetTenant(tx, tenantID); err != nil {
+			return err
+		}
+		if attempts, err = GetJSON[loginAttempts](tx, CollPasswordResets, tenantID, loginAttemptsKey(login)); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		u, err = FindUser(tx, tenantID, login)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		known = resettable(u)
+		st, err = GetJSON[resetState](tx, CollPasswordResets, tenantID, resetKey(u.Sub))
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if now.Before(attempts.ExpiresAt) && attempts.Failures >= MaxResetCodeAttempts {
+		return ErrCodeAttempts
+	}
+	verdict := codeWrong
+	if known {
+		verdict = judgeCode(st, u.Sub, code, now)
+	}
+	switch verdict {
+	case codeWrong:
+		return s.wrongCode(ctx, tenantID, login, u.Sub, known, now)
+	case codeDead:
+		return ErrCodeAttempts
+	case codeExpired:
+		return ErrCodeExpired
+	case codeUsed:
+		return s.sameFormAgain(ctx, tenantID, u.Sub, st.UsedAt, newPassword, now)
+	}
+
+	if err := t.Settings.PasswordPolicy.Check(newPassword); err != nil {
+		return err
+	}
+	reused, err := s.Hasher.InHistory(ctx, resetForbidden(u, t.Settings.PasswordPolicy.HistorySize), newPassword)
+	if err != nil {
+		return err
+	}
+	if reused {
+		return &password.PolicyError{Rules: []password.Rule{password.RuleReused}}
+	}
+	hash, err := s.Hasher.Hash(ctx, newPassword)
+	if err != nil {
+		return err
+	}
+
+	err = s.Store.Update(ctx, func(tx Tx) error {
+		st, err := GetJSON[resetState](tx, CollPasswordResets, tenantID, resetKey(u.Sub))
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		user, err := GetUser(tx, tenantID, u.Sub)
+		if err != nil {
+			return err
+		}
+		// Judged again: a form sent twice at once, or a new code asked
+		// for meanwhile, must not set two passwords.
+		switch judgeCode(st, u.Sub, code, now) {
+		case codeValid:
+		case codeUsed:
+			return errCodeJustUsed
+		default:
+			return ErrCodeExpired
+		}
+		if !resettable(user) {
+			return ErrCodeMismatch
+		}
+		st.UsedAt = now
+		if err := PutJSON(tx, CollPasswordResets, tenantID, resetKey(u.Sub), st); err != nil {
+			return err
+		}
+		user.PasswordHistory = pushHistory(user.PasswordHistory, user.PasswordHash, t.Settings.PasswordPolicy.HistorySize)
+		user.PasswordHash, user.PasswordChangedAt, user.UpdatedAt = hash, now, now
+		user.Status, user.TempPasswordExpiresAt = StatusConfirmed, time.Time{}
+		if err := s.revoke(tx, tenantID, user.Sub); err != nil {
+			return err
+		}
+		if err := s.releaseLockout(tx, tenantID, user); err != nil {
+			return err
+		}
+		if err := tx.Delete(CollPasswordResets, tenantID, loginAttemptsKey(login)); err != nil {
+			return err
+		}
+		return UpdateUser(tx, tenantID, user)
+	})
+	if errors.Is(err, errCodeJustUsed) {
+		return s.sameFormAgain(ctx, tenantID, u.Sub, now, newPassword, now)
+	}
+	return err
+}
+
+// errCodeJustUsed: another request spent the code while this one hashed.
+var errCodeJustUsed = errors.New("reset code was used by a concurrent request")
+
+// sameFormAgain answers a code that already set a password: success when the
+// same new password comes with it soon after (a double submit), otherwise
+// the code is spent.
+func (s *Service) sameFormAgain(ctx context.Context, tenantID, sub string, usedAt time.Time, newPassword string, now time.Time) error {
+	if now.Sub(usedAt) > resetUsedGrace {
+		return ErrCodeExpired
+	}
+	var u User
+	if err := s.Store.View(ctx, func(tx Tx) (err error) { u, err = GetUser(tx, tenantID, sub); return err }); err != nil {
+		return err
+	}
+	if ok, _, err := s.Hasher.Verify(ctx, u.PasswordHash, newPassword); err != nil || !ok {
+		return ErrCodeExpired
+	}
+	return nil
+}
+
+// wrongCode counts a wrong code against the login name and, for a user with
+// a live code, against the code; it says ErrCodeAttempts once either is used
+// up, else ErrCodeMismatch.
+func (s *Service) wrongCode(ctx context.Context, tenantID, login, sub string, known bool, now time.Time) error {
+	dead := false
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		dead = false
+		a, err := GetJSON[loginAttempts](tx, CollPasswordResets, tenantID, loginAttemptsKey(login))
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		if !now.Before(a.ExpiresAt) {
+			a = loginAttempts{}
+		}
+		a.Failures++
+		a.ExpiresAt = now.Add(resetLoginAttemptsTTL)
+		dead = a.Failures >= MaxResetCodeAttempts
+		if err := PutJSON(tx, CollPasswordResets, tenantID, loginAttemptsKey(login), a); err != nil {
+			return err
+		}
+		if !known {
+			return nil
+		}
+		st, err := GetJSON[resetState](tx, CollPasswordResets, tenantID, resetKey(sub))
+		if errors.Is(err, ErrNotFound) || (err == nil && (st.CodeHash == "" || !st.UsedAt.IsZero())) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		st.Attempts++
+		dead = dead || st.Attempts >= MaxResetCodeAttempts
+		return PutJSON(tx, CollPasswordResets, tenantID, resetKey(sub), st)
+	})
+	if err != nil {
+		return err
+	}
+	if dead {
+		return ErrCodeAttempts
+	}
+	return ErrCodeMismatch
+}
+
+// resetForbidden lists the hashes a new password may not match: the
+// current one and the ones before it, historySize in all (as Cognito's
+// PasswordHistorySize counts them), and for a user whose password an
+// administrator reset, the current one whatever the policy: it was reset
+// for a reason.
+func resetForbidden(u User, historySize int) []string {
+	var out []string
+	if u.PasswordHash != "" && (historySize > 0 || u.Status == StatusResetRequired) {
+		out = append(out, u.PasswordHash)
+	}
+	if n := historySize - 1; n > 0 {
+		h := u.PasswordHistory
+		out = append(out, h[max(len(h)-n, 0):]...)
+	}
+	return out
+}
+
+// PreviousPasswords returns the hashes a new password may not match under a
+// password history of size: the current one and the size-1 before it.
+func PreviousPasswords(u User, size int) []string {
+	if size <= 0 {
+		return nil
+	}
+	return resetForbidden(User{PasswordHash: u.PasswordHash, PasswordHistory: u.PasswordHistory}, size)
+}
+
+// pushHistory adds the replaced hash to a user's history, keeping size.
+func pushHistory(history []string, hash string, size int) []string {
+	if size <= 0 || hash == "" {
+		return nil
+	}
+	history = append(history, hash)
+	if len(history) > size {
+		history = history[len(history)-size:]
+	}
+	return history
+}
+
+// AdminResetPassword is Cognito's AdminResetUserPassword: the user becomes
+// RESET_REQUIRED, every session and refresh token ends, and a code goes to
+// the user's address to choose a new password with (the old one no longer
+// signs in). It needs an enabled user with an address who has a password to
+// reset (CONFIRMED, or RESET_REQUIRED to send a fresh code); for a user who
+// has not signed in yet, resend the invitation instead.
+func (s *Service) AdminResetPassword(ctx context.Context, tenantID, sub string) (User, error) {
+	code, err := newResetCode(rand.Reader)
+	if err != nil {
+		return User{}, err
+	}
+	check := func(u User) error {
+		switch {
+		case u.Status == StatusUnconfirmed:
+			return fmt.Errorf("%w: %s is not activated yet; activate the user instead", ErrUserState, u.Username)
+		case u.Status == StatusForceChangePassword:
+			return fmt.Errorf("%w: %s has not signed in yet (FORCE_CHANGE_PASSWORD); resend the invitation instead", ErrUserState, u.Username)
+		case u.Status != StatusConfirmed && u.Status != StatusResetRequired:
+			return fmt.Errorf("%w: %s is %s; the password cannot be reset", ErrUserState, u.Username, u.Status)
+		case !u.Enabled:
+			return fmt.Errorf("%w: %s is deactivated; activate the user first", ErrUserState, u.Username)
+		case u.Email == "":
+			return fmt.Errorf("%w: %s needs an email address to receive the code; add one, or set a password instead", ErrNoEmail, u.Username)
+		}
+		return nil
+	}
+	now := s.now()
+	var u User
+	err = s.Store.Update(ctx, func(tx Tx) error {
+		t, err := GetTenant(tx, tenantID)
+		if err != nil {
+			return err
+		}
+		if u, err = GetUser(tx, tenantID, sub); err != nil {
+			return err
+		}
+		if err := check(u); err != nil {
+			return err
+		}
+		// The old hash stays: it signs nobody in any more, but lets the
+		// sign-in page tell the person who types it that a reset waits.
+		u.Status, u.UpdatedAt = StatusResetRequired, now
+		if err := s.revoke(tx, tenantID, sub); err != nil {
+			return err
+		}
+		if err := UpdateUser(tx, tenantID, u); err != nil {
+			return err
+		}
+		if err := putResetCode(tx, tenantID, u, code, now); err != nil {
+			return err
+		}
+		for _, login := range []string{u.Username, u.Email} {
+			if err := tx.Delete(CollPasswordResets, tenantID, loginAttemptsKey(login)); err != nil {
+				return err
+			}
+		}
+		msg, err := s.render(t, u, mail.KindAdminReset, mail.AdminReset{
+			TenantName:   t.Name,
+			Username:     u.Username,
+			Code:         code,
+			ValidMinutes: int(ResetCodeTTL / time.Minute),
+			LoginURL:     s.resetURL(t.Slug, u.Username),
+		})
+		if err != nil {
+			return err
+		}
+		msg.Sensitive = true
+		return EnqueueMail(tx, msg, now)
+	})
+	if err != nil {
+		return User{}, err
+	}
+	s.mailQueued()
+	return u, nil
+}
+
+func (s *Service) resetURL(slug, username string) string {
+	return s.tenantURL(slug) + PathResetPassword + "?login=" + url.QueryEscape(username)
+}

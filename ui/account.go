@@ -1,0 +1,333 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/tenant/auth"
+	"github.com/cognate-idp/cognate/tenant/password"
+)
+
+// The account page, on the tenant's host at /account: a signed-in person
+// sees their second factors, adds, names, prefers and removes them, makes
+// new recovery codes and changes the password.
+//
+// It needs the browser's SSO session. Without one it sends the person to
+// the ordinary sign-in pages under a pseudo authorization request,
+// accountLogin, which loginRequest and complete understand: the sign-in runs
+// the same state machine (MFA, a forced new password, lockout) and ends
+// with the SSO session and a redirect back here instead of a code for a
+// relying party. A registered "account client" would have done the same
+// through the OIDC provider, at the price of a client record in every
+// tenant and a token exchange the page does not need.
+
+// accountLogin is the authorization request ID of a sign-in started by
+// the account page.
+const accountLogin = "account"
+
+// Keys used from account.go.
+const (
+	msgAccountClientName      msgKey = "account.clientName"
+	msgAccountLastFactor      msgKey = "account.lastFactor"
+	msgAccountNoFactor        msgKey = "account.noFactor"
+	msgAccountPasswordWrong   msgKey = "account.password.wrong"
+	msgAccountPasswordSame    msgKey = "account.password.same"
+	msgAccountTryAgain        msgKey = "account.tryAgain"
+	msgAccountEnrolExpired    msgKey = "account.enrolExpired"
+	msgAccountKindApp         msgKey = "account.factor.app"
+	msgAccountKindPasskey     msgKey = "account.factor.passkey"
+	msgAccountKindSecurityKey msgKey = "account.factor.securityKey"
+)
+
+// The sentences shown after a change, by the ?done= value the change
+// redirects with.
+const (
+	msgAccountDoneAdded     msgKey = "account.done.added"
+	msgAccountDoneRemoved   msgKey = "account.done.removed"
+	msgAccountDoneRenamed   msgKey = "account.done.renamed"
+	msgAccountDonePreferred msgKey = "account.done.preferred"
+	msgAccountDonePassword  msgKey = "account.done.password"
+)
+
+var accountDone = map[string]msgKey{
+	"added":     msgAccountDoneAdded,
+	"removed":   msgAccountDoneRemoved,
+	"renamed":   msgAccountDoneRenamed,
+	"preferred": msgAccountDonePreferred,
+	"password":  msgAccountDonePassword,
+}
+
+type accountPage struct {
+	frame
+	Username string
+	Done     string
+	Error    string
+	// Failed are the password rules the last change missed.
+	Failed []string
+	// Mode is the tenant's MFA mode (OFF, OPTIONAL, ON).
+	Mode         string
+	Factors      []factorView
+	Add          []choice
+	RecoveryLeft int
+	Policy       []string
+	MFAStyleURL  string
+}
+
+func (accountPage) template() string { return tmplAccount }
+
+// factorView is one factor as the account page lists it.
+type factorView struct {
+	ID, Name, Kind  string
+	Added, LastUsed string
+	Synced, Cloned  bool
+	Preferred       bool
+	// PreferKind is the kind to post to be asked first; empty when it
+	// already is, or the user has one kind only.
+	PreferKind string
+}
+
+// getAccount shows the account page, or sends the person to sign in.
+func (p *Pages) getAccount(w http.ResponseWriter, r *http.Request) error {
+	e, err := p.env(r)
+	if err != nil {
+		return err
+	}
+	sess, ok := p.Provider.Session(r, e.slug())
+	if !ok {
+		http.Redirect(w, r, "/login?authRequestID="+accountLogin, http.StatusSeeOther)
+		return nil
+	}
+	page, err := p.accountPage(w, r, e, sess.Sub)
+	if err != nil {
+		return err
+	}
+	if key, ok := accountDone[r.URL.Query().Get("done")]; ok {
+		page.Done = e.lang.text(key)
+	}
+	return p.render(w, http.StatusOK, page)
+}
+
+// accountPage builds the page of the user sub.
+func (p *Pages) accountPage(w http.ResponseWriter, r *http.Request, e env, sub string) (*accountPage, error) {
+	user, err := p.Service.User(r.Context(), e.slug(), sub)
+	if err != nil {
+		return nil, fmt.Errorf("account of %s: %w", sub, err)
+	}
+	st := user.MFA
+	page := &accountPage{
+		frame:        p.frame(e, p.csrfToken(w, r)),
+		Username:     user.Username,
+		Mode:         e.tenant.Settings.MFA.Mode,
+		RecoveryLeft: st.RecoveryCodesLeft(),
+		Policy:       e.lang.policyText(e.tenant.Settings.PasswordPolicy),
+		MFAStyleURL:  p.assetURL("mfa.css"),
+	}
+	bothKinds := st.Has(tenant.FactorTOTP) && st.Has(tenant.FactorWebAuthn)
+	prefer := func(kind string) string {
+		if !bothKinds || st.Preferred == kind {
+			return ""
+		}
+		return kind
+	}
+	if f := st.TOTP; f != nil {
+		page.Factors = append(page.Factors, factorView{ID: tenant.TOTPFactorID, Name: orDefault(f.Name, e.lang.text(msgAccountKindApp)),
+			Kind: e.lang.text(msgAccountKindApp), Added: formatDate(f.CreatedAt), LastUsed: formatDate(f.LastUsedAt),
+			Preferred: bothKinds && st.Preferred == tenant.FactorTOTP, PreferKind: prefer(tenant.FactorTOTP)})
+	}
+	for _, f := range st.WebAuthn {
+		kind := e.lang.text(msgAccountKindSecurityKey)
+		if f.Passkey {
+			kind = e.lang.text(msgAccountKindPasskey)
+		}
+		page.Factors = append(page.Factors, factorView{ID: f.FactorID(), Name: orDefault(f.Name, kind), Kind: kind,
+			Added: formatDate(f.CreatedAt), LastUsed: formatDate(f.LastUsedAt), Synced: f.Synced, Cloned: f.CloneWarning,
+			Preferred: bothKinds && st.Preferred == tenant.FactorWebAuthn, PreferKind: prefer(tenant.FactorWebAuthn)})
+	}
+	for _, k := range auth.EnrolmentOptions(e.tenant, user) {
+		page.Add = append(page.Add, choice{k, kindLabel(e.lang, k)})
+	}
+	return page, nil
+}
+
+func orDefault(s, def string) string {
+	if strings.TrimSpace(s) == "" {
+		return def
+	}
+	return s
+}
+
+// accountSession checks the form of an account page's POST and returns the
+// signed-in user's sub; ok is false when the browser has no session, and
+// the person has been sent to sign in.
+func (p *Pages) accountSession(w http.ResponseWriter, r *http.Request) (e env, sub string, ok bool, err error) {
+	if e, err = p.env(r); err != nil {
+		return env{}, "", false, err
+	}
+	if err := p.parseForm(w, r, p.origin(e)); err != nil {
+		return env{}, "", false, err
+	}
+	sess, ok := p.Provider.Session(r, e.slug())
+	if !ok {
+		http.Redirect(w, r, "/login?authRequestID="+accountLogin, http.StatusSeeOther)
+		return env{}, "", false, nil
+	}
+	return e, sess.Sub, true, nil
+}
+
+// accountRefused shows the account page again with a refusal.
+func (p *Pages) accountRefused(w http.ResponseWriter, r *http.Request, e env, sub string, msg msgKey, failed []string, status int) error {
+	page, err := p.accountPage(w, r, e, sub)
+	if err != nil {
+		return err
+	}
+	page.Error, page.Failed = e.lang.text(msg), failed
+	return p.render(w, status, page)
+}
+
+// postAccountMFA changes the user's factors. step: add (begins an
+// enrolment), setup (confirms it), rename, remove, prefer.
+func (p *Pages) postAccountMFA(w http.ResponseWriter, r *http.Request) error {
+	e, sub, ok, err := p.accountSession(w, r)
+	if !ok {
+		return err
+	}
+	f := r.PostForm
+	ctx := r.Context()
+	switch r.PathValue("step") {
+	case "add":
+		res, err := p.Auth.BeginEnrolment(ctx, e.slug(), sub, auth.Challenge(f.Get("kind")))
+		if errors.Is(err, auth.ErrWrongChallenge) {
+			return p.accountRefused(w, r, e, sub, msgAccountTryAgain, nil, http.StatusUnprocessableEntity)
+		}
+		if err != nil {
+			return fmt.Errorf("begin enrolment: %w", err)
+		}
+		form := mfaForm{Action: "/account/mfa", Session: res.Session, Challenge: res.Challenge}
+		return p.renderMFA(w, e, p.frame(e, p.csrfToken(w, r)), form, res, "", http.StatusOK)
+
+	case "setup":
+		session := f.Get("session")
+		res, err := p.Auth.FinishEnrolment(ctx, e.slug(), sub, session, auth.Answer{Code: f.Get("code"),
+			Credential: []byte(f.Get("credential")), FactorName: f.Get("name"), ClientIP: p.clientIP(r)})
+		if err != nil {
+			return p.enrolmentFailed(w, r, e, sub, session, err)
+		}
+		if len(res.RecoveryCodes) > 0 {
+			return p.render(w, http.StatusOK, &recoveryCodesPage{frame: p.frame(e, ""), Codes: res.RecoveryCodes,
+				Next: "/account?done=added", Account: true, MFAStyleURL: p.assetURL("mfa.css")})
+		}
+		http.Redirect(w, r, "/account?done=added", http.StatusSeeOther)
+		return nil
+
+	case "rename":
+		err := p.Service.RenameMFAFactor(ctx, e.slug(), sub, f.Get("factor"), f.Get("name"))
+		return p.accountChanged(w, r, e, sub, err, "renamed")
+	case "remove":
+		err := p.Service.RemoveMFAFactor(ctx, e.slug(), sub, f.Get("factor"))
+		return p.accountChanged(w, r, e, sub, err, "removed")
+	case "prefer":
+		err := p.Service.SetPreferredMFA(ctx, e.slug(), sub, f.Get("kind"))
+		return p.accountChanged(w, r, e, sub, err, "preferred")
+	}
+	return errNotFound(w, r)
+}
+
+// accountChanged answers a change to a factor: back to the page with what
+// happened, or with why not.
+func (p *Pages) accountChanged(w http.ResponseWriter, r *http.Request, e env, sub string, err error, done string) error {
+	switch {
+	case err == nil:
+		http.Redirect(w, r, "/account?done="+done, http.StatusSeeOther)
+		return nil
+	case errors.Is(err, tenant.ErrLastFactor):
+		return p.accountRefused(w, r, e, sub, msgAccountLastFactor, nil, http.StatusConflict)
+	case errors.Is(err, tenant.ErrInvalid):
+		return p.accountRefused(w, r, e, sub, msgMFANameInvalid, nil, http.StatusUnprocessableEntity)
+	case errors.Is(err, tenant.ErrNotFound):
+		// Removed in another tab: the list is out of date.
+		return p.accountRefused(w, r, e, sub, msgAccountTryAgain, nil, http.StatusConflict)
+	}
+	return err
+}
+
+// enrolmentFailed shows the enrolment again with why its answer was
+// refused, or the account page when the enrolment is gone.
+func (p *Pages) enrolmentFailed(w http.ResponseWriter, r *http.Request, e env, sub, session string, err error) error {
+	msg, ok := mfaRefusal(err, "setup")
+	if !ok {
+		if errors.Is(err, auth.ErrTooManyAttempts) || errors.Is(err, auth.ErrSessionExpired) ||
+			errors.Is(err, auth.ErrWrongChallenge) || errors.Is(err, tenant.ErrConflict) {
+			p.Logger.InfoContext(r.Context(), "enrolment ended", "tenant", e.slug(), "err", err)
+			return p.accountRefused(w, r, e, sub, msgAccountEnrolExpired, nil, http.StatusConflict)
+		}
+		return fmt.Errorf("finish enrolment: %w", err)
+	}
+	res, perr := p.Auth.Enrolment(r.Context(), e.slug(), sub, session)
+	if perr != nil {
+		return p.accountRefused(w, r, e, sub, msgAccountEnrolExpired, nil, http.StatusConflict)
+	}
+	form := mfaForm{Action: "/account/mfa", Session: session, Challenge: res.Challenge}
+	return p.renderMFA(w, e, p.frame(e, p.csrfToken(w, r)), form, res, e.lang.text(msg), http.StatusUnprocessableEntity)
+}
+
+// postAccountRecoveryCodes makes new recovery codes and shows them once.
+func (p *Pages) postAccountRecoveryCodes(w http.ResponseWriter, r *http.Request) error {
+	e, sub, ok, err := p.accountSession(w, r)
+	if !ok {
+		return err
+	}
+	codes, err := p.Auth.NewRecoveryCodes(r.Context(), e.slug(), sub)
+	if errors.Is(err, tenant.ErrNotFound) {
+		return p.accountRefused(w, r, e, sub, msgAccountNoFactor, nil, http.StatusConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("new recovery codes: %w", err)
+	}
+	return p.render(w, http.StatusOK, &recoveryCodesPage{frame: p.frame(e, ""), Codes: codes, Next: "/account",
+		Account: true, MFAStyleURL: p.assetURL("mfa.css")})
+}
+
+// postAccountPassword changes the password: the current one, then the new
+// one twice, within the tenant's policy.
+func (p *Pages) postAccountPassword(w http.ResponseWriter, r *http.Request) error {
+	e, sub, ok, err := p.accountSession(w, r)
+	if !ok {
+		return err
+	}
+	f := r.PostForm
+	current, newPw, confirm := f.Get("current_password"), f.Get("new_password"), f.Get("confirm_password")
+	switch {
+	case current == "" || newPw == "" || confirm == "":
+		return p.accountRefused(w, r, e, sub, msgNewPwMissing, nil, http.StatusUnprocessableEntity)
+	case newPw != confirm:
+		return p.accountRefused(w, r, e, sub, msgNewPwMismatch, nil, http.StatusUnprocessableEntity)
+	}
+	err = p.Auth.ChangePassword(r.Context(), e.slug(), sub, current, newPw, p.clientIP(r))
+	var policyErr *password.PolicyError
+	switch {
+	case err == nil:
+		http.Redirect(w, r, "/account?done=password", http.StatusSeeOther)
+		return nil
+	case errors.As(err, &policyErr):
+		var failed []string
+		for _, rule := range policyErr.Rules {
+			failed = append(failed, e.lang.ruleText(rule, e.tenant.Settings.PasswordPolicy))
+		}
+		return p.accountRefused(w, r, e, sub, msgNewPwPolicyFailed, failed, http.StatusUnprocessableEntity)
+	case errors.Is(err, password.ErrPolicy):
+		return p.accountRefused(w, r, e, sub, msgNewPwPolicyFailed, e.lang.policyText(e.tenant.Settings.PasswordPolicy), http.StatusUnprocessableEntity)
+	case errors.Is(err, auth.ErrNotAuthorized):
+		p.Logger.InfoContext(r.Context(), "password change refused: wrong current password", "tenant", e.slug(), "client_ip", p.clientIP(r))
+		return p.accountRefused(w, r, e, sub, msgAccountPasswordWrong, nil, http.StatusUnprocessableEntity)
+	case errors.Is(err, auth.ErrLocked):
+		return p.accountRefused(w, r, e, sub, msgLoginLocked, nil, http.StatusTooManyRequests)
+	case errors.Is(err, auth.ErrPasswordUnchanged):
+		return p.accountRefused(w, r, e, sub, msgAccountPasswordSame, nil, http.StatusUnprocessableEntity)
+	case errors.Is(err, tenant.ErrConflict):
+		return p.accountRefused(w, r, e, sub, msgAccountTryAgain, nil, http.StatusConflict)
+	}
+	return fmt.Errorf("change password: %w", err)
+}

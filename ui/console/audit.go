@@ -1,0 +1,133 @@
+package console
+
+import (
+	"encoding/base64"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cognate-idp/cognate/tenant"
+)
+
+// The audit trail: newest first, filtered by action, actor, target and a
+// range of days (UTC), a page at a time with the service's bounded scan.
+
+type auditPage struct {
+	frame
+	Actions          []option
+	Actor, Target    string
+	From, To         string // yyyy-mm-dd
+	Events           []auditRow
+	NextURL          string
+	FirstURL         string
+	BudgetSpent      bool
+	Examined         int
+	Filtered, Failed bool
+}
+
+type auditRow struct {
+	tenant.AuditEvent
+	ActionText string
+	ActorText  string
+	TargetText string
+	ReasonText string
+	Details    string
+}
+
+func (auditPage) template() string { return tmplAudit }
+
+const dateLayout = "2006-01-02"
+
+func (c *Console) auditLog(w http.ResponseWriter, r *http.Request, q *request) error {
+	in := r.URL.Query()
+	page := &auditPage{frame: c.frame(q, "audit"), Actor: strings.TrimSpace(in.Get("actor")),
+		Target: strings.TrimSpace(in.Get("target")), From: in.Get("from"), To: in.Get("to")}
+	query := tenant.AuditQuery{Actor: page.Actor, Target: page.Target, Limit: 50}
+
+	action := in.Get("action")
+	families := []string{"signin.", "console.", "user.", "group.", "client.", "tenant."}
+	page.Actions = append(page.Actions, option{Value: "", Label: page.T("audit.action.all"), Selected: action == ""})
+	for _, fam := range families {
+		page.Actions = append(page.Actions, option{Value: fam, Label: page.T("audit.family." + strings.TrimSuffix(fam, ".")), Selected: action == fam})
+	}
+	for _, a := range tenant.AuditActions() {
+		page.Actions = append(page.Actions, option{Value: string(a), Label: page.actionText(a), Selected: action == string(a)})
+	}
+	known := slices.ContainsFunc(page.Actions, func(o option) bool { return o.Value == action })
+	if known {
+		query.Action = action
+	}
+	if page.From != "" {
+		t, err := time.Parse(dateLayout, page.From)
+		if err != nil {
+			page.Problem, page.From = page.T("problem.date"), ""
+		}
+		query.From = t
+	}
+	if page.To != "" {
+		t, err := time.Parse(dateLayout, page.To)
+		if err != nil {
+			page.Problem, page.To = page.T("problem.date"), ""
+		} else {
+			query.To = t.Add(24*time.Hour - time.Nanosecond) // the whole day
+		}
+	}
+	if raw := in.Get("after"); raw != "" {
+		b, err := base64.RawURLEncoding.DecodeString(raw)
+		if err != nil {
+			return &pageError{status: http.StatusBadRequest, msg: "error.badForm", err: err}
+		}
+		query.After = string(b)
+	}
+	page.Filtered = query.Action != "" || query.Actor != "" || query.Target != "" || page.From != "" || page.To != ""
+
+	result, err := c.Service.AuditLog(r.Context(), q.slug(), query)
+	if err != nil {
+		return err
+	}
+	for _, ev := range result.Events {
+		page.Events = append(page.Events, page.auditRow(ev))
+	}
+	page.BudgetSpent, page.Examined = result.BudgetSpent, result.Examined
+	link := url.Values{}
+	for k, v := range map[string]string{"action": query.Action, "actor": page.Actor, "target": page.Target, "from": page.From, "to": page.To} {
+		if v != "" {
+			link.Set(k, v)
+		}
+	}
+	if query.After != "" {
+		page.FirstURL = "/admin/audit?" + link.Encode()
+	}
+	if result.Next != "" {
+		link.Set("after", base64.RawURLEncoding.EncodeToString([]byte(result.Next)))
+		page.NextURL = "/admin/audit?" + link.Encode()
+	}
+	return c.render(w, http.StatusOK, page)
+}
+
+// actionText names an action in the page's language.
+func (f *frame) actionText(a tenant.AuditAction) string { return f.T("audit." + string(a)) }
+
+func (f *frame) auditRow(ev tenant.AuditEvent) auditRow {
+	row := auditRow{AuditEvent: ev, ActionText: f.actionText(ev.Action)}
+	row.ActorText = f.T("audit.actor." + string(ev.Actor.Kind))
+	if ev.Actor.Name != "" {
+		row.ActorText += ": " + ev.Actor.Name
+	}
+	row.TargetText = ev.Target.Name
+	if row.TargetText == "" {
+		row.TargetText = ev.Target.ID
+	}
+	if ev.Reason != "" {
+		row.ReasonText = f.T("audit.reason." + ev.Reason)
+	}
+	var details []string
+	for _, k := range slices.Sorted(maps.Keys(ev.Details)) {
+		details = append(details, k+": "+ev.Details[k])
+	}
+	row.Details = strings.Join(details, "; ")
+	return row
+}

@@ -1,0 +1,225 @@
+package console_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/cognate-idp/cognate/tenant"
+)
+
+func TestSignInAndOut(t *testing.T) {
+	s := newStack(t)
+	b := newBrowser(t)
+	p := b.signIn(s, "acme", "boss", adminPassword)
+	if p.status != http.StatusOK || p.url.Path != "/admin/users" {
+		t.Fatalf("after sign-in: %d at %s:\n%s", p.status, p.url, p.body)
+	}
+	mustContain(t, p, "<h1>Users</h1>", "Signed in as boss", "Acme BV")
+
+	// The console client exists now, built in, and the session cookie is
+	// what the console promises.
+	c, err := s.svc.Client(t.Context(), "acme", tenant.ConsoleClientID)
+	if err != nil || !c.Public() || c.RedirectURIs[0] != s.url("acme", "/admin/callback") {
+		t.Errorf("console client %+v, %v", c, err)
+	}
+	var cookie *http.Cookie
+	for _, ck := range b.client.Jar.Cookies(mustParse(t, s.url("acme", "/admin/"))) {
+		if ck.Name == "cognate_console" {
+			cookie = ck
+		}
+	}
+	if cookie == nil {
+		t.Fatal("no console cookie")
+	}
+
+	// The sign-in is in the audit trail: the password check and the
+	// console's own.
+	trail, _ := s.svc.AuditLog(t.Context(), "acme", tenant.AuditQuery{Action: "console.signin"})
+	if len(trail.Events) != 1 || trail.Events[0].Actor.Name != "boss" || trail.Events[0].Actor.IP != "127.0.0.1" {
+		t.Errorf("console.signin events %+v", trail.Events)
+	}
+
+	// Signing out ends the console session and the tenant's SSO session.
+	out := b.follow(b.submit(p, "/admin/logout", nil))
+	if out.url.Path != "/admin/signed-out" {
+		t.Fatalf("after sign-out at %s:\n%s", out.url, out.body)
+	}
+	mustContain(t, out, "You are signed out")
+	again := b.follow(b.get(s.url("acme", "/admin/users")))
+	if again.url.Path != "/login" {
+		t.Errorf("after sign-out, the console answered without a new sign-in: %s", again.url)
+	}
+}
+
+func mustParse(t *testing.T, raw string) *url.URL {
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// Only members of the admin group get in, checked at sign-in and again on
+// every request.
+func TestOnlyAdministrators(t *testing.T) {
+	s := newStack(t)
+	s.user(t, "acme", tenant.NewUser{Username: "pat", Email: "pat@acme.example", Password: adminPassword})
+	b := newBrowser(t)
+	p := b.signIn(s, "acme", "pat", adminPassword)
+	if p.status != http.StatusForbidden {
+		t.Fatalf("a user who is no administrator: %d at %s", p.status, p.url)
+	}
+	mustContain(t, p, "No access to the admin console")
+	denied, _ := s.svc.AuditLog(t.Context(), "acme", tenant.AuditQuery{Action: "console.denied"})
+	if len(denied.Events) != 1 || denied.Events[0].Reason != tenant.ReasonNotAdmin {
+		t.Errorf("console.denied events %+v", denied.Events)
+	}
+
+	// An administrator who leaves the admin group is out at the next click.
+	b2 := newBrowser(t)
+	users := b2.signIn(s, "acme", "boss", adminPassword)
+	if users.status != http.StatusOK {
+		t.Fatalf("boss: %d", users.status)
+	}
+	other := s.user(t, "acme", tenant.NewUser{Username: "ally", Password: adminPassword, Groups: []string{"admins"}})
+	if err := s.svc.RemoveUserFromGroup(t.Context(), "acme", "admins", s.admin["acme"].Sub); err != nil {
+		t.Fatal(err)
+	}
+	if p := b2.get(s.url("acme", "/admin/users")); p.status != http.StatusForbidden {
+		t.Errorf("after leaving the admin group: %d", p.status)
+	}
+	_ = other
+}
+
+// When the tenant's MFA policy is not off, a password alone does not
+// open the console: the page says to set up MFA, and links to /account.
+func TestAdministratorsNeedMFA(t *testing.T) {
+	s := newStack(t)
+	mode := tenant.MFAPolicy{Mode: tenant.MFAOptional}
+	if _, err := s.svc.UpdateTenant(t.Context(), "acme", tenant.TenantChange{Settings: tenant.SettingsChange{MFA: &mode}}); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t)
+	p := b.signIn(s, "acme", "boss", adminPassword)
+	if p.status != http.StatusForbidden {
+		t.Fatalf("password only, MFA optional: %d at %s", p.status, p.url)
+	}
+	mustContain(t, p, "Set up two-step verification first", `href="/account"`)
+}
+
+// Every form needs the session's token and a same-origin post.
+func TestFormsNeedTheSessionToken(t *testing.T) {
+	s := newStack(t)
+	ann := s.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@acme.example"})
+	b := newBrowser(t)
+	b.signIn(s, "acme", "boss", adminPassword)
+	target := s.url("acme", "/admin/users/"+ann.Sub+"/disable")
+	for name, p := range map[string]page{
+		"no token":    b.post(target, url.Values{}),
+		"wrong token": b.post(target, url.Values{"csrf_token": {"not-the-token"}}),
+		"cross-site": b.post(target, url.Values{"csrf_token": {sessionToken(t, b, s)}},
+			"Sec-Fetch-Site", "cross-site"),
+		"sibling tenant": b.post(target, url.Values{"csrf_token": {sessionToken(t, b, s)}},
+			"Sec-Fetch-Site", "same-site"),
+	} {
+		if p.status != http.StatusForbidden {
+			t.Errorf("%s: %d", name, p.status)
+		}
+	}
+	if u, _ := s.svc.User(t.Context(), "acme", ann.Sub); !u.Enabled {
+		t.Error("a forged form disabled the user")
+	}
+}
+
+// sessionToken reads the form token from a console page.
+func sessionToken(t *testing.T, b *browser, s *stack) string {
+	t.Helper()
+	p := b.get(s.url("acme", "/admin/users"))
+	m := hiddenInput.FindStringSubmatch(p.body)
+	if m == nil || m[1] != "csrf_token" {
+		t.Fatalf("no token on %s", p.url)
+	}
+	return m[2]
+}
+
+// An administrator of acme can do nothing to globex: not with acme's
+// session at globex's host, and not with globex's IDs at acme's.
+func TestCrossTenantRefusal(t *testing.T) {
+	s := newStack(t)
+	victim := s.user(t, "globex", tenant.NewUser{Username: "gina", Email: "gina@globex.example"})
+	if _, err := s.svc.CreateGroup(t.Context(), "globex", "finance"); err != nil {
+		t.Fatal(err)
+	}
+	gc, _, err := s.svc.CreateClient(t.Context(), "globex", tenant.NewClient{Name: "Globex app", RedirectURIs: []string{"https://app.globex.example/cb"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t)
+	b.signIn(s, "acme", "boss", adminPassword)
+	token := sessionToken(t, b, s)
+
+	// acme's session cookie, presented at globex, is no session there.
+	var value string
+	for _, ck := range b.client.Jar.Cookies(mustParse(t, s.url("acme", "/admin/"))) {
+		if ck.Name == "cognate_console" {
+			value = ck.Value
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, s.url("globex", "/admin/users"), nil)
+	req.AddCookie(&http.Cookie{Name: "cognate_console", Value: value})
+	if p := b.do(req); p.status != http.StatusFound || !strings.Contains(p.location, "/admin/login") {
+		t.Errorf("acme's cookie at globex: %d to %s", p.status, p.location)
+	}
+	req, _ = http.NewRequest(http.MethodPost, s.url("globex", "/admin/users/"+victim.Sub+"/disable"),
+		strings.NewReader(url.Values{"csrf_token": {token}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(&http.Cookie{Name: "cognate_console", Value: value})
+	if p := b.do(req); p.status != http.StatusForbidden {
+		t.Errorf("acme's cookie posting at globex: %d", p.status)
+	}
+
+	// globex's IDs, at acme's host, are not found.
+	acme := func(path string) string { return s.url("acme", path) }
+	for name, p := range map[string]page{
+		"view":            b.get(acme("/admin/users/" + victim.Sub)),
+		"edit form":       b.get(acme("/admin/users/" + victim.Sub + "/edit")),
+		"save":            b.post(acme("/admin/users/"+victim.Sub+"/edit"), url.Values{"csrf_token": {token}, "email": {"x@evil.example"}}),
+		"disable":         b.post(acme("/admin/users/"+victim.Sub+"/disable"), url.Values{"csrf_token": {token}}),
+		"activate":        b.post(acme("/admin/users/"+victim.Sub+"/activate"), url.Values{"csrf_token": {token}}),
+		"delete":          b.post(acme("/admin/users/"+victim.Sub+"/delete"), url.Values{"csrf_token": {token}}),
+		"unlock":          b.post(acme("/admin/users/"+victim.Sub+"/unlock"), url.Values{"csrf_token": {token}}),
+		"group":           b.get(acme("/admin/groups/finance")),
+		"rename group":    b.post(acme("/admin/groups/finance/rename"), url.Values{"csrf_token": {token}, "name": {"pwned"}}),
+		"delete group":    b.post(acme("/admin/groups/finance/delete"), url.Values{"csrf_token": {token}}),
+		"remove member":   b.post(acme("/admin/groups/admins/members/"+s.admin["globex"].Sub+"/remove"), url.Values{"csrf_token": {token}}),
+		"client":          b.get(acme("/admin/clients/" + gc.ID)),
+		"client update":   b.post(acme("/admin/clients/"+gc.ID), url.Values{"csrf_token": {token}, "name": {"x"}, "redirect_uris": {"https://evil.example/cb"}}),
+		"client secret":   b.post(acme("/admin/clients/"+gc.ID+"/secret"), url.Values{"csrf_token": {token}}),
+		"client deletion": b.post(acme("/admin/clients/"+gc.ID+"/delete"), url.Values{"csrf_token": {token}}),
+	} {
+		if p.status != http.StatusNotFound {
+			t.Errorf("%s: %d, want 404:\n%s", name, p.status, p.body)
+		}
+	}
+	// globex's admin may add a member, but not an acme user by its sub.
+	p := b.post(acme("/admin/groups/admins/members"), url.Values{"csrf_token": {token}, "login": {"gina"}})
+	if p.status != http.StatusUnprocessableEntity {
+		t.Errorf("add globex's user to an acme group: %d", p.status)
+	}
+
+	after, _ := s.svc.User(t.Context(), "globex", victim.Sub)
+	if !after.Enabled || after.Email != "gina@globex.example" {
+		t.Errorf("globex's user changed: %+v", after)
+	}
+	if _, err := s.svc.Group(t.Context(), "globex", "finance"); err != nil {
+		t.Errorf("globex's group: %v", err)
+	}
+	if cl, _ := s.svc.Client(t.Context(), "globex", gc.ID); cl.Name != "Globex app" || cl.SecretHash != gc.SecretHash {
+		t.Errorf("globex's client changed: %+v", cl)
+	}
+	if admin, _ := s.svc.User(t.Context(), "globex", s.admin["globex"].Sub); len(admin.Groups) != 1 {
+		t.Errorf("globex's admin lost a group: %v", admin.Groups)
+	}
+}

@@ -1,0 +1,153 @@
+package console
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/tenant/cognitoimport"
+)
+
+// Bulk import of a Cognito user export (the CSV of GetCSVHeader) with the
+// importer of tenant/cognitoimport, the one the admin API uses too. The
+// upload is read as a stream: the form token comes first in the form, is
+// checked before a byte of the file is read, and the file goes to the
+// importer as it arrives, so its size costs no memory.
+
+const (
+	// maxImportUpload is above Cognito's own 100 MB limit for a CSV.
+	maxImportUpload = 128 << 20
+	// importDeadline replaces the server's timeouts, made for ordinary
+	// requests, for the upload and the import together.
+	importDeadline = 30 * time.Minute
+	// The report lists every failed line up to maxReportedFailures and the
+	// first maxReportedOthers other lines; the summary counts them all.
+	maxReportedFailures = 5000
+	maxReportedOthers   = 500
+)
+
+type importPage struct {
+	frame
+	DryRun  bool
+	Done    bool
+	Summary cognitoimport.Summary
+	Lines   []importLine
+	Omitted int
+}
+
+type importLine struct {
+	cognitoimport.LineResult
+	OutcomeText string
+}
+
+func (importPage) template() string { return tmplImport }
+
+func (c *Console) importForm(w http.ResponseWriter, r *http.Request, q *request) error {
+	return c.render(w, http.StatusOK, &importPage{frame: c.frame(q, "import")})
+}
+
+// errNoFile is an upload without a file part.
+var errNoFile = errors.New("import form without a file")
+
+func (c *Console) importUsers(w http.ResponseWriter, r *http.Request, q *request) error {
+	page := &importPage{frame: c.frame(q, "import")}
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(importDeadline))
+	_ = rc.SetWriteDeadline(time.Now().Add(importDeadline))
+	r.Body = http.MaxBytesReader(w, r.Body, maxImportUpload)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return &pageError{status: http.StatusBadRequest, msg: "error.badForm", err: err}
+	}
+	file, err := c.importFields(mr, q, page)
+	if err != nil {
+		return err
+	}
+	src, err := cognitoimport.NewCSVReader(file)
+	if err != nil {
+		page.Problem = page.T("problem.importFile")
+		c.Logger.InfoContext(r.Context(), "console import: unreadable file", "tenant", q.slug(), "err", err)
+		return c.render(w, http.StatusUnprocessableEntity, page)
+	}
+	others, failures := 0, 0
+	collect := func(l cognitoimport.LineResult) {
+		failed := l.Outcome == cognitoimport.Failed
+		switch {
+		case failed && failures < maxReportedFailures:
+			failures++
+		case !failed && others < maxReportedOthers:
+			others++
+		default:
+			page.Omitted++
+			return
+		}
+		page.Lines = append(page.Lines, importLine{LineResult: l, OutcomeText: page.T("import.outcome." + string(l.Outcome))})
+	}
+	sum, err := cognitoimport.Import(r.Context(), c.Service.Store, q.slug(), src,
+		cognitoimport.Options{DryRun: page.DryRun, Now: c.Service.Now}, collect)
+	page.Summary, page.Done = sum, true
+	if !page.DryRun && sum.Created+sum.Updated > 0 {
+		// The importer writes users in batches of its own, outside the
+		// service; the trail records the import as one event.
+		c.Service.RecordEvent(r.Context(), q.slug(), tenant.AuditEvent{Action: tenant.AuditUserImport,
+			Actor: tenant.ActorFrom(r.Context()), Details: map[string]string{
+				"created": strconv.Itoa(sum.Created), "updated": strconv.Itoa(sum.Updated),
+				"skipped": strconv.Itoa(sum.Skipped), "failed": strconv.Itoa(sum.Failed)}})
+	}
+	c.Logger.InfoContext(r.Context(), "console import", "tenant", q.slug(), "dry_run", page.DryRun,
+		"created", sum.Created, "updated", sum.Updated, "skipped", sum.Skipped, "failed", sum.Failed, "err", err)
+	var fileErr *cognitoimport.FileError
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		page.Problem = page.Tf("problem.importTooLarge", maxImportUpload>>20)
+	case errors.As(err, &fileErr):
+		page.Problem = page.Tf("problem.importStopped", sum.Created+sum.Updated+sum.Skipped+sum.Failed)
+	case err != nil:
+		return err
+	}
+	status := http.StatusOK
+	if page.Problem != "" {
+		status = http.StatusUnprocessableEntity
+	}
+	return c.render(w, status, page)
+}
+
+// importFields reads the form's fields up to the file: the token first,
+// then the dry-run switch, and returns the file part.
+func (c *Console) importFields(mr *multipart.Reader, q *request, page *importPage) (io.Reader, error) {
+	tokenChecked := false
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return nil, &pageError{status: http.StatusBadRequest, msg: "problem.importNoFile", err: errNoFile}
+		}
+		if err != nil {
+			return nil, &pageError{status: http.StatusBadRequest, msg: "error.badForm", err: err}
+		}
+		switch part.FormName() {
+		case csrfField:
+			token, err := io.ReadAll(io.LimitReader(part, 256))
+			if err != nil {
+				return nil, &pageError{status: http.StatusBadRequest, msg: "error.badForm", err: err}
+			}
+			if err := c.checkToken(q, string(token)); err != nil {
+				return nil, err
+			}
+			tokenChecked = true
+		case "dry_run":
+			page.DryRun = true
+		case "file":
+			if !tokenChecked {
+				return nil, &pageError{status: http.StatusForbidden, msg: "error.csrf",
+					err: fmt.Errorf("import file before the form token")}
+			}
+			return part, nil
+		}
+	}
+}

@@ -1,0 +1,226 @@
+package console
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"mime"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"time"
+
+	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/ui"
+)
+
+//go:embed templates/*.html static/*
+var files embed.FS
+
+// The pages, each a template file that defines "title" and "content" for
+// the console's layout. New fails when one is missing or names a message
+// key the catalogue lacks.
+const (
+	tmplMessage      = "message"
+	tmplUsers        = "users"
+	tmplUser         = "user"
+	tmplUserEdit     = "user_edit"
+	tmplUserNew      = "user_new"
+	tmplConfirm      = "confirm"
+	tmplGroups       = "groups"
+	tmplGroup        = "group"
+	tmplClients      = "clients"
+	tmplClient       = "client"
+	tmplClientNew    = "client_new"
+	tmplClientSecret = "client_secret"
+	tmplSettings     = "settings"
+	tmplAudit        = "audit"
+	tmplImport       = "import"
+)
+
+var requiredTemplates = []string{
+	tmplMessage, tmplUsers, tmplUser, tmplUserEdit, tmplUserNew, tmplConfirm,
+	tmplGroups, tmplGroup, tmplClients, tmplClient, tmplClientNew, tmplClientSecret,
+	tmplSettings, tmplAudit, tmplImport,
+}
+
+func parseTemplates() (map[string]*template.Template, error) {
+	layout, err := fs.ReadFile(files, "templates/layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("console: layout template: %w", err)
+	}
+	out := make(map[string]*template.Template, len(requiredTemplates))
+	for _, name := range requiredTemplates {
+		body, err := fs.ReadFile(files, "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("console: template %s: %w", name, err)
+		}
+		t, err := template.New("layout").Parse(string(layout))
+		if err == nil {
+			_, err = t.New(name).Parse(string(body))
+		}
+		if err != nil {
+			return nil, fmt.Errorf("console: template %s: %w", name, err)
+		}
+		for _, block := range []string{"title", "content"} {
+			if t.Lookup(block) == nil {
+				return nil, fmt.Errorf("console: template %s does not define %q", name, block)
+			}
+		}
+		for _, tt := range t.Templates() {
+			for _, key := range ui.TemplateMessageKeys(tt.Tree) {
+				if _, ok := catalogue["en"][key]; !ok {
+					return nil, fmt.Errorf("console: template %s: unknown message key %q", name, key)
+				}
+			}
+		}
+		out[name] = t
+	}
+	return out, nil
+}
+
+// frame is what the layout needs; every page's data embeds it.
+type frame struct {
+	Lang string
+	Org  string
+	// Admin is the signed-in administrator's username; empty on pages
+	// without a session, which then show no navigation.
+	Admin string
+	// CSRF is the session's form token.
+	CSRF string
+	// Section is the navigation entry of the page.
+	Section   string
+	Notice    string
+	Problem   string
+	StyleURL  string
+	ScriptURL string
+	AccentURL string
+}
+
+// T returns a sentence of the page's language.
+func (f *frame) T(key string) string { return text(f.Lang, key) }
+
+// Tf returns a sentence with its %-verbs filled.
+func (f *frame) Tf(key string, args ...any) string { return text(f.Lang, key, args...) }
+
+// When formats a time for the page; the zero time is a dash.
+func (f *frame) When(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+// Status is a user's state as the console names it.
+func (f *frame) Status(u tenant.User) string { return f.T("status." + stateOf(u)) }
+
+// StatusClass is a user's state for the badge's style.
+func (f *frame) StatusClass(u tenant.User) string { return stateOf(u) }
+
+func (f *frame) base() *frame { return f }
+
+// view is a page's data: it names its template and carries the frame.
+type view interface {
+	template() string
+	base() *frame
+}
+
+// frame builds the layout data of a page for q; section is the navigation
+// entry it belongs to.
+func (c *Console) frame(q *request, section string) frame {
+	f := frame{
+		Lang:      q.lang,
+		Org:       q.tenant.Name,
+		Section:   section,
+		StyleURL:  c.assetURL("console.css"),
+		ScriptURL: c.assetURL("console.js"),
+		AccentURL: ui.AccentStylesheet(q.tenant.Settings.Branding.PrimaryColor),
+	}
+	if q.sess != nil {
+		f.Admin, f.CSRF = q.admin.Username, q.sess.CSRF
+	}
+	return f
+}
+
+// render executes a page into a buffer and only then writes it, so a
+// template error becomes an error page, never half a page.
+func (c *Console) render(w http.ResponseWriter, status int, v view) error {
+	t := c.templates[v.template()]
+	if t == nil {
+		return fmt.Errorf("console: no template %q", v.template())
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+		return fmt.Errorf("console: render %s: %w", v.template(), err)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", ui.ContentSecurityPolicy())
+	// Pages carry form tokens, and some a client secret shown once.
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+	return nil
+}
+
+// asset is one embedded static file.
+type asset struct {
+	body        []byte
+	contentType string
+	version     string
+}
+
+func loadAssets() (map[string]asset, error) {
+	entries, err := fs.ReadDir(files, "static")
+	if err != nil {
+		return nil, fmt.Errorf("console: static files: %w", err)
+	}
+	out := make(map[string]asset, len(entries))
+	for _, e := range entries {
+		body, err := fs.ReadFile(files, "static/"+e.Name())
+		if err != nil {
+			return nil, fmt.Errorf("console: static file %s: %w", e.Name(), err)
+		}
+		sum := sha256.Sum256(body)
+		ct := mime.TypeByExtension(path.Ext(e.Name()))
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		out[e.Name()] = asset{body: body, contentType: ct, version: hex.EncodeToString(sum[:6])}
+	}
+	for _, name := range []string{"console.css", "console.js"} {
+		if _, ok := out[name]; !ok {
+			return nil, fmt.Errorf("console: static file %s is missing", name)
+		}
+	}
+	return out, nil
+}
+
+func (c *Console) assetURL(name string) string {
+	return Base + "/static/" + name + "?v=" + c.assets[name].version
+}
+
+// serveStatic serves the console's CSS and JS; URLs carry a content hash,
+// so a year of caching is safe.
+func (c *Console) serveStatic(w http.ResponseWriter, r *http.Request) {
+	a, ok := c.assets[r.PathValue("name")]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", a.contentType)
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	h.Set("Content-Length", strconv.Itoa(len(a.body)))
+	_, _ = w.Write(a.body)
+}
+
+// Path escapes s as one segment of a URL path (a group name may hold a
+// slash).
+func (f *frame) Path(s string) string { return url.PathEscape(s) }

@@ -1,0 +1,269 @@
+package console_test
+
+import (
+	"bytes"
+	"fmt"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cognate-idp/cognate/tenant"
+)
+
+func TestGroups(t *testing.T) {
+	s := newStack(t)
+	ann := s.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@acme.example"})
+	b := newBrowser(t)
+	b.signIn(s, "acme", "boss", adminPassword)
+
+	list := b.get(s.url("acme", "/admin/groups"))
+	mustContain(t, list, "admins", "Admin group", "Create group")
+	created := b.follow(b.submit(list, "/admin/groups", url.Values{"name": {"Sales / EMEA"}}))
+	if created.url.Path != "/admin/groups/Sales%20%2F%20EMEA" && created.url.EscapedPath() != "/admin/groups/Sales%20%2F%20EMEA" {
+		t.Errorf("after create at %s", created.url.EscapedPath())
+	}
+	mustContain(t, created, "The group has been saved.", "This group has no members.")
+	dup := b.submit(list, "/admin/groups", url.Values{"name": {"admins"}})
+	mustContain(t, dup, "There is already a group called “admins”.")
+
+	path := "/admin/groups/Sales%20%2F%20EMEA"
+	added := b.follow(b.submit(created, path+"/members", url.Values{"login": {"ann@acme.example"}}))
+	mustContain(t, added, ">ann<")
+	if u, _ := s.svc.User(t.Context(), "acme", ann.Sub); !slices.Equal(u.Groups, []string{"Sales / EMEA"}) {
+		t.Errorf("ann's groups %v", u.Groups)
+	}
+	missing := b.submit(added, path+"/members", url.Values{"login": {"nobody"}})
+	mustContain(t, missing, "There is no user “nobody”.")
+
+	renamed := b.follow(b.submit(added, path+"/rename", url.Values{"name": {"Sales"}}))
+	mustContain(t, renamed, "<h1>Sales</h1>", ">ann<")
+	removed := b.follow(b.submit(renamed, "/admin/groups/Sales/members/"+ann.Sub+"/remove", nil))
+	mustContain(t, removed, "This group has no members.")
+
+	confirm := b.get(s.url("acme", "/admin/groups/Sales/delete"))
+	mustContain(t, confirm, "Delete the group Sales?")
+	gone := b.follow(b.submit(confirm, "/admin/groups/Sales/delete", nil))
+	mustNotContain(t, gone, ">Sales<")
+
+	// The admin group offers no delete, and refuses one.
+	admins := b.get(s.url("acme", "/admin/groups/admins"))
+	mustContain(t, admins, "Members of this group may use the admin console.")
+	mustNotContain(t, admins, "/admin/groups/admins/delete")
+	token := hiddenInput.FindStringSubmatch(admins.body)[2]
+	if p := b.post(s.url("acme", "/admin/groups/admins/delete"), url.Values{"csrf_token": {token}}); p.status != http.StatusUnprocessableEntity {
+		t.Errorf("delete the admin group: %d", p.status)
+	}
+	// Nor may the administrator leave it.
+	p := b.post(s.url("acme", "/admin/groups/admins/members/"+s.admin["acme"].Sub+"/remove"), url.Values{"csrf_token": {token}})
+	mustContain(t, p, "You cannot disable or delete yourself, nor leave the admin group")
+}
+
+func TestClients(t *testing.T) {
+	s := newStack(t)
+	b := newBrowser(t)
+	b.signIn(s, "acme", "boss", adminPassword)
+
+	list := b.get(s.url("acme", "/admin/clients"))
+	mustContain(t, list, "Admin console", "Built in", tenant.ConsoleClientID)
+	form := b.get(s.url("acme", "/admin/clients/new"))
+	bad := b.submit(form, "/admin/clients/new", url.Values{"name": {"Shop"}, "type": {"confidential"}, "redirect_uris": {"http://shop.example/cb"}})
+	mustContain(t, bad, "“http://shop.example/cb” is not a valid address")
+	shown := b.submit(form, "/admin/clients/new", url.Values{"name": {"Shop"}, "type": {"confidential"},
+		"redirect_uris": {"https://shop.example/cb\nhttps://shop.example/cb2"}, "logout_uris": {"https://shop.example/"}})
+	mustContain(t, shown, "Copy the secret now: it is shown this once")
+	secret := regexp.MustCompile(`id="secret" type="text" class="mono" value="([^"]+)"`).FindStringSubmatch(shown.body)
+	if secret == nil {
+		t.Fatalf("no secret on the page:\n%s", shown.body)
+	}
+	if shown.header.Get("Cache-Control") != "no-store" {
+		t.Error("the secret page may be cached")
+	}
+	clients, _ := s.svc.Clients(t.Context(), "acme")
+	var shop tenant.Client
+	for _, c := range clients {
+		if c.Name == "Shop" {
+			shop = c
+		}
+	}
+	if shop.SecretHash != tenant.HashSecret(secret[1]) || len(shop.RedirectURIs) != 2 {
+		t.Fatalf("shop %+v", shop)
+	}
+
+	// Edit the URIs; rotate the secret.
+	page := b.get(s.url("acme", "/admin/clients/"+shop.ID))
+	saved := b.follow(b.submit(page, "/admin/clients/"+shop.ID, url.Values{"name": {"Shop"},
+		"redirect_uris": {"https://shop.example/callback"}, "logout_uris": {""}}))
+	mustContain(t, saved, "The application has been saved.", "https://shop.example/callback")
+	if c, _ := s.svc.Client(t.Context(), "acme", shop.ID); !slices.Equal(c.RedirectURIs, []string{"https://shop.example/callback"}) || len(c.PostLogoutRedirectURIs) != 0 {
+		t.Errorf("after the edit %+v", c)
+	}
+	rotated := b.submit(saved, "/admin/clients/"+shop.ID+"/secret", nil)
+	again := regexp.MustCompile(`id="secret" type="text" class="mono" value="([^"]+)"`).FindStringSubmatch(rotated.body)
+	if again == nil || again[1] == secret[1] {
+		t.Fatal("no new secret")
+	}
+	if c, _ := s.svc.Client(t.Context(), "acme", shop.ID); c.SecretHash != tenant.HashSecret(again[1]) {
+		t.Error("the shown secret is not the client's")
+	}
+
+	// The console's own client is read-only here.
+	builtin := b.get(s.url("acme", "/admin/clients/"+tenant.ConsoleClientID))
+	mustContain(t, builtin, "Cognate uses this application itself")
+	token := hiddenInput.FindStringSubmatch(builtin.body)[2]
+	p := b.post(s.url("acme", "/admin/clients/"+tenant.ConsoleClientID), url.Values{"csrf_token": {token}, "name": {"x"}, "redirect_uris": {"https://evil.example/cb"}})
+	if p.status != http.StatusUnprocessableEntity {
+		t.Errorf("change the console client: %d", p.status)
+	}
+	if p := b.post(s.url("acme", "/admin/clients/"+tenant.ConsoleClientID+"/delete"), url.Values{"csrf_token": {token}}); p.status != http.StatusConflict {
+		t.Errorf("delete the console client: %d", p.status)
+	}
+
+	confirm := b.get(s.url("acme", "/admin/clients/"+shop.ID+"/delete"))
+	b.follow(b.submit(confirm, "/admin/clients/"+shop.ID+"/delete", nil))
+	if _, err := s.svc.Client(t.Context(), "acme", shop.ID); err == nil {
+		t.Error("the client survived its deletion")
+	}
+}
+
+func TestSettings(t *testing.T) {
+	s := newStack(t)
+	b := newBrowser(t)
+	b.signIn(s, "acme", "boss", adminPassword)
+	form := b.get(s.url("acme", "/admin/settings"))
+	mustContain(t, form, `value="Acme BV"`, "Password policy", "Lockout after failed sign-ins")
+	good := url.Values{"name": {"Acme Corp"}, "locale": {"nl"}, "logo_url": {"https://cdn.acme.example/logo.png"},
+		"primary_color": {"#0a7d4f"}, "mfa_mode": {"OFF"}, "factor_totp": {"on"}, "min_length": {"12"}, "history_size": {"3"},
+		"require_upper": {"on"}, "require_numbers": {"on"}, "temp_days": {"3"}, "max_failures": {"7"}, "lock_minutes": {"30"}}
+	tests := []struct {
+		name   string
+		change url.Values
+		want   string
+	}{
+		{"short minimum", url.Values{"min_length": {"4"}}, "The minimum length must be between 6 and 99."},
+		{"colour", url.Values{"primary_color": {"green"}}, "“green” is not a colour"},
+		{"logo", url.Values{"logo_url": {"http://cdn.acme.example/logo.png"}}, "is not an https address"},
+		{"no factors", url.Values{"mfa_mode": {"ON"}, "factor_totp": {""}}, "Allow at least one second factor"},
+		{"lockout", url.Values{"max_failures": {"0"}}, "between 1 and 100"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := url.Values{}
+			for k, vs := range good {
+				v[k] = vs
+			}
+			for k, vs := range tt.change {
+				v[k] = vs
+			}
+			p := b.submit(form, "/admin/settings", v)
+			if p.status != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d", p.status)
+			}
+			mustContain(t, p, tt.want, `aria-invalid="true"`)
+		})
+	}
+	saved := b.follow(b.submit(form, "/admin/settings", good))
+	// The tenant chose Dutch: the console speaks it now.
+	mustContain(t, saved, "De instellingen zijn opgeslagen.", `value="Acme Corp"`, "accent-0a7d4f.css")
+	tn, _ := s.svc.Tenant(t.Context(), "acme")
+	st := tn.Settings
+	if tn.Name != "Acme Corp" || st.Locale != "nl" || st.Branding.LogoURL != "https://cdn.acme.example/logo.png" ||
+		st.PasswordPolicy.MinimumLength != 12 || !st.PasswordPolicy.RequireUppercase || st.PasswordPolicy.RequireLowercase ||
+		st.TempPasswordValidityDays != 3 || st.Lockout.MaxFailures != 7 || st.Lockout.LockDuration != 30*time.Minute ||
+		!slices.Equal(st.MFA.Factors, []string{tenant.FactorTOTP}) {
+		t.Errorf("settings after save: %s %+v", tn.Name, st)
+	}
+	ev, _ := s.svc.AuditLog(t.Context(), "acme", tenant.AuditQuery{Action: "tenant.update"})
+	if len(ev.Events) != 1 || !strings.Contains(ev.Events[0].Details["fields"], "password_policy") {
+		t.Errorf("tenant.update events %+v", ev.Events)
+	}
+	// The login page wears the new colour.
+	login := b.follow(newBrowser(t).get(s.url("acme", "/admin")))
+	mustContain(t, login, "accent-0a7d4f.css")
+}
+
+func TestAuditPage(t *testing.T) {
+	s := newStack(t)
+	for i := range 3 {
+		s.machineStart(t, "boss", fmt.Sprint("wrong-", i))
+	}
+	b := newBrowser(t)
+	b.signIn(s, "acme", "boss", adminPassword)
+	s.user(t, "acme", tenant.NewUser{Username: "ann"})
+
+	p := b.get(s.url("acme", "/admin/audit"))
+	mustContain(t, p, "Audit trail", "Sign-in failed", "wrong password", "Signed in to the console", "User created", "127.0.0.1")
+	failed := b.get(s.url("acme", "/admin/audit?action=signin.failure"))
+	if n := strings.Count(failed.body, "wrong password"); n != 3 {
+		t.Errorf("%d failures listed, want 3", n)
+	}
+	mustNotContain(t, failed, `data-label="What">Signed in to the console`)
+	byActor := b.get(s.url("acme", "/admin/audit?actor=boss&action=console."))
+	mustContain(t, byActor, `data-label="What">Signed in to the console`)
+	today := time.Now().UTC().Format("2006-01-02")
+	tomorrow := time.Now().UTC().Add(24 * time.Hour).Format("2006-01-02")
+	mustContain(t, b.get(s.url("acme", "/admin/audit?from="+today)), "User created")
+	mustContain(t, b.get(s.url("acme", "/admin/audit?from="+tomorrow)), "No events on this page match.")
+	b.header.Set("Accept-Language", "nl-NL")
+	mustContain(t, b.get(s.url("acme", "/admin/audit")), "Auditlog", "Inloggen mislukt", "verkeerd wachtwoord")
+}
+
+func TestImport(t *testing.T) {
+	s := newStack(t)
+	b := newBrowser(t)
+	b.signIn(s, "acme", "boss", adminPassword)
+	form := b.get(s.url("acme", "/admin/import"))
+	token := hiddenInput.FindStringSubmatch(form.body)[2]
+	upload := func(csv string, dryRun bool, tokenFirst bool) page {
+		t.Helper()
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		writeToken := func() { _ = mw.WriteField("csrf_token", token) }
+		if tokenFirst {
+			writeToken()
+		}
+		if dryRun {
+			_ = mw.WriteField("dry_run", "on")
+		}
+		fw, _ := mw.CreateFormFile("file", "users.csv")
+		fw.Write([]byte(csv))
+		if !tokenFirst {
+			writeToken()
+		}
+		mw.Close()
+		req, _ := http.NewRequest(http.MethodPost, s.url("acme", "/admin/import"), &body)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		return b.do(req)
+	}
+	csv := "cognito:username,email,email_verified,given_name,cognito:mfa_enabled\n" +
+		"kim,kim@acme.example,TRUE,Kim,FALSE\n" +
+		"lou,lou@acme.example,TRUE,Lou,FALSE\n" +
+		"bad user,x@acme.example,TRUE,X,FALSE\n"
+	dry := upload(csv, true, true)
+	mustContain(t, dry, "Dry run report: nothing was changed", "Created", "Failed")
+	if _, err := s.svc.FindUsers(t.Context(), "acme", tenant.UserQuery{Username: "kim"}); err != nil {
+		t.Fatal(err)
+	} else if users, _ := s.svc.FindUsers(t.Context(), "acme", tenant.UserQuery{Username: "kim"}); len(users) != 0 {
+		t.Error("the dry run wrote kim")
+	}
+	real := upload(csv, false, true)
+	mustContain(t, real, "Import report", `id="count-created">2<`, `id="count-failed">1<`, ">kim<", "bad user")
+	if users, _ := s.svc.FindUsers(t.Context(), "acme", tenant.UserQuery{Username: "kim"}); len(users) != 1 {
+		t.Error("kim was not imported")
+	}
+	ev, _ := s.svc.AuditLog(t.Context(), "acme", tenant.AuditQuery{Action: "user.import"})
+	if len(ev.Events) != 1 || ev.Events[0].Details["created"] != "2" || ev.Events[0].Actor.Name != "boss" {
+		t.Errorf("user.import events %+v", ev.Events)
+	}
+	if p := upload(csv, false, false); p.status != http.StatusForbidden {
+		t.Errorf("the file before the token: %d", p.status)
+	}
+	notCSV := upload("hello\x00world", false, true)
+	if notCSV.status != http.StatusUnprocessableEntity {
+		t.Errorf("not a CSV: %d", notCSV.status)
+	}
+}

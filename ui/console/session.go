@@ -1,0 +1,370 @@
+package console
+
+import (
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/cognate-idp/cognate/provider"
+	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/ui"
+)
+
+// Console sessions. A host-only cookie (HttpOnly, SameSite=Strict, Secure
+// over https, Path=/admin) holds a random value; the store keeps a record
+// under its SHA-256 in the tenant's sessions, with an idle and an absolute
+// expiry, which the sweeper deletes once passed. The record also holds the
+// session's form token, so every form post proves it came from a console
+// page of this session.
+
+const (
+	// Key prefixes in tenant.CollSessions, apart from the provider's own.
+	prefixSession = "console:"
+	prefixLogin   = "console-login:"
+	// loginTTL bounds the time from /admin/login to the callback.
+	loginTTL = 15 * time.Minute
+	// touchEvery is how stale LastSeen may get before a request writes it
+	// again: an idle timeout needs no write on every page view.
+	touchEvery = time.Minute
+	// maxForm bounds a console form (the import upload has its own limit).
+	maxForm = 64 << 10
+	csrfField = "csrf_token"
+)
+
+// session is a signed-in administrator's console session.
+type session struct {
+	ID       string    `json:"id"` // SHA-256 of the cookie value, hex
+	Sub      string    `json:"sub"`
+	AMR      []string  `json:"amr"`
+	AuthTime time.Time `json:"auth_time"`
+	CSRF     string    `json:"csrf"`
+	// ExpiresAt is the idle expiry, never after Created+MaxAge; the store's
+	// sweeper reads it.
+	CreatedAt time.Time `json:"created_at"`
+	LastSeen  time.Time `json:"last_seen"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// pendingLogin is a sign-in the console has sent the browser off to.
+type pendingLogin struct {
+	Verifier  string    `json:"verifier"` // PKCE
+	Nonce     string    `json:"nonce"`
+	Next      string    `json:"next"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+func (c *Console) secure() bool { return c.Provider.Hosts().Secure() }
+
+func (c *Console) sessionCookieName() string {
+	if c.secure() {
+		return "__Secure-cognate_console"
+	}
+	return "cognate_console"
+}
+
+func (c *Console) loginCookieName() string {
+	if c.secure() {
+		return "__Secure-cognate_console_login"
+	}
+	return "cognate_console_login"
+}
+
+func (c *Console) cookie(name, value string, ttl time.Duration, sameSite http.SameSite) *http.Cookie {
+	return &http.Cookie{Name: name, Value: value, Path: Base, MaxAge: int(ttl.Seconds()),
+		HttpOnly: true, Secure: c.secure(), SameSite: sameSite}
+}
+
+// safeNext keeps a return path inside the console.
+func safeNext(next string) string {
+	if next == Base || (strings.HasPrefix(next, Base+"/") && !strings.HasPrefix(next, "//") &&
+		!strings.ContainsAny(next, "\\\r\n") && next != callbackPath && !strings.HasPrefix(next, Base+"/login")) {
+		return next
+	}
+	return Base + "/users"
+}
+
+// startSignIn sends the browser to the tenant's authorization endpoint as
+// the console client, with state, nonce and a PKCE challenge; the state
+// also goes into a cookie, so only this browser can finish.
+func (c *Console) startSignIn(w http.ResponseWriter, r *http.Request, q *request) error {
+	if _, err := c.Service.ConsoleClient(r.Context(), q.slug(), q.origin+callbackPath, q.origin+signedOutPath); err != nil {
+		return fmt.Errorf("console client: %w", err)
+	}
+	state, nonce, verifier := tenant.NewSecret(32), tenant.NewSecret(32), oauth2.GenerateVerifier()
+	p := pendingLogin{Verifier: verifier, Nonce: nonce, Next: safeNext(r.URL.Query().Get("next")),
+		ExpiresAt: c.now().Add(loginTTL)}
+	err := c.Service.Store.Update(r.Context(), func(tx tenant.Tx) error {
+		return tenant.PutJSON(tx, tenant.CollSessions, q.slug(), prefixLogin+tenant.HashSecret(state), p)
+	})
+	if err != nil {
+		return fmt.Errorf("store pending console sign-in: %w", err)
+	}
+	// Lax, not Strict: the callback arrives at the end of a redirect
+	// chain, and this cookie only binds the state to the browser.
+	http.SetCookie(w, c.cookie(c.loginCookieName(), state, loginTTL, http.SameSiteLaxMode))
+	target := c.rp.oauth(q.origin).AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier))
+	http.Redirect(w, r, target, http.StatusFound)
+	return nil
+}
+
+// finishSignIn is the console client's redirect URI: it redeems the code,
+// checks that the person may use the console, and starts a session.
+func (c *Console) finishSignIn(w http.ResponseWriter, r *http.Request, q *request) error {
+	query := r.URL.Query()
+	again := &link{Base + "/login", "signin.again"}
+	if query.Get("error") != "" {
+		// The provider refused (the person cancelled, say); the detail is
+		// the provider's, for the log.
+		return &pageError{status: http.StatusBadRequest, heading: "signin.failed.heading", msg: "signin.failed",
+			link: again, err: fmt.Errorf("authorization error %q", query.Get("error"))}
+	}
+	state := query.Get("state")
+	ck, err := r.Cookie(c.loginCookieName())
+	if err != nil || state == "" || subtle.ConstantTimeCompare([]byte(ck.Value), []byte(state)) != 1 {
+		return &pageError{status: http.StatusBadRequest, heading: "signin.failed.heading", msg: "signin.otherBrowser",
+			link: again, err: errors.New("console callback without this browser's state")}
+	}
+	http.SetCookie(w, c.cookie(c.loginCookieName(), "", -time.Second, http.SameSiteLaxMode))
+	var p pendingLogin
+	key := prefixLogin + tenant.HashSecret(state)
+	err = c.Service.Store.Update(r.Context(), func(tx tenant.Tx) (err error) {
+		if p, err = tenant.GetJSON[pendingLogin](tx, tenant.CollSessions, q.slug(), key); err != nil {
+			return err
+		}
+		return tx.Delete(tenant.CollSessions, q.slug(), key) // a state is good once
+	})
+	if errors.Is(err, tenant.ErrNotFound) || (err == nil && !c.now().Before(p.ExpiresAt)) {
+		return &pageError{status: http.StatusBadRequest, heading: "signin.failed.heading", msg: "signin.expired",
+			link: again, err: errors.New("console sign-in state unknown or expired")}
+	}
+	if err != nil {
+		return err
+	}
+	id, err := c.rp.redeem(r.Context(), q.slug(), q.origin, query.Get("code"), p.Verifier, p.Nonce)
+	if err != nil {
+		return &pageError{status: http.StatusBadRequest, heading: "signin.failed.heading", msg: "signin.failed", link: again, err: err}
+	}
+	user, err := c.Service.User(r.Context(), q.slug(), id.Sub)
+	if err != nil {
+		return fmt.Errorf("read the administrator: %w", err)
+	}
+	ip := c.Provider.Hosts().ClientIP(r)
+	actor := tenant.Actor{Kind: tenant.ActorUser, Sub: user.Sub, Name: user.Username, IP: ip}
+	target := tenant.AuditTarget{Kind: tenant.TargetUser, ID: user.Sub, Name: user.Username}
+	if refusal := c.refuse(q.tenant, user, id.AMR); refusal != nil {
+		c.Service.RecordEvent(r.Context(), q.slug(), tenant.AuditEvent{Action: tenant.AuditConsoleDenied,
+			Actor: actor, Target: target, Reason: refusal.reason})
+		return refusal.page
+	}
+
+	value := tenant.NewSecret(32)
+	now := c.now()
+	s := session{ID: tenant.HashSecret(value), Sub: user.Sub, AMR: id.AMR, AuthTime: id.AuthTime,
+		CSRF: tenant.NewSecret(24), CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(c.IdleTimeout)}
+	err = c.Service.Store.Update(r.Context(), func(tx tenant.Tx) error {
+		return tenant.PutJSON(tx, tenant.CollSessions, q.slug(), prefixSession+s.ID, s)
+	})
+	if err != nil {
+		return fmt.Errorf("store console session: %w", err)
+	}
+	c.Service.RecordEvent(r.Context(), q.slug(), tenant.AuditEvent{Action: tenant.AuditConsoleSignIn,
+		Actor: actor, Target: target, Details: map[string]string{"amr": strings.Join(id.AMR, ",")}})
+	http.SetCookie(w, c.cookie(c.sessionCookieName(), value, c.MaxAge, http.SameSiteStrictMode))
+	http.Redirect(w, r, p.Next, http.StatusSeeOther)
+	return nil
+}
+
+// refusal is why someone who signed in may not use the console.
+type refusal struct {
+	reason string // audit reason code
+	page   error
+}
+
+// refuse checks, on sign-in and on every request, that user may use the
+// console: enabled, a member of the admin group and, unless the tenant's
+// MFA policy is off, signed in with a second factor.
+func (c *Console) refuse(t tenant.Tenant, user tenant.User, amr []string) *refusal {
+	if !user.Enabled || !slices.Contains(user.Groups, t.Settings.AdminGroup) {
+		return &refusal{tenant.ReasonNotAdmin, &pageError{status: http.StatusForbidden, heading: "noAccess.heading",
+			msg: "noAccess.text", link: &link{"/", "noAccess.link"}, err: errors.New("not an administrator")}}
+	}
+	if t.Settings.MFA.Mode != tenant.MFAOff && !slices.Contains(amr, "mfa") {
+		return &refusal{tenant.ReasonMFARequired, &pageError{status: http.StatusForbidden, heading: "mfa.heading",
+			msg: "mfa.text", link: &link{"/account", "mfa.link"}, err: errors.New("administrator without MFA")}}
+	}
+	return nil
+}
+
+// admin serves a page behind a console session: the session must be live,
+// the person still an administrator (read again now), and a form post
+// must come from a console page of this session.
+func (c *Console) admin(fn handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q, err := c.resolve(r)
+		if err == nil {
+			err = c.authorize(w, r, q)
+		}
+		if err == nil {
+			actor := tenant.Actor{Kind: tenant.ActorAdmin, Sub: q.admin.Sub, Name: q.admin.Username, IP: c.Provider.Hosts().ClientIP(r)}
+			r = r.WithContext(tenant.WithActor(r.Context(), actor))
+			err = fn(w, r, q)
+		}
+		if errors.Is(err, errSignIn) {
+			return
+		}
+		if err != nil {
+			c.fail(w, r, q, err)
+		}
+	})
+}
+
+// errSignIn means authorize sent the browser to sign in.
+var errSignIn = errors.New("console: signing in")
+
+// authorize loads the session and the administrator into q.
+func (c *Console) authorize(w http.ResponseWriter, r *http.Request, q *request) error {
+	s, ok, err := c.loadSession(r, q.slug())
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			// A form sent after the session ended: say so rather than
+			// lose the form in a redirect.
+			return &pageError{status: http.StatusForbidden, heading: "expired.heading", msg: "expired.text",
+				link: &link{Base + "/login", "signin.again"}}
+		}
+		http.Redirect(w, r, Base+"/login?"+url.Values{"next": {r.URL.RequestURI()}}.Encode(), http.StatusFound)
+		return errSignIn
+	}
+	user, err := c.Service.User(r.Context(), q.slug(), s.Sub)
+	if errors.Is(err, tenant.ErrNotFound) {
+		user = tenant.User{} // deleted: refused below like any non-administrator
+	} else if err != nil {
+		return fmt.Errorf("read the administrator: %w", err)
+	}
+	if refusal := c.refuse(q.tenant, user, s.AMR); refusal != nil {
+		if refusal.reason == tenant.ReasonNotAdmin {
+			c.endSession(w, r, q.slug())
+		}
+		return refusal.page
+	}
+	q.sess, q.admin = &s, user
+	if r.Method == http.MethodPost {
+		return c.checkForm(w, r, q)
+	}
+	return nil
+}
+
+// loadSession returns the request's live console session at slug,
+// refreshing its idle expiry now and then.
+func (c *Console) loadSession(r *http.Request, slug string) (session, bool, error) {
+	ck, err := r.Cookie(c.sessionCookieName())
+	if err != nil || ck.Value == "" {
+		return session{}, false, nil
+	}
+	key := prefixSession + tenant.HashSecret(ck.Value)
+	var s session
+	err = c.Service.Store.View(r.Context(), func(tx tenant.Tx) (err error) {
+		s, err = tenant.GetJSON[session](tx, tenant.CollSessions, slug, key)
+		return err
+	})
+	if errors.Is(err, tenant.ErrNotFound) {
+		return session{}, false, nil
+	}
+	if err != nil {
+		return session{}, false, fmt.Errorf("read console session: %w", err)
+	}
+	now := c.now()
+	if !now.Before(s.ExpiresAt) {
+		return session{}, false, nil
+	}
+	if now.Sub(s.LastSeen) >= touchEvery {
+		s.LastSeen = now
+		s.ExpiresAt = now.Add(c.IdleTimeout)
+		if limit := s.CreatedAt.Add(c.MaxAge); s.ExpiresAt.After(limit) {
+			s.ExpiresAt = limit
+		}
+		touched := s
+		err := c.Service.Store.Batch(r.Context(), func(tx tenant.Tx) error {
+			if _, err := tx.Get(tenant.CollSessions, slug, key); err != nil {
+				return nil // ended meanwhile: do not bring it back
+			}
+			return tenant.PutJSON(tx, tenant.CollSessions, slug, key, touched)
+		})
+		if err != nil {
+			return session{}, false, fmt.Errorf("refresh console session: %w", err)
+		}
+	}
+	return s, true, nil
+}
+
+// endSession deletes the browser's console session and its cookie.
+func (c *Console) endSession(w http.ResponseWriter, r *http.Request, slug string) {
+	if ck, err := r.Cookie(c.sessionCookieName()); err == nil && ck.Value != "" {
+		key := prefixSession + tenant.HashSecret(ck.Value)
+		err := c.Service.Store.Update(r.Context(), func(tx tenant.Tx) error {
+			return tx.Delete(tenant.CollSessions, slug, key)
+		})
+		if err != nil {
+			c.Logger.ErrorContext(r.Context(), "end console session", "tenant", slug, "err", err)
+		}
+	}
+	http.SetCookie(w, c.cookie(c.sessionCookieName(), "", -time.Second, http.SameSiteStrictMode))
+}
+
+// checkForm reads a console form post, bounded, and checks that it came
+// from a console page of this session: same-origin signals first, then
+// the session's form token.
+func (c *Console) checkForm(w http.ResponseWriter, r *http.Request, q *request) error {
+	if err := ui.CheckSameOrigin(r, q.origin); err != nil {
+		return &pageError{status: http.StatusForbidden, msg: "error.csrf", err: err}
+	}
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		return nil // the import reads its upload as a stream and checks the token first
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	if err := r.ParseForm(); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return &pageError{status: http.StatusRequestEntityTooLarge, msg: "error.tooLarge", err: err}
+		}
+		return &pageError{status: http.StatusBadRequest, msg: "error.badForm", err: err}
+	}
+	return c.checkToken(q, r.PostForm.Get(csrfField))
+}
+
+func (c *Console) checkToken(q *request, token string) error {
+	if token == "" || subtle.ConstantTimeCompare([]byte(token), []byte(q.sess.CSRF)) != 1 {
+		return &pageError{status: http.StatusForbidden, msg: "error.csrf", err: errors.New("missing or wrong console form token")}
+	}
+	return nil
+}
+
+// logout ends the console session and then the tenant's SSO session, by
+// way of the provider's logout endpoint, which sends the browser back to
+// the console's signed-out page.
+func (c *Console) logout(w http.ResponseWriter, r *http.Request, q *request) error {
+	c.endSession(w, r, q.slug())
+	target := provider.PathLogout + "?" + url.Values{
+		"client_id":  {tenant.ConsoleClientID},
+		"logout_uri": {q.origin + signedOutPath},
+	}.Encode()
+	http.Redirect(w, r, target, http.StatusSeeOther)
+	return nil
+}
+
+// signedOut is where logout ends.
+func (c *Console) signedOut(w http.ResponseWriter, r *http.Request, q *request) error {
+	f := c.frame(q, "")
+	return c.render(w, http.StatusOK, &messagePage{frame: f, Heading: f.T("signedOut.heading"),
+		Message: f.T("signedOut.text"), Link: &link{Base + "/login", f.T("signin.again")}})
+}

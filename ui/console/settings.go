@@ -1,0 +1,163 @@
+package console
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/tenant/password"
+)
+
+// The tenant's settings: its name, language and branding (which the login
+// pages and mails use), the MFA policy, the password policy, the validity
+// of temporary passwords and the lockout. The form is read into a
+// tenant.TenantChange at the edge, each number within its range and each
+// problem named in the person's language; UpdateTenant validates the whole
+// again and writes it in one transaction.
+
+type settingsPage struct {
+	frame
+	Form    settingsForm
+	Invalid map[string]bool
+}
+
+func (settingsPage) template() string { return tmplSettings }
+
+// settingsForm is the form's values as text, so a wrong value is shown
+// back as it was typed.
+type settingsForm struct {
+	Name, Locale, LogoURL, Color      string
+	MFAMode                           string
+	TOTP, WebAuthn                    bool
+	MinLength, HistorySize            string
+	Upper, Lower, Numbers, Symbols    bool
+	TempDays, MaxFailures, LockMinute string
+}
+
+func formOf(t tenant.Tenant) settingsForm {
+	s := t.Settings
+	return settingsForm{
+		Name: t.Name, Locale: s.Locale, LogoURL: s.Branding.LogoURL, Color: s.Branding.PrimaryColor,
+		MFAMode: s.MFA.Mode, TOTP: slices.Contains(s.MFA.Factors, tenant.FactorTOTP),
+		WebAuthn:  slices.Contains(s.MFA.Factors, tenant.FactorWebAuthn),
+		MinLength: strconv.Itoa(s.PasswordPolicy.MinimumLength), HistorySize: strconv.Itoa(s.PasswordPolicy.HistorySize),
+		Upper: s.PasswordPolicy.RequireUppercase, Lower: s.PasswordPolicy.RequireLowercase,
+		Numbers: s.PasswordPolicy.RequireNumbers, Symbols: s.PasswordPolicy.RequireSymbols,
+		TempDays: strconv.Itoa(s.TempPasswordValidityDays), MaxFailures: strconv.Itoa(s.Lockout.MaxFailures),
+		LockMinute: strconv.Itoa(int(s.Lockout.LockDuration / time.Minute)),
+	}
+}
+
+func readSettingsForm(f url.Values) settingsForm {
+	on := func(k string) bool { return f.Get(k) == "on" }
+	return settingsForm{
+		Name: strings.TrimSpace(f.Get("name")), Locale: f.Get("locale"),
+		LogoURL: strings.TrimSpace(f.Get("logo_url")), Color: strings.TrimSpace(f.Get("primary_color")),
+		MFAMode: f.Get("mfa_mode"), TOTP: on("factor_totp"), WebAuthn: on("factor_webauthn"),
+		MinLength: f.Get("min_length"), HistorySize: f.Get("history_size"),
+		Upper: on("require_upper"), Lower: on("require_lower"), Numbers: on("require_numbers"), Symbols: on("require_symbols"),
+		TempDays: f.Get("temp_days"), MaxFailures: f.Get("max_failures"), LockMinute: f.Get("lock_minutes"),
+	}
+}
+
+// change checks the form and turns it into the change it asks for.
+func (sf settingsForm) change() (tenant.TenantChange, *formProblem) {
+	var ch tenant.TenantChange
+	number := func(field, raw string, lo, hi int) (int, *formProblem) {
+		n, err := strconv.Atoi(strings.TrimSpace(raw))
+		if err != nil || n < lo || n > hi {
+			return 0, &formProblem{field: field, key: "problem.range." + field, args: []any{lo, hi}}
+		}
+		return n, nil
+	}
+	if sf.Name == "" || len(sf.Name) > 128 {
+		return ch, &formProblem{field: "name", key: "problem.orgName"}
+	}
+	if sf.Locale != "en" && sf.Locale != "nl" {
+		return ch, &formProblem{field: "locale", key: "problem.invalid"}
+	}
+	branding := tenant.Branding{LogoURL: sf.LogoURL, PrimaryColor: sf.Color}
+	if sf.Color != "" && !tenant.ValidColor(sf.Color) {
+		return ch, &formProblem{field: "primary_color", key: "problem.color", args: []any{sf.Color}}
+	}
+	if sf.LogoURL != "" && !tenant.ValidLogoURL(sf.LogoURL) {
+		return ch, &formProblem{field: "logo_url", key: "problem.logo", args: []any{sf.LogoURL}}
+	}
+	if !slices.Contains([]string{tenant.MFAOff, tenant.MFAOptional, tenant.MFARequired}, sf.MFAMode) {
+		return ch, &formProblem{field: "mfa_mode", key: "problem.invalid"}
+	}
+	var factors []string
+	if sf.TOTP {
+		factors = append(factors, tenant.FactorTOTP)
+	}
+	if sf.WebAuthn {
+		factors = append(factors, tenant.FactorWebAuthn)
+	}
+	if len(factors) == 0 && sf.MFAMode != tenant.MFAOff {
+		return ch, &formProblem{field: "factors", key: "problem.factors"}
+	}
+	minLength, prob := number("min_length", sf.MinLength, password.MinMinimumLength, password.MaxMinimumLength)
+	if prob != nil {
+		return ch, prob
+	}
+	history, prob := number("history_size", sf.HistorySize, 0, password.MaxHistorySize)
+	if prob != nil {
+		return ch, prob
+	}
+	days, prob := number("temp_days", sf.TempDays, 1, 365)
+	if prob != nil {
+		return ch, prob
+	}
+	failures, prob := number("max_failures", sf.MaxFailures, 1, 100)
+	if prob != nil {
+		return ch, prob
+	}
+	minutes, prob := number("lock_minutes", sf.LockMinute, 1, 24*60)
+	if prob != nil {
+		return ch, prob
+	}
+	policy := password.Policy{MinimumLength: minLength, HistorySize: history, RequireUppercase: sf.Upper,
+		RequireLowercase: sf.Lower, RequireNumbers: sf.Numbers, RequireSymbols: sf.Symbols}
+	mfa := tenant.MFAPolicy{Mode: sf.MFAMode, Factors: factors}
+	lockout := tenant.LockoutPolicy{MaxFailures: failures, LockDuration: time.Duration(minutes) * time.Minute}
+	locale := sf.Locale
+	name := sf.Name
+	ch.Name = &name
+	ch.Settings = tenant.SettingsChange{PasswordPolicy: &policy, TempPasswordValidityDays: &days, MFA: &mfa,
+		Locale: &locale, Branding: &branding, Lockout: &lockout}
+	return ch, nil
+}
+
+func (c *Console) settingsForm(w http.ResponseWriter, r *http.Request, q *request) error {
+	page := &settingsPage{frame: c.frame(q, "settings"), Form: formOf(q.tenant), Invalid: map[string]bool{}}
+	page.Notice = notice(&page.frame, r)
+	return c.render(w, http.StatusOK, page)
+}
+
+func (c *Console) saveSettings(w http.ResponseWriter, r *http.Request, q *request) error {
+	form := readSettingsForm(r.PostForm)
+	ch, prob := form.change()
+	if prob == nil {
+		// Keep MFA's other switches (passwordless sign-in) as they are:
+		// this form does not show them.
+		ch.Settings.MFA.Passwordless = q.tenant.Settings.MFA.Passwordless
+		if _, err := c.Service.UpdateTenant(r.Context(), q.slug(), ch); err != nil {
+			key := problemKey(err)
+			if key == "" {
+				return serviceError(err)
+			}
+			prob = &formProblem{key: key}
+		}
+	}
+	if prob != nil {
+		page := &settingsPage{frame: c.frame(q, "settings"), Form: form, Invalid: map[string]bool{prob.field: true}}
+		page.Problem = page.Tf(prob.key, prob.args...)
+		return c.render(w, http.StatusUnprocessableEntity, page)
+	}
+	http.Redirect(w, r, "/admin/settings?notice=settings", http.StatusSeeOther)
+	return nil
+}

@@ -1,0 +1,298 @@
+package console_test
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cognate-idp/cognate/cmd/example-rp/rp"
+	"github.com/cognate-idp/cognate/mail"
+	"github.com/cognate-idp/cognate/mail/mailtest"
+	"github.com/cognate-idp/cognate/provider"
+	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/tenant/auth"
+	"github.com/cognate-idp/cognate/tenant/bolt"
+	"github.com/cognate-idp/cognate/tenant/password"
+	"github.com/cognate-idp/cognate/ui"
+	"github.com/cognate-idp/cognate/ui/console"
+)
+
+// stack is Cognate as cmd/cognate wires it, on a real listener, with mail
+// going through the durable outbox to a real SMTP server: tenants acme
+// (Acme BV) and globex (Globex), each with an "admins" group and an
+// administrator whose password is adminPassword. Nothing in it is a fake.
+type stack struct {
+	base  string // apex, http://localhost:<port>
+	port  int
+	svc   *tenant.Service
+	store tenant.Store
+	smtp  *mailtest.Server
+	admin map[string]tenant.User // by tenant
+}
+
+// adminNames are the tenants' administrators: different names, so that
+// one tenant's administrator signing in at the other is an unknown user.
+var adminNames = map[string]string{"acme": "boss", "globex": "gil"}
+
+const (
+	adminPassword = "Admin-Pass-1!"
+	newPassword   = "Brand-New-Pass-7!"
+)
+
+func newStack(t testing.TB) *stack {
+	t.Helper()
+	ctx := context.Background()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	base, _ := url.Parse(fmt.Sprintf("http://localhost:%d", port))
+
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "cognate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelInfo}))
+	hasher, err := password.NewHasher(password.Params{Memory: 1024, Iterations: 1, Parallelism: 1}, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prov, err := provider.New(provider.Config{Hosts: provider.Hosts{Base: base}, Store: store, Logger: logger,
+		Now: time.Now, CryptoKey: [32]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	templates, err := mail.NewTemplates(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &tenant.Service{Store: store, Hasher: hasher, Logger: logger, Now: time.Now, Changed: prov.Invalidate,
+		RevokeUser: provider.RevokeUser, ReleaseLockout: auth.Unlock, Templates: templates,
+		MailFrom: "no-reply@cognate.test", TenantURL: prov.Hosts().TenantURL}
+	machine := &auth.Machine{Store: store, Hasher: hasher, Logger: logger, Now: time.Now, Audit: svc.RecordEvent}
+
+	smtp := mailtest.Start(t)
+	sender, err := mail.NewSMTPSender(mail.SMTPConfig{Host: smtp.Host, Port: smtp.Port, From: "no-reply@cognate.test",
+		TLS: "none"}, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outbox := &mail.Outbox{Queue: tenant.MailQueue{Store: store}, Sender: sender, Logger: logger, Now: time.Now}
+	svc.MailQueued = outbox.Wake
+	outboxCtx, stopOutbox := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { outbox.Run(outboxCtx) })
+	t.Cleanup(func() { stopOutbox(); wg.Wait() })
+
+	con, err := console.New(console.Console{Service: svc, Provider: prov, Logger: logger, Now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages, err := ui.New(ui.Pages{Provider: prov, Auth: machine, Service: svc, Store: store, Logger: logger,
+		Now: time.Now, Console: con})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prov.ErrorPage = pages.ProviderError
+	router := &provider.Router{Provider: prov, Apex: pages.Apex(), Tenant: pages.Tenant(), NotFound: pages.NotFound()}
+	srv := httptest.NewUnstartedServer(router)
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	t.Cleanup(srv.Close)
+
+	s := &stack{base: base.String(), port: port, svc: svc, store: store, smtp: smtp, admin: map[string]tenant.User{}}
+	es256 := "ES256" // keys in microseconds; RSA would slow every test
+	for slug, name := range map[string]string{"acme": "Acme BV", "globex": "Globex"} {
+		settings := tenant.SettingsChange{SigningAlg: &es256}.Apply(tenant.Settings{})
+		if _, err := svc.CreateTenant(ctx, tenant.NewTenant{Slug: slug, Name: name, Settings: settings}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.CreateGroup(ctx, slug, "admins"); err != nil {
+			t.Fatal(err)
+		}
+		admin, err := svc.CreateUser(ctx, slug, tenant.NewUser{Username: adminNames[slug], Email: adminNames[slug] + "@" + slug + ".example",
+			EmailVerified: true, Groups: []string{"admins"}, Password: adminPassword})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.admin[slug] = admin
+	}
+	return s
+}
+
+// url is the address of path at a tenant's host.
+func (s *stack) url(slug, path string) string {
+	return fmt.Sprintf("http://%s.localhost:%d%s", slug, s.port, path)
+}
+
+// user creates a user of a tenant.
+func (s *stack) user(t testing.TB, slug string, in tenant.NewUser) tenant.User {
+	t.Helper()
+	u, err := s.svc.CreateUser(context.Background(), slug, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// browser is an HTTP client with a cookie jar that sends *.localhost to
+// the loopback address, as browsers do. It follows no redirects on its
+// own, so each step can be checked.
+type browser struct {
+	t      testing.TB
+	client *http.Client
+	header http.Header
+}
+
+func newBrowser(t testing.TB) *browser {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rp.LoopbackClient()
+	c.Jar = jar
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &browser{t: t, client: c, header: http.Header{}}
+}
+
+type page struct {
+	status   int
+	header   http.Header
+	body     string
+	location string
+	url      *url.URL
+}
+
+func (b *browser) do(req *http.Request) page {
+	b.t.Helper()
+	for k, v := range b.header {
+		if req.Header.Get(k) == "" {
+			req.Header[k] = v
+		}
+	}
+	resp, err := b.client.Do(req)
+	if err != nil {
+		b.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	p := page{status: resp.StatusCode, header: resp.Header, body: string(body), url: req.URL}
+	if loc, err := resp.Location(); err == nil {
+		p.location = loc.String()
+	}
+	return p
+}
+
+func (b *browser) get(rawURL string) page {
+	b.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, rawURL, nil)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return b.do(req)
+}
+
+func (b *browser) post(rawURL string, form url.Values, header ...string) page {
+	b.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, rawURL, strings.NewReader(form.Encode()))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	return b.do(req)
+}
+
+// follow follows redirects from p until a page that is not one.
+func (b *browser) follow(p page) page {
+	b.t.Helper()
+	for i := 0; p.location != "" && p.status >= 300 && p.status < 400; i++ {
+		if i == 10 {
+			b.t.Fatalf("too many redirects, last to %s", p.location)
+		}
+		p = b.get(p.location)
+	}
+	return p
+}
+
+var (
+	formRE      = regexp.MustCompile(`(?s)<form method="post" action="([^"]*)"[^>]*>(.*?)</form>`)
+	hiddenInput = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)"`)
+)
+
+// submit posts the form of p whose action is action (the first form when
+// action is empty) with its hidden fields and values.
+func (b *browser) submit(p page, action string, values url.Values) page {
+	b.t.Helper()
+	for _, m := range formRE.FindAllStringSubmatch(p.body, -1) {
+		got := html.UnescapeString(m[1])
+		if action != "" && got != action {
+			continue
+		}
+		form := url.Values{}
+		for _, h := range hiddenInput.FindAllStringSubmatch(m[2], -1) {
+			form.Set(h[1], html.UnescapeString(h[2]))
+		}
+		for k, v := range values {
+			form[k] = v
+		}
+		target, err := p.url.Parse(got)
+		if err != nil {
+			b.t.Fatal(err)
+		}
+		return b.post(target.String(), form)
+	}
+	b.t.Fatalf("no form with action %q on %s:\n%s", action, p.url, p.body)
+	return page{}
+}
+
+// signIn signs in to a tenant's console with username and password, the
+// way a browser goes: the console, the tenant's authorization endpoint,
+// its login page, the callback. It returns the page it lands on.
+func (b *browser) signIn(s *stack, slug, username, pw string) page {
+	b.t.Helper()
+	login := b.follow(b.get(s.url(slug, "/admin/users")))
+	if login.status != http.StatusOK || login.url.Path != "/login" {
+		b.t.Fatalf("want the tenant's login page, got %d at %s:\n%s", login.status, login.url, login.body)
+	}
+	return b.follow(b.submit(login, "/login", url.Values{"login": {username}, "password": {pw}}))
+}
+
+func mustContain(t testing.TB, p page, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(p.body, html.EscapeString(w)) && !strings.Contains(p.body, w) {
+			t.Errorf("page %s (status %d) lacks %q:\n%s", p.url, p.status, w, p.body)
+		}
+	}
+}
+
+func mustNotContain(t testing.TB, p page, unwanted ...string) {
+	t.Helper()
+	for _, w := range unwanted {
+		if strings.Contains(p.body, w) || strings.Contains(p.body, html.EscapeString(w)) {
+			t.Errorf("page %s (status %d) shows %q", p.url, p.status, w)
+		}
+	}
+}

@@ -1,0 +1,677 @@
+package console
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/tenant/auth"
+)
+
+// The users module: the list with search and a status filter, the
+// profile, the edit form with the activation toggle, and the actions.
+
+// User states as the console shows and filters them. "Not activated" is
+// Cognito's UNCONFIRMED: the user exists, has no password and cannot sign
+// in until an administrator turns the status on.
+const (
+	stateNotActivated  = "not_activated"
+	stateInvited       = "invited" // FORCE_CHANGE_PASSWORD: the welcome mail went out
+	stateActive        = "active"
+	stateResetRequired = "reset_required"
+	stateDisabled      = "disabled"
+	stateOther         = "other"
+)
+
+func stateOf(u tenant.User) string {
+	switch {
+	case u.Status == tenant.StatusUnconfirmed:
+		return stateNotActivated
+	case !u.Enabled:
+		return stateDisabled
+	case u.Status == tenant.StatusForceChangePassword:
+		return stateInvited
+	case u.Status == tenant.StatusConfirmed:
+		return stateActive
+	case u.Status == tenant.StatusResetRequired:
+		return stateResetRequired
+	}
+	return stateOther
+}
+
+// active is what the status toggle shows: the user can sign in, or is on
+// the way to (invited).
+func active(u tenant.User) bool { return u.Enabled && u.Status != tenant.StatusUnconfirmed }
+
+// stateFilters are the status filter's choices, in order, and what each
+// asks of the service.
+var stateFilters = []struct {
+	value  string
+	filter func() tenant.UserFilter
+}{
+	{stateNotActivated, func() tenant.UserFilter { return tenant.UserFilter{Status: tenant.StatusUnconfirmed} }},
+	{stateInvited, func() tenant.UserFilter { return tenant.UserFilter{Status: tenant.StatusForceChangePassword} }},
+	{stateActive, func() tenant.UserFilter {
+		on := true
+		return tenant.UserFilter{Status: tenant.StatusConfirmed, Enabled: &on}
+	}},
+	{stateResetRequired, func() tenant.UserFilter { return tenant.UserFilter{Status: tenant.StatusResetRequired} }},
+	{stateDisabled, func() tenant.UserFilter {
+		off := false
+		return tenant.UserFilter{Enabled: &off}
+	}},
+}
+
+// option is one choice of a select element.
+type option struct {
+	Value, Label string
+	Selected     bool
+}
+
+type usersPage struct {
+	frame
+	Query    string
+	By       string
+	Filters  []option
+	Fields   []option
+	Users    []userRow
+	NextURL  string
+	FirstURL string
+	// Examined is how many users the page looked at when BudgetSpent: the
+	// filter matched fewer than a page among them.
+	Examined    int
+	BudgetSpent bool
+	Searching   bool
+}
+
+// userRow is a user as the list shows it.
+type userRow struct {
+	tenant.User
+	MFA string
+}
+
+func (usersPage) template() string { return tmplUsers }
+
+const usersPerPage = 25
+
+// listUsers serves the list: a page of users, by prefix of username or
+// email when searching, filtered by state, with a cursor to the next page.
+func (c *Console) listUsers(w http.ResponseWriter, r *http.Request, q *request) error {
+	in := r.URL.Query()
+	page := &usersPage{frame: c.frame(q, "users"), Query: strings.TrimSpace(in.Get("q")), By: in.Get("by")}
+	if page.By != string(tenant.SearchEmail) {
+		page.By = string(tenant.SearchUsername)
+	}
+	search := tenant.UserSearch{Limit: usersPerPage, Filter: tenant.UserFilter{Prefix: page.Query, By: tenant.SearchField(page.By)}}
+	state := in.Get("status")
+	page.Filters = []option{{Value: "", Label: page.T("users.filter.all"), Selected: state == ""}}
+	for _, sf := range stateFilters {
+		page.Filters = append(page.Filters, option{Value: sf.value, Label: page.T("status." + sf.value), Selected: sf.value == state})
+		if sf.value == state {
+			f := sf.filter()
+			search.Filter.Status, search.Filter.Enabled = f.Status, f.Enabled
+		}
+	}
+	page.Fields = []option{
+		{Value: string(tenant.SearchUsername), Label: page.T("users.by.username"), Selected: page.By == string(tenant.SearchUsername)},
+		{Value: string(tenant.SearchEmail), Label: page.T("users.by.email"), Selected: page.By == string(tenant.SearchEmail)},
+	}
+	if after := in.Get("after"); after != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(after)
+		if err != nil {
+			return &pageError{status: http.StatusBadRequest, msg: "error.badForm", err: err}
+		}
+		search.After = string(raw)
+	}
+	page.Searching = page.Query != "" || state != ""
+	result, err := c.Service.SearchUsers(r.Context(), q.slug(), search)
+	if err != nil {
+		return err
+	}
+	for _, u := range result.Users {
+		page.Users = append(page.Users, userRow{User: u, MFA: page.mfaText(u)})
+	}
+	page.BudgetSpent, page.Examined = result.BudgetSpent, result.Examined
+	page.Notice = notice(&page.frame, r)
+	link := url.Values{}
+	for k, v := range map[string]string{"q": page.Query, "by": page.By, "status": state} {
+		if v != "" && !(k == "by" && v == string(tenant.SearchUsername)) {
+			link.Set(k, v)
+		}
+	}
+	if search.After != "" {
+		page.FirstURL = "/admin/users?" + link.Encode()
+	}
+	if result.Next != "" {
+		link.Set("after", base64.RawURLEncoding.EncodeToString([]byte(result.Next)))
+		page.NextURL = "/admin/users?" + link.Encode()
+	}
+	return c.render(w, http.StatusOK, page)
+}
+
+// viewSelected answers the list's "View profile" button with the selected
+// user's profile.
+func (c *Console) viewSelected(w http.ResponseWriter, r *http.Request, q *request) error {
+	sub := r.URL.Query().Get("sub")
+	if sub == "" {
+		http.Redirect(w, r, "/admin/users?notice=select", http.StatusSeeOther)
+		return nil
+	}
+	http.Redirect(w, r, userPath(sub), http.StatusSeeOther)
+	return nil
+}
+
+func userPath(sub string) string { return "/admin/users/" + url.PathEscape(sub) }
+
+// userPage is the profile.
+type userPage struct {
+	frame
+	User        tenant.User
+	Attributes  []attribute
+	LockedUntil time.Time
+	MFA         string
+	// Actions that apply to the user in its state.
+	CanResend, CanReset, CanResetMFA, CanUnlock bool
+	Active                                      bool
+}
+
+type attribute struct {
+	Name, Label, Value string
+}
+
+func (userPage) template() string { return tmplUser }
+
+// notices are what the profile may say after a change, by the key the
+// change's redirect names; no other text reaches the page from a URL.
+var notices = map[string]string{
+	"activated":   "notice.activated",
+	"reenabled":   "notice.reenabled",
+	"disabled":    "notice.disabled",
+	"saved":       "notice.saved",
+	"resent":      "notice.resent",
+	"reset":       "notice.reset",
+	"mfaReset":    "notice.mfaReset",
+	"unlocked":    "notice.unlocked",
+	"created":     "notice.created",
+	"invited":     "notice.invited",
+	"deleted":     "notice.deleted",
+	"select":      "notice.select",
+	"groupSaved":  "notice.groupSaved",
+	"clientSaved": "notice.clientSaved",
+	"settings":    "notice.settings",
+}
+
+// notice is the sentence of the request's ?notice=, its %s filled with
+// arg (the user's email address) where it has one.
+func notice(f *frame, r *http.Request, arg ...any) string {
+	key, ok := notices[r.URL.Query().Get("notice")]
+	if !ok {
+		return ""
+	}
+	if s := f.T(key); !strings.Contains(s, "%") {
+		return s
+	}
+	return f.Tf(key, arg...)
+}
+
+func (c *Console) showUser(w http.ResponseWriter, r *http.Request, q *request) error {
+	page, err := c.userPage(r, q)
+	if err != nil {
+		return err
+	}
+	email := page.User.Email
+	page.Notice = notice(&page.frame, r, email)
+	return c.render(w, http.StatusOK, page)
+}
+
+// userPage loads the profile of the request's {sub}.
+func (c *Console) userPage(r *http.Request, q *request) (*userPage, error) {
+	u, err := c.Service.User(r.Context(), q.slug(), r.PathValue("sub"))
+	if err != nil {
+		return nil, serviceError(err)
+	}
+	page := &userPage{frame: c.frame(q, "users"), User: u, Active: active(u)}
+	page.MFA = page.mfaText(u)
+	for _, name := range slices.Sorted(maps.Keys(u.Attributes)) {
+		page.Attributes = append(page.Attributes, attribute{Name: name, Label: page.attrLabel(name), Value: u.Attributes[name]})
+	}
+	err = c.Service.Store.View(r.Context(), func(tx tenant.Tx) (err error) {
+		page.LockedUntil, err = auth.LockedUntil(tx, q.slug(), u, c.now())
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	page.CanResend = u.Enabled && u.Status == tenant.StatusForceChangePassword
+	page.CanReset = u.Enabled && u.Status == tenant.StatusConfirmed
+	page.CanResetMFA = c.canResetMFA(u)
+	page.CanUnlock = !page.LockedUntil.IsZero()
+	return page, nil
+}
+
+// attrLabel names an attribute: the catalogue's name for a standard one,
+// the attribute's own name for a custom one.
+func (f *frame) attrLabel(name string) string {
+	if _, ok := catalogue[f.Lang]["attr."+name]; ok {
+		return f.T("attr." + name)
+	}
+	return name
+}
+
+// editableAttributes are the standard attributes the edit form always
+// offers; others a user already has are shown as well.
+var editableAttributes = []string{
+	"name", "given_name", "family_name", "middle_name", "nickname", "preferred_username",
+	"phone_number", "locale", "zoneinfo", "birthdate", "gender", "website", "profile", "picture", "address",
+}
+
+type userEditPage struct {
+	frame
+	User     tenant.User
+	Active   bool
+	Standard []attribute
+	Custom   []attribute
+	Groups   []option
+	Email    string
+	Verified bool
+	// Fields with a problem, for aria-invalid.
+	Invalid map[string]bool
+}
+
+func (userEditPage) template() string { return tmplUserEdit }
+
+func (c *Console) editUserForm(w http.ResponseWriter, r *http.Request, q *request) error {
+	u, err := c.Service.User(r.Context(), q.slug(), r.PathValue("sub"))
+	if err != nil {
+		return serviceError(err)
+	}
+	page, err := c.userEditPage(r, q, u)
+	if err != nil {
+		return err
+	}
+	return c.render(w, http.StatusOK, page)
+}
+
+func (c *Console) userEditPage(r *http.Request, q *request, u tenant.User) (*userEditPage, error) {
+	groups, err := c.Service.Groups(r.Context(), q.slug())
+	if err != nil {
+		return nil, err
+	}
+	page := &userEditPage{frame: c.frame(q, "users"), User: u, Active: active(u), Email: u.Email, Verified: u.EmailVerified,
+		Invalid: map[string]bool{}}
+	for _, name := range editableAttributes {
+		page.Standard = append(page.Standard, attribute{Name: name, Label: page.attrLabel(name), Value: u.Attributes[name]})
+	}
+	for _, name := range slices.Sorted(maps.Keys(u.Attributes)) {
+		switch {
+		case strings.HasPrefix(name, "custom:"):
+			page.Custom = append(page.Custom, attribute{Name: name, Label: name, Value: u.Attributes[name]})
+		case !slices.Contains(editableAttributes, name):
+			page.Standard = append(page.Standard, attribute{Name: name, Label: page.attrLabel(name), Value: u.Attributes[name]})
+		}
+	}
+	for _, g := range groups {
+		page.Groups = append(page.Groups, option{Value: g.Name, Label: g.Name, Selected: slices.Contains(u.Groups, g.Name)})
+	}
+	return page, nil
+}
+
+// formProblem is a field of a form that failed its check at the edge.
+type formProblem struct {
+	field string
+	key   string
+	args  []any
+}
+
+// saveUser saves the edit form: the attributes, email and groups in one
+// transaction (UpdateUser), then, when the status was turned on, the
+// activation (ActivateUser), which is a transaction of its own because it
+// also queues the welcome mail to the address just saved. Turning the
+// status off is part of the first: UpdateUser disables the user and ends
+// their sessions.
+func (c *Console) saveUser(w http.ResponseWriter, r *http.Request, q *request) error {
+	u, err := c.Service.User(r.Context(), q.slug(), r.PathValue("sub"))
+	if err != nil {
+		return serviceError(err)
+	}
+	f := r.PostForm
+	change, prob := parseUserChange(u, f)
+	wantActive := f.Get("active") == "on"
+	if prob == nil {
+		if active(u) && !wantActive {
+			off := false
+			change.Enabled = &off
+		}
+		if _, err := c.Service.UpdateUser(r.Context(), q.slug(), u.Sub, change); err != nil {
+			if errors.Is(err, tenant.ErrNotFound) {
+				return notFoundPage(err)
+			}
+			key := problemKey(err)
+			if key == "" {
+				return err
+			}
+			prob = &formProblem{key: key}
+		}
+	}
+	if prob != nil {
+		page, err := c.userEditPage(r, q, u)
+		if err != nil {
+			return err
+		}
+		page.refill(f)
+		page.Active = wantActive
+		page.Problem = page.Tf(prob.key, prob.args...)
+		if prob.field != "" {
+			page.Invalid[prob.field] = true
+		}
+		return c.render(w, http.StatusUnprocessableEntity, page)
+	}
+
+	result := "saved"
+	switch {
+	case wantActive && !active(u):
+		before := u
+		if u, err = c.Service.ActivateUser(r.Context(), q.slug(), u.Sub); err != nil {
+			return c.editProblem(w, r, q, err)
+		}
+		result = "activated"
+		if before.Status == tenant.StatusConfirmed {
+			result = "reenabled" // a password of their own: no mail
+		}
+	case !wantActive && active(u):
+		result = "disabled"
+	}
+	http.Redirect(w, r, userPath(u.Sub)+"?notice="+result, http.StatusSeeOther)
+	return nil
+}
+
+// editProblem shows the edit form again, as now saved, with the problem
+// err names: the activation after a save that went through.
+func (c *Console) editProblem(w http.ResponseWriter, r *http.Request, q *request, err error) error {
+	key := problemKey(err)
+	if key == "" {
+		return serviceError(err)
+	}
+	u, uerr := c.Service.User(r.Context(), q.slug(), r.PathValue("sub"))
+	if uerr != nil {
+		return serviceError(uerr)
+	}
+	page, perr := c.userEditPage(r, q, u)
+	if perr != nil {
+		return perr
+	}
+	page.Problem = page.T("problem.savedButNotActivated") + " " + page.T(key)
+	return c.render(w, http.StatusConflict, page)
+}
+
+// refill puts what was posted back into the form.
+func (p *userEditPage) refill(f url.Values) {
+	p.Email, p.Verified = f.Get("email"), f.Get("email_verified") == "on"
+	for i := range p.Standard {
+		p.Standard[i].Value = f.Get("attr." + p.Standard[i].Name)
+	}
+	for i := range p.Custom {
+		p.Custom[i].Value = f.Get("attr." + p.Custom[i].Name)
+	}
+	for i := range p.Groups {
+		p.Groups[i].Selected = slices.Contains(f["groups"], p.Groups[i].Value)
+	}
+}
+
+// parseUserChange reads the edit form into the change it asks for. Empty
+// attribute fields remove the attribute; a new custom attribute comes from
+// the new_name/new_value pair.
+func parseUserChange(u tenant.User, f url.Values) (tenant.UserChange, *formProblem) {
+	var ch tenant.UserChange
+	email := strings.TrimSpace(f.Get("email"))
+	if email != "" {
+		if err := tenant.ValidateEmail(email); err != nil {
+			return ch, &formProblem{field: "email", key: "problem.email", args: []any{email}}
+		}
+	}
+	if email != u.Email {
+		ch.Email = &email
+	}
+	verified := f.Get("email_verified") == "on" && email != ""
+	if verified != u.EmailVerified {
+		ch.EmailVerified = &verified
+	}
+	attrs := map[string]*string{}
+	for name, values := range f {
+		name, ok := strings.CutPrefix(name, "attr.")
+		if !ok || len(values) != 1 {
+			continue
+		}
+		value := strings.TrimSpace(values[0])
+		old, had := u.Attributes[name]
+		switch {
+		case value == "" && had:
+			attrs[name] = nil
+		case value != "" && value != old:
+			attrs[name] = &value
+		}
+	}
+	if name := strings.TrimSpace(f.Get("new_name")); name != "" {
+		if !strings.HasPrefix(name, "custom:") {
+			name = "custom:" + name
+		}
+		value := strings.TrimSpace(f.Get("new_value"))
+		attrs[name] = &value
+	}
+	for name, v := range attrs {
+		probe := map[string]string{name: ""}
+		if v != nil {
+			probe[name] = *v
+		}
+		if err := tenant.ValidateAttributes(probe); err != nil {
+			return ch, &formProblem{field: "attr." + name, key: "problem.attribute", args: []any{name}}
+		}
+	}
+	if len(attrs) > 0 {
+		ch.Attributes = attrs
+	}
+	groups := slices.Sorted(slices.Values(f["groups"]))
+	if !slices.Equal(groups, slices.Sorted(slices.Values(u.Groups))) {
+		ch.Groups = &groups
+	}
+	return ch, nil
+}
+
+// The actions of the profile: each a form of its own, one service call,
+// then back to the profile with what happened.
+
+func (c *Console) activateUser(w http.ResponseWriter, r *http.Request, q *request) error {
+	return c.act(w, r, q, func(sub string) (string, error) {
+		before, err := c.Service.User(r.Context(), q.slug(), sub)
+		if err != nil {
+			return "", err
+		}
+		if _, err := c.Service.ActivateUser(r.Context(), q.slug(), sub); err != nil {
+			return "", err
+		}
+		if before.Status == tenant.StatusConfirmed {
+			return "reenabled", nil
+		}
+		return "activated", nil
+	})
+}
+
+func (c *Console) disableUser(w http.ResponseWriter, r *http.Request, q *request) error {
+	return c.act(w, r, q, func(sub string) (string, error) {
+		off := false
+		_, err := c.Service.UpdateUser(r.Context(), q.slug(), sub, tenant.UserChange{Enabled: &off})
+		return "disabled", err
+	})
+}
+
+func (c *Console) resendInvitation(w http.ResponseWriter, r *http.Request, q *request) error {
+	return c.act(w, r, q, func(sub string) (string, error) {
+		_, err := c.Service.ResendInvitation(r.Context(), q.slug(), sub)
+		return "resent", err
+	})
+}
+
+func (c *Console) resetPassword(w http.ResponseWriter, r *http.Request, q *request) error {
+	return c.act(w, r, q, func(sub string) (string, error) {
+		_, err := c.Service.AdminResetPassword(r.Context(), q.slug(), sub)
+		return "reset", err
+	})
+}
+
+func (c *Console) unlockUser(w http.ResponseWriter, r *http.Request, q *request) error {
+	return c.act(w, r, q, func(sub string) (string, error) {
+		return "unlocked", c.Service.Unlock(r.Context(), q.slug(), sub)
+	})
+}
+
+// act runs one action on the request's {sub} and shows the profile: after
+// a redirect with the outcome, or at once with the problem.
+func (c *Console) act(w http.ResponseWriter, r *http.Request, q *request, do func(sub string) (string, error)) error {
+	sub := r.PathValue("sub")
+	result, err := do(sub)
+	if err != nil {
+		if errors.Is(err, tenant.ErrNotFound) {
+			return notFoundPage(err)
+		}
+		key := problemKey(err)
+		if key == "" {
+			return err
+		}
+		page, perr := c.userPage(r, q)
+		if perr != nil {
+			return perr
+		}
+		page.Problem = page.T(key)
+		return c.render(w, http.StatusConflict, page)
+	}
+	http.Redirect(w, r, userPath(sub)+"?notice="+result, http.StatusSeeOther)
+	return nil
+}
+
+type confirmPage struct {
+	frame
+	Heading string
+	Text    string
+	Action  string
+	Submit  string
+	Cancel  string
+}
+
+func (confirmPage) template() string { return tmplConfirm }
+
+func (c *Console) confirmDeleteUser(w http.ResponseWriter, r *http.Request, q *request) error {
+	u, err := c.Service.User(r.Context(), q.slug(), r.PathValue("sub"))
+	if err != nil {
+		return serviceError(err)
+	}
+	f := c.frame(q, "users")
+	return c.render(w, http.StatusOK, &confirmPage{frame: f,
+		Heading: f.Tf("user.delete.heading", u.Username), Text: f.T("user.delete.text"),
+		Action: userPath(u.Sub) + "/delete", Submit: f.T("user.delete.submit"), Cancel: userPath(u.Sub)})
+}
+
+func (c *Console) deleteUser(w http.ResponseWriter, r *http.Request, q *request) error {
+	sub := r.PathValue("sub")
+	if err := c.Service.DeleteUser(r.Context(), q.slug(), sub); err != nil {
+		if key := problemKey(err); key != "" {
+			page, perr := c.userPage(r, q)
+			if perr != nil {
+				return perr
+			}
+			page.Problem = page.T(key)
+			return c.render(w, http.StatusConflict, page)
+		}
+		return serviceError(err)
+	}
+	http.Redirect(w, r, "/admin/users?notice=deleted", http.StatusSeeOther)
+	return nil
+}
+
+type userNewPage struct {
+	frame
+	Username string
+	Email    string
+	Invite   bool
+	Groups   []option
+	Invalid  map[string]bool
+}
+
+func (userNewPage) template() string { return tmplUserNew }
+
+func (c *Console) newUserForm(w http.ResponseWriter, r *http.Request, q *request) error {
+	page, err := c.userNewPage(r, q, nil)
+	if err != nil {
+		return err
+	}
+	page.Invite = true
+	return c.render(w, http.StatusOK, page)
+}
+
+func (c *Console) userNewPage(r *http.Request, q *request, chosen []string) (*userNewPage, error) {
+	groups, err := c.Service.Groups(r.Context(), q.slug())
+	if err != nil {
+		return nil, err
+	}
+	page := &userNewPage{frame: c.frame(q, "users"), Invalid: map[string]bool{}}
+	for _, g := range groups {
+		page.Groups = append(page.Groups, option{Value: g.Name, Label: g.Name, Selected: slices.Contains(chosen, g.Name)})
+	}
+	return page, nil
+}
+
+// createUser adds a user, not activated; with "invite" checked it is
+// activated at once, which sends the welcome mail.
+func (c *Console) createUser(w http.ResponseWriter, r *http.Request, q *request) error {
+	f := r.PostForm
+	username, email := strings.TrimSpace(f.Get("username")), strings.TrimSpace(f.Get("email"))
+	invite := f.Get("invite") == "on"
+	var prob *formProblem
+	switch {
+	case tenant.ValidateUsername(username) != nil:
+		prob = &formProblem{field: "username", key: "problem.username"}
+	case email != "" && tenant.ValidateEmail(email) != nil:
+		prob = &formProblem{field: "email", key: "problem.email", args: []any{email}}
+	case invite && email == "":
+		prob = &formProblem{field: "email", key: "problem.noEmail"}
+	}
+	var u tenant.User
+	if prob == nil {
+		var err error
+		u, err = c.Service.CreateUser(r.Context(), q.slug(), tenant.NewUser{Username: username, Email: email,
+			EmailVerified: email != "", Groups: f["groups"]})
+		switch {
+		case errors.Is(err, tenant.ErrAlreadyExists):
+			prob = &formProblem{field: "username", key: "problem.usernameTaken", args: []any{username}}
+		case err != nil && problemKey(err) != "":
+			prob = &formProblem{key: problemKey(err)}
+		case err != nil:
+			return err
+		}
+	}
+	if prob != nil {
+		page, err := c.userNewPage(r, q, f["groups"])
+		if err != nil {
+			return err
+		}
+		page.Username, page.Email, page.Invite = username, email, invite
+		page.Problem = page.Tf(prob.key, prob.args...)
+		page.Invalid[prob.field] = true
+		return c.render(w, http.StatusUnprocessableEntity, page)
+	}
+	result := "created"
+	if invite {
+		if _, err := c.Service.ActivateUser(r.Context(), q.slug(), u.Sub); err != nil {
+			return serviceError(fmt.Errorf("activate the new user: %w", err))
+		}
+		result = "invited"
+	}
+	http.Redirect(w, r, userPath(u.Sub)+"?notice="+result, http.StatusSeeOther)
+	return nil
+}

@@ -1,0 +1,253 @@
+package console_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/tenant/auth"
+)
+
+func TestUserListSearchAndFilter(t *testing.T) {
+	s := newStack(t)
+	for i := range 30 {
+		s.user(t, "acme", tenant.NewUser{Username: fmt.Sprintf("user%02d", i), Email: fmt.Sprintf("person%02d@acme.example", i)})
+	}
+	s.user(t, "acme", tenant.NewUser{Username: "zoe", Email: "zoe@acme.example", Password: adminPassword})
+	b := newBrowser(t)
+	p := b.signIn(s, "acme", "boss", adminPassword)
+	mustContain(t, p, "Not activated", "Active", "Next page", "Last sign-in", "View profile")
+
+	tests := []struct {
+		name        string
+		query       url.Values
+		want, unwanted []string
+	}{
+		{"username prefix", url.Values{"q": {"USER1"}}, []string{">user10<", ">user19<"}, []string{">user20<", ">boss<"}},
+		{"email prefix", url.Values{"q": {"person2"}, "by": {"email"}}, []string{"person20@acme.example", "person29@acme.example"}, []string{"person19@"}},
+		{"not activated", url.Values{"status": {"not_activated"}}, []string{"state-not_activated"}, []string{">zoe<", ">boss<", "state-active"}},
+		{"active", url.Values{"status": {"active"}}, []string{">zoe<", ">boss<"}, []string{"state-not_activated"}},
+		{"no match", url.Values{"q": {"nobody"}}, []string{"No users on this page match."}, []string{">boss<"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := b.get(s.url("acme", "/admin/users?"+tt.query.Encode()))
+			if p.status != http.StatusOK {
+				t.Fatalf("status %d", p.status)
+			}
+			mustContain(t, p, tt.want...)
+			mustNotContain(t, p, tt.unwanted...)
+		})
+	}
+
+	// Paging follows the cursor to the rest.
+	next := regexp.MustCompile(`<a href="([^"]*)" rel="next">`).FindStringSubmatch(p.body)
+	if next == nil {
+		t.Fatal("no next page")
+	}
+	second := b.get(s.url("acme", strings.ReplaceAll(next[1], "&amp;", "&")))
+	if second.status != http.StatusOK || !strings.Contains(second.body, "First page") {
+		t.Errorf("second page: %d", second.status)
+	}
+	rows := func(body string) int { return strings.Count(body, `<tr data-select=`) }
+	if rows(p.body)+rows(second.body) != 32 {
+		t.Errorf("%d + %d rows, want all 32 users", rows(p.body), rows(second.body))
+	}
+
+	// "View profile" with the selected user leads to the profile.
+	sub := s.admin["acme"].Sub
+	view := b.get(s.url("acme", "/admin/users/view?sub="+sub))
+	if view.status != http.StatusSeeOther || view.location != s.url("acme", "/admin/users/"+sub) {
+		t.Errorf("view profile: %d to %s", view.status, view.location)
+	}
+}
+
+// The issue's steps, over HTTP: a not-activated user, the edit form, the
+// status toggle on, Save; the console says the mail was sent, and it was.
+func TestActivateThroughTheEditForm(t *testing.T) {
+	s := newStack(t)
+	dora := s.user(t, "acme", tenant.NewUser{Username: "dora", Email: "dora@acme.example"})
+	b := newBrowser(t)
+	b.signIn(s, "acme", "boss", adminPassword)
+
+	profile := b.get(s.url("acme", "/admin/users/"+dora.Sub))
+	mustContain(t, profile, "Not activated", `id="edit"`, "Activate")
+	edit := b.get(s.url("acme", "/admin/users/"+dora.Sub+"/edit"))
+	mustContain(t, edit, `role="switch"`, "Active: the user can sign in", "Turn the status on and save")
+	if strings.Contains(edit.body, `name="active" value="on" checked`) {
+		t.Error("the toggle is on for a user who is not activated")
+	}
+	saved := b.submit(edit, "/admin/users/"+dora.Sub+"/edit", url.Values{
+		"active": {"on"}, "email": {"dora@acme.example"}, "attr.given_name": {"Dora"}, "new_name": {"custom:team"}, "new_value": {"north"},
+	})
+	if saved.status != http.StatusSeeOther {
+		t.Fatalf("save: %d\n%s", saved.status, saved.body)
+	}
+	after := b.follow(saved)
+	mustContain(t, after, "The status is on. The welcome mail with the username and a temporary password has been sent to dora@acme.example.", "Invited", "Dora", "custom:team", "north")
+
+	m := s.smtp.WaitFor("dora@acme.example", "", 10*time.Second)
+	if !strings.Contains(m.Text, "dora") || !strings.Contains(m.Text, s.url("acme", tenant.PathSignIn)) {
+		t.Errorf("welcome mail:\n%s", m.Text)
+	}
+	u, _ := s.svc.User(t.Context(), "acme", dora.Sub)
+	if u.Status != tenant.StatusForceChangePassword || !u.Enabled || u.Attributes["given_name"] != "Dora" {
+		t.Errorf("dora after activation: %+v", u)
+	}
+	events, _ := s.svc.AuditLog(t.Context(), "acme", tenant.AuditQuery{Target: dora.Sub, Limit: 10})
+	var acts []string
+	for _, ev := range events.Events {
+		acts = append(acts, string(ev.Action))
+		if ev.Action != tenant.AuditUserCreate && (ev.Actor.Kind != tenant.ActorAdmin || ev.Actor.Name != "boss") {
+			t.Errorf("%s by %+v, want the administrator", ev.Action, ev.Actor)
+		}
+	}
+	if !slices.Contains(acts, "user.update") {
+		t.Errorf("trail for dora: %v", acts)
+	}
+
+	// Turning it off disables her and says so.
+	edit = b.get(s.url("acme", "/admin/users/"+dora.Sub+"/edit"))
+	mustContain(t, edit, `name="active" value="on" checked`)
+	off := b.follow(b.submit(edit, "/admin/users/"+dora.Sub+"/edit", url.Values{"email": {"dora@acme.example"}}))
+	mustContain(t, off, "The status is off", "Disabled")
+	if u, _ := s.svc.User(t.Context(), "acme", dora.Sub); u.Enabled {
+		t.Error("still enabled after the toggle went off")
+	}
+}
+
+func TestEditProblemsAreShownInTheForm(t *testing.T) {
+	s := newStack(t)
+	ann := s.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@acme.example"})
+	b := newBrowser(t)
+	b.signIn(s, "acme", "boss", adminPassword)
+	edit := b.get(s.url("acme", "/admin/users/"+ann.Sub+"/edit"))
+	tests := []struct {
+		name   string
+		values url.Values
+		want   string
+	}{
+		{"bad email", url.Values{"email": {"not-an-address"}}, "“not-an-address” is not an email address."},
+		{"bad attribute", url.Values{"email": {"ann@acme.example"}, "new_name": {"custom:" + strings.Repeat("x", 30)}, "new_value": {"v"}}, "is not valid"},
+		{"activation without email", url.Values{"email": {""}, "active": {"on"}}, "The user needs an email address to receive the welcome mail."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := b.submit(edit, "/admin/users/"+ann.Sub+"/edit", tt.values)
+			if p.status < 400 {
+				t.Fatalf("status %d", p.status)
+			}
+			mustContain(t, p, tt.want, `role="alert"`)
+		})
+	}
+	// The Dutch page says it in Dutch.
+	b.header.Set("Accept-Language", "nl")
+	p := b.submit(b.get(s.url("acme", "/admin/users/"+ann.Sub+"/edit")), "/admin/users/"+ann.Sub+"/edit", url.Values{"email": {"fout"}})
+	mustContain(t, p, "“fout” is geen e-mailadres.", "Opslaan")
+}
+
+func TestProfileActions(t *testing.T) {
+	s := newStack(t)
+	ivy := s.user(t, "acme", tenant.NewUser{Username: "ivy", Email: "ivy@acme.example"})
+	cat := s.user(t, "acme", tenant.NewUser{Username: "cat", Email: "cat@acme.example", Password: adminPassword})
+	b := newBrowser(t)
+	b.signIn(s, "acme", "boss", adminPassword)
+	act := func(sub, action string) page {
+		t.Helper()
+		profile := b.get(s.url("acme", "/admin/users/"+sub))
+		return b.follow(b.submit(profile, "/admin/users/"+sub+"/"+action, nil))
+	}
+
+	// Activate from the profile, then resend the invitation.
+	mustContain(t, act(ivy.Sub, "activate"), "has been sent to ivy@acme.example")
+	s.smtp.WaitFor("ivy@acme.example", "", 10*time.Second)
+	mustContain(t, act(ivy.Sub, "resend"), "A new welcome mail with a new temporary password has been sent to ivy@acme.example.")
+	if n := waitCount(s, "ivy@acme.example", 2); n != 2 {
+		t.Errorf("ivy got %d mails, want 2", n)
+	}
+
+	// Reset the password of an active user: a code goes out.
+	mustContain(t, act(cat.Sub, "reset-password"), "The password has been reset.", "Password reset required")
+	if n := waitCount(s, "cat@acme.example", 1); n != 1 {
+		t.Errorf("cat got %d mails", n)
+	}
+
+	// Lock cat out with wrong passwords; the profile shows it, unlock ends it.
+	for range 5 {
+		s.machineStart(t, "cat", "wrong")
+	}
+	locked := b.get(s.url("acme", "/admin/users/"+cat.Sub))
+	mustContain(t, locked, "Locked after too many failed attempts", "Unlock sign-in")
+	mustContain(t, act(cat.Sub, "unlock"), "Sign-in is unlocked.")
+	var until time.Time
+	s.store.View(t.Context(), func(tx tenant.Tx) (err error) {
+		u, _ := s.svc.User(t.Context(), "acme", cat.Sub)
+		until, err = auth.LockedUntil(tx, "acme", u, time.Now())
+		return err
+	})
+	if !until.IsZero() {
+		t.Errorf("still locked until %s", until)
+	}
+
+	// Disable, then delete with its confirmation step.
+	mustContain(t, act(ivy.Sub, "disable"), "The status is off")
+	confirm := b.get(s.url("acme", "/admin/users/"+ivy.Sub+"/delete"))
+	mustContain(t, confirm, "Delete ivy?", "This cannot be undone.", "Delete the user")
+	if _, err := s.svc.User(t.Context(), "acme", ivy.Sub); err != nil {
+		t.Fatal("the confirmation page deleted the user")
+	}
+	done := b.follow(b.submit(confirm, "/admin/users/"+ivy.Sub+"/delete", nil))
+	mustContain(t, done, "The user has been deleted.")
+	if _, err := s.svc.User(t.Context(), "acme", ivy.Sub); err == nil {
+		t.Error("ivy still exists")
+	}
+
+	// An administrator cannot disable or delete themselves.
+	self := s.admin["acme"].Sub
+	p := b.submit(b.get(s.url("acme", "/admin/users/"+self)), "/admin/users/"+self+"/disable", nil)
+	if p.status != http.StatusConflict {
+		t.Errorf("disable yourself: %d", p.status)
+	}
+	mustContain(t, p, "You cannot disable or delete yourself")
+}
+
+// waitCount waits until to has received n mails, or a few seconds.
+func waitCount(s *stack, to string, n int) int {
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) && s.smtp.Count(to, "") < n {
+		time.Sleep(20 * time.Millisecond)
+	}
+	return s.smtp.Count(to, "")
+}
+
+// machineStart tries a sign-in at acme through the state machine, as the
+// login page would.
+func (s *stack) machineStart(t *testing.T, login, pw string) {
+	t.Helper()
+	m := &auth.Machine{Store: s.store, Hasher: s.svc.Hasher, Now: time.Now, Audit: s.svc.RecordEvent}
+	_, _ = m.Start(t.Context(), "acme", auth.Credentials{Login: login, Password: pw})
+}
+
+func TestCreateUser(t *testing.T) {
+	s := newStack(t)
+	b := newBrowser(t)
+	b.signIn(s, "acme", "boss", adminPassword)
+	form := b.get(s.url("acme", "/admin/users/new"))
+	mustContain(t, form, "Create user", "Send the welcome mail now")
+	created := b.follow(b.submit(form, "/admin/users/new", url.Values{"username": {"neo"}, "email": {"neo@acme.example"}, "groups": {"admins"}, "invite": {""}}))
+	mustContain(t, created, "The user has been created, not activated.", "Not activated", "admins")
+	dup := b.submit(form, "/admin/users/new", url.Values{"username": {"NEO"}})
+	if dup.status != http.StatusUnprocessableEntity {
+		t.Errorf("duplicate: %d", dup.status)
+	}
+	mustContain(t, dup, "There is already a user called “NEO”.")
+	invited := b.follow(b.submit(form, "/admin/users/new", url.Values{"username": {"trin"}, "email": {"trin@acme.example"}, "invite": {"on"}}))
+	mustContain(t, invited, "The user has been created and the welcome mail has been sent to trin@acme.example.")
+	s.smtp.WaitFor("trin@acme.example", "", 10*time.Second)
+}

@@ -1,0 +1,258 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/tenant/password"
+)
+
+// "Forgot your password?": a code by mail, then the code with a new password
+// (tenant.StartPasswordReset, ConfirmPasswordReset). The pages say the same
+// whether or not the name belongs to an account; the service makes sure the
+// answers behind them do too.
+//
+// A sign-in in progress (authRequestID) is carried through, so that after
+// the reset the person signs in with the new password and goes on to the
+// application that sent them. A reset never signs anyone in by itself: the
+// sign-in that follows runs every step the tenant asks for.
+
+const (
+	tmplForgotPassword = "forgot_password"
+	tmplResetPassword  = "reset_password"
+	tmplResetDone      = "reset_done"
+)
+
+const (
+	msgForgotMissing     msgKey = "forgot.missing"
+	msgForgotRateLimited msgKey = "forgot.rateLimited"
+	msgResetMissing      msgKey = "resetpw.missing"
+	msgResetCodeWrong    msgKey = "resetpw.codeWrong"
+	msgResetCodeExpired  msgKey = "resetpw.codeExpired"
+	msgResetCodeAttempts msgKey = "resetpw.codeAttempts"
+)
+
+type forgotPasswordPage struct {
+	frame
+	AuthRequestID string
+	Login         string
+	Error         string
+	BackURL       string
+}
+
+func (forgotPasswordPage) template() string { return tmplForgotPassword }
+
+type resetPasswordPage struct {
+	frame
+	AuthRequestID string
+	Login         string
+	Code          string
+	// Sent says a code may be on its way: the page right after asking.
+	Sent   bool
+	Policy []string
+	Error  string
+	// Failed lists the requirements the last attempt missed.
+	Failed []string
+	// OfferNewCode puts the way to a new code in the error.
+	OfferNewCode bool
+	NewCodeURL   string
+}
+
+func (resetPasswordPage) template() string { return tmplResetPassword }
+
+type resetDonePage struct {
+	frame
+	SignInURL string
+}
+
+func (resetDonePage) template() string { return tmplResetDone }
+
+// maxLogin bounds a typed username or email address (Cognito: 128
+// characters for a username; an address may be longer).
+const maxLogin = 256
+
+// formLogin reads a login name from a form or query: trimmed and bounded.
+func formLogin(v string) string {
+	v = strings.TrimSpace(v)
+	if len(v) > maxLogin {
+		v = v[:maxLogin]
+	}
+	return v
+}
+
+// formAuthRequestID keeps an authRequestID only when it looks like one; it
+// is checked against the provider where it is used, at the end.
+func formAuthRequestID(v string) string {
+	if len(v) > 128 || strings.Trim(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
+		return ""
+	}
+	return v
+}
+
+// formCode keeps the digits of a typed code: people paste "123 456".
+func formCode(v string) string {
+	var b strings.Builder
+	for _, r := range v {
+		switch {
+		case r >= '0' && r <= '9':
+			if b.Len() < 16 {
+				b.WriteRune(r)
+			}
+		case r == ' ' || r == '-' || r == '\u00a0':
+		default:
+			// Anything else makes it a wrong code, which is what it is.
+			return strings.TrimSpace(v)
+		}
+	}
+	return b.String()
+}
+
+func withParams(path string, params ...string) string {
+	q := url.Values{}
+	for i := 0; i+1 < len(params); i += 2 {
+		if params[i+1] != "" {
+			q.Set(params[i], params[i+1])
+		}
+	}
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
+}
+
+func (p *Pages) forgotPage(w http.ResponseWriter, r *http.Request, e env, id, login string) *forgotPasswordPage {
+	back := tenant.PathSignIn
+	if id != "" {
+		back = withParams("/login", "authRequestID", id)
+	}
+	return &forgotPasswordPage{frame: p.frame(e, p.csrfToken(w, r)), AuthRequestID: id, Login: login, BackURL: back}
+}
+
+func (p *Pages) resetPage(w http.ResponseWriter, r *http.Request, e env, id, login string) *resetPasswordPage {
+	return &resetPasswordPage{
+		frame:         p.frame(e, p.csrfToken(w, r)),
+		AuthRequestID: id,
+		Login:         login,
+		Policy:        e.lang.policyText(e.tenant.Settings.PasswordPolicy),
+		NewCodeURL:    withParams("/forgot-password", "authRequestID", id, "login", login),
+	}
+}
+
+func (p *Pages) getForgotPassword(w http.ResponseWriter, r *http.Request) error {
+	e, err := p.env(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	return p.render(w, http.StatusOK, p.forgotPage(w, r, e, formAuthRequestID(q.Get("authRequestID")), formLogin(q.Get("login"))))
+}
+
+// postForgotPassword asks for a code and shows the form to enter it. The
+// answer is a page rather than a redirect, so that the name typed stays out
+// of URLs and logs; sending the form twice sends no second mail (the service
+// allows one code a minute) and the first code keeps working.
+func (p *Pages) postForgotPassword(w http.ResponseWriter, r *http.Request) error {
+	e, err := p.env(r)
+	if err != nil {
+		return err
+	}
+	if err := p.parseForm(w, r, p.origin(e)); err != nil {
+		return err
+	}
+	id, login := formAuthRequestID(r.PostForm.Get("authRequestID")), formLogin(r.PostForm.Get("login"))
+	if login == "" {
+		page := p.forgotPage(w, r, e, id, login)
+		page.Error = e.lang.text(msgForgotMissing)
+		return p.render(w, http.StatusUnprocessableEntity, page)
+	}
+	err = p.Service.StartPasswordReset(r.Context(), e.slug(), login, p.clientIP(r))
+	switch {
+	case errors.Is(err, tenant.ErrRateLimited):
+		p.Logger.InfoContext(r.Context(), "password reset refused: rate limit", "tenant", e.slug(), "client_ip", p.clientIP(r))
+		page := p.forgotPage(w, r, e, id, login)
+		page.Error = e.lang.text(msgForgotRateLimited)
+		return p.render(w, http.StatusTooManyRequests, page)
+	case err != nil:
+		return fmt.Errorf("start password reset: %w", err)
+	}
+	p.Logger.InfoContext(r.Context(), "password reset requested", "tenant", e.slug(), "client_ip", p.clientIP(r))
+	page := p.resetPage(w, r, e, id, login)
+	page.Sent = true
+	return p.render(w, http.StatusOK, page)
+}
+
+// getResetPassword is where the administrator's reset mail leads: the form
+// for the code it carries.
+func (p *Pages) getResetPassword(w http.ResponseWriter, r *http.Request) error {
+	e, err := p.env(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	return p.render(w, http.StatusOK, p.resetPage(w, r, e, formAuthRequestID(q.Get("authRequestID")), formLogin(q.Get("login"))))
+}
+
+func (p *Pages) postResetPassword(w http.ResponseWriter, r *http.Request) error {
+	e, err := p.env(r)
+	if err != nil {
+		return err
+	}
+	if err := p.parseForm(w, r, p.origin(e)); err != nil {
+		return err
+	}
+	f := r.PostForm
+	id, login, code := formAuthRequestID(f.Get("authRequestID")), formLogin(f.Get("login")), formCode(f.Get("code"))
+	newPw, confirm := f.Get("new_password"), f.Get("confirm_password")
+	page := p.resetPage(w, r, e, id, login)
+	page.Code = code
+	switch {
+	case login == "" || code == "" || newPw == "" || confirm == "":
+		page.Error = e.lang.text(msgResetMissing)
+		return p.render(w, http.StatusUnprocessableEntity, page)
+	case newPw != confirm:
+		page.Error = e.lang.text(msgNewPwMismatch)
+		return p.render(w, http.StatusUnprocessableEntity, page)
+	}
+
+	err = p.Service.ConfirmPasswordReset(r.Context(), e.slug(), login, code, newPw)
+	var policyErr *password.PolicyError
+	status := http.StatusUnprocessableEntity
+	switch {
+	case err == nil:
+		p.Logger.InfoContext(r.Context(), "password reset", "tenant", e.slug(), "client_ip", p.clientIP(r))
+		return p.render(w, http.StatusOK, &resetDonePage{frame: p.frame(e, ""), SignInURL: p.afterReset(r, e, id, login)})
+	case errors.Is(err, tenant.ErrCodeMismatch):
+		page.Code, page.Error = "", e.lang.text(msgResetCodeWrong)
+	case errors.Is(err, tenant.ErrCodeExpired):
+		page.Code, page.Error, page.OfferNewCode = "", e.lang.text(msgResetCodeExpired), true
+	case errors.Is(err, tenant.ErrCodeAttempts):
+		page.Code, page.Error, page.OfferNewCode = "", e.lang.text(msgResetCodeAttempts), true
+		status = http.StatusTooManyRequests
+	case errors.As(err, &policyErr):
+		page.Error = e.lang.text(msgNewPwPolicyFailed)
+		for _, rule := range policyErr.Rules {
+			page.Failed = append(page.Failed, e.lang.ruleText(rule, e.tenant.Settings.PasswordPolicy))
+		}
+	case errors.Is(err, password.ErrPolicy):
+		page.Error, page.Failed = e.lang.text(msgNewPwPolicyFailed), page.Policy
+	default:
+		return fmt.Errorf("confirm password reset: %w", err)
+	}
+	p.Logger.InfoContext(r.Context(), "password reset refused", "tenant", e.slug(), "client_ip", p.clientIP(r), "reason", err)
+	return p.render(w, status, page)
+}
+
+// afterReset is where the person signs in with the new password: the sign-in
+// they came from while it is still open, else the tenant's own.
+func (p *Pages) afterReset(r *http.Request, e env, id, login string) string {
+	if id != "" {
+		if lr, err := p.Provider.LoginRequest(r.Context(), e.slug(), id); err == nil && !lr.Done {
+			return withParams("/login", "authRequestID", id)
+		}
+	}
+	return withParams(tenant.PathSignIn, "login_hint", login)
+}

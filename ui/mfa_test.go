@@ -1,0 +1,256 @@
+package ui_test
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cognate-idp/cognate/tenant"
+)
+
+// TestRequiredTOTPEndToEnd: a required policy sends a user without a
+// factor from the relying party's sign-in into setting up an authenticator
+// app, then on to the relying party's tokens, with amr saying what was used.
+// The codes come from oathtool.
+func TestRequiredTOTPEndToEnd(t *testing.T) {
+	requireOathtool(t)
+	ms := newMFAStack(t, tenant.MFAPolicy{Mode: tenant.MFARequired})
+	s := ms.acme
+	s.addUserAt(t, "ann")
+	b := newBrowser(t)
+
+	choose := b.submit(s.startLogin(t, b), map[string]string{"login": "ann", "password": goodPassword})
+	if choose.status != http.StatusOK {
+		t.Fatalf("after the password: status %d:\n%s", choose.status, choose.body)
+	}
+	mustContain(t, choose, "Set up two-step verification", `value="SOFTWARE_TOKEN_MFA"`, `value="WEB_AUTHN"`)
+
+	setup := b.submit(choose, map[string]string{"kind": "SOFTWARE_TOKEN_MFA"})
+	mustContain(t, setup, "Set up your authenticator app", `src="data:image/png;base64,`,
+		`autocomplete="one-time-code"`, `inputmode="numeric"`)
+	secret := pageSecret(t, setup)
+
+	wrong := b.submit(setup, map[string]string{"code": "000000"})
+	if wrong.status != http.StatusUnprocessableEntity {
+		t.Fatalf("wrong code: status %d", wrong.status)
+	}
+	mustContain(t, wrong, "That code is not right.")
+	if pageSecret(t, wrong) != secret {
+		t.Fatal("the key changed after a wrong code; the person has scanned the first one")
+	}
+
+	now := time.Now()
+	code := oathtool(t, secret, now)
+	codesPage := b.submit(wrong, map[string]string{"code": code, "name": "Work phone"})
+	mustContain(t, codesPage, "Save your recovery codes")
+	codes, next := recoveryCodes(t, codesPage)
+	if strings.Contains(b.get(s.tenantURL+"/").body, codes[0]) {
+		t.Fatal("a recovery code shows on another page")
+	}
+	claims := rpClaims(t, b.follow(b.get(next)))
+	if amr := amrOf(claims); !slices.Equal(amr, []string{"pwd", "otp", "mfa"}) {
+		t.Errorf("amr %v, want [pwd otp mfa]", amr)
+	}
+
+	// Signing in again (another browser): the code of the set-up is spent.
+	b2 := newBrowser(t)
+	challenge := b2.submit(s.startLogin(t, b2), map[string]string{"login": "ann", "password": goodPassword})
+	mustContain(t, challenge, "Two-step verification", `autocomplete="one-time-code"`, `inputmode="numeric"`, "Use a recovery code instead")
+	replay := b2.submit(challenge, map[string]string{"code": code})
+	if replay.status != http.StatusUnprocessableEntity {
+		t.Fatalf("replayed code: status %d:\n%s", replay.status, replay.body)
+	}
+	mustContain(t, replay, "That code was used already.")
+	// The next step's code is within the window.
+	done := b2.submit(replay, map[string]string{"code": oathtool(t, secret, now.Add(30*time.Second))})
+	if amr := amrOf(rpClaims(t, b2.follow(done))); !slices.Equal(amr, []string{"pwd", "otp", "mfa"}) {
+		t.Errorf("amr %v, want [pwd otp mfa]", amr)
+	}
+
+	// A recovery code works once.
+	for i, want := range []int{http.StatusSeeOther, http.StatusUnprocessableEntity} {
+		b := newBrowser(t)
+		challenge := b.submit(s.startLogin(t, b), map[string]string{"login": "ann", "password": goodPassword})
+		p := b.postForm(challenge, "/login/mfa/recovery", map[string]string{"recovery_code": strings.ToUpper(codes[4])})
+		if p.status != want {
+			t.Fatalf("recovery code, use %d: status %d, want %d:\n%s", i+1, p.status, want, p.body)
+		}
+		if i == 0 {
+			if amr := amrOf(rpClaims(t, b.follow(p))); !slices.Equal(amr, []string{"pwd", "mfa"}) {
+				t.Errorf("amr %v after a recovery code, want [pwd mfa]", amr)
+			}
+		} else {
+			mustContain(t, p, "That recovery code is not right, or it was used already.")
+		}
+	}
+}
+
+func amrOf(claims map[string]any) []string {
+	var out []string
+	list, _ := claims["amr"].([]any)
+	for _, v := range list {
+		s, _ := v.(string)
+		out = append(out, s)
+	}
+	return out
+}
+
+// Wrong codes end the sign-in after five, and count towards the lockout
+// like wrong passwords.
+func TestTooManyWrongCodes(t *testing.T) {
+	requireOathtool(t)
+	ms := newMFAStack(t, tenant.MFAPolicy{Mode: tenant.MFAOptional})
+	s := ms.acme
+	ann := s.addUserAt(t, "ann")
+	ms.enrolTOTP(t, s, ann.Sub)
+	b := newBrowser(t)
+	p := b.submit(s.startLogin(t, b), map[string]string{"login": "ann", "password": goodPassword})
+	for i := 1; i <= 5; i++ {
+		p = b.submit(p, map[string]string{"code": "000000"})
+		if i < 5 && p.status != http.StatusUnprocessableEntity {
+			t.Fatalf("wrong code %d: status %d", i, p.status)
+		}
+	}
+	if p.status != http.StatusTooManyRequests {
+		t.Fatalf("fifth wrong code: status %d, want 429:\n%s", p.status, p.body)
+	}
+	mustContain(t, p, "Too many wrong answers. Start signing in again.", `href="/login?authRequestID=`)
+	// The name is locked now, right password or not.
+	again := b.submit(s.startLogin(t, b), map[string]string{"login": "ann", "password": goodPassword})
+	if again.status != http.StatusTooManyRequests {
+		t.Fatalf("signing in again: status %d, want 429", again.status)
+	}
+	mustContain(t, again, "Too many failed attempts.")
+}
+
+// TestAccountPage: sign in from the account page (no relying party), see
+// the factors, rename one, be refused removing the last, make new recovery
+// codes, change the password.
+func TestAccountPage(t *testing.T) {
+	requireOathtool(t)
+	ms := newMFAStack(t, tenant.MFAPolicy{Mode: tenant.MFARequired})
+	s := ms.acme
+	ann := s.addUserAt(t, "ann")
+	secret := ms.enrolTOTP(t, s, ann.Sub)
+	b := newBrowser(t)
+
+	toLogin := b.get(s.tenantURL + "/account")
+	if toLogin.status != http.StatusSeeOther || toLogin.location != s.tenantURL+"/login?authRequestID=account" {
+		t.Fatalf("without a session: %d to %q", toLogin.status, toLogin.location)
+	}
+	login := b.follow(toLogin)
+	mustContain(t, login, "Sign in to Acme BV", "to continue to your account")
+	challenge := b.submit(login, map[string]string{"login": "ann", "password": goodPassword})
+	signedIn := b.submit(challenge, map[string]string{"code": oathtool(t, secret, time.Now().Add(30*time.Second))})
+	if signedIn.status != http.StatusSeeOther || signedIn.location != s.tenantURL+"/account" {
+		t.Fatalf("after the code: %d to %q:\n%s", signedIn.status, signedIn.location, signedIn.body)
+	}
+	account := b.follow(signedIn)
+	mustContain(t, account, "Your account", "Signed in as ann", "Phone", "Authenticator app",
+		"You have 10 unused recovery codes.", `value="WEB_AUTHN"`)
+	if strings.Contains(account.body, `value="SOFTWARE_TOKEN_MFA"`) {
+		t.Error("the page offers a second authenticator app")
+	}
+
+	renamed := b.follow(b.postForm(account, "/account/mfa/rename", map[string]string{"factor": tenant.TOTPFactorID, "name": "Old phone"}))
+	mustContain(t, renamed, "Renamed.", "Old phone")
+
+	refused := b.postForm(account, "/account/mfa/remove", map[string]string{"factor": tenant.TOTPFactorID})
+	if refused.status != http.StatusConflict {
+		t.Fatalf("removing the last factor: status %d", refused.status)
+	}
+	mustContain(t, refused, "This is your last second step")
+
+	codesPage := b.postForm(account, "/account/recovery-codes", nil)
+	codes, next := recoveryCodes(t, codesPage)
+	if next != s.tenantURL+"/account" || len(codes) != 10 {
+		t.Errorf("new codes lead to %s", next)
+	}
+
+	tests := []struct {
+		name                  string
+		current, next, repeat string
+		status                int
+		want                  string
+	}{
+		{"wrong current", "Wrong-Pass-1!", "Brand-New-Pass1!", "Brand-New-Pass1!", http.StatusUnprocessableEntity, "Your current password is not right."},
+		{"mismatch", goodPassword, "Brand-New-Pass1!", "Brand-New-Pass2!", http.StatusUnprocessableEntity, "The two passwords are not the same."},
+		{"weak", goodPassword, "weak", "weak", http.StatusUnprocessableEntity, "at least 8 characters"},
+		{"same", goodPassword, goodPassword, goodPassword, http.StatusUnprocessableEntity, "differs from your current one"},
+		{"good", goodPassword, "Brand-New-Pass1!", "Brand-New-Pass1!", http.StatusSeeOther, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := b.postForm(account, "/account/password", map[string]string{
+				"current_password": tt.current, "new_password": tt.next, "confirm_password": tt.repeat})
+			if p.status != tt.status {
+				t.Fatalf("status %d, want %d:\n%s", p.status, tt.status, p.body)
+			}
+			if tt.want != "" {
+				mustContain(t, p, tt.want)
+			} else {
+				mustContain(t, b.follow(p), "Your password was changed.")
+			}
+		})
+	}
+
+	// Every change needs the form token and the session.
+	forged := b.post(s.tenantURL+"/account/mfa/remove", map[string][]string{"factor": {tenant.TOTPFactorID}})
+	if forged.status != http.StatusForbidden {
+		t.Errorf("without the form token: status %d, want 403", forged.status)
+	}
+	stranger := newBrowser(t)
+	form := hiddenFields(account.body)
+	stranger.client.Jar.SetCookies(account.url, []*http.Cookie{{Name: "cognate_csrf", Value: form.Get("csrf_token"), Path: "/"}})
+	if p := stranger.post(s.tenantURL+"/account/recovery-codes", form); p.status != http.StatusSeeOther || !strings.Contains(p.location, "authRequestID=account") {
+		t.Errorf("without a session: %d to %q, want the sign-in", p.status, p.location)
+	}
+}
+
+func TestPasskeyOffered(t *testing.T) {
+	tests := []struct {
+		policy tenant.MFAPolicy
+		want   bool
+	}{
+		{tenant.MFAPolicy{Mode: tenant.MFAOptional, Passwordless: true}, true},
+		{tenant.MFAPolicy{Mode: tenant.MFAOff, Passwordless: true}, true},
+		{tenant.MFAPolicy{Mode: tenant.MFAOptional}, false},
+		{tenant.MFAPolicy{Mode: tenant.MFAOptional, Passwordless: true, Factors: []string{tenant.FactorTOTP}}, false},
+	}
+	for _, tt := range tests {
+		ms := newMFAStack(t, tt.policy)
+		b := newBrowser(t)
+		login := ms.acme.startLogin(t, b)
+		if got := strings.Contains(login.body, `action="/login/passkey"`); got != tt.want {
+			t.Errorf("%+v: passkey offered %v, want %v", tt.policy, got, tt.want)
+		}
+		if !tt.want {
+			continue
+		}
+		p := b.postForm(login, "/login/passkey", nil)
+		mustContain(t, p, "Sign in with a passkey", `data-mode="get"`, `data-autostart="1"`, `/static/webauthn.js?v=`,
+			`action="/login/passkey/finish"`)
+		// A made-up answer goes back to the login form, with why.
+		refused := b.postForm(p, "/login/passkey/finish", map[string]string{"credential": `{"id":"AAAA","type":"public-key"}`})
+		if refused.status != http.StatusUnprocessableEntity {
+			t.Fatalf("garbage passkey answer: status %d", refused.status)
+		}
+		mustContain(t, refused, "Your passkey was not accepted.", `autocomplete="current-password"`)
+	}
+}
+
+func TestMFAPagesInDutch(t *testing.T) {
+	ms := newMFAStack(t, tenant.MFAPolicy{Mode: tenant.MFARequired})
+	s := ms.acme
+	s.addUserAt(t, "ann")
+	b := newBrowser(t)
+	b.header.Set("Accept-Language", "nl")
+	p := b.submit(s.startLogin(t, b), map[string]string{"login": "ann", "password": goodPassword})
+	mustContain(t, p, "Verificatie in twee stappen instellen", "Authenticator-app", "Beveiligingssleutel of passkey")
+	p = b.submit(p, map[string]string{"kind": "SOFTWARE_TOKEN_MFA"})
+	mustContain(t, p, "Uw authenticator-app instellen", "Lukt scannen niet?")
+	p = b.submit(p, map[string]string{"code": "12"})
+	mustContain(t, p, "Vul de 6 cijfers in die uw app toont.")
+}

@@ -1,0 +1,105 @@
+package ui
+
+import (
+	"net/http"
+	"text/template/parse"
+)
+
+// The little the admin console (ui/console) shares with the pages, so that
+// both render the same way: one way to find a template's message keys, one
+// choice of language, one Content-Security-Policy and one accent
+// stylesheet per colour. Nothing else of ui is exported.
+
+// TemplateMessageKeys returns the message keys a template names as the
+// first argument of a T or Tf call ({{.T "key"}}, {{$.Tf "key" …}}), so a
+// start-up check can find keys no catalogue holds.
+func TemplateMessageKeys(tree *parse.Tree) []string {
+	if tree == nil || tree.Root == nil {
+		return nil
+	}
+	var keys []string
+	var walk func(n parse.Node)
+	walkPipe := func(p *parse.PipeNode) {
+		if p == nil {
+			return
+		}
+		for _, cmd := range p.Cmds {
+			walk(cmd)
+		}
+	}
+	walk = func(n parse.Node) {
+		switch n := n.(type) {
+		case *parse.ListNode:
+			if n == nil {
+				return
+			}
+			for _, c := range n.Nodes {
+				walk(c)
+			}
+		case *parse.ActionNode:
+			walkPipe(n.Pipe)
+		case *parse.IfNode:
+			walkPipe(n.Pipe)
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.RangeNode:
+			walkPipe(n.Pipe)
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.WithNode:
+			walkPipe(n.Pipe)
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.TemplateNode:
+			walkPipe(n.Pipe)
+		case *parse.PipeNode:
+			walkPipe(n)
+		case *parse.CommandNode:
+			if len(n.Args) >= 2 && isTranslateCall(n.Args[0]) {
+				if s, ok := n.Args[1].(*parse.StringNode); ok {
+					keys = append(keys, s.Text)
+				}
+			}
+			for _, a := range n.Args {
+				if p, ok := a.(*parse.PipeNode); ok {
+					walkPipe(p)
+				}
+			}
+		}
+	}
+	walk(tree.Root)
+	return keys
+}
+
+func isTranslateCall(n parse.Node) bool {
+	var idents []string
+	switch n := n.(type) {
+	case *parse.FieldNode:
+		idents = n.Ident
+	case *parse.VariableNode:
+		idents = n.Ident
+	default:
+		return false
+	}
+	last := idents[len(idents)-1]
+	return last == "T" || last == "Tf"
+}
+
+// ChooseLanguage is the language of a page for r at a tenant whose
+// Settings.Locale is tenantLocale: "en" or "nl" (see chooseLang).
+func ChooseLanguage(r *http.Request, tenantLocale string) string {
+	return string(chooseLang(r, tenantLocale))
+}
+
+// ContentSecurityPolicy is the policy every page is served with; formAction
+// lists origins besides 'self' that forms may lead to.
+func ContentSecurityPolicy(formAction ...string) string { return csp(formAction) }
+
+// AccentStylesheet is the path, on a tenant's host, of the stylesheet that
+// sets the tenant's primary colour (Branding.PrimaryColor).
+func AccentStylesheet(color string) string { return accentURL(color) }
+
+// CheckSameOrigin refuses a form post a browser marks as coming from
+// another site, or, without Sec-Fetch-Site, from another origin than
+// origin (see checkSameOrigin).
+func CheckSameOrigin(r *http.Request, origin string) error { return checkSameOrigin(r, origin) }
