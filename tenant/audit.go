@@ -6,6 +6,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -177,7 +178,9 @@ func (s *Service) audit(ctx context.Context, tx Tx, tenantID string, action Audi
 }
 
 // userTarget is the audit target of a user.
-func userTarget(u User) AuditTarget { return AuditTarget{Kind: TargetUser, ID: u.Sub, Name: u.Username} }
+func userTarget(u User) AuditTarget {
+	return AuditTarget{Kind: TargetUser, ID: u.Sub, Name: u.Username}
+}
 
 // RecordEvent records an event that changes nothing else (a sign-in
 // outcome) in a transaction of its own, which the store may share with
@@ -375,4 +378,22 @@ func tenantChanges(before, after Tenant) []string {
 		}
 	}
 	return fields
+}
+
+// ImportCounts are the outcomes of a bulk import, for its audit event.
+type ImportCounts struct {
+	Created, Updated, Skipped, Failed int
+}
+
+// RecordImport records a bulk import of users as one event. The importer
+// (tenant/cognitoimport) writes in batches of its own, outside the
+// service's methods, so its front ends (the admin API, the console) call
+// this once it has run. Nothing is recorded when nothing was written.
+func (s *Service) RecordImport(ctx context.Context, tenantID string, n ImportCounts) {
+	if n.Created+n.Updated == 0 {
+		return
+	}
+	s.RecordEvent(ctx, tenantID, AuditEvent{Action: AuditUserImport, Details: map[string]string{
+		"created": strconv.Itoa(n.Created), "updated": strconv.Itoa(n.Updated),
+		"skipped": strconv.Itoa(n.Skipped), "failed": strconv.Itoa(n.Failed)}})
 }

@@ -142,7 +142,9 @@ func (s *Service) UpdateClient(ctx context.Context, tenantID, id string, in Clie
 	return c, nil
 }
 
-func clientTarget(c Client) AuditTarget { return AuditTarget{Kind: TargetClient, ID: c.ID, Name: c.Name} }
+func clientTarget(c Client) AuditTarget {
+	return AuditTarget{Kind: TargetClient, ID: c.ID, Name: c.Name}
+}
 
 // brandingProblems says what is wrong with a tenant's branding: the login
 // pages put the colour in a stylesheet name and the logo in an img element

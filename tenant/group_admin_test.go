@@ -127,10 +127,16 @@ func TestSelfLockout(t *testing.T) {
 	self := tenant.WithActor(ctx, tenant.Actor{Kind: tenant.ActorAdmin, Sub: ann.Sub, Name: "ann"})
 	off := false
 	for name, err := range map[string]error{
-		"disable": func() error { _, err := svc.UpdateUser(self, "acme", ann.Sub, tenant.UserChange{Enabled: &off}); return err }(),
-		"groups":  func() error { _, err := svc.UpdateUser(self, "acme", ann.Sub, tenant.UserChange{Groups: &[]string{}}); return err }(),
-		"remove":  svc.RemoveUserFromGroup(self, "acme", "admins", ann.Sub),
-		"delete":  svc.DeleteUser(self, "acme", ann.Sub),
+		"disable": func() error {
+			_, err := svc.UpdateUser(self, "acme", ann.Sub, tenant.UserChange{Enabled: &off})
+			return err
+		}(),
+		"groups": func() error {
+			_, err := svc.UpdateUser(self, "acme", ann.Sub, tenant.UserChange{Groups: &[]string{}})
+			return err
+		}(),
+		"remove": svc.RemoveUserFromGroup(self, "acme", "admins", ann.Sub),
+		"delete": svc.DeleteUser(self, "acme", ann.Sub),
 	} {
 		if !errors.Is(err, tenant.ErrSelfLockout) {
 			t.Errorf("%s: %v", name, err)
@@ -223,5 +229,57 @@ func TestBrandingAndAdminGroupSettings(t *testing.T) {
 	svc.CreateGroup(ctx, "acme", "staff")
 	if tn, err := svc.UpdateTenant(ctx, "acme", tenant.TenantChange{Settings: tenant.SettingsChange{AdminGroup: &staff}}); err != nil || tn.Settings.AdminGroup != "staff" {
 		t.Errorf("admin group staff: %v", err)
+	}
+}
+
+// A store written before the member index existed gets it at start-up.
+func TestIndexGroupMembers(t *testing.T) {
+	svc, _ := newService(t)
+	ctx := context.Background()
+	svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"})
+	svc.CreateGroup(ctx, "acme", "staff")
+	// Users as an older version wrote them: on the record, not in the index.
+	insertUsers(t, svc.Store, "acme", 4500, syntheticUser)
+	err := svc.Store.Update(ctx, func(tx tenant.Tx) error {
+		var keys []string
+		err := tx.Scan(tenant.CollGroupMembers, "acme", "", "", func(key string, _ []byte) bool {
+			keys = append(keys, key)
+			return true
+		})
+		for _, k := range keys {
+			if err := tx.Delete(tenant.CollGroupMembers, "acme", k); err != nil {
+				return err
+			}
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func() int {
+		n := 0
+		for after := ""; ; {
+			page, err := svc.GroupMembers(ctx, "acme", "staff", after, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n += len(page.Users)
+			if page.Next == "" {
+				return n
+			}
+			after = page.Next
+		}
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("%d members before indexing", n)
+	}
+	if n, err := tenant.IndexGroupMembers(ctx, svc.Store); err != nil || n != 1 {
+		t.Fatalf("indexed %d tenants, %v", n, err)
+	}
+	if n := count(); n != 4500 {
+		t.Errorf("%d members after indexing, want 4500", n)
+	}
+	if n, err := tenant.IndexGroupMembers(ctx, svc.Store); err != nil || n != 0 {
+		t.Errorf("second run indexed %d tenants, %v", n, err)
 	}
 }

@@ -96,16 +96,48 @@ func (p LegacyPool) LogValue() slog.Value {
 		return slog.GroupValue(slog.String("kind", p.Kind), slog.String("user_pool_id", p.UserPoolID),
 			slog.String("client_id", p.ClientID), slog.Bool("admin_keys", p.Admin.Set()))
 	case LegacyWebhook:
-		return slog.GroupValue(slog.String("kind", p.Kind), slog.String("webhook_url", p.WebhookURL))
+		return slog.GroupValue(slog.String("kind", p.Kind), slog.String("webhook_url", RedactURL(p.WebhookURL)))
 	}
 	return slog.StringValue("none")
+}
+
+// redacted is p with its secrets masked and its webhook URL without query.
+func (p LegacyPool) redacted() LegacyPool {
+	mask := func(s *string) {
+		if *s != "" {
+			*s = "********"
+		}
+	}
+	mask(&p.ClientSecret)
+	mask(&p.Admin.SecretAccessKey)
+	mask(&p.WebhookSecret)
+	if p.WebhookURL != "" {
+		p.WebhookURL = RedactURL(p.WebhookURL)
+	}
+	return p
+}
+
+// LogValue logs settings without the legacy pool's secrets, which they hold
+// since lazy migration. (The plain types have no LogValue of their own, so
+// slog encodes them as they are stored, field by field.)
+func (s Settings) LogValue() slog.Value {
+	type plain Settings
+	s.Legacy = s.Legacy.redacted()
+	return slog.AnyValue(plain(s))
+}
+
+// LogValue logs a tenant without the secrets in its settings.
+func (t Tenant) LogValue() slog.Value {
+	type plain Tenant
+	t.Settings.Legacy = t.Settings.Legacy.redacted()
+	return slog.AnyValue(plain(t))
 }
 
 // LegacyPoolChange replaces a tenant's legacy pool. A front end that never
 // shows secrets sends the other fields with Keep… set, and the secret stays
 // as it is.
 type LegacyPoolChange struct {
-	Pool                                                LegacyPool
+	Pool                                                 LegacyPool
 	KeepClientSecret, KeepAdminSecret, KeepWebhookSecret bool
 }
 
@@ -193,6 +225,16 @@ func checkServiceURL(raw string) error {
 	return nil
 }
 
+// RedactURL is raw without its query, fragment and credentials, for logs:
+// serverless endpoints often carry a key in the query (Azure's ?code=).
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unreadable URL)"
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+}
+
 // IsLoopbackHost reports whether host names this machine.
 func IsLoopbackHost(host string) bool {
 	return host == "localhost" || strings.HasSuffix(host, ".localhost") || host == "::1" ||
@@ -221,7 +263,12 @@ type LegacyAccount struct {
 	Username string
 	// Sub is the pool's subject; kept as the user's sub here so that
 	// relying parties keep their data. Empty when the pool did not say.
-	Sub           string
+	Sub string
+	// SubWithheld says that the pool has a sub for this user but did not
+	// tell it (an MFA challenge names the user and nothing more). Such an
+	// account only completes a user imported here: a new user would get
+	// another sub, and relying parties would not know them.
+	SubWithheld   bool
 	Email         string
 	EmailVerified bool
 	// Attributes are the other standard and custom:* attributes.
@@ -247,10 +294,17 @@ type LegacyDirectory interface {
 	Lookup(ctx context.Context, tenantID string, pool LegacyPool, login string) (LegacyAccount, error)
 }
 
-// ErrLegacyConflict means a legacy account cannot be written because it
-// contradicts a user here: its username belongs to a user who already
-// signs in here some other way, or its sub to a user of another name.
-var ErrLegacyConflict = errors.New("the legacy account conflicts with a user here")
+// Errors of PutLegacyUser besides the store's.
+var (
+	// ErrLegacyConflict means a legacy account cannot be written because
+	// it contradicts a user here: its username belongs to a user who
+	// already signs in here some other way, or its sub to a user of
+	// another name.
+	ErrLegacyConflict = errors.New("the legacy account conflicts with a user here")
+	// ErrLegacyIncomplete means the pool vouched for a user it did not
+	// describe well enough to create here (LegacyAccount.SubWithheld).
+	ErrLegacyIncomplete = errors.New("the legacy pool did not tell the user's sub")
+)
 
 // PutLegacyUser writes the account a legacy pool vouched for, in tx: it
 // creates the user, or completes the one here that was imported without a
@@ -289,6 +343,9 @@ func PutLegacyUser(tx Tx, tenantID, login string, acct LegacyAccount, now time.T
 	}
 
 	u := local
+	if !found && acct.Sub == "" && acct.SubWithheld {
+		return User{}, fmt.Errorf("%w: %q is not imported here, and without the sub a new one would break relying parties' links", ErrLegacyIncomplete, username)
+	}
 	if !found {
 		u = User{Sub: acct.Sub, Username: username, Enabled: true, CreatedAt: now}
 		if u.Sub == "" {

@@ -144,13 +144,23 @@ func (s *Service) invite(ctx context.Context, tenantID, sub string, resend bool)
 			return fmt.Errorf("user %s: %w", u.Username, ErrConflict)
 		}
 		u.Enabled, u.UpdatedAt = true, now
+		action := AuditUserActivate
+		if resend {
+			action = AuditUserInviteResend
+		}
+		if reenableOnly {
+			action = AuditUserEnable
+		}
+		if err := s.audit(ctx, tx, tenantID, action, userTarget(u), nil); err != nil {
+			return err
+		}
 		if reenableOnly {
 			return UpdateUser(tx, tenantID, u)
 		}
 		if u.Status == StatusResetRequired {
 			// A password of the user's own is replaced: it joins the
 			// history, so the forced change cannot bring it back.
-			u.PasswordHistory = pushHistory(u.PasswordHistory, u.PasswordHash, t.Settings.PasswordPolicy.HistorySize)
+			u.PasswordHistory = PushHistory(u.PasswordHistory, u.PasswordHash, t.Settings.PasswordPolicy.HistorySize)
 		}
 		u.PasswordHash, u.PasswordChangedAt = hash, now
 		u.Status = StatusForceChangePassword
@@ -194,6 +204,9 @@ func (s *Service) Unlock(ctx context.Context, tenantID, sub string) error {
 	return s.Store.Update(ctx, func(tx Tx) error {
 		u, err := GetUser(tx, tenantID, sub)
 		if err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, tenantID, AuditUserUnlock, userTarget(u), nil); err != nil {
 			return err
 		}
 		return s.releaseLockout(tx, tenantID, u)

@@ -204,3 +204,17 @@ func SigningKeys(tx Tx, tenantID string) ([]SigningKey, error) {
 	})
 	return keys, err
 }
+
+// PushHistory adds the password hash being replaced to a user's history and
+// keeps the newest size entries: the policy's HistorySize refuses those as
+// a new password. With no history kept (size 0) it forgets them all.
+func PushHistory(history []string, replaced string, size int) []string {
+	if size <= 0 || replaced == "" {
+		return nil
+	}
+	history = append(history, replaced)
+	if len(history) > size {
+		history = history[len(history)-size:]
+	}
+	return history
+}

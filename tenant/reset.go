@@ -340,7 +340,7 @@ func (s *Service) ConfirmPasswordReset(ctx context.Context, tenantID, login, cod
 		if err := PutJSON(tx, CollPasswordResets, tenantID, resetKey(u.Sub), st); err != nil {
 			return err
 		}
-		user.PasswordHistory = pushHistory(user.PasswordHistory, user.PasswordHash, t.Settings.PasswordPolicy.HistorySize)
+		user.PasswordHistory = PushHistory(user.PasswordHistory, user.PasswordHash, t.Settings.PasswordPolicy.HistorySize)
 		user.PasswordHash, user.PasswordChangedAt, user.UpdatedAt = hash, now, now
 		user.Status, user.TempPasswordExpiresAt = StatusConfirmed, time.Time{}
 		if err := s.revoke(tx, tenantID, user.Sub); err != nil {
@@ -449,18 +449,6 @@ func PreviousPasswords(u User, size int) []string {
 	return resetForbidden(User{PasswordHash: u.PasswordHash, PasswordHistory: u.PasswordHistory}, size)
 }
 
-// pushHistory adds the replaced hash to a user's history, keeping size.
-func pushHistory(history []string, hash string, size int) []string {
-	if size <= 0 || hash == "" {
-		return nil
-	}
-	history = append(history, hash)
-	if len(history) > size {
-		history = history[len(history)-size:]
-	}
-	return history
-}
-
 // AdminResetPassword is Cognito's AdminResetUserPassword: the user becomes
 // RESET_REQUIRED, every session and refresh token ends, and a code goes to
 // the user's address to choose a new password with (the old one no longer
@@ -504,6 +492,9 @@ func (s *Service) AdminResetPassword(ctx context.Context, tenantID, sub string) 
 		// sign-in page tell the person who types it that a reset waits.
 		u.Status, u.UpdatedAt = StatusResetRequired, now
 		if err := s.revoke(tx, tenantID, sub); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, tenantID, AuditUserPasswordReset, userTarget(u), nil); err != nil {
 			return err
 		}
 		if err := UpdateUser(tx, tenantID, u); err != nil {

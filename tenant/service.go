@@ -101,6 +101,10 @@ func (s *Service) CreateTenant(ctx context.Context, in NewTenant) (Tenant, error
 		if err := PutTenant(tx, t); err != nil {
 			return err
 		}
+		// A new tenant's group member index is complete from the start.
+		if err := tx.Put(CollGroupMembers, t.Slug, groupIndexMarker, []byte{}); err != nil {
+			return err
+		}
 		if err := s.audit(ctx, tx, t.Slug, AuditTenantCreate, AuditTarget{Kind: TargetTenant, ID: t.Slug, Name: t.Name}, nil); err != nil {
 			return err
 		}
@@ -575,6 +579,7 @@ func (s *Service) SetPassword(ctx context.Context, tenantID, sub, pw string, per
 		if err != nil {
 			return err
 		}
+		u.PasswordHistory = PushHistory(u.PasswordHistory, u.PasswordHash, t.Settings.PasswordPolicy.HistorySize)
 		u.PasswordHash, u.PasswordChangedAt, u.UpdatedAt = hash, now, now
 		u.Status, u.TempPasswordExpiresAt = StatusConfirmed, time.Time{}
 		if !permanent {

@@ -82,6 +82,7 @@ const (
 	msgLoginIncorrect     msgKey = "login.incorrect"
 	msgLoginLocked        msgKey = "login.locked"
 	msgLoginTempExpired   msgKey = "login.tempExpired"
+	msgLoginUnavailable   msgKey = "login.unavailable"
 	msgStepUnavailableH   msgKey = "login.stepUnavailable.heading"
 	msgStepUnavailable    msgKey = "login.stepUnavailable"
 	msgNewPwMissing       msgKey = "newpw.missing"
@@ -135,6 +136,7 @@ var catalogue = map[lang]map[msgKey]string{
 		"login.incorrect":               "Incorrect username or password.",
 		"login.locked":                  "Too many failed attempts. Try again in a few minutes.",
 		"login.tempExpired":             "Your temporary password has expired. Ask your administrator to send a new invitation.",
+		"login.unavailable":             "Signing in is temporarily unavailable. Try again in a few minutes.",
 		"login.stepUnavailable.heading": "This sign-in cannot be completed here",
 		"login.stepUnavailable":         "Your account needs a sign-in step that cannot be completed on this page yet. Contact your administrator.",
 		"field.showPassword":            "Show password",
@@ -353,6 +355,7 @@ var catalogue = map[lang]map[msgKey]string{
 		"login.incorrect":               "Gebruikersnaam of wachtwoord onjuist.",
 		"login.locked":                  "Te veel mislukte pogingen. Probeer het over een paar minuten opnieuw.",
 		"login.tempExpired":             "Uw tijdelijke wachtwoord is verlopen. Vraag uw beheerder om een nieuwe uitnodiging te sturen.",
+		"login.unavailable":             "Inloggen is tijdelijk niet mogelijk. Probeer het over een paar minuten opnieuw.",
 		"login.stepUnavailable.heading": "Dit inloggen kan hier niet worden afgerond",
 		"login.stepUnavailable":         "Uw account vraagt om een inlogstap die op deze pagina nog niet kan. Neem contact op met uw beheerder.",
 		"field.showPassword":            "Wachtwoord tonen",

@@ -132,6 +132,13 @@ func (p *Pages) postLogin(w http.ResponseWriter, r *http.Request) error {
 	case errors.Is(err, auth.ErrTempPasswordExpired):
 		page.Error = e.lang.text(msgLoginTempExpired)
 		return p.render(w, http.StatusUnprocessableEntity, page)
+	case errors.Is(err, auth.ErrTemporarilyUnavailable):
+		// The tenant's legacy pool, which must check this password, did
+		// not answer (tenant/auth, migrate.go logged why). Not a wrong
+		// password: the form stays, to try again.
+		w.Header().Set("Retry-After", "120")
+		page.Error = e.lang.text(msgLoginUnavailable)
+		return p.render(w, http.StatusServiceUnavailable, page)
 	case err != nil:
 		return fmt.Errorf("start sign-in: %w", err)
 	}

@@ -1,12 +1,15 @@
 package ui_test
 
 import (
+	"html"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/cognate-idp/cognate/mfa/mfatest"
 	"github.com/cognate-idp/cognate/tenant"
 )
 
@@ -163,6 +166,29 @@ func TestAccountPage(t *testing.T) {
 	}
 	mustContain(t, refused, "This is your last second step")
 
+	// A security key, registered from the account page (a software
+	// authenticator answers for the browser); then the app is not the last
+	// factor and may go.
+	add := b.postForm(account, "/account/mfa/add", map[string]string{"kind": "WEB_AUTHN"})
+	mustContain(t, add, "Register a security key or passkey", `data-mode="create"`, `action="/account/mfa/setup"`)
+	m := optionsRe.FindStringSubmatch(add.body)
+	if m == nil {
+		t.Fatalf("no options on the page:\n%s", add.body)
+	}
+	key := mfatest.NewSecurityKey(t)
+	added := b.postForm(add, "/account/mfa/setup", map[string]string{"name": "Blue key",
+		"credential": string(key.Register([]byte(html.UnescapeString(m[1])), s.tenantURL))})
+	if added.status != http.StatusSeeOther || added.location != s.tenantURL+"/account?done=added" {
+		t.Fatalf("registering a key: %d to %q:\n%s", added.status, added.location, added.body)
+	}
+	account = b.follow(added)
+	mustContain(t, account, "Added.", "Blue key", "Security key", "You have 10 unused recovery codes.")
+	removed := b.follow(b.postForm(account, "/account/mfa/remove", map[string]string{"factor": tenant.TOTPFactorID}))
+	mustContain(t, removed, "Removed.")
+	if strings.Contains(removed.body, "Old phone") {
+		t.Error("the removed app is still listed")
+	}
+
 	codesPage := b.postForm(account, "/account/recovery-codes", nil)
 	codes, next := recoveryCodes(t, codesPage)
 	if next != s.tenantURL+"/account" || len(codes) != 10 {
@@ -208,6 +234,8 @@ func TestAccountPage(t *testing.T) {
 		t.Errorf("without a session: %d to %q, want the sign-in", p.status, p.location)
 	}
 }
+
+var optionsRe = regexp.MustCompile(`data-options="([^"]*)"`)
 
 func TestPasskeyOffered(t *testing.T) {
 	tests := []struct {

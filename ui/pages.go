@@ -199,5 +199,15 @@ func (p *Pages) frame(e env, csrf string) frame {
 		StyleURL:  p.assetURL("style.css"),
 		ScriptURL: p.assetURL("app.js"),
 		AccentURL: accentURL(e.tenant.Settings.Branding.PrimaryColor),
+		LogoURL:   logoURL(e.tenant.Settings.Branding.LogoURL),
 	}
+}
+
+// logoURL is a tenant's logo address if it is one the settings accept;
+// a record written before that check never reaches a page.
+func logoURL(raw string) string {
+	if raw == "" || !tenant.ValidLogoURL(raw) {
+		return ""
+	}
+	return raw
 }

@@ -98,6 +98,9 @@ type frame struct {
 	StyleURL  string
 	ScriptURL string
 	AccentURL string
+	// LogoURL is the organization's logo (Branding.LogoURL), when it has
+	// a valid one; the CSP then admits its origin for images.
+	LogoURL string
 	// formAction lists where this page's forms may lead besides 'self' (the
 	// CSP form-action directive also governs the redirects after a POST).
 	formAction []string
@@ -130,7 +133,7 @@ func (p *Pages) render(w http.ResponseWriter, status int, v view) error {
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", csp(v.base().formAction))
+	h.Set("Content-Security-Policy", csp(v.base().formAction, origin(v.base().LogoURL)))
 	// Pages hold form tokens and challenge sessions: never keep a copy.
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Length", strconv.Itoa(buf.Len()))
@@ -140,15 +143,22 @@ func (p *Pages) render(w http.ResponseWriter, status int, v view) error {
 }
 
 // csp is the Content-Security-Policy of a page. Nothing inline runs or
-// styles; the tenant's colour arrives as a stylesheet of its own.
-func csp(formAction []string) string {
+// styles; the tenant's colour arrives as a stylesheet of its own. imgSrc
+// adds origins images may come from (the tenant's logo).
+func csp(formAction []string, imgSrc ...string) string {
 	fa := "'self'"
 	for _, src := range formAction {
 		if cspSource.MatchString(src) {
 			fa += " " + src
 		}
 	}
-	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	img := "'self' data:"
+	for _, src := range imgSrc {
+		if cspSource.MatchString(src) {
+			img += " " + src
+		}
+	}
+	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src " + img + "; " +
 		"frame-ancestors 'none'; base-uri 'none'; object-src 'none'; form-action " + fa
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/cognate-idp/cognate/tenant/adminapi"
 	"github.com/cognate-idp/cognate/tenant/auth"
 	"github.com/cognate-idp/cognate/tenant/bolt"
+	"github.com/cognate-idp/cognate/tenant/legacy"
 	"github.com/cognate-idp/cognate/tenant/password"
 	"github.com/cognate-idp/cognate/ui"
 	"github.com/cognate-idp/cognate/ui/console"
@@ -59,6 +60,12 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Wr
 	a, err := buildApp(cfg, store, secrets, logger, time.Now)
 	if err != nil {
 		return err
+	}
+	// Stores written before the group member index existed get it now.
+	if n, err := tenant.IndexGroupMembers(ctx, store); err != nil {
+		return err
+	} else if n > 0 {
+		logger.Info("indexed the group members of tenants written by an older version", "tenants", n)
 	}
 	if cfg.Dev {
 		if err := ensureDemo(ctx, a.service, a.hosts.TenantURL(demoSlug), stdout); err != nil {
@@ -216,9 +223,12 @@ func buildApp(cfg Config, store tenant.Store, secrets serverSecrets, logger *slo
 	if err != nil {
 		return nil, err
 	}
+	// Tenants' legacy pools, for lazy migration. On the wall clock, not
+	// now: Cognito checks SRP timestamps against its own.
+	legacyPools := &legacy.Directory{Timeout: legacy.DefaultTimeout}
 	service := &tenant.Service{Store: store, Hasher: hasher, Logger: logger, Now: now, Changed: prov.Invalidate, RevokeUser: provider.RevokeUser,
-		Templates: templates, MailFrom: mailFromAddress(cfg), TenantURL: hosts.TenantURL, ReleaseLockout: auth.Unlock}
-	machine := &auth.Machine{Store: store, Hasher: hasher, Logger: logger.With("component", "auth"), Now: now}
+		Templates: templates, MailFrom: mailFromAddress(cfg), TenantURL: hosts.TenantURL, ReleaseLockout: auth.Unlock, Legacy: legacyPools}
+	machine := &auth.Machine{Store: store, Hasher: hasher, Logger: logger.With("component", "auth"), Now: now, Legacy: legacyPools}
 	// Every sign-in outcome goes to the tenant's audit trail.
 	machine.Audit = service.RecordEvent
 	// MFA (mfa.go): TOTP keys sealed under a key derived from the server

@@ -2,6 +2,8 @@ package adminapi_test
 
 import (
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/cognate-idp/cognate/tenant"
@@ -27,5 +29,21 @@ func TestOperatorChangesAreAudited(t *testing.T) {
 	ev := page.Events[0]
 	if ev.Actor.Kind != tenant.ActorOperator || ev.Actor.IP == "" || ev.Target.ID != f.sub || ev.Target.Name != "ann" {
 		t.Errorf("event %+v", ev)
+	}
+}
+
+func TestOperatorImportIsAudited(t *testing.T) {
+	f := newFixture(t)
+	req := httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/admin/v1/tenants/acme/import?format=csv",
+		strings.NewReader("cognito:username,email,email_verified,cognito:mfa_enabled\nkim,kim@example.com,TRUE,FALSE\n"))
+	req.Header.Set("Authorization", bearer)
+	w := httptest.NewRecorder()
+	f.handler.ServeHTTP(w, req)
+	if w.Code != http.StatusOK {
+		t.Fatalf("import: %d %s", w.Code, w.Body)
+	}
+	page, _ := f.svc.AuditLog(t.Context(), "acme", tenant.AuditQuery{Action: string(tenant.AuditUserImport)})
+	if len(page.Events) != 1 || page.Events[0].Actor.Kind != tenant.ActorOperator || page.Events[0].Details["created"] != "1" {
+		t.Errorf("user.import events %+v", page.Events)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/cognate-idp/cognate/tenant"
 	"github.com/cognate-idp/cognate/tenant/cognitoimport"
 )
 
@@ -110,6 +111,10 @@ func (a *API) importUsers(w http.ResponseWriter, r *http.Request) error {
 		cognitoimport.Options{DryRun: dryRun, Now: a.Service.Now}, collect)
 	a.logger().InfoContext(r.Context(), "user import", "tenant", slug, "format", format, "dry_run", dryRun,
 		"created", sum.Created, "updated", sum.Updated, "skipped", sum.Skipped, "failed", sum.Failed, "err", err)
+	if !dryRun {
+		a.Service.RecordImport(r.Context(), slug, tenant.ImportCounts{Created: sum.Created, Updated: sum.Updated,
+			Skipped: sum.Skipped, Failed: sum.Failed})
+	}
 	if err != nil {
 		return importError(err, format, sum, dryRun)
 	}

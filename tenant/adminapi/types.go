@@ -43,6 +43,7 @@ type Settings struct {
 	Branding                 Branding       `json:"branding"`
 	Lockout                  LockoutPolicy  `json:"lockout"`
 	SigningAlg               string         `json:"signing_alg"`
+	Legacy                   LegacyPool     `json:"legacy"`
 }
 
 // PasswordPolicy is Cognito's password policy.
@@ -85,6 +86,7 @@ type SettingsChange struct {
 	Branding                 *Branding       `json:"branding,omitempty"`
 	Lockout                  *LockoutPolicy  `json:"lockout,omitempty"`
 	SigningAlg               *string         `json:"signing_alg,omitempty"`
+	Legacy                   *LegacyPool     `json:"legacy,omitempty"`
 }
 
 // CreateTenantRequest is the body of POST /admin/v1/tenants.
@@ -239,6 +241,7 @@ func tenantOut(t tenant.Tenant) Tenant {
 				LockDurationSeconds: int64(s.Lockout.LockDuration / time.Second),
 			},
 			SigningAlg: s.SigningAlg,
+			Legacy:     legacyOut(s.Legacy),
 		},
 		CreatedAt: t.CreatedAt,
 		UpdatedAt: t.UpdatedAt,
@@ -307,6 +310,7 @@ func (c *SettingsChange) domain() tenant.SettingsChange {
 		TempPasswordValidityDays: c.TempPasswordValidityDays,
 		Locale:                   c.Locale,
 		SigningAlg:               c.SigningAlg,
+		Legacy:                   c.Legacy.domain(),
 	}
 	if p := c.PasswordPolicy; p != nil {
 		out.PasswordPolicy = &password.Policy{

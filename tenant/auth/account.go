@@ -188,7 +188,7 @@ func (m *Machine) ChangePassword(ctx context.Context, tenantID, sub, current, ne
 			// Changed by another request since it was checked.
 			return fmt.Errorf("%w: the password changed meanwhile", tenant.ErrConflict)
 		}
-		u.PasswordHistory = appendHistory(u.PasswordHistory, u.PasswordHash, policy.HistorySize)
+		u.PasswordHistory = tenant.PushHistory(u.PasswordHistory, u.PasswordHash, policy.HistorySize)
 		u.PasswordHash, u.PasswordChangedAt, u.UpdatedAt = hash, now, now
 		u.TempPasswordExpiresAt = time.Time{}
 		if err := clearFailures(tx, tenantID, cr); err != nil {

@@ -303,7 +303,7 @@ func (m *Machine) Respond(ctx context.Context, tenantID, session string, a Answe
 			if u.Status != tenant.StatusForceChangePassword || u.PasswordHash != f.PasswordHash {
 				return ErrSessionExpired
 			}
-			u.PasswordHistory = appendHistory(u.PasswordHistory, u.PasswordHash, t.Settings.PasswordPolicy.HistorySize)
+			u.PasswordHistory = tenant.PushHistory(u.PasswordHistory, u.PasswordHash, t.Settings.PasswordPolicy.HistorySize)
 			u.PasswordHash, u.PasswordChangedAt = hash, now
 			u.Status, u.TempPasswordExpiresAt = tenant.StatusConfirmed, time.Time{}
 			return nil
@@ -313,17 +313,6 @@ func (m *Machine) Respond(ctx context.Context, tenantID, session string, a Answe
 	default:
 		return Result{}, fmt.Errorf("%w: %s cannot be answered here", ErrWrongChallenge, f.Challenge)
 	}
-}
-
-func appendHistory(history []string, hash string, size int) []string {
-	if size <= 0 || hash == "" {
-		return nil
-	}
-	history = append(history, hash)
-	if len(history) > size {
-		history = history[len(history)-size:]
-	}
-	return history
 }
 
 // challenge persists a new pending flow and returns it.

@@ -95,6 +95,14 @@ func (m *Machine) migrate(ctx context.Context, t tenant.Tenant, cr Credentials, 
 			return tenant.User{}, false, err
 		}
 		return stored, ok, nil
+	case errors.Is(err, tenant.ErrLegacyIncomplete):
+		// Right password, but the pool said too little to create the
+		// user without losing their sub. The operator must add the
+		// pool's administrator keys or import the users; until then the
+		// person reads that sign-in is unavailable, not a wrong password.
+		m.legacyLogger().ErrorContext(ctx, "legacy pool accepted a sign-in, but did not tell the user's sub: configure its administrator keys or import its users first",
+			"tenant", t.Slug, "pool", t.Settings.Legacy, "err", err)
+		return tenant.User{}, false, fmt.Errorf("%w: %w", ErrTemporarilyUnavailable, err)
 	case errors.Is(err, tenant.ErrLegacyConflict):
 		// The password was right, but the account cannot come over as it
 		// is: an operator must look. Not a wrong password, not temporary.

@@ -206,7 +206,7 @@ func (d *Directory) accountFromAnswer(ctx context.Context, client *cip.Client, p
 		// Its parameters name the user and little else: without
 		// administrator keys, an address typed to sign in is all there is
 		// to know (not verified: the pool may not have checked it).
-		acct = tenant.LegacyAccount{Username: ans.params["USER_ID_FOR_SRP"], Status: tenant.StatusConfirmed}
+		acct = tenant.LegacyAccount{Username: ans.params["USER_ID_FOR_SRP"], Status: tenant.StatusConfirmed, SubWithheld: true}
 		if strings.Contains(login, "@") && tenant.FoldKey(login) != tenant.FoldKey(acct.Username) {
 			acct.Email = login
 		}

@@ -155,12 +155,23 @@ func TestMFAChallengeProvesPassword(t *testing.T) {
 	s.add(stubUser{username: "mia", sub: "mia-sub", email: "mia@example.com", password: "Mia-Passw0rd!", mfa: true,
 		attrs: map[string]string{"custom:planner_id": "p-9", "family_name": "Jansen"}, groups: []string{"admins", "planners", "staff"}})
 	s.add(stubUser{username: "max", sub: "max-sub", email: "max@example.com", password: "Max-Passw0rd!", mfa: true})
+	s.add(stubUser{username: "moe", sub: "moe-sub", email: "moe@example.com", password: "Moe-Passw0rd!", mfa: true})
 	e := newEnv(t, stubPool(s))
 
-	// Without administrator keys: the username is all the challenge says.
+	// Without administrator keys the challenge names the user and nothing
+	// more: not the sub. A user imported here is completed...
+	importJSON(t, e, `{"Users":[{"Username":"max","Attributes":[{"Name":"sub","Value":"max-sub"},{"Name":"email","Value":"max@example.com"}],"Enabled":true,"UserStatus":"CONFIRMED"}]}`)
 	e.mustSignIn(t, "max", "Max-Passw0rd!")
-	if u, _ := e.find(t, "max"); u.Status != tenant.StatusConfirmed || u.Attributes[cognitoimport.AttrMFAReenroll] != "true" {
+	if u, _ := e.find(t, "max"); u.Sub != "max-sub" || u.Status != tenant.StatusConfirmed || u.Attributes[cognitoimport.AttrMFAReenroll] != "true" {
 		t.Errorf("max: %+v", u)
+	}
+	// ...but one unknown here is not created under a new sub, which would
+	// cut them off from their data at every relying party.
+	if _, err := e.signIn("moe", "Moe-Passw0rd!"); !errors.Is(err, auth.ErrTemporarilyUnavailable) || !errors.Is(err, tenant.ErrLegacyIncomplete) {
+		t.Errorf("moe: %v", err)
+	}
+	if _, found := e.find(t, "moe"); found {
+		t.Error("moe was created without the sub")
 	}
 
 	// With them, the whole profile and every page of groups.

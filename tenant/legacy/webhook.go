@@ -147,8 +147,13 @@ func (d *Directory) webhookCall(ctx context.Context, tenantID string, pool tenan
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	resp, err := client.Do(req)
 	if err != nil {
-		// *url.Error names the method and URL only, never the body.
-		return tenant.LegacyAccount{}, fmt.Errorf("%w: webhook: %w", tenant.ErrLegacyUnavailable, err)
+		// Not the *url.Error itself: it quotes the whole URL, which may
+		// hold a key in its query.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return tenant.LegacyAccount{}, fmt.Errorf("%w: webhook %s: %w", tenant.ErrLegacyUnavailable, tenant.RedactURL(pool.WebhookURL), err)
 	}
 	defer resp.Body.Close()
 	switch {

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -123,6 +124,12 @@ func (l *legacySystem) lastEvent() map[string]any {
 	return l.events[len(l.events)-1]
 }
 
+func (l *legacySystem) count() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.events)
+}
+
 func webhookPool(l *legacySystem) tenant.LegacyPool {
 	return tenant.LegacyPool{Kind: tenant.LegacyWebhook, WebhookURL: l.srv.URL + "/migrate", WebhookSecret: webhookSecret}
 }
@@ -181,12 +188,12 @@ func TestWebhookMigration(t *testing.T) {
 	}
 
 	// The second sign-in is Cognate's alone.
-	n := len(l.events)
+	n := l.count()
 	e.mustSignIn(t, "ann", "Ann-Passw0rd!")
 	if _, err := e.signIn("cas", "Cas-Passw0rd!"); err != nil {
 		t.Error(err)
 	}
-	if len(l.events) != n {
+	if l.count() != n {
 		t.Error("the webhook was called for migrated users")
 	}
 }
@@ -233,9 +240,9 @@ func TestWebhookUnavailable(t *testing.T) {
 		{"wrong secret: refused by the receiver", 0, "", func(p *tenant.LegacyPool) { p.WebhookSecret = "another-secret-0123456789abc" }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var calls int
+			var calls atomic.Int64
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				calls++
+				calls.Add(1)
 				body, _ := io.ReadAll(r.Body)
 				switch {
 				case !verify(r.Header.Get(legacy.SignatureHeader), body, webhookSecret, time.Now()):
@@ -258,8 +265,8 @@ func TestWebhookUnavailable(t *testing.T) {
 			if _, err := e.signIn("fay", "Fay-Passw0rd!"); !errors.Is(err, auth.ErrTemporarilyUnavailable) {
 				t.Fatalf("%v, want ErrTemporarilyUnavailable", err)
 			}
-			if calls != 1 || e.countUsers(t) != 0 {
-				t.Errorf("%d calls, %d users", calls, e.countUsers(t))
+			if calls.Load() != 1 || e.countUsers(t) != 0 {
+				t.Errorf("%d calls, %d users", calls.Load(), e.countUsers(t))
 			}
 		})
 	}

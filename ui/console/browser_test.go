@@ -127,7 +127,7 @@ func must(t *testing.T, what string, err error) {
 func waitUntil(ctx context.Context, condition string) error {
 	var last error
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.readyState === "complete" && (` + condition + `)`))
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.readyState === "complete" && (`+condition+`)`))
 		if err == nil && ok {
 			return nil
 		}

@@ -1,12 +1,18 @@
 package console_test
 
 import (
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
 
 	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/tenant/auth"
 )
 
 func TestSignInAndOut(t *testing.T) {
@@ -107,6 +113,48 @@ func TestAdministratorsNeedMFA(t *testing.T) {
 		t.Fatalf("password only, MFA optional: %d at %s", p.status, p.url)
 	}
 	mustContain(t, p, "Set up two-step verification first", `href="/account"`)
+}
+
+// With a second factor, an administrator gets in where the policy asks for
+// one: the ID token's amr says "mfa".
+func TestAdministratorWithMFAGetsIn(t *testing.T) {
+	s := newStack(t)
+	mode := tenant.MFAPolicy{Mode: tenant.MFARequired, Factors: []string{tenant.FactorTOTP}}
+	if _, err := s.svc.UpdateTenant(t.Context(), "acme", tenant.TenantChange{Settings: tenant.SettingsChange{MFA: &mode}}); err != nil {
+		t.Fatal(err)
+	}
+	boss := s.admin["acme"].Sub
+	res, err := s.machine.BeginEnrolment(t.Context(), "acme", boss, auth.SoftwareTokenMFA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := strings.ReplaceAll(res.MFA.TOTP.Secret, " ", "")
+	code := func(at time.Time) string {
+		c, err := totp.GenerateCode(secret, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if _, err := s.machine.FinishEnrolment(t.Context(), "acme", boss, res.Session, auth.Answer{Code: code(time.Now())}); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t)
+	challenge := b.signIn(s, "acme", "boss", adminPassword)
+	mustContain(t, challenge, `autocomplete="one-time-code"`)
+	// The enrolment spent this time step's code; the next step's is good.
+	action := regexp.MustCompile(`<form method="post" action="([^"]*/code)"`).FindStringSubmatch(challenge.body)
+	if action == nil {
+		t.Fatalf("no code form:\n%s", challenge.body)
+	}
+	p := b.follow(b.submit(challenge, html.UnescapeString(action[1]), url.Values{"code": {code(time.Now().Add(30 * time.Second))}}))
+	if p.status != http.StatusOK || p.url.Path != "/admin/users" {
+		t.Fatalf("after the code: %d at %s:\n%s", p.status, p.url, p.body)
+	}
+	ev, _ := s.svc.AuditLog(t.Context(), "acme", tenant.AuditQuery{Action: "console.signin"})
+	if len(ev.Events) != 1 || !strings.Contains(ev.Events[0].Details["amr"], "mfa") {
+		t.Errorf("console.signin %+v", ev.Events)
+	}
 }
 
 // Every form needs the session's token and a same-origin post.

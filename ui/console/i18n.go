@@ -89,6 +89,11 @@ var catalogue = map[string]map[string]string{
 		"signedOut.heading":     "You are signed out",
 		"signedOut.text":        "You have been signed out of the admin console and of this organization.",
 
+		"mfa.none":     "Not enrolled",
+		"mfa.enrolled": "Enrolled: %s",
+		"mfa.totp":     "authenticator app",
+		"mfa.webauthn": "security key",
+
 		"status.not_activated":  "Not activated",
 		"status.invited":        "Invited",
 		"status.active":         "Active",
@@ -445,6 +450,11 @@ var catalogue = map[string]map[string]string{
 		"expired.text":          "U bent uitgelogd omdat de sessie is afgelopen. Log opnieuw in; uw wijziging is niet opgeslagen.",
 		"signedOut.heading":     "U bent uitgelogd",
 		"signedOut.text":        "U bent uitgelogd uit de beheerconsole en uit deze organisatie.",
+
+		"mfa.none":     "Niet ingesteld",
+		"mfa.enrolled": "Ingesteld: %s",
+		"mfa.totp":     "authenticator-app",
+		"mfa.webauthn": "beveiligingssleutel",
 
 		"status.not_activated":  "Niet geactiveerd",
 		"status.invited":        "Uitgenodigd",

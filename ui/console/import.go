@@ -6,7 +6,6 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/cognate-idp/cognate/tenant"
@@ -91,13 +90,9 @@ func (c *Console) importUsers(w http.ResponseWriter, r *http.Request, q *request
 	sum, err := cognitoimport.Import(r.Context(), c.Service.Store, q.slug(), src,
 		cognitoimport.Options{DryRun: page.DryRun, Now: c.Service.Now}, collect)
 	page.Summary, page.Done = sum, true
-	if !page.DryRun && sum.Created+sum.Updated > 0 {
-		// The importer writes users in batches of its own, outside the
-		// service; the trail records the import as one event.
-		c.Service.RecordEvent(r.Context(), q.slug(), tenant.AuditEvent{Action: tenant.AuditUserImport,
-			Actor: tenant.ActorFrom(r.Context()), Details: map[string]string{
-				"created": strconv.Itoa(sum.Created), "updated": strconv.Itoa(sum.Updated),
-				"skipped": strconv.Itoa(sum.Skipped), "failed": strconv.Itoa(sum.Failed)}})
+	if !page.DryRun {
+		c.Service.RecordImport(r.Context(), q.slug(), tenant.ImportCounts{Created: sum.Created, Updated: sum.Updated,
+			Skipped: sum.Skipped, Failed: sum.Failed})
 	}
 	c.Logger.InfoContext(r.Context(), "console import", "tenant", q.slug(), "dry_run", page.DryRun,
 		"created", sum.Created, "updated", sum.Updated, "skipped", sum.Skipped, "failed", sum.Failed, "err", err)

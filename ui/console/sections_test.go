@@ -181,9 +181,13 @@ func TestSettings(t *testing.T) {
 	if len(ev.Events) != 1 || !strings.Contains(ev.Events[0].Details["fields"], "password_policy") {
 		t.Errorf("tenant.update events %+v", ev.Events)
 	}
-	// The login page wears the new colour.
-	login := b.follow(newBrowser(t).get(s.url("acme", "/admin")))
-	mustContain(t, login, "accent-0a7d4f.css")
+	// The login page wears the new colour and logo, which its CSP admits.
+	anon := newBrowser(t)
+	login := anon.follow(anon.get(s.url("acme", "/admin")))
+	mustContain(t, login, "accent-0a7d4f.css", `<img class="brand-logo" src="https://cdn.acme.example/logo.png" alt="">`)
+	if csp := login.header.Get("Content-Security-Policy"); !strings.Contains(csp, "img-src 'self' data: https://cdn.acme.example;") {
+		t.Errorf("login page CSP %q", csp)
+	}
 }
 
 func TestAuditPage(t *testing.T) {

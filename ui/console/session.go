@@ -35,7 +35,7 @@ const (
 	// again: an idle timeout needs no write on every page view.
 	touchEvery = time.Minute
 	// maxForm bounds a console form (the import upload has its own limit).
-	maxForm = 64 << 10
+	maxForm   = 64 << 10
 	csrfField = "csrf_token"
 )
 

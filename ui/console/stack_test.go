@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"html"
@@ -21,6 +22,7 @@ import (
 	"github.com/cognate-idp/cognate/cmd/example-rp/rp"
 	"github.com/cognate-idp/cognate/mail"
 	"github.com/cognate-idp/cognate/mail/mailtest"
+	"github.com/cognate-idp/cognate/mfa"
 	"github.com/cognate-idp/cognate/provider"
 	"github.com/cognate-idp/cognate/tenant"
 	"github.com/cognate-idp/cognate/tenant/auth"
@@ -41,6 +43,8 @@ type stack struct {
 	store tenant.Store
 	smtp  *mailtest.Server
 	admin map[string]tenant.User // by tenant
+	// machine is the sign-in state machine, for enrolling second factors.
+	machine *auth.Machine
 }
 
 // adminNames are the tenants' administrators: different names, so that
@@ -84,7 +88,14 @@ func newStack(t testing.TB) *stack {
 	svc := &tenant.Service{Store: store, Hasher: hasher, Logger: logger, Now: time.Now, Changed: prov.Invalidate,
 		RevokeUser: provider.RevokeUser, ReleaseLockout: auth.Unlock, Templates: templates,
 		MailFrom: "no-reply@cognate.test", TenantURL: prov.Hosts().TenantURL}
-	machine := &auth.Machine{Store: store, Hasher: hasher, Logger: logger, Now: time.Now, Audit: svc.RecordEvent}
+	sealer, err := mfa.NewSealer(bytes.Repeat([]byte{9}, mfa.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rps := &auth.RelyingParties{Origin: prov.Hosts().TenantURL}
+	svc.Changed = func(slug string) { prov.Invalidate(slug); rps.Forget(slug) }
+	machine := &auth.Machine{Store: store, Hasher: hasher, Logger: logger, Now: time.Now, Audit: svc.RecordEvent,
+		Sealer: sealer, RelyingParty: rps.For}
 
 	smtp := mailtest.Start(t)
 	sender, err := mail.NewSMTPSender(mail.SMTPConfig{Host: smtp.Host, Port: smtp.Port, From: "no-reply@cognate.test",
@@ -116,7 +127,7 @@ func newStack(t testing.TB) *stack {
 	srv.Start()
 	t.Cleanup(srv.Close)
 
-	s := &stack{base: base.String(), port: port, svc: svc, store: store, smtp: smtp, admin: map[string]tenant.User{}}
+	s := &stack{base: base.String(), port: port, svc: svc, store: store, smtp: smtp, admin: map[string]tenant.User{}, machine: machine}
 	es256 := "ES256" // keys in microseconds; RSA would slow every test
 	for slug, name := range map[string]string{"acme": "Acme BV", "globex": "Globex"} {
 		settings := tenant.SettingsChange{SigningAlg: &es256}.Apply(tenant.Settings{})

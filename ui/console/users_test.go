@@ -25,8 +25,8 @@ func TestUserListSearchAndFilter(t *testing.T) {
 	mustContain(t, p, "Not activated", "Active", "Next page", "Last sign-in", "View profile")
 
 	tests := []struct {
-		name        string
-		query       url.Values
+		name           string
+		query          url.Values
 		want, unwanted []string
 	}{
 		{"username prefix", url.Values{"q": {"USER1"}}, []string{">user10<", ">user19<"}, []string{">user20<", ">boss<"}},
@@ -208,6 +208,19 @@ func TestProfileActions(t *testing.T) {
 		t.Error("ivy still exists")
 	}
 
+	// Each action is in the audit trail, in the administrator's name.
+	trail, _ := s.svc.AuditLog(t.Context(), "acme", tenant.AuditQuery{Actor: "boss", Action: "user.", Limit: 100})
+	var acts []string
+	for _, ev := range trail.Events {
+		acts = append(acts, string(ev.Action))
+	}
+	for _, want := range []tenant.AuditAction{tenant.AuditUserActivate, tenant.AuditUserInviteResend,
+		tenant.AuditUserPasswordReset, tenant.AuditUserUnlock, tenant.AuditUserDisable, tenant.AuditUserDelete} {
+		if !slices.Contains(acts, string(want)) {
+			t.Errorf("the trail lacks %s: %v", want, acts)
+		}
+	}
+
 	// An administrator cannot disable or delete themselves.
 	self := s.admin["acme"].Sub
 	p := b.submit(b.get(s.url("acme", "/admin/users/"+self)), "/admin/users/"+self+"/disable", nil)
@@ -250,4 +263,35 @@ func TestCreateUser(t *testing.T) {
 	invited := b.follow(b.submit(form, "/admin/users/new", url.Values{"username": {"trin"}, "email": {"trin@acme.example"}, "invite": {"on"}}))
 	mustContain(t, invited, "The user has been created and the welcome mail has been sent to trin@acme.example.")
 	s.smtp.WaitFor("trin@acme.example", "", 10*time.Second)
+}
+
+func TestResetMFA(t *testing.T) {
+	s := newStack(t)
+	max := s.user(t, "acme", tenant.NewUser{Username: "max", Email: "max@acme.example", Password: adminPassword})
+	err := s.store.Update(t.Context(), func(tx tenant.Tx) error {
+		u, err := tenant.GetUser(tx, "acme", max.Sub)
+		if err != nil {
+			return err
+		}
+		u.MFA.TOTP = &tenant.TOTPFactor{Secret: "sealed", CreatedAt: time.Now()}
+		return tenant.UpdateUser(tx, "acme", u)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t)
+	b.signIn(s, "acme", "boss", adminPassword)
+	mustContain(t, b.get(s.url("acme", "/admin/users?q=max")), "Enrolled: authenticator app")
+	profile := b.get(s.url("acme", "/admin/users/"+max.Sub))
+	mustContain(t, profile, "Reset MFA")
+	done := b.follow(b.submit(profile, "/admin/users/"+max.Sub+"/reset-mfa", nil))
+	mustContain(t, done, "The user's second factors have been removed.", "Not enrolled")
+	mustNotContain(t, done, "Reset MFA")
+	if u, _ := s.svc.User(t.Context(), "acme", max.Sub); u.MFA.HasFactor() {
+		t.Error("max still has a factor")
+	}
+	ev, _ := s.svc.AuditLog(t.Context(), "acme", tenant.AuditQuery{Action: string(tenant.AuditUserMFAReset)})
+	if len(ev.Events) != 1 || ev.Events[0].Actor.Name != "boss" {
+		t.Errorf("user.mfa.reset events %+v", ev.Events)
+	}
 }

@@ -3,6 +3,12 @@
 (function () {
   'use strict';
 
+  // A form sent back with a problem: the field it names gets the focus,
+  // so a keyboard user is where the fix is (the alert itself is read out
+  // through its role).
+  var invalid = document.querySelector('input[aria-invalid="true"], textarea[aria-invalid="true"]');
+  if (invalid) { invalid.focus(); }
+
   // The user list: a click anywhere on a row selects it, as its radio
   // does; "View profile" waits for a selection.
   var view = document.getElementById('view-profile');

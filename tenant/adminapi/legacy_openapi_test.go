@@ -1,0 +1,37 @@
+package adminapi
+
+import (
+	"os"
+	"reflect"
+	"slices"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+// TestOpenAPILegacyPool keeps the LegacyPool schema of docs/openapi.yaml in
+// step with the wire type, as TestOpenAPIMatches does for the others.
+func TestOpenAPILegacyPool(t *testing.T) {
+	raw, err := os.ReadFile("../../docs/openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Components struct{ Schemas map[string]schema } `yaml:"components"`
+	}
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	s, ok := doc.Components.Schemas["LegacyPool"]
+	if !ok {
+		t.Fatal("schema LegacyPool is not documented")
+	}
+	var props []string
+	for p := range s.Properties {
+		props = append(props, p)
+	}
+	slices.Sort(props)
+	if fields := jsonFields(reflect.TypeOf(LegacyPool{})); !slices.Equal(props, fields) {
+		t.Errorf("schema LegacyPool has properties %v, the type has %v", props, fields)
+	}
+}
