@@ -178,12 +178,52 @@ func NewTemplates(overrides fs.FS) (*Templates, error) {
 	return newTemplates(base, overrides)
 }
 
-func newTemplates(base, overrides fs.FS) (*Templates, error) {
+// LoadOverrides reads an operator's template directory: templates at its
+// root replace the built-in ones for every tenant, and a directory named
+// after a tenant's slug holds that tenant's own replacements, applied on top
+// of the root ones. It returns the templates for every tenant and those of
+// each tenant with a directory; every set is checked as NewTemplates checks.
+func LoadOverrides(dir fs.FS) (all *Templates, perTenant map[string]*Templates, err error) {
+	base, err := fs.Sub(embedded, "templates")
+	if err != nil {
+		return nil, nil, fmt.Errorf("mail: embedded templates: %w", err)
+	}
+	if all, err = newTemplates(base, dir); err != nil {
+		return nil, nil, err
+	}
+	entries, err := fs.ReadDir(dir, ".")
+	if err != nil {
+		return nil, nil, fmt.Errorf("mail: read template directory: %w", err)
+	}
+	perTenant = map[string]*Templates{}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		sub, err := fs.Sub(dir, e.Name())
+		if err != nil {
+			return nil, nil, err
+		}
+		t, err := newTemplates(base, dir, sub)
+		if err != nil {
+			return nil, nil, fmt.Errorf("templates of %s: %w", e.Name(), err)
+		}
+		perTenant[e.Name()] = t
+	}
+	return all, perTenant, nil
+}
+
+// newTemplates builds the templates of base with each override layer
+// applied in order, a later layer's file replacing an earlier one's.
+func newTemplates(base fs.FS, layers ...fs.FS) (*Templates, error) {
 	sources, err := readTemplates(base)
 	if err != nil {
 		return nil, err
 	}
-	if overrides != nil {
+	for _, overrides := range layers {
+		if overrides == nil {
+			continue
+		}
 		over, err := readTemplates(overrides)
 		if err != nil {
 			return nil, err

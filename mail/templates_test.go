@@ -354,3 +354,40 @@ func TestNewTemplatesFails(t *testing.T) {
 		})
 	}
 }
+
+func TestLoadOverridesPerTenant(t *testing.T) {
+	dir := fstest.MapFS{
+		// Every tenant: a new English subject.
+		"welcome.en.txt.tmpl": {Data: []byte(`{{define "subject"}}Welcome to {{.Data.TenantName}}{{end}}All: {{.Data.TemporaryPassword}}`)},
+		// Acme alone: its own text on top of that.
+		"acme/welcome.en.txt.tmpl": {Data: []byte(`{{define "subject"}}Acme says hi{{end}}Acme: {{.Data.TemporaryPassword}}`)},
+		// Globex: only the Dutch HTML; its English text is the root's.
+		"globex/welcome.nl.html.tmpl": {Data: []byte(`{{define "content"}}<p>Globex</p>{{template "copyable" .Data.TemporaryPassword}}{{end}}`)},
+	}
+	all, perTenant, err := LoadOverrides(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := sampleData()[KindWelcome].(Welcome)
+	if r := render(t, all, KindWelcome, "en", data); r.subject != "Welcome to Acme" {
+		t.Errorf("root override: subject %q", r.subject)
+	}
+	if r := render(t, perTenant["acme"], KindWelcome, "en", data); r.subject != "Acme says hi" || !strings.HasPrefix(r.text, "Acme: ") {
+		t.Errorf("acme's override: %q %q", r.subject, r.text)
+	}
+	g := perTenant["globex"]
+	if r := render(t, g, KindWelcome, "en", data); r.subject != "Welcome to Acme" {
+		t.Errorf("globex without its own English text should get the root one: %q", r.subject)
+	}
+	if r := render(t, g, KindWelcome, "nl", data); !strings.Contains(r.html, "<p>Globex</p>") {
+		t.Errorf("globex's Dutch HTML not used")
+	}
+	if _, ok := perTenant["initech"]; ok {
+		t.Error("a tenant without a directory has templates of its own")
+	}
+
+	broken := fstest.MapFS{"acme/welcome.en.txt.tmpl": {Data: []byte(`{{define "subject"}}{{.Data.NoSuchField}}{{end}}x`)}}
+	if _, _, err := LoadOverrides(broken); err == nil || !strings.Contains(err.Error(), "acme") {
+		t.Errorf("a broken tenant override: %v, want an error naming the tenant", err)
+	}
+}

@@ -334,25 +334,29 @@ func (s *Service) render(t Tenant, u User, kind string, data any) (mail.Message,
 	if locale == "" {
 		locale = t.Settings.Locale
 	}
-	return s.renderTo(u.Email, t.Name, locale, kind, data, mail.Branding{
+	templates := s.Templates
+	if own, ok := s.TenantTemplates[t.Slug]; ok {
+		templates = own
+	}
+	return renderTo(templates, s.MailFrom, u.Email, t.Name, locale, kind, data, mail.Branding{
 		PrimaryColor: t.Settings.Branding.PrimaryColor,
 		LogoURL:      t.Settings.Branding.LogoURL,
 	})
 }
 
 // renderTo renders a mail to one address; senderName goes in front of
-// MailFrom.
-func (s *Service) renderTo(to, senderName, locale, kind string, data any, branding mail.Branding) (mail.Message, error) {
-	if s.Templates == nil {
+// mailFrom.
+func renderTo(templates *mail.Templates, mailFrom, to, senderName, locale, kind string, data any, branding mail.Branding) (mail.Message, error) {
+	if templates == nil {
 		return mail.Message{}, errors.New("tenant: Service.Templates is not set; mail cannot be rendered")
 	}
-	subject, text, html, err := s.Templates.Render(kind, locale, data, branding)
+	subject, text, html, err := templates.Render(kind, locale, data, branding)
 	if err != nil {
 		return mail.Message{}, err
 	}
 	m := mail.Message{To: []string{to}, Subject: subject, Text: text, HTML: html}
-	if s.MailFrom != "" {
-		from := netmail.Address{Name: senderName, Address: s.MailFrom}
+	if mailFrom != "" {
+		from := netmail.Address{Name: senderName, Address: mailFrom}
 		m.From = from.String()
 	}
 	return m, nil

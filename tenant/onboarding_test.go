@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/cognate-idp/cognate/mail"
@@ -614,5 +615,28 @@ func TestSweepOnboarding(t *testing.T) {
 	n, err := tenant.SweepOnboarding(ctx, e.svc.Store, e.clk.Now().Add(25*time.Hour))
 	if err != nil || n != 6 {
 		t.Errorf("sweep after a day: %d, %v; want the IP, name and user windows, the reset record, the apex IP and email windows", n, err)
+	}
+}
+
+// TestTenantOwnTemplates: a tenant an operator gave its own templates gets
+// its mail from them; the others keep the built-in ones.
+func TestTenantOwnTemplates(t *testing.T) {
+	e := newMailEnv(t)
+	ctx := context.Background()
+	all, perTenant, err := mail.LoadOverrides(fstest.MapFS{
+		"acme/welcome.en.txt.tmpl": {Data: []byte(`{{define "subject"}}Acme's own welcome{{end}}Password: {{.Data.TemporaryPassword}}`)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.svc.Templates, e.svc.TenantTemplates = all, perTenant
+	for slug, want := range map[string]string{"acme": "Acme's own welcome", "globex": "Your account for Globex BV"} {
+		u := e.user(t, slug, tenant.NewUser{Username: "ann", Email: "ann@example.com"})
+		if _, err := e.svc.ActivateUser(ctx, slug, u.Sub); err != nil {
+			t.Fatal(err)
+		}
+		if m := e.lastMail(t); m.Subject != want {
+			t.Errorf("%s: subject %q, want %q", slug, m.Subject, want)
+		}
 	}
 }

@@ -36,8 +36,11 @@ type Service struct {
 	// tenant's name put in front ("" leaves the sender's own From);
 	// TenantURL is a tenant's origin, for the links in it; MailQueued is
 	// told after a commit that queued mail, to wake the outbox.
-	Templates  *mail.Templates
-	MailFrom   string
+	Templates *mail.Templates
+	// TenantTemplates are the templates of tenants an operator gave their
+	// own; the others use Templates.
+	TenantTemplates map[string]*mail.Templates
+	MailFrom        string
 	TenantURL  func(slug string) string
 	MailQueued func()
 	// ReleaseLockout forgets a login name's failed sign-ins inside tx;

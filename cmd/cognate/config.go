@@ -50,6 +50,9 @@ type Config struct {
 	// secrets sealed under it still open, and are sealed again under
 	// SecretKey when next used (docs/secrets.md).
 	PreviousSecretKey, PreviousSecretKeyFile string
+	// MailTemplates is a directory of mail template overrides: files at its
+	// root for every tenant, a directory per tenant slug for one tenant.
+	MailTemplates string
 	// Dev is development mode: plain http on localhost allowed, secrets
 	// generated into files next to the data file, mail to the development
 	// sink. It is on when no base URL was given, so `cognate serve` alone
@@ -183,6 +186,8 @@ func settings() []setting {
 			func(c *Config) *string { return &c.PreviousSecretKey }),
 		stringSetting("previous_secret_key_file", "FILE", "file holding the previous server key",
 			func(c *Config) *string { return &c.PreviousSecretKeyFile }),
+		stringSetting("mail_templates", "DIR", "directory of mail template overrides: at its root for every tenant, in DIR/<slug>/ for one (see docs/mail.md)",
+			func(c *Config) *string { return &c.MailTemplates }),
 		{
 			name: "dev", usage: "development mode (default: on when no base_url is given)", isBool: true,
 			set: func(c *Config, v string) (err error) { c.Dev, err = parseBool(v); return err },

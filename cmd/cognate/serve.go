@@ -219,7 +219,7 @@ func buildApp(cfg Config, store tenant.Store, secrets serverSecrets, logger *slo
 	if err != nil {
 		return nil, err
 	}
-	templates, err := mail.NewTemplates(nil)
+	templates, tenantTemplates, err := mailTemplates(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +227,7 @@ func buildApp(cfg Config, store tenant.Store, secrets serverSecrets, logger *slo
 	// now: Cognito checks SRP timestamps against its own.
 	legacyPools := &legacy.Directory{Timeout: legacy.DefaultTimeout}
 	service := &tenant.Service{Store: store, Hasher: hasher, Logger: logger, Now: now, Changed: prov.Invalidate, RevokeUser: provider.RevokeUser,
-		Templates: templates, MailFrom: mailFromAddress(cfg), TenantURL: hosts.TenantURL, ReleaseLockout: auth.Unlock, Legacy: legacyPools}
+		Templates: templates, TenantTemplates: tenantTemplates, MailFrom: mailFromAddress(cfg), TenantURL: hosts.TenantURL, ReleaseLockout: auth.Unlock, Legacy: legacyPools}
 	machine := &auth.Machine{Store: store, Hasher: hasher, Logger: logger.With("component", "auth"), Now: now, Legacy: legacyPools}
 	// Every sign-in outcome goes to the tenant's audit trail.
 	machine.Audit = service.RecordEvent
@@ -286,6 +286,21 @@ func buildApp(cfg Config, store tenant.Store, secrets serverSecrets, logger *slo
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	return &app{handler: mux, service: service, outbox: outbox, hosts: hosts}, nil
+}
+
+// mailTemplates are the built-in mail templates with the operator's
+// overrides, if a directory of them is configured; a broken override stops
+// start-up rather than the first mail.
+func mailTemplates(cfg Config) (*mail.Templates, map[string]*mail.Templates, error) {
+	if cfg.MailTemplates == "" {
+		t, err := mail.NewTemplates(nil)
+		return t, nil, err
+	}
+	all, perTenant, err := mail.LoadOverrides(os.DirFS(cfg.MailTemplates))
+	if err != nil {
+		return nil, nil, fmt.Errorf("mail templates in %s: %w", cfg.MailTemplates, err)
+	}
+	return all, perTenant, nil
 }
 
 // mailSender is SMTP when a server is configured, else (development) the
