@@ -41,8 +41,8 @@ type Service struct {
 	// own; the others use Templates.
 	TenantTemplates map[string]*mail.Templates
 	MailFrom        string
-	TenantURL  func(slug string) string
-	MailQueued func()
+	TenantURL       func(slug string) string
+	MailQueued      func()
 	// ReleaseLockout forgets a login name's failed sign-ins inside tx;
 	// tenant/auth, which owns those counters, supplies it (auth.Unlock).
 	ReleaseLockout func(tx Tx, tenantID, login string) error
