@@ -329,7 +329,9 @@ func (p *Provider) CompleteLogin(w http.ResponseWriter, r *http.Request, slug, i
 	} else {
 		binding = tenant.NewSecret(32)
 	}
-	err := p.store.Update(r.Context(), func(tx tenant.Tx) error {
+	// Batch: many sign-ins finishing at once share one commit. The
+	// closure only sets fields, so running it twice changes nothing.
+	err := p.store.Batch(r.Context(), func(tx tenant.Tx) error {
 		ar, err := tenant.GetJSON[authRequest](tx, tenant.CollAuthRequests, slug, id)
 		if errors.Is(err, tenant.ErrNotFound) {
 			return fmt.Errorf("%w: %w", ErrUnknownLoginRequest, err)

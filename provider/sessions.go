@@ -30,7 +30,8 @@ func (p *Provider) StartSession(ctx context.Context, w http.ResponseWriter, slug
 	now := p.now()
 	sess := tenant.Session{ID: tenant.HashSecret(value), Sub: sub, AMR: slices.Clone(amr), AuthTime: authTime,
 		CreatedAt: now, ExpiresAt: now.Add(SessionTTL)}
-	err := p.store.Update(ctx, func(tx tenant.Tx) error {
+	// Batch: concurrent sign-ins share one commit; the writes are plain puts.
+	err := p.store.Batch(ctx, func(tx tenant.Tx) error {
 		if err := tenant.PutJSON(tx, tenant.CollSessions, slug, prefixSession+sess.ID, sess); err != nil {
 			return err
 		}

@@ -100,7 +100,10 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 		FamilyID:            tenant.NewSecret(16),
 		ExpiresAt:           now.Add(authRequestTTL),
 	}
-	err = s.store.Update(ctx, func(tx tenant.Tx) error {
+	// Batch, here and in SaveAuthCode: plain puts that concurrent requests
+	// may share a commit for. Check-and-set writes (code consumption, refresh
+	// rotation) stay on Update.
+	err = s.store.Batch(ctx, func(tx tenant.Tx) error {
 		return tenant.PutJSON(tx, tenant.CollAuthRequests, slug, ar.ID, ar)
 	})
 	if err != nil {
@@ -178,7 +181,7 @@ func (s *storage) SaveAuthCode(ctx context.Context, id, code string) error {
 		return err
 	}
 	now := s.now()
-	return s.store.Update(ctx, func(tx tenant.Tx) error {
+	return s.store.Batch(ctx, func(tx tenant.Tx) error {
 		ar, err := tenant.GetJSON[authRequest](tx, tenant.CollAuthRequests, slug, id)
 		if err != nil {
 			return err

@@ -6,7 +6,7 @@
 // any machine. Method and figures: docs/benchmarks.md.
 //
 //	taskset -c 0 cognate serve &
-//	taskset -c 1 cognate-bench --duration 10s --passes 3
+//	taskset -c 1 cognate-bench --duration 10s --passes 3 --server-cpu 0
 package main
 
 import (
@@ -31,6 +31,8 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -40,6 +42,7 @@ import (
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/oauth2"
+	"golang.org/x/sys/unix"
 
 	"github.com/cognate-idp/cognate/tenant/adminapi"
 )
@@ -58,6 +61,7 @@ type options struct {
 	passes      int
 	concurrency int
 	scenarios   []string
+	serverCPU   int
 }
 
 func run() error {
@@ -68,7 +72,20 @@ func run() error {
 	passes := flag.Int("passes", 3, "passes per scenario; the median is reported")
 	conc := flag.Int("concurrency", 32, "concurrent keep-alive connections")
 	scen := flag.String("scenarios", "discovery,jwks,cc-es256,cc-rs256,login", "comma-separated scenarios")
+	serverCPU := flag.Int("server-cpu", -1, "the core the server is pinned to: raw costs are measured there (-1: on this process's core)")
+	cpuProfile := flag.String("cpuprofile", "", "write the load generator's own CPU profile here, to check it is not the bottleneck")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 
 	base, err := url.Parse(*server)
 	if err != nil || base.Host == "" {
@@ -81,7 +98,8 @@ func run() error {
 		}
 		*token = strings.TrimSpace(string(b))
 	}
-	o := options{server: base, token: *token, duration: *duration, passes: *passes, concurrency: *conc, scenarios: strings.Split(*scen, ",")}
+	o := options{server: base, token: *token, duration: *duration, passes: *passes, concurrency: *conc,
+		scenarios: strings.Split(*scen, ","), serverCPU: *serverCPU}
 	return benchmark(context.Background(), o)
 }
 
@@ -209,8 +227,13 @@ func benchmark(ctx context.Context, o options) error {
 			}
 			rates = append(rates, r)
 			if sc.raw != "" {
-				// Raw cost on one core, between passes, in this process.
-				rawRates = append(rawRates, rate(raws[sc.raw], o.duration/4))
+				// Raw cost on one core, between passes (the server is idle),
+				// on the server's own core when --server-cpu says which.
+				r, err := rateOnCPU(raws[sc.raw], o.duration/4, o.serverCPU)
+				if err != nil {
+					return err
+				}
+				rawRates = append(rawRates, r)
 			}
 		}
 		line := fmt.Sprintf("%-10s %12.0f", sc.name, median(rates))
@@ -265,6 +288,32 @@ func load(ctx context.Context, o options, tr *http.Transport, once func(context.
 		return 0, firstErr
 	}
 	return float64(done.Load()) / time.Since(start).Seconds(), nil
+}
+
+// rateOnCPU is rate on a thread pinned to cpu (when cpu ≥ 0): cores of a
+// shared machine differ in speed, so the bottleneck's raw cost is measured
+// where the server runs, while it is idle between passes.
+func rateOnCPU(op func() error, d time.Duration, cpu int) (float64, error) {
+	type result struct {
+		rate float64
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		// The pinned thread dies with this goroutine: it is never unlocked.
+		runtime.LockOSThread()
+		if cpu >= 0 {
+			var set unix.CPUSet
+			set.Set(cpu)
+			if err := unix.SchedSetaffinity(0, &set); err != nil {
+				done <- result{err: fmt.Errorf("pin to cpu %d: %w", cpu, err)}
+				return
+			}
+		}
+		done <- result{rate: rate(op, d)}
+	}()
+	r := <-done
+	return r.rate, r.err
 }
 
 // rate runs op on this goroutine (one core) for d and returns ops/s.

@@ -391,7 +391,9 @@ func (m *Machine) finishFlow(ctx context.Context, tenantID, session string, cr C
 func (m *Machine) finish(ctx context.Context, tenantID string, cr Credentials, sub string, amr []string, change func(*tenant.User)) (Result, error) {
 	now := m.now()
 	var user tenant.User
-	err := m.Store.Update(ctx, func(tx tenant.Tx) error {
+	// Batch: sign-ins that finish together share one commit. The closure
+	// reads the user afresh on every run, so a retry applies change once.
+	err := m.Store.Batch(ctx, func(tx tenant.Tx) error {
 		var err error
 		if user, err = tenant.GetUser(tx, tenantID, sub); err != nil {
 			return err
