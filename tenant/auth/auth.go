@@ -88,6 +88,9 @@ type Machine struct {
 	Now    func() time.Time
 	// FlowTTL is how long a challenge may stay unanswered (Cognito: 3–15 min).
 	FlowTTL time.Duration
+	// Pause holds back a failed sign-in's answer (see slowDown in
+	// lockout.go); nil waits on a timer. Tests record the pauses instead.
+	Pause func(ctx context.Context, d time.Duration) error
 	// Audit, when set, is told each sign-in outcome (see audit.go); wire it
 	// to tenant.Service.RecordEvent.
 	Audit func(ctx context.Context, tenantID string, ev tenant.AuditEvent)

@@ -40,7 +40,7 @@ func newEnv(t *testing.T) env {
 	c := &clock{t: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}
 	e := env{
 		svc: &tenant.Service{Store: store, Hasher: hasher, Now: c.Now},
-		m:   &auth.Machine{Store: store, Hasher: hasher, Now: c.Now},
+		m:   &auth.Machine{Store: store, Hasher: hasher, Now: c.Now, Pause: noPause},
 		clk: c,
 	}
 	if _, err := e.svc.CreateTenant(context.Background(), tenant.NewTenant{Slug: "acme"}); err != nil {
@@ -223,3 +223,25 @@ func TestImportedBcryptIsRehashed(t *testing.T) {
 		t.Fatalf("sign-in with the rehashed password: %+v, %v", res, err)
 	}
 }
+
+// TestFailuresSlowDown: the third and later failures of a name are held
+// back, growing, until the lock; unknown names alike.
+func TestFailuresSlowDown(t *testing.T) {
+	e := newEnv(t)
+	e.user(t, tenant.NewUser{Username: "ann", Password: "Correct-Horse-9"})
+	for _, login := range []string{"ann", "ghost"} {
+		var pauses []time.Duration
+		e.m.Pause = func(_ context.Context, d time.Duration) error { pauses = append(pauses, d); return nil }
+		for range 5 {
+			e.m.Start(ctx, "acme", auth.Credentials{Login: login, Password: "wrong", ClientIP: "192.0.2.9"})
+		}
+		want := []time.Duration{250 * time.Millisecond, 500 * time.Millisecond}
+		if len(pauses) != len(want) || pauses[0] != want[0] || pauses[1] != want[1] {
+			t.Errorf("%s: pauses %v, want %v (failures 3 and 4; the 5th locks)", login, pauses, want)
+		}
+	}
+}
+
+// noPause skips the slow-down's waits in tests that count failures;
+// TestFailuresSlowDown checks them.
+func noPause(context.Context, time.Duration) error { return nil }

@@ -52,8 +52,9 @@ func isLocked(tx tenant.Tx, tenantID string, keys []lockKey, now time.Time) (boo
 // recordFailure counts one failed attempt and locks a key that reached its
 // limit within the policy's window.
 func (m *Machine) recordFailure(ctx context.Context, tenantID string, p tenant.LockoutPolicy, cr Credentials, now time.Time) error {
-	return m.Store.Update(ctx, func(tx tenant.Tx) error {
-		for _, k := range lockKeys(cr) {
+	failures := 0
+	err := m.Store.Update(ctx, func(tx tenant.Tx) error {
+		for i, k := range lockKeys(cr) {
 			c, err := tenant.GetJSON[failureCounter](tx, tenant.CollLockouts, tenantID, k.key)
 			if err != nil && !errors.Is(err, tenant.ErrNotFound) {
 				return err
@@ -62,6 +63,9 @@ func (m *Machine) recordFailure(ctx context.Context, tenantID string, p tenant.L
 				c = failureCounter{FirstAt: now}
 			}
 			c.Failures++
+			if i == 0 {
+				failures = c.Failures
+			}
 			if c.Failures >= k.limit(p) {
 				c = failureCounter{FirstAt: now, LockedUntil: now.Add(p.LockDuration)}
 			}
@@ -71,6 +75,39 @@ func (m *Machine) recordFailure(ctx context.Context, tenantID string, p tenant.L
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return m.slowDown(ctx, failures, p.MaxFailures)
+}
+
+// Failed sign-ins slow down before they lock: from the third failure of a
+// name in a row, the refusal is held back, 250 ms and doubling, at most 2 s,
+// until the policy's limit locks the name. A person who mistyped twice does
+// not notice; a guesser working below the lock threshold gets fewer tries.
+// The delay follows the name's counter, which exists whether or not the user
+// does, so it reveals nothing.
+const (
+	slowDownAfter = 2
+	maxSlowDown   = 2 * time.Second
+)
+
+func (m *Machine) slowDown(ctx context.Context, failures, limit int) error {
+	if failures <= slowDownAfter || failures >= limit {
+		return nil
+	}
+	d := min(250*time.Millisecond<<min(failures-slowDownAfter-1, 4), maxSlowDown)
+	if m.Pause != nil {
+		return m.Pause(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // clearFailures forgets a login name's failures after a success. The address
