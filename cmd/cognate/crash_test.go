@@ -71,12 +71,12 @@ func startChild(t *testing.T, dir string) *child {
 	}
 }
 
-func adminCall(base, token, method, path string, in, out any) (int, error) {
+func adminCall(hc *http.Client, base, token, method, path string, in, out any) (int, error) {
 	body, _ := json.Marshal(in)
 	req, _ := http.NewRequest(method, base+"/admin/v1"+path, bytes.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return 0, err
 	}
@@ -98,7 +98,7 @@ func TestCrashLosesNothingCommitted(t *testing.T) {
 		t.Fatal(err)
 	}
 	token := strings.TrimSpace(string(raw))
-	if code, err := adminCall(c.base, token, "POST", "/tenants", adminapi.CreateTenantRequest{Slug: "crash"}, nil); err != nil || code != http.StatusCreated {
+	if code, err := adminCall(http.DefaultClient, c.base, token, "POST", "/tenants", adminapi.CreateTenantRequest{Slug: "crash"}, nil); err != nil || code != http.StatusCreated {
 		t.Fatalf("create tenant: %d %v", code, err)
 	}
 
@@ -110,7 +110,7 @@ func TestCrashLosesNothingCommitted(t *testing.T) {
 		wg.Go(func() {
 			for i := 0; ; i++ {
 				name := fmt.Sprintf("w%d-u%d", w, i)
-				code, err := adminCall(c.base, token, "POST", "/tenants/crash/users", map[string]any{"username": name}, nil)
+				code, err := adminCall(http.DefaultClient, c.base, token, "POST", "/tenants/crash/users", map[string]any{"username": name}, nil)
 				if err != nil {
 					return // the server is gone
 				}
@@ -137,7 +137,7 @@ func TestCrashLosesNothingCommitted(t *testing.T) {
 	after := ""
 	for {
 		var page adminapi.UserPage
-		code, err := adminCall(c.base, token, "GET", "/tenants/crash/users?limit=100&after="+after, nil, &page)
+		code, err := adminCall(http.DefaultClient, c.base, token, "GET", "/tenants/crash/users?limit=100&after="+after, nil, &page)
 		if err != nil || code != http.StatusOK {
 			t.Fatalf("list users after restart: %d %v", code, err)
 		}
