@@ -5,9 +5,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +20,8 @@ import (
 
 	"github.com/cognate-idp/cognate/provider"
 	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/tenant/bolt"
+	"github.com/cognate-idp/cognate/tenant/password"
 )
 
 func base64URLDecode(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
@@ -472,6 +476,51 @@ func TestMachineTokensVerifyForEveryAlgorithm(t *testing.T) {
 		}
 		if tok.Expiry.Before(time.Now().Add(59*time.Minute)) || tok.Expiry.After(time.Now().Add(61*time.Minute)) {
 			t.Errorf("%s expires_in gives %v, want about an hour", alg, tok.Expiry)
+		}
+	}
+}
+
+// TestForwardedHostOnlyFromTrustedProxies: behind a TLS-terminating proxy
+// the tenant comes from X-Forwarded-Host, but only when the proxy is one we
+// trust; anyone else's header is ignored.
+func TestForwardedHostOnlyFromTrustedProxies(t *testing.T) {
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "cognate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	proxies, _ := provider.ParsePrefixes([]string{"10.0.0.0/8"})
+	prov, err := provider.New(provider.Config{Hosts: provider.Hosts{Base: mustURL("https://example.com"), TrustedProxies: proxies},
+		Store: store, Logger: slog.New(slog.NewTextHandler(t.Output(), nil)), Now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hasher, _ := password.NewHasher(password.Params{Memory: 1024, Iterations: 1, Parallelism: 1}, 1)
+	svc := &tenant.Service{Store: store, Hasher: hasher, Now: time.Now, Changed: prov.Invalidate}
+	if _, err := svc.CreateTenant(context.Background(), tenant.NewTenant{Slug: "acme"}); err != nil {
+		t.Fatal(err)
+	}
+	nf := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "nothing here", http.StatusNotFound) })
+	router := &provider.Router{Provider: prov, Apex: nf, Tenant: nf, NotFound: nf}
+	tests := []struct {
+		remote, host, fwd string
+		want              int
+	}{
+		{"10.1.1.1:4000", "cognate.internal:8080", "acme.example.com", http.StatusOK},
+		{"203.0.113.5:4000", "cognate.internal:8080", "acme.example.com", http.StatusNotFound},
+		{"203.0.113.5:4000", "acme.example.com", "", http.StatusOK},
+		{"10.1.1.1:4000", "acme.example.com", "evil.example.com", http.StatusNotFound},
+	}
+	for _, tc := range tests {
+		r := httptest.NewRequest("GET", "/.well-known/jwks.json", nil)
+		r.RemoteAddr, r.Host = tc.remote, tc.host
+		if tc.fwd != "" {
+			r.Header.Set("X-Forwarded-Host", tc.fwd)
+		}
+		rec := httptest.NewRecorder()
+		router.ServeHTTP(rec, r)
+		if rec.Code != tc.want {
+			t.Errorf("from %s, Host %s, X-Forwarded-Host %q: status %d, want %d", tc.remote, tc.host, tc.fwd, rec.Code, tc.want)
 		}
 	}
 }
