@@ -3,6 +3,7 @@ package mfa_test
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"github.com/cognate-idp/cognate/mfa"
+	"github.com/cognate-idp/cognate/mfa/mfatest"
 )
 
 // Two tenants on the development base URL.
@@ -60,13 +62,13 @@ func stored(t *testing.T, c mfa.Ceremony) mfa.Ceremony {
 
 // register runs a registration ceremony for user with authenticator a at
 // acme and returns the user holding the new credential.
-func register(t *testing.T, rp *mfa.RelyingParty, user mfa.User, a *softAuthenticator, discoverable bool, now time.Time) mfa.User {
+func register(t *testing.T, rp *mfa.RelyingParty, user mfa.User, a *mfatest.Authenticator, discoverable bool, now time.Time) mfa.User {
 	t.Helper()
 	options, ceremony, err := rp.BeginRegistration(user, discoverable)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cred, err := rp.FinishRegistration(user, stored(t, ceremony), a.register(options, acmeOrigin), now)
+	cred, err := rp.FinishRegistration(user, stored(t, ceremony), a.Register(options, acmeOrigin), now)
 	if err != nil {
 		t.Fatalf("FinishRegistration: %v", err)
 	}
@@ -94,7 +96,7 @@ func jsonField(t *testing.T, data []byte, path ...string) any {
 
 func TestWebAuthnSecondFactor(t *testing.T) {
 	rp := newRP(t, acmeRPID, acmeOrigin)
-	key := newSecurityKey(t)
+	key := mfatest.NewSecurityKey(t)
 	user := newUser(t)
 	now := time.Now()
 
@@ -121,12 +123,12 @@ func TestWebAuthnSecondFactor(t *testing.T) {
 		t.Error("ceremony has no expiry: Timeouts.Registration.Enforce is off")
 	}
 
-	cred, err := rp.FinishRegistration(user, stored(t, ceremony), key.register(options, acmeOrigin), now)
+	cred, err := rp.FinishRegistration(user, stored(t, ceremony), key.Register(options, acmeOrigin), now)
 	if err != nil {
 		t.Fatalf("FinishRegistration: %v", err)
 	}
-	if !bytes.Equal(cred.ID, key.credID) || cred.SignCount != 1 || !cred.CreatedAt.Equal(now) {
-		t.Errorf("credential ID %x count %d created %v; want %x, 1, %v", cred.ID, cred.SignCount, cred.CreatedAt, key.credID, now)
+	if !bytes.Equal(cred.ID, key.CredentialID()) || cred.SignCount != 1 || !cred.CreatedAt.Equal(now) {
+		t.Errorf("credential ID %x count %d created %v; want %x, 1, %v", cred.ID, cred.SignCount, cred.CreatedAt, key.CredentialID(), now)
 	}
 	if cred.BackupEligible || cred.Attachment != "cross-platform" || !reflect.DeepEqual(cred.Transports, []string{"usb"}) {
 		t.Errorf("credential BE %v attachment %q transports %v", cred.BackupEligible, cred.Attachment, cred.Transports)
@@ -148,7 +150,7 @@ func TestWebAuthnSecondFactor(t *testing.T) {
 
 	for _, verifies := range []bool{false, true} {
 		t.Run(fmt.Sprintf("user verification %v", verifies), func(t *testing.T) {
-			key.verifies = verifies
+			key.Verifies = verifies
 			options, ceremony, err := rp.BeginLogin(user)
 			if err != nil {
 				t.Fatal(err)
@@ -161,15 +163,15 @@ func TestWebAuthnSecondFactor(t *testing.T) {
 			}
 
 			later := now.Add(time.Minute)
-			updated, userVerified, err := rp.FinishLogin(user, stored(t, ceremony), key.assert(options, acmeOrigin), later)
+			updated, userVerified, err := rp.FinishLogin(user, stored(t, ceremony), key.Assert(options, acmeOrigin), later)
 			if err != nil {
 				t.Fatalf("FinishLogin: %v", err)
 			}
 			if userVerified != verifies {
 				t.Errorf("userVerified = %v, want %v (this ceremony's UV flag)", userVerified, verifies)
 			}
-			if updated.SignCount != key.counter || updated.CloneWarning {
-				t.Errorf("updated count %d clone %v, want %d, false", updated.SignCount, updated.CloneWarning, key.counter)
+			if updated.SignCount != key.Counter || updated.CloneWarning {
+				t.Errorf("updated count %d clone %v, want %d, false", updated.SignCount, updated.CloneWarning, key.Counter)
 			}
 			if updated.Name != "YubiKey" || !updated.CreatedAt.Equal(now) || !updated.LastUsedAt.Equal(later) {
 				t.Errorf("updated name %q created %v last used %v", updated.Name, updated.CreatedAt, updated.LastUsedAt)
@@ -181,7 +183,7 @@ func TestWebAuthnSecondFactor(t *testing.T) {
 
 func TestWebAuthnPasskey(t *testing.T) {
 	rp := newRP(t, acmeRPID, acmeOrigin)
-	passkey := newPasskey(t)
+	passkey := mfatest.NewPasskey(t)
 	user := newUser(t)
 	now := time.Now()
 
@@ -195,7 +197,7 @@ func TestWebAuthnPasskey(t *testing.T) {
 	if got := jsonField(t, options, "authenticatorSelection", "userVerification"); got != "required" {
 		t.Errorf("registration userVerification = %v, want required", got)
 	}
-	cred, err := rp.FinishRegistration(user, stored(t, ceremony), passkey.register(options, acmeOrigin), now)
+	cred, err := rp.FinishRegistration(user, stored(t, ceremony), passkey.Register(options, acmeOrigin), now)
 	if err != nil {
 		t.Fatalf("FinishRegistration: %v", err)
 	}
@@ -224,7 +226,7 @@ func TestWebAuthnPasskey(t *testing.T) {
 		if allow := jsonField(t, options, "allowCredentials"); allow != nil {
 			t.Errorf("passkey login allowCredentials = %v, want none", allow)
 		}
-		got, updated, err := rp.FinishPasskeyLogin(stored(t, ceremony), passkey.assert(options, acmeOrigin), lookup, now)
+		got, updated, err := rp.FinishPasskeyLogin(stored(t, ceremony), passkey.Assert(options, acmeOrigin), lookup, now)
 		if err != nil {
 			t.Fatalf("login %d: FinishPasskeyLogin: %v", i, err)
 		}
@@ -238,10 +240,10 @@ func TestWebAuthnPasskey(t *testing.T) {
 	}
 
 	t.Run("unknown user handle", func(t *testing.T) {
-		stranger := newPasskey(t)
-		stranger.rpID, stranger.userHandle = acmeRPID, []byte("someone-else")
+		stranger := mfatest.NewPasskey(t)
+		stranger.RPID, stranger.UserHandle = acmeRPID, []byte("someone-else")
 		options, ceremony, _ := rp.BeginPasskeyLogin()
-		_, _, err := rp.FinishPasskeyLogin(ceremony, stranger.assert(options, acmeOrigin), lookup, now)
+		_, _, err := rp.FinishPasskeyLogin(ceremony, stranger.Assert(options, acmeOrigin), lookup, now)
 		if !errors.Is(err, mfa.ErrUnknownCredential) {
 			t.Errorf("err = %v, want ErrUnknownCredential", err)
 		}
@@ -250,17 +252,17 @@ func TestWebAuthnPasskey(t *testing.T) {
 	t.Run("lookup failure passes through", func(t *testing.T) {
 		outage := errors.New("store unavailable")
 		options, ceremony, _ := rp.BeginPasskeyLogin()
-		_, _, err := rp.FinishPasskeyLogin(ceremony, passkey.assert(options, acmeOrigin), func([]byte) (mfa.User, error) { return mfa.User{}, outage }, now)
+		_, _, err := rp.FinishPasskeyLogin(ceremony, passkey.Assert(options, acmeOrigin), func([]byte) (mfa.User, error) { return mfa.User{}, outage }, now)
 		if !errors.Is(err, outage) || errors.Is(err, mfa.ErrUnknownCredential) {
 			t.Errorf("err = %v, want the lookup's own error", err)
 		}
 	})
 
 	t.Run("without user verification", func(t *testing.T) {
-		passkey.verifies = false
-		defer func() { passkey.verifies = true }()
+		passkey.Verifies = false
+		defer func() { passkey.Verifies = true }()
 		options, ceremony, _ := rp.BeginPasskeyLogin()
-		_, _, err := rp.FinishPasskeyLogin(ceremony, passkey.assert(options, acmeOrigin), lookup, now)
+		_, _, err := rp.FinishPasskeyLogin(ceremony, passkey.Assert(options, acmeOrigin), lookup, now)
 		if !errors.Is(err, mfa.ErrWebAuthnFailed) {
 			t.Errorf("err = %v, want ErrWebAuthnFailed: a passkey alone needs UV", err)
 		}
@@ -268,7 +270,7 @@ func TestWebAuthnPasskey(t *testing.T) {
 
 	t.Run("second-factor ceremony", func(t *testing.T) {
 		options, ceremony, _ := rp.BeginLogin(user)
-		_, _, err := rp.FinishPasskeyLogin(ceremony, passkey.assert(options, acmeOrigin), lookup, now)
+		_, _, err := rp.FinishPasskeyLogin(ceremony, passkey.Assert(options, acmeOrigin), lookup, now)
 		if !errors.Is(err, mfa.ErrWebAuthnFailed) {
 			t.Errorf("err = %v, want ErrWebAuthnFailed", err)
 		}
@@ -280,7 +282,7 @@ func TestWebAuthnPasskey(t *testing.T) {
 func TestWebAuthnLoginRefusals(t *testing.T) {
 	acme := newRP(t, acmeRPID, acmeOrigin)
 	beta := newRP(t, betaRPID, betaOrigin)
-	key := newSecurityKey(t)
+	key := mfatest.NewSecurityKey(t)
 	now := time.Now()
 	user := register(t, acme, newUser(t), key, false, now)
 
@@ -296,7 +298,7 @@ func TestWebAuthnLoginRefusals(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return attempt{rp: acme, ceremony: ceremony, response: key.assert(options, acmeOrigin)}
+		return attempt{rp: acme, ceremony: ceremony, response: key.Assert(options, acmeOrigin)}
 	}
 
 	tests := []struct {
@@ -307,11 +309,11 @@ func TestWebAuthnLoginRefusals(t *testing.T) {
 		{"control: unchanged", good, nil},
 		{"another origin", func(t *testing.T) attempt {
 			options, ceremony, _ := acme.BeginLogin(user)
-			return attempt{rp: acme, ceremony: ceremony, response: key.assert(options, "http://evil.localhost:8080")}
+			return attempt{rp: acme, ceremony: ceremony, response: key.Assert(options, "http://evil.localhost:8080")}
 		}, mfa.ErrWebAuthnFailed},
 		{"another tenant's origin", func(t *testing.T) attempt {
 			options, ceremony, _ := acme.BeginLogin(user)
-			return attempt{rp: acme, ceremony: ceremony, response: key.assert(options, betaOrigin)}
+			return attempt{rp: acme, ceremony: ceremony, response: key.Assert(options, betaOrigin)}
 		}, mfa.ErrWebAuthnFailed},
 		{"acme's credential at beta's relying party", func(t *testing.T) attempt {
 			// The same person with the same key record, at the other
@@ -320,17 +322,17 @@ func TestWebAuthnLoginRefusals(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			return attempt{rp: beta, ceremony: ceremony, response: key.assert(options, betaOrigin)}
+			return attempt{rp: beta, ceremony: ceremony, response: key.Assert(options, betaOrigin)}
 		}, mfa.ErrWebAuthnFailed},
 		{"beta's ceremony at acme", func(t *testing.T) attempt {
 			options, ceremony, _ := beta.BeginLogin(user)
-			return attempt{rp: acme, ceremony: ceremony, response: key.assert(options, acmeOrigin)}
+			return attempt{rp: acme, ceremony: ceremony, response: key.Assert(options, acmeOrigin)}
 		}, mfa.ErrWebAuthnFailed},
 		{"wrong challenge", func(t *testing.T) attempt {
 			_, ceremony, _ := acme.BeginLogin(user)
 			other := make([]byte, 32)
 			rand.Read(other)
-			return attempt{rp: acme, ceremony: ceremony, response: key.assertChallenge(b64(other), acmeOrigin)}
+			return attempt{rp: acme, ceremony: ceremony, response: key.AssertChallenge(b64(other), acmeOrigin)}
 		}, mfa.ErrWebAuthnFailed},
 		{"bad signature", func(t *testing.T) attempt {
 			a := good(t)
@@ -354,10 +356,10 @@ func TestWebAuthnLoginRefusals(t *testing.T) {
 			return a
 		}, mfa.ErrWebAuthnFailed},
 		{"unregistered key", func(t *testing.T) attempt {
-			stranger := newSecurityKey(t)
-			stranger.rpID = acmeRPID
+			stranger := mfatest.NewSecurityKey(t)
+			stranger.RPID = acmeRPID
 			options, ceremony, _ := acme.BeginLogin(user)
-			return attempt{rp: acme, ceremony: ceremony, response: stranger.assert(options, acmeOrigin)}
+			return attempt{rp: acme, ceremony: ceremony, response: stranger.Assert(options, acmeOrigin)}
 		}, mfa.ErrUnknownCredential},
 		{"another user's ceremony", func(t *testing.T) attempt {
 			a := good(t)
@@ -367,7 +369,7 @@ func TestWebAuthnLoginRefusals(t *testing.T) {
 		{"registration ceremony", func(t *testing.T) attempt {
 			options, _, _ := acme.BeginLogin(user)
 			_, ceremony, _ := acme.BeginRegistration(user, false)
-			return attempt{rp: acme, ceremony: ceremony, response: key.assert(options, acmeOrigin)}
+			return attempt{rp: acme, ceremony: ceremony, response: key.Assert(options, acmeOrigin)}
 		}, mfa.ErrWebAuthnFailed},
 		{"expired ceremony", func(t *testing.T) attempt {
 			a := good(t)
@@ -399,40 +401,40 @@ func TestWebAuthnRegistrationRefusals(t *testing.T) {
 
 	tests := []struct {
 		name    string
-		finish  func(user mfa.User, options []byte, c mfa.Ceremony, key *softAuthenticator) error
+		finish  func(user mfa.User, options []byte, c mfa.Ceremony, key *mfatest.Authenticator) error
 		wantErr error
 	}{
-		{"control: unchanged", func(u mfa.User, o []byte, c mfa.Ceremony, k *softAuthenticator) error {
-			_, err := rp.FinishRegistration(u, c, k.register(o, acmeOrigin), now)
+		{"control: unchanged", func(u mfa.User, o []byte, c mfa.Ceremony, k *mfatest.Authenticator) error {
+			_, err := rp.FinishRegistration(u, c, k.Register(o, acmeOrigin), now)
 			return err
 		}, nil},
-		{"another origin", func(u mfa.User, o []byte, c mfa.Ceremony, k *softAuthenticator) error {
-			_, err := rp.FinishRegistration(u, c, k.register(o, betaOrigin), now)
+		{"another origin", func(u mfa.User, o []byte, c mfa.Ceremony, k *mfatest.Authenticator) error {
+			_, err := rp.FinishRegistration(u, c, k.Register(o, betaOrigin), now)
 			return err
 		}, mfa.ErrWebAuthnFailed},
-		{"made for another RP ID", func(u mfa.User, o []byte, c mfa.Ceremony, k *softAuthenticator) error {
+		{"made for another RP ID", func(u mfa.User, o []byte, c mfa.Ceremony, k *mfatest.Authenticator) error {
 			o = bytes.Replace(o, []byte(`"id":"`+acmeRPID+`"`), []byte(`"id":"`+betaRPID+`"`), 1)
-			_, err := rp.FinishRegistration(u, c, k.register(o, acmeOrigin), now)
+			_, err := rp.FinishRegistration(u, c, k.Register(o, acmeOrigin), now)
 			return err
 		}, mfa.ErrWebAuthnFailed},
-		{"passkey without user verification", func(u mfa.User, _ []byte, _ mfa.Ceremony, k *softAuthenticator) error {
+		{"passkey without user verification", func(u mfa.User, _ []byte, _ mfa.Ceremony, k *mfatest.Authenticator) error {
 			o, c, _ := rp.BeginRegistration(u, true)
-			k.verifies = false
-			_, err := rp.FinishRegistration(u, c, k.register(o, acmeOrigin), now)
+			k.Verifies = false
+			_, err := rp.FinishRegistration(u, c, k.Register(o, acmeOrigin), now)
 			return err
 		}, mfa.ErrWebAuthnFailed},
-		{"login ceremony", func(u mfa.User, o []byte, _ mfa.Ceremony, k *softAuthenticator) error {
+		{"login ceremony", func(u mfa.User, o []byte, _ mfa.Ceremony, k *mfatest.Authenticator) error {
 			_, c, _ := rp.BeginPasskeyLogin()
-			_, err := rp.FinishRegistration(u, c, k.register(o, acmeOrigin), now)
+			_, err := rp.FinishRegistration(u, c, k.Register(o, acmeOrigin), now)
 			return err
 		}, mfa.ErrWebAuthnFailed},
-		{"expired ceremony", func(u mfa.User, o []byte, c mfa.Ceremony, k *softAuthenticator) error {
+		{"expired ceremony", func(u mfa.User, o []byte, c mfa.Ceremony, k *mfatest.Authenticator) error {
 			c.Session.Expires = now.Add(-time.Second)
-			_, err := rp.FinishRegistration(u, c, k.register(o, acmeOrigin), now)
+			_, err := rp.FinishRegistration(u, c, k.Register(o, acmeOrigin), now)
 			return err
 		}, mfa.ErrCeremonyExpired},
-		{"ceremony that ends exactly now", func(u mfa.User, o []byte, c mfa.Ceremony, k *softAuthenticator) error {
-			_, err := rp.FinishRegistration(u, c, k.register(o, acmeOrigin), c.Session.Expires)
+		{"ceremony that ends exactly now", func(u mfa.User, o []byte, c mfa.Ceremony, k *mfatest.Authenticator) error {
+			_, err := rp.FinishRegistration(u, c, k.Register(o, acmeOrigin), c.Session.Expires)
 			return err
 		}, mfa.ErrCeremonyExpired},
 	}
@@ -443,7 +445,7 @@ func TestWebAuthnRegistrationRefusals(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = tt.finish(user, options, stored(t, ceremony), newSecurityKey(t))
+			err = tt.finish(user, options, stored(t, ceremony), mfatest.NewSecurityKey(t))
 			if !errors.Is(err, tt.wantErr) {
 				t.Errorf("err = %v, want %v", err, tt.wantErr)
 			}
@@ -458,7 +460,7 @@ func TestWebAuthnRegistrationRefusals(t *testing.T) {
 // and keeps the flag (FinishLogin's documented policy).
 func TestWebAuthnReplay(t *testing.T) {
 	rp := newRP(t, acmeRPID, acmeOrigin)
-	key := newSecurityKey(t)
+	key := mfatest.NewSecurityKey(t)
 	now := time.Now()
 	user := register(t, rp, newUser(t), key, false, now)
 
@@ -466,7 +468,7 @@ func TestWebAuthnReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	captured := key.assert(options, acmeOrigin)
+	captured := key.Assert(options, acmeOrigin)
 	updated, _, err := rp.FinishLogin(user, ceremony, captured, now)
 	if err != nil {
 		t.Fatal(err)
@@ -609,4 +611,15 @@ func TestNewUserHandle(t *testing.T) {
 	if _, err := mfa.NewUserHandle(strings.NewReader("short")); err == nil {
 		t.Error("NewUserHandle with 5 random bytes succeeded")
 	}
+}
+
+func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+func b64decode(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -3,9 +3,7 @@
 // for the part outside Cognate, the person's security key or phone and the
 // browser in front of it, and nothing of Cognate's own.
 //
-// It is a copy, exported, of the one package mfa's own tests use (kept
-// there so that mfa tests itself without depending on a package of its
-// own making). Only tests import this package.
+// Package mfa's own tests use it too. Only tests import this package.
 package mfatest
 
 import (
