@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/cognate-idp/cognate/ui/uitest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -21,49 +21,8 @@ import (
 // party's and the tenant's hosts as a real browser sends them, and
 // password fields must be found by their autocomplete values.
 
-// chrome starts headless Chromium for t, or skips t when there is none
-// (fails instead under COGNATE_REQUIRE_BROWSER=1, as CI sets).
-func chrome(t *testing.T) context.Context {
-	t.Helper()
-	var path string
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		if os.Getenv("COGNATE_REQUIRE_BROWSER") == "1" {
-			t.Fatal("no Chromium on PATH (chromium, chromium-browser, google-chrome) and COGNATE_REQUIRE_BROWSER=1")
-		}
-		t.Skip("browser test skipped: no chromium, chromium-browser or google-chrome on PATH (set COGNATE_REQUIRE_BROWSER=1 to fail instead)")
-	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1100, 820),
-	)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() {
-		cancel()
-		cancelAlloc()
-	})
-	// The first call starts the browser and binds it to ctx: no deadline here.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start %s: %v", path, err)
-	}
-	return ctx
-}
+// chrome starts headless Chromium for t (see uitest.Chrome).
+func chrome(t *testing.T) context.Context { return uitest.Chrome(t, 1100, 820) }
 
 // consoleLog collects the page's console and browser log (where CSP
 // violations are reported).

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"github.com/cognate-idp/cognate/ui/uitest"
 	"html"
 	"io"
 	"log/slog"
@@ -13,8 +14,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -286,42 +285,7 @@ func (s *secrets) code(t *testing.T, m mailtest.Message) string {
 // tests do.
 func e2eChrome(t *testing.T) context.Context {
 	t.Helper()
-	var path string
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		if os.Getenv("COGNATE_REQUIRE_BROWSER") == "1" {
-			t.Fatal("no Chromium on PATH (chromium, chromium-browser, google-chrome) and COGNATE_REQUIRE_BROWSER=1")
-		}
-		t.Skip("browser test skipped: no chromium, chromium-browser or google-chrome on PATH (set COGNATE_REQUIRE_BROWSER=1 to fail instead)")
-	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1100, 820),
-	)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() {
-		cancel()
-		cancelAlloc()
-	})
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start %s: %v", path, err)
-	}
+	ctx := uitest.Chrome(t, 1100, 820)
 	// Pages that break the CSP fail the test.
 	var mu sync.Mutex
 	var console []string

@@ -3,8 +3,8 @@ package console_test
 import (
 	"context"
 	"fmt"
+	"github.com/cognate-idp/cognate/ui/uitest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -25,49 +25,8 @@ import (
 // flow between the console and the tenant's sign-in as a browser sends
 // them.
 
-// chrome starts headless Chromium for t, or skips t when there is none
-// (fails instead under COGNATE_REQUIRE_BROWSER=1, as CI sets). As in
-// ui/browser_test.go.
-func chrome(t *testing.T) context.Context {
-	t.Helper()
-	var path string
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		if os.Getenv("COGNATE_REQUIRE_BROWSER") == "1" {
-			t.Fatal("no Chromium on PATH (chromium, chromium-browser, google-chrome) and COGNATE_REQUIRE_BROWSER=1")
-		}
-		t.Skip("browser test skipped: no chromium, chromium-browser or google-chrome on PATH (set COGNATE_REQUIRE_BROWSER=1 to fail instead)")
-	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() {
-		cancel()
-		cancelAlloc()
-	})
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start %s: %v", path, err)
-	}
-	return ctx
-}
+// chrome starts headless Chromium for t (see uitest.Chrome).
+func chrome(t *testing.T) context.Context { return uitest.Chrome(t, 1280, 900) }
 
 // watchConsole fails t, at its end, on any CSP violation the tab reports.
 func watchConsole(t *testing.T, ctx context.Context) {

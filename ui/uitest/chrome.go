@@ -1,0 +1,60 @@
+// Package uitest starts headless Chromium for the browser tests of the
+// pages, the console and the end-to-end tests, one way for all of them.
+// Only tests import it.
+package uitest
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// Chrome starts headless Chromium for t with a window of width × height and
+// returns its first tab. Without Chromium on PATH it skips t, or fails it
+// under COGNATE_REQUIRE_BROWSER=1, as CI sets.
+func Chrome(t testing.TB, width, height int) context.Context {
+	t.Helper()
+	var path string
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			path = p
+			break
+		}
+	}
+	if path == "" {
+		if os.Getenv("COGNATE_REQUIRE_BROWSER") == "1" {
+			t.Fatal("no Chromium on PATH (chromium, chromium-browser, google-chrome) and COGNATE_REQUIRE_BROWSER=1")
+		}
+		t.Skip("browser test skipped: no chromium, chromium-browser or google-chrome on PATH (set COGNATE_REQUIRE_BROWSER=1 to fail instead)")
+	}
+	// Without the background-networking flags Chromium keeps trying hosts
+	// this machine's closed network refuses.
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(width, height),
+	)
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	t.Cleanup(func() {
+		cancel()
+		cancelAlloc()
+	})
+	// The first call starts the browser and binds it to ctx: no deadline here.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start %s: %v", path, err)
+	}
+	return ctx
+}
