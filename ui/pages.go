@@ -41,7 +41,7 @@ type Pages struct {
 	Console http.Handler
 
 	templates   map[string]*template.Template
-	assets      map[string]asset
+	assets      StaticFiles
 	tenantMux   http.Handler
 	apexMux     http.Handler
 	notFoundMux http.Handler
@@ -76,7 +76,7 @@ func New(p Pages) (*Pages, error) {
 	if p.templates, err = parseTemplates(files); err != nil {
 		return nil, err
 	}
-	if p.assets, err = loadAssets(files); err != nil {
+	if p.assets, err = LoadStaticFiles(files, "style.css", "app.js"); err != nil {
 		return nil, err
 	}
 

@@ -2,16 +2,12 @@ package ui
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"fmt"
 	"html/template"
 	"io/fs"
 	"math"
-	"mime"
 	"net/http"
-	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -181,41 +177,8 @@ func origin(raw string) string {
 	return strings.ToLower(scheme) + "://" + host
 }
 
-// asset is one embedded static file.
-type asset struct {
-	body        []byte
-	contentType string
-	version     string // content hash, appended to URLs for cache busting
-}
-
-func loadAssets(fsys fs.FS) (map[string]asset, error) {
-	entries, err := fs.ReadDir(fsys, "static")
-	if err != nil {
-		return nil, fmt.Errorf("ui: static files: %w", err)
-	}
-	out := make(map[string]asset, len(entries))
-	for _, e := range entries {
-		body, err := fs.ReadFile(fsys, "static/"+e.Name())
-		if err != nil {
-			return nil, fmt.Errorf("ui: static file %s: %w", e.Name(), err)
-		}
-		sum := sha256.Sum256(body)
-		ct := mime.TypeByExtension(path.Ext(e.Name()))
-		if ct == "" {
-			ct = "application/octet-stream"
-		}
-		out[e.Name()] = asset{body: body, contentType: ct, version: hex.EncodeToString(sum[:6])}
-	}
-	for _, name := range []string{"style.css", "app.js"} {
-		if _, ok := out[name]; !ok {
-			return nil, fmt.Errorf("ui: static file %s is missing", name)
-		}
-	}
-	return out, nil
-}
-
 func (p *Pages) assetURL(name string) string {
-	return "/static/" + name + "?v=" + p.assets[name].version
+	return "/static/" + name + "?v=" + p.assets.Version(name)
 }
 
 // accentFile names the stylesheet of an accent colour: the colour is in the
@@ -289,19 +252,12 @@ func contrast(l1, l2 float64) float64 {
 // carry a version or the colour, so a year of caching is safe.
 func (p *Pages) serveStatic(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	var body []byte
-	var contentType string
-	if a, ok := p.assets[name]; ok {
-		body, contentType = a.body, a.contentType
-	} else if m := accentFile.FindStringSubmatch(name); m != nil {
-		body, contentType = accentCSS(m[1]), "text/css; charset=utf-8"
-	} else {
-		http.NotFound(w, r)
+	if p.assets.Serve(w, name) {
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", contentType)
-	h.Set("Cache-Control", "public, max-age=31536000, immutable")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	_, _ = w.Write(body)
+	if m := accentFile.FindStringSubmatch(name); m != nil {
+		writeStatic(w, "text/css; charset=utf-8", accentCSS(m[1]))
+		return
+	}
+	http.NotFound(w, r)
 }

@@ -1,14 +1,22 @@
 package ui
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"mime"
 	"net/http"
+	"path"
+	"strconv"
 	"text/template/parse"
 )
 
 // The little the admin console (ui/console) shares with the pages, so that
 // both render the same way: one way to find a template's message keys, one
-// choice of language, one Content-Security-Policy and one accent
-// stylesheet per colour. Nothing else of ui is exported.
+// choice of language, one Content-Security-Policy, one accent stylesheet
+// per colour and one way to serve static files. Nothing else of ui is
+// exported.
 
 // TemplateMessageKeys returns the message keys a template names as the
 // first argument of a T or Tf call ({{.T "key"}}, {{$.Tf "key" …}}), so a
@@ -103,3 +111,64 @@ func AccentStylesheet(color string) string { return accentURL(color) }
 // another site, or, without Sec-Fetch-Site, from another origin than
 // origin (see checkSameOrigin).
 func CheckSameOrigin(r *http.Request, origin string) error { return checkSameOrigin(r, origin) }
+
+// StaticFiles are the CSS, scripts and images under a static/ directory of
+// an embedded file system, served with their content hash in the URL so a
+// year of caching is safe.
+type StaticFiles struct {
+	files map[string]staticFile
+}
+
+type staticFile struct {
+	body        []byte
+	contentType string
+	version     string // content hash, appended to URLs for cache busting
+}
+
+// LoadStaticFiles reads fsys's static/ directory; each name in required
+// must be there, so a missing file fails start-up.
+func LoadStaticFiles(fsys fs.FS, required ...string) (StaticFiles, error) {
+	entries, err := fs.ReadDir(fsys, "static")
+	if err != nil {
+		return StaticFiles{}, fmt.Errorf("static files: %w", err)
+	}
+	out := StaticFiles{files: make(map[string]staticFile, len(entries))}
+	for _, e := range entries {
+		body, err := fs.ReadFile(fsys, "static/"+e.Name())
+		if err != nil {
+			return StaticFiles{}, fmt.Errorf("static file %s: %w", e.Name(), err)
+		}
+		sum := sha256.Sum256(body)
+		ct := mime.TypeByExtension(path.Ext(e.Name()))
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		out.files[e.Name()] = staticFile{body: body, contentType: ct, version: hex.EncodeToString(sum[:6])}
+	}
+	for _, name := range required {
+		if _, ok := out.files[name]; !ok {
+			return StaticFiles{}, fmt.Errorf("static file %s is missing", name)
+		}
+	}
+	return out, nil
+}
+
+// Version is the content hash of a file, for its URL's ?v=.
+func (s StaticFiles) Version(name string) string { return s.files[name].version }
+
+// Serve writes the named file and reports whether there is one.
+func (s StaticFiles) Serve(w http.ResponseWriter, name string) bool {
+	f, ok := s.files[name]
+	if ok {
+		writeStatic(w, f.contentType, f.body)
+	}
+	return ok
+}
+
+func writeStatic(w http.ResponseWriter, contentType string, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	_, _ = w.Write(body)
+}

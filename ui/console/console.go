@@ -28,7 +28,7 @@ type Console struct {
 	MaxAge      time.Duration
 
 	templates map[string]*template.Template
-	assets    map[string]asset
+	assets    ui.StaticFiles
 	rp        *relyingParty
 	mux       *http.ServeMux
 }
@@ -68,7 +68,7 @@ func New(c Console) (*Console, error) {
 	if c.templates, err = parseTemplates(); err != nil {
 		return nil, err
 	}
-	if c.assets, err = loadAssets(); err != nil {
+	if c.assets, err = ui.LoadStaticFiles(files, "console.css", "console.js"); err != nil {
 		return nil, err
 	}
 	c.rp = newRelyingParty(c.Provider, c.now)

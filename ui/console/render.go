@@ -2,16 +2,12 @@ package console
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"fmt"
 	"html/template"
 	"io/fs"
-	"mime"
 	"net/http"
 	"net/url"
-	"path"
 	"strconv"
 	"time"
 
@@ -169,56 +165,16 @@ func (c *Console) render(w http.ResponseWriter, status int, v view) error {
 	return nil
 }
 
-// asset is one embedded static file.
-type asset struct {
-	body        []byte
-	contentType string
-	version     string
-}
-
-func loadAssets() (map[string]asset, error) {
-	entries, err := fs.ReadDir(files, "static")
-	if err != nil {
-		return nil, fmt.Errorf("console: static files: %w", err)
-	}
-	out := make(map[string]asset, len(entries))
-	for _, e := range entries {
-		body, err := fs.ReadFile(files, "static/"+e.Name())
-		if err != nil {
-			return nil, fmt.Errorf("console: static file %s: %w", e.Name(), err)
-		}
-		sum := sha256.Sum256(body)
-		ct := mime.TypeByExtension(path.Ext(e.Name()))
-		if ct == "" {
-			ct = "application/octet-stream"
-		}
-		out[e.Name()] = asset{body: body, contentType: ct, version: hex.EncodeToString(sum[:6])}
-	}
-	for _, name := range []string{"console.css", "console.js"} {
-		if _, ok := out[name]; !ok {
-			return nil, fmt.Errorf("console: static file %s is missing", name)
-		}
-	}
-	return out, nil
-}
-
 func (c *Console) assetURL(name string) string {
-	return Base + "/static/" + name + "?v=" + c.assets[name].version
+	return Base + "/static/" + name + "?v=" + c.assets.Version(name)
 }
 
 // serveStatic serves the console's CSS and JS; URLs carry a content hash,
 // so a year of caching is safe.
 func (c *Console) serveStatic(w http.ResponseWriter, r *http.Request) {
-	a, ok := c.assets[r.PathValue("name")]
-	if !ok {
+	if !c.assets.Serve(w, r.PathValue("name")) {
 		http.NotFound(w, r)
-		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", a.contentType)
-	h.Set("Cache-Control", "public, max-age=31536000, immutable")
-	h.Set("Content-Length", strconv.Itoa(len(a.body)))
-	_, _ = w.Write(a.body)
 }
 
 // Path escapes s as one segment of a URL path (a group name may hold a
