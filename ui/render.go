@@ -38,12 +38,17 @@ var requiredTemplates = []string{
 	tmplMFACode, tmplMFAWebAuthn, tmplMFASelect, tmplMFATOTPSetup, tmplRecoveryCodes, tmplAccount, // mfa.go
 }
 
-// parseTemplates parses the layout with each page, and checks that every
+// parseTemplates parses the layout and the shared partials with each page,
+// and checks that every
 // message key a template names exists in the catalogue.
 func parseTemplates(fsys fs.FS) (map[string]*template.Template, error) {
 	layout, err := fs.ReadFile(fsys, "templates/layout.html")
 	if err != nil {
 		return nil, fmt.Errorf("ui: layout template: %w", err)
+	}
+	partials, err := fs.ReadFile(fsys, "templates/partials.html")
+	if err != nil {
+		return nil, fmt.Errorf("ui: partials template: %w", err)
 	}
 	out := make(map[string]*template.Template, len(requiredTemplates))
 	for _, name := range requiredTemplates {
@@ -52,6 +57,9 @@ func parseTemplates(fsys fs.FS) (map[string]*template.Template, error) {
 			return nil, fmt.Errorf("ui: template %s: %w", name, err)
 		}
 		t, err := template.New("layout").Parse(string(layout))
+		if err == nil {
+			_, err = t.New("partials").Parse(string(partials))
+		}
 		if err == nil {
 			_, err = t.New(name).Parse(string(body))
 		}
