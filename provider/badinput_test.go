@@ -524,3 +524,25 @@ func TestForwardedHostOnlyFromTrustedProxies(t *testing.T) {
 		}
 	}
 }
+
+// TestCORSOnlyForRegisteredOrigins: browsers may call the token endpoint
+// from the origin of a registered redirect URI of the tenant, and from no
+// other.
+func TestCORSOnlyForRegisteredOrigins(t *testing.T) {
+	h := newHarness(t)
+	h.fixture("acme", true)
+	for origin, allowed := range map[string]bool{"http://rp.localhost": true, "http://evil.localhost": false} {
+		req, _ := http.NewRequest(http.MethodOptions, h.issuer("acme")+"/oauth2/token", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		resp, err := h.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		got := resp.Header.Get("Access-Control-Allow-Origin")
+		if (got == origin) != allowed {
+			t.Errorf("preflight from %s: Access-Control-Allow-Origin %q, want allowed=%t", origin, got, allowed)
+		}
+	}
+}

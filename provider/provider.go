@@ -115,9 +115,9 @@ func New(cfg Config) (*Provider, error) {
 		op.WithCORSOptions(&cors.Options{
 			// Only the origins of this tenant's registered redirect URIs may
 			// call the token endpoints from a browser.
-			AllowOriginRequestFunc: p.corsAllowed,
-			AllowedMethods:         []string{http.MethodGet, http.MethodPost},
-			AllowedHeaders:         []string{"Authorization", "Content-Type", "Accept"},
+			AllowOriginVaryRequestFunc: p.corsAllowed,
+			AllowedMethods:             []string{http.MethodGet, http.MethodPost},
+			AllowedHeaders:             []string{"Authorization", "Content-Type", "Accept"},
 		}),
 	}
 	if !p.hosts.Secure() {
@@ -163,7 +163,13 @@ func IsEndpoint(path string) bool {
 // carry the tenant's Site (see Router).
 func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.ops.ServeHTTP(w, r) }
 
-func (p *Provider) corsAllowed(r *http.Request, origin string) bool {
+// corsAllowed decides by the tenant, which the Host names: the answer
+// varies with Host, so caches must key on it.
+func (p *Provider) corsAllowed(r *http.Request, origin string) (bool, []string) {
+	return p.originOfClient(r, origin), []string{"Host"}
+}
+
+func (p *Provider) originOfClient(r *http.Request, origin string) bool {
 	site, ok := SiteFromContext(r.Context())
 	if !ok || site.Apex {
 		return false

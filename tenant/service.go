@@ -497,7 +497,7 @@ func ValidateAttributes(attrs map[string]string) error {
 		case isCustom && (custom == "" || len(name) > 32):
 			return fmt.Errorf("%w: attribute name %q must be custom:<1 to 25 characters>", ErrInvalid, name)
 		case !isCustom && !slices.Contains(standardAttributes, name):
-			return fmt.Errorf("%w: %q is not a standard attribute; custom attributes start with custom:", ErrInvalid, name)
+			return fmt.Errorf("%w: %q is not a standard attribute (custom attributes start with \"custom:\")", ErrInvalid, name)
 		case len(value) > 2048:
 			return fmt.Errorf("%w: attribute %q is longer than 2048 characters", ErrInvalid, name)
 		}
