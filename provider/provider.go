@@ -90,7 +90,7 @@ func New(cfg Config) (*Provider, error) {
 	now := func() time.Time { return cfg.Now().UTC() }
 	p := &Provider{hosts: cfg.Hosts, store: cfg.Store, logger: cfg.Logger, now: now}
 	p.cache = newCache(cfg.Store, now)
-	p.storage = &storage{store: cfg.Store, cache: p.cache, now: now, logger: cfg.Logger}
+	p.storage = &storage{store: cfg.Store, cache: p.cache, pending: newPending(), now: now, logger: cfg.Logger}
 
 	opConfig := &op.Config{
 		CryptoKey:                cfg.CryptoKey,
@@ -241,7 +241,7 @@ func (p *Provider) serveDocument(w http.ResponseWriter, r *http.Request, pick fu
 // serveCallback hands out the code only to the browser that signed in.
 func (p *Provider) serveCallback(w http.ResponseWriter, r *http.Request) {
 	site, _ := SiteFromContext(r.Context())
-	ar, err := p.storage.getAuthRequest(r.Context(), site.Slug, r.URL.Query().Get("id"))
+	ar, err := p.storage.getAuthRequest(site.Slug, r.URL.Query().Get("id"))
 	c, cookieErr := r.Cookie(bindingCookie)
 	if err != nil || cookieErr != nil || ar.BrowserBinding == "" || tenant.HashSecret(c.Value) != ar.BrowserBinding {
 		p.logger.WarnContext(r.Context(), "login callback refused: unknown request or other browser", "tenant", site.Slug)
@@ -290,7 +290,7 @@ var ErrUnknownLoginRequest = errors.New("unknown or expired sign-in request")
 
 // LoginRequest reads a pending authorization request of tenant slug.
 func (p *Provider) LoginRequest(ctx context.Context, slug, id string) (LoginRequest, error) {
-	ar, err := p.storage.getAuthRequest(ctx, slug, id)
+	ar, err := p.storage.getAuthRequest(slug, id)
 	if errors.Is(err, tenant.ErrNotFound) {
 		return LoginRequest{}, fmt.Errorf("%w: %w", ErrUnknownLoginRequest, err)
 	}
@@ -335,25 +335,12 @@ func (p *Provider) CompleteLogin(w http.ResponseWriter, r *http.Request, slug, i
 	} else {
 		binding = tenant.NewSecret(32)
 	}
-	// Batch: many sign-ins finishing at once share one commit. The
-	// closure only sets fields, so running it twice changes nothing.
-	err := p.store.Batch(r.Context(), func(tx tenant.Tx) error {
-		ar, err := tenant.GetJSON[authRequest](tx, tenant.CollAuthRequests, slug, id)
-		if errors.Is(err, tenant.ErrNotFound) {
-			return fmt.Errorf("%w: %w", ErrUnknownLoginRequest, err)
-		}
-		if err != nil {
-			return err
-		}
-		if !p.now().Before(ar.ExpiresAt) {
-			return ErrUnknownLoginRequest
-		}
+	done := p.storage.pending.updateRequest(slug, id, p.now(), func(ar *authRequest) {
 		ar.Subject, ar.AMR, ar.AuthTime, ar.IsDone = sub, slices.Clone(amr), authTime, true
 		ar.BrowserBinding = tenant.HashSecret(binding)
-		return tenant.PutJSON(tx, tenant.CollAuthRequests, slug, id, ar)
 	})
-	if err != nil {
-		return "", err
+	if !done {
+		return "", ErrUnknownLoginRequest
 	}
 	http.SetCookie(w, p.cookie(bindingCookie, binding, authRequestTTL))
 	ctx := op.ContextWithIssuer(r.Context(), p.hosts.TenantURL(slug))
@@ -373,7 +360,7 @@ const (
 
 // FailLogin sends an OAuth error back to the relying party of request id.
 func (p *Provider) FailLogin(w http.ResponseWriter, r *http.Request, slug, id string, why LoginFailure) {
-	ar, err := p.storage.getAuthRequest(r.Context(), slug, id)
+	ar, err := p.storage.getAuthRequest(slug, id)
 	if err != nil {
 		p.fail(w, r, http.StatusBadRequest, ProblemLoginLinkInvalid)
 		return

@@ -63,15 +63,6 @@ func (a *authRequest) GetCodeChallenge() *oidc.CodeChallenge {
 	return &oidc.CodeChallenge{Challenge: a.CodeChallenge, Method: a.CodeChallengeMethod}
 }
 
-// codeRecord is an issued authorization code, kept (as used) after its
-// exchange so that a replay is recognised and revokes what it issued.
-type codeRecord struct {
-	AuthRequestID string    `json:"auth_request_id"`
-	FamilyID      string    `json:"family_id"`
-	Used          bool      `json:"used"`
-	ExpiresAt     time.Time `json:"expires_at"`
-}
-
 // family is one chain of tokens issued from one sign-in at one client.
 type family struct {
 	Sub       string    `json:"sub"`

@@ -21,8 +21,9 @@ import (
 // tenant of the request's site, so a code, token or client of tenant A is
 // simply not found at tenant B.
 type storage struct {
-	store  tenant.Store
-	cache  *cache
+	store   tenant.Store
+	cache   *cache
+	pending *pending
 	now    func() time.Time
 	logger *slog.Logger
 }
@@ -100,29 +101,17 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 		FamilyID:            tenant.NewSecret(16),
 		ExpiresAt:           now.Add(authRequestTTL),
 	}
-	// Batch, here and in SaveAuthCode: plain puts that concurrent requests
-	// may share a commit for. Check-and-set writes (code consumption, refresh
-	// rotation) stay on Update.
-	err = s.store.Batch(ctx, func(tx tenant.Tx) error {
-		return tenant.PutJSON(tx, tenant.CollAuthRequests, slug, ar.ID, ar)
-	})
-	if err != nil {
-		return nil, err
+	if err := s.pending.addRequest(slug, ar, now); err != nil {
+		s.logger.WarnContext(ctx, "authorization request refused", "tenant", slug, "err", err)
+		return nil, oidc.ErrServerError().WithDescription("too many sign-ins are in progress; try again in a few minutes")
 	}
 	return ar, nil
 }
 
-func (s *storage) getAuthRequest(ctx context.Context, slug, id string) (*authRequest, error) {
-	var ar authRequest
-	err := s.store.View(ctx, func(tx tenant.Tx) (err error) {
-		ar, err = tenant.GetJSON[authRequest](tx, tenant.CollAuthRequests, slug, id)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	if !s.now().Before(ar.ExpiresAt) {
-		return nil, fmt.Errorf("auth request expired: %w", tenant.ErrNotFound)
+func (s *storage) getAuthRequest(slug, id string) (*authRequest, error) {
+	ar, ok := s.pending.request(slug, id, s.now())
+	if !ok {
+		return nil, fmt.Errorf("auth request unknown or expired: %w", tenant.ErrNotFound)
 	}
 	return &ar, nil
 }
@@ -132,7 +121,7 @@ func (s *storage) AuthRequestByID(ctx context.Context, id string) (op.AuthReques
 	if err != nil {
 		return nil, err
 	}
-	return s.getAuthRequest(ctx, slug, id)
+	return s.getAuthRequest(slug, id)
 }
 
 // AuthRequestByCode consumes the code atomically: the library's own check is
@@ -143,34 +132,16 @@ func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 	if err != nil {
 		return nil, err
 	}
-	var ar authRequest
-	var replayed bool
-	err = s.store.Update(ctx, func(tx tenant.Tx) error {
-		key := tenant.HashSecret(code)
-		rec, err := tenant.GetJSON[codeRecord](tx, tenant.CollCodes, slug, key)
-		if err != nil {
-			return err
-		}
-		if rec.Used {
-			replayed = true
-			return revokeFamily(tx, slug, rec.FamilyID)
-		}
-		if !s.now().Before(rec.ExpiresAt) {
-			return fmt.Errorf("code expired: %w", tenant.ErrNotFound)
-		}
-		rec.Used = true
-		if err := tenant.PutJSON(tx, tenant.CollCodes, slug, key, rec); err != nil {
-			return err
-		}
-		ar, err = tenant.GetJSON[authRequest](tx, tenant.CollAuthRequests, slug, rec.AuthRequestID)
-		return err
-	})
-	if replayed {
+	ar, outcome := s.pending.redeemCode(slug, tenant.HashSecret(code), s.now())
+	switch outcome {
+	case codeReplayed:
 		s.logger.WarnContext(ctx, "authorization code replayed; its tokens are revoked", "tenant", slug)
+		if err := s.store.Update(ctx, func(tx tenant.Tx) error { return revokeFamily(tx, slug, ar.FamilyID) }); err != nil {
+			s.logger.ErrorContext(ctx, "revoke token family", "tenant", slug, "err", err)
+		}
 		return nil, oidc.ErrInvalidGrant().WithDescription("authorization code already used")
-	}
-	if err != nil {
-		return nil, oidc.ErrInvalidGrant().WithDescription("authorization code is invalid or expired").WithParent(err)
+	case codeUnknown:
+		return nil, oidc.ErrInvalidGrant().WithDescription("authorization code is invalid or expired")
 	}
 	return &ar, nil
 }
@@ -181,14 +152,10 @@ func (s *storage) SaveAuthCode(ctx context.Context, id, code string) error {
 		return err
 	}
 	now := s.now()
-	return s.store.Batch(ctx, func(tx tenant.Tx) error {
-		ar, err := tenant.GetJSON[authRequest](tx, tenant.CollAuthRequests, slug, id)
-		if err != nil {
-			return err
-		}
-		return tenant.PutJSON(tx, tenant.CollCodes, slug, tenant.HashSecret(code),
-			codeRecord{AuthRequestID: id, FamilyID: ar.FamilyID, ExpiresAt: now.Add(codeTTL)})
-	})
+	if !s.pending.addCode(slug, id, tenant.HashSecret(code), now, now.Add(codeTTL)) {
+		return fmt.Errorf("auth request unknown or expired: %w", tenant.ErrNotFound)
+	}
+	return nil
 }
 
 func (s *storage) DeleteAuthRequest(ctx context.Context, id string) error {
@@ -196,9 +163,8 @@ func (s *storage) DeleteAuthRequest(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	return s.store.Batch(ctx, func(tx tenant.Tx) error {
-		return tx.Delete(tenant.CollAuthRequests, slug, id)
-	})
+	s.pending.deleteRequest(slug, id)
+	return nil
 }
 
 // --- tokens ---

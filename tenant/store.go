@@ -31,8 +31,6 @@ const (
 	CollGroupMembers   Collection = "group_members"   // group name + "\x00" + sub → sub
 	CollClients        Collection = "clients"         // client id → Client
 	CollKeys           Collection = "keys"            // key id → SigningKey
-	CollAuthRequests   Collection = "auth_requests"   // id → provider's auth request
-	CollCodes          Collection = "codes"           // code hash → auth request id
 	CollAccessTokens   Collection = "access_tokens"   // id → access token record
 	CollRefreshTokens  Collection = "refresh_tokens"  // token hash → refresh token record
 	CollSessions       Collection = "sessions"        // session id hash → Session

@@ -14,7 +14,7 @@ type expiring struct {
 // sweptCollections hold records with an expires_at; bbolt has no TTL, so
 // they are deleted here once they have expired.
 var sweptCollections = []Collection{
-	CollAuthRequests, CollCodes, CollAccessTokens, CollRefreshTokens, CollSessions, CollAuthFlows,
+	CollAccessTokens, CollRefreshTokens, CollSessions, CollAuthFlows,
 }
 
 // SweepExpired deletes the expired short-lived records of every tenant and
