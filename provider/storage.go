@@ -24,8 +24,8 @@ type storage struct {
 	store   tenant.Store
 	cache   *cache
 	pending *pending
-	now    func() time.Time
-	logger *slog.Logger
+	now     func() time.Time
+	logger  *slog.Logger
 }
 
 var (
