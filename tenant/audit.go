@@ -18,8 +18,9 @@ import (
 // never claims a change that did not happen, nor misses one that did. The
 // actor comes from the context (WithActor), set by each front end: the
 // admin API for the operator, the console for an administrator. Sign-in
-// outcomes come from tenant/auth through RecordEvent, which uses
-// Store.Batch, so concurrent sign-ins share commits.
+// outcomes come from tenant/auth through RecordAudit: a successful sign-in
+// inside the transaction that finishes it, a refusal in a Store.Batch of
+// its own, so concurrent refusals share commits.
 //
 // Events hold who, what, when and from where, never a password, code,
 // token or secret: Details carry the names of changed fields and counts,
@@ -182,10 +183,10 @@ func userTarget(u User) AuditTarget {
 	return AuditTarget{Kind: TargetUser, ID: u.Sub, Name: u.Username}
 }
 
-// RecordEvent records an event that changes nothing else (a sign-in
-// outcome) in a transaction of its own, which the store may share with
+// RecordEvent records an event that changes nothing else (an import's
+// summary, a console sign-in) in a transaction of its own, which the store may share with
 // other requests' events (Store.Batch). A failure is logged, not returned:
-// a sign-in does not fail because its record could not be written.
+// the work it records is done whether or not its record could be written.
 func (s *Service) RecordEvent(ctx context.Context, tenantID string, ev AuditEvent) {
 	if ev.Time.IsZero() {
 		ev.Time = s.now()

@@ -237,7 +237,7 @@ func buildApp(cfg Config, store tenant.Store, secrets serverSecrets, logger *slo
 		Templates: templates, TenantTemplates: tenantTemplates, MailFrom: mailFromAddress(cfg), TenantURL: hosts.TenantURL, ReleaseLockout: auth.Unlock, Legacy: legacyPools}
 	machine := &auth.Machine{Store: store, Hasher: hasher, Logger: logger.With("component", "auth"), Now: now, Legacy: legacyPools}
 	// Every sign-in outcome goes to the tenant's audit trail.
-	machine.Audit = service.RecordEvent
+	machine.Audit = tenant.RecordAudit
 	// MFA (mfa.go): TOTP keys sealed under a key derived from the server
 	// key, and a WebAuthn relying party per tenant host.
 	if machine.Sealer, err = newSealer(secrets); err != nil {

@@ -8,17 +8,29 @@ import (
 	"github.com/cognate-idp/cognate/tenant"
 )
 
-// Sign-in outcomes for the audit trail. The machine tells Machine.Audit
-// (wired to tenant.Service.RecordEvent) after each outcome: success, a
-// failure with its reason code, and a lockout. The person signing in reads
+// Sign-in outcomes for the audit trail. The machine writes each outcome
+// through Machine.Audit (wired to tenant.RecordAudit): success, a failure
+// with its reason code, and a lockout. The person signing in reads
 // none of the reasons; only administrators reading the trail tell an
 // unknown name from a wrong password.
 
-// recordOutcome tells the audit hook of one outcome.
+// recordOutcome records an outcome that changes nothing else (a refusal)
+// in a transaction of its own, which the store may share with other
+// requests' (Store.Batch). A failure is logged, not returned: a sign-in's
+// answer does not change because its record could not be written.
 func (m *Machine) recordOutcome(ctx context.Context, tenantID string, action tenant.AuditAction, cr Credentials, user *tenant.User, reason string, details map[string]string) {
 	if m.Audit == nil {
 		return
 	}
+	ev := m.outcomeEvent(action, cr, user, reason, details)
+	err := m.Store.Batch(ctx, func(tx tenant.Tx) error { return m.Audit(tx, tenantID, ev) })
+	if err != nil && m.Logger != nil {
+		m.Logger.ErrorContext(ctx, "record sign-in outcome", "tenant", tenantID, "action", string(action), "err", err)
+	}
+}
+
+// outcomeEvent is the audit event of one outcome.
+func (m *Machine) outcomeEvent(action tenant.AuditAction, cr Credentials, user *tenant.User, reason string, details map[string]string) tenant.AuditEvent {
 	ev := tenant.AuditEvent{
 		Time:    m.now(),
 		Action:  action,
@@ -33,12 +45,17 @@ func (m *Machine) recordOutcome(ctx context.Context, tenantID string, action ten
 		ev.Actor.Sub, ev.Actor.Name = user.Sub, user.Username
 		ev.Target = tenant.AuditTarget{Kind: tenant.TargetUser, ID: user.Sub, Name: user.Username}
 	}
-	m.Audit(ctx, tenantID, ev)
+	return ev
 }
 
-// recordSuccess records a finished sign-in and how it was proved.
-func (m *Machine) recordSuccess(ctx context.Context, tenantID string, cr Credentials, user tenant.User, amr []string) {
-	m.recordOutcome(ctx, tenantID, tenant.AuditSignIn, cr, &user, "", map[string]string{"amr": strings.Join(amr, ",")})
+// recordSuccess records a finished sign-in and how it was proved, inside
+// the transaction that finishes it: the sign-in and its record commit
+// together, in one fsync.
+func (m *Machine) recordSuccess(tx tenant.Tx, tenantID string, cr Credentials, user tenant.User, amr []string) error {
+	if m.Audit == nil {
+		return nil
+	}
+	return m.Audit(tx, tenantID, m.outcomeEvent(tenant.AuditSignIn, cr, &user, "", map[string]string{"amr": strings.Join(amr, ",")}))
 }
 
 // recordRefusal records a failed password check, and a lockout when that

@@ -16,7 +16,7 @@ import (
 // a password never does, nor the name of an account that does not exist.
 func TestSignInOutcomesAreAudited(t *testing.T) {
 	e := newEnv(t)
-	e.m.Audit = e.svc.RecordEvent
+	e.m.Audit = tenant.RecordAudit
 	ann := e.user(t, tenant.NewUser{Username: "ann", Password: "Correct-Horse-9"})
 	bob := e.user(t, tenant.NewUser{Username: "bob", Password: "Correct-Horse-9"})
 	off := false

@@ -91,9 +91,9 @@ type Machine struct {
 	// Pause holds back a failed sign-in's answer (see slowDown in
 	// lockout.go); nil waits on a timer. Tests record the pauses instead.
 	Pause func(ctx context.Context, d time.Duration) error
-	// Audit, when set, is told each sign-in outcome (see audit.go); wire it
-	// to tenant.Service.RecordEvent.
-	Audit func(ctx context.Context, tenantID string, ev tenant.AuditEvent)
+	// Audit, when set, writes each sign-in outcome to the trail inside tx
+	// (see audit.go); wire it to tenant.RecordAudit.
+	Audit func(tx tenant.Tx, tenantID string, ev tenant.AuditEvent) error
 	// Legacy reaches tenants' legacy pools for lazy migration
 	// (migrate.go); nil turns it off.
 	Legacy tenant.LegacyDirectory
@@ -378,6 +378,9 @@ func (m *Machine) finishFlow(ctx context.Context, tenantID, session string, cr C
 		if err := clearFailures(tx, tenantID, cr); err != nil {
 			return err
 		}
+		if err := m.recordSuccess(tx, tenantID, cr, user, f.AMR); err != nil {
+			return err
+		}
 		return tenant.UpdateUser(tx, tenantID, user)
 	})
 	if err != nil {
@@ -386,7 +389,6 @@ func (m *Machine) finishFlow(ctx context.Context, tenantID, session string, cr C
 	if next != nil {
 		return *next, nil
 	}
-	m.recordSuccess(ctx, tenantID, cr, user, f.AMR)
 	return Result{Sub: user.Sub, Username: user.Username, AMR: f.AMR, AuthTime: now}, nil
 }
 
@@ -406,11 +408,13 @@ func (m *Machine) finish(ctx context.Context, tenantID string, cr Credentials, s
 		if err := clearFailures(tx, tenantID, cr); err != nil {
 			return err
 		}
+		if err := m.recordSuccess(tx, tenantID, cr, user, amr); err != nil {
+			return err
+		}
 		return tenant.UpdateUser(tx, tenantID, user)
 	})
 	if err != nil {
 		return Result{}, err
 	}
-	m.recordSuccess(ctx, tenantID, cr, user, amr)
 	return Result{Sub: user.Sub, Username: user.Username, AMR: slices.Clone(amr), AuthTime: now}, nil
 }

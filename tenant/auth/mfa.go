@@ -867,6 +867,9 @@ func (m *Machine) completeMFA(ctx context.Context, tenantID, session string, cr 
 			if err := clearFailures(tx, tenantID, cr); err != nil {
 				return err
 			}
+			if err := m.recordSuccess(tx, tenantID, cr, user, f.AMR); err != nil {
+				return err
+			}
 		}
 		return tenant.UpdateUser(tx, tenantID, user)
 	})
@@ -876,7 +879,6 @@ func (m *Machine) completeMFA(ctx context.Context, tenantID, session string, cr 
 	if f.MFA.Account {
 		return Result{Sub: user.Sub, Username: user.Username}, nil
 	}
-	m.recordSuccess(ctx, tenantID, cr, user, f.AMR)
 	return Result{Sub: user.Sub, Username: user.Username, AMR: f.AMR, AuthTime: now}, nil
 }
 

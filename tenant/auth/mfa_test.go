@@ -2,7 +2,6 @@ package auth_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/base32"
@@ -809,7 +808,7 @@ func TestMFAAudit(t *testing.T) {
 	ann := e.user(t, tenant.NewUser{Username: "ann", Password: annPassword})
 	secret := e.enrolTOTP(t, ann.Sub)
 	var events []tenant.AuditEvent
-	e.m.Audit = func(_ context.Context, _ string, ev tenant.AuditEvent) { events = append(events, ev) }
+	e.m.Audit = func(_ tenant.Tx, _ string, ev tenant.AuditEvent) error { events = append(events, ev); return nil }
 
 	res := e.signIn(t, "acme", "ann")
 	e.answer(res.Session, auth.Answer{Challenge: auth.SoftwareTokenMFA, Code: "000000"})

@@ -199,12 +199,14 @@ func (m *Machine) FinishPasskey(ctx context.Context, tenantID, session string, r
 		if err := clearFailures(tx, tenantID, cr); err != nil {
 			return err
 		}
+		if err := m.recordSuccess(tx, tenantID, cr, u, amr); err != nil {
+			return err
+		}
 		return tenant.UpdateUser(tx, tenantID, u)
 	})
 	if err != nil {
 		return Result{}, err
 	}
-	m.recordSuccess(ctx, tenantID, cr, user, amr)
 	return Result{Sub: user.Sub, Username: user.Username, AMR: amr, AuthTime: now}, nil
 }
 

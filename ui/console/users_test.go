@@ -243,7 +243,7 @@ func waitCount(s *stack, to string, n int) int {
 // login page would.
 func (s *stack) machineStart(t *testing.T, login, pw string) {
 	t.Helper()
-	m := &auth.Machine{Store: s.store, Hasher: s.svc.Hasher, Now: time.Now, Audit: s.svc.RecordEvent}
+	m := &auth.Machine{Store: s.store, Hasher: s.svc.Hasher, Now: time.Now, Audit: tenant.RecordAudit}
 	_, _ = m.Start(t.Context(), "acme", auth.Credentials{Login: login, Password: pw})
 }
 
