@@ -47,8 +47,14 @@ func (h Hosts) Resolve(host string) (Site, bool) {
 	if host == base {
 		return Site{Apex: true}, true
 	}
-	label, ok := strings.CutSuffix(host, "."+base)
-	if !ok || label == "" || strings.Contains(label, ".") {
+	// host must be "<label>." + base; checked without building that string,
+	// since every request comes through here.
+	label, ok := strings.CutSuffix(host, base)
+	if !ok || len(label) < 2 || label[len(label)-1] != '.' {
+		return Site{}, false
+	}
+	label = label[:len(label)-1]
+	if strings.Contains(label, ".") {
 		return Site{}, false
 	}
 	return Site{Slug: label}, true

@@ -130,8 +130,8 @@ func New(cfg Config) (*Provider, error) {
 	p.op = o
 
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET "+PathDiscovery, p.serveDiscovery)
-	mux.HandleFunc("GET "+PathJWKS, p.serveJWKS)
+	mux.HandleFunc("GET "+PathDiscovery, p.serveDocumentOfSite)
+	mux.HandleFunc("GET "+PathJWKS, p.serveDocumentOfSite)
 	mux.HandleFunc(PathCallback, p.serveCallback)
 	mux.HandleFunc(PathLogout, p.serveLogout)
 	mux.HandleFunc(PathToken, p.serveToken)
@@ -190,11 +190,7 @@ func (p *Provider) originOfClient(r *http.Request, origin string) bool {
 
 // documents builds a tenant's discovery and JWKS documents once per cache
 // generation: both are the same bytes for every request until a change.
-func (p *Provider) documents(ctx context.Context, slug string) (*tenantState, error) {
-	st, err := p.cache.get(ctx, slug)
-	if err != nil {
-		return nil, err
-	}
+func (p *Provider) documents(ctx context.Context, slug string, st *tenantState) {
 	st.once.Do(func() {
 		ctx := op.ContextWithIssuer(ctx, p.hosts.TenantURL(slug))
 		d := op.CreateDiscoveryConfig(ctx, p.op, p.storage)
@@ -212,30 +208,36 @@ func (p *Provider) documents(ctx context.Context, slug string) (*tenantState, er
 		}
 		st.jwks, _ = json.Marshal(set)
 	})
-	return st, nil
 }
 
-func (p *Provider) serveDiscovery(w http.ResponseWriter, r *http.Request) {
-	p.serveDocument(w, r, func(st *tenantState) []byte { return st.discovery })
+// serveDocument answers a discovery or JWKS request (path is one of the
+// two) from the tenant's pre-serialised bytes. These are the most frequent
+// requests, from every relying party and API, so the Router sends them here
+// directly, past the library's router.
+func (p *Provider) serveDocument(w http.ResponseWriter, r *http.Request, slug string, st *tenantState) {
+	p.documents(r.Context(), slug, st)
+	body := st.jwks
+	if r.URL.Path == PathDiscovery {
+		body = st.discovery
+	}
+	h := w.Header()
+	h["Content-Type"] = headerJSON
+	// Short enough that a rotated key shows up well within the overlap.
+	h["Cache-Control"] = headerCacheDocument
+	h["Access-Control-Allow-Origin"] = headerAnyOrigin
+	_, _ = w.Write(body)
 }
 
-func (p *Provider) serveJWKS(w http.ResponseWriter, r *http.Request) {
-	p.serveDocument(w, r, func(st *tenantState) []byte { return st.jwks })
-}
-
-func (p *Provider) serveDocument(w http.ResponseWriter, r *http.Request, pick func(*tenantState) []byte) {
+// serveDocumentOfSite is serveDocument for a request that comes through
+// ServeHTTP (the console's in-process relying party) rather than the Router.
+func (p *Provider) serveDocumentOfSite(w http.ResponseWriter, r *http.Request) {
 	site, _ := SiteFromContext(r.Context())
-	st, err := p.documents(r.Context(), site.Slug)
+	st, err := p.cache.get(r.Context(), site.Slug)
 	if err != nil {
 		http.Error(w, "unknown tenant", http.StatusNotFound)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	// Short enough that a rotated key shows up well within the overlap.
-	h.Set("Cache-Control", "public, max-age=300")
-	h.Set("Access-Control-Allow-Origin", "*")
-	_, _ = w.Write(pick(st))
+	p.serveDocument(w, r, site.Slug, st)
 }
 
 // serveCallback hands out the code only to the browser that signed in.

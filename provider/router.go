@@ -24,13 +24,26 @@ type Router struct {
 // maxEndpointBody bounds what an OIDC endpoint reads: its forms are small.
 const maxEndpointBody = 64 << 10
 
+// Header values every response carries, shared rather than allocated per
+// request: net/http only reads them, and a handler that sets one of these
+// headers replaces the slice instead of changing it.
+var (
+	headerNosniff       = []string{"nosniff"}
+	headerNoReferrer    = []string{"no-referrer"}
+	headerDeny          = []string{"DENY"}
+	headerHSTS          = []string{"max-age=31536000"}
+	headerJSON          = []string{"application/json"}
+	headerCacheDocument = []string{"public, max-age=300"}
+	headerAnyOrigin     = []string{"*"}
+)
+
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Frame-Options", "DENY")
+	h["X-Content-Type-Options"] = headerNosniff
+	h["Referrer-Policy"] = headerNoReferrer
+	h["X-Frame-Options"] = headerDeny
 	if rt.Provider.hosts.Secure() {
-		h.Set("Strict-Transport-Security", "max-age=31536000")
+		h["Strict-Transport-Security"] = headerHSTS
 	}
 
 	hosts := rt.Provider.hosts
@@ -40,8 +53,8 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rt.NotFound.ServeHTTP(w, r)
 		return
 	}
-	r = r.WithContext(WithSite(r.Context(), site))
 	if site.Apex {
+		r = r.WithContext(WithSite(r.Context(), site))
 		if rt.Operator != nil && (strings.HasPrefix(r.URL.Path, "/admin/v1/") || r.URL.Path == "/admin/v1") {
 			rt.Operator.ServeHTTP(w, r)
 			return
@@ -49,10 +62,16 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rt.Apex.ServeHTTP(w, r)
 		return
 	}
-	if _, err := rt.Provider.cache.get(r.Context(), site.Slug); err != nil {
-		rt.NotFound.ServeHTTP(w, r)
+	st, err := rt.Provider.cache.get(r.Context(), site.Slug)
+	if err != nil {
+		rt.NotFound.ServeHTTP(w, r.WithContext(WithSite(r.Context(), site)))
 		return
 	}
+	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && (r.URL.Path == PathDiscovery || r.URL.Path == PathJWKS) {
+		rt.Provider.serveDocument(w, r, site.Slug, st)
+		return
+	}
+	r = r.WithContext(WithSite(r.Context(), site))
 	if IsEndpoint(r.URL.Path) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxEndpointBody)
 		rt.Provider.ServeHTTP(w, r)
