@@ -65,7 +65,7 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	h.svc = &tenant.Service{Store: store, Hasher: hasher, Logger: logger, Now: time.Now, Changed: h.prov.Invalidate, RevokeUser: provider.RevokeUser}
-	h.machine = &auth.Machine{Store: store, Hasher: hasher, Logger: logger, Now: time.Now}
+	h.machine = &auth.Machine{Store: store, Hasher: hasher, Logger: logger, Now: time.Now, SSOSessions: true}
 	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no such organization", http.StatusNotFound)
 	})
@@ -108,10 +108,7 @@ func (h *harness) loginPage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "sign-in failed", http.StatusUnauthorized)
 		return
 	}
-	if err := h.prov.StartSession(r.Context(), w, site.Slug, res.Sub, res.AMR, res.AuthTime); err != nil {
-		http.Error(w, err.Error(), 500)
-		return
-	}
+	h.prov.SetSessionCookie(w, res.SSOSession)
 	next, err := h.prov.CompleteLogin(w, r, site.Slug, id, res.Sub, res.AMR, res.AuthTime)
 	if err != nil {
 		http.Error(w, err.Error(), 400)

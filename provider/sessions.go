@@ -1,47 +1,25 @@
 package provider
 
 import (
-	"context"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/cognate-idp/cognate/tenant"
 )
 
-// SSO sessions: a host-only cookie holds a random value; the store keeps its
-// SHA-256, so a copy of the database does not give away live sessions.
+// SSO sessions are records of tenant (tenant/session.go), started by
+// tenant/auth in the transaction that finishes a sign-in; here the browser
+// gets its cookie, and later requests find their session through it.
 
 const (
 	sessionCookie = "cognate_session"
 	bindingCookie = "cognate_login"
-	// SessionTTL matches Cognito's managed login session cookie.
-	SessionTTL = time.Hour
 )
 
-const (
-	prefixSession     = "s:"
-	prefixUserSession = "u:" // u:<sub>:<session hash> → ""
-)
-
-// StartSession records a signed-in browser and sets its cookie.
-func (p *Provider) StartSession(ctx context.Context, w http.ResponseWriter, slug, sub string, amr []string, authTime time.Time) error {
-	value := tenant.NewSecret(32)
-	now := p.now()
-	sess := tenant.Session{ID: tenant.HashSecret(value), Sub: sub, AMR: slices.Clone(amr), AuthTime: authTime,
-		CreatedAt: now, ExpiresAt: now.Add(SessionTTL)}
-	// Batch: concurrent sign-ins share one commit; the writes are plain puts.
-	err := p.store.Batch(ctx, func(tx tenant.Tx) error {
-		if err := tenant.PutJSON(tx, tenant.CollSessions, slug, prefixSession+sess.ID, sess); err != nil {
-			return err
-		}
-		return tx.Put(tenant.CollSessions, slug, prefixUserSession+sub+":"+sess.ID, []byte{})
-	})
-	if err != nil {
-		return err
-	}
-	http.SetCookie(w, p.cookie(sessionCookie, value, SessionTTL))
-	return nil
+// SetSessionCookie gives the browser the token of the SSO session that its
+// sign-in started.
+func (p *Provider) SetSessionCookie(w http.ResponseWriter, token string) {
+	http.SetCookie(w, p.cookie(sessionCookie, token, tenant.SessionTTL))
 }
 
 // cookie builds a host-only cookie (no Domain attribute, so one tenant's
@@ -63,7 +41,7 @@ func (p *Provider) Session(r *http.Request, slug string) (tenant.Session, bool) 
 	var user tenant.User
 	err = p.store.View(r.Context(), func(tx tenant.Tx) error {
 		var err error
-		if sess, err = tenant.GetJSON[tenant.Session](tx, tenant.CollSessions, slug, prefixSession+tenant.HashSecret(c.Value)); err != nil {
+		if sess, err = tenant.SessionByToken(tx, slug, c.Value); err != nil {
 			return err
 		}
 		user, err = tenant.GetUser(tx, slug, sess.Sub)
@@ -78,42 +56,10 @@ func (p *Provider) Session(r *http.Request, slug string) (tenant.Session, bool) 
 // EndSession deletes the browser's session at slug and clears its cookie.
 func (p *Provider) EndSession(w http.ResponseWriter, r *http.Request, slug string) {
 	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
-		id := tenant.HashSecret(c.Value)
-		err := p.store.Update(r.Context(), func(tx tenant.Tx) error {
-			sess, err := tenant.GetJSON[tenant.Session](tx, tenant.CollSessions, slug, prefixSession+id)
-			if err != nil {
-				return nil // already gone
-			}
-			if err := tx.Delete(tenant.CollSessions, slug, prefixUserSession+sess.Sub+":"+id); err != nil {
-				return err
-			}
-			return tx.Delete(tenant.CollSessions, slug, prefixSession+id)
-		})
+		err := p.store.Update(r.Context(), func(tx tenant.Tx) error { return tenant.EndSession(tx, slug, c.Value) })
 		if err != nil {
 			p.logger.ErrorContext(r.Context(), "end session", "tenant", slug, "err", err)
 		}
 	}
 	http.SetCookie(w, p.cookie(sessionCookie, "", -time.Second))
-}
-
-// deleteUserSessions ends every session of a user at a tenant.
-func deleteUserSessions(tx tenant.Tx, slug, sub string) error {
-	var ids []string
-	prefix := prefixUserSession + sub + ":"
-	err := tx.Scan(tenant.CollSessions, slug, prefix, "", func(key string, _ []byte) bool {
-		ids = append(ids, key[len(prefix):])
-		return true
-	})
-	if err != nil {
-		return err
-	}
-	for _, id := range ids {
-		if err := tx.Delete(tenant.CollSessions, slug, prefixSession+id); err != nil {
-			return err
-		}
-		if err := tx.Delete(tenant.CollSessions, slug, prefix+id); err != nil {
-			return err
-		}
-	}
-	return nil
 }

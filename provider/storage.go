@@ -406,7 +406,7 @@ func RevokeUser(tx tenant.Tx, slug, sub string) error {
 			return err
 		}
 	}
-	return deleteUserSessions(tx, slug, sub)
+	return tenant.EndUserSessions(tx, slug, sub)
 }
 
 // --- clients and keys ---

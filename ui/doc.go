@@ -10,7 +10,7 @@
 // message catalogue in this package, never from an error's text.
 //
 // ui knows the provider's small page API (LoginRequest, Session,
-// StartSession, CompleteLogin), the state machine's outcomes and the tenant
+// SetSessionCookie, CompleteLogin), the state machine's outcomes and the tenant
 // service; it knows nothing of storage records or of zitadel/oidc. Only
 // cmd/… may import ui, and ui/console for the little shared.go exports.
 package ui

@@ -207,8 +207,9 @@ func (p *Pages) postNewPassword(w http.ResponseWriter, r *http.Request) error {
 func (p *Pages) advance(w http.ResponseWriter, r *http.Request, e env, lr provider.LoginRequest, res auth.Result) error {
 	switch res.Challenge {
 	case "": // res.Done(): authenticated
-		if err := p.Provider.StartSession(r.Context(), w, e.slug(), res.Sub, res.AMR, res.AuthTime); err != nil {
-			return fmt.Errorf("start SSO session: %w", err)
+		// The machine started the SSO session with the sign-in.
+		if res.SSOSession != "" {
+			p.Provider.SetSessionCookie(w, res.SSOSession)
 		}
 		if len(res.RecoveryCodes) > 0 { // a first factor was set up
 			return p.showRecoveryCodes(w, r, e, lr, res)

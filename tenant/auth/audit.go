@@ -48,14 +48,21 @@ func (m *Machine) outcomeEvent(action tenant.AuditAction, cr Credentials, user *
 	return ev
 }
 
-// recordSuccess records a finished sign-in and how it was proved, inside
-// the transaction that finishes it: the sign-in and its record commit
-// together, in one fsync.
-func (m *Machine) recordSuccess(tx tenant.Tx, tenantID string, cr Credentials, user tenant.User, amr []string) error {
-	if m.Audit == nil {
-		return nil
+// signedIn writes what a finished sign-in leaves behind, inside the
+// transaction that finishes it, so that all of it commits at once (one
+// fsync): its audit record and, for a browser, its SSO session, whose token
+// it returns.
+func (m *Machine) signedIn(tx tenant.Tx, tenantID string, cr Credentials, user tenant.User, amr []string, now time.Time) (string, error) {
+	if m.Audit != nil {
+		ev := m.outcomeEvent(tenant.AuditSignIn, cr, &user, "", map[string]string{"amr": strings.Join(amr, ",")})
+		if err := m.Audit(tx, tenantID, ev); err != nil {
+			return "", err
+		}
 	}
-	return m.Audit(tx, tenantID, m.outcomeEvent(tenant.AuditSignIn, cr, &user, "", map[string]string{"amr": strings.Join(amr, ",")}))
+	if !m.SSOSessions {
+		return "", nil
+	}
+	return tenant.StartSession(tx, tenantID, user.Sub, amr, now, now, tenant.SessionTTL)
 }
 
 // recordRefusal records a failed password check, and a lockout when that

@@ -58,6 +58,9 @@ type Result struct {
 	AuthTime time.Time
 	// MFA says what answering a pending MFA challenge needs (mfa.go).
 	MFA *MFAChallenge
+	// SSOSession, on a finished sign-in with Machine.SSOSessions, is the
+	// token of the browser's new SSO session, for its cookie.
+	SSOSession string
 	// RecoveryCodes, on a finished sign-in that enrolled a first factor, are
 	// the user's new recovery codes: show them once, they are stored hashed.
 	RecoveryCodes []string
@@ -91,6 +94,11 @@ type Machine struct {
 	// Pause holds back a failed sign-in's answer (see slowDown in
 	// lockout.go); nil waits on a timer. Tests record the pauses instead.
 	Pause func(ctx context.Context, d time.Duration) error
+	// SSOSessions makes every finished sign-in also start a single sign-on
+	// session, in the transaction that finishes it, and return its token in
+	// Result.SSOSession. The machine behind the browser pages sets it; one
+	// behind an API would not.
+	SSOSessions bool
 	// Audit, when set, writes each sign-in outcome to the trail inside tx
 	// (see audit.go); wire it to tenant.RecordAudit.
 	Audit func(tx tenant.Tx, tenantID string, ev tenant.AuditEvent) error
@@ -348,6 +356,7 @@ func (m *Machine) finishFlow(ctx context.Context, tenantID, session string, cr C
 	var (
 		user tenant.User
 		next *Result
+		sso  string
 	)
 	err := m.Store.Update(ctx, func(tx tenant.Tx) error {
 		id := tenant.HashSecret(session)
@@ -378,7 +387,7 @@ func (m *Machine) finishFlow(ctx context.Context, tenantID, session string, cr C
 		if err := clearFailures(tx, tenantID, cr); err != nil {
 			return err
 		}
-		if err := m.recordSuccess(tx, tenantID, cr, user, f.AMR); err != nil {
+		if sso, err = m.signedIn(tx, tenantID, cr, user, f.AMR, now); err != nil {
 			return err
 		}
 		return tenant.UpdateUser(tx, tenantID, user)
@@ -389,13 +398,16 @@ func (m *Machine) finishFlow(ctx context.Context, tenantID, session string, cr C
 	if next != nil {
 		return *next, nil
 	}
-	return Result{Sub: user.Sub, Username: user.Username, AMR: f.AMR, AuthTime: now}, nil
+	return Result{Sub: user.Sub, Username: user.Username, AMR: f.AMR, AuthTime: now, SSOSession: sso}, nil
 }
 
 // finish completes a sign-in that needed no challenge.
 func (m *Machine) finish(ctx context.Context, tenantID string, cr Credentials, sub string, amr []string, change func(*tenant.User)) (Result, error) {
 	now := m.now()
-	var user tenant.User
+	var (
+		user tenant.User
+		sso  string
+	)
 	// Batch: sign-ins that finish together share one commit. The closure
 	// reads the user afresh on every run, so a retry applies change once.
 	err := m.Store.Batch(ctx, func(tx tenant.Tx) error {
@@ -408,7 +420,7 @@ func (m *Machine) finish(ctx context.Context, tenantID string, cr Credentials, s
 		if err := clearFailures(tx, tenantID, cr); err != nil {
 			return err
 		}
-		if err := m.recordSuccess(tx, tenantID, cr, user, amr); err != nil {
+		if sso, err = m.signedIn(tx, tenantID, cr, user, amr, now); err != nil {
 			return err
 		}
 		return tenant.UpdateUser(tx, tenantID, user)
@@ -416,5 +428,5 @@ func (m *Machine) finish(ctx context.Context, tenantID string, cr Credentials, s
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{Sub: user.Sub, Username: user.Username, AMR: slices.Clone(amr), AuthTime: now}, nil
+	return Result{Sub: user.Sub, Username: user.Username, AMR: slices.Clone(amr), AuthTime: now, SSOSession: sso}, nil
 }

@@ -245,3 +245,52 @@ func TestFailuresSlowDown(t *testing.T) {
 // noPause skips the slow-down's waits in tests that count failures;
 // TestFailuresSlowDown checks them.
 func noPause(context.Context, time.Duration) error { return nil }
+
+// A machine that serves browsers starts the SSO session with the sign-in
+// itself: the same commit holds the user's last sign-in, the audit record
+// and the session. One that does not (an API) starts none.
+func TestSignInStartsSSOSession(t *testing.T) {
+	e := newEnv(t)
+	ann := e.user(t, tenant.NewUser{Username: "ann", Password: "Correct-Horse-9"})
+	e.m.Audit = tenant.RecordAudit
+
+	res, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "ann", Password: "Correct-Horse-9"})
+	if err != nil || !res.Done() || res.SSOSession != "" {
+		t.Fatalf("without SSOSessions: %+v, %v; want done and no session", res, err)
+	}
+
+	e.m.SSOSessions = true
+	res, err = e.m.Start(ctx, "acme", auth.Credentials{Login: "ann", Password: "Correct-Horse-9"})
+	if err != nil || !res.Done() || res.SSOSession == "" {
+		t.Fatalf("with SSOSessions: %+v, %v; want done with a session token", res, err)
+	}
+	var sess tenant.Session
+	err = e.svc.Store.View(ctx, func(tx tenant.Tx) (err error) {
+		sess, err = tenant.SessionByToken(tx, "acme", res.SSOSession)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("session of the returned token: %v", err)
+	}
+	if sess.Sub != ann.Sub || len(sess.AMR) != 1 || sess.AMR[0] != "pwd" || !sess.AuthTime.Equal(e.clk.t) ||
+		!sess.ExpiresAt.Equal(e.clk.t.Add(tenant.SessionTTL)) {
+		t.Fatalf("session %+v; want ann's, amr [pwd], from now for %v", sess, tenant.SessionTTL)
+	}
+	page, err := e.svc.AuditLog(ctx, "acme", tenant.AuditQuery{Action: string(tenant.AuditSignIn)})
+	if err != nil || len(page.Events) != 2 {
+		t.Fatalf("audit: %+v, %v; want both sign-ins", page, err)
+	}
+
+	// Ending the user's sessions (deactivation, reset) ends this one.
+	err = e.svc.Store.Update(ctx, func(tx tenant.Tx) error { return tenant.EndUserSessions(tx, "acme", ann.Sub) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = e.svc.Store.View(ctx, func(tx tenant.Tx) error {
+		_, err := tenant.SessionByToken(tx, "acme", res.SSOSession)
+		return err
+	})
+	if !errors.Is(err, tenant.ErrNotFound) {
+		t.Fatalf("after EndUserSessions: %v, want ErrNotFound", err)
+	}
+}

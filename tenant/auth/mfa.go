@@ -845,7 +845,10 @@ func (m *Machine) wrongAnswer(ctx context.Context, tenantID, session string, t t
 // for a sign-in, records it and clears the login's failures.
 func (m *Machine) completeMFA(ctx context.Context, tenantID, session string, cr Credentials, f flow, change func(tx tenant.Tx, u *tenant.User) error) (Result, error) {
 	now := m.now()
-	var user tenant.User
+	var (
+		user tenant.User
+		sso  string
+	)
 	err := m.Store.Update(ctx, func(tx tenant.Tx) error {
 		id := tenant.HashSecret(session)
 		if _, err := tx.Get(tenant.CollAuthFlows, tenantID, id); err != nil {
@@ -867,7 +870,7 @@ func (m *Machine) completeMFA(ctx context.Context, tenantID, session string, cr 
 			if err := clearFailures(tx, tenantID, cr); err != nil {
 				return err
 			}
-			if err := m.recordSuccess(tx, tenantID, cr, user, f.AMR); err != nil {
+			if sso, err = m.signedIn(tx, tenantID, cr, user, f.AMR, now); err != nil {
 				return err
 			}
 		}
@@ -879,7 +882,7 @@ func (m *Machine) completeMFA(ctx context.Context, tenantID, session string, cr 
 	if f.MFA.Account {
 		return Result{Sub: user.Sub, Username: user.Username}, nil
 	}
-	return Result{Sub: user.Sub, Username: user.Username, AMR: f.AMR, AuthTime: now}, nil
+	return Result{Sub: user.Sub, Username: user.Username, AMR: f.AMR, AuthTime: now, SSOSession: sso}, nil
 }
 
 // userLocked reports whether sign-in is locked for user under any of the

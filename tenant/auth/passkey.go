@@ -187,6 +187,7 @@ func (m *Machine) FinishPasskey(ctx context.Context, tenantID, session string, r
 	}
 
 	amr := append(keyAMR(updated, true), "mfa")
+	var sso string
 	err = m.Store.Update(ctx, func(tx tenant.Tx) error {
 		u, err := tenant.GetUser(tx, tenantID, user.Sub)
 		if err != nil {
@@ -199,7 +200,7 @@ func (m *Machine) FinishPasskey(ctx context.Context, tenantID, session string, r
 		if err := clearFailures(tx, tenantID, cr); err != nil {
 			return err
 		}
-		if err := m.recordSuccess(tx, tenantID, cr, u, amr); err != nil {
+		if sso, err = m.signedIn(tx, tenantID, cr, u, amr, now); err != nil {
 			return err
 		}
 		return tenant.UpdateUser(tx, tenantID, u)
@@ -207,7 +208,7 @@ func (m *Machine) FinishPasskey(ctx context.Context, tenantID, session string, r
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{Sub: user.Sub, Username: user.Username, AMR: amr, AuthTime: now}, nil
+	return Result{Sub: user.Sub, Username: user.Username, AMR: amr, AuthTime: now, SSOSession: sso}, nil
 }
 
 // webAuthnUser is what the ceremonies need of user at the relying party

@@ -94,7 +94,7 @@ func newStack(t testing.TB) *stack {
 	}
 	rps := &auth.RelyingParties{Origin: prov.Hosts().TenantURL}
 	svc.Changed = func(slug string) { prov.Invalidate(slug); rps.Forget(slug) }
-	machine := &auth.Machine{Store: store, Hasher: hasher, Logger: logger, Now: time.Now, Audit: tenant.RecordAudit,
+	machine := &auth.Machine{Store: store, Hasher: hasher, Logger: logger, Now: time.Now, Audit: tenant.RecordAudit, SSOSessions: true,
 		Sealer: sealer, RelyingParty: rps.For}
 
 	smtp := mailtest.Start(t)

@@ -1,0 +1,76 @@
+package tenant
+
+import (
+	"slices"
+	"time"
+)
+
+// SSO sessions: a host-only cookie in the browser holds a random token; the
+// store keeps only its SHA-256, so a copy of the database does not give
+// away live sessions. tenant/auth starts a session in the transaction that
+// finishes a sign-in; the provider reads and ends them.
+
+// SessionTTL matches Cognito's managed login session cookie.
+const SessionTTL = time.Hour
+
+const (
+	prefixSession     = "s:"
+	prefixUserSession = "u:" // u:<sub>:<session id> → "", to end a user's sessions
+)
+
+// StartSession records a new session of sub inside tx and returns the
+// token for the browser's cookie.
+func StartSession(tx Tx, tenantID, sub string, amr []string, authTime, now time.Time, ttl time.Duration) (string, error) {
+	token := NewSecret(32)
+	sess := Session{ID: HashSecret(token), Sub: sub, AMR: slices.Clone(amr), AuthTime: authTime,
+		CreatedAt: now, ExpiresAt: now.Add(ttl)}
+	if err := PutJSON(tx, CollSessions, tenantID, prefixSession+sess.ID, sess); err != nil {
+		return "", err
+	}
+	if err := tx.Put(CollSessions, tenantID, prefixUserSession+sub+":"+sess.ID, []byte{}); err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+// SessionByToken returns the session a cookie's token names, expired or
+// not: the caller decides with its clock.
+func SessionByToken(tx Tx, tenantID, token string) (Session, error) {
+	return GetJSON[Session](tx, CollSessions, tenantID, prefixSession+HashSecret(token))
+}
+
+// EndSession deletes the session a cookie's token names; an unknown token
+// is not an error.
+func EndSession(tx Tx, tenantID, token string) error {
+	id := HashSecret(token)
+	sess, err := GetJSON[Session](tx, CollSessions, tenantID, prefixSession+id)
+	if err != nil {
+		return nil // already gone
+	}
+	if err := tx.Delete(CollSessions, tenantID, prefixUserSession+sess.Sub+":"+id); err != nil {
+		return err
+	}
+	return tx.Delete(CollSessions, tenantID, prefixSession+id)
+}
+
+// EndUserSessions deletes every session of a user at a tenant.
+func EndUserSessions(tx Tx, tenantID, sub string) error {
+	var ids []string
+	prefix := prefixUserSession + sub + ":"
+	err := tx.Scan(CollSessions, tenantID, prefix, "", func(key string, _ []byte) bool {
+		ids = append(ids, key[len(prefix):])
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := tx.Delete(CollSessions, tenantID, prefixSession+id); err != nil {
+			return err
+		}
+		if err := tx.Delete(CollSessions, tenantID, prefix+id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
