@@ -62,6 +62,7 @@ type options struct {
 	concurrency int
 	scenarios   []string
 	serverCPU   int
+	verbose     bool
 }
 
 func run() error {
@@ -73,6 +74,7 @@ func run() error {
 	conc := flag.Int("concurrency", 32, "concurrent keep-alive connections")
 	scen := flag.String("scenarios", "discovery,jwks,cc-es256,cc-rs256,login", "comma-separated scenarios")
 	serverCPU := flag.Int("server-cpu", -1, "the core the server is pinned to: raw costs are measured there (-1: on this process's core)")
+	verbose := flag.Bool("v", false, "also print every pass, every raw measurement and every ratio")
 	cpuProfile := flag.String("cpuprofile", "", "write the load generator's own CPU profile here, to check it is not the bottleneck")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -99,7 +101,7 @@ func run() error {
 		*token = strings.TrimSpace(string(b))
 	}
 	o := options{server: base, token: *token, duration: *duration, passes: *passes, concurrency: *conc,
-		scenarios: strings.Split(*scen, ","), serverCPU: *serverCPU}
+		scenarios: strings.Split(*scen, ","), serverCPU: *serverCPU, verbose: *verbose}
 	return benchmark(context.Background(), o)
 }
 
@@ -219,30 +221,68 @@ func benchmark(ctx context.Context, o options) error {
 		if !slices.Contains(o.scenarios, sc.name) {
 			continue
 		}
-		var rates, rawRates []float64
+		// The raw rate is measured on the server's core before the first
+		// pass and after each one (the server is idle then), and each pass
+		// is compared with the mean of the raw rates on either side of it:
+		// this machine's speed drifts by tens of percent within minutes, so
+		// a ratio is only fair between measurements taken close together.
+		var rates, rawRates, ratios []float64
+		measureRaw := func() error {
+			if sc.raw == "" {
+				return nil
+			}
+			r, err := rateOnCPU(raws[sc.raw], o.duration/4, o.serverCPU)
+			if err == nil {
+				rawRates = append(rawRates, r)
+			}
+			return err
+		}
+		if err := measureRaw(); err != nil {
+			return err
+		}
 		for range o.passes {
 			r, err := load(ctx, o, tr, sc.once)
 			if err != nil {
 				return fmt.Errorf("%s: %w", sc.name, err)
 			}
 			rates = append(rates, r)
-			if sc.raw != "" {
-				// Raw cost on one core, between passes (the server is idle),
-				// on the server's own core when --server-cpu says which.
-				r, err := rateOnCPU(raws[sc.raw], o.duration/4, o.serverCPU)
-				if err != nil {
-					return err
-				}
-				rawRates = append(rawRates, r)
+			if err := measureRaw(); err != nil {
+				return err
+			}
+			if n := len(rawRates); n >= 2 {
+				ratios = append(ratios, r/((rawRates[n-2]+rawRates[n-1])/2))
 			}
 		}
 		line := fmt.Sprintf("%-10s %12.0f", sc.name, median(rates))
 		if sc.raw != "" {
-			line += fmt.Sprintf(" %12.1f %14s %7.0f%%", median(rawRates), sc.raw, 100*median(rates)/median(rawRates))
+			line += fmt.Sprintf(" %12.1f %14s %7.0f%%", median(rawRates), sc.raw, 100*median(ratios))
 		}
 		fmt.Println(line)
+		if o.verbose {
+			fmt.Printf("%-10s passes %s\n", "", formatRates(rates))
+			if sc.raw != "" {
+				fmt.Printf("%-10s raw    %s\n", "", formatRates(rawRates))
+				fmt.Printf("%-10s ratios %s\n", "", formatPercents(ratios))
+			}
+		}
 	}
 	return nil
+}
+
+func formatRates(xs []float64) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = strconv.FormatFloat(x, 'f', 1, 64)
+	}
+	return strings.Join(parts, " ")
+}
+
+func formatPercents(xs []float64) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = strconv.FormatFloat(100*x, 'f', 0, 64) + "%"
+	}
+	return strings.Join(parts, " ")
 }
 
 func must[T any](v T, err error) T {
