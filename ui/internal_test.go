@@ -1,11 +1,15 @@
 package ui
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -208,6 +212,36 @@ func TestUnansweredChallenge(t *testing.T) {
 		if !errors.As(err, &pe) || pe.status != http.StatusNotImplemented || pe.msg != msgStepUnavailable ||
 			!errors.Is(err, errNoChallengePage) || !strings.Contains(err.Error(), string(c)) {
 			t.Errorf("%s: %v", c, err)
+		}
+	}
+}
+
+// A request its client abandoned is not logged as our error: under a login
+// storm, clients that time out while waiting for a hashing slot would
+// otherwise fill the log with 500s.
+func TestAbandonedRequestIsNotAnError(t *testing.T) {
+	tests := []struct {
+		name      string
+		cancelled bool
+		err       error
+		wantError bool
+	}{
+		{"client gone while waiting", true, fmt.Errorf("start sign-in: %w", context.Canceled), false},
+		{"our own failure after the client left", true, errors.New("store closed"), true},
+		{"a cancellation the client did not cause", false, context.Canceled, true},
+	}
+	for _, tt := range tests {
+		var log bytes.Buffer
+		p := &Pages{Logger: slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+		ctx, cancel := context.WithCancel(context.Background())
+		if tt.cancelled {
+			cancel()
+		}
+		r := httptest.NewRequestWithContext(ctx, http.MethodPost, "/login", nil)
+		p.fail(httptest.NewRecorder(), r, tt.err)
+		cancel()
+		if got := strings.Contains(log.String(), "level=ERROR"); got != tt.wantError {
+			t.Errorf("%s: error logged = %v, want %v; log:\n%s", tt.name, got, tt.wantError, log.String())
 		}
 	}
 }
