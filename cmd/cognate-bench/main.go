@@ -72,7 +72,7 @@ func run() error {
 	duration := flag.Duration("duration", 10*time.Second, "length of one pass of one scenario")
 	passes := flag.Int("passes", 3, "passes per scenario; the median is reported")
 	conc := flag.Int("concurrency", 32, "concurrent keep-alive connections")
-	scen := flag.String("scenarios", "discovery,jwks,cc-es256,cc-rs256,login", "comma-separated scenarios")
+	scen := flag.String("scenarios", "healthz,discovery,jwks,cc-es256,cc-rs256,login", "comma-separated scenarios")
 	serverCPU := flag.Int("server-cpu", -1, "the core the server is pinned to: raw costs are measured there (-1: on this process's core)")
 	verbose := flag.Bool("v", false, "also print every pass, every raw measurement and every ratio")
 	cpuProfile := flag.String("cpuprofile", "", "write the load generator's own CPU profile here, to check it is not the bottleneck")
@@ -200,6 +200,10 @@ func benchmark(ctx context.Context, o options) error {
 		return fmt.Errorf("setup: %w", err)
 	}
 	all := []scenario{
+		// For scale: the server's smallest answer (a health probe, before
+		// any routing), so discovery and JWKS can be set against what the
+		// HTTP stack itself manages on this core at this moment.
+		{"healthz", "", rawRequest(o, get("bench-rs", "/healthz"))},
 		{"discovery", "", rawRequest(o, get("bench-rs", "/.well-known/openid-configuration"))},
 		{"jwks", "", rawRequest(o, get("bench-rs", "/.well-known/jwks.json"))},
 		{"cc-es256", "sign-es256", rawRequest(o, clientCredentials(es))},
