@@ -69,10 +69,7 @@ func (p *Pages) handle(h handlerFunc) http.Handler {
 // fail renders err as an error page. Anything but a pageError is a fault of
 // ours: the person reads a general sentence, the log gets the detail.
 func (p *Pages) fail(w http.ResponseWriter, r *http.Request, err error) {
-	// A client that gave up (a closed tab, a timeout while a sign-in waited
-	// for a hashing slot) is no fault of ours, and nobody is left to read a
-	// page: no error line, no 500.
-	if ctxErr := r.Context().Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+	if ClientGone(r, err) { // no error line, no 500: nobody is waiting
 		p.Logger.DebugContext(r.Context(), "request abandoned by the client", "host", r.Host, "path", r.URL.Path, "err", err)
 		return
 	}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"crypto/sha256"
+	"errors"
 	"encoding/hex"
 	"fmt"
 	"io/fs"
@@ -15,8 +16,17 @@ import (
 // The little the admin console (ui/console) shares with the pages, so that
 // both render the same way: one way to find a template's message keys, one
 // choice of language, one Content-Security-Policy, one accent stylesheet
-// per colour and one way to serve static files. Nothing else of ui is
-// exported.
+// per colour, one way to serve static files and one test for a request its
+// client abandoned. Nothing else of ui is exported.
+
+// ClientGone reports whether err is the request's own context ending: the
+// client gave up (a closed tab, a timeout while a sign-in waited for a
+// hashing slot). That is no fault of the server's, and nobody is left to
+// read an error page.
+func ClientGone(r *http.Request, err error) bool {
+	ctxErr := r.Context().Err()
+	return ctxErr != nil && errors.Is(err, ctxErr)
+}
 
 // TemplateMessageKeys returns the message keys a template names as the
 // first argument of a T or Tf call ({{.T "key"}}, {{$.Tf "key" …}}), so a

@@ -1,13 +1,13 @@
 package console
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"net/http"
 
 	"github.com/cognate-idp/cognate/tenant"
 	"github.com/cognate-idp/cognate/tenant/password"
+	"github.com/cognate-idp/cognate/ui"
 )
 
 // pageError is an error a person sees as a page: a status and a chosen
@@ -49,12 +49,13 @@ func (messagePage) template() string { return tmplMessage }
 // fail renders err as a page. Anything but a pageError is a fault of ours:
 // the person reads a general sentence, the log gets the detail once.
 func (c *Console) fail(w http.ResponseWriter, r *http.Request, q *request, err error) {
+	if ui.ClientGone(r, err) {
+		c.Logger.DebugContext(r.Context(), "request abandoned by the client", "host", r.Host, "path", r.URL.Path, "err", err)
+		return
+	}
 	var pe *pageError
 	if !errors.As(err, &pe) {
 		pe = &pageError{status: http.StatusInternalServerError, msg: "error.internal", err: err}
-		if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
-			return // the browser went away; nobody to answer
-		}
 	}
 	level := slog.LevelInfo
 	if pe.status >= 500 {
