@@ -211,3 +211,65 @@ func TestAuditTenantDeletion(t *testing.T) {
 		t.Errorf("operator trail: %+v", events)
 	}
 }
+
+// The sweep deletes what is older than the retention, in every tenant and
+// past one transaction's batch, and keeps the rest; a retention of 0 keeps
+// everything.
+func TestSweepAudit(t *testing.T) {
+	svc, clk := newService(t)
+	ctx := t.Context()
+	for _, slug := range []string{"acme", "beta"} {
+		if _, err := svc.CreateTenant(ctx, tenant.NewTenant{Slug: slug}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := clk.Now()
+	const old = 1005 // more than one sweep transaction deletes
+	err := svc.Store.Update(ctx, func(tx tenant.Tx) error {
+		for i := range old {
+			ev := tenant.AuditEvent{Time: now.Add(-400*24*time.Hour - time.Duration(i)*time.Second), Action: tenant.AuditSignIn}
+			if err := tenant.RecordAudit(tx, "acme", ev); err != nil {
+				return err
+			}
+		}
+		for _, age := range []time.Duration{364 * 24 * time.Hour, time.Hour} {
+			if err := tenant.RecordAudit(tx, "acme", tenant.AuditEvent{Time: now.Add(-age), Action: tenant.AuditSignInFailure}); err != nil {
+				return err
+			}
+		}
+		return tenant.RecordAudit(tx, "beta", tenant.AuditEvent{Time: now.Add(-366 * 24 * time.Hour), Action: tenant.AuditSignIn})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func(slug string) int {
+		n := 0
+		err := svc.Store.View(ctx, func(tx tenant.Tx) error {
+			return tx.Scan(tenant.CollAudit, slug, "", "", func(string, []byte) bool { n++; return true })
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before, betaBefore := count("acme"), count("beta")
+
+	if n, err := tenant.SweepAudit(ctx, svc.Store, now, 0); err != nil || n != 0 || count("acme") != before {
+		t.Fatalf("retention 0: deleted %d, %v; want nothing deleted", n, err)
+	}
+	n, err := tenant.SweepAudit(ctx, svc.Store, now, tenant.DefaultAuditRetention)
+	if err != nil || n != old+1 {
+		t.Fatalf("SweepAudit = %d, %v; want %d (acme's old events and beta's one)", n, err, old+1)
+	}
+	if got := count("acme"); got != before-old {
+		t.Fatalf("acme keeps %d events, want %d", got, before-old)
+	}
+	for _, ev := range auditTrail(t, svc, "acme") {
+		if now.Sub(ev.Time) >= tenant.DefaultAuditRetention {
+			t.Errorf("kept an event of %v ago", now.Sub(ev.Time))
+		}
+	}
+	if count("beta") != betaBefore-1 {
+		t.Fatal("beta's old event was kept")
+	}
+}

@@ -74,16 +74,11 @@ func takeRate(tx Tx, c Collection, tenantID, key string, now time.Time, limits .
 // of every tenant and of the apex. bbolt has no TTL of its own; run it beside
 // SweepExpired.
 func SweepOnboarding(ctx context.Context, store Store, now time.Time) (int, error) {
-	scopes := []string{""} // the apex's records have no tenant
-	err := store.View(ctx, func(tx Tx) error {
-		return tx.Scan(CollTenants, "", "", "", func(key string, _ []byte) bool {
-			scopes = append(scopes, key)
-			return true
-		})
-	})
+	ids, err := tenantIDs(ctx, store)
 	if err != nil {
 		return 0, err
 	}
+	scopes := append([]string{""}, ids...) // the apex's records have no tenant
 	expiredKeys := func(tx Tx, c Collection, scope string) ([]string, error) {
 		var keys []string
 		err := ScanJSON(tx, c, scope, "", "", func(key string, e expiring) bool {

@@ -16,8 +16,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/cognate-idp/cognate/tenant"
 )
 
 // Config is everything `cognate serve` is told, from three sources with one
@@ -63,6 +66,9 @@ type Config struct {
 	// LogFormat is json or text (default: text in dev mode, json otherwise);
 	// LogLevel is debug, info, warn or error.
 	LogFormat, LogLevel string
+	// AuditRetention is how long audit events are kept; 0 keeps them for
+	// ever.
+	AuditRetention time.Duration
 }
 
 // SMTPConfig is the mail relay. An empty Host means no relay.
@@ -90,6 +96,8 @@ func defaultConfig() Config {
 		Data:     "./cognate.db",
 		SMTP:     SMTPConfig{Port: 587, TLS: SMTPStartTLS},
 		LogLevel: "info",
+
+		AuditRetention: tenant.DefaultAuditRetention,
 	}
 }
 
@@ -115,6 +123,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("smtp_password", set(c.SMTP.Password)),
 		slog.String("log_format", c.LogFormat),
 		slog.String("log_level", c.LogLevel),
+		slog.String("audit_retention", formatRetention(c.AuditRetention)),
 	)
 }
 
@@ -215,6 +224,12 @@ func settings() []setting {
 		stringSetting("log_format", "FORMAT", "json or text (default: text in dev mode, json otherwise)",
 			func(c *Config) *string { return &c.LogFormat }),
 		stringSetting("log_level", "LEVEL", "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }),
+		{
+			name: "audit_retention", arg: "AGE",
+			usage: "how long the audit trail keeps an event, in days (400d) or hours (720h); 0 keeps every event",
+			set:   func(c *Config, v string) (err error) { c.AuditRetention, err = parseRetention(v); return err },
+			show:  func(c *Config) string { return formatRetention(c.AuditRetention) },
+		},
 	}
 }
 
@@ -572,6 +587,44 @@ func parseBool(v string) (bool, error) {
 		return false, fmt.Errorf("%q is not true or false", v)
 	}
 	return b, nil
+}
+
+// parseRetention reads an age in days ("400d") or as a Go duration
+// ("720h"). Less than a day is refused: it would empty the audit trail
+// almost as it is written, which is never what was meant.
+func parseRetention(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	if v == "0" {
+		return 0, nil
+	}
+	var d time.Duration
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a number of days like 365d", v)
+		}
+		d = time.Duration(n) * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(v); err != nil {
+			return 0, fmt.Errorf("%q is not an age like 365d or 720h", v)
+		}
+	}
+	if d < 24*time.Hour {
+		return 0, fmt.Errorf("%q is less than a day; give at least 1d, or 0 to keep every event", v)
+	}
+	return d, nil
+}
+
+// formatRetention shows a retention the way parseRetention reads it.
+func formatRetention(d time.Duration) string {
+	if d == 0 {
+		return "0"
+	}
+	if d%(24*time.Hour) == 0 {
+		return strconv.Itoa(int(d/(24*time.Hour))) + "d"
+	}
+	return d.String()
 }
 
 func parseLevel(s string) (slog.Level, error) {

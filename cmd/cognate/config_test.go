@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // devDefaults is what `cognate serve` with nothing else configured runs with.
@@ -97,6 +98,22 @@ func TestLoadConfigPrecedence(t *testing.T) {
 			want: func(c *Config) { c.SMTP.TLS, c.SMTP.Port = SMTPImplicit, 465 },
 		},
 		{
+			name: "audit retention in days from the file",
+			file: "audit_retention: 400d\n",
+			want: func(c *Config) { c.AuditRetention = 400 * 24 * time.Hour },
+		},
+		{
+			name: "audit retention from a flag beats the file",
+			file: "audit_retention: 400d\n",
+			args: []string{"--audit-retention", "720h"},
+			want: func(c *Config) { c.AuditRetention = 30 * 24 * time.Hour },
+		},
+		{
+			name: "audit retention 0 keeps every event",
+			env:  map[string]string{"COGNATE_AUDIT_RETENTION": "0"},
+			want: func(c *Config) { c.AuditRetention = 0 },
+		},
+		{
 			name: "secret from a file",
 			env:  map[string]string{"COGNATE_ADMIN_TOKEN_FILE": tokenFile},
 			want: func(c *Config) { c.AdminTokenFile, c.AdminToken = tokenFile, "file-token-0123456789" },
@@ -136,7 +153,7 @@ func TestLoadConfigPrecedence(t *testing.T) {
 func TestLoadConfigReportsEveryProblem(t *testing.T) {
 	file := writeFile(t, "cognate.yaml", "base_url: https://id.example.com\nsmtp:\n  hots: mail.example.com\n  port: twenty-five\n")
 	_, err := LoadConfig(
-		[]string{"--config", file, "--trusted-proxies", "10.0.0.0/33"},
+		[]string{"--config", file, "--trusted-proxies", "10.0.0.0/33", "--audit-retention", "5m"},
 		map[string]string{"COGNATE_DEV": "maybe", "COGNATE_ADMIN_TOKEN": "x", "COGNATE_ADMIN_TOKEN_FILE": "/nonexistent"},
 		io.Discard)
 	if err == nil {
@@ -148,6 +165,7 @@ func TestLoadConfigReportsEveryProblem(t *testing.T) {
 		`environment variable COGNATE_DEV: "maybe" is not true or false`,
 		`flag --trusted-proxies: "10.0.0.0/33"`,
 		"admin_token and admin_token_file are both set",
+		`flag --audit-retention: "5m" is less than a day; give at least 1d, or 0 to keep every event`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)

@@ -77,14 +77,14 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Wr
 	background, stopBackground := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { a.outbox.Run(background) })
-	wg.Go(func() { sweep(background, store, logger) })
+	wg.Go(func() { sweep(background, store, cfg.AuditRetention, logger) })
 	defer func() { stopBackground(); wg.Wait() }()
 	return listenAndServe(ctx, cfg, a.handler, logger)
 }
 
-// sweep deletes expired codes, tokens, sessions and sign-in flows once a
-// minute: bbolt has no TTL of its own.
-func sweep(ctx context.Context, store tenant.Store, logger *slog.Logger) {
+// sweep deletes expired tokens, sessions and sign-in flows, and audit
+// events past their retention, once a minute: bbolt has no TTL of its own.
+func sweep(ctx context.Context, store tenant.Store, auditRetention time.Duration, logger *slog.Logger) {
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
 	for {
@@ -95,7 +95,8 @@ func sweep(ctx context.Context, store tenant.Store, logger *slog.Logger) {
 		}
 		n, err := tenant.SweepExpired(ctx, store, time.Now())
 		m, merr := tenant.SweepOnboarding(ctx, store, time.Now())
-		n, err = n+m, errors.Join(err, merr)
+		a, aerr := tenant.SweepAudit(ctx, store, time.Now(), auditRetention)
+		n, err = n+m+a, errors.Join(err, merr, aerr)
 		if err != nil && ctx.Err() == nil {
 			logger.Error("sweep expired records", "err", err)
 		} else if n > 0 {
