@@ -43,15 +43,7 @@ func SweepExpired(ctx context.Context, store Store, now time.Time) (int, error) 
 			if len(expired) == 0 {
 				continue
 			}
-			err = store.Update(ctx, func(tx Tx) error {
-				for _, key := range expired {
-					if err := tx.Delete(c, slug, key); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-			if err != nil {
+			if err := deleteKeys(ctx, store, c, slug, expired); err != nil {
 				return deleted, err
 			}
 			deleted += len(expired)
@@ -72,6 +64,20 @@ func tenantIDs(ctx context.Context, store Store) ([]string, error) {
 	return ids, err
 }
 
+// deleteKeys deletes keys of c in one transaction. The sweeps call it with
+// what a read found, for records that cannot become current again: an
+// expired record stays expired, an old event stays old.
+func deleteKeys(ctx context.Context, store Store, c Collection, tenantID string, keys []string) error {
+	return store.Update(ctx, func(tx Tx) error {
+		for _, key := range keys {
+			if err := tx.Delete(c, tenantID, key); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // DefaultAuditRetention is how long the audit trail keeps an event unless
 // the operator says otherwise: a year, long enough to answer "who had
 // access last spring", short enough that the data file does not grow with
@@ -84,8 +90,7 @@ const auditSweepBatch = 1000
 
 // SweepAudit deletes the audit events older than retention in every
 // tenant and returns how many it deleted; a retention of 0 keeps every
-// event. Events never change once written, so what a read finds old is
-// still old when the write deletes it.
+// event.
 func SweepAudit(ctx context.Context, store Store, now time.Time, retention time.Duration) (int, error) {
 	if retention <= 0 {
 		return 0, nil
@@ -114,15 +119,7 @@ func SweepAudit(ctx context.Context, store Store, now time.Time, retention time.
 			if len(keys) == 0 {
 				break
 			}
-			err = store.Update(ctx, func(tx Tx) error {
-				for _, key := range keys {
-					if err := tx.Delete(CollAudit, id, key); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-			if err != nil {
+			if err := deleteKeys(ctx, store, CollAudit, id, keys); err != nil {
 				return deleted, err
 			}
 			deleted += len(keys)
