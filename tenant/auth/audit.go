@@ -48,13 +48,18 @@ func (m *Machine) outcomeEvent(action tenant.AuditAction, cr Credentials, user *
 	return ev
 }
 
-// signedIn writes what a finished sign-in leaves behind, inside the
-// transaction that finishes it, so that all of it commits at once (one
-// fsync): its audit record and, for a browser, its SSO session, whose token
-// it returns.
-func (m *Machine) signedIn(tx tenant.Tx, tenantID string, cr Credentials, user tenant.User, amr []string, now time.Time) (string, error) {
+// signedIn does what every finished sign-in does, inside the transaction
+// that finishes it, so that all of it commits at once (one fsync): it sets
+// the user's last sign-in (the caller writes the user), forgets the login's
+// failures, records the audit event and, for a browser, starts the SSO
+// session, whose token it returns.
+func (m *Machine) signedIn(tx tenant.Tx, tenantID string, cr Credentials, user *tenant.User, amr []string, now time.Time) (string, error) {
+	user.LastSignInAt = now
+	if err := clearFailures(tx, tenantID, cr); err != nil {
+		return "", err
+	}
 	if m.Audit != nil {
-		ev := m.outcomeEvent(tenant.AuditSignIn, cr, &user, "", map[string]string{"amr": strings.Join(amr, ",")})
+		ev := m.outcomeEvent(tenant.AuditSignIn, cr, user, "", map[string]string{"amr": strings.Join(amr, ",")})
 		if err := m.Audit(tx, tenantID, ev); err != nil {
 			return "", err
 		}

@@ -349,6 +349,20 @@ func (m *Machine) dropFlow(ctx context.Context, tenantID, session string) error 
 	})
 }
 
+// takeFlow ends the pending flow f, whose client holds session, and reads
+// its user: a flow can be taken once, so two tabs answering the same
+// challenge cannot both finish it.
+func takeFlow(tx tenant.Tx, tenantID, session string, f flow) (tenant.User, error) {
+	id := tenant.HashSecret(session)
+	if _, err := tx.Get(tenant.CollAuthFlows, tenantID, id); err != nil {
+		return tenant.User{}, ErrSessionExpired
+	}
+	if err := tx.Delete(tenant.CollAuthFlows, tenantID, id); err != nil {
+		return tenant.User{}, err
+	}
+	return tenant.GetUser(tx, tenantID, f.Sub)
+}
+
 // finishFlow completes a pending flow: it applies change to the user and
 // deletes the flow in one transaction, so a flow can finish only once.
 func (m *Machine) finishFlow(ctx context.Context, tenantID, session string, cr Credentials, f flow, change func(*tenant.User) error) (Result, error) {
@@ -359,15 +373,8 @@ func (m *Machine) finishFlow(ctx context.Context, tenantID, session string, cr C
 		sso  string
 	)
 	err := m.Store.Update(ctx, func(tx tenant.Tx) error {
-		id := tenant.HashSecret(session)
-		if _, err := tx.Get(tenant.CollAuthFlows, tenantID, id); err != nil {
-			return ErrSessionExpired
-		}
-		if err := tx.Delete(tenant.CollAuthFlows, tenantID, id); err != nil {
-			return err
-		}
 		var err error
-		if user, err = tenant.GetUser(tx, tenantID, f.Sub); err != nil {
+		if user, err = takeFlow(tx, tenantID, session, f); err != nil {
 			return err
 		}
 		if err := change(&user); err != nil {
@@ -383,11 +390,8 @@ func (m *Machine) finishFlow(ctx context.Context, tenantID, session string, cr C
 				return tenant.UpdateUser(tx, tenantID, user)
 			}
 		}
-		user.LastSignInAt, user.UpdatedAt = now, now
-		if err := clearFailures(tx, tenantID, cr); err != nil {
-			return err
-		}
-		if sso, err = m.signedIn(tx, tenantID, cr, user, f.AMR, now); err != nil {
+		user.UpdatedAt = now
+		if sso, err = m.signedIn(tx, tenantID, cr, &user, f.AMR, now); err != nil {
 			return err
 		}
 		return tenant.UpdateUser(tx, tenantID, user)
@@ -416,11 +420,7 @@ func (m *Machine) finish(ctx context.Context, tenantID string, cr Credentials, s
 			return err
 		}
 		change(&user)
-		user.LastSignInAt = now
-		if err := clearFailures(tx, tenantID, cr); err != nil {
-			return err
-		}
-		if sso, err = m.signedIn(tx, tenantID, cr, user, amr, now); err != nil {
+		if sso, err = m.signedIn(tx, tenantID, cr, &user, amr, now); err != nil {
 			return err
 		}
 		return tenant.UpdateUser(tx, tenantID, user)

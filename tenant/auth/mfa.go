@@ -850,15 +850,8 @@ func (m *Machine) completeMFA(ctx context.Context, tenantID, session string, cr 
 		sso  string
 	)
 	err := m.Store.Update(ctx, func(tx tenant.Tx) error {
-		id := tenant.HashSecret(session)
-		if _, err := tx.Get(tenant.CollAuthFlows, tenantID, id); err != nil {
-			return ErrSessionExpired
-		}
-		if err := tx.Delete(tenant.CollAuthFlows, tenantID, id); err != nil {
-			return err
-		}
 		var err error
-		if user, err = tenant.GetUser(tx, tenantID, f.Sub); err != nil {
+		if user, err = takeFlow(tx, tenantID, session, f); err != nil {
 			return err
 		}
 		if err := change(tx, &user); err != nil {
@@ -866,11 +859,7 @@ func (m *Machine) completeMFA(ctx context.Context, tenantID, session string, cr 
 		}
 		user.UpdatedAt = now
 		if !f.MFA.Account {
-			user.LastSignInAt = now
-			if err := clearFailures(tx, tenantID, cr); err != nil {
-				return err
-			}
-			if sso, err = m.signedIn(tx, tenantID, cr, user, f.AMR, now); err != nil {
+			if sso, err = m.signedIn(tx, tenantID, cr, &user, f.AMR, now); err != nil {
 				return err
 			}
 		}

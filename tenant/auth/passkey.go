@@ -196,11 +196,8 @@ func (m *Machine) FinishPasskey(ctx context.Context, tenantID, session string, r
 		if err := storeCredential(&u, updated); err != nil {
 			return err
 		}
-		u.LastSignInAt, u.UpdatedAt = now, now
-		if err := clearFailures(tx, tenantID, cr); err != nil {
-			return err
-		}
-		if sso, err = m.signedIn(tx, tenantID, cr, u, amr, now); err != nil {
+		u.UpdatedAt = now
+		if sso, err = m.signedIn(tx, tenantID, cr, &u, amr, now); err != nil {
 			return err
 		}
 		return tenant.UpdateUser(tx, tenantID, u)
