@@ -20,7 +20,9 @@ import (
 // to the store.
 //
 // Memory is bounded: past the limits new authorization requests are refused
-// (temporarily_unavailable) rather than evicting people who are signing in.
+// (the relying party gets server_error, "too many sign-ins are in
+// progress") rather than evicting people who are signing in. zitadel/oidc
+// v3 cannot send OAuth's temporarily_unavailable.
 type pending struct {
 	mu        sync.Mutex
 	requests  map[pendingKey]*authRequest

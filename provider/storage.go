@@ -41,7 +41,10 @@ const authRequestTTL = 30 * time.Minute
 // codeTTL is the lifetime of an authorization code (RFC 6749 advises ≤ 10 min).
 const codeTTL = 5 * time.Minute
 
-var errNoTenant = errors.New("request is not addressed to a tenant")
+var (
+	errNoTenant        = errors.New("request is not addressed to a tenant")
+	errAuthRequestGone = fmt.Errorf("auth request unknown or expired: %w", tenant.ErrNotFound)
+)
 
 func (s *storage) slug(ctx context.Context) (string, error) {
 	site, ok := SiteFromContext(ctx)
@@ -111,7 +114,7 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 func (s *storage) getAuthRequest(slug, id string) (*authRequest, error) {
 	ar, ok := s.pending.request(slug, id, s.now())
 	if !ok {
-		return nil, fmt.Errorf("auth request unknown or expired: %w", tenant.ErrNotFound)
+		return nil, errAuthRequestGone
 	}
 	return &ar, nil
 }
@@ -153,7 +156,7 @@ func (s *storage) SaveAuthCode(ctx context.Context, id, code string) error {
 	}
 	now := s.now()
 	if !s.pending.addCode(slug, id, tenant.HashSecret(code), now, now.Add(codeTTL)) {
-		return fmt.Errorf("auth request unknown or expired: %w", tenant.ErrNotFound)
+		return errAuthRequestGone
 	}
 	return nil
 }
@@ -223,8 +226,17 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 
 	err = s.store.Update(ctx, func(tx tenant.Tx) error {
 		if currentRT == "" {
-			// A new family; its lifetime is the client's refresh lifetime
-			// from this sign-in, and rotation never extends it.
+			// A new family, unless a replay of its code revoked it while
+			// this exchange was under way (revokeFamily leaves a record).
+			revoked, err := familyRevoked(tx, slug, base.FamilyID)
+			if err != nil {
+				return err
+			}
+			if revoked {
+				return errFamilyRevoked
+			}
+			// Its lifetime is the client's refresh lifetime from this
+			// sign-in, and rotation never extends it.
 			fam := family{Sub: base.Sub, ClientID: base.ClientID, ExpiresAt: now.Add(cl.RefreshTokenTTL)}
 			if err := tenant.PutJSON(tx, tenant.CollRefreshTokens, slug, prefixFamily+base.FamilyID, fam); err != nil {
 				return err
@@ -253,6 +265,9 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 		}
 		return tenant.PutJSON(tx, tenant.CollAccessTokens, slug, prefixAccess+at.ID, at)
 	})
+	if errors.Is(err, errFamilyRevoked) {
+		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("authorization code already used")
+	}
 	if errors.Is(err, errRefreshReused) {
 		s.revokeFamilyAfterReuse(ctx, slug, base.FamilyID)
 		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("refresh token already used; the session is revoked")
@@ -263,7 +278,10 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 	return at.ID, newRT, at.ExpiresAt, nil
 }
 
-var errRefreshReused = errors.New("refresh token reused")
+var (
+	errRefreshReused = errors.New("refresh token reused")
+	errFamilyRevoked = errors.New("token family revoked before its first tokens")
+)
 
 func (s *storage) revokeFamilyAfterReuse(ctx context.Context, slug, familyID string) {
 	s.logger.WarnContext(ctx, "refresh token reused; revoking its family", "tenant", slug)

@@ -1,0 +1,62 @@
+package provider
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/url"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/tenant/bolt"
+	"github.com/cognate-idp/cognate/tenant/password"
+)
+
+// A code replayed while its first exchange is still under way (after the
+// code was redeemed, before the tokens were written) revokes the family
+// before it exists; the first exchange must then be refused, not issue
+// tokens that overwrite the revocation.
+func TestReplayDuringExchangeRevokesWhatItWouldIssue(t *testing.T) {
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "cognate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	base, _ := url.Parse("http://localhost:8080")
+	p, err := New(Config{Hosts: Hosts{Base: base}, Store: store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hasher, _ := password.NewHasher(password.Params{Memory: 1024, Iterations: 1, Parallelism: 1}, 1)
+	svc := &tenant.Service{Store: store, Hasher: hasher, Now: time.Now, Changed: p.Invalidate}
+	ctx := WithSite(context.Background(), Site{Slug: "acme"})
+	if _, err := svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"}); err != nil {
+		t.Fatal(err)
+	}
+	cl, _, err := svc.CreateClient(ctx, "acme", tenant.NewClient{Name: "app", Public: true,
+		GrantTypes: []string{tenant.GrantAuthorizationCode, tenant.GrantRefreshToken}, RedirectURIs: []string{"https://app.example/cb"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	now := time.Now()
+	ar := &authRequest{ID: "req", ClientID: cl.ID, Subject: "sub-1", IsDone: true, FamilyID: "fam", ExpiresAt: now.Add(time.Minute)}
+	if err := p.storage.pending.addRequest("acme", ar, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.storage.SaveAuthCode(ctx, "req", "the-code"); err != nil {
+		t.Fatal(err)
+	}
+	first, err := p.storage.AuthRequestByCode(ctx, "the-code")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.storage.AuthRequestByCode(ctx, "the-code"); err == nil {
+		t.Fatal("the replay was accepted")
+	}
+	if _, rt, _, err := p.storage.CreateAccessAndRefreshTokens(ctx, first, ""); err == nil {
+		t.Fatalf("tokens issued for a replayed code's family (refresh token %q)", rt)
+	}
+}
