@@ -229,26 +229,28 @@ func showClient(w io.Writer, c adminapi.Client, secret string) {
 	}
 }
 
-func userCommands() []adminCommand {
-	// Commands on one user take a username or a sub.
-	oneUser := func(verb, summary string, do func(ctx context.Context, c *apiClient, path, user string) (output, error)) adminCommand {
-		return adminCommand{
-			verb: verb, args: []string{"USER"}, summary: summary + " USER is a username or a sub.",
-			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
-				slug := fs.String("tenant", "", "tenant slug (required)")
-				return func(ctx context.Context, c *apiClient, args []string) (output, error) {
-					if err := requireFlag("tenant", *slug); err != nil {
-						return output{}, err
-					}
-					sub, err := resolveUser(ctx, c, *slug, args[0])
-					if err != nil {
-						return output{}, err
-					}
-					return do(ctx, c, tenantPath(*slug)+"/users/"+url.PathEscape(sub), args[0])
+// oneUserCommand is a `cognate user` verb on one user, named by username or
+// sub: do gets the user's admin API path and the name as typed.
+func oneUserCommand(verb, summary string, do func(ctx context.Context, c *apiClient, path, user string) (output, error)) adminCommand {
+	return adminCommand{
+		verb: verb, args: []string{"USER"}, summary: summary + " USER is a username or a sub.",
+		setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
+			slug := fs.String("tenant", "", "tenant slug (required)")
+			return func(ctx context.Context, c *apiClient, args []string) (output, error) {
+				if err := requireFlag("tenant", *slug); err != nil {
+					return output{}, err
 				}
-			},
-		}
+				sub, err := resolveUser(ctx, c, *slug, args[0])
+				if err != nil {
+					return output{}, err
+				}
+				return do(ctx, c, tenantPath(*slug)+"/users/"+url.PathEscape(sub), args[0])
+			}
+		},
 	}
+}
+
+func userCommands() []adminCommand {
 	setEnabled := func(enabled bool) func(ctx context.Context, c *apiClient, path, user string) (output, error) {
 		return func(ctx context.Context, c *apiClient, path, user string) (output, error) {
 			var u adminapi.User
@@ -330,7 +332,7 @@ func userCommands() []adminCommand {
 				}
 			},
 		},
-		oneUser("get", "Show a user.", func(ctx context.Context, c *apiClient, path, _ string) (output, error) {
+		oneUserCommand("get", "Show a user.", func(ctx context.Context, c *apiClient, path, _ string) (output, error) {
 			var u adminapi.User
 			raw, err := c.call(ctx, http.MethodGet, path, nil, &u)
 			return output{raw: raw, text: func(w io.Writer) { showUser(w, u) }}, err
@@ -363,9 +365,9 @@ func userCommands() []adminCommand {
 				}
 			},
 		},
-		oneUser("disable", "Keep a user from signing in.", setEnabled(false)),
-		oneUser("enable", "Let a disabled user sign in again.", setEnabled(true)),
-		oneUser("delete", "Delete a user.", func(ctx context.Context, c *apiClient, path, user string) (output, error) {
+		oneUserCommand("disable", "Keep a user from signing in.", setEnabled(false)),
+		oneUserCommand("enable", "Let a disabled user sign in again.", setEnabled(true)),
+		oneUserCommand("delete", "Delete a user.", func(ctx context.Context, c *apiClient, path, user string) (output, error) {
 			raw, err := c.call(ctx, http.MethodDelete, path, nil, nil)
 			return message(raw, "Deleted user %s.", user), err
 		}),

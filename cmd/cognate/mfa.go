@@ -4,11 +4,9 @@ import (
 	"context"
 	"crypto/hkdf"
 	"crypto/sha256"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 
 	"github.com/cognate-idp/cognate/mfa"
 	"github.com/cognate-idp/cognate/tenant/adminapi"
@@ -48,32 +46,14 @@ func newSealer(s serverSecrets) (*mfa.Sealer, error) {
 // mfaCommands are the `cognate user` verbs about second factors: mfa shows
 // them, reset-mfa removes them. Each takes a username or a sub.
 func mfaCommands() []adminCommand {
-	oneUser := func(verb, summary string, do func(ctx context.Context, c *apiClient, path, user string) (output, error)) adminCommand {
-		return adminCommand{
-			verb: verb, args: []string{"USER"}, summary: summary + " USER is a username or a sub.",
-			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
-				slug := fs.String("tenant", "", "tenant slug (required)")
-				return func(ctx context.Context, c *apiClient, args []string) (output, error) {
-					if err := requireFlag("tenant", *slug); err != nil {
-						return output{}, err
-					}
-					sub, err := resolveUser(ctx, c, *slug, args[0])
-					if err != nil {
-						return output{}, err
-					}
-					return do(ctx, c, tenantPath(*slug)+"/users/"+url.PathEscape(sub), args[0])
-				}
-			},
-		}
-	}
 	return []adminCommand{
-		oneUser("mfa", "Show a user's second factors; a security key flagged as possibly cloned is marked.",
+		oneUserCommand("mfa", "Show a user's second factors; a security key flagged as possibly cloned is marked.",
 			func(ctx context.Context, c *apiClient, path, user string) (output, error) {
 				var st adminapi.MFAStatus
 				raw, err := c.call(ctx, http.MethodGet, path+"/mfa", nil, &st)
 				return output{raw: raw, text: func(w io.Writer) { showMFA(w, user, st) }}, err
 			}),
-		oneUser("reset-mfa", "Remove a user's second factors and recovery codes (a lost phone, a cloned key); their sessions end.",
+		oneUserCommand("reset-mfa", "Remove a user's second factors and recovery codes (a lost phone, a cloned key); their sessions end.",
 			func(ctx context.Context, c *apiClient, path, user string) (output, error) {
 				raw, err := c.call(ctx, http.MethodPost, path+"/reset-mfa", nil, nil)
 				return message(raw, "Second factors of %s removed and their sessions ended. Where the tenant requires MFA, their next sign-in sets up a new one.", user), err

@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"net/mail"
-	"net/url"
 
 	"github.com/cognate-idp/cognate/tenant/adminapi"
 )
@@ -31,24 +29,6 @@ func mailFromAddress(cfg Config) string {
 // resend, reset-password, and unlock beside them. Each takes a username or
 // a sub, as the other one-user verbs do.
 func onboardingCommands() []adminCommand {
-	oneUser := func(verb, summary string, do func(ctx context.Context, c *apiClient, path, user string) (output, error)) adminCommand {
-		return adminCommand{
-			verb: verb, args: []string{"USER"}, summary: summary + " USER is a username or a sub.",
-			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
-				slug := fs.String("tenant", "", "tenant slug (required)")
-				return func(ctx context.Context, c *apiClient, args []string) (output, error) {
-					if err := requireFlag("tenant", *slug); err != nil {
-						return output{}, err
-					}
-					sub, err := resolveUser(ctx, c, *slug, args[0])
-					if err != nil {
-						return output{}, err
-					}
-					return do(ctx, c, tenantPath(*slug)+"/users/"+url.PathEscape(sub), args[0])
-				}
-			},
-		}
-	}
 	// post calls one of the action endpoints and says what became of the
 	// user in a sentence, then shows the user.
 	post := func(action string, say func(u adminapi.User) string) func(ctx context.Context, c *apiClient, path, user string) (output, error) {
@@ -69,15 +49,15 @@ func onboardingCommands() []adminCommand {
 		return fmt.Sprintf("A welcome mail with a new temporary password is on its way to %s.\nThe old temporary password, if any, no longer works.", u.Email)
 	}
 	return []adminCommand{
-		oneUser("activate", "Activate a user: a temporary password goes to them by mail (a deactivated user with a password of their own is only enabled again).",
+		oneUserCommand("activate", "Activate a user: a temporary password goes to them by mail (a deactivated user with a password of their own is only enabled again).",
 			post("activate", invited)),
-		oneUser("resend", "Send a user who has not signed in yet a new temporary password; the old one stops working.",
+		oneUserCommand("resend", "Send a user who has not signed in yet a new temporary password; the old one stops working.",
 			post("resend-invitation", invited)),
-		oneUser("reset-password", "Reset a user's password: their sessions end and a code to choose a new one goes to them by mail.",
+		oneUserCommand("reset-password", "Reset a user's password: their sessions end and a code to choose a new one goes to them by mail.",
 			post("reset-password", func(u adminapi.User) string {
 				return fmt.Sprintf("A reset code is on its way to %s; %s must choose a new password before signing in again.", u.Email, u.Username)
 			})),
-		oneUser("unlock", "Release a user's sign-in lockout after too many failed attempts.",
+		oneUserCommand("unlock", "Release a user's sign-in lockout after too many failed attempts.",
 			func(ctx context.Context, c *apiClient, path, user string) (output, error) {
 				raw, err := c.call(ctx, http.MethodPost, path+"/unlock", nil, nil)
 				return message(raw, "Unlocked %s: they can sign in again at once.", user), err
