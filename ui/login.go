@@ -96,18 +96,11 @@ func (p *Pages) getLogin(w http.ResponseWriter, r *http.Request) error {
 
 // postLogin checks a username and password.
 func (p *Pages) postLogin(w http.ResponseWriter, r *http.Request) error {
-	e, err := p.env(r)
+	e, lr, err := p.signInForm(w, r)
 	if err != nil {
 		return err
 	}
-	if err := p.parseForm(w, r, p.origin(e)); err != nil {
-		return err
-	}
-	id := r.PostForm.Get("authRequestID")
-	lr, err := p.loginRequest(r.Context(), e, id)
-	if err != nil {
-		return err
-	}
+	id := lr.ID
 	login := strings.TrimSpace(r.PostForm.Get("login"))
 	pw := r.PostForm.Get("password")
 	page := &loginPage{frame: p.loginFrame(w, r, e, lr), AuthRequestID: id, ClientName: lr.ClientName, Login: login,
@@ -147,19 +140,11 @@ func (p *Pages) postLogin(w http.ResponseWriter, r *http.Request) error {
 
 // postNewPassword answers NEW_PASSWORD_REQUIRED.
 func (p *Pages) postNewPassword(w http.ResponseWriter, r *http.Request) error {
-	e, err := p.env(r)
+	e, lr, err := p.signInForm(w, r)
 	if err != nil {
 		return err
 	}
-	if err := p.parseForm(w, r, p.origin(e)); err != nil {
-		return err
-	}
-	f := r.PostForm
-	id := f.Get("authRequestID")
-	lr, err := p.loginRequest(r.Context(), e, id)
-	if err != nil {
-		return err
-	}
+	f, id := r.PostForm, lr.ID
 	session := f.Get("session")
 	if session == "" {
 		return startAgain(id, errors.New("new-password form without a challenge session"))
@@ -247,6 +232,21 @@ func (p *Pages) complete(w http.ResponseWriter, r *http.Request, e env, id, sub 
 	}
 	http.Redirect(w, r, next, status)
 	return nil
+}
+
+// signInForm reads the posted form of a sign-in step: the tenant, the form
+// itself (its CSRF token checked) and the authorization request it belongs
+// to.
+func (p *Pages) signInForm(w http.ResponseWriter, r *http.Request) (env, provider.LoginRequest, error) {
+	e, err := p.env(r)
+	if err != nil {
+		return env{}, provider.LoginRequest{}, err
+	}
+	if err := p.parseForm(w, r, p.origin(e)); err != nil {
+		return env{}, provider.LoginRequest{}, err
+	}
+	lr, err := p.loginRequest(r.Context(), e, r.PostForm.Get("authRequestID"))
+	return e, lr, err
 }
 
 // loginRequest reads the pending authorization request a page belongs to.

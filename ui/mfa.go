@@ -154,18 +154,11 @@ func (p *Pages) mountMFA(tm *http.ServeMux) {
 // form was sent: code, recovery, webauthn, setup, or choose (a factor to
 // answer with, switch to or set up).
 func (p *Pages) postMFA(w http.ResponseWriter, r *http.Request) error {
-	e, err := p.env(r)
+	e, lr, err := p.signInForm(w, r)
 	if err != nil {
-		return err
-	}
-	if err := p.parseForm(w, r, p.origin(e)); err != nil {
 		return err
 	}
 	f := r.PostForm
-	lr, err := p.loginRequest(r.Context(), e, f.Get("authRequestID"))
-	if err != nil {
-		return err
-	}
 	session := f.Get("session")
 	if session == "" {
 		return startAgain(lr.ID, errors.New("MFA form without a challenge session"))
@@ -364,14 +357,7 @@ func (p *Pages) passkeyStyle(e env) string {
 // postPasskey starts a passwordless sign-in: the page asks the browser for
 // one of this tenant's passkeys at once.
 func (p *Pages) postPasskey(w http.ResponseWriter, r *http.Request) error {
-	e, err := p.env(r)
-	if err != nil {
-		return err
-	}
-	if err := p.parseForm(w, r, p.origin(e)); err != nil {
-		return err
-	}
-	lr, err := p.loginRequest(r.Context(), e, r.PostForm.Get("authRequestID"))
+	e, lr, err := p.signInForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -393,14 +379,7 @@ func (p *Pages) postPasskey(w http.ResponseWriter, r *http.Request) error {
 // postPasskeyFinish signs in with the browser's answer; a refusal goes back
 // to the login form, where the person may try the passkey again.
 func (p *Pages) postPasskeyFinish(w http.ResponseWriter, r *http.Request) error {
-	e, err := p.env(r)
-	if err != nil {
-		return err
-	}
-	if err := p.parseForm(w, r, p.origin(e)); err != nil {
-		return err
-	}
-	lr, err := p.loginRequest(r.Context(), e, r.PostForm.Get("authRequestID"))
+	e, lr, err := p.signInForm(w, r)
 	if err != nil {
 		return err
 	}
