@@ -215,7 +215,7 @@ func TestAccountPage(t *testing.T) {
 				t.Fatalf("status %d, want %d:\n%s", p.status, tt.status, p.body)
 			}
 			if tt.want != "" {
-				mustContain(t, p, tt.want)
+				mustContain(t, p, tt.want, "Requirements for your password:", `name="confirm_password"`)
 			} else {
 				mustContain(t, b.follow(p), "Your password was changed.")
 			}

@@ -103,7 +103,7 @@ func TestForgotPassword(t *testing.T) {
 	sent := b.submit(forgot, map[string]string{"login": "ann"})
 	unknown := b.submit(forgot, map[string]string{"login": "nobody"})
 	mustContain(t, sent, "If an account exists for that name, we&#39;ve sent a code to its email address.",
-		`autocomplete="one-time-code"`, "at least 8 characters", "a symbol")
+		`autocomplete="one-time-code"`, "at least 8 characters", "a symbol", `name="confirm_password"`)
 	if !sameExceptTokens(sent, "ann", unknown, "nobody") {
 		t.Errorf("known and unknown names differ:\n%s\n----\n%s", sent.body, unknown.body)
 	}

@@ -164,7 +164,7 @@ func TestTemporaryPasswordFlow(t *testing.T) {
 	if np.status != http.StatusOK {
 		t.Fatalf("status %d, want the new-password page:\n%s", np.status, np.body)
 	}
-	mustContain(t, np, "Choose a new password", "Account: ann", `autocomplete="new-password"`,
+	mustContain(t, np, "Choose a new password", "Account: ann", `autocomplete="new-password"`, `name="confirm_password"`,
 		"at least 8 characters", "an uppercase letter", "a lowercase letter", "a number", "a symbol")
 	if hiddenFields(np.body).Get("session") == "" {
 		t.Fatal("the new-password form carries no challenge session")
