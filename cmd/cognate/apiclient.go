@@ -61,6 +61,12 @@ func (c *apiClient) call(ctx context.Context, method, path string, body, out any
 		return nil, fmt.Errorf("cannot reach the Cognate server at %s (is it running? --server names another): %w", c.server, err)
 	}
 	defer resp.Body.Close()
+	return c.answer(resp, method, path, out)
+}
+
+// answer reads a response of the admin API: an error answer becomes an
+// *apiError with the server's message, a success is decoded into out.
+func (c *apiClient) answer(resp *http.Response, method, path string, out any) ([]byte, error) {
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
 	if err != nil {
 		return nil, fmt.Errorf("reading the answer of %s: %w", c.server, err)

@@ -197,30 +197,10 @@ func (c *apiClient) importFile(ctx context.Context, slug, format string, dryRun 
 	defer resp.Body.Close()
 	var res adminapi.ImportResult
 	raw, err := c.answer(resp, http.MethodPost, path, &res)
+	if err == nil && len(raw) == 0 {
+		err = fmt.Errorf("the answer of %s to POST %s is empty", c.server, path)
+	}
 	return res, raw, err
-}
-
-// answer reads a response as call does: an error answer becomes an
-// *apiError with the server's message, a success is decoded into out.
-func (c *apiClient) answer(resp *http.Response, method, path string, out any) ([]byte, error) {
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
-	if err != nil {
-		return nil, fmt.Errorf("reading the answer of %s: %w", c.server, err)
-	}
-	if resp.StatusCode >= 300 {
-		var e adminapi.Error
-		if json.Unmarshal(raw, &e) != nil || e.Message == "" {
-			e = adminapi.Error{Code: "http_error", Message: fmt.Sprintf("%s answered %s to %s %s", c.server, resp.Status, method, path)}
-		}
-		if resp.StatusCode == http.StatusUnauthorized {
-			e.Message = "the server refused the operator token; check --token, --token-file or COGNATE_ADMIN_TOKEN"
-		}
-		return nil, &apiError{status: resp.StatusCode, body: e}
-	}
-	if err := json.Unmarshal(raw, out); err != nil {
-		return nil, fmt.Errorf("the answer of %s to %s %s is not what this version of cognate expects: %w", c.server, method, path, err)
-	}
-	return raw, nil
 }
 
 func printRawJSON(w io.Writer, raw []byte) {
