@@ -37,48 +37,63 @@ func (s *Service) ConsoleClient(ctx context.Context, tenantID, redirectURI, logo
 			return Client{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 		}
 	}
-	current := func(c Client) bool {
-		return c.Public() && slices.Equal(c.RedirectURIs, []string{redirectURI}) &&
-			slices.Equal(c.PostLogoutRedirectURIs, []string{logoutURI})
-	}
-	var c Client
-	err := s.Store.View(ctx, func(tx Tx) (err error) {
-		if _, err := GetTenant(tx, tenantID); err != nil {
+	return s.builtinClient(ctx, tenantID, ConsoleClientID,
+		func(_ Tenant, c Client) bool {
+			return c.Public() && slices.Equal(c.RedirectURIs, []string{redirectURI}) &&
+				slices.Equal(c.PostLogoutRedirectURIs, []string{logoutURI})
+		},
+		func(Tenant) Client {
+			return Client{
+				Name:                   "Admin console",
+				RedirectURIs:           []string{redirectURI},
+				PostLogoutRedirectURIs: []string{logoutURI},
+				GrantTypes:             []string{GrantAuthorizationCode},
+				Scopes:                 []string{"openid", "profile", "email"},
+				// The console reads the ID token once, at its callback, and
+				// keeps its own short session; the tokens need not live long.
+				AccessTokenTTL:  5 * time.Minute,
+				IDTokenTTL:      5 * time.Minute,
+				RefreshTokenTTL: time.Hour,
+			}
+		})
+}
+
+// builtinClient returns one of Cognate's own clients of a tenant (id),
+// writing it first when it is missing or no longer current: build makes it
+// as it should be for the tenant; a rewrite keeps its creation time. A
+// current client costs one read and no write.
+func (s *Service) builtinClient(ctx context.Context, tenantID, id string, current func(Tenant, Client) bool, build func(Tenant) Client) (Client, error) {
+	var (
+		c  Client
+		ok bool
+	)
+	err := s.Store.View(ctx, func(tx Tx) error {
+		t, err := GetTenant(tx, tenantID)
+		if err != nil {
 			return err
 		}
-		c, err = GetClient(tx, tenantID, ConsoleClientID)
+		c, err = GetClient(tx, tenantID, id)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		ok = err == nil && current(t, c)
 		return err
 	})
-	if err == nil && current(c) {
-		return c, nil
-	}
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return Client{}, err
+	if err != nil || ok {
+		return c, err
 	}
 	now := s.now()
 	err = s.Store.Update(ctx, func(tx Tx) error {
-		if _, err := GetTenant(tx, tenantID); err != nil {
+		t, err := GetTenant(tx, tenantID)
+		if err != nil {
 			return err
 		}
 		created := now
-		if old, err := GetClient(tx, tenantID, ConsoleClientID); err == nil {
+		if old, err := GetClient(tx, tenantID, id); err == nil {
 			created = old.CreatedAt
 		}
-		c = Client{
-			ID:                     ConsoleClientID,
-			Name:                   "Admin console",
-			RedirectURIs:           []string{redirectURI},
-			PostLogoutRedirectURIs: []string{logoutURI},
-			GrantTypes:             []string{GrantAuthorizationCode},
-			Scopes:                 []string{"openid", "profile", "email"},
-			// The console reads the ID token once, at its callback, and
-			// keeps its own short session; the tokens need not live long.
-			AccessTokenTTL:  5 * time.Minute,
-			IDTokenTTL:      5 * time.Minute,
-			RefreshTokenTTL: time.Hour,
-			CreatedAt:       created,
-			UpdatedAt:       now,
-		}
+		c = build(t)
+		c.ID, c.CreatedAt, c.UpdatedAt = id, created, now
 		if err := ValidateClient(c); err != nil {
 			return err
 		}

@@ -236,62 +236,25 @@ func (s *Service) StartPageClient(ctx context.Context, tenantID, redirectURI str
 	if err := ValidateRedirectURI(redirectURI); err != nil {
 		return Client{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	want := func(t Tenant, c Client) bool {
-		return c.Name == t.Name && slices.Equal(c.RedirectURIs, []string{redirectURI}) && c.Public()
-	}
-	var c Client
-	var current bool
-	err := s.Store.View(ctx, func(tx Tx) error {
-		t, err := GetTenant(tx, tenantID)
-		if err != nil {
-			return err
-		}
-		c, err = GetClient(tx, tenantID, StartPageClientID)
-		if errors.Is(err, ErrNotFound) {
-			return nil
-		}
-		current = err == nil && want(t, c)
-		return err
-	})
-	if err != nil || current {
-		return c, err
-	}
-	now := s.now()
-	err = s.Store.Update(ctx, func(tx Tx) error {
-		t, err := GetTenant(tx, tenantID)
-		if err != nil {
-			return err
-		}
-		created := now
-		if old, err := GetClient(tx, tenantID, StartPageClientID); err == nil {
-			created = old.CreatedAt
-		}
-		// The name is the organization's, since the sign-in page shows it
-		// as the application the person continues to.
-		c = Client{
-			ID:           StartPageClientID,
-			Name:         t.Name,
-			RedirectURIs: []string{redirectURI},
-			GrantTypes:   []string{GrantAuthorizationCode},
-			Scopes:       []string{"openid"},
-			// Its codes are never redeemed (see PathSignIn), so the
-			// lifetimes only need to be valid.
-			AccessTokenTTL:  DefaultAccessTokenTTL,
-			IDTokenTTL:      DefaultIDTokenTTL,
-			RefreshTokenTTL: DefaultRefreshTokenTTL,
-			CreatedAt:       created,
-			UpdatedAt:       now,
-		}
-		if err := ValidateClient(c); err != nil {
-			return err
-		}
-		return PutClient(tx, tenantID, c)
-	})
-	if err != nil {
-		return Client{}, err
-	}
-	s.changed(tenantID)
-	return c, nil
+	return s.builtinClient(ctx, tenantID, StartPageClientID,
+		func(t Tenant, c Client) bool {
+			return c.Name == t.Name && slices.Equal(c.RedirectURIs, []string{redirectURI}) && c.Public()
+		},
+		func(t Tenant) Client {
+			// The name is the organization's, since the sign-in page shows
+			// it as the application the person continues to.
+			return Client{
+				Name:         t.Name,
+				RedirectURIs: []string{redirectURI},
+				GrantTypes:   []string{GrantAuthorizationCode},
+				Scopes:       []string{"openid"},
+				// Its codes are never redeemed (see PathSignIn), so the
+				// lifetimes only need to be valid.
+				AccessTokenTTL:  DefaultAccessTokenTTL,
+				IDTokenTTL:      DefaultIDTokenTTL,
+				RefreshTokenTTL: DefaultRefreshTokenTTL,
+			}
+		})
 }
 
 // --- helpers shared by the mails of onboarding and resets ---
