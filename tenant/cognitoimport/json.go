@@ -126,14 +126,15 @@ func (j *JSONReader) next() (Record, error) {
 			continue
 		}
 
+		// Whatever container the reader is in, its end closes it.
+		if !j.dec.More() {
+			if err := j.closing(); err != nil {
+				return Record{}, err
+			}
+			continue
+		}
 		switch j.stack[len(j.stack)-1] {
 		case inArray:
-			if !j.dec.More() {
-				if err := j.closing(); err != nil {
-					return Record{}, err
-				}
-				continue
-			}
 			tok, err := j.dec.Token()
 			if err != nil {
 				return Record{}, j.fileError(err)
@@ -144,12 +145,6 @@ func (j *JSONReader) next() (Record, error) {
 			j.pendingObject = true
 
 		case inUsers:
-			if !j.dec.More() {
-				if err := j.closing(); err != nil {
-					return Record{}, err
-				}
-				continue
-			}
 			var u userJSON
 			err := j.dec.Decode(&u)
 			if err != nil {
@@ -163,12 +158,6 @@ func (j *JSONReader) next() (Record, error) {
 			return u.record(j.index), nil
 
 		case inPage:
-			if !j.dec.More() {
-				if err := j.closing(); err != nil {
-					return Record{}, err
-				}
-				continue
-			}
 			tok, err := j.dec.Token()
 			if err != nil {
 				return Record{}, j.fileError(err)
