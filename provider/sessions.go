@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"errors"
 	"net/http"
 	"time"
 
@@ -8,8 +9,8 @@ import (
 )
 
 // SSO sessions are records of tenant (tenant/session.go), started by
-// tenant/auth in the transaction that finishes a sign-in; here the browser
-// gets its cookie, and later requests find their session through it.
+// tenant/auth with the records that finish a sign-in; here the browser gets
+// its cookie, and later requests find their session through it.
 
 const (
 	sessionCookie = "cognate_session"
@@ -39,14 +40,22 @@ func (p *Provider) Session(r *http.Request, slug string) (tenant.Session, bool) 
 	}
 	var sess tenant.Session
 	var user tenant.User
-	err = p.store.View(r.Context(), func(tx tenant.Tx) error {
+	lookup := func(tx tenant.Tx) error {
 		var err error
 		if sess, err = tenant.SessionByToken(tx, slug, c.Value); err != nil {
 			return err
 		}
 		user, err = tenant.GetUser(tx, slug, sess.Sub)
 		return err
-	})
+	}
+	err = p.store.View(r.Context(), lookup)
+	if errors.Is(err, tenant.ErrNotFound) {
+		// A session started a moment ago may still wait in the store's
+		// queue (tenant.Store.Later): commit the queue and look again.
+		if err = p.store.Flush(r.Context()); err == nil {
+			err = p.store.View(r.Context(), lookup)
+		}
+	}
 	if err != nil || !p.now().Before(sess.ExpiresAt) || !user.Enabled {
 		return tenant.Session{}, false
 	}

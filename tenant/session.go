@@ -18,19 +18,19 @@ const (
 	prefixUserSession = "u:" // u:<sub>:<session id> → "", to end a user's sessions
 )
 
-// StartSession records a new session of sub inside tx and returns the
-// token for the browser's cookie.
-func StartSession(tx Tx, tenantID, sub string, amr []string, authTime, now time.Time, ttl time.Duration) (string, error) {
-	token := NewSecret(32)
+// NewSessionToken makes the random token of a new session, which the
+// browser's cookie holds.
+func NewSessionToken() string { return NewSecret(32) }
+
+// StartSession records, inside tx, a new session of sub under token (from
+// NewSessionToken).
+func StartSession(tx Tx, tenantID, token, sub string, amr []string, authTime, now time.Time, ttl time.Duration) error {
 	sess := Session{ID: HashSecret(token), Sub: sub, AMR: slices.Clone(amr), AuthTime: authTime,
 		CreatedAt: now, ExpiresAt: now.Add(ttl)}
 	if err := PutJSON(tx, CollSessions, tenantID, prefixSession+sess.ID, sess); err != nil {
-		return "", err
+		return err
 	}
-	if err := tx.Put(CollSessions, tenantID, prefixUserSession+sub+":"+sess.ID, []byte{}); err != nil {
-		return "", err
-	}
-	return token, nil
+	return tx.Put(CollSessions, tenantID, prefixUserSession+sub+":"+sess.ID, []byte{})
 }
 
 // SessionByToken returns the session a cookie's token names, expired or

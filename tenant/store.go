@@ -3,6 +3,7 @@ package tenant
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // Sentinel errors that callers branch on with errors.Is. Backends and the
@@ -69,5 +70,24 @@ type Store interface {
 	// Batch is Update for writes that many requests make at once (audit
 	// records, last-used stamps); the backend may group them into one commit.
 	Batch(ctx context.Context, fn func(tx Tx) error) error
+	// Later queues write for a transaction to come, and returns at once:
+	// the next Update to begin, or the store's own within LaterDelay.
+	// Every write queued before an Update begins commits in it or before
+	// it, so a finished sign-in's records are durable by the time its code
+	// is exchanged for tokens. A crash before that loses the write, so
+	// Later is for records whose loss costs little (a sign-in's session,
+	// audit event and last sign-in), never for what someone was promised
+	// (tokens, a new password). Writes run once, in the order queued;
+	// when one fails, or the commit that held it, failed gets the error
+	// and the write is dropped.
+	Later(write func(tx Tx) error, failed func(error))
+	// Flush commits what Later queued, if anything; a reader that must see
+	// every write made so far (a session cookie not found) calls it.
+	Flush(ctx context.Context) error
+	// Close commits what Later queued and closes the store.
 	Close() error
 }
+
+// LaterDelay bounds how long a write queued with Store.Later waits when no
+// Update comes to carry it.
+const LaterDelay = 50 * time.Millisecond

@@ -22,17 +22,17 @@ func (m *Machine) recordOutcome(ctx context.Context, tenantID string, action ten
 	if m.Audit == nil {
 		return
 	}
-	ev := m.outcomeEvent(action, cr, user, reason, details)
+	ev := m.outcomeEvent(m.now(), action, cr, user, reason, details)
 	err := m.Store.Batch(ctx, func(tx tenant.Tx) error { return m.Audit(tx, tenantID, ev) })
 	if err != nil && m.Logger != nil {
 		m.Logger.ErrorContext(ctx, "record sign-in outcome", "tenant", tenantID, "action", string(action), "err", err)
 	}
 }
 
-// outcomeEvent is the audit event of one outcome.
-func (m *Machine) outcomeEvent(action tenant.AuditAction, cr Credentials, user *tenant.User, reason string, details map[string]string) tenant.AuditEvent {
+// outcomeEvent is the audit event of one outcome at time at.
+func (m *Machine) outcomeEvent(at time.Time, action tenant.AuditAction, cr Credentials, user *tenant.User, reason string, details map[string]string) tenant.AuditEvent {
 	ev := tenant.AuditEvent{
-		Time:    m.now(),
+		Time:    at,
 		Action:  action,
 		Actor:   tenant.Actor{Kind: tenant.ActorUser, IP: cr.ClientIP},
 		Reason:  reason,
@@ -52,22 +52,31 @@ func (m *Machine) outcomeEvent(action tenant.AuditAction, cr Credentials, user *
 // that finishes it, so that all of it commits at once (one fsync): it sets
 // the user's last sign-in (the caller writes the user), forgets the login's
 // failures, records the audit event and, for a browser, starts the SSO
-// session, whose token it returns.
-func (m *Machine) signedIn(tx tenant.Tx, tenantID string, cr Credentials, user *tenant.User, amr []string, now time.Time) (string, error) {
+// session named by session (from newSession; empty for none).
+func (m *Machine) signedIn(tx tenant.Tx, tenantID string, cr Credentials, user *tenant.User, amr []string, now time.Time, session string) error {
 	user.LastSignInAt = now
 	if err := clearFailures(tx, tenantID, cr); err != nil {
-		return "", err
+		return err
 	}
 	if m.Audit != nil {
-		ev := m.outcomeEvent(tenant.AuditSignIn, cr, user, "", map[string]string{"amr": strings.Join(amr, ",")})
+		ev := m.outcomeEvent(now, tenant.AuditSignIn, cr, user, "", map[string]string{"amr": strings.Join(amr, ",")})
 		if err := m.Audit(tx, tenantID, ev); err != nil {
-			return "", err
+			return err
 		}
 	}
-	if !m.SSOSessions {
-		return "", nil
+	if session == "" {
+		return nil
 	}
-	return tenant.StartSession(tx, tenantID, user.Sub, amr, now, now, tenant.SessionTTL)
+	return tenant.StartSession(tx, tenantID, session, user.Sub, amr, now, now, tenant.SessionTTL)
+}
+
+// newSession is the token of the SSO session a finished sign-in starts, or
+// empty when this machine starts none.
+func (m *Machine) newSession() string {
+	if !m.SSOSessions {
+		return ""
+	}
+	return tenant.NewSessionToken()
 }
 
 // recordRefusal records a failed password check, and a lockout when that

@@ -231,7 +231,7 @@ func (m *Machine) Start(ctx context.Context, tenantID string, cr Credentials) (R
 	if next, due, err := m.afterFirstFactor(ctx, tenantID, t, user, []string{"pwd"}, rehashed); due || err != nil {
 		return next, err
 	}
-	return m.finish(ctx, tenantID, cr, user.Sub, []string{"pwd"}, rehashed)
+	return m.finish(tenantID, cr, user, []string{"pwd"}, rehashed), nil
 }
 
 // Answer responds to a pending challenge.
@@ -391,7 +391,8 @@ func (m *Machine) finishFlow(ctx context.Context, tenantID, session string, cr C
 			}
 		}
 		user.UpdatedAt = now
-		if sso, err = m.signedIn(tx, tenantID, cr, &user, f.AMR, now); err != nil {
+		sso = m.newSession()
+		if err := m.signedIn(tx, tenantID, cr, &user, f.AMR, now, sso); err != nil {
 			return err
 		}
 		return tenant.UpdateUser(tx, tenantID, user)
@@ -405,28 +406,34 @@ func (m *Machine) finishFlow(ctx context.Context, tenantID, session string, cr C
 	return Result{Sub: user.Sub, Username: user.Username, AMR: f.AMR, AuthTime: now, SSOSession: sso}, nil
 }
 
-// finish completes a sign-in that needed no challenge.
-func (m *Machine) finish(ctx context.Context, tenantID string, cr Credentials, sub string, amr []string, change func(*tenant.User)) (Result, error) {
+// finish completes a password sign-in that needed no challenge. Its
+// records (signedIn's, and a rehashed password) are queued with
+// Store.Later, not committed here: the sign-in gives nothing that lasts
+// until its code is exchanged for tokens, and the commit of that exchange
+// carries them. One commit a sign-in instead of two is a tenth of a core
+// at full load (docs/benchmarks.md); a crash before the exchange loses the
+// records of a sign-in whose code was lost with it.
+func (m *Machine) finish(tenantID string, cr Credentials, user tenant.User, amr []string, change func(*tenant.User)) Result {
 	now := m.now()
-	var (
-		user tenant.User
-		sso  string
-	)
-	// Batch: sign-ins that finish together share one commit. The closure
-	// reads the user afresh on every run, so a retry applies change once.
-	err := m.Store.Batch(ctx, func(tx tenant.Tx) error {
-		var err error
-		if user, err = tenant.GetUser(tx, tenantID, sub); err != nil {
+	sso := m.newSession()
+	m.Store.Later(func(tx tenant.Tx) error {
+		// Read afresh: the user may have changed since the password check.
+		u, err := tenant.GetUser(tx, tenantID, user.Sub)
+		if errors.Is(err, tenant.ErrNotFound) {
+			return nil // deleted since: nothing left to record
+		}
+		if err != nil {
 			return err
 		}
-		change(&user)
-		if sso, err = m.signedIn(tx, tenantID, cr, &user, amr, now); err != nil {
+		change(&u)
+		if err := m.signedIn(tx, tenantID, cr, &u, amr, now, sso); err != nil {
 			return err
 		}
-		return tenant.UpdateUser(tx, tenantID, user)
+		return tenant.UpdateUser(tx, tenantID, u)
+	}, func(err error) {
+		if m.Logger != nil {
+			m.Logger.Error("record finished sign-in", "tenant", tenantID, "sub", user.Sub, "err", err)
+		}
 	})
-	if err != nil {
-		return Result{}, err
-	}
-	return Result{Sub: user.Sub, Username: user.Username, AMR: slices.Clone(amr), AuthTime: now, SSOSession: sso}, nil
+	return Result{Sub: user.Sub, Username: user.Username, AMR: slices.Clone(amr), AuthTime: now, SSOSession: sso}
 }

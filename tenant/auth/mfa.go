@@ -859,7 +859,8 @@ func (m *Machine) completeMFA(ctx context.Context, tenantID, session string, cr 
 		}
 		user.UpdatedAt = now
 		if !f.MFA.Account {
-			if sso, err = m.signedIn(tx, tenantID, cr, &user, f.AMR, now); err != nil {
+			sso = m.newSession()
+			if err := m.signedIn(tx, tenantID, cr, &user, f.AMR, now, sso); err != nil {
 				return err
 			}
 		}

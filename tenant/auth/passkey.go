@@ -187,7 +187,7 @@ func (m *Machine) FinishPasskey(ctx context.Context, tenantID, session string, r
 	}
 
 	amr := append(keyAMR(updated, true), "mfa")
-	var sso string
+	sso := m.newSession()
 	err = m.Store.Update(ctx, func(tx tenant.Tx) error {
 		u, err := tenant.GetUser(tx, tenantID, user.Sub)
 		if err != nil {
@@ -197,7 +197,7 @@ func (m *Machine) FinishPasskey(ctx context.Context, tenantID, session string, r
 			return err
 		}
 		u.UpdatedAt = now
-		if sso, err = m.signedIn(tx, tenantID, cr, &u, amr, now); err != nil {
+		if err := m.signedIn(tx, tenantID, cr, &u, amr, now, sso); err != nil {
 			return err
 		}
 		return tenant.UpdateUser(tx, tenantID, u)

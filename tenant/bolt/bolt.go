@@ -20,7 +20,8 @@ import (
 
 // Store is a tenant.Store over a bbolt file.
 type Store struct {
-	db *bbolt.DB
+	db    *bbolt.DB
+	later laterQueue
 }
 
 var _ tenant.Store = (*Store)(nil)
@@ -41,8 +42,11 @@ func Open(path string) (*Store, error) {
 	return &Store{db: db}, nil
 }
 
-// Close closes the file.
-func (s *Store) Close() error { return s.db.Close() }
+// Close commits what Later queued and closes the file.
+func (s *Store) Close() error {
+	flushErr := s.Flush(context.Background())
+	return errors.Join(flushErr, s.db.Close())
+}
 
 // DB exposes the bbolt handle for online backup.
 func (s *Store) DB() *bbolt.DB { return s.db }
@@ -55,13 +59,78 @@ func (s *Store) View(ctx context.Context, fn func(tenant.Tx) error) error {
 	return s.db.View(func(btx *bbolt.Tx) error { return fn(&tx{btx: btx}) })
 }
 
-// Update runs fn in a read-write transaction that commits when fn returns nil.
+// Update runs fn in a read-write transaction that commits when fn returns
+// nil. The writes Later queued run first, in the same transaction, so they
+// share its commit.
 func (s *Store) Update(ctx context.Context, fn func(tenant.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.Update(func(btx *bbolt.Tx) error { return fn(&tx{btx: btx}) })
+	var queued []laterWrite
+	var queuedErr error
+	err := s.db.Update(func(btx *bbolt.Tx) error {
+		t := &tx{btx: btx}
+		// Taken under bbolt's one writer lock: whatever was queued before
+		// this transaction began commits in it, or in an earlier one.
+		queued = s.later.take()
+		if queuedErr = runLater(t, queued); queuedErr != nil {
+			return queuedErr
+		}
+		// If fn fails or panics, the queued writes go back to wait for the
+		// next writer, which takes them, since this one still holds the lock.
+		fnDone := false
+		defer func() {
+			if !fnDone {
+				s.later.putBack(queued, s.flushLater)
+				queued = nil
+			}
+		}()
+		if err := fn(t); err != nil {
+			return err
+		}
+		fnDone = true
+		return nil
+	})
+	switch {
+	case queuedErr != nil:
+		// A queued write failed and took this transaction down with it:
+		// the queued writes commit one by one, dropping the one that
+		// fails, and then fn in a transaction of its own.
+		for _, w := range queued {
+			if err := s.db.Update(func(btx *bbolt.Tx) error { return w.write(&tx{btx: btx}) }); err != nil {
+				w.failed(err)
+			}
+		}
+		return s.db.Update(func(btx *bbolt.Tx) error { return fn(&tx{btx: btx}) })
+	case err != nil:
+		for _, w := range queued { // fn succeeded, so the commit failed
+			w.failed(err)
+		}
+	}
+	return err
 }
+
+// Later queues write for the next Update, or for flushLater after
+// tenant.LaterDelay.
+func (s *Store) Later(write func(tenant.Tx) error, failed func(error)) {
+	if failed == nil {
+		failed = func(error) {}
+	}
+	s.later.add(laterWrite{write: write, failed: failed}, s.flushLater)
+}
+
+// Flush commits what Later queued, if anything. Errors reach the writes'
+// failed functions too.
+func (s *Store) Flush(ctx context.Context) error {
+	if !s.later.pending() {
+		return nil
+	}
+	return s.Update(ctx, func(tenant.Tx) error { return nil })
+}
+
+// flushLater is Flush for the queue's timer; the writes' failed functions
+// report what goes wrong.
+func (s *Store) flushLater() { _ = s.Flush(context.Background()) }
 
 // Batch is Update with bbolt's commit grouping; fn may run more than once.
 func (s *Store) Batch(ctx context.Context, fn func(tenant.Tx) error) error {

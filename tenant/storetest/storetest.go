@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cognate-idp/cognate/tenant"
 )
@@ -28,6 +29,11 @@ func Run(t *testing.T, open func(t *testing.T) tenant.Store) {
 		{"BatchIsDurable", testBatch},
 		{"DeleteTenant", testDeleteTenant},
 		{"ValuesAreCopies", testValuesAreCopies},
+		{"LaterCommitsWithNextUpdate", testLaterCommitsWithNextUpdate},
+		{"LaterCommitsByItself", testLaterCommitsByItself},
+		{"LaterOutlivesFailedUpdate", testLaterOutlivesFailedUpdate},
+		{"LaterFailureIsReported", testLaterFailureIsReported},
+		{"LaterKeepsOrder", testLaterKeepsOrder},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -231,4 +237,99 @@ func testValuesAreCopies(t *testing.T, s tenant.Store) {
 	if string(v) != "original" {
 		t.Fatalf("the store kept the caller's buffer: %q", v)
 	}
+}
+
+// putLater queues a write of value under key in the audit collection.
+func putLater(s tenant.Store, key, value string, failed func(error)) {
+	s.Later(func(tx tenant.Tx) error { return tx.Put(tenant.CollAudit, "acme", key, []byte(value)) }, failed)
+}
+
+// wantValue fails the test unless key holds want ("" for no record).
+func wantValue(t *testing.T, s tenant.Store, key, want string) {
+	t.Helper()
+	v, err := get(t, s, tenant.CollAudit, "acme", key)
+	if want == "" {
+		if !errors.Is(err, tenant.ErrNotFound) {
+			t.Fatalf("%s = %q, %v; want no record", key, v, err)
+		}
+		return
+	}
+	if err != nil || string(v) != want {
+		t.Fatalf("%s = %q, %v; want %q", key, v, err, want)
+	}
+}
+
+func failOnCall(t *testing.T) func(error) {
+	return func(err error) { t.Errorf("failed called: %v", err) }
+}
+
+func testLaterCommitsWithNextUpdate(t *testing.T, s tenant.Store) {
+	putLater(s, "queued", "1", failOnCall(t))
+	mustUpdate(t, s, func(tx tenant.Tx) error { return tx.Put(tenant.CollAudit, "acme", "direct", []byte("2")) })
+	wantValue(t, s, "queued", "1")
+	wantValue(t, s, "direct", "2")
+}
+
+func testLaterCommitsByItself(t *testing.T, s tenant.Store) {
+	putLater(s, "queued", "1", failOnCall(t))
+	deadline := time.Now().Add(20 * tenant.LaterDelay)
+	for {
+		if _, err := get(t, s, tenant.CollAudit, "acme", "queued"); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a queued write was not committed within %v with no Update to carry it", 20*tenant.LaterDelay)
+		}
+		time.Sleep(tenant.LaterDelay / 5)
+	}
+}
+
+func testLaterOutlivesFailedUpdate(t *testing.T, s tenant.Store) {
+	putLater(s, "queued", "1", failOnCall(t))
+	errRefused := errors.New("refused")
+	err := s.Update(ctx, func(tx tenant.Tx) error {
+		if err := tx.Put(tenant.CollAudit, "acme", "direct", []byte("2")); err != nil {
+			return err
+		}
+		return errRefused
+	})
+	if !errors.Is(err, errRefused) {
+		t.Fatalf("Update = %v, want its own error", err)
+	}
+	if err := s.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wantValue(t, s, "queued", "1")
+	wantValue(t, s, "direct", "")
+}
+
+func testLaterFailureIsReported(t *testing.T, s tenant.Store) {
+	errBroken := errors.New("broken write")
+	var reported []error
+	putLater(s, "before", "1", failOnCall(t))
+	s.Later(func(tx tenant.Tx) error {
+		if err := tx.Put(tenant.CollAudit, "acme", "broken", []byte("x")); err != nil {
+			return err
+		}
+		return errBroken
+	}, func(err error) { reported = append(reported, err) })
+	putLater(s, "after", "3", failOnCall(t))
+	mustUpdate(t, s, func(tx tenant.Tx) error { return tx.Put(tenant.CollAudit, "acme", "direct", []byte("4")) })
+	if len(reported) != 1 || !errors.Is(reported[0], errBroken) {
+		t.Fatalf("failed got %v, want the broken write's error once", reported)
+	}
+	wantValue(t, s, "before", "1")
+	wantValue(t, s, "broken", "")
+	wantValue(t, s, "after", "3")
+	wantValue(t, s, "direct", "4")
+}
+
+func testLaterKeepsOrder(t *testing.T, s tenant.Store) {
+	for _, v := range []string{"a", "b", "c"} {
+		putLater(s, "k", v, failOnCall(t))
+	}
+	if err := s.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wantValue(t, s, "k", "c")
 }
