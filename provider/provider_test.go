@@ -37,6 +37,7 @@ type harness struct {
 	t       *testing.T
 	srv     *httptest.Server
 	base    string // http://localhost:PORT
+	dbPath  string // the store's bbolt file
 	svc     *tenant.Service
 	prov    *provider.Provider
 	machine *auth.Machine
@@ -45,7 +46,8 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	store, err := bolt.Open(filepath.Join(t.TempDir(), "cognate.db"))
+	dbPath := filepath.Join(t.TempDir(), "cognate.db")
+	store, err := bolt.Open(dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +57,7 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t}
+	h := &harness{t: t, dbPath: dbPath}
 	h.srv = httptest.NewUnstartedServer(nil)
 	h.base = "http://localhost:" + portOf(h.srv.Listener.Addr())
 	base, _ := url.Parse(h.base)
