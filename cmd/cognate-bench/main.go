@@ -31,7 +31,6 @@ import (
 	"net/url"
 	"os"
 	"regexp"
-	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -334,30 +333,51 @@ func load(ctx context.Context, o options, tr *http.Transport, once func(context.
 	return float64(done.Load()) / time.Since(start).Seconds(), nil
 }
 
-// rateOnCPU is rate on a thread pinned to cpu (when cpu ≥ 0): cores of a
-// shared machine differ in speed, so the bottleneck's raw cost is measured
-// where the server runs, while it is idle between passes.
+// rateOnCPU is rate with this whole process moved to cpu (when cpu ≥ 0):
+// cores of a shared machine differ in speed, so the bottleneck's raw cost
+// is measured where the server runs, while it is idle between passes.
+// Every thread moves, not only the caller's, because an operation may run
+// on other goroutines: x/crypto's argon2 hashes each lane in a goroutine of
+// its own, which pinning one thread would leave on the load generator's core.
 func rateOnCPU(op func() error, d time.Duration, cpu int) (float64, error) {
-	type result struct {
-		rate float64
-		err  error
+	if cpu < 0 {
+		return rate(op, d), nil
 	}
-	done := make(chan result, 1)
-	go func() {
-		// The pinned thread dies with this goroutine: it is never unlocked.
-		runtime.LockOSThread()
-		if cpu >= 0 {
-			var set unix.CPUSet
-			set.Set(cpu)
-			if err := unix.SchedSetaffinity(0, &set); err != nil {
-				done <- result{err: fmt.Errorf("pin to cpu %d: %w", cpu, err)}
-				return
-			}
+	var home unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &home); err != nil {
+		return 0, fmt.Errorf("read cpu affinity: %w", err)
+	}
+	var there unix.CPUSet
+	there.Set(cpu)
+	if err := setProcessAffinity(&there); err != nil {
+		return 0, fmt.Errorf("move to cpu %d: %w", cpu, err)
+	}
+	r := rate(op, d)
+	if err := setProcessAffinity(&home); err != nil {
+		return 0, fmt.Errorf("move back from cpu %d: %w", cpu, err)
+	}
+	return r, nil
+}
+
+// setProcessAffinity sets the CPU affinity of every thread of this process.
+// Threads started meanwhile inherit it from the thread that starts them,
+// which has it already.
+func setProcessAffinity(set *unix.CPUSet) error {
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return err
+	}
+	for _, task := range tasks {
+		tid, err := strconv.Atoi(task.Name())
+		if err != nil {
+			continue
 		}
-		done <- result{rate: rate(op, d)}
-	}()
-	r := <-done
-	return r.rate, r.err
+		// A thread that ended since the listing is no error.
+		if err := unix.SchedSetaffinity(tid, set); err != nil && !errors.Is(err, unix.ESRCH) {
+			return fmt.Errorf("thread %d: %w", tid, err)
+		}
+	}
+	return nil
 }
 
 // rate runs op on this goroutine (one core) for d and returns ops/s.
