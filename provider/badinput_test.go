@@ -51,6 +51,32 @@ func TestDiscoveryAndJWKS(t *testing.T) {
 	if m, _ := d["code_challenge_methods_supported"].([]any); len(m) != 1 || m[0] != "S256" {
 		t.Errorf("code_challenge_methods_supported = %v", d["code_challenge_methods_supported"])
 	}
+	// Every endpoint advertised is served: a relying party that finds one
+	// in the document may call it.
+	for k, v := range d {
+		if u, ok := v.(string); ok && strings.HasSuffix(k, "_endpoint") {
+			resp := h.get(u)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusNotFound {
+				t.Errorf("discovery advertises %s = %s, which answers 404", k, u)
+			}
+		}
+	}
+	claims, _ := d["claims_supported"].([]any)
+	seen := map[any]bool{}
+	for _, c := range claims {
+		if seen[c] {
+			t.Errorf("claims_supported lists %v twice", c)
+		}
+		seen[c] = true
+	}
+	// No client authenticates with a signed JWT, so no signing algorithms
+	// for it are advertised.
+	for _, k := range []string{"revocation_endpoint_auth_signing_alg_values_supported", "introspection_endpoint_auth_signing_alg_values_supported", "token_endpoint_auth_signing_alg_values_supported"} {
+		if v, ok := d[k]; ok {
+			t.Errorf("discovery %s = %v, want none", k, v)
+		}
+	}
 	resp = h.get(h.issuer("acme") + "/.well-known/jwks.json")
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -90,13 +116,17 @@ func TestAuthorizeRefusals(t *testing.T) {
 		// otherwise it is shown at Cognate, never sent to an unknown URI.
 		redirected bool
 		wantErr    string
+		// shown, when set, is what the refusal page must say.
+		shown string
 	}{
-		{"wrong redirect URI", func(q url.Values) { q.Set("redirect_uri", "http://rp.localhost/other") }, false, ""},
-		{"redirect URI with extra path", func(q url.Values) { q.Set("redirect_uri", redirectURI+"/x") }, false, ""},
-		{"unknown client", func(q url.Values) { q.Set("client_id", "nope") }, false, ""},
-		{"no PKCE", func(q url.Values) { q.Del("code_challenge"); q.Del("code_challenge_method") }, true, "invalid_request"},
-		{"plain PKCE", func(q url.Values) { q.Set("code_challenge_method", "plain") }, true, "invalid_request"},
-		{"implicit flow", func(q url.Values) { q.Set("response_type", "token") }, true, "unauthorized_client"},
+		{"no client", func(q url.Values) { q.Del("client_id") }, false, "", "it has no client_id"},
+		{"no redirect URI", func(q url.Values) { q.Del("redirect_uri") }, false, "", "it has no redirect_uri"},
+		{"wrong redirect URI", func(q url.Values) { q.Set("redirect_uri", "http://rp.localhost/other") }, false, "", ""},
+		{"redirect URI with extra path", func(q url.Values) { q.Set("redirect_uri", redirectURI+"/x") }, false, "", ""},
+		{"unknown client", func(q url.Values) { q.Set("client_id", "nope") }, false, "", ""},
+		{"no PKCE", func(q url.Values) { q.Del("code_challenge"); q.Del("code_challenge_method") }, true, "invalid_request", ""},
+		{"plain PKCE", func(q url.Values) { q.Set("code_challenge_method", "plain") }, true, "invalid_request", ""},
+		{"implicit flow", func(q url.Values) { q.Set("response_type", "token") }, true, "unauthorized_client", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -105,8 +135,12 @@ func TestAuthorizeRefusals(t *testing.T) {
 			tc.mutate(q)
 			u.RawQuery = q.Encode()
 			resp := h.get(u.String())
+			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			loc, _ := resp.Location()
+			if tc.shown != "" && !strings.Contains(string(body), tc.shown) {
+				t.Errorf("refusal page %q does not say %q", body, tc.shown)
+			}
 			if !tc.redirected {
 				if loc != nil && strings.HasPrefix(loc.String(), "http://rp.localhost") {
 					t.Fatalf("error redirected to %s", loc)

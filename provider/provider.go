@@ -161,7 +161,31 @@ func IsEndpoint(path string) bool {
 
 // ServeHTTP serves a tenant's OIDC endpoints. The request's context must
 // carry the tenant's Site (see Router).
-func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.ops.ServeHTTP(w, r) }
+func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == PathAuthorize && p.incompleteAuthorize(w, r) {
+		return
+	}
+	p.ops.ServeHTTP(w, r)
+}
+
+// incompleteAuthorize answers an authorization request that names no
+// client or no redirect URI. zitadel/oidc refuses these too, but reports
+// them as server errors: every scanner that probes the path would raise an
+// operator's alarm.
+func (p *Provider) incompleteAuthorize(w http.ResponseWriter, r *http.Request) bool {
+	var missing string
+	switch {
+	case r.FormValue("client_id") == "":
+		missing = "client_id"
+	case r.FormValue("redirect_uri") == "":
+		missing = "redirect_uri"
+	default:
+		return false
+	}
+	p.logger.InfoContext(r.Context(), "authorization request without "+missing)
+	http.Error(w, "This sign-in link is incomplete: it has no "+missing+". Start again from the application.", http.StatusBadRequest)
+	return true
+}
 
 // corsAllowed decides by the tenant, which the Host names: the answer
 // varies with Host, so caches must key on it.
@@ -200,7 +224,17 @@ func (p *Provider) documents(ctx context.Context, slug string, st *tenantState) 
 		d.CodeChallengeMethodsSupported = []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256}
 		d.TokenEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost, oidc.AuthMethodNone}
 		d.ScopesSupported = []string{oidc.ScopeOpenID, oidc.ScopeEmail, oidc.ScopeProfile, oidc.ScopePhone, oidc.ScopeOfflineAccess}
-		d.ClaimsSupported = append(d.ClaimsSupported, "cognito:username", "cognito:groups", "token_use", "amr")
+		for _, c := range []string{"cognito:username", "cognito:groups", "token_use", "amr"} {
+			if !slices.Contains(d.ClaimsSupported, c) {
+				d.ClaimsSupported = append(d.ClaimsSupported, c)
+			}
+		}
+		// Nor does it serve the device flow, or client authentication by
+		// signed JWT, which the library's defaults advertise.
+		d.DeviceAuthorizationEndpoint = ""
+		d.RevocationEndpointAuthSigningAlgValuesSupported = nil
+		d.IntrospectionEndpointAuthSigningAlgValuesSupported = nil
+		d.TokenEndpointAuthSigningAlgValuesSupported = nil
 		st.discovery, _ = json.Marshal(d)
 		set := jose.JSONWebKeySet{}
 		for _, k := range st.public {
