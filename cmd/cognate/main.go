@@ -104,6 +104,9 @@ func serveCommand(ctx context.Context, args []string, env map[string]string, std
 		return exitUsage
 	}
 	logger := newLogger(cfg, stderr)
+	// Libraries that log through slog's default (zitadel/oidc does) then
+	// write in the configured format and level, not plain text to stderr.
+	slog.SetDefault(logger)
 	for _, w := range cfg.Warnings() {
 		logger.Warn(w)
 	}
