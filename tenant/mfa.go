@@ -20,6 +20,19 @@ import (
 // package and live in tenant/auth; this package stays free of it, because
 // go-webauthn brings net/http along, which the domain must not import.
 
+// AttrMFAReenroll is "true" on a user who had MFA in Cognito. Cognito
+// never exports TOTP secrets or passkeys, so such a user comes over without
+// a second factor; where a tenant's MFA is optional, their next sign-in
+// asks them to set one up again rather than quietly signing them in with a
+// password alone, and enrolling a factor removes the mark. A custom:
+// attribute, so the tenant's attribute rules accept it and the admin API
+// shows who has yet to enrol.
+const AttrMFAReenroll = "custom:mfa_reenroll"
+
+// MFAReenrollDue reports whether u had MFA in Cognito and has not enrolled
+// a factor here since.
+func (u User) MFAReenrollDue() bool { return u.Attributes[AttrMFAReenroll] == "true" }
+
 // MFAState is a user's second factors. The zero value is a user without any.
 type MFAState struct {
 	// TOTP is the authenticator app, if the user has one.

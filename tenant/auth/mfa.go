@@ -155,7 +155,7 @@ func secondFactorFlow(p tenant.MFAPolicy, u tenant.User, amr []string) (flow, bo
 		if pref := challengeOf(u.MFA.Preferred); slices.Contains(have, pref) {
 			f.Challenge = pref
 		}
-	case p.Mode == tenant.MFARequired && len(allowed) > 0:
+	case (p.Mode == tenant.MFARequired || u.MFAReenrollDue()) && len(allowed) > 0:
 		f.Challenge, f.MFA.Options = MFASetup, allowed
 		return f, true
 	default:
@@ -769,6 +769,7 @@ func (m *Machine) answerSetup(ctx context.Context, tenantID, session string, cr 
 		if err := add(tx, u); err != nil {
 			return err
 		}
+		delete(u.Attributes, tenant.AttrMFAReenroll) // enrolled again after a Cognito import
 		if u.MFA.Preferred == "" {
 			u.MFA.Preferred = kindOf(f.MFA.Setup)
 		}

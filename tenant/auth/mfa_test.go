@@ -111,9 +111,12 @@ func TestSecondFactorPolicy(t *testing.T) {
 	tests := []struct {
 		name    string
 		mode    string
-		factors []string // the user's: TOTP, WEBAUTHN
+		factors []string // the user's: TOTP, WEBAUTHN; IMPORTED marks one who had MFA in Cognito
 		want    auth.Challenge
 	}{
+		{"off, imported with MFA", tenant.MFAOff, []string{"IMPORTED"}, ""},
+		{"optional, imported with MFA", tenant.MFAOptional, []string{"IMPORTED"}, auth.MFASetup},
+		{"optional, imported with MFA, enrolled since", tenant.MFAOptional, []string{"IMPORTED", "TOTP"}, auth.SoftwareTokenMFA},
 		{"off, with factors", tenant.MFAOff, []string{"TOTP"}, ""},
 		{"optional, none", tenant.MFAOptional, nil, ""},
 		{"optional, totp", tenant.MFAOptional, []string{"TOTP"}, auth.SoftwareTokenMFA},
@@ -133,6 +136,14 @@ func TestSecondFactorPolicy(t *testing.T) {
 					e.enrolTOTP(t, ann.Sub)
 				case "WEBAUTHN":
 					e.enrolKey(t, "acme", ann.Sub, mfatest.NewSecurityKey(t))
+				case "IMPORTED":
+					if err := e.svc.Store.Update(ctx, func(tx tenant.Tx) error {
+						u, _ := tenant.GetUser(tx, "acme", ann.Sub)
+						u.Attributes = map[string]string{tenant.AttrMFAReenroll: "true"}
+						return tenant.UpdateUser(tx, "acme", u)
+					}); err != nil {
+						t.Fatal(err)
+					}
 				default:
 					if err := e.svc.Store.Update(ctx, func(tx tenant.Tx) error {
 						u, _ := tenant.GetUser(tx, "acme", ann.Sub)
@@ -157,6 +168,36 @@ func TestSecondFactorPolicy(t *testing.T) {
 				t.Errorf("challenge without a session or its details: %+v", res)
 			}
 		})
+	}
+}
+
+// TestImportedMFAUserEnrolsAgain: a user who had MFA in Cognito (whose
+// secrets Cognito does not export) is asked to set up a factor at the
+// first sign-in even where MFA is optional, and enrolling one removes the
+// mark, so later sign-ins ask for that factor like anyone else's.
+func TestImportedMFAUserEnrolsAgain(t *testing.T) {
+	e := mfaEnv(t, tenant.MFAPolicy{Mode: tenant.MFAOptional})
+	e.user(t, tenant.NewUser{Username: "ann", Password: annPassword, Attributes: map[string]string{tenant.AttrMFAReenroll: "true"}})
+
+	res := e.signIn(t, "acme", "ann")
+	if res.Challenge != auth.MFASetup {
+		t.Fatalf("first sign-in after the import: %+v, want MFA_SETUP", res)
+	}
+	chosen, err := e.m.Choose(ctx, "acme", res.Session, auth.SoftwareTokenMFA)
+	if err != nil || chosen.MFA.TOTP == nil {
+		t.Fatalf("choose TOTP: %+v, %v", chosen, err)
+	}
+	done, err := e.answer(res.Session, auth.Answer{Challenge: auth.MFASetup, Code: totpCode(chosen.MFA.TOTP.Secret, e.clk.t)})
+	if err != nil || !done.Done() {
+		t.Fatalf("confirm: %+v, %v", done, err)
+	}
+	u, _ := e.svc.User(ctx, "acme", done.Sub)
+	if u.MFAReenrollDue() || u.Attributes[tenant.AttrMFAReenroll] != "" || u.MFA.TOTP == nil {
+		t.Fatalf("after enrolling: attributes %v, TOTP %v; want the mark gone and the app stored", u.Attributes, u.MFA.TOTP)
+	}
+	e.clk.t = e.clk.t.Add(30 * time.Second)
+	if res := e.signIn(t, "acme", "ann"); res.Challenge != auth.SoftwareTokenMFA {
+		t.Fatalf("next sign-in: %+v, want SOFTWARE_TOKEN_MFA", res)
 	}
 }
 

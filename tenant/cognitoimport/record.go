@@ -44,12 +44,9 @@ const (
 	// ColumnPasswordHash is Cognate's own optional column (or, in JSON,
 	// attribute) holding a password hash that tenant/password verifies.
 	ColumnPasswordHash = "cognate:password_hash"
-	// AttrMFAReenroll is set to "true" on users who had MFA in Cognito.
-	// Cognito never exports TOTP secrets or passkeys, so they must enrol
-	// again; the attribute keeps that fact with the user until the MFA
-	// enrolment code clears it. It is a custom: attribute so that the
-	// tenant's attribute rules accept it and the admin API shows it.
-	AttrMFAReenroll = "custom:mfa_reenroll"
+	// AttrMFAReenroll is set to "true" on users who had MFA in Cognito
+	// (see tenant.AttrMFAReenroll: their next sign-in asks them to enrol).
+	AttrMFAReenroll = tenant.AttrMFAReenroll
 )
 
 // Reader yields the users of an export one at a time.
