@@ -7,6 +7,7 @@ import (
 
 	"github.com/cognate-idp/cognate/tenant"
 	"github.com/cognate-idp/cognate/tenant/legacy"
+	"github.com/cognate-idp/cognate/ui/uitest"
 )
 
 // A legacy pool that does not answer makes sign-in temporarily
@@ -26,10 +27,10 @@ func TestLegacyPoolUnavailable(t *testing.T) {
 	login := s.startLogin(t, b)
 
 	p := b.submit(login, map[string]string{"login": "ann", "password": goodPassword})
-	if p.status != http.StatusServiceUnavailable || p.header.Get("Retry-After") == "" {
-		t.Errorf("status %d, Retry-After %q; want 503 with Retry-After", p.status, p.header.Get("Retry-After"))
+	if p.Status != http.StatusServiceUnavailable || p.Header.Get("Retry-After") == "" {
+		t.Errorf("status %d, Retry-After %q; want 503 with Retry-After", p.Status, p.Header.Get("Retry-After"))
 	}
-	mustContain(t, p, "Signing in is temporarily unavailable. Try again in a few minutes.", `name="password"`)
+	uitest.MustContain(t, p, "Signing in is temporarily unavailable. Try again in a few minutes.", `name="password"`)
 	page, err := s.svc.ListUsers(t.Context(), "acme", "", 10)
 	if err != nil || len(page.Users) != 0 {
 		t.Errorf("users after the refusal: %v, %v", page.Users, err)

@@ -179,9 +179,9 @@ var (
 // pageSecret reads the TOTP key a set-up page shows for manual entry.
 func pageSecret(t *testing.T, p page) string {
 	t.Helper()
-	m := totpSecretRe.FindStringSubmatch(p.body)
+	m := totpSecretRe.FindStringSubmatch(p.Body)
 	if m == nil {
-		t.Fatalf("no TOTP key on the page (status %d):\n%s", p.status, p.body)
+		t.Fatalf("no TOTP key on the page (status %d):\n%s", p.Status, p.Body)
 	}
 	return strings.ReplaceAll(m[1], " ", "")
 }
@@ -190,14 +190,14 @@ func pageSecret(t *testing.T, p page) string {
 // continues to.
 func recoveryCodes(t *testing.T, p page) (codes []string, next string) {
 	t.Helper()
-	for _, m := range codeListRe.FindAllStringSubmatch(p.body, -1) {
+	for _, m := range codeListRe.FindAllStringSubmatch(p.Body, -1) {
 		codes = append(codes, m[1])
 	}
-	m := continueRe.FindStringSubmatch(p.body)
+	m := continueRe.FindStringSubmatch(p.Body)
 	if len(codes) != 10 || m == nil {
-		t.Fatalf("want a page of 10 recovery codes, got %d (status %d):\n%s", len(codes), p.status, p.body)
+		t.Fatalf("want a page of 10 recovery codes, got %d (status %d):\n%s", len(codes), p.Status, p.Body)
 	}
-	u, err := p.url.Parse(html.UnescapeString(m[1]))
+	u, err := p.URL.Parse(html.UnescapeString(m[1]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,13 +209,5 @@ func recoveryCodes(t *testing.T, p page) (codes []string, next string) {
 // does not reach).
 func (b *browser) postForm(p page, path string, values map[string]string) page {
 	b.t.Helper()
-	form := hiddenFields(p.body)
-	for k, v := range values {
-		form.Set(k, v)
-	}
-	u, err := p.url.Parse(path)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	return b.post(u.String(), form)
+	return b.PostForm(p, path, oneValueEach(values))
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cognate-idp/cognate/mfa/mfatest"
 	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/ui/uitest"
 )
 
 // TestRequiredTOTPEndToEnd: a required policy sends a user without a
@@ -25,21 +26,21 @@ func TestRequiredTOTPEndToEnd(t *testing.T) {
 	b := newBrowser(t)
 
 	choose := b.submit(s.startLogin(t, b), map[string]string{"login": "ann", "password": goodPassword})
-	if choose.status != http.StatusOK {
-		t.Fatalf("after the password: status %d:\n%s", choose.status, choose.body)
+	if choose.Status != http.StatusOK {
+		t.Fatalf("after the password: status %d:\n%s", choose.Status, choose.Body)
 	}
-	mustContain(t, choose, "Set up two-step verification", `value="SOFTWARE_TOKEN_MFA"`, `value="WEB_AUTHN"`)
+	uitest.MustContain(t, choose, "Set up two-step verification", `value="SOFTWARE_TOKEN_MFA"`, `value="WEB_AUTHN"`)
 
 	setup := b.submit(choose, map[string]string{"kind": "SOFTWARE_TOKEN_MFA"})
-	mustContain(t, setup, "Set up your authenticator app", `src="data:image/png;base64,`,
+	uitest.MustContain(t, setup, "Set up your authenticator app", `src="data:image/png;base64,`,
 		`autocomplete="one-time-code"`, `inputmode="numeric"`)
 	secret := pageSecret(t, setup)
 
 	wrong := b.submit(setup, map[string]string{"code": "000000"})
-	if wrong.status != http.StatusUnprocessableEntity {
-		t.Fatalf("wrong code: status %d", wrong.status)
+	if wrong.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("wrong code: status %d", wrong.Status)
 	}
-	mustContain(t, wrong, "That code is not right.")
+	uitest.MustContain(t, wrong, "That code is not right.")
 	if pageSecret(t, wrong) != secret {
 		t.Fatal("the key changed after a wrong code; the person has scanned the first one")
 	}
@@ -47,12 +48,12 @@ func TestRequiredTOTPEndToEnd(t *testing.T) {
 	now := time.Now()
 	code := oathtool(t, secret, now)
 	codesPage := b.submit(wrong, map[string]string{"code": code, "name": "Work phone"})
-	mustContain(t, codesPage, "Save your recovery codes")
+	uitest.MustContain(t, codesPage, "Save your recovery codes")
 	codes, next := recoveryCodes(t, codesPage)
-	if strings.Contains(b.get(s.tenantURL+"/").body, codes[0]) {
+	if strings.Contains(b.Get(s.tenantURL+"/").Body, codes[0]) {
 		t.Fatal("a recovery code shows on another page")
 	}
-	claims := rpClaims(t, b.follow(b.get(next)))
+	claims := rpClaims(t, b.Follow(b.Get(next)))
 	if amr := amrOf(claims); !slices.Equal(amr, []string{"pwd", "otp", "mfa"}) {
 		t.Errorf("amr %v, want [pwd otp mfa]", amr)
 	}
@@ -60,15 +61,15 @@ func TestRequiredTOTPEndToEnd(t *testing.T) {
 	// Signing in again (another browser): the code of the set-up is spent.
 	b2 := newBrowser(t)
 	challenge := b2.submit(s.startLogin(t, b2), map[string]string{"login": "ann", "password": goodPassword})
-	mustContain(t, challenge, "Two-step verification", `autocomplete="one-time-code"`, `inputmode="numeric"`, "Use a recovery code instead")
+	uitest.MustContain(t, challenge, "Two-step verification", `autocomplete="one-time-code"`, `inputmode="numeric"`, "Use a recovery code instead")
 	replay := b2.submit(challenge, map[string]string{"code": code})
-	if replay.status != http.StatusUnprocessableEntity {
-		t.Fatalf("replayed code: status %d:\n%s", replay.status, replay.body)
+	if replay.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("replayed code: status %d:\n%s", replay.Status, replay.Body)
 	}
-	mustContain(t, replay, "That code was used already.")
+	uitest.MustContain(t, replay, "That code was used already.")
 	// The next step's code is within the window.
 	done := b2.submit(replay, map[string]string{"code": oathtool(t, secret, now.Add(30*time.Second))})
-	if amr := amrOf(rpClaims(t, b2.follow(done))); !slices.Equal(amr, []string{"pwd", "otp", "mfa"}) {
+	if amr := amrOf(rpClaims(t, b2.Follow(done))); !slices.Equal(amr, []string{"pwd", "otp", "mfa"}) {
 		t.Errorf("amr %v, want [pwd otp mfa]", amr)
 	}
 
@@ -77,15 +78,15 @@ func TestRequiredTOTPEndToEnd(t *testing.T) {
 		b := newBrowser(t)
 		challenge := b.submit(s.startLogin(t, b), map[string]string{"login": "ann", "password": goodPassword})
 		p := b.postForm(challenge, "/login/mfa/recovery", map[string]string{"recovery_code": strings.ToUpper(codes[4])})
-		if p.status != want {
-			t.Fatalf("recovery code, use %d: status %d, want %d:\n%s", i+1, p.status, want, p.body)
+		if p.Status != want {
+			t.Fatalf("recovery code, use %d: status %d, want %d:\n%s", i+1, p.Status, want, p.Body)
 		}
 		if i == 0 {
-			if amr := amrOf(rpClaims(t, b.follow(p))); !slices.Equal(amr, []string{"pwd", "mfa"}) {
+			if amr := amrOf(rpClaims(t, b.Follow(p))); !slices.Equal(amr, []string{"pwd", "mfa"}) {
 				t.Errorf("amr %v after a recovery code, want [pwd mfa]", amr)
 			}
 		} else {
-			mustContain(t, p, "That recovery code is not right, or it was used already.")
+			uitest.MustContain(t, p, "That recovery code is not right, or it was used already.")
 		}
 	}
 }
@@ -112,20 +113,20 @@ func TestTooManyWrongCodes(t *testing.T) {
 	p := b.submit(s.startLogin(t, b), map[string]string{"login": "ann", "password": goodPassword})
 	for i := 1; i <= 5; i++ {
 		p = b.submit(p, map[string]string{"code": "000000"})
-		if i < 5 && p.status != http.StatusUnprocessableEntity {
-			t.Fatalf("wrong code %d: status %d", i, p.status)
+		if i < 5 && p.Status != http.StatusUnprocessableEntity {
+			t.Fatalf("wrong code %d: status %d", i, p.Status)
 		}
 	}
-	if p.status != http.StatusTooManyRequests {
-		t.Fatalf("fifth wrong code: status %d, want 429:\n%s", p.status, p.body)
+	if p.Status != http.StatusTooManyRequests {
+		t.Fatalf("fifth wrong code: status %d, want 429:\n%s", p.Status, p.Body)
 	}
-	mustContain(t, p, "Too many wrong answers. Start signing in again.", `href="/login?authRequestID=`)
+	uitest.MustContain(t, p, "Too many wrong answers. Start signing in again.", `href="/login?authRequestID=`)
 	// The name is locked now, right password or not.
 	again := b.submit(s.startLogin(t, b), map[string]string{"login": "ann", "password": goodPassword})
-	if again.status != http.StatusTooManyRequests {
-		t.Fatalf("signing in again: status %d, want 429", again.status)
+	if again.Status != http.StatusTooManyRequests {
+		t.Fatalf("signing in again: status %d, want 429", again.Status)
 	}
-	mustContain(t, again, "Too many failed attempts.")
+	uitest.MustContain(t, again, "Too many failed attempts.")
 }
 
 // TestAccountPage: sign in from the account page (no relying party), see
@@ -139,53 +140,53 @@ func TestAccountPage(t *testing.T) {
 	secret := ms.enrolTOTP(t, s, ann.Sub)
 	b := newBrowser(t)
 
-	toLogin := b.get(s.tenantURL + "/account")
-	if toLogin.status != http.StatusSeeOther || toLogin.location != s.tenantURL+"/login?authRequestID=account" {
-		t.Fatalf("without a session: %d to %q", toLogin.status, toLogin.location)
+	toLogin := b.Get(s.tenantURL + "/account")
+	if toLogin.Status != http.StatusSeeOther || toLogin.Location != s.tenantURL+"/login?authRequestID=account" {
+		t.Fatalf("without a session: %d to %q", toLogin.Status, toLogin.Location)
 	}
-	login := b.follow(toLogin)
-	mustContain(t, login, "Sign in to Acme BV", "to continue to your account")
+	login := b.Follow(toLogin)
+	uitest.MustContain(t, login, "Sign in to Acme BV", "to continue to your account")
 	challenge := b.submit(login, map[string]string{"login": "ann", "password": goodPassword})
 	signedIn := b.submit(challenge, map[string]string{"code": oathtool(t, secret, time.Now().Add(30*time.Second))})
-	if signedIn.status != http.StatusSeeOther || signedIn.location != s.tenantURL+"/account" {
-		t.Fatalf("after the code: %d to %q:\n%s", signedIn.status, signedIn.location, signedIn.body)
+	if signedIn.Status != http.StatusSeeOther || signedIn.Location != s.tenantURL+"/account" {
+		t.Fatalf("after the code: %d to %q:\n%s", signedIn.Status, signedIn.Location, signedIn.Body)
 	}
-	account := b.follow(signedIn)
-	mustContain(t, account, "Your account", "Signed in as ann", "Phone", "Authenticator app",
+	account := b.Follow(signedIn)
+	uitest.MustContain(t, account, "Your account", "Signed in as ann", "Phone", "Authenticator app",
 		"You have 10 unused recovery codes.", `value="WEB_AUTHN"`)
-	if strings.Contains(account.body, `value="SOFTWARE_TOKEN_MFA"`) {
+	if strings.Contains(account.Body, `value="SOFTWARE_TOKEN_MFA"`) {
 		t.Error("the page offers a second authenticator app")
 	}
 
-	renamed := b.follow(b.postForm(account, "/account/mfa/rename", map[string]string{"factor": tenant.TOTPFactorID, "name": "Old phone"}))
-	mustContain(t, renamed, "Renamed.", "Old phone")
+	renamed := b.Follow(b.postForm(account, "/account/mfa/rename", map[string]string{"factor": tenant.TOTPFactorID, "name": "Old phone"}))
+	uitest.MustContain(t, renamed, "Renamed.", "Old phone")
 
 	refused := b.postForm(account, "/account/mfa/remove", map[string]string{"factor": tenant.TOTPFactorID})
-	if refused.status != http.StatusConflict {
-		t.Fatalf("removing the last factor: status %d", refused.status)
+	if refused.Status != http.StatusConflict {
+		t.Fatalf("removing the last factor: status %d", refused.Status)
 	}
-	mustContain(t, refused, "This is your last second step")
+	uitest.MustContain(t, refused, "This is your last second step")
 
 	// A security key, registered from the account page (a software
 	// authenticator answers for the browser); then the app is not the last
 	// factor and may go.
 	add := b.postForm(account, "/account/mfa/add", map[string]string{"kind": "WEB_AUTHN"})
-	mustContain(t, add, "Register a security key or passkey", `data-mode="create"`, `action="/account/mfa/setup"`)
-	m := optionsRe.FindStringSubmatch(add.body)
+	uitest.MustContain(t, add, "Register a security key or passkey", `data-mode="create"`, `action="/account/mfa/setup"`)
+	m := optionsRe.FindStringSubmatch(add.Body)
 	if m == nil {
-		t.Fatalf("no options on the page:\n%s", add.body)
+		t.Fatalf("no options on the page:\n%s", add.Body)
 	}
 	key := mfatest.NewSecurityKey(t)
 	added := b.postForm(add, "/account/mfa/setup", map[string]string{"name": "Blue key",
 		"credential": string(key.Register([]byte(html.UnescapeString(m[1])), s.tenantURL))})
-	if added.status != http.StatusSeeOther || added.location != s.tenantURL+"/account?done=added" {
-		t.Fatalf("registering a key: %d to %q:\n%s", added.status, added.location, added.body)
+	if added.Status != http.StatusSeeOther || added.Location != s.tenantURL+"/account?done=added" {
+		t.Fatalf("registering a key: %d to %q:\n%s", added.Status, added.Location, added.Body)
 	}
-	account = b.follow(added)
-	mustContain(t, account, "Added.", "Blue key", "Security key", "You have 10 unused recovery codes.")
-	removed := b.follow(b.postForm(account, "/account/mfa/remove", map[string]string{"factor": tenant.TOTPFactorID}))
-	mustContain(t, removed, "Removed.")
-	if strings.Contains(removed.body, "Old phone") {
+	account = b.Follow(added)
+	uitest.MustContain(t, account, "Added.", "Blue key", "Security key", "You have 10 unused recovery codes.")
+	removed := b.Follow(b.postForm(account, "/account/mfa/remove", map[string]string{"factor": tenant.TOTPFactorID}))
+	uitest.MustContain(t, removed, "Removed.")
+	if strings.Contains(removed.Body, "Old phone") {
 		t.Error("the removed app is still listed")
 	}
 
@@ -211,27 +212,27 @@ func TestAccountPage(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := b.postForm(account, "/account/password", map[string]string{
 				"current_password": tt.current, "new_password": tt.next, "confirm_password": tt.repeat})
-			if p.status != tt.status {
-				t.Fatalf("status %d, want %d:\n%s", p.status, tt.status, p.body)
+			if p.Status != tt.status {
+				t.Fatalf("status %d, want %d:\n%s", p.Status, tt.status, p.Body)
 			}
 			if tt.want != "" {
-				mustContain(t, p, tt.want, "Requirements for your password:", `name="confirm_password"`)
+				uitest.MustContain(t, p, tt.want, "Requirements for your password:", `name="confirm_password"`)
 			} else {
-				mustContain(t, b.follow(p), "Your password was changed.")
+				uitest.MustContain(t, b.Follow(p), "Your password was changed.")
 			}
 		})
 	}
 
 	// Every change needs the form token and the session.
-	forged := b.post(s.tenantURL+"/account/mfa/remove", map[string][]string{"factor": {tenant.TOTPFactorID}})
-	if forged.status != http.StatusForbidden {
-		t.Errorf("without the form token: status %d, want 403", forged.status)
+	forged := b.Post(s.tenantURL+"/account/mfa/remove", map[string][]string{"factor": {tenant.TOTPFactorID}})
+	if forged.Status != http.StatusForbidden {
+		t.Errorf("without the form token: status %d, want 403", forged.Status)
 	}
 	stranger := newBrowser(t)
-	form := hiddenFields(account.body)
-	stranger.client.Jar.SetCookies(account.url, []*http.Cookie{{Name: "cognate_csrf", Value: form.Get("csrf_token"), Path: "/"}})
-	if p := stranger.post(s.tenantURL+"/account/recovery-codes", form); p.status != http.StatusSeeOther || !strings.Contains(p.location, "authRequestID=account") {
-		t.Errorf("without a session: %d to %q, want the sign-in", p.status, p.location)
+	form := uitest.HiddenFields(account.Body)
+	stranger.Client.Jar.SetCookies(account.URL, []*http.Cookie{{Name: "cognate_csrf", Value: form.Get("csrf_token"), Path: "/"}})
+	if p := stranger.Post(s.tenantURL+"/account/recovery-codes", form); p.Status != http.StatusSeeOther || !strings.Contains(p.Location, "authRequestID=account") {
+		t.Errorf("without a session: %d to %q, want the sign-in", p.Status, p.Location)
 	}
 }
 
@@ -251,21 +252,21 @@ func TestPasskeyOffered(t *testing.T) {
 		ms := newMFAStack(t, tt.policy)
 		b := newBrowser(t)
 		login := ms.acme.startLogin(t, b)
-		if got := strings.Contains(login.body, `action="/login/passkey"`); got != tt.want {
+		if got := strings.Contains(login.Body, `action="/login/passkey"`); got != tt.want {
 			t.Errorf("%+v: passkey offered %v, want %v", tt.policy, got, tt.want)
 		}
 		if !tt.want {
 			continue
 		}
 		p := b.postForm(login, "/login/passkey", nil)
-		mustContain(t, p, "Sign in with a passkey", `data-mode="get"`, `data-autostart="1"`, `/static/webauthn.js?v=`,
+		uitest.MustContain(t, p, "Sign in with a passkey", `data-mode="get"`, `data-autostart="1"`, `/static/webauthn.js?v=`,
 			`action="/login/passkey/finish"`)
 		// A made-up answer goes back to the login form, with why.
 		refused := b.postForm(p, "/login/passkey/finish", map[string]string{"credential": `{"id":"AAAA","type":"public-key"}`})
-		if refused.status != http.StatusUnprocessableEntity {
-			t.Fatalf("garbage passkey answer: status %d", refused.status)
+		if refused.Status != http.StatusUnprocessableEntity {
+			t.Fatalf("garbage passkey answer: status %d", refused.Status)
 		}
-		mustContain(t, refused, "Your passkey was not accepted.", `autocomplete="current-password"`)
+		uitest.MustContain(t, refused, "Your passkey was not accepted.", `autocomplete="current-password"`)
 	}
 }
 
@@ -274,11 +275,11 @@ func TestMFAPagesInDutch(t *testing.T) {
 	s := ms.acme
 	s.addUserAt(t, "ann")
 	b := newBrowser(t)
-	b.header.Set("Accept-Language", "nl")
+	b.Header.Set("Accept-Language", "nl")
 	p := b.submit(s.startLogin(t, b), map[string]string{"login": "ann", "password": goodPassword})
-	mustContain(t, p, "Verificatie in twee stappen instellen", "Authenticator-app", "Beveiligingssleutel of passkey")
+	uitest.MustContain(t, p, "Verificatie in twee stappen instellen", "Authenticator-app", "Beveiligingssleutel of passkey")
 	p = b.submit(p, map[string]string{"kind": "SOFTWARE_TOKEN_MFA"})
-	mustContain(t, p, "Uw authenticator-app instellen", "Lukt scannen niet?")
+	uitest.MustContain(t, p, "Uw authenticator-app instellen", "Lukt scannen niet?")
 	p = b.submit(p, map[string]string{"code": "12"})
-	mustContain(t, p, "Vul de 6 cijfers in die uw app toont.")
+	uitest.MustContain(t, p, "Vul de 6 cijfers in die uw app toont.")
 }

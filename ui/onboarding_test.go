@@ -11,6 +11,7 @@ import (
 
 	"github.com/cognate-idp/cognate/mail"
 	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/ui/uitest"
 )
 
 // The pages of onboarding and recovery, over HTTP: forgot password and the
@@ -75,14 +76,14 @@ func (c *testClock) Advance(d time.Duration) {
 // value taken out.
 func sameExceptTokens(a page, aValue string, b page, bValue string) bool {
 	norm := func(p page, v string) string {
-		body := regexp.MustCompile(`name="csrf_token" value="[^"]*"`).ReplaceAllString(p.body, "")
+		body := regexp.MustCompile(`name="csrf_token" value="[^"]*"`).ReplaceAllString(p.Body, "")
 		body = strings.ReplaceAll(body, url.QueryEscape(v), "VALUE")
 		if strings.Contains(v, "@") { // an address is also shown in the text
 			body = strings.ReplaceAll(body, v, "VALUE")
 		}
 		return strings.ReplaceAll(body, `value="`+v+`"`, `value="VALUE"`)
 	}
-	return a.status == b.status && norm(a, aValue) == norm(b, bValue)
+	return a.Status == b.Status && norm(a, aValue) == norm(b, bValue)
 }
 
 func TestForgotPassword(t *testing.T) {
@@ -90,22 +91,22 @@ func TestForgotPassword(t *testing.T) {
 	s.addUser(t, "ann", goodPassword, false)
 	b := newBrowser(t)
 	login := s.startLogin(t, b)
-	id := hiddenFields(login.body).Get("authRequestID")
-	mustContain(t, login, `href="/forgot-password?authRequestID=`+id+`"`, "Forgot your password?")
+	id := uitest.HiddenFields(login.Body).Get("authRequestID")
+	uitest.MustContain(t, login, `href="/forgot-password?authRequestID=`+id+`"`, "Forgot your password?")
 
-	forgot := b.get(s.tenantURL + "/forgot-password?authRequestID=" + id)
-	mustContain(t, forgot, "Forgot your password?", `autocomplete="username"`, `name="csrf_token"`)
-	if p := b.submit(forgot, map[string]string{"login": ""}); p.status != http.StatusUnprocessableEntity {
-		t.Errorf("empty name: status %d", p.status)
+	forgot := b.Get(s.tenantURL + "/forgot-password?authRequestID=" + id)
+	uitest.MustContain(t, forgot, "Forgot your password?", `autocomplete="username"`, `name="csrf_token"`)
+	if p := b.submit(forgot, map[string]string{"login": ""}); p.Status != http.StatusUnprocessableEntity {
+		t.Errorf("empty name: status %d", p.Status)
 	}
 
 	// Known and unknown names read alike, and only the known one gets mail.
 	sent := b.submit(forgot, map[string]string{"login": "ann"})
 	unknown := b.submit(forgot, map[string]string{"login": "nobody"})
-	mustContain(t, sent, "If an account exists for that name, we&#39;ve sent a code to its email address.",
+	uitest.MustContain(t, sent, "If an account exists for that name, we&#39;ve sent a code to its email address.",
 		`autocomplete="one-time-code"`, "at least 8 characters", "a symbol", `name="confirm_password"`)
 	if !sameExceptTokens(sent, "ann", unknown, "nobody") {
-		t.Errorf("known and unknown names differ:\n%s\n----\n%s", sent.body, unknown.body)
+		t.Errorf("known and unknown names differ:\n%s\n----\n%s", sent.Body, unknown.Body)
 	}
 	code := codeFrom(t, s.onlyMail(t, "ann@example.com"))
 
@@ -129,11 +130,11 @@ func TestForgotPassword(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.values["login"] = "ann" // a visible field: submit copies hidden ones only
 			p := b.submit(sent, tt.values)
-			if p.status != tt.status {
-				t.Fatalf("status %d, want %d:\n%s", p.status, tt.status, p.body)
+			if p.Status != tt.status {
+				t.Fatalf("status %d, want %d:\n%s", p.Status, tt.status, p.Body)
 			}
-			mustContain(t, p, tt.want)
-			if strings.Contains(p.body, tt.values["new_password"]) {
+			uitest.MustContain(t, p, tt.want)
+			if strings.Contains(p.Body, tt.values["new_password"]) {
 				t.Error("the page shows the password it was sent")
 			}
 		})
@@ -141,14 +142,14 @@ func TestForgotPassword(t *testing.T) {
 
 	// The code typed with a space, as people copy it.
 	done := b.submit(sent, map[string]string{"login": "ann", "code": code[:3] + " " + code[3:], "new_password": next, "confirm_password": next})
-	mustContain(t, done, "Your password has been changed", `href="/login?authRequestID=`+id+`"`)
+	uitest.MustContain(t, done, "Your password has been changed", `href="/login?authRequestID=`+id+`"`)
 	// Sent twice (a double click): the same good news.
 	again := b.submit(sent, map[string]string{"login": "ann", "code": code, "new_password": next, "confirm_password": next})
-	mustContain(t, again, "Your password has been changed")
+	uitest.MustContain(t, again, "Your password has been changed")
 
 	// Back to the sign-in that was waiting, with the new password.
-	back := b.get(s.tenantURL + "/login?authRequestID=" + id)
-	claims := rpClaims(t, b.follow(b.submit(back, map[string]string{"login": "ann", "password": next})))
+	back := b.Get(s.tenantURL + "/login?authRequestID=" + id)
+	claims := rpClaims(t, b.Follow(b.submit(back, map[string]string{"login": "ann", "password": next})))
 	if claims["cognito:username"] != "ann" {
 		t.Errorf("claims %v", claims)
 	}
@@ -164,7 +165,7 @@ func TestResetCodeLimits(t *testing.T) {
 
 	reset := map[string]page{}
 	for _, name := range []string{"ann", "nobody"} {
-		reset[name] = b.submit(b.get(s.tenantURL+"/forgot-password"), map[string]string{"login": name})
+		reset[name] = b.submit(b.Get(s.tenantURL+"/forgot-password"), map[string]string{"login": name})
 	}
 	code := codeFrom(t, s.onlyMail(t, "ann@example.com"))
 	wrong := "111111"
@@ -175,30 +176,30 @@ func TestResetCodeLimits(t *testing.T) {
 	for _, name := range []string{"ann", "nobody"} {
 		for i := range tenant.MaxResetCodeAttempts {
 			p := b.submit(reset[name], map[string]string{"login": name, "code": wrong, "new_password": "Battery-Staple-7?", "confirm_password": "Battery-Staple-7?"})
-			if i < tenant.MaxResetCodeAttempts-1 && p.status != http.StatusUnprocessableEntity {
-				t.Fatalf("%s, attempt %d: status %d", name, i+1, p.status)
+			if i < tenant.MaxResetCodeAttempts-1 && p.Status != http.StatusUnprocessableEntity {
+				t.Fatalf("%s, attempt %d: status %d", name, i+1, p.Status)
 			}
 			last[name] = p
 		}
-		if last[name].status != http.StatusTooManyRequests {
-			t.Errorf("%s: status %d after five wrong codes, want 429", name, last[name].status)
+		if last[name].Status != http.StatusTooManyRequests {
+			t.Errorf("%s: status %d after five wrong codes, want 429", name, last[name].Status)
 		}
-		mustContain(t, last[name], "Too many wrong codes: this code no longer works. Request a new code.",
+		uitest.MustContain(t, last[name], "Too many wrong codes: this code no longer works. Request a new code.",
 			`href="/forgot-password?login=`+name+`"`)
 	}
 	if !sameExceptTokens(last["ann"], "ann", last["nobody"], "nobody") {
-		t.Errorf("the limit reads differently for an account and for no account:\n%s\n----\n%s", last["ann"].body, last["nobody"].body)
+		t.Errorf("the limit reads differently for an account and for no account:\n%s\n----\n%s", last["ann"].Body, last["nobody"].Body)
 	}
 	p := b.submit(reset["ann"], map[string]string{"login": "ann", "code": code, "new_password": "Battery-Staple-7?", "confirm_password": "Battery-Staple-7?"})
-	mustContain(t, p, "Too many wrong codes")
+	uitest.MustContain(t, p, "Too many wrong codes")
 
 	// A new code, left for more than an hour.
 	clock.Advance(2 * time.Minute)
-	fresh := b.submit(b.get(s.tenantURL+"/forgot-password"), map[string]string{"login": "ann"})
+	fresh := b.submit(b.Get(s.tenantURL+"/forgot-password"), map[string]string{"login": "ann"})
 	code = codeFrom(t, s.onlyMail(t, "ann@example.com"))
 	clock.Advance(61 * time.Minute)
 	p = b.submit(fresh, map[string]string{"login": "ann", "code": code, "new_password": "Battery-Staple-7?", "confirm_password": "Battery-Staple-7?"})
-	mustContain(t, p, "This code has expired or has already been used. Request a new code.", "Request a new code")
+	uitest.MustContain(t, p, "This code has expired or has already been used. Request a new code.", "Request a new code")
 }
 
 // A user whose password an administrator reset: the old password leads to
@@ -216,21 +217,21 @@ func TestResetRequired(t *testing.T) {
 
 	wrong := b.submit(s.startLogin(t, b), map[string]string{"login": "ann", "password": "Wrong-Pass-1!"})
 	unknown := b.submit(s.startLogin(t, b), map[string]string{"login": "nobody", "password": "Wrong-Pass-1!"})
-	mustContain(t, wrong, "Incorrect username or password.", "Forgot your password?")
-	if wrong.status != unknown.status {
-		t.Errorf("status %d for a reset user, %d for nobody", wrong.status, unknown.status)
+	uitest.MustContain(t, wrong, "Incorrect username or password.", "Forgot your password?")
+	if wrong.Status != unknown.Status {
+		t.Errorf("status %d for a reset user, %d for nobody", wrong.Status, unknown.Status)
 	}
 	p := b.submit(s.startLogin(t, b), map[string]string{"login": "ann", "password": goodPassword})
-	mustContain(t, p, "Reset your password", "&amp;login=ann")
+	uitest.MustContain(t, p, "Reset your password", "&amp;login=ann")
 
 	link := regexp.MustCompile(`https?://\S+/reset-password\?login=ann`).FindString(m.Text)
 	if link == "" {
 		t.Fatalf("no reset link in:\n%s", m.Text)
 	}
-	form := b.get(link)
-	mustContain(t, form, `value="ann"`, `autocomplete="one-time-code"`)
+	form := b.Get(link)
+	uitest.MustContain(t, form, `value="ann"`, `autocomplete="one-time-code"`)
 	done := b.submit(form, map[string]string{"login": "ann", "code": code, "new_password": "Battery-Staple-7?", "confirm_password": "Battery-Staple-7?"})
-	mustContain(t, done, "Your password has been changed", `href="/sign-in?login_hint=ann"`)
+	uitest.MustContain(t, done, "Your password has been changed", `href="/sign-in?login_hint=ann"`)
 }
 
 // The welcome mail's link: a sign-in at the tenant's own host, the forced
@@ -252,30 +253,30 @@ func TestStartPageSignIn(t *testing.T) {
 	}
 
 	b := newBrowser(t)
-	login := b.follow(b.get(link))
-	mustContain(t, login, "Sign in to Acme BV", `value="ann"`)
+	login := b.Follow(b.Get(link))
+	uitest.MustContain(t, login, "Sign in to Acme BV", `value="ann"`)
 	change := b.submit(login, map[string]string{"login": "ann", "password": temp[1]})
-	mustContain(t, change, "Choose a new password")
-	welcome := b.follow(b.submit(change, map[string]string{"new_password": goodPassword, "confirm_password": goodPassword}))
-	if welcome.url.Path != tenant.PathWelcome {
-		t.Fatalf("ended at %s, want the welcome page:\n%s", welcome.url, welcome.body)
+	uitest.MustContain(t, change, "Choose a new password")
+	welcome := b.Follow(b.submit(change, map[string]string{"new_password": goodPassword, "confirm_password": goodPassword}))
+	if welcome.URL.Path != tenant.PathWelcome {
+		t.Fatalf("ended at %s, want the welcome page:\n%s", welcome.URL, welcome.Body)
 	}
-	mustContain(t, welcome, "Your account is ready", "You are signed in to Acme BV as ann.")
+	uitest.MustContain(t, welcome, "Your account is ready", "You are signed in to Acme BV as ann.")
 
 	// Without a session the page offers to sign in.
-	mustContain(t, newBrowser(t).get(s.tenantURL+tenant.PathWelcome), "You are not signed in", `href="/sign-in"`)
+	uitest.MustContain(t, newBrowser(t).Get(s.tenantURL+tenant.PathWelcome), "You are not signed in", `href="/sign-in"`)
 }
 
 func TestFindOrganizationByEmail(t *testing.T) {
 	s := newStack(t, stackOptions{})
 	s.addUser(t, "ann", goodPassword, false)
 	b := newBrowser(t)
-	form := b.get(s.base + "/")
+	form := b.Get(s.base + "/")
 	known := b.submit(form, map[string]string{"organization": "ann@example.com"})
 	unknown := b.submit(form, map[string]string{"organization": "zed@example.com"})
-	mustContain(t, known, "Check your email", "If ann@example.com has an account at any organization")
+	uitest.MustContain(t, known, "Check your email", "If ann@example.com has an account at any organization")
 	if !sameExceptTokens(known, "ann@example.com", unknown, "zed@example.com") {
-		t.Errorf("known and unknown addresses differ:\n%s\n----\n%s", known.body, unknown.body)
+		t.Errorf("known and unknown addresses differ:\n%s\n----\n%s", known.Body, unknown.Body)
 	}
 	got := s.deliver(t)
 	if len(got) != 2 {
@@ -292,12 +293,12 @@ func TestFindOrganizationByEmail(t *testing.T) {
 func TestOnboardingPagesInDutch(t *testing.T) {
 	s := newStack(t, stackOptions{settings: tenant.Settings{Locale: "nl"}})
 	b := newBrowser(t)
-	forgot := b.get(s.tenantURL + "/forgot-password")
-	mustContain(t, forgot, `<html lang="nl">`, "Wachtwoord vergeten?", "Code versturen")
+	forgot := b.Get(s.tenantURL + "/forgot-password")
+	uitest.MustContain(t, forgot, `<html lang="nl">`, "Wachtwoord vergeten?", "Code versturen")
 	reset := b.submit(forgot, map[string]string{"login": "ann"})
-	mustContain(t, reset, "Als er een account met die naam bestaat", "minstens 8 tekens", "een hoofdletter")
+	uitest.MustContain(t, reset, "Als er een account met die naam bestaat", "minstens 8 tekens", "een hoofdletter")
 	p := b.submit(reset, map[string]string{"login": "ann", "code": "123456", "new_password": "zwak", "confirm_password": "zwak"})
-	mustContain(t, p, "Die code klopt niet.")
+	uitest.MustContain(t, p, "Die code klopt niet.")
 }
 
 // The new forms refuse a post without the form token, like every form.
@@ -305,11 +306,11 @@ func TestOnboardingFormsNeedTheToken(t *testing.T) {
 	s := newStack(t, stackOptions{})
 	b := newBrowser(t)
 	for _, path := range []string{"/forgot-password", tenant.PathResetPassword} {
-		form := hiddenFields(b.get(s.tenantURL + path).body)
+		form := uitest.HiddenFields(b.Get(s.tenantURL + path).Body)
 		form.Del("csrf_token")
 		form.Set("login", "ann")
-		if p := b.post(s.tenantURL+path, form); p.status != http.StatusForbidden {
-			t.Errorf("%s without the token: status %d, want 403", path, p.status)
+		if p := b.Post(s.tenantURL+path, form); p.Status != http.StatusForbidden {
+			t.Errorf("%s without the token: status %d, want 403", path, p.Status)
 		}
 	}
 	if got := s.deliver(t); len(got) != 0 {

@@ -12,12 +12,12 @@ func TestPromptAndMaxAge(t *testing.T) {
 	s := newStack(t, stackOptions{})
 	s.addUser(t, "ann", goodPassword, false)
 	b := newBrowser(t)
-	first := rpClaims(t, b.follow(b.submit(s.startLogin(t, b), map[string]string{"login": "ann", "password": goodPassword})))
+	first := rpClaims(t, b.Follow(b.submit(s.startLogin(t, b), map[string]string{"login": "ann", "password": goodPassword})))
 
 	loginPage := func(query string) bool {
 		t.Helper()
-		p := b.follow(b.get(s.rpURL + "/start" + query))
-		return p.status == http.StatusOK && strings.Contains(p.url.Path, "/login")
+		p := b.Follow(b.Get(s.rpURL + "/start" + query))
+		return p.Status == http.StatusOK && strings.Contains(p.URL.Path, "/login")
 	}
 	if loginPage("") {
 		t.Error("a live session should sign in silently")
@@ -32,14 +32,14 @@ func TestPromptAndMaxAge(t *testing.T) {
 		t.Error("max_age=0 must show the login page: every session is older than that")
 	}
 	// prompt=none with a session: silent, same authentication.
-	again := rpClaims(t, b.follow(b.get(s.rpURL+"/start?prompt=none")))
+	again := rpClaims(t, b.Follow(b.Get(s.rpURL+"/start?prompt=none")))
 	if again["auth_time"] != first["auth_time"] {
 		t.Errorf("prompt=none changed auth_time: %v → %v", first["auth_time"], again["auth_time"])
 	}
 	// prompt=none without a session: login_required back at the app.
 	fresh := newBrowser(t)
-	p := fresh.follow(fresh.get(s.rpURL + "/start?prompt=none"))
-	if !strings.Contains(p.body, "login_required") {
-		t.Errorf("prompt=none without a session: %d %s", p.status, p.body)
+	p := fresh.Follow(fresh.Get(s.rpURL + "/start?prompt=none"))
+	if !strings.Contains(p.Body, "login_required") {
+		t.Errorf("prompt=none without a session: %d %s", p.Status, p.Body)
 	}
 }

@@ -2,16 +2,12 @@ package ui_test
 
 import (
 	"fmt"
-	"html"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +20,7 @@ import (
 	"github.com/cognate-idp/cognate/tenant/bolt"
 	"github.com/cognate-idp/cognate/tenant/password"
 	"github.com/cognate-idp/cognate/ui"
+	"github.com/cognate-idp/cognate/ui/uitest"
 )
 
 // stack is Cognate as cmd/cognate wires it, on a real listener, with the
@@ -152,141 +149,48 @@ func (s *stack) addUser(t *testing.T, username, pw string, temporary bool) tenan
 	return u
 }
 
-// browser is an HTTP client with a cookie jar that, like a browser, sends
-// *.localhost to the loopback address. It does not follow redirects on its
-// own, so each step can be checked.
+// browser is a uitest.Browser with the way these tests fill a form:
+// submit, and postForm (mfa_stack_test.go), with one value a field.
 type browser struct {
-	t      *testing.T
-	client *http.Client
-	// header is sent with every request (Accept-Language, Sec-Fetch-Site…).
-	header http.Header
+	*uitest.Browser
+	t *testing.T
 }
+
+// page is a response as the browser reads it.
+type page = uitest.Page
 
 func newBrowser(t *testing.T) *browser {
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := rp.LoopbackClient()
-	c.Jar = jar
-	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &browser{t: t, client: c, header: http.Header{}}
+	return &browser{Browser: uitest.NewBrowser(t), t: t}
 }
 
-// page is a response with its body read.
-type page struct {
-	status   int
-	header   http.Header
-	body     string
-	location string // absolute, for redirects
-	url      *url.URL
-}
-
-func (b *browser) do(req *http.Request) page {
-	b.t.Helper()
-	for k, v := range b.header {
-		if req.Header.Get(k) == "" {
-			req.Header[k] = v
-		}
-	}
-	resp, err := b.client.Do(req)
-	if err != nil {
-		b.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	p := page{status: resp.StatusCode, header: resp.Header, body: string(body), url: req.URL}
-	if loc, err := resp.Location(); err == nil {
-		p.location = loc.String()
-	}
-	return p
-}
-
-func (b *browser) get(rawURL string) page {
-	b.t.Helper()
-	req, err := http.NewRequestWithContext(b.t.Context(), http.MethodGet, rawURL, nil)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	return b.do(req)
-}
-
-func (b *browser) post(rawURL string, form url.Values, header ...string) page {
-	b.t.Helper()
-	req, err := http.NewRequestWithContext(b.t.Context(), http.MethodPost, rawURL, strings.NewReader(form.Encode()))
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	return b.do(req)
-}
-
-// follow follows redirects from p until a page that is not one.
-func (b *browser) follow(p page) page {
-	b.t.Helper()
-	for i := 0; p.location != "" && p.status >= 300 && p.status < 400; i++ {
-		if i == 10 {
-			b.t.Fatalf("too many redirects, last to %s", p.location)
-		}
-		p = b.get(p.location)
-	}
-	return p
-}
-
-// submit posts p's form (the first one) with its hidden fields and the
-// given values, to the form's action on p's host.
+// submit posts p's first form, to its action on p's host, with values and
+// the hidden fields of the whole page (where forms share a field name, the
+// later form's value, as uitest.Browser.PostForm sends them).
 func (b *browser) submit(p page, values map[string]string) page {
 	b.t.Helper()
-	form := hiddenFields(p.body)
+	action, ok := uitest.FirstFormAction(p.Body)
+	if !ok {
+		b.t.Fatalf("no form on the page:\n%s", p.Body)
+	}
+	return b.PostForm(p, action, oneValueEach(values))
+}
+
+// oneValueEach is values as a form holds them.
+func oneValueEach(values map[string]string) url.Values {
+	form := url.Values{}
 	for k, v := range values {
 		form.Set(k, v)
 	}
-	m := formAction.FindStringSubmatch(p.body)
-	if m == nil {
-		b.t.Fatalf("no form on the page:\n%s", p.body)
-	}
-	action, err := p.url.Parse(html.UnescapeString(m[1]))
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	return b.post(action.String(), form)
-}
-
-var (
-	formAction  = regexp.MustCompile(`<form method="post" action="([^"]*)"`)
-	hiddenInput = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)"`)
-)
-
-func hiddenFields(body string) url.Values {
-	v := url.Values{}
-	for _, m := range hiddenInput.FindAllStringSubmatch(body, -1) {
-		v.Set(m[1], html.UnescapeString(m[2]))
-	}
-	return v
+	return form
 }
 
 // startLogin has the relying party start a sign-in and returns Cognate's
 // login page.
 func (s *stack) startLogin(t *testing.T, b *browser) page {
 	t.Helper()
-	p := b.follow(b.get(s.rpURL + "/start"))
-	if p.status != http.StatusOK || !strings.Contains(p.url.Path, "/login") {
-		t.Fatalf("start: want the login page, got %d at %s:\n%s", p.status, p.url, p.body)
+	p := b.Follow(b.Get(s.rpURL + "/start"))
+	if p.Status != http.StatusOK || !strings.Contains(p.URL.Path, "/login") {
+		t.Fatalf("start: want the login page, got %d at %s:\n%s", p.Status, p.URL, p.Body)
 	}
 	return p
-}
-
-func mustContain(t *testing.T, p page, want ...string) {
-	t.Helper()
-	for _, w := range want {
-		if !strings.Contains(p.body, html.EscapeString(w)) && !strings.Contains(p.body, w) {
-			t.Errorf("page %s (status %d) lacks %q:\n%s", p.url, p.status, w, p.body)
-		}
-	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/cognate-idp/cognate/mail"
 	"github.com/cognate-idp/cognate/tenant"
 	"github.com/cognate-idp/cognate/ui"
+	"github.com/cognate-idp/cognate/ui/uitest"
 )
 
 func TestLoginPage(t *testing.T) {
@@ -19,12 +20,12 @@ func TestLoginPage(t *testing.T) {
 	b := newBrowser(t)
 	p := s.startLogin(t, b)
 
-	mustContain(t, p, "Sign in to Acme BV", "to continue to Example App",
+	uitest.MustContain(t, p, "Sign in to Acme BV", "to continue to Example App",
 		`autocomplete="username"`, `autocomplete="current-password"`, `name="csrf_token"`, `<html lang="en">`)
-	if got := p.header.Get("Cache-Control"); got != "no-store" {
+	if got := p.Header.Get("Cache-Control"); got != "no-store" {
 		t.Errorf("Cache-Control = %q, want no-store", got)
 	}
-	csp := p.header.Get("Content-Security-Policy")
+	csp := p.Header.Get("Content-Security-Policy")
 	for _, want := range []string{"default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",
 		"frame-ancestors 'none'", "form-action 'self' " + s.tenantURL + " " + s.rpURL} {
 		if !strings.Contains(csp, want) {
@@ -32,26 +33,26 @@ func TestLoginPage(t *testing.T) {
 		}
 	}
 	var csrfCookie *http.Cookie
-	for _, c := range b.client.Jar.Cookies(p.url) {
+	for _, c := range b.Client.Jar.Cookies(p.URL) {
 		if c.Name == "cognate_csrf" {
 			csrfCookie = c
 		}
 	}
-	if csrfCookie == nil || csrfCookie.Value != hiddenFields(p.body).Get("csrf_token") {
-		t.Errorf("the form token is not the cookie's: cookie %v, field %q", csrfCookie, hiddenFields(p.body).Get("csrf_token"))
+	if csrfCookie == nil || csrfCookie.Value != uitest.HiddenFields(p.Body).Get("csrf_token") {
+		t.Errorf("the form token is not the cookie's: cookie %v, field %q", csrfCookie, uitest.HiddenFields(p.Body).Get("csrf_token"))
 	}
 }
 
 func TestLoginHintPrefills(t *testing.T) {
 	s := newStack(t, stackOptions{})
 	b := newBrowser(t)
-	start := b.get(s.rpURL + "/start")
-	u, _ := url.Parse(start.location)
+	start := b.Get(s.rpURL + "/start")
+	u, _ := url.Parse(start.Location)
 	q := u.Query()
 	q.Set("login_hint", "ann@example.com")
 	u.RawQuery = q.Encode()
-	p := b.follow(b.get(u.String()))
-	mustContain(t, p, `value="ann@example.com"`)
+	p := b.Follow(b.Get(u.String()))
+	uitest.MustContain(t, p, `value="ann@example.com"`)
 }
 
 // A wrong password and an unknown name must read exactly alike, and so must
@@ -66,19 +67,19 @@ func TestRefusalsAreIndistinguishable(t *testing.T) {
 		return b.submit(login, map[string]string{"login": name, "password": pw})
 	}
 	normalize := func(p page, name string) string {
-		body := regexp.MustCompile(`name="csrf_token" value="[^"]*"`).ReplaceAllString(p.body, `name="csrf_token" value=""`)
+		body := regexp.MustCompile(`name="csrf_token" value="[^"]*"`).ReplaceAllString(p.Body, `name="csrf_token" value=""`)
 		return strings.ReplaceAll(body, `value="`+name+`"`, `value="NAME"`)
 	}
 
 	wrong, unknown := attempt("ann", "Wrong-Pass-1!"), attempt("nobody", "Wrong-Pass-1!")
 	for _, p := range []page{wrong, unknown} {
-		if p.status != http.StatusUnprocessableEntity {
-			t.Errorf("status %d, want 422", p.status)
+		if p.Status != http.StatusUnprocessableEntity {
+			t.Errorf("status %d, want 422", p.Status)
 		}
-		mustContain(t, p, "Incorrect username or password.")
+		uitest.MustContain(t, p, "Incorrect username or password.")
 	}
 	if normalize(wrong, "ann") != normalize(unknown, "nobody") {
-		t.Errorf("wrong password and unknown user differ:\n%s\n----\n%s", wrong.body, unknown.body)
+		t.Errorf("wrong password and unknown user differ:\n%s\n----\n%s", wrong.Body, unknown.Body)
 	}
 
 	// Default policy: five failures lock the name, existing or not, and the
@@ -89,17 +90,17 @@ func TestRefusalsAreIndistinguishable(t *testing.T) {
 	}
 	lockedAnn, lockedNobody := attempt("ann", "Wrong-Pass-1!"), attempt("nobody", "Wrong-Pass-1!")
 	for _, p := range []page{lockedAnn, lockedNobody} {
-		if p.status != http.StatusTooManyRequests {
-			t.Errorf("status %d, want 429", p.status)
+		if p.Status != http.StatusTooManyRequests {
+			t.Errorf("status %d, want 429", p.Status)
 		}
-		mustContain(t, p, "Too many failed attempts. Try again in a few minutes.")
+		uitest.MustContain(t, p, "Too many failed attempts. Try again in a few minutes.")
 	}
 	if normalize(lockedAnn, "ann") != normalize(lockedNobody, "nobody") {
-		t.Errorf("lockout differs for existing and unknown names:\n%s\n----\n%s", lockedAnn.body, lockedNobody.body)
+		t.Errorf("lockout differs for existing and unknown names:\n%s\n----\n%s", lockedAnn.Body, lockedNobody.Body)
 	}
 	// Locked means locked: the right password does not get through either.
-	if p := attempt("ann", goodPassword); p.status != http.StatusTooManyRequests {
-		t.Errorf("right password while locked: status %d, want 429", p.status)
+	if p := attempt("ann", goodPassword); p.Status != http.StatusTooManyRequests {
+		t.Errorf("right password while locked: status %d, want 429", p.Status)
 	}
 }
 
@@ -114,7 +115,7 @@ func TestCSRF(t *testing.T) {
 		{"missing token", func(_ *browser, f url.Values) []string { f.Del("csrf_token"); return nil }},
 		{"wrong token", func(_ *browser, f url.Values) []string { f.Set("csrf_token", "AAAAAAAAAAAAAAAAAAAAAAAAAA"); return nil }},
 		{"no cookie", func(b *browser, _ url.Values) []string {
-			jar := b.client.Jar
+			jar := b.Client.Jar
 			u, _ := url.Parse(s.tenantURL)
 			jar.SetCookies(u, []*http.Cookie{{Name: "cognate_csrf", Value: "", MaxAge: -1, Path: "/"}})
 			return nil
@@ -127,27 +128,27 @@ func TestCSRF(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			b := newBrowser(t)
 			login := s.startLogin(t, b)
-			form := hiddenFields(login.body)
+			form := uitest.HiddenFields(login.Body)
 			form.Set("login", "ann")
 			form.Set("password", goodPassword)
 			headers := tt.mangle(b, form)
-			p := b.post(s.tenantURL+"/login", form, headers...)
-			if p.status != http.StatusForbidden {
-				t.Fatalf("status %d, want 403:\n%s", p.status, p.body)
+			p := b.Post(s.tenantURL+"/login", form, headers...)
+			if p.Status != http.StatusForbidden {
+				t.Fatalf("status %d, want 403:\n%s", p.Status, p.Body)
 			}
-			mustContain(t, p, "This form has expired or was sent from another site.")
+			uitest.MustContain(t, p, "This form has expired or was sent from another site.")
 		})
 	}
 
 	t.Run("same origin passes", func(t *testing.T) {
 		b := newBrowser(t)
 		login := s.startLogin(t, b)
-		form := hiddenFields(login.body)
+		form := uitest.HiddenFields(login.Body)
 		form.Set("login", "ann")
 		form.Set("password", goodPassword)
-		p := b.post(s.tenantURL+"/login", form, "Sec-Fetch-Site", "same-origin", "Origin", "null")
-		if p.status != http.StatusSeeOther {
-			t.Fatalf("status %d, want 303:\n%s", p.status, p.body)
+		p := b.Post(s.tenantURL+"/login", form, "Sec-Fetch-Site", "same-origin", "Origin", "null")
+		if p.Status != http.StatusSeeOther {
+			t.Fatalf("status %d, want 303:\n%s", p.Status, p.Body)
 		}
 	})
 }
@@ -161,12 +162,12 @@ func TestTemporaryPasswordFlow(t *testing.T) {
 	login := s.startLogin(t, b)
 
 	np := b.submit(login, map[string]string{"login": "ann", "password": tempPassword})
-	if np.status != http.StatusOK {
-		t.Fatalf("status %d, want the new-password page:\n%s", np.status, np.body)
+	if np.Status != http.StatusOK {
+		t.Fatalf("status %d, want the new-password page:\n%s", np.Status, np.Body)
 	}
-	mustContain(t, np, "Choose a new password", "Account: ann", `autocomplete="new-password"`, `name="confirm_password"`,
+	uitest.MustContain(t, np, "Choose a new password", "Account: ann", `autocomplete="new-password"`, `name="confirm_password"`,
 		"at least 8 characters", "an uppercase letter", "a lowercase letter", "a number", "a symbol")
-	if hiddenFields(np.body).Get("session") == "" {
+	if uitest.HiddenFields(np.Body).Get("session") == "" {
 		t.Fatal("the new-password form carries no challenge session")
 	}
 
@@ -183,27 +184,27 @@ func TestTemporaryPasswordFlow(t *testing.T) {
 	for _, r := range refusals {
 		t.Run(r.name, func(t *testing.T) {
 			p := b.submit(np, map[string]string{"new_password": r.newPw, "confirm_password": r.confirm})
-			if p.status != http.StatusUnprocessableEntity {
-				t.Fatalf("status %d, want 422:\n%s", p.status, p.body)
+			if p.Status != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d, want 422:\n%s", p.Status, p.Body)
 			}
-			mustContain(t, p, r.want...)
-			alert := p.body[strings.Index(p.body, `role="alert"`):strings.Index(p.body, "</form>")]
+			uitest.MustContain(t, p, r.want...)
+			alert := p.Body[strings.Index(p.Body, `role="alert"`):strings.Index(p.Body, "</form>")]
 			for _, nw := range r.notWant {
 				if strings.Contains(alert[:strings.Index(alert, "</div>")], nw) {
 					t.Errorf("the refusal lists %q, which the password has", nw)
 				}
 			}
-			if strings.Contains(p.body, r.newPw) {
+			if strings.Contains(p.Body, r.newPw) {
 				t.Error("the page echoes the password")
 			}
 		})
 	}
 
 	done := b.submit(np, map[string]string{"new_password": goodPassword, "confirm_password": goodPassword})
-	if done.status != http.StatusSeeOther {
-		t.Fatalf("status %d, want 303 to the callback:\n%s", done.status, done.body)
+	if done.Status != http.StatusSeeOther {
+		t.Fatalf("status %d, want 303 to the callback:\n%s", done.Status, done.Body)
 	}
-	first := rpClaims(t, b.follow(done))
+	first := rpClaims(t, b.Follow(done))
 	if first["cognito:username"] != "ann" || first["email"] != "ann@example.com" || first["token_use"] != "id" {
 		t.Errorf("claims: %v", first)
 	}
@@ -212,7 +213,7 @@ func TestTemporaryPasswordFlow(t *testing.T) {
 	}
 
 	// The same browser signs in again through its SSO session, silently.
-	again := rpClaims(t, b.follow(b.get(s.rpURL+"/start")))
+	again := rpClaims(t, b.Follow(b.Get(s.rpURL+"/start")))
 	if again["sub"] != first["sub"] || again["auth_time"] != first["auth_time"] {
 		t.Errorf("SSO sign-in: sub %v auth_time %v, want %v %v", again["sub"], again["auth_time"], first["sub"], first["auth_time"])
 	}
@@ -220,15 +221,15 @@ func TestTemporaryPasswordFlow(t *testing.T) {
 	// The new password now works from a fresh browser.
 	b2 := newBrowser(t)
 	p := b2.submit(s.startLogin(t, b2), map[string]string{"login": "ann", "password": goodPassword})
-	rpClaims(t, b2.follow(p))
+	rpClaims(t, b2.Follow(p))
 }
 
 // rpClaims reads the ID token claims the relying party shows.
 func rpClaims(t *testing.T, p page) map[string]any {
 	t.Helper()
-	m := regexp.MustCompile(`(?s)<pre id="claims">(.*?)</pre>`).FindStringSubmatch(p.body)
-	if p.status != http.StatusOK || m == nil {
-		t.Fatalf("want the relying party's claims, got %d at %s:\n%s", p.status, p.url, p.body)
+	m := regexp.MustCompile(`(?s)<pre id="claims">(.*?)</pre>`).FindStringSubmatch(p.Body)
+	if p.Status != http.StatusOK || m == nil {
+		t.Fatalf("want the relying party's claims, got %d at %s:\n%s", p.Status, p.URL, p.Body)
 	}
 	var claims map[string]any
 	if err := json.Unmarshal([]byte(unescape(m[1])), &claims); err != nil {
@@ -246,32 +247,32 @@ func TestSignInErrors(t *testing.T) {
 	b := newBrowser(t)
 
 	t.Run("unknown sign-in request", func(t *testing.T) {
-		p := b.get(s.tenantURL + "/login?authRequestID=nope")
-		if p.status != http.StatusBadRequest {
-			t.Errorf("status %d, want 400", p.status)
+		p := b.Get(s.tenantURL + "/login?authRequestID=nope")
+		if p.Status != http.StatusBadRequest {
+			t.Errorf("status %d, want 400", p.Status)
 		}
-		mustContain(t, p, "This sign-in link has expired. Go back to the application and start again.")
+		uitest.MustContain(t, p, "This sign-in link has expired. Go back to the application and start again.")
 	})
 
 	t.Run("challenge session expired", func(t *testing.T) {
 		login := s.startLogin(t, b)
-		id := hiddenFields(login.body).Get("authRequestID")
-		p := b.post(s.tenantURL+"/login/new-password", url.Values{"csrf_token": {hiddenFields(login.body).Get("csrf_token")},
+		id := uitest.HiddenFields(login.Body).Get("authRequestID")
+		p := b.Post(s.tenantURL+"/login/new-password", url.Values{"csrf_token": {uitest.HiddenFields(login.Body).Get("csrf_token")},
 			"authRequestID": {id}, "session": {"bogus"}, "new_password": {goodPassword}, "confirm_password": {goodPassword}})
-		if p.status != http.StatusBadRequest {
-			t.Errorf("status %d, want 400", p.status)
+		if p.Status != http.StatusBadRequest {
+			t.Errorf("status %d, want 400", p.Status)
 		}
-		mustContain(t, p, "This sign-in took too long. Start again.", `href="/login?authRequestID=`+id+`"`)
+		uitest.MustContain(t, p, "This sign-in took too long. Start again.", `href="/login?authRequestID=`+id+`"`)
 	})
 
 	t.Run("prompt=none without a session", func(t *testing.T) {
-		start := b.get(s.rpURL + "/start")
-		u, _ := url.Parse(start.location)
+		start := b.Get(s.rpURL + "/start")
+		u, _ := url.Parse(start.Location)
 		q := u.Query()
 		q.Set("prompt", "none")
 		u.RawQuery = q.Encode()
-		p := b.follow(b.get(u.String()))
-		mustContain(t, p, "login_required")
+		p := b.Follow(b.Get(u.String()))
+		uitest.MustContain(t, p, "login_required")
 	})
 
 	t.Run("password reset required", func(t *testing.T) {
@@ -284,15 +285,15 @@ func TestSignInErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 		p := b.submit(s.startLogin(t, b), map[string]string{"login": "bob", "password": goodPassword})
-		mustContain(t, p, "Reset your password", `href="/forgot-password?authRequestID=`)
+		uitest.MustContain(t, p, "Reset your password", `href="/forgot-password?authRequestID=`)
 	})
 
 	t.Run("unknown path", func(t *testing.T) {
-		p := b.get(s.tenantURL + "/no-such-page")
-		if p.status != http.StatusNotFound {
-			t.Errorf("status %d, want 404", p.status)
+		p := b.Get(s.tenantURL + "/no-such-page")
+		if p.Status != http.StatusNotFound {
+			t.Errorf("status %d, want 404", p.Status)
 		}
-		mustContain(t, p, "This page does not exist.")
+		uitest.MustContain(t, p, "This page does not exist.")
 	})
 }
 
@@ -302,16 +303,16 @@ func TestHostsWithoutOrganization(t *testing.T) {
 	apex, _ := url.Parse(s.base)
 	for _, host := range []string{"nope", "auth", "www"} {
 		t.Run(host, func(t *testing.T) {
-			p := b.get("http://" + host + "." + apex.Host + "/login")
-			if p.status != http.StatusNotFound {
-				t.Errorf("status %d, want 404", p.status)
+			p := b.Get("http://" + host + "." + apex.Host + "/login")
+			if p.Status != http.StatusNotFound {
+				t.Errorf("status %d, want 404", p.Status)
 			}
-			mustContain(t, p, "There is no organization at this address", `href="`+s.base+`/"`)
-			if strings.Contains(p.body, "Acme") {
+			uitest.MustContain(t, p, "There is no organization at this address", `href="`+s.base+`/"`)
+			if strings.Contains(p.Body, "Acme") {
 				t.Error("the page names another organization")
 			}
-			if css := b.get("http://" + host + "." + apex.Host + "/static/style.css"); css.status != http.StatusOK {
-				t.Errorf("the 404 page's stylesheet: status %d", css.status)
+			if css := b.Get("http://" + host + "." + apex.Host + "/static/style.css"); css.Status != http.StatusOK {
+				t.Errorf("the 404 page's stylesheet: status %d", css.Status)
 			}
 		})
 	}
@@ -320,8 +321,8 @@ func TestHostsWithoutOrganization(t *testing.T) {
 func TestFindOrganization(t *testing.T) {
 	s := newStack(t, stackOptions{})
 	b := newBrowser(t)
-	form := b.get(s.base + "/")
-	mustContain(t, form, "Find your organization", `autocomplete="organization"`)
+	form := b.Get(s.base + "/")
+	uitest.MustContain(t, form, "Find your organization", `autocomplete="organization"`)
 
 	tests := []struct {
 		query  string
@@ -340,23 +341,23 @@ func TestFindOrganization(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
 			p := b.submit(form, map[string]string{"organization": tt.query})
-			if p.status != tt.status {
-				t.Fatalf("status %d, want %d:\n%s", p.status, tt.status, p.body)
+			if p.Status != tt.status {
+				t.Fatalf("status %d, want %d:\n%s", p.Status, tt.status, p.Body)
 			}
 			if tt.status == http.StatusSeeOther {
-				if p.location != tt.want {
-					t.Errorf("Location %q, want %q", p.location, tt.want)
+				if p.Location != tt.want {
+					t.Errorf("Location %q, want %q", p.Location, tt.want)
 				}
 				return
 			}
-			mustContain(t, p, tt.want)
+			uitest.MustContain(t, p, tt.want)
 		})
 	}
 
 	t.Run("tenant start page", func(t *testing.T) {
-		p := b.get(s.tenantURL + "/")
-		mustContain(t, p, "<title>Acme BV</title>", "To use an application, open it", `href="/sign-in"`)
-		if strings.Contains(p.body, "example-rp") {
+		p := b.Get(s.tenantURL + "/")
+		uitest.MustContain(t, p, "<title>Acme BV</title>", "To use an application, open it", `href="/sign-in"`)
+		if strings.Contains(p.Body, "example-rp") {
 			t.Error("development help outside development mode")
 		}
 	})
@@ -367,18 +368,18 @@ func TestDutch(t *testing.T) {
 		s := newStack(t, stackOptions{})
 		s.addUser(t, "ann", goodPassword, false)
 		b := newBrowser(t)
-		b.header.Set("Accept-Language", "nl-NL,nl;q=0.9,en;q=0.8")
+		b.Header.Set("Accept-Language", "nl-NL,nl;q=0.9,en;q=0.8")
 		login := s.startLogin(t, b)
-		mustContain(t, login, `<html lang="nl">`, "Inloggen bij Acme BV", "Gebruikersnaam of e-mailadres", "Wachtwoord")
+		uitest.MustContain(t, login, `<html lang="nl">`, "Inloggen bij Acme BV", "Gebruikersnaam of e-mailadres", "Wachtwoord")
 		p := b.submit(login, map[string]string{"login": "ann", "password": "Wrong-Pass-1!"})
-		mustContain(t, p, "Gebruikersnaam of wachtwoord onjuist.")
-		mustContain(t, b.get(s.base+"/"), "Vind uw organisatie")
+		uitest.MustContain(t, p, "Gebruikersnaam of wachtwoord onjuist.")
+		uitest.MustContain(t, b.Get(s.base+"/"), "Vind uw organisatie")
 	})
 	t.Run("organization speaks Dutch", func(t *testing.T) {
 		s := newStack(t, stackOptions{settings: tenant.Settings{Locale: "nl"}})
 		b := newBrowser(t)
-		b.header.Set("Accept-Language", "en-US,en;q=0.9")
-		mustContain(t, s.startLogin(t, b), "Inloggen bij Acme BV")
+		b.Header.Set("Accept-Language", "en-US,en;q=0.9")
+		uitest.MustContain(t, s.startLogin(t, b), "Inloggen bij Acme BV")
 	})
 }
 
@@ -386,7 +387,7 @@ func TestStaticFiles(t *testing.T) {
 	s := newStack(t, stackOptions{settings: tenant.Settings{Branding: tenant.Branding{PrimaryColor: "#FC0"}}})
 	b := newBrowser(t)
 	login := s.startLogin(t, b)
-	mustContain(t, login, "/static/accent-ffcc00.css")
+	uitest.MustContain(t, login, "/static/accent-ffcc00.css")
 
 	tests := []struct {
 		path, contentType, body string
@@ -398,15 +399,15 @@ func TestStaticFiles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		for _, host := range []string{s.tenantURL, s.base} {
-			p := b.get(host + tt.path)
-			if p.status != http.StatusOK || !strings.HasPrefix(p.header.Get("Content-Type"), tt.contentType) ||
-				!strings.Contains(p.header.Get("Cache-Control"), "max-age=31536000") || !strings.Contains(p.body, tt.body) {
-				t.Errorf("%s%s: %d %q %q %.80q", host, tt.path, p.status, p.header.Get("Content-Type"), p.header.Get("Cache-Control"), p.body)
+			p := b.Get(host + tt.path)
+			if p.Status != http.StatusOK || !strings.HasPrefix(p.Header.Get("Content-Type"), tt.contentType) ||
+				!strings.Contains(p.Header.Get("Cache-Control"), "max-age=31536000") || !strings.Contains(p.Body, tt.body) {
+				t.Errorf("%s%s: %d %q %q %.80q", host, tt.path, p.Status, p.Header.Get("Content-Type"), p.Header.Get("Cache-Control"), p.Body)
 			}
 		}
 	}
-	if p := b.get(s.tenantURL + "/static/nope.css"); p.status != http.StatusNotFound {
-		t.Errorf("unknown static file: %d", p.status)
+	if p := b.Get(s.tenantURL + "/static/nope.css"); p.Status != http.StatusNotFound {
+		t.Errorf("unknown static file: %d", p.Status)
 	}
 }
 
@@ -425,26 +426,26 @@ func TestDevMail(t *testing.T) {
 			t.Fatal(err)
 		}
 		b := newBrowser(t)
-		mustContain(t, b.get(s.base+"/"), `href="/dev/mail"`)
-		list := b.get(s.base + "/dev/mail")
-		mustContain(t, list, "Welcome to Acme BV", "ann@example.com", `href="/dev/mail/m1"`)
-		one := b.get(s.base + "/dev/mail/m1")
-		mustContain(t, one, "Your temporary password is Temp-Pass-1!", `src="/dev/mail/m1/html"`, "sandbox")
-		h := b.get(s.base + "/dev/mail/m1/html")
-		if !strings.Contains(h.header.Get("Content-Security-Policy"), "sandbox") || h.body != msg.HTML {
-			t.Errorf("HTML part: CSP %q body %q", h.header.Get("Content-Security-Policy"), h.body)
+		uitest.MustContain(t, b.Get(s.base+"/"), `href="/dev/mail"`)
+		list := b.Get(s.base + "/dev/mail")
+		uitest.MustContain(t, list, "Welcome to Acme BV", "ann@example.com", `href="/dev/mail/m1"`)
+		one := b.Get(s.base + "/dev/mail/m1")
+		uitest.MustContain(t, one, "Your temporary password is Temp-Pass-1!", `src="/dev/mail/m1/html"`, "sandbox")
+		h := b.Get(s.base + "/dev/mail/m1/html")
+		if !strings.Contains(h.Header.Get("Content-Security-Policy"), "sandbox") || h.Body != msg.HTML {
+			t.Errorf("HTML part: CSP %q body %q", h.Header.Get("Content-Security-Policy"), h.Body)
 		}
-		if p := b.get(s.base + "/dev/mail/gone"); p.status != http.StatusNotFound {
-			t.Errorf("unknown mail: %d", p.status)
+		if p := b.Get(s.base + "/dev/mail/gone"); p.Status != http.StatusNotFound {
+			t.Errorf("unknown mail: %d", p.Status)
 		}
-		home := b.get(s.tenantURL + "/")
-		mustContain(t, home, "go run ./cmd/example-rp --issuer "+s.tenantURL+" --client-id "+demo.ID, `href="http://127.0.0.1:9090/"`)
+		home := b.Get(s.tenantURL + "/")
+		uitest.MustContain(t, home, "go run ./cmd/example-rp --issuer "+s.tenantURL+" --client-id "+demo.ID, `href="http://127.0.0.1:9090/"`)
 	})
 	t.Run("production", func(t *testing.T) {
 		s := newStack(t, stackOptions{})
 		b := newBrowser(t)
-		if p := b.get(s.base + "/dev/mail"); p.status != http.StatusNotFound {
-			t.Errorf("/dev/mail outside development mode: %d", p.status)
+		if p := b.Get(s.base + "/dev/mail"); p.Status != http.StatusNotFound {
+			t.Errorf("/dev/mail outside development mode: %d", p.Status)
 		}
 	})
 }
@@ -453,12 +454,12 @@ func TestOversizedForm(t *testing.T) {
 	s := newStack(t, stackOptions{})
 	b := newBrowser(t)
 	login := s.startLogin(t, b)
-	form := hiddenFields(login.body)
+	form := uitest.HiddenFields(login.Body)
 	form.Set("login", "ann")
 	form.Set("password", strings.Repeat("x", 32<<10))
-	p := b.post(s.tenantURL+"/login", form)
-	if p.status != http.StatusRequestEntityTooLarge {
-		t.Errorf("status %d, want 413", p.status)
+	p := b.Post(s.tenantURL+"/login", form)
+	if p.Status != http.StatusRequestEntityTooLarge {
+		t.Errorf("status %d, want 413", p.Status)
 	}
-	mustContain(t, p, "The form you sent is too large.")
+	uitest.MustContain(t, p, "The form you sent is too large.")
 }

@@ -49,8 +49,8 @@ func BenchmarkUsersPage(b *testing.B) {
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			for b.Loop() {
-				if p := br.get(s.url("acme", "/admin/users"+c.query)); p.status != http.StatusOK {
-					b.Fatalf("status %d", p.status)
+				if p := br.Get(s.url("acme", "/admin/users"+c.query)); p.Status != http.StatusOK {
+					b.Fatalf("status %d", p.Status)
 				}
 			}
 		})

@@ -13,16 +13,17 @@ import (
 
 	"github.com/cognate-idp/cognate/tenant"
 	"github.com/cognate-idp/cognate/tenant/auth"
+	"github.com/cognate-idp/cognate/ui/uitest"
 )
 
 func TestSignInAndOut(t *testing.T) {
 	s := newStack(t)
 	b := newBrowser(t)
 	p := b.signIn(s, "acme", "boss", adminPassword)
-	if p.status != http.StatusOK || p.url.Path != "/admin/users" {
-		t.Fatalf("after sign-in: %d at %s:\n%s", p.status, p.url, p.body)
+	if p.Status != http.StatusOK || p.URL.Path != "/admin/users" {
+		t.Fatalf("after sign-in: %d at %s:\n%s", p.Status, p.URL, p.Body)
 	}
-	mustContain(t, p, "<h1>Users</h1>", "Signed in as boss", "Acme BV")
+	uitest.MustContain(t, p, "<h1>Users</h1>", "Signed in as boss", "Acme BV")
 
 	// The console client exists now, built in, and the session cookie is
 	// what the console promises.
@@ -31,7 +32,7 @@ func TestSignInAndOut(t *testing.T) {
 		t.Errorf("console client %+v, %v", c, err)
 	}
 	var cookie *http.Cookie
-	for _, ck := range b.client.Jar.Cookies(mustParse(t, s.url("acme", "/admin/"))) {
+	for _, ck := range b.Client.Jar.Cookies(mustParse(t, s.url("acme", "/admin/"))) {
 		if ck.Name == "cognate_console" {
 			cookie = ck
 		}
@@ -48,14 +49,14 @@ func TestSignInAndOut(t *testing.T) {
 	}
 
 	// Signing out ends the console session and the tenant's SSO session.
-	out := b.follow(b.submit(p, "/admin/logout", nil))
-	if out.url.Path != "/admin/signed-out" {
-		t.Fatalf("after sign-out at %s:\n%s", out.url, out.body)
+	out := b.Follow(b.Submit(p, "/admin/logout", nil))
+	if out.URL.Path != "/admin/signed-out" {
+		t.Fatalf("after sign-out at %s:\n%s", out.URL, out.Body)
 	}
-	mustContain(t, out, "You are signed out")
-	again := b.follow(b.get(s.url("acme", "/admin/users")))
-	if again.url.Path != "/login" {
-		t.Errorf("after sign-out, the console answered without a new sign-in: %s", again.url)
+	uitest.MustContain(t, out, "You are signed out")
+	again := b.Follow(b.Get(s.url("acme", "/admin/users")))
+	if again.URL.Path != "/login" {
+		t.Errorf("after sign-out, the console answered without a new sign-in: %s", again.URL)
 	}
 }
 
@@ -74,10 +75,10 @@ func TestOnlyAdministrators(t *testing.T) {
 	s.user(t, "acme", tenant.NewUser{Username: "pat", Email: "pat@acme.example", Password: adminPassword})
 	b := newBrowser(t)
 	p := b.signIn(s, "acme", "pat", adminPassword)
-	if p.status != http.StatusForbidden {
-		t.Fatalf("a user who is no administrator: %d at %s", p.status, p.url)
+	if p.Status != http.StatusForbidden {
+		t.Fatalf("a user who is no administrator: %d at %s", p.Status, p.URL)
 	}
-	mustContain(t, p, "No access to the admin console")
+	uitest.MustContain(t, p, "No access to the admin console")
 	denied, _ := s.svc.AuditLog(t.Context(), "acme", tenant.AuditQuery{Action: "console.denied"})
 	if len(denied.Events) != 1 || denied.Events[0].Reason != tenant.ReasonNotAdmin {
 		t.Errorf("console.denied events %+v", denied.Events)
@@ -86,15 +87,15 @@ func TestOnlyAdministrators(t *testing.T) {
 	// An administrator who leaves the admin group is out at the next click.
 	b2 := newBrowser(t)
 	users := b2.signIn(s, "acme", "boss", adminPassword)
-	if users.status != http.StatusOK {
-		t.Fatalf("boss: %d", users.status)
+	if users.Status != http.StatusOK {
+		t.Fatalf("boss: %d", users.Status)
 	}
 	other := s.user(t, "acme", tenant.NewUser{Username: "ally", Password: adminPassword, Groups: []string{"admins"}})
 	if err := s.svc.RemoveUserFromGroup(t.Context(), "acme", "admins", s.admin["acme"].Sub); err != nil {
 		t.Fatal(err)
 	}
-	if p := b2.get(s.url("acme", "/admin/users")); p.status != http.StatusForbidden {
-		t.Errorf("after leaving the admin group: %d", p.status)
+	if p := b2.Get(s.url("acme", "/admin/users")); p.Status != http.StatusForbidden {
+		t.Errorf("after leaving the admin group: %d", p.Status)
 	}
 	_ = other
 }
@@ -109,10 +110,10 @@ func TestAdministratorsNeedMFA(t *testing.T) {
 	}
 	b := newBrowser(t)
 	p := b.signIn(s, "acme", "boss", adminPassword)
-	if p.status != http.StatusForbidden {
-		t.Fatalf("password only, MFA optional: %d at %s", p.status, p.url)
+	if p.Status != http.StatusForbidden {
+		t.Fatalf("password only, MFA optional: %d at %s", p.Status, p.URL)
 	}
-	mustContain(t, p, "Set up two-step verification first", `href="/account"`)
+	uitest.MustContain(t, p, "Set up two-step verification first", `href="/account"`)
 }
 
 // With a second factor, an administrator gets in where the policy asks for
@@ -141,15 +142,15 @@ func TestAdministratorWithMFAGetsIn(t *testing.T) {
 	}
 	b := newBrowser(t)
 	challenge := b.signIn(s, "acme", "boss", adminPassword)
-	mustContain(t, challenge, `autocomplete="one-time-code"`)
+	uitest.MustContain(t, challenge, `autocomplete="one-time-code"`)
 	// The enrolment spent this time step's code; the next step's is good.
-	action := regexp.MustCompile(`<form method="post" action="([^"]*/code)"`).FindStringSubmatch(challenge.body)
+	action := regexp.MustCompile(`<form method="post" action="([^"]*/code)"`).FindStringSubmatch(challenge.Body)
 	if action == nil {
-		t.Fatalf("no code form:\n%s", challenge.body)
+		t.Fatalf("no code form:\n%s", challenge.Body)
 	}
-	p := b.follow(b.submit(challenge, html.UnescapeString(action[1]), url.Values{"code": {code(time.Now().Add(30 * time.Second))}}))
-	if p.status != http.StatusOK || p.url.Path != "/admin/users" {
-		t.Fatalf("after the code: %d at %s:\n%s", p.status, p.url, p.body)
+	p := b.Follow(b.Submit(challenge, html.UnescapeString(action[1]), url.Values{"code": {code(time.Now().Add(30 * time.Second))}}))
+	if p.Status != http.StatusOK || p.URL.Path != "/admin/users" {
+		t.Fatalf("after the code: %d at %s:\n%s", p.Status, p.URL, p.Body)
 	}
 	ev, _ := s.svc.AuditLog(t.Context(), "acme", tenant.AuditQuery{Action: "console.signin"})
 	if len(ev.Events) != 1 || !strings.Contains(ev.Events[0].Details["amr"], "mfa") {
@@ -165,15 +166,15 @@ func TestFormsNeedTheSessionToken(t *testing.T) {
 	b.signIn(s, "acme", "boss", adminPassword)
 	target := s.url("acme", "/admin/users/"+ann.Sub+"/disable")
 	for name, p := range map[string]page{
-		"no token":    b.post(target, url.Values{}),
-		"wrong token": b.post(target, url.Values{"csrf_token": {"not-the-token"}}),
-		"cross-site": b.post(target, url.Values{"csrf_token": {sessionToken(t, b, s)}},
+		"no token":    b.Post(target, url.Values{}),
+		"wrong token": b.Post(target, url.Values{"csrf_token": {"not-the-token"}}),
+		"cross-site": b.Post(target, url.Values{"csrf_token": {sessionToken(t, b, s)}},
 			"Sec-Fetch-Site", "cross-site"),
-		"sibling tenant": b.post(target, url.Values{"csrf_token": {sessionToken(t, b, s)}},
+		"sibling tenant": b.Post(target, url.Values{"csrf_token": {sessionToken(t, b, s)}},
 			"Sec-Fetch-Site", "same-site"),
 	} {
-		if p.status != http.StatusForbidden {
-			t.Errorf("%s: %d", name, p.status)
+		if p.Status != http.StatusForbidden {
+			t.Errorf("%s: %d", name, p.Status)
 		}
 	}
 	if u, _ := s.svc.User(t.Context(), "acme", ann.Sub); !u.Enabled {
@@ -184,12 +185,7 @@ func TestFormsNeedTheSessionToken(t *testing.T) {
 // sessionToken reads the form token from a console page.
 func sessionToken(t *testing.T, b *browser, s *stack) string {
 	t.Helper()
-	p := b.get(s.url("acme", "/admin/users"))
-	m := hiddenInput.FindStringSubmatch(p.body)
-	if m == nil || m[1] != "csrf_token" {
-		t.Fatalf("no token on %s", p.url)
-	}
-	return m[2]
+	return uitest.HiddenField(t, b.Get(s.url("acme", "/admin/users")), "csrf_token")
 }
 
 // An administrator of acme can do nothing to globex: not with acme's
@@ -210,51 +206,51 @@ func TestCrossTenantRefusal(t *testing.T) {
 
 	// acme's session cookie, presented at globex, is no session there.
 	var value string
-	for _, ck := range b.client.Jar.Cookies(mustParse(t, s.url("acme", "/admin/"))) {
+	for _, ck := range b.Client.Jar.Cookies(mustParse(t, s.url("acme", "/admin/"))) {
 		if ck.Name == "cognate_console" {
 			value = ck.Value
 		}
 	}
 	req, _ := http.NewRequest(http.MethodGet, s.url("globex", "/admin/users"), nil)
 	req.AddCookie(&http.Cookie{Name: "cognate_console", Value: value})
-	if p := b.do(req); p.status != http.StatusFound || !strings.Contains(p.location, "/admin/login") {
-		t.Errorf("acme's cookie at globex: %d to %s", p.status, p.location)
+	if p := b.Do(req); p.Status != http.StatusFound || !strings.Contains(p.Location, "/admin/login") {
+		t.Errorf("acme's cookie at globex: %d to %s", p.Status, p.Location)
 	}
 	req, _ = http.NewRequest(http.MethodPost, s.url("globex", "/admin/users/"+victim.Sub+"/disable"),
 		strings.NewReader(url.Values{"csrf_token": {token}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.AddCookie(&http.Cookie{Name: "cognate_console", Value: value})
-	if p := b.do(req); p.status != http.StatusForbidden {
-		t.Errorf("acme's cookie posting at globex: %d", p.status)
+	if p := b.Do(req); p.Status != http.StatusForbidden {
+		t.Errorf("acme's cookie posting at globex: %d", p.Status)
 	}
 
 	// globex's IDs, at acme's host, are not found.
 	acme := func(path string) string { return s.url("acme", path) }
 	for name, p := range map[string]page{
-		"view":            b.get(acme("/admin/users/" + victim.Sub)),
-		"edit form":       b.get(acme("/admin/users/" + victim.Sub + "/edit")),
-		"save":            b.post(acme("/admin/users/"+victim.Sub+"/edit"), url.Values{"csrf_token": {token}, "email": {"x@evil.example"}}),
-		"disable":         b.post(acme("/admin/users/"+victim.Sub+"/disable"), url.Values{"csrf_token": {token}}),
-		"activate":        b.post(acme("/admin/users/"+victim.Sub+"/activate"), url.Values{"csrf_token": {token}}),
-		"delete":          b.post(acme("/admin/users/"+victim.Sub+"/delete"), url.Values{"csrf_token": {token}}),
-		"unlock":          b.post(acme("/admin/users/"+victim.Sub+"/unlock"), url.Values{"csrf_token": {token}}),
-		"group":           b.get(acme("/admin/groups/finance")),
-		"rename group":    b.post(acme("/admin/groups/finance/rename"), url.Values{"csrf_token": {token}, "name": {"pwned"}}),
-		"delete group":    b.post(acme("/admin/groups/finance/delete"), url.Values{"csrf_token": {token}}),
-		"remove member":   b.post(acme("/admin/groups/admins/members/"+s.admin["globex"].Sub+"/remove"), url.Values{"csrf_token": {token}}),
-		"client":          b.get(acme("/admin/clients/" + gc.ID)),
-		"client update":   b.post(acme("/admin/clients/"+gc.ID), url.Values{"csrf_token": {token}, "name": {"x"}, "redirect_uris": {"https://evil.example/cb"}}),
-		"client secret":   b.post(acme("/admin/clients/"+gc.ID+"/secret"), url.Values{"csrf_token": {token}}),
-		"client deletion": b.post(acme("/admin/clients/"+gc.ID+"/delete"), url.Values{"csrf_token": {token}}),
+		"view":            b.Get(acme("/admin/users/" + victim.Sub)),
+		"edit form":       b.Get(acme("/admin/users/" + victim.Sub + "/edit")),
+		"save":            b.Post(acme("/admin/users/"+victim.Sub+"/edit"), url.Values{"csrf_token": {token}, "email": {"x@evil.example"}}),
+		"disable":         b.Post(acme("/admin/users/"+victim.Sub+"/disable"), url.Values{"csrf_token": {token}}),
+		"activate":        b.Post(acme("/admin/users/"+victim.Sub+"/activate"), url.Values{"csrf_token": {token}}),
+		"delete":          b.Post(acme("/admin/users/"+victim.Sub+"/delete"), url.Values{"csrf_token": {token}}),
+		"unlock":          b.Post(acme("/admin/users/"+victim.Sub+"/unlock"), url.Values{"csrf_token": {token}}),
+		"group":           b.Get(acme("/admin/groups/finance")),
+		"rename group":    b.Post(acme("/admin/groups/finance/rename"), url.Values{"csrf_token": {token}, "name": {"pwned"}}),
+		"delete group":    b.Post(acme("/admin/groups/finance/delete"), url.Values{"csrf_token": {token}}),
+		"remove member":   b.Post(acme("/admin/groups/admins/members/"+s.admin["globex"].Sub+"/remove"), url.Values{"csrf_token": {token}}),
+		"client":          b.Get(acme("/admin/clients/" + gc.ID)),
+		"client update":   b.Post(acme("/admin/clients/"+gc.ID), url.Values{"csrf_token": {token}, "name": {"x"}, "redirect_uris": {"https://evil.example/cb"}}),
+		"client secret":   b.Post(acme("/admin/clients/"+gc.ID+"/secret"), url.Values{"csrf_token": {token}}),
+		"client deletion": b.Post(acme("/admin/clients/"+gc.ID+"/delete"), url.Values{"csrf_token": {token}}),
 	} {
-		if p.status != http.StatusNotFound {
-			t.Errorf("%s: %d, want 404:\n%s", name, p.status, p.body)
+		if p.Status != http.StatusNotFound {
+			t.Errorf("%s: %d, want 404:\n%s", name, p.Status, p.Body)
 		}
 	}
 	// globex's admin may add a member, but not an acme user by its sub.
-	p := b.post(acme("/admin/groups/admins/members"), url.Values{"csrf_token": {token}, "login": {"gina"}})
-	if p.status != http.StatusUnprocessableEntity {
-		t.Errorf("add globex's user to an acme group: %d", p.status)
+	p := b.Post(acme("/admin/groups/admins/members"), url.Values{"csrf_token": {token}, "login": {"gina"}})
+	if p.Status != http.StatusUnprocessableEntity {
+		t.Errorf("add globex's user to an acme group: %d", p.Status)
 	}
 
 	after, _ := s.svc.User(t.Context(), "globex", victim.Sub)

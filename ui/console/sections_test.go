@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/ui/uitest"
 )
 
 func TestGroups(t *testing.T) {
@@ -21,46 +22,46 @@ func TestGroups(t *testing.T) {
 	b := newBrowser(t)
 	b.signIn(s, "acme", "boss", adminPassword)
 
-	list := b.get(s.url("acme", "/admin/groups"))
-	mustContain(t, list, "admins", "Admin group", "Create group")
-	created := b.follow(b.submit(list, "/admin/groups", url.Values{"name": {"Sales / EMEA"}}))
-	if created.url.Path != "/admin/groups/Sales%20%2F%20EMEA" && created.url.EscapedPath() != "/admin/groups/Sales%20%2F%20EMEA" {
-		t.Errorf("after create at %s", created.url.EscapedPath())
+	list := b.Get(s.url("acme", "/admin/groups"))
+	uitest.MustContain(t, list, "admins", "Admin group", "Create group")
+	created := b.Follow(b.Submit(list, "/admin/groups", url.Values{"name": {"Sales / EMEA"}}))
+	if created.URL.Path != "/admin/groups/Sales%20%2F%20EMEA" && created.URL.EscapedPath() != "/admin/groups/Sales%20%2F%20EMEA" {
+		t.Errorf("after create at %s", created.URL.EscapedPath())
 	}
-	mustContain(t, created, "The group has been saved.", "This group has no members.")
-	dup := b.submit(list, "/admin/groups", url.Values{"name": {"admins"}})
-	mustContain(t, dup, "There is already a group called “admins”.")
+	uitest.MustContain(t, created, "The group has been saved.", "This group has no members.")
+	dup := b.Submit(list, "/admin/groups", url.Values{"name": {"admins"}})
+	uitest.MustContain(t, dup, "There is already a group called “admins”.")
 
 	path := "/admin/groups/Sales%20%2F%20EMEA"
-	added := b.follow(b.submit(created, path+"/members", url.Values{"login": {"ann@acme.example"}}))
-	mustContain(t, added, ">ann<")
+	added := b.Follow(b.Submit(created, path+"/members", url.Values{"login": {"ann@acme.example"}}))
+	uitest.MustContain(t, added, ">ann<")
 	if u, _ := s.svc.User(t.Context(), "acme", ann.Sub); !slices.Equal(u.Groups, []string{"Sales / EMEA"}) {
 		t.Errorf("ann's groups %v", u.Groups)
 	}
-	missing := b.submit(added, path+"/members", url.Values{"login": {"nobody"}})
-	mustContain(t, missing, "There is no user “nobody”.")
+	missing := b.Submit(added, path+"/members", url.Values{"login": {"nobody"}})
+	uitest.MustContain(t, missing, "There is no user “nobody”.")
 
-	renamed := b.follow(b.submit(added, path+"/rename", url.Values{"name": {"Sales"}}))
-	mustContain(t, renamed, "<h1>Sales</h1>", ">ann<")
-	removed := b.follow(b.submit(renamed, "/admin/groups/Sales/members/"+ann.Sub+"/remove", nil))
-	mustContain(t, removed, "This group has no members.")
+	renamed := b.Follow(b.Submit(added, path+"/rename", url.Values{"name": {"Sales"}}))
+	uitest.MustContain(t, renamed, "<h1>Sales</h1>", ">ann<")
+	removed := b.Follow(b.Submit(renamed, "/admin/groups/Sales/members/"+ann.Sub+"/remove", nil))
+	uitest.MustContain(t, removed, "This group has no members.")
 
-	confirm := b.get(s.url("acme", "/admin/groups/Sales/delete"))
-	mustContain(t, confirm, "Delete the group Sales?")
-	gone := b.follow(b.submit(confirm, "/admin/groups/Sales/delete", nil))
-	mustNotContain(t, gone, ">Sales<")
+	confirm := b.Get(s.url("acme", "/admin/groups/Sales/delete"))
+	uitest.MustContain(t, confirm, "Delete the group Sales?")
+	gone := b.Follow(b.Submit(confirm, "/admin/groups/Sales/delete", nil))
+	uitest.MustNotContain(t, gone, ">Sales<")
 
 	// The admin group offers no delete, and refuses one.
-	admins := b.get(s.url("acme", "/admin/groups/admins"))
-	mustContain(t, admins, "Members of this group may use the admin console.")
-	mustNotContain(t, admins, "/admin/groups/admins/delete")
-	token := hiddenInput.FindStringSubmatch(admins.body)[2]
-	if p := b.post(s.url("acme", "/admin/groups/admins/delete"), url.Values{"csrf_token": {token}}); p.status != http.StatusUnprocessableEntity {
-		t.Errorf("delete the admin group: %d", p.status)
+	admins := b.Get(s.url("acme", "/admin/groups/admins"))
+	uitest.MustContain(t, admins, "Members of this group may use the admin console.")
+	uitest.MustNotContain(t, admins, "/admin/groups/admins/delete")
+	token := uitest.HiddenField(t, admins, "csrf_token")
+	if p := b.Post(s.url("acme", "/admin/groups/admins/delete"), url.Values{"csrf_token": {token}}); p.Status != http.StatusUnprocessableEntity {
+		t.Errorf("delete the admin group: %d", p.Status)
 	}
 	// Nor may the administrator leave it.
-	p := b.post(s.url("acme", "/admin/groups/admins/members/"+s.admin["acme"].Sub+"/remove"), url.Values{"csrf_token": {token}})
-	mustContain(t, p, "You cannot disable or delete yourself, nor leave the admin group")
+	p := b.Post(s.url("acme", "/admin/groups/admins/members/"+s.admin["acme"].Sub+"/remove"), url.Values{"csrf_token": {token}})
+	uitest.MustContain(t, p, "You cannot disable or delete yourself, nor leave the admin group")
 }
 
 func TestClients(t *testing.T) {
@@ -68,19 +69,19 @@ func TestClients(t *testing.T) {
 	b := newBrowser(t)
 	b.signIn(s, "acme", "boss", adminPassword)
 
-	list := b.get(s.url("acme", "/admin/clients"))
-	mustContain(t, list, "Admin console", "Built in", tenant.ConsoleClientID)
-	form := b.get(s.url("acme", "/admin/clients/new"))
-	bad := b.submit(form, "/admin/clients/new", url.Values{"name": {"Shop"}, "type": {"confidential"}, "redirect_uris": {"http://shop.example/cb"}})
-	mustContain(t, bad, "“http://shop.example/cb” is not a valid address")
-	shown := b.submit(form, "/admin/clients/new", url.Values{"name": {"Shop"}, "type": {"confidential"},
+	list := b.Get(s.url("acme", "/admin/clients"))
+	uitest.MustContain(t, list, "Admin console", "Built in", tenant.ConsoleClientID)
+	form := b.Get(s.url("acme", "/admin/clients/new"))
+	bad := b.Submit(form, "/admin/clients/new", url.Values{"name": {"Shop"}, "type": {"confidential"}, "redirect_uris": {"http://shop.example/cb"}})
+	uitest.MustContain(t, bad, "“http://shop.example/cb” is not a valid address")
+	shown := b.Submit(form, "/admin/clients/new", url.Values{"name": {"Shop"}, "type": {"confidential"},
 		"redirect_uris": {"https://shop.example/cb\nhttps://shop.example/cb2"}, "logout_uris": {"https://shop.example/"}})
-	mustContain(t, shown, "Copy the secret now: it is shown this once")
-	secret := regexp.MustCompile(`id="secret" type="text" class="mono" value="([^"]+)"`).FindStringSubmatch(shown.body)
+	uitest.MustContain(t, shown, "Copy the secret now: it is shown this once")
+	secret := regexp.MustCompile(`id="secret" type="text" class="mono" value="([^"]+)"`).FindStringSubmatch(shown.Body)
 	if secret == nil {
-		t.Fatalf("no secret on the page:\n%s", shown.body)
+		t.Fatalf("no secret on the page:\n%s", shown.Body)
 	}
-	if shown.header.Get("Cache-Control") != "no-store" {
+	if shown.Header.Get("Cache-Control") != "no-store" {
 		t.Error("the secret page may be cached")
 	}
 	clients, _ := s.svc.Clients(t.Context(), "acme")
@@ -95,15 +96,15 @@ func TestClients(t *testing.T) {
 	}
 
 	// Edit the URIs; rotate the secret.
-	page := b.get(s.url("acme", "/admin/clients/"+shop.ID))
-	saved := b.follow(b.submit(page, "/admin/clients/"+shop.ID, url.Values{"name": {"Shop"},
+	page := b.Get(s.url("acme", "/admin/clients/"+shop.ID))
+	saved := b.Follow(b.Submit(page, "/admin/clients/"+shop.ID, url.Values{"name": {"Shop"},
 		"redirect_uris": {"https://shop.example/callback"}, "logout_uris": {""}}))
-	mustContain(t, saved, "The application has been saved.", "https://shop.example/callback")
+	uitest.MustContain(t, saved, "The application has been saved.", "https://shop.example/callback")
 	if c, _ := s.svc.Client(t.Context(), "acme", shop.ID); !slices.Equal(c.RedirectURIs, []string{"https://shop.example/callback"}) || len(c.PostLogoutRedirectURIs) != 0 {
 		t.Errorf("after the edit %+v", c)
 	}
-	rotated := b.submit(saved, "/admin/clients/"+shop.ID+"/secret", nil)
-	again := regexp.MustCompile(`id="secret" type="text" class="mono" value="([^"]+)"`).FindStringSubmatch(rotated.body)
+	rotated := b.Submit(saved, "/admin/clients/"+shop.ID+"/secret", nil)
+	again := regexp.MustCompile(`id="secret" type="text" class="mono" value="([^"]+)"`).FindStringSubmatch(rotated.Body)
 	if again == nil || again[1] == secret[1] {
 		t.Fatal("no new secret")
 	}
@@ -112,19 +113,19 @@ func TestClients(t *testing.T) {
 	}
 
 	// The console's own client is read-only here.
-	builtin := b.get(s.url("acme", "/admin/clients/"+tenant.ConsoleClientID))
-	mustContain(t, builtin, "Cognate uses this application itself")
-	token := hiddenInput.FindStringSubmatch(builtin.body)[2]
-	p := b.post(s.url("acme", "/admin/clients/"+tenant.ConsoleClientID), url.Values{"csrf_token": {token}, "name": {"x"}, "redirect_uris": {"https://evil.example/cb"}})
-	if p.status != http.StatusUnprocessableEntity {
-		t.Errorf("change the console client: %d", p.status)
+	builtin := b.Get(s.url("acme", "/admin/clients/"+tenant.ConsoleClientID))
+	uitest.MustContain(t, builtin, "Cognate uses this application itself")
+	token := uitest.HiddenField(t, builtin, "csrf_token")
+	p := b.Post(s.url("acme", "/admin/clients/"+tenant.ConsoleClientID), url.Values{"csrf_token": {token}, "name": {"x"}, "redirect_uris": {"https://evil.example/cb"}})
+	if p.Status != http.StatusUnprocessableEntity {
+		t.Errorf("change the console client: %d", p.Status)
 	}
-	if p := b.post(s.url("acme", "/admin/clients/"+tenant.ConsoleClientID+"/delete"), url.Values{"csrf_token": {token}}); p.status != http.StatusConflict {
-		t.Errorf("delete the console client: %d", p.status)
+	if p := b.Post(s.url("acme", "/admin/clients/"+tenant.ConsoleClientID+"/delete"), url.Values{"csrf_token": {token}}); p.Status != http.StatusConflict {
+		t.Errorf("delete the console client: %d", p.Status)
 	}
 
-	confirm := b.get(s.url("acme", "/admin/clients/"+shop.ID+"/delete"))
-	b.follow(b.submit(confirm, "/admin/clients/"+shop.ID+"/delete", nil))
+	confirm := b.Get(s.url("acme", "/admin/clients/"+shop.ID+"/delete"))
+	b.Follow(b.Submit(confirm, "/admin/clients/"+shop.ID+"/delete", nil))
 	if _, err := s.svc.Client(t.Context(), "acme", shop.ID); err == nil {
 		t.Error("the client survived its deletion")
 	}
@@ -134,8 +135,8 @@ func TestSettings(t *testing.T) {
 	s := newStack(t)
 	b := newBrowser(t)
 	b.signIn(s, "acme", "boss", adminPassword)
-	form := b.get(s.url("acme", "/admin/settings"))
-	mustContain(t, form, `value="Acme BV"`, "Password policy", "Lockout after failed sign-ins")
+	form := b.Get(s.url("acme", "/admin/settings"))
+	uitest.MustContain(t, form, `value="Acme BV"`, "Password policy", "Lockout after failed sign-ins")
 	good := url.Values{"name": {"Acme Corp"}, "locale": {"nl"}, "logo_url": {"https://cdn.acme.example/logo.png"},
 		"primary_color": {"#0a7d4f"}, "mfa_mode": {"OFF"}, "factor_totp": {"on"}, "min_length": {"12"}, "history_size": {"3"},
 		"require_upper": {"on"}, "require_numbers": {"on"}, "temp_days": {"3"}, "max_failures": {"7"}, "lock_minutes": {"30"}}
@@ -159,16 +160,16 @@ func TestSettings(t *testing.T) {
 			for k, vs := range tt.change {
 				v[k] = vs
 			}
-			p := b.submit(form, "/admin/settings", v)
-			if p.status != http.StatusUnprocessableEntity {
-				t.Fatalf("status %d", p.status)
+			p := b.Submit(form, "/admin/settings", v)
+			if p.Status != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d", p.Status)
 			}
-			mustContain(t, p, tt.want, `aria-invalid="true"`)
+			uitest.MustContain(t, p, tt.want, `aria-invalid="true"`)
 		})
 	}
-	saved := b.follow(b.submit(form, "/admin/settings", good))
+	saved := b.Follow(b.Submit(form, "/admin/settings", good))
 	// The tenant chose Dutch: the console speaks it now.
-	mustContain(t, saved, "De instellingen zijn opgeslagen.", `value="Acme Corp"`, "accent-0a7d4f.css")
+	uitest.MustContain(t, saved, "De instellingen zijn opgeslagen.", `value="Acme Corp"`, "accent-0a7d4f.css")
 	tn, _ := s.svc.Tenant(t.Context(), "acme")
 	st := tn.Settings
 	if tn.Name != "Acme Corp" || st.Locale != "nl" || st.Branding.LogoURL != "https://cdn.acme.example/logo.png" ||
@@ -183,9 +184,9 @@ func TestSettings(t *testing.T) {
 	}
 	// The login page wears the new colour and logo, which its CSP admits.
 	anon := newBrowser(t)
-	login := anon.follow(anon.get(s.url("acme", "/admin")))
-	mustContain(t, login, "accent-0a7d4f.css", `<img class="brand-logo" src="https://cdn.acme.example/logo.png" alt="">`)
-	if csp := login.header.Get("Content-Security-Policy"); !strings.Contains(csp, "img-src 'self' data: https://cdn.acme.example;") {
+	login := anon.Follow(anon.Get(s.url("acme", "/admin")))
+	uitest.MustContain(t, login, "accent-0a7d4f.css", `<img class="brand-logo" src="https://cdn.acme.example/logo.png" alt="">`)
+	if csp := login.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "img-src 'self' data: https://cdn.acme.example;") {
 		t.Errorf("login page CSP %q", csp)
 	}
 }
@@ -199,29 +200,29 @@ func TestAuditPage(t *testing.T) {
 	b.signIn(s, "acme", "boss", adminPassword)
 	s.user(t, "acme", tenant.NewUser{Username: "ann"})
 
-	p := b.get(s.url("acme", "/admin/audit"))
-	mustContain(t, p, "Audit trail", "Sign-in failed", "wrong password", "Signed in to the console", "User created", "127.0.0.1")
-	failed := b.get(s.url("acme", "/admin/audit?action=signin.failure"))
-	if n := strings.Count(failed.body, "wrong password"); n != 3 {
+	p := b.Get(s.url("acme", "/admin/audit"))
+	uitest.MustContain(t, p, "Audit trail", "Sign-in failed", "wrong password", "Signed in to the console", "User created", "127.0.0.1")
+	failed := b.Get(s.url("acme", "/admin/audit?action=signin.failure"))
+	if n := strings.Count(failed.Body, "wrong password"); n != 3 {
 		t.Errorf("%d failures listed, want 3", n)
 	}
-	mustNotContain(t, failed, `data-label="What">Signed in to the console`)
-	byActor := b.get(s.url("acme", "/admin/audit?actor=boss&action=console."))
-	mustContain(t, byActor, `data-label="What">Signed in to the console`)
+	uitest.MustNotContain(t, failed, `data-label="What">Signed in to the console`)
+	byActor := b.Get(s.url("acme", "/admin/audit?actor=boss&action=console."))
+	uitest.MustContain(t, byActor, `data-label="What">Signed in to the console`)
 	today := time.Now().UTC().Format("2006-01-02")
 	tomorrow := time.Now().UTC().Add(24 * time.Hour).Format("2006-01-02")
-	mustContain(t, b.get(s.url("acme", "/admin/audit?from="+today)), "User created")
-	mustContain(t, b.get(s.url("acme", "/admin/audit?from="+tomorrow)), "No events on this page match.")
-	b.header.Set("Accept-Language", "nl-NL")
-	mustContain(t, b.get(s.url("acme", "/admin/audit")), "Auditlog", "Inloggen mislukt", "verkeerd wachtwoord")
+	uitest.MustContain(t, b.Get(s.url("acme", "/admin/audit?from="+today)), "User created")
+	uitest.MustContain(t, b.Get(s.url("acme", "/admin/audit?from="+tomorrow)), "No events on this page match.")
+	b.Header.Set("Accept-Language", "nl-NL")
+	uitest.MustContain(t, b.Get(s.url("acme", "/admin/audit")), "Auditlog", "Inloggen mislukt", "verkeerd wachtwoord")
 }
 
 func TestImport(t *testing.T) {
 	s := newStack(t)
 	b := newBrowser(t)
 	b.signIn(s, "acme", "boss", adminPassword)
-	form := b.get(s.url("acme", "/admin/import"))
-	token := hiddenInput.FindStringSubmatch(form.body)[2]
+	form := b.Get(s.url("acme", "/admin/import"))
+	token := uitest.HiddenField(t, form, "csrf_token")
 	upload := func(csv string, dryRun bool, tokenFirst bool) page {
 		t.Helper()
 		var body bytes.Buffer
@@ -241,21 +242,21 @@ func TestImport(t *testing.T) {
 		mw.Close()
 		req, _ := http.NewRequest(http.MethodPost, s.url("acme", "/admin/import"), &body)
 		req.Header.Set("Content-Type", mw.FormDataContentType())
-		return b.do(req)
+		return b.Do(req)
 	}
 	csv := "cognito:username,email,email_verified,given_name,cognito:mfa_enabled\n" +
 		"kim,kim@acme.example,TRUE,Kim,FALSE\n" +
 		"lou,lou@acme.example,TRUE,Lou,FALSE\n" +
 		"bad user,x@acme.example,TRUE,X,FALSE\n"
 	dry := upload(csv, true, true)
-	mustContain(t, dry, "Dry run report: nothing was changed", "Created", "Failed")
+	uitest.MustContain(t, dry, "Dry run report: nothing was changed", "Created", "Failed")
 	if _, err := s.svc.FindUsers(t.Context(), "acme", tenant.UserQuery{Username: "kim"}); err != nil {
 		t.Fatal(err)
 	} else if users, _ := s.svc.FindUsers(t.Context(), "acme", tenant.UserQuery{Username: "kim"}); len(users) != 0 {
 		t.Error("the dry run wrote kim")
 	}
 	real := upload(csv, false, true)
-	mustContain(t, real, "Import report", `id="count-created">2<`, `id="count-failed">1<`, ">kim<", "bad user")
+	uitest.MustContain(t, real, "Import report", `id="count-created">2<`, `id="count-failed">1<`, ">kim<", "bad user")
 	if users, _ := s.svc.FindUsers(t.Context(), "acme", tenant.UserQuery{Username: "kim"}); len(users) != 1 {
 		t.Error("kim was not imported")
 	}
@@ -263,11 +264,11 @@ func TestImport(t *testing.T) {
 	if len(ev.Events) != 1 || ev.Events[0].Details["created"] != "2" || ev.Events[0].Actor.Name != "boss" {
 		t.Errorf("user.import events %+v", ev.Events)
 	}
-	if p := upload(csv, false, false); p.status != http.StatusForbidden {
-		t.Errorf("the file before the token: %d", p.status)
+	if p := upload(csv, false, false); p.Status != http.StatusForbidden {
+		t.Errorf("the file before the token: %d", p.Status)
 	}
 	notCSV := upload("hello\x00world", false, true)
-	if notCSV.status != http.StatusUnprocessableEntity {
-		t.Errorf("not a CSV: %d", notCSV.status)
+	if notCSV.Status != http.StatusUnprocessableEntity {
+		t.Errorf("not a CSV: %d", notCSV.Status)
 	}
 }

@@ -4,22 +4,16 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"html"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
-	"regexp"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/cognate-idp/cognate/cmd/example-rp/rp"
 	"github.com/cognate-idp/cognate/mail"
 	"github.com/cognate-idp/cognate/mail/mailtest"
 	"github.com/cognate-idp/cognate/mfa"
@@ -30,6 +24,7 @@ import (
 	"github.com/cognate-idp/cognate/tenant/password"
 	"github.com/cognate-idp/cognate/ui"
 	"github.com/cognate-idp/cognate/ui/console"
+	"github.com/cognate-idp/cognate/ui/uitest"
 )
 
 // stack is Cognate as cmd/cognate wires it, on a real listener, with mail
@@ -162,120 +157,18 @@ func (s *stack) user(t testing.TB, slug string, in tenant.NewUser) tenant.User {
 	return u
 }
 
-// browser is an HTTP client with a cookie jar that sends *.localhost to
-// the loopback address, as browsers do. It follows no redirects on its
-// own, so each step can be checked.
+// browser is a uitest.Browser that also signs in to the console; t is
+// for signIn's failures.
 type browser struct {
-	t      testing.TB
-	client *http.Client
-	header http.Header
+	*uitest.Browser
+	t testing.TB
 }
+
+// page is a response as the browser reads it.
+type page = uitest.Page
 
 func newBrowser(t testing.TB) *browser {
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := rp.LoopbackClient()
-	c.Jar = jar
-	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &browser{t: t, client: c, header: http.Header{}}
-}
-
-type page struct {
-	status   int
-	header   http.Header
-	body     string
-	location string
-	url      *url.URL
-}
-
-func (b *browser) do(req *http.Request) page {
-	b.t.Helper()
-	for k, v := range b.header {
-		if req.Header.Get(k) == "" {
-			req.Header[k] = v
-		}
-	}
-	resp, err := b.client.Do(req)
-	if err != nil {
-		b.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	p := page{status: resp.StatusCode, header: resp.Header, body: string(body), url: req.URL}
-	if loc, err := resp.Location(); err == nil {
-		p.location = loc.String()
-	}
-	return p
-}
-
-func (b *browser) get(rawURL string) page {
-	b.t.Helper()
-	req, err := http.NewRequest(http.MethodGet, rawURL, nil)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	return b.do(req)
-}
-
-func (b *browser) post(rawURL string, form url.Values, header ...string) page {
-	b.t.Helper()
-	req, err := http.NewRequest(http.MethodPost, rawURL, strings.NewReader(form.Encode()))
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	return b.do(req)
-}
-
-// follow follows redirects from p until a page that is not one.
-func (b *browser) follow(p page) page {
-	b.t.Helper()
-	for i := 0; p.location != "" && p.status >= 300 && p.status < 400; i++ {
-		if i == 10 {
-			b.t.Fatalf("too many redirects, last to %s", p.location)
-		}
-		p = b.get(p.location)
-	}
-	return p
-}
-
-var (
-	formRE      = regexp.MustCompile(`(?s)<form method="post" action="([^"]*)"[^>]*>(.*?)</form>`)
-	hiddenInput = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)"`)
-)
-
-// submit posts the form of p whose action is action (the first form when
-// action is empty) with its hidden fields and values.
-func (b *browser) submit(p page, action string, values url.Values) page {
-	b.t.Helper()
-	for _, m := range formRE.FindAllStringSubmatch(p.body, -1) {
-		got := html.UnescapeString(m[1])
-		if action != "" && got != action {
-			continue
-		}
-		form := url.Values{}
-		for _, h := range hiddenInput.FindAllStringSubmatch(m[2], -1) {
-			form.Set(h[1], html.UnescapeString(h[2]))
-		}
-		for k, v := range values {
-			form[k] = v
-		}
-		target, err := p.url.Parse(got)
-		if err != nil {
-			b.t.Fatal(err)
-		}
-		return b.post(target.String(), form)
-	}
-	b.t.Fatalf("no form with action %q on %s:\n%s", action, p.url, p.body)
-	return page{}
+	return &browser{Browser: uitest.NewBrowser(t), t: t}
 }
 
 // signIn signs in to a tenant's console with username and password, the
@@ -283,27 +176,9 @@ func (b *browser) submit(p page, action string, values url.Values) page {
 // its login page, the callback. It returns the page it lands on.
 func (b *browser) signIn(s *stack, slug, username, pw string) page {
 	b.t.Helper()
-	login := b.follow(b.get(s.url(slug, "/admin/users")))
-	if login.status != http.StatusOK || login.url.Path != "/login" {
-		b.t.Fatalf("want the tenant's login page, got %d at %s:\n%s", login.status, login.url, login.body)
+	login := b.Follow(b.Get(s.url(slug, "/admin/users")))
+	if login.Status != http.StatusOK || login.URL.Path != "/login" {
+		b.t.Fatalf("want the tenant's login page, got %d at %s:\n%s", login.Status, login.URL, login.Body)
 	}
-	return b.follow(b.submit(login, "/login", url.Values{"login": {username}, "password": {pw}}))
-}
-
-func mustContain(t testing.TB, p page, want ...string) {
-	t.Helper()
-	for _, w := range want {
-		if !strings.Contains(p.body, html.EscapeString(w)) && !strings.Contains(p.body, w) {
-			t.Errorf("page %s (status %d) lacks %q:\n%s", p.url, p.status, w, p.body)
-		}
-	}
-}
-
-func mustNotContain(t testing.TB, p page, unwanted ...string) {
-	t.Helper()
-	for _, w := range unwanted {
-		if strings.Contains(p.body, w) || strings.Contains(p.body, html.EscapeString(w)) {
-			t.Errorf("page %s (status %d) shows %q", p.url, p.status, w)
-		}
-	}
+	return b.Follow(b.Submit(login, "/login", url.Values{"login": {username}, "password": {pw}}))
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cognate-idp/cognate/tenant"
 	"github.com/cognate-idp/cognate/tenant/auth"
+	"github.com/cognate-idp/cognate/ui/uitest"
 )
 
 func TestUserListSearchAndFilter(t *testing.T) {
@@ -22,7 +23,7 @@ func TestUserListSearchAndFilter(t *testing.T) {
 	s.user(t, "acme", tenant.NewUser{Username: "zoe", Email: "zoe@acme.example", Password: adminPassword})
 	b := newBrowser(t)
 	p := b.signIn(s, "acme", "boss", adminPassword)
-	mustContain(t, p, "Not activated", "Active", "Next page", "Last sign-in", "View profile")
+	uitest.MustContain(t, p, "Not activated", "Active", "Next page", "Last sign-in", "View profile")
 
 	tests := []struct {
 		name           string
@@ -37,34 +38,34 @@ func TestUserListSearchAndFilter(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := b.get(s.url("acme", "/admin/users?"+tt.query.Encode()))
-			if p.status != http.StatusOK {
-				t.Fatalf("status %d", p.status)
+			p := b.Get(s.url("acme", "/admin/users?"+tt.query.Encode()))
+			if p.Status != http.StatusOK {
+				t.Fatalf("status %d", p.Status)
 			}
-			mustContain(t, p, tt.want...)
-			mustNotContain(t, p, tt.unwanted...)
+			uitest.MustContain(t, p, tt.want...)
+			uitest.MustNotContain(t, p, tt.unwanted...)
 		})
 	}
 
 	// Paging follows the cursor to the rest.
-	next := regexp.MustCompile(`<a href="([^"]*)" rel="next">`).FindStringSubmatch(p.body)
+	next := regexp.MustCompile(`<a href="([^"]*)" rel="next">`).FindStringSubmatch(p.Body)
 	if next == nil {
 		t.Fatal("no next page")
 	}
-	second := b.get(s.url("acme", strings.ReplaceAll(next[1], "&amp;", "&")))
-	if second.status != http.StatusOK || !strings.Contains(second.body, "First page") {
-		t.Errorf("second page: %d", second.status)
+	second := b.Get(s.url("acme", strings.ReplaceAll(next[1], "&amp;", "&")))
+	if second.Status != http.StatusOK || !strings.Contains(second.Body, "First page") {
+		t.Errorf("second page: %d", second.Status)
 	}
 	rows := func(body string) int { return strings.Count(body, `<tr data-select=`) }
-	if rows(p.body)+rows(second.body) != 32 {
-		t.Errorf("%d + %d rows, want all 32 users", rows(p.body), rows(second.body))
+	if rows(p.Body)+rows(second.Body) != 32 {
+		t.Errorf("%d + %d rows, want all 32 users", rows(p.Body), rows(second.Body))
 	}
 
 	// "View profile" with the selected user leads to the profile.
 	sub := s.admin["acme"].Sub
-	view := b.get(s.url("acme", "/admin/users/view?sub="+sub))
-	if view.status != http.StatusSeeOther || view.location != s.url("acme", "/admin/users/"+sub) {
-		t.Errorf("view profile: %d to %s", view.status, view.location)
+	view := b.Get(s.url("acme", "/admin/users/view?sub="+sub))
+	if view.Status != http.StatusSeeOther || view.Location != s.url("acme", "/admin/users/"+sub) {
+		t.Errorf("view profile: %d to %s", view.Status, view.Location)
 	}
 }
 
@@ -76,21 +77,21 @@ func TestActivateThroughTheEditForm(t *testing.T) {
 	b := newBrowser(t)
 	b.signIn(s, "acme", "boss", adminPassword)
 
-	profile := b.get(s.url("acme", "/admin/users/"+dora.Sub))
-	mustContain(t, profile, "Not activated", `id="edit"`, "Activate")
-	edit := b.get(s.url("acme", "/admin/users/"+dora.Sub+"/edit"))
-	mustContain(t, edit, `role="switch"`, "Active: the user can sign in", "Turn the status on and save")
-	if strings.Contains(edit.body, `name="active" value="on" checked`) {
+	profile := b.Get(s.url("acme", "/admin/users/"+dora.Sub))
+	uitest.MustContain(t, profile, "Not activated", `id="edit"`, "Activate")
+	edit := b.Get(s.url("acme", "/admin/users/"+dora.Sub+"/edit"))
+	uitest.MustContain(t, edit, `role="switch"`, "Active: the user can sign in", "Turn the status on and save")
+	if strings.Contains(edit.Body, `name="active" value="on" checked`) {
 		t.Error("the toggle is on for a user who is not activated")
 	}
-	saved := b.submit(edit, "/admin/users/"+dora.Sub+"/edit", url.Values{
+	saved := b.Submit(edit, "/admin/users/"+dora.Sub+"/edit", url.Values{
 		"active": {"on"}, "email": {"dora@acme.example"}, "attr.given_name": {"Dora"}, "new_name": {"custom:team"}, "new_value": {"north"},
 	})
-	if saved.status != http.StatusSeeOther {
-		t.Fatalf("save: %d\n%s", saved.status, saved.body)
+	if saved.Status != http.StatusSeeOther {
+		t.Fatalf("save: %d\n%s", saved.Status, saved.Body)
 	}
-	after := b.follow(saved)
-	mustContain(t, after, "The status is on. The welcome mail with the username and a temporary password has been sent to dora@acme.example.", "Invited", "Dora", "custom:team", "north")
+	after := b.Follow(saved)
+	uitest.MustContain(t, after, "The status is on. The welcome mail with the username and a temporary password has been sent to dora@acme.example.", "Invited", "Dora", "custom:team", "north")
 
 	m := s.smtp.WaitFor("dora@acme.example", "", 10*time.Second)
 	if !strings.Contains(m.Text, "dora") || !strings.Contains(m.Text, s.url("acme", tenant.PathSignIn)) {
@@ -113,10 +114,10 @@ func TestActivateThroughTheEditForm(t *testing.T) {
 	}
 
 	// Turning it off disables her and says so.
-	edit = b.get(s.url("acme", "/admin/users/"+dora.Sub+"/edit"))
-	mustContain(t, edit, `name="active" value="on" checked`)
-	off := b.follow(b.submit(edit, "/admin/users/"+dora.Sub+"/edit", url.Values{"email": {"dora@acme.example"}}))
-	mustContain(t, off, "The status is off", "Disabled")
+	edit = b.Get(s.url("acme", "/admin/users/"+dora.Sub+"/edit"))
+	uitest.MustContain(t, edit, `name="active" value="on" checked`)
+	off := b.Follow(b.Submit(edit, "/admin/users/"+dora.Sub+"/edit", url.Values{"email": {"dora@acme.example"}}))
+	uitest.MustContain(t, off, "The status is off", "Disabled")
 	if u, _ := s.svc.User(t.Context(), "acme", dora.Sub); u.Enabled {
 		t.Error("still enabled after the toggle went off")
 	}
@@ -127,7 +128,7 @@ func TestEditProblemsAreShownInTheForm(t *testing.T) {
 	ann := s.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@acme.example"})
 	b := newBrowser(t)
 	b.signIn(s, "acme", "boss", adminPassword)
-	edit := b.get(s.url("acme", "/admin/users/"+ann.Sub+"/edit"))
+	edit := b.Get(s.url("acme", "/admin/users/"+ann.Sub+"/edit"))
 	tests := []struct {
 		name   string
 		values url.Values
@@ -139,17 +140,17 @@ func TestEditProblemsAreShownInTheForm(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := b.submit(edit, "/admin/users/"+ann.Sub+"/edit", tt.values)
-			if p.status < 400 {
-				t.Fatalf("status %d", p.status)
+			p := b.Submit(edit, "/admin/users/"+ann.Sub+"/edit", tt.values)
+			if p.Status < 400 {
+				t.Fatalf("status %d", p.Status)
 			}
-			mustContain(t, p, tt.want, `role="alert"`)
+			uitest.MustContain(t, p, tt.want, `role="alert"`)
 		})
 	}
 	// The Dutch page says it in Dutch.
-	b.header.Set("Accept-Language", "nl")
-	p := b.submit(b.get(s.url("acme", "/admin/users/"+ann.Sub+"/edit")), "/admin/users/"+ann.Sub+"/edit", url.Values{"email": {"fout"}})
-	mustContain(t, p, "“fout” is geen e-mailadres.", "Opslaan")
+	b.Header.Set("Accept-Language", "nl")
+	p := b.Submit(b.Get(s.url("acme", "/admin/users/"+ann.Sub+"/edit")), "/admin/users/"+ann.Sub+"/edit", url.Values{"email": {"fout"}})
+	uitest.MustContain(t, p, "“fout” is geen e-mailadres.", "Opslaan")
 }
 
 func TestProfileActions(t *testing.T) {
@@ -160,20 +161,20 @@ func TestProfileActions(t *testing.T) {
 	b.signIn(s, "acme", "boss", adminPassword)
 	act := func(sub, action string) page {
 		t.Helper()
-		profile := b.get(s.url("acme", "/admin/users/"+sub))
-		return b.follow(b.submit(profile, "/admin/users/"+sub+"/"+action, nil))
+		profile := b.Get(s.url("acme", "/admin/users/"+sub))
+		return b.Follow(b.Submit(profile, "/admin/users/"+sub+"/"+action, nil))
 	}
 
 	// Activate from the profile, then resend the invitation.
-	mustContain(t, act(ivy.Sub, "activate"), "has been sent to ivy@acme.example")
+	uitest.MustContain(t, act(ivy.Sub, "activate"), "has been sent to ivy@acme.example")
 	s.smtp.WaitFor("ivy@acme.example", "", 10*time.Second)
-	mustContain(t, act(ivy.Sub, "resend"), "A new welcome mail with a new temporary password has been sent to ivy@acme.example.")
+	uitest.MustContain(t, act(ivy.Sub, "resend"), "A new welcome mail with a new temporary password has been sent to ivy@acme.example.")
 	if n := waitCount(s, "ivy@acme.example", 2); n != 2 {
 		t.Errorf("ivy got %d mails, want 2", n)
 	}
 
 	// Reset the password of an active user: a code goes out.
-	mustContain(t, act(cat.Sub, "reset-password"), "The password has been reset.", "Password reset required")
+	uitest.MustContain(t, act(cat.Sub, "reset-password"), "The password has been reset.", "Password reset required")
 	if n := waitCount(s, "cat@acme.example", 1); n != 1 {
 		t.Errorf("cat got %d mails", n)
 	}
@@ -182,9 +183,9 @@ func TestProfileActions(t *testing.T) {
 	for range 5 {
 		s.machineStart(t, "cat", "wrong")
 	}
-	locked := b.get(s.url("acme", "/admin/users/"+cat.Sub))
-	mustContain(t, locked, "Locked after too many failed attempts", "Unlock sign-in")
-	mustContain(t, act(cat.Sub, "unlock"), "Sign-in is unlocked.")
+	locked := b.Get(s.url("acme", "/admin/users/"+cat.Sub))
+	uitest.MustContain(t, locked, "Locked after too many failed attempts", "Unlock sign-in")
+	uitest.MustContain(t, act(cat.Sub, "unlock"), "Sign-in is unlocked.")
 	var until time.Time
 	s.store.View(t.Context(), func(tx tenant.Tx) (err error) {
 		u, _ := s.svc.User(t.Context(), "acme", cat.Sub)
@@ -196,14 +197,14 @@ func TestProfileActions(t *testing.T) {
 	}
 
 	// Disable, then delete with its confirmation step.
-	mustContain(t, act(ivy.Sub, "disable"), "The status is off")
-	confirm := b.get(s.url("acme", "/admin/users/"+ivy.Sub+"/delete"))
-	mustContain(t, confirm, "Delete ivy?", "This cannot be undone.", "Delete the user")
+	uitest.MustContain(t, act(ivy.Sub, "disable"), "The status is off")
+	confirm := b.Get(s.url("acme", "/admin/users/"+ivy.Sub+"/delete"))
+	uitest.MustContain(t, confirm, "Delete ivy?", "This cannot be undone.", "Delete the user")
 	if _, err := s.svc.User(t.Context(), "acme", ivy.Sub); err != nil {
 		t.Fatal("the confirmation page deleted the user")
 	}
-	done := b.follow(b.submit(confirm, "/admin/users/"+ivy.Sub+"/delete", nil))
-	mustContain(t, done, "The user has been deleted.")
+	done := b.Follow(b.Submit(confirm, "/admin/users/"+ivy.Sub+"/delete", nil))
+	uitest.MustContain(t, done, "The user has been deleted.")
 	if _, err := s.svc.User(t.Context(), "acme", ivy.Sub); err == nil {
 		t.Error("ivy still exists")
 	}
@@ -223,11 +224,11 @@ func TestProfileActions(t *testing.T) {
 
 	// An administrator cannot disable or delete themselves.
 	self := s.admin["acme"].Sub
-	p := b.submit(b.get(s.url("acme", "/admin/users/"+self)), "/admin/users/"+self+"/disable", nil)
-	if p.status != http.StatusConflict {
-		t.Errorf("disable yourself: %d", p.status)
+	p := b.Submit(b.Get(s.url("acme", "/admin/users/"+self)), "/admin/users/"+self+"/disable", nil)
+	if p.Status != http.StatusConflict {
+		t.Errorf("disable yourself: %d", p.Status)
 	}
-	mustContain(t, p, "You cannot disable or delete yourself")
+	uitest.MustContain(t, p, "You cannot disable or delete yourself")
 }
 
 // waitCount waits until to has received n mails, or a few seconds.
@@ -251,17 +252,17 @@ func TestCreateUser(t *testing.T) {
 	s := newStack(t)
 	b := newBrowser(t)
 	b.signIn(s, "acme", "boss", adminPassword)
-	form := b.get(s.url("acme", "/admin/users/new"))
-	mustContain(t, form, "Create user", "Send the welcome mail now")
-	created := b.follow(b.submit(form, "/admin/users/new", url.Values{"username": {"neo"}, "email": {"neo@acme.example"}, "groups": {"admins"}, "invite": {""}}))
-	mustContain(t, created, "The user has been created, not activated.", "Not activated", "admins")
-	dup := b.submit(form, "/admin/users/new", url.Values{"username": {"NEO"}})
-	if dup.status != http.StatusUnprocessableEntity {
-		t.Errorf("duplicate: %d", dup.status)
+	form := b.Get(s.url("acme", "/admin/users/new"))
+	uitest.MustContain(t, form, "Create user", "Send the welcome mail now")
+	created := b.Follow(b.Submit(form, "/admin/users/new", url.Values{"username": {"neo"}, "email": {"neo@acme.example"}, "groups": {"admins"}, "invite": {""}}))
+	uitest.MustContain(t, created, "The user has been created, not activated.", "Not activated", "admins")
+	dup := b.Submit(form, "/admin/users/new", url.Values{"username": {"NEO"}})
+	if dup.Status != http.StatusUnprocessableEntity {
+		t.Errorf("duplicate: %d", dup.Status)
 	}
-	mustContain(t, dup, "There is already a user called “NEO”.")
-	invited := b.follow(b.submit(form, "/admin/users/new", url.Values{"username": {"trin"}, "email": {"trin@acme.example"}, "invite": {"on"}}))
-	mustContain(t, invited, "The user has been created and the welcome mail has been sent to trin@acme.example.")
+	uitest.MustContain(t, dup, "There is already a user called “NEO”.")
+	invited := b.Follow(b.Submit(form, "/admin/users/new", url.Values{"username": {"trin"}, "email": {"trin@acme.example"}, "invite": {"on"}}))
+	uitest.MustContain(t, invited, "The user has been created and the welcome mail has been sent to trin@acme.example.")
 	s.smtp.WaitFor("trin@acme.example", "", 10*time.Second)
 }
 
@@ -281,12 +282,12 @@ func TestResetMFA(t *testing.T) {
 	}
 	b := newBrowser(t)
 	b.signIn(s, "acme", "boss", adminPassword)
-	mustContain(t, b.get(s.url("acme", "/admin/users?q=max")), "Enrolled: authenticator app")
-	profile := b.get(s.url("acme", "/admin/users/"+max.Sub))
-	mustContain(t, profile, "Reset MFA")
-	done := b.follow(b.submit(profile, "/admin/users/"+max.Sub+"/reset-mfa", nil))
-	mustContain(t, done, "The user's second factors have been removed.", "Not enrolled")
-	mustNotContain(t, done, "Reset MFA")
+	uitest.MustContain(t, b.Get(s.url("acme", "/admin/users?q=max")), "Enrolled: authenticator app")
+	profile := b.Get(s.url("acme", "/admin/users/"+max.Sub))
+	uitest.MustContain(t, profile, "Reset MFA")
+	done := b.Follow(b.Submit(profile, "/admin/users/"+max.Sub+"/reset-mfa", nil))
+	uitest.MustContain(t, done, "The user's second factors have been removed.", "Not enrolled")
+	uitest.MustNotContain(t, done, "Reset MFA")
 	if u, _ := s.svc.User(t.Context(), "acme", max.Sub); u.MFA.HasFactor() {
 		t.Error("max still has a factor")
 	}

@@ -1,6 +1,7 @@
-// Package uitest starts headless Chromium for the browser tests of the
-// pages, the console and the end-to-end tests, one way for all of them.
-// Only tests import it.
+// Package uitest is what the tests of the pages, the console and the
+// end-to-end tests share, so that each does it one way: headless Chromium
+// (Chrome), and an HTTP client with a cookie jar that browses like one
+// (Browser) with the HTML form readers it needs. Only tests import it.
 package uitest
 
 import (
