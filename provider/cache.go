@@ -6,7 +6,9 @@ import (
 	"crypto/ecdsa"
 	"crypto/rsa"
 	"crypto/x509"
+	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -36,13 +38,21 @@ type tenantState struct {
 type cache struct {
 	store tenant.Store
 	now   func() time.Time
+	// keySealer opens the signing keys tenant.Service stored sealed.
+	keySealer tenant.Sealer
+	logger    *slog.Logger
 
 	mu      sync.RWMutex
 	tenants map[string]*tenantState
+	// unloadable is the error last logged for each tenant that exists but
+	// cannot be loaded (a signing key that does not open), so the operator
+	// reads it once per change rather than once per request.
+	unloadable map[string]string
 }
 
-func newCache(store tenant.Store, now func() time.Time) *cache {
-	return &cache{store: store, now: now, tenants: make(map[string]*tenantState)}
+func newCache(store tenant.Store, now func() time.Time, keySealer tenant.Sealer, logger *slog.Logger) *cache {
+	return &cache{store: store, now: now, keySealer: keySealer, logger: logger,
+		tenants: make(map[string]*tenantState), unloadable: make(map[string]string)}
 }
 
 // Invalidate drops what is cached of a tenant.
@@ -69,12 +79,29 @@ func (c *cache) get(ctx context.Context, slug string) (*tenantState, error) {
 	}
 	st, err := c.load(ctx, slug)
 	if err != nil {
+		c.reportUnloadable(ctx, slug, err)
 		return nil, err
 	}
 	c.mu.Lock()
 	c.tenants[slug] = st
+	delete(c.unloadable, slug)
 	c.mu.Unlock()
 	return st, nil
+}
+
+// reportUnloadable logs why a tenant that exists cannot be served: its
+// requests only see that it is unavailable.
+func (c *cache) reportUnloadable(ctx context.Context, slug string, err error) {
+	if c.logger == nil || errors.Is(err, tenant.ErrNotFound) || ctx.Err() != nil {
+		return
+	}
+	c.mu.Lock()
+	repeated := c.unloadable[slug] == err.Error()
+	c.unloadable[slug] = err.Error()
+	c.mu.Unlock()
+	if !repeated {
+		c.logger.ErrorContext(ctx, "tenant cannot be served", "tenant", slug, "err", err)
+	}
 }
 
 func (c *cache) load(ctx context.Context, slug string) (*tenantState, error) {
@@ -103,9 +130,20 @@ func (c *cache) load(ctx context.Context, slug string) (*tenantState, error) {
 	}
 	algSeen := map[jose.SignatureAlgorithm]bool{}
 	for _, k := range tenant.PublishedKeys(keys, now) {
-		sk, err := parseSigningKey(k, keys, now)
-		if err != nil {
+		sk, err := c.parseSigningKey(slug, k, keys, now)
+		if err != nil && k.ID == active.ID {
 			return nil, err
+		}
+		if err != nil {
+			// A key that signs nothing now (retiring, or not active yet)
+			// and does not open is left out of JWKS rather than keep the
+			// tenant down: after the server key was lost, a rotation with
+			// no overlap brings the tenant back at once. Nothing is signed
+			// in its place; an upcoming one fails the tenant when it is due.
+			if c.logger != nil {
+				c.logger.ErrorContext(ctx, "signing key left out of the tenant's JWKS", "tenant", slug, "err", err)
+			}
+			continue
 		}
 		if k.ID == active.ID {
 			st.signing = sk
@@ -139,10 +177,18 @@ func (k *signingKey) expired(now time.Time) bool {
 	return !k.validUntil.IsZero() && !now.Before(k.validUntil)
 }
 
-func parseSigningKey(k tenant.SigningKey, all []tenant.SigningKey, now time.Time) (*signingKey, error) {
-	parsed, err := x509.ParsePKCS8PrivateKey(k.PrivateDER)
+// parseSigningKey opens (when sealed) and parses one of slug's keys. The
+// error of a key that does not open names the tenant and the key; when it
+// is the active key, the tenant is not served at all, and nothing is
+// signed with any other key.
+func (c *cache) parseSigningKey(slug string, k tenant.SigningKey, all []tenant.SigningKey, now time.Time) (*signingKey, error) {
+	der, err := tenant.OpenSigningKey(c.keySealer, slug, k)
 	if err != nil {
-		return nil, fmt.Errorf("signing key %s: %w", k.ID, err)
+		return nil, err
+	}
+	parsed, err := x509.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		return nil, fmt.Errorf("tenant %q: signing key %s: %w", slug, k.ID, err)
 	}
 	sk := &signingKey{id: k.ID, alg: jose.SignatureAlgorithm(k.Alg)}
 	switch p := parsed.(type) {

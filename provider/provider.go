@@ -41,6 +41,9 @@ type Config struct {
 	Now    func() time.Time
 	// CryptoKey encrypts authorization codes (32 bytes).
 	CryptoKey [32]byte
+	// KeySealer opens tenants' sealed signing keys: the one given to
+	// tenant.Service as KeySealer. Nil reads only keys stored in clear.
+	KeySealer tenant.Sealer
 }
 
 // Provider serves the OpenID Provider endpoints of every tenant.
@@ -89,7 +92,7 @@ func (p *Provider) fail(w http.ResponseWriter, r *http.Request, status int, prob
 func New(cfg Config) (*Provider, error) {
 	now := func() time.Time { return cfg.Now().UTC() }
 	p := &Provider{hosts: cfg.Hosts, store: cfg.Store, logger: cfg.Logger, now: now}
-	p.cache = newCache(cfg.Store, now)
+	p.cache = newCache(cfg.Store, now, cfg.KeySealer, cfg.Logger)
 	p.storage = &storage{store: cfg.Store, cache: p.cache, pending: newPending(), now: now, logger: cfg.Logger}
 
 	opConfig := &op.Config{

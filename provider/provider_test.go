@@ -1,6 +1,7 @@
 package provider_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/cognate-idp/cognate/mfa"
 	"github.com/cognate-idp/cognate/provider"
 	"github.com/cognate-idp/cognate/tenant"
 	"github.com/cognate-idp/cognate/tenant/auth"
@@ -61,12 +63,19 @@ func newHarness(t *testing.T) *harness {
 	h.srv = httptest.NewUnstartedServer(nil)
 	h.base = "http://localhost:" + portOf(h.srv.Listener.Addr())
 	base, _ := url.Parse(h.base)
-	h.prov, err = provider.New(provider.Config{Hosts: provider.Hosts{Base: base}, Store: store, Logger: logger,
-		Now: time.Now, CryptoKey: [32]byte{1, 2, 3}})
+	// Signing keys are stored sealed, as cmd/cognate stores them: every
+	// token of these tests is signed with a key opened by the provider.
+	keySealer, err := mfa.NewSealer(bytes.Repeat([]byte{4}, mfa.KeySize))
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.svc = &tenant.Service{Store: store, Hasher: hasher, Logger: logger, Now: time.Now, Changed: h.prov.Invalidate, RevokeUser: provider.RevokeUser}
+	h.prov, err = provider.New(provider.Config{Hosts: provider.Hosts{Base: base}, Store: store, Logger: logger,
+		Now: time.Now, CryptoKey: [32]byte{1, 2, 3}, KeySealer: keySealer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.svc = &tenant.Service{Store: store, Hasher: hasher, Logger: logger, Now: time.Now, Changed: h.prov.Invalidate, RevokeUser: provider.RevokeUser,
+		KeySealer: keySealer}
 	h.machine = &auth.Machine{Store: store, Hasher: hasher, Logger: logger, Now: time.Now, SSOSessions: true}
 	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no such organization", http.StatusNotFound)

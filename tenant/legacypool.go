@@ -65,6 +65,13 @@ type LegacyPool struct {
 	// with WebhookSecret (see docs/migration.md).
 	WebhookURL    string `json:"webhook_url,omitempty"`
 	WebhookSecret string `json:"webhook_secret,omitempty"`
+
+	// SecretsSealed says that the secrets above hold values sealed for
+	// the tenant (seal.go), as they are stored, rather than the secrets
+	// themselves. Records of older versions hold them in clear. A flag
+	// rather than a guess from the value's form: a webhook secret may be
+	// any string. OpenLegacyPool gives the pool ready for use.
+	SecretsSealed bool `json:"secrets_sealed,omitempty"`
 }
 
 // AWSKeys is an IAM access key pair.
@@ -141,9 +148,14 @@ type LegacyPoolChange struct {
 	KeepClientSecret, KeepAdminSecret, KeepWebhookSecret bool
 }
 
-// apply returns the pool the change makes of old.
+// apply returns the pool the change makes of old. Removing the pool
+// (Kind "") removes its secrets too: nothing keeps them for a pool that
+// is not there.
 func (c LegacyPoolChange) apply(old LegacyPool) LegacyPool {
 	p := c.Pool
+	if !p.Enabled() {
+		return LegacyPool{}
+	}
 	if c.KeepClientSecret {
 		p.ClientSecret = old.ClientSecret
 	}
@@ -154,6 +166,14 @@ func (c LegacyPoolChange) apply(old LegacyPool) LegacyPool {
 		p.WebhookSecret = old.WebhookSecret
 	}
 	return p
+}
+
+// keepsSecretOf reports whether the change (nil: none) carries one of
+// old's secrets over.
+func (c *LegacyPoolChange) keepsSecretOf(old LegacyPool) bool {
+	return c != nil && c.Pool.Enabled() && (c.KeepClientSecret && old.ClientSecret != "" ||
+		c.KeepAdminSecret && old.Admin.SecretAccessKey != "" ||
+		c.KeepWebhookSecret && old.WebhookSecret != "")
 }
 
 // Cognito's patterns for pool and client IDs, and AWS region names.

@@ -205,12 +205,18 @@ func (c Client) AllowsScope(scope string) bool {
 // JWKS from creation until RetireAt, and sign from ActiveFrom until a newer
 // key becomes active, so relying parties see a key before it is used.
 type SigningKey struct {
-	ID         string    `json:"id"`
-	Alg        string    `json:"alg"`         // RS256 or ES256
-	PrivateDER []byte    `json:"private_der"` // PKCS #8
-	CreatedAt  time.Time `json:"created_at"`
-	ActiveFrom time.Time `json:"active_from"`
-	RetireAt   time.Time `json:"retire_at,omitzero"`
+	ID  string `json:"id"`
+	Alg string `json:"alg"` // RS256 or ES256
+	// PrivateDER is the PKCS #8 private key in clear: a new key before it
+	// is stored, or a key an older version stored so. A service with a
+	// KeySealer stores SealedPrivate instead (seal.go); OpenSigningKey
+	// reads either.
+	PrivateDER []byte `json:"private_der,omitempty"`
+	// SealedPrivate is PrivateDER sealed for this tenant and key ID.
+	SealedPrivate string    `json:"sealed_private,omitempty"`
+	CreatedAt     time.Time `json:"created_at"`
+	ActiveFrom    time.Time `json:"active_from"`
+	RetireAt      time.Time `json:"retire_at,omitzero"`
 }
 
 // LogValue keeps private key material out of logs.

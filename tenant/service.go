@@ -50,6 +50,11 @@ type Service struct {
 	// forgot a password before signing in here (legacyreset.go); nil
 	// leaves such users unknown.
 	Legacy LegacyDirectory
+	// KeySealer seals tenants' signing keys, and LegacySealer their legacy
+	// pools' secrets, before they are stored (seal.go): each under a key
+	// of its own derived from the server key. Nil stores them in clear,
+	// as versions before sealing did.
+	KeySealer, LegacySealer Sealer
 }
 
 func (s *Service) revoke(tx Tx, tenantID, sub string) error {
@@ -97,6 +102,9 @@ func (s *Service) CreateTenant(ctx context.Context, in NewTenant) (Tenant, error
 		return Tenant{}, err
 	}
 	t := Tenant{Slug: in.Slug, Name: name, Settings: settings, CreatedAt: now, UpdatedAt: now}
+	if t.Settings.Legacy, err = SealLegacyPool(s.LegacySealer, t.Slug, t.Settings.Legacy); err != nil {
+		return Tenant{}, err
+	}
 	err = s.Store.Update(ctx, func(tx Tx) error {
 		if _, err := tx.Get(CollTenants, "", t.Slug); err == nil {
 			return fmt.Errorf("tenant %q: %w", t.Slug, ErrAlreadyExists)
@@ -111,7 +119,7 @@ func (s *Service) CreateTenant(ctx context.Context, in NewTenant) (Tenant, error
 		if err := s.audit(ctx, tx, t.Slug, AuditTenantCreate, AuditTarget{Kind: TargetTenant, ID: t.Slug, Name: t.Name}, nil); err != nil {
 			return err
 		}
-		return PutJSON(tx, CollKeys, t.Slug, key.ID, key)
+		return s.storeSigningKey(tx, t.Slug, key)
 	})
 	if err != nil {
 		return Tenant{}, err
@@ -630,14 +638,14 @@ func (s *Service) RotateSigningKey(ctx context.Context, tenantID string, overlap
 			} else {
 				continue
 			}
-			if err := PutJSON(tx, CollKeys, tenantID, k.ID, k); err != nil {
+			if err := s.storeSigningKey(tx, tenantID, k); err != nil {
 				return err
 			}
 		}
 		if err := s.audit(ctx, tx, tenantID, AuditKeyRotate, AuditTarget{Kind: TargetTenant, ID: tenantID}, map[string]string{"kid": next.ID}); err != nil {
 			return err
 		}
-		return PutJSON(tx, CollKeys, tenantID, next.ID, next)
+		return s.storeSigningKey(tx, tenantID, next)
 	})
 	if err != nil {
 		return SigningKey{}, err

@@ -89,6 +89,16 @@ func (s *Service) UpdateTenant(ctx context.Context, slug string, in TenantChange
 		if err != nil {
 			return err
 		}
+		// The legacy pool is changed, validated and compared in clear,
+		// and sealed again (under the current server key) to be stored.
+		// One that does not open is kept as stored unless the change
+		// keeps one of its secrets, which then could not be carried over.
+		opened, openErr := OpenLegacyPool(s.LegacySealer, slug, t.Settings.Legacy)
+		if openErr == nil {
+			t.Settings.Legacy = opened
+		} else if in.Settings.Legacy.keepsSecretOf(t.Settings.Legacy) {
+			return openErr
+		}
 		before := t
 		if in.Name != nil {
 			t.Name = name
@@ -103,12 +113,16 @@ func (s *Service) UpdateTenant(ctx context.Context, slug string, in TenantChange
 				return err
 			}
 		}
+		changes := tenantChanges(before, t)
+		if t.Settings.Legacy, err = SealLegacyPool(s.LegacySealer, slug, t.Settings.Legacy); err != nil {
+			return err
+		}
 		t.UpdatedAt = now
 		if err := PutTenant(tx, t); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, slug, AuditTenantUpdate, AuditTarget{Kind: TargetTenant, ID: slug, Name: t.Name},
-			map[string]string{"fields": strings.Join(tenantChanges(before, t), ",")})
+			map[string]string{"fields": strings.Join(changes, ",")})
 	})
 	if err != nil {
 		return Tenant{}, err

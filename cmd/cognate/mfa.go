@@ -12,27 +12,42 @@ import (
 	"github.com/cognate-idp/cognate/tenant/adminapi"
 )
 
-// sealKeyInfo names what the sealing key derived from the server key is
-// for. The server key also encrypts authorization codes (the provider's
-// CryptoKey); a key of its own for each use keeps one cipher's output from
-// ever meeting the same key under another.
-const sealKeyInfo = "cognate mfa seal v1"
+// The HKDF infos of the sealing keys derived from the server key, one per
+// kind of secret. The server key also encrypts authorization codes (the
+// provider's CryptoKey); a key of its own for each use keeps one cipher's
+// output from ever meeting the same key under another, and a value sealed
+// as one kind of secret from opening as another.
+const (
+	// sealKeyInfo is TOTP secrets' (its name predates the others).
+	sealKeyInfo = "cognate mfa seal v1"
+	// signingKeySealInfo is tenants' token-signing private keys'.
+	signingKeySealInfo = "cognate signing-key seal v1"
+	// legacySealInfo is tenants' legacy pool credentials'.
+	legacySealInfo = "cognate legacy-pool seal v1"
+)
 
 // newSealer makes the Sealer of TOTP secrets from the server key and, while
 // a rotation is under way, the previous one (docs/secrets.md).
 func newSealer(s serverSecrets) (*mfa.Sealer, error) {
+	return derivedSealer(s, sealKeyInfo)
+}
+
+// derivedSealer makes the Sealer of the secrets info names, under a key
+// derived from the server key, and opening what a key derived the same way
+// from the previous server key sealed.
+func derivedSealer(s serverSecrets, info string) (*mfa.Sealer, error) {
 	derive := func(serverKey []byte) ([]byte, error) {
-		return hkdf.Key(sha256.New, serverKey, nil, sealKeyInfo, mfa.KeySize)
+		return hkdf.Key(sha256.New, serverKey, nil, info, mfa.KeySize)
 	}
 	current, err := derive(s.secretKey)
 	if err != nil {
-		return nil, fmt.Errorf("derive the sealing key: %w", err)
+		return nil, fmt.Errorf("derive the sealing key %q: %w", info, err)
 	}
 	var previous [][]byte
 	if s.previousKey != nil {
 		key, err := derive(s.previousKey)
 		if err != nil {
-			return nil, fmt.Errorf("derive the previous sealing key: %w", err)
+			return nil, fmt.Errorf("derive the previous sealing key %q: %w", info, err)
 		}
 		previous = append(previous, key)
 	}

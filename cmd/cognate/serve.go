@@ -62,6 +62,9 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Wr
 	if err != nil {
 		return err
 	}
+	if err := sealStoredSecrets(ctx, a.service, logger); err != nil {
+		return err
+	}
 	// Stores written before the group member index existed get it now.
 	if n, err := tenant.IndexGroupMembers(ctx, store); err != nil {
 		return err
@@ -80,6 +83,28 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Wr
 	wg.Go(func() { sweep(background, store, cfg.AuditRetention, logger) })
 	defer func() { stopBackground(); wg.Wait() }()
 	return listenAndServe(ctx, cfg, a.handler, logger)
+}
+
+// sealStoredSecrets is the start-up pass of docs/secrets.md: signing keys
+// and legacy secrets that an older version stored in clear, or that the
+// previous server key sealed, are sealed under the current key. One that
+// does not open is logged, not fatal: the other tenants go on working, and
+// that tenant's requests fail naming the same key, until the right server
+// key is configured or its signing key rotated. Only a store error stops
+// the start.
+func sealStoredSecrets(ctx context.Context, service *tenant.Service, logger *slog.Logger) error {
+	report, err := service.SealStoredSecrets(ctx)
+	if err != nil {
+		return err
+	}
+	if report.SigningKeys > 0 || report.LegacyPools > 0 {
+		logger.InfoContext(ctx, "sealed secrets at rest under the current server key",
+			"signing_keys", report.SigningKeys, "legacy_pools", report.LegacyPools)
+	}
+	if report.Unopened != nil {
+		logger.ErrorContext(ctx, "secrets that do not open with the server key (see docs/secrets.md)", "err", report.Unopened)
+	}
+	return nil
 }
 
 // sweep deletes expired tokens, sessions and sign-in flows, and audit
@@ -222,8 +247,18 @@ func buildApp(cfg Config, store tenant.Store, secrets serverSecrets, logger *slo
 	}
 	var cryptoKey [32]byte
 	copy(cryptoKey[:], secrets.secretKey)
+	// Tenants' signing keys and legacy pool credentials are stored sealed,
+	// each kind under a key of its own derived from the server key (mfa.go).
+	keySealer, err := derivedSealer(secrets, signingKeySealInfo)
+	if err != nil {
+		return nil, err
+	}
+	legacySealer, err := derivedSealer(secrets, legacySealInfo)
+	if err != nil {
+		return nil, err
+	}
 	prov, err := provider.New(provider.Config{Hosts: hosts, Store: store, Logger: logger.With("component", "provider"),
-		Now: now, CryptoKey: cryptoKey})
+		Now: now, CryptoKey: cryptoKey, KeySealer: keySealer})
 	if err != nil {
 		return nil, err
 	}
@@ -233,9 +268,10 @@ func buildApp(cfg Config, store tenant.Store, secrets serverSecrets, logger *slo
 	}
 	// Tenants' legacy pools, for lazy migration. On the wall clock, not
 	// now: Cognito checks SRP timestamps against its own.
-	legacyPools := &legacy.Directory{Timeout: legacy.DefaultTimeout}
+	legacyPools := &legacy.Directory{Timeout: legacy.DefaultTimeout, Sealer: legacySealer}
 	service := &tenant.Service{Store: store, Hasher: hasher, Logger: logger, Now: now, Changed: prov.Invalidate, RevokeUser: provider.RevokeUser,
-		Templates: templates, TenantTemplates: tenantTemplates, MailFrom: mailFromAddress(cfg), TenantURL: hosts.TenantURL, ReleaseLockout: auth.Unlock, Legacy: legacyPools}
+		Templates: templates, TenantTemplates: tenantTemplates, MailFrom: mailFromAddress(cfg), TenantURL: hosts.TenantURL, ReleaseLockout: auth.Unlock, Legacy: legacyPools,
+		KeySealer: keySealer, LegacySealer: legacySealer}
 	machine := &auth.Machine{Store: store, Hasher: hasher, Logger: logger.With("component", "auth"), Now: now, Legacy: legacyPools,
 		SSOSessions: true}
 	// Every sign-in outcome goes to the tenant's audit trail.

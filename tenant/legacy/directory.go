@@ -28,12 +28,20 @@ type Directory struct {
 	Now func() time.Time
 	// Rand draws SRP secrets; nil means crypto/rand.
 	Rand io.Reader
+	// Sealer opens the pool secrets that tenant.Service stored sealed
+	// (tenant.Service.LegacySealer). Secrets of older records, stored in
+	// clear, need none; a sealed pool without it is unavailable.
+	Sealer tenant.Sealer
 }
 
 var _ tenant.LegacyDirectory = (*Directory)(nil)
 
 // Authenticate checks login and password at pool.
 func (d *Directory) Authenticate(ctx context.Context, tenantID string, pool tenant.LegacyPool, login, password string) (tenant.LegacyAccount, error) {
+	pool, err := d.open(tenantID, pool)
+	if err != nil {
+		return tenant.LegacyAccount{}, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, d.timeout())
 	defer cancel()
 	switch pool.Kind {
@@ -49,6 +57,10 @@ func (d *Directory) Authenticate(ctx context.Context, tenantID string, pool tena
 // Cognito pool needs administrator keys for this; without them every name
 // is refused.
 func (d *Directory) Lookup(ctx context.Context, tenantID string, pool tenant.LegacyPool, login string) (tenant.LegacyAccount, error) {
+	pool, err := d.open(tenantID, pool)
+	if err != nil {
+		return tenant.LegacyAccount{}, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, d.timeout())
 	defer cancel()
 	switch pool.Kind {
@@ -58,6 +70,18 @@ func (d *Directory) Lookup(ctx context.Context, tenantID string, pool tenant.Leg
 		return d.webhookCall(ctx, tenantID, pool, triggerForgotPassword, login, "")
 	}
 	return tenant.LegacyAccount{}, fmt.Errorf("%w: no legacy pool of kind %q", tenant.ErrLegacyUnavailable, pool.Kind)
+}
+
+// open gives pool's secrets in clear, for this one conversation. A secret
+// that does not open makes the pool unavailable, with the tenant named: the
+// sign-in is refused as temporarily unavailable, and never tried without
+// the secret.
+func (d *Directory) open(tenantID string, pool tenant.LegacyPool) (tenant.LegacyPool, error) {
+	opened, err := tenant.OpenLegacyPool(d.Sealer, tenantID, pool)
+	if err != nil {
+		return tenant.LegacyPool{}, fmt.Errorf("%w: %w", tenant.ErrLegacyUnavailable, err)
+	}
+	return opened, nil
 }
 
 func (d *Directory) timeout() time.Duration {

@@ -1,6 +1,7 @@
 package legacy_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cognate-idp/cognate/mail"
+	"github.com/cognate-idp/cognate/mfa"
 	"github.com/cognate-idp/cognate/tenant"
 	"github.com/cognate-idp/cognate/tenant/auth"
 	"github.com/cognate-idp/cognate/tenant/bolt"
@@ -22,11 +24,12 @@ import (
 // the service, the sign-in machine and a legacy.Directory whose requests
 // are counted, for tenant "acme".
 type env struct {
-	store tenant.Store
-	svc   *tenant.Service
-	m     *auth.Machine
-	dir   *legacy.Directory
-	clk   *clock
+	store    tenant.Store
+	dataFile string
+	svc      *tenant.Service
+	m        *auth.Machine
+	dir      *legacy.Directory
+	clk      *clock
 	// calls counts the HTTP requests that went to a legacy pool.
 	calls atomic.Int64
 }
@@ -63,7 +66,8 @@ var ctx = context.Background()
 
 func newEnv(t *testing.T, pool tenant.LegacyPool) *env {
 	t.Helper()
-	store, err := bolt.Open(filepath.Join(t.TempDir(), "cognate.db"))
+	dataFile := filepath.Join(t.TempDir(), "cognate.db")
+	store, err := bolt.Open(dataFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,13 +81,21 @@ func newEnv(t *testing.T, pool tenant.LegacyPool) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{store: store, clk: &clock{t: time.Now().UTC()}}
+	// The pool's secrets are stored sealed and opened by the directory,
+	// as in cmd/cognate: every test here goes through both.
+	sealer, err := mfa.NewSealer(bytes.Repeat([]byte{7}, mfa.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{store: store, dataFile: dataFile, clk: &clock{t: time.Now().UTC()}}
 	e.dir = &legacy.Directory{
 		HTTPClient: &http.Client{Transport: countingTransport{&e.calls, http.DefaultTransport}},
 		Timeout:    3 * time.Second,
+		Sealer:     sealer,
 	}
 	e.svc = &tenant.Service{Store: store, Hasher: hasher, Now: e.clk.Now, Templates: templates,
-		TenantURL: func(slug string) string { return "https://" + slug + ".example.com" }, ReleaseLockout: auth.Unlock, Legacy: e.dir}
+		TenantURL: func(slug string) string { return "https://" + slug + ".example.com" }, ReleaseLockout: auth.Unlock, Legacy: e.dir,
+		LegacySealer: sealer}
 	e.m = &auth.Machine{Store: store, Hasher: hasher, Now: e.clk.Now, Legacy: e.dir}
 	if _, err := e.svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme", Name: "Acme"}); err != nil {
 		t.Fatal(err)

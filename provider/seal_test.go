@@ -1,0 +1,163 @@
+package provider_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cognate-idp/cognate/mfa"
+	"github.com/cognate-idp/cognate/provider"
+	"github.com/cognate-idp/cognate/tenant"
+)
+
+// The provider serves a tenant whose signing key is sealed with the server
+// key it has, or stored in clear by an older version. A key that does not
+// open (another server key, or none) leaves the tenant unserved with an
+// error that names the tenant and the key, logged once; nothing is signed
+// or published in its place.
+func TestProviderOpensSealedSigningKeys(t *testing.T) {
+	h := newHarness(t) // seals with key 4, as its provider opens
+	ctx := context.Background()
+	if _, err := h.svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"}); err != nil {
+		t.Fatal(err)
+	}
+	// globex as a version before sealing wrote it.
+	old := *h.svc
+	old.KeySealer = nil
+	if _, err := old.CreateTenant(ctx, tenant.NewTenant{Slug: "globex"}); err != nil {
+		t.Fatal(err)
+	}
+	var acmeKey tenant.SigningKey
+	err := h.svc.Store.View(ctx, func(tx tenant.Tx) error {
+		keys, err := tenant.SigningKeys(tx, "acme")
+		if len(keys) == 1 {
+			acmeKey = keys[0]
+		}
+		return err
+	})
+	if err != nil || acmeKey.SealedPrivate == "" || len(acmeKey.PrivateDER) != 0 {
+		t.Fatalf("acme's key is not stored sealed (%v)", err)
+	}
+
+	sealer := func(n byte) tenant.Sealer {
+		s, err := mfa.NewSealer(bytes.Repeat([]byte{n}, mfa.KeySize))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	for _, tc := range []struct {
+		name      string
+		sealer    tenant.Sealer
+		slug      string
+		wantOK    bool
+		wantInLog string
+	}{
+		{"sealed, the server key that sealed it", sealer(4), "acme", true, ""},
+		{"clear, from an older version", sealer(4), "globex", true, ""},
+		{"sealed, another server key", sealer(5), "acme", false, "does not open with the server key"},
+		{"sealed, no sealer", nil, "acme", false, "no sealer is configured"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			base, _ := url.Parse(h.base)
+			prov, err := provider.New(provider.Config{Hosts: provider.Hosts{Base: base}, Store: h.svc.Store,
+				Logger: slog.New(slog.NewTextHandler(&logs, nil)), Now: time.Now, CryptoKey: [32]byte{1, 2, 3}, KeySealer: tc.sealer})
+			if err != nil {
+				t.Fatal(err)
+			}
+			notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
+			router := &provider.Router{Provider: prov, Apex: notFound, Tenant: notFound, NotFound: notFound}
+			jwks := func() *httptest.ResponseRecorder {
+				rec := httptest.NewRecorder()
+				router.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, h.issuer(tc.slug)+provider.PathJWKS, nil))
+				return rec
+			}
+			rec := jwks()
+			if (rec.Code == http.StatusOK) != tc.wantOK {
+				t.Fatalf("JWKS: %d %s", rec.Code, rec.Body)
+			}
+			if !tc.wantOK {
+				jwks() // a second request does not log again
+				if got := logs.String(); !strings.Contains(got, tc.wantInLog) || !strings.Contains(got, `tenant \"acme\"`) ||
+					!strings.Contains(got, acmeKey.ID) || strings.Count(got, "tenant cannot be served") != 1 {
+					t.Errorf("log:\n%s", got)
+				}
+				return
+			}
+			var set struct {
+				Keys []struct {
+					Kid string `json:"kid"`
+				} `json:"keys"`
+			}
+			if err := json.Unmarshal(rec.Body.Bytes(), &set); err != nil || len(set.Keys) != 1 {
+				t.Fatalf("JWKS %s: %v", rec.Body, err)
+			}
+			if tc.slug == "acme" && set.Keys[0].Kid != acmeKey.ID {
+				t.Errorf("kid %s, want %s", set.Keys[0].Kid, acmeKey.ID)
+			}
+		})
+	}
+	// The sealed key is the one the harness's provider signs with.
+	der, err := tenant.OpenSigningKey(h.svc.KeySealer, "acme", acmeKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := x509.ParsePKCS8PrivateKey(der); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// After the server key was lost, a signing key rotation with no overlap
+// brings a tenant back at once: the new key signs, and the old one, which
+// no longer opens, is left out of JWKS with an error that names it.
+func TestProviderAfterServerKeyLost(t *testing.T) {
+	h := newHarness(t) // seals with key 4
+	ctx := context.Background()
+	if _, err := h.svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"}); err != nil {
+		t.Fatal(err)
+	}
+	newKey, err := mfa.NewSealer(bytes.Repeat([]byte{5}, mfa.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	base, _ := url.Parse(h.base)
+	prov, err := provider.New(provider.Config{Hosts: provider.Hosts{Base: base}, Store: h.svc.Store,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)), Now: time.Now, CryptoKey: [32]byte{1, 2, 3}, KeySealer: newKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := *h.svc
+	svc.KeySealer, svc.Changed = newKey, prov.Invalidate
+	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
+	router := &provider.Router{Provider: prov, Apex: notFound, Tenant: notFound, NotFound: notFound}
+	jwks := func() *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		router.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, h.issuer("acme")+provider.PathJWKS, nil))
+		return rec
+	}
+	if rec := jwks(); rec.Code == http.StatusOK {
+		t.Fatalf("served with a key that does not open: %s", rec.Body)
+	}
+
+	next, err := svc.RotateSigningKey(ctx, "acme", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := jwks()
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), next.ID) || strings.Count(rec.Body.String(), `"kid"`) != 1 {
+		t.Fatalf("JWKS after the rotation: %d %s", rec.Code, rec.Body)
+	}
+	if !strings.Contains(logs.String(), "signing key left out of the tenant's JWKS") {
+		t.Errorf("log:\n%s", logs.String())
+	}
+}

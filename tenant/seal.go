@@ -1,0 +1,279 @@
+package tenant
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Secrets at rest (docs/secrets.md). A tenant's token-signing private keys
+// and its legacy pool's credentials are stored sealed, so that a copy of the
+// data file alone neither forges tokens nor reaches the old user pool.
+//
+// The sealing itself is mfa.Sealer's (AES-256-GCM under a key derived from
+// the server key); the tenant package sees it through Sealer so that it
+// needs neither the key nor the cipher. Each kind of secret has its own
+// derived key, and associated data that binds a sealed value to its tenant
+// (and key, or field): a value copied onto another record does not open.
+
+// Sealer seals and opens small secrets; *mfa.Sealer is the one Cognate uses.
+type Sealer interface {
+	// Seal encrypts plaintext, authenticating associatedData with it.
+	Seal(plaintext, associatedData []byte) (string, error)
+	// Open decrypts a value made by Seal with the same associatedData,
+	// under the current or a previous key.
+	Open(sealed string, associatedData []byte) ([]byte, error)
+	// NeedsReseal reports whether sealed was made under a previous key.
+	NeedsReseal(sealed string) bool
+}
+
+// ErrSealerMissing means a record holds a sealed secret and there is no
+// Sealer to open it with: a wiring mistake, never a reason to go on without.
+var ErrSealerMissing = errors.New("the secret is sealed and no sealer is configured")
+
+// signingKeyAD binds a sealed private key to its tenant and key ID.
+func signingKeyAD(tenantID, keyID string) []byte {
+	return []byte("cognate signing key\x00" + tenantID + "\x00" + keyID)
+}
+
+// legacySecretAD binds a sealed legacy pool secret to its tenant and to the
+// field it belongs in, so the client secret cannot stand in for the webhook
+// secret either.
+func legacySecretAD(tenantID, field string) []byte {
+	return []byte("cognate legacy pool\x00" + tenantID + "\x00" + field)
+}
+
+// SealSigningKey returns k with its private key sealed for tenantID and the
+// clear DER dropped. A key already sealed is returned as it is; a nil sealer
+// leaves the key in clear, as stores without a server key always had it.
+func SealSigningKey(s Sealer, tenantID string, k SigningKey) (SigningKey, error) {
+	if s == nil || len(k.PrivateDER) == 0 {
+		return k, nil
+	}
+	sealed, err := s.Seal(k.PrivateDER, signingKeyAD(tenantID, k.ID))
+	if err != nil {
+		return SigningKey{}, fmt.Errorf("tenant %q: seal signing key %s: %w", tenantID, k.ID, err)
+	}
+	k.SealedPrivate, k.PrivateDER = sealed, nil
+	return k, nil
+}
+
+// OpenSigningKey returns k's PKCS #8 private key: opened when it is sealed,
+// as stored when an older version wrote it in clear. The error names the
+// tenant and the key, and says what to check: a key that does not open is
+// most likely a data file started with another server key.
+func OpenSigningKey(s Sealer, tenantID string, k SigningKey) ([]byte, error) {
+	if k.SealedPrivate == "" {
+		if len(k.PrivateDER) == 0 {
+			return nil, fmt.Errorf("tenant %q: signing key %s has no private key", tenantID, k.ID)
+		}
+		return k.PrivateDER, nil
+	}
+	if s == nil {
+		return nil, fmt.Errorf("tenant %q: signing key %s: %w", tenantID, k.ID, ErrSealerMissing)
+	}
+	der, err := s.Open(k.SealedPrivate, signingKeyAD(tenantID, k.ID))
+	if err != nil {
+		return nil, fmt.Errorf("tenant %q: signing key %s does not open with the server key (is secret_key the one this data file was written with?): %w", tenantID, k.ID, err)
+	}
+	return der, nil
+}
+
+// signingKeyNeedsSeal reports whether k should be written again: it is in
+// clear, or sealed under a previous server key.
+func signingKeyNeedsSeal(s Sealer, k SigningKey) bool {
+	if s == nil {
+		return false
+	}
+	return len(k.PrivateDER) > 0 || k.SealedPrivate != "" && s.NeedsReseal(k.SealedPrivate)
+}
+
+// resealSigningKey opens k and seals it again under the current key.
+func resealSigningKey(s Sealer, tenantID string, k SigningKey) (SigningKey, error) {
+	der, err := OpenSigningKey(s, tenantID, k)
+	if err != nil {
+		return SigningKey{}, err
+	}
+	k.PrivateDER, k.SealedPrivate = der, ""
+	return SealSigningKey(s, tenantID, k)
+}
+
+// legacySecrets are the secret fields of a legacy pool, by the name that
+// goes into their associated data.
+func legacySecrets(p *LegacyPool) map[string]*string {
+	return map[string]*string{
+		"client_secret":     &p.ClientSecret,
+		"secret_access_key": &p.Admin.SecretAccessKey,
+		"webhook_secret":    &p.WebhookSecret,
+	}
+}
+
+// SealLegacyPool returns p with its secrets sealed for tenantID. A pool
+// already sealed, or without secrets, is returned as it is; so is every
+// pool when s is nil.
+func SealLegacyPool(s Sealer, tenantID string, p LegacyPool) (LegacyPool, error) {
+	if s == nil || p.SecretsSealed {
+		return p, nil
+	}
+	for field, secret := range legacySecrets(&p) {
+		if *secret == "" {
+			continue
+		}
+		sealed, err := s.Seal([]byte(*secret), legacySecretAD(tenantID, field))
+		if err != nil {
+			return LegacyPool{}, fmt.Errorf("tenant %q: seal the legacy pool's %s: %w", tenantID, field, err)
+		}
+		*secret = sealed
+		// Only a pool with a secret is marked: one without stays the
+		// zero value that means none.
+		p.SecretsSealed = true
+	}
+	return p, nil
+}
+
+// OpenLegacyPool returns p with its secrets in clear, ready to be used: opened
+// when they are sealed, as they are when an older version stored them so.
+func OpenLegacyPool(s Sealer, tenantID string, p LegacyPool) (LegacyPool, error) {
+	if !p.SecretsSealed {
+		return p, nil
+	}
+	if s == nil {
+		return LegacyPool{}, fmt.Errorf("tenant %q: legacy pool: %w", tenantID, ErrSealerMissing)
+	}
+	for field, secret := range legacySecrets(&p) {
+		if *secret == "" {
+			continue
+		}
+		plain, err := s.Open(*secret, legacySecretAD(tenantID, field))
+		if err != nil {
+			return LegacyPool{}, fmt.Errorf("tenant %q: the legacy pool's %s does not open with the server key (is secret_key the one this data file was written with?): %w", tenantID, field, err)
+		}
+		*secret = string(plain)
+	}
+	p.SecretsSealed = false
+	return p, nil
+}
+
+// legacyPoolNeedsSeal reports whether p should be written again: it holds
+// secrets in clear, or sealed under a previous server key.
+func legacyPoolNeedsSeal(s Sealer, p LegacyPool) bool {
+	if s == nil {
+		return false
+	}
+	for _, secret := range legacySecrets(&p) {
+		if *secret == "" {
+			continue
+		}
+		if !p.SecretsSealed || s.NeedsReseal(*secret) {
+			return true
+		}
+	}
+	return false
+}
+
+// SealReport says what SealStoredSecrets did.
+type SealReport struct {
+	// SigningKeys and LegacyPools count the records sealed (again).
+	SigningKeys, LegacyPools int
+	// Unopened names, by tenant and key or field and never by value, each
+	// secret that does not open with the server key and was left as it
+	// is; nil when there is none.
+	Unopened error
+}
+
+// SealStoredSecrets seals what older versions stored in clear, and seals
+// again under the current server key what a previous one sealed, for every
+// tenant: the start-up pass of docs/secrets.md. After it, a data file holds
+// no clear signing key or legacy secret, and the previous server key is no
+// longer needed for them.
+//
+// A secret that does not open is left as it is and named in the report's
+// Unopened; the other tenants are sealed all the same, each in a
+// transaction of its own. The error is the store's.
+func (s *Service) SealStoredSecrets(ctx context.Context) (SealReport, error) {
+	var counts SealReport
+	if s.KeySealer == nil && s.LegacySealer == nil {
+		return counts, nil
+	}
+	var slugs []string
+	err := s.Store.View(ctx, func(tx Tx) error {
+		return ScanJSON(tx, CollTenants, "", "", "", func(slug string, _ Tenant) bool {
+			slugs = append(slugs, slug)
+			return true
+		})
+	})
+	if err != nil {
+		return counts, fmt.Errorf("list tenants: %w", err)
+	}
+	var problems []error
+	for _, slug := range slugs {
+		var keys, pools int
+		var tenantProblems []error
+		err := s.Store.Update(ctx, func(tx Tx) error {
+			keys, pools, tenantProblems = 0, 0, nil
+			all, err := SigningKeys(tx, slug)
+			if err != nil {
+				return err
+			}
+			for _, k := range all {
+				if !signingKeyNeedsSeal(s.KeySealer, k) {
+					continue
+				}
+				sealed, err := resealSigningKey(s.KeySealer, slug, k)
+				if err != nil {
+					tenantProblems = append(tenantProblems, err)
+					continue
+				}
+				if err := PutJSON(tx, CollKeys, slug, k.ID, sealed); err != nil {
+					return err
+				}
+				keys++
+			}
+			// The record as stored, without the defaults GetTenant fills
+			// in: only the secrets change.
+			t, err := GetJSON[Tenant](tx, CollTenants, "", slug)
+			if err != nil {
+				return err
+			}
+			if !legacyPoolNeedsSeal(s.LegacySealer, t.Settings.Legacy) {
+				return nil
+			}
+			opened, err := OpenLegacyPool(s.LegacySealer, slug, t.Settings.Legacy)
+			if err == nil {
+				t.Settings.Legacy, err = SealLegacyPool(s.LegacySealer, slug, opened)
+			}
+			if err != nil {
+				tenantProblems = append(tenantProblems, err)
+				return nil
+			}
+			pools++
+			return PutTenant(tx, t)
+		})
+		if err != nil {
+			return counts, fmt.Errorf("tenant %q: seal stored secrets: %w", slug, err)
+		}
+		counts.SigningKeys += keys
+		counts.LegacyPools += pools
+		problems = append(problems, tenantProblems...)
+	}
+	counts.Unopened = errors.Join(problems...)
+	return counts, nil
+}
+
+// storeSigningKey writes k sealed when the service has a sealer: a new key
+// at once, a key of an older version when it is next written.
+func (s *Service) storeSigningKey(tx Tx, tenantID string, k SigningKey) error {
+	if signingKeyNeedsSeal(s.KeySealer, k) {
+		sealed, err := resealSigningKey(s.KeySealer, tenantID, k)
+		if err != nil {
+			// Only its dates change here: one that does not open keeps
+			// what it has, and the provider reports it when loading.
+			if k.SealedPrivate == "" {
+				return err
+			}
+		} else {
+			k = sealed
+		}
+	}
+	return PutJSON(tx, CollKeys, tenantID, k.ID, k)
+}
