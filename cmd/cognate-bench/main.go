@@ -31,6 +31,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -340,6 +341,9 @@ func load(ctx context.Context, o options, tr *http.Transport, once func(context.
 // on other goroutines: x/crypto's argon2 hashes each lane in a goroutine of
 // its own, which pinning one thread would leave on the load generator's core.
 func rateOnCPU(op func() error, d time.Duration, cpu int) (float64, error) {
+	// The pass just ended left garbage; collected now, on the load
+	// generator's own core, it does not compete with the measurement.
+	runtime.GC()
 	if cpu < 0 {
 		return rate(op, d), nil
 	}
