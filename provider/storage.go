@@ -187,7 +187,7 @@ func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 		at := accessToken{ID: tenant.NewSecret(16), FamilyID: r.FamilyID, Sub: r.Subject, ClientID: r.ClientID,
 			Scopes: r.Scopes, AuthTime: r.AuthTime, ExpiresAt: now.Add(cl.AccessTokenTTL)}
 		err := s.store.Batch(ctx, func(tx tenant.Tx) error {
-			return tenant.PutJSON(tx, tenant.CollAccessTokens, st.tenant.Slug, prefixAccess+at.ID, at)
+			return tenant.PutExpiring(tx, tenant.CollAccessTokens, st.tenant.Slug, prefixAccess+at.ID, at, at.ExpiresAt)
 		})
 		return at.ID, at.ExpiresAt, err
 	default:
@@ -238,7 +238,7 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 			// Its lifetime is the client's refresh lifetime from this
 			// sign-in, and rotation never extends it.
 			fam := family{Sub: base.Sub, ClientID: base.ClientID, ExpiresAt: now.Add(cl.RefreshTokenTTL)}
-			if err := tenant.PutJSON(tx, tenant.CollRefreshTokens, slug, prefixFamily+base.FamilyID, fam); err != nil {
+			if err := tenant.PutExpiring(tx, tenant.CollRefreshTokens, slug, prefixFamily+base.FamilyID, fam, fam.ExpiresAt); err != nil {
 				return err
 			}
 			if err := tx.Put(tenant.CollRefreshTokens, slug, prefixUserFamily+base.Sub+":"+base.FamilyID, []byte{}); err != nil {
@@ -255,15 +255,15 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 				return errRefreshReused
 			}
 			old.Used = true
-			if err := tenant.PutJSON(tx, tenant.CollRefreshTokens, slug, key, old); err != nil {
+			if err := tenant.PutExpiring(tx, tenant.CollRefreshTokens, slug, key, old, old.ExpiresAt); err != nil {
 				return err
 			}
 			next.ExpiresAt = old.ExpiresAt
 		}
-		if err := tenant.PutJSON(tx, tenant.CollRefreshTokens, slug, prefixRefresh+next.Hash, next); err != nil {
+		if err := tenant.PutExpiring(tx, tenant.CollRefreshTokens, slug, prefixRefresh+next.Hash, next, next.ExpiresAt); err != nil {
 			return err
 		}
-		return tenant.PutJSON(tx, tenant.CollAccessTokens, slug, prefixAccess+at.ID, at)
+		return tenant.PutExpiring(tx, tenant.CollAccessTokens, slug, prefixAccess+at.ID, at, at.ExpiresAt)
 	})
 	if errors.Is(err, errFamilyRevoked) {
 		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("authorization code already used")
@@ -303,7 +303,7 @@ func revokeFamily(tx tenant.Tx, slug, familyID string) error {
 		return err
 	}
 	fam.Revoked = true
-	return tenant.PutJSON(tx, tenant.CollRefreshTokens, slug, prefixFamily+familyID, fam)
+	return tenant.PutExpiring(tx, tenant.CollRefreshTokens, slug, prefixFamily+familyID, fam, fam.ExpiresAt)
 }
 
 func familyRevoked(tx tenant.Tx, slug, familyID string) (bool, error) {

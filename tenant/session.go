@@ -27,7 +27,7 @@ func NewSessionToken() string { return NewSecret(32) }
 func StartSession(tx Tx, tenantID, token, sub string, amr []string, authTime, now time.Time, ttl time.Duration) error {
 	sess := Session{ID: HashSecret(token), Sub: sub, AMR: slices.Clone(amr), AuthTime: authTime,
 		CreatedAt: now, ExpiresAt: now.Add(ttl)}
-	if err := PutJSON(tx, CollSessions, tenantID, prefixSession+sess.ID, sess); err != nil {
+	if err := PutExpiring(tx, CollSessions, tenantID, prefixSession+sess.ID, sess, sess.ExpiresAt); err != nil {
 		return err
 	}
 	return tx.Put(CollSessions, tenantID, prefixUserSession+sub+":"+sess.ID, []byte{})

@@ -40,6 +40,7 @@ const (
 	CollAudit          Collection = "audit"           // time-ordered id → audit event
 	CollLockouts       Collection = "lockouts"        // key → failure counter
 	CollWebAuthnHandle Collection = "webauthn_handle" // user handle (hex) → sub
+	CollExpiry         Collection = "expiry"          // expiry second (hex) + "\x00" + collection + "\x00" + key → ""
 )
 
 // Tx is one transaction over the store. Keys and values are opaque bytes to

@@ -2,14 +2,10 @@ package tenant
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
+	"fmt"
 	"time"
 )
-
-// expiring is the part of every short-lived record the sweeper reads.
-type expiring struct {
-	ExpiresAt time.Time `json:"expires_at"`
-}
 
 // sweptCollections hold records with an expires_at; bbolt has no TTL, so
 // they are deleted here once they have expired.
@@ -17,39 +13,228 @@ var sweptCollections = []Collection{
 	CollAccessTokens, CollRefreshTokens, CollSessions, CollAuthFlows,
 }
 
-// SweepExpired deletes the expired short-lived records of every tenant and
-// returns how many it deleted. Records without an expiry (indexes) stay.
+// sweepBatch bounds how many index entries or records one transaction of
+// the sweeps handles, so a sweep never holds the writer for long against
+// sign-ins.
+const sweepBatch = 1000
+
+// SweepExpired deletes the expired short-lived records of every tenant,
+// with the index entries they own, and returns how many records it
+// deleted. It reads only the expiry index up to now, so its cost follows
+// what expired, not how many records are live; records the index does not
+// know of wait for SweepExpiredFull.
 func SweepExpired(ctx context.Context, store Store, now time.Time) (int, error) {
-	slugs, err := tenantIDs(ctx, store)
+	ids, err := tenantIDs(ctx, store)
 	if err != nil {
 		return 0, err
 	}
+	// An entry's second is rounded up, so every entry before the next
+	// second names a record that had expired by now, if it was not
+	// rewritten since.
+	due := fmt.Sprintf("%016x", now.Unix()+1)
 	deleted := 0
-	for _, slug := range slugs {
-		for _, c := range sweptCollections {
-			var expired []string
+	for _, id := range ids {
+		after := ""
+		for {
+			var entries []string
 			err := store.View(ctx, func(tx Tx) error {
-				return tx.Scan(c, slug, "", "", func(key string, raw []byte) bool {
-					var e expiring
-					if json.Unmarshal(raw, &e) == nil && !e.ExpiresAt.IsZero() && !now.Before(e.ExpiresAt) {
-						expired = append(expired, key)
+				entries = entries[:0]
+				return tx.Scan(CollExpiry, id, "", after, func(key string, _ []byte) bool {
+					if key >= due {
+						return false
 					}
-					return true
+					entries = append(entries, key)
+					return len(entries) < sweepBatch
 				})
 			})
 			if err != nil {
 				return deleted, err
 			}
-			if len(expired) == 0 {
-				continue
+			if len(entries) == 0 {
+				break
 			}
-			if err := deleteKeys(ctx, store, c, slug, expired); err != nil {
-				return deleted, err
+			err = store.Update(ctx, func(tx Tx) error {
+				n := 0
+				for _, entry := range entries {
+					gone, err := sweepEntry(tx, id, entry, now)
+					if err != nil {
+						return err
+					}
+					if gone {
+						n++
+					}
+				}
+				deleted += n
+				return nil
+			})
+			if err != nil {
+				return deleted, fmt.Errorf("sweep expired records of %q: %w", id, err)
 			}
-			deleted += len(expired)
+			if len(entries) < sweepBatch {
+				break
+			}
+			after = entries[len(entries)-1]
 		}
 	}
 	return deleted, nil
+}
+
+// sweepEntry handles one due index entry: it deletes the entry, and the
+// record it names if that really has expired. It reports whether a record
+// was deleted.
+func sweepEntry(tx Tx, tenantID, entry string, now time.Time) (bool, error) {
+	if err := tx.Delete(CollExpiry, tenantID, entry); err != nil {
+		return false, err
+	}
+	c, key, ok := parseExpiryKey(entry)
+	if !ok {
+		return false, nil
+	}
+	rec, ok, err := readExpiring(tx, c, tenantID, key)
+	if err != nil || !ok {
+		return false, err // deleted early (logout, revocation, a finished flow)
+	}
+	if now.Before(rec.ExpiresAt) {
+		// Rewritten with a later expiry, which has its own entry; written
+		// again in case an older version did the rewrite.
+		return false, indexExpiry(tx, c, tenantID, key, rec.ExpiresAt)
+	}
+	return true, deleteExpired(tx, c, tenantID, key, rec)
+}
+
+// SweepExpiredFull reads every record of the swept collections of every
+// tenant: it deletes the expired ones, indexes the live ones that have no
+// expiry entry, and deletes owned index entries whose record is gone. It
+// returns how many records and entries it deleted. Records written before
+// the expiry index existed, or by code that does not index (the console's
+// sessions), are only found this way, so it runs at start-up and daily;
+// its cost follows the size of the site.
+func SweepExpiredFull(ctx context.Context, store Store, now time.Time) (int, error) {
+	ids, err := tenantIDs(ctx, store)
+	if err != nil {
+		return 0, err
+	}
+	deleted := 0
+	for _, id := range ids {
+		for _, c := range sweptCollections {
+			n, err := sweepCollectionFull(ctx, store, c, id, now)
+			deleted += n
+			if err != nil {
+				return deleted, fmt.Errorf("full sweep of %s of %q: %w", c, id, err)
+			}
+		}
+	}
+	return deleted, nil
+}
+
+// sweepCollectionFull is SweepExpiredFull for one collection of one
+// tenant, a page of records at a time: a read finds what needs doing, and
+// the write checks each record again, since a request may have changed it
+// in between.
+func sweepCollectionFull(ctx context.Context, store Store, c Collection, tenantID string, now time.Time) (int, error) {
+	deleted := 0
+	after := ""
+	for {
+		var todo []string
+		seen := 0
+		err := store.View(ctx, func(tx Tx) error {
+			todo, seen = todo[:0], 0
+			var checkErr error
+			err := tx.Scan(c, tenantID, "", after, func(key string, _ []byte) bool {
+				seen++
+				after = key
+				var act fullSweepAction
+				if act, checkErr = checkRecord(tx, c, tenantID, key, now); checkErr != nil {
+					return false
+				}
+				if act != keepRecord {
+					todo = append(todo, key)
+				}
+				return seen < sweepBatch
+			})
+			return errors.Join(err, checkErr)
+		})
+		if err != nil {
+			return deleted, err
+		}
+		if len(todo) > 0 {
+			err = store.Update(ctx, func(tx Tx) error {
+				n := 0
+				for _, key := range todo {
+					gone, err := applyFullSweep(tx, c, tenantID, key, now)
+					if err != nil {
+						return err
+					}
+					if gone {
+						n++
+					}
+				}
+				deleted += n
+				return nil
+			})
+			if err != nil {
+				return deleted, err
+			}
+		}
+		if seen < sweepBatch {
+			return deleted, nil
+		}
+	}
+}
+
+type fullSweepAction int
+
+const (
+	keepRecord   fullSweepAction = iota
+	deleteRecord                 // expired, with what it owns
+	deleteOrphan                 // an owned index entry whose record is gone
+	indexRecord                  // live, without an expiry entry
+)
+
+// checkRecord decides what the full sweep does with the record key of c.
+func checkRecord(tx Tx, c Collection, tenantID, key string, now time.Time) (fullSweepAction, error) {
+	if target, ok := ownedTarget(c, key); ok {
+		_, err := tx.Get(c, tenantID, target)
+		if errors.Is(err, ErrNotFound) {
+			return deleteOrphan, nil
+		}
+		return keepRecord, err
+	}
+	rec, ok, err := readExpiring(tx, c, tenantID, key)
+	if err != nil || !ok {
+		return keepRecord, err
+	}
+	if !now.Before(rec.ExpiresAt) {
+		return deleteRecord, nil
+	}
+	_, err = tx.Get(CollExpiry, tenantID, expiryKey(rec.ExpiresAt, c, key))
+	if errors.Is(err, ErrNotFound) {
+		return indexRecord, nil
+	}
+	return keepRecord, err
+}
+
+// applyFullSweep does, inside a write, what checkRecord decides for the
+// record as it is now, and reports whether it deleted something.
+func applyFullSweep(tx Tx, c Collection, tenantID, key string, now time.Time) (bool, error) {
+	act, err := checkRecord(tx, c, tenantID, key, now)
+	if err != nil {
+		return false, err
+	}
+	switch act {
+	case deleteOrphan:
+		return true, tx.Delete(c, tenantID, key)
+	case deleteRecord, indexRecord:
+		rec, _, err := readExpiring(tx, c, tenantID, key)
+		if err != nil {
+			return false, err
+		}
+		if act == indexRecord {
+			return false, indexExpiry(tx, c, tenantID, key, rec.ExpiresAt)
+		}
+		return true, deleteExpired(tx, c, tenantID, key, rec)
+	}
+	return false, nil
 }
 
 // tenantIDs lists every tenant, for the sweeps.

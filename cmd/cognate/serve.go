@@ -109,19 +109,32 @@ func sealStoredSecrets(ctx context.Context, service *tenant.Service, logger *slo
 
 // sweep deletes expired tokens, sessions and sign-in flows, and audit
 // events past their retention, once a minute: bbolt has no TTL of its own.
+// The minute's sweep reads only the expiry index; a full scan, in the first
+// minute and then daily, finds what the index does not know of (records of
+// older versions, the console's sessions) and orphaned index entries.
 func sweep(ctx context.Context, store tenant.Store, auditRetention time.Duration, logger *slog.Logger) {
+	const fullSweepEvery = 24 * time.Hour
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
+	var lastFullSweep time.Time // zero: the first round scans in full
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
+		var f int
+		var ferr error
+		if now := time.Now(); now.Sub(lastFullSweep) >= fullSweepEvery {
+			// Retried next minute if it fails.
+			if f, ferr = tenant.SweepExpiredFull(ctx, store, now); ferr == nil {
+				lastFullSweep = now
+			}
+		}
 		n, err := tenant.SweepExpired(ctx, store, time.Now())
 		m, merr := tenant.SweepOnboarding(ctx, store, time.Now())
 		a, aerr := tenant.SweepAudit(ctx, store, time.Now(), auditRetention)
-		n, err = n+m+a, errors.Join(err, merr, aerr)
+		n, err = f+n+m+a, errors.Join(ferr, err, merr, aerr)
 		if err != nil && ctx.Err() == nil {
 			logger.Error("sweep expired records", "err", err)
 		} else if n > 0 {

@@ -335,7 +335,7 @@ func (m *Machine) challenge(ctx context.Context, tenantID string, cr Credentials
 		if err := clearFailures(tx, tenantID, cr); err != nil {
 			return err
 		}
-		return tenant.PutJSON(tx, tenant.CollAuthFlows, tenantID, f.ID, f)
+		return tenant.PutExpiring(tx, tenant.CollAuthFlows, tenantID, f.ID, f, f.ExpiresAt)
 	})
 	if err != nil {
 		return Result{}, err

@@ -226,7 +226,7 @@ func (m *Machine) putNewFlow(tx tenant.Tx, tenantID string, f *flow) (string, er
 	session := tenant.NewSecret(32)
 	f.ID = tenant.HashSecret(session)
 	f.ExpiresAt = m.now().Add(m.flowTTL())
-	return session, tenant.PutJSON(tx, tenant.CollAuthFlows, tenantID, f.ID, *f)
+	return session, tenant.PutExpiring(tx, tenant.CollAuthFlows, tenantID, f.ID, *f, f.ExpiresAt)
 }
 
 // prepare readies the pending challenge of f for user: a WEB_AUTHN
@@ -420,7 +420,7 @@ func (m *Machine) updateFlow(ctx context.Context, tenantID, session string, chan
 		if err := change(&f, t, user); err != nil {
 			return err
 		}
-		return tenant.PutJSON(tx, tenant.CollAuthFlows, tenantID, f.ID, f)
+		return tenant.PutExpiring(tx, tenant.CollAuthFlows, tenantID, f.ID, f, f.ExpiresAt)
 	})
 	if errors.Is(err, tenant.ErrNotFound) {
 		return ErrSessionExpired
@@ -820,7 +820,7 @@ func (m *Machine) wrongAnswer(ctx context.Context, tenantID, session string, t t
 		if dead = f.Attempts >= maxChallengeAttempts; dead {
 			return tx.Delete(tenant.CollAuthFlows, tenantID, id)
 		}
-		return tenant.PutJSON(tx, tenant.CollAuthFlows, tenantID, id, f)
+		return tenant.PutExpiring(tx, tenant.CollAuthFlows, tenantID, id, f, f.ExpiresAt)
 	})
 	if err != nil {
 		return Result{}, err
