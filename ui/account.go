@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/cognate-idp/cognate/tenant"
 	"github.com/cognate-idp/cognate/tenant/auth"
@@ -23,10 +24,35 @@ import (
 // relying party. A registered "account client" would have done the same
 // through the OIDC provider, at the price of a client record in every
 // tenant and a token exchange the page does not need.
+//
+// Seeing the page needs only the session. The changes that decide who can
+// sign in need a recent sign-in too (RecentSignInWindow): with an older
+// session they send the person through the sign-in again, under
+// accountSignInAgain, which asks for the password and second factor even
+// though the session lives, and returns to the page; the person then makes
+// the change again. A POST is not replayed after a sign-in: the person
+// sees the page as it is now before changing it.
 
 // accountLogin is the authorization request ID of a sign-in started by
 // the account page.
 const accountLogin = "account"
+
+// accountSignInAgain is the authorization request ID of the sign-in the
+// account page asks for when a change needs a recent sign-in and the
+// session's is too old. loginRequest gives it a max_age of
+// RecentSignInWindow, so the login page asks for the password (and second
+// factor) despite the live SSO session, and the sign-in returns to the page
+// saying that the change can now be made.
+const accountSignInAgain = "account-again"
+
+// RecentSignInWindow is how long after signing in a person may change how
+// their account is protected: add or remove a second factor, make new
+// recovery codes. An SSO session lives an hour (tenant.SessionTTL), so
+// whoever holds its cookie (a borrowed laptop, a stolen cookie) could
+// otherwise swap the owner's factors for their own for that hour. Ten
+// minutes is long enough to sign in and make a few changes in one go, and
+// short enough that a session left behind is soon of no use for them.
+const RecentSignInWindow = 10 * time.Minute
 
 // Keys used from account.go.
 const (
@@ -40,6 +66,7 @@ const (
 	msgAccountKindApp         msgKey = "account.factor.app"
 	msgAccountKindPasskey     msgKey = "account.factor.passkey"
 	msgAccountKindSecurityKey msgKey = "account.factor.securityKey"
+	msgAccountSignInAgain     msgKey = "account.signInAgain"
 )
 
 // The sentences shown after a change, by the ?done= value the change
@@ -50,6 +77,7 @@ const (
 	msgAccountDoneRenamed   msgKey = "account.done.renamed"
 	msgAccountDonePreferred msgKey = "account.done.preferred"
 	msgAccountDonePassword  msgKey = "account.done.password"
+	msgAccountDoneSignedIn  msgKey = "account.done.signedInAgain"
 )
 
 var accountDone = map[string]msgKey{
@@ -58,6 +86,9 @@ var accountDone = map[string]msgKey{
 	"renamed":   msgAccountDoneRenamed,
 	"preferred": msgAccountDonePreferred,
 	"password":  msgAccountDonePassword,
+	// Back from the sign-in a change asked for; the change is not
+	// replayed: the person makes it again, now seeing the page.
+	"signedin": msgAccountDoneSignedIn,
 }
 
 type accountPage struct {
@@ -159,10 +190,25 @@ func orDefault(s, def string) string {
 	return s
 }
 
+// signInAge is how recent the sign-in behind an account change must be.
+type signInAge int
+
+const (
+	// anySignIn: the live session is enough. Renaming a factor or saying
+	// which is asked first changes no protection; a password change asks
+	// for the current password itself.
+	anySignIn signInAge = iota
+	// recentSignIn: signed in within RecentSignInWindow, for the changes
+	// that decide who can sign in (adding or removing a factor, new
+	// recovery codes).
+	recentSignIn
+)
+
 // accountSession checks the form of an account page's POST and returns the
-// signed-in user's sub; ok is false when the browser has no session, and
-// the person has been sent to sign in.
-func (p *Pages) accountSession(w http.ResponseWriter, r *http.Request) (e env, sub string, ok bool, err error) {
+// signed-in user's sub; ok is false when the person has been sent to sign
+// in: the browser has no session, or the change needs a recent sign-in and
+// the session's is older.
+func (p *Pages) accountSession(w http.ResponseWriter, r *http.Request, age signInAge) (e env, sub string, ok bool, err error) {
 	if e, err = p.env(r); err != nil {
 		return env{}, "", false, err
 	}
@@ -174,7 +220,25 @@ func (p *Pages) accountSession(w http.ResponseWriter, r *http.Request) (e env, s
 		http.Redirect(w, r, "/login?authRequestID="+accountLogin, http.StatusSeeOther)
 		return env{}, "", false, nil
 	}
+	if age == recentSignIn && p.Now().Sub(sess.AuthTime) > RecentSignInWindow {
+		p.Logger.InfoContext(r.Context(), "account change needs a recent sign-in", "tenant", e.slug(), "sub", sess.Sub,
+			"signed_in", sess.AuthTime)
+		http.Redirect(w, r, "/login?authRequestID="+accountSignInAgain, http.StatusSeeOther)
+		return env{}, "", false, nil
+	}
 	return e, sess.Sub, true, nil
+}
+
+// accountReturn is where a sign-in started by the account page ends, and
+// ok is false for a sign-in of a relying party.
+func accountReturn(authRequestID string) (next string, ok bool) {
+	switch authRequestID {
+	case accountLogin:
+		return "/account", true
+	case accountSignInAgain:
+		return "/account?done=signedin", true
+	}
+	return "", false
 }
 
 // accountRefused shows the account page again with a refusal.
@@ -190,13 +254,18 @@ func (p *Pages) accountRefused(w http.ResponseWriter, r *http.Request, e env, su
 // postAccountMFA changes the user's factors. step: add (begins an
 // enrolment), setup (confirms it), rename, remove, prefer.
 func (p *Pages) postAccountMFA(w http.ResponseWriter, r *http.Request) error {
-	e, sub, ok, err := p.accountSession(w, r)
+	step := r.PathValue("step")
+	age := anySignIn
+	if step == "add" || step == "setup" || step == "remove" {
+		age = recentSignIn
+	}
+	e, sub, ok, err := p.accountSession(w, r, age)
 	if !ok {
 		return err
 	}
 	f := r.PostForm
 	ctx := r.Context()
-	switch r.PathValue("step") {
+	switch step {
 	case "add":
 		res, err := p.Auth.BeginEnrolment(ctx, e.slug(), sub, auth.Challenge(f.Get("kind")))
 		if errors.Is(err, auth.ErrWrongChallenge) {
@@ -275,7 +344,7 @@ func (p *Pages) enrolmentFailed(w http.ResponseWriter, r *http.Request, e env, s
 
 // postAccountRecoveryCodes makes new recovery codes and shows them once.
 func (p *Pages) postAccountRecoveryCodes(w http.ResponseWriter, r *http.Request) error {
-	e, sub, ok, err := p.accountSession(w, r)
+	e, sub, ok, err := p.accountSession(w, r, recentSignIn)
 	if !ok {
 		return err
 	}
@@ -293,7 +362,7 @@ func (p *Pages) postAccountRecoveryCodes(w http.ResponseWriter, r *http.Request)
 // postAccountPassword changes the password: the current one, then the new
 // one twice, within the tenant's policy.
 func (p *Pages) postAccountPassword(w http.ResponseWriter, r *http.Request) error {
-	e, sub, ok, err := p.accountSession(w, r)
+	e, sub, ok, err := p.accountSession(w, r, anySignIn)
 	if !ok {
 		return err
 	}

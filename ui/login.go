@@ -30,9 +30,22 @@ type loginPage struct {
 	Error         string
 	// PasskeyStyleURL, when set, offers passkey sign-in (mfa.go).
 	PasskeyStyleURL string
+	// SignInAgain says why a person who is signed in is asked to sign in
+	// again (account.go); empty on other sign-ins.
+	SignInAgain string
 }
 
 func (loginPage) template() string { return tmplLogin }
+
+// newLoginPage is the login form of the sign-in lr, with login typed in.
+func (p *Pages) newLoginPage(w http.ResponseWriter, r *http.Request, e env, lr provider.LoginRequest, login string) *loginPage {
+	page := &loginPage{frame: p.loginFrame(w, r, e, lr), AuthRequestID: lr.ID, ClientName: lr.ClientName, Login: login,
+		PasskeyStyleURL: p.passkeyStyle(e)}
+	if lr.ID == accountSignInAgain {
+		page.SignInAgain = e.lang.text(msgAccountSignInAgain, int(RecentSignInWindow.Minutes()))
+	}
+	return page
+}
 
 type newPasswordPage struct {
 	frame
@@ -89,9 +102,7 @@ func (p *Pages) getLogin(w http.ResponseWriter, r *http.Request) error {
 		p.Provider.FailLogin(w, r, e.slug(), id, provider.LoginRequired)
 		return nil
 	}
-	page := &loginPage{frame: p.loginFrame(w, r, e, lr), AuthRequestID: id, ClientName: lr.ClientName, Login: lr.LoginHint,
-		PasskeyStyleURL: p.passkeyStyle(e)}
-	return p.render(w, http.StatusOK, page)
+	return p.render(w, http.StatusOK, p.newLoginPage(w, r, e, lr, lr.LoginHint))
 }
 
 // postLogin checks a username and password.
@@ -100,11 +111,9 @@ func (p *Pages) postLogin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id := lr.ID
 	login := strings.TrimSpace(r.PostForm.Get("login"))
 	pw := r.PostForm.Get("password")
-	page := &loginPage{frame: p.loginFrame(w, r, e, lr), AuthRequestID: id, ClientName: lr.ClientName, Login: login,
-		PasskeyStyleURL: p.passkeyStyle(e)}
+	page := p.newLoginPage(w, r, e, lr, login)
 	if login == "" || pw == "" {
 		page.Error = e.lang.text(msgLoginMissing)
 		return p.render(w, http.StatusUnprocessableEntity, page)
@@ -219,8 +228,8 @@ func (p *Pages) advance(w http.ResponseWriter, r *http.Request, e env, lr provid
 // complete marks the authorization request signed in and sends the browser
 // on to the provider's callback, which hands the relying party its code.
 func (p *Pages) complete(w http.ResponseWriter, r *http.Request, e env, id, sub string, amr []string, authTime time.Time, status int) error {
-	if id == accountLogin { // a sign-in from the account page (account.go)
-		http.Redirect(w, r, "/account", status)
+	if next, ok := accountReturn(id); ok { // a sign-in from the account page (account.go)
+		http.Redirect(w, r, next, status)
 		return nil
 	}
 	next, err := p.Provider.CompleteLogin(w, r, e.slug(), id, sub, amr, authTime)
@@ -254,8 +263,14 @@ func (p *Pages) loginRequest(ctx context.Context, e env, id string) (provider.Lo
 	if id == "" {
 		return provider.LoginRequest{}, expiredLink(errors.New("no authRequestID"))
 	}
-	if id == accountLogin { // a sign-in from the account page (account.go)
+	switch id { // sign-ins from the account page (account.go)
+	case accountLogin:
 		return provider.LoginRequest{ID: accountLogin, ClientName: e.lang.text(msgAccountClientName)}, nil
+	case accountSignInAgain:
+		// As a relying party's max_age: a session older than the window
+		// does not answer this sign-in, the password form does.
+		window := RecentSignInWindow
+		return provider.LoginRequest{ID: accountSignInAgain, ClientName: e.lang.text(msgAccountClientName), MaxAge: &window}, nil
 	}
 	lr, err := p.Provider.LoginRequest(ctx, e.slug(), id)
 	if errors.Is(err, provider.ErrUnknownLoginRequest) {

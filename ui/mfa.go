@@ -326,8 +326,8 @@ func (p *Pages) showRecoveryCodes(w http.ResponseWriter, r *http.Request, e env,
 // completionURL completes the authorization request as complete does, but
 // returns where to go instead of going there.
 func (p *Pages) completionURL(w http.ResponseWriter, r *http.Request, e env, id string, res auth.Result) (string, error) {
-	if id == accountLogin {
-		return "/account", nil
+	if next, ok := accountReturn(id); ok {
+		return next, nil
 	}
 	next, err := p.Provider.CompleteLogin(w, r, e.slug(), id, res.Sub, res.AMR, res.AuthTime)
 	if errors.Is(err, provider.ErrUnknownLoginRequest) {
@@ -385,7 +385,7 @@ func (p *Pages) postPasskeyFinish(w http.ResponseWriter, r *http.Request) error 
 	}
 	res, err := p.Auth.FinishPasskey(r.Context(), e.slug(), r.PostForm.Get("session"), []byte(r.PostForm.Get("credential")), p.clientIP(r))
 	if err != nil {
-		page := &loginPage{frame: p.loginFrame(w, r, e, lr), AuthRequestID: lr.ID, ClientName: lr.ClientName, PasskeyStyleURL: p.passkeyStyle(e)}
+		page := p.newLoginPage(w, r, e, lr, "")
 		status := http.StatusUnprocessableEntity
 		switch {
 		case errors.Is(err, auth.ErrLocked):
