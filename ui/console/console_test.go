@@ -60,6 +60,35 @@ func TestSignInAndOut(t *testing.T) {
 	}
 }
 
+// The minute's sweep (tenant.SweepExpired, which reads the expiry index)
+// deletes console sessions once they have expired, not only the daily scan.
+func TestConsoleSessionsAreSwept(t *testing.T) {
+	s := newStack(t)
+	b := newBrowser(t)
+	if p := b.signIn(s, "acme", "boss", adminPassword); p.URL.Path != "/admin/users" {
+		t.Fatalf("sign-in ended at %s", p.URL)
+	}
+	consoleRecords := func() int {
+		n := 0
+		err := s.svc.Store.View(t.Context(), func(tx tenant.Tx) error {
+			return tx.Scan(tenant.CollSessions, "acme", "console", "", func(string, []byte) bool { n++; return true })
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if consoleRecords() == 0 {
+		t.Fatal("no console session stored after the sign-in")
+	}
+	if _, err := tenant.SweepExpired(t.Context(), s.svc.Store, time.Now().Add(48*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if n := consoleRecords(); n != 0 {
+		t.Fatalf("%d console records left after their expiry's sweep", n)
+	}
+}
+
 func mustParse(t *testing.T, raw string) *url.URL {
 	u, err := url.Parse(raw)
 	if err != nil {

@@ -102,7 +102,7 @@ func (c *Console) startSignIn(w http.ResponseWriter, r *http.Request, q *request
 	p := pendingLogin{Verifier: verifier, Nonce: nonce, Next: safeNext(r.URL.Query().Get("next")),
 		ExpiresAt: c.now().Add(loginTTL)}
 	err := c.Service.Store.Update(r.Context(), func(tx tenant.Tx) error {
-		return tenant.PutJSON(tx, tenant.CollSessions, q.slug(), prefixLogin+tenant.HashSecret(state), p)
+		return tenant.PutExpiring(tx, tenant.CollSessions, q.slug(), prefixLogin+tenant.HashSecret(state), p, p.ExpiresAt)
 	})
 	if err != nil {
 		return fmt.Errorf("store pending console sign-in: %w", err)
@@ -170,7 +170,7 @@ func (c *Console) finishSignIn(w http.ResponseWriter, r *http.Request, q *reques
 	s := session{ID: tenant.HashSecret(value), Sub: user.Sub, AMR: id.AMR, AuthTime: id.AuthTime,
 		CSRF: tenant.NewSecret(24), CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(c.IdleTimeout)}
 	err = c.Service.Store.Update(r.Context(), func(tx tenant.Tx) error {
-		return tenant.PutJSON(tx, tenant.CollSessions, q.slug(), prefixSession+s.ID, s)
+		return tenant.PutExpiring(tx, tenant.CollSessions, q.slug(), prefixSession+s.ID, s, s.ExpiresAt)
 	})
 	if err != nil {
 		return fmt.Errorf("store console session: %w", err)
@@ -298,7 +298,7 @@ func (c *Console) loadSession(r *http.Request, slug string) (session, bool, erro
 			if _, err := tx.Get(tenant.CollSessions, slug, key); err != nil {
 				return nil // ended meanwhile: do not bring it back
 			}
-			return tenant.PutJSON(tx, tenant.CollSessions, slug, key, touched)
+			return tenant.PutExpiring(tx, tenant.CollSessions, slug, key, touched, touched.ExpiresAt)
 		})
 		if err != nil {
 			return session{}, false, fmt.Errorf("refresh console session: %w", err)
