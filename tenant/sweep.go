@@ -53,20 +53,10 @@ func SweepExpired(ctx context.Context, store Store, now time.Time) (int, error) 
 			if len(entries) == 0 {
 				break
 			}
-			err = store.Update(ctx, func(tx Tx) error {
-				n := 0
-				for _, entry := range entries {
-					gone, err := sweepEntry(tx, id, entry, now)
-					if err != nil {
-						return err
-					}
-					if gone {
-						n++
-					}
-				}
-				deleted += n
-				return nil
+			n, err := applyEach(ctx, store, entries, func(tx Tx, entry string) (bool, error) {
+				return sweepEntry(tx, id, entry, now)
 			})
+			deleted += n
 			if err != nil {
 				return deleted, fmt.Errorf("sweep expired records of %q: %w", id, err)
 			}
@@ -106,9 +96,8 @@ func sweepEntry(tx Tx, tenantID, entry string, now time.Time) (bool, error) {
 // tenant: it deletes the expired ones, indexes the live ones that have no
 // expiry entry, and deletes owned index entries whose record is gone. It
 // returns how many records and entries it deleted. Records written before
-// the expiry index existed, or by code that does not index (the console's
-// sessions), are only found this way, so it runs at start-up and daily;
-// its cost follows the size of the site.
+// the expiry index existed are only found this way, so it runs at start-up
+// and daily; its cost follows the size of the site.
 func SweepExpiredFull(ctx context.Context, store Store, now time.Time) (int, error) {
 	ids, err := tenantIDs(ctx, store)
 	if err != nil {
@@ -144,7 +133,7 @@ func sweepCollectionFull(ctx context.Context, store Store, c Collection, tenantI
 				seen++
 				after = key
 				var act fullSweepAction
-				if act, checkErr = checkRecord(tx, c, tenantID, key, now); checkErr != nil {
+				if act, _, checkErr = checkRecord(tx, c, tenantID, key, now); checkErr != nil {
 					return false
 				}
 				if act != keepRecord {
@@ -158,20 +147,10 @@ func sweepCollectionFull(ctx context.Context, store Store, c Collection, tenantI
 			return deleted, err
 		}
 		if len(todo) > 0 {
-			err = store.Update(ctx, func(tx Tx) error {
-				n := 0
-				for _, key := range todo {
-					gone, err := applyFullSweep(tx, c, tenantID, key, now)
-					if err != nil {
-						return err
-					}
-					if gone {
-						n++
-					}
-				}
-				deleted += n
-				return nil
+			n, err := applyEach(ctx, store, todo, func(tx Tx, key string) (bool, error) {
+				return applyFullSweep(tx, c, tenantID, key, now)
 			})
+			deleted += n
 			if err != nil {
 				return deleted, err
 			}
@@ -191,50 +170,69 @@ const (
 	indexRecord                  // live, without an expiry entry
 )
 
-// checkRecord decides what the full sweep does with the record key of c.
-func checkRecord(tx Tx, c Collection, tenantID, key string, now time.Time) (fullSweepAction, error) {
+// checkRecord decides what the full sweep does with the record key of c,
+// and returns the record's expiry part for the actions that need it.
+func checkRecord(tx Tx, c Collection, tenantID, key string, now time.Time) (fullSweepAction, expiring, error) {
 	if target, ok := ownedTarget(c, key); ok {
 		_, err := tx.Get(c, tenantID, target)
 		if errors.Is(err, ErrNotFound) {
-			return deleteOrphan, nil
+			return deleteOrphan, expiring{}, nil
 		}
-		return keepRecord, err
+		return keepRecord, expiring{}, err
 	}
 	rec, ok, err := readExpiring(tx, c, tenantID, key)
 	if err != nil || !ok {
-		return keepRecord, err
+		return keepRecord, expiring{}, err
 	}
 	if !now.Before(rec.ExpiresAt) {
-		return deleteRecord, nil
+		return deleteRecord, rec, nil
 	}
 	_, err = tx.Get(CollExpiry, tenantID, expiryKey(rec.ExpiresAt, c, key))
 	if errors.Is(err, ErrNotFound) {
-		return indexRecord, nil
+		return indexRecord, rec, nil
 	}
-	return keepRecord, err
+	return keepRecord, expiring{}, err
 }
 
 // applyFullSweep does, inside a write, what checkRecord decides for the
 // record as it is now, and reports whether it deleted something.
 func applyFullSweep(tx Tx, c Collection, tenantID, key string, now time.Time) (bool, error) {
-	act, err := checkRecord(tx, c, tenantID, key, now)
+	act, rec, err := checkRecord(tx, c, tenantID, key, now)
 	if err != nil {
 		return false, err
 	}
 	switch act {
 	case deleteOrphan:
 		return true, tx.Delete(c, tenantID, key)
-	case deleteRecord, indexRecord:
-		rec, _, err := readExpiring(tx, c, tenantID, key)
-		if err != nil {
-			return false, err
-		}
-		if act == indexRecord {
-			return false, indexExpiry(tx, c, tenantID, key, rec.ExpiresAt)
-		}
+	case deleteRecord:
 		return true, deleteExpired(tx, c, tenantID, key, rec)
+	case indexRecord:
+		return false, indexExpiry(tx, c, tenantID, key, rec.ExpiresAt)
 	}
 	return false, nil
+}
+
+// applyEach runs apply on every key in one transaction and returns how
+// many keys it reported deleting.
+func applyEach(ctx context.Context, store Store, keys []string, apply func(tx Tx, key string) (bool, error)) (int, error) {
+	deleted := 0
+	err := store.Update(ctx, func(tx Tx) error {
+		deleted = 0
+		for _, key := range keys {
+			gone, err := apply(tx, key)
+			if err != nil {
+				return err
+			}
+			if gone {
+				deleted++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return deleted, nil
 }
 
 // tenantIDs lists every tenant, for the sweeps.
@@ -269,10 +267,6 @@ func deleteKeys(ctx context.Context, store Store, c Collection, tenantID string,
 // every sign-in for ever.
 const DefaultAuditRetention = 365 * 24 * time.Hour
 
-// auditSweepBatch bounds how many events one transaction deletes, so the
-// sweep never holds the writer for long against sign-ins.
-const auditSweepBatch = 1000
-
 // SweepAudit deletes the audit events older than retention in every
 // tenant and returns how many it deleted; a retention of 0 keeps every
 // event.
@@ -295,7 +289,7 @@ func SweepAudit(ctx context.Context, store Store, now time.Time, retention time.
 				keys = keys[:0]
 				return tx.Scan(CollAudit, id, "", cutoff, func(key string, _ []byte) bool {
 					keys = append(keys, key)
-					return len(keys) < auditSweepBatch
+					return len(keys) < sweepBatch
 				})
 			})
 			if err != nil {
@@ -308,7 +302,7 @@ func SweepAudit(ctx context.Context, store Store, now time.Time, retention time.
 				return deleted, err
 			}
 			deleted += len(keys)
-			if len(keys) < auditSweepBatch {
+			if len(keys) < sweepBatch {
 				break
 			}
 		}
