@@ -195,18 +195,30 @@ func (s *Service) SealStoredSecrets(ctx context.Context) (SealReport, error) {
 	if s.KeySealer == nil && s.LegacySealer == nil {
 		return counts, nil
 	}
-	var slugs []string
-	err := s.Store.View(ctx, func(tx Tx) error {
-		return ScanJSON(tx, CollTenants, "", "", "", func(slug string, _ Tenant) bool {
-			slugs = append(slugs, slug)
-			return true
-		})
-	})
+	slugs, err := tenantIDs(ctx, s.Store)
 	if err != nil {
 		return counts, fmt.Errorf("list tenants: %w", err)
 	}
+	// Found in one read, so a start-up with nothing to seal writes nothing:
+	// a commit per tenant at every start would cost an fsync each.
+	var due []string
+	err = s.Store.View(ctx, func(tx Tx) error {
+		for _, slug := range slugs {
+			need, err := s.secretsNeedSeal(tx, slug)
+			if err != nil {
+				return err
+			}
+			if need {
+				due = append(due, slug)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return counts, fmt.Errorf("find secrets to seal: %w", err)
+	}
 	var problems []error
-	for _, slug := range slugs {
+	for _, slug := range due {
 		var keys, pools int
 		var tenantProblems []error
 		err := s.Store.Update(ctx, func(tx Tx) error {
@@ -258,6 +270,25 @@ func (s *Service) SealStoredSecrets(ctx context.Context) (SealReport, error) {
 	}
 	counts.Unopened = errors.Join(problems...)
 	return counts, nil
+}
+
+// secretsNeedSeal reports whether a signing key or the legacy pool of slug
+// is stored in clear or sealed under a previous server key.
+func (s *Service) secretsNeedSeal(tx Tx, slug string) (bool, error) {
+	keys, err := SigningKeys(tx, slug)
+	if err != nil {
+		return false, err
+	}
+	for _, k := range keys {
+		if signingKeyNeedsSeal(s.KeySealer, k) {
+			return true, nil
+		}
+	}
+	t, err := GetJSON[Tenant](tx, CollTenants, "", slug)
+	if err != nil {
+		return false, err
+	}
+	return legacyPoolNeedsSeal(s.LegacySealer, t.Settings.Legacy), nil
 }
 
 // storeSigningKey writes k sealed when the service has a sealer: a new key

@@ -14,6 +14,7 @@ import (
 	"github.com/cognate-idp/cognate/mfa"
 	"github.com/cognate-idp/cognate/tenant"
 	"github.com/cognate-idp/cognate/tenant/bolt"
+	bbolt "go.etcd.io/bbolt"
 )
 
 // Legacy pool secrets of the tests: distinctive, to be searched for in the
@@ -249,9 +250,25 @@ func TestSealStoredSecretsOfOlderFile(t *testing.T) {
 		t.Errorf("pool after the pass: %+v", tn.Settings.Legacy.LogValue())
 	}
 
+	// With nothing left to seal, a pass (every later start-up) commits
+	// nothing: the file's last transaction stays the same.
+	before := lastTxID(t, svc)
 	if report, err := svc.SealStoredSecrets(ctx); err != nil || report != (tenant.SealReport{}) {
 		t.Errorf("second pass: %+v, %v", report, err)
 	}
+	if after := lastTxID(t, svc); after != before {
+		t.Errorf("second pass committed: transaction %d, then %d", before, after)
+	}
+}
+
+// lastTxID is the ID of the last transaction committed to svc's bbolt file.
+func lastTxID(t *testing.T, svc *tenant.Service) int {
+	t.Helper()
+	var id int
+	if err := svc.Store.(*bolt.Store).DB().View(func(tx *bbolt.Tx) error { id = tx.ID(); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return id
 }
 
 // Rotating the server key: what the previous key sealed opens while it is
