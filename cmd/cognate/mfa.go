@@ -26,12 +26,6 @@ const (
 	legacySealInfo = "cognate legacy-pool seal v1"
 )
 
-// newSealer makes the Sealer of TOTP secrets from the server key and, while
-// a rotation is under way, the previous one (docs/secrets.md).
-func newSealer(s serverSecrets) (*mfa.Sealer, error) {
-	return derivedSealer(s, sealKeyInfo)
-}
-
 // derivedSealer makes the Sealer of the secrets info names, under a key
 // derived from the server key, and opening what a key derived the same way
 // from the previous server key sealed.

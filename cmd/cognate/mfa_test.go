@@ -1,59 +1,9 @@
 package main
 
 import (
-	"bytes"
-	"errors"
 	"strings"
 	"testing"
-
-	"github.com/cognate-idp/cognate/mfa"
 )
-
-// Rotating the server key: what the old key sealed opens while it is
-// configured as previous_secret_key, and not once it is gone.
-func TestSealerRotation(t *testing.T) {
-	oldKey, newKey := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)
-	ad := []byte("acme\x00ann")
-	before, err := newSealer(serverSecrets{secretKey: oldKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealed, err := before.Seal([]byte("JBSWY3DPEHPK3PXP"), ad)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	during, err := newSealer(serverSecrets{secretKey: newKey, previousKey: oldKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, err := during.Open(sealed, ad); err != nil || string(got) != "JBSWY3DPEHPK3PXP" {
-		t.Fatalf("during the rotation: %q, %v", got, err)
-	}
-	if !during.NeedsReseal(sealed) {
-		t.Error("a value of the previous key does not ask to be sealed again")
-	}
-
-	after, err := newSealer(serverSecrets{secretKey: newKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := after.Open(sealed, ad); !errors.Is(err, mfa.ErrSealKeyUnknown) {
-		t.Errorf("after the previous key is dropped: %v, want ErrSealKeyUnknown", err)
-	}
-	// The sealing key is derived, not the server key itself, which also
-	// encrypts authorization codes.
-	raw, err := mfa.NewSealer(oldKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := raw.Open(sealed, ad); err == nil {
-		t.Error("the server key itself opens a sealed TOTP secret")
-	}
-	if _, err := newSealer(serverSecrets{secretKey: oldKey, previousKey: oldKey}); err == nil {
-		t.Error("the same key as current and previous was accepted")
-	}
-}
 
 func TestPreviousSecretKeyConfig(t *testing.T) {
 	const key1 = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="

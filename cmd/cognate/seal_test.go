@@ -20,7 +20,9 @@ import (
 
 // Each kind of secret has a sealing key of its own, derived from the server
 // key: what one seals opens with none of the others, and none is the server
-// key itself. Each follows a rotation of the server key.
+// key itself (which also encrypts authorization codes). Each follows a
+// rotation of the server key: what the old key sealed opens while it is
+// configured as previous_secret_key, and not once it is gone.
 func TestSealersPerPurpose(t *testing.T) {
 	oldKey, newKey := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)
 	infos := []string{sealKeyInfo, signingKeySealInfo, legacySealInfo}
@@ -60,6 +62,16 @@ func TestSealersPerPurpose(t *testing.T) {
 			}
 			if got, err := during.Open(sealed, ad); err != nil || string(got) != "secret" || !during.NeedsReseal(sealed) {
 				t.Errorf("during a rotation: %q, %v", got, err)
+			}
+			after, err := derivedSealer(serverSecrets{secretKey: newKey}, info)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := after.Open(sealed, ad); !errors.Is(err, mfa.ErrSealKeyUnknown) {
+				t.Errorf("after the previous key is dropped: %v, want ErrSealKeyUnknown", err)
+			}
+			if _, err := derivedSealer(serverSecrets{secretKey: oldKey, previousKey: oldKey}, info); err == nil {
+				t.Error("the same key as current and previous was accepted")
 			}
 		})
 	}

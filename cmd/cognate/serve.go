@@ -291,7 +291,7 @@ func buildApp(cfg Config, store tenant.Store, secrets serverSecrets, logger *slo
 	machine.Audit = tenant.RecordAudit
 	// MFA (mfa.go): TOTP keys sealed under a key derived from the server
 	// key, and a WebAuthn relying party per tenant host.
-	if machine.Sealer, err = newSealer(secrets); err != nil {
+	if machine.Sealer, err = derivedSealer(secrets, sealKeyInfo); err != nil {
 		return nil, err
 	}
 	relyingParties := &auth.RelyingParties{Origin: hosts.TenantURL}
