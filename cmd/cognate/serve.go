@@ -75,12 +75,13 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Wr
 		if err := ensureDemo(ctx, a.service, a.hosts.TenantURL(demoSlug), stdout); err != nil {
 			return err
 		}
-		debug.FreeOSMemory() // the demo admin's password hash, see sweep
+		debug.FreeOSMemory() // the demo admin's password hash, see trimEvery
 	}
 	background, stopBackground := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { a.outbox.Run(background) })
 	wg.Go(func() { sweep(background, store, cfg.AuditRetention, logger) })
+	wg.Go(func() { manageMemory(background) })
 	defer func() { stopBackground(); wg.Wait() }()
 	return listenAndServe(ctx, cfg, a.handler, logger)
 }
@@ -140,11 +141,6 @@ func sweep(ctx context.Context, store tenant.Store, auditRetention time.Duration
 		} else if n > 0 {
 			logger.Debug("swept expired records", "count", n)
 		}
-		// Each argon2id hash takes 19 MiB that the runtime otherwise hands
-		// back to the system only slowly: after a burst of sign-ins an idle
-		// server would keep tens of megabytes it no longer uses. The heap
-		// is small, so a forced collection once a minute costs little.
-		debug.FreeOSMemory()
 	}
 }
 

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"testing"
+	"time"
+)
+
+func TestGCPercentFor(t *testing.T) {
+	const mib = 1 << 20
+	tests := []struct {
+		name        string
+		live, floor uint64
+		want        int
+	}{
+		{"nothing live yet", 0, 32 * mib, maxGCPercent},
+		{"little live: five times the live heap, not the whole floor", 3 * mib, 32 * mib, maxGCPercent},
+		{"the floor reached at four times the live heap", 8 * mib, 32 * mib, 300},
+		{"half the floor live: Go's default", 16 * mib, 32 * mib, minGCPercent},
+		{"more than the floor live: never more eager than Go's default", 200 * mib, 32 * mib, minGCPercent},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := gcPercentFor(tt.live, tt.floor); got != tt.want {
+				t.Errorf("gcPercentFor(%d, %d) = %d, want %d", tt.live, tt.floor, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestHeapTunerFollowsTheLiveHeap runs the tuner in this process: after
+// every collection, not only the first, GOGC must be what gcPercentFor says
+// for the heap that collection found live; after stop it must be what it
+// was before, and stay so.
+func TestHeapTunerFollowsTheLiveHeap(t *testing.T) {
+	before := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(before)
+
+	// A floor three times what this test process has live, so that the
+	// tuner has to work out a percent between the bounds.
+	floor := 3 * readUint64(t, "/gc/heap/live:bytes")
+	tuner := startHeapTuner(floor)
+	runtime.GC()
+	waitForTunedGOGC(t, floor)
+
+	// Someone else's setting lasts only until the next collection.
+	debug.SetGCPercent(150)
+	runtime.GC()
+	waitForTunedGOGC(t, floor)
+
+	tuner.stop()
+	if got := readUint64(t, "/gc/gogc:percent"); got != 100 {
+		t.Fatalf("after stop GOGC is %d, want the 100 it started from", got)
+	}
+	runtime.GC()
+	time.Sleep(50 * time.Millisecond) // a cleanup in flight would show by now
+	if got := readUint64(t, "/gc/gogc:percent"); got != 100 {
+		t.Fatalf("a collection after stop set GOGC to %d", got)
+	}
+}
+
+func waitForTunedGOGC(t *testing.T, floor uint64) {
+	t.Helper()
+	var got, want int
+	var live uint64
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		live = readUint64(t, "/gc/heap/live:bytes")
+		got, want = int(readUint64(t, "/gc/gogc:percent")), gcPercentFor(live, floor)
+		if got == want {
+			return
+		}
+	}
+	t.Fatalf("GOGC is %d, want %d for %d bytes live and a floor of %d", got, want, live, floor)
+}
+
+func readUint64(t *testing.T, name string) uint64 {
+	t.Helper()
+	s := []metrics.Sample{{Name: name}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		t.Fatalf("runtime metric %s is not supported", name)
+	}
+	return s[0].Value.Uint64()
+}
