@@ -17,17 +17,23 @@ import (
 // before the next collection. Cognate's live heap is a few megabytes, so
 // under load the collector runs dozens of times a second, and its fixed
 // cost per cycle was 6 % of a core serving discovery and 12 % serving
-// client-credentials tokens. Letting the heap grow to five times the live
-// heap while that stays under heapFloor took those endpoints 6–15 % further
-// (docs/benchmarks.md); once more is live, as during a burst of sign-ins
-// with their 19 MiB argon2id hashes, the collector is back at Go's default
-// and the heap at twice what is live, as before.
+// client-credentials tokens. During sign-ins about 22 MB are live, nearly
+// all of it the argon2id hash in progress, and each new hash's 19 MiB set
+// off a cycle of its own. So the tuner lets the heap grow to heapFloor
+// before collecting, as long as that is at most five times what is live:
+// discovery, JWKS and ES256 tokens went 2–19 % further per core and a
+// sign-in from 73–77 % to 80–83 % of the raw hash rate (docs/benchmarks.md).
+// Once more than half the floor is live, as on a larger machine with a
+// hash in progress per core, the collector is back at Go's default.
+//
+// The price is memory while under load, up to heapFloor, which the
+// minute's trim gives back: idle, the server holds what it did before.
 //
 // An operator who sets GOGC has chosen a policy of their own, and the
 // tuner stays out of the way; the minute's trim runs either way.
 const (
 	// heapFloor is the heap size below which collections are spaced out.
-	heapFloor = 32 << 20
+	heapFloor = 128 << 20
 	// minGCPercent and maxGCPercent bound the GOGC the tuner sets: never
 	// more eager than Go's default, never more than 5× the live heap.
 	minGCPercent = 100
