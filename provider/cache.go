@@ -44,42 +44,62 @@ type cache struct {
 
 	mu      sync.RWMutex
 	tenants map[string]*tenantState
-	// unloadable is the error last logged for each tenant that exists but
-	// cannot be loaded (a signing key that does not open), so the operator
-	// reads it once per change rather than once per request.
-	unloadable map[string]string
+	// unloadable is, for each tenant that exists but cannot be loaded (a
+	// signing key that does not open, a failing store), why and until when
+	// that answer stands: its requests get it without loading again, and
+	// the operator reads it once per change rather than once per request.
+	unloadable map[string]unloadable
 }
+
+// unloadable is a failed load of a tenant, answered from for a while.
+type unloadable struct {
+	err   error
+	until time.Time
+}
+
+// retryUnloadable is how long a tenant that failed to load is answered
+// from that failure. A change through tenant.Service, such as the key
+// rotation that mends a key which does not open, retries at once.
+const retryUnloadable = 10 * time.Second
 
 func newCache(store tenant.Store, now func() time.Time, keySealer tenant.Sealer, logger *slog.Logger) *cache {
 	return &cache{store: store, now: now, keySealer: keySealer, logger: logger,
-		tenants: make(map[string]*tenantState), unloadable: make(map[string]string)}
+		tenants: make(map[string]*tenantState), unloadable: make(map[string]unloadable)}
 }
 
 // Invalidate drops what is cached of a tenant.
 func (c *cache) Invalidate(slug string) {
 	c.mu.Lock()
 	delete(c.tenants, slug)
+	delete(c.unloadable, slug)
 	c.mu.Unlock()
 }
 
 // get returns a tenant's state, loading it when absent. An unknown tenant is
-// an error wrapping tenant.ErrNotFound.
+// an error wrapping tenant.ErrNotFound; any other error means the tenant
+// exists but cannot be served now.
 func (c *cache) get(ctx context.Context, slug string) (*tenantState, error) {
 	c.mu.RLock()
 	st, ok := c.tenants[slug]
+	failed, hasFailed := c.unloadable[slug]
 	c.mu.RUnlock()
 	if ok {
 		if st.signing != nil && !st.signing.expired(c.now()) {
 			return st, nil
 		}
 		c.Invalidate(slug) // a scheduled key became active or retired
+	} else if hasFailed && c.now().Before(failed.until) {
+		return nil, failed.err
 	}
 	if tenant.IsReservedSlug(slug) {
 		return nil, fmt.Errorf("tenant %q: %w", slug, tenant.ErrNotFound)
 	}
 	st, err := c.load(ctx, slug)
 	if err != nil {
-		c.reportUnloadable(ctx, slug, err)
+		// An unknown slug is not remembered: anyone can make up any number.
+		if !errors.Is(err, tenant.ErrNotFound) && ctx.Err() == nil {
+			c.unloadableNow(ctx, slug, err)
+		}
 		return nil, err
 	}
 	c.mu.Lock()
@@ -89,17 +109,15 @@ func (c *cache) get(ctx context.Context, slug string) (*tenantState, error) {
 	return st, nil
 }
 
-// reportUnloadable logs why a tenant that exists cannot be served: its
-// requests only see that it is unavailable.
-func (c *cache) reportUnloadable(ctx context.Context, slug string, err error) {
-	if c.logger == nil || errors.Is(err, tenant.ErrNotFound) || ctx.Err() != nil {
-		return
-	}
+// unloadableNow remembers why a tenant that exists cannot be served, and
+// logs it when the reason is new: its requests only see that it is
+// unavailable.
+func (c *cache) unloadableNow(ctx context.Context, slug string, err error) {
 	c.mu.Lock()
-	repeated := c.unloadable[slug] == err.Error()
-	c.unloadable[slug] = err.Error()
+	previous, had := c.unloadable[slug]
+	c.unloadable[slug] = unloadable{err: err, until: c.now().Add(retryUnloadable)}
 	c.mu.Unlock()
-	if !repeated {
+	if c.logger != nil && (!had || previous.err.Error() != err.Error()) {
 		c.logger.ErrorContext(ctx, "tenant cannot be served", "tenant", slug, "err", err)
 	}
 }

@@ -1,8 +1,11 @@
 package provider
 
 import (
+	"errors"
 	"net/http"
 	"strings"
+
+	"github.com/cognate-idp/cognate/tenant"
 )
 
 // Router is the front door: it checks the Host against known tenants and
@@ -19,6 +22,10 @@ type Router struct {
 	Tenant http.Handler
 	// NotFound answers for hosts and tenants that do not exist.
 	NotFound http.Handler
+	// Unavailable answers for a tenant that exists but cannot be served now
+	// (its signing key does not open, the store fails); the cause is logged
+	// already. nil: a plain 503.
+	Unavailable http.Handler
 }
 
 // maxEndpointBody bounds what an OIDC endpoint reads: its forms are small.
@@ -64,7 +71,15 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	st, err := rt.Provider.cache.get(r.Context(), site.Slug)
 	if err != nil {
-		rt.NotFound.ServeHTTP(w, r.WithContext(WithSite(r.Context(), site)))
+		r = r.WithContext(WithSite(r.Context(), site))
+		switch {
+		case errors.Is(err, tenant.ErrNotFound):
+			rt.NotFound.ServeHTTP(w, r)
+		case rt.Unavailable != nil:
+			rt.Unavailable.ServeHTTP(w, r)
+		default:
+			http.Error(w, "This organization cannot be served right now.", http.StatusServiceUnavailable)
+		}
 		return
 	}
 	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && (r.URL.Path == PathDiscovery || r.URL.Path == PathJWKS) {

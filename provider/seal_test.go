@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -116,9 +117,12 @@ func TestProviderOpensSealedSigningKeys(t *testing.T) {
 	}
 }
 
-// After the server key was lost, a signing key rotation with no overlap
-// brings a tenant back at once: the new key signs, and the old one, which
-// no longer opens, is left out of JWKS with an error that names it.
+// After the server key was lost, the tenant is unavailable (503), not
+// unknown (404): its requests are answered from the failed load for a while
+// rather than each loading it again, and the log says why once. A signing
+// key rotation with no overlap brings it back at once: the new key signs,
+// and the old one, which no longer opens, is left out of JWKS with an error
+// that names it.
 func TestProviderAfterServerKeyLost(t *testing.T) {
 	h := newHarness(t) // seals with key 4
 	ctx := context.Background()
@@ -131,33 +135,71 @@ func TestProviderAfterServerKeyLost(t *testing.T) {
 	}
 	var logs bytes.Buffer
 	base, _ := url.Parse(h.base)
-	prov, err := provider.New(provider.Config{Hosts: provider.Hosts{Base: base}, Store: h.svc.Store,
-		Logger: slog.New(slog.NewTextHandler(&logs, nil)), Now: time.Now, CryptoKey: [32]byte{1, 2, 3}, KeySealer: newKey})
+	store := &viewCountingStore{Store: h.svc.Store}
+	now := time.Now()
+	prov, err := provider.New(provider.Config{Hosts: provider.Hosts{Base: base}, Store: store,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)), Now: func() time.Time { return now },
+		CryptoKey: [32]byte{1, 2, 3}, KeySealer: newKey})
 	if err != nil {
 		t.Fatal(err)
 	}
 	svc := *h.svc
 	svc.KeySealer, svc.Changed = newKey, prov.Invalidate
-	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
-	router := &provider.Router{Provider: prov, Apex: notFound, Tenant: notFound, NotFound: notFound}
-	jwks := func() *httptest.ResponseRecorder {
+	answer := func(status int) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(status) })
+	}
+	router := &provider.Router{Provider: prov, Apex: answer(http.StatusTeapot), Tenant: answer(http.StatusTeapot),
+		NotFound: answer(http.StatusNotFound), Unavailable: answer(http.StatusServiceUnavailable)}
+	jwksOf := func(slug string) *httptest.ResponseRecorder {
 		rec := httptest.NewRecorder()
-		router.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, h.issuer("acme")+provider.PathJWKS, nil))
+		router.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, h.issuer(slug)+provider.PathJWKS, nil))
 		return rec
 	}
-	if rec := jwks(); rec.Code == http.StatusOK {
-		t.Fatalf("served with a key that does not open: %s", rec.Body)
+
+	if rec := jwksOf("acme"); rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("acme, whose key does not open: %d %s, want 503", rec.Code, rec.Body)
+	}
+	if rec := jwksOf("nosuch"); rec.Code != http.StatusNotFound {
+		t.Fatalf("an unknown organization: %d, want 404", rec.Code)
+	}
+	loads := store.views.Load()
+	for range 3 {
+		if rec := jwksOf("acme"); rec.Code != http.StatusServiceUnavailable {
+			t.Fatalf("acme again: %d", rec.Code)
+		}
+	}
+	if got := store.views.Load(); got != loads {
+		t.Errorf("acme was loaded %d more times within the retry interval, want 0", got-loads)
+	}
+	now = now.Add(time.Minute)
+	if rec := jwksOf("acme"); rec.Code != http.StatusServiceUnavailable || store.views.Load() == loads {
+		t.Errorf("after the retry interval: %d, loaded again: %v", rec.Code, store.views.Load() != loads)
+	}
+	if n := strings.Count(logs.String(), "tenant cannot be served"); n != 1 {
+		t.Errorf("the cause was logged %d times, want once:\n%s", n, logs.String())
 	}
 
 	next, err := svc.RotateSigningKey(ctx, "acme", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := jwks()
+	rec := jwksOf("acme")
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), next.ID) || strings.Count(rec.Body.String(), `"kid"`) != 1 {
 		t.Fatalf("JWKS after the rotation: %d %s", rec.Code, rec.Body)
 	}
 	if !strings.Contains(logs.String(), "signing key left out of the tenant's JWKS") {
 		t.Errorf("log:\n%s", logs.String())
 	}
+}
+
+// viewCountingStore counts read transactions: a tenant loaded from the
+// store is one.
+type viewCountingStore struct {
+	tenant.Store
+	views atomic.Int32
+}
+
+func (s *viewCountingStore) View(ctx context.Context, fn func(tx tenant.Tx) error) error {
+	s.views.Add(1)
+	return s.Store.View(ctx, fn)
 }

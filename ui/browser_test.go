@@ -1,10 +1,10 @@
 package ui_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/cognate-idp/cognate/ui/uitest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +14,10 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/cognate-idp/cognate/mfa"
+	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/ui/uitest"
 )
 
 // The browser tests drive the pages in headless Chromium: the script and
@@ -236,5 +240,37 @@ func TestBrowserFindOrganization(t *testing.T) {
 	must(t, "read the heading", err)
 	if heading != "Acme BV" {
 		t.Errorf("heading %q, want Acme BV", heading)
+	}
+}
+
+// The page of an organization this server cannot open the signing key of
+// (see TestOrganizationThatCannotBeServed), as a person sees it: styled,
+// and saying to come back rather than that the organization does not exist.
+func TestBrowserOrganizationUnavailable(t *testing.T) {
+	browser := chrome(t)
+	s := newStack(t, stackOptions{})
+	watchConsole(t, browser)
+	ctx, cancel := context.WithTimeout(browser, 30*time.Second)
+	defer cancel()
+	otherKey, err := mfa.NewSealer(bytes.Repeat([]byte{9}, mfa.KeySize))
+	must(t, "make a server key", err)
+	elsewhere := *s.svc
+	elsewhere.KeySealer = otherKey
+	_, err = elsewhere.CreateTenant(t.Context(), tenant.NewTenant{Slug: "globex", Name: "Globex"})
+	must(t, "create globex", err)
+
+	must(t, "open globex", chromedp.Do(ctx,
+		chromedp.Navigate(strings.Replace(s.tenantURL, "acme.", "globex.", 1)+"/"),
+		chromedp.WaitVisible(chromedp.CSS("h1"))))
+	screenshot(t, ctx, "organization-unavailable.png")
+	text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+	must(t, "read the page", err)
+	if !strings.Contains(text, "Temporarily unavailable") || !strings.Contains(text, "not possible right now") || strings.Contains(text, "no organization") {
+		t.Errorf("page text %q", text)
+	}
+	styled, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.styleSheets.length > 0 && document.styleSheets[0].cssRules.length > 0`))
+	must(t, "look for the stylesheet", err)
+	if !styled {
+		t.Error("the page has no stylesheet")
 	}
 }

@@ -23,6 +23,9 @@ type pageError struct {
 	// for faults of ours and unknown paths.
 	next *next
 	err  error
+	// reported: the cause was logged where it was found, once, so the
+	// page, which may be asked for many times, logs nothing.
+	reported bool
 }
 
 // next names a link by its address and its sentence.
@@ -81,7 +84,7 @@ func (p *Pages) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if pe.status >= 500 {
 		level = slog.LevelError
 	}
-	if pe.err != nil || level == slog.LevelError {
+	if (pe.err != nil || level == slog.LevelError) && !pe.reported {
 		p.Logger.Log(r.Context(), level, "page error", "host", r.Host, "path", r.URL.Path, "status", pe.status, "msg", string(pe.msg), "err", pe.err)
 	}
 

@@ -75,6 +75,8 @@ const (
 	msgBackHome           msgKey = "error.backHome"
 	msgNoOrgHeading       msgKey = "noOrg.heading"
 	msgNoOrg              msgKey = "noOrg.text"
+	msgOrgUnavailableHead msgKey = "org.unavailable.heading"
+	msgOrgUnavailable     msgKey = "org.unavailable"
 	msgNoOrgLink          msgKey = "noOrg.link"
 	msgLoginExpiredHead   msgKey = "login.expired.heading"
 	msgLoginExpired       msgKey = "login.expired"
@@ -123,6 +125,8 @@ var catalogue = map[lang]map[msgKey]string{
 		"error.backHome":                "Go to the start page",
 		"noOrg.heading":                 "There is no organization at this address",
 		"noOrg.text":                    "Check the address you typed, or look up your organization by its name.",
+		"org.unavailable.heading":       "Temporarily unavailable",
+		"org.unavailable":               "Signing in to this organization is not possible right now. Try again in a few minutes; if it stays this way, tell your administrator.",
 		"noOrg.link":                    "Find your organization",
 		"login.expired.heading":         "This sign-in link has expired",
 		"login.expired":                 "This sign-in link has expired. Go back to the application and start again.",
@@ -344,6 +348,8 @@ var catalogue = map[lang]map[msgKey]string{
 		"error.backHome":                "Naar de startpagina",
 		"noOrg.heading":                 "Er is geen organisatie op dit adres",
 		"noOrg.text":                    "Controleer het adres dat u typte, of zoek uw organisatie op naam.",
+		"org.unavailable.heading":       "Tijdelijk niet beschikbaar",
+		"org.unavailable":               "Inloggen bij deze organisatie is nu niet mogelijk. Probeer het over een paar minuten opnieuw; blijft het zo, meld het dan aan uw beheerder.",
 		"noOrg.link":                    "Zoek uw organisatie",
 		"login.expired.heading":         "Deze inloglink is verlopen",
 		"login.expired":                 "Deze inloglink is verlopen. Ga terug naar de applicatie en begin opnieuw.",

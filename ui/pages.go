@@ -45,6 +45,8 @@ type Pages struct {
 	tenantMux   http.Handler
 	apexMux     http.Handler
 	notFoundMux http.Handler
+	// unavailableMux answers for an organization that cannot be served now.
+	unavailableMux http.Handler
 }
 
 // New checks p's fields, parses and checks the templates and the message
@@ -114,11 +116,21 @@ func New(p Pages) (*Pages, error) {
 	am.Handle("/", pp.handle(errNotFound))
 	pp.apexMux = am
 
-	nm := http.NewServeMux()
-	nm.HandleFunc("GET /static/{name}", pp.serveStatic)
-	nm.Handle("/", pp.handle(func(http.ResponseWriter, *http.Request) error { return pp.noOrganization(nil) }))
-	pp.notFoundMux = nm
+	pp.notFoundMux = pp.onePage(func(http.ResponseWriter, *http.Request) error { return pp.noOrganization(nil) })
+	pp.unavailableMux = pp.onePage(func(w http.ResponseWriter, _ *http.Request) error {
+		w.Header().Set("Retry-After", "30")
+		return &pageError{status: http.StatusServiceUnavailable, heading: msgOrgUnavailableHead, msg: msgOrgUnavailable, reported: true}
+	})
 	return pp, nil
+}
+
+// onePage answers every path with page, but for the stylesheet and script
+// that page needs, so that it is not left unstyled.
+func (p *Pages) onePage(page handlerFunc) http.Handler {
+	m := http.NewServeMux()
+	m.HandleFunc("GET /static/{name}", p.serveStatic)
+	m.Handle("/", p.handle(page))
+	return m
 }
 
 // Tenant serves a tenant's pages. The request's context carries the tenant's
@@ -132,6 +144,10 @@ func (p *Pages) Apex() http.Handler { return p.apexMux }
 // NotFound answers for a host with no organization behind it. Its own
 // stylesheet and script are served too, so the page is not left unstyled.
 func (p *Pages) NotFound() http.Handler { return p.notFoundMux }
+
+// Unavailable answers for an organization that exists but cannot be served
+// now (see provider.Router), with its stylesheet and script as NotFound.
+func (p *Pages) Unavailable() http.Handler { return p.unavailableMux }
 
 // noOrganization is the page for a host no organization answers at; it
 // points to the apex, where the person can look theirs up.

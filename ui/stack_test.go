@@ -107,7 +107,8 @@ func newStack(t *testing.T, opts stackOptions) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	router := &provider.Router{Provider: prov, Apex: s.pages.Apex(), Tenant: s.pages.Tenant(), NotFound: s.pages.NotFound()}
+	router := &provider.Router{Provider: prov, Apex: s.pages.Apex(), Tenant: s.pages.Tenant(), NotFound: s.pages.NotFound(),
+		Unavailable: s.pages.Unavailable()}
 	srv := httptest.NewUnstartedServer(router)
 	srv.Listener.Close()
 	srv.Listener = ln

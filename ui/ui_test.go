@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/cognate-idp/cognate/mail"
+	"github.com/cognate-idp/cognate/mfa"
 	"github.com/cognate-idp/cognate/tenant"
 	"github.com/cognate-idp/cognate/ui"
 	"github.com/cognate-idp/cognate/ui/uitest"
@@ -295,6 +297,38 @@ func TestSignInErrors(t *testing.T) {
 		}
 		uitest.MustContain(t, p, "This page does not exist.")
 	})
+}
+
+// An organization whose signing key this server cannot open (its server
+// key was lost or changed) is unavailable, not unknown: 503 and a page that
+// says to try again later, not "no organization here".
+func TestOrganizationThatCannotBeServed(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	b := newBrowser(t)
+	otherKey, err := mfa.NewSealer(bytes.Repeat([]byte{9}, mfa.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	elsewhere := *s.svc
+	elsewhere.KeySealer = otherKey // the stack's provider has no key to open it with
+	if _, err := elsewhere.CreateTenant(t.Context(), tenant.NewTenant{Slug: "globex", Name: "Globex"}); err != nil {
+		t.Fatal(err)
+	}
+	apex, _ := url.Parse(s.base)
+	p := b.Get("http://globex." + apex.Host + "/login")
+	if p.Status != http.StatusServiceUnavailable {
+		t.Errorf("status %d, want 503", p.Status)
+	}
+	uitest.MustContain(t, p, "Signing in to this organization is not possible right now")
+	if strings.Contains(p.Body, "There is no organization at this address") {
+		t.Error("the page says the organization does not exist")
+	}
+	if got := p.Header.Get("Retry-After"); got == "" {
+		t.Error("no Retry-After")
+	}
+	if css := b.Get("http://globex." + apex.Host + "/static/style.css"); css.Status != http.StatusOK {
+		t.Errorf("the page's stylesheet: status %d", css.Status)
+	}
 }
 
 func TestHostsWithoutOrganization(t *testing.T) {

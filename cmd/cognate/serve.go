@@ -319,7 +319,7 @@ func buildApp(cfg Config, store tenant.Store, secrets serverSecrets, logger *slo
 		ClientIP:  hosts.ClientIP,
 	}
 	router := &provider.Router{Provider: prov, Apex: pages.Apex(), Operator: admin.Handler(),
-		Tenant: pages.Tenant(), NotFound: pages.NotFound()}
+		Tenant: pages.Tenant(), NotFound: pages.NotFound(), Unavailable: pages.Unavailable()}
 
 	// Liveness: the process answers. Readiness: it can also read its store.
 	// Both on every host, for load balancers that probe by address; every
