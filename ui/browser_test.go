@@ -1,7 +1,6 @@
 package ui_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -15,8 +14,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/cognate-idp/cognate/mfa"
-	"github.com/cognate-idp/cognate/tenant"
 	"github.com/cognate-idp/cognate/ui/uitest"
 )
 
@@ -252,12 +249,7 @@ func TestBrowserOrganizationUnavailable(t *testing.T) {
 	watchConsole(t, browser)
 	ctx, cancel := context.WithTimeout(browser, 30*time.Second)
 	defer cancel()
-	otherKey, err := mfa.NewSealer(bytes.Repeat([]byte{9}, mfa.KeySize))
-	must(t, "make a server key", err)
-	elsewhere := *s.svc
-	elsewhere.KeySealer = otherKey
-	_, err = elsewhere.CreateTenant(t.Context(), tenant.NewTenant{Slug: "globex", Name: "Globex"})
-	must(t, "create globex", err)
+	s.addUnservableTenant(t, "globex")
 
 	must(t, "open globex", chromedp.Do(ctx,
 		chromedp.Navigate(strings.Replace(s.tenantURL, "acme.", "globex.", 1)+"/"),

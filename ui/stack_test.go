@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"bytes"
 	"fmt"
 	"log/slog"
 	"net"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/cognate-idp/cognate/cmd/example-rp/rp"
 	"github.com/cognate-idp/cognate/mail"
+	"github.com/cognate-idp/cognate/mfa"
 	"github.com/cognate-idp/cognate/provider"
 	"github.com/cognate-idp/cognate/tenant"
 	"github.com/cognate-idp/cognate/tenant/auth"
@@ -136,6 +138,22 @@ func newStack(t *testing.T, opts stackOptions) *stack {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// addUnservableTenant creates a tenant whose signing key is sealed with a
+// server key the stack's provider does not have, as after the server key
+// was lost or changed.
+func (s *stack) addUnservableTenant(t *testing.T, slug string) {
+	t.Helper()
+	otherKey, err := mfa.NewSealer(bytes.Repeat([]byte{9}, mfa.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	elsewhere := *s.svc
+	elsewhere.KeySealer = otherKey
+	if _, err := elsewhere.CreateTenant(t.Context(), tenant.NewTenant{Slug: slug, Name: slug}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // addUser creates a user of acme; temporary makes the password one that must

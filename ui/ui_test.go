@@ -1,7 +1,6 @@
 package ui_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -11,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/cognate-idp/cognate/mail"
-	"github.com/cognate-idp/cognate/mfa"
 	"github.com/cognate-idp/cognate/tenant"
 	"github.com/cognate-idp/cognate/ui"
 	"github.com/cognate-idp/cognate/ui/uitest"
@@ -305,15 +303,7 @@ func TestSignInErrors(t *testing.T) {
 func TestOrganizationThatCannotBeServed(t *testing.T) {
 	s := newStack(t, stackOptions{})
 	b := newBrowser(t)
-	otherKey, err := mfa.NewSealer(bytes.Repeat([]byte{9}, mfa.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	elsewhere := *s.svc
-	elsewhere.KeySealer = otherKey // the stack's provider has no key to open it with
-	if _, err := elsewhere.CreateTenant(t.Context(), tenant.NewTenant{Slug: "globex", Name: "Globex"}); err != nil {
-		t.Fatal(err)
-	}
+	s.addUnservableTenant(t, "globex")
 	apex, _ := url.Parse(s.base)
 	p := b.Get("http://globex." + apex.Host + "/login")
 	if p.Status != http.StatusServiceUnavailable {
