@@ -119,7 +119,7 @@ func (h *harness) loginPage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "sign-in failed", http.StatusUnauthorized)
 		return
 	}
-	h.prov.SetSessionCookie(w, res.SSOSession)
+	h.prov.SetSessionCookie(w, r, site.Slug, res.SSOSession)
 	next, err := h.prov.CompleteLogin(w, r, site.Slug, id, res.Sub, res.AMR, res.AuthTime)
 	if err != nil {
 		http.Error(w, err.Error(), 400)

@@ -18,8 +18,18 @@ const (
 )
 
 // SetSessionCookie gives the browser the token of the SSO session that its
-// sign-in started.
-func (p *Provider) SetSessionCookie(w http.ResponseWriter, token string) {
+// sign-in at slug started. The session the browser had there before, if
+// any, ends: a sign-in again (prompt=login, max_age, the account page's
+// step-up) replaces it rather than leave it valid beside the new one for
+// whoever else holds its cookie. Its end is queued (tenant.Store.Later),
+// so it commits with the sign-in's own records.
+func (p *Provider) SetSessionCookie(w http.ResponseWriter, r *http.Request, slug, token string) {
+	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" && c.Value != token {
+		previous := c.Value
+		p.store.Later(func(tx tenant.Tx) error { return tenant.EndSession(tx, slug, previous) }, func(err error) {
+			p.logger.Error("end the session a new sign-in replaced", "tenant", slug, "err", err)
+		})
+	}
 	http.SetCookie(w, p.cookie(sessionCookie, token, tenant.SessionTTL))
 }
 

@@ -203,7 +203,7 @@ func (p *Pages) advance(w http.ResponseWriter, r *http.Request, e env, lr provid
 	case "": // res.Done(): authenticated
 		// The machine started the SSO session with the sign-in.
 		if res.SSOSession != "" {
-			p.Provider.SetSessionCookie(w, res.SSOSession)
+			p.Provider.SetSessionCookie(w, r, e.slug(), res.SSOSession)
 		}
 		if len(res.RecoveryCodes) > 0 { // a first factor was set up
 			return p.showRecoveryCodes(w, r, e, lr, res)

@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -46,6 +47,36 @@ func (b *browser) signedInAt(s *stack, sub string, signedIn time.Time) {
 		b.t.Fatal(err)
 	}
 	b.Client.Jar.SetCookies(u, []*http.Cookie{{Name: "cognate_session", Value: sessionSignedInAt(b.t, s, sub, signedIn), Path: "/"}})
+}
+
+// sessionToken is the SSO session cookie b holds for s's tenant.
+func sessionToken(t *testing.T, b *browser, s *stack) string {
+	t.Helper()
+	u, _ := url.Parse(s.tenantURL)
+	for _, c := range b.Client.Jar.Cookies(u) {
+		if c.Name == "cognate_session" {
+			return c.Value
+		}
+	}
+	t.Fatal("no session cookie")
+	return ""
+}
+
+// sessionLives reports whether the SSO session of token is in s's store,
+// queued writes included.
+func sessionLives(t *testing.T, s *stack, token string) bool {
+	t.Helper()
+	if err := s.store.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	err := s.store.View(t.Context(), func(tx tenant.Tx) error {
+		_, err := tenant.SessionByToken(tx, s.slug(), token)
+		return err
+	})
+	if err != nil && !errors.Is(err, tenant.ErrNotFound) {
+		t.Fatal(err)
+	}
+	return err == nil
 }
 
 // hasTOTP reports whether the user sub of s still has an authenticator app.
@@ -132,6 +163,7 @@ func TestAccountChangesNeedRecentSignIn(t *testing.T) {
 
 	// The sign-in asks for the password and the code though the session
 	// lives, and says why.
+	before := sessionToken(t, b, s)
 	login := b.Get(signInAgainURL)
 	if login.Status != http.StatusOK {
 		t.Fatalf("sign in again: status %d to %q, want the login form", login.Status, login.Location)
@@ -145,6 +177,14 @@ func TestAccountChangesNeedRecentSignIn(t *testing.T) {
 	}
 	account = b.Follow(signedIn)
 	uitest.MustContain(t, account, "You signed in again. You can now make your change.", "Old phone")
+	// The new session replaced the old one, which whoever else holds its
+	// cookie can no longer use.
+	if after := sessionToken(t, b, s); after == before || !sessionLives(t, s, after) {
+		t.Error("the sign-in again gave no new session")
+	}
+	if sessionLives(t, s, before) {
+		t.Error("the session from before the sign-in again still lives")
+	}
 
 	removed := b.postForm(account, "/account/mfa/remove", map[string]string{"factor": tenant.TOTPFactorID})
 	if removed.Status != http.StatusSeeOther || removed.Location != s.tenantURL+"/account?done=removed" {
