@@ -5,6 +5,8 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/cognate-idp/cognate/tenant"
 )
 
 // authRequest is a validated /oauth2/authorize request waiting for the user
@@ -109,8 +111,8 @@ type accessToken struct {
 
 // Key prefixes inside the token collections.
 const (
-	prefixFamily     = "fam:"
-	prefixUserFamily = "usr:" // usr:<sub>:<family> → "" (revoke all of a user's tokens)
+	prefixFamily     = tenant.TokenFamilyPrefix
+	prefixUserFamily = tenant.UserFamilyPrefix // usr:<sub>:<family> → "" (revoke all of a user's tokens)
 	prefixRefresh    = "rt:"
 	prefixAccess     = "at:"
 )

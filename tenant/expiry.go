@@ -82,12 +82,20 @@ type ownedIndex struct {
 	indexPrefix  string
 }
 
-// ownedIndexes lists them all. The token families' prefixes are
-// provider/records.go's prefixFamily and prefixUserFamily: that package
-// owns the layout, this one only has to clean up after it.
+// Two key prefixes of CollRefreshTokens, whose records the provider
+// package writes: a token family's record is TokenFamilyPrefix + family
+// id, and the index of a user's families UserFamilyPrefix + sub + ":" +
+// family id. They are here because the sweep deletes the index entry with
+// its family.
+const (
+	TokenFamilyPrefix = "fam:"
+	UserFamilyPrefix  = "usr:"
+)
+
+// ownedIndexes lists them all.
 var ownedIndexes = [...]ownedIndex{
 	{c: CollSessions, targetPrefix: prefixSession, indexPrefix: prefixUserSession},
-	{c: CollRefreshTokens, targetPrefix: "fam:", indexPrefix: "usr:"},
+	{c: CollRefreshTokens, targetPrefix: TokenFamilyPrefix, indexPrefix: UserFamilyPrefix},
 }
 
 // ownedEntries returns the index entries that go with the record key of c.
