@@ -29,8 +29,9 @@ import (
 // The price is memory while under load, up to heapFloor, which the
 // minute's trim gives back: idle, the server holds what it did before.
 //
-// An operator who sets GOGC has chosen a policy of their own, and the
-// tuner stays out of the way; the minute's trim runs either way.
+// An operator who sets GOGC or GOMEMLIMIT has chosen a policy of their own,
+// and the tuner stays out of the way (under a memory limit near the heap
+// floor the two would fight); the minute's trim runs either way.
 const (
 	// heapFloor is the heap size below which collections are spaced out.
 	heapFloor = 128 << 20
@@ -58,7 +59,7 @@ func gcPercentFor(live, floor uint64) int {
 // manageMemory applies the memory policy until ctx ends, then puts GOGC
 // back as it found it.
 func manageMemory(ctx context.Context) {
-	if _, set := os.LookupEnv("GOGC"); !set {
+	if !operatorTunesMemory() {
 		tuner := startHeapTuner(heapFloor)
 		defer tuner.stop()
 	}
@@ -74,6 +75,14 @@ func manageMemory(ctx context.Context) {
 			debug.FreeOSMemory()
 		}
 	}
+}
+
+// operatorTunesMemory reports whether the environment sets the runtime's
+// own memory settings, which the runtime read at start.
+func operatorTunesMemory() bool {
+	_, gogc := os.LookupEnv("GOGC")
+	_, limit := os.LookupEnv("GOMEMLIMIT")
+	return gogc || limit
 }
 
 // heapTuner sets GOGC after every collection from the heap that

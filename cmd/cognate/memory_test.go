@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -83,4 +84,31 @@ func readUint64(t *testing.T, name string) uint64 {
 		t.Fatalf("runtime metric %s is not supported", name)
 	}
 	return s[0].Value.Uint64()
+}
+
+func TestOperatorTunesMemory(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want bool
+	}{
+		{"neither set: the tuner runs", nil, false},
+		{"GOGC set", map[string]string{"GOGC": "200"}, true},
+		{"GOGC=off set", map[string]string{"GOGC": "off"}, true},
+		{"GOMEMLIMIT set", map[string]string{"GOMEMLIMIT": "512MiB"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, name := range []string{"GOGC", "GOMEMLIMIT"} {
+				t.Setenv(name, "") // restored after the test
+				os.Unsetenv(name)
+			}
+			for name, value := range tt.env {
+				t.Setenv(name, value)
+			}
+			if got := operatorTunesMemory(); got != tt.want {
+				t.Errorf("operatorTunesMemory() = %v, want %v", got, tt.want)
+			}
+		})
+	}
 }
