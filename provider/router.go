@@ -22,10 +22,22 @@ type Router struct {
 	Tenant http.Handler
 	// NotFound answers for hosts and tenants that do not exist.
 	NotFound http.Handler
-	// Unavailable answers for a tenant that exists but cannot be served now
-	// (its signing key does not open, the store fails); the cause is logged
-	// already. nil: a plain 503.
+	// Unavailable answers a browser for a tenant that exists but cannot be
+	// served now (its signing key does not open, the store fails); the
+	// cause is logged already. The endpoints that servers call answer such
+	// a tenant with an OAuth error in JSON, as does every path when
+	// Unavailable is nil.
 	Unavailable http.Handler
+}
+
+// readByMachines reports whether path is an endpoint that relying parties'
+// servers call, rather than one a browser is sent to.
+func readByMachines(path string) bool {
+	switch path {
+	case PathToken, PathUserinfo, PathRevoke, PathIntrospect, PathJWKS, PathDiscovery:
+		return true
+	}
+	return false
 }
 
 // maxEndpointBody bounds what an OIDC endpoint reads: its forms are small.
@@ -75,10 +87,13 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case errors.Is(err, tenant.ErrNotFound):
 			rt.NotFound.ServeHTTP(w, r)
-		case rt.Unavailable != nil:
+		case rt.Unavailable != nil && !readByMachines(r.URL.Path):
 			rt.Unavailable.ServeHTTP(w, r)
 		default:
-			http.Error(w, "This organization cannot be served right now.", http.StatusServiceUnavailable)
+			// What relying parties' servers call gets JSON, as its other
+			// errors are.
+			w.Header().Set("Retry-After", "30")
+			writeOAuthError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "this organization cannot be served right now")
 		}
 		return
 	}

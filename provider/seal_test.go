@@ -149,15 +149,24 @@ func TestProviderAfterServerKeyLost(t *testing.T) {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(status) })
 	}
 	router := &provider.Router{Provider: prov, Apex: answer(http.StatusTeapot), Tenant: answer(http.StatusTeapot),
-		NotFound: answer(http.StatusNotFound), Unavailable: answer(http.StatusServiceUnavailable)}
-	jwksOf := func(slug string) *httptest.ResponseRecorder {
+		NotFound: answer(http.StatusNotFound), Unavailable: answer(http.StatusBadGateway)} // 502: the page, to tell it apart
+	get := func(slug, path string) *httptest.ResponseRecorder {
 		rec := httptest.NewRecorder()
-		router.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, h.issuer(slug)+provider.PathJWKS, nil))
+		router.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, h.issuer(slug)+path, nil))
 		return rec
 	}
+	jwksOf := func(slug string) *httptest.ResponseRecorder { return get(slug, provider.PathJWKS) }
 
-	if rec := jwksOf("acme"); rec.Code != http.StatusServiceUnavailable {
-		t.Fatalf("acme, whose key does not open: %d %s, want 503", rec.Code, rec.Body)
+	// A relying party's server reads an OAuth error; a browser gets the page.
+	rec := jwksOf("acme")
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Content-Type") != "application/json" ||
+		rec.Header().Get("Retry-After") == "" || !strings.Contains(rec.Body.String(), `"error":"temporarily_unavailable"`) {
+		t.Fatalf("JWKS of acme, whose key does not open: %d %v %s, want 503 with temporarily_unavailable in JSON", rec.Code, rec.Header(), rec.Body)
+	}
+	for _, path := range []string{"/login", provider.PathAuthorize + "?client_id=x", "/"} {
+		if rec := get("acme", path); rec.Code != http.StatusBadGateway {
+			t.Errorf("%s of acme: %d, want the Unavailable page", path, rec.Code)
+		}
 	}
 	if rec := jwksOf("nosuch"); rec.Code != http.StatusNotFound {
 		t.Fatalf("an unknown organization: %d, want 404", rec.Code)
@@ -183,7 +192,7 @@ func TestProviderAfterServerKeyLost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := jwksOf("acme")
+	rec = jwksOf("acme")
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), next.ID) || strings.Count(rec.Body.String(), `"kid"`) != 1 {
 		t.Fatalf("JWKS after the rotation: %d %s", rec.Code, rec.Body)
 	}
