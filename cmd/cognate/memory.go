@@ -66,13 +66,14 @@ func manageMemory(ctx context.Context) {
 	tick := time.NewTicker(trimEvery)
 	defer tick.Stop()
 	for {
+		// The first trim is at once: start-up's garbage (templates parsed,
+		// the demo admin's password hashed) goes before the first request.
+		// A forced collection of a heap this small costs a millisecond.
+		debug.FreeOSMemory()
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			// A forced collection of a heap this small costs about a
-			// millisecond.
-			debug.FreeOSMemory()
 		}
 	}
 }

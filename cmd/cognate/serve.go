@@ -16,7 +16,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -75,7 +74,6 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Wr
 		if err := ensureDemo(ctx, a.service, a.hosts.TenantURL(demoSlug), stdout); err != nil {
 			return err
 		}
-		debug.FreeOSMemory() // the demo admin's password hash, see trimEvery
 	}
 	background, stopBackground := context.WithCancel(ctx)
 	var wg sync.WaitGroup
