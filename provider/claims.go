@@ -16,6 +16,16 @@ import (
 // Claims keep Cognito's shape (COGNITO.md §6) so that relying parties built
 // for Cognito only change their issuer URL.
 
+// claimsSupported lists, for discovery, every claim an ID token or a
+// userinfo answer of Cognate can carry, custom:* attributes aside.
+func claimsSupported() []string {
+	claims := []string{
+		"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "azp", "client_id", "at_hash", "c_hash",
+		"token_use", "cognito:username", "cognito:groups", "email", "email_verified",
+	}
+	return append(claims, tenant.StandardAttributes()...)
+}
+
 // setUserClaims fills info with what scopes allow of user.
 func setUserClaims(info *oidc.UserInfo, user tenant.User, scopes []string) {
 	info.Subject = user.Sub

@@ -227,11 +227,13 @@ func (p *Provider) documents(ctx context.Context, slug string, st *tenantState) 
 		d.CodeChallengeMethodsSupported = []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256}
 		d.TokenEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost, oidc.AuthMethodNone}
 		d.ScopesSupported = []string{oidc.ScopeOpenID, oidc.ScopeEmail, oidc.ScopeProfile, oidc.ScopePhone, oidc.ScopeOfflineAccess}
-		for _, c := range []string{"cognito:username", "cognito:groups", "token_use", "amr"} {
-			if !slices.Contains(d.ClaimsSupported, c) {
-				d.ClaimsSupported = append(d.ClaimsSupported, c)
-			}
+		// The library would ask the storage, which finds no tenant in a
+		// context the Router has not copied; the state has it at hand.
+		d.IDTokenSigningAlgValuesSupported = nil
+		for _, alg := range st.algs {
+			d.IDTokenSigningAlgValuesSupported = append(d.IDTokenSigningAlgValuesSupported, string(alg))
 		}
+		d.ClaimsSupported = claimsSupported()
 		// Nor does it serve the device flow, or client authentication by
 		// signed JWT, which the library's defaults advertise.
 		d.DeviceAuthorizationEndpoint = ""

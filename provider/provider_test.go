@@ -138,30 +138,52 @@ type fixture struct {
 
 func (h *harness) fixture(slug string, public bool) fixture {
 	h.t.Helper()
+	return h.fixtureWith(fixtureOptions{slug: slug, public: public})
+}
+
+// fixtureOptions are what tests vary of a fixture; the zero values give an
+// RS256 tenant, a confidential client with scopes openid, email, profile and
+// planner/read, and ann with a given name and a custom attribute.
+type fixtureOptions struct {
+	slug       string
+	public     bool
+	signingAlg string
+	scopes     []string
+	attributes map[string]string
+}
+
+func (h *harness) fixtureWith(o fixtureOptions) fixture {
+	h.t.Helper()
 	ctx := context.Background()
-	if _, err := h.svc.CreateTenant(ctx, tenant.NewTenant{Slug: slug, Name: strings.ToUpper(slug) + " BV"}); err != nil {
+	if _, err := h.svc.CreateTenant(ctx, tenant.NewTenant{Slug: o.slug, Name: strings.ToUpper(o.slug) + " BV",
+		Settings: tenant.Settings{SigningAlg: o.signingAlg}}); err != nil {
 		h.t.Fatal(err)
 	}
-	if _, err := h.svc.CreateGroup(ctx, slug, "planners"); err != nil {
+	if _, err := h.svc.CreateGroup(ctx, o.slug, "planners"); err != nil {
 		h.t.Fatal(err)
 	}
 	grants := []string{tenant.GrantAuthorizationCode, tenant.GrantRefreshToken}
-	if !public {
+	if !o.public {
 		grants = append(grants, tenant.GrantClientCredentials)
 	}
-	cl, secret, err := h.svc.CreateClient(ctx, slug, tenant.NewClient{Name: "planner", Public: public, RedirectURIs: []string{redirectURI},
-		PostLogoutRedirectURIs: []string{"http://rp.localhost/bye"}, GrantTypes: grants,
-		Scopes: []string{"openid", "email", "profile", "planner/read"}})
+	if o.scopes == nil {
+		o.scopes = []string{"openid", "email", "profile", "planner/read"}
+	}
+	if o.attributes == nil {
+		o.attributes = map[string]string{"custom:team": "blue", "given_name": "Ann"}
+	}
+	cl, secret, err := h.svc.CreateClient(ctx, o.slug, tenant.NewClient{Name: "planner", Public: o.public, RedirectURIs: []string{redirectURI},
+		PostLogoutRedirectURIs: []string{"http://rp.localhost/bye"}, GrantTypes: grants, Scopes: o.scopes})
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	pw := "Correct-Horse-9"
-	u, err := h.svc.CreateUser(ctx, slug, tenant.NewUser{Username: "ann", Email: "ann@example.com", EmailVerified: true,
-		Attributes: map[string]string{"custom:team": "blue", "given_name": "Ann"}, Groups: []string{"planners"}, Password: pw})
+	u, err := h.svc.CreateUser(ctx, o.slug, tenant.NewUser{Username: "ann", Email: "ann@example.com", EmailVerified: true,
+		Attributes: o.attributes, Groups: []string{"planners"}, Password: pw})
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	return fixture{slug: slug, client: cl, secret: secret, user: u, password: pw}
+	return fixture{slug: o.slug, client: cl, secret: secret, user: u, password: pw}
 }
 
 func (h *harness) oauthConfig(f fixture) *oauth2.Config {

@@ -488,12 +488,15 @@ func ValidateEmail(email string) error {
 	return nil
 }
 
-// standardAttributes are Cognito's standard user attributes besides the ones
-// User holds in fields of its own.
-var standardAttributes = []string{
-	"name", "given_name", "family_name", "middle_name", "nickname", "preferred_username",
-	"profile", "picture", "website", "gender", "birthdate", "zoneinfo", "locale",
-	"phone_number", "phone_number_verified", "address", "updated_at",
+// StandardAttributes are Cognito's standard user attributes besides the ones
+// User holds in fields of its own (email, email_verified): the names an
+// attribute may have other than custom:<name>.
+func StandardAttributes() []string {
+	return []string{
+		"name", "given_name", "family_name", "middle_name", "nickname", "preferred_username",
+		"profile", "picture", "website", "gender", "birthdate", "zoneinfo", "locale",
+		"phone_number", "phone_number_verified", "address", "updated_at",
+	}
 }
 
 // ValidateAttributes checks attribute names and values against Cognito's
@@ -504,7 +507,7 @@ func ValidateAttributes(attrs map[string]string) error {
 		switch {
 		case isCustom && (custom == "" || len(name) > 32):
 			return fmt.Errorf("%w: attribute name %q must be custom:<1 to 25 characters>", ErrInvalid, name)
-		case !isCustom && !slices.Contains(standardAttributes, name):
+		case !isCustom && !slices.Contains(StandardAttributes(), name):
 			return fmt.Errorf("%w: %q is not a standard attribute (custom attributes start with \"custom:\")", ErrInvalid, name)
 		case len(value) > 2048:
 			return fmt.Errorf("%w: attribute %q is longer than 2048 characters", ErrInvalid, name)
