@@ -76,7 +76,11 @@ func run() error {
 	serverCPU := flag.Int("server-cpu", -1, "the core the server is pinned to: raw costs are measured there (-1: on this process's core)")
 	verbose := flag.Bool("v", false, "also print every pass, every raw measurement and every ratio")
 	cpuProfile := flag.String("cpuprofile", "", "write the load generator's own CPU profile here, to check it is not the bottleneck")
+	bare := flag.Bool("serve-bare", false, "internal: be the bare HTTP server whose rate is discovery's and JWKS's raw cost (see bare.go)")
 	flag.Parse()
+	if *bare {
+		return serveBare(os.Stdin, os.Stdout, *serverCPU)
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -201,22 +205,33 @@ func benchmark(ctx context.Context, o options) error {
 	}
 	all := []scenario{
 		// For scale: the server's smallest answer (a health probe, before
-		// any routing), so discovery and JWKS can be set against what the
-		// HTTP stack itself manages on this core at this moment.
+		// any routing).
 		{"healthz", "", rawRequest(o, get("bench-rs", "/healthz"))},
-		{"discovery", "", rawRequest(o, get("bench-rs", "/.well-known/openid-configuration"))},
-		{"jwks", "", rawRequest(o, get("bench-rs", "/.well-known/jwks.json"))},
+		{"discovery", "bare-discovery", rawRequest(o, get("bench-rs", pathDiscovery))},
+		{"jwks", "bare-jwks", rawRequest(o, get("bench-rs", pathJWKS))},
 		{"cc-es256", "sign-es256", rawRequest(o, clientCredentials(es))},
 		{"cc-rs256", "sign-rs256", rawRequest(o, clientCredentials(rs))},
 		{"login", "argon2id", login(o, rs)},
 	}
-	raws := map[string]func() error{
-		"sign-es256": rawSigner(must(ecdsa.GenerateKey(elliptic.P256(), rand.Reader))),
-		"sign-rs256": rawSigner(must(rsa.GenerateKey(rand.Reader, 2048))),
-		"argon2id": func() error {
+	onServerCPU := func(op func() error) func() (float64, error) {
+		return func() (float64, error) { return rateOnCPU(op, o.duration/4, o.serverCPU) }
+	}
+	raws := map[string]func() (float64, error){
+		"sign-es256": onServerCPU(rawSigner(must(ecdsa.GenerateKey(elliptic.P256(), rand.Reader)))),
+		"sign-rs256": onServerCPU(rawSigner(must(rsa.GenerateKey(rand.Reader, 2048)))),
+		"argon2id": onServerCPU(func() error {
 			argon2.IDKey([]byte("Bench-Passw0rd!"), []byte("0123456789abcdef"), 2, 19456, 1, 32)
 			return nil
-		},
+		}),
+	}
+	if slices.Contains(o.scenarios, "discovery") || slices.Contains(o.scenarios, "jwks") {
+		bare, err := startBare(ctx, o, tr, "bench-rs")
+		if err != nil {
+			return fmt.Errorf("bare server: %w", err)
+		}
+		defer bare.stop()
+		raws["bare-discovery"] = bare.rate(o, tr, pathDiscovery)
+		raws["bare-jwks"] = bare.rate(o, tr, pathJWKS)
 	}
 
 	fmt.Printf("server %s, %d connections, %d passes of %s, medians\n", o.server, o.concurrency, o.passes, o.duration)
@@ -235,7 +250,7 @@ func benchmark(ctx context.Context, o options) error {
 			if sc.raw == "" {
 				return nil
 			}
-			r, err := rateOnCPU(raws[sc.raw], o.duration/4, o.serverCPU)
+			r, err := raws[sc.raw]()
 			if err == nil {
 				rawRates = append(rawRates, r)
 			}

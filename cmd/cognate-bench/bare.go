@@ -1,0 +1,150 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Discovery and JWKS are answered from bytes serialised once per tenant, so
+// their bottleneck is the HTTP stack itself: its raw cost is what Go's
+// net/http manages when it does nothing else. The bench measures that with a
+// bare server, a child process of its own pinned to the server's core, that
+// answers the same bytes with the same headers as Cognate did, and loads it
+// exactly as it loads Cognate, between Cognate's passes.
+
+const (
+	pathDiscovery = "/.well-known/openid-configuration"
+	pathJWKS      = "/.well-known/jwks.json"
+)
+
+// bareDocument is one response the bare server repeats.
+type bareDocument struct {
+	Path   string      `json:"path"`
+	Header http.Header `json:"header"`
+	Body   []byte      `json:"body"`
+}
+
+type bareServer struct {
+	addr string
+	cmd  *exec.Cmd
+}
+
+// startBare copies the tenant's discovery and JWKS responses from the
+// server and starts the bare server with them.
+func startBare(ctx context.Context, o options, tr *http.Transport, slug string) (*bareServer, error) {
+	hc := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	var docs []bareDocument
+	for _, path := range []string{pathDiscovery, pathJWKS} {
+		resp, err := hc.Get(tenantURL(o, slug) + path)
+		if err != nil {
+			return nil, err
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("GET %s: status %d", path, resp.StatusCode)
+		}
+		// net/http writes these itself.
+		resp.Header.Del("Date")
+		resp.Header.Del("Content-Length")
+		docs = append(docs, bareDocument{Path: path, Header: resp.Header, Body: body})
+	}
+	input, _ := json.Marshal(docs)
+
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, self, "-serve-bare", "-server-cpu", strconv.Itoa(o.serverCPU))
+	cmd.Stdin = strings.NewReader(string(input))
+	cmd.Stderr = os.Stderr
+	// Should the bench die, the bare server goes with it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return nil, fmt.Errorf("no address from the bare server: %w", err)
+	}
+	return &bareServer{addr: strings.TrimSpace(line), cmd: cmd}, nil
+}
+
+func (b *bareServer) stop() {
+	_ = b.cmd.Process.Kill()
+	_ = b.cmd.Wait()
+}
+
+// rate returns a raw measurement: the bare server's rate for path, loaded
+// like a pass of Cognate but for a quarter of its length.
+func (b *bareServer) rate(o options, tr *http.Transport, path string) func() (float64, error) {
+	bo := o
+	bo.server = &url.URL{Scheme: "http", Host: b.addr}
+	bo.duration = o.duration / 4
+	once := rawRequest(bo, get("bench-rs", path))
+	return func() (float64, error) { return load(context.Background(), bo, tr, once) }
+}
+
+// serveBare is the bare server's whole life: read the documents from in,
+// move to cpu, listen on loopback, tell the address on out, serve.
+func serveBare(in io.Reader, out io.Writer, cpu int) error {
+	var docs []bareDocument
+	if err := json.NewDecoder(in).Decode(&docs); err != nil {
+		return fmt.Errorf("read the documents: %w", err)
+	}
+	if cpu >= 0 {
+		var there unix.CPUSet
+		there.Set(cpu)
+		if err := setProcessAffinity(&there); err != nil {
+			return fmt.Errorf("move to cpu %d: %w", cpu, err)
+		}
+	}
+	byPath := map[string]bareDocument{}
+	for _, d := range docs {
+		byPath[d.Path] = d
+	}
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d, ok := byPath[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		h := w.Header()
+		for k, v := range d.Header {
+			h[k] = v
+		}
+		_, _ = w.Write(d.Body)
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, ln.Addr())
+	// The timeouts cognate serve sets: each costs a deadline per request.
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+	return srv.Serve(ln)
+}
