@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -109,8 +110,9 @@ func (b *bareServer) rate(o options, tr *http.Transport, path string) func() (fl
 }
 
 // serveBare is the bare server's whole life: read the documents from in,
-// move to cpu, listen on loopback, tell the address on out, serve.
-func serveBare(in io.Reader, out io.Writer, cpu int) error {
+// move to cpu, listen on loopback, tell the address on out, serve until ctx
+// ends.
+func serveBare(ctx context.Context, in io.Reader, out io.Writer, cpu int) error {
 	var docs []bareDocument
 	if err := json.NewDecoder(in).Decode(&docs); err != nil {
 		return fmt.Errorf("read the documents: %w", err)
@@ -146,5 +148,10 @@ func serveBare(in io.Reader, out io.Writer, cpu int) error {
 	// The timeouts cognate serve sets: each costs a deadline per request.
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
-	return srv.Serve(ln)
+	stop := context.AfterFunc(ctx, func() { srv.Close() })
+	defer stop()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
 }

@@ -79,7 +79,7 @@ func run() error {
 	bare := flag.Bool("serve-bare", false, "internal: be the bare HTTP server whose rate is discovery's and JWKS's raw cost (see bare.go)")
 	flag.Parse()
 	if *bare {
-		return serveBare(os.Stdin, os.Stdout, *serverCPU)
+		return serveBare(context.Background(), os.Stdin, os.Stdout, *serverCPU)
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
