@@ -68,6 +68,10 @@ func ValidateGroupName(name string) error {
 // leaving the admin group.
 var ErrSelfLockout = fmt.Errorf("%w: administrators cannot disable, delete or remove themselves from the admin group", ErrInvalid)
 
+// ErrAdminGroupWithoutActor refuses an administrator choosing as admin
+// group one they are not a member of: the same lockout, by another road.
+var ErrAdminGroupWithoutActor = fmt.Errorf("%w: you are not a member of the group you chose as admin group; join it first", ErrSelfLockout)
+
 // ErrAdminGroup refuses deleting the group that admits administrators.
 var ErrAdminGroup = fmt.Errorf("%w: the admin group cannot be deleted; choose another admin group first", ErrInvalid)
 

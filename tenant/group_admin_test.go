@@ -148,6 +148,43 @@ func TestSelfLockout(t *testing.T) {
 	}
 }
 
+// An administrator may move the admin group only to a group they are in;
+// the operator (no administrator in the context) may move it anywhere.
+func TestChooseAdminGroup(t *testing.T) {
+	svc, _ := newService(t)
+	ctx := context.Background()
+	svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"})
+	for _, g := range []string{"admins", "owners", "planners"} {
+		svc.CreateGroup(ctx, "acme", g)
+	}
+	ann, _ := svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "ann", Groups: []string{"admins", "owners"}})
+	self := tenant.WithActor(ctx, tenant.Actor{Kind: tenant.ActorAdmin, Sub: ann.Sub, Name: "ann"})
+	choose := func(ctx context.Context, group string) error {
+		_, err := svc.UpdateTenant(ctx, "acme", tenant.TenantChange{Settings: tenant.SettingsChange{AdminGroup: &group}})
+		return err
+	}
+	adminGroup := func() string {
+		tn, _ := svc.Tenant(ctx, "acme")
+		return tn.Settings.AdminGroup
+	}
+
+	if err := choose(self, "planners"); !errors.Is(err, tenant.ErrAdminGroupWithoutActor) || !errors.Is(err, tenant.ErrSelfLockout) {
+		t.Errorf("a group ann is not in: %v", err)
+	}
+	if got := adminGroup(); got != "admins" {
+		t.Errorf("after the refusal the admin group is %q", got)
+	}
+	if err := choose(self, "no-such-group"); !errors.Is(err, tenant.ErrInvalid) {
+		t.Errorf("a group that does not exist: %v", err)
+	}
+	if err := choose(self, "owners"); err != nil {
+		t.Errorf("a group ann is in: %v", err)
+	}
+	if err := choose(ctx, "planners"); err != nil || adminGroup() != "planners" {
+		t.Errorf("the operator: %v, admin group %q", err, adminGroup())
+	}
+}
+
 func TestUpdateClientAndTheConsoleClient(t *testing.T) {
 	svc, _ := newService(t)
 	ctx := context.Background()

@@ -108,9 +108,16 @@ func (s *Service) UpdateTenant(ctx context.Context, slug string, in TenantChange
 			return err
 		}
 		if t.Settings.AdminGroup != before.Settings.AdminGroup {
-			// The admin group must exist, or nobody could be let in.
+			// The admin group must exist, or nobody could be let in; and an
+			// administrator who moves it must move with it.
 			if err := checkGroupsExist(tx, slug, []string{t.Settings.AdminGroup}); err != nil {
 				return err
+			}
+			if actor := ActorFrom(ctx); actor.Kind == ActorAdmin {
+				u, err := GetUser(tx, slug, actor.Sub)
+				if err != nil || !slices.Contains(u.Groups, t.Settings.AdminGroup) {
+					return ErrAdminGroupWithoutActor
+				}
 			}
 		}
 		changes := tenantChanges(before, t)

@@ -338,7 +338,8 @@ func TestBrowserAdministration(t *testing.T) {
 		}
 	}
 
-	// Settings: a colour the login pages and the console then wear.
+	// Settings: a colour the login pages and the console then wear, and
+	// the renamed group, which boss joined, as the admin group.
 	must(t, "open the settings", chromedp.Do(ctx,
 		chromedp.Navigate(s.url("acme", "/admin/settings")),
 		chromedp.WaitVisible(chromedp.CSS(`input.color-picker`)), // the script ran under the CSP
@@ -347,9 +348,13 @@ func TestBrowserAdministration(t *testing.T) {
 	must(t, "change the settings", chromedp.Do(ctx,
 		chromedp.SetValue(chromedp.ID("primary_color"), "#0a7d4f"),
 		chromedp.SetValue(chromedp.ID("min_length"), "10"),
+		chromedp.SetValue(chromedp.ID("admin_group"), "Sales EMEA"),
 		chromedp.Click(chromedp.ID("save-settings")),
 	))
 	must(t, "settings saved", waitForURL(ctx, s.url("acme", "/admin/settings?notice=settings")))
+	if tn, _ := s.svc.Tenant(t.Context(), "acme"); tn.Settings.AdminGroup != "Sales EMEA" {
+		t.Errorf("admin group after the change: %q", tn.Settings.AdminGroup)
+	}
 	bg, err := chromedp.Run(ctx, chromedp.Evaluate[string](`getComputedStyle(document.querySelector("button.primary")).backgroundColor`))
 	must(t, "read the accent", err)
 	if bg != "rgb(10, 125, 79)" {

@@ -102,6 +102,8 @@ func statusHeading(status int) string {
 func problemKey(err error) string {
 	var policy *password.PolicyError
 	switch {
+	case errors.Is(err, tenant.ErrAdminGroupWithoutActor):
+		return "problem.adminGroupMember"
 	case errors.Is(err, tenant.ErrSelfLockout):
 		return "problem.selfLockout"
 	case errors.Is(err, tenant.ErrAdminGroup):

@@ -135,9 +135,13 @@ func TestSettings(t *testing.T) {
 	s := newStack(t)
 	b := newBrowser(t)
 	b.signIn(s, "acme", "boss", adminPassword)
+	if _, err := s.svc.CreateGroup(t.Context(), "acme", "owners"); err != nil {
+		t.Fatal(err)
+	}
 	form := b.Get(s.url("acme", "/admin/settings"))
-	uitest.MustContain(t, form, `value="Acme BV"`, "Password policy", "Lockout after failed sign-ins")
-	good := url.Values{"name": {"Acme Corp"}, "locale": {"nl"}, "logo_url": {"https://cdn.acme.example/logo.png"},
+	uitest.MustContain(t, form, `value="Acme BV"`, "Password policy", "Lockout after failed sign-ins",
+		`<option selected>admins</option>`, `<option>owners</option>`)
+	good := url.Values{"name": {"Acme Corp"}, "locale": {"nl"}, "admin_group": {"admins"}, "logo_url": {"https://cdn.acme.example/logo.png"},
 		"primary_color": {"#0a7d4f"}, "mfa_mode": {"OFF"}, "factor_totp": {"on"}, "min_length": {"12"}, "history_size": {"3"},
 		"require_upper": {"on"}, "require_numbers": {"on"}, "temp_days": {"3"}, "max_failures": {"7"}, "lock_minutes": {"30"}}
 	tests := []struct {
@@ -150,6 +154,10 @@ func TestSettings(t *testing.T) {
 		{"logo", url.Values{"logo_url": {"http://cdn.acme.example/logo.png"}}, "is not an https address"},
 		{"no factors", url.Values{"mfa_mode": {"ON"}, "factor_totp": {""}}, "Allow at least one second factor"},
 		{"lockout", url.Values{"max_failures": {"0"}}, "between 1 and 100"},
+		// boss is not in owners: moving the admin group there would lock
+		// boss out of this console.
+		{"admin group without me", url.Values{"admin_group": {"owners"}}, "You are not a member of owners"},
+		{"no admin group", url.Values{"admin_group": {""}}, "This change is not valid"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -174,7 +182,7 @@ func TestSettings(t *testing.T) {
 	st := tn.Settings
 	if tn.Name != "Acme Corp" || st.Locale != "nl" || st.Branding.LogoURL != "https://cdn.acme.example/logo.png" ||
 		st.PasswordPolicy.MinimumLength != 12 || !st.PasswordPolicy.RequireUppercase || st.PasswordPolicy.RequireLowercase ||
-		st.TempPasswordValidityDays != 3 || st.Lockout.MaxFailures != 7 || st.Lockout.LockDuration != 30*time.Minute ||
+		st.TempPasswordValidityDays != 3 || st.Lockout.MaxFailures != 7 || st.Lockout.LockDuration != 30*time.Minute || st.AdminGroup != "admins" ||
 		!slices.Equal(st.MFA.Factors, []string{tenant.FactorTOTP}) {
 		t.Errorf("settings after save: %s %+v", tn.Name, st)
 	}

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -13,7 +14,7 @@ import (
 )
 
 // The tenant's settings: its name, language and branding (which the login
-// pages and mails use), the MFA policy, the password policy, the validity
+// pages and mails use), the group whose members administer it, the MFA policy, the password policy, the validity
 // of temporary passwords and the lockout. The form is read into a
 // tenant.TenantChange at the edge, each number within its range and each
 // problem named in the person's language; UpdateTenant validates the whole
@@ -23,6 +24,7 @@ type settingsPage struct {
 	frame
 	Form    settingsForm
 	Invalid map[string]bool
+	Groups  []string // what the admin group may be
 }
 
 func (settingsPage) template() string { return tmplSettings }
@@ -31,6 +33,7 @@ func (settingsPage) template() string { return tmplSettings }
 // back as it was typed.
 type settingsForm struct {
 	Name, Locale, LogoURL, Color      string
+	AdminGroup                        string
 	MFAMode                           string
 	TOTP, WebAuthn                    bool
 	MinLength, HistorySize            string
@@ -42,7 +45,7 @@ func formOf(t tenant.Tenant) settingsForm {
 	s := t.Settings
 	return settingsForm{
 		Name: t.Name, Locale: s.Locale, LogoURL: s.Branding.LogoURL, Color: s.Branding.PrimaryColor,
-		MFAMode: s.MFA.Mode, TOTP: slices.Contains(s.MFA.Factors, tenant.FactorTOTP),
+		AdminGroup: s.AdminGroup, MFAMode: s.MFA.Mode, TOTP: slices.Contains(s.MFA.Factors, tenant.FactorTOTP),
 		WebAuthn:  slices.Contains(s.MFA.Factors, tenant.FactorWebAuthn),
 		MinLength: strconv.Itoa(s.PasswordPolicy.MinimumLength), HistorySize: strconv.Itoa(s.PasswordPolicy.HistorySize),
 		Upper: s.PasswordPolicy.RequireUppercase, Lower: s.PasswordPolicy.RequireLowercase,
@@ -57,7 +60,7 @@ func readSettingsForm(f url.Values) settingsForm {
 	return settingsForm{
 		Name: strings.TrimSpace(f.Get("name")), Locale: f.Get("locale"),
 		LogoURL: strings.TrimSpace(f.Get("logo_url")), Color: strings.TrimSpace(f.Get("primary_color")),
-		MFAMode: f.Get("mfa_mode"), TOTP: on("factor_totp"), WebAuthn: on("factor_webauthn"),
+		AdminGroup: f.Get("admin_group"), MFAMode: f.Get("mfa_mode"), TOTP: on("factor_totp"), WebAuthn: on("factor_webauthn"),
 		MinLength: f.Get("min_length"), HistorySize: f.Get("history_size"),
 		Upper: on("require_upper"), Lower: on("require_lower"), Numbers: on("require_numbers"), Symbols: on("require_symbols"),
 		TempDays: f.Get("temp_days"), MaxFailures: f.Get("max_failures"), LockMinute: f.Get("lock_minutes"),
@@ -86,6 +89,11 @@ func (sf settingsForm) change() (tenant.TenantChange, *formProblem) {
 	}
 	if sf.LogoURL != "" && !tenant.ValidLogoURL(sf.LogoURL) {
 		return ch, &formProblem{field: "logo_url", key: "problem.logo", args: []any{sf.LogoURL}}
+	}
+	// Whether the group exists, and whether the administrator is in it,
+	// UpdateTenant checks in its transaction.
+	if sf.AdminGroup == "" {
+		return ch, &formProblem{field: "admin_group", key: "problem.invalid"}
 	}
 	if !slices.Contains([]string{tenant.MFAOff, tenant.MFAOptional, tenant.MFARequired}, sf.MFAMode) {
 		return ch, &formProblem{field: "mfa_mode", key: "problem.invalid"}
@@ -126,16 +134,32 @@ func (sf settingsForm) change() (tenant.TenantChange, *formProblem) {
 	lockout := tenant.LockoutPolicy{MaxFailures: failures, LockDuration: time.Duration(minutes) * time.Minute}
 	locale := sf.Locale
 	name := sf.Name
+	adminGroup := sf.AdminGroup
 	ch.Name = &name
 	ch.Settings = tenant.SettingsChange{PasswordPolicy: &policy, TempPasswordValidityDays: &days, MFA: &mfa,
-		Locale: &locale, Branding: &branding, Lockout: &lockout}
+		Locale: &locale, Branding: &branding, Lockout: &lockout, AdminGroup: &adminGroup}
 	return ch, nil
 }
 
 func (c *Console) settingsForm(w http.ResponseWriter, r *http.Request, q *request) error {
 	page := &settingsPage{frame: c.frame(q, "settings"), Form: formOf(q.tenant), Invalid: map[string]bool{}}
+	if err := c.adminGroupChoices(r, q, page); err != nil {
+		return err
+	}
 	page.Notice = notice(&page.frame, r)
 	return c.render(w, http.StatusOK, page)
+}
+
+// adminGroupChoices gives the page the groups the admin group may be.
+func (c *Console) adminGroupChoices(r *http.Request, q *request, page *settingsPage) error {
+	groups, err := c.Service.Groups(r.Context(), q.slug())
+	if err != nil {
+		return err
+	}
+	for _, g := range groups {
+		page.Groups = append(page.Groups, g.Name)
+	}
+	return nil
 }
 
 func (c *Console) saveSettings(w http.ResponseWriter, r *http.Request, q *request) error {
@@ -151,10 +175,16 @@ func (c *Console) saveSettings(w http.ResponseWriter, r *http.Request, q *reques
 				return serviceError(err)
 			}
 			prob = &formProblem{key: key}
+			if errors.Is(err, tenant.ErrAdminGroupWithoutActor) {
+				prob.field, prob.args = "admin_group", []any{form.AdminGroup}
+			}
 		}
 	}
 	if prob != nil {
 		page := &settingsPage{frame: c.frame(q, "settings"), Form: form, Invalid: map[string]bool{prob.field: true}}
+		if err := c.adminGroupChoices(r, q, page); err != nil {
+			return err
+		}
 		page.Problem = page.Tf(prob.key, prob.args...)
 		return c.render(w, http.StatusUnprocessableEntity, page)
 	}
