@@ -219,7 +219,9 @@ func (p *Provider) originOfClient(r *http.Request, origin string) bool {
 // generation: both are the same bytes for every request until a change.
 func (p *Provider) documents(ctx context.Context, slug string, st *tenantState) {
 	st.once.Do(func() {
-		ctx := op.ContextWithIssuer(ctx, p.hosts.TenantURL(slug))
+		// The Router serves documents without copying the request for a
+		// context that names the tenant; the library's storage calls need it.
+		ctx := op.ContextWithIssuer(WithSite(ctx, Site{Slug: slug}), p.hosts.TenantURL(slug))
 		d := op.CreateDiscoveryConfig(ctx, p.op, p.storage)
 		// The library lists every grant it knows; say what Cognate serves.
 		d.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
@@ -227,12 +229,6 @@ func (p *Provider) documents(ctx context.Context, slug string, st *tenantState) 
 		d.CodeChallengeMethodsSupported = []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256}
 		d.TokenEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost, oidc.AuthMethodNone}
 		d.ScopesSupported = []string{oidc.ScopeOpenID, oidc.ScopeEmail, oidc.ScopeProfile, oidc.ScopePhone, oidc.ScopeOfflineAccess}
-		// The library would ask the storage, which finds no tenant in a
-		// context the Router has not copied; the state has it at hand.
-		d.IDTokenSigningAlgValuesSupported = nil
-		for _, alg := range st.algs {
-			d.IDTokenSigningAlgValuesSupported = append(d.IDTokenSigningAlgValuesSupported, string(alg))
-		}
 		d.ClaimsSupported = claimsSupported()
 		// Nor does it serve the device flow, or client authentication by
 		// signed JWT, which the library's defaults advertise.

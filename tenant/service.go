@@ -502,12 +502,13 @@ func StandardAttributes() []string {
 // ValidateAttributes checks attribute names and values against Cognito's
 // limits: standard names or custom:<name>, names ≤ 32, values ≤ 2048.
 func ValidateAttributes(attrs map[string]string) error {
+	standard := StandardAttributes()
 	for name, value := range attrs {
 		custom, isCustom := strings.CutPrefix(name, "custom:")
 		switch {
 		case isCustom && (custom == "" || len(name) > 32):
 			return fmt.Errorf("%w: attribute name %q must be custom:<1 to 25 characters>", ErrInvalid, name)
-		case !isCustom && !slices.Contains(StandardAttributes(), name):
+		case !isCustom && !slices.Contains(standard, name):
 			return fmt.Errorf("%w: %q is not a standard attribute (custom attributes start with \"custom:\")", ErrInvalid, name)
 		case len(value) > 2048:
 			return fmt.Errorf("%w: attribute %q is longer than 2048 characters", ErrInvalid, name)

@@ -115,7 +115,10 @@ func (s *Service) UpdateTenant(ctx context.Context, slug string, in TenantChange
 			}
 			if actor := ActorFrom(ctx); actor.Kind == ActorAdmin {
 				u, err := GetUser(tx, slug, actor.Sub)
-				if err != nil || !slices.Contains(u.Groups, t.Settings.AdminGroup) {
+				if err != nil && !errors.Is(err, ErrNotFound) {
+					return err
+				}
+				if !slices.Contains(u.Groups, t.Settings.AdminGroup) {
 					return ErrAdminGroupWithoutActor
 				}
 			}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -74,7 +75,7 @@ func startBare(ctx context.Context, o options, tr *http.Transport, slug string) 
 		return nil, err
 	}
 	cmd := exec.CommandContext(ctx, self, "-serve-bare", "-server-cpu", strconv.Itoa(o.serverCPU))
-	cmd.Stdin = strings.NewReader(string(input))
+	cmd.Stdin = bytes.NewReader(input)
 	cmd.Stderr = os.Stderr
 	// Should the bench die, the bare server goes with it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
