@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -11,7 +12,7 @@ import (
 )
 
 // The server's memory policy: collect garbage less often while little is
-// live, and give memory back to the system once a minute.
+// live, and give memory back to the system when the server goes quiet.
 //
 // With Go's default (GOGC=100) the heap may grow to twice what is live
 // before the next collection. Cognate's live heap is a few megabytes, so
@@ -26,12 +27,14 @@ import (
 // Once more than half the floor is live, as on a larger machine with a
 // hash in progress per core, the collector is back at Go's default.
 //
-// The price is memory while under load, up to heapFloor, which the
-// minute's trim gives back: idle, the server holds what it did before.
+// The price is memory while under load, up to heapFloor, which the trim
+// gives back: idle, the server holds what it did before. The runtime itself
+// returns unused memory only slowly, so after a burst of sign-ins an idle
+// server would keep tens of megabytes it does not use.
 //
 // An operator who sets GOGC or GOMEMLIMIT has chosen a policy of their own,
 // and the tuner stays out of the way (under a memory limit near the heap
-// floor the two would fight); the minute's trim runs either way.
+// floor the two would fight); the trim runs either way.
 const (
 	// heapFloor is the heap size below which collections are spaced out.
 	heapFloor = 128 << 20
@@ -39,11 +42,25 @@ const (
 	// more eager than Go's default, never more than 5× the live heap.
 	minGCPercent = 100
 	maxGCPercent = 400
-	// trimEvery is how often memory the heap no longer uses goes back to
-	// the system. Each argon2id hash takes 19 MiB that the runtime
-	// otherwise hands back only slowly: after a burst of sign-ins an idle
-	// server would keep tens of megabytes it does not use.
-	trimEvery = time.Minute
+
+	// The trim is a forced collection that hands every free page back to
+	// the system. It runs when the server has gone quiet, so that memory
+	// goes back within seconds of a burst, and at least once a minute
+	// whatever the load. It does not run on every check while busy: the
+	// pages it hands back are the ones the next hashes would have reused,
+	// and faulting 19 MiB back in costs more than the hash itself (a hash
+	// on memory fresh from the system took 86 ms here, on reused memory
+	// 24 ms).
+	trimCheckEvery   = 10 * time.Second
+	trimAtLeastEvery = time.Minute
+	// quietAllocs is what a check interval may allocate and still count
+	// as quiet: a health probe every second allocates kilobytes, one
+	// sign-in 19 MiB, a full sweep of the store a few megabytes.
+	quietAllocs = 16 << 20
+	// trimSlack is how much more than the last trim left the runtime must
+	// hold before a quiet check trims again; less is not worth a forced
+	// collection.
+	trimSlack = 1 << 20
 )
 
 // gcPercentFor is the GOGC that lets a heap with live bytes in use grow to
@@ -58,24 +75,81 @@ func gcPercentFor(live, floor uint64) int {
 
 // manageMemory applies the memory policy until ctx ends, then puts GOGC
 // back as it found it.
-func manageMemory(ctx context.Context) {
+func manageMemory(ctx context.Context, logger *slog.Logger) {
 	if !operatorTunesMemory() {
 		tuner := startHeapTuner(heapFloor)
 		defer tuner.stop()
 	}
-	tick := time.NewTicker(trimEvery)
+	// The first trim is at once: start-up's garbage (templates parsed, the
+	// demo admin's password hashed) goes before the first request. A forced
+	// collection of a heap this small costs a millisecond.
+	var trim trimmer
+	trim.run(time.Now())
+	tick := time.NewTicker(trimCheckEvery)
 	defer tick.Stop()
 	for {
-		// The first trim is at once: start-up's garbage (templates parsed,
-		// the demo admin's password hashed) goes before the first request.
-		// A forced collection of a heap this small costs a millisecond.
-		debug.FreeOSMemory()
 		select {
 		case <-ctx.Done():
 			return
-		case <-tick.C:
+		case now := <-tick.C:
+			if held, freed, ok := trim.check(now); ok {
+				logger.Debug("gave memory back to the system", "held_bytes", held, "freed_bytes", freed)
+			}
 		}
 	}
+}
+
+// trimmer decides when to trim, from the runtime's own counters.
+type trimmer struct {
+	metrics   [3]metrics.Sample
+	lastAlloc uint64    // bytes allocated so far, at the last check
+	held      uint64    // bytes the runtime held right after the last trim
+	trimmed   time.Time // when the last trim ran
+}
+
+// check trims if the policy says so, and reports the memory held before
+// the trim, how much the trim freed, and whether it ran.
+func (t *trimmer) check(now time.Time) (held, freed uint64, trimmed bool) {
+	alloc, held := t.read()
+	allocated := alloc - t.lastAlloc
+	t.lastAlloc = alloc
+	if !shouldTrim(allocated, held, t.held, now.Sub(t.trimmed)) {
+		return held, 0, false
+	}
+	t.run(now)
+	return held, held - min(held, t.held), true
+}
+
+// shouldTrim is the policy: trim once a check interval was quiet and the
+// runtime holds noticeably more than the last trim left, or when the last
+// trim is a minute old.
+func shouldTrim(allocated, held, heldAfterTrim uint64, sinceTrim time.Duration) bool {
+	if sinceTrim >= trimAtLeastEvery {
+		return true
+	}
+	return allocated < quietAllocs && held > heldAfterTrim+trimSlack
+}
+
+func (t *trimmer) run(now time.Time) {
+	debug.FreeOSMemory()
+	t.lastAlloc, t.held = t.read()
+	t.trimmed = now
+}
+
+// read returns the bytes allocated since the start and the bytes of memory
+// the runtime holds from the system, not counting what it has already
+// given back: what the runtime controls of the resident set, at most.
+func (t *trimmer) read() (alloc, held uint64) {
+	t.metrics[0].Name = "/gc/heap/allocs:bytes"
+	t.metrics[1].Name = "/memory/classes/total:bytes"
+	t.metrics[2].Name = "/memory/classes/heap/released:bytes"
+	metrics.Read(t.metrics[:])
+	for _, m := range t.metrics {
+		if m.Value.Kind() != metrics.KindUint64 {
+			return 0, 0 // not in this runtime: nothing is ever trimmed but the minute's
+		}
+	}
+	return t.metrics[0].Value.Uint64(), t.metrics[1].Value.Uint64() - t.metrics[2].Value.Uint64()
 }
 
 // operatorTunesMemory reports whether the environment sets the runtime's

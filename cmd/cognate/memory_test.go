@@ -112,3 +112,60 @@ func TestOperatorTunesMemory(t *testing.T) {
 		})
 	}
 }
+
+func TestShouldTrim(t *testing.T) {
+	const mib = 1 << 20
+	tests := []struct {
+		name                           string
+		allocated, held, heldAfterTrim uint64
+		sinceTrim                      time.Duration
+		want                           bool
+	}{
+		{"quiet after a burst: memory goes back", 2 * mib, 90 * mib, 8 * mib, 20 * time.Second, true},
+		{"busy: not before the minute is up", 400 * mib, 90 * mib, 8 * mib, 50 * time.Second, false},
+		{"busy for a minute: once a minute whatever the load", 400 * mib, 90 * mib, 8 * mib, time.Minute, true},
+		{"quiet, and nothing much to give back", 1 * mib, 8*mib + mib/2, 8 * mib, 30 * time.Second, false},
+		{"quiet, holding less than the last trim left", 0, 7 * mib, 8 * mib, 30 * time.Second, false},
+		{"a full sweep's few megabytes still count as quiet", 6 * mib, 14 * mib, 8 * mib, 10 * time.Second, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := shouldTrim(tt.allocated, tt.held, tt.heldAfterTrim, tt.sinceTrim); got != tt.want {
+				t.Errorf("shouldTrim(%d, %d, %d, %s) = %v, want %v", tt.allocated, tt.held, tt.heldAfterTrim, tt.sinceTrim, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestTrimmerGivesMemoryBackOnceQuiet runs the trimmer on this process's
+// own runtime: garbage allocated in one interval keeps it from trimming
+// then; the next, quiet, interval trims and hands the garbage's memory
+// back to the system.
+func TestTrimmerGivesMemoryBackOnceQuiet(t *testing.T) {
+	before := debug.SetGCPercent(-1) // nothing collects the garbage but the trim
+	defer debug.SetGCPercent(before)
+
+	start := time.Now()
+	var trim trimmer
+	trim.run(start)
+
+	const garbage = 64 << 20
+	chunks := make([][]byte, garbage>>20)
+	for i := range chunks {
+		chunks[i] = make([]byte, 1<<20)
+		for page := 0; page < len(chunks[i]); page += 4096 {
+			chunks[i][page] = 1 // touched, so that it is resident
+		}
+	}
+	runtime.KeepAlive(chunks)
+	if _, _, trimmed := trim.check(start.Add(trimCheckEvery)); trimmed {
+		t.Fatal("trimmed in the interval that allocated 64 MiB: that is not quiet")
+	}
+	held, freed, trimmed := trim.check(start.Add(2 * trimCheckEvery))
+	if !trimmed {
+		t.Fatalf("a quiet interval holding %d bytes did not trim", held)
+	}
+	if freed < garbage/2 {
+		t.Errorf("the trim gave back %d bytes; the garbage alone was %d", freed, garbage)
+	}
+}
