@@ -32,6 +32,10 @@ type pending struct {
 
 	maxTotal, maxPerTenant int
 	lastSweep              time.Time
+
+	// The most each map held since it was last rebuilt: a Go map keeps
+	// the memory of its largest size after its entries are deleted.
+	peakRequests, peakCodes int
 }
 
 // pendingKey scopes every entry to its tenant: an ID or code of tenant A is
@@ -81,6 +85,7 @@ func (p *pending) addRequest(slug string, ar *authRequest, now time.Time) error 
 	}
 	cp := *ar
 	p.requests[pendingKey{slug, ar.ID}] = &cp
+	p.peakRequests = max(p.peakRequests, len(p.requests))
 	p.countLocked(slug, +1)
 	return nil
 }
@@ -131,6 +136,7 @@ func (p *pending) addCode(slug, requestID, codeHash string, now, expires time.Ti
 	// A code is the last step of a request that already holds a place, so
 	// the limits do not refuse it.
 	p.codes[pendingKey{slug, codeHash}] = &pendingCode{request: *ar, expiresAt: expires}
+	p.peakCodes = max(p.peakCodes, len(p.codes))
 	p.countLocked(slug, +1)
 	return true
 }
@@ -165,6 +171,20 @@ func (p *pending) sweepLocked(now time.Time) {
 	if now.Sub(p.lastSweep) < pendingSweepEvery {
 		return
 	}
+	p.dropExpiredLocked(now)
+}
+
+// sweep drops expired entries now. The server calls it once a minute, so
+// that an idle server, which adds no requests to trigger sweepLocked, gives
+// back what a burst of sign-ins (or of anonymous authorization requests)
+// left behind.
+func (p *pending) sweep(now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.dropExpiredLocked(now)
+}
+
+func (p *pending) dropExpiredLocked(now time.Time) {
 	p.lastSweep = now
 	for k, ar := range p.requests {
 		if !now.Before(ar.ExpiresAt) {
@@ -178,6 +198,27 @@ func (p *pending) sweepLocked(now time.Time) {
 			p.countLocked(k.slug, -1)
 		}
 	}
+	p.requests = shrunk(p.requests, &p.peakRequests)
+	p.codes = shrunk(p.codes, &p.peakCodes)
+}
+
+// shrinkFrom is the peak below which a map is never rebuilt: a small map's
+// spare room costs less than copying it.
+const shrinkFrom = 1024
+
+// shrunk returns m, or a copy of it sized to what it holds once that is
+// under a quarter of its peak; peak is reset to the copy's size.
+func shrunk[K comparable, V any](m map[K]V, peak *int) map[K]V {
+	if *peak < shrinkFrom || len(m) >= *peak/4 {
+		return m
+	}
+	// Not maps.Clone, which may keep the source's size.
+	c := make(map[K]V, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	*peak = len(c)
+	return c
 }
 
 func (p *pending) countLocked(slug string, delta int) {

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -104,5 +105,77 @@ func TestPendingLimits(t *testing.T) {
 	}
 	if p.total != 1 || p.perTenant["acme"] != 1 || len(p.perTenant) != 1 {
 		t.Fatalf("after the sweep: total %d, per tenant %v; want only acme's one", p.total, p.perTenant)
+	}
+}
+
+// An idle server sweeps without new requests: what expired goes, what is
+// live stays, and a map that held thousands is rebuilt at its new size.
+func TestPendingSweepWhileIdle(t *testing.T) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	p := newPending()
+	const burst = 3 * shrinkFrom
+	for i := range burst {
+		id := fmt.Sprintf("req-%d", i)
+		if err := p.addRequest("acme", &authRequest{ID: id, ExpiresAt: now.Add(authRequestTTL)}, now); err != nil {
+			t.Fatal(err)
+		}
+		if !p.addCode("acme", id, "code-"+id, now, now.Add(codeTTL)) {
+			t.Fatalf("code for %s not issued", id)
+		}
+		p.deleteRequest("acme", id)
+	}
+	// One sign-in still under way, started a little later (within the
+	// minute, so adding it does not sweep).
+	if err := p.addRequest("acme", &authRequest{ID: "live", ExpiresAt: now.Add(time.Second + authRequestTTL)}, now.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if p.peakCodes != burst {
+		t.Fatalf("peak of codes %d, want %d", p.peakCodes, burst)
+	}
+
+	later := now.Add(codeTTL)
+	p.sweep(later)
+	if len(p.codes) != 0 || p.total != 1 || p.perTenant["acme"] != 1 {
+		t.Fatalf("after the sweep: %d codes, %d held in all, %d for acme; want 0, 1, 1", len(p.codes), p.total, p.perTenant["acme"])
+	}
+	if _, ok := p.request("acme", "live", later); !ok {
+		t.Fatal("the sweep dropped a live request")
+	}
+	if p.peakCodes != 0 || p.peakRequests != 1 {
+		t.Errorf("peaks after the sweep: codes %d, requests %d; want 0 and 1 (maps rebuilt)", p.peakCodes, p.peakRequests)
+	}
+}
+
+func TestShrunk(t *testing.T) {
+	tests := []struct {
+		name          string
+		size, peak    int
+		rebuilt       bool
+		wantPeakAfter int
+	}{
+		{"a small map is left alone", 10, shrinkFrom - 1, false, shrinkFrom - 1},
+		{"still a quarter of its peak", shrinkFrom / 4, shrinkFrom, false, shrinkFrom},
+		{"under a quarter of its peak", shrinkFrom/4 - 1, shrinkFrom, true, shrinkFrom/4 - 1},
+		{"emptied", 0, 4 * shrinkFrom, true, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := make(map[int]bool, tt.size)
+			for i := range tt.size {
+				m[i] = true
+			}
+			peak := tt.peak
+			got := shrunk(m, &peak)
+			if len(got) != tt.size {
+				t.Errorf("the map holds %d entries, want %d", len(got), tt.size)
+			}
+			m[-1] = true // a write to the original shows whether got is the same map
+			if rebuilt := !got[-1]; rebuilt != tt.rebuilt {
+				t.Errorf("rebuilt = %v, want %v", rebuilt, tt.rebuilt)
+			}
+			if peak != tt.wantPeakAfter {
+				t.Errorf("peak after = %d, want %d", peak, tt.wantPeakAfter)
+			}
+		})
 	}
 }

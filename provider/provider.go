@@ -152,6 +152,11 @@ func (p *Provider) Invalidate(slug string) { p.cache.Invalidate(slug) }
 // Hosts returns the host mapping the provider was built with.
 func (p *Provider) Hosts() Hosts { return p.hosts }
 
+// SweepPending drops the authorization requests and codes held in memory
+// that have expired. The server calls it once a minute: otherwise an idle
+// server would keep them until the next authorization request.
+func (p *Provider) SweepPending() { p.storage.pending.sweep(p.now()) }
+
 // IsEndpoint reports whether path belongs to the OpenID Provider rather
 // than to the pages.
 func IsEndpoint(path string) bool {

@@ -78,7 +78,7 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Wr
 	background, stopBackground := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { a.outbox.Run(background) })
-	wg.Go(func() { sweep(background, store, cfg.AuditRetention, logger) })
+	wg.Go(func() { sweep(background, store, a.provider, cfg.AuditRetention, logger) })
 	wg.Go(func() { manageMemory(background, logger) })
 	defer func() { stopBackground(); wg.Wait() }()
 	return listenAndServe(ctx, cfg, a.handler, logger)
@@ -108,10 +108,11 @@ func sealStoredSecrets(ctx context.Context, service *tenant.Service, logger *slo
 
 // sweep deletes expired tokens, sessions and sign-in flows, and audit
 // events past their retention, once a minute: bbolt has no TTL of its own.
+// The provider's in-memory authorization requests and codes go with them.
 // The minute's sweep reads only the expiry index; a full scan, in the first
 // minute and then daily, finds what the index does not know of (records of
 // older versions, the console's sessions) and orphaned index entries.
-func sweep(ctx context.Context, store tenant.Store, auditRetention time.Duration, logger *slog.Logger) {
+func sweep(ctx context.Context, store tenant.Store, prov *provider.Provider, auditRetention time.Duration, logger *slog.Logger) {
 	const fullSweepEvery = 24 * time.Hour
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
@@ -122,6 +123,7 @@ func sweep(ctx context.Context, store tenant.Store, auditRetention time.Duration
 			return
 		case <-tick.C:
 		}
+		prov.SweepPending()
 		var f int
 		var ferr error
 		if now := time.Now(); now.Sub(lastFullSweep) >= fullSweepEvery {
@@ -233,10 +235,11 @@ func randomBase64(n int) string {
 
 // app is Cognate assembled: its handler and the parts that run beside it.
 type app struct {
-	handler http.Handler
-	service *tenant.Service
-	outbox  *mail.Outbox
-	hosts   provider.Hosts
+	handler  http.Handler
+	provider *provider.Provider
+	service  *tenant.Service
+	outbox   *mail.Outbox
+	hosts    provider.Hosts
 }
 
 // buildApp wires every part. This is the one place where Cognate is
@@ -351,7 +354,7 @@ func buildApp(cfg Config, store tenant.Store, secrets serverSecrets, logger *slo
 		}
 		router.ServeHTTP(w, r)
 	})
-	return &app{handler: front, service: service, outbox: outbox, hosts: hosts}, nil
+	return &app{handler: front, provider: prov, service: service, outbox: outbox, hosts: hosts}, nil
 }
 
 // mailTemplates are the built-in mail templates with the operator's
