@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -73,11 +74,16 @@ const (
 	ProblemLoginLinkInvalid Problem = "login_link_invalid"
 	// ProblemBadRequest: the request was malformed.
 	ProblemBadRequest Problem = "bad_request"
+	// ProblemSignInLinkRefused: an authorization request that cannot be
+	// answered at the application, because it names no client, an unknown
+	// one, or a redirect URI the client did not register.
+	ProblemSignInLinkRefused Problem = "sign_in_link_refused"
 )
 
 var problemText = map[Problem]string{
-	ProblemLoginLinkInvalid: "This sign-in link is not valid in this browser. Go back to the application and start again.",
-	ProblemBadRequest:       "The request was malformed.",
+	ProblemLoginLinkInvalid:  "This sign-in link is not valid in this browser. Go back to the application and start again.",
+	ProblemBadRequest:        "The request was malformed.",
+	ProblemSignInLinkRefused: "This sign-in link is incomplete, or the application is not set up to sign in here. Go back to the application and start again; if it happens again, tell the application's administrator.",
 }
 
 func (p *Provider) fail(w http.ResponseWriter, r *http.Request, status int, problem Problem) {
@@ -170,30 +176,66 @@ func IsEndpoint(path string) bool {
 // ServeHTTP serves a tenant's OIDC endpoints. The request's context must
 // carry the tenant's Site (see Router).
 func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == PathAuthorize && p.incompleteAuthorize(w, r) {
+	if r.URL.Path != PathAuthorize {
+		p.ops.ServeHTTP(w, r)
 		return
 	}
-	p.ops.ServeHTTP(w, r)
+	if missing := missingFromAuthorize(r); missing != "" {
+		// zitadel/oidc refuses these too, but reports them as server
+		// errors: every scanner that probes the path would raise an
+		// operator's alarm.
+		p.logger.InfoContext(r.Context(), "authorization request refused", "reason", "no "+missing)
+		p.fail(w, r, http.StatusBadRequest, ProblemSignInLinkRefused)
+		return
+	}
+	catcher := &refusalCatcher{ResponseWriter: w}
+	p.ops.ServeHTTP(catcher, r)
+	if catcher.refused { // the library has logged it, with the OAuth error
+		p.fail(w, r, http.StatusBadRequest, ProblemSignInLinkRefused)
+	}
 }
 
-// incompleteAuthorize answers an authorization request that names no
-// client or no redirect URI. zitadel/oidc refuses these too, but reports
-// them as server errors: every scanner that probes the path would raise an
-// operator's alarm.
-func (p *Provider) incompleteAuthorize(w http.ResponseWriter, r *http.Request) bool {
-	var missing string
+// missingFromAuthorize names the parameter an authorization request lacks
+// to be answered at all, or returns "".
+func missingFromAuthorize(r *http.Request) string {
 	switch {
 	case r.FormValue("client_id") == "":
-		missing = "client_id"
+		return "client_id"
 	case r.FormValue("redirect_uri") == "":
-		missing = "redirect_uri"
-	default:
-		return false
+		return "redirect_uri"
 	}
-	p.logger.InfoContext(r.Context(), "authorization request without "+missing)
-	http.Error(w, "This sign-in link is incomplete: it has no "+missing+". Start again from the application.", http.StatusBadRequest)
-	return true
+	return ""
 }
+
+// refusalCatcher stands between zitadel/oidc and the browser at the
+// authorization endpoint. A request the library cannot send back to the
+// application (an unknown client, a redirect URI the client did not
+// register) it answers with one line of English plain text and status 400;
+// the catcher keeps that answer from the browser, so that the person gets
+// the organization's own page in their language instead. Every other
+// answer passes through.
+type refusalCatcher struct {
+	http.ResponseWriter
+	refused bool
+}
+
+func (c *refusalCatcher) WriteHeader(status int) {
+	if status == http.StatusBadRequest && strings.HasPrefix(c.Header().Get("Content-Type"), "text/plain") {
+		c.refused = true
+		return
+	}
+	c.ResponseWriter.WriteHeader(status)
+}
+
+func (c *refusalCatcher) Write(b []byte) (int, error) {
+	if c.refused {
+		return len(b), nil
+	}
+	return c.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (c *refusalCatcher) Unwrap() http.ResponseWriter { return c.ResponseWriter }
 
 // corsAllowed decides by the tenant, which the Host names: the answer
 // varies with Host, so caches must key on it.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -259,6 +260,44 @@ func TestBrowserOrganizationUnavailable(t *testing.T) {
 	must(t, "read the page", err)
 	if !strings.Contains(text, "Temporarily unavailable") || !strings.Contains(text, "not possible right now") || strings.Contains(text, "no organization") {
 		t.Errorf("page text %q", text)
+	}
+	styled, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.styleSheets.length > 0 && document.styleSheets[0].cssRules.length > 0`))
+	must(t, "look for the stylesheet", err)
+	if !styled {
+		t.Error("the page has no stylesheet")
+	}
+}
+
+// A sign-in link the application got wrong (here a redirect URI the client
+// did not register) stops at the organization's own page, styled and in
+// words a person can act on, not at a line of the library's plain text,
+// and the browser is never sent to the unregistered address.
+func TestBrowserSignInLinkRefused(t *testing.T) {
+	browser := chrome(t)
+	s := newStack(t, stackOptions{})
+	watchConsole(t, browser)
+	ctx, cancel := context.WithTimeout(browser, 30*time.Second)
+	defer cancel()
+
+	q := url.Values{
+		"client_id": {s.clientID}, "redirect_uri": {"https://elsewhere.example/callback"},
+		"response_type": {"code"}, "scope": {"openid"}, "state": {"s"},
+		"code_challenge": {strings.Repeat("a", 43)}, "code_challenge_method": {"S256"},
+	}
+	link := s.tenantURL + "/oauth2/authorize?" + q.Encode()
+	must(t, "open the link", chromedp.Do(ctx, chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS("h1"))))
+	screenshot(t, ctx, "sign-in-link-refused.png")
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	must(t, "read the location", err)
+	if loc != link {
+		t.Errorf("the browser went on to %s", loc)
+	}
+	heading, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("h1")))
+	must(t, "read the heading", err)
+	text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+	must(t, "read the page", err)
+	if heading != "This sign-in link does not work here" || !strings.Contains(text, "tell the application's administrator") {
+		t.Errorf("heading %q, page %q", heading, text)
 	}
 	styled, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.styleSheets.length > 0 && document.styleSheets[0].cssRules.length > 0`))
 	must(t, "look for the stylesheet", err)

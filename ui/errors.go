@@ -132,8 +132,11 @@ func errNotFound(http.ResponseWriter, *http.Request) error {
 // protocol as a page of ours; set it as provider.Provider.ErrorPage.
 func (p *Pages) ProviderError(w http.ResponseWriter, r *http.Request, status int, problem provider.Problem) {
 	pe := &pageError{status: status, msg: msgBadForm}
-	if problem == provider.ProblemLoginLinkInvalid {
+	switch problem {
+	case provider.ProblemLoginLinkInvalid:
 		pe.heading, pe.msg = msgLoginExpiredHead, msgLoginExpired
+	case provider.ProblemSignInLinkRefused:
+		pe.heading, pe.msg = msgLinkRefusedHead, msgLinkRefused
 	}
 	p.fail(w, r, pe)
 }

@@ -80,6 +80,8 @@ const (
 	msgNoOrgLink          msgKey = "noOrg.link"
 	msgLoginExpiredHead   msgKey = "login.expired.heading"
 	msgLoginExpired       msgKey = "login.expired"
+	msgLinkRefusedHead    msgKey = "login.refused.heading"
+	msgLinkRefused        msgKey = "login.refused"
 	msgLoginMissing       msgKey = "login.missing"
 	msgLoginIncorrect     msgKey = "login.incorrect"
 	msgLoginLocked        msgKey = "login.locked"
@@ -130,6 +132,8 @@ var catalogue = map[lang]map[msgKey]string{
 		"noOrg.link":                    "Find your organization",
 		"login.expired.heading":         "This sign-in link has expired",
 		"login.expired":                 "This sign-in link has expired. Go back to the application and start again.",
+		"login.refused.heading":         "This sign-in link does not work here",
+		"login.refused":                 "The link is incomplete, or the application that sent you here is not set up to sign in at this organization. Go back to the application and start again; if it happens again, tell the application's administrator.",
 		"login.title":                   "Sign in",
 		"login.heading":                 "Sign in to %s",
 		"login.toContinue":              "to continue to %s",
@@ -353,6 +357,8 @@ var catalogue = map[lang]map[msgKey]string{
 		"noOrg.link":                    "Zoek uw organisatie",
 		"login.expired.heading":         "Deze inloglink is verlopen",
 		"login.expired":                 "Deze inloglink is verlopen. Ga terug naar de applicatie en begin opnieuw.",
+		"login.refused.heading":         "Deze inloglink werkt hier niet",
+		"login.refused":                 "De link is onvolledig, of de applicatie die u hierheen stuurde is niet ingesteld om bij deze organisatie in te loggen. Ga terug naar de applicatie en begin opnieuw; gebeurt het weer, meld het dan aan de beheerder van de applicatie.",
 		"login.title":                   "Inloggen",
 		"login.heading":                 "Inloggen bij %s",
 		"login.toContinue":              "om verder te gaan naar %s",

@@ -109,6 +109,7 @@ func newStack(t *testing.T, opts stackOptions) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	prov.ErrorPage = s.pages.ProviderError // as cmd/cognate wires it
 	router := &provider.Router{Provider: prov, Apex: s.pages.Apex(), Tenant: s.pages.Tenant(), NotFound: s.pages.NotFound(),
 		Unavailable: s.pages.Unavailable()}
 	srv := httptest.NewUnstartedServer(router)
