@@ -244,14 +244,20 @@ func TestBrowserFindOrganization(t *testing.T) {
 // The page of an organization this server cannot open the signing key of
 // (see TestOrganizationThatCannotBeServed), as a person sees it: styled,
 // and saying to come back rather than that the organization does not exist.
-func TestBrowserOrganizationUnavailable(t *testing.T) {
+// The error pages a person may meet outside a sign-in are the
+// organization's own, styled, in words a person can act on:
+//   - an organization that cannot be served right now;
+//   - a sign-in link the application got wrong (here a redirect URI the
+//     client did not register), instead of a line of the library's plain
+//     text, and the browser is never sent to the unregistered address.
+func TestBrowserErrorPages(t *testing.T) {
 	browser := chrome(t)
 	s := newStack(t, stackOptions{})
 	watchConsole(t, browser)
 	ctx, cancel := context.WithTimeout(browser, 30*time.Second)
 	defer cancel()
-	s.addUnservableTenant(t, "globex")
 
+	s.addUnservableTenant(t, "globex")
 	must(t, "open globex", chromedp.Do(ctx,
 		chromedp.Navigate(strings.Replace(s.tenantURL, "acme.", "globex.", 1)+"/"),
 		chromedp.WaitVisible(chromedp.CSS("h1"))))
@@ -261,23 +267,7 @@ func TestBrowserOrganizationUnavailable(t *testing.T) {
 	if !strings.Contains(text, "Temporarily unavailable") || !strings.Contains(text, "not possible right now") || strings.Contains(text, "no organization") {
 		t.Errorf("page text %q", text)
 	}
-	styled, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.styleSheets.length > 0 && document.styleSheets[0].cssRules.length > 0`))
-	must(t, "look for the stylesheet", err)
-	if !styled {
-		t.Error("the page has no stylesheet")
-	}
-}
-
-// A sign-in link the application got wrong (here a redirect URI the client
-// did not register) stops at the organization's own page, styled and in
-// words a person can act on, not at a line of the library's plain text,
-// and the browser is never sent to the unregistered address.
-func TestBrowserSignInLinkRefused(t *testing.T) {
-	browser := chrome(t)
-	s := newStack(t, stackOptions{})
-	watchConsole(t, browser)
-	ctx, cancel := context.WithTimeout(browser, 30*time.Second)
-	defer cancel()
+	wantStyled(t, ctx)
 
 	q := url.Values{
 		"client_id": {s.clientID}, "redirect_uri": {"https://elsewhere.example/callback"},
@@ -285,7 +275,7 @@ func TestBrowserSignInLinkRefused(t *testing.T) {
 		"code_challenge": {strings.Repeat("a", 43)}, "code_challenge_method": {"S256"},
 	}
 	link := s.tenantURL + "/oauth2/authorize?" + q.Encode()
-	must(t, "open the link", chromedp.Do(ctx, chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS("h1"))))
+	must(t, "open the refused link", chromedp.Do(ctx, chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS("h1"))))
 	screenshot(t, ctx, "sign-in-link-refused.png")
 	loc, err := chromedp.Run(ctx, chromedp.Location())
 	must(t, "read the location", err)
@@ -294,11 +284,18 @@ func TestBrowserSignInLinkRefused(t *testing.T) {
 	}
 	heading, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("h1")))
 	must(t, "read the heading", err)
-	text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+	text, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
 	must(t, "read the page", err)
 	if heading != "This sign-in link does not work here" || !strings.Contains(text, "tell the application's administrator") {
 		t.Errorf("heading %q, page %q", heading, text)
 	}
+	wantStyled(t, ctx)
+}
+
+// wantStyled checks that the page in ctx loaded its stylesheet: an error
+// page that a fault left unstyled would still read right.
+func wantStyled(t *testing.T, ctx context.Context) {
+	t.Helper()
 	styled, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.styleSheets.length > 0 && document.styleSheets[0].cssRules.length > 0`))
 	must(t, "look for the stylesheet", err)
 	if !styled {
