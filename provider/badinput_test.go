@@ -385,10 +385,22 @@ func TestRevocationAndLogout(t *testing.T) {
 			t.Fatal("logout left the session cookie")
 		}
 	}
-	resp = h.get(h.issuer("acme") + "/logout?client_id=" + f.client.ID + "&logout_uri=" + url.QueryEscape("http://evil.localhost/"))
-	resp.Body.Close()
-	if l, _ := resp.Location(); l != nil && strings.HasPrefix(l.String(), "http://evil") {
-		t.Fatal("logout redirected to an unregistered URI")
+	// A refused logout is a page for the person, not OAuth's JSON (the
+	// pages' version of it is in ui's browser tests).
+	for name, query := range map[string]string{
+		"unregistered logout URI": "client_id=" + f.client.ID + "&logout_uri=" + url.QueryEscape("http://evil.localhost/"),
+		"unknown client":          "client_id=nope&logout_uri=" + url.QueryEscape("http://rp.localhost/bye"),
+	} {
+		resp = h.get(h.issuer("acme") + "/logout?" + query)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if l, _ := resp.Location(); l != nil {
+			t.Fatalf("%s: logout redirected to %s", name, l)
+		}
+		const refused = "This sign-out link does not work here, so you have not been signed out."
+		if resp.StatusCode != http.StatusBadRequest || !strings.HasPrefix(string(body), refused) {
+			t.Errorf("%s: status %d, body %q; want 400 and %q", name, resp.StatusCode, body, refused)
+		}
 	}
 }
 

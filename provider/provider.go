@@ -78,12 +78,17 @@ const (
 	// answered at the application, because it names no client, an unknown
 	// one, or a redirect URI the client did not register.
 	ProblemSignInLinkRefused Problem = "sign_in_link_refused"
+	// ProblemSignOutLinkRefused: a logout request the library refuses (an
+	// unknown client, an unregistered post-logout redirect URI, a broken
+	// ID token hint); the session is left as it was.
+	ProblemSignOutLinkRefused Problem = "sign_out_link_refused"
 )
 
 var problemText = map[Problem]string{
-	ProblemLoginLinkInvalid:  "This sign-in link is not valid in this browser. Go back to the application and start again.",
-	ProblemBadRequest:        "The request was malformed.",
-	ProblemSignInLinkRefused: "This sign-in link is incomplete, or the application is not set up to sign in here. Go back to the application and start again; if it happens again, tell the application's administrator.",
+	ProblemLoginLinkInvalid:   "This sign-in link is not valid in this browser. Go back to the application and start again.",
+	ProblemBadRequest:         "The request was malformed.",
+	ProblemSignInLinkRefused:  "This sign-in link is incomplete, or the application is not set up to sign in here. Go back to the application and start again; if it happens again, tell the application's administrator.",
+	ProblemSignOutLinkRefused: "This sign-out link does not work here, so you have not been signed out. Go back to the application and sign out again; if it happens again, tell the application's administrator.",
 }
 
 func (p *Provider) fail(w http.ResponseWriter, r *http.Request, status int, problem Problem) {
@@ -176,23 +181,38 @@ func IsEndpoint(path string) bool {
 // ServeHTTP serves a tenant's OIDC endpoints. The request's context must
 // carry the tenant's Site (see Router).
 func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != PathAuthorize {
+	problem, personFacing := refusalProblem(r.URL.Path)
+	if !personFacing {
 		p.ops.ServeHTTP(w, r)
 		return
 	}
-	if missing := missingFromAuthorize(r); missing != "" {
-		// zitadel/oidc refuses these too, but reports them as server
-		// errors: every scanner that probes the path would raise an
-		// operator's alarm.
-		p.logger.InfoContext(r.Context(), "authorization request refused", "reason", "no "+missing)
-		p.fail(w, r, http.StatusBadRequest, ProblemSignInLinkRefused)
-		return
+	if r.URL.Path == PathAuthorize {
+		if missing := missingFromAuthorize(r); missing != "" {
+			// zitadel/oidc refuses these too, but reports them as server
+			// errors: every scanner that probes the path would raise an
+			// operator's alarm.
+			p.logger.InfoContext(r.Context(), "authorization request refused", "reason", "no "+missing)
+			p.fail(w, r, http.StatusBadRequest, problem)
+			return
+		}
 	}
 	catcher := &refusalCatcher{ResponseWriter: w}
 	p.ops.ServeHTTP(catcher, r)
 	if catcher.refused { // the library has logged it, with the OAuth error
-		p.fail(w, r, http.StatusBadRequest, ProblemSignInLinkRefused)
+		p.fail(w, r, http.StatusBadRequest, problem)
 	}
+}
+
+// refusalProblem names the page for a refusal at an endpoint that a
+// person's browser is sent to, rather than one an application calls.
+func refusalProblem(path string) (Problem, bool) {
+	switch path {
+	case PathAuthorize:
+		return ProblemSignInLinkRefused, true
+	case PathLogout:
+		return ProblemSignOutLinkRefused, true
+	}
+	return "", false
 }
 
 // missingFromAuthorize names the parameter an authorization request lacks
@@ -208,19 +228,21 @@ func missingFromAuthorize(r *http.Request) string {
 }
 
 // refusalCatcher stands between zitadel/oidc and the browser at the
-// authorization endpoint. A request the library cannot send back to the
-// application (an unknown client, a redirect URI the client did not
-// register) it answers with one line of English plain text and status 400;
-// the catcher keeps that answer from the browser, so that the person gets
-// the organization's own page in their language instead. Every other
-// answer passes through.
+// endpoints a person is sent to. A request the library cannot send back to
+// the application (an unknown client, a redirect URI the client did not
+// register) it refuses with status 4xx and a line of English plain text, or
+// OAuth's JSON error, which is for programs; the catcher keeps that answer
+// from the browser, so that the person gets the organization's own page in
+// their language instead. Every other answer passes through.
 type refusalCatcher struct {
 	http.ResponseWriter
 	refused bool
 }
 
 func (c *refusalCatcher) WriteHeader(status int) {
-	if status == http.StatusBadRequest && strings.HasPrefix(c.Header().Get("Content-Type"), "text/plain") {
+	contentType := c.Header().Get("Content-Type")
+	if status >= 400 && status < 500 &&
+		(strings.HasPrefix(contentType, "text/plain") || strings.HasPrefix(contentType, "application/json")) {
 		c.refused = true
 		return
 	}

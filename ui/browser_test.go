@@ -249,7 +249,8 @@ func TestBrowserFindOrganization(t *testing.T) {
 //   - an organization that cannot be served right now;
 //   - a sign-in link the application got wrong (here a redirect URI the
 //     client did not register), instead of a line of the library's plain
-//     text, and the browser is never sent to the unregistered address.
+//     text, and the browser is never sent to the unregistered address;
+//   - the same for a sign-out link, instead of OAuth's JSON error.
 func TestBrowserErrorPages(t *testing.T) {
 	browser := chrome(t)
 	s := newStack(t, stackOptions{})
@@ -287,6 +288,18 @@ func TestBrowserErrorPages(t *testing.T) {
 	text, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
 	must(t, "read the page", err)
 	if heading != "This sign-in link does not work here" || !strings.Contains(text, "tell the application's administrator") {
+		t.Errorf("heading %q, page %q", heading, text)
+	}
+	wantStyled(t, ctx)
+
+	link = s.tenantURL + "/logout?" + url.Values{"client_id": {s.clientID}, "logout_uri": {"https://elsewhere.example/bye"}}.Encode()
+	must(t, "open the refused sign-out link", chromedp.Do(ctx, chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS("h1"))))
+	screenshot(t, ctx, "sign-out-link-refused.png")
+	heading, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS("h1")))
+	must(t, "read the heading", err)
+	text, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+	must(t, "read the page", err)
+	if heading != "This sign-out link does not work here" || !strings.Contains(text, "you have not been signed out") {
 		t.Errorf("heading %q, page %q", heading, text)
 	}
 	wantStyled(t, ctx)

@@ -137,6 +137,8 @@ func (p *Pages) ProviderError(w http.ResponseWriter, r *http.Request, status int
 		pe.heading, pe.msg = msgLoginExpiredHead, msgLoginExpired
 	case provider.ProblemSignInLinkRefused:
 		pe.heading, pe.msg = msgLinkRefusedHead, msgLinkRefused
+	case provider.ProblemSignOutLinkRefused:
+		pe.heading, pe.msg = msgLogoutRefusedHead, msgLogoutRefused
 	}
 	p.fail(w, r, pe)
 }

@@ -82,6 +82,8 @@ const (
 	msgLoginExpired       msgKey = "login.expired"
 	msgLinkRefusedHead    msgKey = "login.refused.heading"
 	msgLinkRefused        msgKey = "login.refused"
+	msgLogoutRefusedHead  msgKey = "logout.refused.heading"
+	msgLogoutRefused      msgKey = "logout.refused"
 	msgLoginMissing       msgKey = "login.missing"
 	msgLoginIncorrect     msgKey = "login.incorrect"
 	msgLoginLocked        msgKey = "login.locked"
@@ -134,6 +136,8 @@ var catalogue = map[lang]map[msgKey]string{
 		"login.expired":                 "This sign-in link has expired. Go back to the application and start again.",
 		"login.refused.heading":         "This sign-in link does not work here",
 		"login.refused":                 "The link is incomplete, or the application that sent you here is not set up to sign in at this organization. Go back to the application and start again; if it happens again, tell the application's administrator.",
+		"logout.refused.heading":        "This sign-out link does not work here",
+		"logout.refused":                "The application that sent you here is not set up to sign out at this organization, so you have not been signed out. Go back to the application and sign out again; if it happens again, tell the application's administrator.",
 		"login.title":                   "Sign in",
 		"login.heading":                 "Sign in to %s",
 		"login.toContinue":              "to continue to %s",
@@ -359,6 +363,8 @@ var catalogue = map[lang]map[msgKey]string{
 		"login.expired":                 "Deze inloglink is verlopen. Ga terug naar de applicatie en begin opnieuw.",
 		"login.refused.heading":         "Deze inloglink werkt hier niet",
 		"login.refused":                 "De link is onvolledig, of de applicatie die u hierheen stuurde is niet ingesteld om bij deze organisatie in te loggen. Ga terug naar de applicatie en begin opnieuw; gebeurt het weer, meld het dan aan de beheerder van de applicatie.",
+		"logout.refused.heading":        "Deze uitloglink werkt hier niet",
+		"logout.refused":                "De applicatie die u hierheen stuurde is niet ingesteld om bij deze organisatie uit te loggen, dus u bent niet uitgelogd. Ga terug naar de applicatie en log opnieuw uit; gebeurt het weer, meld het dan aan de beheerder van de applicatie.",
 		"login.title":                   "Inloggen",
 		"login.heading":                 "Inloggen bij %s",
 		"login.toContinue":              "om verder te gaan naar %s",
