@@ -275,32 +275,29 @@ func TestBrowserErrorPages(t *testing.T) {
 		"response_type": {"code"}, "scope": {"openid"}, "state": {"s"},
 		"code_challenge": {strings.Repeat("a", 43)}, "code_challenge_method": {"S256"},
 	}
-	link := s.tenantURL + "/oauth2/authorize?" + q.Encode()
-	must(t, "open the refused link", chromedp.Do(ctx, chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS("h1"))))
-	screenshot(t, ctx, "sign-in-link-refused.png")
+	wantRefusalPage(t, ctx, s.tenantURL+"/oauth2/authorize?"+q.Encode(), "sign-in-link-refused.png",
+		"This sign-in link does not work here", "tell the application's administrator")
+	wantRefusalPage(t, ctx, s.tenantURL+"/logout?"+url.Values{"client_id": {s.clientID}, "logout_uri": {"https://elsewhere.example/bye"}}.Encode(),
+		"sign-out-link-refused.png", "This sign-out link does not work here", "you have not been signed out")
+}
+
+// wantRefusalPage opens link and checks that the browser stays there, on a
+// styled page with heading and a text that says phrase.
+func wantRefusalPage(t *testing.T, ctx context.Context, link, screenshotName, heading, phrase string) {
+	t.Helper()
+	must(t, "open "+link, chromedp.Do(ctx, chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS("h1"))))
+	screenshot(t, ctx, screenshotName)
 	loc, err := chromedp.Run(ctx, chromedp.Location())
 	must(t, "read the location", err)
 	if loc != link {
-		t.Errorf("the browser went on to %s", loc)
+		t.Errorf("the browser went on from %s to %s", link, loc)
 	}
-	heading, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("h1")))
+	gotHeading, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("h1")))
 	must(t, "read the heading", err)
-	text, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+	text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
 	must(t, "read the page", err)
-	if heading != "This sign-in link does not work here" || !strings.Contains(text, "tell the application's administrator") {
-		t.Errorf("heading %q, page %q", heading, text)
-	}
-	wantStyled(t, ctx)
-
-	link = s.tenantURL + "/logout?" + url.Values{"client_id": {s.clientID}, "logout_uri": {"https://elsewhere.example/bye"}}.Encode()
-	must(t, "open the refused sign-out link", chromedp.Do(ctx, chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS("h1"))))
-	screenshot(t, ctx, "sign-out-link-refused.png")
-	heading, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS("h1")))
-	must(t, "read the heading", err)
-	text, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
-	must(t, "read the page", err)
-	if heading != "This sign-out link does not work here" || !strings.Contains(text, "you have not been signed out") {
-		t.Errorf("heading %q, page %q", heading, text)
+	if gotHeading != heading || !strings.Contains(text, phrase) {
+		t.Errorf("at %s: heading %q, page %q; want %q and %q", link, gotHeading, text, heading, phrase)
 	}
 	wantStyled(t, ctx)
 }
