@@ -42,11 +42,13 @@ type pending struct {
 // simply absent at tenant B.
 type pendingKey struct{ slug, id string }
 
-// pendingCode is an issued authorization code. It stays, marked used, until
-// it expires, so that a replay is recognised and revokes what it issued.
+// pendingCode is an issued authorization code. Redeemed, it stays until it
+// expires, so that a replay is recognised and revokes what the first
+// exchange issued; but all a replay needs is the token family, so the
+// request itself, most of the entry's size, goes at the first exchange.
 type pendingCode struct {
-	request   authRequest
-	used      bool
+	request   *authRequest // nil once redeemed
+	familyID  string
 	expiresAt time.Time
 }
 
@@ -135,7 +137,8 @@ func (p *pending) addCode(slug, requestID, codeHash string, now, expires time.Ti
 	}
 	// A code is the last step of a request that already holds a place, so
 	// the limits do not refuse it.
-	p.codes[pendingKey{slug, codeHash}] = &pendingCode{request: *ar, expiresAt: expires}
+	cp := *ar
+	p.codes[pendingKey{slug, codeHash}] = &pendingCode{request: &cp, familyID: ar.FamilyID, expiresAt: expires}
 	p.peakCodes = max(p.peakCodes, len(p.codes))
 	p.countLocked(slug, +1)
 	return true
@@ -151,7 +154,7 @@ const (
 )
 
 // redeemCode consumes a code atomically: of two concurrent exchanges, only
-// one gets the request.
+// one gets the request. For a replay, only the request's FamilyID is set.
 func (p *pending) redeemCode(slug, codeHash string, now time.Time) (authRequest, codeOutcome) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -159,11 +162,12 @@ func (p *pending) redeemCode(slug, codeHash string, now time.Time) (authRequest,
 	switch {
 	case !ok || !now.Before(c.expiresAt):
 		return authRequest{}, codeUnknown
-	case c.used:
-		return c.request, codeReplayed
+	case c.request == nil:
+		return authRequest{FamilyID: c.familyID}, codeReplayed
 	}
-	c.used = true
-	return c.request, codeRedeemed
+	ar := *c.request
+	c.request = nil
+	return ar, codeRedeemed
 }
 
 // sweepLocked drops expired entries, at most once per pendingSweepEvery.

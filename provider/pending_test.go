@@ -44,8 +44,18 @@ func TestPendingCodeLifecycle(t *testing.T) {
 		if outcome != tt.want {
 			t.Fatalf("%s: outcome %d, want %d", tt.name, outcome, tt.want)
 		}
-		if outcome != codeUnknown && (got.Subject != "sub-1" || got.FamilyID != "fam-1" || !got.IsDone) {
-			t.Fatalf("%s: request %+v, want the signed-in request", tt.name, got)
+		switch outcome {
+		case codeRedeemed:
+			if got.Subject != "sub-1" || got.FamilyID != "fam-1" || !got.IsDone {
+				t.Fatalf("%s: request %+v, want the signed-in request", tt.name, got)
+			}
+			if c := p.codes[pendingKey{"acme", "code-hash"}]; c.request != nil || c.familyID != "fam-1" {
+				t.Fatalf("%s: the redeemed code still holds %+v, want only family fam-1", tt.name, c)
+			}
+		case codeReplayed:
+			if got.FamilyID != "fam-1" {
+				t.Fatalf("%s: family %q, want fam-1 (whose tokens the replay revokes)", tt.name, got.FamilyID)
+			}
 		}
 	}
 }
