@@ -245,3 +245,36 @@ func TestAbandonedRequestIsNotAnError(t *testing.T) {
 		}
 	}
 }
+
+// Static files get their type from our own table, so the same binary sends
+// the same headers on every host, and a file of an unknown type stops the
+// start rather than going out as something a browser must guess at.
+func TestLoadStaticFilesTypes(t *testing.T) {
+	tests := []struct {
+		name, file, wantType, wantErr string
+	}{
+		{"stylesheet", "a.css", "text/css; charset=utf-8", ""},
+		{"script", "a.js", "text/javascript; charset=utf-8", ""},
+		{"image", "logo.svg", "image/svg+xml", ""},
+		{"unknown extension", "notes.txt", "", "notes.txt: no content type"},
+		{"no extension", "LICENSE", "", "LICENSE: no content type"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			files, err := LoadStaticFiles(fstest.MapFS{"static/" + tt.file: {Data: []byte("x")}})
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := httptest.NewRecorder()
+			if !files.Serve(w, tt.file) || w.Header().Get("Content-Type") != tt.wantType {
+				t.Fatalf("served with Content-Type %q, want %q", w.Header().Get("Content-Type"), tt.wantType)
+			}
+		})
+	}
+}
