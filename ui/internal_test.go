@@ -111,6 +111,12 @@ func TestTemplatesFailStartUp(t *testing.T) {
 		{"syntax", func(m fstest.MapFS) {
 			m["templates/logged_out.html"] = &fstest.MapFile{Data: []byte(`{{define "title"}}{{end}`)}
 		}, "logged_out"},
+		{"a page defines a shared name", func(m fstest.MapFS) {
+			m["templates/logged_out.html"] = &fstest.MapFile{Data: []byte(`{{define "title"}}x{{end}}{{define "content"}}y{{end}}{{define "flow_fields"}}z{{end}}`)}
+		}, `logged_out: defines "flow_fields"`},
+		{"text outside the blocks", func(m fstest.MapFS) {
+			m["templates/logged_out.html"] = &fstest.MapFile{Data: []byte(`{{define "title"}}x{{end}}{{define "content"}}y{{end}}stray`)}
+		}, "logged_out: text outside"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -276,5 +282,42 @@ func TestLoadStaticFilesTypes(t *testing.T) {
 				t.Fatalf("served with Content-Type %q, want %q", w.Header().Get("Content-Type"), tt.wantType)
 			}
 		})
+	}
+}
+
+// All pages share one set: each page gets its own blocks however many pages
+// define "title" and "content", a page may show its own blocks, and the
+// blocks are escaped once, where they were written.
+func TestPageSetRendersEachPageInTheLayout(t *testing.T) {
+	fsys := fstest.MapFS{
+		"templates/layout.html": {Data: []byte(`{{define "layout"}}<title>{{with .Page.FullTitle}}{{.}}{{else}}{{.Page.Title}} · site{{end}}</title><main>{{.Page.Content}}</main>{{end}}`)},
+		"templates/a.html":      {Data: []byte(`{{define "title"}}A {{.Name}}{{end}}{{define "content"}}<h1>{{template "title" .}}</h1><a href="{{.Link}}">go</a>{{end}}`)},
+		"templates/b.html":      {Data: []byte(`{{define "title"}}B{{end}}{{define "fulltitle"}}Only {{.Name}}{{end}}{{define "content"}}<p>{{.Name}}</p>{{end}}`)},
+	}
+	set, err := ParsePages(fsys, []string{"layout"}, []string{"a", "b"}, func(string) bool { return true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	type data struct {
+		Name, Link string
+		Page       PageBlocks
+	}
+	tests := []struct{ page, want string }{
+		{"a", `<title>A Tom &amp; &lt;Jerry&gt; · site</title><main><h1>A Tom &amp; &lt;Jerry&gt;</h1><a href="#ZgotmplZ">go</a></main>`},
+		{"b", `<title>Only Tom &amp; &lt;Jerry&gt;</title><main><p>Tom &amp; &lt;Jerry&gt;</p></main>`},
+	}
+	for _, tt := range tests {
+		d := &data{Name: "Tom & <Jerry>", Link: "javascript:alert(1)"}
+		var buf bytes.Buffer
+		if err := set.Render(&buf, tt.page, d, &d.Page); err != nil {
+			t.Fatalf("%s: %v", tt.page, err)
+		}
+		if buf.String() != tt.want {
+			t.Errorf("%s:\n got %s\nwant %s", tt.page, buf.String(), tt.want)
+		}
+	}
+	var buf bytes.Buffer
+	if err := set.Render(&buf, "c", &data{}, &PageBlocks{}); err == nil {
+		t.Error("a page that is not in the set was rendered")
 	}
 }

@@ -3,7 +3,6 @@ package ui
 import (
 	"errors"
 	"fmt"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -40,7 +39,7 @@ type Pages struct {
 	// /admin/v1/ on the apex only, so the paths never meet.)
 	Console http.Handler
 
-	templates   map[string]*template.Template
+	templates   *PageSet
 	assets      StaticFiles
 	tenantMux   http.Handler
 	apexMux     http.Handler

@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
-	"html/template"
 	"io/fs"
 	"math"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
-	"text/template/parse"
 )
 
 //go:embed templates/*.html static/*
@@ -38,58 +36,17 @@ var requiredTemplates = []string{
 	tmplMFACode, tmplMFAWebAuthn, tmplMFASelect, tmplMFATOTPSetup, tmplRecoveryCodes, tmplAccount, // mfa.go
 }
 
-// parseTemplates parses the layout and the shared partials with each page,
-// and checks that every
-// message key a template names exists in the catalogue.
-func parseTemplates(fsys fs.FS) (map[string]*template.Template, error) {
-	layout, err := fs.ReadFile(fsys, "templates/layout.html")
+// parseTemplates parses the layout, the shared partials and every page, and
+// checks that every message key a template names exists in the catalogue.
+func parseTemplates(fsys fs.FS) (*PageSet, error) {
+	set, err := ParsePages(fsys, []string{"layout", "partials"}, requiredTemplates, func(key string) bool {
+		_, known := catalogue[langEN][msgKey(key)]
+		return known
+	})
 	if err != nil {
-		return nil, fmt.Errorf("ui: layout template: %w", err)
+		return nil, fmt.Errorf("ui: %w", err)
 	}
-	partials, err := fs.ReadFile(fsys, "templates/partials.html")
-	if err != nil {
-		return nil, fmt.Errorf("ui: partials template: %w", err)
-	}
-	out := make(map[string]*template.Template, len(requiredTemplates))
-	for _, name := range requiredTemplates {
-		body, err := fs.ReadFile(fsys, "templates/"+name+".html")
-		if err != nil {
-			return nil, fmt.Errorf("ui: template %s: %w", name, err)
-		}
-		t, err := template.New("layout").Parse(string(layout))
-		if err == nil {
-			_, err = t.New("partials").Parse(string(partials))
-		}
-		if err == nil {
-			_, err = t.New(name).Parse(string(body))
-		}
-		if err != nil {
-			return nil, fmt.Errorf("ui: template %s: %w", name, err)
-		}
-		for _, block := range []string{"title", "content"} {
-			if t.Lookup(block) == nil {
-				return nil, fmt.Errorf("ui: template %s does not define %q", name, block)
-			}
-		}
-		for _, tt := range t.Templates() {
-			if err := checkKeys(tt.Tree); err != nil {
-				return nil, fmt.Errorf("ui: template %s: %w", name, err)
-			}
-		}
-		out[name] = t
-	}
-	return out, nil
-}
-
-// checkKeys fails on a {{.T "key"}} or {{.Tf "key" …}} whose key is in no
-// catalogue, so a typo fails start-up, not a page.
-func checkKeys(tree *parse.Tree) error {
-	for _, key := range TemplateMessageKeys(tree) {
-		if _, known := catalogue[langEN][msgKey(key)]; !known {
-			return fmt.Errorf("unknown message key %q", key)
-		}
-	}
-	return nil
+	return set, nil
 }
 
 // frame is what the layout needs; every page's data struct embeds it.
@@ -108,6 +65,8 @@ type frame struct {
 	// formAction lists where this page's forms may lead besides 'self' (the
 	// CSP form-action directive also governs the redirects after a POST).
 	formAction []string
+	// Page is the page's own blocks, rendered, for the layout.
+	Page PageBlocks
 }
 
 // T returns a sentence of the page's language.
@@ -127,12 +86,8 @@ type view interface {
 // render executes a page into a buffer and only then writes the response, so
 // a template error becomes an error page, never half a page.
 func (p *Pages) render(w http.ResponseWriter, status int, v view) error {
-	t := p.templates[v.template()]
-	if t == nil {
-		return fmt.Errorf("ui: no template %q", v.template())
-	}
 	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+	if err := p.templates.Render(&buf, v.template(), v, &v.base().Page); err != nil {
 		return fmt.Errorf("ui: render %s: %w", v.template(), err)
 	}
 	h := w.Header()

@@ -31,10 +31,23 @@ func ClientGone(r *http.Request, err error) bool {
 // first argument of a T or Tf call ({{.T "key"}}, {{$.Tf "key" …}}), so a
 // start-up check can find keys no catalogue holds.
 func TemplateMessageKeys(tree *parse.Tree) []string {
-	if tree == nil || tree.Root == nil {
-		return nil
-	}
 	var keys []string
+	walkTemplate(tree, func(n parse.Node) {
+		if cmd, ok := n.(*parse.CommandNode); ok && len(cmd.Args) >= 2 && isTranslateCall(cmd.Args[0]) {
+			if s, ok := cmd.Args[1].(*parse.StringNode); ok {
+				keys = append(keys, s.Text)
+			}
+		}
+	})
+	return keys
+}
+
+// walkTemplate calls visit for every node of tree that can hold a call:
+// actions, branches and their pipelines, template calls, commands.
+func walkTemplate(tree *parse.Tree, visit func(parse.Node)) {
+	if tree == nil || tree.Root == nil {
+		return
+	}
 	var walk func(n parse.Node)
 	walkPipe := func(p *parse.PipeNode) {
 		if p == nil {
@@ -45,6 +58,7 @@ func TemplateMessageKeys(tree *parse.Tree) []string {
 		}
 	}
 	walk = func(n parse.Node) {
+		visit(n)
 		switch n := n.(type) {
 		case *parse.ListNode:
 			if n == nil {
@@ -69,14 +83,7 @@ func TemplateMessageKeys(tree *parse.Tree) []string {
 			walk(n.ElseList)
 		case *parse.TemplateNode:
 			walkPipe(n.Pipe)
-		case *parse.PipeNode:
-			walkPipe(n)
 		case *parse.CommandNode:
-			if len(n.Args) >= 2 && isTranslateCall(n.Args[0]) {
-				if s, ok := n.Args[1].(*parse.StringNode); ok {
-					keys = append(keys, s.Text)
-				}
-			}
 			for _, a := range n.Args {
 				if p, ok := a.(*parse.PipeNode); ok {
 					walkPipe(p)
@@ -85,7 +92,6 @@ func TemplateMessageKeys(tree *parse.Tree) []string {
 		}
 	}
 	walk(tree.Root)
-	return keys
 }
 
 func isTranslateCall(n parse.Node) bool {

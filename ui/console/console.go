@@ -3,7 +3,6 @@ package console
 import (
 	"errors"
 	"fmt"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -27,7 +26,7 @@ type Console struct {
 	IdleTimeout time.Duration
 	MaxAge      time.Duration
 
-	templates map[string]*template.Template
+	templates *ui.PageSet
 	assets    ui.StaticFiles
 	rp        *relyingParty
 	mux       *http.ServeMux

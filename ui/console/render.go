@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
-	"html/template"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -45,39 +43,15 @@ var requiredTemplates = []string{
 	tmplSettings, tmplAudit, tmplImport,
 }
 
-func parseTemplates() (map[string]*template.Template, error) {
-	layout, err := fs.ReadFile(files, "templates/layout.html")
+func parseTemplates() (*ui.PageSet, error) {
+	set, err := ui.ParsePages(files, []string{"layout"}, requiredTemplates, func(key string) bool {
+		_, known := catalogue["en"][key]
+		return known
+	})
 	if err != nil {
-		return nil, fmt.Errorf("console: layout template: %w", err)
+		return nil, fmt.Errorf("console: %w", err)
 	}
-	out := make(map[string]*template.Template, len(requiredTemplates))
-	for _, name := range requiredTemplates {
-		body, err := fs.ReadFile(files, "templates/"+name+".html")
-		if err != nil {
-			return nil, fmt.Errorf("console: template %s: %w", name, err)
-		}
-		t, err := template.New("layout").Parse(string(layout))
-		if err == nil {
-			_, err = t.New(name).Parse(string(body))
-		}
-		if err != nil {
-			return nil, fmt.Errorf("console: template %s: %w", name, err)
-		}
-		for _, block := range []string{"title", "content"} {
-			if t.Lookup(block) == nil {
-				return nil, fmt.Errorf("console: template %s does not define %q", name, block)
-			}
-		}
-		for _, tt := range t.Templates() {
-			for _, key := range ui.TemplateMessageKeys(tt.Tree) {
-				if _, ok := catalogue["en"][key]; !ok {
-					return nil, fmt.Errorf("console: template %s: unknown message key %q", name, key)
-				}
-			}
-		}
-		out[name] = t
-	}
-	return out, nil
+	return set, nil
 }
 
 // frame is what the layout needs; every page's data embeds it.
@@ -96,6 +70,8 @@ type frame struct {
 	StyleURL  string
 	ScriptURL string
 	AccentURL string
+	// Page is the page's own blocks, rendered, for the layout.
+	Page ui.PageBlocks
 }
 
 // T returns a sentence of the page's language.
@@ -146,12 +122,8 @@ func (c *Console) frame(q *request, section string) frame {
 // render executes a page into a buffer and only then writes it, so a
 // template error becomes an error page, never half a page.
 func (c *Console) render(w http.ResponseWriter, status int, v view) error {
-	t := c.templates[v.template()]
-	if t == nil {
-		return fmt.Errorf("console: no template %q", v.template())
-	}
 	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+	if err := c.templates.Render(&buf, v.template(), v, &v.base().Page); err != nil {
 		return fmt.Errorf("console: render %s: %w", v.template(), err)
 	}
 	h := w.Header()
