@@ -39,9 +39,8 @@ type PageBlocks struct {
 // ParsePages parses templates/<name>.html of fsys for each name in shared
 // (the layout, which defines "layout", and partials) and in pages. Every
 // page must define "title" and "content", and nothing but those and
-// "fulltitle";
-// every message key a template names must be known to knownKey. Any
-// failure names the file, so it fails start-up, not a page.
+// "fulltitle"; every message key a template names must be known to
+// knownKey. Any failure names the file, so it fails start-up, not a page.
 func ParsePages(fsys fs.FS, shared, pages []string, knownKey func(string) bool) (*PageSet, error) {
 	s := &PageSet{set: template.New(""), pages: make(map[string]bool, len(pages))}
 	for _, name := range shared {
