@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"path"
 	"strconv"
-	"text/template/parse"
 )
 
 // The little the admin console (ui/console) shares with the pages, so that
@@ -25,87 +24,6 @@ import (
 func ClientGone(r *http.Request, err error) bool {
 	ctxErr := r.Context().Err()
 	return ctxErr != nil && errors.Is(err, ctxErr)
-}
-
-// TemplateMessageKeys returns the message keys a template names as the
-// first argument of a T or Tf call ({{.T "key"}}, {{$.Tf "key" …}}), so a
-// start-up check can find keys no catalogue holds.
-func TemplateMessageKeys(tree *parse.Tree) []string {
-	var keys []string
-	walkTemplate(tree, func(n parse.Node) {
-		if cmd, ok := n.(*parse.CommandNode); ok && len(cmd.Args) >= 2 && isTranslateCall(cmd.Args[0]) {
-			if s, ok := cmd.Args[1].(*parse.StringNode); ok {
-				keys = append(keys, s.Text)
-			}
-		}
-	})
-	return keys
-}
-
-// walkTemplate calls visit for every node of tree that can hold a call:
-// actions, branches and their pipelines, template calls, commands.
-func walkTemplate(tree *parse.Tree, visit func(parse.Node)) {
-	if tree == nil || tree.Root == nil {
-		return
-	}
-	var walk func(n parse.Node)
-	walkPipe := func(p *parse.PipeNode) {
-		if p == nil {
-			return
-		}
-		for _, cmd := range p.Cmds {
-			walk(cmd)
-		}
-	}
-	walk = func(n parse.Node) {
-		visit(n)
-		switch n := n.(type) {
-		case *parse.ListNode:
-			if n == nil {
-				return
-			}
-			for _, c := range n.Nodes {
-				walk(c)
-			}
-		case *parse.ActionNode:
-			walkPipe(n.Pipe)
-		case *parse.IfNode:
-			walkPipe(n.Pipe)
-			walk(n.List)
-			walk(n.ElseList)
-		case *parse.RangeNode:
-			walkPipe(n.Pipe)
-			walk(n.List)
-			walk(n.ElseList)
-		case *parse.WithNode:
-			walkPipe(n.Pipe)
-			walk(n.List)
-			walk(n.ElseList)
-		case *parse.TemplateNode:
-			walkPipe(n.Pipe)
-		case *parse.CommandNode:
-			for _, a := range n.Args {
-				if p, ok := a.(*parse.PipeNode); ok {
-					walkPipe(p)
-				}
-			}
-		}
-	}
-	walk(tree.Root)
-}
-
-func isTranslateCall(n parse.Node) bool {
-	var idents []string
-	switch n := n.(type) {
-	case *parse.FieldNode:
-		idents = n.Ident
-	case *parse.VariableNode:
-		idents = n.Ident
-	default:
-		return false
-	}
-	last := idents[len(idents)-1]
-	return last == "T" || last == "Tf"
 }
 
 // ChooseLanguage is the language of a page for r at a tenant whose
