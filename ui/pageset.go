@@ -23,8 +23,12 @@ import (
 // idle server's 2.7 MB of heap, which every collection also had to scan.
 type PageSet struct {
 	set   *template.Template
-	pages map[string]bool
+	pages map[string]blockNames
 }
+
+// blockNames are a page's blocks' names in the set, worked out once at
+// start-up; fullTitle is empty for a page that does not define one.
+type blockNames struct{ title, fullTitle, content string }
 
 // PageBlocks are a page's blocks, rendered, for the layout: it shows them
 // with {{.Page.Title}} and so on.
@@ -42,7 +46,7 @@ type PageBlocks struct {
 // "fulltitle"; every message key a template names must be known to
 // knownKey. Any failure names the file, so it fails start-up, not a page.
 func ParsePages(fsys fs.FS, shared, pages []string, knownKey func(string) bool) (*PageSet, error) {
-	s := &PageSet{set: template.New(""), pages: make(map[string]bool, len(pages))}
+	s := &PageSet{set: template.New(""), pages: make(map[string]blockNames, len(pages))}
 	for _, name := range shared {
 		src, err := fs.ReadFile(fsys, "templates/"+name+".html")
 		if err == nil {
@@ -116,7 +120,11 @@ func (s *PageSet) addPage(fsys fs.FS, page string) error {
 			return fmt.Errorf("does not define %q", block)
 		}
 	}
-	s.pages[page] = true
+	names := blockNames{title: page + "/title", content: page + "/content"}
+	if defined["fulltitle"] {
+		names.fullTitle = page + "/fulltitle"
+	}
+	s.pages[page] = names
 	return nil
 }
 
@@ -127,20 +135,23 @@ func isPageBlock(name string) bool {
 // Render executes page with data into buf: the page's blocks into blocks,
 // which must be the PageBlocks that data shows, then the layout.
 func (s *PageSet) Render(buf *bytes.Buffer, page string, data any, blocks *PageBlocks) error {
-	if s == nil || !s.pages[page] {
+	var names blockNames
+	if s != nil {
+		names = s.pages[page]
+	}
+	if names.content == "" {
 		return fmt.Errorf("no page %q", page)
 	}
 	*blocks = PageBlocks{}
 	for _, b := range []struct {
 		name string
 		into *template.HTML
-	}{{"title", &blocks.Title}, {"fulltitle", &blocks.FullTitle}, {"content", &blocks.Content}} {
-		name := page + "/" + b.name
-		if s.set.Lookup(name) == nil {
-			continue // only fulltitle is optional
+	}{{names.title, &blocks.Title}, {names.fullTitle, &blocks.FullTitle}, {names.content, &blocks.Content}} {
+		if b.name == "" {
+			continue // a page need not define fulltitle
 		}
 		var out strings.Builder
-		if err := s.set.ExecuteTemplate(&out, name, data); err != nil {
+		if err := s.set.ExecuteTemplate(&out, b.name, data); err != nil {
 			return err
 		}
 		// The blocks were escaped as they were executed.
