@@ -241,12 +241,11 @@ func TestBrowserFindOrganization(t *testing.T) {
 	}
 }
 
-// The page of an organization this server cannot open the signing key of
-// (see TestOrganizationThatCannotBeServed), as a person sees it: styled,
-// and saying to come back rather than that the organization does not exist.
 // The error pages a person may meet outside a sign-in are the
 // organization's own, styled, in words a person can act on:
-//   - an organization that cannot be served right now;
+//   - an organization this server cannot open the signing key of (see
+//     TestOrganizationThatCannotBeServed), which says to come back rather
+//     than that the organization does not exist;
 //   - a sign-in link the application got wrong (here a redirect URI the
 //     client did not register), instead of a line of the library's plain
 //     text, and the browser is never sent to the unregistered address;

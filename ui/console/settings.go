@@ -16,10 +16,9 @@ import (
 // The tenant's settings: its name, language and branding (which the login
 // pages and mails use), the group whose members administer it, the MFA
 // policy, the password policy, the validity of temporary passwords and the
-// lockout. The form is read into a
-// tenant.TenantChange at the edge, each number within its range and each
-// problem named in the person's language; UpdateTenant validates the whole
-// again and writes it in one transaction.
+// lockout. The form is read into a tenant.TenantChange at the edge, each
+// number within its range and each problem named in the person's language;
+// UpdateTenant validates the whole again and writes it in one transaction.
 
 type settingsPage struct {
 	frame
