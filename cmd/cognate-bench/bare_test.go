@@ -17,6 +17,11 @@ func TestBareServerAnswersWhatItWasGiven(t *testing.T) {
 		Path:   pathJWKS,
 		Header: http.Header{"Content-Type": {"application/json"}, "Cache-Control": {"public, max-age=300"}},
 		Body:   []byte(`{"keys":[]}`),
+	}, {
+		Path:   pathToken,
+		Header: http.Header{"Content-Type": {"application/json"}, "Cache-Control": {"no-store"}},
+		Body:   []byte(`{"access_token":"x"}`),
+		Sign:   true,
 	}}
 	input, _ := json.Marshal(docs)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -43,6 +48,26 @@ func TestBareServerAnswersWhatItWasGiven(t *testing.T) {
 			t.Errorf("%s = %q, want %q", k, got, want)
 		}
 	}
+	// The token document signs, and so reads the form as a token endpoint
+	// must: a form it cannot parse is refused.
+	resp, err = http.Post(base+pathToken, "application/x-www-form-urlencoded", strings.NewReader("grant_type=client_credentials"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || string(body) != `{"access_token":"x"}` || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("POST %s = %d %q %v", pathToken, resp.StatusCode, body, resp.Header)
+	}
+	resp, err = http.Post(base+pathToken, "application/x-www-form-urlencoded", strings.NewReader("grant_type=%zz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("POST %s with a malformed form: %s, want 400", pathToken, resp.Status)
+	}
+
 	resp, err = http.Get(base + pathDiscovery)
 	if err != nil {
 		t.Fatal(err)

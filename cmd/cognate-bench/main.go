@@ -25,6 +25,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -76,7 +77,7 @@ func run() error {
 	serverCPU := flag.Int("server-cpu", -1, "the core the server is pinned to: raw costs are measured there (-1: on this process's core)")
 	verbose := flag.Bool("v", false, "also print every pass, every raw measurement and every ratio")
 	cpuProfile := flag.String("cpuprofile", "", "write the load generator's own CPU profile here, to check it is not the bottleneck")
-	bare := flag.Bool("serve-bare", false, "internal: be the bare HTTP server whose rate is discovery's and JWKS's raw cost (see bare.go)")
+	bare := flag.Bool("serve-bare", false, "internal: be the bare HTTP server whose rates are raw costs of discovery, JWKS and ES256 tokens (see bare.go)")
 	flag.Parse()
 	if *bare {
 		return serveBare(context.Background(), os.Stdin, os.Stdout, *serverCPU)
@@ -186,8 +187,9 @@ func setup(ctx context.Context, o options, hc *http.Client, slug, alg string) (f
 
 type scenario struct {
 	name string
-	// raw names the bottleneck measured beside it, if any.
-	raw string
+	// raws name the raw costs measured beside it, if any: the first is its
+	// bottleneck, which its target is set against.
+	raws []string
 	// once performs one operation with its own client.
 	once func(ctx context.Context, hc *http.Client) error
 }
@@ -206,12 +208,12 @@ func benchmark(ctx context.Context, o options) error {
 	all := []scenario{
 		// For scale: the server's smallest answer (a health probe, before
 		// any routing).
-		{"healthz", "", rawRequest(o, get("bench-rs", "/healthz"))},
-		{"discovery", "bare-discovery", rawRequest(o, get("bench-rs", pathDiscovery))},
-		{"jwks", "bare-jwks", rawRequest(o, get("bench-rs", pathJWKS))},
-		{"cc-es256", "sign-es256", rawRequest(o, clientCredentials(es))},
-		{"cc-rs256", "sign-rs256", rawRequest(o, clientCredentials(rs))},
-		{"login", "argon2id", login(o, rs)},
+		{"healthz", nil, rawRequest(o, get("bench-rs", "/healthz"))},
+		{"discovery", []string{"bare-discovery"}, rawRequest(o, get("bench-rs", pathDiscovery))},
+		{"jwks", []string{"bare-jwks"}, rawRequest(o, get("bench-rs", pathJWKS))},
+		{"cc-es256", []string{"sign-es256", "bare-es256"}, rawRequest(o, clientCredentials(es))},
+		{"cc-rs256", []string{"sign-rs256"}, rawRequest(o, clientCredentials(rs))},
+		{"login", []string{"argon2id"}, login(o, rs)},
 	}
 	onServerCPU := func(op func() error) func() (float64, error) {
 		return func() (float64, error) { return rateOnCPU(op, o.duration/4, o.serverCPU) }
@@ -224,14 +226,20 @@ func benchmark(ctx context.Context, o options) error {
 			return nil
 		}),
 	}
-	if slices.Contains(o.scenarios, "discovery") || slices.Contains(o.scenarios, "jwks") {
-		bare, err := startBare(ctx, o, tr, "bench-rs")
+	if slices.ContainsFunc(o.scenarios, func(s string) bool { return s == "discovery" || s == "jwks" || s == "cc-es256" }) {
+		requests := map[string]bareRequest{
+			"bare-discovery": {path: pathDiscovery, build: get("bench-rs", pathDiscovery)},
+			"bare-jwks":      {path: pathJWKS, build: get("bench-rs", pathJWKS)},
+			"bare-es256":     {path: pathToken, build: clientCredentials(es), sign: true},
+		}
+		bare, err := startBare(ctx, o, slices.Collect(maps.Values(requests)))
 		if err != nil {
 			return fmt.Errorf("bare server: %w", err)
 		}
 		defer bare.stop()
-		raws["bare-discovery"] = bare.rate(o, tr, pathDiscovery)
-		raws["bare-jwks"] = bare.rate(o, tr, pathJWKS)
+		for name, req := range requests {
+			raws[name] = bare.rate(o, tr, req)
+		}
 	}
 
 	fmt.Printf("server %s, %d connections, %d passes of %s, medians\n", o.server, o.concurrency, o.passes, o.duration)
@@ -245,18 +253,20 @@ func benchmark(ctx context.Context, o options) error {
 		// is compared with the mean of the raw rates on either side of it:
 		// this machine's speed drifts by tens of percent within minutes, so
 		// a ratio is only fair between measurements taken close together.
-		var rates, rawRates, ratios []float64
-		measureRaw := func() error {
-			if sc.raw == "" {
-				return nil
+		var rates []float64
+		rawRates := make([][]float64, len(sc.raws)) // per raw cost, before the first pass and after each
+		ratios := make([][]float64, len(sc.raws))
+		measureRaws := func() error {
+			for i, name := range sc.raws {
+				r, err := raws[name]()
+				if err != nil {
+					return fmt.Errorf("%s: %w", name, err)
+				}
+				rawRates[i] = append(rawRates[i], r)
 			}
-			r, err := raws[sc.raw]()
-			if err == nil {
-				rawRates = append(rawRates, r)
-			}
-			return err
+			return nil
 		}
-		if err := measureRaw(); err != nil {
+		if err := measureRaws(); err != nil {
 			return err
 		}
 		for range o.passes {
@@ -265,23 +275,27 @@ func benchmark(ctx context.Context, o options) error {
 				return fmt.Errorf("%s: %w", sc.name, err)
 			}
 			rates = append(rates, r)
-			if err := measureRaw(); err != nil {
+			if err := measureRaws(); err != nil {
 				return err
 			}
-			if n := len(rawRates); n >= 2 {
-				ratios = append(ratios, r/((rawRates[n-2]+rawRates[n-1])/2))
+			for i, rr := range rawRates {
+				n := len(rr)
+				ratios[i] = append(ratios[i], r/((rr[n-2]+rr[n-1])/2))
 			}
 		}
 		line := fmt.Sprintf("%-10s %12.0f", sc.name, median(rates))
-		if sc.raw != "" {
-			line += fmt.Sprintf(" %12.1f %14s %7.0f%%", median(rawRates), sc.raw, 100*median(ratios))
+		for i, name := range sc.raws {
+			if i > 0 {
+				line += fmt.Sprintf("\n%-10s %12s", "", "")
+			}
+			line += fmt.Sprintf(" %12.1f %14s %7.0f%%", median(rawRates[i]), name, 100*median(ratios[i]))
 		}
 		fmt.Println(line)
 		if o.verbose {
 			fmt.Printf("%-10s passes %s\n", "", formatRates(rates))
-			if sc.raw != "" {
-				fmt.Printf("%-10s raw    %s\n", "", formatRates(rawRates))
-				fmt.Printf("%-10s ratios %s\n", "", formatPercents(ratios))
+			for i, name := range sc.raws {
+				fmt.Printf("%-10s raw    %s (%s)\n", "", formatRates(rawRates[i]), name)
+				fmt.Printf("%-10s ratios %s\n", "", formatPercents(ratios[i]))
 			}
 		}
 	}
@@ -440,7 +454,7 @@ func clientCredentials(f fixture) func(host string) string {
 	body := "grant_type=client_credentials&scope=bench%2Fread"
 	basic := base64.StdEncoding.EncodeToString([]byte(f.machineID + ":" + f.machineKey))
 	return func(host string) string {
-		return "POST /oauth2/token HTTP/1.1\r\nHost: " + f.slug + "." + host +
+		return "POST " + pathToken + " HTTP/1.1\r\nHost: " + f.slug + "." + host +
 			"\r\nContent-Type: application/x-www-form-urlencoded\r\nAuthorization: Basic " + basic +
 			"\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body
 	}
