@@ -299,6 +299,10 @@ func TestClientCredentials(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("client_secret_post: status %d", resp.StatusCode)
 	}
+	// A token response is never cached (RFC 6749 §5.1).
+	if resp.Header.Get("Cache-Control") != "no-store" || resp.Header.Get("Pragma") != "no-cache" || resp.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("token response headers = %v", resp.Header)
+	}
 	both, _ := http.NewRequest("POST", h.issuer("acme")+"/oauth2/token", strings.NewReader(post.Encode()))
 	both.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	both.SetBasicAuth(f.client.ID, f.secret)

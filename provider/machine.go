@@ -177,9 +177,10 @@ func writeOAuthError(w http.ResponseWriter, status int, code, description string
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
+	h["Content-Type"] = headerJSON
+	// Tokens and errors about them are never to be cached (RFC 6749 §5.1).
+	h["Cache-Control"] = headerNoStore
+	h["Pragma"] = headerNoCache
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }

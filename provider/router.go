@@ -52,6 +52,8 @@ var (
 	headerDeny          = []string{"DENY"}
 	headerHSTS          = []string{"max-age=31536000"}
 	headerJSON          = []string{"application/json"}
+	headerNoStore       = []string{"no-store"}
+	headerNoCache       = []string{"no-cache"}
 	headerCacheDocument = []string{"public, max-age=300"}
 	headerAnyOrigin     = []string{"*"}
 )
