@@ -113,21 +113,32 @@ func (t *trimmer) check(now time.Time) (held, freed uint64, trimmed bool) {
 	alloc, held := t.read()
 	allocated := alloc - t.lastAlloc
 	t.lastAlloc = alloc
-	if !shouldTrim(allocated, held, t.held, now.Sub(t.trimmed)) {
+	quiet := allocated < quietAllocs
+	if !shouldTrim(quiet, held, t.held, now.Sub(t.trimmed)) {
 		return held, 0, false
 	}
 	t.run(now)
-	return held, held - min(held, t.held), true
+	freed = held - min(held, t.held)
+	if !quiet {
+		// What a trim under load leaves is what the load holds at that
+		// moment, sign-ins in flight and all, not what an idle server
+		// needs: measured against it, the idle server that follows could
+		// keep the load's memory until the next minute. So the first quiet
+		// check after it trims whatever it finds.
+		t.held = 0
+	}
+	return held, freed, true
 }
 
 // shouldTrim is the policy: trim once a check interval was quiet and the
 // runtime holds noticeably more than the last trim left, or when the last
-// trim is a minute old.
-func shouldTrim(allocated, held, heldAfterTrim uint64, sinceTrim time.Duration) bool {
-	if sinceTrim >= trimAtLeastEvery {
+// trim is a minute old. A check may come late by a little, when the core is
+// busy, so a minute is counted from the check it falls in.
+func shouldTrim(quiet bool, held, heldAfterTrim uint64, sinceTrim time.Duration) bool {
+	if sinceTrim >= trimAtLeastEvery-trimCheckEvery/2 {
 		return true
 	}
-	return allocated < quietAllocs && held > heldAfterTrim+trimSlack
+	return quiet && held > heldAfterTrim+trimSlack
 }
 
 func (t *trimmer) run(now time.Time) {
