@@ -143,22 +143,9 @@ func TestShouldTrim(t *testing.T) {
 // then; the next, quiet, interval trims and hands the garbage's memory
 // back to the system.
 func TestTrimmerGivesMemoryBackOnceQuiet(t *testing.T) {
-	before := debug.SetGCPercent(-1) // nothing collects the garbage but the trim
-	defer debug.SetGCPercent(before)
-
-	start := time.Now()
-	var trim trimmer
-	trim.run(start)
-
+	trim, start := startTrimmer(t)
 	const garbage = 64 << 20
-	chunks := make([][]byte, garbage>>20)
-	for i := range chunks {
-		chunks[i] = make([]byte, 1<<20)
-		for page := 0; page < len(chunks[i]); page += 4096 {
-			chunks[i][page] = 1 // touched, so that it is resident
-		}
-	}
-	runtime.KeepAlive(chunks)
+	runtime.KeepAlive(residentChunks(garbage))
 	if _, _, trimmed := trim.check(start.Add(trimCheckEvery)); trimmed {
 		t.Fatal("trimmed in the interval that allocated 64 MiB: that is not quiet")
 	}
@@ -176,26 +163,13 @@ func TestTrimmerGivesMemoryBackOnceQuiet(t *testing.T) {
 // gone, the first quiet check must give that memory back, though the
 // runtime holds no more than right after the trim under load.
 func TestTrimmerTrimsOnceQuietAfterATrimUnderLoad(t *testing.T) {
-	before := debug.SetGCPercent(-1) // nothing collects the garbage but the trim
-	defer debug.SetGCPercent(before)
-
-	start := time.Now()
-	var trim trimmer
-	trim.run(start)
-
+	trim, start := startTrimmer(t)
 	const inFlight = 64 << 20
-	chunks := make([][]byte, inFlight>>20)
-	for i := range chunks {
-		chunks[i] = make([]byte, 1<<20)
-		for page := 0; page < len(chunks[i]); page += 4096 {
-			chunks[i][page] = 1 // touched, so that it is resident
-		}
-	}
+	chunks := residentChunks(inFlight)
 	if _, _, trimmed := trim.check(start.Add(trimAtLeastEvery)); !trimmed {
 		t.Fatal("no trim a minute after the last, under load")
 	}
-	runtime.KeepAlive(chunks)
-	chunks = nil // the load is over: what it held is garbage
+	runtime.KeepAlive(chunks) // from here on, what the load held is garbage
 
 	held, freed, trimmed := trim.check(start.Add(trimAtLeastEvery + trimCheckEvery))
 	if !trimmed {
@@ -204,4 +178,28 @@ func TestTrimmerTrimsOnceQuietAfterATrimUnderLoad(t *testing.T) {
 	if freed < inFlight/2 {
 		t.Errorf("the trim gave back %d bytes; the load alone held %d", freed, inFlight)
 	}
+}
+
+// residentChunks allocates size bytes in chunks of 1 MiB, every page of
+// them touched so that it is resident.
+func residentChunks(size int) [][]byte {
+	chunks := make([][]byte, size>>20)
+	for i := range chunks {
+		chunks[i] = make([]byte, 1<<20)
+		for page := 0; page < len(chunks[i]); page += 4096 {
+			chunks[i][page] = 1
+		}
+	}
+	return chunks
+}
+
+// startTrimmer returns a trimmer that has just trimmed, and when. Until the
+// test ends, nothing but the trimmer's own trims collects garbage.
+func startTrimmer(t *testing.T) (*trimmer, time.Time) {
+	before := debug.SetGCPercent(-1)
+	t.Cleanup(func() { debug.SetGCPercent(before) })
+	start := time.Now()
+	trim := &trimmer{}
+	trim.run(start)
+	return trim, start
 }
