@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"sync"
 	"testing"
 	"time"
 )
@@ -191,6 +192,21 @@ func residentChunks(size int) [][]byte {
 		}
 	}
 	return chunks
+}
+
+// TestTrimFreesWhatAPoolHeld: what a sync.Pool holds survives one
+// collection; a trim must give it back all the same.
+func TestTrimFreesWhatAPoolHeld(t *testing.T) {
+	trim, start := startTrimmer(t)
+	const pooled = 32 << 20
+	var pool sync.Pool
+	pool.Put(residentChunks(pooled))
+	_, before := trim.read()
+	trim.run(start.Add(trimCheckEvery))
+	if freed := before - min(before, trim.held); freed < pooled/2 {
+		t.Errorf("the trim gave back %d bytes; the pool alone held %d", freed, pooled)
+	}
+	runtime.KeepAlive(&pool)
 }
 
 // startTrimmer returns a trimmer that has just trimmed, and when. Until the
