@@ -468,12 +468,13 @@ func (s *Service) CreateUser(ctx context.Context, tenantID string, in NewUser) (
 }
 
 // ValidateUsername applies Cognito's rule: 1–128 characters, no whitespace.
+// Like ValidateEmail and ValidateAttributes, it fails with an *InvalidError.
 func ValidateUsername(name string) error {
 	if name == "" || len([]rune(name)) > 128 {
-		return fmt.Errorf("%w: a username must be 1 to 128 characters", ErrInvalid)
+		return invalid(CodeUsernameLength)
 	}
 	if strings.ContainsFunc(name, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
-		return fmt.Errorf("%w: a username may not contain spaces", ErrInvalid)
+		return invalid(CodeUsernameSpaces)
 	}
 	return nil
 }
@@ -483,7 +484,7 @@ func ValidateEmail(email string) error {
 	at := strings.LastIndexByte(email, '@')
 	if at < 1 || at == len(email)-1 || strings.ContainsFunc(email, unicode.IsSpace) || len(email) > 254 ||
 		!strings.Contains(email[at+1:], ".") || strings.ContainsAny(email, "<>,;\"") {
-		return fmt.Errorf("%w: %q is not an email address", ErrInvalid, email)
+		return invalid(CodeEmailInvalid, email)
 	}
 	return nil
 }
@@ -507,11 +508,11 @@ func ValidateAttributes(attrs map[string]string) error {
 		custom, isCustom := strings.CutPrefix(name, "custom:")
 		switch {
 		case isCustom && (custom == "" || len(name) > 32):
-			return fmt.Errorf("%w: attribute name %q must be custom:<1 to 25 characters>", ErrInvalid, name)
+			return invalid(CodeAttributeCustomName, name)
 		case !isCustom && !slices.Contains(standard, name):
-			return fmt.Errorf("%w: %q is not a standard attribute (custom attributes start with \"custom:\")", ErrInvalid, name)
+			return invalid(CodeAttributeUnknown, name)
 		case len(value) > 2048:
-			return fmt.Errorf("%w: attribute %q is longer than 2048 characters", ErrInvalid, name)
+			return invalid(CodeAttributeTooLong, name)
 		}
 	}
 	return nil
