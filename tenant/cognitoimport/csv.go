@@ -159,7 +159,9 @@ func (c *CSVReader) Next() (Record, error) {
 			return Record{}, err
 		}
 		if tooLong {
-			return Record{Line: c.line, Problem: "the line is longer than Cognito's limit of 16,000 characters"}, nil
+			rec := Record{Line: c.line}
+			rec.fail(reason(CodeCSVLineTooLong))
+			return rec, nil
 		}
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue // a blank line holds no user; Cognito's own files end with one
@@ -203,39 +205,38 @@ func (c *CSVReader) readLine() (line []byte, tooLong bool, err error) {
 func (c *CSVReader) parse(line []byte) Record {
 	rec := Record{Line: c.line}
 	if !utf8.Valid(line) {
-		rec.Problem = "the line is not valid UTF-8 text"
+		rec.fail(reason(CodeCSVNotUTF8))
 		return rec
 	}
 	if n := utf8.RuneCount(line); n > maxRowChars {
-		rec.Problem = fmt.Sprintf("the line is %d characters long; Cognito allows at most 16,000", n)
+		rec.fail(reason(CodeCSVLineLength, strconv.Itoa(n)))
 		return rec
 	}
 	values, problem := splitRow(line, c.values[:0])
 	c.values = values[:0]
 	if problem != "" {
-		rec.Problem = problem
+		rec.fail(reason(problem))
 		return rec
 	}
 	if len(values) != len(c.columns) {
-		rec.Problem = fmt.Sprintf("the line has %d values but the header has %d columns "+
-			"(every column must be present, cells may be empty; write a comma inside a value as \\,)", len(values), len(c.columns))
+		rec.fail(reason(CodeCSVValueCount, strconv.Itoa(len(values)), strconv.Itoa(len(c.columns))))
 		return rec
 	}
 
 	rec.Attributes = make(map[string]string, len(values))
-	var problems []string
+	var problems []Reason
 	for i, col := range c.columns {
 		v := values[i]
 		switch col.kind {
 		case colUsername:
 			rec.Username = v
 			if v == "" {
-				problems = append(problems, "cognito:username is empty")
+				problems = append(problems, reason(CodeCSVUsernameEmpty))
 			}
 		case colMFAEnabled:
 			b, ok := parseBool(v)
 			if !ok {
-				problems = append(problems, fmt.Sprintf("cognito:mfa_enabled is %q; it must be true or false", v))
+				problems = append(problems, reason(CodeNotBoolean, col.name, v))
 			}
 			rec.MFAEnabled = &b
 		case colPasswordHash:
@@ -247,7 +248,7 @@ func (c *CSVReader) parse(line []byte) Record {
 			}
 			b, ok := parseBool(v)
 			if !ok {
-				problems = append(problems, fmt.Sprintf("%s is %q; it must be true or false", col.name, v))
+				problems = append(problems, reason(CodeNotBoolean, col.name, v))
 			}
 			rec.Attributes[col.name] = strconv.FormatBool(b)
 		case colBirthdate:
@@ -259,13 +260,13 @@ func (c *CSVReader) parse(line []byte) Record {
 			// claim, and Cognito's attribute, is YYYY-MM-DD.
 			d, err := time.Parse("01/02/2006", v)
 			if err != nil {
-				problems = append(problems, fmt.Sprintf("birthdate %q is not a date written mm/dd/yyyy", v))
+				problems = append(problems, reason(CodeCSVBirthdate, v))
 				break
 			}
 			rec.Attributes[col.name] = d.Format(time.DateOnly)
 		case colEpoch:
 			if v != "" && !isDigits(v) {
-				problems = append(problems, fmt.Sprintf("%s %q is not a time in seconds since 1970", col.name, v))
+				problems = append(problems, reason(CodeCSVEpoch, col.name, v))
 			}
 			rec.Attributes[col.name] = v
 		default:
@@ -278,31 +279,31 @@ func (c *CSVReader) parse(line []byte) Record {
 	emailVerified := rec.Attributes["email_verified"] == "true"
 	phoneVerified := rec.Attributes["phone_number_verified"] == "true"
 	if !emailVerified && !phoneVerified {
-		problems = append(problems, "The User Record does not set any of the auto verified attributes to true "+
-			"(email_verified or phone_number_verified must be TRUE)")
+		problems = append(problems, reason(CodeCSVNoVerifiedContact))
 	}
 	if emailVerified && rec.Attributes["email"] == "" {
-		problems = append(problems, "email_verified is TRUE but email is empty")
+		problems = append(problems, reason(CodeCSVEmailVerifiedEmpty))
 	}
 	if phoneVerified && rec.Attributes["phone_number"] == "" {
-		problems = append(problems, "phone_number_verified is TRUE but phone_number is empty")
+		problems = append(problems, reason(CodeCSVPhoneVerifiedEmpty))
 	}
-	rec.Problem = strings.Join(problems, "; ")
+	rec.fail(problems...)
 	return rec
 }
 
 // splitRow splits a row at the commas that are not escaped, undoes the
-// escapes \, and \\, and trims each value. A backslash before anything else
+// escapes \, and \\, and trims each value; problem is the code of what
+// is wrong with the row, or "". A backslash before anything else
 // is kept as it is, so that "C:\temp" survives a file written without
 // escapes; a backslash at the very end escapes nothing and most likely
 // means the line was cut, so it is an error.
-func splitRow(line []byte, values []string) ([]string, string) {
+func splitRow(line []byte, values []string) (_ []string, problem string) {
 	start, escaped := 0, false
 	for i := 0; i < len(line); i++ {
 		switch line[i] {
 		case '\\':
 			if i == len(line)-1 {
-				return nil, `the line ends in a backslash, which escapes nothing (write \\ for a backslash)`
+				return nil, CodeCSVTrailingBackslash
 			}
 			// Skip the escaped byte: it cannot split the value. (A byte of
 			// a multi-byte character is never ',' or '\\' in UTF-8.)

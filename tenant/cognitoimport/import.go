@@ -56,8 +56,14 @@ type LineResult struct {
 	Sub      string // the user's sub, for created, updated and skipped lines
 	Outcome  Outcome
 	// Reason says why a line failed; for other outcomes it holds notes,
-	// such as an MFA enrolment that did not come over, or is empty.
+	// such as an MFA enrolment that did not come over, or is empty. It is
+	// the English of Reasons, joined with "; ".
 	Reason string
+	// Reasons are the same as codes, for front ends that word them in
+	// the reader's language (the admin console). They are not part of the
+	// admin API's answer, which gives Reason. Empty when Reason came from
+	// a Reader that sets only Record.Problem.
+	Reasons []Reason `json:"-"`
 }
 
 // Summary counts the outcomes of an import.
@@ -153,9 +159,11 @@ type change struct {
 	line     int
 	username string
 	sub      string // "" means match by username, and a new sub if new
-	// failure, when set, fails the line before any transaction.
-	failure string
-	notes   []string
+	// failureText, when set, fails the line before any transaction;
+	// failure is the same as codes.
+	failureText string
+	failure     []Reason
+	notes       []Reason
 
 	set           map[string]string // attributes to set
 	remove        []string          // attributes to remove
@@ -176,15 +184,15 @@ type change struct {
 func (im *importer) prepare(rec Record) *change {
 	c := &change{line: rec.Line, username: rec.Username, sub: rec.Sub, notes: slices.Clone(rec.Notes)}
 	if rec.Problem != "" {
-		c.failure = rec.Problem
+		c.failure, c.failureText = rec.Problems, rec.Problem
 		return c
 	}
-	var problems []string
+	var problems []Reason
 	if err := tenant.ValidateUsername(rec.Username); err != nil {
-		problems = append(problems, "username: "+reasonOf(err))
+		problems = append(problems, invalidReason(err))
 	}
 	if rec.Sub != "" && !validSub(rec.Sub) {
-		problems = append(problems, "sub must be 1 to 128 printable characters without spaces")
+		problems = append(problems, reason(CodeSubInvalid))
 	}
 
 	c.set = make(map[string]string, len(rec.Attributes))
@@ -194,7 +202,7 @@ func (im *importer) prepare(rec Record) *change {
 			c.email = &v
 			if v != "" {
 				if err := tenant.ValidateEmail(v); err != nil {
-					problems = append(problems, reasonOf(err))
+					problems = append(problems, invalidReason(err))
 				}
 			}
 		case "email_verified":
@@ -209,23 +217,23 @@ func (im *importer) prepare(rec Record) *change {
 		}
 	}
 	if phone := c.set["phone_number"]; phone != "" && !isE164(phone) {
-		problems = append(problems, fmt.Sprintf("phone_number %q is not in E.164 form (+ and up to 15 digits, as +12345550100)", phone))
+		problems = append(problems, reason(CodePhoneNotE164, phone))
 	}
 	if err := tenant.ValidateAttributes(c.set); err != nil {
-		problems = append(problems, reasonOf(err))
+		problems = append(problems, invalidReason(err))
 	}
 
 	switch {
 	case rec.MFAEnabled == nil:
 	case *rec.MFAEnabled:
 		c.set[AttrMFAReenroll] = "true"
-		c.notes = append(c.notes, "MFA was enabled in Cognito and must be set up again (Cognito does not export MFA secrets); marked with "+AttrMFAReenroll)
+		c.notes = append(c.notes, reason(CodeNoteMFAReenroll, AttrMFAReenroll))
 	default:
 		c.remove = append(c.remove, AttrMFAReenroll)
 	}
 
 	if rec.PasswordHash != "" {
-		if problem := checkHash(rec.PasswordHash); problem != "" {
+		if problem, bad := checkHash(rec.PasswordHash); bad {
 			problems = append(problems, problem)
 		}
 		c.hash = rec.PasswordHash
@@ -239,11 +247,11 @@ func (im *importer) prepare(rec Record) *change {
 			strings.ContainsFunc(g.Name, unicode.IsControl):
 			// Cognito's rule, and no control characters: the tenant's
 			// group member index uses one as a separator.
-			problems = append(problems, fmt.Sprintf("group %q: a group name must be 1 to 128 characters, without leading or trailing spaces or control characters", g.Name))
+			problems = append(problems, reason(CodeGroupName, g.Name))
 		case len(g.Description) > 2048:
-			problems = append(problems, fmt.Sprintf("group %q: the description is longer than 2048 characters", g.Name))
+			problems = append(problems, reason(CodeGroupDescription, g.Name))
 		case g.Precedence != nil && *g.Precedence < 0:
-			problems = append(problems, fmt.Sprintf("group %q: precedence must be 0 or more", g.Name))
+			problems = append(problems, reason(CodeGroupPrecedence, g.Name))
 		case !seen[g.Name]:
 			seen[g.Name] = true
 			c.groups = append(c.groups, g)
@@ -253,7 +261,7 @@ func (im *importer) prepare(rec Record) *change {
 	c.enabled = rec.Enabled
 	c.createdAt = rec.CreatedAt
 	if len(problems) > 0 {
-		c.failure = strings.Join(problems, "; ")
+		c.failure, c.failureText = problems, reasonsText(problems)
 	}
 	return c
 }
@@ -278,18 +286,19 @@ func importedStatus(cognito tenant.UserStatus, hasHash bool) tenant.UserStatus {
 	return tenant.StatusResetRequired
 }
 
-// checkHash says what is wrong with an imported hash, or "" when
+// checkHash says what is wrong with an imported hash; bad is false when
 // tenant/password can verify it.
-func checkHash(hash string) string {
+func checkHash(hash string) (problem Reason, bad bool) {
 	err := password.CheckHash(hash)
 	switch {
 	case errors.Is(err, password.ErrUnknownScheme):
-		return ColumnPasswordHash + " is in no format Cognate verifies (argon2id, bcrypt, scrypt, PBKDF2-SHA256, Django pbkdf2_sha256; see docs/import.md)"
+		return reason(CodeHashUnknownScheme), true
 	case errors.Is(err, password.ErrMalformedHash):
-		// The message names the part that is wrong, never the hash.
-		return ColumnPasswordHash + " is malformed: " + strings.TrimPrefix(err.Error(), password.ErrMalformedHash.Error()+": ")
+		// The message names the part that is wrong, never the hash. It
+		// stays tenant/password's English: the scheme's own terms.
+		return reason(CodeHashMalformed, strings.TrimPrefix(err.Error(), password.ErrMalformedHash.Error()+": ")), true
 	}
-	return ""
+	return Reason{}, false
 }
 
 // write applies one batch in one transaction and reports its lines.
@@ -297,8 +306,8 @@ func (im *importer) write(ctx context.Context, batch []*change) error {
 	results := make([]LineResult, len(batch))
 	pending := make([]int, 0, len(batch))
 	for i, c := range batch {
-		if c.failure != "" {
-			results[i] = LineResult{Line: c.line, Username: c.username, Outcome: Failed, Reason: c.failure}
+		if c.failureText != "" {
+			results[i] = LineResult{Line: c.line, Username: c.username, Outcome: Failed, Reason: c.failureText, Reasons: c.failure}
 			continue
 		}
 		pending = append(pending, i)
@@ -331,7 +340,8 @@ func (im *importer) write(ctx context.Context, batch []*change) error {
 			// The store refused a line that passed every check (a rule
 			// only it knows). The transaction is gone; redo the batch
 			// without that line.
-			results[current] = LineResult{Line: batch[current].line, Username: batch[current].username, Outcome: Failed, Reason: refused.reason}
+			results[current] = LineResult{Line: batch[current].line, Username: batch[current].username, Outcome: Failed,
+				Reason: refused.reason.String(), Reasons: []Reason{refused.reason}}
 			pending = slices.DeleteFunc(pending, func(i int) bool { return i == current })
 			continue
 		}
@@ -375,9 +385,9 @@ func (im *importer) transaction(ctx context.Context, fn func(tenant.Tx) error) e
 }
 
 // refusedError is a line the store refused inside the transaction.
-type refusedError struct{ reason string }
+type refusedError struct{ reason Reason }
 
-func (e *refusedError) Error() string { return e.reason }
+func (e *refusedError) Error() string { return e.reason.String() }
 
 // apply writes one line. A conflict with the tenant's users is a failed
 // LineResult, found before the line writes anything; the error is for the
@@ -388,8 +398,8 @@ func (im *importer) apply(tx tenant.Tx, c *change, now time.Time) (LineResult, i
 	if err != nil {
 		return res, 0, err
 	}
-	if conflict != "" {
-		res.Outcome, res.Reason = Failed, conflict
+	if conflict.Code != "" {
+		res.Outcome, res.Reason, res.Reasons = Failed, conflict.String(), []Reason{conflict}
 		return res, 0, nil
 	}
 
@@ -405,10 +415,10 @@ func (im *importer) apply(tx tenant.Tx, c *change, now time.Time) (LineResult, i
 	}
 	notes := c.notes
 	if u.PasswordHash != "" && c.hash != "" && u.PasswordHash != c.hash {
-		notes = append(slices.Clone(notes), "the user already has a password here, which was kept; the imported hash was not used")
+		notes = append(slices.Clone(notes), reason(CodeNotePasswordKept))
 	}
 	c.applyTo(&u, now)
-	res.Sub, res.Reason = u.Sub, strings.Join(notes, "; ")
+	res.Sub, res.Reason, res.Reasons = u.Sub, reasonsText(notes), notes
 
 	if found {
 		// Compared as stored, so that every field counts, present and future.
@@ -430,9 +440,10 @@ func (im *importer) apply(tx tenant.Tx, c *change, now time.Time) (LineResult, i
 	}
 	switch {
 	case errors.Is(err, tenant.ErrAlreadyExists):
-		return res, 0, &refusedError{fmt.Sprintf("the username %q or the sub is already taken", c.username)}
+		return res, 0, &refusedError{reason(CodeRefusedTaken, c.username)}
 	case errors.Is(err, tenant.ErrInvalid):
-		return res, 0, &refusedError{"the tenant refused the user: " + reasonOf(err)}
+		// A rule of the store's, in its words: no code can say it.
+		return res, 0, &refusedError{reason(CodeRefusedInvalid, reasonOf(err))}
 	case err != nil:
 		return res, 0, err
 	}
@@ -440,8 +451,9 @@ func (im *importer) apply(tx tenant.Tx, c *change, now time.Time) (LineResult, i
 }
 
 // match finds the user a line is about: by sub when the file has one, else
-// by username. conflict says why the line cannot be applied.
-func (im *importer) match(tx tenant.Tx, c *change) (u tenant.User, raw []byte, found bool, conflict string, err error) {
+// by username. conflict, when it has a code, says why the line cannot be
+// applied.
+func (im *importer) match(tx tenant.Tx, c *change) (u tenant.User, raw []byte, found bool, conflict Reason, err error) {
 	sub := c.sub
 	if sub != "" {
 		raw, err = tx.Get(tenant.CollUsers, im.tenantID, sub)
@@ -451,34 +463,34 @@ func (im *importer) match(tx tenant.Tx, c *change) (u tenant.User, raw []byte, f
 			other, err := tx.Get(tenant.CollUsersByName, im.tenantID, tenant.FoldKey(c.username))
 			switch {
 			case err == nil:
-				return u, nil, false, fmt.Sprintf("username %q belongs to another user here (sub %s)", c.username, other), nil
+				return u, nil, false, reason(CodeConflictUsernameTaken, c.username, string(other)), nil
 			case !errors.Is(err, tenant.ErrNotFound):
-				return u, nil, false, "", err
+				return u, nil, false, Reason{}, err
 			}
-			return u, nil, false, "", nil
+			return u, nil, false, Reason{}, nil
 		case err != nil:
-			return u, nil, false, "", err
+			return u, nil, false, Reason{}, err
 		}
 	} else {
 		subRaw, err := tx.Get(tenant.CollUsersByName, im.tenantID, tenant.FoldKey(c.username))
 		switch {
 		case errors.Is(err, tenant.ErrNotFound):
-			return u, nil, false, "", nil
+			return u, nil, false, Reason{}, nil
 		case err != nil:
-			return u, nil, false, "", err
+			return u, nil, false, Reason{}, err
 		}
 		sub = string(subRaw)
 		if raw, err = tx.Get(tenant.CollUsers, im.tenantID, sub); err != nil {
-			return u, nil, false, "", fmt.Errorf("user %s in the username index: %w", sub, err)
+			return u, nil, false, Reason{}, fmt.Errorf("user %s in the username index: %w", sub, err)
 		}
 	}
 	if err := json.Unmarshal(raw, &u); err != nil {
-		return u, nil, false, "", fmt.Errorf("decode user %s: %w", sub, err)
+		return u, nil, false, Reason{}, fmt.Errorf("decode user %s: %w", sub, err)
 	}
 	if tenant.FoldKey(u.Username) != tenant.FoldKey(c.username) {
-		return u, nil, false, fmt.Sprintf("sub %s belongs to user %q here, and a username cannot change", sub, u.Username), nil
+		return u, nil, false, reason(CodeConflictSubTaken, sub, u.Username), nil
 	}
-	return u, raw, true, "", nil
+	return u, raw, true, Reason{}, nil
 }
 
 // applyTo makes the changes of c to u, which is a fresh copy.
@@ -545,12 +557,6 @@ func (im *importer) ensureGroups(tx tenant.Tx, groups []GroupRef, now time.Time)
 		created++
 	}
 	return created, nil
-}
-
-// reasonOf is the text of one of tenant's validation errors without the
-// sentinel's prefix: those messages are written for people.
-func reasonOf(err error) string {
-	return strings.TrimPrefix(err.Error(), tenant.ErrInvalid.Error()+": ")
 }
 
 // newSub returns a version 7 UUID (RFC 9562) for a user the file gives no

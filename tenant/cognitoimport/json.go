@@ -150,7 +150,9 @@ func (j *JSONReader) next() (Record, error) {
 			if err != nil {
 				if problem, ok := valueProblem(err); ok {
 					j.index++
-					return Record{Line: j.index, Username: u.Username, Problem: problem}, nil
+					rec := Record{Line: j.index, Username: u.Username}
+					rec.fail(problem)
+					return rec, nil
 				}
 				return Record{}, j.fileError(err)
 			}
@@ -211,7 +213,9 @@ func (j *JSONReader) object() (rec Record, isUser bool, err error) {
 	var u userJSON
 	if err := json.Unmarshal(raw, &u); err != nil {
 		if problem, ok := valueProblem(err); ok {
-			return Record{Line: j.index, Username: u.Username, Problem: problem}, true, nil
+			rec := Record{Line: j.index, Username: u.Username}
+			rec.fail(problem)
+			return rec, true, nil
 		}
 		return Record{}, false, err
 	}
@@ -266,26 +270,26 @@ func (j *JSONReader) fileError(err error) error {
 }
 
 // valueProblem reports whether err is about one user's values rather than
-// the JSON, and says it for people.
-func valueProblem(err error) (string, bool) {
+// the JSON, and says which.
+func valueProblem(err error) (Reason, bool) {
 	var typ *json.UnmarshalTypeError
 	var bad *valueError
 	switch {
 	case errors.As(err, &bad):
-		return bad.msg, true
+		return bad.reason, true
 	case errors.As(err, &typ):
 		if typ.Field == "" {
-			return "the user is not a JSON object", true
+			return reason(CodeJSONNotObject), true
 		}
-		return fmt.Sprintf("%s is JSON %s, which is not what Cognito writes there", typ.Field, typ.Value), true
+		return reason(CodeJSONWrongType, typ.Field, typ.Value), true
 	}
-	return "", false
+	return Reason{}, false
 }
 
 // valueError is a user's value that decodes as JSON but means nothing.
-type valueError struct{ msg string }
+type valueError struct{ reason Reason }
 
-func (e *valueError) Error() string { return e.msg }
+func (e *valueError) Error() string { return e.reason.String() }
 
 // hasKey matches member names as encoding/json does: ignoring case.
 func hasKey(m map[string]json.RawMessage, name string) bool {
@@ -337,17 +341,17 @@ func (u *userJSON) record(index int) Record {
 		GroupsKnown: u.Groups.known,
 		CreatedAt:   u.UserCreateDate.Time,
 	}
-	var problems []string
+	var problems []Reason
 	if u.Username == "" {
-		problems = append(problems, "Username is missing")
+		problems = append(problems, reason(CodeJSONUsernameMissing))
 	}
 	if rec.Status != "" && !slices.Contains(cognitoStatuses, rec.Status) {
-		problems = append(problems, fmt.Sprintf("UserStatus %q is not one of Cognito's statuses", u.UserStatus))
+		problems = append(problems, reason(CodeJSONStatus, u.UserStatus))
 	}
 	attrs := u.Attributes
 	if u.UserAttributes != nil {
 		if u.Attributes != nil {
-			problems = append(problems, "the user has both Attributes (ListUsers) and UserAttributes (AdminGetUser)")
+			problems = append(problems, reason(CodeJSONBothAttributeLists))
 		}
 		attrs = u.UserAttributes
 	}
@@ -363,7 +367,7 @@ func (u *userJSON) record(index int) Record {
 	rec.Attributes = make(map[string]string, len(attrs))
 	for _, a := range attrs {
 		if _, dup := rec.Attributes[a.Name]; dup || (a.Name == "sub" && rec.Sub != "") {
-			problems = append(problems, fmt.Sprintf("attribute %s appears twice", a.Name))
+			problems = append(problems, reason(CodeJSONAttributeTwice, a.Name))
 			continue
 		}
 		switch a.Name {
@@ -374,12 +378,12 @@ func (u *userJSON) record(index int) Record {
 		case ColumnMFAEnabled:
 			b, ok := parseBool(a.Value)
 			if !ok {
-				problems = append(problems, fmt.Sprintf("%s is %q; it must be true or false", a.Name, a.Value))
+				problems = append(problems, reason(CodeNotBoolean, a.Name, a.Value))
 			}
 			rec.MFAEnabled = &b
 		case "identities":
 			// Links to federated identity providers; Cognate has none yet.
-			rec.Notes = append(rec.Notes, "attribute identities (federated sign-in links) was not imported")
+			rec.Notes = append(rec.Notes, reason(CodeNoteIdentitiesDropped))
 		case "email_verified", "phone_number_verified":
 			if a.Value == "" {
 				rec.Attributes[a.Name] = ""
@@ -387,14 +391,14 @@ func (u *userJSON) record(index int) Record {
 			}
 			b, ok := parseBool(a.Value)
 			if !ok {
-				problems = append(problems, fmt.Sprintf("%s is %q; it must be true or false", a.Name, a.Value))
+				problems = append(problems, reason(CodeNotBoolean, a.Name, a.Value))
 			}
 			rec.Attributes[a.Name] = strconv.FormatBool(b)
 		default:
 			rec.Attributes[a.Name] = a.Value
 		}
 	}
-	rec.Problem = strings.Join(problems, "; ")
+	rec.fail(problems...)
 	return rec
 }
 
@@ -413,14 +417,14 @@ func (t *cognitoTime) UnmarshalJSON(b []byte) error {
 		}
 		parsed, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
-			return &valueError{fmt.Sprintf("UserCreateDate %q is not an RFC 3339 time", s)}
+			return &valueError{reason(CodeJSONCreateDateFormat, s)}
 		}
 		t.Time = parsed.UTC()
 		return nil
 	}
 	secs, err := strconv.ParseFloat(string(b), 64)
 	if err != nil || secs < 0 || secs > 1e11 || math.IsNaN(secs) {
-		return &valueError{fmt.Sprintf("UserCreateDate %s is not a time in seconds since 1970", b)}
+		return &valueError{reason(CodeJSONCreateDateSeconds, string(b))}
 	}
 	// Cognito's fraction is milliseconds; rounding there undoes the
 	// float's noise.
@@ -445,13 +449,13 @@ func (g *groupsJSON) UnmarshalJSON(b []byte) error {
 	if len(b) > 0 && b[0] == '{' {
 		var resp struct{ Groups json.RawMessage }
 		if err := json.Unmarshal(b, &resp); err != nil || len(resp.Groups) == 0 || resp.Groups[0] != '[' {
-			return &valueError{"Groups is an object without a Groups array; want AdminListGroupsForUser's output or its Groups array"}
+			return &valueError{reason(CodeJSONGroupsObject)}
 		}
 		b = resp.Groups
 	}
 	var items []json.RawMessage
 	if err := json.Unmarshal(b, &items); err != nil {
-		return &valueError{"Groups is not an array of groups"}
+		return &valueError{reason(CodeJSONGroupsNotArray)}
 	}
 	for _, item := range items {
 		var ref GroupRef
@@ -462,7 +466,7 @@ func (g *groupsJSON) UnmarshalJSON(b []byte) error {
 				Precedence  *int
 			}
 			if err := json.Unmarshal(item, &gt); err != nil || gt.GroupName == "" {
-				return &valueError{"Groups holds an entry without a GroupName"}
+				return &valueError{reason(CodeJSONGroupWithoutName)}
 			}
 			ref = GroupRef{Name: gt.GroupName, Description: gt.Description, Precedence: gt.Precedence}
 		}

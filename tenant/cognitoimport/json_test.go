@@ -125,7 +125,7 @@ func TestJSONReaderValues(t *testing.T) {
 		dave.Groups[0].Description != "Admins" || dave.Groups[1].Name != "staff" {
 		t.Errorf("dave: %+v", dave)
 	}
-	if _, ok := dave.Attributes["identities"]; ok || len(dave.Notes) != 1 || !strings.Contains(dave.Notes[0], "identities") {
+	if _, ok := dave.Attributes["identities"]; ok || len(dave.Notes) != 1 || !strings.Contains(dave.Notes[0].String(), "identities") {
 		t.Errorf("dave: identities %v, notes %q", dave.Attributes, dave.Notes)
 	}
 	if _, ok := dave.Attributes[ColumnPasswordHash]; ok {

@@ -75,6 +75,10 @@ type Record struct {
 	// Problem, when set, is why this line cannot be imported, written for
 	// the person who sent the file. The other fields may be partial.
 	Problem string
+	// Problems are the same as codes, for front ends that word them
+	// themselves; the readers of this package set both with fail, so that
+	// Problem is always their English.
+	Problems []Reason
 
 	Username string
 	// Sub is Cognito's sub attribute; only JSON exports carry it. Empty
@@ -102,7 +106,13 @@ type Record struct {
 	CreatedAt time.Time
 	// Notes are things worth telling about a line that imports fine, such
 	// as an attribute that cannot come over.
-	Notes []string
+	Notes []Reason
+}
+
+// fail sets the record's problems, if there are any.
+func (r *Record) fail(problems ...Reason) {
+	r.Problems = problems
+	r.Problem = reasonsText(problems)
 }
 
 // GroupRef is a group a user belongs to, with what Cognito's GroupType says

@@ -11,11 +11,7 @@ import (
 // holds reads as itself: New checks every key a template names, and a
 // test every key the Go code names, so that is a bug caught before use.
 func text(lang, key string, args ...any) string {
-	m, ok := catalogue[lang]
-	if !ok {
-		m = catalogue["en"]
-	}
-	s, ok := m[key]
+	s, ok := lookup(lang, key)
 	if !ok {
 		return key
 	}
@@ -23,6 +19,16 @@ func text(lang, key string, args ...any) string {
 		return fmt.Sprintf(s, args...)
 	}
 	return s
+}
+
+// lookup finds the sentence text uses for key in lang.
+func lookup(lang, key string) (string, bool) {
+	m, ok := catalogue[lang]
+	if !ok {
+		m = catalogue["en"]
+	}
+	s, ok := m[key]
+	return s, ok
 }
 
 // checkCatalogue fails when the languages do not hold the same keys.
@@ -389,6 +395,51 @@ var catalogue = map[string]map[string]string{
 		"import.outcome.skipped": "Unchanged",
 		"import.outcome.failed":  "Failed",
 		"import.omitted":         "%d more lines are counted above but not listed.",
+		// Reasons and notes of the import report, by cognitoimport's codes.
+		"import.reason.csv.lineTooLong":         "the line is longer than Cognito's limit of 16,000 characters",
+		"import.reason.csv.lineLength":          "the line is %s characters long; Cognito allows at most 16,000",
+		"import.reason.csv.notUTF8":             "the line is not valid UTF-8 text",
+		"import.reason.csv.trailingBackslash":   `the line ends in a backslash, which escapes nothing (write \\ for a backslash)`,
+		"import.reason.csv.valueCount":          "the line has %s values but the header has %s columns (every column must be present, cells may be empty; write a comma inside a value as \\,)",
+		"import.reason.csv.usernameEmpty":       "cognito:username is empty",
+		"import.reason.csv.birthdate":           "birthdate %q is not a date written mm/dd/yyyy",
+		"import.reason.csv.epoch":               "%s %q is not a time in seconds since 1970",
+		"import.reason.csv.noVerifiedContact":   "The User Record does not set any of the auto verified attributes to true (email_verified or phone_number_verified must be TRUE)",
+		"import.reason.csv.emailVerifiedEmpty":  "email_verified is TRUE but email is empty",
+		"import.reason.csv.phoneVerifiedEmpty":  "phone_number_verified is TRUE but phone_number is empty",
+		"import.reason.value.notBoolean":        "%s is %q; it must be true or false",
+		"import.reason.json.usernameMissing":    "Username is missing",
+		"import.reason.json.status":             "UserStatus %q is not one of Cognito's statuses",
+		"import.reason.json.bothAttributeLists": "the user has both Attributes (ListUsers) and UserAttributes (AdminGetUser)",
+		"import.reason.json.attributeTwice":     "attribute %s appears twice",
+		"import.reason.json.createDateFormat":   "UserCreateDate %q is not an RFC 3339 time",
+		"import.reason.json.createDateSeconds":  "UserCreateDate %s is not a time in seconds since 1970",
+		"import.reason.json.groupsObject":       "Groups is an object without a Groups array; want AdminListGroupsForUser's output or its Groups array",
+		"import.reason.json.groupsNotArray":     "Groups is not an array of groups",
+		"import.reason.json.groupWithoutName":   "Groups holds an entry without a GroupName",
+		"import.reason.json.notObject":          "the user is not a JSON object",
+		"import.reason.json.wrongType":          "%s is JSON %s, which is not what Cognito writes there",
+		"import.reason.note.identitiesDropped":  "attribute identities (federated sign-in links) was not imported",
+		"import.reason.sub.invalid":             "sub must be 1 to 128 printable characters without spaces",
+		"import.reason.phone.notE164":           "phone_number %q is not in E.164 form (+ and up to 15 digits, as +12345550100)",
+		"import.reason.hash.unknownScheme":      "cognate:password_hash is in no format Cognate verifies (argon2id, bcrypt, scrypt, PBKDF2-SHA256, Django pbkdf2_sha256; see docs/import.md)",
+		"import.reason.hash.malformed":          "cognate:password_hash is malformed: %s",
+		"import.reason.group.name":              "group %q: a group name must be 1 to 128 characters, without leading or trailing spaces or control characters",
+		"import.reason.group.description":       "group %q: the description is longer than 2048 characters",
+		"import.reason.group.precedence":        "group %q: precedence must be 0 or more",
+		"import.reason.note.mfaReenroll":        "MFA was enabled in Cognito and must be set up again (Cognito does not export MFA secrets); marked with %s",
+		"import.reason.note.passwordKept":       "the user already has a password here, which was kept; the imported hash was not used",
+		"import.reason.conflict.usernameTaken":  "username %q belongs to another user here (sub %s)",
+		"import.reason.conflict.subTaken":       "sub %s belongs to user %q here, and a username cannot change",
+		"import.reason.refused.taken":           "the username %q or the sub is already taken",
+		"import.reason.refused.invalid":         "the tenant refused the user: %s",
+		"import.reason.invalid":                 "%s",
+		"import.reason.username.length":         "username: a username must be 1 to 128 characters",
+		"import.reason.username.spaces":         "username: a username may not contain spaces",
+		"import.reason.email.invalid":           "%q is not an email address",
+		"import.reason.attribute.customName":    "attribute name %q must be custom:<1 to 25 characters>",
+		"import.reason.attribute.unknown":       `%q is not a standard attribute (custom attributes start with "custom:")`,
+		"import.reason.attribute.tooLong":       "attribute %q is longer than 2048 characters",
 
 		"attr.email":                 "Email",
 		"attr.name":                  "Name",
@@ -754,6 +805,51 @@ var catalogue = map[string]map[string]string{
 		"import.outcome.skipped": "Ongewijzigd",
 		"import.outcome.failed":  "Mislukt",
 		"import.omitted":         "Nog %d regels zijn hierboven meegeteld maar niet getoond.",
+		// Reasons and notes of the import report, by cognitoimport's codes.
+		"import.reason.csv.lineTooLong":         "de regel is langer dan de limiet van Cognito van 16.000 tekens",
+		"import.reason.csv.lineLength":          "de regel is %s tekens lang; Cognito staat hoogstens 16.000 tekens toe",
+		"import.reason.csv.notUTF8":             "de regel is geen geldige UTF-8-tekst",
+		"import.reason.csv.trailingBackslash":   `de regel eindigt op een backslash die niets escapet (schrijf \\ voor een backslash)`,
+		"import.reason.csv.valueCount":          "de regel heeft %s waarden, maar de kopregel heeft %s kolommen (elke kolom moet er zijn, cellen mogen leeg zijn; schrijf een komma in een waarde als \\,)",
+		"import.reason.csv.usernameEmpty":       "cognito:username is leeg",
+		"import.reason.csv.birthdate":           "birthdate %q is geen datum in de vorm mm/dd/jjjj",
+		"import.reason.csv.epoch":               "%s %q is geen tijd in seconden sinds 1970",
+		"import.reason.csv.noVerifiedContact":   "de regel zet geen van de automatisch geverifieerde attributen op true (email_verified of phone_number_verified moet TRUE zijn)",
+		"import.reason.csv.emailVerifiedEmpty":  "email_verified is TRUE, maar email is leeg",
+		"import.reason.csv.phoneVerifiedEmpty":  "phone_number_verified is TRUE, maar phone_number is leeg",
+		"import.reason.value.notBoolean":        "%s is %q; dat moet true of false zijn",
+		"import.reason.json.usernameMissing":    "Username ontbreekt",
+		"import.reason.json.status":             "UserStatus %q is geen status van Cognito",
+		"import.reason.json.bothAttributeLists": "de gebruiker heeft zowel Attributes (ListUsers) als UserAttributes (AdminGetUser)",
+		"import.reason.json.attributeTwice":     "attribuut %s komt twee keer voor",
+		"import.reason.json.createDateFormat":   "UserCreateDate %q is geen tijd volgens RFC 3339",
+		"import.reason.json.createDateSeconds":  "UserCreateDate %s is geen tijd in seconden sinds 1970",
+		"import.reason.json.groupsObject":       "Groups is een object zonder Groups-array; verwacht wordt de uitvoer van AdminListGroupsForUser of de Groups-array daaruit",
+		"import.reason.json.groupsNotArray":     "Groups is geen array van groepen",
+		"import.reason.json.groupWithoutName":   "Groups bevat een groep zonder GroupName",
+		"import.reason.json.notObject":          "de gebruiker is geen JSON-object",
+		"import.reason.json.wrongType":          "%s is in JSON een %s, en dat schrijft Cognito daar niet",
+		"import.reason.note.identitiesDropped":  "attribuut identities (koppelingen voor inloggen via een andere identiteitsprovider) is niet geïmporteerd",
+		"import.reason.sub.invalid":             "sub moet uit 1 tot 128 afdrukbare tekens zonder spaties bestaan",
+		"import.reason.phone.notE164":           "phone_number %q staat niet in E.164-vorm (+ en hoogstens 15 cijfers, zoals +12345550100)",
+		"import.reason.hash.unknownScheme":      "cognate:password_hash staat in geen indeling die Cognate kan controleren (argon2id, bcrypt, scrypt, PBKDF2-SHA256, Django pbkdf2_sha256; zie docs/import.md)",
+		"import.reason.hash.malformed":          "cognate:password_hash is onjuist opgebouwd: %s",
+		"import.reason.group.name":              "groep %q: een groepsnaam moet 1 tot 128 tekens lang zijn, zonder spaties aan het begin of eind en zonder stuurtekens",
+		"import.reason.group.description":       "groep %q: de beschrijving is langer dan 2048 tekens",
+		"import.reason.group.precedence":        "groep %q: de voorrang (precedence) moet 0 of hoger zijn",
+		"import.reason.note.mfaReenroll":        "MFA stond aan in Cognito en moet opnieuw worden ingesteld (Cognito exporteert geen MFA-geheimen); gemarkeerd met %s",
+		"import.reason.note.passwordKept":       "de gebruiker heeft hier al een wachtwoord; dat is behouden en de geïmporteerde hash is niet gebruikt",
+		"import.reason.conflict.usernameTaken":  "gebruikersnaam %q is hier van een andere gebruiker (sub %s)",
+		"import.reason.conflict.subTaken":       "sub %s is hier van gebruiker %q, en een gebruikersnaam kan niet veranderen",
+		"import.reason.refused.taken":           "de gebruikersnaam %q of de sub is al in gebruik",
+		"import.reason.refused.invalid":         "de organisatie weigerde de gebruiker: %s",
+		"import.reason.invalid":                 "ongeldige invoer: %s",
+		"import.reason.username.length":         "de gebruikersnaam moet 1 tot 128 tekens lang zijn",
+		"import.reason.username.spaces":         "de gebruikersnaam mag geen spaties bevatten",
+		"import.reason.email.invalid":           "%q is geen e-mailadres",
+		"import.reason.attribute.customName":    "attribuutnaam %q moet de vorm custom:<1 tot 25 tekens> hebben",
+		"import.reason.attribute.unknown":       `%q is geen standaardattribuut (eigen attributen beginnen met "custom:")`,
+		"import.reason.attribute.tooLong":       "attribuut %q is langer dan 2048 tekens",
 
 		"attr.email":                 "E-mail",
 		"attr.name":                  "Naam",

@@ -2,8 +2,10 @@ package console
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/cognate-idp/cognate/tenant"
@@ -41,6 +43,9 @@ func TestCatalogueHoldsEveryKeyTheCodeNames(t *testing.T) {
 	for _, o := range []cognitoimport.Outcome{cognitoimport.Created, cognitoimport.Updated, cognitoimport.Skipped, cognitoimport.Failed} {
 		keys = append(keys, "import.outcome."+string(o))
 	}
+	for _, code := range cognitoimport.ReasonCodes() {
+		keys = append(keys, "import.reason."+code)
+	}
 	for _, f := range []string{"min_length", "history_size", "temp_days", "max_failures", "lock_minutes"} {
 		keys = append(keys, "problem.range."+f)
 	}
@@ -61,6 +66,69 @@ func TestCatalogueHoldsEveryKeyTheCodeNames(t *testing.T) {
 			if _, ok := catalogue[lang][k]; !ok {
 				t.Errorf("catalogue %s lacks %q", lang, k)
 			}
+		}
+	}
+}
+
+// Every reason the importer can give reads in both languages with all its
+// values, and the console's English is the importer's (which the admin API
+// and the command line show), word for word.
+func TestImportReasonsInEveryLanguage(t *testing.T) {
+	for _, code := range cognitoimport.ReasonCodes() {
+		r, ok := reasonWithArgs(code)
+		if !ok {
+			t.Errorf("%s: the importer's English takes no number of values from 0 to 3 cleanly", code)
+			continue
+		}
+		l := cognitoimport.LineResult{Reason: r.String(), Reasons: []cognitoimport.Reason{r}}
+		if got := reasonText("en", l); got != r.String() {
+			t.Errorf("%s: the console says %q in English, the importer %q", code, got, r.String())
+		}
+		nl := reasonText("nl", l)
+		if nl == r.String() || strings.Contains(nl, "%!") {
+			t.Errorf("%s: Dutch %q", code, nl)
+		}
+		for _, a := range r.Args {
+			if !strings.Contains(nl, a) {
+				t.Errorf("%s: Dutch %q leaves out %s", code, nl, a)
+			}
+		}
+	}
+}
+
+// reasonWithArgs is a reason of code with as many values (ARG0, ARG1…) as
+// its English takes: the fewest that fmt fills without complaint.
+func reasonWithArgs(code string) (cognitoimport.Reason, bool) {
+	for n := range 4 {
+		r := cognitoimport.Reason{Code: code}
+		for i := range n {
+			r.Args = append(r.Args, fmt.Sprintf("ARG%d", i))
+		}
+		if !strings.Contains(r.String(), "%!") {
+			return r, true
+		}
+	}
+	return cognitoimport.Reason{}, false
+}
+
+func TestReasonTextFallsBackToEnglish(t *testing.T) {
+	mfa := cognitoimport.Reason{Code: cognitoimport.CodeNoteMFAReenroll, Args: []string{"custom:mfa_reenroll"}}
+	tests := []struct {
+		name string
+		line cognitoimport.LineResult
+		want string
+	}{
+		{"no codes", cognitoimport.LineResult{Reason: "said by a reader of another kind"}, "said by a reader of another kind"},
+		{"an unknown code", cognitoimport.LineResult{Reason: mfa.String() + "; something new",
+			Reasons: []cognitoimport.Reason{mfa, {Code: "something.new"}}}, mfa.String() + "; something new"},
+		{"known codes", cognitoimport.LineResult{Reason: "in English", Reasons: []cognitoimport.Reason{mfa, {Code: cognitoimport.CodeNotePasswordKept}}},
+			"MFA stond aan in Cognito en moet opnieuw worden ingesteld (Cognito exporteert geen MFA-geheimen); gemarkeerd met custom:mfa_reenroll; " +
+				"de gebruiker heeft hier al een wachtwoord; dat is behouden en de geïmporteerde hash is niet gebruikt"},
+		{"nothing to say", cognitoimport.LineResult{}, ""},
+	}
+	for _, tc := range tests {
+		if got := reasonText("nl", tc.line); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/cognate-idp/cognate/tenant"
@@ -42,6 +43,7 @@ type importPage struct {
 type importLine struct {
 	cognitoimport.LineResult
 	OutcomeText string
+	ReasonText  string
 }
 
 func (importPage) template() string { return tmplImport }
@@ -85,7 +87,8 @@ func (c *Console) importUsers(w http.ResponseWriter, r *http.Request, q *request
 			page.Omitted++
 			return
 		}
-		page.Lines = append(page.Lines, importLine{LineResult: l, OutcomeText: page.T("import.outcome." + string(l.Outcome))})
+		page.Lines = append(page.Lines, importLine{LineResult: l, OutcomeText: page.T("import.outcome." + string(l.Outcome)),
+			ReasonText: reasonText(page.Lang, l)})
 	}
 	sum, err := cognitoimport.Import(r.Context(), c.Service.Store, q.slug(), src,
 		cognitoimport.Options{DryRun: page.DryRun, Now: c.Service.Now}, collect)
@@ -111,6 +114,29 @@ func (c *Console) importUsers(w http.ResponseWriter, r *http.Request, q *request
 		status = http.StatusUnprocessableEntity
 	}
 	return c.render(w, status, page)
+}
+
+// reasonText is what the report says of a line: each of its reasons in
+// lang, from the catalogue by code. A code the catalogue lacks (a test
+// makes sure there is none) leaves the line in the importer's English, all
+// of it, rather than half in one language and half in another.
+func reasonText(lang string, l cognitoimport.LineResult) string {
+	if len(l.Reasons) == 0 {
+		return l.Reason
+	}
+	texts := make([]string, len(l.Reasons))
+	for i, r := range l.Reasons {
+		key := "import.reason." + r.Code
+		if _, ok := lookup(lang, key); !ok {
+			return l.Reason
+		}
+		args := make([]any, len(r.Args))
+		for j, a := range r.Args {
+			args[j] = a
+		}
+		texts[i] = text(lang, key, args...)
+	}
+	return strings.Join(texts, "; ")
 }
 
 // importFields reads the form's fields up to the file: the token first,

@@ -233,24 +233,7 @@ func TestImport(t *testing.T) {
 	token := uitest.HiddenField(t, form, "csrf_token")
 	upload := func(csv string, dryRun bool, tokenFirst bool) page {
 		t.Helper()
-		var body bytes.Buffer
-		mw := multipart.NewWriter(&body)
-		writeToken := func() { _ = mw.WriteField("csrf_token", token) }
-		if tokenFirst {
-			writeToken()
-		}
-		if dryRun {
-			_ = mw.WriteField("dry_run", "on")
-		}
-		fw, _ := mw.CreateFormFile("file", "users.csv")
-		fw.Write([]byte(csv))
-		if !tokenFirst {
-			writeToken()
-		}
-		mw.Close()
-		req, _ := http.NewRequest(http.MethodPost, s.url("acme", "/admin/import"), &body)
-		req.Header.Set("Content-Type", mw.FormDataContentType())
-		return b.Do(req)
+		return postImport(s, b, token, csv, dryRun, tokenFirst)
 	}
 	csv := "cognito:username,email,email_verified,given_name,cognito:mfa_enabled\n" +
 		"kim,kim@acme.example,TRUE,Kim,FALSE\n" +
@@ -279,4 +262,55 @@ func TestImport(t *testing.T) {
 	if notCSV.Status != http.StatusUnprocessableEntity {
 		t.Errorf("not a CSV: %d", notCSV.Status)
 	}
+}
+
+// postImport sends the import form with csv as its file, the form token
+// before the file or after it.
+func postImport(s *stack, b *browser, token, csv string, dryRun, tokenFirst bool) page {
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	writeToken := func() { _ = mw.WriteField("csrf_token", token) }
+	if tokenFirst {
+		writeToken()
+	}
+	if dryRun {
+		_ = mw.WriteField("dry_run", "on")
+	}
+	fw, _ := mw.CreateFormFile("file", "users.csv")
+	fw.Write([]byte(csv))
+	if !tokenFirst {
+		writeToken()
+	}
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, s.url("acme", "/admin/import"), &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	return b.Do(req)
+}
+
+// A Dutch admin reads the import report in Dutch: the reasons of failed
+// lines and the notes of imported ones, which the importer gives as codes,
+// not only the words the page is built of.
+func TestImportReportInDutch(t *testing.T) {
+	s := newStack(t)
+	b := newBrowser(t)
+	b.signIn(s, "acme", "boss", adminPassword)
+	b.Header.Set("Accept-Language", "nl-NL")
+	token := uitest.HiddenField(t, b.Get(s.url("acme", "/admin/import")), "csrf_token")
+	csv := "cognito:username,email,email_verified,given_name,cognito:mfa_enabled\n" +
+		"kim,kim@acme.example,TRUE,Kim,TRUE\n" +
+		"bad user,x@acme.example,TRUE,X,FALSE\n" +
+		"lou,lou@acme.example,TRUE\n"
+	report := postImport(s, b, token, csv, false, true)
+	uitest.MustContain(t, report, "Importverslag", `id="count-created">1<`, `id="count-failed">2<`,
+		"MFA stond aan in Cognito en moet opnieuw worden ingesteld (Cognito exporteert geen MFA-geheimen); gemarkeerd met custom:mfa_reenroll",
+		"de gebruikersnaam mag geen spaties bevatten",
+		"de regel heeft 3 waarden, maar de kopregel heeft 5 kolommen")
+	uitest.MustNotContain(t, report, "MFA was enabled in Cognito", "a username may not contain spaces", "values but the header has")
+
+	// The same file in English reads as the admin API says it.
+	b.Header.Set("Accept-Language", "en")
+	dry := postImport(s, b, token, csv, true, true)
+	uitest.MustContain(t, dry, "username: a username may not contain spaces", "the line has 3 values but the header has 5 columns",
+		"marked with custom:mfa_reenroll")
+	uitest.MustNotContain(t, dry, "gebruikersnaam", "kopregel")
 }

@@ -1,0 +1,191 @@
+package cognitoimport
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/cognate-idp/cognate/tenant"
+)
+
+// Reason is one reason a line failed, or one note about a line that did
+// not, as a stable code and the values its text names. Front ends that
+// speak other languages than English word the code themselves (the admin
+// console); String is the English, the text LineResult.Reason and
+// Record.Problem hold, so the two cannot tell different stories.
+type Reason struct {
+	Code string   // one of ReasonCodes
+	Args []string // the values the text names, in order
+}
+
+// The codes of the reasons and notes the readers and Import give, beside
+// the tenant.Code… rules of tenant's validators, which they pass on as
+// they are. A code never changes its meaning; a new reason gets a new code.
+// Args, where a reason has them, are the values its text names, in order.
+const (
+	// A CSV line (CSVReader).
+	CodeCSVLineTooLong        = "csv.lineTooLong"        // longer than the read buffer
+	CodeCSVLineLength         = "csv.lineLength"         // Args: the length in characters
+	CodeCSVNotUTF8            = "csv.notUTF8"            // not UTF-8
+	CodeCSVTrailingBackslash  = "csv.trailingBackslash"  // a \ at the end escapes nothing
+	CodeCSVValueCount         = "csv.valueCount"         // Args: values, columns
+	CodeCSVUsernameEmpty      = "csv.usernameEmpty"      // no cognito:username
+	CodeCSVBirthdate          = "csv.birthdate"          // Args: the value
+	CodeCSVEpoch              = "csv.epoch"              // Args: column, value
+	CodeCSVNoVerifiedContact  = "csv.noVerifiedContact"  // neither email nor phone verified
+	CodeCSVEmailVerifiedEmpty = "csv.emailVerifiedEmpty" // email_verified without email
+	CodeCSVPhoneVerifiedEmpty = "csv.phoneVerifiedEmpty" // phone_number_verified without phone_number
+
+	// A value either reader reads as a boolean. Args: name, value.
+	CodeNotBoolean = "value.notBoolean"
+
+	// A JSON user (JSONReader).
+	CodeJSONUsernameMissing    = "json.usernameMissing"
+	CodeJSONStatus             = "json.status"             // Args: the status
+	CodeJSONBothAttributeLists = "json.bothAttributeLists" // Attributes and UserAttributes
+	CodeJSONAttributeTwice     = "json.attributeTwice"     // Args: the attribute
+	CodeJSONCreateDateFormat   = "json.createDateFormat"   // Args: the string
+	CodeJSONCreateDateSeconds  = "json.createDateSeconds"  // Args: the number as written
+	CodeJSONGroupsObject       = "json.groupsObject"       // an object without a Groups array
+	CodeJSONGroupsNotArray     = "json.groupsNotArray"     // Groups of another shape
+	CodeJSONGroupWithoutName   = "json.groupWithoutName"   // a group without a GroupName
+	CodeJSONNotObject          = "json.notObject"          // a user that is no object
+	CodeJSONWrongType          = "json.wrongType"          // Args: field, JSON type
+	CodeNoteIdentitiesDropped  = "note.identitiesDropped"  // a note: identities not imported
+
+	// Import's own checks of a line.
+	CodeSubInvalid        = "sub.invalid"        // a sub Cognate cannot store
+	CodePhoneNotE164      = "phone.notE164"      // Args: the number
+	CodeHashUnknownScheme = "hash.unknownScheme" // a password hash of no known scheme
+	CodeHashMalformed     = "hash.malformed"     // Args: what is wrong, in tenant/password's words
+	CodeGroupName         = "group.name"         // Args: the group
+	CodeGroupDescription  = "group.description"  // Args: the group
+	CodeGroupPrecedence   = "group.precedence"   // Args: the group
+	CodeNoteMFAReenroll   = "note.mfaReenroll"   // a note; Args: the attribute that marks the user
+	CodeNotePasswordKept  = "note.passwordKept"  // a note: the imported hash was not used
+	// A rule of tenant's without a code of its own. Args: tenant's words.
+	CodeInvalid = "invalid"
+
+	// What the tenant's users, or the store, do not allow.
+	CodeConflictUsernameTaken = "conflict.usernameTaken" // Args: username, the other user's sub
+	CodeConflictSubTaken      = "conflict.subTaken"      // Args: sub, the other user's username
+	CodeRefusedTaken          = "refused.taken"          // Args: username
+	CodeRefusedInvalid        = "refused.invalid"        // Args: the store's own words
+)
+
+// reasonTexts is the English of each code of this package, a format over
+// the Args. It is read-only.
+var reasonTexts = map[string]string{
+	CodeCSVLineTooLong:       "the line is longer than Cognito's limit of 16,000 characters",
+	CodeCSVLineLength:        "the line is %s characters long; Cognito allows at most 16,000",
+	CodeCSVNotUTF8:           "the line is not valid UTF-8 text",
+	CodeCSVTrailingBackslash: `the line ends in a backslash, which escapes nothing (write \\ for a backslash)`,
+	CodeCSVValueCount: "the line has %s values but the header has %s columns " +
+		"(every column must be present, cells may be empty; write a comma inside a value as \\,)",
+	CodeCSVUsernameEmpty: ColumnUsername + " is empty",
+	CodeCSVBirthdate:     "birthdate %q is not a date written mm/dd/yyyy",
+	CodeCSVEpoch:         "%s %q is not a time in seconds since 1970",
+	CodeCSVNoVerifiedContact: "The User Record does not set any of the auto verified attributes to true " +
+		"(email_verified or phone_number_verified must be TRUE)",
+	CodeCSVEmailVerifiedEmpty: "email_verified is TRUE but email is empty",
+	CodeCSVPhoneVerifiedEmpty: "phone_number_verified is TRUE but phone_number is empty",
+	CodeNotBoolean:            "%s is %q; it must be true or false",
+
+	CodeJSONUsernameMissing:    "Username is missing",
+	CodeJSONStatus:             "UserStatus %q is not one of Cognito's statuses",
+	CodeJSONBothAttributeLists: "the user has both Attributes (ListUsers) and UserAttributes (AdminGetUser)",
+	CodeJSONAttributeTwice:     "attribute %s appears twice",
+	CodeJSONCreateDateFormat:   "UserCreateDate %q is not an RFC 3339 time",
+	CodeJSONCreateDateSeconds:  "UserCreateDate %s is not a time in seconds since 1970",
+	CodeJSONGroupsObject:       "Groups is an object without a Groups array; want AdminListGroupsForUser's output or its Groups array",
+	CodeJSONGroupsNotArray:     "Groups is not an array of groups",
+	CodeJSONGroupWithoutName:   "Groups holds an entry without a GroupName",
+	CodeJSONNotObject:          "the user is not a JSON object",
+	CodeJSONWrongType:          "%s is JSON %s, which is not what Cognito writes there",
+	CodeNoteIdentitiesDropped:  "attribute identities (federated sign-in links) was not imported",
+
+	CodeSubInvalid:   "sub must be 1 to 128 printable characters without spaces",
+	CodePhoneNotE164: "phone_number %q is not in E.164 form (+ and up to 15 digits, as +12345550100)",
+	CodeHashUnknownScheme: ColumnPasswordHash + " is in no format Cognate verifies " +
+		"(argon2id, bcrypt, scrypt, PBKDF2-SHA256, Django pbkdf2_sha256; see docs/import.md)",
+	CodeHashMalformed:    ColumnPasswordHash + " is malformed: %s",
+	CodeGroupName:        "group %q: a group name must be 1 to 128 characters, without leading or trailing spaces or control characters",
+	CodeGroupDescription: "group %q: the description is longer than 2048 characters",
+	CodeGroupPrecedence:  "group %q: precedence must be 0 or more",
+	CodeNoteMFAReenroll:  "MFA was enabled in Cognito and must be set up again (Cognito does not export MFA secrets); marked with %s",
+	CodeNotePasswordKept: "the user already has a password here, which was kept; the imported hash was not used",
+
+	CodeConflictUsernameTaken: "username %q belongs to another user here (sub %s)",
+	CodeConflictSubTaken:      "sub %s belongs to user %q here, and a username cannot change",
+	CodeRefusedTaken:          "the username %q or the sub is already taken",
+	CodeRefusedInvalid:        "the tenant refused the user: %s",
+	CodeInvalid:               "%s",
+}
+
+// tenantRules are the rules of tenant's validators that Import meets, each
+// with what goes before tenant's own English for it in a line's reason.
+var tenantRules = map[string]string{
+	tenant.CodeUsernameLength:      "username: ",
+	tenant.CodeUsernameSpaces:      "username: ",
+	tenant.CodeEmailInvalid:        "",
+	tenant.CodeAttributeCustomName: "",
+	tenant.CodeAttributeUnknown:    "",
+	tenant.CodeAttributeTooLong:    "",
+}
+
+// ReasonCodes lists, sorted, every code a Reason of this package can
+// have: a front end that words reasons itself checks it has them all.
+func ReasonCodes() []string {
+	codes := slices.AppendSeq(slices.Collect(maps.Keys(reasonTexts)), maps.Keys(tenantRules))
+	slices.Sort(codes)
+	return codes
+}
+
+// String is the reason in English. It is the one place that words a code
+// in English.
+func (r Reason) String() string {
+	if prefix, ok := tenantRules[r.Code]; ok {
+		return prefix + (&tenant.InvalidError{Code: r.Code, Args: r.Args}).Reason()
+	}
+	format, ok := reasonTexts[r.Code]
+	if !ok {
+		return r.Code
+	}
+	args := make([]any, len(r.Args))
+	for i, a := range r.Args {
+		args[i] = a
+	}
+	return fmt.Sprintf(format, args...)
+}
+
+func reason(code string, args ...string) Reason { return Reason{Code: code, Args: args} }
+
+// reasonsText is the English of several reasons, as one sentence.
+func reasonsText(rs []Reason) string {
+	texts := make([]string, len(rs))
+	for i, r := range rs {
+		texts[i] = r.String()
+	}
+	return strings.Join(texts, "; ")
+}
+
+// invalidReason is the reason of one of tenant's validation errors: its
+// rule when it names one (every validator Import calls does), else its
+// words without the sentinel's prefix.
+func invalidReason(err error) Reason {
+	var inv *tenant.InvalidError
+	if errors.As(err, &inv) {
+		if _, known := tenantRules[inv.Code]; known {
+			return Reason{Code: inv.Code, Args: inv.Args}
+		}
+	}
+	return reason(CodeInvalid, reasonOf(err))
+}
+
+// reasonOf is the text of one of tenant's validation errors without the
+// sentinel's prefix: those messages are written for people.
+func reasonOf(err error) string {
+	return strings.TrimPrefix(err.Error(), tenant.ErrInvalid.Error()+": ")
+}

@@ -1,0 +1,179 @@
+package cognitoimport_test
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/tenant/cognitoimport"
+)
+
+// Each bad line, and each line with a note, gives its reasons as codes and
+// as the English the admin API has always shown: the texts below are the
+// ones of the importer before it had codes, so they prove the English did
+// not move.
+func TestReasonCodes(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	taken, err := f.svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "taken", Email: "taken@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "kept", Sub: "c0000000-0000-4000-8000-000000000003"}); err != nil {
+		t.Fatal(err)
+	}
+	csvFile := func(row string) string { return csvHeader + "\n" + row + "\n" }
+	type R = cognitoimport.Reason
+	tests := []struct {
+		name    string
+		format  cognitoimport.Format
+		file    string
+		outcome cognitoimport.Outcome
+		reasons []R
+		text    string
+	}{
+		{"bad username", cognitoimport.FormatCSV, csvFile("bad user,b@example.com,TRUE,,,,,,FALSE"), cognitoimport.Failed,
+			[]R{{Code: tenant.CodeUsernameSpaces}},
+			"username: a username may not contain spaces"},
+		{"bad email", cognitoimport.FormatCSV, csvFile("dave,dave@example,TRUE,,,,,,FALSE"), cognitoimport.Failed,
+			[]R{{Code: tenant.CodeEmailInvalid, Args: []string{"dave@example"}}},
+			`"dave@example" is not an email address`},
+		{"bad email and phone", cognitoimport.FormatCSV, csvFile("erin,erin@x,TRUE,0612345678,,,,,FALSE"), cognitoimport.Failed,
+			[]R{{Code: tenant.CodeEmailInvalid, Args: []string{"erin@x"}}, {Code: cognitoimport.CodePhoneNotE164, Args: []string{"0612345678"}}},
+			`"erin@x" is not an email address; phone_number "0612345678" is not in E.164 form (+ and up to 15 digits, as +12345550100)`},
+		{"too many values", cognitoimport.FormatCSV, csvFile("ann,ann@example.com,TRUE,,,Ann,,,FALSE,extra"), cognitoimport.Failed,
+			[]R{{Code: cognitoimport.CodeCSVValueCount, Args: []string{"10", "9"}}},
+			`the line has 10 values but the header has 9 columns (every column must be present, cells may be empty; write a comma inside a value as \,)`},
+		{"a backslash at the end", cognitoimport.FormatCSV, csvFile(`ann,ann@example.com,TRUE,,,Ann,,,FALSE\`), cognitoimport.Failed,
+			[]R{{Code: cognitoimport.CodeCSVTrailingBackslash}},
+			`the line ends in a backslash, which escapes nothing (write \\ for a backslash)`},
+		{"several problems of the reader", cognitoimport.FormatCSV, csvFile("x,,FALSE,,,,13/45/2000,,maybe"), cognitoimport.Failed,
+			[]R{{Code: cognitoimport.CodeCSVBirthdate, Args: []string{"13/45/2000"}},
+				{Code: cognitoimport.CodeNotBoolean, Args: []string{"cognito:mfa_enabled", "maybe"}},
+				{Code: cognitoimport.CodeCSVNoVerifiedContact}},
+			`birthdate "13/45/2000" is not a date written mm/dd/yyyy; cognito:mfa_enabled is "maybe"; it must be true or false; ` +
+				`The User Record does not set any of the auto verified attributes to true (email_verified or phone_number_verified must be TRUE)`},
+		{"email verified but empty", cognitoimport.FormatCSV, csvFile("fay,,TRUE,,,,,,FALSE"), cognitoimport.Failed,
+			[]R{{Code: cognitoimport.CodeCSVEmailVerifiedEmpty}},
+			"email_verified is TRUE but email is empty"},
+		{"value too long", cognitoimport.FormatCSV, csvFile("gus,gus@example.com,TRUE,,," + strings.Repeat("g", 2049) + ",,,FALSE"), cognitoimport.Failed,
+			[]R{{Code: tenant.CodeAttributeTooLong, Args: []string{"given_name"}}},
+			`attribute "given_name" is longer than 2048 characters`},
+		{"a bad password hash", cognitoimport.FormatCSV,
+			"cognito:username,email,email_verified,cognito:mfa_enabled,cognate:password_hash\nhal,hal@example.com,TRUE,FALSE,hunter2\n", cognitoimport.Failed,
+			[]R{{Code: cognitoimport.CodeHashUnknownScheme}},
+			"cognate:password_hash is in no format Cognate verifies (argon2id, bcrypt, scrypt, PBKDF2-SHA256, Django pbkdf2_sha256; see docs/import.md)"},
+		{"MFA to set up again", cognitoimport.FormatCSV, csvFile("mia,mia@example.com,TRUE,,,,,,TRUE"), cognitoimport.Created,
+			[]R{{Code: cognitoimport.CodeNoteMFAReenroll, Args: []string{"custom:mfa_reenroll"}}},
+			"MFA was enabled in Cognito and must be set up again (Cognito does not export MFA secrets); marked with custom:mfa_reenroll"},
+		{"a username taken by another sub", cognitoimport.FormatJSON,
+			`{"Username":"TAKEN","Attributes":[{"Name":"sub","Value":"d0000000-0000-4000-8000-000000000004"}]}`, cognitoimport.Failed,
+			[]R{{Code: cognitoimport.CodeConflictUsernameTaken, Args: []string{"TAKEN", taken.Sub}}},
+			fmt.Sprintf(`username "TAKEN" belongs to another user here (sub %s)`, taken.Sub)},
+		{"a sub taken by another username", cognitoimport.FormatJSON,
+			`{"Username":"renamed","Attributes":[{"Name":"sub","Value":"c0000000-0000-4000-8000-000000000003"}]}`, cognitoimport.Failed,
+			[]R{{Code: cognitoimport.CodeConflictSubTaken, Args: []string{"c0000000-0000-4000-8000-000000000003", "kept"}}},
+			`sub c0000000-0000-4000-8000-000000000003 belongs to user "kept" here, and a username cannot change`},
+		{"an unknown attribute", cognitoimport.FormatJSON, `{"Username":"ida","Attributes":[{"Name":"shoe_size","Value":"44"}]}`, cognitoimport.Failed,
+			[]R{{Code: tenant.CodeAttributeUnknown, Args: []string{"shoe_size"}}},
+			`"shoe_size" is not a standard attribute (custom attributes start with "custom:")`},
+		{"a status Cognito does not have", cognitoimport.FormatJSON, `{"Username":"jo","UserStatus":"NOPE"}`, cognitoimport.Failed,
+			[]R{{Code: cognitoimport.CodeJSONStatus, Args: []string{"NOPE"}}},
+			`UserStatus "NOPE" is not one of Cognito's statuses`},
+		{"a value of the wrong JSON type", cognitoimport.FormatJSON, `{"Username":"kai","Enabled":"yes"}`, cognitoimport.Failed,
+			[]R{{Code: cognitoimport.CodeJSONWrongType, Args: []string{"Enabled", "string"}}},
+			"Enabled is JSON string, which is not what Cognito writes there"},
+		{"a negative precedence", cognitoimport.FormatJSON, `{"Username":"lee","Groups":[{"GroupName":"g","Precedence":-1}]}`, cognitoimport.Failed,
+			[]R{{Code: cognitoimport.CodeGroupPrecedence, Args: []string{"g"}}},
+			`group "g": precedence must be 0 or more`},
+		{"identities left behind", cognitoimport.FormatJSON, `{"Username":"max","Attributes":[{"Name":"identities","Value":"[]"}]}`, cognitoimport.Created,
+			[]R{{Code: cognitoimport.CodeNoteIdentitiesDropped}},
+			"attribute identities (federated sign-in links) was not imported"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, lines := f.mustRun(t, tc.format, tc.file, cognitoimport.Options{DryRun: true})
+			if len(lines) != 1 {
+				t.Fatalf("%d lines: %+v", len(lines), lines)
+			}
+			got := lines[0]
+			if got.Outcome != tc.outcome {
+				t.Errorf("outcome %s, want %s", got.Outcome, tc.outcome)
+			}
+			if !reflect.DeepEqual(got.Reasons, tc.reasons) {
+				t.Errorf("reasons %#v\nwant %#v", got.Reasons, tc.reasons)
+			}
+			if got.Reason != tc.text {
+				t.Errorf("reason %q\nwant %q", got.Reason, tc.text)
+			}
+		})
+	}
+}
+
+// The store refusing a line is a reason with a code too; what the store
+// said is its argument, as no code can say it.
+func TestReasonOfRefusedLine(t *testing.T) {
+	f := newFixture(t)
+	store := &refusingStore{Store: f.store, refuse: "bob"}
+	src, err := cognitoimport.NewCSVReader(strings.NewReader(csvHeader + "\nbob,bob@example.com,TRUE,,,,,,FALSE\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []cognitoimport.LineResult
+	if _, err := cognitoimport.Import(context.Background(), store, "acme", src, cognitoimport.Options{},
+		func(r cognitoimport.LineResult) { lines = append(lines, r) }); err != nil {
+		t.Fatal(err)
+	}
+	want := []cognitoimport.Reason{{Code: cognitoimport.CodeRefusedInvalid, Args: []string{`username "bob": invalid input: reserved by policy`}}}
+	if len(lines) != 1 || !reflect.DeepEqual(lines[0].Reasons, want) ||
+		lines[0].Reason != `the tenant refused the user: username "bob": invalid input: reserved by policy` {
+		t.Errorf("lines %+v", lines)
+	}
+}
+
+// Every code has English of its own: none reads as its code, and every
+// argument it is given appears in it.
+func TestEveryReasonCodeHasEnglish(t *testing.T) {
+	codes := cognitoimport.ReasonCodes()
+	if len(codes) == 0 {
+		t.Fatal("no codes")
+	}
+	for _, code := range codes {
+		n, ok := argCount(code)
+		if !ok {
+			t.Errorf("%s: its English takes no number of arguments from 0 to 3 cleanly", code)
+			continue
+		}
+		r := cognitoimport.Reason{Code: code}
+		for i := range n {
+			r.Args = append(r.Args, fmt.Sprintf("ARG%d", i))
+		}
+		text := r.String()
+		if text == code || text == "" {
+			t.Errorf("%s: no English", code)
+		}
+		for _, a := range r.Args {
+			if !strings.Contains(text, a) {
+				t.Errorf("%s: %q leaves out %s", code, text, a)
+			}
+		}
+	}
+}
+
+// argCount is how many arguments the English of code takes: the fewest
+// that fmt fills without complaint.
+func argCount(code string) (int, bool) {
+	for n := range 4 {
+		r := cognitoimport.Reason{Code: code}
+		for i := range n {
+			r.Args = append(r.Args, fmt.Sprintf("ARG%d", i))
+		}
+		if !strings.Contains(r.String(), "%!") {
+			return n, true
+		}
+	}
+	return 0, false
+}
