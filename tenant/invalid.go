@@ -46,11 +46,18 @@ func (e *InvalidError) Reason() string {
 	if !ok {
 		return e.Code
 	}
-	args := make([]any, len(e.Args))
-	for i, a := range e.Args {
-		args[i] = a
+	return FormatArgs(format, e.Args)
+}
+
+// FormatArgs is format with its verbs filled from args, the values a
+// rule's or a reason's text names: the one way the English of a code and
+// its translations (the console's catalogue) are filled in.
+func FormatArgs(format string, args []string) string {
+	values := make([]any, len(args))
+	for i, a := range args {
+		values[i] = a
 	}
-	return fmt.Sprintf(format, args...)
+	return fmt.Sprintf(format, values...)
 }
 
 func (e *InvalidError) Error() string { return ErrInvalid.Error() + ": " + e.Reason() }

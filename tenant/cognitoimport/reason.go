@@ -153,11 +153,29 @@ func (r Reason) String() string {
 	if !ok {
 		return r.Code
 	}
-	args := make([]any, len(r.Args))
-	for i, a := range r.Args {
-		args[i] = a
+	return r.Format(format)
+}
+
+// Format is format, the reason's text in some language, filled with the
+// reason's values.
+func (r Reason) Format(format string) string { return tenant.FormatArgs(format, r.Args) }
+
+// SampleReason is a reason of code with the placeholder values ARG0,
+// ARG1… as its values, as many as its English takes (the fewest that fmt
+// fills without complaint, up to three): front ends check their own
+// wording of every code with it. ok is false when no number fits, which is
+// a fault in this package's English.
+func SampleReason(code string) (r Reason, ok bool) {
+	for n := range 4 {
+		r = Reason{Code: code}
+		for i := range n {
+			r.Args = append(r.Args, fmt.Sprintf("ARG%d", i))
+		}
+		if !strings.Contains(r.String(), "%!") {
+			return r, true
+		}
 	}
-	return fmt.Sprintf(format, args...)
+	return Reason{}, false
 }
 
 func reason(code string, args ...string) Reason { return Reason{Code: code, Args: args} }

@@ -2,7 +2,6 @@ package console
 
 import (
 	"errors"
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -75,7 +74,7 @@ func TestCatalogueHoldsEveryKeyTheCodeNames(t *testing.T) {
 // and the command line show), word for word.
 func TestImportReasonsInEveryLanguage(t *testing.T) {
 	for _, code := range cognitoimport.ReasonCodes() {
-		r, ok := reasonWithArgs(code)
+		r, ok := cognitoimport.SampleReason(code)
 		if !ok {
 			t.Errorf("%s: the importer's English takes no number of values from 0 to 3 cleanly", code)
 			continue
@@ -94,21 +93,6 @@ func TestImportReasonsInEveryLanguage(t *testing.T) {
 			}
 		}
 	}
-}
-
-// reasonWithArgs is a reason of code with as many values (ARG0, ARG1…) as
-// its English takes: the fewest that fmt fills without complaint.
-func reasonWithArgs(code string) (cognitoimport.Reason, bool) {
-	for n := range 4 {
-		r := cognitoimport.Reason{Code: code}
-		for i := range n {
-			r.Args = append(r.Args, fmt.Sprintf("ARG%d", i))
-		}
-		if !strings.Contains(r.String(), "%!") {
-			return r, true
-		}
-	}
-	return cognitoimport.Reason{}, false
 }
 
 func TestReasonTextFallsBackToEnglish(t *testing.T) {

@@ -126,15 +126,11 @@ func reasonText(lang string, l cognitoimport.LineResult) string {
 	}
 	texts := make([]string, len(l.Reasons))
 	for i, r := range l.Reasons {
-		key := "import.reason." + r.Code
-		if _, ok := lookup(lang, key); !ok {
+		format, ok := lookup(lang, "import.reason."+r.Code)
+		if !ok {
 			return l.Reason
 		}
-		args := make([]any, len(r.Args))
-		for j, a := range r.Args {
-			args[j] = a
-		}
-		texts[i] = text(lang, key, args...)
+		texts[i] = r.Format(format)
 	}
 	return strings.Join(texts, "; ")
 }
