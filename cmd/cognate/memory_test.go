@@ -200,7 +200,8 @@ func TestTrimFreesWhatAPoolHeld(t *testing.T) {
 	trim, start := startTrimmer(t)
 	const pooled = 32 << 20
 	var pool sync.Pool
-	pool.Put(residentChunks(pooled))
+	chunks := residentChunks(pooled)
+	pool.Put(&chunks)
 	_, before := trim.read()
 	trim.run(start.Add(trimCheckEvery))
 	if freed := before - min(before, trim.held); freed < pooled/2 {
