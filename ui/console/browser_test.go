@@ -3,7 +3,6 @@ package console_test
 import (
 	"context"
 	"fmt"
-	"github.com/cognate-idp/cognate/ui/uitest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,9 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/ui/uitest"
 )
 
 // The browser tests drive the console in headless Chromium: the issue's
@@ -395,4 +397,57 @@ func TestBrowserAdministration(t *testing.T) {
 	if got := text(t, ctx, `[role="alert"]`); got != "Incorrect username or password." {
 		t.Errorf("acme's administrator at globex: %q", got)
 	}
+}
+
+// The import page in Dutch: a Cognito CSV chosen in the file field, the
+// report of every line in the admin's language, and a created user's
+// profile one click away.
+func TestBrowserImportInDutch(t *testing.T) {
+	browser := chrome(t)
+	s := newStack(t)
+	csv := filepath.Join(t.TempDir(), "users.csv")
+	must(t, "write the file", os.WriteFile(csv, []byte(
+		"cognito:username,email,email_verified,given_name,cognito:mfa_enabled\n"+
+			"kim,kim@acme.example,TRUE,Kim,TRUE\n"+
+			"bad user,x@acme.example,TRUE,X,FALSE\n"+
+			"lou,lou@acme.example,TRUE\n"), 0o600))
+	watchConsole(t, browser)
+	ctx, cancel := context.WithTimeout(browser, 35*time.Second)
+	defer cancel()
+	must(t, "ask for Dutch", chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, tg, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{
+			Headers: network.Headers{"Accept-Language": "nl-NL,nl;q=0.9"}})
+		return err
+	})))
+	must(t, "open the import page", chromedp.Do(ctx, chromedp.Navigate(s.url("acme", "/admin/import"))))
+	signInBrowser(t, ctx, "boss", adminPassword)
+	must(t, "back at the import page", waitForPath(ctx, "/admin/import"))
+	must(t, "import the file", chromedp.Do(ctx,
+		chromedp.SetUploadFiles(chromedp.ID("file"), []string{csv}),
+		chromedp.Click(chromedp.ID("import-submit")),
+		chromedp.WaitVisible(chromedp.ID("report")),
+	))
+	screenshot(t, ctx, "import-nl")
+	if created, failed := text(t, ctx, "#count-created"), text(t, ctx, "#count-failed"); created != "1" || failed != "2" {
+		t.Errorf("created %s, failed %s; want 1 and 2", created, failed)
+	}
+	report := text(t, ctx, "#report")
+	for _, want := range []string{"Importverslag", "Aangemaakt", "Mislukt",
+		"MFA stond aan in Cognito en moet opnieuw worden ingesteld",
+		"de gebruikersnaam mag geen spaties bevatten",
+		"de regel heeft 3 waarden, maar de kopregel heeft 5 kolommen"} {
+		if !strings.Contains(report, want) {
+			t.Errorf("the report lacks %q:\n%s", want, report)
+		}
+	}
+	for _, english := range []string{"MFA was enabled", "may not contain spaces", "values but the header has", "Created", "Failed"} {
+		if strings.Contains(report, english) {
+			t.Errorf("the Dutch report says %q:\n%s", english, report)
+		}
+	}
+	must(t, "open kim's profile", chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#report a[href^="/admin/users/"]`))))
+	must(t, "kim's profile", waitUntil(ctx, `location.pathname.startsWith("/admin/users/") && document.body.textContent.includes("kim@acme.example")`))
 }
