@@ -544,8 +544,8 @@ func splitShared(s sharedPool, dir string) ([]migrationJob, []adminapi.ImportLin
 		value := rec.Attributes[s.Attribute]
 		slug, mapped := s.Tenants[value]
 		switch {
-		case rec.Problem != "":
-			unassigned = append(unassigned, adminapi.ImportLine{Line: rec.Line, Username: rec.Username, Outcome: "failed", Reason: rec.Problem})
+		case rec.Problem() != "":
+			unassigned = append(unassigned, adminapi.ImportLine{Line: rec.Line, Username: rec.Username, Outcome: "failed", Reason: rec.Problem()})
 			continue
 		case value == "":
 			unassigned = append(unassigned, adminapi.ImportLine{Line: rec.Line, Username: rec.Username, Outcome: "failed",

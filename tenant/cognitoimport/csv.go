@@ -159,9 +159,7 @@ func (c *CSVReader) Next() (Record, error) {
 			return Record{}, err
 		}
 		if tooLong {
-			rec := Record{Line: c.line}
-			rec.fail(reason(CodeCSVLineTooLong))
-			return rec, nil
+			return Record{Line: c.line, Problems: []Reason{reason(CodeCSVLineTooLong)}}, nil
 		}
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue // a blank line holds no user; Cognito's own files end with one
@@ -205,21 +203,21 @@ func (c *CSVReader) readLine() (line []byte, tooLong bool, err error) {
 func (c *CSVReader) parse(line []byte) Record {
 	rec := Record{Line: c.line}
 	if !utf8.Valid(line) {
-		rec.fail(reason(CodeCSVNotUTF8))
+		rec.Problems = []Reason{reason(CodeCSVNotUTF8)}
 		return rec
 	}
 	if n := utf8.RuneCount(line); n > maxRowChars {
-		rec.fail(reason(CodeCSVLineLength, strconv.Itoa(n)))
+		rec.Problems = []Reason{reason(CodeCSVLineLength, strconv.Itoa(n))}
 		return rec
 	}
 	values, problem := splitRow(line, c.values[:0])
 	c.values = values[:0]
 	if problem != "" {
-		rec.fail(reason(problem))
+		rec.Problems = []Reason{reason(problem)}
 		return rec
 	}
 	if len(values) != len(c.columns) {
-		rec.fail(reason(CodeCSVValueCount, strconv.Itoa(len(values)), strconv.Itoa(len(c.columns))))
+		rec.Problems = []Reason{reason(CodeCSVValueCount, strconv.Itoa(len(values)), strconv.Itoa(len(c.columns)))}
 		return rec
 	}
 
@@ -287,7 +285,7 @@ func (c *CSVReader) parse(line []byte) Record {
 	if phoneVerified && rec.Attributes["phone_number"] == "" {
 		problems = append(problems, reason(CodeCSVPhoneVerifiedEmpty))
 	}
-	rec.fail(problems...)
+	rec.Problems = problems
 	return rec
 }
 

@@ -270,11 +270,11 @@ func TestCSVReader(t *testing.T) {
 				if got.Line != w.line {
 					t.Errorf("record %d: line %d, want %d", i, got.Line, w.line)
 				}
-				if w.problem == "" && got.Problem != "" {
-					t.Errorf("line %d: problem %q, want none", got.Line, got.Problem)
+				if w.problem == "" && got.Problem() != "" {
+					t.Errorf("line %d: problem %q, want none", got.Line, got.Problem())
 				}
-				if !strings.Contains(got.Problem, w.problem) {
-					t.Errorf("line %d: problem %q, want %q", got.Line, got.Problem, w.problem)
+				if !strings.Contains(got.Problem(), w.problem) {
+					t.Errorf("line %d: problem %q, want %q", got.Line, got.Problem(), w.problem)
 				}
 				if w.username != "" && got.Username != w.username {
 					t.Errorf("line %d: username %q, want %q", got.Line, got.Username, w.username)

@@ -36,7 +36,7 @@ type groupOut struct {
 // groups embedded. cognate migrate uses it to split one pool's export into a
 // file per organization.
 func WriteJSON(w io.Writer, rec Record) error {
-	if rec.Problem != "" {
+	if len(rec.Problems) > 0 {
 		return ErrRecordProblem
 	}
 	u := userOut{Username: rec.Username, Enabled: rec.Enabled, UserStatus: string(rec.Status)}

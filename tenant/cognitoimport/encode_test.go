@@ -55,8 +55,8 @@ func TestWriteJSONRoundTrip(t *testing.T) {
 			}
 			for i := range want {
 				w, g := want[i], got[i]
-				if w.Problem != "" {
-					t.Fatalf("test data: %s", w.Problem)
+				if w.Problem() != "" {
+					t.Fatalf("test data: %s", w.Problem())
 				}
 				w.Line, g.Line, w.Notes, g.Notes = 0, 0, nil, nil
 				if !w.CreatedAt.Equal(g.CreatedAt) {
@@ -72,7 +72,7 @@ func TestWriteJSONRoundTrip(t *testing.T) {
 			}
 		})
 	}
-	if err := WriteJSON(&bytes.Buffer{}, Record{Username: "x", Problem: "bad"}); !errors.Is(err, ErrRecordProblem) {
+	if err := WriteJSON(&bytes.Buffer{}, Record{Username: "x", Problems: []Reason{reason(CodeCSVUsernameEmpty)}}); !errors.Is(err, ErrRecordProblem) {
 		t.Errorf("a record with a problem: %v", err)
 	}
 }

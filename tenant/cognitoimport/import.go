@@ -61,8 +61,7 @@ type LineResult struct {
 	Reason string
 	// Reasons are the same as codes, for front ends that word them in
 	// the reader's language (the admin console). They are not part of the
-	// admin API's answer, which gives Reason. Empty when Reason came from
-	// a Reader that sets only Record.Problem.
+	// admin API's answer, which gives Reason.
 	Reasons []Reason `json:"-"`
 }
 
@@ -159,11 +158,9 @@ type change struct {
 	line     int
 	username string
 	sub      string // "" means match by username, and a new sub if new
-	// failureText, when set, fails the line before any transaction;
-	// failure is the same as codes.
-	failureText string
-	failure     []Reason
-	notes       []Reason
+	// failure, when set, fails the line before any transaction.
+	failure []Reason
+	notes   []Reason
 
 	set           map[string]string // attributes to set
 	remove        []string          // attributes to remove
@@ -183,8 +180,8 @@ type change struct {
 // works out what it changes.
 func (im *importer) prepare(rec Record) *change {
 	c := &change{line: rec.Line, username: rec.Username, sub: rec.Sub, notes: slices.Clone(rec.Notes)}
-	if rec.Problem != "" {
-		c.failure, c.failureText = rec.Problems, rec.Problem
+	if len(rec.Problems) > 0 {
+		c.failure = rec.Problems
 		return c
 	}
 	var problems []Reason
@@ -260,9 +257,7 @@ func (im *importer) prepare(rec Record) *change {
 	c.groupsKnown = rec.GroupsKnown
 	c.enabled = rec.Enabled
 	c.createdAt = rec.CreatedAt
-	if len(problems) > 0 {
-		c.failure, c.failureText = problems, reasonsText(problems)
-	}
+	c.failure = problems
 	return c
 }
 
@@ -306,8 +301,8 @@ func (im *importer) write(ctx context.Context, batch []*change) error {
 	results := make([]LineResult, len(batch))
 	pending := make([]int, 0, len(batch))
 	for i, c := range batch {
-		if c.failureText != "" {
-			results[i] = LineResult{Line: c.line, Username: c.username, Outcome: Failed, Reason: c.failureText, Reasons: c.failure}
+		if len(c.failure) > 0 {
+			results[i] = LineResult{Line: c.line, Username: c.username, Outcome: Failed, Reason: reasonsText(c.failure), Reasons: c.failure}
 			continue
 		}
 		pending = append(pending, i)

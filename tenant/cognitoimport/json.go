@@ -150,9 +150,7 @@ func (j *JSONReader) next() (Record, error) {
 			if err != nil {
 				if problem, ok := valueProblem(err); ok {
 					j.index++
-					rec := Record{Line: j.index, Username: u.Username}
-					rec.fail(problem)
-					return rec, nil
+					return Record{Line: j.index, Username: u.Username, Problems: []Reason{problem}}, nil
 				}
 				return Record{}, j.fileError(err)
 			}
@@ -213,9 +211,7 @@ func (j *JSONReader) object() (rec Record, isUser bool, err error) {
 	var u userJSON
 	if err := json.Unmarshal(raw, &u); err != nil {
 		if problem, ok := valueProblem(err); ok {
-			rec := Record{Line: j.index, Username: u.Username}
-			rec.fail(problem)
-			return rec, true, nil
+			return Record{Line: j.index, Username: u.Username, Problems: []Reason{problem}}, true, nil
 		}
 		return Record{}, false, err
 	}
@@ -398,7 +394,7 @@ func (u *userJSON) record(index int) Record {
 			rec.Attributes[a.Name] = a.Value
 		}
 	}
-	rec.fail(problems...)
+	rec.Problems = problems
 	return rec
 }
 

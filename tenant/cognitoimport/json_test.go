@@ -56,8 +56,8 @@ func TestJSONReaderShapes(t *testing.T) {
 			}
 			var got []string
 			for i, rec := range recs {
-				if rec.Problem != "" {
-					t.Errorf("record %d: %s", i+1, rec.Problem)
+				if rec.Problem() != "" {
+					t.Errorf("record %d: %s", i+1, rec.Problem())
 				}
 				if rec.Line != i+1 {
 					t.Errorf("record %d: line %d", i+1, rec.Line)
@@ -200,7 +200,7 @@ func TestJSONReaderProblems(t *testing.T) {
 				t.Fatalf("%d records, want %d: %+v", len(recs), len(tc.problems), recs)
 			}
 			for i, want := range tc.problems {
-				if got := recs[i].Problem; (want == "") != (got == "") || !strings.Contains(got, want) {
+				if got := recs[i].Problem(); (want == "") != (got == "") || !strings.Contains(got, want) {
 					t.Errorf("record %d: problem %q, want %q", i+1, got, want)
 				}
 			}

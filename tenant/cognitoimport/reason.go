@@ -13,8 +13,8 @@ import (
 // Reason is one reason a line failed, or one note about a line that did
 // not, as a stable code and the values its text names. Front ends that
 // speak other languages than English word the code themselves (the admin
-// console); String is the English, the text LineResult.Reason and
-// Record.Problem hold, so the two cannot tell different stories.
+// console); String is the English, the text LineResult.Reason holds and
+// Record.Problem gives, so the two cannot tell different stories.
 type Reason struct {
 	Code string   // one of ReasonCodes
 	Args []string // the values the text names, in order

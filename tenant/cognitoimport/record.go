@@ -72,12 +72,9 @@ type Record struct {
 	// Line is the CSV line number (the header is line 1) or, for JSON,
 	// the 1-based index of the user in the file.
 	Line int
-	// Problem, when set, is why this line cannot be imported, written for
-	// the person who sent the file. The other fields may be partial.
-	Problem string
-	// Problems are the same as codes, for front ends that word them
-	// themselves; the readers of this package set both with fail, so that
-	// Problem is always their English.
+	// Problems, when there are any, are why this line cannot be imported
+	// (Problem is their English, for the person who sent the file). The
+	// other fields may then be partial.
 	Problems []Reason
 
 	Username string
@@ -109,11 +106,8 @@ type Record struct {
 	Notes []Reason
 }
 
-// fail sets the record's problems, if there are any.
-func (r *Record) fail(problems ...Reason) {
-	r.Problems = problems
-	r.Problem = reasonsText(problems)
-}
+// Problem is the English of the record's problems, or "" when it has none.
+func (r Record) Problem() string { return reasonsText(r.Problems) }
 
 // GroupRef is a group a user belongs to, with what Cognito's GroupType says
 // of it; Description and Precedence are used when the group is created.

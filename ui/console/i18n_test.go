@@ -102,7 +102,6 @@ func TestReasonTextFallsBackToEnglish(t *testing.T) {
 		line cognitoimport.LineResult
 		want string
 	}{
-		{"no codes", cognitoimport.LineResult{Reason: "said by a reader of another kind"}, "said by a reader of another kind"},
 		{"an unknown code", cognitoimport.LineResult{Reason: mfa.String() + "; something new",
 			Reasons: []cognitoimport.Reason{mfa, {Code: "something.new"}}}, mfa.String() + "; something new"},
 		{"known codes", cognitoimport.LineResult{Reason: "in English", Reasons: []cognitoimport.Reason{mfa, {Code: cognitoimport.CodeNotePasswordKept}}},

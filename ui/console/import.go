@@ -121,9 +121,6 @@ func (c *Console) importUsers(w http.ResponseWriter, r *http.Request, q *request
 // makes sure there is none) leaves the line in the importer's English, all
 // of it, rather than half in one language and half in another.
 func reasonText(lang string, l cognitoimport.LineResult) string {
-	if len(l.Reasons) == 0 {
-		return l.Reason
-	}
 	texts := make([]string, len(l.Reasons))
 	for i, r := range l.Reasons {
 		format, ok := lookup(lang, "import.reason."+r.Code)
