@@ -113,7 +113,7 @@ func (t *trimmer) check(now time.Time) (held, freed uint64, trimmed bool) {
 	alloc, held := t.read()
 	allocated := alloc - t.lastAlloc
 	t.lastAlloc = alloc
-	quiet := allocated < quietAllocs
+	quiet := quietInterval(allocated)
 	if !shouldTrim(quiet, held, t.held, now.Sub(t.trimmed)) {
 		return held, 0, false
 	}
@@ -129,6 +129,10 @@ func (t *trimmer) check(now time.Time) (held, freed uint64, trimmed bool) {
 	}
 	return held, freed, true
 }
+
+// quietInterval says whether a check interval that allocated this much
+// was quiet.
+func quietInterval(allocated uint64) bool { return allocated < quietAllocs }
 
 // shouldTrim is the policy: trim once a check interval was quiet and the
 // runtime holds noticeably more than the last trim left, or when the last

@@ -139,6 +139,25 @@ func TestShouldTrim(t *testing.T) {
 	}
 }
 
+func TestQuietInterval(t *testing.T) {
+	const kib, mib = 1 << 10, 1 << 20
+	tests := []struct {
+		name      string
+		allocated uint64
+		want      bool
+	}{
+		{"health probes only", 300 * kib, true},
+		{"a full sweep's few megabytes still count as quiet", 6 * mib, true},
+		{"one sign-in's hash is load", 19 * mib, false},
+		{"sign-ins", 400 * mib, false},
+	}
+	for _, tt := range tests {
+		if got := quietInterval(tt.allocated); got != tt.want {
+			t.Errorf("%s: quietInterval(%d) = %v, want %v", tt.name, tt.allocated, got, tt.want)
+		}
+	}
+}
+
 // TestTrimmerGivesMemoryBackOnceQuiet runs the trimmer on this process's
 // own runtime: garbage allocated in one interval keeps it from trimming
 // then; the next, quiet, interval trims and hands the garbage's memory
