@@ -73,9 +73,17 @@ func gcPercentFor(live, floor uint64) int {
 	return min(max(p, minGCPercent), maxGCPercent)
 }
 
+// filePages is the store's memory map of its data file (tenant/bolt).
+// Every page a request or the sweep reads stays in the server's resident
+// set until it is let go, so a quiet check lets them go, and an idle
+// server's memory does not grow with its data file.
+type filePages interface {
+	ReleaseFilePages() error
+}
+
 // manageMemory applies the memory policy until ctx ends, then puts GOGC
-// back as it found it.
-func manageMemory(ctx context.Context, logger *slog.Logger) {
+// back as it found it. files may be nil, for a store that maps no file.
+func manageMemory(ctx context.Context, logger *slog.Logger, files filePages) {
 	if !operatorTunesMemory() {
 		tuner := startHeapTuner(heapFloor)
 		defer tuner.stop()
@@ -95,6 +103,14 @@ func manageMemory(ctx context.Context, logger *slog.Logger) {
 			if held, freed, ok := trim.check(now); ok {
 				logger.Debug("gave memory back to the system", "held_bytes", held, "freed_bytes", freed)
 			}
+			if trim.quiet && files != nil {
+				if err := files.ReleaseFilePages(); err != nil {
+					// Not worth a warning every ten seconds: the pages
+					// stay mapped, which costs memory, not correctness.
+					logger.Warn("stopped letting go of the data file's pages while idle", "err", err)
+					files = nil
+				}
+			}
 		}
 	}
 }
@@ -105,6 +121,7 @@ type trimmer struct {
 	lastAlloc uint64    // bytes allocated so far, at the last check
 	held      uint64    // bytes the runtime held right after the last trim
 	trimmed   time.Time // when the last trim ran
+	quiet     bool      // whether the last check's interval was quiet
 }
 
 // check trims if the policy says so, and reports the memory held before
@@ -114,6 +131,7 @@ func (t *trimmer) check(now time.Time) (held, freed uint64, trimmed bool) {
 	allocated := alloc - t.lastAlloc
 	t.lastAlloc = alloc
 	quiet := quietInterval(allocated)
+	t.quiet = quiet
 	if !shouldTrim(quiet, held, t.held, now.Sub(t.trimmed)) {
 		return held, 0, false
 	}

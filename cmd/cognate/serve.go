@@ -79,7 +79,7 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Wr
 	var wg sync.WaitGroup
 	wg.Go(func() { a.outbox.Run(background) })
 	wg.Go(func() { sweep(background, store, a.provider, cfg.AuditRetention, logger) })
-	wg.Go(func() { manageMemory(background, logger) })
+	wg.Go(func() { manageMemory(background, logger, store) })
 	defer func() { stopBackground(); wg.Wait() }()
 	return listenAndServe(ctx, cfg, a.handler, logger)
 }
