@@ -95,20 +95,31 @@ func (s *storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInf
 func (s *storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, tokenID, subject, origin string) error {
 	at, err := s.liveAccessToken(ctx, tokenID)
 	if err != nil {
-		return err
+		return errInvalidToken("access token is revoked or expired")
 	}
 	if !slices.Contains(at.Scopes, oidc.ScopeOpenID) {
-		return oidc.ErrAccessDenied().WithDescription("the access token lacks the openid scope")
+		return &oidc.Error{ErrorType: errorInsufficientScope, Description: "the access token lacks the openid scope"}
 	}
 	user, err := s.user(ctx, at.Sub)
 	if err != nil || !user.Enabled {
-		return oidc.ErrAccessDenied().WithDescription("token is no longer valid")
+		return errInvalidToken("token is no longer valid")
 	}
 	setUserClaims(info, user, at.Scopes)
 	return nil
 }
 
 var errTokenInactive = errors.New("access token revoked or unknown")
+
+// RFC 6750's error codes of a protected resource, which the library does
+// not name. userinfo.go turns them into the statuses RFC 6750 asks for.
+const (
+	errorInvalidToken      = "invalid_token"
+	errorInsufficientScope = "insufficient_scope"
+)
+
+func errInvalidToken(description string) *oidc.Error {
+	return &oidc.Error{ErrorType: errorInvalidToken, Description: description}
+}
 
 // liveAccessToken finds a user's access token that is neither revoked nor
 // expired, nor part of a revoked family.

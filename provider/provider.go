@@ -149,7 +149,8 @@ func New(cfg Config) (*Provider, error) {
 	mux.HandleFunc(PathCallback, p.serveCallback)
 	mux.HandleFunc(PathLogout, p.serveLogout)
 	mux.HandleFunc(PathToken, p.serveToken)
-	for _, path := range []string{PathAuthorize, PathUserinfo, PathRevoke, PathIntrospect} {
+	mux.HandleFunc(PathUserinfo, p.serveUserinfo)
+	for _, path := range []string{PathAuthorize, PathRevoke, PathIntrospect} {
 		mux.Handle(path, o)
 	}
 	p.ops = mux
@@ -357,9 +358,11 @@ func (p *Provider) serveCallback(w http.ResponseWriter, r *http.Request) {
 	p.op.ServeHTTP(w, r)
 }
 
-// serveLogout ends the SSO session, then lets the library validate the
-// redirect. Cognito's /logout takes client_id and logout_uri; OIDC's
-// end_session takes post_logout_redirect_uri: both are accepted.
+// serveLogout lets the library validate the redirect and ends the SSO
+// session once it accepts: a refused logout leaves the session as it was,
+// as the page it shows tells the person. Cognito's /logout takes client_id
+// and logout_uri; OIDC's end_session takes post_logout_redirect_uri: both
+// are accepted.
 func (p *Provider) serveLogout(w http.ResponseWriter, r *http.Request) {
 	site, _ := SiteFromContext(r.Context())
 	if err := r.ParseForm(); err != nil {
@@ -373,9 +376,28 @@ func (p *Provider) serveLogout(w http.ResponseWriter, r *http.Request) {
 		r.URL.RawQuery = q.Encode()
 		r.Form = nil
 	}
-	p.EndSession(w, r, site.Slug)
-	p.op.ServeHTTP(w, r)
+	p.op.ServeHTTP(&logoutWriter{ResponseWriter: w, accepted: func() { p.EndSession(w, r, site.Slug) }}, r)
 }
+
+// logoutWriter calls accepted when the library answers a logout with its
+// redirect, which it sends only after validating the request, and before
+// the headers go out, so that the cookie's removal goes with them.
+type logoutWriter struct {
+	http.ResponseWriter
+	accepted func()
+	wrote    bool
+}
+
+func (lw *logoutWriter) WriteHeader(status int) {
+	if !lw.wrote && status == http.StatusFound {
+		lw.accepted()
+	}
+	lw.wrote = true
+	lw.ResponseWriter.WriteHeader(status)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (lw *logoutWriter) Unwrap() http.ResponseWriter { return lw.ResponseWriter }
 
 // LoginRequest is what the sign-in pages need to know of a pending
 // authorization request.
@@ -388,7 +410,10 @@ type LoginRequest struct {
 	// prompt=login means "sign in again".
 	MaxAge    *time.Duration
 	LoginHint string
-	Done      bool
+	// HintSubject is the sub of the request's id_token_hint: the user the
+	// relying party expects, or empty.
+	HintSubject string
+	Done        bool
 }
 
 // ErrUnknownLoginRequest means the auth request ID is unknown or expired.
@@ -403,7 +428,8 @@ func (p *Provider) LoginRequest(ctx context.Context, slug, id string) (LoginRequ
 	if err != nil {
 		return LoginRequest{}, err
 	}
-	lr := LoginRequest{ID: ar.ID, ClientID: ar.ClientID, Prompt: ar.Prompt, LoginHint: ar.LoginHint, Done: ar.IsDone}
+	lr := LoginRequest{ID: ar.ID, ClientID: ar.ClientID, Prompt: ar.Prompt, LoginHint: ar.LoginHint,
+		HintSubject: ar.HintSubject, Done: ar.IsDone}
 	if st, err := p.cache.get(ctx, slug); err == nil {
 		if cl := st.clients[ar.ClientID]; cl != nil {
 			lr.ClientName = cl.Name
@@ -417,10 +443,15 @@ func (p *Provider) LoginRequest(ctx context.Context, slug, id string) (LoginRequ
 }
 
 // SessionSatisfies reports whether an SSO session may answer the request
-// without asking the user again: not with prompt=login, and not when the
-// session is older than max_age.
+// without asking the user again: not with prompt=login, not when the
+// session is older than max_age, and not when the id_token_hint names
+// someone else (OpenID Connect Core §3.1.2.1: prompt=none then gets
+// login_required, not another person's code).
 func (lr LoginRequest) SessionSatisfies(sess tenant.Session, now time.Time) bool {
 	if slices.Contains(lr.Prompt, oidc.PromptLogin) {
+		return false
+	}
+	if lr.HintSubject != "" && sess.Sub != lr.HintSubject {
 		return false
 	}
 	if lr.MaxAge != nil && now.Sub(sess.AuthTime) > *lr.MaxAge {

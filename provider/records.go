@@ -85,6 +85,11 @@ type refreshToken struct {
 	AuthTime  time.Time `json:"auth_time"`
 	Used      bool      `json:"used"`
 	ExpiresAt time.Time `json:"expires_at"`
+
+	// current narrows Scopes for the tokens of one refresh that asked for
+	// fewer (SetCurrentScopes). It is never stored: the rotated refresh
+	// token keeps the whole grant (RFC 6749 §6).
+	current []string
 }
 
 var _ op.RefreshTokenRequest = (*refreshToken)(nil)
@@ -93,9 +98,17 @@ func (r *refreshToken) GetAMR() []string            { return r.AMR }
 func (r *refreshToken) GetAudience() []string       { return []string{r.ClientID} }
 func (r *refreshToken) GetAuthTime() time.Time      { return r.AuthTime }
 func (r *refreshToken) GetClientID() string         { return r.ClientID }
-func (r *refreshToken) GetScopes() []string         { return r.Scopes }
 func (r *refreshToken) GetSubject() string          { return r.Sub }
-func (r *refreshToken) SetCurrentScopes(s []string) { r.Scopes = s }
+func (r *refreshToken) SetCurrentScopes(s []string) { r.current = s }
+
+// GetScopes is what the tokens of this refresh carry: the scopes it asked
+// for, or the whole grant.
+func (r *refreshToken) GetScopes() []string {
+	if r.current != nil {
+		return r.current
+	}
+	return r.Scopes
+}
 
 // accessToken records a user's access token so userinfo and introspection
 // can refuse it once revoked or once the user is deactivated.

@@ -60,3 +60,51 @@ func TestReplayDuringExchangeRevokesWhatItWouldIssue(t *testing.T) {
 		t.Fatalf("tokens issued for a replayed code's family (refresh token %q)", rt)
 	}
 }
+
+// A family revoked while a refresh is under way (after the refresh token
+// was looked up, before it was rotated: an administrator deactivating the
+// user, a revocation, a reuse in parallel) must not get new tokens from
+// that refresh.
+func TestRefreshRefusedWhenTheFamilyIsRevokedMeanwhile(t *testing.T) {
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "cognate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	base, _ := url.Parse("http://localhost:8080")
+	p, err := New(Config{Hosts: Hosts{Base: base}, Store: store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hasher, _ := password.NewHasher(password.Params{Memory: 1024, Iterations: 1, Parallelism: 1}, 1)
+	svc := &tenant.Service{Store: store, Hasher: hasher, Now: time.Now, Changed: p.Invalidate}
+	ctx := WithSite(context.Background(), Site{Slug: "acme"})
+	if _, err := svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"}); err != nil {
+		t.Fatal(err)
+	}
+	cl, _, err := svc.CreateClient(ctx, "acme", tenant.NewClient{Name: "app", Public: true,
+		GrantTypes: []string{tenant.GrantAuthorizationCode, tenant.GrantRefreshToken}, RedirectURIs: []string{"https://app.example/cb"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "ann", Password: "Correct-Horse-9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	ar := &authRequest{ID: "req", ClientID: cl.ID, Subject: u.Sub, IsDone: true, FamilyID: "fam", ExpiresAt: time.Now().Add(time.Minute)}
+	_, rt, _, err := p.storage.CreateAccessAndRefreshTokens(ctx, ar, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := p.storage.TokenRequestByRefreshToken(ctx, rt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Update(ctx, func(tx tenant.Tx) error { return revokeFamily(tx, "acme", "fam") }); err != nil {
+		t.Fatal(err)
+	}
+	if _, next, _, err := p.storage.CreateAccessAndRefreshTokens(ctx, req, rt); err == nil {
+		t.Fatalf("a revoked family was rotated (new refresh token %q)", next)
+	}
+}

@@ -220,21 +220,23 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 	}
 	newRT := tenant.NewSecret(32)
 	next := base
-	next.Hash, next.Used = tenant.HashSecret(newRT), false
+	next.Hash, next.Used, next.current = tenant.HashSecret(newRT), false, nil
 	at := accessToken{ID: tenant.NewSecret(16), FamilyID: base.FamilyID, Sub: base.Sub, ClientID: base.ClientID,
-		Scopes: base.Scopes, AuthTime: base.AuthTime, ExpiresAt: now.Add(cl.AccessTokenTTL)}
+		Scopes: base.GetScopes(), AuthTime: base.AuthTime, ExpiresAt: now.Add(cl.AccessTokenTTL)}
 
 	err = s.store.Update(ctx, func(tx tenant.Tx) error {
+		// Checked again here, in the transaction that writes: the family
+		// may have been revoked since the code or the refresh token was
+		// looked up (a replayed code, which leaves a record even before
+		// the family exists; a reuse, a revocation, a deactivation).
+		revoked, err := familyRevoked(tx, slug, base.FamilyID)
+		if err != nil {
+			return err
+		}
+		if revoked {
+			return errFamilyRevoked
+		}
 		if currentRT == "" {
-			// A new family, unless a replay of its code revoked it while
-			// this exchange was under way (revokeFamily leaves a record).
-			revoked, err := familyRevoked(tx, slug, base.FamilyID)
-			if err != nil {
-				return err
-			}
-			if revoked {
-				return errFamilyRevoked
-			}
 			// Its lifetime is the client's refresh lifetime from this
 			// sign-in, and rotation never extends it.
 			fam := family{Sub: base.Sub, ClientID: base.ClientID, ExpiresAt: now.Add(cl.RefreshTokenTTL)}
@@ -266,6 +268,9 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 		return tenant.PutExpiring(tx, tenant.CollAccessTokens, slug, prefixAccess+at.ID, at, at.ExpiresAt)
 	})
 	if errors.Is(err, errFamilyRevoked) {
+		if currentRT != "" {
+			return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("refresh token is revoked or expired")
+		}
 		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("authorization code already used")
 	}
 	if errors.Is(err, errRefreshReused) {
@@ -280,7 +285,7 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 
 var (
 	errRefreshReused = errors.New("refresh token reused")
-	errFamilyRevoked = errors.New("token family revoked before its first tokens")
+	errFamilyRevoked = errors.New("token family revoked")
 )
 
 func (s *storage) revokeFamilyAfterReuse(ctx context.Context, slug, familyID string) {

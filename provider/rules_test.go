@@ -1,0 +1,194 @@
+package provider_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/cognate-idp/cognate/tenant"
+)
+
+// refresh posts a refresh_token grant for a confidential client, with the
+// scope parameter when scope is not empty.
+func (h *harness) refresh(f fixture, rt, scope string) (map[string]any, int) {
+	h.t.Helper()
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}
+	if scope != "" {
+		form.Set("scope", scope)
+	}
+	req, _ := http.NewRequest(http.MethodPost, h.issuer(f.slug)+"/oauth2/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(f.client.ID, f.secret)
+	resp, err := h.http.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	raw, _ := io.ReadAll(resp.Body)
+	_ = json.Unmarshal(raw, &body)
+	return body, resp.StatusCode
+}
+
+// A refresh that asks for fewer scopes narrows the tokens of that answer
+// only: the new refresh token keeps the scope of the one it replaces
+// (RFC 6749 §6), so the next refresh can ask for the whole grant again.
+func TestRefreshWithFewerScopesKeepsTheGrant(t *testing.T) {
+	h := newHarness(t)
+	f := h.fixture("acme", false)
+	cfg := h.oauthConfig(f)
+	v := oauth2.GenerateVerifier()
+	tok, err := cfg.Exchange(h.ctx(), h.login(f, cfg, v), oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	narrow, status := h.refresh(f, tok.RefreshToken, "openid")
+	if status != http.StatusOK {
+		t.Fatalf("refresh with scope openid: status %d, %v", status, narrow)
+	}
+	if sc := jwtClaims(t, narrow["access_token"].(string))["scope"]; sc != "openid" {
+		t.Errorf("narrowed access token scope = %q, want openid", sc)
+	}
+
+	full, status := h.refresh(f, narrow["refresh_token"].(string), "")
+	if status != http.StatusOK {
+		t.Fatalf("refresh after a narrowed one: status %d, %v", status, full)
+	}
+	sc, _ := jwtClaims(t, full["access_token"].(string))["scope"].(string)
+	for _, want := range []string{"openid", "email", "profile"} {
+		if !strings.Contains(" "+sc+" ", " "+want+" ") {
+			t.Errorf("access token after a narrowed refresh has scope %q, lacking %s: the grant shrank", sc, want)
+		}
+	}
+	// And asking for the whole grant again is allowed.
+	if body, status := h.refresh(f, full["refresh_token"].(string), "openid email"); status != http.StatusOK {
+		t.Errorf("refresh asking for email again: status %d, %v", status, body)
+	}
+}
+
+// A logout the library refuses (an unregistered logout URI, an unknown
+// client) tells the person "you have not been signed out": so it must not
+// end the SSO session either.
+func TestRefusedLogoutLeavesTheSession(t *testing.T) {
+	h := newHarness(t)
+	f := h.fixture("acme", false)
+	cfg := h.oauthConfig(f)
+	h.login(f, cfg, oauth2.GenerateVerifier())
+
+	sessionOf := func() (*http.Request, bool) {
+		req, _ := http.NewRequest(http.MethodGet, h.issuer("acme")+"/", nil)
+		for _, c := range h.http.Jar.Cookies(mustURL(h.issuer("acme"))) {
+			req.AddCookie(c)
+		}
+		_, ok := h.prov.Session(req, "acme")
+		return req, ok
+	}
+	if _, ok := sessionOf(); !ok {
+		t.Fatal("no SSO session after the sign-in")
+	}
+	for name, query := range map[string]string{
+		"unregistered logout URI": "client_id=" + f.client.ID + "&logout_uri=" + url.QueryEscape("http://evil.localhost/"),
+		"unknown client":          "client_id=nope&logout_uri=" + url.QueryEscape("http://rp.localhost/bye"),
+	} {
+		resp := h.get(h.issuer("acme") + "/logout?" + query)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("%s: status %d, want 400", name, resp.StatusCode)
+		}
+		if _, ok := sessionOf(); !ok {
+			t.Errorf("%s: the refused logout ended the session (the page says it did not)", name)
+		}
+	}
+	// An accepted one ends it.
+	h.location(h.get(h.issuer("acme")+"/logout?client_id="+f.client.ID+"&logout_uri="+url.QueryEscape("http://rp.localhost/bye")), http.StatusFound)
+	if _, ok := sessionOf(); ok {
+		t.Error("the accepted logout left the session")
+	}
+}
+
+// An authorization request with an id_token_hint names the user it is
+// about: an SSO session of someone else must not answer it (OpenID Connect
+// Core §3.1.2.1), so that prompt=none gets login_required rather than
+// another person's code.
+func TestIDTokenHintOfAnotherUser(t *testing.T) {
+	h := newHarness(t)
+	f := h.fixture("acme", false)
+	cfg := h.oauthConfig(f)
+	v := oauth2.GenerateVerifier()
+	tok, err := cfg.Exchange(h.ctx(), h.login(f, cfg, v), oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := h.svc.CreateUser(context.Background(), "acme", tenant.NewUser{Username: "bob", Email: "bob@example.com",
+		EmailVerified: true, Password: "Correct-Horse-9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	loc := h.location(h.get(cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()),
+		oauth2.SetAuthURLParam("prompt", "none"), oauth2.SetAuthURLParam("id_token_hint", tok.Extra("id_token").(string)))), http.StatusFound)
+	lr, err := h.prov.LoginRequest(context.Background(), "acme", loc.Query().Get("authRequestID"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if lr.SessionSatisfies(tenant.Session{Sub: bob.Sub, AuthTime: now}, now) {
+		t.Error("bob's session answers a request whose id_token_hint names ann")
+	}
+	if !lr.SessionSatisfies(tenant.Session{Sub: f.user.Sub, AuthTime: now}, now) {
+		t.Error("ann's session does not answer a request whose id_token_hint names her")
+	}
+}
+
+// Userinfo refuses a bad access token as RFC 6750 §3.1 says, and as
+// Cognito documents: 401 with WWW-Authenticate naming invalid_token, so a
+// relying party knows to refresh or sign in again, whether the token is
+// tampered with or revoked since.
+func TestUserinfoRefusesBadTokensWithInvalidToken(t *testing.T) {
+	h := newHarness(t)
+	f := h.fixture("acme", false)
+	cfg := h.oauthConfig(f)
+	v := oauth2.GenerateVerifier()
+	tok, err := cfg.Exchange(h.ctx(), h.login(f, cfg, v), oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	userinfo := func(at string) *http.Response {
+		req, _ := http.NewRequest(http.MethodGet, h.issuer("acme")+"/oauth2/userInfo", nil)
+		req.Header.Set("Authorization", "Bearer "+at)
+		resp, err := h.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	if resp := userinfo(tok.AccessToken); resp.StatusCode != http.StatusOK {
+		t.Fatalf("userinfo with a good token: status %d", resp.StatusCode)
+	}
+	parts := strings.Split(tok.AccessToken, ".")
+	tampered := parts[0] + "." + parts[1] + "." + strings.Repeat("A", len(parts[2]))
+
+	// Revoke the family: the access token's signature still verifies.
+	if _, status := h.refresh(f, tok.RefreshToken, ""); status != http.StatusOK {
+		t.Fatal("refresh failed")
+	}
+	if _, status := h.refresh(f, tok.RefreshToken, ""); status == http.StatusOK {
+		t.Fatal("reused refresh token accepted")
+	}
+	for name, at := range map[string]string{"tampered": tampered, "revoked": tok.AccessToken} {
+		resp := userinfo(at)
+		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(resp.Header.Get("WWW-Authenticate"), `error="invalid_token"`) {
+			t.Errorf("%s token: status %d, WWW-Authenticate %q; want 401 and invalid_token",
+				name, resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+		}
+	}
+}
