@@ -273,3 +273,29 @@ func TestSweepAudit(t *testing.T) {
 		t.Fatal("beta's old event was kept")
 	}
 }
+
+// The operator's own trail (deleted tenants) keeps to the retention too.
+func TestSweepAuditOperatorTrail(t *testing.T) {
+	svc, clk := newService(t)
+	ctx := tenant.WithActor(t.Context(), tenant.Actor{Kind: tenant.ActorOperator, Name: "operator"})
+	for _, slug := range []string{"acme", "beta"} {
+		if _, err := svc.CreateTenant(ctx, tenant.NewTenant{Slug: slug}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := svc.DeleteTenant(ctx, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(400 * 24 * time.Hour)
+	if err := svc.DeleteTenant(ctx, "beta"); err != nil {
+		t.Fatal(err)
+	}
+	n, err := tenant.SweepAudit(ctx, svc.Store, clk.Now(), tenant.DefaultAuditRetention)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := auditTrail(t, svc, "")
+	if n != 1 || len(events) != 1 || events[0].Target.ID != "beta" {
+		t.Errorf("swept %d; the operator's trail keeps %+v, want only beta's deletion", n, events)
+	}
+}

@@ -320,3 +320,28 @@ func TestIndexGroupMembers(t *testing.T) {
 		t.Errorf("second run indexed %d tenants, %v", n, err)
 	}
 }
+
+// Neither built-in client can be deleted through the service: the start
+// page's carries the sign-ins that welcome mails start, as the console's
+// carries the administrators'.
+func TestBuiltinClientsCannotBeDeleted(t *testing.T) {
+	svc, _ := newService(t)
+	ctx := context.Background()
+	svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"})
+	if _, err := svc.ConsoleClient(ctx, "acme", "https://acme.example.com/admin/callback", "https://acme.example.com/admin/signed-out"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.StartPageClient(ctx, "acme", "https://acme.example.com/welcome"); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{tenant.ConsoleClientID, tenant.StartPageClientID} {
+		t.Run(id, func(t *testing.T) {
+			if err := svc.DeleteClient(ctx, "acme", id); !errors.Is(err, tenant.ErrBuiltinClient) {
+				t.Errorf("DeleteClient = %v, want ErrBuiltinClient", err)
+			}
+			if _, err := svc.Client(ctx, "acme", id); err != nil {
+				t.Errorf("the client is gone: %v", err)
+			}
+		})
+	}
+}

@@ -640,3 +640,25 @@ func TestTenantOwnTemplates(t *testing.T) {
 		}
 	}
 }
+
+// A reset code belongs to the user it was mailed to. Deleting that user
+// deletes the code, so that a user created later under the same sub (an
+// import keeps subs) cannot have their password set with it by whoever
+// read the old user's mail.
+func TestDeleteUserEndsResetCode(t *testing.T) {
+	e := newMailEnv(t)
+	ctx := context.Background()
+	const pw, next = "Correct-Horse-9!", "Battery-Staple-7?"
+	old := e.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@old.example", Password: pw})
+	if err := e.svc.StartPasswordReset(ctx, "acme", "ann", "192.0.2.1"); err != nil {
+		t.Fatal(err)
+	}
+	code := codeIn(t, e.lastMail(t))
+	if err := e.svc.DeleteUser(ctx, "acme", old.Sub); err != nil {
+		t.Fatal(err)
+	}
+	e.user(t, "acme", tenant.NewUser{Sub: old.Sub, Username: "ann", Email: "ann@new.example", Password: pw})
+	if err := e.svc.ConfirmPasswordReset(ctx, "acme", "ann", code, next); !errors.Is(err, tenant.ErrCodeMismatch) {
+		t.Errorf("the deleted user's code on the new user: %v, want ErrCodeMismatch", err)
+	}
+}

@@ -109,6 +109,13 @@ func (s *Service) CreateTenant(ctx context.Context, in NewTenant) (Tenant, error
 		if _, err := tx.Get(CollTenants, "", t.Slug); err == nil {
 			return fmt.Errorf("tenant %q: %w", t.Slug, ErrAlreadyExists)
 		}
+		// A slug may have belonged to a deleted tenant, and a request in
+		// flight when it went (a sign-in's session, audit event or lockout
+		// counter) may have written under it since: none of that may
+		// surface in the new tenant, which may be another organization.
+		if err := tx.DeleteTenant(t.Slug); err != nil {
+			return fmt.Errorf("tenant %q: clear records left by a deleted tenant: %w", t.Slug, err)
+		}
 		if err := PutTenant(tx, t); err != nil {
 			return err
 		}
@@ -358,9 +365,10 @@ func (s *Service) Clients(ctx context.Context, tenantID string) ([]Client, error
 	return out, err
 }
 
-// DeleteClient removes a client.
+// DeleteClient removes a client; Cognate's own (IsBuiltinClient) are
+// refused with ErrBuiltinClient.
 func (s *Service) DeleteClient(ctx context.Context, tenantID, id string) error {
-	if id == ConsoleClientID {
+	if IsBuiltinClient(id) {
 		return ErrBuiltinClient
 	}
 	err := s.Store.Update(ctx, func(tx Tx) error {
@@ -451,6 +459,12 @@ func (s *Service) CreateUser(ctx context.Context, tenantID string, in NewUser) (
 		}
 	}
 	err = s.Store.Update(ctx, func(tx Tx) error {
+		// Read again: the tenant may have been deleted while the password
+		// was hashed, and a user written now would be left behind for
+		// whoever takes the slug next.
+		if _, err := GetTenant(tx, tenantID); err != nil {
+			return err
+		}
 		for _, g := range u.Groups {
 			if _, err := tx.Get(CollGroups, tenantID, g); err != nil {
 				return fmt.Errorf("group %q: %w", g, err)

@@ -347,6 +347,11 @@ func (s *Service) DeleteUser(ctx context.Context, tenantID, sub string) error {
 		if err := deleteWebAuthnHandle(tx, tenantID, u); err != nil {
 			return err
 		}
+		// So would a live reset code: it would set the password of that
+		// later user for whoever read this one's mail.
+		if err := tx.Delete(CollPasswordResets, tenantID, resetKey(sub)); err != nil {
+			return err
+		}
 		return DeleteUser(tx, tenantID, sub)
 	})
 }

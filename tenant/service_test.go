@@ -217,3 +217,81 @@ func TestRotateSigningKey(t *testing.T) {
 		t.Errorf("old key still published a day after rotation: %v", pub)
 	}
 }
+
+// updateHookStore runs before once, at the start of the next Update: a
+// change another request commits while the service is between its read
+// and its write (hashing a password, say).
+type updateHookStore struct {
+	tenant.Store
+	before func()
+}
+
+func (s *updateHookStore) Update(ctx context.Context, fn func(tenant.Tx) error) error {
+	if h := s.before; h != nil {
+		s.before = nil
+		h()
+	}
+	return s.Store.Update(ctx, fn)
+}
+
+// A slug may be taken again once its tenant is deleted, by another
+// organization. Nothing of the old tenant may surface in the new one: not
+// a user created while the deletion committed, nor records a request in
+// flight wrote for it afterwards (a sign-in's session and audit event).
+func TestRecreatedTenantStartsEmpty(t *testing.T) {
+	svc, clk := newService(t)
+	ctx := context.Background()
+	if _, err := svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"}); err != nil {
+		t.Fatal(err)
+	}
+
+	// The tenant goes while CreateUser hashes the password.
+	other := *svc
+	hooked := &updateHookStore{Store: svc.Store}
+	hooked.before = func() {
+		if err := other.DeleteTenant(ctx, "acme"); err != nil {
+			t.Error(err)
+		}
+	}
+	racing := *svc
+	racing.Store = hooked
+	if _, err := racing.CreateUser(ctx, "acme", tenant.NewUser{Username: "mallory", Password: "Correct-Horse-9!"}); !errors.Is(err, tenant.ErrNotFound) {
+		t.Errorf("CreateUser in a tenant deleted meanwhile: %v, want ErrNotFound", err)
+	}
+
+	// A sign-in in flight finishes after the deletion.
+	const token = "session-token-of-the-old-tenant"
+	err := svc.Store.Update(ctx, func(tx tenant.Tx) error {
+		if err := tenant.StartSession(tx, "acme", token, "old-sub", []string{"pwd"}, clk.Now(), clk.Now(), time.Hour); err != nil {
+			return err
+		}
+		return tenant.RecordAudit(tx, "acme", tenant.AuditEvent{Time: clk.Now(), Action: tenant.AuditSignIn,
+			Target: tenant.AuditTarget{Kind: tenant.TargetUser, ID: "old-sub", Name: "old-user"}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme", Name: "New Acme"}); err != nil {
+		t.Fatal(err)
+	}
+	if users, err := svc.FindUsers(ctx, "acme", tenant.UserQuery{Username: "mallory"}); err != nil || len(users) != 0 {
+		t.Errorf("the new tenant has users %v, %v; want none", users, err)
+	}
+	err = svc.Store.View(ctx, func(tx tenant.Tx) error {
+		_, err := tenant.SessionByToken(tx, "acme", token)
+		return err
+	})
+	if !errors.Is(err, tenant.ErrNotFound) {
+		t.Errorf("the old tenant's session in the new one: %v, want ErrNotFound", err)
+	}
+	page, err := svc.AuditLog(ctx, "acme", tenant.AuditQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range page.Events {
+		if ev.Action != tenant.AuditTenantCreate {
+			t.Errorf("the new tenant's trail has the old tenant's event %s on %s", ev.Action, ev.Target.Name)
+		}
+	}
+}

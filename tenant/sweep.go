@@ -268,8 +268,8 @@ func deleteKeys(ctx context.Context, store Store, c Collection, tenantID string,
 const DefaultAuditRetention = 365 * 24 * time.Hour
 
 // SweepAudit deletes the audit events older than retention in every
-// tenant and returns how many it deleted; a retention of 0 keeps every
-// event.
+// tenant and in the operator's trail, and returns how many it deleted; a
+// retention of 0 keeps every event.
 func SweepAudit(ctx context.Context, store Store, now time.Time, retention time.Duration) (int, error) {
 	if retention <= 0 {
 		return 0, nil
@@ -282,7 +282,8 @@ func SweepAudit(ctx context.Context, store Store, now time.Time, retention time.
 	// cutoff sorts after the cutoff's key.
 	cutoff := auditKeyTime(now.Add(-retention))
 	deleted := 0
-	for _, id := range ids {
+	// The empty ID is the operator's own trail (deleted tenants).
+	for _, id := range append([]string{""}, ids...) {
 		for {
 			var keys []string
 			err := store.View(ctx, func(tx Tx) error {
