@@ -260,8 +260,14 @@ func LoadConfig(args []string, env map[string]string, usage io.Writer) (Config, 
 
 	cfg := defaultConfig()
 	given := map[string]bool{}
+	// rank is the precedence of the source that set each setting. The
+	// sources are applied from the weakest (the file) to the strongest (a
+	// flag), so the later a source, the higher its rank.
+	rank := map[string]int{}
+	sources := 0
 	var problems []error
 	apply := func(source string, values map[string]string) {
+		sources++
 		for _, s := range all {
 			v, ok := values[s.name]
 			if !ok {
@@ -272,6 +278,7 @@ func LoadConfig(args []string, env map[string]string, usage io.Writer) (Config, 
 				continue
 			}
 			given[s.name] = true
+			rank[s.name] = sources
 		}
 	}
 
@@ -314,6 +321,20 @@ func LoadConfig(args []string, env map[string]string, usage io.Writer) (Config, 
 			cfg.SMTP.Port = 465
 		case SMTPNoTLS:
 			cfg.SMTP.Port = 25
+		}
+	}
+	// A secret and its file are one setting given two ways, so the
+	// precedence of sources holds between them too: COGNATE_ADMIN_TOKEN
+	// beats admin_token_file in the file. Only both from one source is
+	// a contradiction, which readSecretFiles reports.
+	for _, p := range cfg.secretSettings() {
+		value, file := rank[p.name], rank[p.name+"_file"]
+		switch {
+		case value == 0 || file == 0 || value == file:
+		case value > file:
+			*p.file = ""
+		default:
+			*p.value = ""
 		}
 	}
 	problems = append(problems, cfg.readSecretFiles()...)
@@ -403,18 +424,27 @@ func readConfigFile(path string, all []setting) (map[string]string, error) {
 	return values, errors.Join(problems...)
 }
 
-// readSecretFiles replaces each secret's file name by the file's content.
-func (c *Config) readSecretFiles() []error {
-	var problems []error
-	for _, s := range []struct {
-		name        string
-		value, file *string
-	}{
+// secretSetting is a secret that may be given directly or in a file: the
+// settings name and name + "_file".
+type secretSetting struct {
+	name        string
+	value, file *string
+}
+
+// secretSettings lists the secrets of c.
+func (c *Config) secretSettings() []secretSetting {
+	return []secretSetting{
 		{"admin_token", &c.AdminToken, &c.AdminTokenFile},
 		{"secret_key", &c.SecretKey, &c.SecretKeyFile},
 		{"previous_secret_key", &c.PreviousSecretKey, &c.PreviousSecretKeyFile},
 		{"smtp.password", &c.SMTP.Password, &c.SMTP.PasswordFile},
-	} {
+	}
+}
+
+// readSecretFiles replaces each secret's file name by the file's content.
+func (c *Config) readSecretFiles() []error {
+	var problems []error
+	for _, s := range c.secretSettings() {
 		if *s.file == "" {
 			continue
 		}

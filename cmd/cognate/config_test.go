@@ -118,6 +118,20 @@ func TestLoadConfigPrecedence(t *testing.T) {
 			env:  map[string]string{"COGNATE_ADMIN_TOKEN_FILE": tokenFile},
 			want: func(c *Config) { c.AdminTokenFile, c.AdminToken = tokenFile, "file-token-0123456789" },
 		},
+		{
+			// A secret and its file are one setting given two ways: the
+			// source that wins for one wins for both.
+			name: "secret from the environment beats its file in the config file",
+			file: "admin_token_file: " + tokenFile + "\n",
+			env:  map[string]string{"COGNATE_ADMIN_TOKEN": "env-token-0123456789"},
+			want: func(c *Config) { c.AdminToken = "env-token-0123456789" },
+		},
+		{
+			name: "secret file from a flag beats the secret in the environment",
+			env:  map[string]string{"COGNATE_ADMIN_TOKEN": "env-token-0123456789"},
+			args: []string{"--admin-token-file", tokenFile},
+			want: func(c *Config) { c.AdminTokenFile, c.AdminToken = tokenFile, "file-token-0123456789" },
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
