@@ -247,8 +247,12 @@ func (p *Pages) postResetPassword(w http.ResponseWriter, r *http.Request) error 
 }
 
 // afterReset is where the person signs in with the new password: the sign-in
-// they came from while it is still open, else the tenant's own.
+// they came from while it is still open (the account page's always is),
+// else the tenant's own.
 func (p *Pages) afterReset(r *http.Request, e env, id, login string) string {
+	if _, ok := accountReturn(id); ok { // the account page's sign-in (account.go)
+		return withParams("/login", "authRequestID", id)
+	}
 	if id != "" {
 		if lr, err := p.Provider.LoginRequest(r.Context(), e.slug(), id); err == nil && !lr.Done {
 			return withParams("/login", "authRequestID", id)

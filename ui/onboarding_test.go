@@ -155,6 +155,27 @@ func TestForgotPassword(t *testing.T) {
 	}
 }
 
+// A reset begun at the account page's sign-in leads back to it, as one
+// begun at an application's sign-in leads back to that.
+func TestForgotPasswordFromTheAccountPage(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	s.addUser(t, "ann", goodPassword, false)
+	b := newBrowser(t)
+	login := b.Follow(b.Get(s.tenantURL + "/account"))
+	uitest.MustContain(t, login, `href="/forgot-password?authRequestID=account"`)
+	forgot := b.Get(s.tenantURL + "/forgot-password?authRequestID=account")
+	sent := b.submit(forgot, map[string]string{"login": "ann"})
+	code := codeFrom(t, s.onlyMail(t, "ann@example.com"))
+	const next = "Battery-Staple-7?"
+	done := b.submit(sent, map[string]string{"login": "ann", "code": code, "new_password": next, "confirm_password": next})
+	uitest.MustContain(t, done, "Your password has been changed", `href="/login?authRequestID=account"`)
+	back := b.Follow(b.Get(s.tenantURL + "/login?authRequestID=account"))
+	account := b.Follow(b.submit(back, map[string]string{"login": "ann", "password": next}))
+	if account.URL.Path != "/account" {
+		t.Errorf("signed in with the new password at %s, want /account", account.URL)
+	}
+}
+
 // Wrong codes run out after five, whether or not the name has an account;
 // an expired code asks for a new one.
 func TestResetCodeLimits(t *testing.T) {

@@ -35,6 +35,10 @@ type Console struct {
 // Base is the path the console is served under.
 const Base = "/admin"
 
+// importRoute is the one form whose post is not read by checkForm: the
+// import streams its multipart upload and checks the token itself.
+const importRoute = "POST " + Base + "/import"
+
 // New checks c's fields, parses and checks the templates against the
 // catalogue, and returns the console ready to serve.
 func New(c Console) (*Console, error) {
@@ -127,7 +131,7 @@ func New(c Console) (*Console, error) {
 		{"POST /admin/settings", cc.saveSettings},
 		{"GET /admin/audit", cc.auditLog},
 		{"GET /admin/import", cc.importForm},
-		{"POST /admin/import", cc.importUsers},
+		{importRoute, cc.importUsers},
 
 		{"/admin/", notFound},
 	}

@@ -264,6 +264,40 @@ func TestImport(t *testing.T) {
 	}
 }
 
+// A browser sends a form's fields in the order of the page, the file
+// among them: the dry-run switch is only read when it comes before the
+// file, so the page must put it there, or a dry run imports for real.
+func TestImportDryRunAsTheBrowserSendsIt(t *testing.T) {
+	s := newStack(t)
+	b := newBrowser(t)
+	b.signIn(s, "acme", "boss", adminPassword)
+	form := b.Get(s.url("acme", "/admin/import"))
+	html := regexp.MustCompile(`(?s)<form method="post" action="/admin/import".*?</form>`).FindString(form.Body)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for _, m := range regexp.MustCompile(`<input [^>]*name="([^"]+)"[^>]*>`).FindAllStringSubmatch(html, -1) {
+		switch m[1] {
+		case "csrf_token":
+			_ = mw.WriteField(m[1], uitest.HiddenField(t, form, "csrf_token"))
+		case "file":
+			fw, _ := mw.CreateFormFile("file", "users.csv")
+			fw.Write([]byte("cognito:username,email,email_verified,given_name,cognito:mfa_enabled\nkim,kim@acme.example,TRUE,Kim,FALSE\n"))
+		case "dry_run": // the box ticked
+			_ = mw.WriteField(m[1], "on")
+		default:
+			t.Fatalf("unexpected field %q in the import form", m[1])
+		}
+	}
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, s.url("acme", "/admin/import"), &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	p := b.Do(req)
+	uitest.MustContain(t, p, "Dry run report: nothing was changed")
+	if users, _ := s.svc.FindUsers(t.Context(), "acme", tenant.UserQuery{Username: "kim"}); len(users) != 0 {
+		t.Error("a dry run from the page imported kim")
+	}
+}
+
 // postImport sends the import form with csv as its file, the form token
 // before the file or after it.
 func postImport(s *stack, b *browser, token, csv string, dryRun, tokenFirst bool) page {
