@@ -409,6 +409,10 @@ func (im *importer) apply(tx tenant.Tx, c *change, now time.Time) (LineResult, i
 		}
 	}
 	notes := c.notes
+	if u.MFA.HasFactor() {
+		// Enrolled here since (which removed the mark): nothing to redo.
+		notes = slices.DeleteFunc(slices.Clone(notes), func(r Reason) bool { return r.Code == CodeNoteMFAReenroll })
+	}
 	if u.PasswordHash != "" && c.hash != "" && u.PasswordHash != c.hash {
 		notes = append(slices.Clone(notes), reason(CodeNotePasswordKept))
 	}
@@ -508,6 +512,11 @@ func (c *change) applyTo(u *tenant.User, now time.Time) {
 	maps.Copy(attrs, c.set)
 	for _, name := range c.remove {
 		delete(attrs, name)
+	}
+	if u.MFA.HasFactor() {
+		// The mark means "had MFA in Cognito and has not enrolled here
+		// since"; a user with a factor here has (enrolling removed it).
+		delete(attrs, AttrMFAReenroll)
 	}
 	u.Attributes = attrs
 	if len(attrs) == 0 {

@@ -529,6 +529,53 @@ func TestImportSameUserTwiceInFile(t *testing.T) {
 	}
 }
 
+// A user who enrolled a factor here after a first import (which removed
+// the re-enrolment mark) must not be marked again by a second run of the
+// same file: the mark means "has not enrolled here since".
+func TestImportDoesNotMarkEnrolledUserForReenrolment(t *testing.T) {
+	for _, tc := range []struct {
+		format cognitoimport.Format
+		file   string
+	}{
+		{cognitoimport.FormatCSV, csvHeader + "\nann,ann@example.com,TRUE,,,Ann,,,TRUE\n"},
+		{cognitoimport.FormatJSON, `{"Username":"ann","UserAttributes":[{"Name":"email","Value":"ann@example.com"}],` +
+			`"UserMFASettingList":["SOFTWARE_TOKEN_MFA"],"PreferredMfaSetting":"SOFTWARE_TOKEN_MFA"}`},
+	} {
+		t.Run(string(tc.format), func(t *testing.T) {
+			f := newFixture(t)
+			f.mustRun(t, tc.format, tc.file, cognitoimport.Options{})
+			ann := f.users(t)["ann"]
+			if !ann.MFAReenrollDue() {
+				t.Fatalf("after the first import ann is not marked: %v", ann.Attributes)
+			}
+
+			// Ann enrols an authenticator app here, which removes the mark.
+			err := f.store.Update(context.Background(), func(tx tenant.Tx) error {
+				u, err := tenant.GetUser(tx, "acme", ann.Sub)
+				if err != nil {
+					return err
+				}
+				u.MFA.TOTP = &tenant.TOTPFactor{Secret: "sealed", LastStep: 1, CreatedAt: f.now}
+				delete(u.Attributes, cognitoimport.AttrMFAReenroll)
+				return tenant.UpdateUser(tx, "acme", u)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			f.now = f.now.Add(time.Hour)
+			sum, lines := f.mustRun(t, tc.format, tc.file, cognitoimport.Options{})
+			if !sameCounts(sum, summary(0, 0, 1, 0)) || lines[0].Reason != "" {
+				t.Errorf("second run: %+v, lines %+v; want ann skipped without a note", sum, lines)
+			}
+			if ann := f.users(t)["ann"]; ann.MFAReenrollDue() || ann.MFA.TOTP == nil {
+				t.Errorf("after the second run ann has an authenticator app and the mark %q: %v",
+					cognitoimport.AttrMFAReenroll, ann.Attributes)
+			}
+		})
+	}
+}
+
 func TestImportUnknownTenant(t *testing.T) {
 	f := newFixture(t)
 	src, err := cognitoimport.NewCSVReader(strings.NewReader(csvHeader + "\n"))
