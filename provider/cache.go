@@ -49,6 +49,11 @@ type cache struct {
 	// that answer stands: its requests get it without loading again, and
 	// the operator reads it once per change rather than once per request.
 	unloadable map[string]unloadable
+	// changes counts each tenant's invalidations. A load stores what it
+	// read only if none came meanwhile: a change that committed while the
+	// load was reading would otherwise be hidden until the next one (a
+	// deleted client, a rotated secret still accepted).
+	changes map[string]uint64
 }
 
 // unloadable is a failed load of a tenant, answered from for a while.
@@ -64,7 +69,7 @@ const retryUnloadable = 10 * time.Second
 
 func newCache(store tenant.Store, now func() time.Time, keySealer tenant.Sealer, logger *slog.Logger) *cache {
 	return &cache{store: store, now: now, keySealer: keySealer, logger: logger,
-		tenants: make(map[string]*tenantState), unloadable: make(map[string]unloadable)}
+		tenants: make(map[string]*tenantState), unloadable: make(map[string]unloadable), changes: make(map[string]uint64)}
 }
 
 // Invalidate drops what is cached of a tenant.
@@ -72,6 +77,7 @@ func (c *cache) Invalidate(slug string) {
 	c.mu.Lock()
 	delete(c.tenants, slug)
 	delete(c.unloadable, slug)
+	c.changes[slug]++
 	c.mu.Unlock()
 }
 
@@ -94,17 +100,22 @@ func (c *cache) get(ctx context.Context, slug string) (*tenantState, error) {
 	if tenant.IsReservedSlug(slug) {
 		return nil, fmt.Errorf("tenant %q: %w", slug, tenant.ErrNotFound)
 	}
+	c.mu.RLock()
+	before := c.changes[slug]
+	c.mu.RUnlock()
 	st, err := c.load(ctx, slug)
 	if err != nil {
 		// An unknown slug is not remembered: anyone can make up any number.
 		if !errors.Is(err, tenant.ErrNotFound) && ctx.Err() == nil {
-			c.unloadableNow(ctx, slug, err)
+			c.unloadableNow(ctx, slug, err, before)
 		}
 		return nil, err
 	}
 	c.mu.Lock()
-	c.tenants[slug] = st
-	delete(c.unloadable, slug)
+	if c.changes[slug] == before {
+		c.tenants[slug] = st
+		delete(c.unloadable, slug)
+	}
 	c.mu.Unlock()
 	return st, nil
 }
@@ -112,8 +123,12 @@ func (c *cache) get(ctx context.Context, slug string) (*tenantState, error) {
 // unloadableNow remembers why a tenant that exists cannot be served, and
 // logs it when the reason is new: its requests only see that it is
 // unavailable.
-func (c *cache) unloadableNow(ctx context.Context, slug string, err error) {
+func (c *cache) unloadableNow(ctx context.Context, slug string, err error, before uint64) {
 	c.mu.Lock()
+	if c.changes[slug] != before {
+		c.mu.Unlock() // a change came meanwhile, perhaps the one that mends it
+		return
+	}
 	previous, had := c.unloadable[slug]
 	c.unloadable[slug] = unloadable{err: err, until: c.now().Add(retryUnloadable)}
 	c.mu.Unlock()

@@ -87,12 +87,14 @@ func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
 		}
 		id, secret = formID, r.PostForm.Get("client_secret")
 	}
-	if err := p.storage.AuthorizeClientIDSecret(r.Context(), id, secret); err != nil {
+	// Checked against st, the state the client is read from: a change
+	// reloading the cache in between must not leave the two apart.
+	cl, err := st.authenticateClient(id, secret)
+	if err != nil {
 		w.Header().Set("WWW-Authenticate", `Basic realm="token"`)
 		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "client authentication failed")
 		return
 	}
-	cl := st.clients[id]
 	if !cl.AllowsGrant(tenant.GrantClientCredentials) {
 		writeOAuthError(w, http.StatusBadRequest, "unauthorized_client", "client may not use client_credentials")
 		return

@@ -453,14 +453,21 @@ func (s *storage) AuthorizeClientIDSecret(ctx context.Context, clientID, secret 
 	if err != nil {
 		return err
 	}
+	_, err = st.authenticateClient(clientID, secret)
+	return err
+}
+
+// authenticateClient returns the confidential client whose ID and secret
+// these are, from the same state the caller then reads it in.
+func (st *tenantState) authenticateClient(clientID, secret string) (*client, error) {
 	cl, ok := st.clients[clientID]
 	// Hash first, compare in constant time, and answer the same for an
 	// unknown client and a wrong secret.
 	got := tenant.HashSecret(secret)
 	if !ok || cl.Public() || subtle.ConstantTimeCompare([]byte(got), []byte(cl.SecretHash)) != 1 {
-		return oidc.ErrInvalidClient().WithDescription("client authentication failed")
+		return nil, oidc.ErrInvalidClient().WithDescription("client authentication failed")
 	}
-	return nil
+	return cl, nil
 }
 
 func (s *storage) SigningKey(ctx context.Context) (op.SigningKey, error) {
