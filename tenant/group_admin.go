@@ -42,11 +42,16 @@ func syncGroupIndex(tx Tx, tenantID, sub string, before, after []string) error {
 
 // groupNameProblem says what is wrong with a group name, or "". Cognito
 // allows 1–128 characters; surrounding spaces and control characters
-// (which the member index uses as a separator) are refused.
+// (which the member index uses as a separator) are refused, and so are
+// "." and "..", which Cognito allows but a web address cannot carry as a
+// path segment (browsers and the router resolve them), so the console and
+// the admin API could not name the group.
 func groupNameProblem(name string) string {
 	switch {
 	case name == "" || len([]rune(name)) > 128:
 		return "a group name must be 1 to 128 characters"
+	case name == "." || name == "..":
+		return `a group name may not be "." or ".."`
 	case strings.TrimSpace(name) != name:
 		return "a group name may not start or end with a space"
 	case strings.ContainsFunc(name, unicode.IsControl):

@@ -12,8 +12,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/cognate-idp/cognate/tenant"
 	"github.com/cognate-idp/cognate/tenant/password"
@@ -240,10 +238,7 @@ func (im *importer) prepare(rec Record) *change {
 	seen := make(map[string]bool, len(rec.Groups))
 	for _, g := range rec.Groups {
 		switch {
-		case g.Name == "" || utf8.RuneCountInString(g.Name) > 128 || strings.TrimSpace(g.Name) != g.Name ||
-			strings.ContainsFunc(g.Name, unicode.IsControl):
-			// Cognito's rule, and no control characters: the tenant's
-			// group member index uses one as a separator.
+		case tenant.ValidateGroupName(g.Name) != nil:
 			problems = append(problems, reason(CodeGroupName, g.Name))
 		case len(g.Description) > 2048:
 			problems = append(problems, reason(CodeGroupDescription, g.Name))

@@ -111,7 +111,7 @@ var reasonTexts = map[string]string{
 	CodeHashUnknownScheme: ColumnPasswordHash + " is in no format Cognate verifies " +
 		"(argon2id, bcrypt, scrypt, PBKDF2-SHA256, Django pbkdf2_sha256; see docs/import.md)",
 	CodeHashMalformed:    ColumnPasswordHash + " is malformed: %s",
-	CodeGroupName:        "group %q: a group name must be 1 to 128 characters, without leading or trailing spaces or control characters",
+	CodeGroupName:        "group %q: a group name must be 1 to 128 characters, without leading or trailing spaces or control characters, and not . or ..",
 	CodeGroupDescription: "group %q: the description is longer than 2048 characters",
 	CodeGroupPrecedence:  "group %q: precedence must be 0 or more",
 	CodeNoteMFAReenroll:  "MFA was enabled in Cognito and must be set up again (Cognito does not export MFA secrets); marked with %s",
