@@ -566,7 +566,7 @@ func (c Config) Warnings() []string {
 		warnings = append(warnings, "base_url uses http on a public host: if the proxy serves https, say https in base_url")
 	}
 	if !c.Dev && c.SMTP.Host == "" {
-		warnings = append(warnings, "no smtp.host: mails (invitations, password resets) cannot be delivered")
+		warnings = append(warnings, "no smtp.host: mails (invitations, password resets) wait in the outbox until the server is started with one")
 	}
 	return warnings
 }

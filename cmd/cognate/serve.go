@@ -77,7 +77,9 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Wr
 	}
 	background, stopBackground := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Go(func() { a.outbox.Run(background) })
+	if a.outbox != nil {
+		wg.Go(func() { a.outbox.Run(background) })
+	}
 	wg.Go(func() { sweep(background, store, a.provider, cfg.AuditRetention, logger) })
 	wg.Go(func() { manageMemory(background, logger, store) })
 	defer func() { stopBackground(); wg.Wait() }()
@@ -238,7 +240,7 @@ type app struct {
 	handler  http.Handler
 	provider *provider.Provider
 	service  *tenant.Service
-	outbox   *mail.Outbox
+	outbox   *mail.Outbox // nil without a mail relay outside development
 	hosts    provider.Hosts
 }
 
@@ -299,8 +301,11 @@ func buildApp(cfg Config, store tenant.Store, secrets serverSecrets, logger *slo
 	if err != nil {
 		return nil, err
 	}
-	outbox := &mail.Outbox{Queue: tenant.MailQueue{Store: store}, Sender: sender, Logger: logger.With("component", "mail"), Now: now}
-	service.MailQueued = outbox.Wake
+	var outbox *mail.Outbox // nil: no relay, the mail waits
+	if sender != nil {
+		outbox = &mail.Outbox{Queue: tenant.MailQueue{Store: store}, Sender: sender, Logger: logger.With("component", "mail"), Now: now}
+		service.MailQueued = outbox.Wake
+	}
 
 	adminConsole, err := console.New(console.Console{Service: service, Provider: prov,
 		Logger: logger.With("component", "console"), Now: now})
@@ -372,10 +377,16 @@ func mailTemplates(cfg Config) (*mail.Templates, map[string]*mail.Templates, err
 	return all, perTenant, nil
 }
 
-// mailSender is SMTP when a server is configured, else (development) the
-// sink whose mail the apex shows at /dev/mail.
+// mailSender is SMTP when a server is configured, else in development the
+// sink whose mail the apex shows at /dev/mail. Outside development, no
+// relay means no sender: mail waits in the outbox, which is on disk, until
+// the server is started with one (a welcome mail holds the only copy of a
+// temporary password, so it must not go to a sink nobody reads).
 func mailSender(cfg Config, logger *slog.Logger) (mail.Sender, *mail.DevSink, error) {
 	if cfg.SMTP.Host == "" {
+		if !cfg.Dev {
+			return nil, nil, nil
+		}
 		sink := mail.NewDevSink(logger.With("component", "devmail"))
 		return sink, sink, nil
 	}

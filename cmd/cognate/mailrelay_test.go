@@ -1,0 +1,82 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/cognate-idp/cognate/mail/mailtest"
+	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/tenant/bolt"
+)
+
+// Outside development, a server without a mail relay keeps its mail: a
+// welcome mail holds the only copy of a temporary password. It waits in the
+// outbox, and a start with a relay delivers it.
+func TestMailWaitsForARelay(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "cognate.db")
+	key := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+	args := []string{"--data", data, "--base-url", "https://example.com", "--admin-token", "operator-token-operator", "--secret-key", key}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx := context.Background()
+
+	// start assembles Cognate with these extra settings on the data file,
+	// as a start of the server does; stop closes the store again.
+	start := func(extra ...string) (*app, func()) {
+		t.Helper()
+		cfg, err := LoadConfig(append(append([]string{}, args...), extra...), nil, nil)
+		if err == nil {
+			err = cfg.Validate()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		secrets, err := loadSecrets(cfg, logger)
+		if err != nil {
+			t.Fatal(err)
+		}
+		store, err := bolt.Open(cfg.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := buildApp(cfg, store, secrets, logger, time.Now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a, func() { store.Close() }
+	}
+
+	a, stop := start()
+	if a.outbox != nil {
+		t.Fatal("without a relay the server would deliver mail somewhere")
+	}
+	if _, err := a.service.CreateTenant(ctx, tenant.NewTenant{Slug: "acme", Name: "Acme BV"}); err != nil {
+		t.Fatal(err)
+	}
+	u, err := a.service.CreateUser(ctx, "acme", tenant.NewUser{Username: "ann", Email: "ann@example.com", EmailVerified: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.service.ActivateUser(ctx, "acme", u.Sub); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := (tenant.MailQueue{Store: a.service.Store}).Pending(ctx); err != nil || n != 1 {
+		t.Fatalf("mail waiting without a relay: %d (%v), want the welcome mail", n, err)
+	}
+	stop()
+
+	smtp := mailtest.Start(t)
+	a, stop = start("--smtp-host", smtp.Host, "--smtp-port", strconv.Itoa(smtp.Port), "--smtp-tls", "none",
+		"--smtp-from", "Cognate <no-reply@example.com>")
+	defer stop()
+	if sent, err := a.outbox.RunOnce(ctx); err != nil || sent != 1 {
+		t.Fatalf("delivered once a relay is set: %d (%v), want 1", sent, err)
+	}
+	smtp.WaitFor("ann@example.com", "", 5*time.Second)
+}
