@@ -649,8 +649,16 @@ func (s *Service) RotateSigningKey(ctx context.Context, tenantID string, overlap
 		current, ok := ActiveKey(keys, now)
 		for _, k := range keys {
 			// The key active now keeps verifying for the longest token
-			// lifetime after the next one takes over; older ones retire.
-			if ok && k.ID == current.ID {
+			// lifetime after the next one takes over; so does one an
+			// earlier rotation published that is not active yet, since it
+			// may sign until then. Older ones retire.
+			// One that would only take over after the next one is
+			// superseded before it signs: it retires as the next one
+			// takes over, never having been active.
+			pending := k.RetireAt.IsZero() && k.ActiveFrom.After(now)
+			if pending && !k.ActiveFrom.Before(next.ActiveFrom) {
+				k.RetireAt = next.ActiveFrom
+			} else if (ok && k.ID == current.ID) || pending {
 				k.RetireAt = next.ActiveFrom.Add(24 * time.Hour)
 			} else if k.RetireAt.IsZero() && !k.ActiveFrom.After(now) {
 				k.RetireAt = next.ActiveFrom

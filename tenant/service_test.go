@@ -218,6 +218,64 @@ func TestRotateSigningKey(t *testing.T) {
 	}
 }
 
+// A second rotation within the first one's overlap: the key the first one
+// published may sign until the second one's key takes over, and must
+// retire a day after that like any key that signed, not stay published.
+func TestRotateSigningKeyTwiceWithinTheOverlap(t *testing.T) {
+	svc, clk := newService(t)
+	ctx := context.Background()
+	svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"})
+	keys := func() []tenant.SigningKey {
+		var ks []tenant.SigningKey
+		svc.Store.View(ctx, func(tx tenant.Tx) (err error) { ks, err = tenant.SigningKeys(tx, "acme"); return err })
+		return ks
+	}
+	if _, err := svc.RotateSigningKey(ctx, "acme", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(30 * time.Minute)
+	last, err := svc.RotateSigningKey(ctx, "acme", 2*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(tenant.PublishedKeys(keys(), clk.t)); n != 3 {
+		t.Errorf("published keys during the overlaps = %d, want 3", n)
+	}
+	clk.Advance(2 * time.Hour) // the last key signs now
+	if a, _ := tenant.ActiveKey(keys(), clk.t); a.ID != last.ID {
+		t.Errorf("active key %s, want the last rotation's %s", a.ID, last.ID)
+	}
+	clk.Advance(25 * time.Hour)
+	if pub := tenant.PublishedKeys(keys(), clk.t); len(pub) != 1 || pub[0].ID != last.ID {
+		t.Errorf("keys published a day after the last one took over: %d, want only it", len(pub))
+	}
+}
+
+// A rotation that takes effect sooner than the one before it: that one's
+// key must never take over from it.
+func TestRotateSigningKeySoonerThanThePendingOne(t *testing.T) {
+	svc, clk := newService(t)
+	ctx := context.Background()
+	svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"})
+	keys := func() []tenant.SigningKey {
+		var ks []tenant.SigningKey
+		svc.Store.View(ctx, func(tx tenant.Tx) (err error) { ks, err = tenant.SigningKeys(tx, "acme"); return err })
+		return ks
+	}
+	if _, err := svc.RotateSigningKey(ctx, "acme", 2*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	last, err := svc.RotateSigningKey(ctx, "acme", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, after := range []time.Duration{0, 3 * time.Hour} {
+		if a, _ := tenant.ActiveKey(keys(), clk.t.Add(after)); a.ID != last.ID {
+			t.Errorf("%s on: active key %s, want the last rotation's %s", after, a.ID, last.ID)
+		}
+	}
+}
+
 // updateHookStore runs before once, at the start of the next Update: a
 // change another request commits while the service is between its read
 // and its write (hashing a password, say).
