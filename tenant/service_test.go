@@ -265,6 +265,7 @@ func TestRotateSigningKeySoonerThanThePendingOne(t *testing.T) {
 	if _, err := svc.RotateSigningKey(ctx, "acme", 2*time.Hour); err != nil {
 		t.Fatal(err)
 	}
+	clk.Advance(time.Minute)
 	last, err := svc.RotateSigningKey(ctx, "acme", 0)
 	if err != nil {
 		t.Fatal(err)
