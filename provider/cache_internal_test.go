@@ -2,16 +2,9 @@ package provider
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"net/url"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/cognate-idp/cognate/tenant"
-	"github.com/cognate-idp/cognate/tenant/bolt"
-	"github.com/cognate-idp/cognate/tenant/password"
 )
 
 // pausingStore holds the next View that is armed after it has read, until
@@ -38,28 +31,9 @@ func (s *pausingStore) View(ctx context.Context, fn func(tx tenant.Tx) error) er
 // hidden by that load: a deleted client (or a rotated secret) would be
 // served from the cache until the tenant's next change.
 func TestChangeDuringLoadIsNotHiddenByIt(t *testing.T) {
-	store, err := bolt.Open(filepath.Join(t.TempDir(), "cognate.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	paused := &pausingStore{Store: store, armed: make(chan struct{}, 1), read: make(chan struct{}), release: make(chan struct{})}
-	base, _ := url.Parse("http://localhost:8080")
-	p, err := New(Config{Hosts: Hosts{Base: base}, Store: paused, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hasher, _ := password.NewHasher(password.Params{Memory: 1024, Iterations: 1, Parallelism: 1}, 1)
-	svc := &tenant.Service{Store: store, Hasher: hasher, Now: time.Now, Changed: p.Invalidate}
+	paused := &pausingStore{armed: make(chan struct{}, 1), read: make(chan struct{}), release: make(chan struct{})}
+	p, svc, cl := newInternal(t, func(s tenant.Store) tenant.Store { paused.Store = s; return paused })
 	ctx := context.Background()
-	if _, err := svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"}); err != nil {
-		t.Fatal(err)
-	}
-	cl, _, err := svc.CreateClient(ctx, "acme", tenant.NewClient{Name: "app", Public: true,
-		GrantTypes: []string{tenant.GrantAuthorizationCode}, RedirectURIs: []string{"https://app.example/cb"}})
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	paused.armed <- struct{}{}
 	loaded := make(chan error)

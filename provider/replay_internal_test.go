@@ -19,27 +19,8 @@ import (
 // before it exists; the first exchange must then be refused, not issue
 // tokens that overwrite the revocation.
 func TestReplayDuringExchangeRevokesWhatItWouldIssue(t *testing.T) {
-	store, err := bolt.Open(filepath.Join(t.TempDir(), "cognate.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	base, _ := url.Parse("http://localhost:8080")
-	p, err := New(Config{Hosts: Hosts{Base: base}, Store: store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hasher, _ := password.NewHasher(password.Params{Memory: 1024, Iterations: 1, Parallelism: 1}, 1)
-	svc := &tenant.Service{Store: store, Hasher: hasher, Now: time.Now, Changed: p.Invalidate}
+	p, _, cl := newInternal(t, nil)
 	ctx := WithSite(context.Background(), Site{Slug: "acme"})
-	if _, err := svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"}); err != nil {
-		t.Fatal(err)
-	}
-	cl, _, err := svc.CreateClient(ctx, "acme", tenant.NewClient{Name: "app", Public: true,
-		GrantTypes: []string{tenant.GrantAuthorizationCode, tenant.GrantRefreshToken}, RedirectURIs: []string{"https://app.example/cb"}})
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	now := time.Now()
 	ar := &authRequest{ID: "req", ClientID: cl.ID, Subject: "sub-1", IsDone: true, FamilyID: "fam", ExpiresAt: now.Add(time.Minute)}
@@ -66,27 +47,8 @@ func TestReplayDuringExchangeRevokesWhatItWouldIssue(t *testing.T) {
 // user, a revocation, a reuse in parallel) must not get new tokens from
 // that refresh.
 func TestRefreshRefusedWhenTheFamilyIsRevokedMeanwhile(t *testing.T) {
-	store, err := bolt.Open(filepath.Join(t.TempDir(), "cognate.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	base, _ := url.Parse("http://localhost:8080")
-	p, err := New(Config{Hosts: Hosts{Base: base}, Store: store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hasher, _ := password.NewHasher(password.Params{Memory: 1024, Iterations: 1, Parallelism: 1}, 1)
-	svc := &tenant.Service{Store: store, Hasher: hasher, Now: time.Now, Changed: p.Invalidate}
+	p, svc, cl := newInternal(t, nil)
 	ctx := WithSite(context.Background(), Site{Slug: "acme"})
-	if _, err := svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"}); err != nil {
-		t.Fatal(err)
-	}
-	cl, _, err := svc.CreateClient(ctx, "acme", tenant.NewClient{Name: "app", Public: true,
-		GrantTypes: []string{tenant.GrantAuthorizationCode, tenant.GrantRefreshToken}, RedirectURIs: []string{"https://app.example/cb"}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	u, err := svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "ann", Password: "Correct-Horse-9"})
 	if err != nil {
 		t.Fatal(err)
@@ -101,10 +63,44 @@ func TestRefreshRefusedWhenTheFamilyIsRevokedMeanwhile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := store.Update(ctx, func(tx tenant.Tx) error { return revokeFamily(tx, "acme", "fam") }); err != nil {
+	if err := svc.Store.Update(ctx, func(tx tenant.Tx) error { return revokeFamily(tx, "acme", "fam") }); err != nil {
 		t.Fatal(err)
 	}
 	if _, next, _, err := p.storage.CreateAccessAndRefreshTokens(ctx, req, rt); err == nil {
 		t.Fatalf("a revoked family was rotated (new refresh token %q)", next)
 	}
+}
+
+// newInternal is a Provider on a fresh data file, its store wrapped by wrap
+// if that is not nil, with a tenant.Service whose changes reach it, tenant
+// acme, and a public client of acme's for the code and refresh grants. The
+// service writes to the data file directly.
+func newInternal(t *testing.T, wrap func(tenant.Store) tenant.Store) (*Provider, *tenant.Service, tenant.Client) {
+	t.Helper()
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "cognate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	var served tenant.Store = store
+	if wrap != nil {
+		served = wrap(store)
+	}
+	base, _ := url.Parse("http://localhost:8080")
+	p, err := New(Config{Hosts: Hosts{Base: base}, Store: served, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hasher, _ := password.NewHasher(password.Params{Memory: 1024, Iterations: 1, Parallelism: 1}, 1)
+	svc := &tenant.Service{Store: store, Hasher: hasher, Now: time.Now, Changed: p.Invalidate}
+	ctx := context.Background()
+	if _, err := svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"}); err != nil {
+		t.Fatal(err)
+	}
+	cl, _, err := svc.CreateClient(ctx, "acme", tenant.NewClient{Name: "app", Public: true,
+		GrantTypes: []string{tenant.GrantAuthorizationCode, tenant.GrantRefreshToken}, RedirectURIs: []string{"https://app.example/cb"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, svc, cl
 }

@@ -44,11 +44,7 @@ func TestRefreshWithFewerScopesKeepsTheGrant(t *testing.T) {
 	h := newHarness(t)
 	f := h.fixture("acme", false)
 	cfg := h.oauthConfig(f)
-	v := oauth2.GenerateVerifier()
-	tok, err := cfg.Exchange(h.ctx(), h.login(f, cfg, v), oauth2.VerifierOption(v))
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := h.signIn(f, cfg)
 
 	narrow, status := h.refresh(f, tok.RefreshToken, "openid")
 	if status != http.StatusOK {
@@ -122,11 +118,7 @@ func TestIDTokenHintOfAnotherUser(t *testing.T) {
 	h := newHarness(t)
 	f := h.fixture("acme", false)
 	cfg := h.oauthConfig(f)
-	v := oauth2.GenerateVerifier()
-	tok, err := cfg.Exchange(h.ctx(), h.login(f, cfg, v), oauth2.VerifierOption(v))
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := h.signIn(f, cfg)
 	bob, err := h.svc.CreateUser(context.Background(), "acme", tenant.NewUser{Username: "bob", Email: "bob@example.com",
 		EmailVerified: true, Password: "Correct-Horse-9"})
 	if err != nil {
@@ -156,11 +148,7 @@ func TestUserinfoRefusesBadTokensWithInvalidToken(t *testing.T) {
 	h := newHarness(t)
 	f := h.fixture("acme", false)
 	cfg := h.oauthConfig(f)
-	v := oauth2.GenerateVerifier()
-	tok, err := cfg.Exchange(h.ctx(), h.login(f, cfg, v), oauth2.VerifierOption(v))
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := h.signIn(f, cfg)
 	userinfo := func(at string) *http.Response {
 		req, _ := http.NewRequest(http.MethodGet, h.issuer("acme")+"/oauth2/userInfo", nil)
 		req.Header.Set("Authorization", "Bearer "+at)
@@ -191,4 +179,15 @@ func TestUserinfoRefusesBadTokensWithInvalidToken(t *testing.T) {
 				name, resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
 		}
 	}
+}
+
+// signIn signs f's user in through cfg, with PKCE, and returns the tokens.
+func (h *harness) signIn(f fixture, cfg *oauth2.Config) *oauth2.Token {
+	h.t.Helper()
+	v := oauth2.GenerateVerifier()
+	tok, err := cfg.Exchange(h.ctx(), h.login(f, cfg, v), oauth2.VerifierOption(v))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return tok
 }

@@ -188,15 +188,21 @@ func TestUsers(t *testing.T) {
 	})
 }
 
+// signingKeys are the keys the service stored for a tenant.
+func signingKeys(t *testing.T, svc *tenant.Service, slug string) []tenant.SigningKey {
+	t.Helper()
+	var ks []tenant.SigningKey
+	if err := svc.Store.View(context.Background(), func(tx tenant.Tx) (err error) { ks, err = tenant.SigningKeys(tx, slug); return err }); err != nil {
+		t.Fatal(err)
+	}
+	return ks
+}
+
 func TestRotateSigningKey(t *testing.T) {
 	svc, clk := newService(t)
 	ctx := context.Background()
 	svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"})
-	keys := func() []tenant.SigningKey {
-		var ks []tenant.SigningKey
-		svc.Store.View(ctx, func(tx tenant.Tx) (err error) { ks, err = tenant.SigningKeys(tx, "acme"); return err })
-		return ks
-	}
+	keys := func() []tenant.SigningKey { return signingKeys(t, svc, "acme") }
 	first, _ := tenant.ActiveKey(keys(), clk.t)
 	next, err := svc.RotateSigningKey(ctx, "acme", time.Hour)
 	if err != nil {
@@ -225,11 +231,7 @@ func TestRotateSigningKeyTwiceWithinTheOverlap(t *testing.T) {
 	svc, clk := newService(t)
 	ctx := context.Background()
 	svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"})
-	keys := func() []tenant.SigningKey {
-		var ks []tenant.SigningKey
-		svc.Store.View(ctx, func(tx tenant.Tx) (err error) { ks, err = tenant.SigningKeys(tx, "acme"); return err })
-		return ks
-	}
+	keys := func() []tenant.SigningKey { return signingKeys(t, svc, "acme") }
 	if _, err := svc.RotateSigningKey(ctx, "acme", time.Hour); err != nil {
 		t.Fatal(err)
 	}
@@ -257,11 +259,7 @@ func TestRotateSigningKeySoonerThanThePendingOne(t *testing.T) {
 	svc, clk := newService(t)
 	ctx := context.Background()
 	svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"})
-	keys := func() []tenant.SigningKey {
-		var ks []tenant.SigningKey
-		svc.Store.View(ctx, func(tx tenant.Tx) (err error) { ks, err = tenant.SigningKeys(tx, "acme"); return err })
-		return ks
-	}
+	keys := func() []tenant.SigningKey { return signingKeys(t, svc, "acme") }
 	if _, err := svc.RotateSigningKey(ctx, "acme", 2*time.Hour); err != nil {
 		t.Fatal(err)
 	}
