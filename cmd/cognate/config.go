@@ -259,10 +259,10 @@ func LoadConfig(args []string, env map[string]string, usage io.Writer) (Config, 
 	}
 
 	cfg := defaultConfig()
-	given := map[string]bool{}
-	// rank is the precedence of the source that set each setting. The
-	// sources are applied from the weakest (the file) to the strongest (a
-	// flag), so the later a source, the higher its rank.
+	// rank is the precedence of the source that set each setting, 0 for
+	// one no source gave. The sources are applied from the weakest (the
+	// file) to the strongest (a flag), so the later a source, the higher
+	// its rank.
 	rank := map[string]int{}
 	sources := 0
 	var problems []error
@@ -277,7 +277,6 @@ func LoadConfig(args []string, env map[string]string, usage io.Writer) (Config, 
 				problems = append(problems, fmt.Errorf("%s %s: %w", source, sourceName(source, s), err))
 				continue
 			}
-			given[s.name] = true
 			rank[s.name] = sources
 		}
 	}
@@ -299,23 +298,24 @@ func LoadConfig(args []string, env map[string]string, usage io.Writer) (Config, 
 	apply("flag", fromFlags)
 
 	// Defaults that depend on other settings.
-	if !given["dev"] {
-		cfg.Dev = !given["base_url"]
+	given := func(name string) bool { return rank[name] > 0 }
+	if !given("dev") {
+		cfg.Dev = !given("base_url")
 	}
-	if !given["base_url"] {
+	if !given("base_url") {
 		// `cognate serve --listen :9090` should still issue tokens for the
 		// port it is reached on.
 		if _, port, err := net.SplitHostPort(cfg.Listen); err == nil && port != "" && port != "0" {
 			cfg.BaseURL = "http://localhost:" + port
 		}
 	}
-	if !given["log_format"] {
+	if !given("log_format") {
 		cfg.LogFormat = "json"
 		if cfg.Dev {
 			cfg.LogFormat = "text"
 		}
 	}
-	if !given["smtp.port"] {
+	if !given("smtp.port") {
 		switch cfg.SMTP.TLS {
 		case SMTPImplicit:
 			cfg.SMTP.Port = 465
