@@ -49,11 +49,13 @@ type cache struct {
 	// that answer stands: its requests get it without loading again, and
 	// the operator reads it once per change rather than once per request.
 	unloadable map[string]unloadable
-	// changes counts each tenant's invalidations. A load stores what it
+	// changes counts invalidations, of any tenant. A load stores what it
 	// read only if none came meanwhile: a change that committed while the
 	// load was reading would otherwise be hidden until the next one (a
-	// deleted client, a rotated secret still accepted).
-	changes map[string]uint64
+	// deleted client, a rotated secret still accepted). One count for all
+	// tenants keeps nothing per slug; a change to another tenant costs
+	// only the next request a load.
+	changes uint64
 }
 
 // unloadable is a failed load of a tenant, answered from for a while.
@@ -69,7 +71,7 @@ const retryUnloadable = 10 * time.Second
 
 func newCache(store tenant.Store, now func() time.Time, keySealer tenant.Sealer, logger *slog.Logger) *cache {
 	return &cache{store: store, now: now, keySealer: keySealer, logger: logger,
-		tenants: make(map[string]*tenantState), unloadable: make(map[string]unloadable), changes: make(map[string]uint64)}
+		tenants: make(map[string]*tenantState), unloadable: make(map[string]unloadable)}
 }
 
 // Invalidate drops what is cached of a tenant.
@@ -77,7 +79,7 @@ func (c *cache) Invalidate(slug string) {
 	c.mu.Lock()
 	delete(c.tenants, slug)
 	delete(c.unloadable, slug)
-	c.changes[slug]++
+	c.changes++
 	c.mu.Unlock()
 }
 
@@ -101,7 +103,7 @@ func (c *cache) get(ctx context.Context, slug string) (*tenantState, error) {
 		return nil, fmt.Errorf("tenant %q: %w", slug, tenant.ErrNotFound)
 	}
 	c.mu.RLock()
-	before := c.changes[slug]
+	before := c.changes
 	c.mu.RUnlock()
 	st, err := c.load(ctx, slug)
 	if err != nil {
@@ -112,7 +114,7 @@ func (c *cache) get(ctx context.Context, slug string) (*tenantState, error) {
 		return nil, err
 	}
 	c.mu.Lock()
-	if c.changes[slug] == before {
+	if c.changes == before {
 		c.tenants[slug] = st
 		delete(c.unloadable, slug)
 	}
@@ -125,7 +127,7 @@ func (c *cache) get(ctx context.Context, slug string) (*tenantState, error) {
 // unavailable.
 func (c *cache) unloadableNow(ctx context.Context, slug string, err error, before uint64) {
 	c.mu.Lock()
-	if c.changes[slug] != before {
+	if c.changes != before {
 		c.mu.Unlock() // a change came meanwhile, perhaps the one that mends it
 		return
 	}
