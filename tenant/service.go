@@ -648,21 +648,21 @@ func (s *Service) RotateSigningKey(ctx context.Context, tenantID string, overlap
 		}
 		current, ok := ActiveKey(keys, now)
 		for _, k := range keys {
-			// The key active now keeps verifying for the longest token
-			// lifetime after the next one takes over; so does one an
-			// earlier rotation published that is not active yet, since it
-			// may sign until then. Older ones retire.
-			// One that would only take over after the next one is
-			// superseded before it signs: it retires as the next one
-			// takes over, never having been active.
+			// pending: published by an earlier rotation, not active yet.
 			pending := k.RetireAt.IsZero() && k.ActiveFrom.After(now)
-			if pending && !k.ActiveFrom.Before(next.ActiveFrom) {
+			switch {
+			case pending && !k.ActiveFrom.Before(next.ActiveFrom):
+				// It would only take over after the next one: superseded
+				// before it signs, it retires as the next one takes over.
 				k.RetireAt = next.ActiveFrom
-			} else if (ok && k.ID == current.ID) || pending {
+			case (ok && k.ID == current.ID) || pending:
+				// It signs until the next one takes over, and verifies
+				// for the longest token lifetime after that.
 				k.RetireAt = next.ActiveFrom.Add(24 * time.Hour)
-			} else if k.RetireAt.IsZero() && !k.ActiveFrom.After(now) {
+			case k.RetireAt.IsZero() && !k.ActiveFrom.After(now):
+				// Older keys, no longer signing, retire.
 				k.RetireAt = next.ActiveFrom
-			} else {
+			default:
 				continue
 			}
 			if err := s.storeSigningKey(tx, tenantID, k); err != nil {
