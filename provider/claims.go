@@ -90,12 +90,19 @@ func (s *storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInf
 }
 
 // SetUserinfoFromToken serves /oauth2/userInfo. The library has checked the
-// JWT's signature and expiry; this checks it was not revoked since and that
-// the user may still sign in.
+// JWT's signature and expiry; this checks it was not revoked since, that the
+// client it was issued to still exists, and that the user may still sign in.
 func (s *storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, tokenID, subject, origin string) error {
 	at, err := s.liveAccessToken(ctx, tokenID)
 	if err != nil {
 		return errInvalidToken("access token is revoked or expired")
+	}
+	st, err := s.state(ctx)
+	if err != nil {
+		return err
+	}
+	if _, ok := st.clients[at.ClientID]; !ok {
+		return errInvalidToken("the client the token was issued to is deleted")
 	}
 	if !slices.Contains(at.Scopes, oidc.ScopeOpenID) {
 		return &oidc.Error{ErrorType: errorInsufficientScope, Description: "the access token lacks the openid scope"}

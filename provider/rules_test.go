@@ -181,6 +181,38 @@ func TestUserinfoRefusesBadTokensWithInvalidToken(t *testing.T) {
 	}
 }
 
+// Deleting a client ends what it was given: its refresh tokens (the token
+// endpoint no longer knows it) and, at userinfo, its access tokens, which
+// otherwise would answer until they expire.
+func TestDeletedClientsTokensStop(t *testing.T) {
+	h := newHarness(t)
+	f := h.fixture("acme", false)
+	tok := h.signIn(f, h.oauthConfig(f))
+	userinfo := func() *http.Response {
+		req, _ := http.NewRequest(http.MethodGet, h.issuer("acme")+"/oauth2/userInfo", nil)
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		resp, err := h.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	if resp := userinfo(); resp.StatusCode != http.StatusOK {
+		t.Fatalf("userinfo before the delete: status %d", resp.StatusCode)
+	}
+	if err := h.svc.DeleteClient(h.ctx(), "acme", f.client.ID); err != nil {
+		t.Fatal(err)
+	}
+	if resp := userinfo(); resp.StatusCode != http.StatusUnauthorized || !strings.Contains(resp.Header.Get("WWW-Authenticate"), `error="invalid_token"`) {
+		t.Errorf("userinfo after the delete: status %d, WWW-Authenticate %q; want 401 and invalid_token",
+			resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+	}
+	if _, status := h.refresh(f, tok.RefreshToken, ""); status == http.StatusOK {
+		t.Error("the deleted client's refresh token was accepted")
+	}
+}
+
 // signIn signs f's user in through cfg, with PKCE, and returns the tokens.
 func (h *harness) signIn(f fixture, cfg *oauth2.Config) *oauth2.Token {
 	h.t.Helper()
