@@ -126,21 +126,24 @@ func (p *pending) deleteRequest(slug, id string) {
 	}
 }
 
-// addCode issues a code for a live authorization request. Codes are keyed
-// by their hash, so a memory dump does not hold redeemable codes.
+// addCode issues the code of a live authorization request, which becomes
+// the code's: a request gives one code, so a second visit to the callback
+// (the back button, a copied link) finds nothing and mints no second code
+// for one sign-in. Codes are keyed by their hash, so a memory dump does not
+// hold redeemable codes.
 func (p *pending) addCode(slug, requestID, codeHash string, now, expires time.Time) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	ar, ok := p.requests[pendingKey{slug, requestID}]
+	k := pendingKey{slug, requestID}
+	ar, ok := p.requests[k]
 	if !ok || !now.Before(ar.ExpiresAt) {
 		return false
 	}
-	// A code is the last step of a request that already holds a place, so
-	// the limits do not refuse it.
-	cp := *ar
-	p.codes[pendingKey{slug, codeHash}] = &pendingCode{request: &cp, familyID: ar.FamilyID, expiresAt: expires}
+	// The request's place passes to the code, so the limits, which count
+	// both, neither refuse nor change.
+	delete(p.requests, k)
+	p.codes[pendingKey{slug, codeHash}] = &pendingCode{request: ar, familyID: ar.FamilyID, expiresAt: expires}
 	p.peakCodes = max(p.peakCodes, len(p.codes))
-	p.countLocked(slug, +1)
 	return true
 }
 

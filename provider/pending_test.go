@@ -26,6 +26,15 @@ func TestPendingCodeLifecycle(t *testing.T) {
 	if !p.addCode("acme", "req-1", "code-hash", now, now.Add(codeTTL)) {
 		t.Fatal("code not issued")
 	}
+	if p.addCode("acme", "req-1", "code-hash-2", now, now.Add(codeTTL)) {
+		t.Fatal("a second code was issued for one sign-in")
+	}
+	if _, ok := p.request("acme", "req-1", now); ok {
+		t.Fatal("the request is still there after its code was issued")
+	}
+	if p.total != 1 || p.perTenant["acme"] != 1 {
+		t.Fatalf("after the code: total %d, per tenant %v; want the one code", p.total, p.perTenant)
+	}
 	p.deleteRequest("acme", "req-1")
 
 	tests := []struct {

@@ -212,6 +212,13 @@ func (h *harness) login(f fixture, cfg *oauth2.Config, verifier string, extra ..
 	if got := back.Scheme + "://" + back.Host + back.Path; got != redirectURI {
 		h.t.Fatalf("callback redirected to %s, want %s", back, redirectURI)
 	}
+	// One sign-in gives one code: the callback visited again (the back
+	// button) gives none.
+	again := h.get(cb.String())
+	again.Body.Close()
+	if again.StatusCode != http.StatusBadRequest {
+		h.t.Fatalf("second visit to the callback: status %d, want 400", again.StatusCode)
+	}
 	if back.Query().Get("state") != "st4te" {
 		h.t.Fatalf("state = %q", back.Query().Get("state"))
 	}
