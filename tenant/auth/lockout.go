@@ -11,6 +11,13 @@ import (
 // Brute-force protection. Failures are counted per login name (whether or not
 // such a user exists, so a lock reveals nothing) and per client address; an
 // address gets more room because many people may share one (an office NAT).
+//
+// A user who signs in by username and by email address has two names, each
+// with its own count, so a guesser who alternates them gets twice the
+// attempts before both lock. Counting them together would cost more: a
+// lock brought on by typing one name would show on the other, and so tell
+// anyone which username an email address belongs to. The address counter
+// and the slow-down below bound the doubled budget.
 
 const ipAllowanceFactor = 4
 
