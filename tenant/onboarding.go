@@ -115,14 +115,9 @@ func (s *Service) invite(ctx context.Context, tenantID, sub string, resend bool)
 	if err != nil {
 		return User{}, err
 	}
-	// Generated and hashed outside the transaction: hashing takes tens of
-	// milliseconds, which the store's single writer should not wait for.
 	var temp, hash string
 	if !reenableOnly {
-		if temp, err = password.GenerateTemporary(t.Settings.PasswordPolicy, nil); err != nil {
-			return User{}, err
-		}
-		if hash, err = s.Hasher.Hash(ctx, temp); err != nil {
+		if temp, hash, err = s.temporaryPassword(ctx, t.Settings.PasswordPolicy); err != nil {
 			return User{}, err
 		}
 	}
@@ -162,9 +157,7 @@ func (s *Service) invite(ctx context.Context, tenantID, sub string, resend bool)
 			// history, so the forced change cannot bring it back.
 			u.PasswordHistory = PushHistory(u.PasswordHistory, u.PasswordHash, t.Settings.PasswordPolicy.HistorySize)
 		}
-		u.PasswordHash, u.PasswordChangedAt = hash, now
-		u.Status = StatusForceChangePassword
-		u.TempPasswordExpiresAt = now.Add(time.Duration(t.Settings.TempPasswordValidityDays) * 24 * time.Hour)
+		setTemporaryPassword(&u, t, hash, now)
 		// Nothing the user held before survives a new invitation.
 		if err := s.revoke(tx, tenantID, sub); err != nil {
 			return err
@@ -172,18 +165,7 @@ func (s *Service) invite(ctx context.Context, tenantID, sub string, resend bool)
 		if err := UpdateUser(tx, tenantID, u); err != nil {
 			return err
 		}
-		msg, err := s.render(t, u, mail.KindWelcome, mail.Welcome{
-			TenantName:        t.Name,
-			Username:          u.Username,
-			TemporaryPassword: temp,
-			LoginURL:          s.signInURL(t.Slug, u.Username),
-			ValidDays:         t.Settings.TempPasswordValidityDays,
-		})
-		if err != nil {
-			return err
-		}
-		msg.Sensitive = true
-		return EnqueueMail(tx, msg, now)
+		return s.queueWelcome(tx, t, u, temp, now)
 	})
 	if err != nil {
 		return User{}, err
@@ -270,6 +252,44 @@ func (s *Service) tenantAndUser(ctx context.Context, tenantID, sub string) (Tena
 		return err
 	})
 	return t, u, err
+}
+
+// temporaryPassword makes a temporary password under policy, and its hash.
+// Callers make it before their transaction: hashing takes tens of
+// milliseconds, which the store's single writer should not wait for.
+func (s *Service) temporaryPassword(ctx context.Context, policy password.Policy) (temp, hash string, err error) {
+	if temp, err = password.GenerateTemporary(policy, nil); err != nil {
+		return "", "", err
+	}
+	if hash, err = s.Hasher.Hash(ctx, temp); err != nil {
+		return "", "", err
+	}
+	return temp, hash, nil
+}
+
+// setTemporaryPassword gives u the temporary password of hash, valid for
+// the tenant's number of days, to be changed at the first sign-in.
+func setTemporaryPassword(u *User, t Tenant, hash string, now time.Time) {
+	u.PasswordHash, u.PasswordChangedAt = hash, now
+	u.Status = StatusForceChangePassword
+	u.TempPasswordExpiresAt = now.Add(time.Duration(t.Settings.TempPasswordValidityDays) * 24 * time.Hour)
+}
+
+// queueWelcome queues the welcome mail that carries u's temporary
+// password, inside the transaction that set it.
+func (s *Service) queueWelcome(tx Tx, t Tenant, u User, temp string, now time.Time) error {
+	msg, err := s.render(t, u, mail.KindWelcome, mail.Welcome{
+		TenantName:        t.Name,
+		Username:          u.Username,
+		TemporaryPassword: temp,
+		LoginURL:          s.signInURL(t.Slug, u.Username),
+		ValidDays:         t.Settings.TempPasswordValidityDays,
+	})
+	if err != nil {
+		return err
+	}
+	msg.Sensitive = true
+	return EnqueueMail(tx, msg, now)
 }
 
 func (s *Service) mailQueued() {

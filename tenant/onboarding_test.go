@@ -190,6 +190,67 @@ func TestActivateUser(t *testing.T) {
 	tempPasswordIn(t, m)
 }
 
+// A user created with an invitation is created activated: the user, the
+// temporary password and the welcome mail commit together, or none of them.
+func TestCreateUserWithInvitation(t *testing.T) {
+	e := newMailEnv(t)
+	ctx := context.Background()
+	ann := e.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@example.com", Invite: true})
+	if ann.Status != tenant.StatusForceChangePassword || !ann.Enabled || !ann.TempPasswordExpiresAt.Equal(e.clk.Now().Add(7*24*time.Hour)) {
+		t.Errorf("invited user: status %s enabled %t expires %s", ann.Status, ann.Enabled, ann.TempPasswordExpiresAt)
+	}
+	m := e.lastMail(t)
+	temp := tempPasswordIn(t, m)
+	if !m.Sensitive || !slices.Equal(m.To, []string{"ann@example.com"}) || !strings.Contains(m.Text, "https://acme.example.com/sign-in?login_hint=ann") {
+		t.Errorf("welcome mail: sensitive %t to %v:\n%s", m.Sensitive, m.To, m.Text)
+	}
+	if e.woken != 1 {
+		t.Errorf("the outbox was woken %d times, want 1", e.woken)
+	}
+	if res, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "ann", Password: temp}); err != nil || res.Challenge != auth.NewPasswordRequired {
+		t.Errorf("sign in with the temporary password: %+v %v", res, err)
+	}
+	trail, err := e.svc.AuditLog(ctx, "acme", tenant.AuditQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []tenant.AuditAction
+	for _, ev := range trail.Events {
+		if ev.Target.ID == ann.Sub {
+			actions = append(actions, ev.Action)
+		}
+	}
+	if !slices.Contains(actions, tenant.AuditUserCreate) || !slices.Contains(actions, tenant.AuditUserActivate) {
+		t.Errorf("audit trail of the invited user: %v, want user.create and user.activate", actions)
+	}
+
+	refusals := []struct {
+		name string
+		in   tenant.NewUser
+		want error
+	}{
+		{"no email", tenant.NewUser{Username: "bob", Invite: true}, tenant.ErrNoEmail},
+		{"a password too", tenant.NewUser{Username: "bob", Email: "bob@example.com", Password: "Correct-Horse-9!", Invite: true}, tenant.ErrInvalid},
+		{"unknown group", tenant.NewUser{Username: "bob", Email: "bob@example.com", Groups: []string{"nope"}, Invite: true}, tenant.ErrNotFound},
+	}
+	for _, tt := range refusals {
+		if _, err := e.svc.CreateUser(ctx, "acme", tt.in); !errors.Is(err, tt.want) {
+			t.Errorf("%s: err = %v, want %v", tt.name, err, tt.want)
+		}
+	}
+	// The mail cannot be made: neither it nor the user is written.
+	e.svc.Templates = nil
+	if _, err := e.svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "bob", Email: "bob@example.com", Invite: true}); err == nil {
+		t.Fatal("an invitation without templates succeeded")
+	}
+	if found, err := e.svc.FindUsers(ctx, "acme", tenant.UserQuery{Username: "bob"}); err != nil || len(found) != 0 {
+		t.Errorf("refused invitations left %d users named bob (%v)", len(found), err)
+	}
+	if n := len(e.queued(t)); n != 1 {
+		t.Errorf("%d mails queued, want only ann's", n)
+	}
+}
+
 func TestActivationRefusals(t *testing.T) {
 	e := newMailEnv(t)
 	ctx := context.Background()

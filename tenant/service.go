@@ -398,6 +398,12 @@ type NewUser struct {
 	// it a temporary password that must be changed at the first sign-in.
 	Password  string
 	Temporary bool
+	// Invite activates the user as they are created, as ActivateUser
+	// would: a temporary password of its own making, mailed in the welcome
+	// mail queued in the same transaction, so that no user is ever left
+	// behind who was meant to be invited and was not. It needs Email, and
+	// no Password.
+	Invite bool
 	// Sub keeps an existing subject (imports); empty means a new UUID.
 	Sub string
 }
@@ -432,37 +438,48 @@ func (s *Service) CreateUser(ctx context.Context, tenantID string, in NewUser) (
 	if u.Sub == "" {
 		u.Sub = NewUUID()
 	}
-	var policy password.Policy
-	var validityDays int
-	err := s.Store.View(ctx, func(tx Tx) error {
-		t, err := GetTenant(tx, tenantID)
-		policy, validityDays = t.Settings.PasswordPolicy, t.Settings.TempPasswordValidityDays
+	switch {
+	case in.Invite && in.Password != "":
+		return User{}, fmt.Errorf("%w: an invitation makes its own temporary password; give no password", ErrInvalid)
+	case in.Invite && u.Email == "":
+		return User{}, fmt.Errorf("%w: %s needs an email address to receive the invitation", ErrNoEmail, in.Username)
+	}
+	var t Tenant
+	err := s.Store.View(ctx, func(tx Tx) (err error) {
+		t, err = GetTenant(tx, tenantID)
 		return err
 	})
 	if err != nil {
 		return User{}, err
 	}
-	if in.Password != "" {
-		if err := policy.Check(in.Password); err != nil {
+	var temp string
+	switch {
+	case in.Invite:
+		var hash string
+		if temp, hash, err = s.temporaryPassword(ctx, t.Settings.PasswordPolicy); err != nil {
+			return User{}, err
+		}
+		setTemporaryPassword(&u, t, hash, now)
+	case in.Password != "":
+		if err := t.Settings.PasswordPolicy.Check(in.Password); err != nil {
 			return User{}, err
 		}
 		hash, err := s.Hasher.Hash(ctx, in.Password)
 		if err != nil {
 			return User{}, err
 		}
-		u.PasswordHash = hash
-		u.PasswordChangedAt = now
-		u.Status = StatusConfirmed
 		if in.Temporary {
-			u.Status = StatusForceChangePassword
-			u.TempPasswordExpiresAt = now.Add(time.Duration(validityDays) * 24 * time.Hour)
+			setTemporaryPassword(&u, t, hash, now)
+		} else {
+			u.PasswordHash, u.PasswordChangedAt, u.Status = hash, now, StatusConfirmed
 		}
 	}
 	err = s.Store.Update(ctx, func(tx Tx) error {
 		// Read again: the tenant may have been deleted while the password
 		// was hashed, and a user written now would be left behind for
 		// whoever takes the slug next.
-		if _, err := GetTenant(tx, tenantID); err != nil {
+		t, err := GetTenant(tx, tenantID)
+		if err != nil {
 			return err
 		}
 		for _, g := range u.Groups {
@@ -473,10 +490,22 @@ func (s *Service) CreateUser(ctx context.Context, tenantID string, in NewUser) (
 		if err := s.audit(ctx, tx, tenantID, AuditUserCreate, userTarget(u), map[string]string{"status": string(u.Status)}); err != nil {
 			return err
 		}
-		return InsertUser(tx, tenantID, u)
+		if err := InsertUser(tx, tenantID, u); err != nil {
+			return err
+		}
+		if !in.Invite {
+			return nil
+		}
+		if err := s.audit(ctx, tx, tenantID, AuditUserActivate, userTarget(u), nil); err != nil {
+			return err
+		}
+		return s.queueWelcome(tx, t, u, temp, now)
 	})
 	if err != nil {
 		return User{}, err
+	}
+	if in.Invite {
+		s.mailQueued()
 	}
 	return u, nil
 }

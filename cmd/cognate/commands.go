@@ -261,7 +261,7 @@ func userCommands() []adminCommand {
 
 	return []adminCommand{
 		{
-			verb: "create", summary: "Add a user to a tenant. Without --password the user is not activated and cannot sign in yet.",
+			verb: "create", summary: "Add a user to a tenant. Without --password or --invite the user is not activated and cannot sign in yet.",
 			setup: func(fs *flag.FlagSet, stdin io.Reader) runFunc {
 				slug := fs.String("tenant", "", "tenant slug (required)")
 				username := fs.String("username", "", "username (required)")
@@ -269,14 +269,20 @@ func userCommands() []adminCommand {
 				verified := fs.Bool("email-verified", false, "mark the email address as verified")
 				pw := fs.String("password", "", `password ("-" reads it from standard input)`)
 				temporary := fs.Bool("temporary", false, "the password must be changed at the first sign-in")
+				invite := fs.Bool("invite", false, "activate the user at once: mail them a temporary password (needs --email)")
 				var attrs stringList
 				fs.Var(&attrs, "attribute", "attribute NAME=VALUE, e.g. given_name=Ann or custom:team=ops (repeatable)")
 				return func(ctx context.Context, c *apiClient, _ []string) (output, error) {
 					if err := errors.Join(requireFlag("tenant", *slug), requireFlag("username", *username)); err != nil {
 						return output{}, usageError{err.Error()}
 					}
-					if *temporary && *pw == "" {
+					switch {
+					case *temporary && *pw == "":
 						return output{}, usageError{"--temporary needs --password"}
+					case *invite && *pw != "":
+						return output{}, usageError{"--invite mails a temporary password of its own; give no --password"}
+					case *invite && *email == "":
+						return output{}, usageError{"--invite needs --email, where the welcome mail goes"}
 					}
 					password, err := readPassword(*pw, stdin)
 					if err != nil {
@@ -293,7 +299,7 @@ func userCommands() []adminCommand {
 					var u adminapi.User
 					raw, err := c.call(ctx, http.MethodPost, tenantPath(*slug)+"/users", adminapi.CreateUserRequest{
 						Username: *username, Email: *email, EmailVerified: *verified, Attributes: attributes,
-						Password: password, Temporary: *temporary,
+						Password: password, Temporary: *temporary, Invite: *invite,
 					}, &u)
 					return output{raw: raw, text: func(w io.Writer) { showUser(w, u) }}, err
 				}

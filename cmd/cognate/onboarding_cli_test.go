@@ -24,6 +24,10 @@ func TestOnboardingCommands(t *testing.T) {
 		{args: []string{"user", "activate", "--tenant", "acme", "nomail"}, code: exitError, stderr: "needs an email address"},
 		{args: []string{"user", "unlock", "--tenant", "acme", "ann"}, stdout: "Unlocked ann"},
 		{args: []string{"user", "activate", "ann"}, code: exitUsage, stderr: "-tenant is required"},
+		{args: []string{"user", "create", "--tenant", "acme", "--username", "bea", "--email", "bea@example.com", "--invite"}, stdout: "FORCE_CHANGE_PASSWORD"},
+		{args: []string{"user", "create", "--tenant", "acme", "--username", "cy", "--invite"}, code: exitUsage, stderr: "--invite needs --email"},
+		{args: []string{"user", "create", "--tenant", "acme", "--username", "cy", "--email", "cy@example.com", "--invite", "--password", "Sup3r-secret!"},
+			code: exitUsage, stderr: "give no --password"},
 		{args: []string{"user", "-h"}, stdout: "reset-password"},
 	}
 	for _, st := range steps {

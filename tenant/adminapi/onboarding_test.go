@@ -68,4 +68,22 @@ func TestOnboardingEndpoints(t *testing.T) {
 	if rec := f.do(t, "GET", "/admin/v1/tenants/acme/users/{sub}/activate", "", bearer); rec.Code != 405 {
 		t.Errorf("GET on an action: %d", rec.Code)
 	}
+
+	// Created with an invitation: activated in the same request.
+	creates := []struct {
+		name   string
+		body   string
+		status int
+		want   string
+	}{
+		{"create with an invitation", `{"username":"cy","email":"cy@example.com","invite":true}`, 201, `"status":"FORCE_CHANGE_PASSWORD"`},
+		{"invitation without email", `{"username":"dee","invite":true}`, 400, "needs an email address"},
+		{"invitation with a password", `{"username":"dee","email":"dee@example.com","password":"Correct-Horse-9!","invite":true}`, 400, "give no password"},
+	}
+	for _, c := range creates {
+		rec := f.do(t, "POST", "/admin/v1/tenants/acme/users", c.body, bearer)
+		if body := rec.Body.String(); rec.Code != c.status || !strings.Contains(body, c.want) {
+			t.Errorf("%s: %d %s, want %d with %q", c.name, rec.Code, body, c.status, c.want)
+		}
+	}
 }

@@ -169,7 +169,8 @@ type UserPage struct {
 }
 
 // CreateUserRequest is the body of POST /admin/v1/tenants/{slug}/users.
-// Without a password the user is created UNCONFIRMED and cannot sign in.
+// Without a password or an invitation the user is created UNCONFIRMED and
+// cannot sign in.
 type CreateUserRequest struct {
 	Username      string            `json:"username"`
 	Email         string            `json:"email,omitempty"`
@@ -178,6 +179,10 @@ type CreateUserRequest struct {
 	Password      string            `json:"password,omitempty"`
 	// Temporary makes Password one the user must change at first sign-in.
 	Temporary bool `json:"temporary,omitempty"`
+	// Invite activates the user as they are created: a temporary password
+	// of the server's making, mailed in the welcome mail (as Cognito's
+	// AdminCreateUser does). Needs Email; takes no Password.
+	Invite bool `json:"invite,omitempty"`
 }
 
 // UpdateUserRequest is the body of PATCH /admin/v1/tenants/{slug}/users/{sub}.

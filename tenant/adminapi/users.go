@@ -12,8 +12,11 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	if req.Temporary && req.Password == "" {
+	switch {
+	case req.Temporary && req.Password == "":
 		return badRequest("temporary needs a password")
+	case req.Invite && req.Password != "":
+		return badRequest("invite makes a temporary password of its own; give no password")
 	}
 	slug := r.PathValue("slug")
 	u, err := a.Service.CreateUser(r.Context(), slug, tenant.NewUser{
@@ -23,6 +26,7 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request) error {
 		Attributes:    req.Attributes,
 		Password:      req.Password,
 		Temporary:     req.Temporary,
+		Invite:        req.Invite,
 	})
 	if err != nil {
 		return err

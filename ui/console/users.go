@@ -3,7 +3,6 @@ package console
 import (
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"maps"
 	"net/http"
 	"net/url"
@@ -627,7 +626,8 @@ func (c *Console) userNewPage(r *http.Request, q *request, chosen []string) (*us
 }
 
 // createUser adds a user, not activated; with "invite" checked it is
-// activated at once, which sends the welcome mail.
+// activated as it is created, in the same transaction, which sends the
+// welcome mail.
 func (c *Console) createUser(w http.ResponseWriter, r *http.Request, q *request) error {
 	f := r.PostForm
 	username, email := strings.TrimSpace(f.Get("username")), strings.TrimSpace(f.Get("email"))
@@ -645,7 +645,7 @@ func (c *Console) createUser(w http.ResponseWriter, r *http.Request, q *request)
 	if prob == nil {
 		var err error
 		u, err = c.Service.CreateUser(r.Context(), q.slug(), tenant.NewUser{Username: username, Email: email,
-			EmailVerified: email != "", Groups: f["groups"]})
+			EmailVerified: email != "", Groups: f["groups"], Invite: invite})
 		switch {
 		case errors.Is(err, tenant.ErrAlreadyExists):
 			prob = &formProblem{field: "username", key: "problem.usernameTaken", args: []any{username}}
@@ -667,9 +667,6 @@ func (c *Console) createUser(w http.ResponseWriter, r *http.Request, q *request)
 	}
 	result := "created"
 	if invite {
-		if _, err := c.Service.ActivateUser(r.Context(), q.slug(), u.Sub); err != nil {
-			return serviceError(fmt.Errorf("activate the new user: %w", err))
-		}
 		result = "invited"
 	}
 	http.Redirect(w, r, userPath(u.Sub)+"?notice="+result, http.StatusSeeOther)
