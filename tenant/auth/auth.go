@@ -113,6 +113,8 @@ type Machine struct {
 	// Rand makes TOTP keys, recovery codes and user handles; nil is
 	// crypto/rand.
 	Rand io.Reader
+
+	checks checksUnderWay // password checks under way (lockout.go)
 }
 
 // maxChallengeAttempts bounds guesses at one pending challenge.
@@ -143,13 +145,13 @@ func (m *Machine) Start(ctx context.Context, tenantID string, cr Credentials) (R
 		findErr error
 		locked  bool
 	)
+	keys := lockKeys(cr)
 	err := m.Store.View(ctx, func(tx tenant.Tx) error {
 		var err error
 		if t, err = tenant.GetTenant(tx, tenantID); err != nil {
 			return err
 		}
-		locked, err = isLocked(tx, tenantID, lockKeys(cr), now)
-		if err != nil {
+		if locked, err = isLocked(tx, tenantID, keys, now); err != nil {
 			return err
 		}
 		user, findErr = tenant.FindUser(tx, tenantID, cr.Login)
@@ -161,12 +163,30 @@ func (m *Machine) Start(ctx context.Context, tenantID string, cr Credentials) (R
 	if err != nil {
 		return Result{}, err
 	}
+	release := func() {}
+	if !locked {
+		// Checks already under way count as failures until recorded
+		// (checksUnderWay): a burst of guesses is held to the limit.
+		var ok bool
+		release, ok, err = m.checks.reserve(tenantID, keys[0].key, func() (n int, err error) {
+			err = m.Store.View(ctx, func(tx tenant.Tx) (err error) {
+				n, err = attemptsLeft(tx, tenantID, keys[0], t.Settings.Lockout, now)
+				return err
+			})
+			return n, err
+		})
+		if err != nil {
+			return Result{}, err
+		}
+		locked = !ok
+	}
 	if locked {
 		// Checked before any hashing, so a locked name costs the server
 		// nothing; the answer is the same for names that do not exist.
 		m.recordOutcome(ctx, tenantID, tenant.AuditSignInFailure, cr, foundUser(user, findErr), tenant.ReasonLocked, nil)
 		return Result{}, ErrLocked
 	}
+	defer release()
 
 	ok, needsRehash := false, false
 	if m.legacyApplies(t, user, findErr) {
@@ -191,7 +211,12 @@ func (m *Machine) Start(ctx context.Context, tenantID string, cr Credentials) (R
 		}
 	}
 	if !ok || !user.Enabled || user.Status == tenant.StatusUnconfirmed {
-		if err := m.recordFailure(ctx, tenantID, t.Settings.Lockout, cr, now); err != nil {
+		failures, err := m.countFailure(ctx, tenantID, t.Settings.Lockout, cr, now)
+		release() // counted where the next check reads it
+		if err != nil {
+			return Result{}, err
+		}
+		if err := m.slowDown(ctx, failures, t.Settings.Lockout.MaxFailures); err != nil {
 			return Result{}, err
 		}
 		m.recordRefusal(ctx, tenantID, cr, foundUser(user, findErr), refusalReason(findErr == nil, user, ok), now)

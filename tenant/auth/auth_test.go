@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -187,6 +188,51 @@ func TestLockout(t *testing.T) {
 	e.svc.Store.Update(ctx, func(tx tenant.Tx) error { return auth.Unlock(tx, "acme", "ANN") })
 	if res, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "ann", Password: "Correct-Horse-9", ClientIP: "192.0.2.4"}); err != nil || !res.Done() {
 		t.Fatalf("after unlock: %+v, %v", res, err)
+	}
+}
+
+// Guesses sent at once are held to the limit as well: each password check
+// under way counts against the name until it is recorded, so they cannot
+// all pass the lock check before the first failure is written.
+func TestLockoutHoldsForGuessesSentAtOnce(t *testing.T) {
+	e := newEnv(t)
+	e.user(t, tenant.NewUser{Username: "ann", Password: "Correct-Horse-9"})
+	const limit, guesses = 5, 40
+	for _, login := range []string{"ann", "ghost"} {
+		results := make(chan error, guesses)
+		start := make(chan struct{})
+		for i := range guesses {
+			go func() {
+				<-start
+				// A different address each, so only the name's count stops them.
+				_, err := e.m.Start(ctx, "acme", auth.Credentials{Login: login, Password: "wrong", ClientIP: fmt.Sprintf("192.0.2.%d", i+1)})
+				results <- err
+			}()
+		}
+		close(start)
+		checked := 0
+		for range guesses {
+			switch err := <-results; {
+			case errors.Is(err, auth.ErrNotAuthorized):
+				checked++
+			case !errors.Is(err, auth.ErrLocked):
+				t.Fatalf("%s: %v", login, err)
+			}
+		}
+		if checked == 0 || checked > limit {
+			t.Errorf("%s: %d of %d guesses sent at once were checked, want 1 to %d", login, checked, guesses, limit)
+		}
+		// Every guess checked was counted: the name locks after what is
+		// left of the limit. (A guess refused while others were under way
+		// counts nothing, so fewer than the limit may have been checked.)
+		for i := checked; i < limit; i++ {
+			if _, err := e.m.Start(ctx, "acme", auth.Credentials{Login: login, Password: "wrong", ClientIP: "198.51.100.1"}); !errors.Is(err, auth.ErrNotAuthorized) {
+				t.Fatalf("%s, failure %d after the burst: %v", login, i+1, err)
+			}
+		}
+		if _, err := e.m.Start(ctx, "acme", auth.Credentials{Login: login, Password: "Correct-Horse-9", ClientIP: "198.51.100.2"}); !errors.Is(err, auth.ErrLocked) {
+			t.Errorf("%s after %d failures in all: %v, want ErrLocked", login, limit, err)
+		}
 	}
 }
 

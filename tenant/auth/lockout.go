@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/cognate-idp/cognate/tenant"
@@ -56,9 +57,84 @@ func isLocked(tx tenant.Tx, tenantID string, keys []lockKey, now time.Time) (boo
 	return false, nil
 }
 
+// attemptsLeft is how many more failures a key may take before it locks:
+// none while it is locked.
+func attemptsLeft(tx tenant.Tx, tenantID string, k lockKey, p tenant.LockoutPolicy, now time.Time) (int, error) {
+	c, err := tenant.GetJSON[failureCounter](tx, tenant.CollLockouts, tenantID, k.key)
+	switch {
+	case errors.Is(err, tenant.ErrNotFound):
+		return k.limit(p), nil
+	case err != nil:
+		return 0, err
+	case now.Before(c.LockedUntil):
+		return 0, nil
+	case c.FirstAt.IsZero() || now.Sub(c.FirstAt) > p.LockDuration:
+		return k.limit(p), nil
+	}
+	return k.limit(p) - c.Failures, nil
+}
+
+// checksUnderWay counts the password checks under way for each login name,
+// so that guesses sent at once are held to the limit too: each passed the
+// lock check before any of them was recorded, and would otherwise all be
+// checked (40 of 40 in TestLockoutHoldsForGuessesSentAtOnce). A check
+// counts against its name as if it failed until its outcome is recorded.
+// Only names are counted so: an office behind one address signs many
+// people in at once, and its address's count must not refuse them for
+// merely being under way. The count errs on the safe side: a check whose
+// failure is committed but not yet released counts twice for a moment, so
+// a guess near the limit may be answered "locked" while the name ends up
+// one or two failures short of its lock. Only several sign-ins of one name
+// at once meet it, and a person's single sign-in never does.
+type checksUnderWay struct {
+	mu sync.Mutex
+	n  map[string]int // tenant ID + "/" + lock key
+}
+
+// reserve counts a check of key, unless the checks under way would use up
+// the attempts it has left (read by left). The read happens under the lock
+// that release takes, after the failure's commit, so no failure can be in
+// neither: committed after the read, it is still under way. release undoes
+// the count; calls after the first do nothing, so a caller may release
+// early and defer it as well.
+func (c *checksUnderWay) reserve(tenantID, key string, left func() (int, error)) (release func(), ok bool, err error) {
+	k := tenantID + "/" + key
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	attempts, err := left()
+	if err != nil || attempts-c.n[k] <= 0 {
+		return func() {}, false, err
+	}
+	if c.n == nil {
+		c.n = make(map[string]int)
+	}
+	c.n[k]++
+	released := false
+	return func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if released {
+			return
+		}
+		released = true
+		if c.n[k]--; c.n[k] <= 0 {
+			delete(c.n, k)
+		}
+	}, true, nil
+}
+
 // recordFailure counts one failed attempt and locks a key that reached its
-// limit within the policy's window.
+// limit within the policy's window, then holds the answer back (slowDown).
 func (m *Machine) recordFailure(ctx context.Context, tenantID string, p tenant.LockoutPolicy, cr Credentials, now time.Time) error {
+	failures, err := m.countFailure(ctx, tenantID, p, cr, now)
+	if err != nil {
+		return err
+	}
+	return m.slowDown(ctx, failures, p.MaxFailures)
+}
+
+// countFailure is recordFailure's write: it returns the name's failures.
+func (m *Machine) countFailure(ctx context.Context, tenantID string, p tenant.LockoutPolicy, cr Credentials, now time.Time) (int, error) {
 	failures := 0
 	err := m.Store.Update(ctx, func(tx tenant.Tx) error {
 		for i, k := range lockKeys(cr) {
@@ -82,10 +158,7 @@ func (m *Machine) recordFailure(ctx context.Context, tenantID string, p tenant.L
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	return m.slowDown(ctx, failures, p.MaxFailures)
+	return failures, err
 }
 
 // Failed sign-ins slow down before they lock: from the third failure of a
