@@ -225,6 +225,46 @@ func TestCommandLineAgainstServer(t *testing.T) {
 	}
 }
 
+// A USER that is one user's username and another's sub is refused, not
+// guessed at: a delete or reset must not reach the wrong person.
+func TestUserNamedLikeAnotherUsersSub(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	run := func(args ...string) (int, string, string) {
+		t.Helper()
+		return s.cli(t, "", args...)
+	}
+	if code, _, stderr := run("tenant", "create", "acme"); code != 0 {
+		t.Fatal(stderr)
+	}
+	subOf := func(username string) string {
+		t.Helper()
+		code, stdout, stderr := run("user", "create", "--tenant", "acme", "--username", username, "--json")
+		if code != 0 {
+			t.Fatal(stderr)
+		}
+		var u adminapi.User
+		if err := json.Unmarshal([]byte(stdout), &u); err != nil {
+			t.Fatal(err)
+		}
+		return u.Sub
+	}
+	ann := subOf("ann")
+	shadow := subOf(ann) // a username that is ann's sub
+
+	code, _, stderr := run("user", "delete", "--tenant", "acme", ann)
+	if code != exitError || !strings.Contains(stderr, "name the user you mean by their sub") {
+		t.Errorf("delete of an ambiguous USER: exit %d, stderr %q", code, stderr)
+	}
+	// Named unambiguously, both are reached: shadow by its own sub, which
+	// no one has as a username.
+	if code, stdout, stderr := run("user", "get", "--tenant", "acme", shadow); code != 0 || !strings.Contains(stdout, ann) {
+		t.Errorf("get by the sub %s: exit %d\n%s%s", shadow, code, stdout, stderr)
+	}
+	if code, stdout, stderr := run("user", "get", "--tenant", "acme", "ann"); code != 0 || !strings.Contains(stdout, ann) {
+		t.Errorf("get ann: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
 // In dev mode the operator token is made once, readable only by its owner,
 // and kept across restarts.
 func TestServeDevToken(t *testing.T) {

@@ -381,16 +381,33 @@ func userCommands() []adminCommand {
 }
 
 // resolveUser finds the sub of a username; anything that is not a username
-// is taken to be a sub, and the API says so if it is not one either.
+// is taken to be a sub, and the API says so if it is not one either. A name
+// that is one user's username and another's sub (an imported username, or
+// one chosen to look like a sub) is refused rather than guessed at: the
+// command might delete or reset the wrong person.
 func resolveUser(ctx context.Context, c *apiClient, slug, user string) (string, error) {
 	var page adminapi.UserPage
 	if _, err := c.call(ctx, http.MethodGet, tenantPath(slug)+"/users?username="+url.QueryEscape(user), nil, &page); err != nil {
 		return "", err
 	}
-	if len(page.Users) == 1 {
-		return page.Users[0].Sub, nil
+	if len(page.Users) != 1 {
+		return user, nil
 	}
-	return user, nil
+	byName := page.Users[0]
+	if byName.Sub == user {
+		return user, nil
+	}
+	var bySub adminapi.User
+	_, err := c.call(ctx, http.MethodGet, tenantPath(slug)+"/users/"+url.PathEscape(user), nil, &bySub)
+	var apiErr *apiError
+	switch {
+	case errors.As(err, &apiErr) && apiErr.status == http.StatusNotFound:
+		return byName.Sub, nil
+	case err != nil:
+		return "", err
+	}
+	return "", fmt.Errorf("%q is the username of one user (sub %s) and the sub of another (username %s): name the user you mean by their sub",
+		user, byName.Sub, bySub.Username)
 }
 
 // readPassword returns the flag's value, or with "-" the first line of
