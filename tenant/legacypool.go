@@ -291,6 +291,10 @@ type LegacyAccount struct {
 	SubWithheld   bool
 	Email         string
 	EmailVerified bool
+	// EmailVerifiedUnknown says that the pool named Email but not
+	// whether it is verified (an MFA challenge only echoes the address
+	// typed): a user here keeps the verification of that same address.
+	EmailVerifiedUnknown bool
 	// Attributes are the other standard and custom:* attributes.
 	Attributes map[string]string
 	// Groups are the user's groups when GroupsKnown.
@@ -349,16 +353,17 @@ func PutLegacyUser(tx Tx, tenantID, login string, acct LegacyAccount, now time.T
 		return User{}, err
 	}
 	if found {
+		// Usernames never change, here or in Cognito: the same sub under
+		// another name is someone else. Checked before the password here,
+		// which the caller would otherwise try on that other user.
+		if acct.Username != "" && FoldKey(local.Username) != FoldKey(acct.Username) {
+			return User{}, fmt.Errorf("%w: the pool's user %q is %q here", ErrLegacyConflict, acct.Username, local.Username)
+		}
 		if local.PasswordHash != "" {
 			return local, fmt.Errorf("user %q already signs in here: %w", local.Username, ErrAlreadyExists)
 		}
 		if local.Status != StatusResetRequired || !local.Enabled {
 			return User{}, fmt.Errorf("%w: user %q here is %s (enabled %t)", ErrLegacyConflict, local.Username, local.Status, local.Enabled)
-		}
-		// Usernames never change, here or in Cognito: the same sub under
-		// another name is someone else.
-		if acct.Username != "" && FoldKey(local.Username) != FoldKey(acct.Username) {
-			return User{}, fmt.Errorf("%w: the pool's user %q is %q here", ErrLegacyConflict, acct.Username, local.Username)
 		}
 	}
 
@@ -380,7 +385,11 @@ func PutLegacyUser(tx Tx, tenantID, login string, acct LegacyAccount, now time.T
 			u.EmailVerified = false
 		}
 		u.Email = strings.TrimSpace(acct.Email)
-		u.EmailVerified = acct.EmailVerified
+		// A pool that named the address without saying whether it is
+		// verified leaves the same address as verified as it was here.
+		if !acct.EmailVerifiedUnknown {
+			u.EmailVerified = acct.EmailVerified
+		}
 	}
 	attrs := maps.Clone(u.Attributes)
 	if attrs == nil {

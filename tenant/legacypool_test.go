@@ -165,6 +165,31 @@ func TestPutLegacyUser(t *testing.T) {
 		{"the sub is someone else's", []User{{Sub: "sub-x", Username: "ida", Status: StatusResetRequired, Enabled: true}}, "jan",
 			LegacyAccount{Username: "jan", Sub: "sub-x"}, ErrLegacyConflict, nil},
 		{"an invalid username", nil, "kim", LegacyAccount{Username: "has space"}, ErrLegacyConflict, nil},
+		// Not ErrAlreadyExists: the caller would try the password on
+		// that other user, and sign the person in as them.
+		{"the sub is someone else's, who signs in here", []User{{Sub: "sub-y", Username: "lea", Status: StatusConfirmed, Enabled: true, PasswordHash: "h"}}, "mat",
+			LegacyAccount{Username: "mat", Sub: "sub-y"}, ErrLegacyConflict, nil},
+		{"imported, the pool echoes the address typed", []User{imported}, "ann@example.com",
+			LegacyAccount{Username: "ann", SubWithheld: true, Email: "ann@example.com", EmailVerifiedUnknown: true}, nil,
+			func(t *testing.T, u User) {
+				if u.Email != "ann@example.com" || !u.EmailVerified {
+					t.Errorf("%+v", u)
+				}
+			}},
+		{"imported, the pool echoes another address", []User{imported}, "ann@new.example.com",
+			LegacyAccount{Username: "ann", SubWithheld: true, Email: "ann@new.example.com", EmailVerifiedUnknown: true}, nil,
+			func(t *testing.T, u User) {
+				if u.Email != "ann@new.example.com" || u.EmailVerified {
+					t.Errorf("%+v", u)
+				}
+			}},
+		{"imported, the pool says the address is not verified", []User{imported}, "ann",
+			LegacyAccount{Username: "ann", Sub: "sub-ann", Email: "ann@example.com"}, nil,
+			func(t *testing.T, u User) {
+				if u.Email != "ann@example.com" || u.EmailVerified {
+					t.Errorf("%+v", u)
+				}
+			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			store, err := bolt.Open(filepath.Join(t.TempDir(), "cognate.db"))

@@ -208,7 +208,7 @@ func (d *Directory) accountFromAnswer(ctx context.Context, client *cip.Client, p
 		// to know (not verified: the pool may not have checked it).
 		acct = tenant.LegacyAccount{Username: ans.params["USER_ID_FOR_SRP"], Status: tenant.StatusConfirmed, SubWithheld: true}
 		if strings.Contains(login, "@") && tenant.FoldKey(login) != tenant.FoldKey(acct.Username) {
-			acct.Email = login
+			acct.Email, acct.EmailVerifiedUnknown = login, true
 		}
 		mfa = ans.challenge != types.ChallengeNameTypeMfaSetup
 	default:

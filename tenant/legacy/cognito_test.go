@@ -299,6 +299,41 @@ func TestLegacyConflict(t *testing.T) {
 	}
 }
 
+// The pool vouches for a user whose sub belongs to someone else here who
+// already has a password: the person is not signed in as that other user,
+// even when the passwords are the same.
+func TestLegacyConflictWithPassword(t *testing.T) {
+	s := newStubCognito(t)
+	s.add(stubUser{username: "lin", sub: "lin-sub", email: "lin@example.com", password: "Lin-Passw0rd!"})
+	e := newEnv(t, stubPool(s))
+	if _, err := e.svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "other", Sub: "lin-sub", Password: "Lin-Passw0rd!"}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.signIn("lin", "Lin-Passw0rd!")
+	if !errors.Is(err, tenant.ErrLegacyConflict) {
+		t.Fatalf("%+v, %v; want ErrLegacyConflict", res, err)
+	}
+	if _, found := e.find(t, "lin"); found || e.countUsers(t) != 1 {
+		t.Error("the conflicting account was written")
+	}
+}
+
+// Without administrator keys an MFA challenge tells nothing of the address
+// typed, so an imported user's verified address stays verified.
+func TestMFAChallengeKeepsEmailVerified(t *testing.T) {
+	s := newStubCognito(t)
+	s.add(stubUser{username: "val", sub: "val-sub", email: "val@example.com", password: "Val-Passw0rd!", mfa: true})
+	e := newEnv(t, stubPool(s))
+	importJSON(t, e, `{"Users":[{"Username":"val","Attributes":[{"Name":"sub","Value":"val-sub"},{"Name":"email","Value":"val@example.com"},{"Name":"email_verified","Value":"true"}],"Enabled":true,"UserStatus":"CONFIRMED"}]}`)
+	if u, _ := e.find(t, "val"); !u.EmailVerified {
+		t.Fatalf("imported: %+v", u)
+	}
+	e.mustSignIn(t, "val@example.com", "Val-Passw0rd!")
+	if u, _ := e.find(t, "val"); u.PasswordHash == "" || u.Email != "val@example.com" || !u.EmailVerified {
+		t.Errorf("migrated: %+v", u)
+	}
+}
+
 // A forgotten password of a user who is only in the legacy pool: with
 // administrator keys the pool is asked, the user created as
 // RESET_REQUIRED and the code mailed as for anyone.
