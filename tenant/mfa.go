@@ -202,9 +202,10 @@ func (s *Service) ResetMFA(ctx context.Context, tenantID, sub string) error {
 }
 
 // RemoveMFAFactor removes one of a user's factors (a person does, on the
-// account page). Removing the last one is refused with ErrLastFactor while
-// the tenant requires MFA; otherwise the recovery codes go with it, since
-// they stand in for a factor the user no longer has.
+// account page). Removing the last one of the kinds the tenant's policy
+// counts is refused with ErrLastFactor while the tenant requires MFA; when
+// no factor at all is left the recovery codes go with it, since they stand
+// in for a factor the user no longer has.
 func (s *Service) RemoveMFAFactor(ctx context.Context, tenantID, sub, factorID string) error {
 	now := s.now()
 	return s.Store.Update(ctx, func(tx Tx) error {
@@ -217,6 +218,10 @@ func (s *Service) RemoveMFAFactor(ctx context.Context, tenantID, sub, factorID s
 			return err
 		}
 		st := &u.MFA
+		// Only factors of kinds the policy allows are asked for at sign-in:
+		// one of another kind left behind would not keep MFA.
+		counted := func(ms MFAState) bool { return slices.ContainsFunc(t.Settings.MFA.Factors, ms.Has) }
+		hadCounted := counted(*st)
 		switch {
 		case factorID == TOTPFactorID && st.TOTP != nil:
 			st.TOTP = nil
@@ -229,10 +234,10 @@ func (s *Service) RemoveMFAFactor(ctx context.Context, tenantID, sub, factorID s
 		default:
 			return ErrNoFactor
 		}
+		if t.Settings.MFA.Mode == MFARequired && hadCounted && !counted(*st) {
+			return ErrLastFactor
+		}
 		if !st.HasFactor() {
-			if t.Settings.MFA.Mode == MFARequired {
-				return ErrLastFactor
-			}
 			st.RecoveryCodes = nil
 		}
 		if !st.Has(st.Preferred) {

@@ -126,3 +126,38 @@ func TestRemoveAndRenameFactors(t *testing.T) {
 		t.Errorf("after the changes: %+v", u.MFA)
 	}
 }
+
+// The last factor is the last one the tenant counts: a factor of a kind the
+// policy no longer allows asks nothing at sign-in, so keeping it does not
+// keep MFA. Removing the last counted factor is refused; removing the
+// others, or a factor that never counted, is not.
+func TestRemoveLastCountedFactor(t *testing.T) {
+	tests := []struct {
+		name    string
+		factors []string // the policy's
+		remove  string   // "totp" or "webauthn"
+		want    error
+	}{
+		{"the only counted kind", []string{tenant.FactorTOTP}, tenant.FactorTOTP, tenant.ErrLastFactor},
+		{"a kind not counted", []string{tenant.FactorTOTP}, tenant.FactorWebAuthn, nil},
+		{"one of two counted", []string{tenant.FactorTOTP, tenant.FactorWebAuthn}, tenant.FactorTOTP, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svc, _ := newService(t)
+			ctx := context.Background()
+			policy := tenant.MFAPolicy{Mode: tenant.MFARequired, Factors: tt.factors}
+			if _, err := svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme", Settings: tenant.Settings{MFA: policy}}); err != nil {
+				t.Fatal(err)
+			}
+			ann := withFactors(t, svc, "ann")
+			id := tenant.TOTPFactorID
+			if tt.remove == tenant.FactorWebAuthn {
+				id = ann.MFA.WebAuthn[0].FactorID()
+			}
+			if err := svc.RemoveMFAFactor(ctx, "acme", ann.Sub, id); !errors.Is(err, tt.want) {
+				t.Fatalf("remove %s: %v, want %v", tt.remove, err, tt.want)
+			}
+		})
+	}
+}

@@ -623,9 +623,16 @@ func (m *Machine) answerWebAuthn(ctx context.Context, tenantID, session string, 
 		return m.refuseClone(ctx, tenantID, session, t, cr, user, updated)
 	}
 	f.AMR = append(append(slices.Clone(f.AMR), keyAMR(updated, verified)...), "mfa")
-	return m.completeMFA(ctx, tenantID, session, cr, f, func(_ tenant.Tx, u *tenant.User) error {
+	res, err := m.completeMFA(ctx, tenantID, session, cr, f, func(_ tenant.Tx, u *tenant.User) error {
 		return storeCredential(u, updated)
 	})
+	if errors.Is(err, errCloneMeanwhile) {
+		// Another sign-in stored the same or a later count, or a clone
+		// warning, since this one read the credential.
+		updated.CloneWarning = true
+		return m.refuseClone(ctx, tenantID, session, t, cr, user, updated)
+	}
+	return res, err
 }
 
 // keyAMR is RFC 8176's account of a WebAuthn credential: "hwk" for a key

@@ -131,6 +131,11 @@ func (m *Machine) FinishPasskey(ctx context.Context, tenantID, session string, r
 	if !f.MFA.Passkey || f.MFA.Ceremony == nil {
 		return Result{}, fmt.Errorf("%w: not a passkey sign-in", ErrWrongChallenge)
 	}
+	// Checked again, not only at BeginPasskey: an administrator who turns
+	// passkey sign-in off means the sign-ins already begun too.
+	if !t.Settings.MFA.Passwordless || !t.Settings.MFA.Allows(tenant.FactorWebAuthn) {
+		return Result{}, ErrPasskeyNotAllowed
+	}
 	if len(response) == 0 || len(response) > maxCredentialJSON {
 		return Result{}, fmt.Errorf("%w: response of %d bytes", ErrFactorRefused, len(response))
 	}
@@ -202,6 +207,10 @@ func (m *Machine) FinishPasskey(ctx context.Context, tenantID, session string, r
 		}
 		return tenant.UpdateUser(tx, tenantID, u)
 	})
+	if errors.Is(err, errCloneMeanwhile) {
+		updated.CloneWarning = true
+		return m.refuseClone(ctx, tenantID, "", t, cr, user, updated)
+	}
 	if err != nil {
 		return Result{}, err
 	}
@@ -265,14 +274,39 @@ func newWebAuthnFactor(c mfa.Credential, rpID, name string, passkey bool) (tenan
 		CloneWarning: c.CloneWarning, CreatedAt: c.CreatedAt, LastUsedAt: c.LastUsedAt, Credential: raw}, nil
 }
 
+// errCloneMeanwhile: the credential's stored record moved on since the
+// assertion was verified against an earlier read of it (see storeCredential).
+var errCloneMeanwhile = errors.New("the credential's sign count or clone warning changed meanwhile")
+
 // storeCredential writes back what a sign-in changed of a credential (sign
 // count, clone warning, flags and backup state, last use).
+//
+// c was verified against the user as read before this transaction, so a
+// sign-in that committed since may have stored a higher count, or a clone
+// warning. Written over that, two assertions with the same count would both
+// pass (the clone check defeated) and the warning would be lost; so unless c
+// carries the warning itself, the library's counter rule is applied again to
+// the record as it is now, and errCloneMeanwhile returned if it fails. The
+// caller then refuses the sign-in as a clone (c with CloneWarning set).
 func storeCredential(u *tenant.User, c mfa.Credential) error {
 	i := slices.IndexFunc(u.MFA.WebAuthn, func(f tenant.WebAuthnFactor) bool { return bytes.Equal(f.ID, c.ID) })
 	if i < 0 {
 		return fmt.Errorf("%w: the credential was removed meanwhile", ErrSessionExpired)
 	}
 	f := &u.MFA.WebAuthn[i]
+	current, err := decodeCredential(*f)
+	if err != nil {
+		return err
+	}
+	if !c.CloneWarning {
+		counts := c.SignCount != 0 || current.SignCount != 0
+		if current.CloneWarning || (counts && c.SignCount <= current.SignCount) {
+			return errCloneMeanwhile
+		}
+	}
+	// A warning's record keeps the highest count seen, so a later sign-in
+	// with a stale count still fails the check above.
+	c.SignCount = max(c.SignCount, current.SignCount)
 	c.Name = f.Name
 	raw, err := json.Marshal(c)
 	if err != nil {
