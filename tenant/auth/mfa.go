@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/base32"
 	"encoding/json"
 	"errors"
@@ -525,6 +526,11 @@ func (m *Machine) answerTOTP(ctx context.Context, tenantID, session string, cr C
 		tf := u.MFA.TOTP
 		if tf == nil {
 			return ErrSessionExpired
+		}
+		// The app may have been replaced since its secret was read: a code
+		// of the old one must not finish the sign-in.
+		if stored, err := m.openTOTP(tenantID, u.Sub, tf.Secret); err != nil || subtle.ConstantTimeCompare([]byte(stored), []byte(secret)) != 1 {
+			return fmt.Errorf("%w: the authenticator app was replaced meanwhile", ErrSessionExpired)
 		}
 		// Checked again against the stored step: another sign-in may have
 		// spent this code since it was verified.

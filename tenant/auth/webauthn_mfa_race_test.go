@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/cognate-idp/cognate/mfa/mfatest"
 	"github.com/cognate-idp/cognate/tenant"
@@ -138,5 +139,29 @@ func TestPasskeyTurnedOffMeanwhile(t *testing.T) {
 				t.Fatalf("finished after the policy changed: %v, want ErrPasskeyNotAllowed", err)
 			}
 		})
+	}
+}
+
+// An authenticator app replaced while a sign-in waits for its code: the
+// code of the old app, checked against the secret the sign-in read, must
+// not finish it once the new app is stored.
+func TestTOTPReplacedMeanwhile(t *testing.T) {
+	e := mfaEnv(t, tenant.MFAPolicy{Mode: tenant.MFAOptional})
+	ann := e.user(t, tenant.NewUser{Username: "ann", Password: annPassword})
+	old := e.enrolTOTP(t, ann.Sub)
+	res := e.signIn(t, "acme", "ann")
+	// The old app's clock runs a step ahead, which the skew allows: its
+	// code's step is later than the one the new app's enrolment spends.
+	code := totpCode(old, e.clk.t.Add(30*time.Second))
+	store := &interleavedStore{Store: e.m.Store}
+	e.m.Store = store
+	store.between = func() {
+		if err := e.svc.RemoveMFAFactor(ctx, "acme", ann.Sub, tenant.TOTPFactorID); err != nil {
+			t.Fatal(err)
+		}
+		e.enrolTOTP(t, ann.Sub)
+	}
+	if done, err := e.answer(res.Session, auth.Answer{Challenge: auth.SoftwareTokenMFA, Code: code}); !errors.Is(err, auth.ErrSessionExpired) {
+		t.Fatalf("code of the replaced app: %+v, %v; want ErrSessionExpired", done, err)
 	}
 }
