@@ -100,6 +100,9 @@ const (
 	DefaultPollInterval = time.Second
 	// outboxBatch is how many mails one pass takes from the queue.
 	outboxBatch = 50
+	// recordTimeout bounds the queue update after an attempt, which runs
+	// even when the pass's context has ended.
+	recordTimeout = 10 * time.Second
 )
 
 // Outbox delivers queued mail: each pass sends every due message, marks it
@@ -188,8 +191,13 @@ func (o *Outbox) deliver(ctx context.Context, q Queued) (delivered bool, err err
 	attempts := q.Attempts + 1
 
 	sendErr := o.Sender.Send(ctx, q.Message)
+	// The outcome is recorded even when ctx ends meanwhile, as it does when
+	// the server shuts down: a mail the relay accepted but that stays
+	// queued would be sent again after the restart.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
 	if sendErr == nil {
-		if err := o.Queue.Delivered(ctx, q.ID); err != nil {
+		if err := o.Queue.Delivered(rctx, q.ID); err != nil {
 			// The mail is out but will be sent again: say so.
 			log.ErrorContext(ctx, "mail delivered but not marked; it will be sent again", "mail", q.Message, "err", err)
 			return true, fmt.Errorf("mail: outbox: mark %q delivered: %w", q.ID, err)
@@ -210,7 +218,7 @@ func (o *Outbox) deliver(ctx context.Context, q Queued) (delivered bool, err err
 		next = o.now().Add(o.Backoff.Delay(attempts))
 		log.WarnContext(ctx, "mail delivery failed; will retry", "mail", q.Message, "attempts", attempts, "next", next, "err", sendErr)
 	}
-	if err := o.Queue.Failed(ctx, q.ID, attempts, next, sendErr.Error(), permanent); err != nil {
+	if err := o.Queue.Failed(rctx, q.ID, attempts, next, sendErr.Error(), permanent); err != nil {
 		return false, fmt.Errorf("mail: outbox: record failure of %q: %w", q.ID, err)
 	}
 	return false, nil

@@ -251,6 +251,11 @@ func (s *SMTPSender) deliver(ctx context.Context, recipients []string, data []by
 	if _, err := w.Write(data); err != nil {
 		return classify(ctx, stageData, err)
 	}
+	// Close sends the final dot, after which the server may take the
+	// message at any moment. Cancelling now would no longer stop the mail,
+	// only hide its delivery, and the outbox would send it again; so ctx
+	// lets go of the connection, and the deadline alone bounds the wait.
+	stop()
 	if err := w.Close(); err != nil {
 		return classify(ctx, stageData, err)
 	}
@@ -283,16 +288,18 @@ func (s *SMTPSender) tlsConfig() *tls.Config {
 // permanent: the server refuses this message. A 5xx reply before them
 // (greeting, EHLO, STARTTLS, AUTH) refuses our connection or credentials,
 // which an operator can fix, so the mail waits (Postfix defers such mail too;
-// see its smtp_sasl_auth_soft_bounce). Anything without a reply code
-// (refused connection, timeout, TLS failure) is temporary as well; the
-// outbox's attempt limit still bounds the retries.
+// see its smtp_sasl_auth_soft_bounce). So is a 530 reply, which a relay
+// gives to MAIL FROM or RCPT TO when it wants AUTH (RFC 4954) or STARTTLS
+// (RFC 3207) first: it refuses the settings, not the message. Anything
+// without a reply code (refused connection, timeout, TLS failure) is
+// temporary as well; the outbox's attempt limit still bounds the retries.
 func classify(ctx context.Context, stage string, err error) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("%w: smtp %s: %w", ErrTemporary, stage, ctxErr)
 	}
 	var reply *textproto.Error
 	messageStage := stage == stageMail || stage == stageRcpt || stage == stageData
-	if errors.As(err, &reply) && reply.Code >= 500 && messageStage {
+	if errors.As(err, &reply) && reply.Code >= 500 && reply.Code != 530 && messageStage {
 		return fmt.Errorf("%w: smtp %s: %w", ErrPermanent, stage, err)
 	}
 	return fmt.Errorf("%w: smtp %s: %w", ErrTemporary, stage, err)

@@ -276,6 +276,18 @@ func TestSMTPSenderFailures(t *testing.T) {
 			server: &serverOptions{tls: TLSStartTLS, username: "relay", password: "right"},
 			change: func(c *SMTPConfig) { c.Username, c.Password = "relay", "wrong" },
 			want:   []error{ErrTemporary}},
+		// RFC 4954 and RFC 3207: a relay that wants AUTH or STARTTLS first
+		// says so with 530 to MAIL FROM; the settings are at fault, not the
+		// mail.
+		{name: "530 authentication required is the operator's to fix",
+			server: &serverOptions{tls: TLSNone, rejectMail: &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Authentication required"}},
+			want:   []error{ErrTemporary}},
+		{name: "530 starttls required is the operator's to fix",
+			server: &serverOptions{tls: TLSNone, rejectMail: &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Must issue a STARTTLS command first"}},
+			want:   []error{ErrTemporary}},
+		{name: "550 on sender",
+			server: &serverOptions{tls: TLSNone, rejectMail: &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 8}, Message: "Sender rejected"}},
+			want:   []error{ErrPermanent}},
 		{name: "starttls required but not offered",
 			server: &serverOptions{tls: TLSNone},
 			change: func(c *SMTPConfig) { c.TLS, c.InsecureSkipVerify = TLSStartTLS, true },
@@ -349,6 +361,24 @@ func TestSMTPSenderCancelled(t *testing.T) {
 	err = sender.Send(ctx, testMessage())
 	if !errors.Is(err, ErrTemporary) || !errors.Is(err, context.Canceled) {
 		t.Errorf("Send() = %v, want ErrTemporary and context.Canceled", err)
+	}
+}
+
+// A shutdown that comes while the server is taking the message must not
+// cut the connection before its answer: the server keeps the mail either
+// way, and a sender that reports a failure has it sent again.
+func TestSMTPSenderAwaitsAnswerToData(t *testing.T) {
+	ctx, shutdown := context.WithCancel(t.Context())
+	srv := startSMTP(t, serverOptions{tls: TLSNone, beforeAccept: func() {
+		shutdown()
+		time.Sleep(100 * time.Millisecond) // a relay writing the mail to its queue
+	}})
+	sender, err := NewSMTPSender(srv.config(TLSNone), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sender.Send(ctx, testMessage()); err != nil || len(srv.received()) != 1 {
+		t.Errorf("Send() = %v with the server having received %d mails; want nil and 1", err, len(srv.received()))
 	}
 }
 

@@ -33,12 +33,16 @@ type serverOptions struct {
 	tls string
 	// username and password, when set, make AUTH PLAIN mandatory.
 	username, password string
-	// rejectRcpt, when set, is the reply to every RCPT TO.
-	rejectRcpt *smtp.SMTPError
+	// rejectMail and rejectRcpt, when set, are the replies to every MAIL
+	// FROM and RCPT TO.
+	rejectMail, rejectRcpt *smtp.SMTPError
 	// insecureAuth offers AUTH before TLS.
 	insecureAuth bool
 	// addr is the address to listen on; empty means 127.0.0.1:0.
 	addr string
+	// beforeAccept, when set, runs once a message has arrived, before the
+	// server answers it with 250.
+	beforeAccept func()
 }
 
 // receivedMail is what the server accepted.
@@ -158,6 +162,9 @@ func (s *testSession) Mail(from string, _ *smtp.MailOptions) error {
 	if s.opts.username != "" && s.user == "" {
 		return smtp.ErrAuthRequired
 	}
+	if s.opts.rejectMail != nil {
+		return s.opts.rejectMail
+	}
 	s.from = from
 	return nil
 }
@@ -182,6 +189,9 @@ func (s *testSession) Data(r io.Reader) error {
 	s.srv.mu.Lock()
 	s.srv.mails = append(s.srv.mails, receivedMail{from: s.from, to: s.to, data: data, tls: isTLS, user: s.user})
 	s.srv.mu.Unlock()
+	if s.opts.beforeAccept != nil {
+		s.opts.beforeAccept()
+	}
 	return nil
 }
 

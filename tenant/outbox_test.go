@@ -2,11 +2,13 @@ package tenant_test
 
 import (
 	"context"
+	"log/slog"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/cognate-idp/cognate/mail"
+	"github.com/cognate-idp/cognate/mail/mailtest"
 	"github.com/cognate-idp/cognate/tenant"
 	"github.com/cognate-idp/cognate/tenant/bolt"
 )
@@ -69,5 +71,65 @@ func TestMailQueueSurvivesRestart(t *testing.T) {
 	failed, _ := q.FailedMail(ctx)
 	if len(failed) != 1 || failed[0].Text != "" || failed[0].Attempts != 2 {
 		t.Fatalf("failed mail = %+v; want one, with its secret body wiped", failed)
+	}
+}
+
+// shutdownAfterSend is the real SMTP sender, with the server's shutdown
+// signal arriving the moment the relay has accepted a mail.
+type shutdownAfterSend struct {
+	mail.Sender
+	shutdown context.CancelFunc
+}
+
+func (s shutdownAfterSend) Send(ctx context.Context, m mail.Message) error {
+	err := s.Sender.Send(ctx, m)
+	s.shutdown()
+	return err
+}
+
+// TestOutboxRecordsDeliveryDuringShutdown: a mail the relay accepted just as
+// the server began to shut down is marked delivered all the same, so the
+// restarted server does not send it a second time.
+func TestOutboxRecordsDeliveryDuringShutdown(t *testing.T) {
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "cognate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	now := time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
+	err = store.Update(t.Context(), func(tx tenant.Tx) error {
+		return tenant.EnqueueMail(tx, mail.Message{To: []string{"ann@example.com"}, Subject: "Welcome",
+			Text: "Temporary password: Xq7#pL2!vR9z", Sensitive: true}, now)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	srv := mailtest.Start(t)
+	smtpSender, err := mail.NewSMTPSender(mail.SMTPConfig{Host: srv.Host, Port: srv.Port, TLS: mail.TLSNone,
+		From: "no-reply@example.com", Timeout: 5 * time.Second}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := tenant.MailQueue{Store: store}
+	clock := func() time.Time { return now }
+	logger := slog.New(slog.NewTextHandler(t.Output(), nil))
+
+	ctx, shutdown := context.WithCancel(t.Context())
+	o := &mail.Outbox{Queue: q, Sender: shutdownAfterSend{smtpSender, shutdown}, Logger: logger, Now: clock}
+	if sent, err := o.RunOnce(ctx); sent != 1 || err != nil {
+		t.Errorf("pass interrupted by shutdown: RunOnce() = %d, %v; want 1, nil", sent, err)
+	}
+	if n, err := q.Pending(t.Context()); n != 0 || err != nil {
+		t.Errorf("after delivery Pending() = %d, %v; want 0: the mail would be sent again", n, err)
+	}
+
+	// The server after its restart.
+	o = &mail.Outbox{Queue: q, Sender: smtpSender, Logger: logger, Now: clock}
+	if _, err := o.RunOnce(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.Count("ann@example.com", "Welcome"); n != 1 {
+		t.Errorf("the relay received the mail %d times, want once", n)
 	}
 }
