@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	mathrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -303,7 +304,10 @@ func buildApp(cfg Config, store tenant.Store, secrets serverSecrets, logger *slo
 	}
 	var outbox *mail.Outbox // nil: no relay, the mail waits
 	if sender != nil {
-		outbox = &mail.Outbox{Queue: tenant.MailQueue{Store: store}, Sender: sender, Logger: logger.With("component", "mail"), Now: now}
+		// Jitter spreads the retries of mail queued during one outage, so
+		// that the relay is not met by all of them in the same second.
+		outbox = &mail.Outbox{Queue: tenant.MailQueue{Store: store}, Sender: sender, Logger: logger.With("component", "mail"), Now: now,
+			Backoff: mail.Backoff{Jitter: mathrand.N[time.Duration]}}
 		service.MailQueued = outbox.Wake
 	}
 
