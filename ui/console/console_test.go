@@ -322,3 +322,44 @@ func TestCrossTenantRefusal(t *testing.T) {
 		t.Errorf("globex's admin lost a group: %v", admin.Groups)
 	}
 }
+
+// A reset of an administrator's password, or a temporary one set for them,
+// ends their console session at the next click, not 8 hours on.
+func TestPasswordResetEndsTheConsoleSession(t *testing.T) {
+	s := newStack(t)
+	// A second administrator keeps the tenant administered.
+	s.user(t, "acme", tenant.NewUser{Username: "ally", Email: "ally@acme.example", Password: adminPassword, Groups: []string{"admins"}})
+	boss := s.admin["acme"].Sub
+	tests := []struct {
+		name  string
+		reset func() error
+	}{
+		{"password reset", func() error { _, err := s.svc.AdminResetPassword(t.Context(), "acme", boss); return err }},
+		{"temporary password", func() error { return s.svc.SetPassword(t.Context(), "acme", boss, newPassword, false) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := s.svc.SetPassword(t.Context(), "acme", boss, adminPassword, true); err != nil {
+				t.Fatal(err)
+			}
+			b := newBrowser(t)
+			if p := b.signIn(s, "acme", "boss", adminPassword); p.Status != http.StatusOK {
+				t.Fatalf("sign-in: %d at %s", p.Status, p.URL)
+			}
+			token := sessionToken(t, b, s)
+			if err := tt.reset(); err != nil {
+				t.Fatal(err)
+			}
+			if p := b.Get(s.url("acme", "/admin/users")); p.Status != http.StatusFound || !strings.Contains(p.Location, "/admin/login") {
+				t.Errorf("after the %s: %d to %q, want the way to sign in", tt.name, p.Status, p.Location)
+			}
+			ann := s.user(t, "acme", tenant.NewUser{Username: "ann-" + strings.ReplaceAll(tt.name, " ", "-")})
+			if p := b.Post(s.url("acme", "/admin/users/"+ann.Sub+"/delete"), url.Values{"csrf_token": {token}}); p.Status != http.StatusForbidden {
+				t.Errorf("a form after the %s: %d, want 403", tt.name, p.Status)
+			}
+			if _, err := s.svc.User(t.Context(), "acme", ann.Sub); err != nil {
+				t.Errorf("a form after the %s deleted a user: %v", tt.name, err)
+			}
+		})
+	}
+}

@@ -235,6 +235,23 @@ func (c *Console) authorize(w http.ResponseWriter, r *http.Request, q *request) 
 	if err != nil {
 		return err
 	}
+	var user tenant.User
+	if ok {
+		user, err = c.Service.User(r.Context(), q.slug(), s.Sub)
+		if errors.Is(err, tenant.ErrNotFound) {
+			user = tenant.User{} // deleted: refused below like any non-administrator
+		} else if err != nil {
+			return fmt.Errorf("read the administrator: %w", err)
+		}
+		if user.Status == tenant.StatusResetRequired || user.Status == tenant.StatusForceChangePassword {
+			// Nobody finishes a sign-in in these states, so the password
+			// was reset or a new invitation sent since this one: those end
+			// every session the user holds, and the service cannot reach
+			// the console's own, so it ends here.
+			c.endSession(w, r, q.slug())
+			ok = false
+		}
+	}
 	if !ok {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			// A form sent after the session ended: say so rather than
@@ -244,12 +261,6 @@ func (c *Console) authorize(w http.ResponseWriter, r *http.Request, q *request) 
 		}
 		http.Redirect(w, r, Base+"/login?"+url.Values{"next": {r.URL.RequestURI()}}.Encode(), http.StatusFound)
 		return errSignIn
-	}
-	user, err := c.Service.User(r.Context(), q.slug(), s.Sub)
-	if errors.Is(err, tenant.ErrNotFound) {
-		user = tenant.User{} // deleted: refused below like any non-administrator
-	} else if err != nil {
-		return fmt.Errorf("read the administrator: %w", err)
 	}
 	if refusal := c.refuse(q.tenant, user, s.AMR); refusal != nil {
 		if refusal.reason == tenant.ReasonNotAdmin {

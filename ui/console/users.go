@@ -280,6 +280,8 @@ type userEditPage struct {
 	Groups   []option
 	Email    string
 	Verified bool
+	// NewName and NewValue are the new custom attribute's fields, as typed.
+	NewName, NewValue string
 	// Fields with a problem, for aria-invalid.
 	Invalid map[string]bool
 }
@@ -343,6 +345,18 @@ func (c *Console) saveUser(w http.ResponseWriter, r *http.Request, q *request) e
 	f := r.PostForm
 	change, prob := parseUserChange(u, f)
 	wantActive := f.Get("active") == "on"
+	if prob == nil && wantActive && !active(u) && u.Status != tenant.StatusConfirmed {
+		// The activation mails a temporary password, and runs after the
+		// save: without an address it would fail with the save done, the
+		// address already gone. Refused here, nothing is written.
+		email := u.Email
+		if change.Email != nil {
+			email = *change.Email
+		}
+		if email == "" {
+			prob = &formProblem{field: "email", key: "problem.noEmail"}
+		}
+	}
 	if prob == nil {
 		if active(u) && !wantActive {
 			off := false
@@ -413,6 +427,7 @@ func (c *Console) editProblem(w http.ResponseWriter, r *http.Request, q *request
 // refill puts what was posted back into the form.
 func (p *userEditPage) refill(f url.Values) {
 	p.Email, p.Verified = f.Get("email"), f.Get("email_verified") == "on"
+	p.NewName, p.NewValue = f.Get("new_name"), f.Get("new_value")
 	for i := range p.Standard {
 		p.Standard[i].Value = f.Get("attr." + p.Standard[i].Name)
 	}
@@ -457,12 +472,13 @@ func parseUserChange(u tenant.User, f url.Values) (tenant.UserChange, *formProbl
 			attrs[name] = &value
 		}
 	}
-	if name := strings.TrimSpace(f.Get("new_name")); name != "" {
-		if !strings.HasPrefix(name, "custom:") {
-			name = "custom:" + name
+	newName := strings.TrimSpace(f.Get("new_name"))
+	if newName != "" {
+		if !strings.HasPrefix(newName, "custom:") {
+			newName = "custom:" + newName
 		}
 		value := strings.TrimSpace(f.Get("new_value"))
-		attrs[name] = &value
+		attrs[newName] = &value
 	}
 	for name, v := range attrs {
 		probe := map[string]string{name: ""}
@@ -470,7 +486,13 @@ func parseUserChange(u tenant.User, f url.Values) (tenant.UserChange, *formProbl
 			probe[name] = *v
 		}
 		if err := tenant.ValidateAttributes(probe); err != nil {
-			return ch, &formProblem{field: "attr." + name, key: "problem.attribute", args: []any{name}}
+			// The new attribute has no field of its own name: its
+			// problem belongs to the field it was typed into.
+			field := "attr." + name
+			if name == newName {
+				field = "new_name"
+			}
+			return ch, &formProblem{field: field, key: "problem.attribute", args: []any{name}}
 		}
 	}
 	if len(attrs) > 0 {

@@ -1,0 +1,78 @@
+package adminapi_test
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/cognate-idp/cognate/tenant"
+)
+
+// TestOpenAPIDocumentsStatuses keeps the responses of docs/openapi.yaml
+// honest: each request here gets a status the document lists for its
+// operation, so a client written from the document knows every answer.
+func TestOpenAPIDocumentsStatuses(t *testing.T) {
+	raw, err := os.ReadFile("../../docs/openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Paths map[string]map[string]yaml.Node `yaml:"paths"`
+	}
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	documented := func(method, path string) map[string]bool {
+		var op struct {
+			Responses map[string]yaml.Node `yaml:"responses"`
+		}
+		node, ok := doc.Paths[path][method]
+		if !ok {
+			t.Fatalf("%s %s is not documented", method, path)
+		}
+		if err := node.Decode(&op); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]bool{}
+		for code := range op.Responses {
+			out[code] = true
+		}
+		return out
+	}
+
+	const (
+		users  = "/admin/v1/tenants/{slug}/users"
+		user   = users + "/{sub}"
+		client = "/admin/v1/tenants/{slug}/clients/{id}"
+	)
+	tests := []struct {
+		name          string
+		method, route string // the operation in the document
+		path, body    string
+		status        int
+	}{
+		{"delete a built-in client", "delete", client, "/admin/v1/tenants/acme/clients/" + tenant.ConsoleClientID, "", 400},
+		{"delete a client", "delete", client, "/admin/v1/tenants/acme/clients/{client}", "", 204},
+		{"rotate a public client's secret", "post", client + "/secret", "/admin/v1/tenants/acme/clients/{public}/secret", "", 400},
+		{"activate an active user", "post", user + "/activate", "/admin/v1/tenants/acme/users/{sub}/activate", "", 400},
+		{"resend to an active user", "post", user + "/resend-invitation", "/admin/v1/tenants/acme/users/{sub}/resend-invitation", "", 400},
+		{"find by neither", "get", users, "/admin/v1/tenants/acme/users?username=", "", 400},
+		{"verified without an address", "patch", user, "/admin/v1/tenants/acme/users/{sub}", `{"email":"","email_verified":true}`, 400},
+		{"reset MFA of an unknown user", "post", user + "/reset-mfa", "/admin/v1/tenants/acme/users/nope/reset-mfa", "", 404},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			rec := f.do(t, strings.ToUpper(tt.method), tt.path, tt.body, bearer)
+			if rec.Code != tt.status {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tt.status, rec.Body)
+			}
+			if !documented(tt.method, tt.route)[strconv.Itoa(rec.Code)] {
+				t.Errorf("%s %s answers %d, which the document does not list", tt.method, tt.route, rec.Code)
+			}
+		})
+	}
+}

@@ -1,0 +1,71 @@
+package console_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/ui/uitest"
+)
+
+// A form sent back with a problem keeps what was typed, the new custom
+// attribute too, and marks the field the problem is in.
+func TestEditFormKeepsWhatWasTyped(t *testing.T) {
+	s := newStack(t)
+	ann := s.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@acme.example"})
+	b := newBrowser(t)
+	b.signIn(s, "acme", "boss", adminPassword)
+	badName := "custom:" + strings.Repeat("x", 30)
+	tests := []struct {
+		name   string
+		values url.Values
+		want   []string
+	}{
+		{"bad new attribute", url.Values{"email": {"ann@acme.example"}, "new_name": {badName}, "new_value": {"north"}},
+			[]string{`value="` + badName + `"`, `value="north"`, `maxlength="32" placeholder="custom:department" aria-invalid="true"`}},
+		{"bad email beside a new attribute", url.Values{"email": {"not-an-address"}, "new_name": {"custom:team"}, "new_value": {"south"}},
+			[]string{`value="not-an-address"`, `value="custom:team"`, `value="south"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := b.Submit(b.Get(s.url("acme", "/admin/users/"+ann.Sub+"/edit")), "/admin/users/"+ann.Sub+"/edit", tt.values)
+			if p.Status != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d, want 422", p.Status)
+			}
+			uitest.MustContain(t, p, tt.want...)
+		})
+	}
+	if u, _ := s.svc.User(t.Context(), "acme", ann.Sub); len(u.Attributes) != 0 {
+		t.Errorf("a refused form changed the attributes: %v", u.Attributes)
+	}
+}
+
+// Turning the status on while clearing the email address is refused as a
+// whole: the activation needs the address, and the save runs before it, so
+// nothing may be saved when the activation cannot follow.
+func TestActivationWithoutEmailSavesNothing(t *testing.T) {
+	s := newStack(t)
+	ann := s.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@acme.example"})
+	b := newBrowser(t)
+	b.signIn(s, "acme", "boss", adminPassword)
+	p := b.Submit(b.Get(s.url("acme", "/admin/users/"+ann.Sub+"/edit")), "/admin/users/"+ann.Sub+"/edit",
+		url.Values{"email": {""}, "active": {"on"}, "attr.given_name": {"Ann"}})
+	if p.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("status %d, want 422:\n%s", p.Status, p.Body)
+	}
+	uitest.MustContain(t, p, "The user needs an email address to receive the welcome mail.", `value="Ann"`)
+	uitest.MustNotContain(t, p, "Your other changes were saved")
+	u, err := s.svc.User(t.Context(), "acme", ann.Sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Email != "ann@acme.example" || u.Attributes["given_name"] != "" || u.Status != tenant.StatusUnconfirmed {
+		t.Errorf("after the refused form: email %q, attributes %v, status %s", u.Email, u.Attributes, u.Status)
+	}
+	trail, _ := s.svc.AuditLog(t.Context(), "acme", tenant.AuditQuery{Target: ann.Sub, Action: string(tenant.AuditUserUpdate)})
+	if len(trail.Events) != 0 {
+		t.Errorf("a refused form left %d user.update events", len(trail.Events))
+	}
+}
