@@ -67,6 +67,7 @@ const (
 	msgAccountKindPasskey     msgKey = "account.factor.passkey"
 	msgAccountKindSecurityKey msgKey = "account.factor.securityKey"
 	msgAccountSignInAgain     msgKey = "account.signInAgain"
+	msgAccountNameInvalid     msgKey = "account.factor.nameInvalid"
 )
 
 // The sentences shown after a change, by the ?done= value the change
@@ -293,6 +294,12 @@ func (p *Pages) postAccountMFA(w http.ResponseWriter, r *http.Request) error {
 
 	case "rename":
 		err := p.Service.RenameMFAFactor(ctx, e.slug(), sub, f.Get("factor"), f.Get("name"))
+		if errors.Is(err, tenant.ErrInvalid) {
+			// Unlike a name given at set-up, which may be left out, a new
+			// name must be there: "at most 64 characters" would not say
+			// what is wrong with a blank one.
+			return p.accountRefused(w, r, e, sub, msgAccountNameInvalid, nil, http.StatusUnprocessableEntity)
+		}
 		return p.accountChanged(w, r, e, sub, err, "renamed")
 	case "remove":
 		err := p.Service.RemoveMFAFactor(ctx, e.slug(), sub, f.Get("factor"))
@@ -338,7 +345,7 @@ func (p *Pages) enrolmentFailed(w http.ResponseWriter, r *http.Request, e env, s
 	if perr != nil {
 		return p.accountRefused(w, r, e, sub, msgAccountEnrolExpired, nil, http.StatusConflict)
 	}
-	form := mfaForm{Action: "/account/mfa", Session: session, Challenge: res.Challenge}
+	form := mfaForm{Action: "/account/mfa", Session: session, Challenge: res.Challenge, FactorName: r.PostForm.Get("name")}
 	return p.renderMFA(w, e, p.frame(e, p.csrfToken(w, r)), form, res, e.lang.text(msg), http.StatusUnprocessableEntity)
 }
 

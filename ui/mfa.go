@@ -63,6 +63,9 @@ type mfaForm struct {
 	AuthRequestID string // a sign-in's; empty on the account page
 	Session       string
 	Challenge     auth.Challenge
+	// FactorName is the name typed for a factor being set up, shown again
+	// when the answer was refused, so the person need not type it twice.
+	FactorName string
 }
 
 // choice is a factor kind offered as a button.
@@ -209,7 +212,8 @@ func (p *Pages) mfaFailed(w http.ResponseWriter, r *http.Request, e env, lr prov
 	if perr != nil {
 		return startAgain(lr.ID, errors.Join(err, perr))
 	}
-	form := mfaForm{Action: "/login/mfa", AuthRequestID: lr.ID, Session: session, Challenge: res.Challenge}
+	form := mfaForm{Action: "/login/mfa", AuthRequestID: lr.ID, Session: session, Challenge: res.Challenge,
+		FactorName: r.PostForm.Get("name")}
 	return p.renderMFA(w, e, p.loginFrame(w, r, e, lr), form, res, e.lang.text(msg), http.StatusUnprocessableEntity)
 }
 

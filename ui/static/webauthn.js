@@ -19,7 +19,20 @@
     status.hidden = false;
   }
 
-  if (!window.PublicKeyCredential || !navigator.credentials) {
+  var supported = !!(window.PublicKeyCredential && navigator.credentials);
+
+  // Enter in the set-up's name field submits the form (its one text field)
+  // before any key has answered: the server could only refuse the empty
+  // answer. The ceremony starts instead, and its answer submits the form.
+  // Stopped here, app.js does not mark the form as sent.
+  form.addEventListener('submit', function (event) {
+    if (field.value) { return; }
+    event.preventDefault();
+    event.stopPropagation();
+    if (supported) { run(); }
+  });
+
+  if (!supported) {
     say(box.getAttribute('data-unsupported'));
     return;
   }
