@@ -83,9 +83,12 @@ type Store interface {
 	// and the write is dropped.
 	Later(write func(tx Tx) error, failed func(error))
 	// Flush commits what Later queued, if anything; a reader that must see
-	// every write made so far (a session cookie not found) calls it.
+	// every write made so far (a session cookie not found) calls it. Writes
+	// an unfinished Update has taken count as queued: Flush returns once
+	// they are committed or dropped.
 	Flush(ctx context.Context) error
-	// Close commits what Later queued and closes the store.
+	// Close commits what Later queued and closes the store. A write queued
+	// once Close has begun is not queued: its failed gets an error.
 	Close() error
 }
 

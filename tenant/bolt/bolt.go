@@ -42,8 +42,11 @@ func Open(path string) (*Store, error) {
 	return &Store{db: db}, nil
 }
 
-// Close commits what Later queued and closes the file.
+// Close commits what Later queued and closes the file. A write queued
+// once Close has begun is refused (its failed is called), since it could
+// never commit.
 func (s *Store) Close() error {
+	s.later.close()
 	flushErr := s.Flush(context.Background())
 	return errors.Join(flushErr, s.db.Close())
 }
@@ -63,18 +66,46 @@ func (s *Store) View(ctx context.Context, fn func(tenant.Tx) error) error {
 // nil. The writes Later queued run first, in the same transaction, so they
 // share its commit.
 func (s *Store) Update(ctx context.Context, fn func(tenant.Tx) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		dropped, err := s.update(fn)
+		if dropped == nil {
+			return err
+		}
+		// A queued write failed and took the transaction down with it.
+		// It alone is dropped; the others went back to the head of the
+		// queue, and the transaction runs again with them.
+		dropped.failed(err)
 	}
+}
+
+// update is one attempt of Update. When a queued write fails, it returns
+// that write and its error, having put the other writes it took back at
+// the head of the queue before the transaction ended: whichever writer
+// comes next takes them, in their order, before anything queued since.
+func (s *Store) update(fn func(tenant.Tx) error) (*laterWrite, error) {
 	var queued []laterWrite
-	var queuedErr error
+	var dropped *laterWrite
+	took := false
+	defer func() {
+		if took {
+			s.later.untake()
+		}
+	}()
 	err := s.db.Update(func(btx *bbolt.Tx) error {
 		t := &tx{btx: btx}
 		// Taken under bbolt's one writer lock: whatever was queued before
 		// this transaction began commits in it, or in an earlier one.
 		queued = s.later.take()
-		if queuedErr = runLater(t, queued); queuedErr != nil {
-			return queuedErr
+		took = len(queued) > 0
+		if i, err := runLater(t, queued); err != nil {
+			w := queued[i]
+			dropped = &w
+			s.later.putBack(without(queued, i), s.flushLater)
+			queued = nil
+			return err
 		}
 		// If fn fails or panics, the queued writes go back to wait for the
 		// next writer, which takes them, since this one still holds the lock.
@@ -91,23 +122,15 @@ func (s *Store) Update(ctx context.Context, fn func(tenant.Tx) error) error {
 		fnDone = true
 		return nil
 	})
-	switch {
-	case queuedErr != nil:
-		// A queued write failed and took this transaction down with it:
-		// the queued writes commit one by one, dropping the one that
-		// fails, and then fn in a transaction of its own.
-		for _, w := range queued {
-			if err := s.db.Update(func(btx *bbolt.Tx) error { return w.write(&tx{btx: btx}) }); err != nil {
-				w.failed(err)
-			}
-		}
-		return s.db.Update(func(btx *bbolt.Tx) error { return fn(&tx{btx: btx}) })
-	case err != nil:
+	if dropped != nil {
+		return dropped, err
+	}
+	if err != nil {
 		for _, w := range queued { // fn succeeded, so the commit failed
 			w.failed(err)
 		}
 	}
-	return err
+	return nil, err
 }
 
 // Later queues write for the next Update, or for flushLater after
@@ -116,11 +139,15 @@ func (s *Store) Later(write func(tenant.Tx) error, failed func(error)) {
 	if failed == nil {
 		failed = func(error) {}
 	}
-	s.later.add(laterWrite{write: write, failed: failed}, s.flushLater)
+	if err := s.later.add(laterWrite{write: write, failed: failed}, s.flushLater); err != nil {
+		failed(err)
+	}
 }
 
 // Flush commits what Later queued, if anything. Errors reach the writes'
-// failed functions too.
+// failed functions too. Writes an unfinished Update has taken count as
+// queued: the Update that Flush runs waits for that one to end, and takes
+// them if it gave them back.
 func (s *Store) Flush(ctx context.Context) error {
 	if !s.later.pending() {
 		return nil

@@ -2,9 +2,11 @@ package bolt_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/cognate-idp/cognate/tenant"
 	"github.com/cognate-idp/cognate/tenant/bolt"
@@ -87,5 +89,63 @@ func TestLaterIsOnDiskWithTheNextUpdate(t *testing.T) {
 			}
 		}
 		db.Close()
+	}
+}
+
+// Close while an Update holds a queued write it will give back (its fn
+// fails): Close commits the write once the Update has put it back, rather
+// than close the file under it and leave it to a timer that can no longer
+// commit.
+func TestCloseCommitsWritesAFailedUpdateGaveBack(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "cognate.db")
+	s, err := bolt.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reported := make(chan error, 1)
+	s.Later(func(tx tenant.Tx) error { return tx.Put(tenant.CollSessions, "acme", "queued", []byte("x")) },
+		func(err error) { reported <- err })
+
+	held, release := make(chan struct{}), make(chan struct{})
+	errRefused := errors.New("refused")
+	updated := make(chan error, 1)
+	go func() {
+		updated <- s.Update(ctx, func(tenant.Tx) error {
+			close(held)
+			<-release
+			return errRefused
+		})
+	}()
+	<-held
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	time.Sleep(2 * tenant.LaterDelay) // let Close reach the file's lock
+	close(release)
+	if err := <-updated; !errors.Is(err, errRefused) {
+		t.Fatalf("Update = %v, want its own error", err)
+	}
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	// A timer left armed would fire within LaterDelay.
+	time.Sleep(2 * tenant.LaterDelay)
+	select {
+	case err := <-reported:
+		t.Fatalf("the queued write failed: %v", err)
+	default:
+	}
+
+	s, err = bolt.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	err = s.View(ctx, func(tx tenant.Tx) error {
+		_, err := tx.Get(tenant.CollSessions, "acme", "queued")
+		return err
+	})
+	if err != nil {
+		t.Fatalf("a write queued before Close is not in the file: %v", err)
 	}
 }

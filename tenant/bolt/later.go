@@ -1,10 +1,13 @@
 package bolt
 
 import (
+	"fmt"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/cognate-idp/cognate/tenant"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // laterWrite is one write queued with Store.Later.
@@ -13,14 +16,21 @@ type laterWrite struct {
 	failed func(error)
 }
 
-// runLater runs queued writes in order inside t; the first error stops it.
-func runLater(t tenant.Tx, writes []laterWrite) error {
-	for _, w := range writes {
+// runLater runs queued writes in order inside t. When one fails it returns
+// its index and error: the caller drops that write alone.
+func runLater(t tenant.Tx, writes []laterWrite) (int, error) {
+	for i, w := range writes {
 		if err := w.write(t); err != nil {
-			return err
+			return i, err
 		}
 	}
-	return nil
+	return -1, nil
+}
+
+// without returns writes less the one at i, in a new slice: the old one's
+// elements may still be read by the caller.
+func without(writes []laterWrite, i int) []laterWrite {
+	return slices.Concat(writes[:i], writes[i+1:])
 }
 
 // laterQueue holds the writes Store.Later queued, in order, and the timer
@@ -29,20 +39,32 @@ type laterQueue struct {
 	mu     sync.Mutex
 	writes []laterWrite
 	timer  *time.Timer
+	// taken counts transactions that hold writes they took and have not
+	// yet committed or put back. Their writes are in neither the queue nor
+	// the file, so a Flush (or Close) must wait for them as well.
+	taken int
+	// closed is set by Close: what is queued after it could never commit.
+	closed bool
 }
 
-// add queues w and, when the queue was empty, arms flush.
-func (q *laterQueue) add(w laterWrite, flush func()) {
+// add queues w and, when the queue was empty, arms flush. After close it
+// queues nothing and returns an error for w's failed.
+func (q *laterQueue) add(w laterWrite, flush func()) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if q.closed {
+		return fmt.Errorf("queue a write: %w", berrors.ErrDatabaseNotOpen)
+	}
 	q.writes = append(q.writes, w)
 	if q.timer == nil {
 		q.timer = time.AfterFunc(tenant.LaterDelay, flush)
 	}
+	return nil
 }
 
 // take empties the queue and disarms its timer: the caller commits what it
-// took. A timer that fires anyway finds nothing to do.
+// took, or puts it back, and then calls untake. A timer that fires anyway
+// finds nothing to do.
 func (q *laterQueue) take() []laterWrite {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -52,7 +74,18 @@ func (q *laterQueue) take() []laterWrite {
 		q.timer.Stop()
 		q.timer = nil
 	}
+	if len(writes) > 0 {
+		q.taken++
+	}
 	return writes
+}
+
+// untake ends what take began, once the writes it took are committed,
+// dropped or put back.
+func (q *laterQueue) untake() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.taken--
 }
 
 // putBack returns writes a failed transaction took, ahead of any queued
@@ -69,9 +102,17 @@ func (q *laterQueue) putBack(writes []laterWrite, flush func()) {
 	}
 }
 
-// pending reports whether anything is queued.
+// pending reports whether anything is queued or held by a transaction that
+// has not finished.
 func (q *laterQueue) pending() bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return len(q.writes) > 0
+	return len(q.writes) > 0 || q.taken > 0
+}
+
+// close refuses writes from now on.
+func (q *laterQueue) close() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.closed = true
 }

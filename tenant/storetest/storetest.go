@@ -34,6 +34,8 @@ func Run(t *testing.T, open func(t *testing.T) tenant.Store) {
 		{"LaterOutlivesFailedUpdate", testLaterOutlivesFailedUpdate},
 		{"LaterFailureIsReported", testLaterFailureIsReported},
 		{"LaterKeepsOrder", testLaterKeepsOrder},
+		{"FlushWaitsForWritesInFlight", testFlushWaitsForWritesInFlight},
+		{"LaterAfterCloseFails", testLaterAfterCloseFails},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -332,4 +334,112 @@ func testLaterKeepsOrder(t *testing.T, s tenant.Store) {
 		t.Fatal(err)
 	}
 	wantValue(t, s, "k", "c")
+}
+
+// testFlushWaitsForWritesInFlight calls Flush while an Update holds queued
+// writes it took and has not committed: Flush returns only once they are
+// visible, or a reader that flushed (a session cookie not found) still
+// misses them. That Update commits them, or, when fn fails or a queued
+// write before them fails, gives them back to be committed without it.
+func testFlushWaitsForWritesInFlight(t *testing.T, s tenant.Store) {
+	errRefused := errors.New("refused")
+	tests := []struct {
+		name string
+		// queue queues the writes, the last under key; hold is the
+		// queued write or fn that blocks while Flush runs.
+		queue func(key string, hold func())
+		fn    func(hold func()) func(tenant.Tx) error
+	}{
+		{
+			name:  "Update commits",
+			queue: func(key string, _ func()) { putLater(s, key, "1", failOnCall(t)) },
+			fn: func(hold func()) func(tenant.Tx) error {
+				return func(tenant.Tx) error { hold(); return nil }
+			},
+		},
+		{
+			name:  "Update fails",
+			queue: func(key string, _ func()) { putLater(s, key, "1", failOnCall(t)) },
+			fn: func(hold func()) func(tenant.Tx) error {
+				return func(tenant.Tx) error { hold(); return errRefused }
+			},
+		},
+		{
+			// The write before the broken one blocks when it runs again,
+			// after the broken one was dropped.
+			name: "a queued write fails",
+			queue: func(key string, hold func()) {
+				runs := 0
+				s.Later(func(tx tenant.Tx) error {
+					if runs++; runs > 1 {
+						hold()
+					}
+					return tx.Put(tenant.CollAudit, "acme", key+"-first", []byte("1"))
+				}, failOnCall(t))
+				s.Later(func(tenant.Tx) error { return errRefused }, func(error) {})
+				putLater(s, key, "1", failOnCall(t))
+			},
+			fn: func(func()) func(tenant.Tx) error { return func(tenant.Tx) error { return nil } },
+		},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			key := fmt.Sprintf("in-flight-%d", i)
+			held, release := make(chan struct{}), make(chan struct{})
+			var once sync.Once
+			hold := func() {
+				once.Do(func() {
+					close(held)
+					<-release
+				})
+			}
+			tc.queue(key, hold)
+			updated := make(chan error, 1)
+			go func() { updated <- s.Update(ctx, tc.fn(hold)) }()
+			select {
+			case <-held:
+			case err := <-updated:
+				t.Fatalf("Update returned %v before the write it holds ran", err)
+			}
+			flushed := make(chan error, 1)
+			go func() {
+				err := s.Flush(ctx)
+				if err == nil {
+					_, err = get(t, s, tenant.CollAudit, "acme", key)
+				}
+				flushed <- err
+			}()
+			// Flush must wait for the Update; give it time to return early.
+			select {
+			case err := <-flushed:
+				close(release)
+				<-updated
+				t.Fatalf("Flush returned while an Update held the queued writes; then reading one gave %v", err)
+			case <-time.After(2 * tenant.LaterDelay):
+			}
+			close(release)
+			<-updated
+			if err := <-flushed; err != nil {
+				t.Fatalf("after Flush the queued write reads %v", err)
+			}
+		})
+	}
+}
+
+// testLaterAfterCloseFails queues a write once the store is closed: it can
+// never commit, so its failed must hear of it rather than the write vanish.
+func testLaterAfterCloseFails(t *testing.T, s tenant.Store) {
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	reported := make(chan error, 1)
+	putLater(s, "too-late", "1", func(err error) { reported <- err })
+	select {
+	case err := <-reported:
+		if err == nil {
+			t.Fatal("failed was called with a nil error")
+		}
+	case <-time.After(20 * tenant.LaterDelay):
+		t.Fatalf("a write queued after Close was neither committed nor reported failed within %v", 20*tenant.LaterDelay)
+	}
 }
