@@ -2,6 +2,7 @@ package provider_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -18,9 +19,17 @@ import (
 // for tokens. A copy of the data file taken right after the exchange, as a
 // crash would leave it, holds the session, the audit event and the tokens.
 func TestExchangedSignInIsOnDisk(t *testing.T) {
+	for _, noRefresh := range []bool{false, true} {
+		t.Run(fmt.Sprintf("refresh token %t", !noRefresh), func(t *testing.T) { exchangedSignInIsOnDisk(t, noRefresh) })
+	}
+}
+
+// exchangedSignInIsOnDisk checks it for a client with the refresh_token
+// grant or without it (whose exchange writes only an access token).
+func exchangedSignInIsOnDisk(t *testing.T, noRefresh bool) {
 	h := newHarness(t)
 	h.machine.Audit = tenant.RecordAudit
-	f := h.fixture("acme", false)
+	f := h.fixtureWith(fixtureOptions{slug: "acme", noRefresh: noRefresh})
 	cfg := h.oauthConfig(f)
 	verifier := oauth2.GenerateVerifier()
 	code := h.login(f, cfg, verifier)
@@ -51,7 +60,7 @@ func TestExchangedSignInIsOnDisk(t *testing.T) {
 	if sessionToken == "" {
 		t.Fatal("the sign-in set no session cookie")
 	}
-	var refreshRecords int
+	var refreshRecords, accessRecords int
 	err = store.View(context.Background(), func(tx tenant.Tx) error {
 		if _, err := tenant.SessionByToken(tx, "acme", sessionToken); err != nil {
 			t.Errorf("session after the exchange: %v", err)
@@ -60,13 +69,16 @@ func TestExchangedSignInIsOnDisk(t *testing.T) {
 		if err != nil || u.LastSignInAt.IsZero() {
 			t.Errorf("user after the exchange: last sign-in %v, %v; want it set", u.LastSignInAt, err)
 		}
+		if err := tx.Scan(tenant.CollAccessTokens, "acme", "", "", func(string, []byte) bool { accessRecords++; return true }); err != nil {
+			return err
+		}
 		return tx.Scan(tenant.CollRefreshTokens, "acme", "", "", func(string, []byte) bool { refreshRecords++; return true })
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if refreshRecords == 0 {
-		t.Error("no refresh token records after the exchange")
+	if accessRecords == 0 || (refreshRecords == 0) != noRefresh {
+		t.Errorf("after the exchange: %d access token and %d refresh token records", accessRecords, refreshRecords)
 	}
 	svc := &tenant.Service{Store: store}
 	page, err := svc.AuditLog(context.Background(), "acme", tenant.AuditQuery{Action: string(tenant.AuditSignIn)})

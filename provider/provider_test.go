@@ -150,6 +150,7 @@ type fixtureOptions struct {
 	signingAlg string
 	scopes     []string
 	attributes map[string]string
+	noRefresh  bool // a client without the refresh_token grant
 }
 
 func (h *harness) fixtureWith(o fixtureOptions) fixture {
@@ -162,7 +163,10 @@ func (h *harness) fixtureWith(o fixtureOptions) fixture {
 	if _, err := h.svc.CreateGroup(ctx, o.slug, "planners"); err != nil {
 		h.t.Fatal(err)
 	}
-	grants := []string{tenant.GrantAuthorizationCode, tenant.GrantRefreshToken}
+	grants := []string{tenant.GrantAuthorizationCode}
+	if !o.noRefresh {
+		grants = append(grants, tenant.GrantRefreshToken)
+	}
 	if !o.public {
 		grants = append(grants, tenant.GrantClientCredentials)
 	}

@@ -186,7 +186,10 @@ func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 		}
 		at := accessToken{ID: tenant.NewSecret(16), FamilyID: r.FamilyID, Sub: r.Subject, ClientID: r.ClientID,
 			Scopes: r.Scopes, AuthTime: r.AuthTime, ExpiresAt: now.Add(cl.AccessTokenTTL)}
-		err := s.store.Batch(ctx, func(tx tenant.Tx) error {
+		// Update, not Batch: the code exchange is what commits the
+		// sign-in's own records (queued with Store.Later), and only Update
+		// takes them, so they are durable once the client has its tokens.
+		err := s.store.Update(ctx, func(tx tenant.Tx) error {
 			return tenant.PutExpiring(tx, tenant.CollAccessTokens, st.tenant.Slug, prefixAccess+at.ID, at, at.ExpiresAt)
 		})
 		return at.ID, at.ExpiresAt, err
