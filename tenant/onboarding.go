@@ -111,17 +111,10 @@ func (s *Service) invite(ctx context.Context, tenantID, sub string, resend bool)
 	if err != nil {
 		return User{}, err
 	}
-	reenableOnly, err := inviteCheck(u, resend)
+	inv, err := s.prepareInvitation(ctx, t, u, resend)
 	if err != nil {
 		return User{}, err
 	}
-	var temp, hash string
-	if !reenableOnly {
-		if temp, hash, err = s.temporaryPassword(ctx, t.Settings.PasswordPolicy); err != nil {
-			return User{}, err
-		}
-	}
-	now := s.now()
 	err = s.Store.Update(ctx, func(tx Tx) error {
 		t, err := GetTenant(tx, tenantID)
 		if err != nil {
@@ -130,50 +123,86 @@ func (s *Service) invite(ctx context.Context, tenantID, sub string, resend bool)
 		if u, err = GetUser(tx, tenantID, sub); err != nil {
 			return err
 		}
-		// Checked again: the user may have changed since the read above.
-		again, err := inviteCheck(u, resend)
-		if err != nil {
-			return err
-		}
-		if again != reenableOnly {
-			return fmt.Errorf("user %s: %w", u.Username, ErrConflict)
-		}
-		u.Enabled, u.UpdatedAt = true, now
-		action := AuditUserActivate
-		if resend {
-			action = AuditUserInviteResend
-		}
-		if reenableOnly {
-			action = AuditUserEnable
-		}
-		if err := s.audit(ctx, tx, tenantID, action, userTarget(u), nil); err != nil {
-			return err
-		}
-		if reenableOnly {
-			return UpdateUser(tx, tenantID, u)
-		}
-		if u.Status == StatusResetRequired {
-			// A password of the user's own is replaced: it joins the
-			// history, so the forced change cannot bring it back.
-			u.PasswordHistory = PushHistory(u.PasswordHistory, u.PasswordHash, t.Settings.PasswordPolicy.HistorySize)
-		}
-		setTemporaryPassword(&u, t, hash, now)
-		// Nothing the user held before survives a new invitation.
-		if err := s.revoke(tx, tenantID, sub); err != nil {
-			return err
-		}
-		if err := UpdateUser(tx, tenantID, u); err != nil {
-			return err
-		}
-		return s.queueWelcome(tx, t, u, temp, now)
+		return s.writeInvitation(ctx, tx, t, &u, inv)
 	})
 	if err != nil {
 		return User{}, err
 	}
-	if !reenableOnly {
+	if inv.mails() {
 		s.mailQueued()
 	}
 	return u, nil
+}
+
+// invitation is an activation prepared before the transaction that writes
+// it (writeInvitation): the temporary password is made and hashed outside.
+type invitation struct {
+	resend       bool
+	reenableOnly bool // a CONFIRMED user is only enabled again: no password, no mail
+	temp, hash   string
+	now          time.Time
+}
+
+// mails reports whether writing inv queues the welcome mail.
+func (inv invitation) mails() bool { return !inv.reenableOnly }
+
+// prepareInvitation checks that u, as read, may be invited, and makes the
+// temporary password when one is due.
+func (s *Service) prepareInvitation(ctx context.Context, t Tenant, u User, resend bool) (invitation, error) {
+	reenableOnly, err := inviteCheck(u, resend)
+	if err != nil {
+		return invitation{}, err
+	}
+	inv := invitation{resend: resend, reenableOnly: reenableOnly}
+	if !reenableOnly {
+		if inv.temp, inv.hash, err = s.temporaryPassword(ctx, t.Settings.PasswordPolicy); err != nil {
+			return invitation{}, err
+		}
+	}
+	inv.now = s.now()
+	return inv, nil
+}
+
+// writeInvitation activates u, as read in tx, inside tx: enabled and, unless
+// only enabled again, given the temporary password, its sessions and tokens
+// revoked, and the welcome mail queued, all with the one commit.
+func (s *Service) writeInvitation(ctx context.Context, tx Tx, t Tenant, u *User, inv invitation) error {
+	// Checked again: the user may have changed since it was prepared.
+	again, err := inviteCheck(*u, inv.resend)
+	if err != nil {
+		return err
+	}
+	if again != inv.reenableOnly {
+		return fmt.Errorf("user %s: %w", u.Username, ErrConflict)
+	}
+	u.Enabled, u.UpdatedAt = true, inv.now
+	action := AuditUserActivate
+	if inv.resend {
+		action = AuditUserInviteResend
+	}
+	if inv.reenableOnly {
+		action = AuditUserEnable
+	}
+	if err := s.audit(ctx, tx, t.Slug, action, userTarget(*u), nil); err != nil {
+		return err
+	}
+	if inv.reenableOnly {
+		return UpdateUser(tx, t.Slug, *u)
+	}
+	if u.Status == StatusResetRequired {
+		// A password of the user's own is replaced: it joins the
+		// history, so the forced change cannot bring it back.
+		u.PasswordHistory = PushHistory(u.PasswordHistory, u.PasswordHash, t.Settings.PasswordPolicy.HistorySize)
+	}
+	setTemporaryPassword(u, t, inv.hash, inv.now)
+	// Nothing the user held before survives a new invitation.
+	if err := s.revoke(tx, t.Slug, u.Sub); err != nil {
+		return err
+	}
+	if err := UpdateUser(tx, t.Slug, *u); err != nil {
+		return err
+	}
+	return s.queueWelcome(tx, t, *u, inv.temp, inv.now)
 }
 
 // Unlock releases the sign-in lockout of a user, under both names they

@@ -251,6 +251,62 @@ func TestCreateUserWithInvitation(t *testing.T) {
 	}
 }
 
+// A change with Activate commits with its activation or not at all: the
+// address saved is the one the welcome mail goes to.
+func TestUpdateUserWithActivation(t *testing.T) {
+	e := newMailEnv(t)
+	ctx := context.Background()
+	ann := e.user(t, "acme", tenant.NewUser{Username: "ann"})
+	given := "Ann"
+	change := func(email string) tenant.UserChange {
+		return tenant.UserChange{Email: &email, Attributes: map[string]*string{"given_name": &given}, Activate: true}
+	}
+
+	// The mail cannot be made: neither the change nor the activation is written.
+	templates := e.svc.Templates
+	e.svc.Templates = nil
+	if _, err := e.svc.UpdateUser(ctx, "acme", ann.Sub, change("ann@example.com")); err == nil {
+		t.Fatal("an activation without templates succeeded")
+	}
+	if u := e.get(t, "acme", ann.Sub); u.Email != "" || u.Attributes["given_name"] != "" || u.Status != tenant.StatusUnconfirmed {
+		t.Errorf("a failed activation saved the change: email %q, attributes %v, status %s", u.Email, u.Attributes, u.Status)
+	}
+	e.svc.Templates = templates
+
+	refusals := []struct {
+		name string
+		in   tenant.UserChange
+		want error
+	}{
+		{"no address", change(""), tenant.ErrNoEmail},
+		{"activated and deactivated", func() tenant.UserChange {
+			c, off := change("ann@example.com"), false
+			c.Enabled = &off
+			return c
+		}(), tenant.ErrInvalid},
+	}
+	for _, tt := range refusals {
+		if _, err := e.svc.UpdateUser(ctx, "acme", ann.Sub, tt.in); !errors.Is(err, tt.want) {
+			t.Errorf("%s: err = %v, want %v", tt.name, err, tt.want)
+		}
+	}
+
+	u, err := e.svc.UpdateUser(ctx, "acme", ann.Sub, change("ann@example.com"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Status != tenant.StatusForceChangePassword || u.Attributes["given_name"] != "Ann" {
+		t.Errorf("activated: status %s, attributes %v", u.Status, u.Attributes)
+	}
+	m := e.lastMail(t)
+	if !slices.Equal(m.To, []string{"ann@example.com"}) {
+		t.Errorf("welcome mail to %v, want the address saved with the activation", m.To)
+	}
+	if res, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "ann", Password: tempPasswordIn(t, m)}); err != nil || res.Challenge != auth.NewPasswordRequired {
+		t.Errorf("sign in with the temporary password: %+v %v", res, err)
+	}
+}
+
 func TestActivationRefusals(t *testing.T) {
 	e := newMailEnv(t)
 	ctx := context.Background()

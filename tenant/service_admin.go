@@ -239,6 +239,12 @@ type UserChange struct {
 	Enabled *bool
 	// Groups replaces the user's group memberships; every group must exist.
 	Groups *[]string
+	// Activate activates the user once the rest is changed, as
+	// ActivateUser does (a temporary password and the welcome mail, or only
+	// enabling a deactivated CONFIRMED user again), in the same
+	// transaction: a change and its activation commit together or not at
+	// all. It cannot go with Enabled false.
+	Activate bool
 }
 
 // UpdateUser changes a user's email, attributes or whether it is enabled.
@@ -250,6 +256,22 @@ func (s *Service) UpdateUser(ctx context.Context, tenantID, sub string, in UserC
 			if err := ValidateEmail(email); err != nil {
 				return User{}, err
 			}
+		}
+	}
+	var inv invitation
+	if in.Activate {
+		if in.Enabled != nil && !*in.Enabled {
+			return User{}, fmt.Errorf("%w: a user cannot be activated and deactivated at once", ErrInvalid)
+		}
+		t, u, err := s.tenantAndUser(ctx, tenantID, sub)
+		if err != nil {
+			return User{}, err
+		}
+		if in.Email != nil {
+			u.Email = email // the address the invitation will go to
+		}
+		if inv, err = s.prepareInvitation(ctx, t, u, false); err != nil {
+			return User{}, err
 		}
 	}
 	now := s.now()
@@ -318,10 +340,23 @@ func (s *Service) UpdateUser(ctx context.Context, tenantID, sub string, in UserC
 		if err := UpdateUser(tx, tenantID, u); err != nil {
 			return err
 		}
-		return s.auditUserChange(ctx, tx, tenantID, before, u)
+		if err := s.auditUserChange(ctx, tx, tenantID, before, u); err != nil {
+			return err
+		}
+		if !in.Activate {
+			return nil
+		}
+		t, err := GetTenant(tx, tenantID)
+		if err != nil {
+			return err
+		}
+		return s.writeInvitation(ctx, tx, t, &u, inv)
 	})
 	if err != nil {
 		return User{}, err
+	}
+	if in.Activate && inv.mails() {
+		s.mailQueued()
 	}
 	return u, nil
 }

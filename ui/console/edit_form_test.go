@@ -43,8 +43,8 @@ func TestEditFormKeepsWhatWasTyped(t *testing.T) {
 }
 
 // Turning the status on while clearing the email address is refused as a
-// whole: the activation needs the address, and the save runs before it, so
-// nothing may be saved when the activation cannot follow.
+// whole: the activation needs the address, and the change and the
+// activation are one transaction, so nothing is saved.
 func TestActivationWithoutEmailSavesNothing(t *testing.T) {
 	s := newStack(t)
 	ann := s.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@acme.example"})

@@ -331,12 +331,11 @@ type formProblem struct {
 	args  []any
 }
 
-// saveUser saves the edit form: the attributes, email and groups in one
-// transaction (UpdateUser), then, when the status was turned on, the
-// activation (ActivateUser), which is a transaction of its own because it
-// also queues the welcome mail to the address just saved. Turning the
-// status off is part of the first: UpdateUser disables the user and ends
-// their sessions.
+// saveUser saves the edit form in one transaction (UpdateUser): the
+// attributes, email and groups, and the status. Turned on, the status
+// activates the user (UserChange.Activate), which queues the welcome mail
+// to the address saved with it; turned off, it disables the user and ends
+// their sessions. A refused activation saves nothing.
 func (c *Console) saveUser(w http.ResponseWriter, r *http.Request, q *request) error {
 	u, err := c.Service.User(r.Context(), q.slug(), r.PathValue("sub"))
 	if err != nil {
@@ -345,22 +344,13 @@ func (c *Console) saveUser(w http.ResponseWriter, r *http.Request, q *request) e
 	f := r.PostForm
 	change, prob := parseUserChange(u, f)
 	wantActive := f.Get("active") == "on"
-	if prob == nil && wantActive && !active(u) && u.Status != tenant.StatusConfirmed {
-		// The activation mails a temporary password, and runs after the
-		// save: without an address it would fail with the save done, the
-		// address already gone. Refused here, nothing is written.
-		email := u.Email
-		if change.Email != nil {
-			email = *change.Email
-		}
-		if email == "" {
-			prob = &formProblem{field: "email", key: "problem.noEmail"}
-		}
-	}
 	if prob == nil {
-		if active(u) && !wantActive {
+		switch {
+		case active(u) && !wantActive:
 			off := false
 			change.Enabled = &off
+		case !active(u) && wantActive:
+			change.Activate = true
 		}
 		if _, err := c.Service.UpdateUser(r.Context(), q.slug(), u.Sub, change); err != nil {
 			if errors.Is(err, tenant.ErrNotFound) {
@@ -371,6 +361,9 @@ func (c *Console) saveUser(w http.ResponseWriter, r *http.Request, q *request) e
 				return err
 			}
 			prob = &formProblem{key: key}
+			if errors.Is(err, tenant.ErrNoEmail) {
+				prob.field = "email" // where the welcome mail would go
+			}
 		}
 	}
 	if prob != nil {
@@ -389,39 +382,15 @@ func (c *Console) saveUser(w http.ResponseWriter, r *http.Request, q *request) e
 
 	result := "saved"
 	switch {
-	case wantActive && !active(u):
-		before := u
-		if u, err = c.Service.ActivateUser(r.Context(), q.slug(), u.Sub); err != nil {
-			return c.editProblem(w, r, q, err)
-		}
+	case change.Activate && u.Status == tenant.StatusConfirmed:
+		result = "reenabled" // a password of their own: no mail
+	case change.Activate:
 		result = "activated"
-		if before.Status == tenant.StatusConfirmed {
-			result = "reenabled" // a password of their own: no mail
-		}
 	case !wantActive && active(u):
 		result = "disabled"
 	}
 	http.Redirect(w, r, userPath(u.Sub)+"?notice="+result, http.StatusSeeOther)
 	return nil
-}
-
-// editProblem shows the edit form again, as now saved, with the problem
-// err names: the activation after a save that went through.
-func (c *Console) editProblem(w http.ResponseWriter, r *http.Request, q *request, err error) error {
-	key := problemKey(err)
-	if key == "" {
-		return serviceError(err)
-	}
-	u, uerr := c.Service.User(r.Context(), q.slug(), r.PathValue("sub"))
-	if uerr != nil {
-		return serviceError(uerr)
-	}
-	page, perr := c.userEditPage(r, q, u)
-	if perr != nil {
-		return perr
-	}
-	page.Problem = page.T("problem.savedButNotActivated") + " " + page.T(key)
-	return c.render(w, http.StatusConflict, page)
 }
 
 // refill puts what was posted back into the form.
