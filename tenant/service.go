@@ -438,11 +438,8 @@ func (s *Service) CreateUser(ctx context.Context, tenantID string, in NewUser) (
 	if u.Sub == "" {
 		u.Sub = NewUUID()
 	}
-	switch {
-	case in.Invite && in.Password != "":
+	if in.Invite && in.Password != "" {
 		return User{}, fmt.Errorf("%w: an invitation makes its own temporary password; give no password", ErrInvalid)
-	case in.Invite && u.Email == "":
-		return User{}, fmt.Errorf("%w: %s needs an email address to receive the invitation", ErrNoEmail, in.Username)
 	}
 	var t Tenant
 	err := s.Store.View(ctx, func(tx Tx) (err error) {
@@ -452,14 +449,14 @@ func (s *Service) CreateUser(ctx context.Context, tenantID string, in NewUser) (
 	if err != nil {
 		return User{}, err
 	}
-	var temp string
+	var inv invitation
 	switch {
 	case in.Invite:
-		var hash string
-		if temp, hash, err = s.temporaryPassword(ctx, t.Settings.PasswordPolicy); err != nil {
+		// Created not activated, then activated in the same transaction,
+		// as ActivateUser would.
+		if inv, err = s.prepareInvitation(ctx, t, u, false); err != nil {
 			return User{}, err
 		}
-		setTemporaryPassword(&u, t, hash, now)
 	case in.Password != "":
 		if err := t.Settings.PasswordPolicy.Check(in.Password); err != nil {
 			return User{}, err
@@ -496,10 +493,7 @@ func (s *Service) CreateUser(ctx context.Context, tenantID string, in NewUser) (
 		if !in.Invite {
 			return nil
 		}
-		if err := s.audit(ctx, tx, tenantID, AuditUserActivate, userTarget(u), nil); err != nil {
-			return err
-		}
-		return s.queueWelcome(tx, t, u, temp, now)
+		return s.writeInvitation(ctx, tx, t, &u, inv)
 	})
 	if err != nil {
 		return User{}, err
