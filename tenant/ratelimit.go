@@ -79,47 +79,58 @@ func SweepOnboarding(ctx context.Context, store Store, now time.Time) (int, erro
 		return 0, err
 	}
 	scopes := append([]string{""}, ids...) // the apex's records have no tenant
-	expiredKeys := func(tx Tx, c Collection, scope string) ([]string, error) {
+	deleted := 0
+	for _, scope := range scopes {
+		for _, c := range []Collection{CollRateLimits, CollPasswordResets} {
+			for {
+				n, err := sweepExpiredRecords(ctx, store, c, scope, now)
+				deleted += n
+				if err != nil {
+					return deleted, err
+				}
+				if n < sweepBatch {
+					break
+				}
+			}
+		}
+	}
+	return deleted, nil
+}
+
+// sweepExpiredRecords deletes up to sweepBatch expired records of c in one
+// transaction, as the other sweeps do: one client address per window is a
+// record, so a flood from many addresses must not hold the store's one
+// writer for the whole of its clean-up.
+func sweepExpiredRecords(ctx context.Context, store Store, c Collection, scope string, now time.Time) (int, error) {
+	expiredKeys := func(tx Tx) ([]string, error) {
 		var keys []string
 		err := ScanJSON(tx, c, scope, "", "", func(key string, e expiring) bool {
 			if !e.ExpiresAt.IsZero() && !now.Before(e.ExpiresAt) {
 				keys = append(keys, key)
 			}
-			return true
+			return len(keys) < sweepBatch
 		})
 		return keys, err
 	}
-	deleted := 0
-	for _, scope := range scopes {
-		for _, c := range []Collection{CollRateLimits, CollPasswordResets} {
-			var found []string
-			if err := store.View(ctx, func(tx Tx) (err error) { found, err = expiredKeys(tx, c, scope); return err }); err != nil {
-				return deleted, err
-			}
-			if len(found) == 0 {
-				continue // no write transaction, no fsync, for an idle tenant
-			}
-			// Looked for again in the write: a record that a request renewed
-			// a moment ago must not go (a live reset code with it).
-			n := 0
-			err := store.Update(ctx, func(tx Tx) error {
-				keys, err := expiredKeys(tx, c, scope)
-				if err != nil {
-					return err
-				}
-				for _, key := range keys {
-					if err := tx.Delete(c, scope, key); err != nil {
-						return err
-					}
-				}
-				n = len(keys)
-				return nil
-			})
-			if err != nil {
-				return deleted, err
-			}
-			deleted += n
-		}
+	var found []string
+	if err := store.View(ctx, func(tx Tx) (err error) { found, err = expiredKeys(tx); return err }); err != nil || len(found) == 0 {
+		return 0, err // no write transaction, no fsync, for an idle tenant
 	}
-	return deleted, nil
+	// Looked for again in the write: a record that a request renewed a
+	// moment ago must not go (a live reset code with it).
+	n := 0
+	err := store.Update(ctx, func(tx Tx) error {
+		keys, err := expiredKeys(tx)
+		if err != nil {
+			return err
+		}
+		for _, key := range keys {
+			if err := tx.Delete(c, scope, key); err != nil {
+				return err
+			}
+		}
+		n = len(keys)
+		return nil
+	})
+	return n, err
 }

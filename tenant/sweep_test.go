@@ -1,6 +1,7 @@
 package tenant_test
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -354,5 +355,49 @@ func TestSweepsPastOneBatch(t *testing.T) {
 				t.Fatalf("left %d records and %d expiry entries", len(keys), entries)
 			}
 		})
+	}
+}
+
+// countingStore counts the write transactions that commit through it.
+type countingStore struct {
+	tenant.Store
+	updates int
+}
+
+func (s *countingStore) Update(ctx context.Context, fn func(tenant.Tx) error) error {
+	s.updates++
+	return s.Store.Update(ctx, fn)
+}
+
+// The rate-limit windows of a flood from many addresses go in transactions
+// of at most a thousand deletions, like the other sweeps, so the clean-up
+// never holds the store's one writer for long.
+func TestSweepOnboardingInBatches(t *testing.T) {
+	store := &countingStore{Store: openStore(t)}
+	ctx := context.Background()
+	svc := &tenant.Service{Store: store, Now: func() time.Time { return sweepEpoch }}
+	if _, err := svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"}); err != nil {
+		t.Fatal(err)
+	}
+	const windows = 2500
+	err := store.Update(ctx, func(tx tenant.Tx) error {
+		for i := range windows {
+			w := map[string]any{"hits": []time.Time{sweepEpoch}, "expires_at": sweepEpoch.Add(time.Hour)}
+			if err := tenant.PutJSON(tx, tenant.CollRateLimits, "acme", fmt.Sprintf("reset-ip/198.51.%d.%d", i/256, i%256), w); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.updates = 0
+	n, err := tenant.SweepOnboarding(ctx, store, sweepEpoch.Add(2*time.Hour))
+	if err != nil || n != windows {
+		t.Fatalf("swept %d, %v; want %d", n, err, windows)
+	}
+	if store.updates != 3 {
+		t.Errorf("%d write transactions for %d windows, want 3 of at most 1000", store.updates, windows)
 	}
 }
