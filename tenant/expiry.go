@@ -95,6 +95,7 @@ const (
 // ownedIndexes lists them all.
 var ownedIndexes = [...]ownedIndex{
 	{c: CollSessions, targetPrefix: prefixSession, indexPrefix: prefixUserSession},
+	{c: CollSessions, targetPrefix: ConsoleSessionPrefix, indexPrefix: UserConsoleSessionPrefix},
 	{c: CollRefreshTokens, targetPrefix: TokenFamilyPrefix, indexPrefix: UserFamilyPrefix},
 }
 

@@ -18,6 +18,16 @@ const (
 	prefixUserSession = "u:" // u:<sub>:<session id> → "", to end a user's sessions
 )
 
+// The admin console's sessions (ui/console) live beside these: a record
+// under ConsoleSessionPrefix + id, with the user's sub, and an index entry
+// UserConsoleSessionPrefix + sub + ":" + id → "" written with it, so that
+// EndUserSessions ends them with the rest and the sweep deletes the entry
+// with its session.
+const (
+	ConsoleSessionPrefix     = "console:"
+	UserConsoleSessionPrefix = "cu:"
+)
+
 // NewSessionToken makes the random token of a new session, which the
 // browser's cookie holds.
 func NewSessionToken() string { return NewSecret(32) }
@@ -53,23 +63,29 @@ func EndSession(tx Tx, tenantID, token string) error {
 	return tx.Delete(CollSessions, tenantID, prefixSession+id)
 }
 
-// EndUserSessions deletes every session of a user at a tenant.
+// EndUserSessions deletes every session of a user at a tenant: single
+// sign-on sessions and admin console sessions alike.
 func EndUserSessions(tx Tx, tenantID, sub string) error {
-	var ids []string
-	prefix := prefixUserSession + sub + ":"
-	err := tx.Scan(CollSessions, tenantID, prefix, "", func(key string, _ []byte) bool {
-		ids = append(ids, key[len(prefix):])
-		return true
-	})
-	if err != nil {
-		return err
-	}
-	for _, id := range ids {
-		if err := tx.Delete(CollSessions, tenantID, prefixSession+id); err != nil {
+	for _, o := range ownedIndexes {
+		if o.c != CollSessions {
+			continue
+		}
+		var ids []string
+		prefix := o.indexPrefix + sub + ":"
+		err := tx.Scan(CollSessions, tenantID, prefix, "", func(key string, _ []byte) bool {
+			ids = append(ids, key[len(prefix):])
+			return true
+		})
+		if err != nil {
 			return err
 		}
-		if err := tx.Delete(CollSessions, tenantID, prefix+id); err != nil {
-			return err
+		for _, id := range ids {
+			if err := tx.Delete(CollSessions, tenantID, o.targetPrefix+id); err != nil {
+				return err
+			}
+			if err := tx.Delete(CollSessions, tenantID, prefix+id); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -54,6 +54,19 @@ func TestSweepLeavesNoOrphanedIndexEntries(t *testing.T) {
 			},
 			orphan: "usr:sub-1:F1",
 		},
+		{
+			// The layout of ui/console's sessions.
+			name: "console session's per-user entry",
+			c:    tenant.CollSessions,
+			write: func(tx tenant.Tx) error {
+				sess := record("sub-1", sweepEpoch.Add(time.Hour))
+				if err := tenant.PutExpiring(tx, tenant.CollSessions, "acme", tenant.ConsoleSessionPrefix+"C1", sess, sweepEpoch.Add(time.Hour)); err != nil {
+					return err
+				}
+				return tx.Put(tenant.CollSessions, "acme", tenant.UserConsoleSessionPrefix+"sub-1:C1", []byte{})
+			},
+			orphan: tenant.UserConsoleSessionPrefix + "sub-1:C1",
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

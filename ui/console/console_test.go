@@ -56,6 +56,15 @@ func TestSignInAndOut(t *testing.T) {
 		t.Fatalf("after sign-out at %s:\n%s", out.URL, out.Body)
 	}
 	uitest.MustContain(t, out, "You are signed out")
+	err = s.svc.Store.View(t.Context(), func(tx tenant.Tx) error {
+		return tx.Scan(tenant.CollSessions, "acme", tenant.UserConsoleSessionPrefix, "", func(key string, _ []byte) bool {
+			t.Errorf("after sign-out the store still holds %q", key)
+			return true
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	again := b.Follow(b.Get(s.url("acme", "/admin/users")))
 	if again.URL.Path != "/login" {
 		t.Errorf("after sign-out, the console answered without a new sign-in: %s", again.URL)
@@ -325,7 +334,7 @@ func TestCrossTenantRefusal(t *testing.T) {
 
 // A reset of an administrator's password, or a temporary one set for them,
 // ends their console session at the next click, not 8 hours on.
-func TestPasswordResetEndsTheConsoleSession(t *testing.T) {
+func TestResetsEndTheConsoleSession(t *testing.T) {
 	s := newStack(t)
 	// A second administrator keeps the tenant administered.
 	s.user(t, "acme", tenant.NewUser{Username: "ally", Email: "ally@acme.example", Password: adminPassword, Groups: []string{"admins"}})
@@ -336,6 +345,8 @@ func TestPasswordResetEndsTheConsoleSession(t *testing.T) {
 	}{
 		{"password reset", func() error { _, err := s.svc.AdminResetPassword(t.Context(), "acme", boss); return err }},
 		{"temporary password", func() error { return s.svc.SetPassword(t.Context(), "acme", boss, newPassword, false) }},
+		// Whoever held the factors may have signed in to the console with them.
+		{"MFA reset", func() error { return s.svc.ResetMFA(t.Context(), "acme", boss) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -27,7 +27,7 @@ import (
 
 const (
 	// Key prefixes in tenant.CollSessions, apart from the provider's own.
-	prefixSession = "console:"
+	prefixSession = tenant.ConsoleSessionPrefix // indexed by user: tenant.EndUserSessions ends them
 	prefixLogin   = "console-login:"
 	// loginTTL bounds the time from /admin/login to the callback.
 	loginTTL = 15 * time.Minute
@@ -170,7 +170,10 @@ func (c *Console) finishSignIn(w http.ResponseWriter, r *http.Request, q *reques
 	s := session{ID: tenant.HashSecret(value), Sub: user.Sub, AMR: id.AMR, AuthTime: id.AuthTime,
 		CSRF: tenant.NewSecret(24), CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(c.IdleTimeout)}
 	err = c.Service.Store.Update(r.Context(), func(tx tenant.Tx) error {
-		return tenant.PutExpiring(tx, tenant.CollSessions, q.slug(), prefixSession+s.ID, s, s.ExpiresAt)
+		if err := tenant.PutExpiring(tx, tenant.CollSessions, q.slug(), prefixSession+s.ID, s, s.ExpiresAt); err != nil {
+			return err
+		}
+		return tx.Put(tenant.CollSessions, q.slug(), userSessionKey(s.Sub, s.ID), []byte{})
 	})
 	if err != nil {
 		return fmt.Errorf("store console session: %w", err)
@@ -235,23 +238,6 @@ func (c *Console) authorize(w http.ResponseWriter, r *http.Request, q *request) 
 	if err != nil {
 		return err
 	}
-	var user tenant.User
-	if ok {
-		user, err = c.Service.User(r.Context(), q.slug(), s.Sub)
-		if errors.Is(err, tenant.ErrNotFound) {
-			user = tenant.User{} // deleted: refused below like any non-administrator
-		} else if err != nil {
-			return fmt.Errorf("read the administrator: %w", err)
-		}
-		if user.Status == tenant.StatusResetRequired || user.Status == tenant.StatusForceChangePassword {
-			// Nobody finishes a sign-in in these states, so the password
-			// was reset or a new invitation sent since this one: those end
-			// every session the user holds, and the service cannot reach
-			// the console's own, so it ends here.
-			c.endSession(w, r, q.slug())
-			ok = false
-		}
-	}
 	if !ok {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			// A form sent after the session ended: say so rather than
@@ -261,6 +247,12 @@ func (c *Console) authorize(w http.ResponseWriter, r *http.Request, q *request) 
 		}
 		http.Redirect(w, r, Base+"/login?"+url.Values{"next": {r.URL.RequestURI()}}.Encode(), http.StatusFound)
 		return errSignIn
+	}
+	user, err := c.Service.User(r.Context(), q.slug(), s.Sub)
+	if errors.Is(err, tenant.ErrNotFound) {
+		user = tenant.User{} // deleted: refused below like any non-administrator
+	} else if err != nil {
+		return fmt.Errorf("read the administrator: %w", err)
 	}
 	if refusal := c.refuse(q.tenant, user, s.AMR); refusal != nil {
 		if refusal.reason == tenant.ReasonNotAdmin {
@@ -318,12 +310,27 @@ func (c *Console) loadSession(r *http.Request, slug string) (session, bool, erro
 	return s, true, nil
 }
 
+// userSessionKey is the index entry of a user's console session.
+func userSessionKey(sub, id string) string {
+	return tenant.UserConsoleSessionPrefix + sub + ":" + id
+}
+
 // endSession deletes the browser's console session and its cookie.
 func (c *Console) endSession(w http.ResponseWriter, r *http.Request, slug string) {
 	if ck, err := r.Cookie(c.sessionCookieName()); err == nil && ck.Value != "" {
-		key := prefixSession + tenant.HashSecret(ck.Value)
+		id := tenant.HashSecret(ck.Value)
 		err := c.Service.Store.Update(r.Context(), func(tx tenant.Tx) error {
-			return tx.Delete(tenant.CollSessions, slug, key)
+			s, err := tenant.GetJSON[session](tx, tenant.CollSessions, slug, prefixSession+id)
+			if errors.Is(err, tenant.ErrNotFound) {
+				return nil // ended already
+			}
+			if err != nil {
+				return err
+			}
+			if err := tx.Delete(tenant.CollSessions, slug, userSessionKey(s.Sub, id)); err != nil {
+				return err
+			}
+			return tx.Delete(tenant.CollSessions, slug, prefixSession+id)
 		})
 		if err != nil {
 			c.Logger.ErrorContext(r.Context(), "end console session", "tenant", slug, "err", err)
