@@ -166,9 +166,10 @@ func (m *Machine) Start(ctx context.Context, tenantID string, cr Credentials) (R
 	release := func() {}
 	if !locked {
 		// Checks already under way count as failures until recorded
-		// (checksUnderWay): a burst of guesses is held to the limit.
+		// (checksUnderWay): a burst of guesses is held to the limit, and
+		// waits here for room meanwhile.
 		var ok bool
-		release, ok, err = m.checks.reserve(tenantID, keys[0].key, func() (n int, err error) {
+		release, ok, err = m.checks.reserve(ctx, tenantID, keys[0].key, func() (n int, err error) {
 			err = m.Store.View(ctx, func(tx tenant.Tx) (err error) {
 				n, err = attemptsLeft(tx, tenantID, keys[0], t.Settings.Lockout, now)
 				return err

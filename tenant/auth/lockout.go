@@ -77,38 +77,58 @@ func attemptsLeft(tx tenant.Tx, tenantID string, k lockKey, p tenant.LockoutPoli
 // checksUnderWay counts the password checks under way for each login name,
 // so that guesses sent at once are held to the limit too: each passed the
 // lock check before any of them was recorded, and would otherwise all be
-// checked (40 of 40 in TestLockoutHoldsForGuessesSentAtOnce). A check
-// counts against its name as if it failed until its outcome is recorded.
-// Only names are counted so: an office behind one address signs many
-// people in at once, and its address's count must not refuse them for
-// merely being under way. The count errs on the safe side: a check whose
-// failure is committed but not yet released counts twice for a moment, so
-// a guess near the limit may be answered "locked" while the name ends up
-// one or two failures short of its lock. Only several sign-ins of one name
-// at once meet it, and a person's single sign-in never does.
+// checked (40 of 40 in TestLockoutHoldsForGuessesSentAtOnce). No more
+// checks of a name run at once than it has attempts left; the others wait
+// for one to end and look again, so a burst of guesses stops at the lock,
+// while sign-ins of one shared account at once (or a load test's) only
+// queue, as they would at the hasher anyway. Only names are counted so: an
+// office behind one address signs many people in at once.
 type checksUnderWay struct {
-	mu sync.Mutex
-	n  map[string]int // tenant ID + "/" + lock key
+	mu    sync.Mutex
+	n     map[string]int           // tenant ID + "/" + lock key → checks under way
+	ended map[string]chan struct{} // closed when a check of the key ends
 }
 
-// reserve counts a check of key, unless the checks under way would use up
-// the attempts it has left (read by left). The read happens under the lock
-// that release takes, after the failure's commit, so no failure can be in
-// neither: committed after the read, it is still under way. release undoes
-// the count; calls after the first do nothing, so a caller may release
-// early and defer it as well.
-func (c *checksUnderWay) reserve(tenantID, key string, left func() (int, error)) (release func(), ok bool, err error) {
+// reserve counts a check of key once the checks under way leave room in
+// the attempts it has left (read by left), waiting for one to end while
+// they do not; ok is false when the key has no attempts left (locked).
+// The read happens under the lock that release takes after the failure's
+// commit, so no failure can be in neither count: committed after the read,
+// it is still under way. release undoes the count; calls after the first
+// do nothing, so a caller may release early and defer it as well.
+func (c *checksUnderWay) reserve(ctx context.Context, tenantID, key string, left func() (int, error)) (release func(), ok bool, err error) {
 	k := tenantID + "/" + key
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	attempts, err := left()
-	if err != nil || attempts-c.n[k] <= 0 {
-		return func() {}, false, err
+	for {
+		c.mu.Lock()
+		attempts, err := left()
+		switch {
+		case err != nil || attempts <= 0:
+			c.mu.Unlock()
+			return func() {}, false, err
+		case attempts > c.n[k]:
+			if c.n == nil {
+				c.n, c.ended = make(map[string]int), make(map[string]chan struct{})
+			}
+			c.n[k]++
+			c.mu.Unlock()
+			return c.releaser(k), true, nil
+		}
+		ended, found := c.ended[k]
+		if !found {
+			ended = make(chan struct{})
+			c.ended[k] = ended
+		}
+		c.mu.Unlock()
+		select {
+		case <-ended:
+		case <-ctx.Done():
+			return func() {}, false, ctx.Err()
+		}
 	}
-	if c.n == nil {
-		c.n = make(map[string]int)
-	}
-	c.n[k]++
+}
+
+// releaser ends one check of k, once, and wakes those waiting for room.
+func (c *checksUnderWay) releaser(k string) func() {
 	released := false
 	return func() {
 		c.mu.Lock()
@@ -120,7 +140,11 @@ func (c *checksUnderWay) reserve(tenantID, key string, left func() (int, error))
 		if c.n[k]--; c.n[k] <= 0 {
 			delete(c.n, k)
 		}
-	}, true, nil
+		if ended, ok := c.ended[k]; ok {
+			close(ended)
+			delete(c.ended, k)
+		}
+	}
 }
 
 // recordFailure counts one failed attempt and locks a key that reached its
