@@ -471,6 +471,7 @@ func (s *Service) CreateUser(ctx context.Context, tenantID string, in NewUser) (
 			u.PasswordHash, u.PasswordChangedAt, u.Status = hash, now, StatusConfirmed
 		}
 	}
+	created := u // as invited, when it is
 	err = s.Store.Update(ctx, func(tx Tx) error {
 		// Read again: the tenant may have been deleted while the password
 		// was hashed, and a user written now would be left behind for
@@ -493,7 +494,14 @@ func (s *Service) CreateUser(ctx context.Context, tenantID string, in NewUser) (
 		if !in.Invite {
 			return nil
 		}
-		return s.writeInvitation(ctx, tx, t, &u, inv)
+		// On a copy: the store may run this function again, and each run
+		// must start from the user as created.
+		invited := u
+		if err := s.writeInvitation(ctx, tx, t, &invited, inv); err != nil {
+			return err
+		}
+		created = invited
+		return nil
 	})
 	if err != nil {
 		return User{}, err
@@ -501,7 +509,7 @@ func (s *Service) CreateUser(ctx context.Context, tenantID string, in NewUser) (
 	if in.Invite {
 		s.mailQueued()
 	}
-	return u, nil
+	return created, nil
 }
 
 // ValidateUsername applies Cognito's rule: 1–128 characters, no whitespace.
