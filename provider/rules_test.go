@@ -149,17 +149,7 @@ func TestUserinfoRefusesBadTokensWithInvalidToken(t *testing.T) {
 	f := h.fixture("acme", false)
 	cfg := h.oauthConfig(f)
 	tok := h.signIn(f, cfg)
-	userinfo := func(at string) *http.Response {
-		req, _ := http.NewRequest(http.MethodGet, h.issuer("acme")+"/oauth2/userInfo", nil)
-		req.Header.Set("Authorization", "Bearer "+at)
-		resp, err := h.http.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp
-	}
-	if resp := userinfo(tok.AccessToken); resp.StatusCode != http.StatusOK {
+	if resp := h.userinfo(f, tok.AccessToken); resp.StatusCode != http.StatusOK {
 		t.Fatalf("userinfo with a good token: status %d", resp.StatusCode)
 	}
 	parts := strings.Split(tok.AccessToken, ".")
@@ -173,7 +163,7 @@ func TestUserinfoRefusesBadTokensWithInvalidToken(t *testing.T) {
 		t.Fatal("reused refresh token accepted")
 	}
 	for name, at := range map[string]string{"tampered": tampered, "revoked": tok.AccessToken} {
-		resp := userinfo(at)
+		resp := h.userinfo(f, at)
 		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(resp.Header.Get("WWW-Authenticate"), `error="invalid_token"`) {
 			t.Errorf("%s token: status %d, WWW-Authenticate %q; want 401 and invalid_token",
 				name, resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
@@ -188,29 +178,33 @@ func TestDeletedClientsTokensStop(t *testing.T) {
 	h := newHarness(t)
 	f := h.fixture("acme", false)
 	tok := h.signIn(f, h.oauthConfig(f))
-	userinfo := func() *http.Response {
-		req, _ := http.NewRequest(http.MethodGet, h.issuer("acme")+"/oauth2/userInfo", nil)
-		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-		resp, err := h.http.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp
-	}
-	if resp := userinfo(); resp.StatusCode != http.StatusOK {
+	if resp := h.userinfo(f, tok.AccessToken); resp.StatusCode != http.StatusOK {
 		t.Fatalf("userinfo before the delete: status %d", resp.StatusCode)
 	}
 	if err := h.svc.DeleteClient(h.ctx(), "acme", f.client.ID); err != nil {
 		t.Fatal(err)
 	}
-	if resp := userinfo(); resp.StatusCode != http.StatusUnauthorized || !strings.Contains(resp.Header.Get("WWW-Authenticate"), `error="invalid_token"`) {
+	if resp := h.userinfo(f, tok.AccessToken); resp.StatusCode != http.StatusUnauthorized || !strings.Contains(resp.Header.Get("WWW-Authenticate"), `error="invalid_token"`) {
 		t.Errorf("userinfo after the delete: status %d, WWW-Authenticate %q; want 401 and invalid_token",
 			resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
 	}
 	if _, status := h.refresh(f, tok.RefreshToken, ""); status == http.StatusOK {
 		t.Error("the deleted client's refresh token was accepted")
 	}
+}
+
+// userinfo asks f's tenant's userinfo endpoint with access token at; the
+// body is closed, the status and headers are what the tests read.
+func (h *harness) userinfo(f fixture, at string) *http.Response {
+	h.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, h.issuer(f.slug)+"/oauth2/userInfo", nil)
+	req.Header.Set("Authorization", "Bearer "+at)
+	resp, err := h.http.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
 }
 
 // signIn signs f's user in through cfg, with PKCE, and returns the tokens.
