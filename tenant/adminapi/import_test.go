@@ -8,15 +8,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/cognate-idp/cognate/tenant"
 	"github.com/cognate-idp/cognate/tenant/bolt"
@@ -240,16 +237,10 @@ func TestImportEndpointCapsLines(t *testing.T) {
 // TestImportOpenAPISchemas holds the import's wire types to docs/openapi.yaml,
 // as TestOpenAPIMatches does for the others.
 func TestImportOpenAPISchemas(t *testing.T) {
-	raw, err := os.ReadFile("../../docs/openapi.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var doc struct {
 		Components struct{ Schemas map[string]schema } `yaml:"components"`
 	}
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
+	ReadOpenAPI(t, &doc)
 	for name, v := range map[string]any{"ImportResult": ImportResult{}, "ImportSummary": ImportSummary{}, "ImportLine": ImportLine{}} {
 		s, ok := doc.Components.Schemas[name]
 		if !ok {

@@ -1,27 +1,18 @@
 package adminapi
 
 import (
-	"os"
 	"reflect"
 	"slices"
 	"testing"
-
-	"gopkg.in/yaml.v3"
 )
 
 // TestOpenAPILegacyPool keeps the LegacyPool schema of docs/openapi.yaml in
 // step with the wire type, as TestOpenAPIMatches does for the others.
 func TestOpenAPILegacyPool(t *testing.T) {
-	raw, err := os.ReadFile("../../docs/openapi.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var doc struct {
 		Components struct{ Schemas map[string]schema } `yaml:"components"`
 	}
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
+	ReadOpenAPI(t, &doc)
 	s, ok := doc.Components.Schemas["LegacyPool"]
 	if !ok {
 		t.Fatal("schema LegacyPool is not documented")

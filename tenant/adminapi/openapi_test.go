@@ -10,22 +10,30 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// TestOpenAPIMatches keeps docs/openapi.yaml accurate: every route is
-// documented and every documented operation is a route, and each wire type
-// has exactly the properties of its schema.
-func TestOpenAPIMatches(t *testing.T) {
+// ReadOpenAPI decodes docs/openapi.yaml into doc, a struct of the parts a
+// test reads. Exported for the package's external tests (adminapi_test);
+// being in a test file, it is not part of the package.
+func ReadOpenAPI(t testing.TB, doc any) {
+	t.Helper()
 	raw, err := os.ReadFile("../../docs/openapi.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := yaml.Unmarshal(raw, doc); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestOpenAPIMatches keeps docs/openapi.yaml accurate: every route is
+// documented and every documented operation is a route, and each wire type
+// has exactly the properties of its schema.
+func TestOpenAPIMatches(t *testing.T) {
 	var doc struct {
 		OpenAPI    string                              `yaml:"openapi"`
 		Paths      map[string]map[string]yaml.Node     `yaml:"paths"`
 		Components struct{ Schemas map[string]schema } `yaml:"components"`
 	}
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
+	ReadOpenAPI(t, &doc)
 	if !strings.HasPrefix(doc.OpenAPI, "3.1") {
 		t.Errorf("openapi %q, want 3.1.x", doc.OpenAPI)
 	}
