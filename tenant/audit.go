@@ -159,7 +159,20 @@ type AuditEvent struct {
 
 // auditKeyTime is the time part of a key: newer events sort first.
 func auditKeyTime(t time.Time) string {
-	return fmt.Sprintf("%016x", uint64(math.MaxInt64-t.UnixNano()))
+	return fmt.Sprintf("%016x", uint64(math.MaxInt64-unixNanoClamped(t)))
+}
+
+// unixNanoClamped is t's UnixNano, which is undefined outside about
+// 1678–2262; a time beyond either end (a console filter of year 1000)
+// counts as that end, so it sorts before or after every event.
+func unixNanoClamped(t time.Time) int64 {
+	switch {
+	case t.Before(time.Unix(0, math.MinInt64)):
+		return math.MinInt64
+	case t.After(time.Unix(0, math.MaxInt64)):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
 }
 
 // auditKeyTimeLen is the length of auditKeyTime's result.

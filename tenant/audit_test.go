@@ -140,6 +140,10 @@ func TestAuditQuery(t *testing.T) {
 		{"from", tenant.AuditQuery{From: minute(21), Limit: 200}, 10},
 		{"to", tenant.AuditQuery{To: minute(10), Limit: 200}, 11}, // with tenant.create
 		{"between", tenant.AuditQuery{From: minute(5), To: minute(14), Limit: 200}, 10},
+		{"from before UnixNano's range", tenant.AuditQuery{From: time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC), Limit: 200}, 31},
+		{"to before UnixNano's range", tenant.AuditQuery{To: time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC), Limit: 200}, 0},
+		{"from after UnixNano's range", tenant.AuditQuery{From: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), Limit: 200}, 0},
+		{"to after UnixNano's range", tenant.AuditQuery{To: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), Limit: 200}, 31},
 		{"between, filtered", tenant.AuditQuery{From: minute(1), To: minute(10), Action: "signin.failure", Limit: 200}, 4},
 	}
 	for _, tt := range tests {
