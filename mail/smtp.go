@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/smtp"
 	"net/textproto"
 	"strconv"
@@ -48,6 +49,11 @@ type SMTPConfig struct {
 	InsecureSkipVerify bool
 	// Timeout bounds one delivery; zero means DefaultSMTPTimeout.
 	Timeout time.Duration
+	// HelloName is the host name this server gives in EHLO, normally the
+	// host of its base URL; empty means "localhost". Relays that check
+	// it (Postfix's reject_non_fqdn_helo_hostname, for one) refuse a bare
+	// "localhost" from another machine.
+	HelloName string
 }
 
 // Validate reports every problem of the configuration at once, wrapped in
@@ -107,6 +113,21 @@ func (c SMTPConfig) tlsMode() string {
 		return TLSStartTLS
 	}
 	return c.TLS
+}
+
+// helloName is HelloName as EHLO takes it: an IP address goes in
+// brackets, as an address literal (RFC 5321, section 4.1.3).
+func (c SMTPConfig) helloName() string {
+	ip, err := netip.ParseAddr(c.HelloName)
+	switch {
+	case c.HelloName == "":
+		return "localhost"
+	case err != nil:
+		return c.HelloName
+	case ip.Is4():
+		return "[" + ip.String() + "]"
+	}
+	return "[IPv6:" + ip.String() + "]"
 }
 
 func (c SMTPConfig) port() int {
@@ -217,7 +238,7 @@ func (s *SMTPSender) deliver(ctx context.Context, recipients []string, data []by
 
 	// net/smtp would say EHLO on its own, but would then hide a failure
 	// behind Extension's false.
-	if err := c.Hello("localhost"); err != nil {
+	if err := c.Hello(s.cfg.helloName()); err != nil {
 		return classify(ctx, stageEHLO, err)
 	}
 	if s.cfg.tlsMode() == TLSStartTLS {

@@ -2,6 +2,7 @@ package mail
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -96,6 +97,8 @@ func TestSMTPSenderDelivers(t *testing.T) {
 		tls      string
 		username string
 		password string
+		helo     string
+		wantHelo string // empty: helo, or localhost without it
 		wantTLS  bool
 	}{
 		{name: "plain", server: serverOptions{tls: TLSNone}, tls: TLSNone},
@@ -106,6 +109,9 @@ func TestSMTPSenderDelivers(t *testing.T) {
 		{name: "starttls with auth", server: serverOptions{tls: TLSStartTLS, username: "relay", password: "s3cret"},
 			tls: TLSStartTLS, username: "relay", password: "s3cret", wantTLS: true},
 		{name: "implicit tls", server: serverOptions{tls: TLSImplicit}, tls: TLSImplicit, wantTLS: true},
+		{name: "hello with an IP address", server: serverOptions{tls: TLSNone}, tls: TLSNone, helo: "192.0.2.7", wantHelo: "[192.0.2.7]"},
+		{name: "hello with an IPv6 address", server: serverOptions{tls: TLSNone}, tls: TLSNone, helo: "2001:db8::7", wantHelo: "[IPv6:2001:db8::7]"},
+		{name: "own hello name", server: serverOptions{tls: TLSStartTLS}, tls: TLSStartTLS, helo: "id.example.com", wantTLS: true},
 		{name: "implicit tls with auth", server: serverOptions{tls: TLSImplicit, username: "relay", password: "s3cret"},
 			tls: TLSImplicit, username: "relay", password: "s3cret", wantTLS: true},
 	}
@@ -113,7 +119,7 @@ func TestSMTPSenderDelivers(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := startSMTP(t, tt.server)
 			cfg := srv.config(tt.tls)
-			cfg.Username, cfg.Password = tt.username, tt.password
+			cfg.Username, cfg.Password, cfg.HelloName = tt.username, tt.password, tt.helo
 			sender, err := NewSMTPSender(cfg, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -138,6 +144,10 @@ func TestSMTPSenderDelivers(t *testing.T) {
 			}
 			if got[0].user != tt.username {
 				t.Errorf("authenticated as %q, want %q", got[0].user, tt.username)
+			}
+			wantHelo := cmp.Or(tt.wantHelo, tt.helo, "localhost")
+			if got[0].helo != wantHelo {
+				t.Errorf("EHLO %q, want %q", got[0].helo, wantHelo)
 			}
 		})
 	}

@@ -52,6 +52,7 @@ type receivedMail struct {
 	data []byte
 	tls  bool   // the session ran over TLS
 	user string // the authenticated user
+	helo string // the name the client gave in EHLO
 }
 
 type testSMTP struct {
@@ -187,7 +188,8 @@ func (s *testSession) Data(r io.Reader) error {
 	}
 	_, isTLS := s.conn.TLSConnectionState()
 	s.srv.mu.Lock()
-	s.srv.mails = append(s.srv.mails, receivedMail{from: s.from, to: s.to, data: data, tls: isTLS, user: s.user})
+	s.srv.mails = append(s.srv.mails, receivedMail{from: s.from, to: s.to, data: data, tls: isTLS, user: s.user,
+		helo: s.conn.Hostname()})
 	s.srv.mu.Unlock()
 	if s.opts.beforeAccept != nil {
 		s.opts.beforeAccept()

@@ -402,8 +402,12 @@ func mailSender(cfg Config, logger *slog.Logger) (mail.Sender, *mail.DevSink, er
 		}
 		pw = strings.TrimSpace(string(raw))
 	}
+	base, err := url.Parse(cfg.BaseURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("base URL: %w", err)
+	}
 	sender, err := mail.NewSMTPSender(mail.SMTPConfig{Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Username: cfg.SMTP.Username,
-		Password: pw, From: cfg.SMTP.From, TLS: cfg.SMTP.TLS}, time.Now)
+		Password: pw, From: cfg.SMTP.From, TLS: cfg.SMTP.TLS, HelloName: base.Hostname()}, time.Now)
 	return sender, nil, err
 }
 
