@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 )
 
@@ -57,6 +58,12 @@ var (
 type Sealer struct {
 	currentID string
 	aeads     map[string]cipher.AEAD // by key id
+}
+
+// LogValue names the keys by ID only: slog would print the AEADs' fields,
+// which hold the expanded keys.
+func (s *Sealer) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("current", s.currentID), slog.Int("keys", len(s.aeads)))
 }
 
 // NewSealer builds a Sealer that seals under current and opens values sealed

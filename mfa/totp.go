@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image/png"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -50,6 +51,10 @@ type TOTPEnrollment struct {
 
 	key *otp.Key
 }
+
+// LogValue keeps the secret out of logs: slog would print the exported
+// fields, and the URI holds the secret too.
+func (e TOTPEnrollment) LogValue() slog.Value { return slog.StringValue("TOTPEnrollment(hidden)") }
 
 // NewTOTPKey generates a 20-byte secret read from rand and the otpauth URI
 // for it. issuer is the tenant's display name: it is what the authenticator
