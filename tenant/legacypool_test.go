@@ -72,7 +72,7 @@ func TestLegacyPoolRegion(t *testing.T) {
 }
 
 // Secrets stay out of logs whatever logs the pool; a webhook's query (where
-// serverless platforms put keys) too.
+// serverless platforms put keys) too. A new user's password as well.
 func TestLegacyPoolLogValue(t *testing.T) {
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&buf, nil))
@@ -81,9 +81,10 @@ func TestLegacyPoolLogValue(t *testing.T) {
 			Admin: AWSKeys{AccessKeyID: "AKID", SecretAccessKey: "ADMIN-SECRET"}},
 		"webhook", LegacyPool{Kind: LegacyWebhook, WebhookURL: "https://f.example.net/api/migrate?code=FUNCTION-KEY", WebhookSecret: "WEBHOOK-SECRET"},
 		"settings", Settings{Legacy: LegacyPool{Kind: LegacyWebhook, WebhookSecret: "NESTED-SECRET"}},
-		"tenant", Tenant{Slug: "acme", Settings: Settings{Legacy: LegacyPool{Kind: LegacyCognito, ClientSecret: "TENANT-SECRET"}}})
+		"tenant", Tenant{Slug: "acme", Settings: Settings{Legacy: LegacyPool{Kind: LegacyCognito, ClientSecret: "TENANT-SECRET"}}},
+		"new user", NewUser{Username: "ann", Password: "NEW-USER-PASSWORD"})
 	out := buf.String()
-	for _, s := range []string{"CLIENT-SECRET", "ADMIN-SECRET", "FUNCTION-KEY", "WEBHOOK-SECRET", "NESTED-SECRET", "TENANT-SECRET"} {
+	for _, s := range []string{"CLIENT-SECRET", "ADMIN-SECRET", "FUNCTION-KEY", "WEBHOOK-SECRET", "NESTED-SECRET", "TENANT-SECRET", "NEW-USER-PASSWORD"} {
 		if strings.Contains(out, s) {
 			t.Errorf("log shows %s: %s", s, out)
 		}

@@ -408,6 +408,11 @@ type NewUser struct {
 	Sub string
 }
 
+// LogValue keeps the password out of logs whatever logs a new user.
+func (in NewUser) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("username", in.Username), slog.Bool("invite", in.Invite))
+}
+
 // CreateUser adds a user to a tenant's pool. Without a password the user is
 // not activated (UNCONFIRMED) and cannot sign in.
 func (s *Service) CreateUser(ctx context.Context, tenantID string, in NewUser) (User, error) {

@@ -260,6 +260,11 @@ func (m *Machine) Start(ctx context.Context, tenantID string, cr Credentials) (R
 	return m.finish(tenantID, cr, user, []string{"pwd"}, rehashed), nil
 }
 
+// LogValue keeps the password out of logs.
+func (c Credentials) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("login", c.Login), slog.String("client_ip", c.ClientIP))
+}
+
 // Answer responds to a pending challenge.
 type Answer struct {
 	Challenge   Challenge
@@ -274,6 +279,12 @@ type Answer struct {
 	Credential   []byte
 	Choice       Challenge
 	FactorName   string
+}
+
+// LogValue keeps the answer's secrets (new password, codes, the WebAuthn
+// response) out of logs.
+func (a Answer) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("challenge", string(a.Challenge)), slog.String("client_ip", a.ClientIP))
 }
 
 // Respond answers the challenge of session and returns the next step.
