@@ -43,6 +43,7 @@ func adminGroups() map[string][]adminCommand {
 		"tenant": tenantCommands(),
 		"client": clientCommands(),
 		"user":   slices.Concat(userCommands(), onboardingCommands(), mfaCommands()),
+		"group":  groupCommands(),
 	}
 }
 

@@ -67,6 +67,28 @@ func tenantCommands() []adminCommand {
 			},
 		},
 		{
+			verb: "update", args: []string{"SLUG"}, summary: "Rename a tenant or choose its admin group.",
+			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
+				name := fs.String("name", "", "new display name of the organization")
+				adminGroup := fs.String("admin-group", "", "the group whose members may use the tenant's admin console (the group must exist)")
+				return func(ctx context.Context, c *apiClient, args []string) (output, error) {
+					var req adminapi.UpdateTenantRequest
+					if *name != "" {
+						req.Name = name
+					}
+					if *adminGroup != "" {
+						req.Settings = &adminapi.SettingsChange{AdminGroup: adminGroup}
+					}
+					if req.Name == nil && req.Settings == nil {
+						return output{}, usageError{"nothing to change: give --name or --admin-group"}
+					}
+					var t adminapi.Tenant
+					raw, err := c.call(ctx, http.MethodPatch, tenantPath(args[0]), req, &t)
+					return output{raw: raw, text: func(w io.Writer) { showTenant(w, t) }}, err
+				}
+			},
+		},
+		{
 			verb: "delete", args: []string{"SLUG"}, summary: "Delete a tenant with all its users, clients and keys.",
 			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
 				yes := fs.Bool("yes", false, "confirm: this cannot be undone")
@@ -105,6 +127,7 @@ func showTenant(w io.Writer, t adminapi.Tenant) {
 		field("MFA", s.MFA.Mode+" ("+strings.Join(s.MFA.Factors, ", ")+")"),
 		field("Language", s.Locale),
 		field("Signing", s.SigningAlg),
+		field("Admin group", s.AdminGroup),
 		field("Created", formatTime(t.CreatedAt)),
 	)
 }

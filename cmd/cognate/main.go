@@ -1,7 +1,7 @@
 // Command cognate is the Cognate server and its operator's command line.
 //
 // `cognate serve` runs the server. The other commands (tenant, client,
-// user) are clients of a running server's admin API: bbolt allows one
+// user, group) are clients of a running server's admin API: bbolt allows one
 // process per database file, so the command line never opens the database
 // behind the server's back.
 //
@@ -51,7 +51,7 @@ func run(ctx context.Context, args []string, env map[string]string, stdin io.Rea
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "serve":
 		return serveCommand(ctx, rest, env, stdout, stderr)
-	case "tenant", "client", "user":
+	case "tenant", "client", "user", "group":
 		return adminCommandLine(ctx, cmd, rest, env, stdin, stdout, stderr)
 	case "import", "migrate":
 		return importCommandLine(ctx, cmd, rest, env, stdin, stdout, stderr)
@@ -73,15 +73,16 @@ func writeUsage(w io.Writer) {
 
 Usage:
   cognate serve [flags]       run the server (no flags: development mode)
-  cognate tenant VERB         create, list, get, delete
+  cognate tenant VERB         create, list, get, update, delete
   cognate client VERB         create, list, get, delete, rotate-secret
   cognate user VERB           create, list, get, set-password, disable, enable, delete,
                               activate, resend, reset-password, unlock, mfa, reset-mfa
+  cognate group VERB          create, list, get, rename, delete, members, add-user, remove-user
   cognate import cognito      import users from a Cognito CSV or JSON export into a tenant
   cognate migrate cognito     import many Cognito pools or organizations, a tenant each
   cognate version
 
-The tenant, client, user, import and migrate commands talk to a running
+The tenant, client, user, group, import and migrate commands talk to a running
 server's admin API.
 Run "cognate COMMAND -h" or "cognate COMMAND VERB -h" for details.
 `)

@@ -1,7 +1,7 @@
 // Package adminapi is the operator's admin API: JSON over HTTP under
-// /admin/v1/, for creating and managing tenants, their clients, users and
-// signing keys. The cognate CLI is its main client; docs/openapi.yaml
-// describes it.
+// /admin/v1/, for creating and managing tenants, their clients, users,
+// groups and signing keys. The cognate CLI is its main client;
+// docs/openapi.yaml describes it.
 //
 // Handlers are thin: parse the request into typed values, make one call to
 // tenant.Service, render a wire type from types.go. Every rule about what a
@@ -80,6 +80,15 @@ func (a *API) routes() []route {
 		{"POST /admin/v1/tenants/{slug}/users/{sub}/reset-mfa", a.resetUserMFA},
 		{"POST /admin/v1/tenants/{slug}/import", a.importUsers},
 
+		{"POST /admin/v1/tenants/{slug}/groups", a.createGroup},
+		{"GET /admin/v1/tenants/{slug}/groups", a.listGroups},
+		{"GET /admin/v1/tenants/{slug}/groups/{name}", a.getGroup},
+		{"PATCH /admin/v1/tenants/{slug}/groups/{name}", a.updateGroup},
+		{"DELETE /admin/v1/tenants/{slug}/groups/{name}", a.deleteGroup},
+		{"GET /admin/v1/tenants/{slug}/groups/{name}/members", a.listGroupMembers},
+		{"PUT /admin/v1/tenants/{slug}/groups/{name}/members/{sub}", a.addGroupMember},
+		{"DELETE /admin/v1/tenants/{slug}/groups/{name}/members/{sub}", a.removeGroupMember},
+
 		{"POST /admin/v1/tenants/{slug}/keys/rotate", a.rotateKey},
 	}
 }
@@ -151,7 +160,7 @@ func (a *API) tokenValid(header string) bool {
 func unmatched(mux *http.ServeMux) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		var allow []string
-		for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete} {
+		for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
 			probe := r.Clone(r.Context())
 			probe.Method = method
 			if _, pattern := mux.Handler(probe); pattern != "" && pattern != Prefix {

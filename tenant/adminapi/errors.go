@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/cognate-idp/cognate/tenant"
 	"github.com/cognate-idp/cognate/tenant/password"
@@ -68,6 +69,12 @@ func classify(r *http.Request, err error) (int, Error) {
 		return http.StatusConflict, Error{"already_exists", conflictMessage(r)}
 	case errors.Is(err, tenant.ErrConflict):
 		return http.StatusConflict, Error{"conflict", "the record was changed at the same time; try again"}
+	case errors.Is(err, tenant.ErrAdminGroup):
+		// The service's sentence speaks of choosing another admin group;
+		// this one says where an operator does that.
+		return http.StatusBadRequest, Error{"invalid_request", fmt.Sprintf(
+			"group %q is the admin group of tenant %q and cannot be deleted; first make another group the admin group (settings.admin_group of the tenant)",
+			r.PathValue("name"), r.PathValue("slug"))}
 	case errors.Is(err, tenant.ErrInvalid), errors.Is(err, tenant.ErrSlugInvalid),
 		errors.Is(err, tenant.ErrSlugReserved), errors.Is(err, password.ErrPolicy):
 		return http.StatusBadRequest, Error{"invalid_request", err.Error()}
@@ -81,27 +88,49 @@ func classify(r *http.Request, err error) (int, Error) {
 	return http.StatusInternalServerError, Error{"internal_error", "the server failed to handle the request; the details are in its log"}
 }
 
+// notFound is a 404 whose message the handler chose, where the path alone
+// does not say what is missing.
+func notFound(message string) error {
+	return &apiError{status: http.StatusNotFound, code: "not_found", message: message}
+}
+
 // notFoundMessage names what was missing from the path the client asked for.
 // A missing tenant reads correctly in every case: a tenant that does not
-// exist has no such user or client either.
+// exist has no such user, client or group either. On a membership path,
+// which names a group and a user, the handler says which is missing.
 func notFoundMessage(r *http.Request) string {
-	slug, client, sub := r.PathValue("slug"), r.PathValue("id"), r.PathValue("sub")
+	slug, client, sub, group := r.PathValue("slug"), r.PathValue("id"), r.PathValue("sub"), r.PathValue("name")
 	switch {
 	case sub != "":
-		return fmt.Sprintf("tenant %q has no user %q", slug, sub)
+		return userNotFoundMessage(slug, sub)
 	case client != "":
 		return fmt.Sprintf("tenant %q has no client %q", slug, client)
+	case group != "":
+		return groupNotFoundMessage(slug, group)
 	case slug != "":
 		return fmt.Sprintf("tenant %q does not exist", slug)
 	}
 	return "not found"
 }
 
-// conflictMessage says what already exists. Only two requests create a
-// record under a name the client chose: a tenant (its slug) and a user (its
-// username); client IDs, subs and key IDs are chosen by the server.
+func userNotFoundMessage(slug, sub string) string {
+	return fmt.Sprintf("tenant %q has no user %q", slug, sub)
+}
+
+func groupNotFoundMessage(slug, name string) string {
+	return fmt.Sprintf("tenant %q has no group %q", slug, name)
+}
+
+// conflictMessage says what already exists. Three requests create or
+// rename a record under a name the client chose: a tenant (its slug), a
+// user (its username) and a group (its name); client IDs, subs and key IDs
+// are chosen by the server.
 func conflictMessage(r *http.Request) string {
-	if slug := r.PathValue("slug"); slug != "" {
+	slug := r.PathValue("slug")
+	switch {
+	case strings.Contains(r.Pattern, "/groups"):
+		return fmt.Sprintf("tenant %q already has a group with that name", slug)
+	case slug != "":
 		return fmt.Sprintf("tenant %q already has a user with that username", slug)
 	}
 	return "a tenant with that slug already exists"

@@ -11,21 +11,23 @@ import (
 	"github.com/cognate-idp/cognate/tenant/adminapi"
 )
 
-// TestOpenAPIDocumentsStatuses keeps the responses of docs/openapi.yaml
-// honest: each request here gets a status the document lists for its
-// operation, so a client written from the document knows every answer.
-func TestOpenAPIDocumentsStatuses(t *testing.T) {
+// documentedStatuses reads docs/openapi.yaml once and returns a lookup of
+// the statuses it lists for an operation (method in lower case, route as in
+// the document).
+func documentedStatuses(t *testing.T) func(method, route string) map[string]bool {
+	t.Helper()
 	var doc struct {
 		Paths map[string]map[string]yaml.Node `yaml:"paths"`
 	}
 	adminapi.ReadOpenAPI(t, &doc)
-	documented := func(method, path string) map[string]bool {
+	return func(method, route string) map[string]bool {
+		t.Helper()
 		var op struct {
 			Responses map[string]yaml.Node `yaml:"responses"`
 		}
-		node, ok := doc.Paths[path][method]
+		node, ok := doc.Paths[route][method]
 		if !ok {
-			t.Fatalf("%s %s is not documented", method, path)
+			t.Fatalf("%s %s is not documented", method, route)
 		}
 		if err := node.Decode(&op); err != nil {
 			t.Fatal(err)
@@ -36,6 +38,13 @@ func TestOpenAPIDocumentsStatuses(t *testing.T) {
 		}
 		return out
 	}
+}
+
+// TestOpenAPIDocumentsStatuses keeps the responses of docs/openapi.yaml
+// honest: each request here gets a status the document lists for its
+// operation, so a client written from the document knows every answer.
+func TestOpenAPIDocumentsStatuses(t *testing.T) {
+	documented := documentedStatuses(t)
 
 	const (
 		users  = "/admin/v1/tenants/{slug}/users"

@@ -66,6 +66,8 @@ func TestOpenAPIMatches(t *testing.T) {
 		"UpdateUserRequest": UpdateUserRequest{}, "SetPasswordRequest": SetPasswordRequest{},
 		"RotateKeyRequest": RotateKeyRequest{}, "SigningKey": SigningKey{},
 		"MFAStatus": MFAStatus{}, "MFAFactor": MFAFactor{},
+		"Group": Group{}, "GroupList": GroupList{}, "CreateGroupRequest": CreateGroupRequest{},
+		"UpdateGroupRequest": UpdateGroupRequest{},
 	} {
 		s, ok := doc.Components.Schemas[name]
 		if !ok {

@@ -43,7 +43,10 @@ type Settings struct {
 	Branding                 Branding       `json:"branding"`
 	Lockout                  LockoutPolicy  `json:"lockout"`
 	SigningAlg               string         `json:"signing_alg"`
-	Legacy                   LegacyPool     `json:"legacy"`
+	// AdminGroup is the group whose members may use the tenant's admin
+	// console ("admins" unless set).
+	AdminGroup string     `json:"admin_group"`
+	Legacy     LegacyPool `json:"legacy"`
 }
 
 // PasswordPolicy is Cognito's password policy.
@@ -86,7 +89,10 @@ type SettingsChange struct {
 	Branding                 *Branding       `json:"branding,omitempty"`
 	Lockout                  *LockoutPolicy  `json:"lockout,omitempty"`
 	SigningAlg               *string         `json:"signing_alg,omitempty"`
-	Legacy                   *LegacyPool     `json:"legacy,omitempty"`
+	// AdminGroup must name an existing group when a tenant is changed; a
+	// new tenant has no groups yet, so its admin group is created after it.
+	AdminGroup *string     `json:"admin_group,omitempty"`
+	Legacy     *LegacyPool `json:"legacy,omitempty"`
 }
 
 // CreateTenantRequest is the body of POST /admin/v1/tenants.
@@ -204,6 +210,35 @@ type SetPasswordRequest struct {
 	Permanent bool `json:"permanent,omitempty"`
 }
 
+// Group is a group of a tenant's users; its members' tokens carry its name
+// in cognito:groups.
+type Group struct {
+	Name string `json:"name"`
+	// Description and Precedence are Cognito's, kept for groups imported
+	// from a Cognito export; this API does not set them.
+	Description string    `json:"description,omitempty"`
+	Precedence  *int      `json:"precedence,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// GroupList is the body of GET /admin/v1/tenants/{slug}/groups.
+type GroupList struct {
+	Groups []Group `json:"groups"`
+}
+
+// CreateGroupRequest is the body of POST /admin/v1/tenants/{slug}/groups.
+type CreateGroupRequest struct {
+	Name string `json:"name"`
+}
+
+// UpdateGroupRequest is the body of PATCH …/groups/{name}. Fields left out
+// stay as they are.
+type UpdateGroupRequest struct {
+	// Name renames the group: its members move with it, and so does the
+	// tenant's admin group setting if it named this group.
+	Name *string `json:"name,omitempty"`
+}
+
 // RotateKeyRequest is the optional body of POST …/keys/rotate.
 type RotateKeyRequest struct {
 	// OverlapSeconds is how long the new key is published before it signs,
@@ -246,6 +281,7 @@ func tenantOut(t tenant.Tenant) Tenant {
 				LockDurationSeconds: int64(s.Lockout.LockDuration / time.Second),
 			},
 			SigningAlg: s.SigningAlg,
+			AdminGroup: s.AdminGroup,
 			Legacy:     legacyOut(s.Legacy),
 		},
 		CreatedAt: t.CreatedAt,
@@ -292,6 +328,10 @@ func userOut(u tenant.User) User {
 	}
 }
 
+func groupOut(g tenant.Group) Group {
+	return Group{Name: g.Name, Description: g.Description, Precedence: g.Precedence, CreatedAt: g.CreatedAt}
+}
+
 func keyOut(k tenant.SigningKey) SigningKey {
 	return SigningKey{KeyID: k.ID, Alg: k.Alg, CreatedAt: k.CreatedAt, ActiveFrom: k.ActiveFrom, RetireAt: k.RetireAt}
 }
@@ -315,6 +355,7 @@ func (c *SettingsChange) domain() tenant.SettingsChange {
 		TempPasswordValidityDays: c.TempPasswordValidityDays,
 		Locale:                   c.Locale,
 		SigningAlg:               c.SigningAlg,
+		AdminGroup:               c.AdminGroup,
 		Legacy:                   c.Legacy.domain(),
 	}
 	if p := c.PasswordPolicy; p != nil {

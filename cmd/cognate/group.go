@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/cognate-idp/cognate/tenant/adminapi"
+)
+
+// The `cognate group` verbs: a tenant's groups and who is in them. A
+// user's groups are the cognito:groups claim of their tokens, and the
+// members of the tenant's admin group may use its admin console.
+
+func groupPath(slug, name string) string { return tenantPath(slug) + "/groups/" + url.PathEscape(name) }
+
+// groupCommand is a `cognate group` verb whose only flag is --tenant.
+func groupCommand(verb string, args []string, summary string, do func(ctx context.Context, c *apiClient, slug string, args []string) (output, error)) adminCommand {
+	return adminCommand{
+		verb: verb, args: args, summary: summary,
+		setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
+			slug := fs.String("tenant", "", "tenant slug (required)")
+			return func(ctx context.Context, c *apiClient, args []string) (output, error) {
+				if err := requireFlag("tenant", *slug); err != nil {
+					return output{}, err
+				}
+				return do(ctx, c, *slug, args)
+			}
+		},
+	}
+}
+
+// adminGroupOf reads which group is the tenant's admin group.
+func adminGroupOf(ctx context.Context, c *apiClient, slug string) (string, error) {
+	var t adminapi.Tenant
+	_, err := c.call(ctx, http.MethodGet, tenantPath(slug), nil, &t)
+	return t.Settings.AdminGroup, err
+}
+
+// membership is add-user or remove-user: USER is a username or a sub, as
+// in the user verbs.
+func membership(verb, summary, method, done string) adminCommand {
+	return groupCommand(verb, []string{"GROUP", "USER"}, summary,
+		func(ctx context.Context, c *apiClient, slug string, args []string) (output, error) {
+			sub, err := resolveUser(ctx, c, slug, args[1])
+			if err != nil {
+				return output{}, err
+			}
+			raw, err := c.call(ctx, method, groupPath(slug, args[0])+"/members/"+url.PathEscape(sub), nil, nil)
+			return message(raw, done, args[1], args[0]), err
+		})
+}
+
+func groupCommands() []adminCommand {
+	return []adminCommand{
+		groupCommand("create", []string{"NAME"}, "Create a group; NAME is 1 to 128 characters, spaces allowed inside.",
+			func(ctx context.Context, c *apiClient, slug string, args []string) (output, error) {
+				var g adminapi.Group
+				raw, err := c.call(ctx, http.MethodPost, tenantPath(slug)+"/groups", adminapi.CreateGroupRequest{Name: args[0]}, &g)
+				return output{raw: raw, text: func(w io.Writer) { showGroup(w, g, "") }}, err
+			}),
+		groupCommand("list", nil, "List a tenant's groups.",
+			func(ctx context.Context, c *apiClient, slug string, _ []string) (output, error) {
+				var list adminapi.GroupList
+				raw, err := c.call(ctx, http.MethodGet, tenantPath(slug)+"/groups", nil, &list)
+				if err != nil {
+					return output{}, err
+				}
+				admin, err := adminGroupOf(ctx, c, slug)
+				return output{raw: raw, text: func(w io.Writer) {
+					if len(list.Groups) == 0 {
+						fmt.Fprintf(w, "Tenant %s has no groups yet. Create one with: cognate group create --tenant %s NAME\n", slug, slug)
+						return
+					}
+					var rows [][]string
+					for _, g := range list.Groups {
+						rows = append(rows, []string{g.Name, yesNo(g.Name == admin), formatTime(g.CreatedAt)})
+					}
+					printTable(w, []string{"NAME", "ADMIN GROUP", "CREATED"}, rows)
+				}}, err
+			}),
+		groupCommand("get", []string{"NAME"}, "Show a group.",
+			func(ctx context.Context, c *apiClient, slug string, args []string) (output, error) {
+				var g adminapi.Group
+				raw, err := c.call(ctx, http.MethodGet, groupPath(slug, args[0]), nil, &g)
+				if err != nil {
+					return output{}, err
+				}
+				admin, err := adminGroupOf(ctx, c, slug)
+				return output{raw: raw, text: func(w io.Writer) {
+					showGroup(w, g, admin)
+					fmt.Fprintf(w, "\nMembers: cognate group members --tenant %s %s\n", slug, shellArg(g.Name))
+				}}, err
+			}),
+		groupCommand("rename", []string{"NAME", "NEW_NAME"}, "Rename a group; its members, and the admin group setting if it names the group, move with it.",
+			func(ctx context.Context, c *apiClient, slug string, args []string) (output, error) {
+				var g adminapi.Group
+				raw, err := c.call(ctx, http.MethodPatch, groupPath(slug, args[0]), adminapi.UpdateGroupRequest{Name: &args[1]}, &g)
+				return message(raw, "Renamed group %s of tenant %s to %s.", args[0], slug, g.Name), err
+			}),
+		groupCommand("delete", []string{"NAME"}, "Delete a group; its members leave it. The admin group cannot be deleted.",
+			func(ctx context.Context, c *apiClient, slug string, args []string) (output, error) {
+				raw, err := c.call(ctx, http.MethodDelete, groupPath(slug, args[0]), nil, nil)
+				return message(raw, "Deleted group %s of tenant %s.", args[0], slug), err
+			}),
+		{
+			verb: "members", args: []string{"NAME"}, summary: "List a group's members, a page at a time.",
+			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
+				slug := fs.String("tenant", "", "tenant slug (required)")
+				limit := fs.Int("limit", 50, "members per page, 1 to 100")
+				after := fs.String("after", "", "start after this sub (from the previous page)")
+				return func(ctx context.Context, c *apiClient, args []string) (output, error) {
+					if err := requireFlag("tenant", *slug); err != nil {
+						return output{}, err
+					}
+					q := url.Values{"limit": {strconv.Itoa(*limit)}}
+					if *after != "" {
+						q.Set("after", *after)
+					}
+					var page adminapi.UserPage
+					raw, err := c.call(ctx, http.MethodGet, groupPath(*slug, args[0])+"/members?"+q.Encode(), nil, &page)
+					return output{raw: raw, text: func(w io.Writer) {
+						name := shellArg(args[0])
+						if len(page.Users) == 0 {
+							fmt.Fprintf(w, "Group %s has no members. Add one with: cognate group add-user --tenant %s %s USER\n", args[0], *slug, name)
+							return
+						}
+						var rows [][]string
+						for _, u := range page.Users {
+							rows = append(rows, []string{u.Username, u.Email, u.Status, yesNo(u.Enabled), u.Sub})
+						}
+						printTable(w, []string{"USERNAME", "EMAIL", "STATUS", "ENABLED", "SUB"}, rows)
+						if page.Next != "" {
+							fmt.Fprintf(w, "\nMore members: cognate group members --tenant %s --limit %d --after %s %s\n", *slug, *limit, page.Next, name)
+						}
+					}}, err
+				}
+			},
+		},
+		membership("add-user", "Make a user a member of a group (a member already is one); their next tokens carry it in cognito:groups. USER is a username or a sub.",
+			http.MethodPut, "Added %s to group %s."),
+		membership("remove-user", "End a user's membership of a group (one who is not a member stays so). USER is a username or a sub.",
+			http.MethodDelete, "Removed %s from group %s."),
+	}
+}
+
+func showGroup(w io.Writer, g adminapi.Group, adminGroup string) {
+	precedence := ""
+	if g.Precedence != nil {
+		precedence = strconv.Itoa(*g.Precedence)
+	}
+	admin := ""
+	if adminGroup != "" {
+		admin = yesNo(g.Name == adminGroup)
+	}
+	printFields(w,
+		field("Group", g.Name),
+		field("Admin group", admin),
+		field("Description", g.Description),
+		field("Precedence", precedence),
+		field("Created", formatTime(g.CreatedAt)),
+	)
+}
+
+var shellSafe = regexp.MustCompile(`^[A-Za-z0-9@%+=:,./_-]+$`)
+
+// shellArg quotes a value for the commands the output suggests, so that
+// a group name with a space in it can be pasted back.
+func shellArg(s string) string {
+	if shellSafe.MatchString(s) {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

@@ -1,0 +1,425 @@
+package adminapi_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/tenant/adminapi"
+)
+
+// groupFixture is the API fixture with groups: in acme the admin group
+// admins (no members) and ops (ann); beside it tenant globex, with group
+// finance and user gus, which acme's paths must never reach.
+type groupFixture struct {
+	*fixture
+	gus string
+}
+
+func newGroupFixture(t *testing.T) *groupFixture {
+	t.Helper()
+	g := &groupFixture{fixture: newFixture(t)}
+	ctx, svc := t.Context(), g.svc
+	es256 := "ES256"
+	if _, err := svc.CreateTenant(ctx, tenant.NewTenant{
+		Slug: "globex", Settings: tenant.SettingsChange{SigningAlg: &es256}.Apply(tenant.Settings{}),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tg := range [][2]string{{"acme", "admins"}, {"acme", "ops"}, {"globex", "finance"}} {
+		if _, err := svc.CreateGroup(ctx, tg[0], tg[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := svc.AddUserToGroup(ctx, "acme", "ops", g.sub); err != nil {
+		t.Fatal(err)
+	}
+	gus, err := svc.CreateUser(ctx, "globex", tenant.NewUser{Username: "gus"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.AddUserToGroup(ctx, "globex", "finance", gus.Sub); err != nil {
+		t.Fatal(err)
+	}
+	g.gus = gus.Sub
+	return g
+}
+
+func (g *groupFixture) path(p string) string {
+	return strings.ReplaceAll(g.fixture.path(p), "{gus}", g.gus)
+}
+
+// call makes a request with the operator's token.
+func (g *groupFixture) call(t *testing.T, method, path, body string) (int, string) {
+	t.Helper()
+	rec := g.fixture.do(t, method, g.path(path), body, bearer)
+	return rec.Code, rec.Body.String()
+}
+
+// userGroups reads a user's groups through the API.
+func (g *groupFixture) userGroups(t *testing.T, slug, sub string) []string {
+	t.Helper()
+	code, body := g.call(t, "GET", "/admin/v1/tenants/"+slug+"/users/"+sub, "")
+	var u adminapi.User
+	if err := json.Unmarshal([]byte(body), &u); err != nil || code != http.StatusOK {
+		t.Fatalf("GET user %s: %d %s", sub, code, body)
+	}
+	slices.Sort(u.Groups)
+	return u.Groups
+}
+
+// status asserts a GET answers with the status.
+func (g *groupFixture) status(t *testing.T, path string, want int) {
+	t.Helper()
+	if code, body := g.call(t, "GET", path, ""); code != want {
+		t.Errorf("GET %s: %d, want %d: %s", path, code, want, body)
+	}
+}
+
+// TestGroupEndpoints drives each group endpoint through its success and
+// its bad input, and checks that docs/openapi.yaml lists every status seen.
+func TestGroupEndpoints(t *testing.T) {
+	const (
+		groups  = "/admin/v1/tenants/{slug}/groups"
+		group   = groups + "/{name}"
+		members = group + "/members"
+		member  = members + "/{sub}"
+		tenantR = "/admin/v1/tenants/{slug}"
+	)
+	documented := documentedStatuses(t)
+	tests := []struct {
+		name   string
+		method string
+		route  string // the operation in docs/openapi.yaml
+		path   string
+		body   string
+		status int
+		code   string   // the "error" field of an error response
+		want   []string // substrings of the body
+		reject []string // substrings the body must not have
+		after  func(t *testing.T, g *groupFixture)
+	}{
+		// Creating.
+		{name: "create", method: "POST", route: groups, path: "/admin/v1/tenants/acme/groups", body: `{"name":"Sales EMEA"}`,
+			status: 201, want: []string{`"name":"Sales EMEA"`, `"created_at":`}, reject: []string{"description", "precedence"},
+			after: func(t *testing.T, g *groupFixture) { g.status(t, "/admin/v1/tenants/acme/groups/Sales%20EMEA", 200) }},
+		{name: "create duplicate", method: "POST", route: groups, path: "/admin/v1/tenants/acme/groups", body: `{"name":"ops"}`,
+			status: 409, code: "already_exists", want: []string{`tenant \"acme\" already has a group with that name`}},
+		{name: "create empty name", method: "POST", route: groups, path: "/admin/v1/tenants/acme/groups", body: `{"name":""}`,
+			status: 400, code: "invalid_request", want: []string{"1 to 128 characters"}},
+		{name: "create name too long", method: "POST", route: groups, path: "/admin/v1/tenants/acme/groups", body: `{"name":"` + strings.Repeat("g", 129) + `"}`,
+			status: 400, code: "invalid_request", want: []string{"1 to 128 characters"}},
+		{name: "create name with a space around", method: "POST", route: groups, path: "/admin/v1/tenants/acme/groups", body: `{"name":" ops"}`,
+			status: 400, code: "invalid_request", want: []string{"may not start or end with a space"}},
+		{name: "create name dot-dot", method: "POST", route: groups, path: "/admin/v1/tenants/acme/groups", body: `{"name":".."}`,
+			status: 400, code: "invalid_request", want: []string{`may not be \".\" or \"..\"`}},
+		{name: "create unknown field", method: "POST", route: groups, path: "/admin/v1/tenants/acme/groups", body: `{"name":"x","precedence":1}`,
+			status: 400, code: "invalid_request", want: []string{`unknown field \"precedence\"`}},
+		{name: "create without body", method: "POST", route: groups, path: "/admin/v1/tenants/acme/groups",
+			status: 400, code: "invalid_request", want: []string{"empty"}},
+		{name: "create in unknown tenant", method: "POST", route: groups, path: "/admin/v1/tenants/nope/groups", body: `{"name":"ops"}`,
+			status: 404, code: "not_found", want: []string{`tenant \"nope\" does not exist`}},
+
+		// Reading.
+		{name: "list", method: "GET", route: groups, path: "/admin/v1/tenants/acme/groups",
+			status: 200, want: []string{`{"groups":[{"name":"admins"`, `{"name":"ops"`}, reject: []string{"finance"}},
+		{name: "list other tenant", method: "GET", route: groups, path: "/admin/v1/tenants/globex/groups",
+			status: 200, want: []string{`"name":"finance"`}, reject: []string{"ops", "admins"}},
+		{name: "list unknown tenant", method: "GET", route: groups, path: "/admin/v1/tenants/nope/groups",
+			status: 404, code: "not_found", want: []string{`tenant \"nope\" does not exist`}},
+		{name: "get", method: "GET", route: group, path: "/admin/v1/tenants/acme/groups/ops", status: 200, want: []string{`"name":"ops"`}},
+		{name: "get unknown", method: "GET", route: group, path: "/admin/v1/tenants/acme/groups/nope",
+			status: 404, code: "not_found", want: []string{`tenant \"acme\" has no group \"nope\"`}},
+		{name: "get other tenant's group", method: "GET", route: group, path: "/admin/v1/tenants/acme/groups/finance",
+			status: 404, code: "not_found", want: []string{`tenant \"acme\" has no group \"finance\"`}},
+		{name: "get in unknown tenant", method: "GET", route: group, path: "/admin/v1/tenants/nope/groups/ops", status: 404, code: "not_found"},
+
+		// Renaming.
+		{name: "rename", method: "PATCH", route: group, path: "/admin/v1/tenants/acme/groups/ops", body: `{"name":"Operations"}`,
+			status: 200, want: []string{`"name":"Operations"`},
+			after: func(t *testing.T, g *groupFixture) {
+				if got := g.userGroups(t, "acme", g.sub); !slices.Equal(got, []string{"Operations"}) {
+					t.Errorf("ann's groups after the rename: %v", got)
+				}
+				g.status(t, "/admin/v1/tenants/acme/groups/ops", 404)
+			}},
+		{name: "rename the admin group", method: "PATCH", route: group, path: "/admin/v1/tenants/acme/groups/admins", body: `{"name":"owners"}`,
+			status: 200, want: []string{`"name":"owners"`},
+			after: func(t *testing.T, g *groupFixture) {
+				if _, body := g.call(t, "GET", "/admin/v1/tenants/acme", ""); !strings.Contains(body, `"admin_group":"owners"`) {
+					t.Errorf("the admin group did not follow the rename: %s", body)
+				}
+			}},
+		{name: "rename nothing", method: "PATCH", route: group, path: "/admin/v1/tenants/acme/groups/ops", body: `{}`,
+			status: 200, want: []string{`"name":"ops"`}},
+		{name: "rename to a taken name", method: "PATCH", route: group, path: "/admin/v1/tenants/acme/groups/ops", body: `{"name":"admins"}`,
+			status: 409, code: "already_exists", want: []string{"already has a group with that name"}},
+		{name: "rename to a bad name", method: "PATCH", route: group, path: "/admin/v1/tenants/acme/groups/ops", body: `{"name":"ops\n"}`,
+			status: 400, code: "invalid_request", want: []string{"space"}},
+		{name: "rename unknown", method: "PATCH", route: group, path: "/admin/v1/tenants/acme/groups/nope", body: `{"name":"x"}`,
+			status: 404, code: "not_found", want: []string{`has no group \"nope\"`}},
+		{name: "rename other tenant's group", method: "PATCH", route: group, path: "/admin/v1/tenants/acme/groups/finance", body: `{"name":"x"}`,
+			status: 404, code: "not_found",
+			after: func(t *testing.T, g *groupFixture) { g.status(t, "/admin/v1/tenants/globex/groups/finance", 200) }},
+		{name: "rename with a wrong type", method: "PATCH", route: group, path: "/admin/v1/tenants/acme/groups/ops", body: `{"name":5}`,
+			status: 400, code: "invalid_request", want: []string{`field \"name\" must be a string`}},
+
+		// Deleting.
+		{name: "delete", method: "DELETE", route: group, path: "/admin/v1/tenants/acme/groups/ops", status: 204,
+			after: func(t *testing.T, g *groupFixture) {
+				if got := g.userGroups(t, "acme", g.sub); len(got) != 0 {
+					t.Errorf("ann's groups after the delete: %v", got)
+				}
+				g.status(t, "/admin/v1/tenants/acme/groups/ops", 404)
+			}},
+		{name: "delete the admin group", method: "DELETE", route: group, path: "/admin/v1/tenants/acme/groups/admins",
+			status: 400, code: "invalid_request", want: []string{`group \"admins\" is the admin group of tenant \"acme\"`, "settings.admin_group"},
+			after: func(t *testing.T, g *groupFixture) { g.status(t, "/admin/v1/tenants/acme/groups/admins", 200) }},
+		{name: "delete unknown", method: "DELETE", route: group, path: "/admin/v1/tenants/acme/groups/nope",
+			status: 404, code: "not_found", want: []string{`has no group \"nope\"`}},
+		{name: "delete other tenant's group", method: "DELETE", route: group, path: "/admin/v1/tenants/acme/groups/finance",
+			status: 404, code: "not_found",
+			after: func(t *testing.T, g *groupFixture) {
+				if got := g.userGroups(t, "globex", g.gus); !slices.Equal(got, []string{"finance"}) {
+					t.Errorf("gus's groups: %v", got)
+				}
+			}},
+
+		// Members.
+		{name: "members", method: "GET", route: members, path: "/admin/v1/tenants/acme/groups/ops/members",
+			status: 200, want: []string{`{"users":[{"sub":"{sub}","username":"ann"`}, reject: []string{`"next"`, "password_hash"}},
+		{name: "members of an empty group", method: "GET", route: members, path: "/admin/v1/tenants/acme/groups/admins/members",
+			status: 200, want: []string{`{"users":[]}`}},
+		{name: "members limit too large", method: "GET", route: members, path: "/admin/v1/tenants/acme/groups/ops/members?limit=101",
+			status: 400, code: "invalid_request", want: []string{"limit must be a whole number from 1 to 100"}},
+		{name: "members of unknown group", method: "GET", route: members, path: "/admin/v1/tenants/acme/groups/nope/members",
+			status: 404, code: "not_found", want: []string{`tenant \"acme\" has no group \"nope\"`}},
+		{name: "members of other tenant's group", method: "GET", route: members, path: "/admin/v1/tenants/acme/groups/finance/members",
+			status: 404, code: "not_found", reject: []string{"gus"}},
+
+		// Adding and removing.
+		{name: "add", method: "PUT", route: member, path: "/admin/v1/tenants/acme/groups/admins/members/{sub}", status: 204,
+			after: func(t *testing.T, g *groupFixture) {
+				if got := g.userGroups(t, "acme", g.sub); !slices.Equal(got, []string{"admins", "ops"}) {
+					t.Errorf("ann's groups after the add: %v", got)
+				}
+			}},
+		{name: "add a member again", method: "PUT", route: member, path: "/admin/v1/tenants/acme/groups/ops/members/{sub}", status: 204,
+			after: func(t *testing.T, g *groupFixture) {
+				if got := g.userGroups(t, "acme", g.sub); !slices.Equal(got, []string{"ops"}) {
+					t.Errorf("ann's groups after adding her twice: %v", got)
+				}
+			}},
+		{name: "add unknown user", method: "PUT", route: member, path: "/admin/v1/tenants/acme/groups/ops/members/nope",
+			status: 404, code: "not_found", want: []string{`tenant \"acme\" has no user \"nope\"`}},
+		{name: "add to unknown group", method: "PUT", route: member, path: "/admin/v1/tenants/acme/groups/nope/members/{sub}",
+			status: 404, code: "not_found", want: []string{`tenant \"acme\" has no group \"nope\"`}},
+		{name: "add other tenant's user", method: "PUT", route: member, path: "/admin/v1/tenants/acme/groups/ops/members/{gus}",
+			status: 404, code: "not_found", want: []string{`tenant \"acme\" has no user \"{gus}\"`}},
+		{name: "add to other tenant's group", method: "PUT", route: member, path: "/admin/v1/tenants/acme/groups/finance/members/{sub}",
+			status: 404, code: "not_found", want: []string{`tenant \"acme\" has no group \"finance\"`}},
+		{name: "add in unknown tenant", method: "PUT", route: member, path: "/admin/v1/tenants/nope/groups/ops/members/{sub}",
+			status: 404, code: "not_found", want: []string{`\"nope\" has no group \"ops\"`}},
+		{name: "remove", method: "DELETE", route: member, path: "/admin/v1/tenants/acme/groups/ops/members/{sub}", status: 204,
+			after: func(t *testing.T, g *groupFixture) {
+				if got := g.userGroups(t, "acme", g.sub); len(got) != 0 {
+					t.Errorf("ann's groups after the removal: %v", got)
+				}
+				if _, body := g.call(t, "GET", "/admin/v1/tenants/acme/groups/ops/members", ""); !strings.Contains(body, `{"users":[]}`) {
+					t.Errorf("members after the removal: %s", body)
+				}
+			}},
+		{name: "remove a non-member", method: "DELETE", route: member, path: "/admin/v1/tenants/acme/groups/admins/members/{sub}", status: 204,
+			after: func(t *testing.T, g *groupFixture) {
+				if got := g.userGroups(t, "acme", g.sub); !slices.Equal(got, []string{"ops"}) {
+					t.Errorf("ann's groups: %v", got)
+				}
+			}},
+		{name: "remove unknown user", method: "DELETE", route: member, path: "/admin/v1/tenants/acme/groups/ops/members/nope",
+			status: 404, code: "not_found", want: []string{`has no user \"nope\"`}},
+		{name: "remove from unknown group", method: "DELETE", route: member, path: "/admin/v1/tenants/acme/groups/nope/members/{sub}",
+			status: 404, code: "not_found", want: []string{`has no group \"nope\"`}},
+		{name: "remove other tenant's user", method: "DELETE", route: member, path: "/admin/v1/tenants/globex/groups/finance/members/{sub}",
+			status: 404, code: "not_found", want: []string{`tenant \"globex\" has no user`},
+			after: func(t *testing.T, g *groupFixture) {
+				if got := g.userGroups(t, "globex", g.gus); !slices.Equal(got, []string{"finance"}) {
+					t.Errorf("gus's groups: %v", got)
+				}
+			}},
+
+		// The admin group setting.
+		{name: "tenant shows its admin group", method: "GET", route: tenantR, path: "/admin/v1/tenants/acme",
+			status: 200, want: []string{`"admin_group":"admins"`}},
+		{name: "choose another admin group", method: "PATCH", route: tenantR, path: "/admin/v1/tenants/acme", body: `{"settings":{"admin_group":"ops"}}`,
+			status: 200, want: []string{`"admin_group":"ops"`, `"signing_alg":"ES256"`},
+			after: func(t *testing.T, g *groupFixture) {
+				// The old admin group is an ordinary group now, the new one is protected.
+				if code, body := g.call(t, "DELETE", "/admin/v1/tenants/acme/groups/ops", ""); code != http.StatusBadRequest {
+					t.Errorf("delete the new admin group: %d %s", code, body)
+				}
+				if code, body := g.call(t, "DELETE", "/admin/v1/tenants/acme/groups/admins", ""); code != http.StatusNoContent {
+					t.Errorf("delete the old admin group: %d %s", code, body)
+				}
+			}},
+		{name: "choose a missing admin group", method: "PATCH", route: tenantR, path: "/admin/v1/tenants/acme", body: `{"settings":{"admin_group":"nope"}}`,
+			status: 400, code: "invalid_request", want: []string{`there is no group \"nope\"`}},
+		{name: "choose a bad admin group name", method: "PATCH", route: tenantR, path: "/admin/v1/tenants/acme", body: `{"settings":{"admin_group":"ops "}}`,
+			status: 400, code: "invalid_request", want: []string{"admin group: a group name may not start or end with a space"}},
+		{name: "create tenant with an admin group", method: "POST", route: "/admin/v1/tenants", path: "/admin/v1/tenants",
+			body:   `{"slug":"initech","settings":{"signing_alg":"ES256","admin_group":"owners"}}`,
+			status: 201, want: []string{`"admin_group":"owners"`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			g := newGroupFixture(t)
+			code, body := g.call(t, tc.method, tc.path, tc.body)
+			if code != tc.status {
+				t.Fatalf("status %d, want %d; body %s", code, tc.status, body)
+			}
+			if !documented(strings.ToLower(tc.method), tc.route)[strconv.Itoa(code)] {
+				t.Errorf("%s %s answers %d, which docs/openapi.yaml does not list", tc.method, tc.route, code)
+			}
+			if tc.code != "" {
+				var e adminapi.Error
+				if err := json.Unmarshal([]byte(body), &e); err != nil {
+					t.Fatalf("error body %q: %v", body, err)
+				}
+				if e.Code != tc.code || e.Message == "" {
+					t.Errorf("error %+v, want code %q and a message", e, tc.code)
+				}
+			}
+			for _, w := range tc.want {
+				if w := g.path(w); !strings.Contains(body, w) {
+					t.Errorf("body lacks %s:\n%s", w, body)
+				}
+			}
+			for _, r := range tc.reject {
+				if strings.Contains(body, r) {
+					t.Errorf("body has %s:\n%s", r, body)
+				}
+			}
+			if tc.after != nil {
+				tc.after(t, g)
+			}
+		})
+	}
+}
+
+// A group is reached at the Location its creation answers, whatever its
+// name holds; a rename answers the new path in Content-Location.
+func TestGroupNamesInPaths(t *testing.T) {
+	g := newGroupFixture(t)
+	for _, name := range []string{"Sales EMEA", "a/b", "a/../b", "100%", "é?#&"} {
+		rec := g.fixture.do(t, "POST", "/admin/v1/tenants/acme/groups", fmt.Sprintf(`{"name":%q}`, name), bearer)
+		if rec.Code != http.StatusCreated {
+			t.Fatalf("create %q: %d %s", name, rec.Code, rec.Body)
+		}
+		loc := rec.Header().Get("Location")
+		if code, body := g.call(t, "PUT", loc+"/members/{sub}", ""); code != http.StatusNoContent {
+			t.Errorf("add ann to %q at %s: %d %s", name, loc, code, body)
+		}
+		var got adminapi.Group
+		code, body := g.call(t, "GET", loc, "")
+		if err := json.Unmarshal([]byte(body), &got); err != nil || code != http.StatusOK || got.Name != name {
+			t.Errorf("GET %s (Location of %q): %d %s", loc, name, code, body)
+		}
+		rec = g.fixture.do(t, "PATCH", loc, fmt.Sprintf(`{"name":%q}`, name+" 2"), bearer)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("rename %q: %d %s", name, rec.Code, rec.Body)
+		}
+		if code, body := g.call(t, "GET", rec.Header().Get("Content-Location")+"/members", ""); code != http.StatusOK || !strings.Contains(body, g.sub) {
+			t.Errorf("members at the Content-Location of renamed %q: %d %s", name, code, body)
+		}
+	}
+	if got := g.userGroups(t, "acme", g.sub); !slices.Equal(got, []string{"100% 2", "Sales EMEA 2", "a/../b 2", "a/b 2", "ops", "é?#& 2"}) {
+		t.Errorf("ann's groups: %q", got)
+	}
+}
+
+func TestGroupMembersPages(t *testing.T) {
+	g := newGroupFixture(t)
+	want := []string{"ann"}
+	for _, name := range []string{"bob", "carol", "dave", "erin"} {
+		u, err := g.svc.CreateUser(t.Context(), "acme", tenant.NewUser{Username: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code, body := g.call(t, "PUT", "/admin/v1/tenants/acme/groups/ops/members/"+u.Sub, ""); code != http.StatusNoContent {
+			t.Fatalf("add %s: %d %s", name, code, body)
+		}
+		want = append(want, name)
+	}
+	// One user who is not a member, who must not show up.
+	if _, err := g.svc.CreateUser(t.Context(), "acme", tenant.NewUser{Username: "zed"}); err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	after, pages := "", 0
+	for {
+		code, body := g.call(t, "GET", "/admin/v1/tenants/acme/groups/ops/members?limit=2&after="+after, "")
+		var page adminapi.UserPage
+		if err := json.Unmarshal([]byte(body), &page); err != nil || code != http.StatusOK {
+			t.Fatalf("page %d: %d %s", pages, code, body)
+		}
+		pages++
+		for _, u := range page.Users {
+			seen = append(seen, u.Username)
+		}
+		if page.Next == "" {
+			break
+		}
+		if pages > 5 {
+			t.Fatal("paging does not end")
+		}
+		after = page.Next
+	}
+	slices.Sort(seen)
+	if !slices.Equal(seen, want) || pages != 3 {
+		t.Errorf("saw %v in %d pages, want %v in 3", seen, pages, want)
+	}
+}
+
+// Membership changes reach the tenant's audit trail in the operator's name.
+func TestGroupChangesAreAudited(t *testing.T) {
+	g := newGroupFixture(t)
+	for _, step := range []struct{ method, path, body string }{
+		{"POST", "/admin/v1/tenants/acme/groups", `{"name":"sales"}`},
+		{"PUT", "/admin/v1/tenants/acme/groups/sales/members/{sub}", ""},
+		{"DELETE", "/admin/v1/tenants/acme/groups/sales/members/{sub}", ""},
+	} {
+		if code, body := g.call(t, step.method, step.path, step.body); code >= 300 {
+			t.Fatalf("%s %s: %d %s", step.method, step.path, code, body)
+		}
+	}
+	for _, action := range []tenant.AuditAction{tenant.AuditGroupCreate, tenant.AuditGroupMemberAdd, tenant.AuditGroupMemberRemove} {
+		page, err := g.svc.AuditLog(t.Context(), "acme", tenant.AuditQuery{Action: string(action)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The fixture's own AddUserToGroup ran without an actor.
+		var byOperator int
+		for _, ev := range page.Events {
+			if ev.Actor.Kind == tenant.ActorOperator {
+				byOperator++
+			}
+		}
+		if byOperator != 1 {
+			t.Errorf("%s: %d events by the operator, want 1: %+v", action, byOperator, page.Events)
+		}
+	}
+}
+
+// A membership path answers other methods with 405 and an Allow header
+// that names PUT, the one method no other path of the API uses.
+func TestMembershipMethodNotAllowed(t *testing.T) {
+	g := newGroupFixture(t)
+	rec := g.fixture.do(t, "POST", "/admin/v1/tenants/acme/groups/ops/members/{sub}", "", bearer)
+	if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") != "PUT, DELETE" {
+		t.Errorf("POST: %d, Allow %q: %s", rec.Code, rec.Header().Get("Allow"), rec.Body)
+	}
+}
