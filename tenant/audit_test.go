@@ -36,7 +36,7 @@ func TestAuditRecordsChangesWithTheActor(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock.Advance(time.Second)
-	if _, err := svc.CreateGroup(op, "acme", "admins"); err != nil {
+	if _, err := svc.CreateGroup(op, "acme", "staff"); err != nil {
 		t.Fatal(err)
 	}
 	admin := tenant.WithActor(context.Background(), tenant.Actor{Kind: tenant.ActorAdmin, Sub: "sub-of-ann", Name: "ann", IP: "198.51.100.7"})
@@ -48,7 +48,7 @@ func TestAuditRecordsChangesWithTheActor(t *testing.T) {
 	clock.Advance(time.Second)
 	name, off := "Bob", false
 	if _, err := svc.UpdateUser(admin, "acme", u.Sub, tenant.UserChange{
-		Attributes: map[string]*string{"name": &name}, Enabled: &off, Groups: &[]string{"admins"},
+		Attributes: map[string]*string{"name": &name}, Enabled: &off, Groups: &[]string{"staff"},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestAuditRecordsChangesWithTheActor(t *testing.T) {
 	if upd.Target != (tenant.AuditTarget{Kind: tenant.TargetUser, ID: u.Sub, Name: "bob"}) {
 		t.Errorf("update target %+v", upd.Target)
 	}
-	if upd.Details["fields"] != "name,groups" || upd.Details["groups"] != "admins" {
+	if upd.Details["fields"] != "name,groups" || upd.Details["groups"] != "staff" {
 		t.Errorf("update details %v", upd.Details)
 	}
 	if events[6].Actor.Kind != tenant.ActorOperator || !events[6].Time.Equal(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)) {

@@ -26,8 +26,8 @@ func memberNames(t *testing.T, svc *tenant.Service, group string) []string {
 func TestGroupMembersRenameDelete(t *testing.T) {
 	svc, _ := newService(t)
 	ctx := context.Background()
-	svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"})
-	for _, g := range []string{"admins", "staff", "sales"} {
+	svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"}) // with "admins"
+	for _, g := range []string{"staff", "sales"} {
 		if _, err := svc.CreateGroup(ctx, "acme", g); err != nil {
 			t.Fatal(err)
 		}
@@ -124,8 +124,7 @@ func TestGroupNames(t *testing.T) {
 func TestSelfLockout(t *testing.T) {
 	svc, _ := newService(t)
 	ctx := context.Background()
-	svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"})
-	svc.CreateGroup(ctx, "acme", "admins")
+	svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"}) // with its admin group, "admins"
 	ann, _ := svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "ann", Groups: []string{"admins"}})
 	self := tenant.WithActor(ctx, tenant.Actor{Kind: tenant.ActorAdmin, Sub: ann.Sub, Name: "ann"})
 	off := false

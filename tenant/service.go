@@ -123,6 +123,12 @@ func (s *Service) CreateTenant(ctx context.Context, in NewTenant) (Tenant, error
 		if err := tx.Put(CollGroupMembers, t.Slug, groupIndexMarker, []byte{}); err != nil {
 			return err
 		}
+		// The admin group exists from the start, as it must later (it
+		// cannot be deleted, and another is chosen only if it exists), so
+		// that making someone an administrator is adding them to it.
+		if err := PutJSON(tx, CollGroups, t.Slug, t.Settings.AdminGroup, Group{Name: t.Settings.AdminGroup, CreatedAt: now}); err != nil {
+			return err
+		}
 		if err := s.audit(ctx, tx, t.Slug, AuditTenantCreate, AuditTarget{Kind: TargetTenant, ID: t.Slug, Name: t.Name}, nil); err != nil {
 			return err
 		}

@@ -14,9 +14,8 @@ import (
 // The development mode's demo: a tenant, a public client for the example
 // relying party (cmd/example-rp) and an administrator, made on first start.
 const (
-	demoSlug        = "demo"
-	demoAdmin       = "admin"
-	demoAdminsGroup = "admins"
+	demoSlug  = "demo"
+	demoAdmin = "admin"
 )
 
 // exampleRPRedirect is where cmd/example-rp listens by default.
@@ -36,9 +35,6 @@ func ensureDemo(ctx context.Context, svc *tenant.Service, tenantURL string, out 
 	if err != nil {
 		return fmt.Errorf("demo tenant: %w", err)
 	}
-	if _, err := svc.CreateGroup(ctx, demoSlug, demoAdminsGroup); err != nil {
-		return fmt.Errorf("demo group: %w", err)
-	}
 	client, _, err := svc.CreateClient(ctx, demoSlug, tenant.NewClient{
 		Name:                   "Example app",
 		Public:                 true,
@@ -54,7 +50,7 @@ func ensureDemo(ctx context.Context, svc *tenant.Service, tenantURL string, out 
 	}
 	_, err = svc.CreateUser(ctx, demoSlug, tenant.NewUser{
 		Username: demoAdmin, Email: "admin@demo.invalid", EmailVerified: true,
-		Groups: []string{demoAdminsGroup}, Password: temp, Temporary: true,
+		Groups: []string{t.Settings.AdminGroup}, Password: temp, Temporary: true,
 	})
 	if err != nil {
 		return fmt.Errorf("demo admin: %w", err)

@@ -46,12 +46,11 @@ func TestGroupCommands(t *testing.T) {
 		stderr []string
 		check  func(t *testing.T, stdout string)
 	}{
-		{name: "list none", args: []string{"list", "--tenant", "acme"},
-			stdout: []string{"Tenant acme has no groups yet. Create one with: cognate group create --tenant acme NAME"}},
-		{name: "create", args: []string{"create", "--tenant", "acme", "admins"},
-			stdout: []string{"Group ", "admins", "Created"}},
+		// A tenant is made with its admin group.
+		{name: "list the new tenant's", args: []string{"list", "--tenant", "acme"},
+			stdout: []string{"NAME", "ADMIN GROUP", "admins  yes"}},
 		{name: "create with a space", args: []string{"create", "Sales EMEA", "--tenant", "acme"},
-			stdout: []string{"Sales EMEA"}},
+			stdout: []string{"Group ", "Sales EMEA", "Created"}},
 		{name: "create duplicate", args: []string{"create", "--tenant", "acme", "admins"},
 			code: exitError, stderr: []string{`tenant "acme" already has a group with that name`}},
 		{name: "create bad name", args: []string{"create", "--tenant", "acme", "admins "},

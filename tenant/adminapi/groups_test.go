@@ -31,7 +31,8 @@ func newGroupFixture(t *testing.T) *groupFixture {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	for _, tg := range [][2]string{{"acme", "admins"}, {"acme", "ops"}, {"globex", "finance"}} {
+	// Each tenant has its admin group, "admins", from the start.
+	for _, tg := range [][2]string{{"acme", "ops"}, {"globex", "finance"}} {
 		if _, err := svc.CreateGroup(ctx, tg[0], tg[1]); err != nil {
 			t.Fatal(err)
 		}
@@ -128,8 +129,8 @@ func TestGroupEndpoints(t *testing.T) {
 		// Reading.
 		{name: "list", method: "GET", route: groups, path: "/admin/v1/tenants/acme/groups",
 			status: 200, want: []string{`{"groups":[{"name":"admins"`, `{"name":"ops"`}, reject: []string{"finance"}},
-		{name: "list other tenant", method: "GET", route: groups, path: "/admin/v1/tenants/globex/groups",
-			status: 200, want: []string{`"name":"finance"`}, reject: []string{"ops", "admins"}},
+		{name: "list other tenant", method: "GET", route: groups, path: "/admin/v1/tenants/globex/groups", // its own admins, not acme's
+			status: 200, want: []string{`"name":"finance"`}, reject: []string{"ops"}},
 		{name: "list unknown tenant", method: "GET", route: groups, path: "/admin/v1/tenants/nope/groups",
 			status: 404, code: "not_found", want: []string{`tenant \"nope\" does not exist`}},
 		{name: "get", method: "GET", route: group, path: "/admin/v1/tenants/acme/groups/ops", status: 200, want: []string{`"name":"ops"`}},
@@ -272,7 +273,14 @@ func TestGroupEndpoints(t *testing.T) {
 			status: 400, code: "invalid_request", want: []string{"admin group: a group name may not start or end with a space"}},
 		{name: "create tenant with an admin group", method: "POST", route: "/admin/v1/tenants", path: "/admin/v1/tenants",
 			body:   `{"slug":"initech","settings":{"signing_alg":"ES256","admin_group":"owners"}}`,
-			status: 201, want: []string{`"admin_group":"owners"`}},
+			status: 201, want: []string{`"admin_group":"owners"`},
+			after: func(t *testing.T, g *groupFixture) {
+				// The admin group is made with the tenant, so that making someone
+				// an administrator is adding them to it.
+				if code, body := g.call(t, "GET", "/admin/v1/tenants/initech/groups", ""); code != http.StatusOK || !strings.Contains(body, `"name":"owners"`) {
+					t.Errorf("the new tenant's groups: %d %s", code, body)
+				}
+			}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package cognitoimport
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -538,22 +539,30 @@ func (c *change) applyTo(u *tenant.User, now time.Time) {
 	}
 }
 
-// ensureGroups creates the groups that do not exist yet.
+// ensureGroups creates the groups that do not exist yet. A group that
+// exists keeps what it has, and takes from the file the description and
+// precedence it lacks: a tenant's admin group, made with the tenant,
+// takes the Cognito group's of the same name.
 func (im *importer) ensureGroups(tx tenant.Tx, groups []GroupRef, now time.Time) (int, error) {
 	created := 0
 	for _, g := range groups {
-		_, err := tx.Get(tenant.CollGroups, im.tenantID, g.Name)
+		group, err := tenant.GetJSON[tenant.Group](tx, tenant.CollGroups, im.tenantID, g.Name)
 		switch {
 		case err == nil:
-			continue
-		case !errors.Is(err, tenant.ErrNotFound):
+			if (group.Description != "" || g.Description == "") && (group.Precedence != nil || g.Precedence == nil) {
+				continue
+			}
+			group.Description = cmp.Or(group.Description, g.Description)
+			group.Precedence = cmp.Or(group.Precedence, g.Precedence)
+		case errors.Is(err, tenant.ErrNotFound):
+			group = tenant.Group{Name: g.Name, Description: g.Description, Precedence: g.Precedence, CreatedAt: now}
+			created++
+		default:
 			return 0, err
 		}
-		group := tenant.Group{Name: g.Name, Description: g.Description, Precedence: g.Precedence, CreatedAt: now}
 		if err := tenant.PutJSON(tx, tenant.CollGroups, im.tenantID, g.Name, group); err != nil {
 			return 0, err
 		}
-		created++
 	}
 	return created, nil
 }

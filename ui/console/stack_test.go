@@ -129,9 +129,6 @@ func newStack(t testing.TB) *stack {
 		if _, err := svc.CreateTenant(ctx, tenant.NewTenant{Slug: slug, Name: name, Settings: settings}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := svc.CreateGroup(ctx, slug, "admins"); err != nil {
-			t.Fatal(err)
-		}
 		admin, err := svc.CreateUser(ctx, slug, tenant.NewUser{Username: adminNames[slug], Email: adminNames[slug] + "@" + slug + ".example",
 			EmailVerified: true, Groups: []string{"admins"}, Password: adminPassword})
 		if err != nil {
