@@ -90,7 +90,7 @@ type SettingsChange struct {
 	Lockout                  *LockoutPolicy  `json:"lockout,omitempty"`
 	SigningAlg               *string         `json:"signing_alg,omitempty"`
 	// AdminGroup must name an existing group when a tenant is changed; a
-	// new tenant has no groups yet, so its admin group is created after it.
+	// new tenant is made with it.
 	AdminGroup *string     `json:"admin_group,omitempty"`
 	Legacy     *LegacyPool `json:"legacy,omitempty"`
 }
