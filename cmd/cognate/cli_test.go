@@ -96,18 +96,53 @@ func (s *server) cli(t *testing.T, stdin string, args ...string) (code int, stdo
 	return code, out.String(), errOut.String()
 }
 
+// cliStep is one command of a test that runs commands against a server in
+// turn.
+type cliStep struct {
+	name   string
+	args   []string
+	stdin  string
+	code   int      // the exit code
+	stdout []string // substrings
+	stderr []string
+	check  func(t *testing.T, stdout string)
+}
+
+// runSteps runs the steps in order through run and checks what each
+// printed. Steps share the server and build on each other, so one failing
+// stops the rest.
+func runSteps(t *testing.T, steps []cliStep, run func(t *testing.T, st cliStep) (code int, stdout, stderr string)) {
+	t.Helper()
+	for _, st := range steps {
+		ok := t.Run(st.name, func(t *testing.T) {
+			code, stdout, stderr := run(t, st)
+			if code != st.code {
+				t.Fatalf("exit code %d, want %d\nstdout: %s\nstderr: %s", code, st.code, stdout, stderr)
+			}
+			for _, w := range st.stdout {
+				if !strings.Contains(stdout, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, stdout)
+				}
+			}
+			for _, w := range st.stderr {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+			if st.check != nil {
+				st.check(t, stdout)
+			}
+		})
+		if !ok {
+			return
+		}
+	}
+}
+
 func TestCommandLineAgainstServer(t *testing.T) {
 	s := startServer(t, t.TempDir())
 
-	steps := []struct {
-		name   string
-		args   []string
-		stdin  string
-		code   int
-		stdout []string // substrings
-		stderr []string
-		check  func(t *testing.T, stdout string)
-	}{
+	steps := []cliStep{
 		{name: "create tenant", args: []string{"tenant", "create", "acme", "--name", "Acme BV"},
 			stdout: []string{"Tenant ", "acme", "Acme BV", "at least 8 characters"}},
 		{name: "reserved slug", args: []string{"tenant", "create", "auth"},
@@ -194,32 +229,7 @@ func TestCommandLineAgainstServer(t *testing.T) {
 		{name: "version", args: []string{"version"}, stdout: []string{"cognate "}},
 		{name: "no command", args: nil, code: exitUsage, stderr: []string{"Usage:"}},
 	}
-	for _, st := range steps {
-		// Steps share the server and build on each other, so one failing
-		// stops the rest.
-		ok := t.Run(st.name, func(t *testing.T) {
-			code, stdout, stderr := s.cli(t, st.stdin, st.args...)
-			if code != st.code {
-				t.Fatalf("exit code %d, want %d\nstdout: %s\nstderr: %s", code, st.code, stdout, stderr)
-			}
-			for _, w := range st.stdout {
-				if !strings.Contains(stdout, w) {
-					t.Errorf("stdout lacks %q:\n%s", w, stdout)
-				}
-			}
-			for _, w := range st.stderr {
-				if !strings.Contains(stderr, w) {
-					t.Errorf("stderr lacks %q:\n%s", w, stderr)
-				}
-			}
-			if st.check != nil {
-				st.check(t, stdout)
-			}
-		})
-		if !ok {
-			break
-		}
-	}
+	runSteps(t, steps, func(t *testing.T, st cliStep) (int, string, string) { return s.cli(t, st.stdin, st.args...) })
 
 	if err := s.stop(); err != nil {
 		t.Errorf("runServe after cancel: %v", err)

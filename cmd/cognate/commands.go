@@ -328,39 +328,14 @@ func userCommands() []adminCommand {
 				}
 			},
 		},
-		{
-			verb: "list", summary: "List a tenant's users, a page at a time.",
-			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
-				slug := fs.String("tenant", "", "tenant slug (required)")
-				limit := fs.Int("limit", 50, "users per page, 1 to 100")
-				after := fs.String("after", "", "start after this sub (from the previous page)")
-				return func(ctx context.Context, c *apiClient, _ []string) (output, error) {
-					if err := requireFlag("tenant", *slug); err != nil {
-						return output{}, err
-					}
-					q := url.Values{"limit": {strconv.Itoa(*limit)}}
-					if *after != "" {
-						q.Set("after", *after)
-					}
-					var page adminapi.UserPage
-					raw, err := c.call(ctx, http.MethodGet, tenantPath(*slug)+"/users?"+q.Encode(), nil, &page)
-					return output{raw: raw, text: func(w io.Writer) {
-						if len(page.Users) == 0 {
-							fmt.Fprintf(w, "No users. Add one with: cognate user create --tenant %s --username NAME\n", *slug)
-							return
-						}
-						var rows [][]string
-						for _, u := range page.Users {
-							rows = append(rows, []string{u.Username, u.Email, u.Status, yesNo(u.Enabled), u.Sub})
-						}
-						printTable(w, []string{"USERNAME", "EMAIL", "STATUS", "ENABLED", "SUB"}, rows)
-						if page.Next != "" {
-							fmt.Fprintf(w, "\nMore users: cognate user list --tenant %s --limit %d --after %s\n", *slug, *limit, page.Next)
-						}
-					}}, err
-				}
+		userListing{
+			verb: "list", summary: "List a tenant's users, a page at a time.", noun: "users",
+			path: func(slug string, _ []string) string { return tenantPath(slug) + "/users" },
+			empty: func(slug string, _ []string) string {
+				return "No users. Add one with: cognate user create --tenant " + slug + " --username NAME"
 			},
-		},
+			more: func(slug string) string { return "cognate user list --tenant " + slug },
+		}.command(),
 		oneUserCommand("get", "Show a user.", func(ctx context.Context, c *apiClient, path, _ string) (output, error) {
 			var u adminapi.User
 			raw, err := c.call(ctx, http.MethodGet, path, nil, &u)
@@ -400,6 +375,57 @@ func userCommands() []adminCommand {
 			raw, err := c.call(ctx, http.MethodDelete, path, nil, nil)
 			return message(raw, "Deleted user %s.", user), err
 		}),
+	}
+}
+
+// userListing is a verb that lists users a page at a time: `user list`
+// and `group members`.
+type userListing struct {
+	verb, summary string
+	args          []string
+	noun          string // what the users are, for the next page's hint: "users", "members"
+	// path is the API path of the list; empty is the text for a list with
+	// no users; more is the command line of the next page, before its
+	// --limit and --after (and args, which follow them).
+	path  func(slug string, args []string) string
+	empty func(slug string, args []string) string
+	more  func(slug string) string
+}
+
+func (l userListing) command() adminCommand {
+	return adminCommand{
+		verb: l.verb, args: l.args, summary: l.summary,
+		setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
+			slug := fs.String("tenant", "", "tenant slug (required)")
+			limit := fs.Int("limit", 50, l.noun+" per page, 1 to 100")
+			after := fs.String("after", "", "start after this sub (from the previous page)")
+			return func(ctx context.Context, c *apiClient, args []string) (output, error) {
+				if err := requireFlag("tenant", *slug); err != nil {
+					return output{}, err
+				}
+				q := url.Values{"limit": {strconv.Itoa(*limit)}}
+				if *after != "" {
+					q.Set("after", *after)
+				}
+				var page adminapi.UserPage
+				raw, err := c.call(ctx, http.MethodGet, l.path(*slug, args)+"?"+q.Encode(), nil, &page)
+				return output{raw: raw, text: func(w io.Writer) {
+					if len(page.Users) == 0 {
+						fmt.Fprintln(w, l.empty(*slug, args))
+						return
+					}
+					var rows [][]string
+					for _, u := range page.Users {
+						rows = append(rows, []string{u.Username, u.Email, u.Status, yesNo(u.Enabled), u.Sub})
+					}
+					printTable(w, []string{"USERNAME", "EMAIL", "STATUS", "ENABLED", "SUB"}, rows)
+					if page.Next != "" {
+						next := strings.Join(append([]string{l.more(*slug), "--limit", strconv.Itoa(*limit), "--after", page.Next}, quoted(args)...), " ")
+						fmt.Fprintf(w, "\nMore %s: %s\n", l.noun, next)
+					}
+				}}, err
+			}
+		},
 	}
 }
 

@@ -109,40 +109,14 @@ func groupCommands() []adminCommand {
 				raw, err := c.call(ctx, http.MethodDelete, groupPath(slug, args[0]), nil, nil)
 				return message(raw, "Deleted group %s of tenant %s.", args[0], slug), err
 			}),
-		{
-			verb: "members", args: []string{"NAME"}, summary: "List a group's members, a page at a time.",
-			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
-				slug := fs.String("tenant", "", "tenant slug (required)")
-				limit := fs.Int("limit", 50, "members per page, 1 to 100")
-				after := fs.String("after", "", "start after this sub (from the previous page)")
-				return func(ctx context.Context, c *apiClient, args []string) (output, error) {
-					if err := requireFlag("tenant", *slug); err != nil {
-						return output{}, err
-					}
-					q := url.Values{"limit": {strconv.Itoa(*limit)}}
-					if *after != "" {
-						q.Set("after", *after)
-					}
-					var page adminapi.UserPage
-					raw, err := c.call(ctx, http.MethodGet, groupPath(*slug, args[0])+"/members?"+q.Encode(), nil, &page)
-					return output{raw: raw, text: func(w io.Writer) {
-						name := shellArg(args[0])
-						if len(page.Users) == 0 {
-							fmt.Fprintf(w, "Group %s has no members. Add one with: cognate group add-user --tenant %s %s USER\n", args[0], *slug, name)
-							return
-						}
-						var rows [][]string
-						for _, u := range page.Users {
-							rows = append(rows, []string{u.Username, u.Email, u.Status, yesNo(u.Enabled), u.Sub})
-						}
-						printTable(w, []string{"USERNAME", "EMAIL", "STATUS", "ENABLED", "SUB"}, rows)
-						if page.Next != "" {
-							fmt.Fprintf(w, "\nMore members: cognate group members --tenant %s --limit %d --after %s %s\n", *slug, *limit, page.Next, name)
-						}
-					}}, err
-				}
+		userListing{
+			verb: "members", args: []string{"NAME"}, summary: "List a group's members, a page at a time.", noun: "members",
+			path: func(slug string, args []string) string { return groupPath(slug, args[0]) + "/members" },
+			empty: func(slug string, args []string) string {
+				return fmt.Sprintf("Group %s has no members. Add one with: cognate group add-user --tenant %s %s USER", args[0], slug, shellArg(args[0]))
 			},
-		},
+			more: func(slug string) string { return "cognate group members --tenant " + slug },
+		}.command(),
 		membership("add-user", "Make a user a member of a group (a member already is one); their next tokens carry it in cognito:groups. USER is a username or a sub.",
 			http.MethodPut, "Added %s to group %s."),
 		membership("remove-user", "End a user's membership of a group (one who is not a member stays so). USER is a username or a sub.",
@@ -169,6 +143,15 @@ func showGroup(w io.Writer, g adminapi.Group, adminGroup string) {
 }
 
 var shellSafe = regexp.MustCompile(`^[A-Za-z0-9@%+=:,./_-]+$`)
+
+// quoted is args as shellArg quotes them.
+func quoted(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = shellArg(a)
+	}
+	return out
+}
 
 // shellArg quotes a value for the commands the output suggests, so that
 // a group name with a space in it can be pasted back.

@@ -37,29 +37,21 @@ func TestGroupCommands(t *testing.T) {
 		return u.Groups
 	}
 
-	steps := []struct {
-		name   string
-		args   []string // after "cognate group"
-		tenant []string // a `cognate tenant` command instead
-		code   int
-		stdout []string // substrings
-		stderr []string
-		check  func(t *testing.T, stdout string)
-	}{
+	steps := []cliStep{
 		// A tenant is made with its admin group.
-		{name: "list the new tenant's", args: []string{"list", "--tenant", "acme"},
+		{name: "list the new tenant's", args: []string{"group", "list", "--tenant", "acme"},
 			stdout: []string{"NAME", "ADMIN GROUP", "admins  yes"}},
-		{name: "create with a space", args: []string{"create", "Sales EMEA", "--tenant", "acme"},
+		{name: "create with a space", args: []string{"group", "create", "Sales EMEA", "--tenant", "acme"},
 			stdout: []string{"Group ", "Sales EMEA", "Created"}},
-		{name: "create duplicate", args: []string{"create", "--tenant", "acme", "admins"},
+		{name: "create duplicate", args: []string{"group", "create", "--tenant", "acme", "admins"},
 			code: exitError, stderr: []string{`tenant "acme" already has a group with that name`}},
-		{name: "create bad name", args: []string{"create", "--tenant", "acme", "admins "},
+		{name: "create bad name", args: []string{"group", "create", "--tenant", "acme", "admins "},
 			code: exitError, stderr: []string{"may not start or end with a space"}},
-		{name: "create without tenant", args: []string{"create", "ops"},
+		{name: "create without tenant", args: []string{"group", "create", "ops"},
 			code: exitUsage, stderr: []string{"--tenant is required"}},
-		{name: "list", args: []string{"list", "--tenant", "acme"},
+		{name: "list", args: []string{"group", "list", "--tenant", "acme"},
 			stdout: []string{"NAME", "ADMIN GROUP", "admins      yes", "Sales EMEA  no"}},
-		{name: "list as JSON", args: []string{"list", "--tenant", "acme", "--json"},
+		{name: "list as JSON", args: []string{"group", "list", "--tenant", "acme", "--json"},
 			check: func(t *testing.T, stdout string) {
 				var list adminapi.GroupList
 				if err := json.Unmarshal([]byte(stdout), &list); err != nil {
@@ -70,46 +62,51 @@ func TestGroupCommands(t *testing.T) {
 					t.Errorf("groups %+v", list.Groups)
 				}
 			}},
-		{name: "get", args: []string{"get", "--tenant", "acme", "Sales EMEA"},
+		{name: "get", args: []string{"group", "get", "--tenant", "acme", "Sales EMEA"},
 			stdout: []string{"Sales EMEA", "Admin group  no", "cognate group members --tenant acme 'Sales EMEA'"}},
-		{name: "get unknown", args: []string{"get", "--tenant", "acme", "nope"},
+		{name: "get unknown", args: []string{"group", "get", "--tenant", "acme", "nope"},
 			code: exitError, stderr: []string{`tenant "acme" has no group "nope"`}},
-		{name: "add by username", args: []string{"add-user", "--tenant", "acme", "admins", "ann"},
+		{name: "add by username", args: []string{"group", "add-user", "--tenant", "acme", "admins", "ann"},
 			stdout: []string{"Added ann to group admins."},
 			check: func(t *testing.T, _ string) {
 				if got := userGroups(t, "ann"); !slices.Equal(got, []string{"admins"}) {
 					t.Errorf("ann's groups: %v", got)
 				}
 			}},
-		{name: "add again", args: []string{"add-user", "--tenant", "acme", "admins", "ann"},
+		{name: "add again", args: []string{"group", "add-user", "--tenant", "acme", "admins", "ann"},
 			stdout: []string{"Added ann to group admins."},
 			check: func(t *testing.T, _ string) {
 				if got := userGroups(t, "ann"); !slices.Equal(got, []string{"admins"}) {
 					t.Errorf("ann's groups: %v", got)
 				}
 			}},
-		{name: "add by sub", args: []string{"add-user", "--tenant", "acme", "Sales EMEA", bob.Sub},
+		{name: "add by sub", args: []string{"group", "add-user", "--tenant", "acme", "Sales EMEA", bob.Sub},
 			check: func(t *testing.T, _ string) {
 				if got := userGroups(t, "bob"); !slices.Equal(got, []string{"Sales EMEA"}) {
 					t.Errorf("bob's groups: %v", got)
 				}
 			}},
-		{name: "add bob to admins", args: []string{"add-user", "--tenant", "acme", "admins", "bob"}},
-		{name: "add unknown user", args: []string{"add-user", "--tenant", "acme", "admins", "zed"},
+		{name: "add bob to admins", args: []string{"group", "add-user", "--tenant", "acme", "admins", "bob"}},
+		{name: "add unknown user", args: []string{"group", "add-user", "--tenant", "acme", "admins", "zed"},
 			code: exitError, stderr: []string{`tenant "acme" has no user "zed"`}},
-		{name: "add to unknown group", args: []string{"add-user", "--tenant", "acme", "nope", "ann"},
+		{name: "add to unknown group", args: []string{"group", "add-user", "--tenant", "acme", "nope", "ann"},
 			code: exitError, stderr: []string{`tenant "acme" has no group "nope"`}},
-		{name: "add without user", args: []string{"add-user", "--tenant", "acme", "admins"},
+		{name: "add without user", args: []string{"group", "add-user", "--tenant", "acme", "admins"},
 			code: exitUsage, stderr: []string{"want GROUP USER"}},
-		{name: "members", args: []string{"members", "--tenant", "acme", "admins"},
+		{name: "members", args: []string{"group", "members", "--tenant", "acme", "admins"},
 			stdout: []string{"USERNAME", "ann", "bob", bob.Sub}, check: func(t *testing.T, stdout string) {
 				if strings.Contains(stdout, "More members") {
 					t.Errorf("a second page offered:\n%s", stdout)
 				}
 			}},
-		{name: "members page", args: []string{"members", "--tenant", "acme", "--limit", "1", "admins"},
-			stdout: []string{"More members: cognate group members --tenant acme --limit 1 --after "}},
-		{name: "members as JSON", args: []string{"members", "--tenant", "acme", "Sales EMEA", "--json"},
+		{name: "members page", args: []string{"group", "members", "--tenant", "acme", "--limit", "1", "admins"},
+			stdout: []string{"More members: cognate group members --tenant acme --limit 1 --after "},
+			check: func(t *testing.T, stdout string) {
+				if !strings.HasSuffix(stdout, " admins\n") {
+					t.Errorf("the next page's command does not end with the group:\n%s", stdout)
+				}
+			}},
+		{name: "members as JSON", args: []string{"group", "members", "--tenant", "acme", "Sales EMEA", "--json"},
 			check: func(t *testing.T, stdout string) {
 				var page adminapi.UserPage
 				if err := json.Unmarshal([]byte(stdout), &page); err != nil {
@@ -119,88 +116,58 @@ func TestGroupCommands(t *testing.T) {
 					t.Errorf("members %+v", page.Users)
 				}
 			}},
-		{name: "members of unknown group", args: []string{"members", "--tenant", "acme", "nope"},
+		{name: "members of unknown group", args: []string{"group", "members", "--tenant", "acme", "nope"},
 			code: exitError, stderr: []string{`has no group "nope"`}},
-		{name: "rename", args: []string{"rename", "--tenant", "acme", "Sales EMEA", "Sales"},
+		{name: "rename", args: []string{"group", "rename", "--tenant", "acme", "Sales EMEA", "Sales"},
 			stdout: []string{"Renamed group Sales EMEA of tenant acme to Sales."},
 			check: func(t *testing.T, _ string) {
 				if got := userGroups(t, "bob"); !slices.Equal(got, []string{"Sales", "admins"}) {
 					t.Errorf("bob's groups: %v", got)
 				}
 			}},
-		{name: "rename to a taken name", args: []string{"rename", "--tenant", "acme", "Sales", "admins"},
+		{name: "rename to a taken name", args: []string{"group", "rename", "--tenant", "acme", "Sales", "admins"},
 			code: exitError, stderr: []string{"already has a group with that name"}},
-		{name: "rename without new name", args: []string{"rename", "--tenant", "acme", "Sales"},
+		{name: "rename without new name", args: []string{"group", "rename", "--tenant", "acme", "Sales"},
 			code: exitUsage, stderr: []string{"want NAME NEW_NAME"}},
-		{name: "delete the admin group", args: []string{"delete", "--tenant", "acme", "admins"},
+		{name: "delete the admin group", args: []string{"group", "delete", "--tenant", "acme", "admins"},
 			code: exitError, stderr: []string{`group "admins" is the admin group of tenant "acme"`}},
-		{name: "tenant shows its admin group", tenant: []string{"get", "acme"},
+		{name: "tenant shows its admin group", args: []string{"tenant", "get", "acme"},
 			stdout: []string{"Admin group", "admins"}},
-		{name: "tenant update needs a change", tenant: []string{"update", "acme"},
+		{name: "tenant update needs a change", args: []string{"tenant", "update", "acme"},
 			code: exitUsage, stderr: []string{"nothing to change"}},
-		{name: "admin group that does not exist", tenant: []string{"update", "acme", "--admin-group", "nope"},
+		{name: "admin group that does not exist", args: []string{"tenant", "update", "acme", "--admin-group", "nope"},
 			code: exitError, stderr: []string{`there is no group "nope"`}},
-		{name: "choose another admin group", tenant: []string{"update", "acme", "--admin-group", "Sales", "--name", "Acme BV"},
+		{name: "choose another admin group", args: []string{"tenant", "update", "acme", "--admin-group", "Sales", "--name", "Acme BV"},
 			stdout: []string{"Admin group", "Sales", "Acme BV"}},
-		{name: "list after the change", args: []string{"list", "--tenant", "acme"},
+		{name: "list after the change", args: []string{"group", "list", "--tenant", "acme"},
 			stdout: []string{"admins  no", "Sales   yes"}},
-		{name: "delete", args: []string{"delete", "--tenant", "acme", "admins"},
+		{name: "delete", args: []string{"group", "delete", "--tenant", "acme", "admins"},
 			stdout: []string{"Deleted group admins of tenant acme."},
 			check: func(t *testing.T, _ string) {
 				if got := userGroups(t, "ann"); len(got) != 0 {
 					t.Errorf("ann's groups: %v", got)
 				}
 			}},
-		{name: "delete unknown", args: []string{"delete", "--tenant", "acme", "admins"},
+		{name: "delete unknown", args: []string{"group", "delete", "--tenant", "acme", "admins"},
 			code: exitError, stderr: []string{`has no group "admins"`}},
-		{name: "remove", args: []string{"remove-user", "--tenant", "acme", "Sales", "bob"},
+		{name: "remove", args: []string{"group", "remove-user", "--tenant", "acme", "Sales", "bob"},
 			stdout: []string{"Removed bob from group Sales."},
 			check: func(t *testing.T, _ string) {
 				if got := userGroups(t, "bob"); len(got) != 0 {
 					t.Errorf("bob's groups: %v", got)
 				}
 			}},
-		{name: "remove again", args: []string{"remove-user", "--tenant", "acme", "Sales", "bob"},
+		{name: "remove again", args: []string{"group", "remove-user", "--tenant", "acme", "Sales", "bob"},
 			stdout: []string{"Removed bob from group Sales."}},
-		{name: "remove unknown user", args: []string{"remove-user", "--tenant", "acme", "Sales", "zed"},
+		{name: "remove unknown user", args: []string{"group", "remove-user", "--tenant", "acme", "Sales", "zed"},
 			code: exitError, stderr: []string{`has no user "zed"`}},
-		{name: "members of an empty group", args: []string{"members", "--tenant", "acme", "Sales"},
+		{name: "members of an empty group", args: []string{"group", "members", "--tenant", "acme", "Sales"},
 			stdout: []string{"Group Sales has no members. Add one with: cognate group add-user --tenant acme Sales USER"}},
-		{name: "help", args: []string{"--help"},
+		{name: "help", args: []string{"group", "--help"},
 			stdout: []string{"Usage: cognate group VERB", "create NAME", "rename NAME NEW_NAME", "members NAME", "add-user GROUP USER", "remove-user GROUP USER"}},
-		{name: "unknown verb", args: []string{"join"}, code: exitUsage, stderr: []string{`unknown command "join"`}},
+		{name: "unknown verb", args: []string{"group", "join"}, code: exitUsage, stderr: []string{`unknown command "join"`}},
 	}
-	for _, st := range steps {
-		// Steps build on each other, so one failing stops the rest.
-		ok := t.Run(st.name, func(t *testing.T) {
-			var code int
-			var stdout, stderr string
-			if st.tenant != nil {
-				code, stdout, stderr = s.cli(t, "", append([]string{"tenant"}, st.tenant...)...)
-			} else {
-				code, stdout, stderr = s.cli(t, "", append([]string{"group"}, st.args...)...)
-			}
-			if code != st.code {
-				t.Fatalf("exit code %d, want %d\nstdout: %s\nstderr: %s", code, st.code, stdout, stderr)
-			}
-			for _, w := range st.stdout {
-				if !strings.Contains(stdout, w) {
-					t.Errorf("stdout lacks %q:\n%s", w, stdout)
-				}
-			}
-			for _, w := range st.stderr {
-				if !strings.Contains(stderr, w) {
-					t.Errorf("stderr lacks %q:\n%s", w, stderr)
-				}
-			}
-			if st.check != nil {
-				st.check(t, stdout)
-			}
-		})
-		if !ok {
-			break
-		}
-	}
+	runSteps(t, steps, func(t *testing.T, st cliStep) (int, string, string) { return s.cli(t, st.stdin, st.args...) })
 }
 
 func TestShellArg(t *testing.T) {

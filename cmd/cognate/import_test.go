@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,19 +15,10 @@ import (
 // flags added for the commands that talk to the server.
 func (s *server) importCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
 	t.Helper()
-	if len(args) > 1 && args[1] == "cognito" && !slicesContain(args, "-h") {
+	if len(args) > 1 && args[1] == "cognito" && !slices.Contains(args, "-h") {
 		args = append(args, "--server", s.url, "--token-file", s.tokenFile)
 	}
 	return s.cli(t, stdin, args...)
-}
-
-func slicesContain(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func writeInDir(t *testing.T, dir, name, content string) string {
@@ -52,15 +44,7 @@ func TestImportCommandAgainstServer(t *testing.T) {
 		`{"Name":"email","Value":"dave@example.com"}],"UserStatus":"CONFIRMED","Enabled":false,"Groups":[{"GroupName":"staff"}]}]}`)
 	broken := writeInDir(t, dir, "broken.json", `{"Users":[{"Username":"erin"},`)
 
-	steps := []struct {
-		name   string
-		args   []string
-		stdin  string
-		code   int
-		stdout []string
-		stderr []string
-		check  func(t *testing.T, stdout string)
-	}{
+	steps := []cliStep{
 		{name: "usage", args: []string{"import"}, code: exitUsage, stderr: []string{"Usage: cognate import cognito"}},
 		{name: "help", args: []string{"import", "--help"}, stdout: []string{"Usage: cognate import cognito"}},
 		{name: "flags", args: []string{"import", "cognito", "-h"}, stderr: []string{"-dry-run", "-tenant", "-format"}},
@@ -104,30 +88,7 @@ func TestImportCommandAgainstServer(t *testing.T) {
 		{name: "an unknown tenant", args: []string{"import", "cognito", "--tenant", "nope", users}, code: exitError,
 			stderr: []string{`tenant "nope" does not exist`}},
 	}
-	for _, st := range steps {
-		ok := t.Run(st.name, func(t *testing.T) {
-			code, stdout, stderr := s.importCLI(t, st.stdin, st.args...)
-			if code != st.code {
-				t.Fatalf("exit code %d, want %d\nstdout: %s\nstderr: %s", code, st.code, stdout, stderr)
-			}
-			for _, w := range st.stdout {
-				if !strings.Contains(stdout, w) {
-					t.Errorf("stdout lacks %q:\n%s", w, stdout)
-				}
-			}
-			for _, w := range st.stderr {
-				if !strings.Contains(stderr, w) {
-					t.Errorf("stderr lacks %q:\n%s", w, stderr)
-				}
-			}
-			if st.check != nil {
-				st.check(t, stdout)
-			}
-		})
-		if !ok {
-			break
-		}
-	}
+	runSteps(t, steps, func(t *testing.T, st cliStep) (int, string, string) { return s.importCLI(t, st.stdin, st.args...) })
 }
 
 func TestMigrateCommandAgainstServer(t *testing.T) {
