@@ -276,25 +276,7 @@ func TestEndpoints(t *testing.T) {
 					t.Errorf("Content-Type %q, want application/json", ct)
 				}
 			}
-			if tc.code != "" {
-				var e adminapi.Error
-				if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil {
-					t.Fatalf("error body %q: %v", body, err)
-				}
-				if e.Code != tc.code || e.Message == "" {
-					t.Errorf("error %+v, want code %q and a message", e, tc.code)
-				}
-			}
-			for _, w := range tc.want {
-				if w := f.path(w); !strings.Contains(body, w) {
-					t.Errorf("body lacks %s:\n%s", w, body)
-				}
-			}
-			for _, r := range tc.reject {
-				if strings.Contains(body, r) {
-					t.Errorf("body has %s:\n%s", r, body)
-				}
-			}
+			checkBody(t, body, tc.code, tc.want, tc.reject, f.path)
 			// Nothing secret at rest ever leaves: not the hashes, not the keys.
 			for _, leak := range []string{"secret_hash", "password_hash", "private", "argon2"} {
 				if strings.Contains(body, leak) {
@@ -443,6 +425,32 @@ func TestZeroTokenHashAdmitsNobody(t *testing.T) {
 		api.Handler().ServeHTTP(rec, req)
 		if rec.Code != http.StatusUnauthorized {
 			t.Errorf("Authorization %q: %d, want 401", auth, rec.Code)
+		}
+	}
+}
+
+// checkBody checks an answer's body: its error code when code is set (and
+// that it has a message), the substrings it must have (each expanded by
+// expand, which fills in fixture values) and those it must not.
+func checkBody(t *testing.T, body, code string, want, reject []string, expand func(string) string) {
+	t.Helper()
+	if code != "" {
+		var e adminapi.Error
+		if err := json.Unmarshal([]byte(body), &e); err != nil {
+			t.Fatalf("error body %q: %v", body, err)
+		}
+		if e.Code != code || e.Message == "" {
+			t.Errorf("error %+v, want code %q and a message", e, code)
+		}
+	}
+	for _, w := range want {
+		if w := expand(w); !strings.Contains(body, w) {
+			t.Errorf("body lacks %s:\n%s", w, body)
+		}
+	}
+	for _, r := range reject {
+		if strings.Contains(body, r) {
+			t.Errorf("body has %s:\n%s", r, body)
 		}
 	}
 }
