@@ -388,17 +388,26 @@ func TestListUsersPages(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var seen []string
-	after, pages := "", 0
+	seen, pages := pageThrough(t, f, "/admin/v1/tenants/acme/users")
+	if want := []string{"ann", "bob", "carol", "dave", "erin"}; !slices.Equal(seen, want) || pages != 3 {
+		t.Errorf("saw %v in %d pages, want %v in 3", seen, pages, want)
+	}
+}
+
+// pageThrough follows a user list's next cursors two users a page, and
+// returns the usernames it saw, sorted, and how many pages it took.
+func pageThrough(t *testing.T, f *fixture, path string) (usernames []string, pages int) {
+	t.Helper()
+	after := ""
 	for {
-		rec := f.do(t, "GET", "/admin/v1/tenants/acme/users?limit=2&after="+after, "", bearer)
+		rec := f.do(t, "GET", path+"?limit=2&after="+after, "", bearer)
 		var page adminapi.UserPage
 		if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil || rec.Code != http.StatusOK {
 			t.Fatalf("page %d: %d %s", pages, rec.Code, rec.Body)
 		}
 		pages++
 		for _, u := range page.Users {
-			seen = append(seen, u.Username)
+			usernames = append(usernames, u.Username)
 		}
 		if page.Next == "" {
 			break
@@ -408,10 +417,8 @@ func TestListUsersPages(t *testing.T) {
 		}
 		after = page.Next
 	}
-	slices.Sort(seen)
-	if want := []string{"ann", "bob", "carol", "dave", "erin"}; !slices.Equal(seen, want) || pages != 3 {
-		t.Errorf("saw %v in %d pages, want %v in 3", seen, pages, want)
-	}
+	slices.Sort(usernames)
+	return usernames, pages
 }
 
 // A zero TokenHash is an API nobody may use, not one anybody may use.

@@ -348,27 +348,7 @@ func TestGroupMembersPages(t *testing.T) {
 	if _, err := g.svc.CreateUser(t.Context(), "acme", tenant.NewUser{Username: "zed"}); err != nil {
 		t.Fatal(err)
 	}
-	var seen []string
-	after, pages := "", 0
-	for {
-		code, body := g.call(t, "GET", "/admin/v1/tenants/acme/groups/ops/members?limit=2&after="+after, "")
-		var page adminapi.UserPage
-		if err := json.Unmarshal([]byte(body), &page); err != nil || code != http.StatusOK {
-			t.Fatalf("page %d: %d %s", pages, code, body)
-		}
-		pages++
-		for _, u := range page.Users {
-			seen = append(seen, u.Username)
-		}
-		if page.Next == "" {
-			break
-		}
-		if pages > 5 {
-			t.Fatal("paging does not end")
-		}
-		after = page.Next
-	}
-	slices.Sort(seen)
+	seen, pages := pageThrough(t, g.fixture, "/admin/v1/tenants/acme/groups/ops/members")
 	if !slices.Equal(seen, want) || pages != 3 {
 		t.Errorf("saw %v in %d pages, want %v in 3", seen, pages, want)
 	}
