@@ -107,24 +107,33 @@ func (s *Service) builtinClient(ctx context.Context, tenantID, id string, curren
 }
 
 // ClientChange is the input of UpdateClient; nil fields stay as they are.
+// The lifetimes have the ranges ValidateClient sets, as at creation.
 type ClientChange struct {
 	Name                   *string
 	RedirectURIs           *[]string
 	PostLogoutRedirectURIs *[]string
+	AccessTokenTTL         *time.Duration
+	IDTokenTTL             *time.Duration
+	RefreshTokenTTL        *time.Duration
 }
 
-// UpdateClient changes a client's name or its redirect and logout URIs.
+// UpdateClient changes a client's name, its redirect and logout URIs or its
+// token lifetimes. Tokens already issued keep the expiry they were issued
+// with; new lifetimes apply to tokens issued from then on.
 func (s *Service) UpdateClient(ctx context.Context, tenantID, id string, in ClientChange) (Client, error) {
 	if IsBuiltinClient(id) {
 		return Client{}, ErrBuiltinClient
 	}
 	now := s.now()
-	var c Client
+	var (
+		c       Client
+		changed []string
+	)
 	err := s.Store.Update(ctx, func(tx Tx) (err error) {
+		changed = nil // the closure may run more than once
 		if c, err = GetClient(tx, tenantID, id); err != nil {
 			return err
 		}
-		var changed []string
 		if in.Name != nil && strings.TrimSpace(*in.Name) != c.Name {
 			c.Name = strings.TrimSpace(*in.Name)
 			changed = append(changed, "name")
@@ -136,6 +145,20 @@ func (s *Service) UpdateClient(ctx context.Context, tenantID, id string, in Clie
 		if in.PostLogoutRedirectURIs != nil && !slices.Equal(*in.PostLogoutRedirectURIs, c.PostLogoutRedirectURIs) {
 			c.PostLogoutRedirectURIs = slices.Clone(*in.PostLogoutRedirectURIs)
 			changed = append(changed, "logout_uris")
+		}
+		for _, ttl := range []struct {
+			name  string
+			to    *time.Duration
+			field *time.Duration
+		}{
+			{"access_token_ttl", in.AccessTokenTTL, &c.AccessTokenTTL},
+			{"id_token_ttl", in.IDTokenTTL, &c.IDTokenTTL},
+			{"refresh_token_ttl", in.RefreshTokenTTL, &c.RefreshTokenTTL},
+		} {
+			if ttl.to != nil && *ttl.to != *ttl.field {
+				*ttl.field = *ttl.to
+				changed = append(changed, ttl.name)
+			}
 		}
 		if len(changed) == 0 {
 			return nil
@@ -153,7 +176,11 @@ func (s *Service) UpdateClient(ctx context.Context, tenantID, id string, in Clie
 	if err != nil {
 		return Client{}, err
 	}
-	s.changed(tenantID)
+	// Only a write reloads the tenant's cached state: a change that
+	// changes nothing should not cost the token endpoint a reload.
+	if len(changed) > 0 {
+		s.changed(tenantID)
+	}
 	return c, nil
 }
 

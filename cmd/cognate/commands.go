@@ -213,6 +213,7 @@ func clientCommands() []adminCommand {
 				fs.Var(&logouts, "logout-uri", "redirect URI after sign-out (repeatable)")
 				fs.Var(&grants, "grant", "grant type: authorization_code, refresh_token, client_credentials (repeatable; default the first two)")
 				fs.Var(&scopes, "scope", "scope the client may ask for (repeatable; default openid email profile phone aws.cognito.signin.user.admin)")
+				ttls := addLifetimeFlags(fs)
 				return func(ctx context.Context, c *apiClient, _ []string) (output, error) {
 					if err := errors.Join(requireFlag("tenant", *slug), requireFlag("name", *name)); err != nil {
 						return output{}, usageError{err.Error()}
@@ -221,6 +222,10 @@ func clientCommands() []adminCommand {
 					raw, err := c.call(ctx, http.MethodPost, tenantPath(*slug)+"/clients", adminapi.CreateClientRequest{
 						Name: *name, Public: *public, RedirectURIs: redirects, PostLogoutRedirectURIs: logouts,
 						GrantTypes: grants, Scopes: scopes,
+						// Left out, a lifetime is 0: the API's default.
+						AccessTokenTTLSeconds:  ttls.access.orZero(),
+						IDTokenTTLSeconds:      ttls.id.orZero(),
+						RefreshTokenTTLSeconds: ttls.refresh.orZero(),
 					}, &cl)
 					return output{raw: raw, text: func(w io.Writer) { showClient(w, cl.Client, cl.ClientSecret) }}, err
 				}
@@ -260,6 +265,39 @@ func clientCommands() []adminCommand {
 					}
 					var cl adminapi.Client
 					raw, err := c.call(ctx, http.MethodGet, clientPath(*slug, args[0]), nil, &cl)
+					return output{raw: raw, text: func(w io.Writer) { showClient(w, cl, "") }}, err
+				}
+			},
+		},
+		{
+			verb: "update", args: []string{"CLIENT_ID"},
+			summary: "Rename a client, replace its redirect or logout URIs, or change its token lifetimes (for tokens issued from then on).",
+			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
+				slug := fs.String("tenant", "", "tenant slug (required)")
+				name := fs.String("name", "", "new name of the application")
+				var redirects, logouts stringList
+				fs.Var(&redirects, "redirect-uri", "redirect URI after sign-in (repeatable; replaces the list)")
+				fs.Var(&logouts, "logout-uri", `redirect URI after sign-out (repeatable; replaces the list; --logout-uri "" removes them all)`)
+				ttls := addLifetimeFlags(fs)
+				return func(ctx context.Context, c *apiClient, args []string) (output, error) {
+					if err := requireFlag("tenant", *slug); err != nil {
+						return output{}, err
+					}
+					req := adminapi.UpdateClientRequest{
+						RedirectURIs:           redirects.replacement(),
+						PostLogoutRedirectURIs: logouts.replacement(),
+						AccessTokenTTLSeconds:  ttls.access.seconds,
+						IDTokenTTLSeconds:      ttls.id.seconds,
+						RefreshTokenTTLSeconds: ttls.refresh.seconds,
+					}
+					if *name != "" {
+						req.Name = name
+					}
+					if req == (adminapi.UpdateClientRequest{}) {
+						return output{}, usageError{"nothing to change: give --name, --redirect-uri, --logout-uri, --access-token-ttl, --id-token-ttl or --refresh-token-ttl"}
+					}
+					var cl adminapi.Client
+					raw, err := c.call(ctx, http.MethodPatch, clientPath(*slug, args[0]), req, &cl)
 					return output{raw: raw, text: func(w io.Writer) { showClient(w, cl, "") }}, err
 				}
 			},
@@ -313,11 +351,96 @@ func showClient(w io.Writer, c adminapi.Client, secret string) {
 		field("Logout URIs", strings.Join(c.PostLogoutRedirectURIs, " ")),
 		field("Grant types", strings.Join(c.GrantTypes, " ")),
 		field("Scopes", strings.Join(c.Scopes, " ")),
+		field("Access tokens", formatLifetime(c.AccessTokenTTLSeconds)),
+		field("ID tokens", formatLifetime(c.IDTokenTTLSeconds)),
+		field("Refresh tokens", formatLifetime(c.RefreshTokenTTLSeconds)),
 		field("Created", formatTime(c.CreatedAt)),
 	)
 	if secret != "" {
 		fmt.Fprintln(w, "\nStore the client secret now: it is shown only this once.")
 	}
+}
+
+// replacement is a repeatable URI flag of an update as the list that
+// replaces the client's: nil when the flag was not given, and without the
+// empty values, so that a lone "" asks for an empty list.
+func (l stringList) replacement() *[]string {
+	if l == nil {
+		return nil
+	}
+	out := []string{}
+	for _, v := range l {
+		if v != "" {
+			out = append(out, v)
+		}
+	}
+	return &out
+}
+
+// lifetimeFlags are a client's token lifetimes on the command line.
+type lifetimeFlags struct{ access, id, refresh lifetimeFlag }
+
+func addLifetimeFlags(fs *flag.FlagSet) *lifetimeFlags {
+	var f lifetimeFlags
+	fs.Var(&f.access, "access-token-ttl", "lifetime of access tokens, 5m to 24h, e.g. 15m (a new client gets 1h)")
+	fs.Var(&f.id, "id-token-ttl", "lifetime of ID tokens, 5m to 24h (a new client gets 1h)")
+	fs.Var(&f.refresh, "refresh-token-ttl", "lifetime of refresh tokens, 1h to 87600h (a new client gets 720h, 30 days)")
+	return &f
+}
+
+// lifetimeFlag is a token lifetime given as a Go duration (15m, 720h) and
+// sent as the whole seconds the admin API takes. The range is the API's to
+// check; what cannot be a count of seconds is refused here.
+type lifetimeFlag struct{ seconds *int64 }
+
+func (f *lifetimeFlag) String() string {
+	if f.seconds == nil {
+		return ""
+	}
+	return formatLifetime(*f.seconds)
+}
+
+func (f *lifetimeFlag) Set(v string) error {
+	d, err := time.ParseDuration(v)
+	switch {
+	case err != nil:
+		return errors.New("not a duration: write it as 15m, 1h or 720h")
+	case d <= 0 || d%time.Second != 0:
+		return errors.New("a lifetime must be a positive whole number of seconds")
+	}
+	n := int64(d / time.Second)
+	f.seconds = &n
+	return nil
+}
+
+// orZero is the lifetime in seconds, or 0 when the flag was not given.
+func (f *lifetimeFlag) orZero() int64 {
+	if f.seconds == nil {
+		return 0
+	}
+	return *f.seconds
+}
+
+// formatLifetime shows seconds as the flags take them: 15m, 1h30m, 720h
+// (with the days, when there are several).
+func formatLifetime(seconds int64) string {
+	if seconds == 0 {
+		return ""
+	}
+	const day = 24 * time.Hour
+	d := time.Duration(seconds) * time.Second
+	// Duration.String writes 1h0m0s; the zero units say nothing.
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	if d > day && d%day == 0 {
+		s += fmt.Sprintf(" (%d days)", d/day)
+	}
+	return s
 }
 
 // oneUserCommand is a `cognate user` verb on one user, named by username or

@@ -74,7 +74,7 @@ func writeUsage(w io.Writer) {
 Usage:
   cognate serve [flags]       run the server (no flags: development mode)
   cognate tenant VERB         create, list, get, update, rotate-key, delete
-  cognate client VERB         create, list, get, delete, rotate-secret
+  cognate client VERB         create, list, get, update, delete, rotate-secret
   cognate user VERB           create, list, get, set-password, disable, enable, delete,
                               activate, resend, reset-password, unlock, mfa, reset-mfa
   cognate group VERB          create, list, get, rename, delete, members, add-user, remove-user

@@ -63,6 +63,7 @@ func (a *API) routes() []route {
 		{"POST /admin/v1/tenants/{slug}/clients", a.createClient},
 		{"GET /admin/v1/tenants/{slug}/clients", a.listClients},
 		{"GET /admin/v1/tenants/{slug}/clients/{id}", a.getClient},
+		{"PATCH /admin/v1/tenants/{slug}/clients/{id}", a.updateClient},
 		{"DELETE /admin/v1/tenants/{slug}/clients/{id}", a.deleteClient},
 		{"POST /admin/v1/tenants/{slug}/clients/{id}/secret", a.rotateClientSecret},
 

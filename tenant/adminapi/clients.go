@@ -51,6 +51,20 @@ func (a *API) getClient(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, clientOut(c))
 }
 
+// updateClient changes what UpdateClientRequest names. Cognate's own
+// clients are refused (tenant.ErrBuiltinClient, a 400), as on delete.
+func (a *API) updateClient(w http.ResponseWriter, r *http.Request) error {
+	var req UpdateClientRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	c, err := a.Service.UpdateClient(r.Context(), r.PathValue("slug"), r.PathValue("id"), req.domain())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, clientOut(c))
+}
+
 func (a *API) deleteClient(w http.ResponseWriter, r *http.Request) error {
 	if err := a.Service.DeleteClient(r.Context(), r.PathValue("slug"), r.PathValue("id")); err != nil {
 		return err

@@ -150,6 +150,19 @@ type CreateClientRequest struct {
 	RefreshTokenTTLSeconds int64    `json:"refresh_token_ttl_seconds,omitempty"`
 }
 
+// UpdateClientRequest is the body of PATCH /admin/v1/tenants/{slug}/clients/{id}.
+// Fields left out stay as they are; a list sent replaces the list. The
+// lifetimes have the ranges of CreateClientRequest, and apply to tokens
+// issued from then on.
+type UpdateClientRequest struct {
+	Name                   *string   `json:"name,omitempty"`
+	RedirectURIs           *[]string `json:"redirect_uris,omitempty"`
+	PostLogoutRedirectURIs *[]string `json:"post_logout_redirect_uris,omitempty"`
+	AccessTokenTTLSeconds  *int64    `json:"access_token_ttl_seconds,omitempty"`
+	IDTokenTTLSeconds      *int64    `json:"id_token_ttl_seconds,omitempty"`
+	RefreshTokenTTLSeconds *int64    `json:"refresh_token_ttl_seconds,omitempty"`
+}
+
 // User is a user as the API shows it: never its password hash or history.
 type User struct {
 	Sub                   string            `json:"sub"`
@@ -378,6 +391,26 @@ func (c *SettingsChange) domain() tenant.SettingsChange {
 		out.Lockout = &tenant.LockoutPolicy{MaxFailures: l.MaxFailures, LockDuration: seconds(l.LockDurationSeconds)}
 	}
 	return out
+}
+
+func (c UpdateClientRequest) domain() tenant.ClientChange {
+	return tenant.ClientChange{
+		Name:                   c.Name,
+		RedirectURIs:           c.RedirectURIs,
+		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs,
+		AccessTokenTTL:         optionalSeconds(c.AccessTokenTTLSeconds),
+		IDTokenTTL:             optionalSeconds(c.IDTokenTTLSeconds),
+		RefreshTokenTTL:        optionalSeconds(c.RefreshTokenTTLSeconds),
+	}
+}
+
+// optionalSeconds is seconds for a field that may be left out.
+func optionalSeconds(n *int64) *time.Duration {
+	if n == nil {
+		return nil
+	}
+	d := seconds(*n)
+	return &d
 }
 
 // seconds converts a count of seconds from a request, saturating instead of
