@@ -62,8 +62,9 @@ func (g *groupFixture) call(t *testing.T, method, path, body string) (int, strin
 	return rec.Code, rec.Body.String()
 }
 
-// userGroups reads a user's groups through the API.
-func (g *groupFixture) userGroups(t *testing.T, slug, sub string) []string {
+// groupsAre checks that a user's groups, read through the API, are
+// exactly want (in any order).
+func (g *groupFixture) groupsAre(t *testing.T, slug, sub string, want ...string) {
 	t.Helper()
 	code, body := g.call(t, "GET", "/admin/v1/tenants/"+slug+"/users/"+sub, "")
 	var u adminapi.User
@@ -71,7 +72,20 @@ func (g *groupFixture) userGroups(t *testing.T, slug, sub string) []string {
 		t.Fatalf("GET user %s: %d %s", sub, code, body)
 	}
 	slices.Sort(u.Groups)
-	return u.Groups
+	want = slices.Sorted(slices.Values(want))
+	if !slices.Equal(u.Groups, want) {
+		t.Errorf("%s/%s's groups %q, want %q", slug, sub, u.Groups, want)
+	}
+}
+
+// annIn and gusIn are checks after a step: ann's groups in acme, or gus's
+// in globex, are exactly want.
+func annIn(want ...string) func(*testing.T, *groupFixture) {
+	return func(t *testing.T, g *groupFixture) { t.Helper(); g.groupsAre(t, "acme", g.sub, want...) }
+}
+
+func gusIn(want ...string) func(*testing.T, *groupFixture) {
+	return func(t *testing.T, g *groupFixture) { t.Helper(); g.groupsAre(t, "globex", g.gus, want...) }
 }
 
 // status asserts a GET answers with the status.
@@ -144,9 +158,7 @@ func TestGroupEndpoints(t *testing.T) {
 		{name: "rename", method: "PATCH", route: group, path: "/admin/v1/tenants/acme/groups/ops", body: `{"name":"Operations"}`,
 			status: 200, want: []string{`"name":"Operations"`},
 			after: func(t *testing.T, g *groupFixture) {
-				if got := g.userGroups(t, "acme", g.sub); !slices.Equal(got, []string{"Operations"}) {
-					t.Errorf("ann's groups after the rename: %v", got)
-				}
+				g.groupsAre(t, "acme", g.sub, "Operations")
 				g.status(t, "/admin/v1/tenants/acme/groups/ops", 404)
 			}},
 		{name: "rename the admin group", method: "PATCH", route: group, path: "/admin/v1/tenants/acme/groups/admins", body: `{"name":"owners"}`,
@@ -173,9 +185,7 @@ func TestGroupEndpoints(t *testing.T) {
 		// Deleting.
 		{name: "delete", method: "DELETE", route: group, path: "/admin/v1/tenants/acme/groups/ops", status: 204,
 			after: func(t *testing.T, g *groupFixture) {
-				if got := g.userGroups(t, "acme", g.sub); len(got) != 0 {
-					t.Errorf("ann's groups after the delete: %v", got)
-				}
+				g.groupsAre(t, "acme", g.sub)
 				g.status(t, "/admin/v1/tenants/acme/groups/ops", 404)
 			}},
 		{name: "delete the admin group", method: "DELETE", route: group, path: "/admin/v1/tenants/acme/groups/admins",
@@ -185,11 +195,7 @@ func TestGroupEndpoints(t *testing.T) {
 			status: 404, code: "not_found", want: []string{`has no group \"nope\"`}},
 		{name: "delete other tenant's group", method: "DELETE", route: group, path: "/admin/v1/tenants/acme/groups/finance",
 			status: 404, code: "not_found",
-			after: func(t *testing.T, g *groupFixture) {
-				if got := g.userGroups(t, "globex", g.gus); !slices.Equal(got, []string{"finance"}) {
-					t.Errorf("gus's groups: %v", got)
-				}
-			}},
+			after: gusIn("finance")},
 
 		// Members.
 		{name: "members", method: "GET", route: members, path: "/admin/v1/tenants/acme/groups/ops/members",
@@ -205,17 +211,9 @@ func TestGroupEndpoints(t *testing.T) {
 
 		// Adding and removing.
 		{name: "add", method: "PUT", route: member, path: "/admin/v1/tenants/acme/groups/admins/members/{sub}", status: 204,
-			after: func(t *testing.T, g *groupFixture) {
-				if got := g.userGroups(t, "acme", g.sub); !slices.Equal(got, []string{"admins", "ops"}) {
-					t.Errorf("ann's groups after the add: %v", got)
-				}
-			}},
+			after: annIn("admins", "ops")},
 		{name: "add a member again", method: "PUT", route: member, path: "/admin/v1/tenants/acme/groups/ops/members/{sub}", status: 204,
-			after: func(t *testing.T, g *groupFixture) {
-				if got := g.userGroups(t, "acme", g.sub); !slices.Equal(got, []string{"ops"}) {
-					t.Errorf("ann's groups after adding her twice: %v", got)
-				}
-			}},
+			after: annIn("ops")},
 		{name: "add unknown user", method: "PUT", route: member, path: "/admin/v1/tenants/acme/groups/ops/members/nope",
 			status: 404, code: "not_found", want: []string{`tenant \"acme\" has no user \"nope\"`}},
 		{name: "add to unknown group", method: "PUT", route: member, path: "/admin/v1/tenants/acme/groups/nope/members/{sub}",
@@ -228,30 +226,20 @@ func TestGroupEndpoints(t *testing.T) {
 			status: 404, code: "not_found", want: []string{`\"nope\" has no group \"ops\"`}},
 		{name: "remove", method: "DELETE", route: member, path: "/admin/v1/tenants/acme/groups/ops/members/{sub}", status: 204,
 			after: func(t *testing.T, g *groupFixture) {
-				if got := g.userGroups(t, "acme", g.sub); len(got) != 0 {
-					t.Errorf("ann's groups after the removal: %v", got)
-				}
+				g.groupsAre(t, "acme", g.sub)
 				if _, body := g.call(t, "GET", "/admin/v1/tenants/acme/groups/ops/members", ""); !strings.Contains(body, `{"users":[]}`) {
 					t.Errorf("members after the removal: %s", body)
 				}
 			}},
 		{name: "remove a non-member", method: "DELETE", route: member, path: "/admin/v1/tenants/acme/groups/admins/members/{sub}", status: 204,
-			after: func(t *testing.T, g *groupFixture) {
-				if got := g.userGroups(t, "acme", g.sub); !slices.Equal(got, []string{"ops"}) {
-					t.Errorf("ann's groups: %v", got)
-				}
-			}},
+			after: annIn("ops")},
 		{name: "remove unknown user", method: "DELETE", route: member, path: "/admin/v1/tenants/acme/groups/ops/members/nope",
 			status: 404, code: "not_found", want: []string{`has no user \"nope\"`}},
 		{name: "remove from unknown group", method: "DELETE", route: member, path: "/admin/v1/tenants/acme/groups/nope/members/{sub}",
 			status: 404, code: "not_found", want: []string{`has no group \"nope\"`}},
 		{name: "remove other tenant's user", method: "DELETE", route: member, path: "/admin/v1/tenants/globex/groups/finance/members/{sub}",
 			status: 404, code: "not_found", want: []string{`tenant \"globex\" has no user`},
-			after: func(t *testing.T, g *groupFixture) {
-				if got := g.userGroups(t, "globex", g.gus); !slices.Equal(got, []string{"finance"}) {
-					t.Errorf("gus's groups: %v", got)
-				}
-			}},
+			after: gusIn("finance")},
 
 		// The admin group setting.
 		{name: "tenant shows its admin group", method: "GET", route: tenantR, path: "/admin/v1/tenants/acme",
@@ -326,9 +314,7 @@ func TestGroupNamesInPaths(t *testing.T) {
 			t.Errorf("members at the Content-Location of renamed %q: %d %s", name, code, body)
 		}
 	}
-	if got := g.userGroups(t, "acme", g.sub); !slices.Equal(got, []string{"100% 2", "Sales EMEA 2", "a/../b 2", "a/b 2", "ops", "é?#& 2"}) {
-		t.Errorf("ann's groups: %q", got)
-	}
+	g.groupsAre(t, "acme", g.sub, "100% 2", "Sales EMEA 2", "a/../b 2", "a/b 2", "ops", "é?#& 2")
 }
 
 func TestGroupMembersPages(t *testing.T) {
