@@ -165,21 +165,9 @@ func (m *Machine) Start(ctx context.Context, tenantID string, cr Credentials) (R
 	}
 	release := func() {}
 	if !locked {
-		// Checks already under way count as failures until recorded
-		// (checksUnderWay): a burst of guesses is held to the limit, and
-		// waits here for room meanwhile.
-		var ok bool
-		release, ok, err = m.checks.reserve(ctx, tenantID, keys[0].key, func() (n int, err error) {
-			err = m.Store.View(ctx, func(tx tenant.Tx) (err error) {
-				n, err = attemptsLeft(tx, tenantID, keys[0], t.Settings.Lockout, now)
-				return err
-			})
-			return n, err
-		})
-		if err != nil {
+		if release, locked, err = m.beginCheck(ctx, tenantID, keys[0], t.Settings.Lockout, now); err != nil {
 			return Result{}, err
 		}
-		locked = !ok
 	}
 	if locked {
 		// Checked before any hashing, so a locked name costs the server
@@ -212,12 +200,7 @@ func (m *Machine) Start(ctx context.Context, tenantID string, cr Credentials) (R
 		}
 	}
 	if !ok || !user.Enabled || user.Status == tenant.StatusUnconfirmed {
-		failures, err := m.countFailure(ctx, tenantID, t.Settings.Lockout, cr, now)
-		release() // counted where the next check reads it
-		if err != nil {
-			return Result{}, err
-		}
-		if err := m.slowDown(ctx, failures, t.Settings.Lockout.MaxFailures); err != nil {
+		if err := m.failCheck(ctx, tenantID, t.Settings.Lockout, cr, now, release); err != nil {
 			return Result{}, err
 		}
 		m.recordRefusal(ctx, tenantID, cr, foundUser(user, findErr), refusalReason(findErr == nil, user, ok), now)

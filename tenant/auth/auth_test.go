@@ -197,34 +197,55 @@ func TestLockout(t *testing.T) {
 func TestLockoutHoldsForGuessesSentAtOnce(t *testing.T) {
 	e := newEnv(t)
 	e.user(t, tenant.NewUser{Username: "ann", Password: "Correct-Horse-9"})
+	bea := e.user(t, tenant.NewUser{Username: "bea", Password: "Correct-Horse-9"})
 	const limit, guesses = 5, 40
-	for _, login := range []string{"ann", "ghost"} {
-		results := make(chan error, guesses)
-		start := make(chan struct{})
-		for i := range guesses {
-			go func() {
-				<-start
-				// A different address each, so only the name's count stops them.
-				_, err := e.m.Start(ctx, "acme", auth.Credentials{Login: login, Password: "wrong", ClientIP: fmt.Sprintf("192.0.2.%d", i+1)})
-				results <- err
-			}()
+	// A different address each, so only the name's count stops them.
+	address := func(i int) string { return fmt.Sprintf("192.0.2.%d", i+1) }
+	signIn := func(login string) func(i int) error {
+		return func(i int) error {
+			_, err := e.m.Start(ctx, "acme", auth.Credentials{Login: login, Password: "wrong", ClientIP: address(i)})
+			return err
 		}
-		close(start)
-		checked := 0
-		for range guesses {
-			switch err := <-results; {
-			case errors.Is(err, auth.ErrNotAuthorized):
-				checked++
-			case !errors.Is(err, auth.ErrLocked):
-				t.Fatalf("%s: %v", login, err)
+	}
+	tests := []struct {
+		name  string
+		login string // the name whose count the guesses use up
+		guess func(i int) error
+	}{
+		{"sign-in of a user", "ann", signIn("ann")},
+		{"sign-in of no one", "ghost", signIn("ghost")},
+		// The account page asks for the current password to change it.
+		{"password change", "bea", func(i int) error {
+			return e.m.ChangePassword(ctx, "acme", bea.Sub, "wrong", "New-Horse-10", address(i))
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			results := make(chan error, guesses)
+			start := make(chan struct{})
+			for i := range guesses {
+				go func() {
+					<-start
+					results <- tt.guess(i)
+				}()
 			}
-		}
-		if checked != limit {
-			t.Errorf("%s: %d of %d guesses sent at once were checked, want %d", login, checked, guesses, limit)
-		}
-		if _, err := e.m.Start(ctx, "acme", auth.Credentials{Login: login, Password: "Correct-Horse-9", ClientIP: "198.51.100.2"}); !errors.Is(err, auth.ErrLocked) {
-			t.Errorf("%s after the burst: %v, want ErrLocked", login, err)
-		}
+			close(start)
+			checked := 0
+			for range guesses {
+				switch err := <-results; {
+				case errors.Is(err, auth.ErrNotAuthorized):
+					checked++
+				case !errors.Is(err, auth.ErrLocked):
+					t.Fatal(err)
+				}
+			}
+			if checked != limit {
+				t.Errorf("%d of %d guesses sent at once were checked, want %d", checked, guesses, limit)
+			}
+			if _, err := e.m.Start(ctx, "acme", auth.Credentials{Login: tt.login, Password: "Correct-Horse-9", ClientIP: "198.51.100.2"}); !errors.Is(err, auth.ErrLocked) {
+				t.Errorf("%s after the burst: %v, want ErrLocked", tt.login, err)
+			}
+		})
 	}
 }
 

@@ -147,6 +147,34 @@ func (c *checksUnderWay) releaser(k string) func() {
 	}
 }
 
+// beginCheck reserves a password check of a login name (checksUnderWay):
+// checks already under way count as failures until recorded, so a burst of
+// guesses is held to the limit, and waits here for room meanwhile. locked
+// is true when the name has no attempts left. The caller releases the
+// check when it ends, through failCheck when it fails.
+func (m *Machine) beginCheck(ctx context.Context, tenantID string, name lockKey, p tenant.LockoutPolicy, now time.Time) (release func(), locked bool, err error) {
+	release, ok, err := m.checks.reserve(ctx, tenantID, name.key, func() (n int, err error) {
+		err = m.Store.View(ctx, func(tx tenant.Tx) (err error) {
+			n, err = attemptsLeft(tx, tenantID, name, p, now)
+			return err
+		})
+		return n, err
+	})
+	return release, !ok && err == nil, err
+}
+
+// failCheck records a failed password check begun with beginCheck: it
+// counts the failure, ends the check once the count is where the next
+// check reads it, then holds the answer back (slowDown).
+func (m *Machine) failCheck(ctx context.Context, tenantID string, p tenant.LockoutPolicy, cr Credentials, now time.Time, release func()) error {
+	failures, err := m.countFailure(ctx, tenantID, p, cr, now)
+	release()
+	if err != nil {
+		return err
+	}
+	return m.slowDown(ctx, failures, p.MaxFailures)
+}
+
 // recordFailure counts one failed attempt and locks a key that reached its
 // limit within the policy's window, then holds the answer back (slowDown).
 func (m *Machine) recordFailure(ctx context.Context, tenantID string, p tenant.LockoutPolicy, cr Credentials, now time.Time) error {
