@@ -160,7 +160,7 @@ func (h *harness) fixtureWith(o fixtureOptions) fixture {
 		Settings: tenant.Settings{SigningAlg: o.signingAlg}}); err != nil {
 		h.t.Fatal(err)
 	}
-	if _, err := h.svc.CreateGroup(ctx, o.slug, "planners"); err != nil {
+	if _, err := h.svc.CreateGroup(ctx, o.slug, tenant.Group{Name: "planners"}); err != nil {
 		h.t.Fatal(err)
 	}
 	grants := []string{tenant.GrantAuthorizationCode}

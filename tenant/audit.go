@@ -90,6 +90,7 @@ const (
 	AuditUserImport         AuditAction = "user.import"
 	AuditGroupCreate        AuditAction = "group.create"
 	AuditGroupRename        AuditAction = "group.rename"
+	AuditGroupUpdate        AuditAction = "group.update"
 	AuditGroupDelete        AuditAction = "group.delete"
 	AuditGroupMemberAdd     AuditAction = "group.member.add"
 	AuditGroupMemberRemove  AuditAction = "group.member.remove"
@@ -107,7 +108,7 @@ func AuditActions() []AuditAction {
 		AuditUserCreate, AuditUserUpdate, AuditUserEnable, AuditUserDisable, AuditUserDelete,
 		AuditUserPasswordSet, AuditUserActivate, AuditUserInviteResend, AuditUserPasswordReset,
 		AuditUserMFAReset, AuditUserUnlock, AuditUserImport,
-		AuditGroupCreate, AuditGroupRename, AuditGroupDelete, AuditGroupMemberAdd, AuditGroupMemberRemove,
+		AuditGroupCreate, AuditGroupRename, AuditGroupUpdate, AuditGroupDelete, AuditGroupMemberAdd, AuditGroupMemberRemove,
 		AuditClientCreate, AuditClientUpdate, AuditClientDelete, AuditClientSecretRotate,
 		AuditTenantCreate, AuditTenantUpdate, AuditTenantDelete, AuditKeyRotate,
 	}

@@ -36,7 +36,7 @@ func TestAuditRecordsChangesWithTheActor(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock.Advance(time.Second)
-	if _, err := svc.CreateGroup(op, "acme", "staff"); err != nil {
+	if _, err := svc.CreateGroup(op, "acme", tenant.Group{Name: "staff"}); err != nil {
 		t.Fatal(err)
 	}
 	admin := tenant.WithActor(context.Background(), tenant.Actor{Kind: tenant.ActorAdmin, Sub: "sub-of-ann", Name: "ann", IP: "198.51.100.7"})

@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 )
 
-// Groups beyond creating one: listing, members, renaming and deleting.
+// Groups beyond creating one: listing, members, changing and deleting.
 //
 // Membership lives on the user (User.Groups, which becomes cognito:groups)
 // and, so that a group's members are found without reading every user, in
@@ -163,17 +164,41 @@ func groupMemberSubs(tx Tx, tenantID, group, after string, limit int) (subs []st
 	return subs, next, err
 }
 
-// RenameGroup gives a group a new name, moving every member with it in
-// one transaction; the tenant's admin group setting follows.
-func (s *Service) RenameGroup(ctx context.Context, tenantID, name, newName string) (Group, error) {
-	if err := ValidateGroupName(newName); err != nil {
-		return Group{}, err
+// GroupChange changes a group. Fields left nil stay as they are.
+type GroupChange struct {
+	// Name renames the group: every member moves with it, and the
+	// tenant's admin group setting follows.
+	Name        *string
+	Description *string
+	// Precedence replaces the precedence when SetPrecedence is true; nil
+	// then removes it.
+	SetPrecedence bool
+	Precedence    *int
+}
+
+// UpdateGroup changes a group's name, description or precedence in one
+// transaction. A change that changes nothing writes nothing.
+func (s *Service) UpdateGroup(ctx context.Context, tenantID, name string, in GroupChange) (Group, error) {
+	if in.Name != nil {
+		if err := ValidateGroupName(*in.Name); err != nil {
+			return Group{}, err
+		}
+	}
+	if in.Description != nil {
+		if err := ValidateGroupDescription(*in.Description); err != nil {
+			return Group{}, err
+		}
+	}
+	if in.SetPrecedence {
+		if err := ValidateGroupPrecedence(in.Precedence); err != nil {
+			return Group{}, err
+		}
 	}
 	now := s.now()
 	var g Group
 	adminGroupMoved := false
 	err := s.Store.Update(ctx, func(tx Tx) (err error) {
-		adminGroupMoved = false
+		adminGroupMoved = false // the closure may run more than once
 		t, err := GetTenant(tx, tenantID)
 		if err != nil {
 			return err
@@ -181,40 +206,31 @@ func (s *Service) RenameGroup(ctx context.Context, tenantID, name, newName strin
 		if g, err = GetJSON[Group](tx, CollGroups, tenantID, name); err != nil {
 			return fmt.Errorf("group %q: %w", name, err)
 		}
-		if newName == name {
-			return nil
+		var changed []string
+		if in.Description != nil && *in.Description != g.Description {
+			g.Description = *in.Description
+			changed = append(changed, "description")
 		}
-		if _, err := tx.Get(CollGroups, tenantID, newName); err == nil {
-			return fmt.Errorf("group %q: %w", newName, ErrAlreadyExists)
-		} else if !errors.Is(err, ErrNotFound) {
-			return err
+		if in.SetPrecedence && !equalPrecedence(in.Precedence, g.Precedence) {
+			g.Precedence = in.Precedence
+			changed = append(changed, "precedence")
 		}
-		subs, _, err := groupMemberSubs(tx, tenantID, name, "", 0)
+		if in.Name == nil || *in.Name == name {
+			if len(changed) == 0 {
+				return nil
+			}
+			if err := PutJSON(tx, CollGroups, tenantID, name, g); err != nil {
+				return err
+			}
+			return s.audit(ctx, tx, tenantID, AuditGroupUpdate, AuditTarget{Kind: TargetGroup, ID: name},
+				map[string]string{"fields": strings.Join(changed, ",")})
+		}
+		newName := *in.Name
+		details, err := moveGroup(tx, tenantID, g, newName, now)
 		if err != nil {
 			return err
 		}
-		for _, sub := range subs {
-			u, err := GetUser(tx, tenantID, sub)
-			if err != nil {
-				return err
-			}
-			for i, m := range u.Groups {
-				if m == name {
-					u.Groups[i] = newName
-				}
-			}
-			u.UpdatedAt = now
-			if err := UpdateUser(tx, tenantID, u); err != nil {
-				return err
-			}
-		}
-		if err := tx.Delete(CollGroups, tenantID, name); err != nil {
-			return err
-		}
 		g.Name = newName
-		if err := PutJSON(tx, CollGroups, tenantID, newName, g); err != nil {
-			return err
-		}
 		if t.Settings.AdminGroup == name {
 			// The administrators stay administrators under the new name.
 			t.Settings.AdminGroup, t.UpdatedAt = newName, now
@@ -223,8 +239,10 @@ func (s *Service) RenameGroup(ctx context.Context, tenantID, name, newName strin
 			}
 			adminGroupMoved = true
 		}
-		return s.audit(ctx, tx, tenantID, AuditGroupRename, AuditTarget{Kind: TargetGroup, ID: newName},
-			map[string]string{"from": name, "members": fmt.Sprint(len(subs))})
+		if len(changed) > 0 {
+			details["fields"] = strings.Join(changed, ",")
+		}
+		return s.audit(ctx, tx, tenantID, AuditGroupRename, AuditTarget{Kind: TargetGroup, ID: newName}, details)
 	})
 	if err != nil {
 		return Group{}, err
@@ -233,6 +251,48 @@ func (s *Service) RenameGroup(ctx context.Context, tenantID, name, newName strin
 		s.changed(tenantID)
 	}
 	return g, nil
+}
+
+// moveGroup stores group g under a new name, moving every member with it,
+// and returns what the audit record of the rename tells.
+func moveGroup(tx Tx, tenantID string, g Group, newName string, now time.Time) (map[string]string, error) {
+	if _, err := tx.Get(CollGroups, tenantID, newName); err == nil {
+		return nil, fmt.Errorf("group %q: %w", newName, ErrAlreadyExists)
+	} else if !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	subs, _, err := groupMemberSubs(tx, tenantID, g.Name, "", 0)
+	if err != nil {
+		return nil, err
+	}
+	for _, sub := range subs {
+		u, err := GetUser(tx, tenantID, sub)
+		if err != nil {
+			return nil, err
+		}
+		for i, m := range u.Groups {
+			if m == g.Name {
+				u.Groups[i] = newName
+			}
+		}
+		u.UpdatedAt = now
+		if err := UpdateUser(tx, tenantID, u); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.Delete(CollGroups, tenantID, g.Name); err != nil {
+		return nil, err
+	}
+	from := g.Name
+	g.Name = newName
+	if err := PutJSON(tx, CollGroups, tenantID, newName, g); err != nil {
+		return nil, err
+	}
+	return map[string]string{"from": from, "members": fmt.Sprint(len(subs))}, nil
+}
+
+func equalPrecedence(a, b *int) bool {
+	return (a == nil) == (b == nil) && (a == nil || *a == *b)
 }
 
 // DeleteGroup removes a group and every membership of it. The tenant's

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/cognate-idp/cognate/tenant"
@@ -28,7 +29,7 @@ func TestGroupMembersRenameDelete(t *testing.T) {
 	ctx := context.Background()
 	svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"}) // with "admins"
 	for _, g := range []string{"staff", "sales"} {
-		if _, err := svc.CreateGroup(ctx, "acme", g); err != nil {
+		if _, err := svc.CreateGroup(ctx, "acme", tenant.Group{Name: g}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -45,10 +46,10 @@ func TestGroupMembersRenameDelete(t *testing.T) {
 	}
 
 	// Renaming moves the members; renaming the admin group moves the setting.
-	if _, err := svc.RenameGroup(ctx, "acme", "staff", "sales"); !errors.Is(err, tenant.ErrAlreadyExists) {
+	if _, err := svc.UpdateGroup(ctx, "acme", "staff", tenant.GroupChange{Name: new("sales")}); !errors.Is(err, tenant.ErrAlreadyExists) {
 		t.Errorf("rename onto an existing group: %v", err)
 	}
-	if _, err := svc.RenameGroup(ctx, "acme", "staff", "team"); err != nil {
+	if _, err := svc.UpdateGroup(ctx, "acme", "staff", tenant.GroupChange{Name: new("team")}); err != nil {
 		t.Fatal(err)
 	}
 	if got := memberNames(t, svc, "team"); !slices.Equal(got, []string{"ann", "bob"}) {
@@ -61,7 +62,7 @@ func TestGroupMembersRenameDelete(t *testing.T) {
 	if !slices.Equal(u.Groups, []string{"admins", "team"}) {
 		t.Errorf("ann's groups %v", u.Groups)
 	}
-	if _, err := svc.RenameGroup(ctx, "acme", "admins", "owners"); err != nil {
+	if _, err := svc.UpdateGroup(ctx, "acme", "admins", tenant.GroupChange{Name: new("owners")}); err != nil {
 		t.Fatal(err)
 	}
 	tn, _ := svc.Tenant(ctx, "acme")
@@ -81,7 +82,7 @@ func TestGroupMembersRenameDelete(t *testing.T) {
 		t.Errorf("bob's groups after the delete: %v", u.Groups)
 	}
 	// A new group of the old name starts empty: the index went too.
-	svc.CreateGroup(ctx, "acme", "team")
+	svc.CreateGroup(ctx, "acme", tenant.Group{Name: "team"})
 	if got := memberNames(t, svc, "team"); len(got) != 0 {
 		t.Errorf("a new group inherited %v", got)
 	}
@@ -157,7 +158,7 @@ func TestChooseAdminGroup(t *testing.T) {
 	ctx := context.Background()
 	svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"})
 	for _, g := range []string{"admins", "owners", "planners"} {
-		svc.CreateGroup(ctx, "acme", g)
+		svc.CreateGroup(ctx, "acme", tenant.Group{Name: g})
 	}
 	ann, _ := svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "ann", Groups: []string{"admins", "owners"}})
 	self := tenant.WithActor(ctx, tenant.Actor{Kind: tenant.ActorAdmin, Sub: ann.Sub, Name: "ann"})
@@ -265,7 +266,7 @@ func TestBrandingAndAdminGroupSettings(t *testing.T) {
 	if _, err := svc.UpdateTenant(ctx, "acme", tenant.TenantChange{Settings: tenant.SettingsChange{AdminGroup: &staff}}); !errors.Is(err, tenant.ErrInvalid) {
 		t.Errorf("an admin group that does not exist: %v", err)
 	}
-	svc.CreateGroup(ctx, "acme", "staff")
+	svc.CreateGroup(ctx, "acme", tenant.Group{Name: "staff"})
 	if tn, err := svc.UpdateTenant(ctx, "acme", tenant.TenantChange{Settings: tenant.SettingsChange{AdminGroup: &staff}}); err != nil || tn.Settings.AdminGroup != "staff" {
 		t.Errorf("admin group staff: %v", err)
 	}
@@ -276,7 +277,7 @@ func TestIndexGroupMembers(t *testing.T) {
 	svc, _ := newService(t)
 	ctx := context.Background()
 	svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"})
-	svc.CreateGroup(ctx, "acme", "staff")
+	svc.CreateGroup(ctx, "acme", tenant.Group{Name: "staff"})
 	// Users as an older version wrote them: on the record, not in the index.
 	insertUsers(t, svc.Store, "acme", 4500, syntheticUser)
 	err := svc.Store.Update(ctx, func(tx tenant.Tx) error {
@@ -346,4 +347,105 @@ func TestBuiltinClientsCannotBeDeleted(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A group's description and precedence: set on creation, changed, removed,
+// checked against Cognito's limits, and audited only when something
+// changed.
+func TestGroupDescriptionAndPrecedence(t *testing.T) {
+	svc, _ := newService(t)
+	ctx := context.Background()
+	svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"})
+	g, err := svc.CreateGroup(ctx, "acme", tenant.Group{Name: "ops", Description: "Night shift", Precedence: new(4)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.CreatedAt.IsZero() {
+		t.Error("created without a creation time")
+	}
+	long := strings.Repeat("é", tenant.MaxGroupDescription+1)
+	for _, bad := range []tenant.Group{
+		{Name: "a", Description: long},
+		{Name: "b", Precedence: new(-1)},
+		{Name: "c", Precedence: new(tenant.MaxGroupPrecedence + 1)},
+		{Name: " d"},
+	} {
+		if _, err := svc.CreateGroup(ctx, "acme", bad); !errors.Is(err, tenant.ErrInvalid) {
+			t.Errorf("create %+v: %v", bad, err)
+		}
+	}
+	if _, err := svc.CreateGroup(ctx, "acme", tenant.Group{Name: "e", Description: strings.Repeat("é", tenant.MaxGroupDescription), Precedence: new(tenant.MaxGroupPrecedence)}); err != nil {
+		t.Errorf("the longest description and highest precedence: %v", err)
+	}
+
+	tests := []struct {
+		name       string
+		change     tenant.GroupChange
+		want       tenant.Group // Name, Description, Precedence
+		wantErr    error
+		wantAction tenant.AuditAction // "" when nothing may be recorded
+	}{
+		{"nothing", tenant.GroupChange{}, tenant.Group{Name: "ops", Description: "Night shift", Precedence: new(4)}, nil, ""},
+		{"same values", tenant.GroupChange{Description: new("Night shift"), SetPrecedence: true, Precedence: new(4)},
+			tenant.Group{Name: "ops", Description: "Night shift", Precedence: new(4)}, nil, ""},
+		{"precedence", tenant.GroupChange{SetPrecedence: true, Precedence: new(0)},
+			tenant.Group{Name: "ops", Description: "Night shift", Precedence: new(0)}, nil, tenant.AuditGroupUpdate},
+		{"remove both", tenant.GroupChange{Description: new(""), SetPrecedence: true},
+			tenant.Group{Name: "ops"}, nil, tenant.AuditGroupUpdate},
+		{"too long", tenant.GroupChange{Description: &long}, tenant.Group{Name: "ops"}, tenant.ErrInvalid, ""},
+		{"negative", tenant.GroupChange{SetPrecedence: true, Precedence: new(-5)}, tenant.Group{Name: "ops"}, tenant.ErrInvalid, ""},
+		{"rename with a change", tenant.GroupChange{Name: new("day"), Description: new("Day shift")},
+			tenant.Group{Name: "day", Description: "Day shift"}, nil, tenant.AuditGroupRename},
+		{"rename onto another, with a change", tenant.GroupChange{Name: new("e"), Description: new("lost")},
+			tenant.Group{Name: "day", Description: "Day shift"}, tenant.ErrAlreadyExists, ""},
+	}
+	current := "ops"
+	for _, tt := range tests {
+		before := actions(auditTrail(t, svc, "acme"))
+		got, err := svc.UpdateGroup(ctx, "acme", current, tt.change)
+		if !errors.Is(err, tt.wantErr) {
+			t.Fatalf("%s: error %v, want %v", tt.name, err, tt.wantErr)
+		}
+		if err == nil {
+			current = got.Name
+		}
+		stored, err := svc.Group(ctx, "acme", current)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if stored.Name != tt.want.Name || stored.Description != tt.want.Description || !slices.Equal(ptrSlice(stored.Precedence), ptrSlice(tt.want.Precedence)) {
+			t.Errorf("%s: stored %s %q %v, want %s %q %v", tt.name, stored.Name, stored.Description, ptrSlice(stored.Precedence),
+				tt.want.Name, tt.want.Description, ptrSlice(tt.want.Precedence))
+		}
+		// The test clock stands still, so events are counted, not ordered.
+		trail := actions(auditTrail(t, svc, "acme"))
+		switch {
+		case tt.wantAction == "" && len(trail) != len(before):
+			t.Errorf("%s: recorded something: %v", tt.name, trail)
+		case tt.wantAction != "" && (len(trail) != len(before)+1 || count(trail, tt.wantAction) != count(before, tt.wantAction)+1):
+			t.Errorf("%s: trail %v, want one %s more than %v", tt.name, trail, tt.wantAction, before)
+		}
+	}
+	if _, err := svc.UpdateGroup(ctx, "acme", "nope", tenant.GroupChange{Description: new("x")}); !errors.Is(err, tenant.ErrNotFound) {
+		t.Errorf("an unknown group: %v", err)
+	}
+}
+
+func count(actions []string, action tenant.AuditAction) int {
+	n := 0
+	for _, a := range actions {
+		if a == string(action) {
+			n++
+		}
+	}
+	return n
+}
+
+// ptrSlice shows an optional number as an empty or one-element slice, so
+// that slices.Equal compares two of them.
+func ptrSlice(p *int) []int {
+	if p == nil {
+		return nil
+	}
+	return []int{*p}
 }

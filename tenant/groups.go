@@ -3,26 +3,63 @@ package tenant
 import (
 	"context"
 	"fmt"
+	"math"
 )
 
-// CreateGroup adds a group to a tenant's pool. Names follow Cognito: 1–128
-// characters without surrounding whitespace.
-func (s *Service) CreateGroup(ctx context.Context, tenantID, name string) (Group, error) {
-	if err := ValidateGroupName(name); err != nil {
+// CreateGroup adds a group to a tenant's pool. Its name, description and
+// precedence follow Cognito's rules (see validateGroup); CreatedAt is set
+// here.
+func (s *Service) CreateGroup(ctx context.Context, tenantID string, g Group) (Group, error) {
+	if err := validateGroup(g); err != nil {
 		return Group{}, err
 	}
-	g := Group{Name: name, CreatedAt: s.now()}
+	g.CreatedAt = s.now()
 	err := s.Store.Update(ctx, func(tx Tx) error {
 		if _, err := GetTenant(tx, tenantID); err != nil {
 			return err
 		}
-		if _, err := tx.Get(CollGroups, tenantID, name); err == nil {
-			return fmt.Errorf("group %q: %w", name, ErrAlreadyExists)
+		if _, err := tx.Get(CollGroups, tenantID, g.Name); err == nil {
+			return fmt.Errorf("group %q: %w", g.Name, ErrAlreadyExists)
 		}
-		if err := s.audit(ctx, tx, tenantID, AuditGroupCreate, AuditTarget{Kind: TargetGroup, ID: name}, nil); err != nil {
+		if err := s.audit(ctx, tx, tenantID, AuditGroupCreate, AuditTarget{Kind: TargetGroup, ID: g.Name}, nil); err != nil {
 			return err
 		}
-		return PutJSON(tx, CollGroups, tenantID, name, g)
+		return PutJSON(tx, CollGroups, tenantID, g.Name, g)
 	})
 	return g, err
+}
+
+// Cognito's limits on a group's description and precedence.
+const (
+	MaxGroupDescription = 2048
+	MaxGroupPrecedence  = math.MaxInt32
+)
+
+// ValidateGroupDescription checks a group's description: at most 2048
+// characters, as in Cognito.
+func ValidateGroupDescription(description string) error {
+	if n := len([]rune(description)); n > MaxGroupDescription {
+		return fmt.Errorf("%w: a group description may be at most %d characters; this one has %d", ErrInvalid, MaxGroupDescription, n)
+	}
+	return nil
+}
+
+// ValidateGroupPrecedence checks a group's precedence, which may be absent
+// (nil): Cognito takes 0 (first) to 2^31-1.
+func ValidateGroupPrecedence(precedence *int) error {
+	if precedence != nil && (*precedence < 0 || *precedence > MaxGroupPrecedence) {
+		return fmt.Errorf("%w: a group precedence must be a whole number from 0 to %d", ErrInvalid, MaxGroupPrecedence)
+	}
+	return nil
+}
+
+// validateGroup checks everything of a group that its creator chooses.
+func validateGroup(g Group) error {
+	if err := ValidateGroupName(g.Name); err != nil {
+		return err
+	}
+	if err := ValidateGroupDescription(g.Description); err != nil {
+		return err
+	}
+	return ValidateGroupPrecedence(g.Precedence)
 }

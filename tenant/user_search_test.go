@@ -53,7 +53,7 @@ func TestSearchUsers(t *testing.T) {
 	svc, _ := newService(t)
 	ctx := context.Background()
 	svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"})
-	svc.CreateGroup(ctx, "acme", "staff")
+	svc.CreateGroup(ctx, "acme", tenant.Group{Name: "staff"})
 	insertUsers(t, svc.Store, "acme", 3000, syntheticUser)
 	disabled := false
 
@@ -148,7 +148,7 @@ func BenchmarkSearchUsers(b *testing.B) {
 	if _, err := svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"}); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := svc.CreateGroup(ctx, "acme", "staff"); err != nil {
+	if _, err := svc.CreateGroup(ctx, "acme", tenant.Group{Name: "staff"}); err != nil {
 		b.Fatal(err)
 	}
 	start := time.Now()

@@ -184,6 +184,14 @@ func requireFlag(name, value string) error {
 	return nil
 }
 
+// flagGiven reports whether the command line set a flag, even to "",
+// which for some flags means "remove".
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
+}
+
 // ---- readable output ----
 
 // printFields prints label/value pairs in two aligned columns, leaving out

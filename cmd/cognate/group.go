@@ -59,12 +59,27 @@ func membership(verb, summary, method, done string) adminCommand {
 
 func groupCommands() []adminCommand {
 	return []adminCommand{
-		groupCommand("create", []string{"NAME"}, "Create a group; NAME is 1 to 128 characters, spaces allowed inside.",
-			func(ctx context.Context, c *apiClient, slug string, args []string) (output, error) {
-				var g adminapi.Group
-				raw, err := c.call(ctx, http.MethodPost, tenantPath(slug)+"/groups", adminapi.CreateGroupRequest{Name: args[0]}, &g)
-				return output{raw: raw, text: func(w io.Writer) { showGroup(w, g, "") }}, err
-			}),
+		{
+			verb: "create", args: []string{"NAME"},
+			summary: "Create a group; NAME is 1 to 128 characters, spaces allowed inside.",
+			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
+				slug := fs.String("tenant", "", "tenant slug (required)")
+				details := addGroupDetailFlags(fs)
+				return func(ctx context.Context, c *apiClient, args []string) (output, error) {
+					if err := requireFlag("tenant", *slug); err != nil {
+						return output{}, err
+					}
+					precedence, err := details.precedence()
+					if err != nil {
+						return output{}, err
+					}
+					req := adminapi.CreateGroupRequest{Name: args[0], Description: *details.description, Precedence: precedence.Value}
+					var g adminapi.Group
+					raw, err := c.call(ctx, http.MethodPost, tenantPath(*slug)+"/groups", req, &g)
+					return output{raw: raw, text: func(w io.Writer) { showGroup(w, g, "") }}, err
+				}
+			},
+		},
 		groupCommand("list", nil, "List a tenant's groups.",
 			func(ctx context.Context, c *apiClient, slug string, _ []string) (output, error) {
 				var list adminapi.GroupList
@@ -98,12 +113,37 @@ func groupCommands() []adminCommand {
 					fmt.Fprintf(w, "\nMembers: cognate group members --tenant %s %s\n", slug, shellArg(g.Name))
 				}}, err
 			}),
-		groupCommand("rename", []string{"NAME", "NEW_NAME"}, "Rename a group; its members, and the admin group setting if it names the group, move with it.",
-			func(ctx context.Context, c *apiClient, slug string, args []string) (output, error) {
-				var g adminapi.Group
-				raw, err := c.call(ctx, http.MethodPatch, groupPath(slug, args[0]), adminapi.UpdateGroupRequest{Name: &args[1]}, &g)
-				return message(raw, "Renamed group %s of tenant %s to %s.", args[0], slug, g.Name), err
-			}),
+		{
+			verb: "update", args: []string{"NAME"},
+			summary: "Rename a group (its members, and the admin group setting if it names the group, move with it) or change its description or precedence.",
+			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
+				slug := fs.String("tenant", "", "tenant slug (required)")
+				newName := fs.String("name", "", "new name of the group")
+				details := addGroupDetailFlags(fs)
+				return func(ctx context.Context, c *apiClient, args []string) (output, error) {
+					if err := requireFlag("tenant", *slug); err != nil {
+						return output{}, err
+					}
+					var req adminapi.UpdateGroupRequest
+					if *newName != "" {
+						req.Name = newName
+					}
+					if flagGiven(fs, "description") {
+						req.Description = details.description
+					}
+					var err error
+					if req.Precedence, err = details.precedence(); err != nil {
+						return output{}, err
+					}
+					if req.Name == nil && req.Description == nil && !req.Precedence.Set {
+						return output{}, usageError{"nothing to change: give --name, --description or --precedence"}
+					}
+					var g adminapi.Group
+					raw, err := c.call(ctx, http.MethodPatch, groupPath(*slug, args[0]), req, &g)
+					return output{raw: raw, text: func(w io.Writer) { showGroup(w, g, "") }}, err
+				}
+			},
+		},
 		groupCommand("delete", []string{"NAME"}, "Delete a group; its members leave it. The admin group cannot be deleted.",
 			func(ctx context.Context, c *apiClient, slug string, args []string) (output, error) {
 				raw, err := c.call(ctx, http.MethodDelete, groupPath(slug, args[0]), nil, nil)
@@ -122,6 +162,36 @@ func groupCommands() []adminCommand {
 		membership("remove-user", "End a user's membership of a group (one who is not a member stays so). USER is a username or a sub.",
 			http.MethodDelete, "Removed %s from group %s."),
 	}
+}
+
+// groupDetailFlags are the flags of a group's description and precedence,
+// which create and update share.
+type groupDetailFlags struct {
+	description   *string
+	precedenceArg *string
+}
+
+func addGroupDetailFlags(fs *flag.FlagSet) groupDetailFlags {
+	return groupDetailFlags{
+		description:   fs.String("description", "", `a note on the group for people, up to 2048 characters (--description "" removes it)`),
+		precedenceArg: fs.String("precedence", "", "Cognito's rank of the group among a user's groups: 0 (first) to 2147483647, or none"),
+	}
+}
+
+// precedence reads --precedence: not Set when it was not given, Set with
+// no value for "none".
+func (f groupDetailFlags) precedence() (adminapi.Nullable[int], error) {
+	switch *f.precedenceArg {
+	case "":
+		return adminapi.Nullable[int]{}, nil
+	case "none":
+		return adminapi.Nullable[int]{Set: true}, nil
+	}
+	n, err := strconv.Atoi(*f.precedenceArg)
+	if err != nil {
+		return adminapi.Nullable[int]{}, usageError{fmt.Sprintf("--precedence %q: give a whole number from 0 to 2147483647, or none", *f.precedenceArg)}
+	}
+	return adminapi.Nullable[int]{Set: true, Value: &n}, nil
 }
 
 func showGroup(w io.Writer, g adminapi.Group, adminGroup string) {

@@ -43,6 +43,27 @@ func TestGroupCommands(t *testing.T) {
 			stdout: []string{"NAME", "ADMIN GROUP", "admins  yes"}},
 		{name: "create with a space", args: []string{"group", "create", "Sales EMEA", "--tenant", "acme"},
 			stdout: []string{"Group ", "Sales EMEA", "Created"}},
+		{name: "create with description and precedence", args: []string{"group", "create", "--tenant", "acme", "--description", "Night shift", "--precedence", "7", "ops"},
+			stdout: []string{"Description  Night shift", "Precedence   7"}},
+		{name: "create with a negative precedence", args: []string{"group", "create", "--tenant", "acme", "--precedence", "-1", "ops2"},
+			code: exitError, stderr: []string{"precedence must be a whole number from 0 to 2147483647"}},
+		{name: "create with a word for precedence", args: []string{"group", "create", "--tenant", "acme", "--precedence", "high", "ops2"},
+			code: exitUsage, stderr: []string{`--precedence "high": give a whole number`}},
+		{name: "create with a long description", args: []string{"group", "create", "--tenant", "acme", "--description", strings.Repeat("é", 2049), "ops2"},
+			code: exitError, stderr: []string{"at most 2048 characters; this one has 2049"}},
+		{name: "the refused groups were not made", args: []string{"group", "get", "--tenant", "acme", "ops2"},
+			code: exitError, stderr: []string{`has no group "ops2"`}},
+		{name: "change the precedence only", args: []string{"group", "update", "--tenant", "acme", "--precedence", "3", "ops"},
+			stdout: []string{"Description  Night shift", "Precedence   3"}},
+		{name: "remove description and precedence", args: []string{"group", "update", "--tenant", "acme", "--precedence", "none", "--description", "", "ops"},
+			check: func(t *testing.T, stdout string) {
+				if strings.Contains(stdout, "Description") || strings.Contains(stdout, "Precedence") {
+					t.Errorf("still shown:\n%s", stdout)
+				}
+			}},
+		{name: "update without a change", args: []string{"group", "update", "--tenant", "acme", "ops"},
+			code: exitUsage, stderr: []string{"nothing to change"}},
+		{name: "delete ops", args: []string{"group", "delete", "--tenant", "acme", "ops"}},
 		{name: "create duplicate", args: []string{"group", "create", "--tenant", "acme", "admins"},
 			code: exitError, stderr: []string{`tenant "acme" already has a group with that name`}},
 		{name: "create bad name", args: []string{"group", "create", "--tenant", "acme", "admins "},
@@ -118,17 +139,17 @@ func TestGroupCommands(t *testing.T) {
 			}},
 		{name: "members of unknown group", args: []string{"group", "members", "--tenant", "acme", "nope"},
 			code: exitError, stderr: []string{`has no group "nope"`}},
-		{name: "rename", args: []string{"group", "rename", "--tenant", "acme", "Sales EMEA", "Sales"},
-			stdout: []string{"Renamed group Sales EMEA of tenant acme to Sales."},
+		{name: "rename", args: []string{"group", "update", "--tenant", "acme", "--name", "Sales", "Sales EMEA"},
+			stdout: []string{"Group ", "Sales\n"},
 			check: func(t *testing.T, _ string) {
 				if got := userGroups(t, "bob"); !slices.Equal(got, []string{"Sales", "admins"}) {
 					t.Errorf("bob's groups: %v", got)
 				}
 			}},
-		{name: "rename to a taken name", args: []string{"group", "rename", "--tenant", "acme", "Sales", "admins"},
+		{name: "rename to a taken name", args: []string{"group", "update", "--tenant", "acme", "--name", "admins", "Sales"},
 			code: exitError, stderr: []string{"already has a group with that name"}},
-		{name: "rename without new name", args: []string{"group", "rename", "--tenant", "acme", "Sales"},
-			code: exitUsage, stderr: []string{"want NAME NEW_NAME"}},
+		{name: "update without a group", args: []string{"group", "update", "--tenant", "acme", "--name", "Sales"},
+			code: exitUsage, stderr: []string{"want NAME"}},
 		{name: "delete the admin group", args: []string{"group", "delete", "--tenant", "acme", "admins"},
 			code: exitError, stderr: []string{`group "admins" is the admin group of tenant "acme"`}},
 		{name: "tenant shows its admin group", args: []string{"tenant", "get", "acme"},
@@ -164,7 +185,7 @@ func TestGroupCommands(t *testing.T) {
 		{name: "members of an empty group", args: []string{"group", "members", "--tenant", "acme", "Sales"},
 			stdout: []string{"Group Sales has no members. Add one with: cognate group add-user --tenant acme Sales USER"}},
 		{name: "help", args: []string{"group", "--help"},
-			stdout: []string{"Usage: cognate group VERB", "create NAME", "rename NAME NEW_NAME", "members NAME", "add-user GROUP USER", "remove-user GROUP USER"}},
+			stdout: []string{"Usage: cognate group VERB", "create NAME", "update NAME", "members NAME", "add-user GROUP USER", "remove-user GROUP USER"}},
 		{name: "unknown verb", args: []string{"group", "join"}, code: exitUsage, stderr: []string{`unknown command "join"`}},
 	}
 	runSteps(t, steps, func(t *testing.T, st cliStep) (int, string, string) { return s.cli(t, st.stdin, st.args...) })

@@ -77,7 +77,7 @@ Usage:
   cognate client VERB         create, list, get, update, delete, rotate-secret
   cognate user VERB           create, list, get, set-password, disable, enable, delete,
                               activate, resend, reset-password, unlock, mfa, reset-mfa
-  cognate group VERB          create, list, get, rename, delete, members, add-user, remove-user
+  cognate group VERB          create, list, get, update, delete, members, add-user, remove-user
   cognate import cognito      import users from a Cognito CSV or JSON export into a tenant
   cognate migrate cognito     import many Cognito pools or organizations, a tenant each
   cognate version

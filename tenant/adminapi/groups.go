@@ -20,7 +20,7 @@ func (a *API) createGroup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	slug := r.PathValue("slug")
-	g, err := a.Service.CreateGroup(r.Context(), slug, req.Name)
+	g, err := a.Service.CreateGroup(r.Context(), slug, tenant.Group{Name: req.Name, Description: req.Description, Precedence: req.Precedence})
 	if err != nil {
 		return err
 	}
@@ -48,18 +48,18 @@ func (a *API) getGroup(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, groupOut(g))
 }
 
-// updateGroup renames a group; a request that changes nothing answers the
-// group as it is.
+// updateGroup changes a group's name, description or precedence; a request
+// that changes nothing answers the group as it is.
 func (a *API) updateGroup(w http.ResponseWriter, r *http.Request) error {
 	var req UpdateGroupRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
 	slug, name := r.PathValue("slug"), r.PathValue("name")
-	if req.Name == nil {
-		return a.getGroup(w, r)
-	}
-	g, err := a.Service.RenameGroup(r.Context(), slug, name, *req.Name)
+	g, err := a.Service.UpdateGroup(r.Context(), slug, name, tenant.GroupChange{
+		Name: req.Name, Description: req.Description,
+		SetPrecedence: req.Precedence.Set, Precedence: req.Precedence.Value,
+	})
 	if err != nil {
 		return err
 	}

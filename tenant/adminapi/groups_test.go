@@ -33,7 +33,7 @@ func newGroupFixture(t *testing.T) *groupFixture {
 	}
 	// Each tenant has its admin group, "admins", from the start.
 	for _, tg := range [][2]string{{"acme", "ops"}, {"globex", "finance"}} {
-		if _, err := svc.CreateGroup(ctx, tg[0], tg[1]); err != nil {
+		if _, err := svc.CreateGroup(ctx, tg[0], tenant.Group{Name: tg[1]}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -133,8 +133,23 @@ func TestGroupEndpoints(t *testing.T) {
 			status: 400, code: "invalid_request", want: []string{"may not start or end with a space"}},
 		{name: "create name dot-dot", method: "POST", route: groups, path: "/admin/v1/tenants/acme/groups", body: `{"name":".."}`,
 			status: 400, code: "invalid_request", want: []string{`may not be \".\" or \"..\"`}},
-		{name: "create unknown field", method: "POST", route: groups, path: "/admin/v1/tenants/acme/groups", body: `{"name":"x","precedence":1}`,
-			status: 400, code: "invalid_request", want: []string{`unknown field \"precedence\"`}},
+		{name: "create with description and precedence", method: "POST", route: groups, path: "/admin/v1/tenants/acme/groups",
+			body:   `{"name":"night","description":"Night shift","precedence":0}`,
+			status: 201, want: []string{`"description":"Night shift"`, `"precedence":0`},
+			after: func(t *testing.T, g *groupFixture) {
+				_, body := g.call(t, "GET", "/admin/v1/tenants/acme/groups/night", "")
+				checkBody(t, body, "", []string{`"description":"Night shift"`, `"precedence":0`}, nil, g.path)
+			}},
+		{name: "create with a negative precedence", method: "POST", route: groups, path: "/admin/v1/tenants/acme/groups", body: `{"name":"x","precedence":-1}`,
+			status: 400, code: "invalid_request", want: []string{"precedence must be a whole number from 0 to 2147483647"},
+			after: func(t *testing.T, g *groupFixture) { g.status(t, "/admin/v1/tenants/acme/groups/x", 404) }},
+		{name: "create with a fractional precedence", method: "POST", route: groups, path: "/admin/v1/tenants/acme/groups", body: `{"name":"x","precedence":1.5}`,
+			status: 400, code: "invalid_request", want: []string{`field \"precedence\" must be a whole number`}},
+		{name: "create with a long description", method: "POST", route: groups, path: "/admin/v1/tenants/acme/groups",
+			body:   `{"name":"x","description":"` + strings.Repeat("d", 2049) + `"}`,
+			status: 400, code: "invalid_request", want: []string{"at most 2048 characters; this one has 2049"}},
+		{name: "create unknown field", method: "POST", route: groups, path: "/admin/v1/tenants/acme/groups", body: `{"name":"x","role_arn":"arn:aws:iam::1:role/r"}`,
+			status: 400, code: "invalid_request", want: []string{`unknown field \"role_arn\"`}},
 		{name: "create without body", method: "POST", route: groups, path: "/admin/v1/tenants/acme/groups",
 			status: 400, code: "invalid_request", want: []string{"empty"}},
 		{name: "create in unknown tenant", method: "POST", route: groups, path: "/admin/v1/tenants/nope/groups", body: `{"name":"ops"}`,
@@ -179,6 +194,14 @@ func TestGroupEndpoints(t *testing.T) {
 		{name: "rename other tenant's group", method: "PATCH", route: group, path: "/admin/v1/tenants/acme/groups/finance", body: `{"name":"x"}`,
 			status: 404, code: "not_found",
 			after: func(t *testing.T, g *groupFixture) { g.status(t, "/admin/v1/tenants/globex/groups/finance", 200) }},
+		{name: "set description and precedence", method: "PATCH", route: group, path: "/admin/v1/tenants/acme/groups/ops",
+			body:   `{"description":"Operations team","precedence":3}`,
+			status: 200, want: []string{`"name":"ops"`, `"description":"Operations team"`, `"precedence":3`},
+			after: annIn("ops")},
+		{name: "a wrong type of precedence", method: "PATCH", route: group, path: "/admin/v1/tenants/acme/groups/ops", body: `{"precedence":"3"}`,
+			status: 400, code: "invalid_request", want: []string{`field \"precedence\" must be a whole number`}},
+		{name: "a precedence past Cognito's highest", method: "PATCH", route: group, path: "/admin/v1/tenants/acme/groups/ops", body: `{"precedence":2147483648}`,
+			status: 400, code: "invalid_request", want: []string{"from 0 to 2147483647"}},
 		{name: "rename with a wrong type", method: "PATCH", route: group, path: "/admin/v1/tenants/acme/groups/ops", body: `{"name":5}`,
 			status: 400, code: "invalid_request", want: []string{`field \"name\" must be a string`}},
 
@@ -315,6 +338,38 @@ func TestGroupNamesInPaths(t *testing.T) {
 		}
 	}
 	g.groupsAre(t, "acme", g.sub, "100% 2", "Sales EMEA 2", "a/../b 2", "a/b 2", "ops", "é?#& 2")
+}
+
+// A PATCH leaves out what it does not name: the precedence stays until
+// null removes it, the description until "" does.
+func TestGroupPatchKeepsWhatItLeavesOut(t *testing.T) {
+	g := newGroupFixture(t)
+	if code, body := g.call(t, "POST", "/admin/v1/tenants/acme/groups", `{"name":"night","description":"Night shift","precedence":2}`); code != http.StatusCreated {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	for _, step := range []struct {
+		body         string
+		want, reject []string
+	}{
+		{`{}`, []string{`"description":"Night shift"`, `"precedence":2`}, nil},
+		{`{"description":"Late shift"}`, []string{`"description":"Late shift"`, `"precedence":2`}, nil},
+		{`{"precedence":null}`, []string{`"description":"Late shift"`}, []string{"precedence"}},
+		{`{"precedence":9}`, []string{`"precedence":9`}, nil},
+		{`{"description":""}`, []string{`"precedence":9`}, []string{"description"}},
+		{`{"precedence":null,"description":""}`, []string{`"name":"night"`}, []string{"precedence", "description"}},
+	} {
+		code, body := g.call(t, "PATCH", "/admin/v1/tenants/acme/groups/night", step.body)
+		if code != http.StatusOK {
+			t.Fatalf("PATCH %s: %d %s", step.body, code, body)
+		}
+		checkBody(t, body, "", step.want, step.reject, g.path)
+		// What the response says is what is stored.
+		var got adminapi.Group
+		json.Unmarshal([]byte(body), &got)
+		if _, stored := g.call(t, "GET", "/admin/v1/tenants/acme/groups/"+got.Name, ""); stored != body {
+			t.Errorf("after %s: stored %s, answered %s", step.body, stored, body)
+		}
+	}
 }
 
 func TestGroupMembersPages(t *testing.T) {

@@ -1,6 +1,7 @@
 package adminapi
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/cognate-idp/cognate/tenant"
@@ -227,8 +228,8 @@ type SetPasswordRequest struct {
 // in cognito:groups.
 type Group struct {
 	Name string `json:"name"`
-	// Description and Precedence are Cognito's, kept for groups imported
-	// from a Cognito export; this API does not set them.
+	// Description and Precedence are Cognito's: a note for people, and
+	// the group's rank among a user's groups (0 first; none is last).
 	Description string    `json:"description,omitempty"`
 	Precedence  *int      `json:"precedence,omitempty"`
 	CreatedAt   time.Time `json:"created_at"`
@@ -242,6 +243,10 @@ type GroupList struct {
 // CreateGroupRequest is the body of POST /admin/v1/tenants/{slug}/groups.
 type CreateGroupRequest struct {
 	Name string `json:"name"`
+	// Description is at most 2048 characters.
+	Description string `json:"description,omitempty"`
+	// Precedence is 0 to 2^31-1; left out, the group has none.
+	Precedence *int `json:"precedence,omitempty"`
 }
 
 // UpdateGroupRequest is the body of PATCH …/groups/{name}. Fields left out
@@ -249,8 +254,38 @@ type CreateGroupRequest struct {
 type UpdateGroupRequest struct {
 	// Name renames the group: its members move with it, and so does the
 	// tenant's admin group setting if it named this group.
-	Name *string `json:"name,omitempty"`
+	Name        *string `json:"name,omitempty"`
+	Description *string `json:"description,omitempty"`
+	// Precedence sets the precedence; null removes it.
+	Precedence Nullable[int] `json:"precedence,omitzero"`
 }
+
+// Nullable is a field of a change request that null removes: Set tells
+// a field sent as null (Set, Value nil) from one left out (not Set), which
+// encoding/json alone does not. Left out, it is also left out of the JSON
+// written (with omitzero).
+type Nullable[T any] struct {
+	Set   bool
+	Value *T
+}
+
+// UnmarshalJSON is called only for a field that is in the body, null
+// included.
+func (n *Nullable[T]) UnmarshalJSON(b []byte) error {
+	n.Set, n.Value = true, nil
+	if string(b) == "null" {
+		return nil
+	}
+	var v T
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	n.Value = &v
+	return nil
+}
+
+// MarshalJSON writes the value, or null.
+func (n Nullable[T]) MarshalJSON() ([]byte, error) { return json.Marshal(n.Value) }
 
 // RotateKeyRequest is the optional body of POST …/keys/rotate.
 type RotateKeyRequest struct {

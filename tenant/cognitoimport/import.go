@@ -241,9 +241,9 @@ func (im *importer) prepare(rec Record) *change {
 		switch {
 		case tenant.ValidateGroupName(g.Name) != nil:
 			problems = append(problems, reason(CodeGroupName, g.Name))
-		case len(g.Description) > 2048:
+		case tenant.ValidateGroupDescription(g.Description) != nil:
 			problems = append(problems, reason(CodeGroupDescription, g.Name))
-		case g.Precedence != nil && *g.Precedence < 0:
+		case tenant.ValidateGroupPrecedence(g.Precedence) != nil:
 			problems = append(problems, reason(CodeGroupPrecedence, g.Name))
 		case !seen[g.Name]:
 			seen[g.Name] = true

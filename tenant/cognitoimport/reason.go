@@ -113,7 +113,7 @@ var reasonTexts = map[string]string{
 	CodeHashMalformed:    ColumnPasswordHash + " is malformed: %s",
 	CodeGroupName:        "group %q: a group name must be 1 to 128 characters, without leading or trailing spaces or control characters, and not . or ..",
 	CodeGroupDescription: "group %q: the description is longer than 2048 characters",
-	CodeGroupPrecedence:  "group %q: precedence must be 0 or more",
+	CodeGroupPrecedence:  "group %q: precedence must be a whole number from 0 to 2147483647",
 	CodeNoteMFAReenroll:  "MFA was enabled in Cognito and must be set up again (Cognito does not export MFA secrets); marked with %s",
 	CodeNotePasswordKept: "the user already has a password here, which was kept; the imported hash was not used",
 

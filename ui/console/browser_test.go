@@ -296,13 +296,23 @@ func TestBrowserAdministration(t *testing.T) {
 		t.Errorf("ivy received %d mails, want the welcome mail twice", n)
 	}
 
-	// Rename the group and add boss as a member.
-	must(t, "rename the group", chromedp.Do(ctx,
+	// Rename, describe and rank the group in its details, then add boss
+	// as a member.
+	must(t, "edit the group's details", chromedp.Do(ctx,
 		chromedp.Navigate(s.url("acme", "/admin/groups/Sales")),
-		chromedp.SetValue(chromedp.ID("newname"), "Sales EMEA"),
-		chromedp.Click(chromedp.CSS(`form[action$="/rename"] button`)),
+		chromedp.SetValue(chromedp.ID("name"), "Sales EMEA"),
+		chromedp.SetValue(chromedp.ID("description"), "Sells to Europe and the Middle East"),
+		chromedp.SetValue(chromedp.ID("precedence"), "2"),
+		chromedp.Click(chromedp.CSS(`form[action$="/edit"] button`)),
 	))
 	must(t, "renamed", waitForPath(ctx, "/admin/groups/Sales%20EMEA"))
+	if got := text(t, ctx, "main"); !strings.Contains(got, "Sells to Europe and the Middle East") || !strings.Contains(got, "Precedence: 2") {
+		t.Errorf("the group's page after the edit:\n%s", got)
+	}
+	if g, err := s.svc.Group(t.Context(), "acme", "Sales EMEA"); err != nil || g.Description != "Sells to Europe and the Middle East" ||
+		g.Precedence == nil || *g.Precedence != 2 {
+		t.Errorf("the group after the edit: %+v (%v)", g, err)
+	}
 	must(t, "add a member", chromedp.Do(ctx,
 		chromedp.SendKeys(chromedp.ID("login"), "boss"),
 		chromedp.Click(chromedp.CSS(`form[action$="/members"] button`)),

@@ -112,7 +112,7 @@ func New(c Console) (*Console, error) {
 		{"GET /admin/groups", cc.listGroups},
 		{"POST /admin/groups", cc.createGroup},
 		{"GET /admin/groups/{name}", cc.showGroup},
-		{"POST /admin/groups/{name}/rename", cc.renameGroup},
+		{"POST /admin/groups/{name}/edit", cc.editGroup},
 		{"POST /admin/groups/{name}/members", cc.addMember},
 		{"POST /admin/groups/{name}/members/{sub}/remove", cc.removeMember},
 		{"GET /admin/groups/{name}/delete", cc.confirmDeleteGroup},

@@ -257,7 +257,7 @@ func sessionToken(t *testing.T, b *browser, s *stack) string {
 func TestCrossTenantRefusal(t *testing.T) {
 	s := newStack(t)
 	victim := s.user(t, "globex", tenant.NewUser{Username: "gina", Email: "gina@globex.example"})
-	if _, err := s.svc.CreateGroup(t.Context(), "globex", "finance"); err != nil {
+	if _, err := s.svc.CreateGroup(t.Context(), "globex", tenant.Group{Name: "finance"}); err != nil {
 		t.Fatal(err)
 	}
 	gc, _, err := s.svc.CreateClient(t.Context(), "globex", tenant.NewClient{Name: "Globex app", RedirectURIs: []string{"https://app.globex.example/cb"}})
@@ -299,7 +299,7 @@ func TestCrossTenantRefusal(t *testing.T) {
 		"delete":          b.Post(acme("/admin/users/"+victim.Sub+"/delete"), url.Values{"csrf_token": {token}}),
 		"unlock":          b.Post(acme("/admin/users/"+victim.Sub+"/unlock"), url.Values{"csrf_token": {token}}),
 		"group":           b.Get(acme("/admin/groups/finance")),
-		"rename group":    b.Post(acme("/admin/groups/finance/rename"), url.Values{"csrf_token": {token}, "name": {"pwned"}}),
+		"edit group":      b.Post(acme("/admin/groups/finance/edit"), url.Values{"csrf_token": {token}, "name": {"pwned"}}),
 		"delete group":    b.Post(acme("/admin/groups/finance/delete"), url.Values{"csrf_token": {token}}),
 		"remove member":   b.Post(acme("/admin/groups/admins/members/"+s.admin["globex"].Sub+"/remove"), url.Values{"csrf_token": {token}}),
 		"client":          b.Get(acme("/admin/clients/" + gc.ID)),

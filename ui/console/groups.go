@@ -5,20 +5,23 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/cognate-idp/cognate/tenant"
 )
 
 // Groups: the list, creating one, and a group's page with its members,
-// renaming and deleting.
+// its details (name, description, precedence) and deleting it.
 
 type groupsPage struct {
 	frame
 	Groups     []tenant.Group
 	AdminGroup string
-	NewName    string
-	Invalid    bool
+	// Form is the create form, as typed when it is shown with a problem.
+	Form groupForm
+	// Invalid names the field with a problem, for aria-invalid.
+	Invalid string
 }
 
 func (groupsPage) template() string { return tmplGroups }
@@ -43,25 +46,70 @@ func (c *Console) listGroups(w http.ResponseWriter, r *http.Request, q *request)
 }
 
 func (c *Console) createGroup(w http.ResponseWriter, r *http.Request, q *request) error {
-	name := r.PostForm.Get("name")
-	key := ""
-	if tenant.ValidateGroupName(name) != nil {
-		key = "problem.groupName"
-	} else if _, err := c.Service.CreateGroup(r.Context(), q.slug(), name); errors.Is(err, tenant.ErrAlreadyExists) {
-		key = "problem.groupExists"
-	} else if err != nil {
-		return serviceError(err)
+	form := readGroupForm(r.PostForm)
+	g, prob := form.group()
+	if prob == nil {
+		if _, err := c.Service.CreateGroup(r.Context(), q.slug(), g); errors.Is(err, tenant.ErrAlreadyExists) {
+			prob = &formProblem{field: "name", key: "problem.groupExists", args: []any{g.Name}}
+		} else if err != nil {
+			return serviceError(err)
+		}
 	}
-	if key != "" {
+	if prob != nil {
 		page, err := c.groupsPage(r, q)
 		if err != nil {
 			return err
 		}
-		page.NewName, page.Invalid, page.Problem = name, true, page.Tf(key, name)
+		page.Form, page.Invalid, page.Problem = form, prob.field, page.Tf(prob.key, prob.args...)
 		return c.render(w, http.StatusUnprocessableEntity, page)
 	}
-	http.Redirect(w, r, groupPath(name)+"?notice=groupSaved", http.StatusSeeOther)
+	http.Redirect(w, r, groupPath(g.Name)+"?notice=groupSaved", http.StatusSeeOther)
 	return nil
+}
+
+// groupForm is what the create and the details form hold, as text, so a
+// value with a problem is shown back as it was typed.
+type groupForm struct {
+	Name, Description string
+	// Precedence is empty for none.
+	Precedence string
+}
+
+func groupFormOf(g tenant.Group) groupForm {
+	form := groupForm{Name: g.Name, Description: g.Description}
+	if g.Precedence != nil {
+		form.Precedence = strconv.Itoa(*g.Precedence)
+	}
+	return form
+}
+
+func readGroupForm(f url.Values) groupForm {
+	return groupForm{Name: f.Get("name"), Description: f.Get("description"), Precedence: f.Get("precedence")}
+}
+
+// group checks the form and returns the group it describes. The name is
+// taken as typed: ValidateGroupName refuses surrounding spaces rather
+// than the console dropping them unseen.
+func (gf groupForm) group() (tenant.Group, *formProblem) {
+	g := tenant.Group{Name: gf.Name}
+	if tenant.ValidateGroupName(g.Name) != nil {
+		return g, &formProblem{field: "name", key: "problem.groupName"}
+	}
+	// Browsers send a textarea's line breaks as CRLF but count them as one
+	// character against maxlength: as LF, a description that fit the field
+	// fits the limit. Blank lines and spaces around it are never meant.
+	g.Description = strings.TrimSpace(strings.ReplaceAll(gf.Description, "\r\n", "\n"))
+	if tenant.ValidateGroupDescription(g.Description) != nil {
+		return g, &formProblem{field: "description", key: "problem.groupDescription", args: []any{tenant.MaxGroupDescription}}
+	}
+	if raw := strings.TrimSpace(gf.Precedence); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || tenant.ValidateGroupPrecedence(&n) != nil {
+			return g, &formProblem{field: "precedence", key: "problem.groupPrecedence", args: []any{tenant.MaxGroupPrecedence}}
+		}
+		g.Precedence = &n
+	}
+	return g, nil
 }
 
 type groupPage struct {
@@ -71,9 +119,12 @@ type groupPage struct {
 	Members  []tenant.User
 	NextURL  string
 	FirstURL string
-	NewName  string
+	// Form is the details form: the group's, or as typed when it is shown
+	// with a problem.
+	Form     groupForm
 	AddLogin string
-	// Invalid names the form with a problem: "rename" or "add".
+	// Invalid names the field with a problem, for aria-invalid: one of the
+	// details form's or "login".
 	Invalid string
 }
 
@@ -100,7 +151,7 @@ func (c *Console) groupPage(r *http.Request, q *request) (*groupPage, error) {
 		return nil, serviceError(err)
 	}
 	page := &groupPage{frame: c.frame(q, "groups"), Group: g, IsAdmin: g.Name == q.tenant.Settings.AdminGroup,
-		Members: members.Users, NewName: g.Name}
+		Members: members.Users, Form: groupFormOf(g)}
 	if after != "" {
 		page.FirstURL = groupPath(name)
 	}
@@ -119,32 +170,38 @@ func (c *Console) showGroup(w http.ResponseWriter, r *http.Request, q *request) 
 	return c.render(w, http.StatusOK, page)
 }
 
-// groupProblem shows the group page again with a problem at one form.
-func (c *Console) groupProblem(w http.ResponseWriter, r *http.Request, q *request, form, key string, args ...any) error {
+// groupProblem shows the group page again with a problem, at the field it
+// names if any; keepTyped, when given, puts back what was typed into the
+// form that was sent.
+func (c *Console) groupProblem(w http.ResponseWriter, r *http.Request, q *request, prob formProblem, keepTyped func(*groupPage)) error {
 	page, err := c.groupPage(r, q)
 	if err != nil {
 		return err
 	}
-	page.Invalid, page.Problem = form, page.Tf(key, args...)
-	if form == "rename" {
-		page.NewName = r.PostForm.Get("name")
-	} else {
-		page.AddLogin = r.PostForm.Get("login")
+	page.Invalid, page.Problem = prob.field, page.Tf(prob.key, prob.args...)
+	if keepTyped != nil {
+		keepTyped(page)
 	}
 	return c.render(w, http.StatusUnprocessableEntity, page)
 }
 
-func (c *Console) renameGroup(w http.ResponseWriter, r *http.Request, q *request) error {
-	name, newName := r.PathValue("name"), r.PostForm.Get("name")
-	if tenant.ValidateGroupName(newName) != nil {
-		return c.groupProblem(w, r, q, "rename", "problem.groupName")
+// editGroup saves the details form in one UpdateGroup: a new name moves
+// the members along, and an empty precedence removes it.
+func (c *Console) editGroup(w http.ResponseWriter, r *http.Request, q *request) error {
+	form := readGroupForm(r.PostForm)
+	g, prob := form.group()
+	if prob == nil {
+		change := tenant.GroupChange{Name: &g.Name, Description: &g.Description, SetPrecedence: true, Precedence: g.Precedence}
+		if _, err := c.Service.UpdateGroup(r.Context(), q.slug(), r.PathValue("name"), change); errors.Is(err, tenant.ErrAlreadyExists) {
+			prob = &formProblem{field: "name", key: "problem.groupExists", args: []any{g.Name}}
+		} else if err != nil {
+			return serviceError(err)
+		}
 	}
-	if _, err := c.Service.RenameGroup(r.Context(), q.slug(), name, newName); errors.Is(err, tenant.ErrAlreadyExists) {
-		return c.groupProblem(w, r, q, "rename", "problem.groupExists", newName)
-	} else if err != nil {
-		return serviceError(err)
+	if prob != nil {
+		return c.groupProblem(w, r, q, *prob, func(p *groupPage) { p.Form = form })
 	}
-	http.Redirect(w, r, groupPath(newName)+"?notice=groupSaved", http.StatusSeeOther)
+	http.Redirect(w, r, groupPath(g.Name)+"?notice=groupSaved", http.StatusSeeOther)
 	return nil
 }
 
@@ -158,7 +215,8 @@ func (c *Console) addMember(w http.ResponseWriter, r *http.Request, q *request) 
 	}
 	users, err := c.Service.FindUsers(r.Context(), q.slug(), query)
 	if errors.Is(err, tenant.ErrInvalid) || (err == nil && len(users) != 1) {
-		return c.groupProblem(w, r, q, "add", "problem.noSuchUser", login)
+		return c.groupProblem(w, r, q, formProblem{field: "login", key: "problem.noSuchUser", args: []any{login}},
+			func(p *groupPage) { p.AddLogin = login })
 	}
 	if err != nil {
 		return err
@@ -174,7 +232,7 @@ func (c *Console) removeMember(w http.ResponseWriter, r *http.Request, q *reques
 	name := r.PathValue("name")
 	if err := c.Service.RemoveUserFromGroup(r.Context(), q.slug(), name, r.PathValue("sub")); err != nil {
 		if errors.Is(err, tenant.ErrSelfLockout) {
-			return c.groupProblem(w, r, q, "", "problem.selfLockout")
+			return c.groupProblem(w, r, q, formProblem{key: "problem.selfLockout"}, nil)
 		}
 		return serviceError(err)
 	}
@@ -196,7 +254,7 @@ func (c *Console) confirmDeleteGroup(w http.ResponseWriter, r *http.Request, q *
 func (c *Console) deleteGroup(w http.ResponseWriter, r *http.Request, q *request) error {
 	if err := c.Service.DeleteGroup(r.Context(), q.slug(), r.PathValue("name")); err != nil {
 		if errors.Is(err, tenant.ErrAdminGroup) {
-			return c.groupProblem(w, r, q, "", "problem.adminGroup")
+			return c.groupProblem(w, r, q, formProblem{key: "problem.adminGroup"}, nil)
 		}
 		return serviceError(err)
 	}

@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"mime/multipart"
 	"net/http"
@@ -24,11 +25,14 @@ func TestGroups(t *testing.T) {
 
 	list := b.Get(s.url("acme", "/admin/groups"))
 	uitest.MustContain(t, list, "admins", "Admin group", "Create group")
-	created := b.Follow(b.Submit(list, "/admin/groups", url.Values{"name": {"Sales / EMEA"}}))
+	created := b.Follow(b.Submit(list, "/admin/groups", url.Values{"name": {"Sales / EMEA"},
+		"description": {"Sells to Europe and the Middle East"}, "precedence": {"3"}}))
 	if created.URL.Path != "/admin/groups/Sales%20%2F%20EMEA" && created.URL.EscapedPath() != "/admin/groups/Sales%20%2F%20EMEA" {
 		t.Errorf("after create at %s", created.URL.EscapedPath())
 	}
-	uitest.MustContain(t, created, "The group has been saved.", "This group has no members.")
+	uitest.MustContain(t, created, "The group has been saved.", "This group has no members.",
+		`<p class="wrap">Sells to Europe and the Middle East</p>`, "Precedence: 3")
+	uitest.MustContain(t, b.Get(s.url("acme", "/admin/groups")), `class="wrap">Sells to Europe and the Middle East</td>`, `class="wrap">—</td>`)
 	dup := b.Submit(list, "/admin/groups", url.Values{"name": {"admins"}})
 	uitest.MustContain(t, dup, "There is already a group called “admins”.")
 
@@ -40,9 +44,67 @@ func TestGroups(t *testing.T) {
 	}
 	missing := b.Submit(added, path+"/members", url.Values{"login": {"nobody"}})
 	uitest.MustContain(t, missing, "There is no user “nobody”.")
+	if got := invalidField(missing); got != "login" {
+		t.Errorf("no such user: the field marked invalid is %q", got)
+	}
 
-	renamed := b.Follow(b.Submit(added, path+"/rename", url.Values{"name": {"Sales"}}))
+	// A problem in any field, on the create form or the group's details,
+	// saves nothing and shows the form again as it was typed.
+	precedenceProblem := "The precedence is a whole number from 0 to 2147483647, or empty for none."
+	for _, tc := range []struct {
+		what, field, groupName, description, precedence, problem string
+	}{
+		{"name with spaces around", "name", " Renamed ", "Typed, not saved", "7", "A group name is 1 to 128 characters"},
+		{"description too long", "description", "Renamed", strings.Repeat("x", tenant.MaxGroupDescription+1), "7",
+			"A group description is at most 2048 characters."},
+		{"negative precedence", "precedence", "Renamed", "Typed, not saved", "-1", precedenceProblem},
+		{"precedence not a number", "precedence", "Renamed", "Typed, not saved", "abc", precedenceProblem},
+		{"precedence too large", "precedence", "Renamed", "Typed, not saved", "2147483648", precedenceProblem},
+	} {
+		typed := url.Values{"name": {tc.groupName}, "description": {tc.description}, "precedence": {tc.precedence}}
+		for _, form := range []struct {
+			at     page
+			action string
+		}{{list, "/admin/groups"}, {added, path + "/edit"}} {
+			p := b.Submit(form.at, form.action, typed)
+			if p.Status != http.StatusUnprocessableEntity {
+				t.Errorf("%s at %s: status %d", tc.what, form.action, p.Status)
+			}
+			uitest.MustContain(t, p, tc.problem, `value="`+tc.groupName+`"`, ">"+tc.description+"</textarea>", `value="`+tc.precedence+`"`)
+			if got := invalidField(p); got != tc.field {
+				t.Errorf("%s at %s: the field marked invalid is %q", tc.what, form.action, got)
+			}
+		}
+		for _, name := range []string{"Renamed", " Renamed "} {
+			if _, err := s.svc.Group(t.Context(), "acme", name); !errors.Is(err, tenant.ErrNotFound) {
+				t.Errorf("%s: group %q: %v", tc.what, name, err)
+			}
+		}
+		if g, err := s.svc.Group(t.Context(), "acme", "Sales / EMEA"); err != nil || g.Description != "Sells to Europe and the Middle East" ||
+			g.Precedence == nil || *g.Precedence != 3 {
+			t.Errorf("%s: the group became %+v (%v)", tc.what, g, err)
+		}
+	}
+
+	// Precedence 0 is a precedence, not none; the browser's CRLF line
+	// breaks are kept as LF.
+	edited := b.Follow(b.Submit(added, path+"/edit", url.Values{"name": {"Sales / EMEA"},
+		"description": {"Sells to Europe\r\nand the Middle East"}, "precedence": {"0"}}))
+	uitest.MustContain(t, edited, "The group has been saved.", "Sells to Europe\nand the Middle East</p>", "Precedence: 0", `value="0"`)
+	if g, _ := s.svc.Group(t.Context(), "acme", "Sales / EMEA"); g.Description != "Sells to Europe\nand the Middle East" ||
+		g.Precedence == nil || *g.Precedence != 0 {
+		t.Errorf("after the edit: %+v", g)
+	}
+
+	// Renaming with the other fields emptied removes the description and
+	// the precedence; the members move along.
+	renamed := b.Follow(b.Submit(edited, path+"/edit", url.Values{"name": {"Sales"}, "description": {""}, "precedence": {""}}))
 	uitest.MustContain(t, renamed, "<h1>Sales</h1>", ">ann<")
+	uitest.MustNotContain(t, renamed, "Middle East", "Precedence: ")
+	if g, err := s.svc.Group(t.Context(), "acme", "Sales"); err != nil || g.Description != "" || g.Precedence != nil {
+		t.Errorf("after clearing: %+v (%v)", g, err)
+	}
+	uitest.MustContain(t, b.Get(s.url("acme", "/admin/groups")), `>Sales</a>`)
 	removed := b.Follow(b.Submit(renamed, "/admin/groups/Sales/members/"+ann.Sub+"/remove", nil))
 	uitest.MustContain(t, removed, "This group has no members.")
 
@@ -62,6 +124,16 @@ func TestGroups(t *testing.T) {
 	// Nor may the administrator leave it.
 	p := b.Post(s.url("acme", "/admin/groups/admins/members/"+s.admin["acme"].Sub+"/remove"), url.Values{"csrf_token": {token}})
 	uitest.MustContain(t, p, "You cannot disable or delete yourself, nor leave the admin group")
+}
+
+var invalidRE = regexp.MustCompile(`<(?:input|textarea|select) id="([^"]+)"[^>]*aria-invalid="true"`)
+
+// invalidField is the id of the first field p marks invalid; "" for none.
+func invalidField(p page) string {
+	if m := invalidRE.FindStringSubmatch(p.Body); m != nil {
+		return m[1]
+	}
+	return ""
 }
 
 func TestClients(t *testing.T) {
@@ -135,7 +207,7 @@ func TestSettings(t *testing.T) {
 	s := newStack(t)
 	b := newBrowser(t)
 	b.signIn(s, "acme", "boss", adminPassword)
-	if _, err := s.svc.CreateGroup(t.Context(), "acme", "owners"); err != nil {
+	if _, err := s.svc.CreateGroup(t.Context(), "acme", tenant.Group{Name: "owners"}); err != nil {
 		t.Fatal(err)
 	}
 	form := b.Get(s.url("acme", "/admin/settings"))
