@@ -40,8 +40,13 @@ func (c *client) AuthMethod() oidc.AuthMethod {
 }
 
 // ResponseTypes is the code flow only: no implicit flow, as recommended by
-// OAuth 2.1 and as Cognito's secure default.
+// OAuth 2.1 and as Cognito's secure default. A client without the
+// authorization code grant has none, so the authorization endpoint refuses
+// it before anyone signs in for a code it could not redeem.
 func (c *client) ResponseTypes() []oidc.ResponseType {
+	if !c.AllowsGrant(tenant.GrantAuthorizationCode) {
+		return nil
+	}
 	return []oidc.ResponseType{oidc.ResponseTypeCode}
 }
 
@@ -84,6 +89,17 @@ func (c *client) RestrictAdditionalAccessTokenScopes() func([]string) []string {
 // IsScopeAllowed admits the client's configured scopes beyond the standard
 // OIDC ones the library always allows.
 func (c *client) IsScopeAllowed(scope string) bool { return slices.Contains(c.Scopes, scope) }
+
+// mayKeepScope reports whether a scope granted earlier is still the
+// client's: one of the standard scopes, which op.ValidateAuthReqScopes
+// admits for every client, or one IsScopeAllowed admits.
+func (c *client) mayKeepScope(scope string) bool {
+	switch scope {
+	case oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone, oidc.ScopeAddress, oidc.ScopeOfflineAccess:
+		return true
+	}
+	return c.IsScopeAllowed(scope)
+}
 
 // IDTokenUserinfoClaimsAssertion puts profile and email claims in the ID
 // token even when an access token is issued too: what Cognito does.

@@ -217,3 +217,56 @@ func (h *harness) signIn(f fixture, cfg *oauth2.Config) *oauth2.Token {
 	}
 	return tok
 }
+
+// The operator's changes to a client reach what was issued before: a scope
+// taken away is dropped from the next refresh and cannot be asked back, a
+// grant taken away is refused at once, and a client without the code grant
+// cannot send anyone to sign in for a code it could not redeem.
+func TestClientChangesReachIssuedTokens(t *testing.T) {
+	h := newHarness(t)
+	f := h.fixture("acme", false)
+	cfg := h.oauthConfig(f)
+	cfg.Scopes = append(cfg.Scopes, "planner/read")
+	tok := h.signIn(f, cfg)
+	if sc, _ := jwtClaims(t, tok.AccessToken)["scope"].(string); !strings.Contains(" "+sc+" ", " planner/read ") {
+		t.Fatalf("scope %q lacks planner/read before the change", sc)
+	}
+	change := func(c tenant.ClientChange) {
+		t.Helper()
+		if _, err := h.svc.UpdateClient(h.ctx(), "acme", f.client.ID, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	change(tenant.ClientChange{Scopes: &[]string{"openid", "email", "profile"}})
+	if body, status := h.refresh(f, tok.RefreshToken, "openid planner/read"); status != http.StatusBadRequest || body["error"] != "invalid_scope" {
+		t.Errorf("asking for the scope taken away: %d %v, want 400 invalid_scope", status, body)
+	}
+	body, status := h.refresh(f, tok.RefreshToken, "")
+	if status != http.StatusOK {
+		t.Fatalf("refresh after the scope change: %d %v", status, body)
+	}
+	sc, _ := jwtClaims(t, body["access_token"].(string))["scope"].(string)
+	if strings.Contains(sc, "planner/read") || !strings.Contains(" "+sc+" ", " email ") {
+		t.Errorf("scope after the change %q: want email kept and planner/read gone", sc)
+	}
+	// Nor does the rotated refresh token carry it.
+	next := body["refresh_token"].(string)
+	if body, _ := h.refresh(f, next, ""); strings.Contains(jwtClaims(t, body["access_token"].(string))["scope"].(string), "planner/read") {
+		t.Error("the rotated refresh token brought planner/read back")
+	}
+
+	// The refresh before this one rotated next; sign in again for a token.
+	tok = h.signIn(f, cfg)
+	change(tenant.ClientChange{GrantTypes: &[]string{tenant.GrantAuthorizationCode, tenant.GrantClientCredentials}})
+	if body, status := h.refresh(f, tok.RefreshToken, ""); status != http.StatusBadRequest || body["error"] != "unauthorized_client" {
+		t.Errorf("refresh after the grant was taken away: %d %v, want 400 unauthorized_client", status, body)
+	}
+
+	change(tenant.ClientChange{GrantTypes: &[]string{tenant.GrantClientCredentials}})
+	resp := h.get(cfg.AuthCodeURL("st4te", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+	loc := h.location(resp, http.StatusFound)
+	if strings.HasPrefix(loc.Path, "/login") || loc.Query().Get("error") != "unauthorized_client" {
+		t.Errorf("authorize for a client without the code grant sent the browser to %s, want an unauthorized_client error", loc)
+	}
+}

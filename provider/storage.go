@@ -357,6 +357,17 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 	if err != nil || !user.Enabled {
 		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token is revoked or expired")
 	}
+	st, err := s.state(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cl := st.clients[rt.ClientID]
+	if cl == nil {
+		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token is revoked or expired")
+	}
+	// A scope the operator has taken from the client since is not carried
+	// into the new tokens, nor into the rotated refresh token.
+	rt.Scopes = slices.DeleteFunc(slices.Clone(rt.Scopes), func(scope string) bool { return !cl.mayKeepScope(scope) })
 	return &rt, nil
 }
 

@@ -108,18 +108,26 @@ func (s *Service) builtinClient(ctx context.Context, tenantID, id string, curren
 
 // ClientChange is the input of UpdateClient; nil fields stay as they are.
 // The lifetimes have the ranges ValidateClient sets, as at creation.
+// Whether a client is public is fixed at creation, as in Cognito (its
+// GenerateSecret): a client that should change kind is registered anew.
 type ClientChange struct {
 	Name                   *string
 	RedirectURIs           *[]string
 	PostLogoutRedirectURIs *[]string
-	AccessTokenTTL         *time.Duration
-	IDTokenTTL             *time.Duration
-	RefreshTokenTTL        *time.Duration
+	// GrantTypes and Scopes replace the lists. A grant taken away stops
+	// at once, for refresh tokens already issued too; so does a scope
+	// taken away, from the next refresh on.
+	GrantTypes      *[]string
+	Scopes          *[]string
+	AccessTokenTTL  *time.Duration
+	IDTokenTTL      *time.Duration
+	RefreshTokenTTL *time.Duration
 }
 
-// UpdateClient changes a client's name, its redirect and logout URIs or its
-// token lifetimes. Tokens already issued keep the expiry they were issued
-// with; new lifetimes apply to tokens issued from then on.
+// UpdateClient changes a client's name, its redirect and logout URIs, its
+// grant types and scopes or its token lifetimes. Tokens already issued keep
+// the expiry they were issued with; new lifetimes apply to tokens issued
+// from then on.
 func (s *Service) UpdateClient(ctx context.Context, tenantID, id string, in ClientChange) (Client, error) {
 	if IsBuiltinClient(id) {
 		return Client{}, ErrBuiltinClient
@@ -145,6 +153,14 @@ func (s *Service) UpdateClient(ctx context.Context, tenantID, id string, in Clie
 		if in.PostLogoutRedirectURIs != nil && !slices.Equal(*in.PostLogoutRedirectURIs, c.PostLogoutRedirectURIs) {
 			c.PostLogoutRedirectURIs = slices.Clone(*in.PostLogoutRedirectURIs)
 			changed = append(changed, "logout_uris")
+		}
+		if in.GrantTypes != nil && !slices.Equal(*in.GrantTypes, c.GrantTypes) {
+			c.GrantTypes = slices.Clone(*in.GrantTypes)
+			changed = append(changed, "grant_types")
+		}
+		if in.Scopes != nil && !slices.Equal(*in.Scopes, c.Scopes) {
+			c.Scopes = slices.Clone(*in.Scopes)
+			changed = append(changed, "scopes")
 		}
 		for _, ttl := range []struct {
 			name  string

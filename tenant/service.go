@@ -286,6 +286,9 @@ func ValidateClient(c Client) error {
 	if c.Name == "" {
 		problems = append(problems, "the client needs a name")
 	}
+	if len(c.GrantTypes) == 0 {
+		problems = append(problems, "the client needs at least one grant type")
+	}
 	for _, g := range c.GrantTypes {
 		if !slices.Contains([]string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials}, g) {
 			problems = append(problems, fmt.Sprintf("grant type %q is not supported", g))

@@ -65,6 +65,10 @@ func TestClientLifetimeAndUpdateCommands(t *testing.T) {
 			check: tokenLives(1200)},
 		{name: "a change that is not whole seconds", args: []string{"client", "update", "--tenant", "acme", "{machine}", "--refresh-token-ttl", "90m0.5s"},
 			code: exitUsage, stderr: []string{"whole number of seconds"}},
+		{name: "replace the scopes", args: []string{"client", "update", "--tenant", "acme", "{machine}", "--scope", "reports/read", "--scope", "reports/write"},
+			stdout: []string{"reports/read reports/write"}},
+		{name: "no grant type left", args: []string{"client", "update", "--tenant", "acme", "{machine}", "--grant", ""},
+			code: exitError, stderr: []string{"needs at least one grant type"}, check: tokenLives(1200)},
 
 		{name: "create with the defaults", args: []string{"client", "create", "--tenant", "acme", "--name", "planner",
 			"--redirect-uri", "https://planner.example.com/cb", "--json"},
@@ -98,8 +102,16 @@ func TestClientLifetimeAndUpdateCommands(t *testing.T) {
 					t.Errorf("client %+v", c)
 				}
 			}},
+		{name: "take the refresh grant away", args: []string{"client", "update", "{planner}", "--tenant", "acme", "--grant", "authorization_code", "--json"},
+			check: func(t *testing.T, stdout string) {
+				var c adminapi.Client
+				decode(t, stdout, &c)
+				if !slices.Equal(c.GrantTypes, []string{"authorization_code"}) || c.Name != "Planner 2" {
+					t.Errorf("client %+v", c)
+				}
+			}},
 		{name: "nothing to change", args: []string{"client", "update", "--tenant", "acme", "{planner}"},
-			code: exitUsage, stderr: []string{"nothing to change", "--name", "--redirect-uri", "--logout-uri", "--access-token-ttl", "--id-token-ttl", "--refresh-token-ttl"}},
+			code: exitUsage, stderr: []string{"nothing to change", "--name", "--redirect-uri", "--logout-uri", "--grant", "--scope", "--access-token-ttl", "--id-token-ttl", "--refresh-token-ttl"}},
 		{name: "without a tenant", args: []string{"client", "update", "{planner}", "--name", "x"},
 			code: exitUsage, stderr: []string{"--tenant is required"}},
 		{name: "unknown client", args: []string{"client", "update", "--tenant", "acme", "nope", "--name", "x"},

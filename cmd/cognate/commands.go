@@ -271,13 +271,16 @@ func clientCommands() []adminCommand {
 		},
 		{
 			verb: "update", args: []string{"CLIENT_ID"},
-			summary: "Rename a client, replace its redirect or logout URIs, or change its token lifetimes (for tokens issued from then on).",
+			summary: "Rename a client, replace its redirect or logout URIs, grant types or scopes, or change its token lifetimes (for tokens issued from then on).",
 			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
 				slug := fs.String("tenant", "", "tenant slug (required)")
 				name := fs.String("name", "", "new name of the application")
 				var redirects, logouts stringList
 				fs.Var(&redirects, "redirect-uri", "redirect URI after sign-in (repeatable; replaces the list)")
 				fs.Var(&logouts, "logout-uri", `redirect URI after sign-out (repeatable; replaces the list; --logout-uri "" removes them all)`)
+				var grants, scopes stringList
+				fs.Var(&grants, "grant", "grant type: authorization_code, refresh_token, client_credentials (repeatable; replaces the list; one taken away is refused at once, also for refresh tokens issued before)")
+				fs.Var(&scopes, "scope", `scope the client may ask for (repeatable; replaces the list; --scope "" removes them all)`)
 				ttls := addLifetimeFlags(fs)
 				return func(ctx context.Context, c *apiClient, args []string) (output, error) {
 					if err := requireFlag("tenant", *slug); err != nil {
@@ -286,6 +289,8 @@ func clientCommands() []adminCommand {
 					req := adminapi.UpdateClientRequest{
 						RedirectURIs:           redirects.replacement(),
 						PostLogoutRedirectURIs: logouts.replacement(),
+						GrantTypes:             grants.replacement(),
+						Scopes:                 scopes.replacement(),
 						AccessTokenTTLSeconds:  ttls.access.seconds,
 						IDTokenTTLSeconds:      ttls.id.seconds,
 						RefreshTokenTTLSeconds: ttls.refresh.seconds,
@@ -294,7 +299,7 @@ func clientCommands() []adminCommand {
 						req.Name = name
 					}
 					if req == (adminapi.UpdateClientRequest{}) {
-						return output{}, usageError{"nothing to change: give --name, --redirect-uri, --logout-uri, --access-token-ttl, --id-token-ttl or --refresh-token-ttl"}
+						return output{}, usageError{"nothing to change: give --name, --redirect-uri, --logout-uri, --grant, --scope, --access-token-ttl, --id-token-ttl or --refresh-token-ttl"}
 					}
 					var cl adminapi.Client
 					raw, err := c.call(ctx, http.MethodPatch, clientPath(*slug, args[0]), req, &cl)

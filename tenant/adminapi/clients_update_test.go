@@ -72,8 +72,21 @@ func TestUpdateClient(t *testing.T) {
 		{name: "blank name", body: `{"name":"  "}`, status: 400, code: "invalid_request", want: []string{"needs a name"}},
 		{name: "a good value with a bad one", body: `{"name":"Planner 2","access_token_ttl_seconds":60}`, status: 400, code: "invalid_request",
 			want: []string{"access token lifetime"}},
-		{name: "grant types cannot change", body: `{"grant_types":["client_credentials"]}`, status: 400, code: "invalid_request",
-			want: []string{`unknown field \"grant_types\"`}},
+		{name: "grant types", body: `{"grant_types":["authorization_code","client_credentials"]}`, status: 200,
+			want: []string{`"grant_types":["authorization_code","client_credentials"]`}},
+		{name: "scopes", body: `{"scopes":["openid","reports/read"]}`, status: 200,
+			want: []string{`"scopes":["openid","reports/read"]`}},
+		{name: "no scopes", body: `{"scopes":[]}`, status: 200, want: []string{`"scopes":[]`}},
+		{name: "no grant type", body: `{"grant_types":[]}`, status: 400, code: "invalid_request",
+			want: []string{"needs at least one grant type"}},
+		{name: "an unknown grant type", body: `{"grant_types":["password"]}`, status: 400, code: "invalid_request",
+			want: []string{`grant type \"password\" is not supported`}},
+		{name: "client credentials for a public client", path: "/admin/v1/tenants/acme/clients/{public}", body: `{"grant_types":["client_credentials"]}`,
+			status: 400, code: "invalid_request", want: []string{"a public client cannot use client_credentials"}},
+		{name: "a scope with a space", body: `{"scopes":["reports read"]}`, status: 400, code: "invalid_request",
+			want: []string{`scope \"reports read\" may not be empty or contain spaces`}},
+		{name: "public cannot change", body: `{"public":true}`, status: 400, code: "invalid_request",
+			want: []string{`unknown field \"public\"`}},
 		{name: "empty body", status: 400, code: "invalid_request", want: []string{"empty"}},
 		{name: "built-in client", path: "/admin/v1/tenants/acme/clients/" + tenant.ConsoleClientID, body: `{"name":"mine"}`,
 			status: 400, code: "invalid_request", want: []string{"built in"}},
@@ -170,7 +183,7 @@ func TestUpdateClientOfAnotherTenant(t *testing.T) {
 func TestUpdateClientIsAudited(t *testing.T) {
 	f := newFixture(t)
 	rec := f.do(t, http.MethodPatch, "/admin/v1/tenants/acme/clients/{client}",
-		`{"name":"planner","access_token_ttl_seconds":900,"refresh_token_ttl_seconds":7200}`, bearer)
+		`{"name":"planner","access_token_ttl_seconds":900,"refresh_token_ttl_seconds":7200,"grant_types":["authorization_code"],"scopes":["openid"]}`, bearer)
 	if rec.Code != http.StatusOK {
 		t.Fatalf("PATCH: %d %s", rec.Code, rec.Body)
 	}
@@ -182,7 +195,7 @@ func TestUpdateClientIsAudited(t *testing.T) {
 		t.Fatalf("%d client.update events, want 1", len(page.Events))
 	}
 	ev := page.Events[0]
-	if ev.Actor.Kind != tenant.ActorOperator || ev.Target.ID != f.clientID || ev.Details["fields"] != "access_token_ttl,refresh_token_ttl" {
+	if ev.Actor.Kind != tenant.ActorOperator || ev.Target.ID != f.clientID || ev.Details["fields"] != "grant_types,scopes,access_token_ttl,refresh_token_ttl" {
 		t.Errorf("event %+v", ev)
 	}
 }

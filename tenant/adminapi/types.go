@@ -159,6 +159,10 @@ type UpdateClientRequest struct {
 	Name                   *string   `json:"name,omitempty"`
 	RedirectURIs           *[]string `json:"redirect_uris,omitempty"`
 	PostLogoutRedirectURIs *[]string `json:"post_logout_redirect_uris,omitempty"`
+	// GrantTypes and Scopes take effect at once, for refresh tokens
+	// already issued too. Whether the client is public cannot change.
+	GrantTypes             *[]string `json:"grant_types,omitempty"`
+	Scopes                 *[]string `json:"scopes,omitempty"`
 	AccessTokenTTLSeconds  *int64    `json:"access_token_ttl_seconds,omitempty"`
 	IDTokenTTLSeconds      *int64    `json:"id_token_ttl_seconds,omitempty"`
 	RefreshTokenTTLSeconds *int64    `json:"refresh_token_ttl_seconds,omitempty"`
@@ -433,6 +437,8 @@ func (c UpdateClientRequest) domain() tenant.ClientChange {
 		Name:                   c.Name,
 		RedirectURIs:           c.RedirectURIs,
 		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs,
+		GrantTypes:             c.GrantTypes,
+		Scopes:                 c.Scopes,
 		AccessTokenTTL:         optionalSeconds(c.AccessTokenTTLSeconds),
 		IDTokenTTL:             optionalSeconds(c.IDTokenTTLSeconds),
 		RefreshTokenTTL:        optionalSeconds(c.RefreshTokenTTLSeconds),
