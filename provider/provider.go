@@ -464,7 +464,10 @@ func (lr LoginRequest) SessionSatisfies(sess tenant.Session, now time.Time) bool
 func (lr LoginRequest) PromptNone() bool { return slices.Contains(lr.Prompt, oidc.PromptNone) }
 
 // CompleteLogin marks the request authenticated and binds it to this
-// browser; it returns the callback URL to redirect to.
+// browser; it returns the callback URL to redirect to. A request another
+// browser has completed stays that browser's: a second sign-in elsewhere
+// with the same request ID (a copied link) would otherwise take it over,
+// and the first browser's callback would fail.
 func (p *Provider) CompleteLogin(w http.ResponseWriter, r *http.Request, slug, id, sub string, amr []string, authTime time.Time) (string, error) {
 	binding := ""
 	if c, err := r.Cookie(bindingCookie); err == nil && len(c.Value) >= 32 {
@@ -472,11 +475,20 @@ func (p *Provider) CompleteLogin(w http.ResponseWriter, r *http.Request, slug, i
 	} else {
 		binding = tenant.NewSecret(32)
 	}
-	done := p.storage.pending.updateRequest(slug, id, p.now(), func(ar *authRequest) {
+	bindingHash := tenant.HashSecret(binding)
+	takenByAnother := false
+	found := p.storage.pending.updateRequest(slug, id, p.now(), func(ar *authRequest) {
+		if ar.IsDone && ar.BrowserBinding != bindingHash {
+			takenByAnother = true
+			return
+		}
 		ar.Subject, ar.AMR, ar.AuthTime, ar.IsDone = sub, slices.Clone(amr), authTime, true
-		ar.BrowserBinding = tenant.HashSecret(binding)
+		ar.BrowserBinding = bindingHash
 	})
-	if !done {
+	if !found || takenByAnother {
+		if takenByAnother {
+			p.logger.WarnContext(r.Context(), "sign-in refused: another browser completed this request", "tenant", slug)
+		}
 		return "", ErrUnknownLoginRequest
 	}
 	http.SetCookie(w, p.cookie(bindingCookie, binding, authRequestTTL))

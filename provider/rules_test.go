@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"testing"
@@ -268,5 +269,47 @@ func TestClientChangesReachIssuedTokens(t *testing.T) {
 	loc := h.location(resp, http.StatusFound)
 	if strings.HasPrefix(loc.Path, "/login") || loc.Query().Get("error") != "unauthorized_client" {
 		t.Errorf("authorize for a client without the code grant sent the browser to %s, want an unauthorized_client error", loc)
+	}
+}
+
+// A sign-in request completed in one browser stays that browser's: the
+// same browser may send the form again (the back button), but the request
+// ID signed in from another browser, by anyone, is refused, and the first
+// browser's callback still gives the first person's code.
+func TestCompletedSignInStaysWithItsBrowser(t *testing.T) {
+	h := newHarness(t)
+	f := h.fixture("acme", false)
+	if _, err := h.svc.CreateUser(h.ctx(), "acme", tenant.NewUser{Username: "bob", Password: "Battery-Staple-7"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := h.oauthConfig(f)
+	v := oauth2.GenerateVerifier()
+	id := h.location(h.get(cfg.AuthCodeURL("st4te", oauth2.S256ChallengeOption(v))), http.StatusFound).Query().Get("authRequestID")
+	signIn := func(browser *http.Client, username, password string) *http.Response {
+		t.Helper()
+		resp, err := browser.PostForm(h.issuer("acme")+"/login", url.Values{"authRequestID": {id}, "username": {username}, "password": {password}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	h.location(signIn(h.http, f.user.Username, f.password), http.StatusSeeOther)
+	cb := h.location(signIn(h.http, f.user.Username, f.password), http.StatusSeeOther) // sent again
+
+	jar, _ := cookiejar.New(nil)
+	other := &http.Client{Jar: jar, Transport: h.http.Transport, CheckRedirect: h.http.CheckRedirect}
+	if resp := signIn(other, "bob", "Battery-Staple-7"); resp.StatusCode == http.StatusSeeOther {
+		t.Errorf("another browser completed the request again: redirected to %s", resp.Header.Get("Location"))
+	} else {
+		resp.Body.Close()
+	}
+
+	back := h.location(h.get(cb.String()), http.StatusFound)
+	tok, err := cfg.Exchange(h.ctx(), back.Query().Get("code"), oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sub := jwtClaims(t, tok.Extra("id_token").(string))["sub"]; sub != f.user.Sub {
+		t.Errorf("the code is for %v, want ann (%s)", sub, f.user.Sub)
 	}
 }
