@@ -17,9 +17,19 @@ type laterWrite struct {
 }
 
 // runLater runs queued writes in order inside t. When one fails it returns
-// its index and error: the caller drops that write alone.
-func runLater(t tenant.Tx, writes []laterWrite) (int, error) {
+// its index and error: the caller drops that write alone. A write that
+// panics fails likewise: it belongs to a request that has moved on, and
+// its panic would otherwise take down whichever request's transaction
+// carried it, and lose every write queued with it.
+func runLater(t tenant.Tx, writes []laterWrite) (failed int, err error) {
+	failed = -1
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("queued write panicked: %v", r)
+		}
+	}()
 	for i, w := range writes {
+		failed = i
 		if err := w.write(t); err != nil {
 			return i, err
 		}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -33,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) tenant.Store) {
 		{"LaterCommitsByItself", testLaterCommitsByItself},
 		{"LaterOutlivesFailedUpdate", testLaterOutlivesFailedUpdate},
 		{"LaterFailureIsReported", testLaterFailureIsReported},
+		{"LaterPanicIsReported", testLaterPanicIsReported},
 		{"LaterKeepsOrder", testLaterKeepsOrder},
 		{"FlushWaitsForWritesInFlight", testFlushWaitsForWritesInFlight},
 		{"LaterAfterCloseFails", testLaterAfterCloseFails},
@@ -319,6 +321,29 @@ func testLaterFailureIsReported(t *testing.T, s tenant.Store) {
 	mustUpdate(t, s, func(tx tenant.Tx) error { return tx.Put(tenant.CollAudit, "acme", "direct", []byte("4")) })
 	if len(reported) != 1 || !errors.Is(reported[0], errBroken) {
 		t.Fatalf("failed got %v, want the broken write's error once", reported)
+	}
+	wantValue(t, s, "before", "1")
+	wantValue(t, s, "broken", "")
+	wantValue(t, s, "after", "3")
+	wantValue(t, s, "direct", "4")
+}
+
+// testLaterPanicIsReported: a queued write that panics fails as one that
+// returns an error does, and neither the writes queued with it nor the
+// Update that carries them suffer.
+func testLaterPanicIsReported(t *testing.T, s tenant.Store) {
+	var reported []error
+	putLater(s, "before", "1", failOnCall(t))
+	s.Later(func(tx tenant.Tx) error {
+		if err := tx.Put(tenant.CollAudit, "acme", "broken", []byte("x")); err != nil {
+			return err
+		}
+		panic("a bug in a queued write")
+	}, func(err error) { reported = append(reported, err) })
+	putLater(s, "after", "3", failOnCall(t))
+	mustUpdate(t, s, func(tx tenant.Tx) error { return tx.Put(tenant.CollAudit, "acme", "direct", []byte("4")) })
+	if len(reported) != 1 || !strings.Contains(reported[0].Error(), "a bug in a queued write") {
+		t.Fatalf("failed got %v, want the panic once", reported)
 	}
 	wantValue(t, s, "before", "1")
 	wantValue(t, s, "broken", "")
