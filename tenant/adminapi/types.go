@@ -233,7 +233,9 @@ type SetPasswordRequest struct {
 type Group struct {
 	Name string `json:"name"`
 	// Description and Precedence are Cognito's: a note for people, and
-	// the group's rank among a user's groups (0 first; none is last).
+	// the group's rank among a user's groups (0 first; none is last),
+	// which Cognito uses to choose an IAM role. Cognate keeps and shows
+	// it; tokens carry every group of a user whatever their precedence.
 	Description string    `json:"description,omitempty"`
 	Precedence  *int      `json:"precedence,omitempty"`
 	CreatedAt   time.Time `json:"created_at"`
