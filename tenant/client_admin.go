@@ -146,21 +146,20 @@ func (s *Service) UpdateClient(ctx context.Context, tenantID, id string, in Clie
 			c.Name = strings.TrimSpace(*in.Name)
 			changed = append(changed, "name")
 		}
-		if in.RedirectURIs != nil && !slices.Equal(*in.RedirectURIs, c.RedirectURIs) {
-			c.RedirectURIs = slices.Clone(*in.RedirectURIs)
-			changed = append(changed, "redirect_uris")
-		}
-		if in.PostLogoutRedirectURIs != nil && !slices.Equal(*in.PostLogoutRedirectURIs, c.PostLogoutRedirectURIs) {
-			c.PostLogoutRedirectURIs = slices.Clone(*in.PostLogoutRedirectURIs)
-			changed = append(changed, "logout_uris")
-		}
-		if in.GrantTypes != nil && !slices.Equal(*in.GrantTypes, c.GrantTypes) {
-			c.GrantTypes = slices.Clone(*in.GrantTypes)
-			changed = append(changed, "grant_types")
-		}
-		if in.Scopes != nil && !slices.Equal(*in.Scopes, c.Scopes) {
-			c.Scopes = slices.Clone(*in.Scopes)
-			changed = append(changed, "scopes")
+		for _, list := range []struct {
+			name  string
+			to    *[]string
+			field *[]string
+		}{
+			{"redirect_uris", in.RedirectURIs, &c.RedirectURIs},
+			{"logout_uris", in.PostLogoutRedirectURIs, &c.PostLogoutRedirectURIs},
+			{"grant_types", in.GrantTypes, &c.GrantTypes},
+			{"scopes", in.Scopes, &c.Scopes},
+		} {
+			if list.to != nil && !slices.Equal(*list.to, *list.field) {
+				*list.field = slices.Clone(*list.to)
+				changed = append(changed, list.name)
+			}
 		}
 		for _, ttl := range []struct {
 			name  string
