@@ -252,9 +252,12 @@ func TestClientChangesReachIssuedTokens(t *testing.T) {
 		t.Errorf("scope after the change %q: want email kept and planner/read gone", sc)
 	}
 	// Nor does the rotated refresh token carry it.
-	next := body["refresh_token"].(string)
-	if body, _ := h.refresh(f, next, ""); strings.Contains(jwtClaims(t, body["access_token"].(string))["scope"].(string), "planner/read") {
-		t.Error("the rotated refresh token brought planner/read back")
+	body, status = h.refresh(f, body["refresh_token"].(string), "")
+	if status != http.StatusOK {
+		t.Fatalf("refresh with the rotated token: %d %v", status, body)
+	}
+	if sc, _ := jwtClaims(t, body["access_token"].(string))["scope"].(string); strings.Contains(sc, "planner/read") {
+		t.Errorf("the rotated refresh token brought planner/read back: scope %q", sc)
 	}
 
 	// The refresh before this one rotated next; sign in again for a token.

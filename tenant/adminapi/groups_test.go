@@ -365,7 +365,9 @@ func TestGroupPatchKeepsWhatItLeavesOut(t *testing.T) {
 		checkBody(t, body, "", step.want, step.reject, g.path)
 		// What the response says is what is stored.
 		var got adminapi.Group
-		json.Unmarshal([]byte(body), &got)
+		if err := json.Unmarshal([]byte(body), &got); err != nil {
+			t.Fatalf("PATCH %s answered %s: %v", step.body, body, err)
+		}
 		if _, stored := g.call(t, "GET", "/admin/v1/tenants/acme/groups/"+got.Name, ""); stored != body {
 			t.Errorf("after %s: stored %s, answered %s", step.body, stored, body)
 		}
