@@ -31,7 +31,7 @@ func TestGroups(t *testing.T) {
 		t.Errorf("after create at %s", created.URL.EscapedPath())
 	}
 	uitest.MustContain(t, created, "The group has been saved.", "This group has no members.",
-		`<p class="wrap">Sells to Europe and the Middle East</p>`, "Precedence: 3")
+		`<p class="wrap lines">Sells to Europe and the Middle East</p>`, "Precedence: 3")
 	uitest.MustContain(t, b.Get(s.url("acme", "/admin/groups")), `class="wrap">Sells to Europe and the Middle East</td>`, `class="wrap">—</td>`)
 	dup := b.Submit(list, "/admin/groups", url.Values{"name": {"admins"}})
 	uitest.MustContain(t, dup, "There is already a group called “admins”.")
