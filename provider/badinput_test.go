@@ -505,6 +505,61 @@ func TestClientCredentialsNotAllowed(t *testing.T) {
 	}
 }
 
+// Introspection refuses a client it cannot authenticate with the JSON error
+// of RFC 6749 §5.2 (RFC 7662 §2.3), as the token endpoint does; the library
+// alone answered in plain text.
+func TestIntrospectionRefusesClientsInJSON(t *testing.T) {
+	h := newHarness(t)
+	conf := h.fixture("acme", false)
+	pub, _, err := h.svc.CreateClient(context.Background(), "acme", tenant.NewClient{Name: "spa", Public: true, RedirectURIs: []string{redirectURI}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := h.signIn(conf, h.oauthConfig(conf))
+	tests := []struct {
+		name        string
+		form        url.Values
+		id, secret  string // HTTP Basic, when id is not empty
+		status      int
+		code        string
+		basicDemand bool // a WWW-Authenticate: Basic challenge
+	}{
+		{"no client authentication", url.Values{}, "", "", http.StatusUnauthorized, "invalid_client", true},
+		{"wrong secret", url.Values{}, conf.client.ID, "not-" + conf.secret, http.StatusUnauthorized, "invalid_client", true},
+		{"wrong secret in the form", url.Values{"client_id": {conf.client.ID}, "client_secret": {"x"}}, "", "", http.StatusUnauthorized, "invalid_client", true},
+		{"public client", url.Values{"client_id": {pub.ID}}, "", "", http.StatusUnauthorized, "invalid_client", true},
+		{"two methods at once", url.Values{"client_id": {conf.client.ID}, "client_secret": {conf.secret}}, conf.client.ID, conf.secret, http.StatusBadRequest, "invalid_request", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.form.Set("token", tok.AccessToken)
+			req, _ := http.NewRequest(http.MethodPost, h.issuer("acme")+"/oauth2/introspect", strings.NewReader(tc.form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if tc.id != "" {
+				req.SetBasicAuth(tc.id, tc.secret)
+			}
+			resp, err := h.http.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var body map[string]any
+			if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+				t.Fatalf("status %d, Content-Type %q: the body is not JSON: %v", resp.StatusCode, resp.Header.Get("Content-Type"), err)
+			}
+			if resp.StatusCode != tc.status || body["error"] != tc.code {
+				t.Errorf("%d %v, want %d %s", resp.StatusCode, body, tc.status, tc.code)
+			}
+			if _, active := body["active"]; active {
+				t.Errorf("a refused client was told about the token: %v", body)
+			}
+			if got := strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Basic"); got != tc.basicDemand {
+				t.Errorf("WWW-Authenticate %q", resp.Header.Get("WWW-Authenticate"))
+			}
+		})
+	}
+}
+
 // TestMachineTokensVerifyForEveryAlgorithm checks the hand-built JWS of
 // machine tokens against each tenant's published JWKS, for RS256 and ES256.
 func TestMachineTokensVerifyForEveryAlgorithm(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -63,8 +64,7 @@ func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
 		p.op.ServeHTTP(w, r)
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "malformed request body")
+	if !parseForm(w, r) {
 		return
 	}
 	if r.PostForm.Get("grant_type") != "client_credentials" {
@@ -78,21 +78,10 @@ func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	id, secret, basic := r.BasicAuth()
-	if formID := r.PostForm.Get("client_id"); formID != "" || r.PostForm.Has("client_secret") {
-		if basic {
-			// One authentication method per request (RFC 6749 §2.3).
-			writeOAuthError(w, http.StatusBadRequest, "invalid_request", "use either HTTP Basic or client_secret_post, not both")
-			return
-		}
-		id, secret = formID, r.PostForm.Get("client_secret")
-	}
 	// Checked against st, the state the client is read from: a change
 	// reloading the cache in between must not leave the two apart.
-	cl, err := st.authenticateClient(id, secret)
-	if err != nil {
-		w.Header().Set("WWW-Authenticate", `Basic realm="token"`)
-		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "client authentication failed")
+	cl, ok := authenticateRequest(w, r, st, "token")
+	if !ok {
 		return
 	}
 	if !cl.AllowsGrant(tenant.GrantClientCredentials) {
@@ -112,9 +101,9 @@ func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
 
 	now := p.now()
 	claims := machineClaims{
-		Issuer: p.hosts.TenantURL(site.Slug), Subject: id, Audience: []string{id},
+		Issuer: p.hosts.TenantURL(site.Slug), Subject: cl.ID, Audience: []string{cl.ID},
 		Expiry: now.Add(cl.AccessTokenTTL).Unix(), IssuedAt: now.Unix(), NotBefore: now.Unix(),
-		JWTID: machinePrefix + tenant.NewSecret(16), ClientID: id, TokenUse: "access", Scope: strings.Join(scopes, " "),
+		JWTID: machinePrefix + tenant.NewSecret(16), ClientID: cl.ID, TokenUse: "access", Scope: strings.Join(scopes, " "),
 	}
 	token, err := st.signing.sign(claims)
 	if err != nil {
@@ -124,6 +113,44 @@ func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: token, TokenType: "Bearer",
 		ExpiresIn: int64(cl.AccessTokenTTL / time.Second), Scope: claims.Scope})
+}
+
+// parseForm parses an endpoint's form, and answers a body too large (see
+// Router) or malformed.
+func parseForm(w http.ResponseWriter, r *http.Request) bool {
+	err := r.ParseForm()
+	var tooLarge *http.MaxBytesError
+	switch {
+	case err == nil:
+		return true
+	case errors.As(err, &tooLarge):
+		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "request body too large")
+	default:
+		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "malformed request body")
+	}
+	return false
+}
+
+// authenticateRequest authenticates the client of a request whose form is
+// parsed, by HTTP Basic or client_secret_post, and answers the request when
+// that fails: two methods at once are refused (RFC 6749 §2.3), and an
+// unknown client or a wrong secret gets invalid_client, the same for both.
+func authenticateRequest(w http.ResponseWriter, r *http.Request, st *tenantState, realm string) (*client, bool) {
+	id, secret, basic := r.BasicAuth()
+	if formID := r.PostForm.Get("client_id"); formID != "" || r.PostForm.Has("client_secret") {
+		if basic {
+			writeOAuthError(w, http.StatusBadRequest, "invalid_request", "use either HTTP Basic or client_secret_post, not both")
+			return nil, false
+		}
+		id, secret = formID, r.PostForm.Get("client_secret")
+	}
+	cl, err := st.authenticateClient(id, secret)
+	if err != nil {
+		w.Header().Set("WWW-Authenticate", `Basic realm="`+realm+`"`)
+		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "client authentication failed")
+		return nil, false
+	}
+	return cl, true
 }
 
 // sign serialises claims as a compact JWS (RFC 7515): the header is fixed

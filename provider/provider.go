@@ -150,7 +150,8 @@ func New(cfg Config) (*Provider, error) {
 	mux.HandleFunc(PathLogout, p.serveLogout)
 	mux.HandleFunc(PathToken, p.serveToken)
 	mux.HandleFunc(PathUserinfo, p.serveUserinfo)
-	for _, path := range []string{PathAuthorize, PathRevoke, PathIntrospect} {
+	mux.HandleFunc(PathIntrospect, p.serveIntrospect)
+	for _, path := range []string{PathAuthorize, PathRevoke} {
 		mux.Handle(path, o)
 	}
 	p.ops = mux

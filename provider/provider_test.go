@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,6 +45,26 @@ type harness struct {
 	prov    *provider.Provider
 	machine *auth.Machine
 	http    *http.Client // follows no redirects; every *.localhost dials the test server
+	logger  *slog.Logger // what the provider, the service and the machine log through
+	logs    logBuffer    // what logger wrote, besides the test's output
+}
+
+// logBuffer keeps what a logger writes, for tests that read the lines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func newHarness(t *testing.T) *harness {
@@ -54,12 +75,13 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	logger := slog.New(slog.NewTextHandler(t.Output(), nil))
+	h := &harness{t: t, dbPath: dbPath}
+	h.logger = slog.New(provider.LogHandler(slog.NewTextHandler(io.MultiWriter(t.Output(), &h.logs), nil)))
+	logger := h.logger
 	hasher, err := password.NewHasher(password.Params{Memory: 1024, Iterations: 1, Parallelism: 1}, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, dbPath: dbPath}
 	h.srv = httptest.NewUnstartedServer(nil)
 	h.base = "http://localhost:" + portOf(h.srv.Listener.Addr())
 	base, _ := url.Parse(h.base)

@@ -88,6 +88,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r = r.WithContext(WithSite(r.Context(), site))
 		switch {
 		case errors.Is(err, tenant.ErrNotFound):
+			rt.Provider.logger.InfoContext(r.Context(), "request for an organization that does not exist", "host", r.Host)
 			rt.NotFound.ServeHTTP(w, r)
 		case rt.Unavailable != nil && !readByMachines(r.URL.Path):
 			rt.Unavailable.ServeHTTP(w, r)
@@ -103,10 +104,11 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rt.Provider.serveDocument(w, r, site.Slug, st)
 		return
 	}
-	r = r.WithContext(WithSite(r.Context(), site))
+	ctx, lines := withRequestLog(WithSite(r.Context(), site), site.Slug)
+	r = r.WithContext(ctx)
 	if IsEndpoint(r.URL.Path) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxEndpointBody)
-		rt.Provider.ServeHTTP(w, r)
+		serveLogged(rt.Provider, w, r, rt.Provider.logger, lines)
 		return
 	}
 	rt.Tenant.ServeHTTP(w, r)

@@ -22,6 +22,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+
+	"github.com/cognate-idp/cognate/provider"
 )
 
 // Exit codes.
@@ -123,14 +125,16 @@ func serveCommand(ctx context.Context, args []string, env map[string]string, std
 }
 
 // newLogger writes JSON or text at the configured level. Validate has
-// already checked both.
+// already checked both. provider.LogHandler makes each refused request log
+// one line that names its tenant.
 func newLogger(cfg Config, w io.Writer) *slog.Logger {
 	level, _ := parseLevel(cfg.LogLevel)
 	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewJSONHandler(w, opts)
 	if cfg.LogFormat == "text" {
-		return slog.New(slog.NewTextHandler(w, opts))
+		h = slog.NewTextHandler(w, opts)
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	return slog.New(provider.LogHandler(h))
 }
 
 // versionString reports what the Go toolchain recorded in the binary: the

@@ -1,0 +1,24 @@
+package provider
+
+import "net/http"
+
+// serveIntrospect authenticates the client before the library answers. The
+// library refuses a client it cannot authenticate with 401 and its error in
+// plain text ("ErrorType=invalid_client Parent=…"), where RFC 7662 §2.3
+// asks for the JSON error of RFC 6749 §5.2, which relying parties' OAuth
+// libraries read.
+func (p *Provider) serveIntrospect(w http.ResponseWriter, r *http.Request) {
+	if !parseForm(w, r) {
+		return
+	}
+	site, _ := SiteFromContext(r.Context())
+	st, err := p.cache.get(r.Context(), site.Slug)
+	if err != nil {
+		writeOAuthError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "this organization cannot be served right now")
+		return
+	}
+	if _, ok := authenticateRequest(w, r, st, "introspect"); !ok {
+		return
+	}
+	p.op.ServeHTTP(w, r) // the parsed form stays on r for the library
+}

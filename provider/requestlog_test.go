@@ -1,0 +1,233 @@
+package provider_test
+
+import (
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"golang.org/x/oauth2"
+)
+
+// Every refusal of the list of bad input logs one line: not none,
+// as a wrong client secret or an unverifiable access token did, and not
+// two, as a replayed code did (our line and the library's). The line names
+// the tenant, or the host where there is no tenant, and carries none of the
+// request's secrets.
+func TestEveryRefusalLogsOneLine(t *testing.T) {
+	h := newHarness(t)
+	// zitadel/oidc logs through slog's default; cmd/cognate sets it to the
+	// server's logger, and so does this test.
+	previous := slog.Default()
+	slog.SetDefault(h.logger)
+	t.Cleanup(func() { slog.SetDefault(previous) })
+
+	pub := h.fixture("acme", true)
+	conf := h.fixture("globex", false)
+	pubCfg, confCfg := h.oauthConfig(pub), h.oauthConfig(conf)
+	ctx := h.ctx()
+
+	// send posts form to a tenant's endpoint, with HTTP Basic when id is
+	// not empty, and returns the status.
+	send := func(t *testing.T, slug, path, body, id, secret string) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, h.issuer(slug)+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if id != "" {
+			req.SetBasicAuth(id, secret)
+		}
+		resp, err := h.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	refused := func(t *testing.T, status int) {
+		t.Helper()
+		if status < 400 {
+			t.Fatalf("status %d, want a refusal", status)
+		}
+	}
+	authorize := func(t *testing.T, change func(q url.Values)) *http.Response {
+		t.Helper()
+		u, _ := url.Parse(pubCfg.AuthCodeURL("st4te", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+		q := u.Query()
+		change(q)
+		u.RawQuery = q.Encode()
+		resp := h.get(u.String())
+		resp.Body.Close()
+		return resp
+	}
+	ccForm := func(scope string) string {
+		return url.Values{"grant_type": {"client_credentials"}, "scope": {scope}}.Encode()
+	}
+
+	cases := []struct {
+		name string
+		want string // what the line says of where: the tenant, or the host
+		// refuse sends the refused request, after any preparation, calling
+		// mark just before it; it returns the secrets the request carried.
+		refuse func(t *testing.T, mark func()) (secrets []string)
+	}{
+		{"unknown organization", "host=nope.localhost", func(t *testing.T, mark func()) []string {
+			mark()
+			resp := h.get(h.issuer("nope") + "/.well-known/openid-configuration")
+			resp.Body.Close()
+			refused(t, resp.StatusCode)
+			return nil
+		}},
+		{"reserved name", "host=auth.localhost", func(t *testing.T, mark func()) []string {
+			mark()
+			resp := h.get(h.issuer("auth") + "/.well-known/jwks.json")
+			resp.Body.Close()
+			refused(t, resp.StatusCode)
+			return nil
+		}},
+		{"host not ours", "host=evil.example", func(t *testing.T, mark func()) []string {
+			mark()
+			resp := h.get(strings.Replace(h.base, "localhost", "evil.example", 1) + "/.well-known/openid-configuration")
+			resp.Body.Close()
+			refused(t, resp.StatusCode)
+			return nil
+		}},
+		{"wrong redirect URI", "tenant=acme", func(t *testing.T, mark func()) []string {
+			mark()
+			refused(t, authorize(t, func(q url.Values) { q.Set("redirect_uri", "http://rp.localhost/other") }).StatusCode)
+			return nil
+		}},
+		{"redirect URI with an extra path", "tenant=acme", func(t *testing.T, mark func()) []string {
+			mark()
+			refused(t, authorize(t, func(q url.Values) { q.Set("redirect_uri", redirectURI+"/x") }).StatusCode)
+			return nil
+		}},
+		{"no PKCE", "tenant=acme", func(t *testing.T, mark func()) []string {
+			mark()
+			resp := authorize(t, func(q url.Values) { q.Del("code_challenge"); q.Del("code_challenge_method") })
+			if loc, _ := resp.Location(); loc == nil || loc.Query().Get("error") != "invalid_request" {
+				t.Fatalf("status %d, location %v: want invalid_request at the redirect URI", resp.StatusCode, loc)
+			}
+			return nil
+		}},
+		{"wrong PKCE verifier", "tenant=acme", func(t *testing.T, mark func()) []string {
+			v, wrong := oauth2.GenerateVerifier(), oauth2.GenerateVerifier()
+			code := h.login(pub, pubCfg, v)
+			mark()
+			if _, err := pubCfg.Exchange(ctx, code, oauth2.VerifierOption(wrong)); err == nil {
+				t.Fatal("a wrong verifier was accepted")
+			}
+			return []string{code, v, wrong}
+		}},
+		{"replayed code", "tenant=acme", func(t *testing.T, mark func()) []string {
+			v := oauth2.GenerateVerifier()
+			code := h.login(pub, pubCfg, v)
+			tok, err := pubCfg.Exchange(ctx, code, oauth2.VerifierOption(v))
+			if err != nil {
+				t.Fatal(err)
+			}
+			mark()
+			if _, err := pubCfg.Exchange(ctx, code, oauth2.VerifierOption(v)); err == nil {
+				t.Fatal("a replayed code was accepted")
+			}
+			return []string{code, v, tok.AccessToken, tok.RefreshToken}
+		}},
+		{"used refresh token", "tenant=globex", func(t *testing.T, mark func()) []string {
+			tok := h.signIn(conf, confCfg)
+			next, status := h.refresh(conf, tok.RefreshToken, "")
+			if status != http.StatusOK {
+				t.Fatalf("first refresh: status %d: %v", status, next)
+			}
+			mark()
+			_, status = h.refresh(conf, tok.RefreshToken, "")
+			refused(t, status)
+			rotated, _ := next["refresh_token"].(string)
+			return []string{tok.RefreshToken, rotated, tok.AccessToken}
+		}},
+		{"code of tenant A at tenant B", "tenant=globex", func(t *testing.T, mark func()) []string {
+			v := oauth2.GenerateVerifier()
+			code := h.login(pub, pubCfg, v)
+			other := h.oauthConfig(conf)
+			other.ClientID, other.ClientSecret = pub.client.ID, ""
+			mark()
+			if _, err := other.Exchange(ctx, code, oauth2.VerifierOption(v)); err == nil {
+				t.Fatal("tenant B redeemed tenant A's code")
+			}
+			return []string{code, v}
+		}},
+		{"access token of tenant A at tenant B", "tenant=globex", func(t *testing.T, mark func()) []string {
+			tok := h.signIn(pub, pubCfg)
+			mark()
+			refused(t, h.userinfo(conf, tok.AccessToken).StatusCode)
+			return []string{tok.AccessToken, tok.RefreshToken}
+		}},
+		{"tampered access token", "tenant=acme", func(t *testing.T, mark func()) []string {
+			tok := h.signIn(pub, pubCfg)
+			parts := strings.Split(tok.AccessToken, ".")
+			parts[2] = strings.Repeat("A", len(parts[2]))
+			tampered := strings.Join(parts, ".")
+			mark()
+			refused(t, h.userinfo(pub, tampered).StatusCode)
+			return []string{tampered, parts[1], tok.RefreshToken}
+		}},
+		{"oversized body", "tenant=globex", func(t *testing.T, mark func()) []string {
+			code := strings.Repeat("x", 200<<10)
+			mark()
+			refused(t, send(t, "globex", "/oauth2/token", "grant_type=authorization_code&code="+code, conf.client.ID, conf.secret))
+			return []string{code[:64]}
+		}},
+		{"malformed body", "tenant=globex", func(t *testing.T, mark func()) []string {
+			mark()
+			refused(t, send(t, "globex", "/oauth2/token", "grant_type=client_credentials&%zz", conf.client.ID, conf.secret))
+			return nil
+		}},
+		{"wrong client secret", "tenant=globex", func(t *testing.T, mark func()) []string {
+			mark()
+			refused(t, send(t, "globex", "/oauth2/token", ccForm("planner/read"), conf.client.ID, "not-"+conf.secret))
+			return []string{"not-" + conf.secret}
+		}},
+		{"unknown client", "tenant=globex", func(t *testing.T, mark func()) []string {
+			mark()
+			refused(t, send(t, "globex", "/oauth2/token", ccForm("planner/read"), "nobody", "guessed-secret"))
+			return []string{"guessed-secret"}
+		}},
+		{"scope the client may not have", "tenant=globex", func(t *testing.T, mark func()) []string {
+			mark()
+			refused(t, send(t, "globex", "/oauth2/token", ccForm("admin/everything"), conf.client.ID, conf.secret))
+			return nil
+		}},
+		{"introspection without client authentication", "tenant=globex", func(t *testing.T, mark func()) []string {
+			tok := h.signIn(conf, confCfg)
+			mark()
+			refused(t, send(t, "globex", "/oauth2/introspect", url.Values{"token": {tok.AccessToken}}.Encode(), "", ""))
+			return []string{tok.AccessToken}
+		}},
+		{"revocation with a wrong client secret", "tenant=globex", func(t *testing.T, mark func()) []string {
+			tok := h.signIn(conf, confCfg)
+			mark()
+			refused(t, send(t, "globex", "/oauth2/revoke", url.Values{"token": {tok.RefreshToken}}.Encode(), conf.client.ID, "not-"+conf.secret))
+			return []string{tok.RefreshToken, "not-" + conf.secret}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			start := -1
+			secrets := tc.refuse(t, func() { start = len(h.logs.String()) })
+			if start < 0 {
+				t.Fatal("the case never marked its request")
+			}
+			logged := h.logs.String()[start:]
+			if n := strings.Count(logged, "\n"); n != 1 {
+				t.Fatalf("the refusal logged %d lines, want 1:\n%s", n, logged)
+			}
+			if !strings.Contains(logged, tc.want) {
+				t.Errorf("the line does not say %s:\n%s", tc.want, logged)
+			}
+			for _, s := range append(secrets, conf.secret, pub.password, conf.password) {
+				if s != "" && strings.Contains(logged, s) {
+					t.Errorf("the line carries a secret (%.12s…):\n%s", s, logged)
+				}
+			}
+		})
+	}
+}
