@@ -11,10 +11,8 @@ func (p *Provider) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 	if !parseForm(w, r) {
 		return
 	}
-	site, _ := SiteFromContext(r.Context())
-	st, err := p.cache.get(r.Context(), site.Slug)
-	if err != nil {
-		writeOAuthError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "this organization cannot be served right now")
+	_, st, ok := p.requestTenant(w, r)
+	if !ok {
 		return
 	}
 	if _, ok := authenticateRequest(w, r, st, "introspect"); !ok {

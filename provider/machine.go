@@ -71,10 +71,8 @@ func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
 		p.op.ServeHTTP(w, r) // the parsed form stays on r for the library
 		return
 	}
-	site, _ := SiteFromContext(r.Context())
-	st, err := p.cache.get(r.Context(), site.Slug)
-	if err != nil {
-		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "unknown tenant")
+	site, st, ok := p.requestTenant(w, r)
+	if !ok {
 		return
 	}
 
@@ -113,6 +111,27 @@ func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: token, TokenType: "Bearer",
 		ExpiresIn: int64(cl.AccessTokenTTL / time.Second), Scope: claims.Scope})
+}
+
+// requestTenant is the tenant of an endpoint request and its state. The
+// Router has checked that the tenant exists and can be served; should that
+// have changed since (deleted, its key no longer opening), the request is
+// answered as the Router answers a tenant it cannot serve.
+func (p *Provider) requestTenant(w http.ResponseWriter, r *http.Request) (Site, *tenantState, bool) {
+	site, _ := SiteFromContext(r.Context())
+	st, err := p.cache.get(r.Context(), site.Slug)
+	if err != nil {
+		writeUnavailable(w)
+		return site, nil, false
+	}
+	return site, st, true
+}
+
+// writeUnavailable answers a relying party's server for a tenant that
+// cannot be served now, in JSON as its other errors are.
+func writeUnavailable(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", "30")
+	writeOAuthError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "this organization cannot be served right now")
 }
 
 // parseForm parses an endpoint's form, and answers a body too large (see

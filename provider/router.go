@@ -93,10 +93,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case rt.Unavailable != nil && !readByMachines(r.URL.Path):
 			rt.Unavailable.ServeHTTP(w, r)
 		default:
-			// What relying parties' servers call gets JSON, as its other
-			// errors are.
-			w.Header().Set("Retry-After", "30")
-			writeOAuthError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "this organization cannot be served right now")
+			writeUnavailable(w)
 		}
 		return
 	}
