@@ -232,6 +232,38 @@ func TestTokenEndpointRefusals(t *testing.T) {
 		if _, err := provB.Verifier(&oidc.Config{ClientID: f.client.ID, SkipIssuerCheck: true}).Verify(ctx, tok.Extra("id_token").(string)); err == nil {
 			t.Fatal("tenant A's ID token verified with tenant B's keys")
 		}
+		// Revoking A's refresh token at B, with B's client, ends nothing:
+		// B answers as for any token it does not know (RFC 7009 §2.2).
+		resp, err := h.http.PostForm(h.issuer("globex")+"/oauth2/revoke", url.Values{"token": {tok.RefreshToken}, "client_id": {g.client.ID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("revocation at tenant B: status %d, want 200", resp.StatusCode)
+		}
+		if _, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err != nil {
+			t.Fatalf("a revocation at tenant B ended tenant A's refresh token: %v", err)
+		}
+		// B's introspection, asked by a client of B, knows nothing of A's
+		// access token.
+		api, secret, err := h.svc.CreateClient(context.Background(), "globex", tenant.NewClient{Name: "api",
+			GrantTypes: []string{tenant.GrantClientCredentials}, Scopes: []string{"api/read"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest(http.MethodPost, h.issuer("globex")+"/oauth2/introspect", strings.NewReader(url.Values{"token": {tok.AccessToken}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(api.ID, secret)
+		if resp, err = h.http.Do(req); err != nil {
+			t.Fatal(err)
+		}
+		var intro map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&intro)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || intro["active"] != false || len(intro) != 1 {
+			t.Fatalf("tenant B's introspection of tenant A's access token: %d %v, want 200 {\"active\":false}", resp.StatusCode, intro)
+		}
 	})
 	t.Run("tampered ID token", func(t *testing.T) {
 		v := oauth2.GenerateVerifier()

@@ -27,7 +27,7 @@ import (
 // requestLog is what the Router keeps of the lines a request logs.
 type requestLog struct {
 	tenant string
-	lines  atomic.Int32
+	lines  atomic.Int32 // lines at Info level or above
 }
 
 type requestLogKey struct{}
@@ -51,7 +51,11 @@ func (h requestLogHandler) Handle(ctx context.Context, r slog.Record) error {
 	if libraryRefusal(r.Message) && rl.lines.Load() > 0 {
 		return nil
 	}
-	rl.lines.Add(1)
+	if r.Level >= slog.LevelInfo {
+		// Debug lines are detail besides the line that says why, which
+		// they must not stand in for.
+		rl.lines.Add(1)
+	}
 	if !hasAttr(r, "tenant") {
 		r = r.Clone()
 		r.AddAttrs(slog.String("tenant", rl.tenant))
