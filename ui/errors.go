@@ -85,7 +85,8 @@ func (p *Pages) fail(w http.ResponseWriter, r *http.Request, err error) {
 		level = slog.LevelError
 	}
 	if (pe.err != nil || level == slog.LevelError) && !pe.reported {
-		p.Logger.Log(r.Context(), level, "page error", "host", r.Host, "path", r.URL.Path, "status", pe.status, "msg", string(pe.msg), "err", pe.err)
+		// "message", not "msg": that is the key of the line's own message.
+		p.Logger.Log(r.Context(), level, "page error", "host", r.Host, "path", r.URL.Path, "status", pe.status, "message", string(pe.msg), "err", pe.err)
 	}
 
 	e := p.envBestEffort(r)

@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"go/ast"
@@ -249,6 +250,24 @@ func TestAbandonedRequestIsNotAnError(t *testing.T) {
 		if got := strings.Contains(log.String(), "level=ERROR"); got != tt.wantError {
 			t.Errorf("%s: error logged = %v, want %v; log:\n%s", tt.name, got, tt.wantError, log.String())
 		}
+	}
+}
+
+// A page error's line keeps its own message: the sentence the person was
+// shown goes under "message", since an attribute named "msg" would repeat
+// the line's message key, and in JSON the later one wins for most readers.
+func TestPageErrorLineKeepsItsMessage(t *testing.T) {
+	var log bytes.Buffer
+	p := &Pages{Logger: slog.New(slog.NewJSONHandler(&log, nil))}
+	r := httptest.NewRequest(http.MethodPost, "/login", nil)
+	p.fail(httptest.NewRecorder(), r, &pageError{status: http.StatusForbidden, msg: msgCSRF, err: errors.New("missing or wrong form token")})
+	logged := log.String()
+	var line map[string]any // the first line; a Pages without templates logs its failing render next
+	if err := json.NewDecoder(strings.NewReader(logged)).Decode(&line); err != nil {
+		t.Fatalf("%v:\n%s", err, logged)
+	}
+	if line["msg"] != "page error" || line["message"] != string(msgCSRF) {
+		t.Errorf("msg %q, message %q; want %q and %q:\n%s", line["msg"], line["message"], "page error", msgCSRF, logged)
 	}
 }
 

@@ -63,7 +63,7 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, q *request, err e
 	}
 	if pe.err != nil || level == slog.LevelError {
 		c.Logger.Log(r.Context(), level, "console page error", "host", r.Host, "path", r.URL.Path,
-			"status", pe.status, "msg", pe.msg, "err", pe.err)
+			"status", pe.status, "message", pe.msg, "err", pe.err) // not "msg", the line's own key
 	}
 	if q == nil {
 		q = &request{lang: "en"}
