@@ -592,6 +592,68 @@ func TestIntrospectionRefusesClientsInJSON(t *testing.T) {
 	}
 }
 
+// The token, revocation and introspection endpoints take their parameters
+// (client secrets, codes, tokens) in a POST body only: a URL is kept in
+// access logs. A request with them in its URL is refused before anything
+// is done with them: the refresh token it carried is neither rotated nor
+// revoked.
+func TestSecretsTravelInTheBodyOnly(t *testing.T) {
+	h := newHarness(t)
+	f := h.fixture("acme", false)
+	tok := h.signIn(f, h.oauthConfig(f))
+	rt := tok.RefreshToken
+	tests := []struct {
+		name, method, path string
+		query, body        url.Values
+		status             int
+	}{
+		{"refresh by GET", http.MethodGet, "/oauth2/token",
+			url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, nil, http.StatusMethodNotAllowed},
+		{"refresh with its token in the URL", http.MethodPost, "/oauth2/token",
+			url.Values{"refresh_token": {rt}}, url.Values{"grant_type": {"refresh_token"}}, http.StatusBadRequest},
+		{"client credentials in the URL", http.MethodPost, "/oauth2/token",
+			url.Values{"client_id": {f.client.ID}, "client_secret": {f.secret}}, url.Values{"grant_type": {"client_credentials"}}, http.StatusBadRequest},
+		{"revocation by GET", http.MethodGet, "/oauth2/revoke", url.Values{"token": {rt}}, nil, http.StatusMethodNotAllowed},
+		{"revocation by DELETE", http.MethodDelete, "/oauth2/revoke", nil, url.Values{"token": {rt}}, http.StatusMethodNotAllowed},
+		{"revocation with the token in the URL", http.MethodPost, "/oauth2/revoke", url.Values{"token": {rt}}, url.Values{}, http.StatusBadRequest},
+		{"introspection by GET", http.MethodGet, "/oauth2/introspect", url.Values{"token": {tok.AccessToken}}, nil, http.StatusMethodNotAllowed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			u := h.issuer("acme") + tc.path
+			if tc.query != nil {
+				u += "?" + tc.query.Encode()
+			}
+			var body io.Reader
+			if tc.body != nil {
+				body = strings.NewReader(tc.body.Encode())
+			}
+			req, _ := http.NewRequest(tc.method, u, body)
+			if tc.body != nil {
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			}
+			req.SetBasicAuth(f.client.ID, f.secret)
+			resp, err := h.http.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var refusal map[string]string
+			_ = json.NewDecoder(resp.Body).Decode(&refusal)
+			if resp.StatusCode != tc.status || refusal["error"] != "invalid_request" {
+				t.Fatalf("status %d, error %q; want %d invalid_request", resp.StatusCode, refusal["error"], tc.status)
+			}
+			if tc.status == http.StatusMethodNotAllowed && resp.Header.Get("Allow") != http.MethodPost {
+				t.Errorf("Allow %q, want POST", resp.Header.Get("Allow"))
+			}
+		})
+	}
+	// None of them rotated or revoked the refresh token.
+	if next, status := h.refresh(f, rt, ""); status != http.StatusOK {
+		t.Fatalf("the refresh token after the refused requests: %d %v", status, next)
+	}
+}
+
 // TestMachineTokensVerifyForEveryAlgorithm checks the hand-built JWS of
 // machine tokens against each tenant's published JWKS, for RS256 and ES256.
 func TestMachineTokensVerifyForEveryAlgorithm(t *testing.T) {

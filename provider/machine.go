@@ -60,7 +60,7 @@ type oauthError struct {
 // serveToken answers client_credentials requests and hands every other
 // token request to the library.
 func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") { // a POST (inBodyOnly)
 		p.op.ServeHTTP(w, r)
 		return
 	}

@@ -185,7 +185,9 @@ func IsEndpoint(path string) bool {
 func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	problem, personFacing := refusalProblem(r.URL.Path)
 	if !personFacing {
-		p.ops.ServeHTTP(w, r)
+		if inBodyOnly(w, r) {
+			p.ops.ServeHTTP(w, r)
+		}
 		return
 	}
 	if r.URL.Path == PathAuthorize {
@@ -203,6 +205,33 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if catcher.refused { // the library has logged it, with the OAuth error
 		p.fail(w, r, http.StatusBadRequest, problem)
 	}
+}
+
+// inBodyOnly refuses a request to the token, revocation or introspection
+// endpoint that is not a POST or that carries parameters in its URL, and
+// reports whether the request may go on. These endpoints' parameters are
+// client secrets, codes and tokens, which belong in a POST body (RFC 6749
+// §2.3.1 and §3.2, RFC 7009 §2.1, RFC 7662 §2.1); zitadel/oidc reads them
+// from the URL as well, and a URL is kept by proxies' and servers' access
+// logs. A CORS preflight (OPTIONS) goes on.
+func inBodyOnly(w http.ResponseWriter, r *http.Request) bool {
+	switch r.URL.Path {
+	case PathToken, PathRevoke, PathIntrospect:
+	default:
+		return true
+	}
+	switch {
+	case r.Method == http.MethodOptions:
+		return true
+	case r.Method != http.MethodPost:
+		w.Header().Set("Allow", "POST")
+		writeOAuthError(w, http.StatusMethodNotAllowed, "invalid_request", "this endpoint takes POST requests only")
+		return false
+	case r.URL.RawQuery != "":
+		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "send the parameters in the request body, not in the URL")
+		return false
+	}
+	return true
 }
 
 // refusalProblem names the page for a refusal at an endpoint that a

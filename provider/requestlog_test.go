@@ -196,6 +196,14 @@ func TestEveryRefusalLogsOneLine(t *testing.T) {
 			refused(t, send(t, "globex", "/oauth2/token", ccForm("admin/everything"), conf.client.ID, conf.secret))
 			return nil
 		}},
+		{"refresh token in the URL", "tenant=globex", func(t *testing.T, mark func()) []string {
+			tok := h.signIn(conf, confCfg)
+			mark()
+			resp := h.get(h.issuer("globex") + "/oauth2/token?" + url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}.Encode())
+			resp.Body.Close()
+			refused(t, resp.StatusCode)
+			return []string{tok.RefreshToken}
+		}},
 		{"introspection without client authentication", "tenant=globex", func(t *testing.T, mark func()) []string {
 			tok := h.signIn(conf, confCfg)
 			mark()
