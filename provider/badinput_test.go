@@ -593,10 +593,10 @@ func TestIntrospectionRefusesClientsInJSON(t *testing.T) {
 }
 
 // The token, revocation and introspection endpoints take their parameters
-// (client secrets, codes, tokens) in a POST body only: a URL is kept in
-// access logs. A request with them in its URL is refused before anything
-// is done with them: the refresh token it carried is neither rotated nor
-// revoked.
+// (client secrets, codes, tokens) in a POST body only, and userinfo its
+// access token in the header or a POST body: a URL is kept in access logs.
+// A request with them in its URL is refused before anything is done with
+// them: the refresh token it carried is neither rotated nor revoked.
 func TestSecretsTravelInTheBodyOnly(t *testing.T) {
 	h := newHarness(t)
 	f := h.fixture("acme", false)
@@ -617,6 +617,7 @@ func TestSecretsTravelInTheBodyOnly(t *testing.T) {
 		{"revocation by DELETE", http.MethodDelete, "/oauth2/revoke", nil, url.Values{"token": {rt}}, http.StatusMethodNotAllowed},
 		{"revocation with the token in the URL", http.MethodPost, "/oauth2/revoke", url.Values{"token": {rt}}, url.Values{}, http.StatusBadRequest},
 		{"introspection by GET", http.MethodGet, "/oauth2/introspect", url.Values{"token": {tok.AccessToken}}, nil, http.StatusMethodNotAllowed},
+		{"access token in the userinfo URL", http.MethodGet, "/oauth2/userInfo", url.Values{"access_token": {tok.AccessToken}}, nil, http.StatusBadRequest},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -632,7 +633,9 @@ func TestSecretsTravelInTheBodyOnly(t *testing.T) {
 			if tc.body != nil {
 				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			}
-			req.SetBasicAuth(f.client.ID, f.secret)
+			if tc.path != "/oauth2/userInfo" {
+				req.SetBasicAuth(f.client.ID, f.secret)
+			}
 			resp, err := h.http.Do(req)
 			if err != nil {
 				t.Fatal(err)

@@ -14,6 +14,15 @@ import (
 // invalid_token as "refresh or sign in again"; a 403 tells it that the
 // token is good but may not do this.
 func (p *Provider) serveUserinfo(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Query().Has("access_token") {
+		// RFC 6750 §2.3 lets a server take the token from the URL but
+		// advises against it, as a URL is kept by access logs; Cognito
+		// takes it from the Authorization header only. The body of a POST
+		// (§2.2) is fine.
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_request"`)
+		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "send the access token in the Authorization header, not in the URL")
+		return
+	}
 	tokenSent := r.Header.Get("Authorization") != ""
 	if !tokenSent && r.ParseForm() == nil {
 		tokenSent = r.Form.Get("access_token") != ""
