@@ -655,6 +655,15 @@ func TestSecretsTravelInTheBodyOnly(t *testing.T) {
 	if next, status := h.refresh(f, rt, ""); status != http.StatusOK {
 		t.Fatalf("the refresh token after the refused requests: %d %v", status, next)
 	}
+	// Userinfo takes the access token in a POST body (RFC 6750 §2.2).
+	resp, err := h.http.PostForm(h.issuer("acme")+"/oauth2/userInfo", url.Values{"access_token": {tok.AccessToken}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("userinfo with the access token in a POST body: status %d", resp.StatusCode)
+	}
 }
 
 // TestMachineTokensVerifyForEveryAlgorithm checks the hand-built JWS of
