@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -559,6 +560,7 @@ func TestIntrospectionRefusesClientsInJSON(t *testing.T) {
 		{"no client authentication", url.Values{}, "", "", http.StatusUnauthorized, "invalid_client", true},
 		{"wrong secret", url.Values{}, conf.client.ID, "not-" + conf.secret, http.StatusUnauthorized, "invalid_client", true},
 		{"wrong secret in the form", url.Values{"client_id": {conf.client.ID}, "client_secret": {"x"}}, "", "", http.StatusUnauthorized, "invalid_client", true},
+		{"right secret in the form, which introspection does not take", url.Values{"client_id": {conf.client.ID}, "client_secret": {conf.secret}}, "", "", http.StatusUnauthorized, "invalid_client", true},
 		{"public client", url.Values{"client_id": {pub.ID}}, "", "", http.StatusUnauthorized, "invalid_client", true},
 		{"two methods at once", url.Values{"client_id": {conf.client.ID}, "client_secret": {conf.secret}}, conf.client.ID, conf.secret, http.StatusBadRequest, "invalid_request", false},
 	}
@@ -589,6 +591,34 @@ func TestIntrospectionRefusesClientsInJSON(t *testing.T) {
 				t.Errorf("WWW-Authenticate %q", resp.Header.Get("WWW-Authenticate"))
 			}
 		})
+	}
+
+	// Each method the discovery document advertises for introspection works.
+	resp := h.get(h.issuer("acme") + "/.well-known/openid-configuration")
+	var d struct {
+		Methods []string `json:"introspection_endpoint_auth_methods_supported"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&d)
+	resp.Body.Close()
+	if !slices.Equal(d.Methods, []string{"client_secret_basic"}) {
+		t.Errorf("introspection_endpoint_auth_methods_supported = %v, want client_secret_basic, the method the library takes", d.Methods)
+	}
+	for _, method := range d.Methods {
+		req, _ := http.NewRequest(http.MethodPost, h.issuer("acme")+"/oauth2/introspect", strings.NewReader(url.Values{"token": {tok.AccessToken}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if method == "client_secret_basic" {
+			req.SetBasicAuth(conf.client.ID, conf.secret)
+		}
+		resp, err := h.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var intro map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&intro)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || intro["active"] != true {
+			t.Errorf("introspection by %s: %d %v", method, resp.StatusCode, intro)
+		}
 	}
 }
 

@@ -15,6 +15,13 @@ func (p *Provider) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if _, _, basic := r.BasicAuth(); !basic {
+		// The library authenticates an introspecting client by HTTP Basic
+		// only, and the discovery document says so.
+		w.Header().Set("WWW-Authenticate", `Basic realm="introspect"`)
+		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "introspection takes HTTP Basic client authentication (client_secret_basic)")
+		return
+	}
 	if _, ok := authenticateRequest(w, r, st, "introspect"); !ok {
 		return
 	}
