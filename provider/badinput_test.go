@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -694,6 +695,130 @@ func TestSecretsTravelInTheBodyOnly(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("userinfo with the access token in a POST body: status %d", resp.StatusCode)
 	}
+}
+
+// Expired tokens and codes are refused everywhere they can be presented.
+// Each is issued with the clock set back (h.shift) by more than its
+// lifetime and used on the real clock. The tenant is made a month back, so
+// that its signing key is in force at every time the test sets.
+func TestExpiredTokensAreRefused(t *testing.T) {
+	h := newHarness(t)
+	month := 31 * 24 * time.Hour
+	h.shift.Store(int64(-month))
+	f := h.fixture("acme", false)
+	h.shift.Store(0)
+	cfg := h.oauthConfig(f)
+	ctx := h.ctx()
+	issuedAgo := func(d time.Duration) (reset func()) {
+		h.shift.Store(int64(-d))
+		return func() { h.shift.Store(0) }
+	}
+	introspect := func(t *testing.T, token string) map[string]any {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, h.issuer("acme")+"/oauth2/introspect", strings.NewReader(url.Values{"token": {token}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(f.client.ID, f.secret)
+		resp, err := h.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var intro map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&intro); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("introspection: status %d, %v", resp.StatusCode, err)
+		}
+		return intro
+	}
+
+	t.Run("access token", func(t *testing.T) {
+		reset := issuedAgo(2 * time.Hour) // it lives an hour
+		tok := h.exchange(f, cfg)
+		reset()
+		resp := h.userinfo(f, tok["access_token"])
+		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(resp.Header.Get("WWW-Authenticate"), `error="invalid_token"`) {
+			t.Errorf("userinfo: status %d, WWW-Authenticate %q; want 401 invalid_token", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+		}
+		if intro := introspect(t, tok["access_token"]); intro["active"] != false || len(intro) != 1 {
+			t.Errorf("introspection: %v, want {\"active\":false}", intro)
+		}
+	})
+	t.Run("machine token", func(t *testing.T) {
+		reset := issuedAgo(2 * time.Hour)
+		form := url.Values{"grant_type": {"client_credentials"}}
+		req, _ := http.NewRequest(http.MethodPost, h.issuer("acme")+"/oauth2/token", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(f.client.ID, f.secret)
+		resp, err := h.http.Do(req)
+		reset()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tok struct {
+			AccessToken string `json:"access_token"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&tok)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || tok.AccessToken == "" {
+			t.Fatalf("client credentials: status %d", resp.StatusCode)
+		}
+		if intro := introspect(t, tok.AccessToken); intro["active"] != false || len(intro) != 1 {
+			t.Errorf("introspection: %v, want {\"active\":false}", intro)
+		}
+	})
+	t.Run("refresh token", func(t *testing.T) {
+		reset := issuedAgo(month) // it lives 30 days
+		tok := h.exchange(f, cfg)
+		reset()
+		if body, status := h.refresh(f, tok["refresh_token"], ""); status != http.StatusBadRequest || body["error"] != "invalid_grant" {
+			t.Errorf("refresh: %d %v, want 400 invalid_grant", status, body)
+		}
+	})
+	t.Run("authorization code", func(t *testing.T) {
+		v := oauth2.GenerateVerifier()
+		reset := issuedAgo(time.Hour) // it lives minutes
+		code := h.login(f, cfg, v)
+		reset()
+		_, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(v))
+		var re *oauth2.RetrieveError
+		if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
+			t.Errorf("exchange: %v, want invalid_grant", err)
+		}
+	})
+}
+
+// exchange signs f's user in through cfg and redeems the code by hand,
+// returning the token response's strings. Unlike oauth2's Exchange, it
+// reads tokens issued with the clock set back: the library counts their
+// expires_in on the real clock, and it comes out negative.
+func (h *harness) exchange(f fixture, cfg *oauth2.Config) map[string]string {
+	h.t.Helper()
+	v := oauth2.GenerateVerifier()
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {h.login(f, cfg, v)}, "code_verifier": {v}, "redirect_uri": {cfg.RedirectURL}}
+	if f.secret == "" {
+		form.Set("client_id", f.client.ID) // a public client
+	}
+	req, _ := http.NewRequest(http.MethodPost, cfg.Endpoint.TokenURL, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if f.secret != "" {
+		req.SetBasicAuth(f.client.ID, f.secret)
+	}
+	resp, err := h.http.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&body)
+	if resp.StatusCode != http.StatusOK {
+		h.t.Fatalf("code exchange: status %d: %v", resp.StatusCode, body)
+	}
+	tok := map[string]string{}
+	for k, v := range body {
+		if s, ok := v.(string); ok {
+			tok[k] = s
+		}
+	}
+	return tok
 }
 
 // TestMachineTokensVerifyForEveryAlgorithm checks the hand-built JWS of

@@ -60,7 +60,9 @@ type oauthError struct {
 // serveToken answers client_credentials requests and hands every other
 // token request to the library.
 func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
-	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") { // a POST (inBodyOnly)
+	// Only POSTs come here (inBodyOnly); one whose body is not a form is
+	// the library's to refuse.
+	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 		p.op.ServeHTTP(w, r)
 		return
 	}

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -47,7 +48,14 @@ type harness struct {
 	http    *http.Client // follows no redirects; every *.localhost dials the test server
 	logger  *slog.Logger // what the provider, the service and the machine log through
 	logs    logBuffer    // what logger wrote, besides the test's output
+	// shift moves the clock of the provider, the service and the machine
+	// (h.now) from the real one: a test that sets it back issues tokens
+	// that have expired by the time it resets it and uses them. The
+	// library checks a token's expiry against the real clock.
+	shift atomic.Int64 // a time.Duration
 }
+
+func (h *harness) now() time.Time { return time.Now().Add(time.Duration(h.shift.Load())) }
 
 // logBuffer keeps what a logger writes, for tests that read the lines.
 type logBuffer struct {
@@ -92,13 +100,13 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	h.prov, err = provider.New(provider.Config{Hosts: provider.Hosts{Base: base}, Store: store, Logger: logger,
-		Now: time.Now, CryptoKey: [32]byte{1, 2, 3}, KeySealer: keySealer})
+		Now: h.now, CryptoKey: [32]byte{1, 2, 3}, KeySealer: keySealer})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.svc = &tenant.Service{Store: store, Hasher: hasher, Logger: logger, Now: time.Now, Changed: h.prov.Invalidate, RevokeUser: provider.RevokeUser,
+	h.svc = &tenant.Service{Store: store, Hasher: hasher, Logger: logger, Now: h.now, Changed: h.prov.Invalidate, RevokeUser: provider.RevokeUser,
 		KeySealer: keySealer}
-	h.machine = &auth.Machine{Store: store, Hasher: hasher, Logger: logger, Now: time.Now, SSOSessions: true}
+	h.machine = &auth.Machine{Store: store, Hasher: hasher, Logger: logger, Now: h.now, SSOSessions: true}
 	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no such organization", http.StatusNotFound)
 	})

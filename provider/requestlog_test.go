@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 )
@@ -160,6 +161,16 @@ func TestEveryRefusalLogsOneLine(t *testing.T) {
 			mark()
 			refused(t, h.userinfo(conf, tok.AccessToken).StatusCode)
 			return []string{tok.AccessToken, tok.RefreshToken}
+		}},
+		{"expired access token", "tenant=initech", func(t *testing.T, mark func()) []string {
+			// Issued two hours ago, by a tenant made then: it lived one.
+			h.shift.Store(int64(-2 * time.Hour))
+			old := h.fixture("initech", true)
+			tok := h.exchange(old, h.oauthConfig(old))
+			h.shift.Store(0)
+			mark()
+			refused(t, h.userinfo(old, tok["access_token"]).StatusCode)
+			return []string{tok["access_token"], tok["refresh_token"]}
 		}},
 		{"tampered access token", "tenant=acme", func(t *testing.T, mark func()) []string {
 			tok := h.signIn(pub, pubCfg)
