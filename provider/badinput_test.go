@@ -254,15 +254,7 @@ func TestTokenEndpointRefusals(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		req, _ := http.NewRequest(http.MethodPost, h.issuer("globex")+"/oauth2/introspect", strings.NewReader(url.Values{"token": {tok.AccessToken}}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.SetBasicAuth(api.ID, secret)
-		if resp, err = h.http.Do(req); err != nil {
-			t.Fatal(err)
-		}
-		var intro map[string]any
-		_ = json.NewDecoder(resp.Body).Decode(&intro)
-		resp.Body.Close()
+		resp, intro := h.send(http.MethodPost, h.issuer("globex")+"/oauth2/introspect", url.Values{"token": {tok.AccessToken}}.Encode(), api.ID, secret)
 		if resp.StatusCode != http.StatusOK || intro["active"] != false || len(intro) != 1 {
 			t.Fatalf("tenant B's introspection of tenant A's access token: %d %v, want 200 {\"active\":false}", resp.StatusCode, intro)
 		}
@@ -568,19 +560,9 @@ func TestIntrospectionRefusesClientsInJSON(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.form.Set("token", tok.AccessToken)
-			req, _ := http.NewRequest(http.MethodPost, h.issuer("acme")+"/oauth2/introspect", strings.NewReader(tc.form.Encode()))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			if tc.id != "" {
-				req.SetBasicAuth(tc.id, tc.secret)
-			}
-			resp, err := h.http.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			var body map[string]any
-			if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-				t.Fatalf("status %d, Content-Type %q: the body is not JSON: %v", resp.StatusCode, resp.Header.Get("Content-Type"), err)
+			resp, body := h.send(http.MethodPost, h.issuer("acme")+"/oauth2/introspect", tc.form.Encode(), tc.id, tc.secret)
+			if body == nil {
+				t.Fatalf("status %d, Content-Type %q: the body is not JSON", resp.StatusCode, resp.Header.Get("Content-Type"))
 			}
 			if resp.StatusCode != tc.status || body["error"] != tc.code {
 				t.Errorf("%d %v, want %d %s", resp.StatusCode, body, tc.status, tc.code)
@@ -594,7 +576,8 @@ func TestIntrospectionRefusesClientsInJSON(t *testing.T) {
 		})
 	}
 
-	// Each method the discovery document advertises for introspection works.
+	// The one method the discovery document advertises for introspection
+	// works.
 	resp := h.get(h.issuer("acme") + "/.well-known/openid-configuration")
 	var d struct {
 		Methods []string `json:"introspection_endpoint_auth_methods_supported"`
@@ -604,22 +587,9 @@ func TestIntrospectionRefusesClientsInJSON(t *testing.T) {
 	if !slices.Equal(d.Methods, []string{"client_secret_basic"}) {
 		t.Errorf("introspection_endpoint_auth_methods_supported = %v, want client_secret_basic, the method the library takes", d.Methods)
 	}
-	for _, method := range d.Methods {
-		req, _ := http.NewRequest(http.MethodPost, h.issuer("acme")+"/oauth2/introspect", strings.NewReader(url.Values{"token": {tok.AccessToken}}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		if method == "client_secret_basic" {
-			req.SetBasicAuth(conf.client.ID, conf.secret)
-		}
-		resp, err := h.http.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var intro map[string]any
-		_ = json.NewDecoder(resp.Body).Decode(&intro)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK || intro["active"] != true {
-			t.Errorf("introspection by %s: %d %v", method, resp.StatusCode, intro)
-		}
+	resp, intro := h.send(http.MethodPost, h.issuer("acme")+"/oauth2/introspect", url.Values{"token": {tok.AccessToken}}.Encode(), conf.client.ID, conf.secret)
+	if resp.StatusCode != http.StatusOK || intro["active"] != true {
+		t.Errorf("introspection by client_secret_basic: %d %v", resp.StatusCode, intro)
 	}
 }
 
@@ -656,24 +626,11 @@ func TestSecretsTravelInTheBodyOnly(t *testing.T) {
 			if tc.query != nil {
 				u += "?" + tc.query.Encode()
 			}
-			var body io.Reader
-			if tc.body != nil {
-				body = strings.NewReader(tc.body.Encode())
+			id, secret := f.client.ID, f.secret
+			if tc.path == "/oauth2/userInfo" {
+				id, secret = "", "" // the access token is the credential
 			}
-			req, _ := http.NewRequest(tc.method, u, body)
-			if tc.body != nil {
-				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			}
-			if tc.path != "/oauth2/userInfo" {
-				req.SetBasicAuth(f.client.ID, f.secret)
-			}
-			resp, err := h.http.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			var refusal map[string]string
-			_ = json.NewDecoder(resp.Body).Decode(&refusal)
+			resp, refusal := h.send(tc.method, u, tc.body.Encode(), id, secret)
 			if resp.StatusCode != tc.status || refusal["error"] != "invalid_request" {
 				t.Fatalf("status %d, error %q; want %d invalid_request", resp.StatusCode, refusal["error"], tc.status)
 			}
@@ -715,17 +672,9 @@ func TestExpiredTokensAreRefused(t *testing.T) {
 	}
 	introspect := func(t *testing.T, token string) map[string]any {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodPost, h.issuer("acme")+"/oauth2/introspect", strings.NewReader(url.Values{"token": {token}}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.SetBasicAuth(f.client.ID, f.secret)
-		resp, err := h.http.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var intro map[string]any
-		if err := json.NewDecoder(resp.Body).Decode(&intro); err != nil || resp.StatusCode != http.StatusOK {
-			t.Fatalf("introspection: status %d, %v", resp.StatusCode, err)
+		resp, intro := h.send(http.MethodPost, h.issuer("acme")+"/oauth2/introspect", url.Values{"token": {token}}.Encode(), f.client.ID, f.secret)
+		if resp.StatusCode != http.StatusOK || intro == nil {
+			t.Fatalf("introspection: status %d, %v", resp.StatusCode, intro)
 		}
 		return intro
 	}
@@ -744,24 +693,13 @@ func TestExpiredTokensAreRefused(t *testing.T) {
 	})
 	t.Run("machine token", func(t *testing.T) {
 		reset := issuedAgo(2 * time.Hour)
-		form := url.Values{"grant_type": {"client_credentials"}}
-		req, _ := http.NewRequest(http.MethodPost, h.issuer("acme")+"/oauth2/token", strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.SetBasicAuth(f.client.ID, f.secret)
-		resp, err := h.http.Do(req)
+		resp, tok := h.send(http.MethodPost, h.issuer("acme")+"/oauth2/token", url.Values{"grant_type": {"client_credentials"}}.Encode(), f.client.ID, f.secret)
 		reset()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var tok struct {
-			AccessToken string `json:"access_token"`
-		}
-		_ = json.NewDecoder(resp.Body).Decode(&tok)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK || tok.AccessToken == "" {
+		access, _ := tok["access_token"].(string)
+		if resp.StatusCode != http.StatusOK || access == "" {
 			t.Fatalf("client credentials: status %d", resp.StatusCode)
 		}
-		if intro := introspect(t, tok.AccessToken); intro["active"] != false || len(intro) != 1 {
+		if intro := introspect(t, access); intro["active"] != false || len(intro) != 1 {
 			t.Errorf("introspection: %v, want {\"active\":false}", intro)
 		}
 	})
@@ -794,21 +732,12 @@ func (h *harness) exchange(f fixture, cfg *oauth2.Config) map[string]string {
 	h.t.Helper()
 	v := oauth2.GenerateVerifier()
 	form := url.Values{"grant_type": {"authorization_code"}, "code": {h.login(f, cfg, v)}, "code_verifier": {v}, "redirect_uri": {cfg.RedirectURL}}
+	id, secret := f.client.ID, f.secret
 	if f.secret == "" {
 		form.Set("client_id", f.client.ID) // a public client
+		id = ""
 	}
-	req, _ := http.NewRequest(http.MethodPost, cfg.Endpoint.TokenURL, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if f.secret != "" {
-		req.SetBasicAuth(f.client.ID, f.secret)
-	}
-	resp, err := h.http.Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var body map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&body)
+	resp, body := h.send(http.MethodPost, cfg.Endpoint.TokenURL, form.Encode(), id, secret)
 	if resp.StatusCode != http.StatusOK {
 		h.t.Fatalf("code exchange: status %d: %v", resp.StatusCode, body)
 	}

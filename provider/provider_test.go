@@ -268,6 +268,39 @@ func (h *harness) get(u string) *http.Response {
 	return resp
 }
 
+// send sends a request to u with form, an encoded form, as its body (none
+// when empty) and HTTP Basic when id is not empty. It returns the response,
+// its body closed, and the body decoded as JSON: nil when it is not JSON.
+// The form is a string so that a test can send one that does not parse.
+func (h *harness) send(method, u, form, id, secret string) (*http.Response, map[string]any) {
+	h.t.Helper()
+	var body io.Reader
+	if form != "" {
+		body = strings.NewReader(form)
+	}
+	req, err := http.NewRequest(method, u, body)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if form != "" {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if id != "" {
+		req.SetBasicAuth(id, secret)
+	}
+	resp, err := h.http.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var decoded map[string]any
+	if json.Unmarshal(raw, &decoded) != nil {
+		decoded = nil
+	}
+	return resp, decoded
+}
+
 func (h *harness) location(resp *http.Response, status int) *url.URL {
 	h.t.Helper()
 	defer resp.Body.Close()

@@ -29,20 +29,14 @@ func TestEveryRefusalLogsOneLine(t *testing.T) {
 	pubCfg, confCfg := h.oauthConfig(pub), h.oauthConfig(conf)
 	ctx := h.ctx()
 
-	// send posts form to a tenant's endpoint, with HTTP Basic when id is
-	// not empty, and returns the status.
-	send := func(t *testing.T, slug, path, body, id, secret string) int {
-		t.Helper()
-		req, _ := http.NewRequest(http.MethodPost, h.issuer(slug)+path, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		if id != "" {
-			req.SetBasicAuth(id, secret)
-		}
-		resp, err := h.http.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+	// get and post send a request (see h.send) and return its status; post
+	// sends form to globex's endpoint at path.
+	get := func(u string) int {
+		resp, _ := h.send(http.MethodGet, u, "", "", "")
+		return resp.StatusCode
+	}
+	post := func(path, form, id, secret string) int {
+		resp, _ := h.send(http.MethodPost, h.issuer("globex")+path, form, id, secret)
 		return resp.StatusCode
 	}
 	refused := func(t *testing.T, status int) {
@@ -74,23 +68,17 @@ func TestEveryRefusalLogsOneLine(t *testing.T) {
 	}{
 		{"unknown organization", "host=nope.localhost", func(t *testing.T, mark func()) []string {
 			mark()
-			resp := h.get(h.issuer("nope") + "/.well-known/openid-configuration")
-			resp.Body.Close()
-			refused(t, resp.StatusCode)
+			refused(t, get(h.issuer("nope")+"/.well-known/openid-configuration"))
 			return nil
 		}},
 		{"reserved name", "host=auth.localhost", func(t *testing.T, mark func()) []string {
 			mark()
-			resp := h.get(h.issuer("auth") + "/.well-known/jwks.json")
-			resp.Body.Close()
-			refused(t, resp.StatusCode)
+			refused(t, get(h.issuer("auth")+"/.well-known/jwks.json"))
 			return nil
 		}},
 		{"host not ours", "host=evil.example", func(t *testing.T, mark func()) []string {
 			mark()
-			resp := h.get(strings.Replace(h.base, "localhost", "evil.example", 1) + "/.well-known/openid-configuration")
-			resp.Body.Close()
-			refused(t, resp.StatusCode)
+			refused(t, get(strings.Replace(h.base, "localhost", "evil.example", 1)+"/.well-known/openid-configuration"))
 			return nil
 		}},
 		{"wrong redirect URI", "tenant=acme", func(t *testing.T, mark func()) []string {
@@ -184,47 +172,45 @@ func TestEveryRefusalLogsOneLine(t *testing.T) {
 		{"oversized body", "tenant=globex", func(t *testing.T, mark func()) []string {
 			code := strings.Repeat("x", 200<<10)
 			mark()
-			refused(t, send(t, "globex", "/oauth2/token", "grant_type=authorization_code&code="+code, conf.client.ID, conf.secret))
+			refused(t, post("/oauth2/token", "grant_type=authorization_code&code="+code, conf.client.ID, conf.secret))
 			return []string{code[:64]}
 		}},
 		{"malformed body", "tenant=globex", func(t *testing.T, mark func()) []string {
 			mark()
-			refused(t, send(t, "globex", "/oauth2/token", "grant_type=client_credentials&%zz", conf.client.ID, conf.secret))
+			refused(t, post("/oauth2/token", "grant_type=client_credentials&%zz", conf.client.ID, conf.secret))
 			return nil
 		}},
 		{"wrong client secret", "tenant=globex", func(t *testing.T, mark func()) []string {
 			mark()
-			refused(t, send(t, "globex", "/oauth2/token", ccForm("planner/read"), conf.client.ID, "not-"+conf.secret))
+			refused(t, post("/oauth2/token", ccForm("planner/read"), conf.client.ID, "not-"+conf.secret))
 			return []string{"not-" + conf.secret}
 		}},
 		{"unknown client", "tenant=globex", func(t *testing.T, mark func()) []string {
 			mark()
-			refused(t, send(t, "globex", "/oauth2/token", ccForm("planner/read"), "nobody", "guessed-secret"))
+			refused(t, post("/oauth2/token", ccForm("planner/read"), "nobody", "guessed-secret"))
 			return []string{"guessed-secret"}
 		}},
 		{"scope the client may not have", "tenant=globex", func(t *testing.T, mark func()) []string {
 			mark()
-			refused(t, send(t, "globex", "/oauth2/token", ccForm("admin/everything"), conf.client.ID, conf.secret))
+			refused(t, post("/oauth2/token", ccForm("admin/everything"), conf.client.ID, conf.secret))
 			return nil
 		}},
 		{"refresh token in the URL", "tenant=globex", func(t *testing.T, mark func()) []string {
 			tok := h.signIn(conf, confCfg)
 			mark()
-			resp := h.get(h.issuer("globex") + "/oauth2/token?" + url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}.Encode())
-			resp.Body.Close()
-			refused(t, resp.StatusCode)
+			refused(t, get(h.issuer("globex")+"/oauth2/token?"+url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}.Encode()))
 			return []string{tok.RefreshToken}
 		}},
 		{"introspection without client authentication", "tenant=globex", func(t *testing.T, mark func()) []string {
 			tok := h.signIn(conf, confCfg)
 			mark()
-			refused(t, send(t, "globex", "/oauth2/introspect", url.Values{"token": {tok.AccessToken}}.Encode(), "", ""))
+			refused(t, post("/oauth2/introspect", url.Values{"token": {tok.AccessToken}}.Encode(), "", ""))
 			return []string{tok.AccessToken}
 		}},
 		{"revocation with a wrong client secret", "tenant=globex", func(t *testing.T, mark func()) []string {
 			tok := h.signIn(conf, confCfg)
 			mark()
-			refused(t, send(t, "globex", "/oauth2/revoke", url.Values{"token": {tok.RefreshToken}}.Encode(), conf.client.ID, "not-"+conf.secret))
+			refused(t, post("/oauth2/revoke", url.Values{"token": {tok.RefreshToken}}.Encode(), conf.client.ID, "not-"+conf.secret))
 			return []string{tok.RefreshToken, "not-" + conf.secret}
 		}},
 	}

@@ -2,8 +2,6 @@ package provider_test
 
 import (
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -24,17 +22,7 @@ func (h *harness) refresh(f fixture, rt, scope string) (map[string]any, int) {
 	if scope != "" {
 		form.Set("scope", scope)
 	}
-	req, _ := http.NewRequest(http.MethodPost, h.issuer(f.slug)+"/oauth2/token", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(f.client.ID, f.secret)
-	resp, err := h.http.Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var body map[string]any
-	raw, _ := io.ReadAll(resp.Body)
-	_ = json.Unmarshal(raw, &body)
+	resp, body := h.send(http.MethodPost, h.issuer(f.slug)+"/oauth2/token", form.Encode(), f.client.ID, f.secret)
 	return body, resp.StatusCode
 }
 
