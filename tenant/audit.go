@@ -11,8 +11,10 @@ import (
 	"time"
 )
 
-// The audit trail: every change an administrator or the operator makes, and
-// every sign-in outcome, as one record per event in the tenant's CollAudit.
+// The audit trail: every change an administrator or the operator makes,
+// every change a person makes to the security of their own account
+// (password, second factors, recovery codes), and every sign-in outcome, as
+// one record per event in the tenant's CollAudit.
 //
 // A change is recorded inside the transaction that makes it, so the trail
 // never claims a change that did not happen, nor misses one that did. The
@@ -99,6 +101,15 @@ const (
 	AuditSignInLockout      AuditAction = "signin.lockout"
 	AuditConsoleSignIn      AuditAction = "console.signin"
 	AuditConsoleDenied      AuditAction = "console.denied"
+
+	// What a person does to their own account: change the password (on the
+	// account page, or a temporary one at the first sign-in), set one with
+	// a reset code, add or remove a second factor, make new recovery codes.
+	AuditUserPasswordChange  AuditAction = "user.password.change"
+	AuditUserPasswordRecover AuditAction = "user.password.recover"
+	AuditUserMFAEnrol        AuditAction = "user.mfa.enrol"
+	AuditUserMFARemove       AuditAction = "user.mfa.remove"
+	AuditUserRecoveryCodes   AuditAction = "user.mfa.recovery_codes"
 )
 
 // AuditActions lists every action, for filters.
@@ -108,6 +119,7 @@ func AuditActions() []AuditAction {
 		AuditUserCreate, AuditUserUpdate, AuditUserEnable, AuditUserDisable, AuditUserDelete,
 		AuditUserPasswordSet, AuditUserActivate, AuditUserInviteResend, AuditUserPasswordReset,
 		AuditUserMFAReset, AuditUserUnlock, AuditUserImport,
+		AuditUserPasswordChange, AuditUserPasswordRecover, AuditUserMFAEnrol, AuditUserMFARemove, AuditUserRecoveryCodes,
 		AuditGroupCreate, AuditGroupRename, AuditGroupUpdate, AuditGroupDelete, AuditGroupMemberAdd, AuditGroupMemberRemove,
 		AuditClientCreate, AuditClientUpdate, AuditClientDelete, AuditClientSecretRotate,
 		AuditTenantCreate, AuditTenantUpdate, AuditTenantDelete, AuditKeyRotate,
@@ -190,6 +202,14 @@ func RecordAudit(tx Tx, tenantID string, ev AuditEvent) error {
 // audit records an event of the actor in ctx inside tx.
 func (s *Service) audit(ctx context.Context, tx Tx, tenantID string, action AuditAction, target AuditTarget, details map[string]string) error {
 	return RecordAudit(tx, tenantID, AuditEvent{Time: s.now(), Action: action, Actor: ActorFrom(ctx), Target: target, Details: details})
+}
+
+// auditSelf records an event of a person acting on their own account u: the
+// actor is u, from the address ctx's actor carries (the front end sets it
+// with WithActor).
+func (s *Service) auditSelf(ctx context.Context, tx Tx, tenantID string, action AuditAction, u User, details map[string]string) error {
+	actor := Actor{Kind: ActorUser, Sub: u.Sub, Name: u.Username, IP: ActorFrom(ctx).IP}
+	return RecordAudit(tx, tenantID, AuditEvent{Time: s.now(), Action: action, Actor: actor, Target: userTarget(u), Details: details})
 }
 
 // userTarget is the audit target of a user.

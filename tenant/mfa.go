@@ -202,10 +202,11 @@ func (s *Service) ResetMFA(ctx context.Context, tenantID, sub string) error {
 }
 
 // RemoveMFAFactor removes one of a user's factors (a person does, on the
-// account page). Removing the last one of the kinds the tenant's policy
-// counts is refused with ErrLastFactor while the tenant requires MFA; when
-// no factor at all is left the recovery codes go with it, since they stand
-// in for a factor the user no longer has.
+// account page; the audit trail names the user as the actor). Removing the
+// last one of the kinds the tenant's policy counts is refused with
+// ErrLastFactor while the tenant requires MFA; when no factor at all is left
+// the recovery codes go with it, since they stand in for a factor the user
+// no longer has.
 func (s *Service) RemoveMFAFactor(ctx context.Context, tenantID, sub, factorID string) error {
 	now := s.now()
 	return s.Store.Update(ctx, func(tx Tx) error {
@@ -222,14 +223,17 @@ func (s *Service) RemoveMFAFactor(ctx context.Context, tenantID, sub, factorID s
 		// one of another kind left behind would not keep MFA.
 		counted := func(ms MFAState) bool { return slices.ContainsFunc(t.Settings.MFA.Factors, ms.Has) }
 		hadCounted := counted(*st)
+		var removed map[string]string // what the audit trail keeps of the factor
 		switch {
 		case factorID == TOTPFactorID && st.TOTP != nil:
+			removed = map[string]string{"kind": FactorTOTP, "name": st.TOTP.Name}
 			st.TOTP = nil
 		case strings.HasPrefix(factorID, webAuthnFactorPrefix):
 			i := slices.IndexFunc(st.WebAuthn, func(f WebAuthnFactor) bool { return f.FactorID() == factorID })
 			if i < 0 {
 				return ErrNoFactor
 			}
+			removed = map[string]string{"kind": FactorWebAuthn, "name": st.WebAuthn[i].Name}
 			st.WebAuthn = slices.Delete(st.WebAuthn, i, i+1)
 		default:
 			return ErrNoFactor
@@ -244,6 +248,12 @@ func (s *Service) RemoveMFAFactor(ctx context.Context, tenantID, sub, factorID s
 			st.Preferred = ""
 		}
 		u.UpdatedAt = now
+		if removed["name"] == "" {
+			delete(removed, "name")
+		}
+		if err := s.auditSelf(ctx, tx, tenantID, AuditUserMFARemove, u, removed); err != nil {
+			return err
+		}
 		return UpdateUser(tx, tenantID, u)
 	})
 }

@@ -418,7 +418,8 @@ func TestPasswordReset(t *testing.T) {
 		t.Errorf("unknown name: %v", err)
 	}
 	e.revoked = nil
-	if err := e.svc.ConfirmPasswordReset(ctx, "acme", "ann", code, next); err != nil {
+	fromAnn := tenant.WithActor(ctx, tenant.Actor{Kind: tenant.ActorUser, IP: "192.0.2.7"})
+	if err := e.svc.ConfirmPasswordReset(fromAnn, "acme", "ann", code, next); err != nil {
 		t.Fatalf("right code: %v", err)
 	}
 	u := e.get(t, "acme", ann.Sub)
@@ -435,6 +436,16 @@ func TestPasswordReset(t *testing.T) {
 	}
 	if err := e.svc.ConfirmPasswordReset(ctx, "acme", "ann", code, "Other-Pass-3!"); !errors.Is(err, tenant.ErrCodeExpired) {
 		t.Errorf("spent code: %v", err)
+	}
+	// The trail holds the one password set, in ann's name: not the wrong
+	// code, the weak password, the unknown name nor the double submit.
+	page, err := e.svc.AuditLog(ctx, "acme", tenant.AuditQuery{Action: string(tenant.AuditUserPasswordRecover)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantActor := tenant.Actor{Kind: tenant.ActorUser, Sub: ann.Sub, Name: "ann", IP: "192.0.2.7"}
+	if len(page.Events) != 1 || page.Events[0].Actor != wantActor || page.Events[0].Target.ID != ann.Sub {
+		t.Errorf("user.password.recover events %+v", page.Events)
 	}
 
 	// A code lives an hour.

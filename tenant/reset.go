@@ -247,7 +247,9 @@ func judgeCode(st resetState, sub, code string, now time.Time) codeVerdict {
 //
 // On success the user is CONFIRMED, every session and refresh token ends,
 // the sign-in lockout of the user's names is released, and the code is
-// spent. Sending the same form again shortly after reads as success.
+// spent, and the audit trail records the user as having set it, from the
+// address ctx's actor carries. Sending the same form again shortly after
+// reads as success.
 func (s *Service) ConfirmPasswordReset(ctx context.Context, tenantID, login, code, newPassword string) error {
 	now := s.now()
 	var (
@@ -350,6 +352,9 @@ func (s *Service) ConfirmPasswordReset(ctx context.Context, tenantID, login, cod
 			return err
 		}
 		if err := tx.Delete(CollPasswordResets, tenantID, loginAttemptsKey(login)); err != nil {
+			return err
+		}
+		if err := s.auditSelf(ctx, tx, tenantID, AuditUserPasswordRecover, user, nil); err != nil {
 			return err
 		}
 		return UpdateUser(tx, tenantID, user)

@@ -355,7 +355,7 @@ func (p *Pages) postAccountRecoveryCodes(w http.ResponseWriter, r *http.Request)
 	if !ok {
 		return err
 	}
-	codes, err := p.Auth.NewRecoveryCodes(r.Context(), e.slug(), sub)
+	codes, err := p.Auth.NewRecoveryCodes(r.Context(), e.slug(), sub, p.clientIP(r))
 	if errors.Is(err, tenant.ErrNotFound) {
 		return p.accountRefused(w, r, e, sub, msgAccountNoFactor, nil, http.StatusConflict)
 	}

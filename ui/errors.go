@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/cognate-idp/cognate/provider"
+	"github.com/cognate-idp/cognate/tenant"
 )
 
 // handlerFunc is a page handler: it writes a response, or returns an error
@@ -60,9 +61,12 @@ type errorPage struct {
 func (errorPage) template() string { return tmplError }
 
 // handle adapts a handlerFunc: an error becomes a rendered page and one log
-// line, with its detail.
+// line, with its detail. The request's context names its client's address
+// as a user's, so that what a person changes here (a reset password, a
+// removed factor) reaches the audit trail with where it came from.
 func (p *Pages) handle(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = r.WithContext(tenant.WithActor(r.Context(), tenant.Actor{Kind: tenant.ActorUser, IP: p.clientIP(r)}))
 		if err := h(w, r); err != nil {
 			p.fail(w, r, err)
 		}

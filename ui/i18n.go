@@ -405,7 +405,7 @@ var catalogue = map[lang]map[msgKey]string{
 		"rule.edge_whitespace":          "geen spatie aan het begin of het eind",
 		"rule.reused":                   "niet een van uw recente wachtwoorden",
 		"reset.title":                   "Stel uw wachtwoord opnieuw in",
-		"reset.text":                    "Uw wachtwoord moet opnieuw worden ingesteld voordat u kunt inloggen. Vraag een herstelcode aan om een nieuw wachtwoord te kiezen.",
+		"reset.text":                    "Uw wachtwoord moet opnieuw worden ingesteld voordat u kunt inloggen. Vraag een code per e-mail aan om een nieuw wachtwoord te kiezen.",
 		"reset.link":                    "Mijn wachtwoord opnieuw instellen",
 		"loggedOut.title":               "U bent uitgelogd",
 		"loggedOut.text":                "U kunt dit venster sluiten.",

@@ -139,6 +139,7 @@ func TestAccountPage(t *testing.T) {
 	ann := s.addUserAt(t, "ann")
 	secret := ms.enrolTOTP(t, s, ann.Sub)
 	b := newBrowser(t)
+	start := time.Now()
 
 	toLogin := b.Get(s.tenantURL + "/account")
 	if toLogin.Status != http.StatusSeeOther || toLogin.Location != s.tenantURL+"/login?authRequestID=account" {
@@ -221,6 +222,23 @@ func TestAccountPage(t *testing.T) {
 				uitest.MustContain(t, b.Follow(p), "Your password was changed.")
 			}
 		})
+	}
+
+	// The trail has each change in ann's name, from her address: the
+	// pages pass it on (the refused ones left nothing).
+	page, err := s.svc.AuditLog(t.Context(), "acme", tenant.AuditQuery{Action: "user.", Actor: ann.Sub, From: start})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ev := range slices.Backward(page.Events) {
+		got = append(got, string(ev.Action))
+		if ev.Actor.Kind != tenant.ActorUser || ev.Actor.IP != "127.0.0.1" {
+			t.Errorf("%s by %+v", ev.Action, ev.Actor)
+		}
+	}
+	if want := []string{"user.mfa.enrol", "user.mfa.remove", "user.mfa.recovery_codes", "user.password.change"}; !slices.Equal(got, want) {
+		t.Errorf("audit trail %v, want %v", got, want)
 	}
 
 	// Every change needs the form token and the session.

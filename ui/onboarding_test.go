@@ -147,6 +147,15 @@ func TestForgotPassword(t *testing.T) {
 	again := b.submit(sent, map[string]string{"login": "ann", "code": code, "new_password": next, "confirm_password": next})
 	uitest.MustContain(t, again, "Your password has been changed")
 
+	// Recorded once, in ann's name, from her address.
+	trail, err := s.svc.AuditLog(t.Context(), "acme", tenant.AuditQuery{Action: string(tenant.AuditUserPasswordRecover)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(trail.Events) != 1 || trail.Events[0].Actor.Name != "ann" || trail.Events[0].Actor.IP != "127.0.0.1" {
+		t.Errorf("user.password.recover events %+v", trail.Events)
+	}
+
 	// Back to the sign-in that was waiting, with the new password.
 	back := b.Get(s.tenantURL + "/login?authRequestID=" + id)
 	claims := rpClaims(t, b.Follow(b.submit(back, map[string]string{"login": "ann", "password": next})))

@@ -97,7 +97,8 @@ func newStack(t *testing.T, opts stackOptions) *stack {
 	}
 	svc := &tenant.Service{Store: store, Hasher: hasher, Logger: logger, Now: now, Changed: prov.Invalidate,
 		RevokeUser: provider.RevokeUser, ReleaseLockout: auth.Unlock, Templates: templates, TenantURL: prov.Hosts().TenantURL}
-	machine := &auth.Machine{Store: store, Hasher: hasher, Logger: logger, Now: now, Legacy: opts.legacy, SSOSessions: true}
+	machine := &auth.Machine{Store: store, Hasher: hasher, Logger: logger, Now: now, Legacy: opts.legacy, SSOSessions: true,
+		Audit: tenant.RecordAudit}
 	s := &stack{base: base.String(), tenantURL: fmt.Sprintf("http://acme.localhost:%d", port), svc: svc, store: store,
 		sink: mail.NewDevSink(logger)}
 	s.outbox = &mail.Outbox{Queue: tenant.MailQueue{Store: store}, Sender: s.sink, Logger: logger, Now: now}

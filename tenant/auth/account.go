@@ -94,7 +94,7 @@ func (m *Machine) FinishEnrolment(ctx context.Context, tenantID, sub, session st
 
 // NewRecoveryCodes replaces the user's recovery codes with ten new ones and
 // returns them, to show once. The old codes stop working.
-func (m *Machine) NewRecoveryCodes(ctx context.Context, tenantID, sub string) ([]string, error) {
+func (m *Machine) NewRecoveryCodes(ctx context.Context, tenantID, sub, clientIP string) ([]string, error) {
 	codes, hashes, err := mfa.NewRecoveryCodes(m.rand())
 	if err != nil {
 		return nil, err
@@ -110,6 +110,10 @@ func (m *Machine) NewRecoveryCodes(ctx context.Context, tenantID, sub string) ([
 			return tenant.ErrNoFactor
 		}
 		u.MFA.RecoveryCodes, u.UpdatedAt = hashes, now
+		cr := Credentials{Login: u.Username, ClientIP: clientIP}
+		if err := m.record(tx, tenantID, now, tenant.AuditUserRecoveryCodes, cr, &u, nil); err != nil {
+			return err
+		}
 		return tenant.UpdateUser(tx, tenantID, u)
 	})
 	if err != nil {
@@ -201,6 +205,9 @@ func (m *Machine) ChangePassword(ctx context.Context, tenantID, sub, current, ne
 		u.PasswordHash, u.PasswordChangedAt, u.UpdatedAt = hash, now, now
 		u.TempPasswordExpiresAt = time.Time{}
 		if err := clearFailures(tx, tenantID, cr); err != nil {
+			return err
+		}
+		if err := m.record(tx, tenantID, now, tenant.AuditUserPasswordChange, cr, &u, nil); err != nil {
 			return err
 		}
 		return tenant.UpdateUser(tx, tenantID, u)

@@ -8,11 +8,13 @@ import (
 	"github.com/cognate-idp/cognate/tenant"
 )
 
-// Sign-in outcomes for the audit trail. The machine writes each outcome
-// through Machine.Audit (wired to tenant.RecordAudit): success, a failure
-// with its reason code, and a lockout. The person signing in reads
-// none of the reasons; only administrators reading the trail tell an
-// unknown name from a wrong password.
+// Sign-in outcomes for the audit trail, and the changes people make to
+// their own account through the machine (a new password, a factor
+// enrolled, new recovery codes). The machine writes each through
+// Machine.Audit (wired to tenant.RecordAudit): success, a failure with its
+// reason code, a lockout, a change. The person signing in reads none of
+// the reasons; only administrators reading the trail tell an unknown name
+// from a wrong password.
 
 // recordOutcome records an outcome that changes nothing else (a refusal)
 // in a transaction of its own, which the store may share with other
@@ -22,15 +24,16 @@ func (m *Machine) recordOutcome(ctx context.Context, tenantID string, action ten
 	if m.Audit == nil {
 		return
 	}
-	ev := m.outcomeEvent(m.now(), action, cr, user, reason, details)
+	ev := m.userEvent(m.now(), action, cr, user, reason, details)
 	err := m.Store.Batch(ctx, func(tx tenant.Tx) error { return m.Audit(tx, tenantID, ev) })
 	if err != nil && m.Logger != nil {
 		m.Logger.ErrorContext(ctx, "record sign-in outcome", "tenant", tenantID, "action", string(action), "err", err)
 	}
 }
 
-// outcomeEvent is the audit event of one outcome at time at.
-func (m *Machine) outcomeEvent(at time.Time, action tenant.AuditAction, cr Credentials, user *tenant.User, reason string, details map[string]string) tenant.AuditEvent {
+// userEvent is the audit event, at time at, of what the person signing in
+// as cr did: a sign-in outcome, or a change to their own account.
+func (m *Machine) userEvent(at time.Time, action tenant.AuditAction, cr Credentials, user *tenant.User, reason string, details map[string]string) tenant.AuditEvent {
 	ev := tenant.AuditEvent{
 		Time:    at,
 		Action:  action,
@@ -48,6 +51,16 @@ func (m *Machine) outcomeEvent(at time.Time, action tenant.AuditAction, cr Crede
 	return ev
 }
 
+// record writes, inside tx, an event of the person cr names about their
+// own account user: a sign-in, or a change they made (a new password, a
+// factor enrolled, new recovery codes), which commits with the change.
+func (m *Machine) record(tx tenant.Tx, tenantID string, at time.Time, action tenant.AuditAction, cr Credentials, user *tenant.User, details map[string]string) error {
+	if m.Audit == nil {
+		return nil
+	}
+	return m.Audit(tx, tenantID, m.userEvent(at, action, cr, user, "", details))
+}
+
 // signedIn does what every finished sign-in does, inside the transaction
 // that finishes it, so that all of it commits at once (one fsync): it sets
 // the user's last sign-in (the caller writes the user), forgets the login's
@@ -58,11 +71,8 @@ func (m *Machine) signedIn(tx tenant.Tx, tenantID string, cr Credentials, user *
 	if err := clearFailures(tx, tenantID, cr); err != nil {
 		return err
 	}
-	if m.Audit != nil {
-		ev := m.outcomeEvent(now, tenant.AuditSignIn, cr, user, "", map[string]string{"amr": strings.Join(amr, ",")})
-		if err := m.Audit(tx, tenantID, ev); err != nil {
-			return err
-		}
+	if err := m.record(tx, tenantID, now, tenant.AuditSignIn, cr, user, map[string]string{"amr": strings.Join(amr, ",")}); err != nil {
+		return err
 	}
 	if session == "" {
 		return nil

@@ -3,11 +3,13 @@ package auth_test
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/cognate-idp/cognate/mfa/mfatest"
 	"github.com/cognate-idp/cognate/tenant"
 	"github.com/cognate-idp/cognate/tenant/auth"
 )
@@ -91,5 +93,97 @@ func TestSignInOutcomesAreAudited(t *testing.T) {
 	}
 	if page.Events[len(page.Events)-1].Details["amr"] != "pwd" || page.Events[len(page.Events)-1].Target.ID != ann.Sub {
 		t.Errorf("success event %+v", page.Events[len(page.Events)-1])
+	}
+}
+
+// What a person changes on their own account reaches the trail in their
+// name, with their address, in the transaction of the change: a refused
+// change leaves no event, and no event claims a change that was refused.
+func TestAccountChangesAreAudited(t *testing.T) {
+	e := mfaEnv(t, tenant.MFAPolicy{Mode: tenant.MFARequired, Factors: []string{tenant.FactorTOTP, tenant.FactorWebAuthn}})
+	e.m.Audit = tenant.RecordAudit
+	const ip = "192.0.2.9"
+	bob := e.user(t, tenant.NewUser{Username: "bob", Password: "Temp-Passw0rd!", Temporary: true})
+	tick := func() { e.clk.t = e.clk.t.Add(time.Minute) }
+
+	// The first sign-in replaces the temporary password, then sets up the
+	// authenticator app the tenant requires.
+	res, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "bob", Password: "Temp-Passw0rd!", ClientIP: ip})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err = e.answer(res.Session, auth.Answer{Challenge: auth.NewPasswordRequired, NewPassword: annPassword}); err != nil {
+		t.Fatal(err)
+	}
+	if res, err = e.m.Choose(ctx, "acme", res.Session, auth.SoftwareTokenMFA); err != nil {
+		t.Fatal(err)
+	}
+	tick()
+	wrong := auth.Answer{Challenge: auth.MFASetup, Code: "000000", FactorName: "Phone"}
+	if wrong.Code == totpCode(res.MFA.TOTP.Secret, e.clk.t) {
+		wrong.Code = "000001"
+	}
+	if _, err := e.answer(res.Session, wrong); err == nil {
+		t.Fatal("a wrong code set up the app")
+	}
+	if _, err := e.answer(res.Session, auth.Answer{Challenge: auth.MFASetup, Code: totpCode(res.MFA.TOTP.Secret, e.clk.t), FactorName: "Phone"}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Then, on the account page: a security key, new recovery codes, a new
+	// password (after a wrong current one), and the app removed.
+	tick()
+	e.enrolKey(t, "acme", bob.Sub, mfatest.NewSecurityKey(t))
+	tick()
+	if _, err := e.m.NewRecoveryCodes(ctx, "acme", bob.Sub, ip); err != nil {
+		t.Fatal(err)
+	}
+	tick()
+	if err := e.m.ChangePassword(ctx, "acme", bob.Sub, "Wrong-Horse-9", "New-Horse-10", ip); !errors.Is(err, auth.ErrNotAuthorized) {
+		t.Fatalf("wrong current password: %v", err)
+	}
+	if err := e.m.ChangePassword(ctx, "acme", bob.Sub, annPassword, "New-Horse-10", ip); err != nil {
+		t.Fatal(err)
+	}
+	tick()
+	self := tenant.WithActor(ctx, tenant.Actor{Kind: tenant.ActorUser, IP: ip})
+	if err := e.svc.RemoveMFAFactor(self, "acme", bob.Sub, tenant.TOTPFactorID); err != nil {
+		t.Fatal(err)
+	}
+	u, err := e.svc.User(ctx, "acme", bob.Sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := u.MFA.WebAuthn[0].FactorID()
+	if err := e.svc.RemoveMFAFactor(self, "acme", bob.Sub, key); !errors.Is(err, tenant.ErrLastFactor) {
+		t.Fatalf("removing the last factor: %v", err)
+	}
+
+	page, err := e.svc.AuditLog(ctx, "acme", tenant.AuditQuery{Action: "user.", Actor: bob.Sub})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ev := range slices.Backward(page.Events) { // oldest first
+		var details []string
+		for _, k := range slices.Sorted(maps.Keys(ev.Details)) {
+			details = append(details, k+"="+ev.Details[k])
+		}
+		got = append(got, string(ev.Action)+" "+strings.Join(details, ","))
+		want := tenant.Actor{Kind: tenant.ActorUser, Sub: bob.Sub, Name: "bob", IP: ip}
+		if ev.Actor != want || ev.Target.ID != bob.Sub || ev.Reason != "" {
+			t.Errorf("%s: actor %+v, target %+v, reason %q", ev.Action, ev.Actor, ev.Target, ev.Reason)
+		}
+	}
+	want := []string{
+		"user.password.change temporary=replaced",
+		"user.mfa.enrol kind=TOTP,name=Phone",
+		"user.mfa.enrol kind=WEBAUTHN,name=Key",
+		"user.mfa.recovery_codes ",
+		"user.password.change ",
+		"user.mfa.remove kind=TOTP,name=Phone",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("events\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
 }

@@ -328,7 +328,7 @@ func (m *Machine) Respond(ctx context.Context, tenantID, session string, a Answe
 		if err != nil {
 			return Result{}, err
 		}
-		return m.finishFlow(ctx, tenantID, session, cr, f, func(u *tenant.User) error {
+		return m.finishFlow(ctx, tenantID, session, cr, f, func(tx tenant.Tx, u *tenant.User) error {
 			// The temporary password works once: if another tab already
 			// used it, this flow no longer holds.
 			if u.Status != tenant.StatusForceChangePassword || u.PasswordHash != f.PasswordHash {
@@ -337,7 +337,7 @@ func (m *Machine) Respond(ctx context.Context, tenantID, session string, a Answe
 			u.PasswordHistory = tenant.PushHistory(u.PasswordHistory, u.PasswordHash, t.Settings.PasswordPolicy.HistorySize)
 			u.PasswordHash, u.PasswordChangedAt = hash, now
 			u.Status, u.TempPasswordExpiresAt = tenant.StatusConfirmed, time.Time{}
-			return nil
+			return m.record(tx, tenantID, now, tenant.AuditUserPasswordChange, cr, u, map[string]string{"temporary": "replaced"})
 		})
 	case SoftwareTokenMFA, WebAuthn, SelectMFAType, MFASetup:
 		return m.respondMFA(ctx, tenantID, session, cr, t, user, f, a)
@@ -385,7 +385,7 @@ func takeFlow(tx tenant.Tx, tenantID, session string, f flow) (tenant.User, erro
 
 // finishFlow completes a pending flow: it applies change to the user and
 // deletes the flow in one transaction, so a flow can finish only once.
-func (m *Machine) finishFlow(ctx context.Context, tenantID, session string, cr Credentials, f flow, change func(*tenant.User) error) (Result, error) {
+func (m *Machine) finishFlow(ctx context.Context, tenantID, session string, cr Credentials, f flow, change func(tenant.Tx, *tenant.User) error) (Result, error) {
 	now := m.now()
 	var (
 		user tenant.User
@@ -397,7 +397,7 @@ func (m *Machine) finishFlow(ctx context.Context, tenantID, session string, cr C
 		if user, err = takeFlow(tx, tenantID, session, f); err != nil {
 			return err
 		}
-		if err := change(&user); err != nil {
+		if err := change(tx, &user); err != nil {
 			return err
 		}
 		// A first factor proven through a challenge (a new password) may

@@ -698,7 +698,13 @@ func (m *Machine) answerSetup(ctx context.Context, tenantID, session string, cr 
 	}
 	name := normaliseName(a.FactorName)
 	now := m.now()
-	var add func(tx tenant.Tx, u *tenant.User) error
+	var (
+		add      func(tx tenant.Tx, u *tenant.User) error
+		enrolled = map[string]string{"kind": kindOf(f.MFA.Setup)} // for the audit trail
+	)
+	if name != "" {
+		enrolled["name"] = name
+	}
 	switch f.MFA.Setup {
 	case SoftwareTokenMFA:
 		secret, err := m.openTOTP(tenantID, user.Sub, f.MFA.Secret)
@@ -747,6 +753,9 @@ func (m *Machine) answerSetup(ctx context.Context, tenantID, session string, cr 
 			return m.wrongAnswer(ctx, tenantID, session, t, cr, &user, fmt.Errorf("%w: %w", ErrFactorRefused, err), false)
 		}
 		passkey := t.Settings.MFA.Passwordless || (cred.Extensions.RK != nil && *cred.Extensions.RK)
+		if passkey {
+			enrolled["passkey"] = "true"
+		}
 		factor, err := newWebAuthnFactor(cred, rp.ID(), name, passkey)
 		if err != nil {
 			return Result{}, err
@@ -780,6 +789,9 @@ func (m *Machine) answerSetup(ctx context.Context, tenantID, session string, cr 
 	var shown []string
 	res, err := m.completeMFA(ctx, tenantID, session, cr, f, func(tx tenant.Tx, u *tenant.User) error {
 		if err := add(tx, u); err != nil {
+			return err
+		}
+		if err := m.record(tx, tenantID, now, tenant.AuditUserMFAEnrol, cr, u, enrolled); err != nil {
 			return err
 		}
 		delete(u.Attributes, tenant.AttrMFAReenroll) // enrolled again after a Cognito import

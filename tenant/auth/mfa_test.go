@@ -85,7 +85,7 @@ func (e env) enrolTOTP(t *testing.T, sub string) string {
 		t.Fatal(err)
 	}
 	secret := res.MFA.TOTP.Secret
-	if _, err := e.m.FinishEnrolment(ctx, "acme", sub, res.Session, auth.Answer{Code: totpCode(secret, e.clk.t), FactorName: "Phone"}); err != nil {
+	if _, err := e.m.FinishEnrolment(ctx, "acme", sub, res.Session, auth.Answer{Code: totpCode(secret, e.clk.t), FactorName: "Phone", ClientIP: "192.0.2.9"}); err != nil {
 		t.Fatalf("confirm TOTP enrolment: %v", err)
 	}
 	e.clk.t = e.clk.t.Add(30 * time.Second)
@@ -100,7 +100,7 @@ func (e env) enrolKey(t *testing.T, tenantID, sub string, a *mfatest.Authenticat
 		t.Fatal(err)
 	}
 	done, err := e.m.FinishEnrolment(ctx, tenantID, sub, res.Session,
-		auth.Answer{Credential: a.Register(res.MFA.WebAuthnOptions, "http://"+tenantID+".localhost:8080"), FactorName: "Key"})
+		auth.Answer{Credential: a.Register(res.MFA.WebAuthnOptions, "http://"+tenantID+".localhost:8080"), FactorName: "Key", ClientIP: "192.0.2.9"})
 	if err != nil {
 		t.Fatalf("register key at %s: %v", tenantID, err)
 	}
@@ -412,7 +412,7 @@ func TestRecoveryCode(t *testing.T) {
 	}
 
 	// New codes replace the old ones.
-	fresh, err := e.m.NewRecoveryCodes(ctx, "acme", got.Sub)
+	fresh, err := e.m.NewRecoveryCodes(ctx, "acme", got.Sub, "")
 	if err != nil || len(fresh) != 10 {
 		t.Fatalf("new codes: %v, %v", fresh, err)
 	}
@@ -783,7 +783,7 @@ func TestAccountEnrolment(t *testing.T) {
 	if u, _ := e.svc.User(ctx, "acme", ann.Sub); u.MFA.HasFactor() || u.MFA.RecoveryCodes != nil {
 		t.Errorf("after removing every factor: %+v", u.MFA)
 	}
-	if _, err := e.m.NewRecoveryCodes(ctx, "acme", ann.Sub); !errors.Is(err, tenant.ErrNoFactor) {
+	if _, err := e.m.NewRecoveryCodes(ctx, "acme", ann.Sub, ""); !errors.Is(err, tenant.ErrNoFactor) {
 		t.Errorf("recovery codes without a factor: %v", err)
 	}
 }
