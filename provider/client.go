@@ -106,3 +106,9 @@ func (c *client) mayKeepScope(scope string) bool {
 func (c *client) IDTokenUserinfoClaimsAssertion() bool { return true }
 
 func (c *client) ClockSkew() time.Duration { return 0 }
+
+// mayRetry reports whether rt, already used, may be used again: within the
+// client's retry grace period, counted from its first use.
+func (c *client) mayRetry(rt refreshToken, now time.Time) bool {
+	return rt.Used && c.RefreshRetryGrace > 0 && !rt.UsedAt.IsZero() && now.Sub(rt.UsedAt) <= c.RefreshRetryGrace
+}

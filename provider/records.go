@@ -85,6 +85,9 @@ type refreshToken struct {
 	AuthTime  time.Time `json:"auth_time"`
 	Used      bool      `json:"used"`
 	ExpiresAt time.Time `json:"expires_at"`
+	// UsedAt is when the token was first used: the client's retry grace
+	// period counts from it.
+	UsedAt time.Time `json:"used_at,omitzero"`
 
 	// current narrows Scopes for the tokens of one refresh that asked for
 	// fewer (SetCurrentScopes). It is never stored: the rotated refresh

@@ -304,3 +304,46 @@ func TestCompletedSignInStaysWithItsBrowser(t *testing.T) {
 		t.Errorf("the code is for %v, want ann (%s)", sub, f.user.Sub)
 	}
 }
+
+// A client with a retry grace period (Cognito's RetryGracePeriodSeconds)
+// may use a refresh token again for that long after its first use: a
+// retry after a lost answer, or two refreshes at once, gets tokens, and
+// what the first use gave stays valid. After the grace period a second use
+// is a reuse again, and revokes the whole family.
+func TestRefreshRetryGracePeriod(t *testing.T) {
+	h := newHarness(t)
+	f := h.fixture("acme", false)
+	grace := 30 * time.Second
+	if _, err := h.svc.UpdateClient(h.ctx(), "acme", f.client.ID, tenant.ClientChange{RefreshRetryGrace: &grace}); err != nil {
+		t.Fatal(err)
+	}
+	tok := h.signIn(f, h.oauthConfig(f))
+	refresh := func(name, rt string, want int) string {
+		t.Helper()
+		body, status := h.refresh(f, rt, "")
+		if status != want {
+			t.Fatalf("%s: status %d, want %d: %v", name, status, want, body)
+		}
+		next, _ := body["refresh_token"].(string)
+		return next
+	}
+
+	first := refresh("first use", tok.RefreshToken, http.StatusOK)
+	h.shift.Add(int64(20 * time.Second))
+	retried := refresh("again, 20 s later", tok.RefreshToken, http.StatusOK)
+	if retried == "" || retried == first {
+		t.Fatalf("the retry gave refresh token %q beside %q", retried, first)
+	}
+	h.shift.Add(int64(9 * time.Second))
+	refresh("a third time, 29 s after the first use", tok.RefreshToken, http.StatusOK)
+	// Both successors live on, each rotating as usual.
+	firstNext := refresh("the first use's successor", first, http.StatusOK)
+	refresh("the retry's successor", retried, http.StatusOK)
+	refresh("the retry's successor again, within its own grace", retried, http.StatusOK)
+
+	// 31 s after its first use the original token is spent: a reuse, which
+	// ends the session for every token of the family.
+	h.shift.Add(int64(2 * time.Second))
+	refresh("the original, 31 s after its first use", tok.RefreshToken, http.StatusBadRequest)
+	refresh("a live token of the revoked family", firstNext, http.StatusBadRequest)
+}

@@ -200,7 +200,9 @@ func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 
 // CreateAccessAndRefreshTokens issues an access token and a new refresh
 // token. On a refresh it rotates in one transaction: the presented token must
-// be unused, is marked used, and its successor joins the same family.
+// be unused, is marked used, and its successor joins the same family. A
+// token used before passes again only within the client's retry grace
+// period; its first successor then stays valid beside the new one.
 func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, currentRT string) (string, string, time.Time, error) {
 	st, err := s.state(ctx)
 	if err != nil {
@@ -222,6 +224,7 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 		return "", "", time.Time{}, oidc.ErrInvalidClient()
 	}
 	newRT := tenant.NewSecret(32)
+	var retried bool
 	next := base
 	next.Hash, next.Used, next.current = tenant.HashSecret(newRT), false, nil
 	at := accessToken{ID: tenant.NewSecret(16), FamilyID: base.FamilyID, Sub: base.Sub, ClientID: base.ClientID,
@@ -256,12 +259,18 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 			if err != nil {
 				return oidc.ErrInvalidGrant().WithDescription("refresh token is invalid")
 			}
-			if old.Used {
+			switch {
+			case !old.Used:
+				old.Used, old.UsedAt = true, now
+				if err := tenant.PutExpiring(tx, tenant.CollRefreshTokens, slug, key, old, old.ExpiresAt); err != nil {
+					return err
+				}
+			case cl.mayRetry(old, now):
+				// A retry: the successor of the first use stays valid,
+				// since the client may or may not have received it.
+				retried = true
+			default:
 				return errRefreshReused
-			}
-			old.Used = true
-			if err := tenant.PutExpiring(tx, tenant.CollRefreshTokens, slug, key, old, old.ExpiresAt); err != nil {
-				return err
 			}
 			next.ExpiresAt = old.ExpiresAt
 		}
@@ -282,6 +291,10 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 	}
 	if err != nil {
 		return "", "", time.Time{}, err
+	}
+	if retried {
+		s.logger.InfoContext(ctx, "refresh token used again within the client's retry grace period",
+			"tenant", slug, "client_id", base.ClientID)
 	}
 	return at.ID, newRT, at.ExpiresAt, nil
 }
@@ -326,7 +339,9 @@ func familyRevoked(tx tenant.Tx, slug, familyID string) (bool, error) {
 }
 
 // TokenRequestByRefreshToken looks a refresh token up. A token that was
-// already used is a stolen copy or a replay: the whole family is revoked.
+// already used is a stolen copy or a replay, and the whole family is
+// revoked, unless the client's retry grace period since its first use
+// still runs (a client retrying after a lost answer).
 func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
 	slug, err := s.slug(ctx)
 	if err != nil {
@@ -345,7 +360,12 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 	if err != nil {
 		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token is invalid")
 	}
-	if rt.Used {
+	st, err := s.state(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cl := st.clients[rt.ClientID]
+	if rt.Used && (cl == nil || !cl.mayRetry(rt, s.now())) {
 		s.revokeFamilyAfterReuse(ctx, slug, rt.FamilyID)
 		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token already used; the session is revoked")
 	}
@@ -357,11 +377,6 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 	if err != nil || !user.Enabled {
 		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token is revoked or expired")
 	}
-	st, err := s.state(ctx)
-	if err != nil {
-		return nil, err
-	}
-	cl := st.clients[rt.ClientID]
 	if cl == nil {
 		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token is revoked or expired")
 	}

@@ -122,12 +122,17 @@ type ClientChange struct {
 	AccessTokenTTL  *time.Duration
 	IDTokenTTL      *time.Duration
 	RefreshTokenTTL *time.Duration
+
+	// RefreshRetryGrace is Client's, and applies to every refresh from
+	// then on.
+	RefreshRetryGrace *time.Duration
 }
 
 // UpdateClient changes a client's name, its redirect and logout URIs, its
-// grant types and scopes or its token lifetimes. Tokens already issued keep
-// the expiry they were issued with; new lifetimes apply to tokens issued
-// from then on.
+// grant types and scopes, its token lifetimes or its refresh retry grace
+// period. Tokens already issued keep the expiry they were issued with; new
+// lifetimes apply to tokens issued from then on. A new grace period applies
+// to every refresh from then on.
 func (s *Service) UpdateClient(ctx context.Context, tenantID, id string, in ClientChange) (Client, error) {
 	if IsBuiltinClient(id) {
 		return Client{}, ErrBuiltinClient
@@ -169,6 +174,7 @@ func (s *Service) UpdateClient(ctx context.Context, tenantID, id string, in Clie
 			{"access_token_ttl", in.AccessTokenTTL, &c.AccessTokenTTL},
 			{"id_token_ttl", in.IDTokenTTL, &c.IDTokenTTL},
 			{"refresh_token_ttl", in.RefreshTokenTTL, &c.RefreshTokenTTL},
+			{"refresh_retry_grace", in.RefreshRetryGrace, &c.RefreshRetryGrace},
 		} {
 			if ttl.to != nil && *ttl.to != *ttl.field {
 				*ttl.field = *ttl.to

@@ -22,8 +22,8 @@ func TestUpdateClientLifetimes(t *testing.T) {
 		id     string // the client to change; empty means the one made here
 		change tenant.ClientChange
 		// What a change that is made leaves, and the audited fields.
-		access, idToken, refresh time.Duration
-		fields                   string
+		access, idToken, refresh, grace time.Duration
+		fields                          string
 		// What a refused change is: the error and, when it is about the
 		// lifetimes, that CreateClient refuses the same values alike.
 		err        error
@@ -39,6 +39,10 @@ func TestUpdateClientLifetimes(t *testing.T) {
 			access: time.Hour, idToken: time.Hour, refresh: time.Hour, fields: "name,refresh_token_ttl"},
 		{name: "the lifetime it has", change: tenant.ClientChange{IDTokenTTL: d(time.Hour)},
 			access: time.Hour, idToken: time.Hour, refresh: 30 * 24 * time.Hour},
+		{name: "retry grace period", change: tenant.ClientChange{RefreshRetryGrace: d(time.Minute)},
+			access: time.Hour, idToken: time.Hour, refresh: 30 * 24 * time.Hour, grace: time.Minute, fields: "refresh_retry_grace"},
+		{name: "no retry grace period, as it has", change: tenant.ClientChange{RefreshRetryGrace: d(0)},
+			access: time.Hour, idToken: time.Hour, refresh: 30 * 24 * time.Hour},
 
 		{name: "access too short", change: tenant.ClientChange{AccessTokenTTL: d(time.Minute)},
 			err: tenant.ErrInvalid, sameAsMade: true},
@@ -51,6 +55,12 @@ func TestUpdateClientLifetimes(t *testing.T) {
 		{name: "negative", change: tenant.ClientChange{AccessTokenTTL: d(-time.Hour)},
 			err: tenant.ErrInvalid, sameAsMade: true},
 		{name: "one good, one bad", change: tenant.ClientChange{AccessTokenTTL: d(15 * time.Minute), IDTokenTTL: d(time.Minute)},
+			err: tenant.ErrInvalid, sameAsMade: true},
+		{name: "retry grace beyond a minute", change: tenant.ClientChange{RefreshRetryGrace: d(61 * time.Second)},
+			err: tenant.ErrInvalid, sameAsMade: true},
+		{name: "negative retry grace", change: tenant.ClientChange{RefreshRetryGrace: d(-time.Second)},
+			err: tenant.ErrInvalid, sameAsMade: true},
+		{name: "retry grace with a fraction of a second", change: tenant.ClientChange{RefreshRetryGrace: d(1500 * time.Millisecond)},
 			err: tenant.ErrInvalid, sameAsMade: true},
 		{name: "built-in client", id: tenant.ConsoleClientID, change: tenant.ClientChange{AccessTokenTTL: d(15 * time.Minute)},
 			err: tenant.ErrBuiltinClient},
@@ -88,6 +98,7 @@ func TestUpdateClientLifetimes(t *testing.T) {
 				}
 				if tc.sameAsMade {
 					app.AccessTokenTTL, app.IDTokenTTL, app.RefreshTokenTTL = orZero(tc.change.AccessTokenTTL), orZero(tc.change.IDTokenTTL), orZero(tc.change.RefreshTokenTTL)
+					app.RefreshRetryGrace = orZero(tc.change.RefreshRetryGrace)
 					if _, _, want := svc.CreateClient(ctx, "acme", app); want == nil || err.Error() != want.Error() {
 						t.Errorf("UpdateClient says %q, CreateClient %q", err, want)
 					}
@@ -103,9 +114,9 @@ func TestUpdateClientLifetimes(t *testing.T) {
 			if !reflect.DeepEqual(got, stored) {
 				t.Errorf("returned %+v, stored %+v", got, stored)
 			}
-			if stored.AccessTokenTTL != tc.access || stored.IDTokenTTL != tc.idToken || stored.RefreshTokenTTL != tc.refresh {
-				t.Errorf("lifetimes %v, %v, %v; want %v, %v, %v",
-					stored.AccessTokenTTL, stored.IDTokenTTL, stored.RefreshTokenTTL, tc.access, tc.idToken, tc.refresh)
+			if stored.AccessTokenTTL != tc.access || stored.IDTokenTTL != tc.idToken || stored.RefreshTokenTTL != tc.refresh || stored.RefreshRetryGrace != tc.grace {
+				t.Errorf("lifetimes %v, %v, %v, grace %v; want %v, %v, %v, grace %v", stored.AccessTokenTTL, stored.IDTokenTTL,
+					stored.RefreshTokenTTL, stored.RefreshRetryGrace, tc.access, tc.idToken, tc.refresh, tc.grace)
 			}
 			if tc.fields == "" {
 				if !reflect.DeepEqual(stored, before) || len(audited) != 0 || len(reloaded) != 0 {

@@ -176,6 +176,14 @@ type Client struct {
 	RefreshTokenTTL        time.Duration `json:"refresh_token_ttl"`
 	CreatedAt              time.Time     `json:"created_at"`
 	UpdatedAt              time.Time     `json:"updated_at"`
+
+	// RefreshRetryGrace is how long a refresh token, once used, may be
+	// used again: a client whose answer was lost on the way, or two of its
+	// requests that refreshed at once, then get tokens instead of a
+	// revoked session. Cognito's RetryGracePeriodSeconds, 0 to 60 seconds;
+	// 0, the default, makes every second use a reuse that revokes the
+	// token's family.
+	RefreshRetryGrace time.Duration `json:"refresh_retry_grace,omitempty"`
 }
 
 // Public reports whether the client has no secret (a browser or native app).

@@ -215,6 +215,7 @@ type NewClient struct {
 	AccessTokenTTL         time.Duration
 	IDTokenTTL             time.Duration
 	RefreshTokenTTL        time.Duration
+	RefreshRetryGrace      time.Duration
 }
 
 // Cognito's token lifetimes (COGNITO.md §6.4) are the defaults.
@@ -222,6 +223,9 @@ const (
 	DefaultAccessTokenTTL  = time.Hour
 	DefaultIDTokenTTL      = time.Hour
 	DefaultRefreshTokenTTL = 30 * 24 * time.Hour
+	// MaxRefreshRetryGrace bounds Client.RefreshRetryGrace, as Cognito
+	// bounds RetryGracePeriodSeconds.
+	MaxRefreshRetryGrace = time.Minute
 )
 
 // CreateClient registers a relying party. For a confidential client the
@@ -238,6 +242,7 @@ func (s *Service) CreateClient(ctx context.Context, tenantID string, in NewClien
 		AccessTokenTTL:         in.AccessTokenTTL,
 		IDTokenTTL:             in.IDTokenTTL,
 		RefreshTokenTTL:        in.RefreshTokenTTL,
+		RefreshRetryGrace:      in.RefreshRetryGrace,
 		CreatedAt:              now,
 		UpdatedAt:              now,
 	}
@@ -323,6 +328,9 @@ func ValidateClient(c Client) error {
 		if ttl.got < ttl.min || ttl.got > ttl.max {
 			problems = append(problems, fmt.Sprintf("%s lifetime must be between %s and %s", name, ttl.min, ttl.max))
 		}
+	}
+	if g := c.RefreshRetryGrace; g < 0 || g > MaxRefreshRetryGrace || g%time.Second != 0 {
+		problems = append(problems, fmt.Sprintf("the refresh token retry grace period must be 0 to %d whole seconds", int(MaxRefreshRetryGrace/time.Second)))
 	}
 	if len(problems) > 0 {
 		slices.Sort(problems)

@@ -65,6 +65,20 @@ func TestClientLifetimeAndUpdateCommands(t *testing.T) {
 			check: tokenLives(1200)},
 		{name: "a change that is not whole seconds", args: []string{"client", "update", "--tenant", "acme", "{machine}", "--refresh-token-ttl", "90m0.5s"},
 			code: exitUsage, stderr: []string{"whole number of seconds"}},
+		{name: "a retry grace period", args: []string{"client", "update", "--tenant", "acme", "{machine}", "--refresh-retry-grace", "30s"},
+			stdout: []string{"Retry grace     30s"}},
+		{name: "a retry grace period out of range", args: []string{"client", "update", "--tenant", "acme", "{machine}", "--refresh-retry-grace", "90s"},
+			code: exitError, stderr: []string{"the refresh token retry grace period must be 0 to 60 whole seconds"}},
+		{name: "a negative retry grace period", args: []string{"client", "update", "--tenant", "acme", "{machine}", "--refresh-retry-grace", "-5s"},
+			code: exitUsage, stderr: []string{"-refresh-retry-grace", "0 or a positive whole number of seconds"}},
+		{name: "no retry grace period again", args: []string{"client", "update", "--tenant", "acme", "{machine}", "--refresh-retry-grace", "0s", "--json"},
+			check: func(t *testing.T, stdout string) {
+				var c adminapi.Client
+				decode(t, stdout, &c)
+				if c.RefreshTokenRetryGraceSeconds != 0 {
+					t.Errorf("retry grace %ds after setting 0s", c.RefreshTokenRetryGraceSeconds)
+				}
+			}},
 		{name: "replace the scopes", args: []string{"client", "update", "--tenant", "acme", "{machine}", "--scope", "reports/read", "--scope", "reports/write"},
 			stdout: []string{"reports/read reports/write"}},
 		{name: "no grant type left", args: []string{"client", "update", "--tenant", "acme", "{machine}", "--grant", ""},

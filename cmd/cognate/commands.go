@@ -226,6 +226,8 @@ func clientCommands() []adminCommand {
 						AccessTokenTTLSeconds:  ttls.access.orZero(),
 						IDTokenTTLSeconds:      ttls.id.orZero(),
 						RefreshTokenTTLSeconds: ttls.refresh.orZero(),
+
+						RefreshTokenRetryGraceSeconds: ttls.retryGrace.orZero(),
 					}, &cl)
 					return output{raw: raw, text: func(w io.Writer) { showClient(w, cl.Client, cl.ClientSecret) }}, err
 				}
@@ -294,12 +296,14 @@ func clientCommands() []adminCommand {
 						AccessTokenTTLSeconds:  ttls.access.seconds,
 						IDTokenTTLSeconds:      ttls.id.seconds,
 						RefreshTokenTTLSeconds: ttls.refresh.seconds,
+
+						RefreshTokenRetryGraceSeconds: ttls.retryGrace.seconds,
 					}
 					if *name != "" {
 						req.Name = name
 					}
 					if req == (adminapi.UpdateClientRequest{}) {
-						return output{}, usageError{"nothing to change: give --name, --redirect-uri, --logout-uri, --grant, --scope, --access-token-ttl, --id-token-ttl or --refresh-token-ttl"}
+						return output{}, usageError{"nothing to change: give --name, --redirect-uri, --logout-uri, --grant, --scope, --access-token-ttl, --id-token-ttl, --refresh-token-ttl or --refresh-retry-grace"}
 					}
 					var cl adminapi.Client
 					raw, err := c.call(ctx, http.MethodPatch, clientPath(*slug, args[0]), req, &cl)
@@ -359,6 +363,7 @@ func showClient(w io.Writer, c adminapi.Client, secret string) {
 		field("Access tokens", formatLifetime(c.AccessTokenTTLSeconds)),
 		field("ID tokens", formatLifetime(c.IDTokenTTLSeconds)),
 		field("Refresh tokens", formatLifetime(c.RefreshTokenTTLSeconds)),
+		field("Retry grace", formatGrace(c.RefreshTokenRetryGraceSeconds)),
 		field("Created", formatTime(c.CreatedAt)),
 	)
 	if secret != "" {
@@ -382,21 +387,27 @@ func (l stringList) replacement() *[]string {
 	return &out
 }
 
-// lifetimeFlags are a client's token lifetimes on the command line.
-type lifetimeFlags struct{ access, id, refresh lifetimeFlag }
+// lifetimeFlags are a client's token lifetimes on the command line, and
+// its refresh retry grace period.
+type lifetimeFlags struct{ access, id, refresh, retryGrace lifetimeFlag }
 
 func addLifetimeFlags(fs *flag.FlagSet) *lifetimeFlags {
-	var f lifetimeFlags
+	f := lifetimeFlags{retryGrace: lifetimeFlag{zeroAllowed: true}}
 	fs.Var(&f.access, "access-token-ttl", "lifetime of access tokens, 5m to 24h, e.g. 15m (a new client gets 1h)")
 	fs.Var(&f.id, "id-token-ttl", "lifetime of ID tokens, 5m to 24h (a new client gets 1h)")
 	fs.Var(&f.refresh, "refresh-token-ttl", "lifetime of refresh tokens, 1h to 87600h (a new client gets 720h, 30 days)")
+	fs.Var(&f.retryGrace, "refresh-retry-grace", "how long a used refresh token may be used again, 0s to 60s, e.g. 30s, for clients that retry a refresh whose answer was lost (a new client gets 0s: any second use revokes the session)")
 	return &f
 }
 
 // lifetimeFlag is a token lifetime given as a Go duration (15m, 720h) and
 // sent as the whole seconds the admin API takes. The range is the API's to
-// check; what cannot be a count of seconds is refused here.
-type lifetimeFlag struct{ seconds *int64 }
+// check; what cannot be a count of seconds is refused here. Only a grace
+// period (zeroAllowed) may be 0.
+type lifetimeFlag struct {
+	seconds     *int64
+	zeroAllowed bool
+}
 
 func (f *lifetimeFlag) String() string {
 	if f.seconds == nil {
@@ -410,7 +421,9 @@ func (f *lifetimeFlag) Set(v string) error {
 	switch {
 	case err != nil:
 		return errors.New("not a duration: write it as 15m, 1h or 720h")
-	case d <= 0 || d%time.Second != 0:
+	case f.zeroAllowed && (d < 0 || d%time.Second != 0):
+		return errors.New("a grace period must be 0 or a positive whole number of seconds")
+	case !f.zeroAllowed && (d <= 0 || d%time.Second != 0):
 		return errors.New("a lifetime must be a positive whole number of seconds")
 	}
 	n := int64(d / time.Second)
@@ -446,6 +459,14 @@ func formatLifetime(seconds int64) string {
 		s += fmt.Sprintf(" (%d days)", d/day)
 	}
 	return s
+}
+
+// formatGrace shows a refresh retry grace period, whose 0 means none.
+func formatGrace(seconds int64) string {
+	if seconds == 0 {
+		return "none (a second use of a refresh token ends the session)"
+	}
+	return formatLifetime(seconds)
 }
 
 // oneUserCommand is a `cognate user` verb on one user, named by username or

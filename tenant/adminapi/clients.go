@@ -23,6 +23,7 @@ func (a *API) createClient(w http.ResponseWriter, r *http.Request) error {
 		AccessTokenTTL:         seconds(req.AccessTokenTTLSeconds),
 		IDTokenTTL:             seconds(req.IDTokenTTLSeconds),
 		RefreshTokenTTL:        seconds(req.RefreshTokenTTLSeconds),
+		RefreshRetryGrace:      seconds(req.RefreshTokenRetryGraceSeconds),
 	})
 	if err != nil {
 		return err

@@ -111,18 +111,22 @@ type UpdateTenantRequest struct {
 
 // Client is a relying party as the API shows it: never its secret hash.
 type Client struct {
-	ClientID               string    `json:"client_id"`
-	Name                   string    `json:"name"`
-	Public                 bool      `json:"public"`
-	RedirectURIs           []string  `json:"redirect_uris"`
-	PostLogoutRedirectURIs []string  `json:"post_logout_redirect_uris"`
-	GrantTypes             []string  `json:"grant_types"`
-	Scopes                 []string  `json:"scopes"`
-	AccessTokenTTLSeconds  int64     `json:"access_token_ttl_seconds"`
-	IDTokenTTLSeconds      int64     `json:"id_token_ttl_seconds"`
-	RefreshTokenTTLSeconds int64     `json:"refresh_token_ttl_seconds"`
-	CreatedAt              time.Time `json:"created_at"`
-	UpdatedAt              time.Time `json:"updated_at"`
+	ClientID               string   `json:"client_id"`
+	Name                   string   `json:"name"`
+	Public                 bool     `json:"public"`
+	RedirectURIs           []string `json:"redirect_uris"`
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
+	GrantTypes             []string `json:"grant_types"`
+	Scopes                 []string `json:"scopes"`
+	AccessTokenTTLSeconds  int64    `json:"access_token_ttl_seconds"`
+	IDTokenTTLSeconds      int64    `json:"id_token_ttl_seconds"`
+	RefreshTokenTTLSeconds int64    `json:"refresh_token_ttl_seconds"`
+	// RefreshTokenRetryGraceSeconds is how long a used refresh token may
+	// be used again (0 to 60; 0, the default, revokes the session at any
+	// second use). Cognito's RefreshTokenRotation.RetryGracePeriodSeconds.
+	RefreshTokenRetryGraceSeconds int64     `json:"refresh_token_retry_grace_seconds"`
+	CreatedAt                     time.Time `json:"created_at"`
+	UpdatedAt                     time.Time `json:"updated_at"`
 }
 
 // ClientWithSecret is a client as created or after a secret rotation: the
@@ -149,6 +153,8 @@ type CreateClientRequest struct {
 	AccessTokenTTLSeconds  int64    `json:"access_token_ttl_seconds,omitempty"`
 	IDTokenTTLSeconds      int64    `json:"id_token_ttl_seconds,omitempty"`
 	RefreshTokenTTLSeconds int64    `json:"refresh_token_ttl_seconds,omitempty"`
+
+	RefreshTokenRetryGraceSeconds int64 `json:"refresh_token_retry_grace_seconds,omitempty"`
 }
 
 // UpdateClientRequest is the body of PATCH /admin/v1/tenants/{slug}/clients/{id}.
@@ -166,6 +172,8 @@ type UpdateClientRequest struct {
 	AccessTokenTTLSeconds  *int64    `json:"access_token_ttl_seconds,omitempty"`
 	IDTokenTTLSeconds      *int64    `json:"id_token_ttl_seconds,omitempty"`
 	RefreshTokenTTLSeconds *int64    `json:"refresh_token_ttl_seconds,omitempty"`
+
+	RefreshTokenRetryGraceSeconds *int64 `json:"refresh_token_retry_grace_seconds,omitempty"`
 }
 
 // User is a user as the API shows it: never its password hash or history.
@@ -345,18 +353,19 @@ func tenantOut(t tenant.Tenant) Tenant {
 
 func clientOut(c tenant.Client) Client {
 	return Client{
-		ClientID:               c.ID,
-		Name:                   c.Name,
-		Public:                 c.Public(),
-		RedirectURIs:           nonNil(c.RedirectURIs),
-		PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs),
-		GrantTypes:             nonNil(c.GrantTypes),
-		Scopes:                 nonNil(c.Scopes),
-		AccessTokenTTLSeconds:  int64(c.AccessTokenTTL / time.Second),
-		IDTokenTTLSeconds:      int64(c.IDTokenTTL / time.Second),
-		RefreshTokenTTLSeconds: int64(c.RefreshTokenTTL / time.Second),
-		CreatedAt:              c.CreatedAt,
-		UpdatedAt:              c.UpdatedAt,
+		ClientID:                      c.ID,
+		Name:                          c.Name,
+		Public:                        c.Public(),
+		RedirectURIs:                  nonNil(c.RedirectURIs),
+		PostLogoutRedirectURIs:        nonNil(c.PostLogoutRedirectURIs),
+		GrantTypes:                    nonNil(c.GrantTypes),
+		Scopes:                        nonNil(c.Scopes),
+		AccessTokenTTLSeconds:         int64(c.AccessTokenTTL / time.Second),
+		IDTokenTTLSeconds:             int64(c.IDTokenTTL / time.Second),
+		RefreshTokenTTLSeconds:        int64(c.RefreshTokenTTL / time.Second),
+		RefreshTokenRetryGraceSeconds: int64(c.RefreshRetryGrace / time.Second),
+		CreatedAt:                     c.CreatedAt,
+		UpdatedAt:                     c.UpdatedAt,
 	}
 }
 
@@ -444,6 +453,7 @@ func (c UpdateClientRequest) domain() tenant.ClientChange {
 		AccessTokenTTL:         optionalSeconds(c.AccessTokenTTLSeconds),
 		IDTokenTTL:             optionalSeconds(c.IDTokenTTLSeconds),
 		RefreshTokenTTL:        optionalSeconds(c.RefreshTokenTTLSeconds),
+		RefreshRetryGrace:      optionalSeconds(c.RefreshTokenRetryGraceSeconds),
 	}
 }
 
