@@ -269,6 +269,35 @@ type AuditPage struct {
 	BudgetSpent bool
 }
 
+// ValidAuditFilter reports whether action is what AuditQuery.Action
+// takes: an action, or a family of actions (a prefix of some action that
+// ends in ".", such as "user.").
+func ValidAuditFilter(action string) bool {
+	return slices.ContainsFunc(AuditActions(), func(a AuditAction) bool {
+		if strings.HasSuffix(action, ".") {
+			return strings.HasPrefix(string(a), action)
+		}
+		return string(a) == action
+	})
+}
+
+// ParseAuditBound reads a bound of AuditQuery's From or To: a date
+// (2006-01-02, in UTC), or a time in RFC 3339. A date as To (end) means
+// the whole of that day.
+func ParseAuditBound(s string, end bool) (time.Time, error) {
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		if end {
+			t = t.Add(24*time.Hour - time.Nanosecond)
+		}
+		return t, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%w: %q is neither a date (2006-01-02) nor a time (2006-01-02T15:04:05Z)", ErrInvalid, s)
+	}
+	return t, nil
+}
+
 func (q AuditQuery) matches(ev AuditEvent) bool {
 	if q.Action != "" {
 		if strings.HasSuffix(q.Action, ".") {

@@ -44,6 +44,7 @@ func adminGroups() map[string][]adminCommand {
 		"client": clientCommands(),
 		"user":   slices.Concat(userCommands(), onboardingCommands(), mfaCommands()),
 		"group":  groupCommands(),
+		"audit":  auditCommands(),
 	}
 }
 

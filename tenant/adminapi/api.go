@@ -1,6 +1,6 @@
 // Package adminapi is the operator's admin API: JSON over HTTP under
 // /admin/v1/, for creating and managing tenants, their clients, users,
-// groups and signing keys. The cognate CLI is its main client;
+// groups and signing keys, and for reading the audit trail. The cognate CLI is its main client;
 // docs/openapi.yaml describes it.
 //
 // Handlers are thin: parse the request into typed values, make one call to
@@ -91,6 +91,9 @@ func (a *API) routes() []route {
 		{"DELETE /admin/v1/tenants/{slug}/groups/{name}/members/{sub}", a.removeGroupMember},
 
 		{"POST /admin/v1/tenants/{slug}/keys/rotate", a.rotateKey},
+
+		{"GET /admin/v1/tenants/{slug}/audit", a.tenantAudit},
+		{"GET /admin/v1/audit", a.operatorAudit},
 	}
 }
 

@@ -69,6 +69,7 @@ func TestOpenAPIMatches(t *testing.T) {
 		"MFAStatus": MFAStatus{}, "MFAFactor": MFAFactor{},
 		"Group": Group{}, "GroupList": GroupList{}, "CreateGroupRequest": CreateGroupRequest{},
 		"UpdateGroupRequest": UpdateGroupRequest{},
+		"AuditPage":          AuditPage{}, "AuditEvent": AuditEvent{}, "AuditActor": AuditActor{}, "AuditTarget": AuditTarget{},
 	} {
 		s, ok := doc.Components.Schemas[name]
 		if !ok {

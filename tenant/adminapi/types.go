@@ -478,3 +478,42 @@ func seconds(n int64) time.Duration {
 	}
 	return time.Duration(n) * time.Second
 }
+
+// AuditPage is the body of GET …/audit: events newest first.
+type AuditPage struct {
+	Events []AuditEvent `json:"events"`
+	// Next, when set, is the after of the following page.
+	Next string `json:"next,omitempty"`
+	// Partial says the page stopped at the server's bound on events
+	// examined before it was full: more matches may follow Next.
+	Partial bool `json:"partial,omitempty"`
+}
+
+// AuditEvent is one entry of the audit trail: who did what, when, from
+// where, to what. Details hold names of changed fields and counts, never
+// secrets.
+type AuditEvent struct {
+	ID      string            `json:"id"`
+	Time    time.Time         `json:"time"`
+	Action  string            `json:"action"`
+	Actor   AuditActor        `json:"actor"`
+	Target  *AuditTarget      `json:"target,omitempty"`
+	Reason  string            `json:"reason,omitempty"`
+	Details map[string]string `json:"details,omitempty"`
+}
+
+// AuditActor is who acted: the operator, an administrator, a user, or
+// Cognate itself (system).
+type AuditActor struct {
+	Kind string `json:"kind"`
+	Sub  string `json:"sub,omitempty"`
+	Name string `json:"name,omitempty"`
+	IP   string `json:"ip,omitempty"`
+}
+
+// AuditTarget is what an event is about.
+type AuditTarget struct {
+	Kind string `json:"kind"`
+	ID   string `json:"id,omitempty"`
+	Name string `json:"name,omitempty"`
+}

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/cognate-idp/cognate/tenant"
 )
@@ -39,8 +38,6 @@ type auditRow struct {
 
 func (auditPage) template() string { return tmplAudit }
 
-const dateLayout = "2006-01-02"
-
 func (c *Console) auditLog(w http.ResponseWriter, r *http.Request, q *request) error {
 	in := r.URL.Query()
 	page := &auditPage{frame: c.frame(q, "audit"), Actor: strings.TrimSpace(in.Get("actor")),
@@ -56,24 +53,22 @@ func (c *Console) auditLog(w http.ResponseWriter, r *http.Request, q *request) e
 	for _, a := range tenant.AuditActions() {
 		page.Actions = append(page.Actions, option{Value: string(a), Label: page.actionText(a), Selected: action == string(a)})
 	}
-	known := slices.ContainsFunc(page.Actions, func(o option) bool { return o.Value == action })
-	if known {
+	if tenant.ValidAuditFilter(action) {
 		query.Action = action
 	}
 	if page.From != "" {
-		t, err := time.Parse(dateLayout, page.From)
+		t, err := tenant.ParseAuditBound(page.From, false)
 		if err != nil {
 			page.Problem, page.From = page.T("problem.date"), ""
 		}
 		query.From = t
 	}
 	if page.To != "" {
-		t, err := time.Parse(dateLayout, page.To)
+		t, err := tenant.ParseAuditBound(page.To, true)
 		if err != nil {
 			page.Problem, page.To = page.T("problem.date"), ""
-		} else {
-			query.To = t.Add(24*time.Hour - time.Nanosecond) // the whole day
 		}
+		query.To = t
 	}
 	if raw := in.Get("after"); raw != "" {
 		b, err := base64.RawURLEncoding.DecodeString(raw)
