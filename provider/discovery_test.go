@@ -27,6 +27,7 @@ func TestDiscoveryDescribesWhatIsIssued(t *testing.T) {
 				attrs[name] = "x"
 			}
 			attrs["phone_number"], attrs["phone_number_verified"] = "+31612345678", "true"
+			attrs["updated_at"], attrs["birthdate"] = "1682955829", "1990-02-28"
 			f := h.fixtureWith(fixtureOptions{slug: "acme", signingAlg: alg, attributes: attrs,
 				scopes: []string{"openid", "email", "profile", "phone"}})
 

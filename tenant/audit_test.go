@@ -95,6 +95,80 @@ func TestAuditRecordsChangesWithTheActor(t *testing.T) {
 	}
 }
 
+// Every change of a user's attributes is recorded with the names of the
+// attributes changed, also when the user had attributes before (the event
+// compares the user before and after the change).
+func TestAuditNamesEveryAttributeChange(t *testing.T) {
+	svc, clock := newService(t)
+	ctx := context.Background()
+	if _, err := svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"}); err != nil {
+		t.Fatal(err)
+	}
+	u, err := svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "ann", Attributes: map[string]string{"given_name": "Ann"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	val := func(s string) *string { return &s }
+	email := "ann@example.com"
+	for _, change := range []tenant.UserChange{
+		{Attributes: map[string]*string{"given_name": val("Anna")}},
+		{Attributes: map[string]*string{"family_name": val("Smith")}},
+		{Attributes: map[string]*string{"given_name": nil}},
+		{Attributes: map[string]*string{"custom:team": val("ops")}, Email: &email},
+		{Attributes: map[string]*string{"family_name": val("Smith")}}, // the value it has
+	} {
+		clock.Advance(time.Second)
+		if _, err := svc.UpdateUser(ctx, "acme", u.Sub, change); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page, err := svc.AuditLog(ctx, "acme", tenant.AuditQuery{Action: string(tenant.AuditUserUpdate)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ev := range page.Events {
+		got = append(got, ev.Details["fields"])
+	}
+	want := []string{"email,custom:team", "given_name", "family_name", "given_name"} // newest first
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("fields of the user.update events %q, want %q", got, want)
+	}
+}
+
+// Settings sent again unchanged (a form saved twice) store and record
+// nothing, and do not reload the tenant.
+func TestUpdateTenantWithoutChange(t *testing.T) {
+	svc, _ := newService(t)
+	ctx := context.Background()
+	created, err := svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme", Name: "Acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reloaded int
+	svc.Changed = func(string) { reloaded++ }
+	same, locale := "Acme", "en"
+	got, err := svc.UpdateTenant(ctx, "acme", tenant.TenantChange{Name: &same, Settings: tenant.SettingsChange{Locale: &locale}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.UpdatedAt.Equal(created.UpdatedAt) || got.Name != "Acme" || reloaded != 0 {
+		t.Errorf("an unchanged tenant was written: updated %v (was %v), reloaded %d", got.UpdatedAt, created.UpdatedAt, reloaded)
+	}
+	if n := len(auditTrail(t, svc, "acme")); n != 1 {
+		t.Errorf("%d events, want only tenant.create", n)
+	}
+	for _, name := range []string{"", strings.Repeat("株", 129), "Bad\x00Name", "Line\nBreak", "Acme\xff"} {
+		if _, err := svc.UpdateTenant(ctx, "acme", tenant.TenantChange{Name: &name}); !errors.Is(err, tenant.ErrInvalid) {
+			t.Errorf("name %q: %v, want ErrInvalid", name, err)
+		}
+	}
+	long := strings.Repeat("株", 128) // 384 bytes, 128 characters
+	if _, err := svc.UpdateTenant(ctx, "acme", tenant.TenantChange{Name: &long}); err != nil {
+		t.Errorf("a name of 128 characters: %v", err)
+	}
+}
+
 // A change that fails records nothing: the event is in its transaction.
 func TestAuditFailedChangeRecordsNothing(t *testing.T) {
 	svc, _ := newService(t)

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 )
 
 // Groups beyond creating one: listing, members, changing and deleting.
@@ -55,8 +54,8 @@ func groupNameProblem(name string) string {
 		return `a group name may not be "." or ".."`
 	case strings.TrimSpace(name) != name:
 		return "a group name may not start or end with a space"
-	case strings.ContainsFunc(name, unicode.IsControl):
-		return "a group name may not contain control characters"
+	case !PlainText(name):
+		return "a group name may not contain control characters or bytes that are not UTF-8 text"
 	}
 	return ""
 }
@@ -380,6 +379,11 @@ func (s *Service) changeMembership(ctx context.Context, tenantID, group, sub str
 		}
 		return s.audit(ctx, tx, tenantID, action, userTarget(u), map[string]string{"group": group})
 	})
+}
+
+// uniqueGroups is a user's group list as stored: sorted, each group once.
+func uniqueGroups(names []string) []string {
+	return slices.Compact(slices.Sorted(slices.Values(names)))
 }
 
 // checkGroupsExist fails with ErrInvalid naming the first group of names

@@ -112,6 +112,8 @@ func TestGroupNames(t *testing.T) {
 		{" padded", false},
 		{"tab\there", false},
 		{"nul\x00", false},
+		{"bad\xffgrp", false}, // stored as is, shown as U+FFFD: nobody could name it again
+		{"groep ü", true},
 		{string(make([]rune, 129)), false},
 	}
 	for _, tt := range tests {
@@ -448,4 +450,30 @@ func ptrSlice(p *int) []int {
 		return nil
 	}
 	return []int{*p}
+}
+
+// A user is created in each group once, however often the form names it,
+// and a group that is gone by then is a refusal that says so.
+func TestCreateUserGroups(t *testing.T) {
+	svc, _ := newService(t)
+	ctx := t.Context()
+	if _, err := svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range []string{"staff", "ops"} {
+		if _, err := svc.CreateGroup(ctx, "acme", tenant.Group{Name: g}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u, err := svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "ann", Groups: []string{"staff", "ops", "staff"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(u.Groups, []string{"ops", "staff"}) {
+		t.Errorf("groups %q, want each once", u.Groups)
+	}
+	_, err = svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "bob", Groups: []string{"staff", "gone"}})
+	if !errors.Is(err, tenant.ErrInvalid) || !strings.Contains(err.Error(), `there is no group "gone"`) {
+		t.Errorf("a group that is gone: %v", err)
+	}
 }

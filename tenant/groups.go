@@ -41,6 +41,9 @@ func ValidateGroupDescription(description string) error {
 	if n := len([]rune(description)); n > MaxGroupDescription {
 		return fmt.Errorf("%w: a group description may be at most %d characters; this one has %d", ErrInvalid, MaxGroupDescription, n)
 	}
+	if !validTextValue(description) {
+		return fmt.Errorf("%w: a group description may not contain control characters or bytes that are not UTF-8 text", ErrInvalid)
+	}
 	return nil
 }
 

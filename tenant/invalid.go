@@ -9,10 +9,16 @@ import "fmt"
 const (
 	CodeUsernameLength      = "username.length"      // a username must be 1 to 128 characters
 	CodeUsernameSpaces      = "username.spaces"      // a username may not contain spaces
+	CodeUsernameCharacters  = "username.characters"  // a username holds invisible or control characters
 	CodeEmailInvalid        = "email.invalid"        // Args[0] is not an email address
 	CodeAttributeCustomName = "attribute.customName" // custom attribute Args[0] has a bad name
 	CodeAttributeUnknown    = "attribute.unknown"    // Args[0] is not a standard attribute
 	CodeAttributeTooLong    = "attribute.tooLong"    // attribute Args[0]'s value is too long
+	CodeAttributeNotText    = "attribute.notText"    // attribute Args[0]'s value is not text
+	CodeAttributePhone      = "attribute.phone"      // phone_number Args[0] is not E.164
+	CodeAttributeBoolean    = "attribute.boolean"    // attribute Args[0]'s value Args[1] is not true or false
+	CodeAttributeEpoch      = "attribute.epoch"      // attribute Args[0]'s value Args[1] is not seconds since 1970
+	CodeAttributeDate       = "attribute.date"       // attribute Args[0]'s value Args[1] is not YYYY-MM-DD
 )
 
 // invalidTexts is the English of each code, a format over the Args. It is
@@ -20,10 +26,16 @@ const (
 var invalidTexts = map[string]string{
 	CodeUsernameLength:      "a username must be 1 to 128 characters",
 	CodeUsernameSpaces:      "a username may not contain spaces",
+	CodeUsernameCharacters:  "a username may hold only letters, digits, symbols and punctuation, nothing invisible",
 	CodeEmailInvalid:        "%q is not an email address",
 	CodeAttributeCustomName: "attribute name %q must be custom:<1 to 25 characters>",
 	CodeAttributeUnknown:    "%q is not a standard attribute (custom attributes start with \"custom:\")",
 	CodeAttributeTooLong:    "attribute %q is longer than 2048 characters",
+	CodeAttributeNotText:    "attribute %q holds control characters or bytes that are not UTF-8 text",
+	CodeAttributePhone:      "phone_number %q is not in E.164 form (+ and up to 15 digits, as +12345550100)",
+	CodeAttributeBoolean:    "%s must be true or false, not %q",
+	CodeAttributeEpoch:      "%s %q is not a time in seconds since 1970",
+	CodeAttributeDate:       "%s %q is not a date written YYYY-MM-DD",
 }
 
 // InvalidError is an ErrInvalid that names the rule broken, for callers

@@ -231,7 +231,7 @@ func TestCreateUserWithInvitation(t *testing.T) {
 	}{
 		{"no email", tenant.NewUser{Username: "bob", Invite: true}, tenant.ErrNoEmail},
 		{"a password too", tenant.NewUser{Username: "bob", Email: "bob@example.com", Password: "Correct-Horse-9!", Invite: true}, tenant.ErrInvalid},
-		{"unknown group", tenant.NewUser{Username: "bob", Email: "bob@example.com", Groups: []string{"nope"}, Invite: true}, tenant.ErrNotFound},
+		{"unknown group", tenant.NewUser{Username: "bob", Email: "bob@example.com", Groups: []string{"nope"}, Invite: true}, tenant.ErrInvalid},
 	}
 	for _, tt := range refusals {
 		if _, err := e.svc.CreateUser(ctx, "acme", tt.in); !errors.Is(err, tt.want) {

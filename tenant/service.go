@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/cognate-idp/cognate/mail"
 	"github.com/cognate-idp/cognate/tenant/password"
@@ -89,8 +91,8 @@ func (s *Service) CreateTenant(ctx context.Context, in NewTenant) (Tenant, error
 	if name == "" {
 		name = in.Slug
 	}
-	if len(name) > 128 {
-		return Tenant{}, fmt.Errorf("%w: the name may be at most 128 characters", ErrInvalid)
+	if err := validateTenantName(name); err != nil {
+		return Tenant{}, err
 	}
 	settings := in.Settings.WithDefaults()
 	if err := ValidateSettings(settings); err != nil {
@@ -288,8 +290,11 @@ func (s *Service) CreateClient(ctx context.Context, tenantID string, in NewClien
 // ValidateClient checks a client's settings and says every problem.
 func ValidateClient(c Client) error {
 	var problems []string
-	if c.Name == "" {
+	switch {
+	case c.Name == "":
 		problems = append(problems, "the client needs a name")
+	case utf8.RuneCountInString(c.Name) > 128 || !PlainText(c.Name):
+		problems = append(problems, "the client's name must be at most 128 characters, without control characters")
 	}
 	if len(c.GrantTypes) == 0 {
 		problems = append(problems, "the client needs at least one grant type")
@@ -451,7 +456,7 @@ func (s *Service) CreateUser(ctx context.Context, tenantID string, in NewUser) (
 		Email:         strings.TrimSpace(in.Email),
 		EmailVerified: in.EmailVerified && in.Email != "",
 		Attributes:    in.Attributes,
-		Groups:        in.Groups,
+		Groups:        uniqueGroups(in.Groups),
 		Status:        StatusUnconfirmed,
 		Enabled:       true,
 		CreatedAt:     now,
@@ -502,10 +507,10 @@ func (s *Service) CreateUser(ctx context.Context, tenantID string, in NewUser) (
 		if err != nil {
 			return err
 		}
-		for _, g := range u.Groups {
-			if _, err := tx.Get(CollGroups, tenantID, g); err != nil {
-				return fmt.Errorf("group %q: %w", g, err)
-			}
+		// A group deleted or renamed since the form was shown is a
+		// refusal to explain, not a fault.
+		if err := checkGroupsExist(tx, tenantID, u.Groups); err != nil {
+			return err
 		}
 		if err := s.audit(ctx, tx, tenantID, AuditUserCreate, userTarget(u), map[string]string{"status": string(u.Status)}); err != nil {
 			return err
@@ -534,14 +539,22 @@ func (s *Service) CreateUser(ctx context.Context, tenantID string, in NewUser) (
 	return created, nil
 }
 
-// ValidateUsername applies Cognito's rule: 1–128 characters, no whitespace.
+// ValidateUsername applies Cognito's rule: 1–128 characters, each a
+// letter, mark, digit, symbol or punctuation ([\p{L}\p{M}\p{S}\p{N}\p{P}]).
+// So no spaces, and nothing invisible (a zero-width space, a soft hyphen)
+// that would make two names look alike in a list or the audit trail.
 // Like ValidateEmail and ValidateAttributes, it fails with an *InvalidError.
 func ValidateUsername(name string) error {
-	if name == "" || len([]rune(name)) > 128 {
+	if name == "" || utf8.RuneCountInString(name) > 128 {
 		return invalid(CodeUsernameLength)
 	}
-	if strings.ContainsFunc(name, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
+	if strings.ContainsFunc(name, unicode.IsSpace) {
 		return invalid(CodeUsernameSpaces)
+	}
+	if !utf8.ValidString(name) || strings.ContainsFunc(name, func(r rune) bool {
+		return !unicode.In(r, unicode.L, unicode.M, unicode.S, unicode.N, unicode.P)
+	}) {
+		return invalid(CodeUsernameCharacters)
 	}
 	return nil
 }
@@ -550,8 +563,34 @@ func ValidateUsername(name string) error {
 func ValidateEmail(email string) error {
 	at := strings.LastIndexByte(email, '@')
 	if at < 1 || at == len(email)-1 || strings.ContainsFunc(email, unicode.IsSpace) || len(email) > 254 ||
-		!strings.Contains(email[at+1:], ".") || strings.ContainsAny(email, "<>,;\"") {
+		!strings.Contains(email[at+1:], ".") || strings.ContainsAny(email, "<>,;\"") || !PlainText(email) {
 		return invalid(CodeEmailInvalid, email)
+	}
+	return nil
+}
+
+// PlainText reports whether s is text a person typed: valid UTF-8 without
+// control characters. Names and descriptions must be, or a byte that
+// cannot be shown (and may be stored as U+FFFD) would name a record nobody
+// can address again.
+func PlainText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl)
+}
+
+// validTextValue reports whether s may be an attribute's value or a
+// description: valid UTF-8 without control characters but line breaks and
+// tabs, which an address (OIDC's formatted address) holds.
+func validTextValue(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool {
+		return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t'
+	})
+}
+
+// validateTenantName checks an organization's display name: 1 to 128
+// characters of plain text.
+func validateTenantName(name string) error {
+	if name == "" || utf8.RuneCountInString(name) > 128 || !PlainText(name) {
+		return fmt.Errorf("%w: the name must be 1 to 128 characters, without control characters", ErrInvalid)
 	}
 	return nil
 }
@@ -568,21 +607,75 @@ func StandardAttributes() []string {
 }
 
 // ValidateAttributes checks attribute names and values against Cognito's
-// limits: standard names or custom:<name>, names ≤ 32, values ≤ 2048.
+// limits: standard names or custom:<name> (≤ 32 bytes, of letters, digits,
+// symbols and punctuation), values of ≤ 2048 characters of text.
 func ValidateAttributes(attrs map[string]string) error {
 	standard := StandardAttributes()
 	for name, value := range attrs {
 		custom, isCustom := strings.CutPrefix(name, "custom:")
 		switch {
-		case isCustom && (custom == "" || len(name) > 32):
+		case isCustom && (custom == "" || len(name) > 32 || ValidateUsername(custom) != nil):
 			return invalid(CodeAttributeCustomName, name)
 		case !isCustom && !slices.Contains(standard, name):
 			return invalid(CodeAttributeUnknown, name)
-		case len(value) > 2048:
+		case utf8.RuneCountInString(value) > 2048:
 			return invalid(CodeAttributeTooLong, name)
+		case !validTextValue(value):
+			return invalid(CodeAttributeNotText, name)
+		case value != "":
+			if code := attributeFormatProblem(name, value); code != "" {
+				if code == CodeAttributePhone {
+					return invalid(code, value)
+				}
+				return invalid(code, name, value)
+			}
 		}
 	}
 	return nil
+}
+
+// attributeFormatProblem is the code of the rule value breaks for the
+// standard attributes with a form of their own (as Cognito checks them,
+// and as the claims of the same name are read), or "".
+func attributeFormatProblem(name, value string) string {
+	switch name {
+	case "phone_number":
+		if !IsE164(value) {
+			return CodeAttributePhone
+		}
+	case "phone_number_verified":
+		if value != "true" && value != "false" {
+			return CodeAttributeBoolean
+		}
+	case "updated_at":
+		if _, err := strconv.ParseUint(value, 10, 63); err != nil {
+			return CodeAttributeEpoch
+		}
+	case "birthdate":
+		// OpenID Connect's form: YYYY-MM-DD, with 0000 for a year left
+		// out, or the year alone.
+		_, dateErr := time.Parse(time.DateOnly, strings.Replace(value, "0000-", "2000-", 1))
+		_, yearErr := strconv.ParseUint(value, 10, 16)
+		if dateErr != nil && (yearErr != nil || len(value) != 4) {
+			return CodeAttributeDate
+		}
+	}
+	return ""
+}
+
+// IsE164 reports whether s is a phone number as Cognito stores one: + and
+// 2 to 15 digits.
+func IsE164(s string) bool {
+	digits, ok := strings.CutPrefix(s, "+")
+	if !ok || len(digits) < 2 || len(digits) > 15 {
+		return false
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // User reads one user.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -78,17 +79,22 @@ func (s *Service) UpdateTenant(ctx context.Context, slug string, in TenantChange
 	var name string
 	if in.Name != nil {
 		name = strings.TrimSpace(*in.Name)
-		if name == "" || len(name) > 128 {
-			return Tenant{}, fmt.Errorf("%w: the name must be 1 to 128 characters", ErrInvalid)
+		if err := validateTenantName(name); err != nil {
+			return Tenant{}, err
 		}
 	}
 	now := s.now()
-	var t Tenant
+	var (
+		t        Tenant
+		noChange bool
+	)
 	err := s.Store.Update(ctx, func(tx Tx) (err error) {
+		noChange = false // the closure may run more than once
 		t, err = GetTenant(tx, slug)
 		if err != nil {
 			return err
 		}
+		stored := t
 		// The legacy pool is changed, validated and compared in clear,
 		// and sealed again (under the current server key) to be stored.
 		// One that does not open is kept as stored unless the change
@@ -124,6 +130,12 @@ func (s *Service) UpdateTenant(ctx context.Context, slug string, in TenantChange
 			}
 		}
 		changes := tenantChanges(before, t)
+		if len(changes) == 0 {
+			// A form sent again, or a value it already has: nothing to
+			// store, nothing to record.
+			t, noChange = stored, true
+			return nil
+		}
 		if t.Settings.Legacy, err = SealLegacyPool(s.LegacySealer, slug, t.Settings.Legacy); err != nil {
 			return err
 		}
@@ -137,7 +149,9 @@ func (s *Service) UpdateTenant(ctx context.Context, slug string, in TenantChange
 	if err != nil {
 		return Tenant{}, err
 	}
-	s.changed(slug)
+	if !noChange {
+		s.changed(slug)
+	}
 	return t, nil
 }
 
@@ -282,6 +296,7 @@ func (s *Service) UpdateUser(ctx context.Context, tenantID, sub string, in UserC
 			return err
 		}
 		before := u
+		before.Attributes = maps.Clone(u.Attributes) // u's is changed in place below
 		if in.Email != nil {
 			if FoldKey(email) != FoldKey(u.Email) {
 				u.EmailVerified = false // a new address, not just new capitals
@@ -325,7 +340,7 @@ func (s *Service) UpdateUser(ctx context.Context, tenantID, sub string, in UserC
 			u.Enabled = *in.Enabled
 		}
 		if in.Groups != nil {
-			groups := slices.Compact(slices.Sorted(slices.Values(*in.Groups)))
+			groups := uniqueGroups(*in.Groups)
 			if err := checkGroupsExist(tx, tenantID, groups); err != nil {
 				return err
 			}

@@ -88,6 +88,8 @@ func TestCreateClientValidation(t *testing.T) {
 		{"public machine", tenant.NewClient{Name: "x", Public: true, GrantTypes: []string{"client_credentials"}}, "public client cannot"},
 		{"bad grant", tenant.NewClient{Name: "x", GrantTypes: []string{"password"}}, "not supported"},
 		{"short ttl", tenant.NewClient{Name: "x", RedirectURIs: []string{"https://a.example/cb"}, AccessTokenTTL: time.Minute}, "access token lifetime"},
+		{"long name", tenant.NewClient{Name: strings.Repeat("x", 129), RedirectURIs: []string{"https://a.example/cb"}}, "at most 128 characters"},
+		{"control characters in the name", tenant.NewClient{Name: "ctl\x00\x1b", RedirectURIs: []string{"https://a.example/cb"}}, "without control characters"},
 	}
 	for _, tc := range tests {
 		_, _, err := svc.CreateClient(ctx, "acme", tc.in)
