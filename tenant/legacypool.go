@@ -150,11 +150,16 @@ type LegacyPoolChange struct {
 
 // apply returns the pool the change makes of old. Removing the pool
 // (Kind "") removes its secrets too: nothing keeps them for a pool that
-// is not there.
+// is not there. Nor does a pool of another kind keep them: a webhook's
+// signing secret means nothing to a Cognito pool, nor the other way round,
+// and a secret kept for what the new kind lacks would only be refused.
 func (c LegacyPoolChange) apply(old LegacyPool) LegacyPool {
 	p := c.Pool
-	if !p.Enabled() {
-		return LegacyPool{}
+	if !p.Enabled() || p.Kind != old.Kind {
+		if !p.Enabled() {
+			return LegacyPool{}
+		}
+		return p
 	}
 	if c.KeepClientSecret {
 		p.ClientSecret = old.ClientSecret
@@ -171,7 +176,7 @@ func (c LegacyPoolChange) apply(old LegacyPool) LegacyPool {
 // keepsSecretOf reports whether the change (nil: none) carries one of
 // old's secrets over.
 func (c *LegacyPoolChange) keepsSecretOf(old LegacyPool) bool {
-	return c != nil && c.Pool.Enabled() && (c.KeepClientSecret && old.ClientSecret != "" ||
+	return c != nil && c.Pool.Enabled() && c.Pool.Kind == old.Kind && (c.KeepClientSecret && old.ClientSecret != "" ||
 		c.KeepAdminSecret && old.Admin.SecretAccessKey != "" ||
 		c.KeepWebhookSecret && old.WebhookSecret != "")
 }

@@ -107,6 +107,21 @@ func TestLegacyPoolChangeKeepsSecrets(t *testing.T) {
 	if got.ClientSecret != "" || got.Admin.SecretAccessKey != "" {
 		t.Errorf("not kept: %+v", got)
 	}
+	// From a webhook to a Cognito pool and back, with every secret "kept"
+	// (a client that sends the write-only fields it left out as keep): the
+	// other kind's secret does not come along, and the new pool is valid.
+	hook := LegacyPool{Kind: LegacyWebhook, WebhookURL: "https://f.example.net/api/migrate", WebhookSecret: strings.Repeat("s", 32)}
+	keepAll := func(p LegacyPool) SettingsChange {
+		return SettingsChange{Legacy: &LegacyPoolChange{Pool: p, KeepClientSecret: true, KeepAdminSecret: true, KeepWebhookSecret: true}}
+	}
+	got = keepAll(LegacyPool{Kind: LegacyCognito, UserPoolID: "eu-west-1_B", ClientID: "c"}).Apply(Settings{Legacy: hook}).Legacy
+	if err := ValidateSettings(Settings{Legacy: got}.WithDefaults()); got.WebhookSecret != "" || err != nil {
+		t.Errorf("webhook to Cognito: %+v, %v", got, err)
+	}
+	got = keepAll(LegacyPool{Kind: LegacyWebhook, WebhookURL: "https://g.example.net/m"}).Apply(Settings{Legacy: old}).Legacy
+	if got.ClientSecret != "" || got.Admin.SecretAccessKey != "" || got.WebhookSecret != "" {
+		t.Errorf("Cognito to webhook: %+v", got)
+	}
 }
 
 // PutLegacyUser in the situations the sign-in and the reset meet.
