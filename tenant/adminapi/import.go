@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cognate-idp/cognate/tenant"
@@ -145,14 +146,9 @@ func importFormat(r *http.Request) (cognitoimport.Format, error) {
 }
 
 // importError explains an import that stopped, including what it had
-// already written: the batches before the problem stay, and running the
-// corrected file again is safe.
+// already written (see progress).
 func importError(err error, format cognitoimport.Format, sum cognitoimport.Summary, dryRun bool) error {
-	done := ""
-	if n := sum.Created + sum.Updated + sum.Skipped + sum.Failed; n > 0 && !dryRun {
-		done = fmt.Sprintf(" The %d lines before it were processed (%d created, %d updated, %d skipped, %d failed) "+
-			"and stay; importing the corrected file again is safe.", n, sum.Created, sum.Updated, sum.Skipped, sum.Failed)
-	}
+	done := progress(format, sum, dryRun)
 	var fileErr *cognitoimport.FileError
 	var tooLarge *http.MaxBytesError
 	switch {
@@ -171,3 +167,36 @@ func importError(err error, format cognitoimport.Format, sum cognitoimport.Summa
 	}
 	return err
 }
+
+// progress says what an import that stopped wrote and what it did not:
+// the batches before the one being read stay written, that one is not.
+// Lines are as the import reports them, CSV lines or JSON users. A dry run
+// wrote nothing and says nothing.
+func progress(format cognitoimport.Format, sum cognitoimport.Summary, dryRun bool) string {
+	if dryRun {
+		return ""
+	}
+	unit, first := "user", 1
+	if format == cognitoimport.FormatCSV {
+		unit, first = "line", 2 // line 1 is the header
+	}
+	if sum.LastCounted == 0 && sum.LastRead == 0 {
+		return " Nothing was written."
+	}
+	var b strings.Builder
+	if sum.LastCounted > 0 {
+		fmt.Fprintf(&b, " %ss %d to %d were imported (%d created, %d updated, %d skipped, %d failed) and stay.",
+			upperFirst(unit), first, sum.LastCounted, sum.Created, sum.Updated, sum.Skipped, sum.Failed)
+		first = sum.LastCounted + 1
+	} else {
+		b.WriteString(" Nothing was written.")
+	}
+	if sum.LastRead >= first {
+		fmt.Fprintf(&b, " %ss %d to %d were read but not written: %ss are written %d at a time, and the import stopped in that batch.",
+			upperFirst(unit), first, sum.LastRead, unit, cognitoimport.DefaultBatchSize)
+	}
+	b.WriteString(" Importing the corrected file again is safe.")
+	return b.String()
+}
+
+func upperFirst(s string) string { return strings.ToUpper(s[:1]) + s[1:] }

@@ -192,10 +192,104 @@ func TestImportEndpointRefusals(t *testing.T) {
 	}
 
 	// The limit itself is too large to send in a test; its error is not.
-	err := importError(&http.MaxBytesError{Limit: maxImportBody}, cognitoimport.FormatCSV, cognitoimport.Summary{Created: 7}, false)
+	err := importError(&http.MaxBytesError{Limit: maxImportBody}, cognitoimport.FormatCSV, cognitoimport.Summary{Created: 7, LastCounted: 8, LastRead: 8}, false)
 	status, body := classify(httptest.NewRequest(http.MethodPost, "/", nil), err)
 	if status != http.StatusRequestEntityTooLarge || !strings.Contains(body.Message, "512 MiB") || !strings.Contains(body.Message, "7 created") {
 		t.Errorf("too large: %d %+v", status, body)
+	}
+}
+
+// An import that stops says exactly what it wrote and what it read but did
+// not write: users are written 1,000 at a time, so the ones read since the
+// last full batch are not.
+func TestImportErrorSaysWhatWasWritten(t *testing.T) {
+	truncated := &cognitoimport.FileError{Line: 1500, Problem: "the JSON ends in the middle of a value; the file may be incomplete"}
+	tests := []struct {
+		name    string
+		err     error
+		format  cognitoimport.Format
+		sum     cognitoimport.Summary
+		dryRun  bool
+		want    string // the whole message
+		wantNot string
+	}{
+		{name: "cut after one and a half batches", err: truncated, format: cognitoimport.FormatJSON,
+			sum: cognitoimport.Summary{Created: 990, Updated: 4, Skipped: 3, Failed: 3, LastCounted: 1000, LastRead: 1500},
+			want: "the file cannot be imported: after user 1500: the JSON ends in the middle of a value; the file may be incomplete. " +
+				"Users 1 to 1000 were imported (990 created, 4 updated, 3 skipped, 3 failed) and stay. " +
+				"Users 1001 to 1500 were read but not written: users are written 1000 at a time, and the import stopped in that batch. " +
+				"Importing the corrected file again is safe."},
+		{name: "cut in the first batch", err: &cognitoimport.FileError{Line: 500, Problem: "the file is not valid JSON at byte 77"},
+			format: cognitoimport.FormatJSON, sum: cognitoimport.Summary{LastRead: 500},
+			want: "the file cannot be imported: after user 500: the file is not valid JSON at byte 77. Nothing was written. " +
+				"Users 1 to 500 were read but not written: users are written 1000 at a time, and the import stopped in that batch. " +
+				"Importing the corrected file again is safe."},
+		{name: "cut at a batch's end", err: &cognitoimport.FileError{Line: 2000, Problem: "the JSON ends in the middle of a value"},
+			format: cognitoimport.FormatJSON, sum: cognitoimport.Summary{Created: 2000, LastCounted: 2000, LastRead: 2000},
+			want: "the file cannot be imported: after user 2000: the JSON ends in the middle of a value. " +
+				"Users 1 to 2000 were imported (2000 created, 0 updated, 0 skipped, 0 failed) and stay. Importing the corrected file again is safe."},
+		{name: "a CSV too large, in lines", err: &http.MaxBytesError{Limit: maxImportBody}, format: cognitoimport.FormatCSV,
+			sum: cognitoimport.Summary{Created: 1000, LastCounted: 1003, LastRead: 1700},
+			want: "the file is larger than the import limit of 512 MiB; split it. " +
+				"Lines 2 to 1003 were imported (1000 created, 0 updated, 0 skipped, 0 failed) and stay. " +
+				"Lines 1004 to 1700 were read but not written: lines are written 1000 at a time, and the import stopped in that batch. " +
+				"Importing the corrected file again is safe."},
+		{name: "a bad header", err: &cognitoimport.FileError{Line: 1, Problem: "the header row is not Cognito's"}, format: cognitoimport.FormatCSV,
+			want: "the file cannot be imported: line 1: the header row is not Cognito's. Nothing was written."},
+		{name: "a dry run wrote nothing and says nothing of batches", err: truncated, format: cognitoimport.FormatJSON, dryRun: true,
+			sum:  cognitoimport.Summary{Created: 1000, LastCounted: 1000, LastRead: 1500},
+			want: "the file cannot be imported: after user 1500: the JSON ends in the middle of a value; the file may be incomplete."},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, body := classify(httptest.NewRequest(http.MethodPost, "/", nil), importError(tc.err, tc.format, tc.sum, tc.dryRun))
+			if body.Message != tc.want {
+				t.Errorf("message %q\nwant    %q", body.Message, tc.want)
+			}
+		})
+	}
+}
+
+// The tester's case, end to end: 1,500 JSON-lines users and a truncated
+// record. Users 1 to 1,000 are written and the message says so; it says
+// that 1,001 to 1,500 are not, and they are not.
+func TestImportEndpointStoppedPartWay(t *testing.T) {
+	f := newImportFixture(t)
+	var b strings.Builder
+	for i := range 1500 {
+		fmt.Fprintf(&b, `{"Username":"u%d"}`+"\n", i+1)
+	}
+	b.WriteString(`{"Username":"u1501","Attri`)
+	status, body := f.post(t, "?format=json", "", b.String())
+	var e Error
+	if err := json.Unmarshal(body, &e); err != nil || status != http.StatusBadRequest {
+		t.Fatalf("%d %s", status, body)
+	}
+	for _, want := range []string{"after user 1500: the JSON ends in the middle of a value",
+		"Users 1 to 1000 were imported (1000 created, 0 updated, 0 skipped, 0 failed) and stay.",
+		"Users 1001 to 1500 were read but not written"} {
+		if !strings.Contains(e.Message, want) {
+			t.Errorf("message %q\nwant %q", e.Message, want)
+		}
+	}
+	n, after := 0, ""
+	for {
+		page, err := f.svc.ListUsers(context.Background(), "acme", after, 500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range page.Users {
+			n++
+			if u.Username == "u1001" {
+				t.Error("user 1001 is stored, but was in the batch that was not written")
+			}
+		}
+		if after = page.Next; after == "" {
+			break
+		}
+	}
+	if n != 1000 {
+		t.Errorf("%d users stored, want 1000", n)
 	}
 }
 

@@ -88,19 +88,37 @@ func NewCSVReader(r io.Reader) (*CSVReader, error) {
 		return nil, &FileError{Line: 1, Problem: "the header row is not UTF-8 text, so this is not a Cognito user import CSV"}
 	}
 	names := strings.Split(string(header), ",")
+	for i := range names {
+		names[i] = strings.TrimSpace(names[i])
+	}
+	// The error is shown to whoever sent the file, and logged. A first
+	// line that is not a header is usually a user's values (a file saved
+	// without its header), which may hold a password or a hash: then no
+	// cell is repeated, and the problem is said by column number.
+	values := holdsValues(names)
 	seen := make(map[string]int, len(names))
 	var problems []string
-	for i, raw := range names {
-		name := strings.TrimSpace(raw)
+	var valueColumns []int
+	for i, name := range names {
 		col, problem := headerColumn(name)
-		if problem != "" {
+		switch {
+		case problem == problemNotAttribute && !values:
+			problems = append(problems, fmt.Sprintf("column %d: %q %s", i+1, name, problem))
+		case problem == problemNotAttribute:
+			valueColumns = append(valueColumns, i+1)
+		case problem != "":
 			problems = append(problems, fmt.Sprintf("column %d: %s", i+1, problem))
+		default:
+			// A Cognito column, so not a value: safe to name.
+			if first, dup := seen[name]; dup {
+				problems = append(problems, fmt.Sprintf("column %d: %q is also column %d", i+1, name, first))
+			}
+			seen[name] = i + 1
 		}
-		if first, dup := seen[name]; dup && name != "" {
-			problems = append(problems, fmt.Sprintf("column %d: %q is also column %d", i+1, name, first))
-		}
-		seen[name] = i + 1
 		c.columns = append(c.columns, col)
+	}
+	if len(valueColumns) > 0 {
+		problems = append(problems, valuesProblem(valueColumns))
 	}
 	for _, required := range []string{ColumnUsername, ColumnMFAEnabled} {
 		if seen[required] == 0 {
@@ -117,7 +135,14 @@ func NewCSVReader(r io.Reader) (*CSVReader, error) {
 	return c, nil
 }
 
-// headerColumn recognises a column name, or says why it is not one.
+// problemNotAttribute is headerColumn's problem with a name that is none of
+// Cognito's; NewCSVReader puts the name before it only when the name cannot
+// be a user's value.
+const problemNotAttribute = "is not a Cognito attribute (standard names, custom:<name>, cognito:username, cognito:mfa_enabled, " +
+	ColumnPasswordHash + ")"
+
+// headerColumn recognises a column name, or says why it is not one. The
+// problem never repeats the name (see NewCSVReader).
 func headerColumn(name string) (column, string) {
 	col := column{name: name}
 	switch name {
@@ -142,10 +167,62 @@ func headerColumn(name string) (column, string) {
 		// The tenant's rule for attribute names, so that whatever is
 		// imported can later be edited through the service.
 		if err := tenant.ValidateAttributes(map[string]string{name: ""}); err != nil {
-			return col, fmt.Sprintf("%q is not a Cognito attribute (standard names, custom:<name>, cognito:username, cognito:mfa_enabled, %s)", name, ColumnPasswordHash)
+			if strings.HasPrefix(name, "custom:") {
+				return col, "a custom attribute's column is custom: and a name without spaces, 32 characters in all"
+			}
+			return col, problemNotAttribute
 		}
 	}
 	return col, ""
+}
+
+// holdsValues reports whether a first line is a user's values rather than
+// column names: it has a cell that no column name looks like (an address,
+// a hash, a sentence), or a true or false, which every line of a Cognito
+// CSV has (cognito:mfa_enabled) and no column is called.
+func holdsValues(cells []string) bool {
+	for _, cell := range cells {
+		if _, problem := headerColumn(cell); problem == problemNotAttribute && !looksLikeName(cell) {
+			return true
+		}
+		if _, isBool := parseBool(cell); isBool {
+			return true
+		}
+	}
+	return false
+}
+
+// looksLikeName reports whether s could be a misspelt column name: at most
+// 32 characters (the longest a custom attribute's may be), of the letters,
+// '_', ':' and '-' that Cognito's names are made of. It is the test for
+// repeating a cell in an error: digits are left out because passwords
+// have them and names do not.
+func looksLikeName(s string) bool {
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch b := s[i]; {
+		case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', b == '_', b == ':', b == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// valuesProblem says that columns hold values, not names, without
+// repeating them.
+func valuesProblem(columns []int) string {
+	nums := make([]string, len(columns))
+	for i, n := range columns {
+		nums[i] = strconv.Itoa(n)
+	}
+	const fix = ": the first line must be the header of GetCSVHeader, naming the columns (cognito:username, email, email_verified, …)"
+	if len(nums) == 1 {
+		return "column " + nums[0] + " holds a value, not a column name" + fix
+	}
+	return "columns " + strings.Join(nums[:len(nums)-1], ", ") + " and " + nums[len(nums)-1] + " hold values, not column names" + fix
 }
 
 // Warnings says what was odd about the file as a whole but did not stop it.
@@ -263,7 +340,7 @@ func (c *CSVReader) parse(line []byte) Record {
 			}
 			rec.Attributes[col.name] = d.Format(time.DateOnly)
 		case colEpoch:
-			if v != "" && !isDigits(v) {
+			if v != "" && !isEpoch(v) {
 				problems = append(problems, reason(CodeCSVEpoch, col.name, v))
 			}
 			rec.Attributes[col.name] = v
@@ -339,6 +416,16 @@ func parseBool(s string) (bool, bool) {
 		return false, true
 	}
 	return false, false
+}
+
+// isEpoch reports whether s is seconds since 1970 as Cognito writes them:
+// digits only, and a number that fits in an int64, as time.Unix takes it.
+func isEpoch(s string) bool {
+	if !isDigits(s) {
+		return false
+	}
+	_, err := strconv.ParseInt(s, 10, 64)
+	return err == nil
 }
 
 func isDigits(s string) bool {

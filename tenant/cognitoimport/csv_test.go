@@ -167,6 +167,24 @@ func TestCSVReader(t *testing.T) {
 			},
 		},
 		{
+			name: "updated_at must fit in an int64, as time.Unix takes it",
+			file: "cognito:username,email_verified,email,cognito:mfa_enabled,updated_at\n" +
+				"e1,TRUE,e1@example.com,FALSE,9223372036854775807\n" +
+				"e2,TRUE,e2@example.com,FALSE,9223372036854775808\n" +
+				"e3,TRUE,e3@example.com,FALSE,9999999999999999999\n" +
+				"e4,TRUE,e4@example.com,FALSE,+1471453471\n" +
+				"e5,TRUE,e5@example.com,FALSE,-1\n" +
+				"e6,TRUE,e6@example.com,FALSE,0\n",
+			want: []want{
+				{line: 2, username: "e1", attrs: map[string]string{"updated_at": "9223372036854775807"}},
+				{line: 3, problem: `updated_at "9223372036854775808" is not a time in seconds since 1970`},
+				{line: 4, problem: `updated_at "9999999999999999999" is not a time in seconds since 1970`},
+				{line: 5, problem: `updated_at "+1471453471" is not a time in seconds since 1970`},
+				{line: 6, problem: `updated_at "-1" is not a time in seconds since 1970`},
+				{line: 7, username: "e6", attrs: map[string]string{"updated_at": "0"}},
+			},
+		},
+		{
 			name: "custom attributes and the password hash column are kept as strings",
 			file: "cognito:username,email_verified,email,cognito:mfa_enabled,custom:org,custom:joinedOn,cognate:password_hash\n" +
 				"i1,TRUE,i1@example.com,FALSE,acme-id,08/17/2016,$2b$10$abc\n",
@@ -330,5 +348,62 @@ func TestSplitRow(t *testing.T) {
 		if strings.Join(got, "|") != strings.Join(tc.want, "|") || len(got) != len(tc.want) {
 			t.Errorf("splitRow(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// The header check's error is shown to whoever sent the file and logged.
+// A first line that is a user's values (a file without its header) may
+// hold a password or a hash: the error then says which columns are wrong
+// without repeating them. A misspelt column name is still quoted.
+func TestCSVHeaderKeepsValuesOut(t *testing.T) {
+	tests := []struct {
+		name   string
+		header string
+		want   []string // substrings of the problem
+		secret []string // what it must not contain
+	}{
+		{name: "a Cognito user line instead of the header",
+			header: "alice,alice@example.com,TRUE,FALSE",
+			want: []string{"columns 1, 2, 3 and 4 hold values, not column names: the first line must be the header of GetCSVHeader",
+				"the required column cognito:username is missing"},
+			secret: []string{"alice", "TRUE", "FALSE"}},
+		{name: "one value among names: a password in the hash column",
+			header: "cognito:username,cognito:mfa_enabled,email_verified,hunter2",
+			want:   []string{"column 4 holds a value, not a column name: the first line must be the header of GetCSVHeader"},
+			secret: []string{"hunter2"}},
+		{name: "a hash, and a word that could be a name on the same line",
+			header: "bob,cognito:mfa_enabled,email_verified,$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy",
+			want:   []string{"columns 1 and 4 hold values, not column names"},
+			secret: []string{"bob", "$2b$", "N9qo8"}},
+		{name: "a passphrase", header: "cognito:username,cognito:mfa_enabled,email_verified,correct horse battery staple",
+			want: []string{"column 4 holds a value"}, secret: []string{"horse"}},
+		{name: "a value twice is not quoted as a duplicate column", header: "x,TRUE,TRUE,FALSE",
+			want: []string{"columns 1, 2, 3 and 4 hold values"}, secret: []string{`"TRUE"`, "also column"}},
+		{name: "a misspelt name is quoted", header: "cognito:username,cognito:mfa_enabled,email_verified,emial,given-name",
+			want: []string{`column 4: "emial" is not a Cognito attribute`, `column 5: "given-name" is not a Cognito attribute`}},
+		{name: "a duplicate Cognito column is quoted", header: "cognito:username,cognito:mfa_enabled,email_verified,email,email",
+			want: []string{`column 5: "email" is also column 4`}},
+		{name: "a bad custom attribute name is not quoted",
+			header: "cognito:username,cognito:mfa_enabled,email_verified,custom:pw=s3cret value",
+			want:   []string{"column 4: a custom attribute's column is custom: and a name without spaces"}, secret: []string{"s3cret"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := NewCSVReader(strings.NewReader(tc.header + "\nann,TRUE,TRUE,FALSE\n"))
+			var fe *FileError
+			if !errors.As(err, &fe) {
+				t.Fatalf("error %v, want a *FileError", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(fe.Problem, w) {
+					t.Errorf("problem %q\nwant %q", fe.Problem, w)
+				}
+			}
+			for _, s := range tc.secret {
+				if strings.Contains(err.Error(), s) {
+					t.Errorf("error %q repeats %q", err, s)
+				}
+			}
+		})
 	}
 }

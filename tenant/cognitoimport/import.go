@@ -69,6 +69,15 @@ type Summary struct {
 	Created, Updated, Skipped, Failed int
 	// GroupsCreated counts the groups the import added to the tenant.
 	GroupsCreated int
+	// LastCounted is the Line of the last line the counts include: when
+	// Import stops early, every line up to it was written (in a dry run,
+	// checked), and stays. 0 means none was.
+	LastCounted int
+	// LastRead is the Line of the last line read. When Import stops early,
+	// the lines after LastCounted up to LastRead were read but not
+	// written: they were in the batch being read, or being written, when
+	// it stopped.
+	LastRead int
 	// Warnings are about the file as a whole (a byte order mark, say).
 	Warnings []string
 }
@@ -91,8 +100,9 @@ type Summary struct {
 // tenant (wrapping tenant.ErrNotFound) before anything is written, a file
 // that stops being readable (a *FileError wrapping ErrMalformed, or a read
 // error), a storage failure or the context's end. Batches committed before
-// such an error stay; the batch being read is not written, and the
-// Summary counts what was.
+// such an error stay; the batch being read is not written. The Summary
+// counts what was, and says how far that and the reading got
+// (LastCounted, LastRead).
 func Import(ctx context.Context, store tenant.Store, tenantID string, src Reader, opts Options, report func(LineResult)) (Summary, error) {
 	im := &importer{store: store, tenantID: tenantID, opts: opts, report: report}
 	if im.opts.BatchSize <= 0 {
@@ -119,6 +129,7 @@ func Import(ctx context.Context, store tenant.Store, tenantID string, src Reader
 			im.sum.Warnings = warningsOf(src)
 			return im.sum, err
 		}
+		im.sum.LastRead = rec.Line
 		batch = append(batch, im.prepare(rec))
 		if len(batch) == im.opts.BatchSize {
 			if err := im.write(ctx, batch); err != nil {
@@ -187,8 +198,10 @@ func (im *importer) prepare(rec Record) *change {
 	if err := tenant.ValidateUsername(rec.Username); err != nil {
 		problems = append(problems, invalidReason(err))
 	}
-	if rec.Sub != "" && !validSub(rec.Sub) {
-		problems = append(problems, reason(CodeSubInvalid))
+	if rec.Sub != "" {
+		if problem, bad := subProblem(rec.Sub); bad {
+			problems = append(problems, problem)
+		}
 	}
 
 	c.set = make(map[string]string, len(rec.Attributes))
@@ -212,11 +225,14 @@ func (im *importer) prepare(rec Record) *change {
 			}
 		}
 	}
-	if phone := c.set["phone_number"]; phone != "" && !isE164(phone) {
-		problems = append(problems, reason(CodePhoneNotE164, phone))
-	}
 	if err := tenant.ValidateAttributes(c.set); err != nil {
-		problems = append(problems, invalidReason(err))
+		// ValidateAttributes names the first bad attribute the map
+		// gives; say every one, in an order that does not change.
+		for _, name := range slices.Sorted(maps.Keys(c.set)) {
+			if err := tenant.ValidateAttributes(map[string]string{name: c.set[name]}); err != nil {
+				problems = append(problems, invalidReason(err))
+			}
+		}
 	}
 
 	switch {
@@ -346,6 +362,7 @@ func (im *importer) write(ctx context.Context, batch []*change) error {
 	}
 
 	im.sum.GroupsCreated += groupsCreated
+	im.sum.LastCounted = batch[len(batch)-1].line
 	for _, res := range results {
 		switch res.Outcome {
 		case Created:
@@ -587,22 +604,35 @@ func newSub(now time.Time) string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
+// validSub reports whether Cognate can keep s, a sub from a file, as a
+// user's sub (see subProblem).
 func validSub(s string) bool {
-	if len(s) > 128 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x21 || s[i] > 0x7e {
-			return false
-		}
-	}
-	return s != ""
+	_, bad := subProblem(s)
+	return !bad
 }
 
-// isE164 accepts + and 2 to 15 digits, Cognito's phone number form.
-func isE164(s string) bool {
-	digits, ok := strings.CutPrefix(s, "+")
-	return ok && len(digits) >= 2 && len(digits) <= 15 && isDigits(digits)
+// subProblem says what is wrong with a sub from a file; bad is false for a
+// sub Cognate can keep. Cognito's subs are UUIDs; one from elsewhere must
+// still be something every front end can name the user by: 1 to 128
+// printable ASCII characters without spaces, and a single segment of a web
+// address's path, because the admin API and the console name users so
+// (/admin/v1/tenants/{slug}/users/{sub}). "." and ".." are no segment, and
+// escaping does not help: the router and browsers resolve them, so that
+// /users/.. is the tenant itself. A "/" splits the segment wherever the sub
+// is not escaped.
+func subProblem(s string) (problem Reason, bad bool) {
+	if s == "" || len(s) > 128 {
+		return reason(CodeSubInvalid), true
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e { // controls, spaces, DEL, non-ASCII
+			return reason(CodeSubInvalid), true
+		}
+	}
+	if s == "." || s == ".." || strings.Contains(s, "/") {
+		return reason(CodeSubPathSegment, s), true // printable ASCII: safe to repeat
+	}
+	return Reason{}, false
 }
 
 // dryTx is a transaction whose writes land in memory, where later reads of

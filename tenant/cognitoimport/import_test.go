@@ -599,9 +599,9 @@ func TestImportStopsAtBrokenFile(t *testing.T) {
 		t.Fatalf("error %v, want a *FileError after record 3", err)
 	}
 	// The first batch is committed; the one being read when the file broke
-	// is not written.
-	if !sameCounts(sum, summary(2, 0, 0, 0)) || len(lines) != 2 {
-		t.Errorf("summary %+v, lines %+v", sum, lines)
+	// is not written, and the summary says how far each got.
+	if !sameCounts(sum, summary(2, 0, 0, 0)) || len(lines) != 2 || sum.LastCounted != 2 || sum.LastRead != 3 {
+		t.Errorf("summary %+v, lines %+v; want users 1 and 2 written, 3 read but not", sum, lines)
 	}
 	if users := f.users(t); len(users) != 2 {
 		t.Errorf("%d users", len(users))
@@ -613,5 +613,93 @@ func TestImportWarnings(t *testing.T) {
 	sum, _ := f.mustRun(t, cognitoimport.FormatCSV, "\ufeff"+csvHeader+"\nann,ann@example.com,TRUE,,,,,,FALSE\n", cognitoimport.Options{})
 	if sum.Created != 1 || len(sum.Warnings) != 1 || !strings.Contains(sum.Warnings[0], "byte order mark") {
 		t.Errorf("summary %+v", sum)
+	}
+}
+
+// How far an import got, when it stops and when it does not: every line
+// up to LastCounted is counted (and written), the lines after it up to
+// LastRead were read but not written.
+func TestImportSaysHowFarItGot(t *testing.T) {
+	jsonUsers := func(n int) string {
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintf(&b, `{"Username":"u%d"}`+"\n", i+1)
+		}
+		return b.String()
+	}
+	tests := []struct {
+		name                  string
+		format                cognitoimport.Format
+		file                  string
+		batch                 int
+		broken                bool
+		counted, read, stored int
+	}{
+		{"whole", cognitoimport.FormatJSON, jsonUsers(5), 2, false, 5, 5, 5},
+		{"cut in the third batch", cognitoimport.FormatJSON, jsonUsers(5) + `{"Username":`, 2, true, 4, 5, 4},
+		{"cut at a batch's end", cognitoimport.FormatJSON, jsonUsers(4) + `{"Username":`, 2, true, 4, 4, 4},
+		{"cut in the first batch", cognitoimport.FormatJSON, jsonUsers(1) + `{"Username":`, 2, true, 0, 1, 0},
+		{"CSV line numbers", cognitoimport.FormatCSV, csvHeader + "\na,a@example.com,TRUE,,,,,,FALSE\n\nb,b@example.com,TRUE,,,,,,FALSE\n", 1, false, 4, 4, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			sum, _, err := f.run(t, tc.format, tc.file, cognitoimport.Options{BatchSize: tc.batch})
+			if (err != nil) != tc.broken {
+				t.Fatalf("error %v", err)
+			}
+			if sum.LastCounted != tc.counted || sum.LastRead != tc.read || len(f.users(t)) != tc.stored {
+				t.Errorf("LastCounted %d, LastRead %d, %d users; want %d, %d, %d", sum.LastCounted, sum.LastRead, len(f.users(t)), tc.counted, tc.read, tc.stored)
+			}
+		})
+	}
+}
+
+// JSON text that is not UTF-8 (a file saved as Latin-1) fails its user:
+// read as U+FFFD, "jos\xe9" and "jos\xe8" would be one user, the second
+// overwriting the first. The other users are imported.
+func TestImportRefusesTextThatIsNotUTF8(t *testing.T) {
+	f := newFixture(t)
+	file := "{\"Username\":\"jos\xe9\",\"Attributes\":[{\"Name\":\"email\",\"Value\":\"jose@x.com\"}]}\n" +
+		"{\"Username\":\"jos\xe8\",\"Attributes\":[{\"Name\":\"email\",\"Value\":\"other@x.com\"}]}\n" +
+		"{\"Username\":\"ann\",\"Attributes\":[{\"Name\":\"family_name\",\"Value\":\"M\xfcller\"}]}\n" +
+		"{\"Username\":\"jos\u00e9\",\"Attributes\":[{\"Name\":\"email\",\"Value\":\"jose@x.com\"}]}\n"
+	sum, lines := f.mustRun(t, cognitoimport.FormatJSON, file, cognitoimport.Options{})
+	if !sameCounts(sum, summary(1, 0, 0, 3)) {
+		t.Fatalf("summary %+v, lines %+v", sum, lines)
+	}
+	for i, want := range []string{"Username is not valid UTF-8 text", "Username is not valid UTF-8 text", "family_name is not valid UTF-8 text"} {
+		if lines[i].Outcome != cognitoimport.Failed || !strings.Contains(lines[i].Reason, want) {
+			t.Errorf("line %d: %+v, want failed: %s", i+1, lines[i], want)
+		}
+	}
+	users := f.users(t)
+	if len(users) != 1 || users["jos\u00e9"].Email != "jose@x.com" {
+		t.Errorf("users %v", slices.Collect(maps.Keys(users)))
+	}
+}
+
+// "Groups": null leaves the user's groups as they are, as an absent Groups
+// does; an empty list removes them.
+func TestImportGroupsNullKeepsGroups(t *testing.T) {
+	tests := []struct {
+		groups string
+		want   []string
+	}{
+		{``, []string{"staff"}},
+		{`,"Groups":null`, []string{"staff"}},
+		{`,"Groups":{"Groups":null}`, []string{"staff"}}, // fails: not AdminListGroupsForUser's shape
+		{`,"Groups":[]`, nil},
+		{`,"Groups":["admins"]`, []string{"admins"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.groups, func(t *testing.T) {
+			f := newFixture(t)
+			f.mustRun(t, cognitoimport.FormatJSON, `{"Username":"ann","Groups":["staff"]}`, cognitoimport.Options{})
+			f.mustRun(t, cognitoimport.FormatJSON, `{"Username":"ann"`+tc.groups+`}`, cognitoimport.Options{})
+			if got := f.users(t)["ann"].Groups; !slices.Equal(got, tc.want) {
+				t.Errorf("groups %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cognate-idp/cognate/tenant"
 )
@@ -29,7 +30,8 @@ import (
 // of objects, and each object is either a page, recognised by its Users
 // member, or a user, recognised by Username. A page's Users array is
 // streamed element by element, so one huge page costs no more memory than
-// many small ones.
+// many small ones. An element of a page's Users, or of a top-level array,
+// that is not an object fails alone, as a user of its own.
 
 // frame is what the reader is inside of.
 type frame int
@@ -49,6 +51,7 @@ type JSONReader struct {
 	// top-level object whose kind is not yet known.
 	pendingObject bool
 	index         int // users yielded so far
+	element       int // elements of the current top-level array read so far
 	err           error
 	warnings      []string
 }
@@ -74,7 +77,7 @@ func NewJSONReader(r io.Reader) (*JSONReader, error) {
 	}
 	switch tok {
 	case json.Delim('['):
-		j.stack = append(j.stack, inArray)
+		j.stack, j.element = append(j.stack, inArray), 0
 	case json.Delim('{'):
 		j.pendingObject = true
 	default:
@@ -117,11 +120,12 @@ func (j *JSONReader) next() (Record, error) {
 			}
 			switch tok {
 			case json.Delim('['):
-				j.stack = append(j.stack, inArray)
+				j.stack, j.element = append(j.stack, inArray), 0
 			case json.Delim('{'):
 				j.pendingObject = true
 			default:
-				return Record{}, &FileError{Line: j.index, Problem: "after the last record: a JSON value that is not an object or an array"}
+				return Record{}, &FileError{Line: j.index,
+					Problem: "the file holds a JSON value that is not an object or an array; want ListUsers or AdminGetUser output"}
 			}
 			continue
 		}
@@ -139,23 +143,28 @@ func (j *JSONReader) next() (Record, error) {
 			if err != nil {
 				return Record{}, j.fileError(err)
 			}
-			if tok != json.Delim('{') {
-				return Record{}, &FileError{Line: j.index, Problem: "after the last record: an array element that is not an object (a page or a user)"}
+			j.element++
+			if tok == json.Delim('{') {
+				j.pendingObject = true
+				continue
 			}
-			j.pendingObject = true
+			// Neither a page nor a user: it fails alone, as in a page.
+			kind := tokenKind(tok)
+			if tok == json.Delim('[') {
+				if err := j.skipRest(); err != nil {
+					return Record{}, err
+				}
+			}
+			j.index++
+			return Record{Line: j.index, Problems: []Reason{reason(CodeJSONElementNotObject, strconv.Itoa(j.element), kind)}}, nil
 
 		case inUsers:
-			var u userJSON
-			err := j.dec.Decode(&u)
-			if err != nil {
-				if problem, ok := valueProblem(err); ok {
-					j.index++
-					return Record{Line: j.index, Username: u.Username, Problems: []Reason{problem}}, nil
-				}
+			var raw json.RawMessage
+			if err := j.dec.Decode(&raw); err != nil {
 				return Record{}, j.fileError(err)
 			}
 			j.index++
-			return u.record(j.index), nil
+			return userRecord(raw, j.index)
 
 		case inPage:
 			tok, err := j.dec.Token()
@@ -175,7 +184,10 @@ func (j *JSONReader) next() (Record, error) {
 // object reads an object whose '{' has been read. A user is returned whole;
 // for a page, the reader is left inside its Users array.
 func (j *JSONReader) object() (rec Record, isUser bool, err error) {
-	fields := map[string]json.RawMessage{}
+	// The members are put back together as they came, so that the user
+	// decodes exactly as one inside a page does.
+	raw := []byte{'{'}
+	hasUsername := false
 	for j.dec.More() {
 		tok, err := j.dec.Token()
 		if err != nil {
@@ -183,39 +195,113 @@ func (j *JSONReader) object() (rec Record, isUser bool, err error) {
 		}
 		key, _ := tok.(string)
 		if strings.EqualFold(key, "Users") {
-			if hasKey(fields, "Username") {
-				return Record{}, false, &FileError{Line: j.index, Problem: "after the last record: an object with both Username and Users"}
+			if hasUsername {
+				return Record{}, false, &FileError{Line: j.index,
+					Problem: "an object has both Username and Users, so it is neither a user nor a ListUsers page"}
 			}
 			return Record{}, false, j.openUsers()
 		}
-		var raw json.RawMessage
-		if err := j.dec.Decode(&raw); err != nil {
+		hasUsername = hasUsername || strings.EqualFold(key, "Username")
+		var value json.RawMessage
+		if err := j.dec.Decode(&value); err != nil {
 			return Record{}, false, j.fileError(err)
 		}
-		fields[key] = raw
+		name, err := json.Marshal(key)
+		if err != nil {
+			return Record{}, false, err
+		}
+		if len(raw) > 1 {
+			raw = append(raw, ',')
+		}
+		raw = append(append(append(raw, name...), ':'), value...)
 	}
 	if _, err := j.dec.Token(); err != nil { // the closing '}'
 		return Record{}, false, j.fileError(err)
 	}
-	if !hasKey(fields, "Username") {
+	if !hasUsername {
 		return Record{}, false, &FileError{Line: j.index,
-			Problem: "after the last record: an object that is neither a ListUsers page (it has no Users) nor a user (it has no Username)"}
+			Problem: "an object is neither a ListUsers page (it has no Users) nor a user (it has no Username)"}
 	}
 	j.index++
-	// Decoding the collected members as one object applies the same field
-	// matching as for users inside a page.
-	raw, err := json.Marshal(fields)
-	if err != nil {
-		return Record{}, false, err
+	rec, err = userRecord(append(raw, '}'), j.index)
+	return rec, err == nil, err
+}
+
+// userRecord reads one user, raw, the index-th of the file. A user that is
+// not an object, or whose values are not what Cognito writes, is a Record
+// with Problems: it fails alone. The Record then has the user's Username
+// whenever the user has one, whatever else is wrong.
+func userRecord(raw json.RawMessage, index int) (Record, error) {
+	if len(raw) > 0 && raw[0] == '{' && !utf8.Valid(raw) {
+		// encoding/json would read each bad byte as U+FFFD, and two
+		// names that differ only there (jos\xe9, jos\xe8 in Latin-1)
+		// as the same user.
+		if problems := utf8Problems(raw); len(problems) > 0 {
+			return Record{Line: index, Username: usernameOf(raw), Problems: problems}, nil
+		}
 	}
 	var u userJSON
 	if err := json.Unmarshal(raw, &u); err != nil {
-		if problem, ok := valueProblem(err); ok {
-			return Record{Line: j.index, Username: u.Username, Problems: []Reason{problem}}, true, nil
+		problems, ok := valueProblems(err)
+		if !ok {
+			return Record{}, err
 		}
-		return Record{}, false, err
+		return Record{Line: index, Username: usernameOf(raw), Problems: problems}, nil
 	}
-	return u.record(j.index), true, nil
+	return u.record(index), nil
+}
+
+// usernameOf is the Username of a user that could not be read whole, or ""
+// when it has none that is a string.
+func usernameOf(raw json.RawMessage) string {
+	var u struct{ Username json.RawMessage }
+	var name string
+	if json.Unmarshal(raw, &u) != nil || json.Unmarshal(u.Username, &name) != nil {
+		return ""
+	}
+	return name
+}
+
+// utf8Problems names the values of a user object that are not UTF-8: the
+// member, or for Attributes and UserAttributes the attribute. Member names
+// do not count: one that is not UTF-8 is no member Cognate reads, and is
+// ignored as every unknown member is.
+func utf8Problems(raw json.RawMessage) []Reason {
+	var problems []Reason
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if _, err := dec.Token(); err != nil { // '{'
+		return nil
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return problems
+		}
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return problems
+		}
+		member, _ := tok.(string)
+		if utf8.Valid(value) {
+			continue
+		}
+		var attrs []struct{ Name, Value json.RawMessage }
+		if !strings.EqualFold(member, "Attributes") && !strings.EqualFold(member, "UserAttributes") ||
+			json.Unmarshal(value, &attrs) != nil {
+			problems = append(problems, reason(CodeJSONNotUTF8, member))
+			continue
+		}
+		for _, a := range attrs {
+			var name string
+			switch {
+			case !utf8.Valid(a.Name) || json.Unmarshal(a.Name, &name) != nil:
+				problems = append(problems, reason(CodeJSONNotUTF8, member))
+			case !utf8.Valid(a.Value):
+				problems = append(problems, reason(CodeJSONNotUTF8, name))
+			}
+		}
+	}
+	return problems
 }
 
 // openUsers enters a page's Users array; a null one is an empty page.
@@ -230,7 +316,7 @@ func (j *JSONReader) openUsers() error {
 	case nil:
 		j.stack = append(j.stack, inPage)
 	default:
-		return &FileError{Line: j.index, Problem: "after the last record: a page whose Users is not an array"}
+		return &FileError{Line: j.index, Problem: "a ListUsers page's Users is not an array"}
 	}
 	return nil
 }
@@ -252,6 +338,64 @@ func (j *JSONReader) skipValue() error {
 	return nil
 }
 
+// skipRest reads to the end of an array or object whose opening token has
+// been read.
+func (j *JSONReader) skipRest() error {
+	for depth := 1; depth > 0; {
+		tok, err := j.dec.Token()
+		if err != nil {
+			return j.fileError(err)
+		}
+		switch tok {
+		case json.Delim('['), json.Delim('{'):
+			depth++
+		case json.Delim(']'), json.Delim('}'):
+			depth--
+		}
+	}
+	return nil
+}
+
+// tokenKind names the JSON type of a value by its first token, as
+// encoding/json's errors do.
+func tokenKind(tok json.Token) string {
+	switch tok.(type) {
+	case json.Delim:
+		if tok == json.Delim('{') {
+			return "object"
+		}
+		return "array"
+	case string:
+		return "string"
+	case bool:
+		return "bool"
+	case nil:
+		return "null"
+	}
+	return "number"
+}
+
+// rawKind names the JSON type of a value, as tokenKind does.
+func rawKind(raw json.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return "null"
+	}
+	switch raw[0] {
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case '"':
+		return "string"
+	case 't', 'f':
+		return "bool"
+	case 'n':
+		return "null"
+	}
+	return "number"
+}
+
 // fileError explains a failure to read the JSON itself; errors that are not
 // about the JSON (the connection, a size limit) are returned as they are.
 func (j *JSONReader) fileError(err error) error {
@@ -265,37 +409,29 @@ func (j *JSONReader) fileError(err error) error {
 	return fmt.Errorf("reading the JSON after record %d: %w", j.index, err)
 }
 
-// valueProblem reports whether err is about one user's values rather than
-// the JSON, and says which.
-func valueProblem(err error) (Reason, bool) {
+// valueProblems reports whether err is about one user's values rather
+// than the JSON, and says what.
+func valueProblems(err error) ([]Reason, bool) {
 	var typ *json.UnmarshalTypeError
 	var bad *valueError
 	switch {
 	case errors.As(err, &bad):
-		return bad.reason, true
+		return bad.reasons, true
 	case errors.As(err, &typ):
 		if typ.Field == "" {
-			return reason(CodeJSONNotObject), true
+			return []Reason{reason(CodeJSONNotObject)}, true
 		}
-		return reason(CodeJSONWrongType, typ.Field, typ.Value), true
+		return []Reason{reason(CodeJSONWrongType, typ.Field, typ.Value)}, true
 	}
-	return Reason{}, false
+	return nil, false
 }
 
 // valueError is a user's value that decodes as JSON but means nothing.
-type valueError struct{ reason Reason }
+type valueError struct{ reasons []Reason }
 
-func (e *valueError) Error() string { return e.reason.String() }
+func (e *valueError) Error() string { return reasonsText(e.reasons) }
 
-// hasKey matches member names as encoding/json does: ignoring case.
-func hasKey(m map[string]json.RawMessage, name string) bool {
-	for k := range m {
-		if strings.EqualFold(k, name) {
-			return true
-		}
-	}
-	return false
-}
+func badValue(rs ...Reason) *valueError { return &valueError{reasons: rs} }
 
 // userJSON is the union of UserType (ListUsers) and AdminGetUserResponse,
 // plus the Groups member this importer reads.
@@ -413,14 +549,14 @@ func (t *cognitoTime) UnmarshalJSON(b []byte) error {
 		}
 		parsed, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
-			return &valueError{reason(CodeJSONCreateDateFormat, s)}
+			return badValue(reason(CodeJSONCreateDateFormat, s))
 		}
 		t.Time = parsed.UTC()
 		return nil
 	}
 	secs, err := strconv.ParseFloat(string(b), 64)
 	if err != nil || secs < 0 || secs > 1e11 || math.IsNaN(secs) {
-		return &valueError{reason(CodeJSONCreateDateSeconds, string(b))}
+		return badValue(reason(CodeJSONCreateDateSeconds, string(b)))
 	}
 	// Cognito's fraction is milliseconds; rounding there undoes the
 	// float's noise.
@@ -430,43 +566,78 @@ func (t *cognitoTime) UnmarshalJSON(b []byte) error {
 
 // groupsJSON reads a user's groups: an array of Cognito GroupType objects
 // (as AdminListGroupsForUser's Groups), that whole response object, or an
-// array of group names.
+// array of group names. null, like an absent Groups, says nothing about
+// the user's groups.
 type groupsJSON struct {
 	known bool
 	refs  []GroupRef
 }
 
 func (g *groupsJSON) UnmarshalJSON(b []byte) error {
-	g.known = true
 	b = bytes.TrimSpace(b)
 	if string(b) == "null" {
 		return nil
 	}
+	g.known = true
 	if len(b) > 0 && b[0] == '{' {
 		var resp struct{ Groups json.RawMessage }
 		if err := json.Unmarshal(b, &resp); err != nil || len(resp.Groups) == 0 || resp.Groups[0] != '[' {
-			return &valueError{reason(CodeJSONGroupsObject)}
+			return badValue(reason(CodeJSONGroupsObject))
 		}
 		b = resp.Groups
 	}
 	var items []json.RawMessage
 	if err := json.Unmarshal(b, &items); err != nil {
-		return &valueError{reason(CodeJSONGroupsNotArray)}
+		return badValue(reason(CodeJSONGroupsNotArray))
 	}
+	var problems []Reason
 	for _, item := range items {
-		var ref GroupRef
-		if err := json.Unmarshal(item, &ref.Name); err != nil {
-			var gt struct {
-				GroupName   string
-				Description string
-				Precedence  *int
-			}
-			if err := json.Unmarshal(item, &gt); err != nil || gt.GroupName == "" {
-				return &valueError{reason(CodeJSONGroupWithoutName)}
-			}
-			ref = GroupRef{Name: gt.GroupName, Description: gt.Description, Precedence: gt.Precedence}
-		}
+		ref, bad := groupRef(item)
+		problems = append(problems, bad...)
 		g.refs = append(g.refs, ref)
 	}
+	if len(problems) > 0 {
+		return badValue(problems...)
+	}
 	return nil
+}
+
+// groupRef reads one entry of Groups: a group name, or a GroupType object.
+// problems say what is wrong with it, naming the group when it has a name.
+func groupRef(item json.RawMessage) (ref GroupRef, problems []Reason) {
+	switch kind := rawKind(item); kind {
+	case "string":
+		_ = json.Unmarshal(item, &ref.Name) // a string: it cannot fail
+		return ref, nil
+	case "object":
+	default:
+		return ref, []Reason{reason(CodeJSONGroupEntryType, kind)}
+	}
+	// GroupType's members, matched as encoding/json matches them, each
+	// checked on its own so that a problem is told as what it is. null
+	// is an absent member, as Cognito's SDKs write it.
+	var gt struct{ GroupName, Description, Precedence json.RawMessage }
+	_ = json.Unmarshal(item, &gt) // an object: it cannot fail
+	absent := func(v json.RawMessage) bool { return len(v) == 0 || string(v) == "null" }
+	switch {
+	case absent(gt.GroupName):
+		return ref, []Reason{reason(CodeJSONGroupWithoutName)}
+	case json.Unmarshal(gt.GroupName, &ref.Name) != nil:
+		return ref, []Reason{reason(CodeJSONGroupNameType, rawKind(gt.GroupName))}
+	case ref.Name == "":
+		return ref, []Reason{reason(CodeJSONGroupWithoutName)}
+	}
+	if !absent(gt.Description) && json.Unmarshal(gt.Description, &ref.Description) != nil {
+		problems = append(problems, reason(CodeJSONGroupDescriptionType, ref.Name, rawKind(gt.Description)))
+	}
+	if !absent(gt.Precedence) {
+		var p int
+		if json.Unmarshal(gt.Precedence, &p) != nil {
+			// "1", 1.5, 1e3: not the whole number the rule asks for.
+			problems = append(problems, reason(CodeGroupPrecedence, ref.Name))
+		} else {
+			ref.Precedence = &p
+		}
+	}
+	return ref, problems
 }

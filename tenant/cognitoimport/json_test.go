@@ -2,6 +2,7 @@ package cognitoimport
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -163,6 +164,18 @@ func TestJSONReaderProblems(t *testing.T) {
 			file: `{"Username":"a","Attributes":[],"UserAttributes":[]}` + "\n" +
 				`{"Username":"b","Attributes":[{"Name":"email","Value":"x@example.com"},{"Name":"email","Value":"y@example.com"}]}`,
 			problems: []string{"both Attributes", "attribute email appears twice"}},
+		{name: "a group's wrongly typed members are named, not taken for a missing GroupName",
+			file: `{"Username":"a","Groups":[{"GroupName":"g","Precedence":"1"}]}` + "\n" +
+				`{"Username":"b","Groups":[{"GroupName":"g","Precedence":1.5}]}` + "\n" +
+				`{"Username":"c","Groups":[{"GroupName":"g","Description":42}]}` + "\n" +
+				`{"Username":"d","Groups":[{"GroupName":5}]}` + "\n" +
+				`{"Username":"e","Groups":["ok",42]}` + "\n" +
+				`{"Username":"f","Groups":[null]}` + "\n" +
+				`{"Username":"g","Groups":[{"GroupName":"g","Description":false,"Precedence":[]},{"GroupName":"h","Precedence":null,"Description":null}]}`,
+			problems: []string{`group "g": precedence must be a whole number`, `group "g": precedence must be a whole number`,
+				`group "g": Description is JSON number; it must be a string`, "an entry whose GroupName is JSON number; it must be a string",
+				"Groups holds an entry that is JSON number", "Groups holds an entry that is JSON null",
+				`group "g": Description is JSON bool; it must be a string; group "g": precedence must be a whole number`}},
 		{name: "bad timestamps and groups",
 			file: `{"Username":"a","UserCreateDate":"yesterday"}` + "\n" + `{"Username":"b","UserCreateDate":-5}` + "\n" +
 				`{"Username":"c","Groups":[{"Description":"x"}]}` + "\n" + `{"Username":"d","Groups":{"x":1}}` + "\n" +
@@ -174,7 +187,26 @@ func TestJSONReaderProblems(t *testing.T) {
 		{name: "a truncated file", file: `{"Users":[` + annUserType + `,{"Username":"b`,
 			problems: []string{""}, fileErr: "ends in the middle of a value"},
 		{name: "an object with Username and Users", file: `{"Username":"a","Users":[]}`, fileErr: "both Username and Users"},
-		{name: "an array of numbers", file: `[1,2]`, fileErr: "not an object"},
+		{name: "an array of numbers: each element fails alone", file: `[1,2]`,
+			problems: []string{"element 1 of the array is JSON number", "element 2 of the array is JSON number"}},
+		{name: "a top-level array element that is not an object fails alone, like one in a page",
+			file:     "[" + strings.Repeat(`{"Username":"u"},`, 16) + `"notanobject",{"Username":"v"}]`,
+			problems: append(make([]string, 16), "element 17 of the array is JSON string; it must be a user or a ListUsers page (an object)", "")},
+		{name: "a nested array is one element; numbering goes on across pages and arrays",
+			file:     `[{"Users":[{"Username":"a"},{"Username":"b"}]},[1,[2,{"x":3}]],null,{"Username":"c"}]` + "\n" + `[true]`,
+			problems: []string{"", "", "element 2 of the array is JSON array", "element 3 of the array is JSON null", "", "element 1 of the array is JSON bool"}},
+		{name: "an array cut short inside a non-object element", file: `[{"Username":"a"},[1,2`,
+			problems: []string{""}, fileErr: "ends in the middle of a value"},
+		{name: "values that are not UTF-8 fail their user, naming the member or attribute",
+			file: "{\"Username\":\"jos\xe9\",\"Attributes\":[{\"Name\":\"email\",\"Value\":\"jose@x.com\"}]}\n" +
+				"{\"Username\":\"jos\xe8\",\"Attributes\":[{\"Name\":\"email\",\"Value\":\"other@x.com\"}]}\n" +
+				"{\"Users\":[{\"Username\":\"ann\",\"Attributes\":[{\"Name\":\"given_name\",\"Value\":\"Ren\xe9e\"},{\"Name\":\"na\xefve\",\"Value\":\"x\"}]}]}\n" +
+				"{\"Username\":\"bob\",\"UserStatus\":\"CONFIRMED\xa0\"}\n" +
+				"{\"Username\":\"carl\",\"X-\xff\":\"a member name that is not UTF-8 is ignored, as unknown members are\"}\n" +
+				"{\"Users\":[{\"Username\":\"dana\",\"X-\xff\":1}]}",
+			problems: []string{"Username is not valid UTF-8 text", "Username is not valid UTF-8 text",
+				"given_name is not valid UTF-8 text; save the file as UTF-8; Attributes is not valid UTF-8 text",
+				"UserStatus is not valid UTF-8 text", "", ""}},
 		{name: "Users that is not an array", file: `{"Users":{}}`, fileErr: "Users is not an array"},
 		{name: "two Users members", file: `{"Users":[],"Users":[]}`, fileErr: "two Users members"},
 		{name: "a scalar after the records", file: annUserType + ` 42`, problems: []string{""}, fileErr: "not an object or an array"},
@@ -207,6 +239,11 @@ func TestJSONReaderProblems(t *testing.T) {
 			if fe != nil && fe.Line != len(recs) {
 				t.Errorf("file error at %d, want after record %d", fe.Line, len(recs))
 			}
+			if fe != nil && strings.Contains(fe.Problem, "after the last record") {
+				// FileError.Line says where; "after the last record" was
+				// wrong before the first one.
+				t.Errorf("problem %q says where on its own", fe.Problem)
+			}
 		})
 	}
 }
@@ -222,5 +259,78 @@ func TestJSONReaderBOM(t *testing.T) {
 	}
 	if len(r.Warnings()) != 1 {
 		t.Errorf("warnings %q", r.Warnings())
+	}
+}
+
+// Groups: null says no more than an absent Groups (the user keeps their
+// groups), as "Users": null is an empty page; an empty list says "none".
+func TestJSONReaderGroupsNull(t *testing.T) {
+	tests := []struct {
+		groups string // the member, or "" for none
+		known  bool
+		n      int
+	}{
+		{``, false, 0},
+		{`,"Groups":null`, false, 0},
+		{`,"groups":null`, false, 0},
+		{`,"Groups":[]`, true, 0},
+		{`,"Groups":{"Groups":[],"NextToken":null}`, true, 0},
+		{`,"Groups":["a"]`, true, 1},
+	}
+	for _, tc := range tests {
+		for _, shape := range []string{`%s`, `{"Users":[%s]}`, `[%s]`} {
+			file := fmt.Sprintf(shape, `{"Username":"ann"`+tc.groups+`}`)
+			r, err := NewJSONReader(strings.NewReader(file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs, err := readAll(r)
+			if err != nil || len(recs) != 1 {
+				t.Fatalf("%s: %+v, %v", file, recs, err)
+			}
+			if rec := recs[0]; rec.Problem() != "" || rec.GroupsKnown != tc.known || len(rec.Groups) != tc.n {
+				t.Errorf("%s: problem %q, GroupsKnown %v with %d groups; want %v with %d", file, rec.Problem(), rec.GroupsKnown, len(rec.Groups), tc.known, tc.n)
+			}
+		}
+	}
+}
+
+// A user that fails on a value still has their Username on the failure
+// line, wherever Username is in the object and whichever member failed,
+// at the top level and inside a page alike.
+func TestJSONReaderFailedUserKeepsUsername(t *testing.T) {
+	tests := []struct {
+		name     string
+		user     string
+		username string
+		problem  string
+	}{
+		{"UserCreateDate before Username", `{"UserCreateDate":"yesterday","Username":"ann"}`, "ann", `UserCreateDate "yesterday" is not an RFC 3339 time`},
+		{"UserCreateDate after Username", `{"Username":"ann","UserCreateDate":-5}`, "ann", "UserCreateDate -5 is not a time in seconds"},
+		{"Groups before Username", `{"Groups":[{"Description":"x"}],"Username":"bob"}`, "bob", "without a GroupName"},
+		{"Groups after Username", `{"Username":"bob","Groups":7}`, "bob", "not an array of groups"},
+		{"a precedence that is a string", `{"Groups":[{"GroupName":"g","Precedence":"1"}],"Username":"cy"}`, "cy", `group "g": precedence must be a whole number`},
+		{"a wrong type before Username", `{"Enabled":"yes","Username":"dee"}`, "dee", "Enabled is JSON string"},
+		{"a bad status", `{"UserStatus":"ACTIVE","Username":"eve"}`, "eve", `UserStatus "ACTIVE"`},
+		{"a Username that is not a string", `{"Username":42}`, "", "Username is JSON number"},
+		{"a Username that is not UTF-8", "{\"Attributes\":[],\"Username\":\"jos\xe9\"}", "jos\uFFFD", "Username is not valid UTF-8 text"},
+		{"an attribute that is not UTF-8", "{\"Attributes\":[{\"Name\":\"name\",\"Value\":\"Jos\xe9\"}],\"Username\":\"jo\"}", "jo", "name is not valid UTF-8 text"},
+	}
+	for _, tc := range tests {
+		for _, shape := range []string{`%s`, `{"Users":[%s]}`, `[%s]`} {
+			file := fmt.Sprintf(shape, tc.user)
+			r, err := NewJSONReader(strings.NewReader(file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs, err := readAll(r)
+			if err != nil || len(recs) != 1 {
+				t.Fatalf("%s: %+v, %v", file, recs, err)
+			}
+			if got := recs[0]; got.Username != tc.username || !strings.Contains(got.Problem(), tc.problem) || got.Line != 1 {
+				t.Errorf("%s, %s: line %d, username %q, problem %q; want username %q, problem %q",
+					tc.name, file, got.Line, got.Username, got.Problem(), tc.username, tc.problem)
+			}
+		}
 	}
 }

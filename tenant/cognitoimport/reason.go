@@ -54,10 +54,21 @@ const (
 	CodeJSONNotObject          = "json.notObject"          // a user that is no object
 	CodeJSONWrongType          = "json.wrongType"          // Args: field, JSON type
 	CodeNoteIdentitiesDropped  = "note.identitiesDropped"  // a note: identities not imported
+	// Args: the member, or the attribute, whose value is not UTF-8.
+	CodeJSONNotUTF8 = "json.notUTF8"
+	// Args: the position of the element in its array, its JSON type.
+	CodeJSONElementNotObject = "json.elementNotObject"
+	// An entry of Groups that is neither a name nor an object. Args: JSON type.
+	CodeJSONGroupEntryType = "json.groupEntryType"
+	// A GroupName that is not a string. Args: JSON type.
+	CodeJSONGroupNameType = "json.groupNameType"
+	// A Description that is not a string. Args: the group, JSON type.
+	CodeJSONGroupDescriptionType = "json.groupDescriptionType"
 
 	// Import's own checks of a line.
 	CodeSubInvalid        = "sub.invalid"        // a sub Cognate cannot store
-	CodePhoneNotE164      = "phone.notE164"      // Args: the number
+	CodeSubPathSegment    = "sub.pathSegment"    // Args: the sub, which no web address can carry
+	CodePhoneNotE164      = "phone.notE164"      // Args: the number (tenant.CodeAttributePhone)
 	CodeHashUnknownScheme = "hash.unknownScheme" // a password hash of no known scheme
 	CodeHashMalformed     = "hash.malformed"     // Args: what is wrong, in tenant/password's words
 	CodeGroupName         = "group.name"         // Args: the group
@@ -93,20 +104,27 @@ var reasonTexts = map[string]string{
 	CodeCSVPhoneVerifiedEmpty: "phone_number_verified is TRUE but phone_number is empty",
 	CodeNotBoolean:            "%s is %q; it must be true or false",
 
-	CodeJSONUsernameMissing:    "Username is missing",
-	CodeJSONStatus:             "UserStatus %q is not one of Cognito's statuses",
-	CodeJSONBothAttributeLists: "the user has both Attributes (ListUsers) and UserAttributes (AdminGetUser)",
-	CodeJSONAttributeTwice:     "attribute %s appears twice",
-	CodeJSONCreateDateFormat:   "UserCreateDate %q is not an RFC 3339 time",
-	CodeJSONCreateDateSeconds:  "UserCreateDate %s is not a time in seconds since 1970",
-	CodeJSONGroupsObject:       "Groups is an object without a Groups array; want AdminListGroupsForUser's output or its Groups array",
-	CodeJSONGroupsNotArray:     "Groups is not an array of groups",
-	CodeJSONGroupWithoutName:   "Groups holds an entry without a GroupName",
-	CodeJSONNotObject:          "the user is not a JSON object",
-	CodeJSONWrongType:          "%s is JSON %s, which is not what Cognito writes there",
-	CodeNoteIdentitiesDropped:  "attribute identities (federated sign-in links) was not imported",
+	CodeJSONUsernameMissing:      "Username is missing",
+	CodeJSONStatus:               "UserStatus %q is not one of Cognito's statuses",
+	CodeJSONBothAttributeLists:   "the user has both Attributes (ListUsers) and UserAttributes (AdminGetUser)",
+	CodeJSONAttributeTwice:       "attribute %s appears twice",
+	CodeJSONCreateDateFormat:     "UserCreateDate %q is not an RFC 3339 time",
+	CodeJSONCreateDateSeconds:    "UserCreateDate %s is not a time in seconds since 1970",
+	CodeJSONGroupsObject:         "Groups is an object without a Groups array; want AdminListGroupsForUser's output or its Groups array",
+	CodeJSONGroupsNotArray:       "Groups is not an array of groups",
+	CodeJSONGroupWithoutName:     "Groups holds an entry without a GroupName",
+	CodeJSONNotObject:            "the user is not a JSON object",
+	CodeJSONWrongType:            "%s is JSON %s, which is not what Cognito writes there",
+	CodeNoteIdentitiesDropped:    "attribute identities (federated sign-in links) was not imported",
+	CodeJSONNotUTF8:              "%s is not valid UTF-8 text; save the file as UTF-8",
+	CodeJSONElementNotObject:     "element %s of the array is JSON %s; it must be a user or a ListUsers page (an object)",
+	CodeJSONGroupEntryType:       "Groups holds an entry that is JSON %s; an entry must be a group name or an object with a GroupName",
+	CodeJSONGroupNameType:        "Groups holds an entry whose GroupName is JSON %s; it must be a string",
+	CodeJSONGroupDescriptionType: "group %q: Description is JSON %s; it must be a string",
 
-	CodeSubInvalid:   "sub must be 1 to 128 printable characters without spaces",
+	CodeSubInvalid: "sub must be 1 to 128 printable characters without spaces",
+	CodeSubPathSegment: `sub %q cannot be part of a web address, where the user is named by sub: ` +
+		`it must not be "." or ".." or contain "/"`,
 	CodePhoneNotE164: "phone_number %q is not in E.164 form (+ and up to 15 digits, as +12345550100)",
 	CodeHashUnknownScheme: ColumnPasswordHash + " is in no format Cognate verifies " +
 		"(argon2id, bcrypt, scrypt, PBKDF2-SHA256, Django pbkdf2_sha256; see docs/import.md)",
@@ -195,6 +213,11 @@ func reasonsText(rs []Reason) string {
 func invalidReason(err error) Reason {
 	var inv *tenant.InvalidError
 	if errors.As(err, &inv) {
+		if inv.Code == tenant.CodeAttributePhone {
+			// tenant's rule is the one the importer checked before
+			// tenant did, in the same words: keep the importer's code.
+			return reason(CodePhoneNotE164, inv.Args...)
+		}
 		if _, known := tenantRules[inv.Code]; known {
 			return Reason{Code: inv.Code, Args: inv.Args}
 		}

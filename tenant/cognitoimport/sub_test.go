@@ -3,6 +3,7 @@ package cognitoimport
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 )
@@ -31,5 +32,43 @@ func TestNewSub(t *testing.T) {
 	ms := fmt.Sprintf("%012x", t0.UnixMilli())
 	if got, want := newSub(t0)[:13], ms[:8]+"-"+ms[8:]; got != want {
 		t.Errorf("time prefix %q, want %q, the milliseconds since 1970", got, want)
+	}
+}
+
+// A sub names its user in web addresses (/admin/v1/tenants/{slug}/users/{sub},
+// the console's /admin/users/{sub}), so it must be one path segment that
+// no router or browser resolves: with sub "..", deleting the user deleted
+// the tenant.
+func TestValidSub(t *testing.T) {
+	tests := []struct {
+		sub  string
+		code string // "" for a sub Cognate keeps
+	}{
+		{"eaad0219-2117-439f-8d46-4db20e59268f", ""},
+		{"auth0|5f7c8ec7c33c6c004bbafe82", ""},
+		{"a.b", ""},
+		{"...", ""},
+		{".hidden", ""},
+		{`DOMAIN\user`, ""}, // escaped as %5C, which nothing resolves
+		{"a?b#c%2F", ""},    // escaped by every front end
+		{strings.Repeat("a", 128), ""},
+		{".", CodeSubPathSegment},
+		{"..", CodeSubPathSegment},
+		{"a/b", CodeSubPathSegment},
+		{"/", CodeSubPathSegment},
+		{"../x", CodeSubPathSegment},
+		{"", CodeSubInvalid},
+		{strings.Repeat("a", 129), CodeSubInvalid},
+		{"a b", CodeSubInvalid},
+		{"a\x00b", CodeSubInvalid},
+		{"a\nb", CodeSubInvalid},
+		{"a\x7fb", CodeSubInvalid},
+		{"j\u00f8rgen", CodeSubInvalid},
+	}
+	for _, tc := range tests {
+		problem, bad := subProblem(tc.sub)
+		if bad != (tc.code != "") || problem.Code != tc.code || validSub(tc.sub) == bad {
+			t.Errorf("subProblem(%q) = %+v, %v; validSub %v; want code %q", tc.sub, problem, bad, validSub(tc.sub), tc.code)
+		}
 	}
 }
