@@ -103,6 +103,16 @@ func (c *Console) auditLog(w http.ResponseWriter, r *http.Request, q *request) e
 	return c.render(w, http.StatusOK, page)
 }
 
+// detailName names the fact of an event's details under key in the page's
+// language; a key the catalogue does not name (one a newer Cognate wrote)
+// is shown as it is.
+func (f *frame) detailName(key string) string {
+	if s, ok := lookup(f.Lang, "audit.detail."+key); ok {
+		return s
+	}
+	return key
+}
+
 // actionText names an action in the page's language.
 func (f *frame) actionText(a tenant.AuditAction) string { return f.T("audit." + string(a)) }
 
@@ -121,7 +131,7 @@ func (f *frame) auditRow(ev tenant.AuditEvent) auditRow {
 	}
 	var details []string
 	for _, k := range slices.Sorted(maps.Keys(ev.Details)) {
-		details = append(details, k+": "+ev.Details[k])
+		details = append(details, f.detailName(k)+": "+ev.Details[k])
 	}
 	row.Details = strings.Join(details, "; ")
 	return row

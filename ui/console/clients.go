@@ -116,7 +116,7 @@ func (c *Console) createClient(w http.ResponseWriter, r *http.Request, q *reques
 	cl, secret, err := c.Service.CreateClient(r.Context(), q.slug(), tenant.NewClient{Name: form.Name, Public: form.Public,
 		RedirectURIs: redirects, PostLogoutRedirectURIs: logouts})
 	if err != nil {
-		return serviceError(err)
+		return serviceError(clientsSection, err)
 	}
 	if secret == "" {
 		http.Redirect(w, r, clientPath(cl.ID)+"?notice=clientSaved", http.StatusSeeOther)
@@ -141,7 +141,7 @@ func (clientPage) template() string { return tmplClient }
 func (c *Console) clientPage(r *http.Request, q *request) (*clientPage, error) {
 	cl, err := c.Service.Client(r.Context(), q.slug(), r.PathValue("id"))
 	if err != nil {
-		return nil, serviceError(err)
+		return nil, serviceError(clientsSection, err)
 	}
 	return &clientPage{frame: c.frame(q, "clients"), Client: cl, Builtin: tenant.IsBuiltinClient(cl.ID),
 		Form: clientForm{Name: cl.Name, Public: cl.Public(), RedirectURIs: strings.Join(cl.RedirectURIs, "\n"),
@@ -176,7 +176,7 @@ func (c *Console) updateClient(w http.ResponseWriter, r *http.Request, q *reques
 		}
 		key := problemKey(err)
 		if key == "" || errors.Is(err, tenant.ErrNotFound) {
-			return serviceError(err)
+			return serviceError(clientsSection, err)
 		}
 		prob = &formProblem{key: key}
 	}
@@ -186,10 +186,21 @@ func (c *Console) updateClient(w http.ResponseWriter, r *http.Request, q *reques
 	return c.render(w, http.StatusUnprocessableEntity, page)
 }
 
+// rotateSecret gives a confidential client a new secret, shown once. A
+// public client has none (its page offers no rotation): the request is
+// answered with the client's page, saying so.
 func (c *Console) rotateSecret(w http.ResponseWriter, r *http.Request, q *request) error {
-	cl, secret, err := c.Service.RotateClientSecret(r.Context(), q.slug(), r.PathValue("id"))
+	page, err := c.clientPage(r, q)
 	if err != nil {
-		return serviceError(err)
+		return err
+	}
+	if page.Client.Public() {
+		page.Problem = page.T("problem.publicClientSecret")
+		return c.render(w, http.StatusConflict, page)
+	}
+	cl, secret, err := c.Service.RotateClientSecret(r.Context(), q.slug(), page.Client.ID)
+	if err != nil {
+		return serviceError(clientsSection, err)
 	}
 	return c.render(w, http.StatusOK, &clientSecretPage{frame: c.frame(q, "clients"), Client: cl, Secret: secret})
 }
@@ -200,7 +211,7 @@ func (c *Console) confirmDeleteClient(w http.ResponseWriter, r *http.Request, q 
 		return err
 	}
 	if page.Builtin {
-		return serviceError(tenant.ErrBuiltinClient)
+		return serviceError(clientsSection, tenant.ErrBuiltinClient)
 	}
 	f := c.frame(q, "clients")
 	return c.render(w, http.StatusOK, &confirmPage{frame: f,
@@ -210,8 +221,8 @@ func (c *Console) confirmDeleteClient(w http.ResponseWriter, r *http.Request, q 
 
 func (c *Console) deleteClient(w http.ResponseWriter, r *http.Request, q *request) error {
 	if err := c.Service.DeleteClient(r.Context(), q.slug(), r.PathValue("id")); err != nil {
-		return serviceError(err)
+		return serviceError(clientsSection, err)
 	}
-	http.Redirect(w, r, "/admin/clients?notice=clientSaved", http.StatusSeeOther)
+	http.Redirect(w, r, "/admin/clients?notice=clientDeleted", http.StatusSeeOther)
 	return nil
 }

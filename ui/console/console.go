@@ -30,6 +30,8 @@ type Console struct {
 	assets    ui.StaticFiles
 	rp        *relyingParty
 	mux       *http.ServeMux
+	// activations are taken one at a time per user (activateUser).
+	activations *userLocks
 }
 
 // Base is the path the console is served under.
@@ -75,6 +77,7 @@ func New(c Console) (*Console, error) {
 		return nil, err
 	}
 	c.rp = newRelyingParty(c.Provider, c.now)
+	c.activations = new(userLocks)
 
 	cc := &c
 	m := http.NewServeMux()
@@ -132,12 +135,11 @@ func New(c Console) (*Console, error) {
 		{"GET /admin/audit", cc.auditLog},
 		{"GET /admin/import", cc.importForm},
 		{importRoute, cc.importUsers},
-
-		{"/admin/", notFound},
 	}
 	for _, rt := range routes {
 		m.Handle(rt.pattern, cc.admin(rt.fn))
 	}
+	m.Handle(catchAll, cc.unrouted())
 	cc.mux = m
 	return cc, nil
 }
@@ -206,4 +208,40 @@ func redirectTo(path string) handlerFunc {
 
 func notFound(http.ResponseWriter, *http.Request, *request) error {
 	return &pageError{status: http.StatusNotFound, msg: "error.notFound"}
+}
+
+// catchAll is the pattern of what no route of the console takes.
+const catchAll = Base + "/"
+
+// unrouted answers what no route takes. A path the console has, asked
+// with a method it does not take, is 405 with the methods it does (this
+// catch-all would otherwise hide ServeMux's own 405), with or without a
+// session: which methods a path takes is no secret. Any other path is
+// not found, behind the session like every console page.
+func (c *Console) unrouted() http.Handler {
+	missing := c.admin(notFound)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		allow := c.allowed(r)
+		if allow == "" {
+			missing.ServeHTTP(w, r)
+			return
+		}
+		c.public(func(http.ResponseWriter, *http.Request, *request) error {
+			return &pageError{status: http.StatusMethodNotAllowed, msg: "error.method", allow: allow}
+		}).ServeHTTP(w, r)
+	})
+}
+
+// allowed lists the methods a route takes at r's path, for an Allow
+// header; "" when none does.
+func (c *Console) allowed(r *http.Request) string {
+	var methods []string
+	for _, m := range []string{http.MethodDelete, http.MethodGet, http.MethodHead, http.MethodPatch, http.MethodPost, http.MethodPut} {
+		probe := *r
+		probe.Method = m
+		if _, pattern := c.mux.Handler(&probe); pattern != "" && pattern != catchAll {
+			methods = append(methods, m)
+		}
+	}
+	return strings.Join(methods, ", ")
 }

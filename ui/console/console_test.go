@@ -374,3 +374,83 @@ func TestResetsEndTheConsoleSession(t *testing.T) {
 		})
 	}
 }
+
+// A path the console has, asked with a method it does not take, is 405
+// with Allow, on a page in the person's language; a path it does not have
+// is 404 whatever the method.
+func TestWrongMethod(t *testing.T) {
+	s := newStack(t)
+	b := newBrowser(t)
+	b.signIn(s, "acme", "boss", adminPassword)
+	anon := newBrowser(t)
+	tests := []struct {
+		name, method, path string
+		who                *browser
+		status             int
+		allow              string
+	}{
+		{"PUT a group list", http.MethodPut, "/admin/groups", b, http.StatusMethodNotAllowed, "GET, HEAD, POST"},
+		{"DELETE a group list", http.MethodDelete, "/admin/groups", b, http.StatusMethodNotAllowed, "GET, HEAD, POST"},
+		{"GET sign out", http.MethodGet, "/admin/logout", b, http.StatusMethodNotAllowed, "POST"},
+		{"POST the user list", http.MethodPost, "/admin/users", b, http.StatusMethodNotAllowed, "GET, HEAD"},
+		{"DELETE a user", http.MethodDelete, "/admin/users/some-sub", b, http.StatusMethodNotAllowed, "GET, HEAD"},
+		{"GET an action", http.MethodGet, "/admin/users/some-sub/activate", b, http.StatusMethodNotAllowed, "POST"},
+		{"without a session", http.MethodPut, "/admin/settings", anon, http.StatusMethodNotAllowed, "GET, HEAD, POST"},
+		{"a path there is not", http.MethodGet, "/admin/nothing-here", b, http.StatusNotFound, ""},
+		{"a path there is not, PUT", http.MethodPut, "/admin/nothing-here", b, http.StatusNotFound, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(tt.method, s.url("acme", tt.path), nil)
+			p := tt.who.Do(req)
+			if p.Status != tt.status || p.Header.Get("Allow") != tt.allow {
+				t.Fatalf("%d with Allow %q; want %d with %q", p.Status, p.Header.Get("Allow"), tt.status, tt.allow)
+			}
+			if tt.status == http.StatusMethodNotAllowed {
+				uitest.MustContain(t, p, "This address does not take this kind of request.")
+				uitest.MustNotContain(t, p, "This page does not exist.")
+			}
+		})
+	}
+	b.Header.Set("Accept-Language", "nl")
+	req, _ := http.NewRequest(http.MethodGet, s.url("acme", "/admin/logout"), nil)
+	uitest.MustContain(t, b.Do(req), "Dit adres neemt dit soort verzoek niet aan.")
+	// The 405 changed nothing: the session is still there.
+	if p := b.Get(s.url("acme", "/admin/users")); p.Status != http.StatusOK {
+		t.Errorf("after GET /admin/logout the console answers %d", p.Status)
+	}
+}
+
+// After signing in, the console returns to the page asked for, but never
+// out of the console, to its own sign-in, or with a control character in
+// the Location header.
+func TestSignInReturnsInsideTheConsole(t *testing.T) {
+	s := newStack(t)
+	tests := []struct{ name, next, want string }{
+		{"a console page", "/admin/groups?x=1", "/admin/groups?x=1"},
+		{"dot segments out of the console", "/admin/../login", "/admin/users"},
+		{"a dot segment to the sign-in", "/admin/./login?x", "/admin/users"},
+		{"escaped dots out of the console", "/admin/%2e%2e/login", "/admin/users"},
+		{"a NUL", "/admin/users\x00x", "/admin/users"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newBrowser(t)
+			login := b.Follow(b.Get(s.url("acme", "/admin/login?"+url.Values{"next": {tt.next}}.Encode())))
+			if login.URL.Path != "/login" {
+				t.Fatalf("want the tenant's login page, got %d at %s", login.Status, login.URL)
+			}
+			p := b.Submit(login, "/login", url.Values{"login": {"boss"}, "password": {adminPassword}})
+			for i := 0; i < 10 && p.Location != "" && !strings.Contains(p.Location, "/admin/callback"); i++ {
+				p = b.Get(p.Location)
+			}
+			back := b.Get(p.Location) // the callback
+			if back.Status != http.StatusSeeOther || back.Location != s.url("acme", tt.want) {
+				t.Errorf("after sign-in: %d to %q, want %q", back.Status, back.Location, s.url("acme", tt.want))
+			}
+			if raw := back.Header.Get("Location"); strings.ContainsFunc(raw, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+				t.Errorf("Location %q holds a control character", raw)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -67,5 +68,50 @@ func TestActivationWithoutEmailSavesNothing(t *testing.T) {
 	trail, _ := s.svc.AuditLog(t.Context(), "acme", tenant.AuditQuery{Target: ann.Sub, Action: string(tenant.AuditUserUpdate)})
 	if len(trail.Events) != 0 {
 		t.Errorf("a refused form left %d user.update events", len(trail.Events))
+	}
+}
+
+// The "email verified" box means what it shows: on save, the address (new
+// or not) is verified exactly when the box is ticked.
+func TestEmailVerifiedMeansWhatTheBoxShows(t *testing.T) {
+	s := newStack(t)
+	b := newBrowser(t)
+	b.signIn(s, "acme", "boss", adminPassword)
+	tests := []struct {
+		name     string
+		verified bool   // as stored
+		email    string // as typed
+		ticked   bool
+		want     bool
+	}{
+		{"verified, new address, box stays ticked", true, "new@acme.example", true, true},
+		{"verified, new address, box cleared", true, "new@acme.example", false, false},
+		{"unverified, new address, box left clear", false, "new@acme.example", false, false},
+		{"unverified, new address, box ticked", false, "new@acme.example", true, true},
+		{"verified, same address, box stays ticked", true, "old@acme.example", true, true},
+		{"verified, same address, box cleared", true, "old@acme.example", false, false},
+		{"unverified, same address, box ticked", false, "old@acme.example", true, true},
+		{"verified, new capitals, box stays ticked", true, "OLD@acme.example", true, true},
+		{"verified, address removed, box left ticked", true, "", true, false},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u := s.user(t, "acme", tenant.NewUser{Username: fmt.Sprintf("user%d", i), Email: "old@acme.example", EmailVerified: tt.verified})
+			edit := b.Get(s.url("acme", "/admin/users/"+u.Sub+"/edit"))
+			if shown := strings.Contains(edit.Body, `name="email_verified" value="on" checked`); shown != tt.verified {
+				t.Fatalf("the box shows %v for a user whose address is verified: %v", shown, tt.verified)
+			}
+			values := url.Values{"email": {tt.email}}
+			if tt.ticked {
+				values.Set("email_verified", "on")
+			}
+			if p := b.Submit(edit, "/admin/users/"+u.Sub+"/edit", values); p.Status != http.StatusSeeOther {
+				t.Fatalf("save: %d\n%s", p.Status, p.Body)
+			}
+			after, _ := s.svc.User(t.Context(), "acme", u.Sub)
+			if after.Email != tt.email || after.EmailVerified != tt.want {
+				t.Errorf("saved %q verified %v; want %q verified %v", after.Email, after.EmailVerified, tt.email, tt.want)
+			}
+		})
 	}
 }

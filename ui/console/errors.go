@@ -18,7 +18,9 @@ type pageError struct {
 	msg     string // a catalogue key
 	// link, when set, is a way on: an address and a catalogue key.
 	link *link
-	err  error
+	// allow is the Allow header of a 405: the methods the path takes.
+	allow string
+	err   error
 }
 
 type link struct {
@@ -34,6 +36,18 @@ func (e *pageError) Error() string {
 }
 
 func (e *pageError) Unwrap() error { return e.err }
+
+// saying is a refusal of the service with the sentence a handler chose
+// for it, where the handler knows better than problemKey what it means
+// (which mail an address is missing for).
+type saying struct {
+	key string // a catalogue key
+	err error
+}
+
+func (e *saying) Error() string { return e.err.Error() }
+
+func (e *saying) Unwrap() error { return e.err }
 
 // messagePage is the data of the message template: errors, and the pages
 // that only say something (signed out, no access).
@@ -68,6 +82,9 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, q *request, err e
 	if q == nil {
 		q = &request{lang: "en"}
 	}
+	if pe.allow != "" {
+		w.Header().Set("Allow", pe.allow)
+	}
 	heading := pe.heading
 	if heading == "" {
 		heading = statusHeading(pe.status)
@@ -89,6 +106,8 @@ func statusHeading(status int) string {
 		return "error.heading.403"
 	case status == http.StatusNotFound:
 		return "error.heading.404"
+	case status == http.StatusMethodNotAllowed:
+		return "error.heading.405"
 	case status >= 500:
 		return "error.heading.500"
 	}
@@ -101,7 +120,10 @@ func statusHeading(status int) string {
 // English and for the log; people read the catalogue.
 func problemKey(err error) string {
 	var policy *password.PolicyError
+	var chosen *saying
 	switch {
+	case errors.As(err, &chosen):
+		return chosen.key
 	case errors.Is(err, tenant.ErrAdminGroupWithoutActor):
 		return "problem.adminGroupMember"
 	case errors.Is(err, tenant.ErrSelfLockout):
@@ -124,17 +146,30 @@ func problemKey(err error) string {
 	return ""
 }
 
-// notFoundPage is the page for a user, group or client this tenant does
-// not have, whoever asks and whatever tenant may have one by that name.
-func notFoundPage(err error) error {
-	return &pageError{status: http.StatusNotFound, msg: "error.gone", link: &link{"/admin/users", "nav.users"}, err: err}
+// section is a kind of thing the console lists: where its list is, and
+// what the list and a missing one are called.
+type section struct {
+	list, name, gone string // a path and two catalogue keys
 }
 
-// serviceError turns an error of a service call into what the handler
-// returns when it has no form to show it on.
-func serviceError(err error) error {
+var (
+	usersSection   = section{"/admin/users", "nav.users", "error.gone.user"}
+	groupsSection  = section{"/admin/groups", "nav.groups", "error.gone.group"}
+	clientsSection = section{"/admin/clients", "nav.clients", "error.gone.client"}
+)
+
+// notFoundPage is the page for a user, group or client this tenant does
+// not have, whoever asks and whatever tenant may have one by that name:
+// it says which kind is missing and leads back to its list.
+func notFoundPage(in section, err error) error {
+	return &pageError{status: http.StatusNotFound, msg: in.gone, link: &link{in.list, in.name}, err: err}
+}
+
+// serviceError turns an error of a service call about a thing of the
+// section into what the handler returns when it has no form to show it on.
+func serviceError(in section, err error) error {
 	if errors.Is(err, tenant.ErrNotFound) {
-		return notFoundPage(err)
+		return notFoundPage(in, err)
 	}
 	if key := problemKey(err); key != "" {
 		return &pageError{status: http.StatusConflict, msg: key, err: err}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -52,7 +53,7 @@ func (c *Console) createGroup(w http.ResponseWriter, r *http.Request, q *request
 		if _, err := c.Service.CreateGroup(r.Context(), q.slug(), g); errors.Is(err, tenant.ErrAlreadyExists) {
 			prob = &formProblem{field: "name", key: "problem.groupExists", args: []any{g.Name}}
 		} else if err != nil {
-			return serviceError(err)
+			return serviceError(groupsSection, err)
 		}
 	}
 	if prob != nil {
@@ -136,7 +137,7 @@ func (c *Console) groupPage(r *http.Request, q *request) (*groupPage, error) {
 	name := r.PathValue("name")
 	g, err := c.Service.Group(r.Context(), q.slug(), name)
 	if err != nil {
-		return nil, serviceError(err)
+		return nil, serviceError(groupsSection, err)
 	}
 	after := ""
 	if raw := r.URL.Query().Get("after"); raw != "" {
@@ -148,7 +149,7 @@ func (c *Console) groupPage(r *http.Request, q *request) (*groupPage, error) {
 	}
 	members, err := c.Service.GroupMembers(r.Context(), q.slug(), name, after, membersPerPage)
 	if err != nil {
-		return nil, serviceError(err)
+		return nil, serviceError(groupsSection, err)
 	}
 	page := &groupPage{frame: c.frame(q, "groups"), Group: g, IsAdmin: g.Name == q.tenant.Settings.AdminGroup,
 		Members: members.Users, Form: groupFormOf(g)}
@@ -195,7 +196,7 @@ func (c *Console) editGroup(w http.ResponseWriter, r *http.Request, q *request) 
 		if _, err := c.Service.UpdateGroup(r.Context(), q.slug(), r.PathValue("name"), change); errors.Is(err, tenant.ErrAlreadyExists) {
 			prob = &formProblem{field: "name", key: "problem.groupExists", args: []any{g.Name}}
 		} else if err != nil {
-			return serviceError(err)
+			return serviceError(groupsSection, err)
 		}
 	}
 	if prob != nil {
@@ -205,8 +206,13 @@ func (c *Console) editGroup(w http.ResponseWriter, r *http.Request, q *request) 
 	return nil
 }
 
+// maxNamedUsers is how many of the users who share an address the group
+// page names.
+const maxNamedUsers = 10
+
 // addMember adds the user with the username (or the one email address)
-// typed into the form.
+// typed into the form. An address several users share names them, by
+// username, which the administrator may type instead.
 func (c *Console) addMember(w http.ResponseWriter, r *http.Request, q *request) error {
 	name, login := r.PathValue("name"), strings.TrimSpace(r.PostForm.Get("login"))
 	query := tenant.UserQuery{Username: login}
@@ -214,15 +220,28 @@ func (c *Console) addMember(w http.ResponseWriter, r *http.Request, q *request) 
 		query = tenant.UserQuery{Email: login}
 	}
 	users, err := c.Service.FindUsers(r.Context(), q.slug(), query)
-	if errors.Is(err, tenant.ErrInvalid) || (err == nil && len(users) != 1) {
-		return c.groupProblem(w, r, q, formProblem{field: "login", key: "problem.noSuchUser", args: []any{login}},
-			func(p *groupPage) { p.AddLogin = login })
-	}
-	if err != nil {
+	var prob *formProblem
+	switch {
+	case errors.Is(err, tenant.ErrInvalid), err == nil && len(users) == 0:
+		prob = &formProblem{field: "login", key: "problem.noSuchUser", args: []any{login}}
+	case err == nil && len(users) > 1:
+		names := make([]string, len(users))
+		for i, u := range users {
+			names[i] = u.Username
+		}
+		slices.Sort(names)
+		if len(names) > maxNamedUsers {
+			names = append(names[:maxNamedUsers], "…")
+		}
+		prob = &formProblem{field: "login", key: "problem.sharedEmail", args: []any{login, strings.Join(names, ", ")}}
+	case err != nil:
 		return err
 	}
+	if prob != nil {
+		return c.groupProblem(w, r, q, *prob, func(p *groupPage) { p.AddLogin = login })
+	}
 	if err := c.Service.AddUserToGroup(r.Context(), q.slug(), name, users[0].Sub); err != nil {
-		return serviceError(err)
+		return serviceError(groupsSection, err)
 	}
 	http.Redirect(w, r, groupPath(name)+"?notice=groupSaved", http.StatusSeeOther)
 	return nil
@@ -234,7 +253,7 @@ func (c *Console) removeMember(w http.ResponseWriter, r *http.Request, q *reques
 		if errors.Is(err, tenant.ErrSelfLockout) {
 			return c.groupProblem(w, r, q, formProblem{key: "problem.selfLockout"}, nil)
 		}
-		return serviceError(err)
+		return serviceError(groupsSection, err)
 	}
 	http.Redirect(w, r, groupPath(name)+"?notice=groupSaved", http.StatusSeeOther)
 	return nil
@@ -243,7 +262,7 @@ func (c *Console) removeMember(w http.ResponseWriter, r *http.Request, q *reques
 func (c *Console) confirmDeleteGroup(w http.ResponseWriter, r *http.Request, q *request) error {
 	g, err := c.Service.Group(r.Context(), q.slug(), r.PathValue("name"))
 	if err != nil {
-		return serviceError(err)
+		return serviceError(groupsSection, err)
 	}
 	f := c.frame(q, "groups")
 	return c.render(w, http.StatusOK, &confirmPage{frame: f,
@@ -256,8 +275,8 @@ func (c *Console) deleteGroup(w http.ResponseWriter, r *http.Request, q *request
 		if errors.Is(err, tenant.ErrAdminGroup) {
 			return c.groupProblem(w, r, q, formProblem{key: "problem.adminGroup"}, nil)
 		}
-		return serviceError(err)
+		return serviceError(groupsSection, err)
 	}
-	http.Redirect(w, r, "/admin/groups?notice=groupSaved", http.StatusSeeOther)
+	http.Redirect(w, r, "/admin/groups?notice=groupDeleted", http.StatusSeeOther)
 	return nil
 }

@@ -3,6 +3,7 @@ package console
 import (
 	"errors"
 	"maps"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -49,6 +50,13 @@ func TestCatalogueHoldsEveryKeyTheCodeNames(t *testing.T) {
 		keys = append(keys, "problem.range."+f)
 	}
 	keys = append(keys, slices.Collect(maps.Values(notices))...)
+	for _, k := range auditDetailKeys {
+		keys = append(keys, "audit.detail."+k)
+	}
+	for _, in := range []section{usersSection, groupsSection, clientsSection} {
+		keys = append(keys, in.name, in.gone)
+	}
+	keys = append(keys, statusHeading(http.StatusMethodNotAllowed))
 	for _, err := range []error{tenant.ErrSelfLockout, tenant.ErrAdminGroup, tenant.ErrBuiltinClient, tenant.ErrNoEmail,
 		tenant.ErrUserState, tenant.ErrConflict, password.ErrPolicy, tenant.ErrInvalid} {
 		key := problemKey(err)
@@ -112,6 +120,31 @@ func TestReasonTextFallsBackToEnglish(t *testing.T) {
 	for _, tc := range tests {
 		if got := reasonText("nl", tc.line); got != tc.want {
 			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// auditDetailKeys are the keys of the details Cognate records in the audit
+// trail (tenant, tenant/auth, the console's own sign-in).
+var auditDetailKeys = []string{"fields", "groups", "group", "status", "amr", "kind", "name", "from", "members",
+	"permanent", "temporary", "kid", "source", "clone_warning", "created", "updated", "skipped", "failed"}
+
+// The audit trail names a detail in the page's language, and a key it does
+// not know (a newer Cognate's) as it is.
+func TestAuditDetailNames(t *testing.T) {
+	tests := []struct{ lang, key, want string }{
+		{"en", "fields", "fields"},
+		{"nl", "fields", "velden"},
+		{"nl", "group", "groep"},
+		{"en", "amr", "sign-in methods"},
+		{"nl", "amr", "inlogmethoden"},
+		{"nl", "something_new", "something_new"},
+		{"fr", "group", "group"},
+	}
+	for _, tt := range tests {
+		f := &frame{Lang: tt.lang}
+		if got := f.detailName(tt.key); got != tt.want {
+			t.Errorf("%s %q: %q, want %q", tt.lang, tt.key, got, tt.want)
 		}
 	}
 }

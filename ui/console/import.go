@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cognate-idp/cognate/tenant"
 	"github.com/cognate-idp/cognate/tenant/cognitoimport"
@@ -71,9 +72,7 @@ func (c *Console) importUsers(w http.ResponseWriter, r *http.Request, q *request
 	}
 	src, err := cognitoimport.NewCSVReader(file)
 	if err != nil {
-		page.Problem = page.T("problem.importFile")
-		c.Logger.InfoContext(r.Context(), "console import: unreadable file", "tenant", q.slug(), "err", err)
-		return c.render(w, http.StatusUnprocessableEntity, page)
+		return c.refuseFile(w, r, q, page, err)
 	}
 	others, failures := 0, 0
 	collect := func(l cognitoimport.LineResult) {
@@ -97,8 +96,13 @@ func (c *Console) importUsers(w http.ResponseWriter, r *http.Request, q *request
 		c.Service.RecordImport(r.Context(), q.slug(), tenant.ImportCounts{Created: sum.Created, Updated: sum.Updated,
 			Skipped: sum.Skipped, Failed: sum.Failed})
 	}
+	// A file's problem quotes the file: the log gets its kind, not its text.
+	logErr := err
+	if kind := fileProblemKind(err); kind != "" {
+		logErr = errors.New(kind)
+	}
 	c.Logger.InfoContext(r.Context(), "console import", "tenant", q.slug(), "dry_run", page.DryRun,
-		"created", sum.Created, "updated", sum.Updated, "skipped", sum.Skipped, "failed", sum.Failed, "err", err)
+		"created", sum.Created, "updated", sum.Updated, "skipped", sum.Skipped, "failed", sum.Failed, "err", logErr)
 	var fileErr *cognitoimport.FileError
 	var tooLarge *http.MaxBytesError
 	switch {
@@ -114,6 +118,60 @@ func (c *Console) importUsers(w http.ResponseWriter, r *http.Request, q *request
 		status = http.StatusUnprocessableEntity
 	}
 	return c.render(w, status, page)
+}
+
+// maxShownProblem bounds the reader's reason on the page: it quotes the
+// header, which may hold thousands of columns.
+const maxShownProblem = 2000
+
+// refuseFile answers a file the reader refused before its first user: the
+// page says why, in the reader's words (they quote the file, which the
+// person who sent it may read); the log says only that a file was
+// refused, how large the upload was and what kind of problem it had,
+// never the reader's text, which may quote a password typed into a cell.
+func (c *Console) refuseFile(w http.ResponseWriter, r *http.Request, q *request, page *importPage, err error) error {
+	var fileErr *cognitoimport.FileError
+	var tooLarge *http.MaxBytesError
+	kind := fileProblemKind(err)
+	switch {
+	case errors.As(err, &tooLarge):
+		page.Problem = page.Tf("problem.importTooLarge", maxImportUpload>>20)
+	case errors.As(err, &fileErr):
+		page.Problem = page.Tf("problem.importFile", shorten(fileErr.Problem, maxShownProblem))
+	default:
+		// The upload broke off or is no well-formed form: a fault of the
+		// transfer, not of the file, and its error quotes nothing of it.
+		return &pageError{status: http.StatusBadRequest, msg: "error.badForm", err: fmt.Errorf("read the upload: %w", err)}
+	}
+	c.Logger.InfoContext(r.Context(), "console import: file refused", "tenant", q.slug(), "dry_run", page.DryRun,
+		"upload_bytes", r.ContentLength, "problem", kind)
+	return c.render(w, http.StatusUnprocessableEntity, page)
+}
+
+// fileProblemKind names, for the log, what kind of problem err is with a
+// file, without a word of the file; "" when it is none.
+func fileProblemKind(err error) string {
+	var fileErr *cognitoimport.FileError
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return "too large"
+	case errors.As(err, &fileErr) && fileErr.Line == 0:
+		return "malformed at the start"
+	case errors.As(err, &fileErr):
+		return fmt.Sprintf("malformed at line %d", fileErr.Line)
+	case errors.Is(err, cognitoimport.ErrMalformed):
+		return "malformed"
+	}
+	return ""
+}
+
+// shorten cuts s to at most n runes, marking the cut.
+func shorten(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
 }
 
 // reasonText is what the report says of a line: each of its reasons in

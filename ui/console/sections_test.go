@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"html"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -111,7 +112,8 @@ func TestGroups(t *testing.T) {
 	confirm := b.Get(s.url("acme", "/admin/groups/Sales/delete"))
 	uitest.MustContain(t, confirm, "Delete the group Sales?")
 	gone := b.Follow(b.Submit(confirm, "/admin/groups/Sales/delete", nil))
-	uitest.MustNotContain(t, gone, ">Sales<")
+	uitest.MustContain(t, gone, "The group has been deleted.")
+	uitest.MustNotContain(t, gone, ">Sales<", "has been saved")
 
 	// The admin group offers no delete, and refuses one.
 	admins := b.Get(s.url("acme", "/admin/groups/admins"))
@@ -197,7 +199,9 @@ func TestClients(t *testing.T) {
 	}
 
 	confirm := b.Get(s.url("acme", "/admin/clients/"+shop.ID+"/delete"))
-	b.Follow(b.Submit(confirm, "/admin/clients/"+shop.ID+"/delete", nil))
+	deleted := b.Follow(b.Submit(confirm, "/admin/clients/"+shop.ID+"/delete", nil))
+	uitest.MustContain(t, deleted, "The application has been deleted.")
+	uitest.MustNotContain(t, deleted, "has been saved")
 	if _, err := s.svc.Client(t.Context(), "acme", shop.ID); err == nil {
 		t.Error("the client survived its deletion")
 	}
@@ -419,4 +423,294 @@ func TestImportReportInDutch(t *testing.T) {
 	uitest.MustContain(t, dry, "username: a username may not contain spaces", "the line has 3 values but the header has 5 columns",
 		"marked with custom:mfa_reenroll")
 	uitest.MustNotContain(t, dry, "gebruikersnaam", "kopregel")
+}
+
+// A file the importer refuses as a whole: the page says what is wrong, in
+// the reader's words inside the page's own sentence (the person who sent
+// the file may read what it holds), and the log only that a file was
+// refused, never a byte of it.
+func TestImportRefusesAFileAndSaysWhy(t *testing.T) {
+	s := newStack(t)
+	b := newBrowser(t)
+	b.signIn(s, "acme", "boss", adminPassword)
+	token := uitest.HiddenField(t, b.Get(s.url("acme", "/admin/import")), "csrf_token")
+	typo := "cognito:username,email,email_verified,given_name,cognito:mfa_enabled,phone_number,name,family_name,locale,emial\n" +
+		"kim,kim@acme.example,TRUE,Kim,FALSE,,,,,\n"
+	tests := []struct {
+		name, lang, file string
+		// want is what the page says; the reader's own words may change,
+		// so only what is sure to stay in them (a column's name).
+		want []string
+	}{
+		{"no header, secrets in the cells", "en", "alice@example.com,S3cret-Passw0rd!,AKIAIOSFODNN7EXAMPLE\n",
+			[]string{"This file cannot be imported:"}},
+		{"a typo in a column name", "en", typo, []string{"This file cannot be imported:", "column 10", "emial"}},
+		{"a required column missing", "en", "cognito:username,email,email_verified\nkim,kim@acme.example,TRUE\n",
+			[]string{"This file cannot be imported:", "cognito:mfa_enabled"}},
+		{"an empty file", "en", "", []string{"This file cannot be imported:"}},
+		{"a JSON file", "en", `[{"Username":"kim","Attributes":[{"Name":"email","Value":"kim@acme.example"}]}]`,
+			[]string{"This file cannot be imported:"}},
+		{"in Dutch", "nl", typo, []string{"Dit bestand kan niet worden geïmporteerd:", "emial"}},
+	}
+	reasonRE := regexp.MustCompile(`(?s)id="problem">[^<:]*: ([^<]+)</div>`)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b.Header.Set("Accept-Language", tt.lang)
+			p := postImport(s, b, token, tt.file, true, true)
+			if p.Status != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d, want 422:\n%s", p.Status, p.Body)
+			}
+			uitest.MustContain(t, p, tt.want...)
+			uitest.MustNotContain(t, p, "its first line must be the header", "de eerste regel moet de kop")
+			if m := reasonRE.FindStringSubmatch(p.Body); m == nil || strings.TrimSpace(m[1]) == "" {
+				t.Errorf("the page names no reason:\n%s", p.Body)
+			}
+		})
+	}
+	b.Header.Set("Accept-Language", "en")
+	logged := s.log.String()
+	if n := strings.Count(logged, `msg="console import: file refused"`); n != len(tests) {
+		t.Errorf("%d lines say a file was refused, want %d:\n%s", n, len(tests), logged)
+	}
+	for _, secret := range []string{"S3cret", "AKIA", "alice@example.com", "emial", "Username"} {
+		if strings.Contains(logged, secret) {
+			t.Errorf("the log holds %q, from a file:\n%s", secret, logged)
+		}
+	}
+}
+
+// What the importer says of the file as a whole (a byte order mark it
+// skipped) is on the report.
+func TestImportShowsWarnings(t *testing.T) {
+	s := newStack(t)
+	b := newBrowser(t)
+	b.signIn(s, "acme", "boss", adminPassword)
+	token := uitest.HiddenField(t, b.Get(s.url("acme", "/admin/import")), "csrf_token")
+	csv := "\xef\xbb\xbfcognito:username,email,email_verified,cognito:mfa_enabled\nkim,kim@acme.example,TRUE,FALSE\n"
+	for _, tt := range []struct{ lang, lead string }{
+		{"en", "About the file as a whole:"},
+		{"nl", "Over het bestand als geheel"},
+	} {
+		b.Header.Set("Accept-Language", tt.lang)
+		p := postImport(s, b, token, csv, true, true)
+		if p.Status != http.StatusOK {
+			t.Fatalf("%s: status %d:\n%s", tt.lang, p.Status, p.Body)
+		}
+		uitest.MustContain(t, p, `id="import-warnings"`, tt.lead, "byte order mark", `id="count-created">1<`)
+	}
+}
+
+// The lockout duration is kept in seconds, the form shows minutes: an
+// administrator who saves the form without touching the field keeps the
+// duration as it was, whatever was set through the admin API.
+func TestSettingsKeepWhatWasNotChanged(t *testing.T) {
+	s := newStack(t)
+	b := newBrowser(t)
+	b.signIn(s, "acme", "boss", adminPassword)
+	tests := []struct {
+		name    string
+		stored  time.Duration
+		minutes string // typed into the field; "" leaves it as shown
+		want    time.Duration
+	}{
+		{"90 seconds, untouched", 90 * time.Second, "", 90 * time.Second},
+		{"150 seconds, untouched", 150 * time.Second, "", 150 * time.Second},
+		{"whole minutes, untouched", 30 * time.Minute, "", 30 * time.Minute},
+		{"90 seconds, changed", 90 * time.Second, "5", 5 * time.Minute},
+		{"90 seconds, changed to what the field showed plus one", 90 * time.Second, "2", 2 * time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lockout := tenant.LockoutPolicy{MaxFailures: 5, LockDuration: tt.stored}
+			if _, err := s.svc.UpdateTenant(t.Context(), "acme", tenant.TenantChange{Settings: tenant.SettingsChange{Lockout: &lockout}}); err != nil {
+				t.Fatal(err)
+			}
+			form := b.Get(s.url("acme", "/admin/settings"))
+			values := formValues(t, form.Body, "/admin/settings")
+			values.Set("name", "Acme "+tt.name) // another setting changes
+			if tt.minutes != "" {
+				values.Set("lock_minutes", tt.minutes)
+			}
+			saved := b.Post(s.url("acme", "/admin/settings"), values)
+			if saved.Status != http.StatusSeeOther {
+				t.Fatalf("save: %d\n%s", saved.Status, saved.Body)
+			}
+			tn, _ := s.svc.Tenant(t.Context(), "acme")
+			if tn.Name != "Acme "+tt.name || tn.Settings.Lockout.LockDuration != tt.want {
+				t.Errorf("after saving: name %q, lock duration %s; want %s", tn.Name, tn.Settings.Lockout.LockDuration, tt.want)
+			}
+		})
+	}
+}
+
+var (
+	formFieldRE = regexp.MustCompile(`<input id="[^"]*" name="([^"]+)" type="(?:text|url|number|email)"[^>]*? value="([^"]*)"`)
+	formCheckRE = regexp.MustCompile(`<input type="(?:checkbox|radio)" id="[^"]*" name="([^"]+)" value="([^"]*)"([^>]*)>`)
+	selectRE    = regexp.MustCompile(`(?s)<select id="[^"]*" name="([^"]+)"[^>]*>(.*?)</select>`)
+	optionRE    = regexp.MustCompile(`<option(?: value="([^"]*)")?([^>]*)>([^<]*)</option>`)
+)
+
+// formValues reads the values a browser would send with the form of body
+// whose action is action, untouched: its hidden fields, text, url and
+// number fields, ticked boxes and chosen options. It knows the markup of
+// the console's templates, not HTML at large.
+func formValues(t *testing.T, body, action string) url.Values {
+	t.Helper()
+	form := regexp.MustCompile(`(?s)<form method="post" action="` + regexp.QuoteMeta(action) + `"[^>]*>.*?</form>`).FindString(body)
+	if form == "" {
+		t.Fatalf("no form with action %s:\n%s", action, body)
+	}
+	values := uitest.HiddenFields(form)
+	for _, m := range formFieldRE.FindAllStringSubmatch(form, -1) {
+		values.Add(m[1], html.UnescapeString(m[2]))
+	}
+	for _, m := range formCheckRE.FindAllStringSubmatch(form, -1) {
+		if strings.Contains(m[3], " checked") {
+			values.Add(m[1], html.UnescapeString(m[2]))
+		}
+	}
+	for _, sel := range selectRE.FindAllStringSubmatch(form, -1) {
+		for _, o := range optionRE.FindAllStringSubmatch(sel[2], -1) {
+			if strings.Contains(o[2], " selected") {
+				v := o[3]
+				if strings.Contains(o[0], ` value="`) {
+					v = o[1]
+				}
+				values.Add(sel[1], html.UnescapeString(v))
+			}
+		}
+	}
+	return values
+}
+
+// A user, group or application that is not (or no longer) there: the page
+// says which, and leads back to its list.
+func TestNotFoundLeadsBackToItsList(t *testing.T) {
+	s := newStack(t)
+	b := newBrowser(t)
+	b.signIn(s, "acme", "boss", adminPassword)
+	tests := []struct {
+		name, path, text, link string
+	}{
+		{"user", "/admin/users/no-such-sub", "This user does not exist (any more)", `href="/admin/users">Users</a>`},
+		{"user's edit form", "/admin/users/no-such-sub/edit", "This user does not exist (any more)", `href="/admin/users">Users</a>`},
+		{"group", "/admin/groups/gone", "This group does not exist (any more)", `href="/admin/groups">Groups</a>`},
+		{"group's deletion", "/admin/groups/gone/delete", "This group does not exist (any more)", `href="/admin/groups">Groups</a>`},
+		{"application", "/admin/clients/gone", "This application does not exist (any more)", `href="/admin/clients">Applications</a>`},
+		{"application's deletion", "/admin/clients/gone/delete", "This application does not exist (any more)", `href="/admin/clients">Applications</a>`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := b.Get(s.url("acme", tt.path))
+			if p.Status != http.StatusNotFound {
+				t.Fatalf("status %d", p.Status)
+			}
+			uitest.MustContain(t, p, tt.text, `<a class="button primary" `+tt.link)
+		})
+	}
+	// A group deleted while its page was open: what the page's forms
+	// then send ends on the groups list as well.
+	if _, err := s.svc.CreateGroup(t.Context(), "acme", tenant.Group{Name: "temp"}); err != nil {
+		t.Fatal(err)
+	}
+	page := b.Get(s.url("acme", "/admin/groups/temp"))
+	if err := s.svc.DeleteGroup(t.Context(), "acme", "temp"); err != nil {
+		t.Fatal(err)
+	}
+	p := b.Submit(page, "/admin/groups/temp/edit", url.Values{"name": {"temp2"}})
+	if p.Status != http.StatusNotFound {
+		t.Fatalf("edit a deleted group: %d", p.Status)
+	}
+	uitest.MustContain(t, p, "This group does not exist (any more)", `<a class="button primary" href="/admin/groups">Groups</a>`)
+}
+
+// Adding a member by an email address more than one user has: the page
+// says so and names them, so the administrator can type a username.
+func TestAddMemberByASharedAddress(t *testing.T) {
+	s := newStack(t)
+	s.user(t, "acme", tenant.NewUser{Username: "u5b", Email: "u5@example.com"})
+	s.user(t, "acme", tenant.NewUser{Username: "u5a", Email: "U5@example.com"})
+	b := newBrowser(t)
+	b.signIn(s, "acme", "boss", adminPassword)
+	for _, tt := range []struct{ lang, want string }{
+		{"en", "More than one user has the address “u5@example.com”: u5a, u5b. Type the username of the one to add."},
+		{"nl", "Meer dan één gebruiker heeft het adres “u5@example.com”: u5a, u5b. Typ de gebruikersnaam van wie u wilt toevoegen."},
+	} {
+		b.Header.Set("Accept-Language", tt.lang)
+		group := b.Get(s.url("acme", "/admin/groups/admins"))
+		p := b.Submit(group, "/admin/groups/admins/members", url.Values{"login": {"u5@example.com"}})
+		if p.Status != http.StatusUnprocessableEntity {
+			t.Fatalf("%s: status %d", tt.lang, p.Status)
+		}
+		uitest.MustContain(t, p, tt.want)
+		uitest.MustNotContain(t, p, "There is no user", "Er is geen gebruiker")
+		if got := invalidField(p); got != "login" {
+			t.Errorf("%s: the field marked invalid is %q", tt.lang, got)
+		}
+	}
+	if g, _ := s.svc.GroupMembers(t.Context(), "acme", "admins", "", 10); len(g.Users) != 1 {
+		t.Errorf("admins has %d members, want boss alone", len(g.Users))
+	}
+}
+
+// A public client has no secret: a request to rotate one (no page offers
+// it) says so.
+func TestRotateTheSecretOfAPublicClient(t *testing.T) {
+	s := newStack(t)
+	cl, _, err := s.svc.CreateClient(t.Context(), "acme", tenant.NewClient{Name: "SPA", Public: true, RedirectURIs: []string{"https://spa.example/cb"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t)
+	b.signIn(s, "acme", "boss", adminPassword)
+	for _, tt := range []struct{ lang, want string }{
+		{"en", "This is a public application: it has no client secret to rotate."},
+		{"nl", "Dit is een openbare applicatie: die heeft geen clientgeheim om te vernieuwen."},
+	} {
+		b.Header.Set("Accept-Language", tt.lang)
+		page := b.Get(s.url("acme", "/admin/clients/"+cl.ID))
+		uitest.MustNotContain(t, page, `/secret"`)
+		p := b.PostForm(page, "/admin/clients/"+cl.ID+"/secret", nil)
+		if p.Status != http.StatusConflict {
+			t.Fatalf("%s: status %d", tt.lang, p.Status)
+		}
+		uitest.MustContain(t, p, tt.want, `<h1>SPA</h1>`)
+		uitest.MustNotContain(t, p, "This change is not valid", `id="secret"`)
+	}
+	if after, _ := s.svc.Client(t.Context(), "acme", cl.ID); !after.Public() {
+		t.Error("the public client got a secret")
+	}
+}
+
+// The audit trail's details name their facts in the page's language; the
+// values are the record's.
+func TestAuditDetailsInTheAdministratorsLanguage(t *testing.T) {
+	s := newStack(t)
+	ann := s.user(t, "acme", tenant.NewUser{Username: "ann"})
+	email := "ann@acme.example"
+	ctx := tenant.WithActor(t.Context(), tenant.Actor{Kind: tenant.ActorOperator})
+	if _, err := s.svc.UpdateUser(ctx, "acme", ann.Sub, tenant.UserChange{Email: &email}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.svc.AddUserToGroup(ctx, "acme", "admins", ann.Sub); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t)
+	b.signIn(s, "acme", "boss", adminPassword)
+	tests := []struct {
+		lang           string
+		want, unwanted []string
+	}{
+		{"en", []string{"fields: email", "group: admins", "status: UNCONFIRMED", "methods: pwd"}, nil},
+		{"nl", []string{"velden: email", "groep: admins", "status: UNCONFIRMED", "methoden: pwd"},
+			[]string{"fields: ", "group: ", "amr: "}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.lang, func(t *testing.T) {
+			b.Header.Set("Accept-Language", tt.lang)
+			p := b.Get(s.url("acme", "/admin/audit"))
+			uitest.MustContain(t, p, tt.want...)
+			uitest.MustNotContain(t, p, tt.unwanted...)
+		})
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -82,13 +83,46 @@ func (c *Console) cookie(name, value string, ttl time.Duration, sameSite http.Sa
 		HttpOnly: true, Secure: c.secure(), SameSite: sameSite}
 }
 
-// safeNext keeps a return path inside the console.
+// safeNext keeps a return path inside the console: a path under /admin,
+// with its query, but not the console's own sign-in or callback. Its dot
+// segments are resolved first, escaped or not, as a browser (and
+// http.Redirect) would resolve them, so that /admin/../login is /login and
+// refused; and a control character, which would reach the Location header,
+// refuses it, raw or escaped. Anything else is the users list.
 func safeNext(next string) string {
-	if next == Base || (strings.HasPrefix(next, Base+"/") && !strings.HasPrefix(next, "//") &&
-		!strings.ContainsAny(next, "\\\r\n") && next != callbackPath && !strings.HasPrefix(next, Base+"/login")) {
-		return next
+	const fallback = Base + "/users"
+	control := func(r rune) bool { return r < 0x20 || r == 0x7f }
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		strings.ContainsFunc(next, func(r rune) bool { return control(r) || r == '\\' }) {
+		return fallback
 	}
-	return Base + "/users"
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.Opaque != "" || strings.ContainsFunc(u.Path, control) {
+		return fallback
+	}
+	// The path as it will be sent, with its escapes (a group's name may
+	// hold an escaped slash) and its escaped dots resolved; and decoded,
+	// as a server may read it. Both must be a console page.
+	sent := cleanPath(strings.NewReplacer("%2e", ".", "%2E", ".").Replace(u.EscapedPath()))
+	for _, p := range []string{sent, cleanPath(u.Path)} {
+		if (p != Base && !strings.HasPrefix(p, Base+"/")) || p == callbackPath || strings.HasPrefix(p, Base+"/login") {
+			return fallback
+		}
+	}
+	if u.RawQuery != "" {
+		sent += "?" + u.RawQuery
+	}
+	return sent
+}
+
+// cleanPath resolves the dot segments of p and drops empty ones, as
+// http.Redirect does, keeping a trailing slash.
+func cleanPath(p string) string {
+	clean := path.Clean(p)
+	if strings.HasSuffix(p, "/") && clean != "/" {
+		clean += "/"
+	}
+	return clean
 }
 
 // startSignIn sends the browser to the tenant's authorization endpoint as

@@ -25,6 +25,9 @@ type settingsPage struct {
 	Form    settingsForm
 	Invalid map[string]bool
 	Groups  []string // what the admin group may be
+	// LockExact says the lock duration to the second when the form's
+	// whole minutes do not (it was set through the admin API).
+	LockExact string
 }
 
 func (settingsPage) template() string { return tmplSettings }
@@ -67,8 +70,11 @@ func readSettingsForm(f url.Values) settingsForm {
 	}
 }
 
-// change checks the form and turns it into the change it asks for.
-func (sf settingsForm) change() (tenant.TenantChange, *formProblem) {
+// change checks the form and turns it into the change it asks for, to
+// the tenant cur as it is. A field left as formOf showed it keeps cur's
+// value, even where the form cannot show it exactly: the lock duration is
+// kept in seconds, the form has whole minutes.
+func (sf settingsForm) change(cur tenant.Tenant) (tenant.TenantChange, *formProblem) {
 	var ch tenant.TenantChange
 	number := func(field, raw string, lo, hi int) (int, *formProblem) {
 		n, err := strconv.Atoi(strings.TrimSpace(raw))
@@ -124,14 +130,18 @@ func (sf settingsForm) change() (tenant.TenantChange, *formProblem) {
 	if prob != nil {
 		return ch, prob
 	}
-	minutes, prob := number("lock_minutes", sf.LockMinute, 1, 24*60)
-	if prob != nil {
-		return ch, prob
+	lockDuration := cur.Settings.Lockout.LockDuration
+	if strings.TrimSpace(sf.LockMinute) != formOf(cur).LockMinute {
+		minutes, prob := number("lock_minutes", sf.LockMinute, 1, 24*60)
+		if prob != nil {
+			return ch, prob
+		}
+		lockDuration = time.Duration(minutes) * time.Minute
 	}
 	policy := password.Policy{MinimumLength: minLength, HistorySize: history, RequireUppercase: sf.Upper,
 		RequireLowercase: sf.Lower, RequireNumbers: sf.Numbers, RequireSymbols: sf.Symbols}
 	mfa := tenant.MFAPolicy{Mode: sf.MFAMode, Factors: factors}
-	lockout := tenant.LockoutPolicy{MaxFailures: failures, LockDuration: time.Duration(minutes) * time.Minute}
+	lockout := tenant.LockoutPolicy{MaxFailures: failures, LockDuration: lockDuration}
 	locale := sf.Locale
 	name := sf.Name
 	adminGroup := sf.AdminGroup
@@ -142,37 +152,46 @@ func (sf settingsForm) change() (tenant.TenantChange, *formProblem) {
 }
 
 func (c *Console) settingsForm(w http.ResponseWriter, r *http.Request, q *request) error {
-	page := &settingsPage{frame: c.frame(q, "settings"), Form: formOf(q.tenant), Invalid: map[string]bool{}}
-	if err := c.adminGroupChoices(r, q, page); err != nil {
+	page, err := c.settingsPage(r, q, formOf(q.tenant))
+	if err != nil {
 		return err
 	}
 	page.Notice = notice(&page.frame, r)
 	return c.render(w, http.StatusOK, page)
 }
 
-// adminGroupChoices gives the page the groups the admin group may be.
-func (c *Console) adminGroupChoices(r *http.Request, q *request, page *settingsPage) error {
+// settingsPage is the form with form's values, the groups the admin group
+// may be, and the lock duration to the second when the minutes are not.
+func (c *Console) settingsPage(r *http.Request, q *request, form settingsForm) (*settingsPage, error) {
+	page := &settingsPage{frame: c.frame(q, "settings"), Form: form, Invalid: map[string]bool{}}
 	groups, err := c.Service.Groups(r.Context(), q.slug())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, g := range groups {
 		page.Groups = append(page.Groups, g.Name)
 	}
-	return nil
+	if d := q.tenant.Settings.Lockout.LockDuration; d%time.Minute != 0 {
+		page.LockExact = page.Tf("settings.lockExact", int(d/time.Minute), int(d%time.Minute/time.Second))
+	}
+	return page, nil
 }
 
 func (c *Console) saveSettings(w http.ResponseWriter, r *http.Request, q *request) error {
 	form := readSettingsForm(r.PostForm)
-	ch, prob := form.change()
+	ch, prob := form.change(q.tenant)
 	if prob == nil {
 		// Keep MFA's other switches (passwordless sign-in) as they are:
 		// this form does not show them.
 		ch.Settings.MFA.Passwordless = q.tenant.Settings.MFA.Passwordless
 		if _, err := c.Service.UpdateTenant(r.Context(), q.slug(), ch); err != nil {
+			if errors.Is(err, tenant.ErrNotFound) {
+				// The tenant itself, deleted since the request began.
+				return &pageError{status: http.StatusNotFound, msg: "error.notFound", err: err}
+			}
 			key := problemKey(err)
 			if key == "" {
-				return serviceError(err)
+				return err
 			}
 			prob = &formProblem{key: key}
 			if errors.Is(err, tenant.ErrAdminGroupWithoutActor) {
@@ -181,10 +200,11 @@ func (c *Console) saveSettings(w http.ResponseWriter, r *http.Request, q *reques
 		}
 	}
 	if prob != nil {
-		page := &settingsPage{frame: c.frame(q, "settings"), Form: form, Invalid: map[string]bool{prob.field: true}}
-		if err := c.adminGroupChoices(r, q, page); err != nil {
+		page, err := c.settingsPage(r, q, form)
+		if err != nil {
 			return err
 		}
+		page.Invalid[prob.field] = true
 		page.Problem = page.Tf(prob.key, prob.args...)
 		return c.render(w, http.StatusUnprocessableEntity, page)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -40,6 +41,28 @@ type stack struct {
 	admin map[string]tenant.User // by tenant
 	// machine is the sign-in state machine, for enrolling second factors.
 	machine *auth.Machine
+	// log holds every line the stack logged, for tests of what reaches
+	// the log; the lines also go to the test's output.
+	log *logBuffer
+}
+
+// logBuffer is what a stack logged; the server writes it from its own
+// goroutines while a test reads it.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
 
 // adminNames are the tenants' administrators: different names, so that
@@ -66,7 +89,8 @@ func newStack(t testing.TB) *stack {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = store.Close() })
-	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelInfo}))
+	logs := &logBuffer{}
+	logger := slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), logs), &slog.HandlerOptions{Level: slog.LevelInfo}))
 	hasher, err := password.NewHasher(password.Params{Memory: 1024, Iterations: 1, Parallelism: 1}, 4)
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +146,7 @@ func newStack(t testing.TB) *stack {
 	srv.Start()
 	t.Cleanup(srv.Close)
 
-	s := &stack{base: base.String(), port: port, svc: svc, store: store, smtp: smtp, admin: map[string]tenant.User{}, machine: machine}
+	s := &stack{base: base.String(), port: port, svc: svc, store: store, smtp: smtp, admin: map[string]tenant.User{}, machine: machine, log: logs}
 	es256 := "ES256" // keys in microseconds; RSA would slow every test
 	for slug, name := range map[string]string{"acme": "Acme BV", "globex": "Globex"} {
 		settings := tenant.SettingsChange{SigningAlg: &es256}.Apply(tenant.Settings{})

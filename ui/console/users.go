@@ -3,11 +3,13 @@ package console
 import (
 	"encoding/base64"
 	"errors"
+	"hash/fnv"
 	"maps"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cognate-idp/cognate/tenant"
@@ -190,32 +192,41 @@ func (userPage) template() string { return tmplUser }
 // notices are what the profile may say after a change, by the key the
 // change's redirect names; no other text reaches the page from a URL.
 var notices = map[string]string{
-	"activated":   "notice.activated",
-	"reenabled":   "notice.reenabled",
-	"disabled":    "notice.disabled",
-	"saved":       "notice.saved",
-	"resent":      "notice.resent",
-	"reset":       "notice.reset",
-	"mfaReset":    "notice.mfaReset",
-	"unlocked":    "notice.unlocked",
-	"created":     "notice.created",
-	"invited":     "notice.invited",
-	"deleted":     "notice.deleted",
-	"select":      "notice.select",
-	"groupSaved":  "notice.groupSaved",
-	"clientSaved": "notice.clientSaved",
-	"settings":    "notice.settings",
+	"activated":     "notice.activated",
+	"reenabled":     "notice.reenabled",
+	"disabled":      "notice.disabled",
+	"saved":         "notice.saved",
+	"resent":        "notice.resent",
+	"reset":         "notice.reset",
+	"mfaReset":      "notice.mfaReset",
+	"unlocked":      "notice.unlocked",
+	"created":       "notice.created",
+	"invited":       "notice.invited",
+	"deleted":       "notice.deleted",
+	"select":        "notice.select",
+	"groupSaved":    "notice.groupSaved",
+	"groupDeleted":  "notice.groupDeleted",
+	"clientSaved":   "notice.clientSaved",
+	"clientDeleted": "notice.clientDeleted",
+	"settings":      "notice.settings",
 }
 
 // notice is the sentence of the request's ?notice=, its %s filled with
-// arg (the user's email address) where it has one.
+// arg (the user's email address) where it has one. A sentence that needs
+// an address the page has not (a list, a user without one) is not shown:
+// it came from a hand-made URL, and would show its bare %s.
 func notice(f *frame, r *http.Request, arg ...any) string {
 	key, ok := notices[r.URL.Query().Get("notice")]
 	if !ok {
 		return ""
 	}
-	if s := f.T(key); !strings.Contains(s, "%") {
+	s := f.T(key)
+	verbs := strings.Count(s, "%")
+	switch {
+	case verbs == 0:
 		return s
+	case len(arg) < verbs || slices.Contains(arg, any("")):
+		return ""
 	}
 	return f.Tf(key, arg...)
 }
@@ -234,7 +245,7 @@ func (c *Console) showUser(w http.ResponseWriter, r *http.Request, q *request) e
 func (c *Console) userPage(r *http.Request, q *request) (*userPage, error) {
 	u, err := c.Service.User(r.Context(), q.slug(), r.PathValue("sub"))
 	if err != nil {
-		return nil, serviceError(err)
+		return nil, serviceError(usersSection, err)
 	}
 	page := &userPage{frame: c.frame(q, "users"), User: u, Active: active(u)}
 	page.MFA = page.mfaText(u)
@@ -249,7 +260,8 @@ func (c *Console) userPage(r *http.Request, q *request) (*userPage, error) {
 		return nil, err
 	}
 	page.CanResend = u.Enabled && u.Status == tenant.StatusForceChangePassword
-	page.CanReset = u.Enabled && u.Status == tenant.StatusConfirmed
+	// The reset code goes by mail: without an address, there is no reset.
+	page.CanReset = u.Enabled && u.Status == tenant.StatusConfirmed && u.Email != ""
 	page.CanResetMFA = c.canResetMFA(u)
 	page.CanUnlock = !page.LockedUntil.IsZero()
 	return page, nil
@@ -291,7 +303,7 @@ func (userEditPage) template() string { return tmplUserEdit }
 func (c *Console) editUserForm(w http.ResponseWriter, r *http.Request, q *request) error {
 	u, err := c.Service.User(r.Context(), q.slug(), r.PathValue("sub"))
 	if err != nil {
-		return serviceError(err)
+		return serviceError(usersSection, err)
 	}
 	page, err := c.userEditPage(r, q, u)
 	if err != nil {
@@ -339,7 +351,7 @@ type formProblem struct {
 func (c *Console) saveUser(w http.ResponseWriter, r *http.Request, q *request) error {
 	u, err := c.Service.User(r.Context(), q.slug(), r.PathValue("sub"))
 	if err != nil {
-		return serviceError(err)
+		return serviceError(usersSection, err)
 	}
 	f := r.PostForm
 	change, prob := parseUserChange(u, f)
@@ -354,7 +366,7 @@ func (c *Console) saveUser(w http.ResponseWriter, r *http.Request, q *request) e
 		}
 		if _, err := c.Service.UpdateUser(r.Context(), q.slug(), u.Sub, change); err != nil {
 			if errors.Is(err, tenant.ErrNotFound) {
-				return notFoundPage(err)
+				return notFoundPage(usersSection, err)
 			}
 			key := problemKey(err)
 			if key == "" {
@@ -422,8 +434,11 @@ func parseUserChange(u tenant.User, f url.Values) (tenant.UserChange, *formProbl
 	if email != u.Email {
 		ch.Email = &email
 	}
+	// The box means what it shows: the address, new or not, is verified
+	// exactly when the box is ticked. A new address goes with it always,
+	// since UpdateUser makes a new address unverified unless told.
 	verified := f.Get("email_verified") == "on" && email != ""
-	if verified != u.EmailVerified {
+	if verified != u.EmailVerified || ch.Email != nil {
 		ch.EmailVerified = &verified
 	}
 	attrs := map[string]*string{}
@@ -477,20 +492,60 @@ func parseUserChange(u tenant.User, f url.Values) (tenant.UserChange, *formProbl
 // The actions of the profile: each a form of its own, one service call,
 // then back to the profile with what happened.
 
+// activateUser turns the status on from the profile. A form sent twice
+// (two tabs, a double click without the script) changes things once: a
+// user no longer waiting for activation was activated by the first post,
+// and the second answers as that one did, without activating again, which
+// would make a new temporary password, mail it and leave the first mail's
+// useless. (A new invitation for a user who has not signed in yet is what
+// Resend is for.) The posts of one user are taken one at a time, so that
+// two sent at once do not both find the user waiting.
 func (c *Console) activateUser(w http.ResponseWriter, r *http.Request, q *request) error {
 	return c.act(w, r, q, func(sub string) (string, error) {
+		unlock := c.activations.lock(q.slug(), sub)
+		defer unlock()
 		before, err := c.Service.User(r.Context(), q.slug(), sub)
 		if err != nil {
 			return "", err
+		}
+		if active(before) {
+			return activationNotice(before), nil
 		}
 		if _, err := c.Service.ActivateUser(r.Context(), q.slug(), sub); err != nil {
 			return "", err
 		}
 		if before.Status == tenant.StatusConfirmed {
-			return "reenabled", nil
+			return "reenabled", nil // a password of their own: no mail
 		}
 		return "activated", nil
 	})
+}
+
+// activationNotice is the notice of an activation whose user is now u:
+// a user with a password of their own was only enabled again, one waiting
+// for the first sign-in got the welcome mail. Of a user active in another
+// way (reset required), there is nothing to add to the profile.
+func activationNotice(u tenant.User) string {
+	switch u.Status {
+	case tenant.StatusConfirmed:
+		return "reenabled"
+	case tenant.StatusForceChangePassword:
+		return "activated"
+	}
+	return ""
+}
+
+// userLocks serialise the activations of a user in this process (see
+// activateUser): each user maps to one of a fixed few mutexes, so they
+// take no memory per user and need no cleaning up.
+type userLocks [16]sync.Mutex
+
+func (l *userLocks) lock(slug, sub string) (unlock func()) {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(slug + "\x00" + sub))
+	mu := &l[h.Sum32()%uint32(len(l))]
+	mu.Lock()
+	return mu.Unlock
 }
 
 func (c *Console) disableUser(w http.ResponseWriter, r *http.Request, q *request) error {
@@ -511,6 +566,9 @@ func (c *Console) resendInvitation(w http.ResponseWriter, r *http.Request, q *re
 func (c *Console) resetPassword(w http.ResponseWriter, r *http.Request, q *request) error {
 	return c.act(w, r, q, func(sub string) (string, error) {
 		_, err := c.Service.AdminResetPassword(r.Context(), q.slug(), sub)
+		if errors.Is(err, tenant.ErrNoEmail) {
+			err = &saying{key: "problem.noEmailReset", err: err} // not the welcome mail
+		}
 		return "reset", err
 	})
 }
@@ -528,7 +586,7 @@ func (c *Console) act(w http.ResponseWriter, r *http.Request, q *request, do fun
 	result, err := do(sub)
 	if err != nil {
 		if errors.Is(err, tenant.ErrNotFound) {
-			return notFoundPage(err)
+			return notFoundPage(usersSection, err)
 		}
 		key := problemKey(err)
 		if key == "" {
@@ -541,7 +599,11 @@ func (c *Console) act(w http.ResponseWriter, r *http.Request, q *request, do fun
 		page.Problem = page.T(key)
 		return c.render(w, http.StatusConflict, page)
 	}
-	http.Redirect(w, r, userPath(sub)+"?notice="+result, http.StatusSeeOther)
+	target := userPath(sub)
+	if result != "" {
+		target += "?notice=" + result
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
 	return nil
 }
 
@@ -559,7 +621,7 @@ func (confirmPage) template() string { return tmplConfirm }
 func (c *Console) confirmDeleteUser(w http.ResponseWriter, r *http.Request, q *request) error {
 	u, err := c.Service.User(r.Context(), q.slug(), r.PathValue("sub"))
 	if err != nil {
-		return serviceError(err)
+		return serviceError(usersSection, err)
 	}
 	f := c.frame(q, "users")
 	return c.render(w, http.StatusOK, &confirmPage{frame: f,
@@ -578,7 +640,7 @@ func (c *Console) deleteUser(w http.ResponseWriter, r *http.Request, q *request)
 			page.Problem = page.T(key)
 			return c.render(w, http.StatusConflict, page)
 		}
-		return serviceError(err)
+		return serviceError(usersSection, err)
 	}
 	http.Redirect(w, r, "/admin/users?notice=deleted", http.StatusSeeOther)
 	return nil

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -295,4 +296,138 @@ func TestResetMFA(t *testing.T) {
 	if len(ev.Events) != 1 || ev.Events[0].Actor.Name != "boss" {
 		t.Errorf("user.mfa.reset events %+v", ev.Events)
 	}
+}
+
+// A form sent twice changes things once: Activate posted again (a second
+// tab, a double click without the script) after the first activated the
+// user answers as the first did, without a new temporary password, a
+// second welcome mail or a second activation in the audit trail.
+func TestActivateSentTwice(t *testing.T) {
+	s := newStack(t)
+	b := newBrowser(t)
+	b.signIn(s, "acme", "boss", adminPassword)
+	off := false
+	tests := []struct {
+		name    string
+		user    tenant.NewUser
+		disable bool
+		at      bool // the two posts at the same moment
+		result  string
+		notice  string
+		action  tenant.AuditAction
+	}{
+		{"not activated", tenant.NewUser{Username: "ivy", Email: "ivy@acme.example"}, false, false,
+			"activated", "has been sent to ivy@acme.example", tenant.AuditUserActivate},
+		{"not activated, at once", tenant.NewUser{Username: "joe", Email: "joe@acme.example"}, false, true,
+			"activated", "has been sent to joe@acme.example", tenant.AuditUserActivate},
+		{"invited, then disabled", tenant.NewUser{Username: "kit", Email: "kit@acme.example", Invite: true}, true, false,
+			"activated", "has been sent to kit@acme.example", tenant.AuditUserActivate},
+		{"disabled with a password of their own", tenant.NewUser{Username: "cat", Email: "cat@acme.example", Password: adminPassword}, true, false,
+			"reenabled", "can sign in again with their own password", tenant.AuditUserEnable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u := s.user(t, "acme", tt.user)
+			if tt.disable {
+				if _, err := s.svc.UpdateUser(t.Context(), "acme", u.Sub, tenant.UserChange{Enabled: &off}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			events := func() int {
+				trail, _ := s.svc.AuditLog(t.Context(), "acme", tenant.AuditQuery{Target: u.Sub, Action: string(tt.action)})
+				return len(trail.Events)
+			}
+			before := events()
+			profile := b.Get(s.url("acme", "/admin/users/"+u.Sub))
+			var pages [2]page
+			if tt.at {
+				var wg sync.WaitGroup
+				for i := range pages {
+					wg.Go(func() { pages[i] = b.Submit(profile, "/admin/users/"+u.Sub+"/activate", nil) })
+				}
+				wg.Wait()
+			} else {
+				pages[0] = b.Submit(profile, "/admin/users/"+u.Sub+"/activate", nil)
+				first, _ := s.svc.User(t.Context(), "acme", u.Sub)
+				pages[1] = b.Submit(profile, "/admin/users/"+u.Sub+"/activate", nil)
+				if after, _ := s.svc.User(t.Context(), "acme", u.Sub); after.PasswordHash != first.PasswordHash {
+					t.Error("the second post gave the user another password")
+				}
+			}
+			for i, p := range pages {
+				if p.Status != http.StatusSeeOther || !strings.HasSuffix(p.Location, "?notice="+tt.result) {
+					t.Errorf("post %d: %d to %q, want the profile with notice=%s:\n%s", i+1, p.Status, p.Location, tt.result, p.Body)
+					continue
+				}
+				uitest.MustContain(t, b.Get(p.Location), tt.notice)
+			}
+			if n := events() - before; n != 1 {
+				t.Errorf("%d %s events, want 1", n, tt.action)
+			}
+		})
+	}
+	// A user still waiting for the first sign-in gets a new invitation
+	// when one is asked for: that is Resend, and it still works.
+	ivy, _ := s.svc.FindUsers(t.Context(), "acme", tenant.UserQuery{Username: "ivy"})
+	profile := b.Get(s.url("acme", "/admin/users/"+ivy[0].Sub))
+	uitest.MustContain(t, b.Follow(b.Submit(profile, "/admin/users/"+ivy[0].Sub+"/resend", nil)),
+		"A new welcome mail with a new temporary password has been sent to ivy@acme.example.")
+	if after, _ := s.svc.User(t.Context(), "acme", ivy[0].Sub); after.PasswordHash == ivy[0].PasswordHash {
+		t.Error("resend left the temporary password as it was")
+	}
+}
+
+// Resetting the password mails a code: a user without an address is not
+// offered it, and a request to (no page sends one) says which mail the
+// address is missing for.
+func TestResetPasswordNeedsAnAddress(t *testing.T) {
+	s := newStack(t)
+	nemo := s.user(t, "acme", tenant.NewUser{Username: "nemo", Password: adminPassword})
+	b := newBrowser(t)
+	b.signIn(s, "acme", "boss", adminPassword)
+	for _, tt := range []struct{ lang, want string }{
+		{"en", "The user needs an email address to receive the mail with the reset code."},
+		{"nl", "De gebruiker heeft een e-mailadres nodig om de mail met de resetcode te ontvangen."},
+	} {
+		b.Header.Set("Accept-Language", tt.lang)
+		profile := b.Get(s.url("acme", "/admin/users/"+nemo.Sub))
+		uitest.MustNotContain(t, profile, `id="reset-password"`)
+		p := b.PostForm(profile, "/admin/users/"+nemo.Sub+"/reset-password", nil)
+		if p.Status != http.StatusConflict {
+			t.Fatalf("%s: status %d", tt.lang, p.Status)
+		}
+		uitest.MustContain(t, p, tt.want)
+		uitest.MustNotContain(t, p, "welcome mail", "welkomstmail")
+	}
+	if u, _ := s.svc.User(t.Context(), "acme", nemo.Sub); u.Status != tenant.StatusConfirmed {
+		t.Errorf("nemo is %s after the refused reset", u.Status)
+	}
+}
+
+// A notice whose sentence names the user's address is only shown where
+// there is one: never a bare %s, on a list or a profile without an address.
+func TestNoticesNeverShowAFormatVerb(t *testing.T) {
+	s := newStack(t)
+	nemo := s.user(t, "acme", tenant.NewUser{Username: "nemo"})
+	b := newBrowser(t)
+	b.signIn(s, "acme", "boss", adminPassword)
+	for _, path := range []string{"/admin/users", "/admin/groups", "/admin/groups/admins", "/admin/clients",
+		"/admin/settings", "/admin/users/" + nemo.Sub} {
+		for _, notice := range []string{"activated", "invited", "reset", "resent"} {
+			for _, lang := range []string{"en", "nl"} {
+				b.Header.Set("Accept-Language", lang)
+				p := b.Get(s.url("acme", path+"?notice="+notice))
+				if p.Status != http.StatusOK {
+					t.Errorf("%s?notice=%s (%s): status %d", path, notice, lang, p.Status)
+				}
+				if strings.Contains(p.Body, "%s") || strings.Contains(p.Body, "%!") || strings.Contains(p.Body, `id="notice"`) {
+					t.Errorf("%s?notice=%s (%s) shows a notice without its address:\n%s", path, notice, lang, p.Body)
+				}
+			}
+		}
+	}
+	// Where there is an address, it is in the sentence.
+	b.Header.Set("Accept-Language", "en")
+	uitest.MustContain(t, b.Get(s.url("acme", "/admin/users/"+s.admin["acme"].Sub+"?notice=reset")),
+		"A mail with a code to choose a new password has been sent to boss@acme.example.")
 }
