@@ -151,6 +151,11 @@ var tenantRules = map[string]string{
 	tenant.CodeAttributeCustomName: "",
 	tenant.CodeAttributeUnknown:    "",
 	tenant.CodeAttributeTooLong:    "",
+	tenant.CodeUsernameCharacters:  "username: ",
+	tenant.CodeAttributeNotText:    "",
+	tenant.CodeAttributeBoolean:    "",
+	tenant.CodeAttributeEpoch:      "",
+	tenant.CodeAttributeDate:       "",
 }
 
 // ReasonCodes lists, sorted, every code a Reason of this package can

@@ -115,3 +115,41 @@ func TestEmailVerifiedMeansWhatTheBoxShows(t *testing.T) {
 		})
 	}
 }
+
+// A value the service refuses is refused with the rule it broke, in the
+// administrator's language, not "this change is not valid".
+func TestEditFormSaysWhichRule(t *testing.T) {
+	s := newStack(t)
+	ann := s.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@acme.example"})
+	b := newBrowser(t)
+	b.signIn(s, "acme", "boss", adminPassword)
+	tests := []struct {
+		name   string
+		values url.Values
+		want   string
+	}{
+		{"phone number", url.Values{"attr.phone_number": {"not a phone"}},
+			"phone_number &#34;not a phone&#34; is not in E.164 form"},
+		{"phone verified", url.Values{"attr.phone_number_verified": {"maybe"}},
+			"phone_number_verified must be true or false, not &#34;maybe&#34;"},
+		{"updated_at", url.Values{"attr.updated_at": {"yesterday"}},
+			"updated_at &#34;yesterday&#34; is not a time in seconds since 1970"},
+		{"birthdate", url.Values{"attr.birthdate": {"31-31-9999"}},
+			"birthdate &#34;31-31-9999&#34; is not a date written YYYY-MM-DD"},
+		{"a value that is too long", url.Values{"attr.name": {strings.Repeat("é", 2049)}},
+			"attribute &#34;name&#34; is longer than 2048 characters"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.values.Set("email", "ann@acme.example")
+			p := b.Submit(b.Get(s.url("acme", "/admin/users/"+ann.Sub+"/edit")), "/admin/users/"+ann.Sub+"/edit", tt.values)
+			if p.Status != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d, want 422", p.Status)
+			}
+			uitest.MustContain(t, p, tt.want)
+		})
+	}
+	if u, _ := s.svc.User(t.Context(), "acme", ann.Sub); len(u.Attributes) != 0 {
+		t.Errorf("a refused form changed the attributes: %v", u.Attributes)
+	}
+}

@@ -146,6 +146,27 @@ func problemKey(err error) string {
 	return ""
 }
 
+// formProblemOf is the problem a form shows for a refusal of the service:
+// the rule an *tenant.InvalidError names, in the page's language (the
+// import report words the same rules, by their codes), or else the
+// sentence problemKey chooses; nil when the error is no refusal.
+func formProblemOf(err error) *formProblem {
+	var inv *tenant.InvalidError
+	if errors.As(err, &inv) {
+		if key := "import.reason." + inv.Code; hasKey(key) {
+			args := make([]any, len(inv.Args))
+			for i, a := range inv.Args {
+				args[i] = a
+			}
+			return &formProblem{key: key, args: args}
+		}
+	}
+	if key := problemKey(err); key != "" {
+		return &formProblem{key: key}
+	}
+	return nil
+}
+
 // section is a kind of thing the console lists: where its list is, and
 // what the list and a missing one are called.
 type section struct {

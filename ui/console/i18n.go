@@ -31,6 +31,13 @@ func lookup(lang, key string) (string, bool) {
 	return s, ok
 }
 
+// hasKey reports whether the catalogue words key (every language holds
+// the same keys: checkCatalogue).
+func hasKey(key string) bool {
+	_, ok := catalogue["en"][key]
+	return ok
+}
+
 // checkCatalogue fails when the languages do not hold the same keys.
 func checkCatalogue() error {
 	en := slices.Sorted(maps.Keys(catalogue["en"]))
@@ -213,7 +220,7 @@ var catalogue = map[string]map[string]string{
 		"problem.passwordPolicy":     "The password does not meet the password policy.",
 		"problem.email":              "“%s” is not an email address.",
 		"problem.attribute":          "The attribute %s is not valid: custom attribute names are custom: and at most 25 characters, values at most 2048 characters.",
-		"problem.username":           "A username is 1 to 128 characters, without spaces.",
+		"problem.username":           "A username is 1 to 128 letters, digits, symbols or punctuation marks: no spaces, nothing invisible.",
 		"problem.usernameTaken":      "There is already a user called “%s”.",
 		"problem.groupName":          "A group name is 1 to 128 characters, not starting or ending with a space, and not . or ..",
 		"problem.groupExists":        "There is already a group called “%s”.",
@@ -482,6 +489,12 @@ var catalogue = map[string]map[string]string{
 		"import.reason.attribute.customName":    "attribute name %q must be custom:<1 to 25 characters>",
 		"import.reason.attribute.unknown":       `%q is not a standard attribute (custom attributes start with "custom:")`,
 		"import.reason.attribute.tooLong":       "attribute %q is longer than 2048 characters",
+		"import.reason.username.characters":     "username: a username may hold only letters, digits, symbols and punctuation, nothing invisible",
+		"import.reason.attribute.notText":       "attribute %q holds control characters or bytes that are not UTF-8 text",
+		"import.reason.attribute.boolean":       "%s must be true or false, not %q",
+		"import.reason.attribute.epoch":         "%s %q is not a time in seconds since 1970",
+		"import.reason.attribute.date":          "%s %q is not a date written YYYY-MM-DD",
+		"import.reason.attribute.phone":         "phone_number %q is not in E.164 form (+ and up to 15 digits, as +12345550100)",
 
 		"import.reason.json.notUTF8":              "%s is not valid UTF-8 text; save the file as UTF-8",
 		"import.reason.json.elementNotObject":     "element %s of the array is JSON %s; it must be a user or a ListUsers page (an object)",
@@ -672,7 +685,7 @@ var catalogue = map[string]map[string]string{
 		"problem.passwordPolicy":     "Het wachtwoord voldoet niet aan het wachtwoordbeleid.",
 		"problem.email":              "“%s” is geen e-mailadres.",
 		"problem.attribute":          "Het attribuut %s is niet geldig: namen van eigen attributen beginnen met custom: en hebben hoogstens 25 tekens, waarden hoogstens 2048 tekens.",
-		"problem.username":           "Een gebruikersnaam heeft 1 tot 128 tekens, zonder spaties.",
+		"problem.username":           "Een gebruikersnaam heeft 1 tot 128 letters, cijfers, symbolen of leestekens: geen spaties, niets onzichtbaars.",
 		"problem.usernameTaken":      "Er is al een gebruiker met de naam “%s”.",
 		"problem.groupName":          "Een groepsnaam heeft 1 tot 128 tekens, begint of eindigt niet met een spatie en is niet . of ..",
 		"problem.groupExists":        "Er is al een groep met de naam “%s”.",
@@ -939,6 +952,12 @@ var catalogue = map[string]map[string]string{
 		"import.reason.attribute.customName":    "attribuutnaam %q moet de vorm custom:<1 tot 25 tekens> hebben",
 		"import.reason.attribute.unknown":       `%q is geen standaardattribuut (eigen attributen beginnen met "custom:")`,
 		"import.reason.attribute.tooLong":       "attribuut %q is langer dan 2048 tekens",
+		"import.reason.username.characters":     "de gebruikersnaam mag alleen letters, cijfers, symbolen en leestekens bevatten, niets onzichtbaars",
+		"import.reason.attribute.notText":       "attribuut %q bevat stuurtekens of bytes die geen UTF-8-tekst zijn",
+		"import.reason.attribute.boolean":       "%s moet true of false zijn, niet %q",
+		"import.reason.attribute.epoch":         "%s %q is geen tijd in seconden sinds 1970",
+		"import.reason.attribute.date":          "%s %q is geen datum in de vorm JJJJ-MM-DD",
+		"import.reason.attribute.phone":         "phone_number %q staat niet in E.164-vorm (+ en hoogstens 15 cijfers, zoals +12345550100)",
 
 		"import.reason.json.notUTF8":              "%s is geen geldige UTF-8-tekst; sla het bestand op als UTF-8",
 		"import.reason.json.elementNotObject":     "element %s van de array is in JSON een %s; het moet een gebruiker of een ListUsers-pagina (een object) zijn",

@@ -368,11 +368,9 @@ func (c *Console) saveUser(w http.ResponseWriter, r *http.Request, q *request) e
 			if errors.Is(err, tenant.ErrNotFound) {
 				return notFoundPage(usersSection, err)
 			}
-			key := problemKey(err)
-			if key == "" {
+			if prob = formProblemOf(err); prob == nil {
 				return err
 			}
-			prob = &formProblem{key: key}
 			if errors.Is(err, tenant.ErrNoEmail) {
 				prob.field = "email" // where the welcome mail would go
 			}
@@ -476,7 +474,12 @@ func parseUserChange(u tenant.User, f url.Values) (tenant.UserChange, *formProbl
 			if name == newName {
 				field = "new_name"
 			}
-			return ch, &formProblem{field: field, key: "problem.attribute", args: []any{name}}
+			prob := formProblemOf(err)
+			if prob.key == "problem.invalid" {
+				prob.key, prob.args = "problem.attribute", []any{name}
+			}
+			prob.field = field
+			return ch, prob
 		}
 	}
 	if len(attrs) > 0 {
@@ -702,8 +705,8 @@ func (c *Console) createUser(w http.ResponseWriter, r *http.Request, q *request)
 		switch {
 		case errors.Is(err, tenant.ErrAlreadyExists):
 			prob = &formProblem{field: "username", key: "problem.usernameTaken", args: []any{username}}
-		case err != nil && problemKey(err) != "":
-			prob = &formProblem{key: problemKey(err)}
+		case err != nil && formProblemOf(err) != nil:
+			prob = formProblemOf(err)
 		case err != nil:
 			return err
 		}
