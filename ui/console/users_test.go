@@ -136,7 +136,8 @@ func TestEditProblemsAreShownInTheForm(t *testing.T) {
 		want   string
 	}{
 		{"bad email", url.Values{"email": {"not-an-address"}}, "“not-an-address” is not an email address."},
-		{"bad attribute", url.Values{"email": {"ann@acme.example"}, "new_name": {"custom:" + strings.Repeat("x", 30)}, "new_value": {"v"}}, "is not valid"},
+		{"bad attribute", url.Values{"email": {"ann@acme.example"}, "new_name": {"custom:" + strings.Repeat("x", 30)}, "new_value": {"v"}},
+			"attribute name &#34;custom:" + strings.Repeat("x", 30) + "&#34; must be custom:&lt;1 to 25 characters&gt;"},
 		{"activation without email", url.Values{"email": {""}, "active": {"on"}}, "The user needs an email address to receive the welcome mail."},
 	}
 	for _, tt := range tests {
