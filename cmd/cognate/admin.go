@@ -89,7 +89,7 @@ func adminCommandLine(ctx context.Context, group string, args []string, env map[
 		return exitUsage // the flag package has said what was wrong
 	}
 	if len(positional) != len(cmd.args) {
-		fmt.Fprintf(stderr, "%s: want %s, got %d argument(s)\n", name, argsUsage(cmd.args), len(positional))
+		fmt.Fprintln(stderr, argCountProblem(name, cmd.args, positional))
 		fs.Usage()
 		return exitUsage
 	}
@@ -110,18 +110,61 @@ func adminCommandLine(ctx context.Context, group string, args []string, env map[
 		return exitError
 	}
 	if conn.json {
-		if len(out.raw) > 0 {
-			var buf bytes.Buffer
-			if json.Indent(&buf, out.raw, "", "  ") != nil {
-				buf.Reset()
-				buf.Write(out.raw)
-			}
-			fmt.Fprintln(stdout, strings.TrimSpace(buf.String()))
-		}
+		printRawJSON(stdout, out.jsonAnswer())
 		return exitOK
 	}
 	out.text(stdout)
 	return exitOK
+}
+
+// jsonAnswer is what --json prints: the API's answer, or, for an answer
+// with no body (a delete, an unlock), an object saying it went well in the
+// words of the text output, so that a script always reads JSON.
+func (o output) jsonAnswer() []byte {
+	if len(o.raw) > 0 {
+		return o.raw
+	}
+	var text bytes.Buffer
+	o.text(&text)
+	raw, err := json.Marshal(struct {
+		OK      bool   `json:"ok"`
+		Message string `json:"message"`
+	}{true, strings.TrimSpace(text.String())})
+	if err != nil {
+		panic(err) // a struct of a bool and a string always marshals
+	}
+	return raw
+}
+
+// argMeanings says what each kind of positional argument is.
+var argMeanings = map[string]string{
+	"SLUG":      "a tenant's slug",
+	"CLIENT_ID": "a client's ID",
+	"USER":      "a username or a sub",
+	"NAME":      "a group's name",
+	"GROUP":     "a group's name",
+}
+
+// argCountProblem says how the positional arguments of command name
+// differ from the ones it takes.
+func argCountProblem(name string, want, got []string) string {
+	var needs []string
+	for _, a := range want {
+		if m := argMeanings[a]; m != "" {
+			a += " (" + m + ")"
+		}
+		needs = append(needs, a)
+	}
+	given := fmt.Sprintf("got %d: %s", len(got), strings.Join(quoted(got), " "))
+	switch {
+	case len(want) == 0:
+		return fmt.Sprintf("%s takes no arguments; %s", name, given)
+	case len(got) == 0:
+		return fmt.Sprintf("%s needs %s", name, strings.Join(needs, " and "))
+	case len(got) < len(want):
+		return fmt.Sprintf("%s needs %s; %s", name, strings.Join(needs, " and "), given)
+	}
+	return fmt.Sprintf("%s takes only %s; %s (put a value with spaces in quotes)", name, strings.Join(needs, " and "), given)
 }
 
 func isHelp(arg string) bool {

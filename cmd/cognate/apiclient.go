@@ -71,6 +71,14 @@ func (c *apiClient) answer(resp *http.Response, method, path string, out any) ([
 	if err != nil {
 		return nil, fmt.Errorf("reading the answer of %s: %w", c.server, err)
 	}
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		// The client follows no redirect (see noRedirects); the admin API
+		// never sends one.
+		return nil, &apiError{status: resp.StatusCode, body: adminapi.Error{Code: "redirect", Message: fmt.Sprintf(
+			"%s answered %s %s with a redirect to %s; cognate follows no redirect, as the admin API never sends one. "+
+				"If the server has moved (to https, say), give its new address with --server",
+			c.server, method, path, redirectTarget(resp))}}
+	}
 	if resp.StatusCode >= 300 {
 		var e adminapi.Error
 		if json.Unmarshal(raw, &e) != nil || e.Message == "" {
@@ -147,6 +155,45 @@ func (o *connection) client(env map[string]string) (*apiClient, error) {
 	return &apiClient{
 		server: strings.TrimRight(o.server, "/"),
 		token:  token,
-		http:   &http.Client{Timeout: 60 * time.Second},
+		http:   &http.Client{Timeout: 60 * time.Second, CheckRedirect: noRedirects},
 	}, nil
+}
+
+// noRedirects keeps the admin API client from following a redirect. Go's
+// client would send a 307's or 308's method, body and Authorization header
+// again to wherever the redirect points: ServeMux answers a path with a
+// "." or ".." segment with a redirect to the path cleaned of it, so a
+// DELETE of /tenants/acme/users/.. would go on to delete the tenant. The
+// redirect comes back as the answer, and answer reports it.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// redirectTarget is where a redirect points, for the message.
+func redirectTarget(resp *http.Response) string {
+	loc := resp.Header.Get("Location")
+	if loc == "" {
+		return "nowhere (it has no Location)"
+	}
+	if u, err := resp.Request.URL.Parse(loc); err == nil {
+		return u.String()
+	}
+	return loc
+}
+
+// pathSegment is value as one segment of an admin API path; what names the
+// value for the person at the terminal ("tenant slug", "sub of user ann").
+// "." and ".." are refused, not escaped: they need no escaping, and a
+// server reads them as "this level" and "the level above", cleaning them
+// out of the path and so reaching something other than what was named
+// (DELETE /tenants/acme/users/.. is a DELETE of the tenant). An empty
+// value would leave "//", which is cleaned away the same way.
+func pathSegment(what, value string) (string, error) {
+	switch value {
+	case "":
+		return "", fmt.Errorf("the %s is empty", what)
+	case ".", "..":
+		meaning := map[string]string{".": "this level", "..": "the level above"}[value]
+		return "", fmt.Errorf("the %s is %q, which cannot go into an admin API URL: in a URL path %q means %q, "+
+			"so the request would act on something else; cognate did not send it", what, value, value, meaning)
+	}
+	return url.PathEscape(value), nil
 }

@@ -44,7 +44,11 @@ func auditCommands() []adminCommand {
 				}
 				path := "/admin/v1/audit"
 				if *slug != "" {
-					path = tenantPath(*slug) + "/audit"
+					tenant, err := tenantPath(*slug)
+					if err != nil {
+						return output{}, err
+					}
+					path = tenant + "/audit"
 				}
 				var page adminapi.AuditPage
 				raw, err := c.call(ctx, http.MethodGet, path+"?"+q.Encode(), nil, &page)

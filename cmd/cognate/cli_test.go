@@ -223,7 +223,14 @@ func TestCommandLineAgainstServer(t *testing.T) {
 		{name: "delete tenant", args: []string{"tenant", "delete", "acme", "--yes"},
 			stdout: []string{"Deleted tenant acme."}},
 		{name: "unknown verb", args: []string{"tenant", "rename"}, code: exitUsage, stderr: []string{`unknown command "rename"`}},
-		{name: "missing argument", args: []string{"tenant", "get"}, code: exitUsage, stderr: []string{"want SLUG"}},
+		{name: "missing argument", args: []string{"tenant", "get"}, code: exitUsage,
+			stderr: []string{"cognate tenant get needs SLUG (a tenant's slug)\n"}},
+		{name: "an argument too many", args: []string{"tenant", "list", "extra"}, code: exitUsage,
+			stderr: []string{"cognate tenant list takes no arguments; got 1: extra\n"}},
+		{name: "a USER missing", args: []string{"user", "get", "--tenant", "acme"}, code: exitUsage,
+			stderr: []string{"cognate user get needs USER (a username or a sub)\n"}},
+		{name: "two USERs", args: []string{"user", "get", "--tenant", "acme", "ann", "bob"}, code: exitUsage,
+			stderr: []string{"cognate user get takes only USER (a username or a sub); got 2: ann bob"}},
 		{name: "command help", args: []string{"user", "create", "-h"}, stderr: []string{"Usage: cognate user create", "-temporary", "-username"}},
 		{name: "group help", args: []string{"client", "--help"}, stdout: []string{"rotate-secret"}},
 		{name: "version", args: []string{"version"}, stdout: []string{"cognate "}},
@@ -234,6 +241,61 @@ func TestCommandLineAgainstServer(t *testing.T) {
 	if err := s.stop(); err != nil {
 		t.Errorf("runServe after cancel: %v", err)
 	}
+}
+
+// --json prints JSON also for the commands whose API answer has no body
+// (204 No Content): an object that says it went well, in the text output's
+// words. Without --json the text is what it was.
+func TestJSONOfAnswersWithoutBody(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	isOK := func(message string) func(t *testing.T, stdout string) {
+		return func(t *testing.T, stdout string) {
+			var got struct {
+				OK      bool   `json:"ok"`
+				Message string `json:"message"`
+			}
+			if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+				t.Fatalf("not JSON: %v\n%q", err, stdout)
+			}
+			if !got.OK || got.Message != message {
+				t.Errorf("got %+v, want ok and %q", got, message)
+			}
+		}
+	}
+	steps := []cliStep{
+		{name: "tenant", args: []string{"tenant", "create", "acme"}},
+		{name: "ann", args: []string{"user", "create", "--tenant", "acme", "--username", "ann", "--password", "Correct-Horse-9!"}},
+		{name: "bob", args: []string{"user", "create", "--tenant", "acme", "--username", "bob"}},
+		{name: "group", args: []string{"group", "create", "--tenant", "acme", "ops"}},
+		{name: "user unlock", args: []string{"user", "unlock", "--tenant", "acme", "ann", "--json"},
+			check: isOK("Unlocked ann: they can sign in again at once.")},
+		{name: "user reset-mfa", args: []string{"user", "reset-mfa", "--tenant", "acme", "ann", "--json"},
+			check: isOK("Second factors of ann removed and their sessions ended. Where the tenant requires MFA, their next sign-in sets up a new one.")},
+		{name: "user set-password", args: []string{"user", "set-password", "--tenant", "acme", "ann", "--password", "Correct-Horse-10!", "--permanent", "--json"},
+			check: isOK("Password of ann set.")},
+		{name: "group add-user", args: []string{"group", "add-user", "--tenant", "acme", "ops", "bob", "--json"},
+			check: isOK("Added bob to group ops.")},
+		{name: "group delete", args: []string{"group", "delete", "--tenant", "acme", "ops", "--json"},
+			check: isOK("Deleted group ops of tenant acme.")},
+		{name: "user delete", args: []string{"user", "delete", "--tenant", "acme", "bob", "--json"},
+			check: isOK("Deleted user bob.")},
+		{name: "text output unchanged", args: []string{"user", "delete", "--tenant", "acme", "ann"},
+			check: func(t *testing.T, stdout string) {
+				if stdout != "Deleted user ann.\n" {
+					t.Errorf("stdout %q", stdout)
+				}
+			}},
+		{name: "a failure prints no JSON", args: []string{"user", "delete", "--tenant", "acme", "ann", "--json"},
+			code: exitError, stderr: []string{`has no user "ann"`},
+			check: func(t *testing.T, stdout string) {
+				if stdout != "" {
+					t.Errorf("stdout %q", stdout)
+				}
+			}},
+		{name: "tenant delete", args: []string{"tenant", "delete", "acme", "--yes", "--json"},
+			check: isOK("Deleted tenant acme.")},
+	}
+	runSteps(t, steps, func(t *testing.T, st cliStep) (int, string, string) { return s.cli(t, st.stdin, st.args...) })
 }
 
 // A USER that is one user's username and another's sub is refused, not

@@ -22,7 +22,11 @@ import (
 // The admin commands. Each declares its flags, makes one or two API calls
 // and says how to show the answer; the API does all the checking.
 
-func tenantPath(slug string) string { return "/admin/v1/tenants/" + url.PathEscape(slug) }
+// tenantPath is the admin API path of a tenant.
+func tenantPath(slug string) (string, error) {
+	seg, err := pathSegment("tenant slug", slug)
+	return "/admin/v1/tenants/" + seg, err
+}
 
 func tenantCommands() []adminCommand {
 	return []adminCommand{
@@ -67,8 +71,12 @@ func tenantCommands() []adminCommand {
 			verb: "get", args: []string{"SLUG"}, summary: "Show a tenant and its settings.",
 			setup: func(*flag.FlagSet, io.Reader) runFunc {
 				return func(ctx context.Context, c *apiClient, args []string) (output, error) {
+					path, err := tenantPath(args[0])
+					if err != nil {
+						return output{}, err
+					}
 					var t adminapi.Tenant
-					raw, err := c.call(ctx, http.MethodGet, tenantPath(args[0]), nil, &t)
+					raw, err := c.call(ctx, http.MethodGet, path, nil, &t)
 					return output{raw: raw, text: func(w io.Writer) { showTenant(w, t) }}, err
 				}
 			},
@@ -90,8 +98,12 @@ func tenantCommands() []adminCommand {
 					if req.Name == nil && req.Settings == nil {
 						return output{}, usageError{"nothing to change: give --name, --signing-alg, --admin-group or --settings"}
 					}
+					path, err := tenantPath(args[0])
+					if err != nil {
+						return output{}, err
+					}
 					var t adminapi.Tenant
-					raw, err := c.call(ctx, http.MethodPatch, tenantPath(args[0]), req, &t)
+					raw, err := c.call(ctx, http.MethodPatch, path, req, &t)
 					return output{raw: raw, text: func(w io.Writer) { showTenant(w, t) }}, err
 				}
 			},
@@ -100,11 +112,16 @@ func tenantCommands() []adminCommand {
 			verb: "rotate-key", args: []string{"SLUG"},
 			summary: "Make a new signing key, of the tenant's signing algorithm: published at once in the JWKS, signing after --overlap.",
 			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
-				overlap := fs.Duration("overlap", time.Hour, "how long the new key is published before it signs, so that relying parties that cache the JWKS know it first (0s to 168h)")
+				overlap := time.Hour
+				fs.Var(durationFlag{&overlap}, "overlap", "how long the new key is published before it signs, so that relying parties that cache the JWKS know it first (a `duration`, 0s to 168h)")
 				return func(ctx context.Context, c *apiClient, args []string) (output, error) {
+					path, err := tenantPath(args[0])
+					if err != nil {
+						return output{}, err
+					}
 					seconds := int64(overlap.Seconds())
 					var k adminapi.SigningKey
-					raw, err := c.call(ctx, http.MethodPost, tenantPath(args[0])+"/keys/rotate", adminapi.RotateKeyRequest{OverlapSeconds: &seconds}, &k)
+					raw, err := c.call(ctx, http.MethodPost, path+"/keys/rotate", adminapi.RotateKeyRequest{OverlapSeconds: &seconds}, &k)
 					return output{raw: raw, text: func(w io.Writer) {
 						printFields(w,
 							field("Key", k.KeyID),
@@ -123,7 +140,11 @@ func tenantCommands() []adminCommand {
 					if !*yes {
 						return output{}, usageError{fmt.Sprintf("deleting tenant %q removes all its users, clients and keys for good; add --yes to confirm", args[0])}
 					}
-					raw, err := c.call(ctx, http.MethodDelete, tenantPath(args[0]), nil, nil)
+					path, err := tenantPath(args[0])
+					if err != nil {
+						return output{}, err
+					}
+					raw, err := c.call(ctx, http.MethodDelete, path, nil, nil)
 					return message(raw, "Deleted tenant %s.", args[0]), err
 				}
 			},
@@ -218,8 +239,12 @@ func clientCommands() []adminCommand {
 					if err := errors.Join(requireFlag("tenant", *slug), requireFlag("name", *name)); err != nil {
 						return output{}, usageError{err.Error()}
 					}
+					path, err := tenantPath(*slug)
+					if err != nil {
+						return output{}, err
+					}
 					var cl adminapi.ClientWithSecret
-					raw, err := c.call(ctx, http.MethodPost, tenantPath(*slug)+"/clients", adminapi.CreateClientRequest{
+					raw, err := c.call(ctx, http.MethodPost, path+"/clients", adminapi.CreateClientRequest{
 						Name: *name, Public: *public, RedirectURIs: redirects, PostLogoutRedirectURIs: logouts,
 						GrantTypes: grants, Scopes: scopes,
 						// Left out, a lifetime is 0: the API's default.
@@ -241,8 +266,12 @@ func clientCommands() []adminCommand {
 					if err := requireFlag("tenant", *slug); err != nil {
 						return output{}, err
 					}
+					path, err := tenantPath(*slug)
+					if err != nil {
+						return output{}, err
+					}
 					var list adminapi.ClientList
-					raw, err := c.call(ctx, http.MethodGet, tenantPath(*slug)+"/clients", nil, &list)
+					raw, err := c.call(ctx, http.MethodGet, path+"/clients", nil, &list)
 					return output{raw: raw, text: func(w io.Writer) {
 						if len(list.Clients) == 0 {
 							fmt.Fprintf(w, "Tenant %s has no clients yet. Create one with: cognate client create --tenant %s --name NAME --redirect-uri URL\n", *slug, *slug)
@@ -265,8 +294,12 @@ func clientCommands() []adminCommand {
 					if err := requireFlag("tenant", *slug); err != nil {
 						return output{}, err
 					}
+					path, err := clientPath(*slug, args[0])
+					if err != nil {
+						return output{}, err
+					}
 					var cl adminapi.Client
-					raw, err := c.call(ctx, http.MethodGet, clientPath(*slug, args[0]), nil, &cl)
+					raw, err := c.call(ctx, http.MethodGet, path, nil, &cl)
 					return output{raw: raw, text: func(w io.Writer) { showClient(w, cl, "") }}, err
 				}
 			},
@@ -305,8 +338,12 @@ func clientCommands() []adminCommand {
 					if req == (adminapi.UpdateClientRequest{}) {
 						return output{}, usageError{"nothing to change: give --name, --redirect-uri, --logout-uri, --grant, --scope, --access-token-ttl, --id-token-ttl, --refresh-token-ttl or --refresh-retry-grace"}
 					}
+					path, err := clientPath(*slug, args[0])
+					if err != nil {
+						return output{}, err
+					}
 					var cl adminapi.Client
-					raw, err := c.call(ctx, http.MethodPatch, clientPath(*slug, args[0]), req, &cl)
+					raw, err := c.call(ctx, http.MethodPatch, path, req, &cl)
 					return output{raw: raw, text: func(w io.Writer) { showClient(w, cl, "") }}, err
 				}
 			},
@@ -319,7 +356,11 @@ func clientCommands() []adminCommand {
 					if err := requireFlag("tenant", *slug); err != nil {
 						return output{}, err
 					}
-					raw, err := c.call(ctx, http.MethodDelete, clientPath(*slug, args[0]), nil, nil)
+					path, err := clientPath(*slug, args[0])
+					if err != nil {
+						return output{}, err
+					}
+					raw, err := c.call(ctx, http.MethodDelete, path, nil, nil)
 					return message(raw, "Deleted client %s of tenant %s.", args[0], *slug), err
 				}
 			},
@@ -332,8 +373,12 @@ func clientCommands() []adminCommand {
 					if err := requireFlag("tenant", *slug); err != nil {
 						return output{}, err
 					}
+					path, err := clientPath(*slug, args[0])
+					if err != nil {
+						return output{}, err
+					}
 					var cl adminapi.ClientWithSecret
-					raw, err := c.call(ctx, http.MethodPost, clientPath(*slug, args[0])+"/secret", nil, &cl)
+					raw, err := c.call(ctx, http.MethodPost, path+"/secret", nil, &cl)
 					return output{raw: raw, text: func(w io.Writer) { showClient(w, cl.Client, cl.ClientSecret) }}, err
 				}
 			},
@@ -341,7 +386,15 @@ func clientCommands() []adminCommand {
 	}
 }
 
-func clientPath(slug, id string) string { return tenantPath(slug) + "/clients/" + url.PathEscape(id) }
+// clientPath is the admin API path of a tenant's client.
+func clientPath(slug, id string) (string, error) {
+	tenant, err := tenantPath(slug)
+	if err != nil {
+		return "", err
+	}
+	seg, err := pathSegment("client ID", id)
+	return tenant + "/clients/" + seg, err
+}
 
 func clientType(c adminapi.Client) string {
 	if c.Public {
@@ -431,6 +484,26 @@ func (f *lifetimeFlag) Set(v string) error {
 	return nil
 }
 
+// durationFlag is a flag of a Go duration whose error, unlike the flag
+// package's own "parse error", says how a duration is written.
+type durationFlag struct{ d *time.Duration }
+
+func (f durationFlag) String() string {
+	if f.d == nil {
+		return ""
+	}
+	return f.d.String()
+}
+
+func (f durationFlag) Set(v string) error {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return errors.New("not a duration: write it as 30m, 1h or 168h (hours are the largest unit: 168h is a week)")
+	}
+	*f.d = d
+	return nil
+}
+
 // orZero is the lifetime in seconds, or 0 when the flag was not given.
 func (f *lifetimeFlag) orZero() int64 {
 	if f.seconds == nil {
@@ -480,11 +553,11 @@ func oneUserCommand(verb, summary string, do func(ctx context.Context, c *apiCli
 				if err := requireFlag("tenant", *slug); err != nil {
 					return output{}, err
 				}
-				sub, err := resolveUser(ctx, c, *slug, args[0])
+				path, err := resolveUserPath(ctx, c, *slug, args[0])
 				if err != nil {
 					return output{}, err
 				}
-				return do(ctx, c, tenantPath(*slug)+"/users/"+url.PathEscape(sub), args[0])
+				return do(ctx, c, path, args[0])
 			}
 		},
 	}
@@ -536,8 +609,12 @@ func userCommands() []adminCommand {
 						}
 						attributes[name] = value
 					}
+					path, err := tenantPath(*slug)
+					if err != nil {
+						return output{}, err
+					}
 					var u adminapi.User
-					raw, err := c.call(ctx, http.MethodPost, tenantPath(*slug)+"/users", adminapi.CreateUserRequest{
+					raw, err := c.call(ctx, http.MethodPost, path+"/users", adminapi.CreateUserRequest{
 						Username: *username, Email: *email, EmailVerified: *verified, Attributes: attributes,
 						Password: password, Temporary: *temporary, Invite: *invite,
 					}, &u)
@@ -547,7 +624,10 @@ func userCommands() []adminCommand {
 		},
 		userListing{
 			verb: "list", summary: "List a tenant's users, a page at a time.", noun: "users",
-			path: func(slug string, _ []string) string { return tenantPath(slug) + "/users" },
+			path: func(slug string, _ []string) (string, error) {
+				path, err := tenantPath(slug)
+				return path + "/users", err
+			},
 			empty: func(slug string, _ []string) string {
 				return "No users. Add one with: cognate user create --tenant " + slug + " --username NAME"
 			},
@@ -573,12 +653,11 @@ func userCommands() []adminCommand {
 					if err != nil {
 						return output{}, err
 					}
-					sub, err := resolveUser(ctx, c, *slug, args[0])
+					path, err := resolveUserPath(ctx, c, *slug, args[0])
 					if err != nil {
 						return output{}, err
 					}
-					path := tenantPath(*slug) + "/users/" + url.PathEscape(sub) + "/password"
-					raw, err := c.call(ctx, http.MethodPost, path, adminapi.SetPasswordRequest{Password: password, Permanent: *permanent}, nil)
+					raw, err := c.call(ctx, http.MethodPost, path+"/password", adminapi.SetPasswordRequest{Password: password, Permanent: *permanent}, nil)
 					if *permanent {
 						return message(raw, "Password of %s set.", args[0]), err
 					}
@@ -604,7 +683,7 @@ type userListing struct {
 	// path is the API path of the list; empty is the text for a list with
 	// no users; more is the command line of the next page, before its
 	// --limit and --after (and args, which follow them).
-	path  func(slug string, args []string) string
+	path  func(slug string, args []string) (string, error)
 	empty func(slug string, args []string) string
 	more  func(slug string) string
 }
@@ -620,12 +699,16 @@ func (l userListing) command() adminCommand {
 				if err := requireFlag("tenant", *slug); err != nil {
 					return output{}, err
 				}
+				path, err := l.path(*slug, args)
+				if err != nil {
+					return output{}, err
+				}
 				q := url.Values{"limit": {strconv.Itoa(*limit)}}
 				if *after != "" {
 					q.Set("after", *after)
 				}
 				var page adminapi.UserPage
-				raw, err := c.call(ctx, http.MethodGet, l.path(*slug, args)+"?"+q.Encode(), nil, &page)
+				raw, err := c.call(ctx, http.MethodGet, path+"?"+q.Encode(), nil, &page)
 				return output{raw: raw, text: func(w io.Writer) {
 					if len(page.Users) == 0 {
 						fmt.Fprintln(w, l.empty(*slug, args))
@@ -652,8 +735,15 @@ func (l userListing) command() adminCommand {
 // one chosen to look like a sub) is refused rather than guessed at: the
 // command might delete or reset the wrong person.
 func resolveUser(ctx context.Context, c *apiClient, slug, user string) (string, error) {
+	if user == "" {
+		return "", errors.New("USER is empty: give a username or a sub")
+	}
+	base, err := tenantPath(slug)
+	if err != nil {
+		return "", err
+	}
 	var page adminapi.UserPage
-	if _, err := c.call(ctx, http.MethodGet, tenantPath(slug)+"/users?username="+url.QueryEscape(user), nil, &page); err != nil {
+	if _, err := c.call(ctx, http.MethodGet, base+"/users?username="+url.QueryEscape(user), nil, &page); err != nil {
 		return "", err
 	}
 	if len(page.Users) != 1 {
@@ -663,8 +753,15 @@ func resolveUser(ctx context.Context, c *apiClient, slug, user string) (string, 
 	if byName.Sub == user {
 		return user, nil
 	}
+	seg, err := pathSegment("sub", user)
+	if err != nil {
+		// "." or "..": whether another user has it as their sub cannot be
+		// asked in a URL, so the name stays ambiguous.
+		return "", fmt.Errorf("%q is the username of user %s, and could also be another user's sub, which cannot be looked up: name the user you mean by their sub",
+			user, byName.Sub)
+	}
 	var bySub adminapi.User
-	_, err := c.call(ctx, http.MethodGet, tenantPath(slug)+"/users/"+url.PathEscape(user), nil, &bySub)
+	_, err = c.call(ctx, http.MethodGet, base+"/users/"+seg, nil, &bySub)
 	var apiErr *apiError
 	switch {
 	case errors.As(err, &apiErr) && apiErr.status == http.StatusNotFound:
@@ -674,6 +771,35 @@ func resolveUser(ctx context.Context, c *apiClient, slug, user string) (string, 
 	}
 	return "", fmt.Errorf("%q is the username of one user (sub %s) and the sub of another (username %s): name the user you mean by their sub",
 		user, byName.Sub, bySub.Username)
+}
+
+// userPath is the admin API path of the user with sub, named user on the
+// command line.
+func userPath(slug, sub, user string) (string, error) {
+	base, err := tenantPath(slug)
+	if err != nil {
+		return "", err
+	}
+	seg, err := userSegment(sub, user)
+	return base + "/users/" + seg, err
+}
+
+// userSegment is sub as a path segment, named user on the command line.
+func userSegment(sub, user string) (string, error) {
+	what := "sub"
+	if sub != user {
+		what = fmt.Sprintf("sub of user %q", user)
+	}
+	return pathSegment(what, sub)
+}
+
+// resolveUserPath is the admin API path of USER, a username or a sub.
+func resolveUserPath(ctx context.Context, c *apiClient, slug, user string) (string, error) {
+	sub, err := resolveUser(ctx, c, slug, user)
+	if err != nil {
+		return "", err
+	}
+	return userPath(slug, sub, user)
 }
 
 // readPassword returns the flag's value, or with "-" the first line of

@@ -1,18 +1,22 @@
 package main
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"math"
 	"net"
 	"net/mail"
 	"net/netip"
 	"net/url"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -255,7 +259,9 @@ func LoadConfig(args []string, env map[string]string, usage io.Writer) (Config, 
 		return Config{}, flagError{err}
 	}
 	if fs.NArg() > 0 {
-		return Config{}, fmt.Errorf("serve takes no arguments, got %q", fs.Args())
+		// Not a problem of the configuration: nothing of it was read.
+		return Config{}, usageError{fmt.Sprintf("cognate serve takes no arguments; got %d: %s (settings are flags, such as --listen :8080)",
+			fs.NArg(), strings.Join(quoted(fs.Args()), " "))}
 	}
 
 	cfg := defaultConfig()
@@ -266,7 +272,9 @@ func LoadConfig(args []string, env map[string]string, usage io.Writer) (Config, 
 	rank := map[string]int{}
 	sources := 0
 	var problems []error
-	apply := func(source string, values map[string]string) {
+	// apply sets the values of one source; where names a setting as the
+	// person wrote it, for a problem with its value.
+	apply := func(values map[string]string, where func(s setting) string) {
 		sources++
 		for _, s := range all {
 			v, ok := values[s.name]
@@ -274,7 +282,7 @@ func LoadConfig(args []string, env map[string]string, usage io.Writer) (Config, 
 				continue
 			}
 			if err := s.set(&cfg, v); err != nil {
-				problems = append(problems, fmt.Errorf("%s %s: %w", source, sourceName(source, s), err))
+				problems = append(problems, fmt.Errorf("%s: %w", where(s), err))
 				continue
 			}
 			rank[s.name] = sources
@@ -282,11 +290,13 @@ func LoadConfig(args []string, env map[string]string, usage io.Writer) (Config, 
 	}
 
 	if *configFile != "" {
-		values, err := readConfigFile(*configFile, all)
+		values, lines, err := readConfigFile(*configFile, all)
 		if err != nil {
 			problems = append(problems, err)
 		}
-		apply("config file", values)
+		apply(values, func(s setting) string {
+			return fmt.Sprintf("config file %s line %d: %s", *configFile, lines[s.name], s.name)
+		})
 	}
 	fromEnv := map[string]string{}
 	for _, s := range all {
@@ -294,8 +304,8 @@ func LoadConfig(args []string, env map[string]string, usage io.Writer) (Config, 
 			fromEnv[s.name] = v
 		}
 	}
-	apply("environment variable", fromEnv)
-	apply("flag", fromFlags)
+	apply(fromEnv, func(s setting) string { return "environment variable " + s.envName() })
+	apply(fromFlags, func(s setting) string { return "flag --" + s.flagName() })
 
 	// Defaults that depend on other settings.
 	given := func(name string) bool { return rank[name] > 0 }
@@ -347,17 +357,6 @@ type flagError struct{ error }
 
 func (e flagError) Unwrap() error { return e.error }
 
-// sourceName is how a problem names the setting: as the person wrote it.
-func sourceName(source string, s setting) string {
-	switch source {
-	case "flag":
-		return "--" + s.flagName()
-	case "environment variable":
-		return s.envName()
-	}
-	return s.name
-}
-
 // recorder is a flag.Value that only notes the value, so that flags can be
 // applied after the file and the environment although they are parsed first.
 type recorder struct {
@@ -373,26 +372,32 @@ func (r recorder) Set(v string) error {
 	return nil
 }
 
-// readConfigFile flattens the YAML file into setting names and values.
-// Unknown keys are errors: a misspelt key silently ignored is a setting the
-// operator believes is made and is not.
-func readConfigFile(path string, all []setting) (map[string]string, error) {
+// readConfigFile flattens the YAML file into setting names and values, and
+// the line of each value. Unknown keys are errors: a misspelt key silently
+// ignored is a setting the operator believes is made and is not. So is a
+// second document (after "---"), which a YAML reader would skip.
+func readConfigFile(path string, all []setting) (values map[string]string, lines map[string]int, err error) {
+	values, lines = map[string]string{}, map[string]int{}
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("config file: %w", err)
+		return values, lines, fmt.Errorf("config file %s: %w", path, pathProblem(err))
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		return nil, fmt.Errorf("config file %s: %w", path, err)
+	doc, err := oneYAMLDocument(raw)
+	if err != nil {
+		return values, lines, inFile("config file", path, err)
 	}
-	values := map[string]string{}
-	if len(doc.Content) == 0 {
-		return values, nil // an empty file
+	if doc == nil || len(doc.Content) == 0 || doc.Content[0].Tag == "!!null" {
+		return values, lines, nil // an empty file, or only comments
 	}
 	known := func(name string) bool {
 		return slices.ContainsFunc(all, func(s setting) bool { return s.name == name })
 	}
+	// A section is the first part of settings' names: smtp of smtp.host.
+	section := func(name string) bool {
+		return slices.ContainsFunc(all, func(s setting) bool { return strings.HasPrefix(s.name, name+".") })
+	}
 	var problems []error
+	seen := map[string]int{} // the line of each key
 	var walk func(prefix string, n *yaml.Node)
 	walk = func(prefix string, n *yaml.Node) {
 		if n.Kind != yaml.MappingNode {
@@ -402,26 +407,121 @@ func readConfigFile(path string, all []setting) (map[string]string, error) {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			key, val := n.Content[i], n.Content[i+1]
 			name := prefix + key.Value
+			first, dup := seen[name]
+			if !dup {
+				seen[name] = key.Line
+			}
 			switch {
+			case dup:
+				problems = append(problems, fmt.Errorf("config file %s line %d: %s is set twice (first at line %d)", path, key.Line, name, first))
 			case val.Kind == yaml.MappingNode && !known(name):
 				walk(name+".", val)
+			case section(name) && val.Tag == "!!null":
+				// "smtp:" with nothing under it: an empty section.
+			case section(name):
+				problems = append(problems, fmt.Errorf("config file %s line %d: %s is a section of settings, not a value: put its settings (such as %s) indented under it",
+					path, key.Line, name, sectionExample(all, name)))
 			case !known(name):
 				problems = append(problems, fmt.Errorf("config file %s line %d: unknown setting %q", path, key.Line, name))
 			case val.Kind == yaml.ScalarNode:
-				values[name] = val.Value
+				values[name], lines[name] = val.Value, val.Line
 			case val.Kind == yaml.SequenceNode:
 				var items []string
 				for _, item := range val.Content {
 					items = append(items, item.Value)
 				}
-				values[name] = strings.Join(items, ",")
+				values[name], lines[name] = strings.Join(items, ","), val.Line
 			default:
 				problems = append(problems, fmt.Errorf("config file %s line %d: %s must be a single value or a list", path, val.Line, name))
 			}
 		}
 	}
 	walk("", doc.Content[0])
-	return values, errors.Join(problems...)
+	return values, lines, errors.Join(problems...)
+}
+
+// sectionExample is the key of a section's first setting: host of smtp.
+func sectionExample(all []setting, section string) string {
+	for _, s := range all {
+		if rest, ok := strings.CutPrefix(s.name, section+"."); ok {
+			return rest
+		}
+	}
+	return ""
+}
+
+// oneYAMLDocument parses raw, which must hold one YAML document at most;
+// nil means none. Its errors are *yamlError.
+func oneYAMLDocument(raw []byte) (*yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	var doc yaml.Node
+	switch err := dec.Decode(&doc); {
+	case errors.Is(err, io.EOF):
+		return nil, nil
+	case err != nil:
+		return nil, newYAMLError(err)
+	}
+	// More documents are refused, but for empty ones (a "---" at the end).
+	for {
+		var next yaml.Node
+		switch err := dec.Decode(&next); {
+		case errors.Is(err, io.EOF):
+			return &doc, nil
+		case err != nil:
+			return nil, newYAMLError(err)
+		case len(next.Content) > 0 && next.Content[0].Tag != "!!null":
+			return nil, &yamlError{Line: next.Content[0].Line,
+				Problem: "a second YAML document begins here, after ---; the file must hold a single document"}
+		}
+	}
+}
+
+// yamlError is a problem of a YAML file, at a line when Line is not 0.
+type yamlError struct {
+	Line    int
+	Problem string
+}
+
+func (e *yamlError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("line %d: %s", e.Line, e.Problem)
+	}
+	return e.Problem
+}
+
+// yamlLine is the start of the yaml package's syntax errors.
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
+
+// newYAMLError takes the line out of the yaml package's "yaml: line 3:
+// did not find expected key".
+func newYAMLError(err error) *yamlError {
+	msg := err.Error()
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &yamlError{Line: line, Problem: msg[len(m[0]):]}
+	}
+	return &yamlError{Problem: strings.TrimPrefix(msg, "yaml: ")}
+}
+
+// inFile names the file, and the line if known, of a problem: "config file
+// c.yaml line 3: …".
+func inFile(what, path string, err error) error {
+	var ye *yamlError
+	if errors.As(err, &ye) && ye.Line > 0 {
+		return fmt.Errorf("%s %s line %d: %s", what, path, ye.Line, ye.Problem)
+	}
+	return fmt.Errorf("%s %s: %w", what, path, err)
+}
+
+// pathProblem is what went wrong with a file, without the operation and
+// path that *fs.PathError adds ("open /x/a.db: "), for a message that names
+// the file itself.
+func pathProblem(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // secretSetting is a secret that may be given directly or in a file: the
@@ -454,7 +554,7 @@ func (c *Config) readSecretFiles() []error {
 		}
 		raw, err := os.ReadFile(*s.file)
 		if err != nil {
-			problems = append(problems, fmt.Errorf("%s_file: %w", s.name, err))
+			problems = append(problems, fmt.Errorf("%s_file %s: %w", s.name, *s.file, pathProblem(err)))
 			continue
 		}
 		*s.value = strings.TrimSpace(string(raw))
@@ -470,6 +570,10 @@ func (c *Config) readSecretFiles() []error {
 const minAdminTokenLen = 16
 
 // Validate reports every problem of the configuration at once.
+//
+// It runs after LoadConfig, which has read the secret files: a secret whose
+// file is set but did not give it is a problem LoadConfig has reported, and
+// is not reported again here as missing.
 //
 // A plain-http base URL on a host other than localhost is refused outside
 // dev mode when no trusted proxies are set: passwords and tokens would cross
@@ -498,13 +602,13 @@ func (c Config) Validate() error {
 	}
 
 	switch {
-	case c.AdminToken == "" && !c.Dev:
+	case c.AdminToken == "" && c.AdminTokenFile == "" && !c.Dev:
 		bad("admin_token or admin_token_file is required outside dev mode (make one with: openssl rand -base64 32)")
 	case c.AdminToken != "" && len(c.AdminToken) < minAdminTokenLen:
 		bad("admin_token must be at least %d characters", minAdminTokenLen)
 	}
 	switch {
-	case c.SecretKey == "" && !c.Dev:
+	case c.SecretKey == "" && c.SecretKeyFile == "" && !c.Dev:
 		bad("secret_key or secret_key_file is required outside dev mode (make one with: openssl rand -base64 32)")
 	case c.SecretKey != "":
 		if _, err := decodeSecretKey(c.SecretKey); err != nil {
@@ -533,8 +637,10 @@ func (c Config) Validate() error {
 func (s SMTPConfig) validate() []error {
 	var problems []error
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Errorf(format, args...)) }
+	// A password file that did not give the password has been reported.
+	password := s.Password != "" || s.PasswordFile != ""
 	if s.Host == "" {
-		if s.Username != "" || s.Password != "" || s.From != "" {
+		if s.Username != "" || password || s.From != "" {
 			bad("smtp.host is required when other smtp settings are given")
 		}
 		return problems
@@ -550,7 +656,7 @@ func (s SMTPConfig) validate() []error {
 	} else if _, err := mail.ParseAddress(s.From); err != nil {
 		bad("smtp.from %q is not an email address", s.From)
 	}
-	if (s.Username == "") != (s.Password == "") {
+	if (s.Username != "") != password {
 		bad("smtp.username and smtp.password go together: set both or neither")
 	}
 	if s.TLS == SMTPNoTLS && s.Password != "" && !isLoopbackHost(s.Host) {
@@ -621,22 +727,37 @@ func parseBool(v string) (bool, error) {
 
 // parseRetention reads an age in days ("400d") or as a Go duration
 // ("720h"). Less than a day is refused: it would empty the audit trail
-// almost as it is written, which is never what was meant.
+// almost as it is written, which is never what was meant. More than
+// time.Duration holds is refused too, rather than wrapping round to
+// something short.
 func parseRetention(v string) (time.Duration, error) {
 	v = strings.TrimSpace(v)
 	if v == "0" {
 		return 0, nil
 	}
+	tooLong := func() error {
+		return fmt.Errorf("%q is longer than the longest retention, %dd (about 292 years); give at most that, or 0 to keep every event", v, maxRetentionDays)
+	}
 	var d time.Duration
 	if days, ok := strings.CutSuffix(v, "d"); ok {
-		n, err := strconv.Atoi(days)
-		if err != nil {
+		// Out of range, n is the largest or the smallest int64.
+		n, err := strconv.ParseInt(days, 10, 64)
+		switch {
+		case err != nil && !errors.Is(err, strconv.ErrRange):
 			return 0, fmt.Errorf("%q is not a number of days like 365d", v)
+		case n > maxRetentionDays:
+			return 0, tooLong()
+		case n > 0:
+			d = time.Duration(n) * 24 * time.Hour
 		}
-		d = time.Duration(n) * 24 * time.Hour
 	} else {
 		var err error
 		if d, err = time.ParseDuration(v); err != nil {
+			if durationSyntax.MatchString(v) {
+				// Well written, so too long: ParseDuration says only
+				// "invalid duration".
+				return 0, tooLong()
+			}
 			return 0, fmt.Errorf("%q is not an age like 365d or 720h", v)
 		}
 	}
@@ -645,6 +766,12 @@ func parseRetention(v string) (time.Duration, error) {
 	}
 	return d, nil
 }
+
+// maxRetentionDays is the most whole days a time.Duration holds.
+const maxRetentionDays = int64(math.MaxInt64 / int64(24*time.Hour))
+
+// durationSyntax matches what time.ParseDuration reads, whatever its size.
+var durationSyntax = regexp.MustCompile(`^\+?((\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h))+$`)
 
 // formatRetention shows a retention the way parseRetention reads it.
 func formatRetention(d time.Duration) string {

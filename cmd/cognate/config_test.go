@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"log/slog"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -175,7 +176,7 @@ func TestLoadConfigReportsEveryProblem(t *testing.T) {
 	}
 	for _, want := range []string{
 		`unknown setting "smtp.hots"`,
-		`config file smtp.port: "twenty-five" is not a port number`,
+		"config file " + file + ` line 4: smtp.port: "twenty-five" is not a port number`,
 		`environment variable COGNATE_DEV: "maybe" is not true or false`,
 		`flag --trusted-proxies: "10.0.0.0/33"`,
 		"admin_token and admin_token_file are both set",
@@ -283,5 +284,146 @@ func TestConfigLogValueHidesSecrets(t *testing.T) {
 		if strings.Contains(got, secret) {
 			t.Errorf("LogValue shows %q: %s", secret, got)
 		}
+	}
+}
+
+// An audit retention that does not fit in a time.Duration is refused,
+// naming the longest there is, instead of wrapping round to about a day.
+func TestParseRetention(t *testing.T) {
+	const day = 24 * time.Hour
+	tests := []struct {
+		in   string
+		want time.Duration
+		err  string // in the error; "" means none
+	}{
+		{in: "0", want: 0},
+		{in: "400d", want: 400 * day},
+		{in: " 720h ", want: 30 * day},
+		{in: "106751d", want: 106751 * day},
+		{in: "2562047h", want: 2562047 * time.Hour},
+		{in: "106752d", err: `"106752d" is longer than the longest retention, 106751d (about 292 years)`},
+		{in: "213505d", err: `"213505d" is longer than the longest retention, 106751d`},
+		{in: "99999999999999999999d", err: "is longer than the longest retention, 106751d"},
+		{in: "2562048h", err: `"2562048h" is longer than the longest retention, 106751d`},
+		{in: "3000000h30m", err: "is longer than the longest retention"},
+		{in: "5m", err: `"5m" is less than a day`},
+		{in: "-5d", err: `"-5d" is less than a day`},
+		{in: "-99999999999999999999d", err: "is less than a day"},
+		{in: "1y", err: `"1y" is not an age like 365d or 720h`},
+		{in: "h", err: `"h" is not an age like 365d or 720h`},
+		{in: "xd", err: `"xd" is not a number of days like 365d`},
+	}
+	for _, tc := range tests {
+		got, err := parseRetention(tc.in)
+		switch {
+		case tc.err == "" && err != nil:
+			t.Errorf("%q: %v", tc.in, err)
+		case tc.err == "" && got != tc.want:
+			t.Errorf("%q: %v, want %v", tc.in, got, tc.want)
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("%q: %v (%v), want an error with %q", tc.in, err, got, tc.err)
+		}
+	}
+}
+
+// What `cognate serve` says of a configuration it cannot run with: only
+// the real problems, each naming where it was made.
+func TestServeConfigurationMessages(t *testing.T) {
+	const key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+	dir := t.TempDir()
+	file := func(name, content string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	badValue := file("bad-value.yaml", "listen: 127.0.0.1:0\ndev: yes\n")
+	twoDocs := file("two.yaml", "listen: 127.0.0.1:0\n---\nbogus: 1\n")
+	sectionValue := file("section.yaml", "smtp: mail.example.com\n")
+	twice := file("twice.yaml", "listen: 127.0.0.1:0\nlisten: 127.0.0.1:1\n")
+	broken := file("broken.yaml", "listen: [\n")
+	production := []string{"--base-url", "https://id.example.com", "--secret-key", key}
+	steps := []cliStep{
+		{name: "an argument", args: []string{"serve", "extra"}, code: exitUsage,
+			stderr: []string{"cognate serve takes no arguments; got 1: extra (settings are flags, such as --listen :8080)\n",
+				`Run "cognate serve -h" for its settings.`}},
+		{name: "an admin token file that is not there", args: append([]string{"serve", "--admin-token-file", filepath.Join(dir, "nope")}, production...),
+			code: exitUsage, stderr: []string{"admin_token_file " + filepath.Join(dir, "nope") + ": no such file or directory\n"}},
+		{name: "a secret key file that is not there", args: []string{"serve", "--base-url", "https://id.example.com", "--admin-token", "operator-token-0123456789",
+			"--secret-key-file", filepath.Join(dir, "nope")},
+			code: exitUsage, stderr: []string{"secret_key_file " + filepath.Join(dir, "nope") + ": no such file or directory\n"}},
+		{name: "a bad value in the file", args: []string{"serve", "--config", badValue}, code: exitUsage,
+			stderr: []string{"config file " + badValue + ` line 2: dev: "yes" is not true or false`}},
+		{name: "a second document", args: []string{"serve", "--config", twoDocs}, code: exitUsage,
+			stderr: []string{"config file " + twoDocs + " line 3: a second YAML document begins here, after ---; the file must hold a single document"}},
+		{name: "a section given a value", args: []string{"serve", "--config", sectionValue}, code: exitUsage,
+			stderr: []string{"config file " + sectionValue + " line 1: smtp is a section of settings, not a value: put its settings (such as host) indented under it"}},
+		{name: "a setting twice", args: []string{"serve", "--config", twice}, code: exitUsage,
+			stderr: []string{"config file " + twice + " line 2: listen is set twice (first at line 1)"}},
+		{name: "broken YAML", args: []string{"serve", "--config", broken}, code: exitUsage,
+			stderr: []string{"config file " + broken + " line 1: "}},
+		{name: "no config file", args: []string{"serve", "--config", filepath.Join(dir, "nope.yaml")}, code: exitUsage,
+			stderr: []string{"config file " + filepath.Join(dir, "nope.yaml") + ": no such file or directory\n"}},
+	}
+	// Messages that must not appear: the checks of an empty configuration,
+	// a missing secret whose file was the problem, the yaml package's prefix.
+	spurious := []string{`base_url ""`, `listen ""`, "admin_token or admin_token_file is required", "secret_key or secret_key_file is required", ": yaml: "}
+	runSteps(t, steps, func(t *testing.T, st cliStep) (int, string, string) {
+		var out, errOut strings.Builder
+		code := run(t.Context(), st.args, map[string]string{}, strings.NewReader(""), &out, &errOut)
+		for _, s := range spurious {
+			if strings.Contains(errOut.String(), s) {
+				t.Errorf("stderr has %q:\n%s", s, errOut.String())
+			}
+		}
+		return code, out.String(), errOut.String()
+	})
+}
+
+// Sections with nothing in them, and files with nothing but comments or a
+// closing "---", are accepted.
+func TestLoadConfigEmptyParts(t *testing.T) {
+	for _, content := range []string{
+		"smtp:\n",
+		"smtp:\nlisten: \":9000\"\n",
+		"# nothing yet\n",
+		"listen: \":9000\"\n---\n",
+	} {
+		path := writeFile(t, "cognate.yaml", content)
+		if _, err := LoadConfig([]string{"--config", path}, nil, io.Discard); err != nil {
+			t.Errorf("%q: %v", content, err)
+		}
+	}
+}
+
+// Start-up errors name the file once, in plain words.
+func TestStartupErrorsNameTheFile(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing")
+	notDir := writeFile(t, "templates", "")
+	tests := []struct {
+		name string
+		args []string
+		want string // the whole error
+	}{
+		{"a database in a directory that is not there", []string{"--data", filepath.Join(missing, "a.db")},
+			"cannot create the database file " + filepath.Join(missing, "a.db") + ": the directory " + missing + " does not exist"},
+		{"mail templates that are not there", []string{"--data", filepath.Join(dir, "b.db"), "--mail-templates", missing},
+			"mail_templates: the directory " + missing + " does not exist"},
+		{"mail templates in a file", []string{"--data", filepath.Join(dir, "c.db"), "--mail-templates", notDir},
+			"mail_templates: " + notDir + " is not a directory"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := LoadConfig(append([]string{"--listen", "127.0.0.1:0"}, tc.args...), nil, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = runServe(t.Context(), cfg, slog.New(slog.NewTextHandler(t.Output(), nil)), io.Discard)
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("runServe: %v\nwant: %s", err, tc.want)
+			}
+		})
 	}
 }

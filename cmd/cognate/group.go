@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -18,7 +17,15 @@ import (
 // user's groups are the cognito:groups claim of their tokens, and the
 // members of the tenant's admin group may use its admin console.
 
-func groupPath(slug, name string) string { return tenantPath(slug) + "/groups/" + url.PathEscape(name) }
+// groupPath is the admin API path of a tenant's group.
+func groupPath(slug, name string) (string, error) {
+	tenant, err := tenantPath(slug)
+	if err != nil {
+		return "", err
+	}
+	seg, err := pathSegment("group name", name)
+	return tenant + "/groups/" + seg, err
+}
 
 // groupCommand is a `cognate group` verb whose only flag is --tenant.
 func groupCommand(verb string, args []string, summary string, do func(ctx context.Context, c *apiClient, slug string, args []string) (output, error)) adminCommand {
@@ -38,8 +45,12 @@ func groupCommand(verb string, args []string, summary string, do func(ctx contex
 
 // adminGroupOf reads which group is the tenant's admin group.
 func adminGroupOf(ctx context.Context, c *apiClient, slug string) (string, error) {
+	path, err := tenantPath(slug)
+	if err != nil {
+		return "", err
+	}
 	var t adminapi.Tenant
-	_, err := c.call(ctx, http.MethodGet, tenantPath(slug), nil, &t)
+	_, err = c.call(ctx, http.MethodGet, path, nil, &t)
 	return t.Settings.AdminGroup, err
 }
 
@@ -48,11 +59,19 @@ func adminGroupOf(ctx context.Context, c *apiClient, slug string) (string, error
 func membership(verb, summary, method, done string) adminCommand {
 	return groupCommand(verb, []string{"GROUP", "USER"}, summary,
 		func(ctx context.Context, c *apiClient, slug string, args []string) (output, error) {
+			group, err := groupPath(slug, args[0])
+			if err != nil {
+				return output{}, err
+			}
 			sub, err := resolveUser(ctx, c, slug, args[1])
 			if err != nil {
 				return output{}, err
 			}
-			raw, err := c.call(ctx, method, groupPath(slug, args[0])+"/members/"+url.PathEscape(sub), nil, nil)
+			member, err := userSegment(sub, args[1])
+			if err != nil {
+				return output{}, err
+			}
+			raw, err := c.call(ctx, method, group+"/members/"+member, nil, nil)
 			return message(raw, done, args[1], args[0]), err
 		})
 }
@@ -73,17 +92,25 @@ func groupCommands() []adminCommand {
 					if err != nil {
 						return output{}, err
 					}
+					path, err := tenantPath(*slug)
+					if err != nil {
+						return output{}, err
+					}
 					req := adminapi.CreateGroupRequest{Name: args[0], Description: *details.description, Precedence: precedence.Value}
 					var g adminapi.Group
-					raw, err := c.call(ctx, http.MethodPost, tenantPath(*slug)+"/groups", req, &g)
+					raw, err := c.call(ctx, http.MethodPost, path+"/groups", req, &g)
 					return output{raw: raw, text: func(w io.Writer) { showGroup(w, g, "") }}, err
 				}
 			},
 		},
 		groupCommand("list", nil, "List a tenant's groups.",
 			func(ctx context.Context, c *apiClient, slug string, _ []string) (output, error) {
+				path, err := tenantPath(slug)
+				if err != nil {
+					return output{}, err
+				}
 				var list adminapi.GroupList
-				raw, err := c.call(ctx, http.MethodGet, tenantPath(slug)+"/groups", nil, &list)
+				raw, err := c.call(ctx, http.MethodGet, path+"/groups", nil, &list)
 				if err != nil {
 					return output{}, err
 				}
@@ -102,8 +129,12 @@ func groupCommands() []adminCommand {
 			}),
 		groupCommand("get", []string{"NAME"}, "Show a group.",
 			func(ctx context.Context, c *apiClient, slug string, args []string) (output, error) {
+				path, err := groupPath(slug, args[0])
+				if err != nil {
+					return output{}, err
+				}
 				var g adminapi.Group
-				raw, err := c.call(ctx, http.MethodGet, groupPath(slug, args[0]), nil, &g)
+				raw, err := c.call(ctx, http.MethodGet, path, nil, &g)
 				if err != nil {
 					return output{}, err
 				}
@@ -138,20 +169,31 @@ func groupCommands() []adminCommand {
 					if req.Name == nil && req.Description == nil && !req.Precedence.Set {
 						return output{}, usageError{"nothing to change: give --name, --description or --precedence"}
 					}
+					path, err := groupPath(*slug, args[0])
+					if err != nil {
+						return output{}, err
+					}
 					var g adminapi.Group
-					raw, err := c.call(ctx, http.MethodPatch, groupPath(*slug, args[0]), req, &g)
+					raw, err := c.call(ctx, http.MethodPatch, path, req, &g)
 					return output{raw: raw, text: func(w io.Writer) { showGroup(w, g, "") }}, err
 				}
 			},
 		},
 		groupCommand("delete", []string{"NAME"}, "Delete a group; its members leave it. The admin group cannot be deleted.",
 			func(ctx context.Context, c *apiClient, slug string, args []string) (output, error) {
-				raw, err := c.call(ctx, http.MethodDelete, groupPath(slug, args[0]), nil, nil)
+				path, err := groupPath(slug, args[0])
+				if err != nil {
+					return output{}, err
+				}
+				raw, err := c.call(ctx, http.MethodDelete, path, nil, nil)
 				return message(raw, "Deleted group %s of tenant %s.", args[0], slug), err
 			}),
 		userListing{
 			verb: "members", args: []string{"NAME"}, summary: "List a group's members, a page at a time.", noun: "members",
-			path: func(slug string, args []string) string { return groupPath(slug, args[0]) + "/members" },
+			path: func(slug string, args []string) (string, error) {
+				path, err := groupPath(slug, args[0])
+				return path + "/members", err
+			},
 			empty: func(slug string, args []string) string {
 				return fmt.Sprintf("Group %s has no members. Add one with: cognate group add-user --tenant %s %s USER", args[0], slug, shellArg(args[0]))
 			},

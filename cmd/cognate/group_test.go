@@ -113,7 +113,7 @@ func TestGroupCommands(t *testing.T) {
 		{name: "add to unknown group", args: []string{"group", "add-user", "--tenant", "acme", "nope", "ann"},
 			code: exitError, stderr: []string{`tenant "acme" has no group "nope"`}},
 		{name: "add without user", args: []string{"group", "add-user", "--tenant", "acme", "admins"},
-			code: exitUsage, stderr: []string{"want GROUP USER"}},
+			code: exitUsage, stderr: []string{"cognate group add-user needs GROUP (a group's name) and USER (a username or a sub); got 1: admins\n"}},
 		{name: "members", args: []string{"group", "members", "--tenant", "acme", "admins"},
 			stdout: []string{"USERNAME", "ann", "bob", bob.Sub}, check: func(t *testing.T, stdout string) {
 				if strings.Contains(stdout, "More members") {
@@ -149,7 +149,9 @@ func TestGroupCommands(t *testing.T) {
 		{name: "rename to a taken name", args: []string{"group", "update", "--tenant", "acme", "--name", "admins", "Sales"},
 			code: exitError, stderr: []string{"already has a group with that name"}},
 		{name: "update without a group", args: []string{"group", "update", "--tenant", "acme", "--name", "Sales"},
-			code: exitUsage, stderr: []string{"want NAME"}},
+			code: exitUsage, stderr: []string{"cognate group update needs NAME (a group's name)\n"}},
+		{name: "a group name of two words, unquoted", args: []string{"group", "get", "--tenant", "acme", "Sales", "EMEA"},
+			code: exitUsage, stderr: []string{"cognate group get takes only NAME (a group's name); got 2: Sales EMEA (put a value with spaces in quotes)"}},
 		{name: "delete the admin group", args: []string{"group", "delete", "--tenant", "acme", "admins"},
 			code: exitError, stderr: []string{`group "admins" is the admin group of tenant "acme"`}},
 		{name: "tenant shows its admin group", args: []string{"tenant", "get", "acme"},

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -91,14 +92,17 @@ func importCognito(ctx context.Context, args []string, env map[string]string, st
 		fmt.Fprintf(stderr, "%s: %s\nRun \"%s -h\" for its flags.\n", name, msg, name)
 		return exitUsage
 	}
-	if len(positional) != 1 {
-		return usage(fmt.Sprintf("want one FILE, got %d argument(s)", len(positional)))
+	switch {
+	case len(positional) == 0:
+		return usage("FILE is missing: name the Cognito export to import, or - for standard input")
+	case len(positional) > 1:
+		return usage(fmt.Sprintf("give one FILE; got %d: %s", len(positional), strings.Join(quoted(positional), " ")))
 	}
 	if *slug == "" {
 		return usage("--tenant is required")
 	}
 	path := positional[0]
-	f, err := importFileFormat(*format, path)
+	f, err := importFileFormat("--format", *format, path)
 	if err != nil {
 		return usage(err.Error())
 	}
@@ -130,14 +134,16 @@ func importCognito(ctx context.Context, args []string, env map[string]string, st
 	return exitOK
 }
 
-// importFileFormat is --format, else what the file name says.
-func importFileFormat(flagValue, path string) (string, error) {
-	switch strings.ToLower(flagValue) {
+// importFileFormat is the format given, else what the file name says.
+// setting is where the format is given, as the person writes it: "--format"
+// on the command line, "format:" in a migration map.
+func importFileFormat(setting, given, path string) (string, error) {
+	switch strings.ToLower(given) {
 	case "csv", "json":
-		return strings.ToLower(flagValue), nil
+		return strings.ToLower(given), nil
 	case "":
 	default:
-		return "", fmt.Errorf("--format %q: want csv or json", flagValue)
+		return "", fmt.Errorf("%s %q: want csv or json", setting, given)
 	}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".csv":
@@ -145,7 +151,7 @@ func importFileFormat(flagValue, path string) (string, error) {
 	case ".json", ".jsonl", ".ndjson":
 		return "json", nil
 	}
-	return "", fmt.Errorf("cannot tell the format of %q from its name: add --format csv or --format json", path)
+	return "", fmt.Errorf("cannot tell the format of %q from its name: add %[2]s csv or %[2]s json", path, setting)
 }
 
 // openImportFile opens the file to send, or standard input for "-". The
@@ -177,7 +183,11 @@ func (c *apiClient) importFile(ctx context.Context, slug, format string, dryRun 
 	if dryRun {
 		q.Set("dry_run", "true")
 	}
-	path := tenantPath(slug) + "/import?" + q.Encode()
+	tenant, err := tenantPath(slug)
+	if err != nil {
+		return adminapi.ImportResult{}, nil, err
+	}
+	path := tenant + "/import?" + q.Encode()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.server+path, body)
 	if err != nil {
 		return adminapi.ImportResult{}, nil, err
@@ -260,38 +270,54 @@ func showFailure(w io.Writer, unit string, l adminapi.ImportLine) {
 // JSON (docs/import.md): pools exported one per organization, and one pool
 // shared by organizations told apart by an attribute.
 type migrationMap struct {
-	Pools  []migrationPool `yaml:"pools"`
-	Shared *sharedPool     `yaml:"shared"`
+	Pools  []migrationPool
+	Shared *sharedPool
 }
 
 type migrationPool struct {
-	File   string `yaml:"file"`
-	Tenant string `yaml:"tenant"`
-	Name   string `yaml:"name"`   // the tenant's display name, if it is created
-	Format string `yaml:"format"` // default from the file's extension
+	File   string
+	Tenant string
+	Name   string // the tenant's display name, if it is created
+	Format string // csv or json; in the map, by default from the file's extension
+	line   int    // of the pool in the map
 }
 
 type sharedPool struct {
-	File      string            `yaml:"file"`
-	Format    string            `yaml:"format"`
-	Attribute string            `yaml:"attribute"` // such as custom:org
-	Tenants   map[string]string `yaml:"tenants"`   // attribute value → tenant slug
-	Names     map[string]string `yaml:"names"`     // tenant slug → display name, if it is created
+	File      string
+	Format    string
+	Attribute string            // such as custom:org
+	Tenants   map[string]string // attribute value → tenant slug
+	Names     map[string]string // tenant slug → display name, if it is created
+	line      int               // of shared in the map
 }
 
+// The keys of a map, of one of its pools and of shared, in the order
+// messages list them.
+var (
+	mapKeys    = []string{"pools", "shared"}
+	poolKeys   = []string{"file", "tenant", "name", "format"}
+	sharedKeys = []string{"file", "format", "attribute", "tenants", "names"}
+)
+
 // readMigrationMap reads and checks a map, and makes its file names
-// relative to the map's own directory.
+// relative to the map's own directory. Every file of the map must open and
+// begin as its format does before anything is made: a pool whose file
+// fails after tenants were created would leave them behind, empty.
 func readMigrationMap(path string) (migrationMap, error) {
-	var m migrationMap
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return m, err
+		return migrationMap{}, fmt.Errorf("map %s: %w", path, pathProblem(err))
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(raw))
-	dec.KnownFields(true) // a misspelt key must not silently drop a pool
-	if err := dec.Decode(&m); err != nil {
-		return m, fmt.Errorf("map %s: %w", path, err)
+	doc, err := oneYAMLDocument(raw)
+	if err != nil {
+		return migrationMap{}, inFile("map", path, err)
 	}
+	if doc == nil || len(doc.Content) == 0 || doc.Content[0].Tag == "!!null" {
+		return migrationMap{}, fmt.Errorf("map %s is empty: it needs pools:, shared: or both (see docs/import.md)", path)
+	}
+	var r mapReader
+	m := r.read(doc.Content[0])
+
 	dir := filepath.Dir(path)
 	resolve := func(f string) string {
 		if f == "" || f == "-" || filepath.IsAbs(f) {
@@ -299,33 +325,187 @@ func readMigrationMap(path string) (migrationMap, error) {
 		}
 		return filepath.Join(dir, f)
 	}
-	var problems []string
 	for i := range m.Pools {
 		p := &m.Pools[i]
 		if p.File == "" || p.Tenant == "" {
-			problems = append(problems, fmt.Sprintf("pools[%d] needs a file and a tenant", i))
-		}
-		if _, err := importFileFormat(p.Format, p.File); err != nil && p.File != "" {
-			problems = append(problems, fmt.Sprintf("pools[%d]: %s", i, err))
+			r.problem(p.line, "a pool needs a file and a tenant")
+			continue
 		}
 		p.File = resolve(p.File)
+		p.Format = r.checkFile(p.line, p.Format, p.File)
 	}
 	if s := m.Shared; s != nil {
 		if s.File == "" || s.Attribute == "" || len(s.Tenants) == 0 {
-			problems = append(problems, "shared needs a file, an attribute and tenants (attribute value: tenant slug)")
+			r.problem(s.line, "shared needs a file, an attribute and tenants (attribute value: tenant slug)")
+		} else {
+			s.File = resolve(s.File)
+			s.Format = r.checkFile(s.line, s.Format, s.File)
 		}
-		if _, err := importFileFormat(s.Format, s.File); err != nil && s.File != "" {
-			problems = append(problems, "shared: "+err.Error())
+	}
+	if len(m.Pools) == 0 && m.Shared == nil && len(r.problems) == 0 {
+		r.problem(doc.Content[0].Line, "the map has neither pools: nor shared:, so there is nothing to import")
+	}
+	if len(r.problems) > 0 {
+		slices.SortStableFunc(r.problems, func(a, b *yamlError) int { return a.Line - b.Line })
+		var errs []error
+		for _, p := range r.problems {
+			errs = append(errs, inFile("map", path, p))
 		}
-		s.File = resolve(s.File)
-	}
-	if len(m.Pools) == 0 && m.Shared == nil {
-		problems = append(problems, "the map has neither pools nor shared")
-	}
-	if len(problems) > 0 {
-		return m, fmt.Errorf("map %s: %s", path, strings.Join(problems, "; "))
+		return m, errors.Join(errs...)
 	}
 	return m, nil
+}
+
+// mapReader reads the YAML of a map into a migrationMap, noting every
+// problem with its line. Unknown keys are problems: a misspelt key must not
+// silently drop a pool.
+type mapReader struct{ problems []*yamlError }
+
+func (r *mapReader) problem(line int, format string, args ...any) {
+	r.problems = append(r.problems, &yamlError{Line: line, Problem: fmt.Sprintf(format, args...)})
+}
+
+func (r *mapReader) read(root *yaml.Node) migrationMap {
+	var m migrationMap
+	r.fields(root, "the map", mapKeys, func(key string, val *yaml.Node) {
+		switch {
+		case val.Tag == "!!null":
+		case key == "pools" && val.Kind != yaml.SequenceNode:
+			r.problem(val.Line, "pools must be a list of pools, each with a file and a tenant")
+		case key == "pools":
+			for _, item := range val.Content {
+				p := migrationPool{line: item.Line}
+				ok := r.fields(item, "a pool", poolKeys, func(key string, val *yaml.Node) {
+					v := r.scalar(key, val)
+					switch key {
+					case "file":
+						p.File = v
+					case "tenant":
+						p.Tenant = v
+					case "name":
+						p.Name = v
+					case "format":
+						p.Format = v
+					}
+				})
+				if ok {
+					m.Pools = append(m.Pools, p)
+				}
+			}
+		case key == "shared":
+			s := sharedPool{line: val.Line}
+			ok := r.fields(val, "shared", sharedKeys, func(key string, val *yaml.Node) {
+				switch key {
+				case "file":
+					s.File = r.scalar(key, val)
+				case "format":
+					s.Format = r.scalar(key, val)
+				case "attribute":
+					s.Attribute = r.scalar(key, val)
+				case "tenants":
+					s.Tenants = r.table(key, val)
+				case "names":
+					s.Names = r.table(key, val)
+				}
+			})
+			if ok {
+				m.Shared = &s
+			}
+		}
+	})
+	return m
+}
+
+// fields calls set with each key of the mapping n and its value; what
+// names n in messages. It reports whether n is a mapping.
+func (r *mapReader) fields(n *yaml.Node, what string, keys []string, set func(key string, val *yaml.Node)) bool {
+	if n.Kind != yaml.MappingNode {
+		r.problem(n.Line, "%s must be a mapping with the keys %s", what, andList(keys))
+		return false
+	}
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		key, val := n.Content[i], n.Content[i+1]
+		switch first, dup := seen[key.Value]; {
+		case !slices.Contains(keys, key.Value):
+			r.problem(key.Line, "unknown key %q in %s: its keys are %s", key.Value, what, andList(keys))
+		case dup:
+			r.problem(key.Line, "%s is given twice in %s (first at line %d)", key.Value, what, first)
+		default:
+			seen[key.Value] = key.Line
+			set(key.Value, val)
+		}
+	}
+	return true
+}
+
+// scalar is the single value of key.
+func (r *mapReader) scalar(key string, val *yaml.Node) string {
+	switch {
+	case val.Kind != yaml.ScalarNode:
+		r.problem(val.Line, "%s must be a single value", key)
+	case val.Tag != "!!null":
+		return val.Value
+	}
+	return ""
+}
+
+// table is the mapping of single values of key, such as tenants.
+func (r *mapReader) table(key string, val *yaml.Node) map[string]string {
+	if val.Tag == "!!null" {
+		return nil
+	}
+	if val.Kind != yaml.MappingNode {
+		r.problem(val.Line, "%s must be a mapping of single values, one a line, such as \"acme-id: acme\"", key)
+		return nil
+	}
+	out := map[string]string{}
+	for i := 0; i+1 < len(val.Content); i += 2 {
+		k, v := val.Content[i], val.Content[i+1]
+		if _, dup := out[k.Value]; dup {
+			r.problem(k.Line, "%q is given twice in %s", k.Value, key)
+		}
+		out[k.Value] = r.scalar(key+" "+k.Value, v)
+	}
+	return out
+}
+
+// checkFile returns the format of a file of the map, after checking that
+// the file opens and begins as a file of that format does (a CSV's header,
+// JSON's first value); line is where the map names it.
+func (r *mapReader) checkFile(line int, given, file string) string {
+	if file == "-" {
+		r.problem(line, "a map cannot read standard input (file: -): name a file")
+		return ""
+	}
+	format, err := importFileFormat("format:", given, file)
+	if err != nil {
+		r.problem(line, "%s", err)
+		return ""
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		r.problem(line, "cannot open %s: %s", file, pathProblem(err))
+		return format
+	}
+	defer f.Close()
+	if _, err := cognitoimport.NewReader(bufio.NewReader(f), cognitoimport.Format(format)); err != nil {
+		var fe *cognitoimport.FileError
+		if errors.As(err, &fe) {
+			r.problem(line, "%s cannot be imported as %s: %s", file, strings.ToUpper(format), fe.Problem)
+		} else {
+			r.problem(line, "cannot read %s: %s", file, pathProblem(err))
+		}
+	}
+	return format
+}
+
+// andList joins words as a sentence does: "a, b and c".
+func andList(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
 }
 
 // migrationJob is one import into one tenant.
@@ -374,13 +554,21 @@ func migrateCognito(ctx context.Context, args []string, env map[string]string, s
 	if err != nil {
 		return exitUsage
 	}
-	if len(positional) != 0 || *mapFile == "" {
-		fmt.Fprintf(stderr, "%s: --map FILE is required, and nothing else\nRun \"%s -h\" for its flags.\n", name, name)
+	switch {
+	case len(positional) > 0:
+		fmt.Fprintf(stderr, "%s takes no arguments; got %d: %s (the files are named in the map)\nRun \"%s -h\" for its flags.\n",
+			name, len(positional), strings.Join(quoted(positional), " "), name)
+		return exitUsage
+	case *mapFile == "":
+		fmt.Fprintf(stderr, "%s: --map FILE is required\nRun \"%s -h\" for its flags.\n", name, name)
 		return exitUsage
 	}
 	m, err := readMigrationMap(*mapFile)
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: %s\n", name, err)
+		// One problem a line.
+		for line := range strings.SplitSeq(err.Error(), "\n") {
+			fmt.Fprintf(stderr, "%s: %s\n", name, line)
+		}
 		return exitError
 	}
 	client, err := conn.client(env)
@@ -391,8 +579,7 @@ func migrateCognito(ctx context.Context, args []string, env map[string]string, s
 
 	var jobs []migrationJob
 	for _, p := range m.Pools {
-		f, _ := importFileFormat(p.Format, p.File) // checked by readMigrationMap
-		jobs = append(jobs, migrationJob{tenant: p.Tenant, name: p.Name, label: p.File, format: f, path: p.File})
+		jobs = append(jobs, migrationJob{tenant: p.Tenant, name: p.Name, label: p.File, format: p.Format, path: p.File})
 	}
 	report := migrationReport{TenantsCreated: []string{}, Imports: []migrationImport{}, Unassigned: []adminapi.ImportLine{}}
 	if s := m.Shared; s != nil {
@@ -417,10 +604,9 @@ func migrateCognito(ctx context.Context, args []string, env map[string]string, s
 		out = io.Discard
 	}
 	if len(report.Unassigned) > 0 {
-		f, _ := importFileFormat(m.Shared.Format, m.Shared.File)
 		fmt.Fprintf(out, "== %s: users in no tenant ==\n", m.Shared.File)
 		for _, l := range report.Unassigned {
-			showFailure(out, map[string]string{"csv": "Line", "json": "User"}[f], l)
+			showFailure(out, map[string]string{"csv": "Line", "json": "User"}[m.Shared.Format], l)
 		}
 	}
 	exists := map[string]bool{}
@@ -467,7 +653,11 @@ var errTenantMissing = errors.New("tenant does not exist yet")
 // this is a dry run) and imports the job's file into it.
 func runMigrationJob(ctx context.Context, c *apiClient, job migrationJob, dryRun bool, exists map[string]bool, report *migrationReport) (adminapi.ImportResult, error) {
 	if !exists[job.tenant] {
-		_, err := c.call(ctx, http.MethodGet, tenantPath(job.tenant), nil, &adminapi.Tenant{})
+		path, err := tenantPath(job.tenant)
+		if err != nil {
+			return adminapi.ImportResult{}, err
+		}
+		_, err = c.call(ctx, http.MethodGet, path, nil, &adminapi.Tenant{})
 		var apiErr *apiError
 		switch {
 		case errors.As(err, &apiErr) && apiErr.status == http.StatusNotFound:
@@ -509,7 +699,7 @@ func runMigrationJob(ctx context.Context, c *apiClient, job migrationJob, dryRun
 // nothing (cognitoimport.WriteJSON). Users whose attribute names no tenant,
 // and lines that cannot be read, are returned as failures.
 func splitShared(s sharedPool, dir string) ([]migrationJob, []adminapi.ImportLine, error) {
-	format, _ := importFileFormat(s.Format, s.File)
+	format := s.Format // as readMigrationMap found it
 	in, err := os.Open(s.File)
 	if err != nil {
 		return nil, nil, err

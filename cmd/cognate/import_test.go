@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -50,7 +51,10 @@ func TestImportCommandAgainstServer(t *testing.T) {
 		{name: "flags", args: []string{"import", "cognito", "-h"}, stderr: []string{"-dry-run", "-tenant", "-format"}},
 		{name: "unknown source", args: []string{"import", "okta", "x.csv"}, code: exitUsage, stderr: []string{`unknown source "okta"`}},
 		{name: "no tenant", args: []string{"import", "cognito", users}, code: exitUsage, stderr: []string{"--tenant is required"}},
-		{name: "no file", args: []string{"import", "cognito", "--tenant", "acme"}, code: exitUsage, stderr: []string{"want one FILE"}},
+		{name: "no file", args: []string{"import", "cognito", "--tenant", "acme"}, code: exitUsage,
+			stderr: []string{"FILE is missing: name the Cognito export to import, or - for standard input"}},
+		{name: "two files", args: []string{"import", "cognito", "--tenant", "acme", users, "more users.csv"}, code: exitUsage,
+			stderr: []string{"give one FILE; got 2: " + users + " 'more users.csv'"}},
 		{name: "unknown extension", args: []string{"import", "cognito", "--tenant", "acme", dump}, code: exitUsage,
 			stderr: []string{"add --format csv or --format json"}},
 		{name: "dry run", args: []string{"import", "cognito", "--tenant", "acme", "--dry-run", users}, code: exitError,
@@ -82,7 +86,7 @@ func TestImportCommandAgainstServer(t *testing.T) {
 			stdin:  "cognito:username,email,email_verified,cognito:mfa_enabled\nfred,fred@example.com,TRUE,FALSE\n",
 			stdout: []string{"Created 1, updated 0, unchanged 0, failed 0."}},
 		{name: "a file that breaks part-way", args: []string{"import", "cognito", "--tenant", "acme", broken}, code: exitError,
-			stderr: []string{"the file cannot be imported: after user 1: the JSON ends in the middle of a value; the file may be incomplete.\n"}},
+			stderr: []string{"the file cannot be imported: after user 1: the JSON ends in the middle of a value; the file may be incomplete. Nothing was written."}},
 		{name: "a missing file", args: []string{"import", "cognito", "--tenant", "acme", filepath.Join(dir, "nope.csv")}, code: exitError,
 			stderr: []string{"no such file"}},
 		{name: "an unknown tenant", args: []string{"import", "cognito", "--tenant", "nope", users}, code: exitError,
@@ -123,7 +127,7 @@ shared:
 	badMap := writeInDir(t, dir, "bad.yaml", "pools:\n  - file: x.csv\n    tenant: x\n    tennant: y\n")
 
 	code, stdout, stderr := s.importCLI(t, "", "migrate", "cognito", "--map", badMap)
-	if code != exitError || !strings.Contains(stderr, "field tennant not found") {
+	if code != exitError || !strings.Contains(stderr, badMap+` line 4: unknown key "tennant" in a pool: its keys are file, tenant, name and format`) {
 		t.Errorf("bad map: %d\n%s%s", code, stdout, stderr)
 	}
 
@@ -184,4 +188,85 @@ shared:
 		!strings.Contains(out, "Gamma NV") {
 		t.Errorf("tenant gamma:\n%s", out)
 	}
+}
+
+// A map is checked whole before anything is made: its keys, each pool's
+// format, and that each file opens and begins as its format does. Each
+// problem is a sentence naming the map and the line.
+func TestMigrateMapProblems(t *testing.T) {
+	dir := t.TempDir()
+	s := startServer(t, dir)
+	writeInDir(t, dir, "good.csv", "cognito:username,email,email_verified,cognito:mfa_enabled\nbea,bea@example.com,TRUE,FALSE\n")
+	writeInDir(t, dir, "users.dat", "cognito:username,email,email_verified,cognito:mfa_enabled\n")
+	writeInDir(t, dir, "notcsv.csv", "hello\n")
+	maps := map[string]string{
+		"empty.yaml":     "",
+		"comments.yaml":  "# to do\n",
+		"noformat.yaml":  "pools:\n  - file: users.dat\n    tenant: acme2\n",
+		"badformat.yaml": "pools:\n  - file: good.csv\n    tenant: acme2\n    format: xml\n",
+		"misspelt.yaml":  "pools:\n  - file: good.csv\n    tenant: acme2\n    tennant: acme3\n",
+		"toplevel.yaml":  "pool:\n  - file: good.csv\n    tenant: acme2\n",
+		"twodocs.yaml":   "pools:\n  - file: good.csv\n    tenant: acme2\n---\npools: []\n",
+		"missing.yaml":   "pools:\n  - file: good.csv\n    tenant: acme2\n  - file: missing.csv\n    tenant: acme3\n",
+		"notcsv.yaml":    "pools:\n  - file: good.csv\n    tenant: acme2\n  - file: notcsv.csv\n    tenant: acme3\n",
+		"stdin.yaml":     "pools:\n  - file: \"-\"\n    tenant: acme2\n    format: csv\n",
+		"shared.yaml":    "pools:\n  - file: good.csv\n    tenant: acme2\nshared:\n  file: all.json\n  attribute: custom:org\n  tenants:\n    a: acme3\n",
+		"json.json":      `{"pools": [{"file": "good.csv", "tenant": "acme2", "tennant": "acme3"}]}`,
+		"notalist.yaml":  "pools:\n  file: good.csv\n  tenant: acme2\n",
+	}
+	path := map[string]string{}
+	for name, content := range maps {
+		path[name] = writeInDir(t, dir, name, content)
+	}
+	noTenantMade := func(t *testing.T, _ string) {
+		t.Helper()
+		if _, stdout, _ := s.cli(t, "", "tenant", "list"); strings.Contains(stdout, "acme") {
+			t.Errorf("a refused map created a tenant:\n%s", stdout)
+		}
+	}
+	in := func(name string, line int, problem string) string {
+		return fmt.Sprintf("cognate migrate cognito: map %s line %d: %s", path[name], line, problem)
+	}
+	steps := []cliStep{
+		{name: "an empty map", args: []string{"migrate", "cognito", "--map", path["empty.yaml"]}, code: exitError,
+			stderr: []string{"map " + path["empty.yaml"] + " is empty: it needs pools:, shared: or both"}},
+		{name: "a map of comments", args: []string{"migrate", "cognito", "--map", path["comments.yaml"]}, code: exitError,
+			stderr: []string{"map " + path["comments.yaml"] + " is empty"}},
+		{name: "a format the name does not tell", args: []string{"migrate", "cognito", "--map", path["noformat.yaml"]}, code: exitError,
+			stderr: []string{in("noformat.yaml", 2, fmt.Sprintf("cannot tell the format of %q from its name: add format: csv or format: json", filepath.Join(dir, "users.dat")))}},
+		{name: "a format that is not one", args: []string{"migrate", "cognito", "--map", path["badformat.yaml"]}, code: exitError,
+			stderr: []string{in("badformat.yaml", 2, `format: "xml": want csv or json`)}},
+		{name: "a misspelt key", args: []string{"migrate", "cognito", "--map", path["misspelt.yaml"]}, code: exitError,
+			stderr: []string{in("misspelt.yaml", 4, `unknown key "tennant" in a pool: its keys are file, tenant, name and format`)}},
+		{name: "a misspelt key at the top", args: []string{"migrate", "cognito", "--map", path["toplevel.yaml"]}, code: exitError,
+			stderr: []string{in("toplevel.yaml", 1, `unknown key "pool" in the map: its keys are pools and shared`)}},
+		{name: "a misspelt key in JSON", args: []string{"migrate", "cognito", "--map", path["json.json"]}, code: exitError,
+			stderr: []string{in("json.json", 1, `unknown key "tennant" in a pool: its keys are file, tenant, name and format`)}},
+		{name: "pools that are not a list", args: []string{"migrate", "cognito", "--map", path["notalist.yaml"]}, code: exitError,
+			stderr: []string{in("notalist.yaml", 2, "pools must be a list of pools, each with a file and a tenant")}},
+		{name: "a second document", args: []string{"migrate", "cognito", "--map", path["twodocs.yaml"]}, code: exitError,
+			stderr: []string{in("twodocs.yaml", 5, "a second YAML document begins here, after ---; the file must hold a single document")}},
+		{name: "a pool's file missing", args: []string{"migrate", "cognito", "--map", path["missing.yaml"]}, code: exitError,
+			stderr: []string{in("missing.yaml", 4, "cannot open "+filepath.Join(dir, "missing.csv")+": no such file or directory")},
+			check:  noTenantMade},
+		{name: "a pool's file not a Cognito CSV", args: []string{"migrate", "cognito", "--map", path["notcsv.yaml"]}, code: exitError,
+			stderr: []string{in("notcsv.yaml", 4, filepath.Join(dir, "notcsv.csv")+" cannot be imported as CSV: the header row")},
+			check:  noTenantMade},
+		{name: "standard input", args: []string{"migrate", "cognito", "--map", path["stdin.yaml"]}, code: exitError,
+			stderr: []string{in("stdin.yaml", 2, "a map cannot read standard input (file: -): name a file")}},
+		{name: "the shared file missing", args: []string{"migrate", "cognito", "--map", path["shared.yaml"]}, code: exitError,
+			stderr: []string{in("shared.yaml", 5, "cannot open "+filepath.Join(dir, "all.json")+": no such file or directory")}},
+		{name: "an argument", args: []string{"migrate", "cognito", "--map", path["missing.yaml"], "more.yaml"}, code: exitUsage,
+			stderr: []string{"cognate migrate cognito takes no arguments; got 1: more.yaml (the files are named in the map)"}},
+		{name: "no tenant was created", args: []string{"tenant", "list"}, check: noTenantMade},
+	}
+	runSteps(t, steps, func(t *testing.T, st cliStep) (int, string, string) {
+		code, stdout, stderr := s.importCLI(t, st.stdin, st.args...)
+		for _, bad := range []string{"--format", "field ", "main.migration", ": EOF"} {
+			if strings.Contains(stderr, bad) {
+				t.Errorf("stderr has %q:\n%s", bad, stderr)
+			}
+		}
+		return code, stdout, stderr
+	})
 }

@@ -102,6 +102,11 @@ func serveCommand(ctx context.Context, args []string, env map[string]string, std
 	if errors.As(err, &flagErr) {
 		return exitUsage // the flag package has already said what was wrong
 	}
+	var usage usageError
+	if errors.As(err, &usage) {
+		fmt.Fprintf(stderr, "%s\nRun \"cognate serve -h\" for its settings.\n", usage)
+		return exitUsage
+	}
 	if err = errors.Join(err, cfg.Validate()); err != nil {
 		fmt.Fprintf(stderr, "cognate serve: the configuration has problems:\n  %s\n",
 			strings.ReplaceAll(err.Error(), "\n", "\n  "))

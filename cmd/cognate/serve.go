@@ -21,6 +21,8 @@ import (
 	"sync"
 	"time"
 
+	berrors "go.etcd.io/bbolt/errors"
+
 	"github.com/cognate-idp/cognate/mail"
 	"github.com/cognate-idp/cognate/provider"
 	"github.com/cognate-idp/cognate/tenant"
@@ -48,7 +50,7 @@ const shutdownTimeout = 20 * time.Second
 // mode it makes the demo organization on first start and prints its
 // administrator's temporary password to stdout.
 func runServe(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Writer) error {
-	store, err := bolt.Open(cfg.Data)
+	store, err := openStore(cfg.Data)
 	if err != nil {
 		return err
 	}
@@ -85,6 +87,29 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Wr
 	wg.Go(func() { manageMemory(background, logger, store) })
 	defer func() { stopBackground(); wg.Wait() }()
 	return listenAndServe(ctx, cfg, a.handler, logger)
+}
+
+// openStore opens the database file, saying in plain words what kept it
+// from opening.
+func openStore(path string) (*bolt.Store, error) {
+	store, err := bolt.Open(path)
+	var pathErr *fs.PathError
+	switch {
+	case err == nil:
+		return store, nil
+	case errors.Is(err, berrors.ErrTimeout):
+		return nil, fmt.Errorf("the database file %s is in use by another process, most likely another cognate serve: only one may open it", path)
+	case errors.Is(err, fs.ErrNotExist):
+		// The file is created if missing, so its directory is.
+		return nil, fmt.Errorf("cannot create the database file %s: the directory %s does not exist", path, filepath.Dir(path))
+	case errors.As(err, &pathErr):
+		return nil, fmt.Errorf("cannot open the database file %s: %w", path, pathErr.Err)
+	}
+	// bolt.Open's error is "open PATH: " and bbolt's.
+	if cause := errors.Unwrap(err); cause != nil {
+		err = cause
+	}
+	return nil, fmt.Errorf("cannot open the database file %s: %w", path, err)
 }
 
 // sealStoredSecrets is the start-up pass of docs/secrets.md: signing keys
@@ -373,6 +398,15 @@ func mailTemplates(cfg Config) (*mail.Templates, map[string]*mail.Templates, err
 	if cfg.MailTemplates == "" {
 		t, err := mail.NewTemplates(nil)
 		return t, nil, err
+	}
+	// os.DirFS names the directory ".", so its errors cannot say which.
+	switch info, err := os.Stat(cfg.MailTemplates); {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, nil, fmt.Errorf("mail_templates: the directory %s does not exist", cfg.MailTemplates)
+	case err != nil:
+		return nil, nil, fmt.Errorf("mail_templates: the directory %s: %w", cfg.MailTemplates, pathProblem(err))
+	case !info.IsDir():
+		return nil, nil, fmt.Errorf("mail_templates: %s is not a directory", cfg.MailTemplates)
 	}
 	all, perTenant, err := mail.LoadOverrides(os.DirFS(cfg.MailTemplates))
 	if err != nil {

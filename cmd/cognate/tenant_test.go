@@ -41,6 +41,10 @@ func TestTenantSettingsCommands(t *testing.T) {
 		{name: "the next key has it", args: []string{"tenant", "rotate-key", "acme"}, stdout: []string{"ES256"}},
 		{name: "an overlap too long", args: []string{"tenant", "rotate-key", "acme", "--overlap", "200h"},
 			code: exitError, stderr: []string{"overlap_seconds must be from 0 to 604800"}},
+		{name: "an overlap in years", args: []string{"tenant", "rotate-key", "acme", "--overlap", "10y"},
+			code: exitUsage, stderr: []string{`invalid value "10y" for flag -overlap: not a duration: write it as 30m, 1h or 168h`}},
+		{name: "an overlap without a unit", args: []string{"tenant", "rotate-key", "acme", "--overlap", "5"},
+			code: exitUsage, stderr: []string{`invalid value "5" for flag -overlap: not a duration`}},
 		{name: "a setting flag wins over the JSON", args: []string{"tenant", "update", "acme", "--signing-alg", "RS256",
 			"--settings", `{"signing_alg":"ES256","lockout":{"max_failures":3,"lock_duration_seconds":600}}`, "--json"},
 			check: func(t *testing.T, stdout string) {
