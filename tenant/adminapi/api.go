@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/cognate-idp/cognate/tenant"
@@ -106,7 +107,28 @@ func (a *API) Handler() http.Handler {
 	// Everything else under the prefix answers in JSON too, so a client
 	// never has to parse ServeMux's plain-text 404 and 405 pages.
 	mux.Handle(Prefix, a.adapt(unmatched(mux)))
-	return a.authenticate(mux)
+	return a.authenticate(a.refuseUncleanPaths(mux))
+}
+
+// refuseUncleanPaths answers a path with a ".", ".." or empty segment with
+// 400, where ServeMux would redirect to the cleaned path. (Escaped, as
+// %2E%2E, a dot segment is a name like any other, which no redirect
+// changes.) Such a redirect
+// keeps the method, and clients that follow it (many do, for a 307) would
+// act on another resource: a DELETE of /admin/v1/tenants/acme/users/..
+// would delete the tenant.
+func (a *API) refuseUncleanPaths(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// As ServeMux sees it: escaped, so that a group named "a/../b",
+		// sent as a%2F..%2Fb, is one segment.
+		p := r.URL.EscapedPath()
+		if strings.Contains(p, "//") || slices.ContainsFunc(strings.Split(p, "/"), func(seg string) bool { return seg == "." || seg == ".." }) {
+			a.writeError(w, r, badRequest("the path %q has a \".\", \"..\" or empty segment, which names nothing here: "+
+				"users are named by sub, groups by name, clients by ID", p))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // adapt turns an endpoint into a handler; its error becomes the response.

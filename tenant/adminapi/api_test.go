@@ -461,3 +461,28 @@ func checkBody(t *testing.T, body, code string, want, reject []string, expand fu
 		}
 	}
 }
+
+// A path with a dot or empty segment is refused, not redirected to its
+// cleaned form: the redirect keeps the method, and a client that follows
+// it would delete the tenant for a user whose sub is "..".
+func TestUncleanPathsAreRefused(t *testing.T) {
+	f := newFixture(t)
+	for _, tc := range []struct{ method, path string }{
+		{http.MethodDelete, "/admin/v1/tenants/acme/users/.."},
+		{http.MethodDelete, "/admin/v1/tenants/acme/groups/admins/members/.."},
+		{http.MethodGet, "/admin/v1/tenants/acme/./clients"},
+		{http.MethodPatch, "/admin/v1/tenants//acme"},
+	} {
+		w := f.do(t, tc.method, tc.path, "", bearer)
+		if w.Code != http.StatusBadRequest || w.Header().Get("Location") != "" || !strings.Contains(w.Body.String(), "names nothing here") {
+			t.Errorf("%s %s: %d %q %s", tc.method, tc.path, w.Code, w.Header().Get("Location"), w.Body)
+		}
+	}
+	if w := f.do(t, http.MethodGet, "/admin/v1/tenants/acme", "", bearer); w.Code != http.StatusOK {
+		t.Errorf("the tenant after the refusals: %d %s", w.Code, w.Body)
+	}
+	// Without the token, nothing is said about the path.
+	if w := f.do(t, http.MethodDelete, "/admin/v1/tenants/acme/users/..", "", ""); w.Code != http.StatusUnauthorized {
+		t.Errorf("without a token: %d", w.Code)
+	}
+}
