@@ -574,6 +574,25 @@ func TestAdminResetPassword(t *testing.T) {
 	}
 	code := codeIn(t, m)
 
+	// The same reset again at once (a form sent twice) sends no second
+	// code, which would make the first mail useless; a minute later it
+	// sends a fresh one.
+	mails, events := len(e.queued(t)), len(auditTrail(t, e.svc, "acme"))
+	if _, err := e.svc.AdminResetPassword(ctx, "acme", ann.Sub); err != nil {
+		t.Fatal(err)
+	}
+	if len(e.queued(t)) != mails || len(auditTrail(t, e.svc, "acme")) != events {
+		t.Errorf("a reset sent again at once queued %d mails and %d events", len(e.queued(t))-mails, len(auditTrail(t, e.svc, "acme"))-events)
+	}
+	e.clk.Advance(time.Minute)
+	if _, err := e.svc.AdminResetPassword(ctx, "acme", ann.Sub); err != nil {
+		t.Fatal(err)
+	}
+	if len(e.queued(t)) != mails+1 {
+		t.Errorf("a reset a minute later queued %d mails, want 1", len(e.queued(t))-mails)
+	}
+	code = codeIn(t, e.lastMail(t))
+
 	// The old password leads to the reset, and only the old password.
 	if res, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "ann", Password: old}); err != nil || res.Challenge != auth.PasswordResetRequired || res.Session != "" {
 		t.Errorf("old password: %+v %v", res, err)

@@ -458,8 +458,10 @@ func PreviousPasswords(u User, size int) []string {
 // RESET_REQUIRED, every session and refresh token ends, and a code goes to
 // the user's address to choose a new password with (the old one no longer
 // signs in). It needs an enabled user with an address who has a password to
-// reset (CONFIRMED, or RESET_REQUIRED to send a fresh code); for a user who
-// has not signed in yet, resend the invitation instead.
+// reset (CONFIRMED, or RESET_REQUIRED to send a fresh code, once the code
+// sent is a minute old: sooner, the reset is taken for the same one sent
+// again and changes nothing); for a user who has not signed in yet, resend
+// the invitation instead.
 func (s *Service) AdminResetPassword(ctx context.Context, tenantID, sub string) (User, error) {
 	code, err := newResetCode(rand.Reader)
 	if err != nil {
@@ -481,8 +483,12 @@ func (s *Service) AdminResetPassword(ctx context.Context, tenantID, sub string) 
 		return nil
 	}
 	now := s.now()
-	var u User
+	var (
+		u        User
+		repeated bool
+	)
 	err = s.Store.Update(ctx, func(tx Tx) error {
+		repeated = false
 		t, err := GetTenant(tx, tenantID)
 		if err != nil {
 			return err
@@ -492,6 +498,19 @@ func (s *Service) AdminResetPassword(ctx context.Context, tenantID, sub string) 
 		}
 		if err := check(u); err != nil {
 			return err
+		}
+		// The same reset again within a minute (a form sent twice, two
+		// administrators at once) changes nothing: a second code would
+		// make the mail just sent useless.
+		if u.Status == StatusResetRequired {
+			st, err := GetJSON[resetState](tx, CollPasswordResets, tenantID, resetKey(u.Sub))
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+			if err == nil && st.UsedAt.IsZero() && now.Sub(st.IssuedAt) < adminResetRepeat {
+				repeated = true
+				return nil
+			}
 		}
 		// The old hash stays: it signs nobody in any more, but lets the
 		// sign-in page tell the person who types it that a reset waits.
@@ -529,9 +548,15 @@ func (s *Service) AdminResetPassword(ctx context.Context, tenantID, sub string) 
 	if err != nil {
 		return User{}, err
 	}
-	s.mailQueued()
+	if !repeated {
+		s.mailQueued()
+	}
 	return u, nil
 }
+
+// adminResetRepeat is how soon an administrator's reset of the same user
+// counts as the same reset again, not a new one.
+const adminResetRepeat = time.Minute
 
 func (s *Service) resetURL(slug, username string) string {
 	return s.tenantURL(slug) + PathResetPassword + "?login=" + url.QueryEscape(username)
