@@ -175,6 +175,14 @@ func (s *Service) writeInvitation(ctx context.Context, tx Tx, t Tenant, u *User,
 	if again != inv.reenableOnly {
 		return fmt.Errorf("user %s: %w", u.Username, ErrConflict)
 	}
+	// The same invitation again within a minute, to a user unchanged
+	// since (a form sent twice, two tabs, two administrators): nothing to
+	// do. A second temporary password would make the mail just sent
+	// useless. A user changed since (a new address) is invited anew.
+	if u.Status == StatusForceChangePassword && u.Enabled && u.UpdatedAt.Equal(u.PasswordChangedAt) &&
+		inv.now.Sub(u.PasswordChangedAt) < inviteRepeat {
+		return nil
+	}
 	u.Enabled, u.UpdatedAt = true, inv.now
 	action := AuditUserActivate
 	if inv.resend {
@@ -303,6 +311,10 @@ func setTemporaryPassword(u *User, t Tenant, hash string, now time.Time) {
 	u.Status = StatusForceChangePassword
 	u.TempPasswordExpiresAt = now.Add(time.Duration(t.Settings.TempPasswordValidityDays) * 24 * time.Hour)
 }
+
+// inviteRepeat is how soon an invitation of an unchanged user counts as
+// the same invitation sent again, not a new one.
+const inviteRepeat = time.Minute
 
 // queueWelcome queues the welcome mail that carries u's temporary
 // password, inside the transaction that set it.

@@ -156,8 +156,23 @@ func TestActivateUser(t *testing.T) {
 		t.Errorf("sign in with the temporary password: %+v %v", res, err)
 	}
 
-	// Activating again and resending both replace the password.
+	// The same activation again at once (a form sent twice), or a resend
+	// at once, changes nothing: the mail just sent stays good.
 	for _, again := range []func(context.Context, string, string) (tenant.User, error){e.svc.ActivateUser, e.svc.ResendInvitation} {
+		if _, err := again(ctx, "acme", ann.Sub); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(e.queued(t)); n != 1 {
+			t.Errorf("%d mails queued after the same invitation again at once, want 1", n)
+		}
+		if _, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "ann", Password: temp}); err != nil {
+			t.Errorf("the first temporary password after the same invitation again: %v", err)
+		}
+	}
+	// A minute on, activating again and resending both replace the
+	// password.
+	for _, again := range []func(context.Context, string, string) (tenant.User, error){e.svc.ActivateUser, e.svc.ResendInvitation} {
+		e.clk.Advance(time.Minute)
 		if _, err := again(ctx, "acme", ann.Sub); err != nil {
 			t.Fatal(err)
 		}
@@ -172,6 +187,19 @@ func TestActivateUser(t *testing.T) {
 	}
 	if n := len(e.queued(t)); n != 3 {
 		t.Errorf("%d mails queued, want 3", n)
+	}
+	// Within the minute but to a user changed since (a new address, the
+	// first was mistyped): a new invitation, to the new address.
+	e.clk.Advance(time.Second)
+	fixed := "ann@example.org"
+	if _, err := e.svc.UpdateUser(ctx, "acme", ann.Sub, tenant.UserChange{Email: &fixed}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.ResendInvitation(ctx, "acme", ann.Sub); err != nil {
+		t.Fatal(err)
+	}
+	if m := e.lastMail(t); len(e.queued(t)) != 4 || !slices.Equal(m.To, []string{fixed}) {
+		t.Errorf("%d mails, the last to %v; want a fourth, to %s", len(e.queued(t)), m.To, fixed)
 	}
 
 	// The tenant's language and branding.

@@ -30,8 +30,6 @@ type Console struct {
 	assets    ui.StaticFiles
 	rp        *relyingParty
 	mux       *http.ServeMux
-	// activations are taken one at a time per user (activateUser).
-	activations *userLocks
 }
 
 // Base is the path the console is served under.
@@ -77,7 +75,6 @@ func New(c Console) (*Console, error) {
 		return nil, err
 	}
 	c.rp = newRelyingParty(c.Provider, c.now)
-	c.activations = new(userLocks)
 
 	cc := &c
 	m := http.NewServeMux()

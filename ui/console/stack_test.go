@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -44,7 +45,15 @@ type stack struct {
 	// log holds every line the stack logged, for tests of what reaches
 	// the log; the lines also go to the test's output.
 	log *logBuffer
+	// ahead is how far the service's (and the outbox's) clock runs ahead
+	// of the real one:
+	// later moves it, for what the service does differently after a
+	// while (an invitation sent again after a minute is a new one).
+	ahead atomic.Int64
 }
+
+// later moves the service's clock d on.
+func (s *stack) later(d time.Duration) { s.ahead.Add(int64(d)) }
 
 // logBuffer is what a stack logged; the server writes it from its own
 // goroutines while a test reads it.
@@ -104,9 +113,14 @@ func newStack(t testing.TB) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := &tenant.Service{Store: store, Hasher: hasher, Logger: logger, Now: time.Now, Changed: prov.Invalidate,
+	s := &stack{}
+	// The service's clock, and the outbox's, which sends what the service
+	// queued when its time has come.
+	now := func() time.Time { return time.Now().Add(time.Duration(s.ahead.Load())) }
+	svc := &tenant.Service{Store: store, Hasher: hasher, Logger: logger, Changed: prov.Invalidate,
 		RevokeUser: provider.RevokeUser, ReleaseLockout: auth.Unlock, Templates: templates,
-		MailFrom: "no-reply@cognate.test", TenantURL: prov.Hosts().TenantURL}
+		MailFrom: "no-reply@cognate.test", TenantURL: prov.Hosts().TenantURL,
+		Now: now}
 	sealer, err := mfa.NewSealer(bytes.Repeat([]byte{9}, mfa.KeySize))
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +136,7 @@ func newStack(t testing.TB) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	outbox := &mail.Outbox{Queue: tenant.MailQueue{Store: store}, Sender: sender, Logger: logger, Now: time.Now}
+	outbox := &mail.Outbox{Queue: tenant.MailQueue{Store: store}, Sender: sender, Logger: logger, Now: now}
 	svc.MailQueued = outbox.Wake
 	outboxCtx, stopOutbox := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -146,7 +160,7 @@ func newStack(t testing.TB) *stack {
 	srv.Start()
 	t.Cleanup(srv.Close)
 
-	s := &stack{base: base.String(), port: port, svc: svc, store: store, smtp: smtp, admin: map[string]tenant.User{}, machine: machine, log: logs}
+	s.base, s.port, s.svc, s.store, s.smtp, s.admin, s.machine, s.log = base.String(), port, svc, store, smtp, map[string]tenant.User{}, machine, logs
 	es256 := "ES256" // keys in microseconds; RSA would slow every test
 	for slug, name := range map[string]string{"acme": "Acme BV", "globex": "Globex"} {
 		settings := tenant.SettingsChange{SigningAlg: &es256}.Apply(tenant.Settings{})

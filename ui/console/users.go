@@ -3,13 +3,11 @@ package console
 import (
 	"encoding/base64"
 	"errors"
-	"hash/fnv"
 	"maps"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/cognate-idp/cognate/tenant"
@@ -192,23 +190,24 @@ func (userPage) template() string { return tmplUser }
 // notices are what the profile may say after a change, by the key the
 // change's redirect names; no other text reaches the page from a URL.
 var notices = map[string]string{
-	"activated":     "notice.activated",
-	"reenabled":     "notice.reenabled",
-	"disabled":      "notice.disabled",
-	"saved":         "notice.saved",
-	"resent":        "notice.resent",
-	"reset":         "notice.reset",
-	"mfaReset":      "notice.mfaReset",
-	"unlocked":      "notice.unlocked",
-	"created":       "notice.created",
-	"invited":       "notice.invited",
-	"deleted":       "notice.deleted",
-	"select":        "notice.select",
-	"groupSaved":    "notice.groupSaved",
-	"groupDeleted":  "notice.groupDeleted",
-	"clientSaved":   "notice.clientSaved",
-	"clientDeleted": "notice.clientDeleted",
-	"settings":      "notice.settings",
+	"activated":      "notice.activated",
+	"reenabled":      "notice.reenabled",
+	"disabled":       "notice.disabled",
+	"saved":          "notice.saved",
+	"resent":         "notice.resent",
+	"resentRecently": "notice.resentRecently",
+	"reset":          "notice.reset",
+	"mfaReset":       "notice.mfaReset",
+	"unlocked":       "notice.unlocked",
+	"created":        "notice.created",
+	"invited":        "notice.invited",
+	"deleted":        "notice.deleted",
+	"select":         "notice.select",
+	"groupSaved":     "notice.groupSaved",
+	"groupDeleted":   "notice.groupDeleted",
+	"clientSaved":    "notice.clientSaved",
+	"clientDeleted":  "notice.clientDeleted",
+	"settings":       "notice.settings",
 }
 
 // notice is the sentence of the request's ?notice=, its %s filled with
@@ -501,12 +500,11 @@ func parseUserChange(u tenant.User, f url.Values) (tenant.UserChange, *formProbl
 // and the second answers as that one did, without activating again, which
 // would make a new temporary password, mail it and leave the first mail's
 // useless. (A new invitation for a user who has not signed in yet is what
-// Resend is for.) The posts of one user are taken one at a time, so that
-// two sent at once do not both find the user waiting.
+// Resend is for.) Two posts at once that both find the user waiting are
+// told apart by the service, which takes the same invitation again within
+// a minute for one already made.
 func (c *Console) activateUser(w http.ResponseWriter, r *http.Request, q *request) error {
 	return c.act(w, r, q, func(sub string) (string, error) {
-		unlock := c.activations.lock(q.slug(), sub)
-		defer unlock()
 		before, err := c.Service.User(r.Context(), q.slug(), sub)
 		if err != nil {
 			return "", err
@@ -538,19 +536,6 @@ func activationNotice(u tenant.User) string {
 	return ""
 }
 
-// userLocks serialise the activations of a user in this process (see
-// activateUser): each user maps to one of a fixed few mutexes, so they
-// take no memory per user and need no cleaning up.
-type userLocks [16]sync.Mutex
-
-func (l *userLocks) lock(slug, sub string) (unlock func()) {
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(slug + "\x00" + sub))
-	mu := &l[h.Sum32()%uint32(len(l))]
-	mu.Lock()
-	return mu.Unlock
-}
-
 func (c *Console) disableUser(w http.ResponseWriter, r *http.Request, q *request) error {
 	return c.act(w, r, q, func(sub string) (string, error) {
 		off := false
@@ -561,8 +546,20 @@ func (c *Console) disableUser(w http.ResponseWriter, r *http.Request, q *request
 
 func (c *Console) resendInvitation(w http.ResponseWriter, r *http.Request, q *request) error {
 	return c.act(w, r, q, func(sub string) (string, error) {
-		_, err := c.Service.ResendInvitation(r.Context(), q.slug(), sub)
-		return "resent", err
+		before, err := c.Service.User(r.Context(), q.slug(), sub)
+		if err != nil {
+			return "", err
+		}
+		after, err := c.Service.ResendInvitation(r.Context(), q.slug(), sub)
+		if err != nil {
+			return "", err
+		}
+		if after.PasswordHash == before.PasswordHash {
+			// The service took it for the invitation of a moment ago
+			// sent again: no new password, no new mail.
+			return "resentRecently", nil
+		}
+		return "resent", nil
 	})
 }
 
