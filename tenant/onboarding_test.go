@@ -3,6 +3,7 @@ package tenant_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -550,6 +551,52 @@ func TestResetCodeAttempts(t *testing.T) {
 	}
 	if err := e.svc.ConfirmPasswordReset(ctx, "acme", "ann", codeIn(t, e.lastMail(t)), "Battery-Staple-7?"); err != nil {
 		t.Errorf("new code: %v", err)
+	}
+}
+
+// Wrong codes under an account's email address read exactly as under an
+// address with no account, however many the account's username spent:
+// else four guesses under a username and one under an address would tell
+// whether the address is that account's.
+func TestResetCodeAttemptsDoNotLinkNames(t *testing.T) {
+	e := newMailEnv(t)
+	ctx := context.Background()
+	e.user(t, "acme", tenant.NewUser{Username: "carl", Email: "carl@example.com", Password: "Correct-Horse-9!"})
+	if err := e.svc.StartPasswordReset(ctx, "acme", "carl", ""); err != nil {
+		t.Fatal(err)
+	}
+	code := codeIn(t, e.lastMail(t))
+	wrong := func(i int) string {
+		c := fmt.Sprintf("77777%d", i)
+		if c == code {
+			c = fmt.Sprintf("66666%d", i)
+		}
+		return c
+	}
+	for guesses := range tenant.MaxResetCodeAttempts { // 0 to 4 guesses under the username first
+		t.Run(fmt.Sprintf("%d under the username", guesses), func(t *testing.T) {
+			// The two addresses have had the same guesses before.
+			var answers []bool
+			for _, login := range []string{"carl@example.com", "nobody@example.com"} {
+				err := e.svc.ConfirmPasswordReset(ctx, "acme", login, wrong(guesses), "Battery-Staple-7?")
+				if !errors.Is(err, tenant.ErrCodeMismatch) && !errors.Is(err, tenant.ErrCodeAttempts) {
+					t.Fatalf("%s: %v", login, err)
+				}
+				answers = append(answers, errors.Is(err, tenant.ErrCodeAttempts))
+			}
+			if answers[0] != answers[1] {
+				t.Errorf("the account's address and another read differently (too many attempts: %v)", answers)
+			}
+			if guesses < tenant.MaxResetCodeAttempts-1 {
+				if err := e.svc.ConfirmPasswordReset(ctx, "acme", "carl", wrong(guesses), "Battery-Staple-7?"); !errors.Is(err, tenant.ErrCodeMismatch) {
+					t.Fatalf("guess %d under the username: %v", guesses+1, err)
+				}
+			}
+		})
+	}
+	// The code itself is spent, whoever holds it learns so.
+	if err := e.svc.ConfirmPasswordReset(ctx, "acme", "carl", code, "Battery-Staple-7?"); !errors.Is(err, tenant.ErrCodeAttempts) {
+		t.Errorf("the right code after its guesses ran out: %v", err)
 	}
 }
 

@@ -221,13 +221,16 @@ func judgeCode(st resetState, sub, code string, now time.Time) codeVerdict {
 	if st.CodeHash == "" {
 		return codeWrong
 	}
-	if st.Attempts >= MaxResetCodeAttempts {
-		return codeDead
-	}
+	// A wrong code is wrong before it is anything else: that the code
+	// died of too many guesses is told only to whoever holds it, or a
+	// guess under an email address would tell whether it is the address
+	// of the account whose username was guessed at.
 	if subtle.ConstantTimeCompare([]byte(hashResetCode(sub, code)), []byte(st.CodeHash)) != 1 {
 		return codeWrong
 	}
 	switch {
+	case st.Attempts >= MaxResetCodeAttempts:
+		return codeDead
 	case !st.UsedAt.IsZero():
 		return codeUsed
 	case !now.Before(st.CodeExpiresAt):
@@ -415,8 +418,10 @@ func (s *Service) wrongCode(ctx context.Context, tenantID, login, sub string, kn
 		if err != nil {
 			return err
 		}
+		// The code itself dies after so many guesses under any of the
+		// account's names; the answer, though, is the name's own: it
+		// must read the same whether or not the name is the account's.
 		st.Attempts++
-		dead = dead || st.Attempts >= MaxResetCodeAttempts
 		return PutJSON(tx, CollPasswordResets, tenantID, resetKey(sub), st)
 	})
 	if err != nil {
