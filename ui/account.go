@@ -62,7 +62,8 @@ const (
 	msgAccountPasswordWrong   msgKey = "account.password.wrong"
 	msgAccountPasswordSame    msgKey = "account.password.same"
 	msgAccountTryAgain        msgKey = "account.tryAgain"
-	msgAccountEnrolExpired    msgKey = "account.enrolExpired"
+	msgAccountEnrolEnded      msgKey = "account.enrolEnded"
+	msgAccountEnrolTooMany    msgKey = "account.enrolTooMany"
 	msgAccountKindApp         msgKey = "account.factor.app"
 	msgAccountKindPasskey     msgKey = "account.factor.passkey"
 	msgAccountKindSecurityKey msgKey = "account.factor.securityKey"
@@ -119,6 +120,10 @@ type factorView struct {
 	// PreferKind is the kind to post to be asked first; empty when it
 	// already is, or the user has one kind only.
 	PreferKind string
+	// NewName fills the rename field: the name, or after a refused
+	// rename what was typed, with the field open (Renaming).
+	NewName  string
+	Renaming bool
 }
 
 // getAccount shows the account page, or sends the person to sign in.
@@ -177,6 +182,9 @@ func (p *Pages) accountPage(w http.ResponseWriter, r *http.Request, e env, sub s
 		page.Factors = append(page.Factors, factorView{ID: f.FactorID(), Name: orDefault(f.Name, kind), Kind: kind,
 			Added: formatDate(f.CreatedAt), LastUsed: formatDate(f.LastUsedAt), Synced: f.Synced, Cloned: f.CloneWarning,
 			Preferred: bothKinds && st.Preferred == tenant.FactorWebAuthn, PreferKind: prefer(tenant.FactorWebAuthn)})
+	}
+	for i := range page.Factors {
+		page.Factors[i].NewName = page.Factors[i].Name
 	}
 	for _, k := range auth.EnrolmentOptions(e.tenant, user) {
 		page.Add = append(page.Add, choice{k, kindLabel(e.lang, k)})
@@ -297,8 +305,19 @@ func (p *Pages) postAccountMFA(w http.ResponseWriter, r *http.Request) error {
 		if errors.Is(err, tenant.ErrInvalid) {
 			// Unlike a name given at set-up, which may be left out, a new
 			// name must be there: "at most 64 characters" would not say
-			// what is wrong with a blank one.
-			return p.accountRefused(w, r, e, sub, msgAccountNameInvalid, nil, http.StatusUnprocessableEntity)
+			// what is wrong with a blank one. The field keeps what was
+			// typed, to be put right rather than typed again.
+			page, err := p.accountPage(w, r, e, sub)
+			if err != nil {
+				return err
+			}
+			for i := range page.Factors {
+				if page.Factors[i].ID == f.Get("factor") {
+					page.Factors[i].NewName, page.Factors[i].Renaming = typedName(f.Get("name")), true
+				}
+			}
+			page.Error = e.lang.text(msgAccountNameInvalid)
+			return p.render(w, http.StatusUnprocessableEntity, page)
 		}
 		return p.accountChanged(w, r, e, sub, err, "renamed")
 	case "remove":
@@ -334,18 +353,25 @@ func (p *Pages) accountChanged(w http.ResponseWriter, r *http.Request, e env, su
 func (p *Pages) enrolmentFailed(w http.ResponseWriter, r *http.Request, e env, sub, session string, err error) error {
 	msg, ok := mfaRefusal(err, "setup")
 	if !ok {
-		if errors.Is(err, auth.ErrTooManyAttempts) || errors.Is(err, auth.ErrSessionExpired) ||
-			errors.Is(err, auth.ErrWrongChallenge) || errors.Is(err, tenant.ErrConflict) {
+		switch {
+		case errors.Is(err, auth.ErrTooManyAttempts):
+			// The state machine logged the ended enrolment: one line
+			// per refusal.
+			return p.accountRefused(w, r, e, sub, msgAccountEnrolTooMany, nil, http.StatusConflict)
+		case errors.Is(err, auth.ErrSessionExpired), errors.Is(err, auth.ErrWrongChallenge), errors.Is(err, tenant.ErrConflict):
+			// Most often the set-up sent again after it succeeded (a
+			// reload, two tabs): the list on the page shows whether
+			// the factor is there.
 			p.Logger.InfoContext(r.Context(), "enrolment ended", "tenant", e.slug(), "err", err)
-			return p.accountRefused(w, r, e, sub, msgAccountEnrolExpired, nil, http.StatusConflict)
+			return p.accountRefused(w, r, e, sub, msgAccountEnrolEnded, nil, http.StatusConflict)
 		}
 		return fmt.Errorf("finish enrolment: %w", err)
 	}
 	res, perr := p.Auth.Enrolment(r.Context(), e.slug(), sub, session)
 	if perr != nil {
-		return p.accountRefused(w, r, e, sub, msgAccountEnrolExpired, nil, http.StatusConflict)
+		return p.accountRefused(w, r, e, sub, msgAccountEnrolEnded, nil, http.StatusConflict)
 	}
-	form := mfaForm{Action: "/account/mfa", Session: session, Challenge: res.Challenge, FactorName: r.PostForm.Get("name")}
+	form := mfaForm{Action: "/account/mfa", Session: session, Challenge: res.Challenge, FactorName: typedName(r.PostForm.Get("name"))}
 	return p.renderMFA(w, e, p.frame(e, p.csrfToken(w, r)), form, res, e.lang.text(msg), http.StatusUnprocessableEntity)
 }
 

@@ -57,10 +57,7 @@ func (p *Pages) postFindOrg(w http.ResponseWriter, r *http.Request) error {
 	if err := p.parseForm(w, r, p.origin(e)); err != nil {
 		return err
 	}
-	query := strings.TrimSpace(r.PostForm.Get("organization"))
-	if len(query) > maxOrgQuery {
-		query = query[:maxOrgQuery]
-	}
+	query := formText(r.PostForm.Get("organization"), maxOrgQuery)
 	page := p.findOrgPage(w, r, e)
 	page.Query = query
 	switch {

@@ -133,6 +133,33 @@ func errNotFound(http.ResponseWriter, *http.Request) error {
 	return &pageError{status: http.StatusNotFound, msg: msgPageNotFound, next: &next{"/", msgBackHome}}
 }
 
+// signInStepOnly answers a sign-in step's address with any method but the
+// form's POST: the step answers a form of a sign-in, which is not in the
+// address, so the person starts the sign-in again at the application.
+func signInStepOnly(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Allow", http.MethodPost)
+	return &pageError{status: http.StatusMethodNotAllowed, heading: msgStepReloadHead, msg: msgStepReload,
+		next: &next{"/", msgBackHome}}
+}
+
+// accountFormOnly sends a GET of an account form's address to the account
+// page, where the form is; other methods are not allowed.
+func accountFormOnly(w http.ResponseWriter, r *http.Request) error {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		http.Redirect(w, r, "/account", http.StatusSeeOther)
+		return nil
+	}
+	return methodNotAllowed(http.MethodPost)(w, r)
+}
+
+// methodNotAllowed answers a method that a page's address does not take.
+func methodNotAllowed(allow string) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Allow", allow)
+		return &pageError{status: http.StatusMethodNotAllowed, msg: msgMethodNotAllowed, next: &next{"/", msgBackHome}}
+	}
+}
+
 // ProviderError renders a problem the OpenID provider met outside the OAuth
 // protocol as a page of ours; set it as provider.Provider.ErrorPage.
 func (p *Pages) ProviderError(w http.ResponseWriter, r *http.Request, status int, problem provider.Problem) {

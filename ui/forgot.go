@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode"
 
 	"github.com/cognate-idp/cognate/tenant"
 	"github.com/cognate-idp/cognate/tenant/password"
@@ -76,10 +77,28 @@ func (resetDonePage) template() string { return tmplResetDone }
 const maxLogin = 256
 
 // formLogin reads a login name from a form or query: trimmed and bounded.
-func formLogin(v string) string {
+func formLogin(v string) string { return formText(v, maxLogin) }
+
+// formText makes a typed name (a login, an organization, a factor's name)
+// fit to be shown again and used as a key: valid UTF-8 (the pages are),
+// without control characters or the invisible ones that turn text around,
+// trimmed, and at most max characters, cut between characters, never
+// inside one.
+func formText(v string, max int) string {
+	v = strings.ToValidUTF8(v, "")
+	v = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
+			return -1
+		}
+		return r
+	}, v)
 	v = strings.TrimSpace(v)
-	if len(v) > maxLogin {
-		v = v[:maxLogin]
+	n := 0
+	for i := range v {
+		if n == max {
+			return strings.TrimSpace(v[:i])
+		}
+		n++
 	}
 	return v
 }

@@ -103,14 +103,19 @@ func TestAccountRenameNeedsAName(t *testing.T) {
 	b.signedInAt(s, ann.Sub, time.Now())
 	account := b.Get(s.tenantURL + "/account")
 
+	// A refused name stays in the field, as typed but made printable,
+	// with the field open.
 	tests := []struct {
 		name, newName string
 		status        int
 		want          string
+		field         string
 	}{
-		{"blank", "   ", http.StatusUnprocessableEntity, "Type a name of 1 to 64 characters."},
-		{"too long", strings.Repeat("x", 65), http.StatusUnprocessableEntity, "Type a name of 1 to 64 characters."},
-		{"good", "Work phone", http.StatusSeeOther, ""},
+		{"blank", "   ", http.StatusUnprocessableEntity, "Type a name of 1 to 64 characters, without control characters.", ""},
+		{"too long", strings.Repeat("é", 70), http.StatusUnprocessableEntity, "Type a name of 1 to 64 characters, without control characters.",
+			strings.Repeat("é", 70)},
+		{"control characters", "Work\x1b[31mphone\x00", http.StatusUnprocessableEntity, "without control characters", "Work[31mphone"},
+		{"good", "Work phone", http.StatusSeeOther, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -119,7 +124,9 @@ func TestAccountRenameNeedsAName(t *testing.T) {
 				t.Fatalf("status %d, want %d:\n%s", p.Status, tt.status, p.Body)
 			}
 			if tt.want != "" {
-				uitest.MustContain(t, p, tt.want)
+				uitest.MustContain(t, p, tt.want, "<details open>",
+					fmt.Sprintf(`name="name" type="text" maxlength="64" value="%s" required`, tt.field))
+				uitest.MustNotContain(t, p, "\x1b", "\x00")
 			}
 		})
 	}

@@ -95,8 +95,12 @@ const (
 	msgNewPwMismatch      msgKey = "newpw.mismatch"
 	msgNewPwPolicyFailed  msgKey = "newpw.policyFailed"
 	msgNewPwUnchanged     msgKey = "newpw.unchanged"
-	msgNewPwExpiredHead   msgKey = "newpw.expired.heading"
-	msgNewPwExpired       msgKey = "newpw.expired"
+	msgSignInEndedHead    msgKey = "signin.ended.heading"
+	msgSignInEnded        msgKey = "signin.ended"
+	msgStepMismatch       msgKey = "signin.mismatch"
+	msgStepReloadHead     msgKey = "signin.reload.heading"
+	msgStepReload         msgKey = "signin.reload"
+	msgMethodNotAllowed   msgKey = "error.method"
 	msgNewPwStartAgain    msgKey = "newpw.expired.link"
 	msgRuleTooShort       msgKey = "rule.too_short"
 	msgRuleTooLong        msgKey = "rule.too_long"
@@ -164,8 +168,12 @@ var catalogue = map[lang]map[msgKey]string{
 		"newpw.mismatch":                "The two passwords are not the same.",
 		"newpw.policyFailed":            "Your new password does not meet these requirements:",
 		"newpw.unchanged":               "Choose a password that differs from your temporary password.",
-		"newpw.expired.heading":         "This sign-in took too long",
-		"newpw.expired":                 "This sign-in took too long. Start again.",
+		"signin.ended.heading":          "This sign-in has ended",
+		"signin.ended":                  "This step was done already, or this sign-in has ended. Start signing in again.",
+		"signin.mismatch":               "This request does not fit this step of the sign-in. Start signing in again.",
+		"signin.reload.heading":         "This step of the sign-in cannot be opened on its own",
+		"signin.reload":                 "This address answers a form of the sign-in and cannot be opened again. Go back to the application and start signing in again.",
+		"error.method":                  "This page cannot be used this way.",
 		"newpw.expired.link":            "Start again",
 		"rule.too_short":                "at least %d characters",
 		"rule.too_long":                 "at most %d characters",
@@ -238,7 +246,7 @@ var catalogue = map[lang]map[msgKey]string{
 		"mfa.setup.name":                "Name (optional)",
 		"mfa.setup.submit":              "Confirm and continue",
 		"mfa.setup.add":                 "Confirm",
-		"mfa.setup.nameInvalid":         "A name may be at most 64 characters.",
+		"mfa.setup.nameInvalid":         "A name may be at most 64 characters, without control characters.",
 		"mfa.setup.totp.title":          "Set up your authenticator app",
 		"mfa.setup.totp.scan":           "Scan this QR code with your authenticator app, such as Google Authenticator, Microsoft Authenticator or 1Password.",
 		"mfa.setup.totp.qrAlt":          "QR code to scan with your authenticator app",
@@ -283,7 +291,7 @@ var catalogue = map[lang]map[msgKey]string{
 		"account.factor.cloned":         "Blocked: this key may have been copied. Ask your administrator to reset your two-step verification.",
 		"account.factor.manage":         "Change",
 		"account.factor.newName":        "Name",
-		"account.factor.nameInvalid":    "Type a name of 1 to 64 characters.",
+		"account.factor.nameInvalid":    "Type a name of 1 to 64 characters, without control characters.",
 		"account.factor.rename":         "Rename",
 		"account.factor.prefer":         "Ask for this first",
 		"account.factor.remove":         "Remove",
@@ -301,7 +309,8 @@ var catalogue = map[lang]map[msgKey]string{
 		"account.lastFactor":            "This is your last second step, and your organization asks for one. Add another before you remove this one.",
 		"account.noFactor":              "Set up a second step first; recovery codes stand in for it.",
 		"account.tryAgain":              "That did not work, because the page was out of date. Try again.",
-		"account.enrolExpired":          "Adding took too long or failed too often. Start again.",
+		"account.enrolEnded":            "This form was sent already, or adding has ended. The list below shows whether it was added; if not, add it again.",
+		"account.enrolTooMany":          "Too many wrong answers. Start adding again.",
 		"account.done.added":            "Added.",
 		"account.done.removed":          "Removed.",
 		"account.done.renamed":          "Renamed.",
@@ -393,8 +402,12 @@ var catalogue = map[lang]map[msgKey]string{
 		"newpw.mismatch":                "De twee wachtwoorden zijn niet gelijk.",
 		"newpw.policyFailed":            "Uw nieuwe wachtwoord voldoet niet aan deze eisen:",
 		"newpw.unchanged":               "Kies een ander wachtwoord dan uw tijdelijke wachtwoord.",
-		"newpw.expired.heading":         "Dit inloggen duurde te lang",
-		"newpw.expired":                 "Dit inloggen duurde te lang. Begin opnieuw.",
+		"signin.ended.heading":          "Dit inloggen is beëindigd",
+		"signin.ended":                  "Deze stap is al gedaan, of dit inloggen is beëindigd. Begin opnieuw met inloggen.",
+		"signin.mismatch":               "Dit verzoek past niet bij deze stap van het inloggen. Begin opnieuw met inloggen.",
+		"signin.reload.heading":         "Deze stap van het inloggen kan niet los worden geopend",
+		"signin.reload":                 "Dit adres beantwoordt een formulier van het inloggen en kan niet opnieuw worden geopend. Ga terug naar de applicatie en begin opnieuw met inloggen.",
+		"error.method":                  "Deze pagina kan niet op deze manier worden gebruikt.",
 		"newpw.expired.link":            "Opnieuw beginnen",
 		"rule.too_short":                "minstens %d tekens",
 		"rule.too_long":                 "hooguit %d tekens",
@@ -467,7 +480,7 @@ var catalogue = map[lang]map[msgKey]string{
 		"mfa.setup.name":                "Naam (niet verplicht)",
 		"mfa.setup.submit":              "Bevestigen en doorgaan",
 		"mfa.setup.add":                 "Bevestigen",
-		"mfa.setup.nameInvalid":         "Een naam mag hooguit 64 tekens hebben.",
+		"mfa.setup.nameInvalid":         "Een naam mag hooguit 64 tekens hebben, zonder stuurtekens.",
 		"mfa.setup.totp.title":          "Uw authenticator-app instellen",
 		"mfa.setup.totp.scan":           "Scan deze QR-code met uw authenticator-app, zoals Google Authenticator, Microsoft Authenticator of 1Password.",
 		"mfa.setup.totp.qrAlt":          "QR-code om te scannen met uw authenticator-app",
@@ -512,7 +525,7 @@ var catalogue = map[lang]map[msgKey]string{
 		"account.factor.cloned":         "Geblokkeerd: deze sleutel is mogelijk gekopieerd. Vraag uw beheerder uw verificatie in twee stappen te resetten.",
 		"account.factor.manage":         "Wijzigen",
 		"account.factor.newName":        "Naam",
-		"account.factor.nameInvalid":    "Typ een naam van 1 tot 64 tekens.",
+		"account.factor.nameInvalid":    "Typ een naam van 1 tot 64 tekens, zonder stuurtekens.",
 		"account.factor.rename":         "Naam wijzigen",
 		"account.factor.prefer":         "Dit eerst vragen",
 		"account.factor.remove":         "Verwijderen",
@@ -530,7 +543,8 @@ var catalogue = map[lang]map[msgKey]string{
 		"account.lastFactor":            "Dit is uw laatste tweede stap, en uw organisatie vraagt erom. Voeg eerst een andere toe voordat u deze verwijdert.",
 		"account.noFactor":              "Stel eerst een tweede stap in; herstelcodes vervangen die.",
 		"account.tryAgain":              "Dat lukte niet, omdat de pagina verouderd was. Probeer het opnieuw.",
-		"account.enrolExpired":          "Het toevoegen duurde te lang of mislukte te vaak. Begin opnieuw.",
+		"account.enrolEnded":            "Dit formulier is al verzonden, of het toevoegen is beëindigd. De lijst hieronder laat zien of het is toegevoegd; zo niet, voeg het opnieuw toe.",
+		"account.enrolTooMany":          "Te veel verkeerde antwoorden. Begin opnieuw met toevoegen.",
 		"account.done.added":            "Toegevoegd.",
 		"account.done.removed":          "Verwijderd.",
 		"account.done.renamed":          "Naam gewijzigd.",

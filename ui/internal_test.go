@@ -17,6 +17,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"unicode/utf8"
 
 	"github.com/cognate-idp/cognate/provider"
 	"github.com/cognate-idp/cognate/tenant/auth"
@@ -338,5 +339,35 @@ func TestPageSetRendersEachPageInTheLayout(t *testing.T) {
 	var buf bytes.Buffer
 	if err := set.Render(&buf, "c", &data{}, &PageBlocks{}); err == nil {
 		t.Error("a page that is not in the set was rendered")
+	}
+}
+
+// formText bounds a typed name by characters and makes it printable, valid
+// UTF-8, whatever was sent.
+func TestFormText(t *testing.T) {
+	tests := []struct {
+		name, in string
+		max      int
+		want     string
+	}{
+		{"plain", "  ann@example.com ", 256, "ann@example.com"},
+		{"invalid UTF-8", "\xff\xfeacme\xff", 256, "acme"},
+		{"control characters", "de\x00mo\x1b[31m\r\n", 256, "demo[31m"},
+		{"text turned around", "acme\u202egnp.exe", 256, "acmegnp.exe"},
+		{"cut between characters", "a" + strings.Repeat("é", 300), 256, "a" + strings.Repeat("é", 255)},
+		{"exactly max", strings.Repeat("ж", 64), 64, strings.Repeat("ж", 64)},
+		{"space at the cut", strings.Repeat("x", 63) + " y", 64, strings.Repeat("x", 63)},
+		{"only control", "\x00\x01", 256, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := formText(tt.in, tt.max)
+			if got != tt.want {
+				t.Errorf("formText(%q, %d) = %q, want %q", tt.in, tt.max, got, tt.want)
+			}
+			if !utf8.ValidString(got) {
+				t.Errorf("%q is not valid UTF-8", got)
+			}
+		})
 	}
 }

@@ -102,7 +102,7 @@ func (p *Pages) getLogin(w http.ResponseWriter, r *http.Request) error {
 		p.Provider.FailLogin(w, r, e.slug(), id, provider.LoginRequired)
 		return nil
 	}
-	return p.render(w, http.StatusOK, p.newLoginPage(w, r, e, lr, lr.LoginHint))
+	return p.render(w, http.StatusOK, p.newLoginPage(w, r, e, lr, formLogin(lr.LoginHint)))
 }
 
 // postLogin checks a username and password.
@@ -111,11 +111,20 @@ func (p *Pages) postLogin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	login := strings.TrimSpace(r.PostForm.Get("login"))
+	typed := strings.TrimSpace(r.PostForm.Get("login"))
+	login := formLogin(typed)
 	pw := r.PostForm.Get("password")
 	page := p.newLoginPage(w, r, e, lr, login)
 	if login == "" || pw == "" {
 		page.Error = e.lang.text(msgLoginMissing)
+		return p.render(w, http.StatusUnprocessableEntity, page)
+	}
+	if login != typed {
+		// Too long, or with characters no name has: no user is called
+		// that, and the state machine, which counts failures per name,
+		// never sees it. It reads as any wrong password.
+		p.Logger.InfoContext(r.Context(), "sign-in refused: not a possible name", "tenant", e.slug(), "client_ip", p.clientIP(r))
+		page.Error = e.lang.text(msgLoginIncorrect)
 		return p.render(w, http.StatusUnprocessableEntity, page)
 	}
 
@@ -156,7 +165,7 @@ func (p *Pages) postNewPassword(w http.ResponseWriter, r *http.Request) error {
 	f, id := r.PostForm, lr.ID
 	session := f.Get("session")
 	if session == "" {
-		return startAgain(id, errors.New("new-password form without a challenge session"))
+		return startAgain(id, fmt.Errorf("%w: new-password form without a challenge session", errFormMismatch))
 	}
 	page := p.newPasswordPage(w, r, e, lr, session, f.Get("username"))
 	newPw, confirm := f.Get("new_password"), f.Get("confirm_password")
@@ -286,8 +295,23 @@ func expiredLink(err error) error {
 	return &pageError{status: http.StatusBadRequest, heading: msgLoginExpiredHead, msg: msgLoginExpired, err: err}
 }
 
+// errFormMismatch marks a sign-in form that cannot belong to its step (a
+// field missing that the page always sends).
+var errFormMismatch = errors.New("form does not fit the sign-in step")
+
+// startAgain ends a step of a sign-in that cannot go on, saying why in
+// plain words: the request does not fit the step (a wrong challenge or
+// kind, a tampered form), or the flow has ended. A flow ends when it was
+// finished (the form sent again after it succeeded: a reload, two tabs),
+// expired, or refused; the state machine does not tell these apart, so
+// neither does the sentence, and it does not claim the sign-in took too
+// long.
 func startAgain(authRequestID string, err error) error {
-	return &pageError{status: http.StatusBadRequest, heading: msgNewPwExpiredHead, msg: msgNewPwExpired, err: err,
+	heading, msg := msgSignInEndedHead, msgSignInEnded
+	if errors.Is(err, auth.ErrWrongChallenge) || errors.Is(err, errFormMismatch) {
+		heading, msg = "", msgStepMismatch
+	}
+	return &pageError{status: http.StatusBadRequest, heading: heading, msg: msg, err: err,
 		next: &next{"/login?authRequestID=" + url.QueryEscape(authRequestID), msgNewPwStartAgain}}
 }
 

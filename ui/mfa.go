@@ -164,7 +164,7 @@ func (p *Pages) postMFA(w http.ResponseWriter, r *http.Request) error {
 	f := r.PostForm
 	session := f.Get("session")
 	if session == "" {
-		return startAgain(lr.ID, errors.New("MFA form without a challenge session"))
+		return startAgain(lr.ID, fmt.Errorf("%w: MFA form without a challenge session", errFormMismatch))
 	}
 	a := auth.Answer{Challenge: auth.Challenge(f.Get("challenge")), ClientIP: p.clientIP(r)}
 	var res auth.Result
@@ -197,9 +197,10 @@ func (p *Pages) mfaFailed(w http.ResponseWriter, r *http.Request, e env, lr prov
 	if !ok {
 		switch {
 		case errors.Is(err, auth.ErrTooManyAttempts):
-			p.Logger.InfoContext(r.Context(), "sign-in ended: too many wrong answers", "tenant", e.slug(), "client_ip", p.clientIP(r))
+			// The state machine logged the ended flow: one line per
+			// refusal, so neither this nor the error page adds one.
 			return &pageError{status: http.StatusTooManyRequests, heading: msgMFATooManyHead, msg: msgMFATooMany, err: err,
-				next: &next{"/login?authRequestID=" + url.QueryEscape(lr.ID), msgNewPwStartAgain}}
+				reported: true, next: &next{"/login?authRequestID=" + url.QueryEscape(lr.ID), msgNewPwStartAgain}}
 		case errors.Is(err, auth.ErrLocked):
 			return &pageError{status: http.StatusTooManyRequests, msg: msgLoginLocked, err: err,
 				next: &next{"/login?authRequestID=" + url.QueryEscape(lr.ID), msgNewPwStartAgain}}
@@ -213,9 +214,15 @@ func (p *Pages) mfaFailed(w http.ResponseWriter, r *http.Request, e env, lr prov
 		return startAgain(lr.ID, errors.Join(err, perr))
 	}
 	form := mfaForm{Action: "/login/mfa", AuthRequestID: lr.ID, Session: session, Challenge: res.Challenge,
-		FactorName: r.PostForm.Get("name")}
+		FactorName: typedName(r.PostForm.Get("name"))}
 	return p.renderMFA(w, e, p.loginFrame(w, r, e, lr), form, res, e.lang.text(msg), http.StatusUnprocessableEntity)
 }
+
+// typedName is a factor's name as typed, to be shown again after a
+// refusal: printable text, not cut to the 64 characters a name may have, so
+// that a name too long is seen as typed (formText bounds it at what a form
+// field may hold).
+func typedName(v string) string { return formText(v, maxLogin) }
 
 // mfaRefusal is the sentence for an answer to the form step that was wrong
 // but leaves the challenge open; ok is false for any other error.

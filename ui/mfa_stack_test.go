@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"html"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,6 +35,40 @@ import (
 type mfaStack struct {
 	acme, beta *stack // sharing the server, store and service
 	machine    *auth.Machine
+	// log holds what every part logged, as t.Output() gets it too.
+	log *logBuffer
+}
+
+// logBuffer is a log that tests read while the server writes it.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+// since returns the lines logged at info level or above after mark, an
+// earlier value of l.mark().
+func (l *logBuffer) since(mark int) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var lines []string
+	for line := range strings.Lines(l.buf.String()[mark:]) {
+		if !strings.Contains(line, "level=DEBUG") {
+			lines = append(lines, strings.TrimSpace(line))
+		}
+	}
+	return lines
+}
+
+func (l *logBuffer) mark() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Len()
 }
 
 func newMFAStack(t *testing.T, policy tenant.MFAPolicy) *mfaStack {
@@ -49,7 +85,8 @@ func newMFAStack(t *testing.T, policy tenant.MFAPolicy) *mfaStack {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = store.Close() })
-	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := &logBuffer{}
+	logger := slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), log), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	hasher, err := password.NewHasher(password.Params{Memory: 1024, Iterations: 1, Parallelism: 1}, 2)
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +118,7 @@ func newMFAStack(t *testing.T, policy tenant.MFAPolicy) *mfaStack {
 	srv.Start()
 	t.Cleanup(srv.Close)
 
-	ms := &mfaStack{machine: machine}
+	ms := &mfaStack{machine: machine, log: log}
 	for _, tn := range []struct {
 		slug, name string
 		into       **stack

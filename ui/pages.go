@@ -95,6 +95,16 @@ func New(p Pages) (*Pages, error) {
 	tm.Handle("GET "+tenant.PathSignIn, pp.handle(pp.startSignIn))
 	tm.Handle("GET "+tenant.PathWelcome, pp.handle(pp.welcome))
 	pp.mountMFA(tm)
+	// The addresses of forms are left in the address bar after a refused
+	// POST, and reloaded or bookmarked from there: other methods get a
+	// way on, not "page not found".
+	for _, path := range []string{"/login/new-password", "/login/mfa/{step}", "/login/passkey", "/login/passkey/finish"} {
+		tm.Handle(path, pp.handle(signInStepOnly))
+	}
+	for _, path := range []string{"/account/password", "/account/mfa/{step}", "/account/recovery-codes"} {
+		tm.Handle(path, pp.handle(accountFormOnly))
+	}
+	tm.Handle("/login", pp.handle(methodNotAllowed("GET, HEAD, POST")))
 	tm.HandleFunc("GET /static/{name}", pp.serveStatic)
 	if p.Console != nil {
 		tm.Handle("/admin", p.Console)

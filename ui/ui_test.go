@@ -262,7 +262,7 @@ func TestSignInErrors(t *testing.T) {
 		if p.Status != http.StatusBadRequest {
 			t.Errorf("status %d, want 400", p.Status)
 		}
-		uitest.MustContain(t, p, "This sign-in took too long. Start again.", `href="/login?authRequestID=`+id+`"`)
+		uitest.MustContain(t, p, "This step was done already, or this sign-in has ended. Start signing in again.", `href="/login?authRequestID=`+id+`"`)
 	})
 
 	t.Run("prompt=none without a session", func(t *testing.T) {

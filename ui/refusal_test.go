@@ -1,0 +1,285 @@
+package ui_test
+
+import (
+	"html"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/cognate-idp/cognate/mfa/mfatest"
+	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/ui/uitest"
+)
+
+// signInAtAccount signs a user with an authenticator app (secret) in from
+// the account page and returns that page.
+func signInAtAccount(t *testing.T, b *browser, s *stack, login, secret string) page {
+	t.Helper()
+	challenge := b.submit(b.Follow(b.Get(s.tenantURL+"/account")), map[string]string{"login": login, "password": goodPassword})
+	if secret == "" {
+		return b.Follow(challenge)
+	}
+	signedIn := b.submit(challenge, map[string]string{"code": oathtool(t, secret, time.Now().Add(30*time.Second))})
+	if signedIn.Status != http.StatusSeeOther {
+		t.Fatalf("signing in at the account page: status %d:\n%s", signedIn.Status, signedIn.Body)
+	}
+	return b.Follow(signedIn)
+}
+
+// A refusal is one log line: where the state machine logged that a flow
+// ended after too many wrong answers, the pages log nothing more.
+func TestOneLogLinePerRefusal(t *testing.T) {
+	requireOathtool(t)
+	ms := newMFAStack(t, tenant.MFAPolicy{Mode: tenant.MFAOptional})
+	s := ms.acme
+	tests := []struct {
+		name string
+		// form is the page whose form is answered wrongly, at path.
+		form       func(t *testing.T, b *browser, login string) page
+		path       string
+		wantStatus int
+		wantText   string
+	}{
+		{"sign-in code", func(t *testing.T, b *browser, login string) page {
+			ms.enrolTOTP(t, s, s.addUserAt(t, login).Sub)
+			return b.submit(s.startLogin(t, b), map[string]string{"login": login, "password": goodPassword})
+		}, "/login/mfa/code", http.StatusTooManyRequests, "Too many wrong answers. Start signing in again."},
+		{"account set-up", func(t *testing.T, b *browser, login string) page {
+			s.addUserAt(t, login)
+			account := signInAtAccount(t, b, s, login, "")
+			return b.postForm(account, "/account/mfa/add", map[string]string{"kind": "SOFTWARE_TOKEN_MFA"})
+		}, "/account/mfa/setup", http.StatusConflict, "Too many wrong answers. Start adding again."},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newBrowser(t)
+			form := tt.form(t, b, "user"+string(rune('a'+i)))
+			var last page
+			var lines []string
+			for range 5 {
+				mark := ms.log.mark()
+				last = b.postForm(form, tt.path, map[string]string{"code": "000000"})
+				lines = ms.log.since(mark)
+			}
+			if last.Status != tt.wantStatus {
+				t.Fatalf("fifth wrong code: status %d, want %d:\n%s", last.Status, tt.wantStatus, last.Body)
+			}
+			uitest.MustContain(t, last, tt.wantText)
+			if len(lines) != 1 || !strings.Contains(lines[0], "answered wrongly too often") {
+				t.Errorf("the fifth wrong code logged %d lines, want the state machine's one:\n%s", len(lines), strings.Join(lines, "\n"))
+			}
+		})
+	}
+}
+
+// A form sent again after it succeeded (a reload, two tabs), or one that
+// does not fit its step, says so, rather than that the sign-in took too
+// long.
+func TestFormSentAgain(t *testing.T) {
+	requireOathtool(t)
+	ms := newMFAStack(t, tenant.MFAPolicy{Mode: tenant.MFARequired})
+	s := ms.acme
+	const (
+		ended    = "This step was done already, or this sign-in has ended. Start signing in again."
+		mismatch = "This request does not fit this step of the sign-in. Start signing in again."
+	)
+	// Each case returns the page whose form is sent, where, and with what;
+	// again says whether it is sent twice (the first time succeeding).
+	tests := []struct {
+		name       string
+		form       func(t *testing.T, b *browser, login string) (page, string, map[string]string)
+		again      bool
+		wantStatus int
+		want       string
+	}{
+		{"new password", func(t *testing.T, b *browser, login string) (page, string, map[string]string) {
+			s.addUser(t, login, tempPassword, true)
+			p := b.submit(s.startLogin(t, b), map[string]string{"login": login, "password": tempPassword})
+			return p, "/login/new-password", map[string]string{"new_password": goodPassword, "confirm_password": goodPassword}
+		}, true, http.StatusBadRequest, ended},
+		{"sign-in code", func(t *testing.T, b *browser, login string) (page, string, map[string]string) {
+			secret := ms.enrolTOTP(t, s, s.addUserAt(t, login).Sub)
+			p := b.submit(s.startLogin(t, b), map[string]string{"login": login, "password": goodPassword})
+			return p, "/login/mfa/code", map[string]string{"code": oathtool(t, secret, time.Now().Add(30*time.Second))}
+		}, true, http.StatusBadRequest, ended},
+		{"set-up at sign-in", func(t *testing.T, b *browser, login string) (page, string, map[string]string) {
+			s.addUserAt(t, login)
+			choose := b.submit(s.startLogin(t, b), map[string]string{"login": login, "password": goodPassword})
+			setup := b.submit(choose, map[string]string{"kind": "SOFTWARE_TOKEN_MFA"})
+			return setup, "/login/mfa/setup", map[string]string{"code": oathtool(t, pageSecret(t, setup), time.Now())}
+		}, true, http.StatusBadRequest, ended},
+		{"account set-up", func(t *testing.T, b *browser, login string) (page, string, map[string]string) {
+			secret := ms.enrolTOTP(t, s, s.addUserAt(t, login).Sub)
+			account := signInAtAccount(t, b, s, login, secret)
+			add := b.postForm(account, "/account/mfa/add", map[string]string{"kind": "WEB_AUTHN"})
+			m := optionsRe.FindStringSubmatch(add.Body)
+			if m == nil {
+				t.Fatalf("no options on the page:\n%s", add.Body)
+			}
+			key := mfatest.NewSecurityKey(t)
+			return add, "/account/mfa/setup", map[string]string{"name": "Blue key",
+				"credential": string(key.Register([]byte(html.UnescapeString(m[1])), s.tenantURL))}
+		}, true, http.StatusConflict, "This form was sent already, or adding has ended."},
+		{"unknown kind", func(t *testing.T, b *browser, login string) (page, string, map[string]string) {
+			ms.enrolTOTP(t, s, s.addUserAt(t, login).Sub)
+			p := b.submit(s.startLogin(t, b), map[string]string{"login": login, "password": goodPassword})
+			return p, "/login/mfa/choose", map[string]string{"kind": "BOGUS"}
+		}, false, http.StatusBadRequest, mismatch},
+		{"wrong challenge", func(t *testing.T, b *browser, login string) (page, string, map[string]string) {
+			ms.enrolTOTP(t, s, s.addUserAt(t, login).Sub)
+			p := b.submit(s.startLogin(t, b), map[string]string{"login": login, "password": goodPassword})
+			return p, "/login/mfa/code", map[string]string{"code": "123456", "challenge": "NEW_PASSWORD_REQUIRED"}
+		}, false, http.StatusBadRequest, mismatch},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newBrowser(t)
+			form, path, values := tt.form(t, b, "user"+string(rune('a'+i)))
+			if tt.again {
+				if first := b.postForm(form, path, values); first.Status >= 400 {
+					t.Fatalf("first time: status %d:\n%s", first.Status, first.Body)
+				}
+			}
+			p := b.postForm(form, path, values)
+			if p.Status != tt.wantStatus {
+				t.Fatalf("status %d, want %d:\n%s", p.Status, tt.wantStatus, p.Body)
+			}
+			uitest.MustContain(t, p, tt.want)
+			uitest.MustNotContain(t, p, "took too long")
+		})
+	}
+}
+
+// A factor's name with control characters is refused at set-up with a
+// sentence that says so, and the field keeps the name without them.
+func TestSetupNameWithControlCharacters(t *testing.T) {
+	requireOathtool(t)
+	ms := newMFAStack(t, tenant.MFAPolicy{Mode: tenant.MFAOptional})
+	s := ms.acme
+	tests := []struct {
+		lang, want string
+	}{
+		{"en", "A name may be at most 64 characters, without control characters."},
+		{"nl", "Een naam mag hooguit 64 tekens hebben, zonder stuurtekens."},
+	}
+	for i, tt := range tests {
+		t.Run(tt.lang, func(t *testing.T) {
+			b := newBrowser(t)
+			b.signedInAt(s, s.addUserAt(t, "user"+string(rune('a'+i))).Sub, time.Now())
+			account := b.Get(s.tenantURL + "/account")
+			setup := b.postForm(account, "/account/mfa/add", map[string]string{"kind": "SOFTWARE_TOKEN_MFA"})
+			form := uitest.HiddenFields(setup.Body)
+			form.Set("code", oathtool(t, pageSecret(t, setup), time.Now()))
+			form.Set("name", "Work\x07phone")
+			p := b.Post(s.tenantURL+"/account/mfa/setup", form, "Accept-Language", tt.lang)
+			if p.Status != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d, want 422:\n%s", p.Status, p.Body)
+			}
+			uitest.MustContain(t, p, tt.want, `value="Workphone"`)
+		})
+	}
+}
+
+// What a person typed comes back on the page bounded by characters, as
+// valid, printable text, and a name no user can have is refused like a
+// wrong password, without reaching the lockout's count.
+func TestEchoedFields(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	b := newBrowser(t)
+	apex := b.Get(s.base + "/")
+	tests := []struct {
+		name   string
+		send   func() page
+		status int
+		want   string
+	}{
+		{"organization, invalid UTF-8", func() page {
+			return b.submit(apex, map[string]string{"organization": "\xff\xfeGlobex"})
+		}, http.StatusUnprocessableEntity, "“Globex”"},
+		{"organization, cut in a character", func() page {
+			return b.submit(apex, map[string]string{"organization": "a" + strings.Repeat("é", 300)})
+		}, http.StatusUnprocessableEntity, "“a" + strings.Repeat("é", 255) + "”"},
+		{"login, control characters", func() page {
+			return b.submit(s.startLogin(t, b), map[string]string{"login": "de\x00mo\x1b[31m", "password": "x"})
+		}, http.StatusUnprocessableEntity, `value="demo[31m"`},
+		{"login, too long", func() page {
+			return b.submit(s.startLogin(t, b), map[string]string{"login": strings.Repeat("x", 10000), "password": "x"})
+		}, http.StatusUnprocessableEntity, `value="` + strings.Repeat("x", 256) + `"`},
+		{"login_hint, too long", func() page {
+			start := b.Get(s.rpURL + "/start")
+			u, _ := url.Parse(start.Location)
+			q := u.Query()
+			q.Set("login_hint", strings.Repeat("x", 10000)+"\x1b")
+			u.RawQuery = q.Encode()
+			return b.Follow(b.Get(u.String()))
+		}, http.StatusOK, `value="` + strings.Repeat("x", 256) + `"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := tt.send()
+			if p.Status != tt.status {
+				t.Fatalf("status %d, want %d:\n%s", p.Status, tt.status, p.Body)
+			}
+			uitest.MustContain(t, p, tt.want)
+			uitest.MustNotContain(t, p, strings.Repeat("x", 257), "\x1b", "\x00")
+			if !utf8.ValidString(p.Body) {
+				t.Error("the page is not valid UTF-8")
+			}
+		})
+	}
+}
+
+// The address of a form, reloaded from the address bar after a refused
+// POST or sent another method, leads on instead of "page not found".
+func TestFormAddressesWithOtherMethods(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	tests := []struct {
+		method, path string
+		status       int
+		allow        string
+		want         string // Location for a redirect, else text on the page
+	}{
+		{"GET", "/login/new-password", http.StatusMethodNotAllowed, "POST", "Go back to the application and start signing in again."},
+		{"GET", "/login/mfa/code", http.StatusMethodNotAllowed, "POST", "Go back to the application and start signing in again."},
+		{"GET", "/login/passkey/finish", http.StatusMethodNotAllowed, "POST", "Go back to the application and start signing in again."},
+		{"GET", "/account/password", http.StatusSeeOther, "", "/account"},
+		{"GET", "/account/mfa/add", http.StatusSeeOther, "", "/account"},
+		{"GET", "/account/recovery-codes", http.StatusSeeOther, "", "/account"},
+		{"PUT", "/account/mfa/add", http.StatusMethodNotAllowed, "POST", "This page cannot be used this way."},
+		{"PUT", "/login", http.StatusMethodNotAllowed, "GET, HEAD, POST", "This page cannot be used this way."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			b := newBrowser(t)
+			req, err := http.NewRequestWithContext(t.Context(), tt.method, s.tenantURL+tt.path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := b.Do(req)
+			if p.Status != tt.status {
+				t.Fatalf("status %d, want %d:\n%s", p.Status, tt.status, p.Body)
+			}
+			if tt.status == http.StatusSeeOther {
+				if p.Location != s.tenantURL+tt.want {
+					t.Errorf("Location %q, want %q", p.Location, s.tenantURL+tt.want)
+				}
+				return
+			}
+			if got := p.Header.Get("Allow"); got != tt.allow {
+				t.Errorf("Allow %q, want %q", got, tt.allow)
+			}
+			uitest.MustContain(t, p, tt.want, `href="/"`)
+		})
+	}
+	// In Dutch too.
+	b := newBrowser(t)
+	req, err := http.NewRequestWithContext(t.Context(), "GET", s.tenantURL+"/login/new-password", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept-Language", "nl")
+	uitest.MustContain(t, b.Do(req), "Ga terug naar de applicatie en begin opnieuw met inloggen.")
+}
