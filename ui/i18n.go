@@ -109,6 +109,7 @@ const (
 	msgRuleNumber         msgKey = "rule.missing_number"
 	msgRuleSymbol         msgKey = "rule.missing_symbol"
 	msgRuleWhitespace     msgKey = "rule.edge_whitespace"
+	msgRuleCharacters     msgKey = "rule.characters"
 	msgRuleReused         msgKey = "rule.reused"
 	msgFindEmpty          msgKey = "find.empty"
 	msgFindNotFound       msgKey = "find.notFound"
@@ -182,6 +183,7 @@ var catalogue = map[lang]map[msgKey]string{
 		"rule.missing_number":           "a number",
 		"rule.missing_symbol":           "a symbol, such as ! ? # or %",
 		"rule.edge_whitespace":          "no space at the start or the end",
+		"rule.characters":               "only characters a keyboard types: no control characters",
 		"rule.reused":                   "not one of your recent passwords",
 		"reset.title":                   "Reset your password",
 		"reset.text":                    "Your password must be reset before you can sign in. Request a reset code to choose a new password.",
@@ -416,6 +418,7 @@ var catalogue = map[lang]map[msgKey]string{
 		"rule.missing_number":           "een cijfer",
 		"rule.missing_symbol":           "een symbool, zoals ! ? # of %",
 		"rule.edge_whitespace":          "geen spatie aan het begin of het eind",
+		"rule.characters":               "alleen tekens die een toetsenbord typt: geen stuurtekens",
 		"rule.reused":                   "niet een van uw recente wachtwoorden",
 		"reset.title":                   "Stel uw wachtwoord opnieuw in",
 		"reset.text":                    "Uw wachtwoord moet opnieuw worden ingesteld voordat u kunt inloggen. Vraag een code per e-mail aan om een nieuw wachtwoord te kiezen.",
@@ -640,6 +643,7 @@ var ruleKeys = map[password.Rule]msgKey{
 	password.RuleNumber:     msgRuleNumber,
 	password.RuleSymbol:     msgRuleSymbol,
 	password.RuleWhitespace: msgRuleWhitespace,
+	password.RuleCharacters: msgRuleCharacters,
 	password.RuleReused:     msgRuleReused,
 }
 

@@ -207,6 +207,8 @@ func TestAccountPage(t *testing.T) {
 		{"mismatch", goodPassword, "Brand-New-Pass1!", "Brand-New-Pass2!", http.StatusUnprocessableEntity, "The two passwords are not the same."},
 		{"weak", goodPassword, "weak", "weak", http.StatusUnprocessableEntity, "at least 8 characters"},
 		{"same", goodPassword, goodPassword, goodPassword, http.StatusUnprocessableEntity, "differs from your current one"},
+		{"bytes that are not text", goodPassword, "Brand-New-Pass1!\xff\xfe", "Brand-New-Pass1!\xff\xfe", http.StatusUnprocessableEntity,
+			"only characters a keyboard types: no control characters"},
 		{"good", goodPassword, "Brand-New-Pass1!", "Brand-New-Pass1!", http.StatusSeeOther, ""},
 	}
 	for _, tt := range tests {

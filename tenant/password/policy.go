@@ -83,6 +83,7 @@ const (
 	RuleNumber     Rule = "missing_number"    // no 0–9
 	RuleSymbol     Rule = "missing_symbol"    // none of Symbols
 	RuleWhitespace Rule = "edge_whitespace"   // starts or ends with whitespace
+	RuleCharacters Rule = "characters"        // a control character, or bytes that are not UTF-8
 	RuleReused     Rule = "reused"            // one of the last HistorySize passwords
 )
 
@@ -104,6 +105,8 @@ func (r Rule) describe() string {
 		return "no symbol"
 	case RuleWhitespace:
 		return "starts or ends with whitespace"
+	case RuleCharacters:
+		return "holds a control character or bytes that are not text"
 	case RuleReused:
 		return "used before"
 	}
@@ -187,6 +190,11 @@ func (p Policy) Check(password string) error {
 	last, _ := utf8.DecodeLastRuneInString(password)
 	if n > 0 && (unicode.IsSpace(first) || unicode.IsSpace(last)) {
 		failed = append(failed, RuleWhitespace)
+	}
+	// A password must be typed again: one with a byte that is not UTF-8,
+	// or a control character, can be sent by a script but no keyboard.
+	if !utf8.ValidString(password) || strings.ContainsFunc(password, unicode.IsControl) {
+		failed = append(failed, RuleCharacters)
 	}
 
 	if len(failed) > 0 {

@@ -41,8 +41,12 @@ func TestPolicyCheck(t *testing.T) {
 		{"inner space is a symbol", def, "Pass w0rd", nil},
 		{"leading space", def, " Passw0rd!", []Rule{RuleWhitespace}},
 		{"trailing space", def, "Passw0rd! ", []Rule{RuleWhitespace}},
-		{"trailing tab", def, "Passw0rd!\t", []Rule{RuleWhitespace}},
-		{"trailing newline", def, "Passw0rd!\n", []Rule{RuleWhitespace}},
+		{"trailing tab", def, "Passw0rd!\t", []Rule{RuleWhitespace, RuleCharacters}},
+		{"trailing newline", def, "Passw0rd!\n", []Rule{RuleWhitespace, RuleCharacters}},
+		{"a control character", def, "Abcdefg1!\x01", []Rule{RuleCharacters}},
+		{"an escape sequence inside", def, "Pass\x1b[31mw0rd!", []Rule{RuleCharacters}},
+		{"bytes that are not UTF-8", def, "Passw0rd!\xff\xfe", []Rule{RuleCharacters}},
+		{"letters beyond ASCII", def, "Pässw0rd!ü", nil},
 		{"leading no-break space", def, "\u00a0Passw0rd!", []Rule{RuleWhitespace}},
 		{"only spaces", lax, "        ", []Rule{RuleWhitespace}},
 
@@ -129,6 +133,7 @@ func TestRuleKeysAreStable(t *testing.T) {
 		RuleNumber:     "missing_number",
 		RuleSymbol:     "missing_symbol",
 		RuleWhitespace: "edge_whitespace",
+		RuleCharacters: "characters",
 		RuleReused:     "reused",
 	}
 	for r, s := range want {
