@@ -42,16 +42,22 @@ func TestOneLogLinePerRefusal(t *testing.T) {
 		path       string
 		wantStatus int
 		wantText   string
+		answer     map[string]string // the wrong answer; nil: a wrong code
 	}{
 		{"sign-in code", func(t *testing.T, b *browser, login string) page {
 			ms.enrolTOTP(t, s, s.addUserAt(t, login).Sub)
 			return b.submit(s.startLogin(t, b), map[string]string{"login": login, "password": goodPassword})
-		}, "/login/mfa/code", http.StatusTooManyRequests, "Too many wrong answers. Start signing in again."},
+		}, "/login/mfa/code", http.StatusTooManyRequests, "Too many wrong answers. Start signing in again.", nil},
 		{"account set-up", func(t *testing.T, b *browser, login string) page {
 			s.addUserAt(t, login)
 			account := signInAtAccount(t, b, s, login, "")
 			return b.postForm(account, "/account/mfa/add", map[string]string{"kind": "SOFTWARE_TOKEN_MFA"})
-		}, "/account/mfa/setup", http.StatusConflict, "Too many wrong answers. Start adding again."},
+		}, "/account/mfa/setup", http.StatusConflict, "Too many wrong answers. Start adding again.", nil},
+		{"account security key", func(t *testing.T, b *browser, login string) page {
+			s.addUserAt(t, login)
+			account := signInAtAccount(t, b, s, login, "")
+			return b.postForm(account, "/account/mfa/add", map[string]string{"kind": "WEB_AUTHN"})
+		}, "/account/mfa/setup", http.StatusConflict, "Too many wrong answers. Start adding again.", map[string]string{"credential": "{}"}},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -61,14 +67,18 @@ func TestOneLogLinePerRefusal(t *testing.T) {
 			var lines []string
 			for range 5 {
 				mark := ms.log.mark()
-				last = b.postForm(form, tt.path, map[string]string{"code": "000000"})
+				answer := tt.answer
+				if answer == nil {
+					answer = map[string]string{"code": "000000"}
+				}
+				last = b.postForm(form, tt.path, answer)
 				lines = ms.log.since(mark)
 			}
 			if last.Status != tt.wantStatus {
 				t.Fatalf("fifth wrong code: status %d, want %d:\n%s", last.Status, tt.wantStatus, last.Body)
 			}
 			uitest.MustContain(t, last, tt.wantText)
-			if len(lines) != 1 || !strings.Contains(lines[0], "answered wrongly too often") {
+			if len(lines) != 1 || !strings.Contains(lines[0], "wrongly too often") {
 				t.Errorf("the fifth wrong code logged %d lines, want the state machine's one:\n%s", len(lines), strings.Join(lines, "\n"))
 			}
 		})

@@ -622,8 +622,7 @@ func (m *Machine) answerWebAuthn(ctx context.Context, tenantID, session string, 
 	now := m.now()
 	updated, verified, err := rp.FinishLogin(wu, *f.MFA.Ceremony, response, now)
 	if err != nil {
-		m.logger().InfoContext(ctx, "webauthn second factor refused", "tenant", tenantID, "sub", user.Sub, "err", err)
-		return m.wrongAnswer(ctx, tenantID, session, t, cr, &user, fmt.Errorf("%w: %w", ErrFactorRefused, err), true)
+		return m.refusedKey(ctx, "webauthn second factor refused", tenantID, session, t, cr, &user, err, true)
 	}
 	if updated.CloneWarning {
 		return m.refuseClone(ctx, tenantID, session, t, cr, user, updated)
@@ -749,8 +748,7 @@ func (m *Machine) answerSetup(ctx context.Context, tenantID, session string, cr 
 		}
 		cred, err := rp.FinishRegistration(wu, *f.MFA.Ceremony, a.Credential, now)
 		if err != nil {
-			m.logger().InfoContext(ctx, "webauthn registration refused", "tenant", tenantID, "sub", user.Sub, "err", err)
-			return m.wrongAnswer(ctx, tenantID, session, t, cr, &user, fmt.Errorf("%w: %w", ErrFactorRefused, err), false)
+			return m.refusedKey(ctx, "webauthn registration refused", tenantID, session, t, cr, &user, err, false)
 		}
 		passkey := t.Settings.MFA.Passwordless || (cred.Extensions.RK != nil && *cred.Extensions.RK)
 		if passkey {
@@ -830,10 +828,11 @@ func malformedOr(err error) error {
 // (nil: recorded already).
 func (m *Machine) wrongAnswer(ctx context.Context, tenantID, session string, t tenant.Tenant, cr Credentials, user *tenant.User, cause error, lockout bool) (Result, error) {
 	now := m.now()
-	dead := false
+	dead, enrolment := false, false
 	err := m.Store.Update(ctx, func(tx tenant.Tx) error {
 		id := tenant.HashSecret(session)
 		f, err := tenant.GetJSON[flow](tx, tenant.CollAuthFlows, tenantID, id)
+		enrolment = f.MFA.Account
 		if errors.Is(err, tenant.ErrNotFound) {
 			return ErrSessionExpired
 		}
@@ -859,10 +858,26 @@ func (m *Machine) wrongAnswer(ctx context.Context, tenantID, session string, t t
 		}
 	}
 	if dead {
-		m.logger().InfoContext(ctx, "sign-in challenge answered wrongly too often; flow ended", "tenant", tenantID, "login", cr.Login)
+		what := "sign-in challenge answered wrongly too often; flow ended"
+		if enrolment {
+			what = "enrolment answered wrongly too often; it ended"
+		}
+		m.logger().InfoContext(ctx, what, "tenant", tenantID, "login", cr.Login, "err", cause)
 		return Result{}, fmt.Errorf("%w: %w", ErrTooManyAttempts, cause)
 	}
 	return Result{}, cause
+}
+
+// refusedKey answers a WebAuthn response the library refused (why is
+// cause, which people are not told): a wrong answer, logged as what with
+// its cause, unless the answer ended the flow, which wrongAnswer logs: one
+// line per refusal.
+func (m *Machine) refusedKey(ctx context.Context, what, tenantID, session string, t tenant.Tenant, cr Credentials, user *tenant.User, cause error, lockout bool) (Result, error) {
+	res, err := m.wrongAnswer(ctx, tenantID, session, t, cr, user, fmt.Errorf("%w: %w", ErrFactorRefused, cause), lockout)
+	if !errors.Is(err, ErrTooManyAttempts) {
+		m.logger().InfoContext(ctx, what, "tenant", tenantID, "sub", user.Sub, "err", cause)
+	}
+	return res, err
 }
 
 // completeMFA ends a flow whose second factor is proven: in one
