@@ -293,6 +293,16 @@ func TestStartPageSignIn(t *testing.T) {
 	}
 	uitest.MustContain(t, welcome, "Your account is ready", "You are signed in to Acme BV as ann.")
 
+	// The link of another newcomer, opened where ann is signed in, asks
+	// for a sign-in: it is not taken for ann. Her own link is.
+	for _, tc := range []struct{ hint, prompt string }{{"tim", "login"}, {"ANN", ""}, {"ann@example.com", ""}} {
+		to := b.Get(s.tenantURL + tenant.PathSignIn + "?login_hint=" + url.QueryEscape(tc.hint))
+		u, err := url.Parse(to.Location)
+		if err != nil || u.Query().Get("prompt") != tc.prompt || u.Query().Get("login_hint") != tc.hint {
+			t.Errorf("link for %s: to %q, want prompt %q", tc.hint, to.Location, tc.prompt)
+		}
+	}
+
 	// Without a session the page offers to sign in.
 	uitest.MustContain(t, newBrowser(t).Get(s.tenantURL+tenant.PathWelcome), "You are not signed in", `href="/sign-in"`)
 }

@@ -60,9 +60,22 @@ func (p *Pages) startSignIn(w http.ResponseWriter, r *http.Request) error {
 	}
 	if hint := formLogin(r.URL.Query().Get("login_hint")); hint != "" {
 		q.Set("login_hint", hint)
+		// The link names someone: whoever is signed in here already (a
+		// shared computer, the colleague who forwarded the invitation)
+		// is not taken for them.
+		if sess, ok := p.Provider.Session(r, e.slug()); ok {
+			if u, err := p.Service.User(r.Context(), e.slug(), sess.Sub); err != nil || !names(hint, u) {
+				q.Set("prompt", "login")
+			}
+		}
 	}
 	http.Redirect(w, r, provider.PathAuthorize+"?"+q.Encode(), http.StatusFound)
 	return nil
+}
+
+// names reports whether login, as typed at sign-in, names u.
+func names(login string, u tenant.User) bool {
+	return tenant.FoldKey(login) == tenant.FoldKey(u.Username) || u.Email != "" && tenant.FoldKey(login) == tenant.FoldKey(u.Email)
 }
 
 // welcome ends a sign-in at the tenant's own host: the account is ready, and
