@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +26,7 @@ import (
 	"github.com/cognate-idp/cognate/tenant/bolt"
 	"github.com/cognate-idp/cognate/tenant/password"
 	"github.com/cognate-idp/cognate/ui"
+	"github.com/cognate-idp/cognate/ui/uitest"
 )
 
 // mfaStack is the stack of stack_test.go with MFA wired as cmd/cognate
@@ -36,39 +36,7 @@ type mfaStack struct {
 	acme, beta *stack // sharing the server, store and service
 	machine    *auth.Machine
 	// log holds what every part logged, as t.Output() gets it too.
-	log *logBuffer
-}
-
-// logBuffer is a log that tests read while the server writes it.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-// since returns the lines logged at info level or above after mark, an
-// earlier value of l.mark().
-func (l *logBuffer) since(mark int) []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var lines []string
-	for line := range strings.Lines(l.buf.String()[mark:]) {
-		if !strings.Contains(line, "level=DEBUG") {
-			lines = append(lines, strings.TrimSpace(line))
-		}
-	}
-	return lines
-}
-
-func (l *logBuffer) mark() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Len()
+	log *uitest.Log
 }
 
 func newMFAStack(t *testing.T, policy tenant.MFAPolicy) *mfaStack {
@@ -85,7 +53,7 @@ func newMFAStack(t *testing.T, policy tenant.MFAPolicy) *mfaStack {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = store.Close() })
-	log := &logBuffer{}
+	log := &uitest.Log{}
 	logger := slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), log), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	hasher, err := password.NewHasher(password.Params{Memory: 1024, Iterations: 1, Parallelism: 1}, 2)
 	if err != nil {

@@ -66,13 +66,13 @@ func TestOneLogLinePerRefusal(t *testing.T) {
 			var last page
 			var lines []string
 			for range 5 {
-				mark := ms.log.mark()
+				mark := ms.log.Mark()
 				answer := tt.answer
 				if answer == nil {
 					answer = map[string]string{"code": "000000"}
 				}
 				last = b.postForm(form, tt.path, answer)
-				lines = ms.log.since(mark)
+				lines = ms.log.Since(mark)
 			}
 			if last.Status != tt.wantStatus {
 				t.Fatalf("fifth wrong code: status %d, want %d:\n%s", last.Status, tt.wantStatus, last.Body)

@@ -44,7 +44,7 @@ type stack struct {
 	machine *auth.Machine
 	// log holds every line the stack logged, for tests of what reaches
 	// the log; the lines also go to the test's output.
-	log *logBuffer
+	log *uitest.Log
 	// ahead is how far the service's (and the outbox's) clock runs ahead
 	// of the real one:
 	// later moves it, for what the service does differently after a
@@ -54,25 +54,6 @@ type stack struct {
 
 // later moves the service's clock d on.
 func (s *stack) later(d time.Duration) { s.ahead.Add(int64(d)) }
-
-// logBuffer is what a stack logged; the server writes it from its own
-// goroutines while a test reads it.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
 
 // adminNames are the tenants' administrators: different names, so that
 // one tenant's administrator signing in at the other is an unknown user.
@@ -98,7 +79,7 @@ func newStack(t testing.TB) *stack {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = store.Close() })
-	logs := &logBuffer{}
+	logs := &uitest.Log{}
 	logger := slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), logs), &slog.HandlerOptions{Level: slog.LevelInfo}))
 	hasher, err := password.NewHasher(password.Params{Memory: 1024, Iterations: 1, Parallelism: 1}, 4)
 	if err != nil {
