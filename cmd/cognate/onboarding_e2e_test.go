@@ -59,24 +59,6 @@ func (c *offsetClock) Advance(d time.Duration) {
 	c.offset += d
 }
 
-// lockedBuffer keeps the server's log, to look for secrets in it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // onboardingStack is a running Cognate with tenant acme ("Acme BV") and a
 // relying party registered with it.
 type onboardingStack struct {
@@ -84,7 +66,7 @@ type onboardingStack struct {
 	cfg       Config
 	secrets   serverSecrets
 	logger    *slog.Logger
-	logs      *lockedBuffer
+	logs      *uitest.Log
 	clock     *offsetClock
 	smtp      *mailtest.Server
 	base      string // the apex, http://localhost:<port>
@@ -111,7 +93,7 @@ func newOnboardingStack(t *testing.T) *onboardingStack {
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	st := &onboardingStack{
 		t:         t,
-		logs:      &lockedBuffer{},
+		logs:      &uitest.Log{},
 		clock:     &offsetClock{},
 		smtp:      mailtest.Start(t),
 		base:      "http://localhost:" + port,
