@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -367,8 +368,18 @@ func TestClientCredentials(t *testing.T) {
 	var intro map[string]any
 	json.NewDecoder(resp.Body).Decode(&intro)
 	resp.Body.Close()
-	if intro["active"] != true {
-		t.Errorf("introspection of a live machine token: %v", intro)
+	// RFC 7662 §2.2: what a resource server needs to decide, taken from
+	// the token the client was given.
+	issued := jwtClaims(t, tok.AccessToken)
+	if issued["scope"] == nil || issued["exp"] == nil {
+		t.Fatalf("the machine token lacks scope or exp: %v", issued)
+	}
+	want := map[string]any{"active": true, "token_type": "Bearer"}
+	for _, claim := range []string{"client_id", "sub", "scope", "exp", "iat", "nbf", "iss", "aud", "jti"} {
+		want[claim] = issued[claim]
+	}
+	if !reflect.DeepEqual(intro, want) {
+		t.Errorf("introspection of a live machine token:\n got %v\nwant %v", intro, want)
 	}
 }
 
@@ -590,6 +601,14 @@ func TestIntrospectionRefusesClientsInJSON(t *testing.T) {
 	resp, intro := h.send(http.MethodPost, h.issuer("acme")+"/oauth2/introspect", url.Values{"token": {tok.AccessToken}}.Encode(), conf.client.ID, conf.secret)
 	if resp.StatusCode != http.StatusOK || intro["active"] != true {
 		t.Errorf("introspection by client_secret_basic: %d %v", resp.StatusCode, intro)
+	}
+	// A user's access token is introspected with the claims a resource
+	// server decides on, the same as in the token.
+	issued := jwtClaims(t, tok.AccessToken)
+	for _, claim := range []string{"sub", "client_id", "exp", "iss", "auth_time", "username"} {
+		if issued[claim] == nil || intro[claim] != issued[claim] {
+			t.Errorf("introspection's %s = %v, the token's %v", claim, intro[claim], issued[claim])
+		}
 	}
 }
 

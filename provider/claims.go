@@ -157,13 +157,21 @@ func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intr
 	if strings.HasPrefix(tokenID, machinePrefix) {
 		// A machine token: the library verified signature and expiry
 		// against this tenant's keys; its subject is its client.
-		if subject != clientID {
+		claims, ok := machineIntrospection(ctx, tokenID)
+		if subject != clientID || !ok {
 			return errTokenInactive
 		}
 		resp.Active = true
 		resp.ClientID = clientID
 		resp.Subject = subject
 		resp.TokenType = "Bearer"
+		resp.Scope = strings.Fields(claims.Scope)
+		resp.Expiration = oidc.Time(claims.Expiry)
+		resp.IssuedAt = oidc.Time(claims.IssuedAt)
+		resp.NotBefore = oidc.Time(claims.NotBefore)
+		resp.Issuer = claims.Issuer
+		resp.Audience = claims.Audience
+		resp.JWTID = claims.JWTID
 		return nil
 	}
 	at, err := s.liveAccessToken(ctx, tokenID)
@@ -187,6 +195,10 @@ func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intr
 	resp.Username = user.Username
 	resp.TokenType = "Bearer"
 	resp.Expiration = oidc.FromTime(at.ExpiresAt)
+	if !at.AuthTime.IsZero() {
+		resp.AuthTime = oidc.FromTime(at.AuthTime)
+	}
+	resp.Issuer = op.IssuerFromContext(ctx)
 	return nil
 }
 
