@@ -145,24 +145,28 @@ func (a *API) adapt(fn handlerFunc) http.Handler {
 func (a *API) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !a.tokenValid(r.Header.Get("Authorization")) {
-			// Logged, so that someone trying tokens shows up; what they sent
-			// is not, since it may be a real token with a typo.
-			a.logger().InfoContext(r.Context(), "admin API request without a valid operator token",
-				"method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
+			// Logged like every refusal, so that someone trying tokens
+			// shows up.
 			w.Header().Set("WWW-Authenticate", `Bearer realm="cognate-admin"`)
 			a.writeError(w, r, errUnauthorized)
 			return
 		}
 		// Every change the service records names the operator as its actor.
-		ip := r.RemoteAddr
-		if a.ClientIP != nil {
-			ip = a.ClientIP(r)
-		} else if host, _, err := net.SplitHostPort(ip); err == nil {
-			ip = host
-		}
-		actor := tenant.Actor{Kind: tenant.ActorOperator, Name: "operator", IP: ip}
+		actor := tenant.Actor{Kind: tenant.ActorOperator, Name: "operator", IP: a.clientIP(r)}
 		next.ServeHTTP(w, r.WithContext(tenant.WithActor(r.Context(), actor)))
 	})
+}
+
+// clientIP is the address of the request's sender, through the trusted
+// proxies.
+func (a *API) clientIP(r *http.Request) string {
+	if a.ClientIP != nil {
+		return a.ClientIP(r)
+	}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
 }
 
 // tokenValid compares hashes rather than tokens: the comparison then takes

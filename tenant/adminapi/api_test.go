@@ -1,9 +1,11 @@
 package adminapi_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -484,5 +486,45 @@ func TestUncleanPathsAreRefused(t *testing.T) {
 	// Without the token, nothing is said about the path.
 	if w := f.do(t, http.MethodDelete, "/admin/v1/tenants/acme/users/..", "", ""); w.Code != http.StatusUnauthorized {
 		t.Errorf("without a token: %d", w.Code)
+	}
+}
+
+// Every refusal logs one line that says what the client was told, and
+// never what it sent: a password in the body or a token in the header.
+func TestRefusalsLogOneLineWithoutSecrets(t *testing.T) {
+	f := newFixture(t)
+	var log bytes.Buffer
+	api := &adminapi.API{Service: f.svc, Logger: slog.New(slog.NewTextHandler(&log, nil)), TokenHash: sha256.Sum256([]byte(testToken))}
+	f.handler = api.Handler()
+	const secret = "Sekrit-0123456789"
+	tests := []struct {
+		name, method, path, body, auth string
+		status                         int
+	}{
+		{"a token with a typo", "GET", "/admin/v1/tenants", "", "Bearer " + secret, 401},
+		{"an unknown endpoint", "GET", "/admin/v1/nope", "", bearer, 404},
+		{"a method the path does not take", "PUT", "/admin/v1/tenants/acme", "", bearer, 405},
+		{"a body that is not JSON", "POST", "/admin/v1/tenants/acme/users", `{"username":"bo","password":"` + secret + `"`, bearer, 400},
+		{"a password the policy refuses", "POST", "/admin/v1/tenants/acme/users/{sub}/password", `{"password":"` + strings.ToLower(secret[:6]) + `"}`, bearer, 400},
+		{"an unknown user", "POST", "/admin/v1/tenants/acme/users/nope/password", `{"password":"` + secret + `"}`, bearer, 404},
+		{"a username taken", "POST", "/admin/v1/tenants/acme/users", `{"username":"ann","password":"` + secret + `"}`, bearer, 409},
+		{"a dot segment", "DELETE", "/admin/v1/tenants/acme/users/..", "", bearer, 400},
+		{"a body over the limit", "POST", "/admin/v1/tenants", `{"slug":"` + strings.Repeat("a", 2<<20) + `"}`, bearer, 413},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			log.Reset()
+			if w := f.do(t, tc.method, tc.path, tc.body, tc.auth); w.Code != tc.status {
+				t.Fatalf("status %d, want %d: %s", w.Code, tc.status, w.Body)
+			}
+			lines := strings.Split(strings.TrimSpace(log.String()), "\n")
+			if len(lines) != 1 || !strings.Contains(lines[0], `msg="admin API request refused"`) ||
+				!strings.Contains(lines[0], fmt.Sprintf("status=%d", tc.status)) || !strings.Contains(lines[0], "description=") {
+				t.Errorf("log, want one refusal line with status %d and what the client was told:\n%s", tc.status, log.String())
+			}
+			if strings.Contains(log.String(), secret[:6]) || strings.Contains(log.String(), strings.ToLower(secret[:6])) {
+				t.Errorf("the log has what the client sent:\n%s", log.String())
+			}
+		})
 	}
 }

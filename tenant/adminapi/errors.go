@@ -32,21 +32,28 @@ func badRequest(format string, args ...any) error {
 	return &apiError{status: http.StatusBadRequest, code: "invalid_request", message: fmt.Sprintf(format, args...)}
 }
 
-// writeError is the one place where an error becomes a response. The domain's
-// validation messages are written for people and shown as they are; for
-// anything unexpected the client reads a generic sentence and the log gets
-// the detail, once.
+// writeError is the one place where an error becomes a response, and
+// where it is logged, once. The domain's validation messages are written
+// for people and shown as they are; for anything unexpected the client
+// reads a generic sentence and the log gets the detail. A refusal's line
+// says what the client was told, which names fields and rules, never the
+// values sent: the body may hold a password, and the Authorization header
+// a real token with a typo.
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, body := classify(r, err)
-	if status == http.StatusInternalServerError {
-		if r.Context().Err() != nil {
-			// The client went away; there is nobody to answer and nothing
-			// went wrong on this side.
-			a.logger().DebugContext(r.Context(), "admin API request abandoned", "method", r.Method, "path", r.URL.Path)
-			return
-		}
+	switch {
+	case status == http.StatusInternalServerError && r.Context().Err() != nil:
+		// The client went away; there is nobody to answer and nothing
+		// went wrong on this side.
+		a.logger().DebugContext(r.Context(), "admin API request abandoned", "method", r.Method, "path", r.URL.Path)
+		return
+	case status == http.StatusInternalServerError:
 		a.logger().ErrorContext(r.Context(), "admin API request failed",
-			"method", r.Method, "path", r.URL.Path, "err", err)
+			"method", r.Method, "path", r.URL.Path, "remote", a.clientIP(r), "err", err)
+	default:
+		a.logger().WarnContext(r.Context(), "admin API request refused",
+			"method", r.Method, "path", r.URL.Path, "remote", a.clientIP(r),
+			"status", status, "error", body.Code, "description", body.Message)
 	}
 	if err := writeJSON(w, status, body); err != nil {
 		a.logger().ErrorContext(r.Context(), "admin API error response failed", "err", err)
