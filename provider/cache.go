@@ -26,6 +26,10 @@ type tenantState struct {
 	signing *signingKey // the active key
 	public  []op.Key    // published keys, for JWKS and verification
 	algs    []jose.SignatureAlgorithm
+	// keysChangeAt is the next moment the choice of keys changes: a key
+	// becomes active or one retires from JWKS. The state is rebuilt then;
+	// zero means no change is planned.
+	keysChangeAt time.Time
 
 	// Pre-serialised documents, built on first use after a change.
 	once      sync.Once
@@ -92,7 +96,7 @@ func (c *cache) get(ctx context.Context, slug string) (*tenantState, error) {
 	failed, hasFailed := c.unloadable[slug]
 	c.mu.RUnlock()
 	if ok {
-		if st.signing != nil && !st.signing.expired(c.now()) {
+		if st.keysChangeAt.IsZero() || c.now().Before(st.keysChangeAt) {
 			return st, nil
 		}
 		c.Invalidate(slug) // a scheduled key became active or retired
@@ -165,7 +169,7 @@ func (c *cache) load(ctx context.Context, slug string) (*tenantState, error) {
 	}
 	algSeen := map[jose.SignatureAlgorithm]bool{}
 	for _, k := range tenant.PublishedKeys(keys, now) {
-		sk, err := c.parseSigningKey(slug, k, keys, now)
+		sk, err := c.parseSigningKey(slug, k)
 		if err != nil && k.ID == active.ID {
 			return nil, err
 		}
@@ -189,7 +193,22 @@ func (c *cache) load(ctx context.Context, slug string) (*tenantState, error) {
 			st.algs = append(st.algs, sk.alg)
 		}
 	}
+	st.keysChangeAt = nextKeyChange(keys, now)
 	return st, nil
+}
+
+// nextKeyChange is the first moment after now at which a key becomes
+// active (and signs) or retires (and leaves JWKS, no longer verifying).
+func nextKeyChange(keys []tenant.SigningKey, now time.Time) time.Time {
+	var next time.Time
+	for _, k := range keys {
+		for _, at := range []time.Time{k.ActiveFrom, k.RetireAt} {
+			if at.After(now) && (next.IsZero() || at.Before(next)) {
+				next = at
+			}
+		}
+	}
+	return next
 }
 
 // signingKey is a parsed tenant.SigningKey; it implements op.SigningKey.
@@ -197,9 +216,6 @@ type signingKey struct {
 	id   string
 	alg  jose.SignatureAlgorithm
 	priv crypto.Signer
-	// validUntil is when this key stops being the right one to sign with
-	// (a newer key activates, or it retires); zero means no change planned.
-	validUntil time.Time
 	// jwsHeader is the encoded JWS header of machine tokens (machine.go).
 	jwsHeader string
 }
@@ -208,15 +224,11 @@ func (k *signingKey) SignatureAlgorithm() jose.SignatureAlgorithm { return k.alg
 func (k *signingKey) Key() any                                    { return k.priv }
 func (k *signingKey) ID() string                                  { return k.id }
 
-func (k *signingKey) expired(now time.Time) bool {
-	return !k.validUntil.IsZero() && !now.Before(k.validUntil)
-}
-
 // parseSigningKey opens (when sealed) and parses one of slug's keys. The
 // error of a key that does not open names the tenant and the key; when it
 // is the active key, the tenant is not served at all, and nothing is
 // signed with any other key.
-func (c *cache) parseSigningKey(slug string, k tenant.SigningKey, all []tenant.SigningKey, now time.Time) (*signingKey, error) {
+func (c *cache) parseSigningKey(slug string, k tenant.SigningKey) (*signingKey, error) {
 	der, err := tenant.OpenSigningKey(c.keySealer, slug, k)
 	if err != nil {
 		return nil, err
@@ -235,13 +247,6 @@ func (c *cache) parseSigningKey(slug string, k tenant.SigningKey, all []tenant.S
 		return nil, fmt.Errorf("signing key %s: unsupported type %T", k.ID, parsed)
 	}
 	sk.jwsHeader = jwsHeader(sk)
-	// The state must be rebuilt at the next moment the choice of key changes.
-	sk.validUntil = k.RetireAt
-	for _, other := range all {
-		if other.ActiveFrom.After(now) && (sk.validUntil.IsZero() || other.ActiveFrom.Before(sk.validUntil)) {
-			sk.validUntil = other.ActiveFrom
-		}
-	}
 	return sk, nil
 }
 

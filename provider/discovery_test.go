@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -90,5 +91,77 @@ func TestDiscoveryDescribesWhatIsIssued(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestJWKSFollowsKeyRotation holds the published keys to the rotation's
+// schedule without any other change to the tenant: a new key appears at
+// once and signs when its overlap ends, and the key it replaced leaves
+// JWKS, and stops verifying, a day after that. A replaced key that stayed
+// would be trusted for ever on a quiet tenant, even one rotated out
+// because it leaked.
+func TestJWKSFollowsKeyRotation(t *testing.T) {
+	h := newHarness(t)
+	ctx := h.ctx()
+	f := h.fixtureWith(fixtureOptions{slug: "acme", signingAlg: "ES256"})
+	kids := func() []string {
+		t.Helper()
+		resp := h.get(h.issuer("acme") + "/.well-known/jwks.json")
+		defer resp.Body.Close()
+		var set struct {
+			Keys []struct {
+				Kid string `json:"kid"`
+			} `json:"keys"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, k := range set.Keys {
+			ids = append(ids, k.Kid)
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	first := kids()
+	if len(first) != 1 {
+		t.Fatalf("JWKS of a new tenant: %v, want one key", first)
+	}
+	next, err := h.svc.RotateSigningKey(ctx, "acme", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signedBy := func() string {
+		t.Helper()
+		raw := h.signIn(f, h.oauthConfig(f)).Extra("id_token").(string)
+		header, err := base64URLDecode(strings.Split(raw, ".")[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var jws struct {
+			Kid string `json:"kid"`
+		}
+		if err := json.Unmarshal(header, &jws); err != nil {
+			t.Fatal(err)
+		}
+		return jws.Kid
+	}
+	for _, step := range []struct {
+		after     time.Duration // since the rotation
+		published []string
+		signing   string
+	}{
+		{0, []string{first[0], next.ID}, first[0]},                      // the new key is published ahead
+		{time.Hour + time.Minute, []string{first[0], next.ID}, next.ID}, // it signs; the old one still verifies
+		{25*time.Hour + time.Minute, []string{next.ID}, next.ID},        // the old one has retired
+	} {
+		h.shift.Store(int64(step.after))
+		slices.Sort(step.published)
+		if got := kids(); !slices.Equal(got, step.published) {
+			t.Errorf("JWKS %v after the rotation: %v, want %v", step.after, got, step.published)
+		}
+		if got := signedBy(); got != step.signing {
+			t.Errorf("%v after the rotation, tokens are signed by %s, want %s", step.after, got, step.signing)
+		}
 	}
 }
