@@ -492,7 +492,7 @@ func (r *mapReader) checkFile(line int, given, file string) string {
 	if _, err := cognitoimport.NewReader(bufio.NewReader(f), cognitoimport.Format(format)); err != nil {
 		var fe *cognitoimport.FileError
 		if errors.As(err, &fe) {
-			r.problem(line, "%s cannot be imported as %s: %s", file, strings.ToUpper(format), fe.Problem)
+			r.problem(line, "%s cannot be imported as %s: %s", file, strings.ToUpper(format), fe.Problem())
 		} else {
 			r.problem(line, "cannot read %s: %s", file, pathProblem(err))
 		}

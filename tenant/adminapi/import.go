@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -121,7 +120,10 @@ func (a *API) importUsers(w http.ResponseWriter, r *http.Request) error {
 	}
 	result.Summary = ImportSummary{Created: sum.Created, Updated: sum.Updated, Skipped: sum.Skipped,
 		Failed: sum.Failed, GroupsCreated: sum.GroupsCreated}
-	result.Warnings = nonNil(slices.Clone(sum.Warnings))
+	result.Warnings = make([]string, len(sum.Warnings))
+	for i, w := range sum.Warnings {
+		result.Warnings[i] = w.String() // the API answers in English
+	}
 	return writeJSON(w, http.StatusOK, result)
 }
 
@@ -160,7 +162,7 @@ func importError(err error, format cognitoimport.Format, sum cognitoimport.Summa
 		case fileErr.Line > 0:
 			where = fmt.Sprintf("after user %d: ", fileErr.Line)
 		}
-		return badRequest("the file cannot be imported: %s%s.%s", where, fileErr.Problem, done)
+		return badRequest("the file cannot be imported: %s%s.%s", where, fileErr.Problem(), done)
 	case errors.As(err, &tooLarge):
 		return &apiError{status: http.StatusRequestEntityTooLarge, code: "request_too_large",
 			message: fmt.Sprintf("the file is larger than the import limit of %d MiB; split it.%s", tooLarge.Limit>>20, done)}

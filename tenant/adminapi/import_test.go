@@ -174,6 +174,48 @@ func TestImportEndpoint(t *testing.T) {
 	}
 }
 
+// The API answers in English, whatever language the console speaks: a
+// file's problem and its warnings read as they always have (the texts
+// below are the importer's before they had codes), and warnings stay an
+// array of strings, empty when there are none.
+func TestImportEndpointSaysFileProblemsInEnglish(t *testing.T) {
+	f := newImportFixture(t)
+	refusals := []struct{ name, query, body, message string }{
+		{"a user's values instead of the header", "?format=csv", "alice,alice@example.com,TRUE,FALSE\n",
+			"the file cannot be imported: line 1: the header row is not Cognito's: columns 1, 2, 3 and 4 hold values, not column names: " +
+				"the first line must be the header of GetCSVHeader, naming the columns (cognito:username, email, email_verified, …); " +
+				"the required column cognito:username is missing; the required column cognito:mfa_enabled is missing; " +
+				"neither email_verified nor phone_number_verified is a column; Cognito needs one of them true for every user. Nothing was written."},
+		{"a misspelt column", "?format=csv", "cognito:username,cognito:mfa_enabled,email_verified,emial\n",
+			`the file cannot be imported: line 1: the header row is not Cognito's: column 4: "emial" is not a Cognito attribute ` +
+				"(standard names, custom:<name>, cognito:username, cognito:mfa_enabled, cognate:password_hash). Nothing was written."},
+		{"an empty CSV", "?format=csv", "",
+			"the file cannot be imported: the file is empty; a Cognito CSV starts with a header row of column names (GetCSVHeader). Nothing was written."},
+		{"a JSON string", "?format=json", `"Users"`,
+			"the file cannot be imported: the file is JSON but not an object or an array; want a dump of ListUsers or AdminGetUser output. Nothing was written."},
+	}
+	for _, tc := range refusals {
+		status, body := f.post(t, tc.query, "", tc.body)
+		var e Error
+		if err := json.Unmarshal(body, &e); status != http.StatusBadRequest || err != nil || e.Message != tc.message {
+			t.Errorf("%s: %d %s\nwant message %q", tc.name, status, body, tc.message)
+		}
+	}
+	warnings := []struct{ name, query, body, warnings string }{
+		{"a CSV with a byte order mark", "?format=csv&dry_run=true", "\ufeff" + importCSV,
+			`"warnings":["the file starts with a UTF-8 byte order mark (BOM), which Cognito's import refuses; it was ignored"]`},
+		{"a JSON file with a byte order mark", "?format=json&dry_run=true", "\ufeff" + `{"Username":"ann"}`,
+			`"warnings":["the file starts with a UTF-8 byte order mark (BOM); it was ignored"]`},
+		{"a file without warnings", "?format=csv&dry_run=true", importCSV, `"warnings":[]`},
+	}
+	for _, tc := range warnings {
+		status, body := f.post(t, tc.query, "", tc.body)
+		if status != http.StatusOK || !strings.Contains(string(body), tc.warnings) {
+			t.Errorf("%s: %d %s\nwant %s", tc.name, status, body, tc.warnings)
+		}
+	}
+}
+
 func TestImportEndpointRefusals(t *testing.T) {
 	f := newImportFixture(t)
 	req := httptest.NewRequest(http.MethodPost, "/admin/v1/tenants/nope/import?format=csv", strings.NewReader(importCSV))
@@ -203,7 +245,7 @@ func TestImportEndpointRefusals(t *testing.T) {
 // not write: users are written 1,000 at a time, so the ones read since the
 // last full batch are not.
 func TestImportErrorSaysWhatWasWritten(t *testing.T) {
-	truncated := &cognitoimport.FileError{Line: 1500, Problem: "the JSON ends in the middle of a value; the file may be incomplete"}
+	truncated := &cognitoimport.FileError{Line: 1500, Reason: cognitoimport.Reason{Code: cognitoimport.CodeJSONTruncated}}
 	tests := []struct {
 		name    string
 		err     error
@@ -219,14 +261,14 @@ func TestImportErrorSaysWhatWasWritten(t *testing.T) {
 				"Users 1 to 1000 were imported (990 created, 4 updated, 3 skipped, 3 failed) and stay. " +
 				"Users 1001 to 1500 were read but not written: users are written 1000 at a time, and the import stopped in that batch. " +
 				"Importing the corrected file again is safe."},
-		{name: "cut in the first batch", err: &cognitoimport.FileError{Line: 500, Problem: "the file is not valid JSON at byte 77"},
+		{name: "cut in the first batch", err: &cognitoimport.FileError{Line: 500, Reason: cognitoimport.Reason{Code: cognitoimport.CodeJSONSyntax, Args: []string{"77"}}},
 			format: cognitoimport.FormatJSON, sum: cognitoimport.Summary{LastRead: 500},
 			want: "the file cannot be imported: after user 500: the file is not valid JSON at byte 77. Nothing was written. " +
 				"Users 1 to 500 were read but not written: users are written 1000 at a time, and the import stopped in that batch. " +
 				"Importing the corrected file again is safe."},
-		{name: "cut at a batch's end", err: &cognitoimport.FileError{Line: 2000, Problem: "the JSON ends in the middle of a value"},
+		{name: "cut at a batch's end", err: &cognitoimport.FileError{Line: 2000, Reason: cognitoimport.Reason{Code: cognitoimport.CodeJSONTruncated}},
 			format: cognitoimport.FormatJSON, sum: cognitoimport.Summary{Created: 2000, LastCounted: 2000, LastRead: 2000},
-			want: "the file cannot be imported: after user 2000: the JSON ends in the middle of a value. " +
+			want: "the file cannot be imported: after user 2000: the JSON ends in the middle of a value; the file may be incomplete. " +
 				"Users 1 to 2000 were imported (2000 created, 0 updated, 0 skipped, 0 failed) and stay. Importing the corrected file again is safe."},
 		{name: "a CSV too large, in lines", err: &http.MaxBytesError{Limit: maxImportBody}, format: cognitoimport.FormatCSV,
 			sum: cognitoimport.Summary{Created: 1000, LastCounted: 1003, LastRead: 1700},
@@ -234,7 +276,7 @@ func TestImportErrorSaysWhatWasWritten(t *testing.T) {
 				"Lines 2 to 1003 were imported (1000 created, 0 updated, 0 skipped, 0 failed) and stay. " +
 				"Lines 1004 to 1700 were read but not written: lines are written 1000 at a time, and the import stopped in that batch. " +
 				"Importing the corrected file again is safe."},
-		{name: "a bad header", err: &cognitoimport.FileError{Line: 1, Problem: "the header row is not Cognito's"}, format: cognitoimport.FormatCSV,
+		{name: "a bad header", err: &cognitoimport.FileError{Line: 1, Reason: cognitoimport.Reason{Code: cognitoimport.CodeCSVHeader}}, format: cognitoimport.FormatCSV,
 			want: "the file cannot be imported: line 1: the header row is not Cognito's. Nothing was written."},
 		{name: "a dry run wrote nothing and says nothing of batches", err: truncated, format: cognitoimport.FormatJSON, dryRun: true,
 			sum:  cognitoimport.Summary{Created: 1000, LastCounted: 1000, LastRead: 1500},

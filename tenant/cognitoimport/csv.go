@@ -55,7 +55,7 @@ type CSVReader struct {
 	columns  []column
 	line     int      // number of the line read last
 	values   []string // reused for each row's values
-	warnings []string
+	warnings []Reason
 }
 
 var _ Reader = (*CSVReader)(nil)
@@ -74,18 +74,18 @@ func NewCSVReader(r io.Reader) (*CSVReader, error) {
 	header, tooLong, err := c.readLine()
 	switch {
 	case errors.Is(err, io.EOF):
-		return nil, &FileError{Problem: "the file is empty; a Cognito CSV starts with a header row of column names (GetCSVHeader)"}
+		return nil, &FileError{Reason: reason(CodeCSVEmpty)}
 	case err != nil:
 		return nil, err
 	case tooLong:
-		return nil, &FileError{Line: 1, Problem: "the header row is longer than 16,000 characters, so this is not a Cognito user import CSV"}
+		return nil, &FileError{Line: 1, Reason: reason(CodeCSVHeaderTooLong)}
 	}
 	if rest, found := bytes.CutPrefix(header, []byte(bom)); found {
 		header = rest
-		c.warnings = append(c.warnings, "the file starts with a UTF-8 byte order mark (BOM), which Cognito's import refuses; it was ignored")
+		c.warnings = append(c.warnings, reason(CodeCSVByteOrderMark))
 	}
 	if !utf8.Valid(header) {
-		return nil, &FileError{Line: 1, Problem: "the header row is not UTF-8 text, so this is not a Cognito user import CSV"}
+		return nil, &FileError{Line: 1, Reason: reason(CodeCSVHeaderNotUTF8)}
 	}
 	names := strings.Split(string(header), ",")
 	for i := range names {
@@ -94,24 +94,26 @@ func NewCSVReader(r io.Reader) (*CSVReader, error) {
 	// The error is shown to whoever sent the file, and logged. A first
 	// line that is not a header is usually a user's values (a file saved
 	// without its header), which may hold a password or a hash: then no
-	// cell is repeated, and the problem is said by column number.
+	// cell is repeated, in the text or in the reasons' Args, and the
+	// problem is said by column number.
 	values := holdsValues(names)
 	seen := make(map[string]int, len(names))
-	var problems []string
+	var problems []Reason
 	var valueColumns []int
 	for i, name := range names {
 		col, problem := headerColumn(name)
+		num := strconv.Itoa(i + 1)
 		switch {
-		case problem == problemNotAttribute && !values:
-			problems = append(problems, fmt.Sprintf("column %d: %q %s", i+1, name, problem))
-		case problem == problemNotAttribute:
+		case problem == CodeCSVColumnUnknown && !values:
+			problems = append(problems, reason(problem, num, name))
+		case problem == CodeCSVColumnUnknown:
 			valueColumns = append(valueColumns, i+1)
 		case problem != "":
-			problems = append(problems, fmt.Sprintf("column %d: %s", i+1, problem))
+			problems = append(problems, reason(problem, num))
 		default:
 			// A Cognito column, so not a value: safe to name.
 			if first, dup := seen[name]; dup {
-				problems = append(problems, fmt.Sprintf("column %d: %q is also column %d", i+1, name, first))
+				problems = append(problems, reason(CodeCSVColumnTwice, num, name, strconv.Itoa(first)))
 			}
 			seen[name] = i + 1
 		}
@@ -122,32 +124,29 @@ func NewCSVReader(r io.Reader) (*CSVReader, error) {
 	}
 	for _, required := range []string{ColumnUsername, ColumnMFAEnabled} {
 		if seen[required] == 0 {
-			problems = append(problems, fmt.Sprintf("the required column %s is missing", required))
+			problems = append(problems, reason(CodeCSVColumnMissing, required))
 		}
 	}
 	if seen["email_verified"] == 0 && seen["phone_number_verified"] == 0 {
-		problems = append(problems, "neither email_verified nor phone_number_verified is a column; Cognito needs one of them true for every user")
+		problems = append(problems, reason(CodeCSVNoVerifiedColumn))
 	}
 	if len(problems) > 0 {
-		return nil, &FileError{Line: 1, Problem: "the header row is not Cognito's: " + strings.Join(problems, "; ")}
+		return nil, &FileError{Line: 1, Reason: reason(CodeCSVHeader), Details: problems}
 	}
 	c.values = make([]string, 0, len(c.columns))
 	return c, nil
 }
 
-// problemNotAttribute is headerColumn's problem with a name that is none of
-// Cognito's; NewCSVReader puts the name before it only when the name cannot
+// headerColumn recognises a column name, or gives the code of why it is not
+// one: a CodeCSVColumn… code, whose reason NewCSVReader makes. Only with
+// CodeCSVColumnUnknown, a name that is none of Cognito's, may the reason
+// quote the name, and NewCSVReader has it do so only when the name cannot
 // be a user's value.
-const problemNotAttribute = "is not a Cognito attribute (standard names, custom:<name>, cognito:username, cognito:mfa_enabled, " +
-	ColumnPasswordHash + ")"
-
-// headerColumn recognises a column name, or says why it is not one. The
-// problem never repeats the name (see NewCSVReader).
 func headerColumn(name string) (column, string) {
 	col := column{name: name}
 	switch name {
 	case "":
-		return col, "a column has no name"
+		return col, CodeCSVColumnNoName
 	case ColumnUsername:
 		col.kind = colUsername
 	case ColumnMFAEnabled:
@@ -162,15 +161,15 @@ func headerColumn(name string) (column, string) {
 		col.kind = colEpoch
 	case "email":
 	case "sub":
-		return col, "sub cannot be imported from CSV (Cognito gives every imported user a new sub); import a ListUsers JSON dump to keep subs"
+		return col, CodeCSVColumnSub
 	default:
 		// The tenant's rule for attribute names, so that whatever is
 		// imported can later be edited through the service.
 		if err := tenant.ValidateAttributes(map[string]string{name: ""}); err != nil {
 			if strings.HasPrefix(name, "custom:") {
-				return col, "a custom attribute's column is custom: and a name without spaces, 32 characters in all"
+				return col, CodeCSVColumnCustomName
 			}
-			return col, problemNotAttribute
+			return col, CodeCSVColumnUnknown
 		}
 	}
 	return col, ""
@@ -182,7 +181,7 @@ func headerColumn(name string) (column, string) {
 // CSV has (cognito:mfa_enabled) and no column is called.
 func holdsValues(cells []string) bool {
 	for _, cell := range cells {
-		if _, problem := headerColumn(cell); problem == problemNotAttribute && !looksLikeName(cell) {
+		if _, problem := headerColumn(cell); problem == CodeCSVColumnUnknown && !looksLikeName(cell) {
 			return true
 		}
 		if _, isBool := parseBool(cell); isBool {
@@ -211,22 +210,21 @@ func looksLikeName(s string) bool {
 	return true
 }
 
-// valuesProblem says that columns hold values, not names, without
-// repeating them.
-func valuesProblem(columns []int) string {
+// valuesProblem says that columns hold values, not names, by their
+// numbers alone.
+func valuesProblem(columns []int) Reason {
 	nums := make([]string, len(columns))
 	for i, n := range columns {
 		nums[i] = strconv.Itoa(n)
 	}
-	const fix = ": the first line must be the header of GetCSVHeader, naming the columns (cognito:username, email, email_verified, …)"
 	if len(nums) == 1 {
-		return "column " + nums[0] + " holds a value, not a column name" + fix
+		return reason(CodeCSVColumnValue, nums[0])
 	}
-	return "columns " + strings.Join(nums[:len(nums)-1], ", ") + " and " + nums[len(nums)-1] + " hold values, not column names" + fix
+	return reason(CodeCSVColumnValues, strings.Join(nums[:len(nums)-1], ", "), nums[len(nums)-1])
 }
 
 // Warnings says what was odd about the file as a whole but did not stop it.
-func (c *CSVReader) Warnings() []string { return c.warnings }
+func (c *CSVReader) Warnings() []Reason { return c.warnings }
 
 // Next returns the user on the next line that is not blank.
 func (c *CSVReader) Next() (Record, error) {

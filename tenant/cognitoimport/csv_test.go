@@ -3,6 +3,7 @@ package cognitoimport
 import (
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -265,7 +266,7 @@ func TestCSVReader(t *testing.T) {
 			r, err := NewCSVReader(strings.NewReader(tc.file))
 			if tc.fileErr != "" {
 				var fe *FileError
-				if !errors.As(err, &fe) || !errors.Is(err, ErrMalformed) || !strings.Contains(fe.Problem, tc.fileErr) {
+				if !errors.As(err, &fe) || !errors.Is(err, ErrMalformed) || !strings.Contains(fe.Problem(), tc.fileErr) {
 					t.Fatalf("NewCSVReader: %v; want a *FileError saying %q", err, tc.fileErr)
 				}
 				return
@@ -273,7 +274,7 @@ func TestCSVReader(t *testing.T) {
 			if err != nil {
 				t.Fatalf("NewCSVReader: %v", err)
 			}
-			if got := strings.Join(r.Warnings(), "\n"); !strings.Contains(got, tc.warning) || (tc.warning == "" && got != "") {
+			if got := reasonsText(r.Warnings()); !strings.Contains(got, tc.warning) || (tc.warning == "" && got != "") {
 				t.Errorf("warnings %q, want %q", got, tc.warning)
 			}
 			recs, err := readAll(r)
@@ -354,7 +355,8 @@ func TestSplitRow(t *testing.T) {
 // The header check's error is shown to whoever sent the file and logged.
 // A first line that is a user's values (a file without its header) may
 // hold a password or a hash: the error then says which columns are wrong
-// without repeating them. A misspelt column name is still quoted.
+// without repeating them, in its text or in its reasons. A misspelt column
+// name is still quoted.
 func TestCSVHeaderKeepsValuesOut(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -395,13 +397,19 @@ func TestCSVHeaderKeepsValuesOut(t *testing.T) {
 				t.Fatalf("error %v, want a *FileError", err)
 			}
 			for _, w := range tc.want {
-				if !strings.Contains(fe.Problem, w) {
-					t.Errorf("problem %q\nwant %q", fe.Problem, w)
+				if !strings.Contains(fe.Problem(), w) {
+					t.Errorf("problem %q\nwant %q", fe.Problem(), w)
 				}
 			}
 			for _, s := range tc.secret {
 				if strings.Contains(err.Error(), s) {
 					t.Errorf("error %q repeats %q", err, s)
+				}
+				// The console words the reasons itself, from their Args.
+				for _, r := range append([]Reason{fe.Reason}, fe.Details...) {
+					if slices.ContainsFunc(r.Args, func(a string) bool { return strings.Contains(a, s) }) {
+						t.Errorf("reason %#v repeats %q", r, s)
+					}
 				}
 			}
 		})

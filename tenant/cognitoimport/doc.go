@@ -11,10 +11,11 @@
 // it created (matched by sub, else by username) and never duplicates them.
 //
 // What is wrong with a line, and what is worth telling about one that
-// imported, is a Reason: a stable code and the values it names. Its English
-// (Reason.String) is what the admin API and the command line show; the
-// admin console words the codes in the admin's language (ReasonCodes lists
-// them all).
+// imported, is a Reason: a stable code and the values it names; so is what
+// is wrong with a file as a whole (a *FileError) and a warning about one.
+// Its English (Reason.String) is what the admin API and the command line
+// show; the admin console words the codes in the admin's language
+// (ReasonCodes lists them all).
 //
 // docs/import.md describes the formats for operators: the columns, the JSON
 // shapes, the password hash column and how statuses are mapped.

@@ -78,8 +78,9 @@ type Summary struct {
 	// written: they were in the batch being read, or being written, when
 	// it stopped.
 	LastRead int
-	// Warnings are about the file as a whole (a byte order mark, say).
-	Warnings []string
+	// Warnings are about the file as a whole (a byte order mark, say);
+	// their String is the English.
+	Warnings []Reason
 }
 
 // Import reads every user from src and writes them into the tenant in
@@ -147,7 +148,7 @@ func Import(ctx context.Context, store tenant.Store, tenantID string, src Reader
 	return im.sum, nil
 }
 
-func warningsOf(src Reader) []string {
+func warningsOf(src Reader) []Reason {
 	if w, ok := src.(warner); ok {
 		return w.Warnings()
 	}

@@ -611,7 +611,7 @@ func TestImportStopsAtBrokenFile(t *testing.T) {
 func TestImportWarnings(t *testing.T) {
 	f := newFixture(t)
 	sum, _ := f.mustRun(t, cognitoimport.FormatCSV, "\ufeff"+csvHeader+"\nann,ann@example.com,TRUE,,,,,,FALSE\n", cognitoimport.Options{})
-	if sum.Created != 1 || len(sum.Warnings) != 1 || !strings.Contains(sum.Warnings[0], "byte order mark") {
+	if sum.Created != 1 || len(sum.Warnings) != 1 || !strings.Contains(sum.Warnings[0].String(), "byte order mark") {
 		t.Errorf("summary %+v", sum)
 	}
 }

@@ -53,7 +53,7 @@ type JSONReader struct {
 	index         int // users yielded so far
 	element       int // elements of the current top-level array read so far
 	err           error
-	warnings      []string
+	warnings      []Reason
 }
 
 var _ Reader = (*JSONReader)(nil)
@@ -65,13 +65,13 @@ func NewJSONReader(r io.Reader) (*JSONReader, error) {
 	j := &JSONReader{}
 	if head, _ := br.Peek(len(bom)); string(head) == bom {
 		_, _ = br.Discard(len(bom))
-		j.warnings = append(j.warnings, "the file starts with a UTF-8 byte order mark (BOM); it was ignored")
+		j.warnings = append(j.warnings, reason(CodeJSONByteOrderMark))
 	}
 	j.dec = json.NewDecoder(br)
 	tok, err := j.dec.Token()
 	switch {
 	case errors.Is(err, io.EOF):
-		return nil, &FileError{Problem: "the file is empty; want a JSON dump of ListUsers or AdminGetUser output"}
+		return nil, &FileError{Reason: reason(CodeJSONEmpty)}
 	case err != nil:
 		return nil, j.fileError(err)
 	}
@@ -81,13 +81,13 @@ func NewJSONReader(r io.Reader) (*JSONReader, error) {
 	case json.Delim('{'):
 		j.pendingObject = true
 	default:
-		return nil, &FileError{Problem: "the file is JSON but not an object or an array; want a dump of ListUsers or AdminGetUser output"}
+		return nil, &FileError{Reason: reason(CodeJSONFileNotContainer)}
 	}
 	return j, nil
 }
 
 // Warnings says what was odd about the file as a whole but did not stop it.
-func (j *JSONReader) Warnings() []string { return j.warnings }
+func (j *JSONReader) Warnings() []Reason { return j.warnings }
 
 // Next returns the next user in the file.
 func (j *JSONReader) Next() (Record, error) {
@@ -124,8 +124,7 @@ func (j *JSONReader) next() (Record, error) {
 			case json.Delim('{'):
 				j.pendingObject = true
 			default:
-				return Record{}, &FileError{Line: j.index,
-					Problem: "the file holds a JSON value that is not an object or an array; want ListUsers or AdminGetUser output"}
+				return Record{}, &FileError{Line: j.index, Reason: reason(CodeJSONValueNotContainer)}
 			}
 			continue
 		}
@@ -172,7 +171,7 @@ func (j *JSONReader) next() (Record, error) {
 				return Record{}, j.fileError(err)
 			}
 			if key, _ := tok.(string); strings.EqualFold(key, "Users") {
-				return Record{}, &FileError{Line: j.index, Problem: "a page has two Users members"}
+				return Record{}, &FileError{Line: j.index, Reason: reason(CodeJSONUsersTwice)}
 			}
 			if err := j.skipValue(); err != nil {
 				return Record{}, err
@@ -196,8 +195,7 @@ func (j *JSONReader) object() (rec Record, isUser bool, err error) {
 		key, _ := tok.(string)
 		if strings.EqualFold(key, "Users") {
 			if hasUsername {
-				return Record{}, false, &FileError{Line: j.index,
-					Problem: "an object has both Username and Users, so it is neither a user nor a ListUsers page"}
+				return Record{}, false, &FileError{Line: j.index, Reason: reason(CodeJSONUsernameAndUsers)}
 			}
 			return Record{}, false, j.openUsers()
 		}
@@ -219,8 +217,7 @@ func (j *JSONReader) object() (rec Record, isUser bool, err error) {
 		return Record{}, false, j.fileError(err)
 	}
 	if !hasUsername {
-		return Record{}, false, &FileError{Line: j.index,
-			Problem: "an object is neither a ListUsers page (it has no Users) nor a user (it has no Username)"}
+		return Record{}, false, &FileError{Line: j.index, Reason: reason(CodeJSONNeitherPageNorUser)}
 	}
 	j.index++
 	rec, err = userRecord(append(raw, '}'), j.index)
@@ -316,7 +313,7 @@ func (j *JSONReader) openUsers() error {
 	case nil:
 		j.stack = append(j.stack, inPage)
 	default:
-		return &FileError{Line: j.index, Problem: "a ListUsers page's Users is not an array"}
+		return &FileError{Line: j.index, Reason: reason(CodeJSONUsersNotArray)}
 	}
 	return nil
 }
@@ -402,9 +399,9 @@ func (j *JSONReader) fileError(err error) error {
 	var syntax *json.SyntaxError
 	switch {
 	case errors.As(err, &syntax):
-		return &FileError{Line: j.index, Problem: fmt.Sprintf("the file is not valid JSON at byte %d", syntax.Offset)}
+		return &FileError{Line: j.index, Reason: reason(CodeJSONSyntax, strconv.FormatInt(syntax.Offset, 10))}
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return &FileError{Line: j.index, Problem: "the JSON ends in the middle of a value; the file may be incomplete"}
+		return &FileError{Line: j.index, Reason: reason(CodeJSONTruncated)}
 	}
 	return fmt.Errorf("reading the JSON after record %d: %w", j.index, err)
 }

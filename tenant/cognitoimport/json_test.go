@@ -225,7 +225,7 @@ func TestJSONReaderProblems(t *testing.T) {
 			switch {
 			case tc.fileErr == "" && err != nil:
 				t.Fatalf("error %v", err)
-			case tc.fileErr != "" && (!errors.As(err, &fe) || !errors.Is(err, ErrMalformed) || !strings.Contains(fe.Problem, tc.fileErr)):
+			case tc.fileErr != "" && (!errors.As(err, &fe) || !errors.Is(err, ErrMalformed) || !strings.Contains(fe.Problem(), tc.fileErr)):
 				t.Fatalf("error %v; want a *FileError saying %q", err, tc.fileErr)
 			}
 			if len(recs) != len(tc.problems) {
@@ -239,10 +239,10 @@ func TestJSONReaderProblems(t *testing.T) {
 			if fe != nil && fe.Line != len(recs) {
 				t.Errorf("file error at %d, want after record %d", fe.Line, len(recs))
 			}
-			if fe != nil && strings.Contains(fe.Problem, "after the last record") {
+			if fe != nil && strings.Contains(fe.Problem(), "after the last record") {
 				// FileError.Line says where; "after the last record" was
 				// wrong before the first one.
-				t.Errorf("problem %q says where on its own", fe.Problem)
+				t.Errorf("problem %q says where on its own", fe.Problem())
 			}
 		})
 	}

@@ -11,10 +11,12 @@ import (
 )
 
 // Reason is one reason a line failed, or one note about a line that did
-// not, as a stable code and the values its text names. Front ends that
-// speak other languages than English word the code themselves (the admin
-// console); String is the English, the text LineResult.Reason holds and
-// Record.Problem gives, so the two cannot tell different stories.
+// not, or what is wrong or odd with the file as a whole (a *FileError, a
+// warning), as a stable code and the values its text names. Front ends
+// that speak other languages than English word the code themselves (the
+// admin console); String is the English, the text LineResult.Reason holds
+// and Record.Problem and FileError.Problem give, so the two cannot tell
+// different stories.
 type Reason struct {
 	Code string   // one of ReasonCodes
 	Args []string // the values the text names, in order
@@ -84,6 +86,40 @@ const (
 	CodeConflictSubTaken      = "conflict.subTaken"      // Args: sub, the other user's username
 	CodeRefusedTaken          = "refused.taken"          // Args: username
 	CodeRefusedInvalid        = "refused.invalid"        // Args: the store's own words
+
+	// A CSV file as a whole: the Reason of a *FileError from NewCSVReader,
+	// or a warning.
+	CodeCSVEmpty         = "csv.empty"         // no header row
+	CodeCSVHeaderTooLong = "csv.headerTooLong" // longer than a line may be
+	CodeCSVHeaderNotUTF8 = "csv.headerNotUTF8" // not UTF-8
+	CodeCSVByteOrderMark = "csv.byteOrderMark" // a warning: a BOM was skipped
+	CodeCSVHeader        = "csv.header"        // not Cognito's; Details say why, with the codes below
+	// The problems of a header row that is not Cognito's, a FileError's
+	// Details. They name a column by its number, and quote its name only
+	// when it cannot be a user's value (see NewCSVReader).
+	CodeCSVColumnUnknown    = "csv.columnUnknown"    // Args: column, name
+	CodeCSVColumnNoName     = "csv.columnNoName"     // Args: column
+	CodeCSVColumnSub        = "csv.columnSub"        // Args: column
+	CodeCSVColumnCustomName = "csv.columnCustomName" // Args: column
+	CodeCSVColumnTwice      = "csv.columnTwice"      // Args: column, name, its first column
+	CodeCSVColumnValue      = "csv.columnValue"      // Args: column
+	// Args: every column but the last, as "1, 2, 3", and the last.
+	CodeCSVColumnValues     = "csv.columnValues"
+	CodeCSVColumnMissing    = "csv.columnMissing"    // Args: the required column
+	CodeCSVNoVerifiedColumn = "csv.noVerifiedColumn" // neither email_verified nor phone_number_verified
+
+	// A JSON file as a whole: the Reason of a *FileError from
+	// NewJSONReader or Next, or a warning.
+	CodeJSONEmpty              = "json.empty"              // no JSON value
+	CodeJSONFileNotContainer   = "json.fileNotContainer"   // the first value is neither object nor array
+	CodeJSONValueNotContainer  = "json.valueNotContainer"  // a later top-level value is neither
+	CodeJSONUsersTwice         = "json.usersTwice"         // a page with two Users members
+	CodeJSONUsernameAndUsers   = "json.usernameAndUsers"   // an object both a user and a page
+	CodeJSONNeitherPageNorUser = "json.neitherPageNorUser" // an object outside a page without Users or Username
+	CodeJSONUsersNotArray      = "json.usersNotArray"      // a page's Users of another shape
+	CodeJSONSyntax             = "json.syntax"             // Args: the byte offset
+	CodeJSONTruncated          = "json.truncated"          // the file ends inside a value
+	CodeJSONByteOrderMark      = "json.byteOrderMark"      // a warning: a BOM was skipped
 )
 
 // reasonTexts is the English of each code of this package, a format over
@@ -140,7 +176,36 @@ var reasonTexts = map[string]string{
 	CodeRefusedTaken:          "the username %q or the sub is already taken",
 	CodeRefusedInvalid:        "the tenant refused the user: %s",
 	CodeInvalid:               "%s",
+
+	CodeCSVEmpty:            "the file is empty; a Cognito CSV starts with a header row of column names (GetCSVHeader)",
+	CodeCSVHeaderTooLong:    "the header row is longer than 16,000 characters, so this is not a Cognito user import CSV",
+	CodeCSVHeaderNotUTF8:    "the header row is not UTF-8 text, so this is not a Cognito user import CSV",
+	CodeCSVByteOrderMark:    "the file starts with a UTF-8 byte order mark (BOM), which Cognito's import refuses; it was ignored",
+	CodeCSVHeader:           "the header row is not Cognito's",
+	CodeCSVColumnUnknown:    "column %s: %q is not a Cognito attribute (standard names, custom:<name>, cognito:username, cognito:mfa_enabled, " + ColumnPasswordHash + ")",
+	CodeCSVColumnNoName:     "column %s: a column has no name",
+	CodeCSVColumnSub:        "column %s: sub cannot be imported from CSV (Cognito gives every imported user a new sub); import a ListUsers JSON dump to keep subs",
+	CodeCSVColumnCustomName: "column %s: a custom attribute's column is custom: and a name without spaces, 32 characters in all",
+	CodeCSVColumnTwice:      "column %s: %q is also column %s",
+	CodeCSVColumnValue:      "column %s holds a value, not a column name" + headerFix,
+	CodeCSVColumnValues:     "columns %s and %s hold values, not column names" + headerFix,
+	CodeCSVColumnMissing:    "the required column %s is missing",
+	CodeCSVNoVerifiedColumn: "neither email_verified nor phone_number_verified is a column; Cognito needs one of them true for every user",
+
+	CodeJSONEmpty:              "the file is empty; want a JSON dump of ListUsers or AdminGetUser output",
+	CodeJSONFileNotContainer:   "the file is JSON but not an object or an array; want a dump of ListUsers or AdminGetUser output",
+	CodeJSONValueNotContainer:  "the file holds a JSON value that is not an object or an array; want ListUsers or AdminGetUser output",
+	CodeJSONUsersTwice:         "a page has two Users members",
+	CodeJSONUsernameAndUsers:   "an object has both Username and Users, so it is neither a user nor a ListUsers page",
+	CodeJSONNeitherPageNorUser: "an object is neither a ListUsers page (it has no Users) nor a user (it has no Username)",
+	CodeJSONUsersNotArray:      "a ListUsers page's Users is not an array",
+	CodeJSONSyntax:             "the file is not valid JSON at byte %s",
+	CodeJSONTruncated:          "the JSON ends in the middle of a value; the file may be incomplete",
+	CodeJSONByteOrderMark:      "the file starts with a UTF-8 byte order mark (BOM); it was ignored",
 }
+
+// headerFix ends the English of a header row that holds values.
+const headerFix = ": the first line must be the header of GetCSVHeader, naming the columns (cognito:username, email, email_verified, …)"
 
 // tenantRules are the rules of tenant's validators that Import meets, each
 // with what goes before tenant's own English for it in a line's reason.

@@ -2,7 +2,9 @@ package cognitoimport_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -147,6 +149,135 @@ func TestReasonCodes(t *testing.T) {
 				t.Errorf("reason %q\nwant %q", got.Reason, tc.text)
 			}
 		})
+	}
+}
+
+// A file refused as a whole gives its reason, and the problems of a
+// header row one by one, as codes, and as the English the admin API has
+// always shown: the texts below are the importer's before file problems
+// had codes, so they prove the English did not move. A cell that may be a
+// user's value is in neither: the columns are named by number.
+func TestFileReasonCodes(t *testing.T) {
+	type R = cognitoimport.Reason
+	type FE = cognitoimport.FileError
+	const (
+		csv  = cognitoimport.FormatCSV
+		json = cognitoimport.FormatJSON
+	)
+	header := R{Code: cognitoimport.CodeCSVHeader}
+	missing := func(column string) R { return R{Code: cognitoimport.CodeCSVColumnMissing, Args: []string{column}} }
+	noVerified := R{Code: cognitoimport.CodeCSVNoVerifiedColumn}
+	tests := []struct {
+		name   string
+		format cognitoimport.Format
+		file   string
+		want   FE
+		text   string
+	}{
+		{"an empty CSV", csv, "", FE{Reason: R{Code: cognitoimport.CodeCSVEmpty}},
+			"the file is empty; a Cognito CSV starts with a header row of column names (GetCSVHeader)"},
+		{"a header row too long", csv, strings.Repeat("a", 90<<10) + "\n", FE{Line: 1, Reason: R{Code: cognitoimport.CodeCSVHeaderTooLong}},
+			"the header row is longer than 16,000 characters, so this is not a Cognito user import CSV"},
+		{"a header row that is not UTF-8", csv, "\xff,cognito:username\n", FE{Line: 1, Reason: R{Code: cognitoimport.CodeCSVHeaderNotUTF8}},
+			"the header row is not UTF-8 text, so this is not a Cognito user import CSV"},
+		{"a user's values instead of the header", csv, "alice,alice@example.com,TRUE,FALSE\n",
+			FE{Line: 1, Reason: header, Details: []R{{Code: cognitoimport.CodeCSVColumnValues, Args: []string{"1, 2, 3", "4"}},
+				missing("cognito:username"), missing("cognito:mfa_enabled"), noVerified}},
+			"the header row is not Cognito's: columns 1, 2, 3 and 4 hold values, not column names: the first line must be the header of GetCSVHeader, " +
+				"naming the columns (cognito:username, email, email_verified, …); the required column cognito:username is missing; " +
+				"the required column cognito:mfa_enabled is missing; neither email_verified nor phone_number_verified is a column; " +
+				"Cognito needs one of them true for every user"},
+		{"a password among the names", csv, "cognito:username,cognito:mfa_enabled,email_verified,hunter2\n",
+			FE{Line: 1, Reason: header, Details: []R{{Code: cognitoimport.CodeCSVColumnValue, Args: []string{"4"}}}},
+			"the header row is not Cognito's: column 4 holds a value, not a column name: the first line must be the header of GetCSVHeader, " +
+				"naming the columns (cognito:username, email, email_verified, …)"},
+		{"every problem a column can have", csv, ",,sub,emial,email,email,custom:a b\n",
+			FE{Line: 1, Reason: header, Details: []R{
+				{Code: cognitoimport.CodeCSVColumnNoName, Args: []string{"1"}},
+				{Code: cognitoimport.CodeCSVColumnNoName, Args: []string{"2"}},
+				{Code: cognitoimport.CodeCSVColumnSub, Args: []string{"3"}},
+				{Code: cognitoimport.CodeCSVColumnUnknown, Args: []string{"4", "emial"}},
+				{Code: cognitoimport.CodeCSVColumnTwice, Args: []string{"6", "email", "5"}},
+				{Code: cognitoimport.CodeCSVColumnCustomName, Args: []string{"7"}},
+				missing("cognito:username"), missing("cognito:mfa_enabled"), noVerified}},
+			"the header row is not Cognito's: column 1: a column has no name; column 2: a column has no name; " +
+				"column 3: sub cannot be imported from CSV (Cognito gives every imported user a new sub); import a ListUsers JSON dump to keep subs; " +
+				`column 4: "emial" is not a Cognito attribute (standard names, custom:<name>, cognito:username, cognito:mfa_enabled, cognate:password_hash); ` +
+				`column 6: "email" is also column 5; column 7: a custom attribute's column is custom: and a name without spaces, 32 characters in all; ` +
+				"the required column cognito:username is missing; the required column cognito:mfa_enabled is missing; " +
+				"neither email_verified nor phone_number_verified is a column; Cognito needs one of them true for every user"},
+		{"an empty JSON file", json, "  \n", FE{Reason: R{Code: cognitoimport.CodeJSONEmpty}},
+			"the file is empty; want a JSON dump of ListUsers or AdminGetUser output"},
+		{"a JSON string", json, `"Users"`, FE{Reason: R{Code: cognitoimport.CodeJSONFileNotContainer}},
+			"the file is JSON but not an object or an array; want a dump of ListUsers or AdminGetUser output"},
+		{"a number after a user", json, `{"Username":"ann"} 42`, FE{Line: 1, Reason: R{Code: cognitoimport.CodeJSONValueNotContainer}},
+			"the file holds a JSON value that is not an object or an array; want ListUsers or AdminGetUser output"},
+		{"two Users members", json, `{"Users":[],"Users":[]}`, FE{Reason: R{Code: cognitoimport.CodeJSONUsersTwice}},
+			"a page has two Users members"},
+		{"Username and Users", json, `{"Username":"a","Users":[]}`, FE{Reason: R{Code: cognitoimport.CodeJSONUsernameAndUsers}},
+			"an object has both Username and Users, so it is neither a user nor a ListUsers page"},
+		{"neither a page nor a user", json, `[{"Attributes":[]}]`, FE{Reason: R{Code: cognitoimport.CodeJSONNeitherPageNorUser}},
+			"an object is neither a ListUsers page (it has no Users) nor a user (it has no Username)"},
+		{"Users not an array", json, `{"Users":{}}`, FE{Reason: R{Code: cognitoimport.CodeJSONUsersNotArray}},
+			"a ListUsers page's Users is not an array"},
+		{"not JSON", json, "cognito:username,email\n", FE{Reason: R{Code: cognitoimport.CodeJSONSyntax, Args: []string{"1"}}},
+			"the file is not valid JSON at byte 1"},
+		{"a truncated file", json, `{"Users":[{"Username":"a"},{"Username":"b`, FE{Line: 1, Reason: R{Code: cognitoimport.CodeJSONTruncated}},
+			"the JSON ends in the middle of a value; the file may be incomplete"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := readFile(tc.format, tc.file)
+			var fe *cognitoimport.FileError
+			if !errors.As(err, &fe) {
+				t.Fatalf("error %v, want a *FileError", err)
+			}
+			if !reflect.DeepEqual(*fe, tc.want) {
+				t.Errorf("file error %#v\nwant %#v", *fe, tc.want)
+			}
+			if got := fe.Problem(); got != tc.text {
+				t.Errorf("problem %q\nwant %q", got, tc.text)
+			}
+		})
+	}
+}
+
+// readFile reads file to its end, or to the error that stops it.
+func readFile(format cognitoimport.Format, file string) error {
+	src, err := cognitoimport.NewReader(strings.NewReader(file), format)
+	if err != nil {
+		return err
+	}
+	for {
+		if _, err := src.Next(); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+// A warning about the file as a whole is a reason with a code too, in the
+// English the admin API has always shown.
+func TestWarningCodes(t *testing.T) {
+	f := newFixture(t)
+	tests := []struct {
+		format cognitoimport.Format
+		file   string
+		want   cognitoimport.Reason
+		text   string
+	}{
+		{cognitoimport.FormatCSV, "\ufeff" + csvHeader + "\nann,ann@example.com,TRUE,,,,,,FALSE\n", cognitoimport.Reason{Code: cognitoimport.CodeCSVByteOrderMark},
+			"the file starts with a UTF-8 byte order mark (BOM), which Cognito's import refuses; it was ignored"},
+		{cognitoimport.FormatJSON, "\ufeff" + `{"Username":"bob"}`, cognitoimport.Reason{Code: cognitoimport.CodeJSONByteOrderMark},
+			"the file starts with a UTF-8 byte order mark (BOM); it was ignored"},
+	}
+	for _, tc := range tests {
+		sum, _ := f.mustRun(t, tc.format, tc.file, cognitoimport.Options{DryRun: true})
+		if len(sum.Warnings) != 1 || !reflect.DeepEqual(sum.Warnings[0], tc.want) || sum.Warnings[0].String() != tc.text {
+			t.Errorf("%s: warnings %#v, want %#v, %q", tc.format, sum.Warnings, tc.want, tc.text)
+		}
 	}
 }
 

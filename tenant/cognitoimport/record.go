@@ -16,21 +16,36 @@ import (
 var ErrMalformed = errors.New("cognitoimport: malformed file")
 
 // FileError is a problem with the file as a whole, as opposed to one line of
-// it. Callers show Problem to the person who sent the file; Line says how far
+// it. Callers show its Reason and Details to the person who sent the file,
+// in that person's language (Problem is their English); Line says how far
 // reading got.
 type FileError struct {
 	// Line is the CSV line or the JSON record index at which reading
 	// stopped; 0 means the problem is at the very start (a header, the
 	// first token).
-	Line    int
-	Problem string
+	Line int
+	// Reason is what is wrong with the file.
+	Reason Reason
+	// Details, when there are any, are the parts of Reason, each said on
+	// its own: every problem of a CSV header row that is not Cognito's
+	// (CodeCSVHeader).
+	Details []Reason
+}
+
+// Problem is the English of the file's problem: Reason, then its Details
+// after a colon.
+func (e *FileError) Problem() string {
+	if len(e.Details) == 0 {
+		return e.Reason.String()
+	}
+	return e.Reason.String() + ": " + reasonsText(e.Details)
 }
 
 func (e *FileError) Error() string {
 	if e.Line > 0 {
-		return fmt.Sprintf("%s: at %d: %s", ErrMalformed, e.Line, e.Problem)
+		return fmt.Sprintf("%s: at %d: %s", ErrMalformed, e.Line, e.Problem())
 	}
-	return fmt.Sprintf("%s: %s", ErrMalformed, e.Problem)
+	return fmt.Sprintf("%s: %s", ErrMalformed, e.Problem())
 }
 
 func (e *FileError) Unwrap() error { return ErrMalformed }
@@ -52,7 +67,7 @@ const (
 // Reader yields the users of an export one at a time.
 type Reader interface {
 	// Next returns the next record, or io.EOF after the last one. A line
-	// that cannot be read as a user is a Record with Problem set: it fails
+	// that cannot be read as a user is a Record with Problems set: it fails
 	// alone and reading goes on. An error other than io.EOF means the file
 	// cannot be read any further; it wraps ErrMalformed when the file is
 	// at fault and is a read error otherwise.
@@ -62,7 +77,7 @@ type Reader interface {
 // warner is a Reader that has something to say about the file as a whole,
 // such as a byte order mark it skipped.
 type warner interface {
-	Warnings() []string
+	Warnings() []Reason
 }
 
 // Record is one user as the file states it. Fields the file does not speak

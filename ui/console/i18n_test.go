@@ -124,6 +124,49 @@ func TestReasonTextFallsBackToEnglish(t *testing.T) {
 	}
 }
 
+// A file the importer refused reads in the page's language: its reason,
+// then the problems of its header after a colon, as in the importer's
+// English, which the English page gives word for word. A code the
+// catalogue lacks leaves the whole text in English.
+func TestFileProblemText(t *testing.T) {
+	_, err := cognitoimport.NewCSVReader(strings.NewReader("cognito:username,emial,email_verified\n"))
+	var fe *cognitoimport.FileError
+	if !errors.As(err, &fe) {
+		t.Fatalf("error %v, want a *FileError", err)
+	}
+	if got := fileProblemText("en", fe); got != fe.Problem() {
+		t.Errorf("English %q, the importer's %q", got, fe.Problem())
+	}
+	const nl = `de kopregel is niet die van Cognito: kolom 2: "emial" is geen attribuut van Cognito ` +
+		"(standaardnamen, custom:<naam>, cognito:username, cognito:mfa_enabled, cognate:password_hash); " +
+		"de verplichte kolom cognito:mfa_enabled ontbreekt"
+	if got := fileProblemText("nl", fe); got != nl {
+		t.Errorf("Dutch %q\nwant  %q", got, nl)
+	}
+	empty := &cognitoimport.FileError{Reason: cognitoimport.Reason{Code: cognitoimport.CodeCSVEmpty}}
+	if got := fileProblemText("nl", empty); !strings.HasPrefix(got, "het bestand is leeg;") {
+		t.Errorf("an empty file in Dutch: %q", got)
+	}
+	unknownDetail := &cognitoimport.FileError{Line: 1, Reason: fe.Reason, Details: append(slices.Clone(fe.Details), cognitoimport.Reason{Code: "something.new"})}
+	unknownReason := &cognitoimport.FileError{Reason: cognitoimport.Reason{Code: "something.new"}, Details: fe.Details}
+	for _, e := range []*cognitoimport.FileError{unknownDetail, unknownReason} {
+		if got := fileProblemText("nl", e); got != e.Problem() {
+			t.Errorf("with an unknown code: %q, want the English %q", got, e.Problem())
+		}
+	}
+
+	bom := cognitoimport.Reason{Code: cognitoimport.CodeCSVByteOrderMark}
+	if got := warningText("en", bom); got != bom.String() {
+		t.Errorf("the warning in English: %q, the importer's %q", got, bom.String())
+	}
+	if got := warningText("nl", bom); !strings.Contains(got, "bytevolgordemarkering (BOM)") {
+		t.Errorf("the warning in Dutch: %q", got)
+	}
+	if got := warningText("nl", cognitoimport.Reason{Code: "something.new"}); got != "something.new" {
+		t.Errorf("an unknown warning: %q, want the importer's English", got)
+	}
+}
+
 // auditDetailKeys are the keys of the details Cognate records in the audit
 // trail (tenant, tenant/auth, the console's own sign-in).
 var auditDetailKeys = []string{"fields", "groups", "group", "status", "amr", "kind", "name", "from", "members",

@@ -37,8 +37,10 @@ type importPage struct {
 	DryRun  bool
 	Done    bool
 	Summary cognitoimport.Summary
-	Lines   []importLine
-	Omitted int
+	// Warnings are the Summary's, in the page's language.
+	Warnings []string
+	Lines    []importLine
+	Omitted  int
 }
 
 type importLine struct {
@@ -92,6 +94,9 @@ func (c *Console) importUsers(w http.ResponseWriter, r *http.Request, q *request
 	sum, err := cognitoimport.Import(r.Context(), c.Service.Store, q.slug(), src,
 		cognitoimport.Options{DryRun: page.DryRun, Now: c.Service.Now}, collect)
 	page.Summary, page.Done = sum, true
+	for _, w := range sum.Warnings {
+		page.Warnings = append(page.Warnings, warningText(page.Lang, w))
+	}
 	if !page.DryRun {
 		c.Service.RecordImport(r.Context(), q.slug(), tenant.ImportCounts{Created: sum.Created, Updated: sum.Updated,
 			Skipped: sum.Skipped, Failed: sum.Failed})
@@ -125,10 +130,10 @@ func (c *Console) importUsers(w http.ResponseWriter, r *http.Request, q *request
 const maxShownProblem = 2000
 
 // refuseFile answers a file the reader refused before its first user: the
-// page says why, in the reader's words (they quote the file, which the
-// person who sent it may read); the log says only that a file was
-// refused, how large the upload was and what kind of problem it had,
-// never the reader's text, which may quote a password typed into a cell.
+// page says why, with the reader's reasons in the page's language (they
+// quote the file, which the person who sent it may read); the log says
+// only that a file was refused, how large the upload was and what kind of
+// problem it had, never the reasons, which may quote the file.
 func (c *Console) refuseFile(w http.ResponseWriter, r *http.Request, q *request, page *importPage, err error) error {
 	var fileErr *cognitoimport.FileError
 	var tooLarge *http.MaxBytesError
@@ -137,7 +142,7 @@ func (c *Console) refuseFile(w http.ResponseWriter, r *http.Request, q *request,
 	case errors.As(err, &tooLarge):
 		page.Problem = page.Tf("problem.importTooLarge", maxImportUpload>>20)
 	case errors.As(err, &fileErr):
-		page.Problem = page.Tf("problem.importFile", shorten(fileErr.Problem, maxShownProblem))
+		page.Problem = page.Tf("problem.importFile", shorten(fileProblemText(page.Lang, fileErr), maxShownProblem))
 	default:
 		// The upload broke off or is no well-formed form: a fault of the
 		// transfer, not of the file, and its error quotes nothing of it.
@@ -175,19 +180,52 @@ func shorten(s string, n int) string {
 }
 
 // reasonText is what the report says of a line: each of its reasons in
-// lang, from the catalogue by code. A code the catalogue lacks (a test
-// makes sure there is none) leaves the line in the importer's English, all
-// of it, rather than half in one language and half in another.
+// lang (see reasonsIn), or the importer's English, all of it.
 func reasonText(lang string, l cognitoimport.LineResult) string {
-	texts := make([]string, len(l.Reasons))
-	for i, r := range l.Reasons {
-		format, ok := lookup(lang, "import.reason."+r.Code)
-		if !ok {
-			return l.Reason
+	if text, ok := reasonsIn(lang, l.Reasons); ok {
+		return text
+	}
+	return l.Reason
+}
+
+// fileProblemText is what the page says of a file the importer refused:
+// its reason in lang and, after a colon, the details, as the importer's
+// English puts them; or that English, all of it (see reasonsIn).
+func fileProblemText(lang string, fe *cognitoimport.FileError) string {
+	text, ok := reasonsIn(lang, []cognitoimport.Reason{fe.Reason})
+	details, detailsOK := reasonsIn(lang, fe.Details)
+	switch {
+	case !ok || !detailsOK:
+		return fe.Problem()
+	case len(fe.Details) > 0:
+		return text + ": " + details
+	}
+	return text
+}
+
+// warningText is what the report says of a warning about the whole file:
+// the warning in lang (see reasonsIn), or the importer's English.
+func warningText(lang string, w cognitoimport.Reason) string {
+	if text, ok := reasonsIn(lang, []cognitoimport.Reason{w}); ok {
+		return text
+	}
+	return w.String()
+}
+
+// reasonsIn is reasons in lang, from the catalogue by code, joined as the
+// importer joins them. ok is false when the catalogue lacks a code (a test
+// makes sure it lacks none): the caller then shows the importer's English,
+// all of it, rather than half in one language and half in another.
+func reasonsIn(lang string, reasons []cognitoimport.Reason) (text string, ok bool) {
+	texts := make([]string, len(reasons))
+	for i, r := range reasons {
+		format, found := lookup(lang, "import.reason."+r.Code)
+		if !found {
+			return "", false
 		}
 		texts[i] = r.Format(format)
 	}
-	return strings.Join(texts, "; ")
+	return strings.Join(texts, "; "), true
 }
 
 // importFields reads the form's fields up to the file: the token first,

@@ -426,9 +426,9 @@ func TestImportReportInDutch(t *testing.T) {
 }
 
 // A file the importer refuses as a whole: the page says what is wrong, in
-// the reader's words inside the page's own sentence (the person who sent
-// the file may read what it holds), and the log only that a file was
-// refused, never a byte of it.
+// the reader's reasons inside the page's own sentence, both in the
+// administrator's language (the person who sent the file may read what it
+// holds), and the log only that a file was refused, never a byte of it.
 func TestImportRefusesAFileAndSaysWhy(t *testing.T) {
 	s := newStack(t)
 	b := newBrowser(t)
@@ -436,21 +436,35 @@ func TestImportRefusesAFileAndSaysWhy(t *testing.T) {
 	token := uitest.HiddenField(t, b.Get(s.url("acme", "/admin/import")), "csrf_token")
 	typo := "cognito:username,email,email_verified,given_name,cognito:mfa_enabled,phone_number,name,family_name,locale,emial\n" +
 		"kim,kim@acme.example,TRUE,Kim,FALSE,,,,,\n"
+	noHeader := "alice@example.com,S3cret-Passw0rd!,AKIAIOSFODNN7EXAMPLE\n"
+	missing := "cognito:username,email,email_verified\nkim,kim@acme.example,TRUE\n"
+	// English that must not reach a Dutch page: the reader's words for
+	// each file below.
+	english := []string{"cannot be imported", "the header row", "is not a Cognito attribute", "hold values", "is missing",
+		"the file is empty", "column 10"}
 	tests := []struct {
 		name, lang, file string
 		// want is what the page says; the reader's own words may change,
 		// so only what is sure to stay in them (a column's name).
 		want []string
+		not  []string
 	}{
-		{"no header, secrets in the cells", "en", "alice@example.com,S3cret-Passw0rd!,AKIAIOSFODNN7EXAMPLE\n",
-			[]string{"This file cannot be imported:"}},
-		{"a typo in a column name", "en", typo, []string{"This file cannot be imported:", "column 10", "emial"}},
-		{"a required column missing", "en", "cognito:username,email,email_verified\nkim,kim@acme.example,TRUE\n",
-			[]string{"This file cannot be imported:", "cognito:mfa_enabled"}},
-		{"an empty file", "en", "", []string{"This file cannot be imported:"}},
+		{"no header, secrets in the cells", "en", noHeader, []string{"This file cannot be imported:"}, nil},
+		{"a typo in a column name", "en", typo, []string{"This file cannot be imported:", "column 10", "emial"}, nil},
+		{"a required column missing", "en", missing, []string{"This file cannot be imported:", "cognito:mfa_enabled"}, nil},
+		{"an empty file", "en", "", []string{"This file cannot be imported:"}, nil},
 		{"a JSON file", "en", `[{"Username":"kim","Attributes":[{"Name":"email","Value":"kim@acme.example"}]}]`,
-			[]string{"This file cannot be imported:"}},
-		{"in Dutch", "nl", typo, []string{"Dit bestand kan niet worden geïmporteerd:", "emial"}},
+			[]string{"This file cannot be imported:"}, nil},
+		{"a typo in Dutch", "nl", typo, []string{"Dit bestand kan niet worden geïmporteerd: de kopregel is niet die van Cognito: kolom 10: ",
+			"emial", "is geen attribuut van Cognito"}, english},
+		{"no header in Dutch", "nl", noHeader, []string{"Dit bestand kan niet worden geïmporteerd: de kopregel is niet die van Cognito: " +
+			"kolommen 1, 2 en 3 bevatten waarden, geen kolomnamen", "de verplichte kolom cognito:username ontbreekt"},
+			append([]string{"S3cret", "AKIA", "alice@"}, english...)},
+		{"a required column missing in Dutch", "nl", missing,
+			[]string{"Dit bestand kan niet worden geïmporteerd: de kopregel is niet die van Cognito: de verplichte kolom cognito:mfa_enabled ontbreekt."},
+			english},
+		{"an empty file in Dutch", "nl", "", []string{"Dit bestand kan niet worden geïmporteerd: het bestand is leeg; " +
+			"een CSV-bestand van Cognito begint met een kopregel met de kolomnamen (GetCSVHeader)."}, english},
 	}
 	reasonRE := regexp.MustCompile(`(?s)id="problem">[^<:]*: ([^<]+)</div>`)
 	for _, tt := range tests {
@@ -461,6 +475,7 @@ func TestImportRefusesAFileAndSaysWhy(t *testing.T) {
 				t.Fatalf("status %d, want 422:\n%s", p.Status, p.Body)
 			}
 			uitest.MustContain(t, p, tt.want...)
+			uitest.MustNotContain(t, p, tt.not...)
 			uitest.MustNotContain(t, p, "its first line must be the header", "de eerste regel moet de kop")
 			if m := reasonRE.FindStringSubmatch(p.Body); m == nil || strings.TrimSpace(m[1]) == "" {
 				t.Errorf("the page names no reason:\n%s", p.Body)
@@ -480,23 +495,27 @@ func TestImportRefusesAFileAndSaysWhy(t *testing.T) {
 }
 
 // What the importer says of the file as a whole (a byte order mark it
-// skipped) is on the report.
+// skipped) is on the report, in the administrator's language.
 func TestImportShowsWarnings(t *testing.T) {
 	s := newStack(t)
 	b := newBrowser(t)
 	b.signIn(s, "acme", "boss", adminPassword)
 	token := uitest.HiddenField(t, b.Get(s.url("acme", "/admin/import")), "csrf_token")
 	csv := "\xef\xbb\xbfcognito:username,email,email_verified,cognito:mfa_enabled\nkim,kim@acme.example,TRUE,FALSE\n"
-	for _, tt := range []struct{ lang, lead string }{
-		{"en", "About the file as a whole:"},
-		{"nl", "Over het bestand als geheel"},
+	for _, tt := range []struct{ lang, lead, warning, not string }{
+		{"en", "About the file as a whole:",
+			"<li>the file starts with a UTF-8 byte order mark (BOM), which Cognito&#39;s import refuses; it was ignored</li>", "bytevolgorde"},
+		{"nl", "Over het bestand als geheel",
+			"<li>het bestand begint met een UTF-8-bytevolgordemarkering (BOM), die de import van Cognito weigert; die is genegeerd</li>",
+			"byte order mark"},
 	} {
 		b.Header.Set("Accept-Language", tt.lang)
 		p := postImport(s, b, token, csv, true, true)
 		if p.Status != http.StatusOK {
 			t.Fatalf("%s: status %d:\n%s", tt.lang, p.Status, p.Body)
 		}
-		uitest.MustContain(t, p, `id="import-warnings"`, tt.lead, "byte order mark", `id="count-created">1<`)
+		uitest.MustContain(t, p, `id="import-warnings"`, tt.lead, tt.warning, `id="count-created">1<`)
+		uitest.MustNotContain(t, p, tt.not)
 	}
 }
 
