@@ -115,6 +115,7 @@ func TestAuthorizeRefusals(t *testing.T) {
 	// Without the pages' ErrorPage, a refusal is Cognate's plain sentence,
 	// not the library's own (the pages' version is in ui's browser tests).
 	const refused = "This sign-in link is incomplete, or the application is not set up to sign in here."
+	long := func(n int) string { return strings.Repeat("x", n) }
 	tests := []struct {
 		name   string
 		mutate func(q url.Values)
@@ -124,15 +125,43 @@ func TestAuthorizeRefusals(t *testing.T) {
 		wantErr    string
 		// shown, when set, is what the refusal page must say.
 		shown string
+		// noState: the refusal does not send back the state, which is
+		// itself what was refused.
+		noState bool
 	}{
-		{"no client", func(q url.Values) { q.Del("client_id") }, false, "", refused},
-		{"no redirect URI", func(q url.Values) { q.Del("redirect_uri") }, false, "", refused},
-		{"wrong redirect URI", func(q url.Values) { q.Set("redirect_uri", "http://rp.localhost/other") }, false, "", refused},
-		{"redirect URI with extra path", func(q url.Values) { q.Set("redirect_uri", redirectURI+"/x") }, false, "", refused},
-		{"unknown client", func(q url.Values) { q.Set("client_id", "nope") }, false, "", refused},
-		{"no PKCE", func(q url.Values) { q.Del("code_challenge"); q.Del("code_challenge_method") }, true, "invalid_request", ""},
-		{"plain PKCE", func(q url.Values) { q.Set("code_challenge_method", "plain") }, true, "invalid_request", ""},
-		{"implicit flow", func(q url.Values) { q.Set("response_type", "token") }, true, "unauthorized_client", ""},
+		{"no client", func(q url.Values) { q.Del("client_id") }, false, "", refused, false},
+		{"no redirect URI", func(q url.Values) { q.Del("redirect_uri") }, false, "", refused, false},
+		{"wrong redirect URI", func(q url.Values) { q.Set("redirect_uri", "http://rp.localhost/other") }, false, "", refused, false},
+		{"redirect URI with extra path", func(q url.Values) { q.Set("redirect_uri", redirectURI+"/x") }, false, "", refused, false},
+		{"unknown client", func(q url.Values) { q.Set("client_id", "nope") }, false, "", refused, false},
+		{"no PKCE", func(q url.Values) { q.Del("code_challenge"); q.Del("code_challenge_method") }, true, "invalid_request", "", false},
+		{"plain PKCE", func(q url.Values) { q.Set("code_challenge_method", "plain") }, true, "invalid_request", "", false},
+		// RFC 6749 §4.1.2.1: a response type the server does not serve.
+		{"implicit flow", func(q url.Values) { q.Set("response_type", "token") }, true, "unsupported_response_type", "", false},
+		{"hybrid flow", func(q url.Values) { q.Set("response_type", "code id_token") }, true, "unsupported_response_type", "", false},
+		{"unknown response type", func(q url.Values) { q.Set("response_type", "foo") }, true, "unsupported_response_type", "", false},
+		{"no response type", func(q url.Values) { q.Del("response_type") }, true, "invalid_request", "", false},
+		{"unknown response mode", func(q url.Values) { q.Set("response_mode", "web_message") }, true, "invalid_request", "", false},
+		// OpenID Connect Core §6.2: a request_uri the server cannot fetch.
+		{"request_uri", func(q url.Values) { q.Set("request_uri", "https://rp.example/request.jwt") }, true, "request_uri_not_supported", "", false},
+		// RFC 6749 §3.1: no parameter twice. Twice the client or the
+		// redirect URI leaves nowhere known to send the error.
+		{"client_id twice", func(q url.Values) { q.Add("client_id", q.Get("client_id")) }, false, "", refused, false},
+		{"redirect_uri twice", func(q url.Values) { q.Add("redirect_uri", q.Get("redirect_uri")) }, false, "", refused, false},
+		{"state twice", func(q url.Values) { q.Add("state", "other") }, true, "invalid_request", "", false},
+		{"scope twice", func(q url.Values) { q.Add("scope", "openid") }, true, "invalid_request", "", false},
+		{"code_challenge twice", func(q url.Values) { q.Add("code_challenge", strings.Repeat("b", 43)) }, true, "invalid_request", "", false},
+		{"response_type twice", func(q url.Values) { q.Add("response_type", "code") }, true, "invalid_request", "", false},
+		// What an anonymous request can make the server hold is bounded
+		// (item 4 of the tester's report: 30,000-character states).
+		{"state too long", func(q url.Values) { q.Set("state", long(4097)) }, true, "invalid_request", "", true},
+		{"nonce too long", func(q url.Values) { q.Set("nonce", long(513)) }, true, "invalid_request", "", false},
+		{"login_hint too long", func(q url.Values) { q.Set("login_hint", long(513)) }, true, "invalid_request", "", false},
+		{"scope too long", func(q url.Values) { q.Set("scope", "openid"+strings.Repeat(" email", 700)) }, true, "invalid_request", "", false},
+		{"code_challenge too long", func(q url.Values) { q.Set("code_challenge", long(129)) }, true, "invalid_request", "", false},
+		{"ui_locales too long", func(q url.Values) { q.Set("ui_locales", strings.TrimSpace(strings.Repeat("nl-NL ", 50))) }, true, "invalid_request", "", false},
+		{"prompt too long", func(q url.Values) { q.Set("prompt", strings.TrimSpace(strings.Repeat("login ", 30))) }, true, "invalid_request", "", false},
+		{"id_token_hint too long", func(q url.Values) { q.Set("id_token_hint", long(16<<10+1)) }, true, "invalid_request", "", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -140,10 +169,14 @@ func TestAuthorizeRefusals(t *testing.T) {
 			q := u.Query()
 			tc.mutate(q)
 			u.RawQuery = q.Encode()
+			heldBefore, _ := h.prov.HeldSignIns()
 			resp := h.get(u.String())
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			loc, _ := resp.Location()
+			if held, _ := h.prov.HeldSignIns(); held != heldBefore {
+				t.Errorf("the refused request is held: %d sign-ins in memory, %d before", held, heldBefore)
+			}
 			if tc.shown != "" && !strings.HasPrefix(string(body), tc.shown) {
 				t.Errorf("refusal page %q does not start %q", body, tc.shown)
 			}
@@ -162,7 +195,82 @@ func TestAuthorizeRefusals(t *testing.T) {
 			if loc == nil || loc.Query().Get("error") != tc.wantErr {
 				t.Fatalf("status %d location %v: want error=%s at the redirect URI", resp.StatusCode, loc, tc.wantErr)
 			}
+			if got := loc.Scheme + "://" + loc.Host + loc.Path; got != redirectURI {
+				t.Errorf("error sent to %s, want %s", got, redirectURI)
+			}
+			switch state := loc.Query().Get("state"); {
+			case tc.noState && loc.Query().Has("state"):
+				t.Errorf("the refused state came back: %.40s…", state)
+			case !tc.noState && tc.name != "state twice" && state != "s":
+				t.Errorf("state %q, want s, the request's", state)
+			}
 		})
+	}
+}
+
+// What real applications send passes: every parameter at its limit at
+// once, each response mode the library answers with (the discovery
+// document lists the same), and parameters the server does not know,
+// even repeated (RFC 6749 §3.1: ignored).
+func TestAuthorizeAcceptsWhatApplicationsSend(t *testing.T) {
+	h := newHarness(t)
+	f := h.fixture("acme", true)
+	cfg := h.oauthConfig(f)
+	atLimits := func(q url.Values) {
+		q.Set("state", "https://app.example/return?to="+strings.Repeat("p", 4096-len("https://app.example/return?to=")))
+		q.Set("nonce", strings.Repeat("n", 512))
+		q.Set("login_hint", strings.Repeat("l", 500)+"@example.com")
+		q.Set("ui_locales", "nl-NL en")
+		q.Set("prompt", "login")
+	}
+	tests := []struct {
+		name   string
+		mutate func(q url.Values)
+	}{
+		{"every parameter at its limit", atLimits},
+		{"response_mode query", func(q url.Values) { q.Set("response_mode", "query") }},
+		{"response_mode fragment", func(q url.Values) { q.Set("response_mode", "fragment") }},
+		{"response_mode form_post", func(q url.Values) { q.Set("response_mode", "form_post") }},
+		{"an unknown parameter, twice", func(q url.Values) { q["utm_source"] = []string{"a", "b"} }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			u, _ := url.Parse(cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+			q := u.Query()
+			tc.mutate(q)
+			u.RawQuery = q.Encode()
+			if loc := h.location(h.get(u.String()), http.StatusFound); loc.Path != "/login" {
+				t.Fatalf("sent to %s, want the login page", loc)
+			}
+		})
+	}
+	resp := h.get(h.issuer("acme") + "/.well-known/openid-configuration")
+	var d struct {
+		Modes []string `json:"response_modes_supported"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&d)
+	resp.Body.Close()
+	if !slices.Equal(d.Modes, []string{"query", "fragment", "form_post"}) {
+		t.Errorf("response_modes_supported = %v", d.Modes)
+	}
+}
+
+// Cognito: "If no scope is requested, all client-allowed scopes are used."
+func TestAuthorizeWithoutScopeGrantsTheClientsScopes(t *testing.T) {
+	h := newHarness(t)
+	f := h.fixture("acme", false)
+	cfg := h.oauthConfig(f)
+	cfg.Scopes = nil
+	tok := h.signIn(f, cfg)
+	scope, _ := jwtClaims(t, tok.AccessToken)["scope"].(string)
+	granted := strings.Fields(scope)
+	for _, want := range f.client.Scopes {
+		if !slices.Contains(granted, want) {
+			t.Errorf("access token scope %q lacks the client's %s", scope, want)
+		}
+	}
+	if tok.Extra("id_token") == nil {
+		t.Error("no ID token, though the client's scopes include openid")
 	}
 }
 

@@ -2,8 +2,11 @@ package provider
 
 import (
 	"errors"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
 )
 
 // pending holds the code flow's short-lived state in memory: authorization
@@ -19,19 +22,28 @@ import (
 // audit record, a revoked family after a replayed code) is still committed
 // to the store.
 //
-// Memory is bounded: past the limits new authorization requests are refused
-// (the relying party gets server_error, "too many sign-ins are in
-// progress") rather than evicting people who are signing in. zitadel/oidc
-// v3 cannot send OAuth's temporarily_unavailable.
+// Memory is bounded, in entries and in bytes: past the limits new
+// authorization requests are refused (the relying party gets server_error,
+// "too many sign-ins are in progress") rather than evicting people who are
+// signing in. zitadel/oidc v3 cannot send OAuth's temporarily_unavailable.
+// An entry's size is counted when it is added (requestSize) and given back
+// when it goes; every string it holds is a copy of its own, so that an
+// entry never keeps the rest of the request it came from (its whole URL)
+// alive beside it.
 type pending struct {
 	mu        sync.Mutex
-	requests  map[pendingKey]*authRequest
+	requests  map[pendingKey]*pendingRequest
 	codes     map[pendingKey]*pendingCode
 	perTenant map[string]int // requests + codes held for each tenant
 	total     int
+	// bytesPerTenant and totalBytes are the sizes of the entries counted
+	// in perTenant and total.
+	bytesPerTenant map[string]int
+	totalBytes     int
 
-	maxTotal, maxPerTenant int
-	lastSweep              time.Time
+	maxTotal, maxPerTenant           int
+	maxTotalBytes, maxBytesPerTenant int
+	lastSweep                        time.Time
 
 	// The most each map held since it was last rebuilt: a Go map keeps
 	// the memory of its largest size after its entries are deleted.
@@ -42,22 +54,37 @@ type pending struct {
 // simply absent at tenant B.
 type pendingKey struct{ slug, id string }
 
+// pendingRequest is an authorization request waiting for its sign-in, with
+// the bytes counted for it.
+type pendingRequest struct {
+	authRequest
+	size int
+}
+
 // pendingCode is an issued authorization code. Redeemed, it stays until it
 // expires, so that a replay is recognised and revokes what the first
 // exchange issued; but all a replay needs is the token family, so the
 // request itself, most of the entry's size, goes at the first exchange.
+// (Its size stays counted until then: a few minutes at most.)
 type pendingCode struct {
 	request   *authRequest // nil once redeemed
 	familyID  string
 	expiresAt time.Time
+	size      int // the bytes counted for it: its request's
 }
 
-// Default limits: an authorization request is well under 1 KiB, so the
-// whole store stays under about 100 MiB even when full, and one tenant
-// under attack leaves room for the others.
+// Default limits. An ordinary authorization request takes about 1 KiB of
+// heap here and is counted for 1.6; the largest the authorization endpoint
+// lets through (authorizeLimits) takes about 11.5 KiB and is counted for
+// 15 (TestPendingCountsWhatItHolds). So the store holds at most 128 MiB as
+// counted, about 100 MiB of heap, whatever the requests carry: some 80,000
+// ordinary sign-ins at once, or 8,900 of the largest. One tenant under
+// attack (a quarter of either limit) leaves room for the others.
 const (
 	defaultMaxPending          = 100_000
 	defaultMaxPendingPerTenant = 25_000
+	defaultMaxPendingBytes     = 128 << 20
+	defaultMaxPendingBytesPer  = defaultMaxPendingBytes / 4
 	// pendingSweepEvery is how often expired entries are dropped; between
 	// sweeps they are refused on read.
 	pendingSweepEvery = time.Minute
@@ -69,27 +96,96 @@ var errPendingFull = errors.New("too many sign-ins in progress")
 
 func newPending() *pending {
 	return &pending{
-		requests:     make(map[pendingKey]*authRequest),
-		codes:        make(map[pendingKey]*pendingCode),
-		perTenant:    make(map[string]int),
-		maxTotal:     defaultMaxPending,
-		maxPerTenant: defaultMaxPendingPerTenant,
+		requests:          make(map[pendingKey]*pendingRequest),
+		codes:             make(map[pendingKey]*pendingCode),
+		perTenant:         make(map[string]int),
+		bytesPerTenant:    make(map[string]int),
+		maxTotal:          defaultMaxPending,
+		maxPerTenant:      defaultMaxPendingPerTenant,
+		maxTotalBytes:     defaultMaxPendingBytes,
+		maxBytesPerTenant: defaultMaxPendingBytesPer,
 	}
 }
 
-// addRequest keeps a new authorization request.
+// addRequest keeps a copy of a new authorization request.
 func (p *pending) addRequest(slug string, ar *authRequest, now time.Time) error {
+	size := requestSize(ar)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.sweepLocked(now)
-	if p.total >= p.maxTotal || p.perTenant[slug] >= p.maxPerTenant {
+	if p.total >= p.maxTotal || p.perTenant[slug] >= p.maxPerTenant ||
+		p.totalBytes+size > p.maxTotalBytes || p.bytesPerTenant[slug]+size > p.maxBytesPerTenant {
 		return errPendingFull
 	}
-	cp := *ar
-	p.requests[pendingKey{slug, ar.ID}] = &cp
+	p.requests[pendingKey{slug, ar.ID}] = &pendingRequest{authRequest: detached(ar), size: size}
 	p.peakRequests = max(p.peakRequests, len(p.requests))
-	p.countLocked(slug, +1)
+	p.countLocked(slug, +1, size)
 	return nil
+}
+
+// pendingEntryOverhead is what an entry costs besides its strings: the
+// authRequest struct (about 450 bytes of string and slice headers, times
+// and flags), its map slot and key, and what a sign-in adds to it (subject,
+// amr, the browser binding), rounded up. TestPendingCountsWhatItHolds
+// checks it, and requestSize, against the heap.
+const pendingEntryOverhead = 1024
+
+// requestSize is the number of bytes an authorization request is counted
+// for while it is held: the overhead, and every string it came with as the
+// allocator holds it (heapString).
+func requestSize(ar *authRequest) int {
+	n := pendingEntryOverhead
+	for _, s := range []string{ar.ID, ar.ClientID, ar.RedirectURI, ar.State, ar.Nonce, string(ar.ResponseType),
+		string(ar.ResponseMode), ar.LoginHint, ar.HintSubject, ar.CodeChallenge, string(ar.CodeChallengeMethod), ar.FamilyID} {
+		n += heapString(s)
+	}
+	for _, ss := range [][]string{ar.Scopes, ar.Prompt} {
+		for _, s := range ss {
+			n += 16 + heapString(s) // its header in the slice, and its bytes
+		}
+	}
+	return n
+}
+
+// heapString bounds what the allocator takes for a string of s's length:
+// its size class wastes up to a fifth of a larger string, and rounds a
+// small one up by at most 16 bytes.
+func heapString(s string) int {
+	if s == "" {
+		return 0
+	}
+	return len(s) + len(s)/4 + 16
+}
+
+// detached returns a copy of ar whose strings are copies too. The library
+// decodes a request's parameters as slices of its URL where they need no
+// unescaping: held as they are, one short state would keep the request's
+// whole URL (up to the server's 64 KiB header limit) in memory for half an
+// hour, beside an entry counted for a few bytes.
+func detached(ar *authRequest) authRequest {
+	cp := *ar
+	for _, s := range []*string{&cp.ID, &cp.ClientID, &cp.RedirectURI, &cp.State, &cp.Nonce, &cp.LoginHint,
+		&cp.HintSubject, &cp.CodeChallenge, &cp.FamilyID} {
+		*s = strings.Clone(*s)
+	}
+	cp.ResponseType = oidc.ResponseType(strings.Clone(string(cp.ResponseType)))
+	cp.ResponseMode = oidc.ResponseMode(strings.Clone(string(cp.ResponseMode)))
+	cp.CodeChallengeMethod = oidc.CodeChallengeMethod(strings.Clone(string(cp.CodeChallengeMethod)))
+	cp.Scopes = cloneStrings(cp.Scopes)
+	cp.Prompt = cloneStrings(cp.Prompt)
+	cp.AMR = cloneStrings(cp.AMR)
+	return cp
+}
+
+func cloneStrings(in []string) []string {
+	if in == nil {
+		return nil
+	}
+	out := make([]string, len(in))
+	for i, s := range in {
+		out[i] = strings.Clone(s)
+	}
+	return out
 }
 
 // request returns a copy of a live authorization request.
@@ -100,7 +196,7 @@ func (p *pending) request(slug, id string, now time.Time) (authRequest, bool) {
 	if !ok || !now.Before(ar.ExpiresAt) {
 		return authRequest{}, false
 	}
-	return *ar, true
+	return ar.authRequest, true
 }
 
 // updateRequest applies change to a live authorization request.
@@ -111,7 +207,7 @@ func (p *pending) updateRequest(slug, id string, now time.Time, change func(*aut
 	if !ok || !now.Before(ar.ExpiresAt) {
 		return false
 	}
-	change(ar)
+	change(&ar.authRequest)
 	return true
 }
 
@@ -120,9 +216,9 @@ func (p *pending) deleteRequest(slug, id string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	k := pendingKey{slug, id}
-	if _, ok := p.requests[k]; ok {
+	if ar, ok := p.requests[k]; ok {
 		delete(p.requests, k)
-		p.countLocked(slug, -1)
+		p.countLocked(slug, -1, -ar.size)
 	}
 }
 
@@ -142,7 +238,7 @@ func (p *pending) addCode(slug, requestID, codeHash string, now, expires time.Ti
 	// The request's place passes to the code, so the limits, which count
 	// both, neither refuse nor change.
 	delete(p.requests, k)
-	p.codes[pendingKey{slug, codeHash}] = &pendingCode{request: ar, familyID: ar.FamilyID, expiresAt: expires}
+	p.codes[pendingKey{slug, codeHash}] = &pendingCode{request: &ar.authRequest, familyID: ar.FamilyID, expiresAt: expires, size: ar.size}
 	p.peakCodes = max(p.peakCodes, len(p.codes))
 	return true
 }
@@ -196,13 +292,13 @@ func (p *pending) dropExpiredLocked(now time.Time) {
 	for k, ar := range p.requests {
 		if !now.Before(ar.ExpiresAt) {
 			delete(p.requests, k)
-			p.countLocked(k.slug, -1)
+			p.countLocked(k.slug, -1, -ar.size)
 		}
 	}
 	for k, c := range p.codes {
 		if !now.Before(c.expiresAt) {
 			delete(p.codes, k)
-			p.countLocked(k.slug, -1)
+			p.countLocked(k.slug, -1, -c.size)
 		}
 	}
 	p.requests = shrunk(p.requests, &p.peakRequests)
@@ -228,11 +324,24 @@ func shrunk[K comparable, V any](m map[K]V, peak *int) map[K]V {
 	return c
 }
 
-func (p *pending) countLocked(slug string, delta int) {
-	p.total += delta
-	if n := p.perTenant[slug] + delta; n > 0 {
+func (p *pending) countLocked(slug string, entries, bytes int) {
+	p.total += entries
+	p.totalBytes += bytes
+	if n := p.perTenant[slug] + entries; n > 0 {
 		p.perTenant[slug] = n
 	} else {
 		delete(p.perTenant, slug)
 	}
+	if n := p.bytesPerTenant[slug] + bytes; n > 0 {
+		p.bytesPerTenant[slug] = n
+	} else {
+		delete(p.bytesPerTenant, slug)
+	}
+}
+
+// held reports what the store holds: entries and their counted bytes.
+func (p *pending) held() (entries, bytes int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.total, p.totalBytes
 }

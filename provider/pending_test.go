@@ -3,6 +3,8 @@ package provider
 import (
 	"errors"
 	"fmt"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -197,4 +199,133 @@ func TestShrunk(t *testing.T) {
 			}
 		})
 	}
+}
+
+// largestRequest is an authorization request as large as the authorization
+// endpoint lets through (authorizeLimits), its strings cut from one URL as
+// the library decodes them.
+func largestRequest(id string, expires time.Time) *authRequest {
+	limit := map[string]int{}
+	for _, l := range authorizeLimits {
+		limit[l.param] = l.max
+	}
+	fill := func(b byte, n int) string { return strings.Repeat(string(b), n) }
+	scopes := []string{"openid"}
+	for len(strings.Join(scopes, " ")) < limit["scope"]-64 {
+		scopes = append(scopes, "resource-server.example/"+fill('r', 32))
+	}
+	// One URL, as long as the server's header limit allows: the fields
+	// below are slices of it.
+	url := strings.Join(append([]string{fill('s', limit["state"]), fill('n', limit["nonce"]), fill('l', limit["login_hint"]),
+		fill('c', 43), "https://app.example/callback", "client-id"}, scopes...), "&")
+	url += "&junk=" + fill('j', 64<<10-len(url))
+	at := 0
+	next := func(n int) string { s := url[at : at+n]; at += n + 1; return s }
+	ar := &authRequest{ID: id + fill('i', 32-len(id)), FamilyID: fill('f', 22), ExpiresAt: expires,
+		State: next(limit["state"]), Nonce: next(limit["nonce"]), LoginHint: next(limit["login_hint"]),
+		CodeChallenge: next(43), CodeChallengeMethod: "S256", RedirectURI: next(len("https://app.example/callback")),
+		ClientID: next(len("client-id")), ResponseType: "code", Prompt: []string{"login"}}
+	for _, s := range scopes {
+		ar.Scopes = append(ar.Scopes, next(len(s)))
+	}
+	return ar
+}
+
+// The store's bound holds in bytes: requests as large as the endpoint lets
+// through are refused once their bytes reach the limit, long before their
+// number does, and what was held is given back when they go.
+func TestPendingLimitsBytes(t *testing.T) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	p := newPending()
+	p.maxTotalBytes, p.maxBytesPerTenant = 1<<20, 1<<19
+	size := requestSize(largestRequest("x", now))
+	if size > 16<<10 {
+		t.Errorf("the largest request is counted for %d bytes; pending's comment says about 16 KiB", size)
+	}
+	add := func(slug string, i int) error {
+		return p.addRequest(slug, largestRequest(fmt.Sprintf("%s-%d", slug, i), now.Add(time.Minute)), now)
+	}
+	accepted := 0
+	for ; add("acme", accepted) == nil; accepted++ {
+	}
+	if want := p.maxBytesPerTenant / size; accepted != want {
+		t.Fatalf("one tenant got %d of the largest requests in, want %d (%d bytes each, %d allowed)", accepted, want, size, p.maxBytesPerTenant)
+	}
+	if _, bytes := p.held(); bytes > p.maxBytesPerTenant || bytes != accepted*size {
+		t.Fatalf("held %d bytes for %d requests of %d", bytes, accepted, size)
+	}
+	for i := 0; ; i++ {
+		if err := add(fmt.Sprintf("t%d", i), 0); err != nil {
+			if !errors.Is(err, errPendingFull) {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	if entries, bytes := p.held(); bytes > p.maxTotalBytes || entries >= p.maxTotal {
+		t.Fatalf("held %d entries, %d bytes; want at most %d bytes", entries, bytes, p.maxTotalBytes)
+	}
+	// A request's place, and its bytes, pass to its code and are given
+	// back at the sweep after the code expired.
+	p.updateRequest("acme", fmt.Sprintf("acme-0%s", strings.Repeat("i", 32-len("acme-0"))), now, func(ar *authRequest) { ar.IsDone = true })
+	if !p.addCode("acme", fmt.Sprintf("acme-0%s", strings.Repeat("i", 32-len("acme-0"))), "code", now, now.Add(codeTTL)) {
+		t.Fatal("no code")
+	}
+	p.sweep(now.Add(authRequestTTL))
+	if entries, bytes := p.held(); entries != 0 || bytes != 0 || len(p.bytesPerTenant) != 0 {
+		t.Fatalf("after everything expired: %d entries, %d bytes, per tenant %v", entries, bytes, p.bytesPerTenant)
+	}
+}
+
+// The bytes counted for what the store holds cover the heap it takes, for
+// ordinary requests and for the largest ones: the bound in bytes is a bound
+// on memory. The largest requests are slices of 64 KiB URLs, as the library
+// decodes them; held as they came, each would keep its whole URL alive.
+func TestPendingCountsWhatItHolds(t *testing.T) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		n    int
+		make func(i int) *authRequest
+	}{
+		{"ordinary", 20000, func(i int) *authRequest {
+			return &authRequest{ID: fmt.Sprintf("%032d", i), FamilyID: fmt.Sprintf("%022d", i), ClientID: "26charclientidxxxxxxxxxxxx",
+				RedirectURI: "https://app.example.com/oauth/callback", Scopes: []string{"openid", "email", "profile", "offline_access"},
+				State: fmt.Sprintf("%043d", i), Nonce: fmt.Sprintf("%043d", i), ResponseType: "code",
+				CodeChallenge: fmt.Sprintf("%043d", i), CodeChallengeMethod: "S256", ExpiresAt: now.Add(time.Hour)}
+		}},
+		{"largest", 1000, func(i int) *authRequest { return largestRequest(fmt.Sprint(i), now.Add(time.Hour)) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newPending()
+			p.maxTotal, p.maxPerTenant = 1<<30, 1<<30
+			p.maxTotalBytes, p.maxBytesPerTenant = 1<<40, 1<<40
+			before := liveHeap()
+			for i := range tt.n {
+				ar := tt.make(i)
+				if err := p.addRequest("acme", ar, now); err != nil {
+					t.Fatal(err)
+				}
+				// What a sign-in adds, which the overhead counts.
+				p.updateRequest("acme", ar.ID, now, func(ar *authRequest) {
+					ar.Subject, ar.AMR, ar.BrowserBinding = fmt.Sprintf("%036d", i), []string{"pwd", "otp"}, fmt.Sprintf("%064d", i)
+				})
+			}
+			used := liveHeap() - before
+			_, counted := p.held()
+			t.Logf("%d requests: %d bytes on the heap, %d counted (%d and %d per request)", tt.n, used, counted, used/uint64(tt.n), counted/tt.n)
+			if used > uint64(counted) {
+				t.Errorf("the store takes %d bytes of heap but counts %d", used, counted)
+			}
+			runtime.KeepAlive(p)
+		})
+	}
+}
+
+func liveHeap() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }

@@ -151,9 +151,8 @@ func New(cfg Config) (*Provider, error) {
 	mux.HandleFunc(PathToken, p.serveToken)
 	mux.HandleFunc(PathUserinfo, p.serveUserinfo)
 	mux.HandleFunc(PathIntrospect, p.serveIntrospect)
-	for _, path := range []string{PathAuthorize, PathRevoke} {
-		mux.Handle(path, o)
-	}
+	mux.HandleFunc(PathAuthorize, op.NewIssuerInterceptor(o.IssuerFromRequest).HandlerFunc(p.serveAuthorize))
+	mux.Handle(PathRevoke, o)
 	p.ops = mux
 	return p, nil
 }
@@ -325,6 +324,7 @@ func (p *Provider) documents(ctx context.Context, slug string, st *tenantState) 
 		d := op.CreateDiscoveryConfig(ctx, p.op, p.storage)
 		// The library lists every grant it knows; say what Cognate serves.
 		d.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
+		d.ResponseModesSupported = responseModes
 		d.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials}
 		d.CodeChallengeMethodsSupported = []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256}
 		d.TokenEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost, oidc.AuthMethodNone}
@@ -387,47 +387,6 @@ func (p *Provider) serveCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	p.op.ServeHTTP(w, r)
 }
-
-// serveLogout lets the library validate the redirect and ends the SSO
-// session once it accepts: a refused logout leaves the session as it was,
-// as the page it shows tells the person. Cognito's /logout takes client_id
-// and logout_uri; OIDC's end_session takes post_logout_redirect_uri: both
-// are accepted.
-func (p *Provider) serveLogout(w http.ResponseWriter, r *http.Request) {
-	site, _ := SiteFromContext(r.Context())
-	if err := r.ParseForm(); err != nil {
-		p.fail(w, r, http.StatusBadRequest, ProblemBadRequest)
-		return
-	}
-	if lu := r.Form.Get("logout_uri"); lu != "" && r.Form.Get("post_logout_redirect_uri") == "" {
-		q := r.URL.Query()
-		q.Set("post_logout_redirect_uri", lu)
-		q.Del("logout_uri")
-		r.URL.RawQuery = q.Encode()
-		r.Form = nil
-	}
-	p.op.ServeHTTP(&logoutWriter{ResponseWriter: w, accepted: func() { p.EndSession(w, r, site.Slug) }}, r)
-}
-
-// logoutWriter calls accepted when the library answers a logout with its
-// redirect, which it sends only after validating the request, and before
-// the headers go out, so that the cookie's removal goes with them.
-type logoutWriter struct {
-	http.ResponseWriter
-	accepted func()
-	wrote    bool
-}
-
-func (lw *logoutWriter) WriteHeader(status int) {
-	if !lw.wrote && status == http.StatusFound {
-		lw.accepted()
-	}
-	lw.wrote = true
-	lw.ResponseWriter.WriteHeader(status)
-}
-
-// Unwrap lets http.ResponseController reach the connection's writer.
-func (lw *logoutWriter) Unwrap() http.ResponseWriter { return lw.ResponseWriter }
 
 // LoginRequest is what the sign-in pages need to know of a pending
 // authorization request.

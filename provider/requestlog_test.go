@@ -99,6 +99,59 @@ func TestEveryRefusalLogsOneLine(t *testing.T) {
 			}
 			return nil
 		}},
+		{"state over its limit", "tenant=acme", func(t *testing.T, mark func()) []string {
+			state := strings.Repeat("s", 30000)
+			mark()
+			resp := authorize(t, func(q url.Values) { q.Set("state", state) })
+			if loc, _ := resp.Location(); loc == nil || loc.Query().Get("error") != "invalid_request" {
+				t.Fatalf("status %d, location %v: want invalid_request at the redirect URI", resp.StatusCode, loc)
+			}
+			return []string{state[:4097]}
+		}},
+		{"repeated parameter", "tenant=acme", func(t *testing.T, mark func()) []string {
+			mark()
+			resp := authorize(t, func(q url.Values) { q.Add("nonce", "a"); q.Add("nonce", "b") })
+			if loc, _ := resp.Location(); loc == nil || loc.Query().Get("error") != "invalid_request" {
+				t.Fatalf("status %d, location %v: want invalid_request at the redirect URI", resp.StatusCode, loc)
+			}
+			return nil
+		}},
+		{"repeated client_id", "tenant=acme", func(t *testing.T, mark func()) []string {
+			mark()
+			refused(t, authorize(t, func(q url.Values) { q.Add("client_id", "other") }).StatusCode)
+			return nil
+		}},
+		{"request_uri", "tenant=acme", func(t *testing.T, mark func()) []string {
+			mark()
+			resp := authorize(t, func(q url.Values) { q.Set("request_uri", "https://rp.example/r.jwt") })
+			if loc, _ := resp.Location(); loc == nil || loc.Query().Get("error") != "request_uri_not_supported" {
+				t.Fatalf("status %d, location %v: want request_uri_not_supported at the redirect URI", resp.StatusCode, loc)
+			}
+			return nil
+		}},
+		{"unsupported response type", "tenant=acme", func(t *testing.T, mark func()) []string {
+			mark()
+			resp := authorize(t, func(q url.Values) { q.Set("response_type", "token") })
+			if loc, _ := resp.Location(); loc == nil || loc.Query().Get("error") != "unsupported_response_type" {
+				t.Fatalf("status %d, location %v: want unsupported_response_type at the redirect URI", resp.StatusCode, loc)
+			}
+			return nil
+		}},
+		{"logout that names nothing", "tenant=acme", func(t *testing.T, mark func()) []string {
+			tok := h.signIn(pub, pubCfg)
+			mark()
+			resp, _ := h.send(http.MethodGet, h.issuer("acme")+"/logout?logout_uri="+url.QueryEscape("http://evil.localhost/"), "", "", "")
+			if loc := resp.Header.Get("Location"); loc != "/logout/confirm" {
+				t.Fatalf("status %d, Location %q: want the confirmation page", resp.StatusCode, loc)
+			}
+			return []string{tok.AccessToken, tok.RefreshToken}
+		}},
+		{"logout to sign in again at an unregistered address", "tenant=acme", func(t *testing.T, mark func()) []string {
+			mark()
+			q := url.Values{"client_id": {pub.client.ID}, "redirect_uri": {"http://evil.localhost/cb"}, "response_type": {"code"}}
+			refused(t, get(h.issuer("acme")+"/logout?"+q.Encode()))
+			return nil
+		}},
 		{"wrong PKCE verifier", "tenant=acme", func(t *testing.T, mark func()) []string {
 			v, wrong := oauth2.GenerateVerifier(), oauth2.GenerateVerifier()
 			code := h.login(pub, pubCfg, v)

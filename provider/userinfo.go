@@ -4,32 +4,53 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"strings"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
 )
 
 // serveUserinfo lets the library answer /oauth2/userInfo and corrects its
 // refusals to what RFC 6750 §3 (and Cognito's documentation) say: the
-// library answers a token it cannot verify with 401 and no
-// WWW-Authenticate, and a token the storage refuses (revoked, its user
-// deactivated) with 403 whatever the reason. A relying party reads 401 and
-// invalid_token as "refresh or sign in again"; a 403 tells it that the
-// token is good but may not do this.
+// library answers a missing token, or one it cannot verify, with 401, a
+// line of plain text and no WWW-Authenticate, and a token the storage
+// refuses (revoked, its user deactivated) with 403 whatever the reason. A
+// relying party reads 401 and invalid_token as "refresh or sign in again";
+// a 403 tells it that the token is good but may not do this. Every refusal
+// is OAuth's JSON error, as the other endpoints answer, beside the
+// WWW-Authenticate challenge that RFC 6750 asks for.
 func (p *Provider) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Has("access_token") {
 		// RFC 6750 §2.3 lets a server take the token from the URL but
 		// advises against it, as a URL is kept by access logs; Cognito
 		// takes it from the Authorization header only. The body of a POST
 		// (§2.2) is fine.
-		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_request"`)
-		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "send the access token in the Authorization header, not in the URL")
+		refuseUserinfoRequest(w, "send the access token in the Authorization header, not in the URL")
 		return
 	}
-	tokenSent := r.Header.Get("Authorization") != ""
-	if !tokenSent && r.ParseForm() == nil {
-		tokenSent = r.Form.Get("access_token") != ""
+	inHeader := isBearer(r.Header.Get("Authorization"))
+	inBody := r.ParseForm() == nil && r.PostForm.Get("access_token") != ""
+	if inHeader && inBody {
+		// RFC 6750 §2: "Clients MUST NOT use more than one method to
+		// transmit the token in each request."
+		refuseUserinfoRequest(w, "send the access token once: in the Authorization header or in the body, not in both")
+		return
 	}
-	uw := &userinfoWriter{ResponseWriter: w, tokenSent: tokenSent}
+	tokenSent := r.Header.Get("Authorization") != "" || inBody
+	uw := &userinfoWriter{ResponseWriter: w}
 	p.op.ServeHTTP(uw, r)
-	if uw.held == 0 {
+	switch uw.held {
+	case 0:
+		return
+	case http.StatusUnauthorized:
+		// No token, or one that does not verify (signature, issuer,
+		// expiry). RFC 6750 §3.1 names no error in the challenge when
+		// there was no token.
+		challenge, description := "Bearer", "the request carries no access token"
+		if tokenSent {
+			challenge, description = `Bearer error="invalid_token"`, "the access token is invalid or has expired"
+		}
+		w.Header().Set("WWW-Authenticate", challenge)
+		writeOAuthError(w, http.StatusUnauthorized, errorInvalidToken, description)
 		return
 	}
 	var refusal struct {
@@ -45,29 +66,32 @@ func (p *Provider) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 	writeOAuthError(w, status, refusal.Error, refusal.Description)
 }
 
-// userinfoWriter passes the library's answer through, except a 403, which
-// it holds back for serveUserinfo to rewrite, and a 401, to which it adds
-// the WWW-Authenticate header.
+// refuseUserinfoRequest answers a malformed userinfo request (RFC 6750
+// §3.1, invalid_request).
+func refuseUserinfoRequest(w http.ResponseWriter, description string) {
+	w.Header().Set("WWW-Authenticate", `Bearer error="invalid_request"`)
+	writeOAuthError(w, http.StatusBadRequest, "invalid_request", description)
+}
+
+// isBearer reports whether an Authorization header carries a bearer token,
+// as the library reads it.
+func isBearer(header string) bool {
+	return len(header) >= len(oidc.PrefixBearer) && strings.EqualFold(header[:len(oidc.PrefixBearer)], oidc.PrefixBearer)
+}
+
+// userinfoWriter passes the library's answer through, except a refusal
+// (401 or 403), which it holds back, with its body, for serveUserinfo to
+// rewrite.
 type userinfoWriter struct {
 	http.ResponseWriter
-	tokenSent bool
-	held      int
-	body      bytes.Buffer
+	held int
+	body bytes.Buffer
 }
 
 func (uw *userinfoWriter) WriteHeader(status int) {
-	switch status {
-	case http.StatusForbidden:
+	if status == http.StatusUnauthorized || status == http.StatusForbidden {
 		uw.held = status
 		return
-	case http.StatusUnauthorized:
-		// No token, or one that does not verify (signature, issuer,
-		// expiry): RFC 6750 names no error when there was no token.
-		challenge := "Bearer"
-		if uw.tokenSent {
-			challenge = `Bearer error="invalid_token"`
-		}
-		uw.Header().Set("WWW-Authenticate", challenge)
 	}
 	uw.ResponseWriter.WriteHeader(status)
 }

@@ -222,7 +222,9 @@ func TestEchoedFields(t *testing.T) {
 			start := b.Get(s.rpURL + "/start")
 			u, _ := url.Parse(start.Location)
 			q := u.Query()
-			q.Set("login_hint", strings.Repeat("x", 10000)+"\x1b")
+			// Under the authorization endpoint's limit (512 bytes, over
+			// which the application gets invalid_request), over the field's.
+			q.Set("login_hint", strings.Repeat("x", 500)+"\x1b")
 			u.RawQuery = q.Encode()
 			return b.Follow(b.Get(u.String()))
 		}, http.StatusOK, `value="` + strings.Repeat("x", 256) + `"`},

@@ -34,6 +34,7 @@ var requiredTemplates = []string{
 	tmplTenantHome, tmplFindOrg, tmplDevMailList, tmplDevMail,
 	tmplForgotPassword, tmplResetPassword, tmplResetDone, tmplWelcome, tmplFindOrgSent,
 	tmplMFACode, tmplMFAWebAuthn, tmplMFASelect, tmplMFATOTPSetup, tmplRecoveryCodes, tmplAccount, // mfa.go
+	tmplLogoutConfirm, // logout.go
 }
 
 // parseTemplates parses the layout, the shared partials and every page, and

@@ -1,0 +1,177 @@
+package provider
+
+import (
+	"errors"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+)
+
+// PathLogoutConfirm is the page that asks a person whether to sign out, and
+// whose form ends the session (the pages serve it; see serveLogout).
+const PathLogoutConfirm = "/logout/confirm"
+
+// serveLogout ends the browser's SSO session, for a request in one of
+// these forms:
+//   - a registered logout address: Cognito's client_id and logout_uri, or
+//     OIDC's client_id and post_logout_redirect_uri (one of the client's
+//     logout URIs). The browser goes there.
+//   - an id_token_hint of the user who is signed in (OpenID Connect
+//     RP-Initiated Logout §2): the browser goes to the
+//     post_logout_redirect_uri, if one is registered, else to the
+//     signed-out page.
+//   - Cognito's sign-in-again form: client_id, redirect_uri (one of the
+//     client's callback URLs) and response_type=code, with state and
+//     scope (serveRelogin).
+//
+// The library checks the first two (the client, the address, the hint's
+// signature) and a refused request leaves the session as it was, as the
+// page it shows the person says. Any other request (a bare /logout, a
+// logout_uri without a client, a hint of somebody else) is what any page
+// on the web can send a browser to, the session cookie going along; it
+// does not end the session, but sends the browser to PathLogoutConfirm,
+// where the person confirms with a form that another site cannot send.
+// Without a session there is nothing to end, and any request the library
+// accepts goes on to where it says.
+func (p *Provider) serveLogout(w http.ResponseWriter, r *http.Request) {
+	site, _ := SiteFromContext(r.Context())
+	if err := r.ParseForm(); err != nil {
+		p.fail(w, r, http.StatusBadRequest, ProblemBadRequest)
+		return
+	}
+	if r.Form.Get("logout_uri") == "" && r.Form.Get("redirect_uri") != "" {
+		p.serveRelogin(w, r, site.Slug)
+		return
+	}
+	if lu := r.Form.Get("logout_uri"); lu != "" && r.Form.Get("post_logout_redirect_uri") == "" {
+		q := r.URL.Query()
+		q.Set("post_logout_redirect_uri", lu)
+		q.Del("logout_uri")
+		r.URL.RawQuery = q.Encode()
+		r.Form = nil
+		_ = r.ParseForm()
+	}
+	lw := &logoutWriter{ResponseWriter: w, header: http.Header{}, confirm: p.logoutNeedsConfirmation(r, site.Slug),
+		end: func() { p.EndSession(w, r, site.Slug) }}
+	p.op.ServeHTTP(lw, r)
+	if lw.held {
+		p.logger.InfoContext(r.Context(), "logout sent to the confirmation page: it names no registered address and no hint of the signed-in user",
+			"tenant", site.Slug)
+		http.Redirect(w, r, PathLogoutConfirm, http.StatusFound)
+	}
+}
+
+// logoutNeedsConfirmation reports whether a logout request would end a
+// live session without saying where it came from: neither a logout
+// address of a client nor an ID token of the user signed in.
+func (p *Provider) logoutNeedsConfirmation(r *http.Request, slug string) bool {
+	if r.Form.Get("client_id") != "" && r.Form.Get("post_logout_redirect_uri") != "" {
+		return false // the library checks that the address is the client's
+	}
+	sess, ok := p.Session(r, slug)
+	if !ok {
+		return false // nothing to end
+	}
+	hint := r.Form.Get("id_token_hint")
+	if hint == "" {
+		return true
+	}
+	// As the library checks it: an expired hint still says who it was for.
+	ctx := op.ContextWithIssuer(r.Context(), p.hosts.TenantURL(slug))
+	claims, err := op.VerifyIDTokenHint[*oidc.IDTokenClaims](ctx, hint, p.op.IDTokenHintVerifier(ctx))
+	if err != nil && !errors.As(err, &op.IDTokenHintExpiredError{}) {
+		return true // the library refuses it
+	}
+	return claims == nil || claims.GetSubject() != sess.Sub
+}
+
+// serveRelogin answers Cognito's /logout?client_id&redirect_uri&response_type
+// form: the session ends and a new sign-in starts at the authorization
+// endpoint, with the request's parameters. redirect_uri must be one of the
+// client's callback URLs and response_type code; otherwise the session
+// stays and the person reads that the link does not work. Besides state
+// and scope, the parameters of PKCE, which every authorization request
+// here needs, and nonce go along.
+func (p *Provider) serveRelogin(w http.ResponseWriter, r *http.Request, slug string) {
+	f := r.Form
+	reason := ""
+	st, err := p.cache.get(r.Context(), slug)
+	if err != nil {
+		p.logger.ErrorContext(r.Context(), "logout: load the organization", "tenant", slug, "err", err)
+		p.fail(w, r, http.StatusServiceUnavailable, ProblemSignOutLinkRefused)
+		return
+	}
+	cl := st.clients[f.Get("client_id")]
+	switch {
+	case cl == nil:
+		reason = "unknown client"
+	case !slices.Contains(cl.Client.RedirectURIs, f.Get("redirect_uri")):
+		reason = "redirect_uri is not one of the client's callback URLs"
+	case f.Get("response_type") != string(oidc.ResponseTypeCode):
+		reason = "response_type is not code"
+	}
+	if reason != "" {
+		p.logger.InfoContext(r.Context(), "logout refused", "tenant", slug, "reason", reason, "client_id", f.Get("client_id"))
+		p.fail(w, r, http.StatusBadRequest, ProblemSignOutLinkRefused)
+		return
+	}
+	p.EndSession(w, r, slug)
+	q := url.Values{}
+	for _, param := range []string{"client_id", "redirect_uri", "response_type", "state", "scope", "nonce", "code_challenge", "code_challenge_method"} {
+		if v := f.Get(param); v != "" {
+			q.Set(param, v)
+		}
+	}
+	http.Redirect(w, r, PathAuthorize+"?"+q.Encode(), http.StatusFound)
+}
+
+// logoutWriter stands between the library and the browser at /logout. The
+// library answers a logout it accepts with its redirect, sent only after
+// validating the request; then logoutWriter ends the session (end) before
+// the headers go out, so that the cookie's removal goes with them, or, for
+// a logout that needs the person's confirmation (confirm), holds the
+// redirect back (held), for serveLogout to send the browser to the
+// confirmation page instead. Other answers (refusals) pass through.
+type logoutWriter struct {
+	http.ResponseWriter
+	header  http.Header // the library's, until its status is known
+	confirm bool
+	end     func()
+	wrote   bool
+	held    bool
+}
+
+func (lw *logoutWriter) Header() http.Header { return lw.header }
+
+func (lw *logoutWriter) WriteHeader(status int) {
+	if lw.wrote {
+		return
+	}
+	lw.wrote = true
+	if status == http.StatusFound {
+		if lw.confirm {
+			lw.held = true
+			return
+		}
+		lw.end()
+	}
+	maps.Copy(lw.ResponseWriter.Header(), lw.header)
+	lw.ResponseWriter.WriteHeader(status)
+}
+
+func (lw *logoutWriter) Write(b []byte) (int, error) {
+	if !lw.wrote {
+		lw.WriteHeader(http.StatusOK)
+	}
+	if lw.held {
+		return len(b), nil
+	}
+	return lw.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (lw *logoutWriter) Unwrap() http.ResponseWriter { return lw.ResponseWriter }

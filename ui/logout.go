@@ -1,0 +1,71 @@
+package ui
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/cognate-idp/cognate/provider"
+)
+
+// Signing out. The provider's /logout ends the session at once for an
+// application that says where it comes from (a registered logout address,
+// an ID token of the signed-in user); any other logout, which any web page
+// could send a browser to, comes here, to the confirmation page, whose
+// form (CSRF-checked, like every form of the pages) ends the session.
+
+const tmplLogoutConfirm = "logout_confirm"
+
+// pathLoggedOut is the signed-out page, where a logout without an
+// application to return to ends.
+const pathLoggedOut = "/logged-out"
+
+type logoutConfirmPage struct {
+	frame
+	// OrgName is the organization the person signs out of.
+	OrgName string
+	// Username is who is signed in.
+	Username string
+	// Action is where the form posts.
+	Action string
+}
+
+func (logoutConfirmPage) template() string { return tmplLogoutConfirm }
+
+// getLogoutConfirm asks the person whether to sign out. Without a session
+// there is nothing to ask: the signed-out page says how things are.
+func (p *Pages) getLogoutConfirm(w http.ResponseWriter, r *http.Request) error {
+	e, err := p.env(r)
+	if err != nil {
+		return err
+	}
+	sess, ok := p.Provider.Session(r, e.slug())
+	if !ok {
+		http.Redirect(w, r, pathLoggedOut, http.StatusSeeOther)
+		return nil
+	}
+	u, err := p.Service.User(r.Context(), e.slug(), sess.Sub)
+	if err != nil {
+		return fmt.Errorf("read signed-in user: %w", err)
+	}
+	name := e.tenant.Name
+	if name == "" {
+		name = e.slug()
+	}
+	return p.render(w, http.StatusOK, &logoutConfirmPage{frame: p.frame(e, p.csrfToken(w, r)), OrgName: name,
+		Username: u.Username, Action: provider.PathLogoutConfirm})
+}
+
+// postLogoutConfirm ends the session the person confirmed to end, then
+// shows the signed-out page.
+func (p *Pages) postLogoutConfirm(w http.ResponseWriter, r *http.Request) error {
+	e, err := p.env(r)
+	if err != nil {
+		return err
+	}
+	if err := p.parseForm(w, r, p.origin(e)); err != nil {
+		return err
+	}
+	p.Provider.EndSession(w, r, e.slug())
+	http.Redirect(w, r, pathLoggedOut, http.StatusSeeOther)
+	return nil
+}

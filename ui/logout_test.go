@@ -1,0 +1,112 @@
+package ui_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/cognate-idp/cognate/ui/uitest"
+)
+
+// A logout that does not say where it comes from (a bare /logout, which any
+// page on the web can send a browser to, the session cookie going along)
+// asks the person first. The confirmation page's form is protected as
+// every form of the pages is: a post without the browser's form token, or
+// from another site, or from another tenant's host, ends nothing. The
+// person's own confirmation ends the session and shows the signed-out page.
+func TestLogoutConfirmation(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	ann := s.addUserAt(t, "ann")
+	b := newBrowser(t)
+	b.signedInAt(s, ann.Sub, time.Now())
+	token := sessionToken(t, b, s)
+
+	first := b.Get(s.tenantURL + "/logout")
+	if first.Status != http.StatusFound || first.Location != s.tenantURL+"/logout/confirm" {
+		t.Fatalf("bare /logout: status %d, Location %q; want the confirmation page", first.Status, first.Location)
+	}
+	confirm := b.Follow(first)
+	if confirm.Status != http.StatusOK {
+		t.Fatalf("confirmation page: status %d:\n%s", confirm.Status, confirm.Body)
+	}
+	uitest.MustContain(t, confirm, "<h1>Sign out of Acme BV?</h1>", "You are signed in as ann.", `name="csrf_token"`)
+	if !sessionLives(t, s, token) {
+		t.Fatal("the bare /logout ended the session")
+	}
+
+	form := uitest.HiddenFields(confirm.Body)
+	forged := []struct {
+		name   string
+		form   url.Values
+		header []string
+	}{
+		{"no form token", url.Values{}, nil},
+		{"a guessed form token", url.Values{"csrf_token": {strings.Repeat("A", 26)}}, nil},
+		{"from another site", form, []string{"Sec-Fetch-Site", "cross-site"}},
+		{"from another tenant's host", form, []string{"Sec-Fetch-Site", "same-site"}},
+		{"from another origin, says Origin", form, []string{"Origin", "http://evil.localhost"}},
+	}
+	for _, tt := range forged {
+		t.Run(tt.name, func(t *testing.T) {
+			p := b.Post(s.tenantURL+"/logout/confirm", tt.form, tt.header...)
+			if p.Status != http.StatusForbidden {
+				t.Fatalf("status %d, want 403:\n%s", p.Status, p.Body)
+			}
+			uitest.MustContain(t, p, "This form has expired or was sent from another site.")
+			if !sessionLives(t, s, token) {
+				t.Fatal("a forged post ended the session")
+			}
+		})
+	}
+
+	out := b.Submit(confirm, "/logout/confirm", nil)
+	if out.Status != http.StatusSeeOther || out.Location != s.tenantURL+"/logged-out" {
+		t.Fatalf("confirmed: status %d, Location %q; want the signed-out page", out.Status, out.Location)
+	}
+	uitest.MustContain(t, b.Follow(out), "You are signed out")
+	if sessionLives(t, s, token) {
+		t.Fatal("the confirmed logout left the session")
+	}
+	// Signed out, the confirmation page has nothing to ask.
+	if p := b.Get(s.tenantURL + "/logout/confirm"); p.Status != http.StatusSeeOther || p.Location != s.tenantURL+"/logged-out" {
+		t.Errorf("confirmation page without a session: status %d, Location %q; want the signed-out page", p.Status, p.Location)
+	}
+	if p := b.Get(s.tenantURL + "/logout"); p.Status != http.StatusFound || p.Location != s.tenantURL+"/logged-out" {
+		t.Errorf("/logout without a session: status %d, Location %q; want the signed-out page", p.Status, p.Location)
+	}
+
+	t.Run("in Dutch", func(t *testing.T) {
+		b := newBrowser(t)
+		b.Header.Set("Accept-Language", "nl")
+		b.signedInAt(s, ann.Sub, time.Now())
+		p := b.Follow(b.Get(s.tenantURL + "/logout"))
+		uitest.MustContain(t, p, "<h1>Uitloggen bij Acme BV?</h1>", "U bent ingelogd als ann.", ">Uitloggen</button>", "Ingelogd blijven")
+		uitest.MustContain(t, b.Follow(b.Submit(p, "/logout/confirm", nil)), "U bent uitgelogd")
+	})
+}
+
+// Cognito's /logout?client_id&redirect_uri&response_type form ends the
+// session and starts a new sign-in: the login page, not the session's
+// silent way through.
+func TestLogoutToSignInAgain(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	ann := s.addUserAt(t, "ann")
+	b := newBrowser(t)
+	b.signedInAt(s, ann.Sub, time.Now())
+	token := sessionToken(t, b, s)
+	q := url.Values{"client_id": {s.clientID}, "redirect_uri": {s.rpURL + "/callback"}, "response_type": {"code"},
+		"state": {"st"}, "scope": {"openid"}, "code_challenge": {oauth2.S256ChallengeFromVerifier(oauth2.GenerateVerifier())},
+		"code_challenge_method": {"S256"}}
+	p := b.Follow(b.Get(s.tenantURL + "/logout?" + q.Encode()))
+	if p.Status != http.StatusOK || p.URL.Path != "/login" {
+		t.Fatalf("status %d at %s, want the login page:\n%s", p.Status, p.URL, p.Body)
+	}
+	uitest.MustContain(t, p, `autocomplete="username"`)
+	if sessionLives(t, s, token) {
+		t.Fatal("the session lives on")
+	}
+}
