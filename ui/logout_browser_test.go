@@ -114,4 +114,21 @@ func TestBrowserLogoutConfirmation(t *testing.T) {
 		t.Errorf("heading %q, want the signed-out page", h)
 	}
 	must(t, "start a sign-in", chromedp.Do(ctx, chromedp.Navigate(s.rpURL+"/start"), chromedp.WaitVisible(username)))
+
+	// The account page's own button signs out at once: its form is the
+	// confirmation.
+	must(t, "sign in again and sign out on the account page", chromedp.Do(ctx,
+		chromedp.SendKeys(username, "ann"),
+		chromedp.SendKeys(chromedp.CSS(`input[autocomplete="current-password"]`), goodPassword),
+		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.ID("claims")),
+		chromedp.Navigate(s.tenantURL+"/account"),
+		chromedp.Click(chromedp.ID("sign-out")),
+	))
+	if err := waitForURL(ctx, s.tenantURL+"/logged-out"); err != nil {
+		t.Fatal(err)
+	}
+	if signedIn(t) {
+		t.Error("still signed in after the account page's sign-out")
+	}
 }
