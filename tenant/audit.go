@@ -188,14 +188,18 @@ func unixNanoClamped(t time.Time) int64 {
 	return t.UnixNano()
 }
 
-// auditKeyTimeLen is the length of auditKeyTime's result.
-const auditKeyTimeLen = 16
+// auditKeyTimeLen is the length of auditKeyTime's result, and
+// auditKeyRandomLen that of the random part after it.
+const (
+	auditKeyTimeLen   = 16
+	auditKeyRandomLen = 8 // NewSecret(6)
+)
 
 // RecordAudit writes ev into tx; ev.Time must be set. A closure that runs
 // again writes a fresh key, so a retried transaction records once.
 func RecordAudit(tx Tx, tenantID string, ev AuditEvent) error {
 	// The random part keeps two events of one nanosecond apart.
-	ev.ID = auditKeyTime(ev.Time) + "-" + NewSecret(6)
+	ev.ID = auditKeyTime(ev.Time) + "-" + NewSecret(auditKeyRandomLen*3/4)
 	return PutJSON(tx, CollAudit, tenantID, ev.ID, ev)
 }
 
@@ -298,6 +302,25 @@ func ParseAuditBound(s string, end bool) (time.Time, error) {
 	return t, nil
 }
 
+// ValidAuditCursor reports whether after is what AuditQuery.After takes: a
+// key of the trail, as AuditPage.Next hands it out (the time part in 16
+// hexadecimal digits, "-", and 8 characters of base64url). Anything else
+// was never handed out, and would start a page at some arbitrary point.
+func ValidAuditCursor(after string) bool {
+	timePart, random, ok := strings.Cut(after, "-")
+	return ok && len(timePart) == auditKeyTimeLen && len(random) == auditKeyRandomLen &&
+		strings.Trim(timePart, "0123456789abcdef") == "" &&
+		strings.Trim(random, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == ""
+}
+
+// ValidAuditRange reports whether AuditQuery's From and To can hold an
+// event: either is open (zero), or From is not after To. A range that ends
+// before it starts matches nothing, which a front end had better say than
+// show as an empty trail.
+func ValidAuditRange(from, to time.Time) bool {
+	return from.IsZero() || to.IsZero() || !from.After(to)
+}
+
 func (q AuditQuery) matches(ev AuditEvent) bool {
 	if q.Action != "" {
 		if strings.HasSuffix(q.Action, ".") {
@@ -318,8 +341,12 @@ func (q AuditQuery) matches(ev AuditEvent) bool {
 }
 
 // AuditLog returns a page of a tenant's audit trail, newest first. The
-// empty tenant ID is the operator's own trail (deleted tenants).
+// empty tenant ID is the operator's own trail (deleted tenants). A cursor
+// that is not one it handed out (ValidAuditCursor) is ErrInvalid.
 func (s *Service) AuditLog(ctx context.Context, tenantID string, q AuditQuery) (AuditPage, error) {
+	if q.After != "" && !ValidAuditCursor(q.After) {
+		return AuditPage{}, fmt.Errorf("%w: %q is not a cursor of the audit trail: pass a page's Next as it is", ErrInvalid, q.After)
+	}
 	if q.Limit <= 0 || q.Limit > 200 {
 		q.Limit = 50
 	}

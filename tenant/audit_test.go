@@ -276,6 +276,69 @@ func TestAuditQuery(t *testing.T) {
 	}
 }
 
+// A filter that could not match anything is one the front ends refuse,
+// rather than answer with an empty trail: a range that ends before it
+// starts, a cursor the trail never handed out. AuditLog itself refuses
+// such a cursor.
+func TestAuditFiltersThatCannotMatch(t *testing.T) {
+	svc, clock := newService(t)
+	ctx := context.Background()
+	svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"})
+	clock.Advance(time.Minute)
+	svc.RecordEvent(ctx, "acme", tenant.AuditEvent{Action: tenant.AuditSignIn})
+	page, err := svc.AuditLog(ctx, "acme", tenant.AuditQuery{Limit: 1})
+	if err != nil || page.Next == "" {
+		t.Fatalf("first page: %v, next %q", err, page.Next)
+	}
+	handedOut := page.Next
+
+	day := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name     string
+		from, to time.Time
+		valid    bool
+	}{
+		{"open", time.Time{}, time.Time{}, true},
+		{"from only", day, time.Time{}, true},
+		{"to only", time.Time{}, day, true},
+		{"one instant", day, day, true},
+		{"a month", day, day.AddDate(0, 1, 0), true},
+		{"ends a nanosecond before it starts", day, day.Add(-time.Nanosecond), false},
+		{"the 30th to the 1st", day.AddDate(0, 0, 29), day, false},
+	} {
+		if got := tenant.ValidAuditRange(tc.from, tc.to); got != tc.valid {
+			t.Errorf("range %s: valid %v, want %v", tc.name, got, tc.valid)
+		}
+	}
+	for _, tc := range []struct {
+		cursor string
+		valid  bool
+	}{
+		{handedOut, true},
+		{"0000000000000000-AZaz09_-", true},
+		{"not-a-cursor", false},
+		{"", false},
+		{"7FFFFFFFFFFFFFFF-abcdefgh", false}, // the time part is lower-case hex
+		{"7fffffffffffffff-abcdefg", false},
+		{"7fffffffffffffff-abcdefghi", false},
+		{"7fffffffffffff-abcdefgh", false},
+		{"7fffffffffffffff_abcdefgh", false},
+		{"7fffffffffffffff-abc=efgh", false},
+		{"7fffffffffffffff-abcdefgh-", false},
+		{"7fffffffffffffff-abc\x00efgh", false},
+	} {
+		if got := tenant.ValidAuditCursor(tc.cursor); got != tc.valid {
+			t.Errorf("cursor %q: valid %v, want %v", tc.cursor, got, tc.valid)
+		}
+		_, err := svc.AuditLog(ctx, "acme", tenant.AuditQuery{After: tc.cursor})
+		if want := tc.valid || tc.cursor == ""; (err == nil) != want {
+			t.Errorf("AuditLog after %q: %v", tc.cursor, err)
+		} else if err != nil && !errors.Is(err, tenant.ErrInvalid) {
+			t.Errorf("AuditLog after %q: %v, want ErrInvalid", tc.cursor, err)
+		}
+	}
+}
+
 // Deleting a tenant deletes its trail; the operator's trail keeps the fact.
 func TestAuditTenantDeletion(t *testing.T) {
 	svc, _ := newService(t)

@@ -1,6 +1,9 @@
 package tenant
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // Codes of the validation rules an *InvalidError names. They are stable:
 // front ends key their own wording on them (the admin console's import
@@ -19,6 +22,8 @@ const (
 	CodeAttributeBoolean    = "attribute.boolean"    // attribute Args[0]'s value Args[1] is not true or false
 	CodeAttributeEpoch      = "attribute.epoch"      // attribute Args[0]'s value Args[1] is not seconds since 1970
 	CodeAttributeDate       = "attribute.date"       // attribute Args[0]'s value Args[1] is not YYYY-MM-DD
+	CodeUsernameIsEmail     = "username.isEmail"     // username Args[0] is another user's email address
+	CodeEmailIsUsername     = "email.isUsername"     // email address Args[0] is another user's username
 )
 
 // invalidTexts is the English of each code, a format over the Args. It is
@@ -36,7 +41,18 @@ var invalidTexts = map[string]string{
 	CodeAttributeBoolean:    "%s must be true or false, not %q",
 	CodeAttributeEpoch:      "%s %q is not a time in seconds since 1970",
 	CodeAttributeDate:       "%s %q is not a date written YYYY-MM-DD",
+	CodeUsernameIsEmail:     "username %q is the email address of another user, who signs in with it",
+	CodeEmailIsUsername:     "email address %q is the username of another user: signing in with it would find that user",
 }
+
+// ErrSignInNameTaken is matched (errors.Is) by the *InvalidError of a
+// username that is another user's email address, or an email address that
+// is another user's username (CodeUsernameIsEmail, CodeEmailIsUsername).
+// Sign-in looks a name up as a username first and as an email address
+// after (FindUser), so either would let one user's name take another's
+// sign-in: a conflict with another record, which front ends may say as
+// one, as they say a username that is taken.
+var ErrSignInNameTaken = errors.New("another user signs in with this name")
 
 // InvalidError is an ErrInvalid that names the rule broken, for callers
 // that say it in words of their own (errors.As): the importer reports it
@@ -76,3 +92,9 @@ func (e *InvalidError) Error() string { return ErrInvalid.Error() + ": " + e.Rea
 
 // Unwrap makes errors.Is(err, ErrInvalid) hold.
 func (e *InvalidError) Unwrap() error { return ErrInvalid }
+
+// Is makes errors.Is(err, ErrSignInNameTaken) hold for the rules that keep
+// sign-in names apart.
+func (e *InvalidError) Is(target error) bool {
+	return target == ErrSignInNameTaken && (e.Code == CodeUsernameIsEmail || e.Code == CodeEmailIsUsername)
+}

@@ -694,9 +694,9 @@ func TestAdminResetPassword(t *testing.T) {
 func TestPasswordHistory(t *testing.T) {
 	e := newMailEnv(t)
 	ctx := context.Background()
-	policy := password.DefaultPolicy()
-	policy.HistorySize = 3
-	if _, err := e.svc.UpdateTenant(ctx, "acme", tenant.TenantChange{Settings: tenant.SettingsChange{PasswordPolicy: &policy}}); err != nil {
+	history := 3
+	if _, err := e.svc.UpdateTenant(ctx, "acme", tenant.TenantChange{Settings: tenant.SettingsChange{
+		PasswordPolicy: &tenant.PasswordPolicyChange{HistorySize: &history}}}); err != nil {
 		t.Fatal(err)
 	}
 	const p1, p2 = "First-Pass-1!", "Second-Pass-2!"

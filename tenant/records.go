@@ -2,6 +2,7 @@ package tenant
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -111,13 +112,17 @@ func UsersByEmail(tx Tx, tenantID, email string) ([]User, error) {
 }
 
 // InsertUser stores a new user and its indexes; a taken username or sub is
-// ErrAlreadyExists.
+// ErrAlreadyExists, a username or email address another user signs in
+// with ErrSignInNameTaken (checkSignInNames).
 func InsertUser(tx Tx, tenantID string, u User) error {
 	if _, err := tx.Get(CollUsers, tenantID, u.Sub); err == nil {
 		return fmt.Errorf("user sub %q: %w", u.Sub, ErrAlreadyExists)
 	}
 	if _, err := tx.Get(CollUsersByName, tenantID, FoldKey(u.Username)); err == nil {
 		return fmt.Errorf("username %q: %w", u.Username, ErrAlreadyExists)
+	}
+	if err := checkSignInNames(tx, tenantID, u, true); err != nil {
+		return err
 	}
 	if err := tx.Put(CollUsersByName, tenantID, FoldKey(u.Username), []byte(u.Sub)); err != nil {
 		return err
@@ -134,7 +139,8 @@ func InsertUser(tx Tx, tenantID string, u User) error {
 }
 
 // UpdateUser stores a changed user, moving its email index when the address
-// changed. The username is immutable, as in Cognito.
+// changed. The username is immutable, as in Cognito. A new address that is
+// another user's username is ErrSignInNameTaken (checkSignInNames).
 func UpdateUser(tx Tx, tenantID string, u User) error {
 	old, err := GetUser(tx, tenantID, u.Sub)
 	if err != nil {
@@ -144,6 +150,9 @@ func UpdateUser(tx Tx, tenantID string, u User) error {
 		return fmt.Errorf("username cannot change: %w", ErrInvalid)
 	}
 	if FoldKey(old.Email) != FoldKey(u.Email) {
+		if err := checkSignInNames(tx, tenantID, u, false); err != nil {
+			return err
+		}
 		if old.Email != "" {
 			if err := tx.Delete(CollUsersByEmail, tenantID, emailIndexKey(old.Email, u.Sub)); err != nil {
 				return err
@@ -159,6 +168,45 @@ func UpdateUser(tx Tx, tenantID string, u User) error {
 		return err
 	}
 	return PutJSON(tx, CollUsers, tenantID, u.Sub, u)
+}
+
+// checkSignInNames keeps the names people sign in with apart: FindUser
+// looks a name up as a username first and as an email address after, so a
+// username that is another user's email address would take that user's
+// sign-in by email, and an email address that is another user's username
+// could never sign in. Both are refused, compared as the indexes compare
+// them (FoldKey); a user whose username is its own email address is fine.
+// newName checks u's username (a new user: usernames never change), and
+// u's email address is checked when it has one. Only these two writers
+// call it, so every front end (the admin API, the console, the import,
+// lazy migration) gets the rule; users written before it are left as they
+// are until their address changes.
+func checkSignInNames(tx Tx, tenantID string, u User, newName bool) error {
+	// An email address has an @, so a username without one is no address.
+	if newName && strings.Contains(u.Username, "@") {
+		var other bool
+		err := tx.Scan(CollUsersByEmail, tenantID, FoldKey(u.Username)+"\x00", "", func(_ string, sub []byte) bool {
+			other = string(sub) != u.Sub
+			return !other
+		})
+		if err != nil {
+			return err
+		}
+		if other {
+			return invalid(CodeUsernameIsEmail, u.Username)
+		}
+	}
+	if u.Email == "" {
+		return nil
+	}
+	sub, err := tx.Get(CollUsersByName, tenantID, FoldKey(u.Email))
+	switch {
+	case err == nil && string(sub) != u.Sub:
+		return invalid(CodeEmailIsUsername, u.Email)
+	case err != nil && !errors.Is(err, ErrNotFound):
+		return err
+	}
+	return nil
 }
 
 // DeleteUser removes a user and its indexes.

@@ -321,8 +321,15 @@ func ValidateClient(c Client) error {
 		}
 	}
 	for _, sc := range c.Scopes {
-		if sc == "" || strings.ContainsFunc(sc, unicode.IsSpace) {
-			problems = append(problems, fmt.Sprintf("scope %q may not be empty or contain spaces", sc))
+		if !validScope(sc) {
+			problems = append(problems, fmt.Sprintf("scope %q is refused: a scope is 1 to %d characters of printable ASCII, without spaces, quotes or backslashes", sc, MaxScopeLength))
+		}
+	}
+	for name, list := range map[string][]string{
+		"grant type": c.GrantTypes, "redirect URI": c.RedirectURIs, "logout URI": c.PostLogoutRedirectURIs, "scope": c.Scopes,
+	} {
+		for _, v := range repeated(list) {
+			problems = append(problems, fmt.Sprintf("%s %q is given twice", name, v))
 		}
 	}
 	for name, ttl := range map[string]struct{ got, min, max time.Duration }{
@@ -342,6 +349,40 @@ func ValidateClient(c Client) error {
 		return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// MaxScopeLength is the longest scope a client may have: Cognito's
+// ScopeType allows 256 characters.
+const MaxScopeLength = 256
+
+// validScope reports whether sc is a scope-token of RFC 6749 §3.3,
+// 1*( %x21 / %x23-5B / %x5D-7E ): printable ASCII without spaces, quotes
+// or backslashes, which is also the pattern of Cognito's ScopeType, of at
+// most MaxScopeLength characters. Anything else is no scope a client can
+// ask for, and would reach the tokens as it is.
+func validScope(sc string) bool {
+	if sc == "" || len(sc) > MaxScopeLength {
+		return false
+	}
+	for i := range len(sc) {
+		if b := sc[i]; b < 0x21 || b > 0x7e || b == '"' || b == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// repeated lists the values that occur more than once in list, each once,
+// in the order of their second occurrence.
+func repeated(list []string) []string {
+	var out []string
+	seen := make(map[string]int, len(list))
+	for _, v := range list {
+		if seen[v]++; seen[v] == 2 {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // ValidateRedirectURI enforces Cognito's rule: absolute, no fragment, and
@@ -446,6 +487,9 @@ func (s *Service) CreateUser(ctx context.Context, tenantID string, in NewUser) (
 			return User{}, err
 		}
 	}
+	if in.EmailVerified && strings.TrimSpace(in.Email) == "" {
+		return User{}, errVerifiedWithoutEmail
+	}
 	if err := ValidateAttributes(in.Attributes); err != nil {
 		return User{}, err
 	}
@@ -454,7 +498,7 @@ func (s *Service) CreateUser(ctx context.Context, tenantID string, in NewUser) (
 		Sub:           in.Sub,
 		Username:      in.Username,
 		Email:         strings.TrimSpace(in.Email),
-		EmailVerified: in.EmailVerified && in.Email != "",
+		EmailVerified: in.EmailVerified,
 		Attributes:    in.Attributes,
 		Groups:        uniqueGroups(in.Groups),
 		Status:        StatusUnconfirmed,

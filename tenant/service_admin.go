@@ -16,9 +16,10 @@ import (
 
 // SettingsChange changes some sections of a tenant's settings. A nil field
 // keeps its section; a set field replaces that section whole, and zero values
-// inside it mean Cognito's default, as everywhere in Settings.
+// inside it mean Cognito's default, as everywhere in Settings. The password
+// policy is the exception: it changes field by field (PasswordPolicyChange).
 type SettingsChange struct {
-	PasswordPolicy           *password.Policy
+	PasswordPolicy           *PasswordPolicyChange
 	TempPasswordValidityDays *int
 	MFA                      *MFAPolicy
 	Locale                   *string
@@ -35,10 +36,65 @@ type SettingsChange struct {
 	Legacy *LegacyPoolChange
 }
 
+// PasswordPolicyChange changes some fields of a tenant's password policy:
+// a nil field keeps its value (Cognito's default on a new tenant), a set one
+// takes the value given, which the policy's ranges must admit. An operator
+// who lengthens the password history must not lose, unawares, the
+// character classes the policy requires.
+type PasswordPolicyChange struct {
+	MinimumLength    *int
+	RequireUppercase *bool
+	RequireLowercase *bool
+	RequireNumbers   *bool
+	RequireSymbols   *bool
+	HistorySize      *int
+}
+
+// SetPasswordPolicy is the change that sets every field of the policy to
+// p's, for a front end that shows them all (the console's settings form).
+func SetPasswordPolicy(p password.Policy) *PasswordPolicyChange {
+	return &PasswordPolicyChange{
+		MinimumLength: &p.MinimumLength, RequireUppercase: &p.RequireUppercase, RequireLowercase: &p.RequireLowercase,
+		RequireNumbers: &p.RequireNumbers, RequireSymbols: &p.RequireSymbols, HistorySize: &p.HistorySize,
+	}
+}
+
+// apply returns the policy the change makes of old; an unset (zero) old
+// policy is Cognito's default, as WithDefaults reads it.
+func (c PasswordPolicyChange) apply(old password.Policy) password.Policy {
+	p := old
+	if p == (password.Policy{}) {
+		p = password.DefaultPolicy()
+	}
+	for _, f := range []struct {
+		to    *int
+		field *int
+	}{{c.MinimumLength, &p.MinimumLength}, {c.HistorySize, &p.HistorySize}} {
+		if f.to != nil {
+			*f.field = *f.to
+		}
+	}
+	for _, f := range []struct {
+		to    *bool
+		field *bool
+	}{
+		{c.RequireUppercase, &p.RequireUppercase}, {c.RequireLowercase, &p.RequireLowercase},
+		{c.RequireNumbers, &p.RequireNumbers}, {c.RequireSymbols, &p.RequireSymbols},
+	} {
+		if f.to != nil {
+			*f.field = *f.to
+		}
+	}
+	return p
+}
+
 // Apply returns s with the change made and every unset policy at its default.
+// A password policy the change names stays as named, even one whose every
+// field is zero: ValidateSettings refuses it rather than WithDefaults
+// reading it as unset.
 func (c SettingsChange) Apply(s Settings) Settings {
 	if c.PasswordPolicy != nil {
-		s.PasswordPolicy = *c.PasswordPolicy
+		s.PasswordPolicy = c.PasswordPolicy.apply(s.PasswordPolicy)
 	}
 	if c.TempPasswordValidityDays != nil {
 		s.TempPasswordValidityDays = *c.TempPasswordValidityDays
@@ -64,7 +120,11 @@ func (c SettingsChange) Apply(s Settings) Settings {
 	if c.Legacy != nil {
 		s.Legacy = c.Legacy.apply(s.Legacy)
 	}
-	return s.WithDefaults()
+	out := s.WithDefaults()
+	if c.PasswordPolicy != nil {
+		out.PasswordPolicy = s.PasswordPolicy
+	}
+	return out
 }
 
 // TenantChange is the input of UpdateTenant; nil fields stay as they are.
@@ -240,6 +300,10 @@ func (s *Service) FindUsers(ctx context.Context, tenantID string, q UserQuery) (
 	return users, err
 }
 
+// errVerifiedWithoutEmail refuses a verified email address that is not
+// there, on creation as on a change.
+var errVerifiedWithoutEmail = fmt.Errorf("%w: a user without an email address cannot have a verified one", ErrInvalid)
+
 // UserChange is the input of UpdateUser; nil fields stay as they are.
 type UserChange struct {
 	// Email replaces the address; "" removes it. A new address is
@@ -307,7 +371,7 @@ func (s *Service) UpdateUser(ctx context.Context, tenantID, sub string, in UserC
 			u.EmailVerified = *in.EmailVerified
 		}
 		if u.Email == "" && u.EmailVerified {
-			return fmt.Errorf("%w: a user without an email address cannot have a verified one", ErrInvalid)
+			return errVerifiedWithoutEmail
 		}
 		if len(in.Attributes) > 0 {
 			// u was decoded afresh in this run of the closure, so changing

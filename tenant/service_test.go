@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -77,6 +78,9 @@ func TestCreateClientValidation(t *testing.T) {
 	svc, _ := newService(t)
 	ctx := context.Background()
 	svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"})
+	machine := func(scopes ...string) tenant.NewClient {
+		return tenant.NewClient{Name: "x", GrantTypes: []string{"client_credentials"}, Scopes: scopes}
+	}
 	tests := []struct {
 		name    string
 		in      tenant.NewClient
@@ -90,6 +94,23 @@ func TestCreateClientValidation(t *testing.T) {
 		{"short ttl", tenant.NewClient{Name: "x", RedirectURIs: []string{"https://a.example/cb"}, AccessTokenTTL: time.Minute}, "access token lifetime"},
 		{"long name", tenant.NewClient{Name: strings.Repeat("x", 129), RedirectURIs: []string{"https://a.example/cb"}}, "at most 128 characters"},
 		{"control characters in the name", tenant.NewClient{Name: "ctl\x00\x1b", RedirectURIs: []string{"https://a.example/cb"}}, "without control characters"},
+		// Scopes are RFC 6749 §3.3 scope-tokens, as Cognito's ScopeType.
+		{"a scope with a quote", machine(`x"y`), `scope "x\"y" is refused: a scope is 1 to 256 characters of printable ASCII, without spaces, quotes or backslashes`},
+		{"a scope with a control character", machine("a\x01"), `scope "a\x01" is refused`},
+		{"a scope with a backslash", machine(`b\c`), `scope "b\\c" is refused`},
+		{"a scope beyond ASCII", machine("é"), `scope "é" is refused`},
+		{"a scope with a space", machine("reports read"), `scope "reports read" is refused`},
+		{"a scope with a tab", machine("reports\tread"), `scope "reports\tread" is refused`},
+		{"a scope with DEL", machine("a\x7f"), `scope "a\x7f" is refused`},
+		{"an empty scope", machine(""), `scope "" is refused`},
+		{"a scope too long", machine(strings.Repeat("s", 257)), "is refused: a scope is 1 to 256 characters"},
+		// A value given twice is a mistake to point out, not to store.
+		{"a scope twice", machine("reports/read", "reports/write", "reports/read"), `scope "reports/read" is given twice`},
+		{"a grant type twice", tenant.NewClient{Name: "x", GrantTypes: []string{"client_credentials", "client_credentials"}}, `grant type "client_credentials" is given twice`},
+		{"a redirect URI twice", tenant.NewClient{Name: "x", RedirectURIs: []string{"https://a.example/cb", "https://b.example/cb", "https://a.example/cb"}},
+			`redirect URI "https://a.example/cb" is given twice`},
+		{"a logout URI twice", tenant.NewClient{Name: "x", RedirectURIs: []string{"https://a.example/cb"},
+			PostLogoutRedirectURIs: []string{"https://a.example/bye", "https://a.example/bye"}}, `logout URI "https://a.example/bye" is given twice`},
 	}
 	for _, tc := range tests {
 		_, _, err := svc.CreateClient(ctx, "acme", tc.in)
@@ -103,6 +124,19 @@ func TestCreateClientValidation(t *testing.T) {
 	}
 	if len(secret) < 43 || c.SecretHash != tenant.HashSecret(secret) || c.AccessTokenTTL != time.Hour || c.RefreshTokenTTL != 30*24*time.Hour {
 		t.Errorf("client = %+v (secret length %d)", c, len(secret))
+	}
+	// Every printable ASCII character but the space, the quote and the
+	// backslash may be in a scope, up to 256 of them.
+	var printable []byte
+	for b := byte(0x21); b <= 0x7e; b++ {
+		if b != '"' && b != '\\' {
+			printable = append(printable, b)
+		}
+	}
+	for _, sc := range [][]string{{string(printable)}, {strings.Repeat("s", 256)}, {"openid", "https://api.example.com/reports.read"}} {
+		if _, _, err := svc.CreateClient(ctx, "acme", machine(sc...)); err != nil {
+			t.Errorf("scopes %q: %v", sc, err)
+		}
 	}
 	if _, _, err := svc.CreateClient(ctx, "nope", tenant.NewClient{Name: "x", RedirectURIs: []string{"https://a.example/cb"}}); !errors.Is(err, tenant.ErrNotFound) {
 		t.Errorf("unknown tenant: %v", err)
@@ -139,6 +173,17 @@ func TestUsers(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
+	// A verified address that is not there is refused, as UpdateUser
+	// refuses it, rather than quietly dropped.
+	for _, email := range []string{"", "  "} {
+		_, err := svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "f", Email: email, EmailVerified: true})
+		if !errors.Is(err, tenant.ErrInvalid) || (email == "" && !strings.Contains(err.Error(), "a user without an email address cannot have a verified one")) {
+			t.Errorf("verified without an address %q: %v", email, err)
+		}
+	}
+	if v, err := svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "f", Email: "f@example.com", EmailVerified: true}); err != nil || !v.EmailVerified {
+		t.Errorf("verified with an address: %+v, %v", v, err)
+	}
 	tmp, err := svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "bob", Password: "Temp-Passw0rd!", Temporary: true})
 	if err != nil {
 		t.Fatal(err)
@@ -174,8 +219,8 @@ func TestUsers(t *testing.T) {
 			t.Fatal("paging does not end")
 		}
 	}
-	if len(seen) != 9 {
-		t.Errorf("paging saw %d users, want 9", len(seen))
+	if len(seen) != 10 {
+		t.Errorf("paging saw %d users, want 10", len(seen))
 	}
 
 	// Find by username or (unique) email.
@@ -352,5 +397,210 @@ func TestRecreatedTenantStartsEmpty(t *testing.T) {
 		if ev.Action != tenant.AuditTenantCreate {
 			t.Errorf("the new tenant's trail has the old tenant's event %s on %s", ev.Action, ev.Target.Name)
 		}
+	}
+}
+
+// Sign-in takes a username or an email address and looks for a username
+// first (FindUser), so the two kinds of name may not cross between users:
+// the one place that writes users (InsertUser, UpdateUser) refuses a
+// username that is another user's email address and an email address that
+// is another user's username, for every front end, the import and lazy
+// migration included.
+func TestSignInNamesStayApart(t *testing.T) {
+	svc, clk := newService(t)
+	ctx := context.Background()
+	svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"})
+	svc.CreateTenant(ctx, tenant.NewTenant{Slug: "globex"})
+	ann, err := svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "ann", Email: "Ann@Example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mail, err := svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "bob@example.com", Email: "bob@example.com"})
+	if err != nil {
+		t.Fatalf("a username that is the user's own address: %v", err)
+	}
+	email := func(s string) *string { return &s }
+	insert := func(u tenant.User) error {
+		return svc.Store.Update(ctx, func(tx tenant.Tx) error { return tenant.InsertUser(tx, "acme", u) })
+	}
+	update := func(sub string, change func(*tenant.User)) error {
+		return svc.Store.Update(ctx, func(tx tenant.Tx) error {
+			u, err := tenant.GetUser(tx, "acme", sub)
+			if err != nil {
+				return err
+			}
+			change(&u)
+			return tenant.UpdateUser(tx, "acme", u)
+		})
+	}
+
+	tests := []struct {
+		name string
+		do   func() error
+		code string // of the refusal; "" for none
+	}{
+		{"create a user named as ann's address", func() error {
+			_, err := svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "ANN@example.COM"})
+			return err
+		}, tenant.CodeUsernameIsEmail},
+		{"create a user whose address is bob's username", func() error {
+			_, err := svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "carol", Email: "BOB@example.com"})
+			return err
+		}, tenant.CodeEmailIsUsername},
+		{"change ann's address to bob's username", func() error {
+			_, err := svc.UpdateUser(ctx, "acme", ann.Sub, tenant.UserChange{Email: email("bob@EXAMPLE.com")})
+			return err
+		}, tenant.CodeEmailIsUsername},
+		{"insert a user named as ann's address (the import)", func() error {
+			return insert(tenant.User{Sub: tenant.NewUUID(), Username: "ann@example.com", Status: tenant.StatusResetRequired})
+		}, tenant.CodeUsernameIsEmail},
+		{"insert a user whose address is bob's username (the import)", func() error {
+			return insert(tenant.User{Sub: tenant.NewUUID(), Username: "dave", Email: "bob@example.com"})
+		}, tenant.CodeEmailIsUsername},
+		{"update ann's address to bob's username (the import)", func() error {
+			return update(ann.Sub, func(u *tenant.User) { u.Email = "Bob@Example.com" })
+		}, tenant.CodeEmailIsUsername},
+		{"bring over a legacy user whose address is bob's username", func() error {
+			return svc.Store.Update(ctx, func(tx tenant.Tx) error {
+				_, err := tenant.PutLegacyUser(tx, "acme", "erin", tenant.LegacyAccount{Username: "erin", Email: "bob@example.com"}, clk.t,
+					func(u *tenant.User) { u.Status = tenant.StatusConfirmed })
+				return err
+			})
+		}, tenant.CodeEmailIsUsername},
+
+		{"the same names in another tenant", func() error {
+			_, err := svc.CreateUser(ctx, "globex", tenant.NewUser{Username: "ann@example.com", Email: "bob@example.com"})
+			return err
+		}, ""},
+		{"ann's address in other capitals", func() error {
+			_, err := svc.UpdateUser(ctx, "acme", ann.Sub, tenant.UserChange{Email: email("ANN@example.com")})
+			return err
+		}, ""},
+		{"bob's address in other capitals, his own username", func() error {
+			_, err := svc.UpdateUser(ctx, "acme", mail.Sub, tenant.UserChange{Email: email("Bob@Example.com")})
+			return err
+		}, ""},
+		{"a second user with ann's address", func() error {
+			_, err := svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "ann2", Email: "ann@example.com"})
+			return err
+		}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := usersOf(t, svc, "acme")
+			err := tc.do()
+			if tc.code == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			var inv *tenant.InvalidError
+			if !errors.Is(err, tenant.ErrSignInNameTaken) || !errors.Is(err, tenant.ErrInvalid) || !errors.As(err, &inv) || inv.Code != tc.code {
+				t.Fatalf("%v, want an ErrSignInNameTaken with code %s", err, tc.code)
+			}
+			if strings.Contains(err.Error(), ann.Sub) || strings.Contains(err.Error(), mail.Sub) {
+				t.Errorf("the refusal names another user: %v", err)
+			}
+			if after := usersOf(t, svc, "acme"); !slices.Equal(after, before) {
+				t.Errorf("a refusal wrote: %v, was %v", after, before)
+			}
+		})
+	}
+
+	// Names that crossed before the rule stay writable until they change:
+	// a sign-in records itself through UpdateUser.
+	err = svc.Store.Update(ctx, func(tx tenant.Tx) error {
+		old := tenant.User{Sub: tenant.NewUUID(), Username: "frank", Email: "bob@example.com", Enabled: true}
+		if err := tx.Put(tenant.CollUsersByName, "acme", "frank", []byte(old.Sub)); err != nil {
+			return err
+		}
+		if err := tx.Put(tenant.CollUsersByEmail, "acme", "bob@example.com\x00"+old.Sub, []byte(old.Sub)); err != nil {
+			return err
+		}
+		if err := tenant.PutJSON(tx, tenant.CollUsers, "acme", old.Sub, old); err != nil {
+			return err
+		}
+		old.LastSignInAt = clk.t
+		return tenant.UpdateUser(tx, "acme", old)
+	})
+	if err != nil {
+		t.Errorf("a user written before the rule cannot sign in: %v", err)
+	}
+}
+
+// usersOf lists a tenant's users as username/email pairs, in sub order.
+func usersOf(t *testing.T, svc *tenant.Service, slug string) []string {
+	t.Helper()
+	var out []string
+	err := svc.Store.View(context.Background(), func(tx tenant.Tx) error {
+		return tenant.ScanJSON(tx, tenant.CollUsers, slug, "", "", func(_ string, u tenant.User) bool {
+			out = append(out, u.Username+"/"+u.Email)
+			return true
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// A password policy changes field by field: what a change leaves out
+// keeps its value, which on a new tenant is Cognito's default. The rest of
+// the settings change section by section, as before.
+func TestSettingsChangePasswordPolicy(t *testing.T) {
+	n := func(i int) *int { return &i }
+	no := func() *bool { b := false; return &b }
+	custom := password.Policy{MinimumLength: 12, RequireLowercase: true, HistorySize: 2}
+	def := password.DefaultPolicy()
+	tests := []struct {
+		name   string
+		from   password.Policy // the tenant's; zero for a new tenant
+		change *tenant.PasswordPolicyChange
+		want   password.Policy
+	}{
+		{"no change", custom, nil, custom},
+		{"an empty change", custom, &tenant.PasswordPolicyChange{}, custom},
+		{"the history alone", custom, &tenant.PasswordPolicyChange{HistorySize: n(5)},
+			password.Policy{MinimumLength: 12, RequireLowercase: true, HistorySize: 5}},
+		{"one class off", def, &tenant.PasswordPolicyChange{RequireSymbols: no()},
+			password.Policy{MinimumLength: 8, RequireUppercase: true, RequireLowercase: true, RequireNumbers: true}},
+		{"a new tenant's history", password.Policy{}, &tenant.PasswordPolicyChange{HistorySize: n(3)},
+			password.Policy{MinimumLength: 8, RequireUppercase: true, RequireLowercase: true, RequireNumbers: true, RequireSymbols: true, HistorySize: 3}},
+		{"a new tenant, nothing named", password.Policy{}, &tenant.PasswordPolicyChange{}, def},
+		{"everything", custom, tenant.SetPasswordPolicy(def), def},
+		{"everything zero", custom, tenant.SetPasswordPolicy(password.Policy{}), password.Policy{}}, // refused, not defaulted
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := tenant.SettingsChange{PasswordPolicy: tc.change}.Apply(tenant.Settings{PasswordPolicy: tc.from}).PasswordPolicy
+			if got != tc.want {
+				t.Errorf("policy %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+
+	// Through the service, a change of one field keeps the others.
+	svc, _ := newService(t)
+	ctx := context.Background()
+	if _, err := svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme",
+		Settings: tenant.SettingsChange{PasswordPolicy: &tenant.PasswordPolicyChange{MinimumLength: n(10), RequireSymbols: no()}}.Apply(tenant.Settings{})}); err != nil {
+		t.Fatal(err)
+	}
+	tn, err := svc.UpdateTenant(ctx, "acme", tenant.TenantChange{Settings: tenant.SettingsChange{PasswordPolicy: &tenant.PasswordPolicyChange{HistorySize: n(4)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (password.Policy{MinimumLength: 10, RequireUppercase: true, RequireLowercase: true, RequireNumbers: true, HistorySize: 4}); tn.Settings.PasswordPolicy != want {
+		t.Errorf("policy %+v, want %+v", tn.Settings.PasswordPolicy, want)
+	}
+	for _, change := range []tenant.PasswordPolicyChange{{MinimumLength: n(0)}, {MinimumLength: n(100)}, {HistorySize: n(25)}, {HistorySize: n(-1)}} {
+		_, err := svc.UpdateTenant(ctx, "acme", tenant.TenantChange{Settings: tenant.SettingsChange{PasswordPolicy: &change}})
+		if !errors.Is(err, tenant.ErrInvalid) || !strings.Contains(err.Error(), "invalid policy") {
+			t.Errorf("%+v: %v, want ErrInvalid for the policy", change, err)
+		}
+	}
+	if _, err := svc.UpdateTenant(ctx, "acme", tenant.TenantChange{Settings: tenant.SettingsChange{PasswordPolicy: tenant.SetPasswordPolicy(password.Policy{})}}); err == nil || !strings.Contains(err.Error(), "minimum length 0 is outside 6..99") {
+		t.Errorf("a policy of zeros: %v, want it refused", err)
 	}
 }

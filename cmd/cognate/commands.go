@@ -113,13 +113,14 @@ func tenantCommands() []adminCommand {
 			summary: "Make a new signing key, of the tenant's signing algorithm: published at once in the JWKS, signing after --overlap.",
 			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
 				overlap := time.Hour
-				fs.Var(durationFlag{&overlap}, "overlap", "how long the new key is published before it signs, so that relying parties that cache the JWKS know it first (a `duration`, 0s to 168h)")
+				fs.Var(durationFlag{d: &overlap, name: "--overlap", max: adminapi.MaxKeyOverlap}, "overlap",
+					"how long the new key is published before it signs, so that relying parties that cache the JWKS know it first (a `duration` in whole seconds, 0s to 168h)")
 				return func(ctx context.Context, c *apiClient, args []string) (output, error) {
 					path, err := tenantPath(args[0])
 					if err != nil {
 						return output{}, err
 					}
-					seconds := int64(overlap.Seconds())
+					seconds := int64(overlap / time.Second)
 					var k adminapi.SigningKey
 					raw, err := c.call(ctx, http.MethodPost, path+"/keys/rotate", adminapi.RotateKeyRequest{OverlapSeconds: &seconds}, &k)
 					return output{raw: raw, text: func(w io.Writer) {
@@ -484,9 +485,16 @@ func (f *lifetimeFlag) Set(v string) error {
 	return nil
 }
 
-// durationFlag is a flag of a Go duration whose error, unlike the flag
-// package's own "parse error", says how a duration is written.
-type durationFlag struct{ d *time.Duration }
+// durationFlag is a flag of a Go duration that the admin API takes as
+// whole seconds from 0 to max. Its errors, unlike the flag package's own
+// "parse error", say how a duration is written, and the range in the
+// flag's terms: a fraction of a second is refused rather than cut off,
+// which would make 500ms an overlap of none.
+type durationFlag struct {
+	d    *time.Duration
+	name string // as the person typed it: --overlap
+	max  time.Duration
+}
 
 func (f durationFlag) String() string {
 	if f.d == nil {
@@ -499,6 +507,9 @@ func (f durationFlag) Set(v string) error {
 	d, err := time.ParseDuration(v)
 	if err != nil {
 		return errors.New("not a duration: write it as 30m, 1h or 168h (hours are the largest unit: 168h is a week)")
+	}
+	if d < 0 || d > f.max || d%time.Second != 0 {
+		return fmt.Errorf("%s must be from 0s to %s, in whole seconds", f.name, formatLifetime(int64(f.max/time.Second)))
 	}
 	*f.d = d
 	return nil

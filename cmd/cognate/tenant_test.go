@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/cognate-idp/cognate/tenant/adminapi"
 )
@@ -40,7 +41,27 @@ func TestTenantSettingsCommands(t *testing.T) {
 			stdout: []string{"Signing", "ES256"}},
 		{name: "the next key has it", args: []string{"tenant", "rotate-key", "acme"}, stdout: []string{"ES256"}},
 		{name: "an overlap too long", args: []string{"tenant", "rotate-key", "acme", "--overlap", "200h"},
-			code: exitError, stderr: []string{"overlap_seconds must be from 0 to 604800"}},
+			code: exitUsage, stderr: []string{`invalid value "200h" for flag -overlap: --overlap must be from 0s to 168h (7 days), in whole seconds`}},
+		{name: "an overlap a second too long", args: []string{"tenant", "rotate-key", "acme", "--overlap", "168h0m1s"},
+			code: exitUsage, stderr: []string{"--overlap must be from 0s to 168h"}},
+		{name: "a negative overlap", args: []string{"tenant", "rotate-key", "acme", "--overlap", "-1s"},
+			code: exitUsage, stderr: []string{"--overlap must be from 0s to 168h"}},
+		// A fraction of a second would be cut off: 500ms would be no
+		// overlap at all, the new key signing at once.
+		{name: "an overlap of half a second", args: []string{"tenant", "rotate-key", "acme", "--overlap", "500ms"},
+			code: exitUsage, stderr: []string{`invalid value "500ms" for flag -overlap: --overlap must be from 0s to 168h (7 days), in whole seconds`}},
+		{name: "an overlap with a fraction", args: []string{"tenant", "rotate-key", "acme", "--overlap", "1.9s"},
+			code: exitUsage, stderr: []string{"in whole seconds"}},
+		{name: "an overlap of a week", args: []string{"tenant", "rotate-key", "acme", "--overlap", "168h", "--json"},
+			check: func(t *testing.T, stdout string) {
+				var k adminapi.SigningKey
+				if err := json.Unmarshal([]byte(stdout), &k); err != nil {
+					t.Fatalf("not JSON: %v\n%s", err, stdout)
+				}
+				if d := k.ActiveFrom.Sub(k.CreatedAt); d != 168*time.Hour {
+					t.Errorf("the key signs %s after it is made, want 168h", d)
+				}
+			}},
 		{name: "an overlap in years", args: []string{"tenant", "rotate-key", "acme", "--overlap", "10y"},
 			code: exitUsage, stderr: []string{`invalid value "10y" for flag -overlap: not a duration: write it as 30m, 1h or 168h`}},
 		{name: "an overlap without a unit", args: []string{"tenant", "rotate-key", "acme", "--overlap", "5"},
@@ -54,6 +75,31 @@ func TestTenantSettingsCommands(t *testing.T) {
 				}
 				if st := tn.Settings; st.SigningAlg != "RS256" || st.Lockout.MaxFailures != 3 {
 					t.Errorf("settings %+v", st)
+				}
+			}},
+		// --settings goes the API's way: a password policy changes only
+		// the fields it names.
+		{name: "a password policy in part", args: []string{"tenant", "update", "acme", "--settings", `{"password_policy":{"require_symbols":false}}`}},
+		{name: "the history alone", args: []string{"tenant", "update", "acme", "--settings", `{"password_policy":{"history_size":3}}`, "--json"},
+			check: func(t *testing.T, stdout string) {
+				var tn adminapi.Tenant
+				if err := json.Unmarshal([]byte(stdout), &tn); err != nil {
+					t.Fatalf("not JSON: %v\n%s", err, stdout)
+				}
+				want := adminapi.PasswordPolicy{MinimumLength: 8, RequireUppercase: true, RequireLowercase: true, RequireNumbers: true, HistorySize: 3}
+				if p := tn.Settings.PasswordPolicy; p != want {
+					t.Errorf("password policy %+v, want %+v", p, want)
+				}
+			}},
+		{name: "create with part of a policy", args: []string{"tenant", "create", "initech", "--settings", `{"password_policy":{"minimum_length":12}}`, "--json"},
+			check: func(t *testing.T, stdout string) {
+				var tn adminapi.Tenant
+				if err := json.Unmarshal([]byte(stdout), &tn); err != nil {
+					t.Fatalf("not JSON: %v\n%s", err, stdout)
+				}
+				want := adminapi.PasswordPolicy{MinimumLength: 12, RequireUppercase: true, RequireLowercase: true, RequireNumbers: true, RequireSymbols: true}
+				if p := tn.Settings.PasswordPolicy; p != want {
+					t.Errorf("password policy %+v, want %+v", p, want)
 				}
 			}},
 		{name: "nothing to change", args: []string{"tenant", "update", "acme"},

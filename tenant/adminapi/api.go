@@ -186,7 +186,8 @@ func (a *API) tokenValid(header string) bool {
 }
 
 // unmatched answers requests for which no route matched: 405 with an Allow
-// header when the path exists for other methods, else 404.
+// header when the path exists for other methods, else 404. HEAD is allowed
+// wherever GET is, as ServeMux serves it (RFC 9110 §9.3.2).
 func unmatched(mux *http.ServeMux) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		var allow []string
@@ -195,6 +196,9 @@ func unmatched(mux *http.ServeMux) handlerFunc {
 			probe.Method = method
 			if _, pattern := mux.Handler(probe); pattern != "" && pattern != Prefix {
 				allow = append(allow, method)
+				if method == http.MethodGet {
+					allow = append(allow, http.MethodHead)
+				}
 			}
 		}
 		if len(allow) > 0 {

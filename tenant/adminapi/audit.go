@@ -57,6 +57,12 @@ func auditQuery(r *http.Request) (tenant.AuditQuery, error) {
 	if q.To, err = auditBound(in, "to", true); err != nil {
 		return q, err
 	}
+	if !tenant.ValidAuditRange(q.From, q.To) {
+		return q, badRequest("query parameters from and to: from %q is after to %q, so no event could match", in.Get("from"), in.Get("to"))
+	}
+	if q.After != "" && !tenant.ValidAuditCursor(q.After) {
+		return q, badRequest("query parameter after: %q is not a cursor of this trail; pass a page's next as it is", q.After)
+	}
 	limit, given, err := queryInt(r, "limit", 1, maxAuditPageSize)
 	if err != nil {
 		return q, err

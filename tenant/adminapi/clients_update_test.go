@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/cognate-idp/cognate/tenant"
@@ -90,7 +91,27 @@ func TestUpdateClient(t *testing.T) {
 		{name: "client credentials for a public client", path: "/admin/v1/tenants/acme/clients/{public}", body: `{"grant_types":["client_credentials"]}`,
 			status: 400, code: "invalid_request", want: []string{"a public client cannot use client_credentials"}},
 		{name: "a scope with a space", body: `{"scopes":["reports read"]}`, status: 400, code: "invalid_request",
-			want: []string{`scope \"reports read\" may not be empty or contain spaces`}},
+			want: []string{`scope \"reports read\" is refused: a scope is 1 to 256 characters of printable ASCII, without spaces, quotes or backslashes`}},
+		{name: "a scope with a quote", body: `{"scopes":["openid","x\"y"]}`, status: 400, code: "invalid_request",
+			want: []string{`scope \"x\\\"y\" is refused`}},
+		{name: "a scope beyond ASCII", body: `{"scopes":["rapports/lécture"]}`, status: 400, code: "invalid_request",
+			want: []string{`scope \"rapports/lécture\" is refused`}},
+		{name: "a scope too long", body: `{"scopes":["` + strings.Repeat("s", 257) + `"]}`, status: 400, code: "invalid_request",
+			want: []string{"a scope is 1 to 256 characters"}},
+		{name: "a scope twice", body: `{"scopes":["openid","reports/read","openid"]}`, status: 400, code: "invalid_request",
+			want: []string{`scope \"openid\" is given twice`}},
+		{name: "a grant type twice", body: `{"grant_types":["authorization_code","refresh_token","authorization_code"]}`, status: 400, code: "invalid_request",
+			want: []string{`grant type \"authorization_code\" is given twice`}},
+		{name: "a redirect URI twice", body: `{"redirect_uris":["https://planner.example.com/a","https://planner.example.com/a"]}`, status: 400, code: "invalid_request",
+			want: []string{`redirect URI \"https://planner.example.com/a\" is given twice`}},
+		{name: "a logout URI twice", body: `{"post_logout_redirect_uris":["https://planner.example.com/bye","https://planner.example.com/bye"]}`,
+			status: 400, code: "invalid_request", want: []string{`logout URI \"https://planner.example.com/bye\" is given twice`}},
+		{name: "a redirect URI and a logout URI alike", body: `{"post_logout_redirect_uris":["https://planner.example.com/cb"]}`, status: 200,
+			want: []string{`"post_logout_redirect_uris":["https://planner.example.com/cb"]`}},
+		{name: "a field twice", body: `{"name":"a","name":"b"}`, status: 400, code: "invalid_request",
+			want: []string{`field \"name\" is given twice`}},
+		{name: "a scope that is not a string", body: `{"scopes":["openid",7]}`, status: 400, code: "invalid_request",
+			want: []string{`the items of field \"scopes\" must be strings`}},
 		{name: "public cannot change", body: `{"public":true}`, status: 400, code: "invalid_request",
 			want: []string{`unknown field \"public\"`}},
 		{name: "empty body", status: 400, code: "invalid_request", want: []string{"empty"}},

@@ -74,6 +74,14 @@ func classify(r *http.Request, err error) (int, Error) {
 		return http.StatusNotFound, Error{"not_found", notFoundMessage(r)}
 	case errors.Is(err, tenant.ErrAlreadyExists):
 		return http.StatusConflict, Error{"already_exists", conflictMessage(r)}
+	case errors.Is(err, tenant.ErrSignInNameTaken):
+		// Taken by another user as the other kind of sign-in name; the
+		// rule's text names the value sent, never that user.
+		msg := err.Error()
+		if inv := (*tenant.InvalidError)(nil); errors.As(err, &inv) {
+			msg = inv.Reason()
+		}
+		return http.StatusConflict, Error{"already_exists", msg}
 	case errors.Is(err, tenant.ErrConflict):
 		return http.StatusConflict, Error{"conflict", "the record was changed at the same time; try again"}
 	case errors.Is(err, tenant.ErrAdminGroup):

@@ -59,7 +59,7 @@ func TestOpenAPIMatches(t *testing.T) {
 	for name, v := range map[string]any{
 		"Error": Error{}, "Tenant": Tenant{}, "TenantList": TenantList{}, "Settings": Settings{},
 		"PasswordPolicy": PasswordPolicy{}, "MFAPolicy": MFAPolicy{}, "Branding": Branding{},
-		"LockoutPolicy": LockoutPolicy{}, "SettingsChange": SettingsChange{},
+		"LockoutPolicy": LockoutPolicy{}, "SettingsChange": SettingsChange{}, "PasswordPolicyChange": PasswordPolicyChange{},
 		"CreateTenantRequest": CreateTenantRequest{}, "UpdateTenantRequest": UpdateTenantRequest{},
 		"Client": Client{}, "ClientList": ClientList{}, "CreateClientRequest": CreateClientRequest{},
 		"UpdateClientRequest": UpdateClientRequest{}, "User": User{}, "UserPage": UserPage{},
@@ -108,4 +108,31 @@ func jsonFields(t reflect.Type) []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// TestOpenAPIUpdateClientSaysWhatChanges keeps the description of PATCH
+// …/clients/{id} true to what it changes: it names every field of
+// UpdateClientRequest, and says that whether the client is public does
+// not change (the request has no such field).
+func TestOpenAPIUpdateClientSaysWhatChanges(t *testing.T) {
+	var doc struct {
+		Paths map[string]map[string]yaml.Node `yaml:"paths"`
+	}
+	ReadOpenAPI(t, &doc)
+	var op struct {
+		Description string `yaml:"description"`
+	}
+	node := doc.Paths["/admin/v1/tenants/{slug}/clients/{id}"]["patch"]
+	if err := node.Decode(&op); err != nil {
+		t.Fatal(err)
+	}
+	desc := strings.Join(strings.Fields(op.Description), " ")
+	for _, field := range jsonFields(reflect.TypeOf(UpdateClientRequest{})) {
+		if !strings.Contains(desc, "`"+field+"`") {
+			t.Errorf("the description of updateClient does not name `%s`, which it changes", field)
+		}
+	}
+	if !strings.Contains(desc, "Whether a client is public (has no secret) is fixed at its creation and cannot be changed") {
+		t.Errorf("the description of updateClient does not say that whether a client is public cannot change:\n%s", desc)
+	}
 }

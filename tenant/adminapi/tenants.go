@@ -69,10 +69,11 @@ func (a *API) deleteTenant(w http.ResponseWriter, r *http.Request) error {
 
 // Key rotation overlap: the default gives relying parties that cache the
 // JWKS for an hour (a common max-age) time to see the new key before it
-// signs; the limit keeps a typo from parking a key for years.
+// signs; the limit keeps a typo from parking a key for years. Exported for
+// the CLI, which checks its --overlap against it.
 const (
 	defaultKeyOverlap = time.Hour
-	maxKeyOverlap     = 7 * 24 * time.Hour
+	MaxKeyOverlap     = 7 * 24 * time.Hour
 )
 
 func (a *API) rotateKey(w http.ResponseWriter, r *http.Request) error {
@@ -83,8 +84,8 @@ func (a *API) rotateKey(w http.ResponseWriter, r *http.Request) error {
 	overlap := defaultKeyOverlap
 	if req.OverlapSeconds != nil {
 		overlap = seconds(*req.OverlapSeconds)
-		if overlap < 0 || overlap > maxKeyOverlap {
-			return badRequest("overlap_seconds must be from 0 to %d", int64(maxKeyOverlap/time.Second))
+		if overlap < 0 || overlap > MaxKeyOverlap {
+			return badRequest("overlap_seconds must be from 0 to %d", int64(MaxKeyOverlap/time.Second))
 		}
 	}
 	key, err := a.Service.RotateSigningKey(r.Context(), r.PathValue("slug"), overlap)

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/cognate-idp/cognate/tenant"
-	"github.com/cognate-idp/cognate/tenant/password"
 )
 
 // The wire types of the admin API, exported so that its clients (the
@@ -79,17 +78,30 @@ type LockoutPolicy struct {
 	LockDurationSeconds int64 `json:"lock_duration_seconds"`
 }
 
+// PasswordPolicyChange is the password policy part of a SettingsChange:
+// fields left out keep their value (on creation: Cognito's default), so a
+// change of one field leaves the others as they are.
+type PasswordPolicyChange struct {
+	MinimumLength    *int  `json:"minimum_length,omitempty"`
+	RequireUppercase *bool `json:"require_uppercase,omitempty"`
+	RequireLowercase *bool `json:"require_lowercase,omitempty"`
+	RequireNumbers   *bool `json:"require_numbers,omitempty"`
+	RequireSymbols   *bool `json:"require_symbols,omitempty"`
+	HistorySize      *int  `json:"history_size,omitempty"`
+}
+
 // SettingsChange is the settings part of creating or changing a tenant. A
 // section left out keeps its value (on creation: the default); a section
 // sent replaces that section whole, and zero values in it mean the default.
+// The password policy changes field by field instead (PasswordPolicyChange).
 type SettingsChange struct {
-	PasswordPolicy           *PasswordPolicy `json:"password_policy,omitempty"`
-	TempPasswordValidityDays *int            `json:"temp_password_validity_days,omitempty"`
-	MFA                      *MFAPolicy      `json:"mfa,omitempty"`
-	Locale                   *string         `json:"locale,omitempty"`
-	Branding                 *Branding       `json:"branding,omitempty"`
-	Lockout                  *LockoutPolicy  `json:"lockout,omitempty"`
-	SigningAlg               *string         `json:"signing_alg,omitempty"`
+	PasswordPolicy           *PasswordPolicyChange `json:"password_policy,omitempty"`
+	TempPasswordValidityDays *int                  `json:"temp_password_validity_days,omitempty"`
+	MFA                      *MFAPolicy            `json:"mfa,omitempty"`
+	Locale                   *string               `json:"locale,omitempty"`
+	Branding                 *Branding             `json:"branding,omitempty"`
+	Lockout                  *LockoutPolicy        `json:"lockout,omitempty"`
+	SigningAlg               *string               `json:"signing_alg,omitempty"`
 	// AdminGroup must name an existing group when a tenant is changed; a
 	// new tenant is made with it.
 	AdminGroup *string     `json:"admin_group,omitempty"`
@@ -422,7 +434,7 @@ func (c *SettingsChange) domain() tenant.SettingsChange {
 		Legacy:                   c.Legacy.domain(),
 	}
 	if p := c.PasswordPolicy; p != nil {
-		out.PasswordPolicy = &password.Policy{
+		out.PasswordPolicy = &tenant.PasswordPolicyChange{
 			MinimumLength:    p.MinimumLength,
 			RequireUppercase: p.RequireUppercase,
 			RequireLowercase: p.RequireLowercase,

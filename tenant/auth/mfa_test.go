@@ -803,13 +803,11 @@ func mustTenantUser(t *testing.T, e env, sub string) []auth.Challenge {
 
 func TestChangePassword(t *testing.T) {
 	e := newEnv(t)
-	tn, err := e.svc.Tenant(ctx, "acme")
-	if err != nil {
+	history := 2
+	if _, err := e.svc.UpdateTenant(ctx, "acme", tenant.TenantChange{Settings: tenant.SettingsChange{
+		PasswordPolicy: &tenant.PasswordPolicyChange{HistorySize: &history}}}); err != nil {
 		t.Fatal(err)
 	}
-	policy := tn.Settings.PasswordPolicy
-	policy.HistorySize = 2
-	e.svc.UpdateTenant(ctx, "acme", tenant.TenantChange{Settings: tenant.SettingsChange{PasswordPolicy: &policy}})
 	ann := e.user(t, tenant.NewUser{Username: "ann", Password: annPassword})
 
 	tests := []struct {

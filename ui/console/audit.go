@@ -2,6 +2,7 @@ package console
 
 import (
 	"encoding/base64"
+	"errors"
 	"maps"
 	"net/http"
 	"net/url"
@@ -72,6 +73,9 @@ func (c *Console) auditLog(w http.ResponseWriter, r *http.Request, q *request) e
 	}
 	if raw := in.Get("after"); raw != "" {
 		b, err := base64.RawURLEncoding.DecodeString(raw)
+		if err == nil && !tenant.ValidAuditCursor(string(b)) {
+			err = errors.New("not a cursor of the audit trail")
+		}
 		if err != nil {
 			return &pageError{status: http.StatusBadRequest, msg: "error.badForm", err: err}
 		}

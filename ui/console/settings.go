@@ -146,7 +146,7 @@ func (sf settingsForm) change(cur tenant.Tenant) (tenant.TenantChange, *formProb
 	name := sf.Name
 	adminGroup := sf.AdminGroup
 	ch.Name = &name
-	ch.Settings = tenant.SettingsChange{PasswordPolicy: &policy, TempPasswordValidityDays: &days, MFA: &mfa,
+	ch.Settings = tenant.SettingsChange{PasswordPolicy: tenant.SetPasswordPolicy(policy), TempPasswordValidityDays: &days, MFA: &mfa,
 		Locale: &locale, Branding: &branding, Lockout: &lockout, AdminGroup: &adminGroup}
 	return ch, nil
 }
