@@ -3,6 +3,8 @@ package tenant
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 )
 
 // Codes of the validation rules an *InvalidError names. They are stable:
@@ -65,6 +67,12 @@ type InvalidError struct {
 
 func invalid(code string, args ...string) *InvalidError {
 	return &InvalidError{Code: code, Args: args}
+}
+
+// InvalidCodes lists, sorted, every code an *InvalidError can have: a
+// front end that words the rules itself checks it has them all.
+func InvalidCodes() []string {
+	return slices.Sorted(maps.Keys(invalidTexts))
 }
 
 // Reason is the English text of the rule broken, without ErrInvalid's

@@ -455,6 +455,9 @@ func (im *importer) apply(tx tenant.Tx, c *change, now time.Time) (LineResult, i
 	case errors.Is(err, tenant.ErrAlreadyExists):
 		return res, 0, &refusedError{reason(CodeRefusedTaken, c.username)}
 	case errors.Is(err, tenant.ErrInvalid):
+		if r := invalidReason(err); r.Code != CodeInvalid {
+			return res, 0, &refusedError{r} // one of the rules a code says
+		}
 		// A rule of the store's, in its words: no code can say it.
 		return res, 0, &refusedError{reason(CodeRefusedInvalid, reasonOf(err))}
 	case err != nil:

@@ -221,6 +221,8 @@ var tenantRules = map[string]string{
 	tenant.CodeAttributeBoolean:    "",
 	tenant.CodeAttributeEpoch:      "",
 	tenant.CodeAttributeDate:       "",
+	tenant.CodeUsernameIsEmail:     "",
+	tenant.CodeEmailIsUsername:     "",
 }
 
 // ReasonCodes lists, sorted, every code a Reason of this package can

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -323,6 +324,20 @@ func TestEveryReasonCodeHasEnglish(t *testing.T) {
 			if !strings.Contains(text, a) {
 				t.Errorf("%s: %q leaves out %s", code, text, a)
 			}
+		}
+	}
+}
+
+// Every rule of the tenant's validators that a line can break is one of
+// this package's codes, so that front ends which word the codes themselves
+// (the console) are held to have it.
+func TestEveryTenantRuleIsAReasonCode(t *testing.T) {
+	codes := cognitoimport.ReasonCodes()
+	for _, code := range tenant.InvalidCodes() {
+		// The importer checks phone numbers itself, under a code of
+		// its own (CodePhoneNotE164).
+		if code != tenant.CodeAttributePhone && !slices.Contains(codes, code) {
+			t.Errorf("tenant rule %s is not among ReasonCodes", code)
 		}
 	}
 }

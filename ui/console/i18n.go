@@ -496,6 +496,8 @@ var catalogue = map[string]map[string]string{
 		"import.reason.attribute.epoch":         "%s %q is not a time in seconds since 1970",
 		"import.reason.attribute.date":          "%s %q is not a date written YYYY-MM-DD",
 		"import.reason.attribute.phone":         "phone_number %q is not in E.164 form (+ and up to 15 digits, as +12345550100)",
+		"import.reason.username.isEmail":        "username %q is the email address of another user, who signs in with it",
+		"import.reason.email.isUsername":        "email address %q is the username of another user: signing in with it would find that user",
 
 		"import.reason.json.notUTF8":              "%s is not valid UTF-8 text; save the file as UTF-8",
 		"import.reason.json.elementNotObject":     "element %s of the array is JSON %s; it must be a user or a ListUsers page (an object)",
@@ -986,6 +988,8 @@ var catalogue = map[string]map[string]string{
 		"import.reason.attribute.epoch":         "%s %q is geen tijd in seconden sinds 1970",
 		"import.reason.attribute.date":          "%s %q is geen datum in de vorm JJJJ-MM-DD",
 		"import.reason.attribute.phone":         "phone_number %q staat niet in E.164-vorm (+ en hoogstens 15 cijfers, zoals +12345550100)",
+		"import.reason.username.isEmail":        "gebruikersnaam %q is het e-mailadres van een andere gebruiker, die daarmee inlogt",
+		"import.reason.email.isUsername":        "e-mailadres %q is de gebruikersnaam van een andere gebruiker: inloggen ermee zou die gebruiker vinden",
 
 		"import.reason.json.notUTF8":              "%s is geen geldige UTF-8-tekst; sla het bestand op als UTF-8",
 		"import.reason.json.elementNotObject":     "element %s van de array is in JSON een %s; het moet een gebruiker of een ListUsers-pagina (een object) zijn",

@@ -77,6 +77,18 @@ func TestCatalogueHoldsEveryKeyTheCodeNames(t *testing.T) {
 	}
 }
 
+// Every rule of the tenant's validators reads in both languages on a
+// form that broke it (formProblemOf), not as "this change is not valid".
+func TestEveryTenantRuleInEveryLanguage(t *testing.T) {
+	for _, code := range tenant.InvalidCodes() {
+		for _, lang := range []string{"en", "nl"} {
+			if _, ok := catalogue[lang]["import.reason."+code]; !ok {
+				t.Errorf("catalogue %s has no words for rule %s", lang, code)
+			}
+		}
+	}
+}
+
 // Every reason the importer can give reads in both languages with all its
 // values, and the console's English is the importer's (which the admin API
 // and the command line show), word for word.
