@@ -13,7 +13,10 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -287,8 +290,7 @@ func TestTokenEndpointRefusals(t *testing.T) {
 		if _, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(oauth2.GenerateVerifier())); err == nil {
 			t.Fatal("exchange with a wrong verifier succeeded")
 		}
-		// The code is spent by the failed attempt or still refused: either
-		// way the right verifier must not win afterwards through a replay.
+		// The code is left as it was: TestRefusedCodeExchangesChangeNothing.
 	})
 	t.Run("missing verifier", func(t *testing.T) {
 		v := oauth2.GenerateVerifier()
@@ -953,24 +955,514 @@ func TestForwardedHostOnlyFromTrustedProxies(t *testing.T) {
 	}
 }
 
-// TestCORSOnlyForRegisteredOrigins: browsers may call the token endpoint
-// from the origin of a registered redirect URI of the tenant, and from no
-// other.
+// TestCORSOnlyForRegisteredOrigins: browsers may call the token and
+// revocation endpoints from the origin of a registered redirect URI of the
+// tenant, and from no other.
 func TestCORSOnlyForRegisteredOrigins(t *testing.T) {
 	h := newHarness(t)
-	h.fixture("acme", true)
-	for origin, allowed := range map[string]bool{"http://rp.localhost": true, "http://evil.localhost": false} {
-		req, _ := http.NewRequest(http.MethodOptions, h.issuer("acme")+"/oauth2/token", nil)
-		req.Header.Set("Origin", origin)
-		req.Header.Set("Access-Control-Request-Method", "POST")
-		resp, err := h.http.Do(req)
-		if err != nil {
-			t.Fatal(err)
+	f := h.fixture("acme", true)
+	for _, path := range []string{"/oauth2/token", "/oauth2/revoke"} {
+		for origin, allowed := range map[string]bool{"http://rp.localhost": true, "http://evil.localhost": false} {
+			req, _ := http.NewRequest(http.MethodOptions, h.issuer("acme")+path, nil)
+			req.Header.Set("Origin", origin)
+			req.Header.Set("Access-Control-Request-Method", "POST")
+			resp, err := h.http.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			got := resp.Header.Get("Access-Control-Allow-Origin")
+			if (got == origin) != allowed {
+				t.Errorf("preflight to %s from %s: Access-Control-Allow-Origin %q, want allowed=%t", path, origin, got, allowed)
+			}
+			// And the request itself.
+			req, _ = http.NewRequest(http.MethodPost, h.issuer("acme")+path, strings.NewReader(url.Values{"token": {"x"}, "client_id": {f.client.ID}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Origin", origin)
+			if resp, err = h.http.Do(req); err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if got := resp.Header.Get("Access-Control-Allow-Origin"); path == "/oauth2/revoke" && (got == origin) != allowed {
+				t.Errorf("revocation from %s: Access-Control-Allow-Origin %q, want allowed=%t", origin, got, allowed)
+			}
 		}
-		resp.Body.Close()
-		got := resp.Header.Get("Access-Control-Allow-Origin")
-		if (got == origin) != allowed {
-			t.Errorf("preflight from %s: Access-Control-Allow-Origin %q, want allowed=%t", origin, got, allowed)
+	}
+}
+
+// tokenClients is a tenant with the fixture's confidential client, ann, a
+// second confidential client and a public client, all with the code and
+// refresh grants and the same redirect URI.
+type tokenClients struct {
+	conf            fixture
+	other, public   tenant.Client
+	otherSecret     string
+	confCfg, pubCfg *oauth2.Config
+}
+
+func (h *harness) tokenClients(slug string) tokenClients {
+	h.t.Helper()
+	conf := h.fixture(slug, false)
+	grants := []string{tenant.GrantAuthorizationCode, tenant.GrantRefreshToken}
+	other, otherSecret, err := h.svc.CreateClient(context.Background(), slug, tenant.NewClient{Name: "other",
+		RedirectURIs: []string{redirectURI}, GrantTypes: grants, Scopes: []string{"openid", "email"}})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	public, _, err := h.svc.CreateClient(context.Background(), slug, tenant.NewClient{Name: "spa", Public: true,
+		RedirectURIs: []string{redirectURI}, GrantTypes: grants, Scopes: []string{"openid", "email"}})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	pubCfg := h.oauthConfig(conf)
+	pubCfg.ClientID, pubCfg.ClientSecret = public.ID, ""
+	return tokenClients{conf: conf, other: other, otherSecret: otherSecret, public: public, confCfg: h.oauthConfig(conf), pubCfg: pubCfg}
+}
+
+// codeForm is the form of a correct exchange of code.
+func codeForm(code, verifier string) url.Values {
+	return url.Values{"grant_type": {"authorization_code"}, "code": {code}, "code_verifier": {verifier}, "redirect_uri": {redirectURI}}
+}
+
+// A refused code exchange changes nothing (the issue's "What bad input
+// gets"; RFC 6749 §4.1.3 checks the client, and that the code is its,
+// before anything is done with the code): the code is not consumed, so the
+// correct exchange that follows succeeds and is not taken for a replay,
+// and no family is revoked. Before, every one of these spent the code
+// (the library consumes it before it checks anything), a client assertion
+// got a 500, upper-case media types and the verifier's form went
+// unchecked, and 401s lacked WWW-Authenticate.
+func TestRefusedCodeExchangesChangeNothing(t *testing.T) {
+	h := newHarness(t)
+	c := h.tokenClients("acme")
+	conf := c.conf
+	unreserved := "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~"
+	tests := []struct {
+		name string
+		// change makes the bad request from the correct form; id and
+		// secret are its HTTP Basic, none when id is empty.
+		change      func(form url.Values, verifier string) (id, secret string)
+		contentType string // when not the form's
+		status      int
+		code        string
+	}{
+		{"wrong verifier", func(f url.Values, _ string) (string, string) {
+			f.Set("code_verifier", oauth2.GenerateVerifier())
+			return conf.client.ID, conf.secret
+		}, "", http.StatusBadRequest, "invalid_grant"},
+		{"no verifier", func(f url.Values, _ string) (string, string) {
+			f.Del("code_verifier")
+			return conf.client.ID, conf.secret
+		}, "", http.StatusBadRequest, "invalid_request"},
+		{"verifier of 3 characters", func(f url.Values, _ string) (string, string) {
+			f.Set("code_verifier", "abc")
+			return conf.client.ID, conf.secret
+		}, "", http.StatusBadRequest, "invalid_request"},
+		{"verifier of 129 characters", func(f url.Values, _ string) (string, string) {
+			f.Set("code_verifier", strings.Repeat("a", 129))
+			return conf.client.ID, conf.secret
+		}, "", http.StatusBadRequest, "invalid_request"},
+		{"verifier with reserved characters", func(f url.Values, v string) (string, string) {
+			f.Set("code_verifier", v[:40]+" !/")
+			return conf.client.ID, conf.secret
+		}, "", http.StatusBadRequest, "invalid_request"},
+		{"mismatched redirect URI", func(f url.Values, _ string) (string, string) {
+			f.Set("redirect_uri", "http://rp.localhost/other")
+			return conf.client.ID, conf.secret
+		}, "", http.StatusBadRequest, "invalid_grant"},
+		{"no redirect URI", func(f url.Values, _ string) (string, string) {
+			f.Del("redirect_uri")
+			return conf.client.ID, conf.secret
+		}, "", http.StatusBadRequest, "invalid_grant"},
+		{"another client's credentials", func(url.Values, string) (string, string) {
+			return c.other.ID, c.otherSecret
+		}, "", http.StatusBadRequest, "invalid_grant"},
+		{"a public client's ID", func(f url.Values, _ string) (string, string) {
+			f.Set("client_id", c.public.ID)
+			return "", ""
+		}, "", http.StatusBadRequest, "invalid_grant"},
+		{"wrong client secret", func(url.Values, string) (string, string) {
+			return conf.client.ID, "not-" + conf.secret
+		}, "", http.StatusUnauthorized, "invalid_client"},
+		{"unknown client", func(f url.Values, _ string) (string, string) {
+			f.Set("client_id", "nobody")
+			return "", ""
+		}, "", http.StatusUnauthorized, "invalid_client"},
+		{"confidential client without its secret", func(f url.Values, _ string) (string, string) {
+			f.Set("client_id", conf.client.ID)
+			return "", ""
+		}, "", http.StatusUnauthorized, "invalid_client"},
+		{"no client at all", func(url.Values, string) (string, string) { return "", "" }, "", http.StatusUnauthorized, "invalid_client"},
+		{"client assertion", func(f url.Values, _ string) (string, string) {
+			f.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+			f.Set("client_assertion", "x")
+			return "", ""
+		}, "", http.StatusUnauthorized, "invalid_client"},
+		{"HTTP Basic and client_secret", func(f url.Values, _ string) (string, string) {
+			f.Set("client_id", conf.client.ID)
+			f.Set("client_secret", conf.secret)
+			return conf.client.ID, conf.secret
+		}, "", http.StatusBadRequest, "invalid_request"},
+		{"HTTP Basic and another client_id", func(f url.Values, _ string) (string, string) {
+			f.Set("client_id", c.other.ID)
+			return conf.client.ID, conf.secret
+		}, "", http.StatusBadRequest, "invalid_request"},
+		{"code twice", func(f url.Values, _ string) (string, string) {
+			f.Add("code", "another")
+			return conf.client.ID, conf.secret
+		}, "", http.StatusBadRequest, "invalid_request"},
+		{"verifier twice", func(f url.Values, _ string) (string, string) {
+			f.Add("code_verifier", unreserved[:43])
+			return conf.client.ID, conf.secret
+		}, "", http.StatusBadRequest, "invalid_request"},
+		{"a JSON body", func(url.Values, string) (string, string) { return conf.client.ID, conf.secret },
+			"application/json", http.StatusBadRequest, "invalid_request"},
+	}
+	descriptions := map[string]bool{} // of the invalid_client refusals
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v := oauth2.GenerateVerifier()
+			code := h.login(conf, c.confCfg, v)
+			form := codeForm(code, v)
+			id, secret := tc.change(form, v)
+			req, _ := http.NewRequest(http.MethodPost, c.confCfg.Endpoint.TokenURL, strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if tc.contentType != "" {
+				req.Header.Set("Content-Type", tc.contentType)
+			}
+			if id != "" {
+				req.SetBasicAuth(id, secret)
+			}
+			resp, err := h.http.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var body map[string]string
+			json.NewDecoder(resp.Body).Decode(&body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.status || body["error"] != tc.code {
+				t.Errorf("status %d %v, want %d %s", resp.StatusCode, body, tc.status, tc.code)
+			}
+			if resp.Header.Get("Cache-Control") != "no-store" || resp.Header.Get("Pragma") != "no-cache" {
+				t.Errorf("Cache-Control %q, Pragma %q on a token error", resp.Header.Get("Cache-Control"), resp.Header.Get("Pragma"))
+			}
+			if tc.status == http.StatusUnauthorized {
+				if !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Basic ") {
+					t.Errorf("a 401 without a Basic challenge: WWW-Authenticate %q", resp.Header.Get("WWW-Authenticate"))
+				}
+				if tc.name != "client assertion" {
+					descriptions[body["error_description"]] = true
+				}
+			}
+			// The code is still the client's: the correct exchange works,
+			// and its tokens are not revoked as a replay's would be.
+			resp, tok := h.send(http.MethodPost, c.confCfg.Endpoint.TokenURL, codeForm(code, v).Encode(), conf.client.ID, conf.secret)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("the correct exchange after the refused one: %d %v", resp.StatusCode, tok)
+			}
+			if next, status := h.refresh(conf, tok["refresh_token"].(string), ""); status != http.StatusOK {
+				t.Errorf("the tokens of the correct exchange were revoked: %d %v", status, next)
+			}
+		})
+	}
+	if len(descriptions) != 1 {
+		t.Errorf("invalid_client refusals say %d different things, want one for every cause: %v", len(descriptions), descriptions)
+	}
+}
+
+// A used code revokes the tokens it gave only when its own client
+// presents it again, authenticated, with its redirect URI and verifier
+// (RFC 6749 §4.1.2, §10.5): anyone else who holds it, a client of the
+// tenant or not, is refused and ends nothing. Before, any request naming
+// the used code, with no client authentication at all, revoked the
+// user's tokens.
+func TestUsedCodeRevokesOnlyForItsClient(t *testing.T) {
+	h := newHarness(t)
+	c := h.tokenClients("acme")
+	conf := c.conf
+	v := oauth2.GenerateVerifier()
+	code := h.login(conf, c.confCfg, v)
+	resp, tok := h.send(http.MethodPost, c.confCfg.Endpoint.TokenURL, codeForm(code, v).Encode(), conf.client.ID, conf.secret)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("exchange: %d %v", resp.StatusCode, tok)
+	}
+	access, refresh := tok["access_token"].(string), tok["refresh_token"].(string)
+	alive := func(t *testing.T) {
+		t.Helper()
+		if r := h.userinfo(conf, access); r.StatusCode != http.StatusOK {
+			t.Fatalf("the access token no longer works: userinfo %d", r.StatusCode)
+		}
+	}
+	for _, tc := range []struct {
+		name       string
+		form       url.Values
+		id, secret string
+	}{
+		{"an unknown client, without a secret", url.Values{"client_id": {"nobody"}}, "", ""},
+		{"a public client's ID", url.Values{"client_id": {c.public.ID}}, "", ""},
+		{"another client", nil, c.other.ID, c.otherSecret},
+		{"its client with a wrong verifier", url.Values{"code_verifier": {oauth2.GenerateVerifier()}}, conf.client.ID, conf.secret},
+		{"its client with another redirect URI", url.Values{"redirect_uri": {"http://rp.localhost/other"}}, conf.client.ID, conf.secret},
+		{"its client with a wrong secret", nil, conf.client.ID, "not-" + conf.secret},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			form := codeForm(code, v)
+			for k, vs := range tc.form {
+				form[k] = vs
+			}
+			resp, body := h.send(http.MethodPost, c.confCfg.Endpoint.TokenURL, form.Encode(), tc.id, tc.secret)
+			if resp.StatusCode == http.StatusOK {
+				t.Fatalf("the used code was accepted: %v", body)
+			}
+			alive(t)
+		})
+	}
+	if next, status := h.refresh(conf, refresh, ""); status != http.StatusOK {
+		t.Fatalf("the refresh token no longer works after the refused replays: %d %v", status, next)
+	} else {
+		refresh = next["refresh_token"].(string)
+	}
+
+	// Its own client replaying it, everything right, revokes.
+	resp, _ = h.send(http.MethodPost, c.confCfg.Endpoint.TokenURL, codeForm(code, v).Encode(), conf.client.ID, conf.secret)
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("the replay by its client: status %d, want 400", resp.StatusCode)
+	}
+	if _, status := h.refresh(conf, refresh, ""); status == http.StatusOK {
+		t.Fatal("the replay by the code's own client did not revoke its tokens")
+	}
+}
+
+// A used refresh token revokes its family only when its own client
+// presents it again. Before, the library looked the token up, and revoked
+// the family of a used one, before it checked that the token was the
+// client's: a public client's ID, with no secret, revoked a confidential
+// client's family; a client assertion got a 500.
+func TestUsedRefreshTokenRevokesOnlyForItsClient(t *testing.T) {
+	h := newHarness(t)
+	c := h.tokenClients("acme")
+	conf := c.conf
+	tok := h.signIn(conf, c.confCfg)
+	next, status := h.refresh(conf, tok.RefreshToken, "")
+	if status != http.StatusOK {
+		t.Fatalf("refresh: %d %v", status, next)
+	}
+	rotated := next["refresh_token"].(string)
+	used := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}
+	for _, tc := range []struct {
+		name       string
+		extra      url.Values
+		id, secret string
+		status     int
+		code       string
+	}{
+		{"a public client's ID", url.Values{"client_id": {c.public.ID}}, "", "", http.StatusBadRequest, "invalid_grant"},
+		{"another client", nil, c.other.ID, c.otherSecret, http.StatusBadRequest, "invalid_grant"},
+		{"unknown client", url.Values{"client_id": {"nobody"}}, "", "", http.StatusUnauthorized, "invalid_client"},
+		{"its client with a wrong secret", nil, conf.client.ID, "not-" + conf.secret, http.StatusUnauthorized, "invalid_client"},
+		{"its client without its secret", url.Values{"client_id": {conf.client.ID}}, "", "", http.StatusUnauthorized, "invalid_client"},
+		{"a client assertion", url.Values{"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {"x"}},
+			"", "", http.StatusUnauthorized, "invalid_client"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			form := url.Values{}
+			for k, vs := range used {
+				form[k] = vs
+			}
+			for k, vs := range tc.extra {
+				form[k] = vs
+			}
+			resp, body := h.send(http.MethodPost, c.confCfg.Endpoint.TokenURL, form.Encode(), tc.id, tc.secret)
+			if resp.StatusCode != tc.status || body["error"] != tc.code {
+				t.Errorf("%d %v, want %d %s", resp.StatusCode, body, tc.status, tc.code)
+			}
+			if tc.status == http.StatusUnauthorized && !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Basic ") {
+				t.Errorf("a 401 without a Basic challenge: WWW-Authenticate %q", resp.Header.Get("WWW-Authenticate"))
+			}
+			if tc.name == "unknown client" {
+				// The same words as a wrong secret's (authenticateRequest).
+				_, wrong := h.send(http.MethodPost, c.confCfg.Endpoint.TokenURL, used.Encode(), conf.client.ID, "not-"+conf.secret)
+				if body["error_description"] != wrong["error_description"] {
+					t.Errorf("unknown client %q, wrong secret %q: want the same description", body["error_description"], wrong["error_description"])
+				}
+			}
+		})
+	}
+	// None of them revoked the family: the rotated token still works.
+	again, status := h.refresh(conf, rotated, "")
+	if status != http.StatusOK {
+		t.Fatalf("the family was revoked by a refused request: %d %v", status, again)
+	}
+	// Its own client reusing it does.
+	if _, status := h.refresh(conf, tok.RefreshToken, ""); status != http.StatusBadRequest {
+		t.Fatalf("reuse by its own client: status %d", status)
+	}
+	if _, status := h.refresh(conf, again["refresh_token"].(string), ""); status == http.StatusOK {
+		t.Fatal("reuse by its own client did not revoke the family")
+	}
+}
+
+// Ten exchanges of one code at once give tokens once: the checks made
+// before the library consumes the code must not let two through, nor the
+// losers' replay handling stop the winner. (A guard for the code locks of
+// exchangeCode, which pass before the change as after.)
+func TestConcurrentExchangesOfOneCode(t *testing.T) {
+	h := newHarness(t)
+	f := h.fixture("acme", false)
+	cfg := h.oauthConfig(f)
+	for round := 0; round < 5; round++ {
+		v := oauth2.GenerateVerifier()
+		form := codeForm(h.login(f, cfg, v), v).Encode()
+		var wg sync.WaitGroup
+		var ok atomic.Int32
+		for range 10 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				req, _ := http.NewRequest(http.MethodPost, cfg.Endpoint.TokenURL, strings.NewReader(form))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.SetBasicAuth(f.client.ID, f.secret)
+				resp, err := h.http.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					ok.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		if n := ok.Load(); n != 1 {
+			t.Fatalf("round %d: %d of 10 concurrent exchanges of one code got tokens, want exactly 1", round, n)
+		}
+	}
+}
+
+// A revocation that answers 200 has ended the token, whatever
+// token_type_hint says (RFC 7009 §2.1: a server that does not find the
+// token under the hint searches the other types). Before, the library
+// took a refresh token sent with hint access_token for an opaque access
+// token, "decrypted" it with an unauthenticated cipher, and about one time
+// in sixteen got an ID it then revoked instead: 200, and the token kept
+// working. Each attempt needs a token never seen before, so each is a new
+// sign-in.
+func TestRevocationEndsTheTokenWhateverTheHint(t *testing.T) {
+	h := newHarness(t)
+	f := h.fixture("acme", false)
+	cfg := h.oauthConfig(f)
+	revoke := func(t *testing.T, form url.Values, id, secret string) (*http.Response, map[string]any) {
+		t.Helper()
+		return h.send(http.MethodPost, h.issuer("acme")+"/oauth2/revoke", form.Encode(), id, secret)
+	}
+	const attempts = 100
+	for _, hint := range []string{"", "access_token", "refresh_token", "garbage"} {
+		t.Run("refresh token, hint "+strconv.Quote(hint), func(t *testing.T) {
+			for i := range attempts {
+				tok := h.signIn(f, cfg)
+				form := url.Values{"token": {tok.RefreshToken}}
+				if hint != "" {
+					form.Set("token_type_hint", hint)
+				}
+				if resp, body := revoke(t, form, f.client.ID, f.secret); resp.StatusCode != http.StatusOK {
+					t.Fatalf("attempt %d: revocation answered %d %v", i, resp.StatusCode, body)
+				}
+				if body, status := h.refresh(f, tok.RefreshToken, ""); status == http.StatusOK {
+					t.Fatalf("attempt %d of %d: the revocation answered 200 and the refresh token still works (%v)", i, attempts, body["token_type"])
+				}
+			}
+		})
+		t.Run("access token, hint "+strconv.Quote(hint), func(t *testing.T) {
+			tok := h.signIn(f, cfg)
+			form := url.Values{"token": {tok.AccessToken}}
+			if hint != "" {
+				form.Set("token_type_hint", hint)
+			}
+			if resp, body := revoke(t, form, f.client.ID, f.secret); resp.StatusCode != http.StatusOK {
+				t.Fatalf("revocation answered %d %v", resp.StatusCode, body)
+			}
+			if resp := h.userinfo(f, tok.AccessToken); resp.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("the revoked access token still passes userinfo: %d", resp.StatusCode)
+			}
+		})
+	}
+}
+
+// Revocation refuses what it cannot do rather than answer 200: a token of
+// another client (RFC 7009 §2.1; before, 401 or 200 by chance, and the
+// token kept working either way), a machine token, which is stateless and
+// only expires, a request without a token (RFC 7009 §2.1 requires one;
+// before, 200) or with a parameter twice (RFC 6749 §3.2). A public client
+// revokes its own tokens by its client_id, in the form or as HTTP Basic
+// with no password.
+func TestRevocationRefusals(t *testing.T) {
+	h := newHarness(t)
+	c := h.tokenClients("acme")
+	conf := c.conf
+	tok := h.signIn(conf, c.confCfg)
+	revoke := func(t *testing.T, form url.Values, id, secret string) (*http.Response, map[string]any) {
+		t.Helper()
+		return h.send(http.MethodPost, h.issuer("acme")+"/oauth2/revoke", form.Encode(), id, secret)
+	}
+	cc, ccBody := h.send(http.MethodPost, h.issuer("acme")+"/oauth2/token", url.Values{"grant_type": {"client_credentials"}}.Encode(), conf.client.ID, conf.secret)
+	if cc.StatusCode != http.StatusOK {
+		t.Fatalf("client credentials: %d %v", cc.StatusCode, ccBody)
+	}
+	for _, tc := range []struct {
+		name       string
+		form       url.Values
+		id, secret string
+		status     int
+		code       string
+	}{
+		{"another client's refresh token", url.Values{"token": {tok.RefreshToken}}, c.other.ID, c.otherSecret, http.StatusBadRequest, "invalid_grant"},
+		{"another client's refresh token, hint access_token", url.Values{"token": {tok.RefreshToken}, "token_type_hint": {"access_token"}},
+			c.other.ID, c.otherSecret, http.StatusBadRequest, "invalid_grant"},
+		{"another client's access token", url.Values{"token": {tok.AccessToken}}, c.other.ID, c.otherSecret, http.StatusBadRequest, "invalid_grant"},
+		{"a public client's ID and another client's token", url.Values{"token": {tok.RefreshToken}, "client_id": {c.public.ID}}, "", "", http.StatusBadRequest, "invalid_grant"},
+		{"a machine token", url.Values{"token": {ccBody["access_token"].(string)}}, conf.client.ID, conf.secret, http.StatusBadRequest, "unsupported_token_type"},
+		{"no token", url.Values{}, conf.client.ID, conf.secret, http.StatusBadRequest, "invalid_request"},
+		{"the token twice", url.Values{"token": {tok.RefreshToken, tok.RefreshToken}}, conf.client.ID, conf.secret, http.StatusBadRequest, "invalid_request"},
+		{"a wrong secret", url.Values{"token": {tok.RefreshToken}}, conf.client.ID, "not-" + conf.secret, http.StatusUnauthorized, "invalid_client"},
+		{"a client assertion", url.Values{"token": {tok.RefreshToken}, "client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {"x"}},
+			"", "", http.StatusUnauthorized, "invalid_client"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := revoke(t, tc.form, tc.id, tc.secret)
+			if resp.StatusCode != tc.status || body["error"] != tc.code {
+				t.Errorf("%d %v, want %d %s", resp.StatusCode, body, tc.status, tc.code)
+			}
+			if tc.status == http.StatusUnauthorized && !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Basic ") {
+				t.Errorf("a 401 without a Basic challenge: WWW-Authenticate %q", resp.Header.Get("WWW-Authenticate"))
+			}
+			if r := h.userinfo(conf, tok.AccessToken); r.StatusCode != http.StatusOK {
+				t.Fatalf("the refused revocation ended the access token: userinfo %d", r.StatusCode)
+			}
+		})
+	}
+	if next, status := h.refresh(conf, tok.RefreshToken, ""); status != http.StatusOK {
+		t.Fatalf("a refused revocation ended the refresh token: %d %v", status, next)
+	}
+
+	for name, send := range map[string]func(rt string) *http.Response{
+		"client_id in the form": func(rt string) *http.Response {
+			resp, _ := revoke(t, url.Values{"token": {rt}, "client_id": {c.public.ID}}, "", "")
+			return resp
+		},
+		"HTTP Basic without a password": func(rt string) *http.Response {
+			resp, _ := revoke(t, url.Values{"token": {rt}}, c.public.ID, "")
+			return resp
+		},
+	} {
+		pubFixture := fixture{slug: "acme", client: c.public, user: conf.user, password: conf.password}
+		pubTok := h.signIn(pubFixture, c.pubCfg)
+		if resp := send(pubTok.RefreshToken); resp.StatusCode != http.StatusOK {
+			t.Errorf("a public client revoking its token by %s: status %d", name, resp.StatusCode)
+		}
+		form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {pubTok.RefreshToken}, "client_id": {c.public.ID}}
+		if resp, _ := h.send(http.MethodPost, h.issuer("acme")+"/oauth2/token", form.Encode(), "", ""); resp.StatusCode == http.StatusOK {
+			t.Errorf("a public client's refresh token revoked by %s still works", name)
 		}
 	}
 }

@@ -2,10 +2,15 @@ package provider
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
@@ -21,7 +26,7 @@ import (
 func claimsSupported() []string {
 	claims := []string{
 		"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "azp", "client_id", "at_hash", "c_hash",
-		"token_use", "cognito:username", "cognito:groups", "email", "email_verified",
+		"token_use", "cognito:username", "cognito:groups", "email", "email_verified", "jti", "origin_jti", "event_id",
 	}
 	return append(claims, tenant.StandardAttributes()...)
 }
@@ -86,7 +91,89 @@ func (s *storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInf
 	}
 	setUserClaims(info, user, scopes)
 	info.AppendClaims("token_use", "id")
+	// Each ID token has its own jti; origin_jti and event_id are those of
+	// the sign-in the token stems from (signInIDs).
+	info.AppendClaims("jti", newUUID())
+	if ids, ok := signInIDsOf(req); ok {
+		info.AppendClaims("origin_jti", ids.originJTI)
+		info.AppendClaims("event_id", ids.eventID)
+	}
 	return nil
+}
+
+// signInIDs are Cognito's origin_jti and event_id claims (COGNITO.md §6.2,
+// §6.3) of a token: the same in every access and ID token that one sign-in
+// gives, refreshes included.
+//
+//   - origin_jti identifies the token family: the tokens one authorization
+//     code gave a client, and every token refreshed from them. In Cognito it
+//     is the identifier revocation checks; here too revoking the refresh
+//     token ends everything that carries it.
+//   - event_id identifies the authentication event: the user's sign-in at
+//     auth_time. Several families share it when an SSO session answers
+//     authorization requests of several clients without asking again; a new
+//     sign-in (prompt=login, max_age, another session) gives a new one.
+//
+// Neither is stored: origin_jti is derived from the family's ID, which is
+// random and never shown, and event_id from the subject and the exact
+// auth_time (nanoseconds, kept so by every record that carries it), which
+// one sign-in has and no other of that user. Both are formatted as UUIDs,
+// as Cognito's are.
+type signInIDs struct {
+	originJTI, eventID string
+}
+
+func signInIDsOf(req any) (signInIDs, bool) {
+	var familyID, sub string
+	var authTime time.Time
+	switch r := req.(type) {
+	case *authRequest:
+		familyID, sub, authTime = r.FamilyID, r.Subject, r.AuthTime
+	case *refreshToken:
+		familyID, sub, authTime = r.FamilyID, r.Sub, r.AuthTime
+	default:
+		return signInIDs{}, false
+	}
+	if familyID == "" {
+		return signInIDs{}, false
+	}
+	ids := signInIDs{originJTI: derivedUUID("origin_jti", familyID)}
+	if authTime.IsZero() {
+		ids.eventID = derivedUUID("event_id", familyID)
+	} else {
+		ids.eventID = derivedUUID("event_id", sub, strconv.FormatInt(authTime.UnixNano(), 10))
+	}
+	return ids, true
+}
+
+// derivedUUID is a UUID (version 8, RFC 9562 §5.8) made of the SHA-256 of
+// label and parts.
+func derivedUUID(label string, parts ...string) string {
+	h := sha256.New()
+	h.Write([]byte(label))
+	for _, part := range parts {
+		h.Write([]byte{0})
+		h.Write([]byte(part))
+	}
+	var b [16]byte
+	copy(b[:], h.Sum(nil))
+	b[6] = b[6]&0x0f | 0x80
+	b[8] = b[8]&0x3f | 0x80
+	return formatUUID(b)
+}
+
+// newUUID is a random UUID (version 4).
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return formatUUID(b)
+}
+
+func formatUUID(b [16]byte) string {
+	x := hex.EncodeToString(b[:])
+	return x[0:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
 }
 
 // SetUserinfoFromToken serves /oauth2/userInfo. The library has checked the
@@ -202,6 +289,16 @@ func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intr
 	return nil
 }
 
+// grantedScopes is the scope a token of req carries: for a code exchange,
+// without the offline_access the library needed to issue a refresh token
+// (authRequest.GetScopes).
+func grantedScopes(req op.TokenRequest) []string {
+	if ar, ok := req.(*authRequest); ok {
+		return ar.granted()
+	}
+	return req.GetScopes()
+}
+
 func (s *storage) GetPrivateClaimsFromScopes(context.Context, string, string, []string) (map[string]any, error) {
 	return nil, nil
 }
@@ -211,7 +308,11 @@ func (s *storage) GetPrivateClaimsFromScopes(context.Context, string, string, []
 func (s *storage) GetPrivateClaimsFromRequest(ctx context.Context, req op.TokenRequest, _ []string) (map[string]any, error) {
 	claims := map[string]any{
 		"token_use": "access",
-		"scope":     strings.Join(req.GetScopes(), " "),
+		"scope":     strings.Join(grantedScopes(req), " "),
+	}
+	if ids, ok := signInIDsOf(req); ok {
+		claims["origin_jti"] = ids.originJTI
+		claims["event_id"] = ids.eventID
 	}
 	user, err := s.user(ctx, req.GetSubject())
 	if err != nil {

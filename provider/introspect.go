@@ -4,37 +4,46 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
+	"slices"
 	"strings"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	"github.com/cognate-idp/cognate/tenant"
 )
 
 // serveIntrospect authenticates the client before the library answers. The
 // library refuses a client it cannot authenticate with 401 and its error in
 // plain text ("ErrorType=invalid_client Parent=…"), where RFC 7662 §2.3
 // asks for the JSON error of RFC 6749 §5.2, which relying parties' OAuth
-// libraries read.
+// libraries read. A refresh token is answered here: the library knows
+// access tokens only, and says of a live refresh token that it is
+// inactive.
 func (p *Provider) serveIntrospect(w http.ResponseWriter, r *http.Request) {
-	if !parseForm(w, r) {
+	if !formBody(w, r) || !parseForm(w, r) || !singleValued(w, r) {
 		return
 	}
-	_, st, ok := p.requestTenant(w, r)
+	site, st, ok := p.requestTenant(w, r)
 	if !ok {
 		return
 	}
-	if _, _, basic := r.BasicAuth(); !basic {
-		// The library authenticates an introspecting client by HTTP Basic
-		// only, and the discovery document says so.
-		w.Header().Set("WWW-Authenticate", `Basic realm="introspect"`)
-		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "introspection takes HTTP Basic client authentication (client_secret_basic)")
+	// The library authenticates an introspecting client by HTTP Basic
+	// only, and the discovery document says so.
+	cl, ok := p.authenticateRequest(w, r, st, policyIntrospect)
+	if !ok {
 		return
 	}
-	if _, ok := authenticateRequest(w, r, st, "introspect"); !ok {
+	token := r.PostForm.Get("token")
+	if resp, isRefresh := p.storage.introspectRefreshToken(r.Context(), st, p.hosts.TenantURL(site.Slug), token, cl.ID); isRefresh {
+		writeJSON(w, http.StatusOK, resp)
 		return
 	}
 	// The library hands storage only a token's ID and subject. A machine
 	// token has no stored record to fill in the rest from, so its text
 	// travels along for machineIntrospection.
-	r = r.WithContext(context.WithValue(r.Context(), introspectedKey{}, r.PostForm.Get("token")))
+	r = r.WithContext(context.WithValue(r.Context(), introspectedKey{}, token))
 	p.op.ServeHTTP(w, r) // the parsed form stays on r for the library
 }
 
@@ -60,4 +69,62 @@ func machineIntrospection(ctx context.Context, tokenID string) (machineClaims, b
 		return machineClaims{}, false
 	}
 	return claims, true
+}
+
+// introspectRefreshToken answers the introspection of token when it is a
+// refresh token of tenant st (isRefresh). It is active when it can be
+// used now: by the client asking (to any other it is inactive, as an
+// access token is), unexpired, not used already (beyond the client's retry
+// grace period), its family not revoked, its user enabled and its client
+// still there.
+func (s *storage) introspectRefreshToken(ctx context.Context, st *tenantState, issuer, token, clientID string) (resp *oidc.IntrospectionResponse, isRefresh bool) {
+	slug := st.tenant.Slug
+	if token == "" {
+		return nil, false
+	}
+	var rt refreshToken
+	var revoked bool
+	var user tenant.User
+	err := s.store.View(ctx, func(tx tenant.Tx) error {
+		var err error
+		if rt, err = tenant.GetJSON[refreshToken](tx, tenant.CollRefreshTokens, slug, prefixRefresh+tenant.HashSecret(token)); err != nil {
+			return err
+		}
+		if revoked, err = familyRevoked(tx, slug, rt.FamilyID); err != nil {
+			return err
+		}
+		user, err = tenant.GetUser(tx, slug, rt.Sub)
+		if errors.Is(err, tenant.ErrNotFound) {
+			return nil // inactive, below
+		}
+		return err
+	})
+	if errors.Is(err, tenant.ErrNotFound) {
+		return nil, false // not a refresh token: the library's to answer
+	}
+	inactive := &oidc.IntrospectionResponse{}
+	if err != nil {
+		s.logger.ErrorContext(ctx, "introspect refresh token", "err", err)
+		return inactive, true
+	}
+	now := s.now()
+	cl := st.clients[rt.ClientID]
+	if rt.ClientID != clientID || cl == nil || revoked || !now.Before(rt.ExpiresAt) ||
+		(rt.Used && !cl.mayRetry(rt, now)) || !user.Enabled {
+		return inactive, true
+	}
+	resp = &oidc.IntrospectionResponse{
+		Active:     true,
+		TokenType:  "refresh_token",
+		ClientID:   rt.ClientID,
+		Subject:    rt.Sub,
+		Username:   user.Username,
+		Scope:      slices.DeleteFunc(slices.Clone(rt.Scopes), func(scope string) bool { return !cl.mayKeepScope(scope) }),
+		Expiration: oidc.FromTime(rt.ExpiresAt),
+		Issuer:     issuer,
+	}
+	if !rt.AuthTime.IsZero() {
+		resp.AuthTime = oidc.FromTime(rt.AuthTime)
+	}
+	return resp, true
 }

@@ -24,7 +24,8 @@ import (
 // token. Here a token is one cached-client lookup, one SHA-256 of the
 // secret, one JSON encoding and one signature under a header encoded once
 // per key. Machine tokens are stateless JWTs: nothing is written per token.
-// Every other grant goes to the library.
+// The code and refresh grants go to the library once Cognate has checked
+// them (tokenendpoint.go).
 
 // machinePrefix marks the jti of machine tokens, so introspection knows
 // there is no stored record to look up.
@@ -57,30 +58,12 @@ type oauthError struct {
 	Description string `json:"error_description,omitempty"`
 }
 
-// serveToken answers client_credentials requests and hands every other
-// token request to the library.
-func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
-	// Only POSTs come here (inBodyOnly); one whose body is not a form is
-	// the library's to refuse.
-	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
-		p.op.ServeHTTP(w, r)
-		return
-	}
-	if !parseForm(w, r) {
-		return
-	}
-	if r.PostForm.Get("grant_type") != "client_credentials" {
-		p.op.ServeHTTP(w, r) // the parsed form stays on r for the library
-		return
-	}
-	site, st, ok := p.requestTenant(w, r)
-	if !ok {
-		return
-	}
-
+// issueMachineToken answers a client_credentials request whose form is
+// parsed and checked (serveToken).
+func (p *Provider) issueMachineToken(w http.ResponseWriter, r *http.Request, site Site, st *tenantState) {
 	// Checked against st, the state the client is read from: a change
 	// reloading the cache in between must not leave the two apart.
-	cl, ok := authenticateRequest(w, r, st, "token")
+	cl, ok := p.authenticateRequest(w, r, st, policyTokenMachine)
 	if !ok {
 		return
 	}
@@ -150,28 +133,6 @@ func parseForm(w http.ResponseWriter, r *http.Request) bool {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "malformed request body")
 	}
 	return false
-}
-
-// authenticateRequest authenticates the client of a request whose form is
-// parsed, by HTTP Basic or client_secret_post, and answers the request when
-// that fails: two methods at once are refused (RFC 6749 §2.3), and an
-// unknown client or a wrong secret gets invalid_client, the same for both.
-func authenticateRequest(w http.ResponseWriter, r *http.Request, st *tenantState, realm string) (*client, bool) {
-	id, secret, basic := r.BasicAuth()
-	if formID := r.PostForm.Get("client_id"); formID != "" || r.PostForm.Has("client_secret") {
-		if basic {
-			writeOAuthError(w, http.StatusBadRequest, "invalid_request", "use either HTTP Basic or client_secret_post, not both")
-			return nil, false
-		}
-		id, secret = formID, r.PostForm.Get("client_secret")
-	}
-	cl, err := st.authenticateClient(id, secret)
-	if err != nil {
-		w.Header().Set("WWW-Authenticate", `Basic realm="`+realm+`"`)
-		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "client authentication failed")
-		return nil, false
-	}
-	return cl, true
 }
 
 // sign serialises claims as a compact JWS (RFC 7515): the header is fixed

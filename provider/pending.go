@@ -68,6 +68,7 @@ type pendingRequest struct {
 // (Its size stays counted until then: a few minutes at most.)
 type pendingCode struct {
 	request   *authRequest // nil once redeemed
+	binding   codeBinding  // what an exchange must match (codecheck.go)
 	familyID  string
 	expiresAt time.Time
 	size      int // the bytes counted for it: its request's
@@ -238,7 +239,7 @@ func (p *pending) addCode(slug, requestID, codeHash string, now, expires time.Ti
 	// The request's place passes to the code, so the limits, which count
 	// both, neither refuse nor change.
 	delete(p.requests, k)
-	p.codes[pendingKey{slug, codeHash}] = &pendingCode{request: &ar.authRequest, familyID: ar.FamilyID, expiresAt: expires, size: ar.size}
+	p.codes[pendingKey{slug, codeHash}] = &pendingCode{request: &ar.authRequest, binding: bindingOf(&ar.authRequest), familyID: ar.FamilyID, expiresAt: expires, size: ar.size}
 	p.peakCodes = max(p.peakCodes, len(p.codes))
 	return true
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -58,6 +59,15 @@ type Provider struct {
 	op      *op.Provider
 	// ops is op's router wrapped with what the library does not do itself.
 	ops http.Handler
+	// cors is the library's CORS policy, for the endpoints Cognate serves
+	// itself that browsers call (revocation).
+	cors *cors.Cors
+	// codeLocks serialise the exchanges of one authorization code (a
+	// code's lock is codeLocks[its hash's first byte]): the checks made
+	// before the library consumes a code are then still true when it
+	// does, and of concurrent uses of one code the first completes before
+	// the others are seen as replays.
+	codeLocks [codeLockCount]sync.Mutex
 
 	// ErrorPage shows a person a problem the provider met outside the OAuth
 	// protocol (a sign-in link used in another browser, say). The pages set
@@ -122,17 +132,27 @@ func New(cfg Config) (*Provider, error) {
 			return ""
 		}, nil
 	}
+	corsOptions := cors.Options{
+		// Only the origins of this tenant's registered redirect URIs may
+		// call the token endpoints from a browser.
+		AllowOriginVaryRequestFunc: p.corsAllowed,
+		AllowedMethods:             []string{http.MethodGet, http.MethodPost},
+		AllowedHeaders:             []string{"Authorization", "Content-Type", "Accept"},
+	}
+	p.cors = cors.New(corsOptions)
 	opts := []op.Option{
 		op.WithCustomEndpoints(op.NewEndpoint(PathAuthorize), op.NewEndpoint(PathToken), op.NewEndpoint(PathUserinfo),
 			op.NewEndpoint(PathRevoke), op.NewEndpoint(PathLogout), op.NewEndpoint(PathJWKS)),
 		op.WithCustomIntrospectionEndpoint(op.NewEndpoint(PathIntrospect)),
-		op.WithCORSOptions(&cors.Options{
-			// Only the origins of this tenant's registered redirect URIs may
-			// call the token endpoints from a browser.
-			AllowOriginVaryRequestFunc: p.corsAllowed,
-			AllowedMethods:             []string{http.MethodGet, http.MethodPost},
-			AllowedHeaders:             []string{"Authorization", "Content-Type", "Accept"},
-		}),
+		op.WithCORSOptions(&corsOptions),
+		// AES-256-GCM alone. The library's default adds an AES-CFB
+		// decrypter, which is unauthenticated: it "decrypts" any base64url
+		// string into garbage, and the library then takes that garbage for
+		// an opaque access token's ID wherever it reads a token (userinfo,
+		// introspection, revocation). Cognate never issues opaque tokens
+		// (its access tokens are JWTs; client.AccessTokenType), so the
+		// crypto only encrypts authorization codes, which nothing decrypts.
+		op.WithCrypto(op.NewAES256GCMCrypto(cfg.CryptoKey, opConfig.CryptoKeyId)),
 	}
 	if !p.hosts.Secure() {
 		opts = append(opts, op.WithAllowInsecure())
@@ -152,7 +172,7 @@ func New(cfg Config) (*Provider, error) {
 	mux.HandleFunc(PathUserinfo, p.serveUserinfo)
 	mux.HandleFunc(PathIntrospect, p.serveIntrospect)
 	mux.HandleFunc(PathAuthorize, op.NewIssuerInterceptor(o.IssuerFromRequest).HandlerFunc(p.serveAuthorize))
-	mux.Handle(PathRevoke, o)
+	mux.Handle(PathRevoke, p.cors.Handler(http.HandlerFunc(p.serveRevoke)))
 	p.ops = mux
 	return p, nil
 }
@@ -167,7 +187,9 @@ func (p *Provider) Hosts() Hosts { return p.hosts }
 // SweepPending drops the authorization requests and codes held in memory
 // that have expired. The server calls it once a minute: otherwise an idle
 // server would keep them until the next authorization request.
-func (p *Provider) SweepPending() { p.storage.pending.sweep(p.now()) }
+func (p *Provider) SweepPending() {
+	p.storage.pending.sweep(p.now())
+}
 
 // IsEndpoint reports whether path belongs to the OpenID Provider rather
 // than to the pages.

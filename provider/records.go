@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"slices"
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -39,6 +40,10 @@ type authRequest struct {
 	// code or refresh token can revoke them all.
 	FamilyID  string    `json:"family_id"`
 	ExpiresAt time.Time `json:"expires_at"`
+
+	// refreshable is set when the code is redeemed, from the client's
+	// grants: whether the exchange gives a refresh token. Never stored.
+	refreshable bool
 }
 
 var _ op.AuthRequest = (*authRequest)(nil)
@@ -53,10 +58,37 @@ func (a *authRequest) GetNonce() string                   { return a.Nonce }
 func (a *authRequest) GetRedirectURI() string             { return a.RedirectURI }
 func (a *authRequest) GetResponseType() oidc.ResponseType { return a.ResponseType }
 func (a *authRequest) GetResponseMode() oidc.ResponseMode { return a.ResponseMode }
-func (a *authRequest) GetScopes() []string                { return a.Scopes }
 func (a *authRequest) GetState() string                   { return a.State }
 func (a *authRequest) GetSubject() string                 { return a.Subject }
 func (a *authRequest) Done() bool                         { return a.IsDone }
+
+// Scopes holds what the relying party asked for (and the library
+// validated). Cognito hands out a refresh token to every client with the
+// refresh grant, asked for or not; the library only when offline_access is
+// among the request's scopes. So GetScopes, which the library reads to
+// decide, adds offline_access for such a client, while granted, which is
+// what the client is told and what the tokens carry, keeps it only when the
+// client asked for it and may refresh.
+
+// GetScopes is for the library: granted, plus offline_access when the
+// exchange is to give a refresh token.
+func (a *authRequest) GetScopes() []string {
+	granted := a.granted()
+	if a.refreshable && !slices.Contains(granted, oidc.ScopeOfflineAccess) {
+		return append(granted, oidc.ScopeOfflineAccess)
+	}
+	return granted
+}
+
+// granted is the scope the tokens of this request carry and the token
+// response names: what was asked for, without offline_access unless the
+// client may refresh.
+func (a *authRequest) granted() []string {
+	if a.refreshable || !slices.Contains(a.Scopes, oidc.ScopeOfflineAccess) {
+		return slices.Clone(a.Scopes)
+	}
+	return slices.DeleteFunc(slices.Clone(a.Scopes), func(s string) bool { return s == oidc.ScopeOfflineAccess })
+}
 
 func (a *authRequest) GetCodeChallenge() *oidc.CodeChallenge {
 	if a.CodeChallenge == "" {

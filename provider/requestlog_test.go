@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/cognate-idp/cognate/tenant"
 )
 
 // Every refusal of the list of bad input logs one line: not none,
@@ -59,39 +61,47 @@ func TestEveryRefusalLogsOneLine(t *testing.T) {
 		return url.Values{"grant_type": {"client_credentials"}, "scope": {scope}}.Encode()
 	}
 
+	other, otherSecret, err := h.svc.CreateClient(ctx, "globex", tenant.NewClient{Name: "other", RedirectURIs: []string{redirectURI},
+		GrantTypes: []string{tenant.GrantAuthorizationCode, tenant.GrantRefreshToken}, Scopes: []string{"openid"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	cases := []struct {
 		name string
 		want string // what the line says of where: the tenant, or the host
+		// says, when set, is what else the line must say: why.
+		says []string
 		// refuse sends the refused request, after any preparation, calling
 		// mark just before it; it returns the secrets the request carried.
 		refuse func(t *testing.T, mark func()) (secrets []string)
 	}{
-		{"unknown organization", "host=nope.localhost", func(t *testing.T, mark func()) []string {
+		{"unknown organization", "host=nope.localhost", nil, func(t *testing.T, mark func()) []string {
 			mark()
 			refused(t, get(h.issuer("nope")+"/.well-known/openid-configuration"))
 			return nil
 		}},
-		{"reserved name", "host=auth.localhost", func(t *testing.T, mark func()) []string {
+		{"reserved name", "host=auth.localhost", nil, func(t *testing.T, mark func()) []string {
 			mark()
 			refused(t, get(h.issuer("auth")+"/.well-known/jwks.json"))
 			return nil
 		}},
-		{"host not ours", "host=evil.example", func(t *testing.T, mark func()) []string {
+		{"host not ours", "host=evil.example", nil, func(t *testing.T, mark func()) []string {
 			mark()
 			refused(t, get(strings.Replace(h.base, "localhost", "evil.example", 1)+"/.well-known/openid-configuration"))
 			return nil
 		}},
-		{"wrong redirect URI", "tenant=acme", func(t *testing.T, mark func()) []string {
+		{"wrong redirect URI", "tenant=acme", nil, func(t *testing.T, mark func()) []string {
 			mark()
 			refused(t, authorize(t, func(q url.Values) { q.Set("redirect_uri", "http://rp.localhost/other") }).StatusCode)
 			return nil
 		}},
-		{"redirect URI with an extra path", "tenant=acme", func(t *testing.T, mark func()) []string {
+		{"redirect URI with an extra path", "tenant=acme", nil, func(t *testing.T, mark func()) []string {
 			mark()
 			refused(t, authorize(t, func(q url.Values) { q.Set("redirect_uri", redirectURI+"/x") }).StatusCode)
 			return nil
 		}},
-		{"no PKCE", "tenant=acme", func(t *testing.T, mark func()) []string {
+		{"no PKCE", "tenant=acme", nil, func(t *testing.T, mark func()) []string {
 			mark()
 			resp := authorize(t, func(q url.Values) { q.Del("code_challenge"); q.Del("code_challenge_method") })
 			if loc, _ := resp.Location(); loc == nil || loc.Query().Get("error") != "invalid_request" {
@@ -99,7 +109,7 @@ func TestEveryRefusalLogsOneLine(t *testing.T) {
 			}
 			return nil
 		}},
-		{"state over its limit", "tenant=acme", func(t *testing.T, mark func()) []string {
+		{"state over its limit", "tenant=acme", nil, func(t *testing.T, mark func()) []string {
 			state := strings.Repeat("s", 30000)
 			mark()
 			resp := authorize(t, func(q url.Values) { q.Set("state", state) })
@@ -108,7 +118,7 @@ func TestEveryRefusalLogsOneLine(t *testing.T) {
 			}
 			return []string{state[:4097]}
 		}},
-		{"repeated parameter", "tenant=acme", func(t *testing.T, mark func()) []string {
+		{"repeated parameter", "tenant=acme", nil, func(t *testing.T, mark func()) []string {
 			mark()
 			resp := authorize(t, func(q url.Values) { q.Add("nonce", "a"); q.Add("nonce", "b") })
 			if loc, _ := resp.Location(); loc == nil || loc.Query().Get("error") != "invalid_request" {
@@ -116,12 +126,12 @@ func TestEveryRefusalLogsOneLine(t *testing.T) {
 			}
 			return nil
 		}},
-		{"repeated client_id", "tenant=acme", func(t *testing.T, mark func()) []string {
+		{"repeated client_id", "tenant=acme", nil, func(t *testing.T, mark func()) []string {
 			mark()
 			refused(t, authorize(t, func(q url.Values) { q.Add("client_id", "other") }).StatusCode)
 			return nil
 		}},
-		{"request_uri", "tenant=acme", func(t *testing.T, mark func()) []string {
+		{"request_uri", "tenant=acme", nil, func(t *testing.T, mark func()) []string {
 			mark()
 			resp := authorize(t, func(q url.Values) { q.Set("request_uri", "https://rp.example/r.jwt") })
 			if loc, _ := resp.Location(); loc == nil || loc.Query().Get("error") != "request_uri_not_supported" {
@@ -129,7 +139,7 @@ func TestEveryRefusalLogsOneLine(t *testing.T) {
 			}
 			return nil
 		}},
-		{"unsupported response type", "tenant=acme", func(t *testing.T, mark func()) []string {
+		{"unsupported response type", "tenant=acme", nil, func(t *testing.T, mark func()) []string {
 			mark()
 			resp := authorize(t, func(q url.Values) { q.Set("response_type", "token") })
 			if loc, _ := resp.Location(); loc == nil || loc.Query().Get("error") != "unsupported_response_type" {
@@ -137,7 +147,7 @@ func TestEveryRefusalLogsOneLine(t *testing.T) {
 			}
 			return nil
 		}},
-		{"logout that names nothing", "tenant=acme", func(t *testing.T, mark func()) []string {
+		{"logout that names nothing", "tenant=acme", nil, func(t *testing.T, mark func()) []string {
 			tok := h.signIn(pub, pubCfg)
 			mark()
 			resp, _ := h.send(http.MethodGet, h.issuer("acme")+"/logout?logout_uri="+url.QueryEscape("http://evil.localhost/"), "", "", "")
@@ -146,13 +156,13 @@ func TestEveryRefusalLogsOneLine(t *testing.T) {
 			}
 			return []string{tok.AccessToken, tok.RefreshToken}
 		}},
-		{"logout to sign in again at an unregistered address", "tenant=acme", func(t *testing.T, mark func()) []string {
+		{"logout to sign in again at an unregistered address", "tenant=acme", nil, func(t *testing.T, mark func()) []string {
 			mark()
 			q := url.Values{"client_id": {pub.client.ID}, "redirect_uri": {"http://evil.localhost/cb"}, "response_type": {"code"}}
 			refused(t, get(h.issuer("acme")+"/logout?"+q.Encode()))
 			return nil
 		}},
-		{"wrong PKCE verifier", "tenant=acme", func(t *testing.T, mark func()) []string {
+		{"wrong PKCE verifier", "tenant=acme", nil, func(t *testing.T, mark func()) []string {
 			v, wrong := oauth2.GenerateVerifier(), oauth2.GenerateVerifier()
 			code := h.login(pub, pubCfg, v)
 			mark()
@@ -161,7 +171,7 @@ func TestEveryRefusalLogsOneLine(t *testing.T) {
 			}
 			return []string{code, v, wrong}
 		}},
-		{"replayed code", "tenant=acme", func(t *testing.T, mark func()) []string {
+		{"replayed code", "tenant=acme", nil, func(t *testing.T, mark func()) []string {
 			v := oauth2.GenerateVerifier()
 			code := h.login(pub, pubCfg, v)
 			tok, err := pubCfg.Exchange(ctx, code, oauth2.VerifierOption(v))
@@ -174,7 +184,7 @@ func TestEveryRefusalLogsOneLine(t *testing.T) {
 			}
 			return []string{code, v, tok.AccessToken, tok.RefreshToken}
 		}},
-		{"used refresh token", "tenant=globex", func(t *testing.T, mark func()) []string {
+		{"used refresh token", "tenant=globex", nil, func(t *testing.T, mark func()) []string {
 			tok := h.signIn(conf, confCfg)
 			next, status := h.refresh(conf, tok.RefreshToken, "")
 			if status != http.StatusOK {
@@ -186,7 +196,7 @@ func TestEveryRefusalLogsOneLine(t *testing.T) {
 			rotated, _ := next["refresh_token"].(string)
 			return []string{tok.RefreshToken, rotated, tok.AccessToken}
 		}},
-		{"code of tenant A at tenant B", "tenant=globex", func(t *testing.T, mark func()) []string {
+		{"code of tenant A at tenant B", "tenant=globex", nil, func(t *testing.T, mark func()) []string {
 			v := oauth2.GenerateVerifier()
 			code := h.login(pub, pubCfg, v)
 			other := h.oauthConfig(conf)
@@ -197,13 +207,13 @@ func TestEveryRefusalLogsOneLine(t *testing.T) {
 			}
 			return []string{code, v}
 		}},
-		{"access token of tenant A at tenant B", "tenant=globex", func(t *testing.T, mark func()) []string {
+		{"access token of tenant A at tenant B", "tenant=globex", nil, func(t *testing.T, mark func()) []string {
 			tok := h.signIn(pub, pubCfg)
 			mark()
 			refused(t, h.userinfo(conf, tok.AccessToken).StatusCode)
 			return []string{tok.AccessToken, tok.RefreshToken}
 		}},
-		{"expired access token", "tenant=initech", func(t *testing.T, mark func()) []string {
+		{"expired access token", "tenant=initech", nil, func(t *testing.T, mark func()) []string {
 			// Issued two hours ago, by a tenant made then: it lived one.
 			h.shift.Store(int64(-2 * time.Hour))
 			old := h.fixture("initech", true)
@@ -213,7 +223,7 @@ func TestEveryRefusalLogsOneLine(t *testing.T) {
 			refused(t, h.userinfo(old, tok["access_token"]).StatusCode)
 			return []string{tok["access_token"], tok["refresh_token"]}
 		}},
-		{"tampered access token", "tenant=acme", func(t *testing.T, mark func()) []string {
+		{"tampered access token", "tenant=acme", nil, func(t *testing.T, mark func()) []string {
 			tok := h.signIn(pub, pubCfg)
 			parts := strings.Split(tok.AccessToken, ".")
 			parts[2] = strings.Repeat("A", len(parts[2]))
@@ -222,45 +232,100 @@ func TestEveryRefusalLogsOneLine(t *testing.T) {
 			refused(t, h.userinfo(pub, tampered).StatusCode)
 			return []string{tampered, parts[1], tok.RefreshToken}
 		}},
-		{"oversized body", "tenant=globex", func(t *testing.T, mark func()) []string {
+		{"oversized body", "tenant=globex", nil, func(t *testing.T, mark func()) []string {
 			code := strings.Repeat("x", 200<<10)
 			mark()
 			refused(t, post("/oauth2/token", "grant_type=authorization_code&code="+code, conf.client.ID, conf.secret))
 			return []string{code[:64]}
 		}},
-		{"malformed body", "tenant=globex", func(t *testing.T, mark func()) []string {
+		{"malformed body", "tenant=globex", nil, func(t *testing.T, mark func()) []string {
 			mark()
 			refused(t, post("/oauth2/token", "grant_type=client_credentials&%zz", conf.client.ID, conf.secret))
 			return nil
 		}},
-		{"wrong client secret", "tenant=globex", func(t *testing.T, mark func()) []string {
+		{"wrong client secret", "tenant=globex", nil, func(t *testing.T, mark func()) []string {
 			mark()
 			refused(t, post("/oauth2/token", ccForm("planner/read"), conf.client.ID, "not-"+conf.secret))
 			return []string{"not-" + conf.secret}
 		}},
-		{"unknown client", "tenant=globex", func(t *testing.T, mark func()) []string {
+		{"unknown client", "tenant=globex", nil, func(t *testing.T, mark func()) []string {
 			mark()
 			refused(t, post("/oauth2/token", ccForm("planner/read"), "nobody", "guessed-secret"))
 			return []string{"guessed-secret"}
 		}},
-		{"scope the client may not have", "tenant=globex", func(t *testing.T, mark func()) []string {
+		{"scope the client may not have", "tenant=globex", nil, func(t *testing.T, mark func()) []string {
 			mark()
 			refused(t, post("/oauth2/token", ccForm("admin/everything"), conf.client.ID, conf.secret))
 			return nil
 		}},
-		{"refresh token in the URL", "tenant=globex", func(t *testing.T, mark func()) []string {
+		{"refresh token in the URL", "tenant=globex", nil, func(t *testing.T, mark func()) []string {
 			tok := h.signIn(conf, confCfg)
 			mark()
 			refused(t, get(h.issuer("globex")+"/oauth2/token?"+url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}.Encode()))
 			return []string{tok.RefreshToken}
 		}},
-		{"introspection without client authentication", "tenant=globex", func(t *testing.T, mark func()) []string {
+		{"introspection without client authentication", "tenant=globex", nil, func(t *testing.T, mark func()) []string {
 			tok := h.signIn(conf, confCfg)
 			mark()
 			refused(t, post("/oauth2/introspect", url.Values{"token": {tok.AccessToken}}.Encode(), "", ""))
 			return []string{tok.AccessToken}
 		}},
-		{"revocation with a wrong client secret", "tenant=globex", func(t *testing.T, mark func()) []string {
+		{"used code, its client with a wrong verifier", "tenant=globex", []string{"level=WARN", "wrong PKCE verifier", "nothing is revoked"}, func(t *testing.T, mark func()) []string {
+			v := oauth2.GenerateVerifier()
+			code := h.login(conf, confCfg, v)
+			if _, err := confCfg.Exchange(ctx, code, oauth2.VerifierOption(v)); err != nil {
+				t.Fatal(err)
+			}
+			wrong := oauth2.GenerateVerifier()
+			mark()
+			if _, err := confCfg.Exchange(ctx, code, oauth2.VerifierOption(wrong)); err == nil {
+				t.Fatal("a used code was accepted")
+			}
+			return []string{code, v, wrong}
+		}},
+		{"code of another client", "tenant=globex", []string{"level=WARN", "issued to another client"}, func(t *testing.T, mark func()) []string {
+			v := oauth2.GenerateVerifier()
+			code := h.login(conf, confCfg, v)
+			mark()
+			refused(t, post("/oauth2/token", url.Values{"grant_type": {"authorization_code"}, "code": {code}, "code_verifier": {v},
+				"redirect_uri": {redirectURI}}.Encode(), other.ID, otherSecret))
+			return []string{code, v, otherSecret}
+		}},
+		{"refresh token of another client", "tenant=globex", []string{"level=WARN", "issued to another client", "nothing revoked"}, func(t *testing.T, mark func()) []string {
+			tok := h.signIn(conf, confCfg)
+			mark()
+			refused(t, post("/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}.Encode(), other.ID, otherSecret))
+			return []string{tok.RefreshToken, otherSecret}
+		}},
+		{"client assertion", "tenant=globex", []string{"level=WARN", "client assertion"}, func(t *testing.T, mark func()) []string {
+			mark()
+			refused(t, post("/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"x"},
+				"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {"x"}}.Encode(), "", ""))
+			return nil
+		}},
+		{"wrong client secret on a refresh", "tenant=globex", []string{"wrong client secret"}, func(t *testing.T, mark func()) []string {
+			tok := h.signIn(conf, confCfg)
+			mark()
+			refused(t, post("/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}.Encode(), conf.client.ID, "not-"+conf.secret))
+			return []string{tok.RefreshToken, "not-" + conf.secret}
+		}},
+		{"a parameter twice", "tenant=globex", []string{"repeated"}, func(t *testing.T, mark func()) []string {
+			mark()
+			refused(t, post("/oauth2/token", "grant_type=client_credentials&grant_type=client_credentials", conf.client.ID, conf.secret))
+			return nil
+		}},
+		{"revocation without a token", "tenant=globex", []string{"token missing"}, func(t *testing.T, mark func()) []string {
+			mark()
+			refused(t, post("/oauth2/revoke", url.Values{"token_type_hint": {"refresh_token"}}.Encode(), conf.client.ID, conf.secret))
+			return nil
+		}},
+		{"revocation of another client's token", "tenant=globex", []string{"issued to another client"}, func(t *testing.T, mark func()) []string {
+			tok := h.signIn(conf, confCfg)
+			mark()
+			refused(t, post("/oauth2/revoke", url.Values{"token": {tok.RefreshToken}}.Encode(), other.ID, otherSecret))
+			return []string{tok.RefreshToken, otherSecret}
+		}},
+		{"revocation with a wrong client secret", "tenant=globex", nil, func(t *testing.T, mark func()) []string {
 			tok := h.signIn(conf, confCfg)
 			mark()
 			refused(t, post("/oauth2/revoke", url.Values{"token": {tok.RefreshToken}}.Encode(), conf.client.ID, "not-"+conf.secret))
@@ -278,8 +343,10 @@ func TestEveryRefusalLogsOneLine(t *testing.T) {
 			if n := strings.Count(logged, "\n"); n != 1 {
 				t.Fatalf("the refusal logged %d lines, want 1:\n%s", n, logged)
 			}
-			if !strings.Contains(logged, tc.want) {
-				t.Errorf("the line does not say %s:\n%s", tc.want, logged)
+			for _, want := range append([]string{tc.want}, tc.says...) {
+				if !strings.Contains(logged, want) {
+					t.Errorf("the line does not say %s:\n%s", want, logged)
+				}
 			}
 			for _, s := range append(secrets, conf.secret, pub.password, conf.password) {
 				if s != "" && strings.Contains(logged, s) {

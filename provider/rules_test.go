@@ -2,9 +2,12 @@ package provider_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -346,4 +349,264 @@ func TestRefreshRetryGracePeriod(t *testing.T) {
 	h.shift.Add(int64(2 * time.Second))
 	refresh("the original, 31 s after its first use", tok.RefreshToken, http.StatusBadRequest)
 	refresh("a live token of the revoked family", firstNext, http.StatusBadRequest)
+}
+
+// The token response and the access token carry the scope granted, and an
+// ID token only when it includes openid (OpenID Connect Core §3.1.2.1;
+// COGNITO.md §6.5: "An ID token is issued only when openid is
+// requested"). offline_access, which Cognate adds internally so that the
+// library issues Cognito's refresh token to every client with the refresh
+// grant, is not named unless the client asked for it and may refresh.
+// Before, an ID token came whatever the scope, and every response and
+// access token of such a client said offline_access.
+func TestTokensFollowTheScope(t *testing.T) {
+	h := newHarness(t)
+	f := h.fixture("acme", false)
+	noRefresh := h.fixtureWith(fixtureOptions{slug: "globex", noRefresh: true})
+	tests := []struct {
+		name        string
+		f           fixture
+		scopes      []string
+		wantScope   string
+		wantID      bool
+		wantRefresh bool
+	}{
+		{"email without openid", f, []string{"email"}, "email", false, true},
+		{"openid and email", f, []string{"openid", "email"}, "openid email", true, true},
+		{"offline_access asked for", f, []string{"openid", "offline_access"}, "openid offline_access", true, true},
+		{"offline_access asked for by a client that may not refresh", noRefresh, []string{"openid", "offline_access"}, "openid", true, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := h.oauthConfig(tc.f)
+			cfg.Scopes = tc.scopes
+			tok := h.exchange(tc.f, cfg)
+			if tok["scope"] != tc.wantScope {
+				t.Errorf("token response scope %q, want %q", tok["scope"], tc.wantScope)
+			}
+			if sc := jwtClaims(t, tok["access_token"])["scope"]; sc != tc.wantScope {
+				t.Errorf("access token scope %q, want %q", sc, tc.wantScope)
+			}
+			if _, got := tok["id_token"]; got != tc.wantID {
+				t.Errorf("id_token in the response: %t, want %t", got, tc.wantID)
+			}
+			if _, got := tok["refresh_token"]; got != tc.wantRefresh {
+				t.Fatalf("refresh_token in the response: %t, want %t", got, tc.wantRefresh)
+			}
+			if !tc.wantRefresh {
+				return
+			}
+			next, status := h.refresh(tc.f, tok["refresh_token"], "")
+			if status != http.StatusOK {
+				t.Fatalf("refresh: %d %v", status, next)
+			}
+			if next["scope"] != tc.wantScope {
+				t.Errorf("refreshed scope %q, want %q", next["scope"], tc.wantScope)
+			}
+			if _, got := next["id_token"]; got != tc.wantID {
+				t.Errorf("id_token in the refresh response: %t, want %t", got, tc.wantID)
+			}
+			if next["refresh_token"] == nil {
+				t.Error("the refresh gave no new refresh token")
+			}
+		})
+	}
+	// A refresh narrowed to scopes without openid gets no ID token either.
+	tok := h.exchange(f, h.oauthConfig(f))
+	if next, status := h.refresh(f, tok["refresh_token"], "email"); status != http.StatusOK || next["id_token"] != nil {
+		t.Errorf("a refresh narrowed to email: %d, id_token %v; want 200 and none", status, next["id_token"] != nil)
+	}
+}
+
+// Every answer of the token endpoint, tokens or error, any grant, says
+// Cache-Control: no-store and Pragma: no-cache (RFC 6749 §5.1). Before,
+// only client_credentials' did.
+func TestTokenResponsesAreNotCached(t *testing.T) {
+	h := newHarness(t)
+	f := h.fixture("acme", false)
+	cfg := h.oauthConfig(f)
+	v := oauth2.GenerateVerifier()
+	code := h.login(f, cfg, v)
+	tokenURL := h.issuer("acme") + "/oauth2/token"
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "code_verifier": {v}, "redirect_uri": {redirectURI}}
+	resp, tok := h.send(http.MethodPost, tokenURL, form.Encode(), f.client.ID, f.secret)
+	responses := map[string]*http.Response{"code exchange": resp}
+	rt, _ := tok["refresh_token"].(string)
+	responses["refresh"], _ = h.send(http.MethodPost, tokenURL, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}.Encode(), f.client.ID, f.secret)
+	responses["code replay"], _ = h.send(http.MethodPost, tokenURL, form.Encode(), f.client.ID, f.secret)
+	responses["unknown refresh token"], _ = h.send(http.MethodPost, tokenURL, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"nope"}}.Encode(), f.client.ID, f.secret)
+	responses["unknown client"], _ = h.send(http.MethodPost, tokenURL, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"nope"}, "client_id": {"x"}}.Encode(), "", "")
+	responses["unknown grant"], _ = h.send(http.MethodPost, tokenURL, url.Values{"grant_type": {"password"}}.Encode(), f.client.ID, f.secret)
+	for name, resp := range responses {
+		if resp.Header.Get("Cache-Control") != "no-store" || resp.Header.Get("Pragma") != "no-cache" {
+			t.Errorf("%s (%d): Cache-Control %q, Pragma %q; want no-store, no-cache", name, resp.StatusCode,
+				resp.Header.Get("Cache-Control"), resp.Header.Get("Pragma"))
+		}
+	}
+	if responses["code exchange"].StatusCode != http.StatusOK || responses["refresh"].StatusCode != http.StatusOK {
+		t.Fatalf("exchange %d, refresh %d: want 200 for both", responses["code exchange"].StatusCode, responses["refresh"].StatusCode)
+	}
+}
+
+// Media types are matched as RFC 9110 §8.3.1 says: case-insensitively, with
+// parameters. HTTP Basic may come with the form's client_id when both name
+// the same client, at every endpoint (client_id alone is no second
+// authentication method, RFC 6749 §2.3.1). Before, client_credentials
+// refused an upper-case form type as an unsupported grant, and
+// client_credentials and introspection refused HTTP Basic with client_id.
+func TestTokenEndpointFormAndBasicAuth(t *testing.T) {
+	h := newHarness(t)
+	f := h.fixture("acme", false)
+	cfg := h.oauthConfig(f)
+	tokenURL := h.issuer("acme") + "/oauth2/token"
+	post := func(u, contentType string, form url.Values, id, secret string) (int, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", contentType)
+		if id != "" {
+			req.SetBasicAuth(id, secret)
+		}
+		resp, err := h.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body map[string]any
+		json.NewDecoder(resp.Body).Decode(&body)
+		return resp.StatusCode, body
+	}
+	const upper = "Application/X-WWW-Form-Urlencoded; charset=UTF-8"
+	cc := url.Values{"grant_type": {"client_credentials"}}
+	if status, body := post(tokenURL, upper, cc, f.client.ID, f.secret); status != http.StatusOK {
+		t.Errorf("client_credentials with Content-Type %q: %d %v", upper, status, body)
+	}
+	v := oauth2.GenerateVerifier()
+	code := url.Values{"grant_type": {"authorization_code"}, "code": {h.login(f, cfg, v)}, "code_verifier": {v}, "redirect_uri": {redirectURI}}
+	if status, body := post(tokenURL, upper, code, f.client.ID, f.secret); status != http.StatusOK {
+		t.Errorf("code exchange with Content-Type %q: %d %v", upper, status, body)
+	}
+
+	withID := url.Values{"grant_type": {"client_credentials"}, "client_id": {f.client.ID}}
+	status, tok := post(tokenURL, "application/x-www-form-urlencoded", withID, f.client.ID, f.secret)
+	if status != http.StatusOK {
+		t.Fatalf("client_credentials by HTTP Basic with client_id in the form: %d %v", status, tok)
+	}
+	intro := url.Values{"token": {tok["access_token"].(string)}, "client_id": {f.client.ID}}
+	if status, body := post(h.issuer("acme")+"/oauth2/introspect", "application/x-www-form-urlencoded", intro, f.client.ID, f.secret); status != http.StatusOK || body["active"] != true {
+		t.Errorf("introspection by HTTP Basic with client_id in the form: %d %v", status, body)
+	}
+	withID.Set("client_id", "someone-else")
+	if status, body := post(tokenURL, "application/x-www-form-urlencoded", withID, f.client.ID, f.secret); status != http.StatusBadRequest || body["error"] != "invalid_request" {
+		t.Errorf("HTTP Basic with another client's client_id: %d %v, want 400 invalid_request", status, body)
+	}
+}
+
+// A live refresh token introspects, to its own client, as active with what
+// a resource server decides on (RFC 7662 §2.2); to another client, once
+// used, or once revoked, as inactive. Before, the library knew access
+// tokens only and said {"active":false} of every refresh token.
+func TestIntrospectionOfRefreshTokens(t *testing.T) {
+	h := newHarness(t)
+	c := h.tokenClients("acme")
+	conf := c.conf
+	tok := h.signIn(conf, c.confCfg)
+	introspect := func(t *testing.T, form url.Values, id, secret string) (int, map[string]any) {
+		t.Helper()
+		resp, body := h.send(http.MethodPost, h.issuer("acme")+"/oauth2/introspect", form.Encode(), id, secret)
+		return resp.StatusCode, body
+	}
+	status, intro := introspect(t, url.Values{"token": {tok.RefreshToken}}, conf.client.ID, conf.secret)
+	if status != http.StatusOK || intro["active"] != true {
+		t.Fatalf("a live refresh token: %d %v, want active", status, intro)
+	}
+	at := jwtClaims(t, tok.AccessToken)
+	want := map[string]any{"active": true, "token_type": "refresh_token", "client_id": conf.client.ID, "sub": conf.user.Sub,
+		"username": "ann", "scope": at["scope"], "iss": h.issuer("acme"), "auth_time": at["auth_time"]}
+	exp, _ := intro["exp"].(float64)
+	if days := time.Until(time.Unix(int64(exp), 0)).Hours() / 24; days < 29 || days > 30.1 {
+		t.Errorf("exp in %.1f days, want the refresh lifetime, 30", days)
+	}
+	delete(intro, "exp")
+	if !reflect.DeepEqual(intro, want) {
+		t.Errorf("introspection of a live refresh token:\n got %v\nwant %v", intro, want)
+	}
+
+	inactive := func(t *testing.T, what string, form url.Values, id, secret string) {
+		t.Helper()
+		if status, intro := introspect(t, form, id, secret); status != http.StatusOK || !reflect.DeepEqual(intro, map[string]any{"active": false}) {
+			t.Errorf("%s: %d %v, want {\"active\":false}", what, status, intro)
+		}
+	}
+	inactive(t, "another client's refresh token", url.Values{"token": {tok.RefreshToken}}, c.other.ID, c.otherSecret)
+	if status, body := introspect(t, url.Values{"token": {tok.RefreshToken, tok.RefreshToken}}, conf.client.ID, conf.secret); status != http.StatusBadRequest || body["error"] != "invalid_request" {
+		t.Errorf("the token twice: %d %v, want 400 invalid_request", status, body)
+	}
+
+	next, status := h.refresh(conf, tok.RefreshToken, "")
+	if status != http.StatusOK {
+		t.Fatalf("refresh: %d %v", status, next)
+	}
+	inactive(t, "a used refresh token", url.Values{"token": {tok.RefreshToken}}, conf.client.ID, conf.secret)
+	rotated := next["refresh_token"].(string)
+	if _, intro := introspect(t, url.Values{"token": {rotated}}, conf.client.ID, conf.secret); intro["active"] != true {
+		t.Errorf("the rotated refresh token: %v, want active", intro)
+	}
+	resp, _ := h.send(http.MethodPost, h.issuer("acme")+"/oauth2/revoke", url.Values{"token": {rotated}}.Encode(), conf.client.ID, conf.secret)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("revoke: %d", resp.StatusCode)
+	}
+	inactive(t, "a revoked refresh token", url.Values{"token": {rotated}}, conf.client.ID, conf.secret)
+}
+
+// Tokens carry Cognito's jti, origin_jti and event_id (COGNITO.md §6.2,
+// §6.3): every token its own jti; origin_jti and event_id the same in
+// every token of one sign-in, refreshes included, and new at the next
+// sign-in. Before, the ID token had none of them and the access token
+// only jti.
+func TestSignInIdentifiersInTokens(t *testing.T) {
+	h := newHarness(t)
+	f := h.fixture("acme", false)
+	cfg := h.oauthConfig(f)
+	uuid := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+	tokensOf := func(body map[string]string) (id, access map[string]any) {
+		return jwtClaims(t, body["id_token"]), jwtClaims(t, body["access_token"])
+	}
+	first := h.exchange(f, cfg)
+	id1, at1 := tokensOf(first)
+	for name, claims := range map[string]map[string]any{"ID token": id1, "access token": at1} {
+		for _, claim := range []string{"jti", "origin_jti", "event_id"} {
+			if s, _ := claims[claim].(string); s == "" {
+				t.Errorf("the %s has no %s: %v", name, claim, claims)
+			}
+		}
+		for _, claim := range []string{"origin_jti", "event_id"} {
+			if s, _ := claims[claim].(string); !uuid.MatchString(s) {
+				t.Errorf("the %s's %s %q is not a UUID", name, claim, s)
+			}
+		}
+	}
+	if id1["origin_jti"] != at1["origin_jti"] || id1["event_id"] != at1["event_id"] || id1["jti"] == at1["jti"] {
+		t.Errorf("ID token %v/%v/%v, access token %v/%v/%v: want one origin_jti and event_id, two jti",
+			id1["jti"], id1["origin_jti"], id1["event_id"], at1["jti"], at1["origin_jti"], at1["event_id"])
+	}
+
+	next, status := h.refresh(f, first["refresh_token"], "")
+	if status != http.StatusOK {
+		t.Fatalf("refresh: %d %v", status, next)
+	}
+	id2, at2 := jwtClaims(t, next["id_token"].(string)), jwtClaims(t, next["access_token"].(string))
+	for name, claims := range map[string]map[string]any{"refreshed ID token": id2, "refreshed access token": at2} {
+		if claims["origin_jti"] != id1["origin_jti"] || claims["event_id"] != id1["event_id"] {
+			t.Errorf("the %s has origin_jti %v and event_id %v; the sign-in's are %v and %v", name,
+				claims["origin_jti"], claims["event_id"], id1["origin_jti"], id1["event_id"])
+		}
+	}
+	if id2["jti"] == id1["jti"] || at2["jti"] == at1["jti"] {
+		t.Error("a refreshed token repeats a jti")
+	}
+
+	id3, at3 := tokensOf(h.exchange(f, cfg)) // the next sign-in
+	if id3["origin_jti"] == id1["origin_jti"] || id3["event_id"] == id1["event_id"] || at3["event_id"] == at1["event_id"] {
+		t.Errorf("another sign-in has origin_jti %v and event_id %v, as the first had", id3["origin_jti"], id3["event_id"])
+	}
 }

@@ -74,17 +74,9 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 	if req.CodeChallenge == "" || req.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
 		return nil, oidc.ErrInvalidRequest().WithDescription("PKCE is required: send code_challenge with code_challenge_method=S256")
 	}
-	st, err := s.cache.get(ctx, slug)
-	if err != nil {
-		return nil, err
-	}
-	cl := st.clients[req.ClientID]
+	// The scopes are kept as asked: whether the exchange gives a refresh
+	// token is decided when the code is redeemed (authRequest.GetScopes).
 	scopes := slices.Clone(req.Scopes)
-	// Cognito hands out refresh tokens without offline_access; the library
-	// only does when the scope is there.
-	if cl != nil && cl.AllowsGrant(tenant.GrantRefreshToken) && !slices.Contains(scopes, oidc.ScopeOfflineAccess) {
-		scopes = append(scopes, oidc.ScopeOfflineAccess)
-	}
 	now := s.now()
 	ar := &authRequest{
 		ID:                  tenant.NewSecret(24),
@@ -129,13 +121,20 @@ func (s *storage) AuthRequestByID(ctx context.Context, id string) (op.AuthReques
 
 // AuthRequestByCode consumes the code atomically: the library's own check is
 // not, so two concurrent exchanges could otherwise both succeed. A second use
-// of a code revokes every token the first one produced.
+// of a code revokes every token the first one produced. The library calls
+// it before it authenticates the client; Cognate's token endpoint has made
+// every check of the request by then (Provider.exchangeCode), so only the
+// client the code was issued to, with its redirect URI and PKCE verifier,
+// gets here.
 func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
-	slug, err := s.slug(ctx)
+	st, err := s.state(ctx)
 	if err != nil {
 		return nil, err
 	}
-	ar, outcome := s.pending.redeemCode(slug, tenant.HashSecret(code), s.now())
+	slug := st.tenant.Slug
+	now := s.now()
+	codeHash := tenant.HashSecret(code)
+	ar, outcome := s.pending.redeemCode(slug, codeHash, now)
 	switch outcome {
 	case codeReplayed:
 		s.logger.WarnContext(ctx, "authorization code replayed; its tokens are revoked", "tenant", slug)
@@ -146,6 +145,8 @@ func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 	case codeUnknown:
 		return nil, oidc.ErrInvalidGrant().WithDescription("authorization code is invalid or expired")
 	}
+	cl := st.clients[ar.ClientID]
+	ar.refreshable = cl != nil && cl.AllowsGrant(tenant.GrantRefreshToken)
 	return &ar, nil
 }
 
@@ -185,7 +186,7 @@ func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 			return "", time.Time{}, oidc.ErrInvalidClient()
 		}
 		at := accessToken{ID: tenant.NewSecret(16), FamilyID: r.FamilyID, Sub: r.Subject, ClientID: r.ClientID,
-			Scopes: r.Scopes, AuthTime: r.AuthTime, ExpiresAt: now.Add(cl.AccessTokenTTL)}
+			Scopes: r.granted(), AuthTime: r.AuthTime, ExpiresAt: now.Add(cl.AccessTokenTTL)}
 		// Update, not Batch: the code exchange is what commits the
 		// sign-in's own records (queued with Store.Later), and only Update
 		// takes them, so they are durable once the client has its tokens.
@@ -213,7 +214,7 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 	var base refreshToken
 	switch r := req.(type) {
 	case *authRequest:
-		base = refreshToken{FamilyID: r.FamilyID, Sub: r.Subject, ClientID: r.ClientID, Scopes: r.Scopes, AMR: r.AMR, AuthTime: r.AuthTime}
+		base = refreshToken{FamilyID: r.FamilyID, Sub: r.Subject, ClientID: r.ClientID, Scopes: r.granted(), AMR: r.AMR, AuthTime: r.AuthTime}
 	case *refreshToken:
 		base = *r
 	default:
@@ -402,41 +403,26 @@ func (s *storage) GetRefreshTokenInfo(ctx context.Context, clientID, token strin
 	return rt.Sub, rt.Hash, nil
 }
 
-// RevokeToken revokes a refresh token (and its family) or an access token.
-// Unknown tokens are not an error (RFC 7009).
+// RevokeToken revokes a refresh token (and its family) or an access token,
+// for the library. Cognate serves /oauth2/revoke itself (serveRevoke), so
+// the library calls it nowhere now; it is here for op.Storage. Unknown
+// tokens are not an error (RFC 7009).
 func (s *storage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID string) *oidc.Error {
 	slug, err := s.slug(ctx)
 	if err != nil {
 		return oidc.ErrServerError()
 	}
-	var wrongClient bool
-	err = s.store.Update(ctx, func(tx tenant.Tx) error {
-		// GetRefreshTokenInfo hands the library the hash as the token ID.
-		for _, key := range []string{prefixRefresh + tokenOrID, prefixRefresh + tenant.HashSecret(tokenOrID)} {
-			rt, err := tenant.GetJSON[refreshToken](tx, tenant.CollRefreshTokens, slug, key)
-			if err == nil {
-				if rt.ClientID != clientID {
-					wrongClient = true
-					return nil
-				}
-				return revokeFamily(tx, slug, rt.FamilyID)
-			}
-		}
-		at, err := tenant.GetJSON[accessToken](tx, tenant.CollAccessTokens, slug, prefixAccess+tokenOrID)
-		if err != nil {
+	// GetRefreshTokenInfo hands the library the hash as the token ID.
+	for _, key := range []string{prefixRefresh + tokenOrID, prefixRefresh + tenant.HashSecret(tokenOrID), prefixAccess + tokenOrID} {
+		found, err := s.revokeToken(ctx, slug, key, clientID)
+		switch {
+		case errors.Is(err, errTokenOfAnotherClient):
+			return oidc.ErrInvalidGrant().WithDescription("the token was not issued to this client")
+		case err != nil:
+			return oidc.ErrServerError()
+		case found:
 			return nil
 		}
-		if at.ClientID != clientID {
-			wrongClient = true
-			return nil
-		}
-		return tx.Delete(tenant.CollAccessTokens, slug, prefixAccess+tokenOrID)
-	})
-	if err != nil {
-		return oidc.ErrServerError()
-	}
-	if wrongClient {
-		return oidc.ErrInvalidClient().WithDescription("token was not issued to this client")
 	}
 	return nil
 }

@@ -1,0 +1,133 @@
+package provider
+
+import (
+	"crypto/subtle"
+	"log/slog"
+	"net/http"
+	"net/url"
+
+	"github.com/cognate-idp/cognate/tenant"
+)
+
+// Client authentication at the token, revocation and introspection
+// endpoints. Cognate does it before anything else is done with a request,
+// the same way at every endpoint, rather than leave it to the library,
+// which authenticates the client of a code exchange only after it has
+// consumed the code, and of a refresh only after it has looked the token
+// up (and revoked its family if it was used), and which answers a client
+// assertion with a server error.
+
+// clientAuthPolicy is what an endpoint accepts as client authentication.
+type clientAuthPolicy struct {
+	// realm names the endpoint in WWW-Authenticate.
+	realm string
+	// public admits a public client, which has no secret and names itself
+	// by client_id (RFC 6749 §2.3, §3.2.1): at the code and refresh grants
+	// and at revocation.
+	public bool
+	// basicOnly: the client must use HTTP Basic (introspection, where the
+	// library reads nothing else and discovery says so).
+	basicOnly bool
+}
+
+var (
+	policyTokenMachine = clientAuthPolicy{realm: "token"}
+	policyTokenUser    = clientAuthPolicy{realm: "token", public: true}
+	policyRevoke       = clientAuthPolicy{realm: "revoke", public: true}
+	policyIntrospect   = clientAuthPolicy{realm: "introspect", basicOnly: true}
+)
+
+// Descriptions of client authentication refusals. One sentence for every
+// client that cannot be authenticated: an unknown client reads like a wrong
+// secret. The log line says which it was.
+const (
+	descClientAuthFailed = "client authentication failed"
+	descTwoMethods       = "use either HTTP Basic or client_secret_post, not both"
+)
+
+// authenticateRequest authenticates the client of a request whose form is
+// parsed, and answers the request when that fails, logging one line that
+// says why. Accepted: HTTP Basic (client_secret_basic), the form's
+// client_id and client_secret (client_secret_post), and where the policy
+// admits it a public client's client_id alone, in the form or as HTTP
+// Basic with an empty password (what golang.org/x/oauth2 sends for a
+// public client set to AuthStyleInHeader). HTTP Basic may come with the
+// form's client_id when both name the same client: client_id alone is no
+// second method (RFC 6749 §2.3.1). Refused: two methods at once, a client
+// assertion (private_key_jwt, which Cognate does not support), an unknown
+// client, a wrong secret, a confidential client without its secret, and a
+// public client where the policy wants a secret.
+func (p *Provider) authenticateRequest(w http.ResponseWriter, r *http.Request, st *tenantState, pol clientAuthPolicy) (*client, bool) {
+	form := r.PostForm
+	log := func(level slog.Level, reason, clientID string) {
+		attrs := []slog.Attr{slog.String("endpoint", pol.realm), slog.String("reason", reason)}
+		if clientID != "" {
+			attrs = append(attrs, slog.String("client_id", clientID))
+		}
+		p.logger.LogAttrs(r.Context(), level, "client authentication refused", attrs...)
+	}
+	unauthorized := func(reason, clientID, description string) (*client, bool) {
+		log(slog.LevelWarn, reason, clientID)
+		w.Header().Set("WWW-Authenticate", `Basic realm="`+pol.realm+`"`)
+		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", description)
+		return nil, false
+	}
+	refuse := func(reason, clientID string) (*client, bool) {
+		return unauthorized(reason, clientID, descClientAuthFailed)
+	}
+	badRequest := func(reason, clientID, description string) (*client, bool) {
+		log(slog.LevelInfo, reason, clientID)
+		writeOAuthError(w, http.StatusBadRequest, "invalid_request", description)
+		return nil, false
+	}
+	if form.Has("client_assertion") || form.Has("client_assertion_type") {
+		return unauthorized("client assertion (private_key_jwt), which is not supported", "",
+			"client authentication by client assertion (private_key_jwt) is not supported")
+	}
+	id, secret, basic := r.BasicAuth()
+	secretSent := basic
+	if basic {
+		// RFC 6749 §2.3.1: both are form-encoded before HTTP Basic's
+		// encoding, as the library reads them too.
+		var errID, errSecret error
+		id, errID = url.QueryUnescape(id)
+		secret, errSecret = url.QueryUnescape(secret)
+		if errID != nil || errSecret != nil {
+			return refuse("malformed HTTP Basic credentials", "")
+		}
+		if form.Has("client_secret") {
+			return badRequest("HTTP Basic and client_secret at once", id, descTwoMethods)
+		}
+		if formID := form.Get("client_id"); formID != "" && formID != id {
+			return badRequest("client_id differs from HTTP Basic's", id, "client_id names another client than HTTP Basic does")
+		}
+	} else {
+		if pol.basicOnly {
+			return unauthorized("no HTTP Basic", form.Get("client_id"),
+				"introspection takes HTTP Basic client authentication (client_secret_basic)")
+		}
+		id, secret, secretSent = form.Get("client_id"), form.Get("client_secret"), form.Has("client_secret")
+	}
+	if id == "" {
+		return refuse("no client named", "")
+	}
+	cl, ok := st.clients[id]
+	// The secret is hashed whatever the client, so that an unknown client
+	// takes as long as a wrong secret.
+	got := tenant.HashSecret(secret)
+	switch {
+	case !ok:
+		return refuse("unknown client", id)
+	case cl.Public() && !pol.public:
+		return refuse("public client, which has no secret to authenticate with", id)
+	case cl.Public() && secret != "":
+		return refuse("a secret sent for a public client", id)
+	case cl.Public():
+		return cl, true
+	case !secretSent:
+		return refuse("confidential client without its secret", id)
+	case subtle.ConstantTimeCompare([]byte(got), []byte(cl.SecretHash)) != 1:
+		return refuse("wrong client secret", id)
+	}
+	return cl, true
+}

@@ -1,0 +1,302 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"mime"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	"github.com/cognate-idp/cognate/tenant"
+)
+
+// The token endpoint. Cognate checks every request before anything is done
+// with it, and hands a code or refresh-token request to the library only
+// once the library can do nothing but honour it (or find a replay): the
+// library consumes a code before it authenticates the client, and looks a
+// refresh token up, revoking its family if it was used, before it checks
+// that the token is the client's. A request refused here has changed
+// nothing: no code is consumed, no family revoked. The client_credentials
+// grant is Cognate's own (machine.go).
+
+// serveToken answers a token request.
+func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodOptions {
+		p.op.ServeHTTP(w, r) // a CORS preflight, which the library's CORS answers
+		return
+	}
+	// No answer of the token endpoint, tokens or error, whoever writes it,
+	// is to be cached (RFC 6749 §5.1, §5.2).
+	h := w.Header()
+	h["Cache-Control"] = headerNoStore
+	h["Pragma"] = headerNoCache
+	if !formBody(w, r) || !parseForm(w, r) || !singleValued(w, r) {
+		return
+	}
+	site, st, ok := p.requestTenant(w, r)
+	if !ok {
+		return
+	}
+	switch grant := r.PostForm.Get("grant_type"); grant {
+	case string(oidc.GrantTypeClientCredentials):
+		p.issueMachineToken(w, r, site, st)
+	case string(oidc.GrantTypeCode):
+		p.exchangeCode(w, r, site, st)
+	case string(oidc.GrantTypeRefreshToken):
+		p.exchangeRefreshToken(w, r, site, st)
+	case "":
+		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "grant_type missing")
+	default:
+		writeOAuthError(w, http.StatusBadRequest, "unsupported_grant_type",
+			"the grant types served are authorization_code, refresh_token and client_credentials")
+	}
+}
+
+// exchangeCode checks an authorization_code request as the library would,
+// and more (the verifier's form), while holding the code's lock, without
+// consuming the code, and lets the library answer only a request that
+// passes: the client is the one the code was issued to, authenticated, and
+// the redirect URI and PKCE verifier match the authorization request. A
+// used code passes only so: then the library's replay handling
+// (storage.AuthRequestByCode) revokes what the code gave.
+func (p *Provider) exchangeCode(w http.ResponseWriter, r *http.Request, site Site, st *tenantState) {
+	cl, ok := p.authenticateRequest(w, r, st, policyTokenUser)
+	if !ok {
+		return
+	}
+	form := r.PostForm
+	if !cl.AllowsGrant(tenant.GrantAuthorizationCode) {
+		writeOAuthError(w, http.StatusBadRequest, "unauthorized_client", "client may not use the authorization_code grant")
+		return
+	}
+	code, verifier := form.Get("code"), form.Get("code_verifier")
+	switch {
+	case code == "":
+		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "code missing")
+		return
+	case verifier == "":
+		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "code_verifier required: PKCE is required")
+		return
+	case !wellFormedVerifier(verifier):
+		writeOAuthError(w, http.StatusBadRequest, "invalid_request",
+			"code_verifier must be 43 to 128 characters of A-Z, a-z, 0-9, '-', '.', '_' and '~' (RFC 7636 §4.1)")
+		return
+	}
+
+	codeHash := tenant.HashSecret(code)
+	lock := &p.codeLocks[codeLockIndex(codeHash)]
+	lock.Lock()
+	defer lock.Unlock()
+	now := p.now()
+	// A live code is redeemed by the library, a used one refused there,
+	// revoking its tokens, once the request matches its binding.
+	ar, binding, outcome := p.storage.pending.peekCode(site.Slug, codeHash, now)
+	if outcome == codeUnknown {
+		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", "authorization code is invalid or expired")
+		return
+	}
+	reason, errCode, description := binding.check(cl.ID, form.Get("redirect_uri"), verifier)
+	if reason != "" {
+		if outcome == codeReplayed {
+			reason += "; the code was used before, and nothing is revoked"
+		}
+		p.refuseToken(w, r, cl, reason, errCode, description)
+		return
+	}
+	ar.refreshable = cl.AllowsGrant(tenant.GrantRefreshToken)
+	p.libraryToken(w, r, func(resp *oidc.AccessTokenResponse) { resp.Scope = ar.granted() })
+}
+
+// check compares a token request with a code's binding. It returns why the
+// request is refused, for the log, with the OAuth error and description to
+// answer; reason is empty when the request matches. The client that names
+// a code it was not given is told no more than of an unknown code.
+func (b codeBinding) check(clientID, redirectURI, verifier string) (reason, code, description string) {
+	switch {
+	case b.clientID != clientID:
+		return "the authorization code was issued to another client", "invalid_grant", "authorization code is invalid or expired"
+	case b.redirectURI != redirectURI:
+		return "redirect_uri differs from the authorization request's", "invalid_grant", "redirect_uri does not match the authorization request"
+	case b.challenge == nil || b.challenge.Method != oidc.CodeChallengeMethodS256:
+		return "the authorization request had no S256 PKCE challenge", "invalid_grant", "authorization code is invalid or expired"
+	case !oidc.VerifyCodeChallenge(b.challenge, verifier):
+		return "wrong PKCE verifier", "invalid_grant", "code_verifier does not match the code_challenge"
+	}
+	return "", "", ""
+}
+
+// wellFormedVerifier reports whether v is a PKCE code verifier: 43 to 128
+// unreserved characters (RFC 7636 §4.1).
+func wellFormedVerifier(v string) bool {
+	if len(v) < 43 || len(v) > 128 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '-', c == '.', c == '_', c == '~':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// codeLockIndex picks a code's lock by its hash (hex SHA-256).
+func codeLockIndex(codeHash string) int {
+	b, _ := strconv.ParseUint(codeHash[:2], 16, 8)
+	return int(b) % codeLockCount
+}
+
+// codeLockCount is how many locks the codes share: exchanges of different
+// codes rarely wait for one another, and when they do, briefly (their
+// writes are serialised by the store anyway).
+const codeLockCount = 64
+
+// exchangeRefreshToken checks that a refresh token is the client's before
+// the library's lookup, which revokes the family of a used one, runs.
+func (p *Provider) exchangeRefreshToken(w http.ResponseWriter, r *http.Request, site Site, st *tenantState) {
+	cl, ok := p.authenticateRequest(w, r, st, policyTokenUser)
+	if !ok {
+		return
+	}
+	token := r.PostForm.Get("refresh_token")
+	if token == "" {
+		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "refresh_token missing")
+		return
+	}
+	rt, err := p.storage.refreshTokenRecord(r.Context(), site.Slug, token)
+	switch {
+	case errors.Is(err, tenant.ErrNotFound):
+		// The library refuses it too, with nothing to revoke.
+	case err != nil:
+		p.logger.ErrorContext(r.Context(), "read refresh token", "err", err)
+		writeOAuthError(w, http.StatusInternalServerError, "server_error", "")
+		return
+	case rt.ClientID != cl.ID:
+		p.refuseToken(w, r, cl, "the refresh token was issued to another client; nothing revoked",
+			"invalid_grant", "refresh token is invalid or expired")
+		return
+	}
+	p.libraryToken(w, r, nil)
+}
+
+// refuseToken answers a token request with an OAuth error whose
+// description may hide what the log line says.
+func (p *Provider) refuseToken(w http.ResponseWriter, r *http.Request, cl *client, reason, code, description string) {
+	p.logger.WarnContext(r.Context(), "token request refused", "reason", reason, "client_id", cl.ID,
+		"grant_type", r.PostForm.Get("grant_type"))
+	writeOAuthError(w, http.StatusBadRequest, code, description)
+}
+
+// libraryToken lets the library answer a checked code or refresh request,
+// and corrects its answer: the library issues an ID token whatever the
+// scope, where OpenID Connect Core §3.1.2.1 and Cognito issue one only for
+// openid, and it names the scope the library decided by (with the
+// offline_access Cognate adds; records.go), which scope, when not nil,
+// replaces. A refusal gets WWW-Authenticate when it is a 401 (RFC 6749
+// §5.2), which the library does not send.
+func (p *Provider) libraryToken(w http.ResponseWriter, r *http.Request, scope func(*oidc.AccessTokenResponse)) {
+	held := &heldResponse{header: w.Header()}
+	p.op.ServeHTTP(held, r)
+	if held.status == http.StatusOK {
+		var resp oidc.AccessTokenResponse
+		if err := json.Unmarshal(held.body.Bytes(), &resp); err == nil {
+			if scope != nil {
+				scope(&resp)
+			}
+			if !slices.Contains(resp.Scope, oidc.ScopeOpenID) {
+				resp.IDToken = ""
+			}
+			writeJSON(w, http.StatusOK, &resp)
+			return
+		}
+	}
+	if held.status == 0 { // wrote nothing: net/http would have said 200
+		held.status = http.StatusOK
+	}
+	if held.status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Basic realm="token"`)
+	}
+	w.WriteHeader(held.status)
+	_, _ = w.Write(held.body.Bytes())
+}
+
+// heldResponse keeps the library's answer for libraryToken to correct.
+// Headers go to the real response's (the library's CORS headers too).
+type heldResponse struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (h *heldResponse) Header() http.Header { return h.header }
+
+func (h *heldResponse) WriteHeader(status int) {
+	if h.status == 0 {
+		h.status = status
+	}
+}
+
+func (h *heldResponse) Write(b []byte) (int, error) {
+	if h.status == 0 {
+		h.status = http.StatusOK
+	}
+	return h.body.Write(b)
+}
+
+// formBody refuses a POST to the token, revocation or introspection
+// endpoint whose body is not a form (RFC 6749 §3.2, RFC 7009 §2.1, RFC 7662
+// §2.1). Media types are case-insensitive and may carry parameters (RFC
+// 9110 §8.3.1).
+func formBody(w http.ResponseWriter, r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err == nil && mt == "application/x-www-form-urlencoded" {
+		return true
+	}
+	writeOAuthError(w, http.StatusBadRequest, "invalid_request", "the request body must be application/x-www-form-urlencoded")
+	return false
+}
+
+// singleValued refuses a request with a parameter given more than once,
+// which RFC 6749 §3.2 forbids: which of the values counts would be up to
+// whoever reads the form.
+func singleValued(w http.ResponseWriter, r *http.Request) bool {
+	for name, values := range r.PostForm {
+		if len(values) > 1 {
+			description := "a parameter is repeated"
+			if len(name) <= 32 && isParamName(name) {
+				description = "parameter " + name + " is repeated"
+			}
+			writeOAuthError(w, http.StatusBadRequest, "invalid_request", description)
+			return false
+		}
+	}
+	return true
+}
+
+// isParamName reports whether name looks like an OAuth parameter's name,
+// so that it may be repeated in an answer and in the log.
+func isParamName(name string) bool {
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; !('a' <= c && c <= 'z') && c != '_' {
+			return false
+		}
+	}
+	return name != ""
+}
+
+// refreshTokenRecord reads the record of a refresh token of tenant slug; it
+// returns tenant.ErrNotFound for a token it does not know.
+func (s *storage) refreshTokenRecord(ctx context.Context, slug, token string) (refreshToken, error) {
+	var rt refreshToken
+	err := s.store.View(ctx, func(tx tenant.Tx) (err error) {
+		rt, err = tenant.GetJSON[refreshToken](tx, tenant.CollRefreshTokens, slug, prefixRefresh+tenant.HashSecret(token))
+		return err
+	})
+	return rt, err
+}
