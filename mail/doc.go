@@ -19,6 +19,8 @@
 //
 // Mail bodies may carry a secret (a temporary password, a reset code), so no
 // body is ever logged: [Message] implements [log/slog.LogValuer] and prints
-// only its id, recipient count and domains, and subject. For the same reason
-// templates never put a secret in a subject or inside a URL.
+// only its id, recipient count and domains, and subject, but not the subject
+// of a sensitive message. For the same reason templates never put a secret
+// in a subject or inside a URL, and [NewTemplates] refuses an override that
+// does.
 package mail

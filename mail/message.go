@@ -32,6 +32,11 @@ var (
 	// ErrSTARTTLSUnavailable means TLS "starttls" was configured but the
 	// server does not offer STARTTLS. The mail is not sent in clear text.
 	ErrSTARTTLSUnavailable = errors.New("mail: server does not offer STARTTLS")
+	// ErrSMTPUTF8Required means an address has no ASCII form (a local part
+	// outside ASCII, or a domain outside ASCII that cannot be written in
+	// IDNA A-labels) and the server does not offer SMTPUTF8 (RFC 6531). It
+	// is always wrapped together with ErrPermanent.
+	ErrSMTPUTF8Required = errors.New("mail: address needs SMTPUTF8, which the server does not offer")
 )
 
 // Message is one mail, ready to send: rendered, addressed, and free of any
@@ -61,22 +66,30 @@ type Sender interface {
 
 // LogValue keeps bodies out of logs: a body may hold a temporary password.
 // Recipients are reduced to a count and their domains for the same reason
-// of care.
+// of care. The subject of a sensitive message is left out too: it is
+// rendered from the same data as the body, and a template override could
+// put the secret in it (NewTemplates refuses the overrides it can tell).
 func (m Message) LogValue() slog.Value {
-	return slog.GroupValue(
+	attrs := []slog.Attr{
 		slog.String("id", m.ID),
 		slog.Int("recipients", len(m.To)),
 		slog.String("domains", strings.Join(recipientDomains(m.To), ",")),
-		slog.String("subject", m.Subject),
-		slog.Bool("sensitive", m.Sensitive),
-	)
+	}
+	if !m.Sensitive {
+		attrs = append(attrs, slog.String("subject", m.Subject))
+	}
+	return slog.GroupValue(append(attrs, slog.Bool("sensitive", m.Sensitive))...)
 }
 
 // String serves fmt's %v and %s the same summary as LogValue, so that a
 // message printed by mistake does not print its body either.
 func (m Message) String() string {
-	return fmt.Sprintf("mail.Message{id=%q recipients=%d domains=%q subject=%q sensitive=%t}",
-		m.ID, len(m.To), strings.Join(recipientDomains(m.To), ","), m.Subject, m.Sensitive)
+	subject := ""
+	if !m.Sensitive {
+		subject = fmt.Sprintf(" subject=%q", m.Subject)
+	}
+	return fmt.Sprintf("mail.Message{id=%q recipients=%d domains=%q%s sensitive=%t}",
+		m.ID, len(m.To), strings.Join(recipientDomains(m.To), ","), subject, m.Sensitive)
 }
 
 // recipientDomains returns the sorted, distinct domains of the recipients.

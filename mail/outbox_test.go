@@ -278,6 +278,41 @@ func TestOutboxStopsRetrying(t *testing.T) {
 	}
 }
 
+// A mail to an address with no ASCII form, through a relay without
+// SMTPUTF8, is given up at once with one line that says why, and the queue
+// keeps the reason for an operator; the relay never sees the address.
+func TestOutboxAddressNeedsSMTPUTF8(t *testing.T) {
+	srv := startSMTP(t, serverOptions{tls: TLSNone})
+	clock := newTestClock()
+	q := newMemQueue()
+	var logs bytes.Buffer
+	o := newTestOutbox(t, srv.config(TLSNone), q, clock, Backoff{})
+	o.Logger = testLogger(t, &logs)
+	m := testMessage()
+	m.To = []string{"Jürgen <jürgen@exämple.test>"}
+	q.add(m, clock.Now())
+
+	for range 3 {
+		runOnce(t, o)
+		clock.Advance(2 * time.Hour)
+	}
+	it := q.item("msg-1")
+	if !it.gaveUp || it.Attempts != 1 || !strings.Contains(it.lastErr, "SMTPUTF8") {
+		t.Errorf("queue item = %+v, want given up after one attempt, saying SMTPUTF8", it)
+	}
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], "giving up") || !strings.Contains(lines[0], "SMTPUTF8") ||
+		!strings.Contains(lines[0], "not ASCII") {
+		t.Errorf("log = %q, want one line giving up and saying why", lines)
+	}
+	if strings.Contains(logs.String(), "jürgen@") {
+		t.Errorf("log names the address:\n%s", logs.String())
+	}
+	if n := srv.rcptAttempts(); n != 0 {
+		t.Errorf("the relay saw %d RCPT, want none", n)
+	}
+}
+
 func TestOutboxWake(t *testing.T) {
 	srv := startSMTP(t, serverOptions{tls: TLSNone})
 	clock := newTestClock()
@@ -349,6 +384,8 @@ func TestOutboxNeverLogsBodies(t *testing.T) {
 	m := testMessage()
 	m.Text = "Your temporary password: " + secret + "\n"
 	m.HTML = "<code>" + secret + "</code>"
+	// As an override might render it, were it not refused at start-up.
+	m.Subject = "Your password is " + secret
 	q.add(m, clock.Now())
 
 	runOnce(t, o) // fails: server down
@@ -371,26 +408,44 @@ func TestOutboxNeverLogsBodies(t *testing.T) {
 
 func TestMessageLogValue(t *testing.T) {
 	m := Message{
-		ID:        "m-7",
-		To:        []string{"Ann <ann.private@Example.org>", "bob@example.net", "carol@example.org", "not an address"},
-		Subject:   "Your account",
-		Text:      "password: SECRET-TEXT",
-		HTML:      "<b>SECRET-HTML</b>",
-		Sensitive: true,
+		ID:      "m-7",
+		To:      []string{"Ann <ann.private@Example.org>", "bob@example.net", "carol@example.org", "not an address"},
+		Subject: "Your account",
+		Text:    "password: SECRET-TEXT",
+		HTML:    "<b>SECRET-HTML</b>",
 	}
 	var buf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("x", "mail", m)
 	out := buf.String()
-	for _, want := range []string{`"id":"m-7"`, `"recipients":4`, `"domains":"?,example.net,example.org"`, `"subject":"Your account"`, `"sensitive":true`} {
+	for _, want := range []string{`"id":"m-7"`, `"recipients":4`, `"domains":"?,example.net,example.org"`, `"subject":"Your account"`, `"sensitive":false`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %s: %s", want, out)
 		}
+	}
+	if s := m.String(); !strings.Contains(s, `subject="Your account"`) {
+		t.Errorf("String() = %s, want the subject", s)
 	}
 	formatted := out + m.String()
 	for _, secret := range []string{"SECRET-TEXT", "SECRET-HTML", "ann.private", "bob@"} {
 		if strings.Contains(formatted, secret) {
 			t.Errorf("log or String() holds %q: %s", secret, formatted)
 		}
+	}
+
+	// A sensitive message's subject is rendered from the same data as its
+	// secret: it stays out too.
+	m.Sensitive = true
+	m.Subject = "Your password SECRET-SUBJECT"
+	buf.Reset()
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("x", "mail", m)
+	out = buf.String()
+	for _, want := range []string{`"id":"m-7"`, `"recipients":4`, `"sensitive":true`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("sensitive: log lacks %s: %s", want, out)
+		}
+	}
+	if formatted := out + m.String(); strings.Contains(formatted, "SECRET-SUBJECT") {
+		t.Errorf("log or String() of a sensitive message holds its subject: %s", formatted)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"net/smtp"
 	"net/textproto"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -185,28 +186,69 @@ func NewSMTPSender(cfg SMTPConfig, now func() time.Time) (*SMTPSender, error) {
 // Send delivers m. Its error wraps ErrTemporary or ErrPermanent; a message
 // counts as delivered once the server accepted its data, whatever happens
 // at QUIT, so that a retry does not send it twice.
+//
+// Addresses outside ASCII go as they are to a relay that offers SMTPUTF8
+// (RFC 6531). To one that does not, a domain outside ASCII goes in IDNA
+// A-labels, which name the same domain; a local part outside ASCII has no
+// such form, and the message fails with ErrSMTPUTF8Required (permanent,
+// so the outbox logs the reason once) rather than be refused by the relay
+// or mangled on the way.
 func (s *SMTPSender) Send(ctx context.Context, m Message) error {
 	addrs, err := checkMessage(m, s.cfg.From)
 	if err != nil {
 		return err
 	}
-	data, err := compose(m, addrs, s.now())
-	if err != nil {
-		return fmt.Errorf("%w: %w: %w", ErrPermanent, ErrInvalidMessage, err)
-	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%w: %w", ErrTemporary, err)
 	}
-	recipients := make([]string, len(addrs.to))
-	for i, a := range addrs.to {
-		recipients[i] = a.Address
+	return s.deliver(ctx, m, addrs)
+}
+
+// forRelay returns the envelope sender and the message's addresses as a
+// relay takes them: as they are when it offers SMTPUTF8, otherwise in ASCII
+// (see Send).
+func (s *SMTPSender) forRelay(addrs addressed, smtputf8 bool) (from string, out addressed, err error) {
+	if smtputf8 {
+		return s.from.Address, addrs, nil
 	}
-	return s.deliver(ctx, recipients, data)
+	var problems []error
+	ascii := func(role string, a *mail.Address) *mail.Address {
+		converted, err := asciiAddress(a.Address)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("%s: %w", role, err))
+			return a
+		}
+		return &mail.Address{Name: a.Name, Address: converted}
+	}
+	from = ascii("envelope sender", s.from).Address
+	out.from = ascii("sender", addrs.from)
+	for i, a := range addrs.to {
+		out.to = append(out.to, ascii(fmt.Sprintf("recipient %d", i), a))
+	}
+	if len(problems) > 0 {
+		return "", addressed{}, fmt.Errorf("%w: %w: %w", ErrPermanent, ErrSMTPUTF8Required, errors.Join(problems...))
+	}
+	return from, out, nil
+}
+
+// asciiAddress writes addr's domain in A-labels, or fails for a local part
+// outside ASCII. Errors name the domain only: they are logged.
+func asciiAddress(addr string) (string, error) {
+	at := strings.LastIndexByte(addr, '@')
+	local, domain := addr[:max(at, 0)], addr[at+1:]
+	if !isASCII(local) {
+		return "", fmt.Errorf("the local part of an address at %s is not ASCII", domain)
+	}
+	converted, err := domainToASCII(domain)
+	if err != nil {
+		return "", fmt.Errorf("domain %s: %w", domain, err)
+	}
+	return local + "@" + converted, nil
 }
 
 // deliver runs one SMTP session. net/smtp knows no context, so the
 // connection gets a deadline and is closed when ctx is cancelled.
-func (s *SMTPSender) deliver(ctx context.Context, recipients []string, data []byte) error {
+func (s *SMTPSender) deliver(ctx context.Context, m Message, addrs addressed) error {
 	// Network deadlines need the real clock; the injected one only dates
 	// the message.
 	deadline := time.Now().Add(s.cfg.timeout())
@@ -257,11 +299,25 @@ func (s *SMTPSender) deliver(ctx context.Context, recipients []string, data []by
 			return classify(ctx, stageAuth, err)
 		}
 	}
-	if err := c.Mail(s.from.Address); err != nil {
+	// Only now, after EHLO (again after STARTTLS), is it known whether the
+	// relay takes addresses in UTF-8. When it does, net/smtp's Mail says
+	// SMTPUTF8 on MAIL FROM.
+	smtputf8, _ := c.Extension("SMTPUTF8")
+	envelopeFrom, addrs, err := s.forRelay(addrs, smtputf8)
+	if err != nil {
+		_ = c.Quit()
+		return err
+	}
+	data, err := compose(m, addrs, s.now())
+	if err != nil {
+		_ = c.Quit()
+		return fmt.Errorf("%w: %w: %w", ErrPermanent, ErrInvalidMessage, err)
+	}
+	if err := c.Mail(envelopeFrom); err != nil {
 		return classify(ctx, stageMail, err)
 	}
-	for _, rcpt := range recipients {
-		if err := c.Rcpt(rcpt); err != nil {
+	for _, rcpt := range addrs.to {
+		if err := c.Rcpt(rcpt.Address); err != nil {
 			return classify(ctx, stageRcpt, err)
 		}
 	}

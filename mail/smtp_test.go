@@ -242,6 +242,104 @@ func TestSMTPSenderBuildsMIME(t *testing.T) {
 	}
 }
 
+// Addresses outside ASCII (RFC 6531): as they are to a relay that offers
+// SMTPUTF8; to one that does not (and refuses them, as a strict relay
+// does), a domain in IDNA A-labels, and a local part outside ASCII fails
+// at once, permanently, naming the reason and not the address, with no
+// RCPT sent.
+func TestSMTPSenderInternationalAddresses(t *testing.T) {
+	tests := []struct {
+		name     string
+		smtputf8 bool   // the relay offers SMTPUTF8
+		from     string // the configured From; empty: the default
+		to       string
+		// What the relay got: the envelope, the To header's address, the
+		// domain of Message-ID. wantRcpt empty: the send fails with
+		// ErrSMTPUTF8Required.
+		wantFrom, wantRcpt, wantTo, wantIDDomain string
+		wantErr                                  string // in the error
+	}{
+		{name: "ascii, relay without SMTPUTF8", to: "Jürgen <jurgen@example.test>",
+			wantFrom: "no-reply@example.com", wantRcpt: "jurgen@example.test", wantTo: "jurgen@example.test", wantIDDomain: "example.com"},
+		{name: "unicode domain, relay with SMTPUTF8", smtputf8: true, to: "Jürgen <jurgen@exämple.test>",
+			wantFrom: "no-reply@example.com", wantRcpt: "jurgen@exämple.test", wantTo: "jurgen@exämple.test", wantIDDomain: "example.com"},
+		{name: "unicode domain, relay without SMTPUTF8", to: "Jürgen <jurgen@exämple.test>",
+			wantFrom: "no-reply@example.com", wantRcpt: "jurgen@xn--exmple-cua.test", wantTo: "jurgen@xn--exmple-cua.test", wantIDDomain: "example.com"},
+		{name: "unicode local part, relay with SMTPUTF8", smtputf8: true, to: "jürgen@exämple.test",
+			wantFrom: "no-reply@example.com", wantRcpt: "jürgen@exämple.test", wantTo: "jürgen@exämple.test", wantIDDomain: "example.com"},
+		{name: "unicode local part, relay without SMTPUTF8", to: "jürgen@exämple.test",
+			wantErr: "recipient 0: the local part of an address at exämple.test is not ASCII"},
+		{name: "domain with no sure A-label, relay without SMTPUTF8", to: "jurgen@ＥＸＡＭＰＬＥ.test",
+			wantErr: "recipient 0: domain ＥＸＡＭＰＬＥ.test"},
+		{name: "domain with no sure A-label, relay with SMTPUTF8", smtputf8: true, to: "jurgen@ｅｘａｍｐｌｅ.test",
+			wantFrom: "no-reply@example.com", wantRcpt: "jurgen@ｅｘａｍｐｌｅ.test", wantTo: "jurgen@ｅｘａｍｐｌｅ.test", wantIDDomain: "example.com"},
+		{name: "unicode sender domain, relay without SMTPUTF8", from: "Cognate <no-reply@exämple.test>", to: "ann@example.org",
+			wantFrom: "no-reply@xn--exmple-cua.test", wantRcpt: "ann@example.org", wantTo: "ann@example.org", wantIDDomain: "xn--exmple-cua.test"},
+		{name: "unicode sender, relay without SMTPUTF8", from: "Cognate <nö-reply@example.com>", to: "ann@example.org",
+			wantErr: "envelope sender: the local part of an address at example.com is not ASCII"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := startSMTP(t, serverOptions{tls: TLSNone, smtputf8: tt.smtputf8})
+			cfg := srv.config(TLSNone)
+			if tt.from != "" {
+				cfg.From = tt.from
+			}
+			sender, err := NewSMTPSender(cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := testMessage()
+			m.To = []string{tt.to}
+			err = sender.Send(t.Context(), m)
+			if tt.wantRcpt == "" {
+				if !errors.Is(err, ErrPermanent) || !errors.Is(err, ErrSMTPUTF8Required) || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Send() = %v; want ErrPermanent, ErrSMTPUTF8Required, mentioning %q", err, tt.wantErr)
+				}
+				if strings.Contains(err.Error(), "rgen@") || strings.Contains(err.Error(), "reply@") {
+					t.Errorf("the error names the address: %v", err)
+				}
+				if n := srv.rcptAttempts(); n != 0 || len(srv.received()) != 0 {
+					t.Errorf("the relay saw %d RCPT and %d mails, want none", n, len(srv.received()))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Send() = %v", err)
+			}
+			got := srv.received()
+			if len(got) != 1 {
+				t.Fatalf("server received %d mails, want 1", len(got))
+			}
+			if got[0].from != tt.wantFrom || len(got[0].to) != 1 || got[0].to[0] != tt.wantRcpt {
+				t.Errorf("envelope from %q to %q; want %q to %q", got[0].from, got[0].to, tt.wantFrom, tt.wantRcpt)
+			}
+			if got[0].utf8 != tt.smtputf8 {
+				t.Errorf("MAIL FROM said SMTPUTF8: %v, want %v", got[0].utf8, tt.smtputf8)
+			}
+			msg, err := mail.ReadMessage(bytes.NewReader(got[0].data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			to := msg.Header.Get("To")
+			if !strings.Contains(to, "<"+tt.wantTo+">") {
+				t.Errorf("To = %q, want <%s>", to, tt.wantTo)
+			}
+			if id := msg.Header.Get("Message-ID"); !strings.HasSuffix(id, "@"+tt.wantIDDomain+">") {
+				t.Errorf("Message-ID = %q, want one @%s", id, tt.wantIDDomain)
+			}
+			if !tt.smtputf8 {
+				// Without SMTPUTF8, not one byte outside ASCII.
+				for i, b := range got[0].data {
+					if b >= 0x80 {
+						t.Fatalf("byte %d is not 7-bit: %q", i, got[0].data[max(0, i-20):min(len(got[0].data), i+20)])
+					}
+				}
+			}
+		})
+	}
+}
+
 func TestSMTPSenderSinglePart(t *testing.T) {
 	srv := startSMTP(t, serverOptions{tls: TLSNone})
 	sender, err := NewSMTPSender(srv.config(TLSNone), nil)

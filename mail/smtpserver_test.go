@@ -14,6 +14,7 @@ import (
 	"math/big"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -43,6 +44,10 @@ type serverOptions struct {
 	// beforeAccept, when set, runs once a message has arrived, before the
 	// server answers it with 250.
 	beforeAccept func()
+	// smtputf8 offers SMTPUTF8 (RFC 6531). Either way the server is
+	// strict: an address outside ASCII in a transaction whose MAIL FROM did
+	// not say SMTPUTF8 gets 553 5.6.7, as RFC 6531, section 3.6.1, has it.
+	smtputf8 bool
 }
 
 // receivedMail is what the server accepted.
@@ -53,6 +58,7 @@ type receivedMail struct {
 	tls  bool   // the session ran over TLS
 	user string // the authenticated user
 	helo string // the name the client gave in EHLO
+	utf8 bool   // MAIL FROM said SMTPUTF8
 }
 
 type testSMTP struct {
@@ -110,6 +116,7 @@ func startSMTP(t *testing.T, opts serverOptions) *testSMTP {
 	srv.WriteTimeout = 5 * time.Second
 	srv.ErrorLog = log.New(t.Output(), "smtp server: ", 0)
 	srv.AllowInsecureAuth = opts.insecureAuth
+	srv.EnableSMTPUTF8 = opts.smtputf8
 	switch opts.tls {
 	case TLSStartTLS:
 		srv.TLSConfig = selfSignedTLS(t)
@@ -137,6 +144,7 @@ type testSession struct {
 
 	user string
 	from string
+	utf8 bool
 	to   []string
 }
 
@@ -159,12 +167,20 @@ func (s *testSession) Auth(mech string) (sasl.Server, error) {
 	}), nil
 }
 
-func (s *testSession) Mail(from string, _ *smtp.MailOptions) error {
+// errNotASCII is a strict relay's answer to an address outside ASCII
+// without SMTPUTF8.
+var errNotASCII = &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 6, 7}, Message: "Non-ASCII addresses not permitted"}
+
+func (s *testSession) Mail(from string, opts *smtp.MailOptions) error {
 	if s.opts.username != "" && s.user == "" {
 		return smtp.ErrAuthRequired
 	}
 	if s.opts.rejectMail != nil {
 		return s.opts.rejectMail
+	}
+	s.utf8 = opts != nil && opts.UTF8
+	if !s.utf8 && !asciiOnly(from) {
+		return errNotASCII
 	}
 	s.from = from
 	return nil
@@ -176,6 +192,9 @@ func (s *testSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	s.srv.mu.Unlock()
 	if s.opts.rejectRcpt != nil {
 		return s.opts.rejectRcpt
+	}
+	if !s.utf8 && !asciiOnly(to) {
+		return errNotASCII
 	}
 	s.to = append(s.to, to)
 	return nil
@@ -189,7 +208,7 @@ func (s *testSession) Data(r io.Reader) error {
 	_, isTLS := s.conn.TLSConnectionState()
 	s.srv.mu.Lock()
 	s.srv.mails = append(s.srv.mails, receivedMail{from: s.from, to: s.to, data: data, tls: isTLS, user: s.user,
-		helo: s.conn.Hostname()})
+		helo: s.conn.Hostname(), utf8: s.utf8})
 	s.srv.mu.Unlock()
 	if s.opts.beforeAccept != nil {
 		s.opts.beforeAccept()
@@ -197,7 +216,7 @@ func (s *testSession) Data(r io.Reader) error {
 	return nil
 }
 
-func (s *testSession) Reset() { s.from, s.to = "", nil }
+func (s *testSession) Reset() { s.from, s.utf8, s.to = "", false, nil }
 
 func (s *testSession) Logout() error { return nil }
 
@@ -239,4 +258,8 @@ func deadAddress(t *testing.T) (host string, port int) {
 	addr := ln.Addr().(*net.TCPAddr)
 	ln.Close()
 	return addr.IP.String(), addr.Port
+}
+
+func asciiOnly(s string) bool {
+	return !strings.ContainsFunc(s, func(r rune) bool { return r >= 0x80 })
 }

@@ -7,8 +7,11 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"io/fs"
+	"maps"
 	"net/url"
 	"reflect"
+	"regexp"
+	"slices"
 	"strings"
 	texttemplate "text/template"
 )
@@ -93,6 +96,11 @@ var (
 	ErrUnknownKind = errors.New("mail: unknown mail kind")
 	// ErrWrongData: Render got data of another type than the kind's struct.
 	ErrWrongData = errors.New("mail: wrong template data")
+	// ErrSecretExposed: a template puts a secret (a temporary password, a
+	// code) in the subject, which is logged and shown in mail lists, or in
+	// the markup of the HTML part or a URL, which end up in browser history
+	// and proxy logs.
+	ErrSecretExposed = errors.New("mail: template exposes a secret")
 )
 
 //go:embed templates/*.tmpl
@@ -107,7 +115,8 @@ var embedded embed.FS
 // which the layout's "layout" wraps; the layout also defines "copyable",
 // which shows a code or password in a monospace box that one click selects.
 // Secrets belong in "copyable", never in a subject (subjects are logged) nor
-// in a URL (URLs end up in browser history and proxy logs).
+// in a URL (URLs end up in browser history and proxy logs); NewTemplates
+// refuses a template that puts one there (see exposedSecrets).
 const layoutName = "layout.html.tmpl"
 
 func textName(kind, lang string) string { return kind + "." + lang + ".txt.tmpl" }
@@ -119,6 +128,31 @@ func kinds() []string {
 
 // languages lists the supported languages; the first is the fallback.
 func languages() []string { return []string{"en", "nl"} }
+
+// trialData returns the kind's data struct with every field set, each
+// secret to a placeholder of its own that no escaper changes, and those
+// placeholders by field name.
+func trialData(kind string) (any, map[string]string) {
+	const (
+		loginURL = "https://tenant.example.com/sign-in?login_hint=ann"
+		// Letters and digits only: the same in text, HTML and URLs.
+		placeholder = "Zq9SecretPlaceholder"
+	)
+	switch kind {
+	case KindWelcome:
+		return Welcome{TenantName: "Example", Username: "ann", TemporaryPassword: placeholder + "TemporaryPassword",
+			LoginURL: loginURL, ValidDays: 7}, map[string]string{"TemporaryPassword": placeholder + "TemporaryPassword"}
+	case KindResetCode:
+		return ResetCode{TenantName: "Example", Username: "ann", Code: placeholder + "Code", ValidMinutes: 15},
+			map[string]string{"Code": placeholder + "Code"}
+	case KindOrganizationLinks:
+		return OrganizationLinks{Email: "ann@example.com", Organizations: []OrgLink{{Name: "Example", LoginURL: loginURL}}}, nil
+	case KindAdminReset:
+		return AdminReset{TenantName: "Example", Username: "ann", Code: placeholder + "Code", ValidMinutes: 60, LoginURL: loginURL},
+			map[string]string{"Code": placeholder + "Code"}
+	}
+	return nil, nil
+}
 
 // zeroData returns the kind's data struct, zero.
 func zeroData(kind string) (any, bool) {
@@ -168,8 +202,9 @@ type view struct {
 // NewTemplates parses the embedded templates, each replaced by the file of
 // the same name in overrides (nil for none; files at its root, named like
 // "welcome.nl.html.tmpl"). It fails when a template is missing, does not
-// parse, or does not render with empty data, so that a broken override
-// stops start-up instead of the first mail.
+// parse, does not render with empty or full data, or puts a secret in a
+// subject, an HTML attribute or a URL (ErrSecretExposed), so that a broken
+// or careless override stops start-up instead of the first mail.
 func NewTemplates(overrides fs.FS) (*Templates, error) {
 	base, err := fs.Sub(embedded, "templates")
 	if err != nil {
@@ -271,20 +306,86 @@ func newTemplates(base fs.FS, layers ...fs.FS) (*Templates, error) {
 		return nil, errors.Join(problems...)
 	}
 
-	// A trial run finds what parsing cannot: a misspelt field, a layout
-	// without "copyable".
+	// Trial runs find what parsing cannot: a misspelt field, a layout
+	// without "copyable", with empty data and with full data; and with
+	// full data, a secret put where it is logged or leaks.
 	for _, kind := range kinds() {
-		data, _ := zeroData(kind)
+		zero, _ := zeroData(kind)
+		full, secrets := trialData(kind)
 		for _, lang := range languages() {
-			if _, _, _, err := t.Render(kind, lang, data, Branding{}); err != nil {
+			if _, _, _, err := t.Render(kind, lang, zero, Branding{}); err != nil {
 				problems = append(problems, err)
+				continue
 			}
+			subject, text, html, err := t.Render(kind, lang, full, Branding{})
+			if err != nil {
+				problems = append(problems, err)
+				continue
+			}
+			problems = append(problems, exposedSecrets(kind, lang, subject, text, html, secrets)...)
 		}
 	}
 	if len(problems) > 0 {
 		return nil, errors.Join(problems...)
 	}
 	return t, nil
+}
+
+// urlPattern finds URLs in a rendered part, where a mail client would make
+// them links.
+var urlPattern = regexp.MustCompile(`(?i)(?:\b[a-z][a-z0-9+.-]*://|\bmailto:|\bwww\.)[^\s<>"']+`)
+
+// exposedSecrets reports each secret (field name → placeholder) that a
+// trial rendering puts in the subject, in the HTML part's markup (every
+// attribute: links, images, forms, styles) or in a URL. A secret belongs in
+// the body's text only, in "copyable".
+func exposedSecrets(kind, lang, subject, text, html string, secrets map[string]string) []error {
+	var problems []error
+	for _, field := range slices.Sorted(maps.Keys(secrets)) {
+		secret := secrets[field]
+		if strings.Contains(subject, secret) {
+			problems = append(problems, fmt.Errorf("%w: %s puts .Data.%s in the subject, which is logged", ErrSecretExposed, textName(kind, lang), field))
+		}
+		for _, u := range urlPattern.FindAllString(text, -1) {
+			if strings.Contains(u, secret) {
+				problems = append(problems, fmt.Errorf("%w: %s puts .Data.%s in a URL", ErrSecretExposed, textName(kind, lang), field))
+				break
+			}
+		}
+		if inMarkup(html, secret) {
+			problems = append(problems, fmt.Errorf("%w: %s puts .Data.%s in a tag's attribute, such as a link", ErrSecretExposed, htmlName(kind, lang), field))
+		} else {
+			for _, u := range urlPattern.FindAllString(html, -1) {
+				if strings.Contains(u, secret) {
+					problems = append(problems, fmt.Errorf("%w: %s puts .Data.%s in a URL", ErrSecretExposed, htmlName(kind, lang), field))
+					break
+				}
+			}
+		}
+	}
+	return problems
+}
+
+// inMarkup reports whether s occurs inside a tag of html, between its "<"
+// and ">": in an attribute. html/template escapes those two characters
+// everywhere else, so the tags are found without an HTML parser.
+func inMarkup(html, s string) bool {
+	rest := html
+	for {
+		start := strings.IndexByte(rest, '<')
+		if start < 0 {
+			return false
+		}
+		rest = rest[start:]
+		end := strings.IndexByte(rest, '>')
+		if end < 0 {
+			return strings.Contains(rest, s)
+		}
+		if strings.Contains(rest[:end], s) {
+			return true
+		}
+		rest = rest[end+1:]
+	}
 }
 
 // readTemplates returns the *.tmpl files at the root of fsys by name.

@@ -328,6 +328,29 @@ func TestNewTemplatesFails(t *testing.T) {
 			mention: "welcome.en.txt.tmpl"},
 		{name: "unknown override name", overrides: map[string]string{"welcom.nl.txt.tmpl": `x`},
 			want: ErrUnknownTemplate, mention: "welcom.nl.txt.tmpl"},
+		// Secrets go in the body's text only: not in the subject, which is
+		// logged, nor in a link, which ends up in history and proxy logs.
+		{name: "secret in the subject", overrides: map[string]string{
+			"welcome.en.txt.tmpl": `{{define "subject"}}Your password: {{.Data.TemporaryPassword}}{{end}}{{.Data.TemporaryPassword}}`},
+			want: ErrSecretExposed, mention: "welcome.en.txt.tmpl puts .Data.TemporaryPassword in the subject"},
+		{name: "secret in the subject, on a branch", overrides: map[string]string{
+			"admin_reset.nl.txt.tmpl": `{{define "subject"}}Reset{{with .Data.ValidMinutes}}: {{$.Data.Code}}{{end}}{{end}}{{.Data.Code}}`},
+			want: ErrSecretExposed, mention: "admin_reset.nl.txt.tmpl puts .Data.Code in the subject"},
+		{name: "secret in a link of the text", overrides: map[string]string{
+			"reset_code.en.txt.tmpl": `{{define "subject"}}Reset{{end}}Go to https://example.com/reset?code={{.Data.Code}}`},
+			want: ErrSecretExposed, mention: "reset_code.en.txt.tmpl puts .Data.Code in a URL"},
+		{name: "secret in a link of the HTML", overrides: map[string]string{
+			"reset_code.nl.html.tmpl": `{{define "content"}}<a href="https://example.com/reset?code={{.Data.Code}}">reset</a>{{end}}`},
+			want: ErrSecretExposed, mention: "reset_code.nl.html.tmpl puts .Data.Code in a tag's attribute"},
+		{name: "secret in a relative link", overrides: map[string]string{
+			"welcome.nl.html.tmpl": `{{define "content"}}<a href="/reset?p={{.Data.TemporaryPassword}}">x</a>{{end}}`},
+			want: ErrSecretExposed, mention: "welcome.nl.html.tmpl puts .Data.TemporaryPassword in a tag's attribute"},
+		{name: "secret in an image address", overrides: map[string]string{
+			"admin_reset.en.html.tmpl": `{{define "content"}}{{template "copyable" .Data.Code}}<img src="https://t.example.com/{{.Data.Code}}.png">{{end}}`},
+			want: ErrSecretExposed, mention: "admin_reset.en.html.tmpl puts .Data.Code in a tag's attribute"},
+		{name: "secret in a bare URL of the HTML", overrides: map[string]string{
+			"welcome.en.html.tmpl": `{{define "content"}}<p>https://example.com/p/{{.Data.TemporaryPassword}}</p>{{end}}`},
+			want: ErrSecretExposed, mention: "welcome.en.html.tmpl puts .Data.TemporaryPassword in a URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -12,11 +12,20 @@ import (
 
 // Hosts maps a request's Host to a tenant or to the apex, and says which
 // requests may speak for the client through X-Forwarded-* headers.
+//
+// Hosts are compared, and URLs built, in one canonical form (see
+// canonicalHost): lower case, no trailing dot, no default port. So
+// https://Example.COM:443 as a base URL gives the issuer
+// https://acme.example.com, and a request for acme.example.com:443 reaches
+// the same tenant as one for acme.example.com.
 type Hosts struct {
-	// Base is the apex URL, e.g. https://example.com or http://localhost:8080.
+	// Base is the apex URL, e.g. https://example.com or http://localhost:8080,
+	// as the operator wrote it; its host is used in canonical form only.
 	Base *url.URL
 	// TrustedProxies are the addresses whose X-Forwarded-Host and
-	// X-Forwarded-Proto are believed; from anyone else they are ignored.
+	// X-Forwarded-For are believed; from anyone else they are ignored. (The
+	// RFC 7239 Forwarded header is never read; X-Forwarded-Proto neither:
+	// the scheme is the base URL's.)
 	TrustedProxies []netip.Prefix
 }
 
@@ -40,10 +49,12 @@ func WithSite(ctx context.Context, s Site) context.Context {
 }
 
 // Resolve returns the site a Host header names, or false for a host that is
-// not ours. Only a single label in front of the base host is a tenant.
+// not ours. Only a single label in front of the base host is a tenant. The
+// host is compared in canonical form, so case, a trailing dot and the
+// scheme's default port make no difference.
 func (h Hosts) Resolve(host string) (Site, bool) {
-	host = strings.ToLower(strings.TrimSuffix(host, "."))
-	base := strings.ToLower(h.Base.Host)
+	host = canonicalHost(h.Base.Scheme, host)
+	base := h.baseHost()
 	if host == base {
 		return Site{Apex: true}, true
 	}
@@ -61,26 +72,78 @@ func (h Hosts) Resolve(host string) (Site, bool) {
 }
 
 // TenantURL is the origin of a tenant: its issuer and login site.
+// TenantURL("*") is the pattern of every tenant's origin, for a
+// Content-Security-Policy source.
 func (h Hosts) TenantURL(slug string) string {
-	return h.Base.Scheme + "://" + slug + "." + h.Base.Host
+	return h.Base.Scheme + "://" + slug + "." + h.baseHost()
 }
 
 // ApexURL is the origin of the apex site.
-func (h Hosts) ApexURL() string { return h.Base.Scheme + "://" + h.Base.Host }
+func (h Hosts) ApexURL() string { return h.Base.Scheme + "://" + h.baseHost() }
 
 // Secure reports whether cookies must be Secure (the site is served over
 // https, directly or behind a TLS-terminating proxy).
 func (h Hosts) Secure() bool { return h.Base.Scheme == "https" }
 
-// effectiveHost is the Host the browser used: the request's own, or the one
-// a trusted proxy forwarded.
-func (h Hosts) effectiveHost(r *http.Request) string {
-	if fwd := r.Header.Get("X-Forwarded-Host"); fwd != "" && h.fromTrustedProxy(r) {
-		// A proxy chain appends; the first value is what the client asked for.
-		first, _, _ := strings.Cut(fwd, ",")
-		return strings.TrimSpace(first)
+// baseHost is the base URL's host[:port] in canonical form. It is worked out
+// on each call rather than kept, so that a Hosts built as a struct literal
+// is canonical too; when the base is canonical already, it costs no
+// allocation.
+func (h Hosts) baseHost() string { return canonicalHost(h.Base.Scheme, h.Base.Host) }
+
+// canonicalHost returns host[:port] in the one form Cognate compares and
+// prints: lower case (RFC 3986, section 6.2.2.1), without a trailing dot,
+// and without the port when it is empty or the scheme's default (section
+// 6.2.3; RFC 9110, section 4.2): https://Example.COM.:443 is
+// https://example.com.
+func canonicalHost(scheme, hostport string) string {
+	host, port := hostport, ""
+	// The port follows the last colon, unless that colon is inside an IPv6
+	// literal ("[::1]").
+	if i := strings.LastIndexByte(hostport, ':'); i >= 0 && !strings.Contains(hostport[i:], "]") {
+		host, port = hostport[:i], hostport[i:]
 	}
-	return r.Host
+	trimmed := strings.TrimSuffix(host, ".")
+	switch {
+	case port == ":" || port == defaultPort(scheme):
+		port = ""
+	case trimmed == host:
+		// Nothing to take out: no new string.
+		return strings.ToLower(hostport)
+	}
+	return strings.ToLower(trimmed + port)
+}
+
+// defaultPort is ":443" for https and ":80" for http.
+func defaultPort(scheme string) string {
+	switch scheme {
+	case "https":
+		return ":443"
+	case "http":
+		return ":80"
+	}
+	return ""
+}
+
+// effectiveHost is the Host the browser used: the request's own, or, from
+// a trusted proxy, the X-Forwarded-Host that proxy set. A proxy chain
+// appends, and the first values may be the client's own (anyone can send
+// X-Forwarded-Host), so the value that counts is the last one, across
+// repeated headers and comma-separated lists, as ClientIP reads
+// X-Forwarded-For from the right.
+func (h Hosts) effectiveHost(r *http.Request) string {
+	values := r.Header.Values("X-Forwarded-Host")
+	if len(values) == 0 || !h.fromTrustedProxy(r) {
+		return r.Host
+	}
+	last := values[len(values)-1]
+	if i := strings.LastIndexByte(last, ','); i >= 0 {
+		last = last[i+1:]
+	}
+	if last = strings.TrimSpace(last); last == "" {
+		return r.Host
+	}
+	return last
 }
 
 func (h Hosts) fromTrustedProxy(r *http.Request) bool {

@@ -68,9 +68,12 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	hosts := rt.Provider.hosts
-	site, ok := hosts.Resolve(hosts.effectiveHost(r))
+	// The host the browser asked for, which behind a proxy is not r.Host:
+	// the log names that one.
+	host := hosts.effectiveHost(r)
+	site, ok := hosts.Resolve(host)
 	if !ok {
-		rt.Provider.logger.InfoContext(r.Context(), "request for a host that is not ours", "host", r.Host)
+		rt.Provider.logger.InfoContext(r.Context(), "request for a host that is not ours", "host", host)
 		rt.NotFound.ServeHTTP(w, r)
 		return
 	}
@@ -88,7 +91,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r = r.WithContext(WithSite(r.Context(), site))
 		switch {
 		case errors.Is(err, tenant.ErrNotFound):
-			rt.Provider.logger.InfoContext(r.Context(), "request for an organization that does not exist", "host", r.Host)
+			rt.Provider.logger.InfoContext(r.Context(), "request for an organization that does not exist", "host", host)
 			rt.NotFound.ServeHTTP(w, r)
 		case rt.Unavailable != nil && !readByMachines(r.URL.Path):
 			rt.Unavailable.ServeHTTP(w, r)

@@ -2,7 +2,9 @@ package ui
 
 import (
 	"fmt"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -31,9 +33,8 @@ const maxOrgQuery = 256
 func (p *Pages) findOrgPage(w http.ResponseWriter, r *http.Request, e env) *findOrgPage {
 	page := &findOrgPage{frame: p.frame(e, p.csrfToken(w, r))}
 	// The answer is a redirect to a tenant's host: allow any of them.
-	base := p.Provider.Hosts().Base
-	page.formAction = []string{base.Scheme + "://*." + base.Host}
-	if p.Dev {
+	page.formAction = []string{p.Provider.Hosts().TenantURL("*")}
+	if p.Dev && devMailClient(r) {
 		page.DevMailURL = "/dev/mail"
 	}
 	return page
@@ -153,7 +154,52 @@ func (p *Pages) findDevMail(key string) (mail.Message, bool) {
 	return mail.Message{}, false
 }
 
+// devMailClient reports whether r may read the development mailbox, whose
+// mails hold temporary passwords: only a client on this machine may. That
+// is judged by the connection's own peer address, never by X-Forwarded-For,
+// which anyone can write; but a proxy on this machine that forwards a
+// client from elsewhere says so in X-Forwarded-For, and then the request is
+// refused too (the header can take access away, never give it).
+func devMailClient(r *http.Request) bool {
+	if !loopbackAddr(r.RemoteAddr) {
+		return false
+	}
+	for _, list := range r.Header.Values("X-Forwarded-For") {
+		for hop := range strings.SplitSeq(list, ",") {
+			if !loopbackAddr(strings.TrimSpace(hop)) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// loopbackAddr reports whether addr, an IP address with or without a port,
+// is a loopback address.
+func loopbackAddr(addr string) bool {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		addr = host
+	}
+	ip, err := netip.ParseAddr(addr)
+	return err == nil && ip.Unmap().IsLoopback()
+}
+
+// devMailAllowed is devMailClient with the one log line of a refusal. The
+// client gets the page of any unknown address, which does not say that a
+// mailbox is here.
+func (p *Pages) devMailAllowed(r *http.Request) bool {
+	if devMailClient(r) {
+		return true
+	}
+	p.Logger.WarnContext(r.Context(), "development mailbox refused to a client not on this machine",
+		"peer", r.RemoteAddr, "path", r.URL.Path)
+	return false
+}
+
 func (p *Pages) devMailList(w http.ResponseWriter, r *http.Request) error {
+	if !p.devMailAllowed(r) {
+		return errNotFound(w, r)
+	}
 	e, err := p.env(r)
 	if err != nil {
 		return err
@@ -167,6 +213,9 @@ func (p *Pages) devMailList(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (p *Pages) devMail(w http.ResponseWriter, r *http.Request) error {
+	if !p.devMailAllowed(r) {
+		return errNotFound(w, r)
+	}
 	e, err := p.env(r)
 	if err != nil {
 		return err
@@ -191,6 +240,10 @@ func (p *Pages) devMail(w http.ResponseWriter, r *http.Request) error {
 // page, under a policy of its own: the mail's inline styles apply, and
 // nothing in it runs or reaches out.
 func (p *Pages) devMailHTML(w http.ResponseWriter, r *http.Request) {
+	if !p.devMailAllowed(r) {
+		p.fail(w, r, errNotFound(w, r))
+		return
+	}
 	m, ok := p.findDevMail(r.PathValue("id"))
 	if !ok || m.HTML == "" {
 		http.NotFound(w, r)
