@@ -344,8 +344,15 @@ var (
 // When the user is already complete here (a concurrent sign-in migrated
 // them a moment ago) it returns that user and an error wrapping
 // ErrAlreadyExists, writing nothing: the caller checks the password here.
-// It returns ErrLegacyConflict when the account contradicts a user here.
+// It returns ErrLegacyConflict when the account contradicts a user here,
+// and ErrLegacyUnavailable when the pool named a sub no user can have here
+// (ValidateSub): an answer Cognate cannot use, as one it cannot read.
 func PutLegacyUser(tx Tx, tenantID, login string, acct LegacyAccount, now time.Time, finish func(*User)) (User, error) {
+	if acct.Sub != "" {
+		if err := ValidateSub(acct.Sub); err != nil {
+			return User{}, fmt.Errorf("%w: the pool's sub: %w", ErrLegacyUnavailable, err)
+		}
+	}
 	username := acct.Username
 	if username == "" {
 		username = strings.TrimSpace(login)

@@ -181,6 +181,14 @@ func TestPutLegacyUser(t *testing.T) {
 		{"the sub is someone else's", []User{{Sub: "sub-x", Username: "ida", Status: StatusResetRequired, Enabled: true}}, "jan",
 			LegacyAccount{Username: "jan", Sub: "sub-x"}, ErrLegacyConflict, nil},
 		{"an invalid username", nil, "kim", LegacyAccount{Username: "has space"}, ErrLegacyConflict, nil},
+		// A sub no front end could name the user by (ValidateSub): the
+		// pool's answer is unusable, as an unreadable one.
+		{"sub ..", nil, "kai", LegacyAccount{Username: "kai", Sub: ".."}, ErrLegacyUnavailable, nil},
+		{"sub with a slash", nil, "kai", LegacyAccount{Username: "kai", Sub: "a/b"}, ErrLegacyUnavailable, nil},
+		{"sub with a space", nil, "kai", LegacyAccount{Username: "kai", Sub: "has space"}, ErrLegacyUnavailable, nil},
+		{"sub too long", nil, "kai", LegacyAccount{Username: "kai", Sub: strings.Repeat("x", 200)}, ErrLegacyUnavailable, nil},
+		{"sub not ASCII", nil, "kai", LegacyAccount{Username: "kai", Sub: "ünï"}, ErrLegacyUnavailable, nil},
+		{"bad sub, imported user", []User{imported}, "ann", LegacyAccount{Username: "ann", Sub: ".."}, ErrLegacyUnavailable, nil},
 		// Not ErrAlreadyExists: the caller would try the password on
 		// that other user, and sign the person in as them.
 		{"the sub is someone else's, who signs in here", []User{{Sub: "sub-y", Username: "lea", Status: StatusConfirmed, Enabled: true, PasswordHash: "h"}}, "mat",

@@ -88,6 +88,9 @@ func (s *Service) bringLegacyUser(ctx context.Context, tenantID, login, clientIP
 	case errors.Is(err, ErrLegacyConflict):
 		s.legacyLog(ctx, slog.LevelWarn, "password reset: the legacy user conflicts with a user here", "tenant", tenantID, "err", err)
 		return nil
+	case errors.Is(err, ErrLegacyUnavailable): // an answer that cannot be used (a sub no user can have)
+		s.legacyLog(ctx, slog.LevelWarn, "password reset: the legacy pool did not hand the user over", "tenant", tenantID, "pool", pool, "err", err)
+		return nil
 	}
 	return err
 }

@@ -23,7 +23,9 @@ import (
 // with the SSO session and a redirect back here instead of a code for a
 // relying party. A registered "account client" would have done the same
 // through the OIDC provider, at the price of a client record in every
-// tenant and a token exchange the page does not need.
+// tenant and a token exchange the page does not need. A session that no
+// longer counts under the organization's MFA policy (session, login.go)
+// is none.
 //
 // Seeing the page needs only the session. The changes that decide who can
 // sign in need a recent sign-in too (RecentSignInWindow): with an older
@@ -116,7 +118,10 @@ type factorView struct {
 	ID, Name, Kind  string
 	Added, LastUsed string
 	Synced, Cloned  bool
-	Preferred       bool
+	// Unused marks a factor of a kind the tenant's MFA policy does not
+	// count any more: no sign-in asks for it (auth's secondFactorFlow).
+	Unused    bool
+	Preferred bool
 	// PreferKind is the kind to post to be asked first; empty when it
 	// already is, or the user has one kind only.
 	PreferKind string
@@ -132,7 +137,10 @@ func (p *Pages) getAccount(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	sess, ok := p.Provider.Session(r, e.slug())
+	sess, ok, _, err := p.session(r, e)
+	if err != nil {
+		return err
+	}
 	if !ok {
 		http.Redirect(w, r, "/login?authRequestID="+accountLogin, http.StatusSeeOther)
 		return nil
@@ -162,7 +170,11 @@ func (p *Pages) accountPage(w http.ResponseWriter, r *http.Request, e env, sub s
 		Policy:       e.lang.policyText(e.tenant.Settings.PasswordPolicy),
 		MFAStyleURL:  p.assetURL("mfa.css"),
 	}
-	bothKinds := st.Has(tenant.FactorTOTP) && st.Has(tenant.FactorWebAuthn)
+	// Only kinds the policy counts are asked for, so only they can be
+	// asked first.
+	policy := e.tenant.Settings.MFA
+	bothKinds := st.Has(tenant.FactorTOTP) && st.Has(tenant.FactorWebAuthn) &&
+		policy.Allows(tenant.FactorTOTP) && policy.Allows(tenant.FactorWebAuthn)
 	prefer := func(kind string) string {
 		if !bothKinds || st.Preferred == kind {
 			return ""
@@ -172,6 +184,7 @@ func (p *Pages) accountPage(w http.ResponseWriter, r *http.Request, e env, sub s
 	if f := st.TOTP; f != nil {
 		page.Factors = append(page.Factors, factorView{ID: tenant.TOTPFactorID, Name: orDefault(f.Name, e.lang.text(msgAccountKindApp)),
 			Kind: e.lang.text(msgAccountKindApp), Added: formatDate(f.CreatedAt), LastUsed: formatDate(f.LastUsedAt),
+			Unused:    !policy.Allows(tenant.FactorTOTP),
 			Preferred: bothKinds && st.Preferred == tenant.FactorTOTP, PreferKind: prefer(tenant.FactorTOTP)})
 	}
 	for _, f := range st.WebAuthn {
@@ -181,6 +194,7 @@ func (p *Pages) accountPage(w http.ResponseWriter, r *http.Request, e env, sub s
 		}
 		page.Factors = append(page.Factors, factorView{ID: f.FactorID(), Name: orDefault(f.Name, kind), Kind: kind,
 			Added: formatDate(f.CreatedAt), LastUsed: formatDate(f.LastUsedAt), Synced: f.Synced, Cloned: f.CloneWarning,
+			Unused:    !policy.Allows(tenant.FactorWebAuthn),
 			Preferred: bothKinds && st.Preferred == tenant.FactorWebAuthn, PreferKind: prefer(tenant.FactorWebAuthn)})
 	}
 	for i := range page.Factors {
@@ -224,7 +238,10 @@ func (p *Pages) accountSession(w http.ResponseWriter, r *http.Request, age signI
 	if err := p.parseForm(w, r, p.origin(e)); err != nil {
 		return env{}, "", false, err
 	}
-	sess, ok := p.Provider.Session(r, e.slug())
+	sess, ok, _, err := p.session(r, e)
+	if err != nil {
+		return env{}, "", false, err
+	}
 	if !ok {
 		http.Redirect(w, r, "/login?authRequestID="+accountLogin, http.StatusSeeOther)
 		return env{}, "", false, nil
@@ -250,15 +267,34 @@ func accountReturn(authRequestID string) (next string, ok bool) {
 	return "", false
 }
 
-// accountRefused shows the account page again with a refusal.
-func (p *Pages) accountRefused(w http.ResponseWriter, r *http.Request, e env, sub string, msg msgKey, failed []string, status int) error {
+// accountRefused shows the account page again with a refusal, and logs
+// it: one line with why (cause), whose page and from where, never what
+// was typed. A nil cause is a refusal the state machine has logged already
+// (an enrolment's wrong answers): one line per refusal.
+func (p *Pages) accountRefused(w http.ResponseWriter, r *http.Request, e env, sub string, msg msgKey, failed []string, status int, cause error) error {
 	page, err := p.accountPage(w, r, e, sub)
 	if err != nil {
 		return err
 	}
+	p.logAccountRefusal(r, e, page.Username, status, cause)
 	page.Error, page.Failed = e.lang.text(msg), failed
 	return p.render(w, status, page)
 }
+
+// logAccountRefusal writes accountRefused's line, unless cause is nil.
+func (p *Pages) logAccountRefusal(r *http.Request, e env, login string, status int, cause error) {
+	if cause == nil {
+		return
+	}
+	p.Logger.InfoContext(r.Context(), "account change refused", "tenant", e.slug(), "login", login, "client_ip", p.clientIP(r),
+		"path", r.URL.Path, "status", status, "err", cause)
+}
+
+// Refusals of the account page's forms found before anything is asked.
+var (
+	errPasswordFieldEmpty = errors.New("a password field is empty")
+	errPasswordsDiffer    = errors.New("the new password and its confirmation differ")
+)
 
 // postAccountMFA changes the user's factors. step: add (begins an
 // enrolment), setup (confirms it), rename, remove, prefer.
@@ -278,7 +314,7 @@ func (p *Pages) postAccountMFA(w http.ResponseWriter, r *http.Request) error {
 	case "add":
 		res, err := p.Auth.BeginEnrolment(ctx, e.slug(), sub, auth.Challenge(f.Get("kind")))
 		if errors.Is(err, auth.ErrWrongChallenge) {
-			return p.accountRefused(w, r, e, sub, msgAccountTryAgain, nil, http.StatusUnprocessableEntity)
+			return p.accountRefused(w, r, e, sub, msgAccountTryAgain, nil, http.StatusUnprocessableEntity, err)
 		}
 		if err != nil {
 			return fmt.Errorf("begin enrolment: %w", err)
@@ -307,10 +343,11 @@ func (p *Pages) postAccountMFA(w http.ResponseWriter, r *http.Request) error {
 			// name must be there: "at most 64 characters" would not say
 			// what is wrong with a blank one. The field keeps what was
 			// typed, to be put right rather than typed again.
-			page, err := p.accountPage(w, r, e, sub)
-			if err != nil {
-				return err
+			page, perr := p.accountPage(w, r, e, sub)
+			if perr != nil {
+				return perr
 			}
+			p.logAccountRefusal(r, e, page.Username, http.StatusUnprocessableEntity, err)
 			for i := range page.Factors {
 				if page.Factors[i].ID == f.Get("factor") {
 					page.Factors[i].NewName, page.Factors[i].Renaming = typedName(f.Get("name")), true
@@ -338,38 +375,39 @@ func (p *Pages) accountChanged(w http.ResponseWriter, r *http.Request, e env, su
 		http.Redirect(w, r, "/account?done="+done, http.StatusSeeOther)
 		return nil
 	case errors.Is(err, tenant.ErrLastFactor):
-		return p.accountRefused(w, r, e, sub, msgAccountLastFactor, nil, http.StatusConflict)
+		return p.accountRefused(w, r, e, sub, msgAccountLastFactor, nil, http.StatusConflict, err)
 	case errors.Is(err, tenant.ErrInvalid):
-		return p.accountRefused(w, r, e, sub, msgMFANameInvalid, nil, http.StatusUnprocessableEntity)
+		return p.accountRefused(w, r, e, sub, msgMFANameInvalid, nil, http.StatusUnprocessableEntity, err)
 	case errors.Is(err, tenant.ErrNotFound):
 		// Removed in another tab: the list is out of date.
-		return p.accountRefused(w, r, e, sub, msgAccountTryAgain, nil, http.StatusConflict)
+		return p.accountRefused(w, r, e, sub, msgAccountTryAgain, nil, http.StatusConflict, err)
 	}
 	return err
 }
 
 // enrolmentFailed shows the enrolment again with why its answer was
-// refused, or the account page when the enrolment is gone.
+// refused, or the account page when the enrolment is gone. The state
+// machine logged the refusals of answers (mfaRefusal) and the enrolment
+// ended by too many of them; the others are logged here.
 func (p *Pages) enrolmentFailed(w http.ResponseWriter, r *http.Request, e env, sub, session string, err error) error {
 	msg, ok := mfaRefusal(err, "setup")
 	if !ok {
 		switch {
 		case errors.Is(err, auth.ErrTooManyAttempts):
-			// The state machine logged the ended enrolment: one line
-			// per refusal.
-			return p.accountRefused(w, r, e, sub, msgAccountEnrolTooMany, nil, http.StatusConflict)
+			return p.accountRefused(w, r, e, sub, msgAccountEnrolTooMany, nil, http.StatusConflict, nil)
 		case errors.Is(err, auth.ErrSessionExpired), errors.Is(err, auth.ErrWrongChallenge), errors.Is(err, tenant.ErrConflict):
 			// Most often the set-up sent again after it succeeded (a
 			// reload, two tabs): the list on the page shows whether
 			// the factor is there.
-			p.Logger.InfoContext(r.Context(), "enrolment ended", "tenant", e.slug(), "err", err)
-			return p.accountRefused(w, r, e, sub, msgAccountEnrolEnded, nil, http.StatusConflict)
+			return p.accountRefused(w, r, e, sub, msgAccountEnrolEnded, nil, http.StatusConflict, fmt.Errorf("enrolment ended: %w", err))
 		}
 		return fmt.Errorf("finish enrolment: %w", err)
 	}
 	res, perr := p.Auth.Enrolment(r.Context(), e.slug(), sub, session)
 	if perr != nil {
-		return p.accountRefused(w, r, e, sub, msgAccountEnrolEnded, nil, http.StatusConflict)
+		// The refusal is logged; that the enrolment is gone since
+		// follows from it.
+		return p.accountRefused(w, r, e, sub, msgAccountEnrolEnded, nil, http.StatusConflict, nil)
 	}
 	form := mfaForm{Action: "/account/mfa", Session: session, Challenge: res.Challenge, FactorName: typedName(r.PostForm.Get("name"))}
 	return p.renderMFA(w, e, p.frame(e, p.csrfToken(w, r)), form, res, e.lang.text(msg), http.StatusUnprocessableEntity)
@@ -383,7 +421,7 @@ func (p *Pages) postAccountRecoveryCodes(w http.ResponseWriter, r *http.Request)
 	}
 	codes, err := p.Auth.NewRecoveryCodes(r.Context(), e.slug(), sub, p.clientIP(r))
 	if errors.Is(err, tenant.ErrNotFound) {
-		return p.accountRefused(w, r, e, sub, msgAccountNoFactor, nil, http.StatusConflict)
+		return p.accountRefused(w, r, e, sub, msgAccountNoFactor, nil, http.StatusConflict, err)
 	}
 	if err != nil {
 		return fmt.Errorf("new recovery codes: %w", err)
@@ -403,9 +441,9 @@ func (p *Pages) postAccountPassword(w http.ResponseWriter, r *http.Request) erro
 	current, newPw, confirm := f.Get("current_password"), f.Get("new_password"), f.Get("confirm_password")
 	switch {
 	case current == "" || newPw == "" || confirm == "":
-		return p.accountRefused(w, r, e, sub, msgNewPwMissing, nil, http.StatusUnprocessableEntity)
+		return p.accountRefused(w, r, e, sub, msgNewPwMissing, nil, http.StatusUnprocessableEntity, errPasswordFieldEmpty)
 	case newPw != confirm:
-		return p.accountRefused(w, r, e, sub, msgNewPwMismatch, nil, http.StatusUnprocessableEntity)
+		return p.accountRefused(w, r, e, sub, msgNewPwMismatch, nil, http.StatusUnprocessableEntity, errPasswordsDiffer)
 	}
 	err = p.Auth.ChangePassword(r.Context(), e.slug(), sub, current, newPw, p.clientIP(r))
 	var policyErr *password.PolicyError
@@ -418,18 +456,17 @@ func (p *Pages) postAccountPassword(w http.ResponseWriter, r *http.Request) erro
 		for _, rule := range policyErr.Rules {
 			failed = append(failed, e.lang.ruleText(rule, e.tenant.Settings.PasswordPolicy))
 		}
-		return p.accountRefused(w, r, e, sub, msgNewPwPolicyFailed, failed, http.StatusUnprocessableEntity)
+		return p.accountRefused(w, r, e, sub, msgNewPwPolicyFailed, failed, http.StatusUnprocessableEntity, err)
 	case errors.Is(err, password.ErrPolicy):
-		return p.accountRefused(w, r, e, sub, msgNewPwPolicyFailed, e.lang.policyText(e.tenant.Settings.PasswordPolicy), http.StatusUnprocessableEntity)
+		return p.accountRefused(w, r, e, sub, msgNewPwPolicyFailed, e.lang.policyText(e.tenant.Settings.PasswordPolicy), http.StatusUnprocessableEntity, err)
 	case errors.Is(err, auth.ErrNotAuthorized):
-		p.Logger.InfoContext(r.Context(), "password change refused: wrong current password", "tenant", e.slug(), "client_ip", p.clientIP(r))
-		return p.accountRefused(w, r, e, sub, msgAccountPasswordWrong, nil, http.StatusUnprocessableEntity)
+		return p.accountRefused(w, r, e, sub, msgAccountPasswordWrong, nil, http.StatusUnprocessableEntity, fmt.Errorf("wrong current password: %w", err))
 	case errors.Is(err, auth.ErrLocked):
-		return p.accountRefused(w, r, e, sub, msgLoginLocked, nil, http.StatusTooManyRequests)
+		return p.accountRefused(w, r, e, sub, msgLoginLocked, nil, http.StatusTooManyRequests, err)
 	case errors.Is(err, auth.ErrPasswordUnchanged):
-		return p.accountRefused(w, r, e, sub, msgAccountPasswordSame, nil, http.StatusUnprocessableEntity)
+		return p.accountRefused(w, r, e, sub, msgAccountPasswordSame, nil, http.StatusUnprocessableEntity, err)
 	case errors.Is(err, tenant.ErrConflict):
-		return p.accountRefused(w, r, e, sub, msgAccountTryAgain, nil, http.StatusConflict)
+		return p.accountRefused(w, r, e, sub, msgAccountTryAgain, nil, http.StatusConflict, err)
 	}
 	return fmt.Errorf("change password: %w", err)
 }

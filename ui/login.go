@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cognate-idp/cognate/provider"
+	"github.com/cognate-idp/cognate/tenant"
 	"github.com/cognate-idp/cognate/tenant/auth"
 	"github.com/cognate-idp/cognate/tenant/password"
 )
@@ -95,14 +96,50 @@ func (p *Pages) getLogin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if sess, ok := p.Provider.Session(r, e.slug()); ok && lr.SessionSatisfies(sess, p.Now()) {
+	sess, ok, lacksMFA, err := p.session(r, e)
+	if err != nil {
+		return err
+	}
+	if ok && lr.SessionSatisfies(sess, p.Now()) {
 		return p.complete(w, r, e, id, sess.Sub, sess.AMR, sess.AuthTime, http.StatusFound)
 	}
 	if lr.PromptNone() {
 		p.Provider.FailLogin(w, r, e.slug(), id, provider.LoginRequired)
 		return nil
 	}
-	return p.render(w, http.StatusOK, p.newLoginPage(w, r, e, lr, formLogin(lr.LoginHint)))
+	page := p.newLoginPage(w, r, e, lr, formLogin(lr.LoginHint))
+	if lacksMFA {
+		page.SignInAgain = e.lang.text(msgLoginMFANowDue)
+	}
+	return p.render(w, http.StatusOK, page)
+}
+
+// msgLoginMFANowDue says why a person signed in is asked to sign in again:
+// the organization now asks them for a second step (session).
+const msgLoginMFANowDue msgKey = "login.mfaNowDue"
+
+// session returns the browser's SSO session at e's tenant when it counts
+// as a sign-in (ok). lacksMFA is true for a live session that does not:
+// its sign-in proved no second factor, and the organization's MFA policy
+// now asks its user for one (auth.SessionMeetsPolicy). Such a session
+// answers no relying party and opens no account page; the person signs in
+// again, with the second factor or its set-up.
+func (p *Pages) session(r *http.Request, e env) (sess tenant.Session, ok, lacksMFA bool, err error) {
+	sess, ok = p.Provider.Session(r, e.slug())
+	if !ok {
+		return tenant.Session{}, false, false, nil
+	}
+	user, err := p.Service.User(r.Context(), e.slug(), sess.Sub)
+	if errors.Is(err, tenant.ErrNotFound) { // deleted since
+		return tenant.Session{}, false, false, nil
+	}
+	if err != nil {
+		return tenant.Session{}, false, false, fmt.Errorf("user of the session: %w", err)
+	}
+	if !auth.SessionMeetsPolicy(e.tenant, user, sess.AMR) {
+		return tenant.Session{}, false, true, nil
+	}
+	return sess, true, false, nil
 }
 
 // postLogin checks a username and password.

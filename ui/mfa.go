@@ -191,7 +191,11 @@ func (p *Pages) postMFA(w http.ResponseWriter, r *http.Request) error {
 }
 
 // mfaFailed shows why an answer was refused, on the challenge's page shown
-// anew, or ends the sign-in when the flow is gone.
+// anew, or ends the sign-in when the flow is gone. The refusals shown on
+// the challenge's page (mfaRefusal) and the flow ended by too many wrong
+// answers were logged by the state machine, which knows whose sign-in it
+// was: one line per refusal, so this logs none of them. The others go to
+// the log with the error page (handle).
 func (p *Pages) mfaFailed(w http.ResponseWriter, r *http.Request, e env, lr provider.LoginRequest, session, step string, err error) error {
 	msg, ok := mfaRefusal(err, step)
 	if !ok {

@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
@@ -294,4 +295,117 @@ func TestFormAddressesWithOtherMethods(t *testing.T) {
 	}
 	req.Header.Set("Accept-Language", "nl")
 	uitest.MustContain(t, b.Do(req), "Ga terug naar de applicatie en begin opnieuw met inloggen.")
+}
+
+// Every refusal of a second factor's answer or of an account change logs
+// exactly one line, at INFO, saying for whom (login), from where
+// (client_ip) and why, with nothing that was typed: not the code, the
+// recovery code or a password.
+func TestRefusalsLogOneLine(t *testing.T) {
+	requireOathtool(t)
+	ms := newMFAStack(t, tenant.MFAPolicy{Mode: tenant.MFARequired})
+	s := ms.acme
+	// codeChallenge signs a user with an authenticator app in, to the
+	// page that asks for the code.
+	codeChallenge := func(t *testing.T, b *browser, login string) (page, string) {
+		secret := ms.enrolTOTP(t, s, s.addUserAt(t, login).Sub)
+		return b.submit(s.startLogin(t, b), map[string]string{"login": login, "password": goodPassword}), secret
+	}
+	// account is the account page of a user signed in a moment ago, with
+	// an authenticator app when app is true.
+	account := func(t *testing.T, b *browser, login string, app bool) page {
+		u := s.addUserAt(t, login)
+		if app {
+			ms.enrolTOTP(t, s, u.Sub)
+		}
+		b.signedInAt(s, u.Sub, time.Now())
+		return b.Get(s.tenantURL + "/account")
+	}
+	tests := []struct {
+		name string
+		// form returns the page whose form is sent, to path, with the
+		// refused values; typed is what must not reach the log.
+		form       func(t *testing.T, b *browser, login string) (p page, path string, values map[string]string, typed string)
+		wantStatus int
+	}{
+		{"sign-in, wrong code", func(t *testing.T, b *browser, login string) (page, string, map[string]string, string) {
+			p, _ := codeChallenge(t, b, login)
+			return p, "/login/mfa/code", map[string]string{"code": "000000"}, "000000"
+		}, http.StatusUnprocessableEntity},
+		{"sign-in, malformed code", func(t *testing.T, b *browser, login string) (page, string, map[string]string, string) {
+			p, _ := codeChallenge(t, b, login)
+			return p, "/login/mfa/code", map[string]string{"code": "12ab"}, "12ab"
+		}, http.StatusUnprocessableEntity},
+		{"sign-in, wrong recovery code", func(t *testing.T, b *browser, login string) (page, string, map[string]string, string) {
+			p, _ := codeChallenge(t, b, login)
+			return p, "/login/mfa/recovery", map[string]string{"recovery_code": "aaaa-bbbb-cccc"}, "aaaa-bbbb-cccc"
+		}, http.StatusUnprocessableEntity},
+		{"sign-in, replayed code", func(t *testing.T, b *browser, login string) (page, string, map[string]string, string) {
+			p, secret := codeChallenge(t, b, login)
+			code := oathtool(t, secret, time.Now().Add(30*time.Second))
+			// Another browser signs in with the code first.
+			other := newBrowser(t)
+			first := other.submit(other.submit(s.startLogin(t, other), map[string]string{"login": login, "password": goodPassword}),
+				map[string]string{"code": code})
+			if first.Status != http.StatusSeeOther {
+				t.Fatalf("first use of the code: status %d:\n%s", first.Status, first.Body)
+			}
+			return p, "/login/mfa/code", map[string]string{"code": code}, code
+		}, http.StatusUnprocessableEntity},
+		{"adding an app, wrong code", func(t *testing.T, b *browser, login string) (page, string, map[string]string, string) {
+			setup := b.postForm(account(t, b, login, false), "/account/mfa/add", map[string]string{"kind": "SOFTWARE_TOKEN_MFA"})
+			return setup, "/account/mfa/setup", map[string]string{"code": "000000"}, "000000"
+		}, http.StatusUnprocessableEntity},
+		{"adding an app, malformed code", func(t *testing.T, b *browser, login string) (page, string, map[string]string, string) {
+			setup := b.postForm(account(t, b, login, false), "/account/mfa/add", map[string]string{"kind": "SOFTWARE_TOKEN_MFA"})
+			return setup, "/account/mfa/setup", map[string]string{"code": "12ab"}, "12ab"
+		}, http.StatusUnprocessableEntity},
+		{"adding an app, name too long", func(t *testing.T, b *browser, login string) (page, string, map[string]string, string) {
+			setup := b.postForm(account(t, b, login, false), "/account/mfa/add", map[string]string{"kind": "SOFTWARE_TOKEN_MFA"})
+			code := oathtool(t, pageSecret(t, setup), time.Now())
+			return setup, "/account/mfa/setup", map[string]string{"code": code, "name": strings.Repeat("n", 65)}, code
+		}, http.StatusUnprocessableEntity},
+		{"removing the last factor", func(t *testing.T, b *browser, login string) (page, string, map[string]string, string) {
+			return account(t, b, login, true), "/account/mfa/remove", map[string]string{"factor": tenant.TOTPFactorID}, ""
+		}, http.StatusConflict},
+		{"renaming to nothing", func(t *testing.T, b *browser, login string) (page, string, map[string]string, string) {
+			return account(t, b, login, true), "/account/mfa/rename", map[string]string{"factor": tenant.TOTPFactorID, "name": " "}, ""
+		}, http.StatusUnprocessableEntity},
+		{"page out of date", func(t *testing.T, b *browser, login string) (page, string, map[string]string, string) {
+			return account(t, b, login, true), "/account/mfa/rename", map[string]string{"factor": "webauthn-gone", "name": "Key"}, ""
+		}, http.StatusConflict},
+		{"wrong current password", func(t *testing.T, b *browser, login string) (page, string, map[string]string, string) {
+			return account(t, b, login, true), "/account/password",
+				map[string]string{"current_password": "Not-The-Password-1", "new_password": "New-Horse-10!", "confirm_password": "New-Horse-10!"}, "Not-The-Password-1"
+		}, http.StatusUnprocessableEntity},
+		{"new passwords differ", func(t *testing.T, b *browser, login string) (page, string, map[string]string, string) {
+			return account(t, b, login, true), "/account/password",
+				map[string]string{"current_password": goodPassword, "new_password": "New-Horse-10!", "confirm_password": "New-Horse-11!"}, "New-Horse-1"
+		}, http.StatusUnprocessableEntity},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newBrowser(t)
+			login := fmt.Sprintf("log%c", 'a'+i)
+			form, path, values, typed := tt.form(t, b, login)
+			mark := ms.log.Mark()
+			p := b.postForm(form, path, values)
+			lines := ms.log.Since(mark)
+			if p.Status != tt.wantStatus {
+				t.Fatalf("status %d, want %d:\n%s", p.Status, tt.wantStatus, p.Body)
+			}
+			if len(lines) != 1 {
+				t.Fatalf("logged %d lines, want 1:\n%s", len(lines), strings.Join(lines, "\n"))
+			}
+			line := lines[0]
+			for _, want := range []string{"level=INFO", "tenant=acme", "login=" + login, "client_ip=127.0.0.1", "err="} {
+				if !strings.Contains(line, want) {
+					t.Errorf("the line lacks %q:\n%s", want, line)
+				}
+			}
+			if typed != "" && strings.Contains(line, typed) {
+				t.Errorf("the line holds what was typed (%q):\n%s", typed, line)
+			}
+		})
+	}
 }

@@ -3,6 +3,7 @@ package ui_test
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -50,6 +51,8 @@ type stackOptions struct {
 	now func() time.Time
 	// legacy reaches legacy pools for lazy migration; nil for none.
 	legacy tenant.LegacyDirectory
+	// log, when set, receives what the stack logs too.
+	log *uitest.Log
 }
 
 const (
@@ -76,7 +79,11 @@ func newStack(t *testing.T, opts stackOptions) *stack {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = store.Close() })
-	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var logTo io.Writer = t.Output()
+	if opts.log != nil {
+		logTo = io.MultiWriter(t.Output(), opts.log)
+	}
+	logger := slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	hasher, err := password.NewHasher(password.Params{Memory: 1024, Iterations: 1, Parallelism: 1}, 2)
 	if err != nil {
 		t.Fatal(err)

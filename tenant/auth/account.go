@@ -89,7 +89,7 @@ func (m *Machine) FinishEnrolment(ctx context.Context, tenantID, sub, session st
 	if !f.MFA.Account || f.Sub != sub {
 		return Result{}, ErrSessionExpired
 	}
-	return m.answerSetup(ctx, tenantID, session, Credentials{Login: user.Username, ClientIP: a.ClientIP}, t, user, f, a)
+	return m.answerSetup(ctx, tenantID, session, userCredentials(user, a.ClientIP), t, user, f, a)
 }
 
 // NewRecoveryCodes replaces the user's recovery codes with ten new ones and
@@ -110,7 +110,7 @@ func (m *Machine) NewRecoveryCodes(ctx context.Context, tenantID, sub, clientIP 
 			return tenant.ErrNoFactor
 		}
 		u.MFA.RecoveryCodes, u.UpdatedAt = hashes, now
-		cr := Credentials{Login: u.Username, ClientIP: clientIP}
+		cr := userCredentials(u, clientIP)
 		if err := m.record(tx, tenantID, now, tenant.AuditUserRecoveryCodes, cr, &u, nil); err != nil {
 			return err
 		}
@@ -143,13 +143,13 @@ func (m *Machine) ChangePassword(ctx context.Context, tenantID, sub, current, ne
 		if user, err = tenant.GetUser(tx, tenantID, sub); err != nil {
 			return err
 		}
-		locked, err = isLocked(tx, tenantID, lockKeys(Credentials{Login: user.Username, ClientIP: clientIP}), now)
+		locked, err = isLocked(tx, tenantID, lockKeys(userCredentials(user, clientIP)), now)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	cr := Credentials{Login: user.Username, ClientIP: clientIP}
+	cr := userCredentials(user, clientIP)
 	release := func() {}
 	if !locked {
 		// As at sign-in: guesses sent at once are held to the limit.

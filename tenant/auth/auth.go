@@ -134,6 +134,16 @@ type Credentials struct {
 	Login    string // username, or an email address held by exactly one user
 	Password string
 	ClientIP string
+	// sub is the user Login turned out to name, once the machine knows
+	// and counts failures against the account too (lockKeys).
+	sub string
+}
+
+// userCredentials are the credentials of a step of user's own sign-in (a
+// second factor, a passkey) or of a change to their account: failures
+// count against the username, the address and the account.
+func userCredentials(user tenant.User, clientIP string) Credentials {
+	return Credentials{Login: user.Username, ClientIP: clientIP, sub: user.Sub}
 }
 
 // Start checks a username and password and returns the next step.
@@ -176,9 +186,31 @@ func (m *Machine) Start(ctx context.Context, tenantID string, cr Credentials) (R
 		return Result{}, ErrLocked
 	}
 	defer release()
+	// The account's lock holds under any of its names, but is not told
+	// (lockout.go): the password is not checked, and the sign-in goes on
+	// as for a name that belongs to no one, to the same refusal after the
+	// same hash, counted against the name typed alone.
+	accountLocked := false
+	if findErr == nil {
+		releaseName, releaseAccount := release, func() {}
+		if releaseAccount, accountLocked, err = m.beginAccountCheck(ctx, tenantID, user.Sub, t.Settings.Lockout, now); err != nil {
+			return Result{}, err
+		}
+		// The account's check ends first: a check of the name waiting
+		// for room must find the account's room too.
+		release = func() { releaseAccount(); releaseName() }
+		defer releaseAccount()
+		if !accountLocked {
+			cr.sub = user.Sub
+		}
+	}
 
 	ok, needsRehash := false, false
-	if m.legacyApplies(t, user, findErr) {
+	if accountLocked {
+		if err := m.Hasher.DummyVerify(ctx, cr.Password); err != nil {
+			return Result{}, err
+		}
+	} else if m.legacyApplies(t, user, findErr) {
 		// Unknown here, or imported without a password: the tenant's
 		// legacy pool checks the password, and a user it accepts is
 		// migrated here before the sign-in goes on (migrate.go).
@@ -203,7 +235,11 @@ func (m *Machine) Start(ctx context.Context, tenantID string, cr Credentials) (R
 		if err := m.failCheck(ctx, tenantID, t.Settings.Lockout, cr, now, release); err != nil {
 			return Result{}, err
 		}
-		m.recordRefusal(ctx, tenantID, cr, foundUser(user, findErr), refusalReason(findErr == nil, user, ok), now)
+		reason := refusalReason(findErr == nil, user, ok)
+		if accountLocked {
+			reason = tenant.ReasonLocked
+		}
+		m.recordRefusal(ctx, tenantID, cr, foundUser(user, findErr), reason, now)
 		return Result{}, ErrNotAuthorized
 	}
 
@@ -298,7 +334,7 @@ func (m *Machine) Respond(ctx context.Context, tenantID, session string, a Answe
 	if a.Challenge != f.Challenge {
 		return Result{}, fmt.Errorf("%w: pending %s, answered %s", ErrWrongChallenge, f.Challenge, a.Challenge)
 	}
-	cr := Credentials{Login: user.Username, ClientIP: a.ClientIP}
+	cr := userCredentials(user, a.ClientIP)
 	if !user.Enabled {
 		_ = m.dropFlow(ctx, tenantID, session)
 		m.recordOutcome(ctx, tenantID, tenant.AuditSignInFailure, cr, &user, tenant.ReasonDisabled, nil)

@@ -10,15 +10,26 @@ import (
 )
 
 // Brute-force protection. Failures are counted per login name (whether or not
-// such a user exists, so a lock reveals nothing) and per client address; an
-// address gets more room because many people may share one (an office NAT).
+// such a user exists, so a lock reveals nothing), per client address (an
+// address gets more room because many people may share one: an office NAT)
+// and, once the name typed has turned out to belong to a user, per account.
+// lockKeys computes the counters for every step: the password form, the
+// second factor, a passkey, the account page's password change.
 //
-// A user who signs in by username and by email address has two names, each
-// with its own count, so a guesser who alternates them gets twice the
-// attempts before both lock. Counting them together would cost more: a
-// lock brought on by typing one name would show on the other, and so tell
-// anyone which username an email address belongs to. The address counter
-// and the slow-down below bound the doubled budget.
+// A user who signs in by username and by email address has two names. The
+// names' counters decide what a person is told: a name that reached its
+// limit answers ErrLocked, whoever it belongs to. The account's counter
+// holds the lock for the account whatever name is typed, but it is never
+// told: while it is locked, a sign-in under a name that is not locked
+// itself is refused as a wrong password, after the same hash time and
+// counted against that name, without checking the password, exactly as a
+// name that belongs to no one. So the right password gives no sign of
+// being right while the account is locked, and yet nobody learns which
+// username an email address belongs to: locking one name shows on no
+// other. (Counting both names under one counter that answers ErrLocked
+// would tell that.) Only the steps that come after the person proved
+// something (the second factor, a passkey, the account page's password
+// change) answer ErrLocked for an account lock.
 
 const ipAllowanceFactor = 4
 
@@ -33,13 +44,27 @@ type lockKey struct {
 	limit func(p tenant.LockoutPolicy) int
 }
 
+func maxFailures(p tenant.LockoutPolicy) int { return p.MaxFailures }
+
+// lockKeys are the counters a sign-in as cr meets: the name typed first,
+// then the client's address and, when cr names a user (userCredentials),
+// the user's account.
 func lockKeys(cr Credentials) []lockKey {
-	keys := []lockKey{{"login:" + tenant.FoldKey(cr.Login), func(p tenant.LockoutPolicy) int { return p.MaxFailures }}}
+	keys := []lockKey{nameKey(cr.Login)}
 	if cr.ClientIP != "" {
 		keys = append(keys, lockKey{"ip:" + cr.ClientIP, func(p tenant.LockoutPolicy) int { return p.MaxFailures * ipAllowanceFactor }})
 	}
+	if cr.sub != "" {
+		keys = append(keys, accountKey(cr.sub))
+	}
 	return keys
 }
+
+// nameKey counts the failures of a login name.
+func nameKey(login string) lockKey { return lockKey{"login:" + tenant.FoldKey(login), maxFailures} }
+
+// accountKey counts the failures of the user sub under any name.
+func accountKey(sub string) lockKey { return lockKey{"account:" + sub, maxFailures} }
 
 func isLocked(tx tenant.Tx, tenantID string, keys []lockKey, now time.Time) (bool, error) {
 	for _, k := range keys {
@@ -127,6 +152,27 @@ func (c *checksUnderWay) reserve(ctx context.Context, tenantID, key string, left
 	}
 }
 
+// tryReserve counts a check of key when the checks under way leave room
+// in the attempts it has left, as reserve does, but never waits: ok is
+// false at once when there is no room. Start uses it for the account's
+// counter, whose lock is not told (see the top of this file): waiting
+// there would make a name that belongs to a user take longer than one
+// that does not.
+func (c *checksUnderWay) tryReserve(tenantID, key string, left func() (int, error)) (release func(), ok bool, err error) {
+	k := tenantID + "/" + key
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	attempts, err := left()
+	if err != nil || attempts <= c.n[k] {
+		return func() {}, false, err
+	}
+	if c.n == nil {
+		c.n, c.ended = make(map[string]int), make(map[string]chan struct{})
+	}
+	c.n[k]++
+	return c.releaser(k), true, nil
+}
+
 // releaser ends one check of k, once, and wakes those waiting for room.
 func (c *checksUnderWay) releaser(k string) func() {
 	released := false
@@ -153,14 +199,28 @@ func (c *checksUnderWay) releaser(k string) func() {
 // is true when the name has no attempts left. The caller releases the
 // check when it ends, through failCheck when it fails.
 func (m *Machine) beginCheck(ctx context.Context, tenantID string, name lockKey, p tenant.LockoutPolicy, now time.Time) (release func(), locked bool, err error) {
-	release, ok, err := m.checks.reserve(ctx, tenantID, name.key, func() (n int, err error) {
+	release, ok, err := m.checks.reserve(ctx, tenantID, name.key, m.attemptsLeft(ctx, tenantID, name, p, now))
+	return release, !ok && err == nil, err
+}
+
+// beginAccountCheck reserves a password check of the account sub, with
+// the check of the name typed already reserved: locked is true when the
+// account has no attempts left, counting the checks under way, and then
+// the password must not be checked. It never waits (tryReserve).
+func (m *Machine) beginAccountCheck(ctx context.Context, tenantID, sub string, p tenant.LockoutPolicy, now time.Time) (release func(), locked bool, err error) {
+	release, ok, err := m.checks.tryReserve(tenantID, accountKey(sub).key, m.attemptsLeft(ctx, tenantID, accountKey(sub), p, now))
+	return release, !ok && err == nil, err
+}
+
+// attemptsLeft reads how many failures k may still take.
+func (m *Machine) attemptsLeft(ctx context.Context, tenantID string, k lockKey, p tenant.LockoutPolicy, now time.Time) func() (int, error) {
+	return func() (n int, err error) {
 		err = m.Store.View(ctx, func(tx tenant.Tx) (err error) {
-			n, err = attemptsLeft(tx, tenantID, name, p, now)
+			n, err = attemptsLeft(tx, tenantID, k, p, now)
 			return err
 		})
 		return n, err
-	})
-	return release, !ok && err == nil, err
+	}
 }
 
 // failCheck records a failed password check begun with beginCheck: it
@@ -242,13 +302,32 @@ func (m *Machine) slowDown(ctx context.Context, failures, limit int) error {
 	}
 }
 
-// clearFailures forgets a login name's failures after a success. The address
-// counter stays: one valid account must not reset an attacker's budget.
+// clearFailures forgets the failures of a login name, and of the account
+// cr names, after a success. The address counter stays: one valid account
+// must not reset an attacker's budget.
 func clearFailures(tx tenant.Tx, tenantID string, cr Credentials) error {
-	return tx.Delete(tenant.CollLockouts, tenantID, lockKeys(cr)[0].key)
+	if err := tx.Delete(tenant.CollLockouts, tenantID, nameKey(cr.Login).key); err != nil {
+		return err
+	}
+	if cr.sub == "" {
+		return nil
+	}
+	return tx.Delete(tenant.CollLockouts, tenantID, accountKey(cr.sub).key)
 }
 
-// Unlock releases a login name's lock (an administrator's action).
+// Unlock releases a login name's lock, and that of the account the name
+// belongs to (an administrator's action; tenant.Service.Unlock calls it
+// with the user's username and email address).
 func Unlock(tx tenant.Tx, tenantID, login string) error {
-	return tx.Delete(tenant.CollLockouts, tenantID, "login:"+tenant.FoldKey(login))
+	if err := tx.Delete(tenant.CollLockouts, tenantID, nameKey(login).key); err != nil {
+		return err
+	}
+	u, err := tenant.FindUser(tx, tenantID, login)
+	if errors.Is(err, tenant.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return tx.Delete(tenant.CollLockouts, tenantID, accountKey(u.Sub).key)
 }

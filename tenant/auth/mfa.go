@@ -166,6 +166,24 @@ func secondFactorFlow(p tenant.MFAPolicy, u tenant.User, amr []string) (flow, bo
 	return f, true
 }
 
+// SessionMeetsPolicy reports whether a sign-in that proved amr (an SSO
+// session's) still counts for user under t's MFA policy as it is now. It
+// does not when it proved no second factor ("mfa") and a sign-in of user
+// now would ask for one: the tenant made MFA required, or counts a kind
+// of factor the user has, or the user must enrol again after an import.
+// Such a session answers no relying party and opens no account page: the
+// person signs in again, password and second factor (or its set-up), as
+// anyone signing in now would (docs/account.md). A full sign-in rather
+// than asking for the second factor alone: a session cookie is not the
+// password, and MFA_SETUP must not let whoever holds one enrol a factor.
+func SessionMeetsPolicy(t tenant.Tenant, user tenant.User, amr []string) bool {
+	if slices.Contains(amr, "mfa") {
+		return true
+	}
+	_, due := secondFactorFlow(t.Settings.MFA, user, amr)
+	return !due
+}
+
 // afterFirstFactor continues Start once the password is proven: when a
 // second factor is due it applies change to the user and stores the flow
 // asking for it, in one transaction, and returns that challenge. When none
@@ -477,7 +495,7 @@ func (m *Machine) respondMFA(ctx context.Context, tenantID, session string, cr C
 	if f.MFA.Account {
 		return Result{}, fmt.Errorf("%w: an enrolment is finished on the account page", ErrWrongChallenge)
 	}
-	if locked, err := m.userLocked(ctx, tenantID, user, cr); err != nil {
+	if locked, err := m.userLocked(ctx, tenantID, cr); err != nil {
 		return Result{}, err
 	} else if locked {
 		m.recordOutcome(ctx, tenantID, tenant.AuditSignInFailure, cr, &user, tenant.ReasonLocked, nil)
@@ -518,7 +536,7 @@ func (m *Machine) answerTOTP(ctx context.Context, tenantID, session string, cr C
 	if wrong, ok := codeError(err); ok {
 		return m.wrongAnswer(ctx, tenantID, session, t, cr, &user, wrong, true)
 	} else if err != nil {
-		return Result{}, malformedOr(err)
+		return Result{}, m.malformedOr(ctx, tenantID, cr, f, err)
 	}
 
 	f.AMR = append(slices.Clone(f.AMR), "otp", "mfa")
@@ -606,7 +624,7 @@ func (m *Machine) answerWebAuthn(ctx context.Context, tenantID, session string, 
 	if f.MFA.Ceremony == nil || len(response) == 0 {
 		// Nothing to verify against (answered already, or the page was
 		// shown by another tab since): not an attempt; show it again.
-		return Result{}, fmt.Errorf("%w: no ceremony pending or no response", ErrFactorRefused)
+		return Result{}, m.refused(ctx, tenantID, cr, f, fmt.Errorf("%w: no ceremony pending or no response", ErrFactorRefused))
 	}
 	rp, err := m.relyingParty(t)
 	if err != nil {
@@ -622,7 +640,7 @@ func (m *Machine) answerWebAuthn(ctx context.Context, tenantID, session string, 
 	now := m.now()
 	updated, verified, err := rp.FinishLogin(wu, *f.MFA.Ceremony, response, now)
 	if err != nil {
-		return m.refusedKey(ctx, "webauthn second factor refused", tenantID, session, t, cr, &user, err, true)
+		return m.wrongAnswer(ctx, tenantID, session, t, cr, &user, fmt.Errorf("%w: %w", ErrFactorRefused, err), true)
 	}
 	if updated.CloneWarning {
 		return m.refuseClone(ctx, tenantID, session, t, cr, user, updated)
@@ -693,7 +711,7 @@ func (m *Machine) refuseClone(ctx context.Context, tenantID, session string, t t
 // account page's enrolment); a user who had no recovery codes gets ten.
 func (m *Machine) answerSetup(ctx context.Context, tenantID, session string, cr Credentials, t tenant.Tenant, user tenant.User, f flow, a Answer) (Result, error) {
 	if !tenant.ValidFactorName(a.FactorName) {
-		return Result{}, fmt.Errorf("%w: a factor's name is at most 64 characters", tenant.ErrInvalid)
+		return Result{}, m.refused(ctx, tenantID, cr, f, fmt.Errorf("%w: a factor's name is at most 64 characters, without control characters", tenant.ErrInvalid))
 	}
 	name := normaliseName(a.FactorName)
 	now := m.now()
@@ -715,7 +733,7 @@ func (m *Machine) answerSetup(ctx context.Context, tenantID, session string, cr 
 			// The person sees the key; a wrong code is a slip, not a guess.
 			return m.wrongAnswer(ctx, tenantID, session, t, cr, &user, wrong, false)
 		} else if err != nil {
-			return Result{}, malformedOr(err)
+			return Result{}, m.malformedOr(ctx, tenantID, cr, f, err)
 		}
 		// The confirming code's step is spent too: it cannot sign in again.
 		factor := &tenant.TOTPFactor{Secret: f.MFA.Secret, LastStep: step, Name: name, CreatedAt: now, LastUsedAt: now}
@@ -729,7 +747,7 @@ func (m *Machine) answerSetup(ctx context.Context, tenantID, session string, cr 
 		}
 	case WebAuthn:
 		if f.MFA.Ceremony == nil || len(a.Credential) == 0 {
-			return Result{}, fmt.Errorf("%w: no ceremony pending or no response", ErrFactorRefused)
+			return Result{}, m.refused(ctx, tenantID, cr, f, fmt.Errorf("%w: no ceremony pending or no response", ErrFactorRefused))
 		}
 		rp, err := m.relyingParty(t)
 		if err != nil {
@@ -748,7 +766,7 @@ func (m *Machine) answerSetup(ctx context.Context, tenantID, session string, cr 
 		}
 		cred, err := rp.FinishRegistration(wu, *f.MFA.Ceremony, a.Credential, now)
 		if err != nil {
-			return m.refusedKey(ctx, "webauthn registration refused", tenantID, session, t, cr, &user, err, false)
+			return m.wrongAnswer(ctx, tenantID, session, t, cr, &user, fmt.Errorf("%w: registration: %w", ErrFactorRefused, err), false)
 		}
 		passkey := t.Settings.MFA.Passwordless || (cred.Extensions.RK != nil && *cred.Extensions.RK)
 		if passkey {
@@ -812,27 +830,55 @@ func (m *Machine) answerSetup(ctx context.Context, tenantID, session string, cr 
 
 // malformedOr passes VerifyTOTP's refusal of something that is not six
 // digits on as a mismatch that counts against nothing (a typo is not a
-// guess), and any other error as it is.
-func malformedOr(err error) error {
+// guess), logged as a refusal, and any other error as it is.
+func (m *Machine) malformedOr(ctx context.Context, tenantID string, cr Credentials, f flow, err error) error {
 	if errors.Is(err, mfa.ErrCodeMalformed) {
-		return fmt.Errorf("%w: %w", ErrCodeMismatch, err)
+		return m.refused(ctx, tenantID, cr, f, fmt.Errorf("%w: %w", ErrCodeMismatch, err))
 	}
 	return err
+}
+
+// refused logs an answer to the challenge of flow f that was refused
+// without being counted (not a code at all, no ceremony to answer, a
+// factor's name too long) and returns cause, why: one line per refusal,
+// as wrongAnswer writes for the answers it counts. A front end logs
+// nothing more for these. The answer itself is never logged: causes say
+// what was wrong with it, not what it was.
+func (m *Machine) refused(ctx context.Context, tenantID string, cr Credentials, f flow, cause error) error {
+	m.logRefusal(ctx, refusalMessage(f.MFA.Account), tenantID, cr, f.Challenge, cause)
+	return cause
+}
+
+func (m *Machine) logRefusal(ctx context.Context, msg, tenantID string, cr Credentials, c Challenge, cause error) {
+	m.logger().InfoContext(ctx, msg, "tenant", tenantID, "login", cr.Login, "client_ip", cr.ClientIP,
+		"challenge", string(c), "err", cause)
+}
+
+// refusalMessage is the log message of a refused answer: to a sign-in's
+// challenge, or to an enrolment of the account page.
+func refusalMessage(enrolment bool) string {
+	if enrolment {
+		return "enrolment answer refused"
+	}
+	return "sign-in refused: second factor"
 }
 
 // wrongAnswer counts a wrong answer against the flow, and (lockout) against
 // the login like a wrong password. The flow dies at maxChallengeAttempts.
 // A pending WebAuthn ceremony is spent either way.
 //
-// A counted failure goes to the audit trail as a failed sign-in of user
-// (nil: recorded already).
+// It logs the refusal, one line with its cause (and whether it ended the
+// flow), never the answer. A counted failure goes to the audit trail as a
+// failed sign-in of user. A nil user means the caller has recorded and
+// logged the refusal already (refuseClone).
 func (m *Machine) wrongAnswer(ctx context.Context, tenantID, session string, t tenant.Tenant, cr Credentials, user *tenant.User, cause error, lockout bool) (Result, error) {
 	now := m.now()
 	dead, enrolment := false, false
+	var challenge Challenge
 	err := m.Store.Update(ctx, func(tx tenant.Tx) error {
 		id := tenant.HashSecret(session)
 		f, err := tenant.GetJSON[flow](tx, tenant.CollAuthFlows, tenantID, id)
-		enrolment = f.MFA.Account
+		enrolment, challenge = f.MFA.Account, f.Challenge
 		if errors.Is(err, tenant.ErrNotFound) {
 			return ErrSessionExpired
 		}
@@ -857,27 +903,20 @@ func (m *Machine) wrongAnswer(ctx context.Context, tenantID, session string, t t
 			m.recordRefusal(ctx, tenantID, cr, user, tenant.ReasonChallengeFailed, now)
 		}
 	}
-	if dead {
-		what := "sign-in challenge answered wrongly too often; flow ended"
-		if enrolment {
+	if user != nil {
+		what := refusalMessage(enrolment)
+		switch {
+		case dead && enrolment:
 			what = "enrolment answered wrongly too often; it ended"
+		case dead:
+			what = "sign-in challenge answered wrongly too often; flow ended"
 		}
-		m.logger().InfoContext(ctx, what, "tenant", tenantID, "login", cr.Login, "err", cause)
+		m.logRefusal(ctx, what, tenantID, cr, challenge, cause)
+	}
+	if dead {
 		return Result{}, fmt.Errorf("%w: %w", ErrTooManyAttempts, cause)
 	}
 	return Result{}, cause
-}
-
-// refusedKey answers a WebAuthn response the library refused (why is
-// cause, which people are not told): a wrong answer, logged as what with
-// its cause, unless the answer ended the flow, which wrongAnswer logs: one
-// line per refusal.
-func (m *Machine) refusedKey(ctx context.Context, what, tenantID, session string, t tenant.Tenant, cr Credentials, user *tenant.User, cause error, lockout bool) (Result, error) {
-	res, err := m.wrongAnswer(ctx, tenantID, session, t, cr, user, fmt.Errorf("%w: %w", ErrFactorRefused, cause), lockout)
-	if !errors.Is(err, ErrTooManyAttempts) {
-		m.logger().InfoContext(ctx, what, "tenant", tenantID, "sub", user.Sub, "err", cause)
-	}
-	return res, err
 }
 
 // completeMFA ends a flow whose second factor is proven: in one
@@ -916,18 +955,14 @@ func (m *Machine) completeMFA(ctx context.Context, tenantID, session string, cr 
 	return Result{Sub: user.Sub, Username: user.Username, AMR: f.AMR, AuthTime: now, SSOSession: sso}, nil
 }
 
-// userLocked reports whether sign-in is locked for user under any of the
-// names it may have been started with (username, email address), or for
-// the client's address. Failures at the second factor are counted under
-// the username, so a sign-in started with the email address must meet them.
-func (m *Machine) userLocked(ctx context.Context, tenantID string, user tenant.User, cr Credentials) (bool, error) {
-	keys := lockKeys(cr)
-	if user.Email != "" {
-		keys = append(keys, lockKeys(Credentials{Login: user.Email})...)
-	}
+// userLocked reports whether sign-in is locked for the user of cr
+// (userCredentials): their username, the client's address, or their
+// account, which counts the failures under every name, a second factor's
+// among them.
+func (m *Machine) userLocked(ctx context.Context, tenantID string, cr Credentials) (bool, error) {
 	var locked bool
 	err := m.Store.View(ctx, func(tx tenant.Tx) (err error) {
-		locked, err = isLocked(tx, tenantID, keys, m.now())
+		locked, err = isLocked(tx, tenantID, lockKeys(cr), m.now())
 		return err
 	})
 	return locked, err

@@ -17,8 +17,11 @@ import (
 // password it checked itself (the forced change, a reset, MFA, tokens).
 
 // ErrTemporarilyUnavailable means the sign-in could not be decided now: the
-// legacy pool that must check this password did not answer. It is not a
-// wrong password, and nothing was counted or created; try again later.
+// legacy pool that must check this password did not answer, or answered
+// something that cannot be used (a sub no user can have here, an account
+// that conflicts with a user here), which an operator must put right. It
+// is not a wrong password, and nothing was counted or created; the machine
+// has logged why; try again later.
 var ErrTemporarilyUnavailable = errors.New("sign-in is temporarily unavailable; try again in a few minutes")
 
 // legacyApplies reports whether the password of this sign-in is the legacy
@@ -87,6 +90,21 @@ func (m *Machine) migrate(ctx context.Context, t tenant.Tenant, cr Credentials, 
 		return err
 	})
 	switch {
+	case errors.Is(err, tenant.ErrLegacyConflict):
+		// First: a conflict may wrap ErrAlreadyExists (a name or sub
+		// taken). The password was right, but the account cannot come
+		// over as it is: an operator must look. Not a wrong password;
+		// the person reads that signing in is unavailable for now (one
+		// line here, none at the front end), and nothing is written.
+		m.legacyLogger().ErrorContext(ctx, "legacy pool accepted a sign-in, but the user cannot be migrated: sign-in refused as temporarily unavailable",
+			"tenant", t.Slug, "err", err)
+		return tenant.User{}, false, fmt.Errorf("%w: %w", ErrTemporarilyUnavailable, err)
+	case errors.Is(err, tenant.ErrLegacyUnavailable):
+		// An answer PutLegacyUser cannot use (a sub no user can have
+		// here), as one the directory could not read.
+		m.legacyLogger().WarnContext(ctx, "legacy pool unavailable: sign-in refused as temporarily unavailable",
+			"tenant", t.Slug, "pool", t.Settings.Legacy, "err", err)
+		return tenant.User{}, false, fmt.Errorf("%w: %w", ErrTemporarilyUnavailable, err)
 	case errors.Is(err, tenant.ErrAlreadyExists):
 		// Migrated meanwhile by another sign-in: from now on the password
 		// here is the one that counts.
@@ -103,11 +121,6 @@ func (m *Machine) migrate(ctx context.Context, t tenant.Tenant, cr Credentials, 
 		m.legacyLogger().ErrorContext(ctx, "legacy pool accepted a sign-in, but did not tell the user's sub: configure its administrator keys or import its users first",
 			"tenant", t.Slug, "pool", t.Settings.Legacy, "err", err)
 		return tenant.User{}, false, fmt.Errorf("%w: %w", ErrTemporarilyUnavailable, err)
-	case errors.Is(err, tenant.ErrLegacyConflict):
-		// The password was right, but the account cannot come over as it
-		// is: an operator must look. Not a wrong password, not temporary.
-		m.legacyLogger().ErrorContext(ctx, "legacy pool accepted a sign-in, but the user cannot be migrated", "tenant", t.Slug, "err", err)
-		return tenant.User{}, false, err
 	case err != nil:
 		return tenant.User{}, false, err
 	}

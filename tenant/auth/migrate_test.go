@@ -1,9 +1,12 @@
 package auth_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/cognate-idp/cognate/tenant"
@@ -113,5 +116,49 @@ func TestMigrateUnavailable(t *testing.T) {
 	pool.err = context.Canceled
 	if _, err := e.m.Start(cancelled, "acme", auth.Credentials{Login: "ned", Password: "x"}); errors.Is(err, auth.ErrTemporarilyUnavailable) || err == nil {
 		t.Errorf("cancelled: %v", err)
+	}
+}
+
+// A legacy pool that accepts the password but describes an account that
+// cannot come over (its sub is another user's here, or no user could have
+// it) makes signing in temporarily unavailable, as a pool that does not
+// answer: nothing is written or counted, and the log has one line for the
+// operator, who must put it right.
+func TestMigrateUnusableAnswer(t *testing.T) {
+	tests := []struct {
+		name      string
+		acct      tenant.LegacyAccount
+		wantLevel string
+	}{
+		{"sub of another user here", tenant.LegacyAccount{Username: "temp", Sub: "sub-conf", Status: tenant.StatusConfirmed}, "ERROR"},
+		{"username of another user, who cannot be completed", tenant.LegacyAccount{Username: "conf", Status: tenant.StatusConfirmed}, "ERROR"},
+		// A directory that let such a sub through (tenant/legacy refuses
+		// it already): PutLegacyUser holds the rule too.
+		{"sub .. ", tenant.LegacyAccount{Username: "temp", Sub: "..", Status: tenant.StatusConfirmed}, "WARN"},
+		{"sub with a slash", tenant.LegacyAccount{Username: "temp", Sub: "a/b", Status: tenant.StatusConfirmed}, "WARN"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			var log bytes.Buffer
+			e.m.Logger = slog.New(slog.NewTextHandler(&log, nil))
+			e.user(t, tenant.NewUser{Username: "conf", Sub: "sub-conf"}) // not activated
+			withLegacy(t, e, &legacyPool{password: "Legacy-Pass-1!", acct: tt.acct})
+			for range 6 { // beyond the lockout: nothing is counted
+				log.Reset()
+				_, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "temp", Password: "Legacy-Pass-1!", ClientIP: "192.0.2.5"})
+				if !errors.Is(err, auth.ErrTemporarilyUnavailable) {
+					t.Fatalf("%v, want ErrTemporarilyUnavailable", err)
+				}
+				lines := strings.Split(strings.TrimSpace(log.String()), "\n")
+				if len(lines) != 1 || !strings.Contains(lines[0], "level="+tt.wantLevel) || strings.Contains(lines[0], "Legacy-Pass-1!") {
+					t.Fatalf("log, want one %s line without the password:\n%s", tt.wantLevel, log.String())
+				}
+			}
+			page, err := e.svc.ListUsers(ctx, "acme", "", 10)
+			if err != nil || len(page.Users) != 1 || page.Users[0].Sub != "sub-conf" || page.Users[0].Status != tenant.StatusUnconfirmed {
+				t.Errorf("users after the refusals: %+v, %v", page.Users, err)
+			}
+		})
 	}
 }

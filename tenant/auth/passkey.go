@@ -169,7 +169,7 @@ func (m *Machine) FinishPasskey(ctx context.Context, tenantID, session string, r
 		return Result{}, err
 	}
 
-	cr := Credentials{Login: user.Username, ClientIP: clientIP}
+	cr := userCredentials(user, clientIP)
 	if !user.Enabled || user.Status != tenant.StatusConfirmed {
 		// Disabled, or owing a password change or reset, which a passkey
 		// does not settle: the same refusal as a wrong password.
@@ -181,7 +181,7 @@ func (m *Machine) FinishPasskey(ctx context.Context, tenantID, session string, r
 		m.recordOutcome(ctx, tenantID, tenant.AuditSignInFailure, cr, &user, reason, map[string]string{"status": string(user.Status)})
 		return Result{}, ErrNotAuthorized
 	}
-	if locked, err := m.userLocked(ctx, tenantID, user, cr); err != nil {
+	if locked, err := m.userLocked(ctx, tenantID, cr); err != nil {
 		return Result{}, err
 	} else if locked {
 		m.recordOutcome(ctx, tenantID, tenant.AuditSignInFailure, cr, &user, tenant.ReasonLocked, nil)

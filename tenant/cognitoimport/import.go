@@ -615,28 +615,18 @@ func validSub(s string) bool {
 	return !bad
 }
 
-// subProblem says what is wrong with a sub from a file; bad is false for a
-// sub Cognate can keep. Cognito's subs are UUIDs; one from elsewhere must
-// still be something every front end can name the user by: 1 to 128
-// printable ASCII characters without spaces, and a single segment of a web
-// address's path, because the admin API and the console name users so
-// (/admin/v1/tenants/{slug}/users/{sub}). "." and ".." are no segment, and
-// escaping does not help: the router and browsers resolve them, so that
-// /users/.. is the tenant itself. A "/" splits the segment wherever the sub
-// is not escaped.
+// subProblem says what is wrong with a sub from a file, by tenant's rule
+// (tenant.ValidateSub), in the importer's reason codes; bad is false for a
+// sub Cognate can keep.
 func subProblem(s string) (problem Reason, bad bool) {
-	if s == "" || len(s) > 128 {
+	switch err := tenant.ValidateSub(s); {
+	case err == nil:
+		return Reason{}, false
+	case errors.Is(err, tenant.ErrSubPathSegment):
+		return reason(CodeSubPathSegment, s), true // printable ASCII: safe to repeat
+	default:
 		return reason(CodeSubInvalid), true
 	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x21 || s[i] > 0x7e { // controls, spaces, DEL, non-ASCII
-			return reason(CodeSubInvalid), true
-		}
-	}
-	if s == "." || s == ".." || strings.Contains(s, "/") {
-		return reason(CodeSubPathSegment, s), true // printable ASCII: safe to repeat
-	}
-	return Reason{}, false
 }
 
 // dryTx is a transaction whose writes land in memory, where later reads of

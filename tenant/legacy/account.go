@@ -19,12 +19,17 @@ import (
 
 // accountFromAttributes reads Cognito user attributes: sub, email and
 // email_verified have fields of their own; of the rest, the standard and
-// custom:* attributes that Cognate holds stay attributes.
-func accountFromAttributes(username string, attrs map[string]string) tenant.LegacyAccount {
+// custom:* attributes that Cognate holds stay attributes. A sub no user
+// can have here (tenant.ValidateSub) makes the answer one Cognate cannot
+// use: ErrLegacyUnavailable, as for an answer it cannot read.
+func accountFromAttributes(username string, attrs map[string]string) (tenant.LegacyAccount, error) {
 	acct := tenant.LegacyAccount{Username: username, Attributes: make(map[string]string, len(attrs))}
 	for name, value := range attrs {
 		switch name {
 		case "sub":
+			if err := tenant.ValidateSub(value); err != nil {
+				return tenant.LegacyAccount{}, fmt.Errorf("%w: the pool's sub: %w", tenant.ErrLegacyUnavailable, err)
+			}
 			acct.Sub = value
 		case "email":
 			acct.Email = value
@@ -36,7 +41,7 @@ func accountFromAttributes(username string, attrs map[string]string) tenant.Lega
 			}
 		}
 	}
-	return acct
+	return acct, nil
 }
 
 // markMFA records that the user had a second factor in the legacy pool.
@@ -74,8 +79,8 @@ func idTokenClaims(token string) (map[string]any, error) {
 
 // accountFromClaims reads a Cognito ID token's claims: cognito:username,
 // sub, email, email_verified, cognito:groups, custom:* and whatever other
-// standard attributes the app client may read.
-func accountFromClaims(claims map[string]any) tenant.LegacyAccount {
+// standard attributes the app client may read (see accountFromAttributes).
+func accountFromClaims(claims map[string]any) (tenant.LegacyAccount, error) {
 	attrs := make(map[string]string, len(claims))
 	for name, v := range claims {
 		if s, ok := claimString(v); ok {
@@ -84,7 +89,10 @@ func accountFromClaims(claims map[string]any) tenant.LegacyAccount {
 	}
 	username := attrs["cognito:username"]
 	delete(attrs, "cognito:username")
-	acct := accountFromAttributes(username, attrs)
+	acct, err := accountFromAttributes(username, attrs)
+	if err != nil {
+		return tenant.LegacyAccount{}, err
+	}
 	// The claim is left out when the user is in no group.
 	acct.GroupsKnown = true
 	if groups, ok := claims["cognito:groups"].([]any); ok {
@@ -94,7 +102,7 @@ func accountFromClaims(claims map[string]any) tenant.LegacyAccount {
 			}
 		}
 	}
-	return acct
+	return acct, nil
 }
 
 // claimString is a claim's value as a Cognito attribute value: strings as

@@ -187,7 +187,9 @@ func (d *Directory) accountFromAnswer(ctx context.Context, client *cip.Client, p
 		if err != nil {
 			return acct, fmt.Errorf("%w: %w", tenant.ErrLegacyUnavailable, err)
 		}
-		acct = accountFromClaims(claims)
+		if acct, err = accountFromClaims(claims); err != nil {
+			return acct, err
+		}
 		acct.Status = tenant.StatusConfirmed
 	case ans.challenge == types.ChallengeNameTypeNewPasswordRequired:
 		// Cognito checks the temporary password before it asks for a new
@@ -199,7 +201,10 @@ func (d *Directory) accountFromAnswer(ctx context.Context, client *cip.Client, p
 				return acct, fmt.Errorf("%w: %w: NEW_PASSWORD_REQUIRED userAttributes: %w", tenant.ErrLegacyUnavailable, errUnexpected, err)
 			}
 		}
-		acct = accountFromAttributes(ans.params["USER_ID_FOR_SRP"], attrs)
+		var err error
+		if acct, err = accountFromAttributes(ans.params["USER_ID_FOR_SRP"], attrs); err != nil {
+			return acct, err
+		}
 		acct.Status = tenant.StatusForceChangePassword
 	case containsChallenge(mfaChallenges, ans.challenge):
 		// Cognito asks for a second factor only after a right password.
@@ -257,7 +262,10 @@ func (d *Directory) adminProfile(ctx context.Context, client *cip.Client, pool t
 	for _, a := range out.UserAttributes {
 		attrs[aws.ToString(a.Name)] = aws.ToString(a.Value)
 	}
-	acct := accountFromAttributes(aws.ToString(out.Username), attrs)
+	acct, err := accountFromAttributes(aws.ToString(out.Username), attrs)
+	if err != nil {
+		return tenant.LegacyAccount{}, false, err
+	}
 	acct.GroupsKnown = true
 	// The user's own username, not an alias: cognito-local lists no
 	// groups for an alias.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aws/smithy-go"
@@ -108,7 +109,10 @@ func TestAccountFromClaims(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := accountFromClaims(claims)
+	got, err := accountFromClaims(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := tenant.LegacyAccount{
 		Username: "ann", Sub: "3f6c1a2e-0000-4000-8000-000000000001", Email: "ann@example.com", EmailVerified: true,
 		Attributes: map[string]string{"given_name": "Ann", "updated_at": "1682955829", "address": "Main St 1",
@@ -123,14 +127,34 @@ func TestAccountFromClaims(t *testing.T) {
 	// email_verified as Cognito's attribute string; no groups claim means
 	// no groups.
 	claims, _ = idTokenClaims(jwt(t, map[string]any{"sub": "s", "cognito:username": "bo", "email": "bo@example.com", "email_verified": "false"}))
-	if got := accountFromClaims(claims); got.EmailVerified || !got.GroupsKnown || len(got.Groups) != 0 {
-		t.Errorf("string email_verified, no groups: %+v", got)
+	if got, err := accountFromClaims(claims); err != nil || got.EmailVerified || !got.GroupsKnown || len(got.Groups) != 0 {
+		t.Errorf("string email_verified, no groups: %+v, %v", got, err)
 	}
 
 	for _, bad := range []string{"", "a.b", "a.!!!.c", "a." + base64.RawURLEncoding.EncodeToString([]byte("[1]")) + ".c"} {
 		if _, err := idTokenClaims(bad); !errors.Is(err, errMalformedToken) {
 			t.Errorf("%q: %v", bad, err)
 		}
+	}
+}
+
+// A sub that no user can have here (tenant.ValidateSub: the admin API and
+// the console could not name the user) makes a pool's answer unusable, as
+// an unreadable one: the sign-in is temporarily unavailable, nothing is
+// created. The same rule as the bulk import's.
+func TestPoolSubRefused(t *testing.T) {
+	for _, sub := range []string{"a/b", "..", ".", "has space", strings.Repeat("x", 200), "ünï", ""} {
+		claims := map[string]any{"sub": sub, "cognito:username": "ann"}
+		if _, err := accountFromClaims(claims); !errors.Is(err, tenant.ErrLegacyUnavailable) || !errors.Is(err, tenant.ErrInvalid) {
+			t.Errorf("ID token with sub %q: %v, want ErrLegacyUnavailable", sub, err)
+		}
+		attrs := attributeValues{"sub": sub, "email": "ann@example.com"}
+		if _, err := accountFromMigration(triggerAuthentication, "ann", migrationResponse{UserAttributes: attrs, FinalUserStatus: "CONFIRMED"}); !errors.Is(err, tenant.ErrLegacyUnavailable) {
+			t.Errorf("webhook answer with sub %q: %v, want ErrLegacyUnavailable", sub, err)
+		}
+	}
+	if acct, err := accountFromClaims(map[string]any{"sub": "auth0|5f7c8ec7", "cognito:username": "ann"}); err != nil || acct.Sub != "auth0|5f7c8ec7" {
+		t.Errorf("a sub of another system: %+v, %v", acct, err)
 	}
 }
 

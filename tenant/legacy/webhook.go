@@ -196,7 +196,10 @@ func accountFromMigration(trigger, login string, r migrationResponse) (tenant.Le
 	if username == "" {
 		username = login
 	}
-	acct := accountFromAttributes(username, attrs)
+	acct, err := accountFromAttributes(username, attrs)
+	if err != nil {
+		return tenant.LegacyAccount{}, fmt.Errorf("webhook answer: %w", err)
+	}
 	switch {
 	case trigger == triggerForgotPassword:
 		if acct.Email == "" || !acct.EmailVerified {

@@ -1,12 +1,14 @@
 package legacy_test
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -202,9 +204,11 @@ func TestWebhookForgotPassword(t *testing.T) {
 	l := newLegacySystem(t)
 	l.users["dee"] = legacyUser{attrs: map[string]any{"email": "dee@example.com", "email_verified": "true"}}
 	l.users["eve"] = legacyUser{attrs: map[string]any{"email": "eve@example.com"}} // not verified
+	// A sub no user can have here: not brought over either.
+	l.users["fox"] = legacyUser{attrs: map[string]any{"email": "fox@example.com", "email_verified": "true", "sub": "../x"}}
 	e := newEnv(t, webhookPool(l))
 
-	for _, login := range []string{"dee", "eve", "nobody"} {
+	for _, login := range []string{"dee", "eve", "fox", "nobody"} {
 		if err := e.svc.StartPasswordReset(ctx, "acme", login, "192.0.2.9"); err != nil {
 			t.Fatalf("%s: %v", login, err)
 		}
@@ -219,6 +223,9 @@ func TestWebhookForgotPassword(t *testing.T) {
 	}
 	if _, ok := e.find(t, "eve"); ok {
 		t.Error("a user without a verified address was brought over")
+	}
+	if _, ok := e.find(t, "fox"); ok {
+		t.Error("a user with the sub ../x was brought over")
 	}
 	if mails := e.queuedMail(t); len(mails) != 1 || !slices.Equal(mails[0].To, []string{"dee@example.com"}) {
 		t.Errorf("mail %+v", mails)
@@ -237,6 +244,13 @@ func TestWebhookUnavailable(t *testing.T) {
 		{"a redirect, not followed", http.StatusTemporaryRedirect, "", nil},
 		{"not an event", http.StatusOK, "<html>", nil},
 		{"no userAttributes", http.StatusOK, `{"response":{"finalUserStatus":"CONFIRMED"}}`, nil},
+		// A sub no user can have here (tenant.ValidateSub), which the
+		// admin API and the CLI could not name the user by.
+		{"sub a/b", http.StatusOK, `{"response":{"userAttributes":{"sub":"a/b"},"finalUserStatus":"CONFIRMED"}}`, nil},
+		{"sub ..", http.StatusOK, `{"response":{"userAttributes":{"sub":".."},"finalUserStatus":"CONFIRMED"}}`, nil},
+		{"sub with a space", http.StatusOK, `{"response":{"userAttributes":{"sub":"has space"},"finalUserStatus":"CONFIRMED"}}`, nil},
+		{"sub of 200 characters", http.StatusOK, `{"response":{"userAttributes":{"sub":"` + strings.Repeat("x", 200) + `"},"finalUserStatus":"CONFIRMED"}}`, nil},
+		{"sub not ASCII", http.StatusOK, `{"response":{"userAttributes":{"sub":"ünï"},"finalUserStatus":"CONFIRMED"}}`, nil},
 		{"wrong secret: refused by the receiver", 0, "", func(p *tenant.LegacyPool) { p.WebhookSecret = "another-secret-0123456789abc" }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -262,11 +276,16 @@ func TestWebhookUnavailable(t *testing.T) {
 				tc.setup(&pool)
 			}
 			e := newEnv(t, pool)
+			var log bytes.Buffer
+			e.m.Logger = slog.New(slog.NewTextHandler(&log, nil))
 			if _, err := e.signIn("fay", "Fay-Passw0rd!"); !errors.Is(err, auth.ErrTemporarilyUnavailable) {
 				t.Fatalf("%v, want ErrTemporarilyUnavailable", err)
 			}
 			if calls.Load() != 1 || e.countUsers(t) != 0 {
 				t.Errorf("%d calls, %d users", calls.Load(), e.countUsers(t))
+			}
+			if lines := strings.Split(strings.TrimSpace(log.String()), "\n"); len(lines) != 1 || !strings.Contains(lines[0], "level=WARN") {
+				t.Errorf("log, want one warning:\n%s", log.String())
 			}
 		})
 	}

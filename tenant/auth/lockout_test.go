@@ -1,0 +1,199 @@
+package auth_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/tenant/auth"
+)
+
+// A lock holds for the account whatever name is typed: failures under the
+// username and under the email address add up, and while the account is
+// locked the right password is refused under either name, before any
+// second factor is asked for. The name typed is told of the lock
+// (ErrLocked) only when that name itself reached the limit.
+func TestAccountLockHoldsUnderEveryName(t *testing.T) {
+	wrong := func(login string, n int) func(t *testing.T, e env) {
+		return func(t *testing.T, e env) {
+			for i := range n {
+				if _, err := e.m.Start(ctx, "acme", auth.Credentials{Login: login, Password: "wrong", ClientIP: "192.0.2.1"}); !errors.Is(err, auth.ErrNotAuthorized) {
+					t.Fatalf("wrong password %d as %s: %v", i+1, login, err)
+				}
+			}
+		}
+	}
+	tests := []struct {
+		name string
+		totp bool
+		lock func(t *testing.T, e env)
+		// want is the answer to the right password under each name
+		// while the account is locked.
+		want map[string]error
+	}{
+		{"locked under the username", false, wrong("hal", 5),
+			map[string]error{"hal": auth.ErrLocked, "hal@example.com": auth.ErrNotAuthorized}},
+		{"locked under the email address", false, wrong("HAL@example.com", 5),
+			map[string]error{"hal": auth.ErrNotAuthorized, "hal@example.com": auth.ErrLocked}},
+		{"names alternated", false, func(t *testing.T, e env) {
+			wrong("hal", 3)(t, e)
+			wrong("hal@example.com", 2)(t, e)
+		}, map[string]error{"hal": auth.ErrNotAuthorized, "hal@example.com": auth.ErrNotAuthorized}},
+		{"locked at the second factor", true, func(t *testing.T, e env) {
+			res := e.signIn(t, "acme", "hal")
+			for range 5 {
+				e.answer(res.Session, auth.Answer{Challenge: auth.SoftwareTokenMFA, Code: "000000"})
+			}
+		}, map[string]error{"hal": auth.ErrLocked, "hal@example.com": auth.ErrNotAuthorized}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := mfaEnv(t, tenant.MFAPolicy{Mode: tenant.MFAOptional})
+			hal := e.user(t, tenant.NewUser{Username: "hal", Email: "hal@example.com", Password: annPassword})
+			if tt.totp {
+				e.enrolTOTP(t, hal.Sub)
+			}
+			tt.lock(t, e)
+			for login, want := range tt.want {
+				res, err := e.m.Start(ctx, "acme", auth.Credentials{Login: login, Password: annPassword, ClientIP: "192.0.2.2"})
+				if !errors.Is(err, want) {
+					t.Errorf("right password as %s while locked: %+v, %v; want %v", login, res, err, want)
+				}
+			}
+			var until time.Time
+			e.svc.Store.View(ctx, func(tx tenant.Tx) (err error) {
+				until, err = auth.LockedUntil(tx, "acme", hal, e.clk.t)
+				return err
+			})
+			if until.IsZero() {
+				t.Error("LockedUntil is zero while the account is locked")
+			}
+
+			e.clk.t = e.clk.t.Add(15*time.Minute + time.Second)
+			res, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "hal@example.com", Password: annPassword, ClientIP: "192.0.2.3"})
+			if err != nil || res.Done() == tt.totp {
+				t.Fatalf("after the lock expired: %+v, %v", res, err)
+			}
+		})
+	}
+}
+
+// An administrator's unlock releases the account's lock too, and a sign-in
+// forgets the account's failures as it forgets the name's.
+func TestAccountLockReleased(t *testing.T) {
+	e := newEnv(t)
+	hal := e.user(t, tenant.NewUser{Username: "hal", Email: "hal@example.com", Password: "Correct-Horse-9"})
+	e.svc.ReleaseLockout = auth.Unlock
+	start := func(login, password string) (auth.Result, error) {
+		return e.m.Start(ctx, "acme", auth.Credentials{Login: login, Password: password, ClientIP: "192.0.2.1"})
+	}
+	for _, login := range []string{"hal", "hal", "hal", "hal@example.com", "hal@example.com"} {
+		start(login, "wrong")
+	}
+	if _, err := start("hal", "Correct-Horse-9"); !errors.Is(err, auth.ErrNotAuthorized) {
+		t.Fatalf("locked account: %v", err)
+	}
+	if err := e.svc.Unlock(ctx, "acme", hal.Sub); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := start("hal@example.com", "Correct-Horse-9"); err != nil || !res.Done() {
+		t.Fatalf("after the unlock: %+v, %v", res, err)
+	}
+
+	// Four failures under one name, a sign-in under the other, four more:
+	// the sign-in cleared the account's count, so it is not locked.
+	for range 4 {
+		start("hal@example.com", "wrong-again")
+	}
+	if res, err := start("hal", "Correct-Horse-9"); err != nil || !res.Done() {
+		t.Fatalf("after four failures: %+v, %v", res, err)
+	}
+	for range 4 {
+		start("hal", "wrong-again")
+	}
+	if res, err := start("hal", "Correct-Horse-9"); err != nil || !res.Done() {
+		t.Fatalf("four failures after a sign-in: %+v, %v", res, err)
+	}
+}
+
+// While an account is locked, a name of it that is not locked itself reads
+// exactly as a name that belongs to no one: the same refusals, the same
+// slow-down, the same lock of the name at the limit, and the right password
+// changes none of it. Nobody learns that the two names belong together.
+func TestLockedAccountReadsAsUnknownName(t *testing.T) {
+	e := newEnv(t)
+	e.user(t, tenant.NewUser{Username: "hal", Email: "hal@example.com", Password: "Correct-Horse-9"})
+	for range 5 {
+		e.m.Start(ctx, "acme", auth.Credentials{Login: "hal", Password: "wrong", ClientIP: "192.0.2.1"})
+	}
+	type outcome struct {
+		err   string
+		pause time.Duration
+	}
+	attempts := func(login string) []outcome {
+		var out []outcome
+		for range 6 {
+			var pause time.Duration
+			e.m.Pause = func(_ context.Context, d time.Duration) error { pause = d; return nil }
+			res, err := e.m.Start(ctx, "acme", auth.Credentials{Login: login, Password: "Correct-Horse-9", ClientIP: "192.0.2.2"})
+			if err == nil {
+				t.Fatalf("%s signed in while the account is locked: %+v", login, res)
+			}
+			out = append(out, outcome{fmt.Sprint(err), pause})
+		}
+		return out
+	}
+	account, nobody := attempts("hal@example.com"), attempts("nobody@example.com")
+	if !slices.Equal(account, nobody) {
+		t.Errorf("the locked account's email address:\n%v\na name of no one:\n%v", account, nobody)
+	}
+	if last := nobody[len(nobody)-1].err; last != auth.ErrLocked.Error() {
+		t.Errorf("the sixth attempt: %s, want the name locked", last)
+	}
+}
+
+// Guesses sent at once under both names of an account are held to the
+// account's limit: each password check under way counts against the
+// account too, and a guess that finds no room is refused unchecked, as
+// while the account is locked.
+func TestAccountLockHoldsForGuessesSentAtOnce(t *testing.T) {
+	e := newEnv(t)
+	e.m.Audit = tenant.RecordAudit
+	e.user(t, tenant.NewUser{Username: "ann", Email: "ann@example.com", Password: "Correct-Horse-9"})
+	const guesses = 40
+	results := make(chan error, guesses)
+	start := make(chan struct{})
+	for i := range guesses {
+		login := []string{"ann", "ann@example.com"}[i%2]
+		go func() {
+			<-start
+			_, err := e.m.Start(ctx, "acme", auth.Credentials{Login: login, Password: "wrong", ClientIP: fmt.Sprintf("192.0.2.%d", i+1)})
+			results <- err
+		}()
+	}
+	close(start)
+	for range guesses {
+		if err := <-results; !errors.Is(err, auth.ErrNotAuthorized) && !errors.Is(err, auth.ErrLocked) {
+			t.Fatal(err)
+		}
+	}
+	// The trail tells the checked guesses (a wrong password) from those
+	// refused unchecked (locked).
+	page, err := e.svc.AuditLog(ctx, "acme", tenant.AuditQuery{Action: "signin.failure", Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, ev := range page.Events {
+		if ev.Reason == tenant.ReasonWrongPassword {
+			checked++
+		}
+	}
+	if checked != 5 {
+		t.Errorf("%d of %d guesses under two names at once were checked, want 5", checked, guesses)
+	}
+}
