@@ -208,7 +208,10 @@ func (p *Pages) mfaFailed(w http.ResponseWriter, r *http.Request, e env, lr prov
 		case errors.Is(err, auth.ErrLocked):
 			return &pageError{status: http.StatusTooManyRequests, msg: msgLoginLocked, err: err,
 				next: &next{"/login?authRequestID=" + url.QueryEscape(lr.ID), msgNewPwStartAgain}}
-		case errors.Is(err, auth.ErrSessionExpired), errors.Is(err, auth.ErrWrongChallenge), errors.Is(err, auth.ErrNotAuthorized):
+		case errors.Is(err, auth.ErrSessionExpired), errors.Is(err, auth.ErrWrongChallenge), errors.Is(err, auth.ErrNotAuthorized),
+			// An authenticator app set up meanwhile, in another tab: a
+			// new sign-in asks for its code.
+			errors.Is(err, tenant.ErrConflict):
 			return startAgain(lr.ID, err)
 		}
 		return fmt.Errorf("answer MFA challenge: %w", err)

@@ -122,6 +122,19 @@ func TestFormSentAgain(t *testing.T) {
 			setup := b.submit(choose, map[string]string{"kind": "SOFTWARE_TOKEN_MFA"})
 			return setup, "/login/mfa/setup", map[string]string{"code": oathtool(t, pageSecret(t, setup), time.Now())}
 		}, true, http.StatusBadRequest, ended},
+		{"set-up in two tabs", func(t *testing.T, b *browser, login string) (page, string, map[string]string) {
+			s.addUserAt(t, login)
+			setUp := func(b *browser) page {
+				choose := b.submit(s.startLogin(t, b), map[string]string{"login": login, "password": goodPassword})
+				return b.submit(choose, map[string]string{"kind": "SOFTWARE_TOKEN_MFA"})
+			}
+			mine, other := setUp(b), newBrowser(t)
+			theirs := setUp(other)
+			if done := other.postForm(theirs, "/login/mfa/setup", map[string]string{"code": oathtool(t, pageSecret(t, theirs), time.Now())}); done.Status >= 400 {
+				t.Fatalf("the other tab's set-up: status %d:\n%s", done.Status, done.Body)
+			}
+			return mine, "/login/mfa/setup", map[string]string{"code": oathtool(t, pageSecret(t, mine), time.Now())}
+		}, false, http.StatusBadRequest, ended},
 		{"account set-up", func(t *testing.T, b *browser, login string) (page, string, map[string]string) {
 			secret := ms.enrolTOTP(t, s, s.addUserAt(t, login).Sub)
 			account := signInAtAccount(t, b, s, login, secret)
