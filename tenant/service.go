@@ -493,6 +493,11 @@ func (s *Service) CreateUser(ctx context.Context, tenantID string, in NewUser) (
 	if err := ValidateAttributes(in.Attributes); err != nil {
 		return User{}, err
 	}
+	if in.Sub != "" {
+		if err := ValidateSub(in.Sub); err != nil {
+			return User{}, err
+		}
+	}
 	now := s.now()
 	u := User{
 		Sub:           in.Sub,

@@ -168,6 +168,8 @@ func TestUsers(t *testing.T) {
 		"unknown attribute": {Username: "c", Attributes: map[string]string{"shoe_size": "9"}},
 		"weak password":     {Username: "d", Password: "short"},
 		"unknown group":     {Username: "e", Groups: []string{"ghosts"}},
+		"sub of a dot pair": {Username: "g", Sub: ".."},
+		"sub with a slash":  {Username: "h", Sub: "a/b"},
 	} {
 		if _, err := svc.CreateUser(ctx, "acme", in); err == nil {
 			t.Errorf("%s: accepted", name)
