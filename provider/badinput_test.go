@@ -677,10 +677,14 @@ func TestIntrospectionRefusesClientsInJSON(t *testing.T) {
 		{"right secret in the form, which introspection does not take", url.Values{"client_id": {conf.client.ID}, "client_secret": {conf.secret}}, "", "", http.StatusUnauthorized, "invalid_client", true},
 		{"public client", url.Values{"client_id": {pub.ID}}, "", "", http.StatusUnauthorized, "invalid_client", true},
 		{"two methods at once", url.Values{"client_id": {conf.client.ID}, "client_secret": {conf.secret}}, conf.client.ID, conf.secret, http.StatusBadRequest, "invalid_request", false},
+		// RFC 7662 §2.1: the token is required.
+		{"no token", url.Values{"token": {""}}, conf.client.ID, conf.secret, http.StatusBadRequest, "invalid_request", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.form.Set("token", tok.AccessToken)
+			if !tc.form.Has("token") {
+				tc.form.Set("token", tok.AccessToken)
+			}
 			resp, body := h.send(http.MethodPost, h.issuer("acme")+"/oauth2/introspect", tc.form.Encode(), tc.id, tc.secret)
 			if body == nil {
 				t.Fatalf("status %d, Content-Type %q: the body is not JSON", resp.StatusCode, resp.Header.Get("Content-Type"))

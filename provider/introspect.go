@@ -36,6 +36,10 @@ func (p *Provider) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := r.PostForm.Get("token")
+	if token == "" {
+		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "token missing") // RFC 7662 §2.1
+		return
+	}
 	if resp, isRefresh := p.storage.introspectRefreshToken(r.Context(), st, p.hosts.TenantURL(site.Slug), token, cl.ID); isRefresh {
 		writeJSON(w, http.StatusOK, resp)
 		return
