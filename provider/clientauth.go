@@ -45,6 +45,22 @@ const (
 	descTwoMethods       = "use either HTTP Basic or client_secret_post, not both"
 )
 
+// clientToken authenticates the client of a request that names a token in
+// param (revocation, introspection, a refresh), and returns the token; the
+// request is answered when either is missing or wrong.
+func (p *Provider) clientToken(w http.ResponseWriter, r *http.Request, st *tenantState, pol clientAuthPolicy, param string) (*client, string, bool) {
+	cl, ok := p.authenticateRequest(w, r, st, pol)
+	if !ok {
+		return nil, "", false
+	}
+	token := r.PostForm.Get(param)
+	if token == "" {
+		writeOAuthError(w, http.StatusBadRequest, "invalid_request", param+" missing")
+		return nil, "", false
+	}
+	return cl, token, true
+}
+
 // authenticateRequest authenticates the client of a request whose form is
 // parsed, and answers the request when that fails, logging one line that
 // says why. Accepted: HTTP Basic (client_secret_basic), the form's

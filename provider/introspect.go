@@ -22,22 +22,15 @@ import (
 // access tokens only, and says of a live refresh token that it is
 // inactive.
 func (p *Provider) serveIntrospect(w http.ResponseWriter, r *http.Request) {
-	if !formBody(w, r) || !parseForm(w, r) || !singleValued(w, r) {
-		return
-	}
-	site, st, ok := p.requestTenant(w, r)
+	site, st, ok := p.backChannelRequest(w, r)
 	if !ok {
 		return
 	}
 	// The library authenticates an introspecting client by HTTP Basic
-	// only, and the discovery document says so.
-	cl, ok := p.authenticateRequest(w, r, st, policyIntrospect)
+	// only, and the discovery document says so. The token is required
+	// (RFC 7662 §2.1).
+	cl, token, ok := p.clientToken(w, r, st, policyIntrospect, "token")
 	if !ok {
-		return
-	}
-	token := r.PostForm.Get("token")
-	if token == "" {
-		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "token missing") // RFC 7662 §2.1
 		return
 	}
 	if resp, isRefresh := p.storage.introspectRefreshToken(r.Context(), st, p.hosts.TenantURL(site.Slug), token, cl.ID); isRefresh {

@@ -22,20 +22,12 @@ import (
 // token, then verified as an access token; 200 means it no longer works,
 // or was never a token of this tenant.
 func (p *Provider) serveRevoke(w http.ResponseWriter, r *http.Request) {
-	if !formBody(w, r) || !parseForm(w, r) || !singleValued(w, r) {
-		return
-	}
-	site, st, ok := p.requestTenant(w, r)
+	site, st, ok := p.backChannelRequest(w, r)
 	if !ok {
 		return
 	}
-	cl, ok := p.authenticateRequest(w, r, st, policyRevoke)
+	cl, token, ok := p.clientToken(w, r, st, policyRevoke, "token")
 	if !ok {
-		return
-	}
-	token := r.PostForm.Get("token")
-	if token == "" {
-		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "token missing")
 		return
 	}
 	ctx := r.Context()

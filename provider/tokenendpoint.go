@@ -35,10 +35,7 @@ func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h["Cache-Control"] = headerNoStore
 	h["Pragma"] = headerNoCache
-	if !formBody(w, r) || !parseForm(w, r) || !singleValued(w, r) {
-		return
-	}
-	site, st, ok := p.requestTenant(w, r)
+	site, st, ok := p.backChannelRequest(w, r)
 	if !ok {
 		return
 	}
@@ -160,13 +157,8 @@ const codeLockCount = 64
 // exchangeRefreshToken checks that a refresh token is the client's before
 // the library's lookup, which revokes the family of a used one, runs.
 func (p *Provider) exchangeRefreshToken(w http.ResponseWriter, r *http.Request, site Site, st *tenantState) {
-	cl, ok := p.authenticateRequest(w, r, st, policyTokenUser)
+	cl, token, ok := p.clientToken(w, r, st, policyTokenUser, "refresh_token")
 	if !ok {
-		return
-	}
-	token := r.PostForm.Get("refresh_token")
-	if token == "" {
-		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "refresh_token missing")
 		return
 	}
 	rt, err := p.storage.refreshTokenRecord(r.Context(), site.Slug, token)
@@ -247,6 +239,16 @@ func (h *heldResponse) Write(b []byte) (int, error) {
 		h.status = http.StatusOK
 	}
 	return h.body.Write(b)
+}
+
+// backChannelRequest reads a request to the token, revocation or
+// introspection endpoint: a form body, each parameter once, addressed to
+// a tenant that can be served. Its refusals are answered.
+func (p *Provider) backChannelRequest(w http.ResponseWriter, r *http.Request) (Site, *tenantState, bool) {
+	if !formBody(w, r) || !parseForm(w, r) || !singleValued(w, r) {
+		return Site{}, nil, false
+	}
+	return p.requestTenant(w, r)
 }
 
 // formBody refuses a POST to the token, revocation or introspection
