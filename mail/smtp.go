@@ -82,7 +82,7 @@ func (c SMTPConfig) Validate() error {
 	}
 	// Found at start-up rather than at the first mail: net/smtp would refuse
 	// to send the password anyway.
-	if c.Username != "" && c.TLS == TLSNone && !isLocalhost(c.Host) {
+	if c.Username != "" && c.TLS == TLSNone && !IsLocalRelay(c.Host) {
 		problems = append(problems, fmt.Errorf("username is set with tls %q: the password would cross the network in clear text", TLSNone))
 	}
 	if c.Timeout < 0 {
@@ -152,8 +152,15 @@ func (c SMTPConfig) timeout() time.Duration {
 	return c.Timeout
 }
 
-func isLocalhost(host string) bool {
-	// The same list net/smtp uses to allow AUTH PLAIN without TLS.
+// IsLocalRelay reports whether host names a relay on this machine, the one
+// kind of relay an SMTP password may go to in clear text (TLSNone):
+// exactly "localhost", "127.0.0.1" or "::1". These are the names net/smtp's
+// PlainAuth accepts without TLS, so a host this allows is one it will send
+// the password to; other loopback names (127.0.0.2, mail.localhost) are
+// refused, since PlainAuth would refuse them at the first mail. It is the
+// one rule: the configuration of `cognate serve` checks smtp.host with it
+// too.
+func IsLocalRelay(host string) bool {
 	return host == "localhost" || host == "127.0.0.1" || host == "::1"
 }
 

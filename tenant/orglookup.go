@@ -83,7 +83,7 @@ func (s *Service) OrganizationsForEmail(ctx context.Context, in OrgLookup) error
 				}
 			}
 		}
-		msg, err := renderTo(s.Templates, s.MailFrom, email, "", in.Locale, mail.KindOrganizationLinks,
+		msg, err := renderTo(s.Templates, s.MailFrom, email, s.MailFromName, in.Locale, mail.KindOrganizationLinks,
 			mail.OrganizationLinks{Email: email, Organizations: orgs}, mail.Branding{})
 		if err != nil {
 			return err

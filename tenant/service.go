@@ -45,6 +45,12 @@ type Service struct {
 	MailFrom        string
 	TenantURL       func(slug string) string
 	MailQueued      func()
+
+	// MailFromName is the sender's name on mail that comes from no tenant
+	// (the apex's list of a person's organizations): the operator's own,
+	// where tenants' mail has the tenant's name.
+	MailFromName string
+
 	// ReleaseLockout forgets a login name's failed sign-ins inside tx;
 	// tenant/auth, which owns those counters, supplies it (auth.Unlock).
 	ReleaseLockout func(tx Tx, tenantID, login string) error

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -101,7 +102,10 @@ func (c *apiClient) answer(resp *http.Response, method, path string, out any) ([
 // connection holds the flags every admin command takes.
 type connection struct {
 	server, token, tokenFile string
-	json                     bool
+	// data is the dev-mode server's data file: the server writes its
+	// operator token next to it, and the client reads it from there.
+	data string
+	json bool
 }
 
 // defaultServer is where `cognate serve` listens without flags.
@@ -115,12 +119,23 @@ func (o *connection) register(fs *flag.FlagSet, env map[string]string) {
 	fs.StringVar(&o.server, "server", server, "URL of the Cognate server (env COGNATE_SERVER)")
 	fs.StringVar(&o.token, "token", "", "operator token (default: env COGNATE_ADMIN_TOKEN, else --token-file)")
 	fs.StringVar(&o.tokenFile, "token-file", "",
-		"file holding the operator token (default: env COGNATE_ADMIN_TOKEN_FILE, else ./"+devAdminTokenFile+" as written by a dev-mode server)")
+		"file holding the operator token (default: env COGNATE_ADMIN_TOKEN_FILE, else the "+devAdminTokenFile+
+			" that a dev-mode server writes next to its data file, --data)")
+	data := env["COGNATE_DATA"]
+	if data == "" {
+		data = defaultConfig().Data
+	}
+	fs.StringVar(&o.data, "data", data,
+		"the dev-mode server's data file, which "+devAdminTokenFile+" is next to: the server's --data (env COGNATE_DATA)")
 	fs.BoolVar(&o.json, "json", false, "print the API's JSON instead of a summary")
 }
 
 // client finds the token: a flag beats the environment, a token beats a
-// token file, and the file a dev-mode server writes comes last.
+// token file, and the file a dev-mode server writes comes last. That file
+// is where the server puts it: in the directory of the data file, so the
+// client takes the same --data (or COGNATE_DATA) as the server, with the
+// same default, ./cognate.db. A relative path is relative to the directory
+// each runs in.
 func (o *connection) client(env map[string]string) (*apiClient, error) {
 	u, err := url.Parse(o.server)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -137,13 +152,17 @@ func (o *connection) client(env map[string]string) (*apiClient, error) {
 		}
 		explicit := file != ""
 		if !explicit {
-			file = devAdminTokenFile
+			file = devTokenPath(o.data)
 		}
 		raw, err := os.ReadFile(file)
 		switch {
 		case err != nil && !explicit && os.IsNotExist(err):
-			return nil, fmt.Errorf("no operator token: pass --token or --token-file, or set COGNATE_ADMIN_TOKEN "+
-				"(a dev-mode server writes ./%s in the directory it runs in)", devAdminTokenFile)
+			if abs, err := filepath.Abs(file); err == nil {
+				file = abs
+			}
+			return nil, fmt.Errorf("no operator token: pass --token or --token-file, or set COGNATE_ADMIN_TOKEN; "+
+				"a dev-mode server writes %s next to its data file, but there is no %s "+
+				"(give the server's data file with --data or COGNATE_DATA, as it was given to cognate serve)", devAdminTokenFile, file)
 		case err != nil:
 			return nil, fmt.Errorf("operator token: %w", err)
 		}
@@ -196,4 +215,11 @@ func pathSegment(what, value string) (string, error) {
 			"so the request would act on something else; cognate did not send it", what, value, value, meaning)
 	}
 	return url.PathEscape(value), nil
+}
+
+// devTokenPath is the operator token file of a dev-mode server whose data
+// file is data: the one rule that loadSecrets writes by and the client
+// reads by.
+func devTokenPath(data string) string {
+	return filepath.Join(filepath.Dir(data), devAdminTokenFile)
 }

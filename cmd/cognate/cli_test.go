@@ -404,3 +404,35 @@ func newTestFlagSet() *flag.FlagSet {
 	fs.SetOutput(io.Discard)
 	return fs
 }
+
+// The command line finds a dev-mode server's operator token where the
+// server writes it, next to its data file, given the same --data or
+// COGNATE_DATA; and when there is none, it says where it looked.
+func TestCLIFindsTheDevTokenNextToTheDataFile(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, dir)
+	data := filepath.Join(dir, "cognate.db")
+	elsewhere := filepath.Join(t.TempDir(), "other.db")
+	cli := func(env map[string]string, args ...string) (int, string, string) {
+		var out, errOut strings.Builder
+		code := run(t.Context(), append(args, "--server", s.url), env, strings.NewReader(""), &out, &errOut)
+		return code, out.String(), errOut.String()
+	}
+	steps := []cliStep{
+		{name: "--data", args: []string{"tenant", "list", "--data", data}, stdout: []string{"demo"}},
+		{name: "COGNATE_DATA", args: []string{"tenant", "list"}, stdout: []string{"demo"}},
+		{name: "another data file", args: []string{"tenant", "list", "--data", elsewhere}, code: exitError,
+			stderr: []string{"a dev-mode server writes cognate-admin.token next to its data file, but there is no " +
+				filepath.Join(filepath.Dir(elsewhere), devAdminTokenFile), "give the server's data file with --data or COGNATE_DATA"}},
+	}
+	runSteps(t, steps, func(t *testing.T, st cliStep) (int, string, string) {
+		env := map[string]string{}
+		if st.name == "COGNATE_DATA" {
+			env["COGNATE_DATA"] = data
+		}
+		return cli(env, st.args...)
+	})
+}

@@ -12,11 +12,12 @@ import (
 	"log/slog"
 	"math"
 	"net"
-	"net/mail"
+	netmail "net/mail"
 	"net/netip"
 	"net/url"
 	"os"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,6 +25,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/cognate-idp/cognate/mail"
 	"github.com/cognate-idp/cognate/tenant"
 )
 
@@ -92,11 +94,21 @@ const (
 	SMTPNoTLS    = "none"
 )
 
+// Default listen addresses. Development mode listens on the loopback
+// interface only: its /dev/mail page shows temporary passwords, and its
+// demo administrator's password is printed to whoever starts it. A server
+// in a container is reached through the container's interface, so the
+// Dockerfile gives --listen :8080 itself.
+const (
+	devListen        = "localhost:8080"
+	productionListen = ":8080"
+)
+
 // defaultConfig is the configuration before any source is read.
 func defaultConfig() Config {
 	return Config{
 		BaseURL:  "http://localhost:8080",
-		Listen:   ":8080",
+		Listen:   productionListen,
 		Data:     "./cognate.db",
 		SMTP:     SMTPConfig{Port: 587, TLS: SMTPStartTLS},
 		LogLevel: "info",
@@ -164,7 +176,12 @@ func settings() []setting {
 	return []setting{
 		stringSetting("base_url", "URL", "public URL of the apex; tenants are served on its subdomains",
 			func(c *Config) *string { return &c.BaseURL }),
-		stringSetting("listen", "ADDR", "address to listen on", func(c *Config) *string { return &c.Listen }),
+		{
+			name: "listen", arg: "ADDR",
+			usage: "address to listen on (default: " + devListen + " in dev mode, reached from this machine only; " +
+				productionListen + ", every interface, otherwise)",
+			set: func(c *Config, v string) error { c.Listen = strings.TrimSpace(v); return nil },
+		},
 		stringSetting("data", "FILE", "database file (bbolt)", func(c *Config) *string { return &c.Data }),
 		stringSetting("tls_cert", "FILE", "TLS certificate chain (PEM) to serve HTTPS directly",
 			func(c *Config) *string { return &c.TLSCert }),
@@ -253,7 +270,7 @@ func LoadConfig(args []string, env map[string]string, usage io.Writer) (Config, 
 	for _, s := range all {
 		fs.Var(recorder{name: s.name, isBool: s.isBool, into: fromFlags}, s.flagName(), s.usage)
 	}
-	configFile := fs.String(configFileSetting, env["COGNATE_CONFIG"], "YAML configuration file")
+	configFile := fs.String(configFileSetting, strings.TrimSpace(env["COGNATE_CONFIG"]), "YAML configuration file")
 	fs.Usage = func() { writeServeUsage(usage, all) }
 	if err := fs.Parse(args); err != nil {
 		return Config{}, flagError{err}
@@ -298,9 +315,12 @@ func LoadConfig(args []string, env map[string]string, usage io.Writer) (Config, 
 			return fmt.Sprintf("config file %s line %d: %s", *configFile, lines[s.name], s.name)
 		})
 	}
+	// An empty variable counts as unset: compose files and orchestrators
+	// pass "COGNATE_ADMIN_TOKEN=" for a variable they were not given, and
+	// it should not hide the admin_token_file of the config file.
 	fromEnv := map[string]string{}
 	for _, s := range all {
-		if v, ok := env[s.envName()]; ok {
+		if v := env[s.envName()]; strings.TrimSpace(v) != "" {
 			fromEnv[s.name] = v
 		}
 	}
@@ -312,12 +332,20 @@ func LoadConfig(args []string, env map[string]string, usage io.Writer) (Config, 
 	if !given("dev") {
 		cfg.Dev = !given("base_url")
 	}
+	if !given("listen") && cfg.Dev {
+		cfg.Listen = devListen
+	}
 	if !given("base_url") {
 		// `cognate serve --listen :9090` should still issue tokens for the
-		// port it is reached on.
-		if _, port, err := net.SplitHostPort(cfg.Listen); err == nil && port != "" && port != "0" {
-			cfg.BaseURL = "http://localhost:" + port
+		// port it is reached on, and with a certificate for https.
+		scheme, port := "http", "8080"
+		if cfg.TLSCert != "" || cfg.TLSKey != "" {
+			scheme = "https"
 		}
+		if _, p, err := net.SplitHostPort(cfg.Listen); err == nil && p != "" && p != "0" {
+			port = p
+		}
+		cfg.BaseURL = scheme + "://localhost:" + port
 	}
 	if !given("log_format") {
 		cfg.LogFormat = "json"
@@ -586,6 +614,8 @@ func (c Config) Validate() error {
 
 	if u, err := parseBaseURL(c.BaseURL); err != nil {
 		bad("base_url: %w", err)
+	} else if u.Scheme == "http" && (c.TLSCert != "" || c.TLSKey != "") {
+		bad("base_url %s is http, but with tls_cert and tls_key cognate serves https: write https:// in base_url", c.BaseURL)
 	} else if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) && !c.Dev && len(c.TrustedProxies) == 0 {
 		bad("base_url %s uses plain http on a public host: use https (with tls_cert and tls_key, or behind a proxy listed in trusted_proxies), or set dev", c.BaseURL)
 	}
@@ -653,28 +683,98 @@ func (s SMTPConfig) validate() []error {
 	}
 	if s.From == "" {
 		bad("smtp.from is required with smtp.host")
-	} else if _, err := mail.ParseAddress(s.From); err != nil {
+	} else if _, err := netmail.ParseAddress(s.From); err != nil {
 		bad("smtp.from %q is not an email address", s.From)
 	}
 	if (s.Username != "") != password {
 		bad("smtp.username and smtp.password go together: set both or neither")
 	}
-	if s.TLS == SMTPNoTLS && s.Password != "" && !isLoopbackHost(s.Host) {
-		bad("smtp.tls none would send the SMTP password in clear text to %s", s.Host)
+	// The mail package's rule, so that what passes here does not fail at
+	// the first mail.
+	if s.TLS == SMTPNoTLS && (s.Username != "" || password) && !mail.IsLocalRelay(s.Host) {
+		bad("smtp.tls none would send the SMTP password in clear text to %s: without TLS, smtp.username and smtp.password "+
+			"are for a relay on this machine only, named localhost, 127.0.0.1 or ::1", s.Host)
 	}
 	return problems
 }
 
 // Warnings are settings that work but are probably not what was meant.
+// They include secret files that other users can read, so they look at
+// the files' modes.
 func (c Config) Warnings() []string {
 	var warnings []string
-	if u, err := parseBaseURL(c.BaseURL); err == nil && u.Scheme == "http" && !isLoopbackHost(u.Hostname()) && len(c.TrustedProxies) > 0 {
+	u, err := parseBaseURL(c.BaseURL)
+	if err == nil && u.Scheme == "http" && !isLoopbackHost(u.Hostname()) && len(c.TrustedProxies) > 0 {
 		warnings = append(warnings, "base_url uses http on a public host: if the proxy serves https, say https in base_url")
+	}
+	// An https base URL served as plain http is a TLS-terminating proxy in
+	// front (docs/docker.md's command is one). Without trusted_proxies,
+	// its X-Forwarded-For is ignored, so every client has the proxy's
+	// address: one lockout counter and one rate limit for all of them, and
+	// the proxy in every audit event.
+	if err == nil && u.Scheme == "https" && c.TLSCert == "" && len(c.TrustedProxies) == 0 {
+		warnings = append(warnings, "base_url is https, but cognate serves plain http (no tls_cert) and trusts no proxy (no trusted_proxies): "+
+			"behind a TLS-terminating proxy every client has the proxy's address, so sign-in lockouts, rate limits and the audit trail "+
+			"count them all as one; list the proxy's addresses in trusted_proxies")
 	}
 	if !c.Dev && c.SMTP.Host == "" {
 		warnings = append(warnings, "no smtp.host: mails (invitations, password resets) wait in the outbox until the server is started with one")
 	}
+	for _, f := range []struct{ setting, path string }{
+		{"admin_token_file", c.AdminTokenFile}, {"secret_key_file", c.SecretKeyFile},
+		{"previous_secret_key_file", c.PreviousSecretKeyFile}, {"smtp.password_file", c.SMTP.PasswordFile},
+		{"tls_key", c.TLSKey},
+	} {
+		if w := readableByOthers(f.setting, f.path); w != "" {
+			warnings = append(warnings, w)
+		}
+	}
 	return warnings
+}
+
+// readableByOthers is a warning when the secret file at path can be read
+// by its group or by everyone, naming the file and its mode; "" when it
+// cannot, or when that cannot be known (no path, no such file, or Windows,
+// where the mode does not say who may read a file). what names the file
+// for the operator, by its setting.
+func readableByOthers(what, path string) string {
+	if path == "" || runtime.GOOS == "windows" {
+		return ""
+	}
+	info, err := os.Stat(path)
+	if err != nil || info.Mode().Perm()&0o044 == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s %s is readable by its group or by everyone (mode %04o): it holds a secret; "+
+		"make it readable by the user cognate runs as only (chmod 600)", what, path, info.Mode().Perm())
+}
+
+// otherVariables are COGNATE_* variables that are not settings of serve
+// but are not misspelt either: the config file's, the command line
+// client's, and the test suite's (README.md, Tests).
+var otherVariables = []string{"COGNATE_CONFIG", "COGNATE_SERVER", "COGNATE_SCREENSHOTS", "COGNATE_TEST_CHILD"}
+
+// unknownVariables is a warning naming the COGNATE_* variables of env that
+// are no setting, most likely misspelt (COGNATE_LISTNE): a misspelt key of
+// the YAML file is an error, but the environment holds variables for other
+// programs too, so these are only named. Never their values: one may be a
+// secret under a misspelt name.
+func unknownVariables(env map[string]string, all []setting) string {
+	var unknown []string
+	for name := range env {
+		if !strings.HasPrefix(name, "COGNATE_") || slices.Contains(otherVariables, name) ||
+			strings.HasPrefix(name, "COGNATE_REQUIRE_") ||
+			slices.ContainsFunc(all, func(s setting) bool { return s.envName() == name }) {
+			continue
+		}
+		unknown = append(unknown, name)
+	}
+	if len(unknown) == 0 {
+		return ""
+	}
+	slices.Sort(unknown)
+	return fmt.Sprintf("environment variables that are not settings are ignored: %s (misspelt? \"cognate serve -h\" lists the settings and their variables)",
+		strings.Join(unknown, ", "))
 }
 
 // parseBaseURL accepts http(s)://host[:port] with nothing after it. The host
@@ -823,13 +923,18 @@ func writeServeUsage(w io.Writer, all []setting) {
 	fmt.Fprint(w, `Usage: cognate serve [flags]
 
 Runs the server. With no flags it runs in development mode on
-http://localhost:8080, with its data, operator token and server key in
-files in the working directory.
+http://localhost:8080, reached from this machine only, with its data,
+operator token and server key in files in the working directory.
 
 Every setting has one name in three places: a flag (--base-url), an
 environment variable (COGNATE_BASE_URL) and a key of the YAML file given
 with --config (base_url; smtp.host is "smtp: {host: …}"). A flag beats the
-environment, which beats the file.
+environment, which beats the file. An empty variable counts as unset, and
+a COGNATE_ variable that is no setting is named in a warning at start-up.
+
+SIGINT, SIGTERM and SIGHUP stop the server gracefully: it stops accepting
+connections, lets requests in flight finish (20 s at most) and commits
+what it has queued. A renewed TLS certificate is read at the next start.
 
 Settings:
   --config FILE

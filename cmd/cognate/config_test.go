@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 func devDefaults() Config {
 	c := defaultConfig()
 	c.Dev = true
+	c.Listen = "localhost:8080"
 	c.LogFormat = "text"
 	return c
 }
@@ -79,6 +81,15 @@ func TestLoadConfigPrecedence(t *testing.T) {
 			},
 		},
 		{
+			// Development mode listens on loopback only (defaults above);
+			// a configured server on every interface.
+			name: "production listens on every interface",
+			args: []string{"--base-url", "https://id.example.com"},
+			want: func(c *Config) {
+				c.BaseURL, c.Dev, c.LogFormat, c.Listen = "https://id.example.com", false, "json", ":8080"
+			},
+		},
+		{
 			name: "dev stays on when asked for with a base URL",
 			args: []string{"--base-url", "http://cognate.test:8080", "--dev"},
 			want: func(c *Config) { c.BaseURL = "http://cognate.test:8080" },
@@ -86,12 +97,19 @@ func TestLoadConfigPrecedence(t *testing.T) {
 		{
 			name: "dev off without a base URL",
 			env:  map[string]string{"COGNATE_DEV": "false"},
-			want: func(c *Config) { c.Dev, c.LogFormat = false, "json" },
+			want: func(c *Config) { c.Dev, c.LogFormat, c.Listen = false, "json", ":8080" },
 		},
 		{
 			name: "dev base URL follows the listen port",
 			args: []string{"--listen", "127.0.0.1:9090"},
 			want: func(c *Config) { c.Listen, c.BaseURL = "127.0.0.1:9090", "http://localhost:9090" },
+		},
+		{
+			name: "dev base URL is https with a certificate",
+			args: []string{"--listen", "127.0.0.1:8443", "--tls-cert", "cert.pem", "--tls-key", "key.pem"},
+			want: func(c *Config) {
+				c.Listen, c.BaseURL, c.TLSCert, c.TLSKey = "127.0.0.1:8443", "https://localhost:8443", "cert.pem", "key.pem"
+			},
 		},
 		{
 			name: "SMTP port follows the TLS mode",
@@ -126,6 +144,16 @@ func TestLoadConfigPrecedence(t *testing.T) {
 			file: "admin_token_file: " + tokenFile + "\n",
 			env:  map[string]string{"COGNATE_ADMIN_TOKEN": "env-token-0123456789"},
 			want: func(c *Config) { c.AdminToken = "env-token-0123456789" },
+		},
+		{
+			// Compose files pass "COGNATE_ADMIN_TOKEN=" for a variable
+			// they were not given; it must not hide the file's setting.
+			name: "an empty variable counts as unset",
+			file: "admin_token_file: " + tokenFile + "\nlisten: 127.0.0.1:9000\n",
+			env:  map[string]string{"COGNATE_ADMIN_TOKEN": "", "COGNATE_LISTEN": " ", "COGNATE_DEV": ""},
+			want: func(c *Config) {
+				c.AdminTokenFile, c.AdminToken, c.Listen, c.BaseURL = tokenFile, "file-token-0123456789", "127.0.0.1:9000", "http://localhost:9000"
+			},
 		},
 		{
 			name: "secret file from a flag beats the secret in the environment",
@@ -214,6 +242,7 @@ func TestValidate(t *testing.T) {
 		name   string
 		change func(c *Config)
 		want   []string // substrings of the error; none means valid
+		not    []string // not in the error
 	}{
 		{name: "production", change: func(*Config) {}},
 		{name: "dev defaults", change: func(c *Config) { *c = devDefaults() }},
@@ -227,6 +256,13 @@ func TestValidate(t *testing.T) {
 		{name: "base URL path", change: func(c *Config) { c.BaseURL = "https://example.com/id" }, want: []string{"no path"}},
 		{name: "base URL IP", change: func(c *Config) { c.BaseURL = "https://192.0.2.1" }, want: []string{"DNS name"}},
 		{name: "listen", change: func(c *Config) { c.Listen = "8080" }, want: []string{"listen"}},
+		{name: "http base URL with TLS", change: func(c *Config) {
+			c.BaseURL, c.TLSCert, c.TLSKey = "http://id.example.com", "cert.pem", "key.pem"
+		}, want: []string{"base_url http://id.example.com is http, but with tls_cert and tls_key cognate serves https: write https:// in base_url"},
+			not: []string{"use https (with tls_cert and tls_key"}},
+		{name: "http base URL on localhost with TLS", change: func(c *Config) {
+			c.BaseURL, c.TLSCert, c.TLSKey, c.Dev = "http://localhost:8443", "cert.pem", "key.pem", true
+		}, want: []string{"base_url http://localhost:8443 is http, but with tls_cert and tls_key cognate serves https"}},
 		{name: "TLS cert without key", change: func(c *Config) { c.TLSCert = "cert.pem" }, want: []string{"tls_cert and tls_key"}},
 		{name: "no admin token", change: func(c *Config) { c.AdminToken = "" }, want: []string{"admin_token or admin_token_file is required"}},
 		{name: "short admin token", change: func(c *Config) { c.AdminToken = "hunter2" }, want: []string{"at least 16"}},
@@ -240,6 +276,12 @@ func TestValidate(t *testing.T) {
 		{name: "SMTP password in clear", change: func(c *Config) {
 			c.SMTP.TLS, c.SMTP.Username, c.SMTP.Password = SMTPNoTLS, "mailer", "pw"
 		}, want: []string{"clear text"}},
+		{name: "SMTP password in clear to another loopback address", change: func(c *Config) {
+			c.SMTP.Host, c.SMTP.TLS, c.SMTP.Username, c.SMTP.Password = "127.0.0.2", SMTPNoTLS, "mailer", "pw"
+		}, want: []string{"clear text to 127.0.0.2: without TLS, smtp.username and smtp.password are for a relay on this machine only, named localhost, 127.0.0.1 or ::1"}},
+		{name: "SMTP password in clear to this machine", change: func(c *Config) {
+			c.SMTP.Host, c.SMTP.TLS, c.SMTP.Username, c.SMTP.Password = "127.0.0.1", SMTPNoTLS, "mailer", "pw"
+		}},
 		{name: "SMTP settings without host", change: func(c *Config) { c.SMTP.Host = ""; c.SMTP.Username = "x" }, want: []string{"smtp.host is required"}},
 		{name: "logging", change: func(c *Config) { c.LogFormat, c.LogLevel = "xml", "loud" }, want: []string{"log_format", "log_level"}},
 		{
@@ -267,6 +309,11 @@ func TestValidate(t *testing.T) {
 			for _, w := range tc.want {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error lacks %q:\n%v", w, err)
+				}
+			}
+			for _, w := range tc.not {
+				if strings.Contains(err.Error(), w) {
+					t.Errorf("error has %q:\n%v", w, err)
 				}
 			}
 			if n := strings.Count(err.Error(), "\n") + 1; n < len(tc.want) {
@@ -425,5 +472,155 @@ func TestStartupErrorsNameTheFile(t *testing.T) {
 				t.Errorf("runServe: %v\nwant: %s", err, tc.want)
 			}
 		})
+	}
+}
+
+// What the configuration accepts as a relay for a password in clear text
+// is what the mail package will send one to: one rule, mail.IsLocalRelay,
+// so that nothing passes Validate and then fails when the server builds
+// its mail sender, after it has opened the store.
+func TestSMTPLocalRelayIsOneRule(t *testing.T) {
+	for _, host := range []string{"localhost", "127.0.0.1", "::1", "127.0.0.2", "mail.localhost", "LOCALHOST", "smtp.example.com"} {
+		cfg := devDefaults()
+		cfg.SMTP = SMTPConfig{Host: host, Port: 25, TLS: SMTPNoTLS, Username: "u", Password: "p", From: "no-reply@example.com"}
+		configErr := cfg.Validate()
+		_, _, senderErr := mailSender(cfg, slog.New(slog.NewTextHandler(t.Output(), nil)))
+		if (configErr == nil) != (senderErr == nil) {
+			t.Errorf("%s: the configuration says %v, the mail sender %v", host, configErr, senderErr)
+		}
+	}
+}
+
+func TestWarnings(t *testing.T) {
+	proxies := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	const noProxy = "trusts no proxy (no trusted_proxies)"
+	tests := []struct {
+		name   string
+		change func(c *Config)
+		want   string // in one warning; "" means none of the warnings below
+	}{
+		{name: "dev defaults", change: func(*Config) {}},
+		// docs/docker.md's command: a TLS-terminating proxy in front,
+		// whose clients would all share its address.
+		{name: "https behind a proxy not listed", change: func(c *Config) { c.BaseURL = "https://id.example.com" },
+			want: "base_url is https, but cognate serves plain http (no tls_cert) and " + noProxy},
+		{name: "https behind a listed proxy", change: func(c *Config) { c.BaseURL, c.TrustedProxies = "https://id.example.com", proxies }},
+		{name: "https served by cognate", change: func(c *Config) {
+			c.BaseURL, c.TLSCert, c.TLSKey = "https://id.example.com", "cert.pem", "key.pem"
+		}},
+		{name: "http behind a proxy", change: func(c *Config) { c.BaseURL, c.TrustedProxies = "http://id.example.com", proxies },
+			want: "base_url uses http on a public host"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := devDefaults()
+			tc.change(&c)
+			got := strings.Join(c.Warnings(), "\n")
+			if tc.want == "" {
+				for _, w := range []string{noProxy, "http on a public host"} {
+					if strings.Contains(got, w) {
+						t.Errorf("unexpected warning: %s", got)
+					}
+				}
+			} else if !strings.Contains(got, tc.want) {
+				t.Errorf("warnings lack %q:\n%s", tc.want, got)
+			}
+		})
+	}
+}
+
+// A secret file that its group or everyone can read gets one warning line
+// that names the file, its setting and its mode.
+func TestWarningsNameSecretFilesOthersCanRead(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("file modes do not say who may read a file on Windows")
+	}
+	file := func(name string, mode os.FileMode) string {
+		path := writeFile(t, name, "secret")
+		if err := os.Chmod(path, mode); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	c := devDefaults()
+	c.AdminTokenFile = file("admin.token", 0o644)
+	c.SecretKeyFile = file("secret.key", 0o600)
+	c.PreviousSecretKeyFile = file("previous.key", 0o400)
+	c.SMTP.PasswordFile = file("smtp.password", 0o640)
+	c.TLSKey = file("tls.key", 0o604)
+	var got []string
+	for _, w := range c.Warnings() {
+		if strings.Contains(w, "readable by its group or by everyone") {
+			got = append(got, w)
+		}
+	}
+	want := []string{
+		"admin_token_file " + c.AdminTokenFile + " is readable by its group or by everyone (mode 0644)",
+		"smtp.password_file " + c.SMTP.PasswordFile + " is readable by its group or by everyone (mode 0640)",
+		"tls_key " + c.TLSKey + " is readable by its group or by everyone (mode 0604)",
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d warnings, want %d:\n%s", len(got), len(want), strings.Join(got, "\n"))
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("warning %q\nwant it to begin %q", got[i], want[i])
+		}
+	}
+}
+
+// COGNATE_* variables that are no setting are named, never their values;
+// the command line client's and the tests' own variables are not.
+func TestUnknownVariables(t *testing.T) {
+	env := map[string]string{
+		"COGNATE_LISTNE": "127.0.0.1:9000", "COGNATE_SMTP_PASWORD": "hunter2-secret",
+		"COGNATE_LISTEN": "127.0.0.1:9000", "COGNATE_SMTP_PASSWORD_FILE": "/run/secrets/smtp",
+		"COGNATE_CONFIG": "cognate.yaml", "COGNATE_SERVER": "http://localhost:8080",
+		"COGNATE_REQUIRE_BROWSER": "1", "COGNATE_TEST_CHILD": "serve", "PATH": "/bin", "COGNATE": "x",
+	}
+	got := unknownVariables(env, settings())
+	want := "environment variables that are not settings are ignored: COGNATE_LISTNE, COGNATE_SMTP_PASWORD (misspelt?"
+	if !strings.HasPrefix(got, want) {
+		t.Errorf("got  %s\nwant %s…", got, want)
+	}
+	if strings.Contains(got, "hunter2") {
+		t.Errorf("the warning shows a value: %s", got)
+	}
+	if got := unknownVariables(map[string]string{"COGNATE_BASE_URL": "https://id.example.com", "HOME": "/root"}, settings()); got != "" {
+		t.Errorf("settings only: %s", got)
+	}
+}
+
+// Dev mode's token and key files, made 0600, get the same warning when
+// someone has opened them up since.
+func TestDevSecretFilesOthersCanRead(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("file modes do not say who may read a file on Windows")
+	}
+	dir := t.TempDir()
+	cfg := devDefaults()
+	cfg.Data = filepath.Join(dir, "cognate.db")
+	var log strings.Builder
+	if _, err := loadSecrets(cfg, slog.New(slog.NewTextHandler(&log, nil))); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(log.String(), "level=WARN") {
+		t.Fatalf("files made by dev mode got a warning:\n%s", log.String())
+	}
+	token, key := filepath.Join(dir, devAdminTokenFile), filepath.Join(dir, devSecretKeyFile)
+	for _, f := range []string{token, key} {
+		if err := os.Chmod(f, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	log.Reset()
+	if _, err := loadSecrets(cfg, slog.New(slog.NewTextHandler(&log, nil))); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"the dev mode operator token file " + token + " is readable by its group or by everyone (mode 0644)",
+		"the dev mode server key file " + key + " is readable by its group or by everyone (mode 0644)"} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, log.String())
+		}
 	}
 }

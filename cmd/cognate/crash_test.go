@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -176,5 +177,28 @@ func TestCrashLosesNothingCommitted(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatalf("file inconsistent after crash: %v", err)
+	}
+}
+
+// SIGHUP stops the server as SIGTERM does: requests drain, queued writes
+// commit, exit code 0. Go's default for SIGHUP would kill it on the spot.
+func TestSIGHUPStopsGracefully(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server process")
+	}
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGHUP to send on Windows")
+	}
+	c := startChild(t, t.TempDir())
+	if err := c.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.cmd.Wait(); err != nil {
+		t.Fatalf("after SIGHUP: %v, want exit code 0\n%s", err, c.out)
+	}
+	for _, want := range []string{"shutting down: finishing requests in flight", "msg=stopped"} {
+		if !strings.Contains(c.out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, c.out)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -79,4 +80,61 @@ func TestMailWaitsForARelay(t *testing.T) {
 		t.Fatalf("delivered once a relay is set: %d (%v), want 1", sent, err)
 	}
 	smtp.WaitFor("ann@example.com", "", 5*time.Second)
+}
+
+// smtp.from's name is the sender of the mail that comes from no tenant,
+// the apex's list of organizations; tenants' mail comes from the tenant's
+// name at the same address.
+func TestMailFromName(t *testing.T) {
+	ctx := context.Background()
+	key := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+	cfg, err := LoadConfig([]string{"--data", filepath.Join(t.TempDir(), "cognate.db"), "--base-url", "https://example.com",
+		"--admin-token", "operator-token-operator", "--secret-key", key,
+		"--smtp-host", "localhost", "--smtp-tls", "none", "--smtp-from", "Sign-in <no-reply@example.com>"}, nil, nil)
+	if err == nil {
+		err = cfg.Validate()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(t.Output(), nil))
+	secrets, err := loadSecrets(cfg, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := bolt.Open(cfg.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	a, err := buildApp(cfg, store, secrets, logger, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.service.CreateTenant(ctx, tenant.NewTenant{Slug: "acme", Name: "Acme BV"}); err != nil {
+		t.Fatal(err)
+	}
+	u, err := a.service.CreateUser(ctx, "acme", tenant.NewUser{Username: "ann", Email: "ann@example.com", EmailVerified: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.service.ActivateUser(ctx, "acme", u.Sub); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.service.OrganizationsForEmail(ctx, tenant.OrgLookup{Email: "ann@example.com", Locale: "en"}); err != nil {
+		t.Fatal(err)
+	}
+	queued, err := tenant.MailQueue{Store: store}.Due(ctx, time.Now().Add(time.Hour), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var from []string
+	for _, m := range queued {
+		from = append(from, m.From)
+	}
+	slices.Sort(from)
+	want := []string{`"Acme BV" <no-reply@example.com>`, `"Sign-in" <no-reply@example.com>`}
+	if !slices.Equal(from, want) {
+		t.Errorf("mail comes from %q, want %q", from, want)
+	}
 }

@@ -91,8 +91,15 @@ Run "cognate COMMAND -h" or "cognate COMMAND VERB -h" for details.
 `)
 }
 
+// stopSignals stop the server gracefully (listenAndServe). SIGHUP is one
+// of them: a terminal that closes, or an operator who sends it out of
+// habit, stops the server as SIGTERM does, draining requests and committing
+// what is queued, rather than killing it. Cognate has nothing to reload:
+// its configuration, certificate and templates are read at start-up.
+var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+
 // serveCommand loads and checks the configuration, then runs the server
-// until SIGINT or SIGTERM.
+// until one of stopSignals.
 func serveCommand(ctx context.Context, args []string, env map[string]string, stdout, stderr io.Writer) int {
 	cfg, err := LoadConfig(args, env, stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -119,9 +126,12 @@ func serveCommand(ctx context.Context, args []string, env map[string]string, std
 	for _, w := range cfg.Warnings() {
 		logger.Warn(w)
 	}
+	if w := unknownVariables(env, settings()); w != "" {
+		logger.Warn(w)
+	}
 	logger.Debug("configuration", "config", cfg)
 
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(ctx, stopSignals...)
 	defer stop()
 	if err := runServe(ctx, cfg, logger, stdout); err != nil {
 		logger.Error("cognate stopped with an error", "err", err)

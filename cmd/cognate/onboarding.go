@@ -10,19 +10,21 @@ import (
 	"github.com/cognate-idp/cognate/tenant/adminapi"
 )
 
-// mailFromAddress is the bare address of smtp.from: the service puts each
-// tenant's name in front of it, so a welcome mail comes from "Acme BV
-// <no-reply@example.com>". Without a relay (development) it is empty and
-// the mail has no From of its own.
-func mailFromAddress(cfg Config) string {
+// mailFrom splits smtp.from into its address and its name. The service
+// puts each tenant's name in front of the address, so a welcome mail comes
+// from "Acme BV <no-reply@example.com>"; the name of smtp.from is for the
+// mail that comes from no tenant, the apex's list of a person's
+// organizations ("Sign-in <no-reply@example.com>"). Without a relay
+// (development) both are empty and the mail has no From of its own.
+func mailFrom(cfg Config) (address, name string) {
 	if cfg.SMTP.Host == "" || cfg.SMTP.From == "" {
-		return ""
+		return "", ""
 	}
 	a, err := mail.ParseAddress(cfg.SMTP.From)
 	if err != nil {
-		return "" // Validate has refused this already
+		return "", "" // Validate has refused this already
 	}
-	return a.Address
+	return a.Address, a.Name
 }
 
 // onboardingCommands are the `cognate user` verbs that send mail: activate,

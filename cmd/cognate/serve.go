@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -50,6 +51,19 @@ const shutdownTimeout = 20 * time.Second
 // mode it makes the demo organization on first start and prints its
 // administrator's temporary password to stdout.
 func runServe(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Writer) error {
+	// The certificate first: a bad one stops the start before the store
+	// is opened or anything is written (dev mode's token files).
+	var tlsConfig *tls.Config
+	if cfg.TLSCert != "" {
+		var warnings []string
+		var err error
+		if tlsConfig, warnings, err = loadCertificate(cfg, time.Now()); err != nil {
+			return err
+		}
+		for _, w := range warnings {
+			logger.Warn(w)
+		}
+	}
 	store, err := openStore(cfg.Data)
 	if err != nil {
 		return err
@@ -86,7 +100,7 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Wr
 	wg.Go(func() { sweep(background, store, a.provider, cfg.AuditRetention, logger) })
 	wg.Go(func() { manageMemory(background, logger, store) })
 	defer func() { stopBackground(); wg.Wait() }()
-	return listenAndServe(ctx, cfg, a.handler, logger)
+	return listenAndServe(ctx, cfg, tlsConfig, a.handler, logger)
 }
 
 // openStore opens the database file, saying in plain words what kept it
@@ -94,9 +108,13 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Wr
 func openStore(path string) (*bolt.Store, error) {
 	store, err := bolt.Open(path)
 	var pathErr *fs.PathError
+	var damaged *bolt.DamagedError
 	switch {
 	case err == nil:
 		return store, nil
+	case errors.As(err, &damaged):
+		return nil, fmt.Errorf("the database file %s cannot be used: %s. Cognate has not changed it and cannot repair it: "+
+			"move it aside and restore the file from a backup", path, damaged.Problem)
 	case errors.Is(err, berrors.ErrTimeout):
 		return nil, fmt.Errorf("the database file %s is in use by another process, most likely another cognate serve: only one may open it", path)
 	case errors.Is(err, fs.ErrNotExist):
@@ -188,7 +206,7 @@ func loadSecrets(cfg Config, logger *slog.Logger) (serverSecrets, error) {
 	s.adminToken = cfg.AdminToken
 	if s.adminToken == "" {
 		// Validate allows this only in dev mode.
-		path, err := filepath.Abs(filepath.Join(dir, devAdminTokenFile))
+		path, err := filepath.Abs(devTokenPath(cfg.Data))
 		if err != nil {
 			return s, err
 		}
@@ -197,11 +215,14 @@ func loadSecrets(cfg Config, logger *slog.Logger) (serverSecrets, error) {
 			return s, fmt.Errorf("dev operator token: %w", err)
 		}
 		s.adminToken = token
-		msg := "dev mode: the admin API operator token is in a file; the cognate CLI finds it when run in the same directory"
+		msg := "dev mode: the admin API operator token is in a file next to the data file; the cognate CLI finds it when given the same --data (or COGNATE_DATA)"
 		if created {
-			msg = "dev mode: wrote a new admin API operator token to a file; the cognate CLI finds it when run in the same directory"
+			msg = "dev mode: wrote a new admin API operator token to a file next to the data file; the cognate CLI finds it when given the same --data (or COGNATE_DATA)"
 		}
 		logger.Info(msg, "file", path)
+		if w := readableByOthers("the dev mode operator token file", path); w != "" {
+			logger.Warn(w)
+		}
 	}
 
 	rawKey := cfg.SecretKey
@@ -210,6 +231,9 @@ func loadSecrets(cfg Config, logger *slog.Logger) (serverSecrets, error) {
 		key, _, err := devSecretFile(path, func() string { return randomBase64(secretKeySize) })
 		if err != nil {
 			return s, fmt.Errorf("dev server key: %w", err)
+		}
+		if w := readableByOthers("the dev mode server key file", path); w != "" {
+			logger.Warn(w)
 		}
 		rawKey = key
 	}
@@ -307,9 +331,10 @@ func buildApp(cfg Config, store tenant.Store, secrets serverSecrets, logger *slo
 	// Tenants' legacy pools, for lazy migration. On the wall clock, not
 	// now: Cognito checks SRP timestamps against its own.
 	legacyPools := &legacy.Directory{Timeout: legacy.DefaultTimeout, Sealer: legacySealer}
+	fromAddress, fromName := mailFrom(cfg)
 	service := &tenant.Service{Store: store, Hasher: hasher, Logger: logger, Now: now, Changed: prov.Invalidate, RevokeUser: provider.RevokeUser,
-		Templates: templates, TenantTemplates: tenantTemplates, MailFrom: mailFromAddress(cfg), TenantURL: hosts.TenantURL, ReleaseLockout: auth.Unlock, Legacy: legacyPools,
-		KeySealer: keySealer, LegacySealer: legacySealer}
+		Templates: templates, TenantTemplates: tenantTemplates, MailFrom: fromAddress, MailFromName: fromName, TenantURL: hosts.TenantURL,
+		ReleaseLockout: auth.Unlock, Legacy: legacyPools, KeySealer: keySealer, LegacySealer: legacySealer}
 	machine := &auth.Machine{Store: store, Hasher: hasher, Logger: logger.With("component", "auth"), Now: now, Legacy: legacyPools,
 		SSOSessions: true}
 	// Every sign-in outcome goes to the tenant's audit trail.
@@ -445,9 +470,92 @@ func mailSender(cfg Config, logger *slog.Logger) (mail.Sender, *mail.DevSink, er
 	return sender, nil, err
 }
 
+// loadCertificate reads cfg's TLS certificate and key, and checks the
+// certificate against the clock and the base URL (checkCertificate). It
+// is read once: a renewed certificate takes a restart.
+func loadCertificate(cfg Config, now time.Time) (*tls.Config, []string, error) {
+	cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+	if err != nil {
+		return nil, nil, fmt.Errorf("TLS certificate: %w", err)
+	}
+	leaf := cert.Leaf
+	if leaf == nil {
+		if leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
+			return nil, nil, fmt.Errorf("TLS certificate %s: %w", cfg.TLSCert, err)
+		}
+	}
+	base, err := url.Parse(cfg.BaseURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	warnings, err := checkCertificate(cfg.TLSCert, leaf, base.Hostname(), now)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, warnings, nil
+}
+
+// certProbeLabel makes a tenant host no certificate names by itself, to
+// ask whether a certificate covers every tenant (*.host).
+const certProbeLabel = "any-tenant"
+
+// checkCertificate refuses a certificate that no client would accept from
+// this server, and warns of one that leaves part of it uncovered. file
+// names it in the messages.
+//
+// Refused: a certificate outside its validity (expired, or not valid
+// yet), which every client refuses; and one that names no tenant host,
+// neither *.host nor a name under host, with which every tenant, the
+// service itself, fails TLS. Only warned of, since each can be meant: a
+// certificate without host itself, as the apex may be served elsewhere
+// (by the site's own web server, which sends "find your organization"
+// on); and one without *.host that names some tenant hosts, as a small
+// site may list its tenants by name (a tenant added later then fails TLS
+// until the certificate names it too).
+func checkCertificate(file string, leaf *x509.Certificate, host string, now time.Time) ([]string, error) {
+	const minute = "2006-01-02 15:04 MST"
+	switch {
+	case now.After(leaf.NotAfter):
+		return nil, fmt.Errorf("TLS certificate %s expired on %s, and clients refuse it: renew it and start cognate again "+
+			"(it reads the certificate at start-up only)", file, leaf.NotAfter.UTC().Format(minute))
+	case now.Before(leaf.NotBefore):
+		return nil, fmt.Errorf("TLS certificate %s is valid from %s only, and clients refuse it until then (this machine's clock says %s)",
+			file, leaf.NotBefore.UTC().Format(minute), now.UTC().Format(minute))
+	}
+	var tenants []string // the tenant hosts it names
+	for _, name := range leaf.DNSNames {
+		if strings.HasSuffix(strings.ToLower(name), "."+strings.ToLower(host)) {
+			tenants = append(tenants, name)
+		}
+	}
+	if len(tenants) == 0 {
+		return nil, fmt.Errorf("TLS certificate %s is for %s, and no tenant's host: every tenant (such as acme.%s) would fail TLS; "+
+			"it must cover *.%s, and %s for the apex", file, certNames(leaf), host, host, host)
+	}
+	var warnings []string
+	if leaf.VerifyHostname(certProbeLabel+"."+host) != nil {
+		warnings = append(warnings, fmt.Sprintf("TLS certificate %s does not cover *.%s, only %s: the host of a tenant it does not name "+
+			"fails TLS; a certificate for %s and *.%s serves every tenant", file, host, strings.Join(tenants, ", "), host, host))
+	}
+	if leaf.VerifyHostname(host) != nil {
+		warnings = append(warnings, fmt.Sprintf("TLS certificate %s does not cover %s, the apex (\"find your organization\"): "+
+			"browsers refuse https://%s/ unless another server answers it", file, host, host))
+	}
+	return warnings, nil
+}
+
+// certNames lists the host names a certificate is for.
+func certNames(leaf *x509.Certificate) string {
+	if len(leaf.DNSNames) == 0 {
+		return "no host name (a certificate with a common name alone is refused by browsers)"
+	}
+	return strings.Join(leaf.DNSNames, ", ")
+}
+
 // listenAndServe serves handler on cfg.Listen until ctx ends, then stops
-// accepting connections and lets requests in flight finish.
-func listenAndServe(ctx context.Context, cfg Config, handler http.Handler, logger *slog.Logger) error {
+// accepting connections and lets requests in flight finish. With a TLS
+// configuration (loadCertificate) it serves HTTPS.
+func listenAndServe(ctx context.Context, cfg Config, tlsConfig *tls.Config, handler http.Handler, logger *slog.Logger) error {
 	srv := &http.Server{
 		Handler: handler,
 		// A slow client may not hold a connection open for ever: headers
@@ -459,15 +567,7 @@ func listenAndServe(ctx context.Context, cfg Config, handler http.Handler, logge
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	if cfg.TLSCert != "" {
-		// Loaded now, so a bad certificate fails start-up, not the first
-		// handshake.
-		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
-		if err != nil {
-			return fmt.Errorf("TLS certificate: %w", err)
-		}
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		TLSConfig:         tlsConfig,
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

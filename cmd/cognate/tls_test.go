@@ -127,3 +127,118 @@ func wildcardCert(t *testing.T, dir string) (certFile, keyFile string, pool *x50
 	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600)
 	return certFile, keyFile, pool
 }
+
+// certificate is a self-signed certificate for names, valid from notBefore
+// to notAfter, written to dir as a PEM pair.
+func certificate(t *testing.T, dir string, names []string, notBefore, notAfter time.Time) (certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "cognate test"},
+		DNSNames: names, NotBefore: notBefore, NotAfter: notAfter,
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, _ := x509.MarshalPKCS8PrivateKey(key)
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certFile, keyFile
+}
+
+// A certificate no client would accept from this server stops the start;
+// one that leaves the apex or some tenants uncovered is warned of.
+func TestCheckCertificate(t *testing.T) {
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	valid := func(names ...string) ([]string, time.Time, time.Time) {
+		return names, now.Add(-24 * time.Hour), now.Add(90 * 24 * time.Hour)
+	}
+	tests := []struct {
+		name     string
+		cert     func() ([]string, time.Time, time.Time)
+		err      string   // in the error; "" means none
+		warnings []string // each in one warning, in order
+	}{
+		{name: "apex and wildcard", cert: func() ([]string, time.Time, time.Time) { return valid("example.com", "*.example.com") }},
+		{name: "capitals", cert: func() ([]string, time.Time, time.Time) { return valid("Example.COM", "*.example.com") }},
+		{name: "expired", cert: func() ([]string, time.Time, time.Time) {
+			names, _, _ := valid("example.com", "*.example.com")
+			return names, now.Add(-90 * 24 * time.Hour), now.Add(-time.Hour)
+		}, err: "TLS certificate {file} expired on 2026-11-29 11:00 UTC, and clients refuse it: renew it and start cognate again"},
+		{name: "not valid yet", cert: func() ([]string, time.Time, time.Time) {
+			names, _, _ := valid("example.com", "*.example.com")
+			return names, now.Add(time.Hour), now.Add(90 * 24 * time.Hour)
+		}, err: "TLS certificate {file} is valid from 2026-11-29 13:00 UTC only"},
+		{name: "another site", cert: func() ([]string, time.Time, time.Time) { return valid("example.org", "*.example.org") },
+			err: "TLS certificate {file} is for example.org, *.example.org, and no tenant's host: every tenant (such as acme.example.com) would fail TLS"},
+		{name: "apex only", cert: func() ([]string, time.Time, time.Time) { return valid("example.com") },
+			err: "is for example.com, and no tenant's host"},
+		{name: "wildcard only", cert: func() ([]string, time.Time, time.Time) { return valid("*.example.com") },
+			warnings: []string{"TLS certificate {file} does not cover example.com, the apex (\"find your organization\")"}},
+		{name: "tenants by name", cert: func() ([]string, time.Time, time.Time) {
+			return valid("example.com", "acme.example.com", "globex.example.com")
+		},
+			warnings: []string{"TLS certificate {file} does not cover *.example.com, only acme.example.com, globex.example.com: the host of a tenant it does not name fails TLS"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			names, from, until := tc.cert()
+			certFile, keyFile := certificate(t, t.TempDir(), names, from, until)
+			cfg := devDefaults()
+			cfg.BaseURL, cfg.TLSCert, cfg.TLSKey = "https://example.com", certFile, keyFile
+			conf, warnings, err := loadCertificate(cfg, now)
+			if tc.err != "" {
+				if want := strings.ReplaceAll(tc.err, "{file}", certFile); err == nil || !strings.Contains(err.Error(), want) {
+					t.Fatalf("error %v\nwant %s", err, want)
+				}
+				return
+			}
+			if err != nil || conf == nil {
+				t.Fatalf("loadCertificate: %v", err)
+			}
+			if len(warnings) != len(tc.warnings) {
+				t.Fatalf("warnings %q, want %d", warnings, len(tc.warnings))
+			}
+			for i, w := range tc.warnings {
+				if want := strings.ReplaceAll(w, "{file}", certFile); !strings.Contains(warnings[i], want) {
+					t.Errorf("warning %q\nwant %s", warnings[i], want)
+				}
+			}
+		})
+	}
+}
+
+// A refused certificate stops the start before the data file is opened or
+// dev mode writes its token and key files.
+func TestExpiredCertificateStopsTheStartFirst(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile := certificate(t, dir, []string{"localhost", "*.localhost"}, time.Now().Add(-48*time.Hour), time.Now().Add(-24*time.Hour))
+	data := t.TempDir()
+	cfg, err := LoadConfig([]string{"--listen", "127.0.0.1:0", "--data", filepath.Join(data, "cognate.db"),
+		"--tls-cert", certFile, "--tls-key", keyFile}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	// Cancelled already: a server that went on past the certificate stops
+	// at once instead of serving.
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	err = runServe(ctx, cfg, slog.New(slog.NewTextHandler(t.Output(), nil)), t.Output())
+	if err == nil || !strings.Contains(err.Error(), "TLS certificate "+certFile+" expired on") {
+		t.Fatalf("runServe: %v, want the certificate refused", err)
+	}
+	if entries, _ := os.ReadDir(data); len(entries) != 0 {
+		t.Errorf("the data directory holds %d files after the refusal", len(entries))
+	}
+}

@@ -28,13 +28,21 @@ var _ tenant.Store = (*Store)(nil)
 
 // Open opens (or creates) the database file at path. A second process that
 // opens the same file fails after a second instead of hanging, because bbolt
-// takes an exclusive lock.
+// takes an exclusive lock. A truncated or damaged file is refused with a
+// *DamagedError, before anything is written to it (check.go).
 func Open(path string) (*Store, error) {
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
+	if err := checkFile(path); err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	db, err := openChecked(path, &bbolt.Options{
 		Timeout:      time.Second,
 		FreelistType: bbolt.FreelistMapType,
 	})
 	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := checkTree(db); err != nil {
+		_ = db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	// Grouped commits: requests that write at the same moment share one fsync.
