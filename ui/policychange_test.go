@@ -121,12 +121,7 @@ func TestSessionWithoutNowRequiredFactor(t *testing.T) {
 	rpClaims(t, b.Follow(b.submit(s.startLogin(t, b), map[string]string{"login": "nl", "password": goodPassword})))
 	setMFA(t, s, required)
 	loginPage := b.Follow(b.Get(s.rpURL + "/start"))
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, loginPage.URL.String(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Accept-Language", "nl")
-	uitest.MustContain(t, b.Do(req), "Uw organisatie vraagt nu om een tweede stap na uw wachtwoord. Log opnieuw in om verder te gaan.")
+	uitest.MustContain(t, b.Get(loginPage.URL.String(), "Accept-Language", "nl"), "Uw organisatie vraagt nu om een tweede stap na uw wachtwoord. Log opnieuw in om verder te gaan.")
 }
 
 // A factor of a kind the organization no longer counts (an authenticator
@@ -157,12 +152,7 @@ func TestAccountMarksFactorsNotCounted(t *testing.T) {
 			setMFA(t, s, tenant.MFAPolicy{Mode: tenant.MFAOptional, Factors: tt.factors})
 			b := newBrowser(t)
 			b.signedInAt(s, u.Sub, time.Now())
-			req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, s.tenantURL+"/account", nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			req.Header.Set("Accept-Language", tt.lang)
-			p := b.Do(req)
+			p := b.Get(s.tenantURL+"/account", "Accept-Language", tt.lang)
 			if p.Status != http.StatusOK {
 				t.Fatalf("status %d:\n%s", p.Status, p.Body)
 			}

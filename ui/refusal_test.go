@@ -302,12 +302,7 @@ func TestFormAddressesWithOtherMethods(t *testing.T) {
 	}
 	// In Dutch too.
 	b := newBrowser(t)
-	req, err := http.NewRequestWithContext(t.Context(), "GET", s.tenantURL+"/login/new-password", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Accept-Language", "nl")
-	uitest.MustContain(t, b.Do(req), "Ga terug naar de applicatie en begin opnieuw met inloggen.")
+	uitest.MustContain(t, b.Get(s.tenantURL+"/login/new-password", "Accept-Language", "nl"), "Ga terug naar de applicatie en begin opnieuw met inloggen.")
 }
 
 // Every refusal of a second factor's answer or of an account change logs

@@ -72,12 +72,16 @@ func (b *Browser) Do(req *http.Request) Page {
 	return p
 }
 
-// Get requests rawURL.
-func (b *Browser) Get(rawURL string) Page {
+// Get requests rawURL. header holds extra request headers as name, value
+// pairs, as for Post.
+func (b *Browser) Get(rawURL string, header ...string) Page {
 	b.t.Helper()
 	req, err := http.NewRequestWithContext(b.t.Context(), http.MethodGet, rawURL, nil)
 	if err != nil {
 		b.t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
 	}
 	return b.Do(req)
 }
