@@ -2,9 +2,7 @@ package provider
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -93,7 +91,7 @@ func (s *storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInf
 	info.AppendClaims("token_use", "id")
 	// Each ID token has its own jti; origin_jti and event_id are those of
 	// the sign-in the token stems from (signInIDs).
-	info.AppendClaims("jti", newUUID())
+	info.AppendClaims("jti", tenant.NewUUID())
 	if ids, ok := signInIDsOf(req); ok {
 		info.AppendClaims("origin_jti", ids.originJTI)
 		info.AppendClaims("event_id", ids.eventID)
@@ -159,21 +157,7 @@ func derivedUUID(label string, parts ...string) string {
 	copy(b[:], h.Sum(nil))
 	b[6] = b[6]&0x0f | 0x80
 	b[8] = b[8]&0x3f | 0x80
-	return formatUUID(b)
-}
-
-// newUUID is a random UUID (version 4).
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return formatUUID(b)
-}
-
-func formatUUID(b [16]byte) string {
-	x := hex.EncodeToString(b[:])
-	return x[0:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
+	return tenant.FormatUUID(b)
 }
 
 // SetUserinfoFromToken serves /oauth2/userInfo. The library has checked the

@@ -14,6 +14,13 @@ func NewUUID() string {
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never returns an error
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
+	return FormatUUID(b)
+}
+
+// FormatUUID writes a UUID's 16 bytes in its usual text form,
+// 8-4-4-4-12 hexadecimal digits. The bytes' version and variant bits are
+// the caller's to set.
+func FormatUUID(b [16]byte) string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 

@@ -605,7 +605,7 @@ func newSub(now time.Time) string {
 	_, _ = rand.Read(b[6:]) // crypto/rand.Read never returns an error
 	b[6] = b[6]&0x0f | 0x70
 	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	return tenant.FormatUUID(b)
 }
 
 // validSub reports whether Cognate can keep s, a sub from a file, as a
