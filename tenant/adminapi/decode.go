@@ -22,7 +22,8 @@ const maxBody = 1 << 20
 // fields are refused, because a misspelt field silently ignored is a
 // setting the operator believes is made and is not. So are a field given
 // twice (encoding/json would keep the last, and another parser the first),
-// a body that is not an object (null included, which would change
+// a field named in another case than its own (encoding/json would take
+// it), a body that is not an object (null included, which would change
 // nothing), and one that is not UTF-8 (RFC 8259 §8.1; encoding/json would
 // turn the bad bytes into U+FFFD and store that).
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
@@ -68,10 +69,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error 
 	if trimmed[0] != '{' {
 		return badRequest("the request body must be a JSON object")
 	}
-	if path, ok := repeatedField(body); ok {
-		return badRequest("field %q is given twice", path)
-	}
-	return nil
+	return memberProblem(body, reflect.TypeOf(v))
 }
 
 // invalidUTF8 is the offset of the first byte of b that is not part of a
@@ -87,25 +85,31 @@ func invalidUTF8(b []byte) int {
 	return -1
 }
 
-// repeatedField finds a member name given twice in one object of body,
-// which is valid JSON, at any depth; the path names it as jsonError does
-// (settings.password_policy.history_size), with [i] for array elements.
-// Names are compared as decoded, so "a" and "\u0061" are the same.
-func repeatedField(body []byte) (string, bool) {
+// memberProblem walks body, which is valid JSON, beside target, the type
+// it decodes into, and refuses the first member given twice in one object
+// (at any depth; "a" and "\u0061" are the same name) and the first named
+// in another case than its field's. encoding/json matches names without
+// regard to case, so {"Slug":…} would fill slug: a second spelling of each
+// field is one more way for two parsers to read one body differently. The
+// path names the member as jsonError does (settings.password_policy.
+// history_size), with [i] for array elements. Below a value with its own
+// UnmarshalJSON, only repeats are looked for.
+func memberProblem(body []byte, target reflect.Type) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
-	var walk func(path string) (string, bool)
-	walk = func(path string) (string, bool) {
+	var walk func(path string, t reflect.Type) error
+	walk = func(path string, t reflect.Type) error {
 		tok, err := dec.Token()
 		if err != nil {
-			return "", false
+			return nil
 		}
+		t = plainType(t)
 		switch tok {
 		case json.Delim('{'):
 			seen := map[string]bool{}
 			for dec.More() {
 				key, err := dec.Token()
 				if err != nil {
-					return "", false
+					return nil
 				}
 				name, _ := key.(string)
 				field := name
@@ -113,25 +117,94 @@ func repeatedField(body []byte) (string, bool) {
 					field = path + "." + name
 				}
 				if seen[name] {
-					return field, true
+					return badRequest("field %q is given twice", field)
 				}
 				seen[name] = true
-				if p, ok := walk(field); ok {
-					return p, true
+				var member reflect.Type
+				switch {
+				case t == nil:
+				case t.Kind() == reflect.Map:
+					member = t.Elem()
+				case t.Kind() == reflect.Struct:
+					exact, spelt, ok := structField(t, name)
+					if ok && spelt != name {
+						return badRequest("unknown field %q in the request body: field names are case-sensitive (%q)", field, spelt)
+					}
+					member = exact
+				}
+				if err := walk(field, member); err != nil {
+					return err
 				}
 			}
 			_, _ = dec.Token() // }
 		case json.Delim('['):
+			var elem reflect.Type
+			if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+				elem = t.Elem()
+			}
 			for i := 0; dec.More(); i++ {
-				if p, ok := walk(fmt.Sprintf("%s[%d]", path, i)); ok {
-					return p, true
+				if err := walk(fmt.Sprintf("%s[%d]", path, i), elem); err != nil {
+					return err
 				}
 			}
 			_, _ = dec.Token() // ]
 		}
-		return "", false
+		return nil
 	}
-	return walk("")
+	return walk("", target)
+}
+
+// plainType is t without pointers, or nil where encoding/json's own rules
+// for names do not apply: a type that decodes itself, or an interface.
+func plainType(t reflect.Type) reflect.Type {
+	if t == nil {
+		return nil
+	}
+	unmarshaler := reflect.TypeFor[json.Unmarshaler]()
+	for {
+		if t.Implements(unmarshaler) || reflect.PointerTo(t).Implements(unmarshaler) || t.Kind() == reflect.Interface {
+			return nil
+		}
+		if t.Kind() != reflect.Pointer {
+			return t
+		}
+		t = t.Elem()
+	}
+}
+
+// structField finds the field of struct t that the member name fills, as
+// encoding/json does (promoted fields of embedded structs included,
+// without regard to case): its type, and its name as the type spells it.
+func structField(t reflect.Type, name string) (reflect.Type, string, bool) {
+	var folded reflect.Type
+	foldedName := ""
+	for f := range t.Fields() {
+		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if tag == "-" || (!f.IsExported() && !f.Anonymous) {
+			continue
+		}
+		if f.Anonymous && tag == "" {
+			if inner := deref(f.Type); inner.Kind() == reflect.Struct {
+				if ft, spelt, ok := structField(inner, name); ok {
+					if spelt == name {
+						return ft, spelt, true
+					}
+					folded, foldedName = ft, spelt
+				}
+				continue
+			}
+		}
+		if tag == "" {
+			tag = f.Name
+		}
+		switch {
+		case tag == name:
+			return f.Type, tag, true
+		case folded == nil && strings.EqualFold(tag, name):
+			folded, foldedName = f.Type, tag
+		}
+	}
+	return folded, foldedName, folded != nil
 }
 
 // jsonError turns a decoding failure of body into v into a message that

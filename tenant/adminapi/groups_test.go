@@ -183,6 +183,8 @@ func TestGroupEndpoints(t *testing.T) {
 					t.Errorf("the admin group did not follow the rename: %s", body)
 				}
 			}},
+		{name: "change precedence spelt in another case", method: "PATCH", route: group, path: "/admin/v1/tenants/acme/groups/ops", body: `{"Precedence":null}`,
+			status: 400, code: "invalid_request", want: []string{`unknown field \"Precedence\" in the request body: field names are case-sensitive (\"precedence\")`}},
 		{name: "rename nothing", method: "PATCH", route: group, path: "/admin/v1/tenants/acme/groups/ops", body: `{}`,
 			status: 200, want: []string{`"name":"ops"`}},
 		{name: "rename to a taken name", method: "PATCH", route: group, path: "/admin/v1/tenants/acme/groups/ops", body: `{"name":"admins"}`,
