@@ -125,13 +125,13 @@ func defaultPort(scheme string) string {
 	return ""
 }
 
-// effectiveHost is the Host the browser used: the request's own, or, from
+// RequestHost is the Host the browser used: the request's own, or, from
 // a trusted proxy, the X-Forwarded-Host that proxy set. A proxy chain
 // appends, and the first values may be the client's own (anyone can send
 // X-Forwarded-Host), so the value that counts is the last one, across
 // repeated headers and comma-separated lists, as ClientIP reads
 // X-Forwarded-For from the right.
-func (h Hosts) effectiveHost(r *http.Request) string {
+func (h Hosts) RequestHost(r *http.Request) string {
 	values := r.Header.Values("X-Forwarded-Host")
 	if len(values) == 0 || !h.fromTrustedProxy(r) {
 		return r.Host

@@ -70,7 +70,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hosts := rt.Provider.hosts
 	// The host the browser asked for, which behind a proxy is not r.Host:
 	// the log names that one.
-	host := hosts.effectiveHost(r)
+	host := hosts.RequestHost(r)
 	site, ok := hosts.Resolve(host)
 	if !ok {
 		rt.Provider.logger.InfoContext(r.Context(), "request for a host that is not ours", "host", host)

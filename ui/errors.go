@@ -77,7 +77,7 @@ func (p *Pages) handle(h handlerFunc) http.Handler {
 // ours: the person reads a general sentence, the log gets the detail.
 func (p *Pages) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if ClientGone(r, err) { // no error line, no 500: nobody is waiting
-		p.Logger.DebugContext(r.Context(), "request abandoned by the client", "host", r.Host, "path", r.URL.Path, "err", err)
+		p.Logger.DebugContext(r.Context(), "request abandoned by the client", "host", p.Provider.Hosts().RequestHost(r), "path", r.URL.Path, "err", err)
 		return
 	}
 	var pe *pageError
@@ -90,7 +90,7 @@ func (p *Pages) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if (pe.err != nil || level == slog.LevelError) && !pe.reported {
 		// "message", not "msg": that is the key of the line's own message.
-		p.Logger.Log(r.Context(), level, "page error", "host", r.Host, "path", r.URL.Path, "status", pe.status, "message", string(pe.msg), "err", pe.err)
+		p.Logger.Log(r.Context(), level, "page error", "host", p.Provider.Hosts().RequestHost(r), "path", r.URL.Path, "status", pe.status, "message", string(pe.msg), "err", pe.err)
 	}
 
 	e := p.envBestEffort(r)

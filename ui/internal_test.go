@@ -13,10 +13,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 	"unicode/utf8"
 
 	"github.com/cognate-idp/cognate/provider"
@@ -240,7 +243,7 @@ func TestAbandonedRequestIsNotAnError(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var log bytes.Buffer
-		p := &Pages{Logger: slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+		p := &Pages{Logger: slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug})), Provider: &provider.Provider{}}
 		ctx, cancel := context.WithCancel(context.Background())
 		if tt.cancelled {
 			cancel()
@@ -257,10 +260,15 @@ func TestAbandonedRequestIsNotAnError(t *testing.T) {
 // A page error's line keeps its own message: the sentence the person was
 // shown goes under "message", since an attribute named "msg" would repeat
 // the line's message key, and in JSON the later one wins for most readers.
+//
+// Its host is the one the browser used: behind a trusted proxy, the
+// X-Forwarded-Host, not the proxy's own Host header.
 func TestPageErrorLineKeepsItsMessage(t *testing.T) {
 	var log bytes.Buffer
-	p := &Pages{Logger: slog.New(slog.NewJSONHandler(&log, nil))}
+	p := &Pages{Logger: slog.New(slog.NewJSONHandler(&log, nil)), Provider: proxiedProvider(t)}
 	r := httptest.NewRequest(http.MethodPost, "/login", nil)
+	r.Host, r.RemoteAddr = "cognate.internal:8080", "10.0.0.5:41000"
+	r.Header.Set("X-Forwarded-Host", "acme.example.com")
 	p.fail(httptest.NewRecorder(), r, &pageError{status: http.StatusForbidden, msg: msgCSRF, err: errors.New("missing or wrong form token")})
 	logged := log.String()
 	var line map[string]any // the first line; a Pages without templates logs its failing render next
@@ -270,6 +278,24 @@ func TestPageErrorLineKeepsItsMessage(t *testing.T) {
 	if line["msg"] != "page error" || line["message"] != string(msgCSRF) {
 		t.Errorf("msg %q, message %q; want %q and %q:\n%s", line["msg"], line["message"], "page error", msgCSRF, logged)
 	}
+	if line["host"] != "acme.example.com" {
+		t.Errorf("host %q, want the forwarded acme.example.com:\n%s", line["host"], logged)
+	}
+}
+
+// proxiedProvider is a provider for https://example.com behind a proxy at
+// 10.0.0.5, for what needs only its hosts.
+func proxiedProvider(t *testing.T) *provider.Provider {
+	t.Helper()
+	base, _ := url.Parse("https://example.com")
+	prv, err := provider.New(provider.Config{
+		Hosts: provider.Hosts{Base: base, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.5/32")}},
+		Now:   time.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return prv
 }
 
 // Static files get their type from our own table, so the same binary sends

@@ -64,7 +64,7 @@ func (messagePage) template() string { return tmplMessage }
 // the person reads a general sentence, the log gets the detail once.
 func (c *Console) fail(w http.ResponseWriter, r *http.Request, q *request, err error) {
 	if ui.ClientGone(r, err) {
-		c.Logger.DebugContext(r.Context(), "request abandoned by the client", "host", r.Host, "path", r.URL.Path, "err", err)
+		c.Logger.DebugContext(r.Context(), "request abandoned by the client", "host", c.Provider.Hosts().RequestHost(r), "path", r.URL.Path, "err", err)
 		return
 	}
 	var pe *pageError
@@ -76,7 +76,7 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, q *request, err e
 		level = slog.LevelError
 	}
 	if pe.err != nil || level == slog.LevelError {
-		c.Logger.Log(r.Context(), level, "console page error", "host", r.Host, "path", r.URL.Path,
+		c.Logger.Log(r.Context(), level, "console page error", "host", c.Provider.Hosts().RequestHost(r), "path", r.URL.Path,
 			"status", pe.status, "message", pe.msg, "err", pe.err) // not "msg", the line's own key
 	}
 	if q == nil {
