@@ -237,5 +237,5 @@ func ValidLogoURL(raw string) bool {
 	if err != nil || u.Host == "" || u.User != nil || len(raw) > 2048 || strings.ContainsAny(raw, " '\";,") {
 		return false
 	}
-	return u.Scheme == "https" || ValidateRedirectURI(raw) == nil
+	return u.Scheme == "https" || (u.Scheme == "http" && loopbackHost(u.Hostname()))
 }

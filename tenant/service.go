@@ -338,6 +338,16 @@ func ValidateClient(c Client) error {
 			problems = append(problems, fmt.Sprintf("%s %q is given twice", name, v))
 		}
 	}
+	for name, l := range map[string]struct {
+		list []string
+		max  int
+	}{
+		"redirect URIs": {c.RedirectURIs, MaxClientURIs}, "logout URIs": {c.PostLogoutRedirectURIs, MaxClientURIs}, "scopes": {c.Scopes, MaxClientScopes},
+	} {
+		if len(l.list) > l.max {
+			problems = append(problems, fmt.Sprintf("a client may have at most %d %s; this one has %d", l.max, name, len(l.list)))
+		}
+	}
 	for name, ttl := range map[string]struct{ got, min, max time.Duration }{
 		"access token":  {c.AccessTokenTTL, 5 * time.Minute, 24 * time.Hour},
 		"ID token":      {c.IDTokenTTL, 5 * time.Minute, 24 * time.Hour},
@@ -357,9 +367,17 @@ func ValidateClient(c Client) error {
 	return nil
 }
 
-// MaxScopeLength is the longest scope a client may have: Cognito's
-// ScopeType allows 256 characters.
-const MaxScopeLength = 256
+// Cognito's limits on a client (UserPoolClientType): a scope of at most 256
+// characters (ScopeType), at most 50 scopes (AllowedOAuthScopes), and at
+// most 100 redirect and 100 logout URIs (CallbackURLs, LogoutURLs) of at
+// most 1024 characters each (RedirectUrlType). A client within them moves
+// between Cognito and Cognate either way.
+const (
+	MaxScopeLength  = 256
+	MaxClientScopes = 50
+	MaxClientURIs   = 100
+	MaxURILength    = 1024
+)
 
 // validScope reports whether sc is a scope-token of RFC 6749 §3.3,
 // 1*( %x21 / %x23-5B / %x5D-7E ): printable ASCII without spaces, quotes
@@ -391,9 +409,13 @@ func repeated(list []string) []string {
 	return out
 }
 
-// ValidateRedirectURI enforces Cognito's rule: absolute, no fragment, and
-// https except for loopback addresses used in development.
+// ValidateRedirectURI enforces Cognito's rule: absolute, no fragment, at
+// most MaxURILength characters, and https except for loopback addresses
+// used in development.
 func ValidateRedirectURI(raw string) error {
+	if n := utf8.RuneCountInString(raw); n > MaxURILength {
+		return fmt.Errorf("must be at most %d characters; this one has %d", MaxURILength, n)
+	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return fmt.Errorf("%q must be an absolute URL", raw)
@@ -401,12 +423,16 @@ func ValidateRedirectURI(raw string) error {
 	if u.Fragment != "" || strings.Contains(raw, "#") {
 		return fmt.Errorf("%q may not contain a fragment", raw)
 	}
-	host := u.Hostname()
-	loopback := host == "localhost" || strings.HasSuffix(host, ".localhost") || host == "127.0.0.1" || host == "::1"
-	if u.Scheme != "https" && !(u.Scheme == "http" && loopback) {
+	if u.Scheme != "https" && !(u.Scheme == "http" && loopbackHost(u.Hostname())) {
 		return fmt.Errorf("%q must use https (http is allowed only for localhost)", raw)
 	}
 	return nil
+}
+
+// loopbackHost reports whether host names this machine, where development
+// may use plain http.
+func loopbackHost(host string) bool {
+	return host == "localhost" || strings.HasSuffix(host, ".localhost") || host == "127.0.0.1" || host == "::1"
 }
 
 // Client reads one client.

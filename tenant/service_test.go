@@ -3,6 +3,7 @@ package tenant_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -111,6 +112,14 @@ func TestCreateClientValidation(t *testing.T) {
 			`redirect URI "https://a.example/cb" is given twice`},
 		{"a logout URI twice", tenant.NewClient{Name: "x", RedirectURIs: []string{"https://a.example/cb"},
 			PostLogoutRedirectURIs: []string{"https://a.example/bye", "https://a.example/bye"}}, `logout URI "https://a.example/bye" is given twice`},
+		// Cognito's limits, so that a client moves either way.
+		{"51 scopes", machine(numbered("s", 51)...), "a client may have at most 50 scopes; this one has 51"},
+		{"101 redirect URIs", tenant.NewClient{Name: "x", RedirectURIs: numbered("https://a.example/cb", 101)},
+			"a client may have at most 100 redirect URIs; this one has 101"},
+		{"101 logout URIs", tenant.NewClient{Name: "x", RedirectURIs: []string{"https://a.example/cb"}, PostLogoutRedirectURIs: numbered("https://a.example/bye", 101)},
+			"a client may have at most 100 logout URIs; this one has 101"},
+		{"a redirect URI too long", tenant.NewClient{Name: "x", RedirectURIs: []string{"https://a.example/" + strings.Repeat("p", 1007)}},
+			"redirect URI must be at most 1024 characters; this one has 1025"},
 	}
 	for _, tc := range tests {
 		_, _, err := svc.CreateClient(ctx, "acme", tc.in)
@@ -133,14 +142,28 @@ func TestCreateClientValidation(t *testing.T) {
 			printable = append(printable, b)
 		}
 	}
-	for _, sc := range [][]string{{string(printable)}, {strings.Repeat("s", 256)}, {"openid", "https://api.example.com/reports.read"}} {
+	for _, sc := range [][]string{{string(printable)}, {strings.Repeat("s", 256)}, {"openid", "https://api.example.com/reports.read"}, numbered("s", 50)} {
 		if _, _, err := svc.CreateClient(ctx, "acme", machine(sc...)); err != nil {
 			t.Errorf("scopes %q: %v", sc, err)
 		}
 	}
+	atLimits := tenant.NewClient{Name: "x", RedirectURIs: append(numbered("https://a.example/cb", 99), "https://a.example/"+strings.Repeat("p", 1006)),
+		PostLogoutRedirectURIs: numbered("https://a.example/bye", 100)}
+	if _, _, err := svc.CreateClient(ctx, "acme", atLimits); err != nil {
+		t.Errorf("a client at Cognito's limits: %v", err)
+	}
 	if _, _, err := svc.CreateClient(ctx, "nope", tenant.NewClient{Name: "x", RedirectURIs: []string{"https://a.example/cb"}}); !errors.Is(err, tenant.ErrNotFound) {
 		t.Errorf("unknown tenant: %v", err)
 	}
+}
+
+// numbered is n different values: prefix0, prefix1, …
+func numbered(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprint(prefix, i)
+	}
+	return out
 }
 
 func TestUsers(t *testing.T) {
