@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -149,4 +150,42 @@ func treeRoots(t *testing.T, path string) (pageSize, pages int64, roots []int64)
 		t.Fatal(err)
 	}
 	return pageSize, pages, roots
+}
+
+// A new database is made in a missing or an empty data file, and the log
+// says which: an empty file where a database was expected may be a restore
+// that failed, so that one is a warning. Opening a database says nothing.
+func TestOpenStoreSaysWhenItMadeANewDatabase(t *testing.T) {
+	dir := t.TempDir()
+	existing := filepath.Join(dir, "existing.db")
+	if s, err := openStore(existing, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	} else if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(dir, "empty.db")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, path, want string
+	}{
+		{"missing", filepath.Join(dir, "missing.db"), "level=INFO msg=\"a new database file was made\""},
+		{"empty", empty, "level=WARN msg=\"the database file was empty: a new database was made in it; if it should have held data, stop the server and restore it from a backup\""},
+		{"a database", existing, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var log bytes.Buffer
+			s, err := openStore(tt.path, slog.New(slog.NewTextHandler(&log, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			lines := strings.Count(log.String(), "\n")
+			if tt.want == "" && lines != 0 || tt.want != "" && (lines != 1 || !strings.Contains(log.String(), tt.want)) {
+				t.Errorf("log:\n%s\nwant one line with %s", log.String(), tt.want)
+			}
+		})
+	}
 }

@@ -64,7 +64,7 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Wr
 			logger.Warn(w)
 		}
 	}
-	store, err := openStore(cfg.Data)
+	store, err := openStore(cfg.Data, logger)
 	if err != nil {
 		return err
 	}
@@ -104,12 +104,22 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Wr
 }
 
 // openStore opens the database file, saying in plain words what kept it
-// from opening.
-func openStore(path string) (*bolt.Store, error) {
+// from opening. A new database is made in a missing file or an empty one
+// (an operator may create the file first, to choose its owner and mode);
+// the log says so, since an empty file where a database was expected may
+// also be a restore that failed.
+func openStore(path string, logger *slog.Logger) (*bolt.Store, error) {
+	info, statErr := os.Stat(path)
 	store, err := bolt.Open(path)
 	var pathErr *fs.PathError
 	var damaged *bolt.DamagedError
 	switch {
+	case err == nil && errors.Is(statErr, fs.ErrNotExist):
+		logger.Info("a new database file was made", "path", path)
+		return store, nil
+	case err == nil && statErr == nil && info.Mode().IsRegular() && info.Size() == 0:
+		logger.Warn("the database file was empty: a new database was made in it; if it should have held data, stop the server and restore it from a backup", "path", path)
+		return store, nil
 	case err == nil:
 		return store, nil
 	case errors.As(err, &damaged):
