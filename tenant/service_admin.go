@@ -269,13 +269,23 @@ func (s *Service) RotateClientSecret(ctx context.Context, tenantID, id string) (
 type UserQuery struct {
 	Username string // case-insensitive, as sign-in matches it
 	Email    string // case-insensitive; several users may share an address
+	// Sub is exact. A search by sub answers "is there such a user?"
+	// with an empty list rather than ErrNotFound, as Cognito's ListUsers
+	// filter `sub = "…"` does.
+	Sub string
 }
 
 // FindUsers returns the users that match q, in no particular order. An
 // unknown tenant is ErrNotFound; no match is an empty list.
 func (s *Service) FindUsers(ctx context.Context, tenantID string, q UserQuery) ([]User, error) {
-	if (q.Username == "") == (q.Email == "") {
-		return nil, fmt.Errorf("%w: search by username or by email, not both or neither", ErrInvalid)
+	given := 0
+	for _, v := range []string{q.Username, q.Email, q.Sub} {
+		if v != "" {
+			given++
+		}
+	}
+	if given != 1 {
+		return nil, fmt.Errorf("%w: search by one of username, email or sub", ErrInvalid)
 	}
 	var users []User
 	err := s.Store.View(ctx, func(tx Tx) error {
@@ -287,7 +297,13 @@ func (s *Service) FindUsers(ctx context.Context, tenantID string, q UserQuery) (
 			users, err = UsersByEmail(tx, tenantID, q.Email)
 			return err
 		}
-		u, err := UserByUsername(tx, tenantID, q.Username)
+		var u User
+		var err error
+		if q.Sub != "" {
+			u, err = GetUser(tx, tenantID, q.Sub)
+		} else {
+			u, err = UserByUsername(tx, tenantID, q.Username)
+		}
 		switch {
 		case errors.Is(err, ErrNotFound):
 			return nil

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +26,25 @@ type server struct {
 	url       string
 	tokenFile string
 	stop      func() error // cancels the server and waits for runServe
+	log       *serverLog   // what the server logged, also in the test's output
+}
+
+// serverLog keeps a server's log lines for a test to read while it runs.
+type serverLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *serverLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *serverLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
 
 func startServer(t *testing.T, dir string) *server {
@@ -46,9 +66,11 @@ func startServer(t *testing.T, dir string) *server {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- runServe(ctx, cfg, slog.New(slog.NewTextHandler(t.Output(), nil)), t.Output()) }()
+	log := &serverLog{}
+	logger := slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), log), nil))
+	go func() { done <- runServe(ctx, cfg, logger, t.Output()) }()
 
-	s := &server{url: cfg.BaseURL, tokenFile: filepath.Join(dir, devAdminTokenFile)}
+	s := &server{url: cfg.BaseURL, tokenFile: filepath.Join(dir, devAdminTokenFile), log: log}
 	stopped := false
 	s.stop = func() error {
 		if stopped {
@@ -335,6 +357,14 @@ func TestUserNamedLikeAnotherUsersSub(t *testing.T) {
 	}
 	if code, stdout, stderr := run("user", "get", "--tenant", "acme", "ann"); code != 0 || !strings.Contains(stdout, ann) {
 		t.Errorf("get ann: exit %d\n%s%s", code, stdout, stderr)
+	}
+	// Finding out that "ann" is nobody's sub is no refused request.
+	before := strings.Count(s.log.String(), "refused")
+	if code, _, stderr := run("user", "get", "--tenant", "acme", "ann"); code != 0 {
+		t.Errorf("get ann: exit %d: %s", code, stderr)
+	}
+	if after := strings.Count(s.log.String(), "refused"); after != before {
+		t.Errorf("looking up a username logged %d refusals:\n%s", after-before, s.log.String())
 	}
 }
 

@@ -764,24 +764,17 @@ func resolveUser(ctx context.Context, c *apiClient, slug, user string) (string, 
 	if byName.Sub == user {
 		return user, nil
 	}
-	seg, err := pathSegment("sub", user)
-	if err != nil {
-		// "." or "..": whether another user has it as their sub cannot be
-		// asked in a URL, so the name stays ambiguous.
-		return "", fmt.Errorf("%q is the username of user %s, and could also be another user's sub, which cannot be looked up: name the user you mean by their sub",
-			user, byName.Sub)
-	}
-	var bySub adminapi.User
-	_, err = c.call(ctx, http.MethodGet, base+"/users/"+seg, nil, &bySub)
-	var apiErr *apiError
-	switch {
-	case errors.As(err, &apiErr) && apiErr.status == http.StatusNotFound:
-		return byName.Sub, nil
-	case err != nil:
+	// Asked as a search, which answers "none" with an empty list: a GET of
+	// the user would be a 404 that the server logs as a refused request.
+	var bySub adminapi.UserPage
+	if _, err := c.call(ctx, http.MethodGet, base+"/users?sub="+url.QueryEscape(user), nil, &bySub); err != nil {
 		return "", err
 	}
+	if len(bySub.Users) == 0 {
+		return byName.Sub, nil
+	}
 	return "", fmt.Errorf("%q is the username of one user (sub %s) and the sub of another (username %s): name the user you mean by their sub",
-		user, byName.Sub, bySub.Username)
+		user, byName.Sub, bySub.Users[0].Username)
 }
 
 // userPath is the admin API path of the user with sub, named user on the

@@ -41,16 +41,17 @@ const (
 	maxPageSize     = 100
 )
 
-// listUsers pages through the users, or, given ?username= or ?email=, finds
-// the users with exactly that value (an empty page when none has).
+// listUsers pages through the users, or, given ?username=, ?email= or
+// ?sub=, finds the users with exactly that value (an empty page when none
+// has).
 func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	slug := r.PathValue("slug")
-	if q.Has("username") || q.Has("email") {
+	if q.Has("username") || q.Has("email") || q.Has("sub") {
 		if q.Has("after") || q.Has("limit") {
-			return badRequest("a search by username or email returns every match; it takes no after or limit")
+			return badRequest("a search by username, email or sub returns every match; it takes no after or limit")
 		}
-		users, err := a.Service.FindUsers(r.Context(), slug, tenant.UserQuery{Username: q.Get("username"), Email: q.Get("email")})
+		users, err := a.Service.FindUsers(r.Context(), slug, tenant.UserQuery{Username: q.Get("username"), Email: q.Get("email"), Sub: q.Get("sub")})
 		if err != nil {
 			return err
 		}
