@@ -109,15 +109,17 @@ func (a *API) importUsers(w http.ResponseWriter, r *http.Request) error {
 	}
 	sum, err := cognitoimport.Import(r.Context(), a.Service.Store, slug, src,
 		cognitoimport.Options{DryRun: dryRun, Now: a.Service.Now}, collect)
-	a.logger().InfoContext(r.Context(), "user import", "tenant", slug, "format", format, "dry_run", dryRun,
-		"created", sum.Created, "updated", sum.Updated, "skipped", sum.Skipped, "failed", sum.Failed, "err", err)
 	if !dryRun {
 		a.Service.RecordImport(r.Context(), slug, tenant.ImportCounts{Created: sum.Created, Updated: sum.Updated,
 			Skipped: sum.Skipped, Failed: sum.Failed})
 	}
 	if err != nil {
+		// writeError logs the request's one line, which says how far
+		// the import got (importError).
 		return importError(err, format, sum, dryRun)
 	}
+	a.logger().InfoContext(r.Context(), "user import", "tenant", slug, "format", format, "dry_run", dryRun,
+		"created", sum.Created, "updated", sum.Updated, "skipped", sum.Skipped, "failed", sum.Failed)
 	result.Summary = ImportSummary{Created: sum.Created, Updated: sum.Updated, Skipped: sum.Skipped,
 		Failed: sum.Failed, GroupsCreated: sum.GroupsCreated}
 	result.Warnings = make([]string, len(sum.Warnings))
@@ -148,7 +150,8 @@ func importFormat(r *http.Request) (cognitoimport.Format, error) {
 }
 
 // importError explains an import that stopped, including what it had
-// already written (see progress).
+// already written (see progress): to the client when the file is at
+// fault, else to the log, with the counts.
 func importError(err error, format cognitoimport.Format, sum cognitoimport.Summary, dryRun bool) error {
 	done := progress(format, sum, dryRun)
 	var fileErr *cognitoimport.FileError
@@ -167,7 +170,8 @@ func importError(err error, format cognitoimport.Format, sum cognitoimport.Summa
 		return &apiError{status: http.StatusRequestEntityTooLarge, code: "request_too_large",
 			message: fmt.Sprintf("the file is larger than the import limit of %d MiB; split it.%s", tooLarge.Limit>>20, done)}
 	}
-	return err
+	return fmt.Errorf("the user import stopped: %ss up to %d imported (%d created, %d updated, %d skipped, %d failed), up to %d read, dry run %t: %w",
+		unitOf(format), sum.LastCounted, sum.Created, sum.Updated, sum.Skipped, sum.Failed, sum.LastRead, dryRun, err)
 }
 
 // progress says what an import that stopped wrote and what it did not:
@@ -178,9 +182,9 @@ func progress(format cognitoimport.Format, sum cognitoimport.Summary, dryRun boo
 	if dryRun {
 		return ""
 	}
-	unit, first := "user", 1
+	unit, first := unitOf(format), 1
 	if format == cognitoimport.FormatCSV {
-		unit, first = "line", 2 // line 1 is the header
+		first = 2 // line 1 is the header
 	}
 	if sum.LastCounted == 0 && sum.LastRead == 0 {
 		return " Nothing was written."
@@ -199,6 +203,14 @@ func progress(format cognitoimport.Format, sum cognitoimport.Summary, dryRun boo
 	}
 	b.WriteString(" Importing the corrected file again is safe.")
 	return b.String()
+}
+
+// unitOf is what an import of format counts: CSV lines or JSON users.
+func unitOf(format cognitoimport.Format) string {
+	if format == cognitoimport.FormatCSV {
+		return "line"
+	}
+	return "user"
 }
 
 func upperFirst(s string) string { return strings.ToUpper(s[:1]) + s[1:] }

@@ -1,6 +1,7 @@
 package adminapi
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -141,7 +142,7 @@ func TestImportEndpoint(t *testing.T) {
 		{name: "a bad dry_run", query: "?format=csv&dry_run=maybe", body: importCSV, status: 400, message: "dry_run must be true or false", users: 3},
 		{name: "a CSV without Cognito's header writes nothing", query: "?format=csv", body: "username,email\nzed,zed@example.com\n",
 			status: 400, message: "the file cannot be imported: line 1: the header row is not Cognito's", users: 3},
-		{name: "not JSON", query: "?format=json", body: importCSV, status: 400, message: "not valid JSON at byte", users: 3},
+		{name: "not JSON", query: "?format=json", body: importCSV, status: 400, message: "not valid JSON at line 1, column 1", users: 3},
 		{name: "JSON that breaks part-way", query: "?format=json", status: 400, users: 3,
 			body: `{"Username":"ann"}` + "\n" + `{"Username":`, message: "after user 1: the JSON ends in the middle of a value"},
 	}
@@ -193,6 +194,16 @@ func TestImportEndpointSaysFileProblemsInEnglish(t *testing.T) {
 			"the file cannot be imported: the file is empty; a Cognito CSV starts with a header row of column names (GetCSVHeader). Nothing was written."},
 		{"a JSON string", "?format=json", `"Users"`,
 			"the file cannot be imported: the file is JSON but not an object or an array; want a dump of ListUsers or AdminGetUser output. Nothing was written."},
+		{"a CSV cut short in its last line", "?format=csv", "cognito:username,email,email_verified,cognito:mfa_enabled\nann,ann@example.com,TRUE,FALSE",
+			"the file cannot be imported: line 2: the last line has no line break at its end, so the file may have been cut short; " +
+				"if it is whole, add a line break at its end and import it again. Nothing was written."},
+		{"JSON in UTF-16, as PowerShell's > writes it", "?format=json", "\xff\xfe[\x00{\x00",
+			"the file cannot be imported: the file is UTF-16 text, not UTF-8: save it as UTF-8 and import it again " +
+				"(PowerShell's > writes UTF-16; use Out-File -Encoding utf8). Nothing was written."},
+		{"JSON with a missing comma", "?format=json", "{\"Username\":\"ann\"}\n{\"Username\":\"bob\" \"Enabled\":true}\n",
+			"the file cannot be imported: after user 1: the file is not valid JSON at line 2, column 19. " +
+				"Nothing was written. Users 1 to 1 were read but not written: users are written 1000 at a time, and the import stopped in that batch. " +
+				"Importing the corrected file again is safe."},
 	}
 	for _, tc := range refusals {
 		status, body := f.post(t, tc.query, "", tc.body)
@@ -212,6 +223,32 @@ func TestImportEndpointSaysFileProblemsInEnglish(t *testing.T) {
 		status, body := f.post(t, tc.query, "", tc.body)
 		if status != http.StatusOK || !strings.Contains(string(body), tc.warnings) {
 			t.Errorf("%s: %d %s\nwant %s", tc.name, status, body, tc.warnings)
+		}
+	}
+}
+
+// An import logs one line: what it did, or, when it stopped, the refusal
+// or failure, which says how far it got.
+func TestImportLogsOneLine(t *testing.T) {
+	f := newImportFixture(t)
+	var log bytes.Buffer
+	api := &API{Service: f.svc, Logger: slog.New(slog.NewTextHandler(&log, nil)), TokenHash: sha256.Sum256([]byte(importToken))}
+	f.handler = api.Handler()
+	tests := []struct{ name, query, body, want string }{
+		{"a whole file", "?format=csv", importCSV, `level=INFO msg="user import" tenant=acme format=csv dry_run=false created=2 updated=0 skipped=0 failed=1`},
+		{"a header that is not Cognito's", "?format=csv", "username,email\n", `level=WARN msg="admin API request refused"`},
+		{"JSON that stops part-way", "?format=json", `{"Username":"zed"}` + "\n" + `{"Username":`,
+			`level=WARN msg="admin API request refused" method=POST path=/admin/v1/tenants/acme/import remote=192.0.2.1 status=400 error=invalid_request ` +
+				`description="the file cannot be imported: after user 1: the JSON ends in the middle of a value; the file may be incomplete. Nothing was written. ` +
+				`Users 1 to 1 were read but not written`},
+		{"a dry run that stops part-way", "?format=json&dry_run=true", `{"Username":"zed"}` + "\n" + `{"Username":`,
+			`description="the file cannot be imported: after user 1: the JSON ends in the middle of a value; the file may be incomplete."`},
+	}
+	for _, tc := range tests {
+		log.Reset()
+		f.post(t, tc.query, "", tc.body)
+		if lines := strings.Split(strings.TrimSpace(log.String()), "\n"); len(lines) != 1 || !strings.Contains(lines[0], tc.want) {
+			t.Errorf("%s: log\n%s\nwant one line with\n%s", tc.name, log.String(), tc.want)
 		}
 	}
 }
@@ -261,9 +298,9 @@ func TestImportErrorSaysWhatWasWritten(t *testing.T) {
 				"Users 1 to 1000 were imported (990 created, 4 updated, 3 skipped, 3 failed) and stay. " +
 				"Users 1001 to 1500 were read but not written: users are written 1000 at a time, and the import stopped in that batch. " +
 				"Importing the corrected file again is safe."},
-		{name: "cut in the first batch", err: &cognitoimport.FileError{Line: 500, Reason: cognitoimport.Reason{Code: cognitoimport.CodeJSONSyntax, Args: []string{"77"}}},
+		{name: "cut in the first batch", err: &cognitoimport.FileError{Line: 500, Reason: cognitoimport.Reason{Code: cognitoimport.CodeJSONSyntax, Args: []string{"3001", "77"}}},
 			format: cognitoimport.FormatJSON, sum: cognitoimport.Summary{LastRead: 500},
-			want: "the file cannot be imported: after user 500: the file is not valid JSON at byte 77. Nothing was written. " +
+			want: "the file cannot be imported: after user 500: the file is not valid JSON at line 3001, column 77. Nothing was written. " +
 				"Users 1 to 500 were read but not written: users are written 1000 at a time, and the import stopped in that batch. " +
 				"Importing the corrected file again is safe."},
 		{name: "cut at a batch's end", err: &cognitoimport.FileError{Line: 2000, Reason: cognitoimport.Reason{Code: cognitoimport.CodeJSONTruncated}},

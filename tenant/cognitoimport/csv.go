@@ -30,6 +30,10 @@ const readBufferSize = 80 << 10
 // bom is the UTF-8 byte order mark some spreadsheet programs write.
 const bom = "\xef\xbb\xbf"
 
+// errNoLineBreak is readLine's word that the line it returns is the last
+// and has no line ending: the file may have been cut in the middle of it.
+var errNoLineBreak = errors.New("the last line has no line ending")
+
 // columnKind says how a column's values are read.
 type columnKind int
 
@@ -68,14 +72,21 @@ var _ Reader = (*CSVReader)(nil)
 //
 // A leading byte order mark, which Cognito refuses, is skipped with a
 // warning (see Warnings): spreadsheet programs add it when saving as "CSV
-// UTF-8", and refusing the whole file for it would help nobody.
+// UTF-8", and refusing the whole file for it would help nobody. A file in
+// UTF-16 or UTF-32 is refused as such (CodeFileEncoding).
+//
+// Every line, the last one too, must end in a line break; see Next.
 func NewCSVReader(r io.Reader) (*CSVReader, error) {
 	c := &CSVReader{r: bufio.NewReaderSize(r, readBufferSize)}
+	if head, _ := c.r.Peek(4); wideEncoding(head) != "" {
+		return nil, &FileError{Reason: reason(CodeFileEncoding, wideEncoding(head))}
+	}
 	header, tooLong, err := c.readLine()
+	unterminated := errors.Is(err, errNoLineBreak)
 	switch {
 	case errors.Is(err, io.EOF):
 		return nil, &FileError{Reason: reason(CodeCSVEmpty)}
-	case err != nil:
+	case err != nil && !unterminated:
 		return nil, err
 	case tooLong:
 		return nil, &FileError{Line: 1, Reason: reason(CodeCSVHeaderTooLong)}
@@ -132,6 +143,11 @@ func NewCSVReader(r io.Reader) (*CSVReader, error) {
 	}
 	if len(problems) > 0 {
 		return nil, &FileError{Line: 1, Reason: reason(CodeCSVHeader), Details: problems}
+	}
+	if unterminated {
+		// A header and nothing else; or a header, and the rest of the
+		// file lost on the way.
+		return nil, &FileError{Line: 1, Reason: reason(CodeCSVNoFinalLineBreak)}
 	}
 	c.values = make([]string, 0, len(c.columns))
 	return c, nil
@@ -227,9 +243,17 @@ func valuesProblem(columns []int) Reason {
 func (c *CSVReader) Warnings() []Reason { return c.warnings }
 
 // Next returns the user on the next line that is not blank.
+//
+// A last line without a line break stops the file with a *FileError
+// (CodeCSVNoFinalLineBreak), and the line is not imported: it may have
+// been cut, and a cut line can look whole. cognito:username is the last
+// column of GetCSVHeader, so "anna" cut to "ann" would update user ann.
 func (c *CSVReader) Next() (Record, error) {
 	for {
 		line, tooLong, err := c.readLine()
+		if errors.Is(err, errNoLineBreak) {
+			return Record{}, &FileError{Line: c.line, Reason: reason(CodeCSVNoFinalLineBreak)}
+		}
 		if err != nil {
 			return Record{}, err
 		}
@@ -245,7 +269,8 @@ func (c *CSVReader) Next() (Record, error) {
 
 // readLine returns the next line without its line ending. The slice is
 // valid until the next read. A line longer than the buffer is skipped and
-// reported as too long.
+// reported as too long. A last line without a line ending is returned, and
+// counted, with errNoLineBreak.
 func (c *CSVReader) readLine() (line []byte, tooLong bool, err error) {
 	line, err = c.r.ReadSlice('\n')
 	if errors.Is(err, bufio.ErrBufferFull) {
@@ -256,18 +281,22 @@ func (c *CSVReader) readLine() (line []byte, tooLong bool, err error) {
 			return nil, false, fmt.Errorf("reading line %d: %w", c.line+1, err)
 		}
 		c.line++
+		if err != nil {
+			return nil, true, errNoLineBreak
+		}
 		return nil, true, nil
 	}
-	if errors.Is(err, io.EOF) && len(line) > 0 {
-		err = nil // the last line has no line ending
-	}
-	if err != nil {
+	unterminated := errors.Is(err, io.EOF) && len(line) > 0
+	if err != nil && !unterminated {
 		if errors.Is(err, io.EOF) {
 			return nil, false, io.EOF
 		}
 		return nil, false, fmt.Errorf("reading line %d: %w", c.line+1, err)
 	}
 	c.line++
+	if unterminated {
+		return bytes.TrimSuffix(line, []byte("\r")), false, errNoLineBreak
+	}
 	line = bytes.TrimSuffix(line, []byte("\n"))
 	line = bytes.TrimSuffix(line, []byte("\r"))
 	return line, false, nil

@@ -201,8 +201,8 @@ func TestCSVReader(t *testing.T) {
 			},
 		},
 		{
-			name: "CRLF line endings, blank lines skipped, line numbers as an editor shows them, no final newline",
-			file: "cognito:username,email_verified,email,cognito:mfa_enabled\r\nk1,TRUE,k1@example.com,FALSE\r\n\r\n   \r\nk2,TRUE,k2@example.com,FALSE",
+			name: "CRLF line endings, blank lines skipped, line numbers as an editor shows them",
+			file: "cognito:username,email_verified,email,cognito:mfa_enabled\r\nk1,TRUE,k1@example.com,FALSE\r\n\r\n   \r\nk2,TRUE,k2@example.com,FALSE\r\n",
 			want: []want{
 				{line: 2, username: "k1", attrs: map[string]string{"email": "k1@example.com"}},
 				{line: 5, username: "k2", attrs: map[string]string{"email": "k2@example.com"}},
@@ -411,6 +411,48 @@ func TestCSVHeaderKeepsValuesOut(t *testing.T) {
 						t.Errorf("reason %#v repeats %q", r, s)
 					}
 				}
+			}
+		})
+	}
+}
+
+// A last line without a line break may have been cut short, and a cut line
+// can look whole: with cognito:username the last column, as GetCSVHeader
+// has it, "anna" cut to "ann" names another user. Such a file stops at
+// that line, which is not returned, whatever the line holds; the lines
+// before it are read as ever.
+func TestCSVReaderLastLineWithoutLineBreak(t *testing.T) {
+	const header = "name,email,email_verified,cognito:mfa_enabled,cognito:username"
+	tests := []struct {
+		name  string
+		file  string
+		lines []int // of the records read before the file stops
+		stop  int   // the line the *FileError names
+	}{
+		{"a username cut short", header + "\nAnn,ann@example.com,true,false,ann\nAnna,anna@example.com,true,false,ann", []int{2}, 3},
+		{"the only user", header + "\nAnna,anna@example.com,true,false,ann", nil, 2},
+		{"cut between CR and LF", header + "\r\nAnn,ann@example.com,true,false,ann\r\nAnna,anna@example.com,true,false,anna\r", []int{2}, 3},
+		{"a blank line cut short", header + "\nAnn,ann@example.com,true,false,ann\n  ", []int{2}, 3},
+		{"a line too long, cut short", header + "\nAnn,ann@example.com,true,false,ann\n" + strings.Repeat("x", readBufferSize+10), []int{2}, 3},
+		{"a header and nothing else", header, nil, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var recs []Record
+			r, err := NewCSVReader(strings.NewReader(tc.file))
+			if err == nil {
+				recs, err = readAll(r)
+			}
+			var fe *FileError
+			if !errors.As(err, &fe) || !errors.Is(err, ErrMalformed) || fe.Reason.Code != CodeCSVNoFinalLineBreak || fe.Line != tc.stop {
+				t.Fatalf("error %v; want a *FileError %s at line %d", err, CodeCSVNoFinalLineBreak, tc.stop)
+			}
+			var lines []int
+			for _, rec := range recs {
+				lines = append(lines, rec.Line)
+			}
+			if !slices.Equal(lines, tc.lines) {
+				t.Errorf("records of lines %v, want %v", lines, tc.lines)
 			}
 		})
 	}

@@ -8,9 +8,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -105,7 +107,8 @@ type Summary struct {
 // counts what was, and says how far that and the reading got
 // (LastCounted, LastRead).
 func Import(ctx context.Context, store tenant.Store, tenantID string, src Reader, opts Options, report func(LineResult)) (Summary, error) {
-	im := &importer{store: store, tenantID: tenantID, opts: opts, report: report}
+	im := &importer{store: store, tenantID: tenantID, opts: opts, report: report,
+		usernames: usernamesInFile{seed: maphash.MakeSeed(), first: map[uint64]spelling{}}}
 	if im.opts.BatchSize <= 0 {
 		im.opts.BatchSize = DefaultBatchSize
 	}
@@ -113,7 +116,8 @@ func Import(ctx context.Context, store tenant.Store, tenantID string, src Reader
 		im.opts.Now = time.Now
 	}
 	err := store.View(ctx, func(tx tenant.Tx) error {
-		_, err := tenant.GetTenant(tx, tenantID)
+		t, err := tenant.GetTenant(tx, tenantID)
+		im.legacyPool = t.Settings.Legacy.Enabled()
 		return err
 	})
 	if err != nil {
@@ -161,6 +165,41 @@ type importer struct {
 	opts     Options
 	report   func(LineResult)
 	sum      Summary
+	// legacyPool is whether the tenant has one, which lets imported
+	// users who must reset their password sign in with their old one.
+	legacyPool bool
+	usernames  usernamesInFile
+}
+
+// usernamesInFile remembers the usernames of the file's lines that are
+// matched by username, so that two spellings of one name in one file (josé
+// and JOSÉ, two users of a case-sensitive Cognito pool) do not become one
+// user here, the second line silently overwriting the first. By hash, so
+// that it costs 24 bytes a line, not the names.
+type usernamesInFile struct {
+	seed  maphash.Seed
+	first map[uint64]spelling // by the hash of tenant.FoldKey(username)
+}
+
+// spelling is a username as the file first writes it: its hash, and where.
+type spelling struct {
+	exact uint64
+	line  int
+}
+
+// conflict says why username, on line, cannot be imported: it differs only
+// in case from a username of an earlier line. Otherwise it remembers the
+// username, when its line is the first to have it, and ok is true.
+func (u *usernamesInFile) conflict(username string, line int) (Reason, bool) {
+	folded, exact := maphash.String(u.seed, tenant.FoldKey(username)), maphash.String(u.seed, username)
+	first, seen := u.first[folded]
+	switch {
+	case !seen:
+		u.first[folded] = spelling{exact: exact, line: line}
+	case first.exact != exact:
+		return reason(CodeConflictUsernameCase, username, strconv.Itoa(first.line)), false
+	}
+	return Reason{}, true
 }
 
 // change is one line made ready to apply: checked, and reduced to what it
@@ -191,11 +230,19 @@ type change struct {
 // works out what it changes.
 func (im *importer) prepare(rec Record) *change {
 	c := &change{line: rec.Line, username: rec.Username, sub: rec.Sub, notes: slices.Clone(rec.Notes)}
+	var problems []Reason
+	if rec.Sub == "" && rec.Username != "" {
+		// Every such line counts, whether it fails or not, so that
+		// what fails depends on the file alone: once the first line is
+		// corrected, the second must not take its place.
+		if conflict, ok := im.usernames.conflict(rec.Username, rec.Line); !ok {
+			problems = append(problems, conflict)
+		}
+	}
 	if len(rec.Problems) > 0 {
-		c.failure = rec.Problems
+		c.failure = slices.Concat(rec.Problems, problems)
 		return c
 	}
-	var problems []Reason
 	if err := tenant.ValidateUsername(rec.Username); err != nil {
 		problems = append(problems, invalidReason(err))
 	}
@@ -431,6 +478,11 @@ func (im *importer) apply(tx tenant.Tx, c *change, now time.Time) (LineResult, i
 		notes = append(slices.Clone(notes), reason(CodeNotePasswordKept))
 	}
 	c.applyTo(&u, now)
+	if u.Status == tenant.StatusResetRequired && !u.EmailVerified && !im.legacyPool {
+		// Said of the user as the line leaves them, whatever the file
+		// gave: a line may leave an earlier verified address as it is.
+		notes = append(slices.Clone(notes), reason(CodeNoteNoVerifiedEmail))
+	}
 	res.Sub, res.Reason, res.Reasons = u.Sub, reasonsText(notes), notes
 
 	if found {

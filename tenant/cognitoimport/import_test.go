@@ -518,15 +518,61 @@ func TestImportJSONStatusesAndGroups(t *testing.T) {
 	}
 }
 
+// A user who appears twice in a file, spelt the same, is created by the
+// first line and updated by the second.
 func TestImportSameUserTwiceInFile(t *testing.T) {
 	f := newFixture(t)
-	file := csvHeader + "\nann,ann@example.com,TRUE,,,First,,,FALSE\nANN,ann@example.com,TRUE,,,Second,,,FALSE\n"
+	file := csvHeader + "\nann,ann@example.com,TRUE,,,First,,,FALSE\nann,ann@example.com,TRUE,,,Second,,,FALSE\n"
 	sum, lines := f.mustRun(t, cognitoimport.FormatCSV, file, cognitoimport.Options{})
 	if !sameCounts(sum, summary(1, 1, 0, 0)) || lines[0].Sub != lines[1].Sub {
 		t.Errorf("summary %+v, lines %+v", sum, lines)
 	}
 	users := f.users(t)
 	if len(users) != 1 || users["ann"].Attributes["given_name"] != "Second" {
+		t.Errorf("users %+v", users)
+	}
+}
+
+// Two usernames of one file that differ only in case are two users of a
+// case-sensitive Cognito pool; here they would be one. The later line
+// fails, naming the earlier, as JSON's users with their two subs do, and
+// nothing is merged, in this run or the next (where the first line is
+// skipped and the second fails again). A name matched in the tenant
+// rather than in the file is still matched case-insensitively.
+func TestImportUsernamesDifferingInCaseInFile(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.svc.CreateUser(context.Background(), "acme", tenant.NewUser{Username: "Bea", Email: "bea@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	file := csvHeader + "\n" +
+		"josé,jose@example.com,TRUE,,,First,,,FALSE\n" +
+		"bea,bea@example.com,TRUE,,,Bea,,,FALSE\n" +
+		"JOSÉ,jose2@example.com,TRUE,,,Second,,,FALSE\n" +
+		"José,jose3@example.com,TRUE,,,Third,,,FALSE\n"
+	wantFailed := map[int]cognitoimport.Reason{
+		4: {Code: cognitoimport.CodeConflictUsernameCase, Args: []string{"JOSÉ", "2"}},
+		5: {Code: cognitoimport.CodeConflictUsernameCase, Args: []string{"José", "2"}},
+	}
+	for run, want := range []cognitoimport.Summary{summary(1, 1, 0, 2), summary(0, 0, 2, 2)} {
+		sum, lines := f.mustRun(t, cognitoimport.FormatCSV, file, cognitoimport.Options{})
+		if !sameCounts(sum, want) {
+			t.Errorf("run %d: summary %+v, want %+v", run+1, sum, want)
+		}
+		for _, l := range lines {
+			reason, failed := wantFailed[l.Line]
+			if failed != (l.Outcome == cognitoimport.Failed) || failed && (len(l.Reasons) != 1 || !slices.Equal(l.Reasons[0].Args, reason.Args) || l.Reasons[0].Code != reason.Code) {
+				t.Errorf("run %d: line %d: %s %v, want failed %v with %v", run+1, l.Line, l.Outcome, l.Reasons, failed, reason)
+			}
+		}
+	}
+	_, lines := f.mustRun(t, cognitoimport.FormatCSV, file, cognitoimport.Options{DryRun: true})
+	if got := lines[2].Reason; got != `username "JOSÉ" differs only in case from the one on line 2; usernames are case-insensitive here, `+
+		"so the two would be one user: give one of them another username" {
+		t.Errorf("the reason in English: %q", got)
+	}
+	users := f.users(t)
+	if len(users) != 2 || users["josé"].Email != "jose@example.com" || users["josé"].Attributes["given_name"] != "First" ||
+		users["Bea"].Attributes["given_name"] != "Bea" {
 		t.Errorf("users %+v", users)
 	}
 }
@@ -540,7 +586,7 @@ func TestImportDoesNotMarkEnrolledUserForReenrolment(t *testing.T) {
 		file   string
 	}{
 		{cognitoimport.FormatCSV, csvHeader + "\nann,ann@example.com,TRUE,,,Ann,,,TRUE\n"},
-		{cognitoimport.FormatJSON, `{"Username":"ann","UserAttributes":[{"Name":"email","Value":"ann@example.com"}],` +
+		{cognitoimport.FormatJSON, `{"Username":"ann","UserAttributes":[{"Name":"email","Value":"ann@example.com"},{"Name":"email_verified","Value":"true"}],` +
 			`"UserMFASettingList":["SOFTWARE_TOKEN_MFA"],"PreferredMfaSetting":"SOFTWARE_TOKEN_MFA"}`},
 	} {
 		t.Run(string(tc.format), func(t *testing.T) {
@@ -701,5 +747,76 @@ func TestImportGroupsNullKeepsGroups(t *testing.T) {
 				t.Errorf("groups %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// The tester's case: a file whose last line, "anna", was cut to "ann" and
+// lost its line break. It stops the import at that line, which updates
+// nobody: ann keeps her address and name. With the line in the first
+// batch, as in any file of up to a batch of users, nothing is written.
+func TestImportStopsAtCutLastLine(t *testing.T) {
+	const header = "name,email,email_verified,cognito:mfa_enabled,cognito:username\n"
+	f := newFixture(t)
+	f.mustRun(t, cognitoimport.FormatCSV, header+"Ann,ann@example.com,true,false,ann\n", cognitoimport.Options{})
+	sum, lines, err := f.run(t, cognitoimport.FormatCSV,
+		header+"Bo,bo@example.com,true,false,bo\nAnna Other,anna@example.com,true,false,ann", cognitoimport.Options{})
+	var fe *cognitoimport.FileError
+	if !errors.As(err, &fe) || fe.Reason.Code != cognitoimport.CodeCSVNoFinalLineBreak || fe.Line != 3 {
+		t.Fatalf("error %v, want a *FileError %s at line 3", err, cognitoimport.CodeCSVNoFinalLineBreak)
+	}
+	if len(lines) != 0 || sum.LastCounted != 0 || sum.LastRead != 2 {
+		t.Errorf("summary %+v, lines %+v; want nothing written", sum, lines)
+	}
+	users := f.users(t)
+	if len(users) != 1 || users["ann"].Email != "ann@example.com" || users["ann"].Attributes["name"] != "Ann" {
+		t.Errorf("users %+v; want ann alone and as she was", users)
+	}
+}
+
+// A user who must reset their password but has no verified email address
+// to get the code at cannot sign in: the line says so, unless the
+// tenant's legacy pool lets them sign in with their old password. A user
+// with a hash, or whose address the file leaves verified, gets no note.
+func TestImportNotesUsersWhoCannotReset(t *testing.T) {
+	hash, err := bcrypt.GenerateFromPassword([]byte("correct horse"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := "cognito:username,email,email_verified,phone_number,phone_number_verified,cognito:mfa_enabled,cognate:password_hash\n" +
+		"ph1,,,+12345550111,true,false,\n" +
+		"nv2,typo@example.org,false,+12345550199,true,false,\n" +
+		"ok3,ok3@example.com,true,,,false,\n" +
+		"hh4,,,+12345550144,true,false," + string(hash) + "\n"
+	jsonFile := `{"Username":"j3","UserStatus":"CONFIRMED"}` + "\n" +
+		`{"Username":"j4","UserStatus":"UNCONFIRMED"}` + "\n" +
+		`{"Username":"ok3","Attributes":[{"Name":"given_name","Value":"Only a name"}],"UserStatus":"CONFIRMED"}`
+	want := map[string]bool{"ph1": true, "nv2": true, "ok3": false, "hh4": false, "j3": true, "j4": false}
+
+	for _, legacy := range []bool{false, true} {
+		f := newFixture(t)
+		if legacy {
+			err := f.store.Update(context.Background(), func(tx tenant.Tx) error {
+				acme, err := tenant.GetTenant(tx, "acme")
+				if err != nil {
+					return err
+				}
+				acme.Settings.Legacy = tenant.LegacyPool{Kind: tenant.LegacyWebhook, WebhookURL: "https://old.example.com/migrate", WebhookSecret: "s"}
+				return tenant.PutTenant(tx, acme)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, csvLines := f.mustRun(t, cognitoimport.FormatCSV, file, cognitoimport.Options{})
+		_, jsonLines := f.mustRun(t, cognitoimport.FormatJSON, jsonFile, cognitoimport.Options{})
+		for _, l := range append(csvLines, jsonLines...) {
+			noted := slices.ContainsFunc(l.Reasons, func(r cognitoimport.Reason) bool { return r.Code == cognitoimport.CodeNoteNoVerifiedEmail })
+			if noted != (want[l.Username] && !legacy) || l.Outcome == cognitoimport.Failed {
+				t.Errorf("legacy pool %v: %s %s with notes %v; want the note %v", legacy, l.Username, l.Outcome, l.Reasons, want[l.Username] && !legacy)
+			}
+			if noted && !strings.Contains(l.Reason, "no verified email address") {
+				t.Errorf("%s: %q", l.Username, l.Reason)
+			}
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -45,7 +46,10 @@ const (
 // JSONReader reads JSON dumps of Cognito's ListUsers and AdminGetUser
 // output. Build it with NewJSONReader.
 type JSONReader struct {
-	dec   *json.Decoder
+	dec *json.Decoder
+	// lines is what dec reads from, counted so that a syntax error can
+	// be told as a line and column.
+	lines *lineCounter
 	stack []frame
 	// pendingObject is set when NewJSONReader has read the '{' of a first
 	// top-level object whose kind is not yet known.
@@ -59,15 +63,21 @@ type JSONReader struct {
 var _ Reader = (*JSONReader)(nil)
 
 // NewJSONReader reads the first token of r and fails with a *FileError
-// unless it opens an object or an array.
+// unless it opens an object or an array. A file in UTF-16 or UTF-32 is
+// refused as such (CodeFileEncoding).
 func NewJSONReader(r io.Reader) (*JSONReader, error) {
 	br := bufio.NewReader(r)
 	j := &JSONReader{}
-	if head, _ := br.Peek(len(bom)); string(head) == bom {
+	head, _ := br.Peek(4)
+	if enc := wideEncoding(head); enc != "" {
+		return nil, &FileError{Reason: reason(CodeFileEncoding, enc)}
+	}
+	if bytes.HasPrefix(head, []byte(bom)) {
 		_, _ = br.Discard(len(bom))
 		j.warnings = append(j.warnings, reason(CodeJSONByteOrderMark))
 	}
-	j.dec = json.NewDecoder(br)
+	j.lines = &lineCounter{r: br}
+	j.dec = json.NewDecoder(j.lines)
 	tok, err := j.dec.Token()
 	switch {
 	case errors.Is(err, io.EOF):
@@ -94,6 +104,7 @@ func (j *JSONReader) Next() (Record, error) {
 	if j.err != nil {
 		return Record{}, j.err
 	}
+	j.lines.forget(j.dec.InputOffset())
 	rec, err := j.next()
 	if err != nil {
 		j.err = err
@@ -399,11 +410,87 @@ func (j *JSONReader) fileError(err error) error {
 	var syntax *json.SyntaxError
 	switch {
 	case errors.As(err, &syntax):
-		return &FileError{Line: j.index, Reason: reason(CodeJSONSyntax, strconv.FormatInt(syntax.Offset, 10))}
+		line, column := j.lines.position(j.syntaxOffset(syntax))
+		return &FileError{Line: j.index, Reason: reason(CodeJSONSyntax, strconv.FormatInt(line, 10), strconv.FormatInt(column, 10))}
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return &FileError{Line: j.index, Reason: reason(CodeJSONTruncated)}
 	}
 	return fmt.Errorf("reading the JSON after record %d: %w", j.index, err)
+}
+
+// syntaxOffset is the offset in the stream of the byte a syntax error is
+// about. encoding/json's own Offset is that only for an error of Token's
+// grammar (a missing comma between members, say). For an error inside a
+// value read by Decode, as the reader reads users, and as Token reads
+// strings and numbers, it counts only the bytes its scanner saw, not the
+// ones Token took, and points before the error, up to whole users before.
+//
+// Either way the decoder has not moved past where it began reading, and
+// its buffer holds what it read from there to the error. Read again as one
+// value, that shows an error inside a value as the same error, at its
+// offset from there; an error of Token's grammar is at the decoder's
+// position, where reading again finds no error or another one.
+func (j *JSONReader) syntaxOffset(err *json.SyntaxError) int64 {
+	at := j.dec.InputOffset()
+	var raw json.RawMessage
+	var again *json.SyntaxError
+	if errors.As(json.NewDecoder(j.dec.Buffered()).Decode(&raw), &again) && again.Error() == err.Error() {
+		return at + again.Offset - 1 // Offset counts the byte in error
+	}
+	return at
+}
+
+// lineCounter is the JSON decoder's source. It notes where the lines
+// break in what it hands over, so that a position in the stream can be
+// told as a line and column, as an editor shows them; it forgets those
+// the decoder has gone past, so that a file of a million lines costs no
+// more than one.
+type lineCounter struct {
+	r    io.Reader
+	read int64 // bytes handed over
+	// newlines are the offsets of the line breaks not yet forgotten,
+	// ascending; forgotten counts the ones before them.
+	newlines  []int64
+	forgotten int
+}
+
+func (c *lineCounter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	for i, b := range p[:n] {
+		if b == '\n' {
+			c.newlines = append(c.newlines, c.read+int64(i))
+		}
+	}
+	c.read += int64(n)
+	return n, err
+}
+
+// forget drops the line breaks before offset, where the decoder is, but
+// the last of them, which starts the line offset is on: nothing asked of
+// position later is before offset.
+func (c *lineCounter) forget(offset int64) {
+	i := c.before(offset)
+	if i <= 1 {
+		return
+	}
+	c.forgotten += i - 1
+	c.newlines = c.newlines[:copy(c.newlines, c.newlines[i-1:])]
+}
+
+// position is the line and column, both from 1, of the byte at offset;
+// the column counts bytes, as the decoder does.
+func (c *lineCounter) position(offset int64) (line, column int64) {
+	i := c.before(offset)
+	start := int64(0) // of the line
+	if i > 0 {
+		start = c.newlines[i-1] + 1
+	}
+	return int64(c.forgotten+i) + 1, offset - start + 1
+}
+
+// before is how many of the remembered line breaks are before offset.
+func (c *lineCounter) before(offset int64) int {
+	return sort.Search(len(c.newlines), func(i int) bool { return c.newlines[i] >= offset })
 }
 
 // valueProblems reports whether err is about one user's values rather

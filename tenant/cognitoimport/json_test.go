@@ -3,6 +3,8 @@ package cognitoimport
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -183,7 +185,7 @@ func TestJSONReaderProblems(t *testing.T) {
 			problems: []string{"not an RFC 3339 time", "not a time in seconds", "without a GroupName", "without a Groups array", "not an array of groups"}},
 		{name: "a syntax error after good records stops the file",
 			file: annUserType + "\n" + bobUserType + "\n" + `{"Username": nope}`, problems: []string{"", ""},
-			fileErr: "not valid JSON at byte"},
+			fileErr: "not valid JSON at line 3, column 15"},
 		{name: "a truncated file", file: `{"Users":[` + annUserType + `,{"Username":"b`,
 			problems: []string{""}, fileErr: "ends in the middle of a value"},
 		{name: "an object with Username and Users", file: `{"Username":"a","Users":[]}`, fileErr: "both Username and Users"},
@@ -210,7 +212,7 @@ func TestJSONReaderProblems(t *testing.T) {
 		{name: "Users that is not an array", file: `{"Users":{}}`, fileErr: "Users is not an array"},
 		{name: "two Users members", file: `{"Users":[],"Users":[]}`, fileErr: "two Users members"},
 		{name: "a scalar after the records", file: annUserType + ` 42`, problems: []string{""}, fileErr: "not an object or an array"},
-		{name: "not JSON", file: "cognito:username,email\n", fileErr: "not valid JSON at byte"},
+		{name: "not JSON", file: "cognito:username,email\n", fileErr: "not valid JSON at line 1, column 1"},
 		{name: "an empty file", file: "  \n", fileErr: "the file is empty"},
 		{name: "a JSON string", file: `"Users"`, fileErr: "not an object or an array"},
 	}
@@ -332,5 +334,57 @@ func TestJSONReaderFailedUserKeepsUsername(t *testing.T) {
 					tc.name, file, got.Line, got.Username, got.Problem(), tc.username, tc.problem)
 			}
 		}
+	}
+}
+
+// A syntax error is told by the line and column of the byte in error, as
+// an editor shows them (the column in bytes), wherever the reader was:
+// inside a user of a page, which it reads whole; among the members of a
+// user outside a page, which it reads one by one; in a member's name; and
+// far into a file, past lines it has forgotten. encoding/json's own offset
+// pointed up to whole users before the error.
+func TestJSONReaderSyntaxErrorPosition(t *testing.T) {
+	// user is a user as the AWS CLI prints it, indented.
+	user := func(i int) string {
+		return fmt.Sprintf("        {\n            \"Username\": \"u%d\",\n            \"Attributes\": [\n"+
+			"                {\"Name\": \"given_name\", \"Value\": \"Zoë\"}\n            ],\n            \"Enabled\": true\n        }", i)
+	}
+	var users []string
+	for i := range 40 {
+		users = append(users, user(i))
+	}
+	pretty := "{\n    \"Users\": [\n" + strings.Join(users, ",\n") + "\n    ]\n}\n"
+	var jsonLines strings.Builder
+	for i := range 3000 {
+		fmt.Fprintf(&jsonLines, `{"Username":"u%d","Attributes":[{"Name":"given_name","Value":"Zoë"}]}`+"\n", i)
+	}
+	// Each file has the error where ⟂ is; the mark is taken out.
+	tests := []struct{ name, file string }{
+		{"a missing comma in the 31st user of a page", strings.Replace(strings.Replace(pretty, "\"u30\",", "\"u30\"", 1), "\"u30\"\n            \"", "\"u30\"\n            ⟂\"", 1)},
+		{"a missing comma between members outside a page", `{"Username":"a"}` + "\n" + `{"Username":"b" ⟂"Enabled":true}`},
+		{"a bad escape in a member's name", `{"Username":"a"}` + "\n" + `{"User\⟂qname":"b"}`},
+		{"inside a member's value", `{"Username":"a",` + "\n" + `"Attributes":[{"Name":"x" ⟂"Value":"y"}]}`},
+		{"after 3,000 lines", jsonLines.String() + `{"Username":"last",⟂}`},
+		{"after 3,000 lines in a page", "{\"Users\":[\n" + strings.ReplaceAll(strings.TrimSpace(jsonLines.String()), "\n", ",\n") + ",\n" + `{"Username":"last",⟂}]}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			at := strings.Index(tc.file, "⟂")
+			if at < 0 {
+				t.Fatal("no mark")
+			}
+			file := strings.Replace(tc.file, "⟂", "", 1)
+			line := strings.Count(file[:at], "\n") + 1
+			column := at - strings.LastIndex(file[:at], "\n")
+			r, err := NewJSONReader(strings.NewReader(file))
+			if err == nil {
+				_, err = readAll(r)
+			}
+			var fe *FileError
+			want := []string{strconv.Itoa(line), strconv.Itoa(column)}
+			if !errors.As(err, &fe) || fe.Reason.Code != CodeJSONSyntax || !slices.Equal(fe.Reason.Args, want) {
+				t.Errorf("error %v; want a syntax error at line %d, column %d", err, line, column)
+			}
+		})
 	}
 }

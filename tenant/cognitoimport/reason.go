@@ -78,6 +78,9 @@ const (
 	CodeGroupPrecedence   = "group.precedence"   // Args: the group
 	CodeNoteMFAReenroll   = "note.mfaReenroll"   // a note; Args: the attribute that marks the user
 	CodeNotePasswordKept  = "note.passwordKept"  // a note: the imported hash was not used
+	// A note: the user must reset their password but has no verified
+	// email address to get the code at, and the tenant no legacy pool.
+	CodeNoteNoVerifiedEmail = "note.noVerifiedEmail"
 	// A rule of tenant's without a code of its own. Args: tenant's words.
 	CodeInvalid = "invalid"
 
@@ -85,7 +88,10 @@ const (
 	CodeConflictUsernameTaken = "conflict.usernameTaken" // Args: username, the other user's sub
 	CodeConflictSubTaken      = "conflict.subTaken"      // Args: sub, the other user's username
 	CodeRefusedTaken          = "refused.taken"          // Args: username
-	CodeRefusedInvalid        = "refused.invalid"        // Args: the store's own words
+	// A username that differs only in case from one on an earlier line of
+	// the same file. Args: username, the earlier line.
+	CodeConflictUsernameCase = "conflict.usernameCase"
+	CodeRefusedInvalid       = "refused.invalid" // Args: the store's own words
 
 	// A CSV file as a whole: the Reason of a *FileError from NewCSVReader,
 	// or a warning.
@@ -93,7 +99,9 @@ const (
 	CodeCSVHeaderTooLong = "csv.headerTooLong" // longer than a line may be
 	CodeCSVHeaderNotUTF8 = "csv.headerNotUTF8" // not UTF-8
 	CodeCSVByteOrderMark = "csv.byteOrderMark" // a warning: a BOM was skipped
-	CodeCSVHeader        = "csv.header"        // not Cognito's; Details say why, with the codes below
+	// The last line has no line break: the file may have been cut short.
+	CodeCSVNoFinalLineBreak = "csv.noFinalLineBreak"
+	CodeCSVHeader           = "csv.header" // not Cognito's; Details say why, with the codes below
 	// The problems of a header row that is not Cognito's, a FileError's
 	// Details. They name a column by its number, and quote its name only
 	// when it cannot be a user's value (see NewCSVReader).
@@ -117,9 +125,12 @@ const (
 	CodeJSONUsernameAndUsers   = "json.usernameAndUsers"   // an object both a user and a page
 	CodeJSONNeitherPageNorUser = "json.neitherPageNorUser" // an object outside a page without Users or Username
 	CodeJSONUsersNotArray      = "json.usersNotArray"      // a page's Users of another shape
-	CodeJSONSyntax             = "json.syntax"             // Args: the byte offset
+	CodeJSONSyntax             = "json.syntaxAt"           // Args: line, column
 	CodeJSONTruncated          = "json.truncated"          // the file ends inside a value
 	CodeJSONByteOrderMark      = "json.byteOrderMark"      // a warning: a BOM was skipped
+
+	// Either file, as a whole.
+	CodeFileEncoding = "file.encoding" // Args: UTF-16 or UTF-32, which the file is instead of UTF-8
 )
 
 // reasonTexts is the English of each code of this package, a format over
@@ -170,17 +181,24 @@ var reasonTexts = map[string]string{
 	CodeGroupPrecedence:  "group %q: precedence must be a whole number from 0 to 2147483647",
 	CodeNoteMFAReenroll:  "MFA was enabled in Cognito and must be set up again (Cognito does not export MFA secrets); marked with %s",
 	CodeNotePasswordKept: "the user already has a password here, which was kept; the imported hash was not used",
+	CodeNoteNoVerifiedEmail: "the user has no verified email address, and reset codes go only to one (Cognate sends no SMS): " +
+		"they cannot sign in until an administrator sets a password (cognate user set-password), " +
+		"or their old one comes over as " + ColumnPasswordHash + " or through a legacy pool",
 
 	CodeConflictUsernameTaken: "username %q belongs to another user here (sub %s)",
 	CodeConflictSubTaken:      "sub %s belongs to user %q here, and a username cannot change",
 	CodeRefusedTaken:          "the username %q or the sub is already taken",
-	CodeRefusedInvalid:        "the tenant refused the user: %s",
-	CodeInvalid:               "%s",
+	CodeConflictUsernameCase: "username %q differs only in case from the one on line %s; usernames are case-insensitive here, " +
+		"so the two would be one user: give one of them another username",
+	CodeRefusedInvalid: "the tenant refused the user: %s",
+	CodeInvalid:        "%s",
 
-	CodeCSVEmpty:            "the file is empty; a Cognito CSV starts with a header row of column names (GetCSVHeader)",
-	CodeCSVHeaderTooLong:    "the header row is longer than 16,000 characters, so this is not a Cognito user import CSV",
-	CodeCSVHeaderNotUTF8:    "the header row is not UTF-8 text, so this is not a Cognito user import CSV",
-	CodeCSVByteOrderMark:    "the file starts with a UTF-8 byte order mark (BOM), which Cognito's import refuses; it was ignored",
+	CodeCSVEmpty:         "the file is empty; a Cognito CSV starts with a header row of column names (GetCSVHeader)",
+	CodeCSVHeaderTooLong: "the header row is longer than 16,000 characters, so this is not a Cognito user import CSV",
+	CodeCSVHeaderNotUTF8: "the header row is not UTF-8 text, so this is not a Cognito user import CSV",
+	CodeCSVByteOrderMark: "the file starts with a UTF-8 byte order mark (BOM), which Cognito's import refuses; it was ignored",
+	CodeCSVNoFinalLineBreak: "the last line has no line break at its end, so the file may have been cut short; " +
+		"if it is whole, add a line break at its end and import it again",
 	CodeCSVHeader:           "the header row is not Cognito's",
 	CodeCSVColumnUnknown:    "column %s: %q is not a Cognito attribute (standard names, custom:<name>, cognito:username, cognito:mfa_enabled, " + ColumnPasswordHash + ")",
 	CodeCSVColumnNoName:     "column %s: a column has no name",
@@ -199,9 +217,12 @@ var reasonTexts = map[string]string{
 	CodeJSONUsernameAndUsers:   "an object has both Username and Users, so it is neither a user nor a ListUsers page",
 	CodeJSONNeitherPageNorUser: "an object is neither a ListUsers page (it has no Users) nor a user (it has no Username)",
 	CodeJSONUsersNotArray:      "a ListUsers page's Users is not an array",
-	CodeJSONSyntax:             "the file is not valid JSON at byte %s",
+	CodeJSONSyntax:             "the file is not valid JSON at line %s, column %s",
 	CodeJSONTruncated:          "the JSON ends in the middle of a value; the file may be incomplete",
 	CodeJSONByteOrderMark:      "the file starts with a UTF-8 byte order mark (BOM); it was ignored",
+
+	CodeFileEncoding: "the file is %s text, not UTF-8: save it as UTF-8 and import it again " +
+		"(PowerShell's > writes UTF-16; use Out-File -Encoding utf8)",
 }
 
 // headerFix ends the English of a header row that holds values.

@@ -1,6 +1,7 @@
 package cognitoimport
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -49,6 +50,30 @@ func (e *FileError) Error() string {
 }
 
 func (e *FileError) Unwrap() error { return ErrMalformed }
+
+// wideEncoding names the encoding of a file that starts with head when it
+// is UTF-16 or UTF-32 instead of UTF-8 ("" when it is not): by its byte
+// order mark, or by the NUL bytes that such text of ASCII characters, as
+// both formats start with, has in every other byte or three bytes of four.
+// Windows PowerShell's > writes UTF-16. Read as UTF-8, such a file is
+// "not valid JSON at line 1" or a header that is not Cognito's, which says
+// nothing of what to do.
+func wideEncoding(head []byte) string {
+	zero := func(i int) bool { return head[i] == 0 }
+	switch {
+	case bytes.HasPrefix(head, []byte{0xff, 0xfe, 0, 0}), bytes.HasPrefix(head, []byte{0, 0, 0xfe, 0xff}):
+		return "UTF-32"
+	case bytes.HasPrefix(head, []byte{0xff, 0xfe}), bytes.HasPrefix(head, []byte{0xfe, 0xff}):
+		return "UTF-16"
+	case len(head) < 4:
+		return ""
+	case zero(0) && zero(1) && zero(2) && !zero(3), !zero(0) && zero(1) && zero(2) && zero(3):
+		return "UTF-32"
+	case zero(0) && !zero(1) && zero(2) && !zero(3), !zero(0) && zero(1) && !zero(2) && zero(3):
+		return "UTF-16"
+	}
+	return ""
+}
 
 // Names that are not Cognito attributes but carry import data.
 const (
