@@ -126,6 +126,13 @@ type ClientChange struct {
 	// RefreshRetryGrace is Client's, and applies to every refresh from
 	// then on.
 	RefreshRetryGrace *time.Duration
+
+	// IfUpdatedAt, when set, makes the change conditional: it is refused
+	// with ErrStale unless the client's UpdatedAt, which every change
+	// moves on, is still this. An edit form carries the UpdatedAt of the
+	// client it showed, so a form opened before someone else's change
+	// cannot undo that change.
+	IfUpdatedAt *time.Time
 }
 
 // UpdateClient changes a client's name, its redirect and logout URIs, its
@@ -146,6 +153,9 @@ func (s *Service) UpdateClient(ctx context.Context, tenantID, id string, in Clie
 		changed = nil // the closure may run more than once
 		if c, err = GetClient(tx, tenantID, id); err != nil {
 			return err
+		}
+		if in.IfUpdatedAt != nil && !c.UpdatedAt.Equal(*in.IfUpdatedAt) {
+			return fmt.Errorf("client %q: %w", id, ErrStale)
 		}
 		if in.Name != nil && strings.TrimSpace(*in.Name) != c.Name {
 			c.Name = strings.TrimSpace(*in.Name)

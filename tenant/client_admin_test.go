@@ -158,3 +158,45 @@ func orZero(d *time.Duration) time.Duration {
 	}
 	return *d
 }
+
+// A change made from the client as it was read (an edit form's version,
+// IfUpdatedAt) is made only while the client is still that one: after
+// anyone's change, or a new secret, it is refused with ErrStale, saves
+// nothing, and leaves the newer change in place.
+func TestUpdateClientIfUpdatedAt(t *testing.T) {
+	svc, clk := newService(t)
+	ctx := t.Context()
+	if _, err := svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"}); err != nil {
+		t.Fatal(err)
+	}
+	made, _, err := svc.CreateClient(ctx, "acme", tenant.NewClient{Name: "App", RedirectURIs: []string{"https://app.example/cb"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown := made.UpdatedAt
+	name := func(s string) *string { return &s }
+
+	// Unchanged since it was shown: the change is made.
+	clk.Advance(time.Minute)
+	first, err := svc.UpdateClient(ctx, "acme", made.ID, tenant.ClientChange{Name: name("App 2"), IfUpdatedAt: &shown})
+	if err != nil {
+		t.Fatalf("a change from the current client: %v", err)
+	}
+	// A second form made from the same read is now stale.
+	clk.Advance(time.Minute)
+	_, err = svc.UpdateClient(ctx, "acme", made.ID, tenant.ClientChange{Name: name("App 3"), IfUpdatedAt: &shown})
+	if !errors.Is(err, tenant.ErrStale) || !errors.Is(err, tenant.ErrConflict) {
+		t.Fatalf("a change from a client read before another change: %v, want ErrStale", err)
+	}
+	if stored, _ := svc.Client(ctx, "acme", made.ID); stored.Name != "App 2" || !stored.UpdatedAt.Equal(first.UpdatedAt) {
+		t.Errorf("after the stale change: %q updated %v, want the newer change kept", stored.Name, stored.UpdatedAt)
+	}
+	// A new secret is a change too.
+	clk.Advance(time.Minute)
+	if _, _, err := svc.RotateClientSecret(ctx, "acme", made.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.UpdateClient(ctx, "acme", made.ID, tenant.ClientChange{Name: name("App 4"), IfUpdatedAt: &first.UpdatedAt}); !errors.Is(err, tenant.ErrStale) {
+		t.Errorf("a change from before the new secret: %v, want ErrStale", err)
+	}
+}

@@ -3,6 +3,7 @@ package tenant
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -16,6 +17,11 @@ var (
 	ErrInvalid       = errors.New("invalid input")
 	ErrConflict      = errors.New("conflicting change")
 )
+
+// ErrStale refuses a change made from a record as it was read earlier (an
+// edit form's version) when the record has changed since: saving it would
+// silently undo the change made in between.
+var ErrStale = fmt.Errorf("%w: the record changed since it was read", ErrConflict)
 
 // Collection names a kind of record. Every record lives in one collection of
 // one tenant; global records (the tenant list itself) use the empty tenant ID.

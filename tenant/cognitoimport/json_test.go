@@ -1,8 +1,10 @@
 package cognitoimport
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -384,6 +386,36 @@ func TestJSONReaderSyntaxErrorPosition(t *testing.T) {
 			want := []string{strconv.Itoa(line), strconv.Itoa(column)}
 			if !errors.As(err, &fe) || fe.Reason.Code != CodeJSONSyntax || !slices.Equal(fe.Reason.Args, want) {
 				t.Errorf("error %v; want a syntax error at line %d, column %d", err, line, column)
+			}
+		})
+	}
+}
+
+// FormatOf tells a JSON dump from a CSV by the first character that is
+// not white space or a byte order mark: no Cognito CSV header begins with
+// a bracket. It only peeks: the reader it chose reads the whole file.
+func TestFormatOf(t *testing.T) {
+	tests := []struct {
+		name, file string
+		want       Format
+	}{
+		{"a ListUsers response", `{"Users":[` + annUserType + `]}`, FormatJSON},
+		{"an array of users", "[" + annUserType + "]", FormatJSON},
+		{"JSON lines after white space and a byte order mark", bom + "\n\t  " + annUserType + "\n", FormatJSON},
+		{"a CSV header", "cognito:username,email\nann,ann@example.com\n", FormatCSV},
+		{"a CSV with a byte order mark", bom + "name,cognito:username\n", FormatCSV},
+		{"an empty file", "", FormatCSV},
+		{"only white space", strings.Repeat(" ", 2*sniffBytes), FormatCSV},
+		{"neither", "hello\x00world", FormatCSV},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			br := bufio.NewReader(strings.NewReader(tc.file))
+			if got := FormatOf(br); got != tc.want {
+				t.Fatalf("FormatOf = %q, want %q", got, tc.want)
+			}
+			if rest, _ := io.ReadAll(br); string(rest) != tc.file {
+				t.Errorf("FormatOf consumed the file: %q left", rest)
 			}
 		})
 	}

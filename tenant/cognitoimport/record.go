@@ -1,6 +1,7 @@
 package cognitoimport
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -186,4 +187,23 @@ func NewReader(r io.Reader, f Format) (Reader, error) {
 		return NewJSONReader(r)
 	}
 	return nil, fmt.Errorf("%w: format %q: want csv or json", tenant.ErrInvalid, f)
+}
+
+// sniffBytes is how much of a file FormatOf reads to tell its format: any
+// white space before a JSON dump's first bracket is far shorter.
+const sniffBytes = 512
+
+// FormatOf tells the format of a file by its content, for a front end
+// that has no format named (the console's upload): JSON when its first
+// character, after a byte order mark and white space, opens an array or
+// an object, which no Cognito CSV header does; else CSV, whose reader
+// then says what is wrong with a file that is neither. It only peeks: br
+// still holds the whole file.
+func FormatOf(br *bufio.Reader) Format {
+	head, _ := br.Peek(sniffBytes) // a shorter file gives what it has
+	head = bytes.TrimLeft(bytes.TrimPrefix(head, []byte(bom)), " \t\r\n")
+	if len(head) > 0 && (head[0] == '[' || head[0] == '{') {
+		return FormatJSON
+	}
+	return FormatCSV
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/cognate-idp/cognate/tenant"
 )
@@ -49,50 +50,98 @@ type clientForm struct {
 	LogoutURIs   string
 }
 
+// clientInput is a client form as read and checked at the edge.
+type clientInput struct {
+	name               string
+	redirects, logouts []string
+}
+
 type clientNewPage struct {
 	frame
 	Form    clientForm
 	Invalid map[string]bool
+	// Once is the form's one-time token (once.go).
+	Once string
 }
 
 func (clientNewPage) template() string { return tmplClientNew }
 
 func (c *Console) newClientForm(w http.ResponseWriter, r *http.Request, q *request) error {
-	return c.render(w, http.StatusOK, &clientNewPage{frame: c.frame(q, "clients"), Invalid: map[string]bool{}})
+	return c.render(w, http.StatusOK, &clientNewPage{frame: c.frame(q, "clients"), Invalid: map[string]bool{},
+		Once: newOnceToken()})
 }
 
+// maxClientName is tenant.ValidateClient's limit on a client's name, in
+// characters.
+const maxClientName = 128
+
+// uriList is a textarea of URIs: its field and the sentences for a URI
+// given twice and for too many.
+type uriList struct {
+	field, twice, tooMany string // a form field and two catalogue keys
+}
+
+var (
+	redirectList = uriList{"redirect_uris", "problem.redirectTwice", "problem.redirectTooMany"}
+	logoutList   = uriList{"logout_uris", "problem.logoutTwice", "problem.logoutTooMany"}
+)
+
+// shownURILength bounds a URI quoted in a problem: one over the limit is
+// too long to read in a sentence.
+const shownURILength = 80
+
 // parseURIs reads a textarea of URIs, one per line, each checked as the
-// service will check it, so the person reads which one is wrong.
-func parseURIs(field, raw string) ([]string, *formProblem) {
+// service will check it (tenant.ValidateClient: each URI on its own, none
+// twice, not too many), so the person reads which one is wrong and why.
+func parseURIs(list uriList, raw string) ([]string, *formProblem) {
 	var out []string
+	seen := map[string]bool{}
 	for line := range strings.Lines(raw) {
 		u := strings.TrimSpace(line)
-		if u == "" {
+		switch {
+		case u == "":
 			continue
+		case utf8.RuneCountInString(u) > tenant.MaxURILength:
+			return nil, &formProblem{field: list.field, key: "problem.uriTooLong", args: []any{shorten(u, shownURILength), tenant.MaxURILength}}
+		case tenant.ValidateRedirectURI(u) != nil:
+			return nil, &formProblem{field: list.field, key: "problem.uri", args: []any{u}}
+		case seen[u]:
+			return nil, &formProblem{field: list.field, key: list.twice, args: []any{u}}
 		}
-		if err := tenant.ValidateRedirectURI(u); err != nil {
-			return nil, &formProblem{field: field, key: "problem.uri", args: []any{u}}
-		}
+		seen[u] = true
 		out = append(out, u)
+	}
+	if len(out) > tenant.MaxClientURIs {
+		return nil, &formProblem{field: list.field, key: list.tooMany, args: []any{tenant.MaxClientURIs, len(out)}}
 	}
 	return out, nil
 }
 
-func readClientForm(f url.Values) (clientForm, []string, []string, *formProblem) {
+// readClientForm reads the create or the edit form and checks it as the
+// service will. needRedirect is whether the client may use the
+// authorization code grant: only that grant needs a redirect URI (a
+// client-credentials client has none).
+func readClientForm(f url.Values, needRedirect bool) (clientForm, clientInput, *formProblem) {
 	form := clientForm{Name: strings.TrimSpace(f.Get("name")), Public: f.Get("type") == "public",
 		RedirectURIs: f.Get("redirect_uris"), LogoutURIs: f.Get("logout_uris")}
-	redirects, prob := parseURIs("redirect_uris", form.RedirectURIs)
-	if prob != nil {
-		return form, nil, nil, prob
+	in := clientInput{name: form.Name}
+	switch {
+	case form.Name == "":
+		return form, in, &formProblem{field: "name", key: "problem.clientName"}
+	case utf8.RuneCountInString(form.Name) > maxClientName || !tenant.PlainText(form.Name):
+		return form, in, &formProblem{field: "name", key: "problem.clientNameRule", args: []any{maxClientName}}
 	}
-	logouts, prob := parseURIs("logout_uris", form.LogoutURIs)
-	if prob != nil {
-		return form, nil, nil, prob
+	var prob *formProblem
+	if in.redirects, prob = parseURIs(redirectList, form.RedirectURIs); prob != nil {
+		return form, in, prob
 	}
-	if len(redirects) == 0 {
-		return form, nil, nil, &formProblem{field: "redirect_uris", key: "problem.noRedirect"}
+	if in.logouts, prob = parseURIs(logoutList, form.LogoutURIs); prob != nil {
+		return form, in, prob
 	}
-	return form, redirects, logouts, nil
+	if needRedirect && len(in.redirects) == 0 {
+		return form, in, &formProblem{field: redirectList.field, key: "problem.noRedirect"}
+	}
+	return form, in, nil
 }
 
 type clientSecretPage struct {
@@ -103,29 +152,48 @@ type clientSecretPage struct {
 
 func (clientSecretPage) template() string { return tmplClientSecret }
 
+// createClient registers an application with the service's default grants,
+// the authorization code among them, so it needs a redirect URI. The form
+// acts once (once.go): sent again, it registers nothing more.
 func (c *Console) createClient(w http.ResponseWriter, r *http.Request, q *request) error {
-	form, redirects, logouts, prob := readClientForm(r.PostForm)
-	if prob == nil && form.Name == "" {
-		prob = &formProblem{field: "name", key: "problem.clientName"}
+	ctx := r.Context()
+	token := r.PostForm.Get(onceField)
+	form, in, prob := readClientForm(r.PostForm, true)
+	if prob == nil {
+		used, first, err := c.claimOnce(ctx, q, token)
+		if err != nil {
+			return err
+		}
+		if !first {
+			return sentAlready("once.clientCreated", used.Result)
+		}
+		cl, secret, err := c.Service.CreateClient(ctx, q.slug(), tenant.NewClient{Name: in.name, Public: form.Public,
+			RedirectURIs: in.redirects, PostLogoutRedirectURIs: in.logouts})
+		if err != nil {
+			if err := c.releaseOnce(ctx, q, token); err != nil {
+				return err
+			}
+			if prob = formProblemOf(err); prob == nil {
+				return err
+			}
+		} else {
+			if err := c.settleOnce(ctx, q, token, cl.ID); err != nil {
+				return err
+			}
+			if secret == "" {
+				http.Redirect(w, r, clientPath(cl.ID)+"?notice=clientSaved", http.StatusSeeOther)
+				return nil
+			}
+			// The secret is shown in this response, once, and never again:
+			// the service keeps only its hash. The page is not cached
+			// (render).
+			return c.render(w, http.StatusOK, &clientSecretPage{frame: c.frame(q, "clients"), Client: cl, Secret: secret})
+		}
 	}
-	if prob != nil {
-		page := &clientNewPage{frame: c.frame(q, "clients"), Form: form, Invalid: map[string]bool{prob.field: true}}
-		page.Problem = page.Tf(prob.key, prob.args...)
-		return c.render(w, http.StatusUnprocessableEntity, page)
-	}
-	cl, secret, err := c.Service.CreateClient(r.Context(), q.slug(), tenant.NewClient{Name: form.Name, Public: form.Public,
-		RedirectURIs: redirects, PostLogoutRedirectURIs: logouts})
-	if err != nil {
-		return serviceError(clientsSection, err)
-	}
-	if secret == "" {
-		http.Redirect(w, r, clientPath(cl.ID)+"?notice=clientSaved", http.StatusSeeOther)
-		return nil
-	}
-	// The secret is shown in this response, once, and never again: the
-	// service keeps only its hash. The page is not cached (render).
-	f := c.frame(q, "clients")
-	return c.render(w, http.StatusOK, &clientSecretPage{frame: f, Client: cl, Secret: secret})
+	// What was typed stays, and so does the token: nothing was made.
+	page := &clientNewPage{frame: c.frame(q, "clients"), Form: form, Invalid: map[string]bool{prob.field: true}, Once: token}
+	page.Problem = page.Tf(prob.key, prob.args...)
+	return c.render(w, http.StatusUnprocessableEntity, page)
 }
 
 type clientPage struct {
@@ -134,6 +202,13 @@ type clientPage struct {
 	Builtin bool
 	Form    clientForm
 	Invalid map[string]bool
+	// Version is the version of the client the edit form was made from
+	// (version.go); Once the rotation form's one-time token (once.go).
+	Version string
+	Once    string
+	// Sent is what a refused stale edit form held, shown beside the form
+	// made anew from the client as it is now, to be entered again.
+	Sent *clientForm
 }
 
 func (clientPage) template() string { return tmplClient }
@@ -146,7 +221,7 @@ func (c *Console) clientPage(r *http.Request, q *request) (*clientPage, error) {
 	return &clientPage{frame: c.frame(q, "clients"), Client: cl, Builtin: tenant.IsBuiltinClient(cl.ID),
 		Form: clientForm{Name: cl.Name, Public: cl.Public(), RedirectURIs: strings.Join(cl.RedirectURIs, "\n"),
 			LogoutURIs: strings.Join(cl.PostLogoutRedirectURIs, "\n")},
-		Invalid: map[string]bool{}}, nil
+		Invalid: map[string]bool{}, Version: versionOf(cl.UpdatedAt), Once: newOnceToken()}, nil
 }
 
 func (c *Console) showClient(w http.ResponseWriter, r *http.Request, q *request) error {
@@ -158,37 +233,64 @@ func (c *Console) showClient(w http.ResponseWriter, r *http.Request, q *request)
 	return c.render(w, http.StatusOK, page)
 }
 
+// updateClient saves the edit form, made from the client as it was then
+// (its version): if the client changed since, nothing is saved, and the
+// page shows the client as it is now, with what was sent beside it.
 func (c *Console) updateClient(w http.ResponseWriter, r *http.Request, q *request) error {
 	page, err := c.clientPage(r, q)
 	if err != nil {
 		return err
 	}
-	form, redirects, logouts, prob := readClientForm(r.PostForm)
-	if prob == nil && form.Name == "" {
-		prob = &formProblem{field: "name", key: "problem.clientName"}
+	posted := r.PostForm.Get(versionField)
+	version := formVersion(posted)
+	form, in, prob := readClientForm(r.PostForm, page.Client.AllowsGrant(tenant.GrantAuthorizationCode))
+	if !page.Builtin && !page.Client.UpdatedAt.Equal(version) {
+		// Whatever the form holds, it is not to be saved; the service
+		// refuses it too, should the client change after this read. (A
+		// built-in client has no form: the service says it cannot change.)
+		return c.staleClient(w, page, form)
 	}
 	if prob == nil {
-		_, err := c.Service.UpdateClient(r.Context(), q.slug(), page.Client.ID,
-			tenant.ClientChange{Name: &form.Name, RedirectURIs: &redirects, PostLogoutRedirectURIs: &logouts})
-		if err == nil {
+		_, err := c.Service.UpdateClient(r.Context(), q.slug(), page.Client.ID, tenant.ClientChange{Name: &in.name,
+			RedirectURIs: &in.redirects, PostLogoutRedirectURIs: &in.logouts, IfUpdatedAt: &version})
+		switch {
+		case err == nil:
 			http.Redirect(w, r, clientPath(page.Client.ID)+"?notice=clientSaved", http.StatusSeeOther)
 			return nil
-		}
-		key := problemKey(err)
-		if key == "" || errors.Is(err, tenant.ErrNotFound) {
+		case errors.Is(err, tenant.ErrStale):
+			if page, err = c.clientPage(r, q); err != nil {
+				return err
+			}
+			return c.staleClient(w, page, form)
+		case errors.Is(err, tenant.ErrNotFound):
 			return serviceError(clientsSection, err)
 		}
-		prob = &formProblem{key: key}
+		if prob = formProblemOf(err); prob == nil {
+			return err
+		}
 	}
+	// The form keeps what was typed, and the version it was made from: a
+	// change made meanwhile is still to be refused when it is sent again.
 	form.Public = page.Client.Public()
-	page.Form, page.Problem = form, page.Tf(prob.key, prob.args...)
+	page.Form, page.Version, page.Problem = form, posted, page.Tf(prob.key, prob.args...)
 	page.Invalid[prob.field] = true
 	return c.render(w, http.StatusUnprocessableEntity, page)
 }
 
+// staleClient answers an edit form made from an earlier version of the
+// client: page, the client as it is now with its form made anew, and what
+// was sent beside it.
+func (c *Console) staleClient(w http.ResponseWriter, page *clientPage, sent clientForm) error {
+	sent.Public = page.Client.Public()
+	page.Sent = &sent
+	page.Problem = page.T("problem.stale")
+	return c.render(w, http.StatusConflict, page)
+}
+
 // rotateSecret gives a confidential client a new secret, shown once. A
 // public client has none (its page offers no rotation): the request is
-// answered with the client's page, saying so.
+// answered with the client's page, saying so. The form acts once
+// (once.go): sent again, it leaves the secret shown the first time.
 func (c *Console) rotateSecret(w http.ResponseWriter, r *http.Request, q *request) error {
 	page, err := c.clientPage(r, q)
 	if err != nil {
@@ -198,8 +300,19 @@ func (c *Console) rotateSecret(w http.ResponseWriter, r *http.Request, q *reques
 		page.Problem = page.T("problem.publicClientSecret")
 		return c.render(w, http.StatusConflict, page)
 	}
-	cl, secret, err := c.Service.RotateClientSecret(r.Context(), q.slug(), page.Client.ID)
+	ctx, token := r.Context(), r.PostForm.Get(onceField)
+	_, first, err := c.claimOnce(ctx, q, token)
 	if err != nil {
+		return err
+	}
+	if !first {
+		return sentAlready("once.secretRotated", page.Client.ID)
+	}
+	cl, secret, err := c.Service.RotateClientSecret(ctx, q.slug(), page.Client.ID)
+	if err != nil {
+		if err := c.releaseOnce(ctx, q, token); err != nil {
+			return err
+		}
 		return serviceError(clientsSection, err)
 	}
 	return c.render(w, http.StatusOK, &clientSecretPage{frame: c.frame(q, "clients"), Client: cl, Secret: secret})

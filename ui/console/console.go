@@ -143,7 +143,13 @@ func New(c Console) (*Console, error) {
 
 // ServeHTTP serves the console. The request's context must carry the
 // tenant's provider.Site, as provider.Router sets it.
-func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) { c.mux.ServeHTTP(w, r) }
+//
+// Every response with a status of 400 or more logs one line, as its status
+// is written (outcome, logResponse): form refusals, missing pages and
+// faults alike.
+func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c.mux.ServeHTTP(&outcome{ResponseWriter: w, c: c, r: r}, r)
+}
 
 func (c *Console) now() time.Time { return c.Now().UTC() }
 

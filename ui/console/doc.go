@@ -2,7 +2,7 @@
 // tenant's own host: the users module (list, search, profile, edit, the
 // activation toggle, invitations, password and MFA resets, unlock,
 // delete), groups, clients, the tenant's settings, the audit trail and the
-// Cognito CSV import.
+// import of a Cognito export (CSV or JSON).
 //
 // The console is an ordinary OpenID Connect client of its tenant (the
 // built-in public client tenant.ConsoleClientID, with PKCE): it sends the

@@ -61,7 +61,8 @@ type messagePage struct {
 func (messagePage) template() string { return tmplMessage }
 
 // fail renders err as a page. Anything but a pageError is a fault of ours:
-// the person reads a general sentence, the log gets the detail once.
+// the person reads a general sentence, the log gets the detail once (see
+// logResponse, which writes the line).
 func (c *Console) fail(w http.ResponseWriter, r *http.Request, q *request, err error) {
 	if ui.ClientGone(r, err) {
 		c.Logger.DebugContext(r.Context(), "request abandoned by the client", "host", c.Provider.Hosts().RequestHost(r), "path", r.URL.Path, "err", err)
@@ -71,14 +72,13 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, q *request, err e
 	if !errors.As(err, &pe) {
 		pe = &pageError{status: http.StatusInternalServerError, msg: "error.internal", err: err}
 	}
-	level := slog.LevelInfo
-	if pe.status >= 500 {
-		level = slog.LevelError
+	detail := pe.err
+	if pe.status < 500 && problemKey(detail) != "" {
+		// A refusal of the service quotes what was sent (a name, an
+		// address); its key says which rule it was.
+		detail = nil
 	}
-	if pe.err != nil || level == slog.LevelError {
-		c.Logger.Log(r.Context(), level, "console page error", "host", c.Provider.Hosts().RequestHost(r), "path", r.URL.Path,
-			"status", pe.status, "message", pe.msg, "err", pe.err) // not "msg", the line's own key
-	}
+	noteResponse(w, pe.msg, detail)
 	if q == nil {
 		q = &request{lang: "en"}
 	}
@@ -95,9 +95,74 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, q *request, err e
 		page.Link = &link{Href: pe.link.Href, Text: f.T(pe.link.Text)}
 	}
 	if err := c.render(w, pe.status, page); err != nil {
-		c.Logger.ErrorContext(r.Context(), "render console error page", "err", err)
+		noteResponse(w, pe.msg, errors.Join(detail, err))
 		http.Error(w, http.StatusText(pe.status), pe.status)
 	}
+}
+
+// outcome is the response the console is writing, as far as its log line
+// needs it: the status, and what fail or render noted of it. The line is
+// written with the status (WriteHeader), before a byte of the page leaves:
+// fail and render note what it says before they write.
+type outcome struct {
+	http.ResponseWriter
+	c      *Console
+	r      *http.Request
+	status int
+	key    string // the catalogue key of the sentence the person reads
+	err    error  // the detail, never shown
+	// attrs are more for the line, from the handler; never what was sent.
+	attrs []any
+}
+
+func (o *outcome) WriteHeader(status int) {
+	if o.status == 0 {
+		o.status = status
+		o.c.logResponse(o.r, o)
+	}
+	o.ResponseWriter.WriteHeader(status)
+}
+
+func (o *outcome) Write(b []byte) (int, error) {
+	if o.status == 0 {
+		o.WriteHeader(http.StatusOK)
+	}
+	return o.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection (the import
+// sets its own deadlines).
+func (o *outcome) Unwrap() http.ResponseWriter { return o.ResponseWriter }
+
+// noteResponse records, for the log line, the sentence (a catalogue key)
+// and the detail of the page being written to w. attrs add to the line
+// what the handler knows of the refusal, never a value that was sent.
+func noteResponse(w http.ResponseWriter, key string, err error, attrs ...any) {
+	if o, ok := w.(*outcome); ok {
+		o.key, o.err = key, err
+		o.attrs = append(o.attrs, attrs...)
+	}
+}
+
+// logResponse is the one place a console response is logged: every
+// response with a status of 400 or more gets exactly one line, with the
+// host the browser used, the path, the status and the key of the sentence
+// the person read; the detail when there is one that quotes nothing sent;
+// nothing a form or a file held. Faults are errors, refusals information.
+func (c *Console) logResponse(r *http.Request, o *outcome) {
+	if o.status < http.StatusBadRequest {
+		return
+	}
+	level, msg := slog.LevelInfo, "console request refused"
+	if o.status >= http.StatusInternalServerError {
+		level, msg = slog.LevelError, "console page error"
+	}
+	attrs := []any{"host", c.Provider.Hosts().RequestHost(r), "method", r.Method, "path", r.URL.Path,
+		"status", o.status, "message", o.key} // not "msg", the line's own key
+	if o.err != nil {
+		attrs = append(attrs, "err", o.err)
+	}
+	c.Logger.Log(r.Context(), level, msg, append(attrs, o.attrs...)...)
 }
 
 func statusHeading(status int) string {
@@ -136,6 +201,8 @@ func problemKey(err error) string {
 		return "problem.noEmail"
 	case errors.Is(err, tenant.ErrUserState):
 		return "problem.userState"
+	case errors.Is(err, tenant.ErrStale):
+		return "problem.stale"
 	case errors.Is(err, tenant.ErrConflict):
 		return "problem.conflict"
 	case errors.As(err, &policy), errors.Is(err, password.ErrPolicy):

@@ -3,7 +3,6 @@ package console
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -16,10 +15,10 @@ import (
 	"github.com/cognate-idp/cognate/tenant"
 )
 
-// A console page error's line keeps its own message, as the tenant pages'
-// does (ui's TestPageErrorLineKeepsItsMessage): the sentence shown goes
-// under "message", not under a second "msg". Its host is the one the
-// browser used, behind a trusted proxy the X-Forwarded-Host.
+// A console refusal's line keeps its own message, as the tenant pages'
+// does (ui's TestPageErrorLineKeepsItsMessage): the key of the sentence
+// shown goes under "message", not under a second "msg". Its host is the
+// one the browser used, behind a trusted proxy the X-Forwarded-Host.
 func TestConsolePageErrorLineKeepsItsMessage(t *testing.T) {
 	var log bytes.Buffer
 	base, _ := url.Parse("https://example.com")
@@ -34,16 +33,19 @@ func TestConsolePageErrorLineKeepsItsMessage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := httptest.NewRequest(http.MethodPost, "/admin/users", nil)
+	// No site in the request's context: the console has no tenant to
+	// serve, which is not found.
+	r := httptest.NewRequest(http.MethodGet, "/admin/users", nil)
 	r.Host, r.RemoteAddr = "cognate.internal:8080", "10.0.0.5:41000"
 	r.Header.Set("X-Forwarded-Host", "acme.example.com")
-	c.fail(httptest.NewRecorder(), r, nil, &pageError{status: http.StatusForbidden, msg: "error.csrf", err: errors.New("missing or wrong form token")})
+	c.ServeHTTP(httptest.NewRecorder(), r)
 	var line map[string]any
 	if err := json.Unmarshal(log.Bytes(), &line); err != nil {
 		t.Fatalf("%v:\n%s", err, log.String())
 	}
-	if line["msg"] != "console page error" || line["message"] != "error.csrf" {
-		t.Errorf("msg %q, message %q; want %q and %q:\n%s", line["msg"], line["message"], "console page error", "error.csrf", log.String())
+	if line["msg"] != "console request refused" || line["message"] != "error.notFound" || line["status"] != float64(http.StatusNotFound) {
+		t.Errorf("msg %q, message %q, status %v; want %q, %q and 404:\n%s", line["msg"], line["message"], line["status"],
+			"console request refused", "error.notFound", log.String())
 	}
 	if line["host"] != "acme.example.com" {
 		t.Errorf("host %q, want the forwarded acme.example.com:\n%s", line["host"], log.String())

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -14,7 +15,8 @@ import (
 	"github.com/cognate-idp/cognate/tenant/cognitoimport"
 )
 
-// Bulk import of a Cognito user export (the CSV of GetCSVHeader) with the
+// Bulk import of a Cognito user export (the CSV of GetCSVHeader, or a JSON
+// dump of ListUsers or AdminGetUser, told apart by their content) with the
 // importer of tenant/cognitoimport, the one the admin API uses too. The
 // upload is read as a stream: the form token comes first in the form, is
 // checked before a byte of the file is read, and the file goes to the
@@ -34,8 +36,10 @@ const (
 
 type importPage struct {
 	frame
-	DryRun  bool
-	Done    bool
+	DryRun bool
+	Done   bool
+	// JSON is set for a JSON dump, whose report counts users, not lines.
+	JSON    bool
 	Summary cognitoimport.Summary
 	// Warnings are the Summary's, in the page's language.
 	Warnings []string
@@ -72,7 +76,10 @@ func (c *Console) importUsers(w http.ResponseWriter, r *http.Request, q *request
 	if err != nil {
 		return err
 	}
-	src, err := cognitoimport.NewCSVReader(file)
+	br := bufio.NewReader(file)
+	format := cognitoimport.FormatOf(br)
+	page.JSON = format == cognitoimport.FormatJSON
+	src, err := cognitoimport.NewReader(br, format)
 	if err != nil {
 		return c.refuseFile(w, r, q, page, err)
 	}
@@ -101,13 +108,8 @@ func (c *Console) importUsers(w http.ResponseWriter, r *http.Request, q *request
 		c.Service.RecordImport(r.Context(), q.slug(), tenant.ImportCounts{Created: sum.Created, Updated: sum.Updated,
 			Skipped: sum.Skipped, Failed: sum.Failed})
 	}
-	// A file's problem quotes the file: the log gets its kind, not its text.
-	logErr := err
-	if kind := fileProblemKind(err); kind != "" {
-		logErr = errors.New(kind)
-	}
-	c.Logger.InfoContext(r.Context(), "console import", "tenant", q.slug(), "dry_run", page.DryRun,
-		"created", sum.Created, "updated", sum.Updated, "skipped", sum.Skipped, "failed", sum.Failed, "err", logErr)
+	done := []any{"tenant", q.slug(), "format", format, "dry_run", page.DryRun,
+		"created", sum.Created, "updated", sum.Updated, "skipped", sum.Skipped, "failed", sum.Failed}
 	var fileErr *cognitoimport.FileError
 	var tooLarge *http.MaxBytesError
 	switch {
@@ -116,13 +118,17 @@ func (c *Console) importUsers(w http.ResponseWriter, r *http.Request, q *request
 	case errors.As(err, &fileErr):
 		page.Problem = page.Tf("problem.importStopped", sum.Created+sum.Updated+sum.Skipped+sum.Failed)
 	case err != nil:
+		noteResponse(w, "", nil, done...) // fail adds the fault
 		return err
 	}
-	status := http.StatusOK
-	if page.Problem != "" {
-		status = http.StatusUnprocessableEntity
+	if page.Problem == "" {
+		c.Logger.InfoContext(r.Context(), "console import", done...)
+		return c.render(w, http.StatusOK, page)
 	}
-	return c.render(w, status, page)
+	// The refusal's one line (logResponse) says what was done before. A
+	// file's problem quotes the file: the line gets its kind, not its text.
+	noteResponse(w, "", errors.New(fileProblemKind(err)), done...)
+	return c.render(w, http.StatusUnprocessableEntity, page)
 }
 
 // maxShownProblem bounds the reader's reason on the page: it quotes the
@@ -148,8 +154,8 @@ func (c *Console) refuseFile(w http.ResponseWriter, r *http.Request, q *request,
 		// transfer, not of the file, and its error quotes nothing of it.
 		return &pageError{status: http.StatusBadRequest, msg: "error.badForm", err: fmt.Errorf("read the upload: %w", err)}
 	}
-	c.Logger.InfoContext(r.Context(), "console import: file refused", "tenant", q.slug(), "dry_run", page.DryRun,
-		"upload_bytes", r.ContentLength, "problem", kind)
+	// The refusal's one line (logResponse) says so.
+	noteResponse(w, "", errors.New(kind), "tenant", q.slug(), "dry_run", page.DryRun, "upload_bytes", r.ContentLength)
 	return c.render(w, http.StatusUnprocessableEntity, page)
 }
 

@@ -72,13 +72,34 @@ type frame struct {
 	AccentURL string
 	// Page is the page's own blocks, rendered, for the layout.
 	Page ui.PageBlocks
+
+	// keys remembers the catalogue key of each sentence the page was
+	// given, by its text, so that the log line of a refusal names the key
+	// of the Problem shown (problemKey), whichever handler chose it.
+	keys map[string]string
 }
 
 // T returns a sentence of the page's language.
-func (f *frame) T(key string) string { return text(f.Lang, key) }
+func (f *frame) T(key string) string { return f.said(key, text(f.Lang, key)) }
 
 // Tf returns a sentence with its %-verbs filled.
-func (f *frame) Tf(key string, args ...any) string { return text(f.Lang, key, args...) }
+func (f *frame) Tf(key string, args ...any) string { return f.said(key, text(f.Lang, key, args...)) }
+
+func (f *frame) said(key, sentence string) string {
+	if f.keys != nil {
+		f.keys[sentence] = key
+	}
+	return sentence
+}
+
+// problemKey is the catalogue key of the page's Problem; "" when it has
+// none.
+func (f *frame) problemKey() string {
+	if f.Problem == "" {
+		return ""
+	}
+	return f.keys[f.Problem]
+}
 
 // When formats a time for the page; the zero time is a dash.
 func (f *frame) When(t time.Time) string {
@@ -112,6 +133,7 @@ func (c *Console) frame(q *request, section string) frame {
 		StyleURL:  c.assetURL("console.css"),
 		ScriptURL: c.assetURL("console.js"),
 		AccentURL: ui.AccentStylesheet(q.tenant.Settings.Branding.PrimaryColor),
+		keys:      map[string]string{},
 	}
 	if q.sess != nil {
 		f.Admin, f.CSRF = q.admin.Username, q.sess.CSRF
@@ -120,9 +142,16 @@ func (c *Console) frame(q *request, section string) frame {
 }
 
 // render executes a page into a buffer and only then writes it, so a
-// template error becomes an error page, never half a page.
+// template error becomes an error page, never half a page. A page written
+// with a status of 400 or more is a refusal: its log line (logResponse)
+// names the key of the Problem it shows, unless fail noted one already.
 func (c *Console) render(w http.ResponseWriter, status int, v view) error {
 	var buf bytes.Buffer
+	if status >= http.StatusBadRequest {
+		if o, ok := w.(*outcome); ok && o.key == "" {
+			o.key = v.base().problemKey()
+		}
+	}
 	if err := c.templates.Render(&buf, v.template(), v, &v.base().Page); err != nil {
 		return fmt.Errorf("console: render %s: %w", v.template(), err)
 	}
