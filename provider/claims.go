@@ -3,8 +3,10 @@ package provider
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,7 +31,8 @@ func claimsSupported() []string {
 	return append(claims, tenant.StandardAttributes()...)
 }
 
-// setUserClaims fills info with what scopes allow of user.
+// setUserClaims fills info with what scopes allow of user. The ID token and
+// userinfo carry the same claims, as in Cognito.
 func setUserClaims(info *oidc.UserInfo, user tenant.User, scopes []string) {
 	info.Subject = user.Sub
 	info.AppendClaims("cognito:username", user.Username)
@@ -42,24 +45,62 @@ func setUserClaims(info *oidc.UserInfo, user tenant.User, scopes []string) {
 		// either way, and the library's Bool omits false.
 		info.AppendClaims("email_verified", user.EmailVerified)
 	}
-	profile := slices.Contains(scopes, oidc.ScopeProfile)
-	phone := slices.Contains(scopes, oidc.ScopePhone)
 	for name, value := range user.Attributes {
-		switch {
-		case strings.HasPrefix(name, "custom:"):
+		if strings.HasPrefix(name, "custom:") {
 			info.AppendClaims(name, value) // always strings, as in Cognito
-		case name == "phone_number" || name == "phone_number_verified":
-			if phone {
-				if name == "phone_number_verified" {
-					info.AppendClaims(name, value == "true")
-				} else {
-					info.AppendClaims(name, value)
-				}
+			continue
+		}
+		if !slices.ContainsFunc(claimScopes(name), func(s string) bool { return slices.Contains(scopes, s) }) {
+			continue
+		}
+		switch name {
+		case "phone_number_verified":
+			info.AppendClaims(name, value == "true")
+		case "updated_at":
+			// A number of seconds (OIDC Core §5.1), as Cognito sends it.
+			// Stored values were checked to be one (ValidateAttributes);
+			// one that is not is left out rather than sent as a string
+			// that relying parties' libraries refuse to read.
+			if seconds, err := strconv.ParseInt(value, 10, 64); err == nil {
+				info.AppendClaims(name, seconds)
 			}
-		case profile:
+		case "address":
+			info.Address = addressClaim(value)
+		default:
 			info.AppendClaims(name, value)
 		}
 	}
+}
+
+// claimScopes are the scopes that release the claim of standard attribute
+// name: those of OIDC Core §5.4 (phone_number and phone_number_verified
+// with phone, address with address, the rest with profile). The address
+// comes with profile too: Cognito has no address scope, and its profile
+// scope releases every attribute the client may read, so relying parties
+// built for Cognito ask for profile to get it.
+func claimScopes(name string) []string {
+	switch name {
+	case "phone_number", "phone_number_verified":
+		return []string{oidc.ScopePhone}
+	case "address":
+		return []string{oidc.ScopeAddress, oidc.ScopeProfile}
+	}
+	return []string{oidc.ScopeProfile}
+}
+
+// addressClaim is the address claim, a JSON object (OIDC Core §5.1.1), of
+// an address attribute. Cognito holds the address as text and sends it as
+// {"formatted": text}; an attribute that is itself a JSON object of
+// §5.1.1's members, with text values (as some pools store an address),
+// gives those members instead.
+func addressClaim(value string) *oidc.UserInfoAddress {
+	dec := json.NewDecoder(strings.NewReader(value))
+	dec.DisallowUnknownFields()
+	var members oidc.UserInfoAddress
+	if dec.Decode(&members) == nil && dec.Decode(new(json.RawMessage)) == io.EOF && members != (oidc.UserInfoAddress{}) {
+		return &members
+	}
+	return &oidc.UserInfoAddress{Formatted: value}
 }
 
 func (s *storage) user(ctx context.Context, sub string) (tenant.User, error) {

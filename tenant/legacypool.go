@@ -312,6 +312,61 @@ type LegacyAccount struct {
 	Status UserStatus
 }
 
+// Unkept names what of the account PutLegacyUser leaves out because no user
+// here can hold it: an email that is not an address, and attributes of
+// names that are neither standard nor custom:<name>, or with values that
+// break their attribute's rule. Each name maps to the code of the rule it
+// breaks (an InvalidError's Code), never to the value, which is the
+// person's data and must not reach a log.
+func (a LegacyAccount) Unkept() UnkeptAttributes {
+	unkept := UnkeptAttributes{}
+	if a.Email != "" {
+		if code := ruleBroken(ValidateEmail(a.Email)); code != "" {
+			unkept["email"] = code
+		}
+	}
+	for name, value := range a.Attributes {
+		if code := legacyAttributeProblem(name, value); code != "" {
+			unkept[name] = code
+		}
+	}
+	return unkept
+}
+
+// UnkeptAttributes maps the names of attributes a legacy pool told but
+// that were not kept to the code of the rule each breaks.
+type UnkeptAttributes map[string]string
+
+// LogValue lists the names with their rules, sorted by name.
+func (u UnkeptAttributes) LogValue() slog.Value {
+	attrs := make([]slog.Attr, 0, len(u))
+	for _, name := range slices.Sorted(maps.Keys(u)) {
+		attrs = append(attrs, slog.String(name, u[name]))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+// legacyAttributeProblem is the code of the rule that a legacy account's
+// attribute name, with value, breaks, so that it cannot be kept; "" when
+// it can. One attribute Cognate cannot hold does not keep the person out:
+// it is left out, and logged.
+func legacyAttributeProblem(name, value string) string {
+	return ruleBroken(ValidateAttributes(map[string]string{name: value}))
+}
+
+// ruleBroken is the code of the rule a validator's err names (an
+// InvalidError, as they all return), "" for nil.
+func ruleBroken(err error) string {
+	var invalid *InvalidError
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &invalid):
+		return invalid.Code
+	}
+	return "invalid"
+}
+
 // LegacyDirectory reaches legacy pools; tenant/legacy implements it. Both
 // methods return the account, an error wrapping ErrLegacyRefused or
 // ErrLegacyUnavailable, or the context's error.
@@ -339,7 +394,8 @@ var (
 // creates the user, or completes the one here that was imported without a
 // password (matched by the pool's username, else by sub, else by login).
 // finish then sets what the caller proved (a password hash and status).
-// Groups the user is in are created when missing.
+// Groups the user is in are created when missing. What Cognate cannot hold
+// is left out, and the caller logs acct.Unkept().
 //
 // When the user is already complete here (a concurrent sign-in migrated
 // them a moment ago) it returns that user and an error wrapping
@@ -408,8 +464,7 @@ func PutLegacyUser(tx Tx, tenantID, login string, acct LegacyAccount, now time.T
 		attrs = make(map[string]string, len(acct.Attributes))
 	}
 	for name, value := range acct.Attributes {
-		// One attribute Cognate cannot hold does not keep the person out.
-		if ValidateAttributes(map[string]string{name: value}) == nil {
+		if legacyAttributeProblem(name, value) == "" {
 			attrs[name] = value
 		}
 	}

@@ -75,14 +75,25 @@ func (s *Service) bringLegacyUser(ctx context.Context, tenantID, login, clientIP
 		s.legacyLog(ctx, level, "password reset: the legacy pool did not hand the user over", "tenant", tenantID, "pool", pool, "err", err)
 		return nil
 	}
-	err = s.Store.Update(ctx, func(tx Tx) error {
-		_, err := PutLegacyUser(tx, tenantID, login, acct, now, func(u *User) {
+	var stored User
+	err = s.Store.Update(ctx, func(tx Tx) (err error) {
+		stored, err = PutLegacyUser(tx, tenantID, login, acct, now, func(u *User) {
 			// The pool's password is not known here: the code sets one.
 			u.Status, u.PasswordHash = StatusResetRequired, ""
 		})
 		return err
 	})
 	switch {
+	case err == nil:
+		// One line, as for a migration at sign-in (tenant/auth,
+		// migrate.go): a warning naming what did not come over.
+		if unkept := acct.Unkept(); len(unkept) > 0 {
+			s.legacyLog(ctx, slog.LevelWarn, "password reset: user brought over from the legacy pool, without attributes Cognate cannot hold",
+				"tenant", tenantID, "user", stored, "not_kept", unkept)
+		} else {
+			s.legacyLog(ctx, slog.LevelInfo, "password reset: user brought over from the legacy pool", "tenant", tenantID, "user", stored)
+		}
+		return nil
 	case errors.Is(err, ErrAlreadyExists):
 		return nil // brought over meanwhile: the reset finds them
 	case errors.Is(err, ErrLegacyConflict):

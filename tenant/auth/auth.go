@@ -220,13 +220,18 @@ func (m *Machine) Start(ctx context.Context, tenantID string, cr Credentials) (R
 		if ok {
 			findErr = nil
 		}
-	} else if findErr == nil && user.PasswordHash != "" {
+	} else if findErr == nil && user.PasswordHash != "" && user.Status != tenant.StatusExternalProvider {
 		ok, needsRehash, err = m.Hasher.Verify(ctx, user.PasswordHash, cr.Password)
 		if err != nil && !errors.Is(err, password.ErrMalformedHash) && !errors.Is(err, password.ErrUnknownScheme) {
 			return Result{}, err
 		}
 	} else {
-		// Spend the same time as a real check so timing reveals nothing.
+		// Unknown, without a password, or EXTERNAL_PROVIDER: a user who
+		// signs in through another identity provider and, as in Cognito,
+		// has no password, even one imported with a hash (it counts once
+		// an administrator sets a password, which confirms them). No
+		// password matches; spend the time of a real check so that timing
+		// reveals nothing, not that of the imported hash's scheme.
 		if err := m.Hasher.DummyVerify(ctx, cr.Password); err != nil {
 			return Result{}, err
 		}

@@ -312,6 +312,58 @@ func TestImportedBcryptIsRehashed(t *testing.T) {
 	}
 }
 
+// An EXTERNAL_PROVIDER user signs in through another identity provider and
+// has no password, as in Cognito, even when imported with a hash: a
+// password sign-in is refused as any other, after the time an unknown name
+// takes rather than that of the imported hash, whether the password is the
+// hash's or not. An administrator's password confirms the user, and then it
+// counts (Cognito's AdminSetUserPassword).
+func TestExternalProviderUserHasNoPassword(t *testing.T) {
+	e := newEnv(t)
+	e.m.Audit = tenant.RecordAudit
+	u := e.user(t, tenant.NewUser{Username: "Facebook_99", Email: "fb@example.com", EmailVerified: true})
+	// bcrypt at cost 12 takes far longer than the tests' argon2id, so the
+	// time of a sign-in tells which was computed.
+	hash, _ := bcrypt.GenerateFromPassword([]byte("Legacy-Pass1"), 12)
+	u.PasswordHash, u.Status = string(hash), tenant.StatusExternalProvider
+	if err := e.svc.Store.Update(ctx, func(tx tenant.Tx) error { return tenant.UpdateUser(tx, "acme", u) }); err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	if _, _, err := e.m.Hasher.Verify(ctx, u.PasswordHash, "Legacy-Pass1"); err != nil {
+		t.Fatal(err)
+	}
+	hashTime := time.Since(began)
+
+	for _, pw := range []string{"Legacy-Pass1", "wrong"} {
+		began := time.Now()
+		_, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "Facebook_99", Password: pw, ClientIP: "192.0.2.4"})
+		took := time.Since(began)
+		if !errors.Is(err, auth.ErrNotAuthorized) {
+			t.Fatalf("password %q: %v, want ErrNotAuthorized", pw, err)
+		}
+		if took > hashTime/2 {
+			t.Errorf("password %q: refused after %v; checking the imported hash takes %v: it was checked", pw, took, hashTime)
+		}
+	}
+	page, err := e.svc.AuditLog(ctx, "acme", tenant.AuditQuery{Action: "signin.failure", Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range page.Events {
+		if ev.Reason != tenant.ReasonWrongPassword || ev.Target.ID != u.Sub {
+			t.Errorf("trail: %+v, want wrong_password for %s", ev, u.Sub)
+		}
+	}
+
+	if err := e.svc.SetPassword(ctx, "acme", u.Sub, "Admin-Set-Pass1", true); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "Facebook_99", Password: "Admin-Set-Pass1"}); err != nil || !res.Done() {
+		t.Fatalf("after an administrator set a password: %+v, %v", res, err)
+	}
+}
+
 // TestFailuresSlowDown: the third and later failures of a name are held
 // back, growing, until the lock; unknown names alike.
 func TestFailuresSlowDown(t *testing.T) {

@@ -124,7 +124,17 @@ func (m *Machine) migrate(ctx context.Context, t tenant.Tenant, cr Credentials, 
 	case err != nil:
 		return tenant.User{}, false, err
 	}
-	m.legacyLogger().InfoContext(ctx, "user migrated from the legacy pool", "tenant", t.Slug, "user", stored, "status", string(stored.Status))
+	// One line for the migration. What the pool told that Cognate cannot
+	// hold (an email that is not one, an unknown attribute) did not stop
+	// it, but is data that did not come over: the line then names it, by
+	// attribute and rule, and is a warning, for the operator to put right
+	// in the pool or here.
+	if unkept := acct.Unkept(); len(unkept) > 0 {
+		m.legacyLogger().WarnContext(ctx, "user migrated from the legacy pool, without attributes Cognate cannot hold",
+			"tenant", t.Slug, "user", stored, "status", string(stored.Status), "not_kept", unkept)
+	} else {
+		m.legacyLogger().InfoContext(ctx, "user migrated from the legacy pool", "tenant", t.Slug, "user", stored, "status", string(stored.Status))
+	}
 	return stored, true, nil
 }
 

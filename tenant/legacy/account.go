@@ -14,14 +14,14 @@ import (
 
 // Turning what a pool says about a user (attributes, ID token claims) into
 // a tenant.LegacyAccount. Attributes Cognate cannot hold are left for
-// tenant.PutLegacyUser to drop; this file only sorts out the ones with a
-// place of their own.
+// tenant.PutLegacyUser to drop, and for the migration's log to name
+// (LegacyAccount.Unkept); this file only sorts out the ones with a place
+// of their own.
 
 // accountFromAttributes reads Cognito user attributes: sub, email and
-// email_verified have fields of their own; of the rest, the standard and
-// custom:* attributes that Cognate holds stay attributes. A sub no user
-// can have here (tenant.ValidateSub) makes the answer one Cognate cannot
-// use: ErrLegacyUnavailable, as for an answer it cannot read.
+// email_verified have fields of their own; the rest stay attributes. A sub
+// no user can have here (tenant.ValidateSub) makes the answer one Cognate
+// cannot use: ErrLegacyUnavailable, as for an answer it cannot read.
 func accountFromAttributes(username string, attrs map[string]string) (tenant.LegacyAccount, error) {
 	acct := tenant.LegacyAccount{Username: username, Attributes: make(map[string]string, len(attrs))}
 	for name, value := range attrs {
@@ -36,9 +36,7 @@ func accountFromAttributes(username string, attrs map[string]string) (tenant.Leg
 		case "email_verified":
 			acct.EmailVerified = value == "true"
 		default:
-			if tenant.ValidateAttributes(map[string]string{name: value}) == nil {
-				acct.Attributes[name] = value
-			}
+			acct.Attributes[name] = value
 		}
 	}
 	return acct, nil
@@ -83,6 +81,9 @@ func idTokenClaims(token string) (map[string]any, error) {
 func accountFromClaims(claims map[string]any) (tenant.LegacyAccount, error) {
 	attrs := make(map[string]string, len(claims))
 	for name, v := range claims {
+		if tokenClaims[name] {
+			continue
+		}
 		if s, ok := claimString(v); ok {
 			attrs[name] = s
 		}
@@ -103,6 +104,14 @@ func accountFromClaims(claims map[string]any) (tenant.LegacyAccount, error) {
 		}
 	}
 	return acct, nil
+}
+
+// tokenClaims are the claims of a Cognito ID token that are about the
+// token, the sign-in or AWS, not attributes of the user (COGNITO.md §6.2).
+var tokenClaims = map[string]bool{
+	"iss": true, "aud": true, "exp": true, "iat": true, "nbf": true, "auth_time": true, "jti": true,
+	"origin_jti": true, "event_id": true, "token_use": true, "nonce": true, "at_hash": true, "c_hash": true,
+	"acr": true, "amr": true, "azp": true, "cognito:roles": true, "cognito:preferred_role": true,
 }
 
 // claimString is a claim's value as a Cognito attribute value: strings as

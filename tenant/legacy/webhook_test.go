@@ -200,6 +200,73 @@ func TestWebhookMigration(t *testing.T) {
 	}
 }
 
+// What a legacy pool tells that Cognate cannot hold (an email that is not
+// an address, a phone number not in E.164 form, an attribute no user pool
+// has) does not keep the person out: they sign in, and are created
+// without it. The migration's one log line then says so, as a warning,
+// naming each attribute and the rule it breaks, but none of the values.
+// The same holds for a user brought over for a password reset.
+func TestWebhookMigrationLogsUnkeptAttributes(t *testing.T) {
+	l := newLegacySystem(t)
+	l.users["wil"] = legacyUser{password: "Wil-Passw0rd!", final: "CONFIRMED", attrs: map[string]any{
+		"email": "not-an-email", "email_verified": true, "phone_number": "0612345678", "favourite_colour": "blue",
+		"given_name": "Wil", "updated_at": 1689030181, "custom:legacy_id": "42"}}
+	l.users["ann"] = legacyUser{password: "Ann-Passw0rd!", final: "CONFIRMED",
+		attrs: map[string]any{"email": "ann@example.com", "email_verified": "true", "given_name": "Ann"}}
+	l.users["dee"] = legacyUser{attrs: map[string]any{"email": "dee@example.com", "email_verified": "true", "birthdate": "31/12/1999"}}
+	e := newEnv(t, webhookPool(l))
+	var log bytes.Buffer
+	e.m.Logger = slog.New(slog.NewTextHandler(&log, nil))
+	e.svc.Logger = e.m.Logger
+	lines := func() []string {
+		defer log.Reset()
+		return strings.Split(strings.TrimSpace(log.String()), "\n")
+	}
+
+	e.mustSignIn(t, "wil", "Wil-Passw0rd!")
+	u, _ := e.find(t, "wil")
+	if u.Email != "" || u.EmailVerified || u.Attributes["given_name"] != "Wil" || u.Attributes["updated_at"] != "1689030181" ||
+		u.Attributes["custom:legacy_id"] != "42" || u.Attributes["phone_number"] != "" || u.Attributes["favourite_colour"] != "" {
+		t.Errorf("wil: %+v", u)
+	}
+	got := lines()
+	if len(got) != 1 || !strings.Contains(got[0], "level=WARN") || !strings.Contains(got[0], "user migrated from the legacy pool") ||
+		!strings.Contains(got[0], "not_kept.email=email.invalid") || !strings.Contains(got[0], "not_kept.phone_number=attribute.phone") ||
+		!strings.Contains(got[0], "not_kept.favourite_colour=attribute.unknown") || strings.Count(got[0], "not_kept.") != 3 {
+		t.Errorf("log of wil's migration, want one warning naming email, phone_number and favourite_colour:\n%s", strings.Join(got, "\n"))
+	}
+	for _, value := range []string{"not-an-email", "0612345678", "blue", "Wil-Passw0rd!"} {
+		if strings.Contains(strings.Join(got, "\n"), value) {
+			t.Errorf("the log holds the value %q", value)
+		}
+	}
+
+	// Nothing left out: the one line is the ordinary one.
+	e.mustSignIn(t, "ann", "Ann-Passw0rd!")
+	if got := lines(); len(got) != 1 || !strings.Contains(got[0], "level=INFO") || !strings.Contains(got[0], "user migrated from the legacy pool") ||
+		strings.Contains(got[0], "not_kept") {
+		t.Errorf("log of ann's migration, want one ordinary line:\n%s", strings.Join(got, "\n"))
+	}
+
+	// Brought over for a password reset.
+	if err := e.svc.StartPasswordReset(ctx, "acme", "dee", "192.0.2.9"); err != nil {
+		t.Fatal(err)
+	}
+	if u, ok := e.find(t, "dee"); !ok || u.Email != "dee@example.com" || u.Attributes["birthdate"] != "" {
+		t.Errorf("dee: %+v", u)
+	}
+	var legacyLines []string
+	for _, line := range lines() {
+		if strings.Contains(line, "legacy pool") {
+			legacyLines = append(legacyLines, line)
+		}
+	}
+	if len(legacyLines) != 1 || !strings.Contains(legacyLines[0], "level=WARN") ||
+		!strings.Contains(legacyLines[0], "not_kept.birthdate=attribute.date") || strings.Contains(legacyLines[0], "31/12/1999") {
+		t.Errorf("log of dee's reset, want one warning naming birthdate:\n%s", strings.Join(legacyLines, "\n"))
+	}
+}
+
 func TestWebhookForgotPassword(t *testing.T) {
 	l := newLegacySystem(t)
 	l.users["dee"] = legacyUser{attrs: map[string]any{"email": "dee@example.com", "email_verified": "true"}}
