@@ -85,6 +85,22 @@ func (h Hosts) ApexURL() string { return h.Base.Scheme + "://" + h.baseHost() }
 // https, directly or behind a TLS-terminating proxy).
 func (h Hosts) Secure() bool { return h.Base.Scheme == "https" }
 
+// CookieName is the name under which a cookie called name is set and read.
+// Over https it carries the __Host- prefix: a browser keeps such a cookie
+// only when the host itself set it, Secure, with Path=/ and no Domain. A
+// cookie without the prefix may be planted by any sibling subdomain (another
+// tenant's host, the apex) with Domain set to the parent domain, and would
+// sign the victim in to the planter's session (session fixation, login
+// CSRF). Plain http (development) cannot carry the prefix, which requires
+// Secure: there the name is name itself. Cookies set under a prefixed name
+// must therefore be Path=/.
+func (h Hosts) CookieName(name string) string {
+	if h.Secure() {
+		return "__Host-" + name
+	}
+	return name
+}
+
 // baseHost is the base URL's host[:port] in canonical form. It is worked out
 // on each call rather than kept, so that a Hosts built as a struct literal
 // is canonical too; when the base is canonical already, it costs no

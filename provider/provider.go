@@ -401,7 +401,7 @@ func (p *Provider) serveDocumentOfSite(w http.ResponseWriter, r *http.Request) {
 func (p *Provider) serveCallback(w http.ResponseWriter, r *http.Request) {
 	site, _ := SiteFromContext(r.Context())
 	ar, err := p.storage.getAuthRequest(site.Slug, r.URL.Query().Get("id"))
-	c, cookieErr := r.Cookie(bindingCookie)
+	c, cookieErr := p.requestCookie(r, bindingCookie)
 	if err != nil || cookieErr != nil || ar.BrowserBinding == "" || tenant.HashSecret(c.Value) != ar.BrowserBinding {
 		p.logger.WarnContext(r.Context(), "login callback refused: unknown request or other browser", "tenant", site.Slug)
 		p.fail(w, r, http.StatusBadRequest, ProblemLoginLinkInvalid)
@@ -481,7 +481,7 @@ func (lr LoginRequest) PromptNone() bool { return slices.Contains(lr.Prompt, oid
 // and the first browser's callback would fail.
 func (p *Provider) CompleteLogin(w http.ResponseWriter, r *http.Request, slug, id, sub string, amr []string, authTime time.Time) (string, error) {
 	binding := ""
-	if c, err := r.Cookie(bindingCookie); err == nil && len(c.Value) >= 32 {
+	if c, err := p.requestCookie(r, bindingCookie); err == nil && len(c.Value) >= 32 {
 		binding = c.Value
 	} else {
 		binding = tenant.NewSecret(32)

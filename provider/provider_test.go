@@ -3,7 +3,9 @@ package provider_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -77,6 +79,14 @@ func (b *logBuffer) String() string {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
+	return newHarnessOver(t, "http")
+}
+
+// newHarnessOver is newHarness served over scheme, http or https (with the
+// test server's own certificate, which the harness's client trusts for
+// every host).
+func newHarnessOver(t *testing.T, scheme string) *harness {
+	t.Helper()
 	dbPath := filepath.Join(t.TempDir(), "cognate.db")
 	store, err := bolt.Open(dbPath)
 	if err != nil {
@@ -91,7 +101,7 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	h.srv = httptest.NewUnstartedServer(nil)
-	h.base = "http://localhost:" + portOf(h.srv.Listener.Addr())
+	h.base = scheme + "://localhost:" + portOf(h.srv.Listener.Addr())
 	base, _ := url.Parse(h.base)
 	// Signing keys are stored sealed, as cmd/cognate stores them: every
 	// token of these tests is signed with a key opened by the provider.
@@ -111,16 +121,31 @@ func newHarness(t *testing.T) *harness {
 		http.Error(w, "no such organization", http.StatusNotFound)
 	})
 	h.srv.Config.Handler = &provider.Router{Provider: h.prov, Apex: notFound, Tenant: http.HandlerFunc(h.loginPage), NotFound: notFound}
-	h.srv.Start()
+	transport := &http.Transport{}
+	if scheme == "https" {
+		h.srv.StartTLS()
+		// The certificate names example.com, not *.localhost: trust
+		// exactly it, whatever the host asked for.
+		transport.TLSClientConfig = &tls.Config{InsecureSkipVerify: true,
+			VerifyConnection: func(cs tls.ConnectionState) error {
+				if !cs.PeerCertificates[0].Equal(h.srv.Certificate()) {
+					return errors.New("not the test server's certificate")
+				}
+				return nil
+			}}
+	} else {
+		h.srv.Start()
+	}
 	t.Cleanup(h.srv.Close)
 
 	addr := h.srv.Listener.Addr().String()
+	transport.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}
 	jar, _ := cookiejar.New(nil)
 	h.http = &http.Client{
-		Jar: jar,
-		Transport: &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, network, addr)
-		}},
+		Jar:           jar,
+		Transport:     transport,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	return h

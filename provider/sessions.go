@@ -12,6 +12,8 @@ import (
 // tenant/auth with the records that finish a sign-in; here the browser gets
 // its cookie, and later requests find their session through it.
 
+// The cookies' names before Hosts.CookieName: every cookie is set through
+// cookie and read through requestCookie, which both apply it.
 const (
 	sessionCookie = "cognate_session"
 	bindingCookie = "cognate_login"
@@ -24,7 +26,7 @@ const (
 // whoever else holds its cookie. Its end is queued (tenant.Store.Later),
 // so it commits with the sign-in's own records.
 func (p *Provider) SetSessionCookie(w http.ResponseWriter, r *http.Request, slug, token string) {
-	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" && c.Value != token {
+	if c, err := p.requestCookie(r, sessionCookie); err == nil && c.Value != "" && c.Value != token {
 		previous := c.Value
 		p.store.Later(func(tx tenant.Tx) error { return tenant.EndSession(tx, slug, previous) }, func(err error) {
 			p.logger.Error("end the session a new sign-in replaced", "tenant", slug, "err", err)
@@ -36,15 +38,23 @@ func (p *Provider) SetSessionCookie(w http.ResponseWriter, r *http.Request, slug
 // cookie builds a host-only cookie (no Domain attribute, so one tenant's
 // cookie never reaches another subdomain), HttpOnly, Secure over https, and
 // SameSite=Lax so it still comes along when a relying party sends the
-// browser to /oauth2/authorize.
+// browser to /oauth2/authorize. Over https it is named __Host-name
+// (Hosts.CookieName), so that no other host can plant one.
 func (p *Provider) cookie(name, value string, ttl time.Duration) *http.Cookie {
-	return &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: int(ttl.Seconds()),
+	return &http.Cookie{Name: p.hosts.CookieName(name), Value: value, Path: "/", MaxAge: int(ttl.Seconds()),
 		HttpOnly: true, Secure: p.hosts.Secure(), SameSite: http.SameSiteLaxMode}
+}
+
+// requestCookie is the request's cookie called name, as cookie names it: a
+// cookie under the plain name is ignored over https, where only another
+// host could have set it.
+func (p *Provider) requestCookie(r *http.Request, name string) (*http.Cookie, error) {
+	return r.Cookie(p.hosts.CookieName(name))
 }
 
 // Session returns the live SSO session of the request's browser at slug.
 func (p *Provider) Session(r *http.Request, slug string) (tenant.Session, bool) {
-	c, err := r.Cookie(sessionCookie)
+	c, err := p.requestCookie(r, sessionCookie)
 	if err != nil || c.Value == "" {
 		return tenant.Session{}, false
 	}
@@ -74,7 +84,7 @@ func (p *Provider) Session(r *http.Request, slug string) (tenant.Session, bool) 
 
 // EndSession deletes the browser's session at slug and clears its cookie.
 func (p *Provider) EndSession(w http.ResponseWriter, r *http.Request, slug string) {
-	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+	if c, err := p.requestCookie(r, sessionCookie); err == nil && c.Value != "" {
 		err := p.store.Update(r.Context(), func(tx tenant.Tx) error { return tenant.EndSession(tx, slug, c.Value) })
 		if err != nil {
 			p.logger.ErrorContext(r.Context(), "end session", "tenant", slug, "err", err)

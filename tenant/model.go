@@ -134,6 +134,11 @@ type User struct {
 	PasswordHistory       []string  `json:"password_history,omitempty"`
 	PasswordChangedAt     time.Time `json:"password_changed_at,omitzero"`
 	TempPasswordExpiresAt time.Time `json:"temp_password_expires_at,omitzero"`
+	// TempPasswordMailedTo is the address the welcome mail carried the
+	// current temporary password to; empty for one an administrator set
+	// and handed over. Signing in with it proves that address
+	// (ProveMailedAddress).
+	TempPasswordMailedTo string `json:"temp_password_mailed_to,omitempty"`
 
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`

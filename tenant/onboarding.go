@@ -31,7 +31,7 @@ import (
 // "default application URL" setting, would leave tenants without one with
 // a dead end, and a mail link would still not carry the application's state.)
 
-// Errors of onboarding. Both match ErrInvalid as well, so a front end that
+// Errors of onboarding. All match ErrInvalid as well, so a front end that
 // only knows ErrInvalid still answers "bad request" with the message.
 var (
 	// ErrUserState: the user's status does not allow the operation, as
@@ -39,6 +39,9 @@ var (
 	ErrUserState = fmt.Errorf("%w: the user's status does not allow this", ErrInvalid)
 	// ErrNoEmail: the operation mails the user, who has no address.
 	ErrNoEmail = fmt.Errorf("%w: the user has no email address", ErrInvalid)
+	// ErrEmailUnverified: the operation mails a code to the user, whose
+	// address is not verified (a code goes only to a proved address).
+	ErrEmailUnverified = fmt.Errorf("%w: the user's email address is not verified", ErrInvalid)
 )
 
 // Paths on a tenant's host that mails link to; the pages serve them.
@@ -203,6 +206,7 @@ func (s *Service) writeInvitation(ctx context.Context, tx Tx, t Tenant, u *User,
 		u.PasswordHistory = PushHistory(u.PasswordHistory, u.PasswordHash, t.Settings.PasswordPolicy.HistorySize)
 	}
 	setTemporaryPassword(u, t, inv.hash, inv.now)
+	u.TempPasswordMailedTo = u.Email
 	// Nothing the user held before survives a new invitation.
 	if err := s.revoke(tx, t.Slug, u.Sub); err != nil {
 		return err
@@ -305,11 +309,31 @@ func (s *Service) temporaryPassword(ctx context.Context, policy password.Policy)
 }
 
 // setTemporaryPassword gives u the temporary password of hash, valid for
-// the tenant's number of days, to be changed at the first sign-in.
+// the tenant's number of days, to be changed at the first sign-in. It is
+// not mailed yet: the invitation that mails it says so afterwards.
 func setTemporaryPassword(u *User, t Tenant, hash string, now time.Time) {
 	u.PasswordHash, u.PasswordChangedAt = hash, now
 	u.Status = StatusForceChangePassword
 	u.TempPasswordExpiresAt = now.Add(time.Duration(t.Settings.TempPasswordValidityDays) * 24 * time.Hour)
+	u.TempPasswordMailedTo = ""
+}
+
+// ProveMailedAddress is called as u's temporary password is replaced by
+// one of their own, at the forced change after signing in with it. When the
+// welcome mail carried that temporary password to the address u still has,
+// whoever signed in read that mailbox: the address is proved, and marked
+// verified, so that the user can reset a forgotten password by code later
+// (codes go only to verified addresses). A temporary password an
+// administrator set and handed over proves nothing about the address. It
+// reports whether it marked the address verified.
+func ProveMailedAddress(u *User) bool {
+	mailedTo := u.TempPasswordMailedTo
+	u.TempPasswordMailedTo = ""
+	if mailedTo == "" || u.Email == "" || FoldKey(mailedTo) != FoldKey(u.Email) || u.EmailVerified {
+		return false
+	}
+	u.EmailVerified = true
+	return true
 }
 
 // inviteRepeat is how soon an invitation of an unchanged user counts as

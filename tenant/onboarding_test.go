@@ -406,9 +406,9 @@ func TestPasswordReset(t *testing.T) {
 	e := newMailEnv(t)
 	ctx := context.Background()
 	const old, next = "Correct-Horse-9!", "Battery-Staple-7?"
-	ann := e.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@example.com", Password: old})
+	ann := e.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@example.com", EmailVerified: true, Password: old})
 	e.user(t, "acme", tenant.NewUser{Username: "nomail", Password: old})
-	off := e.user(t, "acme", tenant.NewUser{Username: "off", Email: "off@example.com", Password: old})
+	off := e.user(t, "acme", tenant.NewUser{Username: "off", Email: "off@example.com", EmailVerified: true, Password: old})
 	disabled := false
 	if _, err := e.svc.UpdateUser(ctx, "acme", off.Sub, tenant.UserChange{Enabled: &disabled}); err != nil {
 		t.Fatal(err)
@@ -459,11 +459,11 @@ func TestPasswordReset(t *testing.T) {
 		t.Errorf("sign in with the new password: %v", err)
 	}
 	// The same form again (a double submit) is fine; anything else with
-	// the spent code is not.
+	// the spent code is a wrong code (TestSpentResetCodeIsNoOracle).
 	if err := e.svc.ConfirmPasswordReset(ctx, "acme", "ann", code, next); err != nil {
 		t.Errorf("double submit: %v", err)
 	}
-	if err := e.svc.ConfirmPasswordReset(ctx, "acme", "ann", code, "Other-Pass-3!"); !errors.Is(err, tenant.ErrCodeExpired) {
+	if err := e.svc.ConfirmPasswordReset(ctx, "acme", "ann", code, "Other-Pass-3!"); !errors.Is(err, tenant.ErrCodeMismatch) {
 		t.Errorf("spent code: %v", err)
 	}
 	// The trail holds the one password set, in ann's name: not the wrong
@@ -494,7 +494,7 @@ func TestPasswordReset(t *testing.T) {
 func TestResetCodeAttempts(t *testing.T) {
 	e := newMailEnv(t)
 	ctx := context.Background()
-	e.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@example.com", Password: "Correct-Horse-9!"})
+	e.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@example.com", EmailVerified: true, Password: "Correct-Horse-9!"})
 	for _, login := range []string{"ann", "nobody"} {
 		if err := e.svc.StartPasswordReset(ctx, "acme", login, ""); err != nil {
 			t.Fatal(err)
@@ -561,7 +561,7 @@ func TestResetCodeAttempts(t *testing.T) {
 func TestResetCodeAttemptsDoNotLinkNames(t *testing.T) {
 	e := newMailEnv(t)
 	ctx := context.Background()
-	e.user(t, "acme", tenant.NewUser{Username: "carl", Email: "carl@example.com", Password: "Correct-Horse-9!"})
+	e.user(t, "acme", tenant.NewUser{Username: "carl", Email: "carl@example.com", EmailVerified: true, Password: "Correct-Horse-9!"})
 	if err := e.svc.StartPasswordReset(ctx, "acme", "carl", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -603,7 +603,7 @@ func TestResetCodeAttemptsDoNotLinkNames(t *testing.T) {
 func TestResetRateLimits(t *testing.T) {
 	e := newMailEnv(t)
 	ctx := context.Background()
-	e.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@example.com", Password: "Correct-Horse-9!"})
+	e.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@example.com", EmailVerified: true, Password: "Correct-Horse-9!"})
 
 	// One user: at most five codes an hour, however the requests are spread.
 	for range 12 {
@@ -634,7 +634,7 @@ func TestAdminResetPassword(t *testing.T) {
 	e := newMailEnv(t)
 	ctx := context.Background()
 	const old = "Correct-Horse-9!"
-	ann := e.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@example.com", Password: old})
+	ann := e.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@example.com", EmailVerified: true, Password: old})
 
 	u, err := e.svc.AdminResetPassword(ctx, "acme", ann.Sub)
 	if err != nil {
@@ -823,7 +823,7 @@ func TestOrganizationsForEmail(t *testing.T) {
 func TestSweepOnboarding(t *testing.T) {
 	e := newMailEnv(t)
 	ctx := context.Background()
-	e.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@example.com", Password: "Correct-Horse-9!"})
+	e.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@example.com", EmailVerified: true, Password: "Correct-Horse-9!"})
 	if err := e.svc.StartPasswordReset(ctx, "acme", "ann", "192.0.2.1"); err != nil {
 		t.Fatal(err)
 	}
@@ -871,7 +871,7 @@ func TestDeleteUserEndsResetCode(t *testing.T) {
 	e := newMailEnv(t)
 	ctx := context.Background()
 	const pw, next = "Correct-Horse-9!", "Battery-Staple-7?"
-	old := e.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@old.example", Password: pw})
+	old := e.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@old.example", EmailVerified: true, Password: pw})
 	if err := e.svc.StartPasswordReset(ctx, "acme", "ann", "192.0.2.1"); err != nil {
 		t.Fatal(err)
 	}
@@ -879,8 +879,187 @@ func TestDeleteUserEndsResetCode(t *testing.T) {
 	if err := e.svc.DeleteUser(ctx, "acme", old.Sub); err != nil {
 		t.Fatal(err)
 	}
-	e.user(t, "acme", tenant.NewUser{Sub: old.Sub, Username: "ann", Email: "ann@new.example", Password: pw})
+	e.user(t, "acme", tenant.NewUser{Sub: old.Sub, Username: "ann", Email: "ann@new.example", EmailVerified: true, Password: pw})
 	if err := e.svc.ConfirmPasswordReset(ctx, "acme", "ann", code, next); !errors.Is(err, tenant.ErrCodeMismatch) {
 		t.Errorf("the deleted user's code on the new user: %v, want ErrCodeMismatch", err)
 	}
+}
+
+// A reset code goes only to a verified address: a user whose address was
+// never proved reads, to whoever asks for a code or sends one, exactly like
+// a name with no account, and an administrator's reset is refused.
+func TestResetNeedsVerifiedAddress(t *testing.T) {
+	e := newMailEnv(t)
+	ctx := context.Background()
+	const pw, next = "Correct-Horse-9!", "Battery-Staple-7?"
+	una := e.user(t, "acme", tenant.NewUser{Username: "una", Email: "una@example.com", Password: pw})
+	// RESET_REQUIRED with a code already mailed, then the address found
+	// unproved (as an import or an administrator may leave it).
+	rae := e.user(t, "acme", tenant.NewUser{Username: "rae", Email: "rae@example.com", EmailVerified: true, Password: pw})
+	if _, err := e.svc.AdminResetPassword(ctx, "acme", rae.Sub); err != nil {
+		t.Fatal(err)
+	}
+	raeCode := codeIn(t, e.lastMail(t))
+	unverified := false
+	if _, err := e.svc.UpdateUser(ctx, "acme", rae.Sub, tenant.UserChange{EmailVerified: &unverified}); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, login := range []string{"una", "una@example.com", "rae", "rae@example.com", "nobody"} {
+		if err := e.svc.StartPasswordReset(ctx, "acme", login, "192.0.2.1"); err != nil {
+			t.Fatalf("%s: %v", login, err)
+		}
+	}
+	if q := e.queued(t); len(q) != 1 {
+		t.Fatalf("%d mails queued, want only the administrator's reset", len(q))
+	}
+	for _, login := range []string{"rae", "nobody"} {
+		if err := e.svc.ConfirmPasswordReset(ctx, "acme", login, raeCode, next); !errors.Is(err, tenant.ErrCodeMismatch) {
+			t.Errorf("%s with the code mailed before: %v, want the answer to a wrong code", login, err)
+		}
+	}
+	if u := e.get(t, "acme", rae.Sub); u.Status != tenant.StatusResetRequired || u.PasswordChangedAt != rae.PasswordChangedAt {
+		t.Errorf("rae's password was set: %s", u.Status)
+	}
+
+	if _, err := e.svc.AdminResetPassword(ctx, "acme", una.Sub); !errors.Is(err, tenant.ErrEmailUnverified) {
+		t.Errorf("admin reset of an unverified address: %v, want ErrEmailUnverified", err)
+	}
+	if u := e.get(t, "acme", una.Sub); u.Status != tenant.StatusConfirmed || len(e.queued(t)) != 1 {
+		t.Errorf("refused admin reset left una %s, %d mails", u.Status, len(e.queued(t)))
+	}
+}
+
+// Signing in with the temporary password the welcome mail carried proves
+// the address it went to: the forced change marks it verified, so the user
+// can reset by code later. A temporary password handed over, or mailed to
+// an address the user no longer has, proves nothing.
+func TestForcedChangeProvesMailedAddress(t *testing.T) {
+	const next = "Battery-Staple-7?"
+	for _, tc := range []struct {
+		name string
+		// prepare makes the user FORCE_CHANGE_PASSWORD and returns the
+		// temporary password.
+		prepare  func(t *testing.T, e *mailEnv, sub string) string
+		verified bool
+	}{
+		{"activated", func(t *testing.T, e *mailEnv, sub string) string {
+			if _, err := e.svc.ActivateUser(context.Background(), "acme", sub); err != nil {
+				t.Fatal(err)
+			}
+			return tempPasswordIn(t, e.lastMail(t))
+		}, true},
+		{"activated, address changed since", func(t *testing.T, e *mailEnv, sub string) string {
+			if _, err := e.svc.ActivateUser(context.Background(), "acme", sub); err != nil {
+				t.Fatal(err)
+			}
+			temp := tempPasswordIn(t, e.lastMail(t))
+			other := "someone@example.org"
+			if _, err := e.svc.UpdateUser(context.Background(), "acme", sub, tenant.UserChange{Email: &other}); err != nil {
+				t.Fatal(err)
+			}
+			return temp
+		}, false},
+		{"temporary password set by an administrator after the invitation", func(t *testing.T, e *mailEnv, sub string) string {
+			if _, err := e.svc.ActivateUser(context.Background(), "acme", sub); err != nil {
+				t.Fatal(err)
+			}
+			e.lastMail(t)
+			if err := e.svc.SetPassword(context.Background(), "acme", sub, "Handed-Over-1!", false); err != nil {
+				t.Fatal(err)
+			}
+			return "Handed-Over-1!"
+		}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newMailEnv(t)
+			e.m.Audit = tenant.RecordAudit
+			ctx := context.Background()
+			ivy := e.user(t, "acme", tenant.NewUser{Username: "ivy", Email: "ivy@example.com"})
+			temp := tc.prepare(t, e, ivy.Sub)
+			res, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "ivy", Password: temp})
+			if err != nil || res.Challenge != auth.NewPasswordRequired {
+				t.Fatalf("sign-in with the temporary password: %+v, %v", res, err)
+			}
+			if _, err := e.m.Respond(ctx, "acme", res.Session, auth.Answer{Challenge: auth.NewPasswordRequired, NewPassword: next}); err != nil {
+				t.Fatal(err)
+			}
+			u := e.get(t, "acme", ivy.Sub)
+			if u.Status != tenant.StatusConfirmed || u.EmailVerified != tc.verified {
+				t.Fatalf("after the forced change: %s, email verified %t, want %t", u.Status, u.EmailVerified, tc.verified)
+			}
+			page, err := e.svc.AuditLog(ctx, "acme", tenant.AuditQuery{Action: string(tenant.AuditUserPasswordChange)})
+			if err != nil || len(page.Events) != 1 || (page.Events[0].Details["fields"] == "email_verified") != tc.verified {
+				t.Errorf("user.password.change events %+v, %v", page.Events, err)
+			}
+			// Forgot-password works exactly when the address is proved.
+			e.clk.Advance(time.Minute)
+			if err := e.svc.StartPasswordReset(ctx, "acme", "ivy", "192.0.2.1"); err != nil {
+				t.Fatal(err)
+			}
+			var codes int
+			for _, m := range e.queued(t) {
+				if !e.seen[m.ID] && strings.Contains(m.Text, "verification code") {
+					codes++
+				}
+			}
+			if (codes == 1) != tc.verified {
+				t.Errorf("%d reset codes mailed, verified %t", codes, tc.verified)
+			}
+		})
+	}
+}
+
+// A spent code tells nobody which password it set: within the grace only
+// the exact form that set it reads as success, and any other password is a
+// wrong code, counted against the code under every name, until the code is
+// dead and even the exact repeat is refused.
+func TestSpentResetCodeIsNoOracle(t *testing.T) {
+	const set = "Battery-Staple-7?"
+	spent := func(t *testing.T) (*mailEnv, tenant.User, string) {
+		e := newMailEnv(t)
+		ann := e.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@example.com", EmailVerified: true, Password: "Correct-Horse-9!"})
+		if err := e.svc.StartPasswordReset(context.Background(), "acme", "ann", ""); err != nil {
+			t.Fatal(err)
+		}
+		code := codeIn(t, e.lastMail(t))
+		if err := e.svc.ConfirmPasswordReset(context.Background(), "acme", "ann", code, set); err != nil {
+			t.Fatal(err)
+		}
+		return e, ann, code
+	}
+	ctx := context.Background()
+
+	t.Run("guesses kill the code", func(t *testing.T) {
+		e, _, code := spent(t)
+		// Guesses under both of ann's names, so that neither name's own
+		// count is used up: the code's is.
+		logins := []string{"ann", "ann@example.com", "ann", "ann@example.com", "ann"}
+		for i, login := range logins {
+			err := e.svc.ConfirmPasswordReset(ctx, "acme", login, code, fmt.Sprintf("Guess-Number-%d!", i))
+			if !errors.Is(err, tenant.ErrCodeMismatch) {
+				t.Fatalf("guess %d under %s: %v, want the answer to a wrong code", i+1, login, err)
+			}
+		}
+		if err := e.svc.ConfirmPasswordReset(ctx, "acme", "ann@example.com", code, set); !errors.Is(err, tenant.ErrCodeAttempts) {
+			t.Errorf("the exact repeat after %d guesses: %v, want ErrCodeAttempts", len(logins), err)
+		}
+	})
+	t.Run("a repeat after a change", func(t *testing.T) {
+		e, ann, code := spent(t)
+		if err := e.svc.ConfirmPasswordReset(ctx, "acme", "ann", code, set); err != nil {
+			t.Fatalf("double submit: %v", err)
+		}
+		// The password changes again within the grace: the form that
+		// set the old one no longer reads as success, nor tells the new.
+		const changed = "Changed-Again-5!"
+		if err := e.svc.SetPassword(ctx, "acme", ann.Sub, changed, true); err != nil {
+			t.Fatal(err)
+		}
+		for _, pw := range []string{set, changed} {
+			if err := e.svc.ConfirmPasswordReset(ctx, "acme", "ann", code, pw); !errors.Is(err, tenant.ErrCodeMismatch) {
+				t.Errorf("spent code with a password it did not set last: %v, want ErrCodeMismatch", err)
+			}
+		}
+	})
 }

@@ -72,9 +72,11 @@ type resetState struct {
 	IssuedAt      time.Time `json:"issued_at"`
 	CodeExpiresAt time.Time `json:"code_expires_at"`
 	Attempts      int       `json:"attempts"`
-	// UsedAt is when the code set a password. The record stays a few
-	// minutes, so that the same form sent twice reads as success.
+	// UsedAt is when the code set a password, and SetHash the hash of
+	// that password. The record stays a few minutes, so that the same form
+	// sent twice reads as success (sameFormAgain).
 	UsedAt    time.Time `json:"used_at,omitzero"`
+	SetHash   string    `json:"set_hash,omitempty"`
 	ExpiresAt time.Time `json:"expires_at"` // when the sweeper may delete it
 }
 
@@ -104,11 +106,15 @@ func newResetCode(rng io.Reader) (string, error) {
 }
 
 // resettable reports whether u may get a reset code by mail: enabled, with
-// an address, and with a password of their own or one to reset. A user who
-// has not signed in yet (FORCE_CHANGE_PASSWORD) needs a new invitation
-// instead, as in Cognito; one not activated needs activating.
+// a verified address, and with a password of their own or one to reset. A
+// code goes only to an address the user proved, as Cognito's ForgotPassword
+// delivers only to verified attributes: whoever holds an address never
+// verified (a typo, an address imported unverified) would otherwise take
+// the account over. A user who has not signed in yet
+// (FORCE_CHANGE_PASSWORD) needs a new invitation instead, as in Cognito;
+// one not activated needs activating.
 func resettable(u User) bool {
-	return u.Enabled && u.Email != "" && (u.Status == StatusConfirmed || u.Status == StatusResetRequired)
+	return u.Enabled && u.Email != "" && u.EmailVerified && (u.Status == StatusConfirmed || u.Status == StatusResetRequired)
 }
 
 // StartPasswordReset sends a reset code to the account that login (a
@@ -252,7 +258,8 @@ func judgeCode(st resetState, sub, code string, now time.Time) codeVerdict {
 // the sign-in lockout of the user's names is released, and the code is
 // spent, and the audit trail records the user as having set it, from the
 // address ctx's actor carries. Sending the same form again shortly after
-// reads as success.
+// reads as success; the spent code with another password is a wrong code
+// (sameFormAgain).
 func (s *Service) ConfirmPasswordReset(ctx context.Context, tenantID, login, code, newPassword string) error {
 	now := s.now()
 	var (
@@ -302,7 +309,7 @@ func (s *Service) ConfirmPasswordReset(ctx context.Context, tenantID, login, cod
 	case codeExpired:
 		return ErrCodeExpired
 	case codeUsed:
-		return s.sameFormAgain(ctx, tenantID, u.Sub, st.UsedAt, newPassword, now)
+		return s.sameFormAgain(ctx, tenantID, login, u.Sub, newPassword, st.UsedAt, now)
 	}
 
 	if err := t.Settings.PasswordPolicy.Check(newPassword); err != nil {
@@ -341,7 +348,7 @@ func (s *Service) ConfirmPasswordReset(ctx context.Context, tenantID, login, cod
 		if !resettable(user) {
 			return ErrCodeMismatch
 		}
-		st.UsedAt = now
+		st.UsedAt, st.SetHash = now, hash
 		if err := PutJSON(tx, CollPasswordResets, tenantID, resetKey(u.Sub), st); err != nil {
 			return err
 		}
@@ -363,7 +370,7 @@ func (s *Service) ConfirmPasswordReset(ctx context.Context, tenantID, login, cod
 		return UpdateUser(tx, tenantID, user)
 	})
 	if errors.Is(err, errCodeJustUsed) {
-		return s.sameFormAgain(ctx, tenantID, u.Sub, now, newPassword, now)
+		return s.sameFormAgain(ctx, tenantID, login, u.Sub, newPassword, now, now)
 	}
 	return err
 }
@@ -371,26 +378,55 @@ func (s *Service) ConfirmPasswordReset(ctx context.Context, tenantID, login, cod
 // errCodeJustUsed: another request spent the code while this one hashed.
 var errCodeJustUsed = errors.New("reset code was used by a concurrent request")
 
-// sameFormAgain answers a code that already set a password: success when the
-// same new password comes with it soon after (a double submit), otherwise
-// the code is spent.
-func (s *Service) sameFormAgain(ctx context.Context, tenantID, sub string, usedAt time.Time, newPassword string, now time.Time) error {
+// sameFormAgain answers the right code, which set a password at usedAt:
+// success for the same form sent again soon after (a double submit: the
+// password the code set, still the user's), else the code is spent.
+//
+// Within the grace, whoever holds the spent code could otherwise try
+// passwords against it and read a success as "that is the password now".
+// So only the exact repeat succeeds, and any other password is a wrong
+// code: counted against the code and the name (wrongCode) and answered
+// like one, so that after MaxResetCodeAttempts the code is dead and even
+// the repeat is refused. The guesses are as few as at the sign-in, by
+// someone who could read the mail the code came in anyway.
+func (s *Service) sameFormAgain(ctx context.Context, tenantID, login, sub, newPassword string, usedAt, now time.Time) error {
 	if now.Sub(usedAt) > resetUsedGrace {
 		return ErrCodeExpired
 	}
-	var u User
-	if err := s.Store.View(ctx, func(tx Tx) (err error) { u, err = GetUser(tx, tenantID, sub); return err }); err != nil {
+	var (
+		st resetState
+		u  User
+	)
+	err := s.Store.View(ctx, func(tx Tx) (err error) {
+		if st, err = GetJSON[resetState](tx, CollPasswordResets, tenantID, resetKey(sub)); err != nil {
+			return err
+		}
+		u, err = GetUser(tx, tenantID, sub)
+		return err
+	})
+	if errors.Is(err, ErrNotFound) {
+		return ErrCodeExpired // the record was swept, or the user deleted, meanwhile
+	}
+	if err != nil {
 		return err
 	}
-	if ok, _, err := s.Hasher.Verify(ctx, u.PasswordHash, newPassword); err != nil || !ok {
-		return ErrCodeExpired
+	// A password changed since (by the user, by an administrator) is no
+	// repeat of this form, and its check would tell that password.
+	if st.SetHash != "" && st.SetHash == u.PasswordHash {
+		same, _, err := s.Hasher.Verify(ctx, st.SetHash, newPassword)
+		if err != nil {
+			return err
+		}
+		if same {
+			return nil
+		}
 	}
-	return nil
+	return s.wrongCode(ctx, tenantID, login, sub, true, now)
 }
 
 // wrongCode counts a wrong code against the login name and, for a user with
-// a live code, against the code; it says ErrCodeAttempts once either is used
-// up, else ErrCodeMismatch.
+// a code (live, or spent a moment ago: sameFormAgain), against the code; it
+// says ErrCodeAttempts once either is used up, else ErrCodeMismatch.
 func (s *Service) wrongCode(ctx context.Context, tenantID, login, sub string, known bool, now time.Time) error {
 	dead := false
 	err := s.Store.Update(ctx, func(tx Tx) error {
@@ -412,7 +448,7 @@ func (s *Service) wrongCode(ctx context.Context, tenantID, login, sub string, kn
 			return nil
 		}
 		st, err := GetJSON[resetState](tx, CollPasswordResets, tenantID, resetKey(sub))
-		if errors.Is(err, ErrNotFound) || (err == nil && (st.CodeHash == "" || !st.UsedAt.IsZero())) {
+		if errors.Is(err, ErrNotFound) || (err == nil && st.CodeHash == "") {
 			return nil
 		}
 		if err != nil {
@@ -462,11 +498,12 @@ func PreviousPasswords(u User, size int) []string {
 // AdminResetPassword is Cognito's AdminResetUserPassword: the user becomes
 // RESET_REQUIRED, every session and refresh token ends, and a code goes to
 // the user's address to choose a new password with (the old one no longer
-// signs in). It needs an enabled user with an address who has a password to
-// reset (CONFIRMED, or RESET_REQUIRED to send a fresh code, once the code
-// sent is a minute old: sooner, the reset is taken for the same one sent
-// again and changes nothing); for a user who has not signed in yet, resend
-// the invitation instead.
+// signs in). It needs an enabled user with a verified address (ErrNoEmail,
+// ErrEmailUnverified: codes go only to proved addresses, see resettable)
+// who has a password to reset (CONFIRMED, or RESET_REQUIRED to send a fresh
+// code, once the code sent is a minute old: sooner, the reset is taken for
+// the same one sent again and changes nothing); for a user who has not
+// signed in yet, resend the invitation instead.
 func (s *Service) AdminResetPassword(ctx context.Context, tenantID, sub string) (User, error) {
 	code, err := newResetCode(rand.Reader)
 	if err != nil {
@@ -484,6 +521,8 @@ func (s *Service) AdminResetPassword(ctx context.Context, tenantID, sub string) 
 			return fmt.Errorf("%w: %s is deactivated; activate the user first", ErrUserState, u.Username)
 		case u.Email == "":
 			return fmt.Errorf("%w: %s needs an email address to receive the code; add one, or set a password instead", ErrNoEmail, u.Username)
+		case !u.EmailVerified:
+			return fmt.Errorf("%w: a reset code goes only to an address the user proved; mark %s's address verified if you know it is theirs, or set a password instead", ErrEmailUnverified, u.Username)
 		}
 		return nil
 	}

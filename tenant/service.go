@@ -837,12 +837,13 @@ func (s *Service) SetPassword(ctx context.Context, tenantID, sub, pw string, per
 			return err
 		}
 		u.PasswordHistory = PushHistory(u.PasswordHistory, u.PasswordHash, t.Settings.PasswordPolicy.HistorySize)
-		u.PasswordHash, u.PasswordChangedAt, u.UpdatedAt = hash, now, now
-		u.Status, u.TempPasswordExpiresAt = StatusConfirmed, time.Time{}
-		if !permanent {
-			u.Status = StatusForceChangePassword
-			u.TempPasswordExpiresAt = now.Add(time.Duration(t.Settings.TempPasswordValidityDays) * 24 * time.Hour)
+		if permanent {
+			u.PasswordHash, u.PasswordChangedAt = hash, now
+			u.Status, u.TempPasswordExpiresAt, u.TempPasswordMailedTo = StatusConfirmed, time.Time{}, ""
+		} else {
+			setTemporaryPassword(&u, t, hash, now)
 		}
+		u.UpdatedAt = now
 		if err := s.revoke(tx, tenantID, sub); err != nil {
 			return err
 		}

@@ -72,7 +72,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := f.svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "ann", Email: "ann@example.com", Password: "Corr3ct-horse"})
+	u, err := f.svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "ann", Email: "ann@example.com", EmailVerified: true, Password: "Corr3ct-horse"})
 	if err != nil {
 		t.Fatal(err)
 	}

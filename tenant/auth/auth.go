@@ -378,7 +378,11 @@ func (m *Machine) Respond(ctx context.Context, tenantID, session string, a Answe
 			u.PasswordHistory = tenant.PushHistory(u.PasswordHistory, u.PasswordHash, t.Settings.PasswordPolicy.HistorySize)
 			u.PasswordHash, u.PasswordChangedAt = hash, now
 			u.Status, u.TempPasswordExpiresAt = tenant.StatusConfirmed, time.Time{}
-			return m.record(tx, tenantID, now, tenant.AuditUserPasswordChange, cr, u, map[string]string{"temporary": "replaced"})
+			details := map[string]string{"temporary": "replaced"}
+			if tenant.ProveMailedAddress(u) {
+				details["fields"] = "email_verified"
+			}
+			return m.record(tx, tenantID, now, tenant.AuditUserPasswordChange, cr, u, details)
 		})
 	case SoftwareTokenMFA, WebAuthn, SelectMFAType, MFASetup:
 		return m.respondMFA(ctx, tenantID, session, cr, t, user, f, a)

@@ -299,6 +299,26 @@ func TestWebhookForgotPassword(t *testing.T) {
 	}
 }
 
+// A user the pool sends over as RESET_REQUIRED at sign-in resets by code
+// like any other: only to an address the pool said was verified.
+func TestWebhookResetRequiredNeedsVerifiedAddress(t *testing.T) {
+	l := newLegacySystem(t)
+	l.users["cas"] = legacyUser{password: "Cas-Passw0rd!", attrs: map[string]any{"email": "cas@example.com"}}
+	l.users["dan"] = legacyUser{password: "Dan-Passw0rd!", attrs: map[string]any{"email": "dan@example.com", "email_verified": "true"}}
+	e := newEnv(t, webhookPool(l))
+	for login, pw := range map[string]string{"cas": "Cas-Passw0rd!", "dan": "Dan-Passw0rd!"} {
+		if res, err := e.signIn(login, pw); err != nil || res.Challenge != auth.PasswordResetRequired {
+			t.Fatalf("%s: %+v, %v", login, res, err)
+		}
+		if err := e.svc.StartPasswordReset(ctx, "acme", login, "192.0.2.9"); err != nil {
+			t.Fatalf("%s: %v", login, err)
+		}
+	}
+	if mails := e.queuedMail(t); len(mails) != 1 || !slices.Equal(mails[0].To, []string{"dan@example.com"}) {
+		t.Errorf("mail %+v, want one, to dan's verified address only", mails)
+	}
+}
+
 func TestWebhookUnavailable(t *testing.T) {
 	for _, tc := range []struct {
 		name   string

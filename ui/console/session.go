@@ -19,8 +19,9 @@ import (
 	"github.com/cognate-idp/cognate/ui"
 )
 
-// Console sessions. A host-only cookie (HttpOnly, SameSite=Strict, Secure
-// over https, Path=/admin) holds a random value; the store keeps a record
+// Console sessions. A host-only cookie (HttpOnly, SameSite=Strict, and over
+// https Secure and named __Host-…, provider.Hosts.CookieName) holds a random
+// value; the store keeps a record
 // under its SHA-256 in the tenant's sessions, with an idle and an absolute
 // expiry, which the sweeper deletes once passed. The record also holds the
 // session's form token, so every form post proves it came from a console
@@ -64,22 +65,24 @@ type pendingLogin struct {
 
 func (c *Console) secure() bool { return c.Provider.Hosts().Secure() }
 
+// The console's cookies are named as the provider names its own
+// (provider.Hosts.CookieName): __Host-… over https, so that no sibling
+// subdomain (another tenant's host, the apex) can plant a session or a
+// sign-in state of its choosing. (__Secure-… would not stop that: a sibling
+// may set such a cookie for the parent domain.)
 func (c *Console) sessionCookieName() string {
-	if c.secure() {
-		return "__Secure-cognate_console"
-	}
-	return "cognate_console"
+	return c.Provider.Hosts().CookieName("cognate_console")
 }
 
 func (c *Console) loginCookieName() string {
-	if c.secure() {
-		return "__Secure-cognate_console_login"
-	}
-	return "cognate_console_login"
+	return c.Provider.Hosts().CookieName("cognate_console_login")
 }
 
+// cookie builds a console cookie. Its path is /, not Base: a __Host- cookie
+// must have Path=/ or the browser drops it. The cookies still reach only
+// this host.
 func (c *Console) cookie(name, value string, ttl time.Duration, sameSite http.SameSite) *http.Cookie {
-	return &http.Cookie{Name: name, Value: value, Path: Base, MaxAge: int(ttl.Seconds()),
+	return &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: int(ttl.Seconds()),
 		HttpOnly: true, Secure: c.secure(), SameSite: sameSite}
 }
 

@@ -566,8 +566,11 @@ func (c *Console) resendInvitation(w http.ResponseWriter, r *http.Request, q *re
 func (c *Console) resetPassword(w http.ResponseWriter, r *http.Request, q *request) error {
 	return c.act(w, r, q, func(sub string) (string, error) {
 		_, err := c.Service.AdminResetPassword(r.Context(), q.slug(), sub)
-		if errors.Is(err, tenant.ErrNoEmail) {
+		switch {
+		case errors.Is(err, tenant.ErrNoEmail):
 			err = &saying{key: "problem.noEmailReset", err: err} // not the welcome mail
+		case errors.Is(err, tenant.ErrEmailUnverified):
+			err = &saying{key: "problem.unverifiedReset", err: err}
 		}
 		return "reset", err
 	})

@@ -158,7 +158,8 @@ func TestEditProblemsAreShownInTheForm(t *testing.T) {
 func TestProfileActions(t *testing.T) {
 	s := newStack(t)
 	ivy := s.user(t, "acme", tenant.NewUser{Username: "ivy", Email: "ivy@acme.example"})
-	cat := s.user(t, "acme", tenant.NewUser{Username: "cat", Email: "cat@acme.example", Password: adminPassword})
+	cat := s.user(t, "acme", tenant.NewUser{Username: "cat", Email: "cat@acme.example", EmailVerified: true, Password: adminPassword})
+	dot := s.user(t, "acme", tenant.NewUser{Username: "dot", Email: "dot@acme.example", Password: adminPassword})
 	b := newBrowser(t)
 	b.signIn(s, "acme", "boss", adminPassword)
 	act := func(sub, action string) page {
@@ -181,6 +182,15 @@ func TestProfileActions(t *testing.T) {
 	if n := waitCount(s, "cat@acme.example", 1); n != 1 {
 		t.Errorf("cat got %d mails", n)
 	}
+	// Not to an address nobody proved: the console says why and what to do.
+	refused := act(dot.Sub, "reset-password")
+	uitest.MustContain(t, refused, "a reset code goes only to an address the user has proved", "mark it verified")
+	if refused.Status != http.StatusConflict || strings.Contains(refused.Body, "Password reset required") {
+		t.Errorf("reset of an unverified address: %d", refused.Status)
+	}
+	b.Header.Set("Accept-Language", "nl")
+	uitest.MustContain(t, act(dot.Sub, "reset-password"), "alleen naar een adres dat de gebruiker heeft bevestigd")
+	b.Header.Del("Accept-Language")
 
 	// Lock cat out with wrong passwords; the profile shows it, unlock ends it.
 	for range 5 {

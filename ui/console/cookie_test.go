@@ -1,0 +1,62 @@
+package console
+
+import (
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/cognate-idp/cognate/provider"
+	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/tenant/bolt"
+)
+
+// Over https the console's cookies are __Host- cookies, as the provider's
+// are: a sibling host (another tenant, the apex) cannot plant a console
+// session, and one under the plain name is ignored. Plain http keeps the
+// plain names (the stack tests).
+func TestCookiesOverHTTPS(t *testing.T) {
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "cognate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	base, _ := url.Parse("https://example.com")
+	prov, err := provider.New(provider.Config{Hosts: provider.Hosts{Base: base}, Store: store, Now: time.Now, CryptoKey: [32]byte{1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Console{Service: &tenant.Service{Store: store}, Provider: prov, Now: time.Now, IdleTimeout: time.Hour, MaxAge: time.Hour}
+
+	for name, want := range map[string]string{c.sessionCookieName(): "__Host-cognate_console", c.loginCookieName(): "__Host-cognate_console_login"} {
+		if name != want {
+			t.Errorf("cookie %q, want %q", name, want)
+		}
+		ck := c.cookie(name, "v", time.Hour, http.SameSiteStrictMode)
+		// What a browser asks of a __Host- cookie.
+		if ck.Path != "/" || ck.Domain != "" || !ck.Secure || !ck.HttpOnly {
+			t.Errorf("%s: %s", name, ck)
+		}
+	}
+
+	value := tenant.NewSecret(32)
+	now := time.Now()
+	s := session{ID: tenant.HashSecret(value), Sub: "sub-boss", CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(time.Hour)}
+	err = store.Update(t.Context(), func(tx tenant.Tx) error {
+		if err := tenant.PutTenant(tx, tenant.Tenant{Slug: "acme", Name: "Acme"}); err != nil {
+			return err
+		}
+		return tenant.PutExpiring(tx, tenant.CollSessions, "acme", prefixSession+s.ID, s, s.ExpiresAt)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]bool{"__Host-cognate_console": true, "cognate_console": false, "__Secure-cognate_console": false} {
+		req, _ := http.NewRequest(http.MethodGet, "https://acme.example.com/admin/users", nil)
+		req.AddCookie(&http.Cookie{Name: name, Value: value})
+		if _, ok, err := c.loadSession(req, "acme"); err != nil || ok != want {
+			t.Errorf("session under %s: found %t, %v; want %t", name, ok, err, want)
+		}
+	}
+}
