@@ -63,6 +63,7 @@ const (
 	msgAccountNoFactor        msgKey = "account.noFactor"
 	msgAccountPasswordWrong   msgKey = "account.password.wrong"
 	msgAccountPasswordSame    msgKey = "account.password.same"
+	msgAccountCurrentMissing  msgKey = "account.password.noCurrent"
 	msgAccountTryAgain        msgKey = "account.tryAgain"
 	msgAccountEnrolEnded      msgKey = "account.enrolEnded"
 	msgAccountEnrolTooMany    msgKey = "account.enrolTooMany"
@@ -100,6 +101,9 @@ type accountPage struct {
 	Username string
 	Done     string
 	Error    string
+	// PasswordError says Error is the password form's, which its inputs
+	// then refer to (aria-describedby).
+	PasswordError bool
 	// Failed are the password rules the last change missed.
 	Failed []string
 	// Mode is the tenant's MFA mode (OFF, OPTIONAL, ON).
@@ -255,6 +259,9 @@ func (p *Pages) accountSession(w http.ResponseWriter, r *http.Request, age signI
 	return e, sess.Sub, true, nil
 }
 
+// pathAccountPassword is where the account page's password form posts.
+const pathAccountPassword = "/account/password"
+
 // accountReturn is where a sign-in started by the account page ends, and
 // ok is false for a sign-in of a relying party.
 func accountReturn(authRequestID string) (next string, ok bool) {
@@ -278,6 +285,8 @@ func (p *Pages) accountRefused(w http.ResponseWriter, r *http.Request, e env, su
 	}
 	p.logAccountRefusal(r, e, page.Username, status, cause)
 	page.Error, page.Failed = e.lang.text(msg), failed
+	// The password form's inputs name the error that is theirs.
+	page.PasswordError = r.URL.Path == pathAccountPassword
 	return p.render(w, status, page)
 }
 
@@ -286,15 +295,12 @@ func (p *Pages) logAccountRefusal(r *http.Request, e env, login string, status i
 	if cause == nil {
 		return
 	}
-	p.Logger.InfoContext(r.Context(), "account change refused", "tenant", e.slug(), "login", login, "client_ip", p.clientIP(r),
-		"path", r.URL.Path, "status", status, "err", cause)
+	p.logRefusal(r, e, "account change refused", cause, "login", login, "status", status)
 }
 
-// Refusals of the account page's forms found before anything is asked.
-var (
-	errPasswordFieldEmpty = errors.New("a password field is empty")
-	errPasswordsDiffer    = errors.New("the new password and its confirmation differ")
-)
+// errCurrentPasswordEmpty: the password form was sent without the current
+// password (a browser that does not check required fields).
+var errCurrentPasswordEmpty = errors.New("the current password is empty")
 
 // postAccountMFA changes the user's factors. step: add (begins an
 // enrolment), setup (confirms it), rename, remove, prefer.
@@ -440,8 +446,10 @@ func (p *Pages) postAccountPassword(w http.ResponseWriter, r *http.Request) erro
 	f := r.PostForm
 	current, newPw, confirm := f.Get("current_password"), f.Get("new_password"), f.Get("confirm_password")
 	switch {
-	case current == "" || newPw == "" || confirm == "":
-		return p.accountRefused(w, r, e, sub, msgNewPwMissing, nil, http.StatusUnprocessableEntity, errPasswordFieldEmpty)
+	case current == "":
+		return p.accountRefused(w, r, e, sub, msgAccountCurrentMissing, nil, http.StatusUnprocessableEntity, errCurrentPasswordEmpty)
+	case newPw == "" || confirm == "":
+		return p.accountRefused(w, r, e, sub, msgNewPwMissing, nil, http.StatusUnprocessableEntity, errFieldEmpty)
 	case newPw != confirm:
 		return p.accountRefused(w, r, e, sub, msgNewPwMismatch, nil, http.StatusUnprocessableEntity, errPasswordsDiffer)
 	}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -25,6 +26,14 @@ type findOrgPage struct {
 }
 
 func (findOrgPage) template() string { return tmplFindOrg }
+
+// orgLookupRefused is the event of the apex form's refusal lines
+// (logRefusal).
+const orgLookupRefused = "organization lookup refused"
+
+// errNoSuchOrganization: no organization has the name or slug typed (which
+// is not logged: it may be anything).
+var errNoSuchOrganization = errors.New("no organization has that name")
 
 // maxOrgQuery bounds the organization field: a name is at most 128
 // characters, and the answer echoes what was typed.
@@ -63,6 +72,7 @@ func (p *Pages) postFindOrg(w http.ResponseWriter, r *http.Request) error {
 	page.Query = query
 	switch {
 	case query == "":
+		p.logRefusal(r, e, orgLookupRefused, errFieldEmpty)
 		page.Error = e.lang.text(msgFindEmpty)
 		return p.render(w, http.StatusUnprocessableEntity, page)
 	case strings.Contains(query, "@"):
@@ -77,6 +87,7 @@ func (p *Pages) postFindOrg(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, p.Provider.Hosts().TenantURL(t.Slug)+"/", http.StatusSeeOther)
 		return nil
 	}
+	p.logRefusal(r, e, orgLookupRefused, errNoSuchOrganization)
 	page.Error = e.lang.text(msgFindNotFound, query)
 	return p.render(w, http.StatusUnprocessableEntity, page)
 }

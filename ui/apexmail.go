@@ -19,6 +19,9 @@ const (
 	msgFindRateLimited  msgKey = "find.rateLimited"
 )
 
+// errNotAnEmail: what was typed has an @ but is no email address.
+var errNotAnEmail = errors.New("not an email address")
+
 type findOrgSentPage struct {
 	frame
 	Email string
@@ -31,10 +34,12 @@ func (p *Pages) findOrgByEmail(w http.ResponseWriter, r *http.Request, e env, pa
 	err := p.Service.OrganizationsForEmail(r.Context(), tenant.OrgLookup{Email: email, Locale: string(e.lang), ClientIP: p.clientIP(r)})
 	switch {
 	case errors.Is(err, tenant.ErrInvalid):
+		// Not err: its text may hold the address.
+		p.logRefusal(r, e, orgLookupRefused, errNotAnEmail)
 		page.Error = e.lang.text(msgFindEmailInvalid, email)
 		return p.render(w, http.StatusUnprocessableEntity, page)
 	case errors.Is(err, tenant.ErrRateLimited):
-		p.Logger.InfoContext(r.Context(), "organization lookup refused: rate limit", "client_ip", p.clientIP(r))
+		p.logRefusal(r, e, orgLookupRefused, err)
 		page.Error = e.lang.text(msgFindRateLimited)
 		return p.render(w, http.StatusTooManyRequests, page)
 	case err != nil:

@@ -201,7 +201,7 @@ func TestBrowserFindOrganization(t *testing.T) {
 	ctx, cancel := context.WithTimeout(browser, 30*time.Second)
 	defer cancel()
 
-	field := chromedp.CSS(`input[autocomplete="organization"]`)
+	field := chromedp.CSS(`input#organization`)
 	must(t, "open the apex", chromedp.Do(ctx, chromedp.Navigate(s.base+"/"), chromedp.WaitVisible(field)))
 	screenshot(t, ctx, "find-organization.png")
 

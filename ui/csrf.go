@@ -9,13 +9,26 @@ import (
 )
 
 // CSRF protection is a double submit: a random token in a host-only,
-// HttpOnly, SameSite=Strict cookie and the same token in a hidden field of
-// every form. A forged cross-site POST cannot read the token, and the
-// browser does not even send a Strict cookie with it. Sec-Fetch-Site (and,
-// from older browsers, Origin) rejects cross-site POSTs before the token is
-// looked at. Over https the cookie is named __Host-…, which a sibling
-// subdomain cannot set, so one tenant's host cannot plant a token for
-// another.
+// HttpOnly cookie and the same token in a hidden field of every form. A
+// forged cross-site POST cannot read the token to put it in the field.
+// Sec-Fetch-Site (and, from older browsers, Origin) rejects cross-site and
+// same-site POSTs before the token is looked at. Over https the cookie is
+// named __Host-…, which a sibling subdomain cannot set, so one tenant's
+// host cannot plant a token for another.
+//
+// The cookie is SameSite=Lax, not Strict. Every sign-in an application
+// starts, and every link in a mail, is a navigation from another site, on
+// which a browser does not send a Strict cookie; the page then had to set a
+// new token, and that replaced the one the forms open in the browser's
+// other tabs hold: two applications signing in at once, or a sign-in
+// started while the account page was open, ended the first form in a 403.
+// A Lax cookie is sent on those top-level GET navigations, so the page
+// reuses the token. It still is not sent with a cross-site POST, and
+// checkSameOrigin refuses those anyway; what Strict added beyond that
+// (keeping the cookie from cross-site GETs, which change nothing and whose
+// pages another site cannot read) is not worth the broken tabs. A
+// per-form token derived from a stable cookie would need that cookie sent
+// on the same navigations, so it would be Lax too, for no more safety.
 
 const (
 	csrfField = "csrf_token"
@@ -27,6 +40,15 @@ const (
 var (
 	errCSRFCrossSite = errors.New("cross-site form post")
 	errCSRFToken     = errors.New("missing or wrong form token")
+)
+
+// The two refusals read differently: a form whose token the browser no
+// longer holds (the browser was closed in between, cookies were cleared)
+// is stale, and reloading its page mends it; a post from another site is
+// not the person's doing on our page at all.
+const (
+	msgCSRFExpired   msgKey = "error.csrf.expired"
+	msgCSRFCrossSite msgKey = "error.csrf.crossSite"
 )
 
 func (p *Pages) csrfCookieName() string {
@@ -43,9 +65,9 @@ func validToken(s string) bool {
 }
 
 // csrfToken returns the browser's form token, setting a new cookie when the
-// browser sent none. (After a cross-site navigation a Strict cookie is not
-// sent; a new one then replaces it, which only costs a form that was open
-// in another tab a reload.)
+// browser sent none. The cookie lasts as long as the browser session, and
+// is sent on navigations from other sites too (SameSite=Lax, see above), so
+// a token is replaced only when the browser holds none.
 func (p *Pages) csrfToken(w http.ResponseWriter, r *http.Request) string {
 	if c, err := r.Cookie(p.csrfCookieName()); err == nil && validToken(c.Value) {
 		return c.Value
@@ -53,7 +75,7 @@ func (p *Pages) csrfToken(w http.ResponseWriter, r *http.Request) string {
 	token := rand.Text()
 	http.SetCookie(w, &http.Cookie{
 		Name: p.csrfCookieName(), Value: token, Path: "/",
-		HttpOnly: true, Secure: p.Provider.Hosts().Secure(), SameSite: http.SameSiteStrictMode,
+		HttpOnly: true, Secure: p.Provider.Hosts().Secure(), SameSite: http.SameSiteLaxMode,
 	})
 	return token
 }
@@ -71,12 +93,12 @@ func (p *Pages) parseForm(w http.ResponseWriter, r *http.Request, origin string)
 		return &pageError{status: http.StatusBadRequest, msg: msgBadForm, err: err}
 	}
 	if err := checkSameOrigin(r, origin); err != nil {
-		return &pageError{status: http.StatusForbidden, msg: msgCSRF, err: err}
+		return &pageError{status: http.StatusForbidden, msg: msgCSRFCrossSite, err: err}
 	}
 	c, err := r.Cookie(p.csrfCookieName())
 	field := r.PostForm.Get(csrfField)
 	if err != nil || !validToken(c.Value) || subtle.ConstantTimeCompare([]byte(c.Value), []byte(field)) != 1 {
-		return &pageError{status: http.StatusForbidden, msg: msgCSRF, err: errCSRFToken}
+		return &pageError{status: http.StatusForbidden, msg: msgCSRFExpired, err: errCSRFToken}
 	}
 	return nil
 }

@@ -128,6 +128,31 @@ func statusHeading(status int) msgKey {
 	}
 }
 
+// Reasons a form is refused for what was typed, for the log line; none
+// holds a value typed.
+var (
+	errFieldEmpty      = errors.New("a required field is empty")
+	errPasswordsDiffer = errors.New("the new password and its confirmation differ")
+)
+
+// logRefusal writes the one line of a form refused for what was typed (a
+// wrong password, an empty field, an unknown organization): what was
+// refused (event), at which organization (not on the apex), from where, on
+// which page and why (cause), at INFO. attrs add what the page knows
+// besides, such as whose account. Nothing typed reaches it: cause is a
+// reason, never a value. A refusal the state machine or the service logged
+// already (a wrong code, a lockout) is not logged here again.
+func (p *Pages) logRefusal(r *http.Request, e env, event string, cause error, attrs ...any) {
+	args := make([]any, 0, 8+len(attrs))
+	if !e.site.Apex {
+		args = append(args, "tenant", e.slug())
+	}
+	args = append(args, "client_ip", p.clientIP(r), "path", r.URL.Path)
+	args = append(args, attrs...)
+	args = append(args, "err", cause)
+	p.Logger.InfoContext(r.Context(), event, args...)
+}
+
 // errNotFound is the page for a path that no handler serves.
 func errNotFound(http.ResponseWriter, *http.Request) error {
 	return &pageError{status: http.StatusNotFound, msg: msgPageNotFound, next: &next{"/", msgBackHome}}
@@ -166,7 +191,7 @@ func (p *Pages) ProviderError(w http.ResponseWriter, r *http.Request, status int
 	pe := &pageError{status: status, msg: msgBadForm}
 	switch problem {
 	case provider.ProblemLoginLinkInvalid:
-		pe.heading, pe.msg = msgLoginExpiredHead, msgLoginExpired
+		pe.heading, pe.msg, pe.next = msgLoginExpiredHead, msgLoginExpired, ownSignInLink()
 	case provider.ProblemSignInLinkRefused:
 		pe.heading, pe.msg = msgLinkRefusedHead, msgLinkRefused
 	case provider.ProblemSignOutLinkRefused:

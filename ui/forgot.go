@@ -37,6 +37,9 @@ const (
 	msgResetCodeAttempts msgKey = "resetpw.codeAttempts"
 )
 
+// resetRefused is the event of the reset pages' refusal lines (logRefusal).
+const resetRefused = "password reset refused"
+
 type forgotPasswordPage struct {
 	frame
 	AuthRequestID string
@@ -184,6 +187,7 @@ func (p *Pages) postForgotPassword(w http.ResponseWriter, r *http.Request) error
 	}
 	id, login := formAuthRequestID(r.PostForm.Get("authRequestID")), formLogin(r.PostForm.Get("login"))
 	if login == "" {
+		p.logRefusal(r, e, resetRefused, errFieldEmpty)
 		page := p.forgotPage(w, r, e, id, login)
 		page.Error = e.lang.text(msgForgotMissing)
 		return p.render(w, http.StatusUnprocessableEntity, page)
@@ -191,7 +195,7 @@ func (p *Pages) postForgotPassword(w http.ResponseWriter, r *http.Request) error
 	err = p.Service.StartPasswordReset(r.Context(), e.slug(), login, p.clientIP(r))
 	switch {
 	case errors.Is(err, tenant.ErrRateLimited):
-		p.Logger.InfoContext(r.Context(), "password reset refused: rate limit", "tenant", e.slug(), "client_ip", p.clientIP(r))
+		p.logRefusal(r, e, resetRefused, err)
 		page := p.forgotPage(w, r, e, id, login)
 		page.Error = e.lang.text(msgForgotRateLimited)
 		return p.render(w, http.StatusTooManyRequests, page)
@@ -230,9 +234,11 @@ func (p *Pages) postResetPassword(w http.ResponseWriter, r *http.Request) error 
 	page.Code = code
 	switch {
 	case login == "" || code == "" || newPw == "" || confirm == "":
+		p.logRefusal(r, e, resetRefused, errFieldEmpty)
 		page.Error = e.lang.text(msgResetMissing)
 		return p.render(w, http.StatusUnprocessableEntity, page)
 	case newPw != confirm:
+		p.logRefusal(r, e, resetRefused, errPasswordsDiffer)
 		page.Error = e.lang.text(msgNewPwMismatch)
 		return p.render(w, http.StatusUnprocessableEntity, page)
 	}
@@ -261,7 +267,7 @@ func (p *Pages) postResetPassword(w http.ResponseWriter, r *http.Request) error 
 	default:
 		return fmt.Errorf("confirm password reset: %w", err)
 	}
-	p.Logger.InfoContext(r.Context(), "password reset refused", "tenant", e.slug(), "client_ip", p.clientIP(r), "reason", err)
+	p.logRefusal(r, e, resetRefused, err)
 	return p.render(w, status, page)
 }
 

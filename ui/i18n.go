@@ -34,6 +34,8 @@ func chooseLang(r *http.Request, tenantLocale string) lang {
 
 // browserPrefers returns the primary language of the Accept-Language entry
 // with the highest weight (the first of equals), or "" when there is none.
+// An entry weighted 0 is one the browser does not accept (RFC 9110
+// §12.4.2), so it is never chosen.
 func browserPrefers(header string) lang {
 	best, bestQ := "", -1.0
 	for part := range strings.SplitSeq(header, ",") {
@@ -46,7 +48,7 @@ func browserPrefers(header string) lang {
 			}
 			q = f
 		}
-		if tag == "" || q <= bestQ {
+		if tag == "" || q <= 0 || q <= bestQ {
 			continue
 		}
 		primary, _, _ := strings.Cut(tag, "-")
@@ -69,7 +71,6 @@ const (
 	msgErrorHeading500    msgKey = "error.heading.500"
 	msgInternal           msgKey = "error.internal"
 	msgPageNotFound       msgKey = "error.notFound"
-	msgCSRF               msgKey = "error.csrf"
 	msgTooLarge           msgKey = "error.tooLarge"
 	msgBadForm            msgKey = "error.badForm"
 	msgBackHome           msgKey = "error.backHome"
@@ -80,6 +81,10 @@ const (
 	msgNoOrgLink          msgKey = "noOrg.link"
 	msgLoginExpiredHead   msgKey = "login.expired.heading"
 	msgLoginExpired       msgKey = "login.expired"
+	msgLoginExpiredLink   msgKey = "login.expired.link"
+	msgNewPwSavedHead     msgKey = "newpw.saved.heading"
+	msgNewPwSaved         msgKey = "newpw.saved"
+	msgNewPwSavedLink     msgKey = "newpw.saved.link"
 	msgLinkRefusedHead    msgKey = "login.refused.heading"
 	msgLinkRefused        msgKey = "login.refused"
 	msgLogoutRefusedHead  msgKey = "logout.refused.heading"
@@ -128,7 +133,8 @@ var catalogue = map[lang]map[msgKey]string{
 		"error.heading.500":             "Something went wrong",
 		"error.internal":                "Something went wrong on our side. Try again in a moment.",
 		"error.notFound":                "This page does not exist.",
-		"error.csrf":                    "This form has expired or was sent from another site. Go back, reload the page and try again.",
+		"error.csrf.expired":            "This form has expired. Go back, reload the page and try again.",
+		"error.csrf.crossSite":          "This form was sent from another site, so it was refused. Open this site's page yourself and try again.",
 		"error.tooLarge":                "The form you sent is too large.",
 		"error.badForm":                 "The form could not be read. Reload the page and try again.",
 		"error.backHome":                "Go to the start page",
@@ -138,7 +144,8 @@ var catalogue = map[lang]map[msgKey]string{
 		"org.unavailable":               "Signing in to this organization is not possible right now. Try again in a few minutes; if it stays this way, tell your administrator.",
 		"noOrg.link":                    "Find your organization",
 		"login.expired.heading":         "This sign-in link has expired",
-		"login.expired":                 "This sign-in link has expired. Go back to the application and start again.",
+		"login.expired":                 "This sign-in link has expired or has been used already. Go back to the application and start again, or sign in to your organization here.",
+		"login.expired.link":            "Sign in here",
 		"login.refused.heading":         "This sign-in link does not work here",
 		"login.refused":                 "The link is incomplete, or the application that sent you here is not set up to sign in at this organization. Go back to the application and start again; if it happens again, tell the application's administrator.",
 		"logout.refused.heading":        "This sign-out link does not work here",
@@ -169,6 +176,9 @@ var catalogue = map[lang]map[msgKey]string{
 		"newpw.mismatch":                "The two passwords are not the same.",
 		"newpw.policyFailed":            "Your new password does not meet these requirements:",
 		"newpw.unchanged":               "Choose a password that differs from your temporary password.",
+		"newpw.saved.heading":           "Your new password is saved",
+		"newpw.saved":                   "This form was sent already, and your new password was saved then. You are signed in: go back to the application, or continue here.",
+		"newpw.saved.link":              "Continue",
 		"signin.ended.heading":          "This sign-in has ended",
 		"signin.ended":                  "This step was done already, or this sign-in has ended. Start signing in again.",
 		"signin.mismatch":               "This request does not fit this step of the sign-in. Start signing in again.",
@@ -313,6 +323,7 @@ var catalogue = map[lang]map[msgKey]string{
 		"account.password.submit":       "Change password",
 		"account.password.wrong":        "Your current password is not right.",
 		"account.password.same":         "Choose a password that differs from your current one.",
+		"account.password.noCurrent":    "Enter your current password.",
 		"account.lastFactor":            "This is your last second step, and your organization asks for one. Add another before you remove this one.",
 		"account.noFactor":              "Set up a second step first; recovery codes stand in for it.",
 		"account.tryAgain":              "That did not work, because the page was out of date. Try again.",
@@ -370,7 +381,8 @@ var catalogue = map[lang]map[msgKey]string{
 		"error.heading.500":             "Er ging iets mis",
 		"error.internal":                "Er ging bij ons iets mis. Probeer het zo nog eens.",
 		"error.notFound":                "Deze pagina bestaat niet.",
-		"error.csrf":                    "Dit formulier is verlopen of kwam van een andere site. Ga terug, laad de pagina opnieuw en probeer het nog eens.",
+		"error.csrf.expired":            "Dit formulier is verlopen. Ga terug, laad de pagina opnieuw en probeer het nog eens.",
+		"error.csrf.crossSite":          "Dit formulier kwam van een andere site en is daarom geweigerd. Open de pagina van deze site zelf en probeer het nog eens.",
 		"error.tooLarge":                "Het verzonden formulier is te groot.",
 		"error.badForm":                 "Het formulier kon niet worden gelezen. Laad de pagina opnieuw en probeer het nog eens.",
 		"error.backHome":                "Naar de startpagina",
@@ -380,7 +392,8 @@ var catalogue = map[lang]map[msgKey]string{
 		"org.unavailable":               "Inloggen bij deze organisatie is nu niet mogelijk. Probeer het over een paar minuten opnieuw; blijft het zo, meld het dan aan uw beheerder.",
 		"noOrg.link":                    "Zoek uw organisatie",
 		"login.expired.heading":         "Deze inloglink is verlopen",
-		"login.expired":                 "Deze inloglink is verlopen. Ga terug naar de applicatie en begin opnieuw.",
+		"login.expired":                 "Deze inloglink is verlopen of al gebruikt. Ga terug naar de applicatie en begin opnieuw, of log hier in bij uw organisatie.",
+		"login.expired.link":            "Hier inloggen",
 		"login.refused.heading":         "Deze inloglink werkt hier niet",
 		"login.refused":                 "De link is onvolledig, of de applicatie die u hierheen stuurde is niet ingesteld om bij deze organisatie in te loggen. Ga terug naar de applicatie en begin opnieuw; gebeurt het weer, meld het dan aan de beheerder van de applicatie.",
 		"logout.refused.heading":        "Deze uitloglink werkt hier niet",
@@ -411,6 +424,9 @@ var catalogue = map[lang]map[msgKey]string{
 		"newpw.mismatch":                "De twee wachtwoorden zijn niet gelijk.",
 		"newpw.policyFailed":            "Uw nieuwe wachtwoord voldoet niet aan deze eisen:",
 		"newpw.unchanged":               "Kies een ander wachtwoord dan uw tijdelijke wachtwoord.",
+		"newpw.saved.heading":           "Uw nieuwe wachtwoord is opgeslagen",
+		"newpw.saved":                   "Dit formulier was al verstuurd, en uw nieuwe wachtwoord is toen opgeslagen. U bent ingelogd: ga terug naar de applicatie, of ga hier verder.",
+		"newpw.saved.link":              "Doorgaan",
 		"signin.ended.heading":          "Dit inloggen is beëindigd",
 		"signin.ended":                  "Deze stap is al gedaan, of dit inloggen is beëindigd. Begin opnieuw met inloggen.",
 		"signin.mismatch":               "Dit verzoek past niet bij deze stap van het inloggen. Begin opnieuw met inloggen.",
@@ -555,6 +571,7 @@ var catalogue = map[lang]map[msgKey]string{
 		"account.password.submit":       "Wachtwoord wijzigen",
 		"account.password.wrong":        "Uw huidige wachtwoord klopt niet.",
 		"account.password.same":         "Kies een ander wachtwoord dan uw huidige.",
+		"account.password.noCurrent":    "Vul uw huidige wachtwoord in.",
 		"account.lastFactor":            "Dit is uw laatste tweede stap, en uw organisatie vraagt erom. Voeg eerst een andere toe voordat u deze verwijdert.",
 		"account.noFactor":              "Stel eerst een tweede stap in; herstelcodes vervangen die.",
 		"account.tryAgain":              "Dat lukte niet, omdat de pagina verouderd was. Probeer het opnieuw.",

@@ -147,12 +147,41 @@ func TestChooseLang(t *testing.T) {
 		{"de;q=0.5,nl;q=0.7", "en", langNL},
 		{"fr", "en", langEN},
 		{"nl;q=bogus, en", "en", langEN},
+		{"nl;q=0", "en", langEN},
+		{"nl;q=0, en;q=0", "en", langEN},
 	}
 	for _, tt := range tests {
 		r := httptest.NewRequest("GET", "/", nil)
 		r.Header.Set("Accept-Language", tt.accept)
 		if got := chooseLang(r, tt.locale); got != tt.want {
 			t.Errorf("chooseLang(%q, %q) = %s, want %s", tt.accept, tt.locale, got, tt.want)
+		}
+	}
+}
+
+// An entry weighted 0 is "not acceptable" (RFC 9110 §12.4.2): never the
+// browser's choice, whatever comes before or after it.
+func TestBrowserPrefers(t *testing.T) {
+	tests := []struct {
+		header string
+		want   lang
+	}{
+		{"", ""},
+		{"nl", langNL},
+		{"nl;q=0", ""},
+		{"nl;q=0.0", ""},
+		{"nl;q=0, en;q=0", ""},
+		{"nl;q=0, en;q=0.1", langEN},
+		{"en;q=0.1, nl;q=0", langEN},
+		{"nl;q=-1", ""},
+		{"nl;q=0.001", langNL},
+		{"nl-BE;q=0, en", langEN},
+		{"en;q=0.5, nl;q=0.8", langNL},
+		{"nl;q=bogus, en", langEN},
+	}
+	for _, tt := range tests {
+		if got := browserPrefers(tt.header); got != tt.want {
+			t.Errorf("browserPrefers(%q) = %q, want %q", tt.header, got, tt.want)
 		}
 	}
 }
@@ -269,14 +298,14 @@ func TestPageErrorLineKeepsItsMessage(t *testing.T) {
 	r := httptest.NewRequest(http.MethodPost, "/login", nil)
 	r.Host, r.RemoteAddr = "cognate.internal:8080", "10.0.0.5:41000"
 	r.Header.Set("X-Forwarded-Host", "acme.example.com")
-	p.fail(httptest.NewRecorder(), r, &pageError{status: http.StatusForbidden, msg: msgCSRF, err: errors.New("missing or wrong form token")})
+	p.fail(httptest.NewRecorder(), r, &pageError{status: http.StatusForbidden, msg: msgCSRFExpired, err: errors.New("missing or wrong form token")})
 	logged := log.String()
 	var line map[string]any // the first line; a Pages without templates logs its failing render next
 	if err := json.NewDecoder(strings.NewReader(logged)).Decode(&line); err != nil {
 		t.Fatalf("%v:\n%s", err, logged)
 	}
-	if line["msg"] != "page error" || line["message"] != string(msgCSRF) {
-		t.Errorf("msg %q, message %q; want %q and %q:\n%s", line["msg"], line["message"], "page error", msgCSRF, logged)
+	if line["msg"] != "page error" || line["message"] != string(msgCSRFExpired) {
+		t.Errorf("msg %q, message %q; want %q and %q:\n%s", line["msg"], line["message"], "page error", msgCSRFExpired, logged)
 	}
 	if line["host"] != "acme.example.com" {
 		t.Errorf("host %q, want the forwarded acme.example.com:\n%s", line["host"], logged)

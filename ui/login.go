@@ -42,6 +42,11 @@ func (loginPage) template() string { return tmplLogin }
 func (p *Pages) newLoginPage(w http.ResponseWriter, r *http.Request, e env, lr provider.LoginRequest, login string) *loginPage {
 	page := &loginPage{frame: p.loginFrame(w, r, e, lr), AuthRequestID: lr.ID, ClientName: lr.ClientName, Login: login,
 		PasskeyStyleURL: p.passkeyStyle(e)}
+	if lr.ClientID == tenant.StartPageClientID {
+		// The organization's own pages are named after it: "Sign in to
+		// Acme to continue to Acme" would say one thing twice.
+		page.ClientName = ""
+	}
 	if lr.ID == accountSignInAgain {
 		page.SignInAgain = e.lang.text(msgAccountSignInAgain, int(RecentSignInWindow.Minutes()))
 	}
@@ -92,6 +97,12 @@ func (p *Pages) getLogin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := r.URL.Query().Get("authRequestID")
+	if id == "" {
+		// A bookmarked sign-in page, or one typed: without an application's
+		// request, the organization's own sign-in is the one to show.
+		http.Redirect(w, r, tenant.PathSignIn, http.StatusSeeOther)
+		return nil
+	}
 	lr, err := p.loginRequest(r.Context(), e, id)
 	if err != nil {
 		return err
@@ -142,6 +153,16 @@ func (p *Pages) session(r *http.Request, e env) (sess tenant.Session, ok, lacksM
 	return sess, true, false, nil
 }
 
+// The events of the sign-in pages' refusal lines (logRefusal).
+const (
+	signInRefused      = "sign-in refused"
+	newPasswordRefused = "new password refused"
+)
+
+// errImpossibleName: the name typed is one no user can have (too long, or
+// with characters no name has).
+var errImpossibleName = errors.New("not a possible name")
+
 // postLogin checks a username and password.
 func (p *Pages) postLogin(w http.ResponseWriter, r *http.Request) error {
 	e, lr, err := p.signInForm(w, r)
@@ -153,6 +174,7 @@ func (p *Pages) postLogin(w http.ResponseWriter, r *http.Request) error {
 	pw := r.PostForm.Get("password")
 	page := p.newLoginPage(w, r, e, lr, login)
 	if login == "" || pw == "" {
+		p.logRefusal(r, e, signInRefused, errFieldEmpty)
 		page.Error = e.lang.text(msgLoginMissing)
 		return p.render(w, http.StatusUnprocessableEntity, page)
 	}
@@ -160,7 +182,7 @@ func (p *Pages) postLogin(w http.ResponseWriter, r *http.Request) error {
 		// Too long, or with characters no name has: no user is called
 		// that, and the state machine, which counts failures per name,
 		// never sees it. It reads as any wrong password.
-		p.Logger.InfoContext(r.Context(), "sign-in refused: not a possible name", "tenant", e.slug(), "client_ip", p.clientIP(r))
+		p.logRefusal(r, e, signInRefused, errImpossibleName)
 		page.Error = e.lang.text(msgLoginIncorrect)
 		return p.render(w, http.StatusUnprocessableEntity, page)
 	}
@@ -170,14 +192,15 @@ func (p *Pages) postLogin(w http.ResponseWriter, r *http.Request) error {
 	// exists: the state machine already folds the causes together.
 	switch {
 	case errors.Is(err, auth.ErrNotAuthorized):
-		p.Logger.InfoContext(r.Context(), "sign-in refused", "tenant", e.slug(), "client_ip", p.clientIP(r))
+		p.logRefusal(r, e, signInRefused, err)
 		page.Error = e.lang.text(msgLoginIncorrect)
 		return p.render(w, http.StatusUnprocessableEntity, page)
 	case errors.Is(err, auth.ErrLocked):
-		p.Logger.InfoContext(r.Context(), "sign-in refused: locked", "tenant", e.slug(), "client_ip", p.clientIP(r))
+		p.logRefusal(r, e, signInRefused, err)
 		page.Error = e.lang.text(msgLoginLocked)
 		return p.render(w, http.StatusTooManyRequests, page)
 	case errors.Is(err, auth.ErrTempPasswordExpired):
+		p.logRefusal(r, e, signInRefused, err)
 		page.Error = e.lang.text(msgLoginTempExpired)
 		return p.render(w, http.StatusUnprocessableEntity, page)
 	case errors.Is(err, auth.ErrTemporarilyUnavailable):
@@ -196,6 +219,12 @@ func (p *Pages) postLogin(w http.ResponseWriter, r *http.Request) error {
 // postNewPassword answers NEW_PASSWORD_REQUIRED.
 func (p *Pages) postNewPassword(w http.ResponseWriter, r *http.Request) error {
 	e, lr, err := p.signInForm(w, r)
+	if errors.Is(err, provider.ErrUnknownLoginRequest) && p.newPasswordSaved(r, e) {
+		// The form sent again after it finished the sign-in, and the
+		// application took its code: the sign-in is gone, the password
+		// is not.
+		return passwordAlreadySaved(tenant.PathSignIn, err)
+	}
 	if err != nil {
 		return err
 	}
@@ -206,13 +235,16 @@ func (p *Pages) postNewPassword(w http.ResponseWriter, r *http.Request) error {
 	}
 	page := p.newPasswordPage(w, r, e, lr, session, f.Get("username"))
 	newPw, confirm := f.Get("new_password"), f.Get("confirm_password")
+	refuse := func(status int, msg msgKey, cause error) error {
+		p.logRefusal(r, e, newPasswordRefused, cause)
+		page.Error = e.lang.text(msg)
+		return p.render(w, status, page)
+	}
 	switch {
 	case newPw == "" || confirm == "":
-		page.Error = e.lang.text(msgNewPwMissing)
-		return p.render(w, http.StatusUnprocessableEntity, page)
+		return refuse(http.StatusUnprocessableEntity, msgNewPwMissing, errFieldEmpty)
 	case newPw != confirm:
-		page.Error = e.lang.text(msgNewPwMismatch)
-		return p.render(w, http.StatusUnprocessableEntity, page)
+		return refuse(http.StatusUnprocessableEntity, msgNewPwMismatch, errPasswordsDiffer)
 	}
 
 	res, err := p.Auth.Respond(r.Context(), e.slug(), session,
@@ -220,18 +252,21 @@ func (p *Pages) postNewPassword(w http.ResponseWriter, r *http.Request) error {
 	var policyErr *password.PolicyError
 	switch {
 	case errors.As(err, &policyErr):
-		page.Error = e.lang.text(msgNewPwPolicyFailed)
 		for _, rule := range policyErr.Rules {
 			page.Failed = append(page.Failed, e.lang.ruleText(rule, e.tenant.Settings.PasswordPolicy))
 		}
-		return p.render(w, http.StatusUnprocessableEntity, page)
+		return refuse(http.StatusUnprocessableEntity, msgNewPwPolicyFailed, err)
 	case errors.Is(err, password.ErrPolicy):
 		// A policy refusal without its rules: list the whole policy.
-		page.Error, page.Failed = e.lang.text(msgNewPwPolicyFailed), page.Policy
-		return p.render(w, http.StatusUnprocessableEntity, page)
+		page.Failed = page.Policy
+		return refuse(http.StatusUnprocessableEntity, msgNewPwPolicyFailed, err)
 	case errors.Is(err, auth.ErrPasswordUnchanged):
-		page.Error = e.lang.text(msgNewPwUnchanged)
-		return p.render(w, http.StatusUnprocessableEntity, page)
+		return refuse(http.StatusUnprocessableEntity, msgNewPwUnchanged, err)
+	case errors.Is(err, auth.ErrSessionExpired) && p.newPasswordSaved(r, e):
+		// Sent again while the application has not yet taken the code:
+		// the sign-in goes on from its start, which the SSO session
+		// answers at once.
+		return passwordAlreadySaved(signInAgainLink(id).href, err)
 	case errors.Is(err, auth.ErrSessionExpired), errors.Is(err, auth.ErrWrongChallenge), errors.Is(err, auth.ErrNotAuthorized):
 		// A disabled account also lands here: starting again then ends
 		// at the generic refusal, which tells nothing more.
@@ -240,6 +275,32 @@ func (p *Pages) postNewPassword(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("answer new-password challenge: %w", err)
 	}
 	return p.advance(w, r, e, lr, res)
+}
+
+// newPasswordSaved reports whether a new-password form was sent again
+// after it succeeded (a double click, a reload, Back): the browser is
+// signed in as the user the form names, who has no temporary password to
+// change any more. The sign-in that set the password started the session,
+// so only the browser that sent the form first learns anything from this.
+func (p *Pages) newPasswordSaved(r *http.Request, e env) bool {
+	username := r.PostForm.Get("username")
+	if e.site.Apex || username == "" {
+		return false
+	}
+	sess, ok := p.Provider.Session(r, e.slug())
+	if !ok {
+		return false
+	}
+	u, err := p.Service.User(r.Context(), e.slug(), sess.Sub)
+	return err == nil && names(username, u) && u.Status != tenant.StatusForceChangePassword
+}
+
+// passwordAlreadySaved is the page of a new-password form sent again after
+// it succeeded: it says so, rather than that the sign-in expired, and leads
+// on (to href) with the session that sign-in started.
+func passwordAlreadySaved(href string, err error) error {
+	return &pageError{status: http.StatusConflict, heading: msgNewPwSavedHead, msg: msgNewPwSaved,
+		next: &next{href, msgNewPwSavedLink}, err: err}
 }
 
 // advance shows the next step of a sign-in. Every outcome of the state
@@ -328,9 +389,17 @@ func (p *Pages) loginRequest(ctx context.Context, e env, id string) (provider.Lo
 	return lr, nil
 }
 
+// expiredLink is the page of a sign-in that is gone: the link expired, or
+// the sign-in finished and the browser came Back to it. The way back is
+// the application's; the way on from here is the organization's own
+// sign-in, which a live SSO session answers at once.
 func expiredLink(err error) error {
-	return &pageError{status: http.StatusBadRequest, heading: msgLoginExpiredHead, msg: msgLoginExpired, err: err}
+	return &pageError{status: http.StatusBadRequest, heading: msgLoginExpiredHead, msg: msgLoginExpired, err: err,
+		next: ownSignInLink()}
 }
+
+// ownSignInLink leads to the organization's own sign-in (tenant.PathSignIn).
+func ownSignInLink() *next { return &next{tenant.PathSignIn, msgLoginExpiredLink} }
 
 // errFormMismatch marks a sign-in form that cannot belong to its step (a
 // field missing that the page always sends).
@@ -348,8 +417,12 @@ func startAgain(authRequestID string, err error) error {
 	if errors.Is(err, auth.ErrWrongChallenge) || errors.Is(err, errFormMismatch) {
 		heading, msg = "", msgStepMismatch
 	}
-	return &pageError{status: http.StatusBadRequest, heading: heading, msg: msg, err: err,
-		next: &next{"/login?authRequestID=" + url.QueryEscape(authRequestID), msgNewPwStartAgain}}
+	return &pageError{status: http.StatusBadRequest, heading: heading, msg: msg, err: err, next: signInAgainLink(authRequestID)}
+}
+
+// signInAgainLink starts the sign-in authRequestID from its login page.
+func signInAgainLink(authRequestID string) *next {
+	return &next{"/login?authRequestID=" + url.QueryEscape(authRequestID), msgNewPwStartAgain}
 }
 
 // loginFrame is the frame of a page whose form ends the sign-in: after the

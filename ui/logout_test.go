@@ -43,12 +43,13 @@ func TestLogoutConfirmation(t *testing.T) {
 		name   string
 		form   url.Values
 		header []string
+		want   string
 	}{
-		{"no form token", url.Values{}, nil},
-		{"a guessed form token", url.Values{"csrf_token": {strings.Repeat("A", 26)}}, nil},
-		{"from another site", form, []string{"Sec-Fetch-Site", "cross-site"}},
-		{"from another tenant's host", form, []string{"Sec-Fetch-Site", "same-site"}},
-		{"from another origin, says Origin", form, []string{"Origin", "http://evil.localhost"}},
+		{"no form token", url.Values{}, nil, "This form has expired."},
+		{"a guessed form token", url.Values{"csrf_token": {strings.Repeat("A", 26)}}, nil, "This form has expired."},
+		{"from another site", form, []string{"Sec-Fetch-Site", "cross-site"}, "This form was sent from another site"},
+		{"from another tenant's host", form, []string{"Sec-Fetch-Site", "same-site"}, "This form was sent from another site"},
+		{"from another origin, says Origin", form, []string{"Origin", "http://evil.localhost"}, "This form was sent from another site"},
 	}
 	for _, tt := range forged {
 		t.Run(tt.name, func(t *testing.T) {
@@ -56,7 +57,7 @@ func TestLogoutConfirmation(t *testing.T) {
 			if p.Status != http.StatusForbidden {
 				t.Fatalf("status %d, want 403:\n%s", p.Status, p.Body)
 			}
-			uitest.MustContain(t, p, "This form has expired or was sent from another site.")
+			uitest.MustContain(t, p, tt.want)
 			if !sessionLives(t, s, token) {
 				t.Fatal("a forged post ended the session")
 			}

@@ -150,7 +150,7 @@ func (p *Pages) mountMFA(tm *http.ServeMux) {
 	tm.Handle("GET /account", p.handle(p.getAccount))
 	tm.Handle("POST /account/mfa/{step}", p.handle(p.postAccountMFA))
 	tm.Handle("POST /account/recovery-codes", p.handle(p.postAccountRecoveryCodes))
-	tm.Handle("POST /account/password", p.handle(p.postAccountPassword))
+	tm.Handle("POST "+pathAccountPassword, p.handle(p.postAccountPassword))
 }
 
 // postMFA answers the pending MFA challenge of a sign-in. step says which

@@ -167,6 +167,8 @@ func TestAccountPage(t *testing.T) {
 		t.Fatalf("removing the last factor: status %d", refused.Status)
 	}
 	uitest.MustContain(t, refused, "This is your last second step")
+	// Not the password form's error: its inputs do not name it.
+	uitest.MustNotContain(t, refused, `aria-describedby="policy form-error"`)
 
 	// A security key, registered from the account page (a software
 	// authenticator answers for the browser); then the app is not the last
@@ -203,6 +205,8 @@ func TestAccountPage(t *testing.T) {
 		status                int
 		want                  string
 	}{
+		{"no current", "", "Brand-New-Pass1!", "Brand-New-Pass1!", http.StatusUnprocessableEntity, "Enter your current password."},
+		{"no new", goodPassword, "", "", http.StatusUnprocessableEntity, "Enter your new password twice."},
 		{"wrong current", "Wrong-Pass-1!", "Brand-New-Pass1!", "Brand-New-Pass1!", http.StatusUnprocessableEntity, "Your current password is not right."},
 		{"mismatch", goodPassword, "Brand-New-Pass1!", "Brand-New-Pass2!", http.StatusUnprocessableEntity, "The two passwords are not the same."},
 		{"weak", goodPassword, "weak", "weak", http.StatusUnprocessableEntity, "at least 8 characters"},
@@ -219,12 +223,20 @@ func TestAccountPage(t *testing.T) {
 				t.Fatalf("status %d, want %d:\n%s", p.Status, tt.status, p.Body)
 			}
 			if tt.want != "" {
-				uitest.MustContain(t, p, tt.want, "Requirements for your password:", `name="confirm_password"`)
+				// The password form's inputs name its error.
+				uitest.MustContain(t, p, tt.want, "Requirements for your password:", `name="confirm_password"`,
+					`autocomplete="current-password" maxlength="256" required aria-describedby="form-error">`,
+					`aria-describedby="policy form-error"`)
 			} else {
 				uitest.MustContain(t, b.Follow(p), "Your password was changed.")
 			}
 		})
 	}
+
+	b.Header.Set("Accept-Language", "nl")
+	uitest.MustContain(t, b.postForm(account, "/account/password", map[string]string{
+		"current_password": "", "new_password": "Brand-New-Pass2!", "confirm_password": "Brand-New-Pass2!"}), "Vul uw huidige wachtwoord in.")
+	b.Header.Del("Accept-Language")
 
 	// The trail has each change in ann's name, from her address: the
 	// pages pass it on (the refused ones left nothing).

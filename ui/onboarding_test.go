@@ -285,6 +285,8 @@ func TestStartPageSignIn(t *testing.T) {
 	b := newBrowser(t)
 	login := b.Follow(b.Get(link))
 	uitest.MustContain(t, login, "Sign in to Acme BV", `value="ann"`)
+	// The organization's own sign-in does not name it twice.
+	uitest.MustNotContain(t, login, "to continue to")
 	change := b.submit(login, map[string]string{"login": "ann", "password": temp[1]})
 	uitest.MustContain(t, change, "Choose a new password")
 	welcome := b.Follow(b.submit(change, map[string]string{"new_password": goodPassword, "confirm_password": goodPassword}))

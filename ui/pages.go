@@ -90,7 +90,6 @@ func New(p Pages) (*Pages, error) {
 	tm.Handle("GET "+pathLoggedOut, pp.handle(pp.loggedOut))
 	tm.Handle("GET "+provider.PathLogoutConfirm, pp.handle(pp.getLogoutConfirm))
 	tm.Handle("POST "+provider.PathLogoutConfirm, pp.handle(pp.postLogoutConfirm))
-	tm.Handle(provider.PathLogoutConfirm, pp.handle(methodNotAllowed("GET, HEAD, POST")))
 	tm.Handle("GET /forgot-password", pp.handle(pp.getForgotPassword))
 	tm.Handle("POST /forgot-password", pp.handle(pp.postForgotPassword))
 	tm.Handle("GET "+tenant.PathResetPassword, pp.handle(pp.getResetPassword))
@@ -104,10 +103,24 @@ func New(p Pages) (*Pages, error) {
 	for _, path := range []string{"/login/new-password", "/login/mfa/{step}", "/login/passkey", "/login/passkey/finish"} {
 		tm.Handle(path, pp.handle(signInStepOnly))
 	}
-	for _, path := range []string{"/account/password", "/account/mfa/{step}", "/account/recovery-codes"} {
+	for _, path := range []string{pathAccountPassword, "/account/mfa/{step}", "/account/recovery-codes"} {
 		tm.Handle(path, pp.handle(accountFormOnly))
 	}
-	tm.Handle("/login", pp.handle(methodNotAllowed("GET, HEAD, POST")))
+	// A page's own address sent another method says which it takes, as
+	// HTTP asks, rather than that the page does not exist.
+	for _, page := range []struct{ path, allow string }{
+		{"/{$}", "GET, HEAD"},
+		{"/login", "GET, HEAD, POST"},
+		{provider.PathLogoutConfirm, "GET, HEAD, POST"},
+		{pathLoggedOut, "GET, HEAD"},
+		{"/forgot-password", "GET, HEAD, POST"},
+		{tenant.PathResetPassword, "GET, HEAD, POST"},
+		{tenant.PathSignIn, "GET, HEAD"},
+		{tenant.PathWelcome, "GET, HEAD"},
+		{"/account", "GET, HEAD"},
+	} {
+		tm.Handle(page.path, pp.handle(methodNotAllowed(page.allow)))
+	}
 	tm.HandleFunc("GET /static/{name}", pp.serveStatic)
 	if p.Console != nil {
 		tm.Handle("/admin", p.Console)
@@ -119,6 +132,7 @@ func New(p Pages) (*Pages, error) {
 	am := http.NewServeMux()
 	am.Handle("GET /{$}", pp.handle(pp.getFindOrg))
 	am.Handle("POST /{$}", pp.handle(pp.postFindOrg))
+	am.Handle("/{$}", pp.handle(methodNotAllowed("GET, HEAD, POST")))
 	am.HandleFunc("GET /static/{name}", pp.serveStatic)
 	if p.Dev {
 		am.Handle("GET /dev/mail", pp.handle(pp.devMailList))

@@ -276,6 +276,15 @@ func TestFormAddressesWithOtherMethods(t *testing.T) {
 		{"GET", "/account/recovery-codes", http.StatusSeeOther, "", "/account"},
 		{"PUT", "/account/mfa/add", http.StatusMethodNotAllowed, "POST", "This page cannot be used this way."},
 		{"PUT", "/login", http.StatusMethodNotAllowed, "GET, HEAD, POST", "This page cannot be used this way."},
+		{"POST", "/account", http.StatusMethodNotAllowed, "GET, HEAD", "This page cannot be used this way."},
+		{"DELETE", "/account", http.StatusMethodNotAllowed, "GET, HEAD", "This page cannot be used this way."},
+		{"POST", "/logged-out", http.StatusMethodNotAllowed, "GET, HEAD", "This page cannot be used this way."},
+		{"POST", "/sign-in", http.StatusMethodNotAllowed, "GET, HEAD", "This page cannot be used this way."},
+		{"POST", "/welcome", http.StatusMethodNotAllowed, "GET, HEAD", "This page cannot be used this way."},
+		{"POST", "/", http.StatusMethodNotAllowed, "GET, HEAD", "This page cannot be used this way."},
+		{"PUT", "/forgot-password", http.StatusMethodNotAllowed, "GET, HEAD, POST", "This page cannot be used this way."},
+		{"DELETE", "/reset-password", http.StatusMethodNotAllowed, "GET, HEAD, POST", "This page cannot be used this way."},
+		{"PUT", "/logout/confirm", http.StatusMethodNotAllowed, "GET, HEAD, POST", "This page cannot be used this way."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
@@ -300,8 +309,16 @@ func TestFormAddressesWithOtherMethods(t *testing.T) {
 			uitest.MustContain(t, p, tt.want, `href="/"`)
 		})
 	}
-	// In Dutch too.
+	// The apex's one page too.
 	b := newBrowser(t)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPut, s.base+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := b.Do(req); p.Status != http.StatusMethodNotAllowed || p.Header.Get("Allow") != "GET, HEAD, POST" {
+		t.Errorf("PUT / on the apex: status %d, Allow %q; want 405 and GET, HEAD, POST", p.Status, p.Header.Get("Allow"))
+	}
+	// In Dutch too.
 	uitest.MustContain(t, b.Get(s.tenantURL+"/login/new-password", "Accept-Language", "nl"), "Ga terug naar de applicatie en begin opnieuw met inloggen.")
 }
 
@@ -390,6 +407,14 @@ func TestRefusalsLogOneLine(t *testing.T) {
 			return account(t, b, login, true), "/account/password",
 				map[string]string{"current_password": goodPassword, "new_password": "New-Horse-10!", "confirm_password": "New-Horse-11!"}, "New-Horse-1"
 		}, http.StatusUnprocessableEntity},
+		{"no current password", func(t *testing.T, b *browser, login string) (page, string, map[string]string, string) {
+			return account(t, b, login, true), "/account/password",
+				map[string]string{"current_password": "", "new_password": "New-Horse-10!", "confirm_password": "New-Horse-10!"}, "New-Horse-10!"
+		}, http.StatusUnprocessableEntity},
+		{"new password the current one", func(t *testing.T, b *browser, login string) (page, string, map[string]string, string) {
+			return account(t, b, login, true), "/account/password",
+				map[string]string{"current_password": goodPassword, "new_password": goodPassword, "confirm_password": goodPassword}, goodPassword
+		}, http.StatusUnprocessableEntity},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -414,6 +439,157 @@ func TestRefusalsLogOneLine(t *testing.T) {
 			if typed != "" && strings.Contains(line, typed) {
 				t.Errorf("the line holds what was typed (%q):\n%s", typed, line)
 			}
+			// The account page has no temporary password: its reasons
+			// do not speak of one.
+			if strings.Contains(line, "temporary") {
+				t.Errorf("the line speaks of a temporary password:\n%s", line)
+			}
 		})
 	}
+}
+
+// Every refusal of the sign-in, new-password, reset and apex forms logs
+// exactly one line, at INFO, saying where (tenant, but for the apex), from
+// where (client_ip) and why (err), with nothing that was typed. The
+// refusals found before anything is asked (an empty field, two passwords
+// that differ) are refusals too.
+func TestFormRefusalsLogOneLine(t *testing.T) {
+	log := &uitest.Log{}
+	s := newStack(t, stackOptions{log: log})
+	s.addUser(t, "ann", goodPassword, false)
+	const typedPw, otherPw = "Typed-Horse-41!", "Typed-Horse-42!"
+
+	// newPassword is the new-password page of a user who signs in with a
+	// temporary password.
+	newPassword := func(t *testing.T, b *browser, login string) page {
+		s.addUser(t, login, tempPassword, true)
+		p := b.submit(s.startLogin(t, b), map[string]string{"login": login, "password": tempPassword})
+		uitest.MustContain(t, p, "Choose a new password")
+		return p
+	}
+	resetForm := func(b *browser) page {
+		return b.submit(b.Get(s.tenantURL+"/forgot-password"), map[string]string{"login": "ann"})
+	}
+	tests := []struct {
+		name string
+		// send sends the refused form; typed is what must not reach the
+		// log.
+		send       func(t *testing.T, b *browser, login string) (p page, typed []string)
+		wantStatus int
+		wantText   string
+		apex       bool
+	}{
+		{"sign-in, wrong password", func(t *testing.T, b *browser, _ string) (page, []string) {
+			return b.submit(s.startLogin(t, b), map[string]string{"login": "ann", "password": typedPw}), []string{typedPw}
+		}, http.StatusUnprocessableEntity, "Incorrect username or password.", false},
+		{"sign-in, empty password", func(t *testing.T, b *browser, _ string) (page, []string) {
+			return b.submit(s.startLogin(t, b), map[string]string{"login": "ann", "password": ""}), nil
+		}, http.StatusUnprocessableEntity, "Enter your username and your password.", false},
+		{"sign-in, empty name", func(t *testing.T, b *browser, _ string) (page, []string) {
+			return b.submit(s.startLogin(t, b), map[string]string{"login": "", "password": typedPw}), []string{typedPw}
+		}, http.StatusUnprocessableEntity, "Enter your username and your password.", false},
+		{"sign-in, temporary password expired", func(t *testing.T, b *browser, login string) (page, []string) {
+			u := s.addUser(t, login, tempPassword, true)
+			err := s.store.Update(t.Context(), func(tx tenant.Tx) error {
+				u.TempPasswordExpiresAt = time.Now().Add(-time.Hour)
+				return tenant.UpdateUser(tx, "acme", u)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b.submit(s.startLogin(t, b), map[string]string{"login": login, "password": tempPassword}), []string{tempPassword}
+		}, http.StatusUnprocessableEntity, "Your temporary password has expired.", false},
+		{"new password, the two differ", func(t *testing.T, b *browser, login string) (page, []string) {
+			return b.submit(newPassword(t, b, login), map[string]string{"new_password": typedPw, "confirm_password": otherPw}),
+				[]string{typedPw, otherPw}
+		}, http.StatusUnprocessableEntity, "The two passwords are not the same.", false},
+		{"new password, against the policy", func(t *testing.T, b *browser, login string) (page, []string) {
+			return b.submit(newPassword(t, b, login), map[string]string{"new_password": "typedweakpw", "confirm_password": "typedweakpw"}),
+				[]string{"typedweakpw"}
+		}, http.StatusUnprocessableEntity, "does not meet these requirements", false},
+		{"new password, the temporary one", func(t *testing.T, b *browser, login string) (page, []string) {
+			return b.submit(newPassword(t, b, login), map[string]string{"new_password": tempPassword, "confirm_password": tempPassword}),
+				[]string{tempPassword}
+		}, http.StatusUnprocessableEntity, "differs from your temporary password", false},
+		{"new password, empty", func(t *testing.T, b *browser, login string) (page, []string) {
+			return b.submit(newPassword(t, b, login), map[string]string{"new_password": "", "confirm_password": ""}), nil
+		}, http.StatusUnprocessableEntity, "Enter your new password twice.", false},
+		{"forgot password, no name", func(t *testing.T, b *browser, _ string) (page, []string) {
+			return b.submit(b.Get(s.tenantURL+"/forgot-password"), map[string]string{"login": ""}), nil
+		}, http.StatusUnprocessableEntity, "", false},
+		{"reset, the two differ", func(t *testing.T, b *browser, _ string) (page, []string) {
+			return b.submit(resetForm(b), map[string]string{"login": "ann", "code": "123456", "new_password": typedPw, "confirm_password": otherPw}),
+				[]string{typedPw, otherPw, "123456"}
+		}, http.StatusUnprocessableEntity, "The two passwords are not the same.", false},
+		{"reset, no code", func(t *testing.T, b *browser, _ string) (page, []string) {
+			return b.submit(resetForm(b), map[string]string{"login": "ann", "code": "", "new_password": typedPw, "confirm_password": typedPw}),
+				[]string{typedPw}
+		}, http.StatusUnprocessableEntity, "", false},
+		{"reset, wrong code", func(t *testing.T, b *browser, _ string) (page, []string) {
+			return b.submit(resetForm(b), map[string]string{"login": "ann", "code": "000000", "new_password": typedPw, "confirm_password": typedPw}),
+				[]string{typedPw, "000000"}
+		}, http.StatusUnprocessableEntity, "", false},
+		{"apex, unknown organization", func(t *testing.T, b *browser, _ string) (page, []string) {
+			return b.submit(b.Get(s.base+"/"), map[string]string{"organization": "Typed Globex"}), []string{"Typed Globex"}
+		}, http.StatusUnprocessableEntity, "We could not find an organization called", true},
+		{"apex, not an email address", func(t *testing.T, b *browser, _ string) (page, []string) {
+			return b.submit(b.Get(s.base+"/"), map[string]string{"organization": "typed@y"}), []string{"typed@y"}
+		}, http.StatusUnprocessableEntity, "is not an email address", true},
+		{"apex, empty", func(t *testing.T, b *browser, _ string) (page, []string) {
+			return b.submit(b.Get(s.base+"/"), map[string]string{"organization": ""}), nil
+		}, http.StatusUnprocessableEntity, "Type the name of your organization or your email address.", true},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newBrowser(t)
+			login := fmt.Sprintf("form%c", 'a'+i)
+			var p page
+			var typed []string
+			// What the form needs before (signing in, asking for a code)
+			// logs lines of its own; what the refused post logs is
+			// counted from its form's own sending.
+			mark := 0
+			b.Client.Transport = markBeforePost{b.Client.Transport, func() { mark = log.Mark() }}
+			p, typed = tt.send(t, b, login)
+			lines := log.Since(mark)
+			if p.Status != tt.wantStatus {
+				t.Fatalf("status %d, want %d:\n%s", p.Status, tt.wantStatus, p.Body)
+			}
+			if tt.wantText != "" {
+				uitest.MustContain(t, p, tt.wantText)
+			}
+			if len(lines) != 1 {
+				t.Fatalf("logged %d lines, want 1:\n%s", len(lines), strings.Join(lines, "\n"))
+			}
+			line := lines[0]
+			want := []string{"level=INFO", "refused", "client_ip=127.0.0.1", "err="}
+			if !tt.apex {
+				want = append(want, "tenant=acme")
+			}
+			for _, w := range want {
+				if !strings.Contains(line, w) {
+					t.Errorf("the line lacks %q:\n%s", w, line)
+				}
+			}
+			for _, v := range typed {
+				if strings.Contains(line, v) {
+					t.Errorf("the line holds what was typed (%q):\n%s", v, line)
+				}
+			}
+		})
+	}
+}
+
+// markBeforePost calls mark before each POST it sends: a test counts what
+// the last form's sending logged.
+type markBeforePost struct {
+	next http.RoundTripper
+	mark func()
+}
+
+func (m markBeforePost) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodPost {
+		m.mark()
+	}
+	return m.next.RoundTrip(r)
 }

@@ -223,5 +223,7 @@ func (p *Pages) serveStatic(w http.ResponseWriter, r *http.Request) {
 		writeStatic(w, "text/css; charset=utf-8", accentCSS(m[1]))
 		return
 	}
-	http.NotFound(w, r)
+	// A person may open an address under /static too: they read the
+	// page of any unknown address, in their language.
+	p.fail(w, r, errNotFound(w, r))
 }

@@ -104,25 +104,31 @@ func TestRefusalsAreIndistinguishable(t *testing.T) {
 	}
 }
 
+// A form without the browser's token reads as stale, one from another
+// site as refused for that: neither blames the other cause.
 func TestCSRF(t *testing.T) {
 	s := newStack(t, stackOptions{})
 	s.addUser(t, "ann", goodPassword, false)
-
+	const (
+		expired   = "This form has expired. Go back, reload the page and try again."
+		crossSite = "This form was sent from another site, so it was refused."
+	)
 	tests := []struct {
 		name   string
 		mangle func(b *browser, form url.Values) []string // returns extra headers
+		want   string
 	}{
-		{"missing token", func(_ *browser, f url.Values) []string { f.Del("csrf_token"); return nil }},
-		{"wrong token", func(_ *browser, f url.Values) []string { f.Set("csrf_token", "AAAAAAAAAAAAAAAAAAAAAAAAAA"); return nil }},
+		{"missing token", func(_ *browser, f url.Values) []string { f.Del("csrf_token"); return nil }, expired},
+		{"wrong token", func(_ *browser, f url.Values) []string { f.Set("csrf_token", "AAAAAAAAAAAAAAAAAAAAAAAAAA"); return nil }, expired},
 		{"no cookie", func(b *browser, _ url.Values) []string {
 			jar := b.Client.Jar
 			u, _ := url.Parse(s.tenantURL)
 			jar.SetCookies(u, []*http.Cookie{{Name: "cognate_csrf", Value: "", MaxAge: -1, Path: "/"}})
 			return nil
-		}},
-		{"cross-site fetch", func(*browser, url.Values) []string { return []string{"Sec-Fetch-Site", "cross-site"} }},
-		{"another tenant", func(*browser, url.Values) []string { return []string{"Sec-Fetch-Site", "same-site"} }},
-		{"foreign origin", func(*browser, url.Values) []string { return []string{"Origin", "http://evil.localhost"} }},
+		}, expired},
+		{"cross-site fetch", func(*browser, url.Values) []string { return []string{"Sec-Fetch-Site", "cross-site"} }, crossSite},
+		{"another tenant", func(*browser, url.Values) []string { return []string{"Sec-Fetch-Site", "same-site"} }, crossSite},
+		{"foreign origin", func(*browser, url.Values) []string { return []string{"Origin", "http://evil.localhost"} }, crossSite},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -136,7 +142,7 @@ func TestCSRF(t *testing.T) {
 			if p.Status != http.StatusForbidden {
 				t.Fatalf("status %d, want 403:\n%s", p.Status, p.Body)
 			}
-			uitest.MustContain(t, p, "This form has expired or was sent from another site.")
+			uitest.MustContain(t, p, tt.want)
 		})
 	}
 
@@ -251,7 +257,7 @@ func TestSignInErrors(t *testing.T) {
 		if p.Status != http.StatusBadRequest {
 			t.Errorf("status %d, want 400", p.Status)
 		}
-		uitest.MustContain(t, p, "This sign-in link has expired. Go back to the application and start again.")
+		uitest.MustContain(t, p, "This sign-in link has expired or has been used already.", `href="/sign-in"`, "Sign in here")
 	})
 
 	t.Run("challenge session expired", func(t *testing.T) {
@@ -300,6 +306,90 @@ func TestSignInErrors(t *testing.T) {
 // An organization whose signing key this server cannot open (its server
 // key was lost or changed) is unavailable, not unknown: 503 and a page that
 // says to try again later, not "no organization here".
+// A sign-in page that has no sign-in behind it any more leads somewhere:
+// a bookmarked /login to the organization's own sign-in, a finished or
+// expired sign-in (Back after signing in) to a page that links there, and
+// a new-password form sent again after it succeeded to a page that says
+// the password was saved, not that the link expired.
+func TestDeadEnds(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	s.addUser(t, "ann", goodPassword, false)
+
+	t.Run("bookmarked sign-in page", func(t *testing.T) {
+		p := newBrowser(t).Get(s.tenantURL + "/login")
+		if p.Status != http.StatusSeeOther || p.Location != s.tenantURL+tenant.PathSignIn {
+			t.Errorf("status %d to %q, want 303 to %s", p.Status, p.Location, tenant.PathSignIn)
+		}
+	})
+
+	t.Run("back after signing in", func(t *testing.T) {
+		b := newBrowser(t)
+		login := s.startLogin(t, b)
+		rpClaims(t, b.Follow(b.submit(login, map[string]string{"login": "ann", "password": goodPassword})))
+		for _, tt := range []struct{ lang, want, link string }{
+			{"en", "This sign-in link has expired or has been used already.", "Sign in here"},
+			{"nl", "Deze inloglink is verlopen of al gebruikt.", "Hier inloggen"},
+		} {
+			back := b.Get(login.URL.String(), "Accept-Language", tt.lang)
+			if back.Status != http.StatusBadRequest {
+				t.Errorf("%s: status %d, want 400", tt.lang, back.Status)
+			}
+			uitest.MustContain(t, back, tt.want, `<a class="button" href="/sign-in">`+tt.link+`</a>`)
+			// The link leads on: the session signs the browser in there.
+			if welcome := b.Follow(b.Get(s.tenantURL + tenant.PathSignIn)); welcome.URL.Path != tenant.PathWelcome {
+				t.Errorf("the link led to %s, want the welcome page", welcome.URL)
+			}
+		}
+	})
+
+	// newPasswordDone signs a new user in with a temporary password and
+	// sets the new one: the form, and the answer to it.
+	newPasswordDone := func(t *testing.T, b *browser, login string) (form, done page) {
+		s.addUser(t, login, tempPassword, true)
+		form = b.submit(s.startLogin(t, b), map[string]string{"login": login, "password": tempPassword})
+		done = b.submit(form, map[string]string{"new_password": goodPassword, "confirm_password": goodPassword, "username": login})
+		if done.Status != http.StatusSeeOther {
+			t.Fatalf("new password: status %d:\n%s", done.Status, done.Body)
+		}
+		return form, done
+	}
+	t.Run("new password sent again, the application signed in", func(t *testing.T) {
+		b := newBrowser(t)
+		form, done := newPasswordDone(t, b, "bob")
+		rpClaims(t, b.Follow(done))
+		// As a browser sends it: with the form's username, an input that
+		// is hidden, not of type hidden.
+		again := b.submit(form, map[string]string{"new_password": goodPassword, "confirm_password": goodPassword, "username": "bob"})
+		if again.Status != http.StatusConflict {
+			t.Errorf("status %d, want 409", again.Status)
+		}
+		uitest.MustContain(t, again, "Your new password is saved", "your new password was saved then", `href="/sign-in">Continue`)
+		uitest.MustNotContain(t, again, "expired")
+	})
+	t.Run("new password sent again, at once", func(t *testing.T) {
+		b := newBrowser(t)
+		form, _ := newPasswordDone(t, b, "cas")
+		b.Header.Set("Accept-Language", "nl")
+		again := b.submit(form, map[string]string{"new_password": goodPassword, "confirm_password": goodPassword, "username": "cas"})
+		id := uitest.HiddenFields(form.Body).Get("authRequestID")
+		uitest.MustContain(t, again, "Uw nieuwe wachtwoord is opgeslagen", `href="/login?authRequestID=`+id+`">Doorgaan`)
+		// Continuing finishes the sign-in at the application.
+		b.Header.Del("Accept-Language")
+		rpClaims(t, b.Follow(b.Get(s.tenantURL+"/login?authRequestID="+id)))
+	})
+	t.Run("new password sent again by another browser", func(t *testing.T) {
+		// Only the browser signed in as the form's user is told; any
+		// other reads that the sign-in has ended, as before.
+		b := newBrowser(t)
+		form, _ := newPasswordDone(t, b, "dan")
+		other := newBrowser(t)
+		other.Client.Jar.SetCookies(form.URL, []*http.Cookie{{Name: "cognate_csrf", Value: uitest.HiddenField(t, form, "csrf_token"), Path: "/"}})
+		again := other.submit(form, map[string]string{"new_password": goodPassword, "confirm_password": goodPassword, "username": "dan"})
+		uitest.MustContain(t, again, "This step was done already, or this sign-in has ended.")
+		uitest.MustNotContain(t, again, "saved")
+	})
+}
+
 func TestOrganizationThatCannotBeServed(t *testing.T) {
 	s := newStack(t, stackOptions{})
 	b := newBrowser(t)
@@ -346,7 +436,7 @@ func TestFindOrganization(t *testing.T) {
 	s := newStack(t, stackOptions{})
 	b := newBrowser(t)
 	form := b.Get(s.base + "/")
-	uitest.MustContain(t, form, "Find your organization", `autocomplete="organization"`)
+	uitest.MustContain(t, form, "Find your organization", `id="organization" name="organization" type="text" value="" autocomplete="off"`)
 
 	tests := []struct {
 		query  string
@@ -430,8 +520,16 @@ func TestStaticFiles(t *testing.T) {
 			}
 		}
 	}
-	if p := b.Get(s.tenantURL + "/static/nope.css"); p.Status != http.StatusNotFound {
-		t.Errorf("unknown static file: %d", p.Status)
+	// An unknown file is the page of any unknown address, in the reader's
+	// language, not a line of plain English.
+	for _, host := range []string{s.tenantURL, s.base} {
+		for lang, want := range map[string]string{"en": "This page does not exist.", "nl": "Deze pagina bestaat niet."} {
+			p := b.Get(host+"/static/nope.css", "Accept-Language", lang)
+			if p.Status != http.StatusNotFound {
+				t.Errorf("%s unknown static file: %d", host, p.Status)
+			}
+			uitest.MustContain(t, p, want, `<html lang="`+lang+`"`)
+		}
 	}
 }
 

@@ -566,8 +566,8 @@ func TestOnboardingEndToEnd(t *testing.T) {
 		for _, email := range []string{"ann@example.com", "zed@example.com"} {
 			p.do("look up "+email,
 				chromedp.Navigate(st.base+"/"),
-				chromedp.WaitVisible(chromedp.CSS(`input[autocomplete="organization"]`)),
-				chromedp.SendKeys(chromedp.CSS(`input[autocomplete="organization"]`), email),
+				chromedp.WaitVisible(chromedp.CSS(`input#organization`)),
+				chromedp.SendKeys(chromedp.CSS(`input#organization`), email),
 				chromedp.Click(submit),
 				chromedp.WaitVisible(chromedp.CSS(`[role="status"]`)),
 			)

@@ -43,7 +43,7 @@ var (
 	ErrSessionExpired      = errors.New("sign-in session expired; start again")
 	ErrWrongChallenge      = errors.New("answer does not fit the pending challenge")
 	ErrLocked              = errors.New("too many failed attempts; try again later")
-	ErrPasswordUnchanged   = errors.New("the new password must differ from the temporary one")
+	ErrPasswordUnchanged   = errors.New("the new password is the same as the current one")
 )
 
 // Result is where a sign-in stands. When Challenge is empty the user is
