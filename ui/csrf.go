@@ -51,12 +51,9 @@ const (
 	msgCSRFCrossSite msgKey = "error.csrf.crossSite"
 )
 
-func (p *Pages) csrfCookieName() string {
-	if p.Provider.Hosts().Secure() {
-		return "__Host-cognate_csrf"
-	}
-	return "cognate_csrf"
-}
+// csrfCookieName is a __Host- name over https (Hosts.CookieName), as the
+// session's: a sibling host cannot plant a token of its own.
+func (p *Pages) csrfCookieName() string { return p.Provider.Hosts().CookieName("cognate_csrf") }
 
 // validToken reports whether s looks like a token csrfToken made
 // (rand.Text: 26 base32 characters).
