@@ -15,7 +15,7 @@ import (
 // plain name is ignored. Over plain http (development) the prefix cannot be
 // used, and the plain names stay (the other tests of this package).
 func TestCookiesOverHTTPS(t *testing.T) {
-	h := newHarnessOver(t, "https")
+	h := newHarnessOver(t, "https", nil)
 	f := h.fixture("acme", false)
 	cfg := h.oauthConfig(f)
 	verifier := oauth2.GenerateVerifier()

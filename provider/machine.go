@@ -91,7 +91,7 @@ func (p *Provider) issueMachineToken(w http.ResponseWriter, r *http.Request, sit
 	token, err := st.signing.sign(claims)
 	if err != nil {
 		p.logger.ErrorContext(r.Context(), "sign machine token", "tenant", site.Slug, "err", err)
-		writeOAuthError(w, http.StatusInternalServerError, "server_error", "")
+		writeServerError(w)
 		return
 	}
 	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: token, TokenType: "Bearer",
@@ -184,6 +184,12 @@ func jwsHeader(k *signingKey) string {
 
 func writeOAuthError(w http.ResponseWriter, status int, code, description string) {
 	writeJSON(w, status, oauthError{Error: code, Description: description})
+}
+
+// writeServerError answers a request that failed on the server's side,
+// whose cause the caller has logged.
+func writeServerError(w http.ResponseWriter) {
+	writeOAuthError(w, http.StatusInternalServerError, "server_error", serverErrorDescription)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

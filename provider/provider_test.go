@@ -79,20 +79,26 @@ func (b *logBuffer) String() string {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	return newHarnessOver(t, "http")
+	return newHarnessOver(t, "http", nil)
 }
 
 // newHarnessOver is newHarness served over scheme, http or https (with the
 // test server's own certificate, which the harness's client trusts for
-// every host).
-func newHarnessOver(t *testing.T, scheme string) *harness {
+// every host), whose provider, service and machine work on the store wrap
+// makes of the real one, a bbolt file at dbPath; with wrap nil, on the
+// real one.
+func newHarnessOver(t *testing.T, scheme string, wrap func(real tenant.Store, dbPath string) tenant.Store) *harness {
 	t.Helper()
 	dbPath := filepath.Join(t.TempDir(), "cognate.db")
-	store, err := bolt.Open(dbPath)
+	bolted, err := bolt.Open(dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { store.Close() })
+	t.Cleanup(func() { bolted.Close() })
+	var store tenant.Store = bolted
+	if wrap != nil {
+		store = wrap(bolted, dbPath)
+	}
 	h := &harness{t: t, dbPath: dbPath}
 	h.logger = slog.New(provider.LogHandler(slog.NewTextHandler(io.MultiWriter(t.Output(), &h.logs), nil)))
 	logger := h.logger

@@ -46,7 +46,7 @@ func (p *Provider) serveRevoke(w http.ResponseWriter, r *http.Request) {
 			"a client_credentials access token cannot be revoked; it expires (RFC 7009 §2.2.1)")
 	case err != nil:
 		p.logger.ErrorContext(ctx, "revoke token", "err", err)
-		writeOAuthError(w, http.StatusInternalServerError, "server_error", "")
+		writeServerError(w)
 	default: // revoked, or unknown, which is no error (RFC 7009 §2.2)
 		w.Header()["Cache-Control"] = headerNoStore
 		w.WriteHeader(http.StatusOK)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -54,12 +55,53 @@ func (s *storage) slug(ctx context.Context) (string, error) {
 	return site.Slug, nil
 }
 
+// state is the state of the request's tenant. A tenant that cannot be
+// loaded (the Router found it could, a moment before) is a failure of the
+// server's, as oauthError answers it.
 func (s *storage) state(ctx context.Context) (*tenantState, error) {
 	slug, err := s.slug(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return s.cache.get(ctx, slug)
+	st, err := s.cache.get(ctx, slug)
+	if err != nil {
+		return nil, s.oauthError(ctx, "load the organization", err)
+	}
+	return st, nil
+}
+
+// serverErrorDescription is all a client learns of a failure on the
+// server's side: the error itself may name the data file's path, or what
+// the operating system said of it ("no space left on device"), which are
+// for the operator's log.
+const serverErrorDescription = "the server could not complete the request; try again later"
+
+// errServerFailure is the OAuth error of a failure on the server's side.
+func errServerFailure() *oidc.Error {
+	return oidc.ErrServerError().WithDescription(serverErrorDescription)
+}
+
+// oauthError is what the library answers the client for err, which a
+// storage method met: a refusal of the request (an *oidc.Error) as it is;
+// anything else (the store could not be read or written) is a failure of
+// the server's, which is logged here, as the request's one line (the
+// library's own is then left out, requestlog.go), with what failed, and
+// answered with server_error in general words. zitadel/oidc would put the
+// text of a plain error in error_description, and the text of an
+// *oidc.Error's parent in some answers too (Error), so the one returned
+// has none. Where the library makes another error of it (invalid_grant,
+// for the refresh token's lookup), the token endpoint still answers
+// server_error: the request's context says a failure was met
+// (libraryToken).
+func (s *storage) oauthError(ctx context.Context, failed string, err error) *oidc.Error {
+	if refusal := new(oidc.Error); errors.As(err, &refusal) {
+		return refusal
+	}
+	s.logger.ErrorContext(ctx, failed, "err", err)
+	if met, ok := ctx.Value(serverFailureKey{}).(*atomic.Bool); ok {
+		met.Store(true)
+	}
+	return errServerFailure()
 }
 
 // --- auth requests and codes ---
@@ -193,9 +235,12 @@ func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 		err := s.store.Update(ctx, func(tx tenant.Tx) error {
 			return tenant.PutExpiring(tx, tenant.CollAccessTokens, st.tenant.Slug, prefixAccess+at.ID, at, at.ExpiresAt)
 		})
-		return at.ID, at.ExpiresAt, err
+		if err != nil {
+			return "", time.Time{}, s.oauthError(ctx, "issue an access token", err)
+		}
+		return at.ID, at.ExpiresAt, nil
 	default:
-		return "", time.Time{}, fmt.Errorf("unsupported token request %T", req)
+		return "", time.Time{}, s.oauthError(ctx, "issue an access token", fmt.Errorf("unsupported token request %T", req))
 	}
 }
 
@@ -218,7 +263,7 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 	case *refreshToken:
 		base = *r
 	default:
-		return "", "", time.Time{}, fmt.Errorf("unsupported token request %T", req)
+		return "", "", time.Time{}, s.oauthError(ctx, "issue tokens", fmt.Errorf("unsupported token request %T", req))
 	}
 	cl := st.clients[base.ClientID]
 	if cl == nil {
@@ -257,8 +302,10 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 		} else {
 			key := prefixRefresh + tenant.HashSecret(currentRT)
 			old, err := tenant.GetJSON[refreshToken](tx, tenant.CollRefreshTokens, slug, key)
-			if err != nil {
+			if errors.Is(err, tenant.ErrNotFound) {
 				return oidc.ErrInvalidGrant().WithDescription("refresh token is invalid")
+			} else if err != nil {
+				return err
 			}
 			switch {
 			case !old.Used:
@@ -291,7 +338,7 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("refresh token already used; the session is revoked")
 	}
 	if err != nil {
-		return "", "", time.Time{}, err
+		return "", "", time.Time{}, s.oauthError(ctx, "issue tokens", err)
 	}
 	if retried {
 		s.logger.InfoContext(ctx, "refresh token used again within the client's retry grace period",
@@ -358,8 +405,12 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 		revoked, err = familyRevoked(tx, slug, rt.FamilyID)
 		return err
 	})
-	if err != nil {
+	if errors.Is(err, tenant.ErrNotFound) {
 		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token is invalid")
+	} else if err != nil {
+		// Not invalid_grant: a client told so drops the token, and its
+		// user must sign in again, for what may pass in a moment.
+		return nil, s.oauthError(ctx, "read refresh token", err)
 	}
 	st, err := s.state(ctx)
 	if err != nil {
@@ -375,6 +426,9 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 	}
 	var user tenant.User
 	err = s.store.View(ctx, func(tx tenant.Tx) (err error) { user, err = tenant.GetUser(tx, slug, rt.Sub); return err })
+	if err != nil && !errors.Is(err, tenant.ErrNotFound) {
+		return nil, s.oauthError(ctx, "read the refresh token's user", err)
+	}
 	if err != nil || !user.Enabled {
 		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token is revoked or expired")
 	}
@@ -410,7 +464,7 @@ func (s *storage) GetRefreshTokenInfo(ctx context.Context, clientID, token strin
 func (s *storage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID string) *oidc.Error {
 	slug, err := s.slug(ctx)
 	if err != nil {
-		return oidc.ErrServerError()
+		return s.oauthError(ctx, "revoke token", err)
 	}
 	// GetRefreshTokenInfo hands the library the hash as the token ID.
 	for _, key := range []string{prefixRefresh + tokenOrID, prefixRefresh + tenant.HashSecret(tokenOrID), prefixAccess + tokenOrID} {
@@ -419,7 +473,7 @@ func (s *storage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID s
 		case errors.Is(err, errTokenOfAnotherClient):
 			return oidc.ErrInvalidGrant().WithDescription("the token was not issued to this client")
 		case err != nil:
-			return oidc.ErrServerError()
+			return s.oauthError(ctx, "revoke token", err)
 		case found:
 			return nil
 		}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
@@ -167,7 +168,7 @@ func (p *Provider) exchangeRefreshToken(w http.ResponseWriter, r *http.Request, 
 		// The library refuses it too, with nothing to revoke.
 	case err != nil:
 		p.logger.ErrorContext(r.Context(), "read refresh token", "err", err)
-		writeOAuthError(w, http.StatusInternalServerError, "server_error", "")
+		writeServerError(w)
 		return
 	case rt.ClientID != cl.ID:
 		p.refuseToken(w, r, cl, "the refresh token was issued to another client; nothing revoked",
@@ -192,9 +193,18 @@ func (p *Provider) refuseToken(w http.ResponseWriter, r *http.Request, cl *clien
 // offline_access Cognate adds; records.go), which scope, when not nil,
 // replaces. A refusal gets WWW-Authenticate when it is a 401 (RFC 6749
 // §5.2), which the library does not send.
+//
+// A failure on the server's side is answered with server_error in general
+// words (writeServerError), whatever the library would say: it puts the
+// text of an error it is given in error_description, and not every error
+// it meets comes through storage.oauthError (a user's claims, a signing
+// key); and it answers invalid_grant to any error of the refresh token's
+// lookup, which tells the client to drop a token that is good. Its log
+// line, or storage's, has said what failed.
 func (p *Provider) libraryToken(w http.ResponseWriter, r *http.Request, scope func(*oidc.AccessTokenResponse)) {
 	held := &heldResponse{header: w.Header()}
-	p.op.ServeHTTP(held, r)
+	failed := new(atomic.Bool)
+	p.op.ServeHTTP(held, r.WithContext(context.WithValue(r.Context(), serverFailureKey{}, failed)))
 	if held.status == http.StatusOK {
 		var resp oidc.AccessTokenResponse
 		if err := json.Unmarshal(held.body.Bytes(), &resp); err == nil {
@@ -211,12 +221,21 @@ func (p *Provider) libraryToken(w http.ResponseWriter, r *http.Request, scope fu
 	if held.status == 0 { // wrote nothing: net/http would have said 200
 		held.status = http.StatusOK
 	}
+	if held.status >= http.StatusInternalServerError || failed.Load() {
+		writeServerError(w)
+		return
+	}
 	if held.status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Basic realm="token"`)
 	}
 	w.WriteHeader(held.status)
 	_, _ = w.Write(held.body.Bytes())
 }
+
+// serverFailureKey is the context key of an *atomic.Bool that
+// storage.oauthError sets when it meets a failure of the server's while
+// the library answers a token request (libraryToken).
+type serverFailureKey struct{}
 
 // heldResponse keeps the library's answer for libraryToken to correct.
 // Headers go to the real response's (the library's CORS headers too).

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cognate-idp/cognate/mail"
 	"github.com/cognate-idp/cognate/tenant"
 )
 
@@ -109,6 +110,80 @@ func TestValidatorsNameTheRule(t *testing.T) {
 		tenant.ValidateAttributes(map[string]string{"phone_number": "", "birthdate": "", "updated_at": ""})} {
 		if ok != nil {
 			t.Errorf("a valid value refused: %v", ok)
+		}
+	}
+}
+
+// ValidateEmail accepts an address exactly when the mail package can send
+// to it as written: an address that reads otherwise (a comment, a second
+// @, a dot out of place) would be accepted here and given up on by the
+// outbox, with nobody told.
+func TestValidateEmail(t *testing.T) {
+	tests := []struct {
+		email string
+		ok    bool
+	}{
+		{"ann@example.com", true},
+		{"ann.smith+tag@mail.example.com", true},
+		{"o'brien@example.com", true},
+		{"a!#$%&'*+/=?^_`{|}~-@example.com", true},
+		{"ANN@EXAMPLE.COM", true},
+		{"ann@[192.0.2.1]", true},
+		{"jörg@exämple.test", true}, // sent with SMTPUTF8
+		{"ann@exämple.test", true},  // the domain sent as IDNA A-labels
+		{"用户@例子.广告", true},
+		{"иван@пример.рф", true},
+		{strings.Repeat("a", 64) + "@" + strings.Repeat("b", 184) + ".test", true}, // 254 bytes
+
+		// The exploratory tester's addresses: each was accepted, and the
+		// welcome mail given up on at once.
+		{"a(comment)@example.com", false},
+		{"x(y)@example.com", false},
+		{"a..b@example.com", false},
+		{".a@example.com", false},
+		{"a@b@example.com", false},
+		{"a:b@example.com", false},
+		{"a[b]@example.com", false},
+		// Forms net/mail reads as another address than the text given.
+		{"a.@example.com", false},
+		{"ann@example..com", false},
+		{"ann@.example.com", false},
+		{"ann@example.com.", false},
+		{`"ann"@example.com`, false},
+		{`"ann smith"@example.com`, false},
+		{"Ann <ann@example.com>", false},
+		{"<ann@example.com>", false},
+		{"ann@example.com (Ann)", false},
+		{"ann@example.com, bob@example.com", false},
+		// What ValidateEmail refused before and still does.
+		{"", false},
+		{"ann", false},
+		{"ann@", false},
+		{"@example.com", false},
+		{"dave@example", false},
+		{"ann @example.com", false},
+		{"ann\u00a0@example.com", false},
+		{"ann@example.com\r\nBcc: eve@example.com", false},
+		{"ctl\x01@example.com", false},
+		{"jos\xe9@example.com", false},
+		{strings.Repeat("a", 64) + "@" + strings.Repeat("b", 185) + ".test", false}, // 255 bytes
+	}
+	sink := mail.NewDevSink(nil)
+	for _, tc := range tests {
+		err := tenant.ValidateEmail(tc.email)
+		if tc.ok {
+			if err != nil {
+				t.Errorf("%q refused: %v", tc.email, err)
+			}
+			// What is accepted can be mailed.
+			if err := sink.Send(t.Context(), mail.Message{To: []string{tc.email}, Subject: "s", Text: "t"}); err != nil {
+				t.Errorf("%q accepted, but the mail package refuses it: %v", tc.email, err)
+			}
+			continue
+		}
+		var inv *tenant.InvalidError
+		if !errors.As(err, &inv) || inv.Code != tenant.CodeEmailInvalid || !slices.Equal(inv.Args, []string{tc.email}) {
+			t.Errorf("%q: got %v, want an *InvalidError %s naming it", tc.email, err, tenant.CodeEmailInvalid)
 		}
 	}
 }

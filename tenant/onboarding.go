@@ -106,6 +106,12 @@ func inviteCheck(u User, resend bool) (reenableOnly bool, err error) {
 		return false, fmt.Errorf("%w: %s needs an email address to receive the invitation; add one, or set a temporary password and hand it over yourself",
 			ErrNoEmail, u.Username)
 	}
+	// An address stored before ValidateEmail asked what it asks now (that
+	// mail can be sent to it) would take a welcome mail the outbox gives
+	// up on at once, the administrator told it is on its way.
+	if err := ValidateEmail(u.Email); err != nil {
+		return false, err
+	}
 	return false, nil
 }
 

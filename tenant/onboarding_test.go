@@ -1063,3 +1063,42 @@ func TestSpentResetCodeIsNoOracle(t *testing.T) {
 		}
 	})
 }
+
+// A user whose address was stored before ValidateEmail asked that mail can
+// be sent to it is not invited, nor invited again: the welcome mail would
+// be given up on at once, while the administrator reads that it is on its
+// way. The refusal names the address, as at creation.
+func TestInviteRefusesAnAddressThatCannotBeMailed(t *testing.T) {
+	e := newMailEnv(t)
+	ctx := context.Background()
+	ann := e.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@example.com"})
+	if _, err := e.svc.ActivateUser(ctx, "acme", ann.Sub); err != nil {
+		t.Fatal(err)
+	}
+	const stored = "a..b@example.com"
+	err := e.svc.Store.Update(ctx, func(tx tenant.Tx) error {
+		u, err := tenant.GetUser(tx, "acme", ann.Sub)
+		if err != nil {
+			return err
+		}
+		u.Email = stored
+		return tenant.UpdateUser(tx, "acme", u)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clk.Advance(time.Minute) // past the minute in which an invitation again changes nothing
+	for _, invite := range []struct {
+		name string
+		call func(context.Context, string, string) (tenant.User, error)
+	}{{"activate", e.svc.ActivateUser}, {"resend", e.svc.ResendInvitation}} {
+		_, err := invite.call(ctx, "acme", ann.Sub)
+		var inv *tenant.InvalidError
+		if !errors.As(err, &inv) || inv.Code != tenant.CodeEmailInvalid || !slices.Equal(inv.Args, []string{stored}) {
+			t.Errorf("%s: %v, want an *InvalidError %s naming %q", invite.name, err, tenant.CodeEmailInvalid, stored)
+		}
+	}
+	if n := len(e.queued(t)); n != 1 {
+		t.Errorf("%d mails queued, want only the first invitation's", n)
+	}
+}

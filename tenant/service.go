@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	netmail "net/mail"
 	"net/url"
 	"slices"
 	"strconv"
@@ -640,11 +641,22 @@ func ValidateUsername(name string) error {
 	return nil
 }
 
-// ValidateEmail accepts a plain addr-spec such as ann@example.com.
+// ValidateEmail accepts a plain addr-spec such as ann@example.com, or
+// jörg@exämple.test: one address that the mail package can send to, as
+// it is written. So net/mail must read it (the mail package parses every
+// recipient with it, and gives up at once on one it cannot read), and
+// read it as exactly the text given: no display name, comment, angle
+// brackets or quoted local part, which it would drop or change. Letters
+// outside ASCII are allowed in both parts; the mail package sends them
+// with SMTPUTF8, or the domain as IDNA A-labels. Beyond that the domain
+// needs a dot, and the address may be at most 254 bytes of plain text.
 func ValidateEmail(email string) error {
 	at := strings.LastIndexByte(email, '@')
 	if at < 1 || at == len(email)-1 || strings.ContainsFunc(email, unicode.IsSpace) || len(email) > 254 ||
 		!strings.Contains(email[at+1:], ".") || strings.ContainsAny(email, "<>,;\"") || !PlainText(email) {
+		return invalid(CodeEmailInvalid, email)
+	}
+	if parsed, err := netmail.ParseAddress(email); err != nil || parsed.Address != email {
 		return invalid(CodeEmailInvalid, email)
 	}
 	return nil

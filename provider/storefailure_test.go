@@ -1,0 +1,193 @@
+package provider_test
+
+import (
+	"context"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+
+	"golang.org/x/oauth2"
+
+	"github.com/cognate-idp/cognate/tenant"
+)
+
+// failingStore is a real store whose reads or writes fail, while fail says
+// so, as those of a full or broken disk do: with an error that names the
+// data file. Writes queued with Later are left alone.
+type failingStore struct {
+	tenant.Store
+	path string
+
+	mu   sync.Mutex
+	fail func(write bool, c tenant.Collection) bool // nil: nothing fails
+}
+
+func (s *failingStore) setFail(fail func(write bool, c tenant.Collection) bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fail = fail
+}
+
+// failure is the error a read or write of c meets now, or nil.
+func (s *failingStore) failure(write bool, c tenant.Collection) error {
+	s.mu.Lock()
+	fail := s.fail
+	s.mu.Unlock()
+	switch {
+	case fail == nil || !fail(write, c):
+		return nil
+	case write:
+		return &fs.PathError{Op: "write", Path: s.path, Err: syscall.ENOSPC}
+	default:
+		return &fs.PathError{Op: "read", Path: s.path, Err: syscall.EIO}
+	}
+}
+
+func (s *failingStore) View(ctx context.Context, fn func(tenant.Tx) error) error {
+	return s.Store.View(ctx, func(tx tenant.Tx) error { return fn(failingTx{tx, s}) })
+}
+
+func (s *failingStore) Update(ctx context.Context, fn func(tenant.Tx) error) error {
+	return s.Store.Update(ctx, func(tx tenant.Tx) error { return fn(failingTx{tx, s}) })
+}
+
+func (s *failingStore) Batch(ctx context.Context, fn func(tenant.Tx) error) error {
+	return s.Store.Batch(ctx, func(tx tenant.Tx) error { return fn(failingTx{tx, s}) })
+}
+
+type failingTx struct {
+	tenant.Tx
+	s *failingStore
+}
+
+func (t failingTx) Get(c tenant.Collection, tenantID, key string) ([]byte, error) {
+	if err := t.s.failure(false, c); err != nil {
+		return nil, err
+	}
+	return t.Tx.Get(c, tenantID, key)
+}
+
+func (t failingTx) Scan(c tenant.Collection, tenantID, prefix, after string, visit func(string, []byte) bool) error {
+	if err := t.s.failure(false, c); err != nil {
+		return err
+	}
+	return t.Tx.Scan(c, tenantID, prefix, after, visit)
+}
+
+func (t failingTx) Put(c tenant.Collection, tenantID, key string, value []byte) error {
+	if err := t.s.failure(true, c); err != nil {
+		return err
+	}
+	return t.Tx.Put(c, tenantID, key, value)
+}
+
+func (t failingTx) Delete(c tenant.Collection, tenantID, key string) error {
+	if err := t.s.failure(true, c); err != nil {
+		return err
+	}
+	return t.Tx.Delete(c, tenantID, key)
+}
+
+func (t failingTx) DeleteTenant(tenantID string) error {
+	if err := t.s.failure(true, ""); err != nil {
+		return err
+	}
+	return t.Tx.DeleteTenant(tenantID)
+}
+
+// A store that fails (a full disk) is a failure of the server's: the client
+// is told server_error in words that say nothing of the server, not the
+// store's error, which names the data file ("write /…/cognate.db: no space
+// left on device"); the log has it, in one ERROR line, not in Cognate's and
+// again in the library's.
+func TestStoreFailureIsServerError(t *testing.T) {
+	var store *failingStore
+	h := newHarnessOver(t, "http", func(real tenant.Store, dbPath string) tenant.Store {
+		store = &failingStore{Store: real, path: dbPath}
+		return store
+	})
+	// zitadel/oidc logs through slog's default, as in cmd/cognate.
+	previous := slog.Default()
+	slog.SetDefault(h.logger)
+	t.Cleanup(func() { slog.SetDefault(previous) })
+
+	f := h.fixture("acme", false)
+	cfg := h.oauthConfig(f)
+	codeForm := func() string {
+		v := oauth2.GenerateVerifier()
+		code := h.login(f, cfg, v)
+		return url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirectURI}, "code_verifier": {v}}.Encode()
+	}
+	refreshForm := func() string {
+		return url.Values{"grant_type": {"refresh_token"}, "refresh_token": {h.signIn(f, cfg).RefreshToken}}.Encode()
+	}
+	revokeForm := func() string { return url.Values{"token": {h.signIn(f, cfg).RefreshToken}}.Encode() }
+	writes := func(write bool, _ tenant.Collection) bool { return write }
+	userReads := func(write bool, c tenant.Collection) bool { return !write && c == tenant.CollUsers }
+
+	cases := []struct {
+		name string
+		path string
+		form func() string // sent while nothing fails
+		fail func(write bool, c tenant.Collection) bool
+		says string // what the log line says failed
+	}{
+		{"code exchange, writes fail", "/oauth2/token", codeForm, writes, "issue tokens"},
+		// The user is read for the claims, after the tokens are stored:
+		// the library meets the error, and its line is the one.
+		{"code exchange, the user unreadable", "/oauth2/token", codeForm, userReads, "request error"},
+		{"refresh, writes fail", "/oauth2/token", refreshForm, writes, "issue tokens"},
+		{"refresh, the refresh token unreadable", "/oauth2/token", refreshForm,
+			func(write bool, c tenant.Collection) bool { return !write && c == tenant.CollRefreshTokens }, "read refresh token"},
+		// Not invalid_grant, which would make the client drop a good
+		// refresh token.
+		{"refresh, the user unreadable", "/oauth2/token", refreshForm, userReads, "read the refresh token's user"},
+		{"revocation, writes fail", "/oauth2/revoke", revokeForm, writes, "revoke token"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			form := tc.form()
+			// Let the sign-in's queued records reach the file, so they
+			// are not the writes that fail.
+			if err := store.Flush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			start := len(h.logs.String())
+			store.setFail(tc.fail)
+			req, err := http.NewRequest(http.MethodPost, h.issuer(f.slug)+tc.path, strings.NewReader(form))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.SetBasicAuth(f.client.ID, f.secret)
+			resp, err := h.http.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var body strings.Builder
+			_, _ = io.Copy(&body, resp.Body)
+			resp.Body.Close()
+			store.setFail(nil)
+
+			want := `{"error":"server_error","error_description":"the server could not complete the request; try again later"}`
+			if resp.StatusCode != http.StatusInternalServerError || strings.TrimSpace(body.String()) != want {
+				t.Errorf("answer %d %s\nwant 500 %s", resp.StatusCode, body.String(), want)
+			}
+			logged := h.logs.String()[start:]
+			if n := strings.Count(logged, "\n"); n != 1 {
+				t.Fatalf("the failure logged %d lines, want 1:\n%s", n, logged)
+			}
+			for _, s := range []string{"level=ERROR", tc.says, store.path, "tenant=acme"} {
+				if !strings.Contains(logged, s) {
+					t.Errorf("the line does not say %s:\n%s", s, logged)
+				}
+			}
+		})
+	}
+}
