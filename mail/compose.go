@@ -25,9 +25,7 @@ func compose(m Message, addrs addressed, now time.Time) ([]byte, error) {
 	}
 	writeHeader(&buf, "From", addrs.from.String())
 	writeHeader(&buf, "To", strings.Join(to, ", "))
-	// Fold between the encoded words (which the encoder separates with a
-	// space) so that a long non-ASCII subject does not make one long line.
-	writeHeader(&buf, "Subject", strings.ReplaceAll(mime.QEncoding.Encode("utf-8", m.Subject), "?= =?", "?=\r\n =?"))
+	writeHeader(&buf, "Subject", mime.QEncoding.Encode("utf-8", m.Subject))
 	writeHeader(&buf, "Date", now.Format(time.RFC1123Z))
 	writeHeader(&buf, "Message-ID", messageID(addrs.from.Address))
 	// RFC 3834: tells vacation responders not to answer a robot.
@@ -92,10 +90,32 @@ func writeQuotedPrintable(w io.Writer, body string) error {
 	return qp.Close()
 }
 
+// maxHeaderLine is the line length RFC 5322, section 2.1.1, recommends;
+// 998 is its hard limit.
+const maxHeaderLine = 78
+
+// writeHeader writes one header field, folded (RFC 5322, section 2.2.3)
+// before a space wherever a line would pass maxHeaderLine. Every header
+// goes through it, so a long non-ASCII tenant name in From, which
+// mime.QEncoding turns into encoded words of at most 75 characters
+// separated by spaces, is folded the same way as a long subject. Only a
+// line break is inserted, so unfolding gives the value back unchanged, and
+// a fold never leaves a line of white space alone. A word longer than a
+// line (an address) stays whole: lines stay far below 998 characters, as
+// names, subjects and addresses are bounded well below that.
 func writeHeader(buf *bytes.Buffer, key, value string) {
 	buf.WriteString(key)
-	buf.WriteString(": ")
-	buf.WriteString(value)
+	buf.WriteString(":")
+	line := len(key) + 1
+	for word := range strings.SplitSeq(value, " ") {
+		if word != "" && line+1+len(word) > maxHeaderLine && 1+len(word) <= maxHeaderLine {
+			buf.WriteString("\r\n")
+			line = 0
+		}
+		buf.WriteString(" ")
+		buf.WriteString(word)
+		line += 1 + len(word)
+	}
 	buf.WriteString("\r\n")
 }
 

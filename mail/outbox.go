@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 )
@@ -13,10 +15,12 @@ import (
 // queued in the same transaction as the change that causes it (a user
 // created, a password reset). The Outbox only calls these methods.
 //
-// Delivery is at least once: a mail whose Delivered call fails is sent again.
-// A store shared by several replicas should claim the records it returns
-// from Due (for instance by moving their next attempt forward), or two
-// replicas may send the same mail.
+// Delivery is at least once. A mail whose Delivered call fails is not sent
+// again by the same Outbox, which keeps the outcome in memory and records it
+// once the queue can be written; but a restart before then forgets it, and
+// the mail goes out again. A store shared by several replicas should claim
+// the records it returns from Due (for instance by moving their next
+// attempt forward), or two replicas may send the same mail.
 type Queue interface {
 	// Due returns up to limit messages whose next attempt is at or before
 	// now, oldest first.
@@ -108,6 +112,12 @@ const (
 // Outbox delivers queued mail: each pass sends every due message, marks it
 // delivered, or records the failure with the time of the next attempt. Set
 // the fields before calling Run; do not copy an Outbox after first use.
+//
+// When the queue cannot be written (a full disk), an outcome that could not
+// be recorded is kept in memory: the mail is not sent again, and only the
+// record is tried again, at the start of each pass. Meanwhile passes wait
+// with the Backoff, as a mail's attempts do, so that the queue is not read
+// and the log not written every second.
 type Outbox struct {
 	Queue  Queue
 	Sender Sender
@@ -121,6 +131,25 @@ type Outbox struct {
 
 	wakeOnce sync.Once
 	wake     chan struct{}
+
+	mu sync.Mutex
+	// unrecorded holds, by mail ID, the outcomes the queue did not take.
+	unrecorded map[string]outcome
+	// queueFailures counts the passes in a row that found the queue
+	// unusable; passes before resumeAt are skipped.
+	queueFailures int
+	resumeAt      time.Time
+}
+
+// outcome is the result of one attempt, as the queue records it.
+type outcome struct {
+	mail      Message // for the log; the body is not needed
+	delivered bool
+	// For a failure:
+	attempts  int
+	next      time.Time
+	lastErr   string
+	permanent bool
 }
 
 // Wake asks Run for a pass now, so that a mail queued a moment ago goes out
@@ -140,6 +169,8 @@ func (o *Outbox) wakeChan() chan struct{} {
 
 // Run makes a pass at once, then after every poll interval or Wake, until
 // ctx is done. Failures are logged, never fatal: the queue keeps the mail.
+// Before it returns, Run tries once more to record the outcomes the queue
+// did not take, since a restart would send those mails again.
 func (o *Outbox) Run(ctx context.Context) {
 	interval := o.PollInterval
 	if interval <= 0 {
@@ -154,6 +185,7 @@ func (o *Outbox) Run(ctx context.Context) {
 		}
 		select {
 		case <-ctx.Done():
+			o.finalRecord(ctx)
 			return
 		case <-ticker.C:
 		case <-wake:
@@ -161,67 +193,171 @@ func (o *Outbox) Run(ctx context.Context) {
 	}
 }
 
+// finalRecord tries to record the outcomes still in memory as Run stops.
+func (o *Outbox) finalRecord(ctx context.Context) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	if err := o.recordPending(rctx); err != nil {
+		o.logger().ErrorContext(ctx, "mail outcomes not recorded at shutdown; those mails will be sent again after the restart", "err", err)
+	}
+}
+
 // RunOnce makes one pass and returns how many mails were delivered. A failed
 // delivery is an outcome, recorded in the queue and logged; the error reports
-// only trouble with the queue itself, or ctx ending.
+// only trouble with the queue itself, or ctx ending. After trouble with the
+// queue, passes wait with the Backoff: until then RunOnce does nothing.
 func (o *Outbox) RunOnce(ctx context.Context) (sent int, err error) {
+	if o.backingOff() {
+		return 0, nil
+	}
+	sent, err = o.pass(ctx)
+	if ctx.Err() == nil {
+		o.queueTrouble(err != nil)
+	}
+	return sent, err
+}
+
+// pass records the outcomes kept in memory, then sends the due mail. It
+// stops at the first outcome the queue does not take: sending more while
+// the queue cannot be written would only keep more of them in memory, to be
+// sent again after a restart.
+func (o *Outbox) pass(ctx context.Context) (sent int, err error) {
+	if err := o.recordPending(ctx); err != nil {
+		return 0, err
+	}
 	due, err := o.Queue.Due(ctx, o.now(), outboxBatch)
 	if err != nil {
 		return 0, fmt.Errorf("mail: outbox: list due mail: %w", err)
 	}
-	var errs []error
 	for _, q := range due {
 		if err := ctx.Err(); err != nil {
 			return sent, err
+		}
+		// Sent already, its outcome waiting to be recorded: never again.
+		// (A pass gets here only with none waiting; this keeps the promise
+		// should that change.)
+		if o.isUnrecorded(q.ID) {
+			continue
 		}
 		delivered, err := o.deliver(ctx, q)
 		if delivered {
 			sent++
 		}
 		if err != nil {
-			errs = append(errs, err)
+			return sent, err
 		}
 	}
-	return sent, errors.Join(errs...)
+	return sent, nil
 }
 
-// deliver sends one queued mail and records the outcome.
+// deliver sends one queued mail and records the outcome. Its error is
+// ctx's, or says that the queue did not take the outcome, which is then
+// kept in memory.
 func (o *Outbox) deliver(ctx context.Context, q Queued) (delivered bool, err error) {
 	log := o.logger()
 	attempts := q.Attempts + 1
 
 	sendErr := o.Sender.Send(ctx, q.Message)
+	var out outcome
+	switch {
+	case sendErr == nil:
+		out = outcome{mail: q.Message, delivered: true}
+		log.InfoContext(ctx, "mail delivered", "mail", q.Message, "attempts", attempts)
+	case ctx.Err() != nil:
+		// Shutting down mid-send is not the mail's fault: no attempt counted.
+		return false, ctx.Err()
+	default:
+		out = outcome{mail: q.Message, attempts: attempts, lastErr: sendErr.Error(),
+			permanent: errors.Is(sendErr, ErrPermanent) || attempts >= o.Backoff.maxAttempts()}
+		if out.permanent {
+			log.ErrorContext(ctx, "mail delivery failed; giving up", "mail", q.Message, "attempts", attempts, "err", sendErr)
+		} else {
+			out.next = o.now().Add(o.Backoff.Delay(attempts))
+			log.WarnContext(ctx, "mail delivery failed; will retry", "mail", q.Message, "attempts", attempts, "next", out.next, "err", sendErr)
+		}
+	}
 	// The outcome is recorded even when ctx ends meanwhile, as it does when
 	// the server shuts down: a mail the relay accepted but that stays
 	// queued would be sent again after the restart.
+	if err := o.record(ctx, q.ID, out); err != nil {
+		o.keepUnrecorded(q.ID, out)
+		log.ErrorContext(ctx, "mail outcome not recorded; kept in memory until the queue can be written, and not sent again meanwhile",
+			"mail", q.Message, "delivered", out.delivered, "err", err)
+		return out.delivered, err
+	}
+	return out.delivered, nil
+}
+
+// record writes out to the queue, even when ctx has ended.
+func (o *Outbox) record(ctx context.Context, id string, out outcome) error {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
-	if sendErr == nil {
-		if err := o.Queue.Delivered(rctx, q.ID); err != nil {
-			// The mail is out but will be sent again: say so.
-			log.ErrorContext(ctx, "mail delivered but not marked; it will be sent again", "mail", q.Message, "err", err)
-			return true, fmt.Errorf("mail: outbox: mark %q delivered: %w", q.ID, err)
+	if out.delivered {
+		if err := o.Queue.Delivered(rctx, id); err != nil {
+			return fmt.Errorf("mail: outbox: mark %q delivered: %w", id, err)
 		}
-		log.InfoContext(ctx, "mail delivered", "mail", q.Message, "attempts", attempts)
-		return true, nil
+		return nil
 	}
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		// Shutting down mid-send is not the mail's fault: no attempt counted.
-		return false, ctxErr
+	if err := o.Queue.Failed(rctx, id, out.attempts, out.next, out.lastErr, out.permanent); err != nil {
+		return fmt.Errorf("mail: outbox: record failure of %q: %w", id, err)
 	}
+	return nil
+}
 
-	permanent := errors.Is(sendErr, ErrPermanent) || attempts >= o.Backoff.maxAttempts()
-	var next time.Time
-	if permanent {
-		log.ErrorContext(ctx, "mail delivery failed; giving up", "mail", q.Message, "attempts", attempts, "err", sendErr)
-	} else {
-		next = o.now().Add(o.Backoff.Delay(attempts))
-		log.WarnContext(ctx, "mail delivery failed; will retry", "mail", q.Message, "attempts", attempts, "next", next, "err", sendErr)
+// recordPending records the outcomes kept in memory, and stops at the first
+// the queue does not take.
+func (o *Outbox) recordPending(ctx context.Context) error {
+	o.mu.Lock()
+	pending := maps.Clone(o.unrecorded)
+	o.mu.Unlock()
+	for _, id := range slices.Sorted(maps.Keys(pending)) {
+		if err := o.record(ctx, id, pending[id]); err != nil {
+			return err
+		}
+		o.mu.Lock()
+		delete(o.unrecorded, id)
+		o.mu.Unlock()
+		o.logger().InfoContext(ctx, "mail outcome recorded after all", "mail", pending[id].mail, "delivered", pending[id].delivered)
 	}
-	if err := o.Queue.Failed(rctx, q.ID, attempts, next, sendErr.Error(), permanent); err != nil {
-		return false, fmt.Errorf("mail: outbox: record failure of %q: %w", q.ID, err)
+	return nil
+}
+
+func (o *Outbox) keepUnrecorded(id string, out outcome) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.unrecorded == nil {
+		o.unrecorded = map[string]outcome{}
 	}
-	return false, nil
+	o.unrecorded[id] = out
+}
+
+func (o *Outbox) isUnrecorded(id string) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	_, ok := o.unrecorded[id]
+	return ok
+}
+
+// backingOff reports whether passes are waiting after trouble with the
+// queue.
+func (o *Outbox) backingOff() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.now().Before(o.resumeAt)
+}
+
+// queueTrouble notes whether the pass had trouble with the queue, and sets
+// when the next pass may run: at once after a good pass, after the
+// Backoff's delay after a bad one.
+func (o *Outbox) queueTrouble(trouble bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !trouble {
+		o.queueFailures, o.resumeAt = 0, time.Time{}
+		return
+	}
+	o.queueFailures++
+	o.resumeAt = o.now().Add(o.Backoff.Delay(o.queueFailures))
 }
 
 func (o *Outbox) now() time.Time {

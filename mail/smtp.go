@@ -28,9 +28,25 @@ const (
 	TLSNone = "none"
 )
 
-// DefaultSMTPTimeout bounds one delivery, from dial to QUIT, when
-// SMTPConfig.Timeout is zero.
-const DefaultSMTPTimeout = 30 * time.Second
+// SMTP timeouts, used when the SMTPConfig fields are zero.
+const (
+	// DefaultSMTPTimeout bounds one delivery, from dial to the end of the
+	// message data, and then QUIT.
+	DefaultSMTPTimeout = 30 * time.Second
+	// DefaultSMTPDataReplyTimeout bounds the wait for the server's answer
+	// to the end of the message data: ten minutes, as RFC 5321, section
+	// 4.5.3.2.6, asks, since a relay may scan the message before it
+	// answers. Giving up sooner would not stop the mail, only make it look
+	// undelivered, and the outbox would send it again.
+	DefaultSMTPDataReplyTimeout = 10 * time.Minute
+)
+
+// shutdownReplyWait is the most a server that is taking a message still
+// gets to answer once the delivery's context ends (the server shutting
+// down), so that a shutdown does not wait for a slow relay's ten minutes.
+// It is shorter than the half minute an orchestrator commonly gives a
+// process before SIGKILL, and never longer than SMTPConfig.Timeout.
+const shutdownReplyWait = 10 * time.Second
 
 // SMTPConfig says how to reach the SMTP submission server.
 type SMTPConfig struct {
@@ -48,8 +64,12 @@ type SMTPConfig struct {
 	TLS string
 	// InsecureSkipVerify accepts any server certificate. Tests only.
 	InsecureSkipVerify bool
-	// Timeout bounds one delivery; zero means DefaultSMTPTimeout.
+	// Timeout bounds one delivery up to the end of the message data, and
+	// its QUIT; zero means DefaultSMTPTimeout.
 	Timeout time.Duration
+	// DataReplyTimeout bounds the wait for the answer to the end of the
+	// message data; zero means DefaultSMTPDataReplyTimeout.
+	DataReplyTimeout time.Duration
 	// HelloName is the host name this server gives in EHLO, normally the
 	// host of its base URL; empty means "localhost". Relays that check
 	// it (Postfix's reject_non_fqdn_helo_hostname, for one) refuse a bare
@@ -88,6 +108,9 @@ func (c SMTPConfig) Validate() error {
 	if c.Timeout < 0 {
 		problems = append(problems, fmt.Errorf("timeout %s is negative", c.Timeout))
 	}
+	if c.DataReplyTimeout < 0 {
+		problems = append(problems, fmt.Errorf("data reply timeout %s is negative", c.DataReplyTimeout))
+	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(problems...))
 	}
@@ -106,6 +129,7 @@ func (c SMTPConfig) LogValue() slog.Value {
 		slog.String("from", c.From),
 		slog.Bool("insecure_skip_verify", c.InsecureSkipVerify),
 		slog.Duration("timeout", c.timeout()),
+		slog.Duration("data_reply_timeout", c.dataReplyTimeout()),
 	)
 }
 
@@ -150,6 +174,13 @@ func (c SMTPConfig) timeout() time.Duration {
 		return DefaultSMTPTimeout
 	}
 	return c.Timeout
+}
+
+func (c SMTPConfig) dataReplyTimeout() time.Duration {
+	if c.DataReplyTimeout == 0 {
+		return DefaultSMTPDataReplyTimeout
+	}
+	return c.DataReplyTimeout
 }
 
 // IsLocalRelay reports whether host names a relay on this machine, the one
@@ -254,7 +285,9 @@ func asciiAddress(addr string) (string, error) {
 }
 
 // deliver runs one SMTP session. net/smtp knows no context, so the
-// connection gets a deadline and is closed when ctx is cancelled.
+// connection gets a deadline and is closed when ctx is cancelled; the wait
+// for the answer to the message data has a deadline of its own (see
+// awaitDataReply).
 func (s *SMTPSender) deliver(ctx context.Context, m Message, addrs addressed) error {
 	// Network deadlines need the real clock; the injected one only dates
 	// the message.
@@ -262,18 +295,18 @@ func (s *SMTPSender) deliver(ctx context.Context, m Message, addrs addressed) er
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
-	ctx, cancel := context.WithDeadline(ctx, deadline)
+	sessionCtx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 
-	conn, err := s.dial(ctx)
+	conn, err := s.dial(sessionCtx)
 	if err != nil {
-		return classify(ctx, stageConnect, err)
+		return classify(sessionCtx, stageConnect, err)
 	}
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	stop := context.AfterFunc(sessionCtx, func() { conn.Close() })
 	defer stop()
 	if err := conn.SetDeadline(deadline); err != nil {
 		conn.Close()
-		return classify(ctx, stageConnect, err)
+		return classify(sessionCtx, stageConnect, err)
 	}
 
 	// The host name given here is the one PlainAuth checks and STARTTLS
@@ -281,14 +314,14 @@ func (s *SMTPSender) deliver(ctx context.Context, m Message, addrs addressed) er
 	c, err := smtp.NewClient(conn, s.cfg.Host)
 	if err != nil {
 		conn.Close()
-		return classify(ctx, stageGreeting, err)
+		return classify(sessionCtx, stageGreeting, err)
 	}
 	defer c.Close()
 
 	// net/smtp would say EHLO on its own, but would then hide a failure
 	// behind Extension's false.
 	if err := c.Hello(s.cfg.helloName()); err != nil {
-		return classify(ctx, stageEHLO, err)
+		return classify(sessionCtx, stageEHLO, err)
 	}
 	if s.cfg.tlsMode() == TLSStartTLS {
 		if ok, _ := c.Extension("STARTTLS"); !ok {
@@ -297,13 +330,13 @@ func (s *SMTPSender) deliver(ctx context.Context, m Message, addrs addressed) er
 			return fmt.Errorf("%w: %w", ErrTemporary, ErrSTARTTLSUnavailable)
 		}
 		if err := c.StartTLS(s.tlsConfig()); err != nil {
-			return classify(ctx, stageSTARTTLS, err)
+			return classify(sessionCtx, stageSTARTTLS, err)
 		}
 	}
 	if s.cfg.Username != "" {
 		auth := smtp.PlainAuth("", s.cfg.Username, s.cfg.Password, s.cfg.Host)
 		if err := c.Auth(auth); err != nil {
-			return classify(ctx, stageAuth, err)
+			return classify(sessionCtx, stageAuth, err)
 		}
 	}
 	// Only now, after EHLO (again after STARTTLS), is it known whether the
@@ -321,30 +354,59 @@ func (s *SMTPSender) deliver(ctx context.Context, m Message, addrs addressed) er
 		return fmt.Errorf("%w: %w: %w", ErrPermanent, ErrInvalidMessage, err)
 	}
 	if err := c.Mail(envelopeFrom); err != nil {
-		return classify(ctx, stageMail, err)
+		return classify(sessionCtx, stageMail, err)
 	}
 	for _, rcpt := range addrs.to {
 		if err := c.Rcpt(rcpt.Address); err != nil {
-			return classify(ctx, stageRcpt, err)
+			return classify(sessionCtx, stageRcpt, err)
 		}
 	}
 	w, err := c.Data()
 	if err != nil {
-		return classify(ctx, stageData, err)
+		return classify(sessionCtx, stageData, err)
 	}
 	if _, err := w.Write(data); err != nil {
-		return classify(ctx, stageData, err)
+		return classify(sessionCtx, stageData, err)
 	}
 	// Close sends the final dot, after which the server may take the
-	// message at any moment. Cancelling now would no longer stop the mail,
-	// only hide its delivery, and the outbox would send it again; so ctx
-	// lets go of the connection, and the deadline alone bounds the wait.
+	// message at any moment: from here on, cancelling would no longer stop
+	// the mail, only hide its delivery, so that the outbox sent it again.
 	stop()
-	if err := w.Close(); err != nil {
-		return classify(ctx, stageData, err)
+	if err := s.awaitDataReply(ctx, conn, w.Close); err != nil {
+		return err
 	}
 	// Delivered: the server has taken responsibility for the message.
+	// QUIT is only a courtesy; it gets the ordinary timeout.
+	_ = conn.SetDeadline(time.Now().Add(s.cfg.timeout()))
 	_ = c.Quit()
+	return nil
+}
+
+// awaitDataReply ends the message data with closeData and waits for the
+// server's answer for DataReplyTimeout (ten minutes by default, as RFC 5321,
+// section 4.5.3.2.6, asks), whatever is left of the session's timeout.
+// When ctx ends meanwhile (the server shutting down), the relay still gets
+// a short while to answer, so that a mail it is taking is known to be
+// delivered, but a shutdown does not wait for a slow relay's ten minutes;
+// a mail whose answer does not come in time is reported as a temporary
+// failure and sent again later.
+func (s *SMTPSender) awaitDataReply(ctx context.Context, conn net.Conn, closeData func() error) error {
+	replyDeadline := time.Now().Add(s.cfg.dataReplyTimeout())
+	if err := conn.SetDeadline(replyDeadline); err != nil {
+		return classify(ctx, stageData, err)
+	}
+	shorten := context.AfterFunc(ctx, func() {
+		if grace := time.Now().Add(min(shutdownReplyWait, s.cfg.timeout())); grace.Before(replyDeadline) {
+			_ = conn.SetDeadline(grace)
+		}
+	})
+	defer shorten()
+	if err := closeData(); err != nil {
+		// Classified by the answer itself, not by ctx: a relay that
+		// refused the message with 5xx during a shutdown refused it all
+		// the same. A wait cut short has no answer and is temporary.
+		return classify(context.WithoutCancel(ctx), stageData, err)
+	}
 	return nil
 }
 

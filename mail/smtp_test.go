@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/mail"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -526,5 +527,130 @@ func TestSMTPSenderTimeout(t *testing.T) {
 	}
 	if elapsed := time.Since(start); elapsed > 5*time.Second {
 		t.Errorf("Send() took %v with a 200ms timeout", elapsed)
+	}
+}
+
+// A relay may scan a message for minutes before it answers the final dot
+// (RFC 5321, section 4.5.3.2.6, asks a client to wait ten). The wait has a
+// deadline of its own, not the session's: a relay that answers after the
+// session's timeout has the mail once, and the outbox does not send it
+// again. A shutdown during the wait cuts it to a short grace, never to the
+// ten minutes. Durations are scaled down: Timeout stands for the session's
+// 30 s, DataReplyTimeout for the ten minutes.
+func TestSMTPSenderWaitsForAnswerToData(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	tests := []struct {
+		name         string
+		answerAfter  time.Duration // the relay's pause between the dot and its 250
+		replyTimeout time.Duration
+		shutdown     bool // the server shuts down as the relay starts its pause
+		wantErr      error
+		wantCopies   int // after the outbox's passes
+		maxElapsed   time.Duration
+	}{
+		{name: "an answer later than the session timeout", answerAfter: 3 * timeout, replyTimeout: 5 * time.Second,
+			wantCopies: 1, maxElapsed: 3 * time.Second},
+		{name: "no answer within the data reply timeout", answerAfter: 2 * time.Second, replyTimeout: timeout,
+			wantErr: ErrTemporary, wantCopies: 2, maxElapsed: 1500 * time.Millisecond},
+		{name: "a shutdown cuts the wait to a short grace", answerAfter: 3 * time.Second, replyTimeout: time.Minute,
+			shutdown: true, wantErr: ErrTemporary, wantCopies: 2, maxElapsed: 1500 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, shutdown := context.WithCancel(t.Context())
+			var deliveries atomic.Int32
+			srv := startSMTP(t, serverOptions{tls: TLSNone, beforeAccept: func() {
+				if deliveries.Add(1) > 1 {
+					return // only the first delivery is slow
+				}
+				if tt.shutdown {
+					shutdown()
+				}
+				time.Sleep(tt.answerAfter)
+			}})
+			cfg := srv.config(TLSNone)
+			cfg.Timeout, cfg.DataReplyTimeout = timeout, tt.replyTimeout
+			clock := newTestClock()
+			q := newMemQueue()
+			o := newTestOutbox(t, cfg, q, clock, Backoff{})
+			q.add(testMessage(), clock.Now())
+
+			start := time.Now()
+			sent, err := o.RunOnce(ctx)
+			elapsed := time.Since(start)
+			if elapsed > tt.maxElapsed {
+				t.Errorf("the pass took %v, want at most %v", elapsed, tt.maxElapsed)
+			}
+			if tt.wantErr == nil && (sent != 1 || err != nil) {
+				t.Errorf("RunOnce() = %d, %v; want the mail delivered", sent, err)
+			}
+			if tt.wantErr != nil && sent != 0 {
+				t.Errorf("RunOnce() = %d, %v; want no delivery", sent, err)
+			}
+			// The pass after the back-off, or after the restart.
+			clock.Advance(time.Hour)
+			runOnce(t, o)
+			if n := len(srv.received()); n != tt.wantCopies {
+				t.Errorf("the relay has %d copies, want %d", n, tt.wantCopies)
+			}
+		})
+	}
+}
+
+// Every header line of a composed mail keeps within RFC 5322's limits
+// (998 characters, and the 78 it recommends) however long the non-ASCII
+// names in From and To and the subject, and reads back unchanged. A tenant
+// name may have 128 characters; in CJK, Q-encoded, that is some 1400.
+func TestSMTPSenderFoldsLongHeaders(t *testing.T) {
+	tests := []struct{ name, sender string }{
+		{"CJK", strings.Repeat("株式会社", 32)},
+		{"emoji", strings.Repeat("🏢", 128)},
+		{"Cyrillic", string([]rune(strings.Repeat("Организация", 12))[:128])},
+		{"non-ASCII with punctuation (B-encoded)", strings.Repeat("Café, Ünïcode & Zonen (NL) ", 4)},
+		{"ASCII with spaces", strings.Repeat("Acme Holding ", 10)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := startSMTP(t, serverOptions{tls: TLSNone})
+			sender, err := NewSMTPSender(srv.config(TLSNone), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := testMessage()
+			m.From = (&mail.Address{Name: tt.sender, Address: "no-reply@example.com"}).String()
+			m.To = []string{
+				(&mail.Address{Name: tt.sender, Address: "ann@example.org"}).String(),
+				(&mail.Address{Name: "Bob " + tt.sender, Address: "bob@example.net"}).String(),
+			}
+			m.Subject = "Welkom bij " + tt.sender + " — uw tijdelijke wachtwoord"
+			if err := sender.Send(t.Context(), m); err != nil {
+				t.Fatalf("Send() = %v", err)
+			}
+			raw := srv.received()[0].data
+			header, _, _ := bytes.Cut(raw, []byte("\r\n\r\n"))
+			for _, line := range strings.Split(string(header), "\r\n") {
+				if len(line) > 78 {
+					t.Errorf("header line of %d characters, over RFC 5322's 78: %.60q…", len(line), line)
+				}
+				if strings.TrimSpace(line) == "" {
+					t.Errorf("a header line of white space only: %q", line)
+				}
+			}
+
+			msg, err := mail.ReadMessage(bytes.NewReader(raw))
+			if err != nil {
+				t.Fatalf("parse message: %v", err)
+			}
+			if from, err := mail.ParseAddress(msg.Header.Get("From")); err != nil || from.Name != tt.sender || from.Address != "no-reply@example.com" {
+				t.Errorf("From reads back as %+v (%v), want %q", from, err, tt.sender)
+			}
+			to, err := msg.Header.AddressList("To")
+			if err != nil || len(to) != 2 || to[0].Name != tt.sender || to[1].Name != "Bob "+tt.sender || to[1].Address != "bob@example.net" {
+				t.Errorf("To reads back as %v (%v)", to, err)
+			}
+			if subject, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject")); err != nil || subject != m.Subject {
+				t.Errorf("Subject reads back as %q (%v), want %q", subject, err, m.Subject)
+			}
+		})
 	}
 }

@@ -360,7 +360,7 @@ func (s *Service) queueWelcome(tx Tx, t Tenant, u User, temp string, now time.Ti
 		return err
 	}
 	msg.Sensitive = true
-	return EnqueueMail(tx, msg, now)
+	return EnqueueMail(tx, MailOwner{TenantID: t.Slug, Sub: u.Sub}, msg, now)
 }
 
 func (s *Service) mailQueued() {

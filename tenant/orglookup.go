@@ -89,7 +89,7 @@ func (s *Service) OrganizationsForEmail(ctx context.Context, in OrgLookup) error
 			return err
 		}
 		queued = true
-		return EnqueueMail(tx, msg, now)
+		return EnqueueMail(tx, MailOwner{}, msg, now)
 	})
 	if err != nil {
 		return err

@@ -2,8 +2,11 @@ package tenant_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,7 +29,7 @@ func TestMailQueueSurvivesRestart(t *testing.T) {
 	now := time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
 	err = store.Update(ctx, func(tx tenant.Tx) error {
 		for _, id := range []string{"m1", "m2"} {
-			if err := tenant.EnqueueMail(tx, mail.Message{ID: id, To: []string{"a@example.com"}, Subject: "s", Text: "secret", Sensitive: true}, now); err != nil {
+			if err := tenant.EnqueueMail(tx, tenant.MailOwner{}, mail.Message{ID: id, To: []string{"a@example.com"}, Subject: "s", Text: "secret", Sensitive: true}, now); err != nil {
 				return err
 			}
 		}
@@ -68,9 +71,20 @@ func TestMailQueueSurvivesRestart(t *testing.T) {
 	if due, _ := q.Due(ctx, now.Add(time.Hour), 10); len(due) != 0 {
 		t.Fatalf("delivered or failed mail still due: %v", due)
 	}
-	failed, _ := q.FailedMail(ctx)
-	if len(failed) != 1 || failed[0].Text != "" || failed[0].Attempts != 2 {
-		t.Fatalf("failed mail = %+v; want one, with its secret body wiped", failed)
+	st, err := q.Status(ctx)
+	if err != nil || st.Pending != 0 || len(st.Failed) != 1 || st.Failed[0].Attempts != 2 || st.Failed[0].LastError != "550 no such user" {
+		t.Fatalf("Status() = %+v, %v; want one failed mail", st, err)
+	}
+	err = store.View(ctx, func(tx tenant.Tx) error {
+		return tx.Scan(tenant.CollOutbox, "", "", "", func(key string, v []byte) bool {
+			if strings.Contains(string(v), "secret") {
+				t.Errorf("outbox record %q keeps the secret body of a mail given up on: %s", key, v)
+			}
+			return true
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -98,7 +112,7 @@ func TestOutboxRecordsDeliveryDuringShutdown(t *testing.T) {
 	defer store.Close()
 	now := time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
 	err = store.Update(t.Context(), func(tx tenant.Tx) error {
-		return tenant.EnqueueMail(tx, mail.Message{To: []string{"ann@example.com"}, Subject: "Welcome",
+		return tenant.EnqueueMail(tx, tenant.MailOwner{}, mail.Message{To: []string{"ann@example.com"}, Subject: "Welcome",
 			Text: "Temporary password: Xq7#pL2!vR9z", Sensitive: true}, now)
 	})
 	if err != nil {
@@ -131,5 +145,210 @@ func TestOutboxRecordsDeliveryDuringShutdown(t *testing.T) {
 	}
 	if n := srv.Count("ann@example.com", "Welcome"); n != 1 {
 		t.Errorf("the relay received the mail %d times, want once", n)
+	}
+}
+
+// fullDisk is the real store on a disk that has filled up: reads work,
+// every write fails, as bbolt's do with ENOSPC.
+type fullDisk struct {
+	tenant.Store
+	full   atomic.Bool
+	writes atomic.Int32 // writes tried while full
+}
+
+var errNoSpace = errors.New("write cognate.db: no space left on device")
+
+func (d *fullDisk) Update(ctx context.Context, fn func(tx tenant.Tx) error) error {
+	if d.full.Load() {
+		d.writes.Add(1)
+		return errNoSpace
+	}
+	return d.Store.Update(ctx, fn)
+}
+
+func (d *fullDisk) Batch(ctx context.Context, fn func(tx tenant.Tx) error) error {
+	return d.Update(ctx, fn)
+}
+
+// TestOutboxFullDiskSendsOnce: a mail the relay accepted while the queue
+// cannot be written (a full disk) is not sent again at every pass, which
+// would mail a temporary password once a second; the outbox keeps the
+// outcome, tries to record it with back-off, and records it once the disk
+// has room. A restart before then sends it again: delivery is at least
+// once.
+func TestOutboxFullDiskSendsOnce(t *testing.T) {
+	for _, restart := range []bool{false, true} {
+		t.Run(map[bool]string{false: "disk has room again", true: "restart while full"}[restart], func(t *testing.T) {
+			bstore, err := bolt.Open(filepath.Join(t.TempDir(), "cognate.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer bstore.Close()
+			disk := &fullDisk{Store: bstore}
+			now := time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
+			clock := func() time.Time { return now }
+			err = disk.Update(t.Context(), func(tx tenant.Tx) error {
+				return tenant.EnqueueMail(tx, tenant.MailOwner{}, mail.Message{To: []string{"ann@example.com"}, Subject: "Welcome",
+					Text: "Temporary password: Xq7#pL2!vR9z", Sensitive: true}, now)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := mailtest.Start(t)
+			sender, err := mail.NewSMTPSender(mail.SMTPConfig{Host: srv.Host, Port: srv.Port, TLS: mail.TLSNone,
+				From: "no-reply@example.com", Timeout: 5 * time.Second}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := tenant.MailQueue{Store: disk}
+			logger := slog.New(slog.NewTextHandler(t.Output(), nil))
+			o := &mail.Outbox{Queue: q, Sender: sender, Logger: logger, Now: clock}
+
+			disk.full.Store(true)
+			if sent, err := o.RunOnce(t.Context()); sent != 1 || !errors.Is(err, errNoSpace) {
+				t.Fatalf("RunOnce() = %d, %v; want the mail sent and the mark refused", sent, err)
+			}
+			// A minute of passes, one a second, as Run makes them.
+			for range 60 {
+				now = now.Add(time.Second)
+				_, _ = o.RunOnce(t.Context())
+			}
+			if n := srv.Count("ann@example.com", "Welcome"); n != 1 {
+				t.Errorf("with the disk full the relay received the mail %d times, want once", n)
+			}
+			// 5 s, 10 s, 20 s, 40 s: the passes wait with the back-off.
+			if n := disk.writes.Load(); n > 5 {
+				t.Errorf("%d writes tried in a minute; want the passes to back off", n)
+			}
+
+			if restart {
+				// The outcome was in memory only: the new process sends the
+				// mail a second time, and that is all.
+				disk.full.Store(false)
+				o = &mail.Outbox{Queue: q, Sender: sender, Logger: logger, Now: clock}
+				for range 3 {
+					if _, err := o.RunOnce(t.Context()); err != nil {
+						t.Fatal(err)
+					}
+					now = now.Add(time.Hour)
+				}
+				if n := srv.Count("ann@example.com", "Welcome"); n != 2 {
+					t.Errorf("after a restart the relay has %d copies, want 2", n)
+				}
+				return
+			}
+
+			disk.full.Store(false)
+			now = now.Add(time.Hour) // past any back-off
+			if sent, err := o.RunOnce(t.Context()); sent != 0 || err != nil {
+				t.Errorf("RunOnce() = %d, %v once the disk has room; want the mark recorded, nothing sent", sent, err)
+			}
+			if n, err := q.Pending(t.Context()); n != 0 || err != nil {
+				t.Errorf("Pending() = %d, %v; want the mail marked delivered", n, err)
+			}
+			for range 3 {
+				now = now.Add(time.Hour)
+				if _, err := o.RunOnce(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n := srv.Count("ann@example.com", "Welcome"); n != 1 {
+				t.Errorf("the relay received the mail %d times, want once", n)
+			}
+		})
+	}
+}
+
+// TestMailGoesWithItsOwner: a deleted user's mail, waiting or given up on,
+// goes with the user, and a deleted tenant's with the tenant; the operator
+// sees the rest, including a record written before mail had an owner, and
+// a mail given up on is deleted after its retention.
+func TestMailGoesWithItsOwner(t *testing.T) {
+	e := newMailEnv(t)
+	ctx := context.Background()
+	q := tenant.MailQueue{Store: e.svc.Store, Now: e.clk.Now}
+	invite := func(slug, name string) (tenant.User, mail.Queued) {
+		u := e.user(t, slug, tenant.NewUser{Username: name, Email: name + "@example.com", Invite: true})
+		return u, e.lastMail(t)
+	}
+	ann, _ := invite("acme", "ann")
+	bob, bobMail := invite("acme", "bob")
+	dave, daveMail := invite("acme", "dave")
+	invite("globex", "carol")
+	if err := q.Failed(ctx, bobMail.ID, 1, time.Time{}, "550 5.1.1 no such user", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Failed(ctx, daveMail.ID, 1, time.Time{}, "550 5.1.1 mailbox full", true); err != nil {
+		t.Fatal(err)
+	}
+	// As an older version wrote a mail it gave up on: no owner, no time
+	// of giving up.
+	err := e.svc.Store.Update(ctx, func(tx tenant.Tx) error {
+		if err := tx.Put(tenant.CollOutbox, "", "id/old-1", []byte("failed/old-1")); err != nil {
+			return err
+		}
+		return tx.Put(tenant.CollOutbox, "", "failed/old-1", []byte(`{"id":"old-1","message":{"ID":"old-1",`+
+			`"To":["eve@example.com"],"Subject":"Welcome","Sensitive":true},"attempts":3,"due_at":"0001-01-01T00:00:00Z",`+
+			`"last_error":"554 refused","failed":true,"created_at":"2025-12-01T00:00:00Z"}`))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	status := func() tenant.MailStatus {
+		t.Helper()
+		st, err := e.svc.MailStatus(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	st := status()
+	if st.Pending != 2 || len(st.Failed) != 3 {
+		t.Fatalf("Status = %+v; want 2 pending (ann, carol) and 3 failed (bob, dave, the old one)", st)
+	}
+	if f := st.Failed[2]; f.ID != "old-1" || f.TenantID != "" || !f.FailedAt.Equal(time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)) ||
+		f.Attempts != 3 || f.LastError != "554 refused" || f.To[0] != "eve@example.com" {
+		t.Errorf("the old record reads as %+v", f)
+	}
+	for _, f := range st.Failed[:2] {
+		if f.TenantID != "acme" || (f.Sub != bob.Sub && f.Sub != dave.Sub) || !f.FailedAt.Equal(e.clk.Now()) {
+			t.Errorf("failed mail %+v; want its owner and when it was given up on", f)
+		}
+	}
+
+	for _, sub := range []string{ann.Sub, bob.Sub} {
+		if err := e.svc.DeleteUser(ctx, "acme", sub); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st = status()
+	if st.Pending != 1 || len(st.Failed) != 2 || st.Failed[0].ID != daveMail.ID || st.Failed[1].ID != "old-1" {
+		t.Errorf("after deleting ann and bob: %+v; want carol's mail pending, dave's and the old one failed", st)
+	}
+	if err := e.svc.DeleteTenant(ctx, "globex"); err != nil {
+		t.Fatal(err)
+	}
+	if st = status(); st.Pending != 0 {
+		t.Errorf("after deleting globex: %d mails pending, want none", st.Pending)
+	}
+
+	// The old record was given up on long ago; dave's is kept for the
+	// retention, or the audit retention when that is shorter.
+	for _, tt := range []struct {
+		after, auditRetention time.Duration
+		want                  int
+	}{
+		{0, tenant.DefaultAuditRetention, 1},
+		{tenant.FailedMailRetention - time.Minute, 0, 0},
+		{8 * 24 * time.Hour, 7 * 24 * time.Hour, 1},
+	} {
+		n, err := tenant.SweepFailedMail(ctx, e.svc.Store, e.clk.Now().Add(tt.after), tt.auditRetention)
+		if err != nil || n != tt.want {
+			t.Errorf("SweepFailedMail(now+%v, audit retention %v) = %d, %v; want %d", tt.after, tt.auditRetention, n, err, tt.want)
+		}
+	}
+	if st = status(); len(st.Failed) != 0 {
+		t.Errorf("after the retention: %+v; want nothing", st)
 	}
 }

@@ -209,7 +209,7 @@ func checkSignInNames(tx Tx, tenantID string, u User, newName bool) error {
 	return nil
 }
 
-// DeleteUser removes a user and its indexes.
+// DeleteUser removes a user, its indexes and its mail in the outbox.
 func DeleteUser(tx Tx, tenantID, sub string) error {
 	u, err := GetUser(tx, tenantID, sub)
 	if err != nil {
@@ -224,6 +224,9 @@ func DeleteUser(tx Tx, tenantID, sub string) error {
 		}
 	}
 	if err := syncGroupIndex(tx, tenantID, u.Sub, u.Groups, nil); err != nil {
+		return err
+	}
+	if err := deleteOwnedMail(tx, tenantID, u.Sub); err != nil {
 		return err
 	}
 	return tx.Delete(CollUsers, tenantID, sub)

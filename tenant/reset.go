@@ -188,7 +188,7 @@ func (s *Service) StartPasswordReset(ctx context.Context, tenantID, login, clien
 		}
 		msg.Sensitive = true
 		queued = true
-		return EnqueueMail(tx, msg, now)
+		return EnqueueMail(tx, MailOwner{TenantID: tenantID, Sub: u.Sub}, msg, now)
 	})
 	if err != nil {
 		return err
@@ -587,7 +587,7 @@ func (s *Service) AdminResetPassword(ctx context.Context, tenantID, sub string) 
 			return err
 		}
 		msg.Sensitive = true
-		return EnqueueMail(tx, msg, now)
+		return EnqueueMail(tx, MailOwner{TenantID: tenantID, Sub: u.Sub}, msg, now)
 	})
 	if err != nil {
 		return User{}, err

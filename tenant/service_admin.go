@@ -225,6 +225,10 @@ func (s *Service) DeleteTenant(ctx context.Context, slug string) error {
 		if err := tx.DeleteTenant(slug); err != nil {
 			return err
 		}
+		// The outbox belongs to no tenant; the users' mail in it goes too.
+		if err := deleteOwnedMail(tx, slug, ""); err != nil {
+			return err
+		}
 		// The tenant's own trail goes with it; the operator's keeps this.
 		if err := s.audit(ctx, tx, "", AuditTenantDelete, AuditTarget{Kind: TargetTenant, ID: slug}, nil); err != nil {
 			return err

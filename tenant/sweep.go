@@ -310,3 +310,61 @@ func SweepAudit(ctx context.Context, store Store, now time.Time, retention time.
 	}
 	return deleted, nil
 }
+
+// FailedMailRetention is how long a mail given up on is kept for the
+// operator to see (GET /admin/v1/mail) when the audit trail keeps its
+// events longer: a month, time enough to notice and act, after which the
+// address it was for does not linger.
+const FailedMailRetention = 30 * 24 * time.Hour
+
+// SweepFailedMail deletes the mails given up on longer ago than
+// FailedMailRetention, or than auditRetention when that is shorter (and not
+// 0, which keeps events for ever): what the operator may no longer keep
+// of a sign-in it may not keep of a mail either. It returns how many it
+// deleted.
+func SweepFailedMail(ctx context.Context, store Store, now time.Time, auditRetention time.Duration) (int, error) {
+	retention := FailedMailRetention
+	if auditRetention > 0 {
+		retention = min(retention, auditRetention)
+	}
+	cutoff := now.Add(-retention)
+	deleted := 0
+	after := ""
+	for {
+		var expired []string
+		seen := 0
+		err := store.View(ctx, func(tx Tx) error {
+			expired, seen = expired[:0], 0
+			return ScanJSON(tx, CollOutbox, "", outboxFailed, after, func(key string, m queuedMail) bool {
+				seen++
+				after = key
+				if m.failedSince().Before(cutoff) {
+					expired = append(expired, m.ID)
+				}
+				return seen < sweepBatch
+			})
+		})
+		if err != nil {
+			return deleted, fmt.Errorf("sweep failed mail: %w", err)
+		}
+		if len(expired) > 0 {
+			// A mail given up on stays given up on: what the read found
+			// is still to be deleted.
+			err := store.Update(ctx, func(tx Tx) error {
+				for _, id := range expired {
+					if err := deleteQueuedMail(tx, id); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return deleted, fmt.Errorf("sweep failed mail: %w", err)
+			}
+			deleted += len(expired)
+		}
+		if seen < sweepBatch {
+			return deleted, nil
+		}
+	}
+}

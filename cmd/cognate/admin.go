@@ -45,6 +45,7 @@ func adminGroups() map[string][]adminCommand {
 		"user":   slices.Concat(userCommands(), onboardingCommands(), mfaCommands()),
 		"group":  groupCommands(),
 		"audit":  auditCommands(),
+		"mail":   mailCommands(),
 	}
 }
 

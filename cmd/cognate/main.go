@@ -53,7 +53,7 @@ func run(ctx context.Context, args []string, env map[string]string, stdin io.Rea
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "serve":
 		return serveCommand(ctx, rest, env, stdout, stderr)
-	case "tenant", "client", "user", "group", "audit":
+	case "tenant", "client", "user", "group", "audit", "mail":
 		return adminCommandLine(ctx, cmd, rest, env, stdin, stdout, stderr)
 	case "import", "migrate":
 		return importCommandLine(ctx, cmd, rest, env, stdin, stdout, stderr)
@@ -81,11 +81,12 @@ Usage:
                               activate, resend, reset-password, unlock, mfa, reset-mfa
   cognate group VERB          create, list, get, update, delete, members, add-user, remove-user
   cognate audit list          a tenant's audit trail (or, without --tenant, the operator's)
+  cognate mail list           the mail waiting for delivery, and the mail given up on
   cognate import cognito      import users from a Cognito CSV or JSON export into a tenant
   cognate migrate cognito     import many Cognito pools or organizations, a tenant each
   cognate version
 
-The tenant, client, user, group, audit, import and migrate commands talk to a
+The tenant, client, user, group, audit, mail, import and migrate commands talk to a
 running server's admin API.
 Run "cognate COMMAND -h" or "cognate COMMAND VERB -h" for details.
 `)

@@ -163,7 +163,7 @@ func sealStoredSecrets(ctx context.Context, service *tenant.Service, logger *slo
 }
 
 // sweep deletes expired tokens, sessions and sign-in flows, and audit
-// events past their retention, once a minute: bbolt has no TTL of its own.
+// events and mails given up on past their retention, once a minute: bbolt has no TTL of its own.
 // The provider's in-memory authorization requests and codes go with them.
 // The minute's sweep reads only the expiry index; a full scan, in the first
 // minute and then daily, finds what the index does not know of (records of
@@ -191,7 +191,8 @@ func sweep(ctx context.Context, store tenant.Store, prov *provider.Provider, aud
 		n, err := tenant.SweepExpired(ctx, store, time.Now())
 		m, merr := tenant.SweepOnboarding(ctx, store, time.Now())
 		a, aerr := tenant.SweepAudit(ctx, store, time.Now(), auditRetention)
-		n, err = f+n+m+a, errors.Join(ferr, err, merr, aerr)
+		fm, fmerr := tenant.SweepFailedMail(ctx, store, time.Now(), auditRetention)
+		n, err = f+n+m+a+fm, errors.Join(ferr, err, merr, aerr, fmerr)
 		if err != nil && ctx.Err() == nil {
 			logger.Error("sweep expired records", "err", err)
 		} else if n > 0 {
@@ -366,7 +367,7 @@ func buildApp(cfg Config, store tenant.Store, secrets serverSecrets, logger *slo
 	if sender != nil {
 		// Jitter spreads the retries of mail queued during one outage, so
 		// that the relay is not met by all of them in the same second.
-		outbox = &mail.Outbox{Queue: tenant.MailQueue{Store: store}, Sender: sender, Logger: logger.With("component", "mail"), Now: now,
+		outbox = &mail.Outbox{Queue: tenant.MailQueue{Store: store, Now: now}, Sender: sender, Logger: logger.With("component", "mail"), Now: now,
 			Backoff: mail.Backoff{Jitter: mathrand.N[time.Duration]}}
 		service.MailQueued = outbox.Wake
 	}

@@ -70,6 +70,7 @@ func TestOpenAPIMatches(t *testing.T) {
 		"Group": Group{}, "GroupList": GroupList{}, "CreateGroupRequest": CreateGroupRequest{},
 		"UpdateGroupRequest": UpdateGroupRequest{},
 		"AuditPage":          AuditPage{}, "AuditEvent": AuditEvent{}, "AuditActor": AuditActor{}, "AuditTarget": AuditTarget{},
+		"MailStatus": MailStatus{}, "FailedMail": FailedMail{},
 	} {
 		s, ok := doc.Components.Schemas[name]
 		if !ok {
