@@ -127,12 +127,9 @@ type ClientChange struct {
 	// then on.
 	RefreshRetryGrace *time.Duration
 
-	// IfUpdatedAt, when set, makes the change conditional: it is refused
-	// with ErrStale unless the client's UpdatedAt, which every change
-	// moves on, is still this. An edit form carries the UpdatedAt of the
-	// client it showed, so a form opened before someone else's change
-	// cannot undo that change.
-	IfUpdatedAt *time.Time
+	// IfUnchanged, when set, makes the change conditional (see
+	// UserChange.IfUnchanged).
+	IfUnchanged func(Client) bool
 }
 
 // UpdateClient changes a client's name, its redirect and logout URIs, its
@@ -154,7 +151,7 @@ func (s *Service) UpdateClient(ctx context.Context, tenantID, id string, in Clie
 		if c, err = GetClient(tx, tenantID, id); err != nil {
 			return err
 		}
-		if in.IfUpdatedAt != nil && !c.UpdatedAt.Equal(*in.IfUpdatedAt) {
+		if in.IfUnchanged != nil && !in.IfUnchanged(c) {
 			return fmt.Errorf("client %q: %w", id, ErrStale)
 		}
 		if in.Name != nil && strings.TrimSpace(*in.Name) != c.Name {

@@ -159,44 +159,64 @@ func orZero(d *time.Duration) time.Duration {
 	return *d
 }
 
-// A change made from the client as it was read (an edit form's version,
-// IfUpdatedAt) is made only while the client is still that one: after
-// anyone's change, or a new secret, it is refused with ErrStale, saves
-// nothing, and leaves the newer change in place.
-func TestUpdateClientIfUpdatedAt(t *testing.T) {
-	svc, clk := newService(t)
+// A change with IfUnchanged (an edit form's: "the record still shows what
+// the form showed") is made only while the test holds for the record as
+// stored, in the change's own transaction; otherwise it is refused with
+// ErrStale, saves nothing, and leaves the newer change in place. For a
+// client, a user and a tenant alike.
+func TestChangesIfUnchanged(t *testing.T) {
+	svc, _ := newService(t)
 	ctx := t.Context()
-	if _, err := svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"}); err != nil {
+	if _, err := svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme", Name: "Acme"}); err != nil {
 		t.Fatal(err)
 	}
 	made, _, err := svc.CreateClient(ctx, "acme", tenant.NewClient{Name: "App", RedirectURIs: []string{"https://app.example/cb"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	shown := made.UpdatedAt
-	name := func(s string) *string { return &s }
-
-	// Unchanged since it was shown: the change is made.
-	clk.Advance(time.Minute)
-	first, err := svc.UpdateClient(ctx, "acme", made.ID, tenant.ClientChange{Name: name("App 2"), IfUpdatedAt: &shown})
+	ann, err := svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "ann", Email: "ann@example.com"})
 	if err != nil {
-		t.Fatalf("a change from the current client: %v", err)
-	}
-	// A second form made from the same read is now stale.
-	clk.Advance(time.Minute)
-	_, err = svc.UpdateClient(ctx, "acme", made.ID, tenant.ClientChange{Name: name("App 3"), IfUpdatedAt: &shown})
-	if !errors.Is(err, tenant.ErrStale) || !errors.Is(err, tenant.ErrConflict) {
-		t.Fatalf("a change from a client read before another change: %v, want ErrStale", err)
-	}
-	if stored, _ := svc.Client(ctx, "acme", made.ID); stored.Name != "App 2" || !stored.UpdatedAt.Equal(first.UpdatedAt) {
-		t.Errorf("after the stale change: %q updated %v, want the newer change kept", stored.Name, stored.UpdatedAt)
-	}
-	// A new secret is a change too.
-	clk.Advance(time.Minute)
-	if _, _, err := svc.RotateClientSecret(ctx, "acme", made.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.UpdateClient(ctx, "acme", made.ID, tenant.ClientChange{Name: name("App 4"), IfUpdatedAt: &first.UpdatedAt}); !errors.Is(err, tenant.ErrStale) {
-		t.Errorf("a change from before the new secret: %v, want ErrStale", err)
+	str := func(s string) *string { return &s }
+	tests := []struct {
+		name string
+		// change makes a change named to, made only if the record is
+		// still named from; stored is the record's name now.
+		change func(from, to string) error
+		stored func() string
+		first  string
+	}{
+		{"client", func(from, to string) error {
+			_, err := svc.UpdateClient(ctx, "acme", made.ID, tenant.ClientChange{Name: str(to),
+				IfUnchanged: func(c tenant.Client) bool { return c.Name == from }})
+			return err
+		}, func() string { c, _ := svc.Client(ctx, "acme", made.ID); return c.Name }, "App"},
+		{"user", func(from, to string) error {
+			_, err := svc.UpdateUser(ctx, "acme", ann.Sub, tenant.UserChange{Attributes: map[string]*string{"nickname": str(to)},
+				IfUnchanged: func(u tenant.User) bool { return u.Attributes["nickname"] == from }})
+			return err
+		}, func() string { u, _ := svc.User(ctx, "acme", ann.Sub); return u.Attributes["nickname"] }, ""},
+		{"tenant", func(from, to string) error {
+			_, err := svc.UpdateTenant(ctx, "acme", tenant.TenantChange{Name: str(to),
+				IfUnchanged: func(t tenant.Tenant) bool { return t.Name == from }})
+			return err
+		}, func() string { t, _ := svc.Tenant(ctx, "acme"); return t.Name }, "Acme"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// Two forms shown the same record: the first save is made...
+			if err := tc.change(tc.first, "Second"); err != nil {
+				t.Fatalf("a change from the record as stored: %v", err)
+			}
+			// ...and the second, from the same record, is stale.
+			err := tc.change(tc.first, "Third")
+			if !errors.Is(err, tenant.ErrStale) || !errors.Is(err, tenant.ErrConflict) {
+				t.Fatalf("a change from the record as it was before another change: %v, want ErrStale", err)
+			}
+			if got := tc.stored(); got != "Second" {
+				t.Errorf("after the stale change the record is %q, want the newer change kept", got)
+			}
+		})
 	}
 }

@@ -391,7 +391,7 @@ func uniqueGroups(names []string) []string {
 func checkGroupsExist(tx Tx, tenantID string, names []string) error {
 	for _, g := range names {
 		if _, err := tx.Get(CollGroups, tenantID, g); errors.Is(err, ErrNotFound) {
-			return fmt.Errorf("%w: there is no group %q", ErrInvalid, g)
+			return invalid(CodeGroupUnknown, g)
 		} else if err != nil {
 			return err
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strconv"
+	"unicode/utf8"
 )
 
 // CreateGroup adds a group to a tenant's pool. Its name, description and
@@ -38,11 +40,11 @@ const (
 // ValidateGroupDescription checks a group's description: at most 2048
 // characters, as in Cognito.
 func ValidateGroupDescription(description string) error {
-	if n := len([]rune(description)); n > MaxGroupDescription {
-		return fmt.Errorf("%w: a group description may be at most %d characters; this one has %d", ErrInvalid, MaxGroupDescription, n)
+	if n := utf8.RuneCountInString(description); n > MaxGroupDescription {
+		return invalid(CodeGroupDescLength, strconv.Itoa(MaxGroupDescription), strconv.Itoa(n))
 	}
 	if !validTextValue(description) {
-		return fmt.Errorf("%w: a group description may not contain control characters or bytes that are not UTF-8 text", ErrInvalid)
+		return invalid(CodeGroupDescText)
 	}
 	return nil
 }

@@ -26,6 +26,9 @@ const (
 	CodeAttributeDate       = "attribute.date"       // attribute Args[0]'s value Args[1] is not YYYY-MM-DD
 	CodeUsernameIsEmail     = "username.isEmail"     // username Args[0] is another user's email address
 	CodeEmailIsUsername     = "email.isUsername"     // email address Args[0] is another user's username
+	CodeGroupUnknown        = "group.unknown"        // there is no group Args[0] (deleted or renamed meanwhile)
+	CodeGroupDescLength     = "group.descLength"     // a group description is longer than Args[0]: Args[1] characters
+	CodeGroupDescText       = "group.descText"       // a group description holds control characters
 )
 
 // invalidTexts is the English of each code, a format over the Args. It is
@@ -45,6 +48,9 @@ var invalidTexts = map[string]string{
 	CodeAttributeDate:       "%s %q is not a date written YYYY-MM-DD",
 	CodeUsernameIsEmail:     "username %q is the email address of another user, who signs in with it",
 	CodeEmailIsUsername:     "email address %q is the username of another user: signing in with it would find that user",
+	CodeGroupUnknown:        "there is no group %q",
+	CodeGroupDescLength:     "a group description may be at most %s characters; this one has %s",
+	CodeGroupDescText:       "a group description may not contain control characters or bytes that are not UTF-8 text",
 }
 
 // ErrSignInNameTaken is matched (errors.Is) by the *InvalidError of a

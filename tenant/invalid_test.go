@@ -79,6 +79,15 @@ func TestValidatorsNameTheRule(t *testing.T) {
 		{"long value of wide characters", tenant.ValidateAttributes(map[string]string{"name": strings.Repeat("漢", 2049)}),
 			tenant.CodeAttributeTooLong, []string{"name"},
 			`invalid input: attribute "name" is longer than 2048 characters`},
+		{"custom attribute name of 26 characters", tenant.ValidateAttributes(map[string]string{"custom:" + strings.Repeat("é", 26): "x"}),
+			tenant.CodeAttributeCustomName, []string{"custom:" + strings.Repeat("é", 26)},
+			`invalid input: attribute name "custom:` + strings.Repeat("é", 26) + `" must be custom:<1 to 25 characters>`},
+		{"long group description", tenant.ValidateGroupDescription(strings.Repeat("é", tenant.MaxGroupDescription+1)),
+			tenant.CodeGroupDescLength, []string{"2048", "2049"},
+			"invalid input: a group description may be at most 2048 characters; this one has 2049"},
+		{"group description with a control character", tenant.ValidateGroupDescription("Bell\x07ringers"),
+			tenant.CodeGroupDescText, nil,
+			"invalid input: a group description may not contain control characters or bytes that are not UTF-8 text"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -102,6 +111,8 @@ func TestValidatorsNameTheRule(t *testing.T) {
 	}
 	for _, ok := range []error{tenant.ValidateUsername("ann"), tenant.ValidateEmail("ann@example.com"),
 		tenant.ValidateAttributes(map[string]string{"custom:org": "acme", "name": "Ann"}),
+		// 25 characters after custom:, as Cognito counts them: 50 bytes.
+		tenant.ValidateAttributes(map[string]string{"custom:" + strings.Repeat("é", 25): "x"}),
 		tenant.ValidateUsername("josé.ünal+1@example.com"), tenant.ValidateUsername("😀"), tenant.ValidateUsername("山田"),
 		tenant.ValidateAttributes(map[string]string{"name": strings.Repeat("é", 2048), "address": "1 Main St\r\nSpringfield\tUS"}),
 		tenant.ValidateAttributes(map[string]string{"phone_number": "+31612345678", "phone_number_verified": "false",

@@ -98,7 +98,7 @@ func (s *Service) CreateTenant(ctx context.Context, in NewTenant) (Tenant, error
 	if name == "" {
 		name = in.Slug
 	}
-	if err := validateTenantName(name); err != nil {
+	if err := ValidateTenantName(name); err != nil {
 		return Tenant{}, err
 	}
 	settings := in.Settings.WithDefaults()
@@ -679,9 +679,9 @@ func validTextValue(s string) bool {
 	})
 }
 
-// validateTenantName checks an organization's display name: 1 to 128
-// characters of plain text.
-func validateTenantName(name string) error {
+// ValidateTenantName checks an organization's display name: 1 to 128
+// characters (not bytes) of plain text.
+func ValidateTenantName(name string) error {
 	if name == "" || utf8.RuneCountInString(name) > 128 || !PlainText(name) {
 		return fmt.Errorf("%w: the name must be 1 to 128 characters, without control characters", ErrInvalid)
 	}
@@ -700,14 +700,15 @@ func StandardAttributes() []string {
 }
 
 // ValidateAttributes checks attribute names and values against Cognito's
-// limits: standard names or custom:<name> (≤ 32 bytes, of letters, digits,
-// symbols and punctuation), values of ≤ 2048 characters of text.
+// limits: standard names or custom:<name> (≤ 32 characters, as Cognito
+// counts them, not bytes, of letters, digits, symbols and punctuation),
+// values of ≤ 2048 characters of text.
 func ValidateAttributes(attrs map[string]string) error {
 	standard := StandardAttributes()
 	for name, value := range attrs {
 		custom, isCustom := strings.CutPrefix(name, "custom:")
 		switch {
-		case isCustom && (custom == "" || len(name) > 32 || ValidateUsername(custom) != nil):
+		case isCustom && (custom == "" || utf8.RuneCountInString(name) > 32 || ValidateUsername(custom) != nil):
 			return invalid(CodeAttributeCustomName, name)
 		case !isCustom && !slices.Contains(standard, name):
 			return invalid(CodeAttributeUnknown, name)

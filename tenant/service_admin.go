@@ -131,6 +131,9 @@ func (c SettingsChange) Apply(s Settings) Settings {
 type TenantChange struct {
 	Name     *string
 	Settings SettingsChange
+	// IfUnchanged, when set, makes the change conditional (see
+	// UserChange.IfUnchanged).
+	IfUnchanged func(Tenant) bool
 }
 
 // UpdateTenant renames a tenant or changes its settings. The slug never
@@ -139,7 +142,7 @@ func (s *Service) UpdateTenant(ctx context.Context, slug string, in TenantChange
 	var name string
 	if in.Name != nil {
 		name = strings.TrimSpace(*in.Name)
-		if err := validateTenantName(name); err != nil {
+		if err := ValidateTenantName(name); err != nil {
 			return Tenant{}, err
 		}
 	}
@@ -153,6 +156,9 @@ func (s *Service) UpdateTenant(ctx context.Context, slug string, in TenantChange
 		t, err = GetTenant(tx, slug)
 		if err != nil {
 			return err
+		}
+		if in.IfUnchanged != nil && !in.IfUnchanged(t) {
+			return fmt.Errorf("tenant %q: %w", slug, ErrStale)
 		}
 		stored := t
 		// The legacy pool is changed, validated and compared in clear,
@@ -343,6 +349,12 @@ type UserChange struct {
 	// transaction: a change and its activation commit together or not at
 	// all. It cannot go with Enabled false.
 	Activate bool
+	// IfUnchanged, when set, makes the change conditional: it is called
+	// in the change's transaction with the record as stored, and false
+	// refuses the change with ErrStale. An edit form passes a test that
+	// the record still shows what the form showed, so that a form opened
+	// before someone else's change cannot undo that change.
+	IfUnchanged func(User) bool
 }
 
 // UpdateUser changes a user's email, attributes or whether it is enabled.
@@ -378,6 +390,9 @@ func (s *Service) UpdateUser(ctx context.Context, tenantID, sub string, in UserC
 		u, err = GetUser(tx, tenantID, sub)
 		if err != nil {
 			return err
+		}
+		if in.IfUnchanged != nil && !in.IfUnchanged(u) {
+			return fmt.Errorf("user %q: %w", sub, ErrStale)
 		}
 		before := u
 		before.Attributes = maps.Clone(u.Attributes) // u's is changed in place below

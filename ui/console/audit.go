@@ -26,6 +26,9 @@ type auditPage struct {
 	BudgetSpent      bool
 	Examined         int
 	Filtered, Failed bool
+	// Refused says the filter can match nothing as asked (Problem says
+	// why): the trail is not shown, as it would read "no events".
+	Refused bool
 }
 
 type auditRow struct {
@@ -70,6 +73,18 @@ func (c *Console) auditLog(w http.ResponseWriter, r *http.Request, q *request) e
 			page.Problem, page.To = page.T("problem.date"), ""
 		}
 		query.To = t
+	}
+	// A filter that can match nothing as asked is refused, as the admin
+	// API refuses it, rather than shown as an empty trail or, for an
+	// action not in the list, dropped unseen to show every action.
+	switch {
+	case action != "" && query.Action == "":
+		page.Problem, page.Refused = page.Tf("problem.auditAction", action), true
+	case !tenant.ValidAuditRange(query.From, query.To):
+		page.Problem, page.Refused = page.Tf("problem.auditRange", page.From, page.To), true
+	}
+	if page.Refused {
+		return c.render(w, http.StatusBadRequest, page)
 	}
 	if raw := in.Get("after"); raw != "" {
 		b, err := base64.RawURLEncoding.DecodeString(raw)

@@ -206,9 +206,18 @@ type clientPage struct {
 	// (version.go); Once the rotation form's one-time token (once.go).
 	Version string
 	Once    string
-	// Sent is what a refused stale edit form held, shown beside the form
-	// made anew from the client as it is now, to be entered again.
-	Sent *clientForm
+}
+
+// clientShown is what the edit form shows of a client: the input of its
+// version. The type is fixed at creation, and the secret is not shown: a
+// new one does not make an open form stale.
+type clientShown struct {
+	Name                     string
+	RedirectURIs, LogoutURIs []string
+}
+
+func clientShownOf(c tenant.Client) clientShown {
+	return clientShown{Name: c.Name, RedirectURIs: c.RedirectURIs, LogoutURIs: c.PostLogoutRedirectURIs}
 }
 
 func (clientPage) template() string { return tmplClient }
@@ -221,7 +230,7 @@ func (c *Console) clientPage(r *http.Request, q *request) (*clientPage, error) {
 	return &clientPage{frame: c.frame(q, "clients"), Client: cl, Builtin: tenant.IsBuiltinClient(cl.ID),
 		Form: clientForm{Name: cl.Name, Public: cl.Public(), RedirectURIs: strings.Join(cl.RedirectURIs, "\n"),
 			LogoutURIs: strings.Join(cl.PostLogoutRedirectURIs, "\n")},
-		Invalid: map[string]bool{}, Version: versionOf(cl.UpdatedAt), Once: newOnceToken()}, nil
+		Invalid: map[string]bool{}, Version: formVersion(clientShownOf(cl)), Once: newOnceToken()}, nil
 }
 
 func (c *Console) showClient(w http.ResponseWriter, r *http.Request, q *request) error {
@@ -233,26 +242,28 @@ func (c *Console) showClient(w http.ResponseWriter, r *http.Request, q *request)
 	return c.render(w, http.StatusOK, page)
 }
 
-// updateClient saves the edit form, made from the client as it was then
-// (its version): if the client changed since, nothing is saved, and the
-// page shows the client as it is now, with what was sent beside it.
+// updateClient saves the edit form. A form made from another version of
+// the client than the one stored (version.go) is refused and shown again
+// with the client as it is now, what was sent listed beside it: it would
+// otherwise undo whatever changed meanwhile. The service checks the
+// version again in its transaction, so a change made between this read and
+// the save is not undone either.
 func (c *Console) updateClient(w http.ResponseWriter, r *http.Request, q *request) error {
 	page, err := c.clientPage(r, q)
 	if err != nil {
 		return err
 	}
 	posted := r.PostForm.Get(versionField)
-	version := formVersion(posted)
 	form, in, prob := readClientForm(r.PostForm, page.Client.AllowsGrant(tenant.GrantAuthorizationCode))
-	if !page.Builtin && !page.Client.UpdatedAt.Equal(version) {
-		// Whatever the form holds, it is not to be saved; the service
-		// refuses it too, should the client change after this read. (A
-		// built-in client has no form: the service says it cannot change.)
+	if !page.Builtin && staleForm(r.PostForm, clientShownOf(page.Client)) {
+		// (A built-in client has no form: the service says it cannot
+		// change.)
 		return c.staleClient(w, page, form)
 	}
 	if prob == nil {
+		unchanged := func(cl tenant.Client) bool { return formVersion(clientShownOf(cl)) == posted }
 		_, err := c.Service.UpdateClient(r.Context(), q.slug(), page.Client.ID, tenant.ClientChange{Name: &in.name,
-			RedirectURIs: &in.redirects, PostLogoutRedirectURIs: &in.logouts, IfUpdatedAt: &version})
+			RedirectURIs: &in.redirects, PostLogoutRedirectURIs: &in.logouts, IfUnchanged: unchanged})
 		switch {
 		case err == nil:
 			http.Redirect(w, r, clientPath(page.Client.ID)+"?notice=clientSaved", http.StatusSeeOther)
@@ -277,13 +288,16 @@ func (c *Console) updateClient(w http.ResponseWriter, r *http.Request, q *reques
 	return c.render(w, http.StatusUnprocessableEntity, page)
 }
 
-// staleClient answers an edit form made from an earlier version of the
-// client: page, the client as it is now with its form made anew, and what
-// was sent beside it.
+// staleClient answers an edit form made from another version of the
+// client: page is the client as it is now, with its form made anew, and
+// the fields sent that differ from it are listed under the problem.
 func (c *Console) staleClient(w http.ResponseWriter, page *clientPage, sent clientForm) error {
-	sent.Public = page.Client.Public()
-	page.Sent = &sent
-	page.Problem = page.T("problem.stale")
+	now := page.Form
+	page.refuseStale("problem.stale.client", []unsaved{
+		{page.T("clients.col.name"), sent.Name, now.Name},
+		{page.T("clients.col.redirects"), lineBreaks(sent.RedirectURIs), lineBreaks(now.RedirectURIs)},
+		{page.T("clients.logouts"), lineBreaks(sent.LogoutURIs), lineBreaks(now.LogoutURIs)},
+	})
 	return c.render(w, http.StatusConflict, page)
 }
 

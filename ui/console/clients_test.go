@@ -149,9 +149,10 @@ func TestRenameAClientWithoutRedirectURIs(t *testing.T) {
 
 // An edit form carries the version of the client it was made from. Saved
 // after someone else changed the client (another tab, another
-// administrator, a new secret), it changes nothing: the newer change
-// stays, and the page says so, with the client as it is now in the form
-// and what was sent beside it. The form made anew then saves.
+// administrator), it changes nothing: the newer change stays, and the
+// page says so, with the client as it is now in the form and what was sent
+// listed beside it. The form made anew then saves. A new secret is nothing
+// the form shows, and does not make it stale.
 func TestStaleClientFormChangesNothing(t *testing.T) {
 	s := newStack(t)
 	b := newBrowser(t)
@@ -173,8 +174,9 @@ func TestStaleClientFormChangesNothing(t *testing.T) {
 	if p.Status != http.StatusConflict {
 		t.Fatalf("the stale form: %d, want 409:\n%s", p.Status, p.Body)
 	}
-	uitest.MustContain(t, p, "Someone else changed this after you opened the page, so your change was not saved.",
-		`id="sent"`, `value="Renamed in A" readonly`, "https://app.example/cb2</textarea>")
+	uitest.MustContain(t, p, "This application was changed by someone else since you opened this page.",
+		`<table class="unsaved">`, `<td class="wrap">Renamed in A</td><td class="wrap">App</td>`,
+		"https://app.example/cb\nhttps://app.example/cb2</td>")
 	stored, _ := s.svc.Client(t.Context(), "acme", app.ID)
 	if stored.Name != "App" || len(stored.RedirectURIs) != 2 {
 		t.Fatalf("the stale form changed the client: %+v", stored)
@@ -186,22 +188,22 @@ func TestStaleClientFormChangesNothing(t *testing.T) {
 		t.Errorf("after saving the form made anew: %+v", c)
 	}
 
-	// A new secret is a change too; and a form without a version is
+	// A new secret leaves the form as it was; a form without a version is
 	// never taken for the current one.
 	page := b.Get(s.url("acme", path))
 	if _, _, err := s.svc.RotateClientSecret(t.Context(), "acme", app.ID); err != nil {
 		t.Fatal(err)
 	}
-	if p := editClient(b, page, path, url.Values{"name": {"After the secret"}}); p.Status != http.StatusConflict {
-		t.Errorf("a form from before a new secret: %d, want 409", p.Status)
+	if p := b.Follow(editClient(b, page, path, url.Values{"name": {"After the secret"}})); p.Status != http.StatusOK {
+		t.Errorf("a form from before a new secret: %d, want it saved", p.Status)
 	}
 	b.Header.Set("Accept-Language", "nl")
 	p = editClient(b, b.Get(s.url("acme", path)), path, url.Values{"name": {"No version"}, "version": {""}})
 	if p.Status != http.StatusConflict {
 		t.Errorf("a form without a version: %d, want 409", p.Status)
 	}
-	uitest.MustContain(t, p, "Iemand anders heeft dit gewijzigd nadat u de pagina opende", "Wat u verstuurde")
-	if c, _ := s.svc.Client(t.Context(), "acme", app.ID); c.Name != "Renamed in A" {
+	uitest.MustContain(t, p, "Deze applicatie is door iemand anders gewijzigd", "U stuurde")
+	if c, _ := s.svc.Client(t.Context(), "acme", app.ID); c.Name != "After the secret" {
 		t.Errorf("a refused form renamed the client to %q", c.Name)
 	}
 }
@@ -314,7 +316,7 @@ func TestEveryRefusalLogsOneLine(t *testing.T) {
 			422, "problem.clientNameRule", "s3cret"},
 		{"a redirect URI twice", edit(url.Values{"redirect_uris": {"https://s3cret.example/cb\nhttps://s3cret.example/cb"}}),
 			422, "problem.redirectTwice", "s3cret"},
-		{"a stale client form", edit(url.Values{"version": {"2001-01-01T00:00:00Z"}, "name": {"s3cret"}}), 409, "problem.stale", "s3cret"},
+		{"a stale client form", edit(url.Values{"version": {"not-this-one"}, "name": {"s3cret"}}), 409, "problem.stale.client", "s3cret"},
 		{"a client form sent again", post(b, clientPath+"/secret", url.Values{"once": {"used-twice"}}), 0, "", ""},
 		{"the same rotation again", post(b, clientPath+"/secret", url.Values{"once": {"used-twice"}}), 409, "once.secretRotated", ""},
 		{"a reset for an invited user", post(b, "/admin/users/"+invited.Sub+"/reset-password", url.Values{}), 409, "problem.userState", ""},

@@ -100,8 +100,11 @@ func (gf groupForm) group() (tenant.Group, *formProblem) {
 	// character against maxlength: as LF, a description that fit the field
 	// fits the limit. Blank lines and spaces around it are never meant.
 	g.Description = strings.TrimSpace(strings.ReplaceAll(gf.Description, "\r\n", "\n"))
-	if tenant.ValidateGroupDescription(g.Description) != nil {
-		return g, &formProblem{field: "description", key: "problem.groupDescription", args: []any{tenant.MaxGroupDescription}}
+	if err := tenant.ValidateGroupDescription(g.Description); err != nil {
+		// Too long, or a control character: the rule it broke.
+		prob := formProblemOf(err)
+		prob.field = "description"
+		return g, prob
 	}
 	if raw := strings.TrimSpace(gf.Precedence); raw != "" {
 		n, err := strconv.Atoi(raw)

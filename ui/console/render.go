@@ -64,9 +64,12 @@ type frame struct {
 	// CSRF is the session's form token.
 	CSRF string
 	// Section is the navigation entry of the page.
-	Section   string
-	Notice    string
-	Problem   string
+	Section string
+	Notice  string
+	Problem string
+	// Unsaved are the values of a stale form that differ from the record
+	// now (refuseStale), listed under Problem.
+	Unsaved   []unsaved
 	StyleURL  string
 	ScriptURL string
 	AccentURL string

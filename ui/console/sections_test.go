@@ -58,7 +58,9 @@ func TestGroups(t *testing.T) {
 	}{
 		{"name with spaces around", "name", " Renamed ", "Typed, not saved", "7", "A group name is 1 to 128 characters"},
 		{"description too long", "description", "Renamed", strings.Repeat("x", tenant.MaxGroupDescription+1), "7",
-			"A group description is at most 2048 characters."},
+			"A group description is at most 2048 characters; this one has 2049."},
+		{"description with a control character", "description", "Renamed", "Bell\x07ringers", "7",
+			"A group description cannot hold control characters (line breaks and tabs are fine)."},
 		{"negative precedence", "precedence", "Renamed", "Typed, not saved", "-1", precedenceProblem},
 		{"precedence not a number", "precedence", "Renamed", "Typed, not saved", "abc", precedenceProblem},
 		{"precedence too large", "precedence", "Renamed", "Typed, not saved", "2147483648", precedenceProblem},
@@ -588,15 +590,18 @@ func TestSettingsKeepWhatWasNotChanged(t *testing.T) {
 
 var (
 	formFieldRE = regexp.MustCompile(`<input id="[^"]*" name="([^"]+)" type="(?:text|url|number|email)"[^>]*? value="([^"]*)"`)
-	formCheckRE = regexp.MustCompile(`<input type="(?:checkbox|radio)" id="[^"]*" name="([^"]+)" value="([^"]*)"([^>]*)>`)
+	formCheckRE = regexp.MustCompile(`<input type="(?:checkbox|radio)"(?: role="[^"]*")? id="[^"]*" name="([^"]+)" value="([^"]*)"([^>]*)>`)
 	selectRE    = regexp.MustCompile(`(?s)<select id="[^"]*" name="([^"]+)"[^>]*>(.*?)</select>`)
 	optionRE    = regexp.MustCompile(`<option(?: value="([^"]*)")?([^>]*)>([^<]*)</option>`)
+	textareaRE  = regexp.MustCompile(`(?s)<textarea id="[^"]*" name="([^"]+)"[^>]*>(.*?)</textarea>`)
 )
 
 // formValues reads the values a browser would send with the form of body
 // whose action is action, untouched: its hidden fields, text, url and
-// number fields, ticked boxes and chosen options. It knows the markup of
-// the console's templates, not HTML at large.
+// number fields, textareas (as a browser reads and sends them: without the
+// line break after the start tag, each line break as CRLF), ticked boxes
+// and chosen options. It knows the markup of the console's templates, not
+// HTML at large.
 func formValues(t *testing.T, body, action string) url.Values {
 	t.Helper()
 	form := regexp.MustCompile(`(?s)<form method="post" action="` + regexp.QuoteMeta(action) + `"[^>]*>.*?</form>`).FindString(body)
@@ -606,6 +611,10 @@ func formValues(t *testing.T, body, action string) url.Values {
 	values := uitest.HiddenFields(form)
 	for _, m := range formFieldRE.FindAllStringSubmatch(form, -1) {
 		values.Add(m[1], html.UnescapeString(m[2]))
+	}
+	for _, m := range textareaRE.FindAllStringSubmatch(form, -1) {
+		text := strings.TrimPrefix(html.UnescapeString(m[2]), "\n")
+		values.Add(m[1], strings.ReplaceAll(text, "\n", "\r\n"))
 	}
 	for _, m := range formCheckRE.FindAllStringSubmatch(form, -1) {
 		if strings.Contains(m[3], " checked") {

@@ -22,7 +22,10 @@ import (
 
 type settingsPage struct {
 	frame
-	Form    settingsForm
+	Form settingsForm
+	// Version is the version of the settings the page was made from
+	// (formOf of the tenant then): a save of another is refused.
+	Version string
 	Invalid map[string]bool
 	Groups  []string // what the admin group may be
 	// LockExact says the lock duration to the second when the form's
@@ -83,7 +86,7 @@ func (sf settingsForm) change(cur tenant.Tenant) (tenant.TenantChange, *formProb
 		}
 		return n, nil
 	}
-	if sf.Name == "" || len(sf.Name) > 128 {
+	if tenant.ValidateTenantName(sf.Name) != nil {
 		return ch, &formProblem{field: "name", key: "problem.orgName"}
 	}
 	if sf.Locale != "en" && sf.Locale != "nl" {
@@ -151,6 +154,50 @@ func (sf settingsForm) change(cur tenant.Tenant) (tenant.TenantChange, *formProb
 	return ch, nil
 }
 
+// sent is the settings form as posted (sent) beside the settings as they
+// are now, field by field, for the list of a stale form.
+func (p *settingsPage) sent(sent, now settingsForm) []unsaved {
+	factors := func(sf settingsForm) string {
+		var names []string
+		if sf.TOTP {
+			names = append(names, p.T("settings.factor.totp"))
+		}
+		if sf.WebAuthn {
+			names = append(names, p.T("settings.factor.webauthn"))
+		}
+		return strings.Join(names, ", ")
+	}
+	mfa := func(mode string) string {
+		switch mode {
+		case tenant.MFAOff:
+			return p.T("settings.mfa.off")
+		case tenant.MFAOptional:
+			return p.T("settings.mfa.optional")
+		case tenant.MFARequired:
+			return p.T("settings.mfa.on")
+		}
+		return mode
+	}
+	return []unsaved{
+		{p.T("settings.name"), sent.Name, now.Name},
+		{p.T("settings.language"), sent.Locale, now.Locale},
+		{p.T("settings.logo"), sent.LogoURL, now.LogoURL},
+		{p.T("settings.color"), sent.Color, now.Color},
+		{p.T("settings.adminGroup"), sent.AdminGroup, now.AdminGroup},
+		{p.T("settings.mfa"), mfa(sent.MFAMode), mfa(now.MFAMode)},
+		{p.T("settings.factors"), factors(sent), factors(now)},
+		{p.T("settings.minLength"), strings.TrimSpace(sent.MinLength), now.MinLength},
+		{p.T("settings.history"), strings.TrimSpace(sent.HistorySize), now.HistorySize},
+		{p.T("settings.tempDays"), strings.TrimSpace(sent.TempDays), now.TempDays},
+		{p.T("settings.upper"), p.onOff(sent.Upper), p.onOff(now.Upper)},
+		{p.T("settings.lower"), p.onOff(sent.Lower), p.onOff(now.Lower)},
+		{p.T("settings.numbers"), p.onOff(sent.Numbers), p.onOff(now.Numbers)},
+		{p.T("settings.symbols"), p.onOff(sent.Symbols), p.onOff(now.Symbols)},
+		{p.T("settings.maxFailures"), strings.TrimSpace(sent.MaxFailures), now.MaxFailures},
+		{p.T("settings.lockMinutes"), strings.TrimSpace(sent.LockMinute), now.LockMinute},
+	}
+}
+
 func (c *Console) settingsForm(w http.ResponseWriter, r *http.Request, q *request) error {
 	page, err := c.settingsPage(r, q, formOf(q.tenant))
 	if err != nil {
@@ -163,7 +210,7 @@ func (c *Console) settingsForm(w http.ResponseWriter, r *http.Request, q *reques
 // settingsPage is the form with form's values, the groups the admin group
 // may be, and the lock duration to the second when the minutes are not.
 func (c *Console) settingsPage(r *http.Request, q *request, form settingsForm) (*settingsPage, error) {
-	page := &settingsPage{frame: c.frame(q, "settings"), Form: form, Invalid: map[string]bool{}}
+	page := &settingsPage{frame: c.frame(q, "settings"), Form: form, Version: formVersion(formOf(q.tenant)), Invalid: map[string]bool{}}
 	groups, err := c.Service.Groups(r.Context(), q.slug())
 	if err != nil {
 		return nil, err
@@ -177,25 +224,56 @@ func (c *Console) settingsPage(r *http.Request, q *request, form settingsForm) (
 	return page, nil
 }
 
+// saveSettings saves the form. A form made from other settings than the
+// tenant's now (formOf, its version) is refused and shown again with the
+// settings as they are now (version.go): it would otherwise set back
+// whatever changed meanwhile. The version being the tenant's, every field
+// the administrator left alone holds the tenant's value, so the change
+// sets again only what is already there besides what they changed.
 func (c *Console) saveSettings(w http.ResponseWriter, r *http.Request, q *request) error {
 	form := readSettingsForm(r.PostForm)
+	stale := func(t tenant.Tenant) error {
+		q.tenant = t // the page shows the tenant as it is now
+		now := formOf(t)
+		page, err := c.settingsPage(r, q, now)
+		if err != nil {
+			return err
+		}
+		page.refuseStale("problem.stale.settings", page.sent(form, now))
+		return c.render(w, http.StatusConflict, page)
+	}
+	if staleForm(r.PostForm, formOf(q.tenant)) {
+		return stale(q.tenant)
+	}
 	ch, prob := form.change(q.tenant)
 	if prob == nil {
 		// Keep MFA's other switches (passwordless sign-in) as they are:
 		// this form does not show them.
 		ch.Settings.MFA.Passwordless = q.tenant.Settings.MFA.Passwordless
+		posted := r.PostForm.Get(versionField)
+		ch.IfUnchanged = func(t tenant.Tenant) bool { return formVersion(formOf(t)) == posted }
 		if _, err := c.Service.UpdateTenant(r.Context(), q.slug(), ch); err != nil {
-			if errors.Is(err, tenant.ErrNotFound) {
+			switch {
+			case errors.Is(err, tenant.ErrNotFound):
 				// The tenant itself, deleted since the request began.
 				return &pageError{status: http.StatusNotFound, msg: "error.notFound", err: err}
+			case errors.Is(err, tenant.ErrStale):
+				// Changed between the request's read and the save.
+				t, err := c.Service.Tenant(r.Context(), q.slug())
+				if err != nil {
+					return err
+				}
+				return stale(t)
 			}
-			key := problemKey(err)
-			if key == "" {
+			if prob = formProblemOf(err); prob == nil {
 				return err
 			}
-			prob = &formProblem{key: key}
-			if errors.Is(err, tenant.ErrAdminGroupWithoutActor) {
+			var inv *tenant.InvalidError
+			switch {
+			case errors.Is(err, tenant.ErrAdminGroupWithoutActor):
 				prob.field, prob.args = "admin_group", []any{form.AdminGroup}
+			case errors.As(err, &inv) && inv.Code == tenant.CodeGroupUnknown:
+				prob.field = "admin_group" // deleted or renamed since the page was made
 			}
 		}
 	}

@@ -183,6 +183,9 @@ type userPage struct {
 
 type attribute struct {
 	Name, Label, Value string
+	// Multiline shows the value in a textarea: an address, or any value
+	// with a line break, which a one-line field would drop unseen.
+	Multiline bool
 }
 
 func (userPage) template() string { return tmplUser }
@@ -284,7 +287,9 @@ var editableAttributes = []string{
 
 type userEditPage struct {
 	frame
-	User     tenant.User
+	User tenant.User
+	// Version is the version of what the form shows of User (userShownOf).
+	Version  string
 	Active   bool
 	Standard []attribute
 	Custom   []attribute
@@ -298,6 +303,17 @@ type userEditPage struct {
 }
 
 func (userEditPage) template() string { return tmplUserEdit }
+
+// attributeField is what the template of an attribute's field needs.
+type attributeField struct {
+	Attr    attribute
+	Invalid bool
+}
+
+// Field is the field of a, marked when the problem is in it.
+func (p *userEditPage) Field(a attribute) attributeField {
+	return attributeField{Attr: a, Invalid: p.Invalid["attr."+a.Name]}
+}
 
 func (c *Console) editUserForm(w http.ResponseWriter, r *http.Request, q *request) error {
 	u, err := c.Service.User(r.Context(), q.slug(), r.PathValue("sub"))
@@ -316,17 +332,21 @@ func (c *Console) userEditPage(r *http.Request, q *request, u tenant.User) (*use
 	if err != nil {
 		return nil, err
 	}
-	page := &userEditPage{frame: c.frame(q, "users"), User: u, Active: active(u), Email: u.Email, Verified: u.EmailVerified,
-		Invalid: map[string]bool{}}
+	page := &userEditPage{frame: c.frame(q, "users"), User: u, Version: formVersion(userShownOf(u)), Active: active(u),
+		Email: u.Email, Verified: u.EmailVerified, Invalid: map[string]bool{}}
+	field := func(name, label string) attribute {
+		value := u.Attributes[name]
+		return attribute{Name: name, Label: label, Value: value, Multiline: name == "address" || strings.ContainsAny(value, "\r\n")}
+	}
 	for _, name := range editableAttributes {
-		page.Standard = append(page.Standard, attribute{Name: name, Label: page.attrLabel(name), Value: u.Attributes[name]})
+		page.Standard = append(page.Standard, field(name, page.attrLabel(name)))
 	}
 	for _, name := range slices.Sorted(maps.Keys(u.Attributes)) {
 		switch {
 		case strings.HasPrefix(name, "custom:"):
-			page.Custom = append(page.Custom, attribute{Name: name, Label: name, Value: u.Attributes[name]})
+			page.Custom = append(page.Custom, field(name, name))
 		case !slices.Contains(editableAttributes, name):
-			page.Standard = append(page.Standard, attribute{Name: name, Label: page.attrLabel(name), Value: u.Attributes[name]})
+			page.Standard = append(page.Standard, field(name, page.attrLabel(name)))
 		}
 	}
 	for _, g := range groups {
@@ -342,19 +362,45 @@ type formProblem struct {
 	args  []any
 }
 
+// userShown is what the edit form shows of a user, of which its version
+// is made: a change to any of it since the page was made (by another
+// administrator, a group's page, the user's first sign-in) makes the form
+// stale.
+type userShown struct {
+	Email         string
+	EmailVerified bool
+	Attributes    map[string]string
+	Groups        []string
+	Active        bool
+	State         string // the switch's hint, and what turning it on does
+}
+
+func userShownOf(u tenant.User) userShown {
+	return userShown{Email: u.Email, EmailVerified: u.EmailVerified, Attributes: u.Attributes,
+		Groups: slices.Sorted(slices.Values(u.Groups)), Active: active(u), State: stateOf(u)}
+}
+
 // saveUser saves the edit form in one transaction (UpdateUser): the
 // attributes, email and groups, and the status. Turned on, the status
 // activates the user (UserChange.Activate), which queues the welcome mail
 // to the address saved with it; turned off, it disables the user and ends
-// their sessions. A refused activation saves nothing.
+// their sessions. A refused activation saves nothing. A form made from
+// another version of the user than the one stored now is refused and shown
+// again with the user as it is now (version.go): it would otherwise undo
+// whatever changed meanwhile. The version being the stored one, what the
+// form showed is what is stored, and only the fields that differ from it,
+// the ones the administrator changed, are sent.
 func (c *Console) saveUser(w http.ResponseWriter, r *http.Request, q *request) error {
 	u, err := c.Service.User(r.Context(), q.slug(), r.PathValue("sub"))
 	if err != nil {
 		return serviceError(usersSection, err)
 	}
 	f := r.PostForm
-	change, prob := parseUserChange(u, f)
 	wantActive := f.Get("active") == "on"
+	if staleForm(f, userShownOf(u)) {
+		return c.staleUser(w, r, q, u)
+	}
+	change, prob := parseUserChange(u, f)
 	if prob == nil {
 		switch {
 		case active(u) && !wantActive:
@@ -363,9 +409,18 @@ func (c *Console) saveUser(w http.ResponseWriter, r *http.Request, q *request) e
 		case !active(u) && wantActive:
 			change.Activate = true
 		}
+		posted := f.Get(versionField)
+		change.IfUnchanged = func(u tenant.User) bool { return formVersion(userShownOf(u)) == posted }
 		if _, err := c.Service.UpdateUser(r.Context(), q.slug(), u.Sub, change); err != nil {
-			if errors.Is(err, tenant.ErrNotFound) {
+			switch {
+			case errors.Is(err, tenant.ErrNotFound):
 				return notFoundPage(usersSection, err)
+			case errors.Is(err, tenant.ErrStale):
+				// Changed between the read above and the save.
+				if u, err = c.Service.User(r.Context(), q.slug(), u.Sub); err != nil {
+					return serviceError(usersSection, err)
+				}
+				return c.staleUser(w, r, q, u)
 			}
 			if prob = formProblemOf(err); prob == nil {
 				return err
@@ -400,6 +455,46 @@ func (c *Console) saveUser(w http.ResponseWriter, r *http.Request, q *request) e
 	}
 	http.Redirect(w, r, userPath(u.Sub)+"?notice="+result, http.StatusSeeOther)
 	return nil
+}
+
+// staleUser answers an edit form made from another version of the user
+// than u, the user as stored now: the page shows u, and lists the fields
+// sent that differ from it.
+func (c *Console) staleUser(w http.ResponseWriter, r *http.Request, q *request, u tenant.User) error {
+	page, err := c.userEditPage(r, q, u)
+	if err != nil {
+		return err
+	}
+	f := r.PostForm
+	page.refuseStale("problem.stale.user", page.sent(f, u))
+	// The new attribute is not the user's yet: it stays as typed.
+	page.NewName, page.NewValue = f.Get("new_name"), f.Get("new_value")
+	return c.render(w, http.StatusConflict, page)
+}
+
+// sent is the form f as posted beside what u, the user as stored now,
+// holds: the fields a stale form lists where they differ. Attributes are
+// those the form had fields for.
+func (p *userEditPage) sent(f url.Values, u tenant.User) []unsaved {
+	fields := []unsaved{
+		{p.T("user.status"), p.onOff(f.Get("active") == "on"), p.onOff(active(u))},
+		{p.T("attr.email"), strings.TrimSpace(f.Get("email")), u.Email},
+		{p.T("edit.emailVerified"), p.onOff(f.Get("email_verified") == "on"), p.onOff(u.EmailVerified)},
+	}
+	for _, name := range slices.Sorted(maps.Keys(f)) {
+		if name, ok := strings.CutPrefix(name, "attr."); ok {
+			fields = append(fields, unsaved{p.attrLabel(name), lineBreaks(f.Get("attr." + name)), lineBreaks(u.Attributes[name])})
+		}
+	}
+	groups := func(names []string) string { return strings.Join(slices.Sorted(slices.Values(names)), ", ") }
+	return append(fields, unsaved{p.T("users.col.groups"), groups(f["groups"]), groups(u.Groups)})
+}
+
+// lineBreaks writes every line break of s as "\n": a browser sends a
+// textarea's as "\r\n", and an HTML page's lone "\r" reaches its fields
+// as "\n".
+func lineBreaks(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
 }
 
 // refill puts what was posted back into the form.
@@ -444,8 +539,13 @@ func parseUserChange(u tenant.User, f url.Values) (tenant.UserChange, *formProbl
 		if !ok || len(values) != 1 {
 			continue
 		}
-		value := strings.TrimSpace(values[0])
 		old, had := u.Attributes[name]
+		if lineBreaks(values[0]) == lineBreaks(old) {
+			// As the form showed it: left alone, spaces and line breaks
+			// and all (set through the admin API or an import).
+			continue
+		}
+		value := strings.TrimSpace(lineBreaks(values[0]))
 		switch {
 		case value == "" && had:
 			attrs[name] = nil
