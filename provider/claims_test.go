@@ -2,7 +2,6 @@ package provider_test
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -180,14 +179,7 @@ func jwtPayload(t *testing.T, raw string) []byte {
 // userinfoBody is the body of a successful userinfo answer to access token at.
 func (h *harness) userinfoBody(f fixture, at string) []byte {
 	h.t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, h.issuer(f.slug)+"/oauth2/userInfo", nil)
-	req.Header.Set("Authorization", "Bearer "+at)
-	resp, err := h.http.Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	resp, body := h.userinfoRead(f, at)
 	if resp.StatusCode != http.StatusOK {
 		h.t.Fatalf("userinfo: status %d: %s", resp.StatusCode, body)
 	}

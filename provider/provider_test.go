@@ -445,16 +445,8 @@ func TestCodeFlowEndToEnd(t *testing.T) {
 
 func jwtClaims(t *testing.T, raw string) map[string]any {
 	t.Helper()
-	parts := strings.Split(raw, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a JWT: %q", raw)
-	}
-	payload, err := base64URLDecode(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
 	var m map[string]any
-	if err := json.Unmarshal(payload, &m); err != nil {
+	if err := json.Unmarshal(jwtPayload(t, raw), &m); err != nil {
 		t.Fatal(err)
 	}
 	return m

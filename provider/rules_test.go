@@ -3,6 +3,7 @@ package provider_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -189,14 +190,22 @@ func TestDeletedClientsTokensStop(t *testing.T) {
 // body is closed, the status and headers are what the tests read.
 func (h *harness) userinfo(f fixture, at string) *http.Response {
 	h.t.Helper()
+	resp, _ := h.userinfoRead(f, at)
+	return resp
+}
+
+// userinfoRead is userinfo with the body it read.
+func (h *harness) userinfoRead(f fixture, at string) (*http.Response, []byte) {
+	h.t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, h.issuer(f.slug)+"/oauth2/userInfo", nil)
 	req.Header.Set("Authorization", "Bearer "+at)
 	resp, err := h.http.Do(req)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	resp.Body.Close()
-	return resp
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, body
 }
 
 // signIn signs f's user in through cfg, with PKCE, and returns the tokens.

@@ -14,11 +14,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/cognate-idp/cognate/tenant/adminapi"
+	"github.com/cognate-idp/cognate/ui/uitest"
 )
 
 // server is a real `cognate serve` in dev mode on a free port.
@@ -26,25 +26,7 @@ type server struct {
 	url       string
 	tokenFile string
 	stop      func() error // cancels the server and waits for runServe
-	log       *serverLog   // what the server logged, also in the test's output
-}
-
-// serverLog keeps a server's log lines for a test to read while it runs.
-type serverLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *serverLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *serverLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
+	log       *uitest.Log  // what the server logged, also in the test's output
 }
 
 func startServer(t *testing.T, dir string) *server {
@@ -66,7 +48,7 @@ func startServer(t *testing.T, dir string) *server {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	log := &serverLog{}
+	log := &uitest.Log{}
 	logger := slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), log), nil))
 	go func() { done <- runServe(ctx, cfg, logger, t.Output()) }()
 
