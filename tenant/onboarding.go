@@ -73,15 +73,21 @@ const StartPageClientID = "cognate-start-page"
 // (no mail); if they are active, it is refused with ErrUserState, and an
 // administrator who wants them to choose a new password resets it
 // (AdminResetPassword) or sets one.
-func (s *Service) ActivateUser(ctx context.Context, tenantID, sub string) (User, error) {
+//
+// repeated reports an invitation taken for the one of a moment ago sent
+// again (see inviteRepeat): nothing changed and no mail was queued, so the
+// temporary password mailed then stays good. The front end says so: its
+// usual "a new temporary password is on its way" would not be true.
+func (s *Service) ActivateUser(ctx context.Context, tenantID, sub string) (u User, repeated bool, err error) {
 	return s.invite(ctx, tenantID, sub, false)
 }
 
 // ResendInvitation is Cognito's AdminCreateUser with MessageAction RESEND:
 // for a user still in FORCE_CHANGE_PASSWORD, a new temporary password (the
 // old one stops working, the validity period starts again) and a new welcome
-// mail. Any other status, or a deactivated user, is ErrUserState.
-func (s *Service) ResendInvitation(ctx context.Context, tenantID, sub string) (User, error) {
+// mail. Any other status, or a deactivated user, is ErrUserState. Within
+// inviteRepeat of the invitation it is repeated, as ActivateUser.
+func (s *Service) ResendInvitation(ctx context.Context, tenantID, sub string) (u User, repeated bool, err error) {
 	return s.invite(ctx, tenantID, sub, true)
 }
 
@@ -115,14 +121,14 @@ func inviteCheck(u User, resend bool) (reenableOnly bool, err error) {
 	return false, nil
 }
 
-func (s *Service) invite(ctx context.Context, tenantID, sub string, resend bool) (User, error) {
+func (s *Service) invite(ctx context.Context, tenantID, sub string, resend bool) (u User, repeated bool, err error) {
 	t, u, err := s.tenantAndUser(ctx, tenantID, sub)
 	if err != nil {
-		return User{}, err
+		return User{}, false, err
 	}
 	inv, err := s.prepareInvitation(ctx, t, u, resend)
 	if err != nil {
-		return User{}, err
+		return User{}, false, err
 	}
 	err = s.Store.Update(ctx, func(tx Tx) error {
 		t, err := GetTenant(tx, tenantID)
@@ -132,15 +138,16 @@ func (s *Service) invite(ctx context.Context, tenantID, sub string, resend bool)
 		if u, err = GetUser(tx, tenantID, sub); err != nil {
 			return err
 		}
-		return s.writeInvitation(ctx, tx, t, &u, inv)
+		repeated, err = s.writeInvitation(ctx, tx, t, &u, inv)
+		return err
 	})
 	if err != nil {
-		return User{}, err
+		return User{}, false, err
 	}
-	if inv.mails() {
+	if inv.mails() && !repeated {
 		s.mailQueued()
 	}
-	return u, nil
+	return u, repeated, nil
 }
 
 // invitation is an activation prepared before the transaction that writes
@@ -174,15 +181,16 @@ func (s *Service) prepareInvitation(ctx context.Context, t Tenant, u User, resen
 
 // writeInvitation activates u, as read in tx, inside tx: enabled and, unless
 // only enabled again, given the temporary password, its sessions and tokens
-// revoked, and the welcome mail queued, all with the one commit.
-func (s *Service) writeInvitation(ctx context.Context, tx Tx, t Tenant, u *User, inv invitation) error {
+// revoked, and the welcome mail queued, all with the one commit. repeated
+// reports the same invitation again, which writes nothing.
+func (s *Service) writeInvitation(ctx context.Context, tx Tx, t Tenant, u *User, inv invitation) (repeated bool, err error) {
 	// Checked again: the user may have changed since it was prepared.
 	again, err := inviteCheck(*u, inv.resend)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if again != inv.reenableOnly {
-		return fmt.Errorf("user %s: %w", u.Username, ErrConflict)
+		return false, fmt.Errorf("user %s: %w", u.Username, ErrConflict)
 	}
 	// The same invitation again within a minute, to a user unchanged
 	// since (a form sent twice, two tabs, two administrators): nothing to
@@ -190,7 +198,7 @@ func (s *Service) writeInvitation(ctx context.Context, tx Tx, t Tenant, u *User,
 	// useless. A user changed since (a new address) is invited anew.
 	if u.Status == StatusForceChangePassword && u.Enabled && u.UpdatedAt.Equal(u.PasswordChangedAt) &&
 		inv.now.Sub(u.PasswordChangedAt) < inviteRepeat {
-		return nil
+		return true, nil
 	}
 	u.Enabled, u.UpdatedAt = true, inv.now
 	action := AuditUserActivate
@@ -201,10 +209,10 @@ func (s *Service) writeInvitation(ctx context.Context, tx Tx, t Tenant, u *User,
 		action = AuditUserEnable
 	}
 	if err := s.audit(ctx, tx, t.Slug, action, userTarget(*u), nil); err != nil {
-		return err
+		return false, err
 	}
 	if inv.reenableOnly {
-		return UpdateUser(tx, t.Slug, *u)
+		return false, UpdateUser(tx, t.Slug, *u)
 	}
 	if u.Status == StatusResetRequired {
 		// A password of the user's own is replaced: it joins the
@@ -215,12 +223,12 @@ func (s *Service) writeInvitation(ctx context.Context, tx Tx, t Tenant, u *User,
 	u.TempPasswordMailedTo = u.Email
 	// Nothing the user held before survives a new invitation.
 	if err := s.revoke(tx, t.Slug, u.Sub); err != nil {
-		return err
+		return false, err
 	}
 	if err := UpdateUser(tx, t.Slug, *u); err != nil {
-		return err
+		return false, err
 	}
-	return s.queueWelcome(tx, t, *u, inv.temp, inv.now)
+	return false, s.queueWelcome(tx, t, *u, inv.temp, inv.now)
 }
 
 // Unlock releases the sign-in lockout of a user, under both names they
@@ -343,7 +351,8 @@ func ProveMailedAddress(u *User) bool {
 }
 
 // inviteRepeat is how soon an invitation of an unchanged user counts as
-// the same invitation sent again, not a new one.
+// the same invitation sent again, not a new one (ActivateUser's repeated).
+// docs/console.md and the CLI's help tell administrators of it.
 const inviteRepeat = time.Minute
 
 // queueWelcome queues the welcome mail that carries u's temporary

@@ -129,9 +129,9 @@ func TestActivateUser(t *testing.T) {
 	ctx := context.Background()
 	ann := e.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@example.com"})
 
-	u, err := e.svc.ActivateUser(ctx, "acme", ann.Sub)
-	if err != nil {
-		t.Fatal(err)
+	u, repeated, err := e.svc.ActivateUser(ctx, "acme", ann.Sub)
+	if err != nil || repeated {
+		t.Fatalf("activate: repeated %t, %v", repeated, err)
 	}
 	if u.Status != tenant.StatusForceChangePassword || !u.Enabled || !u.TempPasswordExpiresAt.Equal(e.clk.Now().Add(7*24*time.Hour)) {
 		t.Errorf("activated user: status %s enabled %t expires %s", u.Status, u.Enabled, u.TempPasswordExpiresAt)
@@ -159,9 +159,9 @@ func TestActivateUser(t *testing.T) {
 
 	// The same activation again at once (a form sent twice), or a resend
 	// at once, changes nothing: the mail just sent stays good.
-	for _, again := range []func(context.Context, string, string) (tenant.User, error){e.svc.ActivateUser, e.svc.ResendInvitation} {
-		if _, err := again(ctx, "acme", ann.Sub); err != nil {
-			t.Fatal(err)
+	for _, again := range []func(context.Context, string, string) (tenant.User, bool, error){e.svc.ActivateUser, e.svc.ResendInvitation} {
+		if _, repeated, err := again(ctx, "acme", ann.Sub); err != nil || !repeated {
+			t.Fatalf("the same invitation again at once: repeated %t, %v; want it said to be repeated", repeated, err)
 		}
 		if n := len(e.queued(t)); n != 1 {
 			t.Errorf("%d mails queued after the same invitation again at once, want 1", n)
@@ -172,10 +172,10 @@ func TestActivateUser(t *testing.T) {
 	}
 	// A minute on, activating again and resending both replace the
 	// password.
-	for _, again := range []func(context.Context, string, string) (tenant.User, error){e.svc.ActivateUser, e.svc.ResendInvitation} {
+	for _, again := range []func(context.Context, string, string) (tenant.User, bool, error){e.svc.ActivateUser, e.svc.ResendInvitation} {
 		e.clk.Advance(time.Minute)
-		if _, err := again(ctx, "acme", ann.Sub); err != nil {
-			t.Fatal(err)
+		if _, repeated, err := again(ctx, "acme", ann.Sub); err != nil || repeated {
+			t.Fatalf("an invitation a minute on: repeated %t, %v; want a new one", repeated, err)
 		}
 		fresh := tempPasswordIn(t, e.lastMail(t))
 		if _, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "ann", Password: temp}); !errors.Is(err, auth.ErrNotAuthorized) {
@@ -196,7 +196,7 @@ func TestActivateUser(t *testing.T) {
 	if _, err := e.svc.UpdateUser(ctx, "acme", ann.Sub, tenant.UserChange{Email: &fixed}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.ResendInvitation(ctx, "acme", ann.Sub); err != nil {
+	if _, _, err := e.svc.ResendInvitation(ctx, "acme", ann.Sub); err != nil {
 		t.Fatal(err)
 	}
 	if m := e.lastMail(t); len(e.queued(t)) != 4 || !slices.Equal(m.To, []string{fixed}) {
@@ -209,7 +209,7 @@ func TestActivateUser(t *testing.T) {
 		t.Fatal(err)
 	}
 	gus := e.user(t, "globex", tenant.NewUser{Username: "gus", Email: "gus@example.com"})
-	if _, err := e.svc.ActivateUser(ctx, "globex", gus.Sub); err != nil {
+	if _, _, err := e.svc.ActivateUser(ctx, "globex", gus.Sub); err != nil {
 		t.Fatal(err)
 	}
 	m = e.lastMail(t)
@@ -352,24 +352,24 @@ func TestActivationRefusals(t *testing.T) {
 	}
 	tests := []struct {
 		name string
-		do   func() (tenant.User, error)
+		do   func() (tenant.User, bool, error)
 		want error
 	}{
-		{"activate without email", func() (tenant.User, error) { return e.svc.ActivateUser(ctx, "acme", noMail.Sub) }, tenant.ErrNoEmail},
-		{"activate an active CONFIRMED user", func() (tenant.User, error) { return e.svc.ActivateUser(ctx, "acme", confirmed.Sub) }, tenant.ErrUserState},
-		{"resend to a CONFIRMED user", func() (tenant.User, error) { return e.svc.ResendInvitation(ctx, "acme", confirmed.Sub) }, tenant.ErrUserState},
-		{"resend to a user not activated", func() (tenant.User, error) { return e.svc.ResendInvitation(ctx, "acme", fresh.Sub) }, tenant.ErrUserState},
-		{"resend to a deactivated user", func() (tenant.User, error) {
+		{"activate without email", func() (tenant.User, bool, error) { return e.svc.ActivateUser(ctx, "acme", noMail.Sub) }, tenant.ErrNoEmail},
+		{"activate an active CONFIRMED user", func() (tenant.User, bool, error) { return e.svc.ActivateUser(ctx, "acme", confirmed.Sub) }, tenant.ErrUserState},
+		{"resend to a CONFIRMED user", func() (tenant.User, bool, error) { return e.svc.ResendInvitation(ctx, "acme", confirmed.Sub) }, tenant.ErrUserState},
+		{"resend to a user not activated", func() (tenant.User, bool, error) { return e.svc.ResendInvitation(ctx, "acme", fresh.Sub) }, tenant.ErrUserState},
+		{"resend to a deactivated user", func() (tenant.User, bool, error) {
 			disable(pending.Sub)
 			return e.svc.ResendInvitation(ctx, "acme", pending.Sub)
 		}, tenant.ErrUserState},
-		{"unknown user", func() (tenant.User, error) { return e.svc.ActivateUser(ctx, "acme", "nope") }, tenant.ErrNotFound},
-		{"admin reset of a user not activated", func() (tenant.User, error) { return e.svc.AdminResetPassword(ctx, "acme", fresh.Sub) }, tenant.ErrUserState},
-		{"admin reset of a user yet to sign in", func() (tenant.User, error) { return e.svc.AdminResetPassword(ctx, "acme", pending.Sub) }, tenant.ErrUserState},
+		{"unknown user", func() (tenant.User, bool, error) { return e.svc.ActivateUser(ctx, "acme", "nope") }, tenant.ErrNotFound},
+		{"admin reset of a user not activated", func() (tenant.User, bool, error) { return e.svc.AdminResetPassword(ctx, "acme", fresh.Sub) }, tenant.ErrUserState},
+		{"admin reset of a user yet to sign in", func() (tenant.User, bool, error) { return e.svc.AdminResetPassword(ctx, "acme", pending.Sub) }, tenant.ErrUserState},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := tt.do()
+			_, _, err := tt.do()
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
@@ -384,7 +384,7 @@ func TestActivationRefusals(t *testing.T) {
 
 	// A deactivated CONFIRMED user is enabled again, password untouched.
 	disable(confirmed.Sub)
-	u, err := e.svc.ActivateUser(ctx, "acme", confirmed.Sub)
+	u, _, err := e.svc.ActivateUser(ctx, "acme", confirmed.Sub)
 	if err != nil || !u.Enabled || u.Status != tenant.StatusConfirmed || u.PasswordHash != confirmed.PasswordHash {
 		t.Errorf("re-activate: %+v %v", u, err)
 	}
@@ -394,7 +394,7 @@ func TestActivationRefusals(t *testing.T) {
 
 	// The mail and the change commit together: no mail, no change.
 	e.svc.Templates = nil
-	if _, err := e.svc.ActivateUser(ctx, "acme", fresh.Sub); err == nil {
+	if _, _, err := e.svc.ActivateUser(ctx, "acme", fresh.Sub); err == nil {
 		t.Fatal("activation without templates succeeded")
 	}
 	if u := e.get(t, "acme", fresh.Sub); u.Status != tenant.StatusUnconfirmed || u.PasswordHash != "" {
@@ -636,7 +636,7 @@ func TestAdminResetPassword(t *testing.T) {
 	const old = "Correct-Horse-9!"
 	ann := e.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@example.com", EmailVerified: true, Password: old})
 
-	u, err := e.svc.AdminResetPassword(ctx, "acme", ann.Sub)
+	u, _, err := e.svc.AdminResetPassword(ctx, "acme", ann.Sub)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -653,15 +653,15 @@ func TestAdminResetPassword(t *testing.T) {
 	// code, which would make the first mail useless; a minute later it
 	// sends a fresh one.
 	mails, events := len(e.queued(t)), len(auditTrail(t, e.svc, "acme"))
-	if _, err := e.svc.AdminResetPassword(ctx, "acme", ann.Sub); err != nil {
-		t.Fatal(err)
+	if _, repeated, err := e.svc.AdminResetPassword(ctx, "acme", ann.Sub); err != nil || !repeated {
+		t.Fatalf("a reset sent again at once: repeated %t, %v; want it said to be repeated", repeated, err)
 	}
 	if len(e.queued(t)) != mails || len(auditTrail(t, e.svc, "acme")) != events {
 		t.Errorf("a reset sent again at once queued %d mails and %d events", len(e.queued(t))-mails, len(auditTrail(t, e.svc, "acme"))-events)
 	}
 	e.clk.Advance(time.Minute)
-	if _, err := e.svc.AdminResetPassword(ctx, "acme", ann.Sub); err != nil {
-		t.Fatal(err)
+	if _, repeated, err := e.svc.AdminResetPassword(ctx, "acme", ann.Sub); err != nil || repeated {
+		t.Fatalf("a reset a minute later: repeated %t, %v; want a new one", repeated, err)
 	}
 	if len(e.queued(t)) != mails+1 {
 		t.Errorf("a reset a minute later queued %d mails, want 1", len(e.queued(t))-mails)
@@ -701,7 +701,7 @@ func TestPasswordHistory(t *testing.T) {
 	}
 	const p1, p2 = "First-Pass-1!", "Second-Pass-2!"
 	ann := e.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@example.com"})
-	if _, err := e.svc.ActivateUser(ctx, "acme", ann.Sub); err != nil {
+	if _, _, err := e.svc.ActivateUser(ctx, "acme", ann.Sub); err != nil {
 		t.Fatal(err)
 	}
 	res, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "ann", Password: tempPasswordIn(t, e.lastMail(t))})
@@ -711,7 +711,7 @@ func TestPasswordHistory(t *testing.T) {
 	if _, err := e.m.Respond(ctx, "acme", res.Session, auth.Answer{Challenge: auth.NewPasswordRequired, NewPassword: p1}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.AdminResetPassword(ctx, "acme", ann.Sub); err != nil {
+	if _, _, err := e.svc.AdminResetPassword(ctx, "acme", ann.Sub); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.svc.ConfirmPasswordReset(ctx, "acme", "ann", codeIn(t, e.lastMail(t)), p2); err != nil {
@@ -854,7 +854,7 @@ func TestTenantOwnTemplates(t *testing.T) {
 	e.svc.Templates, e.svc.TenantTemplates = all, perTenant
 	for slug, want := range map[string]string{"acme": "Acme's own welcome", "globex": "Your account for Globex BV"} {
 		u := e.user(t, slug, tenant.NewUser{Username: "ann", Email: "ann@example.com"})
-		if _, err := e.svc.ActivateUser(ctx, slug, u.Sub); err != nil {
+		if _, _, err := e.svc.ActivateUser(ctx, slug, u.Sub); err != nil {
 			t.Fatal(err)
 		}
 		if m := e.lastMail(t); m.Subject != want {
@@ -896,7 +896,7 @@ func TestResetNeedsVerifiedAddress(t *testing.T) {
 	// RESET_REQUIRED with a code already mailed, then the address found
 	// unproved (as an import or an administrator may leave it).
 	rae := e.user(t, "acme", tenant.NewUser{Username: "rae", Email: "rae@example.com", EmailVerified: true, Password: pw})
-	if _, err := e.svc.AdminResetPassword(ctx, "acme", rae.Sub); err != nil {
+	if _, _, err := e.svc.AdminResetPassword(ctx, "acme", rae.Sub); err != nil {
 		t.Fatal(err)
 	}
 	raeCode := codeIn(t, e.lastMail(t))
@@ -922,7 +922,7 @@ func TestResetNeedsVerifiedAddress(t *testing.T) {
 		t.Errorf("rae's password was set: %s", u.Status)
 	}
 
-	if _, err := e.svc.AdminResetPassword(ctx, "acme", una.Sub); !errors.Is(err, tenant.ErrEmailUnverified) {
+	if _, _, err := e.svc.AdminResetPassword(ctx, "acme", una.Sub); !errors.Is(err, tenant.ErrEmailUnverified) {
 		t.Errorf("admin reset of an unverified address: %v, want ErrEmailUnverified", err)
 	}
 	if u := e.get(t, "acme", una.Sub); u.Status != tenant.StatusConfirmed || len(e.queued(t)) != 1 {
@@ -944,13 +944,13 @@ func TestForcedChangeProvesMailedAddress(t *testing.T) {
 		verified bool
 	}{
 		{"activated", func(t *testing.T, e *mailEnv, sub string) string {
-			if _, err := e.svc.ActivateUser(context.Background(), "acme", sub); err != nil {
+			if _, _, err := e.svc.ActivateUser(context.Background(), "acme", sub); err != nil {
 				t.Fatal(err)
 			}
 			return tempPasswordIn(t, e.lastMail(t))
 		}, true},
 		{"activated, address changed since", func(t *testing.T, e *mailEnv, sub string) string {
-			if _, err := e.svc.ActivateUser(context.Background(), "acme", sub); err != nil {
+			if _, _, err := e.svc.ActivateUser(context.Background(), "acme", sub); err != nil {
 				t.Fatal(err)
 			}
 			temp := tempPasswordIn(t, e.lastMail(t))
@@ -961,7 +961,7 @@ func TestForcedChangeProvesMailedAddress(t *testing.T) {
 			return temp
 		}, false},
 		{"temporary password set by an administrator after the invitation", func(t *testing.T, e *mailEnv, sub string) string {
-			if _, err := e.svc.ActivateUser(context.Background(), "acme", sub); err != nil {
+			if _, _, err := e.svc.ActivateUser(context.Background(), "acme", sub); err != nil {
 				t.Fatal(err)
 			}
 			e.lastMail(t)
@@ -1072,7 +1072,7 @@ func TestInviteRefusesAnAddressThatCannotBeMailed(t *testing.T) {
 	e := newMailEnv(t)
 	ctx := context.Background()
 	ann := e.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@example.com"})
-	if _, err := e.svc.ActivateUser(ctx, "acme", ann.Sub); err != nil {
+	if _, _, err := e.svc.ActivateUser(ctx, "acme", ann.Sub); err != nil {
 		t.Fatal(err)
 	}
 	const stored = "a..b@example.com"
@@ -1090,9 +1090,9 @@ func TestInviteRefusesAnAddressThatCannotBeMailed(t *testing.T) {
 	e.clk.Advance(time.Minute) // past the minute in which an invitation again changes nothing
 	for _, invite := range []struct {
 		name string
-		call func(context.Context, string, string) (tenant.User, error)
+		call func(context.Context, string, string) (tenant.User, bool, error)
 	}{{"activate", e.svc.ActivateUser}, {"resend", e.svc.ResendInvitation}} {
-		_, err := invite.call(ctx, "acme", ann.Sub)
+		_, _, err := invite.call(ctx, "acme", ann.Sub)
 		var inv *tenant.InvalidError
 		if !errors.As(err, &inv) || inv.Code != tenant.CodeEmailInvalid || !slices.Equal(inv.Args, []string{stored}) {
 			t.Errorf("%s: %v, want an *InvalidError %s naming %q", invite.name, err, tenant.CodeEmailInvalid, stored)

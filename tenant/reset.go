@@ -502,12 +502,12 @@ func PreviousPasswords(u User, size int) []string {
 // ErrEmailUnverified: codes go only to proved addresses, see resettable)
 // who has a password to reset (CONFIRMED, or RESET_REQUIRED to send a fresh
 // code, once the code sent is a minute old: sooner, the reset is taken for
-// the same one sent again and changes nothing); for a user who has not
-// signed in yet, resend the invitation instead.
-func (s *Service) AdminResetPassword(ctx context.Context, tenantID, sub string) (User, error) {
+// the same one sent again and changes nothing, and repeated is true); for a
+// user who has not signed in yet, resend the invitation instead.
+func (s *Service) AdminResetPassword(ctx context.Context, tenantID, sub string) (u User, repeated bool, err error) {
 	code, err := newResetCode(rand.Reader)
 	if err != nil {
-		return User{}, err
+		return User{}, false, err
 	}
 	check := func(u User) error {
 		switch {
@@ -527,10 +527,6 @@ func (s *Service) AdminResetPassword(ctx context.Context, tenantID, sub string) 
 		return nil
 	}
 	now := s.now()
-	var (
-		u        User
-		repeated bool
-	)
 	err = s.Store.Update(ctx, func(tx Tx) error {
 		repeated = false
 		t, err := GetTenant(tx, tenantID)
@@ -590,16 +586,18 @@ func (s *Service) AdminResetPassword(ctx context.Context, tenantID, sub string) 
 		return EnqueueMail(tx, MailOwner{TenantID: tenantID, Sub: u.Sub}, msg, now)
 	})
 	if err != nil {
-		return User{}, err
+		return User{}, false, err
 	}
 	if !repeated {
 		s.mailQueued()
 	}
-	return u, nil
+	return u, repeated, nil
 }
 
 // adminResetRepeat is how soon an administrator's reset of the same user
-// counts as the same reset again, not a new one.
+// counts as the same reset again, not a new one (AdminResetPassword's
+// repeated). A code the user asked for themselves counts too: either way
+// a code is on its way.
 const adminResetRepeat = time.Minute
 
 func (s *Service) resetURL(slug, username string) string {

@@ -606,7 +606,8 @@ func (s *Service) CreateUser(ctx context.Context, tenantID string, in NewUser) (
 		// On a copy: the store may run this function again, and each run
 		// must start from the user as created.
 		invited := u
-		if err := s.writeInvitation(ctx, tx, t, &invited, inv); err != nil {
+		// A user just made cannot be an invitation repeated.
+		if _, err := s.writeInvitation(ctx, tx, t, &invited, inv); err != nil {
 			return err
 		}
 		created = invited

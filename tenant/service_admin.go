@@ -464,7 +464,10 @@ func (s *Service) UpdateUser(ctx context.Context, tenantID, sub string, in UserC
 		if err != nil {
 			return err
 		}
-		return s.writeInvitation(ctx, tx, t, &u, inv)
+		// UpdatedAt is now, later than any earlier invitation: a user
+		// changed by this call is invited anew, never taken for a repeat.
+		_, err = s.writeInvitation(ctx, tx, t, &u, inv)
+		return err
 	})
 	if err != nil {
 		return User{}, err

@@ -238,7 +238,7 @@ func TestResetCodeLimits(t *testing.T) {
 func TestResetRequired(t *testing.T) {
 	s := newStack(t, stackOptions{})
 	ann := s.addUser(t, "ann", goodPassword, false)
-	if _, err := s.svc.AdminResetPassword(t.Context(), "acme", ann.Sub); err != nil {
+	if _, _, err := s.svc.AdminResetPassword(t.Context(), "acme", ann.Sub); err != nil {
 		t.Fatal(err)
 	}
 	m := s.onlyMail(t, "ann@example.com")
@@ -272,7 +272,7 @@ func TestStartPageSignIn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.svc.ActivateUser(t.Context(), "acme", ann.Sub); err != nil {
+	if _, _, err := s.svc.ActivateUser(t.Context(), "acme", ann.Sub); err != nil {
 		t.Fatal(err)
 	}
 	m := s.onlyMail(t, "ann@example.com")

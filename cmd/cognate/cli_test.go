@@ -210,6 +210,12 @@ func TestCommandLineAgainstServer(t *testing.T) {
 			}},
 		{name: "list users page", args: []string{"user", "list", "--tenant", "acme", "--limit", "1"},
 			stdout: []string{"More users: cognate user list --tenant acme --limit 1 --after "}},
+		{name: "list users past the last", args: []string{"user", "list", "--tenant", "acme", "--after", "zzzz"},
+			stdout: []string{"No more users after zzzz.\n"}, check: func(t *testing.T, stdout string) {
+				if strings.Contains(stdout, "No users") {
+					t.Errorf("a tenant with users is said to have none:\n%s", stdout)
+				}
+			}},
 		{name: "disable user", args: []string{"user", "disable", "--tenant", "acme", "ann"},
 			stdout: []string{"Enabled", "no"}},
 		{name: "enable user", args: []string{"user", "enable", "ann", "--tenant", "acme"},

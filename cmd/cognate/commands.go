@@ -721,7 +721,12 @@ func (l userListing) command() adminCommand {
 				var page adminapi.UserPage
 				raw, err := c.call(ctx, http.MethodGet, path+"?"+q.Encode(), nil, &page)
 				return output{raw: raw, text: func(w io.Writer) {
-					if len(page.Users) == 0 {
+					switch {
+					case len(page.Users) == 0 && *after != "":
+						// A page past the last: the list itself may be long.
+						fmt.Fprintf(w, "No more %s after %s.\n", l.noun, *after)
+						return
+					case len(page.Users) == 0:
 						fmt.Fprintln(w, l.empty(*slug, args))
 						return
 					}

@@ -14,7 +14,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 
@@ -227,8 +229,7 @@ func showImport(w io.Writer, format string, res adminapi.ImportResult) {
 	for _, warning := range res.Warnings {
 		fmt.Fprintf(w, "Warning: %s\n", warning)
 	}
-	// CSV results are numbered by line, JSON results by user.
-	unit := map[string]string{"csv": "Line", "json": "User"}[format]
+	unit := lineUnit(format)
 	notes := 0
 	for _, l := range res.Lines {
 		if l.Outcome != "failed" {
@@ -256,12 +257,40 @@ func showImport(w io.Writer, format string, res adminapi.ImportResult) {
 	}
 }
 
+// lineUnit is what the results of a file of format are numbered by: CSV
+// results by line, JSON results by user.
+func lineUnit(format string) string {
+	return map[string]string{"csv": "Line", "json": "User"}[format]
+}
+
+// showFailure prints one failed line. The username is quoted and the
+// reason's control characters escaped: both come from the file, and an
+// escape sequence in a name must not reach the terminal.
 func showFailure(w io.Writer, unit string, l adminapi.ImportLine) {
 	who := ""
 	if l.Username != "" {
-		who = " (" + l.Username + ")"
+		who = " (" + strconv.Quote(l.Username) + ")"
 	}
-	fmt.Fprintf(w, "%s %d%s: %s\n", unit, l.Line, who, l.Reason)
+	fmt.Fprintf(w, "%s %d%s: %s\n", unit, l.Line, who, escapeControls(l.Reason))
+}
+
+// escapeControls writes each control character of s as Go would in a
+// quoted string, leaving the rest, quotes and all, as it is. (s came
+// through JSON, so it is UTF-8.)
+func escapeControls(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r) // '\x1b', with its quotes
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // ---- cognate migrate cognito ----
@@ -512,11 +541,13 @@ func andList(words []string) string {
 type migrationJob struct {
 	tenant, name string
 	label        string // where the users come from, for people
-	format       string
+	format       string // of the file sent
 	path         string
-	// lines maps the user index in a part of a shared file to the line
-	// (or user index) in the original file; nil for a whole file.
-	lines []int
+	// source is the format of the file the person has, which the
+	// report's line numbers are of: a part of a shared file is sent as
+	// JSON, its users carrying their lines in the original
+	// (cognitoimport.WriteJSON), which may be a CSV's.
+	source string
 }
 
 // migrationReport is what --json prints.
@@ -579,7 +610,7 @@ func migrateCognito(ctx context.Context, args []string, env map[string]string, s
 
 	var jobs []migrationJob
 	for _, p := range m.Pools {
-		jobs = append(jobs, migrationJob{tenant: p.Tenant, name: p.Name, label: p.File, format: p.Format, path: p.File})
+		jobs = append(jobs, migrationJob{tenant: p.Tenant, name: p.Name, label: p.File, format: p.Format, source: p.Format, path: p.File})
 	}
 	report := migrationReport{TenantsCreated: []string{}, Imports: []migrationImport{}, Unassigned: []adminapi.ImportLine{}}
 	if s := m.Shared; s != nil {
@@ -606,7 +637,7 @@ func migrateCognito(ctx context.Context, args []string, env map[string]string, s
 	if len(report.Unassigned) > 0 {
 		fmt.Fprintf(out, "== %s: users in no tenant ==\n", m.Shared.File)
 		for _, l := range report.Unassigned {
-			showFailure(out, map[string]string{"csv": "Line", "json": "User"}[m.Shared.Format], l)
+			showFailure(out, lineUnit(m.Shared.Format), l)
 		}
 	}
 	exists := map[string]bool{}
@@ -625,7 +656,7 @@ func migrateCognito(ctx context.Context, args []string, env map[string]string, s
 		default:
 			entry.Result = &res
 			failed = failed || res.Summary.Failed > 0
-			showImport(out, job.format, res)
+			showImport(out, job.source, res)
 		}
 		report.Imports = append(report.Imports, entry)
 	}
@@ -680,24 +711,15 @@ func runMigrationJob(ctx context.Context, c *apiClient, job migrationJob, dryRun
 	}
 	defer body.Close()
 	res, _, err := c.importFile(ctx, job.tenant, job.format, dryRun, body, size)
-	if err != nil {
-		return res, err
-	}
-	if job.lines != nil {
-		// Back to the numbers of the file the person has.
-		for i := range res.Lines {
-			if n := res.Lines[i].Line; n >= 1 && n <= len(job.lines) {
-				res.Lines[i].Line = job.lines[n-1]
-			}
-		}
-	}
-	return res, nil
+	return res, err
 }
 
 // splitShared reads a shared pool's export once and writes each
 // organization's users to a file of its own in dir, as JSON lines that lose
-// nothing (cognitoimport.WriteJSON). Users whose attribute names no tenant,
-// and lines that cannot be read, are returned as failures.
+// nothing (cognitoimport.WriteJSON), their line in the shared file
+// included: the server reports that line, and names it in reasons that
+// point at an earlier line. Users whose attribute names no tenant, and
+// lines that cannot be read, are returned as failures.
 func splitShared(s sharedPool, dir string) ([]migrationJob, []adminapi.ImportLine, error) {
 	format := s.Format // as readMigrationMap found it
 	in, err := os.Open(s.File)
@@ -753,7 +775,7 @@ func splitShared(s sharedPool, dir string) ([]migrationJob, []adminapi.ImportLin
 				return nil, nil, err
 			}
 			p = &part{file: f, w: bufio.NewWriter(f), job: migrationJob{
-				tenant: slug, name: s.Names[slug], format: "json", path: f.Name(), lines: []int{},
+				tenant: slug, name: s.Names[slug], format: "json", source: format, path: f.Name(),
 				label: fmt.Sprintf("%s (%s)", s.File, s.Attribute),
 			}}
 			parts[slug] = p
@@ -762,7 +784,6 @@ func splitShared(s sharedPool, dir string) ([]migrationJob, []adminapi.ImportLin
 		if err := cognitoimport.WriteJSON(p.w, rec); err != nil {
 			return nil, nil, err
 		}
-		p.job.lines = append(p.job.lines, rec.Line)
 	}
 	jobs := make([]migrationJob, 0, len(order))
 	for _, slug := range order {

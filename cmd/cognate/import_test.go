@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/cognate-idp/cognate/tenant/adminapi"
 )
@@ -44,6 +45,10 @@ func TestImportCommandAgainstServer(t *testing.T) {
 	dump := writeInDir(t, dir, "dump.export", `{"Users":[{"Username":"dave","Attributes":[{"Name":"sub","Value":"d0000000-0000-4000-8000-000000000004"},`+
 		`{"Name":"email","Value":"dave@example.com"}],"UserStatus":"CONFIRMED","Enabled":false,"Groups":[{"GroupName":"staff"}]}]}`)
 	broken := writeInDir(t, dir, "broken.json", `{"Users":[{"Username":"erin"},`)
+	// A name with an escape sequence that would turn the terminal red,
+	// and one in an attribute's name, which a reason repeats.
+	escapes := writeInDir(t, dir, "escapes.json", `{"Username":"esc\u001b[31m3","Attributes":[{"Name":"email","Value":"esc@example.com"}]}`+"\n"+
+		`{"Username":"ok","Attributes":[{"Name":"custom:a\u001b[2J","Value":"1"},{"Name":"custom:a\u001b[2J","Value":"2"}]}`)
 
 	steps := []cliStep{
 		{name: "usage", args: []string{"import"}, code: exitUsage, stderr: []string{"Usage: cognate import cognito"}},
@@ -58,12 +63,12 @@ func TestImportCommandAgainstServer(t *testing.T) {
 		{name: "unknown extension", args: []string{"import", "cognito", "--tenant", "acme", dump}, code: exitUsage,
 			stderr: []string{"add --format csv or --format json"}},
 		{name: "dry run", args: []string{"import", "cognito", "--tenant", "acme", "--dry-run", users}, code: exitError,
-			stdout: []string{"Line 3 (bob): The User Record does not set any of the auto verified attributes to true",
+			stdout: []string{`Line 3 ("bob"): The User Record does not set any of the auto verified attributes to true`,
 				"Created 2, updated 0, unchanged 0, failed 1.", "Dry run: nothing was written."}},
 		{name: "nothing written by the dry run", args: []string{"user", "list", "--tenant", "acme"},
 			stdout: []string{"No users"}},
 		{name: "import", args: []string{"import", "cognito", users, "--tenant", "acme"}, code: exitError,
-			stdout: []string{"Line 3 (bob):", "Created 2, updated 0, unchanged 0, failed 1.", "1 imported users have notes"}},
+			stdout: []string{`Line 3 ("bob"):`, "Created 2, updated 0, unchanged 0, failed 1.", "1 imported users have notes"}},
 		{name: "the users are there", args: []string{"user", "list", "--tenant", "acme"},
 			stdout: []string{"ann", "carol", "RESET_REQUIRED"}},
 		{name: "the escaped comma came over", args: []string{"user", "get", "--tenant", "acme", "ann"},
@@ -87,6 +92,13 @@ func TestImportCommandAgainstServer(t *testing.T) {
 			stdout: []string{"Created 1, updated 0, unchanged 0, failed 0."}},
 		{name: "a file that breaks part-way", args: []string{"import", "cognito", "--tenant", "acme", broken}, code: exitError,
 			stderr: []string{"the file cannot be imported: after user 1: the JSON ends in the middle of a value; the file may be incomplete. Nothing was written."}},
+		{name: "control characters in a name", args: []string{"import", "cognito", "--tenant", "acme", "--dry-run", escapes}, code: exitError,
+			stdout: []string{`User 1 ("esc\x1b[31m3"): username: `, `User 2 ("ok"): attribute custom:a\x1b[2J appears twice`},
+			check: func(t *testing.T, stdout string) {
+				if strings.ContainsFunc(stdout, func(r rune) bool { return r != '\n' && unicode.IsControl(r) }) {
+					t.Errorf("a control character reached the terminal: %q", stdout)
+				}
+			}},
 		{name: "a missing file", args: []string{"import", "cognito", "--tenant", "acme", filepath.Join(dir, "nope.csv")}, code: exitError,
 			stderr: []string{"no such file"}},
 		{name: "an unknown tenant", args: []string{"import", "cognito", "--tenant", "nope", users}, code: exitError,
@@ -143,13 +155,13 @@ shared:
 
 	code, stdout, stderr = s.importCLI(t, "", "migrate", "cognito", "--map", mapFile)
 	for _, want := range []string{
-		"User 3 (nobody): the user has no custom:org",
-		`User 4 (stray): custom:org "unknown-id" is not in the map's tenants`,
+		`User 3 ("nobody"): the user has no custom:org`,
+		`User 4 ("stray"): custom:org "unknown-id" is not in the map's tenants`,
 		"== tenant beta, from " + filepath.Join(dir, "users-beta.csv") + " ==",
 		// amy is the 5th user of all.json, the 2nd of acme's part: the
-		// server's numbers are mapped back to the file's.
-		`User 5 (amy): "not-an-address" is not an email address`,
-		`User 6 (bo): UserStatus "BOGUS" is not one of Cognito's statuses`,
+		// part carries the file's numbers to the server.
+		`User 5 ("amy"): "not-an-address" is not an email address`,
+		`User 6 ("bo"): UserStatus "BOGUS" is not one of Cognito's statuses`,
 		"Tenants created: beta, gamma.",
 	} {
 		if !strings.Contains(stdout+stderr, want) {
@@ -187,6 +199,60 @@ shared:
 	if code, out, _ := s.importCLI(t, "", "tenant", "get", "gamma", "--server", s.url, "--token-file", s.tokenFile); code != exitOK ||
 		!strings.Contains(out, "Gamma NV") {
 		t.Errorf("tenant gamma:\n%s", out)
+	}
+}
+
+// A shared pool in CSV is sent to the server split, as JSON, yet what the
+// migration reports is of the file the person has: CSV lines, labelled
+// "Line", with the numbers of that file, also the earlier line a reason
+// names. It is what `cognate import` says of the same file.
+func TestMigrateSharedCSVReportsTheFilesLines(t *testing.T) {
+	dir := t.TempDir()
+	s := startServer(t, dir)
+	if code, _, stderr := s.cli(t, "", "tenant", "create", "acme", "--server", s.url, "--token-file", s.tokenFile); code != exitOK {
+		t.Fatalf("tenant create: %s", stderr)
+	}
+	shared := writeInDir(t, dir, "shared.csv", "cognito:username,email,email_verified,custom:org,cognito:mfa_enabled\n"+
+		"ann,ann@example.com,TRUE,acme-id,FALSE\n"+ // line 2
+		"bea,bea@example.com,TRUE,beta-id,FALSE\n"+
+		"cy,cy@example.com,TRUE,beta-id,FALSE\n"+
+		"samE,same1@example.com,TRUE,acme-id,FALSE\n"+ // line 5, the 2nd of acme's part
+		"dee,dee@example.com,TRUE,beta-id,FALSE\n"+
+		"SAME,same2@example.com,TRUE,acme-id,FALSE\n") // line 7, the 3rd of acme's part
+	mapFile := writeInDir(t, dir, "map.yaml", "shared:\n  file: shared.csv\n  attribute: custom:org\n  tenants:\n    acme-id: acme\n    beta-id: beta\n")
+	const failure = `Line 7 ("SAME"): username "SAME" differs only in case from the one on line 5;`
+
+	code, imported, stderr := s.importCLI(t, "", "import", "cognito", "--tenant", "acme", "--dry-run", shared)
+	if code != exitError || !strings.Contains(imported, failure) {
+		t.Errorf("import: %d, want the failure %q:\n%s%s", code, failure, imported, stderr)
+	}
+	code, migrated, stderr := s.importCLI(t, "", "migrate", "cognito", "--map", mapFile, "--dry-run")
+	if code != exitError || !strings.Contains(migrated, failure) || strings.Contains(migrated, "User ") {
+		t.Errorf("migrate: %d, want the failure %q as import says it:\n%s%s", code, failure, migrated, stderr)
+	}
+
+	code, stdout, _ := s.importCLI(t, "", "migrate", "cognito", "--map", mapFile, "--dry-run", "--json")
+	var report migrationReport
+	if err := json.Unmarshal([]byte(stdout), &report); err != nil || code != exitError {
+		t.Fatalf("--json: %d %v\n%s", code, err, stdout)
+	}
+	var lines []adminapi.ImportLine
+	for _, imp := range report.Imports {
+		if imp.Tenant == "acme" && imp.Result != nil {
+			lines = imp.Result.Lines
+		}
+	}
+	want := []int{2, 5, 7}
+	if len(lines) != len(want) {
+		t.Fatalf("acme's lines %+v, want lines %v", lines, want)
+	}
+	for i, l := range lines {
+		if l.Line != want[i] {
+			t.Errorf("acme's result %d is line %d, want %d", i+1, l.Line, want[i])
+		}
+	}
+	if last := lines[len(lines)-1]; !strings.Contains(last.Reason, "from the one on line 5;") {
+		t.Errorf("the reason of line 7 names another line: %q", last.Reason)
 	}
 }
 

@@ -64,7 +64,7 @@ func TestMailWaitsForARelay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.service.ActivateUser(ctx, "acme", u.Sub); err != nil {
+	if _, _, err := a.service.ActivateUser(ctx, "acme", u.Sub); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := (tenant.MailQueue{Store: a.service.Store}).Pending(ctx); err != nil || n != 1 {
@@ -118,7 +118,7 @@ func TestMailFromName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.service.ActivateUser(ctx, "acme", u.Sub); err != nil {
+	if _, _, err := a.service.ActivateUser(ctx, "acme", u.Sub); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.service.OrganizationsForEmail(ctx, tenant.OrgLookup{Email: "ann@example.com", Locale: "en"}); err != nil {

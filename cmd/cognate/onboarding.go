@@ -30,33 +30,49 @@ func mailFrom(cfg Config) (address, name string) {
 // onboardingCommands are the `cognate user` verbs that send mail: activate,
 // resend, reset-password, and unlock beside them. Each takes a username or
 // a sub, as the other one-user verbs do.
+//
+// The same mail again within a minute (a command run twice, the console
+// and the command line at once) is taken for a repeat and sends nothing,
+// so that the mail just sent stays good: the server says so
+// (adminapi.MailedUser's repeated), and so does the sentence printed.
 func onboardingCommands() []adminCommand {
 	// post calls one of the action endpoints and says what became of the
 	// user in a sentence, then shows the user.
-	post := func(action string, say func(u adminapi.User) string) func(ctx context.Context, c *apiClient, path, user string) (output, error) {
+	post := func(action string, say func(u adminapi.MailedUser) string) func(ctx context.Context, c *apiClient, path, user string) (output, error) {
 		return func(ctx context.Context, c *apiClient, path, _ string) (output, error) {
-			var u adminapi.User
+			var u adminapi.MailedUser
 			raw, err := c.call(ctx, http.MethodPost, path+"/"+action, nil, &u)
 			return output{raw: raw, text: func(w io.Writer) {
 				fmt.Fprintln(w, say(u))
 				fmt.Fprintln(w)
-				showUser(w, u)
+				showUser(w, u.User)
 			}}, err
 		}
 	}
-	invited := func(u adminapi.User) string {
-		if u.Status != "FORCE_CHANGE_PASSWORD" {
+	invited := func(u adminapi.MailedUser) string {
+		switch {
+		case u.Repeated:
+			return fmt.Sprintf("An invitation was sent to %s less than a minute ago; no new mail was sent, and its temporary password stays valid.\n"+
+				"Run the command again after that minute to send a new temporary password.", u.Email)
+		case u.Status != "FORCE_CHANGE_PASSWORD":
 			return fmt.Sprintf("%s is enabled again; their password is unchanged.", u.Username)
 		}
 		return fmt.Sprintf("A welcome mail with a new temporary password is on its way to %s.\nThe old temporary password, if any, no longer works.", u.Email)
 	}
 	return []adminCommand{
-		oneUserCommand("activate", "Activate a user: a temporary password goes to them by mail (a deactivated user with a password of their own is only enabled again).",
+		oneUserCommand("activate", "Activate a user: a temporary password goes to them by mail (a deactivated user with a password of their own is only enabled again). "+
+			"Run again within a minute of an invitation, it sends nothing.",
 			post("activate", invited)),
-		oneUserCommand("resend", "Send a user who has not signed in yet a new temporary password; the old one stops working.",
+		oneUserCommand("resend", "Send a user who has not signed in yet a new temporary password; the old one stops working. "+
+			"Within a minute of the last invitation it sends nothing.",
 			post("resend-invitation", invited)),
-		oneUserCommand("reset-password", "Reset a user's password: their sessions end and a code to choose a new one goes to them by mail.",
-			post("reset-password", func(u adminapi.User) string {
+		oneUserCommand("reset-password", "Reset a user's password: their sessions end and a code to choose a new one goes to them by mail. "+
+			"Run again within a minute, it sends no second code.",
+			post("reset-password", func(u adminapi.MailedUser) string {
+				if u.Repeated {
+					return fmt.Sprintf("A reset code was sent to %s less than a minute ago; no new code was sent, and that one stays valid.\n"+
+						"Run the command again after that minute to send a new code.", u.Email)
+				}
 				return fmt.Sprintf("A reset code is on its way to %s; %s must choose a new password before signing in again.", u.Email, u.Username)
 			})),
 		oneUserCommand("unlock", "Release a user's sign-in lockout after too many failed attempts.",

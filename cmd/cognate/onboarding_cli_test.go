@@ -19,10 +19,23 @@ func TestOnboardingCommands(t *testing.T) {
 		{args: []string{"user", "create", "--tenant", "acme", "--username", "ann", "--email", "ann@example.com"}, stdout: "UNCONFIRMED"},
 		{args: []string{"user", "create", "--tenant", "acme", "--username", "nomail"}},
 		{args: []string{"user", "activate", "--tenant", "acme", "ann"}, stdout: "A welcome mail with a new temporary password is on its way to ann@example.com."},
+		// Again within the minute: the server sent nothing, and the
+		// command says so rather than that a new password is on its way.
+		{args: []string{"user", "activate", "--tenant", "acme", "ann"},
+			stdout: "An invitation was sent to ann@example.com less than a minute ago; no new mail was sent, and its temporary password stays valid."},
+		{args: []string{"user", "resend", "--tenant", "acme", "ann"},
+			stdout: "An invitation was sent to ann@example.com less than a minute ago; no new mail was sent, and its temporary password stays valid.\n" +
+				"Run the command again after that minute to send a new temporary password."},
 		{args: []string{"user", "resend", "--tenant", "acme", "ann"}, stdout: "FORCE_CHANGE_PASSWORD"},
 		{args: []string{"user", "reset-password", "--tenant", "acme", "ann"}, code: exitError, stderr: "resend the invitation instead"},
 		{args: []string{"user", "activate", "--tenant", "acme", "nomail"}, code: exitError, stderr: "needs an email address"},
 		{args: []string{"user", "unlock", "--tenant", "acme", "ann"}, stdout: "Unlocked ann"},
+		{args: []string{"user", "create", "--tenant", "acme", "--username", "rae", "--email", "rae@example.com", "--email-verified",
+			"--password", "Correct-Horse-9!"}, stdout: "CONFIRMED"},
+		{args: []string{"user", "reset-password", "--tenant", "acme", "rae"}, stdout: "A reset code is on its way to rae@example.com; rae must choose"},
+		{args: []string{"user", "reset-password", "--tenant", "acme", "rae"},
+			stdout: "A reset code was sent to rae@example.com less than a minute ago; no new code was sent, and that one stays valid.\n" +
+				"Run the command again after that minute to send a new code."},
 		{args: []string{"user", "activate", "ann"}, code: exitUsage, stderr: "-tenant is required"},
 		{args: []string{"user", "create", "--tenant", "acme", "--username", "bea", "--email", "bea@example.com", "--invite"}, stdout: "FORCE_CHANGE_PASSWORD"},
 		{args: []string{"user", "create", "--tenant", "acme", "--username", "cy", "--invite"}, code: exitUsage, stderr: "--invite needs --email"},

@@ -45,15 +45,26 @@ func TestOnboardingEndpoints(t *testing.T) {
 		{"activate an active user", users + "{sub}/activate", 400, "already active"},
 		{"resend to an active user", users + "{sub}/resend-invitation", 400, "only for a user who has not signed in yet"},
 		{"admin reset", users + "{sub}/reset-password", 200, `"status":"RESET_REQUIRED"`},
+		{"admin reset again", users + "{sub}/reset-password", 200, `"status":"RESET_REQUIRED"`},
 		{"unlock", users + "{sub}/unlock", 204, ""},
 		{"unknown user", users + "nope/activate", 404, `tenant \"acme\" has no user \"nope\"`},
 		{"unknown tenant", "/admin/v1/tenants/nope/users/{sub}/unlock", 404, "not_found"},
 	}
+	// What the mailing steps answer as repeated: the same mail again
+	// within a minute sends nothing, and the answer says so, for the
+	// client to tell its user the truth.
+	repeats := map[string]bool{"activate": false, "activate again": true, "resend": true, "admin reset": false, "admin reset again": true}
 	for _, s := range steps {
 		rec := f.do(t, "POST", s.path, "", bearer)
 		body := rec.Body.String()
 		if rec.Code != s.status || !strings.Contains(body, s.want) {
 			t.Errorf("%s: %d %s, want %d with %q", s.name, rec.Code, body, s.status, s.want)
+		}
+		if want, mails := repeats[s.name]; mails {
+			var answer adminapi.MailedUser
+			if err := json.Unmarshal(rec.Body.Bytes(), &answer); err != nil || answer.Repeated != want || !strings.Contains(body, `"repeated":`) {
+				t.Errorf("%s: repeated %t (%v) in %s, want %t", s.name, answer.Repeated, err, body, want)
+			}
 		}
 		if strings.Contains(body, "password_hash") {
 			t.Errorf("%s: the answer shows a hash", s.name)

@@ -205,6 +205,20 @@ type User struct {
 	LastSignInAt          time.Time         `json:"last_sign_in_at,omitzero"`
 }
 
+// MailedUser is the body of the actions that mail a user a temporary
+// password or a code: POST …/users/{sub}/activate, resend-invitation and
+// reset-password.
+type MailedUser struct {
+	User
+	// Repeated: the user, unchanged since, was mailed the same less than
+	// a minute before (an invitation, by activate or resend; a reset
+	// code), and this call was taken for that one sent again (a double
+	// click, two administrators). Nothing changed and no mail was sent;
+	// the one sent then, and what it carries, stays good. After the
+	// minute the call sends a new one.
+	Repeated bool `json:"repeated"`
+}
+
 // UserPage is the body of GET /admin/v1/tenants/{slug}/users.
 type UserPage struct {
 	Users []User `json:"users"`

@@ -22,6 +22,7 @@ type userOut struct {
 	UserStatus     string          `json:"UserStatus,omitempty"`
 	UserCreateDate string          `json:"UserCreateDate,omitempty"`
 	Groups         *[]groupOut     `json:"Groups,omitempty"`
+	Line           int             `json:"cognate:line,omitempty"`
 }
 
 type groupOut struct {
@@ -31,15 +32,17 @@ type groupOut struct {
 }
 
 // WriteJSON writes rec as one line of JSON that NewJSONReader reads back as
-// the same record (its Line and Notes aside): a ListUsers user, with sub,
-// cognate:password_hash and cognito:mfa_enabled as attributes and the
-// groups embedded. cognate migrate uses it to split one pool's export into a
-// file per organization.
+// the same record (its Notes aside): a ListUsers user, with sub,
+// cognate:password_hash and cognito:mfa_enabled as attributes, the groups
+// embedded, and rec.Line as the member cognate:line. cognate migrate uses
+// it to split one pool's export into a file per organization: what the
+// import of a part reports, a failed line and the earlier line a reason
+// names, then has the line numbers of the file the person has.
 func WriteJSON(w io.Writer, rec Record) error {
 	if len(rec.Problems) > 0 {
 		return ErrRecordProblem
 	}
-	u := userOut{Username: rec.Username, Enabled: rec.Enabled, UserStatus: string(rec.Status)}
+	u := userOut{Username: rec.Username, Enabled: rec.Enabled, UserStatus: string(rec.Status), Line: rec.Line}
 	if rec.Sub != "" {
 		u.Attributes = append(u.Attributes, attributeJSON{Name: "sub", Value: rec.Sub})
 	}

@@ -58,7 +58,7 @@ func TestWriteJSONRoundTrip(t *testing.T) {
 				if w.Problem() != "" {
 					t.Fatalf("test data: %s", w.Problem())
 				}
-				w.Line, g.Line, w.Notes, g.Notes = 0, 0, nil, nil
+				w.Notes, g.Notes = nil, nil
 				if !w.CreatedAt.Equal(g.CreatedAt) {
 					t.Errorf("%s: created %v, back %v", w.Username, w.CreatedAt, g.CreatedAt)
 				}
@@ -74,5 +74,26 @@ func TestWriteJSONRoundTrip(t *testing.T) {
 	}
 	if err := WriteJSON(&bytes.Buffer{}, Record{Username: "x", Problems: []Reason{reason(CodeCSVUsernameEmpty)}}); !errors.Is(err, ErrRecordProblem) {
 		t.Errorf("a record with a problem: %v", err)
+	}
+}
+
+// A user's cognate:line, as WriteJSON writes it, is its Line; without
+// one, or with one that is no line, the user is numbered by position.
+func TestJSONCarriedLine(t *testing.T) {
+	r, err := NewJSONReader(strings.NewReader(`{"Username":"a","cognate:line":7}` + "\n" +
+		`{"Username":"b"}` + "\n" + `{"Username":"c","cognate:line":0}` + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := readAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []int
+	for _, rec := range recs {
+		lines = append(lines, rec.Line)
+	}
+	if want := []int{7, 2, 3}; !reflect.DeepEqual(lines, want) {
+		t.Errorf("lines %v, want %v", lines, want)
 	}
 }

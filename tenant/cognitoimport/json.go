@@ -531,6 +531,11 @@ type userJSON struct {
 	UserMFASettingList  []string
 	PreferredMfaSetting string
 	// UserLastModifiedDate is not read: Cognate keeps its own UpdatedAt.
+
+	// Line is Cognate's own: the user's Record.Line in the file it was
+	// taken from (WriteJSON), which becomes its Line here, so that a
+	// file split from another reports the other's line numbers.
+	Line int `json:"cognate:line"`
 }
 
 type attributeJSON struct {
@@ -548,6 +553,9 @@ var cognitoStatuses = []tenant.UserStatus{
 // record turns a decoded user into a Record, checking what JSON's types do
 // not: which attributes, which status.
 func (u *userJSON) record(index int) Record {
+	if u.Line > 0 {
+		index = u.Line
+	}
 	rec := Record{
 		Line:        index,
 		Username:    u.Username,

@@ -111,7 +111,9 @@ type warner interface {
 // file says.
 type Record struct {
 	// Line is the CSV line number (the header is line 1) or, for JSON,
-	// the 1-based index of the user in the file.
+	// the 1-based index of the user in the file; a JSON user that carries
+	// cognate:line (WriteJSON) has that line, of the file it was split
+	// from.
 	Line int
 	// Problems, when there are any, are why this line cannot be imported
 	// (Problem is their English, for the person who sent the file). The

@@ -343,7 +343,7 @@ func TestResetsEndTheConsoleSession(t *testing.T) {
 		name  string
 		reset func() error
 	}{
-		{"password reset", func() error { _, err := s.svc.AdminResetPassword(t.Context(), "acme", boss); return err }},
+		{"password reset", func() error { _, _, err := s.svc.AdminResetPassword(t.Context(), "acme", boss); return err }},
 		{"temporary password", func() error { return s.svc.SetPassword(t.Context(), "acme", boss, newPassword, false) }},
 		// Whoever held the factors may have signed in to the console with them.
 		{"MFA reset", func() error { return s.svc.ResetMFA(t.Context(), "acme", boss) }},

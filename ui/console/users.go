@@ -200,6 +200,7 @@ var notices = map[string]string{
 	"resent":         "notice.resent",
 	"resentRecently": "notice.resentRecently",
 	"reset":          "notice.reset",
+	"resetRecently":  "notice.resetRecently",
 	"mfaReset":       "notice.mfaReset",
 	"unlocked":       "notice.unlocked",
 	"created":        "notice.created",
@@ -612,7 +613,9 @@ func (c *Console) activateUser(w http.ResponseWriter, r *http.Request, q *reques
 		if active(before) {
 			return activationNotice(before), nil
 		}
-		if _, err := c.Service.ActivateUser(r.Context(), q.slug(), sub); err != nil {
+		// A repeat (the other of two posts at once) says "activated" too,
+		// which is true of it: the status is on and the mail has gone.
+		if _, _, err := c.Service.ActivateUser(r.Context(), q.slug(), sub); err != nil {
 			return "", err
 		}
 		if before.Status == tenant.StatusConfirmed {
@@ -646,15 +649,11 @@ func (c *Console) disableUser(w http.ResponseWriter, r *http.Request, q *request
 
 func (c *Console) resendInvitation(w http.ResponseWriter, r *http.Request, q *request) error {
 	return c.act(w, r, q, func(sub string) (string, error) {
-		before, err := c.Service.User(r.Context(), q.slug(), sub)
+		_, repeated, err := c.Service.ResendInvitation(r.Context(), q.slug(), sub)
 		if err != nil {
 			return "", err
 		}
-		after, err := c.Service.ResendInvitation(r.Context(), q.slug(), sub)
-		if err != nil {
-			return "", err
-		}
-		if after.PasswordHash == before.PasswordHash {
+		if repeated {
 			// The service took it for the invitation of a moment ago
 			// sent again: no new password, no new mail.
 			return "resentRecently", nil
@@ -665,12 +664,16 @@ func (c *Console) resendInvitation(w http.ResponseWriter, r *http.Request, q *re
 
 func (c *Console) resetPassword(w http.ResponseWriter, r *http.Request, q *request) error {
 	return c.act(w, r, q, func(sub string) (string, error) {
-		_, err := c.Service.AdminResetPassword(r.Context(), q.slug(), sub)
+		_, repeated, err := c.Service.AdminResetPassword(r.Context(), q.slug(), sub)
 		switch {
 		case errors.Is(err, tenant.ErrNoEmail):
 			err = &saying{key: "problem.noEmailReset", err: err} // not the welcome mail
 		case errors.Is(err, tenant.ErrEmailUnverified):
 			err = &saying{key: "problem.unverifiedReset", err: err}
+		case repeated:
+			// A code went out less than a minute ago and stays good:
+			// none was sent now.
+			return "resetRecently", err
 		}
 		return "reset", err
 	})

@@ -178,9 +178,23 @@ func TestProfileActions(t *testing.T) {
 	}
 
 	// Reset the password of an active user: a code goes out.
-	uitest.MustContain(t, act(cat.Sub, "reset-password"), "The password has been reset.", "Password reset required")
+	catProfile := b.Get(s.url("acme", "/admin/users/"+cat.Sub))
+	reset := func() page { return b.Follow(b.Submit(catProfile, "/admin/users/"+cat.Sub+"/reset-password", nil)) }
+	uitest.MustContain(t, reset(), "The password has been reset.", "Password reset required")
 	if n := waitCount(s, "cat@acme.example", 1); n != 1 {
 		t.Errorf("cat got %d mails", n)
+	}
+	// The same form sent again within the minute (a double click, a
+	// second tab): the code just sent stays good, no new one goes out, and
+	// the console does not say that one did.
+	again := reset()
+	uitest.MustContain(t, again, "A mail with a code to choose a new password went to cat@acme.example less than a minute ago; its code stays valid, so no new one was sent.")
+	uitest.MustNotContain(t, again, "The password has been reset.")
+	b.Header.Set("Accept-Language", "nl")
+	uitest.MustContain(t, reset(), "Er is minder dan een minuut geleden een mail met een code om een nieuw wachtwoord te kiezen naar cat@acme.example verstuurd")
+	b.Header.Del("Accept-Language")
+	if trail, _ := s.svc.AuditLog(t.Context(), "acme", tenant.AuditQuery{Target: cat.Sub, Action: string(tenant.AuditUserPasswordReset)}); len(trail.Events) != 1 {
+		t.Errorf("%d password resets of cat in the audit trail, want the first alone", len(trail.Events))
 	}
 	// Not to an address nobody proved: the console says why and what to do.
 	refused := act(dot.Sub, "reset-password")
@@ -426,7 +440,7 @@ func TestNoticesNeverShowAFormatVerb(t *testing.T) {
 	b.signIn(s, "acme", "boss", adminPassword)
 	for _, path := range []string{"/admin/users", "/admin/groups", "/admin/groups/admins", "/admin/clients",
 		"/admin/settings", "/admin/users/" + nemo.Sub} {
-		for _, notice := range []string{"activated", "invited", "reset", "resent"} {
+		for _, notice := range []string{"activated", "invited", "reset", "resent", "resentRecently", "resetRecently"} {
 			for _, lang := range []string{"en", "nl"} {
 				b.Header.Set("Accept-Language", lang)
 				p := b.Get(s.url("acme", path+"?notice="+notice))
