@@ -244,5 +244,5 @@ func ValidLogoURL(raw string) bool {
 	if err != nil || u.Host == "" || u.User != nil || len(raw) > 2048 || strings.ContainsAny(raw, " '\";,") {
 		return false
 	}
-	return u.Scheme == "https" || (u.Scheme == "http" && loopbackHost(u.Hostname()))
+	return HTTPSOrLoopback(u)
 }

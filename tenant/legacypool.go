@@ -108,7 +108,8 @@ func (p LegacyPool) LogValue() slog.Value {
 	return slog.StringValue("none")
 }
 
-// redacted is p with its secrets masked and its webhook URL without query.
+// redacted is p with its secrets masked and its URLs as RedactURL shows
+// them.
 func (p LegacyPool) redacted() LegacyPool {
 	mask := func(s *string) {
 		if *s != "" {
@@ -118,8 +119,10 @@ func (p LegacyPool) redacted() LegacyPool {
 	mask(&p.ClientSecret)
 	mask(&p.Admin.SecretAccessKey)
 	mask(&p.WebhookSecret)
-	if p.WebhookURL != "" {
-		p.WebhookURL = RedactURL(p.WebhookURL)
+	for _, u := range []*string{&p.WebhookURL, &p.Endpoint} {
+		if *u != "" {
+			*u = RedactURL(*u)
+		}
 	}
 	return p
 }
@@ -238,32 +241,35 @@ func legacyProblems(p LegacyPool) []string {
 }
 
 // checkServiceURL accepts an absolute https URL, or http to a loopback
-// address: passwords travel to it.
+// address: passwords travel to it. Its messages go to the operator and to
+// the log, so they show the URL as RedactURL does, never its credentials
+// or query: a URL refused for carrying a password must not pass it on.
 func checkServiceURL(raw string) error {
 	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.User != nil || u.Fragment != "" {
-		return fmt.Errorf("%q must be an absolute URL without credentials or fragment", raw)
-	}
-	if u.Scheme != "https" && !(u.Scheme == "http" && IsLoopbackHost(u.Hostname())) {
-		return fmt.Errorf("%q must use https (http only for localhost): passwords are sent to it", raw)
+	switch {
+	case err != nil:
+		return errors.New("cannot be read as a URL (it is not shown: it may hold a secret)")
+	case u.Host == "":
+		return fmt.Errorf("%q must be an absolute URL (https://host/path)", RedactURL(raw))
+	case u.User != nil:
+		return fmt.Errorf("%q may not hold credentials (user:password@ before the host, left out here)", RedactURL(raw))
+	case u.Fragment != "":
+		return fmt.Errorf("%q may not have a fragment (#…)", RedactURL(raw))
+	case !HTTPSOrLoopback(u):
+		return fmt.Errorf("%q must use https (http only for localhost): passwords are sent to it", RedactURL(raw))
 	}
 	return nil
 }
 
-// RedactURL is raw without its query, fragment and credentials, for logs:
-// serverless endpoints often carry a key in the query (Azure's ?code=).
+// RedactURL is raw without its query, fragment and credentials, for logs
+// and messages: serverless endpoints often carry a key in the query
+// (Azure's ?code=).
 func RedactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "(unreadable URL)"
 	}
 	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
-}
-
-// IsLoopbackHost reports whether host names this machine.
-func IsLoopbackHost(host string) bool {
-	return host == "localhost" || strings.HasSuffix(host, ".localhost") || host == "::1" ||
-		strings.HasPrefix(host, "127.") && strings.Count(host, ".") == 3
 }
 
 // Errors of a LegacyDirectory.

@@ -29,6 +29,7 @@ func TestLegacyPoolValidation(t *testing.T) {
 		{"VPC endpoint", LegacyPool{Kind: LegacyCognito, Region: "eu-west-1", Endpoint: "https://vpce-1.cognito-idp.eu-west-1.vpce.amazonaws.com", UserPoolID: "eu-west-1_X1", ClientID: "c"}, ""},
 		{"webhook", LegacyPool{Kind: LegacyWebhook, WebhookURL: "https://legacy.example.com/migrate", WebhookSecret: secret}, ""},
 		{"webhook on localhost", LegacyPool{Kind: LegacyWebhook, WebhookURL: "http://localhost:8080/migrate", WebhookSecret: secret}, ""},
+		{"webhook on a loopback address", LegacyPool{Kind: LegacyWebhook, WebhookURL: "http://[::1]:8080/migrate", WebhookSecret: secret}, ""},
 
 		{"unknown kind", LegacyPool{Kind: "ldap"}, "kind"},
 		{"pool ID", LegacyPool{Kind: LegacyCognito, UserPoolID: "AbC123", ClientID: "c"}, "user pool ID"},
@@ -39,6 +40,9 @@ func TestLegacyPoolValidation(t *testing.T) {
 		{"half a key", LegacyPool{Kind: LegacyCognito, UserPoolID: "eu-west-1_AbC", ClientID: "c", Admin: AWSKeys{SecretAccessKey: "k"}}, "both"},
 		{"cognito with a webhook", LegacyPool{Kind: LegacyCognito, UserPoolID: "eu-west-1_AbC", ClientID: "c", WebhookURL: "https://x.example"}, "no webhook"},
 		{"webhook over http", LegacyPool{Kind: LegacyWebhook, WebhookURL: "http://legacy.example.com/migrate", WebhookSecret: secret}, "https"},
+		// Names that look like loopback addresses are DNS names.
+		{"webhook over http to a name like an address", LegacyPool{Kind: LegacyWebhook, WebhookURL: "http://127.0.0.attacker/x", WebhookSecret: secret}, "https"},
+		{"endpoint over http to a name like an address", LegacyPool{Kind: LegacyCognito, Endpoint: "http://127.evil.attacker.example/", UserPoolID: "eu-west-1_AbC", ClientID: "c"}, "https"},
 		{"webhook with credentials", LegacyPool{Kind: LegacyWebhook, WebhookURL: "https://u:p@legacy.example.com/", WebhookSecret: secret}, "credentials"},
 		{"webhook without secret", LegacyPool{Kind: LegacyWebhook, WebhookURL: "https://legacy.example.com/"}, "signing secret"},
 		{"webhook with Cognito fields", LegacyPool{Kind: LegacyWebhook, WebhookURL: "https://legacy.example.com/", WebhookSecret: secret, ClientID: "c"}, "no Cognito"},
@@ -51,6 +55,44 @@ func TestLegacyPoolValidation(t *testing.T) {
 				t.Errorf("refused: %v", err)
 			case tc.want != "" && (!errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.want)):
 				t.Errorf("%v, want a problem about %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// A refused URL is named in the refusal, which the operator reads and the
+// log keeps, as RedactURL shows it: without the credentials or query key
+// that may be the very reason it is refused.
+func TestLegacyPoolRefusalHidesURLSecrets(t *testing.T) {
+	const secret = "0123456789abcdef0123456789"
+	for _, tc := range []struct {
+		name  string
+		pool  LegacyPool
+		shown string // what of the URL the refusal names
+		want  string // what the refusal says
+	}{
+		{"webhook with credentials", LegacyPool{Kind: LegacyWebhook, WebhookURL: "https://ALICE:PASSW0RD@legacy.example.com/hook", WebhookSecret: secret},
+			`"https://legacy.example.com/hook"`, "may not hold credentials"},
+		{"webhook over http with a key", LegacyPool{Kind: LegacyWebhook, WebhookURL: "http://evil.com/hook?api_key=SECRETKEY123", WebhookSecret: secret},
+			`"http://evil.com/hook"`, "must use https"},
+		{"webhook with a key and a fragment", LegacyPool{Kind: LegacyWebhook, WebhookURL: "https://legacy.example.com/hook?code=SECRETKEY123#SECRETFRAG", WebhookSecret: secret},
+			`"https://legacy.example.com/hook"`, "fragment"},
+		{"relative webhook with a key", LegacyPool{Kind: LegacyWebhook, WebhookURL: "/hook?code=SECRETKEY123", WebhookSecret: secret},
+			`"/hook"`, "absolute URL"},
+		{"unreadable webhook", LegacyPool{Kind: LegacyWebhook, WebhookURL: "https://ALICE:PASSW0RD@legacy.example.com:port/%zz", WebhookSecret: secret},
+			"webhook URL", "cannot be read as a URL"},
+		{"endpoint with credentials", LegacyPool{Kind: LegacyCognito, Endpoint: "https://AKIA:SECRETAWS@vpce.example.com", UserPoolID: "eu-west-1_AbC", ClientID: "c"},
+			`"https://vpce.example.com"`, "may not hold credentials"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := ValidateSettings(Settings{Legacy: tc.pool}.WithDefaults())
+			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.shown) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%v, want a refusal naming %s that says %q", err, tc.shown, tc.want)
+			}
+			for _, s := range []string{"ALICE", "PASSW0RD", "AKIA", "SECRETAWS", "SECRETKEY123", "SECRETFRAG"} {
+				if err != nil && strings.Contains(err.Error(), s) {
+					t.Errorf("the refusal shows %s: %v", s, err)
+				}
 			}
 		})
 	}
@@ -81,10 +123,11 @@ func TestLegacyPoolLogValue(t *testing.T) {
 			Admin: AWSKeys{AccessKeyID: "AKID", SecretAccessKey: "ADMIN-SECRET"}},
 		"webhook", LegacyPool{Kind: LegacyWebhook, WebhookURL: "https://f.example.net/api/migrate?code=FUNCTION-KEY", WebhookSecret: "WEBHOOK-SECRET"},
 		"settings", Settings{Legacy: LegacyPool{Kind: LegacyWebhook, WebhookSecret: "NESTED-SECRET"}},
-		"tenant", Tenant{Slug: "acme", Settings: Settings{Legacy: LegacyPool{Kind: LegacyCognito, ClientSecret: "TENANT-SECRET"}}},
+		"tenant", Tenant{Slug: "acme", Settings: Settings{Legacy: LegacyPool{Kind: LegacyCognito, ClientSecret: "TENANT-SECRET",
+			Endpoint: "https://vpce.example.com/?key=ENDPOINT-KEY"}}},
 		"new user", NewUser{Username: "ann", Password: "NEW-USER-PASSWORD"})
 	out := buf.String()
-	for _, s := range []string{"CLIENT-SECRET", "ADMIN-SECRET", "FUNCTION-KEY", "WEBHOOK-SECRET", "NESTED-SECRET", "TENANT-SECRET", "NEW-USER-PASSWORD"} {
+	for _, s := range []string{"CLIENT-SECRET", "ADMIN-SECRET", "FUNCTION-KEY", "WEBHOOK-SECRET", "NESTED-SECRET", "TENANT-SECRET", "ENDPOINT-KEY", "NEW-USER-PASSWORD"} {
 		if strings.Contains(out, s) {
 			t.Errorf("log shows %s: %s", s, out)
 		}

@@ -53,7 +53,7 @@ func (s *Service) bringLegacyUser(ctx context.Context, tenantID, login, clientIP
 	allowed := true
 	if clientIP != "" {
 		err := s.Store.Update(ctx, func(tx Tx) (err error) {
-			allowed, err = takeRate(tx, CollRateLimits, tenantID, "legacy-lookup-ip/"+clientIP, now, rateLimit{legacyLookupsPerHour, time.Hour})
+			allowed, err = takeRate(tx, CollRateLimits, tenantID, "legacy-lookup-ip/"+AddressKey(clientIP), now, rateLimit{legacyLookupsPerHour, time.Hour})
 			return err
 		})
 		if err != nil {

@@ -628,6 +628,18 @@ func TestResetRateLimits(t *testing.T) {
 	if err := e.svc.StartPasswordReset(ctx, "acme", "nobody", "198.51.100.8"); err != nil {
 		t.Errorf("another address: %v", err)
 	}
+	// An IPv6 client counts by its /64, whichever of its addresses it uses.
+	for i := range 30 {
+		if err := e.svc.StartPasswordReset(ctx, "acme", "nobody", fmt.Sprintf("2001:db8:1::%x", i+1)); err != nil {
+			t.Fatalf("request %d from one /64: %v", i+1, err)
+		}
+	}
+	if err := e.svc.StartPasswordReset(ctx, "acme", "nobody", "2001:db8:1::ffff"); !errors.Is(err, tenant.ErrRateLimited) {
+		t.Errorf("31st request from one /64: %v", err)
+	}
+	if err := e.svc.StartPasswordReset(ctx, "acme", "nobody", "2001:db8:1:1::1"); err != nil {
+		t.Errorf("another /64: %v", err)
+	}
 }
 
 func TestAdminResetPassword(t *testing.T) {
@@ -817,6 +829,14 @@ func TestOrganizationsForEmail(t *testing.T) {
 	}
 	if !errors.Is(err, tenant.ErrRateLimited) {
 		t.Errorf("many lookups from one address: %v", err)
+	}
+	// Nor from the addresses of one IPv6 /64, each used once.
+	err = nil
+	for i := 0; i < 20 && err == nil; i++ {
+		err = e.svc.OrganizationsForEmail(ctx, tenant.OrgLookup{Email: fmt.Sprintf("x%d@example.com", i), ClientIP: fmt.Sprintf("2001:db8:1::%x", i+1)})
+	}
+	if !errors.Is(err, tenant.ErrRateLimited) {
+		t.Errorf("many lookups from one /64: %v", err)
 	}
 }
 

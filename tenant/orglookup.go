@@ -50,7 +50,7 @@ func (s *Service) OrganizationsForEmail(ctx context.Context, in OrgLookup) error
 	err := s.Store.Update(ctx, func(tx Tx) error {
 		queued = false
 		if in.ClientIP != "" {
-			ok, err := takeRate(tx, CollRateLimits, "", "apex-ip/"+in.ClientIP, now, orgLookupIPLimits...)
+			ok, err := takeRate(tx, CollRateLimits, "", "apex-ip/"+AddressKey(in.ClientIP), now, orgLookupIPLimits...)
 			if err != nil {
 				return err
 			}

@@ -3,6 +3,7 @@ package tenant
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"time"
 )
 
@@ -21,6 +22,26 @@ const (
 	CollRateLimits     Collection = "rate_limits"     // "<kind>/<key>" → rateWindow
 	CollPasswordResets Collection = "password_resets" // "user/<sub>" → resetState, "login/<name>" → loginAttempts
 )
+
+// AddressKey is what a per-address limit counts clientIP as (the rate
+// limits here and the sign-in lockout in tenant/auth): an IPv4 address as
+// itself, also when written IPv4-mapped, and an IPv6 address by its /64.
+// A /64 is one network, the least a home or a host is given, and its owner
+// may use any of its 2^64 addresses, changing them at will (RFC 8981's
+// temporary addresses do so by themselves): counted one by one, a client
+// would escape every limit by taking a new address for each request.
+// Anything that is not an address is counted as it is.
+func AddressKey(clientIP string) string {
+	addr, err := netip.ParseAddr(clientIP)
+	if err != nil {
+		return clientIP
+	}
+	addr = addr.WithZone("").Unmap()
+	if addr.Is4() {
+		return addr.String()
+	}
+	return netip.PrefixFrom(addr, 64).Masked().String()
+}
 
 // rateLimit allows N requests per period.
 type rateLimit struct {

@@ -142,7 +142,7 @@ func (s *Service) StartPasswordReset(ctx context.Context, tenantID, login, clien
 			return err
 		}
 		if clientIP != "" {
-			ok, err := takeRate(tx, CollRateLimits, tenantID, "reset-ip/"+clientIP, now, rateLimit{resetIPLimitPerHour, time.Hour})
+			ok, err := takeRate(tx, CollRateLimits, tenantID, "reset-ip/"+AddressKey(clientIP), now, rateLimit{resetIPLimitPerHour, time.Hour})
 			if err != nil {
 				return err
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	netmail "net/mail"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -424,16 +425,36 @@ func ValidateRedirectURI(raw string) error {
 	if u.Fragment != "" || strings.Contains(raw, "#") {
 		return fmt.Errorf("%q may not contain a fragment", raw)
 	}
-	if u.Scheme != "https" && !(u.Scheme == "http" && loopbackHost(u.Hostname())) {
+	if !HTTPSOrLoopback(u) {
 		return fmt.Errorf("%q must use https (http is allowed only for localhost)", raw)
 	}
 	return nil
 }
 
-// loopbackHost reports whether host names this machine, where development
-// may use plain http.
-func loopbackHost(host string) bool {
-	return host == "localhost" || strings.HasSuffix(host, ".localhost") || host == "127.0.0.1" || host == "::1"
+// HTTPSOrLoopback reports whether u is https, or plain http to this machine
+// (IsLoopbackHost), where development runs and where nothing crosses a
+// network in clear. It is the one rule for every URL Cognate sends
+// something to or lets a browser go to: redirect URIs, logos and legacy
+// pools (which receive passwords).
+func HTTPSOrLoopback(u *url.URL) bool {
+	return u.Scheme == "https" || u.Scheme == "http" && IsLoopbackHost(u.Hostname())
+}
+
+// IsLoopbackHost reports whether host, as url.URL.Hostname gives it, names
+// this machine: an IP address that is loopback (all of 127.0.0.0/8 and ::1,
+// also written IPv4-mapped), or the name localhost or a name under it
+// (RFC 6761 §6.3). A name that only looks like an address, such as
+// 127.0.0.attacker, is a DNS name like any other and may point anywhere.
+//
+// For redirect URIs RFC 8252 §7.3 names 127.0.0.1 and ::1; the rest of
+// 127.0.0.0/8 is as much this machine (a code sent there never leaves it),
+// so one rule serves every use.
+func IsLoopbackHost(host string) bool {
+	if addr, err := netip.ParseAddr(host); err == nil {
+		return addr.IsLoopback()
+	}
+	host = strings.ToLower(host)
+	return host == "localhost" || strings.HasSuffix(host, ".localhost")
 }
 
 // Client reads one client.

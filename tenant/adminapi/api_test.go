@@ -594,12 +594,23 @@ func TestRefusalsLogOneLineWithoutSecrets(t *testing.T) {
 		{"a username taken", "POST", "/admin/v1/tenants/acme/users", `{"username":"ann","password":"` + secret + `"}`, bearer, 409},
 		{"a dot segment", "DELETE", "/admin/v1/tenants/acme/users/..", "", bearer, 400},
 		{"a body over the limit", "POST", "/admin/v1/tenants", `{"slug":"` + strings.Repeat("a", 2<<20) + `"}`, bearer, 413},
+		// A legacy pool's URL refused for what it carries is named without it.
+		{"a webhook URL with credentials", "PATCH", "/admin/v1/tenants/acme",
+			`{"settings":{"legacy":{"kind":"webhook","webhook_url":"https://ann:` + secret + `@legacy.example.com/hook","webhook_secret":"abcdefghijklmnopqrstuvwxyz0123"}}}`, bearer, 400},
+		{"a webhook URL over http with a key", "PATCH", "/admin/v1/tenants/acme",
+			`{"settings":{"legacy":{"kind":"webhook","webhook_url":"http://evil.example.com/hook?api_key=` + secret + `","webhook_secret":"abcdefghijklmnopqrstuvwxyz0123"}}}`, bearer, 400},
+		{"a Cognito endpoint with credentials", "PATCH", "/admin/v1/tenants/acme",
+			`{"settings":{"legacy":{"kind":"cognito","user_pool_id":"eu-west-1_AbC123","client_id":"c","endpoint":"https://AKIA:` + secret + `@vpce.example.com"}}}`, bearer, 400},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			log.Reset()
-			if w := f.do(t, tc.method, tc.path, tc.body, tc.auth); w.Code != tc.status {
+			w := f.do(t, tc.method, tc.path, tc.body, tc.auth)
+			if w.Code != tc.status {
 				t.Fatalf("status %d, want %d: %s", w.Code, tc.status, w.Body)
+			}
+			if strings.Contains(w.Body.String(), secret[:6]) {
+				t.Errorf("the response has what the client sent: %s", w.Body)
 			}
 			lines := strings.Split(strings.TrimSpace(log.String()), "\n")
 			if len(lines) != 1 || !strings.Contains(lines[0], `msg="admin API request refused"`) ||

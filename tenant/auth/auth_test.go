@@ -274,17 +274,31 @@ func TestSignInsOfOneNameAtOnce(t *testing.T) {
 }
 
 func TestLockoutPerAddress(t *testing.T) {
-	e := newEnv(t)
-	e.user(t, tenant.NewUser{Username: "ann", Password: "Correct-Horse-9"})
-	// One address trying many names is stopped after 4× the per-name limit.
-	for i := range 20 {
-		e.m.Start(ctx, "acme", auth.Credentials{Login: "name" + string(rune('a'+i)), Password: "x", ClientIP: "198.51.100.7"})
-	}
-	if _, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "ann", Password: "Correct-Horse-9", ClientIP: "198.51.100.7"}); !errors.Is(err, auth.ErrLocked) {
-		t.Fatalf("spraying address: %v, want ErrLocked", err)
-	}
-	if res, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "ann", Password: "Correct-Horse-9", ClientIP: "198.51.100.8"}); err != nil || !res.Done() {
-		t.Fatalf("another address: %+v, %v", res, err)
+	for _, tc := range []struct {
+		name    string
+		address func(i int) string // the address of the i-th attempt
+		other   string             // an address of another client
+	}{
+		{"one IPv4 address", func(int) string { return "198.51.100.7" }, "198.51.100.8"},
+		{"one IPv6 address", func(int) string { return "2001:db8:1::1" }, "2001:db8:2::1"},
+		// An IPv6 client has its whole /64 and may take a new address for
+		// every attempt: it counts as one.
+		{"the addresses of one IPv6 /64", func(i int) string { return fmt.Sprintf("2001:db8:1::%x", i+1) }, "2001:db8:1:1::1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.user(t, tenant.NewUser{Username: "ann", Password: "Correct-Horse-9"})
+			// One client trying many names is stopped after 4× the per-name limit.
+			for i := range 20 {
+				e.m.Start(ctx, "acme", auth.Credentials{Login: "name" + string(rune('a'+i)), Password: "x", ClientIP: tc.address(i)})
+			}
+			if _, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "ann", Password: "Correct-Horse-9", ClientIP: tc.address(20)}); !errors.Is(err, auth.ErrLocked) {
+				t.Fatalf("spraying client: %v, want ErrLocked", err)
+			}
+			if res, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "ann", Password: "Correct-Horse-9", ClientIP: tc.other}); err != nil || !res.Done() {
+				t.Fatalf("another client: %+v, %v", res, err)
+			}
+		})
 	}
 }
 

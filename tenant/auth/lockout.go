@@ -11,8 +11,8 @@ import (
 
 // Brute-force protection. Failures are counted per login name (whether or not
 // such a user exists, so a lock reveals nothing), per client address (an
-// address gets more room because many people may share one: an office NAT)
-// and, once the name typed has turned out to belong to a user, per account.
+// address gets more room because many people may share one: an office NAT;
+// an IPv6 client counts by its /64, tenant.AddressKey) and, once the name typed has turned out to belong to a user, per account.
 // lockKeys computes the counters for every step: the password form, the
 // second factor, a passkey, the account page's password change.
 //
@@ -52,7 +52,7 @@ func maxFailures(p tenant.LockoutPolicy) int { return p.MaxFailures }
 func lockKeys(cr Credentials) []lockKey {
 	keys := []lockKey{nameKey(cr.Login)}
 	if cr.ClientIP != "" {
-		keys = append(keys, lockKey{"ip:" + cr.ClientIP, func(p tenant.LockoutPolicy) int { return p.MaxFailures * ipAllowanceFactor }})
+		keys = append(keys, lockKey{"ip:" + tenant.AddressKey(cr.ClientIP), func(p tenant.LockoutPolicy) int { return p.MaxFailures * ipAllowanceFactor }})
 	}
 	if cr.sub != "" {
 		keys = append(keys, accountKey(cr.sub))

@@ -118,7 +118,7 @@ func (d *Directory) webhookCall(ctx context.Context, tenantID string, pool tenan
 	// Checked again here, not only when the settings were saved: the
 	// password must never travel in clear to another machine.
 	u, err := url.Parse(pool.WebhookURL)
-	if err != nil || !(u.Scheme == "https" || u.Scheme == "http" && tenant.IsLoopbackHost(u.Hostname())) {
+	if err != nil || !tenant.HTTPSOrLoopback(u) {
 		return tenant.LegacyAccount{}, fmt.Errorf("%w: the webhook URL must be https", tenant.ErrLegacyUnavailable)
 	}
 	ev := migrationEvent{

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -299,6 +300,23 @@ func TestWebhookForgotPassword(t *testing.T) {
 	}
 }
 
+// The forgot-password form asks the legacy pool about unknown names at most
+// 30 times an hour per client, and an IPv6 client is its /64: taking a new
+// address for each request does not make it ask more.
+func TestWebhookLookupsLimitedPerClient(t *testing.T) {
+	l := newLegacySystem(t)
+	e := newEnv(t, webhookPool(l))
+	for i := range 31 {
+		err := e.svc.StartPasswordReset(ctx, "acme", fmt.Sprintf("nobody%d", i), fmt.Sprintf("2001:db8:1::%x", i+1))
+		if i < 30 && err != nil || i == 30 && !errors.Is(err, tenant.ErrRateLimited) {
+			t.Fatalf("request %d: %v", i+1, err)
+		}
+	}
+	if n := l.count(); n != 30 {
+		t.Errorf("the pool was asked %d times, want 30", n)
+	}
+}
+
 // A user the pool sends over as RESET_REQUIRED at sign-in resets by code
 // like any other: only to an address the pool said was verified.
 func TestWebhookResetRequiredNeedsVerifiedAddress(t *testing.T) {
@@ -382,16 +400,21 @@ func TestWebhookUnavailable(t *testing.T) {
 // this machine, both when saved and when called.
 func TestWebhookRequiresHTTPS(t *testing.T) {
 	e := newEnv(t, tenant.LegacyPool{})
-	for _, u := range []string{"http://legacy.example.com/migrate", "ftp://legacy.example.com/", "https://user:pw@legacy.example.com/", "/migrate"} {
+	// Names that look like loopback addresses are DNS names that may
+	// point anywhere.
+	plainToElsewhere := []string{"http://legacy.example.com/migrate", "http://127.0.0.attacker/x", "http://127.evil.attacker.example/"}
+	for _, u := range append([]string{"ftp://legacy.example.com/", "https://user:pw@legacy.example.com/", "/migrate"}, plainToElsewhere...) {
 		_, err := e.svc.UpdateTenant(ctx, "acme", tenant.TenantChange{Settings: tenant.SettingsChange{Legacy: &tenant.LegacyPoolChange{
 			Pool: tenant.LegacyPool{Kind: tenant.LegacyWebhook, WebhookURL: u, WebhookSecret: webhookSecret}}}})
 		if !errors.Is(err, tenant.ErrInvalid) {
 			t.Errorf("%s: %v", u, err)
 		}
 	}
-	dir := &legacy.Directory{}
-	_, err := dir.Authenticate(ctx, "acme", tenant.LegacyPool{Kind: tenant.LegacyWebhook, WebhookURL: "http://legacy.example.com/migrate", WebhookSecret: webhookSecret}, "a", "b")
-	if !errors.Is(err, tenant.ErrLegacyUnavailable) {
-		t.Errorf("called over http: %v", err)
+	// Checked again when sending, for a pool saved by an older version.
+	for _, u := range plainToElsewhere {
+		_, err := e.dir.Authenticate(ctx, "acme", tenant.LegacyPool{Kind: tenant.LegacyWebhook, WebhookURL: u, WebhookSecret: webhookSecret}, "a", "b")
+		if !errors.Is(err, tenant.ErrLegacyUnavailable) || e.calls.Load() != 0 {
+			t.Errorf("%s: %v after %d requests, want ErrLegacyUnavailable before any", u, err, e.calls.Load())
+		}
 	}
 }
