@@ -89,6 +89,11 @@ func TestDiscoveryAndJWKS(t *testing.T) {
 	if strings.Contains(string(body), `"d":`) || !strings.Contains(string(body), `"RS256"`) {
 		t.Fatalf("JWKS must hold public RS256 keys only: %s", body)
 	}
+	// Without trusted proxies the Host alone picks the tenant, which a
+	// cache keys on anyway (TestRouterForwardedHost has them).
+	if vary := resp.Header.Values("Vary"); len(vary) != 0 {
+		t.Errorf("JWKS: Vary %q without trusted proxies, want none", vary)
+	}
 }
 
 func TestUnknownHostsAndTenants(t *testing.T) {
@@ -990,6 +995,116 @@ func TestCORSOnlyForRegisteredOrigins(t *testing.T) {
 			if got := resp.Header.Get("Access-Control-Allow-Origin"); path == "/oauth2/revoke" && (got == origin) != allowed {
 				t.Errorf("revocation from %s: Access-Control-Allow-Origin %q, want allowed=%t", origin, got, allowed)
 			}
+		}
+	}
+}
+
+// Every answer of the endpoints that browsers call carries the CORS headers
+// for the origin of a registered redirect URI, whoever writes it, Cognate
+// or the library: a single-page app then reads invalid_grant ("sign in
+// again") where it saw a network failure ("Failed to fetch") for the
+// refusals Cognate wrote itself. The headers are set once (Vary names
+// Origin once). Another origin gets none; nor does introspection, which
+// is not for browsers.
+func TestCORSOnEveryAnswer(t *testing.T) {
+	h := newHarness(t)
+	f := h.fixture("acme", true)
+	cfg := h.oauthConfig(f)
+	cfg.ClientSecret = ""
+	tok := h.signIn(f, cfg)
+	const registered, other = "http://rp.localhost", "http://evil.localhost"
+
+	type request struct {
+		method, path, contentType, body string
+		bearer                          string // sent as Authorization: Bearer
+		basic                           bool   // the client's HTTP Basic, with an empty secret
+	}
+	form := func(path string, v url.Values) request {
+		return request{method: http.MethodPost, path: path, contentType: "application/x-www-form-urlencoded", body: v.Encode()}
+	}
+	exchange := func(change func(v url.Values)) func() request {
+		return func() request {
+			verifier := oauth2.GenerateVerifier()
+			v := codeForm(h.login(f, cfg, verifier), verifier)
+			v.Set("client_id", f.client.ID)
+			change(v)
+			return form("/oauth2/token", v)
+		}
+	}
+	fixed := func(r request) func() request { return func() request { return r } }
+	usedCode := func() request {
+		verifier := oauth2.GenerateVerifier()
+		code := h.login(f, cfg, verifier)
+		if _, err := cfg.Exchange(h.ctx(), code, oauth2.VerifierOption(verifier)); err != nil {
+			t.Fatal(err)
+		}
+		v := codeForm(code, verifier)
+		v.Set("client_id", f.client.ID)
+		return form("/oauth2/token", v)
+	}
+	tests := []struct {
+		name   string
+		send   func() request
+		status int
+		cors   bool // whether a registered origin may read the answer
+	}{
+		{"token: a code exchanged", exchange(func(url.Values) {}), http.StatusOK, true},
+		{"token: wrong verifier", exchange(func(v url.Values) { v.Set("code_verifier", oauth2.GenerateVerifier()) }), http.StatusBadRequest, true},
+		{"token: no verifier", exchange(func(v url.Values) { v.Del("code_verifier") }), http.StatusBadRequest, true},
+		{"token: unknown code", exchange(func(v url.Values) { v.Set("code", "bogus") }), http.StatusBadRequest, true},
+		{"token: unknown client", exchange(func(v url.Values) { v.Set("client_id", "nobody") }), http.StatusUnauthorized, true},
+		{"token: a used code (the library's answer)", usedCode, http.StatusBadRequest, true},
+		{"token: unsupported grant", fixed(form("/oauth2/token", url.Values{"grant_type": {"password"}})), http.StatusBadRequest, true},
+		{"token: a body that is not a form", fixed(request{method: http.MethodPost, path: "/oauth2/token", contentType: "application/json", body: `{"grant_type":"authorization_code"}`}), http.StatusBadRequest, true},
+		{"token: a GET", fixed(request{method: http.MethodGet, path: "/oauth2/token"}), http.StatusMethodNotAllowed, true},
+		{"token: parameters in the URL", fixed(request{method: http.MethodPost, path: "/oauth2/token?grant_type=client_credentials"}), http.StatusBadRequest, true},
+		{"userinfo: answered", fixed(request{method: http.MethodGet, path: "/oauth2/userInfo", bearer: tok.AccessToken}), http.StatusOK, true},
+		{"userinfo: a bad token", fixed(request{method: http.MethodGet, path: "/oauth2/userInfo", bearer: "bogus"}), http.StatusUnauthorized, true},
+		{"userinfo: the token in the URL", fixed(request{method: http.MethodGet, path: "/oauth2/userInfo?access_token=" + tok.AccessToken}), http.StatusBadRequest, true},
+		{"userinfo: the token twice", fixed(request{method: http.MethodPost, path: "/oauth2/userInfo", bearer: tok.AccessToken,
+			contentType: "application/x-www-form-urlencoded", body: url.Values{"access_token": {tok.AccessToken}}.Encode()}), http.StatusBadRequest, true},
+		{"revocation: no token", fixed(form("/oauth2/revoke", url.Values{"client_id": {f.client.ID}})), http.StatusBadRequest, true},
+		{"introspection", fixed(request{method: http.MethodPost, path: "/oauth2/introspect", basic: true,
+			contentType: "application/x-www-form-urlencoded", body: url.Values{"token": {tok.AccessToken}}.Encode()}), http.StatusUnauthorized, false},
+	}
+	for _, tc := range tests {
+		for _, origin := range []string{registered, other} {
+			t.Run(tc.name+" from "+origin, func(t *testing.T) {
+				r := tc.send()
+				var body io.Reader
+				if r.body != "" {
+					body = strings.NewReader(r.body)
+				}
+				req, _ := http.NewRequest(r.method, h.issuer("acme")+r.path, body)
+				req.Header.Set("Origin", origin)
+				if r.contentType != "" {
+					req.Header.Set("Content-Type", r.contentType)
+				}
+				if r.bearer != "" {
+					req.Header.Set("Authorization", "Bearer "+r.bearer)
+				}
+				if r.basic {
+					req.SetBasicAuth(f.client.ID, "")
+				}
+				resp, err := h.http.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != tc.status {
+					t.Fatalf("status %d, want %d", resp.StatusCode, tc.status)
+				}
+				want := ""
+				if tc.cors && origin == registered {
+					want = origin
+				}
+				if got := resp.Header.Get("Access-Control-Allow-Origin"); got != want {
+					t.Errorf("Access-Control-Allow-Origin %q, want %q", got, want)
+				}
+				if n := slices.Index(resp.Header.Values("Vary"), "Origin"); tc.cors && (n < 0 || slices.Contains(resp.Header.Values("Vary")[n+1:], "Origin")) {
+					t.Errorf("Vary %q, want Origin once", resp.Header.Values("Vary"))
+				}
+			})
 		}
 	}
 }

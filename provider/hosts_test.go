@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -109,7 +111,10 @@ func TestHostsCanonicalBase(t *testing.T) {
 // the last X-Forwarded-Host value, across repeated headers and lists, as
 // ClientIP reads X-Forwarded-For; earlier values are whatever the client
 // sent. The issuer comes out canonical from a base URL written with capitals
-// and a default port, and the log names the host the browser asked for.
+// and a default port, and the log names the host the browser asked for and
+// the client's address. Every answer, found or not, says that it varies
+// with X-Forwarded-Host, so that a cache keyed on Host alone does not keep
+// one tenant's document for another.
 func TestRouterForwardedHost(t *testing.T) {
 	store, err := bolt.Open(filepath.Join(t.TempDir(), "cognate.db"))
 	if err != nil {
@@ -177,12 +182,16 @@ func TestRouterForwardedHost(t *testing.T) {
 			logs.Reset()
 			rec := httptest.NewRecorder()
 			router.ServeHTTP(rec, r)
+			if vary := rec.Header().Values("Vary"); !slices.Contains(vary, "X-Forwarded-Host") {
+				t.Errorf("Vary %q, want X-Forwarded-Host", vary)
+			}
 			if tt.wantIssuer == "" {
 				if rec.Code != http.StatusNotFound {
 					t.Fatalf("status %d, want 404", rec.Code)
 				}
-				if !strings.Contains(logs.String(), "host="+tt.wantLogged+"\n") {
-					t.Errorf("log does not name host %s:\n%s", tt.wantLogged, logs.String())
+				peer, _, _ := net.SplitHostPort(tt.remote)
+				if !strings.Contains(logs.String(), "host="+tt.wantLogged+" client_ip="+peer+"\n") {
+					t.Errorf("log does not name host %s and client %s:\n%s", tt.wantLogged, peer, logs.String())
 				}
 				return
 			}

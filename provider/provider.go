@@ -59,9 +59,16 @@ type Provider struct {
 	op      *op.Provider
 	// ops is op's router wrapped with what the library does not do itself.
 	ops http.Handler
-	// cors is the library's CORS policy, for the endpoints Cognate serves
-	// itself that browsers call (revocation).
+	// cors is the CORS policy of the endpoints that browsers call (token,
+	// userinfo, revocation). It wraps each of them whole, so that every
+	// answer carries its headers, the ones Cognate writes itself as well as
+	// the library's; the library applies none of its own.
 	cors *cors.Cors
+	// varyForwardedHost is the Vary every answer of the Router starts
+	// with: X-Forwarded-Host when a trusted proxy may name the host with
+	// it, nil otherwise. Chosen once, shared by every request; its length
+	// is its capacity, so that whoever appends to it gets a copy.
+	varyForwardedHost []string
 	// codeLocks serialise the exchanges of one authorization code (a
 	// code's lock is codeLocks[its hash's first byte]): the checks made
 	// before the library consumes a code are then still true when it
@@ -113,6 +120,9 @@ func (p *Provider) fail(w http.ResponseWriter, r *http.Request, status int, prob
 func New(cfg Config) (*Provider, error) {
 	now := func() time.Time { return cfg.Now().UTC() }
 	p := &Provider{hosts: cfg.Hosts, store: cfg.Store, logger: cfg.Logger, now: now}
+	if len(cfg.Hosts.TrustedProxies) > 0 {
+		p.varyForwardedHost = []string{"X-Forwarded-Host"}
+	}
 	p.cache = newCache(cfg.Store, now, cfg.KeySealer, cfg.Logger)
 	p.storage = &storage{store: cfg.Store, cache: p.cache, pending: newPending(), now: now, logger: cfg.Logger}
 
@@ -144,7 +154,12 @@ func New(cfg Config) (*Provider, error) {
 		op.WithCustomEndpoints(op.NewEndpoint(PathAuthorize), op.NewEndpoint(PathToken), op.NewEndpoint(PathUserinfo),
 			op.NewEndpoint(PathRevoke), op.NewEndpoint(PathLogout), op.NewEndpoint(PathJWKS)),
 		op.WithCustomIntrospectionEndpoint(op.NewEndpoint(PathIntrospect)),
-		op.WithCORSOptions(&corsOptions),
+		// No CORS in the library's router: Cognate answers part of each
+		// endpoint's requests itself, before or instead of the library,
+		// and wraps the endpoints browsers call in p.cors (below), once;
+		// the library's would set the headers a second time on the answers
+		// it writes, and on those alone.
+		op.WithCORSOptions(nil),
 		// AES-256-GCM alone. The library's default adds an AES-CFB
 		// decrypter, which is unauthenticated: it "decrypts" any base64url
 		// string into garbage, and the library then takes that garbage for
@@ -168,11 +183,12 @@ func New(cfg Config) (*Provider, error) {
 	mux.HandleFunc("GET "+PathJWKS, p.serveDocumentOfSite)
 	mux.HandleFunc(PathCallback, p.serveCallback)
 	mux.HandleFunc(PathLogout, p.serveLogout)
-	mux.HandleFunc(PathToken, p.serveToken)
-	mux.HandleFunc(PathUserinfo, p.serveUserinfo)
-	mux.HandleFunc(PathIntrospect, p.serveIntrospect)
+	mux.Handle(PathToken, p.cors.Handler(inBodyOnly(p.serveToken)))
+	mux.Handle(PathUserinfo, p.cors.Handler(http.HandlerFunc(p.serveUserinfo)))
+	mux.Handle(PathRevoke, p.cors.Handler(inBodyOnly(p.serveRevoke)))
+	// Introspection is for resource servers, not browsers: no CORS.
+	mux.Handle(PathIntrospect, inBodyOnly(p.serveIntrospect))
 	mux.HandleFunc(PathAuthorize, op.NewIssuerInterceptor(o.IssuerFromRequest).HandlerFunc(p.serveAuthorize))
-	mux.Handle(PathRevoke, p.cors.Handler(http.HandlerFunc(p.serveRevoke)))
 	p.ops = mux
 	return p, nil
 }
@@ -206,9 +222,7 @@ func IsEndpoint(path string) bool {
 func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	problem, personFacing := refusalProblem(r.URL.Path)
 	if !personFacing {
-		if inBodyOnly(w, r) {
-			p.ops.ServeHTTP(w, r)
-		}
+		p.ops.ServeHTTP(w, r)
 		return
 	}
 	if r.URL.Path == PathAuthorize {
@@ -228,31 +242,25 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// inBodyOnly refuses a request to the token, revocation or introspection
-// endpoint that is not a POST or that carries parameters in its URL, and
-// reports whether the request may go on. These endpoints' parameters are
-// client secrets, codes and tokens, which belong in a POST body (RFC 6749
-// §2.3.1 and §3.2, RFC 7009 §2.1, RFC 7662 §2.1); zitadel/oidc reads them
-// from the URL as well, and a URL is kept by proxies' and servers' access
-// logs. A CORS preflight (OPTIONS) goes on.
-func inBodyOnly(w http.ResponseWriter, r *http.Request) bool {
-	switch r.URL.Path {
-	case PathToken, PathRevoke, PathIntrospect:
-	default:
-		return true
-	}
-	switch {
-	case r.Method == http.MethodOptions:
-		return true
-	case r.Method != http.MethodPost:
-		w.Header().Set("Allow", "POST")
-		writeOAuthError(w, http.StatusMethodNotAllowed, "invalid_request", "this endpoint takes POST requests only")
-		return false
-	case r.URL.RawQuery != "":
-		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "send the parameters in the request body, not in the URL")
-		return false
-	}
-	return true
+// inBodyOnly serves the token, revocation or introspection endpoint with
+// h, and refuses a request that is not a POST or that carries parameters
+// in its URL. These endpoints' parameters are client secrets, codes and
+// tokens, which belong in a POST body (RFC 6749 §2.3.1 and §3.2, RFC 7009
+// §2.1, RFC 7662 §2.1); zitadel/oidc reads them from the URL as well, and
+// a URL is kept by proxies' and servers' access logs. A CORS preflight
+// (OPTIONS) is answered before, by p.cors, where browsers may call.
+func inBodyOnly(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method != http.MethodPost:
+			w.Header().Set("Allow", "POST")
+			writeOAuthError(w, http.StatusMethodNotAllowed, "invalid_request", "this endpoint takes POST requests only")
+		case r.URL.RawQuery != "":
+			writeOAuthError(w, http.StatusBadRequest, "invalid_request", "send the parameters in the request body, not in the URL")
+		default:
+			h(w, r)
+		}
+	})
 }
 
 // refusalProblem names the page for a refusal at an endpoint that a
@@ -312,10 +320,18 @@ func (c *refusalCatcher) Write(b []byte) (int, error) {
 func (c *refusalCatcher) Unwrap() http.ResponseWriter { return c.ResponseWriter }
 
 // corsAllowed decides by the tenant, which the Host names: the answer
-// varies with Host, so caches must key on it.
+// varies with Host, so caches must key on it. A request without Origin is
+// no cross-origin request, and there is nothing to decide (nor to
+// allocate, on the token endpoint's every request).
 func (p *Provider) corsAllowed(r *http.Request, origin string) (bool, []string) {
-	return p.originOfClient(r, origin), []string{"Host"}
+	if origin == "" {
+		return false, nil
+	}
+	return p.originOfClient(r, origin), varyHost
 }
+
+// varyHost is corsAllowed's Vary, shared: rs/cors only reads it.
+var varyHost = []string{"Host"}
 
 func (p *Provider) originOfClient(r *http.Request, origin string) bool {
 	site, ok := SiteFromContext(r.Context())
@@ -498,7 +514,8 @@ func (p *Provider) CompleteLogin(w http.ResponseWriter, r *http.Request, slug, i
 	})
 	if !found || takenByAnother {
 		if takenByAnother {
-			p.logger.WarnContext(r.Context(), "sign-in refused: another browser completed this request", "tenant", slug)
+			p.logger.WarnContext(r.Context(), "sign-in refused: another browser completed this request", "tenant", slug,
+				"client_ip", p.hosts.ClientIP(r))
 		}
 		return "", ErrUnknownLoginRequest
 	}

@@ -22,18 +22,21 @@ import (
 //     line, with the OAuth error the client was given;
 //   - the library's generic line is left out when ours already said why;
 //   - every line logged while serving a tenant names the tenant, the
-//     library's too.
+//     library's too, and at the endpoints the client's address
+//     (client_ip, Hosts.ClientIP), so that a tool that blocks addresses
+//     (fail2ban) can read the refusals.
 
 // requestLog is what the Router keeps of the lines a request logs.
 type requestLog struct {
-	tenant string
-	lines  atomic.Int32 // lines at Info level or above
+	tenant   string
+	clientIP string       // empty: the handler adds none
+	lines    atomic.Int32 // lines at Info level or above
 }
 
 type requestLogKey struct{}
 
-func withRequestLog(ctx context.Context, tenantSlug string) (context.Context, *requestLog) {
-	rl := &requestLog{tenant: tenantSlug}
+func withRequestLog(ctx context.Context, tenantSlug, clientIP string) (context.Context, *requestLog) {
+	rl := &requestLog{tenant: tenantSlug, clientIP: clientIP}
 	return context.WithValue(ctx, requestLogKey{}, rl), rl
 }
 
@@ -56,9 +59,16 @@ func (h requestLogHandler) Handle(ctx context.Context, r slog.Record) error {
 		// they must not stand in for.
 		rl.lines.Add(1)
 	}
-	if !hasAttr(r, "tenant") {
+	hasTenant, hasClientIP := hasAttrs(r)
+	addClientIP := rl.clientIP != "" && !hasClientIP
+	if !hasTenant || addClientIP {
 		r = r.Clone()
-		r.AddAttrs(slog.String("tenant", rl.tenant))
+		if !hasTenant {
+			r.AddAttrs(slog.String("tenant", rl.tenant))
+		}
+		if addClientIP {
+			r.AddAttrs(slog.String("client_ip", rl.clientIP))
+		}
 	}
 	return h.Handler.Handle(ctx, r)
 }
@@ -81,13 +91,19 @@ func libraryRefusal(msg string) bool {
 	return false
 }
 
-func hasAttr(r slog.Record, key string) bool {
-	found := false
+// hasAttrs reports whether a record names the tenant and the client's
+// address itself.
+func hasAttrs(r slog.Record) (tenant, clientIP bool) {
 	r.Attrs(func(a slog.Attr) bool {
-		found = a.Key == key
-		return !found
+		switch a.Key {
+		case "tenant":
+			tenant = true
+		case "client_ip":
+			clientIP = true
+		}
+		return !tenant || !clientIP
 	})
-	return found
+	return tenant, clientIP
 }
 
 // refusalWriter passes a response through and keeps its status and, for a

@@ -49,7 +49,7 @@ func TestLogHandlerCountsAndNamesTheTenant(t *testing.T) {
 			ctx := context.Background()
 			var rl *requestLog
 			if tc.inRequest {
-				ctx, rl = withRequestLog(ctx, "acme")
+				ctx, rl = withRequestLog(ctx, "acme", "")
 			}
 			for _, l := range tc.lines {
 				logger.Log(ctx, l.level, l.msg, l.attrs...)
@@ -65,6 +65,33 @@ func TestLogHandlerCountsAndNamesTheTenant(t *testing.T) {
 			}
 			if rl != nil && rl.lines.Load() != tc.counted {
 				t.Errorf("counted %d lines, want %d", rl.lines.Load(), tc.counted)
+			}
+		})
+	}
+}
+
+// At the endpoints, each line names the client's address as well, once: a
+// line that names one keeps its own.
+func TestLogHandlerNamesTheClientAtEndpoints(t *testing.T) {
+	tests := []struct {
+		name     string
+		clientIP string // what the Router found; empty at the pages
+		attrs    []any
+		want     string
+	}{
+		{"at an endpoint", "192.0.2.7", nil, `msg=refused tenant=acme client_ip=192.0.2.7` + "\n"},
+		{"at an endpoint, a line naming the tenant", "192.0.2.7", []any{"tenant", "acme"}, `msg=refused tenant=acme client_ip=192.0.2.7` + "\n"},
+		{"a line naming its own address", "192.0.2.7", []any{"client_ip", "198.51.100.1"}, `msg=refused client_ip=198.51.100.1 tenant=acme` + "\n"},
+		{"at a page", "", nil, `msg=refused tenant=acme` + "\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			logger := slog.New(LogHandler(slog.NewTextHandler(&out, nil)))
+			ctx, _ := withRequestLog(context.Background(), "acme", tc.clientIP)
+			logger.WarnContext(ctx, "refused", tc.attrs...)
+			if got := out.String(); !strings.HasSuffix(got, tc.want) {
+				t.Errorf("logged %q, want it to end in %q", got, tc.want)
 			}
 		})
 	}

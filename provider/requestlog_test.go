@@ -16,8 +16,9 @@ import (
 // Every refusal of the list of bad input logs one line: not none,
 // as a wrong client secret or an unverifiable access token did, and not
 // two, as a replayed code did (our line and the library's). The line names
-// the tenant, or the host where there is no tenant, and carries none of the
-// request's secrets.
+// the tenant, or the host where there is no tenant, and the client's
+// address, which tools that block addresses (fail2ban) read, and carries
+// none of the request's secrets.
 func TestEveryRefusalLogsOneLine(t *testing.T) {
 	h := newHarness(t)
 	// zitadel/oidc logs through slog's default; cmd/cognate sets it to the
@@ -343,7 +344,7 @@ func TestEveryRefusalLogsOneLine(t *testing.T) {
 			if n := strings.Count(logged, "\n"); n != 1 {
 				t.Fatalf("the refusal logged %d lines, want 1:\n%s", n, logged)
 			}
-			for _, want := range append([]string{tc.want}, tc.says...) {
+			for _, want := range append([]string{tc.want, "client_ip=127.0.0.1"}, tc.says...) {
 				if !strings.Contains(logged, want) {
 					t.Errorf("the line does not say %s:\n%s", want, logged)
 				}

@@ -66,6 +66,15 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rt.Provider.hosts.Secure() {
 		h["Strict-Transport-Security"] = headerHSTS
 	}
+	if vary := rt.Provider.varyForwardedHost; vary != nil {
+		// Behind a trusted proxy X-Forwarded-Host picks the site, so a
+		// cache that keys on Host alone could give one tenant's discovery
+		// document, keys or files for another's. Every answer gets it: the
+		// Router cannot tell which ones caches may keep (the pages' static
+		// files are), and to the others it makes no difference. Handlers
+		// that add to Vary (rs/cors) append to a full slice, which copies.
+		h["Vary"] = vary
+	}
 
 	hosts := rt.Provider.hosts
 	// The host the browser asked for, which behind a proxy is not r.Host:
@@ -73,7 +82,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	host := hosts.RequestHost(r)
 	site, ok := hosts.Resolve(host)
 	if !ok {
-		rt.Provider.logger.InfoContext(r.Context(), "request for a host that is not ours", "host", host)
+		rt.Provider.logger.InfoContext(r.Context(), "request for a host that is not ours", "host", host, "client_ip", hosts.ClientIP(r))
 		rt.NotFound.ServeHTTP(w, r)
 		return
 	}
@@ -91,7 +100,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r = r.WithContext(WithSite(r.Context(), site))
 		switch {
 		case errors.Is(err, tenant.ErrNotFound):
-			rt.Provider.logger.InfoContext(r.Context(), "request for an organization that does not exist", "host", host)
+			rt.Provider.logger.InfoContext(r.Context(), "request for an organization that does not exist", "host", host, "client_ip", hosts.ClientIP(r))
 			rt.NotFound.ServeHTTP(w, r)
 		case rt.Unavailable != nil && !readByMachines(r.URL.Path):
 			rt.Unavailable.ServeHTTP(w, r)
@@ -104,9 +113,17 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rt.Provider.serveDocument(w, r, site.Slug, st)
 		return
 	}
-	ctx, lines := withRequestLog(WithSite(r.Context(), site), site.Slug)
+	endpoint := IsEndpoint(r.URL.Path)
+	clientIP := ""
+	if endpoint {
+		// The pages log the client's address themselves, in their own
+		// words (tenant/auth's, say, in a group); at the endpoints every
+		// line the provider or the library writes gets it from the log.
+		clientIP = hosts.ClientIP(r)
+	}
+	ctx, lines := withRequestLog(WithSite(r.Context(), site), site.Slug, clientIP)
 	r = r.WithContext(ctx)
-	if IsEndpoint(r.URL.Path) {
+	if endpoint {
 		r.Body = http.MaxBytesReader(w, r.Body, maxEndpointBody)
 		serveLogged(rt.Provider, w, r, rt.Provider.logger, lines)
 		return

@@ -306,6 +306,9 @@ func TestCompletedSignInStaysWithItsBrowser(t *testing.T) {
 	} else {
 		resp.Body.Close()
 	}
+	if !strings.Contains(h.logs.String(), `msg="sign-in refused: another browser completed this request" tenant=acme client_ip=127.0.0.1`) {
+		t.Errorf("the refusal is not logged with the client's address:\n%s", h.logs.String())
+	}
 
 	back := h.location(h.get(cb.String()), http.StatusFound)
 	tok, err := cfg.Exchange(h.ctx(), back.Query().Get("code"), oauth2.VerifierOption(v))

@@ -25,12 +25,9 @@ import (
 // nothing: no code is consumed, no family revoked. The client_credentials
 // grant is Cognate's own (machine.go).
 
-// serveToken answers a token request.
+// serveToken answers a token request. Its CORS headers, and the answer to
+// a preflight, are p.cors's (New).
 func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodOptions {
-		p.op.ServeHTTP(w, r) // a CORS preflight, which the library's CORS answers
-		return
-	}
 	// No answer of the token endpoint, tokens or error, whoever writes it,
 	// is to be cached (RFC 6749 §5.1, §5.2).
 	h := w.Header()
@@ -238,7 +235,7 @@ func (p *Provider) libraryToken(w http.ResponseWriter, r *http.Request, scope fu
 type serverFailureKey struct{}
 
 // heldResponse keeps the library's answer for libraryToken to correct.
-// Headers go to the real response's (the library's CORS headers too).
+// Headers go to the real response's.
 type heldResponse struct {
 	header http.Header
 	status int
