@@ -416,6 +416,22 @@ func (s *Service) auditUserChange(ctx context.Context, tx Tx, tenantID string, b
 			return err
 		}
 	}
+	fields := userChanges(before, after)
+	if len(fields) == 0 {
+		return nil
+	}
+	details := map[string]string{"fields": strings.Join(fields, ",")}
+	if !sameGroups(before, after) {
+		details["groups"] = strings.Join(after.Groups, ",")
+	}
+	return s.audit(ctx, tx, tenantID, AuditUserUpdate, userTarget(after), details)
+}
+
+// userChanges names what UpdateUser may change of a user that differs
+// between before and after, but for whether it is enabled: the email
+// address, whether it is verified, each attribute, and the groups, which
+// are a set.
+func userChanges(before, after User) []string {
 	var fields []string
 	if before.Email != after.Email {
 		fields = append(fields, "email")
@@ -433,16 +449,16 @@ func (s *Service) auditUserChange(ctx context.Context, tx Tx, tenantID string, b
 			fields = append(fields, name)
 		}
 	}
-	details := map[string]string{}
-	if !slices.Equal(slices.Sorted(slices.Values(before.Groups)), slices.Sorted(slices.Values(after.Groups))) {
+	if !sameGroups(before, after) {
 		fields = append(fields, "groups")
-		details["groups"] = strings.Join(after.Groups, ",")
 	}
-	if len(fields) == 0 {
-		return nil
-	}
-	details["fields"] = strings.Join(fields, ",")
-	return s.audit(ctx, tx, tenantID, AuditUserUpdate, userTarget(after), details)
+	return fields
+}
+
+// sameGroups reports whether two users are in the same groups, in any
+// order.
+func sameGroups(a, b User) bool {
+	return slices.Equal(slices.Sorted(slices.Values(a.Groups)), slices.Sorted(slices.Values(b.Groups)))
 }
 
 // tenantChanges names the parts of a tenant's settings that differ.

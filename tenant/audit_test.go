@@ -169,6 +169,61 @@ func TestUpdateTenantWithoutChange(t *testing.T) {
 	}
 }
 
+// A user saved unchanged (an edit form saved untouched, a PATCH with {}, or
+// values the user has already, groups in another order) stores and records
+// nothing: updated_at stays.
+func TestUpdateUserWithoutChange(t *testing.T) {
+	svc, clock := newService(t)
+	ctx := context.Background()
+	if _, err := svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range []string{"staff", "ops"} {
+		if _, err := svc.CreateGroup(ctx, "acme", tenant.Group{Name: g}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	created, err := svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "ann", Email: "ann@example.com", EmailVerified: true,
+		Attributes: map[string]string{"given_name": "Ann"}, Groups: []string{"staff", "ops"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := len(auditTrail(t, svc, "acme"))
+	val := func(s string) *string { return &s }
+	on, verified, email := true, true, "ann@example.com"
+	for name, change := range map[string]tenant.UserChange{
+		"nothing":               {},
+		"the values it has":     {Email: &email, EmailVerified: &verified, Enabled: &on, Attributes: map[string]*string{"given_name": val("Ann")}},
+		"an attribute it lacks": {Attributes: map[string]*string{"family_name": nil}},
+		"its groups, reordered": {Groups: &[]string{"ops", "staff"}},
+	} {
+		clock.Advance(time.Second)
+		got, err := svc.UpdateUser(ctx, "acme", created.Sub, change)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		stored, err := svc.User(ctx, "acme", created.Sub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !stored.UpdatedAt.Equal(created.UpdatedAt) || !got.UpdatedAt.Equal(created.UpdatedAt) || got.Attributes["given_name"] != "Ann" {
+			t.Errorf("%s: the user was written: updated %v (was %v), returned %+v", name, stored.UpdatedAt, created.UpdatedAt, got)
+		}
+	}
+	if n := len(auditTrail(t, svc, "acme")); n != events {
+		t.Errorf("%d events, want the %d before", n, events)
+	}
+	// A real change is written and recorded as before.
+	clock.Advance(time.Second)
+	got, err := svc.UpdateUser(ctx, "acme", created.Sub, tenant.UserChange{Attributes: map[string]*string{"given_name": val("Anna")}})
+	if err != nil || !got.UpdatedAt.After(created.UpdatedAt) {
+		t.Errorf("a change: %v, updated %v (was %v)", err, got.UpdatedAt, created.UpdatedAt)
+	}
+	if n := len(auditTrail(t, svc, "acme")); n != events+1 {
+		t.Errorf("%d events, want %d", n, events+1)
+	}
+}
+
 // A change that fails records nothing: the event is in its transaction.
 func TestAuditFailedChangeRecordsNothing(t *testing.T) {
 	svc, _ := newService(t)

@@ -416,7 +416,8 @@ func repeated(list []string) []string {
 // used in development.
 func ValidateRedirectURI(raw string) error {
 	if n := utf8.RuneCountInString(raw); n > MaxURILength {
-		return fmt.Errorf("must be at most %d characters; this one has %d", MaxURILength, n)
+		// Named by its start: a client's list may hold several too long.
+		return fmt.Errorf("%q must be at most %d characters; it has %d", Shorten(raw, ShownURILength), MaxURILength, n)
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme == "" || u.Host == "" {
@@ -429,6 +430,19 @@ func ValidateRedirectURI(raw string) error {
 		return fmt.Errorf("%q must use https (http is allowed only for localhost)", raw)
 	}
 	return nil
+}
+
+// ShownURILength bounds a URI quoted in a message (see Shorten): one over
+// MaxURILength is too long to read in a sentence.
+const ShownURILength = 80
+
+// Shorten cuts s to at most n characters, marking the cut with "…", for a
+// message that names a long value by its start.
+func Shorten(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
 }
 
 // HTTPSOrLoopback reports whether u is https, or plain http to this machine

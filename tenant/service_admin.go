@@ -358,6 +358,8 @@ type UserChange struct {
 }
 
 // UpdateUser changes a user's email, attributes or whether it is enabled.
+// A change to what the user has already (a form saved untouched) writes
+// nothing, records nothing, and returns the user as stored.
 func (s *Service) UpdateUser(ctx context.Context, tenantID, sub string, in UserChange) (User, error) {
 	var email string
 	if in.Email != nil {
@@ -449,6 +451,12 @@ func (s *Service) UpdateUser(ctx context.Context, tenantID, sub string, in UserC
 				return ErrSelfLockout
 			}
 			u.Groups = groups
+		}
+		if !in.Activate && u.Enabled == before.Enabled && len(userChanges(before, u)) == 0 {
+			// A form saved untouched, or values the user has already:
+			// nothing to store, nothing to record.
+			u = before
+			return nil
 		}
 		u.UpdatedAt = now
 		if err := UpdateUser(tx, tenantID, u); err != nil {

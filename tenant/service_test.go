@@ -118,8 +118,13 @@ func TestCreateClientValidation(t *testing.T) {
 			"a client may have at most 100 redirect URIs; this one has 101"},
 		{"101 logout URIs", tenant.NewClient{Name: "x", RedirectURIs: []string{"https://a.example/cb"}, PostLogoutRedirectURIs: numbered("https://a.example/bye", 101)},
 			"a client may have at most 100 logout URIs; this one has 101"},
+		// Named by its start, so that two too long read apart.
 		{"a redirect URI too long", tenant.NewClient{Name: "x", RedirectURIs: []string{"https://a.example/" + strings.Repeat("p", 1007)}},
-			"redirect URI must be at most 1024 characters; this one has 1025"},
+			`redirect URI "https://a.example/` + strings.Repeat("p", 62) + `…" must be at most 1024 characters; it has 1025`},
+		{"two redirect URIs too long", tenant.NewClient{Name: "x", RedirectURIs: []string{"https://a.example/" + strings.Repeat("p", 1007),
+			"https://b.example/" + strings.Repeat("q", 1009)}},
+			`redirect URI "https://a.example/` + strings.Repeat("p", 62) + `…" must be at most 1024 characters; it has 1025; ` +
+				`redirect URI "https://b.example/` + strings.Repeat("q", 62) + `…" must be at most 1024 characters; it has 1027`},
 	}
 	for _, tc := range tests {
 		_, _, err := svc.CreateClient(ctx, "acme", tc.in)

@@ -280,11 +280,18 @@ func (p *Pages) postNewPassword(w http.ResponseWriter, r *http.Request) error {
 // newPasswordSaved reports whether a new-password form was sent again
 // after it succeeded (a double click, a reload, Back): the browser is
 // signed in as the user the form names, who has no temporary password to
-// change any more. The sign-in that set the password started the session,
-// so only the browser that sent the form first learns anything from this.
+// change any more, and the form's password is the one stored. The sign-in
+// that set the password started the session, so only the browser that sent
+// the form first learns anything from this.
+//
+// The form sent again with another password (Back, retyped) is not what
+// was saved: it reads as a sign-in that has ended, as any other late form,
+// and says nothing of whether that password matched. The check costs a
+// verification, bounded as every other by the hasher's limit; only a
+// browser signed in as the form's user gets that far.
 func (p *Pages) newPasswordSaved(r *http.Request, e env) bool {
-	username := r.PostForm.Get("username")
-	if e.site.Apex || username == "" {
+	username, newPw := r.PostForm.Get("username"), r.PostForm.Get("new_password")
+	if e.site.Apex || username == "" || newPw == "" || newPw != r.PostForm.Get("confirm_password") {
 		return false
 	}
 	sess, ok := p.Provider.Session(r, e.slug())
@@ -292,7 +299,13 @@ func (p *Pages) newPasswordSaved(r *http.Request, e env) bool {
 		return false
 	}
 	u, err := p.Service.User(r.Context(), e.slug(), sess.Sub)
-	return err == nil && names(username, u) && u.Status != tenant.StatusForceChangePassword
+	if err != nil || !names(username, u) || u.Status == tenant.StatusForceChangePassword || u.PasswordHash == "" {
+		return false
+	}
+	// A hash that cannot be checked is no match: the refusal's log line
+	// follows, and a sign-in with the password would meet it too.
+	same, _, err := p.Service.Hasher.Verify(r.Context(), u.PasswordHash, newPw)
+	return err == nil && same
 }
 
 // passwordAlreadySaved is the page of a new-password form sent again after

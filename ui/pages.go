@@ -121,7 +121,7 @@ func New(p Pages) (*Pages, error) {
 	} {
 		tm.Handle(page.path, pp.handle(methodNotAllowed(page.allow)))
 	}
-	tm.HandleFunc("GET /static/{name}", pp.serveStatic)
+	pp.mountStatic(tm)
 	if p.Console != nil {
 		tm.Handle("/admin", p.Console)
 		tm.Handle("/admin/", p.Console)
@@ -133,7 +133,7 @@ func New(p Pages) (*Pages, error) {
 	am.Handle("GET /{$}", pp.handle(pp.getFindOrg))
 	am.Handle("POST /{$}", pp.handle(pp.postFindOrg))
 	am.Handle("/{$}", pp.handle(methodNotAllowed("GET, HEAD, POST")))
-	am.HandleFunc("GET /static/{name}", pp.serveStatic)
+	pp.mountStatic(am)
 	if p.Dev {
 		am.Handle("GET /dev/mail", pp.handle(pp.devMailList))
 		am.Handle("GET /dev/mail/{id}", pp.handle(pp.devMail))
@@ -154,9 +154,17 @@ func New(p Pages) (*Pages, error) {
 // that page needs, so that it is not left unstyled.
 func (p *Pages) onePage(page handlerFunc) http.Handler {
 	m := http.NewServeMux()
-	m.HandleFunc("GET /static/{name}", p.serveStatic)
+	p.mountStatic(m)
 	m.Handle("/", p.handle(page))
 	return m
+}
+
+// mountStatic serves the static files on m. Their addresses sent another
+// method say which they take, as the pages' own do, rather than that the
+// file does not exist.
+func (p *Pages) mountStatic(m *http.ServeMux) {
+	m.HandleFunc("GET /static/{name}", p.serveStatic)
+	m.Handle("/static/{name}", p.handle(methodNotAllowed("GET, HEAD")))
 }
 
 // Tenant serves a tenant's pages. The request's context carries the tenant's

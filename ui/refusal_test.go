@@ -285,6 +285,10 @@ func TestFormAddressesWithOtherMethods(t *testing.T) {
 		{"PUT", "/forgot-password", http.StatusMethodNotAllowed, "GET, HEAD, POST", "This page cannot be used this way."},
 		{"DELETE", "/reset-password", http.StatusMethodNotAllowed, "GET, HEAD, POST", "This page cannot be used this way."},
 		{"PUT", "/logout/confirm", http.StatusMethodNotAllowed, "GET, HEAD, POST", "This page cannot be used this way."},
+		// The static files, as the console's own.
+		{"PUT", "/static/style.css", http.StatusMethodNotAllowed, "GET, HEAD", "This page cannot be used this way."},
+		{"POST", "/static/app.js", http.StatusMethodNotAllowed, "GET, HEAD", "This page cannot be used this way."},
+		{"DELETE", "/static/no-such-file.css", http.StatusMethodNotAllowed, "GET, HEAD", "This page cannot be used this way."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
@@ -309,14 +313,22 @@ func TestFormAddressesWithOtherMethods(t *testing.T) {
 			uitest.MustContain(t, p, tt.want, `href="/"`)
 		})
 	}
-	// The apex's one page too.
+	// The apex's one page and its static files too, and the static files
+	// of a host without an organization.
 	b := newBrowser(t)
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPut, s.base+"/", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p := b.Do(req); p.Status != http.StatusMethodNotAllowed || p.Header.Get("Allow") != "GET, HEAD, POST" {
-		t.Errorf("PUT / on the apex: status %d, Allow %q; want 405 and GET, HEAD, POST", p.Status, p.Header.Get("Allow"))
+	apex, _ := url.Parse(s.base)
+	for _, tt := range []struct{ url, allow string }{
+		{s.base + "/", "GET, HEAD, POST"},
+		{s.base + "/static/style.css", "GET, HEAD"},
+		{"http://nope." + apex.Host + "/static/style.css", "GET, HEAD"},
+	} {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPut, tt.url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := b.Do(req); p.Status != http.StatusMethodNotAllowed || p.Header.Get("Allow") != tt.allow {
+			t.Errorf("PUT %s: status %d, Allow %q; want 405 and %s", tt.url, p.Status, p.Header.Get("Allow"), tt.allow)
+		}
 	}
 	// In Dutch too.
 	uitest.MustContain(t, b.Get(s.tenantURL+"/login/new-password", "Accept-Language", "nl"), "Ga terug naar de applicatie en begin opnieuw met inloggen.")

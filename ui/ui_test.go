@@ -377,6 +377,42 @@ func TestDeadEnds(t *testing.T) {
 		b.Header.Del("Accept-Language")
 		rpClaims(t, b.Follow(b.Get(s.tenantURL+"/login?authRequestID="+id)))
 	})
+	// Sent again with another password (Back, retyped): that password was
+	// not saved, so the page says what it says of any late form of a
+	// sign-in (the link expired, the sign-in ended), and nothing of
+	// whether the password matched.
+	const otherPassword = "Other-Passw0rd-9!"
+	t.Run("new password sent again with another password, the application signed in", func(t *testing.T) {
+		b := newBrowser(t)
+		form, done := newPasswordDone(t, b, "eve")
+		rpClaims(t, b.Follow(done))
+		again := b.submit(form, map[string]string{"new_password": otherPassword, "confirm_password": otherPassword, "username": "eve"})
+		if again.Status == http.StatusConflict {
+			t.Errorf("status %d, want no 409", again.Status)
+		}
+		uitest.MustContain(t, again, "This sign-in link has expired or has been used already.")
+		uitest.MustNotContain(t, again, "saved")
+	})
+	t.Run("new password sent again with another password, at once", func(t *testing.T) {
+		b := newBrowser(t)
+		form, _ := newPasswordDone(t, b, "fay")
+		b.Header.Set("Accept-Language", "nl")
+		again := b.submit(form, map[string]string{"new_password": otherPassword, "confirm_password": otherPassword, "username": "fay"})
+		b.Header.Del("Accept-Language")
+		if again.Status == http.StatusConflict {
+			t.Errorf("status %d, want no 409", again.Status)
+		}
+		uitest.MustContain(t, again, "Deze stap is al gedaan, of dit inloggen is beëindigd.")
+		uitest.MustNotContain(t, again, "opgeslagen")
+		// The password set first is the one that signs in.
+		for pw, want := range map[string]bool{goodPassword: true, otherPassword: false} {
+			p := newBrowser(t)
+			signedIn := p.submit(s.startLogin(t, p), map[string]string{"login": "fay", "password": pw}).Status == http.StatusSeeOther
+			if signedIn != want {
+				t.Errorf("signing in with %q: %t, want %t", pw, signedIn, want)
+			}
+		}
+	})
 	t.Run("new password sent again by another browser", func(t *testing.T) {
 		// Only the browser signed in as the form's user is told; any
 		// other reads that the sign-in has ended, as before.

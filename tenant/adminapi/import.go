@@ -174,32 +174,28 @@ func importError(err error, format cognitoimport.Format, sum cognitoimport.Summa
 		unitOf(format), sum.LastCounted, sum.Created, sum.Updated, sum.Skipped, sum.Failed, sum.LastRead, dryRun, err)
 }
 
-// progress says what an import that stopped wrote and what it did not:
-// the batches before the one being read stay written, that one is not.
-// Lines are as the import reports them, CSV lines or JSON users. A dry run
-// wrote nothing and says nothing.
+// progress says what an import that stopped wrote and what it did not
+// (cognitoimport.Summary.Stopped). Lines are as the import reports them,
+// CSV lines or JSON users. A dry run wrote nothing and says nothing.
 func progress(format cognitoimport.Format, sum cognitoimport.Summary, dryRun bool) string {
 	if dryRun {
 		return ""
 	}
-	unit, first := unitOf(format), 1
-	if format == cognitoimport.FormatCSV {
-		first = 2 // line 1 is the header
-	}
-	if sum.LastCounted == 0 && sum.LastRead == 0 {
+	written, unwritten := sum.Stopped(format)
+	if written.None() && unwritten.None() {
 		return " Nothing was written."
 	}
+	unit := unitOf(format)
 	var b strings.Builder
-	if sum.LastCounted > 0 {
-		fmt.Fprintf(&b, " %ss %d to %d were imported (%d created, %d updated, %d skipped, %d failed) and stay.",
-			upperFirst(unit), first, sum.LastCounted, sum.Created, sum.Updated, sum.Skipped, sum.Failed)
-		first = sum.LastCounted + 1
-	} else {
+	if written.None() {
 		b.WriteString(" Nothing was written.")
+	} else {
+		fmt.Fprintf(&b, " %ss %d to %d were imported (%d created, %d updated, %d skipped, %d failed) and stay.",
+			upperFirst(unit), written.First, written.Last, sum.Created, sum.Updated, sum.Skipped, sum.Failed)
 	}
-	if sum.LastRead >= first {
+	if !unwritten.None() {
 		fmt.Fprintf(&b, " %ss %d to %d were read but not written: %ss are written %d at a time, and the import stopped in that batch.",
-			upperFirst(unit), first, sum.LastRead, unit, cognitoimport.DefaultBatchSize)
+			upperFirst(unit), unwritten.First, unwritten.Last, unit, cognitoimport.DefaultBatchSize)
 	}
 	b.WriteString(" Importing the corrected file again is safe.")
 	return b.String()

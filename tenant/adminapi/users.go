@@ -51,6 +51,16 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
 		if q.Has("after") || q.Has("limit") {
 			return badRequest("a search by username, email or sub returns every match; it takes no after or limit")
 		}
+		for _, name := range []string{"username", "email", "sub"} {
+			// As a field given twice in a body: which one was meant is
+			// a guess the API does not make.
+			switch values := q[name]; {
+			case len(values) > 1:
+				return badRequest("query parameter %s is given %d times; search by one value", name, len(values))
+			case len(values) == 1 && values[0] == "":
+				return badRequest("query parameter %s is empty; give the %s to search for", name, name)
+			}
+		}
 		users, err := a.Service.FindUsers(r.Context(), slug, tenant.UserQuery{Username: q.Get("username"), Email: q.Get("email"), Sub: q.Get("sub")})
 		if err != nil {
 			return err

@@ -85,6 +85,33 @@ type Summary struct {
 	Warnings []Reason
 }
 
+// LineRange is the lines First to Last of a file, both included, as an
+// import counts them (CSV lines, JSON users). The zero LineRange is none.
+type LineRange struct{ First, Last int }
+
+// None reports whether r holds no line.
+func (r LineRange) None() bool { return r.Last == 0 }
+
+// Stopped says, of an import of format that stopped early with s, what it
+// had written and what not: the batches before the one being read were
+// written and stay (in a dry run, were checked); the lines of that batch
+// were read but not written. Either range may be none. The admin API and
+// the console each word the two ranges in their own language.
+func (s Summary) Stopped(format Format) (written, unwritten LineRange) {
+	first := 1
+	if format == FormatCSV {
+		first = 2 // line 1 is the header
+	}
+	if s.LastCounted > 0 {
+		written = LineRange{First: first, Last: s.LastCounted}
+		first = s.LastCounted + 1
+	}
+	if s.LastRead >= first {
+		unwritten = LineRange{First: first, Last: s.LastRead}
+	}
+	return written, unwritten
+}
+
 // Import reads every user from src and writes them into the tenant in
 // batches of opts.BatchSize, one transaction per batch. Each line is
 // checked before its batch's transaction begins, so a bad line fails
@@ -171,10 +198,10 @@ type importer struct {
 	usernames  usernamesInFile
 }
 
-// usernamesInFile remembers the usernames of the file's lines that are
-// matched by username, so that two spellings of one name in one file (josé
-// and JOSÉ, two users of a case-sensitive Cognito pool) do not become one
-// user here, the second line silently overwriting the first. By hash, so
+// usernamesInFile remembers the usernames of the file's lines, so that a
+// line matched by username that spells an earlier line's name otherwise
+// (josé and JOSÉ, two users of a case-sensitive Cognito pool) does not
+// become that user here, silently overwriting it. By hash, so
 // that it costs 24 bytes a line, not the names.
 type usernamesInFile struct {
 	seed  maphash.Seed
@@ -231,11 +258,14 @@ type change struct {
 func (im *importer) prepare(rec Record) *change {
 	c := &change{line: rec.Line, username: rec.Username, sub: rec.Sub, notes: slices.Clone(rec.Notes)}
 	var problems []Reason
-	if rec.Sub == "" && rec.Username != "" {
-		// Every such line counts, whether it fails or not, so that
-		// what fails depends on the file alone: once the first line is
-		// corrected, the second must not take its place.
-		if conflict, ok := im.usernames.conflict(rec.Username, rec.Line); !ok {
+	if rec.Username != "" {
+		// Every line counts, whether it fails or not, so that what fails
+		// depends on the file alone: once the first line is corrected,
+		// the second must not take its place. A line with a sub counts
+		// too, since a later line without one, matched by username,
+		// would update its user; the line itself is matched by its sub,
+		// under that sub's own rules, and conflicts with no spelling.
+		if conflict, ok := im.usernames.conflict(rec.Username, rec.Line); !ok && rec.Sub == "" {
 			problems = append(problems, conflict)
 		}
 	}

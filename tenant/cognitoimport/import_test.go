@@ -820,3 +820,62 @@ func TestImportNotesUsersWhoCannotReset(t *testing.T) {
 		}
 	}
 }
+
+// An import that stopped wrote the batches before the one it was reading
+// and not that one; a CSV counts from line 2, after its header.
+func TestSummaryStopped(t *testing.T) {
+	type lines = cognitoimport.LineRange
+	tests := []struct {
+		name               string
+		format             cognitoimport.Format
+		sum                cognitoimport.Summary
+		written, unwritten lines
+	}{
+		{"nothing read", cognitoimport.FormatCSV, cognitoimport.Summary{}, lines{}, lines{}},
+		{"stopped in the first batch", cognitoimport.FormatJSON, cognitoimport.Summary{LastRead: 1}, lines{}, lines{1, 1}},
+		{"stopped in the second batch", cognitoimport.FormatCSV, cognitoimport.Summary{LastCounted: 1001, LastRead: 1500}, lines{2, 1001}, lines{1002, 1500}},
+		{"stopped at a batch's end", cognitoimport.FormatJSON, cognitoimport.Summary{LastCounted: 2000, LastRead: 2000}, lines{1, 2000}, lines{}},
+	}
+	for _, tt := range tests {
+		written, unwritten := tt.sum.Stopped(tt.format)
+		if written != tt.written || unwritten != tt.unwritten {
+			t.Errorf("%s: written %v, not written %v; want %v and %v", tt.name, written, unwritten, tt.written, tt.unwritten)
+		}
+		if written.None() != (tt.written == lines{}) || unwritten.None() != (tt.unwritten == lines{}) {
+			t.Errorf("%s: None is wrong", tt.name)
+		}
+	}
+}
+
+// In JSON, a user without a sub is matched by username: one whose name
+// differs only in case from an earlier user's of the file fails, naming
+// it, also when that earlier user came with a sub, rather than overwrite
+// it. A user with a sub keeps its own rules: another sub under the name
+// is a conflict with the tenant's user.
+func TestImportJSONUsernameDifferingInCaseFromAUserWithASub(t *testing.T) {
+	f := newFixture(t)
+	attrs := func(sub, email, verified string) string {
+		a := `[{"Name":"email","Value":"` + email + `"},{"Name":"email_verified","Value":"` + verified + `"}`
+		if sub != "" {
+			a += `,{"Name":"sub","Value":"` + sub + `"}`
+		}
+		return a + "]"
+	}
+	file := `{"Username":"kim","UserStatus":"CONFIRMED","Attributes":` + attrs("aaaa0000-0000-4000-8000-000000000001", "kim@example.com", "true") + "}\n" +
+		`{"Username":"KIM","UserStatus":"CONFIRMED","Attributes":` + attrs("", "kim2@example.com", "false") + "}\n" +
+		`{"Username":"Kim","UserStatus":"CONFIRMED","Attributes":` + attrs("bbbb0000-0000-4000-8000-000000000002", "kim3@example.com", "true") + "}\n"
+	sum, lines := f.mustRun(t, cognitoimport.FormatJSON, file, cognitoimport.Options{})
+	if !sameCounts(sum, summary(1, 0, 0, 2)) {
+		t.Errorf("summary %+v, want kim created and the other two failed", sum)
+	}
+	if l := lines[1]; l.Outcome != cognitoimport.Failed || len(l.Reasons) != 1 || l.Reasons[0].Code != cognitoimport.CodeConflictUsernameCase ||
+		!slices.Equal(l.Reasons[0].Args, []string{"KIM", "1"}) {
+		t.Errorf("KIM: %s %v, want failed for differing in case from user 1", l.Outcome, l.Reasons)
+	}
+	if l := lines[2]; l.Outcome != cognitoimport.Failed || len(l.Reasons) != 1 || l.Reasons[0].Code == cognitoimport.CodeConflictUsernameCase {
+		t.Errorf("Kim: %s %v, want failed for the tenant's user of another sub", l.Outcome, l.Reasons)
+	}
+	if users := f.users(t); len(users) != 1 || users["kim"].Email != "kim@example.com" || !users["kim"].EmailVerified {
+		t.Errorf("users %+v, want kim as the file's first user has it", users)
+	}
+}

@@ -86,10 +86,6 @@ var (
 	logoutList   = uriList{"logout_uris", "problem.logoutTwice", "problem.logoutTooMany"}
 )
 
-// shownURILength bounds a URI quoted in a problem: one over the limit is
-// too long to read in a sentence.
-const shownURILength = 80
-
 // parseURIs reads a textarea of URIs, one per line, each checked as the
 // service will check it (tenant.ValidateClient: each URI on its own, none
 // twice, not too many), so the person reads which one is wrong and why.
@@ -102,7 +98,7 @@ func parseURIs(list uriList, raw string) ([]string, *formProblem) {
 		case u == "":
 			continue
 		case utf8.RuneCountInString(u) > tenant.MaxURILength:
-			return nil, &formProblem{field: list.field, key: "problem.uriTooLong", args: []any{shorten(u, shownURILength), tenant.MaxURILength}}
+			return nil, &formProblem{field: list.field, key: "problem.uriTooLong", args: []any{tenant.Shorten(u, tenant.ShownURILength), tenant.MaxURILength}}
 		case tenant.ValidateRedirectURI(u) != nil:
 			return nil, &formProblem{field: list.field, key: "problem.uri", args: []any{u}}
 		case seen[u]:

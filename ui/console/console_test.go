@@ -71,6 +71,56 @@ func TestSignInAndOut(t *testing.T) {
 	}
 }
 
+// A browser that still holds a console cookie from before the cookies
+// moved from Path=/admin to Path=/ (plain http keeps the name) sends it
+// first on every console page. The console still signs in, reads the
+// session of the cookie that names one, and expires the old cookies at
+// sign-in and at sign-out.
+func TestOldAdminPathCookie(t *testing.T) {
+	s := newStack(t)
+	consoleURL := mustParse(t, s.url("acme", "/admin/users"))
+	consoleCookies := func(b *browser) []string {
+		var values []string
+		for _, ck := range b.Client.Jar.Cookies(consoleURL) {
+			if ck.Name == "cognate_console" || ck.Name == "cognate_console_login" {
+				values = append(values, ck.Name+"="+ck.Value)
+			}
+		}
+		return values
+	}
+	plant := func(b *browser) {
+		b.Client.Jar.SetCookies(consoleURL, []*http.Cookie{
+			{Name: "cognate_console", Value: "old-session-from-before-the-upgrade", Path: "/admin", MaxAge: 8 * 3600},
+			{Name: "cognate_console_login", Value: "old-state", Path: "/admin", MaxAge: 900},
+		})
+	}
+
+	b := newBrowser(t)
+	plant(b)
+	p := b.signIn(s, "acme", "boss", adminPassword)
+	if p.Status != http.StatusOK || p.URL.Path != "/admin/users" {
+		t.Fatalf("sign-in with an old cookie ended at %d %s:\n%s", p.Status, p.URL, p.Body)
+	}
+	if got := consoleCookies(b); len(got) != 1 || strings.Contains(got[0], "old-") {
+		t.Errorf("after sign-in the browser holds %q, want only the new session cookie", got)
+	}
+
+	// An old cookie that comes back (another tab of the old session's
+	// time, say) is skipped in favour of the one that names a session,
+	// and sign-out clears both.
+	plant(b)
+	if users := b.Get(s.url("acme", "/admin/users")); users.Status != http.StatusOK {
+		t.Fatalf("with both cookies: %d at %s", users.Status, users.URL)
+	}
+	out := b.Follow(b.Submit(b.Get(s.url("acme", "/admin/users")), "/admin/logout", nil))
+	if out.URL.Path != "/admin/signed-out" {
+		t.Fatalf("after sign-out at %s:\n%s", out.URL, out.Body)
+	}
+	if got := consoleCookies(b); len(got) != 0 {
+		t.Errorf("after sign-out the browser holds %q", got)
+	}
+}
+
 // The minute's sweep (tenant.SweepExpired, which reads the expiry index)
 // deletes console sessions once they have expired, not only the daily scan.
 func TestConsoleSessionsAreSwept(t *testing.T) {

@@ -2,8 +2,11 @@ package console
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,6 +60,57 @@ func TestCookiesOverHTTPS(t *testing.T) {
 		req.AddCookie(&http.Cookie{Name: name, Value: value})
 		if _, ok, err := c.loadSession(req, "acme"); err != nil || ok != want {
 			t.Errorf("session under %s: found %t, %v; want %t", name, ok, err, want)
+		}
+	}
+}
+
+// Over plain http a cookie from before the console's cookies moved to
+// Path=/ has the same name and comes first (its path, /admin, is longer):
+// the session is the one of the cookie that names one, whichever comes
+// first, and ending it expires the old cookie too.
+func TestTwoSessionCookiesOfOneName(t *testing.T) {
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "cognate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	base, _ := url.Parse("http://localhost:8080")
+	prov, err := provider.New(provider.Config{Hosts: provider.Hosts{Base: base}, Store: store, Now: time.Now, CryptoKey: [32]byte{1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Console{Service: &tenant.Service{Store: store}, Provider: prov, Now: time.Now, IdleTimeout: time.Hour, MaxAge: time.Hour}
+	value := tenant.NewSecret(32)
+	now := time.Now()
+	s := session{ID: tenant.HashSecret(value), Sub: "sub-boss", CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(time.Hour)}
+	err = store.Update(t.Context(), func(tx tenant.Tx) error {
+		if err := tenant.PutTenant(tx, tenant.Tenant{Slug: "acme", Name: "Acme"}); err != nil {
+			return err
+		}
+		return tenant.PutExpiring(tx, tenant.CollSessions, "acme", prefixSession+s.ID, s, s.ExpiresAt)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, header := range []string{"cognate_console=old-value; cognate_console=" + value, "cognate_console=" + value + "; cognate_console=old-value"} {
+		req, _ := http.NewRequest(http.MethodGet, "http://acme.localhost:8080/admin/users", nil)
+		req.Header.Set("Cookie", header)
+		if got, ok, err := c.loadSession(req, "acme"); err != nil || !ok || got.Sub != "sub-boss" {
+			t.Errorf("Cookie: %s: session %+v, found %t, %v", header, got, ok, err)
+		}
+	}
+
+	req, _ := http.NewRequest(http.MethodPost, "http://acme.localhost:8080/admin/logout", nil)
+	req.Header.Set("Cookie", "cognate_console=old-value; cognate_console="+value)
+	rec := httptest.NewRecorder()
+	c.endSession(rec, req, "acme")
+	if _, ok, _ := c.loadSession(req, "acme"); ok {
+		t.Error("the session outlived its end")
+	}
+	set := rec.Result().Header.Values("Set-Cookie")
+	for _, want := range []string{"cognate_console=; Path=/; Max-Age=0", "cognate_console=; Path=/admin; Max-Age=0", "cognate_console_login=; Path=/admin; Max-Age=0"} {
+		if !slices.ContainsFunc(set, func(h string) bool { return strings.HasPrefix(h, want) }) {
+			t.Errorf("Set-Cookie %q, want one starting %q", set, want)
 		}
 	}
 }

@@ -257,8 +257,19 @@ var catalogue = map[string]map[string]string{
 		"problem.date":               "A date could not be read; it was left out of the filter.",
 		"problem.importFile":         "This file cannot be imported: %s.",
 		"problem.importNoFile":       "Choose a file to import.",
-		"problem.importStopped":      "The file could not be read to the end. The %d lines before the problem were handled; fix the file and import it again, which is safe.",
+		"problem.importStopped":      "The import stopped: %s. %s",
+		"problem.importStopped.line": "The import stopped at line %d: %s. %s",
+		"problem.importStopped.user": "The import stopped after user %d: %s. %s",
 		"problem.importTooLarge":     "The file is larger than %d MB.",
+
+		// What an import that stopped wrote and what not (stoppedText).
+		"import.stopped.nothing":        "Nothing was written.",
+		"import.stopped.written.line":   "Lines %d to %d were imported and stay.",
+		"import.stopped.written.user":   "Users %d to %d were imported and stay.",
+		"import.stopped.unwritten.line": "Lines %d to %d were read but not written: lines are written %d at a time, and the import stopped in that batch.",
+		"import.stopped.unwritten.user": "Users %d to %d were read but not written: users are written %d at a time, and the import stopped in that batch.",
+		"import.stopped.again":          "Fix the file and import it again, which is safe.",
+		"import.stopped.dryRun":         "Fix the file and check it again.",
 
 		// A form made from an older copy of the record (version.go).
 		"problem.stale.user":     "This user was changed by someone else since you opened this page. Nothing was saved, as saving would have undone their change. The form now shows the user as they are now; what you sent that differs from it is listed here. Make your changes again and save.",
@@ -788,8 +799,19 @@ var catalogue = map[string]map[string]string{
 		"problem.date":               "Een datum kon niet worden gelezen; die is niet in het filter gebruikt.",
 		"problem.importFile":         "Dit bestand kan niet worden geïmporteerd: %s.",
 		"problem.importNoFile":       "Kies een bestand om te importeren.",
-		"problem.importStopped":      "Het bestand kon niet tot het eind worden gelezen. De %d regels vóór het probleem zijn verwerkt; herstel het bestand en importeer het opnieuw, dat is veilig.",
+		"problem.importStopped":      "Het importeren is gestopt: %s. %s",
+		"problem.importStopped.line": "Het importeren is gestopt bij regel %d: %s. %s",
+		"problem.importStopped.user": "Het importeren is gestopt na gebruiker %d: %s. %s",
 		"problem.importTooLarge":     "Het bestand is groter dan %d MB.",
+
+		// What an import that stopped wrote and what not (stoppedText).
+		"import.stopped.nothing":        "Er is niets geschreven.",
+		"import.stopped.written.line":   "Regels %d tot en met %d zijn geïmporteerd en blijven staan.",
+		"import.stopped.written.user":   "Gebruikers %d tot en met %d zijn geïmporteerd en blijven staan.",
+		"import.stopped.unwritten.line": "Regels %d tot en met %d zijn gelezen maar niet geschreven: regels worden per %d tegelijk geschreven, en het importeren stopte in die groep.",
+		"import.stopped.unwritten.user": "Gebruikers %d tot en met %d zijn gelezen maar niet geschreven: gebruikers worden per %d tegelijk geschreven, en het importeren stopte in die groep.",
+		"import.stopped.again":          "Herstel het bestand en importeer het opnieuw; dat is veilig.",
+		"import.stopped.dryRun":         "Herstel het bestand en controleer het opnieuw.",
 
 		"problem.stale.user":     "Deze gebruiker is door iemand anders gewijzigd sinds u deze pagina opende. Er is niets opgeslagen, want opslaan had die wijziging ongedaan gemaakt. Het formulier toont nu de gebruiker zoals die nu is; wat u stuurde en daarvan afwijkt, staat hier. Breng uw wijzigingen opnieuw aan en sla op.",
 		"problem.stale.settings": "Deze instellingen zijn door iemand anders gewijzigd sinds u deze pagina opende. Er is niets opgeslagen, want opslaan had die wijziging ongedaan gemaakt. Het formulier toont nu de instellingen zoals ze nu zijn; wat u stuurde en daarvan afwijkt, staat hier. Breng uw wijzigingen opnieuw aan en sla op.",

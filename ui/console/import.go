@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/cognate-idp/cognate/tenant"
 	"github.com/cognate-idp/cognate/tenant/cognitoimport"
@@ -116,7 +115,7 @@ func (c *Console) importUsers(w http.ResponseWriter, r *http.Request, q *request
 	case errors.As(err, &tooLarge):
 		page.Problem = page.Tf("problem.importTooLarge", maxImportUpload>>20)
 	case errors.As(err, &fileErr):
-		page.Problem = page.Tf("problem.importStopped", sum.Created+sum.Updated+sum.Skipped+sum.Failed)
+		page.Problem = stoppedProblem(page, format, fileErr, sum)
 	case err != nil:
 		noteResponse(w, "", nil, done...) // fail adds the fault
 		return err
@@ -129,6 +128,48 @@ func (c *Console) importUsers(w http.ResponseWriter, r *http.Request, q *request
 	// file's problem quotes the file: the line gets its kind, not its text.
 	noteResponse(w, "", errors.New(fileProblemKind(err)), done...)
 	return c.render(w, http.StatusUnprocessableEntity, page)
+}
+
+// stoppedProblem is what the page says of a file the importer refused
+// part-way: where and why (fileProblemText), and what was written and what
+// not (stoppedText), as the admin API says it (adminapi's importError), in
+// the page's language.
+func stoppedProblem(page *importPage, format cognitoimport.Format, fe *cognitoimport.FileError, sum cognitoimport.Summary) string {
+	why, done := tenant.Shorten(fileProblemText(page.Lang, fe), maxShownProblem), stoppedText(page, format, sum)
+	switch {
+	case fe.Line == 0:
+		return page.Tf("problem.importStopped", why, done)
+	case format == cognitoimport.FormatCSV:
+		return page.Tf("problem.importStopped.line", fe.Line, why, done)
+	}
+	return page.Tf("problem.importStopped.user", fe.Line, why, done)
+}
+
+// stoppedText says what an import that stopped wrote and what it did not
+// (cognitoimport.Summary.Stopped), and what to do now.
+func stoppedText(page *importPage, format cognitoimport.Format, sum cognitoimport.Summary) string {
+	if page.DryRun {
+		return page.T("import.stopped.dryRun") // the report says nothing was written
+	}
+	written, unwritten := sum.Stopped(format)
+	csv := format == cognitoimport.FormatCSV
+	var said []string
+	switch {
+	case written.None():
+		said = append(said, page.T("import.stopped.nothing"))
+	case csv:
+		said = append(said, page.Tf("import.stopped.written.line", written.First, written.Last))
+	default:
+		said = append(said, page.Tf("import.stopped.written.user", written.First, written.Last))
+	}
+	switch {
+	case unwritten.None():
+	case csv:
+		said = append(said, page.Tf("import.stopped.unwritten.line", unwritten.First, unwritten.Last, cognitoimport.DefaultBatchSize))
+	default:
+		said = append(said, page.Tf("import.stopped.unwritten.user", unwritten.First, unwritten.Last, cognitoimport.DefaultBatchSize))
+	}
+	return strings.Join(append(said, page.T("import.stopped.again")), " ")
 }
 
 // maxShownProblem bounds the reader's reason on the page: it quotes the
@@ -148,7 +189,7 @@ func (c *Console) refuseFile(w http.ResponseWriter, r *http.Request, q *request,
 	case errors.As(err, &tooLarge):
 		page.Problem = page.Tf("problem.importTooLarge", maxImportUpload>>20)
 	case errors.As(err, &fileErr):
-		page.Problem = page.Tf("problem.importFile", shorten(fileProblemText(page.Lang, fileErr), maxShownProblem))
+		page.Problem = page.Tf("problem.importFile", tenant.Shorten(fileProblemText(page.Lang, fileErr), maxShownProblem))
 	default:
 		// The upload broke off or is no well-formed form: a fault of the
 		// transfer, not of the file, and its error quotes nothing of it.
@@ -175,14 +216,6 @@ func fileProblemKind(err error) string {
 		return "malformed"
 	}
 	return ""
-}
-
-// shorten cuts s to at most n runes, marking the cut.
-func shorten(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n]) + "…"
 }
 
 // reasonText is what the report says of a line: each of its reasons in

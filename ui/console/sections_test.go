@@ -520,6 +520,71 @@ func TestImportRefusesAFileAndSaysWhy(t *testing.T) {
 	}
 }
 
+// A file the importer refuses part-way: the page says where and why, and
+// which lines were written and stay and which were read but not written,
+// as the admin API does, in the administrator's language.
+func TestImportStoppedSaysWhyAndWhatWasWritten(t *testing.T) {
+	s := newStack(t)
+	b := newBrowser(t)
+	b.signIn(s, "acme", "boss", adminPassword)
+	token := uitest.HiddenField(t, b.Get(s.url("acme", "/admin/import")), "csrf_token")
+	const header = "cognito:username,email,email_verified,cognito:mfa_enabled\n"
+	var long strings.Builder
+	long.WriteString(header)
+	for i := range 1500 {
+		fmt.Fprintf(&long, "imp%d,imp%d@acme.example,TRUE,FALSE\n", i, i)
+	}
+	cut := strings.TrimSuffix(long.String(), "\n") // 1,500 users, the last line without its line break
+	short := header + "imp9,imp9@acme.example,TRUE,FALSE"
+	broken := `[{"Username":"k1","Attributes":[]},` + "\n" + `{"Username":"k2",` + "\n" + `"Attributes":[]]`
+	tests := []struct {
+		name, lang, file string
+		dryRun           bool
+		want             string
+	}{
+		{"a CSV cut short after a batch", "en", cut, false, "The import stopped at line 1501: the last line has no line break at its end, " +
+			"so the file may have been cut short; if it is whole, add a line break at its end and import it again. " +
+			"Lines 2 to 1001 were imported and stay. Lines 1002 to 1500 were read but not written: lines are written 1000 at a time, " +
+			"and the import stopped in that batch. Fix the file and import it again, which is safe."},
+		{"the same in Dutch", "nl", cut, false, "Het importeren is gestopt bij regel 1501: de laatste regel eindigt niet met een regeleinde, " +
+			"dus het bestand is misschien afgekapt; als het volledig is, zet dan een regeleinde achter de laatste regel en importeer het opnieuw. " +
+			"Regels 2 tot en met 1001 zijn geïmporteerd en blijven staan. Regels 1002 tot en met 1500 zijn gelezen maar niet geschreven: " +
+			"regels worden per 1000 tegelijk geschreven, en het importeren stopte in die groep. Herstel het bestand en importeer het opnieuw; dat is veilig."},
+		{"a short CSV cut short", "en", short, false, "The import stopped at line 2: the last line has no line break at its end, " +
+			"so the file may have been cut short; if it is whole, add a line break at its end and import it again. " +
+			"Nothing was written. Fix the file and import it again, which is safe."},
+		{"a dry run", "en", short, true, "The import stopped at line 2: the last line has no line break at its end, " +
+			"so the file may have been cut short; if it is whole, add a line break at its end and import it again. Fix the file and check it again."},
+		{"JSON broken after its first user", "en", broken, false, "The import stopped after user 1: the file is not valid JSON at line 3, column 16. " +
+			"Nothing was written. Users 1 to 1 were read but not written: users are written 1000 at a time, and the import stopped in that batch. " +
+			"Fix the file and import it again, which is safe."},
+		{"the same in Dutch", "nl", broken, false, "Het importeren is gestopt na gebruiker 1: het bestand is geen geldige JSON op regel 3, kolom 16. " +
+			"Er is niets geschreven. Gebruikers 1 tot en met 1 zijn gelezen maar niet geschreven: gebruikers worden per 1000 tegelijk geschreven, " +
+			"en het importeren stopte in die groep. Herstel het bestand en importeer het opnieuw; dat is veilig."},
+	}
+	problemRE := regexp.MustCompile(`(?s)id="problem">([^<]+)</div>`)
+	for _, tt := range tests {
+		t.Run(tt.name+" ("+tt.lang+")", func(t *testing.T) {
+			b.Header.Set("Accept-Language", tt.lang)
+			p := postImport(s, b, token, tt.file, tt.dryRun, true)
+			if p.Status != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d, want 422:\n%s", p.Status, p.Body)
+			}
+			m := problemRE.FindStringSubmatch(p.Body)
+			if m == nil {
+				t.Fatalf("no problem on the page:\n%s", p.Body)
+			}
+			if got := strings.TrimSpace(html.UnescapeString(m[1])); got != tt.want {
+				t.Errorf("the page says\n%s\nwant\n%s", got, tt.want)
+			}
+		})
+	}
+	b.Header.Set("Accept-Language", "en")
+	if n := strings.Count(s.log.String(), "status=422 message=problem.importStopped.line"); n != 4 {
+		t.Errorf("%d lines say a CSV was refused at a line, want 4:\n%s", n, s.log.String())
+	}
+}
+
 // What the importer says of the file as a whole (a byte order mark it
 // skipped) is on the report, in the administrator's language.
 func TestImportShowsWarnings(t *testing.T) {

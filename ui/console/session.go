@@ -86,6 +86,43 @@ func (c *Console) cookie(name, value string, ttl time.Duration, sameSite http.Sa
 		HttpOnly: true, Secure: c.secure(), SameSite: sameSite}
 }
 
+// oldCookiePath is where the console's cookies were set before they moved
+// to Path=/ (cookie). Over plain http their names stayed the same, so a
+// browser that still holds such a cookie sends it beside the new one, and
+// first, as its path is longer, until it expires (up to MaxAge). So the
+// console tries every cookie of a name (cookieValues), and expires the old
+// ones at sign-in and sign-out (expireOldCookies). Over https the old ones
+// were named __Secure-…, which nothing reads any more.
+const oldCookiePath = Base
+
+// maxSameNameCookies bounds the cookies of one name the console tries (a
+// session cookie costs a store read): this host's and an old one
+// (oldCookiePath) make two; the rest is room for any a sibling host set
+// for the parent domain over plain http, which name no session here.
+const maxSameNameCookies = 4
+
+// cookieValues are the values of r's cookies named name, in the order the
+// browser sent them, leaving out empty ones; at most maxSameNameCookies.
+func cookieValues(r *http.Request, name string) []string {
+	var values []string
+	for _, ck := range r.CookiesNamed(name) {
+		if ck.Value != "" && len(values) < maxSameNameCookies {
+			values = append(values, ck.Value)
+		}
+	}
+	return values
+}
+
+// expireOldCookies deletes the console's cookies at oldCookiePath.
+func (c *Console) expireOldCookies(w http.ResponseWriter) {
+	if c.secure() {
+		return // their names were others (see oldCookiePath)
+	}
+	for _, name := range []string{c.sessionCookieName(), c.loginCookieName()} {
+		http.SetCookie(w, &http.Cookie{Name: name, Path: oldCookiePath, MaxAge: -1, HttpOnly: true})
+	}
+}
+
 // safeNext keeps a return path inside the console: a path under /admin,
 // with its query, but not the console's own sign-in or callback. Its dot
 // segments are resolved first, escaped or not, as a browser (and
@@ -164,15 +201,16 @@ func (c *Console) finishSignIn(w http.ResponseWriter, r *http.Request, q *reques
 			link: again, err: fmt.Errorf("authorization error %q", query.Get("error"))}
 	}
 	state := query.Get("state")
-	ck, err := r.Cookie(c.loginCookieName())
-	if err != nil || state == "" || subtle.ConstantTimeCompare([]byte(ck.Value), []byte(state)) != 1 {
+	ours := func(value string) bool { return subtle.ConstantTimeCompare([]byte(value), []byte(state)) == 1 }
+	if state == "" || !slices.ContainsFunc(cookieValues(r, c.loginCookieName()), ours) {
 		return &pageError{status: http.StatusBadRequest, heading: "signin.failed.heading", msg: "signin.otherBrowser",
 			link: again, err: errors.New("console callback without this browser's state")}
 	}
 	http.SetCookie(w, c.cookie(c.loginCookieName(), "", -time.Second, http.SameSiteLaxMode))
+	c.expireOldCookies(w)
 	var p pendingLogin
 	key := prefixLogin + tenant.HashSecret(state)
-	err = c.Service.Store.Update(r.Context(), func(tx tenant.Tx) (err error) {
+	err := c.Service.Store.Update(r.Context(), func(tx tenant.Tx) (err error) {
 		if p, err = tenant.GetJSON[pendingLogin](tx, tenant.CollSessions, q.slug(), key); err != nil {
 			return err
 		}
@@ -305,15 +343,22 @@ func (c *Console) authorize(w http.ResponseWriter, r *http.Request, q *request) 
 }
 
 // loadSession returns the request's live console session at slug,
-// refreshing its idle expiry now and then.
+// refreshing its idle expiry now and then: that of the first of its
+// session cookies (cookieValues) that names one.
 func (c *Console) loadSession(r *http.Request, slug string) (session, bool, error) {
-	ck, err := r.Cookie(c.sessionCookieName())
-	if err != nil || ck.Value == "" {
-		return session{}, false, nil
+	for _, value := range cookieValues(r, c.sessionCookieName()) {
+		if s, ok, err := c.sessionOf(r, slug, value); ok || err != nil {
+			return s, ok, err
+		}
 	}
-	key := prefixSession + tenant.HashSecret(ck.Value)
+	return session{}, false, nil
+}
+
+// sessionOf is loadSession for the cookie value.
+func (c *Console) sessionOf(r *http.Request, slug, value string) (session, bool, error) {
+	key := prefixSession + tenant.HashSecret(value)
 	var s session
-	err = c.Service.Store.View(r.Context(), func(tx tenant.Tx) (err error) {
+	err := c.Service.Store.View(r.Context(), func(tx tenant.Tx) (err error) {
 		s, err = tenant.GetJSON[session](tx, tenant.CollSessions, slug, key)
 		return err
 	})
@@ -352,10 +397,11 @@ func userSessionKey(sub, id string) string {
 	return tenant.UserConsoleSessionPrefix + sub + ":" + id
 }
 
-// endSession deletes the browser's console session and its cookie.
+// endSession deletes the browser's console session and its cookie: every
+// session its cookies name (cookieValues), and the old cookies too.
 func (c *Console) endSession(w http.ResponseWriter, r *http.Request, slug string) {
-	if ck, err := r.Cookie(c.sessionCookieName()); err == nil && ck.Value != "" {
-		id := tenant.HashSecret(ck.Value)
+	for _, value := range cookieValues(r, c.sessionCookieName()) {
+		id := tenant.HashSecret(value)
 		err := c.Service.Store.Update(r.Context(), func(tx tenant.Tx) error {
 			s, err := tenant.GetJSON[session](tx, tenant.CollSessions, slug, prefixSession+id)
 			if errors.Is(err, tenant.ErrNotFound) {
@@ -374,6 +420,7 @@ func (c *Console) endSession(w http.ResponseWriter, r *http.Request, slug string
 		}
 	}
 	http.SetCookie(w, c.cookie(c.sessionCookieName(), "", -time.Second, http.SameSiteStrictMode))
+	c.expireOldCookies(w)
 }
 
 // checkForm reads a console form post, bounded, and checks that it came
