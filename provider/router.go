@@ -83,12 +83,16 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	site, ok := hosts.Resolve(host)
 	if !ok {
 		rt.Provider.logger.InfoContext(r.Context(), "request for a host that is not ours", "host", host, "client_ip", hosts.ClientIP(r))
+		if rt.Operator != nil && isOperatorPath(r.URL.Path) {
+			writeOperatorElsewhere(w, hosts, host)
+			return
+		}
 		rt.NotFound.ServeHTTP(w, r)
 		return
 	}
 	if site.Apex {
 		r = r.WithContext(WithSite(r.Context(), site))
-		if rt.Operator != nil && (strings.HasPrefix(r.URL.Path, "/admin/v1/") || r.URL.Path == "/admin/v1") {
+		if rt.Operator != nil && isOperatorPath(r.URL.Path) {
 			rt.Operator.ServeHTTP(w, r)
 			return
 		}
@@ -129,4 +133,34 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rt.Tenant.ServeHTTP(w, r)
+}
+
+// isOperatorPath reports whether path is the operator's admin API's.
+func isOperatorPath(path string) bool {
+	return strings.HasPrefix(path, "/admin/v1/") || path == "/admin/v1"
+}
+
+// operatorElsewhere is the answer to an admin API request for a host that
+// is not ours, in the admin API's error shape with the base URL beside it.
+type operatorElsewhere struct {
+	Code    string `json:"error"`
+	Message string `json:"message"`
+	BaseURL string `json:"base_url"`
+}
+
+// writeOperatorElsewhere answers an admin API request made to the server's
+// address rather than its name (http://127.0.0.1:8080 behind a proxy, a
+// container's published port): the admin API answers on the apex host
+// only, and this says which one, so that the operator's command line can
+// say what to do instead of showing a bare 404. It is still a 404 with no
+// data: the base URL it names is public, and the "not ours" page links
+// to it as well.
+func writeOperatorElsewhere(w http.ResponseWriter, hosts Hosts, host string) {
+	apex := hosts.ApexURL()
+	writeJSON(w, http.StatusNotFound, operatorElsewhere{
+		Code: "unknown_host",
+		Message: "the admin API answers on the host of this server's base URL, " + apex + ", not on host " + host +
+			": call " + apex + "/admin/v1/, or send the header Host: " + hosts.baseHost(),
+		BaseURL: apex,
+	})
 }

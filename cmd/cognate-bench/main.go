@@ -51,8 +51,48 @@ import (
 func main() {
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "cognate-bench:", err)
+		var usage usageError
+		if errors.As(err, &usage) {
+			os.Exit(2) // as the flag package does for a malformed command line
+		}
 		os.Exit(1)
 	}
+}
+
+// usageError is a command line that makes no sense.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// scenarioNames are the scenarios, in the order they run (benchmark).
+var scenarioNames = []string{"healthz", "discovery", "jwks", "cc-es256", "cc-rs256", "login"}
+
+// checkFlags refuses what would measure nothing, or nothing sensible: an
+// unknown scenario (a typing error would otherwise print an empty table),
+// and a pass count, a duration or a concurrency below one.
+func checkFlags(scenarios []string, passes, concurrency int, duration time.Duration) error {
+	var problems []error
+	if len(scenarios) == 0 {
+		problems = append(problems, fmt.Errorf("--scenarios names none; the scenarios are %s", strings.Join(scenarioNames, ", ")))
+	}
+	for _, name := range scenarios {
+		if !slices.Contains(scenarioNames, name) {
+			problems = append(problems, fmt.Errorf("--scenarios: %q is not a scenario; the scenarios are %s", name, strings.Join(scenarioNames, ", ")))
+		}
+	}
+	if passes < 1 {
+		problems = append(problems, fmt.Errorf("--passes %d: give 1 or more (the median of the passes is reported)", passes))
+	}
+	if concurrency < 1 {
+		problems = append(problems, fmt.Errorf("--concurrency %d: give 1 or more connections", concurrency))
+	}
+	if duration <= 0 {
+		problems = append(problems, fmt.Errorf("--duration %s: give a length of a pass, such as 10s", duration))
+	}
+	if err := errors.Join(problems...); err != nil {
+		return usageError{err.Error()}
+	}
+	return nil
 }
 
 type options struct {
@@ -73,12 +113,21 @@ func run() error {
 	duration := flag.Duration("duration", 10*time.Second, "length of one pass of one scenario")
 	passes := flag.Int("passes", 3, "passes per scenario; the median is reported")
 	conc := flag.Int("concurrency", 32, "concurrent keep-alive connections")
-	scen := flag.String("scenarios", "healthz,discovery,jwks,cc-es256,cc-rs256,login", "comma-separated scenarios")
+	scen := flag.String("scenarios", strings.Join(scenarioNames, ","), "comma-separated scenarios")
 	serverCPU := flag.Int("server-cpu", -1, "the core the server is pinned to: raw costs are measured there (-1: on this process's core)")
 	verbose := flag.Bool("v", false, "also print every pass, every raw measurement and every ratio")
 	cpuProfile := flag.String("cpuprofile", "", "write the load generator's own CPU profile here, to check it is not the bottleneck")
 	bare := flag.Bool("serve-bare", false, "internal: be the bare HTTP server whose rates are raw costs of discovery, JWKS and ES256 tokens (see bare.go)")
 	flag.Parse()
+	var scenarios []string
+	for name := range strings.SplitSeq(*scen, ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			scenarios = append(scenarios, name)
+		}
+	}
+	if err := checkFlags(scenarios, *passes, *conc, *duration); err != nil && !*bare {
+		return err
+	}
 	if *bare {
 		return serveBare(context.Background(), os.Stdin, os.Stdout, *serverCPU)
 	}
@@ -106,7 +155,7 @@ func run() error {
 		*token = strings.TrimSpace(string(b))
 	}
 	o := options{server: base, token: *token, duration: *duration, passes: *passes, concurrency: *conc,
-		scenarios: strings.Split(*scen, ","), serverCPU: *serverCPU, verbose: *verbose}
+		scenarios: scenarios, serverCPU: *serverCPU, verbose: *verbose}
 	return benchmark(context.Background(), o)
 }
 
@@ -205,7 +254,7 @@ func benchmark(ctx context.Context, o options) error {
 	if err != nil {
 		return fmt.Errorf("setup: %w", err)
 	}
-	all := []scenario{
+	all := []scenario{ // one for each of scenarioNames
 		// For scale: the server's smallest answer (a health probe, before
 		// any routing).
 		{"healthz", nil, rawRequest(o, get("bench-rs", "/healthz"))},

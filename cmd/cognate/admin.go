@@ -229,6 +229,15 @@ func requireFlag(name, value string) error {
 	return nil
 }
 
+// checkLimit refuses a --limit the admin API would refuse: a page holds 1
+// to max.
+func checkLimit(limit, max int) error {
+	if limit < 1 || limit > max {
+		return usageError{fmt.Sprintf("--limit %d: give a whole number from 1 to %d", limit, max)}
+	}
+	return nil
+}
+
 // flagGiven reports whether the command line set a flag, even to "",
 // which for some flags means "remove".
 func flagGiven(fs *flag.FlagSet, name string) bool {

@@ -3,11 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -22,6 +26,10 @@ type apiClient struct {
 	server string // base URL without a trailing slash
 	token  string
 	http   *http.Client
+	// host is the Host the requests ask for when it is not server's: the
+	// host of the server's base URL, when server is the address the server
+	// listens on (see connection.client).
+	host string
 }
 
 // apiError is an error answer of the API; its Message was written for the
@@ -59,10 +67,46 @@ func (c *apiClient) call(ctx context.Context, method, path string, body, out any
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("cannot reach the Cognate server at %s (is it running? --server names another): %w", c.server, err)
+		return nil, c.unreachable(err)
 	}
 	defer resp.Body.Close()
 	return c.answer(resp, method, path, out)
+}
+
+// unreachable says why a request got no answer at all. A certificate the
+// client does not trust is told apart from a server that is not running:
+// the cure is another.
+func (c *apiClient) unreachable(err error) error {
+	var unknownAuthority x509.UnknownAuthorityError
+	var wrongHost x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	switch {
+	case errors.As(err, &unknownAuthority):
+		return fmt.Errorf("the TLS certificate of %s is not trusted: it is signed by an authority this machine does not know "+
+			"(a private CA, or a self-signed certificate). Give that authority's certificate (PEM) with --ca-cert FILE, "+
+			"or name it in the environment variable SSL_CERT_FILE", c.server)
+	case errors.As(err, &wrongHost):
+		return fmt.Errorf("the TLS certificate of %s is for %s, not for %s: give --server with a name the certificate covers "+
+			"(the server's base URL), or keep --server and add --base-url with the base URL, so that cognate asks for its host",
+			c.server, certNames(wrongHost.Certificate), wrongHost.Host)
+	case errors.As(err, &invalid):
+		return fmt.Errorf("the TLS certificate of %s is not valid: %w", c.server, invalid)
+	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		// net/http's words; it has no error value for this.
+		return fmt.Errorf("%s speaks plain http, not https: give --server http://%s", c.server, strings.TrimPrefix(c.server, "https://"))
+	}
+	return fmt.Errorf("cannot reach the Cognate server at %s (is it running? --server names another): %w", c.server, err)
+}
+
+// httpsOnlyAnswer is the body net/http's server answers plain http with on
+// a port where it speaks TLS.
+const httpsOnlyAnswer = "Client sent an HTTP request to an HTTPS server"
+
+// unknownHostAnswer is the admin API's answer to a request for a host that
+// is not the server's (provider.Router): it names the base URL.
+type unknownHostAnswer struct {
+	adminapi.Error
+	BaseURL string `json:"base_url"`
 }
 
 // answer reads a response of the admin API: an error answer becomes an
@@ -81,15 +125,29 @@ func (c *apiClient) answer(resp *http.Response, method, path string, out any) ([
 			c.server, method, path, redirectTarget(resp))}}
 	}
 	if resp.StatusCode >= 300 {
-		var e adminapi.Error
-		if json.Unmarshal(raw, &e) != nil || e.Message == "" {
-			// Not the admin API answering: a proxy, or another program.
-			e = adminapi.Error{Code: "http_error", Message: fmt.Sprintf("%s answered %s to %s %s", c.server, resp.Status, method, path)}
-		}
-		if resp.StatusCode == http.StatusUnauthorized {
+		var answer unknownHostAnswer
+		e := &answer.Error
+		fromAPI := json.Unmarshal(raw, &answer) == nil && e.Message != ""
+		switch {
+		case resp.StatusCode == http.StatusUnauthorized:
 			e.Message = "the server refused the operator token; check --token, --token-file or COGNATE_ADMIN_TOKEN"
+		case fromAPI && e.Code == "unknown_host" && answer.BaseURL != "":
+			e.Message = c.notTheServersHost(answer.BaseURL)
+		case fromAPI:
+		case resp.StatusCode == http.StatusBadRequest && strings.Contains(string(raw), httpsOnlyAnswer):
+			*e = adminapi.Error{Code: "http_error", Message: fmt.Sprintf("%s speaks https, not plain http: give --server https://%s",
+				c.server, strings.TrimPrefix(c.server, "http://"))}
+		case resp.StatusCode == http.StatusNotFound:
+			// An older server, or a proxy: it did not say whose host it is.
+			*e = adminapi.Error{Code: "http_error", Message: fmt.Sprintf("%s answered %s to %s %s. Is it the Cognate server? "+
+				"Its admin API answers only on the host of its base URL: give that URL with --server, or, when --server is "+
+				"the address the server listens on, add --base-url with its base URL (or set COGNATE_BASE_URL)",
+				c.server, resp.Status, method, path)}
+		default:
+			// Not the admin API answering: a proxy, or another program.
+			*e = adminapi.Error{Code: "http_error", Message: fmt.Sprintf("%s answered %s to %s %s", c.server, resp.Status, method, path)}
 		}
-		return nil, &apiError{status: resp.StatusCode, body: e}
+		return nil, &apiError{status: resp.StatusCode, body: *e}
 	}
 	if out != nil && len(raw) > 0 {
 		if err := json.Unmarshal(raw, out); err != nil {
@@ -99,9 +157,24 @@ func (c *apiClient) answer(resp *http.Response, method, path string, out any) ([
 	return raw, nil
 }
 
+// notTheServersHost says what to do when the server at c.server has base
+// URL base and was asked for another host.
+func (c *apiClient) notTheServersHost(base string) string {
+	if c.host != "" {
+		return fmt.Sprintf("the server at %s has the base URL %s, but cognate asked it for host %s "+
+			"(the host of --base-url or COGNATE_BASE_URL): give --base-url %s", c.server, base, c.host, base)
+	}
+	return fmt.Sprintf("the server at %s answers the admin API only on the host of its base URL, %s: give --server %s, "+
+		"or keep --server %s and add --base-url %s (or set COGNATE_BASE_URL), so that cognate asks for that host",
+		c.server, base, base, c.server, base)
+}
+
 // connection holds the flags every admin command takes.
 type connection struct {
 	server, token, tokenFile string
+	// baseURL is the server's base URL, for a server reached at its
+	// address (see client); caCert a CA certificate file to trust.
+	baseURL, caCert string
 	// data is the dev-mode server's data file: the server writes its
 	// operator token next to it, and the client reads it from there.
 	data string
@@ -127,6 +200,11 @@ func (o *connection) register(fs *flag.FlagSet, env map[string]string) {
 	}
 	fs.StringVar(&o.data, "data", data,
 		"the dev-mode server's data file, which "+devAdminTokenFile+" is next to: the server's --data (env COGNATE_DATA)")
+	fs.StringVar(&o.baseURL, "base-url", strings.TrimSpace(env["COGNATE_BASE_URL"]),
+		"the server's base URL, for a --server that is the address the server listens on (http://127.0.0.1:8080 behind a proxy, say): "+
+			"the admin API answers only on the base URL's host, so cognate asks for that host (env COGNATE_BASE_URL)")
+	fs.StringVar(&o.caCert, "ca-cert", "",
+		"file of a CA certificate (PEM) to trust, beside the system's, for an https --server with a private CA (or set SSL_CERT_FILE)")
 	fs.BoolVar(&o.json, "json", false, "print the API's JSON instead of a summary")
 }
 
@@ -171,11 +249,76 @@ func (o *connection) client(env map[string]string) (*apiClient, error) {
 			return nil, fmt.Errorf("operator token file %s is empty", file)
 		}
 	}
+	host, tlsConfig, err := o.tls(u)
+	if err != nil {
+		return nil, err
+	}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.TLSClientConfig = tlsConfig
+	var rt http.RoundTripper = transport
+	if host != "" {
+		rt = hostTransport{host: host, next: transport}
+	}
 	return &apiClient{
 		server: strings.TrimRight(o.server, "/"),
 		token:  token,
-		http:   &http.Client{Timeout: 60 * time.Second, CheckRedirect: noRedirects},
+		http:   &http.Client{Timeout: 60 * time.Second, CheckRedirect: noRedirects, Transport: rt},
+		host:   host,
 	}, nil
+}
+
+// tls is the Host to ask server for, when it is not server's own, and the
+// TLS configuration for it.
+//
+// The admin API answers on the host of the server's base URL only
+// (provider.Router checks every request's Host). A server behind a proxy
+// or in a container is often reached at the address it listens on
+// (http://127.0.0.1:8080), whose host is not that one; given the base URL,
+// cognate asks for its host there, and checks an https server's
+// certificate against it. Only for a server named by an IP address or
+// localhost, which no base URL can be: a --server that is a name is asked
+// for that name, as typed.
+func (o *connection) tls(server *url.URL) (host string, config *tls.Config, err error) {
+	config = &tls.Config{MinVersion: tls.VersionTLS12}
+	if o.baseURL != "" {
+		base, err := parseBaseURL(o.baseURL)
+		if err != nil {
+			return "", nil, fmt.Errorf("--base-url (or COGNATE_BASE_URL): %w", err)
+		}
+		_, notIP := netip.ParseAddr(server.Hostname())
+		if (notIP == nil || strings.EqualFold(server.Hostname(), "localhost")) && !strings.EqualFold(server.Host, base.Host) {
+			host = strings.ToLower(base.Host)
+			config.ServerName = strings.ToLower(base.Hostname())
+		}
+	}
+	if o.caCert != "" {
+		raw, err := os.ReadFile(o.caCert)
+		if err != nil {
+			return "", nil, fmt.Errorf("--ca-cert %s: %w", o.caCert, pathProblem(err))
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool() // this system has no pool of its own
+		}
+		if !pool.AppendCertsFromPEM(raw) {
+			return "", nil, fmt.Errorf("--ca-cert %s holds no certificate in PEM (-----BEGIN CERTIFICATE-----)", o.caCert)
+		}
+		config.RootCAs = pool
+	}
+	return host, config, nil
+}
+
+// hostTransport asks every request for host (see connection.tls).
+type hostTransport struct {
+	host string
+	next http.RoundTripper
+}
+
+func (t hostTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	// A RoundTripper must not change the request it is given.
+	req = req.Clone(req.Context())
+	req.Host = t.host
+	return t.next.RoundTrip(req)
 }
 
 // noRedirects keeps the admin API client from following a redirect. Go's

@@ -12,7 +12,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/cognate-idp/cognate/tenant"
 	"github.com/cognate-idp/cognate/tenant/adminapi"
 )
 
@@ -34,8 +36,11 @@ func auditCommands() []adminCommand {
 				"to":     fs.String("to", "", "up to this date (the whole day, UTC) or time (RFC 3339)"),
 				"after":  fs.String("after", "", "start after this event (the previous page's next)"),
 			}
-			limit := fs.Int("limit", 50, "events per page, 1 to 200")
+			limit := fs.Int("limit", 50, fmt.Sprintf("events per page, 1 to %d", adminapi.MaxAuditPageSize))
 			return func(ctx context.Context, c *apiClient, _ []string) (output, error) {
+				if err := checkAuditFilters(*limit, *filters["action"], *filters["from"], *filters["to"], *filters["after"]); err != nil {
+					return output{}, err
+				}
 				q := url.Values{"limit": {strconv.Itoa(*limit)}}
 				for name, v := range filters {
 					if *v != "" {
@@ -56,6 +61,42 @@ func auditCommands() []adminCommand {
 			}
 		},
 	}}
+}
+
+// checkAuditFilters refuses, in the flags' names, what the admin API would
+// refuse in its query parameters': the rules are the tenant package's.
+func checkAuditFilters(limit int, action, from, to, after string) error {
+	if err := checkLimit(limit, adminapi.MaxAuditPageSize); err != nil {
+		return err
+	}
+	if action != "" && !tenant.ValidAuditFilter(action) {
+		return usageError{fmt.Sprintf("--action %q is not an action (such as user.create) nor a family of actions ending in a dot (such as user. or signin.)", action)}
+	}
+	bound := func(flag, value string, end bool) (time.Time, error) {
+		if value == "" {
+			return time.Time{}, nil
+		}
+		t, err := tenant.ParseAuditBound(value, end)
+		if err != nil {
+			return t, usageError{fmt.Sprintf("--%s %q is neither a date (2026-11-29, UTC) nor a time in RFC 3339 (2026-11-29T13:45:00Z)", flag, value)}
+		}
+		return t, nil
+	}
+	start, err := bound("from", from, false)
+	if err != nil {
+		return err
+	}
+	end, err := bound("to", to, true)
+	if err != nil {
+		return err
+	}
+	if !tenant.ValidAuditRange(start, end) {
+		return usageError{fmt.Sprintf("--from %s is after --to %s, so no event could match", from, to)}
+	}
+	if after != "" && !tenant.ValidAuditCursor(after) {
+		return usageError{fmt.Sprintf("--after %q is not a cursor of this trail: pass the --after of a page's \"More events\" line as it is", after)}
+	}
+	return nil
 }
 
 // showAuditPage prints a page of events as a table, and how to get the

@@ -24,12 +24,22 @@ import (
 // server is a real `cognate serve` in dev mode on a free port.
 type server struct {
 	url       string
+	addr      string // where it listens, host:port
 	tokenFile string
 	stop      func() error // cancels the server and waits for runServe
 	log       *uitest.Log  // what the server logged, also in the test's output
+	stdout    *uitest.Log  // what it printed (the demo), also in the test's output
 }
 
 func startServer(t *testing.T, dir string) *server {
+	t.Helper()
+	return startServerWith(t, dir)
+}
+
+// startServerWith starts a server with more settings than startServer's
+// (a base URL, say, for a server outside dev mode); it is asked whether
+// it is ready at its address, whatever its base URL.
+func startServerWith(t *testing.T, dir string, args ...string) *server {
 	t.Helper()
 	// Ask the kernel for a free port, then let runServe listen on it.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -39,7 +49,7 @@ func startServer(t *testing.T, dir string) *server {
 	addr := ln.Addr().String()
 	_ = ln.Close()
 
-	cfg, err := LoadConfig([]string{"--listen", addr, "--data", filepath.Join(dir, "cognate.db")}, nil, nil)
+	cfg, err := LoadConfig(append([]string{"--listen", addr, "--data", filepath.Join(dir, "cognate.db")}, args...), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,11 +58,11 @@ func startServer(t *testing.T, dir string) *server {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	log := &uitest.Log{}
+	log, stdout := &uitest.Log{}, &uitest.Log{}
 	logger := slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), log), nil))
-	go func() { done <- runServe(ctx, cfg, logger, t.Output()) }()
+	go func() { done <- runServe(ctx, cfg, logger, io.MultiWriter(t.Output(), stdout)) }()
 
-	s := &server{url: cfg.BaseURL, tokenFile: filepath.Join(dir, devAdminTokenFile), log: log}
+	s := &server{url: cfg.BaseURL, addr: addr, tokenFile: filepath.Join(dir, devAdminTokenFile), log: log, stdout: stdout}
 	stopped := false
 	s.stop = func() error {
 		if stopped {
@@ -70,7 +80,7 @@ func startServer(t *testing.T, dir string) *server {
 	t.Cleanup(func() { _ = s.stop() })
 
 	for deadline := time.Now().Add(10 * time.Second); ; {
-		resp, err := http.Get(s.url + "/readyz")
+		resp, err := http.Get("http://" + addr + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -216,6 +226,8 @@ func TestCommandLineAgainstServer(t *testing.T) {
 					t.Errorf("a tenant with users is said to have none:\n%s", stdout)
 				}
 			}},
+		{name: "list users in pages of none", args: []string{"user", "list", "--tenant", "acme", "--limit", "0"},
+			code: exitUsage, stderr: []string{"--limit 0: give a whole number from 1 to 100\n"}},
 		{name: "disable user", args: []string{"user", "disable", "--tenant", "acme", "ann"},
 			stdout: []string{"Enabled", "no"}},
 		{name: "enable user", args: []string{"user", "enable", "ann", "--tenant", "acme"},

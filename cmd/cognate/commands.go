@@ -11,6 +11,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,7 +21,10 @@ import (
 )
 
 // The admin commands. Each declares its flags, makes one or two API calls
-// and says how to show the answer; the API does all the checking.
+// and says how to show the answer. The API does the checking; a flag's
+// value whose rule the command line can know (a page size, a date) is
+// also checked before anything is sent, so that the message names the
+// flag and the exit code is the command line's (2).
 
 // tenantPath is the admin API path of a tenant.
 func tenantPath(slug string) (string, error) {
@@ -32,9 +36,9 @@ func tenantCommands() []adminCommand {
 	return []adminCommand{
 		{
 			verb: "create", args: []string{"SLUG"}, summary: "Create a tenant; SLUG is its subdomain.",
-			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
+			setup: func(fs *flag.FlagSet, stdin io.Reader) runFunc {
 				name := fs.String("name", "", "display name of the organization (default: the slug)")
-				settings := addSettingsFlags(fs)
+				settings := addSettingsFlags(fs, stdin)
 				return func(ctx context.Context, c *apiClient, args []string) (output, error) {
 					change, err := settings.change()
 					if err != nil {
@@ -83,9 +87,9 @@ func tenantCommands() []adminCommand {
 		},
 		{
 			verb: "update", args: []string{"SLUG"}, summary: "Rename a tenant or change its settings.",
-			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
+			setup: func(fs *flag.FlagSet, stdin io.Reader) runFunc {
 				name := fs.String("name", "", "new display name of the organization")
-				settings := addSettingsFlags(fs)
+				settings := addSettingsFlags(fs, stdin)
 				return func(ctx context.Context, c *apiClient, args []string) (output, error) {
 					var req adminapi.UpdateTenantRequest
 					if *name != "" {
@@ -159,21 +163,54 @@ func tenantCommands() []adminCommand {
 // same setting in the JSON.
 type settingsFlags struct {
 	signingAlg, adminGroup, json *string
+	stdin                        io.Reader
 }
 
-func addSettingsFlags(fs *flag.FlagSet) settingsFlags {
+func addSettingsFlags(fs *flag.FlagSet, stdin io.Reader) settingsFlags {
 	return settingsFlags{
 		signingAlg: fs.String("signing-alg", "", "token signing algorithm: RS256 (what apps built for Cognito verify) or ES256; on a change, the next key (tenant rotate-key) has it"),
 		adminGroup: fs.String("admin-group", "", "the group whose members may use the tenant's admin console (on a change, the group must exist)"),
-		json:       fs.String("settings", "", `other settings as JSON, e.g. '{"mfa":{"mode":"OPTIONAL","factors":["TOTP","WEBAUTHN"]},"locale":"nl"}'`),
+		json: fs.String("settings", "", `other settings as JSON, e.g. '{"mfa":{"mode":"OPTIONAL","factors":["TOTP","WEBAUTHN"]},"locale":"nl"}'; `+
+			`"-" reads the JSON from standard input and @FILE from FILE, which keeps a legacy pool's secrets off the command line`),
+		stdin: stdin,
 	}
+}
+
+// settingsJSON is the JSON of --settings: the value itself, or read from
+// standard input ("-") or a file ("@FILE"). A value given on the command
+// line is seen by every user of the machine (ps) and kept in the shell's
+// history, which a legacy pool's client_secret, admin_secret_access_key
+// and webhook_secret must not be.
+func (f settingsFlags) settingsJSON() (string, error) {
+	var raw []byte
+	var err error
+	switch value := *f.json; {
+	case value == "-":
+		if raw, err = io.ReadAll(f.stdin); err != nil {
+			return "", fmt.Errorf("reading --settings from standard input: %w", err)
+		}
+		if strings.TrimSpace(string(raw)) == "" {
+			return "", usageError{"--settings -: standard input is empty; give the settings' JSON on it"}
+		}
+	case strings.HasPrefix(value, "@"):
+		if raw, err = os.ReadFile(value[1:]); err != nil {
+			return "", usageError{fmt.Sprintf("--settings %s: %s", value, pathProblem(err))}
+		}
+	default:
+		return value, nil
+	}
+	return string(raw), nil
 }
 
 // change is the settings the flags give, or nil when they give none.
 func (f settingsFlags) change() (*adminapi.SettingsChange, error) {
 	var change adminapi.SettingsChange
-	if *f.json != "" {
-		dec := json.NewDecoder(strings.NewReader(*f.json))
+	settings, err := f.settingsJSON()
+	if err != nil {
+		return nil, err
+	}
+	if settings != "" {
+		dec := json.NewDecoder(strings.NewReader(settings))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&change); err != nil {
 			return nil, usageError{"--settings is not a settings object: " + err.Error()}
@@ -704,11 +741,11 @@ func (l userListing) command() adminCommand {
 		verb: l.verb, args: l.args, summary: l.summary,
 		setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
 			slug := fs.String("tenant", "", "tenant slug (required)")
-			limit := fs.Int("limit", 50, l.noun+" per page, 1 to 100")
+			limit := fs.Int("limit", 50, fmt.Sprintf("%s per page, 1 to %d", l.noun, adminapi.MaxPageSize))
 			after := fs.String("after", "", "start after this sub (from the previous page)")
 			return func(ctx context.Context, c *apiClient, args []string) (output, error) {
-				if err := requireFlag("tenant", *slug); err != nil {
-					return output{}, err
+				if err := errors.Join(requireFlag("tenant", *slug), checkLimit(*limit, adminapi.MaxPageSize)); err != nil {
+					return output{}, usageError{err.Error()}
 				}
 				path, err := l.path(*slug, args)
 				if err != nil {

@@ -75,6 +75,11 @@ type Config struct {
 	// AuditRetention is how long audit events are kept; 0 keeps them for
 	// ever.
 	AuditRetention time.Duration
+
+	// fromFile says where in the YAML file each setting the file gave
+	// was written ("config file c.yaml line 3"), for Validate's messages;
+	// a setting a variable or a flag overrode is not in it.
+	fromFile map[string]string
 }
 
 // SMTPConfig is the mail relay. An empty Host means no relay.
@@ -306,6 +311,8 @@ func LoadConfig(args []string, env map[string]string, usage io.Writer) (Config, 
 		}
 	}
 
+	fileRank := 0 // the rank of the config file's settings, 0 without one
+	var fileLines map[string]int
 	if *configFile != "" {
 		values, lines, err := readConfigFile(*configFile, all)
 		if err != nil {
@@ -314,6 +321,7 @@ func LoadConfig(args []string, env map[string]string, usage io.Writer) (Config, 
 		apply(values, func(s setting) string {
 			return fmt.Sprintf("config file %s line %d: %s", *configFile, lines[s.name], s.name)
 		})
+		fileRank, fileLines = sources, lines
 	}
 	// An empty variable counts as unset: compose files and orchestrators
 	// pass "COGNATE_ADMIN_TOKEN=" for a variable they were not given, and
@@ -326,6 +334,14 @@ func LoadConfig(args []string, env map[string]string, usage io.Writer) (Config, 
 	}
 	apply(fromEnv, func(s setting) string { return "environment variable " + s.envName() })
 	apply(fromFlags, func(s setting) string { return "flag --" + s.flagName() })
+	for name, r := range rank {
+		if fileRank > 0 && r == fileRank {
+			if cfg.fromFile == nil {
+				cfg.fromFile = map[string]string{}
+			}
+			cfg.fromFile[name] = fmt.Sprintf("config file %s line %d", *configFile, fileLines[name])
+		}
+	}
 
 	// Defaults that depend on other settings.
 	given := func(name string) bool { return rank[name] > 0 }
@@ -444,19 +460,26 @@ func readConfigFile(path string, all []setting) (values map[string]string, lines
 				problems = append(problems, fmt.Errorf("config file %s line %d: %s is set twice (first at line %d)", path, key.Line, name, first))
 			case val.Kind == yaml.MappingNode && !known(name):
 				walk(name+".", val)
-			case section(name) && val.Tag == "!!null":
+			case section(name) && isNull(val):
 				// "smtp:" with nothing under it: an empty section.
 			case section(name):
 				problems = append(problems, fmt.Errorf("config file %s line %d: %s is a section of settings, not a value: put its settings (such as %s) indented under it",
 					path, key.Line, name, sectionExample(all, name)))
 			case !known(name):
 				problems = append(problems, fmt.Errorf("config file %s line %d: unknown setting %q", path, key.Line, name))
+			case isNull(val):
+				// "data: null", "data: ~" or "data:" leaves the setting
+				// unset, as an empty environment variable does: templated
+				// files (Helm, Ansible) write null for a value not given,
+				// and the string "null" is never what was meant.
 			case val.Kind == yaml.ScalarNode:
 				values[name], lines[name] = val.Value, val.Line
 			case val.Kind == yaml.SequenceNode:
 				var items []string
 				for _, item := range val.Content {
-					items = append(items, item.Value)
+					if !isNull(item) {
+						items = append(items, item.Value)
+					}
 				}
 				values[name], lines[name] = strings.Join(items, ","), val.Line
 			default:
@@ -467,6 +490,10 @@ func readConfigFile(path string, all []setting) (values map[string]string, lines
 	walk("", doc.Content[0])
 	return values, lines, errors.Join(problems...)
 }
+
+// isNull reports whether n is YAML's null: null, Null, NULL, ~ or nothing,
+// unless quoted ("null" is a string).
+func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" }
 
 // sectionExample is the key of a section's first setting: host of smtp.
 func sectionExample(all []setting, section string) string {
@@ -610,92 +637,124 @@ const minAdminTokenLen = 16
 // terminate TLS and say so in X-Forwarded-Proto.
 func (c Config) Validate() error {
 	var problems []error
-	bad := func(format string, args ...any) { problems = append(problems, fmt.Errorf(format, args...)) }
+	// bad reports a problem of the setting name, naming the line of the
+	// config file when the value came from there.
+	bad := func(name, format string, args ...any) {
+		err := fmt.Errorf(format, args...)
+		if where, ok := c.fromFile[name]; ok {
+			err = fmt.Errorf("%s: %w", where, err)
+		}
+		problems = append(problems, err)
+	}
 
 	if u, err := parseBaseURL(c.BaseURL); err != nil {
-		bad("base_url: %w", err)
+		bad("base_url", "base_url: %w", err)
 	} else if u.Scheme == "http" && (c.TLSCert != "" || c.TLSKey != "") {
-		bad("base_url %s is http, but with tls_cert and tls_key cognate serves https: write https:// in base_url", c.BaseURL)
+		bad("base_url", "base_url %s is http, but with tls_cert and tls_key cognate serves https: write https:// in base_url", c.BaseURL)
 	} else if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) && !c.Dev && len(c.TrustedProxies) == 0 {
-		bad("base_url %s uses plain http on a public host: use https (with tls_cert and tls_key, or behind a proxy listed in trusted_proxies), or set dev", c.BaseURL)
+		bad("base_url", "base_url %s uses plain http on a public host: use https (with tls_cert and tls_key, or behind a proxy listed in trusted_proxies), or set dev", c.BaseURL)
 	}
 	if _, port, err := net.SplitHostPort(c.Listen); err != nil {
-		bad("listen %q: want host:port or :port", c.Listen)
+		bad("listen", "listen %q: want host:port or :port", c.Listen)
 	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-		bad("listen %q: the port must be a number from 0 to 65535", c.Listen)
+		bad("listen", "listen %q: the port must be a number from 0 to 65535", c.Listen)
 	}
 	if c.Data == "" {
-		bad("data: the database file is required")
+		bad("data", "data: the database file is required")
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
-		bad("tls_cert and tls_key go together: set both or neither")
+		given := "tls_cert"
+		if c.TLSCert == "" {
+			given = "tls_key"
+		}
+		bad(given, "tls_cert and tls_key go together: set both or neither")
+	}
+	if c.MailTemplates != "" {
+		if err := templateDirProblem(c.MailTemplates); err != nil {
+			bad("mail_templates", "%w", err)
+		}
 	}
 
 	switch {
 	case c.AdminToken == "" && c.AdminTokenFile == "" && !c.Dev:
-		bad("admin_token or admin_token_file is required outside dev mode (make one with: openssl rand -base64 32)")
+		bad("", "admin_token or admin_token_file is required outside dev mode (make one with: openssl rand -base64 32)")
 	case c.AdminToken != "" && len(c.AdminToken) < minAdminTokenLen:
-		bad("admin_token must be at least %d characters", minAdminTokenLen)
+		bad("admin_token", "admin_token must be at least %d characters", minAdminTokenLen)
 	}
 	switch {
 	case c.SecretKey == "" && c.SecretKeyFile == "" && !c.Dev:
-		bad("secret_key or secret_key_file is required outside dev mode (make one with: openssl rand -base64 32)")
+		bad("", "secret_key or secret_key_file is required outside dev mode (make one with: openssl rand -base64 32)")
 	case c.SecretKey != "":
 		if _, err := decodeSecretKey(c.SecretKey); err != nil {
-			bad("secret_key: %w", err)
+			bad("secret_key", "secret_key: %w", err)
 		}
 	}
 	if c.PreviousSecretKey != "" {
 		if _, err := decodeSecretKey(c.PreviousSecretKey); err != nil {
-			bad("previous_secret_key: %w", err)
+			bad("previous_secret_key", "previous_secret_key: %w", err)
 		} else if c.SecretKey == "" || c.PreviousSecretKey == c.SecretKey {
-			bad("previous_secret_key is for a rotation: set secret_key to the new key, different from the previous one")
+			bad("previous_secret_key", "previous_secret_key is for a rotation: set secret_key to the new key, different from the previous one")
 		}
 	}
 
-	problems = append(problems, c.SMTP.validate()...)
+	c.SMTP.validate(bad)
 
 	if c.LogFormat != "json" && c.LogFormat != "text" {
-		bad("log_format %q: want json or text", c.LogFormat)
+		bad("log_format", "log_format %q: want json or text", c.LogFormat)
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
-		bad("log_level %q: want debug, info, warn or error", c.LogLevel)
+		bad("log_level", "log_level %q: want debug, info, warn or error", c.LogLevel)
 	}
 	return errors.Join(problems...)
 }
 
-func (s SMTPConfig) validate() []error {
-	var problems []error
-	bad := func(format string, args ...any) { problems = append(problems, fmt.Errorf(format, args...)) }
+// validate reports the relay's problems through Validate's bad.
+func (s SMTPConfig) validate(bad func(name, format string, args ...any)) {
 	// A password file that did not give the password has been reported.
 	password := s.Password != "" || s.PasswordFile != ""
 	if s.Host == "" {
 		if s.Username != "" || password || s.From != "" {
-			bad("smtp.host is required when other smtp settings are given")
+			bad("", "smtp.host is required when other smtp settings are given")
 		}
-		return problems
+		return
 	}
 	if s.Port < 1 || s.Port > 65535 {
-		bad("smtp.port %d: want 1 to 65535", s.Port)
+		bad("smtp.port", "smtp.port %d: want 1 to 65535", s.Port)
 	}
 	if !slices.Contains([]string{SMTPStartTLS, SMTPImplicit, SMTPNoTLS}, s.TLS) {
-		bad("smtp.tls %q: want starttls, implicit or none", s.TLS)
+		bad("smtp.tls", "smtp.tls %q: want starttls, implicit or none", s.TLS)
 	}
 	if s.From == "" {
-		bad("smtp.from is required with smtp.host")
+		bad("smtp.host", "smtp.from is required with smtp.host")
 	} else if _, err := netmail.ParseAddress(s.From); err != nil {
-		bad("smtp.from %q is not an email address", s.From)
+		bad("smtp.from", "smtp.from %q is not an email address", s.From)
 	}
 	if (s.Username != "") != password {
-		bad("smtp.username and smtp.password go together: set both or neither")
+		bad("", "smtp.username and smtp.password go together: set both or neither")
 	}
 	// The mail package's rule, so that what passes here does not fail at
 	// the first mail.
 	if s.TLS == SMTPNoTLS && (s.Username != "" || password) && !mail.IsLocalRelay(s.Host) {
-		bad("smtp.tls none would send the SMTP password in clear text to %s: without TLS, smtp.username and smtp.password "+
+		bad("smtp.tls", "smtp.tls none would send the SMTP password in clear text to %s: without TLS, smtp.username and smtp.password "+
 			"are for a relay on this machine only, named localhost, 127.0.0.1 or ::1", s.Host)
 	}
-	return problems
+}
+
+// templateDirProblem is what keeps dir from being a directory of mail
+// template overrides, or nil. Validate asks it, so that a wrong directory
+// stops the start before anything is written; mailTemplates asks again
+// when it reads them.
+func templateDirProblem(dir string) error {
+	// os.DirFS names the directory ".", so its errors cannot say which.
+	switch info, err := os.Stat(dir); {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("mail_templates: the directory %s does not exist", dir)
+	case err != nil:
+		return fmt.Errorf("mail_templates: the directory %s: %w", dir, pathProblem(err))
+	case !info.IsDir():
+		return fmt.Errorf("mail_templates: %s is not a directory", dir)
+	}
+	return nil
 }
 
 // Warnings are settings that work but are probably not what was meant.
@@ -930,7 +989,11 @@ Every setting has one name in three places: a flag (--base-url), an
 environment variable (COGNATE_BASE_URL) and a key of the YAML file given
 with --config (base_url; smtp.host is "smtp: {host: …}"). A flag beats the
 environment, which beats the file. An empty variable counts as unset, and
-a COGNATE_ variable that is no setting is named in a warning at start-up.
+so does a null (null, ~ or nothing) in the file; a COGNATE_ variable that
+is no setting is named in a warning at start-up. A relative path (data,
+tls_cert, mail_templates, the *_file settings) is relative to the directory
+cognate serve runs in, wherever it is given: in the file too, not to the
+file's own directory.
 
 SIGINT, SIGTERM and SIGHUP stop the server gracefully: it stops accepting
 connections, lets requests in flight finish (20 s at most) and commits

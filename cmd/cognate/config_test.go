@@ -183,6 +183,7 @@ func TestLoadConfigPrecedence(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			got.fromFile = nil // where the file's values were: TestValidateNamesTheConfigFile
 			want := devDefaults()
 			tc.want(&want)
 			if !reflect.DeepEqual(got, want) {
@@ -622,5 +623,55 @@ func TestDevSecretFilesOthersCanRead(t *testing.T) {
 		if !strings.Contains(log.String(), want) {
 			t.Errorf("log lacks %q:\n%s", want, log.String())
 		}
+	}
+}
+
+// A null in the file (null, ~, or nothing after the colon) leaves the
+// setting unset, as an empty variable does; it was the string "null",
+// which made a database file named null and counted as an SMTP host.
+// A quoted "null" is a string.
+func TestConfigFileNullIsUnset(t *testing.T) {
+	path := writeFile(t, "cognate.yaml", "data: null\nbase_url: ~\nlog_level:\nsmtp:\n  host: null\n  from: NULL\n"+
+		"trusted_proxies: [~, 10.0.0.1]\nmail_templates: \"null\"\n")
+	got, err := LoadConfig([]string{"--config", path}, nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got.fromFile = nil
+	want := devDefaults()
+	want.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.1/32")}
+	want.MailTemplates = "null"
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got  %+v\nwant %+v", got, want)
+	}
+}
+
+// A value the file gave that Validate refuses is named with the file and
+// its line, as a malformed one is; one a variable or a flag gave, over
+// the file's, is named as before.
+func TestValidateNamesTheConfigFile(t *testing.T) {
+	path := writeFile(t, "cognate.yaml", "base_url: ftp://id.example.com\nlisten: \"9000\"\nlog_level: loud\n"+
+		"smtp:\n  host: mail.example.com\n  tls: ssl\nmail_templates: /nonexistent/templates\n")
+	cfg, err := LoadConfig([]string{"--config", path, "--log-level", "verbose"}, nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = cfg.Validate()
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{
+		"config file " + path + ` line 1: base_url: "ftp://id.example.com" must start with http:// or https://`,
+		"config file " + path + ` line 2: listen "9000": want host:port or :port`,
+		"config file " + path + ` line 5: smtp.from is required with smtp.host`,
+		"config file " + path + ` line 6: smtp.tls "ssl": want starttls, implicit or none`,
+		"config file " + path + ` line 7: mail_templates: the directory /nonexistent/templates does not exist`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if want := "\n" + `log_level "verbose": want debug`; !strings.Contains("\n"+err.Error(), want) {
+		t.Errorf("the flag's log level is not named as it was:\n%v", err)
 	}
 }

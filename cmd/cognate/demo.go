@@ -62,7 +62,7 @@ Demo organization created: %s
   client ID (public, PKCE): %s   redirect URI: %s
   administrator: username %q, temporary password %s
   (shown this once; you choose a new password at the first sign-in)
-Try it: go run ./cmd/example-rp --client-id %s
-`, tenantURL, client.ID, exampleRPRedirect, demoAdmin, temp, client.ID)
+Try it: go run ./cmd/example-rp --issuer %s --client-id %s
+`, tenantURL, client.ID, exampleRPRedirect, demoAdmin, temp, tenantURL, client.ID)
 	return nil
 }

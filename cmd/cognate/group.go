@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cognate-idp/cognate/tenant"
 	"github.com/cognate-idp/cognate/tenant/adminapi"
 )
 
@@ -230,8 +231,8 @@ func (f groupDetailFlags) precedence() (adminapi.Nullable[int], error) {
 		return adminapi.Nullable[int]{Set: true}, nil
 	}
 	n, err := strconv.Atoi(*f.precedenceArg)
-	if err != nil {
-		return adminapi.Nullable[int]{}, usageError{fmt.Sprintf("--precedence %q: give a whole number from 0 to 2147483647, or none", *f.precedenceArg)}
+	if err != nil || n < 0 || n > tenant.MaxGroupPrecedence {
+		return adminapi.Nullable[int]{}, usageError{fmt.Sprintf("--precedence %q: give a whole number from 0 to %d, or none", *f.precedenceArg, tenant.MaxGroupPrecedence)}
 	}
 	return adminapi.Nullable[int]{Set: true, Value: &n}, nil
 }

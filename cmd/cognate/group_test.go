@@ -46,7 +46,7 @@ func TestGroupCommands(t *testing.T) {
 		{name: "create with description and precedence", args: []string{"group", "create", "--tenant", "acme", "--description", "Night shift", "--precedence", "7", "ops"},
 			stdout: []string{"Description  Night shift", "Precedence   7"}},
 		{name: "create with a negative precedence", args: []string{"group", "create", "--tenant", "acme", "--precedence", "-1", "ops2"},
-			code: exitError, stderr: []string{"precedence must be a whole number from 0 to 2147483647"}},
+			code: exitUsage, stderr: []string{`--precedence "-1": give a whole number from 0 to 2147483647, or none`}},
 		{name: "create with a word for precedence", args: []string{"group", "create", "--tenant", "acme", "--precedence", "high", "ops2"},
 			code: exitUsage, stderr: []string{`--precedence "high": give a whole number`}},
 		{name: "create with a long description", args: []string{"group", "create", "--tenant", "acme", "--description", strings.Repeat("é", 2049), "ops2"},

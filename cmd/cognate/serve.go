@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	berrors "go.etcd.io/bbolt/errors"
@@ -64,12 +65,27 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Wr
 			logger.Warn(w)
 		}
 	}
+	// Then the port: a start that cannot listen stops before the store is
+	// opened, and so before dev mode makes its demo and prints the demo
+	// administrator's one-time password, which would scroll by above the
+	// error and never be shown again.
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("%w: another program uses that port; stop it, or give cognate another address with --listen", err)
+		}
+		return err
+	}
+	defer ln.Close() // Serve closes it too; a second close does no harm
 	store, err := openStore(cfg.Data, logger)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
 
+	if err := refuseNewKeyForSealedData(ctx, cfg, store); err != nil {
+		return err
+	}
 	secrets, err := loadSecrets(cfg, logger)
 	if err != nil {
 		return err
@@ -100,7 +116,7 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Wr
 	wg.Go(func() { sweep(background, store, a.provider, cfg.AuditRetention, logger) })
 	wg.Go(func() { manageMemory(background, logger, store) })
 	defer func() { stopBackground(); wg.Wait() }()
-	return listenAndServe(ctx, cfg, tlsConfig, a.handler, logger)
+	return listenAndServe(ctx, ln, cfg, tlsConfig, a.handler, logger)
 }
 
 // openStore opens the database file, saying in plain words what kept it
@@ -239,9 +255,13 @@ func loadSecrets(cfg Config, logger *slog.Logger) (serverSecrets, error) {
 	rawKey := cfg.SecretKey
 	if rawKey == "" {
 		path := filepath.Join(dir, devSecretKeyFile)
-		key, _, err := devSecretFile(path, func() string { return randomBase64(secretKeySize) })
+		key, created, err := devSecretFile(path, func() string { return randomBase64(secretKeySize) })
 		if err != nil {
 			return s, fmt.Errorf("dev server key: %w", err)
+		}
+		if created {
+			logger.Info("dev mode: wrote a new server key, which seals signing keys and TOTP secrets, to a file next to the data file; "+
+				"keep the two together: the data file's secrets do not open without it", "file", path)
 		}
 		if w := readableByOthers("the dev mode server key file", path); w != "" {
 			logger.Warn(w)
@@ -259,6 +279,41 @@ func loadSecrets(cfg Config, logger *slog.Logger) (serverSecrets, error) {
 		}
 	}
 	return s, nil
+}
+
+// refuseNewKeyForSealedData stops a dev-mode start that would make a new
+// server key for a data file that already holds tenants: every tenant's
+// signing key, and its users' TOTP secrets, are sealed under the key in
+// the cognate-secret.key that was beside the data file when they were
+// made (a data file copied or moved without it). A new key would open
+// none of them, so the tenants could not be served and each user would
+// enrol TOTP again. Outside dev mode the key is configured; Validate
+// requires it.
+func refuseNewKeyForSealedData(ctx context.Context, cfg Config, store tenant.Store) error {
+	if cfg.SecretKey != "" {
+		return nil
+	}
+	path := filepath.Join(filepath.Dir(cfg.Data), devSecretKeyFile)
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		return nil // there is a key file; a problem reading it is loadSecrets' to report
+	}
+	var sealed bool
+	err := store.View(ctx, func(tx tenant.Tx) error {
+		return tenant.ScanJSON(tx, tenant.CollTenants, "", "", "", func(string, tenant.Tenant) bool {
+			sealed = true
+			return false
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("reading the data file %s: %w", cfg.Data, err)
+	}
+	if sealed {
+		return fmt.Errorf("the data file %s holds organizations whose signing keys are sealed with the server key in %s, "+
+			"and that file is missing: a new key would open none of them. Put back the %s that was next to the data file "+
+			"(it is made together with the data file), or, to start afresh, remove the data file %s",
+			cfg.Data, path, devSecretKeyFile, cfg.Data)
+	}
+	return nil
 }
 
 // devSecretFile returns the secret in path, creating the file (mode 0600)
@@ -435,14 +490,8 @@ func mailTemplates(cfg Config) (*mail.Templates, map[string]*mail.Templates, err
 		t, err := mail.NewTemplates(nil)
 		return t, nil, err
 	}
-	// os.DirFS names the directory ".", so its errors cannot say which.
-	switch info, err := os.Stat(cfg.MailTemplates); {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, nil, fmt.Errorf("mail_templates: the directory %s does not exist", cfg.MailTemplates)
-	case err != nil:
-		return nil, nil, fmt.Errorf("mail_templates: the directory %s: %w", cfg.MailTemplates, pathProblem(err))
-	case !info.IsDir():
-		return nil, nil, fmt.Errorf("mail_templates: %s is not a directory", cfg.MailTemplates)
+	if err := templateDirProblem(cfg.MailTemplates); err != nil {
+		return nil, nil, err
 	}
 	all, perTenant, err := mail.LoadOverrides(os.DirFS(cfg.MailTemplates))
 	if err != nil {
@@ -563,10 +612,10 @@ func certNames(leaf *x509.Certificate) string {
 	return strings.Join(leaf.DNSNames, ", ")
 }
 
-// listenAndServe serves handler on cfg.Listen until ctx ends, then stops
-// accepting connections and lets requests in flight finish. With a TLS
-// configuration (loadCertificate) it serves HTTPS.
-func listenAndServe(ctx context.Context, cfg Config, tlsConfig *tls.Config, handler http.Handler, logger *slog.Logger) error {
+// listenAndServe serves handler on ln, listening on cfg.Listen, until ctx
+// ends, then stops accepting connections and lets requests in flight
+// finish. With a TLS configuration (loadCertificate) it serves HTTPS.
+func listenAndServe(ctx context.Context, ln net.Listener, cfg Config, tlsConfig *tls.Config, handler http.Handler, logger *slog.Logger) error {
 	srv := &http.Server{
 		Handler: handler,
 		// A slow client may not hold a connection open for ever: headers
@@ -580,11 +629,6 @@ func listenAndServe(ctx context.Context, cfg Config, tlsConfig *tls.Config, hand
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		TLSConfig:         tlsConfig,
 	}
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return err
-	}
-
 	serveErr := make(chan error, 1)
 	go func() {
 		if srv.TLSConfig != nil {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,6 +106,39 @@ func TestTenantSettingsCommands(t *testing.T) {
 			}},
 		{name: "nothing to change", args: []string{"tenant", "update", "acme"},
 			code: exitUsage, stderr: []string{"nothing to change"}},
+	}
+	runSteps(t, steps, func(t *testing.T, st cliStep) (int, string, string) { return s.cli(t, st.stdin, st.args...) })
+}
+
+// --settings - and --settings @FILE read the JSON from standard input and
+// from a file, so that a legacy pool's secrets stay off the command line
+// (the process list, the shell's history).
+func TestTenantSettingsFromStdinOrFile(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	const secret = "stdin-secret-of-at-least-24-characters"
+	legacy := func(secret string) string {
+		return `{"legacy":{"kind":"webhook","webhook_url":"https://legacy.example.com/hook","webhook_secret":"` + secret + `"}}`
+	}
+	file := writeFile(t, "settings.json", `{"locale":"nl"}`)
+	missing := filepath.Join(t.TempDir(), "nope.json")
+	kept := func(t *testing.T, stdout string) {
+		if strings.Contains(stdout, secret) || !strings.Contains(stdout, `"webhook_secret": "********"`) {
+			t.Errorf("the secret was not set, or is shown:\n%s", stdout)
+		}
+	}
+	steps := []cliStep{
+		{name: "create", args: []string{"tenant", "create", "acme"}},
+		{name: "a secret from standard input", args: []string{"tenant", "update", "acme", "--settings", "-", "--json"},
+			stdin: legacy(secret) + "\n", check: kept},
+		{name: "settings from a file", args: []string{"tenant", "update", "acme", "--settings", "@" + file},
+			stdout: []string{"Language", "nl"}},
+		{name: "the secret is still set", args: []string{"tenant", "get", "acme", "--json"}, check: kept},
+		{name: "nothing on standard input", args: []string{"tenant", "update", "acme", "--settings", "-"},
+			code: exitUsage, stderr: []string{"--settings -: standard input is empty"}},
+		{name: "no such file", args: []string{"tenant", "update", "acme", "--settings", "@" + missing},
+			code: exitUsage, stderr: []string{"--settings @" + missing + ": no such file or directory"}},
+		{name: "a file that is not JSON", args: []string{"tenant", "update", "acme", "--settings", "@" + writeFile(t, "bad.json", "{")},
+			code: exitUsage, stderr: []string{"--settings is not a settings object"}},
 	}
 	runSteps(t, steps, func(t *testing.T, st cliStep) (int, string, string) { return s.cli(t, st.stdin, st.args...) })
 }

@@ -11,9 +11,9 @@ import (
 // The audit trail, for the operator: a tenant's, and the operator's own,
 // which keeps what outlives a tenant (its deletion).
 
-// maxAuditPageSize is the most events a page holds, as tenant.AuditLog
+// MaxAuditPageSize is the most events a page holds, as tenant.AuditLog
 // allows.
-const maxAuditPageSize = 200
+const MaxAuditPageSize = 200
 
 func (a *API) tenantAudit(w http.ResponseWriter, r *http.Request) error {
 	return a.auditPage(w, r, r.PathValue("slug"))
@@ -63,7 +63,7 @@ func auditQuery(r *http.Request) (tenant.AuditQuery, error) {
 	if q.After != "" && !tenant.ValidAuditCursor(q.After) {
 		return q, badRequest("query parameter after: %q is not a cursor of this trail; pass a page's next as it is", q.After)
 	}
-	limit, given, err := queryInt(r, "limit", 1, maxAuditPageSize)
+	limit, given, err := queryInt(r, "limit", 1, MaxAuditPageSize)
 	if err != nil {
 		return q, err
 	}

@@ -38,7 +38,7 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request) error {
 // Page sizes of the user listing; the service allows at most 100.
 const (
 	defaultPageSize = 50
-	maxPageSize     = 100
+	MaxPageSize     = 100
 )
 
 // listUsers pages through the users, or, given ?username=, ?email= or
@@ -67,7 +67,7 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
 		}
 		return writeJSON(w, http.StatusOK, userPage(users, ""))
 	}
-	limit, given, err := queryInt(r, "limit", 1, maxPageSize)
+	limit, given, err := queryInt(r, "limit", 1, MaxPageSize)
 	if err != nil {
 		return err
 	}
