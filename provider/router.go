@@ -58,8 +58,12 @@ var (
 	headerAnyOrigin     = []string{"*"}
 )
 
-func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
+// SetSecurityHeaders sets the headers every response carries: no MIME
+// sniffing, no framing, no referrer, over https HSTS, and behind trusted
+// proxies Vary: X-Forwarded-Host. The Router sets
+// them on everything it serves; what answers in front of it (the health
+// probes) sets them with this.
+func (rt *Router) SetSecurityHeaders(h http.Header) {
 	h["X-Content-Type-Options"] = headerNosniff
 	h["Referrer-Policy"] = headerNoReferrer
 	h["X-Frame-Options"] = headerDeny
@@ -75,6 +79,10 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// that add to Vary (rs/cors) append to a full slice, which copies.
 		h["Vary"] = vary
 	}
+}
+
+func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rt.SetSecurityHeaders(w.Header())
 
 	hosts := rt.Provider.hosts
 	// The host the browser asked for, which behind a proxy is not r.Host:

@@ -75,6 +75,9 @@ type Config struct {
 	// AuditRetention is how long audit events are kept; 0 keeps them for
 	// ever.
 	AuditRetention time.Duration
+	// MaxConnections is the most client connections held open at once
+	// (connlimit.go); 0 derives it from the open-file limit.
+	MaxConnections int
 
 	// fromFile says where in the YAML file each setting the file gave
 	// was written ("config file c.yaml line 3"), for Validate's messages;
@@ -145,6 +148,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("log_format", c.LogFormat),
 		slog.String("log_level", c.LogLevel),
 		slog.String("audit_retention", formatRetention(c.AuditRetention)),
+		slog.Int("max_connections", c.MaxConnections),
 	)
 }
 
@@ -255,6 +259,12 @@ func settings() []setting {
 			usage: "how long the audit trail keeps an event, in days (400d) or hours (720h); 0 keeps every event",
 			set:   func(c *Config, v string) (err error) { c.AuditRetention, err = parseRetention(v); return err },
 			show:  func(c *Config) string { return formatRetention(c.AuditRetention) },
+		},
+		{
+			name: "max_connections", arg: "N",
+			usage: "most client connections open at once; past three quarters of it, idle ones are closed and each new one after its request " +
+				"(default: what the open-file limit leaves room for, at most 10000; see docs/docker.md)",
+			set: func(c *Config, v string) (err error) { c.MaxConnections, err = parseMaxConnections(v); return err },
 		},
 	}
 }

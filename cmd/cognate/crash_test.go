@@ -41,7 +41,11 @@ type child struct {
 	out  *bytes.Buffer
 }
 
-func startChild(t *testing.T, dir string) *child {
+func startChild(t *testing.T, dir string) *child { return startChildLimited(t, dir, 0) }
+
+// startChildLimited starts the child with at most openFiles file
+// descriptors (ulimit -n), or as many as the test has when it is 0.
+func startChildLimited(t *testing.T, dir string, openFiles int) *child {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -51,6 +55,9 @@ func startChild(t *testing.T, dir string) *child {
 	ln.Close()
 	c := &child{out: new(bytes.Buffer)}
 	c.cmd = exec.Command(os.Args[0], "serve", "--listen", addr, "--data", filepath.Join(dir, "cognate.db"))
+	if openFiles > 0 {
+		c.cmd = exec.Command("/bin/sh", append([]string{"-c", fmt.Sprintf(`ulimit -n %d && exec "$0" "$@"`, openFiles)}, c.cmd.Args...)...)
+	}
 	c.cmd.Env = append(os.Environ(), "COGNATE_TEST_CHILD=serve")
 	c.cmd.Stdout, c.cmd.Stderr = c.out, c.out
 	if err := c.cmd.Start(); err != nil {

@@ -448,8 +448,9 @@ func buildApp(cfg Config, store tenant.Store, secrets serverSecrets, logger *slo
 		Tenant: pages.Tenant(), NotFound: pages.NotFound(), Unavailable: pages.Unavailable()}
 
 	// Liveness: the process answers. Readiness: it can also read its store.
-	// Both on every host, for load balancers that probe by address; every
-	// other request goes to the Router. A switch rather than a ServeMux:
+	// Both on every host, for load balancers that probe by address, with
+	// the headers the Router sets, to GET and HEAD; every other request
+	// goes to the Router. A switch rather than a ServeMux:
 	// the Router sees every request, and a second pattern match on each of
 	// them cost 3% of a discovery request.
 	health := func(w http.ResponseWriter, r *http.Request) {
@@ -467,15 +468,19 @@ func buildApp(cfg Config, store tenant.Store, secrets serverSecrets, logger *slo
 		_, _ = w.Write([]byte("ok\n"))
 	}
 	front := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet || r.Method == http.MethodHead {
-			switch r.URL.Path {
-			case "/healthz":
+		switch r.URL.Path {
+		case "/healthz", "/readyz":
+			router.SetSecurityHeaders(w.Header())
+			switch {
+			case r.Method != http.MethodGet && r.Method != http.MethodHead:
+				w.Header().Set("Allow", "GET, HEAD")
+				http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			case r.URL.Path == "/healthz":
 				health(w, r)
-				return
-			case "/readyz":
+			default:
 				ready(w, r)
-				return
 			}
+			return
 		}
 		router.ServeHTTP(w, r)
 	})
@@ -620,15 +625,18 @@ func listenAndServe(ctx context.Context, ln net.Listener, cfg Config, tlsConfig 
 		Handler: handler,
 		// A slow client may not hold a connection open for ever: headers
 		// within 10 s, a body within 30 s, a response within 60 s (a login
-		// under load waits for a hashing slot).
+		// under load waits for a hashing slot); an idle one closes after a
+		// minute, at once past the connection limit's watermark (connlimit.go).
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		IdleTimeout:       time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		TLSConfig:         tlsConfig,
 	}
+	ln = limitConnections(srv, ln, cfg.MaxConnections, logger)
+
 	serveErr := make(chan error, 1)
 	go func() {
 		if srv.TLSConfig != nil {
