@@ -204,7 +204,7 @@ func (c *apiClient) importFile(ctx context.Context, slug, format string, dryRun 
 	hc.Timeout = 0
 	resp, err := hc.Do(req)
 	if err != nil {
-		return adminapi.ImportResult{}, nil, fmt.Errorf("cannot reach the Cognate server at %s (is it running? --server names another): %w", c.server, err)
+		return adminapi.ImportResult{}, nil, c.unreachable(err)
 	}
 	defer resp.Body.Close()
 	var res adminapi.ImportResult
