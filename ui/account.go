@@ -101,9 +101,9 @@ type accountPage struct {
 	Username string
 	Done     string
 	Error    string
-	// PasswordError says Error is the password form's, which its inputs
-	// then refer to (aria-describedby).
-	PasswordError bool
+	// Invalid names the password form's field that Error is about
+	// (invalidField); empty when Error is not the password form's.
+	Invalid string
 	// Failed are the password rules the last change missed.
 	Failed []string
 	// Mode is the tenant's MFA mode (OFF, OPTIONAL, ON).
@@ -285,8 +285,10 @@ func (p *Pages) accountRefused(w http.ResponseWriter, r *http.Request, e env, su
 	}
 	p.logAccountRefusal(r, e, page.Username, status, cause)
 	page.Error, page.Failed = e.lang.text(msg), failed
-	// The password form's inputs name the error that is theirs.
-	page.PasswordError = r.URL.Path == pathAccountPassword
+	if r.URL.Path == pathAccountPassword {
+		// The field at fault names the error that is its own.
+		page.Invalid = invalidField(msg, r.PostForm, "current_password", "new_password", "confirm_password")
+	}
 	return p.render(w, status, page)
 }
 
@@ -415,7 +417,8 @@ func (p *Pages) enrolmentFailed(w http.ResponseWriter, r *http.Request, e env, s
 		// follows from it.
 		return p.accountRefused(w, r, e, sub, msgAccountEnrolEnded, nil, http.StatusConflict, nil)
 	}
-	form := mfaForm{Action: "/account/mfa", Session: session, Challenge: res.Challenge, FactorName: typedName(r.PostForm.Get("name"))}
+	form := mfaForm{Action: "/account/mfa", Session: session, Challenge: res.Challenge, FactorName: typedName(r.PostForm.Get("name")),
+		Invalid: refusedField("setup", msg)}
 	return p.renderMFA(w, e, p.frame(e, p.csrfToken(w, r)), form, res, e.lang.text(msg), http.StatusUnprocessableEntity)
 }
 

@@ -20,6 +20,8 @@ type pageError struct {
 	status  int
 	heading msgKey // empty: a heading that fits the status
 	msg     msgKey
+	// args fill msg's %-verbs.
+	args []any
 	// next is a way on from the error page; nil: none, or the start page
 	// for faults of ours and unknown paths.
 	next *next
@@ -101,7 +103,7 @@ func (p *Pages) fail(w http.ResponseWriter, r *http.Request, err error) {
 	page := &errorPage{
 		frame:   p.frame(e, ""),
 		Heading: e.lang.text(heading),
-		Message: e.lang.text(pe.msg),
+		Message: e.lang.text(pe.msg, pe.args...),
 	}
 	if pe.next != nil {
 		page.Link = &link{Href: pe.next.href, Text: e.lang.text(pe.next.text)}

@@ -59,6 +59,8 @@ type resetPasswordPage struct {
 	Sent   bool
 	Policy []string
 	Error  string
+	// Invalid names the field the error is about (invalidField).
+	Invalid string
 	// Failed lists the requirements the last attempt missed.
 	Failed []string
 	// OfferNewCode puts the way to a new code in the error.
@@ -235,11 +237,11 @@ func (p *Pages) postResetPassword(w http.ResponseWriter, r *http.Request) error 
 	switch {
 	case login == "" || code == "" || newPw == "" || confirm == "":
 		p.logRefusal(r, e, resetRefused, errFieldEmpty)
-		page.Error = e.lang.text(msgResetMissing)
+		page.Error, page.Invalid = e.lang.text(msgResetMissing), invalidField(msgResetMissing, f, resetFields...)
 		return p.render(w, http.StatusUnprocessableEntity, page)
 	case newPw != confirm:
 		p.logRefusal(r, e, resetRefused, errPasswordsDiffer)
-		page.Error = e.lang.text(msgNewPwMismatch)
+		page.Error, page.Invalid = e.lang.text(msgNewPwMismatch), invalidField(msgNewPwMismatch, f, resetFields...)
 		return p.render(w, http.StatusUnprocessableEntity, page)
 	}
 
@@ -251,24 +253,50 @@ func (p *Pages) postResetPassword(w http.ResponseWriter, r *http.Request) error 
 		p.Logger.InfoContext(r.Context(), "password reset", "tenant", e.slug(), "client_ip", p.clientIP(r))
 		return p.render(w, http.StatusOK, &resetDonePage{frame: p.frame(e, ""), SignInURL: p.afterReset(r, e, id, login)})
 	case errors.Is(err, tenant.ErrCodeMismatch):
-		page.Code, page.Error = "", e.lang.text(msgResetCodeWrong)
+		page.Code, page.Error, page.Invalid = "", e.lang.text(msgResetCodeWrong), "code"
 	case errors.Is(err, tenant.ErrCodeExpired):
-		page.Code, page.Error, page.OfferNewCode = "", e.lang.text(msgResetCodeExpired), true
+		page.Code, page.Error, page.Invalid, page.OfferNewCode = "", e.lang.text(msgResetCodeExpired), "code", true
 	case errors.Is(err, tenant.ErrCodeAttempts):
-		page.Code, page.Error, page.OfferNewCode = "", e.lang.text(msgResetCodeAttempts), true
+		page.Code, page.Error, page.Invalid, page.OfferNewCode = "", e.lang.text(msgResetCodeAttempts), "code", true
 		status = http.StatusTooManyRequests
 	case errors.As(err, &policyErr):
-		page.Error = e.lang.text(msgNewPwPolicyFailed)
+		page.Error, page.Invalid = e.lang.text(msgNewPwPolicyFailed), "new_password"
 		for _, rule := range policyErr.Rules {
 			page.Failed = append(page.Failed, e.lang.ruleText(rule, e.tenant.Settings.PasswordPolicy))
 		}
 	case errors.Is(err, password.ErrPolicy):
-		page.Error, page.Failed = e.lang.text(msgNewPwPolicyFailed), page.Policy
+		page.Error, page.Failed, page.Invalid = e.lang.text(msgNewPwPolicyFailed), page.Policy, "new_password"
 	default:
 		return fmt.Errorf("confirm password reset: %w", err)
 	}
 	p.logRefusal(r, e, resetRefused, err)
 	return p.render(w, status, page)
+}
+
+// resetFields are the reset form's fields, in the order the page shows them.
+var resetFields = []string{"login", "code", "new_password", "confirm_password"}
+
+// invalidField names the field of a password form (reset, new password,
+// the account page's) that the refusal msg is about, so that the page
+// marks it (aria-invalid), ties the error to it (aria-describedby) and
+// puts the focus there. For a field left empty it is the first empty one
+// of fields, the form's in page order; "" when no one field is at fault.
+func invalidField(msg msgKey, form url.Values, fields ...string) string {
+	switch msg {
+	case msgNewPwMissing, msgResetMissing, msgAccountCurrentMissing:
+		for _, name := range fields {
+			if form.Get(name) == "" {
+				return name
+			}
+		}
+	case msgNewPwMismatch:
+		return "confirm_password" // the repeat is the one to type again
+	case msgNewPwPolicyFailed, msgNewPwUnchanged, msgAccountPasswordSame:
+		return "new_password"
+	case msgAccountPasswordWrong:
+		return "current_password"
+	}
+	return ""
 }
 
 // afterReset is where the person signs in with the new password: the sign-in

@@ -103,6 +103,8 @@ const (
 	msgSignInEndedHead    msgKey = "signin.ended.heading"
 	msgSignInEnded        msgKey = "signin.ended"
 	msgStepMismatch       msgKey = "signin.mismatch"
+	msgSignInExpired      msgKey = "signin.expired"
+	msgSignInExpiredSetup msgKey = "signin.expired.setup"
 	msgStepReloadHead     msgKey = "signin.reload.heading"
 	msgStepReload         msgKey = "signin.reload"
 	msgMethodNotAllowed   msgKey = "error.method"
@@ -181,6 +183,9 @@ var catalogue = map[lang]map[msgKey]string{
 		"newpw.saved.link":              "Continue",
 		"signin.ended.heading":          "This sign-in has ended",
 		"signin.ended":                  "This step was done already, or this sign-in has ended. Start signing in again.",
+		"signin.expired":                "Each step of signing in must be finished within %d minutes. This one took longer, or it was done already (in another tab, or by sending the form twice). Start signing in again.",
+		"signin.expired.setup":          "Each step of signing in must be finished within %d minutes. This one took longer, or it was done already (in another tab, or by sending the form twice). Start signing in again. If you are asked to set up your second step again, first remove what you added this time from your authenticator app or device: it will not work.",
+		"signin.timeLimit":              "You have %d minutes to finish this step.",
 		"signin.mismatch":               "This request does not fit this step of the sign-in. Start signing in again.",
 		"signin.reload.heading":         "This step of the sign-in cannot be opened on its own",
 		"signin.reload":                 "This address answers a form of the sign-in and cannot be opened again. Go back to the application and start signing in again.",
@@ -200,6 +205,7 @@ var catalogue = map[lang]map[msgKey]string{
 		"reset.link":                    "Reset my password",
 		"loggedOut.title":               "You are signed out",
 		"loggedOut.text":                "You can close this window.",
+		"loggedOut.signIn":              "Sign in again",
 		"logout.confirm.title":          "Sign out of %s?",
 		"logout.confirm.signedInAs":     "You are signed in as %s.",
 		"logout.confirm.text":           "After signing out, applications that send you here ask you to sign in again.",
@@ -267,6 +273,8 @@ var catalogue = map[lang]map[msgKey]string{
 		"mfa.setup.totp.title":          "Set up your authenticator app",
 		"mfa.setup.totp.scan":           "Scan this QR code with your authenticator app, such as Google Authenticator, Microsoft Authenticator or 1Password.",
 		"mfa.setup.totp.qrAlt":          "QR code to scan with your authenticator app",
+		"mfa.setup.totp.copy":           "Copy the key",
+		"mfa.setup.totp.open":           "Open the key in an authenticator app on this device",
 		"mfa.setup.totp.manual":         "Cannot scan it? Type this key into the app:",
 		"mfa.setup.totp.confirm":        "Enter the 6-digit code the app now shows",
 		"mfa.setup.totp.nameHint":       "So you can tell it apart later, for example “Work phone”.",
@@ -278,6 +286,8 @@ var catalogue = map[lang]map[msgKey]string{
 		"mfa.tooMany":                   "Too many wrong answers. Start signing in again.",
 		"mfa.recoveryCodes.title":       "Save your recovery codes",
 		"mfa.recoveryCodes.lead":        "If you lose your phone or security key, each of these codes lets you sign in once. Print them or keep them in a password manager.",
+		"mfa.recoveryCodes.copy":        "Copy the codes",
+		"copy.done":                     "Copied.",
 		"mfa.recoveryCodes.once":        "They are shown only now. You can make new ones on your account page.",
 		"mfa.recoveryCodes.continue":    "I have saved them, continue",
 		"mfa.recoveryCodes.back":        "I have saved them",
@@ -429,6 +439,9 @@ var catalogue = map[lang]map[msgKey]string{
 		"newpw.saved.link":              "Doorgaan",
 		"signin.ended.heading":          "Dit inloggen is beëindigd",
 		"signin.ended":                  "Deze stap is al gedaan, of dit inloggen is beëindigd. Begin opnieuw met inloggen.",
+		"signin.expired":                "Elke stap van het inloggen moet binnen %d minuten klaar zijn. Deze stap duurde langer, of was al gedaan (in een ander tabblad, of doordat het formulier twee keer is verstuurd). Begin opnieuw met inloggen.",
+		"signin.expired.setup":          "Elke stap van het inloggen moet binnen %d minuten klaar zijn. Deze stap duurde langer, of was al gedaan (in een ander tabblad, of doordat het formulier twee keer is verstuurd). Begin opnieuw met inloggen. Wordt u opnieuw gevraagd uw tweede stap in te stellen, verwijder dan eerst wat u deze keer aan uw authenticator-app of apparaat hebt toegevoegd: dat werkt niet.",
+		"signin.timeLimit":              "U hebt %d minuten om deze stap af te ronden.",
 		"signin.mismatch":               "Dit verzoek past niet bij deze stap van het inloggen. Begin opnieuw met inloggen.",
 		"signin.reload.heading":         "Deze stap van het inloggen kan niet los worden geopend",
 		"signin.reload":                 "Dit adres beantwoordt een formulier van het inloggen en kan niet opnieuw worden geopend. Ga terug naar de applicatie en begin opnieuw met inloggen.",
@@ -448,6 +461,7 @@ var catalogue = map[lang]map[msgKey]string{
 		"reset.link":                    "Mijn wachtwoord opnieuw instellen",
 		"loggedOut.title":               "U bent uitgelogd",
 		"loggedOut.text":                "U kunt dit venster sluiten.",
+		"loggedOut.signIn":              "Opnieuw inloggen",
 		"logout.confirm.title":          "Uitloggen bij %s?",
 		"logout.confirm.signedInAs":     "U bent ingelogd als %s.",
 		"logout.confirm.text":           "Na het uitloggen vragen applicaties die u hierheen sturen u opnieuw in te loggen.",
@@ -515,6 +529,8 @@ var catalogue = map[lang]map[msgKey]string{
 		"mfa.setup.totp.title":          "Uw authenticator-app instellen",
 		"mfa.setup.totp.scan":           "Scan deze QR-code met uw authenticator-app, zoals Google Authenticator, Microsoft Authenticator of 1Password.",
 		"mfa.setup.totp.qrAlt":          "QR-code om te scannen met uw authenticator-app",
+		"mfa.setup.totp.copy":           "Sleutel kopiëren",
+		"mfa.setup.totp.open":           "Open de sleutel in een authenticator-app op dit apparaat",
 		"mfa.setup.totp.manual":         "Lukt scannen niet? Typ deze sleutel in de app:",
 		"mfa.setup.totp.confirm":        "Vul de code van 6 cijfers in die de app nu toont",
 		"mfa.setup.totp.nameHint":       "Zodat u hem later herkent, bijvoorbeeld “Telefoon werk”.",
@@ -526,6 +542,8 @@ var catalogue = map[lang]map[msgKey]string{
 		"mfa.tooMany":                   "Te veel verkeerde antwoorden. Begin opnieuw met inloggen.",
 		"mfa.recoveryCodes.title":       "Bewaar uw herstelcodes",
 		"mfa.recoveryCodes.lead":        "Raakt u uw telefoon of beveiligingssleutel kwijt, dan kunt u met elk van deze codes één keer inloggen. Druk ze af of bewaar ze in een wachtwoordmanager.",
+		"mfa.recoveryCodes.copy":        "Codes kopiëren",
+		"copy.done":                     "Gekopieerd.",
 		"mfa.recoveryCodes.once":        "Ze worden alleen nu getoond. Op uw accountpagina kunt u nieuwe maken.",
 		"mfa.recoveryCodes.continue":    "Ik heb ze bewaard, doorgaan",
 		"mfa.recoveryCodes.back":        "Ik heb ze bewaard",

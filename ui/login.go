@@ -60,8 +60,12 @@ type newPasswordPage struct {
 	Username      string
 	Policy        []string
 	Error         string
+	// Invalid names the field the error is about (invalidField).
+	Invalid string
 	// Failed lists the requirements the last attempt missed.
 	Failed []string
+	// StepMinutes is the step's time limit, said on the page.
+	StepMinutes int
 }
 
 func (newPasswordPage) template() string { return tmplNewPassword }
@@ -73,7 +77,12 @@ type resetRequiredPage struct {
 
 func (resetRequiredPage) template() string { return tmplResetRequired }
 
-type loggedOutPage struct{ frame }
+type loggedOutPage struct {
+	frame
+	// SignInURL leads to the organization's own sign-in: a way on for
+	// whoever did not mean to leave.
+	SignInURL string
+}
 
 func (loggedOutPage) template() string { return tmplLoggedOut }
 
@@ -231,13 +240,13 @@ func (p *Pages) postNewPassword(w http.ResponseWriter, r *http.Request) error {
 	f, id := r.PostForm, lr.ID
 	session := f.Get("session")
 	if session == "" {
-		return startAgain(id, fmt.Errorf("%w: new-password form without a challenge session", errFormMismatch))
+		return p.startAgain(id, fmt.Errorf("%w: new-password form without a challenge session", errFormMismatch))
 	}
 	page := p.newPasswordPage(w, r, e, lr, session, f.Get("username"))
 	newPw, confirm := f.Get("new_password"), f.Get("confirm_password")
 	refuse := func(status int, msg msgKey, cause error) error {
 		p.logRefusal(r, e, newPasswordRefused, cause)
-		page.Error = e.lang.text(msg)
+		page.Error, page.Invalid = e.lang.text(msg), invalidField(msg, f, "new_password", "confirm_password")
 		return p.render(w, status, page)
 	}
 	switch {
@@ -270,7 +279,7 @@ func (p *Pages) postNewPassword(w http.ResponseWriter, r *http.Request) error {
 	case errors.Is(err, auth.ErrSessionExpired), errors.Is(err, auth.ErrWrongChallenge), errors.Is(err, auth.ErrNotAuthorized):
 		// A disabled account also lands here: starting again then ends
 		// at the generic refusal, which tells nothing more.
-		return startAgain(id, err)
+		return p.startAgain(id, err)
 	case err != nil:
 		return fmt.Errorf("answer new-password challenge: %w", err)
 	}
@@ -420,17 +429,41 @@ var errFormMismatch = errors.New("form does not fit the sign-in step")
 
 // startAgain ends a step of a sign-in that cannot go on, saying why in
 // plain words: the request does not fit the step (a wrong challenge or
-// kind, a tampered form), or the flow has ended. A flow ends when it was
-// finished (the form sent again after it succeeded: a reload, two tabs),
-// expired, or refused; the state machine does not tell these apart, so
-// neither does the sentence, and it does not claim the sign-in took too
-// long.
-func startAgain(authRequestID string, err error) error {
+// kind, a tampered form), the flow has ended, or it is gone
+// (auth.ErrSessionExpired). A flow is gone when its step took longer than
+// the state machine waits (stepMinutes), or when it was finished already
+// (the form sent again after it succeeded: a reload, two tabs); the state
+// machine does not tell these two apart, so the sentence names the time
+// limit and offers both, never claiming that the person was too slow. Any
+// other end (a disabled account, a conflict) reads as the generic
+// sentence, which tells nothing more.
+func (p *Pages) startAgain(authRequestID string, err error) error {
 	heading, msg := msgSignInEndedHead, msgSignInEnded
-	if errors.Is(err, auth.ErrWrongChallenge) || errors.Is(err, errFormMismatch) {
+	switch {
+	case errors.Is(err, auth.ErrWrongChallenge) || errors.Is(err, errFormMismatch):
 		heading, msg = "", msgStepMismatch
+	case errors.Is(err, auth.ErrSessionExpired):
+		return p.stepGone(authRequestID, msgSignInExpired, err)
 	}
 	return &pageError{status: http.StatusBadRequest, heading: heading, msg: msg, err: err, next: signInAgainLink(authRequestID)}
+}
+
+// stepGone is startAgain's page for a flow that is gone: msg is a sentence
+// with the time limit's minutes as its one %d.
+func (p *Pages) stepGone(authRequestID string, msg msgKey, err error) error {
+	return &pageError{status: http.StatusBadRequest, heading: msgSignInEndedHead, msg: msg, args: []any{p.stepMinutes()}, err: err,
+		next: signInAgainLink(authRequestID)}
+}
+
+// stepMinutes is how long a step of a sign-in waits for its answer, in
+// whole minutes, as the pages state it: the state machine's FlowTTL, or
+// the 10 minutes tenant/auth takes when none is set.
+func (p *Pages) stepMinutes() int {
+	ttl := p.Auth.FlowTTL
+	if ttl <= 0 {
+		ttl = 10 * time.Minute
+	}
+	return int(ttl.Minutes())
 }
 
 // signInAgainLink starts the sign-in authRequestID from its login page.
@@ -461,6 +494,7 @@ func (p *Pages) newPasswordPage(w http.ResponseWriter, r *http.Request, e env, l
 		Session:       session,
 		Username:      username,
 		Policy:        e.lang.policyText(e.tenant.Settings.PasswordPolicy),
+		StepMinutes:   p.stepMinutes(),
 	}
 }
 
@@ -474,7 +508,7 @@ func (p *Pages) loggedOut(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return p.render(w, http.StatusOK, &loggedOutPage{frame: p.frame(e, "")})
+	return p.render(w, http.StatusOK, &loggedOutPage{frame: p.frame(e, ""), SignInURL: tenant.PathSignIn})
 }
 
 // tenantHome is a tenant's start page. Signing in starts at an application

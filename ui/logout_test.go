@@ -68,7 +68,7 @@ func TestLogoutConfirmation(t *testing.T) {
 	if out.Status != http.StatusSeeOther || out.Location != s.tenantURL+"/logged-out" {
 		t.Fatalf("confirmed: status %d, Location %q; want the signed-out page", out.Status, out.Location)
 	}
-	uitest.MustContain(t, b.Follow(out), "You are signed out")
+	uitest.MustContain(t, b.Follow(out), "You are signed out", `<a href="/sign-in">Sign in again</a>`)
 	if sessionLives(t, s, token) {
 		t.Fatal("the confirmed logout left the session")
 	}

@@ -50,6 +50,7 @@ const (
 	msgMFATooMany         msgKey = "mfa.tooMany"
 	msgPasskeyRefused     msgKey = "passkey.refused"
 	msgPasskeyUnavailable msgKey = "passkey.unavailable"
+	msgCopyDone           msgKey = "copy.done"
 )
 
 // qrSize is the QR code's size in pixels: legible to phone cameras, small
@@ -66,6 +67,13 @@ type mfaForm struct {
 	// FactorName is the name typed for a factor being set up, shown again
 	// when the answer was refused, so the person need not type it twice.
 	FactorName string
+	// Invalid names the field the refusal shown is about (refusedField):
+	// it takes the focus and names the error. For "recovery_code" the
+	// recovery form is shown open (recovery_form).
+	Invalid string
+	// StepMinutes is how long the step waits for its answer, said on the
+	// page (WCAG 2.2.1: a time limit is announced); 0 says nothing.
+	StepMinutes int
 }
 
 // choice is a factor kind offered as a button.
@@ -128,6 +136,9 @@ type mfaTOTPSetupPage struct {
 	Others      []choice
 	Error       string
 	MFAStyleURL string
+	// KeyURI is the otpauth:// URI the QR code holds, as a link: a phone
+	// cannot scan its own screen, but opens the app from the link.
+	KeyURI template.URL
 }
 
 func (mfaTOTPSetupPage) template() string { return tmplMFATOTPSetup }
@@ -141,6 +152,16 @@ type recoveryCodesPage struct {
 }
 
 func (recoveryCodesPage) template() string { return tmplRecoveryCodes }
+
+// copyButton is the data of the copy_button template: a button that
+// copies the text of the element Target, named by Label.
+type copyButton struct{ Target, Label, Copied string }
+
+// CopyButton is a copy button for the element target, labelled with the
+// sentence label, for the copy_button template.
+func (f *frame) CopyButton(target, label string) copyButton {
+	return copyButton{Target: target, Label: f.T(label), Copied: f.Lang.text(msgCopyDone)}
+}
 
 // mountMFA adds the MFA and account routes to a tenant's mux.
 func (p *Pages) mountMFA(tm *http.ServeMux) {
@@ -164,7 +185,7 @@ func (p *Pages) postMFA(w http.ResponseWriter, r *http.Request) error {
 	f := r.PostForm
 	session := f.Get("session")
 	if session == "" {
-		return startAgain(lr.ID, fmt.Errorf("%w: MFA form without a challenge session", errFormMismatch))
+		return p.startAgain(lr.ID, fmt.Errorf("%w: MFA form without a challenge session", errFormMismatch))
 	}
 	a := auth.Answer{Challenge: auth.Challenge(f.Get("challenge")), ClientIP: p.clientIP(r)}
 	var res auth.Result
@@ -208,20 +229,24 @@ func (p *Pages) mfaFailed(w http.ResponseWriter, r *http.Request, e env, lr prov
 		case errors.Is(err, auth.ErrLocked):
 			return &pageError{status: http.StatusTooManyRequests, msg: msgLoginLocked, err: err,
 				next: &next{"/login?authRequestID=" + url.QueryEscape(lr.ID), msgNewPwStartAgain}}
+		case errors.Is(err, auth.ErrSessionExpired) && step == "setup":
+			// Starting again sets up a new key: the entry this attempt
+			// added to an app (or a passkey made on a device) is dead.
+			return p.stepGone(lr.ID, msgSignInExpiredSetup, err)
 		case errors.Is(err, auth.ErrSessionExpired), errors.Is(err, auth.ErrWrongChallenge), errors.Is(err, auth.ErrNotAuthorized),
 			// An authenticator app set up meanwhile, in another tab: a
 			// new sign-in asks for its code.
 			errors.Is(err, tenant.ErrConflict):
-			return startAgain(lr.ID, err)
+			return p.startAgain(lr.ID, err)
 		}
 		return fmt.Errorf("answer MFA challenge: %w", err)
 	}
 	res, perr := p.Auth.Pending(r.Context(), e.slug(), session)
 	if perr != nil {
-		return startAgain(lr.ID, errors.Join(err, perr))
+		return p.startAgain(lr.ID, errors.Join(err, perr))
 	}
 	form := mfaForm{Action: "/login/mfa", AuthRequestID: lr.ID, Session: session, Challenge: res.Challenge,
-		FactorName: typedName(r.PostForm.Get("name"))}
+		FactorName: typedName(r.PostForm.Get("name")), Invalid: refusedField(step, msg)}
 	return p.renderMFA(w, e, p.loginFrame(w, r, e, lr), form, res, e.lang.text(msg), http.StatusUnprocessableEntity)
 }
 
@@ -257,6 +282,20 @@ func mfaRefusal(err error, step string) (msgKey, bool) {
 	return "", false
 }
 
+// refusedField names the field of the form step that the refusal msg is
+// about; "" for a refusal of a security key, whose answer is no field.
+func refusedField(step string, msg msgKey) string {
+	switch {
+	case msg == msgMFANameInvalid:
+		return "name"
+	case step == "recovery":
+		return "recovery_code"
+	case step == "code" || (step == "setup" && msg != msgMFAKeyRefused && msg != msgMFAKeyUnusable):
+		return "code"
+	}
+	return ""
+}
+
 // renderMFA shows the page of a pending MFA challenge (res): sign-in pages
 // post to /login/mfa, the account page's enrolment to /account/mfa.
 func (p *Pages) renderMFA(w http.ResponseWriter, e env, f frame, form mfaForm, res auth.Result, errText string, status int) error {
@@ -265,6 +304,7 @@ func (p *Pages) renderMFA(w http.ResponseWriter, e env, f frame, form mfaForm, r
 		return fmt.Errorf("challenge %s without its details", res.Challenge)
 	}
 	account := form.AuthRequestID == ""
+	form.StepMinutes = p.stepMinutes()
 	others := func(except auth.Challenge) []choice {
 		if account && res.Challenge == auth.MFASetup && c.Setup != "" {
 			return nil // the account page chose the kind before
@@ -299,7 +339,7 @@ func (p *Pages) renderMFA(w http.ResponseWriter, e env, f frame, form mfaForm, r
 		}
 		return p.render(w, status, &mfaTOTPSetupPage{frame: f, mfaForm: form,
 			QR:     template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)),
-			Secret: groupsOf4(c.TOTP.Secret), Account: account, Others: others(auth.SoftwareTokenMFA), Error: errText,
+			Secret: groupsOf4(c.TOTP.Secret), KeyURI: template.URL(c.TOTP.URI), Account: account, Others: others(auth.SoftwareTokenMFA), Error: errText,
 			MFAStyleURL: style})
 	case c.Setup == auth.WebAuthn:
 		return p.render(w, status, &mfaWebAuthnPage{frame: f, mfaForm: form, Submit: form.Action + "/setup",

@@ -41,6 +41,7 @@ func TestRequiredTOTPEndToEnd(t *testing.T) {
 		t.Fatalf("wrong code: status %d", wrong.Status)
 	}
 	uitest.MustContain(t, wrong, "That code is not right.")
+	mustFault(t, wrong, "code")
 	if pageSecret(t, wrong) != secret {
 		t.Fatal("the key changed after a wrong code; the person has scanned the first one")
 	}
@@ -67,6 +68,8 @@ func TestRequiredTOTPEndToEnd(t *testing.T) {
 		t.Fatalf("replayed code: status %d:\n%s", replay.Status, replay.Body)
 	}
 	uitest.MustContain(t, replay, "That code was used already.")
+	mustFault(t, replay, "code")
+	uitest.MustNotContain(t, replay, `<details class="alt" open>`)
 	// The next step's code is within the window.
 	done := b2.submit(replay, map[string]string{"code": oathtool(t, secret, now.Add(30*time.Second))})
 	if amr := amrOf(rpClaims(t, b2.Follow(done))); !slices.Equal(amr, []string{"pwd", "otp", "mfa"}) {
@@ -87,6 +90,11 @@ func TestRequiredTOTPEndToEnd(t *testing.T) {
 			}
 		} else {
 			uitest.MustContain(t, p, "That recovery code is not right, or it was used already.")
+			// The recovery form that failed is shown open, its field
+			// has the focus and the error; the code field neither.
+			uitest.MustContain(t, p, `<details class="alt" open>`)
+			mustFault(t, p, "recovery-code")
+			uitest.MustContain(t, p, `aria-describedby="form-error recovery-hint"`)
 		}
 	}
 }
@@ -158,6 +166,11 @@ func TestAccountPage(t *testing.T) {
 	if strings.Contains(account.Body, `value="SOFTWARE_TOKEN_MFA"`) {
 		t.Error("the page offers a second authenticator app")
 	}
+	// Each factor's controls name the factor (a screen reader lists them
+	// out of context), and the hint of an action is tied to its button.
+	uitest.MustContain(t, account, `Change<span class="visually-hidden"> “Phone”</span></summary>`,
+		`Rename<span class="visually-hidden"> “Phone”</span></button>`, `Remove<span class="visually-hidden"> “Phone”</span></button>`,
+		`aria-describedby="recovery-new-hint">Make new recovery codes</button>`, `<p class="hint" id="recovery-new-hint">`)
 
 	renamed := b.Follow(b.postForm(account, "/account/mfa/rename", map[string]string{"factor": tenant.TOTPFactorID, "name": "Old phone"}))
 	uitest.MustContain(t, renamed, "Renamed.", "Old phone")
@@ -204,16 +217,17 @@ func TestAccountPage(t *testing.T) {
 		current, next, repeat string
 		status                int
 		want                  string
+		invalid               string // the id of the field at fault
 	}{
-		{"no current", "", "Brand-New-Pass1!", "Brand-New-Pass1!", http.StatusUnprocessableEntity, "Enter your current password."},
-		{"no new", goodPassword, "", "", http.StatusUnprocessableEntity, "Enter your new password twice."},
-		{"wrong current", "Wrong-Pass-1!", "Brand-New-Pass1!", "Brand-New-Pass1!", http.StatusUnprocessableEntity, "Your current password is not right."},
-		{"mismatch", goodPassword, "Brand-New-Pass1!", "Brand-New-Pass2!", http.StatusUnprocessableEntity, "The two passwords are not the same."},
-		{"weak", goodPassword, "weak", "weak", http.StatusUnprocessableEntity, "at least 8 characters"},
-		{"same", goodPassword, goodPassword, goodPassword, http.StatusUnprocessableEntity, "differs from your current one"},
+		{"no current", "", "Brand-New-Pass1!", "Brand-New-Pass1!", http.StatusUnprocessableEntity, "Enter your current password.", "current-password"},
+		{"no new", goodPassword, "", "", http.StatusUnprocessableEntity, "Enter your new password twice.", "new-password"},
+		{"wrong current", "Wrong-Pass-1!", "Brand-New-Pass1!", "Brand-New-Pass1!", http.StatusUnprocessableEntity, "Your current password is not right.", "current-password"},
+		{"mismatch", goodPassword, "Brand-New-Pass1!", "Brand-New-Pass2!", http.StatusUnprocessableEntity, "The two passwords are not the same.", "confirm-password"},
+		{"weak", goodPassword, "weak", "weak", http.StatusUnprocessableEntity, "at least 8 characters", "new-password"},
+		{"same", goodPassword, goodPassword, goodPassword, http.StatusUnprocessableEntity, "differs from your current one", "new-password"},
 		{"bytes that are not text", goodPassword, "Brand-New-Pass1!\xff\xfe", "Brand-New-Pass1!\xff\xfe", http.StatusUnprocessableEntity,
-			"only characters a keyboard types: no control characters"},
-		{"good", goodPassword, "Brand-New-Pass1!", "Brand-New-Pass1!", http.StatusSeeOther, ""},
+			"only characters a keyboard types: no control characters", "new-password"},
+		{"good", goodPassword, "Brand-New-Pass1!", "Brand-New-Pass1!", http.StatusSeeOther, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -223,10 +237,9 @@ func TestAccountPage(t *testing.T) {
 				t.Fatalf("status %d, want %d:\n%s", p.Status, tt.status, p.Body)
 			}
 			if tt.want != "" {
-				// The password form's inputs name its error.
-				uitest.MustContain(t, p, tt.want, "Requirements for your password:", `name="confirm_password"`,
-					`autocomplete="current-password" maxlength="256" required aria-describedby="form-error">`,
-					`aria-describedby="policy form-error"`)
+				// The field at fault names the error, and has the focus.
+				uitest.MustContain(t, p, tt.want, "Requirements for your password:", `name="confirm_password"`)
+				mustFault(t, p, tt.invalid)
 			} else {
 				uitest.MustContain(t, b.Follow(p), "Your password was changed.")
 			}

@@ -94,8 +94,12 @@ func TestFormSentAgain(t *testing.T) {
 	ms := newMFAStack(t, tenant.MFAPolicy{Mode: tenant.MFARequired})
 	s := ms.acme
 	const (
-		ended    = "This step was done already, or this sign-in has ended. Start signing in again."
-		mismatch = "This request does not fit this step of the sign-in. Start signing in again."
+		ended = "This step was done already, or this sign-in has ended. Start signing in again."
+		// A flow gone: too late, or done already; which, the state
+		// machine does not tell.
+		gone      = "Each step of signing in must be finished within 10 minutes. This one took longer, or it was done already (in another tab, or by sending the form twice). Start signing in again."
+		setupGone = gone + " If you are asked to set up your second step again, first remove what you added this time from your authenticator app or device: it will not work."
+		mismatch  = "This request does not fit this step of the sign-in. Start signing in again."
 	)
 	// Each case returns the page whose form is sent, where, and with what;
 	// again says whether it is sent twice (the first time succeeding).
@@ -110,18 +114,18 @@ func TestFormSentAgain(t *testing.T) {
 			s.addUser(t, login, tempPassword, true)
 			p := b.submit(s.startLogin(t, b), map[string]string{"login": login, "password": tempPassword})
 			return p, "/login/new-password", map[string]string{"new_password": goodPassword, "confirm_password": goodPassword}
-		}, true, http.StatusBadRequest, ended},
+		}, true, http.StatusBadRequest, gone},
 		{"sign-in code", func(t *testing.T, b *browser, login string) (page, string, map[string]string) {
 			secret := ms.enrolTOTP(t, s, s.addUserAt(t, login).Sub)
 			p := b.submit(s.startLogin(t, b), map[string]string{"login": login, "password": goodPassword})
 			return p, "/login/mfa/code", map[string]string{"code": oathtool(t, secret, time.Now().Add(30*time.Second))}
-		}, true, http.StatusBadRequest, ended},
+		}, true, http.StatusBadRequest, gone},
 		{"set-up at sign-in", func(t *testing.T, b *browser, login string) (page, string, map[string]string) {
 			s.addUserAt(t, login)
 			choose := b.submit(s.startLogin(t, b), map[string]string{"login": login, "password": goodPassword})
 			setup := b.submit(choose, map[string]string{"kind": "SOFTWARE_TOKEN_MFA"})
 			return setup, "/login/mfa/setup", map[string]string{"code": oathtool(t, pageSecret(t, setup), time.Now())}
-		}, true, http.StatusBadRequest, ended},
+		}, true, http.StatusBadRequest, setupGone},
 		{"set-up in two tabs", func(t *testing.T, b *browser, login string) (page, string, map[string]string) {
 			s.addUserAt(t, login)
 			setUp := func(b *browser) page {
@@ -490,16 +494,19 @@ func TestFormRefusalsLogOneLine(t *testing.T) {
 		wantStatus int
 		wantText   string
 		apex       bool
+		// invalid are the ids of the fields at fault, the focused one
+		// first (mustFault).
+		invalid []string
 	}{
 		{"sign-in, wrong password", func(t *testing.T, b *browser, _ string) (page, []string) {
 			return b.submit(s.startLogin(t, b), map[string]string{"login": "ann", "password": typedPw}), []string{typedPw}
-		}, http.StatusUnprocessableEntity, "Incorrect username or password.", false},
+		}, http.StatusUnprocessableEntity, "Incorrect username or password.", false, []string{"password", "login"}},
 		{"sign-in, empty password", func(t *testing.T, b *browser, _ string) (page, []string) {
 			return b.submit(s.startLogin(t, b), map[string]string{"login": "ann", "password": ""}), nil
-		}, http.StatusUnprocessableEntity, "Enter your username and your password.", false},
+		}, http.StatusUnprocessableEntity, "Enter your username and your password.", false, []string{"password", "login"}},
 		{"sign-in, empty name", func(t *testing.T, b *browser, _ string) (page, []string) {
 			return b.submit(s.startLogin(t, b), map[string]string{"login": "", "password": typedPw}), []string{typedPw}
-		}, http.StatusUnprocessableEntity, "Enter your username and your password.", false},
+		}, http.StatusUnprocessableEntity, "Enter your username and your password.", false, []string{"login", "password"}},
 		{"sign-in, temporary password expired", func(t *testing.T, b *browser, login string) (page, []string) {
 			u := s.addUser(t, login, tempPassword, true)
 			err := s.store.Update(t.Context(), func(tx tenant.Tx) error {
@@ -510,46 +517,46 @@ func TestFormRefusalsLogOneLine(t *testing.T) {
 				t.Fatal(err)
 			}
 			return b.submit(s.startLogin(t, b), map[string]string{"login": login, "password": tempPassword}), []string{tempPassword}
-		}, http.StatusUnprocessableEntity, "Your temporary password has expired.", false},
+		}, http.StatusUnprocessableEntity, "Your temporary password has expired.", false, []string{"password", "login"}},
 		{"new password, the two differ", func(t *testing.T, b *browser, login string) (page, []string) {
 			return b.submit(newPassword(t, b, login), map[string]string{"new_password": typedPw, "confirm_password": otherPw}),
 				[]string{typedPw, otherPw}
-		}, http.StatusUnprocessableEntity, "The two passwords are not the same.", false},
+		}, http.StatusUnprocessableEntity, "The two passwords are not the same.", false, []string{"confirm-password"}},
 		{"new password, against the policy", func(t *testing.T, b *browser, login string) (page, []string) {
 			return b.submit(newPassword(t, b, login), map[string]string{"new_password": "typedweakpw", "confirm_password": "typedweakpw"}),
 				[]string{"typedweakpw"}
-		}, http.StatusUnprocessableEntity, "does not meet these requirements", false},
+		}, http.StatusUnprocessableEntity, "does not meet these requirements", false, []string{"new-password"}},
 		{"new password, the temporary one", func(t *testing.T, b *browser, login string) (page, []string) {
 			return b.submit(newPassword(t, b, login), map[string]string{"new_password": tempPassword, "confirm_password": tempPassword}),
 				[]string{tempPassword}
-		}, http.StatusUnprocessableEntity, "differs from your temporary password", false},
+		}, http.StatusUnprocessableEntity, "differs from your temporary password", false, []string{"new-password"}},
 		{"new password, empty", func(t *testing.T, b *browser, login string) (page, []string) {
 			return b.submit(newPassword(t, b, login), map[string]string{"new_password": "", "confirm_password": ""}), nil
-		}, http.StatusUnprocessableEntity, "Enter your new password twice.", false},
+		}, http.StatusUnprocessableEntity, "Enter your new password twice.", false, []string{"new-password"}},
 		{"forgot password, no name", func(t *testing.T, b *browser, _ string) (page, []string) {
 			return b.submit(b.Get(s.tenantURL+"/forgot-password"), map[string]string{"login": ""}), nil
-		}, http.StatusUnprocessableEntity, "", false},
+		}, http.StatusUnprocessableEntity, "", false, []string{"login"}},
 		{"reset, the two differ", func(t *testing.T, b *browser, _ string) (page, []string) {
 			return b.submit(resetForm(b), map[string]string{"login": "ann", "code": "123456", "new_password": typedPw, "confirm_password": otherPw}),
 				[]string{typedPw, otherPw, "123456"}
-		}, http.StatusUnprocessableEntity, "The two passwords are not the same.", false},
+		}, http.StatusUnprocessableEntity, "The two passwords are not the same.", false, []string{"confirm-password"}},
 		{"reset, no code", func(t *testing.T, b *browser, _ string) (page, []string) {
 			return b.submit(resetForm(b), map[string]string{"login": "ann", "code": "", "new_password": typedPw, "confirm_password": typedPw}),
 				[]string{typedPw}
-		}, http.StatusUnprocessableEntity, "", false},
+		}, http.StatusUnprocessableEntity, "", false, []string{"code"}},
 		{"reset, wrong code", func(t *testing.T, b *browser, _ string) (page, []string) {
 			return b.submit(resetForm(b), map[string]string{"login": "ann", "code": "000000", "new_password": typedPw, "confirm_password": typedPw}),
 				[]string{typedPw, "000000"}
-		}, http.StatusUnprocessableEntity, "", false},
+		}, http.StatusUnprocessableEntity, "", false, []string{"code"}},
 		{"apex, unknown organization", func(t *testing.T, b *browser, _ string) (page, []string) {
 			return b.submit(b.Get(s.base+"/"), map[string]string{"organization": "Typed Globex"}), []string{"Typed Globex"}
-		}, http.StatusUnprocessableEntity, "We could not find an organization called", true},
+		}, http.StatusUnprocessableEntity, "We could not find an organization called", true, []string{"organization"}},
 		{"apex, not an email address", func(t *testing.T, b *browser, _ string) (page, []string) {
 			return b.submit(b.Get(s.base+"/"), map[string]string{"organization": "typed@y"}), []string{"typed@y"}
-		}, http.StatusUnprocessableEntity, "is not an email address", true},
+		}, http.StatusUnprocessableEntity, "is not an email address", true, []string{"organization"}},
 		{"apex, empty", func(t *testing.T, b *browser, _ string) (page, []string) {
 			return b.submit(b.Get(s.base+"/"), map[string]string{"organization": ""}), nil
-		}, http.StatusUnprocessableEntity, "Type the name of your organization or your email address.", true},
+		}, http.StatusUnprocessableEntity, "Type the name of your organization or your email address.", true, []string{"organization"}},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -570,6 +577,7 @@ func TestFormRefusalsLogOneLine(t *testing.T) {
 			if tt.wantText != "" {
 				uitest.MustContain(t, p, tt.wantText)
 			}
+			mustFault(t, p, tt.invalid...)
 			if len(lines) != 1 {
 				t.Fatalf("logged %d lines, want 1:\n%s", len(lines), strings.Join(lines, "\n"))
 			}

@@ -172,7 +172,8 @@ func TestTemporaryPasswordFlow(t *testing.T) {
 		t.Fatalf("status %d, want the new-password page:\n%s", np.Status, np.Body)
 	}
 	uitest.MustContain(t, np, "Choose a new password", "Account: ann", `autocomplete="new-password"`, `name="confirm_password"`,
-		"at least 8 characters", "an uppercase letter", "a lowercase letter", "a number", "a symbol")
+		"at least 8 characters", "an uppercase letter", "a lowercase letter", "a number", "a symbol",
+		"You have 10 minutes to finish this step.") // the step's time limit, said (WCAG 2.2.1)
 	if uitest.HiddenFields(np.Body).Get("session") == "" {
 		t.Fatal("the new-password form carries no challenge session")
 	}
@@ -268,7 +269,7 @@ func TestSignInErrors(t *testing.T) {
 		if p.Status != http.StatusBadRequest {
 			t.Errorf("status %d, want 400", p.Status)
 		}
-		uitest.MustContain(t, p, "This step was done already, or this sign-in has ended. Start signing in again.", `href="/login?authRequestID=`+id+`"`)
+		uitest.MustContain(t, p, "Each step of signing in must be finished within 10 minutes. This one took longer, or it was done already", `href="/login?authRequestID=`+id+`"`)
 	})
 
 	t.Run("prompt=none without a session", func(t *testing.T) {
@@ -421,7 +422,7 @@ func TestDeadEnds(t *testing.T) {
 		other := newBrowser(t)
 		other.Client.Jar.SetCookies(form.URL, []*http.Cookie{{Name: "cognate_csrf", Value: uitest.HiddenField(t, form, "csrf_token"), Path: "/"}})
 		again := other.submit(form, map[string]string{"new_password": goodPassword, "confirm_password": goodPassword, "username": "dan"})
-		uitest.MustContain(t, again, "This step was done already, or this sign-in has ended.")
+		uitest.MustContain(t, again, "This one took longer, or it was done already")
 		uitest.MustNotContain(t, again, "saved")
 	})
 }

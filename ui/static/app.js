@@ -16,6 +16,29 @@
     });
   });
 
+  // Copy buttons (the TOTP key, the recovery codes): hidden in the HTML,
+  // shown once the clipboard can be written. The key is copied without
+  // the spaces that group it for reading, a list one item a line. The
+  // sentence that says it worked goes to the live region after the
+  // button, emptied first so that a second copy is announced again.
+  document.querySelectorAll('button[data-copy]').forEach(function (button) {
+    var source = document.getElementById(button.getAttribute('data-copy'));
+    var status = button.parentNode.querySelector('[role="status"]');
+    if (!source || !navigator.clipboard) { return; }
+    button.hidden = false;
+    button.addEventListener('click', function () {
+      var items = source.querySelectorAll('li');
+      var text = items.length ?
+        Array.prototype.map.call(items, function (li) { return li.textContent.trim(); }).join('\n') :
+        source.textContent.replace(/\s+/g, '');
+      navigator.clipboard.writeText(text).then(function () {
+        if (!status) { return; }
+        status.textContent = '';
+        window.setTimeout(function () { status.textContent = button.getAttribute('data-copied'); }, 100);
+      });
+    });
+  });
+
   // One submission per form: a second click would spend a one-time sign-in
   // challenge twice. Revealed passwords go back to dots before they leave.
   document.addEventListener('submit', function (event) {
