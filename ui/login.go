@@ -455,16 +455,9 @@ func (p *Pages) stepGone(authRequestID string, msg msgKey, err error) error {
 		next: signInAgainLink(authRequestID)}
 }
 
-// stepMinutes is how long a step of a sign-in waits for its answer, in
-// whole minutes, as the pages state it: the state machine's FlowTTL, or
-// the 10 minutes tenant/auth takes when none is set.
-func (p *Pages) stepMinutes() int {
-	ttl := p.Auth.FlowTTL
-	if ttl <= 0 {
-		ttl = 10 * time.Minute
-	}
-	return int(ttl.Minutes())
-}
+// stepMinutes is how long a step of a sign-in waits for its answer
+// (auth.Machine.StepTime), in whole minutes, as the pages state it.
+func (p *Pages) stepMinutes() int { return int(p.Auth.StepTime().Minutes()) }
 
 // signInAgainLink starts the sign-in authRequestID from its login page.
 func signInAgainLink(authRequestID string) *next {

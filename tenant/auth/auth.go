@@ -122,7 +122,9 @@ const maxChallengeAttempts = 5
 
 func (m *Machine) now() time.Time { return m.Now().UTC() }
 
-func (m *Machine) flowTTL() time.Duration {
+// StepTime is how long a challenge may stay unanswered: FlowTTL, or 10
+// minutes. The pages say it, since a step left longer ends the sign-in.
+func (m *Machine) StepTime() time.Duration {
 	if m.FlowTTL > 0 {
 		return m.FlowTTL
 	}
@@ -395,7 +397,7 @@ func (m *Machine) Respond(ctx context.Context, tenantID, session string, a Answe
 func (m *Machine) challenge(ctx context.Context, tenantID string, cr Credentials, f flow, user tenant.User) (Result, error) {
 	session := tenant.NewSecret(32)
 	f.ID = tenant.HashSecret(session)
-	f.ExpiresAt = m.now().Add(m.flowTTL())
+	f.ExpiresAt = m.now().Add(m.StepTime())
 	err := m.Store.Update(ctx, func(tx tenant.Tx) error {
 		if err := clearFailures(tx, tenantID, cr); err != nil {
 			return err

@@ -244,7 +244,7 @@ func (m *Machine) secondFactorTx(tx tenant.Tx, tenantID string, user tenant.User
 func (m *Machine) putNewFlow(tx tenant.Tx, tenantID string, f *flow) (string, error) {
 	session := tenant.NewSecret(32)
 	f.ID = tenant.HashSecret(session)
-	f.ExpiresAt = m.now().Add(m.flowTTL())
+	f.ExpiresAt = m.now().Add(m.StepTime())
 	return session, tenant.PutExpiring(tx, tenant.CollAuthFlows, tenantID, f.ID, *f, f.ExpiresAt)
 }
 
