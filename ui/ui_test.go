@@ -403,7 +403,7 @@ func TestDeadEnds(t *testing.T) {
 		if again.Status == http.StatusConflict {
 			t.Errorf("status %d, want no 409", again.Status)
 		}
-		uitest.MustContain(t, again, "Deze stap is al gedaan, of dit inloggen is beëindigd.")
+		uitest.MustContain(t, again, "Deze stap duurde langer, of was al gedaan")
 		uitest.MustNotContain(t, again, "opgeslagen")
 		// The password set first is the one that signs in.
 		for pw, want := range map[string]bool{goodPassword: true, otherPassword: false} {
