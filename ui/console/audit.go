@@ -29,6 +29,9 @@ type auditPage struct {
 	// Refused says the filter can match nothing as asked (Problem says
 	// why): the trail is not shown, as it would read "no events".
 	Refused bool
+	// Invalid names the filter field Problem is about ("action", "from"
+	// or "to"), for aria-invalid and the focus.
+	Invalid string
 }
 
 type auditRow struct {
@@ -63,7 +66,7 @@ func (c *Console) auditLog(w http.ResponseWriter, r *http.Request, q *request) e
 	if page.From != "" {
 		t, err := tenant.ParseAuditBound(page.From, false)
 		if err != nil {
-			page.Problem, page.From = page.T("problem.date"), ""
+			page.Problem, page.From, page.Invalid = page.T("problem.date"), "", "from"
 		}
 		query.From = t
 	}
@@ -71,6 +74,9 @@ func (c *Console) auditLog(w http.ResponseWriter, r *http.Request, q *request) e
 		t, err := tenant.ParseAuditBound(page.To, true)
 		if err != nil {
 			page.Problem, page.To = page.T("problem.date"), ""
+			if page.Invalid == "" {
+				page.Invalid = "to"
+			}
 		}
 		query.To = t
 	}
@@ -79,9 +85,9 @@ func (c *Console) auditLog(w http.ResponseWriter, r *http.Request, q *request) e
 	// action not in the list, dropped unseen to show every action.
 	switch {
 	case action != "" && query.Action == "":
-		page.Problem, page.Refused = page.Tf("problem.auditAction", action), true
+		page.Problem, page.Refused, page.Invalid = page.Tf("problem.auditAction", action), true, "action"
 	case !tenant.ValidAuditRange(query.From, query.To):
-		page.Problem, page.Refused = page.Tf("problem.auditRange", page.From, page.To), true
+		page.Problem, page.Refused, page.Invalid = page.Tf("problem.auditRange", page.From, page.To), true, "from"
 	}
 	if page.Refused {
 		return c.render(w, http.StatusBadRequest, page)

@@ -98,6 +98,30 @@ func waitUntil(ctx context.Context, condition string) error {
 	return fmt.Errorf("waited in vain for %s (at %s): %v", condition, loc, last)
 }
 
+// mustHaveFocus fails t unless the element with id has the focus.
+func mustHaveFocus(t *testing.T, ctx context.Context, id string) {
+	t.Helper()
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.id || document.activeElement.tagName`))
+	must(t, "read the focus", err)
+	if got != id {
+		t.Errorf("the focus is on %s, want %s", got, id)
+	}
+}
+
+// mustShowEverySection fails t unless every entry of the console's
+// navigation is on the screen, whole: none scrolled off to the side.
+func mustShowEverySection(t *testing.T, ctx context.Context) {
+	t.Helper()
+	cut, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(".sections a")).filter(function (a) {
+		var r = a.getBoundingClientRect();
+		return r.left < 0 || r.right > window.innerWidth || a.scrollWidth > a.clientWidth;
+	}).map(function (a) { return a.textContent; })`))
+	must(t, "measure the sections", err)
+	if len(cut) > 0 {
+		t.Errorf("sections cut off or off the screen: %q", cut)
+	}
+}
+
 // waitForPath waits until the tab shows path (with any query), loaded.
 func waitForPath(ctx context.Context, path string) error {
 	return waitUntil(ctx, fmt.Sprintf(`location.pathname === %q`, path))
@@ -400,6 +424,7 @@ func TestBrowserAdministration(t *testing.T) {
 	if overflow {
 		t.Error("the user list is wider than a 360 px screen")
 	}
+	mustShowEverySection(t, ctx)
 	screenshot(t, ctx, "users-phone")
 	must(t, "desktop width", chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)))
 
@@ -447,6 +472,7 @@ func TestBrowserImportInDutch(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("report")),
 	))
 	screenshot(t, ctx, "import-nl")
+	mustHaveFocus(t, ctx, "report")
 	if created, failed := text(t, ctx, "#count-created"), text(t, ctx, "#count-failed"); created != "1" || failed != "2" {
 		t.Errorf("created %s, failed %s; want 1 and 2", created, failed)
 	}

@@ -15,7 +15,7 @@ import (
 )
 
 // secretRE finds the secret on the page that shows it once.
-var secretRE = regexp.MustCompile(`id="secret" type="text" class="mono" value="([^"]+)"`)
+var secretRE = regexp.MustCompile(`<textarea id="secret"[^>]*>([^<]+)</textarea>`)
 
 // editClient submits p's client edit form as a browser does: its hidden
 // fields, the name and the URIs as the page shows them, then changes.

@@ -195,6 +195,9 @@ func TestBrowserStaleEditTab(t *testing.T) {
 	if got := text(t, ctx, "#problem"); !strings.Contains(got, "changed by someone else") || !strings.Contains(got, "Caz") {
 		t.Errorf("problem %q", got)
 	}
+	// No field is wrong: the problem itself, with what was sent, has the
+	// focus.
+	mustHaveFocus(t, ctx, "problem")
 	on, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("active").checked`))
 	must(t, "read the switch", err)
 	if on {

@@ -50,6 +50,10 @@ type importLine struct {
 	cognitoimport.LineResult
 	OutcomeText string
 	ReasonText  string
+	// Exists is set when the line's user is in the tenant, so the report
+	// links to their profile: not for a failed line, nor for one a dry run
+	// would have created (its Sub is the one it would have had).
+	Exists bool
 }
 
 func (importPage) template() string { return tmplImport }
@@ -95,7 +99,7 @@ func (c *Console) importUsers(w http.ResponseWriter, r *http.Request, q *request
 			return
 		}
 		page.Lines = append(page.Lines, importLine{LineResult: l, OutcomeText: page.T("import.outcome." + string(l.Outcome)),
-			ReasonText: reasonText(page.Lang, l)})
+			ReasonText: reasonText(page.Lang, l), Exists: l.Sub != "" && !(page.DryRun && l.Outcome == cognitoimport.Created)})
 	}
 	sum, err := cognitoimport.Import(r.Context(), c.Service.Store, q.slug(), src,
 		cognitoimport.Options{DryRun: page.DryRun, Now: c.Service.Now}, collect)

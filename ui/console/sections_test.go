@@ -154,7 +154,7 @@ func TestClients(t *testing.T) {
 	shown := b.Submit(form, "/admin/clients/new", url.Values{"name": {"Shop"}, "type": {"confidential"},
 		"redirect_uris": {"https://shop.example/cb\nhttps://shop.example/cb2"}, "logout_uris": {"https://shop.example/"}})
 	uitest.MustContain(t, shown, "Copy the secret now: it is shown this once")
-	secret := regexp.MustCompile(`id="secret" type="text" class="mono" value="([^"]+)"`).FindStringSubmatch(shown.Body)
+	secret := secretRE.FindStringSubmatch(shown.Body)
 	if secret == nil {
 		t.Fatalf("no secret on the page:\n%s", shown.Body)
 	}
@@ -181,7 +181,7 @@ func TestClients(t *testing.T) {
 		t.Errorf("after the edit %+v", c)
 	}
 	rotated := b.Submit(saved, "/admin/clients/"+shop.ID+"/secret", nil)
-	again := regexp.MustCompile(`id="secret" type="text" class="mono" value="([^"]+)"`).FindStringSubmatch(rotated.Body)
+	again := secretRE.FindStringSubmatch(rotated.Body)
 	if again == nil || again[1] == secret[1] {
 		t.Fatal("no new secret")
 	}
@@ -340,6 +340,44 @@ func TestImport(t *testing.T) {
 	notCSV := upload("hello\x00world", false, true)
 	if notCSV.Status != http.StatusUnprocessableEntity {
 		t.Errorf("not a CSV: %d", notCSV.Status)
+	}
+}
+
+// A dry run's report links only users that are there: one it would
+// create has no profile yet (the sub it shows is the one it would get),
+// while one it would update or skip has. The real import links both.
+func TestImportReportLinksOnlyUsersThatExist(t *testing.T) {
+	s := newStack(t)
+	b := newBrowser(t)
+	b.signIn(s, "acme", "boss", adminPassword)
+	ann := s.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@acme.example"})
+	token := uitest.HiddenField(t, b.Get(s.url("acme", "/admin/import")), "csrf_token")
+	csv := "cognito:username,email,email_verified,cognito:mfa_enabled\n" +
+		"ann,ann@acme.example,true,false\n" +
+		"newbie,newbie@acme.example,true,false\n"
+	linkRE := regexp.MustCompile(`<a href="(/admin/users/[^"]+)">([^<]+)</a>`)
+	links := func(p page) map[string]string {
+		found := map[string]string{}
+		for _, m := range linkRE.FindAllStringSubmatch(p.Body, -1) {
+			found[m[2]] = m[1]
+		}
+		return found
+	}
+	dry := postImport(s, b, token, csv, true, true)
+	uitest.MustContain(t, dry, "Dry run report: nothing was changed", ">newbie<")
+	got := links(dry)
+	if got["ann"] != "/admin/users/"+ann.Sub {
+		t.Errorf("the dry run links ann to %q, want her profile", got["ann"])
+	}
+	if href, ok := got["newbie"]; ok {
+		t.Errorf("the dry run links newbie, who is not there, to %s", href)
+	}
+	real := links(postImport(s, b, token, csv, false, true))
+	if real["ann"] == "" || real["newbie"] == "" {
+		t.Fatalf("the import links %v, want ann and newbie", real)
+	}
+	if p := b.Get(s.url("acme", real["newbie"])); p.Status != http.StatusOK {
+		t.Errorf("newbie's profile after the import: %d", p.Status)
 	}
 }
 

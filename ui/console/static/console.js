@@ -3,11 +3,22 @@
 (function () {
   'use strict';
 
-  // A form sent back with a problem: the field it names gets the focus,
-  // so a keyboard user is where the fix is (the alert itself is read out
-  // through its role).
-  var invalid = document.querySelector('input[aria-invalid="true"], textarea[aria-invalid="true"]');
-  if (invalid) { invalid.focus(); }
+  // Where the reader starts: a form sent back with a problem puts the
+  // focus on the field it names, of whatever kind (for a group of boxes,
+  // its first), so a keyboard user is where the fix is and a screen
+  // reader reads the problem as the field's description; a problem tied
+  // to no field (a stale form, a refused action) gets the focus itself,
+  // as an alert present at load is not read out by every screen reader;
+  // otherwise a page may name its own start (the import report).
+  function start() {
+    var invalid = document.querySelector('[aria-invalid="true"]');
+    if (invalid && invalid.matches('fieldset')) {
+      invalid = invalid.querySelector('input:not([disabled]), select:not([disabled]), textarea:not([disabled])');
+    }
+    return invalid || document.getElementById('problem') || document.querySelector('[data-start]');
+  }
+  var first = start();
+  if (first) { first.focus(); }
 
   // The user list: a click anywhere on a row selects it, as its radio
   // does; "View profile" waits for a selection.
@@ -50,14 +61,17 @@
     field.insertAdjacentElement('afterend', picker);
   });
 
-  // Copy buttons (the client secret).
+  // Copy buttons (the client secret). That it worked is said in the
+  // button's status region (role=status), which a screen reader reads out;
+  // a change of the button's own label is not.
   document.querySelectorAll('button[data-copy]').forEach(function (button) {
     var field = document.getElementById(button.getAttribute('data-copy'));
-    if (!field || !navigator.clipboard) { return; }
+    var status = document.getElementById(button.getAttribute('data-status'));
+    if (!field || !status || !navigator.clipboard) { return; }
     button.hidden = false;
     button.addEventListener('click', function () {
       navigator.clipboard.writeText(field.value).then(function () {
-        button.textContent = button.getAttribute('data-copied');
+        status.textContent = button.getAttribute('data-copied');
       });
     });
   });
