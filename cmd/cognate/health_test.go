@@ -17,29 +17,7 @@ import (
 // the Router gives every response, and refuse other methods than GET and
 // HEAD with 405 rather than falling through to a 404 page.
 func TestHealthProbes(t *testing.T) {
-	key := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
-	cfg, err := LoadConfig([]string{"--data", filepath.Join(t.TempDir(), "cognate.db"), "--base-url", "https://example.com",
-		"--admin-token", "operator-token-operator", "--secret-key", key}, nil, nil)
-	if err == nil {
-		err = cfg.Validate()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger := slog.New(slog.NewTextHandler(t.Output(), nil))
-	secrets, err := loadSecrets(cfg, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := bolt.Open(cfg.Data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	a, err := buildApp(cfg, store, secrets, logger, time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := newTestApp(t)
 
 	tests := []struct {
 		method, url string
@@ -74,4 +52,35 @@ func TestHealthProbes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// newTestApp is the app `cognate serve` builds for https://example.com, on
+// a new data file, with the given settings besides: what a test of the
+// assembled server needs without a listener.
+func newTestApp(t *testing.T, args ...string) *app {
+	t.Helper()
+	key := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+	cfg, err := LoadConfig(append([]string{"--data", filepath.Join(t.TempDir(), "cognate.db"), "--base-url", "https://example.com",
+		"--admin-token", "operator-token-operator", "--secret-key", key}, args...), nil, nil)
+	if err == nil {
+		err = cfg.Validate()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(t.Output(), nil))
+	secrets, err := loadSecrets(cfg, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := bolt.Open(cfg.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	a, err := buildApp(cfg, store, secrets, logger, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }

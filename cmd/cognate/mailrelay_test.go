@@ -87,30 +87,7 @@ func TestMailWaitsForARelay(t *testing.T) {
 // name at the same address.
 func TestMailFromName(t *testing.T) {
 	ctx := context.Background()
-	key := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
-	cfg, err := LoadConfig([]string{"--data", filepath.Join(t.TempDir(), "cognate.db"), "--base-url", "https://example.com",
-		"--admin-token", "operator-token-operator", "--secret-key", key,
-		"--smtp-host", "localhost", "--smtp-tls", "none", "--smtp-from", "Sign-in <no-reply@example.com>"}, nil, nil)
-	if err == nil {
-		err = cfg.Validate()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger := slog.New(slog.NewTextHandler(t.Output(), nil))
-	secrets, err := loadSecrets(cfg, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := bolt.Open(cfg.Data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	a, err := buildApp(cfg, store, secrets, logger, time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := newTestApp(t, "--smtp-host", "localhost", "--smtp-tls", "none", "--smtp-from", "Sign-in <no-reply@example.com>")
 	if _, err := a.service.CreateTenant(ctx, tenant.NewTenant{Slug: "acme", Name: "Acme BV"}); err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +101,7 @@ func TestMailFromName(t *testing.T) {
 	if err := a.service.OrganizationsForEmail(ctx, tenant.OrgLookup{Email: "ann@example.com", Locale: "en"}); err != nil {
 		t.Fatal(err)
 	}
-	queued, err := tenant.MailQueue{Store: store}.Due(ctx, time.Now().Add(time.Hour), 10)
+	queued, err := tenant.MailQueue{Store: a.service.Store}.Due(ctx, time.Now().Add(time.Hour), 10)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,6 @@ import (
 
 	browserpkg "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/cognate-idp/cognate/tenant"
@@ -156,14 +155,7 @@ func TestBrowserFocusAndPhoneWidth(t *testing.T) {
 	signInBrowser(t, ctx, "boss", adminPassword)
 	must(t, "reach the users", waitForPath(ctx, "/admin/users"))
 	mustShowEverySection(t, ctx)
-	must(t, "ask for Dutch", chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		if _, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{}); err != nil {
-			return err
-		}
-		_, err := cdp.Call(ctx, tg, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{
-			Headers: network.Headers{"Accept-Language": "nl-NL,nl;q=0.9"}})
-		return err
-	})))
+	must(t, "ask for Dutch", chromedp.Do(ctx, chromedp.Func(askForDutch)))
 	must(t, "the users in Dutch", chromedp.Do(ctx, chromedp.Navigate(s.url("acme", "/admin/users"))))
 	must(t, "Dutch", waitUntil(ctx, `document.documentElement.lang === "nl"`))
 	mustShowEverySection(t, ctx)

@@ -455,14 +455,7 @@ func TestBrowserImportInDutch(t *testing.T) {
 	watchConsole(t, browser)
 	ctx, cancel := context.WithTimeout(browser, 35*time.Second)
 	defer cancel()
-	must(t, "ask for Dutch", chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		if _, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{}); err != nil {
-			return err
-		}
-		_, err := cdp.Call(ctx, tg, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{
-			Headers: network.Headers{"Accept-Language": "nl-NL,nl;q=0.9"}})
-		return err
-	})))
+	must(t, "ask for Dutch", chromedp.Do(ctx, chromedp.Func(askForDutch)))
 	must(t, "open the import page", chromedp.Do(ctx, chromedp.Navigate(s.url("acme", "/admin/import"))))
 	signInBrowser(t, ctx, "boss", adminPassword)
 	must(t, "back at the import page", waitForPath(ctx, "/admin/import"))
@@ -492,4 +485,15 @@ func TestBrowserImportInDutch(t *testing.T) {
 	}
 	must(t, "open kim's profile", chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#report a[href^="/admin/users/"]`))))
 	must(t, "kim's profile", waitUntil(ctx, `location.pathname.startsWith("/admin/users/") && document.body.textContent.includes("kim@acme.example")`))
+}
+
+// askForDutch makes the browser ask for Dutch pages from then on, as a
+// browser set to Dutch does.
+func askForDutch(ctx context.Context, tg *chromedp.Target) error {
+	if _, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{}); err != nil {
+		return err
+	}
+	_, err := cdp.Call(ctx, tg, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{
+		Headers: network.Headers{"Accept-Language": "nl-NL,nl;q=0.9"}})
+	return err
 }
