@@ -59,8 +59,19 @@ func TestHealthProbes(t *testing.T) {
 // assembled server needs without a listener.
 func newTestApp(t *testing.T, args ...string) *app {
 	t.Helper()
+	a, store := assembleApp(t, filepath.Join(t.TempDir(), "cognate.db"), args...)
+	t.Cleanup(func() { store.Close() })
+	return a
+}
+
+// assembleApp builds the app for https://example.com on the data file at
+// data, with the given settings besides, as a start of the server does;
+// closing the store it returns ends it, so that a test can start again on
+// the same file.
+func assembleApp(t *testing.T, data string, args ...string) (*app, *bolt.Store) {
+	t.Helper()
 	key := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
-	cfg, err := LoadConfig(append([]string{"--data", filepath.Join(t.TempDir(), "cognate.db"), "--base-url", "https://example.com",
+	cfg, err := LoadConfig(append([]string{"--data", data, "--base-url", "https://example.com",
 		"--admin-token", "operator-token-operator", "--secret-key", key}, args...), nil, nil)
 	if err == nil {
 		err = cfg.Validate()
@@ -77,10 +88,10 @@ func newTestApp(t *testing.T, args ...string) *app {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { store.Close() })
 	a, err := buildApp(cfg, store, secrets, logger, time.Now)
 	if err != nil {
+		store.Close()
 		t.Fatal(err)
 	}
-	return a
+	return a, store
 }

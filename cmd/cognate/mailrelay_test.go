@@ -1,11 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
-	"io"
-	"log/slog"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -14,7 +10,6 @@ import (
 
 	"github.com/cognate-idp/cognate/mail/mailtest"
 	"github.com/cognate-idp/cognate/tenant"
-	"github.com/cognate-idp/cognate/tenant/bolt"
 )
 
 // Outside development, a server without a mail relay keeps its mail: a
@@ -22,34 +17,13 @@ import (
 // outbox, and a start with a relay delivers it.
 func TestMailWaitsForARelay(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "cognate.db")
-	key := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
-	args := []string{"--data", data, "--base-url", "https://example.com", "--admin-token", "operator-token-operator", "--secret-key", key}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ctx := context.Background()
 
 	// start assembles Cognate with these extra settings on the data file,
 	// as a start of the server does; stop closes the store again.
 	start := func(extra ...string) (*app, func()) {
 		t.Helper()
-		cfg, err := LoadConfig(append(append([]string{}, args...), extra...), nil, nil)
-		if err == nil {
-			err = cfg.Validate()
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		secrets, err := loadSecrets(cfg, logger)
-		if err != nil {
-			t.Fatal(err)
-		}
-		store, err := bolt.Open(cfg.Data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		a, err := buildApp(cfg, store, secrets, logger, time.Now)
-		if err != nil {
-			t.Fatal(err)
-		}
+		a, store := assembleApp(t, data, extra...)
 		return a, func() { store.Close() }
 	}
 
