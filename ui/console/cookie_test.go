@@ -20,17 +20,7 @@ import (
 // session, and one under the plain name is ignored. Plain http keeps the
 // plain names (the stack tests).
 func TestCookiesOverHTTPS(t *testing.T) {
-	store, err := bolt.Open(filepath.Join(t.TempDir(), "cognate.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
-	base, _ := url.Parse("https://example.com")
-	prov, err := provider.New(provider.Config{Hosts: provider.Hosts{Base: base}, Store: store, Now: time.Now, CryptoKey: [32]byte{1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &Console{Service: &tenant.Service{Store: store}, Provider: prov, Now: time.Now, IdleTimeout: time.Hour, MaxAge: time.Hour}
+	c := cookieConsole(t, "https://example.com")
 
 	for name, want := range map[string]string{c.sessionCookieName(): "__Host-cognate_console", c.loginCookieName(): "__Host-cognate_console_login"} {
 		if name != want {
@@ -43,18 +33,7 @@ func TestCookiesOverHTTPS(t *testing.T) {
 		}
 	}
 
-	value := tenant.NewSecret(32)
-	now := time.Now()
-	s := session{ID: tenant.HashSecret(value), Sub: "sub-boss", CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(time.Hour)}
-	err = store.Update(t.Context(), func(tx tenant.Tx) error {
-		if err := tenant.PutTenant(tx, tenant.Tenant{Slug: "acme", Name: "Acme"}); err != nil {
-			return err
-		}
-		return tenant.PutExpiring(tx, tenant.CollSessions, "acme", prefixSession+s.ID, s, s.ExpiresAt)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	value := cookieSession(t, c)
 	for name, want := range map[string]bool{"__Host-cognate_console": true, "cognate_console": false, "__Secure-cognate_console": false} {
 		req, _ := http.NewRequest(http.MethodGet, "https://acme.example.com/admin/users", nil)
 		req.AddCookie(&http.Cookie{Name: name, Value: value})
@@ -69,29 +48,8 @@ func TestCookiesOverHTTPS(t *testing.T) {
 // the session is the one of the cookie that names one, whichever comes
 // first, and ending it expires the old cookie too.
 func TestTwoSessionCookiesOfOneName(t *testing.T) {
-	store, err := bolt.Open(filepath.Join(t.TempDir(), "cognate.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
-	base, _ := url.Parse("http://localhost:8080")
-	prov, err := provider.New(provider.Config{Hosts: provider.Hosts{Base: base}, Store: store, Now: time.Now, CryptoKey: [32]byte{1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &Console{Service: &tenant.Service{Store: store}, Provider: prov, Now: time.Now, IdleTimeout: time.Hour, MaxAge: time.Hour}
-	value := tenant.NewSecret(32)
-	now := time.Now()
-	s := session{ID: tenant.HashSecret(value), Sub: "sub-boss", CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(time.Hour)}
-	err = store.Update(t.Context(), func(tx tenant.Tx) error {
-		if err := tenant.PutTenant(tx, tenant.Tenant{Slug: "acme", Name: "Acme"}); err != nil {
-			return err
-		}
-		return tenant.PutExpiring(tx, tenant.CollSessions, "acme", prefixSession+s.ID, s, s.ExpiresAt)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := cookieConsole(t, "http://localhost:8080")
+	value := cookieSession(t, c)
 	for _, header := range []string{"cognate_console=old-value; cognate_console=" + value, "cognate_console=" + value + "; cognate_console=old-value"} {
 		req, _ := http.NewRequest(http.MethodGet, "http://acme.localhost:8080/admin/users", nil)
 		req.Header.Set("Cookie", header)
@@ -113,4 +71,40 @@ func TestTwoSessionCookiesOfOneName(t *testing.T) {
 			t.Errorf("Set-Cookie %q, want one starting %q", set, want)
 		}
 	}
+}
+
+// cookieConsole is a console for the base URL base, on a new store, for
+// tests of its cookies.
+func cookieConsole(t *testing.T, base string) *Console {
+	t.Helper()
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "cognate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	u, _ := url.Parse(base)
+	prov, err := provider.New(provider.Config{Hosts: provider.Hosts{Base: u}, Store: store, Now: time.Now, CryptoKey: [32]byte{1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Console{Service: &tenant.Service{Store: store}, Provider: prov, Now: time.Now, IdleTimeout: time.Hour, MaxAge: time.Hour}
+}
+
+// cookieSession stores a console session of sub-boss at tenant acme and
+// returns the cookie value that names it.
+func cookieSession(t *testing.T, c *Console) string {
+	t.Helper()
+	value := tenant.NewSecret(32)
+	now := time.Now()
+	s := session{ID: tenant.HashSecret(value), Sub: "sub-boss", CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(time.Hour)}
+	err := c.Service.Store.Update(t.Context(), func(tx tenant.Tx) error {
+		if err := tenant.PutTenant(tx, tenant.Tenant{Slug: "acme", Name: "Acme"}); err != nil {
+			return err
+		}
+		return tenant.PutExpiring(tx, tenant.CollSessions, "acme", prefixSession+s.ID, s, s.ExpiresAt)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return value
 }
