@@ -155,6 +155,8 @@ func (c *Console) render(w http.ResponseWriter, status int, v view) error {
 			o.key = v.base().problemKey()
 		}
 	}
+	// The templates' own sentences need no keys: stop noting them.
+	v.base().keys = nil
 	if err := c.templates.Render(&buf, v.template(), v, &v.base().Page); err != nil {
 		return fmt.Errorf("console: render %s: %w", v.template(), err)
 	}
