@@ -661,7 +661,7 @@ func (c Config) Validate() error {
 		bad("base_url", "base_url: %w", err)
 	} else if u.Scheme == "http" && (c.TLSCert != "" || c.TLSKey != "") {
 		bad("base_url", "base_url %s is http, but with tls_cert and tls_key cognate serves https: write https:// in base_url", c.BaseURL)
-	} else if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) && !c.Dev && len(c.TrustedProxies) == 0 {
+	} else if u.Scheme == "http" && !tenant.IsLoopbackHost(u.Hostname()) && !c.Dev && len(c.TrustedProxies) == 0 {
 		bad("base_url", "base_url %s uses plain http on a public host: use https (with tls_cert and tls_key, or behind a proxy listed in trusted_proxies), or set dev", c.BaseURL)
 	}
 	if _, port, err := net.SplitHostPort(c.Listen); err != nil {
@@ -773,7 +773,7 @@ func templateDirProblem(dir string) error {
 func (c Config) Warnings() []string {
 	var warnings []string
 	u, err := parseBaseURL(c.BaseURL)
-	if err == nil && u.Scheme == "http" && !isLoopbackHost(u.Hostname()) && len(c.TrustedProxies) > 0 {
+	if err == nil && u.Scheme == "http" && !tenant.IsLoopbackHost(u.Hostname()) && len(c.TrustedProxies) > 0 {
 		warnings = append(warnings, "base_url uses http on a public host: if the proxy serves https, say https in base_url")
 	}
 	// An https base URL served as plain http is a TLS-terminating proxy in
@@ -864,14 +864,6 @@ func parseBaseURL(raw string) (*url.URL, error) {
 		return nil, fmt.Errorf("%q: the host must be a DNS name, because tenants are served on its subdomains (use localhost in development)", raw)
 	}
 	return u, nil
-}
-
-func isLoopbackHost(host string) bool {
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.IsLoopback()
 }
 
 // parsePrefix accepts a CIDR or a single address.
