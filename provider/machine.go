@@ -14,6 +14,9 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/crypto/cryptobyte"
+	"golang.org/x/crypto/cryptobyte/asn1"
+
 	"github.com/cognate-idp/cognate/tenant"
 )
 
@@ -46,11 +49,39 @@ type machineClaims struct {
 	Scope     string   `json:"scope"`
 }
 
+// appendJSON appends c as json.Marshal writes it (see jsonappend.go).
+func (c machineClaims) appendJSON(dst []byte) []byte {
+	o := startJSONObject(dst)
+	o.string("iss", c.Issuer)
+	o.string("sub", c.Subject)
+	o.stringArray("aud", c.Audience)
+	o.int("exp", c.Expiry)
+	o.int("iat", c.IssuedAt)
+	o.int("nbf", c.NotBefore)
+	o.string("jti", c.JWTID)
+	o.string("client_id", c.ClientID)
+	o.string("token_use", c.TokenUse)
+	o.string("scope", c.Scope)
+	return o.end()
+}
+
 type tokenResponse struct {
 	AccessToken string `json:"access_token"`
 	TokenType   string `json:"token_type"`
 	ExpiresIn   int64  `json:"expires_in"`
 	Scope       string `json:"scope,omitempty"`
+}
+
+// appendJSON appends t as json.Marshal writes it (see jsonappend.go).
+func (t tokenResponse) appendJSON(dst []byte) []byte {
+	o := startJSONObject(dst)
+	o.string("access_token", t.AccessToken)
+	o.string("token_type", t.TokenType)
+	o.int("expires_in", t.ExpiresIn)
+	if t.Scope != "" {
+		o.string("scope", t.Scope)
+	}
+	return o.end()
 }
 
 type oauthError struct {
@@ -88,14 +119,16 @@ func (p *Provider) issueMachineToken(w http.ResponseWriter, r *http.Request, sit
 		Expiry: now.Add(cl.AccessTokenTTL).Unix(), IssuedAt: now.Unix(), NotBefore: now.Unix(),
 		JWTID: machinePrefix + tenant.NewSecret(16), ClientID: cl.ID, TokenUse: "access", Scope: strings.Join(scopes, " "),
 	}
-	token, err := st.signing.sign(claims)
+	token, err := st.signing.sign(claims.appendJSON(make([]byte, 0, 512)))
 	if err != nil {
 		p.logger.ErrorContext(r.Context(), "sign machine token", "tenant", site.Slug, "err", err)
 		writeServerError(w)
 		return
 	}
-	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: token, TokenType: "Bearer",
-		ExpiresIn: int64(cl.AccessTokenTTL / time.Second), Scope: claims.Scope})
+	resp := tokenResponse{AccessToken: token, TokenType: "Bearer",
+		ExpiresIn: int64(cl.AccessTokenTTL / time.Second), Scope: claims.Scope}
+	body := resp.appendJSON(make([]byte, 0, len(token)+128))
+	writeJSONBody(w, http.StatusOK, append(body, '\n'))
 }
 
 // requestTenant is the tenant of an endpoint request and its state. The
@@ -135,14 +168,10 @@ func parseForm(w http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
-// sign serialises claims as a compact JWS (RFC 7515): the header is fixed
-// per key and encoded once, so a token costs one JSON encoding of the
-// claims and one signature.
-func (k *signingKey) sign(claims any) (string, error) {
-	payload, err := json.Marshal(claims)
-	if err != nil {
-		return "", err
-	}
+// sign makes a compact JWS (RFC 7515) of payload, the token's claims in
+// JSON: the header is fixed per key and encoded once, so a token costs one
+// encoding of the claims and one signature.
+func (k *signingKey) sign(payload []byte) (string, error) {
 	enc := base64.RawURLEncoding
 	buf := make([]byte, 0, len(k.jwsHeader)+1+enc.EncodedLen(len(payload))+1+enc.EncodedLen(512))
 	buf = append(buf, k.jwsHeader...)
@@ -150,16 +179,16 @@ func (k *signingKey) sign(claims any) (string, error) {
 	buf = enc.AppendEncode(buf, payload)
 	digest := sha256.Sum256(buf)
 	var sig []byte
+	var err error
 	switch priv := k.priv.(type) {
 	case *ecdsa.PrivateKey:
-		// JWS wants the raw r||s pair, each padded to 32 bytes, not ASN.1.
-		r, s, err := ecdsa.Sign(rand.Reader, priv, digest[:])
+		der, err := ecdsa.SignASN1(rand.Reader, priv, digest[:])
 		if err != nil {
 			return "", err
 		}
-		sig = make([]byte, 64)
-		r.FillBytes(sig[:32])
-		s.FillBytes(sig[32:])
+		if sig, err = joseECDSASignature(der, (priv.Curve.Params().BitSize+7)/8); err != nil {
+			return "", err
+		}
 	case *rsa.PrivateKey:
 		if sig, err = rsa.SignPKCS1v15(rand.Reader, priv, crypto.SHA256, digest[:]); err != nil {
 			return "", err
@@ -170,6 +199,25 @@ func (k *signingKey) sign(claims any) (string, error) {
 	buf = append(buf, '.')
 	buf = enc.AppendEncode(buf, sig)
 	return string(buf), nil
+}
+
+// joseECDSASignature turns an ECDSA signature in ASN.1 DER, as Go makes
+// it, into JWS's form (RFC 7518 §3.4): r and s as unsigned big-endian
+// integers of size bytes each, one after the other. ecdsa.Sign would give
+// r and s as big.Ints, but only by parsing the same DER into them.
+func joseECDSASignature(der []byte, size int) ([]byte, error) {
+	var r, s []byte
+	var inner cryptobyte.String
+	input := cryptobyte.String(der)
+	if !input.ReadASN1(&inner, asn1.SEQUENCE) || !input.Empty() ||
+		!inner.ReadASN1Integer(&r) || !inner.ReadASN1Integer(&s) || !inner.Empty() ||
+		len(r) > size || len(s) > size {
+		return nil, errors.New("ECDSA signature is not the DER of two integers that fit the curve")
+	}
+	sig := make([]byte, 2*size)
+	copy(sig[size-len(r):size], r)
+	copy(sig[2*size-len(s):], s)
+	return sig, nil
 }
 
 // jwsHeader is the encoded protected header of tokens signed with k.
@@ -193,11 +241,24 @@ func writeServerError(w http.ResponseWriter) {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		// Only a value JSON cannot hold (a NaN, a channel) fails here,
+		// which no answer of ours is: the client gets a server error
+		// rather than half an answer.
+		status = http.StatusInternalServerError
+		body, _ = json.Marshal(oauthError{Error: "server_error", Description: serverErrorDescription})
+	}
+	writeJSONBody(w, status, append(body, '\n'))
+}
+
+// writeJSONBody answers with body, a JSON document.
+func writeJSONBody(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
 	h["Content-Type"] = headerJSON
 	// Tokens and errors about them are never to be cached (RFC 6749 §5.1).
 	h["Cache-Control"] = headerNoStore
 	h["Pragma"] = headerNoCache
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	_, _ = w.Write(body)
 }

@@ -272,8 +272,13 @@ func (p *Provider) backChannelRequest(w http.ResponseWriter, r *http.Request) (S
 // §2.1). Media types are case-insensitive and may carry parameters (RFC
 // 9110 §8.3.1).
 func formBody(w http.ResponseWriter, r *http.Request) bool {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err == nil && mt == "application/x-www-form-urlencoded" {
+	const form = "application/x-www-form-urlencoded"
+	contentType := r.Header.Get("Content-Type")
+	if contentType == form {
+		return true // as nearly every client sends it; parsing allocates
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err == nil && mt == form {
 		return true
 	}
 	writeOAuthError(w, http.StatusBadRequest, "invalid_request", "the request body must be application/x-www-form-urlencoded")
