@@ -18,7 +18,10 @@ import (
 //   - none longer than authorizeLimits;
 //   - request_uri refused (OIDC Core §6.2), response_type only "code" and
 //     response_mode only what the library can answer with;
-//   - no scope means every scope the client is allowed (Cognito).
+//   - no scope means every scope the client is allowed (Cognito), and a
+//     scope it is not allowed, a standard one too, is refused with
+//     invalid_scope (client.refuseScopes), where the library lets
+//     the standard ones through for any client and drops the others.
 //
 // Where a refusal goes follows RFC 6749 §4.1.2.1: while the client and the
 // redirect URI are not known to be good (a repeated client_id or
@@ -113,6 +116,10 @@ func (a *authorizer) ValidateAuthRequest(ctx context.Context, req *oidc.AuthRequ
 	if err := op.ValidateAuthReqRedirectURI(opClient, req.RedirectURI, req.ResponseType); err != nil {
 		return "", err
 	}
+	cl, ok := opClient.(*client)
+	if !ok { // storage's clients are: there is no other
+		return "", oidc.ErrInvalidRequestRedirectURI().WithDescription("client of an unknown type")
+	}
 
 	// Redirected to the client from here on.
 	for _, param := range authorizeParams {
@@ -147,11 +154,14 @@ func (a *authorizer) ValidateAuthRequest(ctx context.Context, req *oidc.AuthRequ
 	if len(req.Scopes) == 0 {
 		// Cognito: "If no scope is requested, all client-allowed scopes
 		// are used."
-		if cl, ok := opClient.(*client); ok {
-			req.Scopes = slices.Clone(cl.Scopes)
-		}
+		req.Scopes = slices.Clone(cl.Scopes)
 	}
 	req.Scopes = unique(req.Scopes)
+	// Before the library's check, which lets the standard scopes through
+	// for every client and drops the others it does not allow.
+	if err := cl.refuseScopes(req.Scopes); err != nil {
+		return "", err
+	}
 	return op.ValidateAuthRequestClient(ctx, req, opClient, verifier)
 }
 

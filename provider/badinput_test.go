@@ -282,6 +282,100 @@ func TestAuthorizeWithoutScopeGrantsTheClientsScopes(t *testing.T) {
 	}
 }
 
+// A client asks for the scopes it is allowed, and no others: the standard
+// OpenID scopes are no exception, as in Cognito, whose AllowedOAuthScopes
+// bound what an app client may request. A scope it may not have goes back
+// to the application as invalid_scope, naming the scope, with the state
+// (RFC 6749 §4.1.2.1). Before, the library let openid, profile, email,
+// phone, address and offline_access through for every client, so a client
+// allowed openid alone had its ID token and userinfo carry the person's
+// email address and phone number; and it dropped the other scopes a
+// client may not have without a word.
+func TestAuthorizeRefusesScopesTheClientMayNotHave(t *testing.T) {
+	h := newHarness(t)
+	f := h.fixtureWith(fixtureOptions{slug: "acme", public: true, scopes: []string{"openid", "planner/read"},
+		attributes: map[string]string{"phone_number": "+31612345678", "given_name": "Ann"}})
+	authorize := func(scope string) *http.Response {
+		cfg := h.oauthConfig(f)
+		cfg.Scopes = strings.Fields(scope)
+		return h.get(cfg.AuthCodeURL("st4te", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+	}
+	refusals := []struct {
+		scope string
+		// named is the scope the description names; "" for a scope no
+		// client can have, which it does not repeat.
+		named string
+	}{
+		{"openid email", "email"},
+		{"openid profile", "profile"},
+		{"openid phone", "phone"},
+		{"openid address", "address"},
+		{"openid offline_access", "offline_access"},
+		{"email", "email"},
+		{"openid planner/read planner/write", "planner/write"},
+		{`openid "quoted"`, ""},
+	}
+	for _, tc := range refusals {
+		t.Run(tc.scope, func(t *testing.T) {
+			heldBefore, _ := h.prov.HeldSignIns()
+			loc := h.location(authorize(tc.scope), http.StatusFound)
+			q := loc.Query()
+			if got := loc.Scheme + "://" + loc.Host + loc.Path; got != redirectURI || q.Get("error") != "invalid_scope" {
+				t.Fatalf("sent to %s, want invalid_scope at %s", loc, redirectURI)
+			}
+			if q.Get("state") != "st4te" {
+				t.Errorf("state %q, want st4te", q.Get("state"))
+			}
+			description := q.Get("error_description")
+			if tc.named != "" && !strings.Contains(description, "scope "+tc.named+" is not allowed") {
+				t.Errorf("error_description %q does not name %s", description, tc.named)
+			}
+			if tc.named == "" && strings.Contains(description, `"`) {
+				t.Errorf("error_description %q repeats what is no scope", description)
+			}
+			if held, _ := h.prov.HeldSignIns(); held != heldBefore {
+				t.Errorf("the refused request is held: %d sign-ins in memory, %d before", held, heldBefore)
+			}
+		})
+	}
+
+	// What it may have it gets, and no claim of a scope it may not.
+	for _, scope := range []string{"openid", "openid planner/read", ""} {
+		name := scope
+		if name == "" {
+			name = "no scope: all the client's"
+		}
+		t.Run(name, func(t *testing.T) {
+			cfg := h.oauthConfig(f)
+			cfg.Scopes = strings.Fields(scope)
+			tok := h.exchange(f, cfg)
+			want := scope
+			if want == "" {
+				want = "openid planner/read"
+			}
+			if tok["scope"] != want {
+				t.Errorf("scope %q, want %q", tok["scope"], want)
+			}
+			idClaims := jwtClaims(t, tok["id_token"])
+			if idClaims["sub"] != f.user.Sub {
+				t.Errorf("ID token sub %v, want %s", idClaims["sub"], f.user.Sub)
+			}
+			var info map[string]any
+			if err := json.Unmarshal(h.userinfoBody(f, tok["access_token"]), &info); err != nil {
+				t.Fatal(err)
+			}
+			for _, claim := range []string{"email", "email_verified", "phone_number", "given_name"} {
+				if _, ok := idClaims[claim]; ok {
+					t.Errorf("ID token carries %s, of a scope the client may not have", claim)
+				}
+				if _, ok := info[claim]; ok {
+					t.Errorf("userinfo carries %s, of a scope the client may not have", claim)
+				}
+			}
+		})
+	}
+}
+
 func TestTokenEndpointRefusals(t *testing.T) {
 	h := newHarness(t)
 	f := h.fixture("acme", true)
@@ -1134,7 +1228,8 @@ func (h *harness) tokenClients(slug string) tokenClients {
 		h.t.Fatal(err)
 	}
 	pubCfg := h.oauthConfig(conf)
-	pubCfg.ClientID, pubCfg.ClientSecret = public.ID, ""
+	// What the public client is allowed, no more: profile would be refused.
+	pubCfg.ClientID, pubCfg.ClientSecret, pubCfg.Scopes = public.ID, "", public.Scopes
 	return tokenClients{conf: conf, other: other, otherSecret: otherSecret, public: public, confCfg: h.oauthConfig(conf), pubCfg: pubCfg}
 }
 

@@ -86,19 +86,40 @@ func (c *client) RestrictAdditionalAccessTokenScopes() func([]string) []string {
 	return func(s []string) []string { return s }
 }
 
-// IsScopeAllowed admits the client's configured scopes beyond the standard
-// OIDC ones the library always allows.
-func (c *client) IsScopeAllowed(scope string) bool { return slices.Contains(c.Scopes, scope) }
+// IsScopeAllowed is tenant.Client.AllowsScope, for the library. The
+// library lets the standard OIDC scopes through whatever it says
+// (op.ValidateAuthReqScopes); Cognate does not (refuseScopes).
+func (c *client) IsScopeAllowed(scope string) bool { return c.AllowsScope(scope) }
 
-// mayKeepScope reports whether a scope granted earlier is still the
-// client's: one of the standard scopes, which op.ValidateAuthReqScopes
-// admits for every client, or one IsScopeAllowed admits.
-func (c *client) mayKeepScope(scope string) bool {
-	switch scope {
-	case oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone, oidc.ScopeAddress, oidc.ScopeOfflineAccess:
-		return true
+// refuseScopes returns the refusal of a request for scopes of which one is
+// not among the client's, or nil when each is. It is the one rule for
+// every request that names scopes: the authorization request's
+// (ValidateAuthRequest) and client_credentials' (issueMachineToken). The
+// standard OIDC scopes (openid, email, profile, phone, address,
+// offline_access) are no exception: in Cognito, a client's
+// AllowedOAuthScopes bound what it may ask for, and a scope the client
+// may not have is invalid_scope (RFC 6749 §4.1.2.1, §5.2). The scope is
+// named when it is a scope-token (RFC 6749 §3.3), which are the characters
+// error_description may carry; anything else is no scope a client can
+// have.
+func (c *client) refuseScopes(scopes []string) *oidc.Error {
+	for _, scope := range scopes {
+		if c.AllowsScope(scope) {
+			continue
+		}
+		if !tenant.ValidScope(scope) {
+			return oidc.ErrInvalidScope().WithDescription("a scope asked for is not allowed for this client")
+		}
+		return oidc.ErrInvalidScope().WithDescription("scope %s is not allowed for this client", scope)
 	}
-	return c.IsScopeAllowed(scope)
+	return nil
+}
+
+// stillAllowed returns scopes granted earlier without those the client
+// may no longer ask for: a refresh token's scopes, at its use and at its
+// introspection, once the operator has narrowed the client's list.
+func (c *client) stillAllowed(granted []string) []string {
+	return slices.DeleteFunc(slices.Clone(granted), func(scope string) bool { return !c.AllowsScope(scope) })
 }
 
 // IDTokenUserinfoClaimsAssertion puts profile and email claims in the ID

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -116,7 +115,7 @@ func (s *storage) introspectRefreshToken(ctx context.Context, st *tenantState, i
 		ClientID:   rt.ClientID,
 		Subject:    rt.Sub,
 		Username:   user.Username,
-		Scope:      slices.DeleteFunc(slices.Clone(rt.Scopes), func(scope string) bool { return !cl.mayKeepScope(scope) }),
+		Scope:      cl.stillAllowed(rt.Scopes),
 		Expiration: oidc.FromTime(rt.ExpiresAt),
 		Issuer:     issuer,
 	}

@@ -106,11 +106,9 @@ func (p *Provider) issueMachineToken(w http.ResponseWriter, r *http.Request, sit
 	if len(scopes) == 0 {
 		scopes = cl.Scopes
 	}
-	for _, sc := range scopes {
-		if !cl.AllowsScope(sc) {
-			writeOAuthError(w, http.StatusBadRequest, "invalid_scope", "scope "+sc+" is not allowed for this client")
-			return
-		}
+	if err := cl.refuseScopes(scopes); err != nil {
+		writeOAuthError(w, http.StatusBadRequest, string(err.ErrorType), err.Description)
+		return
 	}
 
 	now := p.now()

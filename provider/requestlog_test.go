@@ -148,6 +148,14 @@ func TestEveryRefusalLogsOneLine(t *testing.T) {
 			}
 			return nil
 		}},
+		{"standard scope the client may not have", "tenant=acme", []string{"invalid_scope", "scope phone is not allowed"}, func(t *testing.T, mark func()) []string {
+			mark()
+			resp := authorize(t, func(q url.Values) { q.Set("scope", "openid phone") })
+			if loc, _ := resp.Location(); loc == nil || loc.Query().Get("error") != "invalid_scope" {
+				t.Fatalf("status %d, location %v: want invalid_scope at the redirect URI", resp.StatusCode, loc)
+			}
+			return nil
+		}},
 		{"logout that names nothing", "tenant=acme", nil, func(t *testing.T, mark func()) []string {
 			tok := h.signIn(pub, pubCfg)
 			mark()

@@ -260,7 +260,9 @@ func TestClientChangesReachIssuedTokens(t *testing.T) {
 		t.Errorf("the rotated refresh token brought planner/read back: scope %q", sc)
 	}
 
-	// The refresh before this one rotated next; sign in again for a token.
+	// The refresh before this one rotated next; sign in again for a token,
+	// asking for what the client still has.
+	cfg.Scopes = []string{"openid", "email", "profile"}
 	tok = h.signIn(f, cfg)
 	change(tenant.ClientChange{GrantTypes: &[]string{tenant.GrantAuthorizationCode, tenant.GrantClientCredentials}})
 	if body, status := h.refresh(f, tok.RefreshToken, ""); status != http.StatusBadRequest || body["error"] != "unauthorized_client" {
@@ -272,6 +274,59 @@ func TestClientChangesReachIssuedTokens(t *testing.T) {
 	loc := h.location(resp, http.StatusFound)
 	if strings.HasPrefix(loc.Path, "/login") || loc.Query().Get("error") != "unauthorized_client" {
 		t.Errorf("authorize for a client without the code grant sent the browser to %s, want an unauthorized_client error", loc)
+	}
+}
+
+// A refresh never widens the grant (RFC 6749 §6): it may ask for what the
+// sign-in granted, not for a scope the client is allowed but did not ask
+// for then. And when the operator takes a standard scope from the client,
+// as any other, the next refresh drops it (and its claims), the rotated
+// refresh token does not bring it back, introspection no longer names it,
+// and a new sign-in may not ask for it. Before, openid, email, profile,
+// phone, address and offline_access stayed with a refresh token whatever
+// the client's list said.
+func TestRefreshStaysWithinTheGrantAndTheClientsScopes(t *testing.T) {
+	h := newHarness(t)
+	f := h.fixtureWith(fixtureOptions{slug: "acme", scopes: []string{"openid", "email", "profile", "phone", "planner/read"}})
+	cfg := h.oauthConfig(f)
+	cfg.Scopes = []string{"openid", "email"}
+	tok := h.signIn(f, cfg)
+
+	for _, wider := range []string{"openid email phone", "openid profile", "openid planner/read", "openid address"} {
+		if body, status := h.refresh(f, tok.RefreshToken, wider); status != http.StatusBadRequest || body["error"] != "invalid_scope" {
+			t.Errorf("refresh asking for %q beyond the grant: %d %v, want 400 invalid_scope", wider, status, body)
+		}
+	}
+
+	if _, err := h.svc.UpdateClient(h.ctx(), "acme", f.client.ID,
+		tenant.ClientChange{Scopes: &[]string{"openid", "profile", "phone", "planner/read"}}); err != nil {
+		t.Fatal(err)
+	}
+	if body, status := h.refresh(f, tok.RefreshToken, "openid email"); status != http.StatusBadRequest || body["error"] != "invalid_scope" {
+		t.Errorf("refresh asking for email, taken from the client: %d %v, want 400 invalid_scope", status, body)
+	}
+	body, status := h.refresh(f, tok.RefreshToken, "")
+	if status != http.StatusOK {
+		t.Fatalf("refresh after email was taken from the client: %d %v", status, body)
+	}
+	if body["scope"] != "openid" {
+		t.Errorf("scope %q after email was taken from the client, want openid", body["scope"])
+	}
+	if _, ok := jwtClaims(t, body["id_token"].(string))["email"]; ok {
+		t.Error("the refreshed ID token carries email, of a scope taken from the client")
+	}
+	rotated := body["refresh_token"].(string)
+	resp, intro := h.send(http.MethodPost, h.issuer("acme")+"/oauth2/introspect", url.Values{"token": {rotated}}.Encode(), f.client.ID, f.secret)
+	if resp.StatusCode != http.StatusOK || intro["active"] != true || intro["scope"] != "openid" {
+		t.Errorf("introspection of the rotated refresh token: %d %v, want active with scope openid", resp.StatusCode, intro)
+	}
+	if body, status := h.refresh(f, rotated, ""); status != http.StatusOK || body["scope"] != "openid" {
+		t.Errorf("refresh with the rotated token: %d %v, want 200 with scope openid", status, body)
+	}
+
+	loc := h.location(h.get(cfg.AuthCodeURL("st4te", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))), http.StatusFound)
+	if loc.Query().Get("error") != "invalid_scope" {
+		t.Errorf("a new sign-in asking for email, taken from the client, sent the browser to %s, want invalid_scope", loc)
 	}
 }
 
@@ -370,11 +425,14 @@ func TestRefreshRetryGracePeriod(t *testing.T) {
 // library issues Cognito's refresh token to every client with the refresh
 // grant, is not named unless the client asked for it and may refresh.
 // Before, an ID token came whatever the scope, and every response and
-// access token of such a client said offline_access.
+// access token of such a client said offline_access. A client asks for
+// offline_access only when it is among its scopes, as for any other
+// (TestAuthorizeRefusesScopesTheClientMayNotHave).
 func TestTokensFollowTheScope(t *testing.T) {
 	h := newHarness(t)
-	f := h.fixture("acme", false)
-	noRefresh := h.fixtureWith(fixtureOptions{slug: "globex", noRefresh: true})
+	scopes := []string{"openid", "email", "profile", "offline_access"}
+	f := h.fixtureWith(fixtureOptions{slug: "acme", scopes: scopes})
+	noRefresh := h.fixtureWith(fixtureOptions{slug: "globex", scopes: scopes, noRefresh: true})
 	tests := []struct {
 		name        string
 		f           fixture

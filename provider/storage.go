@@ -435,9 +435,11 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 	if cl == nil {
 		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token is revoked or expired")
 	}
-	// A scope the operator has taken from the client since is not carried
-	// into the new tokens, nor into the rotated refresh token.
-	rt.Scopes = slices.DeleteFunc(slices.Clone(rt.Scopes), func(scope string) bool { return !cl.mayKeepScope(scope) })
+	// A scope the operator has taken from the client since, a standard
+	// one too, is not carried into the new tokens, nor into the rotated
+	// refresh token; and the library refuses a refresh asking for more
+	// than what is left (op.ValidateRefreshTokenScopes, RFC 6749 §6).
+	rt.Scopes = cl.stillAllowed(rt.Scopes)
 	return &rt, nil
 }
 

@@ -329,7 +329,7 @@ func ValidateClient(c Client) error {
 		}
 	}
 	for _, sc := range c.Scopes {
-		if !validScope(sc) {
+		if !ValidScope(sc) {
 			problems = append(problems, fmt.Sprintf("scope %q is refused: a scope is 1 to %d characters of printable ASCII, without spaces, quotes or backslashes", sc, MaxScopeLength))
 		}
 	}
@@ -381,12 +381,12 @@ const (
 	MaxURILength    = 1024
 )
 
-// validScope reports whether sc is a scope-token of RFC 6749 §3.3,
+// ValidScope reports whether sc is a scope-token of RFC 6749 §3.3,
 // 1*( %x21 / %x23-5B / %x5D-7E ): printable ASCII without spaces, quotes
 // or backslashes, which is also the pattern of Cognito's ScopeType, of at
 // most MaxScopeLength characters. Anything else is no scope a client can
 // ask for, and would reach the tokens as it is.
-func validScope(sc string) bool {
+func ValidScope(sc string) bool {
 	if sc == "" || len(sc) > MaxScopeLength {
 		return false
 	}
