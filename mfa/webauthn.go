@@ -315,8 +315,9 @@ func (rp *RelyingParty) BeginRegistration(user User, discoverable bool) (options
 // FinishRegistration verifies the browser's response to BeginRegistration
 // (the PublicKeyCredential as JSON, e.g. from toJSON()) and returns the new
 // credential, with CreatedAt set to now. The caller sets Name and stores it;
-// credential IDs are unique per relying party, so the store should refuse a
-// duplicate.
+// credential IDs are unique per relying party, so the store must refuse an
+// ID it holds already, for any user (WebAuthn §7.1), in the transaction
+// that stores it.
 func (rp *RelyingParty) FinishRegistration(user User, ceremony Ceremony, responseJSON []byte, now time.Time) (Credential, error) {
 	if err := rp.checkCeremony(ceremony, kindRegistration, now); err != nil {
 		return Credential{}, err
@@ -393,12 +394,13 @@ func (rp *RelyingParty) BeginPasskeyLogin() (options json.RawMessage, ceremony C
 
 // FinishPasskeyLogin verifies the browser's response to BeginPasskeyLogin.
 // lookup finds the user by the user handle the authenticator returned (in
-// this tenant only); it should return an error wrapping ErrUnknownCredential
-// when no user has the handle, and any other error is passed through
-// wrapped. It returns the user and the used credential, updated to store
+// this tenant only), given the credential ID too, so that it can check the
+// credential is registered to that user and to no one else; it should
+// return an error wrapping ErrUnknownCredential when no user has the handle
+// or the credential, and any other error is passed through wrapped. It returns the user and the used credential, updated to store
 // back as for FinishLogin, whose clone-warning policy applies here too. User
 // verification was required, so a success is a verified user.
-func (rp *RelyingParty) FinishPasskeyLogin(ceremony Ceremony, responseJSON []byte, lookup func(userHandle []byte) (User, error), now time.Time) (User, Credential, error) {
+func (rp *RelyingParty) FinishPasskeyLogin(ceremony Ceremony, responseJSON []byte, lookup func(credentialID, userHandle []byte) (User, error), now time.Time) (User, Credential, error) {
 	if err := rp.checkCeremony(ceremony, kindPasskeyLogin, now); err != nil {
 		return User{}, Credential{}, err
 	}
@@ -412,7 +414,7 @@ func (rp *RelyingParty) FinishPasskeyLogin(ceremony Ceremony, responseJSON []byt
 	}
 	// The user is looked up here rather than in the library's handler so
 	// that lookup's own errors reach the caller unchanged.
-	user, err := lookup(handle)
+	user, err := lookup(parsed.RawID, handle)
 	if err != nil {
 		return User{}, Credential{}, fmt.Errorf("mfa: passkey user lookup: %w", err)
 	}

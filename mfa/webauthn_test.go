@@ -206,8 +206,12 @@ func TestWebAuthnPasskey(t *testing.T) {
 	}
 	user.Credentials = []mfa.Credential{cred}
 
-	// The store's index: user handle → user, in this tenant.
-	lookup := func(handle []byte) (mfa.User, error) {
+	// The store's indexes: user handle → user, credential ID → user, in
+	// this tenant; both must name the same user.
+	lookup := func(credentialID, handle []byte) (mfa.User, error) {
+		if !bytes.Equal(credentialID, cred.ID) {
+			return mfa.User{}, fmt.Errorf("no user with this credential: %w", mfa.ErrUnknownCredential)
+		}
 		if bytes.Equal(handle, user.Handle) {
 			return user, nil
 		}
@@ -252,7 +256,7 @@ func TestWebAuthnPasskey(t *testing.T) {
 	t.Run("lookup failure passes through", func(t *testing.T) {
 		outage := errors.New("store unavailable")
 		options, ceremony, _ := rp.BeginPasskeyLogin()
-		_, _, err := rp.FinishPasskeyLogin(ceremony, passkey.Assert(options, acmeOrigin), func([]byte) (mfa.User, error) { return mfa.User{}, outage }, now)
+		_, _, err := rp.FinishPasskeyLogin(ceremony, passkey.Assert(options, acmeOrigin), func(_, _ []byte) (mfa.User, error) { return mfa.User{}, outage }, now)
 		if !errors.Is(err, outage) || errors.Is(err, mfa.ErrUnknownCredential) {
 			t.Errorf("err = %v, want the lookup's own error", err)
 		}

@@ -407,71 +407,10 @@ const groupIndexMarker = "\x00indexed"
 // IndexGroupMembers builds the group member index of every tenant whose
 // users were written before the index existed, and returns how many
 // tenants it indexed. It runs at start-up; a tenant it has indexed before
-// is skipped at once. Users are read a page at a time, one transaction
-// each, so a large tenant never holds the store's writer long; writing an
-// entry twice is harmless, so a concurrent change cannot make it wrong.
+// is skipped at once (indexUsers). Writing an entry twice is harmless, so
+// a concurrent change cannot make it wrong.
 func IndexGroupMembers(ctx context.Context, store Store) (int, error) {
-	var slugs []string
-	err := store.View(ctx, func(tx Tx) error {
-		return tx.Scan(CollTenants, "", "", "", func(key string, _ []byte) bool {
-			slugs = append(slugs, key)
-			return true
-		})
+	return indexUsers(ctx, store, CollGroupMembers, groupIndexMarker, func(tx Tx, slug string, u User) error {
+		return syncGroupIndex(tx, slug, u.Sub, nil, u.Groups)
 	})
-	if err != nil {
-		return 0, err
-	}
-	indexed := 0
-	for _, slug := range slugs {
-		var done bool
-		err := store.View(ctx, func(tx Tx) error {
-			_, err := tx.Get(CollGroupMembers, slug, groupIndexMarker)
-			done = err == nil
-			if errors.Is(err, ErrNotFound) {
-				return nil
-			}
-			return err
-		})
-		if err != nil {
-			return indexed, err
-		}
-		if done {
-			continue
-		}
-		for after := ""; !done; {
-			if after, done, err = indexGroupPage(ctx, store, slug, after); err != nil {
-				return indexed, fmt.Errorf("index the groups of %q: %w", slug, err)
-			}
-		}
-		indexed++
-	}
-	return indexed, nil
-}
-
-// indexGroupPage indexes the memberships of one page of a tenant's users
-// after the sub `after`, and marks the tenant indexed after the last page.
-func indexGroupPage(ctx context.Context, store Store, slug, after string) (next string, done bool, err error) {
-	const perTx = 2000
-	err = store.Update(ctx, func(tx Tx) error {
-		var users []User
-		err := ScanJSON(tx, CollUsers, slug, "", after, func(_ string, u User) bool {
-			users = append(users, u)
-			return len(users) < perTx
-		})
-		if err != nil {
-			return err
-		}
-		for _, u := range users {
-			if err := syncGroupIndex(tx, slug, u.Sub, nil, u.Groups); err != nil {
-				return err
-			}
-		}
-		next, done = "", len(users) < perTx
-		if done {
-			return tx.Put(CollGroupMembers, slug, groupIndexMarker, []byte{})
-		}
-		next = users[len(users)-1].Sub
-		return nil
-	})
-	return next, done, err
 }

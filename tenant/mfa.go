@@ -1,12 +1,15 @@
 package tenant
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -143,6 +146,13 @@ var (
 	ErrLastFactor = errors.New("the last second factor cannot be removed while MFA is required")
 	// ErrNoFactor means the user has no such factor.
 	ErrNoFactor = fmt.Errorf("second factor: %w", ErrNotFound)
+	// ErrCredentialInUse refuses a WebAuthn credential whose ID is
+	// registered already, to another user of the tenant or to the same
+	// one. Genuine authenticators make a new random ID for every
+	// registration, so a repeated ID is a broken or forged authenticator;
+	// WebAuthn §7.1 (registering a new credential) says to fail the
+	// ceremony, so that one credential ID never names two accounts.
+	ErrCredentialInUse = fmt.Errorf("webauthn credential registered already: %w", ErrAlreadyExists)
 )
 
 // PutWebAuthnHandle indexes a user handle, so a passkey finds its user.
@@ -165,6 +175,124 @@ func deleteWebAuthnHandle(tx Tx, tenantID string, u User) error {
 		return nil
 	}
 	return tx.Delete(CollWebAuthnHandle, tenantID, hex.EncodeToString(u.MFA.Handle))
+}
+
+// credentialKey is a credential ID as CollWebAuthnCreds keys it.
+func credentialKey(id []byte) string { return hex.EncodeToString(id) }
+
+// WebAuthnCredentialOwner returns the sub of the user that credential ID id
+// is registered to, or an error wrapping ErrNotFound.
+func WebAuthnCredentialOwner(tx Tx, tenantID string, id []byte) (string, error) {
+	sub, err := tx.Get(CollWebAuthnCreds, tenantID, credentialKey(id))
+	if err != nil {
+		return "", fmt.Errorf("webauthn credential: %w", err)
+	}
+	return string(sub), nil
+}
+
+// syncCredentialIndex keeps CollWebAuthnCreds in step with user sub's
+// WebAuthn credentials, as they were (before) and are to be (after): an ID
+// gone from the user is dropped, a new one added. A new ID that the index
+// gives to anyone, or that after holds twice, is ErrCredentialInUse: the
+// registration fails in the transaction that would store it, so no second
+// writer can slip in between the check and the write. UpdateUser,
+// InsertUser and DeleteUser call it, so every change of a user's
+// credentials (a registration, a removal, an MFA reset, a deleted user)
+// keeps the index whole; a deleted tenant takes its index along.
+func syncCredentialIndex(tx Tx, tenantID, sub string, before, after []WebAuthnFactor) error {
+	count := func(fs []WebAuthnFactor, id []byte) int {
+		n := 0
+		for _, f := range fs {
+			if bytes.Equal(f.ID, id) {
+				n++
+			}
+		}
+		return n
+	}
+	has := func(fs []WebAuthnFactor, id []byte) bool { return count(fs, id) > 0 }
+	for _, f := range before {
+		if has(after, f.ID) {
+			continue
+		}
+		// Only the user's own entry: where an older version let two users
+		// share an ID, the index names the other one (IndexWebAuthnCredentials).
+		owner, err := WebAuthnCredentialOwner(tx, tenantID, f.ID)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			continue
+		case err != nil:
+			return err
+		case owner != sub:
+			continue
+		}
+		if err := tx.Delete(CollWebAuthnCreds, tenantID, credentialKey(f.ID)); err != nil {
+			return err
+		}
+	}
+	for _, f := range after {
+		// Compared with before, so that a record some older writer left
+		// with a copy does not make every later change of the user fail.
+		if n := count(after, f.ID); n > 1 && n > count(before, f.ID) {
+			return fmt.Errorf("credential %s twice on the user: %w", f.FactorID(), ErrCredentialInUse)
+		}
+		if has(before, f.ID) {
+			continue
+		}
+		owner, err := WebAuthnCredentialOwner(tx, tenantID, f.ID)
+		switch {
+		case err == nil && owner != sub:
+			return fmt.Errorf("credential %s is registered to user %s: %w", f.FactorID(), owner, ErrCredentialInUse)
+		case err != nil && !errors.Is(err, ErrNotFound):
+			return err
+		}
+		if err := tx.Put(CollWebAuthnCreds, tenantID, credentialKey(f.ID), []byte(sub)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// credentialIndexMarker, in a tenant's CollWebAuthnCreds, says the index
+// was built from the users. It cannot be a credential's key, which is hex.
+const credentialIndexMarker = "\x00indexed"
+
+// SharedCredential is a credential ID that an older version registered to
+// two users of one tenant. The index gives it to Owner (the first by sub);
+// Other's copy no longer signs in with a passkey until Other's MFA is reset.
+type SharedCredential struct {
+	Tenant, FactorID, Owner, Other string
+}
+
+// IndexWebAuthnCredentials builds the credential ID index of every tenant
+// whose users were written before the index existed, and returns how many
+// tenants it indexed and the credential IDs it found on two users. It runs
+// at start-up, before requests are served; a tenant indexed before is
+// skipped at once, as IndexGroupMembers does.
+func IndexWebAuthnCredentials(ctx context.Context, store Store) (int, []SharedCredential, error) {
+	// A set, since a transaction that runs again visits its users again.
+	found := make(map[SharedCredential]bool)
+	n, err := indexUsers(ctx, store, CollWebAuthnCreds, credentialIndexMarker, func(tx Tx, slug string, u User) error {
+		for _, f := range u.MFA.WebAuthn {
+			owner, err := WebAuthnCredentialOwner(tx, slug, f.ID)
+			switch {
+			case err == nil && owner != u.Sub:
+				found[SharedCredential{Tenant: slug, FactorID: f.FactorID(), Owner: owner, Other: u.Sub}] = true
+				continue
+			case err == nil:
+				continue
+			case !errors.Is(err, ErrNotFound):
+				return err
+			}
+			if err := tx.Put(CollWebAuthnCreds, slug, credentialKey(f.ID), []byte(u.Sub)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	shared := slices.SortedFunc(maps.Keys(found), func(a, b SharedCredential) int {
+		return cmp.Or(cmp.Compare(a.Tenant, b.Tenant), cmp.Compare(a.Other, b.Other), cmp.Compare(a.FactorID, b.FactorID))
+	})
+	return n, shared, err
 }
 
 // ResetMFA removes all of a user's second factors and recovery codes, as an

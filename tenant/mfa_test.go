@@ -25,7 +25,7 @@ func withFactors(t *testing.T, svc *tenant.Service, username string) tenant.User
 		}
 		u.MFA = tenant.MFAState{
 			TOTP:          &tenant.TOTPFactor{Secret: "v1.sealed", Name: "Phone"},
-			WebAuthn:      []tenant.WebAuthnFactor{{ID: []byte{1, 2, 3}, RPID: "acme.localhost", Credential: json.RawMessage(`{}`)}},
+			WebAuthn:      []tenant.WebAuthnFactor{{ID: []byte(username + "-credential"), RPID: "acme.localhost", Credential: json.RawMessage(`{}`)}},
 			Handle:        []byte(username + "-handle"),
 			RecoveryCodes: []string{"h1", "", "h3"},
 			Preferred:     tenant.FactorTOTP,

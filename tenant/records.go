@@ -1,6 +1,7 @@
 package tenant
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -135,12 +136,16 @@ func InsertUser(tx Tx, tenantID string, u User) error {
 	if err := syncGroupIndex(tx, tenantID, u.Sub, nil, u.Groups); err != nil {
 		return err
 	}
+	if err := syncCredentialIndex(tx, tenantID, u.Sub, nil, u.MFA.WebAuthn); err != nil {
+		return err
+	}
 	return PutJSON(tx, CollUsers, tenantID, u.Sub, u)
 }
 
 // UpdateUser stores a changed user, moving its email index when the address
-// changed. The username is immutable, as in Cognito. A new address that is
-// another user's username is ErrSignInNameTaken (checkSignInNames).
+// changed, and its group and WebAuthn credential indexes with the user. The
+// username is immutable, as in Cognito. A new address that is another
+// user's username is ErrSignInNameTaken (checkSignInNames).
 func UpdateUser(tx Tx, tenantID string, u User) error {
 	old, err := GetUser(tx, tenantID, u.Sub)
 	if err != nil {
@@ -165,6 +170,11 @@ func UpdateUser(tx Tx, tenantID string, u User) error {
 		}
 	}
 	if err := syncGroupIndex(tx, tenantID, u.Sub, old.Groups, u.Groups); err != nil {
+		return err
+	}
+	// A credential ID another user has refuses the whole change
+	// (ErrCredentialInUse).
+	if err := syncCredentialIndex(tx, tenantID, u.Sub, old.MFA.WebAuthn, u.MFA.WebAuthn); err != nil {
 		return err
 	}
 	return PutJSON(tx, CollUsers, tenantID, u.Sub, u)
@@ -226,6 +236,9 @@ func DeleteUser(tx Tx, tenantID, sub string) error {
 	if err := syncGroupIndex(tx, tenantID, u.Sub, u.Groups, nil); err != nil {
 		return err
 	}
+	if err := syncCredentialIndex(tx, tenantID, u.Sub, u.MFA.WebAuthn, nil); err != nil {
+		return err
+	}
 	if err := deleteOwnedMail(tx, tenantID, u.Sub); err != nil {
 		return err
 	}
@@ -268,4 +281,80 @@ func PushHistory(history []string, replaced string, size int) []string {
 		history = history[len(history)-size:]
 	}
 	return history
+}
+
+// indexUsers builds an index collection c from the users of every tenant
+// that has no marker in c yet, and returns how many tenants it indexed: the
+// start-up pass of an index that older versions did not keep. index is
+// called once per user (in sub order) to write the user's entries; a
+// tenant is marked when its last user is done, so a tenant indexed before
+// is skipped at once, and one whose pass was cut short is done again from
+// the start. Users are read a page at a time, one transaction each, so a
+// large tenant never holds the store's writer long. index may run more
+// than once for a user (a transaction may run again), so it must only
+// read and write through tx.
+func indexUsers(ctx context.Context, store Store, c Collection, marker string, index func(tx Tx, slug string, u User) error) (int, error) {
+	var slugs []string
+	err := store.View(ctx, func(tx Tx) error {
+		return tx.Scan(CollTenants, "", "", "", func(key string, _ []byte) bool {
+			slugs = append(slugs, key)
+			return true
+		})
+	})
+	if err != nil {
+		return 0, err
+	}
+	indexed := 0
+	for _, slug := range slugs {
+		var done bool
+		err := store.View(ctx, func(tx Tx) error {
+			_, err := tx.Get(c, slug, marker)
+			done = err == nil
+			if errors.Is(err, ErrNotFound) {
+				return nil
+			}
+			return err
+		})
+		if err != nil {
+			return indexed, err
+		}
+		if done {
+			continue
+		}
+		for after := ""; !done; {
+			if after, done, err = indexUserPage(ctx, store, c, marker, slug, after, index); err != nil {
+				return indexed, fmt.Errorf("build the %s index of %q: %w", c, slug, err)
+			}
+		}
+		indexed++
+	}
+	return indexed, nil
+}
+
+// indexUserPage indexes one page of a tenant's users after the sub
+// `after`, and marks the tenant indexed after the last page.
+func indexUserPage(ctx context.Context, store Store, c Collection, marker, slug, after string, index func(tx Tx, slug string, u User) error) (next string, done bool, err error) {
+	const perTx = 2000
+	err = store.Update(ctx, func(tx Tx) error {
+		var users []User
+		err := ScanJSON(tx, CollUsers, slug, "", after, func(_ string, u User) bool {
+			users = append(users, u)
+			return len(users) < perTx
+		})
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			if err := index(tx, slug, u); err != nil {
+				return err
+			}
+		}
+		next, done = "", len(users) < perTx
+		if done {
+			return tx.Put(c, slug, marker, []byte{})
+		}
+		next = users[len(users)-1].Sub
+		return nil
+	})
+	return next, done, err
 }

@@ -129,8 +129,11 @@ func (s *Service) CreateTenant(ctx context.Context, in NewTenant) (Tenant, error
 		if err := PutTenant(tx, t); err != nil {
 			return err
 		}
-		// A new tenant's group member index is complete from the start.
+		// A new tenant's indexes of its users are complete from the start.
 		if err := tx.Put(CollGroupMembers, t.Slug, groupIndexMarker, []byte{}); err != nil {
+			return err
+		}
+		if err := tx.Put(CollWebAuthnCreds, t.Slug, credentialIndexMarker, []byte{}); err != nil {
 			return err
 		}
 		// The admin group exists from the start, as it must later (it

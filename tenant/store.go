@@ -46,6 +46,7 @@ const (
 	CollAudit          Collection = "audit"           // time-ordered id → audit event
 	CollLockouts       Collection = "lockouts"        // key → failure counter
 	CollWebAuthnHandle Collection = "webauthn_handle" // user handle (hex) → sub
+	CollWebAuthnCreds  Collection = "webauthn_creds"  // credential ID (hex) → sub
 	CollExpiry         Collection = "expiry"          // expiry second (hex) + "\x00" + collection + "\x00" + key → ""
 )
 

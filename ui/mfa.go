@@ -44,6 +44,7 @@ const (
 	msgMFAKindWebAuthn    msgKey = "mfa.kind.webauthn"
 	msgMFAKeyRefused      msgKey = "mfa.webauthn.refused"
 	msgMFAKeyUnusable     msgKey = "mfa.webauthn.unusable"
+	msgMFAKeyRegistered   msgKey = "mfa.setup.webauthn.registered"
 	msgMFAAppUnusable     msgKey = "mfa.code.unusable"
 	msgMFANameInvalid     msgKey = "mfa.setup.nameInvalid"
 	msgMFATooManyHead     msgKey = "mfa.tooMany.heading"
@@ -274,6 +275,8 @@ func mfaRefusal(err error, step string) (msgKey, bool) {
 		return msgMFAAppUnusable, true
 	case errors.Is(err, auth.ErrFactorUnusable):
 		return msgMFAKeyUnusable, true
+	case errors.Is(err, tenant.ErrCredentialInUse): // before the ErrFactorRefused it is wrapped in
+		return msgMFAKeyRegistered, true
 	case errors.Is(err, auth.ErrFactorRefused):
 		return msgMFAKeyRefused, true
 	case errors.Is(err, tenant.ErrInvalid):
@@ -290,7 +293,7 @@ func refusedField(step string, msg msgKey) string {
 		return "name"
 	case step == "recovery":
 		return "recovery_code"
-	case step == "code" || (step == "setup" && msg != msgMFAKeyRefused && msg != msgMFAKeyUnusable):
+	case step == "code" || (step == "setup" && msg != msgMFAKeyRefused && msg != msgMFAKeyUnusable && msg != msgMFAKeyRegistered):
 		return "code"
 	}
 	return ""

@@ -103,6 +103,11 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Wr
 	} else if n > 0 {
 		logger.Info("indexed the group members of tenants written by an older version", "tenants", n)
 	}
+	// And the WebAuthn credential index, which refuses a credential ID
+	// registered already.
+	if err := indexWebAuthnCredentials(ctx, store, logger); err != nil {
+		return err
+	}
 	if cfg.Dev {
 		if err := ensureDemo(ctx, a.service, a.hosts.TenantURL(demoSlug), stdout); err != nil {
 			return err
@@ -174,6 +179,26 @@ func sealStoredSecrets(ctx context.Context, service *tenant.Service, logger *slo
 	}
 	if report.Unopened != nil {
 		logger.ErrorContext(ctx, "secrets that do not open with the server key (see docs/secrets.md)", "err", report.Unopened)
+	}
+	return nil
+}
+
+// indexWebAuthnCredentials builds the credential ID index of tenants an
+// older version wrote. That version let a forged authenticator register one
+// credential ID to two users; each such ID is logged, for an administrator
+// to reset the MFA of the user named as other, whose copy no longer signs
+// in with a passkey. Only a store error stops the start.
+func indexWebAuthnCredentials(ctx context.Context, store tenant.Store, logger *slog.Logger) error {
+	n, shared, err := tenant.IndexWebAuthnCredentials(ctx, store)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		logger.InfoContext(ctx, "indexed the security keys and passkeys of tenants written by an older version", "tenants", n)
+	}
+	for _, c := range shared {
+		logger.WarnContext(ctx, "a security key or passkey ID is registered to two users; the other user's copy is refused for passkey sign-in until an administrator resets that user's MFA",
+			"tenant", c.Tenant, "credential", c.FactorID, "owner", c.Owner, "other", c.Other)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@
 package mfatest
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -66,6 +67,11 @@ func newAuthenticator(t testing.TB, a Authenticator) *Authenticator {
 
 // CredentialID is the credential's ID.
 func (a *Authenticator) CredentialID() []byte { return a.credID }
+
+// UseCredentialID makes the authenticator give its credential the ID id,
+// from its next registration on, as a broken or forged authenticator could:
+// a genuine one makes a new random ID for every credential.
+func (a *Authenticator) UseCredentialID(id []byte) { a.credID = bytes.Clone(id) }
 
 type ceremonyOptions struct {
 	Challenge string `json:"challenge"`

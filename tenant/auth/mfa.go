@@ -49,7 +49,8 @@ var (
 	ErrCodeReused = errors.New("the code was already used")
 	// ErrFactorRefused: the WebAuthn response was refused (another origin,
 	// RP ID or challenge, a bad signature, an expired ceremony, a credential
-	// the user does not have).
+	// the user does not have, or, wrapping tenant.ErrCredentialInUse, a new
+	// credential whose ID is registered already).
 	ErrFactorRefused = errors.New("the security key or passkey was not accepted")
 	// ErrFactorUnusable: the factor cannot be used until an administrator
 	// resets the user's MFA: a credential flagged as possibly cloned, or a
@@ -778,10 +779,11 @@ func (m *Machine) answerSetup(ctx context.Context, tenantID, session string, cr 
 		}
 		verified := protocol.AuthenticatorFlags(cred.FlagsByte).HasUserVerified()
 		f.AMR = append(append(slices.Clone(f.AMR), keyAMR(cred, verified)...), "mfa")
+		// A credential ID registered already, to this user or another of
+		// the tenant, is refused by tenant.UpdateUser when completeMFA
+		// stores the user (tenant.ErrCredentialInUse), in the transaction
+		// that would add it.
 		add = func(tx tenant.Tx, u *tenant.User) error {
-			if slices.ContainsFunc(u.MFA.WebAuthn, func(w tenant.WebAuthnFactor) bool { return bytes.Equal(w.ID, cred.ID) }) {
-				return fmt.Errorf("%w: credential registered twice", ErrFactorRefused)
-			}
 			switch {
 			case len(u.MFA.Handle) == 0:
 				u.MFA.Handle = handle
@@ -820,6 +822,11 @@ func (m *Machine) answerSetup(ctx context.Context, tenantID, session string, cr 
 		}
 		return nil
 	})
+	if errors.Is(err, tenant.ErrCredentialInUse) {
+		// Nothing was written. Not a guess at anyone's factor, so it does
+		// not count towards the lockout; the ceremony is spent.
+		return m.wrongAnswer(ctx, tenantID, session, t, cr, &user, fmt.Errorf("%w: %w", ErrFactorRefused, err), false)
+	}
 	if err != nil {
 		return Result{}, err
 	}

@@ -145,17 +145,27 @@ func (m *Machine) FinishPasskey(ctx context.Context, tenantID, session string, r
 	}
 
 	var user tenant.User
-	lookup := func(handle []byte) (mfa.User, error) {
+	lookup := func(credentialID, handle []byte) (mfa.User, error) {
+		var owner string
 		err := m.Store.View(ctx, func(tx tenant.Tx) (err error) {
-			user, err = tenant.UserByWebAuthnHandle(tx, tenantID, handle)
+			if user, err = tenant.UserByWebAuthnHandle(tx, tenantID, handle); err != nil {
+				return err
+			}
+			owner, err = tenant.WebAuthnCredentialOwner(tx, tenantID, credentialID)
 			return err
 		})
 		if errors.Is(err, tenant.ErrNotFound) {
 			// Another tenant's passkey, or one whose user was reset or deleted.
-			return mfa.User{}, fmt.Errorf("%w: no user here has this handle", mfa.ErrUnknownCredential)
+			return mfa.User{}, fmt.Errorf("%w: no user here has this handle or credential", mfa.ErrUnknownCredential)
 		}
 		if err != nil {
 			return mfa.User{}, err
+		}
+		if owner != user.Sub {
+			// The handle and the credential ID name two users: a copy that
+			// an older version let another user register (see
+			// tenant.IndexWebAuthnCredentials). The index decides.
+			return mfa.User{}, fmt.Errorf("%w: the credential is registered to another user than the handle's", mfa.ErrUnknownCredential)
 		}
 		return webAuthnUser(user, rp.ID(), nil)
 	}
