@@ -119,6 +119,9 @@ func (s *Service) CreateTenant(ctx context.Context, in NewTenant) (Tenant, error
 		if _, err := tx.Get(CollTenants, "", t.Slug); err == nil {
 			return fmt.Errorf("tenant %q: %w", t.Slug, ErrAlreadyExists)
 		}
+		if err := checkTenantNameFree(tx, t.Slug, t.Name); err != nil {
+			return err
+		}
 		// A slug may have belonged to a deleted tenant, and a request in
 		// flight when it went (a sign-in's session, audit event or lockout
 		// counter) may have written under it since: none of that may
@@ -170,6 +173,12 @@ func ValidateSettings(st Settings) error {
 		if f != FactorTOTP && f != FactorWebAuthn {
 			problems = append(problems, fmt.Sprintf("MFA factor %q must be TOTP or WEBAUTHN", f))
 		}
+	}
+	// Refused rather than dropped, as a client's repeated grant type is:
+	// what is stored is what was sent, and a repeat in a list written by
+	// hand may be a slip for the other factor.
+	for _, f := range repeated(st.MFA.Factors) {
+		problems = append(problems, fmt.Sprintf("MFA factor %q is given twice", f))
 	}
 	if st.Locale != "en" && st.Locale != "nl" {
 		problems = append(problems, fmt.Sprintf("language %q must be en or nl", st.Locale))
@@ -716,15 +725,6 @@ func validTextValue(s string) bool {
 	return utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool {
 		return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t'
 	})
-}
-
-// ValidateTenantName checks an organization's display name: 1 to 128
-// characters (not bytes) of plain text.
-func ValidateTenantName(name string) error {
-	if name == "" || utf8.RuneCountInString(name) > 128 || !PlainText(name) {
-		return fmt.Errorf("%w: the name must be 1 to 128 characters, without control characters", ErrInvalid)
-	}
-	return nil
 }
 
 // StandardAttributes are Cognito's standard user attributes besides the ones

@@ -173,6 +173,14 @@ func (s *Service) UpdateTenant(ctx context.Context, slug string, in TenantChange
 		}
 		before := t
 		if in.Name != nil {
+			// Only a new name is checked: one that was taken twice before
+			// names were kept apart may stay as it is while other
+			// settings change (the apex then asks for the slug).
+			if NameKey(name) != NameKey(t.Name) {
+				if err := checkTenantNameFree(tx, slug, name); err != nil {
+					return err
+				}
+			}
 			t.Name = name
 		}
 		t.Settings = in.Settings.Apply(t.Settings)

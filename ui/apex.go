@@ -35,6 +35,11 @@ const orgLookupRefused = "organization lookup refused"
 // is not logged: it may be anything).
 var errNoSuchOrganization = errors.New("no organization has that name")
 
+// errSeveralOrganizations: more than one organization has the name typed,
+// which tenants named before names were kept apart (tenant.NameKey) may
+// share. Picking one would send the others' people to it.
+var errSeveralOrganizations = errors.New("several organizations have that name")
+
 // maxOrgQuery bounds the organization field: a name is at most 128
 // characters, and the answer echoes what was typed.
 const maxOrgQuery = 256
@@ -83,29 +88,40 @@ func (p *Pages) postFindOrg(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("list tenants: %w", err)
 	}
-	if t, ok := matchTenant(tenants, query); ok {
-		http.Redirect(w, r, p.Provider.Hosts().TenantURL(t.Slug)+"/", http.StatusSeeOther)
+	switch found := matchTenants(tenants, query); len(found) {
+	case 1:
+		http.Redirect(w, r, p.Provider.Hosts().TenantURL(found[0].Slug)+"/", http.StatusSeeOther)
 		return nil
+	case 0:
+		p.logRefusal(r, e, orgLookupRefused, errNoSuchOrganization)
+		page.Error = e.lang.text(msgFindNotFound, query)
+	default:
+		// Which organizations they are is not said: the page is public.
+		p.logRefusal(r, e, orgLookupRefused, errSeveralOrganizations, "organizations", len(found))
+		page.Error = e.lang.text(msgFindAmbiguous, query)
 	}
-	p.logRefusal(r, e, orgLookupRefused, errNoSuchOrganization)
-	page.Error = e.lang.text(msgFindNotFound, query)
 	return p.render(w, http.StatusUnprocessableEntity, page)
 }
 
-// matchTenant finds the tenant whose slug, or else whose name, is query
-// without regard to case.
-func matchTenant(tenants []tenant.Tenant, query string) (tenant.Tenant, bool) {
+// matchTenants finds the tenant whose slug is query, or else every tenant
+// whose name is, both as tenant.NameKey compares names: without regard to
+// case, spacing or how the characters are encoded. A slug is one tenant's;
+// a name should be, but may be several's in data stored before names were
+// kept apart.
+func matchTenants(tenants []tenant.Tenant, query string) []tenant.Tenant {
+	key := tenant.NameKey(query)
 	for _, t := range tenants {
-		if strings.EqualFold(t.Slug, query) {
-			return t, true
+		if t.Slug == key {
+			return []tenant.Tenant{t}
 		}
 	}
+	var found []tenant.Tenant
 	for _, t := range tenants {
-		if strings.EqualFold(strings.TrimSpace(t.Name), query) {
-			return t, true
+		if tenant.NameKey(t.Name) == key {
+			found = append(found, t)
 		}
 	}
-	return tenant.Tenant{}, false
+	return found
 }
 
 // --- development mailbox ---

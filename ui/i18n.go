@@ -120,6 +120,7 @@ const (
 	msgRuleReused         msgKey = "rule.reused"
 	msgFindEmpty          msgKey = "find.empty"
 	msgFindNotFound       msgKey = "find.notFound"
+	msgFindAmbiguous      msgKey = "find.ambiguous"
 	msgDevMailGone        msgKey = "devmail.gone"
 	msgDevMailUnavailable msgKey = "devmail.unavailable"
 )
@@ -223,6 +224,7 @@ var catalogue = map[lang]map[msgKey]string{
 		"find.submit":                   "Continue",
 		"find.empty":                    "Type the name of your organization or your email address.",
 		"find.notFound":                 "We could not find an organization called “%s”. Check the spelling or ask your administrator for your organization's sign-in address.",
+		"find.ambiguous":                "More than one organization is called “%s”, so we cannot tell which one is yours. Type your organization's short name instead: the start of its sign-in address, before the first dot. Your administrator can tell you what it is.",
 		"find.devMail":                  "Development mailbox",
 		"devmail.title":                 "Development mailbox",
 		"devmail.lead":                  "Mail that Cognate would have sent. In development mode nothing leaves this machine; the newest mail is at the top.",
@@ -480,6 +482,7 @@ var catalogue = map[lang]map[msgKey]string{
 		"find.submit":                   "Doorgaan",
 		"find.empty":                    "Typ de naam van uw organisatie of uw e-mailadres.",
 		"find.notFound":                 "We konden geen organisatie vinden met de naam “%s”. Controleer de spelling of vraag uw beheerder om het inlogadres van uw organisatie.",
+		"find.ambiguous":                "Er is meer dan één organisatie met de naam “%s”, dus we weten niet welke de uwe is. Typ in plaats daarvan de korte naam van uw organisatie: het begin van het inlogadres, vóór de eerste punt. Uw beheerder kan u vertellen wat die is.",
 		"find.devMail":                  "Ontwikkelpostvak",
 		"devmail.title":                 "Ontwikkelpostvak",
 		"devmail.lead":                  "Mail die Cognate zou hebben verstuurd. In de ontwikkelmodus verlaat niets deze machine; de nieuwste mail staat bovenaan.",

@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -511,6 +512,93 @@ func TestFindOrganization(t *testing.T) {
 		if strings.Contains(p.Body, "example-rp") {
 			t.Error("development help outside development mode")
 		}
+	})
+}
+
+// "Find your organization" finds a name however it is typed (capitals,
+// spacing, an accent as a separate mark, direction marks the form drops),
+// and never chooses between organizations that share one: tenants named
+// before names were kept apart may. It then asks for the short name, and
+// names none of them.
+func TestFindOrganizationByName(t *testing.T) {
+	log := &uitest.Log{}
+	s := newStack(t, stackOptions{log: log})
+	hostOf := func(slug string) string { return strings.Replace(s.tenantURL, "//acme.", "//"+slug+".", 1) + "/" }
+	for slug, name := range map[string]string{"globex": "Globex Corporation", "cafe": "Café Noir", "nbsp": "Nbsp\u00a0Org", "aab": "Aab", "bidi": "Bidi"} {
+		if _, err := s.svc.CreateTenant(t.Context(), tenant.NewTenant{Slug: slug, Name: name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// As stored by versions that took any name: aab took Globex's, and
+	// bidi holds a right-to-left override.
+	err := s.store.Update(t.Context(), func(tx tenant.Tx) error {
+		for slug, name := range map[string]string{"aab": "globex corporation", "bidi": "Evil\u202eCorp"} {
+			tn, err := tenant.GetTenant(tx, slug)
+			if err != nil {
+				return err
+			}
+			tn.Name = name
+			if err := tenant.PutTenant(tx, tn); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	const ambiguous = "More than one organization is called “%s”, so we cannot tell which one is yours. Type your organization's short name instead"
+	tests := []struct {
+		query  string
+		status int
+		want   string // Location, or text on the page
+	}{
+		{"Globex Corporation", http.StatusUnprocessableEntity, fmt.Sprintf(ambiguous, "Globex Corporation")},
+		{"GLOBEX  corporation", http.StatusUnprocessableEntity, fmt.Sprintf(ambiguous, "GLOBEX  corporation")},
+		{"globex", http.StatusSeeOther, hostOf("globex")},
+		{"aab", http.StatusSeeOther, hostOf("aab")},
+		{"Cafe\u0301 Noir", http.StatusSeeOther, hostOf("cafe")},
+		{"CAFÉ  NOIR", http.StatusSeeOther, hostOf("cafe")},
+		{"Cafe Noir", http.StatusUnprocessableEntity, "We could not find an organization called “Cafe Noir”."},
+		{"Nbsp Org", http.StatusSeeOther, hostOf("nbsp")},
+		{"Evil\u202eCorp", http.StatusSeeOther, hostOf("bidi")},
+	}
+	b := newBrowser(t)
+	form := b.Get(s.base + "/")
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			mark := log.Mark()
+			p := b.submit(form, map[string]string{"organization": tt.query})
+			if p.Status != tt.status {
+				t.Fatalf("status %d, want %d:\n%s", p.Status, tt.status, p.Body)
+			}
+			if tt.status == http.StatusSeeOther {
+				if p.Location != tt.want {
+					t.Errorf("Location %q, want %q", p.Location, tt.want)
+				}
+				return
+			}
+			uitest.MustContain(t, p, tt.want)
+			for _, host := range []string{"aab.", "globex."} {
+				if strings.Contains(p.Body, host) {
+					t.Errorf("the page names %s", host)
+				}
+			}
+			if lines := log.Since(mark); len(lines) != 1 || !strings.Contains(lines[0], "organization lookup refused") {
+				t.Errorf("log lines %q, want one refusal", lines)
+			}
+		})
+	}
+
+	t.Run("Dutch", func(t *testing.T) {
+		b := newBrowser(t)
+		b.Header.Set("Accept-Language", "nl")
+		p := b.submit(b.Get(s.base+"/"), map[string]string{"organization": "Globex Corporation"})
+		if p.Status != http.StatusUnprocessableEntity {
+			t.Fatalf("status %d, want 422", p.Status)
+		}
+		uitest.MustContain(t, p, "Er is meer dan één organisatie met de naam “Globex Corporation”", "Typ in plaats daarvan de korte naam van uw organisatie")
 	})
 }
 

@@ -74,6 +74,10 @@ func classify(r *http.Request, err error) (int, Error) {
 		return http.StatusNotFound, Error{"not_found", notFoundMessage(r)}
 	case errors.Is(err, tenant.ErrAlreadyExists):
 		return http.StatusConflict, Error{"already_exists", conflictMessage(r)}
+	case errors.Is(err, tenant.ErrTenantNameTaken):
+		// The service's text names the tenant that has the name: the
+		// operator may see every tenant.
+		return http.StatusConflict, Error{"already_exists", err.Error()}
 	case errors.Is(err, tenant.ErrSignInNameTaken):
 		// Taken by another user as the other kind of sign-in name; the
 		// rule's text names the value sent, never that user.

@@ -1,6 +1,7 @@
 package adminapi_test
 
 import (
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -77,5 +78,24 @@ func TestOpenAPIDocumentsStatuses(t *testing.T) {
 				t.Errorf("%s %s answers %d, which the document does not list", tt.method, tt.route, rec.Code)
 			}
 		})
+	}
+}
+
+// A rename to another tenant's name is refused with 409, which the
+// document lists, and the message names the tenant that has it.
+func TestRenameToAnotherTenantsName(t *testing.T) {
+	documented := documentedStatuses(t)
+	f := newFixture(t)
+	if _, err := f.svc.CreateTenant(t.Context(), tenant.NewTenant{Slug: "globex", Name: "Globex Corporation",
+		Settings: tenant.Settings{SigningAlg: "ES256"}}); err != nil {
+		t.Fatal(err)
+	}
+	rec := f.do(t, "PATCH", "/admin/v1/tenants/acme", `{"name":"globex  CORPORATION"}`, bearer)
+	if rec.Code != http.StatusConflict {
+		t.Fatalf("status %d, want 409: %s", rec.Code, rec.Body)
+	}
+	checkBody(t, rec.Body.String(), "already_exists", []string{`tenant \"globex\" is called \"Globex Corporation\"`}, nil, f.path)
+	if !documented("patch", "/admin/v1/tenants/{slug}")["409"] {
+		t.Error("PATCH /admin/v1/tenants/{slug} answers 409, which the document does not list")
 	}
 }

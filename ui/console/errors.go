@@ -191,6 +191,8 @@ func problemKey(err error) string {
 		return chosen.key
 	case errors.Is(err, tenant.ErrAdminGroupWithoutActor):
 		return "problem.adminGroupMember"
+	case errors.Is(err, tenant.ErrTenantNameTaken):
+		return "problem.orgNameTaken"
 	case errors.Is(err, tenant.ErrSelfLockout):
 		return "problem.selfLockout"
 	case errors.Is(err, tenant.ErrAdminGroup):

@@ -278,6 +278,45 @@ func TestSettings(t *testing.T) {
 	}
 }
 
+// The console refuses a name another organization has, however it is
+// spelled, and a name that hides or reverses text, in the admin's
+// language and at the name field, without saying which organization has
+// the name.
+func TestSettingsOrganizationName(t *testing.T) {
+	s := newStack(t)
+	b := newBrowser(t)
+	b.signIn(s, "acme", "boss", adminPassword)
+	tests := []struct {
+		name, lang, value, want string
+	}{
+		{"another's name", "en", "Globex", "Another organization already has this name. People find their organization by its name"},
+		{"another's name in capitals and spaces", "en", "  GLOBEX ", "Another organization already has this name."},
+		{"another's name, in Dutch", "nl", "globex", "Een andere organisatie heeft deze naam al. Mensen vinden hun organisatie aan de naam"},
+		{"a right-to-left override", "en", "Evil‮Corp", "may not contain control characters, line breaks, invisible characters (such as a zero-width space) or characters that reverse the direction of the text"},
+		{"only a zero-width space", "en", "​", "at least one of them a letter, digit or symbol you can see"},
+		{"a right-to-left override, in Dutch", "nl", "Evil‮Corp", "tekens die de schrijfrichting omdraaien"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b.Header.Set("Accept-Language", tt.lang)
+			defer b.Header.Set("Accept-Language", "en")
+			form := b.Get(s.url("acme", "/admin/settings"))
+			v := formValues(t, form.Body, "/admin/settings")
+			v.Set("name", tt.value)
+			p := b.Submit(form, "/admin/settings", v)
+			if p.Status != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d, want 422:\n%s", p.Status, p.Body)
+			}
+			uitest.MustContain(t, p, tt.want)
+			mustBeTiedToProblem(t, p, "name")
+			uitest.MustNotContain(t, p, "globex.", "This change is not valid", "Deze wijziging is niet geldig")
+			if tn, _ := s.svc.Tenant(t.Context(), "acme"); tn.Name != "Acme BV" {
+				t.Errorf("the name is now %q", tn.Name)
+			}
+		})
+	}
+}
+
 func TestAuditPage(t *testing.T) {
 	s := newStack(t)
 	for i := range 3 {

@@ -272,6 +272,8 @@ func (c *Console) saveSettings(w http.ResponseWriter, r *http.Request, q *reques
 			switch {
 			case errors.Is(err, tenant.ErrAdminGroupWithoutActor):
 				prob.field, prob.args = "admin_group", []any{form.AdminGroup}
+			case errors.Is(err, tenant.ErrTenantNameTaken):
+				prob.field = "name" // the service's text names the other tenant; this one does not
 			case errors.As(err, &inv) && inv.Code == tenant.CodeGroupUnknown:
 				prob.field = "admin_group" // deleted or renamed since the page was made
 			}

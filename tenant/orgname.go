@@ -1,0 +1,126 @@
+package tenant
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
+)
+
+// An organization's display name is what people see on its sign-in pages
+// and mails, and what they type into the apex's "find your organization"
+// to reach it. So it must be what it looks like (nothing invisible,
+// nothing that reverses the text around it), and it must name one
+// organization: no two tenants have names that NameKey makes the same.
+
+// MaxTenantNameLength bounds an organization's name, in characters.
+const MaxTenantNameLength = 128
+
+// ErrTenantNameTaken refuses a name that another tenant has already, as
+// NameKey compares names: the apex could not tell which organization a
+// person who types it means, and the second would catch the first's
+// people.
+var ErrTenantNameTaken = errors.New("another organization has this name")
+
+// Zero-width non-joiner and joiner are format characters a name may hold:
+// Persian and Indic scripts spell words with them, and emoji sequences
+// use the joiner. They change how the letters beside them are drawn, not
+// which letters are there, and NameKey leaves them out.
+const (
+	zeroWidthNonJoiner = '\u200c'
+	zeroWidthJoiner    = '\u200d'
+)
+
+// hiddenInName reports whether r may not be part of a name because it
+// cannot be seen or changes how the text around it is read: format
+// characters such as the zero-width space (U+200B) and the bidirectional
+// controls (the right-to-left override U+202E and its kind), and the
+// other default-ignorable characters, such as the Hangul fillers that
+// draw as nothing.
+func hiddenInName(r rune) bool {
+	if r == zeroWidthNonJoiner || r == zeroWidthJoiner {
+		return false
+	}
+	return unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point)
+}
+
+// visibleInName reports whether r is something a reader sees: a letter,
+// digit, symbol or punctuation mark (not the blank Braille pattern, a
+// symbol drawn as nothing).
+func visibleInName(r rune) bool {
+	return unicode.In(r, unicode.L, unicode.N, unicode.S, unicode.P) && r != '\u2800' && !hiddenInName(r)
+}
+
+// ValidateTenantName checks an organization's display name, as trimmed of
+// spaces: 1 to 128 characters (not bytes) of UTF-8 text, at least one of
+// them one that can be seen, with no control characters or line breaks,
+// no invisible characters and none that change the direction of text
+// (hiddenInName). Every way of naming a tenant (CreateTenant, UpdateTenant,
+// the console's form) applies this rule.
+func ValidateTenantName(name string) error {
+	switch {
+	case name == "" || utf8.RuneCountInString(name) > MaxTenantNameLength:
+		return fmt.Errorf("%w: the name must be 1 to %d characters", ErrInvalid, MaxTenantNameLength)
+	case !PlainText(name) || strings.ContainsFunc(name, func(r rune) bool { return unicode.In(r, unicode.Zl, unicode.Zp) }):
+		return fmt.Errorf("%w: the name must be UTF-8 text without control characters or line breaks", ErrInvalid)
+	}
+	if i := strings.IndexFunc(name, hiddenInName); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(name[i:])
+		return fmt.Errorf("%w: the name may not contain U+%04X: no invisible characters, and none that change the direction of text", ErrInvalid, r)
+	}
+	if !strings.ContainsFunc(name, visibleInName) {
+		return fmt.Errorf("%w: the name needs at least one letter, digit, symbol or punctuation mark that can be seen", ErrInvalid)
+	}
+	return nil
+}
+
+// NameKey is the form in which two organization names are the same name:
+// what is invisible left out (the joiners a name may hold, variation
+// selectors, and in names stored before ValidateTenantName refused them,
+// format characters), then Unicode's compatibility caseless form
+// (Unicode §3.13, D146: NFKD and case folding twice over NFD, composed
+// again), then every run of white space, the no-break space among it, one
+// space, none at either end.
+//
+// So "Café  Noir", "CAFE\u0301 NOIR" (the accent as a combining mark) and
+// "café\u00a0noir" are one name, and so are "Kelvin" spelled with the
+// Kelvin sign (U+212A) and "kelvin", or "Ｇｌｏｂｅｘ" in full-width letters
+// and "Globex": each pair looks alike, is typed alike, and would be taken
+// for the same organization. "Cafe" without the accent is another name.
+func NameKey(name string) string {
+	name = strings.Map(func(r rune) rune {
+		if hiddenInName(r) || r == zeroWidthNonJoiner || r == zeroWidthJoiner || unicode.Is(unicode.Variation_Selector, r) {
+			return -1
+		}
+		return r
+	}, name)
+	fold := cases.Fold()
+	name = norm.NFKC.String(fold.String(norm.NFKD.String(fold.String(norm.NFD.String(name)))))
+	return strings.Join(strings.Fields(name), " ")
+}
+
+// checkTenantNameFree refuses name, inside the transaction that stores it,
+// when a tenant other than slug has a name with the same NameKey.
+func checkTenantNameFree(tx Tx, slug, name string) error {
+	key := NameKey(name)
+	var holder Tenant
+	err := ScanJSON(tx, CollTenants, "", "", "", func(_ string, t Tenant) bool {
+		if t.Slug != slug && NameKey(t.Name) == key {
+			holder = t
+			return false
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	if holder.Slug != "" {
+		return fmt.Errorf("%w: tenant %q is called %q, the same name as %q (names that differ only in capitals, spacing or how their characters are encoded are one name)",
+			ErrTenantNameTaken, holder.Slug, holder.Name, name)
+	}
+	return nil
+}
