@@ -31,15 +31,23 @@ func claimsSupported() []string {
 	return append(claims, tenant.StandardAttributes()...)
 }
 
-// setUserClaims fills info with what scopes allow of user. The ID token and
-// userinfo carry the same claims, as in Cognito.
+// setUserClaims fills info with what scopes release of user. The ID token
+// and userinfo carry the same claims, as in Cognito, which releases them
+// so (its userinfo endpoint's documentation): openid alone releases every
+// attribute; openid with profile, email, phone (or, here, address) only
+// what those scopes give (claimScopes). sub, cognito:username,
+// cognito:groups and the custom:* attributes come with every scope.
 func setUserClaims(info *oidc.UserInfo, user tenant.User, scopes []string) {
 	info.Subject = user.Sub
 	info.AppendClaims("cognito:username", user.Username)
 	if len(user.Groups) > 0 {
 		info.AppendClaims("cognito:groups", slices.Clone(user.Groups))
 	}
-	if slices.Contains(scopes, oidc.ScopeEmail) && user.Email != "" {
+	everything := releasesEveryAttribute(scopes)
+	released := func(name string) bool {
+		return everything || slices.ContainsFunc(claimScopes(name), func(s string) bool { return slices.Contains(scopes, s) })
+	}
+	if released("email") && user.Email != "" {
 		info.Email = user.Email
 		// email_verified is a JSON boolean, false included: Cognito sends it
 		// either way, and the library's Bool omits false.
@@ -50,12 +58,20 @@ func setUserClaims(info *oidc.UserInfo, user tenant.User, scopes []string) {
 			info.AppendClaims(name, value) // always strings, as in Cognito
 			continue
 		}
-		if !slices.ContainsFunc(claimScopes(name), func(s string) bool { return slices.Contains(scopes, s) }) {
+		if !released(name) {
 			continue
 		}
 		switch name {
 		case "phone_number_verified":
-			info.AppendClaims(name, value == "true")
+			// Sent with phone_number, below, or not at all: a flag
+			// says nothing without the number it is about.
+		case "phone_number":
+			info.AppendClaims(name, value)
+			if value != "" {
+				// A boolean, false when it was never stored, as
+				// email_verified is and as Cognito sends it.
+				info.AppendClaims("phone_number_verified", user.Attributes["phone_number_verified"] == "true")
+			}
 		case "updated_at":
 			// A number of seconds (OIDC Core §5.1), as Cognito sends it.
 			// Stored values were checked to be one (ValidateAttributes);
@@ -72,14 +88,39 @@ func setUserClaims(info *oidc.UserInfo, user tenant.User, scopes []string) {
 	}
 }
 
-// claimScopes are the scopes that release the claim of standard attribute
-// name: those of OIDC Core §5.4 (phone_number and phone_number_verified
-// with phone, address with address, the rest with profile). The address
-// comes with profile too: Cognito has no address scope, and its profile
-// scope releases every attribute the client may read, so relying parties
-// built for Cognito ask for profile to get it.
+// scopeCognitoAdmin is Cognito's reserved scope, in every client's scopes
+// by default. In Cognito it lets the access token call the user-pool API
+// on the user's own account; here it is granted as any scope the client
+// has, and, as in Cognito, it selects no claims.
+const scopeCognitoAdmin = "aws.cognito.signin.user.admin"
+
+// releasesEveryAttribute reports whether scopes release all of a user's
+// attributes: openid with none of the scopes that select claims. Cognito
+// answers openid alone so, in the ID token and at userinfo, and relying
+// parties built for it ask for openid alone and read email.
+// aws.cognito.signin.user.admin, offline_access and an API's own scopes
+// select no claims, so they change nothing.
+func releasesEveryAttribute(scopes []string) bool {
+	return slices.Contains(scopes, oidc.ScopeOpenID) && !slices.ContainsFunc(scopes, func(s string) bool {
+		switch s {
+		case oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone, oidc.ScopeAddress:
+			return true
+		}
+		return false
+	})
+}
+
+// claimScopes are the scopes that release the claim of attribute name,
+// when the scopes do not release everything (releasesEveryAttribute):
+// those of OIDC Core §5.4 (email with email, phone_number and
+// phone_number_verified with phone, address with address, the rest with
+// profile). The address comes with profile too: Cognito has no address
+// scope, and its profile scope releases every attribute the client may
+// read, so relying parties built for Cognito ask for profile to get it.
 func claimScopes(name string) []string {
 	switch name {
+	case "email":
+		return []string{oidc.ScopeEmail}
 	case "phone_number", "phone_number_verified":
 		return []string{oidc.ScopePhone}
 	case "address":
@@ -282,7 +323,6 @@ func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intr
 		resp.IssuedAt = oidc.Time(claims.IssuedAt)
 		resp.NotBefore = oidc.Time(claims.NotBefore)
 		resp.Issuer = claims.Issuer
-		resp.Audience = claims.Audience
 		resp.JWTID = claims.JWTID
 		return nil
 	}

@@ -1,6 +1,7 @@
 package provider_test
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -100,28 +101,35 @@ func TestClaimsHaveOIDCTypes(t *testing.T) {
 	}
 }
 
-// Each claim comes with the scope OIDC Core §5.4 gives it, in the ID token
-// and userinfo alike: email and email_verified with email; phone_number
-// and phone_number_verified with phone; the address with address, and with
-// profile as in Cognito, which has no address scope; the other standard
-// attributes with profile. custom:* attributes and Cognito's own claims
-// come always.
+// The claims released follow Cognito's rule (its userinfo endpoint's
+// documentation), in the ID token and userinfo alike: openid alone
+// releases every attribute, and scopes that select no claims
+// (aws.cognito.signin.user.admin, offline_access, an API's) change nothing
+// to that. With profile, email, phone or address, each claim comes with
+// the scope OIDC Core §5.4 gives it: email and email_verified with email;
+// phone_number and phone_number_verified with phone; the address with
+// address, and with profile as in Cognito, which has no address scope;
+// the other standard attributes with profile. custom:* attributes and
+// Cognito's own claims come always.
 func TestClaimsFollowScopes(t *testing.T) {
 	h := newHarness(t)
 	f := h.fixtureWith(fixtureOptions{slug: "acme", attributes: claimsUser("Main St 1"),
-		scopes: []string{"openid", "email", "profile", "phone", "address"}})
+		scopes: []string{"openid", "email", "profile", "phone", "address", "aws.cognito.signin.user.admin", "planner/read"}})
 	always := []string{"sub", "cognito:username", "cognito:groups", "custom:team"}
+	everything := []string{"email", "email_verified", "phone_number", "phone_number_verified",
+		"given_name", "locale", "updated_at", "address"}
 	for _, tc := range []struct {
 		scope string
 		want  []string // besides always
 	}{
-		{"openid", nil},
+		{"openid", everything},
+		{"openid aws.cognito.signin.user.admin offline_access planner/read", everything},
 		{"openid email", []string{"email", "email_verified"}},
 		{"openid phone", []string{"phone_number", "phone_number_verified"}},
 		{"openid address", []string{"address"}},
 		{"openid profile", []string{"given_name", "locale", "updated_at", "address"}},
-		{"openid email profile phone address", []string{"email", "email_verified", "phone_number", "phone_number_verified",
-			"given_name", "locale", "updated_at", "address"}},
+		{"openid email aws.cognito.signin.user.admin", []string{"email", "email_verified"}},
+		{"openid email profile phone address", everything},
 	} {
 		t.Run(tc.scope, func(t *testing.T) {
 			cfg := h.oauthConfig(f)
@@ -148,6 +156,44 @@ func TestClaimsFollowScopes(t *testing.T) {
 				slices.Sort(got)
 				if !slices.Equal(got, want) {
 					t.Errorf("%s with scope %q: user claims %v, want %v", where, tc.scope, got, want)
+				}
+			}
+		})
+	}
+}
+
+// phone_number_verified comes with phone_number, as email_verified comes
+// with email: a boolean, false when the flag was never stored, as Cognito
+// sends it; and never without the number.
+func TestPhoneNumberVerifiedComesWithTheNumber(t *testing.T) {
+	h := newHarness(t)
+	for _, tc := range []struct {
+		slug       string
+		attributes map[string]string
+		want       string // the claim's JSON; "" for none
+	}{
+		{"unflagged", map[string]string{"phone_number": "+31612345678"}, "false"},
+		{"unverified", map[string]string{"phone_number": "+31612345678", "phone_number_verified": "false"}, "false"},
+		{"verified", map[string]string{"phone_number": "+31612345678", "phone_number_verified": "true"}, "true"},
+		{"flag-alone", map[string]string{"phone_number_verified": "true"}, ""},
+	} {
+		t.Run(tc.slug, func(t *testing.T) {
+			f := h.fixtureWith(fixtureOptions{slug: tc.slug, attributes: tc.attributes, scopes: []string{"openid", "phone"}})
+			for _, scope := range []string{"openid phone", "openid"} {
+				cfg := h.oauthConfig(f)
+				cfg.Scopes = strings.Fields(scope)
+				tok := h.signIn(f, cfg)
+				var idClaims, info map[string]json.RawMessage
+				if err := json.Unmarshal(jwtPayload(t, tok.Extra("id_token").(string)), &idClaims); err != nil {
+					t.Fatal(err)
+				}
+				if err := json.Unmarshal(h.userinfoBody(f, tok.AccessToken), &info); err != nil {
+					t.Fatal(err)
+				}
+				for where, claims := range map[string]map[string]json.RawMessage{"ID token": idClaims, "userinfo": info} {
+					if got := string(claims["phone_number_verified"]); got != tc.want {
+						t.Errorf("%s with scope %q: phone_number_verified = %s, want %s", where, scope, got, cmp.Or(tc.want, "none"))
+					}
 				}
 			}
 		})

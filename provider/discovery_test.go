@@ -94,6 +94,36 @@ func TestDiscoveryDescribesWhatIsIssued(t *testing.T) {
 	}
 }
 
+// scopes_supported names the scopes a client may be given, Cognito's
+// aws.cognito.signin.user.admin among them, which every client has by
+// default (as in Cognito); a client that has it and asks for it gets it.
+func TestDiscoveryListsTheScopesServed(t *testing.T) {
+	h := newHarness(t)
+	ctx := h.ctx()
+	f := h.fixtureWith(fixtureOptions{slug: "acme", scopes: []string{"openid", "email", "profile", "phone", "aws.cognito.signin.user.admin"}})
+	prov, err := oidc.NewProvider(ctx, h.issuer("acme"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Scopes []string `json:"scopes_supported"`
+	}
+	if err := prov.Claims(&doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, scope := range []string{"openid", "email", "profile", "phone", "address", "offline_access", "aws.cognito.signin.user.admin"} {
+		if !slices.Contains(doc.Scopes, scope) {
+			t.Errorf("scopes_supported = %q, without %s", doc.Scopes, scope)
+		}
+	}
+	cfg := h.oauthConfig(f)
+	cfg.Scopes = []string{"openid", "aws.cognito.signin.user.admin"}
+	tok := h.signIn(f, cfg)
+	if scope, _ := jwtClaims(t, tok.AccessToken)["scope"].(string); !slices.Contains(strings.Fields(scope), "aws.cognito.signin.user.admin") {
+		t.Errorf("access token scope %q, want aws.cognito.signin.user.admin granted", scope)
+	}
+}
+
 // TestJWKSFollowsKeyRotation holds the published keys to the rotation's
 // schedule without any other change to the tenant: a new key appears at
 // once and signs when its overlap ends, and the key it replaced leaves

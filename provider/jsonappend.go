@@ -96,24 +96,6 @@ func (o *jsonObject) int(name string, value int64) {
 	o.buf = strconv.AppendInt(o.buf, value, 10)
 }
 
-// stringArray appends values as an array; nil is null, as encoding/json
-// writes a nil slice.
-func (o *jsonObject) stringArray(name string, values []string) {
-	o.key(name)
-	if values == nil {
-		o.buf = append(o.buf, "null"...)
-		return
-	}
-	o.buf = append(o.buf, '[')
-	for i, v := range values {
-		if i > 0 {
-			o.buf = append(o.buf, ',')
-		}
-		o.buf = appendJSONString(o.buf, v)
-	}
-	o.buf = append(o.buf, ']')
-}
-
 // end closes the object and returns the buffer.
 func (o *jsonObject) end() []byte {
 	return append(o.buf, '}')

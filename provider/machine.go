@@ -35,18 +35,19 @@ import (
 const machinePrefix = "cc-"
 
 // machineClaims is a machine access token in Cognito's shape: no user, the
-// client is the subject, and the scope claim says what it may do.
+// client is the subject, and the scope claim says what it may do. Like
+// Cognito's, it has no aud: the client is named by client_id, as in a
+// user's access token (tokenshape.go).
 type machineClaims struct {
-	Issuer    string   `json:"iss"`
-	Subject   string   `json:"sub"`
-	Audience  []string `json:"aud"`
-	Expiry    int64    `json:"exp"`
-	IssuedAt  int64    `json:"iat"`
-	NotBefore int64    `json:"nbf"`
-	JWTID     string   `json:"jti"`
-	ClientID  string   `json:"client_id"`
-	TokenUse  string   `json:"token_use"`
-	Scope     string   `json:"scope"`
+	Issuer    string `json:"iss"`
+	Subject   string `json:"sub"`
+	Expiry    int64  `json:"exp"`
+	IssuedAt  int64  `json:"iat"`
+	NotBefore int64  `json:"nbf"`
+	JWTID     string `json:"jti"`
+	ClientID  string `json:"client_id"`
+	TokenUse  string `json:"token_use"`
+	Scope     string `json:"scope"`
 }
 
 // appendJSON appends c as json.Marshal writes it (see jsonappend.go).
@@ -54,7 +55,6 @@ func (c machineClaims) appendJSON(dst []byte) []byte {
 	o := startJSONObject(dst)
 	o.string("iss", c.Issuer)
 	o.string("sub", c.Subject)
-	o.stringArray("aud", c.Audience)
 	o.int("exp", c.Expiry)
 	o.int("iat", c.IssuedAt)
 	o.int("nbf", c.NotBefore)
@@ -113,7 +113,7 @@ func (p *Provider) issueMachineToken(w http.ResponseWriter, r *http.Request, sit
 
 	now := p.now()
 	claims := machineClaims{
-		Issuer: p.hosts.TenantURL(site.Slug), Subject: cl.ID, Audience: []string{cl.ID},
+		Issuer: p.hosts.TenantURL(site.Slug), Subject: cl.ID,
 		Expiry: now.Add(cl.AccessTokenTTL).Unix(), IssuedAt: now.Unix(), NotBefore: now.Unix(),
 		JWTID: machinePrefix + tenant.NewSecret(16), ClientID: cl.ID, TokenUse: "access", Scope: strings.Join(scopes, " "),
 	}

@@ -366,7 +366,8 @@ func (p *Provider) documents(ctx context.Context, slug string, st *tenantState) 
 		d.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials}
 		d.CodeChallengeMethodsSupported = []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256}
 		d.TokenEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost, oidc.AuthMethodNone}
-		d.ScopesSupported = []string{oidc.ScopeOpenID, oidc.ScopeEmail, oidc.ScopeProfile, oidc.ScopePhone, oidc.ScopeAddress, oidc.ScopeOfflineAccess}
+		d.ScopesSupported = []string{oidc.ScopeOpenID, oidc.ScopeEmail, oidc.ScopeProfile, oidc.ScopePhone, oidc.ScopeAddress, oidc.ScopeOfflineAccess,
+			scopeCognitoAdmin}
 		d.ClaimsSupported = claimsSupported()
 		// Nor does it serve the device flow, or client authentication by
 		// signed JWT, which the library's defaults advertise.

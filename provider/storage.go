@@ -541,12 +541,15 @@ func (st *tenantState) authenticateClient(clientID, secret string) (*client, err
 	return cl, nil
 }
 
+// SigningKey is the tenant's active key; while the library answers a code
+// or refresh request, one that leaves its tokens for Cognate to shape and
+// sign (tokenshape.go).
 func (s *storage) SigningKey(ctx context.Context) (op.SigningKey, error) {
 	st, err := s.state(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return st.signing, nil
+	return signingKeyFor(ctx, st.signing), nil
 }
 
 func (s *storage) SignatureAlgorithms(ctx context.Context) ([]jose.SignatureAlgorithm, error) {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
@@ -104,7 +105,7 @@ func (p *Provider) exchangeCode(w http.ResponseWriter, r *http.Request, site Sit
 		return
 	}
 	ar.refreshable = cl.AllowsGrant(tenant.GrantRefreshToken)
-	p.libraryToken(w, r, func(resp *oidc.AccessTokenResponse) { resp.Scope = ar.granted() })
+	p.libraryToken(w, r, cl, func(resp *oidc.AccessTokenResponse) { resp.Scope = ar.granted() })
 }
 
 // check compares a token request with a code's binding. It returns why the
@@ -172,7 +173,7 @@ func (p *Provider) exchangeRefreshToken(w http.ResponseWriter, r *http.Request, 
 			"invalid_grant", "refresh token is invalid or expired")
 		return
 	}
-	p.libraryToken(w, r, nil)
+	p.libraryToken(w, r, cl, nil)
 }
 
 // refuseToken answers a token request with an OAuth error whose
@@ -183,13 +184,16 @@ func (p *Provider) refuseToken(w http.ResponseWriter, r *http.Request, cl *clien
 	writeOAuthError(w, http.StatusBadRequest, code, description)
 }
 
-// libraryToken lets the library answer a checked code or refresh request,
-// and corrects its answer: the library issues an ID token whatever the
-// scope, where OpenID Connect Core §3.1.2.1 and Cognito issue one only for
-// openid, and it names the scope the library decided by (with the
-// offline_access Cognate adds; records.go), which scope, when not nil,
-// replaces. A refusal gets WWW-Authenticate when it is a 401 (RFC 6749
-// §5.2), which the library does not send.
+// libraryToken lets the library answer a checked code or refresh request
+// of client cl, and corrects its answer: the library issues an ID token
+// whatever the scope, where OpenID Connect Core §3.1.2.1 and Cognito issue
+// one only for openid, and it names the scope the library decided by (with
+// the offline_access Cognate adds; records.go), which scope, when not nil,
+// replaces. Its tokens are shaped as Cognito's and signed here
+// (tokenshape.go), and expires_in is the client's access-token lifetime,
+// as Cognito says it, where the library counts the seconds left after its
+// own work and says 3599 for an hour. A refusal gets WWW-Authenticate
+// when it is a 401 (RFC 6749 §5.2), which the library does not send.
 //
 // A failure on the server's side is answered with server_error in general
 // words (writeServerError), whatever the library would say: it puts the
@@ -198,22 +202,32 @@ func (p *Provider) refuseToken(w http.ResponseWriter, r *http.Request, cl *clien
 // key); and it answers invalid_grant to any error of the refresh token's
 // lookup, which tells the client to drop a token that is good. Its log
 // line, or storage's, has said what failed.
-func (p *Provider) libraryToken(w http.ResponseWriter, r *http.Request, scope func(*oidc.AccessTokenResponse)) {
+func (p *Provider) libraryToken(w http.ResponseWriter, r *http.Request, cl *client, scope func(*oidc.AccessTokenResponse)) {
 	held := &heldResponse{header: w.Header()}
 	failed := new(atomic.Bool)
-	p.op.ServeHTTP(held, r.WithContext(context.WithValue(r.Context(), serverFailureKey{}, failed)))
+	signing := new(deferredSigning)
+	ctx := withDeferredSigning(context.WithValue(r.Context(), serverFailureKey{}, failed), signing)
+	p.op.ServeHTTP(held, r.WithContext(ctx))
 	if held.status == http.StatusOK {
 		var resp oidc.AccessTokenResponse
-		if err := json.Unmarshal(held.body.Bytes(), &resp); err == nil {
+		err := json.Unmarshal(held.body.Bytes(), &resp)
+		if err == nil {
 			if scope != nil {
 				scope(&resp)
 			}
 			if !slices.Contains(resp.Scope, oidc.ScopeOpenID) {
 				resp.IDToken = ""
 			}
-			writeJSON(w, http.StatusOK, &resp)
+			resp.ExpiresIn = uint64(cl.AccessTokenTTL / time.Second)
+			err = signing.finish(&resp)
+		}
+		if err != nil {
+			p.logger.ErrorContext(r.Context(), "finish the library's tokens", "err", err)
+			writeServerError(w)
 			return
 		}
+		writeJSON(w, http.StatusOK, &resp)
+		return
 	}
 	if held.status == 0 { // wrote nothing: net/http would have said 200
 		held.status = http.StatusOK
