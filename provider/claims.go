@@ -31,21 +31,25 @@ func claimsSupported() []string {
 	return append(claims, tenant.StandardAttributes()...)
 }
 
-// setUserClaims fills info with what scopes release of user. The ID token
-// and userinfo carry the same claims, as in Cognito, which releases them
-// so (its userinfo endpoint's documentation): openid alone releases every
-// attribute; openid with profile, email, phone (or, here, address) only
-// what those scopes give (claimScopes). sub, cognito:username,
+// setUserClaims fills info with what scopes, granted to a client whose
+// scope list is clientScopes, release of user. The ID token and userinfo
+// carry the same claims, as in Cognito, which releases them so (its
+// userinfo endpoint's documentation): openid alone releases every
+// attribute the client may read; openid with profile, email, phone (or,
+// here, address) only what those scopes give (claimScopes). Cognate has
+// no list of readable attributes per client, as Cognito has: what a
+// client may read is what the scopes in its list release, so openid alone
+// releases what those would (releasedScopes). sub, cognito:username,
 // cognito:groups and the custom:* attributes come with every scope.
-func setUserClaims(info *oidc.UserInfo, user tenant.User, scopes []string) {
+func setUserClaims(info *oidc.UserInfo, user tenant.User, scopes, clientScopes []string) {
 	info.Subject = user.Sub
 	info.AppendClaims("cognito:username", user.Username)
 	if len(user.Groups) > 0 {
 		info.AppendClaims("cognito:groups", slices.Clone(user.Groups))
 	}
-	everything := releasesEveryAttribute(scopes)
+	scopes = releasedScopes(scopes, clientScopes)
 	released := func(name string) bool {
-		return everything || slices.ContainsFunc(claimScopes(name), func(s string) bool { return slices.Contains(scopes, s) })
+		return slices.ContainsFunc(claimScopes(name), func(s string) bool { return slices.Contains(scopes, s) })
 	}
 	if released("email") && user.Email != "" {
 		info.Email = user.Email
@@ -94,24 +98,39 @@ func setUserClaims(info *oidc.UserInfo, user tenant.User, scopes []string) {
 // has, and, as in Cognito, it selects no claims.
 const scopeCognitoAdmin = "aws.cognito.signin.user.admin"
 
-// releasesEveryAttribute reports whether scopes release all of a user's
-// attributes: openid with none of the scopes that select claims. Cognito
-// answers openid alone so, in the ID token and at userinfo, and relying
-// parties built for it ask for openid alone and read email.
-// aws.cognito.signin.user.admin, offline_access and an API's own scopes
-// select no claims, so they change nothing.
-func releasesEveryAttribute(scopes []string) bool {
-	return slices.Contains(scopes, oidc.ScopeOpenID) && !slices.ContainsFunc(scopes, func(s string) bool {
-		switch s {
-		case oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone, oidc.ScopeAddress:
-			return true
+// releasedScopes returns the scopes whose claims a grant of scopes
+// releases, to a client whose scope list is clientScopes: scopes itself,
+// or, for openid with none of the scopes that select claims, scopes and
+// each scope of the client's list that selects claims. Cognito answers
+// openid alone with every attribute the client may read, in the ID token
+// and at userinfo, and relying parties built for it ask for openid alone
+// and read email. aws.cognito.signin.user.admin, offline_access and an
+// API's own scopes select no claims, so they change nothing.
+func releasedScopes(scopes, clientScopes []string) []string {
+	if !slices.Contains(scopes, oidc.ScopeOpenID) || slices.ContainsFunc(scopes, selectsClaims) {
+		return scopes
+	}
+	released := slices.Clone(scopes)
+	for _, s := range clientScopes {
+		if selectsClaims(s) {
+			released = append(released, s)
 		}
-		return false
-	})
+	}
+	return released
 }
 
-// claimScopes are the scopes that release the claim of attribute name,
-// when the scopes do not release everything (releasesEveryAttribute):
+// selectsClaims reports whether scope is one that releases claims of
+// attributes (claimScopes).
+func selectsClaims(scope string) bool {
+	switch scope {
+	case oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone, oidc.ScopeAddress:
+		return true
+	}
+	return false
+}
+
+// claimScopes are the scopes that release the claim of attribute name
+// (see releasedScopes for openid alone):
 // those of OIDC Core §5.4 (email with email, phone_number and
 // phone_number_verified with phone, address with address, the rest with
 // profile). The address comes with profile too: Cognito has no address
@@ -169,7 +188,11 @@ func (s *storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInf
 	if !user.Enabled {
 		return oidc.ErrAccessDenied().WithDescription("user is disabled")
 	}
-	setUserClaims(info, user, scopes)
+	clientScopes, err := s.clientScopes(ctx, req.GetClientID())
+	if err != nil {
+		return err
+	}
+	setUserClaims(info, user, scopes, clientScopes)
 	info.AppendClaims("token_use", "id")
 	// Each ID token has its own jti; origin_jti and event_id are those of
 	// the sign-in the token stems from (signInIDs).
@@ -254,7 +277,8 @@ func (s *storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo,
 	if err != nil {
 		return err
 	}
-	if _, ok := st.clients[at.ClientID]; !ok {
+	cl, ok := st.clients[at.ClientID]
+	if !ok {
 		return errInvalidToken("the client the token was issued to is deleted")
 	}
 	if !slices.Contains(at.Scopes, oidc.ScopeOpenID) {
@@ -264,8 +288,21 @@ func (s *storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo,
 	if err != nil || !user.Enabled {
 		return errInvalidToken("token is no longer valid")
 	}
-	setUserClaims(info, user, at.Scopes)
+	setUserClaims(info, user, at.Scopes, cl.Scopes)
 	return nil
+}
+
+// clientScopes is the scope list of client id, of the request's tenant; a
+// client deleted meanwhile has none.
+func (s *storage) clientScopes(ctx context.Context, id string) ([]string, error) {
+	st, err := s.state(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if cl, ok := st.clients[id]; ok {
+		return cl.Scopes, nil
+	}
+	return nil, nil
 }
 
 var errTokenInactive = errors.New("access token revoked or unknown")
@@ -337,8 +374,12 @@ func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intr
 	if err != nil || !user.Enabled {
 		return errTokenInactive
 	}
+	clientScopes, err := s.clientScopes(ctx, clientID)
+	if err != nil {
+		return err
+	}
 	info := new(oidc.UserInfo)
-	setUserClaims(info, user, at.Scopes)
+	setUserClaims(info, user, at.Scopes, clientScopes)
 	resp.SetUserInfo(info)
 	resp.Active = true
 	resp.Scope = at.Scopes

@@ -103,7 +103,9 @@ func TestClaimsHaveOIDCTypes(t *testing.T) {
 
 // The claims released follow Cognito's rule (its userinfo endpoint's
 // documentation), in the ID token and userinfo alike: openid alone
-// releases every attribute, and scopes that select no claims
+// releases every attribute the client may read, which here is what the
+// scopes in its list release (a client allowed only openid gets none:
+// TestAuthorizeRefusesScopesTheClientMayNotHave), and scopes that select no claims
 // (aws.cognito.signin.user.admin, offline_access, an API's) change nothing
 // to that. With profile, email, phone or address, each claim comes with
 // the scope OIDC Core §5.4 gives it: email and email_verified with email;
@@ -114,7 +116,7 @@ func TestClaimsHaveOIDCTypes(t *testing.T) {
 func TestClaimsFollowScopes(t *testing.T) {
 	h := newHarness(t)
 	f := h.fixtureWith(fixtureOptions{slug: "acme", attributes: claimsUser("Main St 1"),
-		scopes: []string{"openid", "email", "profile", "phone", "address", "aws.cognito.signin.user.admin", "planner/read"}})
+		scopes: []string{"openid", "email", "profile", "phone", "address", "aws.cognito.signin.user.admin", "offline_access", "planner/read"}})
 	always := []string{"sub", "cognito:username", "cognito:groups", "custom:team"}
 	everything := []string{"email", "email_verified", "phone_number", "phone_number_verified",
 		"given_name", "locale", "updated_at", "address"}
