@@ -37,6 +37,20 @@ type tenantState struct {
 	jwks      []byte
 }
 
+// tenantKey names one tenant for what is kept of it in memory: its slug and
+// its incarnation (tenant.Tenant.Incarnation), which a tenant created later
+// under the same slug does not share. Whatever the provider holds of a
+// tenant outside the cache (sign-ins in progress, codes: pending) is kept
+// under it, and looked up under the key of the tenant that has the slug now
+// (the cache's state of it), so that what a deleted tenant left is simply
+// absent at the next tenant with its slug, as another tenant's is.
+type tenantKey struct{ slug, incarnation string }
+
+func keyOf(t tenant.Tenant) tenantKey { return tenantKey{t.Slug, t.Incarnation} }
+
+// key is the tenant's key, for what is kept of it in memory.
+func (st *tenantState) key() tenantKey { return keyOf(st.tenant) }
+
 // cache holds tenantState per slug. A change through tenant.Service calls
 // Invalidate (Service.Changed), and the next request reloads the tenant.
 type cache struct {

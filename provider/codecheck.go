@@ -28,10 +28,10 @@ func bindingOf(ar *authRequest) codeBinding {
 // peekCode reports what redeemCode would find for a code, without
 // redeeming it, and the code's binding: the request of a live code, or
 // only the family of a redeemed one.
-func (p *pending) peekCode(slug, codeHash string, now time.Time) (authRequest, codeBinding, codeOutcome) {
+func (p *pending) peekCode(tk tenantKey, codeHash string, now time.Time) (authRequest, codeBinding, codeOutcome) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	c, ok := p.codes[pendingKey{slug, codeHash}]
+	c, ok := p.codes[pendingKey{tk, codeHash}]
 	switch {
 	case !ok || !now.Before(c.expiresAt):
 		return authRequest{}, codeBinding{}, codeUnknown

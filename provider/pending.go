@@ -34,11 +34,11 @@ type pending struct {
 	mu        sync.Mutex
 	requests  map[pendingKey]*pendingRequest
 	codes     map[pendingKey]*pendingCode
-	perTenant map[string]int // requests + codes held for each tenant
+	perTenant map[tenantKey]int // requests + codes held for each tenant
 	total     int
 	// bytesPerTenant and totalBytes are the sizes of the entries counted
 	// in perTenant and total.
-	bytesPerTenant map[string]int
+	bytesPerTenant map[tenantKey]int
 	totalBytes     int
 
 	maxTotal, maxPerTenant           int
@@ -51,8 +51,12 @@ type pending struct {
 }
 
 // pendingKey scopes every entry to its tenant: an ID or code of tenant A is
-// simply absent at tenant B.
-type pendingKey struct{ slug, id string }
+// simply absent at tenant B, and so is one of a tenant deleted since at the
+// tenant created after it with the same slug (tenantKey).
+type pendingKey struct {
+	tenant tenantKey
+	id     string
+}
 
 // pendingRequest is an authorization request waiting for its sign-in, with
 // the bytes counted for it.
@@ -99,8 +103,8 @@ func newPending() *pending {
 	return &pending{
 		requests:          make(map[pendingKey]*pendingRequest),
 		codes:             make(map[pendingKey]*pendingCode),
-		perTenant:         make(map[string]int),
-		bytesPerTenant:    make(map[string]int),
+		perTenant:         make(map[tenantKey]int),
+		bytesPerTenant:    make(map[tenantKey]int),
 		maxTotal:          defaultMaxPending,
 		maxPerTenant:      defaultMaxPendingPerTenant,
 		maxTotalBytes:     defaultMaxPendingBytes,
@@ -109,18 +113,18 @@ func newPending() *pending {
 }
 
 // addRequest keeps a copy of a new authorization request.
-func (p *pending) addRequest(slug string, ar *authRequest, now time.Time) error {
+func (p *pending) addRequest(tk tenantKey, ar *authRequest, now time.Time) error {
 	size := requestSize(ar)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.sweepLocked(now)
-	if p.total >= p.maxTotal || p.perTenant[slug] >= p.maxPerTenant ||
-		p.totalBytes+size > p.maxTotalBytes || p.bytesPerTenant[slug]+size > p.maxBytesPerTenant {
+	if p.total >= p.maxTotal || p.perTenant[tk] >= p.maxPerTenant ||
+		p.totalBytes+size > p.maxTotalBytes || p.bytesPerTenant[tk]+size > p.maxBytesPerTenant {
 		return errPendingFull
 	}
-	p.requests[pendingKey{slug, ar.ID}] = &pendingRequest{authRequest: detached(ar), size: size}
+	p.requests[pendingKey{tk, ar.ID}] = &pendingRequest{authRequest: detached(ar), size: size}
 	p.peakRequests = max(p.peakRequests, len(p.requests))
-	p.countLocked(slug, +1, size)
+	p.countLocked(tk, +1, size)
 	return nil
 }
 
@@ -190,10 +194,10 @@ func cloneStrings(in []string) []string {
 }
 
 // request returns a copy of a live authorization request.
-func (p *pending) request(slug, id string, now time.Time) (authRequest, bool) {
+func (p *pending) request(tk tenantKey, id string, now time.Time) (authRequest, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	ar, ok := p.requests[pendingKey{slug, id}]
+	ar, ok := p.requests[pendingKey{tk, id}]
 	if !ok || !now.Before(ar.ExpiresAt) {
 		return authRequest{}, false
 	}
@@ -201,10 +205,10 @@ func (p *pending) request(slug, id string, now time.Time) (authRequest, bool) {
 }
 
 // updateRequest applies change to a live authorization request.
-func (p *pending) updateRequest(slug, id string, now time.Time, change func(*authRequest)) bool {
+func (p *pending) updateRequest(tk tenantKey, id string, now time.Time, change func(*authRequest)) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	ar, ok := p.requests[pendingKey{slug, id}]
+	ar, ok := p.requests[pendingKey{tk, id}]
 	if !ok || !now.Before(ar.ExpiresAt) {
 		return false
 	}
@@ -213,13 +217,13 @@ func (p *pending) updateRequest(slug, id string, now time.Time, change func(*aut
 }
 
 // deleteRequest forgets an authorization request; its codes stay.
-func (p *pending) deleteRequest(slug, id string) {
+func (p *pending) deleteRequest(tk tenantKey, id string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	k := pendingKey{slug, id}
+	k := pendingKey{tk, id}
 	if ar, ok := p.requests[k]; ok {
 		delete(p.requests, k)
-		p.countLocked(slug, -1, -ar.size)
+		p.countLocked(tk, -1, -ar.size)
 	}
 }
 
@@ -228,10 +232,10 @@ func (p *pending) deleteRequest(slug, id string) {
 // (the back button, a copied link) finds nothing and mints no second code
 // for one sign-in. Codes are keyed by their hash, so a memory dump does not
 // hold redeemable codes.
-func (p *pending) addCode(slug, requestID, codeHash string, now, expires time.Time) bool {
+func (p *pending) addCode(tk tenantKey, requestID, codeHash string, now, expires time.Time) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	k := pendingKey{slug, requestID}
+	k := pendingKey{tk, requestID}
 	ar, ok := p.requests[k]
 	if !ok || !now.Before(ar.ExpiresAt) {
 		return false
@@ -239,7 +243,7 @@ func (p *pending) addCode(slug, requestID, codeHash string, now, expires time.Ti
 	// The request's place passes to the code, so the limits, which count
 	// both, neither refuse nor change.
 	delete(p.requests, k)
-	p.codes[pendingKey{slug, codeHash}] = &pendingCode{request: &ar.authRequest, binding: bindingOf(&ar.authRequest), familyID: ar.FamilyID, expiresAt: expires, size: ar.size}
+	p.codes[pendingKey{tk, codeHash}] = &pendingCode{request: &ar.authRequest, binding: bindingOf(&ar.authRequest), familyID: ar.FamilyID, expiresAt: expires, size: ar.size}
 	p.peakCodes = max(p.peakCodes, len(p.codes))
 	return true
 }
@@ -255,10 +259,10 @@ const (
 
 // redeemCode consumes a code atomically: of two concurrent exchanges, only
 // one gets the request. For a replay, only the request's FamilyID is set.
-func (p *pending) redeemCode(slug, codeHash string, now time.Time) (authRequest, codeOutcome) {
+func (p *pending) redeemCode(tk tenantKey, codeHash string, now time.Time) (authRequest, codeOutcome) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	c, ok := p.codes[pendingKey{slug, codeHash}]
+	c, ok := p.codes[pendingKey{tk, codeHash}]
 	switch {
 	case !ok || !now.Before(c.expiresAt):
 		return authRequest{}, codeUnknown
@@ -293,13 +297,13 @@ func (p *pending) dropExpiredLocked(now time.Time) {
 	for k, ar := range p.requests {
 		if !now.Before(ar.ExpiresAt) {
 			delete(p.requests, k)
-			p.countLocked(k.slug, -1, -ar.size)
+			p.countLocked(k.tenant, -1, -ar.size)
 		}
 	}
 	for k, c := range p.codes {
 		if !now.Before(c.expiresAt) {
 			delete(p.codes, k)
-			p.countLocked(k.slug, -1, -c.size)
+			p.countLocked(k.tenant, -1, -c.size)
 		}
 	}
 	p.requests = shrunk(p.requests, &p.peakRequests)
@@ -325,19 +329,57 @@ func shrunk[K comparable, V any](m map[K]V, peak *int) map[K]V {
 	return c
 }
 
-func (p *pending) countLocked(slug string, entries, bytes int) {
+func (p *pending) countLocked(tk tenantKey, entries, bytes int) {
 	p.total += entries
 	p.totalBytes += bytes
-	if n := p.perTenant[slug] + entries; n > 0 {
-		p.perTenant[slug] = n
+	if n := p.perTenant[tk] + entries; n > 0 {
+		p.perTenant[tk] = n
 	} else {
-		delete(p.perTenant, slug)
+		delete(p.perTenant, tk)
 	}
-	if n := p.bytesPerTenant[slug] + bytes; n > 0 {
-		p.bytesPerTenant[slug] = n
+	if n := p.bytesPerTenant[tk] + bytes; n > 0 {
+		p.bytesPerTenant[tk] = n
 	} else {
-		delete(p.bytesPerTenant, slug)
+		delete(p.bytesPerTenant, tk)
 	}
+}
+
+// forgetEarlier drops what is held for tenants that had slug before
+// current, the tenant that has it now (nil when none has): tenants deleted
+// since. Nothing finds those entries any more, as every lookup is under
+// the current tenant's key; this gives back their memory now rather than
+// when they expire.
+func (p *pending) forgetEarlier(slug string, current *tenantKey) {
+	earlier := func(tk tenantKey) bool { return tk.slug == slug && (current == nil || tk != *current) }
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	// Every tenant that holds anything has a count: most changes of a
+	// tenant (a client added, a key rotated) find no earlier one there,
+	// and look at no entry.
+	held := false
+	for tk := range p.perTenant {
+		if earlier(tk) {
+			held = true
+			break
+		}
+	}
+	if !held {
+		return
+	}
+	for k, ar := range p.requests {
+		if earlier(k.tenant) {
+			delete(p.requests, k)
+			p.countLocked(k.tenant, -1, -ar.size)
+		}
+	}
+	for k, c := range p.codes {
+		if earlier(k.tenant) {
+			delete(p.codes, k)
+			p.countLocked(k.tenant, -1, -c.size)
+		}
+	}
+	p.requests = shrunk(p.requests, &p.peakRequests)
+	p.codes = shrunk(p.codes, &p.peakCodes)
 }
 
 // held reports what the store holds: entries and their counted bytes.

@@ -9,35 +9,38 @@ import (
 	"time"
 )
 
+// testKey is the key of tenant slug in these tests: one incarnation each.
+func testKey(slug string) tenantKey { return tenantKey{slug: slug, incarnation: "1"} }
+
 func TestPendingCodeLifecycle(t *testing.T) {
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 	p := newPending()
 	ar := &authRequest{ID: "req-1", ClientID: "app", FamilyID: "fam-1", ExpiresAt: now.Add(authRequestTTL)}
-	if err := p.addRequest("acme", ar, now); err != nil {
+	if err := p.addRequest(testKey("acme"), ar, now); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := p.request("other", "req-1", now); ok {
+	if _, ok := p.request(testKey("other"), "req-1", now); ok {
 		t.Fatal("tenant other sees tenant acme's request")
 	}
-	if !p.updateRequest("acme", "req-1", now, func(ar *authRequest) { ar.Subject, ar.IsDone = "sub-1", true }) {
+	if !p.updateRequest(testKey("acme"), "req-1", now, func(ar *authRequest) { ar.Subject, ar.IsDone = "sub-1", true }) {
 		t.Fatal("update of a live request failed")
 	}
-	if p.addCode("other", "req-1", "code-hash", now, now.Add(codeTTL)) {
+	if p.addCode(testKey("other"), "req-1", "code-hash", now, now.Add(codeTTL)) {
 		t.Fatal("a code was issued at tenant other for tenant acme's request")
 	}
-	if !p.addCode("acme", "req-1", "code-hash", now, now.Add(codeTTL)) {
+	if !p.addCode(testKey("acme"), "req-1", "code-hash", now, now.Add(codeTTL)) {
 		t.Fatal("code not issued")
 	}
-	if p.addCode("acme", "req-1", "code-hash-2", now, now.Add(codeTTL)) {
+	if p.addCode(testKey("acme"), "req-1", "code-hash-2", now, now.Add(codeTTL)) {
 		t.Fatal("a second code was issued for one sign-in")
 	}
-	if _, ok := p.request("acme", "req-1", now); ok {
+	if _, ok := p.request(testKey("acme"), "req-1", now); ok {
 		t.Fatal("the request is still there after its code was issued")
 	}
-	if p.total != 1 || p.perTenant["acme"] != 1 {
+	if p.total != 1 || p.perTenant[testKey("acme")] != 1 {
 		t.Fatalf("after the code: total %d, per tenant %v; want the one code", p.total, p.perTenant)
 	}
-	p.deleteRequest("acme", "req-1")
+	p.deleteRequest(testKey("acme"), "req-1")
 
 	tests := []struct {
 		name string
@@ -51,7 +54,7 @@ func TestPendingCodeLifecycle(t *testing.T) {
 		{"after expiry", "acme", now.Add(codeTTL), codeUnknown},
 	}
 	for _, tt := range tests {
-		got, outcome := p.redeemCode(tt.slug, "code-hash", tt.at)
+		got, outcome := p.redeemCode(testKey(tt.slug), "code-hash", tt.at)
 		if outcome != tt.want {
 			t.Fatalf("%s: outcome %d, want %d", tt.name, outcome, tt.want)
 		}
@@ -60,7 +63,7 @@ func TestPendingCodeLifecycle(t *testing.T) {
 			if got.Subject != "sub-1" || got.FamilyID != "fam-1" || !got.IsDone {
 				t.Fatalf("%s: request %+v, want the signed-in request", tt.name, got)
 			}
-			if c := p.codes[pendingKey{"acme", "code-hash"}]; c.request != nil || c.familyID != "fam-1" {
+			if c := p.codes[pendingKey{testKey("acme"), "code-hash"}]; c.request != nil || c.familyID != "fam-1" {
 				t.Fatalf("%s: the redeemed code still holds %+v, want only family fam-1", tt.name, c)
 			}
 		case codeReplayed:
@@ -74,18 +77,63 @@ func TestPendingCodeLifecycle(t *testing.T) {
 func TestPendingRequestExpires(t *testing.T) {
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 	p := newPending()
-	if err := p.addRequest("acme", &authRequest{ID: "r", ExpiresAt: now.Add(time.Minute)}, now); err != nil {
+	if err := p.addRequest(testKey("acme"), &authRequest{ID: "r", ExpiresAt: now.Add(time.Minute)}, now); err != nil {
 		t.Fatal(err)
 	}
 	later := now.Add(time.Minute)
-	if _, ok := p.request("acme", "r", later); ok {
+	if _, ok := p.request(testKey("acme"), "r", later); ok {
 		t.Fatal("expired request still returned")
 	}
-	if p.updateRequest("acme", "r", later, func(*authRequest) {}) {
+	if p.updateRequest(testKey("acme"), "r", later, func(*authRequest) {}) {
 		t.Fatal("expired request updated")
 	}
-	if p.addCode("acme", "r", "h", later, later.Add(codeTTL)) {
+	if p.addCode(testKey("acme"), "r", "h", later, later.Add(codeTTL)) {
 		t.Fatal("code issued for an expired request")
+	}
+}
+
+// What a tenant holds is found only under its own key: a tenant created
+// again under a deleted one's slug finds neither its requests nor its
+// codes, and counts none of them against its limit. forgetEarlier then
+// drops them, and nothing of the tenant that has the slug now.
+func TestPendingKeepsEachIncarnationApart(t *testing.T) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	p := newPending()
+	p.maxPerTenant = 2
+	deleted, current, other := tenantKey{"acme", "1"}, tenantKey{"acme", "2"}, tenantKey{"beta", "1"}
+	for _, tk := range []tenantKey{deleted, current, other} {
+		for _, id := range []string{"req", "signed-in"} {
+			if err := p.addRequest(tk, &authRequest{ID: id, ExpiresAt: now.Add(authRequestTTL)}, now); err != nil {
+				t.Fatalf("%v: %v", tk, err)
+			}
+		}
+	}
+	if !p.addCode(deleted, "signed-in", "code-hash", now, now.Add(codeTTL)) {
+		t.Fatal("code not issued")
+	}
+	if _, ok := p.request(current, "signed-in", now); !ok {
+		t.Fatal("the current tenant's own request is not found")
+	}
+	if _, ok := p.request(current, "req", now); !ok {
+		t.Fatal("the current tenant's own request is not found")
+	}
+	if _, outcome := p.redeemCode(current, "code-hash", now); outcome != codeUnknown {
+		t.Fatalf("the deleted tenant's code at the current one: outcome %d, want unknown", outcome)
+	}
+	if p.updateRequest(tenantKey{"acme", ""}, "req", now, func(*authRequest) {}) {
+		t.Fatal("a tenant without an incarnation (created before there were any) found another's request")
+	}
+
+	p.forgetEarlier("acme", &current)
+	if _, ok := p.request(deleted, "req", now); ok || len(p.codes) != 0 {
+		t.Fatalf("the deleted tenant's entries are still held: %d codes", len(p.codes))
+	}
+	if p.total != 4 || p.perTenant[current] != 2 || p.perTenant[other] != 2 || len(p.perTenant) != 2 {
+		t.Fatalf("after forgetting: total %d, per tenant %v; want the current tenant's and beta's two each", p.total, p.perTenant)
+	}
+	p.forgetEarlier("acme", nil) // acme deleted again
+	if p.total != 2 || p.perTenant[other] != 2 || len(p.perTenant) != 1 {
+		t.Fatalf("after acme went: total %d, per tenant %v; want beta's two", p.total, p.perTenant)
 	}
 }
 
@@ -97,7 +145,7 @@ func TestPendingLimits(t *testing.T) {
 	p := newPending()
 	p.maxTotal, p.maxPerTenant = 5, 3
 	add := func(slug, id string, at time.Time) error {
-		return p.addRequest(slug, &authRequest{ID: id, ExpiresAt: at.Add(time.Minute)}, at)
+		return p.addRequest(testKey(slug), &authRequest{ID: id, ExpiresAt: at.Add(time.Minute)}, at)
 	}
 	for _, id := range []string{"a1", "a2", "a3"} {
 		if err := add("acme", id, now); err != nil {
@@ -107,7 +155,7 @@ func TestPendingLimits(t *testing.T) {
 	if err := add("acme", "a4", now); !errors.Is(err, errPendingFull) {
 		t.Fatalf("fourth request of one tenant: %v, want errPendingFull", err)
 	}
-	if _, ok := p.request("acme", "a1", now); !ok {
+	if _, ok := p.request(testKey("acme"), "a1", now); !ok {
 		t.Fatal("a refused request evicted an earlier one")
 	}
 	for _, id := range []string{"b1", "b2"} {
@@ -124,7 +172,7 @@ func TestPendingLimits(t *testing.T) {
 	if err := add("acme", "a5", later); err != nil {
 		t.Fatalf("after expiry: %v", err)
 	}
-	if p.total != 1 || p.perTenant["acme"] != 1 || len(p.perTenant) != 1 {
+	if p.total != 1 || p.perTenant[testKey("acme")] != 1 || len(p.perTenant) != 1 {
 		t.Fatalf("after the sweep: total %d, per tenant %v; want only acme's one", p.total, p.perTenant)
 	}
 }
@@ -137,17 +185,17 @@ func TestPendingSweepWhileIdle(t *testing.T) {
 	const burst = 3 * shrinkFrom
 	for i := range burst {
 		id := fmt.Sprintf("req-%d", i)
-		if err := p.addRequest("acme", &authRequest{ID: id, ExpiresAt: now.Add(authRequestTTL)}, now); err != nil {
+		if err := p.addRequest(testKey("acme"), &authRequest{ID: id, ExpiresAt: now.Add(authRequestTTL)}, now); err != nil {
 			t.Fatal(err)
 		}
-		if !p.addCode("acme", id, "code-"+id, now, now.Add(codeTTL)) {
+		if !p.addCode(testKey("acme"), id, "code-"+id, now, now.Add(codeTTL)) {
 			t.Fatalf("code for %s not issued", id)
 		}
-		p.deleteRequest("acme", id)
+		p.deleteRequest(testKey("acme"), id)
 	}
 	// One sign-in still under way, started a little later (within the
 	// minute, so adding it does not sweep).
-	if err := p.addRequest("acme", &authRequest{ID: "live", ExpiresAt: now.Add(time.Second + authRequestTTL)}, now.Add(time.Second)); err != nil {
+	if err := p.addRequest(testKey("acme"), &authRequest{ID: "live", ExpiresAt: now.Add(time.Second + authRequestTTL)}, now.Add(time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	if p.peakCodes != burst {
@@ -156,10 +204,10 @@ func TestPendingSweepWhileIdle(t *testing.T) {
 
 	later := now.Add(codeTTL)
 	p.sweep(later)
-	if len(p.codes) != 0 || p.total != 1 || p.perTenant["acme"] != 1 {
-		t.Fatalf("after the sweep: %d codes, %d held in all, %d for acme; want 0, 1, 1", len(p.codes), p.total, p.perTenant["acme"])
+	if len(p.codes) != 0 || p.total != 1 || p.perTenant[testKey("acme")] != 1 {
+		t.Fatalf("after the sweep: %d codes, %d held in all, %d for acme; want 0, 1, 1", len(p.codes), p.total, p.perTenant[testKey("acme")])
 	}
-	if _, ok := p.request("acme", "live", later); !ok {
+	if _, ok := p.request(testKey("acme"), "live", later); !ok {
 		t.Fatal("the sweep dropped a live request")
 	}
 	if p.peakCodes != 0 || p.peakRequests != 1 {
@@ -243,7 +291,7 @@ func TestPendingLimitsBytes(t *testing.T) {
 		t.Errorf("the largest request is counted for %d bytes; pending's comment says about 16 KiB", size)
 	}
 	add := func(slug string, i int) error {
-		return p.addRequest(slug, largestRequest(fmt.Sprintf("%s-%d", slug, i), now.Add(time.Minute)), now)
+		return p.addRequest(testKey(slug), largestRequest(fmt.Sprintf("%s-%d", slug, i), now.Add(time.Minute)), now)
 	}
 	accepted := 0
 	for ; add("acme", accepted) == nil; accepted++ {
@@ -267,8 +315,8 @@ func TestPendingLimitsBytes(t *testing.T) {
 	}
 	// A request's place, and its bytes, pass to its code and are given
 	// back at the sweep after the code expired.
-	p.updateRequest("acme", fmt.Sprintf("acme-0%s", strings.Repeat("i", 32-len("acme-0"))), now, func(ar *authRequest) { ar.IsDone = true })
-	if !p.addCode("acme", fmt.Sprintf("acme-0%s", strings.Repeat("i", 32-len("acme-0"))), "code", now, now.Add(codeTTL)) {
+	p.updateRequest(testKey("acme"), fmt.Sprintf("acme-0%s", strings.Repeat("i", 32-len("acme-0"))), now, func(ar *authRequest) { ar.IsDone = true })
+	if !p.addCode(testKey("acme"), fmt.Sprintf("acme-0%s", strings.Repeat("i", 32-len("acme-0"))), "code", now, now.Add(codeTTL)) {
 		t.Fatal("no code")
 	}
 	p.sweep(now.Add(authRequestTTL))
@@ -304,11 +352,11 @@ func TestPendingCountsWhatItHolds(t *testing.T) {
 			before := liveHeap()
 			for i := range tt.n {
 				ar := tt.make(i)
-				if err := p.addRequest("acme", ar, now); err != nil {
+				if err := p.addRequest(testKey("acme"), ar, now); err != nil {
 					t.Fatal(err)
 				}
 				// What a sign-in adds, which the overhead counts.
-				p.updateRequest("acme", ar.ID, now, func(ar *authRequest) {
+				p.updateRequest(testKey("acme"), ar.ID, now, func(ar *authRequest) {
 					ar.Subject, ar.AMR, ar.BrowserBinding = fmt.Sprintf("%036d", i), []string{"pwd", "otp"}, fmt.Sprintf("%064d", i)
 				})
 			}

@@ -193,9 +193,38 @@ func New(cfg Config) (*Provider, error) {
 	return p, nil
 }
 
-// Invalidate drops what is cached of a tenant; wire it to
-// tenant.Service.Changed.
-func (p *Provider) Invalidate(slug string) { p.cache.Invalidate(slug) }
+// Invalidate drops what is cached of a tenant, and what is held in memory
+// for tenants that had its slug before (tenantKey); wire it to
+// tenant.Service.Changed, which every deletion and creation of a tenant
+// calls.
+func (p *Provider) Invalidate(slug string) {
+	p.cache.Invalidate(slug)
+	p.forgetEarlierTenants(slug)
+}
+
+// forgetEarlierTenants drops the sign-ins in progress and the codes held
+// for tenants that had slug before the one that has it now: a tenant
+// deleted, perhaps created again since. None of them can be used (each is
+// kept under its own tenant's key, which no later tenant has); this gives
+// their memory, and their place under the limits, back at once rather
+// than when they expire.
+func (p *Provider) forgetEarlierTenants(slug string) {
+	var current tenant.Tenant
+	err := p.store.View(context.Background(), func(tx tenant.Tx) (err error) {
+		current, err = tenant.GetTenant(tx, slug)
+		return err
+	})
+	switch {
+	case errors.Is(err, tenant.ErrNotFound):
+		p.storage.pending.forgetEarlier(slug, nil)
+	case err != nil:
+		// They stay until they expire, unused.
+		p.logger.Warn("read the organization to forget the sign-ins of an earlier one", "tenant", slug, "err", err)
+	default:
+		key := keyOf(current)
+		p.storage.pending.forgetEarlier(slug, &key)
+	}
+}
 
 // Hosts returns the host mapping the provider was built with.
 func (p *Provider) Hosts() Hosts { return p.hosts }
@@ -417,7 +446,7 @@ func (p *Provider) serveDocumentOfSite(w http.ResponseWriter, r *http.Request) {
 // serveCallback hands out the code only to the browser that signed in.
 func (p *Provider) serveCallback(w http.ResponseWriter, r *http.Request) {
 	site, _ := SiteFromContext(r.Context())
-	ar, err := p.storage.getAuthRequest(site.Slug, r.URL.Query().Get("id"))
+	ar, err := p.storage.getAuthRequest(r.Context(), site.Slug, r.URL.Query().Get("id"))
 	c, cookieErr := p.requestCookie(r, bindingCookie)
 	if err != nil || cookieErr != nil || ar.BrowserBinding == "" || tenant.HashSecret(c.Value) != ar.BrowserBinding {
 		p.logger.WarnContext(r.Context(), "login callback refused: unknown request or other browser", "tenant", site.Slug)
@@ -449,7 +478,7 @@ var ErrUnknownLoginRequest = errors.New("unknown or expired sign-in request")
 
 // LoginRequest reads a pending authorization request of tenant slug.
 func (p *Provider) LoginRequest(ctx context.Context, slug, id string) (LoginRequest, error) {
-	ar, err := p.storage.getAuthRequest(slug, id)
+	ar, err := p.storage.getAuthRequest(ctx, slug, id)
 	if errors.Is(err, tenant.ErrNotFound) {
 		return LoginRequest{}, fmt.Errorf("%w: %w", ErrUnknownLoginRequest, err)
 	}
@@ -497,6 +526,15 @@ func (lr LoginRequest) PromptNone() bool { return slices.Contains(lr.Prompt, oid
 // with the same request ID (a copied link) would otherwise take it over,
 // and the first browser's callback would fail.
 func (p *Provider) CompleteLogin(w http.ResponseWriter, r *http.Request, slug, id, sub string, amr []string, authTime time.Time) (string, error) {
+	// The request is looked up under the key of the tenant that has the
+	// slug now: one a deleted tenant left is not found, though its ID is.
+	st, err := p.cache.get(r.Context(), slug)
+	if errors.Is(err, tenant.ErrNotFound) {
+		return "", fmt.Errorf("%w: %w", ErrUnknownLoginRequest, err)
+	}
+	if err != nil {
+		return "", fmt.Errorf("load the organization: %w", err)
+	}
 	binding := ""
 	if c, err := p.requestCookie(r, bindingCookie); err == nil && len(c.Value) >= 32 {
 		binding = c.Value
@@ -505,7 +543,7 @@ func (p *Provider) CompleteLogin(w http.ResponseWriter, r *http.Request, slug, i
 	}
 	bindingHash := tenant.HashSecret(binding)
 	takenByAnother := false
-	found := p.storage.pending.updateRequest(slug, id, p.now(), func(ar *authRequest) {
+	found := p.storage.pending.updateRequest(st.key(), id, p.now(), func(ar *authRequest) {
 		if ar.IsDone && ar.BrowserBinding != bindingHash {
 			takenByAnother = true
 			return
@@ -538,7 +576,7 @@ const (
 
 // FailLogin sends an OAuth error back to the relying party of request id.
 func (p *Provider) FailLogin(w http.ResponseWriter, r *http.Request, slug, id string, why LoginFailure) {
-	ar, err := p.storage.getAuthRequest(slug, id)
+	ar, err := p.storage.getAuthRequest(r.Context(), slug, id)
 	if err != nil {
 		p.fail(w, r, http.StatusBadRequest, ProblemLoginLinkInvalid)
 		return

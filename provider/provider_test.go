@@ -175,6 +175,12 @@ func (h *harness) loginPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.FormValue("authRequestID")
+	// As the real pages do (ui's signInForm), the sign-in request is read
+	// before anyone is signed in.
+	if _, err := h.prov.LoginRequest(r.Context(), site.Slug, id); err != nil {
+		http.Error(w, "unknown sign-in request", http.StatusBadRequest)
+		return
+	}
 	res, err := h.machine.Start(r.Context(), site.Slug, auth.Credentials{Login: r.FormValue("username"), Password: r.FormValue("password")})
 	if err != nil || !res.Done() {
 		http.Error(w, "sign-in failed", http.StatusUnauthorized)

@@ -24,7 +24,11 @@ func TestReplayDuringExchangeRevokesWhatItWouldIssue(t *testing.T) {
 
 	now := time.Now()
 	ar := &authRequest{ID: "req", ClientID: cl.ID, Subject: "sub-1", IsDone: true, FamilyID: "fam", ExpiresAt: now.Add(time.Minute)}
-	if err := p.storage.pending.addRequest("acme", ar, now); err != nil {
+	st, err := p.cache.get(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.storage.pending.addRequest(st.key(), ar, now); err != nil {
 		t.Fatal(err)
 	}
 	if err := p.storage.SaveAuthCode(ctx, "req", "the-code"); err != nil {

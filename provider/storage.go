@@ -107,7 +107,7 @@ func (s *storage) oauthError(ctx context.Context, failed string, err error) *oid
 // --- auth requests and codes ---
 
 func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, hintSubject string) (op.AuthRequest, error) {
-	slug, err := s.slug(ctx)
+	st, err := s.state(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -138,15 +138,29 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 		FamilyID:            tenant.NewSecret(16),
 		ExpiresAt:           now.Add(authRequestTTL),
 	}
-	if err := s.pending.addRequest(slug, ar, now); err != nil {
-		s.logger.WarnContext(ctx, "authorization request refused", "tenant", slug, "err", err)
+	if err := s.pending.addRequest(st.key(), ar, now); err != nil {
+		s.logger.WarnContext(ctx, "authorization request refused", "tenant", st.tenant.Slug, "err", err)
 		return nil, oidc.ErrServerError().WithDescription("too many sign-ins are in progress; try again in a few minutes")
 	}
 	return ar, nil
 }
 
-func (s *storage) getAuthRequest(slug, id string) (*authRequest, error) {
-	ar, ok := s.pending.request(slug, id, s.now())
+// getAuthRequest returns a live authorization request of the tenant that
+// has slug now. A request that a tenant deleted since left under the slug
+// is not found: it is kept under that tenant's key (tenantKey).
+func (s *storage) getAuthRequest(ctx context.Context, slug, id string) (*authRequest, error) {
+	st, err := s.cache.get(ctx, slug)
+	if errors.Is(err, tenant.ErrNotFound) {
+		return nil, errAuthRequestGone // with the organization
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load the organization: %w", err)
+	}
+	return s.authRequestOf(st, id)
+}
+
+func (s *storage) authRequestOf(st *tenantState, id string) (*authRequest, error) {
+	ar, ok := s.pending.request(st.key(), id, s.now())
 	if !ok {
 		return nil, errAuthRequestGone
 	}
@@ -154,11 +168,11 @@ func (s *storage) getAuthRequest(slug, id string) (*authRequest, error) {
 }
 
 func (s *storage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
-	slug, err := s.slug(ctx)
+	st, err := s.state(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return s.getAuthRequest(slug, id)
+	return s.authRequestOf(st, id)
 }
 
 // AuthRequestByCode consumes the code atomically: the library's own check is
@@ -176,7 +190,7 @@ func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 	slug := st.tenant.Slug
 	now := s.now()
 	codeHash := tenant.HashSecret(code)
-	ar, outcome := s.pending.redeemCode(slug, codeHash, now)
+	ar, outcome := s.pending.redeemCode(st.key(), codeHash, now)
 	switch outcome {
 	case codeReplayed:
 		s.logger.WarnContext(ctx, "authorization code replayed; its tokens are revoked", "tenant", slug)
@@ -193,23 +207,23 @@ func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 }
 
 func (s *storage) SaveAuthCode(ctx context.Context, id, code string) error {
-	slug, err := s.slug(ctx)
+	st, err := s.state(ctx)
 	if err != nil {
 		return err
 	}
 	now := s.now()
-	if !s.pending.addCode(slug, id, tenant.HashSecret(code), now, now.Add(codeTTL)) {
+	if !s.pending.addCode(st.key(), id, tenant.HashSecret(code), now, now.Add(codeTTL)) {
 		return errAuthRequestGone
 	}
 	return nil
 }
 
 func (s *storage) DeleteAuthRequest(ctx context.Context, id string) error {
-	slug, err := s.slug(ctx)
+	st, err := s.state(ctx)
 	if err != nil {
 		return err
 	}
-	s.pending.deleteRequest(slug, id)
+	s.pending.deleteRequest(st.key(), id)
 	return nil
 }
 

@@ -91,7 +91,7 @@ func (p *Provider) exchangeCode(w http.ResponseWriter, r *http.Request, site Sit
 	now := p.now()
 	// A live code is redeemed by the library, a used one refused there,
 	// revoking its tokens, once the request matches its binding.
-	ar, binding, outcome := p.storage.pending.peekCode(site.Slug, codeHash, now)
+	ar, binding, outcome := p.storage.pending.peekCode(st.key(), codeHash, now)
 	if outcome == codeUnknown {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", "authorization code is invalid or expired")
 		return

@@ -15,6 +15,17 @@ type Tenant struct {
 	Settings  Settings  `json:"settings"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// Incarnation tells this tenant from every other that had its slug:
+	// random, set when the tenant is created and never changed, so that a
+	// tenant deleted and created again under the same slug (perhaps for
+	// another organization) is a different incarnation. What a process
+	// keeps in memory of a tenant (sign-ins in progress, caches) it keeps
+	// under slug and incarnation, and checks both when it reads, so that
+	// nothing a deleted tenant left behind reaches the next one: the store
+	// forgets a tenant's records in the transaction that deletes it, but
+	// memory cannot be forgotten there. Tenants created before it existed
+	// have none, which no tenant created since has.
+	Incarnation string `json:"incarnation,omitempty"`
 }
 
 // Settings are a tenant's policies. Zero values mean "Cognito's default",

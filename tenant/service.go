@@ -111,7 +111,7 @@ func (s *Service) CreateTenant(ctx context.Context, in NewTenant) (Tenant, error
 	if err != nil {
 		return Tenant{}, err
 	}
-	t := Tenant{Slug: in.Slug, Name: name, Settings: settings, CreatedAt: now, UpdatedAt: now}
+	t := Tenant{Slug: in.Slug, Name: name, Settings: settings, CreatedAt: now, UpdatedAt: now, Incarnation: NewSecret(16)}
 	if t.Settings.Legacy, err = SealLegacyPool(s.LegacySealer, t.Slug, t.Settings.Legacy); err != nil {
 		return Tenant{}, err
 	}

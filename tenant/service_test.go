@@ -375,7 +375,8 @@ func (s *updateHookStore) Update(ctx context.Context, fn func(tenant.Tx) error) 
 func TestRecreatedTenantStartsEmpty(t *testing.T) {
 	svc, clk := newService(t)
 	ctx := context.Background()
-	if _, err := svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"}); err != nil {
+	old, err := svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"})
+	if err != nil {
 		t.Fatal(err)
 	}
 
@@ -395,7 +396,7 @@ func TestRecreatedTenantStartsEmpty(t *testing.T) {
 
 	// A sign-in in flight finishes after the deletion.
 	const token = "session-token-of-the-old-tenant"
-	err := svc.Store.Update(ctx, func(tx tenant.Tx) error {
+	err = svc.Store.Update(ctx, func(tx tenant.Tx) error {
 		if err := tenant.StartSession(tx, "acme", token, "old-sub", []string{"pwd"}, clk.Now(), clk.Now(), time.Hour); err != nil {
 			return err
 		}
@@ -406,8 +407,20 @@ func TestRecreatedTenantStartsEmpty(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if _, err := svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme", Name: "New Acme"}); err != nil {
+	recreated, err := svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme", Name: "New Acme"})
+	if err != nil {
 		t.Fatal(err)
+	}
+	// What is kept in memory of a tenant is kept under its incarnation,
+	// which tells the two apart even when they were created at the same
+	// moment, as by this clock.
+	stored, err := svc.Tenant(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if old.Incarnation == "" || recreated.Incarnation == old.Incarnation || stored.Incarnation != recreated.Incarnation {
+		t.Errorf("incarnations: deleted tenant %q, new one %q, stored %q; want two that differ, the new one stored",
+			old.Incarnation, recreated.Incarnation, stored.Incarnation)
 	}
 	if users, err := svc.FindUsers(ctx, "acme", tenant.UserQuery{Username: "mallory"}); err != nil || len(users) != 0 {
 		t.Errorf("the new tenant has users %v, %v; want none", users, err)

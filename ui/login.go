@@ -105,8 +105,18 @@ func (p *Pages) getLogin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id := r.URL.Query().Get("authRequestID")
-	if id == "" {
+	query := r.URL.Query()
+	id := query.Get("authRequestID")
+	switch {
+	case id == "" && (query.Has("client_id") || query.Has("response_type")):
+		// Cognito's hosted-UI link (/login?client_id=…&response_type=code
+		// &redirect_uri=…, the console's "View hosted UI"): its login
+		// endpoint takes the authorization endpoint's parameters. Sent on
+		// to that endpoint as they came, the request meets every one of its
+		// checks, and its refusals, there.
+		http.Redirect(w, r, provider.PathAuthorize+"?"+r.URL.RawQuery, http.StatusFound)
+		return nil
+	case id == "":
 		// A bookmarked sign-in page, or one typed: without an application's
 		// request, the organization's own sign-in is the one to show.
 		http.Redirect(w, r, tenant.PathSignIn, http.StatusSeeOther)

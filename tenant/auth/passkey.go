@@ -34,16 +34,19 @@ type RelyingParties struct {
 }
 
 type cachedRP struct {
-	name string // the display name it was made with
-	rp   *mfa.RelyingParty
+	name        string // the display name it was made with
+	incarnation string // of the tenant it was made for
+	rp          *mfa.RelyingParty
 }
 
 // For returns t's relying party. One made before t was renamed is made
-// again, since browsers show the name when a credential is created.
+// again, since browsers show the name when a credential is created, and so
+// is one made for a tenant that had t's slug before it (as everything kept
+// in memory of a tenant, it is the tenant's incarnation's).
 func (r *RelyingParties) For(t tenant.Tenant) (*mfa.RelyingParty, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if c, ok := r.cache[t.Slug]; ok && c.name == t.Name {
+	if c, ok := r.cache[t.Slug]; ok && c.name == t.Name && c.incarnation == t.Incarnation {
 		return c.rp, nil
 	}
 	origin := r.Origin(t.Slug)
@@ -62,7 +65,7 @@ func (r *RelyingParties) For(t tenant.Tenant) (*mfa.RelyingParty, error) {
 	if r.cache == nil {
 		r.cache = make(map[string]cachedRP)
 	}
-	r.cache[t.Slug] = cachedRP{name: t.Name, rp: rp}
+	r.cache[t.Slug] = cachedRP{name: t.Name, incarnation: t.Incarnation, rp: rp}
 	return rp, nil
 }
 

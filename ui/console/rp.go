@@ -41,7 +41,15 @@ type relyingParty struct {
 	now    func() time.Time
 
 	mu        sync.Mutex
-	verifiers map[string]*oidc.IDTokenVerifier
+	verifiers map[string]tenantVerifier // by slug
+}
+
+// tenantVerifier is the ID token verifier of one tenant, which caches that
+// tenant's keys: it is of one incarnation (tenant.Tenant.Incarnation), and
+// a tenant created again under the slug gets one of its own.
+type tenantVerifier struct {
+	incarnation string
+	*oidc.IDTokenVerifier
 }
 
 func newRelyingParty(p *provider.Provider, now func() time.Time) *relyingParty {
@@ -49,7 +57,7 @@ func newRelyingParty(p *provider.Provider, now func() time.Time) *relyingParty {
 		hosts:     p.Hosts(),
 		client:    &http.Client{Transport: loopback{op: p, hosts: p.Hosts()}, Timeout: 30 * time.Second},
 		now:       now,
-		verifiers: make(map[string]*oidc.IDTokenVerifier),
+		verifiers: make(map[string]tenantVerifier),
 	}
 }
 
@@ -68,11 +76,11 @@ func (rp *relyingParty) oauth(origin string) *oauth2.Config {
 }
 
 // verifier returns the ID token verifier of a tenant.
-func (rp *relyingParty) verifier(slug, origin string) *oidc.IDTokenVerifier {
+func (rp *relyingParty) verifier(t tenant.Tenant, origin string) *oidc.IDTokenVerifier {
 	rp.mu.Lock()
 	defer rp.mu.Unlock()
-	if v, ok := rp.verifiers[slug]; ok {
-		return v
+	if v, ok := rp.verifiers[t.Slug]; ok && v.incarnation == t.Incarnation {
+		return v.IDTokenVerifier
 	}
 	// The key set keeps this context for the fetches it makes later, when
 	// it meets a key it does not know (after a rotation): no deadline.
@@ -83,7 +91,7 @@ func (rp *relyingParty) verifier(slug, origin string) *oidc.IDTokenVerifier {
 		SupportedSigningAlgs: []string{oidc.RS256, oidc.ES256},
 		Now:                  rp.now,
 	})
-	rp.verifiers[slug] = v
+	rp.verifiers[t.Slug] = tenantVerifier{incarnation: t.Incarnation, IDTokenVerifier: v}
 	return v
 }
 
@@ -99,7 +107,7 @@ var errNonce = errors.New("ID token nonce does not match the sign-in")
 // redeem exchanges an authorization code for tokens, verifies the ID token
 // (issuer, audience, expiry, signature with the tenant's keys, nonce) and
 // returns who signed in.
-func (rp *relyingParty) redeem(ctx context.Context, slug, origin, code, verifier, nonce string) (identity, error) {
+func (rp *relyingParty) redeem(ctx context.Context, t tenant.Tenant, origin, code, verifier, nonce string) (identity, error) {
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, rp.client)
 	tok, err := rp.oauth(origin).Exchange(ctx, code, oauth2.VerifierOption(verifier))
 	if err != nil {
@@ -109,7 +117,7 @@ func (rp *relyingParty) redeem(ctx context.Context, slug, origin, code, verifier
 	if !ok {
 		return identity{}, errors.New("token response has no id_token")
 	}
-	idt, err := rp.verifier(slug, origin).Verify(oidc.ClientContext(ctx, rp.client), raw)
+	idt, err := rp.verifier(t, origin).Verify(oidc.ClientContext(ctx, rp.client), raw)
 	if err != nil {
 		return identity{}, fmt.Errorf("verify ID token: %w", err)
 	}

@@ -223,7 +223,7 @@ func (c *Console) finishSignIn(w http.ResponseWriter, r *http.Request, q *reques
 	if err != nil {
 		return err
 	}
-	id, err := c.rp.redeem(r.Context(), q.slug(), q.origin, query.Get("code"), p.Verifier, p.Nonce)
+	id, err := c.rp.redeem(r.Context(), q.tenant, q.origin, query.Get("code"), p.Verifier, p.Nonce)
 	if err != nil {
 		return &pageError{status: http.StatusBadRequest, heading: "signin.failed.heading", msg: "signin.failed", link: again, err: err}
 	}
