@@ -1,10 +1,13 @@
 package provider
 
 import (
+	"bytes"
 	"context"
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
@@ -18,6 +21,7 @@ import (
 //   - none longer than authorizeLimits;
 //   - request_uri refused (OIDC Core §6.2), response_type only "code" and
 //     response_mode only what the library can answer with;
+//   - PKCE with S256, required of public clients (checkPKCE);
 //   - no scope means every scope the client is allowed (Cognito), and a
 //     scope it is not allowed, a standard one too, is refused with
 //     invalid_scope (client.refuseScopes), where the library lets
@@ -27,7 +31,8 @@ import (
 // redirect URI are not known to be good (a repeated client_id or
 // redirect_uri among them), the person gets a page (ServeHTTP's
 // refusalCatcher); once they are, the error goes back to the redirect URI,
-// as OAuth's error with the request's state.
+// as OAuth's error with the request's state, in the response mode the
+// request asked for (authorizeError), a malformed max_age's too.
 
 // authorizeLimits bounds, in bytes, the parameters an authorization request
 // may carry: far above what applications send, far below what would let
@@ -79,14 +84,143 @@ const (
 	errorRequestURINotSupported  = "request_uri_not_supported" // OIDC Core §3.1.2.6
 )
 
-// serveAuthorize answers /oauth2/authorize through the library, with
-// Cognate's checks (authorizer.ValidateAuthRequest) in place of the
-// library's own validation, which they call in the end.
+// serveAuthorize answers /oauth2/authorize as the library's op.Authorize
+// does, with Cognate's checks (authorizer.ValidateAuthRequest) in place of
+// the library's own validation, which they call in the end, and with its
+// refusals answered by authorizeError, in the response mode asked for.
 func (p *Provider) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	// ServeHTTP has parsed the form (missingFromAuthorize); this keeps
 	// the handler whole on its own.
 	_ = r.ParseForm()
-	op.Authorize(w, r, &authorizer{Provider: p.op, form: r.Form})
+	ctx := r.Context()
+	req, undecodable := op.ParseAuthorizeRequest(r, p.op.Decoder())
+	if undecodable != nil {
+		// A parameter that is no number (max_age=abc), which the library
+		// would answer with a page. ValidateAuthRequest finds it, and
+		// refuses it at the redirect URI once the client and that are
+		// known to be good, from the parameters as they were sent.
+		req = &oidc.AuthRequest{ClientID: r.Form.Get("client_id"), RedirectURI: r.Form.Get("redirect_uri"),
+			State: r.Form.Get("state"), ResponseType: oidc.ResponseType(r.Form.Get("response_type")),
+			ResponseMode: oidc.ResponseMode(r.Form.Get("response_mode"))}
+	}
+	sub, err := (&authorizer{Provider: p.op, form: r.Form}).ValidateAuthRequest(ctx, req, p.storage, p.op.IDTokenHintVerifier(ctx))
+	switch {
+	case err != nil:
+	case undecodable != nil:
+		// Not met: ValidateAuthRequest checks every parameter that can
+		// fail to decode. A new one would be refused, not dropped.
+		err = undecodable
+	case req.RequestParam != "":
+		err = oidc.ErrRequestNotSupported()
+	}
+	if err != nil {
+		p.authorizeError(w, r, req, err)
+		return
+	}
+	cl, err := p.storage.GetClientByClientID(ctx, req.ClientID)
+	if err != nil { // ValidateAuthRequest has found it a moment ago
+		p.authorizeError(w, r, req, err)
+		return
+	}
+	ar, err := p.storage.CreateAuthRequest(ctx, req, sub)
+	if err != nil {
+		p.authorizeError(w, r, req, oidc.DefaultToServerError(err, "unable to save auth request"))
+		return
+	}
+	op.RedirectToLogin(ar.GetID(), cl, w, r)
+}
+
+// authorizeError answers an authorization request with err: a page
+// (op.AuthRequestError, then ServeHTTP's refusalCatcher) while it may not
+// go to the redirect URI, and otherwise OAuth's error with the request's
+// state, sent back as a code would be (authorizeResponse). The library's
+// op.AuthRequestError puts the error in the URL whatever the mode,
+// form_post's too.
+func (p *Provider) authorizeError(w http.ResponseWriter, r *http.Request, req op.ErrAuthRequest, err error) {
+	e := oidc.DefaultToServerError(err, err.Error())
+	if req == nil || req.GetRedirectURI() == "" || e.IsRedirectDisabled() {
+		op.AuthRequestError(w, r, req, err, p.op)
+		return
+	}
+	e.State = req.GetState()
+	// The library's line, in its words (requestlog.go counts it so), and
+	// as it logs the request: only what the request itself chose to show.
+	args := []any{"oidc_error", e}
+	if logged, ok := req.(op.LogAuthRequest); ok {
+		args = append(args, "auth_request", logged)
+	}
+	p.logger.Log(r.Context(), e.LogLevel(), "auth request", args...)
+	p.authorizeResponse(w, r, req, e)
+}
+
+// authorizeResponse sends an authorization response, a code
+// (op.CodeResponseType) or an error (*oidc.Error), to the request's
+// redirect URI in the response mode it asked for: in the query or the
+// fragment of a redirect, or posted by the browser (form_post).
+func (p *Provider) authorizeResponse(w http.ResponseWriter, r *http.Request, req op.ErrAuthRequest, response any) {
+	if responseMode(req) == oidc.ResponseModeFormPost {
+		params := url.Values{}
+		err := p.op.Encoder().Encode(response, params)
+		if err == nil {
+			err = writeFormPost(w, req.GetRedirectURI(), params)
+		}
+		if err != nil {
+			p.logger.ErrorContext(r.Context(), "write the form_post page", "err", err)
+			writeServerError(w)
+		}
+		return
+	}
+	u, err := op.AuthResponseURL(req.GetRedirectURI(), req.GetResponseType(), responseMode(req), response, p.op.Encoder())
+	if err != nil {
+		// Not met: the redirect URI is one the client registered, and
+		// was parsed to be matched.
+		p.logger.ErrorContext(r.Context(), "build the authorization response's URL", "err", err)
+		writeServerError(w)
+		return
+	}
+	http.Redirect(w, r, u, http.StatusFound)
+}
+
+// formPostPage is the Form Post Response Mode's page (§2, §5): it posts
+// the authorization response's parameters to the redirect URI as soon as
+// it loads. The library's own (op.AuthResponseFormPost) posts a code or
+// tokens, but drops error and error_description.
+var formPostPage = template.Must(template.New("form_post").Parse(`<!doctype html>
+<html>
+<head><meta charset="utf-8"></head>
+<body onload="javascript:document.forms[0].submit()">
+<form method="post" action="{{.RedirectURI}}">
+{{- range $name, $values := .Params}}
+<input type="hidden" name="{{$name}}" value="{{index $values 0}}">
+{{- end}}
+</form>
+</body>
+</html>
+`))
+
+// writeFormPost answers with formPostPage, rendered to a buffer first, for
+// redirectURI and params (one value each).
+func writeFormPost(w http.ResponseWriter, redirectURI string, params url.Values) error {
+	var page bytes.Buffer
+	if err := formPostPage.Execute(&page, struct {
+		RedirectURI string
+		Params      url.Values
+	}{redirectURI, params}); err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	_, err := page.WriteTo(w)
+	return err
+}
+
+// responseMode is the response mode of an authorization request, or "".
+func responseMode(req op.ErrAuthRequest) oidc.ResponseMode {
+	if rm, ok := req.(interface{ GetResponseMode() oidc.ResponseMode }); ok {
+		return rm.GetResponseMode()
+	}
+	return ""
 }
 
 // authorizer is the library's Authorizer for one authorization request:
@@ -137,6 +271,14 @@ func (a *authorizer) ValidateAuthRequest(ctx context.Context, req *oidc.AuthRequ
 			return "", oidc.ErrInvalidRequest().WithDescription("%s is longer than %d bytes", limit.param, limit.max)
 		}
 	}
+	// max_age is the one parameter the library decodes as a number (with
+	// strconv.ParseUint, as here); for one it cannot read, serveAuthorize
+	// has only the parameters as they were sent.
+	if maxAge := a.form.Get("max_age"); maxAge != "" {
+		if _, err := strconv.ParseUint(maxAge, 10, 0); err != nil {
+			return "", oidc.ErrInvalidRequest().WithDescription("max_age must be a whole number of seconds")
+		}
+	}
 	if a.form.Get("request_uri") != "" {
 		return "", &oidc.Error{ErrorType: errorRequestURINotSupported, Description: "request_uri is not supported"}
 	}
@@ -146,6 +288,9 @@ func (a *authorizer) ValidateAuthRequest(ctx context.Context, req *oidc.AuthRequ
 	case oidc.ResponseTypeCode:
 	default:
 		return "", &oidc.Error{ErrorType: errorUnsupportedResponseType, Description: "only response_type=code is supported"}
+	}
+	if err := checkPKCE(opClient.AuthMethod() == oidc.AuthMethodNone, req.CodeChallenge, req.CodeChallengeMethod); err != nil {
+		return "", err
 	}
 	if req.ResponseMode != "" && !slices.Contains(responseModes, string(req.ResponseMode)) {
 		return "", oidc.ErrInvalidRequest().WithDescription("response_mode is not one of query, fragment, form_post")
@@ -163,6 +308,27 @@ func (a *authorizer) ValidateAuthRequest(ctx context.Context, req *oidc.AuthRequ
 		return "", err
 	}
 	return op.ValidateAuthRequestClient(ctx, req, opClient, verifier)
+}
+
+// checkPKCE applies Cognate's rule for PKCE (RFC 7636) to an authorization
+// request: a public client, which has no secret to prove at the token
+// endpoint that a code is its own, must send an S256 challenge (issue 2);
+// a confidential client may send none, as Cognito allows and server-side
+// applications built for it do, but a challenge it sends is held to the
+// same rule, and its verifier checked. "plain" is never taken: it shows
+// the verifier to whoever sees the request.
+func checkPKCE(public bool, challenge string, method oidc.CodeChallengeMethod) error {
+	switch {
+	case challenge == "" && method == "" && !public:
+		return nil
+	case challenge == "" && public:
+		return oidc.ErrInvalidRequest().WithDescription("PKCE is required: send code_challenge with code_challenge_method=S256")
+	case challenge == "":
+		return oidc.ErrInvalidRequest().WithDescription("code_challenge_method without code_challenge")
+	case method != oidc.CodeChallengeMethodS256:
+		return oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
+	}
+	return nil
 }
 
 // unique returns s without its repeated elements, in the order of their

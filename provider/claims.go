@@ -173,6 +173,26 @@ func (s *storage) user(ctx context.Context, sub string) (tenant.User, error) {
 	return u, err
 }
 
+// grantUser is the user a code or refresh token is exchanged for. One
+// deleted or disabled since the grant was given makes the grant invalid:
+// invalid_grant (RFC 6749 §5.2), as TokenRequestByRefreshToken answers a
+// refresh token of such a user; neither a failure of the server's nor
+// access_denied, which is the authorization endpoint's.
+func (s *storage) grantUser(ctx context.Context, sub string) (tenant.User, error) {
+	user, err := s.user(ctx, sub)
+	reason := "the user is disabled"
+	switch {
+	case errors.Is(err, tenant.ErrNotFound):
+		reason = "the user no longer exists"
+	case err != nil:
+		return tenant.User{}, s.oauthError(ctx, "read the user", err)
+	case user.Enabled:
+		return user, nil
+	}
+	s.logger.WarnContext(ctx, "token request refused", "reason", reason)
+	return tenant.User{}, oidc.ErrInvalidGrant().WithDescription("the user may no longer sign in")
+}
+
 // SetUserinfoFromScopes is left empty: SetUserinfoFromRequest does the work
 // with the whole request in view.
 func (s *storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string, string, []string) error {
@@ -181,12 +201,9 @@ func (s *storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string,
 
 // SetUserinfoFromRequest fills the ID token's claims.
 func (s *storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
-	user, err := s.user(ctx, req.GetSubject())
+	user, err := s.grantUser(ctx, req.GetSubject())
 	if err != nil {
 		return err
-	}
-	if !user.Enabled {
-		return oidc.ErrAccessDenied().WithDescription("user is disabled")
 	}
 	clientScopes, err := s.clientScopes(ctx, req.GetClientID())
 	if err != nil {
@@ -420,7 +437,7 @@ func (s *storage) GetPrivateClaimsFromRequest(ctx context.Context, req op.TokenR
 		claims["origin_jti"] = ids.originJTI
 		claims["event_id"] = ids.eventID
 	}
-	user, err := s.user(ctx, req.GetSubject())
+	user, err := s.grantUser(ctx, req.GetSubject())
 	if err != nil {
 		return nil, err
 	}

@@ -453,7 +453,19 @@ func (p *Provider) serveCallback(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, http.StatusBadRequest, ProblemLoginLinkInvalid)
 		return
 	}
-	p.op.ServeHTTP(w, r)
+	// What the library's op.AuthorizeCallback does from here, with the
+	// answer, a code or an error, in the request's response mode
+	// (authorizeResponse): the request is done, as its binding says.
+	if _, err := p.storage.GetClientByClientID(r.Context(), ar.ClientID); err != nil {
+		p.authorizeError(w, r, ar, err)
+		return
+	}
+	code, err := op.BuildAuthResponseCodeResponsePayload(r.Context(), ar, p.op)
+	if err != nil {
+		p.authorizeError(w, r, ar, err)
+		return
+	}
+	p.authorizeResponse(w, r, ar, code)
 }
 
 // LoginRequest is what the sign-in pages need to know of a pending
@@ -585,5 +597,5 @@ func (p *Provider) FailLogin(w http.ResponseWriter, r *http.Request, slug, id st
 	if why == AccessDenied {
 		oerr = oidc.ErrAccessDenied()
 	}
-	op.AuthRequestError(w, r, ar, oerr, p.op)
+	p.authorizeError(w, r, ar, oerr)
 }

@@ -264,10 +264,15 @@ func (h *harness) oauthConfig(f fixture) *oauth2.Config {
 		Scopes:   []string{oidc.ScopeOpenID, "email", "profile"}}
 }
 
-// login runs the browser part of the code flow and returns the code.
+// login runs the browser part of the code flow and returns the code. An
+// empty verifier sends no PKCE challenge.
 func (h *harness) login(f fixture, cfg *oauth2.Config, verifier string, extra ...oauth2.AuthCodeOption) string {
 	h.t.Helper()
-	opts := append([]oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier), oidc.Nonce("n-0S6_WzA2Mj")}, extra...)
+	opts := []oauth2.AuthCodeOption{oidc.Nonce("n-0S6_WzA2Mj")}
+	if verifier != "" {
+		opts = append(opts, oauth2.S256ChallengeOption(verifier))
+	}
+	opts = append(opts, extra...)
 	resp := h.get(cfg.AuthCodeURL("st4te", opts...))
 	loc := h.location(resp, http.StatusFound)
 	if !strings.HasPrefix(loc.Path, "/login") {

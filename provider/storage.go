@@ -106,15 +106,12 @@ func (s *storage) oauthError(ctx context.Context, failed string, err error) *oid
 
 // --- auth requests and codes ---
 
+// CreateAuthRequest holds an authorization request serveAuthorize has
+// checked (its PKCE too: checkPKCE) until the person signs in.
 func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, hintSubject string) (op.AuthRequest, error) {
 	st, err := s.state(ctx)
 	if err != nil {
 		return nil, err
-	}
-	// PKCE with S256 for everyone: the library would accept "plain" and, on
-	// some paths, no challenge at all for confidential clients.
-	if req.CodeChallenge == "" || req.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
-		return nil, oidc.ErrInvalidRequest().WithDescription("PKCE is required: send code_challenge with code_challenge_method=S256")
 	}
 	// The scopes are kept as asked: whether the exchange gives a refresh
 	// token is decided when the code is redeemed (authRequest.GetScopes).

@@ -139,9 +139,9 @@ func TestStoreFailureIsServerError(t *testing.T) {
 		says string // what the log line says failed
 	}{
 		{"code exchange, writes fail", "/oauth2/token", codeForm, writes, "issue tokens"},
-		// The user is read for the claims, after the tokens are stored:
-		// the library meets the error, and its line is the one.
-		{"code exchange, the user unreadable", "/oauth2/token", codeForm, userReads, "request error"},
+		// The user is read for the claims, after the tokens are stored
+		// (storage.grantUser).
+		{"code exchange, the user unreadable", "/oauth2/token", codeForm, userReads, "read the user"},
 		{"refresh, writes fail", "/oauth2/token", refreshForm, writes, "issue tokens"},
 		{"refresh, the refresh token unreadable", "/oauth2/token", refreshForm,
 			func(write bool, c tenant.Collection) bool { return !write && c == tenant.CollRefreshTokens }, "read refresh token"},

@@ -75,10 +75,7 @@ func (p *Provider) exchangeCode(w http.ResponseWriter, r *http.Request, site Sit
 	case code == "":
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "code missing")
 		return
-	case verifier == "":
-		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "code_verifier required: PKCE is required")
-		return
-	case !wellFormedVerifier(verifier):
+	case verifier != "" && !wellFormedVerifier(verifier):
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request",
 			"code_verifier must be 43 to 128 characters of A-Z, a-z, 0-9, '-', '.', '_' and '~' (RFC 7636 §4.1)")
 		return
@@ -112,14 +109,27 @@ func (p *Provider) exchangeCode(w http.ResponseWriter, r *http.Request, site Sit
 // request is refused, for the log, with the OAuth error and description to
 // answer; reason is empty when the request matches. The client that names
 // a code it was not given is told no more than of an unknown code.
+//
+// PKCE follows the authorization request (checkPKCE): a code asked for
+// with a challenge needs its verifier; one asked for without (by a
+// confidential client) is refused a verifier, as RFC 9700 §2.1.1 has it,
+// since a verifier there means someone removed the challenge on the way
+// (a downgrade), and the client expects a check that would not be made.
 func (b codeBinding) check(clientID, redirectURI, verifier string) (reason, code, description string) {
 	switch {
 	case b.clientID != clientID:
 		return "the authorization code was issued to another client", "invalid_grant", "authorization code is invalid or expired"
 	case b.redirectURI != redirectURI:
 		return "redirect_uri differs from the authorization request's", "invalid_grant", "redirect_uri does not match the authorization request"
-	case b.challenge == nil || b.challenge.Method != oidc.CodeChallengeMethodS256:
+	case b.challenge == nil && verifier != "":
+		return "a PKCE verifier for a code asked for without a challenge", "invalid_grant",
+			"code_verifier sent, but the authorization request had no code_challenge"
+	case b.challenge == nil:
+		return "", "", ""
+	case b.challenge.Method != oidc.CodeChallengeMethodS256:
 		return "the authorization request had no S256 PKCE challenge", "invalid_grant", "authorization code is invalid or expired"
+	case verifier == "":
+		return "no PKCE verifier", "invalid_request", "code_verifier required: the authorization request had a code_challenge"
 	case !oidc.VerifyCodeChallenge(b.challenge, verifier):
 		return "wrong PKCE verifier", "invalid_grant", "code_verifier does not match the code_challenge"
 	}
