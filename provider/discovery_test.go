@@ -2,6 +2,8 @@ package provider_test
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -134,48 +136,16 @@ func TestJWKSFollowsKeyRotation(t *testing.T) {
 	h := newHarness(t)
 	ctx := h.ctx()
 	f := h.fixtureWith(fixtureOptions{slug: "acme", signingAlg: "ES256"})
-	kids := func() []string {
-		t.Helper()
-		resp := h.get(h.issuer("acme") + "/.well-known/jwks.json")
-		defer resp.Body.Close()
-		var set struct {
-			Keys []struct {
-				Kid string `json:"kid"`
-			} `json:"keys"`
-		}
-		if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
-			t.Fatal(err)
-		}
-		var ids []string
-		for _, k := range set.Keys {
-			ids = append(ids, k.Kid)
-		}
-		slices.Sort(ids)
-		return ids
-	}
+	kids := func() []string { return h.jwksKeyIDs("acme") }
 	first := kids()
 	if len(first) != 1 {
 		t.Fatalf("JWKS of a new tenant: %v, want one key", first)
 	}
-	next, err := h.svc.RotateSigningKey(ctx, "acme", time.Hour)
+	next, err := h.svc.RotateSigningKey(ctx, "acme", tenant.KeyRotation{Overlap: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
-	signedBy := func() string {
-		t.Helper()
-		raw := h.signIn(f, h.oauthConfig(f)).Extra("id_token").(string)
-		header, err := base64URLDecode(strings.Split(raw, ".")[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		var jws struct {
-			Kid string `json:"kid"`
-		}
-		if err := json.Unmarshal(header, &jws); err != nil {
-			t.Fatal(err)
-		}
-		return jws.Kid
-	}
+	signedBy := func() string { return signingKeyID(t, h.signIn(f, h.oauthConfig(f)).Extra("id_token").(string)) }
 	for _, step := range []struct {
 		after     time.Duration // since the rotation
 		published []string
@@ -194,4 +164,108 @@ func TestJWKSFollowsKeyRotation(t *testing.T) {
 			t.Errorf("%v after the rotation, tokens are signed by %s, want %s", step.after, got, step.signing)
 		}
 	}
+}
+
+// A rotation that retires the previous keys, as after a leak, takes effect
+// at once, with nothing else changed: the keys it retires leave the JWKS,
+// and a token one of them signed is refused at userinfo, introspection and
+// revocation, where a token of the new key is answered. The refresh token,
+// which is not signed, gets new tokens of the new key.
+func TestRetiredKeyIsRefusedAtOnce(t *testing.T) {
+	h := newHarness(t)
+	f := h.fixture("acme", false)
+	old := h.signIn(f, h.oauthConfig(f))
+	oldKey := signingKeyID(t, old.AccessToken)
+	if _, err := h.svc.RotateSigningKey(h.ctx(), "acme", tenant.KeyRotation{Overlap: 10 * time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	h.shift.Store(int64(20 * time.Minute)) // the old key stopped signing, and verifies for a day
+	if got := h.jwksKeyIDs("acme"); len(got) != 2 || !slices.Contains(got, oldKey) {
+		t.Fatalf("JWKS after an ordinary rotation: %v, want the old key %s beside the new one", got, oldKey)
+	}
+	userinfo := func(accessToken string) int {
+		t.Helper()
+		resp, _ := h.send(http.MethodPost, h.issuer("acme")+"/oauth2/userInfo", url.Values{"access_token": {accessToken}}.Encode(), "", "")
+		return resp.StatusCode
+	}
+	introspect := func(accessToken string) any {
+		t.Helper()
+		resp, body := h.send(http.MethodPost, h.issuer("acme")+"/oauth2/introspect", url.Values{"token": {accessToken}}.Encode(), f.client.ID, f.secret)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("introspection: %d %v", resp.StatusCode, body)
+		}
+		return body["active"]
+	}
+	if status := userinfo(old.AccessToken); status != http.StatusOK {
+		t.Fatalf("userinfo with the old key's token, before it retired: %d", status)
+	}
+
+	next, err := h.svc.RotateSigningKey(h.ctx(), "acme", tenant.KeyRotation{RetirePrevious: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := h.jwksKeyIDs("acme"); !slices.Equal(got, []string{next.ID}) {
+		t.Errorf("JWKS after retiring the previous keys: %v, want only %s", got, next.ID)
+	}
+	if status := userinfo(old.AccessToken); status != http.StatusUnauthorized {
+		t.Errorf("userinfo with a token of the retired key: %d, want 401", status)
+	}
+	if active := introspect(old.AccessToken); active != false {
+		t.Errorf("introspection of a token of the retired key: active %v, want false", active)
+	}
+	resp, body := h.send(http.MethodPost, h.issuer("acme")+"/oauth2/revoke", url.Values{"token": {old.AccessToken}}.Encode(), f.client.ID, f.secret)
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("revocation of a token of the retired key: %d %v, want 200 (it no longer works)", resp.StatusCode, body)
+	}
+
+	refreshed, err := h.oauthConfig(f).TokenSource(h.ctx(), &oauth2.Token{RefreshToken: old.RefreshToken}).Token()
+	if err != nil {
+		t.Fatalf("refresh after the retirement: %v", err)
+	}
+	if got := signingKeyID(t, refreshed.AccessToken); got != next.ID {
+		t.Errorf("the refreshed token is signed by %s, want the new key %s", got, next.ID)
+	}
+	if status := userinfo(refreshed.AccessToken); status != http.StatusOK {
+		t.Errorf("userinfo with a token of the new key: %d, want 200", status)
+	}
+	if active := introspect(refreshed.AccessToken); active != true {
+		t.Errorf("introspection of a token of the new key: active %v, want true", active)
+	}
+}
+
+// jwksKeyIDs are the key IDs a tenant's JWKS publishes, sorted.
+func (h *harness) jwksKeyIDs(slug string) []string {
+	h.t.Helper()
+	resp := h.get(h.issuer(slug) + "/.well-known/jwks.json")
+	defer resp.Body.Close()
+	var set struct {
+		Keys []struct {
+			Kid string `json:"kid"`
+		} `json:"keys"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
+		h.t.Fatal(err)
+	}
+	var ids []string
+	for _, k := range set.Keys {
+		ids = append(ids, k.Kid)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// signingKeyID is the kid in a signed token's header.
+func signingKeyID(t *testing.T, raw string) string {
+	t.Helper()
+	header, err := base64URLDecode(strings.Split(raw, ".")[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var jws struct {
+		Kid string `json:"kid"`
+	}
+	if err := json.Unmarshal(header, &jws); err != nil {
+		t.Fatal(err)
+	}
+	return jws.Kid
 }

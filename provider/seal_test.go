@@ -188,7 +188,7 @@ func TestProviderAfterServerKeyLost(t *testing.T) {
 		t.Errorf("the cause was logged %d times, want once:\n%s", n, logs.String())
 	}
 
-	next, err := svc.RotateSigningKey(ctx, "acme", 0)
+	next, err := svc.RotateSigningKey(ctx, "acme", tenant.KeyRotation{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -112,7 +112,7 @@ func TestSecretsNotInDataFile(t *testing.T) {
 				if _, err := svc.CreateTenant(ctx, tenant.NewTenant{Slug: slug, Settings: tenant.Settings{SigningAlg: alg, Legacy: sealTestPool()}}); err != nil {
 					t.Fatal(err)
 				}
-				if _, err := svc.RotateSigningKey(ctx, slug, time.Hour); err != nil {
+				if _, err := svc.RotateSigningKey(ctx, slug, tenant.KeyRotation{Overlap: time.Hour}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -297,7 +297,7 @@ func TestSealRotation(t *testing.T) {
 	if _, err := during.UpdateTenant(ctx, "acme", tenant.TenantChange{Name: &name}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := during.RotateSigningKey(ctx, "acme", 0); err != nil {
+	if _, err := during.RotateSigningKey(ctx, "acme", tenant.KeyRotation{}); err != nil {
 		t.Fatal(err)
 	}
 	after := withSealers(before, testSealer(t, 3), testSealer(t, 4))

@@ -363,8 +363,8 @@ func ValidateClient(c Client) error {
 		}
 	}
 	for name, ttl := range map[string]struct{ got, min, max time.Duration }{
-		"access token":  {c.AccessTokenTTL, 5 * time.Minute, 24 * time.Hour},
-		"ID token":      {c.IDTokenTTL, 5 * time.Minute, 24 * time.Hour},
+		"access token":  {c.AccessTokenTTL, 5 * time.Minute, maxSignedTokenTTL},
+		"ID token":      {c.IDTokenTTL, 5 * time.Minute, maxSignedTokenTTL},
 		"refresh token": {c.RefreshTokenTTL, time.Hour, 10 * 365 * 24 * time.Hour},
 	} {
 		if ttl.got < ttl.min || ttl.got > ttl.max {
@@ -906,11 +906,34 @@ func (s *Service) SetPassword(ctx context.Context, tenantID, sub, pw string, per
 	})
 }
 
-// RotateSigningKey publishes a new key that becomes active after overlap,
-// and retires keys older than the one it replaces once tokens they signed
-// have expired. Relying parties that cache JWKS for up to overlap see the
-// new key before anything is signed with it.
-func (s *Service) RotateSigningKey(ctx context.Context, tenantID string, overlap time.Duration) (SigningKey, error) {
+// maxSignedTokenTTL bounds the lifetime of the tokens a signing key signs
+// (access and ID tokens; refresh tokens are opaque): a key that stopped
+// signing keeps verifying for that long, then retires.
+const maxSignedTokenTTL = 24 * time.Hour
+
+// KeyRotation says how RotateSigningKey's new key takes over.
+type KeyRotation struct {
+	// Overlap is how long the new key is published before it signs, so
+	// that relying parties that cache the JWKS for up to that long see it
+	// before anything is signed with it.
+	Overlap time.Duration
+	// RetirePrevious withdraws every other key at once, for a key that may
+	// have leaked: out of the JWKS, and tokens they signed no longer verify
+	// here. It needs an Overlap of 0: the new key must sign at once.
+	RetirePrevious bool
+}
+
+// RotateSigningKey publishes a new key that becomes active after
+// r.Overlap. The key it replaces signs until then and verifies for the
+// longest token lifetime after; a key published by an earlier rotation
+// that would only take over later never signs. A key's retirement is never
+// put off: several rotations in a row leave each key that signed published
+// for its own day, no longer. With r.RetirePrevious every other key
+// retires now instead.
+func (s *Service) RotateSigningKey(ctx context.Context, tenantID string, r KeyRotation) (SigningKey, error) {
+	if r.RetirePrevious && r.Overlap != 0 {
+		return SigningKey{}, fmt.Errorf("%w: retiring the previous keys at once needs a new key that signs at once, with no overlap", ErrInvalid)
+	}
 	now := s.now()
 	var next SigningKey
 	err := s.Store.Update(ctx, func(tx Tx) error {
@@ -922,34 +945,52 @@ func (s *Service) RotateSigningKey(ctx context.Context, tenantID string, overlap
 		if err != nil {
 			return err
 		}
-		next, err = NewSigningKey(t.Settings.SigningAlg, now, now.Add(overlap))
+		next, err = NewSigningKey(t.Settings.SigningAlg, now, now.Add(r.Overlap))
 		if err != nil {
 			return err
 		}
 		current, ok := ActiveKey(keys, now)
+		var retired []string
 		for _, k := range keys {
-			// pending: published by an earlier rotation, not active yet.
-			pending := k.RetireAt.IsZero() && k.ActiveFrom.After(now)
+			if !k.RetireAt.IsZero() && !k.RetireAt.After(now) {
+				continue // retired already
+			}
+			// pending: published by an earlier rotation, due to sign later.
+			pending := k.ActiveFrom.After(now) && (k.RetireAt.IsZero() || k.RetireAt.After(k.ActiveFrom))
+			var retireAt time.Time
 			switch {
+			case r.RetirePrevious:
+				retireAt = now
+				retired = append(retired, k.ID)
 			case pending && !k.ActiveFrom.Before(next.ActiveFrom):
 				// It would only take over after the next one: superseded
 				// before it signs, it retires as the next one takes over.
-				k.RetireAt = next.ActiveFrom
+				retireAt = next.ActiveFrom
 			case (ok && k.ID == current.ID) || pending:
-				// It signs until the next one takes over, and verifies
-				// for the longest token lifetime after that.
-				k.RetireAt = next.ActiveFrom.Add(24 * time.Hour)
+				// It signs until the next one takes over, and verifies for
+				// the longest token lifetime after that. When a key an
+				// earlier rotation published takes over sooner, the
+				// retirement set then stands (below).
+				retireAt = next.ActiveFrom.Add(maxSignedTokenTTL)
 			case k.RetireAt.IsZero() && !k.ActiveFrom.After(now):
 				// Older keys, no longer signing, retire.
-				k.RetireAt = next.ActiveFrom
+				retireAt = next.ActiveFrom
 			default:
 				continue
 			}
+			if !k.RetireAt.IsZero() && !retireAt.Before(k.RetireAt) {
+				continue // retiring sooner already
+			}
+			k.RetireAt = retireAt
 			if err := s.storeSigningKey(tx, tenantID, k); err != nil {
 				return err
 			}
 		}
-		if err := s.audit(ctx, tx, tenantID, AuditKeyRotate, AuditTarget{Kind: TargetTenant, ID: tenantID}, map[string]string{"kid": next.ID}); err != nil {
+		details := map[string]string{"kid": next.ID}
+		if len(retired) > 0 {
+			details["retired"] = strings.Join(retired, ",")
+		}
+		if err := s.audit(ctx, tx, tenantID, AuditKeyRotate, AuditTarget{Kind: TargetTenant, ID: tenantID}, details); err != nil {
 			return err
 		}
 		return s.storeSigningKey(tx, tenantID, next)

@@ -114,25 +114,37 @@ func tenantCommands() []adminCommand {
 		},
 		{
 			verb: "rotate-key", args: []string{"SLUG"},
-			summary: "Make a new signing key, of the tenant's signing algorithm: published at once in the JWKS, signing after --overlap.",
+			summary: "Make a new signing key, of the tenant's signing algorithm: published at once in the JWKS, signing after --overlap; --retire-previous withdraws the others at once.",
 			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
 				overlap := time.Hour
 				fs.Var(durationFlag{d: &overlap, name: "--overlap", max: adminapi.MaxKeyOverlap}, "overlap",
-					"how long the new key is published before it signs, so that relying parties that cache the JWKS know it first (a `duration` in whole seconds, 0s to 168h)")
+					"how long the new key is published before it signs, so that relying parties that cache the JWKS know it first (a `duration` in whole seconds, 0s to 168h; 0s with --retire-previous)")
+				retirePrevious := fs.Bool("retire-previous", false,
+					"the new key signs at once, and every other key leaves the JWKS now: tokens they signed stop verifying, instead of a day later")
 				return func(ctx context.Context, c *apiClient, args []string) (output, error) {
+					if *retirePrevious {
+						if flagGiven(fs, "overlap") && overlap != 0 {
+							return output{}, usageError{"--retire-previous makes a key that signs at once: leave out --overlap, or give 0s"}
+						}
+						overlap = 0
+					}
 					path, err := tenantPath(args[0])
 					if err != nil {
 						return output{}, err
 					}
 					seconds := int64(overlap / time.Second)
 					var k adminapi.SigningKey
-					raw, err := c.call(ctx, http.MethodPost, path+"/keys/rotate", adminapi.RotateKeyRequest{OverlapSeconds: &seconds}, &k)
+					raw, err := c.call(ctx, http.MethodPost, path+"/keys/rotate",
+						adminapi.RotateKeyRequest{OverlapSeconds: &seconds, RetirePrevious: *retirePrevious}, &k)
 					return output{raw: raw, text: func(w io.Writer) {
 						printFields(w,
 							field("Key", k.KeyID),
 							field("Algorithm", k.Alg),
 							field("Signs from", formatTime(k.ActiveFrom)),
 						)
+						if *retirePrevious {
+							fmt.Fprintln(w, "Every other key of the tenant is retired: out of its JWKS, and the tokens they signed no longer verify here.")
+						}
 					}}, err
 				}
 			},

@@ -64,6 +64,20 @@ func TestTenantSettingsCommands(t *testing.T) {
 					t.Errorf("the key signs %s after it is made, want 168h", d)
 				}
 			}},
+		{name: "retire the previous keys", args: []string{"tenant", "rotate-key", "acme", "--retire-previous", "--json"},
+			check: func(t *testing.T, stdout string) {
+				var k adminapi.SigningKey
+				if err := json.Unmarshal([]byte(stdout), &k); err != nil {
+					t.Fatalf("not JSON: %v\n%s", err, stdout)
+				}
+				if !k.ActiveFrom.Equal(k.CreatedAt) {
+					t.Errorf("the key signs %s after it is made, want at once", k.ActiveFrom.Sub(k.CreatedAt))
+				}
+			}},
+		{name: "retire the previous keys, saying so", args: []string{"tenant", "rotate-key", "acme", "--retire-previous", "--overlap", "0s"},
+			stdout: []string{"Signs from", "Every other key of the tenant is retired"}},
+		{name: "retire the previous keys after an overlap", args: []string{"tenant", "rotate-key", "acme", "--retire-previous", "--overlap", "1h"},
+			code: exitUsage, stderr: []string{"--retire-previous makes a key that signs at once: leave out --overlap, or give 0s"}},
 		{name: "an overlap in years", args: []string{"tenant", "rotate-key", "acme", "--overlap", "10y"},
 			code: exitUsage, stderr: []string{`invalid value "10y" for flag -overlap: not a duration: write it as 30m, 1h or 168h`}},
 		{name: "an overlap without a unit", args: []string{"tenant", "rotate-key", "acme", "--overlap", "5"},

@@ -223,6 +223,14 @@ func TestEndpoints(t *testing.T) {
 			status: 400, code: "invalid_request", want: []string{"must be a JSON object"}},
 		{name: "rotate key with white space", method: "POST", path: "/admin/v1/tenants/acme/keys/rotate", body: " \n", status: 200, want: []string{`"kid":`}},
 		{name: "rotate key unknown tenant", method: "POST", path: "/admin/v1/tenants/nope/keys/rotate", status: 404, code: "not_found"},
+		{name: "rotate key retiring the previous", method: "POST", path: "/admin/v1/tenants/acme/keys/rotate", body: `{"retire_previous":true}`,
+			status: 200, want: []string{`"kid":`}, reject: []string{"retire_at"}},
+		{name: "rotate key retiring the previous, no overlap", method: "POST", path: "/admin/v1/tenants/acme/keys/rotate", body: `{"retire_previous":true,"overlap_seconds":0}`,
+			status: 200, want: []string{`"kid":`}},
+		{name: "rotate key retiring the previous after an overlap", method: "POST", path: "/admin/v1/tenants/acme/keys/rotate", body: `{"retire_previous":true,"overlap_seconds":60}`,
+			status: 400, code: "invalid_request", want: []string{"retire_previous makes a key that signs at once"}},
+		{name: "rotate key retiring the previous, not a boolean", method: "POST", path: "/admin/v1/tenants/acme/keys/rotate", body: `{"retire_previous":"yes"}`,
+			status: 400, code: "invalid_request"},
 
 		// Clients.
 		{name: "create client", method: "POST", path: "/admin/v1/tenants/acme/clients",
@@ -455,6 +463,61 @@ func TestRotateClientSecret(t *testing.T) {
 	}
 	if !slices.Equal(f.changed, []string{"acme"}) {
 		t.Errorf("Changed called with %v, want [acme]", f.changed)
+	}
+}
+
+// A rotation with retire_previous, for a key that may have leaked: the new
+// key signs at once and the tenant's other keys retire now, not a day
+// later; the provider is told, to rebuild the JWKS; the audit trail names
+// the keys withdrawn.
+func TestRotateKeyRetiringThePrevious(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	keys := func() []tenant.SigningKey {
+		var ks []tenant.SigningKey
+		if err := f.svc.Store.View(ctx, func(tx tenant.Tx) (err error) { ks, err = tenant.SigningKeys(tx, "acme"); return err }); err != nil {
+			t.Fatal(err)
+		}
+		return ks
+	}
+	if rec := f.do(t, "POST", "/admin/v1/tenants/acme/keys/rotate", `{"overlap_seconds":0}`, bearer); rec.Code != http.StatusOK {
+		t.Fatalf("rotate: %d %s", rec.Code, rec.Body)
+	}
+	var previous []string
+	for _, k := range tenant.PublishedKeys(keys(), time.Now()) {
+		previous = append(previous, k.ID)
+	}
+	if len(previous) != 2 {
+		t.Fatalf("published after an ordinary rotation: %v, want both keys for a day", previous)
+	}
+
+	f.changed = nil
+	rec := f.do(t, "POST", "/admin/v1/tenants/acme/keys/rotate", `{"retire_previous":true}`, bearer)
+	var got adminapi.SigningKey
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || rec.Code != http.StatusOK {
+		t.Fatalf("rotate retiring the previous: %d %s", rec.Code, rec.Body)
+	}
+	now := time.Now()
+	if got.ActiveFrom.After(now) {
+		t.Errorf("the new key signs from %v, want at once", got.ActiveFrom)
+	}
+	var published []string
+	for _, k := range tenant.PublishedKeys(keys(), now) {
+		published = append(published, k.ID)
+	}
+	if !slices.Equal(published, []string{got.KeyID}) {
+		t.Errorf("published: %v, want only %s", published, got.KeyID)
+	}
+	if !slices.Equal(f.changed, []string{"acme"}) {
+		t.Errorf("Changed called with %v, want [acme]", f.changed)
+	}
+	rec = f.do(t, "GET", "/admin/v1/tenants/acme/audit?action=key.rotate&limit=1", "", bearer)
+	var page adminapi.AuditPage
+	if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil || len(page.Events) != 1 {
+		t.Fatalf("audit: %d %s", rec.Code, rec.Body)
+	}
+	if d := page.Events[0].Details; d["kid"] != got.KeyID || d["retired"] != strings.Join(previous, ",") {
+		t.Errorf("audit details %v, want kid %s and retired %v", d, got.KeyID, previous)
 	}
 }
 

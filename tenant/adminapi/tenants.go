@@ -81,14 +81,23 @@ func (a *API) rotateKey(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeOptionalJSON(w, r, &req); err != nil {
 		return err
 	}
-	overlap := defaultKeyOverlap
-	if req.OverlapSeconds != nil {
-		overlap = seconds(*req.OverlapSeconds)
-		if overlap < 0 || overlap > MaxKeyOverlap {
-			return badRequest("overlap_seconds must be from 0 to %d", int64(MaxKeyOverlap/time.Second))
-		}
+	rotation := tenant.KeyRotation{Overlap: defaultKeyOverlap, RetirePrevious: req.RetirePrevious}
+	if req.RetirePrevious {
+		rotation.Overlap = 0
 	}
-	key, err := a.Service.RotateSigningKey(r.Context(), r.PathValue("slug"), overlap)
+	if req.OverlapSeconds != nil {
+		overlap := seconds(*req.OverlapSeconds)
+		switch {
+		case overlap < 0 || overlap > MaxKeyOverlap:
+			return badRequest("overlap_seconds must be from 0 to %d", int64(MaxKeyOverlap/time.Second))
+		case req.RetirePrevious && overlap != 0:
+			// The keys it retires would leave nothing to sign with until
+			// the new key takes over.
+			return badRequest("retire_previous makes a key that signs at once: leave out overlap_seconds or give 0")
+		}
+		rotation.Overlap = overlap
+	}
+	key, err := a.Service.RotateSigningKey(r.Context(), r.PathValue("slug"), rotation)
 	if err != nil {
 		return err
 	}

@@ -330,8 +330,13 @@ func (n Nullable[T]) MarshalJSON() ([]byte, error) { return json.Marshal(n.Value
 // RotateKeyRequest is the optional body of POST …/keys/rotate.
 type RotateKeyRequest struct {
 	// OverlapSeconds is how long the new key is published before it signs,
-	// so relying parties that cache the JWKS see it first. Default 3600.
+	// so relying parties that cache the JWKS see it first. Default 3600,
+	// and 0 with RetirePrevious.
 	OverlapSeconds *int64 `json:"overlap_seconds,omitempty"`
+	// RetirePrevious withdraws every other key of the tenant at once: out
+	// of the JWKS, and tokens they signed no longer verify. For a key that
+	// may have leaked; the new key signs at once.
+	RetirePrevious bool `json:"retire_previous,omitempty"`
 }
 
 // SigningKey is a signing key's public facts: never the key material.

@@ -463,6 +463,7 @@ var catalogue = map[string]map[string]string{
 		"audit.detail.updated":       "updated",
 		"audit.detail.skipped":       "unchanged",
 		"audit.detail.failed":        "failed",
+		"audit.detail.retired":       "keys retired at once",
 
 		"import.title":           "Import users",
 		"import.lead":            "Import users from an Amazon Cognito user pool: upload the CSV in the layout of Cognito's GetCSVHeader, or a JSON dump of ListUsers or AdminGetUser, which keeps the users' subs. Users are matched by sub (JSON), else by username; importing the same file again is safe.",
@@ -1003,6 +1004,7 @@ var catalogue = map[string]map[string]string{
 		"audit.detail.updated":               "bijgewerkt",
 		"audit.detail.skipped":               "ongewijzigd",
 		"audit.detail.failed":                "mislukt",
+		"audit.detail.retired":               "direct ingetrokken sleutels",
 
 		"import.title":           "Gebruikers importeren",
 		"import.lead":            "Importeer gebruikers uit een Amazon Cognito-gebruikerspool: upload de CSV in de indeling van Cognito's GetCSVHeader, of een JSON-dump van ListUsers of AdminGetUser, die de sub van de gebruikers behoudt. Gebruikers worden op sub (JSON) en anders op gebruikersnaam herkend; hetzelfde bestand opnieuw importeren is veilig.",

@@ -182,7 +182,7 @@ func TestFileProblemText(t *testing.T) {
 // auditDetailKeys are the keys of the details Cognate records in the audit
 // trail (tenant, tenant/auth, the console's own sign-in).
 var auditDetailKeys = []string{"fields", "groups", "group", "status", "amr", "kind", "name", "from", "members",
-	"permanent", "temporary", "kid", "source", "clone_warning", "created", "updated", "skipped", "failed"}
+	"permanent", "temporary", "kid", "source", "clone_warning", "created", "updated", "skipped", "failed", "retired"}
 
 // The audit trail names a detail in the page's language, and a key it does
 // not know (a newer Cognate's) as it is.
