@@ -38,7 +38,8 @@ func startServer(t *testing.T, dir string) *server {
 
 // startServerWith starts a server with more settings than startServer's
 // (a base URL, say, for a server outside dev mode); it is asked whether
-// it is ready at its address, whatever its base URL.
+// it is ready at its address, whatever its base URL. An argument may name
+// the free port it listens on as {port} (--listen :{port}).
 func startServerWith(t *testing.T, dir string, args ...string) *server {
 	t.Helper()
 	// Ask the kernel for a free port, then let runServe listen on it.
@@ -48,6 +49,11 @@ func startServerWith(t *testing.T, dir string, args ...string) *server {
 	}
 	addr := ln.Addr().String()
 	_ = ln.Close()
+	_, port, _ := net.SplitHostPort(addr)
+	args = slices.Clone(args)
+	for i := range args {
+		args[i] = strings.ReplaceAll(args[i], "{port}", port)
+	}
 
 	cfg, err := LoadConfig(append([]string{"--listen", addr, "--data", filepath.Join(dir, "cognate.db")}, args...), nil, nil)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -80,10 +81,16 @@ func startChildLimited(t *testing.T, dir string, openFiles int) *child {
 }
 
 func adminCall(hc *http.Client, base, token, method, path string, in, out any) (int, error) {
-	body, _ := json.Marshal(in)
-	req, _ := http.NewRequest(method, base+"/admin/v1"+path, bytes.NewReader(body))
+	var body io.Reader // none without in: the API refuses a body where it takes none
+	if in != nil {
+		raw, _ := json.Marshal(in)
+		body = bytes.NewReader(raw)
+	}
+	req, _ := http.NewRequest(method, base+"/admin/v1"+path, body)
 	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := hc.Do(req)
 	if err != nil {
 		return 0, err

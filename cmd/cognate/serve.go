@@ -113,6 +113,9 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Wr
 			return err
 		}
 	}
+	if a.devMail != nil && !loopbackOnly(ln.Addr()) {
+		warnDevMailboxOutOfReach(ln.Addr(), logger)
+	}
 	background, stopBackground := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	if a.outbox != nil {
@@ -122,6 +125,28 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Wr
 	wg.Go(func() { manageMemory(background, logger, store) })
 	defer func() { stopBackground(); wg.Wait() }()
 	return listenAndServe(ctx, ln, cfg, tlsConfig, a.handler, logger)
+}
+
+// loopbackOnly reports whether addr, where the server listens, is reached
+// from this machine only: a loopback address, not all of them (":8080").
+func loopbackOnly(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
+}
+
+// warnDevMailboxOutOfReach says, once at start-up, that the development
+// mailbox answers browsers on this machine only (ui's devMailClient: its
+// mails hold temporary passwords and reset codes) while the server is
+// reached from elsewhere too. In a container that is every browser: through
+// a published port the peer is the bridge's gateway, never loopback. So
+// the line says how to read the mail from elsewhere: a relay that catches
+// it, set with the SMTP settings. (`cognate mail list` shows no mail that
+// was delivered, and no body of any.)
+func warnDevMailboxOutOfReach(addr net.Addr, logger *slog.Logger) {
+	logger.Warn("dev mode: /dev/mail, which shows the mail sent (temporary passwords, reset codes), answers browsers on this machine only, "+
+		"but the server listens beyond it (in a container, no browser is on its machine); to read the mail elsewhere, "+
+		"send it to an SMTP catcher such as Mailpit: smtp.host, smtp.port, smtp.tls none and smtp.from (see docs/docker.md)",
+		"listen", addr.String())
 }
 
 // openStore opens the database file, saying in plain words what kept it
@@ -381,7 +406,8 @@ type app struct {
 	handler  http.Handler
 	provider *provider.Provider
 	service  *tenant.Service
-	outbox   *mail.Outbox // nil without a mail relay outside development
+	outbox   *mail.Outbox  // nil without a mail relay outside development
+	devMail  *mail.DevSink // what /dev/mail shows; nil with a relay or outside development
 	hosts    provider.Hosts
 }
 
@@ -509,7 +535,7 @@ func buildApp(cfg Config, store tenant.Store, secrets serverSecrets, logger *slo
 		}
 		router.ServeHTTP(w, r)
 	})
-	return &app{handler: front, provider: prov, service: service, outbox: outbox, hosts: hosts}, nil
+	return &app{handler: front, provider: prov, service: service, outbox: outbox, devMail: devMail, hosts: hosts}, nil
 }
 
 // mailTemplates are the built-in mail templates with the operator's

@@ -131,3 +131,38 @@ func TestMissingMailTemplatesStopTheStartFirst(t *testing.T) {
 	}
 	notThere(t, filepath.Join(dir, "cognate.db"), filepath.Join(dir, devAdminTokenFile), filepath.Join(dir, devSecretKeyFile))
 }
+
+// In dev mode /dev/mail answers browsers on this machine only, since its
+// mails hold temporary passwords. A server that listens beyond it, as the
+// container image's does (--listen :8080, reached through a published port
+// from the bridge's gateway, never from loopback), says so once at
+// start-up, with how to read the mail otherwise. On loopback, or with a
+// relay that takes the mail, there is nothing to say.
+func TestDevSaysWhenTheMailboxIsOutOfReach(t *testing.T) {
+	const line = "dev mode: /dev/mail, which shows the mail sent (temporary passwords, reset codes), answers browsers on this machine only"
+	relay := []string{"--smtp-host", "127.0.0.1", "--smtp-port", "1", "--smtp-tls", "none", "--smtp-from", "no-reply@example.com"}
+	for _, tt := range []struct {
+		name string
+		args []string
+		want bool
+	}{
+		{"on loopback", nil, false},
+		{"on localhost", []string{"--listen", "localhost:{port}"}, false},
+		{"on every address, as in the image", []string{"--listen", ":{port}"}, true},
+		{"on every address, with a relay", append([]string{"--listen", ":{port}"}, relay...), false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startServerWith(t, t.TempDir(), tt.args...)
+			if err := s.stop(); err != nil {
+				t.Fatal(err)
+			}
+			log := s.log.String()
+			if got := strings.Count(log, line); got != map[bool]int{true: 1, false: 0}[tt.want] {
+				t.Fatalf("the log says %d times that /dev/mail is out of reach, want it said: %v\n%s", got, tt.want, log)
+			}
+			if tt.want && !strings.Contains(log, "send it to an SMTP catcher such as Mailpit: smtp.host, smtp.port, smtp.tls none and smtp.from") {
+				t.Errorf("the log does not say how to read the mail:\n%s", log)
+			}
+		})
+	}
+}

@@ -53,7 +53,8 @@ type route struct {
 }
 
 // routes lists every endpoint; docs/openapi.yaml describes the same list,
-// and a test keeps the two in step.
+// and a test keeps the two in step. What each takes besides its path is in
+// routeInputs (input.go).
 func (a *API) routes() []route {
 	return []route{
 		{"POST /admin/v1/tenants", a.createTenant},
@@ -105,7 +106,7 @@ func (a *API) routes() []route {
 func (a *API) Handler() http.Handler {
 	mux := http.NewServeMux()
 	for _, rt := range a.routes() {
-		mux.Handle(rt.pattern, a.adapt(rt.fn))
+		mux.Handle(rt.pattern, a.adapt(checkInput(rt.pattern, rt.fn)))
 	}
 	// Everything else under the prefix answers in JSON too, so a client
 	// never has to parse ServeMux's plain-text 404 and 405 pages.

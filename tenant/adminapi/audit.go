@@ -43,7 +43,8 @@ func (a *API) auditPage(w http.ResponseWriter, r *http.Request, tenantID string)
 
 // auditQuery reads the filters of a page of the trail; a filter that
 // could not match anything, or a bound that is not a time, is refused
-// rather than ignored, so an empty page always means no such events.
+// rather than ignored, so an empty page always means no such events. (A
+// filter misspelt or given twice never gets here: checkInput refuses it.)
 func auditQuery(r *http.Request) (tenant.AuditQuery, error) {
 	in := r.URL.Query()
 	q := tenant.AuditQuery{Action: in.Get("action"), Actor: in.Get("actor"), Target: in.Get("target"), After: in.Get("after")}

@@ -109,6 +109,16 @@ func TestAuditEndpoints(t *testing.T) {
 			actions: []string{"group.create", "user.disable", "user.create", "client.create", "client.create", "tenant.create"}},
 		{name: "a limit of 0", query: "limit=0", tenant: "acme", status: 400, want: "limit must be a whole number from 1 to 200"},
 		{name: "a limit beyond a page", query: "limit=201", tenant: "acme", status: 400, want: "limit must be a whole number from 1 to 200"},
+		// A misspelt or repeated filter would otherwise answer the whole
+		// trail as if it were the filtered one.
+		{name: "a misspelt filter", query: "acton=signin.failure", tenant: "acme", status: 400,
+			want: `unknown query parameter \"acton\"; this operation takes action, actor, target, from, to, after and limit`},
+		{name: "a misspelt filter of the operator's", query: "targte=ann", status: 400, want: `unknown query parameter \"targte\"`},
+		{name: "a filter given twice", query: "action=signin.failure&action=user.create", tenant: "acme", status: 400,
+			want: "query parameter action is given 2 times; give it once"},
+		{name: "a bound given twice", query: "from=2026-11-01&from=2026-11-02", status: 400, want: "query parameter from is given 2 times"},
+		{name: "a query that does not parse", query: "action=%zz", tenant: "acme", status: 400,
+			want: `the query string is malformed: \"%zz\" is not an escape`},
 		{name: "an unknown tenant", query: "", tenant: "nope", status: 404, want: `tenant \"nope\" does not exist`},
 		{name: "a deleted tenant", query: "", tenant: "beta", status: 404, want: `tenant \"beta\" does not exist`},
 	}

@@ -159,3 +159,62 @@ func TestOpenAPIUpdateClientSaysWhatChanges(t *testing.T) {
 		t.Errorf("the description of updateClient does not say that whether a client is public cannot change:\n%s", desc)
 	}
 }
+
+// TestOpenAPIDocumentsWhatEachRouteTakes keeps routeInputs and the
+// document in step: each operation lists the query parameters its route
+// takes (and no others), and has a request body exactly when its route
+// takes one. A route that takes neither is not in routeInputs at all.
+func TestOpenAPIDocumentsWhatEachRouteTakes(t *testing.T) {
+	type parameter struct {
+		Ref  string `yaml:"$ref"`
+		Name string `yaml:"name"`
+		In   string `yaml:"in"`
+	}
+	var doc struct {
+		Paths      map[string]map[string]yaml.Node `yaml:"paths"`
+		Components struct {
+			Parameters map[string]parameter `yaml:"parameters"`
+		} `yaml:"components"`
+	}
+	ReadOpenAPI(t, &doc)
+
+	routes := map[string]bool{}
+	for _, rt := range (&API{}).routes() {
+		routes[rt.pattern] = true
+		method, path, _ := strings.Cut(rt.pattern, " ")
+		var op struct {
+			Parameters  []parameter    `yaml:"parameters"`
+			RequestBody map[string]any `yaml:"requestBody"`
+		}
+		node, ok := doc.Paths[path][strings.ToLower(method)]
+		if !ok {
+			continue // TestOpenAPIMatches says so
+		}
+		if err := node.Decode(&op); err != nil {
+			t.Fatal(err)
+		}
+		var documented []string
+		for _, p := range op.Parameters {
+			if p.Ref != "" {
+				p = doc.Components.Parameters[strings.TrimPrefix(p.Ref, "#/components/parameters/")]
+			}
+			if p.In == "query" {
+				documented = append(documented, p.Name)
+			}
+		}
+		taken := slices.Clone(routeInputs[rt.pattern].query)
+		slices.Sort(documented)
+		slices.Sort(taken)
+		if !slices.Equal(documented, taken) {
+			t.Errorf("%s: the document lists the query parameters %v, the route takes %v", rt.pattern, documented, taken)
+		}
+		if body := routeInputs[rt.pattern].body; body != (op.RequestBody != nil) {
+			t.Errorf("%s: takes a body: %v, but the document has a requestBody: %v", rt.pattern, body, op.RequestBody != nil)
+		}
+	}
+	for pattern := range routeInputs {
+		if !routes[pattern] {
+			t.Errorf("routeInputs names %q, which is no route", pattern)
+		}
+	}
+}
