@@ -185,7 +185,9 @@ func (c *cache) load(ctx context.Context, slug string) (*tenantState, error) {
 	for _, k := range tenant.PublishedKeys(keys, now) {
 		sk, err := c.parseSigningKey(slug, k)
 		if err != nil && k.ID == active.ID {
-			return nil, err
+			// The operator's way out, in the line they read: a key that
+			// signs at once takes over, and this one is left out below.
+			return nil, fmt.Errorf("%w; to serve the tenant again, give it a new key that signs at once: cognate tenant rotate-key %s --overlap 0s", err, slug)
 		}
 		if err != nil {
 			// A key that signs nothing now (retiring, or not active yet)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -211,4 +212,85 @@ type viewCountingStore struct {
 func (s *viewCountingStore) View(ctx context.Context, fn func(tx tenant.Tx) error) error {
 	s.views.Add(1)
 	return s.Store.View(ctx, fn)
+}
+
+// A version from before sealing that rotates a tenant's key rewrites the
+// active key without its sealed private key, which is then lost: the tenant
+// is not served, and the log line says how to serve it again. That way out,
+// a rotation with no overlap, serves it at once; a rotation with the default
+// overlap serves it once its new key signs, not only when the lost key
+// retires.
+func TestProviderAfterAVersionBeforeSealingRotated(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		overlap time.Duration
+	}{
+		{"no overlap, as the log says", 0},
+		{"the default overlap", time.Hour},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t) // seals with key 4
+			ctx := context.Background()
+			if _, err := h.svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"}); err != nil {
+				t.Fatal(err)
+			}
+			now := time.Now()
+			var lost tenant.SigningKey
+			err := h.svc.Store.Update(ctx, func(tx tenant.Tx) error {
+				keys, err := tenant.SigningKeys(tx, "acme")
+				if err != nil || len(keys) != 1 {
+					return fmt.Errorf("%d keys: %w", len(keys), err)
+				}
+				lost = keys[0]
+				lost.SealedPrivate, lost.PrivateDER = "", nil
+				return tenant.PutJSON(tx, tenant.CollKeys, "acme", lost.ID, lost)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			var logs bytes.Buffer
+			base, _ := url.Parse(h.base)
+			prov, err := provider.New(provider.Config{Hosts: provider.Hosts{Base: base}, Store: h.svc.Store,
+				Logger: slog.New(slog.NewTextHandler(&logs, nil)), Now: func() time.Time { return now },
+				CryptoKey: [32]byte{1, 2, 3}, KeySealer: h.svc.KeySealer})
+			if err != nil {
+				t.Fatal(err)
+			}
+			svc := *h.svc
+			svc.Now, svc.Changed = func() time.Time { return now }, prov.Invalidate
+			notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
+			router := &provider.Router{Provider: prov, Apex: notFound, Tenant: notFound, NotFound: notFound}
+			jwks := func() *httptest.ResponseRecorder {
+				rec := httptest.NewRecorder()
+				router.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, h.issuer("acme")+provider.PathJWKS, nil))
+				return rec
+			}
+
+			if rec := jwks(); rec.Code != http.StatusServiceUnavailable {
+				t.Fatalf("JWKS with the active key's private key lost: %d, want 503", rec.Code)
+			}
+			for _, want := range []string{"tenant cannot be served", lost.ID, "has no private key",
+				"a version of cognate from before sealing rewrote it", "cognate tenant rotate-key acme --overlap 0s"} {
+				if !strings.Contains(logs.String(), want) {
+					t.Errorf("the log does not say %q:\n%s", want, logs.String())
+				}
+			}
+
+			next, err := svc.RotateSigningKey(ctx, "acme", tenant.KeyRotation{Overlap: tc.overlap})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.overlap > 0 {
+				if rec := jwks(); rec.Code != http.StatusServiceUnavailable {
+					t.Fatalf("JWKS before the new key signs: %d, want 503", rec.Code)
+				}
+				now = now.Add(tc.overlap + time.Second)
+			}
+			rec := jwks()
+			if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), next.ID) || strings.Contains(rec.Body.String(), lost.ID) {
+				t.Fatalf("JWKS once the new key signs: %d %s", rec.Code, rec.Body)
+			}
+		})
+	}
 }

@@ -70,7 +70,9 @@ type LegacyPool struct {
 	// the tenant (seal.go), as they are stored, rather than the secrets
 	// themselves. Records of older versions hold them in clear. A flag
 	// rather than a guess from the value's form: a webhook secret may be
-	// any string. OpenLegacyPool gives the pool ready for use.
+	// any string. (A version from before sealing drops the flag when it
+	// rewrites the tenant; sealLegacyPool then tells a sealed value by
+	// opening it.) OpenLegacyPool gives the pool ready for use.
 	SecretsSealed bool `json:"secrets_sealed,omitempty"`
 }
 

@@ -65,7 +65,10 @@ func SealSigningKey(s Sealer, tenantID string, k SigningKey) (SigningKey, error)
 func OpenSigningKey(s Sealer, tenantID string, k SigningKey) ([]byte, error) {
 	if k.SealedPrivate == "" {
 		if len(k.PrivateDER) == 0 {
-			return nil, fmt.Errorf("tenant %q: signing key %s has no private key", tenantID, k.ID)
+			// As a version from before sealing leaves a sealed key it
+			// rewrites (a key rotation does): without the sealed_private
+			// it does not know. The private key is lost.
+			return nil, fmt.Errorf("tenant %q: signing key %s has no private key (a version of cognate from before sealing rewrote it, leaving out its sealed private key)", tenantID, k.ID)
 		}
 		return k.PrivateDER, nil
 	}
@@ -110,25 +113,61 @@ func legacySecrets(p *LegacyPool) map[string]*string {
 
 // SealLegacyPool returns p with its secrets sealed for tenantID. A pool
 // already sealed, or without secrets, is returned as it is; so is every
-// pool when s is nil.
+// pool when s is nil. A secret that is sealed already though p is not
+// marked so is kept as it is (sealLegacyPool).
 func SealLegacyPool(s Sealer, tenantID string, p LegacyPool) (LegacyPool, error) {
+	p, _, err := sealLegacyPool(s, tenantID, p)
+	return p, err
+}
+
+// sealLegacyPool is SealLegacyPool, which also says how many of p's
+// secrets were sealed already.
+//
+// The flag, not the value's form, says whether a pool is sealed; but a
+// version from before sealing, rewriting a tenant, drops the flag it does
+// not know and keeps the sealed values. Sealing those again would make the
+// sealed value the secret: the webhook would be signed with it, and
+// migrating users refused. So a secret of an unmarked pool that opens, for
+// this tenant and this field, is taken as sealed. That is no guess from its
+// form: only a value sealed under the server key with the same associated
+// data passes AES-GCM's authentication. One sealed under the previous
+// server key, or sealed more than once, is sealed again, once, under the
+// current one.
+func sealLegacyPool(s Sealer, tenantID string, p LegacyPool) (_ LegacyPool, alreadySealed int, _ error) {
 	if s == nil || p.SecretsSealed {
-		return p, nil
+		return p, 0, nil
 	}
 	for field, secret := range legacySecrets(&p) {
 		if *secret == "" {
 			continue
 		}
-		sealed, err := s.Seal([]byte(*secret), legacySecretAD(tenantID, field))
-		if err != nil {
-			return LegacyPool{}, fmt.Errorf("tenant %q: seal the legacy pool's %s: %w", tenantID, field, err)
-		}
-		*secret = sealed
 		// Only a pool with a secret is marked: one without stays the
 		// zero value that means none.
 		p.SecretsSealed = true
+		ad := legacySecretAD(tenantID, field)
+		// Opened as often as it opens: each rollback and start of a
+		// version before this check sealed it once more.
+		plain, layers := []byte(*secret), 0
+		for {
+			inner, err := s.Open(string(plain), ad)
+			if err != nil {
+				break
+			}
+			plain, layers = inner, layers+1
+		}
+		if layers > 0 {
+			alreadySealed++
+		}
+		if layers == 1 && !s.NeedsReseal(*secret) {
+			continue // sealed once, under the current key
+		}
+		sealed, err := s.Seal(plain, ad)
+		if err != nil {
+			return LegacyPool{}, 0, fmt.Errorf("tenant %q: seal the legacy pool's %s: %w", tenantID, field, err)
+		}
+		*secret = sealed
 	}
-	return p, nil
+	return p, alreadySealed, nil
 }
 
 // OpenLegacyPool returns p with its secrets in clear, ready to be used: opened
@@ -154,27 +193,47 @@ func OpenLegacyPool(s Sealer, tenantID string, p LegacyPool) (LegacyPool, error)
 	return p, nil
 }
 
-// legacyPoolNeedsSeal reports whether p should be written again: it holds
-// secrets in clear, or sealed under a previous server key.
-func legacyPoolNeedsSeal(s Sealer, p LegacyPool) bool {
+// legacyPoolNeedsSeal reports whether tenantID's pool p should be written
+// again: it holds secrets in clear (or not marked sealed), sealed under a
+// previous server key, or sealed twice.
+func legacyPoolNeedsSeal(s Sealer, tenantID string, p LegacyPool) bool {
 	if s == nil {
 		return false
 	}
-	for _, secret := range legacySecrets(&p) {
+	for field, secret := range legacySecrets(&p) {
 		if *secret == "" {
 			continue
 		}
-		if !p.SecretsSealed || s.NeedsReseal(*secret) {
+		if !p.SecretsSealed || s.NeedsReseal(*secret) || sealedTwice(s, legacySecretAD(tenantID, field), *secret) {
 			return true
 		}
 	}
 	return false
 }
 
+// sealedTwice reports whether sealed opens to a value that opens too: a
+// sealed secret sealed again, as the start-up pass of versions before
+// sealLegacyPool's check sealed what a version from before sealing had
+// left unmarked.
+func sealedTwice(s Sealer, associatedData []byte, sealed string) bool {
+	inner, err := s.Open(sealed, associatedData)
+	if err != nil {
+		return false
+	}
+	_, err = s.Open(string(inner), associatedData)
+	return err == nil
+}
+
 // SealReport says what SealStoredSecrets did.
 type SealReport struct {
 	// SigningKeys and LegacyPools count the records sealed (again).
 	SigningKeys, LegacyPools int
+	// LegacyPoolsAlreadySealed counts the legacy pools that held a sealed
+	// secret not marked so, as a version from before sealing leaves it,
+	// or a secret sealed twice, as a start-up pass of a version before
+	// this check left it: marked as sealed, and sealed once. These are not
+	// counted in LegacyPools.
+	LegacyPoolsAlreadySealed int
 	// Unopened names, by tenant and key or field and never by value, each
 	// secret that does not open with the server key and was left as it
 	// is; nil when there is none.
@@ -219,10 +278,10 @@ func (s *Service) SealStoredSecrets(ctx context.Context) (SealReport, error) {
 	}
 	var problems []error
 	for _, slug := range due {
-		var keys, pools int
+		var keys, pools, poolsAlreadySealed int
 		var tenantProblems []error
 		err := s.Store.Update(ctx, func(tx Tx) error {
-			keys, pools, tenantProblems = 0, 0, nil
+			keys, pools, poolsAlreadySealed, tenantProblems = 0, 0, 0, nil
 			all, err := SigningKeys(tx, slug)
 			if err != nil {
 				return err
@@ -247,18 +306,25 @@ func (s *Service) SealStoredSecrets(ctx context.Context) (SealReport, error) {
 			if err != nil {
 				return err
 			}
-			if !legacyPoolNeedsSeal(s.LegacySealer, t.Settings.Legacy) {
+			if !legacyPoolNeedsSeal(s.LegacySealer, slug, t.Settings.Legacy) {
 				return nil
 			}
+			// Opened, a secret sealed twice is sealed once, and
+			// sealLegacyPool keeps it so.
 			opened, err := OpenLegacyPool(s.LegacySealer, slug, t.Settings.Legacy)
+			var alreadySealed int
 			if err == nil {
-				t.Settings.Legacy, err = SealLegacyPool(s.LegacySealer, slug, opened)
+				t.Settings.Legacy, alreadySealed, err = sealLegacyPool(s.LegacySealer, slug, opened)
 			}
 			if err != nil {
 				tenantProblems = append(tenantProblems, err)
 				return nil
 			}
-			pools++
+			if alreadySealed > 0 {
+				poolsAlreadySealed++
+			} else {
+				pools++
+			}
 			return PutTenant(tx, t)
 		})
 		if err != nil {
@@ -266,6 +332,7 @@ func (s *Service) SealStoredSecrets(ctx context.Context) (SealReport, error) {
 		}
 		counts.SigningKeys += keys
 		counts.LegacyPools += pools
+		counts.LegacyPoolsAlreadySealed += poolsAlreadySealed
 		problems = append(problems, tenantProblems...)
 	}
 	counts.Unopened = errors.Join(problems...)
@@ -288,7 +355,7 @@ func (s *Service) secretsNeedSeal(tx Tx, slug string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return legacyPoolNeedsSeal(s.LegacySealer, t.Settings.Legacy), nil
+	return legacyPoolNeedsSeal(s.LegacySealer, slug, t.Settings.Legacy), nil
 }
 
 // storeSigningKey writes k sealed when the service has a sealer: a new key

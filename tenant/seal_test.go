@@ -438,3 +438,111 @@ func TestUpdateTenantKeepsSealedSecrets(t *testing.T) {
 		t.Error("a kept secret is in the data file in clear")
 	}
 }
+
+// A version from before sealing, changing a tenant, rewrites its record
+// without the secrets_sealed it does not know and keeps the sealed values
+// (or sets a new secret, in clear). The start-up pass opens what is sealed
+// rather than seal it a second time, and says so in its report; a secret
+// sealed twice by the pass of a version before that check is sealed once
+// again. Afterwards the pool opens to its own secrets, and a second pass
+// has nothing to do.
+func TestSealStoredSecretsAfterRollback(t *testing.T) {
+	const newClientSecret = "CLIENT-SECRET-set-by-the-old-version"
+	for _, tc := range []struct {
+		name string
+		// previous is the server key before the one the pass runs with;
+		// 0 for none.
+		previous byte
+		// rollback changes the stored pool as the other version left it.
+		rollback   func(t *testing.T, s tenant.Sealer, p *tenant.LegacyPool)
+		wantClient string
+	}{
+		{
+			name:       "flag dropped",
+			rollback:   func(t *testing.T, s tenant.Sealer, p *tenant.LegacyPool) { p.SecretsSealed = false },
+			wantClient: sealTestClientSecret,
+		},
+		{
+			name: "flag dropped, a new secret in clear",
+			rollback: func(t *testing.T, s tenant.Sealer, p *tenant.LegacyPool) {
+				p.SecretsSealed, p.ClientSecret = false, newClientSecret
+			},
+			wantClient: newClientSecret,
+		},
+		{
+			name:       "flag dropped, sealed under the previous server key",
+			previous:   2,
+			rollback:   func(t *testing.T, s tenant.Sealer, p *tenant.LegacyPool) { p.SecretsSealed = false },
+			wantClient: sealTestClientSecret,
+		},
+		{
+			name:       "sealed twice",
+			rollback:   sealAgain(1),
+			wantClient: sealTestClientSecret,
+		},
+		{
+			name:       "sealed three times, after two rollbacks",
+			rollback:   sealAgain(2),
+			wantClient: sealTestClientSecret,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			before := testSealer(t, 2)
+			svc, _ := sealedService(t, testSealer(t, 1), before)
+			if _, err := svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme", Settings: tenant.Settings{Legacy: sealTestPool()}}); err != nil {
+				t.Fatal(err)
+			}
+			err := svc.Store.Update(ctx, func(tx tenant.Tx) error {
+				tn, err := tenant.GetJSON[tenant.Tenant](tx, tenant.CollTenants, "", "acme")
+				if err != nil {
+					return err
+				}
+				tc.rollback(t, before, &tn.Settings.Legacy)
+				return tenant.PutTenant(tx, tn)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			current := before
+			if tc.previous != 0 {
+				current = testSealer(t, 3, tc.previous)
+			}
+			svc = withSealers(svc, svc.KeySealer, current)
+			report, err := svc.SealStoredSecrets(ctx)
+			if err != nil || report.Unopened != nil || report.LegacyPoolsAlreadySealed != 1 || report.LegacyPools != 0 {
+				t.Errorf("pass: %+v, %v; want one pool already sealed", report, err)
+			}
+			stored := storedTenant(t, svc, "acme").Settings.Legacy
+			if !stored.SecretsSealed || current.NeedsReseal(stored.ClientSecret) || current.NeedsReseal(stored.Admin.SecretAccessKey) {
+				t.Errorf("stored after the pass: marked sealed %v, client secret %.12s…", stored.SecretsSealed, stored.ClientSecret)
+			}
+			p, err := tenant.OpenLegacyPool(current, "acme", stored)
+			if err != nil || p.ClientSecret != tc.wantClient || p.Admin.SecretAccessKey != sealTestAdminSecret {
+				t.Errorf("pool after the pass opens to client secret %.16q, admin secret %.16q (%v); want %q and %q",
+					p.ClientSecret, p.Admin.SecretAccessKey, err, tc.wantClient, sealTestAdminSecret)
+			}
+			if report, err := svc.SealStoredSecrets(ctx); err != nil || report != (tenant.SealReport{}) {
+				t.Errorf("second pass: %+v, %v", report, err)
+			}
+		})
+	}
+}
+
+// sealAgain seals the sealed secrets of a pool times more, as the start-up
+// pass of versions before TestSealStoredSecretsAfterRollback's fix did
+// after each rollback.
+func sealAgain(times int) func(t *testing.T, s tenant.Sealer, p *tenant.LegacyPool) {
+	return func(t *testing.T, s tenant.Sealer, p *tenant.LegacyPool) {
+		for field, secret := range map[string]*string{"client_secret": &p.ClientSecret, "secret_access_key": &p.Admin.SecretAccessKey} {
+			for range times {
+				again, err := s.Seal([]byte(*secret), tenant.LegacySecretAD("acme", field))
+				if err != nil {
+					t.Fatal(err)
+				}
+				*secret = again
+			}
+		}
+	}
+}

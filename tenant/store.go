@@ -99,6 +99,22 @@ type Store interface {
 	Close() error
 }
 
+// DataFormat is the version of the records' layout that this build writes,
+// kept in the data file by its backend. A backend refuses a file whose
+// version is higher: it was written by a newer build, whose records this
+// one could misread and, rewriting them, damage (docs/secrets.md, "Going
+// back to an older version"). Raise it with a change that an older build
+// would get wrong; a file of a lower version is this build's to bring up
+// to date.
+//
+// Builds before 1 kept no version, and never refuse a file: going back to
+// one of them means restoring the copy of the data file made before the
+// upgrade.
+//
+//	1: signing keys and legacy pool secrets sealed (since 8d7ddad), the
+//	   version first written.
+const DataFormat = 1
+
 // LaterDelay bounds how long a write queued with Store.Later waits when no
 // Update comes to carry it.
 const LaterDelay = 50 * time.Millisecond

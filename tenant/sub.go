@@ -17,10 +17,12 @@ var (
 // be something every front end can name the user by: 1 to 128 printable
 // ASCII characters without spaces, and a single segment of a web address's
 // path, because the admin API and the console name users so
-// (/admin/v1/tenants/{slug}/users/{sub}). "." and ".." are no segment, and
-// escaping does not help: the router and browsers resolve them, so that
-// /users/.. is the tenant itself. A "/" splits the segment wherever the sub
-// is not escaped.
+// (/admin/v1/tenants/{slug}/users/{sub}). "." and ".." are no segment:
+// /users/.. is the tenant itself. Escaped (%2E%2E) they reach the admin
+// API's router as a name, which is how the CLI reaches such users that
+// older versions imported, but browsers resolve the escaped form as well,
+// so the console could not. A "/" splits the segment wherever the sub is
+// not escaped.
 //
 // It returns nil, ErrSubInvalid, or ErrSubPathSegment naming the sub (which
 // is then printable ASCII, safe to repeat in a log or a report).

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -62,6 +63,9 @@ func (c *apiClient) call(ctx context.Context, method, path string, body, out any
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Accept", "application/json")
+	if p, _, _ := strings.Cut(path, "?"); hasDotSegment(p) {
+		req.Header.Set(adminapi.PathHeader, p)
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -343,21 +347,34 @@ func redirectTarget(resp *http.Response) string {
 
 // pathSegment is value as one segment of an admin API path; what names the
 // value for the person at the terminal ("tenant slug", "sub of user ann").
-// "." and ".." are refused, not escaped: they need no escaping, and a
-// server reads them as "this level" and "the level above", cleaning them
-// out of the path and so reaching something other than what was named
-// (DELETE /tenants/acme/users/.. is a DELETE of the tenant). An empty
-// value would leave "//", which is cleaned away the same way.
+// "." and ".." are sent escaped, as %2E and %2E%2E: plain, a server reads
+// them as "this level" and "the level above" and cleans them out of the
+// path (DELETE /tenants/acme/users/.. would be a DELETE of the tenant),
+// while escaped they are a name like any other to the admin API's router.
+// Users that versions before the import refused such subs brought in have
+// them. A proxy on the way might still resolve the escaped form; call
+// names such a path in adminapi.PathHeader, and the server refuses the
+// request if its path arrived changed. An empty value would leave "//",
+// which is cleaned away: it is refused.
 func pathSegment(what, value string) (string, error) {
 	switch value {
 	case "":
 		return "", fmt.Errorf("the %s is empty", what)
 	case ".", "..":
-		meaning := map[string]string{".": "this level", "..": "the level above"}[value]
-		return "", fmt.Errorf("the %s is %q, which cannot go into an admin API URL: in a URL path %q means %q, "+
-			"so the request would act on something else; cognate did not send it", what, value, value, meaning)
+		return strings.Repeat(escapedDot, len(value)), nil
 	}
 	return url.PathEscape(value), nil
+}
+
+// escapedDot is "." as pathSegment escapes it.
+const escapedDot = "%2E"
+
+// hasDotSegment reports whether the admin API path p (without its query)
+// has a segment that pathSegment escaped from "." or "..".
+func hasDotSegment(p string) bool {
+	return slices.ContainsFunc(strings.Split(p, "/"), func(seg string) bool {
+		return seg == escapedDot || seg == escapedDot+escapedDot
+	})
 }
 
 // devTokenPath is the operator token file of a dev-mode server whose data

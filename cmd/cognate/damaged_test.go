@@ -11,11 +11,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
+
+	"github.com/cognate-idp/cognate/tenant"
 )
 
 // A data file that is truncated or has a page overwritten stops `cognate
@@ -187,5 +190,49 @@ func TestOpenStoreSaysWhenItMadeANewDatabase(t *testing.T) {
 				t.Errorf("log:\n%s\nwant one line with %s", log.String(), tt.want)
 			}
 		})
+	}
+}
+
+// A data file that a newer version wrote (a higher data format) stops the
+// start with one message that says so and how to go back, and is left as
+// it was.
+func TestOpenStoreRefusesANewerDataFormat(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cognate.db")
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(btx *bbolt.Tx) error {
+		meta, err := btx.CreateBucket([]byte("meta"))
+		if err != nil {
+			return err
+		}
+		return meta.Put([]byte("data_format"), []byte(strconv.Itoa(tenant.DataFormat+1)))
+	})
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(path)
+
+	s, err := openStore(path, slog.New(slog.DiscardHandler))
+	if err == nil {
+		s.Close()
+		t.Fatal("openStore opened a file of a newer data format")
+	}
+	for _, want := range []string{
+		"the database file " + path + " cannot be used",
+		fmt.Sprintf("data format %d, which a newer version of cognate wrote; this version knows data formats up to %d", tenant.DataFormat+1, tenant.DataFormat),
+		"Cognate has not changed it",
+		"restoring the copy of the data file made before the upgrade",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q\ndoes not say %q", err, want)
+		}
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+		t.Error("the file was changed")
 	}
 }

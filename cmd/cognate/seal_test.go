@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -16,6 +18,7 @@ import (
 	"github.com/cognate-idp/cognate/mfa"
 	"github.com/cognate-idp/cognate/tenant"
 	"github.com/cognate-idp/cognate/tenant/bolt"
+	bbolt "go.etcd.io/bbolt"
 )
 
 // Each kind of secret has a sealing key of its own, derived from the server
@@ -191,5 +194,78 @@ func TestStartUpSealPass(t *testing.T) {
 	}
 	if _, err := os.Stat(cfg.Data); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A version from before sealing that changes a tenant drops secrets_sealed
+// from its record and keeps the sealed webhook secret. The next start keeps
+// that secret sealed once, with one line that says so, where it used to seal
+// it again (and the webhook was then signed with the sealed value).
+func TestStartUpAfterRollbackToAVersionBeforeSealing(t *testing.T) {
+	ctx := context.Background()
+	cfg := sealTestConfig(t, t.TempDir(), 1)
+	webhookSecret := "WEBHOOK-SECRET-0123456789abcdef"
+	a, _ := startForSealTest(t, cfg)
+	_, err := a.service.CreateTenant(ctx, tenant.NewTenant{Slug: "acme", Settings: tenant.Settings{Legacy: tenant.LegacyPool{
+		Kind: tenant.LegacyWebhook, WebhookURL: "https://legacy.example.com/migrate", WebhookSecret: webhookSecret}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.service.Store.(*bolt.Store).Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The old version's rename of acme: its record, without the field.
+	db, err := bbolt.Open(cfg.Data, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(btx *bbolt.Tx) error {
+		tenants := btx.Bucket([]byte("_")).Bucket([]byte(tenant.CollTenants))
+		var record map[string]any
+		if err := json.Unmarshal(tenants.Get([]byte("acme")), &record); err != nil {
+			return err
+		}
+		legacy := record["settings"].(map[string]any)["legacy"].(map[string]any)
+		if legacy["secrets_sealed"] != true {
+			return fmt.Errorf("the pool is not marked sealed: %v", legacy)
+		}
+		delete(legacy, "secrets_sealed")
+		record["name"] = "Acme (rollback)"
+		raw, err := json.Marshal(record)
+		if err != nil {
+			return err
+		}
+		return tenants.Put([]byte("acme"), raw)
+	})
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	a, log := startForSealTest(t, cfg)
+	if strings.Count(log, "\n") != 1 || !strings.Contains(log, "level=WARN") ||
+		!strings.Contains(log, "legacy pool secrets were found sealed but not marked so") || !strings.Contains(log, "legacy_pools=1") {
+		t.Errorf("the start after the rollback logged:\n%s\nwant one line saying the pool was sealed already", log)
+	}
+	var stored tenant.Tenant
+	err = a.service.Store.View(ctx, func(tx tenant.Tx) (err error) {
+		stored, err = tenant.GetTenant(tx, "acme")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, err := tenant.OpenLegacyPool(a.service.LegacySealer, "acme", stored.Settings.Legacy)
+	if err != nil || pool.WebhookSecret != webhookSecret {
+		t.Errorf("the webhook secret opens to %.20q… (%v), want %q", pool.WebhookSecret, err, webhookSecret)
+	}
+	if err := a.service.Store.(*bolt.Store).Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, log := startForSealTest(t, cfg); log != "" {
+		t.Errorf("the next start logged:\n%s", log)
 	}
 }

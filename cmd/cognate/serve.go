@@ -159,6 +159,7 @@ func openStore(path string, logger *slog.Logger) (*bolt.Store, error) {
 	store, err := bolt.Open(path)
 	var pathErr *fs.PathError
 	var damaged *bolt.DamagedError
+	var newer *bolt.NewerFormatError
 	switch {
 	case err == nil && errors.Is(statErr, fs.ErrNotExist):
 		logger.Info("a new database file was made", "path", path)
@@ -171,6 +172,10 @@ func openStore(path string, logger *slog.Logger) (*bolt.Store, error) {
 	case errors.As(err, &damaged):
 		return nil, fmt.Errorf("the database file %s cannot be used: %s. Cognate has not changed it and cannot repair it: "+
 			"move it aside and restore the file from a backup", path, damaged.Problem)
+	case errors.As(err, &newer):
+		return nil, fmt.Errorf("the database file %s cannot be used: %s. Cognate has not changed it: run the version "+
+			"that wrote it, or go back to this one by restoring the copy of the data file made before the upgrade (docs/secrets.md, \"Going back to an older version\")",
+			path, newer)
 	case errors.Is(err, berrors.ErrTimeout):
 		return nil, fmt.Errorf("the database file %s is in use by another process, most likely another cognate serve: only one may open it", path)
 	case errors.Is(err, fs.ErrNotExist):
@@ -201,6 +206,11 @@ func sealStoredSecrets(ctx context.Context, service *tenant.Service, logger *slo
 	if report.SigningKeys > 0 || report.LegacyPools > 0 {
 		logger.InfoContext(ctx, "sealed secrets at rest under the current server key",
 			"signing_keys", report.SigningKeys, "legacy_pools", report.LegacyPools)
+	}
+	if report.LegacyPoolsAlreadySealed > 0 {
+		logger.WarnContext(ctx, "legacy pool secrets were found sealed but not marked so, as a version from before sealing leaves them "+
+			"when it changes a tenant: kept sealed once, not sealed again (see docs/secrets.md, \"Going back to an older version\")",
+			"legacy_pools", report.LegacyPoolsAlreadySealed)
 	}
 	if report.Unopened != nil {
 		logger.ErrorContext(ctx, "secrets that do not open with the server key (see docs/secrets.md)", "err", report.Unopened)

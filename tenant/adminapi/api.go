@@ -114,13 +114,22 @@ func (a *API) Handler() http.Handler {
 	return a.authenticate(a.refuseUncleanPaths(mux))
 }
 
+// PathHeader carries, from a client that escaped a "." or ".." segment (as
+// %2E or %2E%2E, see refuseUncleanPaths), the path as it sent it, without
+// the query. The cognate CLI sends it.
+const PathHeader = "Cognate-Path"
+
 // refuseUncleanPaths answers a path with a ".", ".." or empty segment with
 // 400, where ServeMux would redirect to the cleaned path. (Escaped, as
 // %2E%2E, a dot segment is a name like any other, which no redirect
-// changes.) Such a redirect
-// keeps the method, and clients that follow it (many do, for a 307) would
-// act on another resource: a DELETE of /admin/v1/tenants/acme/users/..
-// would delete the tenant.
+// changes.) Such a redirect keeps the method, and clients that follow it
+// (many do, for a 307) would act on another resource: a DELETE of
+// /admin/v1/tenants/acme/users/.. would delete the tenant.
+//
+// A proxy between client and server may resolve even the escaped form
+// (URL normalisation decodes %2E), sending the DELETE to the tenant
+// itself. A client that names the path it sent in PathHeader has a
+// request whose path arrived otherwise refused, before any route acts.
 func (a *API) refuseUncleanPaths(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// As ServeMux sees it: escaped, so that a group named "a/../b",
@@ -129,6 +138,12 @@ func (a *API) refuseUncleanPaths(next http.Handler) http.Handler {
 		if strings.Contains(p, "//") || slices.ContainsFunc(strings.Split(p, "/"), func(seg string) bool { return seg == "." || seg == ".." }) {
 			a.writeError(w, r, badRequest("the path %q has a \".\", \"..\" or empty segment, which names nothing here: "+
 				"users are named by sub, groups by name, clients by ID", p))
+			return
+		}
+		if sent := r.Header.Get(PathHeader); sent != "" && sent != p {
+			a.writeError(w, r, badRequest("the path was sent as %q and arrived as %q: something between the client and cognate, "+
+				"most likely a proxy, changed it, and the request would act on something else; nothing was done. "+
+				"Send it to cognate directly (--server with its listen address), or make the proxy pass paths unchanged", sent, p))
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -2,8 +2,9 @@
 // development and for single-server sites.
 //
 // Layout: a top-level bucket per tenant (the empty tenant ID is named "_"),
-// holding a bucket per collection. Deleting a tenant is one DeleteBucket.
-// This package knows the tenant.Tx contract and nothing of the domain.
+// holding a bucket per collection, and the bucket "meta" for the store's
+// own records: the file's data format (format.go). Deleting a tenant is
+// one DeleteBucket. This package knows the tenant.Tx contract and nothing of the domain.
 package bolt
 
 import (
@@ -29,7 +30,10 @@ var _ tenant.Store = (*Store)(nil)
 // Open opens (or creates) the database file at path. A second process that
 // opens the same file fails after a second instead of hanging, because bbolt
 // takes an exclusive lock. A truncated or damaged file is refused with a
-// *DamagedError, before anything is written to it (check.go).
+// *DamagedError, and one that a newer version of cognate wrote with a
+// *NewerFormatError, before anything is written to it (check.go,
+// format.go). A file of an older format, or a new one, is marked with
+// this build's (tenant.DataFormat).
 func Open(path string) (*Store, error) {
 	if err := checkFile(path); err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -42,6 +46,10 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	if err := checkTree(db); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := checkFormat(db); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
