@@ -532,12 +532,14 @@ func (lr LoginRequest) SessionSatisfies(sess tenant.Session, now time.Time) bool
 // PromptNone reports whether the relying party asked for no interaction.
 func (lr LoginRequest) PromptNone() bool { return slices.Contains(lr.Prompt, oidc.PromptNone) }
 
-// CompleteLogin marks the request authenticated and binds it to this
-// browser; it returns the callback URL to redirect to. A request another
-// browser has completed stays that browser's: a second sign-in elsewhere
-// with the same request ID (a copied link) would otherwise take it over,
-// and the first browser's callback would fail.
-func (p *Provider) CompleteLogin(w http.ResponseWriter, r *http.Request, slug, id, sub string, amr []string, authTime time.Time) (string, error) {
+// CompleteLogin marks the request authenticated by the sign-in of sess,
+// the SSO session it started or was answered from (its Sub, AMR, AuthTime
+// and ID; an empty ID for a sign-in that started none), and binds it to
+// this browser; it returns the callback URL to redirect to. A request
+// another browser has completed stays that browser's: a second sign-in
+// elsewhere with the same request ID (a copied link) would otherwise take
+// it over, and the first browser's callback would fail.
+func (p *Provider) CompleteLogin(w http.ResponseWriter, r *http.Request, slug, id string, sess tenant.Session) (string, error) {
 	// The request is looked up under the key of the tenant that has the
 	// slug now: one a deleted tenant left is not found, though its ID is.
 	st, err := p.cache.get(r.Context(), slug)
@@ -560,7 +562,8 @@ func (p *Provider) CompleteLogin(w http.ResponseWriter, r *http.Request, slug, i
 			takenByAnother = true
 			return
 		}
-		ar.Subject, ar.AMR, ar.AuthTime, ar.IsDone = sub, slices.Clone(amr), authTime, true
+		ar.Subject, ar.AMR, ar.AuthTime, ar.IsDone = sess.Sub, slices.Clone(sess.AMR), sess.AuthTime, true
+		ar.SessionID = sess.ID
 		ar.BrowserBinding = bindingHash
 	})
 	if !found || takenByAnother {

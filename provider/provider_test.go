@@ -187,7 +187,7 @@ func (h *harness) loginPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.prov.SetSessionCookie(w, r, site.Slug, res.SSOSession)
-	next, err := h.prov.CompleteLogin(w, r, site.Slug, id, res.Sub, res.AMR, res.AuthTime)
+	next, err := h.prov.CompleteLogin(w, r, site.Slug, id, res.SignedIn())
 	if err != nil {
 		http.Error(w, err.Error(), 400)
 		return

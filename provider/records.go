@@ -36,6 +36,10 @@ type authRequest struct {
 	AMR      []string  `json:"amr,omitempty"`
 	AuthTime time.Time `json:"auth_time,omitzero"`
 	IsDone   bool      `json:"done"`
+	// SessionID is the SSO session the sign-in started or was answered
+	// from (tenant.Session.ID); empty when it started none. The code's
+	// exchange requires it still to exist (signInHolds).
+	SessionID string `json:"session_id,omitempty"`
 	// FamilyID groups every token issued from this request, so a replayed
 	// code or refresh token can revoke them all.
 	FamilyID  string    `json:"family_id"`

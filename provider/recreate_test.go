@@ -97,7 +97,7 @@ func TestRecreatedTenantInheritsNoSignIns(t *testing.T) {
 		// still could not complete the old request.
 		w := httptest.NewRecorder()
 		r := httptest.NewRequestWithContext(provider.WithSite(ctx, provider.Site{Slug: "acme"}), http.MethodPost, "/login", nil)
-		next, err := h.prov.CompleteLogin(w, r, "acme", openPage, old.user.Sub, []string{"pwd"}, time.Now())
+		next, err := h.prov.CompleteLogin(w, r, "acme", openPage, tenant.Session{Sub: old.user.Sub, AMR: []string{"pwd"}, AuthTime: time.Now()})
 		if !errors.Is(err, provider.ErrUnknownLoginRequest) || next != "" {
 			t.Fatalf("CompleteLogin of the deleted tenant's sign-in: %q, %v; want ErrUnknownLoginRequest", next, err)
 		}

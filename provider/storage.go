@@ -244,8 +244,14 @@ func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 		// sign-in's own records (queued with Store.Later), and only Update
 		// takes them, so they are durable once the client has its tokens.
 		err := s.store.Update(ctx, func(tx tenant.Tx) error {
+			if err := signInHolds(tx, st.tenant.Slug, r); err != nil {
+				return err
+			}
 			return tenant.PutExpiring(tx, tenant.CollAccessTokens, st.tenant.Slug, prefixAccess+at.ID, at, at.ExpiresAt)
 		})
+		if errors.Is(err, errSignInEnded) {
+			return "", time.Time{}, s.signInEnded(ctx, st.tenant.Slug)
+		}
 		if err != nil {
 			return "", time.Time{}, s.oauthError(ctx, "issue an access token", err)
 		}
@@ -268,8 +274,10 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 	slug := st.tenant.Slug
 	now := s.now()
 	var base refreshToken
+	var code *authRequest // the code's request, on a code exchange
 	switch r := req.(type) {
 	case *authRequest:
+		code = r
 		base = refreshToken{FamilyID: r.FamilyID, Sub: r.Subject, ClientID: r.ClientID, Scopes: r.granted(), AMR: r.AMR, AuthTime: r.AuthTime}
 	case *refreshToken:
 		base = *r
@@ -298,6 +306,11 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 		}
 		if revoked {
 			return errFamilyRevoked
+		}
+		if code != nil {
+			if err := signInHolds(tx, slug, code); err != nil {
+				return err
+			}
 		}
 		if currentRT == "" {
 			// Its lifetime is the client's refresh lifetime from this
@@ -344,6 +357,9 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 		}
 		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("authorization code already used")
 	}
+	if errors.Is(err, errSignInEnded) {
+		return "", "", time.Time{}, s.signInEnded(ctx, slug)
+	}
 	if errors.Is(err, errRefreshReused) {
 		s.revokeFamilyAfterReuse(ctx, slug, base.FamilyID)
 		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("refresh token already used; the session is revoked")
@@ -361,7 +377,34 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 var (
 	errRefreshReused = errors.New("refresh token reused")
 	errFamilyRevoked = errors.New("token family revoked")
+	errSignInEnded   = errors.New("the sign-in's session has ended")
 )
+
+// signInHolds checks, inside the transaction that issues a code's tokens,
+// that the SSO session of the sign-in the code came from still exists. A
+// sign-in that no longer held when its records committed started none
+// (tenant/auth: the account changed while the password was checked), and
+// a deactivation, a reset or a password set since the sign-in ended it
+// (RevokeUser) before this token family existed for it to revoke. Whether
+// the session has expired does not matter here: it answered the sign-in
+// while it was live.
+func signInHolds(tx tenant.Tx, slug string, ar *authRequest) error {
+	if ar.SessionID == "" {
+		return nil // a sign-in that started no session
+	}
+	sess, err := tenant.SessionByID(tx, slug, ar.SessionID)
+	if errors.Is(err, tenant.ErrNotFound) || (err == nil && sess.Sub != ar.Subject) {
+		return errSignInEnded
+	}
+	return err
+}
+
+// signInEnded is the refusal of a code whose sign-in has ended
+// (signInHolds): nothing was written, and the person signs in again.
+func (s *storage) signInEnded(ctx context.Context, slug string) *oidc.Error {
+	s.logger.WarnContext(ctx, "code refused: its sign-in has ended (account changed, or signed out)", "tenant", slug)
+	return oidc.ErrInvalidGrant().WithDescription("the sign-in this code came from has ended; sign in again")
+}
 
 func (s *storage) revokeFamilyAfterReuse(ctx context.Context, slug, familyID string) {
 	s.logger.WarnContext(ctx, "refresh token reused; revoking its family", "tenant", slug)

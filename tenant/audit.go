@@ -138,6 +138,10 @@ const (
 	ReasonChallengeFailed     = "challenge_failed"
 	ReasonNotAdmin            = "not_admin"
 	ReasonMFARequired         = "mfa_required"
+	// ReasonChangedDuringSignIn: the right password, but the account
+	// changed while it was checked (another password set, a reset, a
+	// deactivation), and the sign-in no longer holds.
+	ReasonChangedDuringSignIn = "changed_during_sign_in"
 )
 
 // Target kinds of AuditTarget.

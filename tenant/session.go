@@ -32,10 +32,14 @@ const (
 // browser's cookie holds.
 func NewSessionToken() string { return NewSecret(32) }
 
+// SessionID is the ID (Session.ID) of the session a cookie's token names:
+// the store keeps the token's hash only.
+func SessionID(token string) string { return HashSecret(token) }
+
 // StartSession records, inside tx, a new session of sub under token (from
 // NewSessionToken).
 func StartSession(tx Tx, tenantID, token, sub string, amr []string, authTime, now time.Time, ttl time.Duration) error {
-	sess := Session{ID: HashSecret(token), Sub: sub, AMR: slices.Clone(amr), AuthTime: authTime,
+	sess := Session{ID: SessionID(token), Sub: sub, AMR: slices.Clone(amr), AuthTime: authTime,
 		CreatedAt: now, ExpiresAt: now.Add(ttl)}
 	if err := PutExpiring(tx, CollSessions, tenantID, prefixSession+sess.ID, sess, sess.ExpiresAt); err != nil {
 		return err
@@ -46,14 +50,19 @@ func StartSession(tx Tx, tenantID, token, sub string, amr []string, authTime, no
 // SessionByToken returns the session a cookie's token names, expired or
 // not: the caller decides with its clock.
 func SessionByToken(tx Tx, tenantID, token string) (Session, error) {
-	return GetJSON[Session](tx, CollSessions, tenantID, prefixSession+HashSecret(token))
+	return SessionByID(tx, tenantID, SessionID(token))
+}
+
+// SessionByID returns the session with ID id, expired or not.
+func SessionByID(tx Tx, tenantID, id string) (Session, error) {
+	return GetJSON[Session](tx, CollSessions, tenantID, prefixSession+id)
 }
 
 // EndSession deletes the session a cookie's token names; an unknown token
 // is not an error.
 func EndSession(tx Tx, tenantID, token string) error {
-	id := HashSecret(token)
-	sess, err := GetJSON[Session](tx, CollSessions, tenantID, prefixSession+id)
+	id := SessionID(token)
+	sess, err := SessionByID(tx, tenantID, id)
 	if err != nil {
 		return nil // already gone
 	}

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/cognate-idp/cognate/provider"
 	"github.com/cognate-idp/cognate/tenant"
@@ -131,7 +130,7 @@ func (p *Pages) getLogin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if ok && lr.SessionSatisfies(sess, p.Now()) {
-		return p.complete(w, r, e, id, sess.Sub, sess.AMR, sess.AuthTime, http.StatusFound)
+		return p.complete(w, r, e, id, sess, http.StatusFound)
 	}
 	if lr.PromptNone() {
 		p.Provider.FailLogin(w, r, e.slug(), id, provider.LoginRequired)
@@ -347,7 +346,7 @@ func (p *Pages) advance(w http.ResponseWriter, r *http.Request, e env, lr provid
 		if len(res.RecoveryCodes) > 0 { // a first factor was set up
 			return p.showRecoveryCodes(w, r, e, lr, res)
 		}
-		return p.complete(w, r, e, lr.ID, res.Sub, res.AMR, res.AuthTime, http.StatusSeeOther)
+		return p.complete(w, r, e, lr.ID, res.SignedIn(), http.StatusSeeOther)
 	case auth.NewPasswordRequired:
 		return p.render(w, http.StatusOK, p.newPasswordPage(w, r, e, lr, res.Session, res.Username))
 	case auth.PasswordResetRequired:
@@ -364,14 +363,16 @@ func (p *Pages) advance(w http.ResponseWriter, r *http.Request, e env, lr provid
 	}
 }
 
-// complete marks the authorization request signed in and sends the browser
-// on to the provider's callback, which hands the relying party its code.
-func (p *Pages) complete(w http.ResponseWriter, r *http.Request, e env, id, sub string, amr []string, authTime time.Time, status int) error {
+// complete marks the authorization request signed in by the sign-in of
+// sess, the SSO session it started or was answered from, and sends the
+// browser on to the provider's callback, which hands the relying party its
+// code.
+func (p *Pages) complete(w http.ResponseWriter, r *http.Request, e env, id string, sess tenant.Session, status int) error {
 	if next, ok := accountReturn(id); ok { // a sign-in from the account page (account.go)
 		http.Redirect(w, r, next, status)
 		return nil
 	}
-	next, err := p.Provider.CompleteLogin(w, r, e.slug(), id, sub, amr, authTime)
+	next, err := p.Provider.CompleteLogin(w, r, e.slug(), id, sess)
 	if errors.Is(err, provider.ErrUnknownLoginRequest) {
 		return expiredLink(err)
 	}

@@ -390,7 +390,7 @@ func (p *Pages) completionURL(w http.ResponseWriter, r *http.Request, e env, id 
 	if next, ok := accountReturn(id); ok {
 		return next, nil
 	}
-	next, err := p.Provider.CompleteLogin(w, r, e.slug(), id, res.Sub, res.AMR, res.AuthTime)
+	next, err := p.Provider.CompleteLogin(w, r, e.slug(), id, res.SignedIn())
 	if errors.Is(err, provider.ErrUnknownLoginRequest) {
 		return "", expiredLink(err)
 	}

@@ -11,6 +11,7 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -68,6 +69,17 @@ type Result struct {
 
 // Done reports whether the user is authenticated.
 func (r Result) Done() bool { return r.Challenge == "" }
+
+// SignedIn is the SSO session a finished sign-in started, as a relying
+// party's sign-in completes with it (provider.Provider.CompleteLogin): its
+// ID is empty when the machine starts no sessions.
+func (r Result) SignedIn() tenant.Session {
+	s := tenant.Session{Sub: r.Sub, AMR: r.AMR, AuthTime: r.AuthTime}
+	if r.SSOSession != "" {
+		s.ID = tenant.SessionID(r.SSOSession)
+	}
+	return s
+}
 
 // flow is the persisted state between steps.
 type flow struct {
@@ -238,15 +250,38 @@ func (m *Machine) Start(ctx context.Context, tenantID string, cr Credentials) (R
 			return Result{}, err
 		}
 	}
+	var rehash string
+	changed := false
+	if ok {
+		if needsRehash {
+			if rehash, err = m.Hasher.Hash(ctx, cr.Password); err != nil {
+				return Result{}, err
+			}
+		}
+		// Hashing took a while, and the account may have changed
+		// meanwhile: the sign-in goes on from the user as they are now.
+		if user, changed, err = m.reread(ctx, tenantID, user); err != nil {
+			return Result{}, err
+		}
+		ok = !changed
+	}
 	if !ok || !user.Enabled || user.Status == tenant.StatusUnconfirmed {
 		if err := m.failCheck(ctx, tenantID, t.Settings.Lockout, cr, now, release); err != nil {
 			return Result{}, err
 		}
 		reason := refusalReason(findErr == nil, user, ok)
-		if accountLocked {
+		switch {
+		case accountLocked:
 			reason = tenant.ReasonLocked
+		case changed:
+			reason = tenant.ReasonChangedDuringSignIn
 		}
 		m.recordRefusal(ctx, tenantID, cr, foundUser(user, findErr), reason, now)
+		if changed {
+			// The caller's refusal line says why; the person reads what
+			// a wrong password reads, as the password now is.
+			return Result{}, fmt.Errorf("%w: the password changed while it was checked", ErrNotAuthorized)
+		}
 		return Result{}, ErrNotAuthorized
 	}
 
@@ -269,14 +304,11 @@ func (m *Machine) Start(ctx context.Context, tenantID string, cr Credentials) (R
 		return Result{Challenge: PasswordResetRequired, Sub: user.Sub, Username: user.Username}, nil
 	}
 
-	var rehash string
-	if needsRehash {
-		if rehash, err = m.Hasher.Hash(ctx, cr.Password); err != nil {
-			return Result{}, err
-		}
-	}
+	proven := user.PasswordHash
 	rehashed := func(u *tenant.User) {
-		if rehash != "" {
+		// Over the hash proven only: another password set since is not
+		// this one's to replace.
+		if rehash != "" && u.PasswordHash == proven {
 			u.PasswordHash = rehash
 		}
 	}
@@ -480,17 +512,30 @@ func (m *Machine) finishFlow(ctx context.Context, tenantID, session string, cr C
 // carries them. One commit a sign-in instead of two is a tenth of a core
 // at full load (docs/benchmarks.md); a crash before the exchange loses the
 // records of a sign-in whose code was lost with it.
+//
+// The queued write checks the sign-in once more against the user as they
+// are in the transaction that commits it (stillHolds with user, as the
+// sign-in last read them). One that no longer holds (a password set, a
+// reset or a deactivation committed after that read) records the refusal
+// and nothing else: no session, so the code exchange, which requires the
+// session, fails as well (provider), and no rehashed password.
 func (m *Machine) finish(tenantID string, cr Credentials, user tenant.User, amr []string, change func(*tenant.User)) Result {
 	now := m.now()
 	sso := m.newSession()
 	m.Store.Later(func(tx tenant.Tx) error {
-		// Read afresh: the user may have changed since the password check.
 		u, err := tenant.GetUser(tx, tenantID, user.Sub)
 		if errors.Is(err, tenant.ErrNotFound) {
 			return nil // deleted since: nothing left to record
 		}
 		if err != nil {
 			return err
+		}
+		if !stillHolds(user, u) {
+			m.logger().Warn("sign-in voided: the account changed while it was checked", "tenant", tenantID, "sub", user.Sub)
+			if m.Audit == nil {
+				return nil
+			}
+			return m.Audit(tx, tenantID, m.userEvent(now, tenant.AuditSignInFailure, cr, &u, tenant.ReasonChangedDuringSignIn, nil))
 		}
 		change(&u)
 		if err := m.signedIn(tx, tenantID, cr, &u, amr, now, sso); err != nil {
@@ -503,4 +548,51 @@ func (m *Machine) finish(tenantID string, cr Credentials, user tenant.User, amr 
 		}
 	})
 	return Result{Sub: user.Sub, Username: user.Username, AMR: slices.Clone(amr), AuthTime: now, SSOSession: sso}
+}
+
+// reread reads user again once their password is proven, which takes a
+// hash's time or more (a legacy scheme's, a rehash): an administrator may
+// have set another password, reset it or deactivated the user meanwhile,
+// or the user changed it elsewhere. It returns the user as they are now,
+// for the sign-in to go on from (a reset leads to its page, a deactivation
+// to the refusal), and changed when the password proven is no longer
+// theirs, or the user is gone, which the sign-in refuses as a wrong
+// password.
+func (m *Machine) reread(ctx context.Context, tenantID string, user tenant.User) (now tenant.User, changed bool, err error) {
+	err = m.Store.View(ctx, func(tx tenant.Tx) (err error) {
+		now, err = tenant.GetUser(tx, tenantID, user.Sub)
+		return err
+	})
+	switch {
+	case errors.Is(err, tenant.ErrNotFound):
+		changed = true
+	case err != nil:
+		return user, false, err
+	case now.PasswordHash != user.PasswordHash:
+		changed = true
+	}
+	if changed {
+		return user, true, nil
+	}
+	return now, false, nil
+}
+
+// stillHolds reports whether a sign-in that read user, and decided on what
+// it read, holds for now, the same user read in the transaction that
+// commits it: the password proven is still theirs, and what decides
+// whether and how they sign in is unchanged (enabled, status, second
+// factors). Whatever else changed meanwhile (a name, a factor's last use)
+// could as well have changed just after the sign-in.
+func stillHolds(user, now tenant.User) bool {
+	return now.PasswordHash == user.PasswordHash && now.Enabled == user.Enabled && now.Status == user.Status &&
+		sameFactors(user.MFA, now.MFA)
+}
+
+// sameFactors reports whether two MFA states hold the same factors, by
+// their secrets and credential IDs, whatever their use since.
+func sameFactors(a, b tenant.MFAState) bool {
+	if (a.TOTP == nil) != (b.TOTP == nil) || (a.TOTP != nil && a.TOTP.Secret != b.TOTP.Secret) {
+		return false
+	}
+	return slices.EqualFunc(a.WebAuthn, b.WebAuthn, func(x, y tenant.WebAuthnFactor) bool { return bytes.Equal(x.ID, y.ID) })
 }

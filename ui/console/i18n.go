@@ -600,6 +600,10 @@ var catalogue = map[string]map[string]string{
 		"attr.phone_number_verified": "Phone number verified",
 		"attr.address":               "Address",
 		"attr.updated_at":            "Updated at",
+
+		// The reason of a sign-in with the right password that a change to
+		// the account overtook (tenant.ReasonChangedDuringSignIn).
+		"audit.reason.changed_during_sign_in": "account changed during the sign-in",
 	},
 	"nl": {
 		"console.name":          "Beheerconsole",
@@ -1139,5 +1143,7 @@ var catalogue = map[string]map[string]string{
 		"attr.phone_number_verified": "Telefoonnummer geverifieerd",
 		"attr.address":               "Adres",
 		"attr.updated_at":            "Bijgewerkt op",
+
+		"audit.reason.changed_during_sign_in": "account gewijzigd tijdens het inloggen",
 	},
 }

@@ -31,7 +31,7 @@ func TestCatalogueHoldsEveryKeyTheCodeNames(t *testing.T) {
 	}
 	for _, r := range []string{tenant.ReasonUnknownUser, tenant.ReasonWrongPassword, tenant.ReasonDisabled,
 		tenant.ReasonNotActivated, tenant.ReasonLocked, tenant.ReasonTempPasswordExpired,
-		tenant.ReasonChallengeFailed, tenant.ReasonNotAdmin, tenant.ReasonMFARequired} {
+		tenant.ReasonChallengeFailed, tenant.ReasonNotAdmin, tenant.ReasonMFARequired, tenant.ReasonChangedDuringSignIn} {
 		keys = append(keys, "audit.reason."+r)
 	}
 	for _, k := range []tenant.ActorKind{tenant.ActorOperator, tenant.ActorAdmin, tenant.ActorUser, tenant.ActorSystem} {

@@ -1,0 +1,164 @@
+package auth_test
+
+import (
+	"errors"
+	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/cognate-idp/cognate/mail"
+	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/tenant/auth"
+)
+
+// laterStore is the real store with one seam: the function set in
+// beforeLater runs once, right before the next write is queued with Later.
+// It stands for another request that commits after a sign-in's last read
+// of the user and before the commit of its records, deterministically.
+type laterStore struct {
+	tenant.Store
+	beforeLater func()
+}
+
+func (s *laterStore) Later(write func(tx tenant.Tx) error, failed func(error)) {
+	if f := s.beforeLater; f != nil {
+		s.beforeLater = nil
+		f()
+	}
+	s.Store.Later(write, failed)
+}
+
+// A change to the account that commits while a password sign-in is under
+// way decides it, as if it had come first: the password proven must still
+// be the user's, and the user may still sign in with it, in the
+// transaction that commits the sign-in. An imported legacy hash is
+// rehashed on its first sign-in, so a rehash of the old password would
+// otherwise bring it back over the one an administrator just set, and a
+// session started after a reset or a deactivation ended the user's
+// sessions would outlive it.
+func TestAccountChangedDuringSignIn(t *testing.T) {
+	const (
+		oldPassword = "Legacy-Pass1"
+		newPassword = "Brand-New-Pass2"
+	)
+	type change struct {
+		name string
+		do   func(t *testing.T, e env, sub string) error
+		// wantDuring is the sign-in's outcome when the change lands while
+		// the password is checked: an error, or else the challenge.
+		wantDuring          error
+		wantChallenge       auth.Challenge
+		oldStillSignsIn     bool // the old password signs in afterwards (to its challenge)
+		newPasswordSignedIn bool // the change set newPassword, which signs in afterwards
+	}
+	changes := []change{
+		{name: "administrator sets a password", newPasswordSignedIn: true, wantDuring: auth.ErrNotAuthorized,
+			do: func(t *testing.T, e env, sub string) error {
+				return e.svc.SetPassword(ctx, "acme", sub, newPassword, true)
+			}},
+		{name: "user changes the password elsewhere", newPasswordSignedIn: true, wantDuring: auth.ErrNotAuthorized,
+			do: func(t *testing.T, e env, sub string) error {
+				return e.m.ChangePassword(ctx, "acme", sub, oldPassword, newPassword, "192.0.2.7")
+			}},
+		// A reset keeps the old hash, which leads whoever types it to the
+		// page saying a reset waits, as after the reset.
+		{name: "administrator resets the password", wantChallenge: auth.PasswordResetRequired, oldStillSignsIn: true,
+			do: func(t *testing.T, e env, sub string) error {
+				_, _, err := e.svc.AdminResetPassword(ctx, "acme", sub)
+				return err
+			}},
+		{name: "administrator deactivates the user", wantDuring: auth.ErrNotAuthorized,
+			do: func(t *testing.T, e env, sub string) error {
+				off := false
+				_, err := e.svc.UpdateUser(ctx, "acme", sub, tenant.UserChange{Enabled: &off})
+				return err
+			}},
+	}
+	for _, legacy := range []bool{true, false} {
+		for _, c := range changes {
+			for _, when := range []string{"while the password is checked", "before the sign-in commits"} {
+				name := c.name + " " + when
+				if legacy {
+					name = "imported bcrypt hash, " + name
+				}
+				t.Run(name, func(t *testing.T) {
+					e := newEnv(t)
+					e.m.SSOSessions = true
+					templates, err := mail.NewTemplates(nil) // for the reset's mail
+					if err != nil {
+						t.Fatal(err)
+					}
+					e.svc.Templates, e.svc.TenantURL = templates, func(slug string) string { return "https://" + slug + ".example.com" }
+					u := e.user(t, tenant.NewUser{Username: "ann", Email: "ann@example.com", EmailVerified: true, Password: oldPassword})
+					if legacy {
+						hash, err := bcrypt.GenerateFromPassword([]byte(oldPassword), bcrypt.MinCost)
+						if err != nil {
+							t.Fatal(err)
+						}
+						u.PasswordHash = string(hash)
+						if err := e.svc.Store.Update(ctx, func(tx tenant.Tx) error { return tenant.UpdateUser(tx, "acme", u) }); err != nil {
+							t.Fatal(err)
+						}
+					}
+					signIn := func(pw string) (auth.Result, error) {
+						return e.m.Start(ctx, "acme", auth.Credentials{Login: "ann", Password: pw})
+					}
+					changeNow := func() {
+						if err := c.do(t, e, u.Sub); err != nil {
+							t.Fatalf("change: %v", err)
+						}
+					}
+
+					if when == "while the password is checked" {
+						// Right after the sign-in has read the user: the
+						// password is checked against the hash it read.
+						e.m.Store = &interleavedStore{Store: e.m.Store, between: changeNow}
+						res, err := signIn(oldPassword)
+						switch {
+						case c.wantDuring != nil && !errors.Is(err, c.wantDuring):
+							t.Fatalf("sign-in: %+v, %v; want %v", res, err, c.wantDuring)
+						case c.wantDuring == nil && (err != nil || res.Challenge != c.wantChallenge):
+							t.Fatalf("sign-in: %+v, %v; want the challenge %s", res, err, c.wantChallenge)
+						}
+					} else {
+						// After the sign-in's last read, before its
+						// records commit: it has answered already, and its
+						// code would be issued, but its session is never
+						// started, which the code's exchange requires
+						// (provider).
+						e.m.Store = &laterStore{Store: e.m.Store, beforeLater: changeNow}
+						res, err := signIn(oldPassword)
+						if err != nil || !res.Done() || res.SSOSession == "" {
+							t.Fatalf("sign-in: %+v, %v", res, err)
+						}
+						if err := e.svc.Store.Flush(ctx); err != nil {
+							t.Fatal(err)
+						}
+						err = e.svc.Store.View(ctx, func(tx tenant.Tx) error {
+							_, err := tenant.SessionByToken(tx, "acme", res.SSOSession)
+							return err
+						})
+						if !errors.Is(err, tenant.ErrNotFound) {
+							t.Errorf("the sign-in's session: %v; want none", err)
+						}
+					}
+					e.m.Store = e.svc.Store
+
+					// Afterwards, the change holds.
+					res, err := signIn(oldPassword)
+					switch {
+					case c.oldStillSignsIn && (err != nil || res.Challenge != c.wantChallenge):
+						t.Errorf("old password afterwards: %+v, %v; want the challenge %s", res, err, c.wantChallenge)
+					case !c.oldStillSignsIn && !errors.Is(err, auth.ErrNotAuthorized):
+						t.Errorf("old password afterwards: %+v, %v; want ErrNotAuthorized", res, err)
+					}
+					if c.newPasswordSignedIn {
+						if res, err := signIn(newPassword); err != nil || !res.Done() {
+							t.Errorf("new password afterwards: %+v, %v", res, err)
+						}
+					}
+				})
+			}
+		}
+	}
+}
