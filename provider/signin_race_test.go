@@ -91,7 +91,7 @@ func TestChangeEndsSignInUnderWay(t *testing.T) {
 				if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
 					t.Fatalf("exchange after the change: %v; want invalid_grant", err)
 				}
-				if !strings.Contains(h.logs.String(), "its sign-in has ended") {
+				if logs := h.logs.String(); !strings.Contains(logs, "its sign-in has ended") && !strings.Contains(logs, "the user is disabled") {
 					t.Errorf("no log line says why the code was refused:\n%s", h.logs.String())
 				}
 				var token string

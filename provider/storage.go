@@ -250,7 +250,7 @@ func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 			return tenant.PutExpiring(tx, tenant.CollAccessTokens, st.tenant.Slug, prefixAccess+at.ID, at, at.ExpiresAt)
 		})
 		if errors.Is(err, errSignInEnded) {
-			return "", time.Time{}, s.signInEnded(ctx, st.tenant.Slug)
+			return "", time.Time{}, s.signInEnded(ctx, st.tenant.Slug, r.Subject)
 		}
 		if err != nil {
 			return "", time.Time{}, s.oauthError(ctx, "issue an access token", err)
@@ -358,7 +358,7 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("authorization code already used")
 	}
 	if errors.Is(err, errSignInEnded) {
-		return "", "", time.Time{}, s.signInEnded(ctx, slug)
+		return "", "", time.Time{}, s.signInEnded(ctx, slug, code.Subject)
 	}
 	if errors.Is(err, errRefreshReused) {
 		s.revokeFamilyAfterReuse(ctx, slug, base.FamilyID)
@@ -400,9 +400,18 @@ func signInHolds(tx tenant.Tx, slug string, ar *authRequest) error {
 }
 
 // signInEnded is the refusal of a code whose sign-in has ended
-// (signInHolds): nothing was written, and the person signs in again.
-func (s *storage) signInEnded(ctx context.Context, slug string) *oidc.Error {
-	s.logger.WarnContext(ctx, "code refused: its sign-in has ended (account changed, or signed out)", "tenant", slug)
+// (signInHolds): nothing was written, and the person signs in again. The
+// line says why, as far as the user sub of the code tells: deleted,
+// disabled, or else its account changed or it signed out.
+func (s *storage) signInEnded(ctx context.Context, slug, sub string) *oidc.Error {
+	reason := "its sign-in has ended (account changed, or signed out)"
+	switch user, err := s.user(ctx, sub); {
+	case errors.Is(err, tenant.ErrNotFound):
+		reason = "the user no longer exists"
+	case err == nil && !user.Enabled:
+		reason = "the user is disabled"
+	}
+	s.logger.WarnContext(ctx, "code refused", "tenant", slug, "reason", reason)
 	return oidc.ErrInvalidGrant().WithDescription("the sign-in this code came from has ended; sign in again")
 }
 
