@@ -131,12 +131,25 @@ func (p *Provider) issueMachineToken(w http.ResponseWriter, r *http.Request, sit
 
 // requestTenant is the tenant of an endpoint request and its state. The
 // Router has checked that the tenant exists and can be served; should that
-// have changed since (deleted, its key no longer opening), the request is
-// answered as the Router answers a tenant it cannot serve.
+// have changed since, the request is answered as the Router answers a
+// tenant it cannot serve: deleted, as organizationGone; its key no longer
+// opening, unavailable.
 func (p *Provider) requestTenant(w http.ResponseWriter, r *http.Request) (Site, *tenantState, bool) {
 	site, _ := SiteFromContext(r.Context())
 	st, err := p.cache.get(r.Context(), site.Slug)
-	if err != nil {
+	switch {
+	case errors.Is(err, tenant.ErrNotFound):
+		refusal := organizationGone(r.Context(), p.logger)
+		status := http.StatusBadRequest
+		if r.Header.Get("Authorization") != "" {
+			// RFC 6749 §5.2: a client that authenticated in the header
+			// is answered 401, with the scheme.
+			status = http.StatusUnauthorized
+			w.Header().Set("WWW-Authenticate", "Basic")
+		}
+		writeOAuthError(w, status, string(refusal.ErrorType), refusal.Description)
+		return site, nil, false
+	case err != nil:
 		writeUnavailable(w)
 		return site, nil, false
 	}

@@ -55,8 +55,9 @@ func (s *storage) slug(ctx context.Context) (string, error) {
 	return site.Slug, nil
 }
 
-// state is the state of the request's tenant. A tenant that cannot be
-// loaded (the Router found it could, a moment before) is a failure of the
+// state is the state of the request's tenant. One deleted since the Router
+// found it is refused as organizationGone; any other that cannot be loaded
+// (the Router found it could, a moment before) is a failure of the
 // server's, as oauthError answers it.
 func (s *storage) state(ctx context.Context) (*tenantState, error) {
 	slug, err := s.slug(ctx)
@@ -64,10 +65,24 @@ func (s *storage) state(ctx context.Context) (*tenantState, error) {
 		return nil, err
 	}
 	st, err := s.cache.get(ctx, slug)
+	if errors.Is(err, tenant.ErrNotFound) {
+		return nil, organizationGone(ctx, s.logger)
+	}
 	if err != nil {
 		return nil, s.oauthError(ctx, "load the organization", err)
 	}
 	return st, nil
+}
+
+// organizationGone is the refusal of an endpoint request whose
+// organization was deleted after the Router found it, which a request a
+// moment later would find missing: logged at info level, as the Router
+// logs a request for an organization that does not exist, and refused as
+// invalid_client, since its clients went with it. Not a failure of the
+// server's: trying again cannot succeed.
+func organizationGone(ctx context.Context, logger *slog.Logger) *oidc.Error {
+	logger.InfoContext(ctx, "request for an organization that does not exist; it was deleted while the request was under way")
+	return oidc.ErrInvalidClient().WithDescription("the organization does not exist")
 }
 
 // serverErrorDescription is all a client learns of a failure on the

@@ -11,13 +11,15 @@
 package auth
 
 import (
-	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cognate-idp/cognate/mfa"
@@ -89,10 +91,16 @@ type flow struct {
 	AMR       []string  `json:"amr"`
 	// PasswordHash is the hash the user proved, so a forced change can
 	// refuse the same password again without keeping it in clear.
-	PasswordHash string    `json:"password_hash,omitempty"`
-	Attempts     int       `json:"attempts"`
-	ExpiresAt    time.Time `json:"expires_at"`
-	MFA          mfaFlow   `json:"mfa,omitzero"` // the state of an MFA challenge (mfa.go)
+	PasswordHash string `json:"password_hash,omitempty"`
+	// Standing is what the first factor proved, as standing digests it:
+	// the account as it was when the password was checked (or a new one
+	// set). The step that ends the flow signs in only while the account
+	// still stands so (takeFlow): a password set or reset, a deactivation
+	// or an MFA reset while the person was at the step ends the sign-in.
+	Standing  string    `json:"standing,omitempty"`
+	Attempts  int       `json:"attempts"`
+	ExpiresAt time.Time `json:"expires_at"`
+	MFA       mfaFlow   `json:"mfa,omitzero"` // the state of an MFA challenge (mfa.go)
 }
 
 // Machine runs sign-ins for every tenant.
@@ -312,7 +320,7 @@ func (m *Machine) Start(ctx context.Context, tenantID string, cr Credentials) (R
 			u.PasswordHash = rehash
 		}
 	}
-	if next, due, err := m.afterFirstFactor(ctx, tenantID, t, user, []string{"pwd"}, rehashed); due || err != nil {
+	if next, due, err := m.afterFirstFactor(ctx, tenantID, t, cr, user, []string{"pwd"}, rehashed); due || err != nil {
 		return next, err
 	}
 	return m.finish(tenantID, cr, user, []string{"pwd"}, rehashed), nil
@@ -379,6 +387,14 @@ func (m *Machine) Respond(ctx context.Context, tenantID, session string, a Answe
 		m.recordOutcome(ctx, tenantID, tenant.AuditSignInFailure, cr, &user, tenant.ReasonDisabled, nil)
 		return Result{}, ErrNotAuthorized
 	}
+	if f.Standing != "" && standing(user) != f.Standing {
+		// Changed while the person was at the step: however right the
+		// answer, the sign-in is over. The transaction that would finish
+		// it checks again (takeFlow), for a change that lands meanwhile.
+		_ = m.dropFlow(ctx, tenantID, session)
+		m.recordOutcome(ctx, tenantID, tenant.AuditSignInFailure, cr, &user, tenant.ReasonChangedDuringSignIn, nil)
+		return Result{}, m.voided(ctx, tenantID, user.Sub, f.Challenge)
+	}
 
 	switch f.Challenge {
 	case NewPasswordRequired:
@@ -430,6 +446,7 @@ func (m *Machine) challenge(ctx context.Context, tenantID string, cr Credentials
 	session := tenant.NewSecret(32)
 	f.ID = tenant.HashSecret(session)
 	f.ExpiresAt = m.now().Add(m.StepTime())
+	f.Standing = standing(user)
 	err := m.Store.Update(ctx, func(tx tenant.Tx) error {
 		if err := clearFailures(tx, tenantID, cr); err != nil {
 			return err
@@ -450,7 +467,10 @@ func (m *Machine) dropFlow(ctx context.Context, tenantID, session string) error 
 
 // takeFlow ends the pending flow f, whose client holds session, and reads
 // its user: a flow can be taken once, so two tabs answering the same
-// challenge cannot both finish it.
+// challenge cannot both finish it. It returns errAccountChanged, with the
+// user, when the account no longer stands as the flow's first factor found
+// it: the caller commits the flow's end and the refusal (voidSignIn), and
+// nothing else.
 func takeFlow(tx tenant.Tx, tenantID, session string, f flow) (tenant.User, error) {
 	id := tenant.HashSecret(session)
 	if _, err := tx.Get(tenant.CollAuthFlows, tenantID, id); err != nil {
@@ -459,7 +479,39 @@ func takeFlow(tx tenant.Tx, tenantID, session string, f flow) (tenant.User, erro
 	if err := tx.Delete(tenant.CollAuthFlows, tenantID, id); err != nil {
 		return tenant.User{}, err
 	}
-	return tenant.GetUser(tx, tenantID, f.Sub)
+	user, err := tenant.GetUser(tx, tenantID, f.Sub)
+	if errors.Is(err, tenant.ErrNotFound) {
+		return tenant.User{}, fmt.Errorf("%w: the user was deleted", ErrSessionExpired)
+	}
+	if err != nil {
+		return tenant.User{}, err
+	}
+	if f.Standing != "" && standing(user) != f.Standing {
+		return user, errAccountChanged
+	}
+	return user, nil
+}
+
+// errAccountChanged: the account changed, in what decides whether and how
+// its user signs in (standing), after the sign-in checked it.
+var errAccountChanged = errors.New("the account changed during the sign-in")
+
+// voidSignIn records, inside tx, the refusal of a sign-in whose account
+// changed while it was under way (errAccountChanged); the caller commits
+// that and nothing else: no session, so no code either.
+func (m *Machine) voidSignIn(tx tenant.Tx, tenantID string, cr Credentials, u *tenant.User, now time.Time) error {
+	if m.Audit == nil {
+		return nil
+	}
+	return m.Audit(tx, tenantID, m.userEvent(now, tenant.AuditSignInFailure, cr, u, tenant.ReasonChangedDuringSignIn, nil))
+}
+
+// voided logs a sign-in voided by voidSignIn, one line, and returns what
+// its caller answers: the refusal of a wrong password, which sends the
+// person back to sign in again, as the account now is.
+func (m *Machine) voided(ctx context.Context, tenantID, sub string, c Challenge) error {
+	m.logger().WarnContext(ctx, "sign-in voided: the account changed while it was checked", "tenant", tenantID, "sub", sub, "challenge", string(c))
+	return fmt.Errorf("%w: %w", ErrNotAuthorized, errAccountChanged)
 }
 
 // finishFlow completes a pending flow: it applies change to the user and
@@ -467,13 +519,18 @@ func takeFlow(tx tenant.Tx, tenantID, session string, f flow) (tenant.User, erro
 func (m *Machine) finishFlow(ctx context.Context, tenantID, session string, cr Credentials, f flow, change func(tenant.Tx, *tenant.User) error) (Result, error) {
 	now := m.now()
 	var (
-		user tenant.User
-		next *Result
-		sso  string
+		user   tenant.User
+		next   *Result
+		sso    string
+		voided bool
 	)
 	err := m.Store.Update(ctx, func(tx tenant.Tx) error {
 		var err error
-		if user, err = takeFlow(tx, tenantID, session, f); err != nil {
+		user, err = takeFlow(tx, tenantID, session, f)
+		if voided = errors.Is(err, errAccountChanged); voided {
+			return m.voidSignIn(tx, tenantID, cr, &user, now)
+		}
+		if err != nil {
 			return err
 		}
 		if err := change(tx, &user); err != nil {
@@ -498,6 +555,9 @@ func (m *Machine) finishFlow(ctx context.Context, tenantID, session string, cr C
 	})
 	if err != nil {
 		return Result{}, err
+	}
+	if voided {
+		return Result{}, m.voided(ctx, tenantID, user.Sub, f.Challenge)
 	}
 	if next != nil {
 		return *next, nil
@@ -532,10 +592,7 @@ func (m *Machine) finish(tenantID string, cr Credentials, user tenant.User, amr 
 		}
 		if !stillHolds(user, u) {
 			m.logger().Warn("sign-in voided: the account changed while it was checked", "tenant", tenantID, "sub", user.Sub)
-			if m.Audit == nil {
-				return nil
-			}
-			return m.Audit(tx, tenantID, m.userEvent(now, tenant.AuditSignInFailure, cr, &u, tenant.ReasonChangedDuringSignIn, nil))
+			return m.voidSignIn(tx, tenantID, cr, &u, now)
 		}
 		change(&u)
 		if err := m.signedIn(tx, tenantID, cr, &u, amr, now, sso); err != nil {
@@ -579,20 +636,31 @@ func (m *Machine) reread(ctx context.Context, tenantID string, user tenant.User)
 
 // stillHolds reports whether a sign-in that read user, and decided on what
 // it read, holds for now, the same user read in the transaction that
-// commits it: the password proven is still theirs, and what decides
-// whether and how they sign in is unchanged (enabled, status, second
-// factors). Whatever else changed meanwhile (a name, a factor's last use)
-// could as well have changed just after the sign-in.
+// commits it: they stand as they did (standing).
 func stillHolds(user, now tenant.User) bool {
-	return now.PasswordHash == user.PasswordHash && now.Enabled == user.Enabled && now.Status == user.Status &&
-		sameFactors(user.MFA, now.MFA)
+	return standing(user) == standing(now)
 }
 
-// sameFactors reports whether two MFA states hold the same factors, by
-// their secrets and credential IDs, whatever their use since.
-func sameFactors(a, b tenant.MFAState) bool {
-	if (a.TOTP == nil) != (b.TOTP == nil) || (a.TOTP != nil && a.TOTP.Secret != b.TOTP.Secret) {
-		return false
+// standing digests what decides whether and how u signs in: the password
+// hash (so the one proven is still theirs), enabled, status, and their
+// second factors, by secrets and credential IDs whatever their use since
+// (a TOTP step, a sign count). A sign-in decided on one standing holds
+// only while the user has it (stillHolds, and a pending step's flow keeps
+// it: takeFlow). Whatever else changes meanwhile (a name, a factor's last
+// use) could as well have changed just after the sign-in. A digest, so a
+// flow keeps no password hash it does not need.
+func standing(u tenant.User) string {
+	var b strings.Builder
+	for _, part := range []string{u.PasswordHash, strconv.FormatBool(u.Enabled), string(u.Status)} {
+		b.WriteString(part)
+		b.WriteByte(0)
 	}
-	return slices.EqualFunc(a.WebAuthn, b.WebAuthn, func(x, y tenant.WebAuthnFactor) bool { return bytes.Equal(x.ID, y.ID) })
+	if u.MFA.TOTP != nil {
+		b.WriteString(u.MFA.TOTP.Secret)
+	}
+	for _, f := range u.MFA.WebAuthn {
+		b.WriteByte(0)
+		b.WriteString(hex.EncodeToString(f.ID))
+	}
+	return tenant.HashSecret(b.String())
 }

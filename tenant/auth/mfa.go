@@ -188,16 +188,29 @@ func SessionMeetsPolicy(t tenant.Tenant, user tenant.User, amr []string) bool {
 // afterFirstFactor continues Start once the password is proven: when a
 // second factor is due it applies change to the user and stores the flow
 // asking for it, in one transaction, and returns that challenge. When none
-// is due it changes nothing and returns due=false.
-func (m *Machine) afterFirstFactor(ctx context.Context, tenantID string, t tenant.Tenant, user tenant.User, amr []string, change func(*tenant.User)) (next Result, due bool, err error) {
+// is due it changes nothing and returns due=false. The user must still
+// stand as Start read them (stillHolds); a sign-in whose account changed
+// since is refused, as in finish.
+func (m *Machine) afterFirstFactor(ctx context.Context, tenantID string, t tenant.Tenant, cr Credentials, user tenant.User, amr []string, change func(*tenant.User)) (next Result, due bool, err error) {
 	if _, due := secondFactorFlow(t.Settings.MFA, user, amr); !due {
 		return Result{}, false, nil
 	}
-	var pending *Result
+	now := m.now()
+	var (
+		pending *Result
+		voided  bool
+	)
 	err = m.Store.Update(ctx, func(tx tenant.Tx) error {
 		u, err := tenant.GetUser(tx, tenantID, user.Sub)
+		if errors.Is(err, tenant.ErrNotFound) {
+			voided = true
+			return nil // deleted since: nothing left to record
+		}
 		if err != nil {
 			return err
+		}
+		if voided = !stillHolds(user, u); voided {
+			return m.voidSignIn(tx, tenantID, cr, &u, now)
 		}
 		change(&u)
 		if pending, err = m.secondFactorTx(tx, tenantID, u, amr); err != nil || pending == nil {
@@ -208,6 +221,8 @@ func (m *Machine) afterFirstFactor(ctx context.Context, tenantID string, t tenan
 	switch {
 	case err != nil:
 		return Result{}, true, err
+	case voided:
+		return Result{}, true, m.voided(ctx, tenantID, user.Sub, "")
 	case pending == nil:
 		// The user's factors changed since the password was checked, and
 		// none is due any more: the caller finishes the sign-in.
@@ -230,6 +245,7 @@ func (m *Machine) secondFactorTx(tx tenant.Tx, tenantID string, user tenant.User
 	if !due {
 		return nil, nil
 	}
+	f.Standing = standing(user)
 	c, err := m.prepare(t, user, &f)
 	if err != nil {
 		return nil, err
@@ -933,12 +949,17 @@ func (m *Machine) wrongAnswer(ctx context.Context, tenantID, session string, t t
 func (m *Machine) completeMFA(ctx context.Context, tenantID, session string, cr Credentials, f flow, change func(tx tenant.Tx, u *tenant.User) error) (Result, error) {
 	now := m.now()
 	var (
-		user tenant.User
-		sso  string
+		user   tenant.User
+		sso    string
+		voided bool
 	)
 	err := m.Store.Update(ctx, func(tx tenant.Tx) error {
 		var err error
-		if user, err = takeFlow(tx, tenantID, session, f); err != nil {
+		user, err = takeFlow(tx, tenantID, session, f)
+		if voided = errors.Is(err, errAccountChanged); voided {
+			return m.voidSignIn(tx, tenantID, cr, &user, now)
+		}
+		if err != nil {
 			return err
 		}
 		if err := change(tx, &user); err != nil {
@@ -955,6 +976,9 @@ func (m *Machine) completeMFA(ctx context.Context, tenantID, session string, cr 
 	})
 	if err != nil {
 		return Result{}, err
+	}
+	if voided {
+		return Result{}, m.voided(ctx, tenantID, user.Sub, f.Challenge)
 	}
 	if f.MFA.Account {
 		return Result{Sub: user.Sub, Username: user.Username}, nil

@@ -206,10 +206,20 @@ func (m *Machine) FinishPasskey(ctx context.Context, tenantID, session string, r
 
 	amr := append(keyAMR(updated, true), "mfa")
 	sso := m.newSession()
+	voided := false
 	err = m.Store.Update(ctx, func(tx tenant.Tx) error {
 		u, err := tenant.GetUser(tx, tenantID, user.Sub)
+		if errors.Is(err, tenant.ErrNotFound) {
+			voided = true
+			return nil // deleted since the passkey named them
+		}
 		if err != nil {
 			return err
+		}
+		// Checked above on the user the passkey named, read before the
+		// ceremony was verified: they must still stand so now.
+		if voided = !stillHolds(user, u); voided {
+			return m.voidSignIn(tx, tenantID, cr, &u, now)
 		}
 		if err := storeCredential(&u, updated); err != nil {
 			return err
@@ -226,6 +236,9 @@ func (m *Machine) FinishPasskey(ctx context.Context, tenantID, session string, r
 	}
 	if err != nil {
 		return Result{}, err
+	}
+	if voided {
+		return Result{}, m.voided(ctx, tenantID, user.Sub, WebAuthn)
 	}
 	return Result{Sub: user.Sub, Username: user.Username, AMR: amr, AuthTime: now, SSOSession: sso}, nil
 }

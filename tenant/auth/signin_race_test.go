@@ -3,10 +3,12 @@ package auth_test
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/cognate-idp/cognate/mail"
+	"github.com/cognate-idp/cognate/mfa/mfatest"
 	"github.com/cognate-idp/cognate/tenant"
 	"github.com/cognate-idp/cognate/tenant/auth"
 )
@@ -160,5 +162,150 @@ func TestAccountChangedDuringSignIn(t *testing.T) {
 				})
 			}
 		}
+	}
+}
+
+// A change to the account that commits while the person is at a second
+// factor's step (up to the step's time limit), or while their answer is
+// checked, decides the sign-in as if it had come first: the step ends it,
+// with no session, however right the answer. The first factor's flow keeps
+// what it proved, and the transaction that would finish the sign-in
+// compares it with the account as it is then.
+func TestAccountChangedAtSecondFactor(t *testing.T) {
+	const newPassword = "Brand-New-Pass2"
+	changes := []struct {
+		name string
+		do   func(e env, sub string) error
+	}{
+		{"administrator sets a password", func(e env, sub string) error {
+			return e.svc.SetPassword(ctx, "acme", sub, newPassword, true)
+		}},
+		{"user changes the password elsewhere", func(e env, sub string) error {
+			return e.m.ChangePassword(ctx, "acme", sub, annPassword, newPassword, "192.0.2.7")
+		}},
+		{"administrator resets the password", func(e env, sub string) error {
+			_, _, err := e.svc.AdminResetPassword(ctx, "acme", sub)
+			return err
+		}},
+		{"administrator deactivates the user", func(e env, sub string) error {
+			off := false
+			_, err := e.svc.UpdateUser(ctx, "acme", sub, tenant.UserChange{Enabled: &off})
+			return err
+		}},
+		{"administrator resets the MFA", func(e env, sub string) error {
+			return e.svc.ResetMFA(ctx, "acme", sub)
+		}},
+	}
+	steps := []struct {
+		name   string
+		answer func(e env, secret string, codes []string) auth.Answer
+	}{
+		{"TOTP code", func(e env, secret string, _ []string) auth.Answer {
+			return auth.Answer{Challenge: auth.SoftwareTokenMFA, Code: totpCode(secret, e.clk.t)}
+		}},
+		{"recovery code", func(e env, _ string, codes []string) auth.Answer {
+			return auth.Answer{Challenge: auth.SoftwareTokenMFA, RecoveryCode: codes[0]}
+		}},
+	}
+	for _, c := range changes {
+		for _, step := range steps {
+			for _, when := range []string{"at the step", "while the answer is checked"} {
+				t.Run(c.name+", "+step.name+", "+when, func(t *testing.T) {
+					e := mfaEnv(t, tenant.MFAPolicy{Mode: tenant.MFARequired, Factors: []string{tenant.FactorTOTP}})
+					e.m.SSOSessions = true
+					templates, err := mail.NewTemplates(nil) // for the reset's mail
+					if err != nil {
+						t.Fatal(err)
+					}
+					e.svc.Templates, e.svc.TenantURL = templates, func(slug string) string { return "https://" + slug + ".example.com" }
+					ann := e.user(t, tenant.NewUser{Username: "ann", Email: "ann@example.com", EmailVerified: true, Password: annPassword})
+					setup := e.signIn(t, "acme", "ann")
+					key, err := e.m.Choose(ctx, "acme", setup.Session, auth.SoftwareTokenMFA)
+					if err != nil {
+						t.Fatal(err)
+					}
+					secret := key.MFA.TOTP.Secret
+					enrolled, err := e.answer(setup.Session, auth.Answer{Challenge: auth.MFASetup, Code: totpCode(secret, e.clk.t)})
+					if err != nil || !enrolled.Done() {
+						t.Fatalf("set up TOTP: %+v, %v", enrolled, err)
+					}
+					e.clk.t = e.clk.t.Add(30 * time.Second)
+
+					res := e.signIn(t, "acme", "ann")
+					if res.Challenge != auth.SoftwareTokenMFA {
+						t.Fatalf("sign-in: %+v; want the TOTP step", res)
+					}
+					changeNow := func() {
+						if err := c.do(e, ann.Sub); err != nil {
+							t.Fatalf("change: %v", err)
+						}
+					}
+					if when == "at the step" {
+						changeNow()
+					} else {
+						// Right after Respond has read the flow and the
+						// user: the answer is checked against what it read.
+						e.m.Store = &interleavedStore{Store: e.m.Store, between: changeNow}
+					}
+					done, err := e.answer(res.Session, step.answer(e, secret, enrolled.RecoveryCodes))
+					e.m.Store = e.svc.Store
+					if !errors.Is(err, auth.ErrNotAuthorized) || done.SSOSession != "" {
+						t.Fatalf("answer after the change: %+v, %v; want ErrNotAuthorized", done, err)
+					}
+					// The sign-in is over, not waiting for another answer.
+					if _, err := e.answer(res.Session, step.answer(e, secret, enrolled.RecoveryCodes)); !errors.Is(err, auth.ErrSessionExpired) {
+						t.Errorf("answer again: %v; want ErrSessionExpired", err)
+					}
+				})
+			}
+		}
+	}
+}
+
+// A passkey sign-in checks the account its passkey names; a change that
+// commits after that check and before the sign-in does decides it.
+func TestAccountChangedDuringPasskeySignIn(t *testing.T) {
+	changes := []struct {
+		name string
+		do   func(e env, sub string) error
+	}{
+		{"administrator deactivates the user", func(e env, sub string) error {
+			off := false
+			_, err := e.svc.UpdateUser(ctx, "acme", sub, tenant.UserChange{Enabled: &off})
+			return err
+		}},
+		{"administrator resets the password", func(e env, sub string) error {
+			_, _, err := e.svc.AdminResetPassword(ctx, "acme", sub)
+			return err
+		}},
+	}
+	for _, c := range changes {
+		t.Run(c.name, func(t *testing.T) {
+			e := mfaEnv(t, tenant.MFAPolicy{Mode: tenant.MFAOptional, Passwordless: true})
+			e.m.SSOSessions = true
+			templates, err := mail.NewTemplates(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.svc.Templates, e.svc.TenantURL = templates, func(slug string) string { return "https://" + slug + ".example.com" }
+			ann := e.user(t, tenant.NewUser{Username: "ann", Email: "ann@example.com", EmailVerified: true, Password: annPassword})
+			passkey := mfatest.NewPasskey(t)
+			e.enrolKey(t, "acme", ann.Sub, passkey)
+			begin, err := e.m.BeginPasskey(ctx, "acme")
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Right after the passkey has named the user, who may sign in.
+			e.m.Store = &interleavedStore{Store: e.m.Store, between: func() {
+				if err := c.do(e, ann.Sub); err != nil {
+					t.Fatalf("change: %v", err)
+				}
+			}}
+			done, err := e.m.FinishPasskey(ctx, "acme", begin.Session, passkey.Assert(begin.MFA.WebAuthnOptions, "http://acme.localhost:8080"), "192.0.2.9")
+			e.m.Store = e.svc.Store
+			if !errors.Is(err, auth.ErrNotAuthorized) || done.SSOSession != "" {
+				t.Fatalf("passkey sign-in after the change: %+v, %v; want ErrNotAuthorized", done, err)
+			}
+		})
 	}
 }

@@ -1,0 +1,64 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+)
+
+// A request that got past the Router's check of its organization, which
+// is deleted before the request loads it, is refused as a request a moment
+// later would be, and logged as one line at info level: not a failure of
+// the server's, with its ERROR line and "try again later".
+func TestOrganizationDeletedDuringRequest(t *testing.T) {
+	p, svc, cl := newInternal(t, nil)
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	p.logger, p.storage.logger = logger, logger
+	ctx := WithSite(context.Background(), Site{Slug: "acme"})
+	if err := svc.DeleteTenant(ctx, "acme"); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name    string
+		request func() error
+	}{
+		{"storage", func() error {
+			_, err := p.storage.GetClientByClientID(ctx, cl.ID)
+			return err
+		}},
+		{"endpoint's own handler", func() error {
+			w := httptest.NewRecorder()
+			r := httptest.NewRequestWithContext(ctx, http.MethodPost, PathToken, strings.NewReader("grant_type=client_credentials"))
+			if _, _, ok := p.requestTenant(w, r); ok {
+				return errors.New("served")
+			}
+			if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), `"invalid_client"`) {
+				return errors.New(w.Body.String())
+			}
+			return oidc.ErrInvalidClient()
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			logs.Reset()
+			err := tt.request()
+			var refusal *oidc.Error
+			if !errors.As(err, &refusal) || refusal.ErrorType != oidc.InvalidClient {
+				t.Errorf("answer: %v; want invalid_client", err)
+			}
+			lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+			if len(lines) != 1 || !strings.Contains(lines[0], "level=INFO") || !strings.Contains(lines[0], "does not exist") {
+				t.Errorf("logged %q; want one info line", logs.String())
+			}
+		})
+	}
+}
