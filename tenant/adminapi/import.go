@@ -66,9 +66,11 @@ func (a *API) importUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// A dry_run given without a value is refused, not read as false: the
+	// one asking meant a dry run, and false would import for real.
 	dryRun := false
-	if raw := r.URL.Query().Get("dry_run"); raw != "" {
-		if dryRun, err = strconv.ParseBool(raw); err != nil {
+	if q := r.URL.Query(); q.Has("dry_run") {
+		if dryRun, err = strconv.ParseBool(q.Get("dry_run")); err != nil {
 			return badRequest("query parameter dry_run must be true or false")
 		}
 	}
