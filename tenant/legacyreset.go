@@ -79,7 +79,8 @@ func (s *Service) bringLegacyUser(ctx context.Context, tenantID, login, clientIP
 	err = s.Store.Update(ctx, func(tx Tx) (err error) {
 		stored, err = PutLegacyUser(tx, tenantID, login, acct, now, func(u *User) {
 			// The pool's password is not known here: the code sets one.
-			u.Status, u.PasswordHash = StatusResetRequired, ""
+			u.Status = StatusResetRequired
+			u.SetPassword("", u.PasswordChangedAt)
 		})
 		return err
 	})

@@ -141,9 +141,14 @@ type User struct {
 	Groups        []string          `json:"groups,omitempty"`
 	Locale        string            `json:"locale,omitempty"`
 
-	PasswordHash          string    `json:"password_hash,omitempty"`
-	PasswordHistory       []string  `json:"password_history,omitempty"`
-	PasswordChangedAt     time.Time `json:"password_changed_at,omitzero"`
+	PasswordHash      string    `json:"password_hash,omitempty"`
+	PasswordHistory   []string  `json:"password_history,omitempty"`
+	PasswordChangedAt time.Time `json:"password_changed_at,omitzero"`
+	// PasswordVersion counts the passwords set (SetPassword); a rehash of
+	// the same password keeps it. A sign-in checks it to know the password
+	// it proved is still the user's, which the hash cannot tell: another
+	// sign-in of the user's may have rehashed it meanwhile.
+	PasswordVersion       int       `json:"password_version,omitempty"`
 	TempPasswordExpiresAt time.Time `json:"temp_password_expires_at,omitzero"`
 	// TempPasswordMailedTo is the address the welcome mail carried the
 	// current temporary password to; empty for one an administrator set
@@ -256,4 +261,13 @@ type Session struct {
 	AuthTime  time.Time `json:"auth_time"`
 	CreatedAt time.Time `json:"created_at"`
 	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// SetPassword gives u the password of hash, set at, or takes u's password
+// away (hash empty). Every way of setting a password goes through here, so
+// that PasswordVersion counts them; a rehash of the same password assigns
+// PasswordHash itself.
+func (u *User) SetPassword(hash string, at time.Time) {
+	u.PasswordHash, u.PasswordChangedAt = hash, at
+	u.PasswordVersion++
 }

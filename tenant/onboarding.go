@@ -326,7 +326,7 @@ func (s *Service) temporaryPassword(ctx context.Context, policy password.Policy)
 // the tenant's number of days, to be changed at the first sign-in. It is
 // not mailed yet: the invitation that mails it says so afterwards.
 func setTemporaryPassword(u *User, t Tenant, hash string, now time.Time) {
-	u.PasswordHash, u.PasswordChangedAt = hash, now
+	u.SetPassword(hash, now)
 	u.Status = StatusForceChangePassword
 	u.TempPasswordExpiresAt = now.Add(time.Duration(t.Settings.TempPasswordValidityDays) * 24 * time.Hour)
 	u.TempPasswordMailedTo = ""

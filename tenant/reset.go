@@ -353,7 +353,8 @@ func (s *Service) ConfirmPasswordReset(ctx context.Context, tenantID, login, cod
 			return err
 		}
 		user.PasswordHistory = PushHistory(user.PasswordHistory, user.PasswordHash, t.Settings.PasswordPolicy.HistorySize)
-		user.PasswordHash, user.PasswordChangedAt, user.UpdatedAt = hash, now, now
+		user.SetPassword(hash, now)
+		user.UpdatedAt = now
 		user.Status, user.TempPasswordExpiresAt = StatusConfirmed, time.Time{}
 		if err := s.revoke(tx, tenantID, user.Sub); err != nil {
 			return err

@@ -624,7 +624,8 @@ func (s *Service) CreateUser(ctx context.Context, tenantID string, in NewUser) (
 		if in.Temporary {
 			setTemporaryPassword(&u, t, hash, now)
 		} else {
-			u.PasswordHash, u.PasswordChangedAt, u.Status = hash, now, StatusConfirmed
+			u.SetPassword(hash, now)
+			u.Status = StatusConfirmed
 		}
 	}
 	created := u // as invited, when it is
@@ -890,7 +891,7 @@ func (s *Service) SetPassword(ctx context.Context, tenantID, sub, pw string, per
 		}
 		u.PasswordHistory = PushHistory(u.PasswordHistory, u.PasswordHash, t.Settings.PasswordPolicy.HistorySize)
 		if permanent {
-			u.PasswordHash, u.PasswordChangedAt = hash, now
+			u.SetPassword(hash, now)
 			u.Status, u.TempPasswordExpiresAt, u.TempPasswordMailedTo = StatusConfirmed, time.Time{}, ""
 		} else {
 			setTemporaryPassword(&u, t, hash, now)

@@ -202,7 +202,8 @@ func (m *Machine) ChangePassword(ctx context.Context, tenantID, sub, current, ne
 			return fmt.Errorf("%w: the password changed meanwhile", tenant.ErrConflict)
 		}
 		u.PasswordHistory = tenant.PushHistory(u.PasswordHistory, u.PasswordHash, policy.HistorySize)
-		u.PasswordHash, u.PasswordChangedAt, u.UpdatedAt = hash, now, now
+		u.SetPassword(hash, now)
+		u.UpdatedAt = now
 		u.TempPasswordExpiresAt = time.Time{}
 		if err := clearFailures(tx, tenantID, cr); err != nil {
 			return err

@@ -426,7 +426,7 @@ func (m *Machine) Respond(ctx context.Context, tenantID, session string, a Answe
 				return ErrSessionExpired
 			}
 			u.PasswordHistory = tenant.PushHistory(u.PasswordHistory, u.PasswordHash, t.Settings.PasswordPolicy.HistorySize)
-			u.PasswordHash, u.PasswordChangedAt = hash, now
+			u.SetPassword(hash, now)
 			u.Status, u.TempPasswordExpiresAt = tenant.StatusConfirmed, time.Time{}
 			details := map[string]string{"temporary": "replaced"}
 			if tenant.ProveMailedAddress(u) {
@@ -625,7 +625,7 @@ func (m *Machine) reread(ctx context.Context, tenantID string, user tenant.User)
 		changed = true
 	case err != nil:
 		return user, false, err
-	case now.PasswordHash != user.PasswordHash:
+	case !samePassword(now, user):
 		changed = true
 	}
 	if changed {
@@ -641,17 +641,26 @@ func stillHolds(user, now tenant.User) bool {
 	return standing(user) == standing(now)
 }
 
+// samePassword reports whether a and b, one user read twice, have the
+// same password: not the same hash, which a rehash of the same password
+// replaces (another sign-in of the user's, under way at the same time,
+// rehashing a legacy hash), but the same setting of it
+// (tenant.User.SetPassword counts them).
+func samePassword(a, b tenant.User) bool {
+	return a.PasswordVersion == b.PasswordVersion
+}
+
 // standing digests what decides whether and how u signs in: the password
-// hash (so the one proven is still theirs), enabled, status, and their
-// second factors, by secrets and credential IDs whatever their use since
-// (a TOTP step, a sign count). A sign-in decided on one standing holds
-// only while the user has it (stillHolds, and a pending step's flow keeps
-// it: takeFlow). Whatever else changes meanwhile (a name, a factor's last
-// use) could as well have changed just after the sign-in. A digest, so a
-// flow keeps no password hash it does not need.
+// set (its version, samePassword: so the one proven is still theirs, though
+// another sign-in may have rehashed it), enabled, status, and their second
+// factors, by secrets and credential IDs whatever their use since (a TOTP
+// step, a sign count). A sign-in decided on one standing holds only while
+// the user has it (stillHolds, and a pending step's flow keeps it:
+// takeFlow). Whatever else changes meanwhile (a name, a factor's last use)
+// could as well have changed just after the sign-in.
 func standing(u tenant.User) string {
 	var b strings.Builder
-	for _, part := range []string{u.PasswordHash, strconv.FormatBool(u.Enabled), string(u.Status)} {
+	for _, part := range []string{strconv.Itoa(u.PasswordVersion), strconv.FormatBool(u.Enabled), string(u.Status)} {
 		b.WriteString(part)
 		b.WriteByte(0)
 	}

@@ -73,7 +73,7 @@ func (m *Machine) migrate(ctx context.Context, t tenant.Tenant, cr Credentials, 
 	err = m.Store.Update(ctx, func(tx tenant.Tx) error {
 		var err error
 		stored, err = tenant.PutLegacyUser(tx, t.Slug, cr.Login, acct, now, func(u *tenant.User) {
-			u.PasswordHash, u.PasswordChangedAt = hash, now
+			u.SetPassword(hash, now)
 			u.Status, u.TempPasswordExpiresAt = acct.Status, time.Time{}
 			switch acct.Status {
 			case tenant.StatusForceChangePassword:

@@ -309,3 +309,62 @@ func TestAccountChangedDuringPasskeySignIn(t *testing.T) {
 		})
 	}
 }
+
+// Two first sign-ins of an imported user, under way at once, both count:
+// the one that commits first rehashes the legacy hash, which changes the
+// hash but not the password, so the other's password still holds.
+func TestSignInsAtOnceOfALegacyHash(t *testing.T) {
+	const pw = "Legacy-Pass1"
+	for _, when := range []string{"while the password is checked", "before the sign-in commits"} {
+		t.Run(when, func(t *testing.T) {
+			e := newEnv(t)
+			e.m.SSOSessions = true
+			u := e.user(t, tenant.NewUser{Username: "ann", Email: "ann@example.com", EmailVerified: true, Password: pw})
+			hash, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u.PasswordHash = string(hash)
+			if err := e.svc.Store.Update(ctx, func(tx tenant.Tx) error { return tenant.UpdateUser(tx, "acme", u) }); err != nil {
+				t.Fatal(err)
+			}
+			// The other browser's sign-in, on the store without seams.
+			other := &auth.Machine{Store: e.svc.Store, Hasher: e.m.Hasher, Now: e.m.Now, Pause: e.m.Pause, SSOSessions: true}
+			otherSignIn := func() {
+				res, err := other.Start(ctx, "acme", auth.Credentials{Login: "ann", Password: pw})
+				if err != nil || !res.Done() {
+					t.Fatalf("the other sign-in: %+v, %v", res, err)
+				}
+				if err := e.svc.Store.Flush(ctx); err != nil { // its rehash commits
+					t.Fatal(err)
+				}
+			}
+			if when == "while the password is checked" {
+				e.m.Store = &interleavedStore{Store: e.m.Store, between: otherSignIn}
+			} else {
+				e.m.Store = &laterStore{Store: e.m.Store, beforeLater: otherSignIn}
+			}
+			res, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "ann", Password: pw})
+			if err != nil || !res.Done() || res.SSOSession == "" {
+				t.Fatalf("sign-in: %+v, %v; want signed in", res, err)
+			}
+			if err := e.svc.Store.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			var now tenant.User
+			err = e.svc.Store.View(ctx, func(tx tenant.Tx) error {
+				if _, err := tenant.SessionByToken(tx, "acme", res.SSOSession); err != nil {
+					return err
+				}
+				now, err = tenant.GetUser(tx, "acme", u.Sub)
+				return err
+			})
+			if err != nil {
+				t.Fatalf("the sign-in's session: %v; want it", err)
+			}
+			if now.PasswordHash == string(hash) {
+				t.Error("the legacy hash was not rehashed")
+			}
+		})
+	}
+}

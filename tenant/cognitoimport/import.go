@@ -637,7 +637,7 @@ func (c *change) applyTo(u *tenant.User, now time.Time) {
 	if u.PasswordHash == "" {
 		u.Status = c.status
 		if c.hash != "" {
-			u.PasswordHash, u.PasswordChangedAt = c.hash, now
+			u.SetPassword(c.hash, now)
 		}
 	}
 }
