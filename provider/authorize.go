@@ -3,6 +3,8 @@ package provider
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -89,8 +91,8 @@ const (
 // the library's own validation, which they call in the end, and with its
 // refusals answered by authorizeError, in the response mode asked for.
 func (p *Provider) serveAuthorize(w http.ResponseWriter, r *http.Request) {
-	// ServeHTTP has parsed the form (missingFromAuthorize); this keeps
-	// the handler whole on its own.
+	// ServeHTTP has parsed the form, and refused one that does not parse;
+	// this keeps the handler whole on its own.
 	_ = r.ParseForm()
 	ctx := r.Context()
 	req, undecodable := op.ParseAuthorizeRequest(r, p.op.Decoder())
@@ -295,13 +297,12 @@ func (a *authorizer) ValidateAuthRequest(ctx context.Context, req *oidc.AuthRequ
 	if req.ResponseMode != "" && !slices.Contains(responseModes, string(req.ResponseMode)) {
 		return "", oidc.ErrInvalidRequest().WithDescription("response_mode is not one of query, fragment, form_post")
 	}
-	req.Scopes = slices.DeleteFunc(req.Scopes, func(s string) bool { return s == "" })
+	req.Scopes = requestedScopes(req.Scopes)
 	if len(req.Scopes) == 0 {
 		// Cognito: "If no scope is requested, all client-allowed scopes
 		// are used."
-		req.Scopes = slices.Clone(cl.Scopes)
+		req.Scopes = unique(cl.Scopes)
 	}
-	req.Scopes = unique(req.Scopes)
 	// Before the library's check, which lets the standard scopes through
 	// for every client and drops the others it does not allow.
 	if err := cl.refuseScopes(req.Scopes); err != nil {
@@ -327,8 +328,29 @@ func checkPKCE(public bool, challenge string, method oidc.CodeChallengeMethod) e
 		return oidc.ErrInvalidRequest().WithDescription("code_challenge_method without code_challenge")
 	case method != oidc.CodeChallengeMethodS256:
 		return oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
+	case !wellFormedChallenge(challenge):
+		// Refused here, where the developer sees it at once, rather
+		// than after the person has signed in for a code that no
+		// verifier can redeem.
+		return oidc.ErrInvalidRequest().WithDescription(
+			"code_challenge must be the SHA-256 of the verifier in base64url, 43 characters without padding (RFC 7636 §4.2)")
 	}
 	return nil
+}
+
+// wellFormedChallenge reports whether challenge is an S256 code challenge:
+// a SHA-256 digest in base64url without padding (RFC 7636 §4.2), which is
+// 43 characters whose last one carries no stray bits.
+func wellFormedChallenge(challenge string) bool {
+	digest, err := base64.RawURLEncoding.Strict().DecodeString(challenge)
+	return err == nil && len(digest) == sha256.Size
+}
+
+// requestedScopes returns the scopes of a scope parameter split at its
+// spaces, as the library splits it, without the empty ones (of a
+// doubled, leading or trailing space) and each once.
+func requestedScopes(split []string) []string {
+	return unique(slices.DeleteFunc(slices.Clone(split), func(s string) bool { return s == "" }))
 }
 
 // unique returns s without its repeated elements, in the order of their

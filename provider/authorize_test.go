@@ -231,6 +231,7 @@ func TestPKCEIsOptionalForConfidentialClientsOnly(t *testing.T) {
 		{"confidential client with plain", c.confCfg, func(q url.Values) { q.Set("code_challenge_method", "plain") }},
 		{"confidential client with a challenge and no method", c.confCfg, func(q url.Values) { q.Del("code_challenge_method") }},
 		{"confidential client with a method and no challenge", c.confCfg, func(q url.Values) { q.Del("code_challenge") }},
+		{"confidential client with a challenge not of S256's form", c.confCfg, func(q url.Values) { q.Set("code_challenge", "abc") }},
 	}
 	for _, tc := range refusals {
 		t.Run(tc.name, func(t *testing.T) {

@@ -167,6 +167,12 @@ func TestAuthorizeRefusals(t *testing.T) {
 		{"login_hint too long", func(q url.Values) { q.Set("login_hint", long(513)) }, true, "invalid_request", "", false},
 		{"scope too long", func(q url.Values) { q.Set("scope", "openid"+strings.Repeat(" email", 700)) }, true, "invalid_request", "", false},
 		{"code_challenge too long", func(q url.Values) { q.Set("code_challenge", long(129)) }, true, "invalid_request", "", false},
+		// RFC 7636 §4.2: an S256 challenge is a SHA-256 digest in
+		// base64url, 43 characters; no verifier matches another.
+		{"code_challenge too short for S256", func(q url.Values) { q.Set("code_challenge", "abc") }, true, "invalid_request", "", false},
+		{"code_challenge with padding", func(q url.Values) { q.Set("code_challenge", q.Get("code_challenge")+"=") }, true, "invalid_request", "", false},
+		{"code_challenge in standard base64", func(q url.Values) { q.Set("code_challenge", "+/"+q.Get("code_challenge")[2:]) }, true, "invalid_request", "", false},
+		{"code_challenge of 43 characters with stray bits", func(q url.Values) { q.Set("code_challenge", long(43)) }, true, "invalid_request", "", false},
 		{"ui_locales too long", func(q url.Values) { q.Set("ui_locales", strings.TrimSpace(strings.Repeat("nl-NL ", 50))) }, true, "invalid_request", "", false},
 		{"prompt too long", func(q url.Values) { q.Set("prompt", strings.TrimSpace(strings.Repeat("login ", 30))) }, true, "invalid_request", "", false},
 		{"id_token_hint too long", func(q url.Values) { q.Set("id_token_hint", long(16<<10+1)) }, true, "invalid_request", "", false},
@@ -211,6 +217,58 @@ func TestAuthorizeRefusals(t *testing.T) {
 				t.Errorf("the refused state came back: %.40s…", state)
 			case !tc.noState && tc.name != "state twice" && state != "s":
 				t.Errorf("state %q, want s, the request's", state)
+			}
+		})
+	}
+}
+
+// A query in which a parameter's percent-encoding is broken is refused on
+// the page, and not sent to the redirect URI: Go's form parsing drops the
+// pair it cannot decode and keeps the rest, so the sign-in went ahead
+// without the state, or with every scope of the client for a scope that
+// did not decode (e18 finding 3). What did decode of such a query is not
+// trusted to say where the error may go.
+func TestAuthorizeRefusesParametersThatDoNotDecode(t *testing.T) {
+	h := newHarness(t)
+	f := h.fixture("acme", true)
+	cfg := h.oauthConfig(f)
+	const refused = "This sign-in link is incomplete, or the application is not set up to sign in here."
+	tests := []struct {
+		name string
+		// drop is the parameter taken from the good request, broken is
+		// what takes its place.
+		drop, broken string
+	}{
+		{"state", "state", "state=%zz"},
+		{"scope", "scope", "scope=%zz"},
+		{"scope cut off in an escape", "scope", "scope=openid%2"},
+		{"a parameter Cognate does not read", "", "utm_source=%zz"},
+		{"a semicolon for a separator", "state", "state=a;b=c"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			u, _ := url.Parse(cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+			q := u.Query()
+			q.Del(tc.drop)
+			query := q.Encode() + "&" + tc.broken
+			heldBefore, _ := h.prov.HeldSignIns()
+			resp := h.get(u.Scheme + "://" + u.Host + u.Path + "?" + query)
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("Location") != "" {
+				t.Errorf("status %d, location %q: want 400 and the page", resp.StatusCode, resp.Header.Get("Location"))
+			}
+			if !strings.HasPrefix(string(body), refused) {
+				t.Errorf("refusal page %q does not start %q", body, refused)
+			}
+			// The same parameters in a POST's body (OpenID Connect Core
+			// §3.1.2.1).
+			resp, _ = h.send(http.MethodPost, u.Scheme+"://"+u.Host+u.Path, query, "", "")
+			if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("Location") != "" {
+				t.Errorf("POST: status %d, location %q: want 400 and the page", resp.StatusCode, resp.Header.Get("Location"))
+			}
+			if held, _ := h.prov.HeldSignIns(); held != heldBefore {
+				t.Errorf("the refused request is held: %d sign-ins in memory, %d before", held, heldBefore)
 			}
 		})
 	}

@@ -255,6 +255,17 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.URL.Path == PathAuthorize {
+		if err := r.ParseForm(); err != nil {
+			// A parameter whose percent-encoding is broken (state=%zz)
+			// would be dropped, the rest kept (url.ParseQuery): the
+			// sign-in would go ahead without the state, or with every
+			// scope for a scope that did not decode. It is refused on the
+			// page, never at the redirect URI: what did decode of a query
+			// that did not is not known to be what the client sent.
+			p.logger.InfoContext(r.Context(), "authorization request refused", "reason", "malformed parameters", "err", err)
+			p.fail(w, r, http.StatusBadRequest, problem)
+			return
+		}
 		if missing := missingFromAuthorize(r); missing != "" {
 			// zitadel/oidc refuses these too, but reports them as server
 			// errors: every scanner that probes the path would raise an

@@ -127,6 +127,21 @@ func TestEveryRefusalLogsOneLine(t *testing.T) {
 			}
 			return nil
 		}},
+		{"broken percent-encoding", "tenant=acme", []string{"malformed parameters"}, func(t *testing.T, mark func()) []string {
+			u, _ := url.Parse(pubCfg.AuthCodeURL("st4te", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+			u.RawQuery += "&nonce=%zz"
+			mark()
+			refused(t, get(u.String()))
+			return nil
+		}},
+		{"code_challenge not of S256's form", "tenant=acme", []string{"RFC 7636"}, func(t *testing.T, mark func()) []string {
+			mark()
+			resp := authorize(t, func(q url.Values) { q.Set("code_challenge", "abc") })
+			if loc, _ := resp.Location(); loc == nil || loc.Query().Get("error") != "invalid_request" {
+				t.Fatalf("status %d, location %v: want invalid_request at the redirect URI", resp.StatusCode, loc)
+			}
+			return nil
+		}},
 		{"repeated client_id", "tenant=acme", nil, func(t *testing.T, mark func()) []string {
 			mark()
 			refused(t, authorize(t, func(q url.Values) { q.Add("client_id", "other") }).StatusCode)

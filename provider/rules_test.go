@@ -63,6 +63,40 @@ func TestRefreshWithFewerScopesKeepsTheGrant(t *testing.T) {
 	}
 }
 
+// A refresh's scope is read as an authorization request's: a scope named
+// twice counts once, and was answered twice (e18 finding 4); an empty
+// scope parameter is taken as none sent, the scope of the grant (RFC 6749
+// §6), where it was refused with invalid_scope and no description.
+func TestRefreshScopeIsReadAsAtAuthorize(t *testing.T) {
+	h := newHarness(t)
+	f := h.fixtureWith(fixtureOptions{slug: "acme", scopes: []string{"openid", "email", "profile"}})
+	cfg := h.oauthConfig(f)
+	cfg.Scopes = []string{"openid", "email"}
+	rt := h.signIn(f, cfg).RefreshToken
+
+	tests := []struct{ sent, want string }{
+		{"openid openid", "openid"},
+		{"email openid email", "email openid"},
+		{" openid  email ", "openid email"},
+		{"", "openid email"},
+		{" ", "openid email"},
+	}
+	for _, tc := range tests {
+		form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "scope": {tc.sent}}
+		resp, body := h.send(http.MethodPost, h.issuer("acme")+"/oauth2/token", form.Encode(), f.client.ID, f.secret)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("refresh with scope=%q: %d %v, want 200", tc.sent, resp.StatusCode, body)
+		}
+		if body["scope"] != tc.want {
+			t.Errorf("refresh with scope=%q answered scope %q, want %q", tc.sent, body["scope"], tc.want)
+		}
+		if sc := jwtClaims(t, body["access_token"].(string))["scope"]; sc != tc.want {
+			t.Errorf("refresh with scope=%q: access token scope %q, want %q", tc.sent, sc, tc.want)
+		}
+		rt = body["refresh_token"].(string)
+	}
+}
+
 // A logout the library refuses (an unregistered logout URI, an unknown
 // client) tells the person "you have not been signed out": so it must not
 // end the SSO session either.

@@ -7,8 +7,10 @@ import (
 	"errors"
 	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -183,7 +185,29 @@ func (p *Provider) exchangeRefreshToken(w http.ResponseWriter, r *http.Request, 
 			"invalid_grant", "refresh token is invalid or expired")
 		return
 	}
+	normaliseRefreshScope(r)
 	p.libraryToken(w, r, cl, nil)
+}
+
+// normaliseRefreshScope reads a refresh request's scope as an
+// authorization request's is read (requestedScopes), for the library,
+// which would name a scope sent twice twice in its answer and refuse an
+// empty one with invalid_scope: each scope counts once, and a scope
+// parameter that names none is taken as absent, which RFC 6749 §6 makes
+// the scope of the grant (what an empty scope is at authorize too: all
+// that may be had).
+func normaliseRefreshScope(r *http.Request) {
+	if !r.PostForm.Has("scope") {
+		return
+	}
+	scopes := requestedScopes(strings.Split(r.PostForm.Get("scope"), " "))
+	for _, form := range []url.Values{r.PostForm, r.Form} {
+		if len(scopes) == 0 {
+			form.Del("scope")
+		} else {
+			form.Set("scope", strings.Join(scopes, " "))
+		}
+	}
 }
 
 // refuseToken answers a token request with an OAuth error whose
