@@ -298,14 +298,15 @@ func (s *storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo,
 	if !ok {
 		return errInvalidToken("the client the token was issued to is deleted")
 	}
-	if !slices.Contains(at.Scopes, oidc.ScopeOpenID) {
+	scopes := cl.stillAllowed(at.Scopes)
+	if !slices.Contains(scopes, oidc.ScopeOpenID) {
 		return &oidc.Error{ErrorType: errorInsufficientScope, Description: "the access token lacks the openid scope"}
 	}
 	user, err := s.user(ctx, at.Sub)
 	if err != nil || !user.Enabled {
 		return errInvalidToken("token is no longer valid")
 	}
-	setUserClaims(info, user, at.Scopes, cl.Scopes)
+	setUserClaims(info, user, scopes, cl.Scopes)
 	return nil
 }
 
@@ -391,15 +392,20 @@ func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intr
 	if err != nil || !user.Enabled {
 		return errTokenInactive
 	}
-	clientScopes, err := s.clientScopes(ctx, clientID)
+	st, err := s.state(ctx)
 	if err != nil {
 		return err
 	}
+	cl := st.clients[clientID]
+	if cl == nil {
+		return errTokenInactive
+	}
+	scopes := cl.stillAllowed(at.Scopes)
 	info := new(oidc.UserInfo)
-	setUserClaims(info, user, at.Scopes, clientScopes)
+	setUserClaims(info, user, scopes, cl.Scopes)
 	resp.SetUserInfo(info)
 	resp.Active = true
-	resp.Scope = at.Scopes
+	resp.Scope = scopes
 	resp.ClientID = at.ClientID
 	resp.Subject = at.Sub
 	resp.Username = user.Username

@@ -116,10 +116,20 @@ func (c *client) refuseScopes(scopes []string) *oidc.Error {
 }
 
 // stillAllowed returns scopes granted earlier without those the client
-// may no longer ask for: a refresh token's scopes, at its use and at its
-// introspection, once the operator has narrowed the client's list.
+// may no longer ask for, once the operator has narrowed the client's list:
+// a code's at its exchange (redeeming), a refresh token's at its use and
+// introspection, an access token's at userinfo and introspection.
 func (c *client) stillAllowed(granted []string) []string {
 	return slices.DeleteFunc(slices.Clone(granted), func(scope string) bool { return !c.AllowsScope(scope) })
+}
+
+// redeeming prepares ar, the request of a code being redeemed by c, for
+// the exchange: its scopes are what c may still ask for (stillAllowed),
+// since the operator may have narrowed c's list since the authorization
+// request, and it gives a refresh token when c may refresh.
+func (c *client) redeeming(ar *authRequest) {
+	ar.Scopes = c.stillAllowed(ar.Scopes)
+	ar.refreshable = c.AllowsGrant(tenant.GrantRefreshToken)
 }
 
 // IDTokenUserinfoClaimsAssertion puts profile and email claims in the ID

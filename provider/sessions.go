@@ -23,16 +23,57 @@ const (
 // sign-in at slug started. The session the browser had there before, if
 // any, ends: a sign-in again (prompt=login, max_age, the account page's
 // step-up) replaces it rather than leave it valid beside the new one for
-// whoever else holds its cookie. Its end is queued (tenant.Store.Later),
-// so it commits with the sign-in's own records.
+// whoever else holds its cookie. It leaves a note that it was replaced
+// (replacedSession), so that a code its sign-in gave, not yet redeemed,
+// still holds (signInHolds). Its end is queued (tenant.Store.Later), so it
+// commits with the sign-in's own records.
 func (p *Provider) SetSessionCookie(w http.ResponseWriter, r *http.Request, slug, token string) {
 	if c, err := p.requestCookie(r, sessionCookie); err == nil && c.Value != "" && c.Value != token {
-		previous := c.Value
-		p.store.Later(func(tx tenant.Tx) error { return tenant.EndSession(tx, slug, previous) }, func(err error) {
+		previous, now := c.Value, p.now()
+		p.store.Later(func(tx tenant.Tx) error { return replaceSession(tx, slug, previous, token, now) }, func(err error) {
 			p.logger.Error("end the session a new sign-in replaced", "tenant", slug, "err", err)
 		})
 	}
 	http.SetCookie(w, p.cookie(sessionCookie, token, tenant.SessionTTL))
+}
+
+// prefixReplacedSession is the key prefix, in tenant.CollSessions, of a
+// replacedSession, after the ID of the session replaced.
+const prefixReplacedSession = "replaced:"
+
+// replacedSession is the note a session leaves when a newer sign-in in the
+// same browser replaces it. It answers no request; it only lets a code of
+// the replaced session's sign-in be redeemed while the browser's newer
+// session, the one that replaced it, lives: logging out, or anything that
+// ends the user's sessions (RevokeUser), ends that one, and with it what
+// the note vouches for.
+type replacedSession struct {
+	Sub        string    `json:"sub"`
+	ReplacedBy string    `json:"replaced_by"` // the Session.ID of the newer sign-in's session
+	ExpiresAt  time.Time `json:"expires_at"`
+}
+
+// replacedSessionTTL is how long a replacedSession is kept: the longest a
+// code can come from the replaced session, through an authorization
+// request that it answered just before, and wait to be redeemed.
+const replacedSessionTTL = authRequestTTL + codeTTL
+
+// replaceSession ends the session of token previous, replaced by the
+// session of token next, and notes the replacement (replacedSession). An
+// unknown previous session (ended already) leaves no note.
+func replaceSession(tx tenant.Tx, slug, previous, next string, now time.Time) error {
+	old, err := tenant.SessionByToken(tx, slug, previous)
+	if errors.Is(err, tenant.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := tenant.EndSession(tx, slug, previous); err != nil {
+		return err
+	}
+	note := replacedSession{Sub: old.Sub, ReplacedBy: tenant.SessionID(next), ExpiresAt: now.Add(replacedSessionTTL)}
+	return tenant.PutExpiring(tx, tenant.CollSessions, slug, prefixReplacedSession+old.ID, note, note.ExpiresAt)
 }
 
 // cookie builds a host-only cookie (no Domain attribute, so one tenant's

@@ -213,8 +213,9 @@ func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 	case codeUnknown:
 		return nil, oidc.ErrInvalidGrant().WithDescription("authorization code is invalid or expired")
 	}
-	cl := st.clients[ar.ClientID]
-	ar.refreshable = cl != nil && cl.AllowsGrant(tenant.GrantRefreshToken)
+	if cl := st.clients[ar.ClientID]; cl != nil {
+		cl.redeeming(&ar)
+	}
 	return &ar, nil
 }
 
@@ -265,7 +266,7 @@ func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 			return tenant.PutExpiring(tx, tenant.CollAccessTokens, st.tenant.Slug, prefixAccess+at.ID, at, at.ExpiresAt)
 		})
 		if errors.Is(err, errSignInEnded) {
-			return "", time.Time{}, s.signInEnded(ctx, st.tenant.Slug, r.Subject)
+			return "", time.Time{}, s.signInEnded(ctx, st.tenant.Slug, r.Subject, err)
 		}
 		if err != nil {
 			return "", time.Time{}, s.oauthError(ctx, "issue an access token", err)
@@ -373,7 +374,7 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("authorization code already used")
 	}
 	if errors.Is(err, errSignInEnded) {
-		return "", "", time.Time{}, s.signInEnded(ctx, slug, code.Subject)
+		return "", "", time.Time{}, s.signInEnded(ctx, slug, code.Subject, err)
 	}
 	if errors.Is(err, errRefreshReused) {
 		s.revokeFamilyAfterReuse(ctx, slug, base.FamilyID)
@@ -393,38 +394,72 @@ var (
 	errRefreshReused = errors.New("refresh token reused")
 	errFamilyRevoked = errors.New("token family revoked")
 	errSignInEnded   = errors.New("the sign-in's session has ended")
+	// errSignInSwitched is a sign-in whose session another account's
+	// sign-in in the same browser replaced.
+	errSignInSwitched = fmt.Errorf("%w: another account signed in in the same browser", errSignInEnded)
 )
 
+// maxReplacements bounds the chain of sessions signInHolds follows: more
+// sign-ins in one browser than a code's lifetime can hold is no person's.
+const maxReplacements = 32
+
 // signInHolds checks, inside the transaction that issues a code's tokens,
-// that the SSO session of the sign-in the code came from still exists. A
+// that the SSO session of the sign-in the code came from still exists, or
+// was replaced by a newer sign-in of the same user in the same browser
+// (replacedSession) whose session does, following such replacements. A
 // sign-in that no longer held when its records committed started none
-// (tenant/auth: the account changed while the password was checked), and
-// a deactivation, a reset or a password set since the sign-in ended it
-// (RevokeUser) before this token family existed for it to revoke. Whether
-// the session has expired does not matter here: it answered the sign-in
-// while it was live.
+// (tenant/auth: the account changed while the password was checked); a
+// logout, a deactivation, a reset or a password set since the sign-in
+// ended the browser's session (RevokeUser ends all the user's) before this
+// token family existed for it to revoke. A replacement by another
+// account's sign-in ends it too: the user's own revocation could no longer
+// be seen. Whether the session has expired does not matter here: it
+// answered the sign-in while it was live.
 func signInHolds(tx tenant.Tx, slug string, ar *authRequest) error {
 	if ar.SessionID == "" {
 		return nil // a sign-in that started no session
 	}
-	sess, err := tenant.SessionByID(tx, slug, ar.SessionID)
-	if errors.Is(err, tenant.ErrNotFound) || (err == nil && sess.Sub != ar.Subject) {
-		return errSignInEnded
+	id := ar.SessionID
+	for range maxReplacements {
+		sess, err := tenant.SessionByID(tx, slug, id)
+		switch {
+		case err == nil && sess.Sub == ar.Subject:
+			return nil
+		case err == nil && id == ar.SessionID:
+			return errSignInEnded
+		case err == nil:
+			return errSignInSwitched
+		case !errors.Is(err, tenant.ErrNotFound):
+			return err
+		}
+		note, err := tenant.GetJSON[replacedSession](tx, tenant.CollSessions, slug, prefixReplacedSession+id)
+		switch {
+		case errors.Is(err, tenant.ErrNotFound):
+			return errSignInEnded
+		case err != nil:
+			return err
+		case note.Sub != ar.Subject:
+			return errSignInSwitched
+		}
+		id = note.ReplacedBy
 	}
-	return err
+	return errSignInEnded
 }
 
 // signInEnded is the refusal of a code whose sign-in has ended
-// (signInHolds): nothing was written, and the person signs in again. The
-// line says why, as far as the user sub of the code tells: deleted,
-// disabled, or else its account changed or it signed out.
-func (s *storage) signInEnded(ctx context.Context, slug, sub string) *oidc.Error {
+// (signInHolds, whose error is why): nothing was written, and the person
+// signs in again. The line says why, as far as the user sub of the code
+// tells: deleted, disabled, another account signed in in the browser, or
+// else its account changed or it signed out.
+func (s *storage) signInEnded(ctx context.Context, slug, sub string, why error) *oidc.Error {
 	reason := "its sign-in has ended (account changed, or signed out)"
 	switch user, err := s.user(ctx, sub); {
 	case errors.Is(err, tenant.ErrNotFound):
 		reason = "the user no longer exists"
 	case err == nil && !user.Enabled:
 		reason = "the user is disabled"
+	case errors.Is(why, errSignInSwitched):
+		reason = "its sign-in has ended: another account signed in in the same browser"
 	}
 	s.logger.WarnContext(ctx, "code refused", "tenant", slug, "reason", reason)
 	return oidc.ErrInvalidGrant().WithDescription("the sign-in this code came from has ended; sign in again")

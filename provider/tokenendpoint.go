@@ -103,7 +103,7 @@ func (p *Provider) exchangeCode(w http.ResponseWriter, r *http.Request, site Sit
 		p.refuseToken(w, r, cl, reason, errCode, description)
 		return
 	}
-	ar.refreshable = cl.AllowsGrant(tenant.GrantRefreshToken)
+	cl.redeeming(&ar)
 	p.libraryToken(w, r, cl, func(resp *oidc.AccessTokenResponse) { resp.Scope = ar.granted() })
 }
 
