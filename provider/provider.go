@@ -499,6 +499,11 @@ type LoginRequest struct {
 // ErrUnknownLoginRequest means the auth request ID is unknown or expired.
 var ErrUnknownLoginRequest = errors.New("unknown or expired sign-in request")
 
+// ErrOtherBrowser means another browser completed the sign-in request
+// (CompleteLogin), which logged the refusal already. It comes wrapped in
+// ErrUnknownLoginRequest: to the person, the link is used.
+var ErrOtherBrowser = errors.New("another browser completed this sign-in request")
+
 // LoginRequest reads a pending authorization request of tenant slug.
 func (p *Provider) LoginRequest(ctx context.Context, slug, id string) (LoginRequest, error) {
 	ar, err := p.storage.getAuthRequest(ctx, slug, id)
@@ -546,10 +551,12 @@ func (lr LoginRequest) PromptNone() bool { return slices.Contains(lr.Prompt, oid
 // CompleteLogin marks the request authenticated by the sign-in of sess,
 // the SSO session it started or was answered from (its Sub, AMR, AuthTime
 // and ID; an empty ID for a sign-in that started none), and binds it to
-// this browser; it returns the callback URL to redirect to. A request
-// another browser has completed stays that browser's: a second sign-in
-// elsewhere with the same request ID (a copied link) would otherwise take
-// it over, and the first browser's callback would fail.
+// this browser (its cookie from BindBrowser, or a new one); it returns the
+// callback URL to redirect to. A request another browser has completed
+// stays that browser's: a second sign-in elsewhere with the same request
+// ID (a copied link) would otherwise take it over, and the first browser's
+// callback would fail. The same browser completing it again (the form sent
+// twice) moves it to the later sign-in, whose answer the browser shows.
 func (p *Provider) CompleteLogin(w http.ResponseWriter, r *http.Request, slug, id string, sess tenant.Session) (string, error) {
 	// The request is looked up under the key of the tenant that has the
 	// slug now: one a deleted tenant left is not found, though its ID is.
@@ -560,10 +567,8 @@ func (p *Provider) CompleteLogin(w http.ResponseWriter, r *http.Request, slug, i
 	if err != nil {
 		return "", fmt.Errorf("load the organization: %w", err)
 	}
-	binding := ""
-	if c, err := p.requestCookie(r, bindingCookie); err == nil && len(c.Value) >= 32 {
-		binding = c.Value
-	} else {
+	binding, ok := p.browserBinding(r)
+	if !ok { // the login page was not shown to this browser (an SSO answer)
 		binding = tenant.NewSecret(32)
 	}
 	bindingHash := tenant.HashSecret(binding)
@@ -577,16 +582,39 @@ func (p *Provider) CompleteLogin(w http.ResponseWriter, r *http.Request, slug, i
 		ar.SessionID = sess.ID
 		ar.BrowserBinding = bindingHash
 	})
-	if !found || takenByAnother {
-		if takenByAnother {
-			p.logger.WarnContext(r.Context(), "sign-in refused: another browser completed this request", "tenant", slug,
-				"client_ip", p.hosts.ClientIP(r))
-		}
+	if takenByAnother {
+		p.logger.WarnContext(r.Context(), "sign-in refused: another browser completed this request", "tenant", slug,
+			"client_ip", p.hosts.ClientIP(r))
+		return "", fmt.Errorf("%w: %w", ErrUnknownLoginRequest, ErrOtherBrowser)
+	}
+	if !found {
 		return "", ErrUnknownLoginRequest
 	}
 	http.SetCookie(w, p.cookie(bindingCookie, binding, authRequestTTL))
 	ctx := op.ContextWithIssuer(r.Context(), p.hosts.TenantURL(slug))
 	return op.AuthCallbackURL(p.op)(ctx, id), nil
+}
+
+// BindBrowser gives the browser its binding cookie, which CompleteLogin
+// binds a request to, when it has none yet; the login page calls it as it
+// shows a sign-in. Every form the browser then sends carries the same
+// value: a form sent twice (a double click, Enter and then a click) is
+// the same browser completing the request twice, not a second browser
+// taking it over, which CompleteLogin refuses.
+func (p *Provider) BindBrowser(w http.ResponseWriter, r *http.Request) {
+	if _, ok := p.browserBinding(r); !ok {
+		http.SetCookie(w, p.cookie(bindingCookie, tenant.NewSecret(32), authRequestTTL))
+	}
+}
+
+// browserBinding is the value of the request's binding cookie, if it has
+// one that can be a binding.
+func (p *Provider) browserBinding(r *http.Request) (string, bool) {
+	c, err := p.requestCookie(r, bindingCookie)
+	if err != nil || len(c.Value) < 32 {
+		return "", false
+	}
+	return c.Value, true
 }
 
 // LoginFailure is why a sign-in ends without a user, as told to the

@@ -136,6 +136,9 @@ func (p *Pages) getLogin(w http.ResponseWriter, r *http.Request) error {
 		p.Provider.FailLogin(w, r, e.slug(), id, provider.LoginRequired)
 		return nil
 	}
+	// The browser that is shown the form is the one the request is bound
+	// to once signed in: every form it sends from here carries the binding.
+	p.Provider.BindBrowser(w, r)
 	page := p.newLoginPage(w, r, e, lr, formLogin(lr.LoginHint))
 	if lacksMFA {
 		page.SignInAgain = e.lang.text(msgLoginMFANowDue)
@@ -210,7 +213,9 @@ func (p *Pages) postLogin(w http.ResponseWriter, r *http.Request) error {
 	// exists: the state machine already folds the causes together.
 	switch {
 	case errors.Is(err, auth.ErrNotAuthorized):
-		p.logRefusal(r, e, signInRefused, err)
+		if !errors.Is(err, auth.ErrAccountChanged) { // else the state machine logged it
+			p.logRefusal(r, e, signInRefused, err)
+		}
 		page.Error = e.lang.text(msgLoginIncorrect)
 		return p.render(w, http.StatusUnprocessableEntity, page)
 	case errors.Is(err, auth.ErrLocked):
@@ -428,7 +433,7 @@ func (p *Pages) loginRequest(ctx context.Context, e env, id string) (provider.Lo
 // sign-in, which a live SSO session answers at once.
 func expiredLink(err error) error {
 	return &pageError{status: http.StatusBadRequest, heading: msgLoginExpiredHead, msg: msgLoginExpired, err: err,
-		next: ownSignInLink()}
+		next: ownSignInLink(), reported: errors.Is(err, provider.ErrOtherBrowser)}
 }
 
 // ownSignInLink leads to the organization's own sign-in (tenant.PathSignIn).
@@ -456,7 +461,10 @@ func (p *Pages) startAgain(authRequestID string, err error) error {
 	case errors.Is(err, auth.ErrSessionExpired):
 		return p.stepGone(authRequestID, msgSignInExpired, err)
 	}
-	return &pageError{status: http.StatusBadRequest, heading: heading, msg: msg, err: err, next: signInAgainLink(authRequestID)}
+	// A sign-in voided because its account changed was logged by the
+	// state machine, which knows whose it was: one line per refusal.
+	return &pageError{status: http.StatusBadRequest, heading: heading, msg: msg, err: err, next: signInAgainLink(authRequestID),
+		reported: errors.Is(err, auth.ErrAccountChanged)}
 }
 
 // stepGone is startAgain's page for a flow that is gone: msg is a sentence

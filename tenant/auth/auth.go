@@ -467,7 +467,7 @@ func (m *Machine) dropFlow(ctx context.Context, tenantID, session string) error 
 
 // takeFlow ends the pending flow f, whose client holds session, and reads
 // its user: a flow can be taken once, so two tabs answering the same
-// challenge cannot both finish it. It returns errAccountChanged, with the
+// challenge cannot both finish it. It returns ErrAccountChanged, with the
 // user, when the account no longer stands as the flow's first factor found
 // it: the caller commits the flow's end and the refusal (voidSignIn), and
 // nothing else.
@@ -487,17 +487,19 @@ func takeFlow(tx tenant.Tx, tenantID, session string, f flow) (tenant.User, erro
 		return tenant.User{}, err
 	}
 	if f.Standing != "" && standing(user) != f.Standing {
-		return user, errAccountChanged
+		return user, ErrAccountChanged
 	}
 	return user, nil
 }
 
-// errAccountChanged: the account changed, in what decides whether and how
-// its user signs in (standing), after the sign-in checked it.
-var errAccountChanged = errors.New("the account changed during the sign-in")
+// ErrAccountChanged: the account changed, in what decides whether and how
+// its user signs in (standing), after the sign-in checked it. It comes
+// wrapped in ErrNotAuthorized (voided), whose line in the log is the
+// refusal's one: a caller logs nothing more for it.
+var ErrAccountChanged = errors.New("the account changed during the sign-in")
 
 // voidSignIn records, inside tx, the refusal of a sign-in whose account
-// changed while it was under way (errAccountChanged); the caller commits
+// changed while it was under way (ErrAccountChanged); the caller commits
 // that and nothing else: no session, so no code either.
 func (m *Machine) voidSignIn(tx tenant.Tx, tenantID string, cr Credentials, u *tenant.User, now time.Time) error {
 	if m.Audit == nil {
@@ -506,12 +508,14 @@ func (m *Machine) voidSignIn(tx tenant.Tx, tenantID string, cr Credentials, u *t
 	return m.Audit(tx, tenantID, m.userEvent(now, tenant.AuditSignInFailure, cr, u, tenant.ReasonChangedDuringSignIn, nil))
 }
 
-// voided logs a sign-in voided by voidSignIn, one line, and returns what
-// its caller answers: the refusal of a wrong password, which sends the
-// person back to sign in again, as the account now is.
+// voided logs a sign-in voided by voidSignIn, the refusal's one line, and
+// returns what its caller answers: the refusal of a wrong password, which
+// sends the person back to sign in again, as the account now is. The
+// error is ErrAccountChanged too, which tells the caller that the refusal
+// is logged.
 func (m *Machine) voided(ctx context.Context, tenantID, sub string, c Challenge) error {
 	m.logger().WarnContext(ctx, "sign-in voided: the account changed while it was checked", "tenant", tenantID, "sub", sub, "challenge", string(c))
-	return fmt.Errorf("%w: %w", ErrNotAuthorized, errAccountChanged)
+	return fmt.Errorf("%w: %w", ErrNotAuthorized, ErrAccountChanged)
 }
 
 // finishFlow completes a pending flow: it applies change to the user and
@@ -527,7 +531,7 @@ func (m *Machine) finishFlow(ctx context.Context, tenantID, session string, cr C
 	err := m.Store.Update(ctx, func(tx tenant.Tx) error {
 		var err error
 		user, err = takeFlow(tx, tenantID, session, f)
-		if voided = errors.Is(err, errAccountChanged); voided {
+		if voided = errors.Is(err, ErrAccountChanged); voided {
 			return m.voidSignIn(tx, tenantID, cr, &user, now)
 		}
 		if err != nil {

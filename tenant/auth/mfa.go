@@ -956,7 +956,7 @@ func (m *Machine) completeMFA(ctx context.Context, tenantID, session string, cr 
 	err := m.Store.Update(ctx, func(tx tenant.Tx) error {
 		var err error
 		user, err = takeFlow(tx, tenantID, session, f)
-		if voided = errors.Is(err, errAccountChanged); voided {
+		if voided = errors.Is(err, ErrAccountChanged); voided {
 			return m.voidSignIn(tx, tenantID, cr, &user, now)
 		}
 		if err != nil {
