@@ -55,6 +55,18 @@ func visibleInName(r rune) bool {
 	return unicode.In(r, unicode.L, unicode.N, unicode.S, unicode.P) && r != '\u2800' && !hiddenInName(r)
 }
 
+// HiddenInNameError refuses a name that holds Char, a character that
+// cannot be seen or changes the direction of the text around it
+// (hiddenInName). It is ErrInvalid; it is a type so that a front end can
+// name the character in its own words, since the person cannot see it.
+type HiddenInNameError struct{ Char rune }
+
+func (e *HiddenInNameError) Error() string {
+	return fmt.Sprintf("%v: the name may not contain U+%04X: no invisible characters, and none that change the direction of text", ErrInvalid, e.Char)
+}
+
+func (e *HiddenInNameError) Unwrap() error { return ErrInvalid }
+
 // ValidateTenantName checks an organization's display name, as trimmed of
 // spaces: 1 to 128 characters (not bytes) of UTF-8 text, at least one of
 // them one that can be seen, with no control characters or line breaks,
@@ -70,7 +82,7 @@ func ValidateTenantName(name string) error {
 	}
 	if i := strings.IndexFunc(name, hiddenInName); i >= 0 {
 		r, _ := utf8.DecodeRuneInString(name[i:])
-		return fmt.Errorf("%w: the name may not contain U+%04X: no invisible characters, and none that change the direction of text", ErrInvalid, r)
+		return &HiddenInNameError{Char: r}
 	}
 	if !strings.ContainsFunc(name, visibleInName) {
 		return fmt.Errorf("%w: the name needs at least one letter, digit, symbol or punctuation mark that can be seen", ErrInvalid)

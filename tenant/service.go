@@ -85,7 +85,7 @@ func (s *Service) changed(tenantID string) {
 // NewTenant is the input of CreateTenant.
 type NewTenant struct {
 	Slug     string
-	Name     string
+	Name     string // the organization's name; empty for the slug
 	Settings Settings
 }
 
@@ -95,9 +95,12 @@ func (s *Service) CreateTenant(ctx context.Context, in NewTenant) (Tenant, error
 	if err := ValidateSlug(in.Slug); err != nil {
 		return Tenant{}, err
 	}
-	name := strings.TrimSpace(in.Name)
-	if name == "" {
-		name = in.Slug
+	// A name left out is the slug; a name given must be a name, so one of
+	// white space alone is refused (as UpdateTenant refuses it), not read
+	// as left out.
+	name := in.Slug
+	if in.Name != "" {
+		name = strings.TrimSpace(in.Name)
 	}
 	if err := ValidateTenantName(name); err != nil {
 		return Tenant{}, err

@@ -69,6 +69,14 @@ func TestCreateTenant(t *testing.T) {
 	if _, err := svc.CreateTenant(ctx, tenant.NewTenant{Slug: "initech", Settings: tenant.Settings{SigningAlg: "HS256"}}); !errors.Is(err, tenant.ErrInvalid) {
 		t.Errorf("bad algorithm: %v", err)
 	}
+	// A name of white space alone is refused as UpdateTenant refuses it,
+	// not taken for a name left out (which would be the slug).
+	for _, blank := range []string{" ", "\t\n", "\u3000"} {
+		_, err := svc.CreateTenant(ctx, tenant.NewTenant{Slug: "blank", Name: blank})
+		if _, err2 := svc.UpdateTenant(ctx, "acme", tenant.TenantChange{Name: &blank}); !errors.Is(err, tenant.ErrInvalid) || err2 == nil || err.Error() != err2.Error() {
+			t.Errorf("name %+q: create says %v, update %v; want both ErrInvalid, alike", blank, err, err2)
+		}
+	}
 	all, _ := svc.Tenants(ctx)
 	if len(all) != 2 {
 		t.Errorf("Tenants = %d, want 2 (failed creations leave nothing)", len(all))

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -149,10 +150,10 @@ func TestCrashLosesNothingCommitted(t *testing.T) {
 	// Restart on the same file: it opens, and every acknowledged user is there.
 	c = startChild(t, dir)
 	found := map[string]bool{}
-	after := ""
+	query := "?limit=100" // the first page is asked for without after
 	for {
 		var page adminapi.UserPage
-		code, err := adminCall(http.DefaultClient, c.base, token, "GET", "/tenants/crash/users?limit=100&after="+after, nil, &page)
+		code, err := adminCall(http.DefaultClient, c.base, token, "GET", "/tenants/crash/users"+query, nil, &page)
 		if err != nil || code != http.StatusOK {
 			t.Fatalf("list users after restart: %d %v", code, err)
 		}
@@ -162,7 +163,7 @@ func TestCrashLosesNothingCommitted(t *testing.T) {
 		if page.Next == "" {
 			break
 		}
-		after = page.Next
+		query = "?limit=100&after=" + url.QueryEscape(page.Next)
 	}
 	missing := 0
 	acked.Range(func(k, _ any) bool {

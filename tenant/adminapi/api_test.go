@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -130,6 +131,8 @@ func TestEndpoints(t *testing.T) {
 			status: 201, want: []string{`"slug":"globex"`, `"locale":"nl"`, `"minimum_length":8`, `"lock_duration_seconds":900`}},
 		{name: "create tenant reserved slug", method: "POST", path: "/admin/v1/tenants", body: `{"slug":"auth"}`,
 			status: 400, code: "invalid_request", want: []string{"reserved"}},
+		{name: "create tenant with a name of spaces", method: "POST", path: "/admin/v1/tenants", body: `{"slug":"globex","name":"  "}`,
+			status: 400, code: "invalid_request", want: []string{"the name must be 1 to 128 characters"}},
 		{name: "create tenant invalid slug", method: "POST", path: "/admin/v1/tenants", body: `{"slug":"Acme!"}`,
 			status: 400, code: "invalid_request", want: []string{"lowercase letters"}},
 		{name: "create tenant duplicate", method: "POST", path: "/admin/v1/tenants", body: `{"slug":"acme","settings":{"signing_alg":"ES256"}}`,
@@ -142,6 +145,12 @@ func TestEndpoints(t *testing.T) {
 			status: 400, code: "invalid_request", want: []string{`field \"slug\" must be a string`}},
 		{name: "create tenant malformed JSON", method: "POST", path: "/admin/v1/tenants", body: `{"slug":"globex",}`,
 			status: 400, code: "invalid_request", want: []string{"not valid JSON"}},
+		{name: "create tenant with a byte order mark", method: "POST", path: "/admin/v1/tenants", body: "\ufeff" + `{"slug":"globex"}`,
+			status: 400, code: "invalid_request", want: []string{"starts with a UTF-8 byte order mark (BOM)", "send the JSON without it"}},
+		{name: "update tenant with a byte order mark", method: "PATCH", path: "/admin/v1/tenants/acme", body: "\ufeff" + `{"name":"Acme"}`,
+			status: 400, code: "invalid_request", want: []string{"starts with a UTF-8 byte order mark (BOM)"}},
+		{name: "rotate a key with a byte order mark", method: "POST", path: "/admin/v1/tenants/acme/keys/rotate", body: "\ufeff{}",
+			status: 400, code: "invalid_request", want: []string{"starts with a UTF-8 byte order mark (BOM)"}},
 		{name: "create tenant truncated JSON", method: "POST", path: "/admin/v1/tenants", body: `{"slug":"glo`,
 			status: 400, code: "invalid_request", want: []string{"ends in the middle"}},
 		{name: "create tenant trailing data", method: "POST", path: "/admin/v1/tenants", body: `{"slug":"globex"} {"slug":"initech"}`,
@@ -327,9 +336,9 @@ func TestEndpoints(t *testing.T) {
 		{name: "find user by username and sub", method: "GET", path: "/admin/v1/tenants/acme/users?username=ann&sub={sub}", status: 400, code: "invalid_request",
 			want: []string{"search by one of username, email or sub"}},
 		{name: "find user by an empty sub", method: "GET", path: "/admin/v1/tenants/acme/users?sub=", status: 400, code: "invalid_request",
-			want: []string{"query parameter sub is empty; give the sub to search for"}},
+			want: []string{"query parameter sub is empty; give it a value, or leave it out"}},
 		{name: "find user by an empty email", method: "GET", path: "/admin/v1/tenants/acme/users?email=", status: 400, code: "invalid_request",
-			want: []string{"query parameter email is empty; give the email to search for"}},
+			want: []string{"query parameter email is empty; give it a value, or leave it out"}},
 		{name: "find user by two subs", method: "GET", path: "/admin/v1/tenants/acme/users?sub={sub}&sub=other", status: 400, code: "invalid_request",
 			want: []string{"query parameter sub is given 2 times; give it once"}},
 		{name: "find user by two usernames", method: "GET", path: "/admin/v1/tenants/acme/users?username=ann&username=ann", status: 400, code: "invalid_request",
@@ -568,9 +577,9 @@ func TestListUsersPages(t *testing.T) {
 // returns the usernames it saw, sorted, and how many pages it took.
 func pageThrough(t *testing.T, f *fixture, path string) (usernames []string, pages int) {
 	t.Helper()
-	after := ""
+	query := "?limit=2" // the first page is asked for without after
 	for {
-		rec := f.do(t, "GET", path+"?limit=2&after="+after, "", bearer)
+		rec := f.do(t, "GET", path+query, "", bearer)
 		var page adminapi.UserPage
 		if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil || rec.Code != http.StatusOK {
 			t.Fatalf("page %d: %d %s", pages, rec.Code, rec.Body)
@@ -585,7 +594,7 @@ func pageThrough(t *testing.T, f *fixture, path string) (usernames []string, pag
 		if pages > 5 {
 			t.Fatal("paging does not end")
 		}
-		after = page.Next
+		query = "?limit=2&after=" + url.QueryEscape(page.Next)
 	}
 	slices.Sort(usernames)
 	return usernames, pages

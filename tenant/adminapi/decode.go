@@ -18,6 +18,9 @@ import (
 // request, a user with all its attributes, is a few tens of KiB.
 const maxBody = 1 << 20
 
+// byteOrderMark is U+FEFF in UTF-8.
+const byteOrderMark = "\xef\xbb\xbf"
+
 // decodeJSON reads the body as exactly one JSON object into v. Unknown
 // fields are refused, because a misspelt field silently ignored is a
 // setting the operator believes is made and is not. So are a field given
@@ -45,6 +48,13 @@ func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error 
 			return err
 		}
 		return badRequest("the request body could not be read")
+	}
+	// A byte order mark is refused rather than skipped (RFC 8259 §8.1 lets
+	// a parser do either), with a message that names it: encoding/json
+	// would call it invalid JSON at byte 1, which no one can see in the
+	// file. Notepad and PowerShell 5 write one.
+	if bytes.HasPrefix(body, []byte(byteOrderMark)) {
+		return badRequest("the request body starts with a UTF-8 byte order mark (BOM), which JSON sent over a network must not have (RFC 8259 §8.1); send the JSON without it")
 	}
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) == 0 {

@@ -66,8 +66,8 @@ func (a *API) importUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	// A dry_run given without a value is refused, not read as false: the
-	// one asking meant a dry run, and false would import for real.
+	// A dry_run given without a value never gets here (checkInput refuses
+	// it): the one asking meant a dry run, and false would import for real.
 	dryRun := false
 	if q := r.URL.Query(); q.Has("dry_run") {
 		if dryRun, err = strconv.ParseBool(q.Get("dry_run")); err != nil {

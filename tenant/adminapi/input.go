@@ -68,9 +68,11 @@ func checkInput(pattern string, fn handlerFunc) handlerFunc {
 }
 
 // checkQuery refuses a query that does not parse, a parameter the route
-// does not take, and one given more than once: which of two values was
-// meant is a guess the API does not make, as with a field given twice in
-// a body.
+// does not take, one given more than once (which of two values was meant
+// is a guess the API does not make, as with a field given twice in a
+// body), and one given without a value (?action= or ?limit): read as not
+// given, an empty filter would answer the whole audit trail, and an empty
+// dry_run would import for real.
 func (in input) checkQuery(raw string) error {
 	if raw == "" {
 		return nil
@@ -93,6 +95,8 @@ func (in input) checkQuery(raw string) error {
 			return badRequest("unknown query parameter %q; this operation takes %s", name, listed(in.query))
 		case len(values[name]) > 1:
 			return badRequest("query parameter %s is given %d times; give it once", name, len(values[name]))
+		case values[name][0] == "":
+			return badRequest("query parameter %s is empty; give it a value, or leave it out", name)
 		}
 	}
 	return nil

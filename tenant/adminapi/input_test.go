@@ -16,8 +16,8 @@ import (
 
 // TestEveryOperationRefusesWhatItDoesNotTake sends every operation of
 // docs/openapi.yaml (which lists every route, TestOpenAPIMatches) a query
-// parameter it does not take, and each that has no request body a body:
-// each is refused with 400 and the same sentence, a status the document
+// parameter it does not take, each parameter it takes twice and without a
+// value, and each that has no request body a body: each is refused with 400 and the same sentence, a status the document
 // lists, before anything is done. A misspelt parameter or an ignored body
 // would otherwise pass for one that was taken into account.
 func TestEveryOperationRefusesWhatItDoesNotTake(t *testing.T) {
@@ -63,8 +63,12 @@ func TestEveryOperationRefusesWhatItDoesNotTake(t *testing.T) {
 					p = doc.Components.Parameters[strings.TrimPrefix(p.Ref, "#/components/parameters/")]
 				}
 				if p.In == "query" {
-					requests = append(requests, request{name: p.Name + " twice", query: "?" + p.Name + "=1&" + p.Name + "=2",
-						want: "query parameter " + p.Name + " is given 2 times; give it once"})
+					empty := "query parameter " + p.Name + " is empty; give it a value, or leave it out"
+					requests = append(requests,
+						request{name: p.Name + " twice", query: "?" + p.Name + "=1&" + p.Name + "=2",
+							want: "query parameter " + p.Name + " is given 2 times; give it once"},
+						request{name: p.Name + " empty", query: "?" + p.Name + "=", want: empty},
+						request{name: p.Name + " without a value", query: "?" + p.Name, want: empty})
 				}
 			}
 			for _, req := range requests {

@@ -82,7 +82,9 @@ func TestOpenAPIDocumentsStatuses(t *testing.T) {
 }
 
 // A rename to another tenant's name is refused with 409, which the
-// document lists, and the message names the tenant that has it.
+// document lists (for the operation, and among the causes of
+// already_exists in its table of errors), and the message names the
+// tenant that has it.
 func TestRenameToAnotherTenantsName(t *testing.T) {
 	documented := documentedStatuses(t)
 	f := newFixture(t)
@@ -97,5 +99,20 @@ func TestRenameToAnotherTenantsName(t *testing.T) {
 	checkBody(t, rec.Body.String(), "already_exists", []string{`tenant \"globex\" is called \"Globex Corporation\"`}, nil, f.path)
 	if !documented("patch", "/admin/v1/tenants/{slug}")["409"] {
 		t.Error("PATCH /admin/v1/tenants/{slug} answers 409, which the document does not list")
+	}
+	var doc struct {
+		Info struct {
+			Description string `yaml:"description"`
+		} `yaml:"info"`
+	}
+	adminapi.ReadOpenAPI(t, &doc)
+	row := ""
+	for line := range strings.Lines(doc.Info.Description) {
+		if strings.HasPrefix(line, "| 409 | `already_exists` |") {
+			row = line
+		}
+	}
+	if !strings.Contains(row, "an organization name another tenant has") {
+		t.Errorf("the table of errors does not list an organization name among the causes of already_exists: %q", row)
 	}
 }

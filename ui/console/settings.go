@@ -2,6 +2,7 @@ package console
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -86,8 +87,20 @@ func (sf settingsForm) change(cur tenant.Tenant) (tenant.TenantChange, *formProb
 		}
 		return n, nil
 	}
-	if tenant.ValidateTenantName(sf.Name) != nil {
-		return ch, &formProblem{field: "name", key: "problem.orgName"}
+	// The name is checked only when it changes, as UpdateTenant checks it
+	// is free: a name stored before today's rule refused it stays as it is
+	// while other settings change, rather than blocking every save with a
+	// character the administrator cannot see in the field.
+	if sf.Name != cur.Name {
+		var hidden *tenant.HiddenInNameError
+		switch err := tenant.ValidateTenantName(sf.Name); {
+		case errors.As(err, &hidden):
+			return ch, &formProblem{field: "name", key: "problem.orgNameHidden", args: []any{fmt.Sprintf("U+%04X", hidden.Char)}}
+		case err != nil:
+			return ch, &formProblem{field: "name", key: "problem.orgName"}
+		}
+		name := sf.Name
+		ch.Name = &name
 	}
 	if sf.Locale != "en" && sf.Locale != "nl" {
 		return ch, &formProblem{field: "locale", key: "problem.invalid"}
@@ -146,9 +159,7 @@ func (sf settingsForm) change(cur tenant.Tenant) (tenant.TenantChange, *formProb
 	mfa := tenant.MFAPolicy{Mode: sf.MFAMode, Factors: factors}
 	lockout := tenant.LockoutPolicy{MaxFailures: failures, LockDuration: lockDuration}
 	locale := sf.Locale
-	name := sf.Name
 	adminGroup := sf.AdminGroup
-	ch.Name = &name
 	ch.Settings = tenant.SettingsChange{PasswordPolicy: tenant.SetPasswordPolicy(policy), TempPasswordValidityDays: &days, MFA: &mfa,
 		Locale: &locale, Branding: &branding, Lockout: &lockout, AdminGroup: &adminGroup}
 	return ch, nil
