@@ -387,7 +387,7 @@ func (m *Machine) Respond(ctx context.Context, tenantID, session string, a Answe
 		m.recordOutcome(ctx, tenantID, tenant.AuditSignInFailure, cr, &user, tenant.ReasonDisabled, nil)
 		return Result{}, ErrNotAuthorized
 	}
-	if f.Standing != "" && standing(user) != f.Standing {
+	if !f.stands(user) {
 		// Changed while the person was at the step: however right the
 		// answer, the sign-in is over. The transaction that would finish
 		// it checks again (takeFlow), for a change that lands meanwhile.
@@ -486,10 +486,17 @@ func takeFlow(tx tenant.Tx, tenantID, session string, f flow) (tenant.User, erro
 	if err != nil {
 		return tenant.User{}, err
 	}
-	if f.Standing != "" && standing(user) != f.Standing {
+	if !f.stands(user) {
 		return user, ErrAccountChanged
 	}
 	return user, nil
+}
+
+// stands reports whether u, the flow's user read again, stands as the
+// flow's first factor found them (standing). A flow stored before flows
+// kept a standing has none to hold to.
+func (f flow) stands(u tenant.User) bool {
+	return f.Standing == "" || standing(u) == f.Standing
 }
 
 // ErrAccountChanged: the account changed, in what decides whether and how
@@ -514,8 +521,15 @@ func (m *Machine) voidSignIn(tx tenant.Tx, tenantID string, cr Credentials, u *t
 // error is ErrAccountChanged too, which tells the caller that the refusal
 // is logged.
 func (m *Machine) voided(ctx context.Context, tenantID, sub string, c Challenge) error {
-	m.logger().WarnContext(ctx, "sign-in voided: the account changed while it was checked", "tenant", tenantID, "sub", sub, "challenge", string(c))
+	m.logVoided(ctx, tenantID, sub, "challenge", string(c))
 	return fmt.Errorf("%w: %w", ErrNotAuthorized, ErrAccountChanged)
+}
+
+// logVoided writes the one line of a sign-in voided because its account
+// changed while it was under way, with attrs beside the tenant and user.
+func (m *Machine) logVoided(ctx context.Context, tenantID, sub string, attrs ...any) {
+	m.logger().WarnContext(ctx, "sign-in voided: the account changed while it was checked",
+		append([]any{"tenant", tenantID, "sub", sub}, attrs...)...)
 }
 
 // finishFlow completes a pending flow: it applies change to the user and
@@ -595,7 +609,7 @@ func (m *Machine) finish(tenantID string, cr Credentials, user tenant.User, amr 
 			return err
 		}
 		if !stillHolds(user, u) {
-			m.logger().Warn("sign-in voided: the account changed while it was checked", "tenant", tenantID, "sub", user.Sub)
+			m.logVoided(context.Background(), tenantID, user.Sub)
 			return m.voidSignIn(tx, tenantID, cr, &u, now)
 		}
 		change(&u)
