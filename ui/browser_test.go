@@ -87,19 +87,9 @@ func must(t *testing.T, what string, err error) {
 	}
 }
 
-// waitForURL waits until the tab shows url, loaded. It asks again after an
-// error, since a question put while the page navigates fails.
+// waitForURL waits until the tab shows url, loaded.
 func waitForURL(ctx context.Context, url string) error {
-	var last error
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](
-			fmt.Sprintf(`document.readyState === "complete" && location.href === %q`, url)))
-		if err == nil && ok {
-			return nil
-		}
-		last = err
-	}
-	return fmt.Errorf("the tab did not reach %s: %v", url, last)
+	return uitest.WaitUntil(ctx, fmt.Sprintf("location.href === %q", url))
 }
 
 func TestBrowserSignIn(t *testing.T) {

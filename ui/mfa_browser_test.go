@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/ui/uitest"
 )
 
 // The passkey tests drive headless Chromium with the DevTools virtual
@@ -232,4 +233,62 @@ func refusedAtBeta(t *testing.T, ctx context.Context, ms *mfaStack) {
 	if !strings.Contains(alert, "Your passkey was not accepted.") {
 		t.Errorf("beta's answer to acme's passkey: %q", alert)
 	}
+}
+
+// Setting up an authenticator app at sign-in, in Chromium: the key's Copy
+// button puts the key on the clipboard without the spaces that group it
+// for reading, the code an app makes from that key confirms it, and the
+// recovery codes' Copy button puts the ten codes there one a line. Each
+// copy is said in the status region after its button.
+func TestBrowserTOTPSetupCopies(t *testing.T) {
+	requireOathtool(t)
+	browser := chrome(t)
+	ms := newMFAStack(t, tenant.MFAPolicy{Mode: tenant.MFARequired, Factors: []string{tenant.FactorTOTP}})
+	ann := ms.acme.addUserAt(t, "ann")
+	watchConsole(t, browser)
+	ctx, cancel := context.WithTimeout(browser, 40*time.Second)
+	defer cancel()
+	must(t, "allow the clipboard", uitest.AllowClipboard(ctx))
+
+	must(t, "password", chromedp.Do(ctx, passwordStep(ms.acme, "ann"), chromedp.WaitVisible(chromedp.ID("totp-secret"))))
+	shownKey, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("totp-secret")))
+	must(t, "read the key", err)
+	key := copyWithButton(t, ctx, "totp-secret")
+	if want := strings.ReplaceAll(shownKey, " ", ""); key != want || len(key) < 16 {
+		t.Fatalf("the Copy button copied %q; the page shows %q", key, shownKey)
+	}
+
+	must(t, "confirm with the app's code", chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.ID("code"), oathtool(t, key, time.Now())),
+		chromedp.Click(chromedp.CSS(`form[action$="/setup"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.ID("recovery-codes")),
+	))
+	shownCodes, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](
+		`Array.from(document.querySelectorAll("#recovery-codes li")).map(li => li.textContent.trim())`))
+	must(t, "read the recovery codes", err)
+	if codes := copyWithButton(t, ctx, "recovery-codes"); len(shownCodes) != 10 || codes != strings.Join(shownCodes, "\n") {
+		t.Fatalf("the Copy button copied %q; the page shows %q", codes, shownCodes)
+	}
+
+	must(t, "continue to the relying party", chromedp.Do(ctx,
+		chromedp.Click(chromedp.ID("recovery-continue")),
+		chromedp.WaitVisible(chromedp.ID("claims")),
+	))
+	if claims := browserClaims(t, ctx); claims["sub"] != ann.Sub {
+		t.Errorf("signed in as %v, want ann (%s)", claims["sub"], ann.Sub)
+	}
+}
+
+// copyWithButton presses the Copy button of the element with id target,
+// waits for the status region to say it was copied, and returns what the
+// clipboard then holds.
+func copyWithButton(t *testing.T, ctx context.Context, target string) string {
+	t.Helper()
+	button := fmt.Sprintf(`document.querySelector('button[data-copy=%q]')`, target)
+	must(t, "copy "+target, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`button[data-copy=%q]`, target)))))
+	must(t, "copied "+target, uitest.WaitUntil(ctx, fmt.Sprintf(
+		`(b => b.parentNode.querySelector('[role="status"]').textContent === b.getAttribute("data-copied"))(%s)`, button)))
+	text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`navigator.clipboard.readText()`, chromedp.EvalAwaitPromise))
+	must(t, "read the clipboard", err)
+	return text
 }

@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	browserpkg "github.com/chromedp/cdproto/browser"
-	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/chromedp"
 
 	"github.com/cognate-idp/cognate/tenant"
@@ -144,12 +142,7 @@ func TestBrowserFocusAndPhoneWidth(t *testing.T) {
 	watchConsole(t, browser)
 	ctx, cancel := context.WithTimeout(browser, 40*time.Second)
 	defer cancel()
-	// Headless Chromium asks nobody: the page may write to the clipboard.
-	must(t, "allow the clipboard", chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, browserpkg.SetPermission, browserpkg.SetPermissionParams{
-			Permission: &browserpkg.PermissionDescriptor{Name: "clipboard-write"}, Setting: browserpkg.PermissionSettingGranted})
-		return err
-	})))
+	must(t, "allow the clipboard", uitest.AllowClipboard(ctx))
 	must(t, "phone width", chromedp.Do(ctx, chromedp.EmulateViewport(360, 740)))
 	must(t, "open the console", chromedp.Do(ctx, chromedp.Navigate(s.url("acme", "/admin"))))
 	signInBrowser(t, ctx, "boss", adminPassword)
@@ -157,7 +150,7 @@ func TestBrowserFocusAndPhoneWidth(t *testing.T) {
 	mustShowEverySection(t, ctx)
 	must(t, "ask for Dutch", chromedp.Do(ctx, chromedp.Func(askForDutch)))
 	must(t, "the users in Dutch", chromedp.Do(ctx, chromedp.Navigate(s.url("acme", "/admin/users"))))
-	must(t, "Dutch", waitUntil(ctx, `document.documentElement.lang === "nl"`))
+	must(t, "Dutch", uitest.WaitUntil(ctx, `document.documentElement.lang === "nl"`))
 	mustShowEverySection(t, ctx)
 
 	for _, tc := range []struct{ name, change, focus string }{
@@ -170,12 +163,12 @@ func TestBrowserFocusAndPhoneWidth(t *testing.T) {
 		must(t, "the settings", waitForPath(ctx, "/admin/settings"))
 		_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](tc.change+`; document.getElementById("save-settings").click(); true`))
 		must(t, tc.name, err)
-		must(t, "refused: "+tc.name, waitUntil(ctx, `document.getElementById("problem") !== null`))
+		must(t, "refused: "+tc.name, uitest.WaitUntil(ctx, `document.getElementById("problem") !== null`))
 		mustHaveFocus(t, ctx, tc.focus)
 	}
 
 	must(t, "a refused audit filter", chromedp.Do(ctx, chromedp.Navigate(s.url("acme", "/admin/audit?from=2026-11-30&to=2026-11-01"))))
-	must(t, "refused", waitUntil(ctx, `document.getElementById("problem") !== null`))
+	must(t, "refused", uitest.WaitUntil(ctx, `document.getElementById("problem") !== null`))
 	mustHaveFocus(t, ctx, "from")
 
 	must(t, "the confirmation", chromedp.Do(ctx, chromedp.Navigate(s.url("acme", "/admin/users/"+ivy.Sub+"/delete"))))
@@ -197,7 +190,7 @@ func TestBrowserFocusAndPhoneWidth(t *testing.T) {
 		t.Error("part of the secret is out of sight at 360 px")
 	}
 	must(t, "copy the secret", chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`button[data-copy="secret"]`))))
-	must(t, "copied", waitUntil(ctx, `document.getElementById("secret-copied").textContent === "Gekopieerd"`))
+	must(t, "copied", uitest.WaitUntil(ctx, `document.getElementById("secret-copied").textContent === "Gekopieerd"`))
 }
 
 // The profile ties each action to the hint that says what it does, and

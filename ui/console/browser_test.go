@@ -82,22 +82,6 @@ func must(t *testing.T, what string, err error) {
 	}
 }
 
-// waitUntil waits until the loaded page makes the JavaScript condition
-// true. It asks again after an error, since a question put while the page
-// navigates fails.
-func waitUntil(ctx context.Context, condition string) error {
-	var last error
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.readyState === "complete" && (`+condition+`)`))
-		if err == nil && ok {
-			return nil
-		}
-		last = err
-	}
-	loc, _ := chromedp.Run(ctx, chromedp.Location())
-	return fmt.Errorf("waited in vain for %s (at %s): %v", condition, loc, last)
-}
-
 // mustHaveFocus fails t unless the element with id has the focus.
 func mustHaveFocus(t *testing.T, ctx context.Context, id string) {
 	t.Helper()
@@ -124,12 +108,12 @@ func mustShowEverySection(t *testing.T, ctx context.Context) {
 
 // waitForPath waits until the tab shows path (with any query), loaded.
 func waitForPath(ctx context.Context, path string) error {
-	return waitUntil(ctx, fmt.Sprintf(`location.pathname === %q`, path))
+	return uitest.WaitUntil(ctx, fmt.Sprintf(`location.pathname === %q`, path))
 }
 
 // waitForURL waits until the tab shows url, loaded.
 func waitForURL(ctx context.Context, url string) error {
-	return waitUntil(ctx, fmt.Sprintf(`location.href === %q`, url))
+	return uitest.WaitUntil(ctx, fmt.Sprintf(`location.href === %q`, url))
 }
 
 func text(t *testing.T, ctx context.Context, sel chromedp.CSS) string {
@@ -347,7 +331,7 @@ func TestBrowserAdministration(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("login"), "boss"),
 		chromedp.Click(chromedp.CSS(`form[action$="/members"] button`)),
 	))
-	must(t, "boss is a member", waitUntil(ctx, `document.querySelector("table.list tbody").textContent.includes("boss")`))
+	must(t, "boss is a member", uitest.WaitUntil(ctx, `document.querySelector("table.list tbody").textContent.includes("boss")`))
 	if members := text(t, ctx, "table.list tbody"); !strings.Contains(members, "boss") || !strings.Contains(members, "ivy") {
 		t.Errorf("members %q", members)
 	}
@@ -372,7 +356,7 @@ func TestBrowserAdministration(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("logout_uris"), "https://shop.example/"),
 		chromedp.Click(chromedp.ID("save-client")),
 	))
-	must(t, "client saved", waitUntil(ctx, `location.search === "?notice=clientSaved"`))
+	must(t, "client saved", uitest.WaitUntil(ctx, `location.search === "?notice=clientSaved"`))
 	clients, _ := s.svc.Clients(t.Context(), "acme")
 	for _, c := range clients {
 		if c.Name == "Shop" && (len(c.RedirectURIs) != 2 || len(c.PostLogoutRedirectURIs) != 1 || c.SecretHash != tenant.HashSecret(secret)) {
@@ -484,7 +468,7 @@ func TestBrowserImportInDutch(t *testing.T) {
 		}
 	}
 	must(t, "open kim's profile", chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#report a[href^="/admin/users/"]`))))
-	must(t, "kim's profile", waitUntil(ctx, `location.pathname.startsWith("/admin/users/") && document.body.textContent.includes("kim@acme.example")`))
+	must(t, "kim's profile", uitest.WaitUntil(ctx, `location.pathname.startsWith("/admin/users/") && document.body.textContent.includes("kim@acme.example")`))
 }
 
 // askForDutch makes the browser ask for Dutch pages from then on, as a

@@ -191,7 +191,7 @@ func TestBrowserStaleEditTab(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("attr-nickname"), "Caz"),
 		chromedp.Click(chromedp.ID("save")),
 	))
-	must(t, "see the conflict", waitUntil(ctx, `document.querySelector("#problem table.unsaved") !== null`))
+	must(t, "see the conflict", uitest.WaitUntil(ctx, `document.querySelector("#problem table.unsaved") !== null`))
 	if got := text(t, ctx, "#problem"); !strings.Contains(got, "changed by someone else") || !strings.Contains(got, "Caz") {
 		t.Errorf("problem %q", got)
 	}

@@ -6,10 +6,14 @@ package uitest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"testing"
+	"time"
 
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/chromedp"
 )
 
@@ -58,4 +62,36 @@ func Chrome(t testing.TB, width, height int) context.Context {
 		t.Fatalf("start %s: %v", path, err)
 	}
 	return ctx
+}
+
+// AllowClipboard lets the pages of the tab of ctx write and read the
+// clipboard, which headless Chromium would otherwise ask a person about:
+// a test can then press a Copy button and read what it copied.
+func AllowClipboard(ctx context.Context) error {
+	return chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		for _, name := range []string{"clipboard-write", "clipboard-read"} {
+			_, err := cdp.Call(ctx, tg, browser.SetPermission, browser.SetPermissionParams{
+				Permission: &browser.PermissionDescriptor{Name: name}, Setting: browser.PermissionSettingGranted})
+			if err != nil {
+				return fmt.Errorf("allow %s: %w", name, err)
+			}
+		}
+		return nil
+	}))
+}
+
+// WaitUntil waits until the loaded page of the tab of ctx makes the
+// JavaScript condition true. It asks again after an error, since a
+// question put while the page navigates fails.
+func WaitUntil(ctx context.Context, condition string) error {
+	var last error
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.readyState === "complete" && (`+condition+`)`))
+		if err == nil && ok {
+			return nil
+		}
+		last = err
+	}
+	loc, _ := chromedp.Run(ctx, chromedp.Location())
+	return fmt.Errorf("waited in vain for %s (at %s): %v", condition, loc, last)
 }
