@@ -147,7 +147,7 @@ func (p *Provider) authorizeError(w http.ResponseWriter, r *http.Request, req op
 	e.State = req.GetState()
 	// The library's line, in its words (requestlog.go counts it so), and
 	// as it logs the request: only what the request itself chose to show.
-	args := []any{"oidc_error", e}
+	args := []any{"oidc_error", e, "client_ip", p.hosts.ClientIP(r)}
 	if logged, ok := req.(op.LogAuthRequest); ok {
 		args = append(args, "auth_request", logged)
 	}

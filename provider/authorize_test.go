@@ -116,12 +116,19 @@ func TestAuthorizeErrorsFollowTheResponseMode(t *testing.T) {
 	t.Run("form_post from the sign-in page", func(t *testing.T) {
 		loc := h.location(h.get(authorizeURL("form_post", false)), http.StatusFound)
 		rec := httptest.NewRecorder()
+		start := len(h.logs.String())
 		h.prov.FailLogin(rec, httptest.NewRequest(http.MethodGet, loc.String(), nil), "acme", loc.Query().Get("authRequestID"), provider.LoginRequired)
 		action, params := formPost(t, rec.Result())
 		if action != redirectURI {
 			t.Errorf("posts to %s, want %s", action, redirectURI)
 		}
 		wantError(t, params, "login_required")
+		// Its line names the application and the address, as a refusal at
+		// the authorization endpoint does.
+		if logged := h.logs.String()[start:]; !strings.Contains(logged, "auth_request.client_id="+cfg.ClientID) ||
+			!strings.Contains(logged, "client_ip=192.0.2.1") {
+			t.Errorf("the line does not name the client and its address:\n%s", logged)
+		}
 	})
 	// A code goes the same way, on the same page.
 	t.Run("form_post of a code", func(t *testing.T) {

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"log/slog"
 	"slices"
 	"time"
 
@@ -65,6 +66,19 @@ func (a *authRequest) GetResponseMode() oidc.ResponseMode { return a.ResponseMod
 func (a *authRequest) GetState() string                   { return a.State }
 func (a *authRequest) GetSubject() string                 { return a.Subject }
 func (a *authRequest) Done() bool                         { return a.IsDone }
+
+// LogValue is what a refusal's line tells of a stored request: the fields
+// the library logs of a request it has just parsed, so that a refusal
+// after the login page (prompt=none's login_required) reads like one at
+// the authorization endpoint.
+func (a *authRequest) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.Any("scopes", a.Scopes),
+		slog.String("response_type", string(a.ResponseType)),
+		slog.String("client_id", a.ClientID),
+		slog.String("redirect_uri", a.RedirectURI),
+	)
+}
 
 // Scopes holds what the relying party asked for (and the library
 // validated). Cognito hands out a refresh token to every client with the

@@ -94,8 +94,9 @@ func TestSecondSignInKeepsAnEarlierCode(t *testing.T) {
 			if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
 				t.Fatalf("the first sign-in's code: %v; want invalid_grant", err)
 			}
-			if logs := h.logs.String(); !strings.Contains(logs, tc.reason) {
-				t.Errorf("the refusal's log line does not say %q:\n%s", tc.reason, logs)
+			if logs := h.logs.String(); !strings.Contains(logs, tc.reason) ||
+				!strings.Contains(logs, "client_id="+cfg.ClientID+" grant_type=authorization_code") {
+				t.Errorf("the refusal's log line does not say %q of client %s:\n%s", tc.reason, cfg.ClientID, logs)
 			}
 		})
 	}

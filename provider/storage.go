@@ -266,7 +266,7 @@ func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 			return tenant.PutExpiring(tx, tenant.CollAccessTokens, st.tenant.Slug, prefixAccess+at.ID, at, at.ExpiresAt)
 		})
 		if errors.Is(err, errSignInEnded) {
-			return "", time.Time{}, s.signInEnded(ctx, st.tenant.Slug, r.Subject, err)
+			return "", time.Time{}, s.signInEnded(ctx, st.tenant.Slug, r, err)
 		}
 		if err != nil {
 			return "", time.Time{}, s.oauthError(ctx, "issue an access token", err)
@@ -374,7 +374,7 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("authorization code already used")
 	}
 	if errors.Is(err, errSignInEnded) {
-		return "", "", time.Time{}, s.signInEnded(ctx, slug, code.Subject, err)
+		return "", "", time.Time{}, s.signInEnded(ctx, slug, code, err)
 	}
 	if errors.Is(err, errRefreshReused) {
 		s.revokeFamilyAfterReuse(ctx, slug, base.FamilyID)
@@ -448,12 +448,12 @@ func signInHolds(tx tenant.Tx, slug string, ar *authRequest) error {
 
 // signInEnded is the refusal of a code whose sign-in has ended
 // (signInHolds, whose error is why): nothing was written, and the person
-// signs in again. The line says why, as far as the user sub of the code
-// tells: deleted, disabled, another account signed in in the browser, or
-// else its account changed or it signed out.
-func (s *storage) signInEnded(ctx context.Context, slug, sub string, why error) *oidc.Error {
+// signs in again. The line says why, as far as the code's user tells:
+// deleted, disabled, another account signed in in the browser, or else
+// its account changed or it signed out.
+func (s *storage) signInEnded(ctx context.Context, slug string, code *authRequest, why error) *oidc.Error {
 	reason := "its sign-in has ended (account changed, or signed out)"
-	switch user, err := s.user(ctx, sub); {
+	switch user, err := s.user(ctx, code.Subject); {
 	case errors.Is(err, tenant.ErrNotFound):
 		reason = "the user no longer exists"
 	case err == nil && !user.Enabled:
@@ -461,7 +461,8 @@ func (s *storage) signInEnded(ctx context.Context, slug, sub string, why error) 
 	case errors.Is(why, errSignInSwitched):
 		reason = "its sign-in has ended: another account signed in in the same browser"
 	}
-	s.logger.WarnContext(ctx, "code refused", "tenant", slug, "reason", reason)
+	s.logger.WarnContext(ctx, "code refused", "tenant", slug, "reason", reason,
+		"client_id", code.ClientID, "grant_type", string(oidc.GrantTypeCode))
 	return oidc.ErrInvalidGrant().WithDescription("the sign-in this code came from has ended; sign in again")
 }
 
