@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // Hosts maps a request's Host to a tenant or to the apex, and says which
@@ -92,13 +93,25 @@ func (h Hosts) Secure() bool { return h.Base.Scheme == "https" }
 // tenant's host, the apex) with Domain set to the parent domain, and would
 // sign the victim in to the planter's session (session fixation, login
 // CSRF). Plain http (development) cannot carry the prefix, which requires
-// Secure: there the name is name itself. Cookies set under a prefixed name
-// must therefore be Path=/.
+// Secure: there the name is name itself. Cookies are set through Cookie,
+// which gives them what the prefix asks.
 func (h Hosts) CookieName(name string) string {
 	if h.Secure() {
 		return "__Host-" + name
 	}
 	return name
+}
+
+// Cookie builds the cookie called name (named as CookieName names it) that
+// every Cognate cookie is: host-only (no Domain attribute, so one tenant's
+// cookie never reaches another subdomain), Path=/, HttpOnly, and Secure
+// over https; a browser drops a __Host- cookie that is not all of these.
+// maxAge 0 makes it last as long as the browser session; a negative maxAge
+// deletes it. sameSite is the caller's to choose: whether it must come
+// along when another site sends the browser here.
+func (h Hosts) Cookie(name, value string, maxAge time.Duration, sameSite http.SameSite) *http.Cookie {
+	return &http.Cookie{Name: h.CookieName(name), Value: value, Path: "/", MaxAge: int(maxAge.Seconds()),
+		HttpOnly: true, Secure: h.Secure(), SameSite: sameSite}
 }
 
 // baseHost is the base URL's host[:port] in canonical form. It is worked out

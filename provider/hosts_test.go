@@ -61,6 +61,43 @@ func TestHostsResolve(t *testing.T) {
 	}
 }
 
+// Every cookie Cognate sets is host-only (no Domain), Path=/ and HttpOnly;
+// over https it is Secure and named __Host-…, which a browser keeps only
+// with those attributes; over plain http it can be neither. SameSite and
+// the lifetime are the caller's; a negative lifetime deletes the cookie.
+func TestHostsCookie(t *testing.T) {
+	tests := []struct {
+		base     string
+		maxAge   time.Duration
+		sameSite http.SameSite
+		want     string // the Set-Cookie header
+	}{
+		{"https://example.com", time.Hour, http.SameSiteLaxMode,
+			"__Host-cognate_x=v; Path=/; Max-Age=3600; HttpOnly; Secure; SameSite=Lax"},
+		{"https://example.com", 0, http.SameSiteStrictMode,
+			"__Host-cognate_x=v; Path=/; HttpOnly; Secure; SameSite=Strict"},
+		{"https://example.com", -time.Second, http.SameSiteLaxMode,
+			"__Host-cognate_x=v; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax"},
+		{"http://localhost:8080", time.Hour, http.SameSiteLaxMode,
+			"cognate_x=v; Path=/; Max-Age=3600; HttpOnly; SameSite=Lax"},
+		{"http://localhost:8080", 0, http.SameSiteStrictMode,
+			"cognate_x=v; Path=/; HttpOnly; SameSite=Strict"},
+		{"http://localhost:8080", -time.Second, http.SameSiteStrictMode,
+			"cognate_x=v; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"},
+	}
+	for _, tt := range tests {
+		base, _ := url.Parse(tt.base)
+		hosts := provider.Hosts{Base: base}
+		c := hosts.Cookie("cognate_x", "v", tt.maxAge, tt.sameSite)
+		if c.Name != hosts.CookieName("cognate_x") || c.Path != "/" || c.Domain != "" || !c.HttpOnly || c.Secure != hosts.Secure() {
+			t.Errorf("%s: %#v", tt.base, c)
+		}
+		if got := c.String(); got != tt.want {
+			t.Errorf("%s, %v, %v: %q, want %q", tt.base, tt.maxAge, tt.sameSite, got, tt.want)
+		}
+	}
+}
+
 // The issuer and every URL built from the base URL are canonical whatever
 // the operator typed: lower case, no default port, no trailing dot. OIDC
 // Discovery (section 4.3) wants the issuer exactly as the relying party

@@ -76,14 +76,11 @@ func replaceSession(tx tenant.Tx, slug, previous, next string, now time.Time) er
 	return tenant.PutExpiring(tx, tenant.CollSessions, slug, prefixReplacedSession+old.ID, note, note.ExpiresAt)
 }
 
-// cookie builds a host-only cookie (no Domain attribute, so one tenant's
-// cookie never reaches another subdomain), HttpOnly, Secure over https, and
-// SameSite=Lax so it still comes along when a relying party sends the
-// browser to /oauth2/authorize. Over https it is named __Host-name
-// (Hosts.CookieName), so that no other host can plant one.
+// cookie builds one of the provider's cookies (Hosts.Cookie), SameSite=Lax
+// so it still comes along when a relying party sends the browser to
+// /oauth2/authorize.
 func (p *Provider) cookie(name, value string, ttl time.Duration) *http.Cookie {
-	return &http.Cookie{Name: p.hosts.CookieName(name), Value: value, Path: "/", MaxAge: int(ttl.Seconds()),
-		HttpOnly: true, Secure: p.hosts.Secure(), SameSite: http.SameSiteLaxMode}
+	return p.hosts.Cookie(name, value, ttl, http.SameSiteLaxMode)
 }
 
 // requestCookie is the request's cookie called name, as cookie names it: a

@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
+	"github.com/cognate-idp/cognate/provider/buffered"
 	"github.com/cognate-idp/cognate/tenant"
 )
 
@@ -237,14 +237,17 @@ func (p *Provider) refuseToken(w http.ResponseWriter, r *http.Request, cl *clien
 // lookup, which tells the client to drop a token that is good. Its log
 // line, or storage's, has said what failed.
 func (p *Provider) libraryToken(w http.ResponseWriter, r *http.Request, cl *client, scope func(*oidc.AccessTokenResponse)) {
-	held := &heldResponse{header: w.Header()}
+	// The library's answer is held for correcting; its headers go to the
+	// real response's.
+	held := buffered.NewResponse(w.Header())
 	failed := new(atomic.Bool)
 	signing := new(deferredSigning)
 	ctx := withDeferredSigning(context.WithValue(r.Context(), serverFailureKey{}, failed), signing)
 	p.op.ServeHTTP(held, r.WithContext(ctx))
-	if held.status == http.StatusOK {
+	status := held.Status()
+	if status == http.StatusOK {
 		var resp oidc.AccessTokenResponse
-		err := json.Unmarshal(held.body.Bytes(), &resp)
+		err := json.Unmarshal(held.Body(), &resp)
 		if err == nil {
 			if scope != nil {
 				scope(&resp)
@@ -263,47 +266,24 @@ func (p *Provider) libraryToken(w http.ResponseWriter, r *http.Request, cl *clie
 		writeJSON(w, http.StatusOK, &resp)
 		return
 	}
-	if held.status == 0 { // wrote nothing: net/http would have said 200
-		held.status = http.StatusOK
+	if status == 0 { // wrote nothing: net/http would have said 200
+		status = http.StatusOK
 	}
-	if held.status >= http.StatusInternalServerError || failed.Load() {
+	if status >= http.StatusInternalServerError || failed.Load() {
 		writeServerError(w)
 		return
 	}
-	if held.status == http.StatusUnauthorized {
+	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Basic realm="token"`)
 	}
-	w.WriteHeader(held.status)
-	_, _ = w.Write(held.body.Bytes())
+	w.WriteHeader(status)
+	_, _ = w.Write(held.Body())
 }
 
 // serverFailureKey is the context key of an *atomic.Bool that
 // storage.oauthError sets when it meets a failure of the server's while
 // the library answers a token request (libraryToken).
 type serverFailureKey struct{}
-
-// heldResponse keeps the library's answer for libraryToken to correct.
-// Headers go to the real response's.
-type heldResponse struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
-
-func (h *heldResponse) Header() http.Header { return h.header }
-
-func (h *heldResponse) WriteHeader(status int) {
-	if h.status == 0 {
-		h.status = status
-	}
-}
-
-func (h *heldResponse) Write(b []byte) (int, error) {
-	if h.status == 0 {
-		h.status = http.StatusOK
-	}
-	return h.body.Write(b)
-}
 
 // backChannelRequest reads a request to the token, revocation or
 // introspection endpoint: a form body, each parameter once, addressed to

@@ -51,9 +51,12 @@ const (
 	msgCSRFCrossSite msgKey = "error.csrf.crossSite"
 )
 
-// csrfCookieName is a __Host- name over https (Hosts.CookieName), as the
-// session's: a sibling host cannot plant a token of its own.
-func (p *Pages) csrfCookieName() string { return p.Provider.Hosts().CookieName("cognate_csrf") }
+// csrfCookie is the form token's cookie, set through Hosts.Cookie and so
+// named __Host-cognate_csrf over https (Hosts.CookieName), as the session's
+// is: a sibling host cannot plant a token of its own.
+const csrfCookie = "cognate_csrf"
+
+func (p *Pages) csrfCookieName() string { return p.Provider.Hosts().CookieName(csrfCookie) }
 
 // validToken reports whether s looks like a token csrfToken made
 // (rand.Text: 26 base32 characters).
@@ -70,10 +73,7 @@ func (p *Pages) csrfToken(w http.ResponseWriter, r *http.Request) string {
 		return c.Value
 	}
 	token := rand.Text()
-	http.SetCookie(w, &http.Cookie{
-		Name: p.csrfCookieName(), Value: token, Path: "/",
-		HttpOnly: true, Secure: p.Provider.Hosts().Secure(), SameSite: http.SameSiteLaxMode,
-	})
+	http.SetCookie(w, p.Provider.Hosts().Cookie(csrfCookie, token, 0, http.SameSiteLaxMode))
 	return token
 }
 

@@ -50,7 +50,7 @@ func TestDevMailOnlyForThisMachine(t *testing.T) {
 		t.Fatal(err)
 	}
 	pages, err := ui.New(ui.Pages{Provider: prov, Auth: &auth.Machine{Store: store, Hasher: hasher, Now: time.Now}, Service: svc,
-		Store: store, Logger: logger, DevMail: sink, Dev: true})
+		Logger: logger, DevMail: sink, Dev: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,7 +74,7 @@ func newMFAStack(t *testing.T, policy tenant.MFAPolicy) *mfaStack {
 		Changed: func(slug string) { prov.Invalidate(slug); rps.Forget(slug) }, RevokeUser: provider.RevokeUser}
 	machine := &auth.Machine{Store: store, Hasher: hasher, Logger: logger, Now: time.Now, Sealer: sealer, RelyingParty: rps.For,
 		SSOSessions: true, Audit: tenant.RecordAudit}
-	pages, err := ui.New(ui.Pages{Provider: prov, Auth: machine, Service: svc, Store: store, Logger: logger, Now: time.Now})
+	pages, err := ui.New(ui.Pages{Provider: prov, Auth: machine, Service: svc, Logger: logger, Now: time.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

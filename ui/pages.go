@@ -24,11 +24,8 @@ type Pages struct {
 	Provider *provider.Provider
 	Auth     *auth.Machine
 	Service  *tenant.Service
-	// Store is the tenant store; the pages go through Service, Auth and
-	// Provider today, and keep it for pages that need a plain read.
-	Store  tenant.Store
-	Logger *slog.Logger
-	Now    func() time.Time
+	Logger   *slog.Logger
+	Now      func() time.Time
 	// DevMail is the development mail sink whose mail /dev/mail shows; nil
 	// outside development mode.
 	DevMail *mail.DevSink

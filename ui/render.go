@@ -84,22 +84,32 @@ type view interface {
 	base() *frame
 }
 
-// render executes a page into a buffer and only then writes the response, so
-// a template error becomes an error page, never half a page.
+// render executes a page into a buffer and only then writes the response
+// (WritePage).
 func (p *Pages) render(w http.ResponseWriter, status int, v view) error {
 	var buf bytes.Buffer
 	if err := p.templates.Render(&buf, v.template(), v, &v.base().Page); err != nil {
 		return fmt.Errorf("ui: render %s: %w", v.template(), err)
 	}
+	WritePage(w, status, csp(v.base().formAction, origin(v.base().LogoURL)), buf.Bytes())
+	return nil
+}
+
+// WritePage sends page, a whole HTML page, with status and the headers
+// every page of the pages and of the console carries; policy is its
+// Content-Security-Policy (ContentSecurityPolicy). A page is rendered
+// into memory first and written only then, so that a template error
+// becomes an error page, never half a page.
+func WritePage(w http.ResponseWriter, status int, policy string, page []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", csp(v.base().formAction, origin(v.base().LogoURL)))
-	// Pages hold form tokens and challenge sessions: never keep a copy.
+	h.Set("Content-Security-Policy", policy)
+	// Pages hold form tokens and challenge sessions, and the console's
+	// some a client secret shown once: never keep a copy.
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h.Set("Content-Length", strconv.Itoa(len(page)))
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
-	return nil
+	_, _ = w.Write(page)
 }
 
 // csp is the Content-Security-Policy of a page. Nothing inline runs or

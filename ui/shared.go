@@ -13,8 +13,9 @@ import (
 
 // The little the admin console (ui/console) shares with the pages, so that
 // both render the same way: one way to find a template's message keys, one
-// choice of language, one Content-Security-Policy, one accent stylesheet
-// per colour, one way to serve static files and one test for a request its
+// choice of language, one Content-Security-Policy, one way to write a
+// rendered page (WritePage, in render.go), one accent stylesheet per
+// colour, one way to serve static files and one test for a request its
 // client abandoned. Nothing else of ui is exported.
 
 // ClientGone reports whether err is the request's own context ending: the

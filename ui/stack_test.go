@@ -112,7 +112,7 @@ func newStack(t *testing.T, opts stackOptions) *stack {
 	if opts.dev {
 		s.devMail = mail.NewDevSink(logger)
 	}
-	s.pages, err = ui.New(ui.Pages{Provider: prov, Auth: machine, Service: svc, Store: store, Logger: logger,
+	s.pages, err = ui.New(ui.Pages{Provider: prov, Auth: machine, Service: svc, Logger: logger,
 		Now: now, DevMail: s.devMail, Dev: opts.dev})
 	if err != nil {
 		t.Fatal(err)

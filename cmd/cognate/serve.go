@@ -493,7 +493,7 @@ func buildApp(cfg Config, store tenant.Store, secrets serverSecrets, logger *slo
 	if err != nil {
 		return nil, err
 	}
-	pages, err := ui.New(ui.Pages{Provider: prov, Auth: machine, Service: service, Store: store,
+	pages, err := ui.New(ui.Pages{Provider: prov, Auth: machine, Service: service,
 		Logger: logger.With("component", "ui"), Now: now, DevMail: devMail, Dev: cfg.Dev, Console: adminConsole})
 	if err != nil {
 		return nil, err

@@ -26,14 +26,32 @@ func TestCookiesOverHTTPS(t *testing.T) {
 		if name != want {
 			t.Errorf("cookie %q, want %q", name, want)
 		}
-		ck := c.cookie(name, "v", time.Hour, http.SameSiteStrictMode)
-		// What a browser asks of a __Host- cookie.
-		if ck.Path != "/" || ck.Domain != "" || !ck.Secure || !ck.HttpOnly {
-			t.Errorf("%s: %s", name, ck)
-		}
 	}
 
 	value := cookieSession(t, c)
+	// The cookies the console deletes are set as a browser asks of a
+	// __Host- cookie (Path=/, Secure, no Domain), once prefixed, with
+	// their own SameSite.
+	req, _ := http.NewRequest(http.MethodGet, "https://acme.example.com/admin/callback?state=s", nil)
+	req.AddCookie(&http.Cookie{Name: "__Host-cognate_console_login", Value: "s"})
+	req.AddCookie(&http.Cookie{Name: "__Host-cognate_console", Value: value})
+	rec := httptest.NewRecorder()
+	_ = c.finishSignIn(rec, req, &request{tenant: tenant.Tenant{Slug: "acme"}}) // the state is unknown: refused, cookie deleted
+	c.endSession(rec, req, "acme")
+	set := rec.Result().Header.Values("Set-Cookie")
+	for _, want := range []string{
+		"__Host-cognate_console_login=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax",
+		"__Host-cognate_console=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict",
+	} {
+		if !slices.Contains(set, want) {
+			t.Errorf("Set-Cookie %q, want %q", set, want)
+		}
+	}
+	if _, ok, _ := c.loadSession(req, "acme"); ok {
+		t.Fatal("the session outlived its end")
+	}
+
+	value = cookieSession(t, c)
 	for name, want := range map[string]bool{"__Host-cognate_console": true, "cognate_console": false, "__Secure-cognate_console": false} {
 		req, _ := http.NewRequest(http.MethodGet, "https://acme.example.com/admin/users", nil)
 		req.AddCookie(&http.Cookie{Name: name, Value: value})

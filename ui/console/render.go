@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/cognate-idp/cognate/tenant"
@@ -144,10 +143,10 @@ func (c *Console) frame(q *request, section string) frame {
 	return f
 }
 
-// render executes a page into a buffer and only then writes it, so a
-// template error becomes an error page, never half a page. A page written
-// with a status of 400 or more is a refusal: its log line (logResponse)
-// names the key of the Problem it shows, unless fail noted one already.
+// render executes a page into a buffer and only then writes it
+// (ui.WritePage). A page written with a status of 400 or more is a refusal:
+// its log line (logResponse) names the key of the Problem it shows, unless
+// fail noted one already.
 func (c *Console) render(w http.ResponseWriter, status int, v view) error {
 	var buf bytes.Buffer
 	if status >= http.StatusBadRequest {
@@ -160,14 +159,7 @@ func (c *Console) render(w http.ResponseWriter, status int, v view) error {
 	if err := c.templates.Render(&buf, v.template(), v, &v.base().Page); err != nil {
 		return fmt.Errorf("console: render %s: %w", v.template(), err)
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", ui.ContentSecurityPolicy())
-	// Pages carry form tokens, and some a client secret shown once.
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	ui.WritePage(w, status, ui.ContentSecurityPolicy(), buf.Bytes())
 	return nil
 }
 

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/cognate-idp/cognate/provider"
+	"github.com/cognate-idp/cognate/provider/buffered"
 	"github.com/cognate-idp/cognate/tenant"
 )
 
@@ -154,40 +155,21 @@ func (l loopback) RoundTrip(req *http.Request) (*http.Response, error) {
 	if in.Body == nil {
 		in.Body = http.NoBody
 	}
-	rec := &recorder{header: http.Header{}}
-	l.op.ServeHTTP(rec, in)
-	if rec.status == 0 {
-		rec.status = http.StatusOK
+	var rec buffered.Response
+	l.op.ServeHTTP(&rec, in)
+	status := rec.Status()
+	if status == 0 {
+		status = http.StatusOK
 	}
 	return &http.Response{
-		Status:        strconv.Itoa(rec.status) + " " + http.StatusText(rec.status),
-		StatusCode:    rec.status,
+		Status:        strconv.Itoa(status) + " " + http.StatusText(status),
+		StatusCode:    status,
 		Proto:         "HTTP/1.1",
 		ProtoMajor:    1,
 		ProtoMinor:    1,
-		Header:        rec.header,
-		Body:          io.NopCloser(bytes.NewReader(rec.body.Bytes())),
-		ContentLength: int64(rec.body.Len()),
+		Header:        rec.Header(),
+		Body:          io.NopCloser(bytes.NewReader(rec.Body())),
+		ContentLength: int64(len(rec.Body())),
 		Request:       req,
 	}, nil
-}
-
-// recorder is the loopback's ResponseWriter.
-type recorder struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
-
-func (r *recorder) Header() http.Header { return r.header }
-
-func (r *recorder) WriteHeader(status int) {
-	if r.status == 0 {
-		r.status = status
-	}
-}
-
-func (r *recorder) Write(b []byte) (int, error) {
-	r.WriteHeader(http.StatusOK)
-	return r.body.Write(b)
 }

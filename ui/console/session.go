@@ -20,7 +20,7 @@ import (
 )
 
 // Console sessions. A host-only cookie (HttpOnly, SameSite=Strict, and over
-// https Secure and named __Host-…, provider.Hosts.CookieName) holds a random
+// https Secure and named __Host-…, provider.Hosts.Cookie) holds a random
 // value; the store keeps a record
 // under its SHA-256 in the tenant's sessions, with an idle and an absolute
 // expiry, which the sweeper deletes once passed. The record also holds the
@@ -63,36 +63,28 @@ type pendingLogin struct {
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
-func (c *Console) secure() bool { return c.Provider.Hosts().Secure() }
-
-// The console's cookies are named as the provider names its own
-// (provider.Hosts.CookieName): __Host-… over https, so that no sibling
+// The console's cookies are set as the provider's are
+// (provider.Hosts.Cookie): named __Host-… over https, so that no sibling
 // subdomain (another tenant's host, the apex) can plant a session or a
 // sign-in state of its choosing. (__Secure-… would not stop that: a sibling
-// may set such a cookie for the parent domain.)
-func (c *Console) sessionCookieName() string {
-	return c.Provider.Hosts().CookieName("cognate_console")
-}
+// may set such a cookie for the parent domain.) Their path is therefore /,
+// not Base; they still reach only this host.
+const (
+	sessionCookie = "cognate_console"
+	loginCookie   = "cognate_console_login"
+)
 
-func (c *Console) loginCookieName() string {
-	return c.Provider.Hosts().CookieName("cognate_console_login")
-}
+func (c *Console) sessionCookieName() string { return c.Provider.Hosts().CookieName(sessionCookie) }
 
-// cookie builds a console cookie. Its path is /, not Base: a __Host- cookie
-// must have Path=/ or the browser drops it. The cookies still reach only
-// this host.
-func (c *Console) cookie(name, value string, ttl time.Duration, sameSite http.SameSite) *http.Cookie {
-	return &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: int(ttl.Seconds()),
-		HttpOnly: true, Secure: c.secure(), SameSite: sameSite}
-}
+func (c *Console) loginCookieName() string { return c.Provider.Hosts().CookieName(loginCookie) }
 
 // oldCookiePath is where the console's cookies were set before they moved
-// to Path=/ (cookie). Over plain http their names stayed the same, so a
-// browser that still holds such a cookie sends it beside the new one, and
-// first, as its path is longer, until it expires (up to MaxAge). So the
-// console tries every cookie of a name (cookieValues), and expires the old
-// ones at sign-in and sign-out (expireOldCookies). Over https the old ones
-// were named __Secure-…, which nothing reads any more.
+// to Path=/ (provider.Hosts.Cookie). Over plain http their names stayed the
+// same, so a browser that still holds such a cookie sends it beside the new
+// one, and first, as its path is longer, until it expires (up to MaxAge).
+// So the console tries every cookie of a name (cookieValues), and expires
+// the old ones at sign-in and sign-out (expireOldCookies). Over https the
+// old ones were named __Secure-…, which nothing reads any more.
 const oldCookiePath = Base
 
 // maxSameNameCookies bounds the cookies of one name the console tries (a
@@ -113,12 +105,13 @@ func cookieValues(r *http.Request, name string) []string {
 	return values
 }
 
-// expireOldCookies deletes the console's cookies at oldCookiePath.
+// expireOldCookies deletes the console's cookies at oldCookiePath. They are
+// not cookies Hosts.Cookie builds: their path is not /.
 func (c *Console) expireOldCookies(w http.ResponseWriter) {
-	if c.secure() {
+	if c.Provider.Hosts().Secure() {
 		return // their names were others (see oldCookiePath)
 	}
-	for _, name := range []string{c.sessionCookieName(), c.loginCookieName()} {
+	for _, name := range []string{sessionCookie, loginCookie} { // plain http: no prefix
 		http.SetCookie(w, &http.Cookie{Name: name, Path: oldCookiePath, MaxAge: -1, HttpOnly: true})
 	}
 }
@@ -183,7 +176,7 @@ func (c *Console) startSignIn(w http.ResponseWriter, r *http.Request, q *request
 	}
 	// Lax, not Strict: the callback arrives at the end of a redirect
 	// chain, and this cookie only binds the state to the browser.
-	http.SetCookie(w, c.cookie(c.loginCookieName(), state, loginTTL, http.SameSiteLaxMode))
+	http.SetCookie(w, c.Provider.Hosts().Cookie(loginCookie, state, loginTTL, http.SameSiteLaxMode))
 	target := c.rp.oauth(q.origin).AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier))
 	http.Redirect(w, r, target, http.StatusFound)
 	return nil
@@ -206,7 +199,7 @@ func (c *Console) finishSignIn(w http.ResponseWriter, r *http.Request, q *reques
 		return &pageError{status: http.StatusBadRequest, heading: "signin.failed.heading", msg: "signin.otherBrowser",
 			link: again, err: errors.New("console callback without this browser's state")}
 	}
-	http.SetCookie(w, c.cookie(c.loginCookieName(), "", -time.Second, http.SameSiteLaxMode))
+	http.SetCookie(w, c.Provider.Hosts().Cookie(loginCookie, "", -time.Second, http.SameSiteLaxMode))
 	c.expireOldCookies(w)
 	var p pendingLogin
 	key := prefixLogin + tenant.HashSecret(state)
@@ -255,7 +248,7 @@ func (c *Console) finishSignIn(w http.ResponseWriter, r *http.Request, q *reques
 	}
 	c.Service.RecordEvent(r.Context(), q.slug(), tenant.AuditEvent{Action: tenant.AuditConsoleSignIn,
 		Actor: actor, Target: target, Details: map[string]string{"amr": strings.Join(id.AMR, ",")}})
-	http.SetCookie(w, c.cookie(c.sessionCookieName(), value, c.MaxAge, http.SameSiteStrictMode))
+	http.SetCookie(w, c.Provider.Hosts().Cookie(sessionCookie, value, c.MaxAge, http.SameSiteStrictMode))
 	http.Redirect(w, r, p.Next, http.StatusSeeOther)
 	return nil
 }
@@ -419,7 +412,7 @@ func (c *Console) endSession(w http.ResponseWriter, r *http.Request, slug string
 			c.Logger.ErrorContext(r.Context(), "end console session", "tenant", slug, "err", err)
 		}
 	}
-	http.SetCookie(w, c.cookie(c.sessionCookieName(), "", -time.Second, http.SameSiteStrictMode))
+	http.SetCookie(w, c.Provider.Hosts().Cookie(sessionCookie, "", -time.Second, http.SameSiteStrictMode))
 	c.expireOldCookies(w)
 }
 

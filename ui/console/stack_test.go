@@ -128,7 +128,7 @@ func newStack(t testing.TB) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pages, err := ui.New(ui.Pages{Provider: prov, Auth: machine, Service: svc, Store: store, Logger: logger,
+	pages, err := ui.New(ui.Pages{Provider: prov, Auth: machine, Service: svc, Logger: logger,
 		Now: time.Now, Console: con})
 	if err != nil {
 		t.Fatal(err)
