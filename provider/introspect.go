@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 
@@ -68,47 +67,32 @@ func machineIntrospection(ctx context.Context, tokenID string) (machineClaims, b
 }
 
 // introspectRefreshToken answers the introspection of token when it is a
-// refresh token of tenant st (isRefresh). It is active when it can be
-// used now: by the client asking (to any other it is inactive, as an
-// access token is), unexpired, not used already (beyond the client's retry
-// grace period), its family not revoked, its user enabled and its client
-// still there.
+// refresh token of tenant st (isRefresh). It is active when the client
+// asking is the one it was issued to (to any other it is inactive, as an
+// access token is) and the refresh grant would take it now
+// (refreshStandingOf).
 func (s *storage) introspectRefreshToken(ctx context.Context, st *tenantState, issuer, token, clientID string) (resp *oidc.IntrospectionResponse, isRefresh bool) {
-	slug := st.tenant.Slug
 	if token == "" {
 		return nil, false
 	}
 	var rt refreshToken
-	var revoked bool
 	var user tenant.User
-	err := s.store.View(ctx, func(tx tenant.Tx) error {
-		var err error
-		if rt, err = tenant.GetJSON[refreshToken](tx, tenant.CollRefreshTokens, slug, prefixRefresh+tenant.HashSecret(token)); err != nil {
-			return err
-		}
-		if revoked, err = familyRevoked(tx, slug, rt.FamilyID); err != nil {
-			return err
-		}
-		user, err = tenant.GetUser(tx, slug, rt.Sub)
-		if errors.Is(err, tenant.ErrNotFound) {
-			return nil // inactive, below
-		}
+	var standing refreshStanding
+	err := s.store.View(ctx, func(tx tenant.Tx) (err error) {
+		rt, user, standing, err = refreshStandingOf(tx, st, token, s.now())
 		return err
 	})
-	if errors.Is(err, tenant.ErrNotFound) {
-		return nil, false // not a refresh token: the library's to answer
-	}
 	inactive := &oidc.IntrospectionResponse{}
-	if err != nil {
+	switch {
+	case err != nil:
 		s.logger.ErrorContext(ctx, "introspect refresh token", "err", err)
 		return inactive, true
-	}
-	now := s.now()
-	cl := st.clients[rt.ClientID]
-	if rt.ClientID != clientID || cl == nil || revoked || !now.Before(rt.ExpiresAt) ||
-		(rt.Used && !cl.mayRetry(rt, now)) || !user.Enabled {
+	case standing == refreshUnknown:
+		return nil, false // not a refresh token: the library's to answer
+	case standing != refreshUsable || rt.ClientID != clientID:
 		return inactive, true
 	}
+	cl := st.clients[rt.ClientID]
 	resp = &oidc.IntrospectionResponse{
 		Active:     true,
 		TokenType:  "refresh_token",

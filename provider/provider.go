@@ -196,10 +196,13 @@ func New(cfg Config) (*Provider, error) {
 // Invalidate drops what is cached of a tenant, and what is held in memory
 // for tenants that had its slug before (tenantKey); wire it to
 // tenant.Service.Changed, which every deletion and creation of a tenant
-// calls.
-func (p *Provider) Invalidate(slug string) {
+// calls. ctx is the change's, for the read that follows and its log line:
+// the change has committed by then, so a request cancelled since (its
+// client gone) must not leave what it changed held here, and its
+// cancellation is not passed on.
+func (p *Provider) Invalidate(ctx context.Context, slug string) {
 	p.cache.Invalidate(slug)
-	p.forgetEarlierTenants(slug)
+	p.forgetEarlierTenants(context.WithoutCancel(ctx), slug)
 }
 
 // forgetEarlierTenants drops the sign-ins in progress and the codes held
@@ -208,9 +211,9 @@ func (p *Provider) Invalidate(slug string) {
 // kept under its own tenant's key, which no later tenant has); this gives
 // their memory, and their place under the limits, back at once rather
 // than when they expire.
-func (p *Provider) forgetEarlierTenants(slug string) {
+func (p *Provider) forgetEarlierTenants(ctx context.Context, slug string) {
 	var current tenant.Tenant
-	err := p.store.View(context.Background(), func(tx tenant.Tx) (err error) {
+	err := p.store.View(ctx, func(tx tenant.Tx) (err error) {
 		current, err = tenant.GetTenant(tx, slug)
 		return err
 	})
@@ -219,7 +222,7 @@ func (p *Provider) forgetEarlierTenants(slug string) {
 		p.storage.pending.forgetEarlier(slug, nil)
 	case err != nil:
 		// They stay until they expire, unused.
-		p.logger.Warn("read the organization to forget the sign-ins of an earlier one", "tenant", slug, "err", err)
+		p.logger.WarnContext(ctx, "read the organization to forget the sign-ins of an earlier one", "tenant", slug, "err", err)
 	default:
 		key := keyOf(current)
 		p.storage.pending.forgetEarlier(slug, &key)

@@ -120,7 +120,7 @@ func newHarnessOver(t *testing.T, scheme string, wrap func(real tenant.Store, db
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.svc = &tenant.Service{Store: store, Hasher: hasher, Logger: logger, Now: h.now, Changed: h.prov.Invalidate, RevokeUser: provider.RevokeUser,
+	h.svc = &tenant.Service{Store: store, Hasher: hasher, Logger: logger, Now: h.now, Changed: h.prov.Invalidate, RevokeUser: h.prov.RevokeUser,
 		KeySealer: keySealer}
 	h.machine = &auth.Machine{Store: store, Hasher: hasher, Logger: logger, Now: h.now, SSOSessions: true}
 	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -67,7 +67,7 @@ func TestRefreshRefusedWhenTheFamilyIsRevokedMeanwhile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.Store.Update(ctx, func(tx tenant.Tx) error { return revokeFamily(tx, "acme", "fam") }); err != nil {
+	if err := svc.Store.Update(ctx, func(tx tenant.Tx) error { return revokeFamily(tx, "acme", "fam", time.Now()) }); err != nil {
 		t.Fatal(err)
 	}
 	if _, next, _, err := p.storage.CreateAccessAndRefreshTokens(ctx, req, rt); err == nil {
@@ -81,6 +81,13 @@ func TestRefreshRefusedWhenTheFamilyIsRevokedMeanwhile(t *testing.T) {
 // service writes to the data file directly.
 func newInternal(t *testing.T, wrap func(tenant.Store) tenant.Store) (*Provider, *tenant.Service, tenant.Client) {
 	t.Helper()
+	return newInternalAt(t, wrap, time.Now)
+}
+
+// newInternalAt is newInternal on the clock now, the provider's and the
+// service's.
+func newInternalAt(t *testing.T, wrap func(tenant.Store) tenant.Store, now func() time.Time) (*Provider, *tenant.Service, tenant.Client) {
+	t.Helper()
 	store, err := bolt.Open(filepath.Join(t.TempDir(), "cognate.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -91,12 +98,12 @@ func newInternal(t *testing.T, wrap func(tenant.Store) tenant.Store) (*Provider,
 		served = wrap(store)
 	}
 	base, _ := url.Parse("http://localhost:8080")
-	p, err := New(Config{Hosts: Hosts{Base: base}, Store: served, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now})
+	p, err := New(Config{Hosts: Hosts{Base: base}, Store: served, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	hasher, _ := password.NewHasher(password.Params{Memory: 1024, Iterations: 1, Parallelism: 1}, 1)
-	svc := &tenant.Service{Store: store, Hasher: hasher, Now: time.Now, Changed: p.Invalidate}
+	svc := &tenant.Service{Store: store, Hasher: hasher, Now: now, Changed: p.Invalidate}
 	ctx := context.Background()
 	if _, err := svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"}); err != nil {
 		t.Fatal(err)

@@ -95,7 +95,7 @@ func (s *storage) revokeToken(ctx context.Context, slug, key, clientID string) (
 			if rt.ClientID != clientID {
 				return errTokenOfAnotherClient
 			}
-			return revokeFamily(tx, slug, rt.FamilyID)
+			return revokeFamily(tx, slug, rt.FamilyID, s.now())
 		case strings.HasPrefix(key, prefixAccess):
 			at, err := tenant.GetJSON[accessToken](tx, tenant.CollAccessTokens, slug, key)
 			if errors.Is(err, tenant.ErrNotFound) {

@@ -206,7 +206,7 @@ func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 	switch outcome {
 	case codeReplayed:
 		s.logger.WarnContext(ctx, "authorization code replayed; its tokens are revoked", "tenant", slug)
-		if err := s.store.Update(ctx, func(tx tenant.Tx) error { return revokeFamily(tx, slug, ar.FamilyID) }); err != nil {
+		if err := s.store.Update(ctx, func(tx tenant.Tx) error { return revokeFamily(tx, slug, ar.FamilyID, now) }); err != nil {
 			s.logger.ErrorContext(ctx, "revoke token family", "tenant", slug, "err", err)
 		}
 		return nil, oidc.ErrInvalidGrant().WithDescription("authorization code already used")
@@ -468,7 +468,7 @@ func (s *storage) signInEnded(ctx context.Context, slug string, code *authReques
 
 func (s *storage) revokeFamilyAfterReuse(ctx context.Context, slug, familyID string) {
 	s.logger.WarnContext(ctx, "refresh token reused; revoking its family", "tenant", slug)
-	err := s.store.Update(ctx, func(tx tenant.Tx) error { return revokeFamily(tx, slug, familyID) })
+	err := s.store.Update(ctx, func(tx tenant.Tx) error { return revokeFamily(tx, slug, familyID, s.now()) })
 	if err != nil {
 		s.logger.ErrorContext(ctx, "revoke token family", "tenant", slug, "err", err)
 	}
@@ -476,18 +476,22 @@ func (s *storage) revokeFamilyAfterReuse(ctx context.Context, slug, familyID str
 
 // revokeFamily marks a token family revoked: its refresh tokens stop
 // working and its access tokens stop passing userinfo and introspection.
-func revokeFamily(tx tenant.Tx, slug, familyID string) error {
+func revokeFamily(tx tenant.Tx, slug, familyID string, now time.Time) error {
 	fam, err := tenant.GetJSON[family](tx, tenant.CollRefreshTokens, slug, prefixFamily+familyID)
 	if errors.Is(err, tenant.ErrNotFound) {
 		// No tokens were issued yet (a code replayed before its exchange
 		// finished); record the revocation so nothing is issued later.
-		fam = family{ExpiresAt: time.Now().Add(24 * time.Hour)}
+		fam = family{ExpiresAt: now.Add(revokedFamilyTTL)}
 	} else if err != nil {
 		return err
 	}
 	fam.Revoked = true
 	return tenant.PutExpiring(tx, tenant.CollRefreshTokens, slug, prefixFamily+familyID, fam, fam.ExpiresAt)
 }
+
+// revokedFamilyTTL is how long the revocation of a family that has no
+// record yet is kept: longer than any exchange of its code can take.
+const revokedFamilyTTL = 24 * time.Hour
 
 func familyRevoked(tx tenant.Tx, slug, familyID string) (bool, error) {
 	if familyID == "" {
@@ -505,56 +509,115 @@ func familyRevoked(tx tenant.Tx, slug, familyID string) (bool, error) {
 // revoked, unless the client's retry grace period since its first use
 // still runs (a client retrying after a lost answer).
 func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
-	slug, err := s.slug(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var rt refreshToken
-	var revoked bool
-	err = s.store.View(ctx, func(tx tenant.Tx) error {
-		var err error
-		if rt, err = tenant.GetJSON[refreshToken](tx, tenant.CollRefreshTokens, slug, prefixRefresh+tenant.HashSecret(token)); err != nil {
-			return err
-		}
-		revoked, err = familyRevoked(tx, slug, rt.FamilyID)
-		return err
-	})
-	if errors.Is(err, tenant.ErrNotFound) {
-		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token is invalid")
-	} else if err != nil {
-		// Not invalid_grant: a client told so drops the token, and its
-		// user must sign in again, for what may pass in a moment.
-		return nil, s.oauthError(ctx, "read refresh token", err)
-	}
 	st, err := s.state(ctx)
 	if err != nil {
 		return nil, err
 	}
-	cl := st.clients[rt.ClientID]
-	if rt.Used && (cl == nil || !cl.mayRetry(rt, s.now())) {
+	slug := st.tenant.Slug
+	var rt refreshToken
+	var standing refreshStanding
+	err = s.store.View(ctx, func(tx tenant.Tx) (err error) {
+		rt, _, standing, err = refreshStandingOf(tx, st, token, s.now())
+		return err
+	})
+	if err != nil {
+		// Not invalid_grant: a client told so drops the token, and its
+		// user must sign in again, for what may pass in a moment.
+		var unread *refreshReadError
+		if errors.As(err, &unread) {
+			return nil, s.oauthError(ctx, unread.read, unread.err)
+		}
+		return nil, s.oauthError(ctx, "read refresh token", err)
+	}
+	switch standing {
+	case refreshUsable:
+	case refreshUnknown:
+		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token is invalid")
+	case refreshReused:
 		s.revokeFamilyAfterReuse(ctx, slug, rt.FamilyID)
 		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token already used; the session is revoked")
-	}
-	if revoked || !s.now().Before(rt.ExpiresAt) {
-		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token is revoked or expired")
-	}
-	var user tenant.User
-	err = s.store.View(ctx, func(tx tenant.Tx) (err error) { user, err = tenant.GetUser(tx, slug, rt.Sub); return err })
-	if err != nil && !errors.Is(err, tenant.ErrNotFound) {
-		return nil, s.oauthError(ctx, "read the refresh token's user", err)
-	}
-	if err != nil || !user.Enabled {
-		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token is revoked or expired")
-	}
-	if cl == nil {
+	default:
 		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token is revoked or expired")
 	}
 	// A scope the operator has taken from the client since, a standard
 	// one too, is not carried into the new tokens, nor into the rotated
 	// refresh token; and the library refuses a refresh asking for more
 	// than what is left (op.ValidateRefreshTokenScopes, RFC 6749 §6).
-	rt.Scopes = cl.stillAllowed(rt.Scopes)
+	rt.Scopes = st.clients[rt.ClientID].stillAllowed(rt.Scopes)
 	return &rt, nil
+}
+
+// refreshStanding is whether a refresh token can be used now, and if not,
+// why not: the one rule the refresh grant (TokenRequestByRefreshToken)
+// and introspection (introspectRefreshToken) both answer by, each in its
+// own words.
+type refreshStanding int
+
+const (
+	refreshUsable           refreshStanding = iota
+	refreshUnknown                          // no such refresh token at the tenant
+	refreshReused                           // used before, and the client's retry grace period is over (or it has none)
+	refreshRevokedOrExpired                 // its family is revoked, or its lifetime is over
+	refreshUserDisabled                     // its user is disabled or deleted
+	refreshNoClient                         // its client was deleted
+)
+
+var refreshStandingNames = [...]string{"usable", "unknown", "reused", "revoked or expired", "user disabled", "no client"}
+
+func (r refreshStanding) String() string { return refreshStandingNames[r] }
+
+// refreshReadError is a read refreshStandingOf could not make; read says
+// which, for the log line of the failure.
+type refreshReadError struct {
+	read string
+	err  error
+}
+
+func (e *refreshReadError) Error() string { return e.read + ": " + e.err.Error() }
+func (e *refreshReadError) Unwrap() error { return e.err }
+
+// refreshStandingOf reads refresh token token of tenant st, with its user,
+// in tx, and says whether it can be used at now: it must exist, be unused
+// (or used within its client's retry grace period), its family not
+// revoked, unexpired, its user enabled and its client still there. The
+// conditions are checked in that order, so a reused token is refreshReused
+// whatever else holds of it (the grant revokes its family for that); the
+// user is read only for a token that passes the checks before. An error is
+// a read of the store that failed, never a refusal.
+func refreshStandingOf(tx tenant.Tx, st *tenantState, token string, now time.Time) (refreshToken, tenant.User, refreshStanding, error) {
+	slug := st.tenant.Slug
+	rt, err := tenant.GetJSON[refreshToken](tx, tenant.CollRefreshTokens, slug, prefixRefresh+tenant.HashSecret(token))
+	if errors.Is(err, tenant.ErrNotFound) {
+		return refreshToken{}, tenant.User{}, refreshUnknown, nil
+	}
+	if err != nil {
+		return refreshToken{}, tenant.User{}, 0, &refreshReadError{"read refresh token", err}
+	}
+	revoked, err := familyRevoked(tx, slug, rt.FamilyID)
+	if err != nil {
+		return refreshToken{}, tenant.User{}, 0, &refreshReadError{"read refresh token", err}
+	}
+	cl := st.clients[rt.ClientID]
+	if rt.Used && (cl == nil || !cl.mayRetry(rt, now)) {
+		return rt, tenant.User{}, refreshReused, nil
+	}
+	if revoked || !now.Before(rt.ExpiresAt) {
+		return rt, tenant.User{}, refreshRevokedOrExpired, nil
+	}
+	user, err := tenant.GetUser(tx, slug, rt.Sub)
+	if errors.Is(err, tenant.ErrNotFound) {
+		return rt, tenant.User{}, refreshUserDisabled, nil
+	}
+	if err != nil {
+		return refreshToken{}, tenant.User{}, 0, &refreshReadError{"read the refresh token's user", err}
+	}
+	if !user.Enabled {
+		return rt, user, refreshUserDisabled, nil
+	}
+	if cl == nil {
+		return rt, user, refreshNoClient, nil
+	}
+	return rt, user, refreshUsable, nil
 }
 
 func (s *storage) GetRefreshTokenInfo(ctx context.Context, clientID, token string) (string, string, error) {
@@ -598,8 +661,10 @@ func (s *storage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID s
 }
 
 // RevokeUser ends everything a user holds at a tenant: token families and
-// SSO sessions. Used when an account is deactivated.
-func RevokeUser(tx tenant.Tx, slug, sub string) error {
+// SSO sessions, inside tx. Wire it to tenant.Service.RevokeUser, which
+// calls it when an account is deactivated.
+func (p *Provider) RevokeUser(tx tenant.Tx, slug, sub string) error {
+	now := p.now()
 	var famIDs []string
 	prefix := prefixUserFamily + sub + ":"
 	err := tx.Scan(tenant.CollRefreshTokens, slug, prefix, "", func(key string, _ []byte) bool {
@@ -610,7 +675,7 @@ func RevokeUser(tx tenant.Tx, slug, sub string) error {
 		return err
 	}
 	for _, id := range famIDs {
-		if err := revokeFamily(tx, slug, id); err != nil {
+		if err := revokeFamily(tx, slug, id, now); err != nil {
 			return err
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 )
@@ -60,5 +61,33 @@ func TestOrganizationDeletedDuringRequest(t *testing.T) {
 				t.Errorf("logged %q; want one info line", logs.String())
 			}
 		})
+	}
+}
+
+// Invalidate is told of a change after it has committed, with the
+// change's context: a request whose client has gone away since (its
+// context cancelled) must still make the provider forget what it held for
+// a tenant it deleted.
+func TestInvalidateWithACancelledContextStillForgets(t *testing.T) {
+	p, svc, cl := newInternal(t, nil)
+	ctx := WithSite(context.Background(), Site{Slug: "acme"})
+	st, err := p.cache.get(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	ar := &authRequest{ID: "req", ClientID: cl.ID, FamilyID: "fam", ExpiresAt: now.Add(time.Minute)}
+	if err := p.storage.pending.addRequest(st.key(), ar, now); err != nil {
+		t.Fatal(err)
+	}
+	svc.Changed = nil // told below, cancelled
+	if err := svc.DeleteTenant(ctx, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	p.Invalidate(cancelled, "acme")
+	if _, held := p.storage.pending.request(st.key(), "req", now); held {
+		t.Error("the deleted tenant's sign-in in progress is still held")
 	}
 }

@@ -146,7 +146,7 @@ func TestUpdateTenantWithoutChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	var reloaded int
-	svc.Changed = func(string) { reloaded++ }
+	svc.Changed = func(context.Context, string) { reloaded++ }
 	same, locale := "Acme", "en"
 	got, err := svc.UpdateTenant(ctx, "acme", tenant.TenantChange{Name: &same, Settings: tenant.SettingsChange{Locale: &locale}})
 	if err != nil {

@@ -102,7 +102,7 @@ func (s *Service) builtinClient(ctx context.Context, tenantID, id string, curren
 	if err != nil {
 		return Client{}, err
 	}
-	s.changed(tenantID)
+	s.changed(ctx, tenantID)
 	return c, nil
 }
 
@@ -207,7 +207,7 @@ func (s *Service) UpdateClient(ctx context.Context, tenantID, id string, in Clie
 	// Only a write reloads the tenant's cached state: a change that
 	// changes nothing should not cost the token endpoint a reload.
 	if len(changed) > 0 {
-		s.changed(tenantID)
+		s.changed(ctx, tenantID)
 	}
 	return c, nil
 }

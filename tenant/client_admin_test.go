@@ -2,6 +2,7 @@ package tenant_test
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"reflect"
 	"slices"
@@ -85,7 +86,7 @@ func TestUpdateClientLifetimes(t *testing.T) {
 			id := cmp.Or(tc.id, made.ID)
 			before, _ := svc.Client(ctx, "acme", id)
 			var reloaded []string
-			svc.Changed = func(slug string) { reloaded = append(reloaded, slug) }
+			svc.Changed = func(_ context.Context, slug string) { reloaded = append(reloaded, slug) }
 			clk.Advance(time.Minute)
 
 			got, err := svc.UpdateClient(ctx, "acme", id, tc.change)

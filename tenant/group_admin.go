@@ -247,7 +247,7 @@ func (s *Service) UpdateGroup(ctx context.Context, tenantID, name string, in Gro
 		return Group{}, err
 	}
 	if adminGroupMoved {
-		s.changed(tenantID)
+		s.changed(ctx, tenantID)
 	}
 	return g, nil
 }

@@ -28,8 +28,10 @@ type Service struct {
 	Logger *slog.Logger
 	Now    func() time.Time
 	// Changed is told after a commit that changed a tenant's settings,
-	// clients or keys, so caches elsewhere can drop what they hold.
-	Changed func(tenantID string)
+	// clients or keys, so caches elsewhere can drop what they hold. ctx is
+	// the change's; the commit is done, so it may have been cancelled
+	// since.
+	Changed func(ctx context.Context, tenantID string)
 	// RevokeUser ends a user's SSO sessions and token families inside tx;
 	// the provider, which owns those records, supplies it. It runs when a
 	// user is disabled or deleted, or an administrator sets the password.
@@ -76,9 +78,9 @@ func (s *Service) revoke(tx Tx, tenantID, sub string) error {
 
 func (s *Service) now() time.Time { return s.Now().UTC() }
 
-func (s *Service) changed(tenantID string) {
+func (s *Service) changed(ctx context.Context, tenantID string) {
 	if s.Changed != nil {
-		s.Changed(tenantID)
+		s.Changed(ctx, tenantID)
 	}
 }
 
@@ -156,7 +158,7 @@ func (s *Service) CreateTenant(ctx context.Context, in NewTenant) (Tenant, error
 	if err != nil {
 		return Tenant{}, err
 	}
-	s.changed(t.Slug)
+	s.changed(ctx, t.Slug)
 	return t, nil
 }
 
@@ -306,7 +308,7 @@ func (s *Service) CreateClient(ctx context.Context, tenantID string, in NewClien
 	if err != nil {
 		return Client{}, "", err
 	}
-	s.changed(tenantID)
+	s.changed(ctx, tenantID)
 	return c, secret, nil
 }
 
@@ -528,7 +530,7 @@ func (s *Service) DeleteClient(ctx context.Context, tenantID, id string) error {
 		return tx.Delete(CollClients, tenantID, id)
 	})
 	if err == nil {
-		s.changed(tenantID)
+		s.changed(ctx, tenantID)
 	}
 	return err
 }
@@ -1002,6 +1004,6 @@ func (s *Service) RotateSigningKey(ctx context.Context, tenantID string, r KeyRo
 	if err != nil {
 		return SigningKey{}, err
 	}
-	s.changed(tenantID)
+	s.changed(ctx, tenantID)
 	return next, nil
 }

@@ -224,7 +224,7 @@ func (s *Service) UpdateTenant(ctx context.Context, slug string, in TenantChange
 		return Tenant{}, err
 	}
 	if !noChange {
-		s.changed(slug)
+		s.changed(ctx, slug)
 	}
 	return t, nil
 }
@@ -252,7 +252,7 @@ func (s *Service) DeleteTenant(ctx context.Context, slug string) error {
 	if err != nil {
 		return err
 	}
-	s.changed(slug)
+	s.changed(ctx, slug)
 	return nil
 }
 
@@ -279,7 +279,7 @@ func (s *Service) RotateClientSecret(ctx context.Context, tenantID, id string) (
 	if err != nil {
 		return Client{}, "", err
 	}
-	s.changed(tenantID)
+	s.changed(ctx, tenantID)
 	return c, secret, nil
 }
 

@@ -39,7 +39,7 @@ func TestCreateTenant(t *testing.T) {
 	svc, _ := newService(t)
 	ctx := context.Background()
 	var changed []string
-	svc.Changed = func(slug string) { changed = append(changed, slug) }
+	svc.Changed = func(_ context.Context, slug string) { changed = append(changed, slug) }
 
 	tn, err := svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme", Name: "Acme BV"})
 	if err != nil {
@@ -464,7 +464,7 @@ func TestRotateSigningKeyRetiringThePrevious(t *testing.T) {
 	svc, clk := newService(t)
 	ctx := context.Background()
 	var changed []string
-	svc.Changed = func(slug string) { changed = append(changed, slug) }
+	svc.Changed = func(_ context.Context, slug string) { changed = append(changed, slug) }
 	svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"})
 	keys := func() []tenant.SigningKey { return signingKeys(t, svc, "acme") }
 	if _, err := svc.RotateSigningKey(ctx, "acme", tenant.KeyRotation{Overlap: time.Hour}); err != nil {

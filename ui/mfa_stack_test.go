@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"html"
 	"io"
@@ -71,7 +72,7 @@ func newMFAStack(t *testing.T, policy tenant.MFAPolicy) *mfaStack {
 	}
 	rps := &auth.RelyingParties{Origin: hosts.TenantURL}
 	svc := &tenant.Service{Store: store, Hasher: hasher, Logger: logger, Now: time.Now,
-		Changed: func(slug string) { prov.Invalidate(slug); rps.Forget(slug) }, RevokeUser: provider.RevokeUser}
+		Changed: func(ctx context.Context, slug string) { prov.Invalidate(ctx, slug); rps.Forget(slug) }, RevokeUser: prov.RevokeUser}
 	machine := &auth.Machine{Store: store, Hasher: hasher, Logger: logger, Now: time.Now, Sealer: sealer, RelyingParty: rps.For,
 		SSOSessions: true, Audit: tenant.RecordAudit}
 	pages, err := ui.New(ui.Pages{Provider: prov, Auth: machine, Service: svc, Logger: logger, Now: time.Now})

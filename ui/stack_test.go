@@ -103,7 +103,7 @@ func newStack(t *testing.T, opts stackOptions) *stack {
 		t.Fatal(err)
 	}
 	svc := &tenant.Service{Store: store, Hasher: hasher, Logger: logger, Now: now, Changed: prov.Invalidate,
-		RevokeUser: provider.RevokeUser, ReleaseLockout: auth.Unlock, Templates: templates, TenantURL: prov.Hosts().TenantURL}
+		RevokeUser: prov.RevokeUser, ReleaseLockout: auth.Unlock, Templates: templates, TenantURL: prov.Hosts().TenantURL}
 	machine := &auth.Machine{Store: store, Hasher: hasher, Logger: logger, Now: now, Legacy: opts.legacy, SSOSessions: true,
 		Audit: tenant.RecordAudit}
 	s := &stack{base: base.String(), tenantURL: fmt.Sprintf("http://acme.localhost:%d", port), svc: svc, store: store,

@@ -459,7 +459,7 @@ func buildApp(cfg Config, store tenant.Store, secrets serverSecrets, logger *slo
 	// now: Cognito checks SRP timestamps against its own.
 	legacyPools := &legacy.Directory{Timeout: legacy.DefaultTimeout, Sealer: legacySealer}
 	fromAddress, fromName := mailFrom(cfg)
-	service := &tenant.Service{Store: store, Hasher: hasher, Logger: logger, Now: now, Changed: prov.Invalidate, RevokeUser: provider.RevokeUser,
+	service := &tenant.Service{Store: store, Hasher: hasher, Logger: logger, Now: now, Changed: prov.Invalidate, RevokeUser: prov.RevokeUser,
 		Templates: templates, TenantTemplates: tenantTemplates, MailFrom: fromAddress, MailFromName: fromName, TenantURL: hosts.TenantURL,
 		ReleaseLockout: auth.Unlock, Legacy: legacyPools, KeySealer: keySealer, LegacySealer: legacySealer}
 	machine := &auth.Machine{Store: store, Hasher: hasher, Logger: logger.With("component", "auth"), Now: now, Legacy: legacyPools,
@@ -473,7 +473,7 @@ func buildApp(cfg Config, store tenant.Store, secrets serverSecrets, logger *slo
 	}
 	relyingParties := &auth.RelyingParties{Origin: hosts.TenantURL}
 	machine.RelyingParty = relyingParties.For
-	service.Changed = func(slug string) { prov.Invalidate(slug); relyingParties.Forget(slug) }
+	service.Changed = func(ctx context.Context, slug string) { prov.Invalidate(ctx, slug); relyingParties.Forget(slug) }
 
 	sender, devMail, err := mailSender(cfg, logger)
 	if err != nil {

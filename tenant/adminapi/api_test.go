@@ -51,7 +51,7 @@ func newFixture(t *testing.T) *fixture {
 	logger := slog.New(slog.NewTextHandler(t.Output(), nil))
 	f.svc = &tenant.Service{
 		Store: store, Hasher: hasher, Logger: logger, Now: time.Now,
-		Changed: func(id string) { f.changed = append(f.changed, id) },
+		Changed: func(_ context.Context, id string) { f.changed = append(f.changed, id) },
 	}
 	api := &adminapi.API{Service: f.svc, Logger: logger, TokenHash: sha256.Sum256([]byte(testToken))}
 	f.handler = api.Handler()

@@ -99,7 +99,7 @@ func newStack(t testing.TB) *stack {
 	// queued when its time has come.
 	now := func() time.Time { return time.Now().Add(time.Duration(s.ahead.Load())) }
 	svc := &tenant.Service{Store: store, Hasher: hasher, Logger: logger, Changed: prov.Invalidate,
-		RevokeUser: provider.RevokeUser, ReleaseLockout: auth.Unlock, Templates: templates,
+		RevokeUser: prov.RevokeUser, ReleaseLockout: auth.Unlock, Templates: templates,
 		MailFrom: "no-reply@cognate.test", TenantURL: prov.Hosts().TenantURL,
 		Now: now}
 	sealer, err := mfa.NewSealer(bytes.Repeat([]byte{9}, mfa.KeySize))
@@ -107,7 +107,7 @@ func newStack(t testing.TB) *stack {
 		t.Fatal(err)
 	}
 	rps := &auth.RelyingParties{Origin: prov.Hosts().TenantURL}
-	svc.Changed = func(slug string) { prov.Invalidate(slug); rps.Forget(slug) }
+	svc.Changed = func(ctx context.Context, slug string) { prov.Invalidate(ctx, slug); rps.Forget(slug) }
 	machine := &auth.Machine{Store: store, Hasher: hasher, Logger: logger, Now: time.Now, Audit: tenant.RecordAudit, SSOSessions: true,
 		Sealer: sealer, RelyingParty: rps.For}
 
