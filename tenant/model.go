@@ -81,6 +81,12 @@ type LockoutPolicy struct {
 	LockDuration time.Duration `json:"lock_duration"`
 }
 
+// TempPasswordValidity is how long a temporary password signs in from the
+// moment it is set: TempPasswordValidityDays.
+func (s Settings) TempPasswordValidity() time.Duration {
+	return time.Duration(s.TempPasswordValidityDays) * 24 * time.Hour
+}
+
 // WithDefaults returns s with every unset policy at Cognito's default.
 func (s Settings) WithDefaults() Settings {
 	if s.PasswordPolicy == (password.Policy{}) {
@@ -270,4 +276,16 @@ type Session struct {
 func (u *User) SetPassword(hash string, at time.Time) {
 	u.PasswordHash, u.PasswordChangedAt = hash, at
 	u.PasswordVersion++
+}
+
+// SetPermanentPassword gives u a password of their own (or one an
+// administrator set as permanent), of hash, set at: the one it replaces
+// joins the history (PushHistory, historySize), and u is CONFIRMED, with
+// nothing left of a temporary password (its expiry, the address it was
+// mailed to). A forced change proves that address first
+// (ProveMailedAddress), which needs what this clears.
+func (u *User) SetPermanentPassword(hash string, historySize int, at time.Time) {
+	u.PasswordHistory = PushHistory(u.PasswordHistory, u.PasswordHash, historySize)
+	u.SetPassword(hash, at)
+	u.Status, u.TempPasswordExpiresAt, u.TempPasswordMailedTo = StatusConfirmed, time.Time{}, ""
 }

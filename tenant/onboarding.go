@@ -328,7 +328,7 @@ func (s *Service) temporaryPassword(ctx context.Context, policy password.Policy)
 func setTemporaryPassword(u *User, t Tenant, hash string, now time.Time) {
 	u.SetPassword(hash, now)
 	u.Status = StatusForceChangePassword
-	u.TempPasswordExpiresAt = now.Add(time.Duration(t.Settings.TempPasswordValidityDays) * 24 * time.Hour)
+	u.TempPasswordExpiresAt = now.Add(t.Settings.TempPasswordValidity())
 	u.TempPasswordMailedTo = ""
 }
 

@@ -352,10 +352,8 @@ func (s *Service) ConfirmPasswordReset(ctx context.Context, tenantID, login, cod
 		if err := PutJSON(tx, CollPasswordResets, tenantID, resetKey(u.Sub), st); err != nil {
 			return err
 		}
-		user.PasswordHistory = PushHistory(user.PasswordHistory, user.PasswordHash, t.Settings.PasswordPolicy.HistorySize)
-		user.SetPassword(hash, now)
+		user.SetPermanentPassword(hash, t.Settings.PasswordPolicy.HistorySize, now)
 		user.UpdatedAt = now
-		user.Status, user.TempPasswordExpiresAt = StatusConfirmed, time.Time{}
 		if err := s.revoke(tx, tenantID, user.Sub); err != nil {
 			return err
 		}

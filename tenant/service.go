@@ -894,11 +894,10 @@ func (s *Service) SetPassword(ctx context.Context, tenantID, sub, pw string, per
 		if err != nil {
 			return err
 		}
-		u.PasswordHistory = PushHistory(u.PasswordHistory, u.PasswordHash, t.Settings.PasswordPolicy.HistorySize)
 		if permanent {
-			u.SetPassword(hash, now)
-			u.Status, u.TempPasswordExpiresAt, u.TempPasswordMailedTo = StatusConfirmed, time.Time{}, ""
+			u.SetPermanentPassword(hash, t.Settings.PasswordPolicy.HistorySize, now)
 		} else {
+			u.PasswordHistory = PushHistory(u.PasswordHistory, u.PasswordHash, t.Settings.PasswordPolicy.HistorySize)
 			setTemporaryPassword(&u, t, hash, now)
 		}
 		u.UpdatedAt = now

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/cognate-idp/cognate/mfa"
 	"github.com/cognate-idp/cognate/tenant"
@@ -201,10 +200,13 @@ func (m *Machine) ChangePassword(ctx context.Context, tenantID, sub, current, ne
 			// Changed by another request since it was checked.
 			return fmt.Errorf("%w: the password changed meanwhile", tenant.ErrConflict)
 		}
-		u.PasswordHistory = tenant.PushHistory(u.PasswordHistory, u.PasswordHash, policy.HistorySize)
-		u.SetPassword(hash, now)
+		if u.Status != tenant.StatusConfirmed {
+			// Reset by an administrator since (which keeps the hash): the
+			// password proven no longer counts, and the reset stands.
+			return fmt.Errorf("%w: the account is %s", tenant.ErrConflict, u.Status)
+		}
+		u.SetPermanentPassword(hash, policy.HistorySize, now)
 		u.UpdatedAt = now
-		u.TempPasswordExpiresAt = time.Time{}
 		if err := clearFailures(tx, tenantID, cr); err != nil {
 			return err
 		}

@@ -26,8 +26,8 @@ func (m *Machine) recordOutcome(ctx context.Context, tenantID string, action ten
 	}
 	ev := m.userEvent(m.now(), action, cr, user, reason, details)
 	err := m.Store.Batch(ctx, func(tx tenant.Tx) error { return m.Audit(tx, tenantID, ev) })
-	if err != nil && m.Logger != nil {
-		m.Logger.ErrorContext(ctx, "record sign-in outcome", "tenant", tenantID, "action", string(action), "err", err)
+	if err != nil {
+		m.logger().ErrorContext(ctx, "record sign-in outcome", "tenant", tenantID, "action", string(action), "err", err)
 	}
 }
 

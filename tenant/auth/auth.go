@@ -2,8 +2,9 @@
 // model: a sign-in starts with a username and a password and gets back either
 // a finished result or a challenge (NEW_PASSWORD_REQUIRED, SOFTWARE_TOKEN_MFA,
 // …) to answer; each answer reads the persisted state and returns the next
-// step. The HTML login pages and the Cognito-compatible JSON API drive this
-// same machine, so it knows nothing of HTTP.
+// step. It knows nothing of HTTP: the HTML login pages (package ui) drive it
+// today, and a Cognito-compatible JSON API, should one come later
+// (ARCHITECTURE.md), would drive this same machine.
 //
 // A wrong password is an outcome, not a fault: every way of failing to prove
 // who you are returns ErrNotAuthorized, so no caller can tell an unknown user
@@ -39,7 +40,7 @@ const (
 	SelectMFAType         Challenge = "SELECT_MFA_TYPE"
 )
 
-// Errors a caller maps to words for a person (or to Cognito exception names).
+// Errors a caller maps to words for a person.
 var (
 	ErrNotAuthorized       = errors.New("incorrect username or password")
 	ErrTempPasswordExpired = errors.New("temporary password has expired and must be reset by an administrator")
@@ -95,7 +96,7 @@ type flow struct {
 	// Standing is what the first factor proved, as standing digests it:
 	// the account as it was when the password was checked (or a new one
 	// set). The step that ends the flow signs in only while the account
-	// still stands so (takeFlow): a password set or reset, a deactivation
+	// still stands so (commitSignIn): a password set or reset, a deactivation
 	// or an MFA reset while the person was at the step ends the sign-in.
 	Standing  string    `json:"standing,omitempty"`
 	Attempts  int       `json:"attempts"`
@@ -141,6 +142,15 @@ type Machine struct {
 const maxChallengeAttempts = 5
 
 func (m *Machine) now() time.Time { return m.Now().UTC() }
+
+// logger is the machine's Logger, or one that discards when it has none:
+// every line the machine writes goes through here.
+func (m *Machine) logger() *slog.Logger {
+	if m.Logger != nil {
+		return m.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
 
 // StepTime is how long a challenge may stay unanswered: FlowTTL, or 10
 // minutes. The pages say it, since a step left longer ends the sign-in.
@@ -356,27 +366,14 @@ func (a Answer) LogValue() slog.Value {
 // Respond answers the challenge of session and returns the next step.
 func (m *Machine) Respond(ctx context.Context, tenantID, session string, a Answer) (Result, error) {
 	now := m.now()
-	var (
-		f    flow
-		t    tenant.Tenant
-		user tenant.User
-	)
-	err := m.Store.View(ctx, func(tx tenant.Tx) error {
-		var err error
-		if f, err = tenant.GetJSON[flow](tx, tenant.CollAuthFlows, tenantID, tenant.HashSecret(session)); err != nil {
-			return err
-		}
-		if t, err = tenant.GetTenant(tx, tenantID); err != nil {
-			return err
-		}
-		user, err = tenant.GetUser(tx, tenantID, f.Sub)
-		return err
-	})
-	if errors.Is(err, tenant.ErrNotFound) || (err == nil && !now.Before(f.ExpiresAt)) {
-		return Result{}, ErrSessionExpired
-	}
+	f, t, user, err := m.loadFlow(ctx, tenantID, session)
 	if err != nil {
 		return Result{}, err
+	}
+	if f.Sub == "" {
+		// A passkey sign-in's flow names no user until the passkey does:
+		// only FinishPasskey answers it.
+		return Result{}, fmt.Errorf("%w: a passkey sign-in is answered with the passkey", ErrSessionExpired)
 	}
 	if a.Challenge != f.Challenge {
 		return Result{}, fmt.Errorf("%w: pending %s, answered %s", ErrWrongChallenge, f.Challenge, a.Challenge)
@@ -390,7 +387,7 @@ func (m *Machine) Respond(ctx context.Context, tenantID, session string, a Answe
 	if !f.stands(user) {
 		// Changed while the person was at the step: however right the
 		// answer, the sign-in is over. The transaction that would finish
-		// it checks again (takeFlow), for a change that lands meanwhile.
+		// it checks again (commitSignIn), for a change that lands meanwhile.
 		_ = m.dropFlow(ctx, tenantID, session)
 		m.recordOutcome(ctx, tenantID, tenant.AuditSignInFailure, cr, &user, tenant.ReasonChangedDuringSignIn, nil)
 		return Result{}, m.voided(ctx, tenantID, user.Sub, f.Challenge)
@@ -419,19 +416,17 @@ func (m *Machine) Respond(ctx context.Context, tenantID, session string, a Answe
 		if err != nil {
 			return Result{}, err
 		}
-		return m.finishFlow(ctx, tenantID, session, cr, f, func(tx tenant.Tx, u *tenant.User) error {
+		return m.completeFlow(ctx, tenantID, session, cr, f, func(tx tenant.Tx, u *tenant.User) error {
 			// The temporary password works once: if another tab already
 			// used it, this flow no longer holds.
 			if u.Status != tenant.StatusForceChangePassword || u.PasswordHash != f.PasswordHash {
 				return ErrSessionExpired
 			}
-			u.PasswordHistory = tenant.PushHistory(u.PasswordHistory, u.PasswordHash, t.Settings.PasswordPolicy.HistorySize)
-			u.SetPassword(hash, now)
-			u.Status, u.TempPasswordExpiresAt = tenant.StatusConfirmed, time.Time{}
 			details := map[string]string{"temporary": "replaced"}
-			if tenant.ProveMailedAddress(u) {
+			if tenant.ProveMailedAddress(u) { // before SetPermanentPassword forgets the address
 				details["fields"] = "email_verified"
 			}
+			u.SetPermanentPassword(hash, t.Settings.PasswordPolicy.HistorySize, now)
 			return m.record(tx, tenantID, now, tenant.AuditUserPasswordChange, cr, u, details)
 		})
 	case SoftwareTokenMFA, WebAuthn, SelectMFAType, MFASetup:
@@ -467,10 +462,8 @@ func (m *Machine) dropFlow(ctx context.Context, tenantID, session string) error 
 
 // takeFlow ends the pending flow f, whose client holds session, and reads
 // its user: a flow can be taken once, so two tabs answering the same
-// challenge cannot both finish it. It returns ErrAccountChanged, with the
-// user, when the account no longer stands as the flow's first factor found
-// it: the caller commits the flow's end and the refusal (voidSignIn), and
-// nothing else.
+// challenge cannot both finish it. Whether the user still stands as the
+// flow's first factor found them is commitSignIn's to judge.
 func takeFlow(tx tenant.Tx, tenantID, session string, f flow) (tenant.User, error) {
 	id := tenant.HashSecret(session)
 	if _, err := tx.Get(tenant.CollAuthFlows, tenantID, id); err != nil {
@@ -483,20 +476,18 @@ func takeFlow(tx tenant.Tx, tenantID, session string, f flow) (tenant.User, erro
 	if errors.Is(err, tenant.ErrNotFound) {
 		return tenant.User{}, fmt.Errorf("%w: the user was deleted", ErrSessionExpired)
 	}
-	if err != nil {
-		return tenant.User{}, err
-	}
-	if !f.stands(user) {
-		return user, ErrAccountChanged
-	}
-	return user, nil
+	return user, err
 }
 
 // stands reports whether u, the flow's user read again, stands as the
-// flow's first factor found them (standing). A flow stored before flows
-// kept a standing has none to hold to.
-func (f flow) stands(u tenant.User) bool {
-	return f.Standing == "" || standing(u) == f.Standing
+// flow's first factor found them (standing).
+func (f flow) stands(u tenant.User) bool { return stands(f.Standing, u) }
+
+// stands reports whether u, a user read again, stands as held, the
+// standing a sign-in was decided on: then it holds. An empty held holds
+// to nothing, as a flow stored before flows kept a standing.
+func stands(held string, u tenant.User) bool {
+	return held == "" || standing(u) == held
 }
 
 // ErrAccountChanged: the account changed, in what decides whether and how
@@ -506,8 +497,9 @@ func (f flow) stands(u tenant.User) bool {
 var ErrAccountChanged = errors.New("the account changed during the sign-in")
 
 // voidSignIn records, inside tx, the refusal of a sign-in whose account
-// changed while it was under way (ErrAccountChanged); the caller commits
-// that and nothing else: no session, so no code either.
+// changed while it was under way (ErrAccountChanged); the transaction
+// commits that and nothing else (commitSignIn): no session, so no code
+// either.
 func (m *Machine) voidSignIn(tx tenant.Tx, tenantID string, cr Credentials, u *tenant.User, now time.Time) error {
 	if m.Audit == nil {
 		return nil
@@ -532,53 +524,96 @@ func (m *Machine) logVoided(ctx context.Context, tenantID, sub string, attrs ...
 		append([]any{"tenant", tenantID, "sub", sub}, attrs...)...)
 }
 
-// finishFlow completes a pending flow: it applies change to the user and
-// deletes the flow in one transaction, so a flow can finish only once.
-func (m *Machine) finishFlow(ctx context.Context, tenantID, session string, cr Credentials, f flow, change func(tenant.Tx, *tenant.User) error) (Result, error) {
+// errNoSignIn, returned by commitSignIn's change, ends the step without
+// signing anyone in: the user is written with the change, and that is all.
+var errNoSignIn = errors.New("the step ends without a sign-in")
+
+// commitSignIn ends a sign-in inside tx, the transaction that commits it;
+// every sign-in ends here (finish, completeFlow, FinishPasskey). u is the
+// user read again in tx, and held the standing the sign-in was decided on
+// (stands). When u no longer stands so (a password set or reset, a
+// deactivation, an MFA reset since), it records the refusal (voidSignIn)
+// and nothing else, and reports voided: no change, and no session, so no
+// code either; the caller logs it (voided, or logVoided). Otherwise it
+// applies change and records the sign-in (signedIn: the user's last
+// sign-in, the login's failures forgotten, the audit event, and the SSO
+// session sso unless that is empty) and writes u. A change that returns
+// errNoSignIn ends the step another way (a second factor is due; an
+// enrolment signs nobody in): u is written and nothing more.
+func (m *Machine) commitSignIn(tx tenant.Tx, tenantID string, cr Credentials, u *tenant.User, held string, amr []string, sso string, now time.Time, change func(*tenant.User) error) (voided bool, err error) {
+	if !stands(held, *u) {
+		return true, m.voidSignIn(tx, tenantID, cr, u, now)
+	}
+	switch err := change(u); {
+	case errors.Is(err, errNoSignIn):
+	case err != nil:
+		return false, err
+	default:
+		if err := m.signedIn(tx, tenantID, cr, u, amr, now, sso); err != nil {
+			return false, err
+		}
+	}
+	return false, tenant.UpdateUser(tx, tenantID, *u)
+}
+
+// completeFlow ends the pending flow f, whose client holds session, once
+// its answer is proven, in one transaction: it takes the flow (takeFlow,
+// so a flow ends only once), applies change (the new password of a
+// forced change; the spent TOTP step or recovery code, the credential's
+// new counter, the factor set up) and signs the user in (commitSignIn).
+// A forced change (NEW_PASSWORD_REQUIRED) may still call for a second
+// factor: the sign-in then goes on in a new flow, whose challenge it
+// returns. An enrolment of the account page signs nobody in.
+func (m *Machine) completeFlow(ctx context.Context, tenantID, session string, cr Credentials, f flow, change func(tenant.Tx, *tenant.User) error) (Result, error) {
 	now := m.now()
+	sso := ""
+	if !f.MFA.Account {
+		sso = m.newSession()
+	}
 	var (
 		user   tenant.User
 		next   *Result
-		sso    string
 		voided bool
 	)
 	err := m.Store.Update(ctx, func(tx tenant.Tx) error {
 		var err error
-		user, err = takeFlow(tx, tenantID, session, f)
-		if voided = errors.Is(err, ErrAccountChanged); voided {
-			return m.voidSignIn(tx, tenantID, cr, &user, now)
-		}
-		if err != nil {
+		if user, err = takeFlow(tx, tenantID, session, f); err != nil {
 			return err
 		}
-		if err := change(tx, &user); err != nil {
-			return err
-		}
-		// A first factor proven through a challenge (a new password) may
-		// still call for a second one: the sign-in goes on in a new flow.
-		if !isMFAChallenge(f.Challenge) {
-			if next, err = m.secondFactorTx(tx, tenantID, user, f.AMR); err != nil {
+		next = nil
+		voided, err = m.commitSignIn(tx, tenantID, cr, &user, f.Standing, f.AMR, sso, now, func(u *tenant.User) error {
+			if err := change(tx, u); err != nil {
 				return err
 			}
-			if next != nil {
-				return tenant.UpdateUser(tx, tenantID, user)
+			if f.Challenge == NewPasswordRequired {
+				// A first factor proven through a challenge (a new
+				// password) may still call for a second one: the
+				// sign-in goes on in a new flow.
+				var err error
+				if next, err = m.secondFactorTx(tx, tenantID, *u, f.AMR); err != nil {
+					return err
+				}
+				if next != nil {
+					return errNoSignIn
+				}
 			}
-		}
-		user.UpdatedAt = now
-		sso = m.newSession()
-		if err := m.signedIn(tx, tenantID, cr, &user, f.AMR, now, sso); err != nil {
-			return err
-		}
-		return tenant.UpdateUser(tx, tenantID, user)
+			u.UpdatedAt = now
+			if f.MFA.Account {
+				return errNoSignIn
+			}
+			return nil
+		})
+		return err
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		return Result{}, err
-	}
-	if voided {
+	case voided:
 		return Result{}, m.voided(ctx, tenantID, user.Sub, f.Challenge)
-	}
-	if next != nil {
+	case next != nil:
 		return *next, nil
+	case f.MFA.Account:
+		return Result{Sub: user.Sub, Username: user.Username}, nil
 	}
 	return Result{Sub: user.Sub, Username: user.Username, AMR: f.AMR, AuthTime: now, SSOSession: sso}, nil
 }
@@ -592,11 +627,12 @@ func (m *Machine) finishFlow(ctx context.Context, tenantID, session string, cr C
 // records of a sign-in whose code was lost with it.
 //
 // The queued write checks the sign-in once more against the user as they
-// are in the transaction that commits it (stillHolds with user, as the
-// sign-in last read them). One that no longer holds (a password set, a
-// reset or a deactivation committed after that read) records the refusal
-// and nothing else: no session, so the code exchange, which requires the
-// session, fails as well (provider), and no rehashed password.
+// are in the transaction that commits it (commitSignIn, holding to user
+// as the sign-in last read them). One that no longer holds (a password
+// set, a reset or a deactivation committed after that read) records the
+// refusal and nothing else: no session, so the code exchange, which
+// requires the session, fails as well (provider), and no rehashed
+// password.
 func (m *Machine) finish(tenantID string, cr Credentials, user tenant.User, amr []string, change func(*tenant.User)) Result {
 	now := m.now()
 	sso := m.newSession()
@@ -608,19 +644,16 @@ func (m *Machine) finish(tenantID string, cr Credentials, user tenant.User, amr 
 		if err != nil {
 			return err
 		}
-		if !stillHolds(user, u) {
+		voided, err := m.commitSignIn(tx, tenantID, cr, &u, standing(user), amr, sso, now, func(u *tenant.User) error {
+			change(u)
+			return nil
+		})
+		if voided {
 			m.logVoided(context.Background(), tenantID, user.Sub)
-			return m.voidSignIn(tx, tenantID, cr, &u, now)
 		}
-		change(&u)
-		if err := m.signedIn(tx, tenantID, cr, &u, amr, now, sso); err != nil {
-			return err
-		}
-		return tenant.UpdateUser(tx, tenantID, u)
+		return err
 	}, func(err error) {
-		if m.Logger != nil {
-			m.Logger.Error("record finished sign-in", "tenant", tenantID, "sub", user.Sub, "err", err)
-		}
+		m.logger().Error("record finished sign-in", "tenant", tenantID, "sub", user.Sub, "err", err)
 	})
 	return Result{Sub: user.Sub, Username: user.Username, AMR: slices.Clone(amr), AuthTime: now, SSOSession: sso}
 }
@@ -652,13 +685,6 @@ func (m *Machine) reread(ctx context.Context, tenantID string, user tenant.User)
 	return now, false, nil
 }
 
-// stillHolds reports whether a sign-in that read user, and decided on what
-// it read, holds for now, the same user read in the transaction that
-// commits it: they stand as they did (standing).
-func stillHolds(user, now tenant.User) bool {
-	return standing(user) == standing(now)
-}
-
 // samePassword reports whether a and b, one user read twice, have the
 // same password: not the same hash, which a rehash of the same password
 // replaces (another sign-in of the user's, under way at the same time,
@@ -673,8 +699,8 @@ func samePassword(a, b tenant.User) bool {
 // another sign-in may have rehashed it), enabled, status, and their second
 // factors, by secrets and credential IDs whatever their use since (a TOTP
 // step, a sign count). A sign-in decided on one standing holds only while
-// the user has it (stillHolds, and a pending step's flow keeps it:
-// takeFlow). Whatever else changes meanwhile (a name, a factor's last use)
+// the user has it (stands: the transaction that commits the sign-in
+// checks it, commitSignIn, and a pending step's flow keeps it). Whatever else changes meanwhile (a name, a factor's last use)
 // could as well have changed just after the sign-in.
 func standing(u tenant.User) string {
 	var b strings.Builder

@@ -10,8 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"slices"
+	"time"
 
 	"github.com/go-webauthn/webauthn/protocol"
 
@@ -189,7 +189,7 @@ func SessionMeetsPolicy(t tenant.Tenant, user tenant.User, amr []string) bool {
 // second factor is due it applies change to the user and stores the flow
 // asking for it, in one transaction, and returns that challenge. When none
 // is due it changes nothing and returns due=false. The user must still
-// stand as Start read them (stillHolds); a sign-in whose account changed
+// stand as Start read them (stands); a sign-in whose account changed
 // since is refused, as in finish.
 func (m *Machine) afterFirstFactor(ctx context.Context, tenantID string, t tenant.Tenant, cr Credentials, user tenant.User, amr []string, change func(*tenant.User)) (next Result, due bool, err error) {
 	if _, due := secondFactorFlow(t.Settings.MFA, user, amr); !due {
@@ -209,7 +209,7 @@ func (m *Machine) afterFirstFactor(ctx context.Context, tenantID string, t tenan
 		if err != nil {
 			return err
 		}
-		if voided = !stillHolds(user, u); voided {
+		if voided = !stands(standing(user), u); voided {
 			return m.voidSignIn(tx, tenantID, cr, &u, now)
 		}
 		change(&u)
@@ -403,13 +403,6 @@ func (m *Machine) rand() io.Reader {
 	return rand.Reader
 }
 
-func (m *Machine) logger() *slog.Logger {
-	if m.Logger != nil {
-		return m.Logger
-	}
-	return slog.New(slog.DiscardHandler)
-}
-
 // loadFlow reads a live flow with its tenant and, when it has one, its user.
 func (m *Machine) loadFlow(ctx context.Context, tenantID, session string) (f flow, t tenant.Tenant, user tenant.User, err error) {
 	now := m.now()
@@ -425,10 +418,21 @@ func (m *Machine) loadFlow(ctx context.Context, tenantID, session string) (f flo
 		}
 		return err
 	})
-	if errors.Is(err, tenant.ErrNotFound) || (err == nil && !now.Before(f.ExpiresAt)) {
-		return flow{}, tenant.Tenant{}, tenant.User{}, ErrSessionExpired
+	if err = checkLive(f, err, now); err != nil {
+		return flow{}, tenant.Tenant{}, tenant.User{}, err
 	}
-	return f, t, user, err
+	return f, t, user, nil
+}
+
+// checkLive judges what reading the flow f (with its tenant and user) at
+// now came to: ErrSessionExpired when the flow, or what it names, is gone
+// (answered, ended, never there: tenant.ErrNotFound) or its time is up;
+// otherwise the read's own error, nil when it succeeded.
+func checkLive(f flow, err error, now time.Time) error {
+	if errors.Is(err, tenant.ErrNotFound) || (err == nil && !now.Before(f.ExpiresAt)) {
+		return ErrSessionExpired
+	}
+	return err
 }
 
 // updateFlow changes a live flow in one transaction; change sees the flow,
@@ -557,7 +561,7 @@ func (m *Machine) answerTOTP(ctx context.Context, tenantID, session string, cr C
 	}
 
 	f.AMR = append(slices.Clone(f.AMR), "otp", "mfa")
-	res, err := m.completeMFA(ctx, tenantID, session, cr, f, func(_ tenant.Tx, u *tenant.User) error {
+	res, err := m.completeFlow(ctx, tenantID, session, cr, f, func(_ tenant.Tx, u *tenant.User) error {
 		tf := u.MFA.TOTP
 		if tf == nil {
 			return ErrSessionExpired
@@ -617,7 +621,7 @@ func (m *Machine) answerRecoveryCode(ctx context.Context, tenantID, session stri
 	// kept apart from the password, was proven.
 	f.AMR = append(slices.Clone(f.AMR), "mfa")
 	left := 0
-	res, err := m.completeMFA(ctx, tenantID, session, cr, f, func(_ tenant.Tx, u *tenant.User) error {
+	res, err := m.completeFlow(ctx, tenantID, session, cr, f, func(_ tenant.Tx, u *tenant.User) error {
 		// Matched again on the stored hashes: a parallel sign-in may have
 		// used the same code since.
 		i, ok := mfa.MatchRecoveryCode(u.MFA.RecoveryCodes, code)
@@ -663,7 +667,7 @@ func (m *Machine) answerWebAuthn(ctx context.Context, tenantID, session string, 
 		return m.refuseClone(ctx, tenantID, session, t, cr, user, updated)
 	}
 	f.AMR = append(append(slices.Clone(f.AMR), keyAMR(updated, verified)...), "mfa")
-	res, err := m.completeMFA(ctx, tenantID, session, cr, f, func(_ tenant.Tx, u *tenant.User) error {
+	res, err := m.completeFlow(ctx, tenantID, session, cr, f, func(_ tenant.Tx, u *tenant.User) error {
 		return storeCredential(u, updated)
 	})
 	if errors.Is(err, errCloneMeanwhile) {
@@ -796,7 +800,7 @@ func (m *Machine) answerSetup(ctx context.Context, tenantID, session string, cr 
 		verified := protocol.AuthenticatorFlags(cred.FlagsByte).HasUserVerified()
 		f.AMR = append(append(slices.Clone(f.AMR), keyAMR(cred, verified)...), "mfa")
 		// A credential ID registered already, to this user or another of
-		// the tenant, is refused by tenant.UpdateUser when completeMFA
+		// the tenant, is refused by tenant.UpdateUser when completeFlow
 		// stores the user (tenant.ErrCredentialInUse), in the transaction
 		// that would add it.
 		add = func(tx tenant.Tx, u *tenant.User) error {
@@ -821,7 +825,7 @@ func (m *Machine) answerSetup(ctx context.Context, tenantID, session string, cr 
 		return Result{}, err
 	}
 	var shown []string
-	res, err := m.completeMFA(ctx, tenantID, session, cr, f, func(tx tenant.Tx, u *tenant.User) error {
+	res, err := m.completeFlow(ctx, tenantID, session, cr, f, func(tx tenant.Tx, u *tenant.User) error {
 		if err := add(tx, u); err != nil {
 			return err
 		}
@@ -940,50 +944,6 @@ func (m *Machine) wrongAnswer(ctx context.Context, tenantID, session string, t t
 		return Result{}, fmt.Errorf("%w: %w", ErrTooManyAttempts, cause)
 	}
 	return Result{}, cause
-}
-
-// completeMFA ends a flow whose second factor is proven: in one
-// transaction it deletes the flow (so it ends only once), applies change
-// (the spent TOTP step or recovery code, the credential's new counter) and,
-// for a sign-in, records it and clears the login's failures.
-func (m *Machine) completeMFA(ctx context.Context, tenantID, session string, cr Credentials, f flow, change func(tx tenant.Tx, u *tenant.User) error) (Result, error) {
-	now := m.now()
-	var (
-		user   tenant.User
-		sso    string
-		voided bool
-	)
-	err := m.Store.Update(ctx, func(tx tenant.Tx) error {
-		var err error
-		user, err = takeFlow(tx, tenantID, session, f)
-		if voided = errors.Is(err, ErrAccountChanged); voided {
-			return m.voidSignIn(tx, tenantID, cr, &user, now)
-		}
-		if err != nil {
-			return err
-		}
-		if err := change(tx, &user); err != nil {
-			return err
-		}
-		user.UpdatedAt = now
-		if !f.MFA.Account {
-			sso = m.newSession()
-			if err := m.signedIn(tx, tenantID, cr, &user, f.AMR, now, sso); err != nil {
-				return err
-			}
-		}
-		return tenant.UpdateUser(tx, tenantID, user)
-	})
-	if err != nil {
-		return Result{}, err
-	}
-	if voided {
-		return Result{}, m.voided(ctx, tenantID, user.Sub, f.Challenge)
-	}
-	if f.MFA.Account {
-		return Result{Sub: user.Sub, Username: user.Username}, nil
-	}
-	return Result{Sub: user.Sub, Username: user.Username, AMR: f.AMR, AuthTime: now, SSOSession: sso}, nil
 }
 
 // userLocked reports whether sign-in is locked for the user of cr

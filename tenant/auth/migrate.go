@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/cognate-idp/cognate/tenant"
@@ -52,13 +51,13 @@ func (m *Machine) migrate(ctx context.Context, t tenant.Tenant, cr Credentials, 
 	acct, err := m.Legacy.Authenticate(ctx, t.Slug, t.Settings.Legacy, cr.Login, cr.Password)
 	switch {
 	case errors.Is(err, tenant.ErrLegacyRefused):
-		m.legacyLogger().DebugContext(ctx, "legacy pool refused a sign-in", "tenant", t.Slug, "err", err)
+		m.logger().DebugContext(ctx, "legacy pool refused a sign-in", "tenant", t.Slug, "err", err)
 		return user, false, nil
 	case err != nil:
 		if ctx.Err() != nil {
 			return tenant.User{}, false, ctx.Err() // the person went away
 		}
-		m.legacyLogger().WarnContext(ctx, "legacy pool unavailable: sign-in refused as temporarily unavailable",
+		m.logger().WarnContext(ctx, "legacy pool unavailable: sign-in refused as temporarily unavailable",
 			"tenant", t.Slug, "pool", t.Settings.Legacy, "err", err)
 		return tenant.User{}, false, fmt.Errorf("%w: %w", ErrTemporarilyUnavailable, err)
 	}
@@ -68,7 +67,6 @@ func (m *Machine) migrate(ctx context.Context, t tenant.Tenant, cr Credentials, 
 		return tenant.User{}, false, err
 	}
 	now := m.now()
-	validity := time.Duration(t.Settings.TempPasswordValidityDays) * 24 * time.Hour
 	var stored tenant.User
 	err = m.Store.Update(ctx, func(tx tenant.Tx) error {
 		var err error
@@ -79,7 +77,7 @@ func (m *Machine) migrate(ctx context.Context, t tenant.Tenant, cr Credentials, 
 			case tenant.StatusForceChangePassword:
 				// The pool wanted a new password: the one just proved
 				// is a temporary one here, and Start asks for the change.
-				u.TempPasswordExpiresAt = now.Add(validity)
+				u.TempPasswordExpiresAt = now.Add(t.Settings.TempPasswordValidity())
 			case tenant.StatusResetRequired:
 				// Kept, as after an administrator's reset, so that the
 				// sign-in page tells this person that a reset waits.
@@ -96,13 +94,13 @@ func (m *Machine) migrate(ctx context.Context, t tenant.Tenant, cr Credentials, 
 		// over as it is: an operator must look. Not a wrong password;
 		// the person reads that signing in is unavailable for now (one
 		// line here, none at the front end), and nothing is written.
-		m.legacyLogger().ErrorContext(ctx, "legacy pool accepted a sign-in, but the user cannot be migrated: sign-in refused as temporarily unavailable",
+		m.logger().ErrorContext(ctx, "legacy pool accepted a sign-in, but the user cannot be migrated: sign-in refused as temporarily unavailable",
 			"tenant", t.Slug, "err", err)
 		return tenant.User{}, false, fmt.Errorf("%w: %w", ErrTemporarilyUnavailable, err)
 	case errors.Is(err, tenant.ErrLegacyUnavailable):
 		// An answer PutLegacyUser cannot use (a sub no user can have
 		// here), as one the directory could not read.
-		m.legacyLogger().WarnContext(ctx, "legacy pool unavailable: sign-in refused as temporarily unavailable",
+		m.logger().WarnContext(ctx, "legacy pool unavailable: sign-in refused as temporarily unavailable",
 			"tenant", t.Slug, "pool", t.Settings.Legacy, "err", err)
 		return tenant.User{}, false, fmt.Errorf("%w: %w", ErrTemporarilyUnavailable, err)
 	case errors.Is(err, tenant.ErrAlreadyExists):
@@ -118,7 +116,7 @@ func (m *Machine) migrate(ctx context.Context, t tenant.Tenant, cr Credentials, 
 		// user without losing their sub. The operator must add the
 		// pool's administrator keys or import the users; until then the
 		// person reads that sign-in is unavailable, not a wrong password.
-		m.legacyLogger().ErrorContext(ctx, "legacy pool accepted a sign-in, but did not tell the user's sub: configure its administrator keys or import its users first",
+		m.logger().ErrorContext(ctx, "legacy pool accepted a sign-in, but did not tell the user's sub: configure its administrator keys or import its users first",
 			"tenant", t.Slug, "pool", t.Settings.Legacy, "err", err)
 		return tenant.User{}, false, fmt.Errorf("%w: %w", ErrTemporarilyUnavailable, err)
 	case err != nil:
@@ -130,18 +128,10 @@ func (m *Machine) migrate(ctx context.Context, t tenant.Tenant, cr Credentials, 
 	// attribute and rule, and is a warning, for the operator to put right
 	// in the pool or here.
 	if unkept := acct.Unkept(); len(unkept) > 0 {
-		m.legacyLogger().WarnContext(ctx, "user migrated from the legacy pool, without attributes Cognate cannot hold",
+		m.logger().WarnContext(ctx, "user migrated from the legacy pool, without attributes Cognate cannot hold",
 			"tenant", t.Slug, "user", stored, "status", string(stored.Status), "not_kept", unkept)
 	} else {
-		m.legacyLogger().InfoContext(ctx, "user migrated from the legacy pool", "tenant", t.Slug, "user", stored, "status", string(stored.Status))
+		m.logger().InfoContext(ctx, "user migrated from the legacy pool", "tenant", t.Slug, "user", stored, "status", string(stored.Status))
 	}
 	return stored, true, nil
-}
-
-// legacyLogger is the machine's logger, or one that discards.
-func (m *Machine) legacyLogger() *slog.Logger {
-	if m.Logger == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return m.Logger
 }

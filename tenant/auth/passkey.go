@@ -125,10 +125,7 @@ func (m *Machine) FinishPasskey(ctx context.Context, tenantID, session string, r
 		t, err = tenant.GetTenant(tx, tenantID)
 		return err
 	})
-	if errors.Is(err, tenant.ErrNotFound) || (err == nil && !now.Before(f.ExpiresAt)) {
-		return Result{}, ErrSessionExpired
-	}
-	if err != nil {
+	if err := checkLive(f, err, now); err != nil {
 		return Result{}, err
 	}
 	if !f.MFA.Passkey || f.MFA.Ceremony == nil {
@@ -218,17 +215,14 @@ func (m *Machine) FinishPasskey(ctx context.Context, tenantID, session string, r
 		}
 		// Checked above on the user the passkey named, read before the
 		// ceremony was verified: they must still stand so now.
-		if voided = !stillHolds(user, u); voided {
-			return m.voidSignIn(tx, tenantID, cr, &u, now)
-		}
-		if err := storeCredential(&u, updated); err != nil {
-			return err
-		}
-		u.UpdatedAt = now
-		if err := m.signedIn(tx, tenantID, cr, &u, amr, now, sso); err != nil {
-			return err
-		}
-		return tenant.UpdateUser(tx, tenantID, u)
+		voided, err = m.commitSignIn(tx, tenantID, cr, &u, standing(user), amr, sso, now, func(u *tenant.User) error {
+			if err := storeCredential(u, updated); err != nil {
+				return err
+			}
+			u.UpdatedAt = now
+			return nil
+		})
+		return err
 	})
 	if errors.Is(err, errCloneMeanwhile) {
 		updated.CloneWarning = true

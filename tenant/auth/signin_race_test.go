@@ -368,3 +368,46 @@ func TestSignInsAtOnceOfALegacyHash(t *testing.T) {
 		})
 	}
 }
+
+// An administrator's reset that lands while the account page checks the
+// current password decides the change, as if it had come first: the
+// change is refused (to try again, which sends the person to sign in, as
+// the reset ended their sessions), and the reset waits as the
+// administrator left it. The reset keeps the old hash, so the password
+// checked is still the current one; without looking at the status, the
+// change went through and left the account RESET_REQUIRED under the new
+// password, which the page said was changed but which then led only to
+// the page saying a reset waits.
+func TestPasswordChangeWhileAdministratorResets(t *testing.T) {
+	const newPassword = "Brand-New-Pass2"
+	e := newEnv(t)
+	templates, err := mail.NewTemplates(nil) // for the reset's mail
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.svc.Templates, e.svc.TenantURL = templates, func(slug string) string { return "https://" + slug + ".example.com" }
+	u := e.user(t, tenant.NewUser{Username: "ann", Email: "ann@example.com", EmailVerified: true, Password: annPassword})
+
+	// Right after ChangePassword has read the user.
+	e.m.Store = &interleavedStore{Store: e.m.Store, between: func() {
+		if _, _, err := e.svc.AdminResetPassword(ctx, "acme", u.Sub); err != nil {
+			t.Fatalf("reset: %v", err)
+		}
+	}}
+	if err := e.m.ChangePassword(ctx, "acme", u.Sub, annPassword, newPassword, "192.0.2.7"); !errors.Is(err, tenant.ErrConflict) {
+		t.Fatalf("password change during the reset: %v; want ErrConflict", err)
+	}
+	e.m.Store = e.svc.Store
+
+	after, err := e.svc.User(ctx, "acme", u.Sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Status != tenant.StatusResetRequired || after.PasswordVersion != u.PasswordVersion {
+		t.Errorf("afterwards: status %s, password version %d; want RESET_REQUIRED and version %d (unchanged)",
+			after.Status, after.PasswordVersion, u.PasswordVersion)
+	}
+	if res, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "ann", Password: newPassword}); !errors.Is(err, auth.ErrNotAuthorized) {
+		t.Errorf("new password afterwards: %+v, %v; want ErrNotAuthorized", res, err)
+	}
+}
