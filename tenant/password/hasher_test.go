@@ -428,27 +428,45 @@ func TestDummyVerifyTiming(t *testing.T) {
 	}
 	// Loose bounds: the point is that DummyVerify does an argon2id
 	// computation at the hasher's parameters, not a cheap shortcut.
-	h := newTestHasher(t, Params{Memory: 4096, Iterations: 2, Parallelism: 1}, 1)
+	params := Params{Memory: 4096, Iterations: 2, Parallelism: 1}
+	h := newTestHasher(t, params, 1)
 	ctx := t.Context()
 	encoded, err := h.Hash(ctx, "real password")
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Interleaved, and the fastest of each kept: the machine is shared, and
-	// interference only ever adds time.
+	// The memory is seen exactly: each computation allocates its blocks.
+	allocated := func(f func()) uint64 {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		f()
+		runtime.ReadMemStats(&after)
+		return after.TotalAlloc - before.TotalAlloc
+	}
+	if got := allocated(func() { _ = h.DummyVerify(ctx, "wrong password") }); got < uint64(params.Memory)*1024 {
+		t.Errorf("DummyVerify allocated %d bytes, want at least the hasher's %d KiB", got, params.Memory)
+	}
+	// The time only roughly: interleaved, the fastest of each kept, as
+	// interference only ever adds time; and on a machine busy enough to
+	// skew one round (other test binaries, a GC), the next rounds decide.
 	timed := func(f func()) time.Duration {
 		start := time.Now()
 		f()
 		return time.Since(start)
 	}
-	real, dummy := time.Hour, time.Hour
-	for range 9 {
-		real = min(real, timed(func() { _, _, _ = h.Verify(ctx, encoded, "wrong password") }))
-		dummy = min(dummy, timed(func() { _ = h.DummyVerify(ctx, "wrong password") }))
+	var ratio float64
+	for round := range 5 {
+		real, dummy := time.Hour, time.Hour
+		for range 9 {
+			real = min(real, timed(func() { _, _, _ = h.Verify(ctx, encoded, "wrong password") }))
+			dummy = min(dummy, timed(func() { _ = h.DummyVerify(ctx, "wrong password") }))
+		}
+		if ratio = float64(dummy) / float64(real); ratio >= 0.5 && ratio <= 2 {
+			return
+		}
+		t.Logf("round %d: DummyVerify takes %v, Verify %v: ratio %.2f", round+1, dummy, real, ratio)
 	}
-	if ratio := float64(dummy) / float64(real); ratio < 0.5 || ratio > 2 {
-		t.Errorf("DummyVerify takes %v, Verify %v: ratio %.2f, want about 1", dummy, real, ratio)
-	}
+	t.Errorf("DummyVerify's time is not about Verify's in any round (last ratio %.2f)", ratio)
 }
 
 func TestInHistory(t *testing.T) {
