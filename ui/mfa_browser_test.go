@@ -226,9 +226,12 @@ func refusedAtBeta(t *testing.T, ctx context.Context, ms *mfaStack) {
 			document.body.appendChild(form);
 			form.submit();
 		})()`, post)),
-		chromedp.WaitVisible(chromedp.CSS(`[role="alert"]`)),
 	))
-	alert, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`[role="alert"]`)))
+	// Read once beta's answer has loaded: an alert on the page the form
+	// left may be seen first, and is gone by the time it is read.
+	answered := `location.pathname === "/login/passkey/finish" && document.querySelector('[role="alert"]') !== null`
+	must(t, "beta's answer", uitest.WaitUntil(ctx, answered))
+	alert, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('[role="alert"]').textContent`))
 	must(t, "read the refusal", err)
 	if !strings.Contains(alert, "Your passkey was not accepted.") {
 		t.Errorf("beta's answer to acme's passkey: %q", alert)
