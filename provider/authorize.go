@@ -5,12 +5,16 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
+	"fmt"
 	"html/template"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 
+	httphelper "github.com/zitadel/oidc/v3/pkg/http"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 )
@@ -105,7 +109,7 @@ func (p *Provider) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 			State: r.Form.Get("state"), ResponseType: oidc.ResponseType(r.Form.Get("response_type")),
 			ResponseMode: oidc.ResponseMode(r.Form.Get("response_mode"))}
 	}
-	sub, err := (&authorizer{Provider: p.op, form: r.Form}).ValidateAuthRequest(ctx, req, p.storage, p.op.IDTokenHintVerifier(ctx))
+	sub, err := (&authorizer{Provider: p.op, form: r.Form, logger: p.logger}).ValidateAuthRequest(ctx, req, p.storage, p.op.IDTokenHintVerifier(ctx))
 	switch {
 	case err != nil:
 	case undecodable != nil:
@@ -158,11 +162,16 @@ func (p *Provider) authorizeError(w http.ResponseWriter, r *http.Request, req op
 // authorizeResponse sends an authorization response, a code
 // (op.CodeResponseType) or an error (*oidc.Error), to the request's
 // redirect URI in the response mode it asked for: in the query or the
-// fragment of a redirect, or posted by the browser (form_post).
+// fragment of a redirect, or posted by the browser (form_post). Every
+// response carries the issuer, whose context r must carry, as iss (RFC
+// 9207): an application that talks to several organizations (several
+// issuers) can tell which one answered, and so will not send a code to
+// the wrong one's token endpoint (the mix-up attack, RFC 9700 §2.1).
 func (p *Provider) authorizeResponse(w http.ResponseWriter, r *http.Request, req op.ErrAuthRequest, response any) {
+	encoder := issuerEncoder{Encoder: p.op.Encoder(), issuer: op.IssuerFromContext(r.Context())}
 	if responseMode(req) == oidc.ResponseModeFormPost {
 		params := url.Values{}
-		err := p.op.Encoder().Encode(response, params)
+		err := encoder.Encode(response, params)
 		if err == nil {
 			err = writeFormPost(w, req.GetRedirectURI(), params)
 		}
@@ -172,7 +181,7 @@ func (p *Provider) authorizeResponse(w http.ResponseWriter, r *http.Request, req
 		}
 		return
 	}
-	u, err := op.AuthResponseURL(req.GetRedirectURI(), req.GetResponseType(), responseMode(req), response, p.op.Encoder())
+	u, err := op.AuthResponseURL(req.GetRedirectURI(), req.GetResponseType(), responseMode(req), response, encoder)
 	if err != nil {
 		// Not met: the redirect URI is one the client registered, and
 		// was parsed to be matched.
@@ -181,6 +190,21 @@ func (p *Provider) authorizeResponse(w http.ResponseWriter, r *http.Request, req
 		return
 	}
 	http.Redirect(w, r, u, http.StatusFound)
+}
+
+// issuerEncoder is the library's encoder of an authorization response
+// that adds the issuer as iss (RFC 9207 §2).
+type issuerEncoder struct {
+	httphelper.Encoder
+	issuer string
+}
+
+func (e issuerEncoder) Encode(src any, dst map[string][]string) error {
+	if err := e.Encoder.Encode(src, dst); err != nil {
+		return err
+	}
+	dst["iss"] = []string{e.issuer}
+	return nil
 }
 
 // formPostPage is the Form Post Response Mode's page (§2, §5): it posts
@@ -231,7 +255,8 @@ func responseMode(req op.ErrAuthRequest) oidc.ResponseMode {
 // does not know).
 type authorizer struct {
 	*op.Provider
-	form url.Values
+	form   url.Values
+	logger *slog.Logger
 }
 
 var _ op.AuthorizeValidator = (*authorizer)(nil)
@@ -308,7 +333,72 @@ func (a *authorizer) ValidateAuthRequest(ctx context.Context, req *oidc.AuthRequ
 	if err := cl.refuseScopes(req.Scopes); err != nil {
 		return "", err
 	}
-	return op.ValidateAuthRequestClient(ctx, req, opClient, verifier)
+	// The library's check answers a hint it cannot verify with
+	// login_required, prompt=none or not, so that the login page never
+	// shows: hintSubject checks it instead.
+	hint := req.IDTokenHint
+	req.IDTokenHint = ""
+	if _, err := op.ValidateAuthRequestClient(ctx, req, opClient, verifier); err != nil {
+		return "", err
+	}
+	req.IDTokenHint = hint
+	return a.hintSubject(ctx, req, verifier)
+}
+
+// hintSubject returns the subject of an authorization request's
+// id_token_hint, the user the relying party expects (LoginRequest's
+// HintSubject), or "" without one. A hint that does not verify (signed by
+// a key retired since, by another organization, or no ID token at all)
+// says nothing of whom to expect: with prompt=none the request is refused
+// with login_required, the one answer OpenID Connect Core §3.1.2.6 has
+// for a request that cannot be answered without the login page, and
+// otherwise it is ignored and the person signs in, as without a hint.
+func (a *authorizer) hintSubject(ctx context.Context, req *oidc.AuthRequest, verifier *op.IDTokenHintVerifier) (string, error) {
+	if req.IDTokenHint == "" {
+		return "", nil
+	}
+	sub, err := verifiedHintSubject(ctx, req.IDTokenHint, verifier)
+	if err == nil {
+		return sub, nil
+	}
+	if slices.Contains(req.Prompt, oidc.PromptNone) {
+		return "", oidc.ErrLoginRequired().WithDescription("the id_token_hint does not verify (%s), and prompt=none allows no login page to sign the person in",
+			hintRefusal(err)).WithParent(err)
+	}
+	a.logger.InfoContext(ctx, "id_token_hint ignored: the person is asked to sign in", "client_id", req.ClientID, "reason", hintRefusal(err))
+	req.IDTokenHint = ""
+	return "", nil
+}
+
+// verifiedHintSubject returns the subject of an id_token_hint, verified as
+// the library verifies one: signed by a key of the organization whose
+// issuer ctx carries. An expired hint still says whom it was for (as the
+// library holds).
+func verifiedHintSubject(ctx context.Context, hint string, verifier *op.IDTokenHintVerifier) (string, error) {
+	claims, err := op.VerifyIDTokenHint[*oidc.IDTokenClaims](ctx, hint, verifier)
+	if err != nil && !errors.As(err, &op.IDTokenHintExpiredError{}) {
+		return "", fmt.Errorf("%w: %w", errHintUnverifiable, err)
+	}
+	return claims.GetSubject(), nil
+}
+
+// errHintUnverifiable marks an id_token_hint that does not verify.
+var errHintUnverifiable = errors.New("id_token_hint does not verify")
+
+// hintRefusal says why an id_token_hint does not verify (the error of
+// verifiedHintSubject), in words for a log line and an error_description,
+// which must not show the token: the library's errors may quote parts.
+func hintRefusal(err error) string {
+	switch {
+	case errors.Is(err, oidc.ErrIssuerInvalid):
+		return "issued by another organization or provider"
+	case errors.Is(err, oidc.ErrSignatureInvalid), errors.Is(err, oidc.ErrSignatureInvalidPayload),
+		errors.Is(err, oidc.ErrSignatureMissing), errors.Is(err, oidc.ErrSignatureMultiple),
+		errors.Is(err, oidc.ErrSignatureUnsupportedAlg):
+		return "not signed by a current key of this organization; the key may have been retired"
+	default:
+		return "not an ID token"
+	}
 }
 
 // checkPKCE applies Cognate's rule for PKCE (RFC 7636) to an authorization

@@ -1,6 +1,7 @@
 package provider_test
 
 import (
+	"context"
 	"html"
 	"io"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/cognate-idp/cognate/provider"
+	"github.com/cognate-idp/cognate/tenant"
 )
 
 // formPost reads a Form Post Response Mode page (§2): where it posts, and
@@ -83,8 +85,8 @@ func TestAuthorizeErrorsFollowTheResponseMode(t *testing.T) {
 	}
 	wantError := func(t *testing.T, params url.Values, code string) {
 		t.Helper()
-		if params.Get("error") != code || params.Get("state") != state || params.Has("code") {
-			t.Errorf("parameters %v, want error=%s and the state", params, code)
+		if params.Get("error") != code || params.Get("state") != state || params.Has("code") || params.Get("iss") != h.issuer("acme") {
+			t.Errorf("parameters %v, want error=%s, the state and the issuer (RFC 9207)", params, code)
 		}
 	}
 
@@ -139,8 +141,9 @@ func TestAuthorizeErrorsFollowTheResponseMode(t *testing.T) {
 			t.Fatal(err)
 		}
 		action, params := formPost(t, h.get(h.location(resp, http.StatusSeeOther).String()))
-		if action != redirectURI || params.Get("code") == "" || params.Get("state") != state || params.Has("error") {
-			t.Errorf("posts %v to %s, want a code and the state to %s", params, action, redirectURI)
+		if action != redirectURI || params.Get("code") == "" || params.Get("state") != state || params.Has("error") ||
+			params.Get("iss") != h.issuer("acme") {
+			t.Errorf("posts %v to %s, want a code, the state and the issuer to %s", params, action, redirectURI)
 		}
 	})
 }
@@ -249,6 +252,68 @@ func TestPKCEIsOptionalForConfidentialClientsOnly(t *testing.T) {
 			loc := h.location(h.get(u.String()), http.StatusFound)
 			if got := loc.Scheme + "://" + loc.Host + loc.Path; got != redirectURI || loc.Query().Get("error") != "invalid_request" {
 				t.Errorf("sent to %s, want invalid_request at %s", loc, redirectURI)
+			}
+		})
+	}
+}
+
+// An id_token_hint that does not verify (no token at all, another
+// organization's, one signed by a key retired since, as docs/secrets.md
+// has operators do after a leak) says nothing of whom to expect. Without
+// prompt=none the person signs in as without a hint, and one line says the
+// hint was ignored and why, without the token; with prompt=none the
+// application gets login_required, with a description that says why.
+// Before, the library answered every such request with login_required, so
+// the login page never showed.
+func TestUnverifiableIDTokenHintIsIgnored(t *testing.T) {
+	h := newHarness(t)
+	f := h.fixture("acme", false)
+	other := h.fixture("other", false)
+	cfg := h.oauthConfig(f)
+	retired := h.signIn(f, cfg).Extra("id_token").(string)
+	if _, err := h.svc.RotateSigningKey(h.ctx(), "acme", tenant.KeyRotation{RetirePrevious: true}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ name, hint, reason string }{
+		{"not a token", "garbage.x.y", "not an ID token"},
+		{"another organization's", h.signIn(other, h.oauthConfig(other)).Extra("id_token").(string), "another organization"},
+		{"signed by a retired key", retired, "retired"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			authorize := func(prompt string) *url.URL {
+				opts := []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("id_token_hint", tc.hint)}
+				if prompt != "" {
+					opts = append(opts, oauth2.SetAuthURLParam("prompt", prompt))
+				}
+				return h.location(h.get(cfg.AuthCodeURL("s", opts...)), http.StatusFound)
+			}
+			start := len(h.logs.String())
+			loc := authorize("")
+			if loc.Path != "/login" {
+				t.Fatalf("sent to %s, want the login page", loc)
+			}
+			logged := h.logs.String()[start:]
+			if strings.Count(logged, "\n") != 1 || !strings.Contains(logged, "id_token_hint ignored") ||
+				!strings.Contains(logged, "client_id="+f.client.ID) || !strings.Contains(logged, tc.reason) ||
+				!strings.Contains(logged, "tenant=acme") {
+				t.Errorf("want one line saying the hint was ignored (%s), naming the tenant and client:\n%s", tc.reason, logged)
+			}
+			if strings.Contains(logged, tc.hint) {
+				t.Errorf("the line shows the hint:\n%s", logged)
+			}
+			lr, err := h.prov.LoginRequest(context.Background(), "acme", loc.Query().Get("authRequestID"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if lr.HintSubject != "" {
+				t.Errorf("HintSubject %q, want none from a hint that does not verify", lr.HintSubject)
+			}
+
+			loc = authorize("none")
+			if q := loc.Query(); q.Get("error") != "login_required" || !strings.Contains(q.Get("error_description"), "id_token_hint does not verify") ||
+				!strings.Contains(q.Get("error_description"), tc.reason) {
+				t.Errorf("prompt=none: %v, want login_required saying the hint does not verify (%s)", q, tc.reason)
 			}
 		})
 	}

@@ -837,7 +837,6 @@ func TestIntrospectionRefusesClientsInJSON(t *testing.T) {
 		{"no client authentication", url.Values{}, "", "", http.StatusUnauthorized, "invalid_client", true},
 		{"wrong secret", url.Values{}, conf.client.ID, "not-" + conf.secret, http.StatusUnauthorized, "invalid_client", true},
 		{"wrong secret in the form", url.Values{"client_id": {conf.client.ID}, "client_secret": {"x"}}, "", "", http.StatusUnauthorized, "invalid_client", true},
-		{"right secret in the form, which introspection does not take", url.Values{"client_id": {conf.client.ID}, "client_secret": {conf.secret}}, "", "", http.StatusUnauthorized, "invalid_client", true},
 		{"public client", url.Values{"client_id": {pub.ID}}, "", "", http.StatusUnauthorized, "invalid_client", true},
 		{"two methods at once", url.Values{"client_id": {conf.client.ID}, "client_secret": {conf.secret}}, conf.client.ID, conf.secret, http.StatusBadRequest, "invalid_request", false},
 		// RFC 7662 §2.1: the token is required.
@@ -864,18 +863,24 @@ func TestIntrospectionRefusesClientsInJSON(t *testing.T) {
 		})
 	}
 
-	// The one method the discovery document advertises for introspection
-	// works.
+	// The methods the discovery document advertises for introspection
+	// work: client_secret_post too, which openid-client uses at every
+	// endpoint when the token endpoint is set to it.
 	resp := h.get(h.issuer("acme") + "/.well-known/openid-configuration")
 	var d struct {
 		Methods []string `json:"introspection_endpoint_auth_methods_supported"`
 	}
 	_ = json.NewDecoder(resp.Body).Decode(&d)
 	resp.Body.Close()
-	if !slices.Equal(d.Methods, []string{"client_secret_basic"}) {
-		t.Errorf("introspection_endpoint_auth_methods_supported = %v, want client_secret_basic, the method the library takes", d.Methods)
+	if !slices.Equal(d.Methods, []string{"client_secret_basic", "client_secret_post"}) {
+		t.Errorf("introspection_endpoint_auth_methods_supported = %v, want client_secret_basic and client_secret_post", d.Methods)
 	}
-	resp, intro := h.send(http.MethodPost, h.issuer("acme")+"/oauth2/introspect", url.Values{"token": {tok.AccessToken}}.Encode(), conf.client.ID, conf.secret)
+	resp, intro := h.send(http.MethodPost, h.issuer("acme")+"/oauth2/introspect",
+		url.Values{"token": {tok.AccessToken}, "client_id": {conf.client.ID}, "client_secret": {conf.secret}}.Encode(), "", "")
+	if resp.StatusCode != http.StatusOK || intro["active"] != true {
+		t.Errorf("introspection by client_secret_post: %d %v", resp.StatusCode, intro)
+	}
+	resp, intro = h.send(http.MethodPost, h.issuer("acme")+"/oauth2/introspect", url.Values{"token": {tok.AccessToken}}.Encode(), conf.client.ID, conf.secret)
 	if resp.StatusCode != http.StatusOK || intro["active"] != true {
 		t.Errorf("introspection by client_secret_basic: %d %v", resp.StatusCode, intro)
 	}

@@ -286,9 +286,16 @@ func derivedUUID(label string, parts ...string) string {
 // JWT's signature and expiry; this checks it was not revoked since, that the
 // client it was issued to still exists, and that the user may still sign in.
 func (s *storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, tokenID, subject, origin string) error {
+	// The library's verifier takes any token this tenant signed; userinfo
+	// describes the user of a sign-in, which only a user's access token
+	// names. A machine token is told what it is; any other token it has no
+	// record of may be an ID token as well as a revoked one.
+	if strings.HasPrefix(tokenID, machinePrefix) {
+		return errInvalidToken("a client_credentials access token is not a user's access token: userinfo describes the user of a sign-in")
+	}
 	at, err := s.liveAccessToken(ctx, tokenID)
 	if err != nil {
-		return errInvalidToken("access token is revoked or expired")
+		return errInvalidToken("access token is revoked or expired, or is not a user's access token (an ID token, say)")
 	}
 	st, err := s.state(ctx)
 	if err != nil {

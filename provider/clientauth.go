@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+
 	"github.com/cognate-idp/cognate/tenant"
 )
 
@@ -25,16 +27,30 @@ type clientAuthPolicy struct {
 	// by client_id (RFC 6749 §2.3, §3.2.1): at the code and refresh grants
 	// and at revocation.
 	public bool
-	// basicOnly: the client must use HTTP Basic (introspection, where the
-	// library reads nothing else and discovery says so).
-	basicOnly bool
+	// libraryReadsBasic: the library answers the request next and
+	// authenticates the client again, by HTTP Basic only
+	// (introspection); a client authenticated by client_secret_post is
+	// handed on to it as HTTP Basic. Relying parties' libraries use one
+	// method at every endpoint (openid-client: the one set for the
+	// token endpoint), so every endpoint takes both.
+	libraryReadsBasic bool
 }
 
 var (
 	policyTokenMachine = clientAuthPolicy{realm: "token"}
 	policyTokenUser    = clientAuthPolicy{realm: "token", public: true}
 	policyRevoke       = clientAuthPolicy{realm: "revoke", public: true}
-	policyIntrospect   = clientAuthPolicy{realm: "introspect", basicOnly: true}
+	policyIntrospect   = clientAuthPolicy{realm: "introspect", libraryReadsBasic: true}
+)
+
+// The client authentication methods each endpoint takes, as the discovery
+// document lists them (documents): what authenticateRequest accepts under
+// the endpoint's policy. Public clients (none) at the token and
+// revocation endpoints only.
+var (
+	authMethodsToken      = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost, oidc.AuthMethodNone}
+	authMethodsRevoke     = authMethodsToken
+	authMethodsIntrospect = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost}
 )
 
 // Descriptions of client authentication refusals. One sentence for every
@@ -118,10 +134,6 @@ func (p *Provider) authenticateRequest(w http.ResponseWriter, r *http.Request, s
 			return badRequest("client_id differs from HTTP Basic's", id, "client_id names another client than HTTP Basic does")
 		}
 	} else {
-		if pol.basicOnly {
-			return unauthorized("no HTTP Basic", form.Get("client_id"),
-				"introspection takes HTTP Basic client authentication (client_secret_basic)")
-		}
 		id, secret, secretSent = form.Get("client_id"), form.Get("client_secret"), form.Has("client_secret")
 	}
 	if id == "" {
@@ -144,6 +156,10 @@ func (p *Provider) authenticateRequest(w http.ResponseWriter, r *http.Request, s
 		return refuse("confidential client without its secret", id)
 	case subtle.ConstantTimeCompare([]byte(got), []byte(cl.SecretHash)) != 1:
 		return refuse("wrong client secret", id)
+	}
+	if pol.libraryReadsBasic && !basic {
+		// Encoded as RFC 6749 §2.3.1 has it, as the library decodes it.
+		r.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
 	}
 	return cl, true
 }

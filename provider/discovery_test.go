@@ -269,3 +269,42 @@ func signingKeyID(t *testing.T, raw string) string {
 	}
 	return jws.Kid
 }
+
+// The discovery document says what the endpoints do: each endpoint's
+// client authentication methods are the ones it takes (clientauth.go), and
+// every authorization response carries iss (RFC 9207 §3), which go-oidc
+// and x/oauth2 relying parties ignore (the code flow of every test here
+// checks it arrives).
+func TestDiscoveryAdvertisesWhatEndpointsDo(t *testing.T) {
+	h := newHarness(t)
+	h.fixture("acme", false)
+	prov, err := oidc.NewProvider(h.ctx(), h.issuer("acme"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Token           []string `json:"token_endpoint_auth_methods_supported"`
+		Revocation      []string `json:"revocation_endpoint_auth_methods_supported"`
+		Introspection   []string `json:"introspection_endpoint_auth_methods_supported"`
+		IssParameter    *bool    `json:"authorization_response_iss_parameter_supported"`
+		ResponseModes   []string `json:"response_modes_supported"`
+		AuthorizationEP string   `json:"authorization_endpoint"`
+	}
+	if err := prov.Claims(&doc); err != nil {
+		t.Fatal(err)
+	}
+	withPublic := []string{"client_secret_basic", "client_secret_post", "none"}
+	if !slices.Equal(doc.Token, withPublic) || !slices.Equal(doc.Revocation, withPublic) {
+		t.Errorf("token %v, revocation %v; want %v at both", doc.Token, doc.Revocation, withPublic)
+	}
+	if want := []string{"client_secret_basic", "client_secret_post"}; !slices.Equal(doc.Introspection, want) {
+		t.Errorf("introspection %v, want %v", doc.Introspection, want)
+	}
+	if doc.IssParameter == nil || !*doc.IssParameter {
+		t.Errorf("authorization_response_iss_parameter_supported = %v, want true", doc.IssParameter)
+	}
+	// What the library fills in stays.
+	if doc.AuthorizationEP != h.issuer("acme")+"/oauth2/authorize" || len(doc.ResponseModes) != 3 {
+		t.Errorf("authorization_endpoint %q, response_modes_supported %v", doc.AuthorizationEP, doc.ResponseModes)
+	}
+}

@@ -24,9 +24,9 @@ func (p *Provider) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	// The library authenticates an introspecting client by HTTP Basic
-	// only, and the discovery document says so. The token is required
-	// (RFC 7662 §2.1).
+	// HTTP Basic or client_secret_post, as the discovery document says
+	// (the library, which reads HTTP Basic only, is handed the latter as
+	// the former: policyIntrospect). The token is required (RFC 7662 §2.1).
 	cl, token, ok := p.clientToken(w, r, st, policyIntrospect, "token")
 	if !ok {
 		return

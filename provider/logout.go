@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"errors"
 	"maps"
 	"net/http"
 	"net/url"
@@ -28,10 +27,11 @@ const PathLogoutConfirm = "/logout/confirm"
 //     client's callback URLs) and response_type=code, with state and
 //     scope (serveRelogin).
 //
-// The library checks the first two (the client, the address, the hint's
-// signature) and a refused request leaves the session as it was, as the
-// page it shows the person says. Any other request (a bare /logout, a
-// logout_uri without a client, a hint of somebody else) is what any page
+// The library checks the first two (the client, the address) and a
+// refused request leaves the session as it was, as the page it shows the
+// person says. Any other request (a bare /logout, a logout_uri without a
+// client, a hint of somebody else, a hint that does not verify: signed by
+// a key retired since, or by another organization) is what any page
 // on the web can send a browser to, the session cookie going along; it
 // does not end the session, but sends the browser to PathLogoutConfirm,
 // where the person confirms with a form that another site cannot send.
@@ -55,7 +55,19 @@ func (p *Provider) serveLogout(w http.ResponseWriter, r *http.Request) {
 		r.Form = nil
 		_ = r.ParseForm()
 	}
-	lw := &logoutWriter{ResponseWriter: w, header: http.Header{}, confirm: p.logoutNeedsConfirmation(r, site.Slug),
+	hintSub, err := p.logoutHintSubject(r, site.Slug)
+	if err != nil {
+		// Not the library's refusal, which leaves the person signed in
+		// with a page saying the link does not work: RP-Initiated Logout
+		// §4 forbids only the redirect to post_logout_redirect_uri, and
+		// §2 has the OP ask the person. Without a session the page says
+		// they are signed out.
+		p.logger.InfoContext(r.Context(), "logout sent to the confirmation page: its id_token_hint does not verify",
+			"tenant", site.Slug, "client_id", r.Form.Get("client_id"), "reason", hintRefusal(err))
+		http.Redirect(w, r, PathLogoutConfirm, http.StatusFound)
+		return
+	}
+	lw := &logoutWriter{ResponseWriter: w, header: http.Header{}, confirm: p.logoutNeedsConfirmation(r, site.Slug, hintSub),
 		end: func() { p.EndSession(w, r, site.Slug) }}
 	p.op.ServeHTTP(lw, r)
 	if lw.held {
@@ -65,10 +77,25 @@ func (p *Provider) serveLogout(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// logoutHintSubject returns the subject of a logout request's
+// id_token_hint, "" without one, or an error for a hint that does not
+// verify (signed by a key retired since, or by another organization):
+// that needs the person's word, session or not, and never leads to the
+// address it came with.
+func (p *Provider) logoutHintSubject(r *http.Request, slug string) (string, error) {
+	hint := r.Form.Get("id_token_hint")
+	if hint == "" {
+		return "", nil
+	}
+	ctx := op.ContextWithIssuer(r.Context(), p.hosts.TenantURL(slug))
+	return verifiedHintSubject(ctx, hint, p.op.IDTokenHintVerifier(ctx))
+}
+
 // logoutNeedsConfirmation reports whether a logout request would end a
 // live session without saying where it came from: neither a logout
-// address of a client nor an ID token of the user signed in.
-func (p *Provider) logoutNeedsConfirmation(r *http.Request, slug string) bool {
+// address of a client nor an ID token of the user signed in (hintSub, the
+// subject of its verified id_token_hint).
+func (p *Provider) logoutNeedsConfirmation(r *http.Request, slug, hintSub string) bool {
 	if r.Form.Get("client_id") != "" && r.Form.Get("post_logout_redirect_uri") != "" {
 		return false // the library checks that the address is the client's
 	}
@@ -76,17 +103,7 @@ func (p *Provider) logoutNeedsConfirmation(r *http.Request, slug string) bool {
 	if !ok {
 		return false // nothing to end
 	}
-	hint := r.Form.Get("id_token_hint")
-	if hint == "" {
-		return true
-	}
-	// As the library checks it: an expired hint still says who it was for.
-	ctx := op.ContextWithIssuer(r.Context(), p.hosts.TenantURL(slug))
-	claims, err := op.VerifyIDTokenHint[*oidc.IDTokenClaims](ctx, hint, p.op.IDTokenHintVerifier(ctx))
-	if err != nil && !errors.As(err, &op.IDTokenHintExpiredError{}) {
-		return true // the library refuses it
-	}
-	return claims == nil || claims.GetSubject() != sess.Sub
+	return hintSub == "" || hintSub != sess.Sub
 }
 
 // serveRelogin answers Cognito's /logout?client_id&redirect_uri&response_type

@@ -46,6 +46,8 @@ func TestLogoutForms(t *testing.T) {
 	asBob := f
 	asBob.user = bob
 	bobsHint := h.signIn(asBob, cfg).Extra("id_token").(string)
+	other := h.fixture("other", false)
+	othersHint := h.signIn(other, h.oauthConfig(other)).Extra("id_token").(string)
 
 	challenge := oauth2.S256ChallengeFromVerifier(oauth2.GenerateVerifier())
 	relogin := url.Values{"client_id": {f.client.ID}, "redirect_uri": {redirectURI}, "response_type": {"code"},
@@ -91,7 +93,15 @@ func TestLogoutForms(t *testing.T) {
 		{"unregistered logout_uri", func(string) url.Values {
 			return url.Values{"client_id": {f.client.ID}, "logout_uri": {"http://evil.localhost/"}}
 		}, "", false},
-		{"broken hint", func(hint string) url.Values { return url.Values{"id_token_hint": {hint + "x"}} }, "", false},
+		// A hint that does not verify never leads to the address it came
+		// with (RP-Initiated Logout §4), but the person is asked (§2).
+		{"broken hint", func(hint string) url.Values { return url.Values{"id_token_hint": {hint + "x"}} }, confirm, false},
+		{"broken hint and registered address", func(hint string) url.Values {
+			return url.Values{"id_token_hint": {hint + "x"}, "client_id": {f.client.ID}, "post_logout_redirect_uri": {bye}}
+		}, confirm, false},
+		{"another organization's hint and a registered address", func(string) url.Values {
+			return url.Values{"id_token_hint": {othersHint}, "client_id": {f.client.ID}, "post_logout_redirect_uri": {bye}}
+		}, confirm, false},
 		{"Cognito: sign in again", func(string) url.Values { return relogin }, "/oauth2/authorize?" + relogin.Encode(), true},
 		{"sign in again, unregistered redirect_uri", func(string) url.Values {
 			return with(relogin, "redirect_uri", "http://evil.localhost/cb")
@@ -135,6 +145,36 @@ func TestLogoutForms(t *testing.T) {
 		resp.Body.Close()
 		if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || loc != "/logged-out" {
 			t.Errorf("status %d, Location %q; want 302 to /logged-out: there is nothing to confirm", resp.StatusCode, loc)
+		}
+	})
+	// The realistic case of a hint that no longer verifies: the key that
+	// signed it was retired, as after a leak (docs/secrets.md). The person
+	// is asked, and the confirmation page's form signs them out.
+	t.Run("hint of a retired key", func(t *testing.T) {
+		hint := h.signIn(f, cfg).Extra("id_token").(string)
+		if _, err := h.svc.RotateSigningKey(h.ctx(), "acme", tenant.KeyRotation{RetirePrevious: true}); err != nil {
+			t.Fatal(err)
+		}
+		start := len(h.logs.String())
+		resp := h.get(h.issuer("acme") + "/logout?" + url.Values{"id_token_hint": {hint}, "post_logout_redirect_uri": {bye}}.Encode())
+		resp.Body.Close()
+		if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || loc != confirm {
+			t.Errorf("status %d, Location %q; want 302 to %s", resp.StatusCode, loc, confirm)
+		}
+		if !h.signedIn("acme") {
+			t.Error("the session ended without the person's word")
+		}
+		if logged := h.logs.String()[start:]; !strings.Contains(logged, "id_token_hint does not verify") || !strings.Contains(logged, "retired") ||
+			strings.Contains(logged, hint) {
+			t.Errorf("want a line saying the hint does not verify, without the hint:\n%s", logged)
+		}
+		// Without a session there is nothing to ask: the confirmation
+		// page says so. Still not the address.
+		h.http.Jar.SetCookies(mustURL(h.issuer("acme")), []*http.Cookie{{Name: "cognate_session", Value: "", MaxAge: -1}})
+		resp = h.get(h.issuer("acme") + "/logout?" + url.Values{"id_token_hint": {hint}, "post_logout_redirect_uri": {bye}}.Encode())
+		resp.Body.Close()
+		if loc := resp.Header.Get("Location"); loc != confirm {
+			t.Errorf("without a session: Location %q, want %s", loc, confirm)
 		}
 	})
 	t.Run("sign in again arrives at the login page", func(t *testing.T) {

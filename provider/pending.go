@@ -144,7 +144,7 @@ func requestSize(ar *authRequest) int {
 		string(ar.ResponseMode), ar.LoginHint, ar.HintSubject, ar.CodeChallenge, string(ar.CodeChallengeMethod), ar.FamilyID} {
 		n += heapString(s)
 	}
-	for _, ss := range [][]string{ar.Scopes, ar.Prompt} {
+	for _, ss := range [][]string{ar.Scopes, ar.Prompt, ar.UILocales} {
 		for _, s := range ss {
 			n += 16 + heapString(s) // its header in the slice, and its bytes
 		}
@@ -178,6 +178,7 @@ func detached(ar *authRequest) authRequest {
 	cp.CodeChallengeMethod = oidc.CodeChallengeMethod(strings.Clone(string(cp.CodeChallengeMethod)))
 	cp.Scopes = cloneStrings(cp.Scopes)
 	cp.Prompt = cloneStrings(cp.Prompt)
+	cp.UILocales = cloneStrings(cp.UILocales)
 	cp.AMR = cloneStrings(cp.AMR)
 	return cp
 }

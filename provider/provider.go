@@ -408,7 +408,9 @@ func (p *Provider) documents(ctx context.Context, slug string, st *tenantState) 
 		d.ResponseModesSupported = responseModes
 		d.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials}
 		d.CodeChallengeMethodsSupported = []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256}
-		d.TokenEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost, oidc.AuthMethodNone}
+		d.TokenEndpointAuthMethodsSupported = authMethodsToken
+		d.RevocationEndpointAuthMethodsSupported = authMethodsRevoke
+		d.IntrospectionEndpointAuthMethodsSupported = authMethodsIntrospect
 		d.ScopesSupported = []string{oidc.ScopeOpenID, oidc.ScopeEmail, oidc.ScopeProfile, oidc.ScopePhone, oidc.ScopeAddress, oidc.ScopeOfflineAccess,
 			scopeCognitoAdmin}
 		d.ClaimsSupported = claimsSupported()
@@ -418,13 +420,23 @@ func (p *Provider) documents(ctx context.Context, slug string, st *tenantState) 
 		d.RevocationEndpointAuthSigningAlgValuesSupported = nil
 		d.IntrospectionEndpointAuthSigningAlgValuesSupported = nil
 		d.TokenEndpointAuthSigningAlgValuesSupported = nil
-		st.discovery, _ = json.Marshal(d)
+		st.discovery, _ = json.Marshal(discoveryDocument{DiscoveryConfiguration: d,
+			// Every authorization response carries iss (authorizeResponse).
+			AuthorizationResponseIssParameterSupported: true})
 		set := jose.JSONWebKeySet{}
 		for _, k := range st.public {
 			set.Keys = append(set.Keys, jose.JSONWebKey{Key: k.Key(), KeyID: k.ID(), Algorithm: string(k.Algorithm()), Use: k.Use()})
 		}
 		st.jwks, _ = json.Marshal(set)
 	})
+}
+
+// discoveryDocument is the library's discovery document with the metadata
+// it has no field for.
+type discoveryDocument struct {
+	*oidc.DiscoveryConfiguration
+	// RFC 9207 §3.
+	AuthorizationResponseIssParameterSupported bool `json:"authorization_response_iss_parameter_supported"`
 }
 
 // serveDocument answers a discovery or JWKS request (path is one of the
@@ -460,6 +472,7 @@ func (p *Provider) serveDocumentOfSite(w http.ResponseWriter, r *http.Request) {
 // serveCallback hands out the code only to the browser that signed in.
 func (p *Provider) serveCallback(w http.ResponseWriter, r *http.Request) {
 	site, _ := SiteFromContext(r.Context())
+	r = r.WithContext(op.ContextWithIssuer(r.Context(), p.hosts.TenantURL(site.Slug))) // authorizeResponse's iss
 	ar, err := p.storage.getAuthRequest(r.Context(), site.Slug, r.URL.Query().Get("id"))
 	c, cookieErr := p.requestCookie(r, bindingCookie)
 	if err != nil || cookieErr != nil || ar.BrowserBinding == "" || tenant.HashSecret(c.Value) != ar.BrowserBinding {
@@ -497,6 +510,9 @@ type LoginRequest struct {
 	// relying party expects, or empty.
 	HintSubject string
 	Done        bool
+	// UILocales are the languages the relying party asked the pages to
+	// speak (ui_locales), BCP 47 tags in the order of preference.
+	UILocales []string
 }
 
 // ErrUnknownLoginRequest means the auth request ID is unknown or expired.
@@ -517,7 +533,7 @@ func (p *Provider) LoginRequest(ctx context.Context, slug, id string) (LoginRequ
 		return LoginRequest{}, err
 	}
 	lr := LoginRequest{ID: ar.ID, ClientID: ar.ClientID, Prompt: ar.Prompt, LoginHint: ar.LoginHint,
-		HintSubject: ar.HintSubject, Done: ar.IsDone}
+		HintSubject: ar.HintSubject, UILocales: ar.UILocales, Done: ar.IsDone}
 	if st, err := p.cache.get(ctx, slug); err == nil {
 		if cl := st.clients[ar.ClientID]; cl != nil {
 			lr.ClientName = cl.Name
@@ -642,5 +658,6 @@ func (p *Provider) FailLogin(w http.ResponseWriter, r *http.Request, slug, id st
 	if why == AccessDenied {
 		oerr = oidc.ErrAccessDenied()
 	}
+	r = r.WithContext(op.ContextWithIssuer(r.Context(), p.hosts.TenantURL(slug))) // authorizeResponse's iss
 	p.authorizeError(w, r, ar, oerr)
 }

@@ -298,6 +298,11 @@ func (h *harness) login(f fixture, cfg *oauth2.Config, verifier string, extra ..
 	if back.Query().Get("state") != "st4te" {
 		h.t.Fatalf("state = %q", back.Query().Get("state"))
 	}
+	// RFC 9207: the response names the organization that sent it, exactly
+	// as its discovery document does.
+	if iss := back.Query().Get("iss"); iss != h.issuer(f.slug) {
+		h.t.Fatalf("iss = %q, want the issuer %s", iss, h.issuer(f.slug))
+	}
 	return back.Query().Get("code")
 }
 

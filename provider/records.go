@@ -26,6 +26,7 @@ type authRequest struct {
 	MaxAge              *uint                    `json:"max_age,omitempty"`
 	LoginHint           string                   `json:"login_hint,omitempty"`
 	HintSubject         string                   `json:"hint_subject,omitempty"`
+	UILocales           []string                 `json:"ui_locales,omitempty"` // LoginRequest.UILocales
 	CodeChallenge       string                   `json:"code_challenge"`
 	CodeChallengeMethod oidc.CodeChallengeMethod `json:"code_challenge_method"`
 

@@ -321,6 +321,19 @@ func TestEveryRefusalLogsOneLine(t *testing.T) {
 			refused(t, post("/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}.Encode(), other.ID, otherSecret))
 			return []string{tok.RefreshToken, otherSecret}
 		}},
+		{"refresh asking for more than its grant", "tenant=globex",
+			[]string{"token request refused", "client_id=" + conf.client.ID, "grant_type=refresh_token", "wider than the refresh token's grant"},
+			func(t *testing.T, mark func()) []string {
+				cfg := h.oauthConfig(conf)
+				cfg.Scopes = []string{"openid"}
+				tok := h.signIn(conf, cfg)
+				mark()
+				body, status := h.refresh(conf, tok.RefreshToken, "openid email")
+				if status != http.StatusBadRequest || body["error"] != "invalid_scope" || body["error_description"] != "scope email is not in this refresh token's grant" {
+					t.Fatalf("%d %v, want invalid_scope naming email", status, body)
+				}
+				return []string{tok.RefreshToken, tok.AccessToken}
+			}},
 		{"client assertion", "tenant=globex", []string{"level=WARN", "client assertion"}, func(t *testing.T, mark func()) []string {
 			mark()
 			refused(t, post("/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"x"},

@@ -198,6 +198,32 @@ func TestUserinfoRefusesBadTokensWithInvalidToken(t *testing.T) {
 	}
 }
 
+// Userinfo describes a user, so it answers a user's access token only. A
+// client_credentials access token, or an ID token, verifies but is refused
+// with invalid_token (RFC 6750 §3.1) saying what it is, where it was told
+// it was "revoked or expired", which sent developers looking for the
+// wrong fault.
+func TestUserinfoSaysWhichTokenItTakes(t *testing.T) {
+	h := newHarness(t)
+	f := h.fixture("acme", false)
+	tok := h.signIn(f, h.oauthConfig(f))
+	resp, body := h.send(http.MethodPost, h.issuer("acme")+"/oauth2/token",
+		url.Values{"grant_type": {"client_credentials"}, "scope": {"planner/read"}}.Encode(), f.client.ID, f.secret)
+	machine, _ := body["access_token"].(string)
+	if resp.StatusCode != http.StatusOK || machine == "" {
+		t.Fatalf("client_credentials: %d %v", resp.StatusCode, body)
+	}
+	for name, token := range map[string]string{"client_credentials access token": machine, "ID token": tok.Extra("id_token").(string)} {
+		resp, raw := h.userinfoRead(f, token)
+		var refusal map[string]string
+		_ = json.Unmarshal(raw, &refusal)
+		if resp.StatusCode != http.StatusUnauthorized || refusal["error"] != "invalid_token" ||
+			!strings.Contains(refusal["error_description"], "not a user's access token") {
+			t.Errorf("%s: %d %s, want 401 invalid_token saying it is not a user's access token", name, resp.StatusCode, raw)
+		}
+	}
+}
+
 // Deleting a client ends what it was given: its refresh tokens (the token
 // endpoint no longer knows it) and, at userinfo, its access tokens, which
 // otherwise would answer until they expire.

@@ -172,7 +172,9 @@ func (p *Pages) getForgotPassword(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	q := r.URL.Query()
-	return p.render(w, http.StatusOK, p.forgotPage(w, r, e, formAuthRequestID(q.Get("authRequestID")), formLogin(q.Get("login"))))
+	id := formAuthRequestID(q.Get("authRequestID"))
+	p.speakAsSignIn(r.Context(), &e, id)
+	return p.render(w, http.StatusOK, p.forgotPage(w, r, e, id, formLogin(q.Get("login"))))
 }
 
 // postForgotPassword asks for a code and shows the form to enter it. The
@@ -188,6 +190,7 @@ func (p *Pages) postForgotPassword(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	id, login := formAuthRequestID(r.PostForm.Get("authRequestID")), formLogin(r.PostForm.Get("login"))
+	p.speakAsSignIn(r.Context(), &e, id)
 	if login == "" {
 		p.logRefusal(r, e, resetRefused, errFieldEmpty)
 		page := p.forgotPage(w, r, e, id, login)
@@ -218,7 +221,9 @@ func (p *Pages) getResetPassword(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	return p.render(w, http.StatusOK, p.resetPage(w, r, e, formAuthRequestID(q.Get("authRequestID")), formLogin(q.Get("login"))))
+	id := formAuthRequestID(q.Get("authRequestID"))
+	p.speakAsSignIn(r.Context(), &e, id)
+	return p.render(w, http.StatusOK, p.resetPage(w, r, e, id, formLogin(q.Get("login"))))
 }
 
 func (p *Pages) postResetPassword(w http.ResponseWriter, r *http.Request) error {
@@ -231,6 +236,7 @@ func (p *Pages) postResetPassword(w http.ResponseWriter, r *http.Request) error 
 	}
 	f := r.PostForm
 	id, login, code := formAuthRequestID(f.Get("authRequestID")), formLogin(f.Get("login")), formCode(f.Get("code"))
+	p.speakAsSignIn(r.Context(), &e, id)
 	newPw, confirm := f.Get("new_password"), f.Get("confirm_password")
 	page := p.resetPage(w, r, e, id, login)
 	page.Code = code

@@ -21,7 +21,9 @@ const (
 // chooseLang picks the language of a page: the organization's own
 // (Settings.Locale), unless the browser's first choice is Dutch. Only Dutch
 // overrides, by design: an organization that chose Dutch keeps it for the
-// many Dutch people whose browsers happen to ask for English first.
+// many Dutch people whose browsers happen to ask for English first. The
+// pages of an application's sign-in speak what it asked for in ui_locales
+// before either (requestedLang).
 func chooseLang(r *http.Request, tenantLocale string) lang {
 	if browserPrefers(r.Header.Get("Accept-Language")) == langNL {
 		return langNL
@@ -30,6 +32,19 @@ func chooseLang(r *http.Request, tenantLocale string) lang {
 		return langNL
 	}
 	return langEN
+}
+
+// requestedLang returns the first of an authorization request's
+// ui_locales (OpenID Connect Core §3.1.2.1: BCP 47 tags, in the order of
+// preference) that the pages speak, if any.
+func requestedLang(uiLocales []string) (lang, bool) {
+	for _, tag := range uiLocales {
+		primary, _, _ := strings.Cut(tag, "-")
+		if l := lang(strings.ToLower(primary)); l == langEN || l == langNL {
+			return l, true
+		}
+	}
+	return "", false
 }
 
 // browserPrefers returns the primary language of the Accept-Language entry

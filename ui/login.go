@@ -121,7 +121,7 @@ func (p *Pages) getLogin(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, tenant.PathSignIn, http.StatusSeeOther)
 		return nil
 	}
-	lr, err := p.loginRequest(r.Context(), e, id)
+	lr, err := p.loginRequest(r.Context(), &e, id)
 	if err != nil {
 		return err
 	}
@@ -399,12 +399,14 @@ func (p *Pages) signInForm(w http.ResponseWriter, r *http.Request) (env, provide
 	if err := p.parseForm(w, r, p.origin(e)); err != nil {
 		return env{}, provider.LoginRequest{}, err
 	}
-	lr, err := p.loginRequest(r.Context(), e, r.PostForm.Get("authRequestID"))
+	lr, err := p.loginRequest(r.Context(), &e, r.PostForm.Get("authRequestID"))
 	return e, lr, err
 }
 
-// loginRequest reads the pending authorization request a page belongs to.
-func (p *Pages) loginRequest(ctx context.Context, e env, id string) (provider.LoginRequest, error) {
+// loginRequest reads the pending authorization request a page belongs to,
+// and has the page speak the language the application asked for
+// (speakAsAsked).
+func (p *Pages) loginRequest(ctx context.Context, e *env, id string) (provider.LoginRequest, error) {
 	if id == "" {
 		return provider.LoginRequest{}, expiredLink(errors.New("no authRequestID"))
 	}
@@ -424,7 +426,28 @@ func (p *Pages) loginRequest(ctx context.Context, e env, id string) (provider.Lo
 	if err != nil {
 		return provider.LoginRequest{}, fmt.Errorf("read sign-in request: %w", err)
 	}
+	e.speakAsAsked(lr)
 	return lr, nil
+}
+
+// speakAsAsked has the pages of a sign-in speak the first language of its
+// ui_locales that they speak, before the browser's and the
+// organization's (chooseLang); the pages offer no choice of their own.
+func (e *env) speakAsAsked(lr provider.LoginRequest) {
+	if l, ok := requestedLang(lr.UILocales); ok {
+		e.lang = l
+	}
+}
+
+// speakAsSignIn is speakAsAsked for a page that comes from the sign-in
+// authRequestID (forgot-password's), if it is still open.
+func (p *Pages) speakAsSignIn(ctx context.Context, e *env, authRequestID string) {
+	if authRequestID == "" {
+		return
+	}
+	if lr, err := p.Provider.LoginRequest(ctx, e.slug(), authRequestID); err == nil {
+		e.speakAsAsked(lr)
+	}
 }
 
 // expiredLink is the page of a sign-in that is gone: the link expired, or
