@@ -52,7 +52,7 @@ func TestDeferredSigningFailsClosed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	jws, err := jose.ParseSigned(signed, []jose.SignatureAlgorithm{jose.ES256})
+	jws, err := jose.ParseSignedCompact(signed, []jose.SignatureAlgorithm{jose.ES256})
 	if err != nil {
 		t.Fatal(err)
 	}

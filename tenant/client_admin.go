@@ -34,7 +34,7 @@ func IsBuiltinClient(id string) bool { return id == ConsoleClientID || id == Sta
 func (s *Service) ConsoleClient(ctx context.Context, tenantID, redirectURI, logoutURI string) (Client, error) {
 	for _, u := range []string{redirectURI, logoutURI} {
 		if err := ValidateRedirectURI(u); err != nil {
-			return Client{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+			return Client{}, err // an *InvalidError
 		}
 	}
 	return s.builtinClient(ctx, tenantID, ConsoleClientID,

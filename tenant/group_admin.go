@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Groups beyond creating one: listing, members, changing and deleting.
@@ -40,30 +42,23 @@ func syncGroupIndex(tx Tx, tenantID, sub string, before, after []string) error {
 	return nil
 }
 
-// groupNameProblem says what is wrong with a group name, or "". Cognito
-// allows 1–128 characters; surrounding spaces and control characters
-// (which the member index uses as a separator) are refused, and so are
-// "." and "..", which Cognito allows but a web address cannot carry as a
-// path segment (browsers and the router resolve them), so the console and
-// the admin API could not name the group.
-func groupNameProblem(name string) string {
-	switch {
-	case name == "" || len([]rune(name)) > 128:
-		return "a group name must be 1 to 128 characters"
-	case name == "." || name == "..":
-		return `a group name may not be "." or ".."`
-	case strings.TrimSpace(name) != name:
-		return "a group name may not start or end with a space"
-	case !PlainText(name):
-		return "a group name may not contain control characters or bytes that are not UTF-8 text"
-	}
-	return ""
-}
-
-// ValidateGroupName checks a group name (see groupNameProblem).
+// ValidateGroupName checks a group name; the error is an *InvalidError
+// naming the rule broken. Cognito allows 1–128 characters; surrounding
+// spaces and control characters (which the member index uses as a
+// separator) are refused, and so are "." and "..", which Cognito allows
+// but a web address cannot carry as a path segment (browsers and the
+// router resolve them), so the console and the admin API could not name
+// the group.
 func ValidateGroupName(name string) error {
-	if p := groupNameProblem(name); p != "" {
-		return fmt.Errorf("%w: %s", ErrInvalid, p)
+	switch {
+	case name == "" || utf8.RuneCountInString(name) > MaxGroupNameLength:
+		return invalid(CodeGroupNameLength, strconv.Itoa(MaxGroupNameLength))
+	case name == "." || name == "..":
+		return invalid(CodeGroupNameDots)
+	case strings.TrimSpace(name) != name:
+		return invalid(CodeGroupNameSpaces)
+	case !PlainText(name):
+		return invalid(CodeGroupNameText)
 	}
 	return nil
 }

@@ -31,8 +31,9 @@ func (s *Service) CreateGroup(ctx context.Context, tenantID string, g Group) (Gr
 	return g, err
 }
 
-// Cognito's limits on a group's description and precedence.
+// Cognito's limits on a group's name, description and precedence.
 const (
+	MaxGroupNameLength  = 128
 	MaxGroupDescription = 2048
 	MaxGroupPrecedence  = math.MaxInt32
 )
@@ -53,7 +54,7 @@ func ValidateGroupDescription(description string) error {
 // (nil): Cognito takes 0 (first) to 2^31-1.
 func ValidateGroupPrecedence(precedence *int) error {
 	if precedence != nil && (*precedence < 0 || *precedence > MaxGroupPrecedence) {
-		return fmt.Errorf("%w: a group precedence must be a whole number from 0 to %d", ErrInvalid, MaxGroupPrecedence)
+		return invalid(CodeGroupPrecedenceRange, strconv.Itoa(MaxGroupPrecedence))
 	}
 	return nil
 }

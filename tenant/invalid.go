@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 )
 
 // Codes of the validation rules an *InvalidError names. They are stable:
@@ -29,7 +30,60 @@ const (
 	CodeGroupUnknown        = "group.unknown"        // there is no group Args[0] (deleted or renamed meanwhile)
 	CodeGroupDescLength     = "group.descLength"     // a group description is longer than Args[0]: Args[1] characters
 	CodeGroupDescText       = "group.descText"       // a group description holds control characters
+
+	// A group's name (ValidateGroupName) and precedence.
+	CodeGroupNameLength      = "group.nameLength"      // a group name must be 1 to Args[0] characters
+	CodeGroupNameDots        = "group.nameDots"        // a group name is "." or ".."
+	CodeGroupNameSpaces      = "group.nameSpaces"      // a group name starts or ends with a space
+	CodeGroupNameText        = "group.nameText"        // a group name holds control characters
+	CodeGroupPrecedenceRange = "group.precedenceRange" // a precedence is not 0 to Args[0]
+
+	// A redirect or logout URI (ValidateRedirectURI). In a client, the
+	// error's Field says which of its lists holds it.
+	CodeURITooLong     = "uri.tooLong"     // Args[0] (cut short) is longer than Args[1]: Args[2] characters
+	CodeURINotAbsolute = "uri.notAbsolute" // Args[0] is not an absolute URL
+	CodeURIFragment    = "uri.fragment"    // Args[0] has a fragment
+	CodeURINotHTTPS    = "uri.notHTTPS"    // Args[0] is neither https nor http to this machine
+
+	// A client's settings (ValidateClient), beside the URI rules.
+	CodeClientNameMissing       = "client.nameMissing"       // the client has no name
+	CodeClientNameRule          = "client.nameRule"          // the name is longer than Args[0] or holds control characters
+	CodeClientNoGrant           = "client.noGrant"           // the client has no grant type
+	CodeClientGrantUnsupported  = "client.grantUnsupported"  // grant type Args[0] is not one Cognate has
+	CodeClientPublicCredentials = "client.publicCredentials" // a public client asks for client_credentials
+	CodeClientNoRedirect        = "client.noRedirect"        // the authorization code grant without a redirect URI
+	CodeClientScope             = "client.scope"             // Args[0] is no scope-token of 1 to Args[1] characters
+	CodeClientTwice             = "client.twice"             // Args[0] is in the error's Field twice
+	CodeClientRedirectsTooMany  = "client.redirectsTooMany"  // more than Args[0] redirect URIs: Args[1]
+	CodeClientLogoutsTooMany    = "client.logoutsTooMany"    // more than Args[0] logout URIs: Args[1]
+	CodeClientScopesTooMany     = "client.scopesTooMany"     // more than Args[0] scopes: Args[1]
+	CodeClientAccessTokenTTL    = "client.accessTokenTTL"    // the access token lifetime is not Args[0] to Args[1]
+	CodeClientIDTokenTTL        = "client.idTokenTTL"        // the ID token lifetime is not Args[0] to Args[1]
+	CodeClientRefreshTokenTTL   = "client.refreshTokenTTL"   // the refresh token lifetime is not Args[0] to Args[1]
+	CodeClientRetryGrace        = "client.retryGrace"        // the retry grace period is not 0 to Args[0] whole seconds
 )
+
+// The lists of a client an *InvalidError's Field names: the admin API's
+// names of them.
+const (
+	FieldGrantTypes   = "grant_types"
+	FieldRedirectURIs = "redirect_uris"
+	FieldLogoutURIs   = "post_logout_redirect_uris"
+	FieldScopes       = "scopes"
+)
+
+// fieldNouns are the English of the Fields, which a rule about one value
+// of a list (valueRules) starts with: "redirect URI".
+var fieldNouns = map[string]string{
+	FieldGrantTypes: "grant type", FieldRedirectURIs: "redirect URI", FieldLogoutURIs: "logout URI", FieldScopes: "scope",
+}
+
+// valueRules are the codes whose English starts with the value, which a
+// Field names first when it is one of a list's.
+var valueRules = []string{
+	CodeURITooLong, CodeURINotAbsolute, CodeURIFragment, CodeURINotHTTPS,
+	CodeClientGrantUnsupported, CodeClientScope, CodeClientTwice,
+}
 
 // invalidTexts is the English of each code, a format over the Args. It is
 // read-only.
@@ -51,6 +105,33 @@ var invalidTexts = map[string]string{
 	CodeGroupUnknown:        "there is no group %q",
 	CodeGroupDescLength:     "a group description may be at most %s characters; this one has %s",
 	CodeGroupDescText:       "a group description may not contain control characters or bytes that are not UTF-8 text",
+
+	CodeGroupNameLength:      "a group name must be 1 to %s characters",
+	CodeGroupNameDots:        `a group name may not be "." or ".."`,
+	CodeGroupNameSpaces:      "a group name may not start or end with a space",
+	CodeGroupNameText:        "a group name may not contain control characters or bytes that are not UTF-8 text",
+	CodeGroupPrecedenceRange: "a group precedence must be a whole number from 0 to %s",
+
+	CodeURITooLong:     "%q must be at most %s characters; it has %s",
+	CodeURINotAbsolute: "%q must be an absolute URL",
+	CodeURIFragment:    "%q may not contain a fragment",
+	CodeURINotHTTPS:    "%q must use https (http is allowed only for localhost)",
+
+	CodeClientNameMissing:       "the client needs a name",
+	CodeClientNameRule:          "the client's name must be at most %s characters, without control characters",
+	CodeClientNoGrant:           "the client needs at least one grant type",
+	CodeClientGrantUnsupported:  "%q is not supported",
+	CodeClientPublicCredentials: "a public client cannot use client_credentials: it has no secret",
+	CodeClientNoRedirect:        "the authorization code grant needs at least one redirect URI",
+	CodeClientScope:             "%q is refused: a scope is 1 to %s characters of printable ASCII, without spaces, quotes or backslashes",
+	CodeClientTwice:             "%q is given twice",
+	CodeClientRedirectsTooMany:  "a client may have at most %s redirect URIs; this one has %s",
+	CodeClientLogoutsTooMany:    "a client may have at most %s logout URIs; this one has %s",
+	CodeClientScopesTooMany:     "a client may have at most %s scopes; this one has %s",
+	CodeClientAccessTokenTTL:    "access token lifetime must be between %s and %s",
+	CodeClientIDTokenTTL:        "ID token lifetime must be between %s and %s",
+	CodeClientRefreshTokenTTL:   "refresh token lifetime must be between %s and %s",
+	CodeClientRetryGrace:        "the refresh token retry grace period must be 0 to %s whole seconds",
 }
 
 // ErrSignInNameTaken is matched (errors.Is) by the *InvalidError of a
@@ -69,6 +150,11 @@ var ErrSignInNameTaken = errors.New("another user signs in with this name")
 type InvalidError struct {
 	Code string   // one of the Code… constants
 	Args []string // the values the rule's text names, in order
+	// Field is the list of a client the value that broke the rule is in
+	// (one of the Field… constants), when the rule is about one value
+	// (a URI, a scope, a grant type) and the code does not say which
+	// list: a front end points at it, and the English names it first.
+	Field string
 }
 
 func invalid(code string, args ...string) *InvalidError {
@@ -81,6 +167,12 @@ func InvalidCodes() []string {
 	return slices.Sorted(maps.Keys(invalidTexts))
 }
 
+// in is e about a value of the list field of a client.
+func (e *InvalidError) in(field string) *InvalidError {
+	e.Field = field
+	return e
+}
+
 // Reason is the English text of the rule broken, without ErrInvalid's
 // prefix: the text Error gives after "invalid input: ".
 func (e *InvalidError) Reason() string {
@@ -88,7 +180,11 @@ func (e *InvalidError) Reason() string {
 	if !ok {
 		return e.Code
 	}
-	return FormatArgs(format, e.Args)
+	text := FormatArgs(format, e.Args)
+	if noun := fieldNouns[e.Field]; noun != "" && slices.Contains(valueRules, e.Code) {
+		text = noun + " " + text
+	}
+	return text
 }
 
 // FormatArgs is format with its verbs filled from args, the values a
@@ -111,4 +207,56 @@ func (e *InvalidError) Unwrap() error { return ErrInvalid }
 // sign-in names apart.
 func (e *InvalidError) Is(target error) bool {
 	return target == ErrSignInNameTaken && (e.Code == CodeUsernameIsEmail || e.Code == CodeEmailIsUsername)
+}
+
+// InvalidErrors is every rule a value broke, for a validator that says
+// them all at once (ValidateClient), in the order it checked them: a
+// front end that shows one shows the first (errors.As finds it). It is
+// ErrInvalid, whose text says them all, sorted.
+type InvalidErrors []*InvalidError
+
+func (es InvalidErrors) Error() string { return ErrInvalid.Error() + ": " + es.Reason() }
+
+// Reason is the English of every rule broken, sorted, without ErrInvalid's
+// prefix.
+func (es InvalidErrors) Reason() string {
+	reasons := make([]string, len(es))
+	for i, e := range es {
+		reasons[i] = e.Reason()
+	}
+	slices.Sort(reasons)
+	return strings.Join(reasons, "; ")
+}
+
+// Unwrap makes errors.Is(err, ErrInvalid) hold, and errors.As find the
+// first rule.
+func (es InvalidErrors) Unwrap() []error {
+	errs := make([]error, len(es))
+	for i, e := range es {
+		errs[i] = e
+	}
+	return errs
+}
+
+// orNil is es as an error: nil when no rule was broken.
+func (es InvalidErrors) orNil() error {
+	if len(es) == 0 {
+		return nil
+	}
+	return es
+}
+
+// InvalidReason is the English of an ErrInvalid for a person, without the
+// sentinel's prefix when it names its rules (an *InvalidError or
+// InvalidErrors); any other error is said whole.
+func InvalidReason(err error) string {
+	var all InvalidErrors
+	if errors.As(err, &all) {
+		return all.Reason()
+	}
+	var one *InvalidError
+	if errors.As(err, &one) {
+		return one.Reason()
+	}
+	return err.Error()
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cognate-idp/cognate/mail"
 	"github.com/cognate-idp/cognate/tenant"
@@ -88,6 +89,27 @@ func TestValidatorsNameTheRule(t *testing.T) {
 		{"group description with a control character", tenant.ValidateGroupDescription("Bell\x07ringers"),
 			tenant.CodeGroupDescText, nil,
 			"invalid input: a group description may not contain control characters or bytes that are not UTF-8 text"},
+		{"empty group name", tenant.ValidateGroupName(""), tenant.CodeGroupNameLength, []string{"128"},
+			"invalid input: a group name must be 1 to 128 characters"},
+		{"long group name", tenant.ValidateGroupName(strings.Repeat("é", 129)), tenant.CodeGroupNameLength, []string{"128"},
+			"invalid input: a group name must be 1 to 128 characters"},
+		{"group name ..", tenant.ValidateGroupName(".."), tenant.CodeGroupNameDots, nil,
+			`invalid input: a group name may not be "." or ".."`},
+		{"group name with a space around it", tenant.ValidateGroupName("ops "), tenant.CodeGroupNameSpaces, nil,
+			"invalid input: a group name may not start or end with a space"},
+		{"group name with a control character", tenant.ValidateGroupName("o\x00ps"), tenant.CodeGroupNameText, nil,
+			"invalid input: a group name may not contain control characters or bytes that are not UTF-8 text"},
+		{"negative precedence", tenant.ValidateGroupPrecedence(new(-1)), tenant.CodeGroupPrecedenceRange, []string{"2147483647"},
+			"invalid input: a group precedence must be a whole number from 0 to 2147483647"},
+		{"URI too long", tenant.ValidateRedirectURI("https://a.example/" + strings.Repeat("p", 1007)), tenant.CodeURITooLong,
+			[]string{"https://a.example/" + strings.Repeat("p", 62) + "…", "1024", "1025"},
+			`invalid input: "https://a.example/` + strings.Repeat("p", 62) + `…" must be at most 1024 characters; it has 1025`},
+		{"relative URI", tenant.ValidateRedirectURI("/cb"), tenant.CodeURINotAbsolute, []string{"/cb"},
+			`invalid input: "/cb" must be an absolute URL`},
+		{"URI with a fragment", tenant.ValidateRedirectURI("https://a.example/cb#x"), tenant.CodeURIFragment, []string{"https://a.example/cb#x"},
+			`invalid input: "https://a.example/cb#x" may not contain a fragment`},
+		{"plain http URI", tenant.ValidateRedirectURI("http://a.example/cb"), tenant.CodeURINotHTTPS, []string{"http://a.example/cb"},
+			`invalid input: "http://a.example/cb" must use https (http is allowed only for localhost)`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -195,6 +217,70 @@ func TestValidateEmail(t *testing.T) {
 		var inv *tenant.InvalidError
 		if !errors.As(err, &inv) || inv.Code != tenant.CodeEmailInvalid || !slices.Equal(inv.Args, []string{tc.email}) {
 			t.Errorf("%q: got %v, want an *InvalidError %s naming it", tc.email, err, tenant.CodeEmailInvalid)
+		}
+	}
+}
+
+// ValidateClient says every rule a client breaks, each with its code and,
+// for one value of a list, the list (Field), in the order it checks them:
+// a form that shows one problem shows the first (errors.As). Its text is
+// every rule's English, sorted, as before the codes.
+func TestValidateClientNamesEveryRule(t *testing.T) {
+	err := tenant.ValidateClient(tenant.Client{
+		GrantTypes:             []string{tenant.GrantAuthorizationCode, "password"},
+		RedirectURIs:           []string{"http://a.example/cb", "https://a.example/ok"},
+		PostLogoutRedirectURIs: []string{"https://a.example/bye", "https://a.example/bye"},
+		Scopes:                 []string{"reports read"},
+		AccessTokenTTL:         time.Hour, IDTokenTTL: time.Hour, RefreshTokenTTL: 24 * time.Hour,
+	})
+	if !errors.Is(err, tenant.ErrInvalid) {
+		t.Fatalf("%v is not ErrInvalid", err)
+	}
+	var first *tenant.InvalidError
+	if !errors.As(err, &first) || first.Code != tenant.CodeClientNameMissing {
+		t.Errorf("the first rule: %+v, want the missing name", first)
+	}
+	var all tenant.InvalidErrors
+	if !errors.As(err, &all) {
+		t.Fatalf("%v is not InvalidErrors", err)
+	}
+	type rule struct{ code, field string }
+	var got []rule
+	for _, e := range all {
+		got = append(got, rule{e.Code, e.Field})
+	}
+	want := []rule{
+		{tenant.CodeClientNameMissing, ""},
+		{tenant.CodeClientGrantUnsupported, tenant.FieldGrantTypes},
+		{tenant.CodeURINotHTTPS, tenant.FieldRedirectURIs},
+		{tenant.CodeClientTwice, tenant.FieldLogoutURIs},
+		{tenant.CodeClientScope, tenant.FieldScopes},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("rules %v, want %v", got, want)
+	}
+	const text = `invalid input: grant type "password" is not supported; logout URI "https://a.example/bye" is given twice; ` +
+		`redirect URI "http://a.example/cb" must use https (http is allowed only for localhost); ` +
+		`scope "reports read" is refused: a scope is 1 to 256 characters of printable ASCII, without spaces, quotes or backslashes; ` +
+		`the client needs a name`
+	if err.Error() != text {
+		t.Errorf("text\n%s\nwant\n%s", err, text)
+	}
+	if got := tenant.InvalidReason(err); got != strings.TrimPrefix(text, "invalid input: ") {
+		t.Errorf("InvalidReason = %q", got)
+	}
+}
+
+// InvalidReason is the English of a rule without ErrInvalid's prefix, and
+// any other error whole.
+func TestInvalidReason(t *testing.T) {
+	for err, want := range map[error]string{
+		tenant.ValidateGroupName(" ops"):     "a group name may not start or end with a space",
+		tenant.ErrSelfLockout:                tenant.ErrSelfLockout.Error(),
+		errors.New("username cannot change"): "username cannot change",
+	} {
+		if got := tenant.InvalidReason(err); got != want {
+			t.Errorf("InvalidReason(%v) = %q, want %q", err, got, want)
 		}
 	}
 }

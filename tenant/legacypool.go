@@ -483,7 +483,7 @@ func PutLegacyUser(tx Tx, tenantID, login string, acct LegacyAccount, now time.T
 	if acct.GroupsKnown {
 		u.Groups = nil
 		for _, g := range acct.Groups {
-			if groupNameProblem(g) != "" || slices.Contains(u.Groups, g) {
+			if ValidateGroupName(g) != nil || slices.Contains(u.Groups, g) {
 				continue
 			}
 			if err := ensureGroup(tx, tenantID, g, now); err != nil {

@@ -271,7 +271,7 @@ func (s *Service) releaseLockout(tx Tx, tenantID string, u User) error {
 // application.
 func (s *Service) StartPageClient(ctx context.Context, tenantID, redirectURI string) (Client, error) {
 	if err := ValidateRedirectURI(redirectURI); err != nil {
-		return Client{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+		return Client{}, err // an *InvalidError
 	}
 	return s.builtinClient(ctx, tenantID, StartPageClientID,
 		func(t Tenant, c Client) bool {

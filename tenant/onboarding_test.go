@@ -671,6 +671,13 @@ func TestAdminResetPassword(t *testing.T) {
 	if len(e.queued(t)) != mails || len(auditTrail(t, e.svc, "acme")) != events {
 		t.Errorf("a reset sent again at once queued %d mails and %d events", len(e.queued(t))-mails, len(auditTrail(t, e.svc, "acme"))-events)
 	}
+	// The first mail's code still works: a code that is not the one
+	// waiting would be ErrCodeMismatch, while this one gets as far as the
+	// password (refused, which costs no attempt and keeps the code).
+	var policyErr *password.PolicyError
+	if err := e.svc.ConfirmPasswordReset(ctx, "acme", "ann", code, old); !errors.As(err, &policyErr) || !policyErr.Has(password.RuleReused) {
+		t.Errorf("the first code after the reset was sent again at once: %v", err)
+	}
 	e.clk.Advance(time.Minute)
 	if _, repeated, err := e.svc.AdminResetPassword(ctx, "acme", ann.Sub); err != nil || repeated {
 		t.Fatalf("a reset a minute later: repeated %t, %v; want a new one", repeated, err)
@@ -689,7 +696,6 @@ func TestAdminResetPassword(t *testing.T) {
 	}
 	// The password that was reset may not come back, even without a
 	// history policy.
-	var policyErr *password.PolicyError
 	if err := e.svc.ConfirmPasswordReset(ctx, "acme", "ann", code, old); !errors.As(err, &policyErr) || !policyErr.Has(password.RuleReused) {
 		t.Errorf("old password as the new one: %v", err)
 	}

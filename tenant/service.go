@@ -197,8 +197,8 @@ func ValidateSettings(st Settings) error {
 	if st.Lockout.LockDuration < time.Minute || st.Lockout.LockDuration > 24*time.Hour {
 		problems = append(problems, "lockout duration must be between 1 minute and 24 hours")
 	}
-	if p := groupNameProblem(st.AdminGroup); p != "" {
-		problems = append(problems, "admin group: "+p)
+	if err := ValidateGroupName(st.AdminGroup); err != nil {
+		problems = append(problems, "admin group: "+InvalidReason(err))
 	}
 	problems = append(problems, brandingProblems(st.Branding)...)
 	problems = append(problems, legacyProblems(st.Legacy)...)
@@ -312,78 +312,91 @@ func (s *Service) CreateClient(ctx context.Context, tenantID string, in NewClien
 	return c, secret, nil
 }
 
-// ValidateClient checks a client's settings and says every problem.
+// ValidateClient checks a client's settings and says every problem: its
+// error is InvalidErrors, in the order of the checks (the name, the grant
+// types, the redirect and logout URIs, the scopes, the lifetimes), so a
+// form that shows one problem shows the first field's.
 func ValidateClient(c Client) error {
-	var problems []string
+	var problems InvalidErrors
 	switch {
 	case c.Name == "":
-		problems = append(problems, "the client needs a name")
-	case utf8.RuneCountInString(c.Name) > 128 || !PlainText(c.Name):
-		problems = append(problems, "the client's name must be at most 128 characters, without control characters")
+		problems = append(problems, invalid(CodeClientNameMissing))
+	case utf8.RuneCountInString(c.Name) > MaxClientNameLength || !PlainText(c.Name):
+		problems = append(problems, invalid(CodeClientNameRule, strconv.Itoa(MaxClientNameLength)))
 	}
 	if len(c.GrantTypes) == 0 {
-		problems = append(problems, "the client needs at least one grant type")
+		problems = append(problems, invalid(CodeClientNoGrant))
 	}
 	for _, g := range c.GrantTypes {
 		if !slices.Contains([]string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials}, g) {
-			problems = append(problems, fmt.Sprintf("grant type %q is not supported", g))
+			problems = append(problems, invalid(CodeClientGrantUnsupported, g).in(FieldGrantTypes))
 		}
 	}
+	problems = append(problems, twice(FieldGrantTypes, c.GrantTypes)...)
 	if c.Public() && c.AllowsGrant(GrantClientCredentials) {
-		problems = append(problems, "a public client cannot use client_credentials: it has no secret")
+		problems = append(problems, invalid(CodeClientPublicCredentials))
 	}
+	problems = append(problems, uriProblems(FieldRedirectURIs, c.RedirectURIs, CodeClientRedirectsTooMany)...)
+	problems = append(problems, uriProblems(FieldLogoutURIs, c.PostLogoutRedirectURIs, CodeClientLogoutsTooMany)...)
 	if c.AllowsGrant(GrantAuthorizationCode) && len(c.RedirectURIs) == 0 {
-		problems = append(problems, "the authorization code grant needs at least one redirect URI")
-	}
-	for _, u := range c.RedirectURIs {
-		if err := ValidateRedirectURI(u); err != nil {
-			problems = append(problems, "redirect URI "+err.Error())
-		}
-	}
-	for _, u := range c.PostLogoutRedirectURIs {
-		if err := ValidateRedirectURI(u); err != nil {
-			problems = append(problems, "logout URI "+err.Error())
-		}
+		problems = append(problems, invalid(CodeClientNoRedirect))
 	}
 	for _, sc := range c.Scopes {
 		if !ValidScope(sc) {
-			problems = append(problems, fmt.Sprintf("scope %q is refused: a scope is 1 to %d characters of printable ASCII, without spaces, quotes or backslashes", sc, MaxScopeLength))
+			problems = append(problems, invalid(CodeClientScope, sc, strconv.Itoa(MaxScopeLength)).in(FieldScopes))
 		}
 	}
-	for name, list := range map[string][]string{
-		"grant type": c.GrantTypes, "redirect URI": c.RedirectURIs, "logout URI": c.PostLogoutRedirectURIs, "scope": c.Scopes,
-	} {
-		for _, v := range repeated(list) {
-			problems = append(problems, fmt.Sprintf("%s %q is given twice", name, v))
-		}
-	}
-	for name, l := range map[string]struct {
-		list []string
-		max  int
+	problems = append(problems, twice(FieldScopes, c.Scopes)...)
+	problems = append(problems, tooMany(c.Scopes, MaxClientScopes, CodeClientScopesTooMany)...)
+	for _, ttl := range []struct {
+		code          string
+		got, min, max time.Duration
 	}{
-		"redirect URIs": {c.RedirectURIs, MaxClientURIs}, "logout URIs": {c.PostLogoutRedirectURIs, MaxClientURIs}, "scopes": {c.Scopes, MaxClientScopes},
-	} {
-		if len(l.list) > l.max {
-			problems = append(problems, fmt.Sprintf("a client may have at most %d %s; this one has %d", l.max, name, len(l.list)))
-		}
-	}
-	for name, ttl := range map[string]struct{ got, min, max time.Duration }{
-		"access token":  {c.AccessTokenTTL, 5 * time.Minute, maxSignedTokenTTL},
-		"ID token":      {c.IDTokenTTL, 5 * time.Minute, maxSignedTokenTTL},
-		"refresh token": {c.RefreshTokenTTL, time.Hour, 10 * 365 * 24 * time.Hour},
+		{CodeClientAccessTokenTTL, c.AccessTokenTTL, 5 * time.Minute, maxSignedTokenTTL},
+		{CodeClientIDTokenTTL, c.IDTokenTTL, 5 * time.Minute, maxSignedTokenTTL},
+		{CodeClientRefreshTokenTTL, c.RefreshTokenTTL, time.Hour, 10 * 365 * 24 * time.Hour},
 	} {
 		if ttl.got < ttl.min || ttl.got > ttl.max {
-			problems = append(problems, fmt.Sprintf("%s lifetime must be between %s and %s", name, ttl.min, ttl.max))
+			problems = append(problems, invalid(ttl.code, ttl.min.String(), ttl.max.String()))
 		}
 	}
 	if g := c.RefreshRetryGrace; g < 0 || g > MaxRefreshRetryGrace || g%time.Second != 0 {
-		problems = append(problems, fmt.Sprintf("the refresh token retry grace period must be 0 to %d whole seconds", int(MaxRefreshRetryGrace/time.Second)))
+		problems = append(problems, invalid(CodeClientRetryGrace, strconv.Itoa(int(MaxRefreshRetryGrace/time.Second))))
 	}
-	if len(problems) > 0 {
-		slices.Sort(problems)
-		return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(problems, "; "))
+	return problems.orNil()
+}
+
+// uriProblems checks one of a client's lists of URIs, field: each URI, in
+// order, and then that none is given twice and that there are not more
+// than MaxClientURIs (tooManyCode).
+func uriProblems(field string, uris []string, tooManyCode string) InvalidErrors {
+	var problems InvalidErrors
+	for _, u := range uris {
+		var inv *InvalidError
+		if errors.As(ValidateRedirectURI(u), &inv) {
+			problems = append(problems, inv.in(field))
+		}
 	}
-	return nil
+	problems = append(problems, twice(field, uris)...)
+	return append(problems, tooMany(uris, MaxClientURIs, tooManyCode)...)
+}
+
+// twice is a problem for each value given more than once in the list
+// field of a client.
+func twice(field string, list []string) InvalidErrors {
+	var problems InvalidErrors
+	for _, v := range repeated(list) {
+		problems = append(problems, invalid(CodeClientTwice, v).in(field))
+	}
+	return problems
+}
+
+// tooMany is code's problem when list is longer than max.
+func tooMany(list []string, max int, code string) InvalidErrors {
+	if len(list) <= max {
+		return nil
+	}
+	return InvalidErrors{invalid(code, strconv.Itoa(max), strconv.Itoa(len(list)))}
 }
 
 // Cognito's limits on a client (UserPoolClientType): a scope of at most 256
@@ -397,6 +410,10 @@ const (
 	MaxClientURIs   = 100
 	MaxURILength    = 1024
 )
+
+// MaxClientNameLength is the most characters a client's name has, as
+// Cognito's ClientName.
+const MaxClientNameLength = 128
 
 // ValidScope reports whether sc is a scope-token of RFC 6749 §3.3,
 // 1*( %x21 / %x23-5B / %x5D-7E ): printable ASCII without spaces, quotes
@@ -431,20 +448,21 @@ func repeated(list []string) []string {
 // ValidateRedirectURI enforces Cognito's rule: absolute, no fragment, at
 // most MaxURILength characters, and https except for loopback addresses
 // used in development.
+// The error is an *InvalidError naming the rule broken (CodeURI…).
 func ValidateRedirectURI(raw string) error {
 	if n := utf8.RuneCountInString(raw); n > MaxURILength {
 		// Named by its start: a client's list may hold several too long.
-		return fmt.Errorf("%q must be at most %d characters; it has %d", Shorten(raw, ShownURILength), MaxURILength, n)
+		return invalid(CodeURITooLong, Shorten(raw, ShownURILength), strconv.Itoa(MaxURILength), strconv.Itoa(n))
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme == "" || u.Host == "" {
-		return fmt.Errorf("%q must be an absolute URL", raw)
+		return invalid(CodeURINotAbsolute, raw)
 	}
 	if u.Fragment != "" || strings.Contains(raw, "#") {
-		return fmt.Errorf("%q may not contain a fragment", raw)
+		return invalid(CodeURIFragment, raw)
 	}
 	if !HTTPSOrLoopback(u) {
-		return fmt.Errorf("%q must use https (http is allowed only for localhost)", raw)
+		return invalid(CodeURINotHTTPS, raw)
 	}
 	return nil
 }

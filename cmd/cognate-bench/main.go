@@ -202,7 +202,7 @@ func setup(ctx context.Context, o options, hc *http.Client, slug, alg string) (f
 		defer resp.Body.Close()
 		raw, _ := io.ReadAll(resp.Body)
 		if resp.StatusCode >= 300 {
-			return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, raw)
+			return &statusError{method: method, path: path, status: resp.StatusCode, body: raw}
 		}
 		if out != nil {
 			return json.Unmarshal(raw, out)
@@ -211,7 +211,7 @@ func setup(ctx context.Context, o options, hc *http.Client, slug, alg string) (f
 	}
 	err := admin("POST", "/tenants", adminapi.CreateTenantRequest{Slug: slug, Name: "Benchmark " + alg,
 		Settings: &adminapi.SettingsChange{SigningAlg: &alg}}, nil)
-	if err != nil && !strings.Contains(err.Error(), "409") {
+	if err != nil && !isStatus(err, http.StatusConflict) { // made by an earlier run
 		return f, err
 	}
 	var machine adminapi.ClientWithSecret
@@ -228,10 +228,28 @@ func setup(ctx context.Context, o options, hc *http.Client, slug, alg string) (f
 	f.publicID = public.ClientID
 	err = admin("POST", "/tenants/"+slug+"/users", map[string]any{"username": f.username, "email": "bench@example.com",
 		"email_verified": true, "password": f.userPassword}, nil)
-	if err != nil && !strings.Contains(err.Error(), "409") {
+	if err != nil && !isStatus(err, http.StatusConflict) {
 		return f, err
 	}
 	return f, nil
+}
+
+// statusError is an answer of the admin API that is no success: its
+// status, for the caller to branch on, and its body, to read.
+type statusError struct {
+	method, path string
+	status       int
+	body         []byte
+}
+
+func (e *statusError) Error() string {
+	return fmt.Sprintf("%s %s: %d %s", e.method, e.path, e.status, e.body)
+}
+
+// isStatus reports whether err is an answer of the admin API with status.
+func isStatus(err error, status int) bool {
+	var se *statusError
+	return errors.As(err, &se) && se.status == status
 }
 
 type scenario struct {

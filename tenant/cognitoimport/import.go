@@ -13,7 +13,6 @@ import (
 	"maps"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/cognate-idp/cognate/tenant"
@@ -375,13 +374,14 @@ func importedStatus(cognito tenant.UserStatus, hasHash bool) tenant.UserStatus {
 // tenant/password can verify it.
 func checkHash(hash string) (problem Reason, bad bool) {
 	err := password.CheckHash(hash)
+	var malformed *password.MalformedHashError
 	switch {
 	case errors.Is(err, password.ErrUnknownScheme):
 		return reason(CodeHashUnknownScheme), true
-	case errors.Is(err, password.ErrMalformedHash):
-		// The message names the part that is wrong, never the hash. It
-		// stays tenant/password's English: the scheme's own terms.
-		return reason(CodeHashMalformed, strings.TrimPrefix(err.Error(), password.ErrMalformedHash.Error()+": ")), true
+	case errors.As(err, &malformed):
+		// It names the part that is wrong, never the hash. It stays
+		// tenant/password's English: the scheme's own terms.
+		return reason(CodeHashMalformed, malformed.Part), true
 	}
 	return Reason{}, false
 }
@@ -541,7 +541,7 @@ func (im *importer) apply(tx tenant.Tx, c *change, now time.Time) (LineResult, i
 			return res, 0, &refusedError{r} // one of the rules a code says
 		}
 		// A rule of the store's, in its words: no code can say it.
-		return res, 0, &refusedError{reason(CodeRefusedInvalid, reasonOf(err))}
+		return res, 0, &refusedError{reason(CodeRefusedInvalid, tenant.InvalidReason(err))}
 	case err != nil:
 		return res, 0, err
 	}

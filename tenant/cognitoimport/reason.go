@@ -302,7 +302,7 @@ func reasonsText(rs []Reason) string {
 
 // invalidReason is the reason of one of tenant's validation errors: its
 // rule when it names one (every validator Import calls does), else its
-// words without the sentinel's prefix.
+// words (tenant.InvalidReason).
 func invalidReason(err error) Reason {
 	var inv *tenant.InvalidError
 	if errors.As(err, &inv) {
@@ -315,11 +315,5 @@ func invalidReason(err error) Reason {
 			return Reason{Code: inv.Code, Args: inv.Args}
 		}
 	}
-	return reason(CodeInvalid, reasonOf(err))
-}
-
-// reasonOf is the text of one of tenant's validation errors without the
-// sentinel's prefix: those messages are written for people.
-func reasonOf(err error) string {
-	return strings.TrimPrefix(err.Error(), tenant.ErrInvalid.Error()+": ")
+	return reason(CodeInvalid, tenant.InvalidReason(err))
 }

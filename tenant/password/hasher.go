@@ -24,6 +24,32 @@ var (
 	ErrInvalidParams = errors.New("password: invalid argon2id parameters")
 )
 
+// MalformedHashError is an ErrMalformedHash that says which part of the
+// hash is wrong, for callers that report it (an importer's line): the
+// scheme and the part, in this package's English, never the hash itself.
+type MalformedHashError struct {
+	Part  string // as "bcrypt: cost 32 is above 16"
+	cause error  // what a decoder of the part said, if anything
+}
+
+// malformed is a *MalformedHashError whose Part is format filled with
+// args; a %w among them is its cause.
+func malformed(format string, args ...any) error {
+	part := fmt.Errorf(format, args...)
+	return &MalformedHashError{Part: part.Error(), cause: errors.Unwrap(part)}
+}
+
+func (e *MalformedHashError) Error() string { return ErrMalformedHash.Error() + ": " + e.Part }
+
+// Unwrap makes errors.Is(err, ErrMalformedHash) hold, and the decoder's
+// error reachable.
+func (e *MalformedHashError) Unwrap() []error {
+	if e.cause == nil {
+		return []error{ErrMalformedHash}
+	}
+	return []error{ErrMalformedHash, e.cause}
+}
+
 // Sizes of what Hash writes.
 const (
 	saltLen = 16
@@ -185,9 +211,9 @@ func (h *Hasher) Verify(ctx context.Context, encoded, password string) (ok bool,
 	return true, stored.weakerThan(h.params), nil
 }
 
-// CheckHash reports whether encoded is a hash Verify can check: nil, or an
-// error wrapping ErrUnknownScheme or ErrMalformedHash that names the wrong
-// part (never the hash itself). It only parses, so it costs microseconds
+// CheckHash reports whether encoded is a hash Verify can check: nil,
+// ErrUnknownScheme, or a *MalformedHashError that names the wrong part
+// (never the hash itself). It only parses, so it costs microseconds
 // whatever the scheme's work factor: importers check every line with it.
 func CheckHash(encoded string) error {
 	_, err := parseHash(encoded)

@@ -504,3 +504,37 @@ func TestInHistory(t *testing.T) {
 		})
 	}
 }
+
+// CheckHash says which part of a malformed hash is wrong as a field of its
+// error (an importer reports it per line), in the scheme's terms and never
+// quoting the hash; the error is still ErrMalformedHash, and keeps what a
+// decoder said.
+func TestCheckHashNamesThePart(t *testing.T) {
+	tests := []struct {
+		name, hash, part string
+	}{
+		{"a space", "$2b$10$ abc", "contains whitespace or non-ASCII bytes"},
+		{"bcrypt too short", "$2b$10$abc", "bcrypt: length 10, want 60"},
+		{"argon2id fields", "$argon2id$v=19$m=64,t=1,p=1$c2FsdA", "argon2id: want 5 $-separated fields, have 4"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckHash(tt.hash)
+			var m *MalformedHashError
+			if !errors.As(err, &m) || !errors.Is(err, ErrMalformedHash) {
+				t.Fatalf("CheckHash = %v, want a *MalformedHashError", err)
+			}
+			if m.Part != tt.part {
+				t.Errorf("Part = %q, want %q", m.Part, tt.part)
+			}
+			if err.Error() != ErrMalformedHash.Error()+": "+tt.part {
+				t.Errorf("Error = %q", err)
+			}
+		})
+	}
+	err := CheckHash("pbkdf2_sha256$600000$seasalt$!!!!")
+	var corrupt base64.CorruptInputError
+	if !errors.As(err, &corrupt) {
+		t.Errorf("the key's decoding error is lost: %v", err)
+	}
+}

@@ -45,7 +45,7 @@ func parseHash(encoded string) (storedHash, error) {
 		// Go's base64 decoders skip CR and LF even in Strict mode; refusing
 		// anything but printable ASCII keeps every hash to one spelling.
 		if c := encoded[i]; c < 0x21 || c > 0x7e {
-			return nil, fmt.Errorf("%w: contains whitespace or non-ASCII bytes", ErrMalformedHash)
+			return nil, malformed("contains whitespace or non-ASCII bytes")
 		}
 	}
 	return parse(encoded)
@@ -89,7 +89,7 @@ func parseArgon2id(encoded string) (storedHash, error) {
 	// "", "argon2id", "v=19", "m=…,t=…,p=…", salt, key
 	parts := strings.Split(encoded, "$")
 	if len(parts) != 6 {
-		return nil, fmt.Errorf("%w: argon2id: want 5 $-separated fields, have %d", ErrMalformedHash, len(parts)-1)
+		return nil, malformed("argon2id: want 5 $-separated fields, have %d", len(parts)-1)
 	}
 	v, err := parseParams("argon2id", parts[2], "v")
 	if err != nil {
@@ -97,7 +97,7 @@ func parseArgon2id(encoded string) (storedHash, error) {
 	}
 	// x/crypto computes only version 0x13; a 0x10 hash would never match.
 	if v[0] != argon2.Version {
-		return nil, fmt.Errorf("%w: argon2id: unsupported version %d", ErrMalformedHash, v[0])
+		return nil, malformed("argon2id: unsupported version %d", v[0])
 	}
 	mtp, err := parseParams("argon2id", parts[3], "m", "t", "p")
 	if err != nil {
@@ -106,13 +106,13 @@ func parseArgon2id(encoded string) (storedHash, error) {
 	m, t, p := mtp[0], mtp[1], mtp[2]
 	switch {
 	case t < 1 || t > maxArgon2Time:
-		return nil, fmt.Errorf("%w: argon2id: t=%d is outside 1..%d", ErrMalformedHash, t, maxArgon2Time)
+		return nil, malformed("argon2id: t=%d is outside 1..%d", t, maxArgon2Time)
 	case p < 1 || p > maxArgon2Threads:
-		return nil, fmt.Errorf("%w: argon2id: p=%d is outside 1..%d", ErrMalformedHash, p, maxArgon2Threads)
+		return nil, malformed("argon2id: p=%d is outside 1..%d", p, maxArgon2Threads)
 	case m < 8*p || m > maxArgon2Memory:
 		// argon2.IDKey would silently raise m below 8·p, computing something
 		// other than what the string says.
-		return nil, fmt.Errorf("%w: argon2id: m=%d is outside 8·p..%d", ErrMalformedHash, m, maxArgon2Memory)
+		return nil, malformed("argon2id: m=%d is outside 8·p..%d", m, maxArgon2Memory)
 	}
 	salt, err := decodeB64("argon2id", "salt", parts[4], minArgon2Salt, maxSaltLen)
 	if err != nil {
@@ -160,19 +160,19 @@ type bcryptHash struct{ encoded []byte }
 func parseBcrypt(encoded string) (storedHash, error) {
 	// $2b$10$ + 22 characters of salt + 31 of hash.
 	if len(encoded) != 60 {
-		return nil, fmt.Errorf("%w: bcrypt: length %d, want 60", ErrMalformedHash, len(encoded))
+		return nil, malformed("bcrypt: length %d, want 60", len(encoded))
 	}
 	// CompareHashAndPassword would report a bad salt character but treat a
 	// bad hash character as a mere mismatch; check both here.
 	if encoded[6] != '$' || strings.Trim(encoded[7:], bcryptAlphabet) != "" {
-		return nil, fmt.Errorf("%w: bcrypt: want $2?$NN$ and 53 characters of bcrypt's base64", ErrMalformedHash)
+		return nil, malformed("bcrypt: want $2?$NN$ and 53 characters of bcrypt's base64")
 	}
 	cost, err := bcrypt.Cost([]byte(encoded))
 	if err != nil {
-		return nil, fmt.Errorf("%w: bcrypt: %w", ErrMalformedHash, err)
+		return nil, malformed("bcrypt: %w", err)
 	}
 	if cost > maxBcryptCost {
-		return nil, fmt.Errorf("%w: bcrypt: cost %d is above %d", ErrMalformedHash, cost, maxBcryptCost)
+		return nil, malformed("bcrypt: cost %d is above %d", cost, maxBcryptCost)
 	}
 	return &bcryptHash{encoded: []byte(encoded)}, nil
 }
@@ -194,7 +194,7 @@ func (b *bcryptHash) matches(password string) (bool, error) {
 		return false, nil
 	default:
 		// Bad salt or hash characters that parseBcrypt could not see.
-		return false, fmt.Errorf("%w: bcrypt: %w", ErrMalformedHash, err)
+		return false, malformed("bcrypt: %w", err)
 	}
 }
 
@@ -219,7 +219,7 @@ func parseScrypt(encoded string) (storedHash, error) {
 	// "", "scrypt", "ln=…,r=…,p=…", salt, key
 	parts := strings.Split(encoded, "$")
 	if len(parts) != 5 {
-		return nil, fmt.Errorf("%w: scrypt: want 4 $-separated fields, have %d", ErrMalformedHash, len(parts)-1)
+		return nil, malformed("scrypt: want 4 $-separated fields, have %d", len(parts)-1)
 	}
 	lrp, err := parseParams("scrypt", parts[2], "ln", "r", "p")
 	if err != nil {
@@ -228,15 +228,15 @@ func parseScrypt(encoded string) (storedHash, error) {
 	logN, r, p := lrp[0], lrp[1], lrp[2]
 	switch {
 	case logN < 1 || logN > maxScryptLogN:
-		return nil, fmt.Errorf("%w: scrypt: ln=%d is outside 1..%d", ErrMalformedHash, logN, maxScryptLogN)
+		return nil, malformed("scrypt: ln=%d is outside 1..%d", logN, maxScryptLogN)
 	case r < 1 || r > maxScryptR:
-		return nil, fmt.Errorf("%w: scrypt: r=%d is outside 1..%d", ErrMalformedHash, r, maxScryptR)
+		return nil, malformed("scrypt: r=%d is outside 1..%d", r, maxScryptR)
 	case p < 1 || p > maxScryptP:
-		return nil, fmt.Errorf("%w: scrypt: p=%d is outside 1..%d", ErrMalformedHash, p, maxScryptP)
+		return nil, malformed("scrypt: p=%d is outside 1..%d", p, maxScryptP)
 	case 128*r<<logN > maxScryptMemory:
-		return nil, fmt.Errorf("%w: scrypt: ln=%d,r=%d needs more than %d MiB", ErrMalformedHash, logN, r, maxScryptMemory>>20)
+		return nil, malformed("scrypt: ln=%d,r=%d needs more than %d MiB", logN, r, maxScryptMemory>>20)
 	case r*p<<logN > maxScryptWork:
-		return nil, fmt.Errorf("%w: scrypt: ln=%d,r=%d,p=%d is too much work", ErrMalformedHash, logN, r, p)
+		return nil, malformed("scrypt: ln=%d,r=%d,p=%d is too much work", logN, r, p)
 	}
 	salt, err := decodeB64("scrypt", "salt", parts[3], 1, maxSaltLen)
 	if err != nil {
@@ -253,7 +253,7 @@ func (s *scryptHash) matches(password string) (bool, error) {
 	got, err := scrypt.Key([]byte(password), s.salt, 1<<s.logN, s.r, s.p, len(s.key))
 	if err != nil {
 		// Unreachable within the limits parseScrypt enforces.
-		return false, fmt.Errorf("%w: scrypt: %w", ErrMalformedHash, err)
+		return false, malformed("scrypt: %w", err)
 	}
 	return subtle.ConstantTimeCompare(got, s.key) == 1, nil
 }
@@ -275,7 +275,7 @@ func parsePBKDF2(encoded string) (storedHash, error) {
 	// "", "pbkdf2-sha256", "i=…", salt, key
 	parts := strings.Split(encoded, "$")
 	if len(parts) != 5 {
-		return nil, fmt.Errorf("%w: pbkdf2-sha256: want 4 $-separated fields, have %d", ErrMalformedHash, len(parts)-1)
+		return nil, malformed("pbkdf2-sha256: want 4 $-separated fields, have %d", len(parts)-1)
 	}
 	i, err := parseParams("pbkdf2-sha256", parts[2], "i")
 	if err != nil {
@@ -299,11 +299,11 @@ func parseDjango(encoded string) (storedHash, error) {
 	// "pbkdf2_sha256", iterations, salt, key
 	parts := strings.Split(encoded, "$")
 	if len(parts) != 4 {
-		return nil, fmt.Errorf("%w: django pbkdf2_sha256: want 4 $-separated fields, have %d", ErrMalformedHash, len(parts))
+		return nil, malformed("django pbkdf2_sha256: want 4 $-separated fields, have %d", len(parts))
 	}
 	i, err := parseUint(parts[1])
 	if err != nil {
-		return nil, fmt.Errorf("%w: django pbkdf2_sha256: iterations: %w", ErrMalformedHash, err)
+		return nil, malformed("django pbkdf2_sha256: iterations: %w", err)
 	}
 	if err := checkIterations("django pbkdf2_sha256", i); err != nil {
 		return nil, err
@@ -311,21 +311,21 @@ func parseDjango(encoded string) (storedHash, error) {
 	// Django uses the salt string itself, not a decoding of it.
 	salt := parts[2]
 	if len(salt) < 1 || len(salt) > maxSaltLen {
-		return nil, fmt.Errorf("%w: django pbkdf2_sha256: salt length %d is outside 1..%d", ErrMalformedHash, len(salt), maxSaltLen)
+		return nil, malformed("django pbkdf2_sha256: salt length %d is outside 1..%d", len(salt), maxSaltLen)
 	}
 	key, err := base64.StdEncoding.Strict().DecodeString(parts[3])
 	if err != nil {
-		return nil, fmt.Errorf("%w: django pbkdf2_sha256: key: %w", ErrMalformedHash, err)
+		return nil, malformed("django pbkdf2_sha256: key: %w", err)
 	}
 	if len(key) < minKeyLen || len(key) > maxKeyLen {
-		return nil, fmt.Errorf("%w: django pbkdf2_sha256: key length %d is outside %d..%d", ErrMalformedHash, len(key), minKeyLen, maxKeyLen)
+		return nil, malformed("django pbkdf2_sha256: key length %d is outside %d..%d", len(key), minKeyLen, maxKeyLen)
 	}
 	return &pbkdf2Hash{iterations: int(i), salt: []byte(salt), key: key}, nil
 }
 
 func checkIterations(scheme string, i uint64) error {
 	if i < 1 || i > maxPBKDF2Iterations {
-		return fmt.Errorf("%w: %s: %d iterations is outside 1..%d", ErrMalformedHash, scheme, i, maxPBKDF2Iterations)
+		return malformed("%s: %d iterations is outside 1..%d", scheme, i, maxPBKDF2Iterations)
 	}
 	return nil
 }
@@ -349,17 +349,17 @@ func (*pbkdf2Hash) weakerThan(Params) bool { return true }
 func parseParams(scheme, s string, names ...string) ([]uint64, error) {
 	fields := strings.Split(s, ",")
 	if len(fields) != len(names) {
-		return nil, fmt.Errorf("%w: %s: want parameters %s", ErrMalformedHash, scheme, strings.Join(names, ","))
+		return nil, malformed("%s: want parameters %s", scheme, strings.Join(names, ","))
 	}
 	vals := make([]uint64, len(names))
 	for i, f := range fields {
 		name, val, found := strings.Cut(f, "=")
 		if !found || name != names[i] {
-			return nil, fmt.Errorf("%w: %s: want parameters %s", ErrMalformedHash, scheme, strings.Join(names, ","))
+			return nil, malformed("%s: want parameters %s", scheme, strings.Join(names, ","))
 		}
 		n, err := parseUint(val)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %s: %w", ErrMalformedHash, scheme, name, err)
+			return nil, malformed("%s: %s: %w", scheme, name, err)
 		}
 		vals[i] = n
 	}
@@ -388,10 +388,10 @@ func parseUint(s string) (uint64, error) {
 func decodeB64(scheme, what, s string, minLen, maxLen int) ([]byte, error) {
 	b, err := base64.RawStdEncoding.Strict().DecodeString(s)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %s: %w", ErrMalformedHash, scheme, what, err)
+		return nil, malformed("%s: %s: %w", scheme, what, err)
 	}
 	if len(b) < minLen || len(b) > maxLen {
-		return nil, fmt.Errorf("%w: %s: %s length %d is outside %d..%d", ErrMalformedHash, scheme, what, len(b), minLen, maxLen)
+		return nil, malformed("%s: %s length %d is outside %d..%d", scheme, what, len(b), minLen, maxLen)
 	}
 	return b, nil
 }

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/cognate-idp/cognate/tenant"
 )
@@ -71,73 +70,55 @@ func (c *Console) newClientForm(w http.ResponseWriter, r *http.Request, q *reque
 		Once: newOnceToken()})
 }
 
-// maxClientName is tenant.ValidateClient's limit on a client's name, in
-// characters.
-const maxClientName = 128
+// MaxName is the most characters a client's name has, for the name
+// field's maxlength.
+func (clientForm) MaxName() int { return tenant.MaxClientNameLength }
 
-// uriList is a textarea of URIs: its field and the sentences for a URI
-// given twice and for too many.
-type uriList struct {
-	field, twice, tooMany string // a form field and two catalogue keys
-}
-
-var (
-	redirectList = uriList{"redirect_uris", "problem.redirectTwice", "problem.redirectTooMany"}
-	logoutList   = uriList{"logout_uris", "problem.logoutTwice", "problem.logoutTooMany"}
-)
-
-// parseURIs reads a textarea of URIs, one per line, each checked as the
-// service will check it (tenant.ValidateClient: each URI on its own, none
-// twice, not too many), so the person reads which one is wrong and why.
-func parseURIs(list uriList, raw string) ([]string, *formProblem) {
+// readURIs reads a textarea of URIs, one a line, leaving out blank lines
+// and the spaces around each.
+func readURIs(raw string) []string {
 	var out []string
-	seen := map[string]bool{}
 	for line := range strings.Lines(raw) {
-		u := strings.TrimSpace(line)
-		switch {
-		case u == "":
-			continue
-		case utf8.RuneCountInString(u) > tenant.MaxURILength:
-			return nil, &formProblem{field: list.field, key: "problem.uriTooLong", args: []any{tenant.Shorten(u, tenant.ShownURILength), tenant.MaxURILength}}
-		case tenant.ValidateRedirectURI(u) != nil:
-			return nil, &formProblem{field: list.field, key: "problem.uri", args: []any{u}}
-		case seen[u]:
-			return nil, &formProblem{field: list.field, key: list.twice, args: []any{u}}
+		if u := strings.TrimSpace(line); u != "" {
+			out = append(out, u)
 		}
-		seen[u] = true
-		out = append(out, u)
 	}
-	if len(out) > tenant.MaxClientURIs {
-		return nil, &formProblem{field: list.field, key: list.tooMany, args: []any{tenant.MaxClientURIs, len(out)}}
-	}
-	return out, nil
+	return out
 }
 
-// readClientForm reads the create or the edit form and checks it as the
-// service will. needRedirect is whether the client may use the
-// authorization code grant: only that grant needs a redirect URI (a
-// client-credentials client has none).
-func readClientForm(f url.Values, needRedirect bool) (clientForm, clientInput, *formProblem) {
+// readClientForm reads the create or the edit form. The service checks it
+// (tenant.ValidateClient), and clientProblem says where it is wrong.
+func readClientForm(f url.Values) (clientForm, clientInput) {
 	form := clientForm{Name: strings.TrimSpace(f.Get("name")), Public: f.Get("type") == "public",
 		RedirectURIs: f.Get("redirect_uris"), LogoutURIs: f.Get("logout_uris")}
-	in := clientInput{name: form.Name}
+	return form, clientInput{name: form.Name, redirects: readURIs(form.RedirectURIs), logouts: readURIs(form.LogoutURIs)}
+}
+
+// clientProblem is the problem the client form shows for a refusal of the
+// service: the first rule of the client's it broke (formProblemOf), at the
+// field it is about, a URI given twice said with the list's name; nil when
+// the error is no refusal.
+func clientProblem(err error) *formProblem {
+	prob := formProblemOf(err)
+	var inv *tenant.InvalidError
+	if prob == nil || !errors.As(err, &inv) {
+		return prob
+	}
 	switch {
-	case form.Name == "":
-		return form, in, &formProblem{field: "name", key: "problem.clientName"}
-	case utf8.RuneCountInString(form.Name) > maxClientName || !tenant.PlainText(form.Name):
-		return form, in, &formProblem{field: "name", key: "problem.clientNameRule", args: []any{maxClientName}}
+	case inv.Code == tenant.CodeClientNameMissing, inv.Code == tenant.CodeClientNameRule:
+		prob.field = "name"
+	case inv.Field == tenant.FieldRedirectURIs, inv.Code == tenant.CodeClientRedirectsTooMany, inv.Code == tenant.CodeClientNoRedirect:
+		prob.field = "redirect_uris"
+		if inv.Code == tenant.CodeClientTwice {
+			prob.key = "problem.redirectTwice"
+		}
+	case inv.Field == tenant.FieldLogoutURIs, inv.Code == tenant.CodeClientLogoutsTooMany:
+		prob.field = "logout_uris"
+		if inv.Code == tenant.CodeClientTwice {
+			prob.key = "problem.logoutTwice"
+		}
 	}
-	var prob *formProblem
-	if in.redirects, prob = parseURIs(redirectList, form.RedirectURIs); prob != nil {
-		return form, in, prob
-	}
-	if in.logouts, prob = parseURIs(logoutList, form.LogoutURIs); prob != nil {
-		return form, in, prob
-	}
-	if needRedirect && len(in.redirects) == 0 {
-		return form, in, &formProblem{field: redirectList.field, key: "problem.noRedirect"}
-	}
-	return form, in, nil
+	return prob
 }
 
 type clientSecretPage struct {
@@ -154,37 +135,35 @@ func (clientSecretPage) template() string { return tmplClientSecret }
 func (c *Console) createClient(w http.ResponseWriter, r *http.Request, q *request) error {
 	ctx := r.Context()
 	token := r.PostForm.Get(onceField)
-	form, in, prob := readClientForm(r.PostForm, true)
-	if prob == nil {
-		used, first, err := c.claimOnce(ctx, q, token)
-		if err != nil {
+	form, in := readClientForm(r.PostForm)
+	used, first, err := c.claimOnce(ctx, q, token)
+	if err != nil {
+		return err
+	}
+	if !first {
+		return sentAlready("once.clientCreated", used.Result)
+	}
+	cl, secret, err := c.Service.CreateClient(ctx, q.slug(), tenant.NewClient{Name: in.name, Public: form.Public,
+		RedirectURIs: in.redirects, PostLogoutRedirectURIs: in.logouts})
+	if err == nil {
+		if err := c.settleOnce(ctx, q, token, cl.ID); err != nil {
 			return err
 		}
-		if !first {
-			return sentAlready("once.clientCreated", used.Result)
+		if secret == "" {
+			http.Redirect(w, r, clientPath(cl.ID)+"?notice=clientSaved", http.StatusSeeOther)
+			return nil
 		}
-		cl, secret, err := c.Service.CreateClient(ctx, q.slug(), tenant.NewClient{Name: in.name, Public: form.Public,
-			RedirectURIs: in.redirects, PostLogoutRedirectURIs: in.logouts})
-		if err != nil {
-			if err := c.releaseOnce(ctx, q, token); err != nil {
-				return err
-			}
-			if prob = formProblemOf(err); prob == nil {
-				return err
-			}
-		} else {
-			if err := c.settleOnce(ctx, q, token, cl.ID); err != nil {
-				return err
-			}
-			if secret == "" {
-				http.Redirect(w, r, clientPath(cl.ID)+"?notice=clientSaved", http.StatusSeeOther)
-				return nil
-			}
-			// The secret is shown in this response, once, and never again:
-			// the service keeps only its hash. The page is not cached
-			// (render).
-			return c.render(w, http.StatusOK, &clientSecretPage{frame: c.frame(q, "clients"), Client: cl, Secret: secret})
-		}
+		// The secret is shown in this response, once, and never again:
+		// the service keeps only its hash. The page is not cached
+		// (render).
+		return c.render(w, http.StatusOK, &clientSecretPage{frame: c.frame(q, "clients"), Client: cl, Secret: secret})
+	}
+	if err := c.releaseOnce(ctx, q, token); err != nil {
+		return err
+	}
+	prob := clientProblem(err)
+	if prob == nil {
+		return err
 	}
 	// What was typed stays, and so does the token: nothing was made.
 	page := &clientNewPage{frame: c.frame(q, "clients"), Form: form, Invalid: map[string]bool{prob.field: true}, Once: token}
@@ -250,31 +229,30 @@ func (c *Console) updateClient(w http.ResponseWriter, r *http.Request, q *reques
 		return err
 	}
 	posted := r.PostForm.Get(versionField)
-	form, in, prob := readClientForm(r.PostForm, page.Client.AllowsGrant(tenant.GrantAuthorizationCode))
+	form, in := readClientForm(r.PostForm)
 	if !page.Builtin && staleForm(r.PostForm, clientShownOf(page.Client)) {
 		// (A built-in client has no form: the service says it cannot
 		// change.)
 		return c.staleClient(w, page, form)
 	}
-	if prob == nil {
-		unchanged := func(cl tenant.Client) bool { return formVersion(clientShownOf(cl)) == posted }
-		_, err := c.Service.UpdateClient(r.Context(), q.slug(), page.Client.ID, tenant.ClientChange{Name: &in.name,
-			RedirectURIs: &in.redirects, PostLogoutRedirectURIs: &in.logouts, IfUnchanged: unchanged})
-		switch {
-		case err == nil:
-			http.Redirect(w, r, clientPath(page.Client.ID)+"?notice=clientSaved", http.StatusSeeOther)
-			return nil
-		case errors.Is(err, tenant.ErrStale):
-			if page, err = c.clientPage(r, q); err != nil {
-				return err
-			}
-			return c.staleClient(w, page, form)
-		case errors.Is(err, tenant.ErrNotFound):
-			return serviceError(clientsSection, err)
-		}
-		if prob = formProblemOf(err); prob == nil {
+	unchanged := func(cl tenant.Client) bool { return formVersion(clientShownOf(cl)) == posted }
+	_, err = c.Service.UpdateClient(r.Context(), q.slug(), page.Client.ID, tenant.ClientChange{Name: &in.name,
+		RedirectURIs: &in.redirects, PostLogoutRedirectURIs: &in.logouts, IfUnchanged: unchanged})
+	switch {
+	case err == nil:
+		http.Redirect(w, r, clientPath(page.Client.ID)+"?notice=clientSaved", http.StatusSeeOther)
+		return nil
+	case errors.Is(err, tenant.ErrStale):
+		if page, err = c.clientPage(r, q); err != nil {
 			return err
 		}
+		return c.staleClient(w, page, form)
+	case errors.Is(err, tenant.ErrNotFound):
+		return serviceError(clientsSection, err)
+	}
+	prob := clientProblem(err)
+	if prob == nil {
+		return err
 	}
 	// The form keeps what was typed, and the version it was made from: a
 	// change made meanwhile is still to be refused when it is sent again.

@@ -62,26 +62,40 @@ func TestClientFormSaysWhichRule(t *testing.T) {
 		name, lang    string
 		form          url.Values
 		want, wantNot string
+		field         string // the field marked invalid
 	}{
 		{"a redirect URI twice", "en", url.Values{"name": {"Shop"}, "redirect_uris": {"https://c.example/cb\nhttps://c.example/cb"}},
-			"The redirect URI “https://c.example/cb” is listed twice.", ""},
+			"The redirect URI “https://c.example/cb” is listed twice.", "", "redirect_uris"},
 		{"a redirect URI twice, in Dutch", "nl", url.Values{"name": {"Shop"}, "redirect_uris": {"https://c.example/cb\n https://c.example/cb "}},
-			"De redirect-URI “https://c.example/cb” staat er twee keer in.", "listed twice"},
+			"De redirect-URI “https://c.example/cb” staat er twee keer in.", "listed twice", "redirect_uris"},
 		{"a sign-out URI twice", "en", url.Values{"name": {"Shop"}, "redirect_uris": {"https://c.example/cb"},
-			"logout_uris": {"https://c.example/\nhttps://c.example/"}}, "The sign-out redirect URI “https://c.example/” is listed twice.", ""},
+			"logout_uris": {"https://c.example/\nhttps://c.example/"}}, "The sign-out redirect URI “https://c.example/” is listed twice.", "", "logout_uris"},
+		{"no name", "en", url.Values{"name": {"  "}, "redirect_uris": {"https://c.example/cb"}}, "Give the application a name.", "", "name"},
 		{"a name with a tab", "en", url.Values{"name": {"Sh\top"}, "redirect_uris": {"https://c.example/cb"}},
-			"An application name is at most 128 characters, without control characters such as tabs or line breaks.", ""},
+			"An application name is at most 128 characters, without control characters such as tabs or line breaks.", "", "name"},
 		{"a name with a tab, in Dutch", "nl", url.Values{"name": {"Sh\top"}, "redirect_uris": {"https://c.example/cb"}},
-			"Een applicatienaam is hoogstens 128 tekens, zonder stuurtekens zoals tabs of regeleinden.", ""},
+			"Een applicatienaam is hoogstens 128 tekens, zonder stuurtekens zoals tabs of regeleinden.", "", "name"},
 		{"a name too long", "en", url.Values{"name": {strings.Repeat("é", 129)}, "redirect_uris": {"https://c.example/cb"}},
-			"An application name is at most 128 characters", ""},
+			"An application name is at most 128 characters", "", "name"},
+		{"a name and a URI wrong", "en", url.Values{"name": {"Sh\top"}, "redirect_uris": {"http://c.example/cb"}},
+			"An application name is at most 128 characters", "not a valid address", "name"},
+		{"no redirect URI", "en", url.Values{"name": {"Shop"}, "redirect_uris": {"\n"}}, "Add at least one redirect URI.", "", "redirect_uris"},
 		{"too many redirect URIs", "en", url.Values{"name": {"Shop"}, "redirect_uris": {lines(101, "cb")}},
-			"An application has at most 100 redirect URIs; this list has 101.", ""},
+			"An application has at most 100 redirect URIs; this list has 101.", "", "redirect_uris"},
 		{"too many sign-out URIs", "nl", url.Values{"name": {"Shop"}, "redirect_uris": {"https://c.example/cb"}, "logout_uris": {lines(101, "out")}},
-			"Een applicatie heeft hoogstens 100 redirect-URI's na uitloggen; deze lijst heeft er 101.", ""},
+			"Een applicatie heeft hoogstens 100 redirect-URI's na uitloggen; deze lijst heeft er 101.", "", "logout_uris"},
 		{"a URI too long", "en", url.Values{"name": {"Shop"}, "redirect_uris": {long}},
-			"is too long: an address is at most 1024 characters.", ""},
+			"is too long: an address is at most 1024 characters, and this one has 1044.", "", "redirect_uris"},
+		// Each rule of an address in its own words, at the list it is in.
+		{"a redirect URI with a fragment", "en", url.Values{"name": {"Shop"}, "redirect_uris": {"https://c.example/cb\nhttps://c.example/cb#top"}},
+			"“https://c.example/cb#top” is not a valid address: it cannot hold a fragment (a part after #).", "", "redirect_uris"},
+		{"a relative redirect URI", "en", url.Values{"name": {"Shop"}, "redirect_uris": {"/cb"}},
+			"“/cb” is not a valid address: it must be a whole address, with https:// and a host name.", "", "redirect_uris"},
+		{"a sign-out URI over http, in Dutch", "nl", url.Values{"name": {"Shop"}, "redirect_uris": {"https://c.example/cb"},
+			"logout_uris": {"http://c.example/bye"}}, "“http://c.example/bye” is geen geldig adres: het moet https gebruiken (http alleen voor localhost).", "",
+			"logout_uris"},
 	}
+	invalid := regexp.MustCompile(`<(?:input|textarea) id="([a-z_]+)"[^>]*aria-invalid="true"`)
 	for _, tt := range tests {
 		for _, where := range []string{"/admin/clients/new", "/admin/clients/" + app.ID} {
 			t.Run(tt.name+" at "+where, func(t *testing.T) {
@@ -98,6 +112,9 @@ func TestClientFormSaysWhichRule(t *testing.T) {
 				}
 				uitest.MustContain(t, p, tt.want, `<form method="post" action="`+where+`"`, `aria-invalid="true"`)
 				uitest.MustNotContain(t, p, "This change is not valid", "Deze wijziging is niet geldig")
+				if m := invalid.FindAllStringSubmatch(p.Body, -1); len(m) != 1 || m[0][1] != tt.field {
+					t.Errorf("fields marked invalid: %v, want %s", m, tt.field)
+				}
 				if tt.wantNot != "" {
 					uitest.MustNotContain(t, p, tt.wantNot)
 				}
@@ -312,8 +329,8 @@ func TestEveryRefusalLogsOneLine(t *testing.T) {
 		secret string // sent, and not to be logged
 	}{
 		{"a username with a space", post(b, "/admin/users/new", url.Values{"username": {"has s3cret-space"}}), 422, "problem.username", "s3cret"},
-		{"a client name with a tab", post(b, "/admin/clients/new", url.Values{"name": {"Sh\top-s3cret"}, "redirect_uris": {"https://c.example/cb"}}),
-			422, "problem.clientNameRule", "s3cret"},
+		{"a client name with a tab", post(b, "/admin/clients/new", url.Values{"name": {"Sh\top-s3cret"}, "redirect_uris": {"https://c.example/cb"}, "once": {"a-new-form"}}),
+			422, "import.reason.client.nameRule", "s3cret"},
 		{"a redirect URI twice", edit(url.Values{"redirect_uris": {"https://s3cret.example/cb\nhttps://s3cret.example/cb"}}),
 			422, "problem.redirectTwice", "s3cret"},
 		{"a stale client form", edit(url.Values{"version": {"not-this-one"}, "name": {"s3cret"}}), 409, "problem.stale.client", "s3cret"},

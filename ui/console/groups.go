@@ -93,8 +93,11 @@ func readGroupForm(f url.Values) groupForm {
 // than the console dropping them unseen.
 func (gf groupForm) group() (tenant.Group, *formProblem) {
 	g := tenant.Group{Name: gf.Name}
-	if tenant.ValidateGroupName(g.Name) != nil {
-		return g, &formProblem{field: "name", key: "problem.groupName"}
+	if err := tenant.ValidateGroupName(g.Name); err != nil {
+		// The rule it broke: too long, spaces around it, …
+		prob := formProblemOf(err)
+		prob.field = "name"
+		return g, prob
 	}
 	// Browsers send a textarea's line breaks as CRLF but count them as one
 	// character against maxlength: as LF, a description that fit the field

@@ -2,6 +2,7 @@ package console
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"net/http"
 	"slices"
@@ -78,12 +79,38 @@ func TestCatalogueHoldsEveryKeyTheCodeNames(t *testing.T) {
 }
 
 // Every rule of the tenant's validators reads in both languages on a
-// form that broke it (formProblemOf), not as "this change is not valid".
+// form that broke it (formProblemOf), not as "this change is not valid",
+// with every value the rule names.
 func TestEveryTenantRuleInEveryLanguage(t *testing.T) {
 	for _, code := range tenant.InvalidCodes() {
+		// As many values as the rule's English takes (up to three).
+		var args []any
+		for n := range 4 {
+			inv := &tenant.InvalidError{Code: code}
+			for i := range n {
+				inv.Args = append(inv.Args, fmt.Sprintf("ARG%d", i))
+			}
+			if !strings.Contains(inv.Reason(), "%!") {
+				for _, a := range inv.Args {
+					args = append(args, a)
+				}
+				break
+			}
+		}
 		for _, lang := range []string{"en", "nl"} {
-			if _, ok := catalogue[lang]["import.reason."+code]; !ok {
+			format, ok := catalogue[lang]["import.reason."+code]
+			if !ok {
 				t.Errorf("catalogue %s has no words for rule %s", lang, code)
+				continue
+			}
+			text := fmt.Sprintf(format, args...)
+			if strings.Contains(text, "%!") {
+				t.Errorf("%s, %s: %q", code, lang, text)
+			}
+			for _, a := range args {
+				if !strings.Contains(text, a.(string)) {
+					t.Errorf("%s, %s: %q leaves out %s", code, lang, text, a)
+				}
 			}
 		}
 	}

@@ -56,7 +56,7 @@ func TestGroups(t *testing.T) {
 	for _, tc := range []struct {
 		what, field, groupName, description, precedence, problem string
 	}{
-		{"name with spaces around", "name", " Renamed ", "Typed, not saved", "7", "A group name is 1 to 128 characters"},
+		{"name with spaces around", "name", " Renamed ", "Typed, not saved", "7", "A group name cannot start or end with a space."},
 		{"description too long", "description", "Renamed", strings.Repeat("x", tenant.MaxGroupDescription+1), "7",
 			"A group description is at most 2048 characters; this one has 2049."},
 		{"description with a control character", "description", "Renamed", "Bell\x07ringers", "7",
