@@ -272,8 +272,8 @@ func TestCreateUserWithInvitation(t *testing.T) {
 	if _, err := e.svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "bob", Email: "bob@example.com", Invite: true}); err == nil {
 		t.Fatal("an invitation without templates succeeded")
 	}
-	if found, err := e.svc.FindUsers(ctx, "acme", tenant.UserQuery{Username: "bob"}); err != nil || len(found) != 0 {
-		t.Errorf("refused invitations left %d users named bob (%v)", len(found), err)
+	if found, err := e.svc.FindUsers(ctx, "acme", tenant.UserQuery{Username: "bob"}); err != nil || len(found.Users) != 0 {
+		t.Errorf("refused invitations left %d users named bob (%v)", len(found.Users), err)
 	}
 	if n := len(e.queued(t)); n != 1 {
 		t.Errorf("%d mails queued, want only ann's", n)

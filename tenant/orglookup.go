@@ -46,8 +46,25 @@ func (s *Service) OrganizationsForEmail(ctx context.Context, in OrgLookup) error
 	sum := sha256.Sum256([]byte(FoldKey(email)))
 	emailKey := "apex-email/" + hex.EncodeToString(sum[:])
 	now := s.now()
+	// The search only reads, so it runs beside other requests; the one
+	// writer of the store is held only to count the request against the
+	// rate limits and queue the mail, however many organizations and
+	// users there are.
+	var orgs []mail.OrgLink
+	err := s.Store.View(ctx, func(tx Tx) (err error) {
+		orgs, err = s.organizationsOf(tx, email)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	msg, err := renderTo(s.Templates, s.MailFrom, email, s.MailFromName, in.Locale, mail.KindOrganizationLinks,
+		mail.OrganizationLinks{Email: email, Organizations: orgs}, mail.Branding{})
+	if err != nil {
+		return err
+	}
 	queued := false
-	err := s.Store.Update(ctx, func(tx Tx) error {
+	err = s.Store.Update(ctx, func(tx Tx) error {
 		queued = false
 		if in.ClientIP != "" {
 			ok, err := takeRate(tx, CollRateLimits, "", "apex-ip/"+AddressKey(in.ClientIP), now, orgLookupIPLimits...)
@@ -62,32 +79,6 @@ func (s *Service) OrganizationsForEmail(ctx context.Context, in OrgLookup) error
 		if err != nil || !ok {
 			return err
 		}
-		var tenants []Tenant
-		err = ScanJSON(tx, CollTenants, "", "", "", func(_ string, t Tenant) bool {
-			tenants = append(tenants, t)
-			return true
-		})
-		if err != nil {
-			return err
-		}
-		var orgs []mail.OrgLink
-		for _, t := range tenants {
-			users, err := UsersByEmail(tx, t.Slug, email)
-			if err != nil {
-				return err
-			}
-			for _, u := range users {
-				if u.Enabled && u.Status != StatusUnconfirmed {
-					orgs = append(orgs, mail.OrgLink{Name: t.Name, LoginURL: s.tenantURL(t.Slug) + "/"})
-					break
-				}
-			}
-		}
-		msg, err := renderTo(s.Templates, s.MailFrom, email, s.MailFromName, in.Locale, mail.KindOrganizationLinks,
-			mail.OrganizationLinks{Email: email, Organizations: orgs}, mail.Branding{})
-		if err != nil {
-			return err
-		}
 		queued = true
 		return EnqueueMail(tx, MailOwner{}, msg, now)
 	})
@@ -98,4 +89,58 @@ func (s *Service) OrganizationsForEmail(ctx context.Context, in OrgLookup) error
 		s.mailQueued()
 	}
 	return nil
+}
+
+// organizationsOf lists the organizations, in slug order, where email is
+// the address of an account that can sign in (enabled and activated). Of
+// each organization it reads the users with the address only until one
+// can sign in, and the organization's record only when one can: many
+// users of an organization may share an address, and there may be
+// thousands of organizations.
+func (s *Service) organizationsOf(tx Tx, email string) ([]mail.OrgLink, error) {
+	var slugs []string
+	err := tx.Scan(CollTenants, "", "", "", func(slug string, _ []byte) bool {
+		slugs = append(slugs, slug)
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	var orgs []mail.OrgLink
+	for _, slug := range slugs {
+		found, err := canSignInWithEmail(tx, slug, email)
+		if err != nil {
+			return nil, err
+		}
+		if !found {
+			continue
+		}
+		t, err := GetTenant(tx, slug)
+		if err != nil {
+			return nil, err
+		}
+		orgs = append(orgs, mail.OrgLink{Name: t.Name, LoginURL: s.tenantURL(slug) + "/"})
+	}
+	return orgs, nil
+}
+
+// canSignInWithEmail reports whether email is the address of a user of
+// the tenant who can sign in, reading the users with the address until
+// one can.
+func canSignInWithEmail(tx Tx, tenantID, email string) (bool, error) {
+	found := false
+	var readErr error
+	err := emailSubs(tx, tenantID, email, "", func(sub string) bool {
+		u, err := GetUser(tx, tenantID, sub)
+		if err != nil {
+			readErr = err
+			return false
+		}
+		found = u.Enabled && u.Status != StatusUnconfirmed
+		return !found
+	})
+	if err == nil {
+		err = readErr
+	}
+	return found, err
 }

@@ -1,6 +1,7 @@
 package tenant
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -115,24 +116,146 @@ func NameKey(name string) string {
 	return strings.Join(strings.Fields(name), " ")
 }
 
+// The index of organization names (CollTenantNames) answers "which
+// tenants are called this?" with one key read, for the apex's "find your
+// organization" and for the check that a new name is free, however many
+// tenants there are. Its keys are a NameKey, a zero byte and a slug: names
+// shared before names were kept apart have an entry for each tenant.
+// PutTenant and deleteTenantRecord keep it in step with the tenants, in
+// their transaction; IndexTenantNames builds it for a data file of an
+// older version.
+
+// tenantNameIndexMarker is the index's key that says it is complete. No
+// name's key starts with a zero byte: a name has a character that can be
+// seen, and NameKey keeps it.
+const tenantNameIndexMarker = "\x00indexed"
+
+// tenantNameEntry is the index key of a tenant called name.
+func tenantNameEntry(name, slug string) string { return NameKey(name) + "\x00" + slug }
+
+// tenantsNamed visits, in slug order, the slugs of the tenants whose name
+// has the NameKey key, until visit returns false.
+func tenantsNamed(tx Tx, key string, visit func(slug string) bool) error {
+	if key == "" || strings.Contains(key, "\x00") {
+		return nil // no name has such a key
+	}
+	return tx.Scan(CollTenantNames, "", key+"\x00", "", func(_ string, slug []byte) bool {
+		return visit(string(slug))
+	})
+}
+
 // checkTenantNameFree refuses name, inside the transaction that stores it,
 // when a tenant other than slug has a name with the same NameKey.
 func checkTenantNameFree(tx Tx, slug, name string) error {
-	key := NameKey(name)
-	var holder Tenant
-	err := ScanJSON(tx, CollTenants, "", "", "", func(_ string, t Tenant) bool {
-		if t.Slug != slug && NameKey(t.Name) == key {
-			holder = t
-			return false
+	holder := ""
+	err := tenantsNamed(tx, NameKey(name), func(other string) bool {
+		if other != slug {
+			holder = other
 		}
-		return true
+		return holder == ""
 	})
+	if err != nil || holder == "" {
+		return err
+	}
+	t, err := GetTenant(tx, holder)
 	if err != nil {
 		return err
 	}
-	if holder.Slug != "" {
-		return fmt.Errorf("%w: tenant %q is called %q, the same name as %q (names that differ only in capitals, spacing or how their characters are encoded are one name)",
-			ErrTenantNameTaken, holder.Slug, holder.Name, name)
+	return fmt.Errorf("%w: tenant %q is called %q, the same name as %q (names that differ only in capitals, spacing or how their characters are encoded are one name)",
+		ErrTenantNameTaken, t.Slug, t.Name, name)
+}
+
+// FindTenants finds the tenant whose slug is query, or else every tenant
+// whose name is, in slug order, both as NameKey compares names: without
+// regard to case, spacing or how the characters are encoded. A slug is one
+// tenant's; a name should be, but may be several's in data stored before
+// names were kept apart. No match is an empty list. It reads the tenants
+// it finds and no others.
+func (s *Service) FindTenants(ctx context.Context, query string) ([]Tenant, error) {
+	key := NameKey(query)
+	var found []Tenant
+	err := s.Store.View(ctx, func(tx Tx) error {
+		found = nil
+		if key != "" {
+			t, err := GetTenant(tx, key)
+			if err == nil {
+				found = []Tenant{t}
+				return nil
+			}
+			if !errors.Is(err, ErrNotFound) {
+				return err
+			}
+		}
+		var slugs []string
+		if err := tenantsNamed(tx, key, func(slug string) bool { slugs = append(slugs, slug); return true }); err != nil {
+			return err
+		}
+		for _, slug := range slugs {
+			t, err := GetTenant(tx, slug)
+			if err != nil {
+				return err
+			}
+			found = append(found, t)
+		}
+		return nil
+	})
+	return found, err
+}
+
+// IndexTenantNames builds the index of organization names when the data
+// file has none complete: a file of an older version, or one whose first
+// start was cut short. It returns how many tenants it indexed (0 when the
+// index was complete). It runs at start-up, in one transaction: a tenant
+// is a small record, and there are thousands at most.
+func IndexTenantNames(ctx context.Context, store Store) (int, error) {
+	var done bool
+	err := store.View(ctx, func(tx Tx) error {
+		_, err := tx.Get(CollTenantNames, "", tenantNameIndexMarker)
+		done = err == nil
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		return err
+	})
+	if err != nil || done {
+		return 0, err
 	}
-	return nil
+	indexed := 0
+	err = store.Update(ctx, func(tx Tx) error {
+		indexed = 0
+		// Entries a pass cut short left go first: the index is made
+		// whole from the tenants alone.
+		var stale []string
+		err := tx.Scan(CollTenantNames, "", "", "", func(key string, _ []byte) bool {
+			stale = append(stale, key)
+			return true
+		})
+		if err != nil {
+			return err
+		}
+		for _, key := range stale {
+			if err := tx.Delete(CollTenantNames, "", key); err != nil {
+				return err
+			}
+		}
+		var tenants []Tenant
+		err = ScanJSON(tx, CollTenants, "", "", "", func(_ string, t Tenant) bool {
+			tenants = append(tenants, t)
+			return true
+		})
+		if err != nil {
+			return err
+		}
+		for _, t := range tenants {
+			if err := tx.Put(CollTenantNames, "", tenantNameEntry(t.Name, t.Slug), []byte(t.Slug)); err != nil {
+				return err
+			}
+			indexed++
+		}
+		return tx.Put(CollTenantNames, "", tenantNameIndexMarker, []byte{})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("build the index of organization names: %w", err)
+	}
+	return indexed, nil
 }

@@ -62,8 +62,35 @@ func GetTenant(tx Tx, slug string) (Tenant, error) {
 	return t, nil
 }
 
-// PutTenant stores a tenant.
-func PutTenant(tx Tx, t Tenant) error { return PutJSON(tx, CollTenants, "", t.Slug, t) }
+// PutTenant stores a tenant, and moves its entry in the index of
+// organization names when the name is new or changed (as NameKey compares
+// names).
+func PutTenant(tx Tx, t Tenant) error {
+	old, err := GetJSON[Tenant](tx, CollTenants, "", t.Slug)
+	switch {
+	case err == nil && NameKey(old.Name) == NameKey(t.Name):
+		return PutJSON(tx, CollTenants, "", t.Slug, t)
+	case err == nil:
+		if err := tx.Delete(CollTenantNames, "", tenantNameEntry(old.Name, t.Slug)); err != nil {
+			return err
+		}
+	case !errors.Is(err, ErrNotFound):
+		return err
+	}
+	if err := tx.Put(CollTenantNames, "", tenantNameEntry(t.Name, t.Slug), []byte(t.Slug)); err != nil {
+		return err
+	}
+	return PutJSON(tx, CollTenants, "", t.Slug, t)
+}
+
+// deleteTenantRecord removes a tenant's own record and its entry in the
+// index of organization names; DeleteTenant removes the rest.
+func deleteTenantRecord(tx Tx, t Tenant) error {
+	if err := tx.Delete(CollTenantNames, "", tenantNameEntry(t.Name, t.Slug)); err != nil {
+		return err
+	}
+	return tx.Delete(CollTenants, "", t.Slug)
+}
 
 // GetUser reads a user by sub.
 func GetUser(tx Tx, tenantID, sub string) (User, error) {
@@ -91,25 +118,68 @@ func UserByUsername(tx Tx, tenantID, username string) (User, error) {
 	return GetUser(tx, tenantID, string(sub))
 }
 
-// UsersByEmail finds the users whose email address is email.
-func UsersByEmail(tx Tx, tenantID, email string) ([]User, error) {
-	var subs []string
-	err := tx.Scan(CollUsersByEmail, tenantID, FoldKey(email)+"\x00", "", func(_ string, v []byte) bool {
-		subs = append(subs, string(v))
-		return true
-	})
-	if err != nil {
-		return nil, err
+// emailSubs visits, in sub order and after the sub `after`, the subs of
+// the users whose email address is email, until visit returns false. It
+// reads the email index only, never a user: many users may share an
+// address (50,000 in one tenant is allowed), so a question about them
+// stops as soon as it has its answer.
+func emailSubs(tx Tx, tenantID, email, after string, visit func(sub string) bool) error {
+	prefix := FoldKey(email) + "\x00"
+	if after != "" {
+		after = prefix + after
 	}
-	users := make([]User, 0, len(subs))
-	for _, sub := range subs {
+	return tx.Scan(CollUsersByEmail, tenantID, prefix, after, func(_ string, sub []byte) bool {
+		return visit(string(sub))
+	})
+}
+
+// UsersByEmail returns a page of the users whose email address is email:
+// in sub order, those whose sub sorts after `after`, at most limit of them.
+// Next is set when more follow, which is known without reading the next
+// user.
+func UsersByEmail(tx Tx, tenantID, email, after string, limit int) (UserPage, error) {
+	var page UserPage
+	if limit < 1 {
+		return page, fmt.Errorf("%w: a page of users holds at least one", ErrInvalid)
+	}
+	var readErr error
+	err := emailSubs(tx, tenantID, email, after, func(sub string) bool {
+		if len(page.Users) == limit {
+			page.Next = page.Users[limit-1].Sub
+			return false
+		}
 		u, err := GetUser(tx, tenantID, sub)
 		if err != nil {
-			return nil, err
+			readErr = err
+			return false
 		}
-		users = append(users, u)
+		page.Users = append(page.Users, u)
+		return true
+	})
+	if err == nil {
+		err = readErr
 	}
-	return users, nil
+	return page, err
+}
+
+// UserByEmail finds the one user whose email address is email: an error
+// wrapping ErrNotFound when no user has it, and when several do (sign-in
+// cannot tell which is meant). Either way it reads at most two index
+// entries and one user, so an address many users share costs no more to
+// refuse than an unknown one, and the time taken does not tell them apart.
+func UserByEmail(tx Tx, tenantID, email string) (User, error) {
+	var subs []string
+	err := emailSubs(tx, tenantID, email, "", func(sub string) bool {
+		subs = append(subs, sub)
+		return len(subs) < 2
+	})
+	if err != nil {
+		return User{}, err
+	}
+	if len(subs) != 1 {
+		return User{}, fmt.Errorf("user with email: %w", ErrNotFound)
+	}
+	return GetUser(tx, tenantID, subs[0])
 }
 
 // InsertUser stores a new user and its indexes; a taken username or sub is
@@ -195,8 +265,8 @@ func checkSignInNames(tx Tx, tenantID string, u User, newName bool) error {
 	// An email address has an @, so a username without one is no address.
 	if newName && strings.Contains(u.Username, "@") {
 		var other bool
-		err := tx.Scan(CollUsersByEmail, tenantID, FoldKey(u.Username)+"\x00", "", func(_ string, sub []byte) bool {
-			other = string(sub) != u.Sub
+		err := emailSubs(tx, tenantID, u.Username, "", func(sub string) bool {
+			other = sub != u.Sub
 			return !other
 		})
 		if err != nil {

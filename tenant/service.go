@@ -846,20 +846,13 @@ func (s *Service) User(ctx context.Context, tenantID, sub string) (User, error) 
 }
 
 // FindUser finds a user by username, or by email when exactly one user has
-// that address; the sign-in page accepts either.
+// that address (UserByEmail); the sign-in page accepts either.
 func FindUser(tx Tx, tenantID, login string) (User, error) {
 	u, err := UserByUsername(tx, tenantID, login)
 	if err == nil || !errors.Is(err, ErrNotFound) || !strings.Contains(login, "@") {
 		return u, err
 	}
-	users, err := UsersByEmail(tx, tenantID, login)
-	if err != nil {
-		return User{}, err
-	}
-	if len(users) != 1 {
-		return User{}, fmt.Errorf("user with email: %w", ErrNotFound)
-	}
-	return users[0], nil
+	return UserByEmail(tx, tenantID, login)
 }
 
 // UserPage is one page of a user listing.

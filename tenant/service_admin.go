@@ -233,7 +233,8 @@ func (s *Service) UpdateTenant(ctx context.Context, slug string, in TenantChange
 // keys, tokens and sessions. Its issuer stops answering at once.
 func (s *Service) DeleteTenant(ctx context.Context, slug string) error {
 	err := s.Store.Update(ctx, func(tx Tx) error {
-		if _, err := GetTenant(tx, slug); err != nil {
+		t, err := GetTenant(tx, slug)
+		if err != nil {
 			return err
 		}
 		if err := tx.DeleteTenant(slug); err != nil {
@@ -247,7 +248,7 @@ func (s *Service) DeleteTenant(ctx context.Context, slug string) error {
 		if err := s.audit(ctx, tx, "", AuditTenantDelete, AuditTarget{Kind: TargetTenant, ID: slug}, nil); err != nil {
 			return err
 		}
-		return tx.Delete(CollTenants, "", slug)
+		return deleteTenantRecord(tx, t)
 	})
 	if err != nil {
 		return err
@@ -283,7 +284,8 @@ func (s *Service) RotateClientSecret(ctx context.Context, tenantID, id string) (
 	return c, secret, nil
 }
 
-// UserQuery finds users by an exact value; exactly one field is set.
+// UserQuery finds users by an exact value; exactly one of Username, Email
+// and Sub is set.
 type UserQuery struct {
 	Username string // case-insensitive, as sign-in matches it
 	Email    string // case-insensitive; several users may share an address
@@ -291,28 +293,42 @@ type UserQuery struct {
 	// with an empty list rather than ErrNotFound, as Cognito's ListUsers
 	// filter `sub = "…"` does.
 	Sub string
+	// After and Limit page the users of an email search as ListUsers
+	// pages a tenant's users: in sub order, those whose sub sorts after
+	// After (the previous page's Next), Limit of them (1 to 100, default
+	// 50). Thousands of users may share an address; a search by username
+	// or sub finds one at most, and takes neither.
+	After string
+	Limit int
 }
 
-// FindUsers returns the users that match q, in no particular order. An
-// unknown tenant is ErrNotFound; no match is an empty list.
-func (s *Service) FindUsers(ctx context.Context, tenantID string, q UserQuery) ([]User, error) {
+// FindUsers returns a page of the users that match q, in sub order. An
+// unknown tenant is ErrNotFound; no match is an empty page.
+func (s *Service) FindUsers(ctx context.Context, tenantID string, q UserQuery) (UserPage, error) {
 	given := 0
 	for _, v := range []string{q.Username, q.Email, q.Sub} {
 		if v != "" {
 			given++
 		}
 	}
-	if given != 1 {
-		return nil, fmt.Errorf("%w: search by one of username, email or sub", ErrInvalid)
+	switch {
+	case given != 1:
+		return UserPage{}, fmt.Errorf("%w: search by one of username, email or sub", ErrInvalid)
+	case q.Email == "" && (q.After != "" || q.Limit != 0):
+		return UserPage{}, fmt.Errorf("%w: a search by username or sub finds one user at most; it takes no after or limit", ErrInvalid)
 	}
-	var users []User
+	if q.Limit <= 0 || q.Limit > 100 {
+		q.Limit = 50
+	}
+	var page UserPage
 	err := s.Store.View(ctx, func(tx Tx) error {
+		page = UserPage{}
 		if _, err := GetTenant(tx, tenantID); err != nil {
 			return err
 		}
 		if q.Email != "" {
 			var err error
-			users, err = UsersByEmail(tx, tenantID, q.Email)
+			page, err = UsersByEmail(tx, tenantID, q.Email, q.After, q.Limit)
 			return err
 		}
 		var u User
@@ -328,10 +344,10 @@ func (s *Service) FindUsers(ctx context.Context, tenantID string, q UserQuery) (
 		case err != nil:
 			return err
 		}
-		users = []User{u}
+		page.Users = []User{u}
 		return nil
 	})
-	return users, err
+	return page, err
 }
 
 // errVerifiedWithoutEmail refuses a verified email address that is not

@@ -591,7 +591,7 @@ func TestRecreatedTenantStartsEmpty(t *testing.T) {
 		t.Errorf("incarnations: deleted tenant %q, new one %q, stored %q; want two that differ, the new one stored",
 			old.Incarnation, recreated.Incarnation, stored.Incarnation)
 	}
-	if users, err := svc.FindUsers(ctx, "acme", tenant.UserQuery{Username: "mallory"}); err != nil || len(users) != 0 {
+	if users, err := svc.FindUsers(ctx, "acme", tenant.UserQuery{Username: "mallory"}); err != nil || len(users.Users) != 0 {
 		t.Errorf("the new tenant has users %v, %v; want none", users, err)
 	}
 	err = svc.Store.View(ctx, func(tx tenant.Tx) error {

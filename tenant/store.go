@@ -31,6 +31,7 @@ type Collection string
 // primary key; the domain code keeps them in step inside one transaction.
 const (
 	CollTenants        Collection = "tenants"         // "" / slug → Tenant
+	CollTenantNames    Collection = "tenant_names"    // "" / NameKey(name) + "\x00" + slug → slug
 	CollUsers          Collection = "users"           // sub → User
 	CollUsersByName    Collection = "users_by_name"   // lower(username) → sub
 	CollUsersByEmail   Collection = "users_by_email"  // lower(email) + "\x00" + sub → sub
@@ -113,7 +114,11 @@ type Store interface {
 //
 //	1: signing keys and legacy pool secrets sealed (since 8d7ddad), the
 //	   version first written.
-const DataFormat = 1
+//	2: the index of organization names (CollTenantNames), which a build of
+//	   format 1 would leave behind when it creates, renames or deletes a
+//	   tenant; the start-up pass (IndexTenantNames) builds it for a file of
+//	   format 1.
+const DataFormat = 2
 
 // LaterDelay bounds how long a write queued with Store.Later waits when no
 // Update comes to carry it.

@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/cognate-idp/cognate/mail"
-	"github.com/cognate-idp/cognate/tenant"
 )
 
 // The apex site sends a person to their organization's own host, where its
@@ -84,11 +83,11 @@ func (p *Pages) postFindOrg(w http.ResponseWriter, r *http.Request) error {
 		return p.findOrgByEmail(w, r, e, page, query)
 	}
 
-	tenants, err := p.Service.Tenants(r.Context())
+	found, err := p.Service.FindTenants(r.Context(), query)
 	if err != nil {
-		return fmt.Errorf("list tenants: %w", err)
+		return fmt.Errorf("find the organization: %w", err)
 	}
-	switch found := matchTenants(tenants, query); len(found) {
+	switch len(found) {
 	case 1:
 		http.Redirect(w, r, p.Provider.Hosts().TenantURL(found[0].Slug)+"/", http.StatusSeeOther)
 		return nil
@@ -101,27 +100,6 @@ func (p *Pages) postFindOrg(w http.ResponseWriter, r *http.Request) error {
 		page.Error = e.lang.text(msgFindAmbiguous, query)
 	}
 	return p.render(w, http.StatusUnprocessableEntity, page)
-}
-
-// matchTenants finds the tenant whose slug is query, or else every tenant
-// whose name is, both as tenant.NameKey compares names: without regard to
-// case, spacing or how the characters are encoded. A slug is one tenant's;
-// a name should be, but may be several's in data stored before names were
-// kept apart.
-func matchTenants(tenants []tenant.Tenant, query string) []tenant.Tenant {
-	key := tenant.NameKey(query)
-	for _, t := range tenants {
-		if t.Slug == key {
-			return []tenant.Tenant{t}
-		}
-	}
-	var found []tenant.Tenant
-	for _, t := range tenants {
-		if tenant.NameKey(t.Name) == key {
-			found = append(found, t)
-		}
-	}
-	return found
 }
 
 // --- development mailbox ---

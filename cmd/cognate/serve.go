@@ -97,6 +97,14 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Wr
 	if err := sealStoredSecrets(ctx, a.service, logger); err != nil {
 		return err
 	}
+	// Stores written before the index of organization names existed get
+	// it now: the apex finds an organization by name, and a new name is
+	// checked free, with it.
+	if n, err := tenant.IndexTenantNames(ctx, store); err != nil {
+		return err
+	} else if n > 0 {
+		logger.Info("indexed the names of organizations written by an older version", "tenants", n)
+	}
 	// Stores written before the group member index existed get it now.
 	if n, err := tenant.IndexGroupMembers(ctx, store); err != nil {
 		return err

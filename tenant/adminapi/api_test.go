@@ -330,7 +330,16 @@ func TestEndpoints(t *testing.T) {
 		{name: "find user by username", method: "GET", path: "/admin/v1/tenants/acme/users?username=Ann", status: 200, want: []string{`"sub":"{sub}"`}},
 		{name: "find user by email", method: "GET", path: "/admin/v1/tenants/acme/users?email=ANN@example.com", status: 200, want: []string{`"sub":"{sub}"`}},
 		{name: "find no user", method: "GET", path: "/admin/v1/tenants/acme/users?username=zed", status: 200, want: []string{`"users":[]`}},
-		{name: "find user with paging", method: "GET", path: "/admin/v1/tenants/acme/users?username=ann&limit=5", status: 400, code: "invalid_request"},
+		{name: "find user with paging", method: "GET", path: "/admin/v1/tenants/acme/users?username=ann&limit=5", status: 400, code: "invalid_request",
+			want: []string{"a search by username or sub finds one user at most; it takes no after or limit"}},
+		{name: "find user by sub with a cursor", method: "GET", path: "/admin/v1/tenants/acme/users?sub={sub}&after=a", status: 400, code: "invalid_request",
+			want: []string{"a search by username or sub finds one user at most"}},
+		{name: "find users by email a page at a time", method: "GET", path: "/admin/v1/tenants/acme/users?email=ann@example.com&limit=1", status: 200,
+			want: []string{`"sub":"{sub}"`}, reject: []string{`"next"`}},
+		{name: "find users by email with a bad limit", method: "GET", path: "/admin/v1/tenants/acme/users?email=ann@example.com&limit=101", status: 400, code: "invalid_request",
+			want: []string{"limit must be a whole number from 1 to 100"}},
+		{name: "find users by email after the last", method: "GET", path: "/admin/v1/tenants/acme/users?email=ann@example.com&after={sub}", status: 200,
+			want: []string{`"users":[]`}},
 		{name: "find user by sub", method: "GET", path: "/admin/v1/tenants/acme/users?sub={sub}", status: 200, want: []string{`"username":"ann"`}},
 		{name: "find no user by sub", method: "GET", path: "/admin/v1/tenants/acme/users?sub=0c7e2c55-0000-4000-8000-000000000000", status: 200, want: []string{`"users":[]`}},
 		{name: "find user by username and sub", method: "GET", path: "/admin/v1/tenants/acme/users?username=ann&sub={sub}", status: 400, code: "invalid_request",
@@ -573,11 +582,35 @@ func TestListUsersPages(t *testing.T) {
 	}
 }
 
+// A search by email is paged as the listing is: many users may share an
+// address.
+func TestFindUsersByEmailPages(t *testing.T) {
+	f := newFixture(t)
+	for _, name := range []string{"bob", "carol", "dave", "erin"} {
+		email := "shared@example.com"
+		if name == "erin" {
+			email = "erin@example.com"
+		}
+		if _, err := f.svc.CreateUser(t.Context(), "acme", tenant.NewUser{Username: name, Email: email}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen, pages := pageThrough(t, f, "/admin/v1/tenants/acme/users?email=SHARED@example.com")
+	if want := []string{"bob", "carol", "dave"}; !slices.Equal(seen, want) || pages != 2 {
+		t.Errorf("saw %v in %d pages, want %v in 2", seen, pages, want)
+	}
+}
+
 // pageThrough follows a user list's next cursors two users a page, and
-// returns the usernames it saw, sorted, and how many pages it took.
+// returns the usernames it saw, sorted, and how many pages it took. path
+// may hold a query of its own (a search).
 func pageThrough(t *testing.T, f *fixture, path string) (usernames []string, pages int) {
 	t.Helper()
-	query := "?limit=2" // the first page is asked for without after
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	query := sep + "limit=2" // the first page is asked for without after
 	for {
 		rec := f.do(t, "GET", path+query, "", bearer)
 		var page adminapi.UserPage
@@ -594,7 +627,7 @@ func pageThrough(t *testing.T, f *fixture, path string) (usernames []string, pag
 		if pages > 5 {
 			t.Fatal("paging does not end")
 		}
-		query = "?limit=2&after=" + url.QueryEscape(page.Next)
+		query = sep + "limit=2&after=" + url.QueryEscape(page.Next)
 	}
 	slices.Sort(usernames)
 	return usernames, pages

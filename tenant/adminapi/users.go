@@ -43,24 +43,27 @@ const (
 
 // listUsers pages through the users, or, given ?username=, ?email= or
 // ?sub=, finds the users with exactly that value (an empty page when none
-// has).
+// has). A search by email is paged as the listing is, since many users may
+// share an address; one by username or sub finds one user at most, and
+// the service refuses after and limit with it.
 func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	slug := r.PathValue("slug")
-	if q.Has("username") || q.Has("email") || q.Has("sub") {
-		if q.Has("after") || q.Has("limit") {
-			return badRequest("a search by username, email or sub returns every match; it takes no after or limit")
-		}
-		// None is empty or given twice (checkInput).
-		users, err := a.Service.FindUsers(r.Context(), slug, tenant.UserQuery{Username: q.Get("username"), Email: q.Get("email"), Sub: q.Get("sub")})
-		if err != nil {
-			return err
-		}
-		return writeJSON(w, http.StatusOK, userPage(users, ""))
-	}
 	limit, given, err := queryInt(r, "limit", 1, MaxPageSize)
 	if err != nil {
 		return err
+	}
+	if q.Has("username") || q.Has("email") || q.Has("sub") {
+		// None is empty or given twice (checkInput). A limit left out
+		// (0) is the service's default, defaultPageSize as here.
+		page, err := a.Service.FindUsers(r.Context(), slug, tenant.UserQuery{
+			Username: q.Get("username"), Email: q.Get("email"), Sub: q.Get("sub"),
+			After: q.Get("after"), Limit: limit,
+		})
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusOK, userPage(page.Users, page.Next))
 	}
 	if !given {
 		limit = defaultPageSize

@@ -237,7 +237,7 @@ func TestTOTPSetupAndSignIn(t *testing.T) {
 		t.Fatalf("the key shown again differs: %+v, %v", again.MFA, err)
 	}
 	// Nothing is half-enrolled meanwhile.
-	if u, _ := e.svc.FindUsers(ctx, "acme", tenant.UserQuery{Username: "ann"}); u[0].MFA.HasFactor() {
+	if u, _ := e.svc.FindUsers(ctx, "acme", tenant.UserQuery{Username: "ann"}); u.Users[0].MFA.HasFactor() {
 		t.Fatal("a factor was stored before it was confirmed")
 	}
 

@@ -213,7 +213,7 @@ func (c *Console) editGroup(w http.ResponseWriter, r *http.Request, q *request) 
 }
 
 // maxNamedUsers is how many of the users who share an address the group
-// page names.
+// page names (the first by sub), with "…" when there are more.
 const maxNamedUsers = 10
 
 // addMember adds the user with the username (or the one email address)
@@ -223,9 +223,12 @@ func (c *Console) addMember(w http.ResponseWriter, r *http.Request, q *request) 
 	name, login := r.PathValue("name"), strings.TrimSpace(r.PostForm.Get("login"))
 	query := tenant.UserQuery{Username: login}
 	if strings.Contains(login, "@") {
-		query = tenant.UserQuery{Email: login}
+		// Thousands may share an address: only those the page names are
+		// read, and whether there are more.
+		query = tenant.UserQuery{Email: login, Limit: maxNamedUsers}
 	}
-	users, err := c.Service.FindUsers(r.Context(), q.slug(), query)
+	found, err := c.Service.FindUsers(r.Context(), q.slug(), query)
+	users := found.Users
 	var prob *formProblem
 	switch {
 	case errors.Is(err, tenant.ErrInvalid), err == nil && len(users) == 0:
@@ -236,8 +239,8 @@ func (c *Console) addMember(w http.ResponseWriter, r *http.Request, q *request) 
 			names[i] = u.Username
 		}
 		slices.Sort(names)
-		if len(names) > maxNamedUsers {
-			names = append(names[:maxNamedUsers], "…")
+		if found.Next != "" {
+			names = append(names, "…")
 		}
 		prob = &formProblem{field: "login", key: "problem.sharedEmail", args: []any{login, strings.Join(names, ", ")}}
 	case err != nil:

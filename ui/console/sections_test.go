@@ -398,12 +398,12 @@ func TestImport(t *testing.T) {
 	uitest.MustContain(t, dry, "Dry run report: nothing was changed", "Created", "Failed")
 	if _, err := s.svc.FindUsers(t.Context(), "acme", tenant.UserQuery{Username: "kim"}); err != nil {
 		t.Fatal(err)
-	} else if users, _ := s.svc.FindUsers(t.Context(), "acme", tenant.UserQuery{Username: "kim"}); len(users) != 0 {
+	} else if users, _ := s.svc.FindUsers(t.Context(), "acme", tenant.UserQuery{Username: "kim"}); len(users.Users) != 0 {
 		t.Error("the dry run wrote kim")
 	}
 	real := upload(csv, false, true)
 	uitest.MustContain(t, real, "Import report", `id="count-created">2<`, `id="count-failed">1<`, ">kim<", "bad user")
-	if users, _ := s.svc.FindUsers(t.Context(), "acme", tenant.UserQuery{Username: "kim"}); len(users) != 1 {
+	if users, _ := s.svc.FindUsers(t.Context(), "acme", tenant.UserQuery{Username: "kim"}); len(users.Users) != 1 {
 		t.Error("kim was not imported")
 	}
 	ev, _ := s.svc.AuditLog(t.Context(), "acme", tenant.AuditQuery{Action: "user.import"})
@@ -486,7 +486,7 @@ func TestImportDryRunAsTheBrowserSendsIt(t *testing.T) {
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	p := b.Do(req)
 	uitest.MustContain(t, p, "Dry run report: nothing was changed")
-	if users, _ := s.svc.FindUsers(t.Context(), "acme", tenant.UserQuery{Username: "kim"}); len(users) != 0 {
+	if users, _ := s.svc.FindUsers(t.Context(), "acme", tenant.UserQuery{Username: "kim"}); len(users.Users) != 0 {
 		t.Error("a dry run from the page imported kim")
 	}
 }
@@ -883,6 +883,35 @@ func TestAddMemberByASharedAddress(t *testing.T) {
 		t.Errorf("admins has %d members, want boss alone", len(g.Users))
 	}
 }
+
+// An address that more users share than the page names: it names the
+// first ten by sub (the page of users the search reads; their usernames
+// in order) and says there are more.
+func TestAddMemberByAnAddressManyShare(t *testing.T) {
+	s := newStack(t)
+	var names []string
+	for i := range maxNamedUsersForTest + 2 {
+		u := s.user(t, "acme", tenant.NewUser{Username: fmt.Sprintf("m%02d", i), Email: "many@example.com"})
+		names = append(names, u.Sub+" "+u.Username)
+	}
+	slices.Sort(names)
+	var shown []string
+	for _, n := range names[:maxNamedUsersForTest] {
+		shown = append(shown, strings.Fields(n)[1])
+	}
+	slices.Sort(shown)
+	b := newBrowser(t)
+	b.signIn(s, "acme", "boss", adminPassword)
+	group := b.Get(s.url("acme", "/admin/groups/admins"))
+	p := b.Submit(group, "/admin/groups/admins/members", url.Values{"login": {"many@example.com"}})
+	if p.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("status %d", p.Status)
+	}
+	uitest.MustContain(t, p, "More than one user has the address “many@example.com”: "+strings.Join(shown, ", ")+", …. Type the username of the one to add.")
+}
+
+// maxNamedUsersForTest is groups.go's maxNamedUsers.
+const maxNamedUsersForTest = 10
 
 // A public client has no secret: a request to rotate one (no page offers
 // it) says so.

@@ -396,10 +396,10 @@ func TestActivateSentTwice(t *testing.T) {
 	// it says so, and sends nothing. (A new invitation after the minute,
 	// the service's tests show.)
 	ivy, _ := s.svc.FindUsers(t.Context(), "acme", tenant.UserQuery{Username: "ivy"})
-	profile := b.Get(s.url("acme", "/admin/users/"+ivy[0].Sub))
-	uitest.MustContain(t, b.Follow(b.Submit(profile, "/admin/users/"+ivy[0].Sub+"/resend", nil)),
+	profile := b.Get(s.url("acme", "/admin/users/"+ivy.Users[0].Sub))
+	uitest.MustContain(t, b.Follow(b.Submit(profile, "/admin/users/"+ivy.Users[0].Sub+"/resend", nil)),
 		"The welcome mail went to ivy@acme.example less than a minute ago; its temporary password stays valid")
-	if after, _ := s.svc.User(t.Context(), "acme", ivy[0].Sub); after.PasswordHash != ivy[0].PasswordHash {
+	if after, _ := s.svc.User(t.Context(), "acme", ivy.Users[0].Sub); after.PasswordHash != ivy.Users[0].PasswordHash {
 		t.Error("resend at once gave the user another temporary password")
 	}
 }
