@@ -109,7 +109,7 @@ func startServerWith(t *testing.T, dir string, args ...string) *server {
 func (s *server) cli(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	if len(args) > 0 && slices.Contains([]string{"tenant", "client", "user", "group", "audit", "mail"}, args[0]) {
+	if len(args) > 0 && slices.Contains([]string{"tenant", "client", "user", "group", "audit", "mail", "backup"}, args[0]) {
 		args = append(args, "--server", s.url, "--token-file", s.tokenFile)
 	}
 	code = run(t.Context(), args, map[string]string{}, strings.NewReader(stdin), &out, &errOut)

@@ -150,6 +150,14 @@ func TestClientLifetimeAndUpdateCommands(t *testing.T) {
 // client_credentials token and returns its expires_in.
 func (s *server) machineTokenExpiresIn(t *testing.T, slug, id, secret string) int64 {
 	t.Helper()
+	_, expiresIn := s.machineToken(t, slug, id, secret)
+	return expiresIn
+}
+
+// machineToken asks the tenant's token endpoint for a client_credentials
+// token and returns it and its expires_in.
+func (s *server) machineToken(t *testing.T, slug, id, secret string) (accessToken string, expiresIn int64) {
+	t.Helper()
 	base, err := url.Parse(s.url)
 	if err != nil {
 		t.Fatal(err)
@@ -169,11 +177,12 @@ func (s *server) machineTokenExpiresIn(t *testing.T, slug, id, secret string) in
 	}
 	defer resp.Body.Close()
 	var body struct {
-		ExpiresIn int64  `json:"expires_in"`
-		Error     string `json:"error"`
+		AccessToken string `json:"access_token"`
+		ExpiresIn   int64  `json:"expires_in"`
+		Error       string `json:"error"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("token request: %s, %+v (%v)", resp.Status, body, err)
 	}
-	return body.ExpiresIn
+	return body.AccessToken, body.ExpiresIn
 }

@@ -1,9 +1,10 @@
 // Command cognate is the Cognate server and its operator's command line.
 //
 // `cognate serve` runs the server. The other commands (tenant, client,
-// user, group) are clients of a running server's admin API: bbolt allows one
-// process per database file, so the command line never opens the database
-// behind the server's back.
+// user, group, backup, …) are clients of a running server's admin API:
+// bbolt allows one process per database file, so the command line never
+// opens the database behind the server's back. (`cognate backup` opens
+// the copy it fetched, read-only, to check it.)
 //
 // This package is where Cognate is assembled (serve.go); it holds no rules
 // of its own beyond reading its configuration.
@@ -57,6 +58,8 @@ func run(ctx context.Context, args []string, env map[string]string, stdin io.Rea
 		return adminCommandLine(ctx, cmd, rest, env, stdin, stdout, stderr)
 	case "import", "migrate":
 		return importCommandLine(ctx, cmd, rest, env, stdin, stdout, stderr)
+	case "backup":
+		return backupCommand(ctx, rest, env, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, versionString())
 		return exitOK
@@ -84,10 +87,11 @@ Usage:
   cognate mail list           the mail waiting for delivery, and the mail given up on
   cognate import cognito      import users from a Cognito CSV or JSON export into a tenant
   cognate migrate cognito     import many Cognito pools or organizations, a tenant each
+  cognate backup --out FILE   a checked copy of a running server's data file
   cognate version
 
-The tenant, client, user, group, audit, mail, import and migrate commands talk to a
-running server's admin API.
+The tenant, client, user, group, audit, mail, import, migrate and backup commands talk
+to a running server's admin API.
 Run "cognate COMMAND -h" or "cognate COMMAND VERB -h" for details.
 `)
 }

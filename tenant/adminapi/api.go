@@ -1,8 +1,8 @@
 // Package adminapi is the operator's admin API: JSON over HTTP under
 // /admin/v1/, for creating and managing tenants, their clients, users,
-// groups and signing keys, and for reading the audit trail and the mail
-// outbox. The cognate CLI is its main client; docs/openapi.yaml describes
-// it.
+// groups and signing keys, for reading the audit trail and the mail
+// outbox, and for taking a backup of the data file. The cognate CLI is
+// its main client; docs/openapi.yaml describes it.
 //
 // Handlers are thin: parse the request into typed values, make one call to
 // tenant.Service, render a wire type from types.go. Every rule about what a
@@ -99,6 +99,8 @@ func (a *API) routes() []route {
 		{"GET /admin/v1/audit", a.operatorAudit},
 
 		{"GET /admin/v1/mail", a.mailStatus},
+
+		{"GET /admin/v1/backup", a.backup},
 	}
 }
 

@@ -67,7 +67,8 @@ func (s *Store) Close() error {
 	return errors.Join(flushErr, s.db.Close())
 }
 
-// DB exposes the bbolt handle for online backup.
+// DB exposes the bbolt handle, for tests that look at the file as bbolt
+// sees it. An online backup is Backup (backup.go).
 func (s *Store) DB() *bbolt.DB { return s.db }
 
 // View runs fn in a read-only transaction.

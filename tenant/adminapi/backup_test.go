@@ -1,0 +1,135 @@
+package adminapi_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/tenant/adminapi"
+	"github.com/cognate-idp/cognate/tenant/bolt"
+)
+
+// GET /admin/v1/backup sends the data file as it stands, as a download
+// named for the time it was taken; the copy opens as a data file and holds
+// the tenant. The log gets one line, with who asked and how much was
+// sent, and no token. HEAD says the size and sends nothing.
+func TestBackup(t *testing.T) {
+	f := newFixture(t)
+	var log bytes.Buffer
+	api := &adminapi.API{Service: f.svc, Logger: slog.New(slog.NewTextHandler(&log, nil)), TokenHash: sha256.Sum256([]byte(testToken))}
+	do := func(method, auth string) *httptest.ResponseRecorder {
+		req := httptest.NewRequestWithContext(t.Context(), method, "/admin/v1/backup", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		rec := httptest.NewRecorder()
+		api.Handler().ServeHTTP(rec, req)
+		return rec
+	}
+
+	rec := do(http.MethodGet, bearer)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d, want 200: %s", rec.Code, rec.Body)
+	}
+	h := rec.Header()
+	if ct := h.Get("Content-Type"); ct != "application/octet-stream" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	if cc := h.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("Cache-Control %q, want no-store", cc)
+	}
+	disposition, params, err := mime.ParseMediaType(h.Get("Content-Disposition"))
+	if err != nil || disposition != "attachment" || !regexp.MustCompile(`^cognate-\d{8}T\d{6}Z\.db$`).MatchString(params["filename"]) {
+		t.Errorf("Content-Disposition %q, want an attachment named cognate-YYYYMMDDTHHMMSSZ.db", h.Get("Content-Disposition"))
+	}
+	if n, err := strconv.Atoi(h.Get("Content-Length")); err != nil || n != rec.Body.Len() || n == 0 {
+		t.Errorf("Content-Length %q, the body has %d bytes", h.Get("Content-Length"), rec.Body.Len())
+	}
+
+	copyPath := filepath.Join(t.TempDir(), "copy.db")
+	if err := os.WriteFile(copyPath, rec.Body.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := bolt.CheckCopy(copyPath); err != nil {
+		t.Fatalf("the copy fails the check: %v", err)
+	}
+	copied, err := bolt.Open(copyPath)
+	if err != nil {
+		t.Fatalf("the copy does not open as a data file: %v", err)
+	}
+	defer copied.Close()
+	restored := &tenant.Service{Store: copied, Hasher: f.svc.Hasher, Now: f.svc.Now}
+	if got, err := restored.User(t.Context(), "acme", f.sub); err != nil || got.Username != "ann" {
+		t.Errorf("the copy's user %s of acme = %+v, %v; want ann", f.sub, got, err)
+	}
+
+	line := log.String()
+	for _, want := range []string{`msg="backup sent"`, "actor=operator", "bytes=" + h.Get("Content-Length")} {
+		if !strings.Contains(line, want) {
+			t.Errorf("the log lacks %q:\n%s", want, line)
+		}
+	}
+	if strings.Count(line, "\n") != 1 || strings.Contains(line, testToken) {
+		t.Errorf("want one line without the token:\n%s", line)
+	}
+
+	head := do(http.MethodHead, bearer)
+	if head.Code != http.StatusOK || head.Body.Len() != 0 || head.Header().Get("Content-Length") == "" {
+		t.Errorf("HEAD: status %d, Content-Length %q, %d bytes of body; want 200, the size and no body",
+			head.Code, head.Header().Get("Content-Length"), head.Body.Len())
+	}
+}
+
+// Nobody but the operator gets the copy: it holds every tenant's users'
+// password hashes, and their secrets sealed under the server key. There
+// is no other credential for the admin API: a tenant's administrators use
+// its console, with a session at the tenant's host. What a token
+// of a tenant's would look like is refused as any wrong token is.
+func TestBackupRefusals(t *testing.T) {
+	documented := documentedStatuses(t)("get", "/admin/v1/backup")
+	f := newFixture(t)
+	for _, tc := range []struct {
+		name, auth string
+	}{
+		{"no token", ""},
+		{"a wrong token", "Bearer not-the-operator-token"},
+		{"the token as a password", "Basic " + testToken},
+		{"a tenant's access token", "Bearer eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJodHRwOi8vYWNtZS5sb2NhbGhvc3Q6ODA4MCJ9.c2ln"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := f.do(t, http.MethodGet, "/admin/v1/backup", "", tc.auth)
+			if rec.Code != http.StatusUnauthorized {
+				t.Fatalf("status %d, want 401", rec.Code)
+			}
+			if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
+				t.Errorf("Content-Type %q: a refusal is a JSON error, not a file", ct)
+			}
+			checkBody(t, rec.Body.String(), "unauthorized", nil, nil, f.path)
+		})
+	}
+	if !documented["401"] {
+		t.Error("401 is not documented")
+	}
+
+	// A store that cannot copy itself while it runs says so.
+	plain := &tenant.Service{Store: struct{ tenant.Store }{f.svc.Store}, Hasher: f.svc.Hasher, Now: f.svc.Now}
+	api := &adminapi.API{Service: plain, TokenHash: sha256.Sum256([]byte(testToken))}
+	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/admin/v1/backup", nil)
+	req.Header.Set("Authorization", bearer)
+	rec := httptest.NewRecorder()
+	api.Handler().ServeHTTP(rec, req)
+	if rec.Code != http.StatusNotImplemented || !documented["501"] {
+		t.Errorf("a store without backups: status %d (documented: %v), want 501", rec.Code, documented["501"])
+	}
+	checkBody(t, rec.Body.String(), "not_implemented", []string{"stop the server, copy its data file"}, nil, f.path)
+}
