@@ -110,6 +110,10 @@ const (
 	AuditUserMFAEnrol        AuditAction = "user.mfa.enrol"
 	AuditUserMFARemove       AuditAction = "user.mfa.remove"
 	AuditUserRecoveryCodes   AuditAction = "user.mfa.recovery_codes"
+
+	// The operator took a copy of the data file (GET /admin/v1/backup).
+	// It holds every tenant, so its event is in the operator's own trail.
+	AuditBackupDownload AuditAction = "backup.download"
 )
 
 // AuditActions lists every action, for filters.
@@ -122,7 +126,7 @@ func AuditActions() []AuditAction {
 		AuditUserPasswordChange, AuditUserPasswordRecover, AuditUserMFAEnrol, AuditUserMFARemove, AuditUserRecoveryCodes,
 		AuditGroupCreate, AuditGroupRename, AuditGroupUpdate, AuditGroupDelete, AuditGroupMemberAdd, AuditGroupMemberRemove,
 		AuditClientCreate, AuditClientUpdate, AuditClientDelete, AuditClientSecretRotate,
-		AuditTenantCreate, AuditTenantUpdate, AuditTenantDelete, AuditKeyRotate,
+		AuditTenantCreate, AuditTenantUpdate, AuditTenantDelete, AuditKeyRotate, AuditBackupDownload,
 	}
 }
 

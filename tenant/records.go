@@ -341,10 +341,16 @@ func SigningKeys(tx Tx, tenantID string) ([]SigningKey, error) {
 
 // PushHistory adds the password hash being replaced to a user's history and
 // keeps the newest size entries: the policy's HistorySize refuses those as
-// a new password. With no history kept (size 0) it forgets them all.
+// a new password (PreviousPasswords). With no history kept (size 0) it
+// forgets them all. A user who had no password (replaced empty) replaces
+// none, and keeps the history they have: losing it would let the next
+// password be one of the old ones.
 func PushHistory(history []string, replaced string, size int) []string {
-	if size <= 0 || replaced == "" {
+	if size <= 0 {
 		return nil
+	}
+	if replaced == "" {
+		return history
 	}
 	history = append(history, replaced)
 	if len(history) > size {

@@ -315,7 +315,7 @@ func (s *Service) ConfirmPasswordReset(ctx context.Context, tenantID, login, cod
 	if err := t.Settings.PasswordPolicy.Check(newPassword); err != nil {
 		return err
 	}
-	reused, err := s.Hasher.InHistory(ctx, resetForbidden(u, t.Settings.PasswordPolicy.HistorySize), newPassword)
+	reused, err := s.Hasher.InHistory(ctx, PreviousPasswords(u, t.Settings.PasswordPolicy.HistorySize), newPassword)
 	if err != nil {
 		return err
 	}
@@ -468,30 +468,23 @@ func (s *Service) wrongCode(ctx context.Context, tenantID, login, sub string, kn
 	return ErrCodeMismatch
 }
 
-// resetForbidden lists the hashes a new password may not match: the
-// current one and the ones before it, historySize in all (as Cognito's
-// PasswordHistorySize counts them), and for a user whose password an
-// administrator reset, the current one whatever the policy: it was reset
-// for a reason.
-func resetForbidden(u User, historySize int) []string {
+// PreviousPasswords lists the hashes a new password of u may not match:
+// u's last size passwords (Cognito's PasswordHistorySize), the current one
+// first and then the newest of its history, and for a user whose password
+// an administrator reset, the current one whatever size: it was reset for
+// a reason. Every way people set a password of their own checks this one
+// list (the account page, the forced change at the first sign-in, a reset
+// by code), so that all refuse the same passwords.
+func PreviousPasswords(u User, size int) []string {
 	var out []string
-	if u.PasswordHash != "" && (historySize > 0 || u.Status == StatusResetRequired) {
+	if u.PasswordHash != "" && (size > 0 || u.Status == StatusResetRequired) {
 		out = append(out, u.PasswordHash)
 	}
-	if n := historySize - 1; n > 0 {
+	if n := size - len(out); n > 0 {
 		h := u.PasswordHistory
 		out = append(out, h[max(len(h)-n, 0):]...)
 	}
 	return out
-}
-
-// PreviousPasswords returns the hashes a new password may not match under a
-// password history of size: the current one and the size-1 before it.
-func PreviousPasswords(u User, size int) []string {
-	if size <= 0 {
-		return nil
-	}
-	return resetForbidden(User{PasswordHash: u.PasswordHash, PasswordHistory: u.PasswordHistory}, size)
 }
 
 // AdminResetPassword is Cognito's AdminResetUserPassword: the user becomes

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/cognate-idp/cognate/tenant"
 )
 
 // The backup: a consistent copy of the data file, sent while the server
@@ -88,7 +90,27 @@ func (a *API) backup(w http.ResponseWriter, r *http.Request) error {
 	default:
 		log.InfoContext(r.Context(), "backup sent", attrs...)
 	}
+	if r.Method != http.MethodHead {
+		a.recordBackup(r, taken, size, sent)
+	}
 	return nil
+}
+
+// recordBackup puts a copy that was sent, whole or in part, in the
+// operator's own audit trail: who took it (the operator, from which
+// address), when (the moment it shows), and its size; for a copy cut
+// short, how much of it left. The copy holds every tenant's users and
+// sealed secrets, so that it was taken is for an auditor to find as a
+// tenant's deletion is. The request's context may be over (the client
+// went away); the record is written all the same.
+func (a *API) recordBackup(r *http.Request, taken time.Time, size, sent int64) {
+	details := map[string]string{"bytes": strconv.FormatInt(size, 10)}
+	if sent < size {
+		details["sent"] = strconv.FormatInt(sent, 10)
+	}
+	a.Service.RecordEvent(context.WithoutCancel(r.Context()), "", tenant.AuditEvent{
+		Time: taken, Action: tenant.AuditBackupDownload, Details: details,
+	})
 }
 
 // stallLimited gives each write its own deadline of backupStall. Without

@@ -3,7 +3,9 @@ package adminapi_test
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
 	"log/slog"
+	"maps"
 	"mime"
 	"net/http"
 	"net/http/httptest"
@@ -88,6 +90,67 @@ func TestBackup(t *testing.T) {
 		t.Errorf("HEAD: status %d, Content-Length %q, %d bytes of body; want 200, the size and no body",
 			head.Code, head.Header().Get("Content-Length"), head.Body.Len())
 	}
+
+	// The operator's trail keeps the copy (and not the HEAD, which sent
+	// none): who took it, when, and how big it was.
+	events := operatorTrail(t, f.svc)
+	if len(events) != 1 {
+		t.Fatalf("the operator's trail holds %d events, want the one backup: %+v", len(events), events)
+	}
+	ev := events[0]
+	want := tenant.Actor{Kind: tenant.ActorOperator, Name: "operator", IP: "192.0.2.1"} // httptest's RemoteAddr
+	if ev.Action != tenant.AuditBackupDownload || ev.Actor != want || ev.Time.IsZero() ||
+		!maps.Equal(ev.Details, map[string]string{"bytes": h.Get("Content-Length")}) {
+		t.Errorf("the backup's event: %+v; want %s by %+v, with its size", ev, tenant.AuditBackupDownload, want)
+	}
+}
+
+// A copy cut short is still a copy that left, in part: the trail says how
+// much of it was sent.
+func TestBackupCutShortIsRecorded(t *testing.T) {
+	f := newFixture(t)
+	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/admin/v1/backup", nil)
+	req.Header.Set("Authorization", bearer)
+	w := &failingWriter{ResponseRecorder: httptest.NewRecorder(), room: 4096}
+	f.handler.ServeHTTP(w, req)
+	if w.Code != http.StatusOK {
+		t.Fatalf("status %d, want 200 (and a body cut short)", w.Code)
+	}
+	events := operatorTrail(t, f.svc)
+	if len(events) != 1 || events[0].Action != tenant.AuditBackupDownload {
+		t.Fatalf("the operator's trail: %+v; want the one backup", events)
+	}
+	details := events[0].Details
+	if details["bytes"] != w.Header().Get("Content-Length") || details["sent"] != strconv.Itoa(w.Body.Len()) {
+		t.Errorf("details %v; want bytes %s, sent %d", details, w.Header().Get("Content-Length"), w.Body.Len())
+	}
+}
+
+// failingWriter takes room bytes of body, then fails as a broken
+// connection does.
+type failingWriter struct {
+	*httptest.ResponseRecorder
+	room int
+}
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if len(p) > w.room {
+		n, _ := w.ResponseRecorder.Write(p[:w.room])
+		w.room = 0
+		return n, errors.New("connection reset by peer")
+	}
+	w.room -= len(p)
+	return w.ResponseRecorder.Write(p)
+}
+
+// operatorTrail returns the operator's own audit trail, newest first.
+func operatorTrail(t *testing.T, svc *tenant.Service) []tenant.AuditEvent {
+	t.Helper()
+	page, err := svc.AuditLog(t.Context(), "", tenant.AuditQuery{Limit: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return page.Events
 }
 
 // Nobody but the operator gets the copy: it holds every tenant's users'

@@ -126,7 +126,8 @@ func (m *Machine) NewRecoveryCodes(ctx context.Context, tenantID, sub, clientIP 
 // current one. A wrong current password counts against the login's lockout
 // like a failed sign-in (ErrNotAuthorized, then ErrLocked); the new one
 // must meet the policy (a *password.PolicyError, RuleReused for one of the
-// last HistorySize) and differ from the current one (ErrPasswordUnchanged).
+// last HistorySize, the current one among them: tenant.PreviousPasswords)
+// and differ from the current one (ErrPasswordUnchanged, said first).
 func (m *Machine) ChangePassword(ctx context.Context, tenantID, sub, current, newPassword, clientIP string) error {
 	now := m.now()
 	var (
@@ -178,11 +179,7 @@ func (m *Machine) ChangePassword(ctx context.Context, tenantID, sub, current, ne
 	if current == newPassword {
 		return ErrPasswordUnchanged
 	}
-	history := user.PasswordHistory
-	if len(history) > policy.HistorySize {
-		history = history[len(history)-policy.HistorySize:]
-	}
-	if reused, err := m.Hasher.InHistory(ctx, history, newPassword); err != nil {
+	if reused, err := m.Hasher.InHistory(ctx, tenant.PreviousPasswords(user, policy.HistorySize), newPassword); err != nil {
 		return err
 	} else if reused {
 		return &password.PolicyError{Rules: []password.Rule{password.RuleReused}}
