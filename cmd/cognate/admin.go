@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,23 +15,50 @@ import (
 	"time"
 )
 
-// adminCommand is one `cognate GROUP VERB` command: a client of the admin
-// API that prints a summary, or the API's JSON with --json.
+// adminCommand is one command of the table: `cognate GROUP VERB` (`cognate
+// user get`), or a command of its own without a verb (`cognate backup`). It
+// is a client of the admin API that prints a summary, or JSON with --json.
+// adminCommandLine parses every command's flags, shows its usage, checks its
+// arguments and required flags, and turns its errors into exit codes: in one
+// way for all of them.
 type adminCommand struct {
 	verb    string
 	args    []string // names of the positional arguments, for usage
 	summary string
+	// needsTenant registers --tenant SLUG, required: a command without it
+	// is refused, in the same words for every command, before anything is
+	// sent. run gets the slug as invocation.tenant.
+	needsTenant bool
+	// required names the command's own flags that must be given (--name,
+	// --out); they are refused together with a missing --tenant.
+	required []string
+	// noArgsHint, for a command that takes no arguments, says where what
+	// someone gave as one belongs instead: "name the file with --out".
+	noArgsHint string
 	// setup declares the command's own flags and returns what runs it.
 	setup func(fs *flag.FlagSet, stdin io.Reader) runFunc
 }
 
-type runFunc func(ctx context.Context, c *apiClient, args []string) (output, error)
+// invocation is what the command line gave one run of a command.
+type invocation struct {
+	args   []string // the positional arguments, one for each of the command's args
+	tenant string   // the --tenant of a command that needsTenant
+	// progress is where a long command (migrate) says how it goes:
+	// standard output, or nowhere with --json, whose one JSON answer
+	// comes at the end.
+	progress io.Writer
+}
+
+type runFunc func(ctx context.Context, c *apiClient, in invocation) (output, error)
 
 // output is what a command shows: the API's answer as it came, for --json,
 // and a readable form of it.
 type output struct {
 	raw  []byte
 	text func(w io.Writer)
+	// failed is work that was done in part (an import with lines that
+	// failed, which the output names): the exit code is 1 all the same.
+	failed bool
 }
 
 // usageError is a command line that makes no sense; the usage is shown.
@@ -38,84 +66,179 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
-func adminGroups() map[string][]adminCommand {
-	return map[string][]adminCommand{
-		"tenant": tenantCommands(),
-		"client": clientCommands(),
-		"user":   slices.Concat(userCommands(), onboardingCommands(), mfaCommands()),
-		"group":  groupCommands(),
-		"audit":  auditCommands(),
-		"mail":   mailCommands(),
+// commandGroup is `cognate NAME`: a group of verbs (tenant, user, import),
+// or a single command of its own whose verb is "" (backup).
+type commandGroup struct {
+	// kind is what the group's verbs are: "" for commands, or "source"
+	// for import and migrate, whose verb names where users come from.
+	kind     string
+	commands []adminCommand
+}
+
+// verbless reports whether the group is a command of its own.
+func (g commandGroup) verbless() bool { return len(g.commands) == 1 && g.commands[0].verb == "" }
+
+func adminGroups() map[string]commandGroup {
+	return map[string]commandGroup{
+		"tenant":  {commands: tenantCommands()},
+		"client":  {commands: clientCommands()},
+		"user":    {commands: slices.Concat(userCommands(), onboardingCommands(), mfaCommands())},
+		"group":   {commands: groupCommands()},
+		"audit":   {commands: auditCommands()},
+		"mail":    {commands: mailCommands()},
+		"import":  {kind: "source", commands: importCommands()},
+		"migrate": {kind: "source", commands: migrateCommands()},
+		"backup":  {commands: []adminCommand{backupCommand()}},
 	}
 }
 
-// adminCommandLine runs `cognate GROUP VERB [args] [flags]`.
-func adminCommandLine(ctx context.Context, group string, args []string, env map[string]string, stdin io.Reader, stdout, stderr io.Writer) int {
-	commands := adminGroups()[group]
+// adminCommandLine runs `cognate GROUP VERB [args] [flags]`, or `cognate
+// COMMAND [args] [flags]` for a command without a verb.
+func adminCommandLine(ctx context.Context, groupName string, args []string, env map[string]string, stdin io.Reader, stdout, stderr io.Writer) int {
+	group := adminGroups()[groupName]
+	name := "cognate " + groupName
+	if group.verbless() {
+		return runAdminCommand(ctx, name, group.commands[0], args, env, stdin, stdout, stderr)
+	}
 	if len(args) == 0 || isHelp(args[0]) {
 		w, code := stderr, exitUsage
 		if len(args) > 0 {
 			w, code = stdout, exitOK
 		}
-		writeGroupUsage(w, group, commands)
+		writeGroupUsage(w, groupName, group)
 		return code
 	}
-	var cmd *adminCommand
-	for i := range commands {
-		if commands[i].verb == args[0] {
-			cmd = &commands[i]
+	for _, cmd := range group.commands {
+		if cmd.verb == args[0] {
+			return runAdminCommand(ctx, name+" "+cmd.verb, cmd, args[1:], env, stdin, stdout, stderr)
 		}
 	}
-	if cmd == nil {
-		fmt.Fprintf(stderr, "cognate %s: unknown command %q\n\n", group, args[0])
-		writeGroupUsage(stderr, group, commands)
-		return exitUsage
+	fmt.Fprintf(stderr, "%s: unknown %s %q", name, cmp.Or(group.kind, "command"), args[0])
+	if len(group.commands) == 1 {
+		fmt.Fprintf(stderr, "; %s is the one there is", group.commands[0].verb)
 	}
+	fmt.Fprint(stderr, "\n\n")
+	writeGroupUsage(stderr, groupName, group)
+	return exitUsage
+}
 
-	name := "cognate " + group + " " + cmd.verb
+// runAdminCommand runs the command cmd, called name, with its arguments and
+// flags.
+func runAdminCommand(ctx context.Context, name string, cmd adminCommand, args []string, env map[string]string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	var tenant *string
+	if cmd.needsTenant {
+		tenant = fs.String("tenant", "", "tenant slug (required)")
+	}
 	var conn connection
 	run := cmd.setup(fs, stdin)
 	conn.register(fs, env)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: %s %s[flags]\n\n%s\n\nFlags:\n", name, argsUsage(cmd.args), cmd.summary)
+	usage := func(w io.Writer) {
+		fmt.Fprintf(w, "Usage: %s %s%s[flags]\n\n%s\n\nFlags:\n", name, requiredUsage(fs, cmd), argsUsage(cmd.args), cmd.summary)
+		fs.SetOutput(w)
 		fs.PrintDefaults()
+		fs.SetOutput(stderr)
 	}
-	positional, err := parseInterspersed(fs, args[1:])
+	// The flag package shows a flag it cannot parse on stderr; the usage
+	// follows it there. Help that was asked for is the output, on stdout.
+	fs.Usage = func() {}
+	if cmd.verb == "" && len(args) > 0 && isHelp(args[0]) {
+		usage(stdout)
+		return exitOK
+	}
+	positional, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
+		usage(stdout)
 		return exitOK
 	}
 	if err != nil {
-		return exitUsage // the flag package has said what was wrong
+		usage(stderr) // after the flag package's line on what was wrong
+		return exitUsage
 	}
 	if len(positional) != len(cmd.args) {
-		fmt.Fprintln(stderr, argCountProblem(name, cmd.args, positional))
-		fs.Usage()
+		fmt.Fprintln(stderr, argCountProblem(name, cmd, positional))
+		usage(stderr)
 		return exitUsage
 	}
-
+	// What the command line lacks is refused before the connection is
+	// made or anything sent, every missing flag at once.
+	var missing []error
+	if tenant != nil && *tenant == "" {
+		missing = append(missing, usageError{"--tenant is required"})
+	}
+	for _, f := range cmd.required {
+		if fs.Lookup(f).Value.String() == "" {
+			missing = append(missing, usageError{"--" + f + valueName(fs, f, " ") + " is required"})
+		}
+	}
+	if err := errors.Join(missing...); err != nil {
+		return commandFailed(stderr, name, err)
+	}
 	client, err := conn.client(env)
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: %s\n", name, err)
-		return exitError
+		return commandFailed(stderr, name, err)
 	}
-	out, err := run(ctx, client, positional)
-	var usage usageError
-	switch {
-	case errors.As(err, &usage):
-		fmt.Fprintf(stderr, "%s: %s\nRun \"%s -h\" for its flags.\n", name, err, name)
-		return exitUsage
-	case err != nil:
-		fmt.Fprintf(stderr, "%s: %s\n", name, err)
-		return exitError
+	in := invocation{args: positional, progress: stdout}
+	if tenant != nil {
+		in.tenant = *tenant
+	}
+	if conn.json {
+		in.progress = io.Discard
+	}
+	out, err := run(ctx, client, in)
+	if err != nil {
+		return commandFailed(stderr, name, err)
 	}
 	if conn.json {
 		printRawJSON(stdout, out.jsonAnswer())
-		return exitOK
+	} else {
+		out.text(stdout)
 	}
-	out.text(stdout)
+	if out.failed {
+		return exitError
+	}
 	return exitOK
+}
+
+// commandFailed says what went wrong with command name, one problem a line
+// each naming the command, and returns the exit code: exitUsage for a
+// command line that makes no sense (a usageError), with where to read how
+// to use it, else exitError.
+func commandFailed(stderr io.Writer, name string, err error) int {
+	for line := range strings.SplitSeq(err.Error(), "\n") {
+		fmt.Fprintf(stderr, "%s: %s\n", name, line)
+	}
+	var usage usageError
+	if errors.As(err, &usage) {
+		fmt.Fprintf(stderr, "Run \"%s -h\" for its flags.\n", name)
+		return exitUsage
+	}
+	return exitError
+}
+
+// requiredUsage is the required flags of cmd for its usage line, each
+// with the name of its value: "--tenant SLUG --out FILE ".
+func requiredUsage(fs *flag.FlagSet, cmd adminCommand) string {
+	var b strings.Builder
+	if cmd.needsTenant {
+		b.WriteString("--tenant SLUG ")
+	}
+	for _, name := range cmd.required {
+		fmt.Fprintf(&b, "--%s %s ", name, cmp.Or(valueName(fs, name, ""), strings.ToUpper(name)))
+	}
+	return b.String()
+}
+
+// valueName is sep and the name a flag's help gives its value in back
+// quotes ("the `FILE` to write"), or "" when the help names none.
+func valueName(fs *flag.FlagSet, name, sep string) string {
+	f := fs.Lookup(name)
+	if !strings.Contains(f.Usage, "`") {
+		return ""
+	}
+	value, _ := flag.UnquoteUsage(f)
+	return sep + value
 }
 
 // jsonAnswer is what --json prints: the API's answer, or, for an answer
@@ -144,13 +267,14 @@ var argMeanings = map[string]string{
 	"USER":      "a username or a sub",
 	"NAME":      "a group's name",
 	"GROUP":     "a group's name",
+	"FILE":      "a Cognito export, or - for standard input",
 }
 
-// argCountProblem says how the positional arguments of command name
-// differ from the ones it takes.
-func argCountProblem(name string, want, got []string) string {
+// argCountProblem says how the positional arguments of command cmd, called
+// name, differ from the ones it takes.
+func argCountProblem(name string, cmd adminCommand, got []string) string {
 	var needs []string
-	for _, a := range want {
+	for _, a := range cmd.args {
 		if m := argMeanings[a]; m != "" {
 			a += " (" + m + ")"
 		}
@@ -158,11 +282,13 @@ func argCountProblem(name string, want, got []string) string {
 	}
 	given := fmt.Sprintf("got %d: %s", len(got), strings.Join(quoted(got), " "))
 	switch {
-	case len(want) == 0:
+	case len(cmd.args) == 0 && cmd.noArgsHint != "":
+		return fmt.Sprintf("%s takes no arguments; %s (%s)", name, given, cmd.noArgsHint)
+	case len(cmd.args) == 0:
 		return fmt.Sprintf("%s takes no arguments; %s", name, given)
 	case len(got) == 0:
 		return fmt.Sprintf("%s needs %s", name, strings.Join(needs, " and "))
-	case len(got) < len(want):
+	case len(got) < len(cmd.args):
 		return fmt.Sprintf("%s needs %s; %s", name, strings.Join(needs, " and "), given)
 	}
 	return fmt.Sprintf("%s takes only %s; %s (put a value with spaces in quotes)", name, strings.Join(needs, " and "), given)
@@ -180,14 +306,19 @@ func argsUsage(args []string) string {
 	return b.String()
 }
 
-func writeGroupUsage(w io.Writer, group string, commands []adminCommand) {
-	fmt.Fprintf(w, "Usage: cognate %s VERB [flags]\n\n", group)
+func writeGroupUsage(w io.Writer, name string, group commandGroup) {
+	verb := strings.ToUpper(cmp.Or(group.kind, "verb"))
+	fmt.Fprintf(w, "Usage: cognate %s %s [flags]\n\n", name, verb)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, c := range commands {
+	for _, c := range group.commands {
 		fmt.Fprintf(tw, "  %s %s\t%s\n", c.verb, strings.TrimSpace(argsUsage(c.args)), c.summary)
 	}
 	_ = tw.Flush()
-	fmt.Fprintf(w, "\nRun \"cognate %s VERB -h\" for a command's flags.\n", group)
+	if len(group.commands) == 1 {
+		fmt.Fprintf(w, "\nRun \"cognate %s %s -h\" for its flags.\n", name, group.commands[0].verb)
+		return
+	}
+	fmt.Fprintf(w, "\nRun \"cognate %s %s -h\" for a command's flags.\n", name, verb)
 }
 
 // parseInterspersed lets flags come after positional arguments, as in
@@ -218,14 +349,6 @@ type stringList []string
 func (l *stringList) String() string { return strings.Join(*l, ",") }
 func (l *stringList) Set(v string) error {
 	*l = append(*l, v)
-	return nil
-}
-
-// requireFlag reports a missing required flag.
-func requireFlag(name, value string) error {
-	if value == "" {
-		return usageError{"--" + name + " is required"}
-	}
 	return nil
 }
 

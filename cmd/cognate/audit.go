@@ -37,7 +37,7 @@ func auditCommands() []adminCommand {
 				"after":  fs.String("after", "", "start after this event (the previous page's next)"),
 			}
 			limit := fs.Int("limit", 50, fmt.Sprintf("events per page, 1 to %d", adminapi.MaxAuditPageSize))
-			return func(ctx context.Context, c *apiClient, _ []string) (output, error) {
+			return func(ctx context.Context, c *apiClient, _ invocation) (output, error) {
 				if err := checkAuditFilters(*limit, *filters["action"], *filters["from"], *filters["to"], *filters["after"]); err != nil {
 					return output{}, err
 				}

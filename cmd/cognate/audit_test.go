@@ -63,7 +63,7 @@ func TestAuditListCommand(t *testing.T) {
 			code: exitUsage, stderr: []string{"--limit 201: give a whole number from 1 to 200"}},
 		{name: "a deleted tenant", args: []string{"audit", "list", "--tenant", "beta"},
 			code: exitError, stderr: []string{`tenant "beta" does not exist`}},
-		{name: "help", args: []string{"audit", "list", "-h"}, stderr: []string{"Usage: cognate audit list", "-action", "-from"}},
+		{name: "help", args: []string{"audit", "list", "-h"}, stdout: []string{"Usage: cognate audit list", "-action", "-from"}},
 	}
 	runSteps(t, steps, func(t *testing.T, st cliStep) (int, string, string) {
 		args := make([]string, len(st.args))

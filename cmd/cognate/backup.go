@@ -24,84 +24,42 @@ import (
 
 const backupPath = "/admin/v1/backup"
 
-const backupUsage = `Usage: cognate backup --out FILE [--force] [flags]
-
-Take a backup of a running server's data file: a copy as it stood at one
-moment, taken while the server goes on serving, checked page by page before
-it is kept. Restoring it needs the server key it was made with
-(docs/secrets.md); keep the copy as safe as the data file itself.
-`
-
 // backupResult is what the command reports, in words or with --json.
 type backupResult struct {
 	File  string `json:"file"`
 	Bytes int64  `json:"bytes"`
 }
 
-func backupCommand(ctx context.Context, args []string, env map[string]string, stdout, stderr io.Writer) int {
-	const name = "cognate backup"
-	flags := flag.NewFlagSet(name, flag.ContinueOnError)
-	flags.SetOutput(stderr)
-	out := flags.String("out", "", "the file to write the backup to (required); its directory must exist")
-	force := flags.Bool("force", false, "replace --out if it exists (by default an existing file is refused)")
-	var conn connection
-	conn.register(flags, env)
-	flags.Usage = func() {
-		fmt.Fprint(flags.Output(), backupUsage+"\nFlags:\n")
-		flags.PrintDefaults()
+func backupCommand() adminCommand {
+	return adminCommand{
+		required: []string{"out"}, noArgsHint: "name the file with --out",
+		summary: `Take a backup of a running server's data file: a copy as it stood at one
+moment, taken while the server goes on serving, checked page by page before
+it is kept. Restoring it needs the server key it was made with
+(docs/secrets.md); keep the copy as safe as the data file itself.`,
+		setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
+			out := fs.String("out", "", "the `FILE` to write the backup to (required); its directory must exist")
+			force := fs.Bool("force", false, "replace --out if it exists (by default an existing file is refused)")
+			return func(ctx context.Context, c *apiClient, _ invocation) (output, error) {
+				// Refused before anything is fetched; checked again before
+				// the copy takes the name.
+				if err := refuseExisting(*out, *force); err != nil {
+					return output{}, err
+				}
+				res, err := c.backup(ctx, *out, *force)
+				if err != nil {
+					return output{}, err
+				}
+				raw, err := json.Marshal(res)
+				return output{raw: raw, text: func(w io.Writer) {
+					fmt.Fprintf(w, "Wrote a backup of %s to %s; every page of it checked.\n", byteCount(res.Bytes), res.File)
+					fmt.Fprintln(w, "It holds password hashes, and secrets sealed under the server key: keep it as safe as the data file.")
+					fmt.Fprintln(w, "Restoring it needs the server key it was made with (secret_key_file; in development mode "+devSecretKeyFile+
+						" next to the data file): stop the server, put the copy in the data file's place, and start the server again.")
+				}}, err
+			}
+		},
 	}
-	if len(args) > 0 && isHelp(args[0]) {
-		flags.SetOutput(stdout)
-		flags.Usage()
-		return exitOK
-	}
-	positional, err := parseInterspersed(flags, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if err != nil {
-		return exitUsage
-	}
-	usage := func(msg string) int {
-		fmt.Fprintf(stderr, "%s: %s\nRun \"%s -h\" for its flags.\n", name, msg, name)
-		return exitUsage
-	}
-	switch {
-	case len(positional) > 0:
-		return usage(fmt.Sprintf("takes no arguments; got %d: %s (name the file with --out)", len(positional), strings.Join(quoted(positional), " ")))
-	case *out == "":
-		return usage("--out is required: name the file to write the backup to")
-	}
-	failed := func(err error) int {
-		fmt.Fprintf(stderr, "%s: %s\n", name, err)
-		return exitError
-	}
-	// Refused before anything is fetched; checked again before the copy
-	// takes the name.
-	if err := refuseExisting(*out, *force); err != nil {
-		return failed(err)
-	}
-	client, err := conn.client(env)
-	if err != nil {
-		return failed(err)
-	}
-	res, err := client.backup(ctx, *out, *force)
-	if err != nil {
-		return failed(err)
-	}
-	if conn.json {
-		raw, err := json.Marshal(res)
-		if err != nil {
-			return failed(err)
-		}
-		printRawJSON(stdout, raw)
-		return exitOK
-	}
-	fmt.Fprintf(stdout, "Wrote a backup of %s to %s; every page of it checked.\n", byteCount(res.Bytes), res.File)
-	fmt.Fprintln(stdout, "It holds password hashes, and secrets sealed under the server key: keep it as safe as the data file.")
-	fmt.Fprintln(stdout, "Restoring it needs the server key it was made with (secret_key_file; in development mode "+devSecretKeyFile+
-		" next to the data file): stop the server, put the copy in the data file's place, and start the server again.")
-	return exitOK
 }
 
 // refuseExisting refuses a path that exists, unless force is set; a

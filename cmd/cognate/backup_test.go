@@ -106,7 +106,7 @@ func TestBackupCommand(t *testing.T) {
 			}},
 		{name: "a directory", args: []string{"backup", "--out", backups, "--force"},
 			code: exitError, stderr: []string{"is a directory"}},
-		{name: "without --out", args: []string{"backup"}, code: exitUsage, stderr: []string{"--out is required"}},
+		{name: "without --out", args: []string{"backup"}, code: exitUsage, stderr: []string{"cognate backup: --out FILE is required"}},
 		{name: "a wrong token", args: []string{"backup", "--out", filepath.Join(backups, "wrong.db"), "--token", "wrong-token"},
 			code: exitError, stderr: []string{"the server refused the operator token"}},
 		{name: "a token a tenant issued", args: []string{"backup", "--out", filepath.Join(backups, "tenant.db"), "--token", "{tenant token}"},

@@ -259,7 +259,7 @@ func TestCommandLineAgainstServer(t *testing.T) {
 			stderr: []string{"cognate user get needs USER (a username or a sub)\n"}},
 		{name: "two USERs", args: []string{"user", "get", "--tenant", "acme", "ann", "bob"}, code: exitUsage,
 			stderr: []string{"cognate user get takes only USER (a username or a sub); got 2: ann bob"}},
-		{name: "command help", args: []string{"user", "create", "-h"}, stderr: []string{"Usage: cognate user create", "-temporary", "-username"}},
+		{name: "command help", args: []string{"user", "create", "-h"}, stdout: []string{"Usage: cognate user create", "-temporary", "-username"}},
 		{name: "group help", args: []string{"client", "--help"}, stdout: []string{"rotate-secret"}},
 		{name: "version", args: []string{"version"}, stdout: []string{"cognate "}},
 		{name: "no command", args: nil, code: exitUsage, stderr: []string{"Usage:"}},

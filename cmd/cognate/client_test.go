@@ -134,7 +134,7 @@ func TestClientLifetimeAndUpdateCommands(t *testing.T) {
 			code: exitError, stderr: []string{"built in"}},
 		{name: "group help", args: []string{"client", "--help"}, stdout: []string{"update CLIENT_ID"}},
 		{name: "command help", args: []string{"client", "update", "-h"},
-			stderr: []string{"Usage: cognate client update CLIENT_ID", "-logout-uri", "-access-token-ttl", "-refresh-token-ttl"}},
+			stdout: []string{"Usage: cognate client update --tenant SLUG CLIENT_ID [flags]", "-logout-uri", "-access-token-ttl", "-refresh-token-ttl"}},
 	}
 	runSteps(t, steps, func(t *testing.T, st cliStep) (int, string, string) {
 		ids := strings.NewReplacer("{machine}", machine.ClientID, "{planner}", planner.ClientID)

@@ -39,14 +39,14 @@ func tenantCommands() []adminCommand {
 			setup: func(fs *flag.FlagSet, stdin io.Reader) runFunc {
 				name := fs.String("name", "", "display name of the organization (default: the slug)")
 				settings := addSettingsFlags(fs, stdin)
-				return func(ctx context.Context, c *apiClient, args []string) (output, error) {
+				return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
 					change, err := settings.change()
 					if err != nil {
 						return output{}, err
 					}
 					var t adminapi.Tenant
 					raw, err := c.call(ctx, http.MethodPost, "/admin/v1/tenants",
-						adminapi.CreateTenantRequest{Slug: args[0], Name: *name, Settings: change}, &t)
+						adminapi.CreateTenantRequest{Slug: in.args[0], Name: *name, Settings: change}, &t)
 					return output{raw: raw, text: func(w io.Writer) { showTenant(w, t) }}, err
 				}
 			},
@@ -54,7 +54,7 @@ func tenantCommands() []adminCommand {
 		{
 			verb: "list", summary: "List the tenants.",
 			setup: func(*flag.FlagSet, io.Reader) runFunc {
-				return func(ctx context.Context, c *apiClient, _ []string) (output, error) {
+				return func(ctx context.Context, c *apiClient, _ invocation) (output, error) {
 					var list adminapi.TenantList
 					raw, err := c.call(ctx, http.MethodGet, "/admin/v1/tenants", nil, &list)
 					return output{raw: raw, text: func(w io.Writer) {
@@ -74,8 +74,8 @@ func tenantCommands() []adminCommand {
 		{
 			verb: "get", args: []string{"SLUG"}, summary: "Show a tenant and its settings.",
 			setup: func(*flag.FlagSet, io.Reader) runFunc {
-				return func(ctx context.Context, c *apiClient, args []string) (output, error) {
-					path, err := tenantPath(args[0])
+				return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
+					path, err := tenantPath(in.args[0])
 					if err != nil {
 						return output{}, err
 					}
@@ -90,7 +90,7 @@ func tenantCommands() []adminCommand {
 			setup: func(fs *flag.FlagSet, stdin io.Reader) runFunc {
 				name := fs.String("name", "", "new display name of the organization")
 				settings := addSettingsFlags(fs, stdin)
-				return func(ctx context.Context, c *apiClient, args []string) (output, error) {
+				return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
 					var req adminapi.UpdateTenantRequest
 					if *name != "" {
 						req.Name = name
@@ -102,7 +102,7 @@ func tenantCommands() []adminCommand {
 					if req.Name == nil && req.Settings == nil {
 						return output{}, usageError{"nothing to change: give --name, --signing-alg, --admin-group or --settings"}
 					}
-					path, err := tenantPath(args[0])
+					path, err := tenantPath(in.args[0])
 					if err != nil {
 						return output{}, err
 					}
@@ -121,14 +121,14 @@ func tenantCommands() []adminCommand {
 					"how long the new key is published before it signs, so that relying parties that cache the JWKS know it first (a `duration` in whole seconds, 0s to 168h; 0s with --retire-previous)")
 				retirePrevious := fs.Bool("retire-previous", false,
 					"the new key signs at once, and every other key leaves the JWKS now: tokens they signed stop verifying, instead of a day later")
-				return func(ctx context.Context, c *apiClient, args []string) (output, error) {
+				return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
 					if *retirePrevious {
 						if flagGiven(fs, "overlap") && overlap != 0 {
 							return output{}, usageError{"--retire-previous makes a key that signs at once: leave out --overlap, or give 0s"}
 						}
 						overlap = 0
 					}
-					path, err := tenantPath(args[0])
+					path, err := tenantPath(in.args[0])
 					if err != nil {
 						return output{}, err
 					}
@@ -153,16 +153,16 @@ func tenantCommands() []adminCommand {
 			verb: "delete", args: []string{"SLUG"}, summary: "Delete a tenant with all its users, clients and keys.",
 			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
 				yes := fs.Bool("yes", false, "confirm: this cannot be undone")
-				return func(ctx context.Context, c *apiClient, args []string) (output, error) {
+				return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
 					if !*yes {
-						return output{}, usageError{fmt.Sprintf("deleting tenant %q removes all its users, clients and keys for good; add --yes to confirm", args[0])}
+						return output{}, usageError{fmt.Sprintf("deleting tenant %q removes all its users, clients and keys for good; add --yes to confirm", in.args[0])}
 					}
-					path, err := tenantPath(args[0])
+					path, err := tenantPath(in.args[0])
 					if err != nil {
 						return output{}, err
 					}
 					raw, err := c.call(ctx, http.MethodDelete, path, nil, nil)
-					return message(raw, "Deleted tenant %s.", args[0]), err
+					return message(raw, "Deleted tenant %s.", in.args[0]), err
 				}
 			},
 		},
@@ -275,8 +275,8 @@ func clientCommands() []adminCommand {
 	return []adminCommand{
 		{
 			verb: "create", summary: "Register a relying party (an application) with a tenant.",
+			needsTenant: true, required: []string{"name"},
 			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
-				slug := fs.String("tenant", "", "tenant slug (required)")
 				name := fs.String("name", "", "name of the application (required)")
 				public := fs.Bool("public", false, "a public client (browser or native app): no secret, PKCE instead")
 				var redirects, logouts, grants, scopes stringList
@@ -285,11 +285,8 @@ func clientCommands() []adminCommand {
 				fs.Var(&grants, "grant", "grant type: authorization_code, refresh_token, client_credentials (repeatable; default the first two)")
 				fs.Var(&scopes, "scope", "scope the client may ask for (repeatable; default openid email profile phone aws.cognito.signin.user.admin)")
 				ttls := addLifetimeFlags(fs)
-				return func(ctx context.Context, c *apiClient, _ []string) (output, error) {
-					if err := errors.Join(requireFlag("tenant", *slug), requireFlag("name", *name)); err != nil {
-						return output{}, usageError{err.Error()}
-					}
-					path, err := tenantPath(*slug)
+				return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
+					path, err := tenantPath(in.tenant)
 					if err != nil {
 						return output{}, err
 					}
@@ -309,14 +306,10 @@ func clientCommands() []adminCommand {
 			},
 		},
 		{
-			verb: "list", summary: "List a tenant's clients.",
-			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
-				slug := fs.String("tenant", "", "tenant slug (required)")
-				return func(ctx context.Context, c *apiClient, _ []string) (output, error) {
-					if err := requireFlag("tenant", *slug); err != nil {
-						return output{}, err
-					}
-					path, err := tenantPath(*slug)
+			verb: "list", summary: "List a tenant's clients.", needsTenant: true,
+			setup: func(*flag.FlagSet, io.Reader) runFunc {
+				return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
+					path, err := tenantPath(in.tenant)
 					if err != nil {
 						return output{}, err
 					}
@@ -324,7 +317,7 @@ func clientCommands() []adminCommand {
 					raw, err := c.call(ctx, http.MethodGet, path+"/clients", nil, &list)
 					return output{raw: raw, text: func(w io.Writer) {
 						if len(list.Clients) == 0 {
-							fmt.Fprintf(w, "Tenant %s has no clients yet. Create one with: cognate client create --tenant %s --name NAME --redirect-uri URL\n", *slug, *slug)
+							fmt.Fprintf(w, "Tenant %s has no clients yet. Create one with: cognate client create --tenant %s --name NAME --redirect-uri URL\n", in.tenant, in.tenant)
 							return
 						}
 						var rows [][]string
@@ -337,14 +330,10 @@ func clientCommands() []adminCommand {
 			},
 		},
 		{
-			verb: "get", args: []string{"CLIENT_ID"}, summary: "Show a client.",
-			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
-				slug := fs.String("tenant", "", "tenant slug (required)")
-				return func(ctx context.Context, c *apiClient, args []string) (output, error) {
-					if err := requireFlag("tenant", *slug); err != nil {
-						return output{}, err
-					}
-					path, err := clientPath(*slug, args[0])
+			verb: "get", args: []string{"CLIENT_ID"}, summary: "Show a client.", needsTenant: true,
+			setup: func(*flag.FlagSet, io.Reader) runFunc {
+				return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
+					path, err := clientPath(in.tenant, in.args[0])
 					if err != nil {
 						return output{}, err
 					}
@@ -355,10 +344,9 @@ func clientCommands() []adminCommand {
 			},
 		},
 		{
-			verb: "update", args: []string{"CLIENT_ID"},
+			verb: "update", args: []string{"CLIENT_ID"}, needsTenant: true,
 			summary: "Rename a client, replace its redirect or logout URIs, grant types or scopes, or change its token lifetimes (for tokens issued from then on).",
 			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
-				slug := fs.String("tenant", "", "tenant slug (required)")
 				name := fs.String("name", "", "new name of the application")
 				var redirects, logouts stringList
 				fs.Var(&redirects, "redirect-uri", "redirect URI after sign-in (repeatable; replaces the list)")
@@ -367,10 +355,7 @@ func clientCommands() []adminCommand {
 				fs.Var(&grants, "grant", "grant type: authorization_code, refresh_token, client_credentials (repeatable; replaces the list; one taken away is refused at once, also for refresh tokens issued before)")
 				fs.Var(&scopes, "scope", `scope the client may ask for (repeatable; replaces the list; --scope "" removes them all)`)
 				ttls := addLifetimeFlags(fs)
-				return func(ctx context.Context, c *apiClient, args []string) (output, error) {
-					if err := requireFlag("tenant", *slug); err != nil {
-						return output{}, err
-					}
+				return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
 					req := adminapi.UpdateClientRequest{
 						RedirectURIs:           redirects.replacement(),
 						PostLogoutRedirectURIs: logouts.replacement(),
@@ -388,7 +373,7 @@ func clientCommands() []adminCommand {
 					if req == (adminapi.UpdateClientRequest{}) {
 						return output{}, usageError{"nothing to change: give --name, --redirect-uri, --logout-uri, --grant, --scope, --access-token-ttl, --id-token-ttl, --refresh-token-ttl or --refresh-retry-grace"}
 					}
-					path, err := clientPath(*slug, args[0])
+					path, err := clientPath(in.tenant, in.args[0])
 					if err != nil {
 						return output{}, err
 					}
@@ -399,31 +384,24 @@ func clientCommands() []adminCommand {
 			},
 		},
 		{
-			verb: "delete", args: []string{"CLIENT_ID"}, summary: "Delete a client; its tokens stop working.",
-			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
-				slug := fs.String("tenant", "", "tenant slug (required)")
-				return func(ctx context.Context, c *apiClient, args []string) (output, error) {
-					if err := requireFlag("tenant", *slug); err != nil {
-						return output{}, err
-					}
-					path, err := clientPath(*slug, args[0])
+			verb: "delete", args: []string{"CLIENT_ID"}, summary: "Delete a client; its tokens stop working.", needsTenant: true,
+			setup: func(*flag.FlagSet, io.Reader) runFunc {
+				return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
+					path, err := clientPath(in.tenant, in.args[0])
 					if err != nil {
 						return output{}, err
 					}
 					raw, err := c.call(ctx, http.MethodDelete, path, nil, nil)
-					return message(raw, "Deleted client %s of tenant %s.", args[0], *slug), err
+					return message(raw, "Deleted client %s of tenant %s.", in.args[0], in.tenant), err
 				}
 			},
 		},
 		{
 			verb: "rotate-secret", args: []string{"CLIENT_ID"}, summary: "Give a confidential client a new secret; the old one stops working at once.",
-			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
-				slug := fs.String("tenant", "", "tenant slug (required)")
-				return func(ctx context.Context, c *apiClient, args []string) (output, error) {
-					if err := requireFlag("tenant", *slug); err != nil {
-						return output{}, err
-					}
-					path, err := clientPath(*slug, args[0])
+			needsTenant: true,
+			setup: func(*flag.FlagSet, io.Reader) runFunc {
+				return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
+					path, err := clientPath(in.tenant, in.args[0])
 					if err != nil {
 						return output{}, err
 					}
@@ -606,18 +584,14 @@ func formatGrace(seconds int64) string {
 // sub: do gets the user's admin API path and the name as typed.
 func oneUserCommand(verb, summary string, do func(ctx context.Context, c *apiClient, path, user string) (output, error)) adminCommand {
 	return adminCommand{
-		verb: verb, args: []string{"USER"}, summary: summary + " USER is a username or a sub.",
-		setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
-			slug := fs.String("tenant", "", "tenant slug (required)")
-			return func(ctx context.Context, c *apiClient, args []string) (output, error) {
-				if err := requireFlag("tenant", *slug); err != nil {
-					return output{}, err
-				}
-				path, err := resolveUserPath(ctx, c, *slug, args[0])
+		verb: verb, args: []string{"USER"}, summary: summary + " USER is a username or a sub.", needsTenant: true,
+		setup: func(*flag.FlagSet, io.Reader) runFunc {
+			return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
+				path, err := resolveUserPath(ctx, c, in.tenant, in.args[0])
 				if err != nil {
 					return output{}, err
 				}
-				return do(ctx, c, path, args[0])
+				return do(ctx, c, path, in.args[0])
 			}
 		},
 	}
@@ -635,8 +609,8 @@ func userCommands() []adminCommand {
 	return []adminCommand{
 		{
 			verb: "create", summary: "Add a user to a tenant. Without --password or --invite the user is not activated and cannot sign in yet.",
+			needsTenant: true, required: []string{"username"},
 			setup: func(fs *flag.FlagSet, stdin io.Reader) runFunc {
-				slug := fs.String("tenant", "", "tenant slug (required)")
 				username := fs.String("username", "", "username (required)")
 				email := fs.String("email", "", "email address")
 				verified := fs.Bool("email-verified", false, "mark the email address as verified")
@@ -645,10 +619,7 @@ func userCommands() []adminCommand {
 				invite := fs.Bool("invite", false, "activate the user at once: mail them a temporary password (needs --email)")
 				var attrs stringList
 				fs.Var(&attrs, "attribute", "attribute NAME=VALUE, e.g. given_name=Ann or custom:team=ops (repeatable)")
-				return func(ctx context.Context, c *apiClient, _ []string) (output, error) {
-					if err := errors.Join(requireFlag("tenant", *slug), requireFlag("username", *username)); err != nil {
-						return output{}, usageError{err.Error()}
-					}
+				return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
 					switch {
 					case *temporary && *pw == "":
 						return output{}, usageError{"--temporary needs --password"}
@@ -669,7 +640,7 @@ func userCommands() []adminCommand {
 						}
 						attributes[name] = value
 					}
-					path, err := tenantPath(*slug)
+					path, err := tenantPath(in.tenant)
 					if err != nil {
 						return output{}, err
 					}
@@ -699,29 +670,25 @@ func userCommands() []adminCommand {
 			return output{raw: raw, text: func(w io.Writer) { showUser(w, u) }}, err
 		}),
 		{
-			verb: "set-password", args: []string{"USER"},
+			verb: "set-password", args: []string{"USER"}, needsTenant: true, required: []string{"password"},
 			summary: "Set a user's password: temporary (changed at the next sign-in) unless --permanent. USER is a username or a sub.",
 			setup: func(fs *flag.FlagSet, stdin io.Reader) runFunc {
-				slug := fs.String("tenant", "", "tenant slug (required)")
 				pw := fs.String("password", "", `the new password (required; "-" reads it from standard input)`)
 				permanent := fs.Bool("permanent", false, "the user keeps this password (status CONFIRMED)")
-				return func(ctx context.Context, c *apiClient, args []string) (output, error) {
-					if err := errors.Join(requireFlag("tenant", *slug), requireFlag("password", *pw)); err != nil {
-						return output{}, usageError{err.Error()}
-					}
+				return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
 					password, err := readPassword(*pw, stdin)
 					if err != nil {
 						return output{}, err
 					}
-					path, err := resolveUserPath(ctx, c, *slug, args[0])
+					path, err := resolveUserPath(ctx, c, in.tenant, in.args[0])
 					if err != nil {
 						return output{}, err
 					}
 					raw, err := c.call(ctx, http.MethodPost, path+"/password", adminapi.SetPasswordRequest{Password: password, Permanent: *permanent}, nil)
 					if *permanent {
-						return message(raw, "Password of %s set.", args[0]), err
+						return message(raw, "Password of %s set.", in.args[0]), err
 					}
-					return message(raw, "Temporary password of %s set: it must be changed at the next sign-in.", args[0]), err
+					return message(raw, "Temporary password of %s set: it must be changed at the next sign-in.", in.args[0]), err
 				}
 			},
 		},
@@ -750,16 +717,15 @@ type userListing struct {
 
 func (l userListing) command() adminCommand {
 	return adminCommand{
-		verb: l.verb, args: l.args, summary: l.summary,
+		verb: l.verb, args: l.args, summary: l.summary, needsTenant: true,
 		setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
-			slug := fs.String("tenant", "", "tenant slug (required)")
 			limit := fs.Int("limit", 50, fmt.Sprintf("%s per page, 1 to %d", l.noun, adminapi.MaxPageSize))
 			after := fs.String("after", "", "start after this sub (from the previous page)")
-			return func(ctx context.Context, c *apiClient, args []string) (output, error) {
-				if err := errors.Join(requireFlag("tenant", *slug), checkLimit(*limit, adminapi.MaxPageSize)); err != nil {
-					return output{}, usageError{err.Error()}
+			return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
+				if err := checkLimit(*limit, adminapi.MaxPageSize); err != nil {
+					return output{}, err
 				}
-				path, err := l.path(*slug, args)
+				path, err := l.path(in.tenant, in.args)
 				if err != nil {
 					return output{}, err
 				}
@@ -776,7 +742,7 @@ func (l userListing) command() adminCommand {
 						fmt.Fprintf(w, "No more %s after %s.\n", l.noun, *after)
 						return
 					case len(page.Users) == 0:
-						fmt.Fprintln(w, l.empty(*slug, args))
+						fmt.Fprintln(w, l.empty(in.tenant, in.args))
 						return
 					}
 					var rows [][]string
@@ -785,7 +751,7 @@ func (l userListing) command() adminCommand {
 					}
 					printTable(w, []string{"USERNAME", "EMAIL", "STATUS", "ENABLED", "SUB"}, rows)
 					if page.Next != "" {
-						next := strings.Join(append([]string{l.more(*slug), "--limit", strconv.Itoa(*limit), "--after", page.Next}, quoted(args)...), " ")
+						next := strings.Join(append([]string{l.more(in.tenant), "--limit", strconv.Itoa(*limit), "--after", page.Next}, quoted(in.args)...), " ")
 						fmt.Fprintf(w, "\nMore %s: %s\n", l.noun, next)
 					}
 				}}, err

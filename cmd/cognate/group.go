@@ -31,14 +31,10 @@ func groupPath(slug, name string) (string, error) {
 // groupCommand is a `cognate group` verb whose only flag is --tenant.
 func groupCommand(verb string, args []string, summary string, do func(ctx context.Context, c *apiClient, slug string, args []string) (output, error)) adminCommand {
 	return adminCommand{
-		verb: verb, args: args, summary: summary,
-		setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
-			slug := fs.String("tenant", "", "tenant slug (required)")
-			return func(ctx context.Context, c *apiClient, args []string) (output, error) {
-				if err := requireFlag("tenant", *slug); err != nil {
-					return output{}, err
-				}
-				return do(ctx, c, *slug, args)
+		verb: verb, args: args, summary: summary, needsTenant: true,
+		setup: func(*flag.FlagSet, io.Reader) runFunc {
+			return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
+				return do(ctx, c, in.tenant, in.args)
 			}
 		},
 	}
@@ -80,24 +76,20 @@ func membership(verb, summary, method, done string) adminCommand {
 func groupCommands() []adminCommand {
 	return []adminCommand{
 		{
-			verb: "create", args: []string{"NAME"},
+			verb: "create", args: []string{"NAME"}, needsTenant: true,
 			summary: "Create a group; NAME is 1 to 128 characters, spaces allowed inside.",
 			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
-				slug := fs.String("tenant", "", "tenant slug (required)")
 				details := addGroupDetailFlags(fs)
-				return func(ctx context.Context, c *apiClient, args []string) (output, error) {
-					if err := requireFlag("tenant", *slug); err != nil {
-						return output{}, err
-					}
+				return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
 					precedence, err := details.precedence()
 					if err != nil {
 						return output{}, err
 					}
-					path, err := tenantPath(*slug)
+					path, err := tenantPath(in.tenant)
 					if err != nil {
 						return output{}, err
 					}
-					req := adminapi.CreateGroupRequest{Name: args[0], Description: *details.description, Precedence: precedence.Value}
+					req := adminapi.CreateGroupRequest{Name: in.args[0], Description: *details.description, Precedence: precedence.Value}
 					var g adminapi.Group
 					raw, err := c.call(ctx, http.MethodPost, path+"/groups", req, &g)
 					return output{raw: raw, text: func(w io.Writer) { showGroup(w, g, "") }}, err
@@ -146,16 +138,12 @@ func groupCommands() []adminCommand {
 				}}, err
 			}),
 		{
-			verb: "update", args: []string{"NAME"},
+			verb: "update", args: []string{"NAME"}, needsTenant: true,
 			summary: "Rename a group (its members, and the admin group setting if it names the group, move with it) or change its description or precedence.",
 			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
-				slug := fs.String("tenant", "", "tenant slug (required)")
 				newName := fs.String("name", "", "new name of the group")
 				details := addGroupDetailFlags(fs)
-				return func(ctx context.Context, c *apiClient, args []string) (output, error) {
-					if err := requireFlag("tenant", *slug); err != nil {
-						return output{}, err
-					}
+				return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
 					var req adminapi.UpdateGroupRequest
 					if *newName != "" {
 						req.Name = newName
@@ -170,7 +158,7 @@ func groupCommands() []adminCommand {
 					if req.Name == nil && req.Description == nil && !req.Precedence.Set {
 						return output{}, usageError{"nothing to change: give --name, --description or --precedence"}
 					}
-					path, err := groupPath(*slug, args[0])
+					path, err := groupPath(in.tenant, in.args[0])
 					if err != nil {
 						return output{}, err
 					}

@@ -26,114 +26,34 @@ import (
 
 // `cognate import cognito` sends a Cognito export to the admin API's import
 // endpoint, streaming the file, and shows the report. `cognate migrate
-// cognito` (migrate.go) does the same for many organizations at once.
+// cognito` does the same for many organizations at once. Cognito is the only
+// source so far: the verb of `cognate import` and `cognate migrate`.
 
-// importCommandLine runs `cognate import SOURCE ...` and `cognate migrate
-// SOURCE ...`; Cognito is the only source so far.
-func importCommandLine(ctx context.Context, cmd string, args []string, env map[string]string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 || isHelp(args[0]) {
-		w, code := stderr, exitUsage
-		if len(args) > 0 {
-			w, code = stdout, exitOK
-		}
-		writeImportUsage(w, cmd)
-		return code
-	}
-	if args[0] != "cognito" {
-		fmt.Fprintf(stderr, "cognate %s: unknown source %q; Cognito is the one there is\n\n", cmd, args[0])
-		writeImportUsage(stderr, cmd)
-		return exitUsage
-	}
-	if cmd == "migrate" {
-		return migrateCognito(ctx, args[1:], env, stdout, stderr)
-	}
-	return importCognito(ctx, args[1:], env, stdin, stdout, stderr)
-}
-
-func writeImportUsage(w io.Writer, cmd string) {
-	if cmd == "migrate" {
-		fmt.Fprint(w, `Usage: cognate migrate cognito --map FILE [--dry-run] [flags]
-
-Import the users of many Cognito user pools, or of one shared pool split by an
-attribute, each organization into its own tenant; tenants are created as needed.
-Run "cognate migrate cognito -h" for the flags and docs/import.md for the map.
-`)
-		return
-	}
-	fmt.Fprint(w, `Usage: cognate import cognito --tenant SLUG [--format csv|json] [--dry-run] FILE
-
-Import users from a Cognito user import CSV or a JSON dump of ListUsers or
-AdminGetUser output (FILE "-" reads standard input). Re-running is safe: users
-are updated, never duplicated. Run "cognate import cognito -h" for the flags
-and docs/import.md for the formats.
-`)
-}
-
-func importCognito(ctx context.Context, args []string, env map[string]string, stdin io.Reader, stdout, stderr io.Writer) int {
-	const name = "cognate import cognito"
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	slug := fs.String("tenant", "", "tenant slug (required)")
-	format := fs.String("format", "", "csv or json (default: from FILE's extension: .csv; .json, .jsonl or .ndjson)")
-	dryRun := fs.Bool("dry-run", false, "check every line and report what would happen, writing nothing")
-	var conn connection
-	conn.register(fs, env)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: %s --tenant SLUG [flags] FILE\n\n"+
-			"Import users from a Cognito CSV or JSON export into a tenant. Exits 1 if any line failed.\n\nFlags:\n", name)
-		fs.PrintDefaults()
-	}
-	positional, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if err != nil {
-		return exitUsage
-	}
-	usage := func(msg string) int {
-		fmt.Fprintf(stderr, "%s: %s\nRun \"%s -h\" for its flags.\n", name, msg, name)
-		return exitUsage
-	}
-	switch {
-	case len(positional) == 0:
-		return usage("FILE is missing: name the Cognito export to import, or - for standard input")
-	case len(positional) > 1:
-		return usage(fmt.Sprintf("give one FILE; got %d: %s", len(positional), strings.Join(quoted(positional), " ")))
-	}
-	if *slug == "" {
-		return usage("--tenant is required")
-	}
-	path := positional[0]
-	f, err := importFileFormat("--format", *format, path)
-	if err != nil {
-		return usage(err.Error())
-	}
-	client, err := conn.client(env)
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: %s\n", name, err)
-		return exitError
-	}
-	body, size, err := openImportFile(path, stdin)
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: %s\n", name, err)
-		return exitError
-	}
-	defer body.Close()
-
-	res, raw, err := client.importFile(ctx, *slug, f, *dryRun, body, size)
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: %s\n", name, err)
-		return exitError
-	}
-	if conn.json {
-		printRawJSON(stdout, raw)
-	} else {
-		showImport(stdout, f, res)
-	}
-	if res.Summary.Failed > 0 {
-		return exitError
-	}
-	return exitOK
+func importCommands() []adminCommand {
+	return []adminCommand{{
+		verb: "cognito", args: []string{"FILE"}, needsTenant: true,
+		summary: "Import users from a Cognito user import CSV or a JSON dump of ListUsers or AdminGetUser output " +
+			"(FILE \"-\" reads standard input) into a tenant. Re-running is safe: users are updated, never duplicated. " +
+			"Exits 1 if any line failed. The formats: docs/import.md.",
+		setup: func(fs *flag.FlagSet, stdin io.Reader) runFunc {
+			format := fs.String("format", "", "csv or json (default: from FILE's extension: .csv; .json, .jsonl or .ndjson)")
+			dryRun := fs.Bool("dry-run", false, "check every line and report what would happen, writing nothing")
+			return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
+				path := in.args[0]
+				f, err := importFileFormat("--format", *format, path)
+				if err != nil {
+					return output{}, usageError{err.Error()}
+				}
+				body, size, err := openImportFile(path, stdin)
+				if err != nil {
+					return output{}, err
+				}
+				defer body.Close()
+				res, raw, err := c.importFile(ctx, in.tenant, f, *dryRun, body, size)
+				return output{raw: raw, text: func(w io.Writer) { showImport(w, f, res) }, failed: res.Summary.Failed > 0}, err
+			}
+		},
+	}}
 }
 
 // importFileFormat is the format given, else what the file name says.
@@ -564,50 +484,28 @@ type migrationImport struct {
 	Error  string                 `json:"error,omitempty"`
 }
 
-func migrateCognito(ctx context.Context, args []string, env map[string]string, stdout, stderr io.Writer) int {
-	const name = "cognate migrate cognito"
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	mapFile := fs.String("map", "", "the map of pools and organizations to tenants, YAML or JSON (required; see docs/import.md)")
-	dryRun := fs.Bool("dry-run", false, "check every user of tenants that exist and report, writing nothing and creating no tenant")
-	var conn connection
-	conn.register(fs, env)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: %s --map FILE [flags]\n\n"+
-			"Import many Cognito pools, or one pool shared by organizations, a tenant each; tenants are\n"+
-			"created as needed. Exits 1 if any user failed.\n\nFlags:\n", name)
-		fs.PrintDefaults()
-	}
-	positional, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if err != nil {
-		return exitUsage
-	}
-	switch {
-	case len(positional) > 0:
-		fmt.Fprintf(stderr, "%s takes no arguments; got %d: %s (the files are named in the map)\nRun \"%s -h\" for its flags.\n",
-			name, len(positional), strings.Join(quoted(positional), " "), name)
-		return exitUsage
-	case *mapFile == "":
-		fmt.Fprintf(stderr, "%s: --map FILE is required\nRun \"%s -h\" for its flags.\n", name, name)
-		return exitUsage
-	}
-	m, err := readMigrationMap(*mapFile)
-	if err != nil {
-		// One problem a line.
-		for line := range strings.SplitSeq(err.Error(), "\n") {
-			fmt.Fprintf(stderr, "%s: %s\n", name, line)
-		}
-		return exitError
-	}
-	client, err := conn.client(env)
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: %s\n", name, err)
-		return exitError
-	}
+func migrateCommands() []adminCommand {
+	return []adminCommand{{
+		verb: "cognito", required: []string{"map"}, noArgsHint: "the files are named in the map",
+		summary: "Import the users of many Cognito user pools, or of one shared pool split by an attribute, " +
+			"each organization into its own tenant; tenants are created as needed. Exits 1 if any user failed. The map: docs/import.md.",
+		setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
+			mapFile := fs.String("map", "", "the map of pools and organizations to tenants, a YAML or JSON `FILE` (required; see docs/import.md)")
+			dryRun := fs.Bool("dry-run", false, "check every user of tenants that exist and report, writing nothing and creating no tenant")
+			return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
+				return migrate(ctx, c, *mapFile, *dryRun, in.progress)
+			}
+		},
+	}}
+}
 
+// migrate runs the imports of the map in mapFile, saying how each goes on
+// progress, and answers the report.
+func migrate(ctx context.Context, client *apiClient, mapFile string, dryRun bool, progress io.Writer) (output, error) {
+	m, err := readMigrationMap(mapFile)
+	if err != nil {
+		return output{}, err // one problem a line
+	}
 	var jobs []migrationJob
 	for _, p := range m.Pools {
 		jobs = append(jobs, migrationJob{tenant: p.Tenant, name: p.Name, label: p.File, format: p.Format, source: p.Format, path: p.File})
@@ -616,65 +514,50 @@ func migrateCognito(ctx context.Context, args []string, env map[string]string, s
 	if s := m.Shared; s != nil {
 		dir, err := os.MkdirTemp("", "cognate-migrate-")
 		if err != nil {
-			fmt.Fprintf(stderr, "%s: %s\n", name, err)
-			return exitError
+			return output{}, err
 		}
 		defer os.RemoveAll(dir)
 		parts, unassigned, err := splitShared(*s, dir)
 		if err != nil {
-			fmt.Fprintf(stderr, "%s: %s: %s\n", name, s.File, err)
-			return exitError
+			return output{}, fmt.Errorf("%s: %w", s.File, err)
 		}
 		jobs = append(jobs, parts...)
 		report.Unassigned = append(report.Unassigned, unassigned...)
 	}
 
 	failed := len(report.Unassigned) > 0
-	out := stdout
-	if conn.json {
-		out = io.Discard
-	}
 	if len(report.Unassigned) > 0 {
-		fmt.Fprintf(out, "== %s: users in no tenant ==\n", m.Shared.File)
+		fmt.Fprintf(progress, "== %s: users in no tenant ==\n", m.Shared.File)
 		for _, l := range report.Unassigned {
-			showFailure(out, lineUnit(m.Shared.Format), l)
+			showFailure(progress, lineUnit(m.Shared.Format), l)
 		}
 	}
 	exists := map[string]bool{}
 	for _, job := range jobs {
-		fmt.Fprintf(out, "== tenant %s, from %s ==\n", job.tenant, job.label)
+		fmt.Fprintf(progress, "== tenant %s, from %s ==\n", job.tenant, job.label)
 		entry := migrationImport{Tenant: job.tenant, From: job.label}
-		res, err := runMigrationJob(ctx, client, job, *dryRun, exists, &report)
+		res, err := runMigrationJob(ctx, client, job, dryRun, exists, &report)
 		switch {
 		case errors.Is(err, errTenantMissing):
 			entry.Error = fmt.Sprintf("tenant %s does not exist yet; it would be created, and its users can be checked once it exists", job.tenant)
-			fmt.Fprintln(out, entry.Error+".")
+			fmt.Fprintln(progress, entry.Error+".")
 		case err != nil:
 			failed = true
 			entry.Error = err.Error()
-			fmt.Fprintf(out, "Failed: %s\n", err)
+			fmt.Fprintf(progress, "Failed: %s\n", err)
 		default:
 			entry.Result = &res
 			failed = failed || res.Summary.Failed > 0
-			showImport(out, job.source, res)
+			showImport(progress, job.source, res)
 		}
 		report.Imports = append(report.Imports, entry)
 	}
-	if len(report.TenantsCreated) > 0 {
-		fmt.Fprintf(out, "Tenants created: %s.\n", strings.Join(report.TenantsCreated, ", "))
-	}
-	if conn.json {
-		raw, err := json.Marshal(report)
-		if err != nil {
-			fmt.Fprintf(stderr, "%s: %s\n", name, err)
-			return exitError
+	raw, err := json.Marshal(report)
+	return output{raw: raw, failed: failed, text: func(w io.Writer) {
+		if len(report.TenantsCreated) > 0 {
+			fmt.Fprintf(w, "Tenants created: %s.\n", strings.Join(report.TenantsCreated, ", "))
 		}
-		printRawJSON(stdout, raw)
-	}
-	if failed {
-		return exitError
-	}
-	return exitOK
+	}}, err
 }
 
 // errTenantMissing is a dry run's answer for a tenant it would create.

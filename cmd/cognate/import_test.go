@@ -51,15 +51,15 @@ func TestImportCommandAgainstServer(t *testing.T) {
 		`{"Username":"ok","Attributes":[{"Name":"custom:a\u001b[2J","Value":"1"},{"Name":"custom:a\u001b[2J","Value":"2"}]}`)
 
 	steps := []cliStep{
-		{name: "usage", args: []string{"import"}, code: exitUsage, stderr: []string{"Usage: cognate import cognito"}},
-		{name: "help", args: []string{"import", "--help"}, stdout: []string{"Usage: cognate import cognito"}},
-		{name: "flags", args: []string{"import", "cognito", "-h"}, stderr: []string{"-dry-run", "-tenant", "-format"}},
-		{name: "unknown source", args: []string{"import", "okta", "x.csv"}, code: exitUsage, stderr: []string{`unknown source "okta"`}},
+		{name: "usage", args: []string{"import"}, code: exitUsage, stderr: []string{"Usage: cognate import SOURCE", "cognito FILE", `Run "cognate import cognito -h"`}},
+		{name: "help", args: []string{"import", "--help"}, stdout: []string{"Usage: cognate import SOURCE", "cognito FILE"}},
+		{name: "flags", args: []string{"import", "cognito", "-h"}, stdout: []string{"Usage: cognate import cognito --tenant SLUG FILE [flags]", "-dry-run", "-tenant", "-format"}},
+		{name: "unknown source", args: []string{"import", "okta", "x.csv"}, code: exitUsage, stderr: []string{`cognate import: unknown source "okta"; cognito is the one there is`}},
 		{name: "no tenant", args: []string{"import", "cognito", users}, code: exitUsage, stderr: []string{"--tenant is required"}},
 		{name: "no file", args: []string{"import", "cognito", "--tenant", "acme"}, code: exitUsage,
-			stderr: []string{"FILE is missing: name the Cognito export to import, or - for standard input"}},
+			stderr: []string{"cognate import cognito needs FILE (a Cognito export, or - for standard input)\n"}},
 		{name: "two files", args: []string{"import", "cognito", "--tenant", "acme", users, "more users.csv"}, code: exitUsage,
-			stderr: []string{"give one FILE; got 2: " + users + " 'more users.csv'"}},
+			stderr: []string{"cognate import cognito takes only FILE (a Cognito export, or - for standard input); got 2: " + users + " 'more users.csv'"}},
 		{name: "unknown extension", args: []string{"import", "cognito", "--tenant", "acme", dump}, code: exitUsage,
 			stderr: []string{"add --format csv or --format json"}},
 		{name: "dry run", args: []string{"import", "cognito", "--tenant", "acme", "--dry-run", users}, code: exitError,

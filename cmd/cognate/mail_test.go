@@ -56,7 +56,7 @@ func TestMailListCommand(t *testing.T) {
 				}
 			}},
 		{name: "no arguments", args: []string{"mail", "list", "refused"}, code: exitUsage, stderr: []string{"takes no arguments"}},
-		{name: "help", args: []string{"mail", "list", "-h"}, stderr: []string{"Usage: cognate mail list", "never a body"}},
+		{name: "help", args: []string{"mail", "list", "-h"}, stdout: []string{"Usage: cognate mail list", "never a body"}},
 	}
 	runSteps(t, steps, func(t *testing.T, st cliStep) (int, string, string) {
 		return s.cli(t, st.stdin, st.args...)

@@ -51,15 +51,13 @@ func run(ctx context.Context, args []string, env map[string]string, stdin io.Rea
 		writeUsage(stderr)
 		return exitUsage
 	}
-	switch cmd, rest := args[0], args[1:]; cmd {
+	cmd, rest := args[0], args[1:]
+	if _, ok := adminGroups()[cmd]; ok {
+		return adminCommandLine(ctx, cmd, rest, env, stdin, stdout, stderr)
+	}
+	switch cmd {
 	case "serve":
 		return serveCommand(ctx, rest, env, stdout, stderr)
-	case "tenant", "client", "user", "group", "audit", "mail":
-		return adminCommandLine(ctx, cmd, rest, env, stdin, stdout, stderr)
-	case "import", "migrate":
-		return importCommandLine(ctx, cmd, rest, env, stdin, stdout, stderr)
-	case "backup":
-		return backupCommand(ctx, rest, env, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, versionString())
 		return exitOK

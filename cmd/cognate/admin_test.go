@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// tableCommand is one command of the table, with the command line that
+// names it: "user get", or "backup".
+type tableCommand struct {
+	line []string
+	cmd  adminCommand
+}
+
+func tableCommands() []tableCommand {
+	var all []tableCommand
+	for name, group := range adminGroups() {
+		for _, cmd := range group.commands {
+			line := []string{name}
+			if cmd.verb != "" {
+				line = append(line, cmd.verb)
+			}
+			all = append(all, tableCommand{line, cmd})
+		}
+	}
+	slices.SortFunc(all, func(a, b tableCommand) int { return slices.Compare(a.line, b.line) })
+	return all
+}
+
+// runOffline runs the command line with no server and no operator token:
+// what it says comes from the command line alone.
+func runOffline(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	env := map[string]string{"COGNATE_DATA": filepath.Join(t.TempDir(), "cognate.db"), "COGNATE_SERVER": "http://127.0.0.1:1"}
+	var out, errOut bytes.Buffer
+	code = run(t.Context(), args, env, strings.NewReader(""), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// Every command that needs a tenant refuses to run without --tenant, in the
+// same words, before it looks for a token or a server; its usage line and
+// its flags say so the same way too.
+func TestEveryCommandNeedingATenantRefusesWithoutOne(t *testing.T) {
+	var tenantCommands int
+	for _, tc := range tableCommands() {
+		name := "cognate " + strings.Join(tc.line, " ")
+		t.Run(strings.Join(tc.line, "_"), func(t *testing.T) {
+			if !tc.cmd.needsTenant {
+				return
+			}
+			tenantCommands++
+			args := slices.Clone(tc.line)
+			for _, f := range tc.cmd.required {
+				args = append(args, "--"+f, "x")
+			}
+			for range tc.cmd.args {
+				args = append(args, "x")
+			}
+			code, stdout, stderr := runOffline(t, args...)
+			want := name + ": --tenant is required\nRun \"" + name + " -h\" for its flags.\n"
+			if code != exitUsage || stderr != want || stdout != "" {
+				t.Errorf("%s without --tenant: exit %d, stderr\n%s\nwant exit %d and\n%s", strings.Join(args, " "), code, stderr, exitUsage, want)
+			}
+
+			code, stdout, _ = runOffline(t, append(slices.Clone(tc.line), "-h")...)
+			if code != exitOK || !strings.HasPrefix(stdout, "Usage: "+name+" --tenant SLUG ") ||
+				!strings.Contains(stdout, "  -tenant string\n    \ttenant slug (required)\n") {
+				t.Errorf("%s -h: exit %d, help\n%s", name, code, stdout)
+			}
+		})
+	}
+	if tenantCommands < 20 {
+		t.Errorf("%d commands need a tenant; the user, client and group commands, and import, are more", tenantCommands)
+	}
+}
+
+// Every command of the table shows its usage in the same way: help that
+// was asked for on stdout, a flag it does not know and an argument too many
+// on stderr with exit code 2.
+func TestEveryCommandShowsItsUsageInOneWay(t *testing.T) {
+	for _, tc := range tableCommands() {
+		name := "cognate " + strings.Join(tc.line, " ")
+		t.Run(strings.Join(tc.line, "_"), func(t *testing.T) {
+			code, stdout, stderr := runOffline(t, append(slices.Clone(tc.line), "--help")...)
+			if code != exitOK || !strings.HasPrefix(stdout, "Usage: "+name+" ") || !strings.Contains(stdout, tc.cmd.summary) ||
+				!strings.Contains(stdout, "  -server string\n") || stderr != "" {
+				t.Errorf("--help: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+			}
+
+			code, stdout, stderr = runOffline(t, append(slices.Clone(tc.line), "--no-such-flag")...)
+			if code != exitUsage || !strings.HasPrefix(stderr, "flag provided but not defined: -no-such-flag\nUsage: "+name+" ") || stdout != "" {
+				t.Errorf("an unknown flag: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+			}
+
+			args := slices.Clone(tc.line)
+			for range len(tc.cmd.args) + 1 {
+				args = append(args, "x")
+			}
+			code, _, stderr = runOffline(t, args...)
+			if problem := name + " takes "; code != exitUsage || !strings.HasPrefix(stderr, problem) || !strings.Contains(stderr, "\nUsage: "+name+" ") {
+				t.Errorf("an argument too many: exit %d, stderr\n%s\nwant it to begin %q, then the usage", code, stderr, problem)
+			}
+		})
+	}
+}
