@@ -2,12 +2,17 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/url"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/cognate-idp/cognate/tenant"
 	"github.com/cognate-idp/cognate/tenant/bolt"
@@ -114,4 +119,87 @@ func newInternalAt(t *testing.T, wrap func(tenant.Store) tenant.Store, now func(
 		t.Fatal(err)
 	}
 	return p, svc, cl
+}
+
+// Two refreshes with one token, both looked up before either rotated it
+// (two requests of a stolen copy's and the client's at once): the
+// transaction that writes finds the token used by the first, refuses the
+// second as a reuse and revokes the family, so the first's successor stops
+// working too.
+func TestRefreshesAtOnceRevokeTheFamily(t *testing.T) {
+	p, svc, cl := newInternal(t, nil)
+	ctx := WithSite(context.Background(), Site{Slug: "acme"})
+	u, err := svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "ann", Password: "Correct-Horse-9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ar := &authRequest{ID: "req", ClientID: cl.ID, Subject: u.Sub, IsDone: true, FamilyID: "fam", ExpiresAt: time.Now().Add(time.Minute)}
+	_, rt, _, err := p.storage.CreateAccessAndRefreshTokens(ctx, ar, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reqs [2]op.RefreshTokenRequest
+	for i := range reqs {
+		if reqs[i], err = p.storage.TokenRequestByRefreshToken(ctx, rt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, next, _, err := p.storage.CreateAccessAndRefreshTokens(ctx, reqs[0], rt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, _, err = p.storage.CreateAccessAndRefreshTokens(ctx, reqs[1], rt)
+	if oe := (*oidc.Error)(nil); !errors.As(err, &oe) || oe.ErrorType != oidc.InvalidGrant {
+		t.Fatalf("the second refresh: %v, want invalid_grant", err)
+	}
+	if _, err := p.storage.TokenRequestByRefreshToken(ctx, next); err == nil {
+		t.Error("the first refresh's successor still works after the reuse")
+	}
+}
+
+// updateCountingStore counts the write transactions begun on it.
+type updateCountingStore struct {
+	tenant.Store
+	updates atomic.Int64
+}
+
+func (s *updateCountingStore) Update(ctx context.Context, fn func(tenant.Tx) error) error {
+	s.updates.Add(1)
+	return s.Store.Update(ctx, fn)
+}
+
+// A code exchange and a refresh each write their tokens in one
+// transaction: the family's check, the family or the used-up token, and
+// the new tokens commit together or not at all.
+func TestTokensIssueInOneWrite(t *testing.T) {
+	var store *updateCountingStore
+	p, svc, cl := newInternal(t, func(s tenant.Store) tenant.Store { store = &updateCountingStore{Store: s}; return store })
+	ctx := WithSite(context.Background(), Site{Slug: "acme"})
+	u, err := svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "ann", Password: "Correct-Horse-9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.cache.get(ctx, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	ar := &authRequest{ID: "req", ClientID: cl.ID, Subject: u.Sub, IsDone: true, FamilyID: "fam", ExpiresAt: time.Now().Add(time.Minute)}
+	before := store.updates.Load()
+	_, rt, _, err := p.storage.CreateAccessAndRefreshTokens(ctx, ar, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := store.updates.Load() - before; n != 1 {
+		t.Errorf("the code exchange wrote in %d transactions, want 1", n)
+	}
+	req, err := p.storage.TokenRequestByRefreshToken(ctx, rt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before = store.updates.Load()
+	if _, _, _, err := p.storage.CreateAccessAndRefreshTokens(ctx, req, rt); err != nil {
+		t.Fatal(err)
+	}
+	if n := store.updates.Load() - before; n != 1 {
+		t.Errorf("the refresh wrote in %d transactions, want 1", n)
+	}
 }

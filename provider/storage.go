@@ -290,105 +290,147 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 	}
 	slug := st.tenant.Slug
 	now := s.now()
-	var base refreshToken
-	var code *authRequest // the code's request, on a code exchange
-	switch r := req.(type) {
-	case *authRequest:
-		code = r
-		base = refreshToken{FamilyID: r.FamilyID, Sub: r.Subject, ClientID: r.ClientID, Scopes: r.granted(), AMR: r.AMR, AuthTime: r.AuthTime}
-	case *refreshToken:
-		base = *r
-	default:
-		return "", "", time.Time{}, s.oauthError(ctx, "issue tokens", fmt.Errorf("unsupported token request %T", req))
+	base, code, err := refreshBase(req)
+	if err != nil {
+		return "", "", time.Time{}, s.oauthError(ctx, "issue tokens", err)
 	}
 	cl := st.clients[base.ClientID]
 	if cl == nil {
 		return "", "", time.Time{}, oidc.ErrInvalidClient()
 	}
 	newRT := tenant.NewSecret(32)
-	var retried bool
 	next := base
 	next.Hash, next.Used, next.current = tenant.HashSecret(newRT), false, nil
 	at := accessToken{ID: tenant.NewSecret(16), FamilyID: base.FamilyID, Sub: base.Sub, ClientID: base.ClientID,
 		Scopes: base.GetScopes(), AuthTime: base.AuthTime, ExpiresAt: now.Add(cl.AccessTokenTTL)}
 
+	// One transaction: the grant is checked where the tokens are written,
+	// and a refresh token is used up in the same commit that issues its
+	// successor, so two uses at once cannot both pass as a first.
+	var retried bool
 	err = s.store.Update(ctx, func(tx tenant.Tx) error {
-		// Checked again here, in the transaction that writes: the family
-		// may have been revoked since the code or the refresh token was
-		// looked up (a replayed code, which leaves a record even before
-		// the family exists; a reuse, a revocation, a deactivation).
-		revoked, err := familyRevoked(tx, slug, base.FamilyID)
-		if err != nil {
+		if err := grantHolds(tx, slug, base.FamilyID, code); err != nil {
 			return err
 		}
-		if revoked {
-			return errFamilyRevoked
-		}
-		if code != nil {
-			if err := signInHolds(tx, slug, code); err != nil {
-				return err
-			}
-		}
+		var err error
 		if currentRT == "" {
-			// Its lifetime is the client's refresh lifetime from this
-			// sign-in, and rotation never extends it.
-			fam := family{Sub: base.Sub, ClientID: base.ClientID, ExpiresAt: now.Add(cl.RefreshTokenTTL)}
-			if err := tenant.PutExpiring(tx, tenant.CollRefreshTokens, slug, prefixFamily+base.FamilyID, fam, fam.ExpiresAt); err != nil {
-				return err
-			}
-			if err := tx.Put(tenant.CollRefreshTokens, slug, prefixUserFamily+base.Sub+":"+base.FamilyID, []byte{}); err != nil {
-				return err
-			}
-			next.ExpiresAt = fam.ExpiresAt
+			next.ExpiresAt, err = startFamily(tx, slug, base, cl, now)
 		} else {
-			key := prefixRefresh + tenant.HashSecret(currentRT)
-			old, err := tenant.GetJSON[refreshToken](tx, tenant.CollRefreshTokens, slug, key)
-			if errors.Is(err, tenant.ErrNotFound) {
-				return oidc.ErrInvalidGrant().WithDescription("refresh token is invalid")
-			} else if err != nil {
-				return err
-			}
-			switch {
-			case !old.Used:
-				old.Used, old.UsedAt = true, now
-				if err := tenant.PutExpiring(tx, tenant.CollRefreshTokens, slug, key, old, old.ExpiresAt); err != nil {
-					return err
-				}
-			case cl.mayRetry(old, now):
-				// A retry: the successor of the first use stays valid,
-				// since the client may or may not have received it.
-				retried = true
-			default:
-				return errRefreshReused
-			}
-			next.ExpiresAt = old.ExpiresAt
+			next.ExpiresAt, retried, err = rotateRefreshToken(tx, slug, currentRT, cl, now)
+		}
+		if err != nil {
+			return err
 		}
 		if err := tenant.PutExpiring(tx, tenant.CollRefreshTokens, slug, prefixRefresh+next.Hash, next, next.ExpiresAt); err != nil {
 			return err
 		}
 		return tenant.PutExpiring(tx, tenant.CollAccessTokens, slug, prefixAccess+at.ID, at, at.ExpiresAt)
 	})
-	if errors.Is(err, errFamilyRevoked) {
-		if currentRT != "" {
-			return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("refresh token is revoked or expired")
-		}
-		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("authorization code already used")
-	}
-	if errors.Is(err, errSignInEnded) {
-		return "", "", time.Time{}, s.signInEnded(ctx, slug, code, err)
-	}
-	if errors.Is(err, errRefreshReused) {
-		s.revokeFamilyAfterReuse(ctx, slug, base.FamilyID)
-		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("refresh token already used; the session is revoked")
-	}
 	if err != nil {
-		return "", "", time.Time{}, s.oauthError(ctx, "issue tokens", err)
+		return "", "", time.Time{}, s.issueRefused(ctx, slug, base.FamilyID, code, currentRT != "", err)
 	}
 	if retried {
 		s.logger.InfoContext(ctx, "refresh token used again within the client's retry grace period",
 			"tenant", slug, "client_id", base.ClientID)
 	}
 	return at.ID, newRT, at.ExpiresAt, nil
+}
+
+// refreshBase is what the tokens of req are issued for, as the refresh
+// token they succeed: the code's sign-in, whose request is code, on a code
+// exchange (the grant starts a family), or the presented refresh token on
+// a refresh (code is nil).
+func refreshBase(req op.TokenRequest) (base refreshToken, code *authRequest, err error) {
+	switch r := req.(type) {
+	case *authRequest:
+		return refreshToken{FamilyID: r.FamilyID, Sub: r.Subject, ClientID: r.ClientID, Scopes: r.granted(), AMR: r.AMR, AuthTime: r.AuthTime}, r, nil
+	case *refreshToken:
+		return *r, nil, nil
+	}
+	return refreshToken{}, nil, fmt.Errorf("unsupported token request %T", req)
+}
+
+// grantHolds checks again, in the transaction that writes the tokens,
+// what was checked when the code or the refresh token was looked up: the
+// family may have been revoked since (a replayed code, which leaves a
+// record even before the family exists; a reuse, a revocation, a
+// deactivation), and a code's sign-in may have ended (signInHolds).
+func grantHolds(tx tenant.Tx, slug, familyID string, code *authRequest) error {
+	revoked, err := familyRevoked(tx, slug, familyID)
+	if err != nil {
+		return err
+	}
+	if revoked {
+		return errFamilyRevoked
+	}
+	if code != nil {
+		return signInHolds(tx, slug, code)
+	}
+	return nil
+}
+
+// startFamily writes the record of the token family a code exchange
+// starts, and the user's index entry that RevokeUser finds it by, and
+// returns when the family ends. Its lifetime is the client's refresh
+// lifetime from this sign-in, and rotation never extends it.
+func startFamily(tx tenant.Tx, slug string, base refreshToken, cl *client, now time.Time) (time.Time, error) {
+	fam := family{Sub: base.Sub, ClientID: base.ClientID, ExpiresAt: now.Add(cl.RefreshTokenTTL)}
+	if err := tenant.PutExpiring(tx, tenant.CollRefreshTokens, slug, prefixFamily+base.FamilyID, fam, fam.ExpiresAt); err != nil {
+		return time.Time{}, err
+	}
+	if err := tx.Put(tenant.CollRefreshTokens, slug, prefixUserFamily+base.Sub+":"+base.FamilyID, []byte{}); err != nil {
+		return time.Time{}, err
+	}
+	return fam.ExpiresAt, nil
+}
+
+// rotateRefreshToken uses up the presented refresh token currentRT and
+// returns when its successor expires: when it does, at the family's end,
+// which rotation never extends. A token used before is errRefreshReused,
+// unless the client's retry grace since its first use still runs: then
+// retried is true and the token stays as it is.
+func rotateRefreshToken(tx tenant.Tx, slug, currentRT string, cl *client, now time.Time) (expiresAt time.Time, retried bool, err error) {
+	key := prefixRefresh + tenant.HashSecret(currentRT)
+	old, err := tenant.GetJSON[refreshToken](tx, tenant.CollRefreshTokens, slug, key)
+	if errors.Is(err, tenant.ErrNotFound) {
+		return time.Time{}, false, oidc.ErrInvalidGrant().WithDescription("refresh token is invalid")
+	} else if err != nil {
+		return time.Time{}, false, err
+	}
+	switch {
+	case !old.Used:
+		old.Used, old.UsedAt = true, now
+		if err := tenant.PutExpiring(tx, tenant.CollRefreshTokens, slug, key, old, old.ExpiresAt); err != nil {
+			return time.Time{}, false, err
+		}
+	case cl.mayRetry(old, now):
+		// A retry: the successor of the first use stays valid,
+		// since the client may or may not have received it.
+		retried = true
+	default:
+		return time.Time{}, false, errRefreshReused
+	}
+	return old.ExpiresAt, retried, nil
+}
+
+// issueRefused is the answer to a token request whose transaction failed
+// with err. A revoked family, an ended sign-in and a reused refresh token
+// are the client's to hear as invalid_grant, refreshing saying which grant
+// it was; a reuse revokes the family first, as a stolen copy or a replay
+// may be in other hands. Anything else is the server's (oauthError).
+func (s *storage) issueRefused(ctx context.Context, slug, familyID string, code *authRequest, refreshing bool, err error) error {
+	switch {
+	case errors.Is(err, errFamilyRevoked) && refreshing:
+		return oidc.ErrInvalidGrant().WithDescription("refresh token is revoked or expired")
+	case errors.Is(err, errFamilyRevoked):
+		return oidc.ErrInvalidGrant().WithDescription("authorization code already used")
+	case errors.Is(err, errSignInEnded):
+		return s.signInEnded(ctx, slug, code, err)
+	case errors.Is(err, errRefreshReused):
+		s.revokeFamilyAfterReuse(ctx, slug, familyID)
+		return oidc.ErrInvalidGrant().WithDescription("refresh token already used; the session is revoked")
+	}
+	return s.oauthError(ctx, "issue tokens", err)
 }
 
 var (

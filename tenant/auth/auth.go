@@ -181,135 +181,188 @@ func userCredentials(user tenant.User, clientIP string) Credentials {
 // Start checks a username and password and returns the next step.
 func (m *Machine) Start(ctx context.Context, tenantID string, cr Credentials) (Result, error) {
 	now := m.now()
-	var (
-		t       tenant.Tenant
-		user    tenant.User
-		findErr error
-		locked  bool
-	)
+	a, err := m.admit(ctx, tenantID, cr, now)
+	if err != nil {
+		return Result{}, err
+	}
+	defer a.release()
+	var ok, needsRehash bool
+	if a.user, ok, needsRehash, err = m.checkPassword(ctx, a); err != nil {
+		return Result{}, err
+	}
+	var rehash string
+	changed := false
+	if ok {
+		a.findErr = nil // a user the legacy pool accepted is one here now
+		if needsRehash {
+			if rehash, err = m.Hasher.Hash(ctx, a.cr.Password); err != nil {
+				return Result{}, err
+			}
+		}
+		// Hashing took a while, and the account may have changed
+		// meanwhile: the sign-in goes on from the user as they are now.
+		if a.user, changed, err = m.reread(ctx, tenantID, a.user); err != nil {
+			return Result{}, err
+		}
+		ok = !changed
+	}
+	if !ok || !a.user.Enabled || a.user.Status == tenant.StatusUnconfirmed {
+		return Result{}, m.refuse(ctx, a, ok, changed, now)
+	}
+	return m.afterPassword(ctx, a, rehash, now)
+}
+
+// attempt is a sign-in Start admitted to its password check: what it read
+// before, and the checks of it under way (checksUnderWay).
+type attempt struct {
+	tenantID string
+	t        tenant.Tenant
+	// cr are the credentials as counted: their sub is set once the name
+	// typed turned out to be user's, so failures count against the account
+	// too, unless the account is locked (accountLocked).
+	cr      Credentials
+	user    tenant.User
+	findErr error // from finding user by the name typed: tenant.ErrNotFound for no one
+	// accountLocked is a lock of the account the name belongs to, which is
+	// not told (lockout.go): the password is not checked, and the sign-in
+	// goes on as for a name that belongs to no one, to the same refusal
+	// after the same hash, counted against the name typed alone.
+	accountLocked bool
+	// release ends the checks under way, the account's first: a check of
+	// the name waiting for room must find the account's room too. Calls
+	// after the first do nothing; failCheck calls it once the failure is
+	// counted, and Start defers it.
+	release func()
+}
+
+// admit reads the tenant, whether the name typed or the client's address
+// is locked and the user the name belongs to, and reserves the checks of
+// the name and of the user's account. A locked name is refused here, with
+// ErrLocked, before any hashing, so it costs the server nothing; the answer
+// is the same for names that do not exist. The caller releases the
+// attempt it returns.
+func (m *Machine) admit(ctx context.Context, tenantID string, cr Credentials, now time.Time) (attempt, error) {
+	a := attempt{tenantID: tenantID, cr: cr, release: func() {}}
 	keys := lockKeys(cr)
+	locked := false
 	err := m.Store.View(ctx, func(tx tenant.Tx) error {
 		var err error
-		if t, err = tenant.GetTenant(tx, tenantID); err != nil {
+		if a.t, err = tenant.GetTenant(tx, tenantID); err != nil {
 			return err
 		}
 		if locked, err = isLocked(tx, tenantID, keys, now); err != nil {
 			return err
 		}
-		user, findErr = tenant.FindUser(tx, tenantID, cr.Login)
-		if findErr != nil && !errors.Is(findErr, tenant.ErrNotFound) {
-			return findErr
+		a.user, a.findErr = tenant.FindUser(tx, tenantID, cr.Login)
+		if a.findErr != nil && !errors.Is(a.findErr, tenant.ErrNotFound) {
+			return a.findErr
 		}
 		return nil
 	})
 	if err != nil {
-		return Result{}, err
+		return attempt{}, err
 	}
-	release := func() {}
 	if !locked {
-		if release, locked, err = m.beginCheck(ctx, tenantID, keys[0], t.Settings.Lockout, now); err != nil {
-			return Result{}, err
+		if a.release, locked, err = m.beginCheck(ctx, tenantID, keys[0], a.t.Settings.Lockout, now); err != nil {
+			return attempt{}, err
 		}
 	}
 	if locked {
-		// Checked before any hashing, so a locked name costs the server
-		// nothing; the answer is the same for names that do not exist.
-		m.recordOutcome(ctx, tenantID, tenant.AuditSignInFailure, cr, foundUser(user, findErr), tenant.ReasonLocked, nil)
-		return Result{}, ErrLocked
+		m.recordOutcome(ctx, tenantID, tenant.AuditSignInFailure, cr, foundUser(a.user, a.findErr), tenant.ReasonLocked, nil)
+		return attempt{}, ErrLocked
 	}
-	defer release()
+	if a.findErr != nil {
+		return a, nil
+	}
 	// The account's lock holds under any of its names, but is not told
-	// (lockout.go): the password is not checked, and the sign-in goes on
-	// as for a name that belongs to no one, to the same refusal after the
-	// same hash, counted against the name typed alone.
-	accountLocked := false
-	if findErr == nil {
-		releaseName, releaseAccount := release, func() {}
-		if releaseAccount, accountLocked, err = m.beginAccountCheck(ctx, tenantID, user.Sub, t.Settings.Lockout, now); err != nil {
-			return Result{}, err
-		}
-		// The account's check ends first: a check of the name waiting
-		// for room must find the account's room too.
-		release = func() { releaseAccount(); releaseName() }
-		defer releaseAccount()
-		if !accountLocked {
-			cr.sub = user.Sub
-		}
+	// (attempt.accountLocked), so its check never waits (tryReserve).
+	releaseName := a.release
+	releaseAccount, accountLocked, err := m.beginAccountCheck(ctx, tenantID, a.user.Sub, a.t.Settings.Lockout, now)
+	if err != nil {
+		releaseName()
+		return attempt{}, err
 	}
+	a.release = func() { releaseAccount(); releaseName() }
+	a.accountLocked = accountLocked
+	if !accountLocked {
+		a.cr.sub = a.user.Sub
+	}
+	return a, nil
+}
 
-	ok, needsRehash := false, false
-	if accountLocked {
-		if err := m.Hasher.DummyVerify(ctx, cr.Password); err != nil {
-			return Result{}, err
-		}
-	} else if m.legacyApplies(t, user, findErr) {
+// checkPassword checks the attempt's password in the one way that fits
+// whom the name belongs to, and reports whether it proved the user, who is
+// returned as the check left them (migrated from the legacy pool), and
+// whether their hash is due to be replaced with a current one. Where no
+// password can match, a dummy check takes a real one's time, so timing
+// does not tell that no one could have signed in.
+func (m *Machine) checkPassword(ctx context.Context, a attempt) (user tenant.User, ok, needsRehash bool, err error) {
+	switch {
+	case a.accountLocked:
+		return a.user, false, false, m.Hasher.DummyVerify(ctx, a.cr.Password)
+	case m.legacyApplies(a.t, a.user, a.findErr):
 		// Unknown here, or imported without a password: the tenant's
 		// legacy pool checks the password, and a user it accepts is
 		// migrated here before the sign-in goes on (migrate.go).
-		if user, ok, err = m.migrate(ctx, t, cr, user); err != nil {
-			return Result{}, err
-		}
-		if ok {
-			findErr = nil
-		}
-	} else if findErr == nil && user.PasswordHash != "" && user.Status != tenant.StatusExternalProvider {
-		ok, needsRehash, err = m.Hasher.Verify(ctx, user.PasswordHash, cr.Password)
+		user, ok, err = m.migrate(ctx, a.t, a.cr, a.user)
+		return user, ok, false, err
+	case a.findErr == nil && a.user.PasswordHash != "" && a.user.Status != tenant.StatusExternalProvider:
+		// A hash this server cannot read is a wrong password, not a
+		// fault: the person is refused as for any other.
+		ok, needsRehash, err = m.Hasher.Verify(ctx, a.user.PasswordHash, a.cr.Password)
 		if err != nil && !errors.Is(err, password.ErrMalformedHash) && !errors.Is(err, password.ErrUnknownScheme) {
-			return Result{}, err
+			return a.user, false, false, err
 		}
-	} else {
+		return a.user, ok, needsRehash, nil
+	default:
 		// Unknown, without a password, or EXTERNAL_PROVIDER: a user who
 		// signs in through another identity provider and, as in Cognito,
 		// has no password, even one imported with a hash (it counts once
 		// an administrator sets a password, which confirms them). No
 		// password matches; spend the time of a real check so that timing
 		// reveals nothing, not that of the imported hash's scheme.
-		if err := m.Hasher.DummyVerify(ctx, cr.Password); err != nil {
-			return Result{}, err
-		}
+		return a.user, false, false, m.Hasher.DummyVerify(ctx, a.cr.Password)
 	}
-	var rehash string
-	changed := false
-	if ok {
-		if needsRehash {
-			if rehash, err = m.Hasher.Hash(ctx, cr.Password); err != nil {
-				return Result{}, err
-			}
-		}
-		// Hashing took a while, and the account may have changed
-		// meanwhile: the sign-in goes on from the user as they are now.
-		if user, changed, err = m.reread(ctx, tenantID, user); err != nil {
-			return Result{}, err
-		}
-		ok = !changed
-	}
-	if !ok || !user.Enabled || user.Status == tenant.StatusUnconfirmed {
-		if err := m.failCheck(ctx, tenantID, t.Settings.Lockout, cr, now, release); err != nil {
-			return Result{}, err
-		}
-		reason := refusalReason(findErr == nil, user, ok)
-		switch {
-		case accountLocked:
-			reason = tenant.ReasonLocked
-		case changed:
-			reason = tenant.ReasonChangedDuringSignIn
-		}
-		m.recordRefusal(ctx, tenantID, cr, foundUser(user, findErr), reason, now)
-		if changed {
-			// The caller's refusal line says why; the person reads what
-			// a wrong password reads, as the password now is.
-			return Result{}, fmt.Errorf("%w: the password changed while it was checked", ErrNotAuthorized)
-		}
-		return Result{}, ErrNotAuthorized
-	}
+}
 
+// refuse ends an attempt whose password did not prove an enabled,
+// activated user (passwordOK says whether the password was right, changed
+// that it was but no longer is the user's): it counts the failure, which
+// may lock, records why for the trail, and returns the refusal, which
+// reads the same whatever the reason.
+func (m *Machine) refuse(ctx context.Context, a attempt, passwordOK, changed bool, now time.Time) error {
+	if err := m.failCheck(ctx, a.tenantID, a.t.Settings.Lockout, a.cr, now, a.release); err != nil {
+		return err
+	}
+	reason := refusalReason(a.findErr == nil, a.user, passwordOK)
+	switch {
+	case a.accountLocked:
+		reason = tenant.ReasonLocked
+	case changed:
+		reason = tenant.ReasonChangedDuringSignIn
+	}
+	m.recordRefusal(ctx, a.tenantID, a.cr, foundUser(a.user, a.findErr), reason, now)
+	if changed {
+		// The caller's refusal line says why; the person reads what
+		// a wrong password reads, as the password now is.
+		return fmt.Errorf("%w: the password changed while it was checked", ErrNotAuthorized)
+	}
+	return ErrNotAuthorized
+}
+
+// afterPassword is the step a proven password leads to, by the user's
+// status: a new password for a temporary one, the reset a reset password
+// waits for, or else the second factor or the finished sign-in, which
+// stores rehash in place of the hash proven (empty for none).
+func (m *Machine) afterPassword(ctx context.Context, a attempt, rehash string, now time.Time) (Result, error) {
+	user := a.user
 	switch user.Status {
 	case tenant.StatusForceChangePassword:
 		if !user.TempPasswordExpiresAt.IsZero() && !now.Before(user.TempPasswordExpiresAt) {
-			m.recordOutcome(ctx, tenantID, tenant.AuditSignInFailure, cr, &user, tenant.ReasonTempPasswordExpired, nil)
+			m.recordOutcome(ctx, a.tenantID, tenant.AuditSignInFailure, a.cr, &user, tenant.ReasonTempPasswordExpired, nil)
 			return Result{}, ErrTempPasswordExpired
 		}
-		return m.challenge(ctx, tenantID, cr, flow{Sub: user.Sub, Challenge: NewPasswordRequired, AMR: []string{"pwd"}, PasswordHash: user.PasswordHash}, user)
+		return m.challenge(ctx, a.tenantID, a.cr, flow{Sub: user.Sub, Challenge: NewPasswordRequired, AMR: []string{"pwd"}, PasswordHash: user.PasswordHash}, user)
 	case tenant.StatusResetRequired:
 		// The password was right but no longer counts: an administrator
 		// reset it, or an import kept it. The way on is a code by mail
@@ -330,10 +383,10 @@ func (m *Machine) Start(ctx context.Context, tenantID string, cr Credentials) (R
 			u.PasswordHash = rehash
 		}
 	}
-	if next, due, err := m.afterFirstFactor(ctx, tenantID, t, cr, user, []string{"pwd"}, rehashed); due || err != nil {
+	if next, due, err := m.afterFirstFactor(ctx, a.tenantID, a.t, a.cr, user, []string{"pwd"}, rehashed); due || err != nil {
 		return next, err
 	}
-	return m.finish(tenantID, cr, user, []string{"pwd"}, rehashed), nil
+	return m.finish(a.tenantID, a.cr, user, []string{"pwd"}, rehashed), nil
 }
 
 // LogValue keeps the password out of logs.
