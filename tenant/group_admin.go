@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 )
 
@@ -17,7 +16,8 @@ import (
 // and, so that a group's members are found without reading every user, in
 // the CollGroupMembers index: group name + "\x00" + sub. records.go keeps
 // the index in step whenever a user is inserted, updated or deleted, so
-// every writer of users (the service, the importer) maintains it.
+// every writer of users (the service, the importer) maintains it. A group
+// renamed or deleted moves its members in batches (group_move.go).
 
 // groupMemberKey is a user's key in a group's member index.
 func groupMemberKey(group, sub string) string { return group + "\x00" + sub }
@@ -111,7 +111,9 @@ func (s *Service) Group(ctx context.Context, tenantID, name string) (Group, erro
 	return g, err
 }
 
-// GroupMembers pages through a group's members in sub order.
+// GroupMembers pages through a group's members in sub order. Members of a
+// group renamed a moment ago may still be indexed under its old name
+// (group_move.go), so those are listed too.
 func (s *Service) GroupMembers(ctx context.Context, tenantID, name, after string, limit int) (UserPage, error) {
 	if limit <= 0 || limit > 100 {
 		limit = 50
@@ -122,7 +124,17 @@ func (s *Service) GroupMembers(ctx context.Context, tenantID, name, after string
 		if _, err := GetJSON[Group](tx, CollGroups, tenantID, name); err != nil {
 			return fmt.Errorf("group %q: %w", name, err)
 		}
-		subs, next, err := groupMemberSubs(tx, tenantID, name, after, limit)
+		moves, err := groupMoves(tx, tenantID)
+		if err != nil {
+			return err
+		}
+		names := []string{name}
+		for _, m := range moves {
+			if m.To == name {
+				names = append(names, m.From)
+			}
+		}
+		subs, next, err := groupMemberSubs(tx, tenantID, names, after, limit)
 		if err != nil {
 			return err
 		}
@@ -139,29 +151,40 @@ func (s *Service) GroupMembers(ctx context.Context, tenantID, name, after string
 	return page, err
 }
 
-// groupMemberSubs returns up to limit members of a group after the sub
-// `after` (all when limit is 0), and the cursor of the rest.
-func groupMemberSubs(tx Tx, tenantID, group, after string, limit int) (subs []string, next string, err error) {
-	prefix := groupMemberKey(group, "")
-	start := ""
-	if after != "" {
-		start = prefix + after
-	}
-	err = tx.Scan(CollGroupMembers, tenantID, prefix, start, func(key string, _ []byte) bool {
-		if limit > 0 && len(subs) == limit {
-			next = subs[limit-1]
-			return false
+// groupMemberSubs returns up to limit members, in sub order, of the groups
+// the member index has under names (one group, which may have members
+// under its old name too) after the sub `after`, and the cursor of the
+// rest.
+func groupMemberSubs(tx Tx, tenantID string, names []string, after string, limit int) (subs []string, next string, err error) {
+	for _, name := range names {
+		prefix := groupMemberKey(name, "")
+		start := ""
+		if after != "" {
+			start = prefix + after
 		}
-		subs = append(subs, key[len(prefix):])
-		return true
-	})
-	return subs, next, err
+		n := 0
+		err = tx.Scan(CollGroupMembers, tenantID, prefix, start, func(key string, _ []byte) bool {
+			subs = append(subs, key[len(prefix):])
+			n++
+			return n <= limit // one more than the page: is there a rest?
+		})
+		if err != nil {
+			return nil, "", err
+		}
+	}
+	subs = slices.Compact(slices.Sorted(slices.Values(subs)))
+	if len(subs) > limit {
+		subs, next = subs[:limit], subs[limit-1]
+	}
+	return subs, next, nil
 }
 
 // GroupChange changes a group. Fields left nil stay as they are.
 type GroupChange struct {
 	// Name renames the group: every member moves with it, and the
-	// tenant's admin group setting follows.
+	// tenant's admin group setting follows. Members beyond the first
+	// batch move in the background; every read shows them under the new
+	// name from the moment the change returns (group_move.go).
 	Name        *string
 	Description *string
 	// Precedence replaces the precedence when SetPrecedence is true; nil
@@ -171,7 +194,11 @@ type GroupChange struct {
 }
 
 // UpdateGroup changes a group's name, description or precedence in one
-// transaction. A change that changes nothing writes nothing.
+// transaction, and the members of a renamed group beyond the first batch
+// in transactions of their own (group_move.go). A change that changes
+// nothing writes nothing. The group a rename's members still move to
+// cannot be renamed again, nor its old name taken, until they have moved
+// (ErrGroupMoving).
 func (s *Service) UpdateGroup(ctx context.Context, tenantID, name string, in GroupChange) (Group, error) {
 	if in.Name != nil {
 		if err := ValidateGroupName(*in.Name); err != nil {
@@ -188,11 +215,18 @@ func (s *Service) UpdateGroup(ctx context.Context, tenantID, name string, in Gro
 			return Group{}, err
 		}
 	}
+	var counted int // the members, when more than one transaction moves
+	if in.Name != nil && *in.Name != name {
+		var err error
+		if counted, err = s.countGroupMembers(ctx, tenantID, name); err != nil {
+			return Group{}, err
+		}
+	}
 	now := s.now()
 	var g Group
-	adminGroupMoved := false
+	adminGroupMoved, movesLeft := false, false
 	err := s.Store.Update(ctx, func(tx Tx) (err error) {
-		adminGroupMoved = false // the closure may run more than once
+		adminGroupMoved, movesLeft = false, false // the closure may run more than once
 		t, err := GetTenant(tx, tenantID)
 		if err != nil {
 			return err
@@ -220,11 +254,25 @@ func (s *Service) UpdateGroup(ctx context.Context, tenantID, name string, in Gro
 				map[string]string{"fields": strings.Join(changed, ",")})
 		}
 		newName := *in.Name
-		details, err := moveGroup(tx, tenantID, g, newName, now)
-		if err != nil {
+		if err := CheckGroupNameFree(tx, tenantID, newName); err != nil {
+			return err
+		}
+		if err := checkNoMoveInto(tx, tenantID, name); err != nil {
+			return err
+		}
+		if err := tx.Delete(CollGroups, tenantID, name); err != nil {
 			return err
 		}
 		g.Name = newName
+		if err := PutJSON(tx, CollGroups, tenantID, newName, g); err != nil {
+			return err
+		}
+		moved, done, err := startGroupMove(tx, tenantID, groupMove{From: name, To: newName, Started: now})
+		if err != nil {
+			return err
+		}
+		movesLeft = !done
+		details := map[string]string{"from": name, "members": membersText(moved, done, counted)}
 		if t.Settings.AdminGroup == name {
 			// The administrators stay administrators under the new name.
 			t.Settings.AdminGroup, t.UpdatedAt = newName, now
@@ -244,45 +292,36 @@ func (s *Service) UpdateGroup(ctx context.Context, tenantID, name string, in Gro
 	if adminGroupMoved {
 		s.changed(ctx, tenantID)
 	}
+	if movesLeft {
+		s.groupMoveStarted(ctx, tenantID, name)
+	}
 	return g, nil
 }
 
-// moveGroup stores group g under a new name, moving every member with it,
-// and returns what the audit record of the rename tells.
-func moveGroup(tx Tx, tenantID string, g Group, newName string, now time.Time) (map[string]string, error) {
-	if _, err := tx.Get(CollGroups, tenantID, newName); err == nil {
-		return nil, fmt.Errorf("group %q: %w", newName, ErrAlreadyExists)
-	} else if !errors.Is(err, ErrNotFound) {
-		return nil, err
+// countGroupMembers counts a group's members for the audit record of its
+// rename or deletion. It reads outside the change's transaction, so that
+// a large group does not hold the writer while it is counted; for a group
+// that fits in one batch the change counts them itself (membersText).
+func (s *Service) countGroupMembers(ctx context.Context, tenantID, name string) (int, error) {
+	n := 0
+	err := s.Store.View(ctx, func(tx Tx) error {
+		n = 0
+		return tx.Scan(CollGroupMembers, tenantID, groupMemberKey(name, ""), "", func(string, []byte) bool {
+			n++
+			return true
+		})
+	})
+	return n, err
+}
+
+// membersText is the number of members an audit record of a rename or a
+// deletion gives: those the change moved when that was all of them, else
+// those counted as it began.
+func membersText(moved int, done bool, counted int) string {
+	if done {
+		return strconv.Itoa(moved)
 	}
-	subs, _, err := groupMemberSubs(tx, tenantID, g.Name, "", 0)
-	if err != nil {
-		return nil, err
-	}
-	for _, sub := range subs {
-		u, err := GetUser(tx, tenantID, sub)
-		if err != nil {
-			return nil, err
-		}
-		for i, m := range u.Groups {
-			if m == g.Name {
-				u.Groups[i] = newName
-			}
-		}
-		u.UpdatedAt = now
-		if err := UpdateUser(tx, tenantID, u); err != nil {
-			return nil, err
-		}
-	}
-	if err := tx.Delete(CollGroups, tenantID, g.Name); err != nil {
-		return nil, err
-	}
-	from := g.Name
-	g.Name = newName
-	if err := PutJSON(tx, CollGroups, tenantID, newName, g); err != nil {
-		return nil, err
-	}
-	return map[string]string{"from": from, "members": fmt.Sprint(len(subs))}, nil
+	return strconv.Itoa(max(moved, counted))
 }
 
 func equalPrecedence(a, b *int) bool {
@@ -290,10 +329,18 @@ func equalPrecedence(a, b *int) bool {
 }
 
 // DeleteGroup removes a group and every membership of it. The tenant's
-// admin group cannot be deleted (ErrAdminGroup).
+// admin group cannot be deleted (ErrAdminGroup). The members of a large
+// group leave it in the background (group_move.go); nobody sees it in a
+// user's groups from the moment it returns.
 func (s *Service) DeleteGroup(ctx context.Context, tenantID, name string) error {
+	counted, err := s.countGroupMembers(ctx, tenantID, name)
+	if err != nil {
+		return err
+	}
 	now := s.now()
-	return s.Store.Update(ctx, func(tx Tx) error {
+	movesLeft := false
+	err = s.Store.Update(ctx, func(tx Tx) error {
+		movesLeft = false // the closure may run more than once
 		t, err := GetTenant(tx, tenantID)
 		if err != nil {
 			return err
@@ -304,27 +351,27 @@ func (s *Service) DeleteGroup(ctx context.Context, tenantID, name string) error 
 		if t.Settings.AdminGroup == name {
 			return ErrAdminGroup
 		}
-		subs, _, err := groupMemberSubs(tx, tenantID, name, "", 0)
-		if err != nil {
+		if err := checkNoMoveInto(tx, tenantID, name); err != nil {
 			return err
-		}
-		for _, sub := range subs {
-			u, err := GetUser(tx, tenantID, sub)
-			if err != nil {
-				return err
-			}
-			u.Groups = slices.DeleteFunc(u.Groups, func(g string) bool { return g == name })
-			u.UpdatedAt = now
-			if err := UpdateUser(tx, tenantID, u); err != nil {
-				return err
-			}
 		}
 		if err := tx.Delete(CollGroups, tenantID, name); err != nil {
 			return err
 		}
+		moved, done, err := startGroupMove(tx, tenantID, groupMove{From: name, Started: now})
+		if err != nil {
+			return err
+		}
+		movesLeft = !done
 		return s.audit(ctx, tx, tenantID, AuditGroupDelete, AuditTarget{Kind: TargetGroup, ID: name},
-			map[string]string{"members": fmt.Sprint(len(subs))})
+			map[string]string{"members": membersText(moved, done, counted)})
 	})
+	if err != nil {
+		return err
+	}
+	if movesLeft {
+		s.groupMoveStarted(ctx, tenantID, name)
+	}
+	return nil
 }
 
 // AddUserToGroup makes a user a member of a group; already being one is

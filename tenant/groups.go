@@ -2,7 +2,6 @@ package tenant
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"strconv"
 	"unicode/utf8"
@@ -20,8 +19,8 @@ func (s *Service) CreateGroup(ctx context.Context, tenantID string, g Group) (Gr
 		if _, err := GetTenant(tx, tenantID); err != nil {
 			return err
 		}
-		if _, err := tx.Get(CollGroups, tenantID, g.Name); err == nil {
-			return fmt.Errorf("group %q: %w", g.Name, ErrAlreadyExists)
+		if err := CheckGroupNameFree(tx, tenantID, g.Name); err != nil {
+			return err
 		}
 		if err := s.audit(ctx, tx, tenantID, AuditGroupCreate, AuditTarget{Kind: TargetGroup, ID: g.Name}, nil); err != nil {
 			return err

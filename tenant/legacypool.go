@@ -481,8 +481,15 @@ func PutLegacyUser(tx Tx, tenantID, login string, acct LegacyAccount, now time.T
 		u.Attributes = nil
 	}
 	if acct.GroupsKnown {
+		// A group renamed or deleted here a moment ago, whose members
+		// still move, is read as every member of it reads it now
+		// (group_move.go): its old name may not be taken before they have.
+		moves, err := groupMoves(tx, tenantID)
+		if err != nil {
+			return User{}, err
+		}
 		u.Groups = nil
-		for _, g := range acct.Groups {
+		for _, g := range movedGroups(acct.Groups, moves) {
 			if ValidateGroupName(g) != nil || slices.Contains(u.Groups, g) {
 				continue
 			}

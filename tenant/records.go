@@ -92,8 +92,25 @@ func deleteTenantRecord(tx Tx, t Tenant) error {
 	return tx.Delete(CollTenants, "", t.Slug)
 }
 
-// GetUser reads a user by sub.
+// GetUser reads a user by sub, with the groups it is in: a group renamed
+// or deleted a moment ago is read as it is now even while its members are
+// still being moved (group_move.go).
 func GetUser(tx Tx, tenantID, sub string) (User, error) {
+	u, err := getStoredUser(tx, tenantID, sub)
+	if err != nil {
+		return u, err
+	}
+	moves, err := groupMoves(tx, tenantID)
+	if err != nil {
+		return u, err
+	}
+	u.Groups = movedGroups(u.Groups, moves)
+	return u, nil
+}
+
+// getStoredUser reads a user's record as stored, for the writers that keep
+// the indexes in step with it.
+func getStoredUser(tx Tx, tenantID, sub string) (User, error) {
 	u, err := GetJSON[User](tx, CollUsers, tenantID, sub)
 	if err != nil {
 		return u, fmt.Errorf("user: %w", err)
@@ -217,7 +234,7 @@ func InsertUser(tx Tx, tenantID string, u User) error {
 // username is immutable, as in Cognito. A new address that is another
 // user's username is ErrSignInNameTaken (checkSignInNames).
 func UpdateUser(tx Tx, tenantID string, u User) error {
-	old, err := GetUser(tx, tenantID, u.Sub)
+	old, err := getStoredUser(tx, tenantID, u.Sub) // as the indexes have it
 	if err != nil {
 		return err
 	}
@@ -291,7 +308,7 @@ func checkSignInNames(tx Tx, tenantID string, u User, newName bool) error {
 
 // DeleteUser removes a user, its indexes and its mail in the outbox.
 func DeleteUser(tx Tx, tenantID, sub string) error {
-	u, err := GetUser(tx, tenantID, sub)
+	u, err := getStoredUser(tx, tenantID, sub) // as the indexes have it
 	if err != nil {
 		return err
 	}

@@ -50,6 +50,12 @@ type Service struct {
 	TenantURL       func(slug string) string
 	MailQueued      func()
 
+	// GroupMoveQueued is told after a commit that renamed or deleted a
+	// group with more members than one transaction moves, to wake the
+	// GroupMover that moves the rest (group_move.go). Nil moves them
+	// before the change returns.
+	GroupMoveQueued func()
+
 	// MailFromName is the sender's name on mail that comes from no tenant
 	// (the apex's list of a person's organizations): the operator's own,
 	// where tenants' mail has the tenant's name.
@@ -873,11 +879,16 @@ func (s *Service) ListUsers(ctx context.Context, tenantID, after string, limit i
 		if _, err := GetTenant(tx, tenantID); err != nil {
 			return err
 		}
+		moves, err := groupMoves(tx, tenantID)
+		if err != nil {
+			return err
+		}
 		return ScanJSON(tx, CollUsers, tenantID, "", after, func(key string, u User) bool {
 			if len(page.Users) == limit {
 				page.Next = page.Users[limit-1].Sub
 				return false
 			}
+			u.Groups = movedGroups(u.Groups, moves)
 			page.Users = append(page.Users, u)
 			return true
 		})

@@ -85,9 +85,14 @@ func (s *Service) SearchUsers(ctx context.Context, tenantID string, in UserSearc
 		if _, err := GetTenant(tx, tenantID); err != nil {
 			return err
 		}
+		moves, err := groupMoves(tx, tenantID)
+		if err != nil {
+			return err
+		}
 		// visit examines one user under the cursor key; false stops.
 		more := false
 		visit := func(key string, u User) bool {
+			u.Groups = movedGroups(u.Groups, moves) // as GetUser reads them
 			switch {
 			case len(page.Users) == in.Limit:
 				more = true
@@ -103,7 +108,6 @@ func (s *Service) SearchUsers(ctx context.Context, tenantID string, in UserSearc
 			}
 			return true
 		}
-		var err error
 		if f.Prefix == "" {
 			err = ScanJSON(tx, CollUsers, tenantID, "", in.After, visit)
 		} else {

@@ -129,6 +129,9 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Wr
 	if a.outbox != nil {
 		wg.Go(func() { a.outbox.Run(background) })
 	}
+	// Reads show a renamed or deleted group as it is now while its members
+	// still move, so serving need not wait for a move a stop cut short.
+	wg.Go(func() { a.groupMover.Run(background) })
 	wg.Go(func() { sweep(background, store, a.provider, cfg.AuditRetention, logger) })
 	wg.Go(func() { manageMemory(background, logger, store) })
 	defer func() { stopBackground(); wg.Wait() }()
@@ -424,9 +427,12 @@ type app struct {
 	handler  http.Handler
 	provider *provider.Provider
 	service  *tenant.Service
-	outbox   *mail.Outbox  // nil without a mail relay outside development
-	devMail  *mail.DevSink // what /dev/mail shows; nil with a relay or outside development
-	hosts    provider.Hosts
+	outbox   *mail.Outbox // nil without a mail relay outside development
+	// groupMover moves the members of renamed and deleted groups in the
+	// background, and at start-up those a stop or a crash left.
+	groupMover *tenant.GroupMover
+	devMail    *mail.DevSink // what /dev/mail shows; nil with a relay or outside development
+	hosts      provider.Hosts
 }
 
 // buildApp wires every part. This is the one place where Cognate is
@@ -479,6 +485,8 @@ func buildApp(cfg Config, store tenant.Store, secrets serverSecrets, logger *slo
 	if machine.Sealer, err = derivedSealer(secrets, sealKeyInfo); err != nil {
 		return nil, err
 	}
+	groupMover := &tenant.GroupMover{Store: store, Logger: logger.With("component", "groups"), Now: now}
+	service.GroupMoveQueued = groupMover.Wake
 	relyingParties := &auth.RelyingParties{Origin: hosts.TenantURL}
 	machine.RelyingParty = relyingParties.For
 	service.Changed = func(ctx context.Context, slug string) { prov.Invalidate(ctx, slug); relyingParties.Forget(slug) }
@@ -553,7 +561,7 @@ func buildApp(cfg Config, store tenant.Store, secrets serverSecrets, logger *slo
 		}
 		router.ServeHTTP(w, r)
 	})
-	return &app{handler: front, provider: prov, service: service, outbox: outbox, devMail: devMail, hosts: hosts}, nil
+	return &app{handler: front, provider: prov, service: service, outbox: outbox, groupMover: groupMover, devMail: devMail, hosts: hosts}, nil
 }
 
 // mailTemplates are the built-in mail templates with the operator's

@@ -86,6 +86,9 @@ func classify(r *http.Request, err error) (int, Error) {
 			msg = inv.Reason()
 		}
 		return http.StatusConflict, Error{"already_exists", msg}
+	case errors.Is(err, tenant.ErrGroupMoving):
+		// The service's text names the group and says to wait.
+		return http.StatusConflict, Error{"conflict", err.Error()}
 	case errors.Is(err, tenant.ErrConflict):
 		return http.StatusConflict, Error{"conflict", "the record was changed at the same time; try again"}
 	case errors.Is(err, tenant.ErrAdminGroup):

@@ -438,3 +438,29 @@ func TestMembershipMethodNotAllowed(t *testing.T) {
 		t.Errorf("POST: %d, Allow %q: %s", rec.Code, rec.Header().Get("Allow"), rec.Body)
 	}
 }
+
+// While the members of a large group renamed a moment ago still move, a
+// second rename of it is refused with 409 and words that say to wait.
+func TestRenameGroupWhoseMembersStillMove(t *testing.T) {
+	g := newGroupFixture(t)
+	g.svc.GroupMoveQueued = func() {} // no mover: the move stays unfinished
+	err := g.svc.Store.Update(t.Context(), func(tx tenant.Tx) error {
+		for i := range 1000 { // with ann, more than one transaction moves
+			u := tenant.User{Sub: fmt.Sprintf("sub-%04d", i), Username: fmt.Sprintf("u%04d", i), Groups: []string{"ops"}}
+			if err := tenant.InsertUser(tx, "acme", u); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, body := g.call(t, "PATCH", "/admin/v1/tenants/acme/groups/ops", `{"name":"team"}`); code != http.StatusOK {
+		t.Fatalf("first rename: %d %s", code, body)
+	}
+	code, body := g.call(t, "PATCH", "/admin/v1/tenants/acme/groups/team", `{"name":"crew"}`)
+	if code != http.StatusConflict || !strings.Contains(body, "still moving its members") || !strings.Contains(body, "try again in a moment") {
+		t.Errorf("second rename: %d %s", code, body)
+	}
+}

@@ -525,7 +525,9 @@ func (im *importer) apply(tx tenant.Tx, c *change, now time.Time) (LineResult, i
 	}
 	u.UpdatedAt = now
 	groupsCreated, err := im.ensureGroups(tx, c.groups, now)
-	if err != nil {
+	if errors.Is(err, tenant.ErrGroupMoving) {
+		return res, 0, &refusedError{reason(CodeRefusedInvalid, err.Error())}
+	} else if err != nil {
 		return res, 0, err
 	}
 	if found {
@@ -658,6 +660,9 @@ func (im *importer) ensureGroups(tx tenant.Tx, groups []GroupRef, now time.Time)
 			group.Description = cmp.Or(group.Description, g.Description)
 			group.Precedence = cmp.Or(group.Precedence, g.Precedence)
 		case errors.Is(err, tenant.ErrNotFound):
+			if err := tenant.CheckGroupNameFree(tx, im.tenantID, g.Name); err != nil {
+				return 0, err // the name of a group renamed or deleted a moment ago
+			}
 			group = tenant.Group{Name: g.Name, Description: g.Description, Precedence: g.Precedence, CreatedAt: now}
 			created++
 		default:

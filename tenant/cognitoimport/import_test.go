@@ -879,3 +879,33 @@ func TestImportJSONUsernameDifferingInCaseFromAUserWithASub(t *testing.T) {
 		t.Errorf("users %+v, want kim as the file's first user has it", users)
 	}
 }
+
+// A group renamed a moment ago whose members still move keeps its old
+// name until they have: a line that would make a new group of that name
+// is refused, and names what to do; a line with the new name is applied.
+func TestImportRefusesTheNameOfAGroupStillMoving(t *testing.T) {
+	f := newFixture(t)
+	f.svc.GroupMoveQueued = func() {} // no mover: the move stays unfinished
+	var file strings.Builder
+	for i := range 1001 { // more than one transaction of the rename moves
+		fmt.Fprintf(&file, "{\"Username\":\"u%04d\",\"Groups\":[\"all\"]}\n", i)
+	}
+	f.mustRun(t, cognitoimport.FormatJSON, file.String(), cognitoimport.Options{})
+	if _, err := f.svc.UpdateGroup(context.Background(), "acme", "all", tenant.GroupChange{Name: new("everyone")}); err != nil {
+		t.Fatal(err)
+	}
+	sum, lines := f.mustRun(t, cognitoimport.FormatJSON,
+		`{"Username":"old","Groups":["all"]}`+"\n"+`{"Username":"new","Groups":["everyone"]}`, cognitoimport.Options{})
+	if !sameCounts(sum, summary(1, 0, 0, 1)) {
+		t.Errorf("summary %+v", sum)
+	}
+	if len(lines) != 2 || lines[0].Outcome != cognitoimport.Failed || !strings.Contains(lines[0].Reason, "still moving its members") {
+		t.Errorf("the line naming the old group: %+v", lines)
+	}
+	if _, found := f.group(t, "all"); found {
+		t.Error("the import made a group of the old name")
+	}
+	if got := f.users(t)["new"].Groups; !slices.Equal(got, []string{"everyone"}) {
+		t.Errorf("new is in %v", got)
+	}
+}
