@@ -334,6 +334,19 @@ func TestEveryRefusalLogsOneLine(t *testing.T) {
 				}
 				return []string{tok.RefreshToken, tok.AccessToken}
 			}},
+		// Split on spaces only, as the library splits it: "openid\temail"
+		// is one scope, which the grant does not hold, refused in our words.
+		{"refresh scope joined by a tab", "tenant=globex",
+			[]string{"token request refused", "client_id=" + conf.client.ID, "grant_type=refresh_token", "wider than the refresh token's grant"},
+			func(t *testing.T, mark func()) []string {
+				tok := h.signIn(conf, h.oauthConfig(conf))
+				mark()
+				body, status := h.refresh(conf, tok.RefreshToken, "openid\temail")
+				if status != http.StatusBadRequest || body["error"] != "invalid_scope" || body["error_description"] == nil {
+					t.Fatalf("%d %v, want invalid_scope with a description", status, body)
+				}
+				return []string{tok.RefreshToken, tok.AccessToken}
+			}},
 		{"client assertion", "tenant=globex", []string{"level=WARN", "client assertion"}, func(t *testing.T, mark func()) []string {
 			mark()
 			refused(t, post("/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"x"},

@@ -202,10 +202,11 @@ func (p *Provider) exchangeRefreshToken(w http.ResponseWriter, r *http.Request, 
 }
 
 // scopesBeyond returns the scopes of a scope parameter that granted does
-// not hold.
+// not hold. The parameter is split on spaces only, as the library splits
+// it (RFC 6749 §3.3): a tab is part of a scope, which no grant holds.
 func scopesBeyond(scope string, granted []string) []string {
 	var beyond []string
-	for s := range strings.FieldsSeq(scope) {
+	for _, s := range requestedScopes(strings.Split(scope, " ")) {
 		if !slices.Contains(granted, s) {
 			beyond = append(beyond, s)
 		}

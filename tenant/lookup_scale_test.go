@@ -193,6 +193,36 @@ func TestSharedAddressReadsNoUsers(t *testing.T) {
 			}
 		}
 	})
+
+	// However many accounts share an address without one that can sign
+	// in, the lookup reads a bounded number of them; and an address
+	// asked about again within the minute (its mail already on the way)
+	// costs no search at all.
+	t.Run("OrganizationsForEmail bounded", func(t *testing.T) {
+		const crowd = "crowd@example.com"
+		err := e.svc.Store.Update(ctx, func(tx tenant.Tx) error {
+			for i := range 50 {
+				u := tenant.User{Sub: fmt.Sprintf("c%04d", i), Username: fmt.Sprintf("c%04d", i), Email: crowd,
+					EmailVerified: true, Status: tenant.StatusConfirmed}
+				if err := tenant.InsertUser(tx, "globex", u); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range []int{20, 0} {
+			counter.reads()
+			if err := e.svc.OrganizationsForEmail(ctx, tenant.OrgLookup{Email: crowd, ClientIP: "192.0.2.7"}); err != nil {
+				t.Fatal(err)
+			}
+			if n := counter.reads()["view get users"]; n != want {
+				t.Errorf("lookup %d: %d users read, want %d", i+1, n, want)
+			}
+		}
+	})
 }
 
 // A search by email is paged as the user listing is: Limit users in sub

@@ -29,6 +29,13 @@ var (
 	orgLookupIPLimits    = []rateLimit{{10, time.Hour}}
 )
 
+// maxSharersRead is how many of the accounts sharing an address the apex
+// lookup reads per organization before it takes the address for one
+// without an account that can sign in. Cognito lets many users share an
+// address; an organization where the first 20 cannot sign in and a later
+// one can is not worth a lookup that costs as much as its users.
+const maxSharersRead = 20
+
 // OrganizationsForEmail mails in.Email the sign-in link of every organization
 // where the address belongs to an account that can sign in (enabled and
 // activated), or, when there is none, a mail that says so. It returns nil
@@ -46,12 +53,32 @@ func (s *Service) OrganizationsForEmail(ctx context.Context, in OrgLookup) error
 	sum := sha256.Sum256([]byte(FoldKey(email)))
 	emailKey := "apex-email/" + hex.EncodeToString(sum[:])
 	now := s.now()
-	// The search only reads, so it runs beside other requests; the one
-	// writer of the store is held only to count the request against the
-	// rate limits and queue the mail, however many organizations and
-	// users there are.
+	// The limits come first, so that a client refused or an address
+	// mailed a moment ago costs one small write and no search. The search
+	// only reads, so it runs beside other requests; the one writer of the
+	// store is held only to count the request and to queue the mail,
+	// however many organizations and users there are.
+	mailAllowed := false
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		mailAllowed = false
+		if in.ClientIP != "" {
+			ok, err := takeRate(tx, CollRateLimits, "", "apex-ip/"+AddressKey(in.ClientIP), now, orgLookupIPLimits...)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return ErrRateLimited
+			}
+		}
+		ok, err := takeRate(tx, CollRateLimits, "", emailKey, now, orgLookupEmailLimits...)
+		mailAllowed = ok
+		return err
+	})
+	if err != nil || !mailAllowed {
+		return err
+	}
 	var orgs []mail.OrgLink
-	err := s.Store.View(ctx, func(tx Tx) (err error) {
+	err = s.Store.View(ctx, func(tx Tx) (err error) {
 		orgs, err = s.organizationsOf(tx, email)
 		return err
 	})
@@ -63,31 +90,10 @@ func (s *Service) OrganizationsForEmail(ctx context.Context, in OrgLookup) error
 	if err != nil {
 		return err
 	}
-	queued := false
-	err = s.Store.Update(ctx, func(tx Tx) error {
-		queued = false
-		if in.ClientIP != "" {
-			ok, err := takeRate(tx, CollRateLimits, "", "apex-ip/"+AddressKey(in.ClientIP), now, orgLookupIPLimits...)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return ErrRateLimited
-			}
-		}
-		ok, err := takeRate(tx, CollRateLimits, "", emailKey, now, orgLookupEmailLimits...)
-		if err != nil || !ok {
-			return err
-		}
-		queued = true
-		return EnqueueMail(tx, MailOwner{}, msg, now)
-	})
-	if err != nil {
+	if err := s.Store.Update(ctx, func(tx Tx) error { return EnqueueMail(tx, MailOwner{}, msg, now) }); err != nil {
 		return err
 	}
-	if queued {
-		s.mailQueued()
-	}
+	s.mailQueued()
 	return nil
 }
 
@@ -126,9 +132,12 @@ func (s *Service) organizationsOf(tx Tx, email string) ([]mail.OrgLink, error) {
 
 // canSignInWithEmail reports whether email is the address of a user of
 // the tenant who can sign in, reading the users with the address until
-// one can.
+// one can, and at most maxSharersRead of them: the work of one lookup
+// must not grow with the accounts that share an address, which anyone
+// who can import users can make many of, disabled or unconfirmed.
 func canSignInWithEmail(tx Tx, tenantID, email string) (bool, error) {
 	found := false
+	read := 0
 	var readErr error
 	err := emailSubs(tx, tenantID, email, "", func(sub string) bool {
 		u, err := GetUser(tx, tenantID, sub)
@@ -136,8 +145,9 @@ func canSignInWithEmail(tx Tx, tenantID, email string) (bool, error) {
 			readErr = err
 			return false
 		}
+		read++
 		found = u.Enabled && u.Status != StatusUnconfirmed
-		return !found
+		return !found && read < maxSharersRead
 	})
 	if err == nil {
 		err = readErr

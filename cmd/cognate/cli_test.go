@@ -262,6 +262,14 @@ func TestCommandLineAgainstServer(t *testing.T) {
 		{name: "command help", args: []string{"user", "create", "-h"}, stdout: []string{"Usage: cognate user create", "-temporary", "-username"}},
 		{name: "group help", args: []string{"client", "--help"}, stdout: []string{"rotate-secret"}},
 		{name: "version", args: []string{"version"}, stdout: []string{"cognate "}},
+		{name: "version with an argument", args: []string{"version", "extra"}, code: exitUsage,
+			stderr: []string{"cognate version takes no arguments or flags; got extra\n"}},
+		{name: "version with a flag", args: []string{"--version", "--bogus"}, code: exitUsage,
+			stderr: []string{"cognate --version takes no arguments or flags; got --bogus\n"}},
+		{name: "help on a group", args: []string{"help", "user"}, stdout: []string{"Usage: cognate user", "reset-mfa"}},
+		{name: "help on a command without verbs", args: []string{"help", "backup"}, stdout: []string{"Usage: cognate backup"}},
+		{name: "help on nothing there is", args: []string{"help", "frobnicate"}, code: exitUsage,
+			stderr: []string{"cognate help: no help on \"frobnicate\"", "Usage:"}},
 		{name: "no command", args: nil, code: exitUsage, stderr: []string{"Usage:"}},
 	}
 	runSteps(t, steps, func(t *testing.T, st cliStep) (int, string, string) { return s.cli(t, st.stdin, st.args...) })

@@ -59,11 +59,24 @@ func run(ctx context.Context, args []string, env map[string]string, stdin io.Rea
 	case "serve":
 		return serveCommand(ctx, rest, env, stdout, stderr)
 	case "version", "--version":
+		if len(rest) > 0 {
+			fmt.Fprintf(stderr, "cognate %s takes no arguments or flags; got %s\n", cmd, strings.Join(rest, " "))
+			return exitUsage
+		}
 		fmt.Fprintln(stdout, versionString())
 		return exitOK
 	case "help", "-h", "-help", "--help":
-		writeUsage(stdout)
-		return exitOK
+		if len(rest) == 0 {
+			writeUsage(stdout)
+			return exitOK
+		}
+		// cognate help TOPIC is cognate TOPIC -h.
+		if len(rest) == 1 && (rest[0] == "serve" || adminGroups()[rest[0]].commands != nil) {
+			return run(ctx, []string{rest[0], "-h"}, env, stdin, stdout, stderr)
+		}
+		fmt.Fprintf(stderr, "cognate help: no help on %q; the commands are listed below\n\n", strings.Join(rest, " "))
+		writeUsage(stderr)
+		return exitUsage
 	default:
 		fmt.Fprintf(stderr, "cognate: unknown command %q\n\n", cmd)
 		writeUsage(stderr)
