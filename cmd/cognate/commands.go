@@ -259,6 +259,13 @@ func showTenant(w io.Writer, t adminapi.Tenant) {
 	if len(needs) > 0 {
 		policy += "; needs " + strings.Join(needs, ", ")
 	}
+	switch p.HistorySize {
+	case 0:
+	case 1:
+		policy += "; not the current password again"
+	default:
+		policy += fmt.Sprintf("; none of the last %d passwords", p.HistorySize)
+	}
 	printFields(w,
 		field("Tenant", t.Slug),
 		field("Name", t.Name),
