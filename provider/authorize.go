@@ -109,7 +109,8 @@ func (p *Provider) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 			State: r.Form.Get("state"), ResponseType: oidc.ResponseType(r.Form.Get("response_type")),
 			ResponseMode: oidc.ResponseMode(r.Form.Get("response_mode"))}
 	}
-	sub, err := (&authorizer{Provider: p.op, form: r.Form, logger: p.logger}).ValidateAuthRequest(ctx, req, p.storage, p.op.IDTokenHintVerifier(ctx))
+	az := &authorizer{Provider: p.op, form: r.Form, logger: p.logger}
+	sub, err := az.ValidateAuthRequest(ctx, req, p.storage, p.op.IDTokenHintVerifier(ctx))
 	switch {
 	case err != nil:
 	case undecodable != nil:
@@ -123,17 +124,12 @@ func (p *Provider) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		p.authorizeError(w, r, req, err)
 		return
 	}
-	cl, err := p.storage.GetClientByClientID(ctx, req.ClientID)
-	if err != nil { // ValidateAuthRequest has found it a moment ago
-		p.authorizeError(w, r, req, err)
-		return
-	}
 	ar, err := p.storage.CreateAuthRequest(ctx, req, sub)
 	if err != nil {
 		p.authorizeError(w, r, req, oidc.DefaultToServerError(err, "unable to save auth request"))
 		return
 	}
-	op.RedirectToLogin(ar.GetID(), cl, w, r)
+	op.RedirectToLogin(ar.GetID(), az.client, w, r)
 }
 
 // authorizeError answers an authorization request with err: a page
@@ -257,6 +253,9 @@ type authorizer struct {
 	*op.Provider
 	form   url.Values
 	logger *slog.Logger
+	// client is the request's client, once ValidateAuthRequest has found
+	// it: serveAuthorize's to send the person on with.
+	client *client
 }
 
 var _ op.AuthorizeValidator = (*authorizer)(nil)
@@ -281,6 +280,7 @@ func (a *authorizer) ValidateAuthRequest(ctx context.Context, req *oidc.AuthRequ
 	if !ok { // storage's clients are: there is no other
 		return "", oidc.ErrInvalidRequestRedirectURI().WithDescription("client of an unknown type")
 	}
+	a.client = cl
 
 	// Redirected to the client from here on.
 	for _, param := range authorizeParams {

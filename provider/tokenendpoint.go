@@ -172,7 +172,7 @@ func (p *Provider) exchangeRefreshToken(w http.ResponseWriter, r *http.Request, 
 	if !ok {
 		return
 	}
-	normaliseRefreshScope(r)
+	requested := normaliseRefreshScope(r)
 	rt, err := p.storage.refreshTokenRecord(r.Context(), site.Slug, token)
 	switch {
 	case errors.Is(err, tenant.ErrNotFound):
@@ -193,7 +193,7 @@ func (p *Provider) exchangeRefreshToken(w http.ResponseWriter, r *http.Request, 
 		// As the library decides it (op.ValidateRefreshTokenScopes, over
 		// what storage leaves of the grant), but in words: the library
 		// answers a bare invalid_scope, and logs no client.
-		if notGranted := scopesBeyond(r.PostForm.Get("scope"), cl.stillAllowed(rt.Scopes)); len(notGranted) > 0 {
+		if notGranted := scopesBeyond(requested, cl.stillAllowed(rt.Scopes)); len(notGranted) > 0 {
 			p.refuseToken(w, r, cl, "scope wider than the refresh token's grant", "invalid_scope", notGrantedDescription(notGranted))
 			return
 		}
@@ -201,12 +201,11 @@ func (p *Provider) exchangeRefreshToken(w http.ResponseWriter, r *http.Request, 
 	p.libraryToken(w, r, cl, nil)
 }
 
-// scopesBeyond returns the scopes of a scope parameter that granted does
-// not hold. The parameter is split on spaces only, as the library splits
-// it (RFC 6749 §3.3): a tab is part of a scope, which no grant holds.
-func scopesBeyond(scope string, granted []string) []string {
+// scopesBeyond returns the scopes of requested (normaliseRefreshScope's)
+// that granted does not hold.
+func scopesBeyond(requested, granted []string) []string {
 	var beyond []string
-	for _, s := range requestedScopes(strings.Split(scope, " ")) {
+	for _, s := range requested {
 		if !slices.Contains(granted, s) {
 			beyond = append(beyond, s)
 		}
@@ -235,10 +234,12 @@ func notGrantedDescription(scopes []string) string {
 // empty one with invalid_scope: each scope counts once, and a scope
 // parameter that names none is taken as absent, which RFC 6749 §6 makes
 // the scope of the grant (what an empty scope is at authorize too: all
-// that may be had).
-func normaliseRefreshScope(r *http.Request) {
+// that may be had). It returns the scopes asked for, none when absent.
+// The parameter is split on spaces only, as the library splits it (RFC
+// 6749 §3.3): a tab is part of a scope, which no grant holds.
+func normaliseRefreshScope(r *http.Request) []string {
 	if !r.PostForm.Has("scope") {
-		return
+		return nil
 	}
 	scopes := requestedScopes(strings.Split(r.PostForm.Get("scope"), " "))
 	for _, form := range []url.Values{r.PostForm, r.Form} {
@@ -248,6 +249,7 @@ func normaliseRefreshScope(r *http.Request) {
 			form.Set("scope", strings.Join(scopes, " "))
 		}
 	}
+	return scopes
 }
 
 // refuseToken answers a token request with an OAuth error whose
