@@ -140,7 +140,7 @@ func (s *Service) GroupMembers(ctx context.Context, tenantID, name, after string
 		}
 		page.Next = next
 		for _, sub := range subs {
-			u, err := GetUser(tx, tenantID, sub)
+			u, err := getMovedUser(tx, tenantID, sub, moves)
 			if err != nil {
 				return err
 			}

@@ -96,11 +96,17 @@ func deleteTenantRecord(tx Tx, t Tenant) error {
 // or deleted a moment ago is read as it is now even while its members are
 // still being moved (group_move.go).
 func GetUser(tx Tx, tenantID, sub string) (User, error) {
-	u, err := getStoredUser(tx, tenantID, sub)
-	if err != nil {
-		return u, err
-	}
 	moves, err := groupMoves(tx, tenantID)
+	if err != nil {
+		return User{}, err
+	}
+	return getMovedUser(tx, tenantID, sub, moves)
+}
+
+// getMovedUser is GetUser with the tenant's group moves read already, for
+// a reader of many users that reads the moves once.
+func getMovedUser(tx Tx, tenantID, sub string, moves []groupMove) (User, error) {
+	u, err := getStoredUser(tx, tenantID, sub)
 	if err != nil {
 		return u, err
 	}
@@ -159,13 +165,17 @@ func UsersByEmail(tx Tx, tenantID, email, after string, limit int) (UserPage, er
 	if limit < 1 {
 		return page, fmt.Errorf("%w: a page of users holds at least one", ErrInvalid)
 	}
+	moves, err := groupMoves(tx, tenantID)
+	if err != nil {
+		return page, err
+	}
 	var readErr error
-	err := emailSubs(tx, tenantID, email, after, func(sub string) bool {
+	err = emailSubs(tx, tenantID, email, after, func(sub string) bool {
 		if len(page.Users) == limit {
 			page.Next = page.Users[limit-1].Sub
 			return false
 		}
-		u, err := GetUser(tx, tenantID, sub)
+		u, err := getMovedUser(tx, tenantID, sub, moves)
 		if err != nil {
 			readErr = err
 			return false

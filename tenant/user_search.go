@@ -122,7 +122,8 @@ func (s *Service) SearchUsers(ctx context.Context, tenantID string, in UserSearc
 }
 
 // scanIndex walks the username or email index from the prefix on, reading
-// each user it names.
+// each user it names as stored: visit reads their groups as moved, with
+// the moves read once for the page.
 func scanIndex(tx Tx, tenantID string, f UserFilter, after string, visit func(string, User) bool) error {
 	c := CollUsersByName
 	switch f.By {
@@ -134,7 +135,7 @@ func scanIndex(tx Tx, tenantID string, f UserFilter, after string, visit func(st
 	}
 	var readErr error
 	err := tx.Scan(c, tenantID, FoldKey(f.Prefix), after, func(key string, sub []byte) bool {
-		u, err := GetUser(tx, tenantID, string(sub))
+		u, err := getStoredUser(tx, tenantID, string(sub)) // visit reads the groups as moved
 		if err != nil {
 			readErr = err
 			return false
