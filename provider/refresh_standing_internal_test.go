@@ -204,22 +204,11 @@ func TestRevokedFamilyExpiresByTheProvidersClock(t *testing.T) {
 	}
 }
 
-// viewCountingStore counts the read transactions begun on it.
-type viewCountingStore struct {
-	tenant.Store
-	views atomic.Int64
-}
-
-func (s *viewCountingStore) View(ctx context.Context, fn func(tenant.Tx) error) error {
-	s.views.Add(1)
-	return s.Store.View(ctx, fn)
-}
-
 // The refresh grant reads the token, its family and its user in one
 // transaction, so it judges them as they stood together.
 func TestRefreshGrantReadsInOneTransaction(t *testing.T) {
-	var store *viewCountingStore
-	p, svc, cl := newInternal(t, func(s tenant.Store) tenant.Store { store = &viewCountingStore{Store: s}; return store })
+	var store *txCountingStore
+	p, svc, cl := newInternal(t, func(s tenant.Store) tenant.Store { store = &txCountingStore{Store: s}; return store })
 	ctx := WithSite(context.Background(), Site{Slug: "acme"})
 	u, err := svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "ann", Password: "Correct-Horse-9"})
 	if err != nil {

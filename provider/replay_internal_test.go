@@ -157,13 +157,18 @@ func TestRefreshesAtOnceRevokeTheFamily(t *testing.T) {
 	}
 }
 
-// updateCountingStore counts the write transactions begun on it.
-type updateCountingStore struct {
+// txCountingStore counts the read and the write transactions begun on it.
+type txCountingStore struct {
 	tenant.Store
-	updates atomic.Int64
+	views, updates atomic.Int64
 }
 
-func (s *updateCountingStore) Update(ctx context.Context, fn func(tenant.Tx) error) error {
+func (s *txCountingStore) View(ctx context.Context, fn func(tenant.Tx) error) error {
+	s.views.Add(1)
+	return s.Store.View(ctx, fn)
+}
+
+func (s *txCountingStore) Update(ctx context.Context, fn func(tenant.Tx) error) error {
 	s.updates.Add(1)
 	return s.Store.Update(ctx, fn)
 }
@@ -172,8 +177,8 @@ func (s *updateCountingStore) Update(ctx context.Context, fn func(tenant.Tx) err
 // transaction: the family's check, the family or the used-up token, and
 // the new tokens commit together or not at all.
 func TestTokensIssueInOneWrite(t *testing.T) {
-	var store *updateCountingStore
-	p, svc, cl := newInternal(t, func(s tenant.Store) tenant.Store { store = &updateCountingStore{Store: s}; return store })
+	var store *txCountingStore
+	p, svc, cl := newInternal(t, func(s tenant.Store) tenant.Store { store = &txCountingStore{Store: s}; return store })
 	ctx := WithSite(context.Background(), Site{Slug: "acme"})
 	u, err := svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "ann", Password: "Correct-Horse-9"})
 	if err != nil {

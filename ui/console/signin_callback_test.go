@@ -28,15 +28,21 @@ func consoleCallback(t *testing.T, s *stack, b *browser) string {
 	return p.Location
 }
 
-// consoleSessionCookie is b's console session cookie at acme, if any.
-func consoleSessionCookie(t *testing.T, s *stack, b *browser) *http.Cookie {
+// consoleCookie is b's console cookie of name at acme, if any.
+func consoleCookie(t *testing.T, s *stack, b *browser, name string) *http.Cookie {
 	t.Helper()
 	for _, c := range b.Client.Jar.Cookies(mustParse(t, s.url("acme", "/admin/"))) {
-		if c.Name == "cognate_console" {
+		if c.Name == name {
 			return c
 		}
 	}
 	return nil
+}
+
+// consoleSessionCookie is b's console session cookie at acme, if any.
+func consoleSessionCookie(t *testing.T, s *stack, b *browser) *http.Cookie {
+	t.Helper()
+	return consoleCookie(t, s, b, "cognate_console")
 }
 
 // consoleSignIns counts acme's console.signin audit events.
@@ -88,12 +94,7 @@ func TestConsoleCallbackReplayed(t *testing.T) {
 	s := newStack(t)
 	b := newBrowser(t)
 	callback := consoleCallback(t, s, b)
-	var login *http.Cookie
-	for _, c := range b.Client.Jar.Cookies(mustParse(t, s.url("acme", "/admin/"))) {
-		if c.Name == "cognate_console_login" {
-			login = c
-		}
-	}
+	login := consoleCookie(t, s, b, "cognate_console_login")
 	if login == nil {
 		t.Fatal("the sign-in set no login cookie")
 	}
