@@ -190,90 +190,6 @@ func TestChooseAdminGroup(t *testing.T) {
 	}
 }
 
-func TestUpdateClientAndTheConsoleClient(t *testing.T) {
-	svc, _ := newService(t)
-	ctx := context.Background()
-	svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"})
-	c, err := svc.ConsoleClient(ctx, "acme", "https://acme.example.com/admin/callback", "https://acme.example.com/admin/signed-out")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.ID != tenant.ConsoleClientID || !c.Public() || !tenant.IsBuiltinClient(c.ID) {
-		t.Errorf("console client %+v", c)
-	}
-	again, err := svc.ConsoleClient(ctx, "acme", "https://acme.example.com/admin/callback", "https://acme.example.com/admin/signed-out")
-	if err != nil || !again.UpdatedAt.Equal(c.UpdatedAt) {
-		t.Errorf("asking again changed it: %v", err)
-	}
-	if err := svc.DeleteClient(ctx, "acme", c.ID); !errors.Is(err, tenant.ErrBuiltinClient) {
-		t.Errorf("delete the console client: %v", err)
-	}
-	uris := []string{"https://evil.example/cb"}
-	if _, err := svc.UpdateClient(ctx, "acme", c.ID, tenant.ClientChange{RedirectURIs: &uris}); !errors.Is(err, tenant.ErrBuiltinClient) {
-		t.Errorf("change the console client: %v", err)
-	}
-
-	app, _, err := svc.CreateClient(ctx, "acme", tenant.NewClient{Name: "App", RedirectURIs: []string{"https://app.example/cb"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	uris = []string{"https://app.example/cb", "https://app.example/cb2"}
-	logout := []string{"https://app.example/"}
-	got, err := svc.UpdateClient(ctx, "acme", app.ID, tenant.ClientChange{RedirectURIs: &uris, PostLogoutRedirectURIs: &logout})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(got.RedirectURIs, uris) || !slices.Equal(got.PostLogoutRedirectURIs, logout) {
-		t.Errorf("updated %+v", got)
-	}
-	bad := []string{"http://app.example/cb"}
-	if _, err := svc.UpdateClient(ctx, "acme", app.ID, tenant.ClientChange{RedirectURIs: &bad}); !errors.Is(err, tenant.ErrInvalid) {
-		t.Errorf("plain http: %v", err)
-	}
-	if _, err := svc.UpdateClient(ctx, "acme", "nope", tenant.ClientChange{RedirectURIs: &uris}); !errors.Is(err, tenant.ErrNotFound) {
-		t.Errorf("unknown client: %v", err)
-	}
-}
-
-func TestBrandingAndAdminGroupSettings(t *testing.T) {
-	svc, _ := newService(t)
-	ctx := context.Background()
-	svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"})
-	tests := []struct {
-		name string
-		b    tenant.Branding
-		ok   bool
-	}{
-		{"empty", tenant.Branding{}, true},
-		{"short colour", tenant.Branding{PrimaryColor: "#FC0"}, true},
-		{"logo", tenant.Branding{PrimaryColor: "#0a7d4f", LogoURL: "https://cdn.acme.example/logo.svg"}, true},
-		{"named colour", tenant.Branding{PrimaryColor: "red"}, false},
-		{"css injection", tenant.Branding{PrimaryColor: "#fff;}"}, false},
-		{"http logo", tenant.Branding{LogoURL: "http://cdn.acme.example/logo.svg"}, false},
-		{"csp injection", tenant.Branding{LogoURL: "https://a.example/x; script-src *"}, false},
-		{"javascript", tenant.Branding{LogoURL: "javascript:alert(1)"}, false},
-	}
-	for _, tt := range tests {
-		b := tt.b
-		_, err := svc.UpdateTenant(ctx, "acme", tenant.TenantChange{Settings: tenant.SettingsChange{Branding: &b}})
-		if (err == nil) != tt.ok || (err != nil && !errors.Is(err, tenant.ErrInvalid)) {
-			t.Errorf("%s: %v", tt.name, err)
-		}
-	}
-	tn, _ := svc.Tenant(ctx, "acme")
-	if tn.Settings.AdminGroup != tenant.DefaultAdminGroup {
-		t.Errorf("admin group %q", tn.Settings.AdminGroup)
-	}
-	staff := "staff"
-	if _, err := svc.UpdateTenant(ctx, "acme", tenant.TenantChange{Settings: tenant.SettingsChange{AdminGroup: &staff}}); !errors.Is(err, tenant.ErrInvalid) {
-		t.Errorf("an admin group that does not exist: %v", err)
-	}
-	svc.CreateGroup(ctx, "acme", tenant.Group{Name: "staff"})
-	if tn, err := svc.UpdateTenant(ctx, "acme", tenant.TenantChange{Settings: tenant.SettingsChange{AdminGroup: &staff}}); err != nil || tn.Settings.AdminGroup != "staff" {
-		t.Errorf("admin group staff: %v", err)
-	}
-}
-
 // A store written before the member index existed gets it at start-up.
 func TestIndexGroupMembers(t *testing.T) {
 	svc, _ := newService(t)
@@ -323,31 +239,6 @@ func TestIndexGroupMembers(t *testing.T) {
 	}
 	if n, err := tenant.IndexGroupMembers(ctx, svc.Store); err != nil || n != 0 {
 		t.Errorf("second run indexed %d tenants, %v", n, err)
-	}
-}
-
-// Neither built-in client can be deleted through the service: the start
-// page's carries the sign-ins that welcome mails start, as the console's
-// carries the administrators'.
-func TestBuiltinClientsCannotBeDeleted(t *testing.T) {
-	svc, _ := newService(t)
-	ctx := context.Background()
-	svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"})
-	if _, err := svc.ConsoleClient(ctx, "acme", "https://acme.example.com/admin/callback", "https://acme.example.com/admin/signed-out"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.StartPageClient(ctx, "acme", "https://acme.example.com/welcome"); err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range []string{tenant.ConsoleClientID, tenant.StartPageClientID} {
-		t.Run(id, func(t *testing.T) {
-			if err := svc.DeleteClient(ctx, "acme", id); !errors.Is(err, tenant.ErrBuiltinClient) {
-				t.Errorf("DeleteClient = %v, want ErrBuiltinClient", err)
-			}
-			if _, err := svc.Client(ctx, "acme", id); err != nil {
-				t.Errorf("the client is gone: %v", err)
-			}
-		})
 	}
 }
 
