@@ -479,14 +479,32 @@ func (t *Templates) Render(kind, locale string, data any, branding Branding) (su
 
 // matchLanguage maps a locale to a supported language, English by default.
 func matchLanguage(locale string) string {
+	if lang, ok := supportedLanguage(locale); ok {
+		return lang
+	}
+	return languages()[0]
+}
+
+// Speaks reports whether the mails are written in locale's language ("nl",
+// "nl-BE", "nl_NL"): whether Render writes that language rather than fall
+// back to English. A sender that knows several languages for a mail (the
+// one the person asked the pages in, the user's own, the organization's)
+// renders in the first of them the mails speak.
+func Speaks(locale string) bool {
+	_, ok := supportedLanguage(locale)
+	return ok
+}
+
+// supportedLanguage is the supported language of a locale, if it has one.
+func supportedLanguage(locale string) (string, bool) {
 	base, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(locale)), "-")
 	base, _, _ = strings.Cut(base, "_")
 	for _, lang := range languages() {
 		if base == lang {
-			return lang
+			return lang, true
 		}
 	}
-	return languages()[0]
+	return "", false
 }
 
 func (b Branding) normalized() Branding {

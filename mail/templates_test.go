@@ -198,16 +198,22 @@ func TestTemplatesLocale(t *testing.T) {
 	data := sampleData()[KindResetCode]
 	en := render(t, tpl, KindResetCode, "en", data)
 	nl := render(t, tpl, KindResetCode, "nl", data)
+	// speaks: whether the mails speak the locale's language, rather than
+	// fall back to English.
 	tests := []struct {
 		locale string
 		want   rendered
+		speaks bool
 	}{
-		{"nl-NL", nl}, {"nl_BE", nl}, {"NL", nl},
-		{"en-GB", en}, {"de", en}, {"", en}, {"zz-nl", en},
+		{"nl-NL", nl, true}, {"nl_BE", nl, true}, {"NL", nl, true},
+		{"en-GB", en, true}, {"en", en, true}, {"de", en, false}, {"", en, false}, {"zz-nl", en, false},
 	}
 	for _, tt := range tests {
 		if got := render(t, tpl, KindResetCode, tt.locale, data); got != tt.want {
 			t.Errorf("locale %q rendered %q, want %q", tt.locale, got.subject, tt.want.subject)
+		}
+		if got := Speaks(tt.locale); got != tt.speaks {
+			t.Errorf("Speaks(%q) = %t, want %t", tt.locale, got, tt.speaks)
 		}
 	}
 }

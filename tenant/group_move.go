@@ -52,6 +52,13 @@ const groupMoveBatch = 1000
 // move to, or taking the name they move from.
 var ErrGroupMoving = fmt.Errorf("%w: the group is still moving its members after a rename or deletion; try again in a moment", ErrConflict)
 
+// ErrGroupNameMoving is the ErrGroupMoving of a name asked for (a new
+// group's, or a group's new name) that a group renamed or deleted a moment
+// ago had: its members are still moving out of it. The other kind, a
+// group renamed or deleted while its members still move to it, is
+// ErrGroupMoving alone; the console words the two differently.
+var ErrGroupNameMoving = fmt.Errorf("%w (the name was another group's until a moment ago)", ErrGroupMoving)
+
 // groupMove is the record of a rename or deletion whose members are not
 // all moved yet. It lives in the tenant's CollGroupMembers under
 // groupMoveKey(From), which no member key can be (group names are never
@@ -116,7 +123,7 @@ func checkNoMoveInto(tx Tx, tenantID, name string) error {
 // CheckGroupNameFree refuses a name for a new group, or a group's new
 // name: one a group has (ErrAlreadyExists), or one whose members are
 // still moving to the group's new name or out of the deleted group
-// (ErrGroupMoving). Writers that create groups of their own (the import)
+// (ErrGroupNameMoving). Writers that create groups of their own (the import)
 // call it too. It reads two keys, no range, so a dry run's transaction
 // can answer it.
 func CheckGroupNameFree(tx Tx, tenantID, name string) error {
@@ -126,7 +133,7 @@ func CheckGroupNameFree(tx Tx, tenantID, name string) error {
 		return err
 	}
 	if _, err := tx.Get(CollGroupMembers, tenantID, groupMoveKey(name)); err == nil {
-		return fmt.Errorf("group %q: %w", name, ErrGroupMoving)
+		return fmt.Errorf("group %q: %w", name, ErrGroupNameMoving)
 	} else if !errors.Is(err, ErrNotFound) {
 		return err
 	}

@@ -290,27 +290,34 @@ func TestGroupMoveReadsConsistentBetweenBatches(t *testing.T) {
 		t.Fatalf("%d members left under the old name after the first batch, want %d", n, bigGroupSize-moveBatch)
 	}
 
+	// The old name asked for is ErrGroupNameMoving; the group itself,
+	// ErrGroupMoving alone: the console words them apart.
 	refusals := []struct {
-		name string
-		try  func() error
+		name       string
+		nameMoving bool
+		try        func() error
 	}{
-		{"create the old name", func() error {
+		{"create the old name", true, func() error {
 			_, err := svc.CreateGroup(ctx, "big", tenant.Group{Name: "all"})
 			return err
 		}},
-		{"rename another group to the old name", func() error {
+		{"rename another group to the old name", true, func() error {
 			_, err := svc.UpdateGroup(ctx, "big", "staff", tenant.GroupChange{Name: new("all")})
 			return err
 		}},
-		{"rename the group again", func() error {
+		{"rename the group again", false, func() error {
 			_, err := svc.UpdateGroup(ctx, "big", "everyone", tenant.GroupChange{Name: new("people")})
 			return err
 		}},
-		{"delete the group", func() error { return svc.DeleteGroup(ctx, "big", "everyone") }},
+		{"delete the group", false, func() error { return svc.DeleteGroup(ctx, "big", "everyone") }},
 	}
 	for _, r := range refusals {
-		if err := r.try(); !errors.Is(err, tenant.ErrGroupMoving) || !errors.Is(err, tenant.ErrConflict) {
+		err := r.try()
+		if !errors.Is(err, tenant.ErrGroupMoving) || !errors.Is(err, tenant.ErrConflict) {
 			t.Errorf("%s during the move: %v, want ErrGroupMoving", r.name, err)
+		}
+		if errors.Is(err, tenant.ErrGroupNameMoving) != r.nameMoving {
+			t.Errorf("%s during the move: %v; is ErrGroupNameMoving: %v, want %v", r.name, err, !r.nameMoving, r.nameMoving)
 		}
 	}
 	if _, err := svc.UpdateGroup(ctx, "big", "everyone", tenant.GroupChange{Description: new("Everybody")}); err != nil {

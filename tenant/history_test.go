@@ -69,7 +69,7 @@ func TestPasswordHistoryAcrossPaths(t *testing.T) {
 			}},
 		{name: "reset by code, forgotten", sameWithoutHistory: accepted,
 			set: func(t *testing.T, e *mailEnv, login, sub, pw string) error {
-				if err := e.svc.StartPasswordReset(ctx, "acme", login, ""); err != nil {
+				if err := e.svc.StartPasswordReset(ctx, "acme", tenant.ResetRequest{Login: login}); err != nil {
 					t.Fatal(err)
 				}
 				return resetByCode(t, e, login, sub, pw)

@@ -146,7 +146,7 @@ func TestSharedAddressReadsNoUsers(t *testing.T) {
 	t.Run("StartPasswordReset", func(t *testing.T) {
 		counter.reads()
 		before := len(e.queued(t))
-		if err := e.svc.StartPasswordReset(ctx, "acme", shared, "192.0.2.1"); err != nil {
+		if err := e.svc.StartPasswordReset(ctx, "acme", tenant.ResetRequest{Login: shared, ClientIP: "192.0.2.1"}); err != nil {
 			t.Fatal(err)
 		}
 		if n := len(e.queued(t)); n != before {

@@ -145,7 +145,6 @@ type User struct {
 	Status        UserStatus        `json:"status"`
 	Enabled       bool              `json:"enabled"`
 	Groups        []string          `json:"groups,omitempty"`
-	Locale        string            `json:"locale,omitempty"`
 
 	PasswordHash      string    `json:"password_hash,omitempty"`
 	PasswordHistory   []string  `json:"password_history,omitempty"`

@@ -358,7 +358,10 @@ const inviteRepeat = time.Minute
 // queueWelcome queues the welcome mail that carries u's temporary
 // password, inside the transaction that set it.
 func (s *Service) queueWelcome(tx Tx, t Tenant, u User, temp string, now time.Time) error {
-	msg, err := s.render(t, u, mail.KindWelcome, mail.Welcome{
+	// An administrator's action (an activation, an invitation) sends it,
+	// not a page the user is on: no language was asked, so it speaks the
+	// user's own or the organization's.
+	msg, err := s.render(t, u, "", mail.KindWelcome, mail.Welcome{
 		TenantName:        t.Name,
 		Username:          u.Username,
 		TemporaryPassword: temp,
@@ -390,12 +393,19 @@ func (s *Service) signInURL(slug, username string) string {
 	return s.tenantURL(slug) + PathSignIn + "?" + url.Values{"login_hint": {username}}.Encode()
 }
 
-// render renders a mail to user u of tenant t, in the user's language or
-// else the tenant's, with the tenant's branding and name as sender.
-func (s *Service) render(t Tenant, u User, kind string, data any) (mail.Message, error) {
-	locale := u.Locale
-	if locale == "" {
-		locale = t.Settings.Locale
+// render renders a mail to user u of tenant t, with the tenant's branding
+// and name as sender, in the first of these languages the mails speak:
+// asked, the language the person asked the pages in where they asked for
+// the mail ("" for none, and for a mail an administrator's action sends);
+// the user's own (Cognito's standard attribute locale, which a user's
+// import or an administrator may have set); the tenant's.
+func (s *Service) render(t Tenant, u User, asked, kind string, data any) (mail.Message, error) {
+	locale := t.Settings.Locale
+	for _, l := range []string{asked, u.Attributes["locale"]} {
+		if mail.Speaks(l) {
+			locale = l
+			break
+		}
 	}
 	templates := s.Templates
 	if own, ok := s.TenantTemplates[t.Slug]; ok {

@@ -416,7 +416,7 @@ func TestPasswordReset(t *testing.T) {
 
 	// Every name gets the same answer; only ann gets mail.
 	for _, login := range []string{"nobody", "nomail", "off", "ANN@example.com"} {
-		if err := e.svc.StartPasswordReset(ctx, "acme", login, "192.0.2.1"); err != nil {
+		if err := e.svc.StartPasswordReset(ctx, "acme", tenant.ResetRequest{Login: login, ClientIP: "192.0.2.1"}); err != nil {
 			t.Fatalf("%s: %v", login, err)
 		}
 	}
@@ -427,7 +427,7 @@ func TestPasswordReset(t *testing.T) {
 	code := codeIn(t, m)
 
 	// A second request within the minute sends nothing; the code stands.
-	if err := e.svc.StartPasswordReset(ctx, "acme", "ann", "192.0.2.1"); err != nil || len(e.queued(t)) != 1 {
+	if err := e.svc.StartPasswordReset(ctx, "acme", tenant.ResetRequest{Login: "ann", ClientIP: "192.0.2.1"}); err != nil || len(e.queued(t)) != 1 {
 		t.Fatalf("second request: %v, %d mails", err, len(e.queued(t)))
 	}
 
@@ -479,7 +479,7 @@ func TestPasswordReset(t *testing.T) {
 
 	// A code lives an hour.
 	e.clk.Advance(2 * time.Minute)
-	if err := e.svc.StartPasswordReset(ctx, "acme", "ann", "192.0.2.1"); err != nil {
+	if err := e.svc.StartPasswordReset(ctx, "acme", tenant.ResetRequest{Login: "ann", ClientIP: "192.0.2.1"}); err != nil {
 		t.Fatal(err)
 	}
 	code = codeIn(t, e.lastMail(t))
@@ -496,7 +496,7 @@ func TestResetCodeAttempts(t *testing.T) {
 	ctx := context.Background()
 	e.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@example.com", EmailVerified: true, Password: "Correct-Horse-9!"})
 	for _, login := range []string{"ann", "nobody"} {
-		if err := e.svc.StartPasswordReset(ctx, "acme", login, ""); err != nil {
+		if err := e.svc.StartPasswordReset(ctx, "acme", tenant.ResetRequest{Login: login}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -530,7 +530,7 @@ func TestResetCodeAttempts(t *testing.T) {
 	// Asking again at once gets no new code, for either name: both stay
 	// out of attempts alike.
 	for _, login := range []string{"ann", "nobody"} {
-		if err := e.svc.StartPasswordReset(ctx, "acme", login, ""); err != nil {
+		if err := e.svc.StartPasswordReset(ctx, "acme", tenant.ResetRequest{Login: login}); err != nil {
 			t.Fatal(err)
 		}
 		if err := e.svc.ConfirmPasswordReset(ctx, "acme", login, wrong(0), "Battery-Staple-7?"); !errors.Is(err, tenant.ErrCodeAttempts) {
@@ -540,13 +540,13 @@ func TestResetCodeAttempts(t *testing.T) {
 	// A minute later a new code brings new attempts, and for a name
 	// without an account the same: a wrong code is wrong again.
 	e.clk.Advance(time.Minute)
-	if err := e.svc.StartPasswordReset(ctx, "acme", "nobody", ""); err != nil {
+	if err := e.svc.StartPasswordReset(ctx, "acme", tenant.ResetRequest{Login: "nobody"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.svc.ConfirmPasswordReset(ctx, "acme", "nobody", wrong(0), "Battery-Staple-7?"); !errors.Is(err, tenant.ErrCodeMismatch) {
 		t.Errorf("nobody, a minute later: %v", err)
 	}
-	if err := e.svc.StartPasswordReset(ctx, "acme", "ann", ""); err != nil {
+	if err := e.svc.StartPasswordReset(ctx, "acme", tenant.ResetRequest{Login: "ann"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.svc.ConfirmPasswordReset(ctx, "acme", "ann", codeIn(t, e.lastMail(t)), "Battery-Staple-7?"); err != nil {
@@ -562,7 +562,7 @@ func TestResetCodeAttemptsDoNotLinkNames(t *testing.T) {
 	e := newMailEnv(t)
 	ctx := context.Background()
 	e.user(t, "acme", tenant.NewUser{Username: "carl", Email: "carl@example.com", EmailVerified: true, Password: "Correct-Horse-9!"})
-	if err := e.svc.StartPasswordReset(ctx, "acme", "carl", ""); err != nil {
+	if err := e.svc.StartPasswordReset(ctx, "acme", tenant.ResetRequest{Login: "carl"}); err != nil {
 		t.Fatal(err)
 	}
 	code := codeIn(t, e.lastMail(t))
@@ -607,7 +607,7 @@ func TestResetRateLimits(t *testing.T) {
 
 	// One user: at most five codes an hour, however the requests are spread.
 	for range 12 {
-		if err := e.svc.StartPasswordReset(ctx, "acme", "ann", ""); err != nil {
+		if err := e.svc.StartPasswordReset(ctx, "acme", tenant.ResetRequest{Login: "ann"}); err != nil {
 			t.Fatal(err)
 		}
 		e.clk.Advance(61 * time.Second)
@@ -618,27 +618,86 @@ func TestResetRateLimits(t *testing.T) {
 	// One address: a bound on requests for any names, said out loud since
 	// it depends on no account.
 	for i := range 30 {
-		if err := e.svc.StartPasswordReset(ctx, "acme", "nobody", "198.51.100.7"); err != nil {
+		if err := e.svc.StartPasswordReset(ctx, "acme", tenant.ResetRequest{Login: "nobody", ClientIP: "198.51.100.7"}); err != nil {
 			t.Fatalf("request %d: %v", i+1, err)
 		}
 	}
-	if err := e.svc.StartPasswordReset(ctx, "acme", "ann", "198.51.100.7"); !errors.Is(err, tenant.ErrRateLimited) {
+	if err := e.svc.StartPasswordReset(ctx, "acme", tenant.ResetRequest{Login: "ann", ClientIP: "198.51.100.7"}); !errors.Is(err, tenant.ErrRateLimited) {
 		t.Errorf("31st request from one address: %v", err)
 	}
-	if err := e.svc.StartPasswordReset(ctx, "acme", "nobody", "198.51.100.8"); err != nil {
+	if err := e.svc.StartPasswordReset(ctx, "acme", tenant.ResetRequest{Login: "nobody", ClientIP: "198.51.100.8"}); err != nil {
 		t.Errorf("another address: %v", err)
 	}
 	// An IPv6 client counts by its /64, whichever of its addresses it uses.
 	for i := range 30 {
-		if err := e.svc.StartPasswordReset(ctx, "acme", "nobody", fmt.Sprintf("2001:db8:1::%x", i+1)); err != nil {
+		if err := e.svc.StartPasswordReset(ctx, "acme", tenant.ResetRequest{Login: "nobody", ClientIP: fmt.Sprintf("2001:db8:1::%x", i+1)}); err != nil {
 			t.Fatalf("request %d from one /64: %v", i+1, err)
 		}
 	}
-	if err := e.svc.StartPasswordReset(ctx, "acme", "nobody", "2001:db8:1::ffff"); !errors.Is(err, tenant.ErrRateLimited) {
+	if err := e.svc.StartPasswordReset(ctx, "acme", tenant.ResetRequest{Login: "nobody", ClientIP: "2001:db8:1::ffff"}); !errors.Is(err, tenant.ErrRateLimited) {
 		t.Errorf("31st request from one /64: %v", err)
 	}
-	if err := e.svc.StartPasswordReset(ctx, "acme", "nobody", "2001:db8:1:1::1"); err != nil {
+	if err := e.svc.StartPasswordReset(ctx, "acme", tenant.ResetRequest{Login: "nobody", ClientIP: "2001:db8:1:1::1"}); err != nil {
 		t.Errorf("another /64: %v", err)
+	}
+}
+
+// A reset code's mail speaks the language the person chose for the pages
+// they asked on (ResetRequest.Locale), before the user's own and the
+// organization's; a language the mails do not speak falls through to the
+// next. An administrator's reset, which no page of the user's asks for,
+// speaks the user's or the organization's.
+func TestResetMailLanguage(t *testing.T) {
+	e := newMailEnv(t)
+	ctx := context.Background()
+	nl := "nl"
+	if _, err := e.svc.UpdateTenant(ctx, "globex", tenant.TenantChange{Settings: tenant.SettingsChange{Locale: &nl}}); err != nil {
+		t.Fatal(err)
+	}
+	subjects := map[string]string{ // by kind and language, %s the organization
+		"reset en": "Your verification code for %s", "reset nl": "Uw verificatiecode voor %s",
+		"admin en": "Your password for %s has been reset", "admin nl": "Uw wachtwoord voor %s is opnieuw ingesteld",
+	}
+	orgNames := map[string]string{"acme": "Acme BV", "globex": "Globex BV"}
+	tests := []struct {
+		name, slug, asked, userLocale string
+		// the languages of the reset code's mail and of the administrator's
+		// reset's
+		reset, admin string
+	}{
+		{"Dutch chosen at an English organization", "acme", "nl", "", "nl", "en"},
+		{"a Dutch regional tag", "acme", "nl-BE", "", "nl", "en"},
+		{"English chosen at a Dutch organization", "globex", "en", "", "en", "nl"},
+		{"none chosen: the organization's", "acme", "", "", "en", "en"},
+		{"none chosen, Dutch organization", "globex", "", "", "nl", "nl"},
+		{"a language the mails do not speak: the organization's", "globex", "de", "", "nl", "nl"},
+		{"none chosen: the user's own", "acme", "", "nl", "nl", "nl"},
+		{"the chosen one before the user's own", "acme", "en", "nl", "en", "nl"},
+		{"the user's own the mails do not speak: the organization's", "globex", "", "fr", "nl", "nl"},
+		{"the user's own as a regional tag", "globex", "", "en-GB", "en", "en"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			login := fmt.Sprintf("user%d", i)
+			in := tenant.NewUser{Username: login, Email: login + "@example.com", EmailVerified: true, Password: "Correct-Horse-9!"}
+			if tt.userLocale != "" {
+				in.Attributes = map[string]string{"locale": tt.userLocale}
+			}
+			u := e.user(t, tt.slug, in)
+			if err := e.svc.StartPasswordReset(ctx, tt.slug, tenant.ResetRequest{Login: login, Locale: tt.asked}); err != nil {
+				t.Fatal(err)
+			}
+			if m, want := e.lastMail(t), fmt.Sprintf(subjects["reset "+tt.reset], orgNames[tt.slug]); m.Subject != want {
+				t.Errorf("reset code: subject %q, want %q", m.Subject, want)
+			}
+			e.clk.Advance(time.Minute) // else the code on its way answers
+			if _, _, err := e.svc.AdminResetPassword(ctx, tt.slug, u.Sub); err != nil {
+				t.Fatal(err)
+			}
+			if m, want := e.lastMail(t), fmt.Sprintf(subjects["admin "+tt.admin], orgNames[tt.slug]); m.Subject != want {
+				t.Errorf("the administrator's reset: subject %q, want %q", m.Subject, want)
+			}
+		})
 	}
 }
 
@@ -737,7 +796,7 @@ func TestPasswordHistory(t *testing.T) {
 	}
 	// p2 is current, p1 before it: both refused at the next reset.
 	e.clk.Advance(time.Minute)
-	if err := e.svc.StartPasswordReset(ctx, "acme", "ann", ""); err != nil {
+	if err := e.svc.StartPasswordReset(ctx, "acme", tenant.ResetRequest{Login: "ann"}); err != nil {
 		t.Fatal(err)
 	}
 	code := codeIn(t, e.lastMail(t))
@@ -852,7 +911,7 @@ func TestSweepOnboarding(t *testing.T) {
 	e := newMailEnv(t)
 	ctx := context.Background()
 	e.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@example.com", EmailVerified: true, Password: "Correct-Horse-9!"})
-	if err := e.svc.StartPasswordReset(ctx, "acme", "ann", "192.0.2.1"); err != nil {
+	if err := e.svc.StartPasswordReset(ctx, "acme", tenant.ResetRequest{Login: "ann", ClientIP: "192.0.2.1"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.svc.OrganizationsForEmail(ctx, tenant.OrgLookup{Email: "ann@example.com", ClientIP: "192.0.2.1"}); err != nil {
@@ -900,7 +959,7 @@ func TestDeleteUserEndsResetCode(t *testing.T) {
 	ctx := context.Background()
 	const pw, next = "Correct-Horse-9!", "Battery-Staple-7?"
 	old := e.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@old.example", EmailVerified: true, Password: pw})
-	if err := e.svc.StartPasswordReset(ctx, "acme", "ann", "192.0.2.1"); err != nil {
+	if err := e.svc.StartPasswordReset(ctx, "acme", tenant.ResetRequest{Login: "ann", ClientIP: "192.0.2.1"}); err != nil {
 		t.Fatal(err)
 	}
 	code := codeIn(t, e.lastMail(t))
@@ -934,7 +993,7 @@ func TestResetNeedsVerifiedAddress(t *testing.T) {
 	}
 
 	for _, login := range []string{"una", "una@example.com", "rae", "rae@example.com", "nobody"} {
-		if err := e.svc.StartPasswordReset(ctx, "acme", login, "192.0.2.1"); err != nil {
+		if err := e.svc.StartPasswordReset(ctx, "acme", tenant.ResetRequest{Login: login, ClientIP: "192.0.2.1"}); err != nil {
 			t.Fatalf("%s: %v", login, err)
 		}
 	}
@@ -1022,7 +1081,7 @@ func TestForcedChangeProvesMailedAddress(t *testing.T) {
 			}
 			// Forgot-password works exactly when the address is proved.
 			e.clk.Advance(time.Minute)
-			if err := e.svc.StartPasswordReset(ctx, "acme", "ivy", "192.0.2.1"); err != nil {
+			if err := e.svc.StartPasswordReset(ctx, "acme", tenant.ResetRequest{Login: "ivy", ClientIP: "192.0.2.1"}); err != nil {
 				t.Fatal(err)
 			}
 			var codes int
@@ -1047,7 +1106,7 @@ func TestSpentResetCodeIsNoOracle(t *testing.T) {
 	spent := func(t *testing.T) (*mailEnv, tenant.User, string) {
 		e := newMailEnv(t)
 		ann := e.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@example.com", EmailVerified: true, Password: "Correct-Horse-9!"})
-		if err := e.svc.StartPasswordReset(context.Background(), "acme", "ann", ""); err != nil {
+		if err := e.svc.StartPasswordReset(context.Background(), "acme", tenant.ResetRequest{Login: "ann"}); err != nil {
 			t.Fatal(err)
 		}
 		code := codeIn(t, e.lastMail(t))

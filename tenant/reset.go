@@ -117,14 +117,29 @@ func resettable(u User) bool {
 	return u.Enabled && u.Email != "" && u.EmailVerified && (u.Status == StatusConfirmed || u.Status == StatusResetRequired)
 }
 
-// StartPasswordReset sends a reset code to the account that login (a
-// username, or an email address held by one user) names, if there is one
-// that may reset its password. Whatever the case it returns nil, except
-// ErrRateLimited when clientIP asked too often: that limit counts every
-// request alike, so saying so gives nothing away. A user who asks again
-// within a minute, or more than a few times an hour, gets no new mail, and
-// the code already sent stays valid.
-func (s *Service) StartPasswordReset(ctx context.Context, tenantID, login, clientIP string) error {
+// ResetRequest is the input of StartPasswordReset.
+type ResetRequest struct {
+	// Login names the account: a username, or an email address held by
+	// one user.
+	Login string
+	// ClientIP is the address the request came from, for its rate limit;
+	// "" for none.
+	ClientIP string
+	// Locale is the language the person chose for the pages they asked on
+	// (an application's ui_locales, a browser's preference), "" when they
+	// chose none: the mail speaks it before the user's own language and
+	// the organization's, when the mails speak it (Service.render).
+	Locale string
+}
+
+// StartPasswordReset sends a reset code to the account that in.Login
+// names, if there is one that may reset its password. Whatever the case it
+// returns nil, except ErrRateLimited when in.ClientIP asked too often: that
+// limit counts every request alike, so saying so gives nothing away. A
+// user who asks again within a minute, or more than a few times an hour,
+// gets no new mail, and the code already sent stays valid.
+func (s *Service) StartPasswordReset(ctx context.Context, tenantID string, in ResetRequest) error {
+	login, clientIP := in.Login, in.ClientIP
 	code, err := newResetCode(rand.Reader)
 	if err != nil {
 		return err
@@ -177,7 +192,9 @@ func (s *Service) StartPasswordReset(ctx context.Context, tenantID, login, clien
 		if err := putResetCode(tx, tenantID, u, code, now); err != nil {
 			return err
 		}
-		msg, err := s.render(t, u, mail.KindResetCode, mail.ResetCode{
+		// In the language the person read the pages in, when they chose
+		// it: they asked for the code there.
+		msg, err := s.render(t, u, in.Locale, mail.KindResetCode, mail.ResetCode{
 			TenantName:   t.Name,
 			Username:     u.Username,
 			Code:         code,
@@ -564,7 +581,9 @@ func (s *Service) AdminResetPassword(ctx context.Context, tenantID, sub string) 
 				return err
 			}
 		}
-		msg, err := s.render(t, u, mail.KindAdminReset, mail.AdminReset{
+		// The administrator's action sends it, not a page the user is
+		// on: the user's language or the organization's.
+		msg, err := s.render(t, u, "", mail.KindAdminReset, mail.AdminReset{
 			TenantName:   t.Name,
 			Username:     u.Username,
 			Code:         code,

@@ -197,7 +197,9 @@ func (p *Pages) postForgotPassword(w http.ResponseWriter, r *http.Request) error
 		page.Error = e.lang.text(msgForgotMissing)
 		return p.render(w, http.StatusUnprocessableEntity, page)
 	}
-	err = p.Service.StartPasswordReset(r.Context(), e.slug(), login, p.clientIP(r))
+	// The code's mail speaks the language the person chose for these
+	// pages, if they chose one.
+	err = p.Service.StartPasswordReset(r.Context(), e.slug(), tenant.ResetRequest{Login: login, ClientIP: p.clientIP(r), Locale: e.mailLocale()})
 	switch {
 	case errors.Is(err, tenant.ErrRateLimited):
 		p.logRefusal(r, e, resetRefused, err)

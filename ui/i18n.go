@@ -23,15 +23,16 @@ const (
 // overrides, by design: an organization that chose Dutch keeps it for the
 // many Dutch people whose browsers happen to ask for English first. The
 // pages of an application's sign-in speak what it asked for in ui_locales
-// before either (requestedLang).
-func chooseLang(r *http.Request, tenantLocale string) lang {
+// before either (requestedLang). asked reports that the browser chose the
+// language, not the organization.
+func chooseLang(r *http.Request, tenantLocale string) (l lang, asked bool) {
 	if browserPrefers(r.Header.Get("Accept-Language")) == langNL {
-		return langNL
+		return langNL, true
 	}
 	if tenantLocale == string(langNL) {
-		return langNL
+		return langNL, false
 	}
-	return langEN
+	return langEN, false
 }
 
 // requestedLang returns the first of an authorization request's

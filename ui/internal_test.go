@@ -133,28 +133,32 @@ func TestTemplatesFailStartUp(t *testing.T) {
 	}
 }
 
+// asked is whether the browser chose the language, not the organization:
+// a mail asked for on the page speaks it before the user's own language.
 func TestChooseLang(t *testing.T) {
 	tests := []struct {
 		accept, locale string
 		want           lang
+		asked          bool
 	}{
-		{"", "", langEN},
-		{"", "nl", langNL},
-		{"nl", "en", langNL},
-		{"nl-BE,nl;q=0.9", "en", langNL},
-		{"en-US,en;q=0.9,nl;q=0.8", "en", langEN},
-		{"en-US,en;q=0.9", "nl", langNL}, // only Dutch overrides the organization
-		{"de;q=0.5,nl;q=0.7", "en", langNL},
-		{"fr", "en", langEN},
-		{"nl;q=bogus, en", "en", langEN},
-		{"nl;q=0", "en", langEN},
-		{"nl;q=0, en;q=0", "en", langEN},
+		{"", "", langEN, false},
+		{"", "nl", langNL, false},
+		{"nl", "en", langNL, true},
+		{"nl", "nl", langNL, true},
+		{"nl-BE,nl;q=0.9", "en", langNL, true},
+		{"en-US,en;q=0.9,nl;q=0.8", "en", langEN, false},
+		{"en-US,en;q=0.9", "nl", langNL, false}, // only Dutch overrides the organization
+		{"de;q=0.5,nl;q=0.7", "en", langNL, true},
+		{"fr", "en", langEN, false},
+		{"nl;q=bogus, en", "en", langEN, false},
+		{"nl;q=0", "en", langEN, false},
+		{"nl;q=0, en;q=0", "en", langEN, false},
 	}
 	for _, tt := range tests {
 		r := httptest.NewRequest("GET", "/", nil)
 		r.Header.Set("Accept-Language", tt.accept)
-		if got := chooseLang(r, tt.locale); got != tt.want {
-			t.Errorf("chooseLang(%q, %q) = %s, want %s", tt.accept, tt.locale, got, tt.want)
+		if got, asked := chooseLang(r, tt.locale); got != tt.want || asked != tt.asked {
+			t.Errorf("chooseLang(%q, %q) = %s, %v; want %s, %v", tt.accept, tt.locale, got, asked, tt.want, tt.asked)
 		}
 	}
 }

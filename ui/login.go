@@ -435,7 +435,7 @@ func (p *Pages) loginRequest(ctx context.Context, e *env, id string) (provider.L
 // organization's (chooseLang); the pages offer no choice of their own.
 func (e *env) speakAsAsked(lr provider.LoginRequest) {
 	if l, ok := requestedLang(lr.UILocales); ok {
-		e.lang = l
+		e.lang, e.langAsked = l, true
 	}
 }
 

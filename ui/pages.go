@@ -193,9 +193,24 @@ type env struct {
 	site   provider.Site
 	tenant tenant.Tenant // zero on the apex
 	lang   lang
+	// langAsked reports that the person chose lang (an application's
+	// ui_locales, the browser's preference) rather than the organization.
+	langAsked bool
 }
 
 func (e env) slug() string { return e.site.Slug }
+
+// mailLocale is the language a mail the person asks for on the page speaks
+// before the user's own and the organization's: the page's, when the
+// person chose it; "" when the page speaks the organization's language
+// only because nobody chose another, so that a user's own language
+// (the user's locale attribute) still comes first.
+func (e env) mailLocale() string {
+	if e.langAsked {
+		return string(e.lang)
+	}
+	return ""
+}
 
 // env resolves the request's site and, on a tenant host, loads the tenant.
 func (p *Pages) env(r *http.Request) (env, error) {
@@ -216,7 +231,7 @@ func (p *Pages) env(r *http.Request) (env, error) {
 		t.Settings = t.Settings.WithDefaults()
 		e.tenant = t
 	}
-	e.lang = chooseLang(r, e.tenant.Settings.Locale)
+	e.lang, e.langAsked = chooseLang(r, e.tenant.Settings.Locale)
 	return e, nil
 }
 
@@ -225,7 +240,8 @@ func (p *Pages) envBestEffort(r *http.Request) env {
 	if e, err := p.env(r); err == nil {
 		return e
 	}
-	return env{site: provider.Site{Apex: true}, lang: chooseLang(r, "")}
+	l, asked := chooseLang(r, "")
+	return env{site: provider.Site{Apex: true}, lang: l, langAsked: asked}
 }
 
 // origin is the address the request's site is served at.

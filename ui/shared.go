@@ -30,7 +30,8 @@ func ClientGone(r *http.Request, err error) bool {
 // ChooseLanguage is the language of a page for r at a tenant whose
 // Settings.Locale is tenantLocale: "en" or "nl" (see chooseLang).
 func ChooseLanguage(r *http.Request, tenantLocale string) string {
-	return string(chooseLang(r, tenantLocale))
+	l, _ := chooseLang(r, tenantLocale)
+	return string(l)
 }
 
 // ContentSecurityPolicy is the policy every page is served with; formAction

@@ -16,6 +16,7 @@ import (
 
 	"github.com/cognate-idp/cognate/cmd/example-rp/rp"
 	"github.com/cognate-idp/cognate/mail"
+	"github.com/cognate-idp/cognate/mail/mailtest"
 	"github.com/cognate-idp/cognate/mfa"
 	"github.com/cognate-idp/cognate/provider"
 	"github.com/cognate-idp/cognate/tenant"
@@ -38,10 +39,12 @@ type stack struct {
 	devMail   *mail.DevSink
 	rpURL     string // the relying party, http://127.0.0.1:<port>
 	clientID  string
-	// outbox delivers the mail the service queues to sink; tests call
-	// deliver, so that a mail is there when they look.
+	// outbox delivers the mail the service queues to sink, or to smtp
+	// when the stack has one; tests call deliver (or the outbox's
+	// RunOnce), so that a mail is there when they look.
 	outbox *mail.Outbox
 	sink   *mail.DevSink
+	smtp   *mailtest.Server
 }
 
 type stackOptions struct {
@@ -53,6 +56,9 @@ type stackOptions struct {
 	legacy tenant.LegacyDirectory
 	// log, when set, receives what the stack logs too.
 	log *uitest.Log
+	// smtp sends the mail to a real SMTP server (stack.smtp) instead of
+	// the sink.
+	smtp bool
 }
 
 const (
@@ -108,7 +114,15 @@ func newStack(t *testing.T, opts stackOptions) *stack {
 		Audit: tenant.RecordAudit}
 	s := &stack{base: base.String(), tenantURL: fmt.Sprintf("http://acme.localhost:%d", port), svc: svc, store: store,
 		sink: mail.NewDevSink(logger)}
-	s.outbox = &mail.Outbox{Queue: tenant.MailQueue{Store: store}, Sender: s.sink, Logger: logger, Now: now}
+	var sender mail.Sender = s.sink
+	if opts.smtp {
+		s.smtp = mailtest.Start(t)
+		sender, err = mail.NewSMTPSender(mail.SMTPConfig{Host: s.smtp.Host, Port: s.smtp.Port, From: "no-reply@cognate.test", TLS: "none"}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.outbox = &mail.Outbox{Queue: tenant.MailQueue{Store: store}, Sender: sender, Logger: logger, Now: now}
 	if opts.dev {
 		s.devMail = mail.NewDevSink(logger)
 	}

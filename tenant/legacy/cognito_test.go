@@ -343,7 +343,7 @@ func TestForgotPasswordCognito(t *testing.T) {
 	e := newEnv(t, stubPool(s))
 
 	// Without administrator keys Cognito cannot be asked: an unknown name.
-	if err := e.svc.StartPasswordReset(ctx, "acme", "zoe@example.com", "192.0.2.7"); err != nil {
+	if err := e.svc.StartPasswordReset(ctx, "acme", tenant.ResetRequest{Login: "zoe@example.com", ClientIP: "192.0.2.7"}); err != nil {
 		t.Fatal(err)
 	}
 	if e.countUsers(t) != 0 || len(e.queuedMail(t)) != 0 || e.calls.Load() != 0 {
@@ -352,7 +352,7 @@ func TestForgotPasswordCognito(t *testing.T) {
 
 	e.setPool(t, withAdminKeys(stubPool(s)))
 	e.clk.Advance(2 * time.Minute) // past the reset's limit of one request a minute per name
-	if err := e.svc.StartPasswordReset(ctx, "acme", "zoe@example.com", "192.0.2.7"); err != nil {
+	if err := e.svc.StartPasswordReset(ctx, "acme", tenant.ResetRequest{Login: "zoe@example.com", ClientIP: "192.0.2.7"}); err != nil {
 		t.Fatal(err)
 	}
 	u, ok := e.find(t, "zoe@example.com")
@@ -375,11 +375,11 @@ func TestForgotPasswordCognito(t *testing.T) {
 
 	// Someone the pool does not know, or that is down: an unknown name,
 	// no error for the form to show.
-	if err := e.svc.StartPasswordReset(ctx, "acme", "nobody@example.com", "192.0.2.7"); err != nil {
+	if err := e.svc.StartPasswordReset(ctx, "acme", tenant.ResetRequest{Login: "nobody@example.com", ClientIP: "192.0.2.7"}); err != nil {
 		t.Error(err)
 	}
 	s.fail = "InternalErrorException"
-	if err := e.svc.StartPasswordReset(ctx, "acme", "ghost", "192.0.2.7"); err != nil {
+	if err := e.svc.StartPasswordReset(ctx, "acme", tenant.ResetRequest{Login: "ghost", ClientIP: "192.0.2.7"}); err != nil {
 		t.Error(err)
 	}
 	if e.countUsers(t) != 1 {

@@ -215,7 +215,7 @@ func TestCognitoLocalForgotPassword(t *testing.T) {
 	pool.Admin = tenant.AWSKeys{AccessKeyID: "AKIDLOCAL", SecretAccessKey: "local-secret"}
 	e := newEnv(t, pool)
 
-	if err := e.svc.StartPasswordReset(ctx, "acme", "finn", "192.0.2.8"); err != nil {
+	if err := e.svc.StartPasswordReset(ctx, "acme", tenant.ResetRequest{Login: "finn", ClientIP: "192.0.2.8"}); err != nil {
 		t.Fatal(err)
 	}
 	u, ok := e.find(t, "finn")

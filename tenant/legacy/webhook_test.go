@@ -250,7 +250,7 @@ func TestWebhookMigrationLogsUnkeptAttributes(t *testing.T) {
 	}
 
 	// Brought over for a password reset.
-	if err := e.svc.StartPasswordReset(ctx, "acme", "dee", "192.0.2.9"); err != nil {
+	if err := e.svc.StartPasswordReset(ctx, "acme", tenant.ResetRequest{Login: "dee", ClientIP: "192.0.2.9"}); err != nil {
 		t.Fatal(err)
 	}
 	if u, ok := e.find(t, "dee"); !ok || u.Email != "dee@example.com" || u.Attributes["birthdate"] != "" {
@@ -277,7 +277,7 @@ func TestWebhookForgotPassword(t *testing.T) {
 	e := newEnv(t, webhookPool(l))
 
 	for _, login := range []string{"dee", "eve", "fox", "nobody"} {
-		if err := e.svc.StartPasswordReset(ctx, "acme", login, "192.0.2.9"); err != nil {
+		if err := e.svc.StartPasswordReset(ctx, "acme", tenant.ResetRequest{Login: login, ClientIP: "192.0.2.9"}); err != nil {
 			t.Fatalf("%s: %v", login, err)
 		}
 	}
@@ -307,7 +307,7 @@ func TestWebhookLookupsLimitedPerClient(t *testing.T) {
 	l := newLegacySystem(t)
 	e := newEnv(t, webhookPool(l))
 	for i := range 31 {
-		err := e.svc.StartPasswordReset(ctx, "acme", fmt.Sprintf("nobody%d", i), fmt.Sprintf("2001:db8:1::%x", i+1))
+		err := e.svc.StartPasswordReset(ctx, "acme", tenant.ResetRequest{Login: fmt.Sprintf("nobody%d", i), ClientIP: fmt.Sprintf("2001:db8:1::%x", i+1)})
 		if i < 30 && err != nil || i == 30 && !errors.Is(err, tenant.ErrRateLimited) {
 			t.Fatalf("request %d: %v", i+1, err)
 		}
@@ -328,7 +328,7 @@ func TestWebhookResetRequiredNeedsVerifiedAddress(t *testing.T) {
 		if res, err := e.signIn(login, pw); err != nil || res.Challenge != auth.PasswordResetRequired {
 			t.Fatalf("%s: %+v, %v", login, res, err)
 		}
-		if err := e.svc.StartPasswordReset(ctx, "acme", login, "192.0.2.9"); err != nil {
+		if err := e.svc.StartPasswordReset(ctx, "acme", tenant.ResetRequest{Login: login, ClientIP: "192.0.2.9"}); err != nil {
 			t.Fatalf("%s: %v", login, err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -331,6 +332,96 @@ func TestGroupGoneMeanwhileIsNamed(t *testing.T) {
 		t.Errorf("settings form: %d", p.Status)
 	} else {
 		uitest.MustContain(t, p, "There is no group “owners” any more")
+	}
+}
+
+// While the members of a large group renamed a moment ago still move (no
+// mover runs here), what would clash with the move is refused in the form
+// the administrator used, not on an error page: with 409, a sentence that
+// says which clash and to wait, in English and Dutch, and what was typed
+// kept. Once the members have moved, the same forms go through.
+func TestGroupFormsWhileMembersMove(t *testing.T) {
+	s := newStack(t)
+	s.svc.GroupMoveQueued = func() {} // no mover: the move stays unfinished
+	ctx := t.Context()
+	for _, g := range []string{"ops", "staff"} {
+		if _, err := s.svc.CreateGroup(ctx, "acme", tenant.Group{Name: g}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := s.store.Update(ctx, func(tx tenant.Tx) error {
+		for i := range 1001 { // more than one batch: the rename leaves a move
+			u := tenant.User{Sub: fmt.Sprintf("sub-%04d", i), Username: fmt.Sprintf("u%04d", i), Groups: []string{"ops"}}
+			if err := tenant.InsertUser(tx, "acme", u); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.svc.UpdateGroup(ctx, "acme", "ops", tenant.GroupChange{Name: ptr("team")}); err != nil {
+		t.Fatal(err)
+	}
+
+	b := newBrowser(t)
+	b.signIn(s, "acme", "boss", adminPassword)
+	nameMoving := map[string]string{
+		"en": "The name “ops” belonged to a group renamed or deleted a moment ago, whose members are still being moved. Try again in a moment.",
+		"nl": "De naam “ops” hoorde bij een groep die zojuist is hernoemd of verwijderd, en de leden daarvan worden nog verplaatst. Probeer het zo nog eens.",
+	}
+	membersMoving := map[string]string{
+		"en": "This group's members are still being moved to it after its last rename. Try again in a moment.",
+		"nl": "De leden van deze groep worden nog naar de nieuwe naam verplaatst na de laatste naamswijziging. Probeer het zo nog eens.",
+	}
+	typed := func(name string) url.Values {
+		return url.Values{"name": {name}, "description": {"Typed, not saved"}, "precedence": {"4"}}
+	}
+	for _, lang := range []string{"en", "nl"} {
+		b.Header.Set("Accept-Language", lang)
+		for _, tc := range []struct {
+			what, at, action string
+			sent             url.Values
+			problem, field   string
+		}{
+			{"a new group with the old name", "/admin/groups", "/admin/groups", typed("ops"), nameMoving[lang], "name"},
+			{"another group renamed to the old name", "/admin/groups/staff", "/admin/groups/staff/edit", typed("ops"), nameMoving[lang], "name"},
+			{"the group renamed again", "/admin/groups/team", "/admin/groups/team/edit", typed("crew"), membersMoving[lang], ""},
+			{"the group deleted", "/admin/groups/team/delete", "/admin/groups/team/delete", nil, membersMoving[lang], ""},
+		} {
+			p := b.Submit(b.Get(s.url("acme", tc.at)), tc.action, tc.sent)
+			if p.Status != http.StatusConflict {
+				t.Errorf("%s, %s: status %d, want 409:\n%s", lang, tc.what, p.Status, p.Body)
+				continue
+			}
+			uitest.MustContain(t, p, tc.problem)
+			if tc.sent != nil {
+				uitest.MustContain(t, p, `value="`+tc.sent.Get("name")+`"`, ">Typed, not saved</textarea>", `value="4"`)
+			}
+			if tc.field != "" {
+				mustBeTiedToProblem(t, p, tc.field)
+			} else if got := invalidField(p); got != "" {
+				t.Errorf("%s, %s: the field %q is marked invalid", lang, tc.what, got)
+			}
+		}
+	}
+	b.Header.Set("Accept-Language", "en")
+	for _, g := range []string{"team", "staff"} {
+		if got, err := s.svc.Group(ctx, "acme", g); err != nil || got.Description != "" {
+			t.Errorf("group %s after the refusals: %+v, %v", g, got, err)
+		}
+	}
+
+	// The members have moved: the same forms go through.
+	if _, err := tenant.FinishGroupMoves(ctx, s.store, s.svc.Now); err != nil {
+		t.Fatal(err)
+	}
+	if p := b.Submit(b.Get(s.url("acme", "/admin/groups")), "/admin/groups", typed("ops")); p.Status != http.StatusSeeOther {
+		t.Errorf("a new group with the old name after the move: %d", p.Status)
+	}
+	if p := b.Submit(b.Get(s.url("acme", "/admin/groups/team")), "/admin/groups/team/edit", typed("crew")); p.Status != http.StatusSeeOther {
+		t.Errorf("the group renamed again after the move: %d", p.Status)
 	}
 }
 

@@ -49,10 +49,15 @@ func (c *Console) listGroups(w http.ResponseWriter, r *http.Request, q *request)
 func (c *Console) createGroup(w http.ResponseWriter, r *http.Request, q *request) error {
 	form := readGroupForm(r.PostForm)
 	g, prob := form.group()
+	status := http.StatusUnprocessableEntity
 	if prob == nil {
-		if _, err := c.Service.CreateGroup(r.Context(), q.slug(), g); errors.Is(err, tenant.ErrAlreadyExists) {
+		_, err := c.Service.CreateGroup(r.Context(), q.slug(), g)
+		switch {
+		case errors.Is(err, tenant.ErrAlreadyExists):
 			prob = &formProblem{field: "name", key: "problem.groupExists", args: []any{g.Name}}
-		} else if err != nil {
+		case errors.Is(err, tenant.ErrConflict):
+			prob, status = groupConflict(err, g.Name), http.StatusConflict
+		case err != nil:
 			return serviceError(groupsSection, err)
 		}
 	}
@@ -62,7 +67,7 @@ func (c *Console) createGroup(w http.ResponseWriter, r *http.Request, q *request
 			return err
 		}
 		page.Form, page.Invalid, page.Problem = form, prob.field, page.Tf(prob.key, prob.args...)
-		return c.render(w, http.StatusUnprocessableEntity, page)
+		return c.render(w, status, page)
 	}
 	http.Redirect(w, r, groupPath(g.Name)+"?notice=groupSaved", http.StatusSeeOther)
 	return nil
@@ -178,9 +183,9 @@ func (c *Console) showGroup(w http.ResponseWriter, r *http.Request, q *request) 
 }
 
 // groupProblem shows the group page again with a problem, at the field it
-// names if any; keepTyped, when given, puts back what was typed into the
-// form that was sent.
-func (c *Console) groupProblem(w http.ResponseWriter, r *http.Request, q *request, prob formProblem, keepTyped func(*groupPage)) error {
+// names if any, with status; keepTyped, when given, puts back what was
+// typed into the form that was sent.
+func (c *Console) groupProblem(w http.ResponseWriter, r *http.Request, q *request, status int, prob formProblem, keepTyped func(*groupPage)) error {
 	page, err := c.groupPage(r, q)
 	if err != nil {
 		return err
@@ -189,7 +194,25 @@ func (c *Console) groupProblem(w http.ResponseWriter, r *http.Request, q *reques
 	if keepTyped != nil {
 		keepTyped(page)
 	}
-	return c.render(w, http.StatusUnprocessableEntity, page)
+	return c.render(w, status, page)
+}
+
+// groupConflict is the problem a group form shows (with 409) when its
+// change clashes with another under way (tenant.ErrConflict), nil when err
+// is no such clash.
+// A rename or deletion whose members still move refuses, for a moment,
+// both the name they move out of (newName, the name asked for: at the
+// name field) and renaming or deleting the group they move into.
+func groupConflict(err error, newName string) *formProblem {
+	switch {
+	case errors.Is(err, tenant.ErrGroupNameMoving):
+		return &formProblem{field: "name", key: "problem.groupNameMoving", args: []any{newName}}
+	case errors.Is(err, tenant.ErrGroupMoving):
+		return &formProblem{key: "problem.groupMembersMoving"}
+	case errors.Is(err, tenant.ErrConflict):
+		return &formProblem{key: "problem.conflict"}
+	}
+	return nil
 }
 
 // editGroup saves the details form in one UpdateGroup: a new name moves
@@ -197,16 +220,21 @@ func (c *Console) groupProblem(w http.ResponseWriter, r *http.Request, q *reques
 func (c *Console) editGroup(w http.ResponseWriter, r *http.Request, q *request) error {
 	form := readGroupForm(r.PostForm)
 	g, prob := form.group()
+	status := http.StatusUnprocessableEntity
 	if prob == nil {
 		change := tenant.GroupChange{Name: &g.Name, Description: &g.Description, SetPrecedence: true, Precedence: g.Precedence}
-		if _, err := c.Service.UpdateGroup(r.Context(), q.slug(), r.PathValue("name"), change); errors.Is(err, tenant.ErrAlreadyExists) {
+		_, err := c.Service.UpdateGroup(r.Context(), q.slug(), r.PathValue("name"), change)
+		switch {
+		case errors.Is(err, tenant.ErrAlreadyExists):
 			prob = &formProblem{field: "name", key: "problem.groupExists", args: []any{g.Name}}
-		} else if err != nil {
+		case errors.Is(err, tenant.ErrConflict):
+			prob, status = groupConflict(err, g.Name), http.StatusConflict
+		case err != nil:
 			return serviceError(groupsSection, err)
 		}
 	}
 	if prob != nil {
-		return c.groupProblem(w, r, q, *prob, func(p *groupPage) { p.Form = form })
+		return c.groupProblem(w, r, q, status, *prob, func(p *groupPage) { p.Form = form })
 	}
 	http.Redirect(w, r, groupPath(g.Name)+"?notice=groupSaved", http.StatusSeeOther)
 	return nil
@@ -247,7 +275,7 @@ func (c *Console) addMember(w http.ResponseWriter, r *http.Request, q *request) 
 		return err
 	}
 	if prob != nil {
-		return c.groupProblem(w, r, q, *prob, func(p *groupPage) { p.AddLogin = login })
+		return c.groupProblem(w, r, q, http.StatusUnprocessableEntity, *prob, func(p *groupPage) { p.AddLogin = login })
 	}
 	if err := c.Service.AddUserToGroup(r.Context(), q.slug(), name, users[0].Sub); err != nil {
 		return serviceError(groupsSection, err)
@@ -260,7 +288,7 @@ func (c *Console) removeMember(w http.ResponseWriter, r *http.Request, q *reques
 	name := r.PathValue("name")
 	if err := c.Service.RemoveUserFromGroup(r.Context(), q.slug(), name, r.PathValue("sub")); err != nil {
 		if errors.Is(err, tenant.ErrSelfLockout) {
-			return c.groupProblem(w, r, q, formProblem{key: "problem.selfLockout"}, nil)
+			return c.groupProblem(w, r, q, http.StatusUnprocessableEntity, formProblem{key: "problem.selfLockout"}, nil)
 		}
 		return serviceError(groupsSection, err)
 	}
@@ -280,9 +308,13 @@ func (c *Console) confirmDeleteGroup(w http.ResponseWriter, r *http.Request, q *
 }
 
 func (c *Console) deleteGroup(w http.ResponseWriter, r *http.Request, q *request) error {
-	if err := c.Service.DeleteGroup(r.Context(), q.slug(), r.PathValue("name")); err != nil {
+	name := r.PathValue("name")
+	if err := c.Service.DeleteGroup(r.Context(), q.slug(), name); err != nil {
 		if errors.Is(err, tenant.ErrAdminGroup) {
-			return c.groupProblem(w, r, q, formProblem{key: "problem.adminGroup"}, nil)
+			return c.groupProblem(w, r, q, http.StatusUnprocessableEntity, formProblem{key: "problem.adminGroup"}, nil)
+		}
+		if prob := groupConflict(err, name); prob != nil {
+			return c.groupProblem(w, r, q, http.StatusConflict, *prob, nil)
 		}
 		return serviceError(groupsSection, err)
 	}
