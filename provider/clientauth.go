@@ -36,12 +36,27 @@ type clientAuthPolicy struct {
 	libraryReadsBasic bool
 }
 
-var (
-	policyTokenMachine = clientAuthPolicy{realm: "token"}
-	policyTokenUser    = clientAuthPolicy{realm: "token", public: true}
-	policyRevoke       = clientAuthPolicy{realm: "revoke", public: true}
-	policyIntrospect   = clientAuthPolicy{realm: "introspect", libraryReadsBasic: true}
+// The realms of the endpoints that authenticate clients: each names its
+// endpoint in its Basic challenge (challengeBasic) and in its log lines.
+const (
+	realmToken      = "token"
+	realmRevoke     = "revoke"
+	realmIntrospect = "introspect"
 )
+
+var (
+	policyTokenMachine = clientAuthPolicy{realm: realmToken}
+	policyTokenUser    = clientAuthPolicy{realm: realmToken, public: true}
+	policyRevoke       = clientAuthPolicy{realm: realmRevoke, public: true}
+	policyIntrospect   = clientAuthPolicy{realm: realmIntrospect, libraryReadsBasic: true}
+)
+
+// challengeBasic is the challenge of a 401 at the endpoint of realm: HTTP
+// Basic, the client authentication every such endpoint takes in the
+// header (RFC 6749 §5.2). RFC 7617 §2 makes the realm required.
+func challengeBasic(w http.ResponseWriter, realm string) {
+	w.Header().Set("WWW-Authenticate", `Basic realm="`+realm+`"`)
+}
 
 // The client authentication methods each endpoint takes, as the discovery
 // document lists them (documents): what authenticateRequest accepts under
@@ -100,7 +115,7 @@ func (p *Provider) authenticateRequest(w http.ResponseWriter, r *http.Request, s
 	}
 	unauthorized := func(reason, clientID, description string) (*client, bool) {
 		log(slog.LevelWarn, reason, clientID)
-		w.Header().Set("WWW-Authenticate", `Basic realm="`+pol.realm+`"`)
+		challengeBasic(w, pol.realm)
 		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", description)
 		return nil, false
 	}

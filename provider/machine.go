@@ -129,12 +129,12 @@ func (p *Provider) issueMachineToken(w http.ResponseWriter, r *http.Request, sit
 	writeJSONBody(w, http.StatusOK, append(body, '\n'))
 }
 
-// requestTenant is the tenant of an endpoint request and its state. The
-// Router has checked that the tenant exists and can be served; should that
-// have changed since, the request is answered as the Router answers a
-// tenant it cannot serve: deleted, as organizationGone; its key no longer
-// opening, unavailable.
-func (p *Provider) requestTenant(w http.ResponseWriter, r *http.Request) (Site, *tenantState, bool) {
+// requestTenant is the tenant of a request to the endpoint of realm
+// (realmToken…) and its state. The Router has checked that the tenant
+// exists and can be served; should that have changed since, the request is
+// answered as the Router answers a tenant it cannot serve: deleted, as
+// organizationGone; its key no longer opening, unavailable.
+func (p *Provider) requestTenant(w http.ResponseWriter, r *http.Request, realm string) (Site, *tenantState, bool) {
 	site, _ := SiteFromContext(r.Context())
 	st, err := p.cache.get(r.Context(), site.Slug)
 	switch {
@@ -143,9 +143,9 @@ func (p *Provider) requestTenant(w http.ResponseWriter, r *http.Request) (Site, 
 		status := http.StatusBadRequest
 		if r.Header.Get("Authorization") != "" {
 			// RFC 6749 §5.2: a client that authenticated in the header
-			// is answered 401, with the scheme.
+			// is answered 401, with the endpoint's challenge.
 			status = http.StatusUnauthorized
-			w.Header().Set("WWW-Authenticate", "Basic")
+			challengeBasic(w, realm)
 		}
 		writeOAuthError(w, status, string(refusal.ErrorType), refusal.Description)
 		return site, nil, false

@@ -39,7 +39,7 @@ func TestOrganizationDeletedDuringRequest(t *testing.T) {
 		{"endpoint's own handler", func() error {
 			w := httptest.NewRecorder()
 			r := httptest.NewRequestWithContext(ctx, http.MethodPost, PathToken, strings.NewReader("grant_type=client_credentials"))
-			if _, _, ok := p.requestTenant(w, r); ok {
+			if _, _, ok := p.requestTenant(w, r, realmToken); ok {
 				return errors.New("served")
 			}
 			if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), `"invalid_client"`) {
@@ -59,6 +59,43 @@ func TestOrganizationDeletedDuringRequest(t *testing.T) {
 			lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
 			if len(lines) != 1 || !strings.Contains(lines[0], "level=INFO") || !strings.Contains(lines[0], "does not exist") {
 				t.Errorf("logged %q; want one info line", logs.String())
+			}
+		})
+	}
+}
+
+// A client that authenticates with HTTP Basic to an organization deleted
+// while its request was on the way is answered 401 with the challenge of
+// the endpoint it came to: Basic with that endpoint's realm, which RFC
+// 7617 §2 requires, as the endpoint's other refusals say it.
+func TestOrganizationDeletedDuringRequestChallengesWithTheRealm(t *testing.T) {
+	p, svc, cl := newInternal(t, nil)
+	ctx := WithSite(context.Background(), Site{Slug: "acme"})
+	if err := svc.DeleteTenant(ctx, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		path, form string
+		serve      http.HandlerFunc
+		realm      string
+	}{
+		{PathToken, "grant_type=client_credentials", p.serveToken, realmToken},
+		{PathToken, "grant_type=refresh_token&refresh_token=x", p.serveToken, realmToken},
+		{PathRevoke, "token=x", p.serveRevoke, realmRevoke},
+		{PathIntrospect, "token=x", p.serveIntrospect, realmIntrospect},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path+" "+tt.form, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			r := httptest.NewRequestWithContext(ctx, http.MethodPost, tt.path, strings.NewReader(tt.form))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			r.SetBasicAuth(cl.ID, "secret")
+			tt.serve(w, r)
+			want := `Basic realm="` + tt.realm + `"`
+			if w.Code != http.StatusUnauthorized || w.Header().Get("WWW-Authenticate") != want ||
+				!strings.Contains(w.Body.String(), `"invalid_client"`) {
+				t.Errorf("answer %d, WWW-Authenticate %q, %s; want 401, %q and invalid_client",
+					w.Code, w.Header().Get("WWW-Authenticate"), w.Body.String(), want)
 			}
 		})
 	}

@@ -36,7 +36,7 @@ func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h["Cache-Control"] = headerNoStore
 	h["Pragma"] = headerNoCache
-	site, st, ok := p.backChannelRequest(w, r)
+	site, st, ok := p.backChannelRequest(w, r, realmToken)
 	if !ok {
 		return
 	}
@@ -316,7 +316,7 @@ func (p *Provider) libraryToken(w http.ResponseWriter, r *http.Request, cl *clie
 		return
 	}
 	if status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Basic realm="token"`)
+		challengeBasic(w, realmToken)
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(held.Body())
@@ -328,13 +328,14 @@ func (p *Provider) libraryToken(w http.ResponseWriter, r *http.Request, cl *clie
 type serverFailureKey struct{}
 
 // backChannelRequest reads a request to the token, revocation or
-// introspection endpoint: a form body, each parameter once, addressed to
-// a tenant that can be served. Its refusals are answered.
-func (p *Provider) backChannelRequest(w http.ResponseWriter, r *http.Request) (Site, *tenantState, bool) {
+// introspection endpoint, whose realm (realmToken…) is given: a form body,
+// each parameter once, addressed to a tenant that can be served. Its
+// refusals are answered.
+func (p *Provider) backChannelRequest(w http.ResponseWriter, r *http.Request, realm string) (Site, *tenantState, bool) {
 	if !formBody(w, r) || !parseForm(w, r) || !singleValued(w, r) {
 		return Site{}, nil, false
 	}
-	return p.requestTenant(w, r)
+	return p.requestTenant(w, r, realm)
 }
 
 // formBody refuses a POST to the token, revocation or introspection

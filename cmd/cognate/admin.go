@@ -19,8 +19,9 @@ import (
 // user get`), or a command of its own without a verb (`cognate backup`). It
 // is a client of the admin API that prints a summary, or JSON with --json.
 // adminCommandLine parses every command's flags, shows its usage, checks its
-// arguments and required flags, and turns its errors into exit codes: in one
-// way for all of them.
+// arguments, its required flags and (through the command's checkFunc) the
+// values of its flags before the operator token is looked up, and turns its
+// errors into exit codes: in one way for all of them.
 type adminCommand struct {
 	verb    string
 	args    []string // names of the positional arguments, for usage
@@ -35,8 +36,9 @@ type adminCommand struct {
 	// noArgsHint, for a command that takes no arguments, says where what
 	// someone gave as one belongs instead: "name the file with --out".
 	noArgsHint string
-	// setup declares the command's own flags and returns what runs it.
-	setup func(fs *flag.FlagSet, stdin io.Reader) runFunc
+	// setup declares the command's own flags and returns what checks
+	// their values (nil when there is nothing to check) and what runs it.
+	setup func(fs *flag.FlagSet, stdin io.Reader) (checkFunc, runFunc)
 }
 
 // invocation is what the command line gave one run of a command.
@@ -49,6 +51,14 @@ type invocation struct {
 	progress io.Writer
 }
 
+// checkFunc checks the values of a command's flags, and reads what they
+// name (a file, standard input), with no server: it runs before the
+// operator token is looked up, so that a wrong value is what is said, with
+// the exit code of a usage error (a usageError), even where no token is
+// configured. What it works out for run it keeps in the setup's variables.
+type checkFunc func(in invocation) error
+
+// runFunc runs a command whose command line has passed every check.
 type runFunc func(ctx context.Context, c *apiClient, in invocation) (output, error)
 
 // output is what a command shows: the API's answer as it came, for --json,
@@ -132,7 +142,7 @@ func runAdminCommand(ctx context.Context, name string, cmd adminCommand, args []
 		tenant = fs.String("tenant", "", "tenant slug (required)")
 	}
 	var conn connection
-	run := cmd.setup(fs, stdin)
+	check, run := cmd.setup(fs, stdin)
 	conn.register(fs, env)
 	usage := func(w io.Writer) {
 		fmt.Fprintf(w, "Usage: %s %s%s[flags]\n\n%s\n\nFlags:\n", name, requiredUsage(fs, cmd), argsUsage(cmd.args), cmd.summary)
@@ -175,16 +185,22 @@ func runAdminCommand(ctx context.Context, name string, cmd adminCommand, args []
 	if err := errors.Join(missing...); err != nil {
 		return commandFailed(stderr, name, err)
 	}
-	client, err := conn.client(env)
-	if err != nil {
-		return commandFailed(stderr, name, err)
-	}
 	in := invocation{args: positional, progress: stdout}
 	if tenant != nil {
 		in.tenant = *tenant
 	}
 	if conn.json {
 		in.progress = io.Discard
+	}
+	// Then the values of the flags given, still before the token.
+	if check != nil {
+		if err := check(in); err != nil {
+			return commandFailed(stderr, name, err)
+		}
+	}
+	client, err := conn.client(env)
+	if err != nil {
+		return commandFailed(stderr, name, err)
 	}
 	out, err := run(ctx, client, in)
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -102,6 +103,52 @@ func TestEveryCommandShowsItsUsageInOneWay(t *testing.T) {
 			code, _, stderr = runOffline(t, args...)
 			if problem := name + " takes "; code != exitUsage || !strings.HasPrefix(stderr, problem) || !strings.Contains(stderr, "\nUsage: "+name+" ") {
 				t.Errorf("an argument too many: exit %d, stderr\n%s\nwant it to begin %q, then the usage", code, stderr, problem)
+			}
+		})
+	}
+}
+
+// The value of a flag that needs no server to judge is checked before the
+// operator token is looked up, through every command's checkFunc: with no
+// token configured, the wrong value is what is said, with the exit code of
+// a usage error (or 1, for a file that is not as it must be), and the
+// missing token is not.
+func TestFlagValuesAreCheckedBeforeTheToken(t *testing.T) {
+	dir := t.TempDir()
+	existing := filepath.Join(dir, "existing.db")
+	if err := os.WriteFile(existing, []byte("kept"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"audit", "list", "--limit", "0"}, exitUsage, "cognate audit list: --limit 0: give a whole number from 1 to "},
+		{[]string{"audit", "list", "--from", "yesterday"}, exitUsage, `--from "yesterday" is neither a date`},
+		{[]string{"user", "list", "--tenant", "acme", "--limit", "0"}, exitUsage, "cognate user list: --limit 0: give a whole number from 1 to "},
+		{[]string{"group", "members", "--tenant", "acme", "admins", "--limit", "100000"}, exitUsage, "--limit 100000: give a whole number"},
+		{[]string{"tenant", "rotate-key", "acme", "--retire-previous", "--overlap", "1h"}, exitUsage, "--retire-previous makes a key that signs at once"},
+		{[]string{"tenant", "delete", "acme"}, exitUsage, "add --yes to confirm"},
+		{[]string{"tenant", "create", "acme", "--settings", `{"colour":"red"}`}, exitUsage, "--settings is not a settings object"},
+		{[]string{"tenant", "update", "acme"}, exitUsage, "nothing to change: give --name"},
+		{[]string{"client", "update", "--tenant", "acme", "CLIENT"}, exitUsage, "nothing to change: give --name"},
+		{[]string{"user", "create", "--tenant", "acme", "--username", "ann", "--temporary"}, exitUsage, "--temporary needs --password"},
+		{[]string{"user", "create", "--tenant", "acme", "--username", "ann", "--attribute", "team"}, exitUsage, `--attribute "team": want NAME=VALUE`},
+		{[]string{"user", "set-password", "--tenant", "acme", "ann", "--password", "-"}, exitError, "no password on standard input"},
+		{[]string{"group", "create", "--tenant", "acme", "ops", "--precedence", "-1"}, exitUsage, `--precedence "-1": give a whole number`},
+		{[]string{"group", "update", "--tenant", "acme", "ops"}, exitUsage, "nothing to change: give --name, --description or --precedence"},
+		{[]string{"import", "cognito", "--tenant", "acme", "users.txt"}, exitUsage, `cannot tell the format of "users.txt"`},
+		{[]string{"import", "cognito", "--tenant", "acme", filepath.Join(dir, "nope.csv")}, exitError, "no such file"},
+		{[]string{"migrate", "cognito", "--map", filepath.Join(dir, "nope.yaml")}, exitError, "map " + filepath.Join(dir, "nope.yaml") + ": no such file"},
+		{[]string{"backup", "--out", existing}, exitError, existing + " exists, and was left as it is"},
+		{[]string{"tenant", "list", "--base-url", "ftp://example.com"}, exitError, "--base-url (or COGNATE_BASE_URL)"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, stdout, stderr := runOffline(t, tt.args...)
+			if code != tt.code || !strings.Contains(stderr, tt.want) || strings.Contains(stderr, "operator token") || stdout != "" {
+				t.Errorf("exit %d, stderr\n%s\nwant exit %d and %q, before the token is looked up", code, stderr, tt.code, tt.want)
 			}
 		})
 	}

@@ -223,6 +223,12 @@ func (o *connection) client(env map[string]string) (*apiClient, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("--server %q: want a URL such as %s", o.server, defaultServer)
 	}
+	// The flags of the connection before the token, as a command's own
+	// flags are (checkFunc): a wrong one is what is said.
+	host, tlsConfig, err := o.tls(u)
+	if err != nil {
+		return nil, err
+	}
 	token := o.token
 	if token == "" && o.tokenFile == "" {
 		token = env["COGNATE_ADMIN_TOKEN"]
@@ -252,10 +258,6 @@ func (o *connection) client(env map[string]string) (*apiClient, error) {
 		if token == "" {
 			return nil, fmt.Errorf("operator token file %s is empty", file)
 		}
-	}
-	host, tlsConfig, err := o.tls(u)
-	if err != nil {
-		return nil, err
 	}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.TLSClientConfig = tlsConfig

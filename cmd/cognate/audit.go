@@ -26,7 +26,7 @@ func auditCommands() []adminCommand {
 		summary: "Show a tenant's audit trail, newest first: every change by its administrators and the operator, " +
 			"every change people make to their own account's security, every sign-in outcome. Without --tenant, " +
 			"the operator's own trail: the tenants deleted.",
-		setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
+		setup: func(fs *flag.FlagSet, _ io.Reader) (checkFunc, runFunc) {
 			slug := fs.String("tenant", "", "tenant slug (without it: the operator's own trail)")
 			filters := map[string]*string{
 				"action": fs.String("action", "", "an action (user.mfa.enrol) or a family of actions ending in a dot (signin., user.)"),
@@ -37,10 +37,10 @@ func auditCommands() []adminCommand {
 				"after":  fs.String("after", "", "start after this event (the previous page's next)"),
 			}
 			limit := fs.Int("limit", 50, fmt.Sprintf("events per page, 1 to %d", adminapi.MaxAuditPageSize))
-			return func(ctx context.Context, c *apiClient, _ invocation) (output, error) {
-				if err := checkAuditFilters(*limit, *filters["action"], *filters["from"], *filters["to"], *filters["after"]); err != nil {
-					return output{}, err
-				}
+			check := func(invocation) error {
+				return checkAuditFilters(*limit, *filters["action"], *filters["from"], *filters["to"], *filters["after"])
+			}
+			return check, func(ctx context.Context, c *apiClient, _ invocation) (output, error) {
 				q := url.Values{"limit": {strconv.Itoa(*limit)}}
 				for name, v := range filters {
 					if *v != "" {

@@ -37,15 +37,13 @@ func backupCommand() adminCommand {
 moment, taken while the server goes on serving, checked page by page before
 it is kept. Restoring it needs the server key it was made with
 (docs/secrets.md); keep the copy as safe as the data file itself.`,
-		setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
+		setup: func(fs *flag.FlagSet, _ io.Reader) (checkFunc, runFunc) {
 			out := fs.String("out", "", "the `FILE` to write the backup to (required); its directory must exist")
 			force := fs.Bool("force", false, "replace --out if it exists (by default an existing file is refused)")
-			return func(ctx context.Context, c *apiClient, _ invocation) (output, error) {
-				// Refused before anything is fetched; checked again before
-				// the copy takes the name.
-				if err := refuseExisting(*out, *force); err != nil {
-					return output{}, err
-				}
+			// Refused before anything is fetched; checked again before the
+			// copy takes the name.
+			check := func(invocation) error { return refuseExisting(*out, *force) }
+			return check, func(ctx context.Context, c *apiClient, _ invocation) (output, error) {
 				res, err := c.backup(ctx, *out, *force)
 				if err != nil {
 					return output{}, err

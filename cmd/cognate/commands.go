@@ -23,8 +23,9 @@ import (
 // The admin commands. Each declares its flags, makes one or two API calls
 // and says how to show the answer. The API does the checking; a flag's
 // value whose rule the command line can know (a page size, a date) is
-// also checked before anything is sent, so that the message names the
-// flag and the exit code is the command line's (2).
+// also checked by the command's checkFunc, before the operator token is
+// looked up and anything sent, so that the message names the flag and the
+// exit code is the command line's (2).
 
 // tenantPath is the admin API path of a tenant.
 func tenantPath(slug string) (string, error) {
@@ -36,14 +37,15 @@ func tenantCommands() []adminCommand {
 	return []adminCommand{
 		{
 			verb: "create", args: []string{"SLUG"}, summary: "Create a tenant; SLUG is its subdomain.",
-			setup: func(fs *flag.FlagSet, stdin io.Reader) runFunc {
+			setup: func(fs *flag.FlagSet, stdin io.Reader) (checkFunc, runFunc) {
 				name := fs.String("name", "", "display name of the organization (default: the slug)")
 				settings := addSettingsFlags(fs, stdin)
-				return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
-					change, err := settings.change()
-					if err != nil {
-						return output{}, err
-					}
+				var change *adminapi.SettingsChange
+				check := func(invocation) (err error) {
+					change, err = settings.change()
+					return err
+				}
+				return check, func(ctx context.Context, c *apiClient, in invocation) (output, error) {
 					var t adminapi.Tenant
 					raw, err := c.call(ctx, http.MethodPost, "/admin/v1/tenants",
 						adminapi.CreateTenantRequest{Slug: in.args[0], Name: *name, Settings: change}, &t)
@@ -53,8 +55,8 @@ func tenantCommands() []adminCommand {
 		},
 		{
 			verb: "list", summary: "List the tenants.",
-			setup: func(*flag.FlagSet, io.Reader) runFunc {
-				return func(ctx context.Context, c *apiClient, _ invocation) (output, error) {
+			setup: func(*flag.FlagSet, io.Reader) (checkFunc, runFunc) {
+				return nil, func(ctx context.Context, c *apiClient, _ invocation) (output, error) {
 					var list adminapi.TenantList
 					raw, err := c.call(ctx, http.MethodGet, "/admin/v1/tenants", nil, &list)
 					return output{raw: raw, text: func(w io.Writer) {
@@ -73,8 +75,8 @@ func tenantCommands() []adminCommand {
 		},
 		{
 			verb: "get", args: []string{"SLUG"}, summary: "Show a tenant and its settings.",
-			setup: func(*flag.FlagSet, io.Reader) runFunc {
-				return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
+			setup: func(*flag.FlagSet, io.Reader) (checkFunc, runFunc) {
+				return nil, func(ctx context.Context, c *apiClient, in invocation) (output, error) {
 					path, err := tenantPath(in.args[0])
 					if err != nil {
 						return output{}, err
@@ -87,21 +89,23 @@ func tenantCommands() []adminCommand {
 		},
 		{
 			verb: "update", args: []string{"SLUG"}, summary: "Rename a tenant or change its settings.",
-			setup: func(fs *flag.FlagSet, stdin io.Reader) runFunc {
+			setup: func(fs *flag.FlagSet, stdin io.Reader) (checkFunc, runFunc) {
 				name := fs.String("name", "", "new display name of the organization")
 				settings := addSettingsFlags(fs, stdin)
-				return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
-					var req adminapi.UpdateTenantRequest
+				var req adminapi.UpdateTenantRequest
+				check := func(invocation) (err error) {
 					if *name != "" {
 						req.Name = name
 					}
-					var err error
 					if req.Settings, err = settings.change(); err != nil {
-						return output{}, err
+						return err
 					}
 					if req.Name == nil && req.Settings == nil {
-						return output{}, usageError{"nothing to change: give --name, --signing-alg, --admin-group or --settings"}
+						return usageError{"nothing to change: give --name, --signing-alg, --admin-group or --settings"}
 					}
+					return nil
+				}
+				return check, func(ctx context.Context, c *apiClient, in invocation) (output, error) {
 					path, err := tenantPath(in.args[0])
 					if err != nil {
 						return output{}, err
@@ -115,19 +119,22 @@ func tenantCommands() []adminCommand {
 		{
 			verb: "rotate-key", args: []string{"SLUG"},
 			summary: "Make a new signing key, of the tenant's signing algorithm: published at once in the JWKS, signing after --overlap; --retire-previous withdraws the others at once.",
-			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
+			setup: func(fs *flag.FlagSet, _ io.Reader) (checkFunc, runFunc) {
 				overlap := time.Hour
 				fs.Var(durationFlag{d: &overlap, name: "--overlap", max: adminapi.MaxKeyOverlap}, "overlap",
 					"how long the new key is published before it signs, so that relying parties that cache the JWKS know it first (a `duration` in whole seconds, 0s to 168h; 0s with --retire-previous)")
 				retirePrevious := fs.Bool("retire-previous", false,
 					"the new key signs at once, and every other key leaves the JWKS now: tokens they signed stop verifying, instead of a day later")
-				return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
+				check := func(invocation) error {
 					if *retirePrevious {
 						if flagGiven(fs, "overlap") && overlap != 0 {
-							return output{}, usageError{"--retire-previous makes a key that signs at once: leave out --overlap, or give 0s"}
+							return usageError{"--retire-previous makes a key that signs at once: leave out --overlap, or give 0s"}
 						}
 						overlap = 0
 					}
+					return nil
+				}
+				return check, func(ctx context.Context, c *apiClient, in invocation) (output, error) {
 					path, err := tenantPath(in.args[0])
 					if err != nil {
 						return output{}, err
@@ -151,12 +158,15 @@ func tenantCommands() []adminCommand {
 		},
 		{
 			verb: "delete", args: []string{"SLUG"}, summary: "Delete a tenant with all its users, clients and keys.",
-			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
+			setup: func(fs *flag.FlagSet, _ io.Reader) (checkFunc, runFunc) {
 				yes := fs.Bool("yes", false, "confirm: this cannot be undone")
-				return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
+				check := func(in invocation) error {
 					if !*yes {
-						return output{}, usageError{fmt.Sprintf("deleting tenant %q removes all its users, clients and keys for good; add --yes to confirm", in.args[0])}
+						return usageError{fmt.Sprintf("deleting tenant %q removes all its users, clients and keys for good; add --yes to confirm", in.args[0])}
 					}
+					return nil
+				}
+				return check, func(ctx context.Context, c *apiClient, in invocation) (output, error) {
 					path, err := tenantPath(in.args[0])
 					if err != nil {
 						return output{}, err
@@ -283,7 +293,7 @@ func clientCommands() []adminCommand {
 		{
 			verb: "create", summary: "Register a relying party (an application) with a tenant.",
 			needsTenant: true, required: []string{"name"},
-			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
+			setup: func(fs *flag.FlagSet, _ io.Reader) (checkFunc, runFunc) {
 				name := fs.String("name", "", "name of the application (required)")
 				public := fs.Bool("public", false, "a public client (browser or native app): no secret, PKCE instead")
 				var redirects, logouts, grants, scopes stringList
@@ -292,7 +302,7 @@ func clientCommands() []adminCommand {
 				fs.Var(&grants, "grant", "grant type: authorization_code, refresh_token, client_credentials (repeatable; default the first two)")
 				fs.Var(&scopes, "scope", "scope the client may ask for (repeatable; default openid email profile phone aws.cognito.signin.user.admin)")
 				ttls := addLifetimeFlags(fs)
-				return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
+				return nil, func(ctx context.Context, c *apiClient, in invocation) (output, error) {
 					path, err := tenantPath(in.tenant)
 					if err != nil {
 						return output{}, err
@@ -314,8 +324,8 @@ func clientCommands() []adminCommand {
 		},
 		{
 			verb: "list", summary: "List a tenant's clients.", needsTenant: true,
-			setup: func(*flag.FlagSet, io.Reader) runFunc {
-				return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
+			setup: func(*flag.FlagSet, io.Reader) (checkFunc, runFunc) {
+				return nil, func(ctx context.Context, c *apiClient, in invocation) (output, error) {
 					path, err := tenantPath(in.tenant)
 					if err != nil {
 						return output{}, err
@@ -338,8 +348,8 @@ func clientCommands() []adminCommand {
 		},
 		{
 			verb: "get", args: []string{"CLIENT_ID"}, summary: "Show a client.", needsTenant: true,
-			setup: func(*flag.FlagSet, io.Reader) runFunc {
-				return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
+			setup: func(*flag.FlagSet, io.Reader) (checkFunc, runFunc) {
+				return nil, func(ctx context.Context, c *apiClient, in invocation) (output, error) {
 					path, err := clientPath(in.tenant, in.args[0])
 					if err != nil {
 						return output{}, err
@@ -353,7 +363,7 @@ func clientCommands() []adminCommand {
 		{
 			verb: "update", args: []string{"CLIENT_ID"}, needsTenant: true,
 			summary: "Rename a client, replace its redirect or logout URIs, grant types or scopes, or change its token lifetimes (for tokens issued from then on).",
-			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
+			setup: func(fs *flag.FlagSet, _ io.Reader) (checkFunc, runFunc) {
 				name := fs.String("name", "", "new name of the application")
 				var redirects, logouts stringList
 				fs.Var(&redirects, "redirect-uri", "redirect URI after sign-in (repeatable; replaces the list)")
@@ -362,8 +372,9 @@ func clientCommands() []adminCommand {
 				fs.Var(&grants, "grant", "grant type: authorization_code, refresh_token, client_credentials (repeatable; replaces the list; one taken away is refused at once, also for refresh tokens issued before)")
 				fs.Var(&scopes, "scope", `scope the client may ask for (repeatable; replaces the list; --scope "" removes them all)`)
 				ttls := addLifetimeFlags(fs)
-				return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
-					req := adminapi.UpdateClientRequest{
+				var req adminapi.UpdateClientRequest
+				check := func(invocation) error {
+					req = adminapi.UpdateClientRequest{
 						RedirectURIs:           redirects.replacement(),
 						PostLogoutRedirectURIs: logouts.replacement(),
 						GrantTypes:             grants.replacement(),
@@ -378,8 +389,11 @@ func clientCommands() []adminCommand {
 						req.Name = name
 					}
 					if req == (adminapi.UpdateClientRequest{}) {
-						return output{}, usageError{"nothing to change: give --name, --redirect-uri, --logout-uri, --grant, --scope, --access-token-ttl, --id-token-ttl, --refresh-token-ttl or --refresh-retry-grace"}
+						return usageError{"nothing to change: give --name, --redirect-uri, --logout-uri, --grant, --scope, --access-token-ttl, --id-token-ttl, --refresh-token-ttl or --refresh-retry-grace"}
 					}
+					return nil
+				}
+				return check, func(ctx context.Context, c *apiClient, in invocation) (output, error) {
 					path, err := clientPath(in.tenant, in.args[0])
 					if err != nil {
 						return output{}, err
@@ -392,8 +406,8 @@ func clientCommands() []adminCommand {
 		},
 		{
 			verb: "delete", args: []string{"CLIENT_ID"}, summary: "Delete a client; its tokens stop working.", needsTenant: true,
-			setup: func(*flag.FlagSet, io.Reader) runFunc {
-				return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
+			setup: func(*flag.FlagSet, io.Reader) (checkFunc, runFunc) {
+				return nil, func(ctx context.Context, c *apiClient, in invocation) (output, error) {
 					path, err := clientPath(in.tenant, in.args[0])
 					if err != nil {
 						return output{}, err
@@ -406,8 +420,8 @@ func clientCommands() []adminCommand {
 		{
 			verb: "rotate-secret", args: []string{"CLIENT_ID"}, summary: "Give a confidential client a new secret; the old one stops working at once.",
 			needsTenant: true,
-			setup: func(*flag.FlagSet, io.Reader) runFunc {
-				return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
+			setup: func(*flag.FlagSet, io.Reader) (checkFunc, runFunc) {
+				return nil, func(ctx context.Context, c *apiClient, in invocation) (output, error) {
 					path, err := clientPath(in.tenant, in.args[0])
 					if err != nil {
 						return output{}, err
@@ -592,8 +606,8 @@ func formatGrace(seconds int64) string {
 func oneUserCommand(verb, summary string, do func(ctx context.Context, c *apiClient, path, user string) (output, error)) adminCommand {
 	return adminCommand{
 		verb: verb, args: []string{"USER"}, summary: summary + " USER is a username or a sub.", needsTenant: true,
-		setup: func(*flag.FlagSet, io.Reader) runFunc {
-			return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
+		setup: func(*flag.FlagSet, io.Reader) (checkFunc, runFunc) {
+			return nil, func(ctx context.Context, c *apiClient, in invocation) (output, error) {
 				path, err := resolveUserPath(ctx, c, in.tenant, in.args[0])
 				if err != nil {
 					return output{}, err
@@ -617,7 +631,7 @@ func userCommands() []adminCommand {
 		{
 			verb: "create", summary: "Add a user to a tenant. Without --password or --invite the user is not activated and cannot sign in yet.",
 			needsTenant: true, required: []string{"username"},
-			setup: func(fs *flag.FlagSet, stdin io.Reader) runFunc {
+			setup: func(fs *flag.FlagSet, stdin io.Reader) (checkFunc, runFunc) {
 				username := fs.String("username", "", "username (required)")
 				email := fs.String("email", "", "email address")
 				verified := fs.Bool("email-verified", false, "mark the email address as verified")
@@ -626,27 +640,28 @@ func userCommands() []adminCommand {
 				invite := fs.Bool("invite", false, "activate the user at once: mail them a temporary password (needs --email)")
 				var attrs stringList
 				fs.Var(&attrs, "attribute", "attribute NAME=VALUE, e.g. given_name=Ann or custom:team=ops (repeatable)")
-				return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
+				var password string
+				attributes := map[string]string{}
+				check := func(invocation) (err error) {
 					switch {
 					case *temporary && *pw == "":
-						return output{}, usageError{"--temporary needs --password"}
+						return usageError{"--temporary needs --password"}
 					case *invite && *pw != "":
-						return output{}, usageError{"--invite mails a temporary password of its own; give no --password"}
+						return usageError{"--invite mails a temporary password of its own; give no --password"}
 					case *invite && *email == "":
-						return output{}, usageError{"--invite needs --email, where the welcome mail goes"}
+						return usageError{"--invite needs --email, where the welcome mail goes"}
 					}
-					password, err := readPassword(*pw, stdin)
-					if err != nil {
-						return output{}, err
-					}
-					attributes := map[string]string{}
 					for _, a := range attrs {
 						name, value, ok := strings.Cut(a, "=")
 						if !ok {
-							return output{}, usageError{fmt.Sprintf("--attribute %q: want NAME=VALUE", a)}
+							return usageError{fmt.Sprintf("--attribute %q: want NAME=VALUE", a)}
 						}
 						attributes[name] = value
 					}
+					password, err = readPassword(*pw, stdin)
+					return err
+				}
+				return check, func(ctx context.Context, c *apiClient, in invocation) (output, error) {
 					path, err := tenantPath(in.tenant)
 					if err != nil {
 						return output{}, err
@@ -679,14 +694,15 @@ func userCommands() []adminCommand {
 		{
 			verb: "set-password", args: []string{"USER"}, needsTenant: true, required: []string{"password"},
 			summary: "Set a user's password: temporary (changed at the next sign-in) unless --permanent. USER is a username or a sub.",
-			setup: func(fs *flag.FlagSet, stdin io.Reader) runFunc {
+			setup: func(fs *flag.FlagSet, stdin io.Reader) (checkFunc, runFunc) {
 				pw := fs.String("password", "", `the new password (required; "-" reads it from standard input)`)
 				permanent := fs.Bool("permanent", false, "the user keeps this password (status CONFIRMED)")
-				return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
-					password, err := readPassword(*pw, stdin)
-					if err != nil {
-						return output{}, err
-					}
+				var password string
+				check := func(invocation) (err error) {
+					password, err = readPassword(*pw, stdin)
+					return err
+				}
+				return check, func(ctx context.Context, c *apiClient, in invocation) (output, error) {
 					path, err := resolveUserPath(ctx, c, in.tenant, in.args[0])
 					if err != nil {
 						return output{}, err
@@ -725,13 +741,11 @@ type userListing struct {
 func (l userListing) command() adminCommand {
 	return adminCommand{
 		verb: l.verb, args: l.args, summary: l.summary, needsTenant: true,
-		setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
+		setup: func(fs *flag.FlagSet, _ io.Reader) (checkFunc, runFunc) {
 			limit := fs.Int("limit", 50, fmt.Sprintf("%s per page, 1 to %d", l.noun, adminapi.MaxPageSize))
 			after := fs.String("after", "", "start after this sub (from the previous page)")
-			return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
-				if err := checkLimit(*limit, adminapi.MaxPageSize); err != nil {
-					return output{}, err
-				}
+			check := func(invocation) error { return checkLimit(*limit, adminapi.MaxPageSize) }
+			return check, func(ctx context.Context, c *apiClient, in invocation) (output, error) {
 				path, err := l.path(in.tenant, in.args)
 				if err != nil {
 					return output{}, err

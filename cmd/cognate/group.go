@@ -32,8 +32,8 @@ func groupPath(slug, name string) (string, error) {
 func groupCommand(verb string, args []string, summary string, do func(ctx context.Context, c *apiClient, slug string, args []string) (output, error)) adminCommand {
 	return adminCommand{
 		verb: verb, args: args, summary: summary, needsTenant: true,
-		setup: func(*flag.FlagSet, io.Reader) runFunc {
-			return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
+		setup: func(*flag.FlagSet, io.Reader) (checkFunc, runFunc) {
+			return nil, func(ctx context.Context, c *apiClient, in invocation) (output, error) {
 				return do(ctx, c, in.tenant, in.args)
 			}
 		},
@@ -78,13 +78,14 @@ func groupCommands() []adminCommand {
 		{
 			verb: "create", args: []string{"NAME"}, needsTenant: true,
 			summary: "Create a group; NAME is 1 to 128 characters, spaces allowed inside.",
-			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
+			setup: func(fs *flag.FlagSet, _ io.Reader) (checkFunc, runFunc) {
 				details := addGroupDetailFlags(fs)
-				return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
-					precedence, err := details.precedence()
-					if err != nil {
-						return output{}, err
-					}
+				var precedence adminapi.Nullable[int]
+				check := func(invocation) (err error) {
+					precedence, err = details.precedence()
+					return err
+				}
+				return check, func(ctx context.Context, c *apiClient, in invocation) (output, error) {
 					path, err := tenantPath(in.tenant)
 					if err != nil {
 						return output{}, err
@@ -140,24 +141,26 @@ func groupCommands() []adminCommand {
 		{
 			verb: "update", args: []string{"NAME"}, needsTenant: true,
 			summary: "Rename a group (its members, and the admin group setting if it names the group, move with it) or change its description or precedence.",
-			setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
+			setup: func(fs *flag.FlagSet, _ io.Reader) (checkFunc, runFunc) {
 				newName := fs.String("name", "", "new name of the group")
 				details := addGroupDetailFlags(fs)
-				return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
-					var req adminapi.UpdateGroupRequest
+				var req adminapi.UpdateGroupRequest
+				check := func(invocation) (err error) {
 					if *newName != "" {
 						req.Name = newName
 					}
 					if flagGiven(fs, "description") {
 						req.Description = details.description
 					}
-					var err error
 					if req.Precedence, err = details.precedence(); err != nil {
-						return output{}, err
+						return err
 					}
 					if req.Name == nil && req.Description == nil && !req.Precedence.Set {
-						return output{}, usageError{"nothing to change: give --name, --description or --precedence"}
+						return usageError{"nothing to change: give --name, --description or --precedence"}
 					}
+					return nil
+				}
+				return check, func(ctx context.Context, c *apiClient, in invocation) (output, error) {
 					path, err := groupPath(in.tenant, in.args[0])
 					if err != nil {
 						return output{}, err

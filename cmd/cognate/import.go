@@ -35,16 +35,20 @@ func importCommands() []adminCommand {
 		summary: "Import users from a Cognito user import CSV or a JSON dump of ListUsers or AdminGetUser output " +
 			"(FILE \"-\" reads standard input) into a tenant. Re-running is safe: users are updated, never duplicated. " +
 			"Exits 1 if any line failed. The formats: docs/import.md.",
-		setup: func(fs *flag.FlagSet, stdin io.Reader) runFunc {
+		setup: func(fs *flag.FlagSet, stdin io.Reader) (checkFunc, runFunc) {
 			format := fs.String("format", "", "csv or json (default: from FILE's extension: .csv; .json, .jsonl or .ndjson)")
 			dryRun := fs.Bool("dry-run", false, "check every line and report what would happen, writing nothing")
-			return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
+			var f string
+			check := func(in invocation) error {
 				path := in.args[0]
-				f, err := importFileFormat("--format", *format, path)
-				if err != nil {
-					return output{}, usageError{err.Error()}
+				var err error
+				if f, err = importFileFormat("--format", *format, path); err != nil {
+					return usageError{err.Error()}
 				}
-				body, size, err := openImportFile(path, stdin)
+				return checkImportFile(path)
+			}
+			return check, func(ctx context.Context, c *apiClient, in invocation) (output, error) {
+				body, size, err := openImportFile(in.args[0], stdin)
 				if err != nil {
 					return output{}, err
 				}
@@ -74,6 +78,19 @@ func importFileFormat(setting, given, path string) (string, error) {
 		return "json", nil
 	}
 	return "", fmt.Errorf("cannot tell the format of %q from its name: add %[2]s csv or %[2]s json", path, setting)
+}
+
+// checkImportFile refuses a FILE that cannot be opened, before the token
+// is looked up; the file is opened to be sent only once the client is made.
+func checkImportFile(path string) error {
+	if path == "-" {
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // openImportFile opens the file to send, or standard input for "-". The
@@ -489,23 +506,24 @@ func migrateCommands() []adminCommand {
 		verb: "cognito", required: []string{"map"}, noArgsHint: "the files are named in the map",
 		summary: "Import the users of many Cognito user pools, or of one shared pool split by an attribute, " +
 			"each organization into its own tenant; tenants are created as needed. Exits 1 if any user failed. The map: docs/import.md.",
-		setup: func(fs *flag.FlagSet, _ io.Reader) runFunc {
+		setup: func(fs *flag.FlagSet, _ io.Reader) (checkFunc, runFunc) {
 			mapFile := fs.String("map", "", "the map of pools and organizations to tenants, a YAML or JSON `FILE` (required; see docs/import.md)")
 			dryRun := fs.Bool("dry-run", false, "check every user of tenants that exist and report, writing nothing and creating no tenant")
-			return func(ctx context.Context, c *apiClient, in invocation) (output, error) {
-				return migrate(ctx, c, *mapFile, *dryRun, in.progress)
+			var m migrationMap
+			check := func(invocation) (err error) {
+				m, err = readMigrationMap(*mapFile)
+				return err // one problem a line
+			}
+			return check, func(ctx context.Context, c *apiClient, in invocation) (output, error) {
+				return migrate(ctx, c, m, *dryRun, in.progress)
 			}
 		},
 	}}
 }
 
-// migrate runs the imports of the map in mapFile, saying how each goes on
-// progress, and answers the report.
-func migrate(ctx context.Context, client *apiClient, mapFile string, dryRun bool, progress io.Writer) (output, error) {
-	m, err := readMigrationMap(mapFile)
-	if err != nil {
-		return output{}, err // one problem a line
-	}
+// migrate runs the imports of the map m (readMigrationMap), saying how
+// each goes on progress, and answers the report.
+func migrate(ctx context.Context, client *apiClient, m migrationMap, dryRun bool, progress io.Writer) (output, error) {
 	var jobs []migrationJob
 	for _, p := range m.Pools {
 		jobs = append(jobs, migrationJob{tenant: p.Tenant, name: p.Name, label: p.File, format: p.Format, source: p.Format, path: p.File})

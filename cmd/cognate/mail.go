@@ -20,8 +20,8 @@ func mailCommands() []adminCommand {
 		verb: "list",
 		summary: "Show how many mails wait for delivery, and the mails given up on (refused by the relay, or out of attempts), " +
 			"newest first, with who they were for and the relay's last answer; never a body.",
-		setup: func(*flag.FlagSet, io.Reader) runFunc {
-			return func(ctx context.Context, c *apiClient, _ invocation) (output, error) {
+		setup: func(*flag.FlagSet, io.Reader) (checkFunc, runFunc) {
+			return nil, func(ctx context.Context, c *apiClient, _ invocation) (output, error) {
 				var st adminapi.MailStatus
 				raw, err := c.call(ctx, http.MethodGet, "/admin/v1/mail", nil, &st)
 				return output{raw: raw, text: func(w io.Writer) { showMailStatus(w, st) }}, err

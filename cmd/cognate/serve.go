@@ -135,7 +135,7 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Wr
 	wg.Go(func() { sweep(background, store, a.provider, cfg.AuditRetention, logger) })
 	wg.Go(func() { manageMemory(background, logger, store) })
 	defer func() { stopBackground(); wg.Wait() }()
-	return listenAndServe(ctx, ln, cfg, tlsConfig, a.handler, logger)
+	return listenAndServe(ctx, ln, cfg, tlsConfig, a.handler, a.onShutdown, logger)
 }
 
 // loopbackOnly reports whether addr, where the server listens, is reached
@@ -433,6 +433,10 @@ type app struct {
 	groupMover *tenant.GroupMover
 	devMail    *mail.DevSink // what /dev/mail shows; nil with a relay or outside development
 	hosts      provider.Hosts
+	// onShutdown runs when the server begins to shut down: it cuts off
+	// the backups being sent (adminapi.API.StopBackups), which would
+	// hold the stop past its bound.
+	onShutdown func()
 }
 
 // buildApp wires every part. This is the one place where Cognate is
@@ -561,7 +565,8 @@ func buildApp(cfg Config, store tenant.Store, secrets serverSecrets, logger *slo
 		}
 		router.ServeHTTP(w, r)
 	})
-	return &app{handler: front, provider: prov, service: service, outbox: outbox, groupMover: groupMover, devMail: devMail, hosts: hosts}, nil
+	return &app{handler: front, provider: prov, service: service, outbox: outbox, groupMover: groupMover, devMail: devMail, hosts: hosts,
+		onShutdown: admin.StopBackups}, nil
 }
 
 // mailTemplates are the built-in mail templates with the operator's
@@ -695,9 +700,10 @@ func certNames(leaf *x509.Certificate) string {
 }
 
 // listenAndServe serves handler on ln, listening on cfg.Listen, until ctx
-// ends, then stops accepting connections and lets requests in flight
-// finish. With a TLS configuration (loadCertificate) it serves HTTPS.
-func listenAndServe(ctx context.Context, ln net.Listener, cfg Config, tlsConfig *tls.Config, handler http.Handler, logger *slog.Logger) error {
+// ends, then stops accepting connections, runs onShutdown, and lets
+// requests in flight finish. With a TLS configuration (loadCertificate) it
+// serves HTTPS.
+func listenAndServe(ctx context.Context, ln net.Listener, cfg Config, tlsConfig *tls.Config, handler http.Handler, onShutdown func(), logger *slog.Logger) error {
 	srv := &http.Server{
 		Handler: handler,
 		// A slow client may not hold a connection open for ever: headers
@@ -712,6 +718,7 @@ func listenAndServe(ctx context.Context, ln net.Listener, cfg Config, tlsConfig 
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		TLSConfig:         tlsConfig,
 	}
+	srv.RegisterOnShutdown(onShutdown)
 	ln = limitConnections(srv, ln, cfg.MaxConnections, logger)
 
 	serveErr := make(chan error, 1)

@@ -37,6 +37,9 @@ type API struct {
 	// passes provider.Hosts.ClientIP, which knows the trusted proxies);
 	// nil means the connection's peer.
 	ClientIP func(*http.Request) string
+
+	// backups are the copies being sent, for StopBackups.
+	backups backupsInFlight
 }
 
 // Prefix is where the API lives; Handler serves only paths beneath it.

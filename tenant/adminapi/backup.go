@@ -2,10 +2,13 @@ package adminapi
 
 import (
 	"context"
+	"errors"
 	"io"
 	"mime"
 	"net/http"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cognate-idp/cognate/tenant"
@@ -54,14 +57,12 @@ func (a *API) backup(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return errNoOnlineBackup
 	}
-	now := time.Now
-	if a.Service.Now != nil {
-		now = a.Service.Now
-	}
-	taken, begun := now(), time.Now()
+	// taken is the moment the audit trail shows; begun times the sending.
+	taken, begun := a.Service.Time(), time.Now()
 
 	var size, sent int64
 	var sendErr error
+	out := &backupWriter{w: w, rc: http.NewResponseController(w)}
 	err := store.Backup(r.Context(), func(n int64, file io.WriterTo) error {
 		size = n
 		h := w.Header()
@@ -73,7 +74,16 @@ func (a *API) backup(w http.ResponseWriter, r *http.Request) error {
 		if r.Method == http.MethodHead {
 			return nil
 		}
-		sent, sendErr = file.WriteTo(stallLimited{w: w, rc: http.NewResponseController(w)})
+		a.backups.add(out)
+		sent, sendErr = file.WriteTo(out)
+		if sendErr == nil {
+			// What net/http still holds leaves here, where a stop is
+			// seen: one that came after the last write but before
+			// net/http's own flush would cut the copy while the log
+			// said it was sent.
+			sendErr = out.flush()
+		}
+		a.backups.remove(out)
 		return nil
 	})
 	if err != nil {
@@ -83,6 +93,8 @@ func (a *API) backup(w http.ResponseWriter, r *http.Request) error {
 	attrs := []any{"actor", "operator", "remote", a.clientIP(r), "bytes", size, "duration", time.Since(begun).Round(time.Millisecond)}
 	switch {
 	case r.Method == http.MethodHead:
+	case sendErr != nil && out.stopped.Load():
+		log.WarnContext(r.Context(), "backup cut short: the server is shutting down", append(attrs, "sent", sent)...)
 	case sendErr != nil && r.Context().Err() != nil:
 		log.WarnContext(r.Context(), "backup not sent: the client went away", append(attrs, "sent", sent)...)
 	case sendErr != nil:
@@ -113,15 +125,94 @@ func (a *API) recordBackup(r *http.Request, taken time.Time, size, sent int64) {
 	})
 }
 
-// stallLimited gives each write its own deadline of backupStall. Without
-// a ResponseController deadline (as under httptest) the server's own
-// timeout stays, which is the best there is.
-type stallLimited struct {
-	w  io.Writer
-	rc *http.ResponseController
+// StopBackups cuts off the copies being sent, at once, and any asked for
+// after: the server calls it as it shuts down (http.Server's
+// RegisterOnShutdown). A copy of a big data file, or to a slow client,
+// takes longer than a shutdown waits for requests in flight, and its read
+// transaction keeps the data file from closing until it ends. The client,
+// missing bytes of the Content-Length, knows its copy is short; the log
+// says the shutdown cut it, and the operator's trail how much was sent.
+func (a *API) StopBackups() {
+	a.backups.stop()
 }
 
-func (s stallLimited) Write(p []byte) (int, error) {
-	_ = s.rc.SetWriteDeadline(time.Now().Add(backupStall))
-	return s.w.Write(p)
+// backupsInFlight are the copies being sent, which StopBackups cuts off.
+type backupsInFlight struct {
+	mu      sync.Mutex
+	stopped bool
+	sending map[*backupWriter]struct{}
+}
+
+// add counts w among the copies being sent; after StopBackups, w is cut
+// off at once.
+func (b *backupsInFlight) add(w *backupWriter) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.stopped {
+		w.stop()
+		return
+	}
+	if b.sending == nil {
+		b.sending = map[*backupWriter]struct{}{}
+	}
+	b.sending[w] = struct{}{}
+}
+
+// remove forgets w, whose copy has left or failed.
+func (b *backupsInFlight) remove(w *backupWriter) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.sending, w)
+}
+
+func (b *backupsInFlight) stop() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.stopped = true
+	for w := range b.sending {
+		w.stop()
+	}
+}
+
+// errBackupStopped is a write of a copy that StopBackups cut off.
+var errBackupStopped = errors.New("the server is shutting down")
+
+// backupWriter writes a copy to the client. Each write gets its own
+// deadline of backupStall; without a ResponseController deadline (as
+// under httptest) the server's own timeout stays, which is the best there
+// is. stop cuts it off: the write waiting for the client at once, by a
+// deadline of now, and every write after it.
+type backupWriter struct {
+	w       io.Writer
+	rc      *http.ResponseController
+	stopped atomic.Bool
+}
+
+func (b *backupWriter) Write(p []byte) (int, error) {
+	if b.stopped.Load() {
+		return 0, errBackupStopped
+	}
+	_ = b.rc.SetWriteDeadline(time.Now().Add(backupStall))
+	// A stop between the check above and the deadline just set has had
+	// its deadline of now replaced: it is seen here.
+	if b.stopped.Load() {
+		return 0, errBackupStopped
+	}
+	return b.w.Write(p)
+}
+
+// flush sends what net/http holds of the copy.
+func (b *backupWriter) flush() error {
+	if b.stopped.Load() {
+		return errBackupStopped
+	}
+	if err := b.rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	return nil
+}
+
+func (b *backupWriter) stop() {
+	b.stopped.Store(true)
+	_ = b.rc.SetWriteDeadline(time.Now())
 }

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cognate-idp/cognate/tenant"
 	"github.com/cognate-idp/cognate/tenant/adminapi"
@@ -123,6 +124,62 @@ func TestBackupCutShortIsRecorded(t *testing.T) {
 	details := events[0].Details
 	if details["bytes"] != w.Header().Get("Content-Length") || details["sent"] != strconv.Itoa(w.Body.Len()) {
 		t.Errorf("details %v; want bytes %s, sent %d", details, w.Header().Get("Content-Length"), w.Body.Len())
+	}
+}
+
+// The moment a backup shows, in its file name and in the operator's trail,
+// is the service's clock's (tenant.Service.Time); how long the sending
+// took is measured, not read off that clock.
+func TestBackupShowsTheServiceClock(t *testing.T) {
+	f := newFixture(t)
+	taken := time.Date(2030, 1, 2, 4, 4, 5, 0, time.FixedZone("CET", 3600))
+	f.svc.Now = func() time.Time { return taken }
+	var log bytes.Buffer
+	api := &adminapi.API{Service: f.svc, Logger: slog.New(slog.NewTextHandler(&log, nil)), TokenHash: sha256.Sum256([]byte(testToken))}
+	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/admin/v1/backup", nil)
+	req.Header.Set("Authorization", bearer)
+	rec := httptest.NewRecorder()
+	api.Handler().ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	if _, params, _ := mime.ParseMediaType(rec.Header().Get("Content-Disposition")); params["filename"] != "cognate-20300102T030405Z.db" {
+		t.Errorf("Content-Disposition %q, want the file named for the service's clock", rec.Header().Get("Content-Disposition"))
+	}
+	events := operatorTrail(t, f.svc)
+	if len(events) != 1 || !events[0].Time.Equal(taken) {
+		t.Errorf("the operator's trail: %+v; want the backup at %v", events, taken)
+	}
+	m := regexp.MustCompile(` duration=(\S+)`).FindStringSubmatch(log.String())
+	if m == nil {
+		t.Fatalf("the log has no duration:\n%s", log.String())
+	}
+	if d, err := time.ParseDuration(m[1]); err != nil || d < 0 || d > time.Minute {
+		t.Errorf("duration %s: want the time the sending took", m[1])
+	}
+}
+
+// A backup asked for once the server has begun to shut down (StopBackups)
+// is cut off at once, as one being sent then is: the body falls short of
+// the Content-Length, the log says why in one line, and the trail keeps
+// how much was sent.
+func TestBackupAfterStopBackupsIsCutShort(t *testing.T) {
+	f := newFixture(t)
+	var log bytes.Buffer
+	api := &adminapi.API{Service: f.svc, Logger: slog.New(slog.NewTextHandler(&log, nil)), TokenHash: sha256.Sum256([]byte(testToken))}
+	api.StopBackups()
+	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/admin/v1/backup", nil)
+	req.Header.Set("Authorization", bearer)
+	rec := httptest.NewRecorder()
+	api.Handler().ServeHTTP(rec, req)
+	if n, err := strconv.Atoi(rec.Header().Get("Content-Length")); err != nil || rec.Body.Len() >= n {
+		t.Errorf("Content-Length %q, %d bytes of body; want a body visibly short", rec.Header().Get("Content-Length"), rec.Body.Len())
+	}
+	if line := log.String(); strings.Count(line, "\n") != 1 || !strings.Contains(line, `msg="backup cut short: the server is shutting down"`) {
+		t.Errorf("the log:\n%s\nwant one line saying the shutdown cut the backup short", line)
+	}
+	if events := operatorTrail(t, f.svc); len(events) != 1 || events[0].Details["sent"] != strconv.Itoa(rec.Body.Len()) {
+		t.Errorf("the operator's trail: %+v; want the backup, with what was sent", events)
 	}
 }
 

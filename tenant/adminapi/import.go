@@ -104,7 +104,7 @@ func (a *API) importUsers(w http.ResponseWriter, r *http.Request) error {
 		result.LinesOmitted++
 	}
 	sum, err := cognitoimport.Import(r.Context(), a.Service.Store, slug, src,
-		cognitoimport.Options{DryRun: dryRun, Now: a.Service.Now}, collect)
+		cognitoimport.Options{DryRun: dryRun, Now: a.Service.Time}, collect)
 	if !dryRun {
 		a.Service.RecordImport(r.Context(), slug, tenant.ImportCounts{Created: sum.Created, Updated: sum.Updated,
 			Skipped: sum.Skipped, Failed: sum.Failed})

@@ -102,7 +102,7 @@ func (c *Console) importUsers(w http.ResponseWriter, r *http.Request, q *request
 			ReasonText: reasonText(page.Lang, l), Exists: l.Sub != "" && !(page.DryRun && l.Outcome == cognitoimport.Created)})
 	}
 	sum, err := cognitoimport.Import(r.Context(), c.Service.Store, q.slug(), src,
-		cognitoimport.Options{DryRun: page.DryRun, Now: c.Service.Now}, collect)
+		cognitoimport.Options{DryRun: page.DryRun, Now: c.Service.Time}, collect)
 	page.Summary, page.Done = sum, true
 	for _, w := range sum.Warnings {
 		page.Warnings = append(page.Warnings, warningText(page.Lang, w))
