@@ -3,6 +3,7 @@ package mail
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"mime"
@@ -25,7 +26,7 @@ func compose(m Message, addrs addressed, now time.Time) ([]byte, error) {
 	}
 	writeHeader(&buf, "From", addrs.from.String())
 	writeHeader(&buf, "To", strings.Join(to, ", "))
-	writeHeader(&buf, "Subject", mime.QEncoding.Encode("utf-8", m.Subject))
+	writeHeader(&buf, "Subject", encodeSubject(m.Subject))
 	writeHeader(&buf, "Date", now.Format(time.RFC1123Z))
 	writeHeader(&buf, "Message-ID", messageID(addrs.from.Address))
 	// RFC 3834: tells vacation responders not to answer a robot.
@@ -88,6 +89,28 @@ func writeQuotedPrintable(w io.Writer, body string) error {
 		return err
 	}
 	return qp.Close()
+}
+
+// encodeSubject is the Subject field's value. mime.QEncoding leaves ASCII
+// text as it is, but ASCII text that holds "=?" may read as an RFC 2047
+// encoded word, which a mail client shows decoded: a tenant named
+// "=?utf-8?q?=E2=80=AE...?=" would show, in its mails' subjects,
+// characters that ValidateTenantName keeps out of names (found by
+// FuzzComposeHeaders). Such a subject is encoded whole, in B-encoded words
+// of 45 bytes, 72 characters each (RFC 2047 allows 75). Non-ASCII text is
+// Q-encoded whole already, "=?" and all.
+func encodeSubject(subject string) string {
+	encoded := mime.QEncoding.Encode("utf-8", subject)
+	if encoded != subject || !strings.Contains(subject, "=?") {
+		return encoded
+	}
+	var words []string
+	for rest := subject; rest != ""; {
+		chunk := rest[:min(len(rest), 45)] // ASCII: any cut is between characters
+		words = append(words, "=?utf-8?b?"+base64.StdEncoding.EncodeToString([]byte(chunk))+"?=")
+		rest = rest[len(chunk):]
+	}
+	return strings.Join(words, " ")
 }
 
 // maxHeaderLine is the line length RFC 5322, section 2.1.1, recommends;

@@ -73,16 +73,28 @@ func TestSealerRefuses(t *testing.T) {
 		return version + "." + keyID + "." + base64.RawURLEncoding.EncodeToString(raw)
 	}
 
+	// lowBits returns the payload with the unused low bits of its last
+	// character set: 34 bytes of nonce, ciphertext and tag leave 4 of them
+	// (found by FuzzSealerOpen: such a value opened).
+	lowBits := func() string {
+		const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+		last := strings.IndexByte(alphabet, data[len(data)-1])
+		return version + "." + keyID + "." + data[:len(data)-1] + string(alphabet[last|1])
+	}
+
 	tests := []struct {
 		name    string
 		sealed  string
 		ad      []byte
 		wantErr error
 	}{
+		{"unused bits of the last character set", lowBits(), ad, mfa.ErrSealedMalformed},
+		{"a line break inside", version + "." + keyID + "." + data[:5] + "\n" + data[5:], ad, mfa.ErrSealedMalformed},
 		{"tampered nonce", flip(0), ad, mfa.ErrSealedInvalid},
 		{"tampered ciphertext", flip(12), ad, mfa.ErrSealedInvalid},
 		{"tampered tag", flip(-1), ad, mfa.ErrSealedInvalid},
-		{"truncated payload", version + "." + keyID + "." + data[:len(data)-4], ad, mfa.ErrSealedInvalid},
+		// Cut at a whole group of four characters, which spells whole bytes.
+		{"truncated payload", version + "." + keyID + "." + data[:len(data)/4*4-4], ad, mfa.ErrSealedInvalid},
 		{"another user's associated data", sealed, []byte("totp|tenant-a|user-2"), mfa.ErrSealedInvalid},
 		{"no associated data", sealed, nil, mfa.ErrSealedInvalid},
 		{"unknown key id", version + ".00000000." + data, ad, mfa.ErrSealKeyUnknown},

@@ -78,6 +78,10 @@ func NewJSONReader(r io.Reader) (*JSONReader, error) {
 	}
 	j.lines = &lineCounter{r: br}
 	j.dec = json.NewDecoder(j.lines)
+	// Token reads a number as a float64 and fails, with no *FileError,
+	// on one beyond its range (1e400): as a json.Number it is a number
+	// like any other where a container belongs.
+	j.dec.UseNumber()
 	tok, err := j.dec.Token()
 	switch {
 	case errors.Is(err, io.EOF):

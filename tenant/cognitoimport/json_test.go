@@ -217,6 +217,13 @@ func TestJSONReaderProblems(t *testing.T) {
 		{name: "not JSON", file: "cognito:username,email\n", fileErr: "not valid JSON at line 1, column 1"},
 		{name: "an empty file", file: "  \n", fileErr: "the file is empty"},
 		{name: "a JSON string", file: `"Users"`, fileErr: "not an object or an array"},
+		// Numbers beyond a float64 are numbers too, wherever they stand
+		// (found by FuzzJSONReader: they were no *FileError).
+		{name: "a huge number as the file", file: `10e1000`, fileErr: "not an object or an array"},
+		{name: "a huge number after the records", file: annUserType + ` -1e400`, problems: []string{""}, fileErr: "not an object or an array"},
+		{name: "a huge number in an array fails alone", file: `[1e400,{"Username":"a"}]`,
+			problems: []string{"element 1 of the array is JSON number", ""}},
+		{name: "Users that is a huge number", file: `{"Users":1e400}`, fileErr: "Users is not an array"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -194,8 +194,8 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 // should then store h.Hash(password) in the same update that records the
 // sign-in. It is false whenever ok is false.
 //
-// Against a bcrypt hash, a password longer than 72 bytes never matches (see
-// bcryptHash.matches).
+// Against a bcrypt hash, a password longer than 72 bytes, or with a NUL
+// byte, never matches (see bcryptHash.matches).
 func (h *Hasher) Verify(ctx context.Context, encoded, password string) (ok bool, needsRehash bool, err error) {
 	stored, err := parseHash(encoded)
 	if err != nil {

@@ -179,12 +179,20 @@ func parseBcrypt(encoded string) (storedHash, error) {
 
 func (b *bcryptHash) matches(password string) (bool, error) {
 	err := bcrypt.CompareHashAndPassword(b.encoded, []byte(password))
-	if len(password) > bcryptMaxPassword {
+	if len(password) > bcryptMaxPassword || strings.IndexByte(password, 0) >= 0 {
 		// bcrypt compares only the first 72 bytes, so any password that
 		// merely starts with the right 72 bytes would match. A password this
 		// long cannot be the one that was hashed (or can be, but then its
-		// tail never counted), so refuse it. The comparison above still ran,
-		// so that this answer takes as long as any other.
+		// tail never counted), so refuse it.
+		//
+		// Nor can a password with a NUL byte: crypt(3) and the systems
+		// built on it end a password at its first NUL, and x/crypto's
+		// bcrypt, which does not, repeats the password and a NUL as its
+		// key, so that "" and "\x00", or "ab" and "ab\x00ab", are the
+		// same key (found by FuzzHashVerify).
+		//
+		// The comparison above still ran, so that this answer takes as
+		// long as any other.
 		return false, nil
 	}
 	switch {

@@ -62,11 +62,25 @@ func TestBcrypt(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	empty, err := bcrypt.GenerateFromPassword(nil, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ab, err := bcrypt.GenerateFromPassword([]byte("ab"), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	tests := []struct {
 		name, encoded, password string
 		ok                      bool
 	}{
 		{"generated $2a$ cost 10", string(cost10), "correct horse", true},
+		{"ab", string(ab), "ab", true},
+		// x/crypto's bcrypt keys with the password and a NUL, repeated:
+		// these are the same key as the password's; Verify refuses them.
+		{"a NUL for the empty password", string(empty), "\x00", false},
+		{"the password, a NUL and the password again", string(ab), "ab\x00ab", false},
 		{"generated $2a$ cost 10, wrong password", string(cost10), "correct horse!", false},
 		{"same hash as $2b$", "$2b$" + string(cost10[4:]), "correct horse", true},
 		{"same hash as $2y$", "$2y$" + string(cost10[4:]), "correct horse", true},
