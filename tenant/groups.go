@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -454,10 +455,20 @@ func ValidateGroupName(name string) error {
 		return invalid(CodeGroupNameDots)
 	case strings.TrimSpace(name) != name:
 		return invalid(CodeGroupNameSpaces)
-	case !PlainText(name):
+	case !PlainText(name) || strings.ContainsFunc(name, lineBreakOrHidden):
 		return invalid(CodeGroupNameText)
 	}
 	return nil
+}
+
+// lineBreakOrHidden reports whether r, in a name, is a line or paragraph
+// separator (U+2028, U+2029: line breaks that are not control characters)
+// or a character nobody sees (hiddenInName). A group name goes into
+// tokens and onto the console's pages, where either would make two names
+// look alike or one look like two lines; Cognito's group names are
+// letters, marks, symbols, digits and punctuation, which none of these is.
+func lineBreakOrHidden(r rune) bool {
+	return unicode.In(r, unicode.Zl, unicode.Zp) || hiddenInName(r)
 }
 
 // ValidateGroupDescription checks a group's description: at most 2048

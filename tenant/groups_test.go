@@ -114,6 +114,12 @@ func TestGroupNames(t *testing.T) {
 		{"nul\x00", false},
 		{"bad\xffgrp", false}, // stored as is, shown as U+FFFD: nobody could name it again
 		{"groep ü", true},
+		{"two\u2029lines", false},          // a paragraph separator: a line break that is not a control character
+		{"two\u2028lines", false},          // a line separator
+		{"admins\u200b", false},            // a zero-width space: looks like "admins"
+		{"\u202eadmins", false},            // a right-to-left override
+		{"ops\u00a0team", true},            // a no-break space is seen as a space
+		{"\u0915\u094d\u200d\u0937", true}, // a joiner inside a Devanagari conjunct is part of the word
 		{string(make([]rune, 129)), false},
 	}
 	for _, tt := range tests {

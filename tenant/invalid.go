@@ -35,7 +35,7 @@ const (
 	CodeGroupNameLength      = "group.nameLength"      // a group name must be 1 to Args[0] characters
 	CodeGroupNameDots        = "group.nameDots"        // a group name is "." or ".."
 	CodeGroupNameSpaces      = "group.nameSpaces"      // a group name starts or ends with a space
-	CodeGroupNameText        = "group.nameText"        // a group name holds control characters
+	CodeGroupNameText        = "group.nameText"        // a group name holds control characters, line breaks or hidden characters
 	CodeGroupPrecedenceRange = "group.precedenceRange" // a precedence is not 0 to Args[0]
 
 	// A redirect or logout URI (ValidateRedirectURI). In a client, the
@@ -109,7 +109,7 @@ var invalidTexts = map[string]string{
 	CodeGroupNameLength:      "a group name must be 1 to %s characters",
 	CodeGroupNameDots:        `a group name may not be "." or ".."`,
 	CodeGroupNameSpaces:      "a group name may not start or end with a space",
-	CodeGroupNameText:        "a group name may not contain control characters or bytes that are not UTF-8 text",
+	CodeGroupNameText:        "a group name may not contain control characters, line breaks, characters that cannot be seen, or bytes that are not UTF-8 text",
 	CodeGroupPrecedenceRange: "a group precedence must be a whole number from 0 to %s",
 
 	CodeURITooLong:     "%q must be at most %s characters; it has %s",
