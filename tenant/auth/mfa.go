@@ -407,10 +407,7 @@ func (m *Machine) rand() io.Reader {
 func (m *Machine) loadFlow(ctx context.Context, tenantID, session string) (f flow, t tenant.Tenant, user tenant.User, err error) {
 	now := m.now()
 	err = m.Store.View(ctx, func(tx tenant.Tx) error {
-		if f, err = tenant.GetJSON[flow](tx, tenant.CollAuthFlows, tenantID, tenant.HashSecret(session)); err != nil {
-			return err
-		}
-		if t, err = tenant.GetTenant(tx, tenantID); err != nil {
+		if f, t, err = readFlow(tx, tenantID, session); err != nil {
 			return err
 		}
 		if f.Sub != "" {
@@ -422,6 +419,17 @@ func (m *Machine) loadFlow(ctx context.Context, tenantID, session string) (f flo
 		return flow{}, tenant.Tenant{}, tenant.User{}, err
 	}
 	return f, t, user, nil
+}
+
+// readFlow reads, inside tx, the flow of session and its tenant, live or
+// not: checkLive judges that once tx is done.
+func readFlow(tx tenant.Tx, tenantID, session string) (flow, tenant.Tenant, error) {
+	f, err := tenant.GetJSON[flow](tx, tenant.CollAuthFlows, tenantID, tenant.HashSecret(session))
+	if err != nil {
+		return flow{}, tenant.Tenant{}, err
+	}
+	t, err := tenant.GetTenant(tx, tenantID)
+	return f, t, err
 }
 
 // checkLive judges what reading the flow f (with its tenant and user) at
@@ -516,11 +524,8 @@ func (m *Machine) respondMFA(ctx context.Context, tenantID, session string, cr C
 	if f.MFA.Account {
 		return Result{}, fmt.Errorf("%w: an enrolment is finished on the account page", ErrWrongChallenge)
 	}
-	if locked, err := m.userLocked(ctx, tenantID, cr); err != nil {
+	if err := m.refuseIfLocked(ctx, tenantID, cr, user); err != nil {
 		return Result{}, err
-	} else if locked {
-		m.recordOutcome(ctx, tenantID, tenant.AuditSignInFailure, cr, &user, tenant.ReasonLocked, nil)
-		return Result{}, ErrLocked
 	}
 	if a.RecoveryCode != "" && f.Challenge != MFASetup {
 		return m.answerRecoveryCode(ctx, tenantID, session, cr, t, user, f, a.RecoveryCode)
@@ -642,17 +647,9 @@ func (m *Machine) answerRecoveryCode(ctx context.Context, tenantID, session stri
 }
 
 func (m *Machine) answerWebAuthn(ctx context.Context, tenantID, session string, cr Credentials, t tenant.Tenant, user tenant.User, f flow, response []byte) (Result, error) {
-	if f.MFA.Ceremony == nil || len(response) == 0 {
-		// Nothing to verify against (answered already, or the page was
-		// shown by another tab since): not an attempt; show it again.
-		return Result{}, m.refused(ctx, tenantID, cr, f, fmt.Errorf("%w: no ceremony pending or no response", ErrFactorRefused))
-	}
-	rp, err := m.relyingParty(t)
+	rp, err := m.webAuthnVerifier(ctx, tenantID, session, cr, t, user, f, response, true)
 	if err != nil {
 		return Result{}, err
-	}
-	if len(response) > maxCredentialJSON {
-		return m.wrongAnswer(ctx, tenantID, session, t, cr, &user, fmt.Errorf("%w: response of %d bytes", ErrFactorRefused, len(response)), true)
 	}
 	wu, err := webAuthnUser(user, rp.ID(), nil)
 	if err != nil {
@@ -673,10 +670,33 @@ func (m *Machine) answerWebAuthn(ctx context.Context, tenantID, session string, 
 	if errors.Is(err, errCloneMeanwhile) {
 		// Another sign-in stored the same or a later count, or a clone
 		// warning, since this one read the credential.
-		updated.CloneWarning = true
 		return m.refuseClone(ctx, tenantID, session, t, cr, user, updated)
 	}
 	return res, err
+}
+
+// webAuthnVerifier returns the relying party to verify response at, the
+// browser's answer to the WebAuthn ceremony of f (an assertion, or a
+// registration being set up), once it has checked that a ceremony is
+// pending and that response is there and no larger than a genuine one. A
+// response too large is a wrong answer, which counts against the login's
+// lockout as lockout says (wrongAnswer).
+func (m *Machine) webAuthnVerifier(ctx context.Context, tenantID, session string, cr Credentials, t tenant.Tenant, user tenant.User, f flow, response []byte, lockout bool) (*mfa.RelyingParty, error) {
+	if f.MFA.Ceremony == nil || len(response) == 0 {
+		// Nothing to verify against (answered already, or the page was
+		// shown by another tab since): not an attempt; show it again.
+		return nil, m.refused(ctx, tenantID, cr, f, fmt.Errorf("%w: no ceremony pending or no response", ErrFactorRefused))
+	}
+	rp, err := m.relyingParty(t)
+	if err != nil {
+		return nil, err
+	}
+	if len(response) > maxCredentialJSON {
+		// wrongAnswer's Result is always empty: its error is the answer.
+		_, err := m.wrongAnswer(ctx, tenantID, session, t, cr, &user, fmt.Errorf("%w: response of %d bytes", ErrFactorRefused, len(response)), lockout)
+		return nil, err
+	}
+	return rp, nil
 }
 
 // keyAMR is RFC 8176's account of a WebAuthn credential: "hwk" for a key
@@ -694,11 +714,14 @@ func keyAMR(c mfa.Credential, userVerified bool) []string {
 	return amr
 }
 
-// refuseClone applies Cognate's clone-warning policy: the credential is
-// stored with its warning (so an administrator sees it), the answer counts
-// as a wrong one, and the sign-in is refused. The credential stays refused
-// until an administrator resets the user's MFA.
+// refuseClone applies Cognate's clone-warning policy to updated, a
+// credential whose assertion the library flagged (CloneWarning), or whose
+// stored record moved on since it was verified (errCloneMeanwhile): the
+// credential is stored with its warning (so an administrator sees it), the
+// answer counts as a wrong one, and the sign-in is refused. The credential
+// stays refused until an administrator resets the user's MFA.
 func (m *Machine) refuseClone(ctx context.Context, tenantID, session string, t tenant.Tenant, cr Credentials, user tenant.User, updated mfa.Credential) (Result, error) {
+	updated.CloneWarning = true
 	factorID := tenant.WebAuthnFactorID(updated.ID)
 	m.logger().WarnContext(ctx, "webauthn clone warning: the signature counter did not advance; credential refused until an MFA reset",
 		"tenant", tenantID, "sub", user.Sub, "credential", factorID, "sign_count", updated.SignCount)
@@ -737,96 +760,134 @@ func (m *Machine) answerSetup(ctx context.Context, tenantID, session string, cr 
 	name := normaliseName(a.FactorName)
 	now := m.now()
 	var (
-		add      func(tx tenant.Tx, u *tenant.User) error
-		enrolled = map[string]string{"kind": kindOf(f.MFA.Setup)} // for the audit trail
+		nf  newFactor
+		err error
 	)
-	if name != "" {
-		enrolled["name"] = name
-	}
 	switch f.MFA.Setup {
 	case SoftwareTokenMFA:
-		secret, err := m.openTOTP(tenantID, user.Sub, f.MFA.Secret)
-		if err != nil {
-			return Result{}, err
-		}
-		step, err := mfa.VerifyTOTP(secret, a.Code, now, 0)
-		if wrong, ok := codeError(err); ok {
-			// The person sees the key; a wrong code is a slip, not a guess.
-			return m.wrongAnswer(ctx, tenantID, session, t, cr, &user, wrong, false)
-		} else if err != nil {
-			return Result{}, m.malformedOr(ctx, tenantID, cr, f, err)
-		}
-		// The confirming code's step is spent too: it cannot sign in again.
-		factor := &tenant.TOTPFactor{Secret: f.MFA.Secret, LastStep: step, Name: name, CreatedAt: now, LastUsedAt: now}
-		f.AMR = append(slices.Clone(f.AMR), "otp", "mfa")
-		add = func(_ tenant.Tx, u *tenant.User) error {
-			if u.MFA.TOTP != nil {
-				return fmt.Errorf("%w: an authenticator app was set up meanwhile", tenant.ErrConflict)
-			}
-			u.MFA.TOTP = factor
-			return m.resealTOTP(tenantID, u.Sub, factor, secret)
-		}
+		nf, err = m.confirmTOTPSetup(ctx, tenantID, session, cr, t, user, f, a.Code, name, now)
 	case WebAuthn:
-		if f.MFA.Ceremony == nil || len(a.Credential) == 0 {
-			return Result{}, m.refused(ctx, tenantID, cr, f, fmt.Errorf("%w: no ceremony pending or no response", ErrFactorRefused))
-		}
-		rp, err := m.relyingParty(t)
-		if err != nil {
-			return Result{}, err
-		}
-		if len(a.Credential) > maxCredentialJSON {
-			return m.wrongAnswer(ctx, tenantID, session, t, cr, &user, fmt.Errorf("%w: response of %d bytes", ErrFactorRefused, len(a.Credential)), false)
-		}
-		handle := user.MFA.Handle
-		if len(handle) == 0 {
-			handle = f.MFA.Handle
-		}
-		wu, err := webAuthnUser(user, rp.ID(), handle)
-		if err != nil {
-			return Result{}, err
-		}
-		cred, err := rp.FinishRegistration(wu, *f.MFA.Ceremony, a.Credential, now)
-		if err != nil {
-			return m.wrongAnswer(ctx, tenantID, session, t, cr, &user, fmt.Errorf("%w: registration: %w", ErrFactorRefused, err), false)
-		}
-		passkey := t.Settings.MFA.Passwordless || (cred.Extensions.RK != nil && *cred.Extensions.RK)
-		if passkey {
-			enrolled["passkey"] = "true"
-		}
-		factor, err := newWebAuthnFactor(cred, rp.ID(), name, passkey)
-		if err != nil {
-			return Result{}, err
-		}
-		verified := protocol.AuthenticatorFlags(cred.FlagsByte).HasUserVerified()
-		f.AMR = append(append(slices.Clone(f.AMR), keyAMR(cred, verified)...), "mfa")
-		// A credential ID registered already, to this user or another of
-		// the tenant, is refused by tenant.UpdateUser when completeFlow
-		// stores the user (tenant.ErrCredentialInUse), in the transaction
-		// that would add it.
-		add = func(tx tenant.Tx, u *tenant.User) error {
-			switch {
-			case len(u.MFA.Handle) == 0:
-				u.MFA.Handle = handle
-				if err := tenant.PutWebAuthnHandle(tx, tenantID, handle, u.Sub); err != nil {
-					return err
-				}
-			case !bytes.Equal(u.MFA.Handle, handle):
-				return fmt.Errorf("%w: the user handle changed meanwhile", tenant.ErrConflict)
-			}
-			u.MFA.WebAuthn = append(u.MFA.WebAuthn, factor)
-			return nil
-		}
+		nf, err = m.confirmWebAuthnSetup(ctx, tenantID, session, cr, t, user, f, a.Credential, name, now)
 	default:
 		return Result{}, fmt.Errorf("%w: choose what to set up first", ErrWrongChallenge)
 	}
+	if err != nil {
+		return Result{}, err
+	}
+	return m.enrol(ctx, tenantID, session, cr, t, user, f, nf, name, now)
+}
 
+// newFactor is a factor being set up whose answer proved it, ready to be
+// added in the transaction that ends the flow (enrol).
+type newFactor struct {
+	// amr is what confirming the factor proved, beyond the flow's first
+	// factor.
+	amr []string
+	// passkey says a WebAuthn credential may sign in alone, for the audit
+	// trail.
+	passkey bool
+	// add adds the factor to u, inside tx; it refuses (tenant.ErrConflict)
+	// a factor of the same kind that another request set up meanwhile.
+	add func(tx tenant.Tx, u *tenant.User) error
+}
+
+// confirmTOTPSetup checks code against the TOTP key being set up in f, and
+// returns the factor it confirms, named name. A wrong code is counted
+// against the flow (wrongAnswer), not against the login: the person sees
+// the key.
+func (m *Machine) confirmTOTPSetup(ctx context.Context, tenantID, session string, cr Credentials, t tenant.Tenant, user tenant.User, f flow, code, name string, now time.Time) (newFactor, error) {
+	secret, err := m.openTOTP(tenantID, user.Sub, f.MFA.Secret)
+	if err != nil {
+		return newFactor{}, err
+	}
+	step, err := mfa.VerifyTOTP(secret, code, now, 0)
+	if wrong, ok := codeError(err); ok {
+		// The person sees the key; a wrong code is a slip, not a guess.
+		// wrongAnswer's Result is always empty: its error is the answer.
+		_, err := m.wrongAnswer(ctx, tenantID, session, t, cr, &user, wrong, false)
+		return newFactor{}, err
+	} else if err != nil {
+		return newFactor{}, m.malformedOr(ctx, tenantID, cr, f, err)
+	}
+	// The confirming code's step is spent too: it cannot sign in again.
+	factor := &tenant.TOTPFactor{Secret: f.MFA.Secret, LastStep: step, Name: name, CreatedAt: now, LastUsedAt: now}
+	return newFactor{amr: []string{"otp", "mfa"}, add: func(_ tenant.Tx, u *tenant.User) error {
+		if u.MFA.TOTP != nil {
+			return fmt.Errorf("%w: an authenticator app was set up meanwhile", tenant.ErrConflict)
+		}
+		u.MFA.TOTP = factor
+		return m.resealTOTP(tenantID, u.Sub, factor, secret)
+	}}, nil
+}
+
+// confirmWebAuthnSetup verifies response, the browser's registration of a
+// security key or passkey for the ceremony of f, and returns the credential
+// it registers, named name. A refused registration is counted against the
+// flow (wrongAnswer), not against the login.
+func (m *Machine) confirmWebAuthnSetup(ctx context.Context, tenantID, session string, cr Credentials, t tenant.Tenant, user tenant.User, f flow, response []byte, name string, now time.Time) (newFactor, error) {
+	rp, err := m.webAuthnVerifier(ctx, tenantID, session, cr, t, user, f, response, false)
+	if err != nil {
+		return newFactor{}, err
+	}
+	handle := user.MFA.Handle
+	if len(handle) == 0 {
+		handle = f.MFA.Handle
+	}
+	wu, err := webAuthnUser(user, rp.ID(), handle)
+	if err != nil {
+		return newFactor{}, err
+	}
+	cred, err := rp.FinishRegistration(wu, *f.MFA.Ceremony, response, now)
+	if err != nil {
+		_, err := m.wrongAnswer(ctx, tenantID, session, t, cr, &user, fmt.Errorf("%w: registration: %w", ErrFactorRefused, err), false)
+		return newFactor{}, err
+	}
+	passkey := t.Settings.MFA.Passwordless || (cred.Extensions.RK != nil && *cred.Extensions.RK)
+	factor, err := newWebAuthnFactor(cred, rp.ID(), name, passkey)
+	if err != nil {
+		return newFactor{}, err
+	}
+	verified := protocol.AuthenticatorFlags(cred.FlagsByte).HasUserVerified()
+	// A credential ID registered already, to this user or another of
+	// the tenant, is refused by tenant.UpdateUser when completeFlow
+	// stores the user (tenant.ErrCredentialInUse), in the transaction
+	// that would add it.
+	return newFactor{amr: append(keyAMR(cred, verified), "mfa"), passkey: passkey, add: func(tx tenant.Tx, u *tenant.User) error {
+		switch {
+		case len(u.MFA.Handle) == 0:
+			u.MFA.Handle = handle
+			if err := tenant.PutWebAuthnHandle(tx, tenantID, handle, u.Sub); err != nil {
+				return err
+			}
+		case !bytes.Equal(u.MFA.Handle, handle):
+			return fmt.Errorf("%w: the user handle changed meanwhile", tenant.ErrConflict)
+		}
+		u.MFA.WebAuthn = append(u.MFA.WebAuthn, factor)
+		return nil
+	}}, nil
+}
+
+// enrol ends the flow f, whose setup answer proved nf, named name: in the
+// transaction that ends it (completeFlow), it adds the factor, records the
+// enrolment for the audit trail, makes the factor the preferred one if
+// the user had none, and gives a user without recovery codes ten new ones,
+// returned in Result.RecoveryCodes to show once.
+func (m *Machine) enrol(ctx context.Context, tenantID, session string, cr Credentials, t tenant.Tenant, user tenant.User, f flow, nf newFactor, name string, now time.Time) (Result, error) {
+	enrolled := map[string]string{"kind": kindOf(f.MFA.Setup)} // for the audit trail
+	if name != "" {
+		enrolled["name"] = name
+	}
+	if nf.passkey {
+		enrolled["passkey"] = "true"
+	}
+	f.AMR = append(slices.Clone(f.AMR), nf.amr...)
 	codes, hashes, err := mfa.NewRecoveryCodes(m.rand())
 	if err != nil {
 		return Result{}, err
 	}
 	var shown []string
 	res, err := m.completeFlow(ctx, tenantID, session, cr, f, func(tx tenant.Tx, u *tenant.User) error {
-		if err := add(tx, u); err != nil {
+		if err := nf.add(tx, u); err != nil {
 			return err
 		}
 		if err := m.record(tx, tenantID, now, tenant.AuditUserMFAEnrol, cr, u, enrolled); err != nil {
@@ -944,6 +1005,20 @@ func (m *Machine) wrongAnswer(ctx context.Context, tenantID, session string, t t
 		return Result{}, fmt.Errorf("%w: %w", ErrTooManyAttempts, cause)
 	}
 	return Result{}, cause
+}
+
+// refuseIfLocked refuses a step of user's sign-in, with ErrLocked, while
+// sign-in is locked for them (userLocked), and records the refusal.
+func (m *Machine) refuseIfLocked(ctx context.Context, tenantID string, cr Credentials, user tenant.User) error {
+	locked, err := m.userLocked(ctx, tenantID, cr)
+	if err != nil {
+		return err
+	}
+	if locked {
+		m.recordOutcome(ctx, tenantID, tenant.AuditSignInFailure, cr, &user, tenant.ReasonLocked, nil)
+		return ErrLocked
+	}
+	return nil
 }
 
 // userLocked reports whether sign-in is locked for the user of cr

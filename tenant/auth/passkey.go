@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cognate-idp/cognate/mfa"
 	"github.com/cognate-idp/cognate/tenant"
@@ -87,7 +88,7 @@ func (m *Machine) BeginPasskey(ctx context.Context, tenantID string) (Result, er
 		if err != nil {
 			return err
 		}
-		if !t.Settings.MFA.Passwordless || !t.Settings.MFA.Allows(tenant.FactorWebAuthn) {
+		if !passkeyAllowed(t) {
 			return ErrPasskeyNotAllowed
 		}
 		f := flow{Challenge: WebAuthn, MFA: mfaFlow{Passkey: true}}
@@ -109,63 +110,76 @@ func (m *Machine) BeginPasskey(ctx context.Context, tenantID string) (Result, er
 // after a refusal the person starts again.
 func (m *Machine) FinishPasskey(ctx context.Context, tenantID, session string, response []byte, clientIP string) (Result, error) {
 	now := m.now()
+	f, t, err := m.spendPasskeyFlow(ctx, tenantID, session, now)
+	if err != nil {
+		return Result{}, err
+	}
+	user, updated, err := m.verifyPasskey(ctx, tenantID, t, f, response, clientIP, now)
+	if err != nil {
+		return Result{}, err
+	}
+	cr := userCredentials(user, clientIP)
+	if err := m.passkeyUserMaySignIn(ctx, tenantID, cr, user); err != nil {
+		return Result{}, err
+	}
+	if updated.CloneWarning {
+		return m.refuseClone(ctx, tenantID, "", t, cr, user, updated)
+	}
+	return m.commitPasskeySignIn(ctx, tenantID, t, cr, user, updated, now)
+}
+
+// passkeyAllowed reports whether t lets a passkey sign someone in alone.
+func passkeyAllowed(t tenant.Tenant) bool {
+	return t.Settings.MFA.Passwordless && t.Settings.MFA.Allows(tenant.FactorWebAuthn)
+}
+
+// spendPasskeyFlow deletes the flow of session, whatever comes of the
+// answer, and returns it with its tenant once it is a live passkey sign-in
+// that the tenant still allows.
+func (m *Machine) spendPasskeyFlow(ctx context.Context, tenantID, session string, now time.Time) (flow, tenant.Tenant, error) {
 	var (
 		f flow
 		t tenant.Tenant
 	)
 	err := m.Store.Update(ctx, func(tx tenant.Tx) error {
-		id := tenant.HashSecret(session)
 		var err error
-		if f, err = tenant.GetJSON[flow](tx, tenant.CollAuthFlows, tenantID, id); err != nil {
+		if f, t, err = readFlow(tx, tenantID, session); err != nil {
 			return err
 		}
-		if err := tx.Delete(tenant.CollAuthFlows, tenantID, id); err != nil {
-			return err
-		}
-		t, err = tenant.GetTenant(tx, tenantID)
-		return err
+		return tx.Delete(tenant.CollAuthFlows, tenantID, tenant.HashSecret(session))
 	})
 	if err := checkLive(f, err, now); err != nil {
-		return Result{}, err
+		return flow{}, tenant.Tenant{}, err
 	}
 	if !f.MFA.Passkey || f.MFA.Ceremony == nil {
-		return Result{}, fmt.Errorf("%w: not a passkey sign-in", ErrWrongChallenge)
+		return flow{}, tenant.Tenant{}, fmt.Errorf("%w: not a passkey sign-in", ErrWrongChallenge)
 	}
 	// Checked again, not only at BeginPasskey: an administrator who turns
 	// passkey sign-in off means the sign-ins already begun too.
-	if !t.Settings.MFA.Passwordless || !t.Settings.MFA.Allows(tenant.FactorWebAuthn) {
-		return Result{}, ErrPasskeyNotAllowed
+	if !passkeyAllowed(t) {
+		return flow{}, tenant.Tenant{}, ErrPasskeyNotAllowed
 	}
+	return f, t, nil
+}
+
+// verifyPasskey verifies response, the browser's assertion, against the
+// ceremony of f at t's relying party, and returns the user the passkey
+// names, as read before the verification, and the credential as the
+// assertion left it. An assertion the verification refuses is logged and
+// recorded here, and returned wrapped in ErrFactorRefused.
+func (m *Machine) verifyPasskey(ctx context.Context, tenantID string, t tenant.Tenant, f flow, response []byte, clientIP string, now time.Time) (tenant.User, mfa.Credential, error) {
 	if len(response) == 0 || len(response) > maxCredentialJSON {
-		return Result{}, fmt.Errorf("%w: response of %d bytes", ErrFactorRefused, len(response))
+		return tenant.User{}, mfa.Credential{}, fmt.Errorf("%w: response of %d bytes", ErrFactorRefused, len(response))
 	}
 	rp, err := m.relyingParty(t)
 	if err != nil {
-		return Result{}, err
+		return tenant.User{}, mfa.Credential{}, err
 	}
-
 	var user tenant.User
 	lookup := func(credentialID, handle []byte) (mfa.User, error) {
-		var owner string
-		err := m.Store.View(ctx, func(tx tenant.Tx) (err error) {
-			if user, err = tenant.UserByWebAuthnHandle(tx, tenantID, handle); err != nil {
-				return err
-			}
-			owner, err = tenant.WebAuthnCredentialOwner(tx, tenantID, credentialID)
-			return err
-		})
-		if errors.Is(err, tenant.ErrNotFound) {
-			// Another tenant's passkey, or one whose user was reset or deleted.
-			return mfa.User{}, fmt.Errorf("%w: no user here has this handle or credential", mfa.ErrUnknownCredential)
-		}
-		if err != nil {
+		var err error
+		if user, err = m.passkeyOwner(ctx, tenantID, credentialID, handle); err != nil {
 			return mfa.User{}, err
-		}
-		if owner != user.Sub {
-			// The handle and the credential ID name two users: a copy that
-			// an older version let another user register (see
-			// tenant.IndexWebAuthnCredentials). The index decides.
-			return mfa.User{}, fmt.Errorf("%w: the credential is registered to another user than the handle's", mfa.ErrUnknownCredential)
 		}
 		return webAuthnUser(user, rp.ID(), nil)
 	}
@@ -173,13 +187,49 @@ func (m *Machine) FinishPasskey(ctx context.Context, tenantID, session string, r
 	if errors.Is(err, mfa.ErrWebAuthnFailed) || errors.Is(err, mfa.ErrUnknownCredential) || errors.Is(err, mfa.ErrCeremonyExpired) {
 		m.logger().InfoContext(ctx, "passkey sign-in refused", "tenant", tenantID, "client_ip", clientIP, "err", err)
 		m.recordOutcome(ctx, tenantID, tenant.AuditSignInFailure, Credentials{ClientIP: clientIP}, nil, tenant.ReasonChallengeFailed, nil)
-		return Result{}, fmt.Errorf("%w: %w", ErrFactorRefused, err)
+		return tenant.User{}, mfa.Credential{}, fmt.Errorf("%w: %w", ErrFactorRefused, err)
 	}
 	if err != nil {
-		return Result{}, err
+		return tenant.User{}, mfa.Credential{}, err
 	}
+	return user, updated, nil
+}
 
-	cr := userCredentials(user, clientIP)
+// passkeyOwner is the user a passkey's assertion names by its user handle,
+// provided the credential is registered to them; otherwise the passkey is
+// unknown here (mfa.ErrUnknownCredential).
+func (m *Machine) passkeyOwner(ctx context.Context, tenantID string, credentialID, handle []byte) (tenant.User, error) {
+	var (
+		user  tenant.User
+		owner string
+	)
+	err := m.Store.View(ctx, func(tx tenant.Tx) (err error) {
+		if user, err = tenant.UserByWebAuthnHandle(tx, tenantID, handle); err != nil {
+			return err
+		}
+		owner, err = tenant.WebAuthnCredentialOwner(tx, tenantID, credentialID)
+		return err
+	})
+	if errors.Is(err, tenant.ErrNotFound) {
+		// Another tenant's passkey, or one whose user was reset or deleted.
+		return tenant.User{}, fmt.Errorf("%w: no user here has this handle or credential", mfa.ErrUnknownCredential)
+	}
+	if err != nil {
+		return tenant.User{}, err
+	}
+	if owner != user.Sub {
+		// The handle and the credential ID name two users: a copy that
+		// an older version let another user register (see
+		// tenant.IndexWebAuthnCredentials). The index decides.
+		return tenant.User{}, fmt.Errorf("%w: the credential is registered to another user than the handle's", mfa.ErrUnknownCredential)
+	}
+	return user, nil
+}
+
+// passkeyUserMaySignIn refuses, and records, the sign-in of user, whom a
+// passkey named, when their account may not sign in or sign-in is locked
+// for them.
+func (m *Machine) passkeyUserMaySignIn(ctx context.Context, tenantID string, cr Credentials, user tenant.User) error {
 	if !user.Enabled || user.Status != tenant.StatusConfirmed {
 		// Disabled, or owing a password change or reset, which a passkey
 		// does not settle: the same refusal as a wrong password.
@@ -189,22 +239,19 @@ func (m *Machine) FinishPasskey(ctx context.Context, tenantID, session string, r
 			reason = tenant.ReasonChallengeFailed
 		}
 		m.recordOutcome(ctx, tenantID, tenant.AuditSignInFailure, cr, &user, reason, map[string]string{"status": string(user.Status)})
-		return Result{}, ErrNotAuthorized
+		return ErrNotAuthorized
 	}
-	if locked, err := m.userLocked(ctx, tenantID, cr); err != nil {
-		return Result{}, err
-	} else if locked {
-		m.recordOutcome(ctx, tenantID, tenant.AuditSignInFailure, cr, &user, tenant.ReasonLocked, nil)
-		return Result{}, ErrLocked
-	}
-	if updated.CloneWarning {
-		return m.refuseClone(ctx, tenantID, "", t, cr, user, updated)
-	}
+	return m.refuseIfLocked(ctx, tenantID, cr, user)
+}
 
+// commitPasskeySignIn signs user in with the passkey whose assertion left
+// it updated, in one transaction that stores the credential's new state
+// (storeCredential) and the sign-in (commitSignIn).
+func (m *Machine) commitPasskeySignIn(ctx context.Context, tenantID string, t tenant.Tenant, cr Credentials, user tenant.User, updated mfa.Credential, now time.Time) (Result, error) {
 	amr := append(keyAMR(updated, true), "mfa")
 	sso := m.newSession()
 	voided := false
-	err = m.Store.Update(ctx, func(tx tenant.Tx) error {
+	err := m.Store.Update(ctx, func(tx tenant.Tx) error {
 		u, err := tenant.GetUser(tx, tenantID, user.Sub)
 		if errors.Is(err, tenant.ErrNotFound) {
 			voided = true
@@ -213,7 +260,7 @@ func (m *Machine) FinishPasskey(ctx context.Context, tenantID, session string, r
 		if err != nil {
 			return err
 		}
-		// Checked above on the user the passkey named, read before the
+		// Checked on the user the passkey named, read before the
 		// ceremony was verified: they must still stand so now.
 		voided, err = m.commitSignIn(tx, tenantID, cr, &u, standing(user), amr, sso, now, func(u *tenant.User) error {
 			if err := storeCredential(u, updated); err != nil {
@@ -225,7 +272,6 @@ func (m *Machine) FinishPasskey(ctx context.Context, tenantID, session string, r
 		return err
 	})
 	if errors.Is(err, errCloneMeanwhile) {
-		updated.CloneWarning = true
 		return m.refuseClone(ctx, tenantID, "", t, cr, user, updated)
 	}
 	if err != nil {
