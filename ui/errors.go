@@ -92,7 +92,7 @@ func (p *Pages) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if (pe.err != nil || level == slog.LevelError) && !pe.reported {
 		// "message", not "msg": that is the key of the line's own message.
-		p.Logger.Log(r.Context(), level, "page error", "host", p.Provider.Hosts().RequestHost(r), "path", r.URL.Path, "status", pe.status, "message", string(pe.msg), "err", pe.err)
+		p.Logger.Log(r.Context(), level, "page error", "host", p.Provider.Hosts().RequestHost(r), "client_ip", p.clientIP(r), "path", r.URL.Path, "status", pe.status, "message", string(pe.msg), "err", pe.err)
 	}
 
 	e := p.envBestEffort(r)

@@ -295,13 +295,15 @@ func TestAbandonedRequestIsNotAnError(t *testing.T) {
 // the line's message key, and in JSON the later one wins for most readers.
 //
 // Its host is the one the browser used: behind a trusted proxy, the
-// X-Forwarded-Host, not the proxy's own Host header.
+// X-Forwarded-Host, not the proxy's own Host header; and its client_ip the
+// browser's address, X-Forwarded-For's, as every refusal's line says it.
 func TestPageErrorLineKeepsItsMessage(t *testing.T) {
 	var log bytes.Buffer
 	p := &Pages{Logger: slog.New(slog.NewJSONHandler(&log, nil)), Provider: proxiedProvider(t)}
 	r := httptest.NewRequest(http.MethodPost, "/login", nil)
 	r.Host, r.RemoteAddr = "cognate.internal:8080", "10.0.0.5:41000"
 	r.Header.Set("X-Forwarded-Host", "acme.example.com")
+	r.Header.Set("X-Forwarded-For", "203.0.113.7")
 	p.fail(httptest.NewRecorder(), r, &pageError{status: http.StatusForbidden, msg: msgCSRFExpired, err: errors.New("missing or wrong form token")})
 	logged := log.String()
 	var line map[string]any // the first line; a Pages without templates logs its failing render next
@@ -313,6 +315,9 @@ func TestPageErrorLineKeepsItsMessage(t *testing.T) {
 	}
 	if line["host"] != "acme.example.com" {
 		t.Errorf("host %q, want the forwarded acme.example.com:\n%s", line["host"], logged)
+	}
+	if line["client_ip"] != "203.0.113.7" {
+		t.Errorf("client_ip %q, want the forwarded 203.0.113.7:\n%s", line["client_ip"], logged)
 	}
 }
 

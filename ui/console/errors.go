@@ -146,7 +146,7 @@ func noteResponse(w http.ResponseWriter, key string, err error, attrs ...any) {
 
 // logResponse is the one place a console response is logged: every
 // response with a status of 400 or more gets exactly one line, with the
-// host the browser used, the path, the status and the key of the sentence
+// host the browser used, the browser's address, the path, the status and the key of the sentence
 // the person read; the detail when there is one that quotes nothing sent;
 // nothing a form or a file held. Faults are errors, refusals information.
 func (c *Console) logResponse(r *http.Request, o *outcome) {
@@ -157,7 +157,7 @@ func (c *Console) logResponse(r *http.Request, o *outcome) {
 	if o.status >= http.StatusInternalServerError {
 		level, msg = slog.LevelError, "console page error"
 	}
-	attrs := []any{"host", c.Provider.Hosts().RequestHost(r), "method", r.Method, "path", r.URL.Path,
+	attrs := []any{"host", c.Provider.Hosts().RequestHost(r), "client_ip", c.Provider.Hosts().ClientIP(r), "method", r.Method, "path", r.URL.Path,
 		"status", o.status, "message", o.key} // not "msg", the line's own key
 	if o.err != nil {
 		attrs = append(attrs, "err", o.err)

@@ -38,6 +38,7 @@ func TestConsolePageErrorLineKeepsItsMessage(t *testing.T) {
 	r := httptest.NewRequest(http.MethodGet, "/admin/users", nil)
 	r.Host, r.RemoteAddr = "cognate.internal:8080", "10.0.0.5:41000"
 	r.Header.Set("X-Forwarded-Host", "acme.example.com")
+	r.Header.Set("X-Forwarded-For", "203.0.113.7")
 	c.ServeHTTP(httptest.NewRecorder(), r)
 	var line map[string]any
 	if err := json.Unmarshal(log.Bytes(), &line); err != nil {
@@ -49,5 +50,8 @@ func TestConsolePageErrorLineKeepsItsMessage(t *testing.T) {
 	}
 	if line["host"] != "acme.example.com" {
 		t.Errorf("host %q, want the forwarded acme.example.com:\n%s", line["host"], log.String())
+	}
+	if line["client_ip"] != "203.0.113.7" {
+		t.Errorf("client_ip %q, want the forwarded 203.0.113.7:\n%s", line["client_ip"], log.String())
 	}
 }
