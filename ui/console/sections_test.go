@@ -624,7 +624,7 @@ func TestImportRefusesAFileAndSaysWhy(t *testing.T) {
 	}
 	b.Header.Set("Accept-Language", "en")
 	logged := s.log.String()
-	if n := strings.Count(logged, `msg="console request refused" host=acme.localhost:`+strconv.Itoa(s.port)+` method=POST path=/admin/import status=422 message=problem.importFile`); n != len(tests) {
+	if n := strings.Count(logged, `msg="console request refused" host=acme.localhost:`+strconv.Itoa(s.port)+` client_ip=127.0.0.1 method=POST path=/admin/import status=422 message=problem.importFile`); n != len(tests) {
 		t.Errorf("%d lines say a file was refused, want %d:\n%s", n, len(tests), logged)
 	}
 	for _, secret := range []string{"S3cret", "AKIA", "alice@example.com", "emial", "Username"} {
