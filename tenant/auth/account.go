@@ -150,28 +150,28 @@ func (m *Machine) ChangePassword(ctx context.Context, tenantID, sub, current, ne
 		return err
 	}
 	cr := userCredentials(user, clientIP)
-	release := func() {}
+	var name *check
 	if !locked {
 		// As at sign-in: guesses sent at once are held to the limit.
-		if release, locked, err = m.beginCheck(ctx, tenantID, lockKeys(cr)[0], t.Settings.Lockout, now); err != nil {
+		if name, locked, err = m.beginCheck(ctx, tenantID, lockKeys(cr)[0], t.Settings.Lockout, now); err != nil {
 			return err
 		}
 	}
 	if locked {
 		return ErrLocked
 	}
-	defer release()
+	defer name.end()
 	ok, _, err := m.Hasher.Verify(ctx, user.PasswordHash, current)
 	if err != nil && !errors.Is(err, password.ErrMalformedHash) && !errors.Is(err, password.ErrUnknownScheme) {
 		return err
 	}
 	if !ok {
-		if err := m.failCheck(ctx, tenantID, t.Settings.Lockout, cr, now, release); err != nil {
+		if err := m.failCheck(ctx, tenantID, t.Settings.Lockout, cr, now, name); err != nil {
 			return err
 		}
 		return ErrNotAuthorized
 	}
-	release() // the current password is proven; the rest is the new one's
+	name.end() // the current password is proven; the rest is the new one's
 	policy := t.Settings.PasswordPolicy
 	if err := policy.Check(newPassword); err != nil {
 		return err

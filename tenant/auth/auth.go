@@ -185,7 +185,7 @@ func (m *Machine) Start(ctx context.Context, tenantID string, cr Credentials) (R
 	if err != nil {
 		return Result{}, err
 	}
-	defer a.release()
+	defer a.end()
 	var ok, needsRehash bool
 	if a.user, ok, needsRehash, err = m.checkPassword(ctx, a); err != nil {
 		return Result{}, err
@@ -228,21 +228,28 @@ type attempt struct {
 	// goes on as for a name that belongs to no one, to the same refusal
 	// after the same hash, counted against the name typed alone.
 	accountLocked bool
-	// release ends the checks under way, the account's first: a check of
-	// the name waiting for room must find the account's room too. Calls
-	// after the first do nothing; failCheck calls it once the failure is
-	// counted, and Start defers it.
-	release func()
+	// name and account are the checks of the name typed and of the
+	// account under way (nil when none was reserved).
+	name, account *check
+}
+
+// end ends the attempt's checks under way, the account's first: a check
+// of the name waiting for room must find the account's room too. Calls
+// after the first do nothing; failCheck ends them once the failure is
+// counted, and Start defers it.
+func (a attempt) end() {
+	a.account.end()
+	a.name.end()
 }
 
 // admit reads the tenant, whether the name typed or the client's address
 // is locked and the user the name belongs to, and reserves the checks of
 // the name and of the user's account. A locked name is refused here, with
 // ErrLocked, before any hashing, so it costs the server nothing; the answer
-// is the same for names that do not exist. The caller releases the
-// attempt it returns.
+// is the same for names that do not exist. The caller ends the attempt
+// it returns (attempt.end).
 func (m *Machine) admit(ctx context.Context, tenantID string, cr Credentials, now time.Time) (attempt, error) {
-	a := attempt{tenantID: tenantID, cr: cr, release: func() {}}
+	a := attempt{tenantID: tenantID, cr: cr}
 	keys := lockKeys(cr)
 	locked := false
 	err := m.Store.View(ctx, func(tx tenant.Tx) error {
@@ -263,7 +270,7 @@ func (m *Machine) admit(ctx context.Context, tenantID string, cr Credentials, no
 		return attempt{}, err
 	}
 	if !locked {
-		if a.release, locked, err = m.beginCheck(ctx, tenantID, keys[0], a.t.Settings.Lockout, now); err != nil {
+		if a.name, locked, err = m.beginCheck(ctx, tenantID, keys[0], a.t.Settings.Lockout, now); err != nil {
 			return attempt{}, err
 		}
 	}
@@ -275,16 +282,13 @@ func (m *Machine) admit(ctx context.Context, tenantID string, cr Credentials, no
 		return a, nil
 	}
 	// The account's lock holds under any of its names, but is not told
-	// (attempt.accountLocked), so its check never waits (tryReserve).
-	releaseName := a.release
-	releaseAccount, accountLocked, err := m.beginAccountCheck(ctx, tenantID, a.user.Sub, a.t.Settings.Lockout, now)
-	if err != nil {
-		releaseName()
+	// (attempt.accountLocked), so its check does not wait for room
+	// (beginAccountCheck).
+	if a.account, a.accountLocked, err = m.beginAccountCheck(ctx, tenantID, a.user.Sub, a.t.Settings.Lockout, now); err != nil {
+		a.name.end()
 		return attempt{}, err
 	}
-	a.release = func() { releaseAccount(); releaseName() }
-	a.accountLocked = accountLocked
-	if !accountLocked {
+	if !a.accountLocked {
 		a.cr.sub = a.user.Sub
 	}
 	return a, nil
@@ -331,7 +335,7 @@ func (m *Machine) checkPassword(ctx context.Context, a attempt) (user tenant.Use
 // may lock, records why for the trail, and returns the refusal, which
 // reads the same whatever the reason.
 func (m *Machine) refuse(ctx context.Context, a attempt, passwordOK, changed bool, now time.Time) error {
-	if err := m.failCheck(ctx, a.tenantID, a.t.Settings.Lockout, a.cr, now, a.release); err != nil {
+	if err := m.failCheck(ctx, a.tenantID, a.t.Settings.Lockout, a.cr, now, a.account, a.name); err != nil {
 		return err
 	}
 	reason := refusalReason(a.findErr == nil, a.user, passwordOK)

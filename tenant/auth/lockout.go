@@ -107,109 +107,151 @@ func attemptsLeft(tx tenant.Tx, tenantID string, k lockKey, p tenant.LockoutPoli
 // for one to end and look again, so a burst of guesses stops at the lock,
 // while sign-ins of one shared account at once (or a load test's) only
 // queue, as they would at the hasher anyway. Only names are counted so: an
-// office behind one address signs many people in at once.
+// office behind one address signs many people in at once. The account's
+// checks are counted as well, but do not wait for room (beginAccountCheck).
 type checksUnderWay struct {
-	mu    sync.Mutex
-	n     map[string]int           // tenant ID + "/" + lock key → checks under way
-	ended map[string]chan struct{} // closed when a check of the key ends
+	mu   sync.Mutex
+	keys map[string]*keyChecks // tenant ID + "/" + lock key → its checks under way
+}
+
+// keyChecks are the checks of one lock key under way.
+type keyChecks struct {
+	n int
+	// counting is how many of the n failed and are counting their
+	// failure (check.failing): the key's counter, read meanwhile, may or
+	// may not hold it already.
+	counting int
+	ended    chan struct{} // closed when a check ends; nil while nobody waits
+}
+
+// check is one check of a lock key that reserve counted under way. Its
+// methods do nothing on a nil check: none was counted.
+type check struct {
+	c               *checksUnderWay
+	k               string
+	counting, ended bool
 }
 
 // reserve counts a check of key once the checks under way leave room in
-// the attempts it has left (read by left), waiting for one to end while
-// they do not; ok is false when the key has no attempts left (locked).
-// The read happens under the lock that release takes after the failure's
-// commit, so no failure can be in neither count: committed after the read,
-// it is still under way. release undoes the count; calls after the first
-// do nothing, so a caller may release early and defer it as well.
-func (c *checksUnderWay) reserve(ctx context.Context, tenantID, key string, left func() (int, error)) (release func(), ok bool, err error) {
+// the attempts it has left (read by left); ok is false when the key has no
+// attempts left (locked). Without room it waits for a check to end and
+// looks again; with untilRoom false it refuses at once instead, and waits
+// only while a check counting its failure makes the answer unsure (see
+// below).
+//
+// The read happens under the lock that end takes after the failure's
+// commit, so no failure can be in neither count: committed after the
+// read, it is still under way. It can be in both, committed before the
+// read and not yet ended: so a check counting its failure may be counted
+// twice, and its key seem to have no room that it has. Waiting, that only
+// delays the look that finds the room; refusing, it would refuse a check
+// for a failure that never happened (a person's fifth attempt refused
+// unchecked, as if the account were locked, while a guess's fourth was
+// between its commit and its end). So where it would refuse, it waits
+// instead while the checks counting their failures could be what leaves no
+// room, until one ends (one commit at most), and looks again.
+func (c *checksUnderWay) reserve(ctx context.Context, tenantID, key string, left func() (int, error), untilRoom bool) (ch *check, ok bool, err error) {
 	k := tenantID + "/" + key
 	for {
 		c.mu.Lock()
 		attempts, err := left()
+		under := c.keys[k]
+		if under == nil {
+			under = &keyChecks{}
+		}
 		switch {
 		case err != nil || attempts <= 0:
 			c.mu.Unlock()
-			return func() {}, false, err
-		case attempts > c.n[k]:
-			if c.n == nil {
-				c.n, c.ended = make(map[string]int), make(map[string]chan struct{})
+			return nil, false, err
+		case attempts > under.n:
+			if c.keys == nil {
+				c.keys = make(map[string]*keyChecks)
 			}
-			c.n[k]++
+			under.n++
+			c.keys[k] = under
 			c.mu.Unlock()
-			return c.releaser(k), true, nil
+			return &check{c: c, k: k}, true, nil
+		case !untilRoom && attempts <= under.n-under.counting:
+			c.mu.Unlock()
+			return nil, false, nil
 		}
-		ended, found := c.ended[k]
-		if !found {
-			ended = make(chan struct{})
-			c.ended[k] = ended
+		if under.ended == nil {
+			under.ended = make(chan struct{})
 		}
+		ended := under.ended
 		c.mu.Unlock()
 		select {
 		case <-ended:
 		case <-ctx.Done():
-			return func() {}, false, ctx.Err()
+			return nil, false, ctx.Err()
 		}
 	}
 }
 
-// tryReserve counts a check of key when the checks under way leave room
-// in the attempts it has left, as reserve does, but never waits: ok is
-// false at once when there is no room. Start uses it for the account's
-// counter, whose lock is not told (see the top of this file): waiting
-// there would make a name that belongs to a user take longer than one
-// that does not.
-func (c *checksUnderWay) tryReserve(tenantID, key string, left func() (int, error)) (release func(), ok bool, err error) {
-	k := tenantID + "/" + key
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	attempts, err := left()
-	if err != nil || attempts <= c.n[k] {
-		return func() {}, false, err
+// failing tells that ch failed and that its failure is being counted
+// (failCheck), until end.
+func (ch *check) failing() {
+	if ch == nil {
+		return
 	}
-	if c.n == nil {
-		c.n, c.ended = make(map[string]int), make(map[string]chan struct{})
+	ch.c.mu.Lock()
+	defer ch.c.mu.Unlock()
+	if ch.counting || ch.ended {
+		return
 	}
-	c.n[k]++
-	return c.releaser(k), true, nil
+	ch.counting = true
+	ch.c.keys[ch.k].counting++
 }
 
-// releaser ends one check of k, once, and wakes those waiting for room.
-func (c *checksUnderWay) releaser(k string) func() {
-	released := false
-	return func() {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		if released {
-			return
-		}
-		released = true
-		if c.n[k]--; c.n[k] <= 0 {
-			delete(c.n, k)
-		}
-		if ended, ok := c.ended[k]; ok {
-			close(ended)
-			delete(c.ended, k)
-		}
+// end ends ch, once, and wakes those waiting for room; calls after the
+// first do nothing, so a caller may end a check early and defer it as well.
+func (ch *check) end() {
+	if ch == nil {
+		return
+	}
+	ch.c.mu.Lock()
+	defer ch.c.mu.Unlock()
+	if ch.ended {
+		return
+	}
+	ch.ended = true
+	under := ch.c.keys[ch.k]
+	under.n--
+	if ch.counting {
+		under.counting--
+	}
+	if under.ended != nil {
+		close(under.ended)
+		under.ended = nil
+	}
+	if under.n <= 0 {
+		delete(ch.c.keys, ch.k)
 	}
 }
 
 // beginCheck reserves a password check of a login name (checksUnderWay):
 // checks already under way count as failures until recorded, so a burst of
 // guesses is held to the limit, and waits here for room meanwhile. locked
-// is true when the name has no attempts left. The caller releases the
-// check when it ends, through failCheck when it fails.
-func (m *Machine) beginCheck(ctx context.Context, tenantID string, name lockKey, p tenant.LockoutPolicy, now time.Time) (release func(), locked bool, err error) {
-	release, ok, err := m.checks.reserve(ctx, tenantID, name.key, m.attemptsLeft(ctx, tenantID, name, p, now))
-	return release, !ok && err == nil, err
+// is true when the name has no attempts left. The caller ends the check
+// when it ends, through failCheck when it fails.
+func (m *Machine) beginCheck(ctx context.Context, tenantID string, name lockKey, p tenant.LockoutPolicy, now time.Time) (ch *check, locked bool, err error) {
+	ch, ok, err := m.checks.reserve(ctx, tenantID, name.key, m.attemptsLeft(ctx, tenantID, name, p, now), true)
+	return ch, !ok && err == nil, err
 }
 
 // beginAccountCheck reserves a password check of the account sub, with
 // the check of the name typed already reserved: locked is true when the
 // account has no attempts left, counting the checks under way, and then
-// the password must not be checked. It never waits (tryReserve).
-func (m *Machine) beginAccountCheck(ctx context.Context, tenantID, sub string, p tenant.LockoutPolicy, now time.Time) (release func(), locked bool, err error) {
-	release, ok, err := m.checks.tryReserve(tenantID, accountKey(sub).key, m.attemptsLeft(ctx, tenantID, accountKey(sub), p, now))
-	return release, !ok && err == nil, err
+// the password must not be checked. It does not wait for room: the
+// account's lock is not told (see the top of this file), and waiting for
+// another check's hash would make a name that belongs to a user take
+// longer than one that does not. It waits only while another check's
+// failure, being committed, decides whether there is room (reserve): one
+// commit at most, as every failure waits at the store for the commits
+// before its own.
+func (m *Machine) beginAccountCheck(ctx context.Context, tenantID, sub string, p tenant.LockoutPolicy, now time.Time) (ch *check, locked bool, err error) {
+	ch, ok, err := m.checks.reserve(ctx, tenantID, accountKey(sub).key, m.attemptsLeft(ctx, tenantID, accountKey(sub), p, now), false)
+	return ch, !ok && err == nil, err
 }
 
 // attemptsLeft reads how many failures k may still take.
@@ -223,12 +265,18 @@ func (m *Machine) attemptsLeft(ctx context.Context, tenantID string, k lockKey, 
 	}
 }
 
-// failCheck records a failed password check begun with beginCheck: it
-// counts the failure, ends the check once the count is where the next
-// check reads it, then holds the answer back (slowDown).
-func (m *Machine) failCheck(ctx context.Context, tenantID string, p tenant.LockoutPolicy, cr Credentials, now time.Time, release func()) error {
+// failCheck records a failed password check begun with beginCheck (and
+// beginAccountCheck): it counts the failure, ends the checks, in the order
+// given, once the count is where the next check reads it, then holds the
+// answer back (slowDown).
+func (m *Machine) failCheck(ctx context.Context, tenantID string, p tenant.LockoutPolicy, cr Credentials, now time.Time, checks ...*check) error {
+	for _, ch := range checks {
+		ch.failing()
+	}
 	failures, err := m.countFailure(ctx, tenantID, p, cr, now)
-	release()
+	for _, ch := range checks {
+		ch.end()
+	}
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -196,4 +197,129 @@ func TestAccountLockHoldsForGuessesSentAtOnce(t *testing.T) {
 	if checked != 5 {
 		t.Errorf("%d of %d guesses under two names at once were checked, want 5", checked, guesses)
 	}
+}
+
+// A failure is counted in the store before its check ends, so for a moment
+// it is in both counts: the account's counter and the checks under way.
+// An attempt that looks at the account then must not be refused as if the
+// account were locked: a person's fifth attempt, the right password, is
+// checked and signs in though a guess's fourth failure has just committed
+// and its check not yet ended (a guess stalled there on a busy machine,
+// once, and a burst of 40 had only 4 of its guesses checked).
+func TestFifthAttemptCheckedWhileFourthIsCounted(t *testing.T) {
+	e := newEnv(t)
+	ann := e.user(t, tenant.NewUser{Username: "ann", Email: "ann@example.com", Password: "Correct-Horse-9"})
+	store := &lockoutSeamStore{Store: e.m.Store, key: "account:" + ann.Sub}
+	e.m.Store = store
+	start := func(login, password string) (auth.Result, error) {
+		return e.m.Start(ctx, "acme", auth.Credentials{Login: login, Password: password, ClientIP: "192.0.2.1"})
+	}
+	for i := range 3 {
+		if _, err := start("ann", "wrong"); !errors.Is(err, auth.ErrNotAuthorized) {
+			t.Fatalf("wrong password %d: %v", i+1, err)
+		}
+	}
+
+	// The fourth failure commits, and its check stops there, not ended.
+	committed, goOn := make(chan struct{}), make(chan struct{})
+	store.arm(&store.afterWrite, func() { close(committed); <-goOn })
+	fourth := make(chan error, 1)
+	go func() {
+		_, err := start("ann", "wrong")
+		fourth <- err
+	}()
+	<-committed
+
+	// The fifth attempt, under the other name, reads the account's
+	// counter; then the fourth's check ends.
+	read := make(chan struct{})
+	store.arm(&store.onRead, func() { close(read) })
+	type outcome struct {
+		res auth.Result
+		err error
+	}
+	fifth := make(chan outcome, 1)
+	go func() {
+		res, err := start("ann@example.com", "Correct-Horse-9")
+		fifth <- outcome{res, err}
+	}()
+	<-read
+	close(goOn)
+	if err := <-fourth; !errors.Is(err, auth.ErrNotAuthorized) {
+		t.Fatalf("fourth wrong password: %v", err)
+	}
+	if got := <-fifth; got.err != nil || !got.res.Done() || got.res.Sub != ann.Sub {
+		t.Errorf("the right password after four failures, one of them being counted: %+v, %v; want signed in", got.res, got.err)
+	}
+}
+
+// lockoutSeamStore is the real store with two seams on the lockout counter
+// under key, each armed once (arm): afterWrite runs right after the next
+// Update that wrote the counter commits, onRead when a View next reads it.
+// They stop a request between its failure's commit and the end of its
+// check, and let another look meanwhile, deterministically.
+type lockoutSeamStore struct {
+	tenant.Store
+	key string
+
+	mu                 sync.Mutex
+	afterWrite, onRead func()
+}
+
+// arm sets seam to f, to run once.
+func (s *lockoutSeamStore) arm(seam *func(), f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	*seam = f
+}
+
+// fire runs seam once, if armed.
+func (s *lockoutSeamStore) fire(seam *func()) {
+	s.mu.Lock()
+	f := *seam
+	*seam = nil
+	s.mu.Unlock()
+	if f != nil {
+		f()
+	}
+}
+
+func (s *lockoutSeamStore) Update(ctx context.Context, fn func(tx tenant.Tx) error) error {
+	wrote := false
+	err := s.Store.Update(ctx, func(tx tenant.Tx) error {
+		wrote = false
+		return fn(&seamTx{Tx: tx, key: s.key, put: func() { wrote = true }, get: func() {}})
+	})
+	if err == nil && wrote {
+		s.fire(&s.afterWrite)
+	}
+	return err
+}
+
+func (s *lockoutSeamStore) View(ctx context.Context, fn func(tx tenant.Tx) error) error {
+	return s.Store.View(ctx, func(tx tenant.Tx) error {
+		return fn(&seamTx{Tx: tx, key: s.key, put: func() {}, get: func() { s.fire(&s.onRead) }})
+	})
+}
+
+// seamTx tells its store when the lockout counter under key is read or
+// written.
+type seamTx struct {
+	tenant.Tx
+	key      string
+	get, put func()
+}
+
+func (tx *seamTx) Get(c tenant.Collection, tenantID, key string) ([]byte, error) {
+	if c == tenant.CollLockouts && key == tx.key {
+		tx.get()
+	}
+	return tx.Tx.Get(c, tenantID, key)
+}
+
+func (tx *seamTx) Put(c tenant.Collection, tenantID, key string, value []byte) error {
+	if c == tenant.CollLockouts && key == tx.key {
+		tx.put()
+	}
+	return tx.Tx.Put(c, tenantID, key, value)
 }
