@@ -42,32 +42,64 @@ func (in NewUser) LogValue() slog.Value {
 }
 
 // errVerifiedWithoutEmail refuses a verified email address that is not
-// there, on creation as on a change.
+// there, on creation as on a change (checkEmailVerified).
 var errVerifiedWithoutEmail = fmt.Errorf("%w: a user without an email address cannot have a verified one", ErrInvalid)
 
 // CreateUser adds a user to a tenant's pool. Without a password the user is
 // not activated (UNCONFIRMED) and cannot sign in.
 func (s *Service) CreateUser(ctx context.Context, tenantID string, in NewUser) (User, error) {
-	if err := ValidateUsername(in.Username); err != nil {
+	if err := in.validate(); err != nil {
 		return User{}, err
 	}
-	if in.Email != "" {
-		if err := ValidateEmail(in.Email); err != nil {
-			return User{}, err
-		}
+	u := newUserRecord(in, s.now())
+	t, err := s.Tenant(ctx, tenantID)
+	if err != nil {
+		return User{}, err
 	}
-	if in.EmailVerified && strings.TrimSpace(in.Email) == "" {
-		return User{}, errVerifiedWithoutEmail
+	inv, err := s.firstPassword(ctx, t, &u, in)
+	if err != nil {
+		return User{}, err
+	}
+	created, err := s.insertNewUser(ctx, tenantID, u, in.Invite, inv)
+	if err != nil {
+		return User{}, err
+	}
+	if in.Invite {
+		s.mailQueued()
+	}
+	return created, nil
+}
+
+// validate checks everything of a new user that needs no tenant, in the
+// order its refusals are given.
+func (in NewUser) validate() error {
+	if err := ValidateUsername(in.Username); err != nil {
+		return err
+	}
+	if err := validateEmailIfGiven(in.Email); err != nil {
+		return err
+	}
+	if err := checkEmailVerified(strings.TrimSpace(in.Email), in.EmailVerified); err != nil {
+		return err
 	}
 	if err := ValidateAttributes(in.Attributes); err != nil {
-		return User{}, err
+		return err
 	}
 	if in.Sub != "" {
 		if err := ValidateSub(in.Sub); err != nil {
-			return User{}, err
+			return err
 		}
 	}
-	now := s.now()
+	if in.Invite && in.Password != "" {
+		return fmt.Errorf("%w: an invitation makes its own temporary password; give no password", ErrInvalid)
+	}
+	return nil
+}
+
+// newUserRecord is the user in asks for, as created at now: enabled, not
+// activated (UNCONFIRMED) until firstPassword says otherwise, with a new
+// sub unless in keeps one.
+func newUserRecord(in NewUser, now time.Time) User {
 	u := User{
 		Sub:           in.Sub,
 		Username:      in.Username,
@@ -83,42 +115,49 @@ func (s *Service) CreateUser(ctx context.Context, tenantID string, in NewUser) (
 	if u.Sub == "" {
 		u.Sub = NewUUID()
 	}
-	if in.Invite && in.Password != "" {
-		return User{}, fmt.Errorf("%w: an invitation makes its own temporary password; give no password", ErrInvalid)
-	}
-	var t Tenant
-	err := s.Store.View(ctx, func(tx Tx) (err error) {
-		t, err = GetTenant(tx, tenantID)
-		return err
-	})
-	if err != nil {
-		return User{}, err
-	}
-	var inv invitation
+	return u
+}
+
+// firstPassword prepares what in asks for as u's first password, before
+// the transaction that creates u, since hashing takes a while: an
+// invitation (returned, for insertNewUser to write), or the password given,
+// set on u as a temporary one or as the user's own. Without either, u
+// stays UNCONFIRMED.
+func (s *Service) firstPassword(ctx context.Context, t Tenant, u *User, in NewUser) (invitation, error) {
 	switch {
 	case in.Invite:
 		// Created not activated, then activated in the same transaction,
 		// as ActivateUser would.
-		if inv, err = s.prepareInvitation(ctx, t, u, false); err != nil {
-			return User{}, err
-		}
+		return s.prepareInvitation(ctx, t, *u, false)
 	case in.Password != "":
-		if err := t.Settings.PasswordPolicy.Check(in.Password); err != nil {
-			return User{}, err
-		}
-		hash, err := s.Hasher.Hash(ctx, in.Password)
+		hash, err := s.hashNewPassword(ctx, t, in.Password)
 		if err != nil {
-			return User{}, err
+			return invitation{}, err
 		}
 		if in.Temporary {
-			setTemporaryPassword(&u, t, hash, now)
+			setTemporaryPassword(u, t, hash, u.CreatedAt)
 		} else {
-			u.SetPassword(hash, now)
+			u.SetPassword(hash, u.CreatedAt)
 			u.Status = StatusConfirmed
 		}
 	}
+	return invitation{}, nil
+}
+
+// hashNewPassword checks pw against t's password policy and hashes it.
+func (s *Service) hashNewPassword(ctx context.Context, t Tenant, pw string) (hash string, err error) {
+	if err := t.Settings.PasswordPolicy.Check(pw); err != nil {
+		return "", err
+	}
+	return s.Hasher.Hash(ctx, pw)
+}
+
+// insertNewUser writes u to the tenant's pool with its audit event and,
+// when invite, the invitation inv, in one transaction, and returns the user
+// as written.
+func (s *Service) insertNewUser(ctx context.Context, tenantID string, u User, invite bool, inv invitation) (User, error) {
 	created := u // as invited, when it is
-	err = s.Store.Update(ctx, func(tx Tx) error {
+	err := s.Store.Update(ctx, func(tx Tx) error {
 		// Read again: the tenant may have been deleted while the password
 		// was hashed, and a user written now would be left behind for
 		// whoever takes the slug next.
@@ -137,7 +176,7 @@ func (s *Service) CreateUser(ctx context.Context, tenantID string, in NewUser) (
 		if err := InsertUser(tx, tenantID, u); err != nil {
 			return err
 		}
-		if !in.Invite {
+		if !invite {
 			return nil
 		}
 		// On a copy: the store may run this function again, and each run
@@ -153,10 +192,25 @@ func (s *Service) CreateUser(ctx context.Context, tenantID string, in NewUser) (
 	if err != nil {
 		return User{}, err
 	}
-	if in.Invite {
-		s.mailQueued()
-	}
 	return created, nil
+}
+
+// validateEmailIfGiven validates an email address, which may be left out
+// ("").
+func validateEmailIfGiven(email string) error {
+	if email == "" {
+		return nil
+	}
+	return ValidateEmail(email)
+}
+
+// checkEmailVerified refuses an address marked verified that is not there,
+// whether a new user or a change asks for it.
+func checkEmailVerified(email string, verified bool) error {
+	if verified && email == "" {
+		return errVerifiedWithoutEmail
+	}
+	return nil
 }
 
 // User reads one user.
@@ -283,14 +337,11 @@ func (s *Service) FindUsers(ctx context.Context, tenantID string, q UserQuery) (
 // SetPassword sets a user's password as an administrator: permanent makes
 // the user CONFIRMED, otherwise it is a temporary password.
 func (s *Service) SetPassword(ctx context.Context, tenantID, sub, pw string, permanent bool) error {
-	var t Tenant
-	if err := s.Store.View(ctx, func(tx Tx) (err error) { t, err = GetTenant(tx, tenantID); return err }); err != nil {
+	t, err := s.Tenant(ctx, tenantID)
+	if err != nil {
 		return err
 	}
-	if err := t.Settings.PasswordPolicy.Check(pw); err != nil {
-		return err
-	}
-	hash, err := s.Hasher.Hash(ctx, pw)
+	hash, err := s.hashNewPassword(ctx, t, pw)
 	if err != nil {
 		return err
 	}
@@ -348,120 +399,20 @@ type UserChange struct {
 // A change to what the user has already (a form saved untouched) writes
 // nothing, records nothing, and returns the user as stored.
 func (s *Service) UpdateUser(ctx context.Context, tenantID, sub string, in UserChange) (User, error) {
-	var email string
-	if in.Email != nil {
-		email = strings.TrimSpace(*in.Email)
-		if email != "" {
-			if err := ValidateEmail(email); err != nil {
-				return User{}, err
-			}
-		}
+	in, err := in.withEmailChecked()
+	if err != nil {
+		return User{}, err
 	}
 	var inv invitation
 	if in.Activate {
-		if in.Enabled != nil && !*in.Enabled {
-			return User{}, fmt.Errorf("%w: a user cannot be activated and deactivated at once", ErrInvalid)
-		}
-		t, u, err := s.tenantAndUser(ctx, tenantID, sub)
-		if err != nil {
-			return User{}, err
-		}
-		if in.Email != nil {
-			u.Email = email // the address the invitation will go to
-		}
-		if inv, err = s.prepareInvitation(ctx, t, u, false); err != nil {
+		if inv, err = s.prepareActivation(ctx, tenantID, sub, in); err != nil {
 			return User{}, err
 		}
 	}
 	now := s.now()
 	var u User
-	err := s.Store.Update(ctx, func(tx Tx) (err error) {
-		u, err = GetUser(tx, tenantID, sub)
-		if err != nil {
-			return err
-		}
-		if in.IfUnchanged != nil && !in.IfUnchanged(u) {
-			return fmt.Errorf("user %q: %w", sub, ErrStale)
-		}
-		before := u
-		before.Attributes = maps.Clone(u.Attributes) // u's is changed in place below
-		if in.Email != nil {
-			if FoldKey(email) != FoldKey(u.Email) {
-				u.EmailVerified = false // a new address, not just new capitals
-			}
-			u.Email = email
-		}
-		if in.EmailVerified != nil {
-			u.EmailVerified = *in.EmailVerified
-		}
-		if u.Email == "" && u.EmailVerified {
-			return errVerifiedWithoutEmail
-		}
-		if len(in.Attributes) > 0 {
-			// u was decoded afresh in this run of the closure, so changing
-			// its map in place cannot leak into a retry.
-			if u.Attributes == nil {
-				u.Attributes = make(map[string]string, len(in.Attributes))
-			}
-			for name, value := range in.Attributes {
-				if value == nil {
-					delete(u.Attributes, name)
-				} else {
-					u.Attributes[name] = *value
-				}
-			}
-			if err := ValidateAttributes(u.Attributes); err != nil {
-				return err
-			}
-		}
-		if in.Enabled != nil {
-			if u.Enabled && !*in.Enabled {
-				if selfLockout(ctx, sub) {
-					return ErrSelfLockout
-				}
-				// Deactivation stops sign-in at once: sessions and
-				// refresh tokens end with it.
-				if err := s.revoke(tx, tenantID, sub); err != nil {
-					return err
-				}
-			}
-			u.Enabled = *in.Enabled
-		}
-		if in.Groups != nil {
-			groups := uniqueGroups(*in.Groups)
-			if err := checkGroupsExist(tx, tenantID, groups); err != nil {
-				return err
-			}
-			if t, err := GetTenant(tx, tenantID); err != nil {
-				return err
-			} else if selfLockout(ctx, sub) && slices.Contains(u.Groups, t.Settings.AdminGroup) && !slices.Contains(groups, t.Settings.AdminGroup) {
-				return ErrSelfLockout
-			}
-			u.Groups = groups
-		}
-		if !in.Activate && u.Enabled == before.Enabled && len(userChanges(before, u)) == 0 {
-			// A form saved untouched, or values the user has already:
-			// nothing to store, nothing to record.
-			u = before
-			return nil
-		}
-		u.UpdatedAt = now
-		if err := UpdateUser(tx, tenantID, u); err != nil {
-			return err
-		}
-		if err := s.auditUserChange(ctx, tx, tenantID, before, u); err != nil {
-			return err
-		}
-		if !in.Activate {
-			return nil
-		}
-		t, err := GetTenant(tx, tenantID)
-		if err != nil {
-			return err
-		}
-		// UpdatedAt is now, later than any earlier invitation: a user
-		// changed by this call is invited anew, never taken for a repeat.
-		_, err = s.writeInvitation(ctx, tx, t, &u, inv)
+	err = s.Store.Update(ctx, func(tx Tx) (err error) {
+		u, err = s.changeUser(ctx, tx, tenantID, sub, in, inv, now)
 		return err
 	})
 	if err != nil {
@@ -471,6 +422,164 @@ func (s *Service) UpdateUser(ctx context.Context, tenantID, sub string, in UserC
 		s.mailQueued()
 	}
 	return u, nil
+}
+
+// withEmailChecked is in with the address it asks for, if any, trimmed and
+// validated.
+func (in UserChange) withEmailChecked() (UserChange, error) {
+	if in.Email == nil {
+		return in, nil
+	}
+	email := strings.TrimSpace(*in.Email)
+	if err := validateEmailIfGiven(email); err != nil {
+		return UserChange{}, err
+	}
+	in.Email = &email
+	return in, nil
+}
+
+// prepareActivation checks that the user may be activated with the change
+// in, and makes the temporary password, before the transaction that
+// writes them.
+func (s *Service) prepareActivation(ctx context.Context, tenantID, sub string, in UserChange) (invitation, error) {
+	if in.Enabled != nil && !*in.Enabled {
+		return invitation{}, fmt.Errorf("%w: a user cannot be activated and deactivated at once", ErrInvalid)
+	}
+	t, u, err := s.tenantAndUser(ctx, tenantID, sub)
+	if err != nil {
+		return invitation{}, err
+	}
+	if in.Email != nil {
+		u.Email = *in.Email // the address the invitation will go to
+	}
+	return s.prepareInvitation(ctx, t, u, false)
+}
+
+// changeUser is UpdateUser's transaction: it applies in to the user as
+// stored and writes the result with its audit events and, when in
+// activates, the invitation inv. It returns the user as stored afterwards.
+func (s *Service) changeUser(ctx context.Context, tx Tx, tenantID, sub string, in UserChange, inv invitation, now time.Time) (User, error) {
+	u, err := GetUser(tx, tenantID, sub)
+	if err != nil {
+		return User{}, err
+	}
+	if in.IfUnchanged != nil && !in.IfUnchanged(u) {
+		return User{}, fmt.Errorf("user %q: %w", sub, ErrStale)
+	}
+	before := u
+	before.Attributes = maps.Clone(u.Attributes) // u's is changed in place by applyUserChange
+	if err := s.applyUserChange(ctx, tx, tenantID, &u, in); err != nil {
+		return User{}, err
+	}
+	if !in.Activate && u.Enabled == before.Enabled && len(userChanges(before, u)) == 0 {
+		// A form saved untouched, or values the user has already:
+		// nothing to store, nothing to record.
+		return before, nil
+	}
+	u.UpdatedAt = now
+	if err := UpdateUser(tx, tenantID, u); err != nil {
+		return User{}, err
+	}
+	if err := s.auditUserChange(ctx, tx, tenantID, before, u); err != nil {
+		return User{}, err
+	}
+	if !in.Activate {
+		return u, nil
+	}
+	t, err := GetTenant(tx, tenantID)
+	if err != nil {
+		return User{}, err
+	}
+	// UpdatedAt is now, later than any earlier invitation: a user
+	// changed by this call is invited anew, never taken for a repeat.
+	_, err = s.writeInvitation(ctx, tx, t, &u, inv)
+	return u, err
+}
+
+// applyUserChange changes u, as read in tx, as in asks, field by field,
+// and refuses what may not be: a verified address that is not there,
+// attributes out of bounds, a group that does not exist, and
+// administrators locking themselves out. Deactivating ends the user's
+// sessions and tokens in tx.
+func (s *Service) applyUserChange(ctx context.Context, tx Tx, tenantID string, u *User, in UserChange) error {
+	if in.Email != nil {
+		if FoldKey(*in.Email) != FoldKey(u.Email) {
+			u.EmailVerified = false // a new address, not just new capitals
+		}
+		u.Email = *in.Email
+	}
+	if in.EmailVerified != nil {
+		u.EmailVerified = *in.EmailVerified
+	}
+	if err := checkEmailVerified(u.Email, u.EmailVerified); err != nil {
+		return err
+	}
+	if len(in.Attributes) > 0 {
+		if err := mergeAttributes(u, in.Attributes); err != nil {
+			return err
+		}
+	}
+	if in.Enabled != nil {
+		if err := s.setEnabled(ctx, tx, tenantID, u, *in.Enabled); err != nil {
+			return err
+		}
+	}
+	if in.Groups != nil {
+		return setGroups(ctx, tx, tenantID, u, *in.Groups)
+	}
+	return nil
+}
+
+// mergeAttributes sets the attributes of changes on u, or removes those
+// whose value is nil, and validates the result.
+func mergeAttributes(u *User, changes map[string]*string) error {
+	// u was decoded afresh in this run of the transaction, so changing
+	// its map in place cannot leak into a retry.
+	if u.Attributes == nil {
+		u.Attributes = make(map[string]string, len(changes))
+	}
+	for name, value := range changes {
+		if value == nil {
+			delete(u.Attributes, name)
+		} else {
+			u.Attributes[name] = *value
+		}
+	}
+	return ValidateAttributes(u.Attributes)
+}
+
+// setEnabled enables or deactivates u. Administrators cannot deactivate
+// themselves (ErrSelfLockout).
+func (s *Service) setEnabled(ctx context.Context, tx Tx, tenantID string, u *User, enabled bool) error {
+	if u.Enabled && !enabled {
+		if selfLockout(ctx, u.Sub) {
+			return ErrSelfLockout
+		}
+		// Deactivation stops sign-in at once: sessions and
+		// refresh tokens end with it.
+		if err := s.revoke(tx, tenantID, u.Sub); err != nil {
+			return err
+		}
+	}
+	u.Enabled = enabled
+	return nil
+}
+
+// setGroups replaces u's group memberships by groups, which must all exist.
+// Administrators cannot take themselves out of the admin group
+// (ErrSelfLockout).
+func setGroups(ctx context.Context, tx Tx, tenantID string, u *User, groups []string) error {
+	groups = uniqueGroups(groups)
+	if err := checkGroupsExist(tx, tenantID, groups); err != nil {
+		return err
+	}
+	if t, err := GetTenant(tx, tenantID); err != nil {
+		return err
+	} else if selfLockout(ctx, u.Sub) && slices.Contains(u.Groups, t.Settings.AdminGroup) && !slices.Contains(groups, t.Settings.AdminGroup) {
+		return ErrSelfLockout
+	}
+	u.Groups = groups
+	return nil
 }
 
 // DeleteUser removes a user from a tenant's pool.
