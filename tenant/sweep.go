@@ -2,15 +2,19 @@ package tenant
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 )
 
 // sweptCollections hold records with an expires_at; bbolt has no TTL, so
-// they are deleted here once they have expired.
+// they are deleted here once they have expired. The lockout counters are
+// among them: nobody clears the counter of a made-up name or of an address
+// that never signs in, so without the sweep every guess under a new name
+// would stay in the file for ever.
 var sweptCollections = []Collection{
-	CollAccessTokens, CollRefreshTokens, CollSessions, CollAuthFlows,
+	CollAccessTokens, CollRefreshTokens, CollSessions, CollAuthFlows, CollLockouts,
 }
 
 // sweepBatch bounds how many index entries or records one transaction of
@@ -80,7 +84,7 @@ func sweepEntry(tx Tx, tenantID, entry string, now time.Time) (bool, error) {
 	if !ok {
 		return false, nil
 	}
-	rec, ok, err := readExpiring(tx, c, tenantID, key)
+	rec, ok, err := recordExpiry(tx, c, tenantID, key)
 	if err != nil || !ok {
 		return false, err // deleted early (logout, revocation, a finished flow)
 	}
@@ -96,8 +100,9 @@ func sweepEntry(tx Tx, tenantID, entry string, now time.Time) (bool, error) {
 // tenant: it deletes the expired ones, indexes the live ones that have no
 // expiry entry, and deletes owned index entries whose record is gone. It
 // returns how many records and entries it deleted. Records written before
-// the expiry index existed are only found this way, so it runs at start-up
-// and daily; its cost follows the size of the site.
+// the expiry index existed, and lockout counters written before they had
+// an expiry (legacyLockoutExpiry), are only found this way, so it runs at
+// start-up and daily; its cost follows the size of the site.
 func SweepExpiredFull(ctx context.Context, store Store, now time.Time) (int, error) {
 	ids, err := tenantIDs(ctx, store)
 	if err != nil {
@@ -180,7 +185,7 @@ func checkRecord(tx Tx, c Collection, tenantID, key string, now time.Time) (full
 		}
 		return keepRecord, expiring{}, err
 	}
-	rec, ok, err := readExpiring(tx, c, tenantID, key)
+	rec, ok, err := recordExpiry(tx, c, tenantID, key)
 	if err != nil || !ok {
 		return keepRecord, expiring{}, err
 	}
@@ -192,6 +197,65 @@ func checkRecord(tx Tx, c Collection, tenantID, key string, now time.Time) (full
 		return indexRecord, rec, nil
 	}
 	return keepRecord, expiring{}, err
+}
+
+// recordExpiry is readExpiring for the sweeps, which also works out the
+// expiry of a lockout counter written before counters had one
+// (legacyLockoutExpiry).
+func recordExpiry(tx Tx, c Collection, tenantID, key string) (expiring, bool, error) {
+	rec, ok, err := readExpiring(tx, c, tenantID, key)
+	if err != nil || ok || c != CollLockouts {
+		return rec, ok, err
+	}
+	return legacyLockoutExpiry(tx, tenantID, key)
+}
+
+// legacyLockoutCounter is what the sweep reads of a lockout counter
+// (tenant/auth's failureCounter) that has no expires_at.
+type legacyLockoutCounter struct {
+	FirstAt     time.Time `json:"first_at"`
+	LockedUntil time.Time `json:"locked_until"`
+}
+
+// legacyLockoutExpiry works out when a lockout counter that versions before
+// counters had an expires_at wrote means nothing any more: once its window,
+// which for such a counter follows the tenant's lock duration in force
+// (failureCounter.counting), and its lock have both ended. The full sweep
+// deletes it then, or indexes it for that time; the minute's sweep, working
+// it out again when it is due, deletes it, or indexes it again if the lock
+// duration has grown meanwhile. A record that is no counter is left alone.
+func legacyLockoutExpiry(tx Tx, tenantID, key string) (expiring, bool, error) {
+	raw, err := tx.Get(CollLockouts, tenantID, key)
+	if errors.Is(err, ErrNotFound) {
+		return expiring{}, false, nil
+	}
+	if err != nil {
+		return expiring{}, false, err
+	}
+	var c legacyLockoutCounter
+	if json.Unmarshal(raw, &c) != nil {
+		return expiring{}, false, nil
+	}
+	t, err := GetTenant(tx, tenantID)
+	if errors.Is(err, ErrNotFound) {
+		return expiring{}, false, nil // being deleted, with its counters
+	}
+	if err != nil {
+		return expiring{}, false, err
+	}
+	return expiring{ExpiresAt: LockoutCounterExpiry(t.Settings.Lockout, c.FirstAt, c.LockedUntil)}, true, nil
+}
+
+// LockoutCounterExpiry is when a sign-in lockout counter (tenant/auth)
+// whose window began at firstAt, locked until lockedUntil (zero if not),
+// means nothing any more under p: once its window, p's lock duration from
+// firstAt, and its lock have both ended. The lock's end is the one it was
+// given, so a shorter lock duration chosen since never ends it early.
+func LockoutCounterExpiry(p LockoutPolicy, firstAt, lockedUntil time.Time) time.Time {
+	if windowEnd := firstAt.Add(p.LockDuration); windowEnd.After(lockedUntil) {
+		return windowEnd
+	}
+	return lockedUntil
 }
 
 // applyFullSweep does, inside a write, what checkRecord decides for the

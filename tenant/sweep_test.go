@@ -414,3 +414,99 @@ func TestSweepOnboardingInBatches(t *testing.T) {
 		t.Errorf("%d write transactions for %d windows, want 3 of at most 1000", store.updates, windows)
 	}
 }
+
+// Lockout counters (tenant/auth's failureCounter: failures, first_at,
+// locked_until, expires_at) go once they mean nothing: their window (the
+// lock duration from first_at) and their lock have both ended. Counters
+// written before they had an expires_at go too: the full scan works out
+// when from the tenant's lock duration (15 minutes here), deletes the ones
+// already done with and indexes the others for the minute's sweep.
+func TestSweepLockoutCounters(t *testing.T) {
+	now := sweepEpoch.Add(2 * time.Hour) // whole seconds, as is the index
+	counter := func(firstAt, lockedUntil, expiresAt time.Time) map[string]any {
+		c := map[string]any{"failures": 2, "first_at": firstAt}
+		if !lockedUntil.IsZero() {
+			c["failures"], c["locked_until"] = 0, lockedUntil
+		}
+		if !expiresAt.IsZero() {
+			c["expires_at"] = expiresAt
+		}
+		return c
+	}
+	var none time.Time
+	tests := []struct {
+		name   string
+		record map[string]any
+		// endsAt is when the counter is to be gone: not a moment
+		// before, from the sweep at now on.
+		endsAt time.Time
+	}{
+		{"window ended", counter(now.Add(-20*time.Minute), none, now.Add(-5*time.Minute)), now.Add(-5 * time.Minute)},
+		{"window ends now", counter(now.Add(-15*time.Minute), none, now), now},
+		{"lock ended", counter(now.Add(-16*time.Minute), now.Add(-time.Minute), now.Add(-time.Minute)), now.Add(-time.Minute)},
+		{"window live", counter(now.Add(-10*time.Minute), none, now.Add(5*time.Minute)), now.Add(5 * time.Minute)},
+		{"lock live", counter(now.Add(-14*time.Minute), now.Add(time.Minute), now.Add(time.Minute)), now.Add(time.Minute)},
+		// Locked for an hour, by the policy of the time; the lock
+		// duration is 15 minutes now, and the lock holds all the same.
+		{"lock live past today's lock duration", counter(now.Add(-30*time.Minute), now.Add(30*time.Minute), now.Add(30*time.Minute)), now.Add(30 * time.Minute)},
+		{"old format, window ended", counter(now.Add(-20*time.Minute), none, none), now.Add(-5 * time.Minute)},
+		{"old format, lock ended", counter(now.Add(-16*time.Minute), now.Add(-time.Minute), none), now.Add(-time.Minute)},
+		{"old format, window live", counter(now.Add(-10*time.Minute), none, none), now.Add(5 * time.Minute)},
+		{"old format, lock live past today's lock duration", counter(now.Add(-30*time.Minute), now.Add(30*time.Minute), none), now.Add(30 * time.Minute)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := openStore(t)
+			ctx := t.Context()
+			mustUpdate(t, store, func(tx tenant.Tx) error {
+				if err := tenant.PutTenant(tx, tenant.Tenant{Slug: "acme"}); err != nil {
+					return err
+				}
+				if at, ok := tt.record["expires_at"].(time.Time); ok {
+					return tenant.PutExpiring(tx, tenant.CollLockouts, "acme", "login:ghost", tt.record, at)
+				}
+				return tenant.PutJSON(tx, tenant.CollLockouts, "acme", "login:ghost", tt.record)
+			})
+			left := func() bool {
+				t.Helper()
+				var keys []string
+				err := store.View(ctx, func(tx tenant.Tx) error {
+					return tx.Scan(tenant.CollLockouts, "acme", "", "", func(key string, _ []byte) bool { keys = append(keys, key); return true })
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return len(keys) > 0
+			}
+			// As at start-up: the full scan, then the minute's sweep.
+			if _, err := tenant.SweepExpiredFull(ctx, store, now); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tenant.SweepExpired(ctx, store, now); err != nil {
+				t.Fatal(err)
+			}
+			if want := now.Before(tt.endsAt); left() != want {
+				t.Fatalf("after the sweeps at now: counter left %v, want %v", !want, want)
+			}
+			if !now.Before(tt.endsAt) {
+				return
+			}
+			// From then on only the minute's sweep runs.
+			if _, err := tenant.SweepExpired(ctx, store, tt.endsAt.Add(-time.Nanosecond)); err != nil {
+				t.Fatal(err)
+			}
+			if !left() {
+				t.Fatal("the minute's sweep deleted the counter before it ended")
+			}
+			if _, err := tenant.SweepExpired(ctx, store, tt.endsAt); err != nil {
+				t.Fatal(err)
+			}
+			if left() {
+				t.Fatal("the minute's sweep left the counter once it ended")
+			}
+			if _, entries := contents(t, store, "acme"); entries != 0 {
+				t.Errorf("%d expiry entries left, want none", entries)
+			}
+		})
+	}
+}

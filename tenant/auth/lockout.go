@@ -33,10 +33,30 @@ import (
 
 const ipAllowanceFactor = 4
 
+// failureCounter is the count of one lock key: Failures since FirstAt,
+// and the lock, if it reached the limit. A counter means something only
+// while its window (the policy's lock duration from FirstAt) or its lock
+// runs; ExpiresAt is when both have ended under the policy it was last
+// written with, and the server's minute sweep (tenant.SweepExpired)
+// deletes it then, so that failures under made-up names or from ever new
+// addresses, which nobody clears, do not grow the data file for ever.
+// Counters written before ExpiresAt existed have none; the sweep works
+// theirs out from first_at and locked_until (tenant.LockoutCounterExpiry).
 type failureCounter struct {
 	Failures    int       `json:"failures"`
 	FirstAt     time.Time `json:"first_at"`
 	LockedUntil time.Time `json:"locked_until,omitzero"`
+	ExpiresAt   time.Time `json:"expires_at,omitzero"`
+}
+
+// counting reports whether c's failures still count under p: its window
+// has not ended, by the policy in force, nor has the counter expired. So a
+// counter written under a shorter lock duration than today's ends where
+// the sweep deletes it, and not later for having been missed by a sweep:
+// what a sign-in meets does not hang on when the sweep last ran.
+func (c failureCounter) counting(p tenant.LockoutPolicy, now time.Time) bool {
+	return !c.FirstAt.IsZero() && now.Before(c.FirstAt.Add(p.LockDuration)) &&
+		(c.ExpiresAt.IsZero() || now.Before(c.ExpiresAt))
 }
 
 type lockKey struct {
@@ -93,7 +113,7 @@ func attemptsLeft(tx tenant.Tx, tenantID string, k lockKey, p tenant.LockoutPoli
 		return 0, err
 	case now.Before(c.LockedUntil):
 		return 0, nil
-	case c.FirstAt.IsZero() || now.Sub(c.FirstAt) > p.LockDuration:
+	case !c.counting(p, now):
 		return k.limit(p), nil
 	}
 	return k.limit(p) - c.Failures, nil
@@ -302,7 +322,7 @@ func (m *Machine) countFailure(ctx context.Context, tenantID string, p tenant.Lo
 			if err != nil && !errors.Is(err, tenant.ErrNotFound) {
 				return err
 			}
-			if c.FirstAt.IsZero() || now.Sub(c.FirstAt) > p.LockDuration {
+			if !c.counting(p, now) {
 				c = failureCounter{FirstAt: now}
 			}
 			c.Failures++
@@ -312,7 +332,8 @@ func (m *Machine) countFailure(ctx context.Context, tenantID string, p tenant.Lo
 			if c.Failures >= k.limit(p) {
 				c = failureCounter{FirstAt: now, LockedUntil: now.Add(p.LockDuration)}
 			}
-			if err := tenant.PutJSON(tx, tenant.CollLockouts, tenantID, k.key, c); err != nil {
+			c.ExpiresAt = tenant.LockoutCounterExpiry(p, c.FirstAt, c.LockedUntil)
+			if err := tenant.PutExpiring(tx, tenant.CollLockouts, tenantID, k.key, c, c.ExpiresAt); err != nil {
 				return err
 			}
 		}

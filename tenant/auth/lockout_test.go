@@ -253,6 +253,79 @@ func TestFifthAttemptCheckedWhileFourthIsCounted(t *testing.T) {
 	}
 }
 
+// Failed sign-ins under made-up names from ever new addresses leave no
+// counter behind once their window has passed: the minute's sweep deletes
+// them, so a guessing campaign does not grow the data file for ever. A
+// lock holds to its end all the same, not a moment less, even when the
+// lock duration is shortened meanwhile.
+func TestLockoutCountersSwept(t *testing.T) {
+	e := newEnv(t)
+	start := e.clk.t // the window and lock are 15 minutes, the tenant default
+	// sweep runs the full scan too, which reads every counter.
+	sweep := func(at time.Time) {
+		t.Helper()
+		if _, err := tenant.SweepExpiredFull(ctx, e.svc.Store, at); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tenant.SweepExpired(ctx, e.svc.Store, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	counters := func() []string {
+		t.Helper()
+		var keys []string
+		err := e.svc.Store.View(ctx, func(tx tenant.Tx) error {
+			return tx.Scan(tenant.CollLockouts, "acme", "", "", func(key string, _ []byte) bool { keys = append(keys, key); return true })
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return keys
+	}
+	const guesses = 40
+	for i := range guesses {
+		cr := auth.Credentials{Login: fmt.Sprintf("made-up-%d", i), Password: "wrong", ClientIP: fmt.Sprintf("198.51.100.%d", i)}
+		if _, err := e.m.Start(ctx, "acme", cr); !errors.Is(err, auth.ErrNotAuthorized) {
+			t.Fatalf("guess %d: %v", i, err)
+		}
+	}
+	e.clk.t = start.Add(10 * time.Minute)
+	for range 5 {
+		e.m.Start(ctx, "acme", auth.Credentials{Login: "mallory", Password: "wrong", ClientIP: "203.0.113.9"})
+	}
+	lockedUntil := e.clk.t.Add(15 * time.Minute)
+	if n := len(counters()); n != 2*guesses+2 {
+		t.Fatalf("%d counters, want %d: a name and an address per guess, and mallory's", n, 2*guesses+2)
+	}
+	short := tenant.LockoutPolicy{MaxFailures: 5, LockDuration: time.Minute}
+	if _, err := e.svc.UpdateTenant(ctx, "acme", tenant.TenantChange{Settings: tenant.SettingsChange{Lockout: &short}}); err != nil {
+		t.Fatal(err)
+	}
+
+	sweep(start.Add(15*time.Minute - time.Nanosecond))
+	if n := len(counters()); n != 2*guesses+2 {
+		t.Fatalf("%d counters a moment before the guesses' window ends, want all %d", n, 2*guesses+2)
+	}
+	sweep(start.Add(15 * time.Minute))
+	if got, want := counters(), []string{"ip:203.0.113.9", "login:mallory"}; !slices.Equal(got, want) {
+		t.Fatalf("counters once the guesses' window ended: %q, want %q", got, want)
+	}
+
+	e.clk.t = lockedUntil.Add(-time.Nanosecond)
+	sweep(e.clk.t)
+	if _, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "mallory", Password: "wrong", ClientIP: "192.0.2.7"}); !errors.Is(err, auth.ErrLocked) {
+		t.Fatalf("a moment before the lock ends, swept meanwhile: %v, want ErrLocked", err)
+	}
+	e.clk.t = lockedUntil
+	sweep(e.clk.t)
+	if got := counters(); len(got) != 0 {
+		t.Fatalf("counters once the lock ended: %q, want none", got)
+	}
+	if _, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "mallory", Password: "wrong", ClientIP: "192.0.2.7"}); !errors.Is(err, auth.ErrNotAuthorized) {
+		t.Fatalf("once the lock ended: %v, want ErrNotAuthorized", err)
+	}
+}
+
 // lockoutSeamStore is the real store with two seams on the lockout counter
 // under key, each armed once (arm): afterWrite runs right after the next
 // Update that wrote the counter commits, onRead when a View next reads it.
