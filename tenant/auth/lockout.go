@@ -12,8 +12,8 @@ import (
 // Brute-force protection. Failures are counted per login name (whether or not
 // such a user exists, so a lock reveals nothing), per client address (an
 // address gets more room because many people may share one: an office NAT;
-// an IPv6 client counts by its /64, tenant.AddressKey) and, once the name typed has turned out to belong to a user, per account.
-// lockKeys computes the counters for every step: the password form, the
+// an IPv6 client counts by its /64, tenant.AddressKey) and, once the name
+// typed has turned out to belong to a user, per account. lockKeys computes the counters for every step: the password form, the
 // second factor, a passkey, the account page's password change.
 //
 // A user who signs in by username and by email address has two names. The
@@ -30,6 +30,16 @@ import (
 // would tell that.) Only the steps that come after the person proved
 // something (the second factor, a passkey, the account page's password
 // change) answer ErrLocked for an account lock.
+//
+// The account's check does not wait for room as a name's does (that would
+// make a name that belongs to a user slower than one that does not), with
+// one exception, taken knowingly: at the account's last attempts, while
+// another of its failures is being committed, it waits for that one commit
+// (beginAccountCheck). Refusing instead would refuse a person's last
+// attempt unchecked for a failure that had not happened. The wait is one
+// commit at most, only at the limit, and a guesser who could time it
+// learns that two names share an account only by spending that account's
+// last attempts.
 
 const ipAllowanceFactor = 4
 
