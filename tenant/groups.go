@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -447,6 +446,13 @@ func validateGroup(g Group) error {
 // but a web address cannot carry as a path segment (browsers and the
 // router resolve them), so the console and the admin API could not name
 // the group.
+//
+// Line and paragraph separators (lineSeparator) and characters nobody
+// sees (hiddenInName) are refused as in organization names: a group name
+// goes into tokens and onto the console's pages, where either would make
+// two names look alike or one look like two lines; Cognito's group names
+// are letters, marks, symbols, digits and punctuation, which none of
+// these is.
 func ValidateGroupName(name string) error {
 	switch {
 	case name == "" || utf8.RuneCountInString(name) > MaxGroupNameLength:
@@ -455,20 +461,10 @@ func ValidateGroupName(name string) error {
 		return invalid(CodeGroupNameDots)
 	case strings.TrimSpace(name) != name:
 		return invalid(CodeGroupNameSpaces)
-	case !PlainText(name) || strings.ContainsFunc(name, lineBreakOrHidden):
+	case !PlainText(name) || strings.ContainsFunc(name, lineSeparator) || strings.ContainsFunc(name, hiddenInName):
 		return invalid(CodeGroupNameText)
 	}
 	return nil
-}
-
-// lineBreakOrHidden reports whether r, in a name, is a line or paragraph
-// separator (U+2028, U+2029: line breaks that are not control characters)
-// or a character nobody sees (hiddenInName). A group name goes into
-// tokens and onto the console's pages, where either would make two names
-// look alike or one look like two lines; Cognito's group names are
-// letters, marks, symbols, digits and punctuation, which none of these is.
-func lineBreakOrHidden(r rune) bool {
-	return unicode.In(r, unicode.Zl, unicode.Zp) || hiddenInName(r)
 }
 
 // ValidateGroupDescription checks a group's description: at most 2048

@@ -138,6 +138,12 @@ func (s MFAState) RecoveryCodesLeft() int {
 // Allows reports whether the policy counts factors of kind.
 func (p MFAPolicy) Allows(kind string) bool { return slices.Contains(p.Factors, kind) }
 
+// PasskeySignIn reports whether a passkey may sign someone in alone,
+// without a password: passwordless sign-in is on and WebAuthn counts as a
+// factor. Then the login page offers a passkey, and auth's BeginPasskey and
+// FinishPasskey accept one.
+func (p MFAPolicy) PasskeySignIn() bool { return p.Passwordless && p.Allows(FactorWebAuthn) }
+
 // Errors of the MFA changes.
 var (
 	// ErrLastFactor refuses to remove a user's last second factor while the

@@ -49,6 +49,14 @@ func hiddenInName(r rune) bool {
 	return unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point)
 }
 
+// lineSeparator reports whether r is a line or paragraph separator
+// (U+2028, U+2029): line breaks that are not control characters, so
+// PlainText lets them through. No name may hold one: it would make one
+// name look like two lines.
+func lineSeparator(r rune) bool {
+	return unicode.In(r, unicode.Zl, unicode.Zp)
+}
+
 // visibleInName reports whether r is something a reader sees: a letter,
 // digit, symbol or punctuation mark (not the blank Braille pattern, a
 // symbol drawn as nothing).
@@ -78,7 +86,7 @@ func ValidateTenantName(name string) error {
 	switch {
 	case name == "" || utf8.RuneCountInString(name) > MaxTenantNameLength:
 		return fmt.Errorf("%w: the name must be 1 to %d characters", ErrInvalid, MaxTenantNameLength)
-	case !PlainText(name) || strings.ContainsFunc(name, func(r rune) bool { return unicode.In(r, unicode.Zl, unicode.Zp) }):
+	case !PlainText(name) || strings.ContainsFunc(name, lineSeparator):
 		return fmt.Errorf("%w: the name must be UTF-8 text without control characters or line breaks", ErrInvalid)
 	}
 	if i := strings.IndexFunc(name, hiddenInName); i >= 0 {

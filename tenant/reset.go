@@ -139,13 +139,12 @@ type ResetRequest struct {
 // user who asks again within a minute, or more than a few times an hour,
 // gets no new mail, and the code already sent stays valid.
 func (s *Service) StartPasswordReset(ctx context.Context, tenantID string, in ResetRequest) error {
-	login, clientIP := in.Login, in.ClientIP
 	code, err := newResetCode(rand.Reader)
 	if err != nil {
 		return err
 	}
 	// A user still only in the tenant's legacy pool is brought over first.
-	if err := s.bringLegacyUser(ctx, tenantID, login, clientIP); err != nil {
+	if err := s.bringLegacyUser(ctx, tenantID, in.Login, in.ClientIP); err != nil {
 		return err
 	}
 	now := s.now()
@@ -156,8 +155,8 @@ func (s *Service) StartPasswordReset(ctx context.Context, tenantID string, in Re
 		if err != nil {
 			return err
 		}
-		if clientIP != "" {
-			ok, err := takeRate(tx, CollRateLimits, tenantID, "reset-ip/"+AddressKey(clientIP), now, rateLimit{resetIPLimitPerHour, time.Hour})
+		if in.ClientIP != "" {
+			ok, err := takeRate(tx, CollRateLimits, tenantID, "reset-ip/"+AddressKey(in.ClientIP), now, rateLimit{resetIPLimitPerHour, time.Hour})
 			if err != nil {
 				return err
 			}
@@ -169,14 +168,14 @@ func (s *Service) StartPasswordReset(ctx context.Context, tenantID string, in Re
 		// account's, and only a request they let through starts new
 		// guesses: so a name without an account behaves, in what it is
 		// told, like one whose new code has been held back.
-		ok, err := takeRate(tx, CollRateLimits, tenantID, "reset-login/"+FoldKey(login), now, resetLimits...)
+		ok, err := takeRate(tx, CollRateLimits, tenantID, "reset-login/"+FoldKey(in.Login), now, resetLimits...)
 		if err != nil || !ok {
 			return err
 		}
-		if err := tx.Delete(CollPasswordResets, tenantID, loginAttemptsKey(login)); err != nil {
+		if err := tx.Delete(CollPasswordResets, tenantID, loginAttemptsKey(in.Login)); err != nil {
 			return err
 		}
-		u, err := FindUser(tx, tenantID, login)
+		u, err := FindUser(tx, tenantID, in.Login)
 		if errors.Is(err, ErrNotFound) || (err == nil && !resettable(u)) {
 			return nil
 		}

@@ -400,16 +400,10 @@ func (p *Pages) completionURL(w http.ResponseWriter, r *http.Request, e env, id 
 	return next, nil
 }
 
-// passkeyOffered reports whether the login page offers passkey sign-in.
-func passkeyOffered(e env) bool {
-	m := e.tenant.Settings.MFA
-	return m.Passwordless && m.Allows(tenant.FactorWebAuthn)
-}
-
 // passkeyStyle is the login page's extra stylesheet when it offers a
 // passkey, else "" (and the page shows no passkey button).
 func (p *Pages) passkeyStyle(e env) string {
-	if !passkeyOffered(e) {
+	if !e.tenant.Settings.MFA.PasskeySignIn() {
 		return ""
 	}
 	return p.assetURL("mfa.css")

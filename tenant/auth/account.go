@@ -26,7 +26,7 @@ func EnrolmentOptions(t tenant.Tenant, user tenant.User) []Challenge {
 	if p.Allows(tenant.FactorTOTP) && p.Mode != tenant.MFAOff && user.MFA.TOTP == nil {
 		out = append(out, SoftwareTokenMFA)
 	}
-	if p.Allows(tenant.FactorWebAuthn) && (p.Mode != tenant.MFAOff || p.Passwordless) {
+	if p.PasskeySignIn() || p.Allows(tenant.FactorWebAuthn) && p.Mode != tenant.MFAOff {
 		out = append(out, WebAuthn)
 	}
 	return out

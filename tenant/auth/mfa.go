@@ -422,7 +422,8 @@ func (m *Machine) loadFlow(ctx context.Context, tenantID, session string) (f flo
 }
 
 // readFlow reads, inside tx, the flow of session and its tenant, live or
-// not: checkLive judges that once tx is done.
+// not: the caller judges that (checkLive once tx is done, or updateFlow
+// before it changes the flow).
 func readFlow(tx tenant.Tx, tenantID, session string) (flow, tenant.Tenant, error) {
 	f, err := tenant.GetJSON[flow](tx, tenant.CollAuthFlows, tenantID, tenant.HashSecret(session))
 	if err != nil {
@@ -448,16 +449,12 @@ func checkLive(f flow, err error, now time.Time) error {
 func (m *Machine) updateFlow(ctx context.Context, tenantID, session string, change func(f *flow, t tenant.Tenant, user tenant.User) error) error {
 	now := m.now()
 	err := m.Store.Update(ctx, func(tx tenant.Tx) error {
-		f, err := tenant.GetJSON[flow](tx, tenant.CollAuthFlows, tenantID, tenant.HashSecret(session))
+		f, t, err := readFlow(tx, tenantID, session)
 		if err != nil {
 			return err
 		}
 		if !now.Before(f.ExpiresAt) {
 			return ErrSessionExpired
-		}
-		t, err := tenant.GetTenant(tx, tenantID)
-		if err != nil {
-			return err
 		}
 		var user tenant.User
 		if f.Sub != "" {
@@ -560,7 +557,7 @@ func (m *Machine) answerTOTP(ctx context.Context, tenantID, session string, cr C
 	now := m.now()
 	step, err := mfa.VerifyTOTP(secret, code, now, user.MFA.TOTP.LastStep)
 	if wrong, ok := codeError(err); ok {
-		return m.wrongAnswer(ctx, tenantID, session, t, cr, &user, wrong, true)
+		return Result{}, m.wrongAnswer(ctx, tenantID, session, t, cr, &user, wrong, true)
 	} else if err != nil {
 		return Result{}, m.malformedOr(ctx, tenantID, cr, f, err)
 	}
@@ -585,7 +582,7 @@ func (m *Machine) answerTOTP(ctx context.Context, tenantID, session string, cr C
 		return m.resealTOTP(tenantID, u.Sub, tf, secret)
 	})
 	if errors.Is(err, mfa.ErrCodeReused) {
-		return m.wrongAnswer(ctx, tenantID, session, t, cr, &user, fmt.Errorf("%w: %w", ErrCodeReused, err), true)
+		return Result{}, m.wrongAnswer(ctx, tenantID, session, t, cr, &user, fmt.Errorf("%w: %w", ErrCodeReused, err), true)
 	}
 	return res, err
 }
@@ -619,7 +616,7 @@ func (m *Machine) resealTOTP(tenantID, sub string, tf *tenant.TOTPFactor, secret
 
 func (m *Machine) answerRecoveryCode(ctx context.Context, tenantID, session string, cr Credentials, t tenant.Tenant, user tenant.User, f flow, code string) (Result, error) {
 	if _, ok := mfa.MatchRecoveryCode(user.MFA.RecoveryCodes, code); !ok {
-		return m.wrongAnswer(ctx, tenantID, session, t, cr, &user, fmt.Errorf("%w: recovery code", ErrCodeMismatch), true)
+		return Result{}, m.wrongAnswer(ctx, tenantID, session, t, cr, &user, fmt.Errorf("%w: recovery code", ErrCodeMismatch), true)
 	}
 	// RFC 8176 has no value for a recovery code. It is not "otp" (no
 	// generator made it) nor "kba"; "mfa" says a second factor, a secret
@@ -638,7 +635,7 @@ func (m *Machine) answerRecoveryCode(ctx context.Context, tenantID, session stri
 		return nil
 	})
 	if errors.Is(err, ErrCodeReused) {
-		return m.wrongAnswer(ctx, tenantID, session, t, cr, &user, fmt.Errorf("%w: recovery code used meanwhile", ErrCodeMismatch), true)
+		return Result{}, m.wrongAnswer(ctx, tenantID, session, t, cr, &user, fmt.Errorf("%w: recovery code used meanwhile", ErrCodeMismatch), true)
 	}
 	if err == nil {
 		m.logger().InfoContext(ctx, "recovery code used", "tenant", tenantID, "sub", user.Sub, "left", left)
@@ -658,7 +655,7 @@ func (m *Machine) answerWebAuthn(ctx context.Context, tenantID, session string, 
 	now := m.now()
 	updated, verified, err := rp.FinishLogin(wu, *f.MFA.Ceremony, response, now)
 	if err != nil {
-		return m.wrongAnswer(ctx, tenantID, session, t, cr, &user, fmt.Errorf("%w: %w", ErrFactorRefused, err), true)
+		return Result{}, m.wrongAnswer(ctx, tenantID, session, t, cr, &user, fmt.Errorf("%w: %w", ErrFactorRefused, err), true)
 	}
 	if updated.CloneWarning {
 		return m.refuseClone(ctx, tenantID, session, t, cr, user, updated)
@@ -692,9 +689,7 @@ func (m *Machine) webAuthnVerifier(ctx context.Context, tenantID, session string
 		return nil, err
 	}
 	if len(response) > maxCredentialJSON {
-		// wrongAnswer's Result is always empty: its error is the answer.
-		_, err := m.wrongAnswer(ctx, tenantID, session, t, cr, &user, fmt.Errorf("%w: response of %d bytes", ErrFactorRefused, len(response)), lockout)
-		return nil, err
+		return nil, m.wrongAnswer(ctx, tenantID, session, t, cr, &user, fmt.Errorf("%w: response of %d bytes", ErrFactorRefused, len(response)), lockout)
 	}
 	return rp, nil
 }
@@ -747,7 +742,7 @@ func (m *Machine) refuseClone(ctx context.Context, tenantID, session string, t t
 		return Result{}, ErrFactorUnusable
 	}
 	// Counted, not recorded again: the event above says why.
-	return m.wrongAnswer(ctx, tenantID, session, t, cr, nil, ErrFactorUnusable, true)
+	return Result{}, m.wrongAnswer(ctx, tenantID, session, t, cr, nil, ErrFactorUnusable, true)
 }
 
 // answerSetup confirms the factor being set up: a code of the TOTP key, or
@@ -803,9 +798,7 @@ func (m *Machine) confirmTOTPSetup(ctx context.Context, tenantID, session string
 	step, err := mfa.VerifyTOTP(secret, code, now, 0)
 	if wrong, ok := codeError(err); ok {
 		// The person sees the key; a wrong code is a slip, not a guess.
-		// wrongAnswer's Result is always empty: its error is the answer.
-		_, err := m.wrongAnswer(ctx, tenantID, session, t, cr, &user, wrong, false)
-		return newFactor{}, err
+		return newFactor{}, m.wrongAnswer(ctx, tenantID, session, t, cr, &user, wrong, false)
 	} else if err != nil {
 		return newFactor{}, m.malformedOr(ctx, tenantID, cr, f, err)
 	}
@@ -839,8 +832,7 @@ func (m *Machine) confirmWebAuthnSetup(ctx context.Context, tenantID, session st
 	}
 	cred, err := rp.FinishRegistration(wu, *f.MFA.Ceremony, response, now)
 	if err != nil {
-		_, err := m.wrongAnswer(ctx, tenantID, session, t, cr, &user, fmt.Errorf("%w: registration: %w", ErrFactorRefused, err), false)
-		return newFactor{}, err
+		return newFactor{}, m.wrongAnswer(ctx, tenantID, session, t, cr, &user, fmt.Errorf("%w: registration: %w", ErrFactorRefused, err), false)
 	}
 	passkey := t.Settings.MFA.Passwordless || (cred.Extensions.RK != nil && *cred.Extensions.RK)
 	factor, err := newWebAuthnFactor(cred, rp.ID(), name, passkey)
@@ -906,7 +898,7 @@ func (m *Machine) enrol(ctx context.Context, tenantID, session string, cr Creden
 	if errors.Is(err, tenant.ErrCredentialInUse) {
 		// Nothing was written. Not a guess at anyone's factor, so it does
 		// not count towards the lockout; the ceremony is spent.
-		return m.wrongAnswer(ctx, tenantID, session, t, cr, &user, fmt.Errorf("%w: %w", ErrFactorRefused, err), false)
+		return Result{}, m.wrongAnswer(ctx, tenantID, session, t, cr, &user, fmt.Errorf("%w: %w", ErrFactorRefused, err), false)
 	}
 	if err != nil {
 		return Result{}, err
@@ -953,13 +945,15 @@ func refusalMessage(enrolment bool) string {
 
 // wrongAnswer counts a wrong answer against the flow, and (lockout) against
 // the login like a wrong password. The flow dies at maxChallengeAttempts.
-// A pending WebAuthn ceremony is spent either way.
+// A pending WebAuthn ceremony is spent either way. It returns the answer
+// to give: cause, wrapped in ErrTooManyAttempts when the flow died, or
+// what kept the answer from being counted.
 //
 // It logs the refusal, one line with its cause (and whether it ended the
 // flow), never the answer. A counted failure goes to the audit trail as a
 // failed sign-in of user. A nil user means the caller has recorded and
 // logged the refusal already (refuseClone).
-func (m *Machine) wrongAnswer(ctx context.Context, tenantID, session string, t tenant.Tenant, cr Credentials, user *tenant.User, cause error, lockout bool) (Result, error) {
+func (m *Machine) wrongAnswer(ctx context.Context, tenantID, session string, t tenant.Tenant, cr Credentials, user *tenant.User, cause error, lockout bool) error {
 	now := m.now()
 	dead, enrolment := false, false
 	var challenge Challenge
@@ -981,11 +975,11 @@ func (m *Machine) wrongAnswer(ctx context.Context, tenantID, session string, t t
 		return tenant.PutExpiring(tx, tenant.CollAuthFlows, tenantID, id, f, f.ExpiresAt)
 	})
 	if err != nil {
-		return Result{}, err
+		return err
 	}
 	if lockout {
 		if err := m.recordFailure(ctx, tenantID, t.Settings.Lockout, cr, now); err != nil {
-			return Result{}, err
+			return err
 		}
 		if user != nil {
 			m.recordRefusal(ctx, tenantID, cr, user, tenant.ReasonChallengeFailed, now)
@@ -1002,9 +996,9 @@ func (m *Machine) wrongAnswer(ctx context.Context, tenantID, session string, t t
 		m.logRefusal(ctx, what, tenantID, cr, challenge, cause)
 	}
 	if dead {
-		return Result{}, fmt.Errorf("%w: %w", ErrTooManyAttempts, cause)
+		return fmt.Errorf("%w: %w", ErrTooManyAttempts, cause)
 	}
-	return Result{}, cause
+	return cause
 }
 
 // refuseIfLocked refuses a step of user's sign-in, with ErrLocked, while

@@ -88,7 +88,7 @@ func (m *Machine) BeginPasskey(ctx context.Context, tenantID string) (Result, er
 		if err != nil {
 			return err
 		}
-		if !passkeyAllowed(t) {
+		if !t.Settings.MFA.PasskeySignIn() {
 			return ErrPasskeyNotAllowed
 		}
 		f := flow{Challenge: WebAuthn, MFA: mfaFlow{Passkey: true}}
@@ -128,11 +128,6 @@ func (m *Machine) FinishPasskey(ctx context.Context, tenantID, session string, r
 	return m.commitPasskeySignIn(ctx, tenantID, t, cr, user, updated, now)
 }
 
-// passkeyAllowed reports whether t lets a passkey sign someone in alone.
-func passkeyAllowed(t tenant.Tenant) bool {
-	return t.Settings.MFA.Passwordless && t.Settings.MFA.Allows(tenant.FactorWebAuthn)
-}
-
 // spendPasskeyFlow deletes the flow of session, whatever comes of the
 // answer, and returns it with its tenant once it is a live passkey sign-in
 // that the tenant still allows.
@@ -156,7 +151,7 @@ func (m *Machine) spendPasskeyFlow(ctx context.Context, tenantID, session string
 	}
 	// Checked again, not only at BeginPasskey: an administrator who turns
 	// passkey sign-in off means the sign-ins already begun too.
-	if !passkeyAllowed(t) {
+	if !t.Settings.MFA.PasskeySignIn() {
 		return flow{}, tenant.Tenant{}, ErrPasskeyNotAllowed
 	}
 	return f, t, nil
