@@ -213,7 +213,7 @@ func RecordAudit(tx Tx, tenantID string, ev AuditEvent) error {
 
 // audit records an event of the actor in ctx inside tx.
 func (s *Service) audit(ctx context.Context, tx Tx, tenantID string, action AuditAction, target AuditTarget, details map[string]string) error {
-	return RecordAudit(tx, tenantID, AuditEvent{Time: s.now(), Action: action, Actor: ActorFrom(ctx), Target: target, Details: details})
+	return RecordAudit(tx, tenantID, AuditEvent{Time: s.Time(), Action: action, Actor: ActorFrom(ctx), Target: target, Details: details})
 }
 
 // auditSelf records an event of a person acting on their own account u: the
@@ -221,7 +221,7 @@ func (s *Service) audit(ctx context.Context, tx Tx, tenantID string, action Audi
 // with WithActor).
 func (s *Service) auditSelf(ctx context.Context, tx Tx, tenantID string, action AuditAction, u User, details map[string]string) error {
 	actor := Actor{Kind: ActorUser, Sub: u.Sub, Name: u.Username, IP: ActorFrom(ctx).IP}
-	return RecordAudit(tx, tenantID, AuditEvent{Time: s.now(), Action: action, Actor: actor, Target: userTarget(u), Details: details})
+	return RecordAudit(tx, tenantID, AuditEvent{Time: s.Time(), Action: action, Actor: actor, Target: userTarget(u), Details: details})
 }
 
 // userTarget is the audit target of a user.
@@ -235,7 +235,7 @@ func userTarget(u User) AuditTarget {
 // the work it records is done whether or not its record could be written.
 func (s *Service) RecordEvent(ctx context.Context, tenantID string, ev AuditEvent) {
 	if ev.Time.IsZero() {
-		ev.Time = s.now()
+		ev.Time = s.Time()
 	}
 	if ev.Actor.Kind == "" {
 		ev.Actor = ActorFrom(ctx)

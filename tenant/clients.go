@@ -44,7 +44,7 @@ const (
 // CreateClient registers a relying party. For a confidential client the
 // secret is returned once and only its hash is kept.
 func (s *Service) CreateClient(ctx context.Context, tenantID string, in NewClient) (Client, string, error) {
-	now := s.now()
+	now := s.Time()
 	c := Client{
 		ID:                     NewClientID(),
 		Name:                   strings.TrimSpace(in.Name),
@@ -192,7 +192,7 @@ func (s *Service) builtinClient(ctx context.Context, tenantID, id string, curren
 	if err != nil || ok {
 		return c, err
 	}
-	now := s.now()
+	now := s.Time()
 	err = s.Store.Update(ctx, func(tx Tx) error {
 		t, err := GetTenant(tx, tenantID)
 		if err != nil {
@@ -251,7 +251,7 @@ func (s *Service) UpdateClient(ctx context.Context, tenantID, id string, in Clie
 	if IsBuiltinClient(id) {
 		return Client{}, ErrBuiltinClient
 	}
-	now := s.now()
+	now := s.Time()
 	var (
 		c       Client
 		changed []string
@@ -326,7 +326,7 @@ func (s *Service) UpdateClient(ctx context.Context, tenantID, id string, in Clie
 // the old secret stops working at once, as only the new hash is kept.
 func (s *Service) RotateClientSecret(ctx context.Context, tenantID, id string) (Client, string, error) {
 	secret := NewSecret(32)
-	now := s.now()
+	now := s.Time()
 	var c Client
 	err := s.Store.Update(ctx, func(tx Tx) (err error) {
 		c, err = GetClient(tx, tenantID, id)

@@ -46,7 +46,7 @@ func (s *Service) CreateGroup(ctx context.Context, tenantID string, g Group) (Gr
 	if err := validateGroup(g); err != nil {
 		return Group{}, err
 	}
-	g.CreatedAt = s.now()
+	g.CreatedAt = s.Time()
 	err := s.Store.Update(ctx, func(tx Tx) error {
 		if _, err := GetTenant(tx, tenantID); err != nil {
 			return err
@@ -202,7 +202,7 @@ func (s *Service) UpdateGroup(ctx context.Context, tenantID, name string, in Gro
 			return Group{}, err
 		}
 	}
-	now := s.now()
+	now := s.Time()
 	var g Group
 	adminGroupMoved, movesLeft := false, false
 	err := s.Store.Update(ctx, func(tx Tx) (err error) {
@@ -317,7 +317,7 @@ func (s *Service) DeleteGroup(ctx context.Context, tenantID, name string) error 
 	if err != nil {
 		return err
 	}
-	now := s.now()
+	now := s.Time()
 	movesLeft := false
 	err = s.Store.Update(ctx, func(tx Tx) error {
 		movesLeft = false // the closure may run more than once
@@ -368,7 +368,7 @@ func (s *Service) RemoveUserFromGroup(ctx context.Context, tenantID, group, sub 
 }
 
 func (s *Service) changeMembership(ctx context.Context, tenantID, group, sub string, add bool) error {
-	now := s.now()
+	now := s.Time()
 	return s.Store.Update(ctx, func(tx Tx) error {
 		t, err := GetTenant(tx, tenantID)
 		if err != nil {

@@ -108,7 +108,7 @@ func (s *Service) RotateSigningKey(ctx context.Context, tenantID string, r KeyRo
 	if r.RetirePrevious && r.Overlap != 0 {
 		return SigningKey{}, fmt.Errorf("%w: retiring the previous keys at once needs a new key that signs at once, with no overlap", ErrInvalid)
 	}
-	now := s.now()
+	now := s.Time()
 	var next SigningKey
 	err := s.Store.Update(ctx, func(tx Tx) error {
 		t, err := GetTenant(tx, tenantID)

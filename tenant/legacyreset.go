@@ -49,7 +49,7 @@ func (s *Service) bringLegacyUser(ctx context.Context, tenantID, login, clientIP
 		return err
 	}
 
-	now := s.now()
+	now := s.Time()
 	allowed := true
 	if clientIP != "" {
 		err := s.Store.Update(ctx, func(tx Tx) (err error) {

@@ -308,7 +308,7 @@ func IndexWebAuthnCredentials(ctx context.Context, store Store) (int, []SharedCr
 // have been signed in with them. Where the tenant requires MFA, the next
 // sign-in enrols a new factor.
 func (s *Service) ResetMFA(ctx context.Context, tenantID, sub string) error {
-	now := s.now()
+	now := s.Time()
 	err := s.Store.Update(ctx, func(tx Tx) error {
 		u, err := GetUser(tx, tenantID, sub)
 		if err != nil {
@@ -342,7 +342,7 @@ func (s *Service) ResetMFA(ctx context.Context, tenantID, sub string) error {
 // the recovery codes go with it, since they stand in for a factor the user
 // no longer has.
 func (s *Service) RemoveMFAFactor(ctx context.Context, tenantID, sub, factorID string) error {
-	now := s.now()
+	now := s.Time()
 	return s.Store.Update(ctx, func(tx Tx) error {
 		t, err := GetTenant(tx, tenantID)
 		if err != nil {
@@ -402,7 +402,7 @@ func (s *Service) RenameMFAFactor(ctx context.Context, tenantID, sub, factorID, 
 	if name == "" || len([]rune(name)) > maxFactorName || strings.ContainsFunc(name, unicode.IsControl) {
 		return fmt.Errorf("%w: a factor's name must be 1 to %d characters", ErrInvalid, maxFactorName)
 	}
-	now := s.now()
+	now := s.Time()
 	return s.Store.Update(ctx, func(tx Tx) error {
 		u, err := GetUser(tx, tenantID, sub)
 		if err != nil {
@@ -424,7 +424,7 @@ func (s *Service) RenameMFAFactor(ctx context.Context, tenantID, sub, factorID, 
 // SetPreferredMFA makes kind (FactorTOTP or FactorWebAuthn) the factor a
 // sign-in asks for first; the person can still switch there.
 func (s *Service) SetPreferredMFA(ctx context.Context, tenantID, sub, kind string) error {
-	now := s.now()
+	now := s.Time()
 	return s.Store.Update(ctx, func(tx Tx) error {
 		u, err := GetUser(tx, tenantID, sub)
 		if err != nil {

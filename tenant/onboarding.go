@@ -175,7 +175,7 @@ func (s *Service) prepareInvitation(ctx context.Context, t Tenant, u User, resen
 			return invitation{}, err
 		}
 	}
-	inv.now = s.now()
+	inv.now = s.Time()
 	return inv, nil
 }
 

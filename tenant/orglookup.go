@@ -52,7 +52,7 @@ func (s *Service) OrganizationsForEmail(ctx context.Context, in OrgLookup) error
 	// address anyone ever typed.
 	sum := sha256.Sum256([]byte(FoldKey(email)))
 	emailKey := "apex-email/" + hex.EncodeToString(sum[:])
-	now := s.now()
+	now := s.Time()
 	// The limits come first, so that a client refused or an address
 	// mailed a moment ago costs one small write and no search. The search
 	// only reads, so it runs beside other requests; the one writer of the

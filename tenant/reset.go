@@ -147,7 +147,7 @@ func (s *Service) StartPasswordReset(ctx context.Context, tenantID string, in Re
 	if err := s.bringLegacyUser(ctx, tenantID, in.Login, in.ClientIP); err != nil {
 		return err
 	}
-	now := s.now()
+	now := s.Time()
 	queued := false
 	err = s.Store.Update(ctx, func(tx Tx) error {
 		queued = false
@@ -277,7 +277,7 @@ func judgeCode(st resetState, sub, code string, now time.Time) codeVerdict {
 // reads as success; the spent code with another password is a wrong code
 // (sameFormAgain).
 func (s *Service) ConfirmPasswordReset(ctx context.Context, tenantID, login, code, newPassword string) error {
-	now := s.now()
+	now := s.Time()
 	var (
 		t        Tenant
 		u        User
@@ -534,7 +534,7 @@ func (s *Service) AdminResetPassword(ctx context.Context, tenantID, sub string) 
 		}
 		return nil
 	}
-	now := s.now()
+	now := s.Time()
 	err = s.Store.Update(ctx, func(tx Tx) error {
 		repeated = false
 		t, err := GetTenant(tx, tenantID)

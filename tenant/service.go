@@ -16,7 +16,9 @@ type Service struct {
 	Store  Store
 	Hasher *password.Hasher
 	Logger *slog.Logger
-	Now    func() time.Time
+	// Now is the service's clock (nil: the system's); read it through
+	// Time, which gives it in UTC.
+	Now func() time.Time
 	// Changed is told after a commit that changed a tenant's settings,
 	// clients or keys, so caches elsewhere can drop what they hold. ctx is
 	// the change's; the commit is done, so it may have been cancelled
@@ -71,8 +73,6 @@ func (s *Service) revoke(tx Tx, tenantID, sub string) error {
 	}
 	return s.RevokeUser(tx, tenantID, sub)
 }
-
-func (s *Service) now() time.Time { return s.Now().UTC() }
 
 func (s *Service) changed(ctx context.Context, tenantID string) {
 	if s.Changed != nil {

@@ -39,7 +39,7 @@ func (s *Service) CreateTenant(ctx context.Context, in NewTenant) (Tenant, error
 	if err := ValidateSettings(settings); err != nil {
 		return Tenant{}, err
 	}
-	now := s.now()
+	now := s.Time()
 	key, err := NewSigningKey(settings.SigningAlg, now, now)
 	if err != nil {
 		return Tenant{}, err
@@ -245,7 +245,7 @@ func (s *Service) UpdateTenant(ctx context.Context, slug string, in TenantChange
 			return Tenant{}, err
 		}
 	}
-	now := s.now()
+	now := s.Time()
 	var (
 		t        Tenant
 		noChange bool

@@ -51,7 +51,7 @@ func (s *Service) CreateUser(ctx context.Context, tenantID string, in NewUser) (
 	if err := in.validate(); err != nil {
 		return User{}, err
 	}
-	u := newUserRecord(in, s.now())
+	u := newUserRecord(in, s.Time())
 	t, err := s.Tenant(ctx, tenantID)
 	if err != nil {
 		return User{}, err
@@ -345,7 +345,7 @@ func (s *Service) SetPassword(ctx context.Context, tenantID, sub, pw string, per
 	if err != nil {
 		return err
 	}
-	now := s.now()
+	now := s.Time()
 	return s.Store.Update(ctx, func(tx Tx) error {
 		u, err := GetUser(tx, tenantID, sub)
 		if err != nil {
@@ -409,7 +409,7 @@ func (s *Service) UpdateUser(ctx context.Context, tenantID, sub string, in UserC
 			return User{}, err
 		}
 	}
-	now := s.now()
+	now := s.Time()
 	var u User
 	err = s.Store.Update(ctx, func(tx Tx) (err error) {
 		u, err = s.changeUser(ctx, tx, tenantID, sub, in, inv, now)
