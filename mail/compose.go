@@ -9,6 +9,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
+	"net/mail"
 	"net/textproto"
 	"strings"
 	"time"
@@ -22,9 +23,9 @@ func compose(m Message, addrs addressed, now time.Time) ([]byte, error) {
 
 	to := make([]string, len(addrs.to))
 	for i, a := range addrs.to {
-		to[i] = a.String()
+		to[i] = formatAddress(a)
 	}
-	writeHeader(&buf, "From", addrs.from.String())
+	writeHeader(&buf, "From", formatAddress(addrs.from))
 	writeHeader(&buf, "To", strings.Join(to, ", "))
 	writeHeader(&buf, "Subject", encodeSubject(m.Subject))
 	writeHeader(&buf, "Date", now.Format(time.RFC1123Z))
@@ -91,26 +92,49 @@ func writeQuotedPrintable(w io.Writer, body string) error {
 	return qp.Close()
 }
 
-// encodeSubject is the Subject field's value. mime.QEncoding leaves ASCII
-// text as it is, but ASCII text that holds "=?" may read as an RFC 2047
-// encoded word, which a mail client shows decoded: a tenant named
-// "=?utf-8?q?=E2=80=AE...?=" would show, in its mails' subjects,
-// characters that ValidateTenantName keeps out of names (found by
-// FuzzComposeHeaders). Such a subject is encoded whole, in B-encoded words
-// of 45 bytes, 72 characters each (RFC 2047 allows 75). Non-ASCII text is
-// Q-encoded whole already, "=?" and all.
+// encodeSubject is the Subject field's value: Q-encoded where it is not
+// ASCII (mime.QEncoding encodes such a text whole, "=?" and all), and
+// B-encoded whole where ASCII text would read as encoded words
+// (encodeLookalike).
 func encodeSubject(subject string) string {
-	encoded := mime.QEncoding.Encode("utf-8", subject)
-	if encoded != subject || !strings.Contains(subject, "=?") {
-		return encoded
+	if words, ok := encodeLookalike(subject); ok {
+		return words
 	}
-	var words []string
-	for rest := subject; rest != ""; {
+	return mime.QEncoding.Encode("utf-8", subject)
+}
+
+// formatAddress is an address as a header field (From, To) holds it:
+// net/mail's form, but a display name that would read as encoded words
+// (encodeLookalike) goes in encoded words of ours. net/mail writes such a
+// name, being ASCII, as a quoted string, in which RFC 2047 forbids
+// decoding; lenient mail clients decode it all the same.
+func formatAddress(a *mail.Address) string {
+	if words, ok := encodeLookalike(a.Name); ok {
+		return words + " " + (&mail.Address{Address: a.Address}).String()
+	}
+	return a.String()
+}
+
+// encodeLookalike encodes text a person reads in a header field (a
+// subject, a display name) when, being ASCII, it would be written as it is
+// and holds "=?", so that it may read as an RFC 2047 encoded word, which a
+// mail client shows decoded: a tenant named "=?utf-8?q?=E2=80=AE...?="
+// would show, in its mails' subjects and sender, characters that
+// ValidateTenantName keeps out of names (found by FuzzComposeHeaders). Such
+// a text is encoded whole, in B-encoded words of 45 bytes, 72 characters
+// each (RFC 2047 allows 75), and ok is true; for any other text ok is
+// false, and the caller writes it as it would.
+func encodeLookalike(text string) (words string, ok bool) {
+	if !strings.Contains(text, "=?") || mime.QEncoding.Encode("utf-8", text) != text {
+		return "", false
+	}
+	var encoded []string
+	for rest := text; rest != ""; {
 		chunk := rest[:min(len(rest), 45)] // ASCII: any cut is between characters
-		words = append(words, "=?utf-8?b?"+base64.StdEncoding.EncodeToString([]byte(chunk))+"?=")
+		encoded = append(encoded, "=?utf-8?b?"+base64.StdEncoding.EncodeToString([]byte(chunk))+"?=")
 		rest = rest[len(chunk):]
 	}
-	return strings.Join(words, " ")
+	return strings.Join(encoded, " "), true
 }
 
 // maxHeaderLine is the line length RFC 5322, section 2.1.1, recommends;

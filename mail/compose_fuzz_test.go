@@ -16,7 +16,7 @@ import (
 // they hold, a message that checkMessage lets through has exactly the
 // header fields compose writes, each once (nothing injected by a line
 // break), and reading it back gives the same name, address, subject and
-// text.
+// text, to a strict reader and to a lenient one (leniently).
 func FuzzComposeHeaders(f *testing.F) {
 	f.Add("Acme Corp", "ann@example.com", "Your code", "Hello\nyour code is 123456")
 	f.Add("Café \"Noir\" <x>", "jörg@exämple.test", "Welkom bij Café Noir", "Hé\r\n.\r\nBcc: x@evil")
@@ -58,6 +58,14 @@ func FuzzComposeHeaders(f *testing.F) {
 		if err != nil || len(gotTo) != 1 || gotTo[0].Address != addrs.to[0].Address {
 			t.Fatalf("To reads back as %v (%v), want %v:\n%s", gotTo, err, addrs.to[0], raw)
 		}
+		for _, field := range []struct {
+			key  string
+			name string
+		}{{"From", addrs.from.Name}, {"To", addrs.to[0].Name}} {
+			if lenient := leniently(msg.Header.Get(field.key)); strings.Contains(field.name, "=?") && !strings.Contains(lenient, field.name) {
+				t.Fatalf("the %s name %q reads, to a client that decodes encoded words anywhere, as %q:\n%s", field.key, field.name, lenient, raw)
+			}
+		}
 		// White space around a header field's value is no part of it (a
 		// reader drops it), so an ASCII subject, written as it is, loses
 		// its own; an encoded one keeps it.
@@ -78,14 +86,30 @@ func FuzzComposeHeaders(f *testing.F) {
 	})
 }
 
-// A subject of ASCII text that holds an encoded word's "=?" reads back as
-// written, not decoded (found by FuzzComposeHeaders).
+// leniently is a header field's value as a lenient mail client shows it:
+// every encoded word decoded, even inside a quoted string, where RFC 2047
+// forbids it.
+func leniently(value string) string {
+	decoded, err := new(mime.WordDecoder).DecodeHeader(value)
+	if err != nil {
+		return value
+	}
+	return decoded
+}
+
+// A subject, and a sender's name, of ASCII text that holds an encoded
+// word's "=?" reads back as written, not decoded (found by
+// FuzzComposeHeaders), even to a client that decodes encoded words inside
+// the quotes net/mail puts around such a name. Before, only the subject
+// was encoded: "=?utf-8?q?Acme=E2=80=AE?=" <noreply@…> showed a
+// right-to-left override as the sender.
 func TestComposeSubjectLikeAnEncodedWord(t *testing.T) {
 	for _, subject := range []string{
 		"=?utf-8?q?Acme=E2=80=AE?=", "=??B??=", "Welcome to =?utf-8?b?QmNjOiB4?= " + strings.Repeat("x", 100),
-		" =?x?q?y?= ", "Welkom bij =?utf-8?q?Caf=C3=A9?= Café",
+		" =?x?q?y?= ", "Welkom bij =?utf-8?q?Caf=C3=A9?= Café", `Acme "=?utf-8?q?=E2=80=AE?=" \ BV`,
 	} {
-		m := Message{From: "noreply@example.com", To: []string{"ann@example.com"}, Subject: subject, Text: "t"}
+		from := (&netmail.Address{Name: subject, Address: "noreply@example.com"}).String()
+		m := Message{From: from, To: []string{"ann@example.com"}, Subject: subject, Text: "t"}
 		addrs, err := checkMessage(m, "")
 		if err != nil {
 			t.Fatal(err)
@@ -105,6 +129,12 @@ func TestComposeSubjectLikeAnEncodedWord(t *testing.T) {
 		}
 		if got, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject")); err != nil || got != subject {
 			t.Errorf("subject %q reads back as %q (%v)", subject, got, err)
+		}
+		if got, err := msg.Header.AddressList("From"); err != nil || len(got) != 1 || got[0].Name != addrs.from.Name {
+			t.Errorf("the From name %q reads back as %v (%v)", addrs.from.Name, got, err)
+		}
+		if got := leniently(msg.Header.Get("From")); !strings.Contains(got, addrs.from.Name) {
+			t.Errorf("the From name %q reads, to a lenient client, as %q", addrs.from.Name, got)
 		}
 	}
 }

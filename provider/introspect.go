@@ -20,7 +20,7 @@ import (
 // access tokens only, and says of a live refresh token that it is
 // inactive.
 func (p *Provider) serveIntrospect(w http.ResponseWriter, r *http.Request) {
-	site, st, ok := p.backChannelRequest(w, r, realmIntrospect)
+	site, st, ok := p.backChannelRequest(w, r, policyIntrospect)
 	if !ok {
 		return
 	}

@@ -36,7 +36,9 @@ func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h["Cache-Control"] = headerNoStore
 	h["Pragma"] = headerNoCache
-	site, st, ok := p.backChannelRequest(w, r, realmToken)
+	// The grant chooses the policy (machine or user); both have the
+	// token endpoint's realm.
+	site, st, ok := p.backChannelRequest(w, r, policyTokenUser)
 	if !ok {
 		return
 	}
@@ -316,7 +318,7 @@ func (p *Provider) libraryToken(w http.ResponseWriter, r *http.Request, cl *clie
 		return
 	}
 	if status == http.StatusUnauthorized {
-		challengeBasic(w, realmToken)
+		challengeBasic(w, policyTokenUser.realm) // the code's and refresh grant's
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(held.Body())
@@ -328,14 +330,14 @@ func (p *Provider) libraryToken(w http.ResponseWriter, r *http.Request, cl *clie
 type serverFailureKey struct{}
 
 // backChannelRequest reads a request to the token, revocation or
-// introspection endpoint, whose realm (realmToken…) is given: a form body,
-// each parameter once, addressed to a tenant that can be served. Its
-// refusals are answered.
-func (p *Provider) backChannelRequest(w http.ResponseWriter, r *http.Request, realm string) (Site, *tenantState, bool) {
+// introspection endpoint, whose client authentication is pol (its realm
+// names the endpoint in a challenge): a form body, each parameter once,
+// addressed to a tenant that can be served. Its refusals are answered.
+func (p *Provider) backChannelRequest(w http.ResponseWriter, r *http.Request, pol clientAuthPolicy) (Site, *tenantState, bool) {
 	if !formBody(w, r) || !parseForm(w, r) || !singleValued(w, r) {
 		return Site{}, nil, false
 	}
-	return p.requestTenant(w, r, realm)
+	return p.requestTenant(w, r, pol.realm)
 }
 
 // formBody refuses a POST to the token, revocation or introspection

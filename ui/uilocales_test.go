@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cognate-idp/cognate/provider"
+	"github.com/cognate-idp/cognate/tenant"
 )
 
 // An application's ui_locales (OpenID Connect Core §3.1.2.1) choose the
@@ -74,11 +75,16 @@ func (s *stack) loginAsking(t *testing.T, b *browser, uiLocales string) page {
 // prefers Dutch), not the organization's: a Dutch speaker who read the
 // sign-in in Dutch gets a Dutch mail. When they chose none the pages speak,
 // the mail speaks the organization's language, as the pages do. Before,
-// every code went out in the organization's language.
+// every code went out in the organization's language. A user whose own
+// language (the standard attribute locale) is set gets that one when
+// nobody chose a language on the pages, and the chosen one when somebody
+// did: the pages' language counts only when it was asked for.
 func TestResetMailSpeaksThePagesLanguage(t *testing.T) {
 	s := newStack(t, stackOptions{smtp: true}) // acme speaks English
 	tests := []struct {
 		name string
+		// userLocale is the user's attribute locale ("" for none).
+		userLocale string
 		// signIn: forgot-password is reached from an application's
 		// sign-in, which asked for uiLocales; else straight from the
 		// organization's own.
@@ -87,16 +93,25 @@ func TestResetMailSpeaksThePagesLanguage(t *testing.T) {
 		// subject and body of the mail
 		subject, body string
 	}{
-		{"Dutch asked for by the application", true, "nl", "", "Uw verificatiecode voor Acme BV", "Voer deze verificatiecode in"},
-		{"Dutch preferred by the browser", false, "", "nl-NL,nl;q=0.9", "Uw verificatiecode voor Acme BV", "Voer deze verificatiecode in"},
-		{"a language the pages do not speak: the organization's", true, "de", "", "Your verification code for Acme BV", "Enter this verification code"},
-		{"none: the organization's", false, "", "", "Your verification code for Acme BV", "Enter this verification code"},
-		{"English asked for, before the browser's Dutch", true, "en", "nl", "Your verification code for Acme BV", "Enter this verification code"},
+		{"Dutch asked for by the application", "", true, "nl", "", "Uw verificatiecode voor Acme BV", "Voer deze verificatiecode in"},
+		{"Dutch preferred by the browser", "", false, "", "nl-NL,nl;q=0.9", "Uw verificatiecode voor Acme BV", "Voer deze verificatiecode in"},
+		{"a language the pages do not speak: the organization's", "", true, "de", "", "Your verification code for Acme BV", "Enter this verification code"},
+		{"none: the organization's", "", false, "", "", "Your verification code for Acme BV", "Enter this verification code"},
+		{"English asked for, before the browser's Dutch", "", true, "en", "nl", "Your verification code for Acme BV", "Enter this verification code"},
+		{"none, a Dutch user: the user's", "nl", false, "", "", "Uw verificatiecode voor Acme BV", "Voer deze verificatiecode in"},
+		{"none by the application, a Dutch user: the user's", "nl", true, "", "", "Uw verificatiecode voor Acme BV", "Voer deze verificatiecode in"},
+		{"English asked for, before a Dutch user's own", "nl", true, "en", "", "Your verification code for Acme BV", "Enter this verification code"},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			name := fmt.Sprintf("ann%d", i)
-			s.addUser(t, name, goodPassword, false)
+			nu := tenant.NewUser{Username: name, Email: name + "@example.com", EmailVerified: true, Password: goodPassword}
+			if tc.userLocale != "" {
+				nu.Attributes = map[string]string{"locale": tc.userLocale}
+			}
+			if _, err := s.svc.CreateUser(t.Context(), "acme", nu); err != nil {
+				t.Fatal(err)
+			}
 			b := newBrowser(t)
 			if tc.acceptLanguage != "" {
 				b.Header.Set("Accept-Language", tc.acceptLanguage)

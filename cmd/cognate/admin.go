@@ -53,9 +53,17 @@ type invocation struct {
 
 // checkFunc checks the values of a command's flags, and reads what they
 // name (a file, standard input), with no server: it runs before the
-// operator token is looked up, so that a wrong value is what is said, with
-// the exit code of a usage error (a usageError), even where no token is
-// configured. What it works out for run it keeps in the setup's variables.
+// operator token is looked up, so that a wrong value is what is said even
+// where no token is configured. What it works out for run (a parsed map,
+// an open file) it keeps in the setup's variables.
+//
+// Its errors, and those of the connection's flags (connection.client),
+// choose the exit code by one rule, the README's: a value wrong as it was
+// typed (--limit 0, --settings that is not JSON, --base-url ftp://…) is a
+// usageError, exit code 2, as a command line that makes no sense; a file
+// or standard input that a value names and that cannot be read, is empty,
+// holds what it must not or would be overwritten is any other error, exit
+// code 1, as a command that fails (valueError words a value that was read).
 type checkFunc func(in invocation) error
 
 // runFunc runs a command whose command line has passed every check.
@@ -75,6 +83,17 @@ type output struct {
 type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
+
+// valueError is msg, what is wrong with a flag's value, by the rule of
+// checkFunc: a usageError when the value was typed on the command line
+// (from is ""), else a plain error naming from, the file or standard
+// input it was read from.
+func valueError(from, msg string) error {
+	if from == "" {
+		return usageError{msg}
+	}
+	return fmt.Errorf("%s (read from %s)", msg, from)
+}
 
 // commandGroup is `cognate NAME`: a group of verbs (tenant, user, import),
 // or a single command of its own whose verb is "" (backup).

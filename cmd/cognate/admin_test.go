@@ -109,21 +109,29 @@ func TestEveryCommandShowsItsUsageInOneWay(t *testing.T) {
 }
 
 // The value of a flag that needs no server to judge is checked before the
-// operator token is looked up, through every command's checkFunc: with no
-// token configured, the wrong value is what is said, with the exit code of
-// a usage error (or 1, for a file that is not as it must be), and the
-// missing token is not.
+// operator token is looked up, through every command's checkFunc and the
+// connection's flags: with no token configured, the wrong value is what is
+// said, and the missing token is not. The exit code follows checkFunc's
+// one rule (the README's): 2 for a value wrong as typed, 1 for a file or
+// standard input it names that cannot be read, is empty, holds what it
+// must not or would be overwritten.
 func TestFlagValuesAreCheckedBeforeTheToken(t *testing.T) {
 	dir := t.TempDir()
 	existing := filepath.Join(dir, "existing.db")
-	if err := os.WriteFile(existing, []byte("kept"), 0o600); err != nil {
-		t.Fatal(err)
+	notJSON := filepath.Join(dir, "settings.json")
+	notPEM := filepath.Join(dir, "ca.pem")
+	for _, f := range []string{existing, notJSON, notPEM} {
+		if err := os.WriteFile(f, []byte("kept"), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
+	missing := filepath.Join(dir, "nope.json")
 	tests := []struct {
 		args []string
 		code int
 		want string
 	}{
+		// Wrong as typed: exit code 2.
 		{[]string{"audit", "list", "--limit", "0"}, exitUsage, "cognate audit list: --limit 0: give a whole number from 1 to "},
 		{[]string{"audit", "list", "--from", "yesterday"}, exitUsage, `--from "yesterday" is neither a date`},
 		{[]string{"user", "list", "--tenant", "acme", "--limit", "0"}, exitUsage, "cognate user list: --limit 0: give a whole number from 1 to "},
@@ -135,20 +143,32 @@ func TestFlagValuesAreCheckedBeforeTheToken(t *testing.T) {
 		{[]string{"client", "update", "--tenant", "acme", "CLIENT"}, exitUsage, "nothing to change: give --name"},
 		{[]string{"user", "create", "--tenant", "acme", "--username", "ann", "--temporary"}, exitUsage, "--temporary needs --password"},
 		{[]string{"user", "create", "--tenant", "acme", "--username", "ann", "--attribute", "team"}, exitUsage, `--attribute "team": want NAME=VALUE`},
-		{[]string{"user", "set-password", "--tenant", "acme", "ann", "--password", "-"}, exitError, "no password on standard input"},
 		{[]string{"group", "create", "--tenant", "acme", "ops", "--precedence", "-1"}, exitUsage, `--precedence "-1": give a whole number`},
 		{[]string{"group", "update", "--tenant", "acme", "ops"}, exitUsage, "nothing to change: give --name, --description or --precedence"},
 		{[]string{"import", "cognito", "--tenant", "acme", "users.txt"}, exitUsage, `cannot tell the format of "users.txt"`},
-		{[]string{"import", "cognito", "--tenant", "acme", filepath.Join(dir, "nope.csv")}, exitError, "no such file"},
+		{[]string{"tenant", "list", "--base-url", "ftp://example.com"}, exitUsage, "--base-url (or COGNATE_BASE_URL)"},
+		{[]string{"tenant", "list", "--server", "example.com"}, exitUsage, `--server "example.com": want a URL`},
+		// A file or standard input a value names: exit code 1.
+		{[]string{"user", "set-password", "--tenant", "acme", "ann", "--password", "-"}, exitError, "no password on standard input"},
+		{[]string{"tenant", "update", "acme", "--settings", "-"}, exitError, "--settings -: standard input is empty"},
+		{[]string{"tenant", "update", "acme", "--settings", "@" + missing}, exitError, "--settings @" + missing + ": no such file or directory"},
+		{[]string{"tenant", "update", "acme", "--settings", "@" + notJSON}, exitError, "--settings is not a settings object: invalid character 'k' looking for beginning of value (read from " + notJSON + ")"},
+		{[]string{"import", "cognito", "--tenant", "acme", filepath.Join(dir, "nope.csv")}, exitError, "cognate import cognito: import file " + filepath.Join(dir, "nope.csv") + ": no such file or directory\n"},
+		{[]string{"import", "cognito", "--tenant", "acme", "--format", "csv", dir}, exitError, "import file " + dir + " is a directory"},
 		{[]string{"migrate", "cognito", "--map", filepath.Join(dir, "nope.yaml")}, exitError, "map " + filepath.Join(dir, "nope.yaml") + ": no such file"},
 		{[]string{"backup", "--out", existing}, exitError, existing + " exists, and was left as it is"},
-		{[]string{"tenant", "list", "--base-url", "ftp://example.com"}, exitError, "--base-url (or COGNATE_BASE_URL)"},
+		{[]string{"tenant", "list", "--ca-cert", missing}, exitError, "--ca-cert " + missing + ": no such file or directory"},
+		{[]string{"tenant", "list", "--ca-cert", notPEM}, exitError, "--ca-cert " + notPEM + " holds no certificate in PEM"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			code, stdout, stderr := runOffline(t, tt.args...)
 			if code != tt.code || !strings.Contains(stderr, tt.want) || strings.Contains(stderr, "operator token") || stdout != "" {
 				t.Errorf("exit %d, stderr\n%s\nwant exit %d and %q, before the token is looked up", code, stderr, tt.code, tt.want)
+			}
+			// What says to read the usage comes with exit code 2 only.
+			if usage := strings.Contains(stderr, " -h\" for its flags."); usage != (tt.code == exitUsage) {
+				t.Errorf("exit %d, and the usage pointed to: %v\n%s", code, usage, stderr)
 			}
 		})
 	}

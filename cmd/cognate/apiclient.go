@@ -221,10 +221,11 @@ func (o *connection) register(fs *flag.FlagSet, env map[string]string) {
 func (o *connection) client(env map[string]string) (*apiClient, error) {
 	u, err := url.Parse(o.server)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("--server %q: want a URL such as %s", o.server, defaultServer)
+		return nil, usageError{fmt.Sprintf("--server %q: want a URL such as %s", o.server, defaultServer)}
 	}
 	// The flags of the connection before the token, as a command's own
-	// flags are (checkFunc): a wrong one is what is said.
+	// flags are, with the exit codes of checkFunc's rule: a wrong one is
+	// what is said.
 	host, tlsConfig, err := o.tls(u)
 	if err != nil {
 		return nil, err
@@ -289,7 +290,7 @@ func (o *connection) tls(server *url.URL) (host string, config *tls.Config, err 
 	if o.baseURL != "" {
 		base, err := parseBaseURL(o.baseURL)
 		if err != nil {
-			return "", nil, fmt.Errorf("--base-url (or COGNATE_BASE_URL): %w", err)
+			return "", nil, usageError{fmt.Sprintf("--base-url (or COGNATE_BASE_URL): %s", err)}
 		}
 		_, notIP := netip.ParseAddr(server.Hostname())
 		if (notIP == nil || strings.EqualFold(server.Hostname(), "localhost")) && !strings.EqualFold(server.Host, base.Host) {

@@ -199,35 +199,36 @@ func addSettingsFlags(fs *flag.FlagSet, stdin io.Reader) settingsFlags {
 }
 
 // settingsJSON is the JSON of --settings: the value itself, or read from
-// standard input ("-") or a file ("@FILE"). A value given on the command
-// line is seen by every user of the machine (ps) and kept in the shell's
-// history, which a legacy pool's client_secret, admin_secret_access_key
-// and webhook_secret must not be.
-func (f settingsFlags) settingsJSON() (string, error) {
-	var raw []byte
-	var err error
+// standard input ("-") or a file ("@FILE"), and where it was read from
+// ("" for the value itself). A value given on the command line is seen by
+// every user of the machine (ps) and kept in the shell's history, which a
+// legacy pool's client_secret, admin_secret_access_key and webhook_secret
+// must not be.
+func (f settingsFlags) settingsJSON() (settings, from string, err error) {
 	switch value := *f.json; {
 	case value == "-":
-		if raw, err = io.ReadAll(f.stdin); err != nil {
-			return "", fmt.Errorf("reading --settings from standard input: %w", err)
+		raw, err := io.ReadAll(f.stdin)
+		if err != nil {
+			return "", "", fmt.Errorf("reading --settings from standard input: %w", err)
 		}
 		if strings.TrimSpace(string(raw)) == "" {
-			return "", usageError{"--settings -: standard input is empty; give the settings' JSON on it"}
+			return "", "", errors.New("--settings -: standard input is empty; give the settings' JSON on it")
 		}
+		return string(raw), "standard input", nil
 	case strings.HasPrefix(value, "@"):
-		if raw, err = os.ReadFile(value[1:]); err != nil {
-			return "", usageError{fmt.Sprintf("--settings %s: %s", value, pathProblem(err))}
+		raw, err := os.ReadFile(value[1:])
+		if err != nil {
+			return "", "", fmt.Errorf("--settings %s: %w", value, pathProblem(err))
 		}
-	default:
-		return value, nil
+		return string(raw), value[1:], nil
 	}
-	return string(raw), nil
+	return *f.json, "", nil
 }
 
 // change is the settings the flags give, or nil when they give none.
 func (f settingsFlags) change() (*adminapi.SettingsChange, error) {
 	var change adminapi.SettingsChange
-	settings, err := f.settingsJSON()
+	settings, from, err := f.settingsJSON()
 	if err != nil {
 		return nil, err
 	}
@@ -235,10 +236,10 @@ func (f settingsFlags) change() (*adminapi.SettingsChange, error) {
 		dec := json.NewDecoder(strings.NewReader(settings))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&change); err != nil {
-			return nil, usageError{"--settings is not a settings object: " + err.Error()}
+			return nil, valueError(from, "--settings is not a settings object: "+err.Error())
 		}
 		if dec.More() {
-			return nil, usageError{"--settings has more than one JSON value"}
+			return nil, valueError(from, "--settings has more than one JSON value")
 		}
 	}
 	if *f.signingAlg != "" {

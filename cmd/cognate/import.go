@@ -38,20 +38,20 @@ func importCommands() []adminCommand {
 		setup: func(fs *flag.FlagSet, stdin io.Reader) (checkFunc, runFunc) {
 			format := fs.String("format", "", "csv or json (default: from FILE's extension: .csv; .json, .jsonl or .ndjson)")
 			dryRun := fs.Bool("dry-run", false, "check every line and report what would happen, writing nothing")
+			// The check opens FILE, before the token is looked up, and
+			// keeps it open for the run to send.
 			var f string
-			check := func(in invocation) error {
+			var body io.ReadCloser
+			var size int64
+			check := func(in invocation) (err error) {
 				path := in.args[0]
-				var err error
 				if f, err = importFileFormat("--format", *format, path); err != nil {
 					return usageError{err.Error()}
 				}
-				return checkImportFile(path)
+				body, size, err = openImportFile(path, stdin)
+				return err
 			}
 			return check, func(ctx context.Context, c *apiClient, in invocation) (output, error) {
-				body, size, err := openImportFile(in.args[0], stdin)
-				if err != nil {
-					return output{}, err
-				}
 				defer body.Close()
 				res, raw, err := c.importFile(ctx, in.tenant, f, *dryRun, body, size)
 				return output{raw: raw, text: func(w io.Writer) { showImport(w, f, res) }, failed: res.Summary.Failed > 0}, err
@@ -80,35 +80,27 @@ func importFileFormat(setting, given, path string) (string, error) {
 	return "", fmt.Errorf("cannot tell the format of %q from its name: add %[2]s csv or %[2]s json", path, setting)
 }
 
-// checkImportFile refuses a FILE that cannot be opened, before the token
-// is looked up; the file is opened to be sent only once the client is made.
-func checkImportFile(path string) error {
-	if path == "-" {
-		return nil
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	return f.Close()
-}
-
 // openImportFile opens the file to send, or standard input for "-". The
-// size is -1 when unknown, and the upload is then chunked.
+// size is -1 when unknown (standard input, a pipe), and the upload is then
+// chunked. Its errors name the file, as those of the other files the
+// command line names do (--out, --settings @FILE, the migration map).
 func openImportFile(path string, stdin io.Reader) (io.ReadCloser, int64, error) {
 	if path == "-" {
 		return io.NopCloser(stdin), -1, nil
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, fmt.Errorf("import file %s: %w", path, pathProblem(err))
 	}
 	info, err := f.Stat()
-	if err != nil {
+	switch {
+	case err != nil:
 		f.Close()
-		return nil, 0, err
-	}
-	if !info.Mode().IsRegular() {
+		return nil, 0, fmt.Errorf("import file %s: %w", path, pathProblem(err))
+	case info.IsDir():
+		f.Close()
+		return nil, 0, fmt.Errorf("import file %s is a directory; name the export file in it", path)
+	case !info.Mode().IsRegular():
 		return f, -1, nil
 	}
 	return f, info.Size(), nil

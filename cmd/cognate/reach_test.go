@@ -35,7 +35,7 @@ func TestCLIReachesAServerAtItsAddress(t *testing.T) {
 		{name: "with another base URL", args: []string{"tenant", "list", "--base-url", "https://other.test"}, code: exitError,
 			stderr: []string{"the server at " + address + " has the base URL https://cognate.test, but cognate asked it for host other.test " +
 				"(the host of --base-url or COGNATE_BASE_URL): give --base-url https://cognate.test"}},
-		{name: "with a base URL that is none", args: []string{"tenant", "list", "--base-url", "cognate.test"}, code: exitError,
+		{name: "with a base URL that is none", args: []string{"tenant", "list", "--base-url", "cognate.test"}, code: exitUsage,
 			stderr: []string{"--base-url (or COGNATE_BASE_URL): \"cognate.test\" must start with http:// or https://"}},
 	}
 	runSteps(t, steps, func(t *testing.T, st cliStep) (int, string, string) {

@@ -148,11 +148,11 @@ func TestTenantSettingsFromStdinOrFile(t *testing.T) {
 			stdout: []string{"Language", "nl"}},
 		{name: "the secret is still set", args: []string{"tenant", "get", "acme", "--json"}, check: kept},
 		{name: "nothing on standard input", args: []string{"tenant", "update", "acme", "--settings", "-"},
-			code: exitUsage, stderr: []string{"--settings -: standard input is empty"}},
+			code: exitError, stderr: []string{"--settings -: standard input is empty"}},
 		{name: "no such file", args: []string{"tenant", "update", "acme", "--settings", "@" + missing},
-			code: exitUsage, stderr: []string{"--settings @" + missing + ": no such file or directory"}},
+			code: exitError, stderr: []string{"--settings @" + missing + ": no such file or directory"}},
 		{name: "a file that is not JSON", args: []string{"tenant", "update", "acme", "--settings", "@" + writeFile(t, "bad.json", "{")},
-			code: exitUsage, stderr: []string{"--settings is not a settings object"}},
+			code: exitError, stderr: []string{"--settings is not a settings object"}},
 	}
 	runSteps(t, steps, func(t *testing.T, st cliStep) (int, string, string) { return s.cli(t, st.stdin, st.args...) })
 }

@@ -146,9 +146,10 @@ func noteResponse(w http.ResponseWriter, key string, err error, attrs ...any) {
 
 // logResponse is the one place a console response is logged: every
 // response with a status of 400 or more gets exactly one line, with the
-// host the browser used, the browser's address, the path, the status and the key of the sentence
-// the person read; the detail when there is one that quotes nothing sent;
-// nothing a form or a file held. Faults are errors, refusals information.
+// host the browser used, the browser's address, the path, the status and
+// the key of the sentence the person read; the detail when there is one
+// that quotes nothing sent; nothing a form or a file held. Faults are
+// errors, refusals information.
 func (c *Console) logResponse(r *http.Request, o *outcome) {
 	if o.status < http.StatusBadRequest {
 		return

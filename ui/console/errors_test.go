@@ -3,6 +3,8 @@ package console
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -53,5 +55,40 @@ func TestConsolePageErrorLineKeepsItsMessage(t *testing.T) {
 	}
 	if line["client_ip"] != "203.0.113.7" {
 		t.Errorf("client_ip %q, want the forwarded 203.0.113.7:\n%s", line["client_ip"], log.String())
+	}
+}
+
+// A group form names the two clashes of members still moving in its own
+// words, and reads every other clash as any form does: a change made
+// from an outdated page (tenant.ErrStale) says so, as on the other
+// sections. Before, a group form said only "someone changed this at the
+// same time" for it.
+func TestGroupConflictSentences(t *testing.T) {
+	tests := []struct {
+		name  string
+		err   error
+		field string
+		key   string
+	}{
+		{"the name's members still move out", fmt.Errorf("update group: %w", tenant.ErrGroupNameMoving), "name", "problem.groupNameMoving"},
+		{"the group's members still move in", fmt.Errorf("delete group: %w", tenant.ErrGroupMoving), "", "problem.groupMembersMoving"},
+		{"a change from an outdated page", fmt.Errorf("update group: %w", tenant.ErrStale), "", "problem.stale"},
+		{"another clash", fmt.Errorf("update group: %w", tenant.ErrConflict), "", "problem.conflict"},
+		{"no clash", fmt.Errorf("update group: %w", tenant.ErrInvalid), "", ""},
+		{"a fault", errors.New("disk on fire"), "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			prob := groupConflict(tc.err, "sales")
+			if tc.key == "" {
+				if prob != nil {
+					t.Fatalf("groupConflict = %+v, want nil: no clash", *prob)
+				}
+				return
+			}
+			if prob == nil || prob.key != tc.key || prob.field != tc.field {
+				t.Fatalf("groupConflict = %+v, want key %q at field %q", prob, tc.key, tc.field)
+			}
+		})
 	}
 }

@@ -200,19 +200,22 @@ func (c *Console) groupProblem(w http.ResponseWriter, r *http.Request, q *reques
 // groupConflict is the problem a group form shows (with 409) when its
 // change clashes with another under way (tenant.ErrConflict), nil when err
 // is no such clash.
+//
 // A rename or deletion whose members still move refuses, for a moment,
 // both the name they move out of (newName, the name asked for: at the
-// name field) and renaming or deleting the group they move into.
+// name field) and renaming or deleting the group they move into; the
+// group forms say which. Every other clash reads as on any form
+// (formProblemOf).
 func groupConflict(err error, newName string) *formProblem {
 	switch {
+	case !errors.Is(err, tenant.ErrConflict):
+		return nil
 	case errors.Is(err, tenant.ErrGroupNameMoving):
 		return &formProblem{field: "name", key: "problem.groupNameMoving", args: []any{newName}}
 	case errors.Is(err, tenant.ErrGroupMoving):
 		return &formProblem{key: "problem.groupMembersMoving"}
-	case errors.Is(err, tenant.ErrConflict):
-		return &formProblem{key: "problem.conflict"}
 	}
-	return nil
+	return formProblemOf(err)
 }
 
 // editGroup saves the details form in one UpdateGroup: a new name moves
