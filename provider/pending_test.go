@@ -226,6 +226,8 @@ func TestShrunk(t *testing.T) {
 		{"still a quarter of its peak", shrinkFrom / 4, shrinkFrom, false, shrinkFrom},
 		{"under a quarter of its peak", shrinkFrom/4 - 1, shrinkFrom, true, shrinkFrom/4 - 1},
 		{"emptied", 0, 4 * shrinkFrom, true, 0},
+		// What a busy half hour of failed sign-ins leaves, once expired.
+		{"emptied after a thousand", 0, 1000, true, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
