@@ -209,12 +209,7 @@ func TestRevokedFamilyExpiresByTheProvidersClock(t *testing.T) {
 func TestRefreshGrantReadsInOneTransaction(t *testing.T) {
 	var store *txCountingStore
 	p, svc, cl := newInternal(t, func(s tenant.Store) tenant.Store { store = &txCountingStore{Store: s}; return store })
-	ctx := WithSite(context.Background(), Site{Slug: "acme"})
-	u, err := svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "ann", Password: "Correct-Horse-9"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ar := &authRequest{ID: "req", ClientID: cl.ID, Subject: u.Sub, IsDone: true, FamilyID: "fam", ExpiresAt: time.Now().Add(time.Minute)}
+	ctx, ar := annSignedIn(t, svc, cl)
 	_, rt, _, err := p.storage.CreateAccessAndRefreshTokens(ctx, ar, "") // loads acme into the cache too
 	if err != nil {
 		t.Fatal(err)

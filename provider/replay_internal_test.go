@@ -57,13 +57,8 @@ func TestReplayDuringExchangeRevokesWhatItWouldIssue(t *testing.T) {
 // that refresh.
 func TestRefreshRefusedWhenTheFamilyIsRevokedMeanwhile(t *testing.T) {
 	p, svc, cl := newInternal(t, nil)
-	ctx := WithSite(context.Background(), Site{Slug: "acme"})
-	u, err := svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "ann", Password: "Correct-Horse-9"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, ar := annSignedIn(t, svc, cl)
 
-	ar := &authRequest{ID: "req", ClientID: cl.ID, Subject: u.Sub, IsDone: true, FamilyID: "fam", ExpiresAt: time.Now().Add(time.Minute)}
 	_, rt, _, err := p.storage.CreateAccessAndRefreshTokens(ctx, ar, "")
 	if err != nil {
 		t.Fatal(err)
@@ -128,12 +123,7 @@ func newInternalAt(t *testing.T, wrap func(tenant.Store) tenant.Store, now func(
 // working too.
 func TestRefreshesAtOnceRevokeTheFamily(t *testing.T) {
 	p, svc, cl := newInternal(t, nil)
-	ctx := WithSite(context.Background(), Site{Slug: "acme"})
-	u, err := svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "ann", Password: "Correct-Horse-9"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ar := &authRequest{ID: "req", ClientID: cl.ID, Subject: u.Sub, IsDone: true, FamilyID: "fam", ExpiresAt: time.Now().Add(time.Minute)}
+	ctx, ar := annSignedIn(t, svc, cl)
 	_, rt, _, err := p.storage.CreateAccessAndRefreshTokens(ctx, ar, "")
 	if err != nil {
 		t.Fatal(err)
@@ -155,6 +145,19 @@ func TestRefreshesAtOnceRevokeTheFamily(t *testing.T) {
 	if _, err := p.storage.TokenRequestByRefreshToken(ctx, next); err == nil {
 		t.Error("the first refresh's successor still works after the reuse")
 	}
+}
+
+// annSignedIn creates the user ann at acme and returns the finished
+// authorization request of her sign-in at cl, ready for the code
+// exchange, with a context at acme's site.
+func annSignedIn(t *testing.T, svc *tenant.Service, cl tenant.Client) (context.Context, *authRequest) {
+	t.Helper()
+	ctx := WithSite(context.Background(), Site{Slug: "acme"})
+	u, err := svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "ann", Password: "Correct-Horse-9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ctx, &authRequest{ID: "req", ClientID: cl.ID, Subject: u.Sub, IsDone: true, FamilyID: "fam", ExpiresAt: time.Now().Add(time.Minute)}
 }
 
 // txCountingStore counts the read and the write transactions begun on it.
@@ -179,15 +182,10 @@ func (s *txCountingStore) Update(ctx context.Context, fn func(tenant.Tx) error) 
 func TestTokensIssueInOneWrite(t *testing.T) {
 	var store *txCountingStore
 	p, svc, cl := newInternal(t, func(s tenant.Store) tenant.Store { store = &txCountingStore{Store: s}; return store })
-	ctx := WithSite(context.Background(), Site{Slug: "acme"})
-	u, err := svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "ann", Password: "Correct-Horse-9"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, ar := annSignedIn(t, svc, cl)
 	if _, err := p.cache.get(ctx, "acme"); err != nil {
 		t.Fatal(err)
 	}
-	ar := &authRequest{ID: "req", ClientID: cl.ID, Subject: u.Sub, IsDone: true, FamilyID: "fam", ExpiresAt: time.Now().Add(time.Minute)}
 	before := store.updates.Load()
 	_, rt, _, err := p.storage.CreateAccessAndRefreshTokens(ctx, ar, "")
 	if err != nil {
