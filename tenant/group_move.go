@@ -259,7 +259,10 @@ func FinishGroupMoves(ctx context.Context, store Store, now func() time.Time) (i
 type GroupMover struct {
 	Store  Store
 	Logger *slog.Logger
-	Now    func() time.Time
+	// Now is the clock the moved users' UpdatedAt is read from; required
+	// (the Service's, whose Time the moves of a Service without a mover
+	// use).
+	Now func() time.Time
 
 	wakeOnce sync.Once
 	wake     chan struct{}
@@ -317,7 +320,7 @@ func (s *Service) groupMoveStarted(ctx context.Context, tenantID, from string) {
 		return
 	}
 	// Not cut short by the caller going away: the move is the change's.
-	err := finishGroupMove(context.WithoutCancel(ctx), s.Store, s.Now, tenantID, from)
+	err := finishGroupMove(context.WithoutCancel(ctx), s.Store, s.Time, tenantID, from)
 	if err != nil && s.Logger != nil {
 		s.Logger.ErrorContext(ctx, "move the members of a renamed or deleted group; the next start finishes it", "err", err)
 	}

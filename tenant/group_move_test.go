@@ -243,6 +243,28 @@ func TestLargeGroupMovesInBatches(t *testing.T) {
 	}
 }
 
+// A Service with no clock set reads the system's (Service.Time), moves
+// included: the move that the change runs itself, with no GroupMover, must
+// not need Now.
+func TestGroupMoveWithTheSystemClock(t *testing.T) {
+	svc, _, _ := newBigGroup(t)
+	svc.Now = nil
+	before := time.Now().Add(-time.Second)
+	if _, err := svc.UpdateGroup(t.Context(), "big", "all", tenant.GroupChange{Name: new("everyone")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(groupMembers(t, svc, "everyone")); got != bigGroupSize {
+		t.Errorf("everyone has %d members, want %d", got, bigGroupSize)
+	}
+	members, err := svc.GroupMembers(t.Context(), "big", "everyone", "", 1)
+	if err != nil || len(members.Users) != 1 {
+		t.Fatal(members, err)
+	}
+	if at := members.Users[0].UpdatedAt; at.Before(before) {
+		t.Errorf("a moved member's UpdatedAt is %v, want the system's time", at)
+	}
+}
+
 // A group whose members fit in one batch changes in one transaction.
 func TestSmallGroupMovesInOneTransaction(t *testing.T) {
 	svc, store, _ := newBigGroup(t)
