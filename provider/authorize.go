@@ -430,10 +430,11 @@ func checkPKCE(public bool, challenge string, method oidc.CodeChallengeMethod) e
 
 // wellFormedChallenge reports whether challenge is an S256 code challenge:
 // a SHA-256 digest in base64url without padding (RFC 7636 §4.2), which is
-// 43 characters whose last one carries no stray bits.
+// 43 characters whose last one carries no stray bits. It must encode back
+// to itself: Go's decoder skips line breaks, even a strict one.
 func wellFormedChallenge(challenge string) bool {
 	digest, err := base64.RawURLEncoding.Strict().DecodeString(challenge)
-	return err == nil && len(digest) == sha256.Size
+	return err == nil && len(digest) == sha256.Size && base64.RawURLEncoding.EncodeToString(digest) == challenge
 }
 
 // requestedScopes returns the scopes of a scope parameter split at its

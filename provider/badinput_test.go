@@ -173,6 +173,8 @@ func TestAuthorizeRefusals(t *testing.T) {
 		{"code_challenge with padding", func(q url.Values) { q.Set("code_challenge", q.Get("code_challenge")+"=") }, true, "invalid_request", "", false},
 		{"code_challenge in standard base64", func(q url.Values) { q.Set("code_challenge", "+/"+q.Get("code_challenge")[2:]) }, true, "invalid_request", "", false},
 		{"code_challenge of 43 characters with stray bits", func(q url.Values) { q.Set("code_challenge", long(43)) }, true, "invalid_request", "", false},
+		// Go's base64 decoders skip line breaks, even strict ones.
+		{"code_challenge with a line break inside", func(q url.Values) { c := q.Get("code_challenge"); q.Set("code_challenge", c[:20]+"\n"+c[20:]) }, true, "invalid_request", "", false},
 		{"ui_locales too long", func(q url.Values) { q.Set("ui_locales", strings.TrimSpace(strings.Repeat("nl-NL ", 50))) }, true, "invalid_request", "", false},
 		{"prompt too long", func(q url.Values) { q.Set("prompt", strings.TrimSpace(strings.Repeat("login ", 30))) }, true, "invalid_request", "", false},
 		{"id_token_hint too long", func(q url.Values) { q.Set("id_token_hint", long(16<<10+1)) }, true, "invalid_request", "", false},
