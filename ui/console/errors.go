@@ -206,8 +206,6 @@ func problemKey(err error) string {
 		return "problem.userState"
 	case errors.Is(err, tenant.ErrStale):
 		return "problem.stale"
-	case errors.Is(err, tenant.ErrGroupMoving):
-		return "problem.groupMoving"
 	case errors.Is(err, tenant.ErrConflict):
 		return "problem.conflict"
 	case errors.As(err, &policy), errors.Is(err, password.ErrPolicy):

@@ -59,7 +59,7 @@ func TestCatalogueHoldsEveryKeyTheCodeNames(t *testing.T) {
 	}
 	keys = append(keys, statusHeading(http.StatusMethodNotAllowed))
 	for _, err := range []error{tenant.ErrSelfLockout, tenant.ErrAdminGroup, tenant.ErrBuiltinClient, tenant.ErrNoEmail,
-		tenant.ErrUserState, tenant.ErrStale, tenant.ErrGroupMoving, tenant.ErrConflict, password.ErrPolicy, tenant.ErrInvalid} {
+		tenant.ErrUserState, tenant.ErrStale, tenant.ErrConflict, password.ErrPolicy, tenant.ErrInvalid} {
 		key := problemKey(err)
 		if key == "" {
 			t.Errorf("problemKey(%v) is empty", err)
