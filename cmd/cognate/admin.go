@@ -49,13 +49,18 @@ type invocation struct {
 	// standard output, or nowhere with --json, whose one JSON answer
 	// comes at the end.
 	progress io.Writer
+	// closeAtEnd takes what a check opened for run (the import's FILE):
+	// runAdminCommand closes it when the command ends, whether run came to
+	// use it or something failed before (no token, a wrong --ca-cert).
+	closeAtEnd func(io.Closer)
 }
 
 // checkFunc checks the values of a command's flags, and reads what they
 // name (a file, standard input), with no server: it runs before the
 // operator token is looked up, so that a wrong value is what is said even
 // where no token is configured. What it works out for run (a parsed map,
-// an open file) it keeps in the setup's variables.
+// an open file) it keeps in the setup's variables; what it opens it hands
+// to in.closeAtEnd, not to run to close.
 //
 // Its errors, and those of the connection's flags (connection.client),
 // choose the exit code by one rule, the README's: a value wrong as it was
@@ -204,7 +209,13 @@ func runAdminCommand(ctx context.Context, name string, cmd adminCommand, args []
 	if err := errors.Join(missing...); err != nil {
 		return commandFailed(stderr, name, err)
 	}
-	in := invocation{args: positional, progress: stdout}
+	var opened []io.Closer
+	defer func() {
+		for _, c := range slices.Backward(opened) {
+			c.Close()
+		}
+	}()
+	in := invocation{args: positional, progress: stdout, closeAtEnd: func(c io.Closer) { opened = append(opened, c) }}
 	if tenant != nil {
 		in.tenant = *tenant
 	}

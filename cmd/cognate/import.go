@@ -48,11 +48,13 @@ func importCommands() []adminCommand {
 				if f, err = importFileFormat("--format", *format, path); err != nil {
 					return usageError{err.Error()}
 				}
-				body, size, err = openImportFile(path, stdin)
-				return err
+				if body, size, err = openImportFile(path, stdin); err != nil {
+					return err
+				}
+				in.closeAtEnd(body)
+				return nil
 			}
 			return check, func(ctx context.Context, c *apiClient, in invocation) (output, error) {
-				defer body.Close()
 				res, raw, err := c.importFile(ctx, in.tenant, f, *dryRun, body, size)
 				return output{raw: raw, text: func(w io.Writer) { showImport(w, f, res) }, failed: res.Summary.Failed > 0}, err
 			}

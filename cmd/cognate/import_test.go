@@ -336,3 +336,54 @@ func TestMigrateMapProblems(t *testing.T) {
 		return code, stdout, stderr
 	})
 }
+
+// The import FILE that the check opens is closed however the command
+// ends. The run used to close it, so a command that failed between the
+// check and the run (no operator token, a --ca-cert that holds no
+// certificate) left it open: in the tests, and in whatever else calls run
+// in-process.
+func TestImportClosesItsFileWhateverFails(t *testing.T) {
+	if _, err := os.ReadDir("/proc/self/fd"); err != nil {
+		t.Skip("no /proc/self/fd to see the open files in")
+	}
+	dir := t.TempDir()
+	file := writeInDir(t, dir, "users.csv", "cognito:username,email\nann,ann@example.com\n")
+	notPEM := writeInDir(t, dir, "ca.pem", "kept")
+	tokenFile := writeInDir(t, dir, "token", "not-a-real-token\n")
+	tests := []struct {
+		what string
+		args []string
+		want string
+	}{
+		{"no operator token", nil, "no operator token"},
+		{"a --ca-cert with no certificate", []string{"--ca-cert", notPEM}, "holds no certificate"},
+		{"a server that does not answer", []string{"--token-file", tokenFile}, "127.0.0.1:1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.what, func(t *testing.T) {
+			code, _, stderr := runOffline(t, append([]string{"import", "cognito", "--tenant", "acme", file}, tt.args...)...)
+			if code != exitError || !strings.Contains(stderr, tt.want) {
+				t.Fatalf("exit %d, stderr\n%s\nwant exit %d and %q", code, stderr, exitError, tt.want)
+			}
+			if n := openFilesNamed(t, file); n > 0 {
+				t.Errorf("%s is open %d times after the command ended", file, n)
+			}
+		})
+	}
+}
+
+// openFilesNamed is how many of this process's open files are path.
+func openFilesNamed(t *testing.T, path string) int {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, fd := range fds {
+		if target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); err == nil && target == path {
+			n++
+		}
+	}
+	return n
+}

@@ -33,13 +33,7 @@ func TestSignInAndOut(t *testing.T) {
 	if err != nil || !c.Public() || c.RedirectURIs[0] != s.url("acme", "/admin/callback") {
 		t.Errorf("console client %+v, %v", c, err)
 	}
-	var cookie *http.Cookie
-	for _, ck := range b.Client.Jar.Cookies(mustParse(t, s.url("acme", "/admin/"))) {
-		if ck.Name == "cognate_console" {
-			cookie = ck
-		}
-	}
-	if cookie == nil {
+	if consoleSessionCookie(t, s, b) == nil {
 		t.Fatal("no console cookie")
 	}
 
@@ -319,21 +313,19 @@ func TestCrossTenantRefusal(t *testing.T) {
 	token := sessionToken(t, b, s)
 
 	// acme's session cookie, presented at globex, is no session there.
-	var value string
-	for _, ck := range b.Client.Jar.Cookies(mustParse(t, s.url("acme", "/admin/"))) {
-		if ck.Name == "cognate_console" {
-			value = ck.Value
-		}
+	cookie := consoleSessionCookie(t, s, b)
+	if cookie == nil {
+		t.Fatal("no console cookie at acme")
 	}
 	req, _ := http.NewRequest(http.MethodGet, s.url("globex", "/admin/users"), nil)
-	req.AddCookie(&http.Cookie{Name: "cognate_console", Value: value})
+	req.AddCookie(&http.Cookie{Name: cookie.Name, Value: cookie.Value})
 	if p := b.Do(req); p.Status != http.StatusFound || !strings.Contains(p.Location, "/admin/login") {
 		t.Errorf("acme's cookie at globex: %d to %s", p.Status, p.Location)
 	}
 	req, _ = http.NewRequest(http.MethodPost, s.url("globex", "/admin/users/"+victim.Sub+"/disable"),
 		strings.NewReader(url.Values{"csrf_token": {token}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.AddCookie(&http.Cookie{Name: "cognate_console", Value: value})
+	req.AddCookie(&http.Cookie{Name: cookie.Name, Value: cookie.Value})
 	if p := b.Do(req); p.Status != http.StatusForbidden {
 		t.Errorf("acme's cookie posting at globex: %d", p.Status)
 	}

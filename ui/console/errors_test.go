@@ -89,6 +89,9 @@ func TestGroupConflictSentences(t *testing.T) {
 			if prob == nil || prob.key != tc.key || prob.field != tc.field {
 				t.Fatalf("groupConflict = %+v, want key %q at field %q", prob, tc.key, tc.field)
 			}
+			if got := prob.status(); got != http.StatusConflict {
+				t.Errorf("groupConflict's problem is shown with %d, want 409: a clash, not a value to mend", got)
+			}
 		})
 	}
 }

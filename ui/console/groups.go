@@ -49,16 +49,11 @@ func (c *Console) listGroups(w http.ResponseWriter, r *http.Request, q *request)
 func (c *Console) createGroup(w http.ResponseWriter, r *http.Request, q *request) error {
 	form := readGroupForm(r.PostForm)
 	g, prob := form.group()
-	status := http.StatusUnprocessableEntity
 	if prob == nil {
-		_, err := c.Service.CreateGroup(r.Context(), q.slug(), g)
-		switch {
-		case errors.Is(err, tenant.ErrAlreadyExists):
-			prob = &formProblem{field: "name", key: "problem.groupExists", args: []any{g.Name}}
-		case errors.Is(err, tenant.ErrConflict):
-			prob, status = groupConflict(err, g.Name), http.StatusConflict
-		case err != nil:
-			return serviceError(groupsSection, err)
+		if _, err := c.Service.CreateGroup(r.Context(), q.slug(), g); err != nil {
+			if prob = groupSaveProblem(err, g.Name); prob == nil {
+				return serviceError(groupsSection, err)
+			}
 		}
 	}
 	if prob != nil {
@@ -67,7 +62,7 @@ func (c *Console) createGroup(w http.ResponseWriter, r *http.Request, q *request
 			return err
 		}
 		page.Form, page.Invalid, page.Problem = form, prob.field, page.Tf(prob.key, prob.args...)
-		return c.render(w, status, page)
+		return c.render(w, prob.status(), page)
 	}
 	http.Redirect(w, r, groupPath(g.Name)+"?notice=groupSaved", http.StatusSeeOther)
 	return nil
@@ -183,9 +178,9 @@ func (c *Console) showGroup(w http.ResponseWriter, r *http.Request, q *request) 
 }
 
 // groupProblem shows the group page again with a problem, at the field it
-// names if any, with status; keepTyped, when given, puts back what was
-// typed into the form that was sent.
-func (c *Console) groupProblem(w http.ResponseWriter, r *http.Request, q *request, status int, prob formProblem, keepTyped func(*groupPage)) error {
+// names if any, with the problem's status; keepTyped, when given, puts
+// back what was typed into the form that was sent.
+func (c *Console) groupProblem(w http.ResponseWriter, r *http.Request, q *request, prob formProblem, keepTyped func(*groupPage)) error {
 	page, err := c.groupPage(r, q)
 	if err != nil {
 		return err
@@ -194,12 +189,12 @@ func (c *Console) groupProblem(w http.ResponseWriter, r *http.Request, q *reques
 	if keepTyped != nil {
 		keepTyped(page)
 	}
-	return c.render(w, status, page)
+	return c.render(w, prob.status(), page)
 }
 
-// groupConflict is the problem a group form shows (with 409) when its
-// change clashes with another under way (tenant.ErrConflict), nil when err
-// is no such clash.
+// groupConflict is the problem a group form shows (a clash: 409) when
+// its change clashes with another under way (tenant.ErrConflict), nil when
+// err is no such clash.
 //
 // A rename or deletion whose members still move refuses, for a moment,
 // both the name they move out of (newName, the name asked for: at the
@@ -207,15 +202,29 @@ func (c *Console) groupProblem(w http.ResponseWriter, r *http.Request, q *reques
 // group forms say which. Every other clash reads as on any form
 // (formProblemOf).
 func groupConflict(err error, newName string) *formProblem {
+	var prob *formProblem
 	switch {
 	case !errors.Is(err, tenant.ErrConflict):
 		return nil
 	case errors.Is(err, tenant.ErrGroupNameMoving):
-		return &formProblem{field: "name", key: "problem.groupNameMoving", args: []any{newName}}
+		prob = &formProblem{field: "name", key: "problem.groupNameMoving", args: []any{newName}}
 	case errors.Is(err, tenant.ErrGroupMoving):
-		return &formProblem{key: "problem.groupMembersMoving"}
+		prob = &formProblem{key: "problem.groupMembersMoving"}
+	default:
+		prob = formProblemOf(err) // never nil: problemKey words every ErrConflict
 	}
-	return formProblemOf(err)
+	prob.clash = true
+	return prob
+}
+
+// groupSaveProblem is the problem the create or the details form shows
+// when saving the group named name fails with err: the name taken, or a
+// clash (groupConflict); nil for any other error.
+func groupSaveProblem(err error, name string) *formProblem {
+	if errors.Is(err, tenant.ErrAlreadyExists) {
+		return &formProblem{field: "name", key: "problem.groupExists", args: []any{name}}
+	}
+	return groupConflict(err, name)
 }
 
 // editGroup saves the details form in one UpdateGroup: a new name moves
@@ -223,21 +232,16 @@ func groupConflict(err error, newName string) *formProblem {
 func (c *Console) editGroup(w http.ResponseWriter, r *http.Request, q *request) error {
 	form := readGroupForm(r.PostForm)
 	g, prob := form.group()
-	status := http.StatusUnprocessableEntity
 	if prob == nil {
 		change := tenant.GroupChange{Name: &g.Name, Description: &g.Description, SetPrecedence: true, Precedence: g.Precedence}
-		_, err := c.Service.UpdateGroup(r.Context(), q.slug(), r.PathValue("name"), change)
-		switch {
-		case errors.Is(err, tenant.ErrAlreadyExists):
-			prob = &formProblem{field: "name", key: "problem.groupExists", args: []any{g.Name}}
-		case errors.Is(err, tenant.ErrConflict):
-			prob, status = groupConflict(err, g.Name), http.StatusConflict
-		case err != nil:
-			return serviceError(groupsSection, err)
+		if _, err := c.Service.UpdateGroup(r.Context(), q.slug(), r.PathValue("name"), change); err != nil {
+			if prob = groupSaveProblem(err, g.Name); prob == nil {
+				return serviceError(groupsSection, err)
+			}
 		}
 	}
 	if prob != nil {
-		return c.groupProblem(w, r, q, status, *prob, func(p *groupPage) { p.Form = form })
+		return c.groupProblem(w, r, q, *prob, func(p *groupPage) { p.Form = form })
 	}
 	http.Redirect(w, r, groupPath(g.Name)+"?notice=groupSaved", http.StatusSeeOther)
 	return nil
@@ -278,7 +282,7 @@ func (c *Console) addMember(w http.ResponseWriter, r *http.Request, q *request) 
 		return err
 	}
 	if prob != nil {
-		return c.groupProblem(w, r, q, http.StatusUnprocessableEntity, *prob, func(p *groupPage) { p.AddLogin = login })
+		return c.groupProblem(w, r, q, *prob, func(p *groupPage) { p.AddLogin = login })
 	}
 	if err := c.Service.AddUserToGroup(r.Context(), q.slug(), name, users[0].Sub); err != nil {
 		return serviceError(groupsSection, err)
@@ -291,7 +295,7 @@ func (c *Console) removeMember(w http.ResponseWriter, r *http.Request, q *reques
 	name := r.PathValue("name")
 	if err := c.Service.RemoveUserFromGroup(r.Context(), q.slug(), name, r.PathValue("sub")); err != nil {
 		if errors.Is(err, tenant.ErrSelfLockout) {
-			return c.groupProblem(w, r, q, http.StatusUnprocessableEntity, formProblem{key: "problem.selfLockout"}, nil)
+			return c.groupProblem(w, r, q, formProblem{key: "problem.selfLockout"}, nil)
 		}
 		return serviceError(groupsSection, err)
 	}
@@ -314,10 +318,10 @@ func (c *Console) deleteGroup(w http.ResponseWriter, r *http.Request, q *request
 	name := r.PathValue("name")
 	if err := c.Service.DeleteGroup(r.Context(), q.slug(), name); err != nil {
 		if errors.Is(err, tenant.ErrAdminGroup) {
-			return c.groupProblem(w, r, q, http.StatusUnprocessableEntity, formProblem{key: "problem.adminGroup"}, nil)
+			return c.groupProblem(w, r, q, formProblem{key: "problem.adminGroup"}, nil)
 		}
 		if prob := groupConflict(err, name); prob != nil {
-			return c.groupProblem(w, r, q, http.StatusConflict, *prob, nil)
+			return c.groupProblem(w, r, q, *prob, nil)
 		}
 		return serviceError(groupsSection, err)
 	}

@@ -361,6 +361,18 @@ type formProblem struct {
 	field string
 	key   string
 	args  []any
+	// clash is a change that clashes with another under way (a group
+	// form's groupConflict), not a value to mend.
+	clash bool
+}
+
+// status is the HTTP status of a form shown again with the problem: 409
+// for a clash, else 422.
+func (p formProblem) status() int {
+	if p.clash {
+		return http.StatusConflict
+	}
+	return http.StatusUnprocessableEntity
 }
 
 // userShown is what the edit form shows of a user, of which its version
