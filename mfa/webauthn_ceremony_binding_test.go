@@ -3,6 +3,7 @@ package mfa_test
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,7 +66,9 @@ func TestCeremonyFinishesAtItsRelyingParty(t *testing.T) {
 // one does not; a login ceremony asks for no attestation), but not a
 // registration ceremony finished as a second factor: an assertion over its
 // challenge passes every check the library makes, and only the kind tells
-// the ceremony is the wrong one.
+// the ceremony is the wrong one. So each case asks for the kind check's own
+// refusal, which comes first: ErrWebAuthnFailed alone would be the
+// library's too.
 func TestCeremonyFinishesAsItsKind(t *testing.T) {
 	rp := newRP(t, acmeRPID, acmeOrigin)
 	now := time.Now()
@@ -76,10 +79,11 @@ func TestCeremonyFinishesAsItsKind(t *testing.T) {
 	lookup := func(_, _ []byte) (mfa.User, error) { return passkeyUser, nil }
 
 	tests := []struct {
-		name   string
-		finish func(t *testing.T) error
+		name    string
+		refusal string // checkCeremony's
+		finish  func(t *testing.T) error
 	}{
-		{"registration ceremony, finished as a second factor", func(t *testing.T) error {
+		{"registration ceremony, finished as a second factor", `ceremony is "registration", not "login"`, func(t *testing.T) error {
 			_, ceremony, err := rp.BeginRegistration(user, false)
 			if err != nil {
 				t.Fatal(err)
@@ -87,7 +91,7 @@ func TestCeremonyFinishesAsItsKind(t *testing.T) {
 			_, _, err = rp.FinishLogin(user, stored(t, ceremony), key.AssertChallenge(ceremony.Session.Challenge, acmeOrigin), now)
 			return err
 		}},
-		{"second-factor ceremony, finished as a registration", func(t *testing.T) error {
+		{"second-factor ceremony, finished as a registration", `ceremony is "login", not "registration"`, func(t *testing.T) error {
 			_, ceremony, err := rp.BeginLogin(user)
 			if err != nil {
 				t.Fatal(err)
@@ -95,7 +99,7 @@ func TestCeremonyFinishesAsItsKind(t *testing.T) {
 			_, err = rp.FinishRegistration(user, stored(t, ceremony), mfatest.NewSecurityKey(t).Register(creationOptions(t, ceremony, user), acmeOrigin), now)
 			return err
 		}},
-		{"second-factor ceremony, finished as a passkey", func(t *testing.T) error {
+		{"second-factor ceremony, finished as a passkey", `ceremony is "login", not "passkey_login"`, func(t *testing.T) error {
 			_, ceremony, err := rp.BeginLogin(passkeyUser)
 			if err != nil {
 				t.Fatal(err)
@@ -103,7 +107,7 @@ func TestCeremonyFinishesAsItsKind(t *testing.T) {
 			_, _, err = rp.FinishPasskeyLogin(stored(t, ceremony), passkey.AssertChallenge(ceremony.Session.Challenge, acmeOrigin), lookup, now)
 			return err
 		}},
-		{"passkey ceremony, finished as a second factor", func(t *testing.T) error {
+		{"passkey ceremony, finished as a second factor", `ceremony is "passkey_login", not "login"`, func(t *testing.T) error {
 			_, ceremony, err := rp.BeginPasskeyLogin()
 			if err != nil {
 				t.Fatal(err)
@@ -114,8 +118,8 @@ func TestCeremonyFinishesAsItsKind(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := tt.finish(t); !errors.Is(err, mfa.ErrWebAuthnFailed) {
-				t.Errorf("err = %v, want ErrWebAuthnFailed", err)
+			if err := tt.finish(t); !errors.Is(err, mfa.ErrWebAuthnFailed) || !strings.Contains(err.Error(), tt.refusal) {
+				t.Errorf("err = %v, want ErrWebAuthnFailed for the kind: %s", err, tt.refusal)
 			}
 		})
 	}

@@ -91,8 +91,8 @@ const (
 )
 
 // serveAuthorize answers /oauth2/authorize as the library's op.Authorize
-// does, with Cognate's checks (authorizer.ValidateAuthRequest) in place of
-// the library's own validation, which they call in the end, and with its
+// does, with Cognate's checks (authorizer.validate) in place of the
+// library's own validation, which they call in the end, and with its
 // refusals answered by authorizeError, in the response mode asked for.
 func (p *Provider) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	// ServeHTTP has parsed the form, and refused one that does not parse;
@@ -102,20 +102,20 @@ func (p *Provider) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	req, undecodable := op.ParseAuthorizeRequest(r, p.op.Decoder())
 	if undecodable != nil {
 		// A parameter that is no number (max_age=abc), which the library
-		// would answer with a page. ValidateAuthRequest finds it, and
-		// refuses it at the redirect URI once the client and that are
-		// known to be good, from the parameters as they were sent.
+		// would answer with a page. validate finds it, and refuses it at
+		// the redirect URI once the client and that are known to be
+		// good, from the parameters as they were sent.
 		req = &oidc.AuthRequest{ClientID: r.Form.Get("client_id"), RedirectURI: r.Form.Get("redirect_uri"),
 			State: r.Form.Get("state"), ResponseType: oidc.ResponseType(r.Form.Get("response_type")),
 			ResponseMode: oidc.ResponseMode(r.Form.Get("response_mode"))}
 	}
-	az := &authorizer{Provider: p.op, form: r.Form, logger: p.logger}
-	sub, err := az.ValidateAuthRequest(ctx, req, p.storage, p.op.IDTokenHintVerifier(ctx))
+	az := &authorizer{form: r.Form, logger: p.logger}
+	sub, cl, err := az.validate(ctx, req, p.storage, p.op.IDTokenHintVerifier(ctx))
 	switch {
 	case err != nil:
 	case undecodable != nil:
-		// Not met: ValidateAuthRequest checks every parameter that can
-		// fail to decode. A new one would be refused, not dropped.
+		// Not met: validate checks every parameter that can fail to
+		// decode. A new one would be refused, not dropped.
 		err = undecodable
 	case req.RequestParam != "":
 		err = oidc.ErrRequestNotSupported()
@@ -129,7 +129,7 @@ func (p *Provider) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		p.authorizeError(w, r, req, oidc.DefaultToServerError(err, "unable to save auth request"))
 		return
 	}
-	op.RedirectToLogin(ar.GetID(), az.client, w, r)
+	op.RedirectToLogin(ar.GetID(), cl, w, r)
 }
 
 // authorizeError answers an authorization request with err: a page
@@ -245,47 +245,41 @@ func responseMode(req op.ErrAuthRequest) oidc.ResponseMode {
 	return ""
 }
 
-// authorizer is the library's Authorizer for one authorization request:
-// the provider, with the request's parameters as they were sent, which the
-// library's decoded request no longer shows (a repeated parameter, one it
-// does not know).
+// authorizer checks one authorization request with the request's
+// parameters as they were sent, which the library's decoded request no
+// longer shows (a repeated parameter, one it does not know).
 type authorizer struct {
-	*op.Provider
 	form   url.Values
 	logger *slog.Logger
-	// client is the request's client, once ValidateAuthRequest has found
-	// it: serveAuthorize's to send the person on with.
-	client *client
 }
 
-var _ op.AuthorizeValidator = (*authorizer)(nil)
-
-// ValidateAuthRequest checks an authorization request before it is stored
-// and returns the subject of its id_token_hint, if any.
-func (a *authorizer) ValidateAuthRequest(ctx context.Context, req *oidc.AuthRequest, storage op.Storage, verifier *op.IDTokenHintVerifier) (string, error) {
+// validate checks an authorization request before it is stored, in place
+// of the library's op.AuthorizeValidator, and returns the subject of its
+// id_token_hint, if any, and its client, for serveAuthorize to send the
+// person on with.
+func (a *authorizer) validate(ctx context.Context, req *oidc.AuthRequest, storage op.Storage, verifier *op.IDTokenHintVerifier) (sub string, cl *client, err error) {
 	// Not redirected: nothing says yet where to.
 	for _, param := range []string{"client_id", "redirect_uri"} {
 		if len(a.form[param]) > 1 {
-			return "", oidc.ErrInvalidRequestRedirectURI().WithDescription("%s is repeated", param)
+			return "", nil, oidc.ErrInvalidRequestRedirectURI().WithDescription("%s is repeated", param)
 		}
 	}
 	opClient, err := storage.GetClientByClientID(ctx, req.ClientID)
 	if err != nil {
-		return "", oidc.ErrInvalidRequestRedirectURI().WithDescription("unable to retrieve client by id").WithParent(err)
+		return "", nil, oidc.ErrInvalidRequestRedirectURI().WithDescription("unable to retrieve client by id").WithParent(err)
 	}
 	if err := op.ValidateAuthReqRedirectURI(opClient, req.RedirectURI, req.ResponseType); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	cl, ok := opClient.(*client)
 	if !ok { // storage's clients are: there is no other
-		return "", oidc.ErrInvalidRequestRedirectURI().WithDescription("client of an unknown type")
+		return "", nil, oidc.ErrInvalidRequestRedirectURI().WithDescription("client of an unknown type")
 	}
-	a.client = cl
 
 	// Redirected to the client from here on.
 	for _, param := range authorizeParams {
 		if len(a.form[param]) > 1 {
-			return "", oidc.ErrInvalidRequest().WithDescription("%s is repeated", param)
+			return "", nil, oidc.ErrInvalidRequest().WithDescription("%s is repeated", param)
 		}
 	}
 	for _, limit := range authorizeLimits {
@@ -295,7 +289,7 @@ func (a *authorizer) ValidateAuthRequest(ctx context.Context, req *oidc.AuthRequ
 				// limit keeps from happening.
 				req.State = ""
 			}
-			return "", oidc.ErrInvalidRequest().WithDescription("%s is longer than %d bytes", limit.param, limit.max)
+			return "", nil, oidc.ErrInvalidRequest().WithDescription("%s is longer than %d bytes", limit.param, limit.max)
 		}
 	}
 	// max_age is the one parameter the library decodes as a number (with
@@ -303,24 +297,24 @@ func (a *authorizer) ValidateAuthRequest(ctx context.Context, req *oidc.AuthRequ
 	// has only the parameters as they were sent.
 	if maxAge := a.form.Get("max_age"); maxAge != "" {
 		if _, err := strconv.ParseUint(maxAge, 10, 0); err != nil {
-			return "", oidc.ErrInvalidRequest().WithDescription("max_age must be a whole number of seconds")
+			return "", nil, oidc.ErrInvalidRequest().WithDescription("max_age must be a whole number of seconds")
 		}
 	}
 	if a.form.Get("request_uri") != "" {
-		return "", &oidc.Error{ErrorType: errorRequestURINotSupported, Description: "request_uri is not supported"}
+		return "", nil, &oidc.Error{ErrorType: errorRequestURINotSupported, Description: "request_uri is not supported"}
 	}
 	switch req.ResponseType {
 	case "":
-		return "", oidc.ErrInvalidRequest().WithDescription("response_type is missing")
+		return "", nil, oidc.ErrInvalidRequest().WithDescription("response_type is missing")
 	case oidc.ResponseTypeCode:
 	default:
-		return "", &oidc.Error{ErrorType: errorUnsupportedResponseType, Description: "only response_type=code is supported"}
+		return "", nil, &oidc.Error{ErrorType: errorUnsupportedResponseType, Description: "only response_type=code is supported"}
 	}
 	if err := checkPKCE(opClient.AuthMethod() == oidc.AuthMethodNone, req.CodeChallenge, req.CodeChallengeMethod); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if req.ResponseMode != "" && !slices.Contains(responseModes, string(req.ResponseMode)) {
-		return "", oidc.ErrInvalidRequest().WithDescription("response_mode is not one of query, fragment, form_post")
+		return "", nil, oidc.ErrInvalidRequest().WithDescription("response_mode is not one of query, fragment, form_post")
 	}
 	req.Scopes = requestedScopes(req.Scopes)
 	if len(req.Scopes) == 0 {
@@ -331,7 +325,7 @@ func (a *authorizer) ValidateAuthRequest(ctx context.Context, req *oidc.AuthRequ
 	// Before the library's check, which lets the standard scopes through
 	// for every client and drops the others it does not allow.
 	if err := cl.refuseScopes(req.Scopes); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	// The library's check answers a hint it cannot verify with
 	// login_required, prompt=none or not, so that the login page never
@@ -339,10 +333,14 @@ func (a *authorizer) ValidateAuthRequest(ctx context.Context, req *oidc.AuthRequ
 	hint := req.IDTokenHint
 	req.IDTokenHint = ""
 	if _, err := op.ValidateAuthRequestClient(ctx, req, opClient, verifier); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	req.IDTokenHint = hint
-	return a.hintSubject(ctx, req, verifier)
+	sub, err = a.hintSubject(ctx, req, verifier)
+	if err != nil {
+		return "", nil, err
+	}
+	return sub, cl, nil
 }
 
 // hintSubject returns the subject of an authorization request's

@@ -94,7 +94,7 @@ func (c *client) IsScopeAllowed(scope string) bool { return c.AllowsScope(scope)
 // refuseScopes returns the refusal of a request for scopes of which one is
 // not among the client's, or nil when each is. It is the one rule for
 // every request that names scopes: the authorization request's
-// (ValidateAuthRequest) and client_credentials' (issueMachineToken). The
+// (authorizer.validate) and client_credentials' (issueMachineToken). The
 // standard OIDC scopes (openid, email, profile, phone, address,
 // offline_access) are no exception: in Cognito, a client's
 // AllowedOAuthScopes bound what it may ask for, and a scope the client

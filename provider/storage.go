@@ -327,7 +327,7 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 		return tenant.PutExpiring(tx, tenant.CollAccessTokens, slug, prefixAccess+at.ID, at, at.ExpiresAt)
 	})
 	if err != nil {
-		return "", "", time.Time{}, s.issueRefused(ctx, slug, base.FamilyID, code, currentRT != "", err)
+		return "", "", time.Time{}, s.issueRefused(ctx, slug, base.FamilyID, code, err)
 	}
 	if retried {
 		s.logger.InfoContext(ctx, "refresh token used again within the client's retry grace period",
@@ -415,12 +415,13 @@ func rotateRefreshToken(tx tenant.Tx, slug, currentRT string, cl *client, now ti
 
 // issueRefused is the answer to a token request whose transaction failed
 // with err. A revoked family, an ended sign-in and a reused refresh token
-// are the client's to hear as invalid_grant, refreshing saying which grant
-// it was; a reuse revokes the family first, as a stolen copy or a replay
-// may be in other hands. Anything else is the server's (oauthError).
-func (s *storage) issueRefused(ctx context.Context, slug, familyID string, code *authRequest, refreshing bool, err error) error {
+// are the client's to hear as invalid_grant, code (nil on a refresh, as
+// refreshBase gives it) saying which grant it was; a reuse revokes the
+// family first, as a stolen copy or a replay may be in other hands.
+// Anything else is the server's (oauthError).
+func (s *storage) issueRefused(ctx context.Context, slug, familyID string, code *authRequest, err error) error {
 	switch {
-	case errors.Is(err, errFamilyRevoked) && refreshing:
+	case errors.Is(err, errFamilyRevoked) && code == nil:
 		return oidc.ErrInvalidGrant().WithDescription("refresh token is revoked or expired")
 	case errors.Is(err, errFamilyRevoked):
 		return oidc.ErrInvalidGrant().WithDescription("authorization code already used")
