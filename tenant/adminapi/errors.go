@@ -86,9 +86,19 @@ func classify(r *http.Request, err error) (int, Error) {
 			msg = inv.Reason()
 		}
 		return http.StatusConflict, Error{"already_exists", msg}
+	case errors.Is(err, tenant.ErrGroupNameMoving):
+		// The name asked for (a new group's, or a rename's): its members
+		// are still moving out of it to the group renamed, or out of the
+		// group deleted. Said as conflictMessage says a name taken.
+		return http.StatusConflict, Error{"conflict", fmt.Sprintf(
+			"tenant %q had a group of that name until a moment ago, and its members are still being moved out of it; try again in a moment",
+			r.PathValue("slug"))}
 	case errors.Is(err, tenant.ErrGroupMoving):
-		// The service's text names the group and says to wait.
-		return http.StatusConflict, Error{"conflict", err.Error()}
+		// Renaming or deleting the group of the path while the members of
+		// its last rename still move to it.
+		return http.StatusConflict, Error{"conflict", fmt.Sprintf(
+			"the members of group %q of tenant %q are still being moved to it after its last rename; try again in a moment",
+			r.PathValue("name"), r.PathValue("slug"))}
 	case errors.Is(err, tenant.ErrConflict):
 		return http.StatusConflict, Error{"conflict", "the record was changed at the same time; try again"}
 	case errors.Is(err, tenant.ErrAdminGroup):

@@ -440,7 +440,8 @@ func TestMembershipMethodNotAllowed(t *testing.T) {
 }
 
 // While the members of a large group renamed a moment ago still move, a
-// second rename of it is refused with 409 and words that say to wait.
+// second rename or a deletion of it, and a new group of its old name, are
+// refused with 409 and words that say which and to wait.
 func TestRenameGroupWhoseMembersStillMove(t *testing.T) {
 	g := newGroupFixture(t)
 	g.svc.GroupMoveQueued = func() {} // no mover: the move stays unfinished
@@ -459,8 +460,23 @@ func TestRenameGroupWhoseMembersStillMove(t *testing.T) {
 	if code, body := g.call(t, "PATCH", "/admin/v1/tenants/acme/groups/ops", `{"name":"team"}`); code != http.StatusOK {
 		t.Fatalf("first rename: %d %s", code, body)
 	}
-	code, body := g.call(t, "PATCH", "/admin/v1/tenants/acme/groups/team", `{"name":"crew"}`)
-	if code != http.StatusConflict || !strings.Contains(body, "still moving its members") || !strings.Contains(body, "try again in a moment") {
-		t.Errorf("second rename: %d %s", code, body)
+	membersMoving := adminapi.Error{Code: "conflict",
+		Message: `the members of group "team" of tenant "acme" are still being moved to it after its last rename; try again in a moment`}
+	nameMoving := adminapi.Error{Code: "conflict",
+		Message: `tenant "acme" had a group of that name until a moment ago, and its members are still being moved out of it; try again in a moment`}
+	for _, c := range []struct {
+		name, method, path, body string
+		want                     adminapi.Error
+	}{
+		{"second rename", "PATCH", "/admin/v1/tenants/acme/groups/team", `{"name":"crew"}`, membersMoving},
+		{"deletion", "DELETE", "/admin/v1/tenants/acme/groups/team", "", membersMoving},
+		{"new group of the old name", "POST", "/admin/v1/tenants/acme/groups", `{"name":"ops"}`, nameMoving},
+		{"another group renamed to the old name", "PATCH", "/admin/v1/tenants/acme/groups/admins", `{"name":"ops"}`, nameMoving},
+	} {
+		code, body := g.call(t, c.method, c.path, c.body)
+		var got adminapi.Error
+		if err := json.Unmarshal([]byte(body), &got); err != nil || code != http.StatusConflict || got != c.want {
+			t.Errorf("%s: %d %s, want 409 %+v", c.name, code, body, c.want)
+		}
 	}
 }

@@ -525,10 +525,8 @@ func (im *importer) apply(tx tenant.Tx, c *change, now time.Time) (LineResult, i
 	}
 	u.UpdatedAt = now
 	groupsCreated, err := im.ensureGroups(tx, c.groups, now)
-	if errors.Is(err, tenant.ErrGroupMoving) {
-		return res, 0, &refusedError{reason(CodeRefusedInvalid, err.Error())}
-	} else if err != nil {
-		return res, 0, err
+	if err != nil {
+		return res, 0, err // a *refusedError for a name still moving
 	}
 	if found {
 		res.Outcome, err = Updated, tenant.UpdateUser(tx, im.tenantID, u)
@@ -647,7 +645,9 @@ func (c *change) applyTo(u *tenant.User, now time.Time) {
 // ensureGroups creates the groups that do not exist yet. A group that
 // exists keeps what it has, and takes from the file the description and
 // precedence it lacks: a tenant's admin group, made with the tenant,
-// takes the Cognito group's of the same name.
+// takes the Cognito group's of the same name. A name whose members are
+// still moving out of it (tenant.ErrGroupNameMoving) refuses the line
+// (a *refusedError).
 func (im *importer) ensureGroups(tx tenant.Tx, groups []GroupRef, now time.Time) (int, error) {
 	created := 0
 	for _, g := range groups {
@@ -660,8 +660,12 @@ func (im *importer) ensureGroups(tx tenant.Tx, groups []GroupRef, now time.Time)
 			group.Description = cmp.Or(group.Description, g.Description)
 			group.Precedence = cmp.Or(group.Precedence, g.Precedence)
 		case errors.Is(err, tenant.ErrNotFound):
-			if err := tenant.CheckGroupNameFree(tx, im.tenantID, g.Name); err != nil {
-				return 0, err // the name of a group renamed or deleted a moment ago
+			if err := tenant.CheckGroupNameFree(tx, im.tenantID, g.Name); errors.Is(err, tenant.ErrGroupNameMoving) {
+				return 0, &refusedError{reason(CodeRefusedInvalid, fmt.Sprintf(
+					"the group name %q was another group's until a moment ago, and its members are still being moved out of it; try again in a moment",
+					g.Name))}
+			} else if err != nil {
+				return 0, err
 			}
 			group = tenant.Group{Name: g.Name, Description: g.Description, Precedence: g.Precedence, CreatedAt: now}
 			created++
