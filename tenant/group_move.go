@@ -89,20 +89,32 @@ func groupMoves(tx Tx, tenantID string) ([]groupMove, error) {
 // name replaced by the new one, or dropped for a deleted group, and each
 // group once. groups itself is returned when no move concerns it.
 func movedGroups(groups []string, moves []groupMove) []string {
-	concerned := slices.ContainsFunc(groups, func(g string) bool {
-		return slices.ContainsFunc(moves, func(m groupMove) bool { return m.From == g })
-	})
-	if !concerned {
-		return groups
-	}
-	out := make([]string, 0, len(groups))
-	for _, g := range groups {
-		if i := slices.IndexFunc(moves, func(m groupMove) bool { return m.From == g }); i >= 0 {
-			g = moves[i].To
-		}
+	var out []string // nil until a move concerns groups
+	add := func(g string) {
 		if g != "" && !slices.Contains(out, g) {
 			out = append(out, g)
 		}
+	}
+	for i, g := range groups {
+		j := slices.IndexFunc(moves, func(m groupMove) bool { return m.From == g })
+		if out == nil {
+			if j < 0 {
+				continue
+			}
+			// The first name a move concerns: the ones before it are
+			// kept as they are.
+			out = make([]string, 0, len(groups))
+			for _, kept := range groups[:i] {
+				add(kept)
+			}
+		}
+		if j >= 0 {
+			g = moves[j].To
+		}
+		add(g)
+	}
+	if out == nil {
+		return groups
 	}
 	return out
 }
