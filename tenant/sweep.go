@@ -2,7 +2,6 @@ package tenant
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -84,7 +83,7 @@ func sweepEntry(tx Tx, tenantID, entry string, now time.Time) (bool, error) {
 	if !ok {
 		return false, nil
 	}
-	rec, ok, err := recordExpiry(tx, c, tenantID, key)
+	rec, ok, err := readExpiring(tx, c, tenantID, key)
 	if err != nil || !ok {
 		return false, err // deleted early (logout, revocation, a finished flow)
 	}
@@ -100,9 +99,10 @@ func sweepEntry(tx Tx, tenantID, entry string, now time.Time) (bool, error) {
 // tenant: it deletes the expired ones, indexes the live ones that have no
 // expiry entry, and deletes owned index entries whose record is gone. It
 // returns how many records and entries it deleted. Records written before
-// the expiry index existed, and lockout counters written before they had
-// an expiry (legacyLockoutExpiry), are only found this way, so it runs at
-// start-up and daily; its cost follows the size of the site.
+// the expiry index existed are only found this way, so it runs at start-up
+// and daily; its cost follows the size of the site. (Lockout counters
+// written before they had an expiry get one at start-up first:
+// UpgradeLockoutCounters.)
 func SweepExpiredFull(ctx context.Context, store Store, now time.Time) (int, error) {
 	ids, err := tenantIDs(ctx, store)
 	if err != nil {
@@ -185,7 +185,7 @@ func checkRecord(tx Tx, c Collection, tenantID, key string, now time.Time) (full
 		}
 		return keepRecord, expiring{}, err
 	}
-	rec, ok, err := recordExpiry(tx, c, tenantID, key)
+	rec, ok, err := readExpiring(tx, c, tenantID, key)
 	if err != nil || !ok {
 		return keepRecord, expiring{}, err
 	}
@@ -197,53 +197,6 @@ func checkRecord(tx Tx, c Collection, tenantID, key string, now time.Time) (full
 		return indexRecord, rec, nil
 	}
 	return keepRecord, expiring{}, err
-}
-
-// recordExpiry is readExpiring for the sweeps, which also works out the
-// expiry of a lockout counter written before counters had one
-// (legacyLockoutExpiry).
-func recordExpiry(tx Tx, c Collection, tenantID, key string) (expiring, bool, error) {
-	rec, ok, err := readExpiring(tx, c, tenantID, key)
-	if err != nil || ok || c != CollLockouts {
-		return rec, ok, err
-	}
-	return legacyLockoutExpiry(tx, tenantID, key)
-}
-
-// legacyLockoutCounter is what the sweep reads of a lockout counter
-// (tenant/auth's failureCounter) that has no expires_at.
-type legacyLockoutCounter struct {
-	FirstAt     time.Time `json:"first_at"`
-	LockedUntil time.Time `json:"locked_until"`
-}
-
-// legacyLockoutExpiry works out when a lockout counter that versions before
-// counters had an expires_at wrote means nothing any more: once its window,
-// which for such a counter follows the tenant's lock duration in force
-// (failureCounter.counting), and its lock have both ended. The full sweep
-// deletes it then, or indexes it for that time; the minute's sweep, working
-// it out again when it is due, deletes it, or indexes it again if the lock
-// duration has grown meanwhile. A record that is no counter is left alone.
-func legacyLockoutExpiry(tx Tx, tenantID, key string) (expiring, bool, error) {
-	raw, err := tx.Get(CollLockouts, tenantID, key)
-	if errors.Is(err, ErrNotFound) {
-		return expiring{}, false, nil
-	}
-	if err != nil {
-		return expiring{}, false, err
-	}
-	var c legacyLockoutCounter
-	if json.Unmarshal(raw, &c) != nil {
-		return expiring{}, false, nil
-	}
-	t, err := GetTenant(tx, tenantID)
-	if errors.Is(err, ErrNotFound) {
-		return expiring{}, false, nil // being deleted, with its counters
-	}
-	if err != nil {
-		return expiring{}, false, err
-	}
-	return expiring{ExpiresAt: LockoutCounterExpiry(t.Settings.Lockout, c.FirstAt, c.LockedUntil)}, true, nil
 }
 
 // LockoutCounterExpiry is when a sign-in lockout counter (tenant/auth)

@@ -418,9 +418,9 @@ func TestSweepOnboardingInBatches(t *testing.T) {
 // Lockout counters (tenant/auth's failureCounter: failures, first_at,
 // locked_until, expires_at) go once they mean nothing: their window (the
 // lock duration from first_at) and their lock have both ended. Counters
-// written before they had an expires_at go too: the full scan works out
-// when from the tenant's lock duration (15 minutes here), deletes the ones
-// already done with and indexes the others for the minute's sweep.
+// written before they had an expires_at go too: the start-up upgrade
+// gives them one from the tenant's lock duration (15 minutes here), and
+// the sweeps delete them as any other.
 func TestSweepLockoutCounters(t *testing.T) {
 	now := sweepEpoch.Add(2 * time.Hour) // whole seconds, as is the index
 	counter := func(firstAt, lockedUntil, expiresAt time.Time) map[string]any {
@@ -478,7 +478,30 @@ func TestSweepLockoutCounters(t *testing.T) {
 				}
 				return len(keys) > 0
 			}
-			// As at start-up: the full scan, then the minute's sweep.
+			// As at start-up: the upgrade, the full scan, then the
+			// minute's sweep.
+			_, hasExpiry := tt.record["expires_at"]
+			for run, want := range []int{map[bool]int{false: 1, true: 0}[hasExpiry], 0} { // a second start finds nothing to do
+				if n, err := tenant.UpgradeLockoutCounters(ctx, store); err != nil || n != want {
+					t.Fatalf("upgrade %d: %d counters, %v; want %d", run+1, n, err, want)
+				}
+			}
+			// The upgrade keeps what the counter had, and adds when it ends.
+			type stored struct {
+				Failures    int       `json:"failures"`
+				FirstAt     time.Time `json:"first_at"`
+				LockedUntil time.Time `json:"locked_until"`
+				ExpiresAt   time.Time `json:"expires_at"`
+			}
+			var got stored
+			err := store.View(ctx, func(tx tenant.Tx) (err error) {
+				got, err = tenant.GetJSON[stored](tx, tenant.CollLockouts, "acme", "login:ghost")
+				return err
+			})
+			if lockedUntil, _ := tt.record["locked_until"].(time.Time); err != nil || got.Failures != tt.record["failures"] ||
+				!got.FirstAt.Equal(tt.record["first_at"].(time.Time)) || !got.LockedUntil.Equal(lockedUntil) || !got.ExpiresAt.Equal(tt.endsAt) {
+				t.Fatalf("the counter after the upgrade: %+v, %v; want %v, expiring at %v", got, err, tt.record, tt.endsAt)
+			}
 			if _, err := tenant.SweepExpiredFull(ctx, store, now); err != nil {
 				t.Fatal(err)
 			}

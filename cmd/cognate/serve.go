@@ -116,6 +116,13 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Wr
 	if err := indexWebAuthnCredentials(ctx, store, logger); err != nil {
 		return err
 	}
+	// Lockout counters written before they had an expiry get one, so
+	// that the sweeps delete them as any other.
+	if n, err := tenant.UpgradeLockoutCounters(ctx, store); err != nil {
+		return err
+	} else if n > 0 {
+		logger.Info("gave an expiry to the sign-in lockout counters written by an older version", "counters", n)
+	}
 	if cfg.Dev {
 		if err := ensureDemo(ctx, a.service, a.hosts.TenantURL(demoSlug), stdout); err != nil {
 			return err
