@@ -385,16 +385,14 @@ func (s *Service) changeMembership(ctx context.Context, tenantID, group, sub str
 		if member == add {
 			return nil
 		}
-		action := AuditGroupMemberAdd
+		action, groups := AuditGroupMemberRemove, slices.DeleteFunc(slices.Clone(u.Groups), func(g string) bool { return g == group })
 		if add {
-			u.Groups = append(u.Groups, group)
-		} else {
-			if group == t.Settings.AdminGroup && selfLockout(ctx, sub) {
-				return ErrSelfLockout
-			}
-			u.Groups = slices.DeleteFunc(u.Groups, func(g string) bool { return g == group })
-			action = AuditGroupMemberRemove
+			action, groups = AuditGroupMemberAdd, uniqueGroups(append(groups, group))
 		}
+		if err := checkAdminGroupKept(ctx, t, u, groups); err != nil {
+			return err
+		}
+		u.Groups = groups
 		u.UpdatedAt = now
 		if err := UpdateUser(tx, tenantID, u); err != nil {
 			return err
@@ -408,6 +406,18 @@ func (s *Service) changeMembership(ctx context.Context, tenantID, group, sub str
 func selfLockout(ctx context.Context, sub string) bool {
 	a := ActorFrom(ctx)
 	return a.Kind == ActorAdmin && a.Sub == sub
+}
+
+// checkAdminGroupKept refuses administrators taking themselves out of t's
+// admin group (ErrSelfLockout): u as they are, with groups as the change
+// would leave them. It is the one rule for a membership removed and a
+// user's groups replaced.
+func checkAdminGroupKept(ctx context.Context, t Tenant, u User, groups []string) error {
+	admin := t.Settings.AdminGroup
+	if selfLockout(ctx, u.Sub) && slices.Contains(u.Groups, admin) && !slices.Contains(groups, admin) {
+		return ErrSelfLockout
+	}
+	return nil
 }
 
 // uniqueGroups is a user's group list as stored: sorted, each group once.

@@ -153,6 +153,20 @@ func TestSelfLockout(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
+	// Their other memberships are theirs to change, and are kept as
+	// every list of groups is: sorted.
+	for _, g := range []string{"planners", "editors"} {
+		svc.CreateGroup(ctx, "acme", tenant.Group{Name: g})
+		if err := svc.AddUserToGroup(self, "acme", g, ann.Sub); err != nil {
+			t.Errorf("joining %s: %v", g, err)
+		}
+	}
+	if got, _ := svc.User(ctx, "acme", ann.Sub); !slices.Equal(got.Groups, []string{"admins", "editors", "planners"}) {
+		t.Errorf("groups after joining two = %q", got.Groups)
+	}
+	if err := svc.RemoveUserFromGroup(self, "acme", "planners", ann.Sub); err != nil {
+		t.Errorf("leaving a group other than the admin group: %v", err)
+	}
 	other := tenant.WithActor(ctx, tenant.Actor{Kind: tenant.ActorAdmin, Sub: "someone-else"})
 	if err := svc.RemoveUserFromGroup(other, "acme", "admins", ann.Sub); err != nil {
 		t.Errorf("another admin: %v", err)

@@ -48,6 +48,9 @@ var errVerifiedWithoutEmail = fmt.Errorf("%w: a user without an email address ca
 // CreateUser adds a user to a tenant's pool. Without a password the user is
 // not activated (UNCONFIRMED) and cannot sign in.
 func (s *Service) CreateUser(ctx context.Context, tenantID string, in NewUser) (User, error) {
+	// An address with spaces around it is taken without them, as a
+	// change's is (withEmailChecked).
+	in.Email = strings.TrimSpace(in.Email)
 	if err := in.validate(); err != nil {
 		return User{}, err
 	}
@@ -79,7 +82,7 @@ func (in NewUser) validate() error {
 	if err := validateEmailIfGiven(in.Email); err != nil {
 		return err
 	}
-	if err := checkEmailVerified(strings.TrimSpace(in.Email), in.EmailVerified); err != nil {
+	if err := checkEmailVerified(in.Email, in.EmailVerified); err != nil {
 		return err
 	}
 	if err := ValidateAttributes(in.Attributes); err != nil {
@@ -103,7 +106,7 @@ func newUserRecord(in NewUser, now time.Time) User {
 	u := User{
 		Sub:           in.Sub,
 		Username:      in.Username,
-		Email:         strings.TrimSpace(in.Email),
+		Email:         in.Email,
 		EmailVerified: in.EmailVerified,
 		Attributes:    in.Attributes,
 		Groups:        uniqueGroups(in.Groups),
@@ -573,10 +576,12 @@ func setGroups(ctx context.Context, tx Tx, tenantID string, u *User, groups []st
 	if err := checkGroupsExist(tx, tenantID, groups); err != nil {
 		return err
 	}
-	if t, err := GetTenant(tx, tenantID); err != nil {
+	t, err := GetTenant(tx, tenantID)
+	if err != nil {
 		return err
-	} else if selfLockout(ctx, u.Sub) && slices.Contains(u.Groups, t.Settings.AdminGroup) && !slices.Contains(groups, t.Settings.AdminGroup) {
-		return ErrSelfLockout
+	}
+	if err := checkAdminGroupKept(ctx, t, *u, groups); err != nil {
+		return err
 	}
 	u.Groups = groups
 	return nil

@@ -54,6 +54,18 @@ func TestUsers(t *testing.T) {
 	if v, err := svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "f", Email: "f@example.com", EmailVerified: true}); err != nil || !v.EmailVerified {
 		t.Errorf("verified with an address: %+v, %v", v, err)
 	}
+	// Spaces around an address are dropped on creation as on a change, so
+	// that the same typed address gives the same user either way.
+	spaced := " spaced@example.com\t"
+	created, err := svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "spaced", Email: spaced})
+	if err != nil || created.Email != "spaced@example.com" {
+		t.Errorf("created with %q: email %q, %v; want it trimmed", spaced, created.Email, err)
+	}
+	respaced := " respaced@example.com "
+	changed, err := svc.UpdateUser(ctx, "acme", created.Sub, tenant.UserChange{Email: &respaced})
+	if err != nil || changed.Email != "respaced@example.com" {
+		t.Errorf("changed to %q: email %q, %v; want it trimmed", respaced, changed.Email, err)
+	}
 	tmp, err := svc.CreateUser(ctx, "acme", tenant.NewUser{Username: "bob", Password: "Temp-Passw0rd!", Temporary: true})
 	if err != nil {
 		t.Fatal(err)
@@ -89,8 +101,8 @@ func TestUsers(t *testing.T) {
 			t.Fatal("paging does not end")
 		}
 	}
-	if len(seen) != 10 {
-		t.Errorf("paging saw %d users, want 10", len(seen))
+	if len(seen) != 11 {
+		t.Errorf("paging saw %d users, want 11", len(seen))
 	}
 
 	// Find by username or (unique) email.
