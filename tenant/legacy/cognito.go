@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -104,7 +105,10 @@ func (d *Directory) cognitoAuthenticate(ctx context.Context, pool tenant.LegacyP
 	return d.accountFromAnswer(ctx, client, pool, login, ans)
 }
 
-// srpAuthenticate proves the password by Cognito's SRP (srp.go).
+// srpAuthenticate proves the password by Cognito's SRP (srp.go). An error
+// of RespondToAuthChallenge comes classified as that call's, since
+// classify reads some answers by operation; the others are InitiateAuth's,
+// for the caller to classify.
 func (d *Directory) srpAuthenticate(ctx context.Context, client *cip.Client, pool tenant.LegacyPool, login, password string) (authAnswer, error) {
 	rng := d.Rand
 	if rng == nil {
@@ -153,7 +157,7 @@ func (d *Directory) srpAuthenticate(ctx context.Context, client *cip.Client, poo
 		}),
 	})
 	if err != nil {
-		return authAnswer{}, err
+		return authAnswer{}, classify("RespondToAuthChallenge", err)
 	}
 	return authAnswer{rout.AuthenticationResult, rout.ChallengeName, rout.ChallengeParameters}, nil
 }
@@ -206,7 +210,7 @@ func (d *Directory) accountFromAnswer(ctx context.Context, client *cip.Client, p
 			return acct, err
 		}
 		acct.Status = tenant.StatusForceChangePassword
-	case containsChallenge(mfaChallenges, ans.challenge):
+	case slices.Contains(mfaChallenges, ans.challenge):
 		// Cognito asks for a second factor only after a right password.
 		// Its parameters name the user and little else: without
 		// administrator keys, an address typed to sign in is all there is
@@ -236,15 +240,6 @@ func (d *Directory) accountFromAnswer(ctx context.Context, client *cip.Client, p
 		markMFA(&acct)
 	}
 	return acct, nil
-}
-
-func containsChallenge(list []types.ChallengeNameType, c types.ChallengeNameType) bool {
-	for _, x := range list {
-		if x == c {
-			return true
-		}
-	}
-	return false
 }
 
 // adminProfile reads a user's attributes and groups with the

@@ -215,6 +215,12 @@ func TestLegacyUnavailable(t *testing.T) {
 			s.passwordAuth, p.AuthFlow = false, tenant.FlowUserPassword
 		}},
 		{"no flow enabled", func(s *stubCognito, p *tenant.LegacyPool) { s.passwordAuth, s.srpAuth = false, false }},
+		// Real Cognito says InvalidPasswordException only of a new
+		// password; to the SRP proof it is no wrong password (only
+		// cognito-local's InitiateAuth says it of one).
+		{"SRP proof answered InvalidPasswordException", func(s *stubCognito, p *tenant.LegacyPool) {
+			s.passwordAuth, s.failProof = false, "InvalidPasswordException"
+		}},
 		{"a challenge that proves nothing", func(s *stubCognito, p *tenant.LegacyPool) { s.challenge = "CUSTOM_CHALLENGE" }},
 		{"admin keys refused", func(s *stubCognito, p *tenant.LegacyPool) {
 			*p = withAdminKeys(*p)
@@ -413,4 +419,18 @@ func codeIn(t *testing.T, text string) string {
 	}
 	t.Fatalf("no code in:\n%s", text)
 	return ""
+}
+
+// An error of the SRP proof is named after the call that gave it, for the
+// log and for classify, which reads some answers by operation.
+func TestSRPProofErrorNamesItsCall(t *testing.T) {
+	s := newStubCognito(t)
+	s.passwordAuth, s.failProof = false, "InternalErrorException"
+	s.add(stubUser{username: "una", sub: "una-sub", email: "una@example.com", password: "Una-Passw0rd!"})
+	e := newEnv(t, stubPool(s))
+	_, err := e.dir.Authenticate(ctx, "acme", stubPool(s), "una", "Una-Passw0rd!")
+	if !errors.Is(err, tenant.ErrLegacyUnavailable) || !strings.Contains(err.Error(), "RespondToAuthChallenge: InternalErrorException") ||
+		strings.Contains(err.Error(), "InitiateAuth") {
+		t.Errorf("%v, want ErrLegacyUnavailable from RespondToAuthChallenge", err)
+	}
 }

@@ -37,6 +37,8 @@ type stubCognito struct {
 	// fail, when set, answers every call with this exception name (HTTP
 	// 500 for InternalErrorException, else 400).
 	fail string
+	// failProof, when set, answers RespondToAuthChallenge alone so.
+	failProof string
 	// delay holds every answer back.
 	delay time.Duration
 	// challenge, when set, is returned instead of tokens after a right
@@ -147,6 +149,10 @@ func (s *stubCognito) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "InitiateAuth":
 		s.initiateAuth(w, in)
 	case "RespondToAuthChallenge":
+		if s.failProof != "" {
+			s.error(w, s.failProof, "as the test asks")
+			return
+		}
 		s.respondToAuthChallenge(w, in)
 	case "AdminGetUser", "AdminListGroupsForUser":
 		// Admin calls are SigV4-signed; unsigned ones Cognito refuses.
