@@ -344,15 +344,11 @@ func (c *CSVReader) parse(line []byte) Record {
 		case colPasswordHash:
 			rec.PasswordHash = v
 		case colBool:
-			if v == "" {
-				rec.Attributes[col.name] = ""
-				break
+			value, problem, bad := boolAttribute(col.name, v)
+			if bad {
+				problems = append(problems, problem)
 			}
-			b, ok := parseBool(v)
-			if !ok {
-				problems = append(problems, reason(CodeNotBoolean, col.name, v))
-			}
-			rec.Attributes[col.name] = strconv.FormatBool(b)
+			rec.Attributes[col.name] = value
 		case colBirthdate:
 			if v == "" {
 				rec.Attributes[col.name] = ""

@@ -13,6 +13,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cognate-idp/cognate/tenant"
@@ -141,13 +142,22 @@ func Import(ctx context.Context, store tenant.Store, tenantID string, src Reader
 	if im.opts.Now == nil {
 		im.opts.Now = time.Now
 	}
-	err := store.View(ctx, func(tx tenant.Tx) error {
-		t, err := tenant.GetTenant(tx, tenantID)
+	err := im.run(ctx, src)
+	// Said of the file whatever became of the import: a byte order mark
+	// may explain why it stopped.
+	im.sum.Warnings = warningsOf(src)
+	return im.sum, err
+}
+
+// run is Import after its options are settled.
+func (im *importer) run(ctx context.Context, src Reader) error {
+	err := im.store.View(ctx, func(tx tenant.Tx) error {
+		t, err := tenant.GetTenant(tx, im.tenantID)
 		im.legacyPool = t.Settings.Legacy.Enabled()
 		return err
 	})
 	if err != nil {
-		return Summary{}, err
+		return err
 	}
 
 	batch := make([]*change, 0, im.opts.BatchSize)
@@ -157,25 +167,21 @@ func Import(ctx context.Context, store tenant.Store, tenantID string, src Reader
 			break
 		}
 		if err != nil {
-			im.sum.Warnings = warningsOf(src)
-			return im.sum, err
+			return err
 		}
 		im.sum.LastRead = rec.Line
 		batch = append(batch, im.prepare(rec))
 		if len(batch) == im.opts.BatchSize {
 			if err := im.write(ctx, batch); err != nil {
-				return im.sum, err
+				return err
 			}
 			batch = batch[:0]
 		}
 	}
 	if len(batch) > 0 {
-		if err := im.write(ctx, batch); err != nil {
-			return im.sum, err
-		}
+		return im.write(ctx, batch)
 	}
-	im.sum.Warnings = warningsOf(src)
-	return im.sum, nil
+	return nil
 }
 
 func warningsOf(src Reader) []Reason {
@@ -253,25 +259,45 @@ type change struct {
 }
 
 // prepare checks a record against every rule that needs no store, and
-// works out what it changes.
+// works out what it changes. The steps each check and take one part of
+// the record; the problems of all of them fail the line, in their order.
 func (im *importer) prepare(rec Record) *change {
-	c := &change{line: rec.Line, username: rec.Username, sub: rec.Sub, notes: slices.Clone(rec.Notes)}
-	var problems []Reason
-	if rec.Username != "" {
-		// Every line counts, whether it fails or not, so that what fails
-		// depends on the file alone: once the first line is corrected,
-		// the second must not take its place. A line with a sub counts
-		// too, since a later line without one, matched by username,
-		// would update its user; the line itself is matched by its sub,
-		// under that sub's own rules, and conflicts with no spelling.
-		if conflict, ok := im.usernames.conflict(rec.Username, rec.Line); !ok && rec.Sub == "" {
-			problems = append(problems, conflict)
-		}
-	}
+	c := &change{line: rec.Line, username: rec.Username, sub: rec.Sub, notes: slices.Clone(rec.Notes),
+		enabled: rec.Enabled, groupsKnown: rec.GroupsKnown, createdAt: rec.CreatedAt}
+	spelling := im.spellingProblems(rec)
 	if len(rec.Problems) > 0 {
-		c.failure = slices.Concat(rec.Problems, problems)
+		c.failure = slices.Concat(rec.Problems, spelling)
 		return c
 	}
+	problems := slices.Concat(spelling, identityProblems(rec), c.prepareAttributes(rec.Attributes))
+	c.prepareMFA(rec.MFAEnabled)
+	problems = append(problems, c.preparePassword(rec.PasswordHash, rec.Status)...)
+	c.failure = append(problems, c.prepareGroups(rec.Groups)...)
+	return c
+}
+
+// spellingProblems says why rec's username cannot be imported for the
+// lines before it: a username that differs from an earlier one only in
+// case.
+func (im *importer) spellingProblems(rec Record) []Reason {
+	if rec.Username == "" {
+		return nil
+	}
+	// Every line counts, whether it fails or not, so that what fails
+	// depends on the file alone: once the first line is corrected, the
+	// second must not take its place. A line with a sub counts too, since
+	// a later line without one, matched by username, would update its
+	// user; the line itself is matched by its sub, under that sub's own
+	// rules, and conflicts with no spelling.
+	if conflict, ok := im.usernames.conflict(rec.Username, rec.Line); !ok && rec.Sub == "" {
+		return []Reason{conflict}
+	}
+	return nil
+}
+
+// identityProblems checks what names the user: the username and the sub.
+func identityProblems(rec Record) []Reason {
+	var problems []Reason
 	if err := tenant.ValidateUsername(rec.Username); err != nil {
 		problems = append(problems, invalidReason(err))
 	}
@@ -280,9 +306,15 @@ func (im *importer) prepare(rec Record) *change {
 			problems = append(problems, problem)
 		}
 	}
+	return problems
+}
 
-	c.set = make(map[string]string, len(rec.Attributes))
-	for name, v := range rec.Attributes {
+// prepareAttributes takes the attributes to set and remove, the email
+// address and whether it is verified.
+func (c *change) prepareAttributes(attrs map[string]string) []Reason {
+	var problems []Reason
+	c.set = make(map[string]string, len(attrs))
+	for name, v := range attrs {
 		switch name {
 		case "email":
 			c.email = &v
@@ -311,26 +343,42 @@ func (im *importer) prepare(rec Record) *change {
 			}
 		}
 	}
+	return problems
+}
 
+// prepareMFA marks a user who had MFA in Cognito for enrolment here, and
+// unmarks one who had not; it comes after prepareAttributes, whose checks
+// the mark is not part of.
+func (c *change) prepareMFA(enabled *bool) {
 	switch {
-	case rec.MFAEnabled == nil:
-	case *rec.MFAEnabled:
+	case enabled == nil:
+	case *enabled:
 		c.set[AttrMFAReenroll] = "true"
 		c.notes = append(c.notes, reason(CodeNoteMFAReenroll, AttrMFAReenroll))
 	default:
 		c.remove = append(c.remove, AttrMFAReenroll)
 	}
+}
 
-	if rec.PasswordHash != "" {
-		if problem, bad := checkHash(rec.PasswordHash); bad {
+// preparePassword takes the password hash, if any, and the status a user
+// without a password here gets.
+func (c *change) preparePassword(hash string, status tenant.UserStatus) []Reason {
+	var problems []Reason
+	if hash != "" {
+		if problem, bad := checkHash(hash); bad {
 			problems = append(problems, problem)
 		}
-		c.hash = rec.PasswordHash
+		c.hash = hash
 	}
-	c.status = importedStatus(rec.Status, c.hash != "")
+	c.status = importedStatus(status, c.hash != "")
+	return problems
+}
 
-	seen := make(map[string]bool, len(rec.Groups))
-	for _, g := range rec.Groups {
+// prepareGroups takes the groups, each once.
+func (c *change) prepareGroups(groups []GroupRef) []Reason {
+	var problems []Reason
+	seen := make(map[string]bool, len(groups))
+	for _, g := range groups {
 		switch {
 		case tenant.ValidateGroupName(g.Name) != nil:
 			problems = append(problems, reason(CodeGroupName, g.Name))
@@ -343,11 +391,7 @@ func (im *importer) prepare(rec Record) *change {
 			c.groups = append(c.groups, g)
 		}
 	}
-	c.groupsKnown = rec.GroupsKnown
-	c.enabled = rec.Enabled
-	c.createdAt = rec.CreatedAt
-	c.failure = problems
-	return c
+	return problems
 }
 
 // importedStatus maps Cognito's status to the one an imported user gets
@@ -373,17 +417,27 @@ func importedStatus(cognito tenant.UserStatus, hasHash bool) tenant.UserStatus {
 // checkHash says what is wrong with an imported hash; bad is false when
 // tenant/password can verify it.
 func checkHash(hash string) (problem Reason, bad bool) {
-	err := password.CheckHash(hash)
+	return hashProblem(password.CheckHash(hash))
+}
+
+// hashProblem reads password.CheckHash's error. Any error is a bad hash:
+// one CheckHash did not sort would otherwise let a hash through that no
+// sign-in can verify.
+func hashProblem(err error) (problem Reason, bad bool) {
 	var malformed *password.MalformedHashError
 	switch {
+	case err == nil:
+		return Reason{}, false
 	case errors.Is(err, password.ErrUnknownScheme):
 		return reason(CodeHashUnknownScheme), true
 	case errors.As(err, &malformed):
 		// It names the part that is wrong, never the hash. It stays
 		// tenant/password's English: the scheme's own terms.
 		return reason(CodeHashMalformed, malformed.Part), true
+	default:
+		// Not the error's text, which no one chose for this reader.
+		return reason(CodeHashMalformed, "tenant/password cannot check it"), true
 	}
-	return Reason{}, false
 }
 
 // write applies one batch in one transaction and reports its lines.
@@ -466,7 +520,7 @@ func (im *importer) transaction(ctx context.Context, fn func(tenant.Tx) error) e
 		return im.store.Update(ctx, fn)
 	}
 	return im.store.View(ctx, func(tx tenant.Tx) error {
-		return fn(&dryTx{Tx: tx, writes: map[string][]byte{}})
+		return fn(&dryTx{Tx: tx, writes: map[dryCollection]map[string][]byte{}})
 	})
 }
 
@@ -480,14 +534,15 @@ func (e *refusedError) Error() string { return e.reason.String() }
 // store failing, or refusing (a *refusedError).
 func (im *importer) apply(tx tenant.Tx, c *change, now time.Time) (LineResult, int, error) {
 	res := LineResult{Line: c.line, Username: c.username}
-	old, oldRaw, found, conflict, err := im.match(tx, c)
+	m, err := im.match(tx, c)
 	if err != nil {
 		return res, 0, err
 	}
-	if conflict.Code != "" {
-		res.Outcome, res.Reason, res.Reasons = Failed, conflict.String(), []Reason{conflict}
+	if m.conflict.Code != "" {
+		res.Outcome, res.Reason, res.Reasons = Failed, m.conflict.String(), []Reason{m.conflict}
 		return res, 0, nil
 	}
+	old, found := m.user, m.found
 
 	u := old
 	if !found {
@@ -518,7 +573,7 @@ func (im *importer) apply(tx tenant.Tx, c *change, now time.Time) (LineResult, i
 	if found {
 		// Compared as stored, so that every field counts, present and future.
 		u.UpdatedAt = old.UpdatedAt
-		if raw, err := json.Marshal(u); err == nil && bytes.Equal(raw, oldRaw) {
+		if raw, err := json.Marshal(u); err == nil && bytes.Equal(raw, m.raw) {
 			res.Outcome = Skipped
 			return res, 0, nil
 		}
@@ -548,12 +603,22 @@ func (im *importer) apply(tx tenant.Tx, c *change, now time.Time) (LineResult, i
 	return res, groupsCreated, nil
 }
 
+// matched is the user a line is about, as match found it.
+type matched struct {
+	user  tenant.User
+	raw   []byte // user as stored, to tell whether the line changes it
+	found bool
+	// conflict, when it has a code, says why the line cannot be applied.
+	conflict Reason
+}
+
 // match finds the user a line is about: by sub when the file has one, else
-// by username. conflict, when it has a code, says why the line cannot be
-// applied.
-func (im *importer) match(tx tenant.Tx, c *change) (u tenant.User, raw []byte, found bool, conflict Reason, err error) {
+// by username. The error is for the store failing.
+func (im *importer) match(tx tenant.Tx, c *change) (matched, error) {
 	sub := c.sub
+	var raw []byte
 	if sub != "" {
+		var err error
 		raw, err = tx.Get(tenant.CollUsers, im.tenantID, sub)
 		switch {
 		case errors.Is(err, tenant.ErrNotFound):
@@ -561,34 +626,35 @@ func (im *importer) match(tx tenant.Tx, c *change) (u tenant.User, raw []byte, f
 			other, err := tx.Get(tenant.CollUsersByName, im.tenantID, tenant.FoldKey(c.username))
 			switch {
 			case err == nil:
-				return u, nil, false, reason(CodeConflictUsernameTaken, c.username, string(other)), nil
+				return matched{conflict: reason(CodeConflictUsernameTaken, c.username, string(other))}, nil
 			case !errors.Is(err, tenant.ErrNotFound):
-				return u, nil, false, Reason{}, err
+				return matched{}, err
 			}
-			return u, nil, false, Reason{}, nil
+			return matched{}, nil
 		case err != nil:
-			return u, nil, false, Reason{}, err
+			return matched{}, err
 		}
 	} else {
 		subRaw, err := tx.Get(tenant.CollUsersByName, im.tenantID, tenant.FoldKey(c.username))
 		switch {
 		case errors.Is(err, tenant.ErrNotFound):
-			return u, nil, false, Reason{}, nil
+			return matched{}, nil
 		case err != nil:
-			return u, nil, false, Reason{}, err
+			return matched{}, err
 		}
 		sub = string(subRaw)
 		if raw, err = tx.Get(tenant.CollUsers, im.tenantID, sub); err != nil {
-			return u, nil, false, Reason{}, fmt.Errorf("user %s in the username index: %w", sub, err)
+			return matched{}, fmt.Errorf("user %s in the username index: %w", sub, err)
 		}
 	}
+	var u tenant.User
 	if err := json.Unmarshal(raw, &u); err != nil {
-		return u, nil, false, Reason{}, fmt.Errorf("decode user %s: %w", sub, err)
+		return matched{}, fmt.Errorf("decode user %s: %w", sub, err)
 	}
 	if tenant.FoldKey(u.Username) != tenant.FoldKey(c.username) {
-		return u, nil, false, reason(CodeConflictSubTaken, sub, u.Username), nil
+		return matched{conflict: reason(CodeConflictSubTaken, sub, u.Username)}, nil
 	}
-	return u, raw, true, Reason{}, nil
+	return matched{user: u, raw: raw, found: true}, nil
 }
 
 // applyTo makes the changes of c to u, which is a fresh copy.
@@ -699,13 +765,6 @@ func newSub(now time.Time) string {
 	return tenant.FormatUUID(b)
 }
 
-// validSub reports whether Cognate can keep s, a sub from a file, as a
-// user's sub (see subProblem).
-func validSub(s string) bool {
-	_, bad := subProblem(s)
-	return !bad
-}
-
 // subProblem says what is wrong with a sub from a file, by tenant's rule
 // (tenant.ValidateSub), in the importer's reason codes; bad is false for a
 // sub Cognate can keep.
@@ -721,19 +780,21 @@ func subProblem(s string) (problem Reason, bad bool) {
 }
 
 // dryTx is a transaction whose writes land in memory, where later reads of
-// the same transaction see them, and are dropped at the end: a dry run then
-// runs exactly the code of a real one.
+// the same transaction (Get and Scan) see them, and are dropped at the end:
+// a dry run then runs exactly the code of a real one.
 type dryTx struct {
 	tenant.Tx
-	writes map[string][]byte // nil value: deleted
+	writes map[dryCollection]map[string][]byte // by key; nil value: deleted
 }
 
-func dryKey(c tenant.Collection, tenantID, key string) string {
-	return string(c) + "\x00" + tenantID + "\x00" + key
+// dryCollection is one collection of one tenant.
+type dryCollection struct {
+	c        tenant.Collection
+	tenantID string
 }
 
 func (d *dryTx) Get(c tenant.Collection, tenantID, key string) ([]byte, error) {
-	if v, ok := d.writes[dryKey(c, tenantID, key)]; ok {
+	if v, ok := d.writes[dryCollection{c, tenantID}][key]; ok {
 		if v == nil {
 			return nil, fmt.Errorf("%s %q: %w", c, key, tenant.ErrNotFound)
 		}
@@ -743,21 +804,81 @@ func (d *dryTx) Get(c tenant.Collection, tenantID, key string) ([]byte, error) {
 }
 
 func (d *dryTx) Put(c tenant.Collection, tenantID, key string, value []byte) error {
-	d.writes[dryKey(c, tenantID, key)] = bytes.Clone(value)
+	stored := bytes.Clone(value)
+	if stored == nil {
+		stored = []byte{} // an empty value, which nil would read as deleted
+	}
+	d.write(c, tenantID, key, stored)
 	return nil
 }
 
 func (d *dryTx) Delete(c tenant.Collection, tenantID, key string) error {
-	d.writes[dryKey(c, tenantID, key)] = nil
+	d.write(c, tenantID, key, nil)
+	return nil
+}
+
+func (d *dryTx) write(c tenant.Collection, tenantID, key string, value []byte) {
+	coll := dryCollection{c, tenantID}
+	if d.writes[coll] == nil {
+		d.writes[coll] = map[string][]byte{}
+	}
+	d.writes[coll][key] = value
+}
+
+// Scan visits the store's keys and the scratch writes together, as
+// tenant.Tx's Scan does the store's alone: the keys that start with prefix
+// and sort after `after`, in ascending order, a scratch value in place of
+// the store's, none that the scratch layer deleted. (tenant.InsertUser
+// scans the email index for a username with an @.)
+func (d *dryTx) Scan(c tenant.Collection, tenantID, prefix, after string, visit func(string, []byte) bool) error {
+	written := d.writes[dryCollection{c, tenantID}]
+	var scratch []string
+	for key := range written {
+		if strings.HasPrefix(key, prefix) && (after == "" || key > after) {
+			scratch = append(scratch, key)
+		}
+	}
+	slices.Sort(scratch)
+
+	// visitScratch visits the scratch keys that sort before key, or all
+	// that are left when all is set, and reports whether visit wants more.
+	visitScratch := func(key string, all bool) bool {
+		for len(scratch) > 0 && (all || scratch[0] < key) {
+			k := scratch[0]
+			scratch = scratch[1:]
+			if v := written[k]; v != nil && !visit(k, bytes.Clone(v)) {
+				return false
+			}
+		}
+		return true
+	}
+	stopped := false
+	err := d.Tx.Scan(c, tenantID, prefix, after, func(key string, value []byte) bool {
+		if !visitScratch(key, false) {
+			stopped = true
+			return false
+		}
+		if len(scratch) > 0 && scratch[0] == key {
+			// Written in this transaction: the scratch value counts.
+			v := written[key]
+			scratch = scratch[1:]
+			if v == nil {
+				return true // deleted
+			}
+			value = bytes.Clone(v)
+		}
+		stopped = !visit(key, value)
+		return !stopped
+	})
+	if err != nil || stopped {
+		return err
+	}
+	visitScratch("", true)
 	return nil
 }
 
 // errDryRunUnsupported guards against a change to the code above that
-// scans or deletes a tenant: the store would not see the scratch writes.
+// deletes a tenant: the store would not see the scratch writes.
 var errDryRunUnsupported = errors.New("cognitoimport: not supported in a dry run")
-
-func (d *dryTx) Scan(tenant.Collection, string, string, string, func(string, []byte) bool) error {
-	return errDryRunUnsupported
-}
 
 func (d *dryTx) DeleteTenant(string) error { return errDryRunUnsupported }

@@ -275,6 +275,44 @@ func TestImportDryRunWritesNothing(t *testing.T) {
 	}
 }
 
+// A username with an @ must not be another user's email address, which
+// the tenant checks by scanning its email index: a dry run's scan sees the
+// store and the lines before it, as a real run's does, and answers the
+// same, line by line.
+func TestImportDryRunScansEmailIndex(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.svc.CreateUser(context.Background(), "acme", tenant.NewUser{Username: "bob", Email: "old@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	file := csvHeader + "\n" +
+		"ann@example.com,ann@example.com,TRUE,,,,,,FALSE\n" + // an @ in a new username
+		"carol,dan@example.com,TRUE,,,,,,FALSE\n" +
+		"dan@example.com,,FALSE,+31612345678,TRUE,,,,FALSE\n" + // carol's address, since the line before
+		"bob,new@example.com,TRUE,,,,,,FALSE\n" +
+		"old@example.com,,FALSE,+31612345679,TRUE,,,,FALSE\n" // bob's address no longer
+	wantOutcomes := []cognitoimport.Outcome{cognitoimport.Created, cognitoimport.Created, cognitoimport.Failed, cognitoimport.Updated, cognitoimport.Created}
+
+	dry, dryLines, err := f.run(t, cognitoimport.FormatCSV, file, cognitoimport.Options{DryRun: true})
+	if err != nil {
+		t.Fatalf("dry run: %v", err)
+	}
+	if users := f.users(t); len(users) != 1 {
+		t.Errorf("a dry run wrote users: %d", len(users))
+	}
+	real, realLines := f.mustRun(t, cognitoimport.FormatCSV, file, cognitoimport.Options{})
+	if !sameCounts(dry, summary(3, 1, 0, 1)) || !sameCounts(real, dry) {
+		t.Errorf("dry run %+v, real run %+v", dry, real)
+	}
+	for i, want := range wantOutcomes {
+		if dryLines[i].Outcome != want || realLines[i].Outcome != want || dryLines[i].Reason != realLines[i].Reason {
+			t.Errorf("line %d: dry %+v, real %+v, want %s", i+2, dryLines[i], realLines[i], want)
+		}
+	}
+	if r := dryLines[2].Reasons; len(r) != 1 || r[0].Code != tenant.CodeUsernameIsEmail {
+		t.Errorf("line 4: %+v", dryLines[2])
+	}
+}
+
 func TestImportConflictFailsOnlyItsLine(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
@@ -654,11 +692,45 @@ func TestImportStopsAtBrokenFile(t *testing.T) {
 	}
 }
 
+// failingStore is the real store whose writes fail, as a full disk's would.
+type failingStore struct{ tenant.Store }
+
+var errDiskFull = errors.New("disk full")
+
+func (failingStore) Update(context.Context, func(tenant.Tx) error) error { return errDiskFull }
+
+// The file's warnings come with every summary: of an import that ran to
+// the end, and of one that stopped, whether at the file or at the store.
 func TestImportWarnings(t *testing.T) {
-	f := newFixture(t)
-	sum, _ := f.mustRun(t, cognitoimport.FormatCSV, "\ufeff"+csvHeader+"\nann,ann@example.com,TRUE,,,,,,FALSE\n", cognitoimport.Options{})
-	if sum.Created != 1 || len(sum.Warnings) != 1 || !strings.Contains(sum.Warnings[0].String(), "byte order mark") {
-		t.Errorf("summary %+v", sum)
+	const bomFile = "\ufeff" + csvHeader + "\nann,ann@example.com,TRUE,,,,,,FALSE\n"
+	for _, tc := range []struct {
+		name    string
+		file    string
+		failing bool
+		wantErr error
+	}{
+		{"imported", bomFile, false, nil},
+		{"the file breaks", bomFile + "bob,bob@example.com,TRUE,,,,,,FALSE", false, cognitoimport.ErrMalformed},
+		{"the store fails", bomFile, true, errDiskFull},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			src, err := cognitoimport.NewCSVReader(strings.NewReader(tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var store tenant.Store = f.store
+			if tc.failing {
+				store = failingStore{f.store}
+			}
+			sum, err := cognitoimport.Import(context.Background(), store, "acme", src, cognitoimport.Options{}, nil)
+			if !errors.Is(err, tc.wantErr) || (err == nil) != (tc.wantErr == nil) {
+				t.Fatalf("error %v, want %v", err, tc.wantErr)
+			}
+			if len(sum.Warnings) != 1 || !strings.Contains(sum.Warnings[0].String(), "byte order mark") {
+				t.Errorf("summary %+v", sum)
+			}
+		})
 	}
 }
 

@@ -593,11 +593,16 @@ func (u *userJSON) record(index int) Record {
 	}
 
 	rec.Attributes = make(map[string]string, len(attrs))
+	// Every name counts, also those that do not become attributes (sub,
+	// the password hash, MFA): given twice, which one the file means is
+	// a guess.
+	seen := make(map[string]bool, len(attrs))
 	for _, a := range attrs {
-		if _, dup := rec.Attributes[a.Name]; dup || (a.Name == "sub" && rec.Sub != "") {
+		if seen[a.Name] {
 			problems = append(problems, reason(CodeJSONAttributeTwice, a.Name))
 			continue
 		}
+		seen[a.Name] = true
 		switch a.Name {
 		case "sub":
 			rec.Sub = a.Value
@@ -613,15 +618,11 @@ func (u *userJSON) record(index int) Record {
 			// Links to federated identity providers; Cognate has none yet.
 			rec.Notes = append(rec.Notes, reason(CodeNoteIdentitiesDropped))
 		case "email_verified", "phone_number_verified":
-			if a.Value == "" {
-				rec.Attributes[a.Name] = ""
-				break
+			value, problem, bad := boolAttribute(a.Name, a.Value)
+			if bad {
+				problems = append(problems, problem)
 			}
-			b, ok := parseBool(a.Value)
-			if !ok {
-				problems = append(problems, reason(CodeNotBoolean, a.Name, a.Value))
-			}
-			rec.Attributes[a.Name] = strconv.FormatBool(b)
+			rec.Attributes[a.Name] = value
 		default:
 			rec.Attributes[a.Name] = a.Value
 		}

@@ -168,6 +168,17 @@ func TestJSONReaderProblems(t *testing.T) {
 			file: `{"Username":"a","Attributes":[],"UserAttributes":[]}` + "\n" +
 				`{"Username":"b","Attributes":[{"Name":"email","Value":"x@example.com"},{"Name":"email","Value":"y@example.com"}]}`,
 			problems: []string{"both Attributes", "attribute email appears twice"}},
+		{name: "a name that becomes no attribute, twice",
+			file: `{"Username":"a","Attributes":[{"Name":"cognate:password_hash","Value":"$2b$10$x"},{"Name":"cognate:password_hash","Value":"$2b$10$y"}]}` + "\n" +
+				`{"Username":"b","Attributes":[{"Name":"cognito:mfa_enabled","Value":"true"},{"Name":"cognito:mfa_enabled","Value":"false"}]}` + "\n" +
+				`{"Username":"c","Attributes":[{"Name":"sub","Value":""},{"Name":"sub","Value":"c0000000-0000-4000-8000-000000000003"}]}` + "\n" +
+				`{"Username":"d","Attributes":[{"Name":"sub","Value":"d0000000-0000-4000-8000-000000000004"},{"Name":"sub","Value":"d0000000-0000-4000-8000-000000000005"}]}`,
+			problems: []string{"attribute cognate:password_hash appears twice", "attribute cognito:mfa_enabled appears twice",
+				"attribute sub appears twice", "attribute sub appears twice"}},
+		{name: "verified flags that are not booleans",
+			file: `{"Username":"a","Attributes":[{"Name":"email_verified","Value":"yes"},{"Name":"phone_number_verified","Value":"1"}]}` + "\n" +
+				`{"Username":"b","Attributes":[{"Name":"email_verified","Value":""},{"Name":"phone_number_verified","Value":"TRUE"}]}`,
+			problems: []string{`email_verified is "yes"`, ""}},
 		{name: "a group's wrongly typed members are named, not taken for a missing GroupName",
 			file: `{"Username":"a","Groups":[{"GroupName":"g","Precedence":"1"}]}` + "\n" +
 				`{"Username":"b","Groups":[{"GroupName":"g","Precedence":1.5}]}` + "\n" +

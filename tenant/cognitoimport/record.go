@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -208,4 +209,20 @@ func FormatOf(br *bufio.Reader) Format {
 		return FormatJSON
 	}
 	return FormatCSV
+}
+
+// boolAttribute reads a boolean attribute (email_verified,
+// phone_number_verified) as both formats write it: empty says the
+// attribute is absent, and stays empty; otherwise true or false in any
+// case, kept as "true" or "false". bad is set for any other value, which
+// problem then names.
+func boolAttribute(name, v string) (value string, problem Reason, bad bool) {
+	if v == "" {
+		return "", Reason{}, false
+	}
+	b, ok := parseBool(v)
+	if !ok {
+		return "", reason(CodeNotBoolean, name, v), true
+	}
+	return strconv.FormatBool(b), Reason{}, false
 }
