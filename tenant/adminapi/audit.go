@@ -64,15 +64,8 @@ func auditQuery(r *http.Request) (tenant.AuditQuery, error) {
 	if q.After != "" && !tenant.ValidAuditCursor(q.After) {
 		return q, badRequest("query parameter after: %q is not a cursor of this trail; pass a page's next as it is", q.After)
 	}
-	limit, given, err := queryInt(r, "limit", 1, MaxAuditPageSize)
-	if err != nil {
-		return q, err
-	}
-	if !given {
-		limit = defaultPageSize
-	}
-	q.Limit = limit
-	return q, nil
+	q.Limit, err = pageLimit(r, MaxAuditPageSize)
+	return q, err
 }
 
 // auditBound reads the query parameter name as a bound of the time range:

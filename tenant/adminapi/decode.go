@@ -361,6 +361,16 @@ func jsonKind(t reflect.Type) string {
 	return "a " + t.String()
 }
 
+// pageLimit reads the query parameter limit, the size of a page of a
+// listing, from 1 to most: defaultPageSize when it is not given.
+func pageLimit(r *http.Request, most int) (int, error) {
+	limit, given, err := queryInt(r, "limit", 1, most)
+	if err != nil || given {
+		return limit, err
+	}
+	return defaultPageSize, nil
+}
+
 // queryInt reads an optional integer query parameter between lo and hi.
 func queryInt(r *http.Request, name string, lo, hi int) (int, bool, error) {
 	raw := r.URL.Query().Get(name)

@@ -79,12 +79,9 @@ func (a *API) deleteGroup(w http.ResponseWriter, r *http.Request) error {
 // listGroupMembers pages through a group's members in sub order, as
 // listUsers pages through the users.
 func (a *API) listGroupMembers(w http.ResponseWriter, r *http.Request) error {
-	limit, given, err := queryInt(r, "limit", 1, MaxPageSize)
+	limit, err := pageLimit(r, MaxPageSize)
 	if err != nil {
 		return err
-	}
-	if !given {
-		limit = defaultPageSize
 	}
 	page, err := a.Service.GroupMembers(r.Context(), r.PathValue("slug"), r.PathValue("name"), r.URL.Query().Get("after"), limit)
 	if err != nil {

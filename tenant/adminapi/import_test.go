@@ -6,12 +6,14 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -431,5 +433,57 @@ func TestImportOpenAPISchemas(t *testing.T) {
 		if fields := jsonFields(reflect.TypeOf(v)); !slices.Equal(props, fields) {
 			t.Errorf("schema %s has properties %v, the type has %v", name, props, fields)
 		}
+	}
+}
+
+// cancelOnRead cancels the request's context when the import reads it:
+// the client left part way through the file.
+type cancelOnRead struct{ cancel context.CancelFunc }
+
+func (c cancelOnRead) Read([]byte) (int, error) {
+	c.cancel()
+	return 0, io.EOF
+}
+
+// An import the client leaves part way keeps what it wrote, and its event
+// in the trail says so: the record is not the request's to cancel.
+func TestImportLeftPartWayIsAudited(t *testing.T) {
+	f := newImportFixture(t)
+	users := func(from, to int) io.Reader {
+		var b strings.Builder
+		for i := from; i <= to; i++ {
+			fmt.Fprintf(&b, `{"Username":"u%d"}`+"\n", i)
+		}
+		return strings.NewReader(b.String())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// Batches of 1000 users: those read before the client leaves are
+	// written, the last one is not.
+	body := io.MultiReader(users(1, 2000), cancelOnRead{cancel}, users(2001, 2010))
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/admin/v1/tenants/acme/import?format=json", body)
+	req.Header.Set("Authorization", "Bearer "+importToken)
+	f.handler.ServeHTTP(httptest.NewRecorder(), req)
+
+	stored, after := 0, ""
+	for {
+		page, err := f.svc.ListUsers(context.Background(), "acme", after, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored += len(page.Users)
+		if after = page.Next; after == "" {
+			break
+		}
+	}
+	if stored == 0 || stored == 2010 {
+		t.Fatalf("%d users stored: the client did not leave part way", stored)
+	}
+	page, err := f.svc.AuditLog(context.Background(), "acme", tenant.AuditQuery{Action: string(tenant.AuditUserImport)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strconv.Itoa(stored); len(page.Events) != 1 || page.Events[0].Details["created"] != want {
+		t.Fatalf("import events %+v, want one of %s created", page.Events, want)
 	}
 }

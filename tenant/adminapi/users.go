@@ -49,13 +49,14 @@ const (
 func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	slug := r.PathValue("slug")
-	limit, given, err := queryInt(r, "limit", 1, MaxPageSize)
-	if err != nil {
-		return err
-	}
 	if q.Has("username") || q.Has("email") || q.Has("sub") {
 		// None is empty or given twice (checkInput). A limit left out
-		// (0) is the service's default, defaultPageSize as here.
+		// stays 0, the service's default (defaultPageSize as here): a
+		// search by username or sub refuses one given.
+		limit, _, err := queryInt(r, "limit", 1, MaxPageSize)
+		if err != nil {
+			return err
+		}
 		page, err := a.Service.FindUsers(r.Context(), slug, tenant.UserQuery{
 			Username: q.Get("username"), Email: q.Get("email"), Sub: q.Get("sub"),
 			After: q.Get("after"), Limit: limit,
@@ -65,8 +66,9 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
 		}
 		return writeJSON(w, http.StatusOK, userPage(page.Users, page.Next))
 	}
-	if !given {
-		limit = defaultPageSize
+	limit, err := pageLimit(r, MaxPageSize)
+	if err != nil {
+		return err
 	}
 	page, err := a.Service.ListUsers(r.Context(), slug, q.Get("after"), limit)
 	if err != nil {

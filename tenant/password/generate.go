@@ -20,8 +20,8 @@ const (
 	tempAll     = tempUpper + tempLower + tempDigits + tempSymbols
 )
 
-// minTemporaryLength gives about 84 bits over tempAll's 64 characters, even
-// when the policy allows shorter passwords.
+// minTemporaryLength gives about 84 bits over tempAll's 65 characters (14 ×
+// log2 65), even when the policy allows shorter passwords.
 const minTemporaryLength = 14
 
 // GenerateTemporary returns a random temporary password that satisfies p:

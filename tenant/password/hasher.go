@@ -28,7 +28,7 @@ var (
 // hash is wrong, for callers that report it (an importer's line): the
 // scheme and the part, in this package's English, never the hash itself.
 type MalformedHashError struct {
-	Part  string // as "bcrypt: cost 32 is above 16"
+	Part  string // as "bcrypt: cost 31 is above 14"
 	cause error  // what a decoder of the part said, if anything
 }
 
