@@ -279,32 +279,41 @@ const (
 	kindPasskeyLogin = "passkey_login"
 )
 
-// BeginRegistration starts adding a credential for user. It returns the
+// BeginRegistration starts adding a second factor for user: a security
+// key or passkey proven after the password, so a discoverable credential is
+// preferred but not required. It returns the
 // PublicKeyCredentialCreationOptions as JSON, for the page's
 // PublicKeyCredential.parseCreationOptionsFromJSON (or the Cognito API's
-// CredentialCreationOptions), and the Ceremony to keep.
-//
-// With discoverable, the credential must be a passkey: stored on the
-// authenticator (so it can sign in without a username) and protected by
-// user verification (so it can stand alone). Otherwise it is a second
-// factor, and a discoverable credential is merely preferred. Either way the
-// user's existing credentials are excluded, so the same authenticator is
-// not registered twice.
-func (rp *RelyingParty) BeginRegistration(user User, discoverable bool) (options json.RawMessage, ceremony Ceremony, err error) {
+// CredentialCreationOptions), and the Ceremony to keep. The user's existing
+// credentials are excluded, so the same authenticator is not registered
+// twice.
+func (rp *RelyingParty) BeginRegistration(user User) (options json.RawMessage, ceremony Ceremony, err error) {
+	return rp.beginRegistration(user)
+}
+
+// BeginPasskeyRegistration starts adding a passkey for user, as
+// BeginRegistration does a second factor, where passkeys may sign in
+// alone: the credential must be stored on the authenticator (discoverable,
+// so it can sign in without a username) and protected by user
+// verification (so it can stand alone).
+func (rp *RelyingParty) BeginPasskeyRegistration(user User) (options json.RawMessage, ceremony Ceremony, err error) {
+	return rp.beginRegistration(user, webauthn.WithAuthenticatorSelection(protocol.AuthenticatorSelection{
+		ResidentKey:        protocol.ResidentKeyRequirementRequired,
+		RequireResidentKey: protocol.ResidentKeyRequired(),
+		UserVerification:   protocol.VerificationRequired,
+	}))
+}
+
+// beginRegistration starts a registration ceremony with the options every
+// registration has and those given.
+func (rp *RelyingParty) beginRegistration(user User, more ...webauthn.RegistrationOption) (json.RawMessage, Ceremony, error) {
 	exclude := webauthn.Credentials(user.WebAuthnCredentials()).CredentialDescriptors()
-	opts := []webauthn.RegistrationOption{
+	opts := append([]webauthn.RegistrationOption{
 		webauthn.WithExclusions(exclude),
 		// credProps tells us whether the authenticator made the credential
 		// discoverable, which "preferred" leaves open.
 		webauthn.WithExtensions(webauthn.WithExtensionCredProps()),
-	}
-	if discoverable {
-		opts = append(opts, webauthn.WithAuthenticatorSelection(protocol.AuthenticatorSelection{
-			ResidentKey:        protocol.ResidentKeyRequirementRequired,
-			RequireResidentKey: protocol.ResidentKeyRequired(),
-			UserVerification:   protocol.VerificationRequired,
-		}))
-	}
+	}, more...)
 	creation, session, err := rp.wa.BeginRegistration(user, opts...)
 	if err != nil {
 		return nil, Ceremony{}, fmt.Errorf("mfa: begin registration: %w", err)

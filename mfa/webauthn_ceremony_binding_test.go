@@ -84,7 +84,7 @@ func TestCeremonyFinishesAsItsKind(t *testing.T) {
 		finish  func(t *testing.T) error
 	}{
 		{"registration ceremony, finished as a second factor", `ceremony is "registration", not "login"`, func(t *testing.T) error {
-			_, ceremony, err := rp.BeginRegistration(user, false)
+			_, ceremony, err := rp.BeginRegistration(user)
 			if err != nil {
 				t.Fatal(err)
 			}

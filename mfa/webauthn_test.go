@@ -64,7 +64,11 @@ func stored(t *testing.T, c mfa.Ceremony) mfa.Ceremony {
 // acme and returns the user holding the new credential.
 func register(t *testing.T, rp *mfa.RelyingParty, user mfa.User, a *mfatest.Authenticator, discoverable bool, now time.Time) mfa.User {
 	t.Helper()
-	options, ceremony, err := rp.BeginRegistration(user, discoverable)
+	begin := rp.BeginRegistration
+	if discoverable {
+		begin = rp.BeginPasskeyRegistration
+	}
+	options, ceremony, err := begin(user)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +104,7 @@ func TestWebAuthnSecondFactor(t *testing.T) {
 	user := newUser(t)
 	now := time.Now()
 
-	options, ceremony, err := rp.BeginRegistration(user, false)
+	options, ceremony, err := rp.BeginRegistration(user)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +144,7 @@ func TestWebAuthnSecondFactor(t *testing.T) {
 	user.Credentials = []mfa.Credential{cred}
 
 	// The same key cannot be registered twice.
-	options, _, err = rp.BeginRegistration(user, false)
+	options, _, err = rp.BeginRegistration(user)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +191,7 @@ func TestWebAuthnPasskey(t *testing.T) {
 	user := newUser(t)
 	now := time.Now()
 
-	options, ceremony, err := rp.BeginRegistration(user, true)
+	options, ceremony, err := rp.BeginPasskeyRegistration(user)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -372,7 +376,7 @@ func TestWebAuthnLoginRefusals(t *testing.T) {
 		}, mfa.ErrWebAuthnFailed},
 		{"registration ceremony", func(t *testing.T) attempt {
 			options, _, _ := acme.BeginLogin(user)
-			_, ceremony, _ := acme.BeginRegistration(user, false)
+			_, ceremony, _ := acme.BeginRegistration(user)
 			return attempt{rp: acme, ceremony: ceremony, response: key.Assert(options, acmeOrigin)}
 		}, mfa.ErrWebAuthnFailed},
 		{"expired ceremony", func(t *testing.T) attempt {
@@ -422,7 +426,7 @@ func TestWebAuthnRegistrationRefusals(t *testing.T) {
 			return err
 		}, mfa.ErrWebAuthnFailed},
 		{"passkey without user verification", func(u mfa.User, _ []byte, _ mfa.Ceremony, k *mfatest.Authenticator) error {
-			o, c, _ := rp.BeginRegistration(u, true)
+			o, c, _ := rp.BeginPasskeyRegistration(u)
 			k.Verifies = false
 			_, err := rp.FinishRegistration(u, c, k.Register(o, acmeOrigin), now)
 			return err
@@ -445,7 +449,7 @@ func TestWebAuthnRegistrationRefusals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			user := newUser(t)
-			options, ceremony, err := rp.BeginRegistration(user, false)
+			options, ceremony, err := rp.BeginRegistration(user)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,13 +2,11 @@ package auth
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 
 	"github.com/cognate-idp/cognate/mfa"
 	"github.com/cognate-idp/cognate/tenant"
-	"github.com/cognate-idp/cognate/tenant/password"
 )
 
 // What a signed-in person does to their own account that needs the
@@ -124,10 +122,8 @@ func (m *Machine) NewRecoveryCodes(ctx context.Context, tenantID, sub, clientIP 
 
 // ChangePassword sets a new password for a signed-in user who proves the
 // current one. A wrong current password counts against the login's lockout
-// like a failed sign-in (ErrNotAuthorized, then ErrLocked); the new one
-// must meet the policy (a *password.PolicyError, RuleReused for one of the
-// last HistorySize, the current one among them: tenant.PreviousPasswords)
-// and differ from the current one (ErrPasswordUnchanged, said first).
+// like a failed sign-in, and goes to the trail as one (ErrNotAuthorized,
+// then ErrLocked); the new one must be acceptable (newPasswordHash).
 func (m *Machine) ChangePassword(ctx context.Context, tenantID, sub, current, newPassword, clientIP string) error {
 	now := m.now()
 	var (
@@ -161,30 +157,23 @@ func (m *Machine) ChangePassword(ctx context.Context, tenantID, sub, current, ne
 		return ErrLocked
 	}
 	defer name.end()
-	ok, _, err := m.Hasher.Verify(ctx, user.PasswordHash, current)
-	if err != nil && !errors.Is(err, password.ErrMalformedHash) && !errors.Is(err, password.ErrUnknownScheme) {
+	ok, _, err := m.verifyPassword(ctx, user.PasswordHash, current)
+	if err != nil {
 		return err
 	}
 	if !ok {
-		if err := m.failCheck(ctx, tenantID, t.Settings.Lockout, cr, now, name); err != nil {
+		// Counted and recorded as a sign-in's wrong password: a guess
+		// here is one at the password, which the trail must show
+		// beside the lockout it may lead to. The page logs the refusal.
+		refused := refusal{user: &user, reason: tenant.ReasonWrongPassword}
+		if err := m.failCheck(ctx, tenantID, t.Settings.Lockout, cr, refused, now, name); err != nil {
 			return err
 		}
 		return ErrNotAuthorized
 	}
 	name.end() // the current password is proven; the rest is the new one's
 	policy := t.Settings.PasswordPolicy
-	if err := policy.Check(newPassword); err != nil {
-		return err
-	}
-	if current == newPassword {
-		return ErrPasswordUnchanged
-	}
-	if reused, err := m.Hasher.InHistory(ctx, tenant.PreviousPasswords(user, policy.HistorySize), newPassword); err != nil {
-		return err
-	} else if reused {
-		return &password.PolicyError{Rules: []password.Rule{password.RuleReused}}
-	}
-	hash, err := m.Hasher.Hash(ctx, newPassword)
+	hash, err := m.newPasswordHash(ctx, policy, user, user.PasswordHash, newPassword)
 	if err != nil {
 		return err
 	}

@@ -89,20 +89,22 @@ func (m *Machine) newSession() string {
 	return tenant.NewSessionToken()
 }
 
-// recordRefusal records a failed password check, and a lockout when that
-// failure was the one that locked the name or the address.
-func (m *Machine) recordRefusal(ctx context.Context, tenantID string, cr Credentials, user *tenant.User, reason string, now time.Time) {
-	if m.Audit == nil {
-		return
-	}
-	m.recordOutcome(ctx, tenantID, tenant.AuditSignInFailure, cr, user, reason, nil)
-	var locked bool
-	err := m.Store.View(ctx, func(tx tenant.Tx) (err error) {
-		locked, err = isLocked(tx, tenantID, lockKeys(cr), now)
-		return err
-	})
-	if err == nil && locked {
-		m.recordOutcome(ctx, tenantID, tenant.AuditSignInLockout, cr, user, "", nil)
+// refusal is what the trail says of a failed attempt: the user it named
+// (nil for a name that belongs to no one), why it failed (a tenant.Reason…
+// code) and any details.
+type refusal struct {
+	user    *tenant.User
+	reason  string
+	details map[string]string
+}
+
+// recordRefusal records a failed attempt, r, and a lockout when that
+// failure was the one that locked the name, the address or the account
+// (failure.locked).
+func (m *Machine) recordRefusal(ctx context.Context, tenantID string, cr Credentials, r refusal, locked bool) {
+	m.recordOutcome(ctx, tenantID, tenant.AuditSignInFailure, cr, r.user, r.reason, r.details)
+	if locked {
+		m.recordOutcome(ctx, tenantID, tenant.AuditSignInLockout, cr, r.user, "", nil)
 	}
 }
 

@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"maps"
@@ -185,5 +186,69 @@ func TestAccountChangesAreAudited(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("events\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+}
+
+// A refusal reaches the trail before its answer is held back, whatever
+// becomes of the request: a guesser who leaves during the pause, which
+// tells a wrong guess from a right one, stays in the trail. The pause here
+// ends as when the client goes away; five wrong answers make five failures
+// and the lockout the fifth causes.
+func TestRefusalAuditedWhenTheClientLeavesDuringThePause(t *testing.T) {
+	const ip = "192.0.2.4"
+	tests := []struct {
+		name   string
+		reason string
+		// wrong gives a wrong answer as ann, at the step the test is of.
+		wrong func(t *testing.T, e env, ann tenant.User) func()
+	}{
+		{"password", tenant.ReasonWrongPassword, func(t *testing.T, e env, ann tenant.User) func() {
+			return func() {
+				e.m.Start(ctx, "acme", auth.Credentials{Login: "ann", Password: "wrong", ClientIP: ip})
+			}
+		}},
+		{"second factor", tenant.ReasonChallengeFailed, func(t *testing.T, e env, ann tenant.User) func() {
+			e.enrolTOTP(t, ann.Sub)
+			res := e.signIn(t, "acme", "ann")
+			return func() {
+				e.m.Respond(ctx, "acme", res.Session, auth.Answer{Challenge: auth.SoftwareTokenMFA, Code: "000000", ClientIP: ip})
+			}
+		}},
+		{"current password on the account page", tenant.ReasonWrongPassword, func(t *testing.T, e env, ann tenant.User) func() {
+			return func() {
+				e.m.ChangePassword(ctx, "acme", ann.Sub, "wrong", "New-Horse-10", ip)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := mfaEnv(t, tenant.MFAPolicy{Mode: tenant.MFAOptional})
+			ann := e.user(t, tenant.NewUser{Username: "ann", Password: annPassword})
+			wrong := tt.wrong(t, e, ann)
+			e.m.Audit = tenant.RecordAudit
+			e.m.Pause = func(context.Context, time.Duration) error { return context.Canceled }
+			for range 5 {
+				e.clk.t = e.clk.t.Add(time.Second)
+				wrong()
+			}
+
+			page, err := e.svc.AuditLog(ctx, "acme", tenant.AuditQuery{Action: "signin.", Limit: 100})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, ev := range slices.Backward(page.Events) {
+				got = append(got, string(ev.Action)+":"+ev.Actor.Name+":"+ev.Reason)
+			}
+			slices.Sort(got)
+			want := []string{"signin.lockout:ann:"}
+			for range 5 {
+				want = append(want, "signin.failure:ann:"+tt.reason)
+			}
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("trail:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+			}
+		})
 	}
 }

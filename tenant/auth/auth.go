@@ -311,13 +311,8 @@ func (m *Machine) checkPassword(ctx context.Context, a attempt) (user tenant.Use
 		user, ok, err = m.migrate(ctx, a.t, a.cr, a.user)
 		return user, ok, false, err
 	case a.findErr == nil && a.user.PasswordHash != "" && a.user.Status != tenant.StatusExternalProvider:
-		// A hash this server cannot read is a wrong password, not a
-		// fault: the person is refused as for any other.
-		ok, needsRehash, err = m.Hasher.Verify(ctx, a.user.PasswordHash, a.cr.Password)
-		if err != nil && !errors.Is(err, password.ErrMalformedHash) && !errors.Is(err, password.ErrUnknownScheme) {
-			return a.user, false, false, err
-		}
-		return a.user, ok, needsRehash, nil
+		ok, needsRehash, err = m.verifyPassword(ctx, a.user.PasswordHash, a.cr.Password)
+		return a.user, ok, needsRehash, err
 	default:
 		// Unknown, without a password, or EXTERNAL_PROVIDER: a user who
 		// signs in through another identity provider and, as in Cognito,
@@ -329,15 +324,24 @@ func (m *Machine) checkPassword(ctx context.Context, a attempt) (user tenant.Use
 	}
 }
 
+// verifyPassword checks pw against a user's stored hash, as Hasher.Verify
+// does, except that a hash this server cannot read (malformed, or of a
+// scheme it does not know) is a wrong password, not a fault: the person is
+// refused as for any other, and the failure counts.
+func (m *Machine) verifyPassword(ctx context.Context, hash, pw string) (ok, needsRehash bool, err error) {
+	ok, needsRehash, err = m.Hasher.Verify(ctx, hash, pw)
+	if errors.Is(err, password.ErrMalformedHash) || errors.Is(err, password.ErrUnknownScheme) {
+		return false, false, nil
+	}
+	return ok, needsRehash, err
+}
+
 // refuse ends an attempt whose password did not prove an enabled,
 // activated user (passwordOK says whether the password was right, changed
 // that it was but no longer is the user's): it counts the failure, which
 // may lock, records why for the trail, and returns the refusal, which
 // reads the same whatever the reason.
 func (m *Machine) refuse(ctx context.Context, a attempt, passwordOK, changed bool, now time.Time) error {
-	if err := m.failCheck(ctx, a.tenantID, a.t.Settings.Lockout, a.cr, now, a.account, a.name); err != nil {
-		return err
-	}
 	reason := refusalReason(a.findErr == nil, a.user, passwordOK)
 	switch {
 	case a.accountLocked:
@@ -345,7 +349,10 @@ func (m *Machine) refuse(ctx context.Context, a attempt, passwordOK, changed boo
 	case changed:
 		reason = tenant.ReasonChangedDuringSignIn
 	}
-	m.recordRefusal(ctx, a.tenantID, a.cr, foundUser(a.user, a.findErr), reason, now)
+	refused := refusal{user: foundUser(a.user, a.findErr), reason: reason}
+	if err := m.failCheck(ctx, a.tenantID, a.t.Settings.Lockout, a.cr, refused, now, a.account, a.name); err != nil {
+		return err
+	}
 	if changed {
 		// The caller's refusal line says why; the person reads what
 		// a wrong password reads, as the password now is.
@@ -390,7 +397,7 @@ func (m *Machine) afterPassword(ctx context.Context, a attempt, rehash string, n
 	if next, due, err := m.afterFirstFactor(ctx, a.tenantID, a.t, a.cr, user, []string{"pwd"}, rehashed); due || err != nil {
 		return next, err
 	}
-	return m.finish(a.tenantID, a.cr, user, []string{"pwd"}, rehashed), nil
+	return m.finish(ctx, a.tenantID, a.cr, user, []string{"pwd"}, rehashed), nil
 }
 
 // LogValue keeps the password out of logs.
@@ -452,24 +459,7 @@ func (m *Machine) Respond(ctx context.Context, tenantID, session string, a Answe
 
 	switch f.Challenge {
 	case NewPasswordRequired:
-		if err := t.Settings.PasswordPolicy.Check(a.NewPassword); err != nil {
-			return Result{}, err
-		}
-		same, _, err := m.Hasher.Verify(ctx, f.PasswordHash, a.NewPassword)
-		if err != nil {
-			return Result{}, err
-		}
-		if same {
-			return Result{}, ErrPasswordUnchanged
-		}
-		reused, err := m.Hasher.InHistory(ctx, tenant.PreviousPasswords(user, t.Settings.PasswordPolicy.HistorySize), a.NewPassword)
-		if err != nil {
-			return Result{}, err
-		}
-		if reused {
-			return Result{}, &password.PolicyError{Rules: []password.Rule{password.RuleReused}}
-		}
-		hash, err := m.Hasher.Hash(ctx, a.NewPassword)
+		hash, err := m.newPasswordHash(ctx, t.Settings.PasswordPolicy, user, f.PasswordHash, a.NewPassword)
 		if err != nil {
 			return Result{}, err
 		}
@@ -493,17 +483,43 @@ func (m *Machine) Respond(ctx context.Context, tenantID, session string, a Answe
 	}
 }
 
+// newPasswordHash checks newPassword, to replace the password of user whose
+// hash the person has just proved (proven), and returns its hash. It must
+// meet policy (a *password.PolicyError), differ from the proven one
+// (ErrPasswordUnchanged, said before the history) and from the user's
+// last policy.HistorySize (RuleReused: tenant.PreviousPasswords).
+func (m *Machine) newPasswordHash(ctx context.Context, policy password.Policy, user tenant.User, proven, newPassword string) (string, error) {
+	if err := policy.Check(newPassword); err != nil {
+		return "", err
+	}
+	same, _, err := m.Hasher.Verify(ctx, proven, newPassword)
+	if err != nil {
+		return "", err
+	}
+	if same {
+		return "", ErrPasswordUnchanged
+	}
+	reused, err := m.Hasher.InHistory(ctx, tenant.PreviousPasswords(user, policy.HistorySize), newPassword)
+	if err != nil {
+		return "", err
+	}
+	if reused {
+		return "", &password.PolicyError{Rules: []password.Rule{password.RuleReused}}
+	}
+	return m.Hasher.Hash(ctx, newPassword)
+}
+
 // challenge persists a new pending flow and returns it.
 func (m *Machine) challenge(ctx context.Context, tenantID string, cr Credentials, f flow, user tenant.User) (Result, error) {
-	session := tenant.NewSecret(32)
-	f.ID = tenant.HashSecret(session)
-	f.ExpiresAt = m.now().Add(m.StepTime())
 	f.Standing = standing(user)
+	var session string
 	err := m.Store.Update(ctx, func(tx tenant.Tx) error {
 		if err := clearFailures(tx, tenantID, cr); err != nil {
 			return err
 		}
-		return tenant.PutExpiring(tx, tenant.CollAuthFlows, tenantID, f.ID, f, f.ExpiresAt)
+		var err error
+		session, err = m.putNewFlow(tx, tenantID, &f)
+		return err
 	})
 	if err != nil {
 		return Result{}, err
@@ -689,30 +705,42 @@ func (m *Machine) completeFlow(ctx context.Context, tenantID, session string, cr
 // set, a reset or a deactivation committed after that read) records the
 // refusal and nothing else: no session, so the code exchange, which
 // requires the session, fails as well (provider), and no rehashed
-// password.
-func (m *Machine) finish(tenantID string, cr Credentials, user tenant.User, amr []string, change func(*tenant.User)) Result {
+// password; a user deleted since voids it too, with nothing to record
+// (rereadSigningIn). Its lines are logged with ctx's attributes (the
+// request's), though the request may be over by then.
+func (m *Machine) finish(ctx context.Context, tenantID string, cr Credentials, user tenant.User, amr []string, change func(*tenant.User)) Result {
 	now := m.now()
 	sso := m.newSession()
+	ctx = context.WithoutCancel(ctx)
 	m.Store.Later(func(tx tenant.Tx) error {
-		u, err := tenant.GetUser(tx, tenantID, user.Sub)
-		if errors.Is(err, tenant.ErrNotFound) {
-			return nil // deleted since: nothing left to record
+		u, voided, err := rereadSigningIn(tx, tenantID, user.Sub)
+		if err == nil && !voided {
+			voided, err = m.commitSignIn(tx, tenantID, cr, &u, standing(user), amr, sso, now, func(u *tenant.User) error {
+				change(u)
+				return nil
+			})
 		}
-		if err != nil {
-			return err
-		}
-		voided, err := m.commitSignIn(tx, tenantID, cr, &u, standing(user), amr, sso, now, func(u *tenant.User) error {
-			change(u)
-			return nil
-		})
 		if voided {
-			m.logVoided(context.Background(), tenantID, user.Sub)
+			m.logVoided(ctx, tenantID, user.Sub)
 		}
 		return err
 	}, func(err error) {
-		m.logger().Error("record finished sign-in", "tenant", tenantID, "sub", user.Sub, "err", err)
+		m.logger().ErrorContext(ctx, "record finished sign-in", "tenant", tenantID, "sub", user.Sub, "err", err)
 	})
 	return Result{Sub: user.Sub, Username: user.Username, AMR: slices.Clone(amr), AuthTime: now, SSOSession: sso}
+}
+
+// rereadSigningIn reads again, inside tx, the user sub whose sign-in is
+// under way, in the transaction that would commit its step. A user deleted
+// since voids the sign-in, as a change to what decides it does (stands):
+// the step logs it as voided and signs nobody in, but records no refusal,
+// as there is no account left to record it of.
+func rereadSigningIn(tx tenant.Tx, tenantID, sub string) (u tenant.User, voided bool, err error) {
+	u, err = tenant.GetUser(tx, tenantID, sub)
+	if errors.Is(err, tenant.ErrNotFound) {
+		return tenant.User{}, true, nil
+	}
+	return u, false, err
 }
 
 // reread reads user again once their password is proven, which takes a

@@ -452,3 +452,28 @@ func TestSignInStartsSSOSession(t *testing.T) {
 		t.Fatalf("after EndUserSessions: %v, want ErrNotFound", err)
 	}
 }
+
+// A stored hash this server cannot read is a wrong password, not a fault,
+// at sign-in and on the account page alike: the person is refused, and
+// the failure counts.
+func TestUnreadableHashIsAWrongPassword(t *testing.T) {
+	for name, hash := range map[string]string{
+		"malformed":      "$2a$99$not-a-bcrypt-hash",
+		"unknown scheme": "{SSHA}c29tZXRoaW5n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t)
+			ann := e.user(t, tenant.NewUser{Username: "ann", Password: "Correct-Horse-9"})
+			ann.PasswordHash = hash
+			if err := e.svc.Store.Update(ctx, func(tx tenant.Tx) error { return tenant.UpdateUser(tx, "acme", ann) }); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "ann", Password: "Correct-Horse-9"}); !errors.Is(err, auth.ErrNotAuthorized) {
+				t.Errorf("sign-in: %v, want ErrNotAuthorized", err)
+			}
+			if err := e.m.ChangePassword(ctx, "acme", ann.Sub, "Correct-Horse-9", "New-Horse-10", ""); !errors.Is(err, auth.ErrNotAuthorized) {
+				t.Errorf("password change: %v, want ErrNotAuthorized", err)
+			}
+		})
+	}
+}

@@ -295,52 +295,64 @@ func (m *Machine) attemptsLeft(ctx context.Context, tenantID string, k lockKey, 
 	}
 }
 
-// failCheck records a failed password check begun with beginCheck (and
-// beginAccountCheck): it counts the failure, ends the checks, in the order
-// given, once the count is where the next check reads it, then holds the
-// answer back (slowDown).
-func (m *Machine) failCheck(ctx context.Context, tenantID string, p tenant.LockoutPolicy, cr Credentials, now time.Time, checks ...*check) error {
+// failCheck ends a failed attempt as cr: a password check begun with
+// beginCheck (and beginAccountCheck), whose checks it ends, in the order
+// given, once the count is where the next check reads it, or a guess at a
+// second factor, with no checks. It counts the failure (countFailure),
+// records the refusal r for the trail, and the lockout when this failure
+// locked (recordRefusal), then holds the answer back (slowDown).
+//
+// The record is written before the pause, with a context the request's end
+// does not cancel: a client that leaves during the pause, which tells it
+// the guess was wrong, must not keep its guess out of the trail.
+func (m *Machine) failCheck(ctx context.Context, tenantID string, p tenant.LockoutPolicy, cr Credentials, r refusal, now time.Time, checks ...*check) error {
 	for _, ch := range checks {
 		ch.failing()
 	}
-	failures, err := m.countFailure(ctx, tenantID, p, cr, now)
+	f, err := m.countFailure(ctx, tenantID, p, cr, now)
 	for _, ch := range checks {
 		ch.end()
 	}
 	if err != nil {
 		return err
 	}
-	return m.slowDown(ctx, failures, p.MaxFailures)
+	m.recordRefusal(context.WithoutCancel(ctx), tenantID, cr, r, f.locked)
+	return m.slowDown(ctx, f.count, p.MaxFailures)
 }
 
-// recordFailure counts one failed attempt and locks a key that reached its
-// limit within the policy's window, then holds the answer back (slowDown).
-func (m *Machine) recordFailure(ctx context.Context, tenantID string, p tenant.LockoutPolicy, cr Credentials, now time.Time) error {
-	failures, err := m.countFailure(ctx, tenantID, p, cr, now)
-	if err != nil {
-		return err
-	}
-	return m.slowDown(ctx, failures, p.MaxFailures)
+// failure is a failed attempt as countFailure counted it.
+type failure struct {
+	// count is the name's failures in its window, this one included: the
+	// answer is held back by it (slowDown).
+	count int
+	// locked says this failure locked a key (the name, the address or the
+	// account) that was not locked: of failures counted at once, only the
+	// one whose write set the lock.
+	locked bool
 }
 
-// countFailure is recordFailure's write: it returns the name's failures.
-func (m *Machine) countFailure(ctx context.Context, tenantID string, p tenant.LockoutPolicy, cr Credentials, now time.Time) (int, error) {
-	failures := 0
+// countFailure counts one failed attempt against each of cr's lock keys
+// and locks a key that reached its limit within the policy's window.
+func (m *Machine) countFailure(ctx context.Context, tenantID string, p tenant.LockoutPolicy, cr Credentials, now time.Time) (failure, error) {
+	var f failure
 	err := m.Store.Update(ctx, func(tx tenant.Tx) error {
+		f = failure{}
 		for i, k := range lockKeys(cr) {
 			c, err := tenant.GetJSON[failureCounter](tx, tenant.CollLockouts, tenantID, k.key)
 			if err != nil && !errors.Is(err, tenant.ErrNotFound) {
 				return err
 			}
+			wasLocked := now.Before(c.LockedUntil)
 			if !c.counting(p, now) {
 				c = failureCounter{FirstAt: now}
 			}
 			c.Failures++
 			if i == 0 {
-				failures = c.Failures
+				f.count = c.Failures
 			}
 			if c.Failures >= k.limit(p) {
 				c = failureCounter{FirstAt: now, LockedUntil: now.Add(p.LockDuration)}
+				f.locked = f.locked || !wasLocked
 			}
 			c.ExpiresAt = tenant.LockoutCounterExpiry(p, c.FirstAt, c.LockedUntil)
 			if err := tenant.PutExpiring(tx, tenant.CollLockouts, tenantID, k.key, c, c.ExpiresAt); err != nil {
@@ -349,7 +361,7 @@ func (m *Machine) countFailure(ctx context.Context, tenantID string, p tenant.Lo
 		}
 		return nil
 	})
-	return failures, err
+	return f, err
 }
 
 // Failed sign-ins slow down before they lock: from the third failure of a

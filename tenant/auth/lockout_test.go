@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -253,6 +254,60 @@ func TestFifthAttemptCheckedWhileFourthIsCounted(t *testing.T) {
 	}
 }
 
+// Wrong answers counted at once record one lockout, that of the answer
+// whose failure locked: the other, counted while the lock held, locked
+// nothing. Two second-factor answers both pass the lock check before
+// either is counted: the first is held after spending its flow's attempt
+// until the second's failure locked the account and it paused; then it is
+// counted too.
+func TestLockoutRecordedOnceForFailuresAtOnce(t *testing.T) {
+	e := mfaEnv(t, tenant.MFAPolicy{Mode: tenant.MFAOptional})
+	e.m.Audit = tenant.RecordAudit
+	hal := e.user(t, tenant.NewUser{Username: "hal", Email: "hal@example.com", Password: annPassword})
+	e.enrolTOTP(t, hal.Sub)
+	// Four failures of the account, two of them under the name hal: the
+	// next failure locks the account, and hal's is held back (slowDown).
+	for _, login := range []string{"hal@example.com", "hal@example.com", "hal", "hal"} {
+		if _, err := e.m.Start(ctx, "acme", auth.Credentials{Login: login, Password: "wrong", ClientIP: "192.0.2.1"}); !errors.Is(err, auth.ErrNotAuthorized) {
+			t.Fatal(err)
+		}
+	}
+	first, second := e.signIn(t, "acme", "hal"), e.signIn(t, "acme", "hal")
+	wrong := auth.Answer{Challenge: auth.SoftwareTokenMFA, Code: "000000"}
+
+	store := &lockoutSeamStore{Store: e.m.Store, coll: tenant.CollAuthFlows, key: tenant.HashSecret(first.Session)}
+	e.m.Store = store
+	held, release := make(chan struct{}), make(chan struct{})
+	store.arm(&store.afterWrite, func() { close(held); <-release })
+	firstDone := make(chan error, 1)
+	go func() {
+		_, err := e.answer(first.Session, wrong)
+		firstDone <- err
+	}()
+	<-held
+	var pauses atomic.Int32
+	e.m.Pause = func(context.Context, time.Duration) error {
+		if pauses.Add(1) == 1 { // the second answer's, once it locked
+			close(release)
+			if err := <-firstDone; !errors.Is(err, auth.ErrCodeMismatch) {
+				t.Errorf("first wrong code: %v", err)
+			}
+		}
+		return nil
+	}
+	if _, err := e.answer(second.Session, wrong); !errors.Is(err, auth.ErrCodeMismatch) {
+		t.Fatalf("second wrong code: %v", err)
+	}
+
+	page, err := e.svc.AuditLog(ctx, "acme", tenant.AuditQuery{Action: string(tenant.AuditSignInLockout), Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Events) != 1 {
+		t.Errorf("%d lockouts recorded for one lock, want 1: %+v", len(page.Events), page.Events)
+	}
+}
+
 // Failed sign-ins under made-up names from ever new addresses leave no
 // counter behind once their window has passed: the minute's sweep deletes
 // them, so a guessing campaign does not grow the data file for ever. A
@@ -327,13 +382,15 @@ func TestLockoutCountersSwept(t *testing.T) {
 }
 
 // lockoutSeamStore is the real store with two seams on the lockout counter
-// under key, each armed once (arm): afterWrite runs right after the next
-// Update that wrote the counter commits, onRead when a View next reads it.
-// They stop a request between its failure's commit and the end of its
-// check, and let another look meanwhile, deterministically.
+// under key (or on the record under key in coll, when coll is set), each
+// armed once (arm): afterWrite runs right after the next Update that wrote
+// the record commits, onRead when a View next reads it. They stop a
+// request between its failure's commit and the end of its check, and let
+// another look meanwhile, deterministically.
 type lockoutSeamStore struct {
 	tenant.Store
-	key string
+	key  string
+	coll tenant.Collection
 
 	mu                 sync.Mutex
 	afterWrite, onRead func()
@@ -361,7 +418,7 @@ func (s *lockoutSeamStore) Update(ctx context.Context, fn func(tx tenant.Tx) err
 	wrote := false
 	err := s.Store.Update(ctx, func(tx tenant.Tx) error {
 		wrote = false
-		return fn(&seamTx{Tx: tx, key: s.key, put: func() { wrote = true }, get: func() {}})
+		return fn(&seamTx{Tx: tx, coll: s.collection(), key: s.key, put: func() { wrote = true }, get: func() {}})
 	})
 	if err == nil && wrote {
 		s.fire(&s.afterWrite)
@@ -371,27 +428,36 @@ func (s *lockoutSeamStore) Update(ctx context.Context, fn func(tx tenant.Tx) err
 
 func (s *lockoutSeamStore) View(ctx context.Context, fn func(tx tenant.Tx) error) error {
 	return s.Store.View(ctx, func(tx tenant.Tx) error {
-		return fn(&seamTx{Tx: tx, key: s.key, put: func() {}, get: func() { s.fire(&s.onRead) }})
+		return fn(&seamTx{Tx: tx, coll: s.collection(), key: s.key, put: func() {}, get: func() { s.fire(&s.onRead) }})
 	})
 }
 
-// seamTx tells its store when the lockout counter under key is read or
+// collection is the collection of the record the seams are on.
+func (s *lockoutSeamStore) collection() tenant.Collection {
+	if s.coll == "" {
+		return tenant.CollLockouts
+	}
+	return s.coll
+}
+
+// seamTx tells its store when the record under key in coll is read or
 // written.
 type seamTx struct {
 	tenant.Tx
+	coll     tenant.Collection
 	key      string
 	get, put func()
 }
 
 func (tx *seamTx) Get(c tenant.Collection, tenantID, key string) ([]byte, error) {
-	if c == tenant.CollLockouts && key == tx.key {
+	if c == tx.coll && key == tx.key {
 		tx.get()
 	}
 	return tx.Tx.Get(c, tenantID, key)
 }
 
 func (tx *seamTx) Put(c tenant.Collection, tenantID, key string, value []byte) error {
-	if c == tenant.CollLockouts && key == tx.key {
+	if c == tx.coll && key == tx.key {
 		tx.put()
 	}
 	return tx.Tx.Put(c, tenantID, key, value)

@@ -201,12 +201,8 @@ func (m *Machine) afterFirstFactor(ctx context.Context, tenantID string, t tenan
 		voided  bool
 	)
 	err = m.Store.Update(ctx, func(tx tenant.Tx) error {
-		u, err := tenant.GetUser(tx, tenantID, user.Sub)
-		if errors.Is(err, tenant.ErrNotFound) {
-			voided = true
-			return nil // deleted since: nothing left to record
-		}
-		if err != nil {
+		u, gone, err := rereadSigningIn(tx, tenantID, user.Sub)
+		if voided = gone; gone || err != nil {
 			return err
 		}
 		if voided = !stands(standing(user), u); voided {
@@ -322,7 +318,11 @@ func (m *Machine) prepare(t tenant.Tenant, user tenant.User, f *flow) (*MFAChall
 			}
 			// Where passkeys may sign in alone, every new credential is
 			// made one: discoverable, with user verification.
-			options, ceremony, err := rp.BeginRegistration(wu, t.Settings.MFA.Passwordless)
+			begin := rp.BeginRegistration
+			if t.Settings.MFA.Passwordless {
+				begin = rp.BeginPasskeyRegistration
+			}
+			options, ceremony, err := begin(wu)
 			if err != nil {
 				return nil, err
 			}
@@ -557,7 +557,7 @@ func (m *Machine) answerTOTP(ctx context.Context, tenantID, session string, cr C
 	now := m.now()
 	step, err := mfa.VerifyTOTP(secret, code, now, user.MFA.TOTP.LastStep)
 	if wrong, ok := codeError(err); ok {
-		return Result{}, m.wrongAnswer(ctx, tenantID, session, t, cr, &user, wrong, true)
+		return Result{}, m.wrongGuess(ctx, tenantID, session, t, cr, user, wrong)
 	} else if err != nil {
 		return Result{}, m.malformedOr(ctx, tenantID, cr, f, err)
 	}
@@ -582,7 +582,7 @@ func (m *Machine) answerTOTP(ctx context.Context, tenantID, session string, cr C
 		return m.resealTOTP(tenantID, u.Sub, tf, secret)
 	})
 	if errors.Is(err, mfa.ErrCodeReused) {
-		return Result{}, m.wrongAnswer(ctx, tenantID, session, t, cr, &user, fmt.Errorf("%w: %w", ErrCodeReused, err), true)
+		return Result{}, m.wrongGuess(ctx, tenantID, session, t, cr, user, fmt.Errorf("%w: %w", ErrCodeReused, err))
 	}
 	return res, err
 }
@@ -616,7 +616,7 @@ func (m *Machine) resealTOTP(tenantID, sub string, tf *tenant.TOTPFactor, secret
 
 func (m *Machine) answerRecoveryCode(ctx context.Context, tenantID, session string, cr Credentials, t tenant.Tenant, user tenant.User, f flow, code string) (Result, error) {
 	if _, ok := mfa.MatchRecoveryCode(user.MFA.RecoveryCodes, code); !ok {
-		return Result{}, m.wrongAnswer(ctx, tenantID, session, t, cr, &user, fmt.Errorf("%w: recovery code", ErrCodeMismatch), true)
+		return Result{}, m.wrongGuess(ctx, tenantID, session, t, cr, user, fmt.Errorf("%w: recovery code", ErrCodeMismatch))
 	}
 	// RFC 8176 has no value for a recovery code. It is not "otp" (no
 	// generator made it) nor "kba"; "mfa" says a second factor, a secret
@@ -635,7 +635,7 @@ func (m *Machine) answerRecoveryCode(ctx context.Context, tenantID, session stri
 		return nil
 	})
 	if errors.Is(err, ErrCodeReused) {
-		return Result{}, m.wrongAnswer(ctx, tenantID, session, t, cr, &user, fmt.Errorf("%w: recovery code used meanwhile", ErrCodeMismatch), true)
+		return Result{}, m.wrongGuess(ctx, tenantID, session, t, cr, user, fmt.Errorf("%w: recovery code used meanwhile", ErrCodeMismatch))
 	}
 	if err == nil {
 		m.logger().InfoContext(ctx, "recovery code used", "tenant", tenantID, "sub", user.Sub, "left", left)
@@ -644,7 +644,8 @@ func (m *Machine) answerRecoveryCode(ctx context.Context, tenantID, session stri
 }
 
 func (m *Machine) answerWebAuthn(ctx context.Context, tenantID, session string, cr Credentials, t tenant.Tenant, user tenant.User, f flow, response []byte) (Result, error) {
-	rp, err := m.webAuthnVerifier(ctx, tenantID, session, cr, t, user, f, response, true)
+	wrong := func(cause error) error { return m.wrongGuess(ctx, tenantID, session, t, cr, user, cause) }
+	rp, err := m.webAuthnVerifier(ctx, tenantID, cr, t, f, response, wrong)
 	if err != nil {
 		return Result{}, err
 	}
@@ -655,7 +656,7 @@ func (m *Machine) answerWebAuthn(ctx context.Context, tenantID, session string, 
 	now := m.now()
 	updated, verified, err := rp.FinishLogin(wu, *f.MFA.Ceremony, response, now)
 	if err != nil {
-		return Result{}, m.wrongAnswer(ctx, tenantID, session, t, cr, &user, fmt.Errorf("%w: %w", ErrFactorRefused, err), true)
+		return Result{}, wrong(fmt.Errorf("%w: %w", ErrFactorRefused, err))
 	}
 	if updated.CloneWarning {
 		return m.refuseClone(ctx, tenantID, session, t, cr, user, updated)
@@ -676,9 +677,9 @@ func (m *Machine) answerWebAuthn(ctx context.Context, tenantID, session string, 
 // browser's answer to the WebAuthn ceremony of f (an assertion, or a
 // registration being set up), once it has checked that a ceremony is
 // pending and that response is there and no larger than a genuine one. A
-// response too large is a wrong answer, which counts against the login's
-// lockout as lockout says (wrongAnswer).
-func (m *Machine) webAuthnVerifier(ctx context.Context, tenantID, session string, cr Credentials, t tenant.Tenant, user tenant.User, f flow, response []byte, lockout bool) (*mfa.RelyingParty, error) {
+// response too large is a wrong answer, which wrong counts (wrongGuess, or
+// wrongAnswer at a set-up) and returns the answer to.
+func (m *Machine) webAuthnVerifier(ctx context.Context, tenantID string, cr Credentials, t tenant.Tenant, f flow, response []byte, wrong func(cause error) error) (*mfa.RelyingParty, error) {
 	if f.MFA.Ceremony == nil || len(response) == 0 {
 		// Nothing to verify against (answered already, or the page was
 		// shown by another tab since): not an attempt; show it again.
@@ -689,7 +690,7 @@ func (m *Machine) webAuthnVerifier(ctx context.Context, tenantID, session string
 		return nil, err
 	}
 	if len(response) > maxCredentialJSON {
-		return nil, m.wrongAnswer(ctx, tenantID, session, t, cr, &user, fmt.Errorf("%w: response of %d bytes", ErrFactorRefused, len(response)), lockout)
+		return nil, wrong(fmt.Errorf("%w: response of %d bytes", ErrFactorRefused, len(response)))
 	}
 	return rp, nil
 }
@@ -713,15 +714,16 @@ func keyAMR(c mfa.Credential, userVerified bool) []string {
 // credential whose assertion the library flagged (CloneWarning), or whose
 // stored record moved on since it was verified (errCloneMeanwhile): the
 // credential is stored with its warning (so an administrator sees it), the
-// answer counts as a wrong one, and the sign-in is refused. The credential
-// stays refused until an administrator resets the user's MFA.
+// answer counts as a wrong guess, recorded with the credential's ID, and
+// the sign-in is refused. The credential stays refused until an
+// administrator resets the user's MFA. session is empty for a passkey
+// sign-in, whose flow is spent already.
 func (m *Machine) refuseClone(ctx context.Context, tenantID, session string, t tenant.Tenant, cr Credentials, user tenant.User, updated mfa.Credential) (Result, error) {
 	updated.CloneWarning = true
 	factorID := tenant.WebAuthnFactorID(updated.ID)
+	// The refusal's one line: the operator must know of a cloned key.
 	m.logger().WarnContext(ctx, "webauthn clone warning: the signature counter did not advance; credential refused until an MFA reset",
 		"tenant", tenantID, "sub", user.Sub, "credential", factorID, "sign_count", updated.SignCount)
-	m.recordOutcome(ctx, tenantID, tenant.AuditSignInFailure, cr, &user, tenant.ReasonChallengeFailed,
-		map[string]string{"clone_warning": factorID})
 	err := m.Store.Update(ctx, func(tx tenant.Tx) error {
 		u, err := tenant.GetUser(tx, tenantID, user.Sub)
 		if err != nil {
@@ -735,14 +737,20 @@ func (m *Machine) refuseClone(ctx context.Context, tenantID, session string, t t
 	if err != nil {
 		return Result{}, err
 	}
-	if session == "" { // a passkey sign-in, whose flow is already spent
-		if err := m.recordFailure(ctx, tenantID, t.Settings.Lockout, cr, m.now()); err != nil {
-			return Result{}, err
-		}
+	// Counted against the login and recorded before the flow's attempt
+	// is spent: the clone was presented, whatever became of the flow.
+	refused := refusal{user: &user, reason: tenant.ReasonChallengeFailed, details: map[string]string{"clone_warning": factorID}}
+	if err := m.failCheck(ctx, tenantID, t.Settings.Lockout, cr, refused, m.now()); err != nil {
+		return Result{}, err
+	}
+	if session == "" {
 		return Result{}, ErrFactorUnusable
 	}
-	// Counted, not recorded again: the event above says why.
-	return Result{}, m.wrongAnswer(ctx, tenantID, session, t, cr, nil, ErrFactorUnusable, true)
+	s, err := m.spendAttempt(ctx, tenantID, session)
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{}, s.answer(ErrFactorUnusable)
 }
 
 // answerSetup confirms the factor being set up: a code of the TOTP key, or
@@ -798,7 +806,7 @@ func (m *Machine) confirmTOTPSetup(ctx context.Context, tenantID, session string
 	step, err := mfa.VerifyTOTP(secret, code, now, 0)
 	if wrong, ok := codeError(err); ok {
 		// The person sees the key; a wrong code is a slip, not a guess.
-		return newFactor{}, m.wrongAnswer(ctx, tenantID, session, t, cr, &user, wrong, false)
+		return newFactor{}, m.wrongAnswer(ctx, tenantID, session, cr, wrong)
 	} else if err != nil {
 		return newFactor{}, m.malformedOr(ctx, tenantID, cr, f, err)
 	}
@@ -818,7 +826,8 @@ func (m *Machine) confirmTOTPSetup(ctx context.Context, tenantID, session string
 // it registers, named name. A refused registration is counted against the
 // flow (wrongAnswer), not against the login.
 func (m *Machine) confirmWebAuthnSetup(ctx context.Context, tenantID, session string, cr Credentials, t tenant.Tenant, user tenant.User, f flow, response []byte, name string, now time.Time) (newFactor, error) {
-	rp, err := m.webAuthnVerifier(ctx, tenantID, session, cr, t, user, f, response, false)
+	wrong := func(cause error) error { return m.wrongAnswer(ctx, tenantID, session, cr, cause) }
+	rp, err := m.webAuthnVerifier(ctx, tenantID, cr, t, f, response, wrong)
 	if err != nil {
 		return newFactor{}, err
 	}
@@ -832,7 +841,7 @@ func (m *Machine) confirmWebAuthnSetup(ctx context.Context, tenantID, session st
 	}
 	cred, err := rp.FinishRegistration(wu, *f.MFA.Ceremony, response, now)
 	if err != nil {
-		return newFactor{}, m.wrongAnswer(ctx, tenantID, session, t, cr, &user, fmt.Errorf("%w: registration: %w", ErrFactorRefused, err), false)
+		return newFactor{}, wrong(fmt.Errorf("%w: registration: %w", ErrFactorRefused, err))
 	}
 	passkey := t.Settings.MFA.Passwordless || (cred.Extensions.RK != nil && *cred.Extensions.RK)
 	factor, err := newWebAuthnFactor(cred, rp.ID(), name, passkey)
@@ -898,7 +907,7 @@ func (m *Machine) enrol(ctx context.Context, tenantID, session string, cr Creden
 	if errors.Is(err, tenant.ErrCredentialInUse) {
 		// Nothing was written. Not a guess at anyone's factor, so it does
 		// not count towards the lockout; the ceremony is spent.
-		return Result{}, m.wrongAnswer(ctx, tenantID, session, t, cr, &user, fmt.Errorf("%w: %w", ErrFactorRefused, err), false)
+		return Result{}, m.wrongAnswer(ctx, tenantID, session, cr, fmt.Errorf("%w: %w", ErrFactorRefused, err))
 	}
 	if err != nil {
 		return Result{}, err
@@ -921,7 +930,7 @@ func (m *Machine) malformedOr(ctx context.Context, tenantID string, cr Credentia
 // refused logs an answer to the challenge of flow f that was refused
 // without being counted (not a code at all, no ceremony to answer, a
 // factor's name too long) and returns cause, why: one line per refusal,
-// as wrongAnswer writes for the answers it counts. A front end logs
+// as logWrongAnswer writes for the answers counted. A front end logs
 // nothing more for these. The answer itself is never logged: causes say
 // what was wrong with it, not what it was.
 func (m *Machine) refused(ctx context.Context, tenantID string, cr Credentials, f flow, cause error) error {
@@ -943,62 +952,91 @@ func refusalMessage(enrolment bool) string {
 	return "sign-in refused: second factor"
 }
 
-// wrongAnswer counts a wrong answer against the flow, and (lockout) against
-// the login like a wrong password. The flow dies at maxChallengeAttempts.
-// A pending WebAuthn ceremony is spent either way. It returns the answer
-// to give: cause, wrapped in ErrTooManyAttempts when the flow died, or
-// what kept the answer from being counted.
-//
-// It logs the refusal, one line with its cause (and whether it ended the
-// flow), never the answer. A counted failure goes to the audit trail as a
-// failed sign-in of user. A nil user means the caller has recorded and
-// logged the refusal already (refuseClone).
-func (m *Machine) wrongAnswer(ctx context.Context, tenantID, session string, t tenant.Tenant, cr Credentials, user *tenant.User, cause error, lockout bool) error {
-	now := m.now()
-	dead, enrolment := false, false
-	var challenge Challenge
+// spentAttempt is a wrong answer counted against its flow (spendAttempt).
+type spentAttempt struct {
+	challenge Challenge // the flow's
+	enrolment bool      // the flow is an enrolment of the account page
+	dead      bool      // the answer was the flow's last: the flow is gone
+}
+
+// spendAttempt counts a wrong answer against the flow of session, which
+// dies at maxChallengeAttempts; a pending WebAuthn ceremony is spent
+// either way. A flow gone already is ErrSessionExpired.
+func (m *Machine) spendAttempt(ctx context.Context, tenantID, session string) (spentAttempt, error) {
+	var s spentAttempt
 	err := m.Store.Update(ctx, func(tx tenant.Tx) error {
 		id := tenant.HashSecret(session)
 		f, err := tenant.GetJSON[flow](tx, tenant.CollAuthFlows, tenantID, id)
-		enrolment, challenge = f.MFA.Account, f.Challenge
 		if errors.Is(err, tenant.ErrNotFound) {
 			return ErrSessionExpired
 		}
 		if err != nil {
 			return err
 		}
+		s = spentAttempt{challenge: f.Challenge, enrolment: f.MFA.Account}
 		f.Attempts++
 		f.MFA.Ceremony = nil
-		if dead = f.Attempts >= maxChallengeAttempts; dead {
+		if s.dead = f.Attempts >= maxChallengeAttempts; s.dead {
 			return tx.Delete(tenant.CollAuthFlows, tenantID, id)
 		}
 		return tenant.PutExpiring(tx, tenant.CollAuthFlows, tenantID, id, f, f.ExpiresAt)
 	})
-	if err != nil {
-		return err
-	}
-	if lockout {
-		if err := m.recordFailure(ctx, tenantID, t.Settings.Lockout, cr, now); err != nil {
-			return err
-		}
-		if user != nil {
-			m.recordRefusal(ctx, tenantID, cr, user, tenant.ReasonChallengeFailed, now)
-		}
-	}
-	if user != nil {
-		what := refusalMessage(enrolment)
-		switch {
-		case dead && enrolment:
-			what = "enrolment answered wrongly too often; it ended"
-		case dead:
-			what = "sign-in challenge answered wrongly too often; flow ended"
-		}
-		m.logRefusal(ctx, what, tenantID, cr, challenge, cause)
-	}
-	if dead {
+	return s, err
+}
+
+// answer is the answer to give to the wrong answer s, refused for cause:
+// cause, wrapped in ErrTooManyAttempts when it ended the flow.
+func (s spentAttempt) answer(cause error) error {
+	if s.dead {
 		return fmt.Errorf("%w: %w", ErrTooManyAttempts, cause)
 	}
 	return cause
+}
+
+// logWrongAnswer writes the one line of the wrong answer s, with its cause
+// and whether it ended the flow; never the answer.
+func (m *Machine) logWrongAnswer(ctx context.Context, tenantID string, cr Credentials, s spentAttempt, cause error) {
+	what := refusalMessage(s.enrolment)
+	switch {
+	case s.dead && s.enrolment:
+		what = "enrolment answered wrongly too often; it ended"
+	case s.dead:
+		what = "sign-in challenge answered wrongly too often; flow ended"
+	}
+	m.logRefusal(ctx, what, tenantID, cr, s.challenge, cause)
+}
+
+// wrongAnswer counts a wrong answer that is no guess at anyone's factor
+// against its flow only (spendAttempt): a code of the key being set up,
+// which the person sees; a registration refused, or one of a credential
+// registered already. It logs the refusal and returns the answer to give
+// (spentAttempt.answer), or what kept the answer from being counted.
+func (m *Machine) wrongAnswer(ctx context.Context, tenantID, session string, cr Credentials, cause error) error {
+	s, err := m.spendAttempt(ctx, tenantID, session)
+	if err != nil {
+		return err
+	}
+	m.logWrongAnswer(ctx, tenantID, cr, s, cause)
+	return s.answer(cause)
+}
+
+// wrongGuess counts a wrong answer to a sign-in's second factor (a code, a
+// recovery code, a security key's assertion) against its flow, as
+// wrongAnswer does, and against the login like a wrong password, recorded
+// for the trail as a failed sign-in of user (failCheck). It logs the
+// refusal and returns the answer to give (spentAttempt.answer), or what
+// kept the answer from being counted.
+func (m *Machine) wrongGuess(ctx context.Context, tenantID, session string, t tenant.Tenant, cr Credentials, user tenant.User, cause error) error {
+	s, err := m.spendAttempt(ctx, tenantID, session)
+	if err != nil {
+		return err
+	}
+	m.logWrongAnswer(ctx, tenantID, cr, s, cause)
+	refused := refusal{user: &user, reason: tenant.ReasonChallengeFailed}
+	if err := m.failCheck(ctx, tenantID, t.Settings.Lockout, cr, refused, m.now()); err != nil {
+		return err
+	}
+	return s.answer(cause)
 }
 
 // refuseIfLocked refuses a step of user's sign-in, with ErrLocked, while

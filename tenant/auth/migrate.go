@@ -104,9 +104,10 @@ func (m *Machine) migrate(ctx context.Context, t tenant.Tenant, cr Credentials, 
 			"tenant", t.Slug, "pool", t.Settings.Legacy, "err", err)
 		return tenant.User{}, false, fmt.Errorf("%w: %w", ErrTemporarilyUnavailable, err)
 	case errors.Is(err, tenant.ErrAlreadyExists):
-		// Migrated meanwhile by another sign-in: from now on the password
-		// here is the one that counts.
-		ok, _, err := m.Hasher.Verify(ctx, stored.PasswordHash, cr.Password)
+		// Migrated meanwhile by another sign-in (or the name is a user's
+		// here who has a password): from now on the password here is the
+		// one that counts, and one whose hash cannot be read is wrong.
+		ok, _, err := m.verifyPassword(ctx, stored.PasswordHash, cr.Password)
 		if err != nil {
 			return tenant.User{}, false, err
 		}

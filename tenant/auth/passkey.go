@@ -247,12 +247,8 @@ func (m *Machine) commitPasskeySignIn(ctx context.Context, tenantID string, t te
 	sso := m.newSession()
 	voided := false
 	err := m.Store.Update(ctx, func(tx tenant.Tx) error {
-		u, err := tenant.GetUser(tx, tenantID, user.Sub)
-		if errors.Is(err, tenant.ErrNotFound) {
-			voided = true
-			return nil // deleted since the passkey named them
-		}
-		if err != nil {
+		u, gone, err := rereadSigningIn(tx, tenantID, user.Sub)
+		if voided = gone; gone || err != nil {
 			return err
 		}
 		// Checked on the user the passkey named, read before the

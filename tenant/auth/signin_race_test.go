@@ -1,7 +1,11 @@
 package auth_test
 
 import (
+	"context"
 	"errors"
+	"log/slog"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -409,5 +413,76 @@ func TestPasswordChangeWhileAdministratorResets(t *testing.T) {
 	}
 	if res, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "ann", Password: newPassword}); !errors.Is(err, auth.ErrNotAuthorized) {
 		t.Errorf("new password afterwards: %+v, %v; want ErrNotAuthorized", res, err)
+	}
+}
+
+// requestKey marks a request's context, as the server's request id does.
+type requestKey struct{}
+
+// requestLog keeps the lines logged with the request's context (requestKey)
+// and those logged without it.
+type requestLog struct {
+	mu              sync.Mutex
+	request, others []string
+}
+
+func (l *requestLog) Enabled(context.Context, slog.Level) bool { return true }
+func (l *requestLog) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *requestLog) WithGroup(string) slog.Handler            { return l }
+func (l *requestLog) Handle(ctx context.Context, r slog.Record) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if ctx.Value(requestKey{}) != nil {
+		l.request = append(l.request, r.Message)
+	} else {
+		l.others = append(l.others, r.Message)
+	}
+	return nil
+}
+
+// A password sign-in whose account changes after its last read and before
+// its records commit is voided, the user deleted as at every other step:
+// no session, and the line saying so carries the request's attributes,
+// though the request had its answer by then.
+func TestSignInVoidedBeforeItCommits(t *testing.T) {
+	for name, change := range map[string]func(e env, sub string) error{
+		"user deleted": func(e env, sub string) error { return e.svc.DeleteUser(ctx, "acme", sub) },
+		"password set": func(e env, sub string) error {
+			return e.svc.SetPassword(ctx, "acme", sub, "Brand-New-Pass2", true)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t)
+			e.m.SSOSessions = true
+			log := &requestLog{}
+			e.m.Logger = slog.New(log)
+			ann := e.user(t, tenant.NewUser{Username: "ann", Password: annPassword})
+			e.m.Store = &laterStore{Store: e.m.Store, beforeLater: func() {
+				if err := change(e, ann.Sub); err != nil {
+					t.Fatal(err)
+				}
+			}}
+			reqCtx, cancel := context.WithCancel(context.WithValue(ctx, requestKey{}, "req-1"))
+			res, err := e.m.Start(reqCtx, "acme", auth.Credentials{Login: "ann", Password: annPassword})
+			cancel() // the request is over; its records are not
+			if err != nil || !res.Done() {
+				t.Fatalf("sign-in: %+v, %v", res, err)
+			}
+			if err := e.svc.Store.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			err = e.svc.Store.View(ctx, func(tx tenant.Tx) error {
+				_, err := tenant.SessionByToken(tx, "acme", res.SSOSession)
+				return err
+			})
+			if !errors.Is(err, tenant.ErrNotFound) {
+				t.Errorf("the sign-in's session: %v; want none", err)
+			}
+			log.mu.Lock()
+			defer log.mu.Unlock()
+			if !slices.Equal(log.request, []string{"sign-in voided: the account changed while it was checked"}) || len(log.others) != 0 {
+				t.Errorf("lines with the request's attributes %q, without %q; want the voided sign-in's, with", log.request, log.others)
+			}
+		})
 	}
 }
