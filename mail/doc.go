@@ -1,7 +1,7 @@
 // Package mail sends Cognate's mails: welcome mails with a temporary
 // password, password-reset codes and "find your organization" links.
 //
-// It holds four parts that the rest of Cognate wires together:
+// It holds three parts that the rest of Cognate wires together:
 //
 //   - [Sender], with [SMTPSender] for production and [DevSink] for
 //     development (it keeps the last mails in memory for the UI to show);

@@ -143,7 +143,10 @@ type Outbox struct {
 
 // outcome is the result of one attempt, as the queue records it.
 type outcome struct {
-	mail      Message // for the log; the body is not needed
+	// mail is the message for the log line of a late record, without its
+	// body (withoutBody): an outcome may wait in memory for long, and the
+	// body may hold a temporary password or a reset code.
+	mail      Message
 	delivered bool
 	// For a failure:
 	attempts  int
@@ -261,13 +264,13 @@ func (o *Outbox) deliver(ctx context.Context, q Queued) (delivered bool, err err
 	var out outcome
 	switch {
 	case sendErr == nil:
-		out = outcome{mail: q.Message, delivered: true}
+		out = outcome{mail: withoutBody(q.Message), delivered: true}
 		log.InfoContext(ctx, "mail delivered", "mail", q.Message, "attempts", attempts)
 	case ctx.Err() != nil:
 		// Shutting down mid-send is not the mail's fault: no attempt counted.
 		return false, ctx.Err()
 	default:
-		out = outcome{mail: q.Message, attempts: attempts, lastErr: sendErr.Error(),
+		out = outcome{mail: withoutBody(q.Message), attempts: attempts, lastErr: sendErr.Error(),
 			permanent: errors.Is(sendErr, ErrPermanent) || attempts >= o.Backoff.maxAttempts()}
 		if out.permanent {
 			log.ErrorContext(ctx, "mail delivery failed; giving up", "mail", q.Message, "attempts", attempts, "err", sendErr)
@@ -320,6 +323,12 @@ func (o *Outbox) recordPending(ctx context.Context) error {
 		o.logger().InfoContext(ctx, "mail outcome recorded after all", "mail", pending[id].mail, "delivered", pending[id].delivered)
 	}
 	return nil
+}
+
+// withoutBody is m with its text and HTML dropped: what an outcome keeps.
+func withoutBody(m Message) Message {
+	m.Text, m.HTML = "", ""
+	return m
 }
 
 func (o *Outbox) keepUnrecorded(id string, out outcome) {

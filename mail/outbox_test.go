@@ -406,6 +406,46 @@ func TestOutboxNeverLogsBodies(t *testing.T) {
 	}
 }
 
+// unrecordingQueue is a queue that does not take outcomes, as a store
+// that cannot be written.
+type unrecordingQueue struct{ *memQueue }
+
+func (q unrecordingQueue) Delivered(context.Context, string) error {
+	return errors.New("store unavailable")
+}
+
+func (q unrecordingQueue) Failed(context.Context, string, int, time.Time, string, bool) error {
+	return errors.New("store unavailable")
+}
+
+// An outcome the queue did not take waits in memory, perhaps for long,
+// with its message for the log only: the body, which may hold a temporary
+// password, is not kept with it.
+func TestOutboxKeepsNoBodyOfAnUnrecordedOutcome(t *testing.T) {
+	clock := newTestClock()
+	q := unrecordingQueue{newMemQueue()}
+	o := &Outbox{Queue: q, Sender: NewDevSink(testLogger(t)), Logger: testLogger(t), Now: clock.Now}
+	m := testMessage()
+	m.Text, m.HTML = "Your temporary password: Temp-Pa55-9f3b\n", "<code>Temp-Pa55-9f3b</code>"
+	q.add(m, clock.Now())
+
+	if _, err := o.RunOnce(t.Context()); err == nil {
+		t.Fatal("RunOnce() = nil, want the queue's error")
+	}
+	o.mu.Lock()
+	kept, ok := o.unrecorded[m.ID]
+	o.mu.Unlock()
+	if !ok {
+		t.Fatalf("the outcome of %s was not kept", m.ID)
+	}
+	if kept.mail.Text != "" || kept.mail.HTML != "" {
+		t.Errorf("the kept outcome holds the body: %q, %q", kept.mail.Text, kept.mail.HTML)
+	}
+	if kept.mail.ID != m.ID || kept.mail.Subject != m.Subject || !kept.delivered {
+		t.Errorf("the kept outcome lost what the log needs: %+v", kept)
+	}
+}
+
 func TestMessageLogValue(t *testing.T) {
 	m := Message{
 		ID:      "m-7",

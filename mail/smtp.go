@@ -80,41 +80,75 @@ type SMTPConfig struct {
 // Validate reports every problem of the configuration at once, wrapped in
 // ErrInvalidConfig.
 func (c SMTPConfig) Validate() error {
-	var problems []error
+	problems := c.Problems(nil)
+	if len(problems) == 0 {
+		return nil
+	}
+	errs := make([]error, len(problems))
+	for i, p := range problems {
+		errs[i] = p
+	}
+	return fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(errs...))
+}
+
+// A FieldError is one problem of an SMTPConfig, in the field it names.
+type FieldError struct {
+	// Field is the field, in lower case with underscores: host, port, tls,
+	// from, username, timeout or data_reply_timeout.
+	Field string
+	Err   error
+}
+
+func (e *FieldError) Error() string { return e.Err.Error() }
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// Problems lists what Validate reports, a FieldError each, for a caller
+// that names the fields in its own terms: name gives the name of a field
+// (as Field has it) in the messages, such as the setting that fills it;
+// nil names each field as Field does. These are the rules; `cognate serve`
+// checks its smtp settings with them.
+func (c SMTPConfig) Problems(name func(field string) string) []*FieldError {
+	if name == nil {
+		name = func(field string) string { return field }
+	}
+	var problems []*FieldError
+	problem := func(field, format string, args ...any) {
+		problems = append(problems, &FieldError{Field: field, Err: fmt.Errorf(format, args...)})
+	}
 	if c.Host == "" {
-		problems = append(problems, errors.New("host is required"))
+		problem("host", "%s is required", name("host"))
 	}
 	if c.Port < 0 || c.Port > 65535 {
-		problems = append(problems, fmt.Errorf("port %d is out of range", c.Port))
+		problem("port", "%s %d: want 1 to 65535, or 0 for the usual port of the TLS mode (587, 465 with %s, 25 with %s)",
+			name("port"), c.Port, TLSImplicit, TLSNone)
 	}
 	switch c.TLS {
 	case "", TLSStartTLS, TLSImplicit, TLSNone:
 	default:
-		problems = append(problems, fmt.Errorf("tls %q is not one of %s", c.TLS, quoteList([]string{TLSStartTLS, TLSImplicit, TLSNone})))
+		problem("tls", "%s %q: want %s, %s or %s", name("tls"), c.TLS, TLSStartTLS, TLSImplicit, TLSNone)
 	}
 	if c.From == "" {
-		problems = append(problems, errors.New("from is required"))
+		problem("from", "%s is required", name("from"))
 	} else if _, err := mail.ParseAddress(c.From); err != nil {
-		problems = append(problems, fmt.Errorf("from %q: %w", c.From, err))
+		problem("from", "%s %q is not an email address (%w)", name("from"), c.From, err)
 	}
-	if c.Password != "" && c.Username == "" {
-		problems = append(problems, errors.New("password is set but username is empty"))
+	if (c.Username != "") != (c.Password != "") {
+		problem("username", "%s and %s go together: set both or neither", name("username"), name("password"))
 	}
 	// Found at start-up rather than at the first mail: net/smtp would refuse
 	// to send the password anyway.
-	if c.Username != "" && c.TLS == TLSNone && !IsLocalRelay(c.Host) {
-		problems = append(problems, fmt.Errorf("username is set with tls %q: the password would cross the network in clear text", TLSNone))
+	if (c.Username != "" || c.Password != "") && c.TLS == TLSNone && !IsLocalRelay(c.Host) {
+		problem("tls", "%s %s would send the SMTP password in clear text to %s: without TLS, %s and %s "+
+			"are for a relay on this machine only, named localhost, 127.0.0.1 or ::1",
+			name("tls"), TLSNone, c.Host, name("username"), name("password"))
 	}
 	if c.Timeout < 0 {
-		problems = append(problems, fmt.Errorf("timeout %s is negative", c.Timeout))
+		problem("timeout", "%s %s is negative", name("timeout"), c.Timeout)
 	}
 	if c.DataReplyTimeout < 0 {
-		problems = append(problems, fmt.Errorf("data reply timeout %s is negative", c.DataReplyTimeout))
+		problem("data_reply_timeout", "%s %s is negative", name("data_reply_timeout"), c.DataReplyTimeout)
 	}
-	if len(problems) > 0 {
-		return fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(problems...))
-	}
-	return nil
+	return problems
 }
 
 // LogValue leaves the password out, so the configuration can be logged at

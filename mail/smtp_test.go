@@ -12,6 +12,7 @@ import (
 	"mime/quotedprintable"
 	"net"
 	"net/mail"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -31,6 +32,33 @@ func testMessage() Message {
 	}
 }
 
+// A caller that fills SMTPConfig from settings of its own gets each
+// problem in the field it is about, told with the names it gives the
+// fields: one set of rules, in the caller's words.
+func TestSMTPConfigProblemsNameTheFields(t *testing.T) {
+	cfg := SMTPConfig{Host: "smtp.example.com", Port: 70000, TLS: TLSNone, Username: "u", Password: "p", From: "nobody"}
+	var fields, messages []string
+	for _, p := range cfg.Problems(func(field string) string { return "smtp." + field }) {
+		fields, messages = append(fields, p.Field), append(messages, p.Error())
+	}
+	if want := []string{"port", "from", "tls"}; !slices.Equal(fields, want) {
+		t.Errorf("fields %q, want %q", fields, want)
+	}
+	for i, want := range []string{
+		"smtp.port 70000: want 1 to 65535, or 0 for the usual port of the TLS mode (587, 465 with implicit, 25 with none)",
+		`smtp.from "nobody" is not an email address`,
+		"smtp.tls none would send the SMTP password in clear text to smtp.example.com: without TLS, smtp.username and smtp.password are for a relay on this machine only",
+	} {
+		if i >= len(messages) || !strings.HasPrefix(messages[i], want) {
+			t.Errorf("problem %d: %q, want it to begin %q", i, messages, want)
+		}
+	}
+	var fe *FieldError
+	if err := cfg.Validate(); !errors.As(err, &fe) || !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "port 70000") {
+		t.Errorf("Validate() = %v, want the same problems, fields unnamed, under ErrInvalidConfig", err)
+	}
+}
+
 func TestSMTPConfigValidate(t *testing.T) {
 	valid := SMTPConfig{Host: "smtp.example.com", From: "no-reply@example.com"}
 	tests := []struct {
@@ -43,15 +71,16 @@ func TestSMTPConfigValidate(t *testing.T) {
 			c.Port, c.TLS, c.Username, c.Password, c.Timeout = 465, TLSImplicit, "u", "p", time.Minute
 		}, nil},
 		{"auth in clear text to localhost", func(c *SMTPConfig) {
-			c.Host, c.TLS, c.Username = "localhost", TLSNone, "u"
+			c.Host, c.TLS, c.Username, c.Password = "localhost", TLSNone, "u", "p"
 		}, nil},
 		{"everything wrong at once", func(c *SMTPConfig) {
 			*c = SMTPConfig{Port: 70000, TLS: "ssl", From: "not an address", Password: "p", Timeout: -1}
-		}, []string{"host is required", "port 70000", `tls "ssl"`, `from "not an address"`, "password is set", "timeout"}},
+		}, []string{"host is required", "port 70000", `tls "ssl"`, `from "not an address"`, "username and password go together", "timeout"}},
+		{"username without password", func(c *SMTPConfig) { c.Username = "u" }, []string{"username and password go together"}},
 		{"missing from", func(c *SMTPConfig) { c.From = "" }, []string{"from is required"}},
 		{"auth in clear text over the network", func(c *SMTPConfig) {
-			c.TLS, c.Username = TLSNone, "u"
-		}, []string{"clear text"}},
+			c.TLS, c.Username, c.Password = TLSNone, "u", "p"
+		}, []string{"clear text to smtp.example.com"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -178,10 +178,14 @@ func ParseKey(s string) ([]byte, error) {
 		if len(key) == KeySize {
 			return key, nil
 		}
-		decodedLen = len(key)
+		if decodedLen < 0 {
+			// The first reading, hex before base64, is most likely
+			// what was meant: 62 hex digits are 31 bytes, not 46.
+			decodedLen = len(key)
+		}
 	}
 	if decodedLen < 0 {
-		return nil, fmt.Errorf("%w: neither hex nor base64", ErrKeyInvalid)
+		return nil, fmt.Errorf("%w: not base64 or hex (make one with: openssl rand -base64 32)", ErrKeyInvalid)
 	}
-	return nil, fmt.Errorf("%w: decodes to %d bytes, need %d (generate one with: openssl rand -base64 32)", ErrKeyInvalid, decodedLen, KeySize)
+	return nil, fmt.Errorf("%w: decodes to %d bytes, want %d (make one with: openssl rand -base64 32)", ErrKeyInvalid, decodedLen, KeySize)
 }

@@ -57,14 +57,9 @@ func (c *apiClient) call(ctx context.Context, method, path string, body, out any
 		}
 		reader = bytes.NewReader(raw)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.server+path, reader)
+	req, err := c.newRequest(ctx, method, path, reader, "application/json")
 	if err != nil {
 		return nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("Accept", "application/json")
-	if p, _, _ := strings.Cut(path, "?"); hasDotSegment(p) {
-		req.Header.Set(adminapi.PathHeader, p)
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -75,6 +70,33 @@ func (c *apiClient) call(ctx context.Context, method, path string, body, out any
 	}
 	defer resp.Body.Close()
 	return c.answer(resp, method, path, out)
+}
+
+// newRequest is a request of the admin API at path (with its query), with
+// the operator token and accept as what the answer may be. A path with a
+// segment pathSegment escaped from "." or ".." is named in
+// adminapi.PathHeader too, for the server to refuse it should a proxy on
+// the way have changed it.
+func (c *apiClient) newRequest(ctx context.Context, method, path string, body io.Reader, accept string) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.server+path, body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Accept", accept)
+	if p, _, _ := strings.Cut(path, "?"); hasDotSegment(p) {
+		req.Header.Set(adminapi.PathHeader, p)
+	}
+	return req, nil
+}
+
+// streamingClient is the client without its time limit, for a request
+// whose body or answer is streamed (an import, a backup) and may take
+// minutes: the server bounds those itself.
+func (c *apiClient) streamingClient() *http.Client {
+	hc := *c.http
+	hc.Timeout = 0
+	return &hc
 }
 
 // unreachable says why a request got no answer at all. A certificate the
@@ -292,8 +314,9 @@ func (o *connection) tls(server *url.URL) (host string, config *tls.Config, err 
 		if err != nil {
 			return "", nil, usageError{fmt.Sprintf("--base-url (or COGNATE_BASE_URL): %s", err)}
 		}
-		_, notIP := netip.ParseAddr(server.Hostname())
-		if (notIP == nil || strings.EqualFold(server.Hostname(), "localhost")) && !strings.EqualFold(server.Host, base.Host) {
+		_, ipErr := netip.ParseAddr(server.Hostname())
+		byAddress := ipErr == nil || strings.EqualFold(server.Hostname(), "localhost")
+		if byAddress && !strings.EqualFold(server.Host, base.Host) {
 			host = strings.ToLower(base.Host)
 			config.ServerName = strings.ToLower(base.Hostname())
 		}
@@ -385,4 +408,11 @@ func hasDotSegment(p string) bool {
 // reads by.
 func devTokenPath(data string) string {
 	return filepath.Join(filepath.Dir(data), devAdminTokenFile)
+}
+
+// devSecretKeyPath is the server key file of a dev-mode server whose data
+// file is data: loadSecrets makes it there, and refuseNewKeyForSealedData
+// looks for it there.
+func devSecretKeyPath(data string) string {
+	return filepath.Join(filepath.Dir(data), devSecretKeyFile)
 }

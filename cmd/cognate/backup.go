@@ -131,17 +131,13 @@ func (c *apiClient) backup(ctx context.Context, out string, force bool) (res bac
 // copy cut short (the server stopped, the connection broke) is an error:
 // it is shorter than the Content-Length the server announced.
 func (c *apiClient) fetchBackup(ctx context.Context, w io.Writer) (int64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.server+backupPath, nil)
+	req, err := c.newRequest(ctx, http.MethodGet, backupPath, nil, "application/octet-stream, application/json")
 	if err != nil {
 		return 0, err
 	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("Accept", "application/octet-stream, application/json")
 	// A data file of gigabytes takes longer than the client's limit for
 	// an ordinary answer; the server bounds the transfer.
-	hc := *c.http
-	hc.Timeout = 0
-	resp, err := hc.Do(req)
+	resp, err := c.streamingClient().Do(req)
 	if err != nil {
 		return 0, c.unreachable(err)
 	}

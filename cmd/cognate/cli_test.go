@@ -66,7 +66,7 @@ func startServerWith(t *testing.T, dir string, args ...string) *server {
 	done := make(chan error, 1)
 	log, stdout := &uitest.Log{}, &uitest.Log{}
 	logger := slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), log), nil))
-	go func() { done <- runServe(ctx, cfg, logger, io.MultiWriter(t.Output(), stdout)) }()
+	go func() { done <- runServe(ctx, cfg, nil, logger, io.MultiWriter(t.Output(), stdout)) }()
 
 	s := &server{url: cfg.BaseURL, addr: addr, tokenFile: filepath.Join(dir, devAdminTokenFile), log: log, stdout: stdout}
 	stopped := false

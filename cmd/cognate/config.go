@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,7 +10,6 @@ import (
 	"log/slog"
 	"math"
 	"net"
-	netmail "net/mail"
 	"net/netip"
 	"net/url"
 	"os"
@@ -26,6 +23,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/cognate-idp/cognate/mail"
+	"github.com/cognate-idp/cognate/mfa"
 	"github.com/cognate-idp/cognate/tenant"
 )
 
@@ -51,13 +49,19 @@ type Config struct {
 	// AdminToken is the operator's bearer token for the admin API, given
 	// directly or read from AdminTokenFile.
 	AdminToken, AdminTokenFile string
-	// SecretKey is the 32-byte server key that encrypts TOTP secrets and
-	// other codes at rest, base64 (or hex), given directly or read from
-	// SecretKeyFile. Losing it means every user re-enrols TOTP.
+	// SecretKey is the 32-byte server key, base64 or hex, given directly
+	// or read from SecretKeyFile. Keys derived from it seal tenants'
+	// signing keys, legacy pool credentials and TOTP secrets at rest (mfa.go),
+	// and it encrypts authorization codes. Without it no tenant can be
+	// served, as their signing keys do not open (refuseNewKeyForSealedData
+	// stops a dev-mode start that would make a new one): losing it means a
+	// new signing key for every tenant and TOTP enrolled again by every
+	// user (docs/secrets.md).
 	SecretKey, SecretKeyFile string
-	// PreviousSecretKey is the server key before the last rotation: TOTP
-	// secrets sealed under it still open, and are sealed again under
-	// SecretKey when next used (docs/secrets.md).
+	// PreviousSecretKey is the server key before the last rotation: what
+	// it sealed still opens. Signing keys and legacy pool credentials are
+	// sealed again under SecretKey at start-up (sealStoredSecrets), TOTP
+	// secrets when next used (docs/secrets.md).
 	PreviousSecretKey, PreviousSecretKeyFile string
 	// MailTemplates is a directory of mail template overrides: files at its
 	// root for every tenant, a directory per tenant slug for one tenant.
@@ -67,7 +71,9 @@ type Config struct {
 	// sink. It is on when no base URL was given, so `cognate serve` alone
 	// is development mode.
 	Dev bool
-	// SMTP is the mail relay; without one, mail goes to the dev sink.
+	// SMTP is the mail relay. Without one, mail goes to the development
+	// sink in dev mode, and otherwise waits in the outbox until the server
+	// is started with one (mailSender).
 	SMTP SMTPConfig
 	// LogFormat is json or text (default: text in dev mode, json otherwise);
 	// LogLevel is debug, info, warn or error.
@@ -85,22 +91,24 @@ type Config struct {
 	fromFile map[string]string
 }
 
-// SMTPConfig is the mail relay. An empty Host means no relay.
+// SMTPConfig is the mail relay. An empty Host means no relay. The mail
+// package has the rules (mail.SMTPConfig): the TLS modes, and the port of
+// each when Port is 0.
 type SMTPConfig struct {
 	Host                   string
-	Port                   int
+	Port                   int // 0: the usual port of the TLS mode
 	Username               string
 	Password, PasswordFile string
 	From                   string
-	TLS                    string // starttls, implicit or none
+	TLS                    string // mail.TLSStartTLS, mail.TLSImplicit or mail.TLSNone
 }
 
-// SMTP TLS modes.
-const (
-	SMTPStartTLS = "starttls"
-	SMTPImplicit = "implicit"
-	SMTPNoTLS    = "none"
-)
+// mailConfig is the relay as the mail package takes it; helloName is the
+// name this server gives itself in EHLO.
+func (s SMTPConfig) mailConfig(helloName string) mail.SMTPConfig {
+	return mail.SMTPConfig{Host: s.Host, Port: s.Port, Username: s.Username, Password: s.Password, From: s.From, TLS: s.TLS,
+		HelloName: helloName}
+}
 
 // Default listen addresses. Development mode listens on the loopback
 // interface only: its /dev/mail page shows temporary passwords, and its
@@ -118,7 +126,7 @@ func defaultConfig() Config {
 		BaseURL:  "http://localhost:8080",
 		Listen:   productionListen,
 		Data:     "./cognate.db",
-		SMTP:     SMTPConfig{Port: 587, TLS: SMTPStartTLS},
+		SMTP:     SMTPConfig{TLS: mail.TLSStartTLS},
 		LogLevel: "info",
 
 		AuditRetention: tenant.DefaultAuditRetention,
@@ -218,10 +226,12 @@ func settings() []setting {
 			func(c *Config) *string { return &c.AdminToken }),
 		stringSetting("admin_token_file", "FILE", "file holding the operator token",
 			func(c *Config) *string { return &c.AdminTokenFile }),
-		stringSetting("secret_key", "KEY", "32-byte server key, base64, that encrypts TOTP secrets (prefer secret_key_file)",
+		stringSetting("secret_key", "KEY", "32-byte server key, base64 or hex, that seals tenants' signing keys, legacy pool credentials "+
+			"and TOTP secrets; without it no tenant can be served (prefer secret_key_file; see docs/secrets.md)",
 			func(c *Config) *string { return &c.SecretKey }),
 		stringSetting("secret_key_file", "FILE", "file holding the server key", func(c *Config) *string { return &c.SecretKeyFile }),
-		stringSetting("previous_secret_key", "KEY", "the server key before a rotation, still opening what it sealed (see docs/secrets.md)",
+		stringSetting("previous_secret_key", "KEY", "the server key before a rotation, still opening what it sealed: signing keys and "+
+			"legacy pool credentials are sealed again under secret_key at start-up, TOTP secrets when next used (see docs/secrets.md)",
 			func(c *Config) *string { return &c.PreviousSecretKey }),
 		stringSetting("previous_secret_key_file", "FILE", "file holding the previous server key",
 			func(c *Config) *string { return &c.PreviousSecretKeyFile }),
@@ -377,14 +387,6 @@ func LoadConfig(args []string, env map[string]string, usage io.Writer) (Config, 
 		cfg.LogFormat = "json"
 		if cfg.Dev {
 			cfg.LogFormat = "text"
-		}
-	}
-	if !given("smtp.port") {
-		switch cfg.SMTP.TLS {
-		case SMTPImplicit:
-			cfg.SMTP.Port = 465
-		case SMTPNoTLS:
-			cfg.SMTP.Port = 25
 		}
 	}
 	// A secret and its file are one setting given two ways, so the
@@ -695,12 +697,12 @@ func (c Config) Validate() error {
 	case c.SecretKey == "" && c.SecretKeyFile == "" && !c.Dev:
 		bad("", "secret_key or secret_key_file is required outside dev mode (make one with: openssl rand -base64 32)")
 	case c.SecretKey != "":
-		if _, err := decodeSecretKey(c.SecretKey); err != nil {
+		if _, err := parseServerKey(c.SecretKey); err != nil {
 			bad("secret_key", "secret_key: %w", err)
 		}
 	}
 	if c.PreviousSecretKey != "" {
-		if _, err := decodeSecretKey(c.PreviousSecretKey); err != nil {
+		if _, err := parseServerKey(c.PreviousSecretKey); err != nil {
 			bad("previous_secret_key", "previous_secret_key: %w", err)
 		} else if c.SecretKey == "" || c.PreviousSecretKey == c.SecretKey {
 			bad("previous_secret_key", "previous_secret_key is for a rotation: set secret_key to the new key, different from the previous one")
@@ -718,35 +720,31 @@ func (c Config) Validate() error {
 	return errors.Join(problems...)
 }
 
-// validate reports the relay's problems through Validate's bad.
+// validate reports the relay's problems through Validate's bad: the mail
+// package's, which NewSMTPSender would refuse after the store is open,
+// named as settings, and the two that only the configuration can have.
 func (s SMTPConfig) validate(bad func(name, format string, args ...any)) {
-	// A password file that did not give the password has been reported.
-	password := s.Password != "" || s.PasswordFile != ""
 	if s.Host == "" {
-		if s.Username != "" || password || s.From != "" {
+		if s.Username != "" || s.Password != "" || s.PasswordFile != "" || s.From != "" {
 			bad("", "smtp.host is required when other smtp settings are given")
 		}
 		return
 	}
-	if s.Port < 1 || s.Port > 65535 {
-		bad("smtp.port", "smtp.port %d: want 1 to 65535", s.Port)
-	}
-	if !slices.Contains([]string{SMTPStartTLS, SMTPImplicit, SMTPNoTLS}, s.TLS) {
-		bad("smtp.tls", "smtp.tls %q: want starttls, implicit or none", s.TLS)
-	}
 	if s.From == "" {
+		// At smtp.host's line in the file: the setting that asks for mail.
 		bad("smtp.host", "smtp.from is required with smtp.host")
-	} else if _, err := netmail.ParseAddress(s.From); err != nil {
-		bad("smtp.from", "smtp.from %q is not an email address", s.From)
 	}
-	if (s.Username != "") != password {
-		bad("", "smtp.username and smtp.password go together: set both or neither")
+	relay := s.mailConfig("")
+	if relay.Password == "" && s.PasswordFile != "" {
+		// A password file that did not give the password has been
+		// reported (readSecretFiles): the password counts as given.
+		relay.Password = "from smtp.password_file"
 	}
-	// The mail package's rule, so that what passes here does not fail at
-	// the first mail.
-	if s.TLS == SMTPNoTLS && (s.Username != "" || password) && !mail.IsLocalRelay(s.Host) {
-		bad("smtp.tls", "smtp.tls none would send the SMTP password in clear text to %s: without TLS, smtp.username and smtp.password "+
-			"are for a relay on this machine only, named localhost, 127.0.0.1 or ::1", s.Host)
+	for _, p := range relay.Problems(func(field string) string { return "smtp." + field }) {
+		if p.Field == "from" && s.From == "" {
+			continue // reported above
+		}
+		bad("smtp."+p.Field, "%w", p)
 	}
 }
 
@@ -951,37 +949,30 @@ func parseLevel(s string) (slog.Level, error) {
 	return l, err
 }
 
-// secretKeySize is AES-256's key size.
-const secretKeySize = 32
-
-// decodeSecretKey reads the server key as the mfa package does: base64
-// (standard or URL alphabet, padded or not) or hex, 32 bytes decoded.
-func decodeSecretKey(s string) ([]byte, error) {
-	s = strings.TrimSpace(s)
-	decoded := -1
-	for _, decode := range []func(string) ([]byte, error){
-		base64.StdEncoding.DecodeString, base64.RawStdEncoding.DecodeString,
-		base64.URLEncoding.DecodeString, base64.RawURLEncoding.DecodeString,
-		hex.DecodeString,
-	} {
-		key, err := decode(s)
-		if err != nil {
-			continue
-		}
-		if len(key) == secretKeySize {
-			return key, nil
-		}
-		decoded = len(key)
+// parseServerKey reads a server key by mfa.ParseKey's rules: 32 bytes,
+// base64 (standard or URL alphabet, padded or not) or hex.
+func parseServerKey(s string) ([]byte, error) {
+	key, err := mfa.ParseKey(s)
+	if err != nil {
+		return nil, keyError{err}
 	}
-	if decoded < 0 {
-		return nil, errors.New("not base64 (make one with: openssl rand -base64 32)")
-	}
-	return nil, fmt.Errorf("decodes to %d bytes, want %d (make one with: openssl rand -base64 32)", decoded, secretKeySize)
+	return key, nil
 }
+
+// keyError is mfa.ParseKey's error as the operator reads it: what is wrong
+// with the key, without the package's "mfa: invalid sealing key" before it,
+// since the message names the setting instead. errors.Is still finds
+// mfa.ErrKeyInvalid.
+type keyError struct{ err error }
+
+func (e keyError) Error() string {
+	return strings.TrimPrefix(e.err.Error(), mfa.ErrKeyInvalid.Error()+": ")
+}
+func (e keyError) Unwrap() error { return e.err }
 
 // writeServeUsage is the help of `cognate serve`.
 func writeServeUsage(w io.Writer, all []setting) {
-	fmt.Fprint(w, `Usage: cognate serve [flags]
+	fmt.Fprintf(w, `Usage: cognate serve [flags]
 
 Runs the server. With no flags it runs in development mode on
 http://localhost:8080, reached from this machine only, with its data,
@@ -998,13 +989,13 @@ cognate serve runs in, wherever it is given: in the file too, not to the
 file's own directory.
 
 SIGINT, SIGTERM and SIGHUP stop the server gracefully: it stops accepting
-connections, lets requests in flight finish (20 s at most) and commits
+connections, lets requests in flight finish (%d s at most) and commits
 what it has queued. A renewed TLS certificate is read at the next start.
 
 Settings:
   --config FILE
         YAML configuration file (COGNATE_CONFIG)
-`)
+`, int(shutdownTimeout/time.Second))
 	def := defaultConfig()
 	for _, s := range all {
 		arg := " " + s.arg

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/netip"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cognate-idp/cognate/mail"
 )
 
 // devDefaults is what `cognate serve` with nothing else configured runs with.
@@ -112,9 +115,10 @@ func TestLoadConfigPrecedence(t *testing.T) {
 			},
 		},
 		{
-			name: "SMTP port follows the TLS mode",
+			// The mail package picks the port of the TLS mode (465).
+			name: "SMTP port left to the TLS mode",
 			file: "smtp:\n  tls: implicit\n",
-			want: func(c *Config) { c.SMTP.TLS, c.SMTP.Port = SMTPImplicit, 465 },
+			want: func(c *Config) { c.SMTP.TLS, c.SMTP.Port = mail.TLSImplicit, 0 },
 		},
 		{
 			name: "audit retention in days from the file",
@@ -217,6 +221,23 @@ func TestLoadConfigReportsEveryProblem(t *testing.T) {
 	}
 }
 
+// The help of serve says what the server key is for, in the forms the
+// configuration takes, and how long a stop waits: shutdownTimeout.
+func TestServeHelp(t *testing.T) {
+	var help strings.Builder
+	writeServeUsage(&help, settings())
+	for _, want := range []string{
+		fmt.Sprintf("lets requests in flight finish (%d s at most)", int(shutdownTimeout/time.Second)),
+		"32-byte server key, base64 or hex, that seals tenants' signing keys, legacy pool credentials and TOTP secrets",
+		"without it no tenant can be served",
+		"sealed again under secret_key at start-up, TOTP secrets when next used",
+	} {
+		if !strings.Contains(help.String(), want) {
+			t.Errorf("help lacks %q:\n%s", want, help.String())
+		}
+	}
+}
+
 func TestLoadConfigCommandLine(t *testing.T) {
 	if _, err := LoadConfig([]string{"-h"}, nil, io.Discard); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("-h: %v, want flag.ErrHelp", err)
@@ -268,20 +289,25 @@ func TestValidate(t *testing.T) {
 		{name: "no admin token", change: func(c *Config) { c.AdminToken = "" }, want: []string{"admin_token or admin_token_file is required"}},
 		{name: "short admin token", change: func(c *Config) { c.AdminToken = "hunter2" }, want: []string{"at least 16"}},
 		{name: "no secret key", change: func(c *Config) { c.SecretKey = "" }, want: []string{"secret_key or secret_key_file is required"}},
-		{name: "short secret key", change: func(c *Config) { c.SecretKey = "c2hvcnQ=" }, want: []string{"decodes to 5 bytes, want 32"}},
+		{name: "short secret key", change: func(c *Config) { c.SecretKey = "c2hvcnQ=" }, want: []string{"secret_key: decodes to 5 bytes, want 32"},
+			not: []string{"mfa:"}},
+		{name: "short previous secret key", change: func(c *Config) { c.PreviousSecretKey = strings.Repeat("ab", 31) },
+			want: []string{"previous_secret_key: decodes to 31 bytes, want 32"}},
 		{name: "hex secret key", change: func(c *Config) { c.SecretKey = strings.Repeat("ab", 32) }},
 		{name: "secret key not base64", change: func(c *Config) { c.SecretKey = "not a key!" }, want: []string{"not base64"}},
 		{name: "SMTP", change: func(c *Config) {
-			c.SMTP.TLS, c.SMTP.From, c.SMTP.Username, c.SMTP.Port = "ssl", "nobody", "mailer", 0
-		}, want: []string{`smtp.tls "ssl"`, "smtp.from", "smtp.username and smtp.password", "smtp.port 0"}},
+			c.SMTP.TLS, c.SMTP.From, c.SMTP.Username, c.SMTP.Port = "ssl", "nobody", "mailer", 70000
+		}, want: []string{`smtp.tls "ssl"`, `smtp.from "nobody" is not an email address`, "smtp.username and smtp.password go together",
+			"smtp.port 70000: want 1 to 65535, or 0"}},
+		{name: "SMTP port of the TLS mode", change: func(c *Config) { c.SMTP.Port = 0 }},
 		{name: "SMTP password in clear", change: func(c *Config) {
-			c.SMTP.TLS, c.SMTP.Username, c.SMTP.Password = SMTPNoTLS, "mailer", "pw"
+			c.SMTP.TLS, c.SMTP.Username, c.SMTP.Password = mail.TLSNone, "mailer", "pw"
 		}, want: []string{"clear text"}},
 		{name: "SMTP password in clear to another loopback address", change: func(c *Config) {
-			c.SMTP.Host, c.SMTP.TLS, c.SMTP.Username, c.SMTP.Password = "127.0.0.2", SMTPNoTLS, "mailer", "pw"
+			c.SMTP.Host, c.SMTP.TLS, c.SMTP.Username, c.SMTP.Password = "127.0.0.2", mail.TLSNone, "mailer", "pw"
 		}, want: []string{"clear text to 127.0.0.2: without TLS, smtp.username and smtp.password are for a relay on this machine only, named localhost, 127.0.0.1 or ::1"}},
 		{name: "SMTP password in clear to this machine", change: func(c *Config) {
-			c.SMTP.Host, c.SMTP.TLS, c.SMTP.Username, c.SMTP.Password = "127.0.0.1", SMTPNoTLS, "mailer", "pw"
+			c.SMTP.Host, c.SMTP.TLS, c.SMTP.Username, c.SMTP.Password = "127.0.0.1", mail.TLSNone, "mailer", "pw"
 		}},
 		{name: "SMTP settings without host", change: func(c *Config) { c.SMTP.Host = ""; c.SMTP.Username = "x" }, want: []string{"smtp.host is required"}},
 		{name: "logging", change: func(c *Config) { c.LogFormat, c.LogLevel = "xml", "loud" }, want: []string{"log_format", "log_level"}},
@@ -468,7 +494,7 @@ func TestStartupErrorsNameTheFile(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = runServe(t.Context(), cfg, slog.New(slog.NewTextHandler(t.Output(), nil)), io.Discard)
+			err = runServe(t.Context(), cfg, nil, slog.New(slog.NewTextHandler(t.Output(), nil)), io.Discard)
 			if err == nil || err.Error() != tc.want {
 				t.Errorf("runServe: %v\nwant: %s", err, tc.want)
 			}
@@ -483,9 +509,9 @@ func TestStartupErrorsNameTheFile(t *testing.T) {
 func TestSMTPLocalRelayIsOneRule(t *testing.T) {
 	for _, host := range []string{"localhost", "127.0.0.1", "::1", "127.0.0.2", "mail.localhost", "LOCALHOST", "smtp.example.com"} {
 		cfg := devDefaults()
-		cfg.SMTP = SMTPConfig{Host: host, Port: 25, TLS: SMTPNoTLS, Username: "u", Password: "p", From: "no-reply@example.com"}
+		cfg.SMTP = SMTPConfig{Host: host, Port: 25, TLS: mail.TLSNone, Username: "u", Password: "p", From: "no-reply@example.com"}
 		configErr := cfg.Validate()
-		_, _, senderErr := mailSender(cfg, slog.New(slog.NewTextHandler(t.Output(), nil)))
+		_, _, senderErr := mailSender(cfg, slog.New(slog.NewTextHandler(t.Output(), nil)), time.Now)
 		if (configErr == nil) != (senderErr == nil) {
 			t.Errorf("%s: the configuration says %v, the mail sender %v", host, configErr, senderErr)
 		}

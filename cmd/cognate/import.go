@@ -121,19 +121,15 @@ func (c *apiClient) importFile(ctx context.Context, slug, format string, dryRun 
 		return adminapi.ImportResult{}, nil, err
 	}
 	path := tenant + "/import?" + q.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.server+path, body)
+	req, err := c.newRequest(ctx, http.MethodPost, path, body, "application/json")
 	if err != nil {
 		return adminapi.ImportResult{}, nil, err
 	}
 	if size >= 0 {
 		req.ContentLength = size
 	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("Accept", "application/json")
 	req.Header.Set("Content-Type", map[string]string{"csv": "text/csv; charset=utf-8", "json": "application/json"}[format])
-	hc := *c.http
-	hc.Timeout = 0
-	resp, err := hc.Do(req)
+	resp, err := c.streamingClient().Do(req)
 	if err != nil {
 		return adminapi.ImportResult{}, nil, c.unreachable(err)
 	}

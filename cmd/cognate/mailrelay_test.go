@@ -2,12 +2,16 @@ package main
 
 import (
 	"context"
+	"io"
+	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/cognate-idp/cognate/mail"
 	"github.com/cognate-idp/cognate/mail/mailtest"
 	"github.com/cognate-idp/cognate/tenant"
 )
@@ -87,5 +91,46 @@ func TestMailFromName(t *testing.T) {
 	want := []string{`"Acme BV" <no-reply@example.com>`, `"Sign-in" <no-reply@example.com>`}
 	if !slices.Equal(from, want) {
 		t.Errorf("mail comes from %q, want %q", from, want)
+	}
+}
+
+// The relay's password is the one LoadConfig read from smtp.password_file,
+// which is not read again: a secret file that an orchestrator mounts for the
+// start may be gone by the time the server builds its mail sender.
+func TestMailSenderTakesThePasswordLoadConfigRead(t *testing.T) {
+	passwordFile := writeFile(t, "smtp.password", "relay-password\n")
+	cfg, err := LoadConfig([]string{"--base-url", "https://example.com", "--smtp-host", "127.0.0.1", "--smtp-tls", "none",
+		"--smtp-from", "no-reply@example.com", "--smtp-username", "cognate", "--smtp-password-file", passwordFile}, nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(passwordFile); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := mailSender(cfg, slog.New(slog.NewTextHandler(t.Output(), nil)), time.Now); err != nil {
+		t.Errorf("mailSender: %v, want the password LoadConfig read", err)
+	}
+}
+
+// A mail is dated by the app's clock, as everything else it does.
+func TestMailSenderDatesMailByTheAppsClock(t *testing.T) {
+	smtp := mailtest.Start(t)
+	cfg, err := LoadConfig([]string{"--base-url", "https://example.com", "--smtp-host", smtp.Host, "--smtp-port", strconv.Itoa(smtp.Port),
+		"--smtp-tls", "none", "--smtp-from", "no-reply@example.com"}, nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC)
+	sender, _, err := mailSender(cfg, slog.New(slog.NewTextHandler(t.Output(), nil)), func() time.Time { return sent })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sender.Send(t.Context(), mail.Message{ID: "m1", To: []string{"ann@example.com"}, Subject: "Hello",
+		Text: "Hello.\n", HTML: "<p>Hello.</p>"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := smtp.WaitFor("ann@example.com", "Hello", 5*time.Second).Header.Date()
+	if err != nil || !got.Equal(sent) {
+		t.Errorf("Date %v (%v), want %v", got, err, sent)
 	}
 }

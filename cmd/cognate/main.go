@@ -149,7 +149,7 @@ func serveCommand(ctx context.Context, args []string, env map[string]string, std
 
 	ctx, stop := signal.NotifyContext(ctx, stopSignals...)
 	defer stop()
-	if err := runServe(ctx, cfg, logger, stdout); err != nil {
+	if err := runServe(ctx, cfg, env, logger, stdout); err != nil {
 		logger.Error("cognate stopped with an error", "err", err)
 		return exitError
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"log/slog"
-	"os"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -83,8 +82,10 @@ type filePages interface {
 
 // manageMemory applies the memory policy until ctx ends, then puts GOGC
 // back as it found it. files may be nil, for a store that maps no file.
-func manageMemory(ctx context.Context, logger *slog.Logger, files filePages) {
-	if !operatorTunesMemory() {
+// tuneHeap sets GOGC from the live heap (heapTuner); it is off when the
+// operator tunes the runtime (operatorTunesMemory).
+func manageMemory(ctx context.Context, logger *slog.Logger, files filePages, tuneHeap bool) {
+	if tuneHeap {
 		tuner := startHeapTuner(heapFloor)
 		defer tuner.stop()
 	}
@@ -191,11 +192,12 @@ func (t *trimmer) read() (alloc, held uint64) {
 	return t.metrics[0].Value.Uint64(), t.metrics[1].Value.Uint64() - t.metrics[2].Value.Uint64()
 }
 
-// operatorTunesMemory reports whether the environment sets the runtime's
-// own memory settings, which the runtime read at start.
-func operatorTunesMemory() bool {
-	_, gogc := os.LookupEnv("GOGC")
-	_, limit := os.LookupEnv("GOMEMLIMIT")
+// operatorTunesMemory reports whether env, the environment the process
+// started with, sets the runtime's own memory settings, which the runtime
+// read at start.
+func operatorTunesMemory(env map[string]string) bool {
+	_, gogc := env["GOGC"]
+	_, limit := env["GOMEMLIMIT"]
 	return gogc || limit
 }
 

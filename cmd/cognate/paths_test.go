@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/tenant/adminapi"
 	"github.com/cognate-idp/cognate/tenant/bolt"
 )
 
@@ -191,5 +192,32 @@ func TestAdminClientFollowsNoRedirect(t *testing.T) {
 	})
 	if n := followed.Load(); n != 0 {
 		t.Errorf("the client followed %d redirects", n)
+	}
+}
+
+// Every request of the CLI is made one way (newRequest): the operator
+// token, what the answer may be, and the path a "." or ".." was escaped in,
+// for import and backup as for the other commands. Those two stream, on a
+// client without the time limit, which stays on the client the others use.
+func TestAdminRequestsAreMadeOneWay(t *testing.T) {
+	c := &apiClient{server: "http://127.0.0.1:8080", token: "operator-token", http: &http.Client{Timeout: time.Minute}}
+	req, err := c.newRequest(t.Context(), http.MethodPost, "/admin/v1/tenants/acme/users/%2E%2E/reset-mfa?x=1", nil, "application/json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for header, want := range map[string]string{
+		"Authorization":     "Bearer operator-token",
+		"Accept":            "application/json",
+		adminapi.PathHeader: "/admin/v1/tenants/acme/users/%2E%2E/reset-mfa",
+	} {
+		if got := req.Header.Get(header); got != want {
+			t.Errorf("%s: %q, want %q", header, got, want)
+		}
+	}
+	if req.URL.String() != "http://127.0.0.1:8080/admin/v1/tenants/acme/users/%2E%2E/reset-mfa?x=1" {
+		t.Errorf("URL %s", req.URL)
+	}
+	if streaming := c.streamingClient(); streaming.Timeout != 0 || c.http.Timeout != time.Minute {
+		t.Errorf("streaming client's limit %s, the other's %s; want none and a minute", streaming.Timeout, c.http.Timeout)
 	}
 }

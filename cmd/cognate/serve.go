@@ -26,6 +26,7 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/cognate-idp/cognate/mail"
+	"github.com/cognate-idp/cognate/mfa"
 	"github.com/cognate-idp/cognate/provider"
 	"github.com/cognate-idp/cognate/tenant"
 	"github.com/cognate-idp/cognate/tenant/adminapi"
@@ -44,14 +45,17 @@ const (
 	devSecretKeyFile  = "cognate-secret.key"
 )
 
-// shutdownTimeout is how long requests in flight get to finish after
-// SIGINT or SIGTERM; orchestrators commonly wait 30 s before SIGKILL.
+// shutdownTimeout is how long requests in flight get to finish after one
+// of stopSignals (SIGINT, SIGTERM or SIGHUP); orchestrators commonly wait
+// 30 s before SIGKILL. The help of serve gives it in whole seconds.
 const shutdownTimeout = 20 * time.Second
 
 // runServe runs the server until ctx is cancelled, then drains it. In dev
 // mode it makes the demo organization on first start and prints its
-// administrator's temporary password to stdout.
-func runServe(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Writer) error {
+// administrator's temporary password to stdout. env is the environment
+// run was given (main.go): the runtime's own memory settings in it leave
+// the heap to the operator (manageMemory).
+func runServe(ctx context.Context, cfg Config, env map[string]string, logger *slog.Logger, stdout io.Writer) error {
 	// The certificate first: a bad one stops the start before the store
 	// is opened or anything is written (dev mode's token files).
 	var tlsConfig *tls.Config
@@ -139,8 +143,8 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Wr
 	// Reads show a renamed or deleted group as it is now while its members
 	// still move, so serving need not wait for a move a stop cut short.
 	wg.Go(func() { a.groupMover.Run(background) })
-	wg.Go(func() { sweep(background, store, a.provider, cfg.AuditRetention, logger) })
-	wg.Go(func() { manageMemory(background, logger, store) })
+	wg.Go(func() { sweep(background, store, a.provider, cfg.AuditRetention, logger, a.now) })
+	wg.Go(func() { manageMemory(background, logger, store, !operatorTunesMemory(env)) })
 	defer func() { stopBackground(); wg.Wait() }()
 	return listenAndServe(ctx, ln, cfg, tlsConfig, a.handler, a.onShutdown, logger)
 }
@@ -262,8 +266,8 @@ func indexWebAuthnCredentials(ctx context.Context, store tenant.Store, logger *s
 // The minute's sweep reads only the expiry index; a full scan, in the first
 // minute and then daily, finds what the index does not know of (records of
 // older versions, the console's sessions) and orphaned index entries.
-func sweep(ctx context.Context, store tenant.Store, prov *provider.Provider, auditRetention time.Duration, logger *slog.Logger) {
-	const fullSweepEvery = 24 * time.Hour
+// now is the app's clock (buildApp).
+func sweep(ctx context.Context, store tenant.Store, prov *provider.Provider, auditRetention time.Duration, logger *slog.Logger, now func() time.Time) {
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
 	var lastFullSweep time.Time // zero: the first round scans in full
@@ -274,25 +278,37 @@ func sweep(ctx context.Context, store tenant.Store, prov *provider.Provider, aud
 		case <-tick.C:
 		}
 		prov.SweepPending()
-		var f int
-		var ferr error
-		if now := time.Now(); now.Sub(lastFullSweep) >= fullSweepEvery {
-			// Retried next minute if it fails.
-			if f, ferr = tenant.SweepExpiredFull(ctx, store, now); ferr == nil {
-				lastFullSweep = now
-			}
-		}
-		n, err := tenant.SweepExpired(ctx, store, time.Now())
-		m, merr := tenant.SweepOnboarding(ctx, store, time.Now())
-		a, aerr := tenant.SweepAudit(ctx, store, time.Now(), auditRetention)
-		fm, fmerr := tenant.SweepFailedMail(ctx, store, time.Now(), auditRetention)
-		n, err = f+n+m+a+fm, errors.Join(ferr, err, merr, aerr, fmerr)
+		var n int
+		var err error
+		n, lastFullSweep, err = sweepOnce(ctx, store, auditRetention, now(), lastFullSweep)
 		if err != nil && ctx.Err() == nil {
 			logger.Error("sweep expired records", "err", err)
 		} else if n > 0 {
 			logger.Debug("swept expired records", "count", n)
 		}
 	}
+}
+
+// fullSweepEvery is how often sweep scans the store in full.
+const fullSweepEvery = 24 * time.Hour
+
+// sweepOnce is one round of sweep at now, the last full scan having run
+// at lastFullSweep. It returns how many records it deleted and when the
+// last full scan ran, now if it ran this round; a full scan that failed is
+// tried again the next round.
+func sweepOnce(ctx context.Context, store tenant.Store, auditRetention time.Duration, now, lastFullSweep time.Time) (int, time.Time, error) {
+	var f int
+	var ferr error
+	if now.Sub(lastFullSweep) >= fullSweepEvery {
+		if f, ferr = tenant.SweepExpiredFull(ctx, store, now); ferr == nil {
+			lastFullSweep = now
+		}
+	}
+	n, err := tenant.SweepExpired(ctx, store, now)
+	m, merr := tenant.SweepOnboarding(ctx, store, now)
+	a, aerr := tenant.SweepAudit(ctx, store, now, auditRetention)
+	fm, fmerr := tenant.SweepFailedMail(ctx, store, now, auditRetention)
+	return f + n + m + a + fm, lastFullSweep, errors.Join(ferr, err, merr, aerr, fmerr)
 }
 
 // serverSecrets are the secrets the server runs with: from the
@@ -306,8 +322,6 @@ type serverSecrets struct {
 
 func loadSecrets(cfg Config, logger *slog.Logger) (serverSecrets, error) {
 	var s serverSecrets
-	dir := filepath.Dir(cfg.Data)
-
 	s.adminToken = cfg.AdminToken
 	if s.adminToken == "" {
 		// Validate allows this only in dev mode.
@@ -332,8 +346,8 @@ func loadSecrets(cfg Config, logger *slog.Logger) (serverSecrets, error) {
 
 	rawKey := cfg.SecretKey
 	if rawKey == "" {
-		path := filepath.Join(dir, devSecretKeyFile)
-		key, created, err := devSecretFile(path, func() string { return randomBase64(secretKeySize) })
+		path := devSecretKeyPath(cfg.Data)
+		key, created, err := devSecretFile(path, func() string { return randomBase64(mfa.KeySize) })
 		if err != nil {
 			return s, fmt.Errorf("dev server key: %w", err)
 		}
@@ -346,13 +360,13 @@ func loadSecrets(cfg Config, logger *slog.Logger) (serverSecrets, error) {
 		}
 		rawKey = key
 	}
-	key, err := decodeSecretKey(rawKey)
+	key, err := parseServerKey(rawKey)
 	if err != nil {
 		return s, fmt.Errorf("server key: %w", err)
 	}
 	s.secretKey = key
 	if cfg.PreviousSecretKey != "" {
-		if s.previousKey, err = decodeSecretKey(cfg.PreviousSecretKey); err != nil {
+		if s.previousKey, err = parseServerKey(cfg.PreviousSecretKey); err != nil {
 			return s, fmt.Errorf("previous server key: %w", err)
 		}
 	}
@@ -371,7 +385,7 @@ func refuseNewKeyForSealedData(ctx context.Context, cfg Config, store tenant.Sto
 	if cfg.SecretKey != "" {
 		return nil
 	}
-	path := filepath.Join(filepath.Dir(cfg.Data), devSecretKeyFile)
+	path := devSecretKeyPath(cfg.Data)
 	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
 		return nil // there is a key file; a problem reading it is loadSecrets' to report
 	}
@@ -440,6 +454,8 @@ type app struct {
 	groupMover *tenant.GroupMover
 	devMail    *mail.DevSink // what /dev/mail shows; nil with a relay or outside development
 	hosts      provider.Hosts
+	// now is every part's clock, and the sweep's (buildApp).
+	now func() time.Time
 	// onShutdown runs when the server begins to shut down: it cuts off
 	// the backups being sent (adminapi.API.StopBackups), which would
 	// hold the stop past its bound.
@@ -484,7 +500,7 @@ func buildApp(cfg Config, store tenant.Store, secrets serverSecrets, logger *slo
 	// now: Cognito checks SRP timestamps against its own.
 	legacyPools := &legacy.Directory{Timeout: legacy.DefaultTimeout, Sealer: legacySealer}
 	fromAddress, fromName := mailFrom(cfg)
-	service := &tenant.Service{Store: store, Hasher: hasher, Logger: logger, Now: now, Changed: prov.Invalidate, RevokeUser: prov.RevokeUser,
+	service := &tenant.Service{Store: store, Hasher: hasher, Logger: logger, Now: now, RevokeUser: prov.RevokeUser,
 		Templates: templates, TenantTemplates: tenantTemplates, MailFrom: fromAddress, MailFromName: fromName, TenantURL: hosts.TenantURL,
 		ReleaseLockout: auth.Unlock, Legacy: legacyPools, KeySealer: keySealer, LegacySealer: legacySealer}
 	machine := &auth.Machine{Store: store, Hasher: hasher, Logger: logger.With("component", "auth"), Now: now, Legacy: legacyPools,
@@ -500,9 +516,11 @@ func buildApp(cfg Config, store tenant.Store, secrets serverSecrets, logger *slo
 	service.GroupMoveQueued = groupMover.Wake
 	relyingParties := &auth.RelyingParties{Origin: hosts.TenantURL}
 	machine.RelyingParty = relyingParties.For
+	// A tenant changed: the provider loads it again, and its WebAuthn
+	// relying party is made again from its host.
 	service.Changed = func(ctx context.Context, slug string) { prov.Invalidate(ctx, slug); relyingParties.Forget(slug) }
 
-	sender, devMail, err := mailSender(cfg, logger)
+	sender, devMail, err := mailSender(cfg, logger, now)
 	if err != nil {
 		return nil, err
 	}
@@ -535,12 +553,18 @@ func buildApp(cfg Config, store tenant.Store, secrets serverSecrets, logger *slo
 	router := &provider.Router{Provider: prov, Apex: pages.Apex(), Operator: admin.Handler(),
 		Tenant: pages.Tenant(), NotFound: pages.NotFound(), Unavailable: pages.Unavailable()}
 
-	// Liveness: the process answers. Readiness: it can also read its store.
-	// Both on every host, for load balancers that probe by address, with
-	// the headers the Router sets, to GET and HEAD; every other request
-	// goes to the Router. A switch rather than a ServeMux:
-	// the Router sees every request, and a second pattern match on each of
-	// them cost 3% of a discovery request.
+	return &app{handler: withProbes(router, store, logger), provider: prov, service: service, outbox: outbox, groupMover: groupMover,
+		devMail: devMail, hosts: hosts, now: now, onShutdown: admin.StopBackups}, nil
+}
+
+// withProbes answers /healthz and /readyz in front of router. Liveness:
+// the process answers. Readiness: it can also read its store. Both on
+// every host, for load balancers that probe by address, with the headers
+// the Router sets, to GET and HEAD; every other request goes to the
+// Router. A switch rather than a ServeMux: the Router sees every request,
+// and a second pattern match on each of them cost 3% of a discovery
+// request.
+func withProbes(router *provider.Router, store tenant.Store, logger *slog.Logger) http.Handler {
 	health := func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
@@ -555,7 +579,7 @@ func buildApp(cfg Config, store tenant.Store, secrets serverSecrets, logger *slo
 		}
 		_, _ = w.Write([]byte("ok\n"))
 	}
-	front := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/healthz", "/readyz":
 			router.SetSecurityHeaders(w.Header())
@@ -572,8 +596,6 @@ func buildApp(cfg Config, store tenant.Store, secrets serverSecrets, logger *slo
 		}
 		router.ServeHTTP(w, r)
 	})
-	return &app{handler: front, provider: prov, service: service, outbox: outbox, groupMover: groupMover, devMail: devMail, hosts: hosts,
-		onShutdown: admin.StopBackups}, nil
 }
 
 // mailTemplates are the built-in mail templates with the operator's
@@ -598,8 +620,9 @@ func mailTemplates(cfg Config) (*mail.Templates, map[string]*mail.Templates, err
 // sink whose mail the apex shows at /dev/mail. Outside development, no
 // relay means no sender: mail waits in the outbox, which is on disk, until
 // the server is started with one (a welcome mail holds the only copy of a
-// temporary password, so it must not go to a sink nobody reads).
-func mailSender(cfg Config, logger *slog.Logger) (mail.Sender, *mail.DevSink, error) {
+// temporary password, so it must not go to a sink nobody reads). now
+// dates the mail.
+func mailSender(cfg Config, logger *slog.Logger, now func() time.Time) (mail.Sender, *mail.DevSink, error) {
 	if cfg.SMTP.Host == "" {
 		if !cfg.Dev {
 			return nil, nil, nil
@@ -607,20 +630,13 @@ func mailSender(cfg Config, logger *slog.Logger) (mail.Sender, *mail.DevSink, er
 		sink := mail.NewDevSink(logger.With("component", "devmail"))
 		return sink, sink, nil
 	}
-	pw := cfg.SMTP.Password
-	if cfg.SMTP.PasswordFile != "" {
-		raw, err := os.ReadFile(cfg.SMTP.PasswordFile)
-		if err != nil {
-			return nil, nil, fmt.Errorf("SMTP password file: %w", err)
-		}
-		pw = strings.TrimSpace(string(raw))
-	}
 	base, err := url.Parse(cfg.BaseURL)
 	if err != nil {
 		return nil, nil, fmt.Errorf("base URL: %w", err)
 	}
-	sender, err := mail.NewSMTPSender(mail.SMTPConfig{Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Username: cfg.SMTP.Username,
-		Password: pw, From: cfg.SMTP.From, TLS: cfg.SMTP.TLS, HelloName: base.Hostname()}, time.Now)
+	// The password is in cfg.SMTP.Password, from smtp.password_file too:
+	// LoadConfig read the file.
+	sender, err := mail.NewSMTPSender(cfg.SMTP.mailConfig(base.Hostname()), now)
 	return sender, nil, err
 }
 

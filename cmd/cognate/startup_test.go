@@ -95,7 +95,7 @@ func TestDevRefusesANewKeyForSealedData(t *testing.T) {
 	// while, and the test fails.
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
-	err = runServe(ctx, cfg, slog.New(slog.NewTextHandler(t.Output(), nil)), io.Discard)
+	err = runServe(ctx, cfg, nil, slog.New(slog.NewTextHandler(t.Output(), nil)), io.Discard)
 	want := "the data file " + data + " holds organizations whose signing keys are sealed with the server key in " + key +
 		", and that file is missing: a new key would open none of them. Put back the " + devSecretKeyFile +
 		" that was next to the data file (it is made together with the data file), or, to start afresh, remove the data file " + data

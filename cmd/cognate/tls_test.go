@@ -52,7 +52,7 @@ func TestServeTLS(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- runServe(ctx, cfg, slog.New(slog.NewTextHandler(t.Output(), nil)), t.Output()) }()
+	go func() { done <- runServe(ctx, cfg, nil, slog.New(slog.NewTextHandler(t.Output(), nil)), t.Output()) }()
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -234,7 +234,7 @@ func TestExpiredCertificateStopsTheStartFirst(t *testing.T) {
 	// at once instead of serving.
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	err = runServe(ctx, cfg, slog.New(slog.NewTextHandler(t.Output(), nil)), t.Output())
+	err = runServe(ctx, cfg, nil, slog.New(slog.NewTextHandler(t.Output(), nil)), t.Output())
 	if err == nil || !strings.Contains(err.Error(), "TLS certificate "+certFile+" expired on") {
 		t.Fatalf("runServe: %v, want the certificate refused", err)
 	}
