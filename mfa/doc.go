@@ -1,8 +1,9 @@
 // Package mfa holds the second-factor mechanisms that the authentication
 // state machine (tenant/auth) and the pages call: TOTP enrolment and
 // verification, recovery codes, WebAuthn registration and login (as a second
-// factor and as a discoverable passkey), and the Sealer that encrypts TOTP
-// secrets at rest.
+// factor and as a discoverable passkey), and the Sealer that encrypts small
+// secrets at rest: TOTP secrets, and (for the tenant package) tenants'
+// signing keys and legacy pool credentials.
 //
 // The package holds no storage and no session state. Every function takes
 // what it needs (the stored secret, the last used TOTP step, the user's

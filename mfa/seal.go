@@ -33,9 +33,12 @@ var (
 	ErrKeyInvalid = errors.New("mfa: invalid sealing key")
 )
 
-// Sealer encrypts small secrets (TOTP keys) for storage with AES-256-GCM,
-// under the current key of a key ring, and opens values sealed under any key
-// in the ring. It is safe for concurrent use.
+// Sealer encrypts small secrets for storage with AES-256-GCM, under the
+// current key of a key ring, and opens values sealed under any key in the
+// ring. It is safe for concurrent use. Cognate seals three kinds of secret
+// with it, each under a key of its own derived from the server key
+// (cmd/cognate's derivedSealer): users' TOTP secrets, tenants' token-signing
+// private keys, and tenants' legacy pool credentials.
 //
 // A sealed value is "v1.<keyid>.<base64url(nonce || ciphertext)>", where
 // keyid is the first 8 hex characters of SHA-256 of the key: enough to pick
@@ -50,11 +53,26 @@ var (
 //  1. Generate a new key. Configure it as current and the old one as
 //     previous: NewSealer(newKey, oldKey). Values sealed under either open.
 //  2. When Open succeeds on a value for which NeedsReseal reports true, seal
-//     the plaintext again and store it, in the same transaction as the rest
-//     of the login. Values thereby migrate as they are used.
+//     the plaintext again and store it: TOTP secrets as they are used, in
+//     the same transaction as the rest of the login; signing keys and legacy
+//     pool credentials all at once, in cognate serve's start-up pass
+//     (tenant.Service.SealStoredSecrets), before it listens.
 //  3. Once no stored value needs resealing (or after an explicit re-seal of
 //     all records), remove the old key. Values still sealed under it then
-//     fail with ErrSealKeyUnknown; for a TOTP secret that means re-enrolment.
+//     fail with ErrSealKeyUnknown.
+//
+// What a value that no longer opens costs, by kind:
+//   - A TOTP secret: the user's authenticator app no longer gives a second
+//     factor. They sign in with a recovery code or another factor, or an
+//     administrator resets their MFA, and they set the app up again.
+//   - A tenant's signing key: its active key takes the whole tenant offline
+//     (it cannot be loaded; its pages and endpoints answer 503) until it is
+//     given a new key that signs at once; a key that signs nothing now is
+//     left out of its JWKS. Either way the tokens the key signed no longer
+//     verify, and their users sign in again.
+//   - Legacy pool credentials: the tenant's lazy migration stops (the
+//     sign-in of a user not yet migrated is refused as temporarily
+//     unavailable) until the credentials are entered again.
 type Sealer struct {
 	currentID string
 	aeads     map[string]cipher.AEAD // by key id

@@ -284,7 +284,8 @@ func derivedUUID(label string, parts ...string) string {
 
 // SetUserinfoFromToken serves /oauth2/userInfo. The library has checked the
 // JWT's signature and expiry; this checks it was not revoked since, that the
-// client it was issued to still exists, and that the user may still sign in.
+// client it was issued to still exists, and that the user may still sign in
+// (accessTokenStandingOf).
 func (s *storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, tokenID, subject, origin string) error {
 	// The library's verifier takes any token this tenant signed; userinfo
 	// describes the user of a sign-in, which only a user's access token
@@ -293,25 +294,22 @@ func (s *storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo,
 	if strings.HasPrefix(tokenID, machinePrefix) {
 		return errInvalidToken("a client_credentials access token is not a user's access token: userinfo describes the user of a sign-in")
 	}
-	at, err := s.liveAccessToken(ctx, tokenID)
-	if err != nil {
+	at, user, cl, standing, err := s.accessTokenStandingOf(ctx, tokenID)
+	switch {
+	case err != nil:
+		// Not invalid_token: a relying party told so drops a good token,
+		// and its user must sign in again, for what may pass in a moment.
+		return s.oauthError(ctx, "userinfo", err)
+	case standing == accessInactive:
 		return errInvalidToken("access token is revoked or expired, or is not a user's access token (an ID token, say)")
-	}
-	st, err := s.state(ctx)
-	if err != nil {
-		return err
-	}
-	cl, ok := st.clients[at.ClientID]
-	if !ok {
+	case standing == accessNoClient:
 		return errInvalidToken("the client the token was issued to is deleted")
+	case standing == accessUserDisabled:
+		return errInvalidToken("token is no longer valid")
 	}
 	scopes := cl.stillAllowed(at.Scopes)
 	if !slices.Contains(scopes, oidc.ScopeOpenID) {
 		return &oidc.Error{ErrorType: errorInsufficientScope, Description: "the access token lacks the openid scope"}
-	}
-	user, err := s.user(ctx, at.Sub)
-	if err != nil || !user.Enabled {
-		return errInvalidToken("token is no longer valid")
 	}
 	setUserClaims(info, user, scopes, cl.Scopes)
 	return nil
@@ -330,6 +328,8 @@ func (s *storage) clientScopes(ctx context.Context, id string) ([]string, error)
 	return nil, nil
 }
 
+// errTokenInactive is the library's cue to answer an introspection with
+// active false; what it says is not shown.
 var errTokenInactive = errors.New("access token revoked or unknown")
 
 // RFC 6750's error codes of a protected resource, which the library does
@@ -343,31 +343,80 @@ func errInvalidToken(description string) *oidc.Error {
 	return &oidc.Error{ErrorType: errorInvalidToken, Description: description}
 }
 
-// liveAccessToken finds a user's access token that is neither revoked nor
-// expired, nor part of a revoked family.
-func (s *storage) liveAccessToken(ctx context.Context, tokenID string) (accessToken, error) {
-	slug, err := s.slug(ctx)
+// accessStanding is whether a user's access token may still be used, and if
+// not, why not: the one rule userinfo (SetUserinfoFromToken) and
+// introspection (SetIntrospectionFromToken) both answer by, each in its own
+// words, as refreshStanding is for refresh tokens.
+type accessStanding int
+
+const (
+	accessUsable       accessStanding = iota
+	accessInactive                    // unknown (an ID token, say), revoked, expired, or of a revoked family
+	accessNoClient                    // its client was deleted
+	accessUserDisabled                // its user is disabled or deleted
+)
+
+// accessTokenStandingOf reads the user's access token whose ID (jti) is
+// tokenID at the request's tenant, with its user and client, and says
+// whether it may still be used: it must be stored, unexpired, its family
+// not revoked, its client still there and its user enabled, checked in
+// that order. An error is a read of the store that failed (or the tenant
+// that could not be loaded: an *oidc.Error, already logged), never a
+// refusal: a token the store could not be asked about is not known to be
+// inactive.
+func (s *storage) accessTokenStandingOf(ctx context.Context, tokenID string) (accessToken, tenant.User, *client, accessStanding, error) {
+	st, err := s.state(ctx)
 	if err != nil {
-		return accessToken{}, err
+		return accessToken{}, tenant.User{}, nil, 0, err
 	}
+	slug, now := st.tenant.Slug, s.now()
 	var at accessToken
-	var revoked bool
+	var user tenant.User
+	var cl *client
+	standing := accessUsable
 	err = s.store.View(ctx, func(tx tenant.Tx) error {
 		var err error
-		if at, err = tenant.GetJSON[accessToken](tx, tenant.CollAccessTokens, slug, prefixAccess+tokenID); err != nil {
-			return err
+		at, err = tenant.GetJSON[accessToken](tx, tenant.CollAccessTokens, slug, prefixAccess+tokenID)
+		if errors.Is(err, tenant.ErrNotFound) {
+			standing = accessInactive
+			return nil
 		}
-		revoked, err = familyRevoked(tx, slug, at.FamilyID)
-		return err
+		if err != nil {
+			return fmt.Errorf("read the access token: %w", err)
+		}
+		revoked, err := familyRevoked(tx, slug, at.FamilyID)
+		if err != nil {
+			return fmt.Errorf("read the access token's family: %w", err)
+		}
+		if revoked || !now.Before(at.ExpiresAt) {
+			standing = accessInactive
+			return nil
+		}
+		if cl = st.clients[at.ClientID]; cl == nil {
+			standing = accessNoClient
+			return nil
+		}
+		user, err = tenant.GetUser(tx, slug, at.Sub)
+		if errors.Is(err, tenant.ErrNotFound) || err == nil && !user.Enabled {
+			standing = accessUserDisabled
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read the access token's user: %w", err)
+		}
+		return nil
 	})
-	if err != nil || revoked || !s.now().Before(at.ExpiresAt) {
-		return accessToken{}, fmt.Errorf("%w: %v", errTokenInactive, err)
+	if err != nil {
+		return accessToken{}, tenant.User{}, nil, 0, err
 	}
-	return at, nil
+	return at, user, cl, standing, nil
 }
 
 // SetIntrospectionFromToken answers introspection. Only the client the
-// token was issued to learns about it; to anyone else it is inactive.
+// token was issued to learns about it; to anyone else it is inactive. A
+// store that cannot be read is a failure of the server's (oauthError),
+// which serveIntrospect answers with server_error: the library would say
+// active false, and the resource server would drop a good token.
 func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
 	if strings.HasPrefix(tokenID, machinePrefix) {
 		// A machine token: the library verified signature and expiry
@@ -388,23 +437,11 @@ func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intr
 		resp.JWTID = claims.JWTID
 		return nil
 	}
-	at, err := s.liveAccessToken(ctx, tokenID)
+	at, user, cl, standing, err := s.accessTokenStandingOf(ctx, tokenID)
 	if err != nil {
-		return err
+		return s.oauthError(ctx, "introspect access token", err)
 	}
-	if at.ClientID != clientID {
-		return errTokenInactive
-	}
-	user, err := s.user(ctx, at.Sub)
-	if err != nil || !user.Enabled {
-		return errTokenInactive
-	}
-	st, err := s.state(ctx)
-	if err != nil {
-		return err
-	}
-	cl := st.clients[clientID]
-	if cl == nil {
+	if standing != accessUsable || at.ClientID != clientID {
 		return errTokenInactive
 	}
 	scopes := cl.stillAllowed(at.Scopes)

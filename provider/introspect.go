@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
+	"github.com/cognate-idp/cognate/provider/buffered"
 	"github.com/cognate-idp/cognate/tenant"
 )
 
@@ -18,7 +20,8 @@ import (
 // asks for the JSON error of RFC 6749 §5.2, which relying parties' OAuth
 // libraries read. A refresh token is answered here: the library knows
 // access tokens only, and says of a live refresh token that it is
-// inactive.
+// inactive. A store that cannot be read is answered with server_error,
+// never as an inactive token.
 func (p *Provider) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 	site, st, ok := p.backChannelRequest(w, r, policyIntrospect)
 	if !ok {
@@ -31,7 +34,12 @@ func (p *Provider) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if resp, isRefresh := p.storage.introspectRefreshToken(r.Context(), st, p.hosts.TenantURL(site.Slug), token, cl.ID); isRefresh {
+	resp, isRefresh, err := p.storage.introspectRefreshToken(r.Context(), st, p.hosts.TenantURL(site.Slug), token, cl.ID)
+	switch {
+	case err != nil:
+		writeServerError(w) // logged by introspectRefreshToken
+		return
+	case isRefresh:
 		writeJSON(w, http.StatusOK, resp)
 		return
 	}
@@ -39,7 +47,19 @@ func (p *Provider) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 	// token has no stored record to fill in the rest from, so its text
 	// travels along for machineIntrospection.
 	r = r.WithContext(context.WithValue(r.Context(), introspectedKey{}, token))
-	p.op.ServeHTTP(w, r) // the parsed form stays on r for the library
+	// The library answers active false whatever storage met; a store that
+	// could not be read is server_error, not a token to drop.
+	r, failed := watchServerFailure(r)
+	held := buffered.NewResponse(w.Header())
+	p.op.ServeHTTP(held, r) // the parsed form stays on r for the library
+	if failed.Load() {
+		writeServerError(w) // logged by storage.oauthError
+		return
+	}
+	if status := held.Status(); status != 0 {
+		w.WriteHeader(status)
+	}
+	_, _ = w.Write(held.Body())
 }
 
 type introspectedKey struct{}
@@ -70,27 +90,31 @@ func machineIntrospection(ctx context.Context, tokenID string) (machineClaims, b
 // refresh token of tenant st (isRefresh). It is active when the client
 // asking is the one it was issued to (to any other it is inactive, as an
 // access token is) and the refresh grant would take it now
-// (refreshStandingOf).
-func (s *storage) introspectRefreshToken(ctx context.Context, st *tenantState, issuer, token, clientID string) (resp *oidc.IntrospectionResponse, isRefresh bool) {
+// (refreshStandingOf). An error is a store that could not be read, logged
+// here: whether the token is active is not known, and the client is to be
+// told server_error, as the refresh grant tells it, not inactive, which
+// would have it drop a token that may be good.
+func (s *storage) introspectRefreshToken(ctx context.Context, st *tenantState, issuer, token, clientID string) (resp *oidc.IntrospectionResponse, isRefresh bool, err error) {
 	if token == "" {
-		return nil, false
+		return nil, false, nil
 	}
 	var rt refreshToken
 	var user tenant.User
 	var standing refreshStanding
-	err := s.store.View(ctx, func(tx tenant.Tx) (err error) {
+	err = s.store.View(ctx, func(tx tenant.Tx) (err error) {
 		rt, user, standing, err = refreshStandingOf(tx, st, token, s.now())
 		return err
 	})
-	inactive := &oidc.IntrospectionResponse{}
 	switch {
 	case err != nil:
-		s.logger.ErrorContext(ctx, "introspect refresh token", "err", err)
-		return inactive, true
+		if unread := (*refreshReadError)(nil); errors.As(err, &unread) {
+			return nil, true, s.oauthError(ctx, "introspect refresh token: "+unread.read, unread.err)
+		}
+		return nil, true, s.oauthError(ctx, "introspect refresh token", err)
 	case standing == refreshUnknown:
-		return nil, false // not a refresh token: the library's to answer
+		return nil, false, nil // not a refresh token: the library's to answer
 	case standing != refreshUsable || rt.ClientID != clientID:
-		return inactive, true
+		return &oidc.IntrospectionResponse{}, true, nil // inactive
 	}
 	cl := st.clients[rt.ClientID]
 	resp = &oidc.IntrospectionResponse{
@@ -106,5 +130,5 @@ func (s *storage) introspectRefreshToken(ctx context.Context, st *tenantState, i
 	if !rt.AuthTime.IsZero() {
 		resp.AuthTime = oidc.FromTime(rt.AuthTime)
 	}
-	return resp, true
+	return resp, true, nil
 }

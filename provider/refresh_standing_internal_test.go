@@ -101,7 +101,10 @@ func TestRefreshGrantAndIntrospectionAgree(t *testing.T) {
 			}
 
 			// Introspection first: the grant revokes a reused token's family.
-			resp, isRefresh := env.p.storage.introspectRefreshToken(env.ctx, st, "https://issuer", token, env.client.ID)
+			resp, isRefresh, err := env.p.storage.introspectRefreshToken(env.ctx, st, "https://issuer", token, env.client.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if isRefresh == tc.notARefresh {
 				t.Fatalf("introspection took it for a refresh token: %v, want %v", isRefresh, !tc.notARefresh)
 			}

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/cognate-idp/cognate/provider"
 	"github.com/cognate-idp/cognate/tenant"
 )
 
@@ -47,6 +48,11 @@ func (s *failingStore) failure(write bool, c tenant.Collection) error {
 	default:
 		return &fs.PathError{Op: "read", Path: s.path, Err: syscall.EIO}
 	}
+}
+
+// reads is a failingStore's fail that fails the reads of coll.
+func reads(coll tenant.Collection) func(write bool, c tenant.Collection) bool {
+	return func(write bool, c tenant.Collection) bool { return !write && c == coll }
 }
 
 func (s *failingStore) View(ctx context.Context, fn func(tenant.Tx) error) error {
@@ -128,8 +134,11 @@ func TestStoreFailureIsServerError(t *testing.T) {
 		return url.Values{"grant_type": {"refresh_token"}, "refresh_token": {h.signIn(f, cfg).RefreshToken}}.Encode()
 	}
 	revokeForm := func() string { return url.Values{"token": {h.signIn(f, cfg).RefreshToken}}.Encode() }
+	userinfoForm := func() string { return url.Values{"access_token": {h.signIn(f, cfg).AccessToken}}.Encode() }
+	introspectAccessForm := func() string { return url.Values{"token": {h.signIn(f, cfg).AccessToken}}.Encode() }
+	introspectRefreshForm := revokeForm // token: a refresh token
 	writes := func(write bool, _ tenant.Collection) bool { return write }
-	userReads := func(write bool, c tenant.Collection) bool { return !write && c == tenant.CollUsers }
+	userReads := reads(tenant.CollUsers)
 
 	cases := []struct {
 		name string
@@ -149,6 +158,15 @@ func TestStoreFailureIsServerError(t *testing.T) {
 		// refresh token.
 		{"refresh, the user unreadable", "/oauth2/token", refreshForm, userReads, "read the refresh token's user"},
 		{"revocation, writes fail", "/oauth2/revoke", revokeForm, writes, "revoke token"},
+		// Neither invalid_token nor active false, which would make a
+		// resource server drop a good access or refresh token.
+		{"userinfo, the access token unreadable", provider.PathUserinfo, userinfoForm, reads(tenant.CollAccessTokens), "read the access token"},
+		{"userinfo, its family unreadable", provider.PathUserinfo, userinfoForm, reads(tenant.CollRefreshTokens), "read the access token's family"},
+		{"userinfo, the user unreadable", provider.PathUserinfo, userinfoForm, userReads, "read the access token's user"},
+		{"introspection, the access token unreadable", provider.PathIntrospect, introspectAccessForm, reads(tenant.CollAccessTokens), "read the access token"},
+		{"introspection, the access token's user unreadable", provider.PathIntrospect, introspectAccessForm, userReads, "read the access token's user"},
+		{"introspection, the refresh token unreadable", provider.PathIntrospect, introspectRefreshForm, reads(tenant.CollRefreshTokens), "read refresh token"},
+		{"introspection, the refresh token's user unreadable", provider.PathIntrospect, introspectRefreshForm, userReads, "read the refresh token's user"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -165,7 +183,9 @@ func TestStoreFailureIsServerError(t *testing.T) {
 				t.Fatal(err)
 			}
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.SetBasicAuth(f.client.ID, f.secret)
+			if tc.path != provider.PathUserinfo { // its access token is in the form
+				req.SetBasicAuth(f.client.ID, f.secret)
+			}
 			resp, err := h.http.Do(req)
 			if err != nil {
 				t.Fatal(err)
@@ -184,6 +204,67 @@ func TestStoreFailureIsServerError(t *testing.T) {
 				t.Fatalf("the failure logged %d lines, want 1:\n%s", n, logged)
 			}
 			for _, s := range []string{"level=ERROR", tc.says, store.path, "tenant=acme"} {
+				if !strings.Contains(logged, s) {
+					t.Errorf("the line does not say %s:\n%s", s, logged)
+				}
+			}
+		})
+	}
+}
+
+// A store that cannot be read reads as no SSO session, which lets the pages
+// go on (the person signs in again), but not unsaid: it is logged, in one
+// ERROR line. A session that is simply not there logs nothing.
+func TestSessionStoreFailureIsLogged(t *testing.T) {
+	var store *failingStore
+	h := newHarnessOver(t, "http", func(real tenant.Store, dbPath string) tenant.Store {
+		store = &failingStore{Store: real, path: dbPath}
+		return store
+	})
+	f := h.fixture("acme", false)
+	h.signIn(f, h.oauthConfig(f))
+	if err := store.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name     string
+		fail     func(write bool, c tenant.Collection) bool
+		cookie   string // replaces the browser's session cookie when set
+		signedIn bool
+		logged   bool
+	}{
+		{name: "readable", signedIn: true},
+		{name: "the session unreadable", fail: reads(tenant.CollSessions), logged: true},
+		{name: "the session's user unreadable", fail: reads(tenant.CollUsers), logged: true},
+		{name: "no such session", cookie: "not-a-session"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodGet, h.issuer(f.slug)+"/", nil)
+			for _, c := range h.http.Jar.Cookies(mustURL(h.issuer(f.slug))) {
+				if c.Name == "cognate_session" && tc.cookie != "" {
+					c.Value = tc.cookie
+				}
+				req.AddCookie(c)
+			}
+			start := len(h.logs.String())
+			store.setFail(tc.fail)
+			_, ok := h.prov.Session(req, f.slug)
+			store.setFail(nil)
+			if ok != tc.signedIn {
+				t.Errorf("signed in: %v, want %v", ok, tc.signedIn)
+			}
+			logged := h.logs.String()[start:]
+			if !tc.logged {
+				if logged != "" {
+					t.Errorf("logged:\n%s", logged)
+				}
+				return
+			}
+			if n := strings.Count(logged, "\n"); n != 1 {
+				t.Fatalf("the failure logged %d lines, want 1:\n%s", n, logged)
+			}
+			for _, s := range []string{"level=ERROR", "read the SSO session", store.path, "tenant=acme"} {
 				if !strings.Contains(logged, s) {
 					t.Errorf("the line does not say %s:\n%s", s, logged)
 				}

@@ -46,7 +46,7 @@ func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
 	case string(oidc.GrantTypeClientCredentials):
 		p.issueMachineToken(w, r, site, st)
 	case string(oidc.GrantTypeCode):
-		p.exchangeCode(w, r, site, st)
+		p.exchangeCode(w, r, st)
 	case string(oidc.GrantTypeRefreshToken):
 		p.exchangeRefreshToken(w, r, site, st)
 	case "":
@@ -64,7 +64,7 @@ func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
 // the redirect URI and PKCE verifier match the authorization request. A
 // used code passes only so: then the library's replay handling
 // (storage.AuthRequestByCode) revokes what the code gave.
-func (p *Provider) exchangeCode(w http.ResponseWriter, r *http.Request, site Site, st *tenantState) {
+func (p *Provider) exchangeCode(w http.ResponseWriter, r *http.Request, st *tenantState) {
 	cl, ok := p.authenticateRequest(w, r, st, policyTokenUser)
 	if !ok {
 		return
@@ -284,10 +284,9 @@ func (p *Provider) libraryToken(w http.ResponseWriter, r *http.Request, cl *clie
 	// The library's answer is held for correcting; its headers go to the
 	// real response's.
 	held := buffered.NewResponse(w.Header())
-	failed := new(atomic.Bool)
+	r, failed := watchServerFailure(r)
 	signing := new(deferredSigning)
-	ctx := withDeferredSigning(context.WithValue(r.Context(), serverFailureKey{}, failed), signing)
-	p.op.ServeHTTP(held, r.WithContext(ctx))
+	p.op.ServeHTTP(held, r.WithContext(withDeferredSigning(r.Context(), signing)))
 	status := held.Status()
 	if status == http.StatusOK {
 		var resp oidc.AccessTokenResponse
@@ -326,8 +325,17 @@ func (p *Provider) libraryToken(w http.ResponseWriter, r *http.Request, cl *clie
 
 // serverFailureKey is the context key of an *atomic.Bool that
 // storage.oauthError sets when it meets a failure of the server's while
-// the library answers a token request (libraryToken).
+// the library answers a request whose failure it would answer as a
+// refusal: a token request (libraryToken), userinfo (serveUserinfo) or
+// introspection (serveIntrospect).
 type serverFailureKey struct{}
+
+// watchServerFailure returns r with a context in which oauthError records a
+// failure of the server's, and the flag it records it in.
+func watchServerFailure(r *http.Request) (*http.Request, *atomic.Bool) {
+	failed := new(atomic.Bool)
+	return r.WithContext(context.WithValue(r.Context(), serverFailureKey{}, failed)), failed
+}
 
 // backChannelRequest reads a request to the token, revocation or
 // introspection endpoint, whose client authentication is pol (its realm
@@ -391,7 +399,7 @@ func isParamName(name string) bool {
 func (s *storage) refreshTokenRecord(ctx context.Context, slug, token string) (refreshToken, error) {
 	var rt refreshToken
 	err := s.store.View(ctx, func(tx tenant.Tx) (err error) {
-		rt, err = tenant.GetJSON[refreshToken](tx, tenant.CollRefreshTokens, slug, prefixRefresh+tenant.HashSecret(token))
+		rt, err = getRefreshToken(tx, slug, token)
 		return err
 	})
 	return rt, err

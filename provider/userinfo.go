@@ -17,7 +17,8 @@ import (
 // relying party reads 401 and invalid_token as "refresh or sign in again";
 // a 403 tells it that the token is good but may not do this. Every refusal
 // is OAuth's JSON error, as the other endpoints answer, beside the
-// WWW-Authenticate challenge that RFC 6750 asks for.
+// WWW-Authenticate challenge that RFC 6750 asks for. A store that cannot
+// be read is no refusal: server_error (500).
 func (p *Provider) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Has("access_token") {
 		// RFC 6750 §2.3 lets a server take the token from the URL but
@@ -36,12 +37,20 @@ func (p *Provider) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tokenSent := r.Header.Get("Authorization") != "" || inBody
+	r, failed := watchServerFailure(r)
 	uw := &userinfoWriter{ResponseWriter: w}
 	p.op.ServeHTTP(uw, r)
-	switch uw.held {
-	case 0:
+	switch {
+	case uw.held == 0:
 		return
-	case http.StatusUnauthorized:
+	case failed.Load():
+		// The store could not be read (storage.oauthError logged why),
+		// which the library answers as a refusal: not invalid_token,
+		// which would have the relying party drop a token that may be
+		// good.
+		writeServerError(w)
+		return
+	case uw.held == http.StatusUnauthorized:
 		// No token, or one that does not verify (signature, issuer,
 		// expiry). RFC 6750 §3.1 names no error in the challenge when
 		// there was no token.

@@ -1,8 +1,8 @@
 // Package buffered keeps an HTTP response in memory instead of sending it,
 // for code that runs a handler and then corrects or forwards its answer:
-// the provider's token endpoint around the OpenID library
-// (provider.libraryToken), and the console's loopback transport to the
-// provider (ui/console's loopback).
+// the provider's token and introspection endpoints around the OpenID
+// library (provider.libraryToken, provider.serveIntrospect), and the
+// console's loopback transport to the provider (ui/console's loopback).
 package buffered
 
 import (
