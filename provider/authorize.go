@@ -256,30 +256,51 @@ type authorizer struct {
 // validate checks an authorization request before it is stored, in place
 // of the library's op.AuthorizeValidator, and returns the subject of its
 // id_token_hint, if any, and its client, for serveAuthorize to send the
-// person on with.
+// person on with. It checks in two steps: the client and redirect URI
+// (clientOf), whose refusals are a page, since nothing says yet where
+// the browser may be sent; then the other parameters (checkParams), whose
+// refusals go to that redirect URI.
 func (a *authorizer) validate(ctx context.Context, req *oidc.AuthRequest, storage op.Storage, verifier *op.IDTokenHintVerifier) (sub string, cl *client, err error) {
-	// Not redirected: nothing says yet where to.
+	if cl, err = a.clientOf(ctx, req, storage); err != nil {
+		return "", nil, err
+	}
+	if sub, err = a.checkParams(ctx, req, cl, verifier); err != nil {
+		return "", nil, err
+	}
+	return sub, cl, nil
+}
+
+// clientOf returns the client of an authorization request once its client
+// and redirect URI are known to be good. Its refusals are not redirected
+// (oidc.ErrInvalidRequestRedirectURI): nothing says yet where to.
+func (a *authorizer) clientOf(ctx context.Context, req *oidc.AuthRequest, storage op.Storage) (*client, error) {
 	for _, param := range []string{"client_id", "redirect_uri"} {
 		if len(a.form[param]) > 1 {
-			return "", nil, oidc.ErrInvalidRequestRedirectURI().WithDescription("%s is repeated", param)
+			return nil, oidc.ErrInvalidRequestRedirectURI().WithDescription("%s is repeated", param)
 		}
 	}
 	opClient, err := storage.GetClientByClientID(ctx, req.ClientID)
 	if err != nil {
-		return "", nil, oidc.ErrInvalidRequestRedirectURI().WithDescription("unable to retrieve client by id").WithParent(err)
+		return nil, oidc.ErrInvalidRequestRedirectURI().WithDescription("unable to retrieve client by id").WithParent(err)
 	}
 	if err := op.ValidateAuthReqRedirectURI(opClient, req.RedirectURI, req.ResponseType); err != nil {
-		return "", nil, err
+		return nil, err
 	}
 	cl, ok := opClient.(*client)
 	if !ok { // storage's clients are: there is no other
-		return "", nil, oidc.ErrInvalidRequestRedirectURI().WithDescription("client of an unknown type")
+		return nil, oidc.ErrInvalidRequestRedirectURI().WithDescription("client of an unknown type")
 	}
+	return cl, nil
+}
 
-	// Redirected to the client from here on.
+// checkParams checks the parameters of an authorization request of client
+// cl other than its client and redirect URI (clientOf's), and returns the
+// subject of its id_token_hint, if any. Its refusals are redirected to the
+// client.
+func (a *authorizer) checkParams(ctx context.Context, req *oidc.AuthRequest, cl *client, verifier *op.IDTokenHintVerifier) (string, error) {
 	for _, param := range authorizeParams {
 		if len(a.form[param]) > 1 {
-			return "", nil, oidc.ErrInvalidRequest().WithDescription("%s is repeated", param)
+			return "", oidc.ErrInvalidRequest().WithDescription("%s is repeated", param)
 		}
 	}
 	for _, limit := range authorizeLimits {
@@ -289,7 +310,7 @@ func (a *authorizer) validate(ctx context.Context, req *oidc.AuthRequest, storag
 				// limit keeps from happening.
 				req.State = ""
 			}
-			return "", nil, oidc.ErrInvalidRequest().WithDescription("%s is longer than %d bytes", limit.param, limit.max)
+			return "", oidc.ErrInvalidRequest().WithDescription("%s is longer than %d bytes", limit.param, limit.max)
 		}
 	}
 	// max_age is the one parameter the library decodes as a number (with
@@ -297,24 +318,24 @@ func (a *authorizer) validate(ctx context.Context, req *oidc.AuthRequest, storag
 	// has only the parameters as they were sent.
 	if maxAge := a.form.Get("max_age"); maxAge != "" {
 		if _, err := strconv.ParseUint(maxAge, 10, 0); err != nil {
-			return "", nil, oidc.ErrInvalidRequest().WithDescription("max_age must be a whole number of seconds")
+			return "", oidc.ErrInvalidRequest().WithDescription("max_age must be a whole number of seconds")
 		}
 	}
 	if a.form.Get("request_uri") != "" {
-		return "", nil, &oidc.Error{ErrorType: errorRequestURINotSupported, Description: "request_uri is not supported"}
+		return "", &oidc.Error{ErrorType: errorRequestURINotSupported, Description: "request_uri is not supported"}
 	}
 	switch req.ResponseType {
 	case "":
-		return "", nil, oidc.ErrInvalidRequest().WithDescription("response_type is missing")
+		return "", oidc.ErrInvalidRequest().WithDescription("response_type is missing")
 	case oidc.ResponseTypeCode:
 	default:
-		return "", nil, &oidc.Error{ErrorType: errorUnsupportedResponseType, Description: "only response_type=code is supported"}
+		return "", &oidc.Error{ErrorType: errorUnsupportedResponseType, Description: "only response_type=code is supported"}
 	}
-	if err := checkPKCE(opClient.AuthMethod() == oidc.AuthMethodNone, req.CodeChallenge, req.CodeChallengeMethod); err != nil {
-		return "", nil, err
+	if err := checkPKCE(cl.AuthMethod() == oidc.AuthMethodNone, req.CodeChallenge, req.CodeChallengeMethod); err != nil {
+		return "", err
 	}
 	if req.ResponseMode != "" && !slices.Contains(responseModes, string(req.ResponseMode)) {
-		return "", nil, oidc.ErrInvalidRequest().WithDescription("response_mode is not one of query, fragment, form_post")
+		return "", oidc.ErrInvalidRequest().WithDescription("response_mode is not one of query, fragment, form_post")
 	}
 	req.Scopes = requestedScopes(req.Scopes)
 	if len(req.Scopes) == 0 {
@@ -325,22 +346,18 @@ func (a *authorizer) validate(ctx context.Context, req *oidc.AuthRequest, storag
 	// Before the library's check, which lets the standard scopes through
 	// for every client and drops the others it does not allow.
 	if err := cl.refuseScopes(req.Scopes); err != nil {
-		return "", nil, err
+		return "", err
 	}
 	// The library's check answers a hint it cannot verify with
 	// login_required, prompt=none or not, so that the login page never
 	// shows: hintSubject checks it instead.
 	hint := req.IDTokenHint
 	req.IDTokenHint = ""
-	if _, err := op.ValidateAuthRequestClient(ctx, req, opClient, verifier); err != nil {
-		return "", nil, err
+	if _, err := op.ValidateAuthRequestClient(ctx, req, cl, verifier); err != nil {
+		return "", err
 	}
 	req.IDTokenHint = hint
-	sub, err = a.hintSubject(ctx, req, verifier)
-	if err != nil {
-		return "", nil, err
-	}
-	return sub, cl, nil
+	return a.hintSubject(ctx, req, verifier)
 }
 
 // hintSubject returns the subject of an authorization request's

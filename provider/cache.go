@@ -169,7 +169,7 @@ func (c *cache) load(ctx context.Context, slug string) (*tenantState, error) {
 			return err
 		}
 		return tenant.ScanJSON(tx, tenant.CollClients, slug, "", "", func(_ string, cl tenant.Client) bool {
-			st.clients[cl.ID] = &client{Client: cl, tenantSlug: slug}
+			st.clients[cl.ID] = &client{Client: cl}
 			return true
 		})
 	})

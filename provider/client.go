@@ -14,7 +14,6 @@ import (
 // client adapts tenant.Client to op.Client.
 type client struct {
 	tenant.Client
-	tenantSlug string
 }
 
 var _ op.Client = (*client)(nil)

@@ -1,14 +1,11 @@
 package provider
 
 import (
-	"crypto/subtle"
 	"log/slog"
 	"net/http"
 	"net/url"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
-
-	"github.com/cognate-idp/cognate/tenant"
 )
 
 // Client authentication at the token, revocation and introspection
@@ -155,9 +152,9 @@ func (p *Provider) authenticateRequest(w http.ResponseWriter, r *http.Request, s
 		return refuse("no client named", "")
 	}
 	cl, ok := st.clients[id]
-	// The secret is hashed whatever the client, so that an unknown client
-	// takes as long as a wrong secret.
-	got := tenant.HashSecret(secret)
+	// Checked whatever the client, so that an unknown client takes as
+	// long as a wrong secret.
+	secretWrong := st.authenticateClient(id, secret) != nil
 	switch {
 	case !ok:
 		return refuse("unknown client", id)
@@ -169,7 +166,7 @@ func (p *Provider) authenticateRequest(w http.ResponseWriter, r *http.Request, s
 		return cl, true
 	case !secretSent:
 		return refuse("confidential client without its secret", id)
-	case subtle.ConstantTimeCompare([]byte(got), []byte(cl.SecretHash)) != 1:
+	case secretWrong:
 		return refuse("wrong client secret", id)
 	}
 	if pol.libraryReadsBasic && !basic {

@@ -14,6 +14,10 @@ import (
 // whose form ends the session (the pages serve it; see serveLogout).
 const PathLogoutConfirm = "/logout/confirm"
 
+// PathLoggedOut is the signed-out page (the pages serve it), where a
+// logout without an application to return to ends.
+const PathLoggedOut = "/logged-out"
+
 // serveLogout ends the browser's SSO session, for a request in one of
 // these forms:
 //   - a registered logout address: Cognito's client_id and logout_uri, or

@@ -137,7 +137,8 @@ const pendingEntryOverhead = 1024
 
 // requestSize is the number of bytes an authorization request is counted
 // for while it is held: the overhead, and every string it came with as the
-// allocator holds it (heapString).
+// allocator holds it (heapString). It lists authRequest's string fields, as
+// detached does: a field added there is added to both.
 func requestSize(ar *authRequest) int {
 	n := pendingEntryOverhead
 	for _, s := range []string{ar.ID, ar.ClientID, ar.RedirectURI, ar.State, ar.Nonce, string(ar.ResponseType),
@@ -166,7 +167,8 @@ func heapString(s string) int {
 // decodes a request's parameters as slices of its URL where they need no
 // unescaping: held as they are, one short state would keep the request's
 // whole URL (up to the server's 64 KiB header limit) in memory for half an
-// hour, beside an entry counted for a few bytes.
+// hour, beside an entry counted for a few bytes. It lists authRequest's
+// string fields, as requestSize does: a field added there is added to both.
 func detached(ar *authRequest) authRequest {
 	cp := *ar
 	for _, s := range []*string{&cp.ID, &cp.ClientID, &cp.RedirectURI, &cp.State, &cp.Nonce, &cp.LoginHint,

@@ -70,7 +70,7 @@ type Provider struct {
 	// is its capacity, so that whoever appends to it gets a copy.
 	varyForwardedHost []string
 	// codeLocks serialise the exchanges of one authorization code (a
-	// code's lock is codeLocks[its hash's first byte]): the checks made
+	// code's lock is picked by its hash: codeLockIndex): the checks made
 	// before the library consumes a code are then still true when it
 	// does, and of concurrent uses of one code the first completes before
 	// the others are seen as replays.
@@ -129,7 +129,7 @@ func New(cfg Config) (*Provider, error) {
 	opConfig := &op.Config{
 		CryptoKey:                cfg.CryptoKey,
 		CryptoKeyId:              "code-1",
-		DefaultLogoutRedirectURI: "/logged-out",
+		DefaultLogoutRedirectURI: PathLoggedOut,
 		CodeMethodS256:           true,
 		AuthMethodPost:           true,
 		GrantTypeRefreshToken:    true,

@@ -12,43 +12,46 @@ import (
 )
 
 // authRequest is a validated /oauth2/authorize request waiting for the user
-// to sign in. It implements op.AuthRequest.
+// to sign in. It implements op.AuthRequest. It is held in memory only
+// (pending.go), never stored, so its fields need no JSON names; requestSize
+// and detached each list its string fields, and change with them.
 type authRequest struct {
-	ID                  string                   `json:"id"`
-	ClientID            string                   `json:"client_id"`
-	RedirectURI         string                   `json:"redirect_uri"`
-	Scopes              []string                 `json:"scopes"`
-	State               string                   `json:"state,omitempty"`
-	Nonce               string                   `json:"nonce,omitempty"`
-	ResponseType        oidc.ResponseType        `json:"response_type"`
-	ResponseMode        oidc.ResponseMode        `json:"response_mode,omitempty"`
-	Prompt              []string                 `json:"prompt,omitempty"`
-	MaxAge              *uint                    `json:"max_age,omitempty"`
-	LoginHint           string                   `json:"login_hint,omitempty"`
-	HintSubject         string                   `json:"hint_subject,omitempty"`
-	UILocales           []string                 `json:"ui_locales,omitempty"` // LoginRequest.UILocales
-	CodeChallenge       string                   `json:"code_challenge"`
-	CodeChallengeMethod oidc.CodeChallengeMethod `json:"code_challenge_method"`
+	ID                  string
+	ClientID            string
+	RedirectURI         string
+	Scopes              []string
+	State               string
+	Nonce               string
+	ResponseType        oidc.ResponseType
+	ResponseMode        oidc.ResponseMode
+	Prompt              []string
+	MaxAge              *uint
+	LoginHint           string
+	HintSubject         string
+	UILocales           []string // LoginRequest.UILocales
+	CodeChallenge       string
+	CodeChallengeMethod oidc.CodeChallengeMethod
 
 	// BrowserBinding is the hash of a cookie set when the login page first
 	// opened: the callback only hands out a code to that browser.
-	BrowserBinding string `json:"browser_binding,omitempty"`
+	BrowserBinding string
 
-	Subject  string    `json:"subject,omitempty"`
-	AMR      []string  `json:"amr,omitempty"`
-	AuthTime time.Time `json:"auth_time,omitzero"`
-	IsDone   bool      `json:"done"`
+	Subject  string
+	AMR      []string
+	AuthTime time.Time
+	IsDone   bool
 	// SessionID is the SSO session the sign-in started or was answered
 	// from (tenant.Session.ID); empty when it started none. The code's
 	// exchange requires it still to exist (signInHolds).
-	SessionID string `json:"session_id,omitempty"`
+	SessionID string
 	// FamilyID groups every token issued from this request, so a replayed
 	// code or refresh token can revoke them all.
-	FamilyID  string    `json:"family_id"`
-	ExpiresAt time.Time `json:"expires_at"`
+	FamilyID  string
+	ExpiresAt time.Time
 
-	// refreshable is set when the code is redeemed, from the client's
-	// grants: whether the exchange gives a refresh token. Never stored.
+	// refreshable is set on the copy a code's exchange works with
+	// (client.redeeming), from the client's grants: whether the exchange
+	// gives a refresh token. The request held in pending never has it.
 	refreshable bool
 }
 
@@ -68,7 +71,7 @@ func (a *authRequest) GetState() string                   { return a.State }
 func (a *authRequest) GetSubject() string                 { return a.Subject }
 func (a *authRequest) Done() bool                         { return a.IsDone }
 
-// LogValue is what a refusal's line tells of a stored request: the fields
+// LogValue is what a refusal's line tells of a held request: the fields
 // the library logs of a request it has just parsed, so that a refusal
 // after the login page (prompt=none's login_required) reads like one at
 // the authorization endpoint.
@@ -147,6 +150,12 @@ type refreshToken struct {
 }
 
 var _ op.RefreshTokenRequest = (*refreshToken)(nil)
+
+// getRefreshToken reads the record of refresh token token of tenant slug in
+// tx; it returns tenant.ErrNotFound for a token it does not know.
+func getRefreshToken(tx tenant.Tx, slug, token string) (refreshToken, error) {
+	return tenant.GetJSON[refreshToken](tx, tenant.CollRefreshTokens, slug, prefixRefresh+tenant.HashSecret(token))
+}
 
 func (r *refreshToken) GetAMR() []string            { return r.AMR }
 func (r *refreshToken) GetAudience() []string       { return []string{r.ClientID} }

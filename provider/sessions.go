@@ -90,7 +90,11 @@ func (p *Provider) requestCookie(r *http.Request, name string) (*http.Cookie, er
 	return r.Cookie(p.hosts.CookieName(name))
 }
 
-// Session returns the live SSO session of the request's browser at slug.
+// Session returns the live SSO session of the request's browser at slug. A
+// store that cannot be read reads as no session, as it must for the pages
+// to go on (the person signs in, or is told they are signed out), and is
+// logged here, at ERROR: the caller cannot tell it from a browser without
+// a session.
 func (p *Provider) Session(r *http.Request, slug string) (tenant.Session, bool) {
 	c, err := p.requestCookie(r, sessionCookie)
 	if err != nil || c.Value == "" {
@@ -113,6 +117,9 @@ func (p *Provider) Session(r *http.Request, slug string) (tenant.Session, bool) 
 		if err = p.store.Flush(r.Context()); err == nil {
 			err = p.store.View(r.Context(), lookup)
 		}
+	}
+	if err != nil && !errors.Is(err, tenant.ErrNotFound) {
+		p.logger.ErrorContext(r.Context(), "read the SSO session", "tenant", slug, "err", err)
 	}
 	if err != nil || !p.now().Before(sess.ExpiresAt) || !user.Enabled {
 		return tenant.Session{}, false

@@ -630,7 +630,7 @@ func (e *refreshReadError) Unwrap() error { return e.err }
 // a read of the store that failed, never a refusal.
 func refreshStandingOf(tx tenant.Tx, st *tenantState, token string, now time.Time) (refreshToken, tenant.User, refreshStanding, error) {
 	slug := st.tenant.Slug
-	rt, err := tenant.GetJSON[refreshToken](tx, tenant.CollRefreshTokens, slug, prefixRefresh+tenant.HashSecret(token))
+	rt, err := getRefreshToken(tx, slug, token)
 	if errors.Is(err, tenant.ErrNotFound) {
 		return refreshToken{}, tenant.User{}, refreshUnknown, nil
 	}
@@ -669,11 +669,7 @@ func (s *storage) GetRefreshTokenInfo(ctx context.Context, clientID, token strin
 	if err != nil {
 		return "", "", op.ErrInvalidRefreshToken
 	}
-	var rt refreshToken
-	err = s.store.View(ctx, func(tx tenant.Tx) (err error) {
-		rt, err = tenant.GetJSON[refreshToken](tx, tenant.CollRefreshTokens, slug, prefixRefresh+tenant.HashSecret(token))
-		return err
-	})
+	rt, err := s.refreshTokenRecord(ctx, slug, token)
 	if err != nil || rt.ClientID != clientID {
 		return "", "", op.ErrInvalidRefreshToken
 	}
@@ -747,21 +743,22 @@ func (s *storage) AuthorizeClientIDSecret(ctx context.Context, clientID, secret 
 	if err != nil {
 		return err
 	}
-	_, err = st.authenticateClient(clientID, secret)
-	return err
+	return st.authenticateClient(clientID, secret)
 }
 
-// authenticateClient returns the confidential client whose ID and secret
-// these are, from the same state the caller then reads it in.
-func (st *tenantState) authenticateClient(clientID, secret string) (*client, error) {
+// authenticateClient checks that secret is the secret of the confidential
+// client clientID: the one check of a client's secret, the library's
+// (AuthorizeClientIDSecret) and Cognate's own (authenticateRequest). The
+// secret is hashed whatever the client, compared in constant time, and
+// an unknown client, a public one and a wrong secret are answered the
+// same, so that neither the answer nor its time tells them apart.
+func (st *tenantState) authenticateClient(clientID, secret string) error {
 	cl, ok := st.clients[clientID]
-	// Hash first, compare in constant time, and answer the same for an
-	// unknown client and a wrong secret.
 	got := tenant.HashSecret(secret)
 	if !ok || cl.Public() || subtle.ConstantTimeCompare([]byte(got), []byte(cl.SecretHash)) != 1 {
-		return nil, oidc.ErrInvalidClient().WithDescription("client authentication failed")
+		return oidc.ErrInvalidClient().WithDescription("client authentication failed")
 	}
-	return cl, nil
+	return nil
 }
 
 // SigningKey is the tenant's active key; while the library answers a code
@@ -817,5 +814,5 @@ func (s *storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSe
 	if req.RedirectURI != "" {
 		return req.RedirectURI, nil
 	}
-	return "/logged-out", nil
+	return PathLoggedOut, nil
 }

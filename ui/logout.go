@@ -17,7 +17,7 @@ const tmplLogoutConfirm = "logout_confirm"
 
 // pathLoggedOut is the signed-out page, where a logout without an
 // application to return to ends.
-const pathLoggedOut = "/logged-out"
+const pathLoggedOut = provider.PathLoggedOut
 
 type logoutConfirmPage struct {
 	frame
