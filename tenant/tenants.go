@@ -356,16 +356,36 @@ func (s *Service) DeleteTenant(ctx context.Context, slug string) error {
 	return nil
 }
 
+// Limits of a tenant's settings. ValidateSettings holds a tenant to them;
+// the admin console's settings form names them when a value is outside.
+const (
+	MinTempPasswordValidityDays = 1
+	MaxTempPasswordValidityDays = 365
+	MinLockoutFailures          = 1
+	MaxLockoutFailures          = 100
+	MinLockDuration             = time.Minute
+	MaxLockDuration             = 24 * time.Hour
+)
+
+// Languages are the languages a tenant's pages and mails may speak
+// (Settings.Locale), a new slice each call.
+func Languages() []string { return []string{"en", "nl"} }
+
+// MFAModes are the modes of a tenant's MFA policy (MFAPolicy.Mode), a new
+// slice each call.
+func MFAModes() []string { return []string{MFAOff, MFAOptional, MFARequired} }
+
 // ValidateSettings checks a tenant's policies and says every problem.
 func ValidateSettings(st Settings) error {
 	var problems []string
 	if err := st.PasswordPolicy.Validate(); err != nil {
 		problems = append(problems, err.Error())
 	}
-	if st.TempPasswordValidityDays < 1 || st.TempPasswordValidityDays > 365 {
-		problems = append(problems, "temporary password validity must be 1 to 365 days")
+	if st.TempPasswordValidityDays < MinTempPasswordValidityDays || st.TempPasswordValidityDays > MaxTempPasswordValidityDays {
+		problems = append(problems, fmt.Sprintf("temporary password validity must be %d to %d days",
+			MinTempPasswordValidityDays, MaxTempPasswordValidityDays))
 	}
-	if !slices.Contains([]string{MFAOff, MFAOptional, MFARequired}, st.MFA.Mode) {
+	if !slices.Contains(MFAModes(), st.MFA.Mode) {
 		problems = append(problems, fmt.Sprintf("MFA mode %q must be OFF, OPTIONAL or ON", st.MFA.Mode))
 	}
 	for _, f := range st.MFA.Factors {
@@ -379,16 +399,17 @@ func ValidateSettings(st Settings) error {
 	for _, f := range repeated(st.MFA.Factors) {
 		problems = append(problems, fmt.Sprintf("MFA factor %q is given twice", f))
 	}
-	if st.Locale != "en" && st.Locale != "nl" {
-		problems = append(problems, fmt.Sprintf("language %q must be en or nl", st.Locale))
+	if !slices.Contains(Languages(), st.Locale) {
+		problems = append(problems, fmt.Sprintf("language %q must be %s", st.Locale, strings.Join(Languages(), " or ")))
 	}
 	if st.SigningAlg != "RS256" && st.SigningAlg != "ES256" {
 		problems = append(problems, fmt.Sprintf("signing algorithm %q must be RS256 or ES256", st.SigningAlg))
 	}
-	if st.Lockout.MaxFailures < 1 || st.Lockout.MaxFailures > 100 {
-		problems = append(problems, "lockout threshold must be 1 to 100 failed attempts")
+	if st.Lockout.MaxFailures < MinLockoutFailures || st.Lockout.MaxFailures > MaxLockoutFailures {
+		problems = append(problems, fmt.Sprintf("lockout threshold must be %d to %d failed attempts",
+			MinLockoutFailures, MaxLockoutFailures))
 	}
-	if st.Lockout.LockDuration < time.Minute || st.Lockout.LockDuration > 24*time.Hour {
+	if st.Lockout.LockDuration < MinLockDuration || st.Lockout.LockDuration > MaxLockDuration {
 		problems = append(problems, "lockout duration must be between 1 minute and 24 hours")
 	}
 	if err := ValidateGroupName(st.AdminGroup); err != nil {

@@ -146,7 +146,7 @@ func (p *Pages) getAccount(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !ok {
-		http.Redirect(w, r, "/login?authRequestID="+accountLogin, http.StatusSeeOther)
+		http.Redirect(w, r, loginURL(accountLogin), http.StatusSeeOther)
 		return nil
 	}
 	page, err := p.accountPage(w, r, e, sess.Sub)
@@ -247,13 +247,13 @@ func (p *Pages) accountSession(w http.ResponseWriter, r *http.Request, age signI
 		return env{}, "", false, err
 	}
 	if !ok {
-		http.Redirect(w, r, "/login?authRequestID="+accountLogin, http.StatusSeeOther)
+		http.Redirect(w, r, loginURL(accountLogin), http.StatusSeeOther)
 		return env{}, "", false, nil
 	}
 	if age == recentSignIn && p.Now().Sub(sess.AuthTime) > RecentSignInWindow {
 		p.Logger.InfoContext(r.Context(), "account change needs a recent sign-in", "tenant", e.slug(), "sub", sess.Sub,
 			"signed_in", sess.AuthTime)
-		http.Redirect(w, r, "/login?authRequestID="+accountSignInAgain, http.StatusSeeOther)
+		http.Redirect(w, r, loginURL(accountSignInAgain), http.StatusSeeOther)
 		return env{}, "", false, nil
 	}
 	return e, sess.Sub, true, nil
@@ -457,19 +457,13 @@ func (p *Pages) postAccountPassword(w http.ResponseWriter, r *http.Request) erro
 		return p.accountRefused(w, r, e, sub, msgNewPwMismatch, nil, http.StatusUnprocessableEntity, errPasswordsDiffer)
 	}
 	err = p.Auth.ChangePassword(r.Context(), e.slug(), sub, current, newPw, p.clientIP(r))
-	var policyErr *password.PolicyError
 	switch {
 	case err == nil:
 		http.Redirect(w, r, "/account?done=password", http.StatusSeeOther)
 		return nil
-	case errors.As(err, &policyErr):
-		var failed []string
-		for _, rule := range policyErr.Rules {
-			failed = append(failed, e.lang.ruleText(rule, e.tenant.Settings.PasswordPolicy))
-		}
-		return p.accountRefused(w, r, e, sub, msgNewPwPolicyFailed, failed, http.StatusUnprocessableEntity, err)
 	case errors.Is(err, password.ErrPolicy):
-		return p.accountRefused(w, r, e, sub, msgNewPwPolicyFailed, e.lang.policyText(e.tenant.Settings.PasswordPolicy), http.StatusUnprocessableEntity, err)
+		failed := e.lang.failedRules(err, e.tenant.Settings.PasswordPolicy)
+		return p.accountRefused(w, r, e, sub, msgNewPwPolicyFailed, failed, http.StatusUnprocessableEntity, err)
 	case errors.Is(err, auth.ErrNotAuthorized):
 		return p.accountRefused(w, r, e, sub, msgAccountPasswordWrong, nil, http.StatusUnprocessableEntity, fmt.Errorf("wrong current password: %w", err))
 	case errors.Is(err, auth.ErrLocked):

@@ -232,7 +232,7 @@ func (p *Pages) devMail(w http.ResponseWriter, r *http.Request) error {
 		if p.DevMail == nil {
 			msg = msgDevMailUnavailable
 		}
-		return &pageError{status: http.StatusNotFound, msg: msg, next: &next{"/dev/mail", "devmail.back"}}
+		return &pageError{status: http.StatusNotFound, msg: msg, next: &next{"/dev/mail", msgDevMailBack}}
 	}
 	page := &devMailPage{frame: p.frame(e, ""), Mail: m, To: strings.Join(m.To, ", ")}
 	if m.HTML != "" {

@@ -81,13 +81,12 @@ func (p *Pages) csrfToken(w http.ResponseWriter, r *http.Request) string {
 // from our own page: same-site signals first, then the token. origin is the
 // origin the page was served from.
 func (p *Pages) parseForm(w http.ResponseWriter, r *http.Request, origin string) error {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
-	if err := r.ParseForm(); err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return &pageError{status: http.StatusRequestEntityTooLarge, msg: msgTooLarge, err: err}
+	if status, err := ReadForm(w, r, maxFormBody); err != nil {
+		msg := msgBadForm
+		if status == http.StatusRequestEntityTooLarge {
+			msg = msgTooLarge
 		}
-		return &pageError{status: http.StatusBadRequest, msg: msgBadForm, err: err}
+		return &pageError{status: status, msg: msg, err: err}
 	}
 	if err := checkSameOrigin(r, origin); err != nil {
 		return &pageError{status: http.StatusForbidden, msg: msgCSRFCrossSite, err: err}

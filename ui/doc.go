@@ -9,8 +9,11 @@
 // client. Every sentence a person reads comes from the English or Dutch
 // message catalogue in this package, never from an error's text.
 //
-// ui knows the provider's small page API (LoginRequest, Session,
-// SetSessionCookie, CompleteLogin), the state machine's outcomes and the tenant
-// service; it knows nothing of storage records or of zitadel/oidc. Only
-// cmd/… may import ui, and ui/console for the little shared.go exports.
+// ui knows the provider's small page API (Hosts, LoginRequest, Session,
+// SetSessionCookie, BindBrowser, CompleteLogin, FailLogin, EndSession), the
+// state machine's outcomes and the tenant service; it knows nothing of
+// storage records or of zitadel/oidc. Only cmd/… may import ui, and
+// ui/console for what it shares with the pages so that both render alike:
+// the page set (PageSet, ParsePages, PageBlocks, WritePage) and the little
+// shared.go exports.
 package ui

@@ -115,12 +115,16 @@ func (p *Pages) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
+// statusHeading is the heading of an error page that chose none, by its
+// status; the console's (ui/console) has the same cases.
 func statusHeading(status int) msgKey {
 	switch {
 	case status == http.StatusForbidden:
 		return msgErrorHeading403
 	case status == http.StatusNotFound:
 		return msgErrorHeading404
+	case status == http.StatusMethodNotAllowed:
+		return msgErrorHeading405
 	case status == http.StatusTooManyRequests:
 		return msgErrorHeading429
 	case status >= 500:

@@ -151,7 +151,7 @@ func withParams(path string, params ...string) string {
 func (p *Pages) forgotPage(w http.ResponseWriter, r *http.Request, e env, id, login string) *forgotPasswordPage {
 	back := tenant.PathSignIn
 	if id != "" {
-		back = withParams("/login", "authRequestID", id)
+		back = loginURL(id)
 	}
 	return &forgotPasswordPage{frame: p.frame(e, p.csrfToken(w, r)), AuthRequestID: id, Login: login, BackURL: back}
 }
@@ -242,19 +242,21 @@ func (p *Pages) postResetPassword(w http.ResponseWriter, r *http.Request) error 
 	newPw, confirm := f.Get("new_password"), f.Get("confirm_password")
 	page := p.resetPage(w, r, e, id, login)
 	page.Code = code
+	// The fields as read (a login or code of spaces is empty), for
+	// invalidField to find the empty one the refusal is about.
+	read := url.Values{"login": {login}, "code": {code}, "new_password": {newPw}, "confirm_password": {confirm}}
 	switch {
 	case login == "" || code == "" || newPw == "" || confirm == "":
 		p.logRefusal(r, e, resetRefused, errFieldEmpty)
-		page.Error, page.Invalid = e.lang.text(msgResetMissing), invalidField(msgResetMissing, f, resetFields...)
+		page.Error, page.Invalid = e.lang.text(msgResetMissing), invalidField(msgResetMissing, read, resetFields...)
 		return p.render(w, http.StatusUnprocessableEntity, page)
 	case newPw != confirm:
 		p.logRefusal(r, e, resetRefused, errPasswordsDiffer)
-		page.Error, page.Invalid = e.lang.text(msgNewPwMismatch), invalidField(msgNewPwMismatch, f, resetFields...)
+		page.Error, page.Invalid = e.lang.text(msgNewPwMismatch), invalidField(msgNewPwMismatch, read, resetFields...)
 		return p.render(w, http.StatusUnprocessableEntity, page)
 	}
 
 	err = p.Service.ConfirmPasswordReset(r.Context(), e.slug(), login, code, newPw)
-	var policyErr *password.PolicyError
 	status := http.StatusUnprocessableEntity
 	switch {
 	case err == nil:
@@ -267,13 +269,9 @@ func (p *Pages) postResetPassword(w http.ResponseWriter, r *http.Request) error 
 	case errors.Is(err, tenant.ErrCodeAttempts):
 		page.Code, page.Error, page.Invalid, page.OfferNewCode = "", e.lang.text(msgResetCodeAttempts), "code", true
 		status = http.StatusTooManyRequests
-	case errors.As(err, &policyErr):
-		page.Error, page.Invalid = e.lang.text(msgNewPwPolicyFailed), "new_password"
-		for _, rule := range policyErr.Rules {
-			page.Failed = append(page.Failed, e.lang.ruleText(rule, e.tenant.Settings.PasswordPolicy))
-		}
 	case errors.Is(err, password.ErrPolicy):
-		page.Error, page.Failed, page.Invalid = e.lang.text(msgNewPwPolicyFailed), page.Policy, "new_password"
+		page.Error, page.Invalid = e.lang.text(msgNewPwPolicyFailed), "new_password"
+		page.Failed = e.lang.failedRules(err, e.tenant.Settings.PasswordPolicy)
 	default:
 		return fmt.Errorf("confirm password reset: %w", err)
 	}
@@ -288,7 +286,8 @@ var resetFields = []string{"login", "code", "new_password", "confirm_password"}
 // the account page's) that the refusal msg is about, so that the page
 // marks it (aria-invalid), ties the error to it (aria-describedby) and
 // puts the focus there. For a field left empty it is the first empty one
-// of fields, the form's in page order; "" when no one field is at fault.
+// of fields, the form's in page order, in form as the handler read it (a
+// value it trims, trimmed); "" when no one field is at fault.
 func invalidField(msg msgKey, form url.Values, fields ...string) string {
 	switch msg {
 	case msgNewPwMissing, msgResetMissing, msgAccountCurrentMissing:
@@ -312,11 +311,11 @@ func invalidField(msg msgKey, form url.Values, fields ...string) string {
 // else the tenant's own.
 func (p *Pages) afterReset(r *http.Request, e env, id, login string) string {
 	if _, ok := accountReturn(id); ok { // the account page's sign-in (account.go)
-		return withParams("/login", "authRequestID", id)
+		return loginURL(id)
 	}
 	if id != "" {
 		if lr, err := p.Provider.LoginRequest(r.Context(), e.slug(), id); err == nil && !lr.Done {
-			return withParams("/login", "authRequestID", id)
+			return loginURL(id)
 		}
 	}
 	return withParams(tenant.PathSignIn, "login_hint", login)

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -83,6 +84,7 @@ const (
 	msgErrorHeading400    msgKey = "error.heading.400"
 	msgErrorHeading403    msgKey = "error.heading.403"
 	msgErrorHeading404    msgKey = "error.heading.404"
+	msgErrorHeading405    msgKey = "error.heading.405"
 	msgErrorHeading429    msgKey = "error.heading.429"
 	msgErrorHeading500    msgKey = "error.heading.500"
 	msgInternal           msgKey = "error.internal"
@@ -139,6 +141,7 @@ const (
 	msgFindAmbiguous      msgKey = "find.ambiguous"
 	msgDevMailGone        msgKey = "devmail.gone"
 	msgDevMailUnavailable msgKey = "devmail.unavailable"
+	msgDevMailBack        msgKey = "devmail.back"
 )
 
 // catalogue holds every sentence a person reads, per language. New checks
@@ -148,6 +151,7 @@ var catalogue = map[lang]map[msgKey]string{
 		"error.heading.400":             "We cannot continue",
 		"error.heading.403":             "This request was refused",
 		"error.heading.404":             "Page not found",
+		"error.heading.405":             "Not possible here",
 		"error.heading.429":             "Please wait a moment",
 		"error.heading.500":             "Something went wrong",
 		"error.internal":                "Something went wrong on our side. Try again in a moment.",
@@ -406,6 +410,7 @@ var catalogue = map[lang]map[msgKey]string{
 		"error.heading.400":             "We kunnen niet verder",
 		"error.heading.403":             "Dit verzoek is geweigerd",
 		"error.heading.404":             "Pagina niet gevonden",
+		"error.heading.405":             "Hier niet mogelijk",
 		"error.heading.429":             "Een ogenblik geduld",
 		"error.heading.500":             "Er ging iets mis",
 		"error.internal":                "Er ging bij ons iets mis. Probeer het zo nog eens.",
@@ -731,6 +736,21 @@ func (l lang) ruleText(r password.Rule, policy password.Policy) string {
 	// A rule added to the policy package before this catalogue learned it:
 	// say something true rather than nothing.
 	return l.text(msgNewPwPolicyFailed)
+}
+
+// failedRules lists, in words, what a new password refused by policy
+// (err matches password.ErrPolicy) did not meet: the rules its
+// *password.PolicyError names, or the whole policy when it names none.
+func (l lang) failedRules(err error, policy password.Policy) []string {
+	var policyErr *password.PolicyError
+	if !errors.As(err, &policyErr) || len(policyErr.Rules) == 0 {
+		return l.policyText(policy)
+	}
+	failed := make([]string, 0, len(policyErr.Rules))
+	for _, rule := range policyErr.Rules {
+		failed = append(failed, l.ruleText(rule, policy))
+	}
+	return failed
 }
 
 // policyText lists what a tenant's policy asks, in words.

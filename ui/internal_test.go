@@ -16,6 +16,7 @@ import (
 	"net/netip"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -47,6 +48,14 @@ func TestCatalogueHasEveryKey(t *testing.T) {
 			t.Fatal(err)
 		}
 		ast.Inspect(f, func(node ast.Node) bool {
+			// A key written as a string literal where a msgKey goes
+			// would escape this check: the message keys of error
+			// pages and their links are constants.
+			if cl, ok := node.(*ast.CompositeLit); ok {
+				if lit := literalKey(cl); lit != nil {
+					t.Errorf("%s: message key %s written as a literal; declare a msgKey constant", fset.Position(lit.Pos()), lit.Value)
+				}
+			}
 			spec, ok := node.(*ast.ValueSpec)
 			if !ok || spec.Type == nil {
 				return true
@@ -77,6 +86,120 @@ func TestCatalogueHasEveryKey(t *testing.T) {
 		if got := langNL.ruleText(rule, password.DefaultPolicy()); got == "" || strings.Contains(got, "%!") {
 			t.Errorf("rule %s reads %q", rule, got)
 		}
+	}
+}
+
+// A new password refused by the policy lists the rules it broke, or the
+// whole policy when the refusal names none.
+func TestFailedRules(t *testing.T) {
+	policy := password.Policy{MinimumLength: 10, RequireUppercase: true, RequireNumbers: true}
+	whole := langEN.policyText(policy)
+	tests := []struct {
+		name string
+		err  error
+		want []string
+	}{
+		{"the rules broken", &password.PolicyError{Rules: []password.Rule{password.RuleTooShort, password.RuleNumber}},
+			[]string{langEN.ruleText(password.RuleTooShort, policy), langEN.ruleText(password.RuleNumber, policy)}},
+		{"wrapped", fmt.Errorf("confirm: %w", &password.PolicyError{Rules: []password.Rule{password.RuleReused}}),
+			[]string{langEN.ruleText(password.RuleReused, policy)}},
+		{"no rules named", &password.PolicyError{}, whole},
+		{"the bare sentinel", fmt.Errorf("change: %w", password.ErrPolicy), whole},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := langEN.failedRules(tt.err, policy); !slices.Equal(got, tt.want) {
+				t.Errorf("failedRules = %q, want %q", got, tt.want)
+			}
+		})
+	}
+	if len(whole) != 3 || !strings.Contains(whole[0], "10") {
+		t.Errorf("policyText = %q", whole)
+	}
+}
+
+// literalKey is the string literal cl gives as a message key, if any: a
+// next's text, or a pageError's heading or msg.
+func literalKey(cl *ast.CompositeLit) *ast.BasicLit {
+	typ, ok := cl.Type.(*ast.Ident)
+	if !ok || (typ.Name != "next" && typ.Name != "pageError") {
+		return nil
+	}
+	for i, elt := range cl.Elts {
+		field := ""
+		if kv, ok := elt.(*ast.KeyValueExpr); ok {
+			if id, ok := kv.Key.(*ast.Ident); ok {
+				field = id.Name
+			}
+			elt = kv.Value
+		} else if typ.Name == "next" && i == 1 {
+			field = "text"
+		}
+		lit, ok := elt.(*ast.BasicLit)
+		if ok && lit.Kind == token.STRING && (field == "text" || field == "heading" || field == "msg") {
+			return lit
+		}
+	}
+	return nil
+}
+
+// An error page that chose no heading gets one by its status, in both
+// languages; the console's statusHeading has the same cases (its
+// TestStatusHeadings).
+func TestStatusHeadings(t *testing.T) {
+	tests := []struct {
+		status int
+		want   msgKey
+	}{
+		{http.StatusBadRequest, "error.heading.400"},
+		{http.StatusForbidden, "error.heading.403"},
+		{http.StatusNotFound, "error.heading.404"},
+		{http.StatusMethodNotAllowed, "error.heading.405"},
+		{http.StatusConflict, "error.heading.400"},
+		{http.StatusRequestEntityTooLarge, "error.heading.400"},
+		{http.StatusUnprocessableEntity, "error.heading.400"},
+		{http.StatusTooManyRequests, "error.heading.429"},
+		{http.StatusInternalServerError, "error.heading.500"},
+		{http.StatusServiceUnavailable, "error.heading.500"},
+	}
+	for _, tt := range tests {
+		got := statusHeading(tt.status)
+		if got != tt.want {
+			t.Errorf("statusHeading(%d) = %q, want %q", tt.status, got, tt.want)
+		}
+		for l, msgs := range catalogue {
+			if msgs[got] == "" {
+				t.Errorf("%s lacks the heading %q", l, got)
+			}
+		}
+	}
+}
+
+// ReadForm reads a form within its bound, and says which status refuses
+// one too large or one that does not parse.
+func TestReadForm(t *testing.T) {
+	tests := []struct {
+		name, body string
+		status     int
+		want       string // the form's field "a"
+	}{
+		{"a form", "a=1&b=2", http.StatusOK, "1"},
+		{"at the bound", "a=" + strings.Repeat("x", 30), http.StatusOK, strings.Repeat("x", 30)},
+		{"over the bound", "a=" + strings.Repeat("x", 31), http.StatusRequestEntityTooLarge, ""},
+		{"not a form", "a=%zz", http.StatusBadRequest, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(tt.body))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			status, err := ReadForm(httptest.NewRecorder(), r, 32)
+			if status != tt.status || (err == nil) != (tt.status == http.StatusOK) {
+				t.Fatalf("ReadForm = %d, %v; want %d", status, err, tt.status)
+			}
+			if err == nil && r.PostForm.Get("a") != tt.want {
+				t.Errorf("a = %q, want %q", r.PostForm.Get("a"), tt.want)
+			}
+		})
 	}
 }
 

@@ -157,21 +157,34 @@ const msgLoginMFANowDue msgKey = "login.mfaNowDue"
 // answers no relying party and opens no account page; the person signs in
 // again, with the second factor or its set-up.
 func (p *Pages) session(r *http.Request, e env) (sess tenant.Session, ok, lacksMFA bool, err error) {
-	sess, ok = p.Provider.Session(r, e.slug())
-	if !ok {
-		return tenant.Session{}, false, false, nil
-	}
-	user, err := p.Service.User(r.Context(), e.slug(), sess.Sub)
-	if errors.Is(err, tenant.ErrNotFound) { // deleted since
-		return tenant.Session{}, false, false, nil
-	}
-	if err != nil {
-		return tenant.Session{}, false, false, fmt.Errorf("user of the session: %w", err)
+	sess, user, ok, err := p.sessionUser(r, e)
+	if !ok || err != nil {
+		return tenant.Session{}, false, false, err
 	}
 	if !auth.SessionMeetsPolicy(e.tenant, user, sess.AMR) {
 		return tenant.Session{}, false, true, nil
 	}
 	return sess, true, false, nil
+}
+
+// sessionUser returns the browser's SSO session at e's tenant and its
+// user (ok), whatever the MFA policy says of it. A user deleted between
+// the provider's read of the session and this read of the user is no
+// session (ok false), as the provider's next read says too: the pages
+// treat the browser as signed out, not as a fault.
+func (p *Pages) sessionUser(r *http.Request, e env) (tenant.Session, tenant.User, bool, error) {
+	sess, ok := p.Provider.Session(r, e.slug())
+	if !ok {
+		return tenant.Session{}, tenant.User{}, false, nil
+	}
+	user, err := p.Service.User(r.Context(), e.slug(), sess.Sub)
+	if errors.Is(err, tenant.ErrNotFound) { // deleted since
+		return tenant.Session{}, tenant.User{}, false, nil
+	}
+	if err != nil {
+		return tenant.Session{}, tenant.User{}, false, fmt.Errorf("user of the session: %w", err)
+	}
+	return sess, user, true, nil
 }
 
 // The events of the sign-in pages' refusal lines (logRefusal).
@@ -272,16 +285,9 @@ func (p *Pages) postNewPassword(w http.ResponseWriter, r *http.Request) error {
 
 	res, err := p.Auth.Respond(r.Context(), e.slug(), session,
 		auth.Answer{Challenge: auth.NewPasswordRequired, NewPassword: newPw, ClientIP: p.clientIP(r)})
-	var policyErr *password.PolicyError
 	switch {
-	case errors.As(err, &policyErr):
-		for _, rule := range policyErr.Rules {
-			page.Failed = append(page.Failed, e.lang.ruleText(rule, e.tenant.Settings.PasswordPolicy))
-		}
-		return refuse(http.StatusUnprocessableEntity, msgNewPwPolicyFailed, err)
 	case errors.Is(err, password.ErrPolicy):
-		// A policy refusal without its rules: list the whole policy.
-		page.Failed = page.Policy
+		page.Failed = e.lang.failedRules(err, e.tenant.Settings.PasswordPolicy)
 		return refuse(http.StatusUnprocessableEntity, msgNewPwPolicyFailed, err)
 	case errors.Is(err, auth.ErrPasswordUnchanged):
 		return refuse(http.StatusUnprocessableEntity, msgNewPwUnchanged, err)
@@ -373,19 +379,29 @@ func (p *Pages) advance(w http.ResponseWriter, r *http.Request, e env, lr provid
 // browser on to the provider's callback, which hands the relying party its
 // code.
 func (p *Pages) complete(w http.ResponseWriter, r *http.Request, e env, id string, sess tenant.Session, status int) error {
-	if next, ok := accountReturn(id); ok { // a sign-in from the account page (account.go)
-		http.Redirect(w, r, next, status)
-		return nil
-	}
-	next, err := p.Provider.CompleteLogin(w, r, e.slug(), id, sess)
-	if errors.Is(err, provider.ErrUnknownLoginRequest) {
-		return expiredLink(err)
-	}
+	next, err := p.completionURL(w, r, e, id, sess)
 	if err != nil {
-		return fmt.Errorf("complete login: %w", err)
+		return err
 	}
 	http.Redirect(w, r, next, status)
 	return nil
+}
+
+// completionURL completes the authorization request as complete does, but
+// returns where to go instead of going there (the recovery codes page
+// shows it as its way on).
+func (p *Pages) completionURL(w http.ResponseWriter, r *http.Request, e env, id string, sess tenant.Session) (string, error) {
+	if next, ok := accountReturn(id); ok { // a sign-in from the account page (account.go)
+		return next, nil
+	}
+	next, err := p.Provider.CompleteLogin(w, r, e.slug(), id, sess)
+	if errors.Is(err, provider.ErrUnknownLoginRequest) {
+		return "", expiredLink(err)
+	}
+	if err != nil {
+		return "", fmt.Errorf("complete login: %w", err)
+	}
+	return next, nil
 }
 
 // signInForm reads the posted form of a sign-in step: the tenant, the form
@@ -503,7 +519,12 @@ func (p *Pages) stepMinutes() int { return int(p.Auth.StepTime().Minutes()) }
 
 // signInAgainLink starts the sign-in authRequestID from its login page.
 func signInAgainLink(authRequestID string) *next {
-	return &next{"/login?authRequestID=" + url.QueryEscape(authRequestID), msgNewPwStartAgain}
+	return &next{loginURL(authRequestID), msgNewPwStartAgain}
+}
+
+// loginURL is the login page of the sign-in authRequestID.
+func loginURL(authRequestID string) string {
+	return "/login?authRequestID=" + url.QueryEscape(authRequestID)
 }
 
 // loginFrame is the frame of a page whose form ends the sign-in: after the
@@ -546,9 +567,12 @@ func (p *Pages) loggedOut(w http.ResponseWriter, r *http.Request) error {
 	return p.render(w, http.StatusOK, &loggedOutPage{frame: p.frame(e, ""), SignInURL: tenant.PathSignIn})
 }
 
-// tenantHome is a tenant's start page. Signing in starts at an application
-// (there is no authorization request without one), so it says so; in
-// development mode it shows how to run the example application.
+// tenantHome is a tenant's start page. It says that an application brings
+// a person here to sign in, and offers a Sign in button to
+// tenant.PathSignIn, the sign-in at the tenant itself (startpage.go), for
+// a person with no application at hand (the first time, with an
+// invitation's temporary password); in development mode it shows how to
+// run the example application.
 func (p *Pages) tenantHome(w http.ResponseWriter, r *http.Request) error {
 	e, err := p.env(r)
 	if err != nil {

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 	"net/http"
 
 	"github.com/cognate-idp/cognate/provider"
@@ -32,20 +31,20 @@ type logoutConfirmPage struct {
 func (logoutConfirmPage) template() string { return tmplLogoutConfirm }
 
 // getLogoutConfirm asks the person whether to sign out. Without a session
-// there is nothing to ask: the signed-out page says how things are.
+// (or with one whose user was deleted a moment ago) there is nothing to
+// ask: the signed-out page says how things are.
 func (p *Pages) getLogoutConfirm(w http.ResponseWriter, r *http.Request) error {
 	e, err := p.env(r)
 	if err != nil {
 		return err
 	}
-	sess, ok := p.Provider.Session(r, e.slug())
+	_, u, ok, err := p.sessionUser(r, e)
+	if err != nil {
+		return err
+	}
 	if !ok {
 		http.Redirect(w, r, pathLoggedOut, http.StatusSeeOther)
 		return nil
-	}
-	u, err := p.Service.User(r.Context(), e.slug(), sess.Sub)
-	if err != nil {
-		return fmt.Errorf("read signed-in user: %w", err)
 	}
 	name := e.tenant.Name
 	if name == "" {

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/cognate-idp/cognate/tenant"
 	"github.com/cognate-idp/cognate/ui/uitest"
 )
 
@@ -109,5 +110,47 @@ func TestLogoutToSignInAgain(t *testing.T) {
 	uitest.MustContain(t, p, `autocomplete="username"`)
 	if sessionLives(t, s, token) {
 		t.Fatal("the session lives on")
+	}
+}
+
+// A user deleted between the provider's read of the SSO session (which
+// found the user) and the page's read of the user is nobody signed in,
+// not a fault: the logout confirmation has nothing to ask and shows the
+// signed-out page, the welcome page offers to sign in, the account page
+// sends the browser to sign in.
+func TestUserDeletedWhileThePageReads(t *testing.T) {
+	var vanishing *uitest.VanishingStore
+	s := newStack(t, stackOptions{pagesStore: func(st tenant.Store) tenant.Store {
+		vanishing = &uitest.VanishingStore{Store: st}
+		return vanishing
+	}})
+	ann := s.addUserAt(t, "ann")
+	tests := []struct {
+		name, path   string
+		status       int
+		location     string
+		wantContains string
+	}{
+		{"logout confirmation", "/logout/confirm", http.StatusSeeOther, "/logged-out", ""},
+		{"welcome page", tenant.PathWelcome, http.StatusOK, "", "You are not signed in"},
+		{"account page", "/account", http.StatusSeeOther, "/login?authRequestID=account", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newBrowser(t)
+			b.signedInAt(s, ann.Sub, time.Now())
+			vanishing.Vanish(ann.Sub)
+			defer vanishing.Vanish("")
+			p := b.Get(s.tenantURL + tt.path)
+			if p.Status != tt.status {
+				t.Fatalf("status %d, want %d:\n%s", p.Status, tt.status, p.Body)
+			}
+			if tt.location != "" && p.Location != s.tenantURL+tt.location {
+				t.Errorf("Location %q, want %q", p.Location, s.tenantURL+tt.location)
+			}
+			if tt.wantContains != "" {
+				uitest.MustContain(t, p, tt.wantContains)
+			}
+		})
 	}
 }

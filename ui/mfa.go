@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -109,9 +108,9 @@ type mfaWebAuthnPage struct {
 	Others         []choice
 	Recovery       bool
 	// PasswordURL leads from a passkey sign-in back to the password form.
-	PasswordURL string
-	ScriptURL2  string // webauthn.js
-	MFAStyleURL string
+	PasswordURL       string
+	WebAuthnScriptURL string // webauthn.js
+	MFAStyleURL       string
 }
 
 func (mfaWebAuthnPage) template() string { return tmplMFAWebAuthn }
@@ -226,10 +225,10 @@ func (p *Pages) mfaFailed(w http.ResponseWriter, r *http.Request, e env, lr prov
 			// The state machine logged the ended flow: one line per
 			// refusal, so neither this nor the error page adds one.
 			return &pageError{status: http.StatusTooManyRequests, heading: msgMFATooManyHead, msg: msgMFATooMany, err: err,
-				reported: true, next: &next{"/login?authRequestID=" + url.QueryEscape(lr.ID), msgNewPwStartAgain}}
+				reported: true, next: signInAgainLink(lr.ID)}
 		case errors.Is(err, auth.ErrLocked):
 			return &pageError{status: http.StatusTooManyRequests, msg: msgLoginLocked, err: err,
-				next: &next{"/login?authRequestID=" + url.QueryEscape(lr.ID), msgNewPwStartAgain}}
+				next: signInAgainLink(lr.ID)}
 		case errors.Is(err, auth.ErrSessionExpired) && step == "setup":
 			// Starting again sets up a new key: the entry this attempt
 			// added to an app (or a passkey made on a device) is dead.
@@ -331,7 +330,7 @@ func (p *Pages) renderMFA(w http.ResponseWriter, e env, f frame, form mfaForm, r
 		return p.render(w, status, &mfaWebAuthnPage{frame: f, mfaForm: form, Submit: form.Action + "/webauthn",
 			Mode: "get", Options: string(c.WebAuthnOptions),
 			AutoStart: errText == "", Error: errText, Others: others(auth.WebAuthn), Recovery: recovery,
-			ScriptURL2: p.assetURL("webauthn.js"), MFAStyleURL: p.assetURL("mfa.css")})
+			WebAuthnScriptURL: p.assetURL("webauthn.js"), MFAStyleURL: style})
 	case res.Challenge == auth.SelectMFAType || (res.Challenge == auth.MFASetup && c.Setup == ""):
 		return p.render(w, status, &mfaSelectPage{frame: f, mfaForm: form, Setup: res.Challenge == auth.MFASetup,
 			Choices: others(""), Recovery: recovery && res.Challenge != auth.MFASetup, Error: errText, MFAStyleURL: style})
@@ -348,7 +347,7 @@ func (p *Pages) renderMFA(w http.ResponseWriter, e env, f frame, form mfaForm, r
 		return p.render(w, status, &mfaWebAuthnPage{frame: f, mfaForm: form, Submit: form.Action + "/setup",
 			Mode: "create", Options: string(c.WebAuthnOptions),
 			Setup: true, Error: errText, Others: others(auth.WebAuthn),
-			ScriptURL2: p.assetURL("webauthn.js"), MFAStyleURL: p.assetURL("mfa.css")})
+			WebAuthnScriptURL: p.assetURL("webauthn.js"), MFAStyleURL: style})
 	}
 	return fmt.Errorf("no page for challenge %s (setting up %q)", res.Challenge, c.Setup)
 }
@@ -376,28 +375,12 @@ func groupsOf4(s string) string {
 // session is started and the authorization request completed, and the page
 // shows the codes once, with the way on to the relying party.
 func (p *Pages) showRecoveryCodes(w http.ResponseWriter, r *http.Request, e env, lr provider.LoginRequest, res auth.Result) error {
-	next, err := p.completionURL(w, r, e, lr.ID, res)
+	next, err := p.completionURL(w, r, e, lr.ID, res.SignedIn())
 	if err != nil {
 		return err
 	}
 	return p.render(w, http.StatusOK, &recoveryCodesPage{frame: p.loginFrame(w, r, e, lr), Codes: res.RecoveryCodes, Next: next,
 		MFAStyleURL: p.assetURL("mfa.css")})
-}
-
-// completionURL completes the authorization request as complete does, but
-// returns where to go instead of going there.
-func (p *Pages) completionURL(w http.ResponseWriter, r *http.Request, e env, id string, res auth.Result) (string, error) {
-	if next, ok := accountReturn(id); ok {
-		return next, nil
-	}
-	next, err := p.Provider.CompleteLogin(w, r, e.slug(), id, res.SignedIn())
-	if errors.Is(err, provider.ErrUnknownLoginRequest) {
-		return "", expiredLink(err)
-	}
-	if err != nil {
-		return "", fmt.Errorf("complete login: %w", err)
-	}
-	return next, nil
 }
 
 // passkeyStyle is the login page's extra stylesheet when it offers a
@@ -419,7 +402,7 @@ func (p *Pages) postPasskey(w http.ResponseWriter, r *http.Request) error {
 	res, err := p.Auth.BeginPasskey(r.Context(), e.slug())
 	if errors.Is(err, auth.ErrPasskeyNotAllowed) {
 		return &pageError{status: http.StatusBadRequest, msg: msgPasskeyUnavailable, err: err,
-			next: &next{"/login?authRequestID=" + url.QueryEscape(lr.ID), msgNewPwStartAgain}}
+			next: signInAgainLink(lr.ID)}
 	}
 	if err != nil {
 		return fmt.Errorf("begin passkey sign-in: %w", err)
@@ -427,8 +410,8 @@ func (p *Pages) postPasskey(w http.ResponseWriter, r *http.Request) error {
 	return p.render(w, http.StatusOK, &mfaWebAuthnPage{frame: p.loginFrame(w, r, e, lr),
 		mfaForm: mfaForm{Action: "/login/passkey", AuthRequestID: lr.ID, Session: res.Session, Challenge: res.Challenge},
 		Submit:  "/login/passkey/finish", Mode: "get", Options: string(res.MFA.WebAuthnOptions), Passkey: true, AutoStart: true,
-		PasswordURL: "/login?authRequestID=" + url.QueryEscape(lr.ID),
-		ScriptURL2:  p.assetURL("webauthn.js"), MFAStyleURL: p.assetURL("mfa.css")})
+		PasswordURL:       loginURL(lr.ID),
+		WebAuthnScriptURL: p.assetURL("webauthn.js"), MFAStyleURL: p.assetURL("mfa.css")})
 }
 
 // postPasskeyFinish signs in with the browser's answer; a refusal goes back

@@ -544,6 +544,16 @@ func TestFormRefusalsLogOneLine(t *testing.T) {
 			return b.submit(resetForm(b), map[string]string{"login": "ann", "code": "", "new_password": typedPw, "confirm_password": typedPw}),
 				[]string{typedPw}
 		}, http.StatusUnprocessableEntity, "", false, []string{"code"}},
+		// A code or a name of only spaces is no code or name: the field
+		// is marked as one left empty is.
+		{"reset, a code of spaces", func(t *testing.T, b *browser, _ string) (page, []string) {
+			return b.submit(resetForm(b), map[string]string{"login": "ann", "code": "   ", "new_password": typedPw, "confirm_password": typedPw}),
+				[]string{typedPw}
+		}, http.StatusUnprocessableEntity, "", false, []string{"code"}},
+		{"reset, a name of spaces", func(t *testing.T, b *browser, _ string) (page, []string) {
+			return b.submit(resetForm(b), map[string]string{"login": "  ", "code": "123456", "new_password": typedPw, "confirm_password": typedPw}),
+				[]string{typedPw, "123456"}
+		}, http.StatusUnprocessableEntity, "", false, []string{"login"}},
 		{"reset, wrong code", func(t *testing.T, b *browser, _ string) (page, []string) {
 			return b.submit(resetForm(b), map[string]string{"login": "ann", "code": "000000", "new_password": typedPw, "confirm_password": typedPw}),
 				[]string{typedPw, "000000"}

@@ -12,11 +12,13 @@ import (
 )
 
 // The little the admin console (ui/console) shares with the pages, so that
-// both render the same way: one way to find a template's message keys, one
-// choice of language, one Content-Security-Policy, one way to write a
-// rendered page (WritePage, in render.go), one accent stylesheet per
-// colour, one way to serve static files and one test for a request its
-// client abandoned. Nothing else of ui is exported.
+// both render and refuse the same way: one choice of language, one
+// Content-Security-Policy, one accent stylesheet per colour, one way to
+// serve static files, one bounded reading and one same-origin check of a
+// posted form and one test for a request its client abandoned.
+// The page set the console's templates are parsed into and rendered with
+// (PageSet, ParsePages, PageBlocks) is in pageset.go, WritePage in
+// render.go; the rest ui exports is for cmd/… to build and mount the pages.
 
 // ClientGone reports whether err is the request's own context ending: the
 // client gave up (a closed tab, a timeout while a sign-in waited for a
@@ -41,6 +43,21 @@ func ContentSecurityPolicy(formAction ...string) string { return csp(formAction)
 // AccentStylesheet is the path, on a tenant's host, of the stylesheet that
 // sets the tenant's primary colour (Branding.PrimaryColor).
 func AccentStylesheet(color string) string { return accentURL(color) }
+
+// ReadForm reads the form r posts, at most limit bytes of its body, into
+// r.PostForm. When it cannot, it returns the status to answer with beside
+// the error: 413 for a body over limit, 400 for a form that does not
+// parse.
+func ReadForm(w http.ResponseWriter, r *http.Request, limit int64) (status int, err error) {
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	if err := r.ParseForm(); err != nil {
+		if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
+			return http.StatusRequestEntityTooLarge, err
+		}
+		return http.StatusBadRequest, err
+	}
+	return http.StatusOK, nil
+}
 
 // CheckSameOrigin refuses a form post a browser marks as coming from
 // another site, or, without Sec-Fetch-Site, from another origin than

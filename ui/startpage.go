@@ -86,11 +86,13 @@ func (p *Pages) welcome(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	page := &welcomePage{frame: p.frame(e, ""), SignInURL: tenant.PathSignIn}
-	if sess, ok := p.Provider.Session(r, e.slug()); ok {
-		u, err := p.Service.User(r.Context(), e.slug(), sess.Sub)
-		if err != nil {
-			return fmt.Errorf("read signed-in user: %w", err)
-		}
+	// A user deleted a moment ago reads as nobody signed in: the page
+	// offers to sign in.
+	_, u, ok, err := p.sessionUser(r, e)
+	if err != nil {
+		return err
+	}
+	if ok {
 		page.Username = u.Username
 	}
 	return p.render(w, http.StatusOK, page)

@@ -1,8 +1,6 @@
 package console
 
 import (
-	"encoding/base64"
-	"errors"
 	"maps"
 	"net/http"
 	"net/url"
@@ -92,16 +90,11 @@ func (c *Console) auditLog(w http.ResponseWriter, r *http.Request, q *request) e
 	if page.Refused {
 		return c.render(w, http.StatusBadRequest, page)
 	}
-	if raw := in.Get("after"); raw != "" {
-		b, err := base64.RawURLEncoding.DecodeString(raw)
-		if err == nil && !tenant.ValidAuditCursor(string(b)) {
-			err = errors.New("not a cursor of the audit trail")
-		}
-		if err != nil {
-			return &pageError{status: http.StatusBadRequest, msg: "error.badForm", err: err}
-		}
-		query.After = string(b)
+	after, err := readCursor(in, tenant.ValidAuditCursor)
+	if err != nil {
+		return err
 	}
+	query.After = after
 	page.Filtered = query.Action != "" || query.Actor != "" || query.Target != "" || page.From != "" || page.To != ""
 
 	result, err := c.Service.AuditLog(r.Context(), q.slug(), query)
@@ -118,13 +111,7 @@ func (c *Console) auditLog(w http.ResponseWriter, r *http.Request, q *request) e
 			link.Set(k, v)
 		}
 	}
-	if query.After != "" {
-		page.FirstURL = "/admin/audit?" + link.Encode()
-	}
-	if result.Next != "" {
-		link.Set("after", base64.RawURLEncoding.EncodeToString([]byte(result.Next)))
-		page.NextURL = "/admin/audit?" + link.Encode()
-	}
+	page.FirstURL, page.NextURL = pageLinks("/admin/audit", link, query.After, result.Next)
 	return c.render(w, http.StatusOK, page)
 }
 

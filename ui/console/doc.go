@@ -14,12 +14,16 @@
 //
 // Every change goes through tenant.Service, the same methods the
 // operator's admin API calls, with the administrator as the audit actor;
-// nothing about what a valid change is lives here. Pages are server-rendered
+// nothing about what a valid change is lives here (the settings form checks
+// its numbers and choices, to name the field, against the limits tenant
+// exports for its own check). Pages are server-rendered
 // html/template files embedded in the binary, checked at start-up against
 // the English and Dutch catalogue, and work without their small script.
 //
 // The tenant comes from the Host alone (provider.Site): no URL or form
 // field names a tenant, so an administrator of one tenant can reach
 // nothing of another. This package knows nothing of storage backends or of
-// zitadel/oidc; it uses ui only for the few things ui/shared.go exports.
+// zitadel/oidc; it uses ui only to render as the sign-in pages do: their
+// page set (ui.PageSet, ParsePages, PageBlocks, WritePage) and the few
+// things ui/shared.go exports.
 package console

@@ -166,6 +166,8 @@ func (c *Console) logResponse(r *http.Request, o *outcome) {
 	c.Logger.Log(r.Context(), level, msg, append(attrs, o.attrs...)...)
 }
 
+// statusHeading is the heading of an error page that chose none, by its
+// status; the sign-in pages' (ui) has the same cases.
 func statusHeading(status int) string {
 	switch {
 	case status == http.StatusForbidden:
@@ -174,6 +176,8 @@ func statusHeading(status int) string {
 		return "error.heading.404"
 	case status == http.StatusMethodNotAllowed:
 		return "error.heading.405"
+	case status == http.StatusTooManyRequests:
+		return "error.heading.429"
 	case status >= 500:
 		return "error.heading.500"
 	}

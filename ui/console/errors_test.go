@@ -95,3 +95,35 @@ func TestGroupConflictSentences(t *testing.T) {
 		})
 	}
 }
+
+// An error page that chose no heading gets one by its status, in both
+// languages, with the same cases as the sign-in pages' (ui's
+// TestStatusHeadings).
+func TestStatusHeadings(t *testing.T) {
+	tests := []struct {
+		status int
+		want   string
+	}{
+		{http.StatusBadRequest, "error.heading.400"},
+		{http.StatusForbidden, "error.heading.403"},
+		{http.StatusNotFound, "error.heading.404"},
+		{http.StatusMethodNotAllowed, "error.heading.405"},
+		{http.StatusConflict, "error.heading.400"},
+		{http.StatusRequestEntityTooLarge, "error.heading.400"},
+		{http.StatusUnprocessableEntity, "error.heading.400"},
+		{http.StatusTooManyRequests, "error.heading.429"},
+		{http.StatusInternalServerError, "error.heading.500"},
+		{http.StatusServiceUnavailable, "error.heading.500"},
+	}
+	for _, tt := range tests {
+		got := statusHeading(tt.status)
+		if got != tt.want {
+			t.Errorf("statusHeading(%d) = %q, want %q", tt.status, got, tt.want)
+		}
+		for l, msgs := range catalogue {
+			if msgs[got] == "" {
+				t.Errorf("%s lacks the heading %q", l, got)
+			}
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package console
 
 import (
-	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/url"
@@ -145,13 +144,9 @@ func (c *Console) groupPage(r *http.Request, q *request) (*groupPage, error) {
 	if err != nil {
 		return nil, serviceError(groupsSection, err)
 	}
-	after := ""
-	if raw := r.URL.Query().Get("after"); raw != "" {
-		b, err := base64.RawURLEncoding.DecodeString(raw)
-		if err != nil {
-			return nil, &pageError{status: http.StatusBadRequest, msg: "error.badForm", err: err}
-		}
-		after = string(b)
+	after, err := readCursor(r.URL.Query(), nil)
+	if err != nil {
+		return nil, err
 	}
 	members, err := c.Service.GroupMembers(r.Context(), q.slug(), name, after, membersPerPage)
 	if err != nil {
@@ -159,12 +154,7 @@ func (c *Console) groupPage(r *http.Request, q *request) (*groupPage, error) {
 	}
 	page := &groupPage{frame: c.frame(q, "groups"), Group: g, IsAdmin: g.Name == q.tenant.Settings.AdminGroup,
 		Members: members.Users, Form: groupFormOf(g)}
-	if after != "" {
-		page.FirstURL = groupPath(name)
-	}
-	if members.Next != "" {
-		page.NextURL = groupPath(name) + "?after=" + base64.RawURLEncoding.EncodeToString([]byte(members.Next))
-	}
+	page.FirstURL, page.NextURL = pageLinks(groupPath(name), nil, after, members.Next)
 	return page, nil
 }
 

@@ -98,9 +98,8 @@ func (rp *relyingParty) verifier(t tenant.Tenant, origin string) *oidc.IDTokenVe
 
 // identity is what the console takes from a verified ID token.
 type identity struct {
-	Sub      string
-	AMR      []string
-	AuthTime time.Time
+	Sub string
+	AMR []string
 }
 
 var errNonce = errors.New("ID token nonce does not match the sign-in")
@@ -126,13 +125,12 @@ func (rp *relyingParty) redeem(ctx context.Context, t tenant.Tenant, origin, cod
 		return identity{}, errNonce
 	}
 	var claims struct {
-		AMR      []string `json:"amr"`
-		AuthTime int64    `json:"auth_time"`
+		AMR []string `json:"amr"`
 	}
 	if err := idt.Claims(&claims); err != nil {
 		return identity{}, fmt.Errorf("read ID token claims: %w", err)
 	}
-	return identity{Sub: idt.Subject, AMR: slices.Clone(claims.AMR), AuthTime: time.Unix(claims.AuthTime, 0).UTC()}, nil
+	return identity{Sub: idt.Subject, AMR: slices.Clone(claims.AMR)}, nil
 }
 
 // loopback is an http.RoundTripper that serves a request to a tenant's

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/tenant/password"
 	"github.com/cognate-idp/cognate/ui/uitest"
 )
 
@@ -275,6 +276,55 @@ func TestSettings(t *testing.T) {
 	uitest.MustContain(t, login, "accent-0a7d4f.css", `<img class="brand-logo" src="https://cdn.acme.example/logo.png" alt="">`)
 	if csp := login.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "img-src 'self' data: https://cdn.acme.example;") {
 		t.Errorf("login page CSP %q", csp)
+	}
+}
+
+// The settings form's numbers carry the limits tenant holds the settings
+// to, as the inputs' min and max and in the form's own check: a value at
+// an end is taken, one past it is refused at its field.
+func TestSettingsLimitsAreTheTenants(t *testing.T) {
+	s := newStack(t)
+	b := newBrowser(t)
+	b.signIn(s, "acme", "boss", adminPassword)
+	form := b.Get(s.url("acme", "/admin/settings"))
+	limits := []struct {
+		field    string
+		min, max int
+	}{
+		{"min_length", password.MinMinimumLength, password.MaxMinimumLength},
+		{"history_size", 0, password.MaxHistorySize},
+		{"temp_days", tenant.MinTempPasswordValidityDays, tenant.MaxTempPasswordValidityDays},
+		{"max_failures", tenant.MinLockoutFailures, tenant.MaxLockoutFailures},
+		{"lock_minutes", int(tenant.MinLockDuration / time.Minute), int(tenant.MaxLockDuration / time.Minute)},
+	}
+	for _, l := range limits {
+		uitest.MustContain(t, form, fmt.Sprintf(`name="%s" type="number" inputmode="numeric" min="%d" max="%d"`, l.field, l.min, l.max))
+	}
+	good := url.Values{"name": {"Acme BV"}, "locale": {"en"}, "admin_group": {"admins"}, "mfa_mode": {"OFF"},
+		"min_length": {"8"}, "history_size": {"0"}, "temp_days": {"7"}, "max_failures": {"5"}, "lock_minutes": {"15"}}
+	for _, l := range limits {
+		for _, tt := range []struct {
+			value int
+			saved bool
+		}{{l.min, true}, {l.max, true}, {l.min - 1, false}, {l.max + 1, false}} {
+			v := url.Values{}
+			for k, vs := range good {
+				v[k] = vs
+			}
+			v.Set(l.field, strconv.Itoa(tt.value))
+			// What the form takes, UpdateTenant (ValidateSettings) takes.
+			p := b.Submit(b.Get(s.url("acme", "/admin/settings")), "/admin/settings", v)
+			switch {
+			case tt.saved && p.Status != http.StatusSeeOther:
+				t.Errorf("%s %d: status %d, want it saved", l.field, tt.value, p.Status)
+			case !tt.saved && p.Status != http.StatusUnprocessableEntity:
+				t.Errorf("%s %d: status %d, want it refused", l.field, tt.value, p.Status)
+			case !tt.saved:
+				uitest.MustContain(t, p, fmt.Sprintf("between %d and %d", l.min, l.max),
+					fmt.Sprintf(`name="%s" type="number" inputmode="numeric" min="%d" max="%d" value="%d" required aria-invalid="true"`,
+						l.field, l.min, l.max, tt.value))
+			}
+		}
 	}
 }
 

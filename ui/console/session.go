@@ -43,15 +43,14 @@ const (
 
 // session is a signed-in administrator's console session.
 type session struct {
-	ID       string    `json:"id"` // SHA-256 of the cookie value, hex
-	Sub      string    `json:"sub"`
-	AMR      []string  `json:"amr"`
-	AuthTime time.Time `json:"auth_time"`
-	CSRF     string    `json:"csrf"`
-	// ExpiresAt is the idle expiry, never after Created+MaxAge; the store's
-	// sweeper reads it.
+	ID        string    `json:"id"` // SHA-256 of the cookie value, hex
+	Sub       string    `json:"sub"`
+	AMR       []string  `json:"amr"`
+	CSRF      string    `json:"csrf"`
 	CreatedAt time.Time `json:"created_at"`
 	LastSeen  time.Time `json:"last_seen"`
+	// ExpiresAt is the idle expiry, never after CreatedAt+MaxAge; the
+	// store's sweeper reads it.
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
@@ -186,18 +185,59 @@ func (c *Console) startSignIn(w http.ResponseWriter, r *http.Request, q *request
 // checks that the person may use the console, and starts a session.
 func (c *Console) finishSignIn(w http.ResponseWriter, r *http.Request, q *request) error {
 	query := r.URL.Query()
-	again := &link{Base + "/login", "signin.again"}
 	if query.Get("error") != "" {
 		// The provider refused (the person cancelled, say); the detail is
 		// the provider's, for the log.
-		return &pageError{status: http.StatusBadRequest, heading: "signin.failed.heading", msg: "signin.failed",
-			link: again, err: fmt.Errorf("authorization error %q", query.Get("error"))}
+		return signInFailed("signin.failed", fmt.Errorf("authorization error %q", query.Get("error")))
 	}
-	state := query.Get("state")
+	p, err := c.consumePendingLogin(w, r, q, query.Get("state"))
+	if err != nil {
+		return err
+	}
+	id, err := c.rp.redeem(r.Context(), q.tenant, q.origin, query.Get("code"), p.Verifier, p.Nonce)
+	if err != nil {
+		return signInFailed("signin.failed", err)
+	}
+	user, err := c.Service.User(r.Context(), q.slug(), id.Sub)
+	if errors.Is(err, tenant.ErrNotFound) {
+		// Deleted since the sign-in: refused below like any
+		// non-administrator, as authorize refuses a session's.
+		user = tenant.User{Sub: id.Sub}
+	} else if err != nil {
+		return fmt.Errorf("read the administrator: %w", err)
+	}
+	ip := c.Provider.Hosts().ClientIP(r)
+	actor := tenant.Actor{Kind: tenant.ActorUser, Sub: user.Sub, Name: user.Username, IP: ip}
+	target := tenant.AuditTarget{Kind: tenant.TargetUser, ID: user.Sub, Name: user.Username}
+	if refusal := c.refuse(q.tenant, user, id.AMR); refusal != nil {
+		c.Service.RecordEvent(r.Context(), q.slug(), tenant.AuditEvent{Action: tenant.AuditConsoleDenied,
+			Actor: actor, Target: target, Reason: refusal.reason})
+		return refusal.page
+	}
+	if err := c.startSession(w, r, q.slug(), user.Sub, id.AMR); err != nil {
+		return err
+	}
+	c.Service.RecordEvent(r.Context(), q.slug(), tenant.AuditEvent{Action: tenant.AuditConsoleSignIn,
+		Actor: actor, Target: target, Details: map[string]string{"amr": strings.Join(id.AMR, ",")}})
+	http.Redirect(w, r, p.Next, http.StatusSeeOther)
+	return nil
+}
+
+// signInFailed is the page of a console sign-in that did not finish: msg
+// says why, err is the detail for the log, and the way on is to sign in
+// again.
+func signInFailed(msg string, err error) error {
+	return &pageError{status: http.StatusBadRequest, heading: "signin.failed.heading", msg: msg,
+		link: &link{Base + "/login", "signin.again"}, err: err}
+}
+
+// consumePendingLogin takes the sign-in the callback's state names, once:
+// only in the browser whose login cookie holds the state (which it
+// expires), and only while the sign-in has not expired.
+func (c *Console) consumePendingLogin(w http.ResponseWriter, r *http.Request, q *request, state string) (pendingLogin, error) {
 	ours := func(value string) bool { return subtle.ConstantTimeCompare([]byte(value), []byte(state)) == 1 }
 	if state == "" || !slices.ContainsFunc(cookieValues(r, c.loginCookieName()), ours) {
-		return &pageError{status: http.StatusBadRequest, heading: "signin.failed.heading", msg: "signin.otherBrowser",
-			link: again, err: errors.New("console callback without this browser's state")}
+		return pendingLogin{}, signInFailed("signin.otherBrowser", errors.New("console callback without this browser's state"))
 	}
 	http.SetCookie(w, c.Provider.Hosts().Cookie(loginCookie, "", -time.Second, http.SameSiteLaxMode))
 	c.expireOldCookies(w)
@@ -210,46 +250,32 @@ func (c *Console) finishSignIn(w http.ResponseWriter, r *http.Request, q *reques
 		return tx.Delete(tenant.CollSessions, q.slug(), key) // a state is good once
 	})
 	if errors.Is(err, tenant.ErrNotFound) || (err == nil && !c.now().Before(p.ExpiresAt)) {
-		return &pageError{status: http.StatusBadRequest, heading: "signin.failed.heading", msg: "signin.expired",
-			link: again, err: errors.New("console sign-in state unknown or expired")}
+		return pendingLogin{}, signInFailed("signin.expired", errors.New("console sign-in state unknown or expired"))
 	}
 	if err != nil {
-		return err
+		return pendingLogin{}, err
 	}
-	id, err := c.rp.redeem(r.Context(), q.tenant, q.origin, query.Get("code"), p.Verifier, p.Nonce)
-	if err != nil {
-		return &pageError{status: http.StatusBadRequest, heading: "signin.failed.heading", msg: "signin.failed", link: again, err: err}
-	}
-	user, err := c.Service.User(r.Context(), q.slug(), id.Sub)
-	if err != nil {
-		return fmt.Errorf("read the administrator: %w", err)
-	}
-	ip := c.Provider.Hosts().ClientIP(r)
-	actor := tenant.Actor{Kind: tenant.ActorUser, Sub: user.Sub, Name: user.Username, IP: ip}
-	target := tenant.AuditTarget{Kind: tenant.TargetUser, ID: user.Sub, Name: user.Username}
-	if refusal := c.refuse(q.tenant, user, id.AMR); refusal != nil {
-		c.Service.RecordEvent(r.Context(), q.slug(), tenant.AuditEvent{Action: tenant.AuditConsoleDenied,
-			Actor: actor, Target: target, Reason: refusal.reason})
-		return refusal.page
-	}
+	return p, nil
+}
 
+// startSession stores a new console session of sub, signed in with amr,
+// indexed by user (tenant.EndUserSessions ends it), and gives the browser
+// its cookie.
+func (c *Console) startSession(w http.ResponseWriter, r *http.Request, slug, sub string, amr []string) error {
 	value := tenant.NewSecret(32)
 	now := c.now()
-	s := session{ID: tenant.HashSecret(value), Sub: user.Sub, AMR: id.AMR, AuthTime: id.AuthTime,
+	s := session{ID: tenant.HashSecret(value), Sub: sub, AMR: amr,
 		CSRF: tenant.NewSecret(24), CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(c.IdleTimeout)}
-	err = c.Service.Store.Update(r.Context(), func(tx tenant.Tx) error {
-		if err := tenant.PutExpiring(tx, tenant.CollSessions, q.slug(), prefixSession+s.ID, s, s.ExpiresAt); err != nil {
+	err := c.Service.Store.Update(r.Context(), func(tx tenant.Tx) error {
+		if err := tenant.PutExpiring(tx, tenant.CollSessions, slug, prefixSession+s.ID, s, s.ExpiresAt); err != nil {
 			return err
 		}
-		return tx.Put(tenant.CollSessions, q.slug(), userSessionKey(s.Sub, s.ID), []byte{})
+		return tx.Put(tenant.CollSessions, slug, userSessionKey(s.Sub, s.ID), []byte{})
 	})
 	if err != nil {
 		return fmt.Errorf("store console session: %w", err)
 	}
-	c.Service.RecordEvent(r.Context(), q.slug(), tenant.AuditEvent{Action: tenant.AuditConsoleSignIn,
-		Actor: actor, Target: target, Details: map[string]string{"amr": strings.Join(id.AMR, ",")}})
 	http.SetCookie(w, c.Provider.Hosts().Cookie(sessionCookie, value, c.MaxAge, http.SameSiteStrictMode))
-	http.Redirect(w, r, p.Next, http.StatusSeeOther)
 	return nil
 }
 
@@ -429,13 +455,12 @@ func (c *Console) checkForm(w http.ResponseWriter, r *http.Request, q *request) 
 		// ParseForm reads no fields, so the token is missing and refused.
 		return nil
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-	if err := r.ParseForm(); err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return &pageError{status: http.StatusRequestEntityTooLarge, msg: "error.tooLarge", err: err}
+	if status, err := ui.ReadForm(w, r, maxForm); err != nil {
+		msg := "error.badForm"
+		if status == http.StatusRequestEntityTooLarge {
+			msg = "error.tooLarge"
 		}
-		return &pageError{status: http.StatusBadRequest, msg: "error.badForm", err: err}
+		return &pageError{status: status, msg: msg, err: err}
 	}
 	return c.checkToken(q, r.PostForm.Get(csrfField))
 }

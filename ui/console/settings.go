@@ -36,6 +36,32 @@ type settingsPage struct {
 
 func (settingsPage) template() string { return tmplSettings }
 
+// Limits are the ranges of the form's numbers, which its inputs carry as
+// min and max.
+func (settingsPage) Limits() settingsLimits { return limitsOfSettings() }
+
+// numberRange is the range, both ends included, a number must be in.
+type numberRange struct{ Min, Max int }
+
+// settingsLimits are the ranges of the settings form's numbers.
+type settingsLimits struct {
+	MinLength, HistorySize, TempDays, MaxFailures, LockMinutes numberRange
+}
+
+// limitsOfSettings are the ranges of the settings form's numbers, from
+// the limits tenant and password hold a tenant's settings to: the form
+// shows them and change checks them, so that a number out of range is
+// named at its field rather than refused by UpdateTenant as a whole.
+func limitsOfSettings() settingsLimits {
+	return settingsLimits{
+		MinLength:   numberRange{password.MinMinimumLength, password.MaxMinimumLength},
+		HistorySize: numberRange{0, password.MaxHistorySize},
+		TempDays:    numberRange{tenant.MinTempPasswordValidityDays, tenant.MaxTempPasswordValidityDays},
+		MaxFailures: numberRange{tenant.MinLockoutFailures, tenant.MaxLockoutFailures},
+		LockMinutes: numberRange{int(tenant.MinLockDuration / time.Minute), int(tenant.MaxLockDuration / time.Minute)},
+	}
+}
+
 // settingsForm is the form's values as text, so a wrong value is shown
 // back as it was typed.
 type settingsForm struct {
@@ -80,10 +106,11 @@ func readSettingsForm(f url.Values) settingsForm {
 // kept in seconds, the form has whole minutes.
 func (sf settingsForm) change(cur tenant.Tenant) (tenant.TenantChange, *formProblem) {
 	var ch tenant.TenantChange
-	number := func(field, raw string, lo, hi int) (int, *formProblem) {
+	limits := limitsOfSettings()
+	number := func(field, raw string, r numberRange) (int, *formProblem) {
 		n, err := strconv.Atoi(strings.TrimSpace(raw))
-		if err != nil || n < lo || n > hi {
-			return 0, &formProblem{field: field, key: "problem.range." + field, args: []any{lo, hi}}
+		if err != nil || n < r.Min || n > r.Max {
+			return 0, &formProblem{field: field, key: "problem.range." + field, args: []any{r.Min, r.Max}}
 		}
 		return n, nil
 	}
@@ -102,7 +129,7 @@ func (sf settingsForm) change(cur tenant.Tenant) (tenant.TenantChange, *formProb
 		name := sf.Name
 		ch.Name = &name
 	}
-	if sf.Locale != "en" && sf.Locale != "nl" {
+	if !slices.Contains(tenant.Languages(), sf.Locale) {
 		return ch, &formProblem{field: "locale", key: "problem.invalid"}
 	}
 	branding := tenant.Branding{LogoURL: sf.LogoURL, PrimaryColor: sf.Color}
@@ -117,7 +144,7 @@ func (sf settingsForm) change(cur tenant.Tenant) (tenant.TenantChange, *formProb
 	if sf.AdminGroup == "" {
 		return ch, &formProblem{field: "admin_group", key: "problem.invalid"}
 	}
-	if !slices.Contains([]string{tenant.MFAOff, tenant.MFAOptional, tenant.MFARequired}, sf.MFAMode) {
+	if !slices.Contains(tenant.MFAModes(), sf.MFAMode) {
 		return ch, &formProblem{field: "mfa_mode", key: "problem.invalid"}
 	}
 	var factors []string
@@ -130,25 +157,25 @@ func (sf settingsForm) change(cur tenant.Tenant) (tenant.TenantChange, *formProb
 	if len(factors) == 0 && sf.MFAMode != tenant.MFAOff {
 		return ch, &formProblem{field: "factors", key: "problem.factors"}
 	}
-	minLength, prob := number("min_length", sf.MinLength, password.MinMinimumLength, password.MaxMinimumLength)
+	minLength, prob := number("min_length", sf.MinLength, limits.MinLength)
 	if prob != nil {
 		return ch, prob
 	}
-	history, prob := number("history_size", sf.HistorySize, 0, password.MaxHistorySize)
+	history, prob := number("history_size", sf.HistorySize, limits.HistorySize)
 	if prob != nil {
 		return ch, prob
 	}
-	days, prob := number("temp_days", sf.TempDays, 1, 365)
+	days, prob := number("temp_days", sf.TempDays, limits.TempDays)
 	if prob != nil {
 		return ch, prob
 	}
-	failures, prob := number("max_failures", sf.MaxFailures, 1, 100)
+	failures, prob := number("max_failures", sf.MaxFailures, limits.MaxFailures)
 	if prob != nil {
 		return ch, prob
 	}
 	lockDuration := cur.Settings.Lockout.LockDuration
 	if strings.TrimSpace(sf.LockMinute) != formOf(cur).LockMinute {
-		minutes, prob := number("lock_minutes", sf.LockMinute, 1, 24*60)
+		minutes, prob := number("lock_minutes", sf.LockMinute, limits.LockMinutes)
 		if prob != nil {
 			return ch, prob
 		}

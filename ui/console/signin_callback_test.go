@@ -116,3 +116,65 @@ func TestConsoleCallbackReplayed(t *testing.T) {
 		t.Errorf("%d console sign-ins after the replay, want the first one only", n)
 	}
 }
+
+// An administrator deleted between the provider's sign-in and the
+// console's read of them is refused as any non-administrator is, not met
+// with a fault: no access, no session, a console.denied event.
+func TestConsoleCallbackForAUserDeletedMeanwhile(t *testing.T) {
+	s := newStack(t)
+	b := newBrowser(t)
+	callback := consoleCallback(t, s, b)
+	boss := s.admin["acme"]
+	s.vanishing.Vanish(boss.Sub)
+	defer s.vanishing.Vanish("")
+	p := b.Get(callback)
+	if p.Status != http.StatusForbidden {
+		t.Fatalf("the callback: status %d, want 403:\n%s", p.Status, p.Body)
+	}
+	uitest.MustContain(t, p, "No access to the admin console")
+	if c := consoleSessionCookie(t, s, b); c != nil {
+		t.Errorf("a deleted user got a console session cookie: %v", c)
+	}
+	denied, err := s.svc.AuditLog(t.Context(), "acme", tenant.AuditQuery{Action: string(tenant.AuditConsoleDenied)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(denied.Events) != 1 || denied.Events[0].Reason != tenant.ReasonNotAdmin || denied.Events[0].Target.ID != boss.Sub {
+		t.Errorf("console.denied events %+v", denied.Events)
+	}
+}
+
+// A sign-in the provider refused (the person cancelled), or whose code
+// does not redeem, is no session: the page says the sign-in was not
+// completed and offers to sign in again.
+func TestConsoleCallbackNotCompleted(t *testing.T) {
+	s := newStack(t)
+	tests := []struct {
+		name string
+		edit func(q url.Values)
+	}{
+		{"the provider refused", func(q url.Values) { q.Del("code"); q.Set("error", "access_denied") }},
+		{"a code that does not redeem", func(q url.Values) { q.Set("code", "not-the-code") }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newBrowser(t)
+			callback := mustParse(t, consoleCallback(t, s, b))
+			q := callback.Query()
+			tt.edit(q)
+			callback.RawQuery = q.Encode()
+			p := b.Get(callback.String())
+			if p.Status != http.StatusBadRequest {
+				t.Fatalf("status %d, want 400:\n%s", p.Status, p.Body)
+			}
+			uitest.MustContain(t, p, "Signing in to the console did not work", "The sign-in was not completed. Try again.",
+				`href="/admin/login"`, "Sign in again")
+			if c := consoleSessionCookie(t, s, b); c != nil {
+				t.Errorf("a console session cookie: %v", c)
+			}
+		})
+	}
+	if n := consoleSignIns(t, s); n != 0 {
+		t.Errorf("%d console sign-ins, want none", n)
+	}
+}

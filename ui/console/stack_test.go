@@ -45,6 +45,10 @@ type stack struct {
 	// log holds every line the stack logged, for tests of what reaches
 	// the log; the lines also go to the test's output.
 	log *uitest.Log
+	// vanishing is the store the console's service reads through: the
+	// stack's own, until a test makes a user read as deleted in it (a
+	// user deleted between the provider's read and the console's).
+	vanishing *uitest.VanishingStore
 	// ahead is how far the service's (and the outbox's) clock runs ahead
 	// of the real one:
 	// later moves it, for what the service does differently after a
@@ -124,7 +128,10 @@ func newStack(t testing.TB) *stack {
 	wg.Go(func() { outbox.Run(outboxCtx) })
 	t.Cleanup(func() { stopOutbox(); wg.Wait() })
 
-	con, err := console.New(console.Console{Service: svc, Provider: prov, Logger: logger, Now: time.Now})
+	s.vanishing = &uitest.VanishingStore{Store: store}
+	conSvc := *svc
+	conSvc.Store = s.vanishing
+	con, err := console.New(console.Console{Service: &conSvc, Provider: prov, Logger: logger, Now: time.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package console
 
 import (
-	"encoding/base64"
 	"errors"
 	"maps"
 	"net/http"
@@ -122,13 +121,11 @@ func (c *Console) listUsers(w http.ResponseWriter, r *http.Request, q *request) 
 		{Value: string(tenant.SearchUsername), Label: page.T("users.by.username"), Selected: page.By == string(tenant.SearchUsername)},
 		{Value: string(tenant.SearchEmail), Label: page.T("users.by.email"), Selected: page.By == string(tenant.SearchEmail)},
 	}
-	if after := in.Get("after"); after != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(after)
-		if err != nil {
-			return &pageError{status: http.StatusBadRequest, msg: "error.badForm", err: err}
-		}
-		search.After = string(raw)
+	after, err := readCursor(in, nil)
+	if err != nil {
+		return err
 	}
+	search.After = after
 	page.Searching = page.Query != "" || state != ""
 	result, err := c.Service.SearchUsers(r.Context(), q.slug(), search)
 	if err != nil {
@@ -145,13 +142,7 @@ func (c *Console) listUsers(w http.ResponseWriter, r *http.Request, q *request) 
 			link.Set(k, v)
 		}
 	}
-	if search.After != "" {
-		page.FirstURL = "/admin/users?" + link.Encode()
-	}
-	if result.Next != "" {
-		link.Set("after", base64.RawURLEncoding.EncodeToString([]byte(result.Next)))
-		page.NextURL = "/admin/users?" + link.Encode()
-	}
+	page.FirstURL, page.NextURL = pageLinks("/admin/users", link, search.After, result.Next)
 	return c.render(w, http.StatusOK, page)
 }
 
@@ -703,19 +694,7 @@ func (c *Console) act(w http.ResponseWriter, r *http.Request, q *request, do fun
 	sub := r.PathValue("sub")
 	result, err := do(sub)
 	if err != nil {
-		if errors.Is(err, tenant.ErrNotFound) {
-			return notFoundPage(usersSection, err)
-		}
-		key := problemKey(err)
-		if key == "" {
-			return err
-		}
-		page, perr := c.userPage(r, q)
-		if perr != nil {
-			return perr
-		}
-		page.Problem = page.T(key)
-		return c.render(w, http.StatusConflict, page)
+		return c.userProblem(w, r, q, err)
 	}
 	target := userPath(sub)
 	if result != "" {
@@ -750,18 +729,26 @@ func (c *Console) confirmDeleteUser(w http.ResponseWriter, r *http.Request, q *r
 func (c *Console) deleteUser(w http.ResponseWriter, r *http.Request, q *request) error {
 	sub := r.PathValue("sub")
 	if err := c.Service.DeleteUser(r.Context(), q.slug(), sub); err != nil {
-		if key := problemKey(err); key != "" {
-			page, perr := c.userPage(r, q)
-			if perr != nil {
-				return perr
-			}
-			page.Problem = page.T(key)
-			return c.render(w, http.StatusConflict, page)
-		}
-		return serviceError(usersSection, err)
+		return c.userProblem(w, r, q, err)
 	}
 	http.Redirect(w, r, "/admin/users?notice=deleted", http.StatusSeeOther)
 	return nil
+}
+
+// userProblem answers an action on the request's user that the service
+// refused: the profile again, with the refusal said on it (409). A user
+// gone, or an error that is no refusal, is serviceError's.
+func (c *Console) userProblem(w http.ResponseWriter, r *http.Request, q *request, err error) error {
+	key := problemKey(err)
+	if key == "" || errors.Is(err, tenant.ErrNotFound) {
+		return serviceError(usersSection, err)
+	}
+	page, perr := c.userPage(r, q)
+	if perr != nil {
+		return perr
+	}
+	page.Problem = page.T(key)
+	return c.render(w, http.StatusConflict, page)
 }
 
 type userNewPage struct {

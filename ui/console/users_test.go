@@ -256,6 +256,15 @@ func TestProfileActions(t *testing.T) {
 		t.Errorf("disable yourself: %d", p.Status)
 	}
 	uitest.MustContain(t, p, "You cannot disable or delete yourself")
+	// The refused deletion, too, is said on the profile.
+	p = b.Submit(b.Get(s.url("acme", "/admin/users/"+self+"/delete")), "/admin/users/"+self+"/delete", nil)
+	if p.Status != http.StatusConflict {
+		t.Errorf("delete yourself: %d", p.Status)
+	}
+	uitest.MustContain(t, p, "You cannot disable or delete yourself", "<h1>boss</h1>")
+	if _, err := s.svc.User(t.Context(), "acme", self); err != nil {
+		t.Errorf("the administrator deleted themselves: %v", err)
+	}
 }
 
 // waitCount waits until to has received n mails, or a few seconds.
