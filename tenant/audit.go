@@ -285,12 +285,16 @@ type AuditPage struct {
 // takes: an action, or a family of actions (a prefix of some action that
 // ends in ".", such as "user.").
 func ValidAuditFilter(action string) bool {
-	return slices.ContainsFunc(AuditActions(), func(a AuditAction) bool {
-		if strings.HasSuffix(action, ".") {
-			return strings.HasPrefix(string(a), action)
-		}
-		return string(a) == action
-	})
+	return slices.ContainsFunc(AuditActions(), func(a AuditAction) bool { return actionMatches(action, a) })
+}
+
+// actionMatches reports whether filter, an AuditQuery's Action, takes
+// action: the action itself, or a family ("user.") it is of.
+func actionMatches(filter string, action AuditAction) bool {
+	if strings.HasSuffix(filter, ".") {
+		return strings.HasPrefix(string(action), filter)
+	}
+	return string(action) == filter
 }
 
 // ParseAuditBound reads a bound of AuditQuery's From or To: a date
@@ -330,14 +334,8 @@ func ValidAuditRange(from, to time.Time) bool {
 }
 
 func (q AuditQuery) matches(ev AuditEvent) bool {
-	if q.Action != "" {
-		if strings.HasSuffix(q.Action, ".") {
-			if !strings.HasPrefix(string(ev.Action), q.Action) {
-				return false
-			}
-		} else if string(ev.Action) != q.Action {
-			return false
-		}
+	if q.Action != "" && !actionMatches(q.Action, ev.Action) {
+		return false
 	}
 	if q.Actor != "" && ev.Actor.Sub != q.Actor && !strings.EqualFold(ev.Actor.Name, q.Actor) {
 		return false
@@ -355,9 +353,7 @@ func (s *Service) AuditLog(ctx context.Context, tenantID string, q AuditQuery) (
 	if q.After != "" && !ValidAuditCursor(q.After) {
 		return AuditPage{}, fmt.Errorf("%w: %q is not a cursor of the audit trail: pass a page's Next as it is", ErrInvalid, q.After)
 	}
-	if q.Limit <= 0 || q.Limit > 200 {
-		q.Limit = 50
-	}
+	q.Limit = pageLimit(q.Limit, 200, 50)
 	if q.Budget <= 0 {
 		q.Budget = DefaultAuditBudget
 	}

@@ -495,3 +495,25 @@ func TestSweepAuditOperatorTrail(t *testing.T) {
 		t.Errorf("swept %d; the operator's trail keeps %+v, want only beta's deletion", n, events)
 	}
 }
+
+// A filter of the trail is an action or a family of actions, a prefix
+// ending in "."; a family's name without the dot, or a prefix cut
+// elsewhere, is neither.
+func TestValidAuditFilter(t *testing.T) {
+	for _, tc := range []struct {
+		filter string
+		want   bool
+	}{
+		{string(tenant.AuditUserUpdate), true},
+		{"user.", true},
+		{"signin.", true},
+		{"user", false},
+		{"us", false},
+		{"nosuch.", false},
+		{"", false},
+	} {
+		if got := tenant.ValidAuditFilter(tc.filter); got != tc.want {
+			t.Errorf("ValidAuditFilter(%q) = %t, want %t", tc.filter, got, tc.want)
+		}
+	}
+}

@@ -14,8 +14,8 @@ import (
 )
 
 // Clients: creating, reading, changing and deleting them, the rules their
-// settings and URIs follow, the admin console's own client, and the
-// tenant's branding rules.
+// settings and URIs follow, and the admin console's own client. (The
+// tenant's branding rules, which share HTTPSOrLoopback, are in tenants.go.)
 
 // NewClient is the input of CreateClient.
 type NewClient struct {

@@ -236,11 +236,7 @@ func FinishGroupMoves(ctx context.Context, store Store, now func() time.Time) (i
 	var all []pending
 	err := store.View(ctx, func(tx Tx) error {
 		all = nil
-		var slugs []string
-		err := tx.Scan(CollTenants, "", "", "", func(key string, _ []byte) bool {
-			slugs = append(slugs, key)
-			return true
-		})
+		slugs, err := tenantSlugs(tx)
 		if err != nil {
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -95,9 +96,7 @@ func (s *Service) Group(ctx context.Context, tenantID, name string) (Group, erro
 // group renamed a moment ago may still be indexed under its old name
 // (group_move.go), so those are listed too.
 func (s *Service) GroupMembers(ctx context.Context, tenantID, name, after string, limit int) (UserPage, error) {
-	if limit <= 0 || limit > 100 {
-		limit = 50
-	}
+	limit = pageLimit(limit, 100, 50)
 	var page UserPage
 	err := s.Store.View(ctx, func(tx Tx) error {
 		page = UserPage{}
@@ -180,33 +179,24 @@ type GroupChange struct {
 // cannot be renamed again, nor its old name taken, until they have moved
 // (ErrGroupMoving).
 func (s *Service) UpdateGroup(ctx context.Context, tenantID, name string, in GroupChange) (Group, error) {
-	if in.Name != nil {
-		if err := ValidateGroupName(*in.Name); err != nil {
-			return Group{}, err
-		}
+	if err := in.validate(); err != nil {
+		return Group{}, err
 	}
-	if in.Description != nil {
-		if err := ValidateGroupDescription(*in.Description); err != nil {
-			return Group{}, err
-		}
-	}
-	if in.SetPrecedence {
-		if err := ValidateGroupPrecedence(in.Precedence); err != nil {
-			return Group{}, err
-		}
-	}
+	renamed := in.Name != nil && *in.Name != name
 	var counted int // the members, when more than one transaction moves
-	if in.Name != nil && *in.Name != name {
+	if renamed {
 		var err error
 		if counted, err = s.countGroupMembers(ctx, tenantID, name); err != nil {
 			return Group{}, err
 		}
 	}
 	now := s.Time()
-	var g Group
-	adminGroupMoved, movesLeft := false, false
+	var (
+		g Group
+		r groupRenamed
+	)
 	err := s.Store.Update(ctx, func(tx Tx) (err error) {
-		adminGroupMoved, movesLeft = false, false // the closure may run more than once
+		r = groupRenamed{} // the closure may run more than once
 		t, err := GetTenant(tx, tenantID)
 		if err != nil {
 			return err
@@ -214,68 +204,116 @@ func (s *Service) UpdateGroup(ctx context.Context, tenantID, name string, in Gro
 		if g, err = GetJSON[Group](tx, CollGroups, tenantID, name); err != nil {
 			return fmt.Errorf("group %q: %w", name, err)
 		}
-		var changed []string
-		if in.Description != nil && *in.Description != g.Description {
-			g.Description = *in.Description
-			changed = append(changed, "description")
+		changed := in.applyTo(&g)
+		if !renamed {
+			return s.saveGroupChange(ctx, tx, tenantID, name, g, changed)
 		}
-		if in.SetPrecedence && !equalPrecedence(in.Precedence, g.Precedence) {
-			g.Precedence = in.Precedence
-			changed = append(changed, "precedence")
-		}
-		if in.Name == nil || *in.Name == name {
-			if len(changed) == 0 {
-				return nil
-			}
-			if err := PutJSON(tx, CollGroups, tenantID, name, g); err != nil {
-				return err
-			}
-			return s.audit(ctx, tx, tenantID, AuditGroupUpdate, AuditTarget{Kind: TargetGroup, ID: name},
-				map[string]string{"fields": strings.Join(changed, ",")})
-		}
-		newName := *in.Name
-		if err := CheckGroupNameFree(tx, tenantID, newName); err != nil {
-			return err
-		}
-		if err := checkNoMoveInto(tx, tenantID, name); err != nil {
-			return err
-		}
-		if err := tx.Delete(CollGroups, tenantID, name); err != nil {
-			return err
-		}
-		g.Name = newName
-		if err := PutJSON(tx, CollGroups, tenantID, newName, g); err != nil {
-			return err
-		}
-		moved, done, err := startGroupMove(tx, tenantID, groupMove{From: name, To: newName, Started: now})
-		if err != nil {
-			return err
-		}
-		movesLeft = !done
-		details := map[string]string{"from": name, "members": membersText(moved, done, counted)}
-		if t.Settings.AdminGroup == name {
-			// The administrators stay administrators under the new name.
-			t.Settings.AdminGroup, t.UpdatedAt = newName, now
-			if err := PutTenant(tx, t); err != nil {
-				return err
-			}
-			adminGroupMoved = true
-		}
-		if len(changed) > 0 {
-			details["fields"] = strings.Join(changed, ",")
-		}
-		return s.audit(ctx, tx, tenantID, AuditGroupRename, AuditTarget{Kind: TargetGroup, ID: newName}, details)
+		r, err = s.renameGroup(ctx, tx, t, name, *in.Name, &g, changed, counted, now)
+		return err
 	})
 	if err != nil {
 		return Group{}, err
 	}
-	if adminGroupMoved {
+	if r.adminGroupMoved {
 		s.changed(ctx, tenantID)
 	}
-	if movesLeft {
+	if r.movesLeft {
 		s.groupMoveStarted(ctx, tenantID, name)
 	}
 	return g, nil
+}
+
+// validate checks the values in gives, before anything is read.
+func (in GroupChange) validate() error {
+	if in.Name != nil {
+		if err := ValidateGroupName(*in.Name); err != nil {
+			return err
+		}
+	}
+	if in.Description != nil {
+		if err := ValidateGroupDescription(*in.Description); err != nil {
+			return err
+		}
+	}
+	if in.SetPrecedence {
+		return ValidateGroupPrecedence(in.Precedence)
+	}
+	return nil
+}
+
+// applyTo sets on g the description and precedence in gives, and returns
+// the names of the fields that changed.
+func (in GroupChange) applyTo(g *Group) []string {
+	var changed []string
+	if in.Description != nil && *in.Description != g.Description {
+		g.Description = *in.Description
+		changed = append(changed, "description")
+	}
+	if in.SetPrecedence && !equalPrecedence(in.Precedence, g.Precedence) {
+		g.Precedence = in.Precedence
+		changed = append(changed, "precedence")
+	}
+	return changed
+}
+
+// saveGroupChange stores group g under its name, the fields changed
+// changed, and records the change; with none changed it writes nothing.
+func (s *Service) saveGroupChange(ctx context.Context, tx Tx, tenantID, name string, g Group, changed []string) error {
+	if len(changed) == 0 {
+		return nil
+	}
+	if err := PutJSON(tx, CollGroups, tenantID, name, g); err != nil {
+		return err
+	}
+	return s.audit(ctx, tx, tenantID, AuditGroupUpdate, AuditTarget{Kind: TargetGroup, ID: name},
+		map[string]string{"fields": strings.Join(changed, ",")})
+}
+
+// groupRenamed is what a rename leaves to do after its transaction.
+type groupRenamed struct {
+	adminGroupMoved bool // the tenant's admin group setting followed: its cache is stale
+	movesLeft       bool // members beyond the first batch still move
+}
+
+// renameGroup is UpdateGroup's transaction for the rename of group g of
+// tenant t from name to newName, its fields changed already changed: the
+// group under its new name, the move of its members started
+// (group_move.go), t's admin group setting following it, and the record
+// of it all. counted is the members as countGroupMembers counted them.
+func (s *Service) renameGroup(ctx context.Context, tx Tx, t Tenant, name, newName string, g *Group, changed []string, counted int, now time.Time) (groupRenamed, error) {
+	var r groupRenamed
+	tenantID := t.Slug
+	if err := CheckGroupNameFree(tx, tenantID, newName); err != nil {
+		return r, err
+	}
+	if err := checkNoMoveInto(tx, tenantID, name); err != nil {
+		return r, err
+	}
+	if err := tx.Delete(CollGroups, tenantID, name); err != nil {
+		return r, err
+	}
+	g.Name = newName
+	if err := PutJSON(tx, CollGroups, tenantID, newName, *g); err != nil {
+		return r, err
+	}
+	moved, done, err := startGroupMove(tx, tenantID, groupMove{From: name, To: newName, Started: now})
+	if err != nil {
+		return r, err
+	}
+	r.movesLeft = !done
+	details := map[string]string{"from": name, "members": membersText(moved, done, counted)}
+	if t.Settings.AdminGroup == name {
+		// The administrators stay administrators under the new name.
+		t.Settings.AdminGroup, t.UpdatedAt = newName, now
+		if err := PutTenant(tx, t); err != nil {
+			return r, err
+		}
+		r.adminGroupMoved = true
+	}
+	if len(changed) > 0 {
+		details["fields"] = strings.Join(changed, ",")
+	}
+	return r, s.audit(ctx, tx, tenantID, AuditGroupRename, AuditTarget{Kind: TargetGroup, ID: newName}, details)
 }
 
 // countGroupMembers counts a group's members for the audit record of its
@@ -401,9 +439,9 @@ func (s *Service) changeMembership(ctx context.Context, tenantID, group, sub str
 	})
 }
 
-// selfLockout reports whether the actor in ctx is the administrator sub,
-// acting on themselves.
-func selfLockout(ctx context.Context, sub string) bool {
+// actingOnSelf reports whether the actor in ctx is the administrator sub,
+// acting on themselves: who may not lock themselves out (ErrSelfLockout).
+func actingOnSelf(ctx context.Context, sub string) bool {
 	a := ActorFrom(ctx)
 	return a.Kind == ActorAdmin && a.Sub == sub
 }
@@ -414,7 +452,7 @@ func selfLockout(ctx context.Context, sub string) bool {
 // user's groups replaced.
 func checkAdminGroupKept(ctx context.Context, t Tenant, u User, groups []string) error {
 	admin := t.Settings.AdminGroup
-	if selfLockout(ctx, u.Sub) && slices.Contains(u.Groups, admin) && !slices.Contains(groups, admin) {
+	if actingOnSelf(ctx, u.Sub) && slices.Contains(u.Groups, admin) && !slices.Contains(groups, admin) {
 		return ErrSelfLockout
 	}
 	return nil

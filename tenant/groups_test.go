@@ -307,6 +307,9 @@ func TestGroupDescriptionAndPrecedence(t *testing.T) {
 			tenant.Group{Name: "ops"}, nil, tenant.AuditGroupUpdate},
 		{"too long", tenant.GroupChange{Description: &long}, tenant.Group{Name: "ops"}, tenant.ErrInvalid, ""},
 		{"negative", tenant.GroupChange{SetPrecedence: true, Precedence: new(-5)}, tenant.Group{Name: "ops"}, tenant.ErrInvalid, ""},
+		{"rename to a bad name, with a change", tenant.GroupChange{Name: new(" ops2"), Description: new("lost")}, tenant.Group{Name: "ops"}, tenant.ErrInvalid, ""},
+		{"rename to the same name, with a change", tenant.GroupChange{Name: new("ops"), Description: new("Ops")},
+			tenant.Group{Name: "ops", Description: "Ops"}, nil, tenant.AuditGroupUpdate},
 		{"rename with a change", tenant.GroupChange{Name: new("day"), Description: new("Day shift")},
 			tenant.Group{Name: "day", Description: "Day shift"}, nil, tenant.AuditGroupRename},
 		{"rename onto another, with a change", tenant.GroupChange{Name: new("e"), Description: new("lost")},
@@ -341,6 +344,9 @@ func TestGroupDescriptionAndPrecedence(t *testing.T) {
 	}
 	if _, err := svc.UpdateGroup(ctx, "acme", "nope", tenant.GroupChange{Description: new("x")}); !errors.Is(err, tenant.ErrNotFound) {
 		t.Errorf("an unknown group: %v", err)
+	}
+	if _, err := svc.UpdateGroup(ctx, "nosuch", current, tenant.GroupChange{Name: new("x")}); !errors.Is(err, tenant.ErrNotFound) {
+		t.Errorf("an unknown tenant: %v", err)
 	}
 }
 

@@ -328,10 +328,8 @@ type LegacyAccount struct {
 // person's data and must not reach a log.
 func (a LegacyAccount) Unkept() UnkeptAttributes {
 	unkept := UnkeptAttributes{}
-	if a.Email != "" {
-		if code := ruleBroken(ValidateEmail(a.Email)); code != "" {
-			unkept["email"] = code
-		}
+	if _, err := normalizeEmail(a.Email); err != nil {
+		unkept["email"] = ruleBroken(err)
 	}
 	for name, value := range a.Attributes {
 		if code := legacyAttributeProblem(name, value); code != "" {
@@ -448,19 +446,18 @@ func PutLegacyUser(tx Tx, tenantID, login string, acct LegacyAccount, now time.T
 		return User{}, fmt.Errorf("%w: %q is not imported here, and without the sub a new one would break relying parties' links", ErrLegacyIncomplete, username)
 	}
 	if !found {
+		// No user here has the pool's sub: findLegacyMatch looked it up.
 		u = User{Sub: acct.Sub, Username: username, Enabled: true, CreatedAt: now}
 		if u.Sub == "" {
 			u.Sub = NewUUID()
-		} else if _, err := tx.Get(CollUsers, tenantID, u.Sub); err == nil {
-			return User{}, fmt.Errorf("%w: sub %s belongs to another user here", ErrLegacyConflict, u.Sub)
 		}
 	}
 	// What the pool says now is newer than what an export said before.
-	if acct.Email != "" && ValidateEmail(acct.Email) == nil {
-		if FoldKey(acct.Email) != FoldKey(u.Email) {
+	if email, err := normalizeEmail(acct.Email); err == nil && email != "" {
+		if FoldKey(email) != FoldKey(u.Email) {
 			u.EmailVerified = false
 		}
-		u.Email = strings.TrimSpace(acct.Email)
+		u.Email = email
 		// A pool that named the address without saying whether it is
 		// verified leaves the same address as verified as it was here.
 		if !acct.EmailVerifiedUnknown {

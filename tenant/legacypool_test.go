@@ -168,6 +168,27 @@ func TestLegacyPoolChangeKeepsSecrets(t *testing.T) {
 }
 
 // PutLegacyUser in the situations the sign-in and the reset meet.
+// Unkept names the email of an account only when it is not an address,
+// and not one that only has spaces around it, which PutLegacyUser keeps
+// without them.
+func TestLegacyAccountUnkeptEmail(t *testing.T) {
+	for _, tc := range []struct {
+		email string
+		want  string
+	}{
+		{"", ""},
+		{"ann@example.com", ""},
+		{" ann@example.com\t", ""},
+		{"   ", ""},
+		{"not an address", CodeEmailInvalid},
+		{"Ann <ann@example.com>", CodeEmailInvalid},
+	} {
+		if got := (LegacyAccount{Email: tc.email}).Unkept()["email"]; got != tc.want {
+			t.Errorf("Unkept of %q: email %q, want %q", tc.email, got, tc.want)
+		}
+	}
+}
+
 func TestPutLegacyUser(t *testing.T) {
 	now := time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
 	confirm := func(u *User) { u.Status, u.PasswordHash = StatusConfirmed, "$argon2id$stand-in" }
@@ -247,6 +268,14 @@ func TestPutLegacyUser(t *testing.T) {
 			LegacyAccount{Username: "ann", SubWithheld: true, Email: "ann@new.example.com", EmailVerifiedUnknown: true}, nil,
 			func(t *testing.T, u User) {
 				if u.Email != "ann@new.example.com" || u.EmailVerified {
+					t.Errorf("%+v", u)
+				}
+			}},
+		// Taken without the spaces, as an administrator's is, not
+		// dropped as no address.
+		{"an address with spaces around it", nil, "ned", LegacyAccount{Username: "ned", Email: " ned@example.com ", EmailVerified: true}, nil,
+			func(t *testing.T, u User) {
+				if u.Email != "ned@example.com" || !u.EmailVerified {
 					t.Errorf("%+v", u)
 				}
 			}},

@@ -293,3 +293,37 @@ func TestFindUsersByEmailPaged(t *testing.T) {
 		t.Errorf("by username: %+v, %v", page, err)
 	}
 }
+
+// The apex's lookup by email asks of each user with the address only
+// whether they can sign in: it reads their records, and not a tenant's
+// unfinished group moves once per user, which only say what groups a
+// user is in.
+func TestLookupByEmailReadsNoGroupMoves(t *testing.T) {
+	e := newMailEnv(t)
+	ctx := context.Background()
+	const shared = "shared@example.com"
+	shareAddress(t, e.svc.Store, "acme", "s", shared, 3)
+	// A rename of acme's group "old" whose members have not all moved
+	// (group_move.go): one record beside the membership index.
+	err := e.svc.Store.Update(ctx, func(tx tenant.Tx) error {
+		return tenant.PutJSON(tx, tenant.CollGroupMembers, "acme", "\x00move\x00old", map[string]any{"from": "old", "to": "new"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	counter := countReads(e.svc.Store)
+	e.svc.Store = counter
+	if err := e.svc.OrganizationsForEmail(ctx, tenant.OrgLookup{Email: shared, ClientIP: "192.0.2.1"}); err != nil {
+		t.Fatal(err)
+	}
+	if m := e.lastMail(t); !strings.Contains(m.Text, "https://acme.example.com/") {
+		t.Errorf("mail:\n%s", m.Text)
+	}
+	reads := counter.reads()
+	if n := reads["view get users"]; n != 2 {
+		t.Errorf("%d users read, want 2: acme's disabled first one and the next", n)
+	}
+	if n := reads["view scan group_members"]; n != 0 {
+		t.Errorf("%d group moves read, want none", n)
+	}
+}

@@ -398,9 +398,9 @@ const maxFactorName = 64
 // RenameMFAFactor gives a factor the name a person chose ("YubiKey",
 // "Work phone").
 func (s *Service) RenameMFAFactor(ctx context.Context, tenantID, sub, factorID, name string) error {
-	name = strings.TrimSpace(name)
-	if name == "" || len([]rune(name)) > maxFactorName || strings.ContainsFunc(name, unicode.IsControl) {
-		return fmt.Errorf("%w: a factor's name must be 1 to %d characters", ErrInvalid, maxFactorName)
+	name, ok := NormalFactorName(name)
+	if !ok || name == "" {
+		return fmt.Errorf("%w: a factor's name must be 1 to %d characters, without control characters", ErrInvalid, maxFactorName)
 	}
 	now := s.Time()
 	return s.Store.Update(ctx, func(tx Tx) error {
@@ -438,9 +438,11 @@ func (s *Service) SetPreferredMFA(ctx context.Context, tenantID, sub, kind strin
 	})
 }
 
-// ValidFactorName reports whether name may name a factor; tenant/auth
-// checks it when a factor is enrolled, as RenameMFAFactor does.
-func ValidFactorName(name string) bool {
+// NormalFactorName is name as a factor keeps it, without the spaces around
+// it, and whether it may name a factor: at most maxFactorName characters,
+// none of them a control character. "" may: enrolment (tenant/auth) then
+// leaves the factor unnamed; RenameMFAFactor refuses it.
+func NormalFactorName(name string) (string, bool) {
 	name = strings.TrimSpace(name)
-	return len([]rune(name)) <= maxFactorName && !strings.ContainsFunc(name, unicode.IsControl)
+	return name, len([]rune(name)) <= maxFactorName && !strings.ContainsFunc(name, unicode.IsControl)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/cognate-idp/cognate/tenant"
@@ -93,6 +94,29 @@ func TestResetMFA(t *testing.T) {
 	}
 }
 
+// A factor's name is kept without the spaces around it, at most 64
+// characters and none a control character; "" may name a factor being
+// enrolled, which stays unnamed.
+func TestNormalFactorName(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+		ok       bool
+	}{
+		{"YubiKey", "YubiKey", true},
+		{"  Work phone\n", "Work phone", true},
+		{"", "", true},
+		{"   ", "", true},
+		{strings.Repeat("é", 64), strings.Repeat("é", 64), true},
+		{strings.Repeat("é", 65), "", false},
+		{"Blue\x00key", "", false},
+	} {
+		got, ok := tenant.NormalFactorName(tc.in)
+		if ok != tc.ok || (ok && got != tc.want) {
+			t.Errorf("NormalFactorName(%q) = %q, %t; want %q, %t", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
 func TestRemoveAndRenameFactors(t *testing.T) {
 	svc, _ := newService(t)
 	ctx := context.Background()
@@ -109,7 +133,9 @@ func TestRemoveAndRenameFactors(t *testing.T) {
 	}{
 		{"rename unknown", func() error { return svc.RenameMFAFactor(ctx, "acme", ann.Sub, "webauthn:AAAA", "x") }, tenant.ErrNotFound},
 		{"rename empty", func() error { return svc.RenameMFAFactor(ctx, "acme", ann.Sub, key, "  ") }, tenant.ErrInvalid},
-		{"rename", func() error { return svc.RenameMFAFactor(ctx, "acme", ann.Sub, key, "Blue key") }, nil},
+		{"rename too long", func() error { return svc.RenameMFAFactor(ctx, "acme", ann.Sub, key, strings.Repeat("k", 65)) }, tenant.ErrInvalid},
+		{"rename with a control character", func() error { return svc.RenameMFAFactor(ctx, "acme", ann.Sub, key, "Blue\x07key") }, tenant.ErrInvalid},
+		{"rename", func() error { return svc.RenameMFAFactor(ctx, "acme", ann.Sub, key, " Blue key\t") }, nil},
 		{"prefer webauthn", func() error { return svc.SetPreferredMFA(ctx, "acme", ann.Sub, tenant.FactorWebAuthn) }, nil},
 		{"remove totp", func() error { return svc.RemoveMFAFactor(ctx, "acme", ann.Sub, tenant.TOTPFactorID) }, nil},
 		{"remove totp again", func() error { return svc.RemoveMFAFactor(ctx, "acme", ann.Sub, tenant.TOTPFactorID) }, tenant.ErrNotFound},

@@ -881,8 +881,10 @@ func TestOrganizationsForEmail(t *testing.T) {
 	if m := e.lastMail(t); !slices.Equal(m.To, []string{"zed@example.com"}) || strings.Contains(m.Text, "https://") {
 		t.Errorf("mail for an unknown address:\n%s", m.Text)
 	}
-	if err := e.svc.OrganizationsForEmail(ctx, tenant.OrgLookup{Email: "not an address"}); !errors.Is(err, tenant.ErrInvalid) {
-		t.Errorf("not an address: %v", err)
+	for _, email := range []string{"not an address", "", "   "} {
+		if err := e.svc.OrganizationsForEmail(ctx, tenant.OrgLookup{Email: email}); !errors.Is(err, tenant.ErrInvalid) {
+			t.Errorf("%q: %v", email, err)
+		}
 	}
 
 	// Asked again at once: no second mail. From one client address: a bound.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"strings"
 	"time"
 
 	"github.com/cognate-idp/cognate/mail"
@@ -44,9 +43,12 @@ const maxSharersRead = 20
 // about again within a minute, or more than three times an hour, is not
 // mailed again (and nothing says so: the first mail is on its way).
 func (s *Service) OrganizationsForEmail(ctx context.Context, in OrgLookup) error {
-	email := strings.TrimSpace(in.Email)
-	if err := ValidateEmail(email); err != nil {
+	email, err := normalizeEmail(in.Email)
+	if err != nil {
 		return err
+	}
+	if email == "" {
+		return invalid(CodeEmailInvalid, email) // asked about no address at all
 	}
 	// The rate-limit key is a hash: the store need not collect every
 	// address anyone ever typed.
@@ -59,7 +61,7 @@ func (s *Service) OrganizationsForEmail(ctx context.Context, in OrgLookup) error
 	// store is held only to count the request and to queue the mail,
 	// however many organizations and users there are.
 	mailAllowed := false
-	err := s.Store.Update(ctx, func(tx Tx) error {
+	err = s.Store.Update(ctx, func(tx Tx) error {
 		mailAllowed = false
 		if in.ClientIP != "" {
 			ok, err := takeRate(tx, CollRateLimits, "", "apex-ip/"+AddressKey(in.ClientIP), now, orgLookupIPLimits...)
@@ -104,11 +106,7 @@ func (s *Service) OrganizationsForEmail(ctx context.Context, in OrgLookup) error
 // users of an organization may share an address, and there may be
 // thousands of organizations.
 func (s *Service) organizationsOf(tx Tx, email string) ([]mail.OrgLink, error) {
-	var slugs []string
-	err := tx.Scan(CollTenants, "", "", "", func(slug string, _ []byte) bool {
-		slugs = append(slugs, slug)
-		return true
-	})
+	slugs, err := tenantSlugs(tx)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +138,10 @@ func canSignInWithEmail(tx Tx, tenantID, email string) (bool, error) {
 	read := 0
 	var readErr error
 	err := emailSubs(tx, tenantID, email, "", func(sub string) bool {
-		u, err := GetUser(tx, tenantID, sub)
+		// The record as stored: whether the user can sign in does not
+		// depend on groups, which GetUser would bring up to date with
+		// the tenant's group moves, read again for every user.
+		u, err := getStoredUser(tx, tenantID, sub)
 		if err != nil {
 			readErr = err
 			return false

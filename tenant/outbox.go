@@ -3,6 +3,7 @@ package tenant
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -89,8 +90,11 @@ func EnqueueMail(tx Tx, owner MailOwner, m mail.Message, now time.Time) error {
 // entries; a mail already gone is no error.
 func deleteQueuedMail(tx Tx, id string) error {
 	key, err := tx.Get(CollOutbox, "", outboxIndex+id)
-	if err != nil {
+	if errors.Is(err, ErrNotFound) {
 		return nil // already gone
+	}
+	if err != nil {
+		return err
 	}
 	m, err := GetJSON[queuedMail](tx, CollOutbox, "", string(key))
 	if err == nil && m.TenantID != "" && m.Sub != "" {
@@ -163,8 +167,11 @@ func (q MailQueue) Delivered(ctx context.Context, id string) error {
 func (q MailQueue) Failed(ctx context.Context, id string, attempts int, next time.Time, lastErr string, permanent bool) error {
 	return q.Store.Update(ctx, func(tx Tx) error {
 		key, err := tx.Get(CollOutbox, "", outboxIndex+id)
+		if errors.Is(err, ErrNotFound) {
+			return nil // gone meanwhile (its user deleted, say)
+		}
 		if err != nil {
-			return nil
+			return err
 		}
 		m, err := GetJSON[queuedMail](tx, CollOutbox, "", string(key))
 		if err != nil {

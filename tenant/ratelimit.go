@@ -16,12 +16,8 @@ import (
 // the person reveals nothing about which accounts exist.
 var ErrRateLimited = errors.New("too many requests; try again later")
 
-// Collections of this file and of reset.go. Both hold short-lived records
-// with an expires_at that SweepOnboarding deletes.
-const (
-	CollRateLimits     Collection = "rate_limits"     // "<kind>/<key>" → rateWindow
-	CollPasswordResets Collection = "password_resets" // "user/<sub>" → resetState, "login/<name>" → loginAttempts
-)
+// CollRateLimits and, for reset.go, CollPasswordResets hold short-lived
+// records with an expires_at that SweepOnboarding deletes.
 
 // AddressKey is what a per-address limit counts clientIP as (the rate
 // limits here and the sign-in lockout in tenant/auth): an IPv4 address as

@@ -52,6 +52,17 @@ func ScanJSON[T any](tx Tx, c Collection, tenantID, prefix, after string, visit 
 	return decodeErr
 }
 
+// tenantSlugs lists the slug of every tenant, in slug order, reading
+// keys only.
+func tenantSlugs(tx Tx) ([]string, error) {
+	var slugs []string
+	err := tx.Scan(CollTenants, "", "", "", func(slug string, _ []byte) bool {
+		slugs = append(slugs, slug)
+		return true
+	})
+	return slugs, err
+}
+
 // GetTenant reads a tenant by slug.
 func GetTenant(tx Tx, slug string) (Tenant, error) {
 	t, err := GetJSON[Tenant](tx, CollTenants, "", slug)
@@ -215,9 +226,13 @@ func UserByEmail(tx Tx, tenantID, email string) (User, error) {
 func InsertUser(tx Tx, tenantID string, u User) error {
 	if _, err := tx.Get(CollUsers, tenantID, u.Sub); err == nil {
 		return fmt.Errorf("user sub %q: %w", u.Sub, ErrAlreadyExists)
+	} else if !errors.Is(err, ErrNotFound) {
+		return err
 	}
 	if _, err := tx.Get(CollUsersByName, tenantID, FoldKey(u.Username)); err == nil {
 		return fmt.Errorf("username %q: %w", u.Username, ErrAlreadyExists)
+	} else if !errors.Is(err, ErrNotFound) {
+		return err
 	}
 	if err := checkSignInNames(tx, tenantID, u, true); err != nil {
 		return err
@@ -397,13 +412,7 @@ func PushHistory(history []string, replaced string, size int) []string {
 // than once for a user (a transaction may run again), so it must only
 // read and write through tx.
 func indexUsers(ctx context.Context, store Store, c Collection, marker string, index func(tx Tx, slug string, u User) error) (int, error) {
-	var slugs []string
-	err := store.View(ctx, func(tx Tx) error {
-		return tx.Scan(CollTenants, "", "", "", func(key string, _ []byte) bool {
-			slugs = append(slugs, key)
-			return true
-		})
-	})
+	slugs, err := tenantIDs(ctx, store)
 	if err != nil {
 		return 0, err
 	}

@@ -278,116 +278,142 @@ func judgeCode(st resetState, sub, code string, now time.Time) codeVerdict {
 // (sameFormAgain).
 func (s *Service) ConfirmPasswordReset(ctx context.Context, tenantID, login, code, newPassword string) error {
 	now := s.Time()
-	var (
-		t        Tenant
-		u        User
-		st       resetState
-		known    bool
-		attempts loginAttempts
-	)
-	err := s.Store.View(ctx, func(tx Tx) error {
-		var err error
-		if t, err = GetTenant(tx, tenantID); err != nil {
-			return err
-		}
-		if attempts, err = GetJSON[loginAttempts](tx, CollPasswordResets, tenantID, loginAttemptsKey(login)); err != nil && !errors.Is(err, ErrNotFound) {
-			return err
-		}
-		u, err = FindUser(tx, tenantID, login)
-		if errors.Is(err, ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		known = resettable(u)
-		st, err = GetJSON[resetState](tx, CollPasswordResets, tenantID, resetKey(u.Sub))
-		if errors.Is(err, ErrNotFound) {
-			return nil
-		}
-		return err
-	})
+	r, err := s.readResetClaim(ctx, tenantID, login)
 	if err != nil {
 		return err
 	}
-	if now.Before(attempts.ExpiresAt) && attempts.Failures >= MaxResetCodeAttempts {
+	if now.Before(r.attempts.ExpiresAt) && r.attempts.Failures >= MaxResetCodeAttempts {
 		return ErrCodeAttempts
 	}
 	verdict := codeWrong
-	if known {
-		verdict = judgeCode(st, u.Sub, code, now)
+	if r.known {
+		verdict = judgeCode(r.state, r.user.Sub, code, now)
 	}
 	switch verdict {
 	case codeWrong:
-		return s.wrongCode(ctx, tenantID, login, u.Sub, known, now)
+		return s.wrongCode(ctx, tenantID, login, r.user.Sub, r.known, now)
 	case codeDead:
 		return ErrCodeAttempts
 	case codeExpired:
 		return ErrCodeExpired
 	case codeUsed:
-		return s.sameFormAgain(ctx, tenantID, login, u.Sub, newPassword, st.UsedAt, now)
+		return s.sameFormAgain(ctx, tenantID, login, r.user.Sub, newPassword, r.state.UsedAt, now)
 	}
-
-	if err := t.Settings.PasswordPolicy.Check(newPassword); err != nil {
-		return err
-	}
-	reused, err := s.Hasher.InHistory(ctx, PreviousPasswords(u, t.Settings.PasswordPolicy.HistorySize), newPassword)
+	hash, err := s.hashRecoveredPassword(ctx, r.tenant, r.user, newPassword)
 	if err != nil {
 		return err
 	}
-	if reused {
-		return &password.PolicyError{Rules: []password.Rule{password.RuleReused}}
-	}
-	hash, err := s.Hasher.Hash(ctx, newPassword)
-	if err != nil {
-		return err
-	}
-
 	err = s.Store.Update(ctx, func(tx Tx) error {
-		st, err := GetJSON[resetState](tx, CollPasswordResets, tenantID, resetKey(u.Sub))
-		if err != nil && !errors.Is(err, ErrNotFound) {
+		return s.setRecoveredPassword(ctx, tx, tenantID, login, r.user.Sub, code, hash, r.tenant.Settings.PasswordPolicy.HistorySize, now)
+	})
+	if errors.Is(err, errCodeJustUsed) {
+		return s.sameFormAgain(ctx, tenantID, login, r.user.Sub, newPassword, now, now)
+	}
+	return err
+}
+
+// resetClaim is what ConfirmPasswordReset reads before it judges a code:
+// the tenant, the failed attempts of the login, and, when the login names
+// a user (known when one may reset the password), the user and the state
+// of the user's reset.
+type resetClaim struct {
+	tenant   Tenant
+	attempts loginAttempts
+	user     User
+	known    bool
+	state    resetState
+}
+
+// readResetClaim reads the resetClaim of login in one transaction.
+func (s *Service) readResetClaim(ctx context.Context, tenantID, login string) (resetClaim, error) {
+	var r resetClaim
+	err := s.Store.View(ctx, func(tx Tx) error {
+		r = resetClaim{}
+		var err error
+		if r.tenant, err = GetTenant(tx, tenantID); err != nil {
 			return err
 		}
-		user, err := GetUser(tx, tenantID, u.Sub)
+		if r.attempts, err = GetJSON[loginAttempts](tx, CollPasswordResets, tenantID, loginAttemptsKey(login)); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		r.user, err = FindUser(tx, tenantID, login)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
-		// Judged again: a form sent twice at once, or a new code asked
-		// for meanwhile, must not set two passwords.
-		switch judgeCode(st, u.Sub, code, now) {
-		case codeValid:
-		case codeUsed:
-			return errCodeJustUsed
-		default:
-			return ErrCodeExpired
+		r.known = resettable(r.user)
+		r.state, err = GetJSON[resetState](tx, CollPasswordResets, tenantID, resetKey(r.user.Sub))
+		if errors.Is(err, ErrNotFound) {
+			return nil
 		}
-		if !resettable(user) {
-			return ErrCodeMismatch
-		}
-		st.UsedAt, st.SetHash = now, hash
-		if err := PutJSON(tx, CollPasswordResets, tenantID, resetKey(u.Sub), st); err != nil {
-			return err
-		}
-		user.SetPermanentPassword(hash, t.Settings.PasswordPolicy.HistorySize, now)
-		user.UpdatedAt = now
-		if err := s.revoke(tx, tenantID, user.Sub); err != nil {
-			return err
-		}
-		if err := s.releaseLockout(tx, tenantID, user); err != nil {
-			return err
-		}
-		if err := tx.Delete(CollPasswordResets, tenantID, loginAttemptsKey(login)); err != nil {
-			return err
-		}
-		if err := s.auditSelf(ctx, tx, tenantID, AuditUserPasswordRecover, user, nil); err != nil {
-			return err
-		}
-		return UpdateUser(tx, tenantID, user)
+		return err
 	})
-	if errors.Is(err, errCodeJustUsed) {
-		return s.sameFormAgain(ctx, tenantID, login, u.Sub, newPassword, now, now)
+	return r, err
+}
+
+// hashRecoveredPassword checks newPassword against t's password policy and
+// u's previous passwords, and hashes it.
+func (s *Service) hashRecoveredPassword(ctx context.Context, t Tenant, u User, newPassword string) (string, error) {
+	if err := t.Settings.PasswordPolicy.Check(newPassword); err != nil {
+		return "", err
 	}
-	return err
+	reused, err := s.Hasher.InHistory(ctx, PreviousPasswords(u, t.Settings.PasswordPolicy.HistorySize), newPassword)
+	if err != nil {
+		return "", err
+	}
+	if reused {
+		return "", &password.PolicyError{Rules: []password.Rule{password.RuleReused}}
+	}
+	return s.Hasher.Hash(ctx, newPassword)
+}
+
+// setRecoveredPassword is ConfirmPasswordReset's transaction: it judges
+// the code again, as stored now, and gives user sub the password hash
+// (keeping historySize previous ones), spending the code, ending the
+// user's sessions and tokens, releasing the lockout, and recording the
+// event. A code spent meanwhile is errCodeJustUsed.
+func (s *Service) setRecoveredPassword(ctx context.Context, tx Tx, tenantID, login, sub, code, hash string, historySize int, now time.Time) error {
+	st, err := GetJSON[resetState](tx, CollPasswordResets, tenantID, resetKey(sub))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	user, err := GetUser(tx, tenantID, sub)
+	if err != nil {
+		return err
+	}
+	// Judged again: a form sent twice at once, or a new code asked
+	// for meanwhile, must not set two passwords.
+	switch judgeCode(st, sub, code, now) {
+	case codeValid:
+	case codeUsed:
+		return errCodeJustUsed
+	default:
+		return ErrCodeExpired
+	}
+	if !resettable(user) {
+		return ErrCodeMismatch
+	}
+	st.UsedAt, st.SetHash = now, hash
+	if err := PutJSON(tx, CollPasswordResets, tenantID, resetKey(sub), st); err != nil {
+		return err
+	}
+	user.SetPermanentPassword(hash, historySize, now)
+	user.UpdatedAt = now
+	if err := s.revoke(tx, tenantID, user.Sub); err != nil {
+		return err
+	}
+	if err := s.releaseLockout(tx, tenantID, user); err != nil {
+		return err
+	}
+	if err := tx.Delete(CollPasswordResets, tenantID, loginAttemptsKey(login)); err != nil {
+		return err
+	}
+	if err := s.auditSelf(ctx, tx, tenantID, AuditUserPasswordRecover, user, nil); err != nil {
+		return err
+	}
+	return UpdateUser(tx, tenantID, user)
 }
 
 // errCodeJustUsed: another request spent the code while this one hashed.

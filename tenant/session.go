@@ -1,6 +1,7 @@
 package tenant
 
 import (
+	"errors"
 	"slices"
 	"time"
 )
@@ -63,8 +64,11 @@ func SessionByID(tx Tx, tenantID, id string) (Session, error) {
 func EndSession(tx Tx, tenantID, token string) error {
 	id := SessionID(token)
 	sess, err := SessionByID(tx, tenantID, id)
-	if err != nil {
+	if errors.Is(err, ErrNotFound) {
 		return nil // already gone
+	}
+	if err != nil {
+		return err
 	}
 	if err := tx.Delete(CollSessions, tenantID, prefixUserSession+sess.Sub+":"+id); err != nil {
 		return err

@@ -27,28 +27,69 @@ var ErrStale = fmt.Errorf("%w: the record changed since it was read", ErrConflic
 // one tenant; global records (the tenant list itself) use the empty tenant ID.
 type Collection string
 
-// The collections of the store. Index collections map a lookup value to a
-// primary key; the domain code keeps them in step inside one transaction.
+// The collections of the store, every one of them, each with the layout of
+// its keys; a collection holding keys of several kinds names the files that
+// write them, whose comments say more. Index collections map a lookup value
+// to a primary key; the domain code keeps them in step inside one
+// transaction. A key starting with "\x00" is never a lookup value: markers
+// and records kept beside an index use such keys.
 const (
-	CollTenants        Collection = "tenants"         // "" / slug → Tenant
-	CollTenantNames    Collection = "tenant_names"    // "" / NameKey(name) + "\x00" + slug → slug
-	CollUsers          Collection = "users"           // sub → User
-	CollUsersByName    Collection = "users_by_name"   // lower(username) → sub
-	CollUsersByEmail   Collection = "users_by_email"  // lower(email) + "\x00" + sub → sub
-	CollGroups         Collection = "groups"          // name → Group
-	CollGroupMembers   Collection = "group_members"   // group name + "\x00" + sub → sub
-	CollClients        Collection = "clients"         // client id → Client
-	CollKeys           Collection = "keys"            // key id → SigningKey
-	CollAccessTokens   Collection = "access_tokens"   // id → access token record
-	CollRefreshTokens  Collection = "refresh_tokens"  // token hash → refresh token record
-	CollSessions       Collection = "sessions"        // session id hash → Session
-	CollAuthFlows      Collection = "auth_flows"      // flow id → auth state machine state
-	CollOutbox         Collection = "outbox"          // id → queued mail
-	CollAudit          Collection = "audit"           // time-ordered id → audit event
-	CollLockouts       Collection = "lockouts"        // key → failure counter
-	CollWebAuthnHandle Collection = "webauthn_handle" // user handle (hex) → sub
-	CollWebAuthnCreds  Collection = "webauthn_creds"  // credential ID (hex) → sub
-	CollExpiry         Collection = "expiry"          // expiry second (hex) + "\x00" + collection + "\x00" + key → ""
+	// "" / slug → Tenant.
+	CollTenants Collection = "tenants"
+	// "" / NameKey(name) + "\x00" + slug → slug; "\x00indexed" once built
+	// (orgname.go).
+	CollTenantNames Collection = "tenant_names"
+	// sub → User.
+	CollUsers Collection = "users"
+	// lower(username) → sub.
+	CollUsersByName Collection = "users_by_name"
+	// lower(email) + "\x00" + sub → sub.
+	CollUsersByEmail Collection = "users_by_email"
+	// name → Group.
+	CollGroups Collection = "groups"
+	// group name + "\x00" + sub → sub; "\x00move\x00" + old name → the
+	// move of a renamed or deleted group's members (group_move.go);
+	// "\x00indexed" once built (groups.go).
+	CollGroupMembers Collection = "group_members"
+	// client id → Client.
+	CollClients Collection = "clients"
+	// key id → SigningKey.
+	CollKeys Collection = "keys"
+	// "at:" + id → access token (provider/records.go).
+	CollAccessTokens Collection = "access_tokens"
+	// "rt:" + token hash → refresh token; "fam:" + family id → token
+	// family; "usr:" + sub + ":" + family id → "" (provider/records.go,
+	// expiry.go).
+	CollRefreshTokens Collection = "refresh_tokens"
+	// "s:" + session id → Session and "u:" + sub + ":" + session id → ""
+	// (session.go); the admin console's sessions, "console:" and "cu:"
+	// likewise, and its sign-ins under way, "console-login:", and forms
+	// sent once, "console-once:" (session.go, ui/console); "replaced:" +
+	// session id → the session that replaced it (provider/sessions.go).
+	CollSessions Collection = "sessions"
+	// flow id hash → sign-in state (tenant/auth).
+	CollAuthFlows Collection = "auth_flows"
+	// "" / "due/" + due time + "/" + id → queued mail; "failed/" + id →
+	// mail given up on; "id/" + id → its key; "owner/" + tenant ID +
+	// "\x00" + sub + "\x00" + id → "" (outbox.go).
+	CollOutbox Collection = "outbox"
+	// time-ordered id → AuditEvent (audit.go).
+	CollAudit Collection = "audit"
+	// "login:", "account:" or "ip:" + what is counted → failure counter
+	// (tenant/auth/lockout.go).
+	CollLockouts Collection = "lockouts"
+	// user handle (hex) → sub.
+	CollWebAuthnHandle Collection = "webauthn_handle"
+	// credential ID (hex) → sub; "\x00indexed" once built (mfa.go).
+	CollWebAuthnCreds Collection = "webauthn_creds"
+	// expiry second (hex) + "\x00" + collection + "\x00" + key → ""
+	// (expiry.go).
+	CollExpiry Collection = "expiry"
+	// kind + "/" + key → rateWindow (ratelimit.go).
+	CollRateLimits Collection = "rate_limits"
+	// "user/" + sub → resetState; "login/" + lower(login) → loginAttempts
+	// (reset.go).
+	CollPasswordResets Collection = "password_resets"
 )
 
 // Tx is one transaction over the store. Keys and values are opaque bytes to

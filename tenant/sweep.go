@@ -252,14 +252,13 @@ func applyEach(ctx context.Context, store Store, keys []string, apply func(tx Tx
 	return deleted, nil
 }
 
-// tenantIDs lists every tenant, for the sweeps.
+// tenantIDs lists every tenant in a transaction of its own, for the
+// passes over every tenant (the sweeps, the start-up upgrades).
 func tenantIDs(ctx context.Context, store Store) ([]string, error) {
 	var ids []string
-	err := store.View(ctx, func(tx Tx) error {
-		return tx.Scan(CollTenants, "", "", "", func(key string, _ []byte) bool {
-			ids = append(ids, key)
-			return true
-		})
+	err := store.View(ctx, func(tx Tx) (err error) {
+		ids, err = tenantSlugs(tx)
+		return err
 	})
 	return ids, err
 }

@@ -51,6 +51,10 @@ func (s *Service) CreateTenant(ctx context.Context, in NewTenant) (Tenant, error
 	err = s.Store.Update(ctx, func(tx Tx) error {
 		if _, err := tx.Get(CollTenants, "", t.Slug); err == nil {
 			return fmt.Errorf("tenant %q: %w", t.Slug, ErrAlreadyExists)
+		} else if !errors.Is(err, ErrNotFound) {
+			// Not known to be free: the deletion below would wipe a
+			// tenant that is there.
+			return err
 		}
 		if err := checkTenantNameFree(tx, t.Slug, t.Name); err != nil {
 			return err
@@ -432,7 +436,7 @@ func brandingProblems(b Branding) []string {
 		problems = append(problems, fmt.Sprintf("primary colour %q must be #rgb or #rrggbb", c))
 	}
 	if l := b.LogoURL; l != "" && !ValidLogoURL(l) {
-		problems = append(problems, fmt.Sprintf("logo URL %q must be an https address of at most 2048 characters", l))
+		problems = append(problems, fmt.Sprintf("logo URL %q must be an https address (http only for localhost) of at most 2048 characters", l))
 	}
 	return problems
 }

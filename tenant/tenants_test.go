@@ -248,3 +248,23 @@ func TestBrandingAndAdminGroupSettings(t *testing.T) {
 		t.Errorf("admin group staff: %v", err)
 	}
 }
+
+// A logo refused says what a logo may be: https, or plain http to this
+// machine, which is accepted (ValidLogoURL), as a redirect URI's refusal
+// says (CodeURINotHTTPS).
+func TestLogoRefusalSaysWhatIsAllowed(t *testing.T) {
+	svc, _ := newService(t)
+	ctx := context.Background()
+	if _, err := svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"}); err != nil {
+		t.Fatal(err)
+	}
+	local := tenant.Branding{LogoURL: "http://localhost:8080/logo.svg"}
+	if _, err := svc.UpdateTenant(ctx, "acme", tenant.TenantChange{Settings: tenant.SettingsChange{Branding: &local}}); err != nil {
+		t.Errorf("a logo on this machine: %v", err)
+	}
+	remote := tenant.Branding{LogoURL: "http://cdn.acme.example/logo.svg"}
+	_, err := svc.UpdateTenant(ctx, "acme", tenant.TenantChange{Settings: tenant.SettingsChange{Branding: &remote}})
+	if !errors.Is(err, tenant.ErrInvalid) || !strings.Contains(err.Error(), "https address (http only for localhost)") {
+		t.Errorf("a logo over plain http elsewhere: %v", err)
+	}
+}

@@ -48,9 +48,6 @@ var errVerifiedWithoutEmail = fmt.Errorf("%w: a user without an email address ca
 // CreateUser adds a user to a tenant's pool. Without a password the user is
 // not activated (UNCONFIRMED) and cannot sign in.
 func (s *Service) CreateUser(ctx context.Context, tenantID string, in NewUser) (User, error) {
-	// An address with spaces around it is taken without them, as a
-	// change's is (withEmailChecked).
-	in.Email = strings.TrimSpace(in.Email)
 	if err := in.validate(); err != nil {
 		return User{}, err
 	}
@@ -74,12 +71,14 @@ func (s *Service) CreateUser(ctx context.Context, tenantID string, in NewUser) (
 }
 
 // validate checks everything of a new user that needs no tenant, in the
-// order its refusals are given.
-func (in NewUser) validate() error {
+// order its refusals are given, and takes the address as normalizeEmail
+// keeps it.
+func (in *NewUser) validate() error {
 	if err := ValidateUsername(in.Username); err != nil {
 		return err
 	}
-	if err := validateEmailIfGiven(in.Email); err != nil {
+	var err error
+	if in.Email, err = normalizeEmail(in.Email); err != nil {
 		return err
 	}
 	if err := checkEmailVerified(in.Email, in.EmailVerified); err != nil {
@@ -198,13 +197,21 @@ func (s *Service) insertNewUser(ctx context.Context, tenantID string, u User, in
 	return created, nil
 }
 
-// validateEmailIfGiven validates an email address, which may be left out
-// ("").
-func validateEmailIfGiven(email string) error {
+// normalizeEmail is an email address as a user's record keeps it: without
+// the spaces around it (a pasted address often has some), and valid
+// (ValidateEmail). An address an administrator gives, one a legacy pool
+// tells and one asked about at the apex get the same rule. An address
+// left out ("", or only spaces) is "" and no error: a user need not have
+// one; where one is required, the caller refuses "".
+func normalizeEmail(email string) (string, error) {
+	email = strings.TrimSpace(email)
 	if email == "" {
-		return nil
+		return "", nil
 	}
-	return ValidateEmail(email)
+	if err := ValidateEmail(email); err != nil {
+		return "", err
+	}
+	return email, nil
 }
 
 // checkEmailVerified refuses an address marked verified that is not there,
@@ -243,12 +250,21 @@ type UserPage struct {
 	Next string
 }
 
+// pageLimit is the size of a page a caller asked for n of: n when it is 1
+// to most, else def, the size a caller that asks for none gets. A size
+// too large is a caller's mistake, answered with the usual page rather
+// than the largest one.
+func pageLimit(n, most, def int) int {
+	if n <= 0 || n > most {
+		return def
+	}
+	return n
+}
+
 // ListUsers pages through a tenant's users in sub order. A cursor walk over
 // the key space keeps every page equally cheap, however many users there are.
 func (s *Service) ListUsers(ctx context.Context, tenantID, after string, limit int) (UserPage, error) {
-	if limit <= 0 || limit > 100 {
-		limit = 50
-	}
+	limit = pageLimit(limit, 100, 50)
 	var page UserPage
 	err := s.Store.View(ctx, func(tx Tx) error {
 		if _, err := GetTenant(tx, tenantID); err != nil {
@@ -304,9 +320,7 @@ func (s *Service) FindUsers(ctx context.Context, tenantID string, q UserQuery) (
 	case q.Email == "" && (q.After != "" || q.Limit != 0):
 		return UserPage{}, fmt.Errorf("%w: a search by username or sub finds one user at most; it takes no after or limit", ErrInvalid)
 	}
-	if q.Limit <= 0 || q.Limit > 100 {
-		q.Limit = 50
-	}
+	q.Limit = pageLimit(q.Limit, 100, 50)
 	var page UserPage
 	err := s.Store.View(ctx, func(tx Tx) error {
 		page = UserPage{}
@@ -398,9 +412,13 @@ type UserChange struct {
 	IfUnchanged func(User) bool
 }
 
-// UpdateUser changes a user's email, attributes or whether it is enabled.
-// A change to what the user has already (a form saved untouched) writes
-// nothing, records nothing, and returns the user as stored.
+// UpdateUser changes what in gives of a user, in one transaction: the email
+// address and whether it is verified, attributes, whether the user is
+// enabled, and the groups the user is in (replaced as a whole); with
+// Activate it then activates the user, and with IfUnchanged it refuses
+// (ErrStale) a user changed since the caller read it. A change to what
+// the user has already (a form saved untouched) writes nothing, records
+// nothing, and returns the user as stored.
 func (s *Service) UpdateUser(ctx context.Context, tenantID, sub string, in UserChange) (User, error) {
 	in, err := in.withEmailChecked()
 	if err != nil {
@@ -427,14 +445,14 @@ func (s *Service) UpdateUser(ctx context.Context, tenantID, sub string, in UserC
 	return u, nil
 }
 
-// withEmailChecked is in with the address it asks for, if any, trimmed and
-// validated.
+// withEmailChecked is in with the address it asks for, if any, as
+// normalizeEmail keeps it.
 func (in UserChange) withEmailChecked() (UserChange, error) {
 	if in.Email == nil {
 		return in, nil
 	}
-	email := strings.TrimSpace(*in.Email)
-	if err := validateEmailIfGiven(email); err != nil {
+	email, err := normalizeEmail(*in.Email)
+	if err != nil {
 		return UserChange{}, err
 	}
 	in.Email = &email
@@ -555,7 +573,7 @@ func mergeAttributes(u *User, changes map[string]*string) error {
 // themselves (ErrSelfLockout).
 func (s *Service) setEnabled(ctx context.Context, tx Tx, tenantID string, u *User, enabled bool) error {
 	if u.Enabled && !enabled {
-		if selfLockout(ctx, u.Sub) {
+		if actingOnSelf(ctx, u.Sub) {
 			return ErrSelfLockout
 		}
 		// Deactivation stops sign-in at once: sessions and
@@ -589,7 +607,7 @@ func setGroups(ctx context.Context, tx Tx, tenantID string, u *User, groups []st
 
 // DeleteUser removes a user from a tenant's pool.
 func (s *Service) DeleteUser(ctx context.Context, tenantID, sub string) error {
-	if selfLockout(ctx, sub) {
+	if actingOnSelf(ctx, sub) {
 		return ErrSelfLockout
 	}
 	return s.Store.Update(ctx, func(tx Tx) error {

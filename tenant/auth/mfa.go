@@ -757,10 +757,10 @@ func (m *Machine) refuseClone(ctx context.Context, tenantID, session string, t t
 // the browser's registration response. It finishes a sign-in (or an
 // account page's enrolment); a user who had no recovery codes gets ten.
 func (m *Machine) answerSetup(ctx context.Context, tenantID, session string, cr Credentials, t tenant.Tenant, user tenant.User, f flow, a Answer) (Result, error) {
-	if !tenant.ValidFactorName(a.FactorName) {
+	name, ok := tenant.NormalFactorName(a.FactorName)
+	if !ok {
 		return Result{}, m.refused(ctx, tenantID, cr, f, fmt.Errorf("%w: a factor's name is at most 64 characters, without control characters", tenant.ErrInvalid))
 	}
-	name := normaliseName(a.FactorName)
 	now := m.now()
 	var (
 		nf  newFactor

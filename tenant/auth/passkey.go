@@ -372,5 +372,3 @@ func storeCredential(u *tenant.User, c mfa.Credential) error {
 	f.Credential, f.CloneWarning, f.Synced, f.LastUsedAt = raw, c.CloneWarning, c.BackupEligible, c.LastUsedAt
 	return nil
 }
-
-func normaliseName(s string) string { return strings.TrimSpace(s) }
