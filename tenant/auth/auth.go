@@ -282,9 +282,8 @@ func (m *Machine) admit(ctx context.Context, tenantID string, cr Credentials, no
 		return a, nil
 	}
 	// The account's lock holds under any of its names, but is not told
-	// (attempt.accountLocked), so its check does not wait for room
-	// (beginAccountCheck).
-	if a.account, a.accountLocked, err = m.beginAccountCheck(ctx, tenantID, a.user.Sub, a.t.Settings.Lockout, now); err != nil {
+	// (attempt.accountLocked).
+	if a.account, a.accountLocked, err = m.beginCheck(ctx, tenantID, accountKey(a.user.Sub), a.t.Settings.Lockout, now); err != nil {
 		a.name.end()
 		return attempt{}, err
 	}

@@ -31,15 +31,17 @@ import (
 // something (the second factor, a passkey, the account page's password
 // change) answer ErrLocked for an account lock.
 //
-// The account's check does not wait for room as a name's does (that would
-// make a name that belongs to a user slower than one that does not), with
-// one exception, taken knowingly: at the account's last attempts, while
-// another of its failures is being committed, it waits for that one commit
-// (beginAccountCheck). Refusing instead would refuse a person's last
-// attempt unchecked for a failure that had not happened. The wait is one
-// commit at most, only at the limit, and a guesser who could time it
-// learns that two names share an account only by spending that account's
-// last attempts.
+// The account's checks wait for room as a name's do (checksUnderWay): at
+// the account's last attempts, a check waits for the checks of the account
+// under way to end, and goes on if they leave room. Refusing instead, as
+// if the account were locked, would answer a person's right password
+// "wrong" and count it, for a check that was still running and might well
+// succeed: the same person signing in twice at once (a double click, two
+// tabs, under the username and the email address) after four failures.
+// This is taken knowingly: a name that belongs to a user can wait where a
+// made-up one does not, but only while its account has no attempts to
+// spare, so a guesser who could time it learns that two names share an
+// account only by spending that account's last attempts.
 
 const ipAllowanceFactor = 4
 
@@ -136,9 +138,10 @@ func attemptsLeft(tx tenant.Tx, tenantID string, k lockKey, p tenant.LockoutPoli
 // checks of a name run at once than it has attempts left; the others wait
 // for one to end and look again, so a burst of guesses stops at the lock,
 // while sign-ins of one shared account at once (or a load test's) only
-// queue, as they would at the hasher anyway. Only names are counted so: an
-// office behind one address signs many people in at once. The account's
-// checks are counted as well, but do not wait for room (beginAccountCheck).
+// queue, as they would at the hasher anyway. Names and accounts are
+// counted so (the account's checks only at its last attempts wait: see the
+// top of this file); addresses are not: an office behind one address signs
+// many people in at once.
 type checksUnderWay struct {
 	mu   sync.Mutex
 	keys map[string]*keyChecks // tenant ID + "/" + lock key → its checks under way
@@ -146,41 +149,28 @@ type checksUnderWay struct {
 
 // keyChecks are the checks of one lock key under way.
 type keyChecks struct {
-	n int
-	// counting is how many of the n failed and are counting their
-	// failure (check.failing): the key's counter, read meanwhile, may or
-	// may not hold it already.
-	counting int
-	ended    chan struct{} // closed when a check ends; nil while nobody waits
+	n     int
+	ended chan struct{} // closed when a check ends; nil while nobody waits
 }
 
 // check is one check of a lock key that reserve counted under way. Its
 // methods do nothing on a nil check: none was counted.
 type check struct {
-	c               *checksUnderWay
-	k               string
-	counting, ended bool
+	c     *checksUnderWay
+	k     string
+	ended bool
 }
 
 // reserve counts a check of key once the checks under way leave room in
 // the attempts it has left (read by left); ok is false when the key has no
 // attempts left (locked). Without room it waits for a check to end and
-// looks again; with untilRoom false it refuses at once instead, and waits
-// only while a check counting its failure makes the answer unsure (see
-// below).
+// looks again.
 //
-// The read happens under the lock that end takes after the failure's
+// The read happens under the lock that end takes after a failure's
 // commit, so no failure can be in neither count: committed after the
 // read, it is still under way. It can be in both, committed before the
-// read and not yet ended: so a check counting its failure may be counted
-// twice, and its key seem to have no room that it has. Waiting, that only
-// delays the look that finds the room; refusing, it would refuse a check
-// for a failure that never happened (a person's fifth attempt refused
-// unchecked, as if the account were locked, while a guess's fourth was
-// between its commit and its end). So where it would refuse, it waits
-// instead while the checks counting their failures could be what leaves no
-// room, until one ends (one commit at most), and looks again.
-func (c *checksUnderWay) reserve(ctx context.Context, tenantID, key string, left func() (int, error), untilRoom bool) (ch *check, ok bool, err error) {
+// read and not yet ended, which only delays the look that finds the room.
+func (c *checksUnderWay) reserve(ctx context.Context, tenantID, key string, left func() (int, error)) (ch *check, ok bool, err error) {
 	k := tenantID + "/" + key
 	for {
 		c.mu.Lock()
@@ -201,9 +191,6 @@ func (c *checksUnderWay) reserve(ctx context.Context, tenantID, key string, left
 			c.keys[k] = under
 			c.mu.Unlock()
 			return &check{c: c, k: k}, true, nil
-		case !untilRoom && attempts <= under.n-under.counting:
-			c.mu.Unlock()
-			return nil, false, nil
 		}
 		if under.ended == nil {
 			under.ended = make(chan struct{})
@@ -216,21 +203,6 @@ func (c *checksUnderWay) reserve(ctx context.Context, tenantID, key string, left
 			return nil, false, ctx.Err()
 		}
 	}
-}
-
-// failing tells that ch failed and that its failure is being counted
-// (failCheck), until end.
-func (ch *check) failing() {
-	if ch == nil {
-		return
-	}
-	ch.c.mu.Lock()
-	defer ch.c.mu.Unlock()
-	if ch.counting || ch.ended {
-		return
-	}
-	ch.counting = true
-	ch.c.keys[ch.k].counting++
 }
 
 // end ends ch, once, and wakes those waiting for room; calls after the
@@ -247,9 +219,6 @@ func (ch *check) end() {
 	ch.ended = true
 	under := ch.c.keys[ch.k]
 	under.n--
-	if ch.counting {
-		under.counting--
-	}
 	if under.ended != nil {
 		close(under.ended)
 		under.ended = nil
@@ -259,28 +228,15 @@ func (ch *check) end() {
 	}
 }
 
-// beginCheck reserves a password check of a login name (checksUnderWay):
-// checks already under way count as failures until recorded, so a burst of
-// guesses is held to the limit, and waits here for room meanwhile. locked
-// is true when the name has no attempts left. The caller ends the check
-// when it ends, through failCheck when it fails.
-func (m *Machine) beginCheck(ctx context.Context, tenantID string, name lockKey, p tenant.LockoutPolicy, now time.Time) (ch *check, locked bool, err error) {
-	ch, ok, err := m.checks.reserve(ctx, tenantID, name.key, m.attemptsLeft(ctx, tenantID, name, p, now), true)
-	return ch, !ok && err == nil, err
-}
-
-// beginAccountCheck reserves a password check of the account sub, with
-// the check of the name typed already reserved: locked is true when the
-// account has no attempts left, counting the checks under way, and then
-// the password must not be checked. It does not wait for room: the
-// account's lock is not told (see the top of this file), and waiting for
-// another check's hash would make a name that belongs to a user take
-// longer than one that does not. It waits only while another check's
-// failure, being committed, decides whether there is room (reserve): one
-// commit at most, as every failure waits at the store for the commits
-// before its own.
-func (m *Machine) beginAccountCheck(ctx context.Context, tenantID, sub string, p tenant.LockoutPolicy, now time.Time) (ch *check, locked bool, err error) {
-	ch, ok, err := m.checks.reserve(ctx, tenantID, accountKey(sub).key, m.attemptsLeft(ctx, tenantID, accountKey(sub), p, now), false)
+// beginCheck reserves a password check of the lock key k, a login name or
+// the account of the name typed (checksUnderWay): checks already under way
+// count as failures until recorded, so a burst of guesses is held to the
+// limit, and waits here for room meanwhile. locked is true when k has no
+// attempts left, and then the password must not be checked. The caller
+// ends the check when it ends, through failCheck when it fails; an
+// account's check is begun with the name's already reserved.
+func (m *Machine) beginCheck(ctx context.Context, tenantID string, k lockKey, p tenant.LockoutPolicy, now time.Time) (ch *check, locked bool, err error) {
+	ch, ok, err := m.checks.reserve(ctx, tenantID, k.key, m.attemptsLeft(ctx, tenantID, k, p, now))
 	return ch, !ok && err == nil, err
 }
 
@@ -296,7 +252,7 @@ func (m *Machine) attemptsLeft(ctx context.Context, tenantID string, k lockKey, 
 }
 
 // failCheck ends a failed attempt as cr: a password check begun with
-// beginCheck (and beginAccountCheck), whose checks it ends, in the order
+// beginCheck (the name's and the account's), whose checks it ends, in the order
 // given, once the count is where the next check reads it, or a guess at a
 // second factor, with no checks. It counts the failure (countFailure),
 // records the refusal r for the trail, and the lockout when this failure
@@ -306,9 +262,6 @@ func (m *Machine) attemptsLeft(ctx context.Context, tenantID string, k lockKey, 
 // does not cancel: a client that leaves during the pause, which tells it
 // the guess was wrong, must not keep its guess out of the trail.
 func (m *Machine) failCheck(ctx context.Context, tenantID string, p tenant.LockoutPolicy, cr Credentials, r refusal, now time.Time, checks ...*check) error {
-	for _, ch := range checks {
-		ch.failing()
-	}
 	f, err := m.countFailure(ctx, tenantID, p, cr, now)
 	for _, ch := range checks {
 		ch.end()

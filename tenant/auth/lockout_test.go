@@ -254,6 +254,62 @@ func TestFifthAttemptCheckedWhileFourthIsCounted(t *testing.T) {
 	}
 }
 
+// A person who signs in twice at once at their account's last attempt
+// (a double click, two tabs, under the username and the email address)
+// has both checked: the second waits for the first check under way rather
+// than being refused unchecked as if the account were locked, which would
+// answer their right password "wrong" and count it.
+func TestRightPasswordTwiceAtTheLastAttempt(t *testing.T) {
+	e := newEnv(t)
+	ann := e.user(t, tenant.NewUser{Username: "ann", Email: "ann@example.com", Password: "Correct-Horse-9"})
+	store := &lockoutSeamStore{Store: e.m.Store, coll: tenant.CollUsers, key: ann.Sub}
+	e.m.Store = store
+	type outcome struct {
+		res auth.Result
+		err error
+	}
+	start := func(login, password string) chan outcome {
+		done := make(chan outcome, 1)
+		go func() {
+			res, err := e.m.Start(ctx, "acme", auth.Credentials{Login: login, Password: password, ClientIP: "192.0.2.1"})
+			done <- outcome{res, err}
+		}()
+		return done
+	}
+	for i, login := range []string{"ann", "ann@example.com", "ann", "ann@example.com"} {
+		if got := <-start(login, "wrong"); !errors.Is(got.err, auth.ErrNotAuthorized) {
+			t.Fatalf("wrong password %d: %v", i+1, got.err)
+		}
+	}
+
+	// The first sign-in is held once its password is checked, as it reads
+	// the user again (its second read of them), with its checks under way.
+	held, release := make(chan struct{}), make(chan struct{})
+	store.arm(&store.onRead, func() { // the first read: finding the user
+		store.arm(&store.onRead, func() { close(held); <-release })
+	})
+	first := start("ann", "Correct-Horse-9")
+	<-held
+	second := start("ann@example.com", "Correct-Horse-9")
+	var early *outcome
+	select {
+	case got := <-second:
+		early = &got
+		t.Errorf("second sign-in answered while the first check was under way: %+v, %v; want it to wait", got.res, got.err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(release) // also when the test failed: the store closes only once the first read ends
+	got := map[string]outcome{"first": <-first}
+	if early == nil {
+		got["second"] = <-second
+	}
+	for name, o := range got {
+		if o.err != nil || !o.res.Done() || o.res.Sub != ann.Sub {
+			t.Errorf("%s sign-in with the right password: %+v, %v; want signed in", name, o.res, o.err)
+		}
+	}
+}
+
 // Wrong answers counted at once record one lockout, that of the answer
 // whose failure locked: the other, counted while the lock held, locked
 // nothing. Two second-factor answers both pass the lock check before
