@@ -407,6 +407,18 @@ func checkLimit(limit, max int) error {
 	return nil
 }
 
+// ruleRefusal is err, a rule of the tenant package refusing a value typed
+// on the command line, as a usageError (exit code 2) in the rule's own
+// words: what the server would answer, said before anything is sent. The
+// check calls the rule the server applies, never a copy of it. nil stays
+// nil.
+func ruleRefusal(err error) error {
+	if err == nil {
+		return nil
+	}
+	return usageError{err.Error()}
+}
+
 // flagGiven reports whether the command line set a flag, even to "",
 // which for some flags means "remove".
 func flagGiven(fs *flag.FlagSet, name string) bool {

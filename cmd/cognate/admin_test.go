@@ -2,11 +2,17 @@ package main
 
 import (
 	"bytes"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/cognate-idp/cognate/tenant"
 )
 
 // tableCommand is one command of the table, with the command line that
@@ -143,7 +149,7 @@ func TestFlagValuesAreCheckedBeforeTheToken(t *testing.T) {
 		{[]string{"client", "update", "--tenant", "acme", "CLIENT"}, exitUsage, "nothing to change: give --name"},
 		{[]string{"user", "create", "--tenant", "acme", "--username", "ann", "--temporary"}, exitUsage, "--temporary needs --password"},
 		{[]string{"user", "create", "--tenant", "acme", "--username", "ann", "--attribute", "team"}, exitUsage, `--attribute "team": want NAME=VALUE`},
-		{[]string{"group", "create", "--tenant", "acme", "ops", "--precedence", "-1"}, exitUsage, `--precedence "-1": give a whole number`},
+		{[]string{"group", "create", "--tenant", "acme", "ops", "--precedence", "high"}, exitUsage, `--precedence "high": give a whole number`},
 		{[]string{"group", "update", "--tenant", "acme", "ops"}, exitUsage, "nothing to change: give --name, --description or --precedence"},
 		{[]string{"import", "cognito", "--tenant", "acme", "users.txt"}, exitUsage, `cannot tell the format of "users.txt"`},
 		{[]string{"tenant", "list", "--base-url", "ftp://example.com"}, exitUsage, "--base-url (or COGNATE_BASE_URL)"},
@@ -169,6 +175,161 @@ func TestFlagValuesAreCheckedBeforeTheToken(t *testing.T) {
 			// What says to read the usage comes with exit code 2 only.
 			if usage := strings.Contains(stderr, " -h\" for its flags."); usage != (tt.code == exitUsage) {
 				t.Errorf("exit %d, and the usage pointed to: %v\n%s", code, usage, stderr)
+			}
+		})
+	}
+}
+
+// A value that a rule of the tenant package judges alone is refused by
+// that rule before anything is sent and before the operator token is
+// read: exit code 2, in the words the server answers with (the rule's own
+// error, as the admin API writes it). What depends on what the server
+// holds is sent, for the server to judge.
+func TestTenantRulesAreCheckedBeforeAnythingIsSent(t *testing.T) {
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		http.Error(w, "this server only counts requests", http.StatusTeapot)
+	}))
+	t.Cleanup(srv.Close)
+	withToken := func(t *testing.T, args ...string) (code int, stderr string) {
+		t.Helper()
+		env := map[string]string{"COGNATE_DATA": filepath.Join(t.TempDir(), "cognate.db"), "COGNATE_SERVER": srv.URL,
+			"COGNATE_ADMIN_TOKEN": "operator-token"}
+		var out, errOut bytes.Buffer
+		code = run(t.Context(), args, env, strings.NewReader(""), &out, &errOut)
+		return code, errOut.String()
+	}
+
+	refusal := func(err error) string {
+		t.Helper()
+		if err == nil {
+			t.Fatal("the rule accepts the value")
+		}
+		return err.Error()
+	}
+	settingsRefusal := func(change tenant.SettingsChange) string {
+		t.Helper()
+		return refusal(tenant.ValidateSettings(change.Apply(tenant.Settings{})))
+	}
+	// clientRefusal is what the server's tenant.ValidateClient says of a
+	// client that breaks only the rule change makes it break.
+	clientRefusal := func(change func(c *tenant.Client)) string {
+		t.Helper()
+		c := tenant.Client{Name: "batch", GrantTypes: []string{tenant.GrantClientCredentials}, SecretHash: "set",
+			AccessTokenTTL: tenant.DefaultAccessTokenTTL, IDTokenTTL: tenant.DefaultIDTokenTTL, RefreshTokenTTL: tenant.DefaultRefreshTokenTTL}
+		if err := tenant.ValidateClient(c); err != nil {
+			t.Fatalf("the base client is refused: %v", err)
+		}
+		change(&c)
+		return refusal(tenant.ValidateClient(c))
+	}
+	strPtr := func(s string) *string { return &s }
+	precedence := 3000000000
+	client := []string{"client", "create", "--tenant", "acme", "--name", "batch"}
+	update := []string{"client", "update", "--tenant", "acme", "CLIENT_ID"}
+	user := []string{"user", "create", "--tenant", "acme", "--username", "ann"}
+
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"tenant", "create", "ab"}, refusal(tenant.ValidateSlug("ab"))},
+		{[]string{"tenant", "create", "auth"}, refusal(tenant.ValidateSlug("auth"))},
+		{[]string{"tenant", "create", "Acme"}, refusal(tenant.ValidateSlug("Acme"))},
+		{[]string{"tenant", "create", "acme", "--name", "   "}, refusal(tenant.ValidateTenantName(""))},
+		{[]string{"tenant", "create", "acme", "--signing-alg", "HS256"}, settingsRefusal(tenant.SettingsChange{SigningAlg: strPtr("HS256")})},
+		{[]string{"tenant", "update", "demo", "--signing-alg", "HS256"}, settingsRefusal(tenant.SettingsChange{SigningAlg: strPtr("HS256")})},
+		{[]string{"tenant", "update", "demo", "--admin-group", " x"}, settingsRefusal(tenant.SettingsChange{AdminGroup: strPtr(" x")})},
+		{[]string{"tenant", "update", "demo", "--name", "Ac\u200bme"}, refusal(tenant.ValidateTenantName("Ac\u200bme"))},
+
+		{append(slices.Clone(client), "--grant", "bogus"), clientRefusal(func(c *tenant.Client) { c.GrantTypes = []string{"bogus"} })},
+		{append(slices.Clone(client), "--redirect-uri", "notauri"), clientRefusal(func(c *tenant.Client) { c.RedirectURIs = []string{"notauri"} })},
+		{append(slices.Clone(client), "--redirect-uri", "https://a.example/cb", "--redirect-uri", "https://a.example/cb"),
+			clientRefusal(func(c *tenant.Client) { c.RedirectURIs = []string{"https://a.example/cb", "https://a.example/cb"} })},
+		{append(slices.Clone(client), "--logout-uri", "http://a.example/bye"),
+			clientRefusal(func(c *tenant.Client) { c.PostLogoutRedirectURIs = []string{"http://a.example/bye"} })},
+		{append(slices.Clone(client), "--grant", "client_credentials", "--scope", "a b"),
+			clientRefusal(func(c *tenant.Client) { c.Scopes = []string{"a b"} })},
+		{append(slices.Clone(client), "--public", "--grant", "client_credentials"), clientRefusal(func(c *tenant.Client) { c.SecretHash = "" })},
+		{append(slices.Clone(client), "--grant", "authorization_code"),
+			clientRefusal(func(c *tenant.Client) { c.GrantTypes = []string{tenant.GrantAuthorizationCode} })},
+		{append(slices.Clone(client), "--access-token-ttl", "1m"), clientRefusal(func(c *tenant.Client) { c.AccessTokenTTL = time.Minute })},
+		{[]string{"client", "create", "--tenant", "acme", "--name", "  ", "--grant", "client_credentials"},
+			clientRefusal(func(c *tenant.Client) { c.Name = "" })},
+		{append(slices.Clone(update), "--grant", ""), clientRefusal(func(c *tenant.Client) { c.GrantTypes = nil })},
+		{append(slices.Clone(update), "--redirect-uri", "https://a.example/#top"),
+			clientRefusal(func(c *tenant.Client) { c.RedirectURIs = []string{"https://a.example/#top"} })},
+		{append(slices.Clone(update), "--refresh-token-ttl", "100000h"),
+			clientRefusal(func(c *tenant.Client) { c.RefreshTokenTTL = 100000 * time.Hour })},
+		{append(slices.Clone(update), "--refresh-retry-grace", "90s"),
+			clientRefusal(func(c *tenant.Client) { c.RefreshRetryGrace = 90 * time.Second })},
+		{append(slices.Clone(update), "--name", strings.Repeat("n", tenant.MaxClientNameLength+1)),
+			clientRefusal(func(c *tenant.Client) { c.Name = strings.Repeat("n", tenant.MaxClientNameLength+1) })},
+
+		{[]string{"user", "create", "--tenant", "acme", "--username", "a b"}, refusal(tenant.ValidateUsername("a b"))},
+		{append(slices.Clone(user), "--email", "notanemail"), refusal(tenant.ValidateEmail("notanemail"))},
+		{append(slices.Clone(user), "--email", " ann@example "), refusal(tenant.ValidateEmail("ann@example"))},
+		{append(slices.Clone(user), "--attribute", "team=ops"), refusal(tenant.ValidateAttributes(map[string]string{"team": "ops"}))},
+		{append(slices.Clone(user), "--attribute", "phone_number=0612345678"),
+			refusal(tenant.ValidateAttributes(map[string]string{"phone_number": "0612345678"}))},
+
+		{[]string{"group", "create", "--tenant", "acme", " x"}, refusal(tenant.ValidateGroupName(" x"))},
+		{[]string{"group", "create", "--tenant", "acme", ".."}, refusal(tenant.ValidateGroupName(".."))},
+		{[]string{"group", "create", "--tenant", "acme", "ops", "--description", "a\x01b"}, refusal(tenant.ValidateGroupDescription("a\x01b"))},
+		{[]string{"group", "create", "--tenant", "acme", "ops", "--precedence", "3000000000"}, refusal(tenant.ValidateGroupPrecedence(&precedence))},
+		{[]string{"group", "update", "--tenant", "acme", "ops", "--name", "a\nb"}, refusal(tenant.ValidateGroupName("a\nb"))},
+		{[]string{"group", "update", "--tenant", "acme", "ops", "--description", strings.Repeat("d", 2049)},
+			refusal(tenant.ValidateGroupDescription(strings.Repeat("d", 2049)))},
+	}
+	label := func(args []string) string {
+		s := strings.Join(args, " ")
+		if len(s) > 100 {
+			s = s[:100] + "…"
+		}
+		return s
+	}
+	for _, tt := range tests {
+		t.Run(label(tt.args), func(t *testing.T) {
+			name := "cognate " + strings.Join(tt.args[:2], " ")
+			want := name + ": " + tt.want + "\nRun \"" + name + " -h\" for its flags.\n"
+			before := requests.Load()
+			code, stderr := withToken(t, tt.args...)
+			if code != exitUsage || stderr != want {
+				t.Errorf("with a token: exit %d, stderr\n%s\nwant exit %d and\n%s", code, stderr, exitUsage, want)
+			}
+			if sent := requests.Load() - before; sent != 0 {
+				t.Errorf("%d requests sent", sent)
+			}
+			code, _, stderr = runOffline(t, tt.args...)
+			if code != exitUsage || stderr != want {
+				t.Errorf("without a token: exit %d, stderr\n%s\nwant exit %d and\n%s", code, stderr, exitUsage, want)
+			}
+		})
+	}
+
+	// What depends on what the server holds goes to it: a tenant, group
+	// or user named as it is (one made before a rule was tightened stays
+	// reachable), a client's stored settings, the default grant types, a
+	// tenant's password policy.
+	sent := [][]string{
+		{"tenant", "get", "auth"},
+		{"tenant", "update", "auth", "--name", "Auth BV"},
+		{"group", "get", "--tenant", "acme", " x"},
+		{"group", "update", "--tenant", "acme", " x", "--name", "x"},
+		{"user", "list", "--tenant", "ab"},
+		{"client", "create", "--tenant", "acme", "--name", "planner"},
+		{"client", "update", "--tenant", "acme", "CLIENT_ID", "--grant", "authorization_code"},
+		{"client", "update", "--tenant", "acme", "CLIENT_ID", "--grant", "client_credentials"},
+		{"user", "create", "--tenant", "acme", "--username", "ann", "--email", " ann@example.com ", "--password", "weak"},
+		{"tenant", "create", "acme", "--settings", `{"locale":"fr"}`},
+	}
+	for _, args := range sent {
+		t.Run(label(args), func(t *testing.T) {
+			before := requests.Load()
+			code, stderr := withToken(t, args...)
+			if code != exitError || requests.Load() == before || !strings.Contains(stderr, "answered 418") {
+				t.Errorf("exit %d, %d requests, stderr\n%s\nwant it sent, and the server's answer (exit 1)", code, requests.Load()-before, stderr)
 			}
 		})
 	}

@@ -17,15 +17,20 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cognate-idp/cognate/tenant"
 	"github.com/cognate-idp/cognate/tenant/adminapi"
 )
 
 // The admin commands. Each declares its flags, makes one or two API calls
-// and says how to show the answer. The API does the checking; a flag's
-// value whose rule the command line can know (a page size, a date) is
-// also checked by the command's checkFunc, before the operator token is
-// looked up and anything sent, so that the message names the flag and the
-// exit code is the command line's (2).
+// and says how to show the answer. The API does the checking; a value
+// whose rule the command line can know is also checked by the command's
+// checkFunc, before the operator token is looked up and anything sent, so
+// that the exit code is the command line's (2): a page size or a date in
+// words naming the flag, and a value a rule of the tenant package judges
+// alone (a slug, a group name, a redirect URI, an email address) by that
+// rule itself (ruleRefusal), in the words the server would answer with.
+// What depends on what the server holds (a tenant's password policy, a
+// client's stored settings, whether a name is taken) is left to it.
 
 // tenantPath is the admin API path of a tenant.
 func tenantPath(slug string) (string, error) {
@@ -41,7 +46,13 @@ func tenantCommands() []adminCommand {
 				name := fs.String("name", "", "display name of the organization (default: the slug)")
 				settings := addSettingsFlags(fs, stdin)
 				var change *adminapi.SettingsChange
-				check := func(invocation) (err error) {
+				check := func(in invocation) (err error) {
+					if err := tenant.ValidateSlug(in.args[0]); err != nil {
+						return ruleRefusal(err)
+					}
+					if err := checkTenantName(*name); err != nil {
+						return err
+					}
 					change, err = settings.change()
 					return err
 				}
@@ -95,6 +106,9 @@ func tenantCommands() []adminCommand {
 				var req adminapi.UpdateTenantRequest
 				check := func(invocation) (err error) {
 					if *name != "" {
+						if err := checkTenantName(*name); err != nil {
+							return err
+						}
 						req.Name = name
 					}
 					if req.Settings, err = settings.change(); err != nil {
@@ -179,6 +193,15 @@ func tenantCommands() []adminCommand {
 	}
 }
 
+// checkTenantName refuses a --name of a tenant by the tenant's rule, as the
+// service reads it (without the spaces around it); "" is no name given.
+func checkTenantName(name string) error {
+	if name == "" {
+		return nil
+	}
+	return ruleRefusal(tenant.ValidateTenantName(strings.TrimSpace(name)))
+}
+
 // settingsFlags are a tenant's settings on the command line: flags for the
 // choices made most, and --settings for any other, as JSON in the admin
 // API's shape (SettingsChange in docs/openapi.yaml). A flag wins over the
@@ -248,10 +271,29 @@ func (f settingsFlags) change() (*adminapi.SettingsChange, error) {
 	if *f.adminGroup != "" {
 		change.AdminGroup = f.adminGroup
 	}
+	if err := f.flagProblems(); err != nil {
+		return nil, err
+	}
 	if change == (adminapi.SettingsChange{}) {
 		return nil, nil
 	}
 	return &change, nil
+}
+
+// flagProblems is what the tenant's rules refuse of --signing-alg and
+// --admin-group: tenant.ValidateSettings, which the server applies to the
+// settings every change makes, applied to what the two flags make of the
+// defaults, so that it finds their problems alone. The values inside
+// --settings are the server's to judge.
+func (f settingsFlags) flagProblems() error {
+	var change tenant.SettingsChange
+	if *f.signingAlg != "" {
+		change.SigningAlg = f.signingAlg
+	}
+	if *f.adminGroup != "" {
+		change.AdminGroup = f.adminGroup
+	}
+	return ruleRefusal(tenant.ValidateSettings(change.Apply(tenant.Settings{})))
 }
 
 func showTenant(w io.Writer, t adminapi.Tenant) {
@@ -303,7 +345,28 @@ func clientCommands() []adminCommand {
 				fs.Var(&grants, "grant", "grant type: authorization_code, refresh_token, client_credentials (repeatable; default the first two)")
 				fs.Var(&scopes, "scope", "scope the client may ask for (repeatable; default openid email profile phone aws.cognito.signin.user.admin)")
 				ttls := addLifetimeFlags(fs)
-				return nil, func(ctx context.Context, c *apiClient, in invocation) (output, error) {
+				check := func(invocation) error {
+					// The lists left out are the new client's, empty,
+					// but for the grant types and scopes, which are then
+					// the server's defaults.
+					d := clientDraft{
+						client: tenant.Client{Name: strings.TrimSpace(*name), RedirectURIs: redirects, PostLogoutRedirectURIs: logouts,
+							GrantTypes: grants, Scopes: scopes},
+						known: []string{clientName, clientKind, tenant.FieldRedirectURIs, tenant.FieldLogoutURIs},
+					}
+					if !*public {
+						d.client.SecretHash = "set" // a client without one is public (tenant.Client.Public)
+					}
+					if len(grants) > 0 {
+						d.known = append(d.known, tenant.FieldGrantTypes)
+					}
+					if len(scopes) > 0 {
+						d.known = append(d.known, tenant.FieldScopes)
+					}
+					ttls.draft(&d)
+					return d.problems()
+				}
+				return check, func(ctx context.Context, c *apiClient, in invocation) (output, error) {
 					path, err := tenantPath(in.tenant)
 					if err != nil {
 						return output{}, err
@@ -392,7 +455,28 @@ func clientCommands() []adminCommand {
 					if req == (adminapi.UpdateClientRequest{}) {
 						return usageError{"nothing to change: give --name, --redirect-uri, --logout-uri, --grant, --scope, --access-token-ttl, --id-token-ttl, --refresh-token-ttl or --refresh-retry-grace"}
 					}
-					return nil
+					var d clientDraft
+					if req.Name != nil {
+						d.client.Name = strings.TrimSpace(*req.Name)
+						d.known = append(d.known, clientName)
+					}
+					for _, l := range []struct {
+						part  string
+						given *[]string
+						field *[]string
+					}{
+						{tenant.FieldRedirectURIs, req.RedirectURIs, &d.client.RedirectURIs},
+						{tenant.FieldLogoutURIs, req.PostLogoutRedirectURIs, &d.client.PostLogoutRedirectURIs},
+						{tenant.FieldGrantTypes, req.GrantTypes, &d.client.GrantTypes},
+						{tenant.FieldScopes, req.Scopes, &d.client.Scopes},
+					} {
+						if l.given != nil {
+							*l.field = *l.given
+							d.known = append(d.known, l.part)
+						}
+					}
+					ttls.draft(&d)
+					return d.problems()
 				}
 				return check, func(ctx context.Context, c *apiClient, in invocation) (output, error) {
 					path, err := clientPath(in.tenant, in.args[0])
@@ -434,6 +518,70 @@ func clientCommands() []adminCommand {
 			},
 		},
 	}
+}
+
+// clientDraft is a client as far as a command line (client create, client
+// update) gives it, for the rules of tenant.ValidateClient: known names the
+// parts its flags set (the lists by their tenant.Field…, the others by
+// the client… parts). A part not known is the server's default or the
+// client's stored value, which the command line cannot see.
+type clientDraft struct {
+	client tenant.Client
+	known  []string
+}
+
+// The parts of a client other than its lists.
+const (
+	clientName       = "name"
+	clientKind       = "kind" // public or confidential, fixed at creation
+	clientAccessTTL  = "access_token_ttl"
+	clientIDTTL      = "id_token_ttl"
+	clientRefreshTTL = "refresh_token_ttl"
+	clientRetryGrace = "refresh_retry_grace"
+)
+
+// clientRuleParts are the parts each rule of tenant.ValidateClient looks
+// at, for the rules that are not about one value of a list (those name
+// their list in the error's Field). A rule not listed is left to the
+// server.
+var clientRuleParts = map[string][]string{
+	tenant.CodeClientNameMissing:       {clientName},
+	tenant.CodeClientNameRule:          {clientName},
+	tenant.CodeClientNoGrant:           {tenant.FieldGrantTypes},
+	tenant.CodeClientPublicCredentials: {clientKind, tenant.FieldGrantTypes},
+	tenant.CodeClientNoRedirect:        {tenant.FieldGrantTypes, tenant.FieldRedirectURIs},
+	tenant.CodeClientRedirectsTooMany:  {tenant.FieldRedirectURIs},
+	tenant.CodeClientLogoutsTooMany:    {tenant.FieldLogoutURIs},
+	tenant.CodeClientScopesTooMany:     {tenant.FieldScopes},
+	tenant.CodeClientAccessTokenTTL:    {clientAccessTTL},
+	tenant.CodeClientIDTokenTTL:        {clientIDTTL},
+	tenant.CodeClientRefreshTokenTTL:   {clientRefreshTTL},
+	tenant.CodeClientRetryGrace:        {clientRetryGrace},
+}
+
+// problems is what tenant.ValidateClient refuses of the draft by the rules
+// that look at known parts alone, in the words of the server's refusal
+// (which may name more, about parts the command line does not know).
+func (d clientDraft) problems() error {
+	var all tenant.InvalidErrors
+	if !errors.As(tenant.ValidateClient(d.client), &all) {
+		return nil
+	}
+	unknown := func(part string) bool { return !slices.Contains(d.known, part) }
+	var judged tenant.InvalidErrors
+	for _, e := range all {
+		parts := clientRuleParts[e.Code]
+		if e.Field != "" {
+			parts = []string{e.Field}
+		}
+		if len(parts) > 0 && !slices.ContainsFunc(parts, unknown) {
+			judged = append(judged, e)
+		}
+	}
+	if len(judged) == 0 {
+		return nil
+	}
+	return ruleRefusal(judged)
 }
 
 // clientPath is the admin API path of a tenant's client.
@@ -503,10 +651,30 @@ func addLifetimeFlags(fs *flag.FlagSet) *lifetimeFlags {
 	return &f
 }
 
+// draft sets the lifetimes given on d's client, as known parts.
+func (f *lifetimeFlags) draft(d *clientDraft) {
+	for _, l := range []struct {
+		flag  *lifetimeFlag
+		field *time.Duration
+		part  string
+	}{
+		{&f.access, &d.client.AccessTokenTTL, clientAccessTTL},
+		{&f.id, &d.client.IDTokenTTL, clientIDTTL},
+		{&f.refresh, &d.client.RefreshTokenTTL, clientRefreshTTL},
+		{&f.retryGrace, &d.client.RefreshRetryGrace, clientRetryGrace},
+	} {
+		if l.flag.seconds != nil {
+			*l.field = time.Duration(*l.flag.seconds) * time.Second
+			d.known = append(d.known, l.part)
+		}
+	}
+}
+
 // lifetimeFlag is a token lifetime given as a Go duration (15m, 720h) and
-// sent as the whole seconds the admin API takes. The range is the API's to
-// check; what cannot be a count of seconds is refused here. Only a grace
-// period (zeroAllowed) may be 0.
+// sent as the whole seconds the admin API takes. What cannot be a count of
+// seconds is refused here; the range is the tenant's rule, which the
+// command's check applies (clientDraft). Only a grace period (zeroAllowed)
+// may be 0.
 type lifetimeFlag struct {
 	seconds     *int64
 	zeroAllowed bool
@@ -658,6 +826,19 @@ func userCommands() []adminCommand {
 							return usageError{fmt.Sprintf("--attribute %q: want NAME=VALUE", a)}
 						}
 						attributes[name] = value
+					}
+					// The service's rules, in its order; the address as
+					// it reads it, without the spaces around it.
+					if err := tenant.ValidateUsername(*username); err != nil {
+						return ruleRefusal(err)
+					}
+					if address := strings.TrimSpace(*email); address != "" {
+						if err := tenant.ValidateEmail(address); err != nil {
+							return ruleRefusal(err)
+						}
+					}
+					if err := tenant.ValidateAttributes(attributes); err != nil {
+						return ruleRefusal(err)
 					}
 					password, err = readPassword(*pw, stdin)
 					return err

@@ -81,7 +81,15 @@ func groupCommands() []adminCommand {
 			setup: func(fs *flag.FlagSet, _ io.Reader) (checkFunc, runFunc) {
 				details := addGroupDetailFlags(fs)
 				var precedence adminapi.Nullable[int]
-				check := func(invocation) (err error) {
+				check := func(in invocation) (err error) {
+					// The service's rules, in its order (name,
+					// description, precedence).
+					if err := tenant.ValidateGroupName(in.args[0]); err != nil {
+						return ruleRefusal(err)
+					}
+					if err := tenant.ValidateGroupDescription(*details.description); err != nil {
+						return ruleRefusal(err)
+					}
 					precedence, err = details.precedence()
 					return err
 				}
@@ -146,10 +154,19 @@ func groupCommands() []adminCommand {
 				details := addGroupDetailFlags(fs)
 				var req adminapi.UpdateGroupRequest
 				check := func(invocation) (err error) {
+					// NAME is the group as it is: one named before a rule
+					// was tightened may still be renamed. The new name is
+					// checked.
 					if *newName != "" {
+						if err := tenant.ValidateGroupName(*newName); err != nil {
+							return ruleRefusal(err)
+						}
 						req.Name = newName
 					}
 					if flagGiven(fs, "description") {
+						if err := tenant.ValidateGroupDescription(*details.description); err != nil {
+							return ruleRefusal(err)
+						}
 						req.Description = details.description
 					}
 					if req.Precedence, err = details.precedence(); err != nil {
@@ -222,8 +239,11 @@ func (f groupDetailFlags) precedence() (adminapi.Nullable[int], error) {
 		return adminapi.Nullable[int]{Set: true}, nil
 	}
 	n, err := strconv.Atoi(*f.precedenceArg)
-	if err != nil || n < 0 || n > tenant.MaxGroupPrecedence {
+	if err != nil {
 		return adminapi.Nullable[int]{}, usageError{fmt.Sprintf("--precedence %q: give a whole number from 0 to %d, or none", *f.precedenceArg, tenant.MaxGroupPrecedence)}
+	}
+	if err := tenant.ValidateGroupPrecedence(&n); err != nil {
+		return adminapi.Nullable[int]{}, ruleRefusal(err)
 	}
 	return adminapi.Nullable[int]{Set: true, Value: &n}, nil
 }
