@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -500,7 +501,9 @@ func validateGroup(g Group) error {
 // goes into tokens and onto the console's pages, where either would make
 // two names look alike or one look like two lines; Cognito's group names
 // are letters, marks, symbols, digits and punctuation, which none of
-// these is.
+// these is. For the same reason a name needs one character that can be
+// seen (visibleInName), and a joiner only where a script joins letters
+// with it (joinerOutOfPlace).
 func ValidateGroupName(name string) error {
 	switch {
 	case name == "" || utf8.RuneCountInString(name) > MaxGroupNameLength:
@@ -509,10 +512,35 @@ func ValidateGroupName(name string) error {
 		return invalid(CodeGroupNameDots)
 	case strings.TrimSpace(name) != name:
 		return invalid(CodeGroupNameSpaces)
-	case !PlainText(name) || strings.ContainsFunc(name, lineSeparator) || strings.ContainsFunc(name, hiddenInName):
+	case !PlainText(name) || strings.ContainsFunc(name, lineSeparator) || strings.ContainsFunc(name, hiddenInName) ||
+		!strings.ContainsFunc(name, visibleInName) || joinerOutOfPlace(name):
 		return invalid(CodeGroupNameText)
 	}
 	return nil
+}
+
+// joinerOutOfPlace reports whether name holds a zero-width joiner or
+// non-joiner where no script needs one: at either end, beside anything
+// but a letter, mark, digit, symbol or punctuation mark (another joiner, a
+// space), or between two ASCII characters. There it joins nothing and only
+// makes one name look like another ("adm\u200cins" is drawn as "admins"),
+// while Persian words, Indic conjuncts and emoji sequences keep theirs.
+func joinerOutOfPlace(name string) bool {
+	runes := []rune(name)
+	joins := func(r rune) bool { return visibleInName(r) || unicode.Is(unicode.M, r) }
+	for i, r := range runes {
+		if r != zeroWidthNonJoiner && r != zeroWidthJoiner {
+			continue
+		}
+		if i == 0 || i == len(runes)-1 {
+			return true
+		}
+		before, after := runes[i-1], runes[i+1]
+		if !joins(before) || !joins(after) || (before < utf8.RuneSelf && after < utf8.RuneSelf) {
+			return true
+		}
+	}
+	return false
 }
 
 // ValidateGroupDescription checks a group's description: at most 2048

@@ -120,6 +120,18 @@ func TestGroupNames(t *testing.T) {
 		{"\u202eadmins", false},            // a right-to-left override
 		{"ops\u00a0team", true},            // a no-break space is seen as a space
 		{"\u0915\u094d\u200d\u0937", true}, // a joiner inside a Devanagari conjunct is part of the word
+		{"\u0645\u06cc\u200c\u062e\u0648\u0627\u0645", true}, // a non-joiner inside a Persian word
+		{"\U0001F469\u200d\U0001F4BB", true},                 // an emoji sequence
+		{"\u2764\ufe0f\u200d\U0001F525", true},               // one with a variation selector before its joiner
+		{"\u2800", false},                                    // the blank Braille pattern: nothing to see
+		{"\u200c", false},                                    // a non-joiner alone
+		{"\u200d\u200d", false},                              // joiners alone
+		{"\u200dadmins", false},                              // a joiner at an end
+		{"admins\u200c", false},                              // a non-joiner at an end
+		{"admin\u200ds", false},                              // joiners between Latin letters: drawn as "admins"
+		{"adm\u200cins", false},
+		{"ab\u200c\u200dcd", false},          // joiners side by side
+		{"\u0915\u094d\u200d \u0937", false}, // a joiner beside a space
 		{string(make([]rune, 129)), false},
 	}
 	for _, tt := range tests {
