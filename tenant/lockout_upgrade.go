@@ -7,9 +7,9 @@ import (
 	"time"
 )
 
-// lockoutExpiryMarker, in CollLockouts under no tenant, says that every
-// lockout counter has its expires_at (UpgradeLockoutCounters). Counters
-// live under their tenant, so none has this key.
+// lockoutExpiryMarker is a record that builds of 2026-11-30 wrote, in
+// CollLockouts under no tenant, to skip UpgradeLockoutCounters once it had
+// run; UpgradeLockoutCounters deletes it.
 const lockoutExpiryMarker = "\x00expiry"
 
 // legacyLockoutCounter is what the upgrade reads of a lockout counter
@@ -26,22 +26,11 @@ type legacyLockoutCounter struct {
 // write would give it (LockoutCounterExpiry under its tenant's policy),
 // so from then on the sweeps delete it as any other counter; one already
 // done with goes at the first sweep. It runs at start-up, before requests
-// are served and before the first sweep. Once every tenant is done a
-// marker makes later starts skip it at once; a pass cut short is done
-// again, and skips the counters it gave an expiry.
+// are served and before the first sweep, and at every start, not once:
+// an older build may run on the same data file in between (it has the same
+// data format), and the counters it writes, or rewrites, have no expiry
+// again. It costs a read of the counters, which their expiry keeps few.
 func UpgradeLockoutCounters(ctx context.Context, store Store) (int, error) {
-	var done bool
-	err := store.View(ctx, func(tx Tx) error {
-		_, err := tx.Get(CollLockouts, "", lockoutExpiryMarker)
-		done = err == nil
-		if errors.Is(err, ErrNotFound) {
-			return nil
-		}
-		return err
-	})
-	if err != nil || done {
-		return 0, err
-	}
 	ids, err := tenantIDs(ctx, store)
 	if err != nil {
 		return 0, err
@@ -54,8 +43,26 @@ func UpgradeLockoutCounters(ctx context.Context, store Store) (int, error) {
 			return upgraded, err
 		}
 	}
-	return upgraded, store.Update(ctx, func(tx Tx) error {
-		return tx.Put(CollLockouts, "", lockoutExpiryMarker, []byte{})
+	return upgraded, dropLockoutExpiryMarker(ctx, store)
+}
+
+// dropLockoutExpiryMarker deletes the marker of builds that ran the
+// upgrade once only, if it is there; it writes nothing otherwise.
+func dropLockoutExpiryMarker(ctx context.Context, store Store) error {
+	var found bool
+	err := store.View(ctx, func(tx Tx) error {
+		_, err := tx.Get(CollLockouts, "", lockoutExpiryMarker)
+		found = err == nil
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		return err
+	})
+	if err != nil || !found {
+		return err
+	}
+	return store.Update(ctx, func(tx Tx) error {
+		return tx.Delete(CollLockouts, "", lockoutExpiryMarker)
 	})
 }
 

@@ -2,6 +2,7 @@ package tenant_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -531,5 +532,58 @@ func TestSweepLockoutCounters(t *testing.T) {
 				t.Errorf("%d expiry entries left, want none", entries)
 			}
 		})
+	}
+}
+
+// The upgrade runs at every start, not once: an older build run on the
+// same data file in between writes counters without an expiry again, and
+// those must not stay for ever. The marker by which builds of 2026-11-30
+// skipped it is dropped.
+func TestLockoutUpgradeAfterAnOlderBuildRan(t *testing.T) {
+	store := openStore(t)
+	ctx := t.Context()
+	firstAt := sweepEpoch.Add(time.Hour)
+	mustUpdate(t, store, func(tx tenant.Tx) error {
+		if err := tenant.PutTenant(tx, tenant.Tenant{Slug: "acme"}); err != nil {
+			return err
+		}
+		return tx.Put(tenant.CollLockouts, "", "\x00expiry", []byte{}) // the old marker
+	})
+	// What an older build writes: a counter with no expires_at.
+	writeOld := func(key string) {
+		mustUpdate(t, store, func(tx tenant.Tx) error {
+			return tenant.PutJSON(tx, tenant.CollLockouts, "acme", key, map[string]any{"failures": 1, "first_at": firstAt})
+		})
+	}
+	writeOld("login:ghost")
+	for start, want := range []int{1, 0} {
+		if n, err := tenant.UpgradeLockoutCounters(ctx, store); err != nil || n != want {
+			t.Fatalf("start %d: %d counters given an expiry, %v; want %d", start+1, n, err, want)
+		}
+	}
+	err := store.View(ctx, func(tx tenant.Tx) error {
+		if _, err := tx.Get(tenant.CollLockouts, "", "\x00expiry"); !errors.Is(err, tenant.ErrNotFound) {
+			t.Errorf("the old marker after the upgrade: %v; want it gone", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The older build runs again and writes two counters.
+	writeOld("login:ghost")
+	writeOld("login:other")
+	if n, err := tenant.UpgradeLockoutCounters(ctx, store); err != nil || n != 2 {
+		t.Fatalf("the start after an older build ran: %d counters given an expiry, %v; want 2", n, err)
+	}
+	if _, err := tenant.SweepExpiredFull(ctx, store, firstAt.Add(24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	err = store.View(ctx, func(tx tenant.Tx) error {
+		return tx.Scan(tenant.CollLockouts, "acme", "", "", func(key string, _ []byte) bool { left = append(left, key); return true })
+	})
+	if err != nil || len(left) != 0 {
+		t.Errorf("counters left after they ended: %q, %v; want none", left, err)
 	}
 }

@@ -52,7 +52,7 @@ const ipAllowanceFactor = 4
 // written with, and the server's minute sweep (tenant.SweepExpired)
 // deletes it then, so that failures under made-up names or from ever new
 // addresses, which nobody clears, do not grow the data file for ever.
-// Counters written before ExpiresAt existed get one once, at start-up,
+// Counters written before ExpiresAt existed get one at every start-up,
 // from first_at and locked_until (tenant.UpgradeLockoutCounters).
 type failureCounter struct {
 	Failures    int       `json:"failures"`
