@@ -500,11 +500,14 @@ type ImportCounts struct {
 // (tenant/cognitoimport) writes in batches of its own, outside the
 // service's methods, so its front ends (the admin API, the console) call
 // this once it has run. Nothing is recorded when nothing was written.
+// What was written is recorded even when ctx was cancelled meanwhile (the
+// client left part-way): the batches written stay, and so must their
+// record.
 func (s *Service) RecordImport(ctx context.Context, tenantID string, n ImportCounts) {
 	if n.Created+n.Updated == 0 {
 		return
 	}
-	s.RecordEvent(ctx, tenantID, AuditEvent{Action: AuditUserImport, Details: map[string]string{
+	s.RecordEvent(context.WithoutCancel(ctx), tenantID, AuditEvent{Action: AuditUserImport, Details: map[string]string{
 		"created": strconv.Itoa(n.Created), "updated": strconv.Itoa(n.Updated),
 		"skipped": strconv.Itoa(n.Skipped), "failed": strconv.Itoa(n.Failed)}})
 }

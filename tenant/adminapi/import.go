@@ -1,7 +1,6 @@
 package adminapi
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"mime"
@@ -107,9 +106,7 @@ func (a *API) importUsers(w http.ResponseWriter, r *http.Request) error {
 	sum, err := cognitoimport.Import(r.Context(), a.Service.Store, slug, src,
 		cognitoimport.Options{DryRun: dryRun, Now: a.Service.Time}, collect)
 	if !dryRun {
-		// What was written stays, so its record must too, even when the
-		// client left part way (the context cancelled).
-		a.Service.RecordImport(context.WithoutCancel(r.Context()), slug, tenant.ImportCounts{Created: sum.Created, Updated: sum.Updated,
+		a.Service.RecordImport(r.Context(), slug, tenant.ImportCounts{Created: sum.Created, Updated: sum.Updated,
 			Skipped: sum.Skipped, Failed: sum.Failed})
 	}
 	if err != nil {

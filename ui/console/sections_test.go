@@ -231,7 +231,7 @@ func TestSettings(t *testing.T) {
 	}{
 		{"short minimum", url.Values{"min_length": {"4"}}, "The minimum length must be between 6 and 99."},
 		{"colour", url.Values{"primary_color": {"green"}}, "“green” is not a colour"},
-		{"logo", url.Values{"logo_url": {"http://cdn.acme.example/logo.png"}}, "is not an https address"},
+		{"logo", url.Values{"logo_url": {"http://cdn.acme.example/logo.png"}}, "is not an https address (http only for localhost)."},
 		{"no factors", url.Values{"mfa_mode": {"ON"}, "factor_totp": {""}}, "Allow at least one second factor"},
 		{"lockout", url.Values{"max_failures": {"0"}}, "between 1 and 100"},
 		// boss is not in owners: moving the admin group there would lock
