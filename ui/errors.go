@@ -115,8 +115,12 @@ func (p *Pages) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-// statusHeading is the heading of an error page that chose none, by its
-// status; the console's (ui/console) has the same cases.
+// StatusHeading is the catalogue key of the heading of an error page
+// that chose none, by its status: the sign-in pages' and the console's
+// (ui/console), whose catalogues both hold these keys.
+func StatusHeading(status int) string { return string(statusHeading(status)) }
+
+// statusHeading is StatusHeading as the sign-in pages' own key.
 func statusHeading(status int) msgKey {
 	switch {
 	case status == http.StatusForbidden:

@@ -144,8 +144,8 @@ func literalKey(cl *ast.CompositeLit) *ast.BasicLit {
 }
 
 // An error page that chose no heading gets one by its status, in both
-// languages; the console's statusHeading has the same cases (its
-// TestStatusHeadings).
+// languages; the console's error pages take the same (StatusHeading; its
+// catalogue is checked by its TestStatusHeadings).
 func TestStatusHeadings(t *testing.T) {
 	tests := []struct {
 		status int

@@ -87,7 +87,7 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, q *request, err e
 	}
 	heading := pe.heading
 	if heading == "" {
-		heading = statusHeading(pe.status)
+		heading = ui.StatusHeading(pe.status)
 	}
 	f := c.frame(q, "")
 	page := &messagePage{frame: f, Heading: f.T(heading), Message: f.T(pe.msg)}
@@ -164,24 +164,6 @@ func (c *Console) logResponse(r *http.Request, o *outcome) {
 		attrs = append(attrs, "err", o.err)
 	}
 	c.Logger.Log(r.Context(), level, msg, append(attrs, o.attrs...)...)
-}
-
-// statusHeading is the heading of an error page that chose none, by its
-// status; the sign-in pages' (ui) has the same cases.
-func statusHeading(status int) string {
-	switch {
-	case status == http.StatusForbidden:
-		return "error.heading.403"
-	case status == http.StatusNotFound:
-		return "error.heading.404"
-	case status == http.StatusMethodNotAllowed:
-		return "error.heading.405"
-	case status == http.StatusTooManyRequests:
-		return "error.heading.429"
-	case status >= 500:
-		return "error.heading.500"
-	}
-	return "error.heading.400"
 }
 
 // problemKey chooses the sentence for a refusal of the service that the

@@ -15,6 +15,7 @@ import (
 
 	"github.com/cognate-idp/cognate/provider"
 	"github.com/cognate-idp/cognate/tenant"
+	"github.com/cognate-idp/cognate/ui"
 )
 
 // A console refusal's line keeps its own message, as the tenant pages'
@@ -96,33 +97,16 @@ func TestGroupConflictSentences(t *testing.T) {
 	}
 }
 
-// An error page that chose no heading gets one by its status, in both
-// languages, with the same cases as the sign-in pages' (ui's
-// TestStatusHeadings).
+// An error page that chose no heading gets the sign-in pages' heading
+// for its status (ui.StatusHeading, whose cases ui tests), in both of the
+// console's languages.
 func TestStatusHeadings(t *testing.T) {
-	tests := []struct {
-		status int
-		want   string
-	}{
-		{http.StatusBadRequest, "error.heading.400"},
-		{http.StatusForbidden, "error.heading.403"},
-		{http.StatusNotFound, "error.heading.404"},
-		{http.StatusMethodNotAllowed, "error.heading.405"},
-		{http.StatusConflict, "error.heading.400"},
-		{http.StatusRequestEntityTooLarge, "error.heading.400"},
-		{http.StatusUnprocessableEntity, "error.heading.400"},
-		{http.StatusTooManyRequests, "error.heading.429"},
-		{http.StatusInternalServerError, "error.heading.500"},
-		{http.StatusServiceUnavailable, "error.heading.500"},
-	}
-	for _, tt := range tests {
-		got := statusHeading(tt.status)
-		if got != tt.want {
-			t.Errorf("statusHeading(%d) = %q, want %q", tt.status, got, tt.want)
-		}
+	for _, status := range []int{http.StatusBadRequest, http.StatusForbidden, http.StatusNotFound, http.StatusMethodNotAllowed,
+		http.StatusConflict, http.StatusTooManyRequests, http.StatusInternalServerError} {
+		key := ui.StatusHeading(status)
 		for l, msgs := range catalogue {
-			if msgs[got] == "" {
-				t.Errorf("%s lacks the heading %q", l, got)
+			if msgs[key] == "" {
+				t.Errorf("%s lacks the heading %q of status %d", l, key, status)
 			}
 		}
 	}

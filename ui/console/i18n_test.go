@@ -12,6 +12,7 @@ import (
 	"github.com/cognate-idp/cognate/tenant"
 	"github.com/cognate-idp/cognate/tenant/cognitoimport"
 	"github.com/cognate-idp/cognate/tenant/password"
+	"github.com/cognate-idp/cognate/ui"
 )
 
 // Keys the Go code builds at run time, from states, actions, reasons and
@@ -57,7 +58,7 @@ func TestCatalogueHoldsEveryKeyTheCodeNames(t *testing.T) {
 	for _, in := range []section{usersSection, groupsSection, clientsSection} {
 		keys = append(keys, in.name, in.gone)
 	}
-	keys = append(keys, statusHeading(http.StatusMethodNotAllowed))
+	keys = append(keys, ui.StatusHeading(http.StatusMethodNotAllowed))
 	for _, err := range []error{tenant.ErrSelfLockout, tenant.ErrAdminGroup, tenant.ErrBuiltinClient, tenant.ErrNoEmail,
 		tenant.ErrUserState, tenant.ErrStale, tenant.ErrConflict, password.ErrPolicy, tenant.ErrInvalid} {
 		key := problemKey(err)
