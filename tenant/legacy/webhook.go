@@ -32,13 +32,17 @@ import (
 // requests (replays); docs/migration.md shows how to check it.
 //
 // The receiver answers 200 with the event, its response filled in
-// (userAttributes required), to accept; 404 to refuse (no such user with
-// that password); anything else means Cognate could not get an answer.
-// Only 404 refuses because any other 4xx is as likely to come from the
-// receiver turning the request itself away (401 or 403 from a signature
-// check: a webhook secret that differs between the two sides) or from a
-// bug (400), and a pool that could not be asked must never read as a wrong
-// password: it would count towards every migrating user's lockout.
+// (userAttributes required), to accept; 4xx (401, 403, 404…; not 408 or
+// 429) to refuse, which the person reads as a wrong password and which
+// counts towards the lockout; anything else means Cognate could not get an
+// answer. A receiver whose signature check fails answers 503
+// (docs/migration.md): a webhook secret that differs between the two
+// sides then makes sign-in unavailable, and does not read as a wrong
+// password for everyone, locking them out. That is asked of receivers
+// rather than read into a 401 or 403, which receivers written to the
+// earlier rule answer to a wrong password: taken as "unavailable", their
+// refusals would no longer count towards the lockout, the one limit on
+// guessing the passwords of users not yet migrated.
 
 // Trigger sources of the migration event.
 const (
@@ -161,17 +165,16 @@ func (d *Directory) webhookCall(ctx context.Context, tenantID string, pool tenan
 		return tenant.LegacyAccount{}, fmt.Errorf("%w: webhook %s: %w", tenant.ErrLegacyUnavailable, tenant.RedactURL(pool.WebhookURL), err)
 	}
 	defer resp.Body.Close()
-	switch resp.StatusCode {
-	case http.StatusOK:
-	case http.StatusNotFound:
+	switch {
+	case resp.StatusCode == http.StatusOK:
+	case resp.StatusCode >= 400 && resp.StatusCode < 500 &&
+		resp.StatusCode != http.StatusRequestTimeout && resp.StatusCode != http.StatusTooManyRequests:
 		return tenant.LegacyAccount{}, fmt.Errorf("%w: webhook answered %s", tenant.ErrLegacyRefused, resp.Status)
-	case http.StatusUnauthorized, http.StatusForbidden:
-		return tenant.LegacyAccount{}, fmt.Errorf("%w: webhook answered %s: the receiver did not accept Cognate's request, "+
-			"most likely because its signature check failed: is the webhook secret the same on both sides, and are the "+
-			"two clocks less than five minutes apart? (A receiver refuses a user with 404.)", tenant.ErrLegacyUnavailable, resp.Status)
+	case resp.StatusCode == http.StatusServiceUnavailable:
+		return tenant.LegacyAccount{}, fmt.Errorf("%w: webhook answered %s: if its signature check failed, is the webhook "+
+			"secret the same on both sides, and are the two clocks less than five minutes apart?", tenant.ErrLegacyUnavailable, resp.Status)
 	default:
-		return tenant.LegacyAccount{}, fmt.Errorf("%w: webhook answered %s, which neither accepts (200) nor refuses (404)",
-			tenant.ErrLegacyUnavailable, resp.Status)
+		return tenant.LegacyAccount{}, fmt.Errorf("%w: webhook answered %s", tenant.ErrLegacyUnavailable, resp.Status)
 	}
 
 	var answer migrationEvent

@@ -104,7 +104,7 @@ func (l *legacySystem) serve(w http.ResponseWriter, r *http.Request) {
 	switch ev["triggerSource"] {
 	case "UserMigration_Authentication":
 		if !ok || req["password"] != u.password {
-			http.Error(w, "Bad password", http.StatusNotFound) // a Lambda's thrown error
+			http.Error(w, "Bad password", http.StatusUnauthorized) // a Lambda's thrown error
 			return
 		}
 	case "UserMigration_ForgotPassword":
@@ -347,13 +347,6 @@ func TestWebhookUnavailable(t *testing.T) {
 		{"server error", http.StatusBadGateway, "", nil},
 		{"throttled", http.StatusTooManyRequests, "", nil},
 		{"timed out", http.StatusRequestTimeout, "", nil},
-		// Only 404 refuses: a 4xx that may be the receiver's own trouble
-		// with the request is not a wrong password.
-		{"bad request", http.StatusBadRequest, "", nil},
-		{"unprocessable", http.StatusUnprocessableEntity, "", nil},
-		{"gone", http.StatusGone, "", nil},
-		{"turned away: 401", http.StatusUnauthorized, "", nil},
-		{"turned away: 403", http.StatusForbidden, "", nil},
 		{"a redirect, not followed", http.StatusTemporaryRedirect, "", nil},
 		{"not an event", http.StatusOK, "<html>", nil},
 		{"no userAttributes", http.StatusOK, `{"response":{"finalUserStatus":"CONFIRMED"}}`, nil},
@@ -364,7 +357,7 @@ func TestWebhookUnavailable(t *testing.T) {
 		{"sub with a space", http.StatusOK, `{"response":{"userAttributes":{"sub":"has space"},"finalUserStatus":"CONFIRMED"}}`, nil},
 		{"sub of 200 characters", http.StatusOK, `{"response":{"userAttributes":{"sub":"` + strings.Repeat("x", 200) + `"},"finalUserStatus":"CONFIRMED"}}`, nil},
 		{"sub not ASCII", http.StatusOK, `{"response":{"userAttributes":{"sub":"ünï"},"finalUserStatus":"CONFIRMED"}}`, nil},
-		{"wrong secret: the receiver's signature check answers 401", 0, "", func(p *tenant.LegacyPool) { p.WebhookSecret = "another-secret-0123456789abc" }},
+		{"wrong secret: the receiver's signature check answers 503", 0, "", func(p *tenant.LegacyPool) { p.WebhookSecret = "another-secret-0123456789abc" }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var calls atomic.Int64
@@ -375,7 +368,7 @@ func TestWebhookUnavailable(t *testing.T) {
 				case !verify(r.Header.Get(legacy.SignatureHeader), body, webhookSecret, time.Now()):
 					// A receiver that distrusts the request cannot
 					// judge the password: it is not a refusal.
-					http.Error(w, "bad signature", http.StatusUnauthorized)
+					http.Error(w, "bad signature", http.StatusServiceUnavailable)
 				case tc.status == http.StatusTemporaryRedirect:
 					http.Redirect(w, r, "https://elsewhere.example/steal", tc.status)
 				default:
@@ -400,39 +393,45 @@ func TestWebhookUnavailable(t *testing.T) {
 			if lines := strings.Split(strings.TrimSpace(log.String()), "\n"); len(lines) != 1 || !strings.Contains(lines[0], "level=WARN") {
 				t.Errorf("log, want one warning:\n%s", log.String())
 			}
-			// Turned away: the warning names the likely cause.
-			if turnedAway := tc.status == http.StatusUnauthorized || tc.status == http.StatusForbidden || tc.setup != nil; turnedAway !=
-				strings.Contains(log.String(), "is the webhook secret the same on both sides") {
-				t.Errorf("log, want the webhook secret named only for a request turned away:\n%s", log.String())
+			// A 503, as a failed signature check answers: the warning
+			// names the likely cause.
+			if turnedAway := tc.setup != nil; turnedAway != strings.Contains(log.String(), "is the webhook secret the same on both sides") {
+				t.Errorf("log, want the webhook secret named only for a 503:\n%s", log.String())
 			}
 		})
 	}
 }
 
-// The receiver refuses with 404, and only with 404: the person reads a
-// wrong password, which counts towards the lockout.
+// The receiver refuses with a 4xx (401, 403, 404, 400 …, not 408 or 429):
+// the person reads a wrong password, which counts towards the lockout, as
+// receivers written to the first rule answer it. A receiver that answers a
+// request with another secret 503, as the docs ask, makes sign-in
+// unavailable instead.
 func TestWebhookRefusal(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		if !verify(r.Header.Get(legacy.SignatureHeader), body, webhookSecret, time.Now()) {
-			http.Error(w, "bad signature", http.StatusUnauthorized)
-			return
-		}
-		http.Error(w, "Bad password", http.StatusNotFound)
-	}))
-	defer srv.Close()
-	e := newEnv(t, tenant.LegacyPool{Kind: tenant.LegacyWebhook, WebhookURL: srv.URL, WebhookSecret: webhookSecret})
-	_, err := e.dir.Authenticate(ctx, "acme", tenant.LegacyPool{Kind: tenant.LegacyWebhook, WebhookURL: srv.URL, WebhookSecret: webhookSecret}, "gus", "Gus-Passw0rd!")
-	if !errors.Is(err, tenant.ErrLegacyRefused) {
-		t.Fatalf("Authenticate: %v, want ErrLegacyRefused", err)
-	}
-	if _, err := e.signIn("gus", "Gus-Passw0rd!"); !errors.Is(err, auth.ErrNotAuthorized) {
-		t.Errorf("sign-in: %v, want ErrNotAuthorized", err)
-	}
-	// The same receiver with another secret turns the request away.
-	_, err = e.dir.Authenticate(ctx, "acme", tenant.LegacyPool{Kind: tenant.LegacyWebhook, WebhookURL: srv.URL, WebhookSecret: "another-secret-0123456789abc"}, "gus", "Gus-Passw0rd!")
-	if !errors.Is(err, tenant.ErrLegacyUnavailable) || errors.Is(err, tenant.ErrLegacyRefused) {
-		t.Errorf("with another secret: %v, want ErrLegacyUnavailable", err)
+	for _, status := range []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body, _ := io.ReadAll(r.Body)
+				if !verify(r.Header.Get(legacy.SignatureHeader), body, webhookSecret, time.Now()) {
+					http.Error(w, "bad signature", http.StatusServiceUnavailable)
+					return
+				}
+				http.Error(w, "Bad password", status)
+			}))
+			defer srv.Close()
+			pool := tenant.LegacyPool{Kind: tenant.LegacyWebhook, WebhookURL: srv.URL, WebhookSecret: webhookSecret}
+			e := newEnv(t, pool)
+			if _, err := e.dir.Authenticate(ctx, "acme", pool, "gus", "Gus-Passw0rd!"); !errors.Is(err, tenant.ErrLegacyRefused) {
+				t.Fatalf("Authenticate: %v, want ErrLegacyRefused", err)
+			}
+			if _, err := e.signIn("gus", "Gus-Passw0rd!"); !errors.Is(err, auth.ErrNotAuthorized) {
+				t.Errorf("sign-in: %v, want ErrNotAuthorized", err)
+			}
+			pool.WebhookSecret = "another-secret-0123456789abc"
+			if _, err := e.dir.Authenticate(ctx, "acme", pool, "gus", "Gus-Passw0rd!"); !errors.Is(err, tenant.ErrLegacyUnavailable) || errors.Is(err, tenant.ErrLegacyRefused) {
+				t.Errorf("with another secret: %v, want ErrLegacyUnavailable", err)
+			}
+		})
 	}
 }
 
