@@ -200,22 +200,22 @@ func TestRefusalAuditedWhenTheClientLeavesDuringThePause(t *testing.T) {
 		name   string
 		reason string
 		// wrong gives a wrong answer as ann, at the step the test is of.
-		wrong func(t *testing.T, e env, ann tenant.User) func()
+		wrong func(t *testing.T, e env, ann tenant.User) func(context.Context)
 	}{
-		{"password", tenant.ReasonWrongPassword, func(t *testing.T, e env, ann tenant.User) func() {
-			return func() {
+		{"password", tenant.ReasonWrongPassword, func(t *testing.T, e env, ann tenant.User) func(context.Context) {
+			return func(ctx context.Context) {
 				e.m.Start(ctx, "acme", auth.Credentials{Login: "ann", Password: "wrong", ClientIP: ip})
 			}
 		}},
-		{"second factor", tenant.ReasonChallengeFailed, func(t *testing.T, e env, ann tenant.User) func() {
+		{"second factor", tenant.ReasonChallengeFailed, func(t *testing.T, e env, ann tenant.User) func(context.Context) {
 			e.enrolTOTP(t, ann.Sub)
 			res := e.signIn(t, "acme", "ann")
-			return func() {
+			return func(ctx context.Context) {
 				e.m.Respond(ctx, "acme", res.Session, auth.Answer{Challenge: auth.SoftwareTokenMFA, Code: "000000", ClientIP: ip})
 			}
 		}},
-		{"current password on the account page", tenant.ReasonWrongPassword, func(t *testing.T, e env, ann tenant.User) func() {
-			return func() {
+		{"current password on the account page", tenant.ReasonWrongPassword, func(t *testing.T, e env, ann tenant.User) func(context.Context) {
+			return func(ctx context.Context) {
 				e.m.ChangePassword(ctx, "acme", ann.Sub, "wrong", "New-Horse-10", ip)
 			}
 		}},
@@ -226,10 +226,18 @@ func TestRefusalAuditedWhenTheClientLeavesDuringThePause(t *testing.T) {
 			ann := e.user(t, tenant.NewUser{Username: "ann", Password: annPassword})
 			wrong := tt.wrong(t, e, ann)
 			e.m.Audit = tenant.RecordAudit
-			e.m.Pause = func(context.Context, time.Duration) error { return context.Canceled }
+			// The client leaves as soon as its failure is counted: the
+			// request's context ends there, before the record and the
+			// pause.
+			store := &lockoutSeamStore{Store: e.m.Store, key: "login:ann"}
+			e.m.Store = store
+			e.m.Pause = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 			for range 5 {
 				e.clk.t = e.clk.t.Add(time.Second)
-				wrong()
+				request, leave := context.WithCancel(ctx)
+				store.arm(&store.afterWrite, leave)
+				wrong(request)
+				leave()
 			}
 
 			page, err := e.svc.AuditLog(ctx, "acme", tenant.AuditQuery{Action: "signin.", Limit: 100})

@@ -710,7 +710,6 @@ func (m *Machine) completeFlow(ctx context.Context, tenantID, session string, cr
 func (m *Machine) finish(ctx context.Context, tenantID string, cr Credentials, user tenant.User, amr []string, change func(*tenant.User)) Result {
 	now := m.now()
 	sso := m.newSession()
-	ctx = context.WithoutCancel(ctx)
 	m.Store.Later(func(tx tenant.Tx) error {
 		u, voided, err := rereadSigningIn(tx, tenantID, user.Sub)
 		if err == nil && !voided {

@@ -258,11 +258,12 @@ func (m *Machine) attemptsLeft(ctx context.Context, tenantID string, k lockKey, 
 // records the refusal r for the trail, and the lockout when this failure
 // locked (recordRefusal), then holds the answer back (slowDown).
 //
-// The record is written before the pause, with a context the request's end
-// does not cancel: a client that leaves during the pause, which tells it
-// the guess was wrong, must not keep its guess out of the trail.
+// The count and the record are written before the pause, with a context
+// the request's end does not cancel: a client that leaves once its guess
+// is checked, or during the pause, which tells it the guess was wrong,
+// must not keep its guess out of the count or the trail.
 func (m *Machine) failCheck(ctx context.Context, tenantID string, p tenant.LockoutPolicy, cr Credentials, r refusal, now time.Time, checks ...*check) error {
-	f, err := m.countFailure(ctx, tenantID, p, cr, now)
+	f, err := m.countFailure(context.WithoutCancel(ctx), tenantID, p, cr, now)
 	for _, ch := range checks {
 		ch.end()
 	}

@@ -768,7 +768,7 @@ func (m *Machine) answerSetup(ctx context.Context, tenantID, session string, cr 
 	)
 	switch f.MFA.Setup {
 	case SoftwareTokenMFA:
-		nf, err = m.confirmTOTPSetup(ctx, tenantID, session, cr, t, user, f, a.Code, name, now)
+		nf, err = m.confirmTOTPSetup(ctx, tenantID, session, cr, user, f, a.Code, name, now)
 	case WebAuthn:
 		nf, err = m.confirmWebAuthnSetup(ctx, tenantID, session, cr, t, user, f, a.Credential, name, now)
 	default:
@@ -777,7 +777,7 @@ func (m *Machine) answerSetup(ctx context.Context, tenantID, session string, cr 
 	if err != nil {
 		return Result{}, err
 	}
-	return m.enrol(ctx, tenantID, session, cr, t, user, f, nf, name, now)
+	return m.enrol(ctx, tenantID, session, cr, user, f, nf, name, now)
 }
 
 // newFactor is a factor being set up whose answer proved it, ready to be
@@ -798,7 +798,7 @@ type newFactor struct {
 // returns the factor it confirms, named name. A wrong code is counted
 // against the flow (wrongAnswer), not against the login: the person sees
 // the key.
-func (m *Machine) confirmTOTPSetup(ctx context.Context, tenantID, session string, cr Credentials, t tenant.Tenant, user tenant.User, f flow, code, name string, now time.Time) (newFactor, error) {
+func (m *Machine) confirmTOTPSetup(ctx context.Context, tenantID, session string, cr Credentials, user tenant.User, f flow, code, name string, now time.Time) (newFactor, error) {
 	secret, err := m.openTOTP(tenantID, user.Sub, f.MFA.Secret)
 	if err != nil {
 		return newFactor{}, err
@@ -873,7 +873,7 @@ func (m *Machine) confirmWebAuthnSetup(ctx context.Context, tenantID, session st
 // enrolment for the audit trail, makes the factor the preferred one if
 // the user had none, and gives a user without recovery codes ten new ones,
 // returned in Result.RecoveryCodes to show once.
-func (m *Machine) enrol(ctx context.Context, tenantID, session string, cr Credentials, t tenant.Tenant, user tenant.User, f flow, nf newFactor, name string, now time.Time) (Result, error) {
+func (m *Machine) enrol(ctx context.Context, tenantID, session string, cr Credentials, user tenant.User, f flow, nf newFactor, name string, now time.Time) (Result, error) {
 	enrolled := map[string]string{"kind": kindOf(f.MFA.Setup)} // for the audit trail
 	if name != "" {
 		enrolled["name"] = name
