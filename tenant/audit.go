@@ -353,7 +353,7 @@ func (s *Service) AuditLog(ctx context.Context, tenantID string, q AuditQuery) (
 	if q.After != "" && !ValidAuditCursor(q.After) {
 		return AuditPage{}, fmt.Errorf("%w: %q is not a cursor of the audit trail: pass a page's Next as it is", ErrInvalid, q.After)
 	}
-	q.Limit = pageLimit(q.Limit, 200, 50)
+	q.Limit = pageLimit(q.Limit, MaxAuditPageSize, DefaultPageSize)
 	if q.Budget <= 0 {
 		q.Budget = DefaultAuditBudget
 	}

@@ -97,7 +97,7 @@ func (s *Service) Group(ctx context.Context, tenantID, name string) (Group, erro
 // group renamed a moment ago may still be indexed under its old name
 // (group_move.go), so those are listed too.
 func (s *Service) GroupMembers(ctx context.Context, tenantID, name, after string, limit int) (UserPage, error) {
-	limit = pageLimit(limit, 100, 50)
+	limit = pageLimit(limit, MaxPageSize, DefaultPageSize)
 	var page UserPage
 	err := s.Store.View(ctx, func(tx Tx) error {
 		page = UserPage{}

@@ -72,7 +72,7 @@ type UserSearchPage struct {
 // SearchUsers returns a page of a tenant's users that match s.Filter: by
 // username or email prefix in that order, otherwise in sub order.
 func (s *Service) SearchUsers(ctx context.Context, tenantID string, in UserSearch) (UserSearchPage, error) {
-	in.Limit = pageLimit(in.Limit, 100, 25)
+	in.Limit = pageLimit(in.Limit, MaxPageSize, defaultSearchPageSize)
 	if in.Budget <= 0 {
 		in.Budget = DefaultSearchBudget
 	}

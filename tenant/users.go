@@ -250,6 +250,16 @@ type UserPage struct {
 	Next string
 }
 
+// Page sizes of the lists the service gives (ListUsers, FindUsers,
+// GroupMembers, AuditLog, SearchUsers): a caller that asks for none, or
+// for more than the most, gets the default (pageLimit).
+const (
+	DefaultPageSize       = 50
+	MaxPageSize           = 100
+	MaxAuditPageSize      = 200
+	defaultSearchPageSize = 25
+)
+
 // pageLimit is the size of a page a caller asked for n of: n when it is 1
 // to most, else def, the size a caller that asks for none gets. A size
 // too large is a caller's mistake, answered with the usual page rather
@@ -264,7 +274,7 @@ func pageLimit(n, most, def int) int {
 // ListUsers pages through a tenant's users in sub order. A cursor walk over
 // the key space keeps every page equally cheap, however many users there are.
 func (s *Service) ListUsers(ctx context.Context, tenantID, after string, limit int) (UserPage, error) {
-	limit = pageLimit(limit, 100, 50)
+	limit = pageLimit(limit, MaxPageSize, DefaultPageSize)
 	var page UserPage
 	err := s.Store.View(ctx, func(tx Tx) error {
 		if _, err := GetTenant(tx, tenantID); err != nil {
@@ -320,7 +330,7 @@ func (s *Service) FindUsers(ctx context.Context, tenantID string, q UserQuery) (
 	case q.Email == "" && (q.After != "" || q.Limit != 0):
 		return UserPage{}, fmt.Errorf("%w: a search by username or sub finds one user at most; it takes no after or limit", ErrInvalid)
 	}
-	q.Limit = pageLimit(q.Limit, 100, 50)
+	q.Limit = pageLimit(q.Limit, MaxPageSize, DefaultPageSize)
 	var page UserPage
 	err := s.Store.View(ctx, func(tx Tx) error {
 		page = UserPage{}

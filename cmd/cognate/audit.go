@@ -36,7 +36,7 @@ func auditCommands() []adminCommand {
 				"to":     fs.String("to", "", "up to this date (the whole day, UTC) or time (RFC 3339)"),
 				"after":  fs.String("after", "", "start after this event (the previous page's next)"),
 			}
-			limit := fs.Int("limit", 50, fmt.Sprintf("events per page, 1 to %d", adminapi.MaxAuditPageSize))
+			limit := fs.Int("limit", 50, fmt.Sprintf("events per page, 1 to %d", tenant.MaxAuditPageSize))
 			check := func(invocation) error {
 				return checkAuditFilters(*limit, *filters["action"], *filters["from"], *filters["to"], *filters["after"])
 			}
@@ -66,7 +66,7 @@ func auditCommands() []adminCommand {
 // checkAuditFilters refuses, in the flags' names, what the admin API would
 // refuse in its query parameters': the rules are the tenant package's.
 func checkAuditFilters(limit int, action, from, to, after string) error {
-	if err := checkLimit(limit, adminapi.MaxAuditPageSize); err != nil {
+	if err := checkLimit(limit, tenant.MaxAuditPageSize); err != nil {
 		return err
 	}
 	if action != "" && !tenant.ValidAuditFilter(action) {

@@ -924,9 +924,9 @@ func (l userListing) command() adminCommand {
 	return adminCommand{
 		verb: l.verb, args: l.args, summary: l.summary, needsTenant: true,
 		setup: func(fs *flag.FlagSet, _ io.Reader) (checkFunc, runFunc) {
-			limit := fs.Int("limit", 50, fmt.Sprintf("%s per page, 1 to %d", l.noun, adminapi.MaxPageSize))
+			limit := fs.Int("limit", 50, fmt.Sprintf("%s per page, 1 to %d", l.noun, tenant.MaxPageSize))
 			after := fs.String("after", "", "start after this sub (from the previous page)")
-			check := func(invocation) error { return checkLimit(*limit, adminapi.MaxPageSize) }
+			check := func(invocation) error { return checkLimit(*limit, tenant.MaxPageSize) }
 			return check, func(ctx context.Context, c *apiClient, in invocation) (output, error) {
 				path, err := l.path(in.tenant, in.args)
 				if err != nil {

@@ -11,10 +11,6 @@ import (
 // The audit trail, for the operator: a tenant's, and the operator's own,
 // which keeps what outlives a tenant (its deletion).
 
-// MaxAuditPageSize is the most events a page holds, as tenant.AuditLog
-// allows.
-const MaxAuditPageSize = 200
-
 func (a *API) tenantAudit(w http.ResponseWriter, r *http.Request) error {
 	return a.auditPage(w, r, r.PathValue("slug"))
 }
@@ -64,7 +60,7 @@ func auditQuery(r *http.Request) (tenant.AuditQuery, error) {
 	if q.After != "" && !tenant.ValidAuditCursor(q.After) {
 		return q, badRequest("query parameter after: %q is not a cursor of this trail; pass a page's next as it is", q.After)
 	}
-	q.Limit, err = pageLimit(r, MaxAuditPageSize)
+	q.Limit, err = pageLimit(r, tenant.MaxAuditPageSize)
 	return q, err
 }
 

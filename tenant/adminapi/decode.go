@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/cognate-idp/cognate/tenant"
 )
 
 // maxBody is the largest request body accepted. The biggest legitimate
@@ -362,13 +364,13 @@ func jsonKind(t reflect.Type) string {
 }
 
 // pageLimit reads the query parameter limit, the size of a page of a
-// listing, from 1 to most: defaultPageSize when it is not given.
+// listing, from 1 to most: tenant.DefaultPageSize when it is not given.
 func pageLimit(r *http.Request, most int) (int, error) {
 	limit, given, err := queryInt(r, "limit", 1, most)
 	if err != nil || given {
 		return limit, err
 	}
-	return defaultPageSize, nil
+	return tenant.DefaultPageSize, nil
 }
 
 // queryInt reads an optional integer query parameter between lo and hi.

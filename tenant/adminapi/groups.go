@@ -79,7 +79,7 @@ func (a *API) deleteGroup(w http.ResponseWriter, r *http.Request) error {
 // listGroupMembers pages through a group's members in sub order, as
 // listUsers pages through the users.
 func (a *API) listGroupMembers(w http.ResponseWriter, r *http.Request) error {
-	limit, err := pageLimit(r, MaxPageSize)
+	limit, err := pageLimit(r, tenant.MaxPageSize)
 	if err != nil {
 		return err
 	}

@@ -35,12 +35,6 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusCreated, userOut(u))
 }
 
-// Page sizes of the user listing; the service allows at most 100.
-const (
-	defaultPageSize = 50
-	MaxPageSize     = 100
-)
-
 // listUsers pages through the users, or, given ?username=, ?email= or
 // ?sub=, finds the users with exactly that value (an empty page when none
 // has). A search by email is paged as the listing is, since many users may
@@ -51,9 +45,9 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
 	slug := r.PathValue("slug")
 	if q.Has("username") || q.Has("email") || q.Has("sub") {
 		// None is empty or given twice (checkInput). A limit left out
-		// stays 0, the service's default (defaultPageSize as here): a
+		// stays 0, the service's default (tenant.DefaultPageSize as here): a
 		// search by username or sub refuses one given.
-		limit, _, err := queryInt(r, "limit", 1, MaxPageSize)
+		limit, _, err := queryInt(r, "limit", 1, tenant.MaxPageSize)
 		if err != nil {
 			return err
 		}
@@ -66,7 +60,7 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
 		}
 		return writeJSON(w, http.StatusOK, userPage(page.Users, page.Next))
 	}
-	limit, err := pageLimit(r, MaxPageSize)
+	limit, err := pageLimit(r, tenant.MaxPageSize)
 	if err != nil {
 		return err
 	}
