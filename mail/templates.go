@@ -126,8 +126,10 @@ func kinds() []string {
 	return []string{KindWelcome, KindResetCode, KindOrganizationLinks, KindAdminReset}
 }
 
-// languages lists the supported languages; the first is the fallback.
-func languages() []string { return []string{"en", "nl"} }
+// Languages are the languages the mails are written in, a new slice each
+// call; the first is the fallback. An organization chooses among them
+// (tenant.Languages).
+func Languages() []string { return []string{"en", "nl"} }
 
 // trialData returns the kind's data struct with every field set, each
 // secret to a placeholder of its own that no escaper changes, and those
@@ -172,7 +174,7 @@ func zeroData(kind string) (any, bool) {
 func requiredTemplates() []string {
 	names := []string{layoutName}
 	for _, kind := range kinds() {
-		for _, lang := range languages() {
+		for _, lang := range Languages() {
 			names = append(names, textName(kind, lang), htmlName(kind, lang))
 		}
 	}
@@ -293,7 +295,7 @@ func newTemplates(base fs.FS, layers ...fs.FS) (*Templates, error) {
 	t := &Templates{sets: map[setKey]templateSet{}}
 	var problems []error
 	for _, kind := range kinds() {
-		for _, lang := range languages() {
+		for _, lang := range Languages() {
 			set, err := parseSet(sources, kind, lang)
 			if err != nil {
 				problems = append(problems, err)
@@ -312,7 +314,7 @@ func newTemplates(base fs.FS, layers ...fs.FS) (*Templates, error) {
 	for _, kind := range kinds() {
 		zero, _ := zeroData(kind)
 		full, secrets := trialData(kind)
-		for _, lang := range languages() {
+		for _, lang := range Languages() {
 			if _, _, _, err := t.Render(kind, lang, zero, Branding{}); err != nil {
 				problems = append(problems, err)
 				continue
@@ -482,7 +484,7 @@ func matchLanguage(locale string) string {
 	if lang, ok := supportedLanguage(locale); ok {
 		return lang
 	}
-	return languages()[0]
+	return Languages()[0]
 }
 
 // Speaks reports whether the mails are written in locale's language ("nl",
@@ -499,7 +501,7 @@ func Speaks(locale string) bool {
 func supportedLanguage(locale string) (string, bool) {
 	base, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(locale)), "-")
 	base, _, _ = strings.Cut(base, "_")
-	for _, lang := range languages() {
+	for _, lang := range Languages() {
 		if base == lang {
 			return lang, true
 		}

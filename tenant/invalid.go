@@ -109,7 +109,7 @@ var invalidTexts = map[string]string{
 	CodeGroupNameLength:      "a group name must be 1 to %s characters",
 	CodeGroupNameDots:        `a group name may not be "." or ".."`,
 	CodeGroupNameSpaces:      "a group name may not start or end with a space",
-	CodeGroupNameText:        "a group name may not contain control characters, line breaks, characters that cannot be seen, or bytes that are not UTF-8 text",
+	CodeGroupNameText:        "a group name may not contain control characters, line breaks, characters that cannot be seen (a zero-width joiner only between the characters it joins, not between ASCII ones), or bytes that are not UTF-8 text, and needs one character that can be seen",
 	CodeGroupPrecedenceRange: "a group precedence must be a whole number from 0 to %s",
 
 	CodeURITooLong:     "%q must be at most %s characters; it has %s",

@@ -98,7 +98,7 @@ func TestValidatorsNameTheRule(t *testing.T) {
 		{"group name with a space around it", tenant.ValidateGroupName("ops "), tenant.CodeGroupNameSpaces, nil,
 			"invalid input: a group name may not start or end with a space"},
 		{"group name with a control character", tenant.ValidateGroupName("o\x00ps"), tenant.CodeGroupNameText, nil,
-			"invalid input: a group name may not contain control characters, line breaks, characters that cannot be seen, or bytes that are not UTF-8 text"},
+			"invalid input: a group name may not contain control characters, line breaks, characters that cannot be seen (a zero-width joiner only between the characters it joins, not between ASCII ones), or bytes that are not UTF-8 text, and needs one character that can be seen"},
 		{"negative precedence", tenant.ValidateGroupPrecedence(new(-1)), tenant.CodeGroupPrecedenceRange, []string{"2147483647"},
 			"invalid input: a group precedence must be a whole number from 0 to 2147483647"},
 		{"URI too long", tenant.ValidateRedirectURI("https://a.example/" + strings.Repeat("p", 1007)), tenant.CodeURITooLong,

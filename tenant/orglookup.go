@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"strings"
 	"time"
 
 	"github.com/cognate-idp/cognate/mail"
@@ -43,12 +44,9 @@ const maxSharersRead = 20
 // about again within a minute, or more than three times an hour, is not
 // mailed again (and nothing says so: the first mail is on its way).
 func (s *Service) OrganizationsForEmail(ctx context.Context, in OrgLookup) error {
-	email, err := normalizeEmail(in.Email)
-	if err != nil {
+	email := strings.TrimSpace(in.Email)
+	if err := ValidateEmail(email); err != nil {
 		return err
-	}
-	if email == "" {
-		return invalid(CodeEmailInvalid, email) // asked about no address at all
 	}
 	// The rate-limit key is a hash: the store need not collect every
 	// address anyone ever typed.
@@ -61,7 +59,7 @@ func (s *Service) OrganizationsForEmail(ctx context.Context, in OrgLookup) error
 	// store is held only to count the request and to queue the mail,
 	// however many organizations and users there are.
 	mailAllowed := false
-	err = s.Store.Update(ctx, func(tx Tx) error {
+	err := s.Store.Update(ctx, func(tx Tx) error {
 		mailAllowed = false
 		if in.ClientIP != "" {
 			ok, err := takeRate(tx, CollRateLimits, "", "apex-ip/"+AddressKey(in.ClientIP), now, orgLookupIPLimits...)

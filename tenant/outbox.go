@@ -3,6 +3,7 @@ package tenant
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -96,7 +97,15 @@ func deleteQueuedMail(tx Tx, id string) error {
 	if err != nil {
 		return err
 	}
+	// A record that cannot be decoded is deleted all the same (one
+	// damaged mail must not keep its user from being deleted), but one
+	// that cannot be read is not: its owner entry would be left behind.
 	m, err := GetJSON[queuedMail](tx, CollOutbox, "", string(key))
+	var undecodable *json.SyntaxError
+	var mistyped *json.UnmarshalTypeError
+	if err != nil && !errors.Is(err, ErrNotFound) && !errors.As(err, &undecodable) && !errors.As(err, &mistyped) {
+		return err
+	}
 	if err == nil && m.TenantID != "" && m.Sub != "" {
 		if err := tx.Delete(CollOutbox, "", ownerPrefix(m.TenantID, m.Sub)+id); err != nil {
 			return err

@@ -16,9 +16,6 @@ import (
 // the person reveals nothing about which accounts exist.
 var ErrRateLimited = errors.New("too many requests; try again later")
 
-// CollRateLimits and, for reset.go, CollPasswordResets hold short-lived
-// records with an expires_at that SweepOnboarding deletes.
-
 // AddressKey is what a per-address limit counts clientIP as (the rate
 // limits here and the sign-in lockout in tenant/auth): an IPv4 address as
 // itself, also when written IPv4-mapped, and an IPv6 address by its /64.

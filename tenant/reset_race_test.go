@@ -48,7 +48,6 @@ func TestPasswordResetRacedWhileHashing(t *testing.T) {
 			}
 			code := codeIn(t, e.lastMail(t))
 
-			other := *e.svc
 			hooked := &updateHookStore{Store: e.svc.Store, before: func() {
 				if err := tc.meanwhile(e, ann.Sub, code); err != nil {
 					t.Errorf("meanwhile: %v", err)
@@ -56,7 +55,6 @@ func TestPasswordResetRacedWhileHashing(t *testing.T) {
 			}}
 			racing := *e.svc
 			racing.Store = hooked
-			e.svc = &other
 			if err := racing.ConfirmPasswordReset(ctx, "acme", "ann", code, next); !errors.Is(err, tc.want) {
 				t.Errorf("ConfirmPasswordReset: %v, want %v", err, tc.want)
 			}

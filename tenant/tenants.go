@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/cognate-idp/cognate/mail"
 	"net/url"
 	"slices"
 	"strings"
@@ -372,8 +373,9 @@ const (
 )
 
 // Languages are the languages a tenant's pages and mails may speak
-// (Settings.Locale), a new slice each call.
-func Languages() []string { return []string{"en", "nl"} }
+// (Settings.Locale), a new slice each call: those the mails are written in
+// (the pages' catalogues are tested to hold every one of them).
+func Languages() []string { return mail.Languages() }
 
 // MFAModes are the modes of a tenant's MFA policy (MFAPolicy.Mode), a new
 // slice each call.
@@ -414,7 +416,8 @@ func ValidateSettings(st Settings) error {
 			MinLockoutFailures, MaxLockoutFailures))
 	}
 	if st.Lockout.LockDuration < MinLockDuration || st.Lockout.LockDuration > MaxLockDuration {
-		problems = append(problems, "lockout duration must be between 1 minute and 24 hours")
+		problems = append(problems, fmt.Sprintf("lockout duration must be between %d minute and %d hours",
+			MinLockDuration/time.Minute, MaxLockDuration/time.Hour))
 	}
 	if err := ValidateGroupName(st.AdminGroup); err != nil {
 		problems = append(problems, "admin group: "+InvalidReason(err))

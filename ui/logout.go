@@ -14,10 +14,6 @@ import (
 
 const tmplLogoutConfirm = "logout_confirm"
 
-// pathLoggedOut is the signed-out page, where a logout without an
-// application to return to ends.
-const pathLoggedOut = provider.PathLoggedOut
-
 type logoutConfirmPage struct {
 	frame
 	// OrgName is the organization the person signs out of.
@@ -43,7 +39,7 @@ func (p *Pages) getLogoutConfirm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !ok {
-		http.Redirect(w, r, pathLoggedOut, http.StatusSeeOther)
+		http.Redirect(w, r, provider.PathLoggedOut, http.StatusSeeOther)
 		return nil
 	}
 	name := e.tenant.Name
@@ -65,6 +61,6 @@ func (p *Pages) postLogoutConfirm(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	p.Provider.EndSession(w, r, e.slug())
-	http.Redirect(w, r, pathLoggedOut, http.StatusSeeOther)
+	http.Redirect(w, r, provider.PathLoggedOut, http.StatusSeeOther)
 	return nil
 }

@@ -84,7 +84,7 @@ func New(p Pages) (*Pages, error) {
 	tm.Handle("GET /login", pp.handle(pp.getLogin))
 	tm.Handle("POST /login", pp.handle(pp.postLogin))
 	tm.Handle("POST /login/new-password", pp.handle(pp.postNewPassword))
-	tm.Handle("GET "+pathLoggedOut, pp.handle(pp.loggedOut))
+	tm.Handle("GET "+provider.PathLoggedOut, pp.handle(pp.loggedOut))
 	tm.Handle("GET "+provider.PathLogoutConfirm, pp.handle(pp.getLogoutConfirm))
 	tm.Handle("POST "+provider.PathLogoutConfirm, pp.handle(pp.postLogoutConfirm))
 	tm.Handle("GET /forgot-password", pp.handle(pp.getForgotPassword))
@@ -109,7 +109,7 @@ func New(p Pages) (*Pages, error) {
 		{"/{$}", "GET, HEAD"},
 		{"/login", "GET, HEAD, POST"},
 		{provider.PathLogoutConfirm, "GET, HEAD, POST"},
-		{pathLoggedOut, "GET, HEAD"},
+		{provider.PathLoggedOut, "GET, HEAD"},
 		{"/forgot-password", "GET, HEAD, POST"},
 		{tenant.PathResetPassword, "GET, HEAD, POST"},
 		{tenant.PathSignIn, "GET, HEAD"},
