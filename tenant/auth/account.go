@@ -173,7 +173,7 @@ func (m *Machine) ChangePassword(ctx context.Context, tenantID, sub, current, ne
 	}
 	name.end() // the current password is proven; the rest is the new one's
 	policy := t.Settings.PasswordPolicy
-	hash, err := m.newPasswordHash(ctx, policy, user, user.PasswordHash, newPassword)
+	hash, err := m.newPasswordHash(ctx, policy, user, user.PasswordHash, current, newPassword)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ package auth
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -458,7 +459,7 @@ func (m *Machine) Respond(ctx context.Context, tenantID, session string, a Answe
 
 	switch f.Challenge {
 	case NewPasswordRequired:
-		hash, err := m.newPasswordHash(ctx, t.Settings.PasswordPolicy, user, f.PasswordHash, a.NewPassword)
+		hash, err := m.newPasswordHash(ctx, t.Settings.PasswordPolicy, user, f.PasswordHash, "", a.NewPassword)
 		if err != nil {
 			return Result{}, err
 		}
@@ -487,18 +488,29 @@ func (m *Machine) Respond(ctx context.Context, tenantID, session string, a Answe
 // meet policy (a *password.PolicyError), differ from the proven one
 // (ErrPasswordUnchanged, said before the history) and from the user's
 // last policy.HistorySize (RuleReused: tenant.PreviousPasswords).
-func (m *Machine) newPasswordHash(ctx context.Context, policy password.Policy, user tenant.User, proven, newPassword string) (string, error) {
+//
+// current is the password that proved proven when the caller has it (the
+// account page's), or "" when it has only the hash (the first sign-in's
+// flow keeps no password). Each hash costs a hasher slot, for which
+// sign-ins wait, so none is verified twice: a current password in hand is
+// compared as text, and the proven hash, which PreviousPasswords lists
+// first, leaves the history once it has been compared.
+func (m *Machine) newPasswordHash(ctx context.Context, policy password.Policy, user tenant.User, proven, current, newPassword string) (string, error) {
 	if err := policy.Check(newPassword); err != nil {
 		return "", err
 	}
-	same, _, err := m.Hasher.Verify(ctx, proven, newPassword)
+	same, err := m.sameAsProven(ctx, proven, current, newPassword)
 	if err != nil {
 		return "", err
 	}
 	if same {
 		return "", ErrPasswordUnchanged
 	}
-	reused, err := m.Hasher.InHistory(ctx, tenant.PreviousPasswords(user, policy.HistorySize), newPassword)
+	history := tenant.PreviousPasswords(user, policy.HistorySize)
+	if len(history) > 0 && history[0] == proven {
+		history = history[1:]
+	}
+	reused, err := m.Hasher.InHistory(ctx, history, newPassword)
 	if err != nil {
 		return "", err
 	}
@@ -506,6 +518,20 @@ func (m *Machine) newPasswordHash(ctx context.Context, policy password.Policy, u
 		return "", &password.PolicyError{Rules: []password.Rule{password.RuleReused}}
 	}
 	return m.Hasher.Hash(ctx, newPassword)
+}
+
+// sameAsProven reports whether newPassword is the one that proved the hash
+// proven: compared with current, that password, when the caller has it
+// (in constant time, as every password comparison), and verified against
+// proven otherwise. Both say the same, since no scheme Verify reads
+// matches a password other than the one hashed (bcrypt's 72-byte limit
+// included, see password.Hasher.Verify).
+func (m *Machine) sameAsProven(ctx context.Context, proven, current, newPassword string) (bool, error) {
+	if current != "" {
+		return subtle.ConstantTimeCompare([]byte(current), []byte(newPassword)) == 1, nil
+	}
+	same, _, err := m.Hasher.Verify(ctx, proven, newPassword)
+	return same, err
 }
 
 // challenge persists a new pending flow and returns it.
