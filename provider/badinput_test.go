@@ -754,7 +754,7 @@ func TestDisablingAUserRevokesEverything(t *testing.T) {
 	for _, c := range h.http.Jar.Cookies(mustURL(h.issuer("acme"))) {
 		req.AddCookie(c)
 	}
-	if _, ok := h.prov.Session(req, "acme"); ok {
+	if _, _, ok := h.prov.Session(req, "acme"); ok {
 		t.Error("the SSO session survived deactivation")
 	}
 }

@@ -49,7 +49,7 @@ func TestCookiesOverHTTPS(t *testing.T) {
 	session := func(name string) bool {
 		req, _ := http.NewRequest(http.MethodGet, h.issuer("acme")+"/", nil)
 		req.AddCookie(&http.Cookie{Name: name, Value: token})
-		_, ok := h.prov.Session(req, "acme")
+		_, _, ok := h.prov.Session(req, "acme")
 		return ok
 	}
 	if !session("__Host-cognate_session") {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 
@@ -107,9 +106,6 @@ func (s *storage) introspectRefreshToken(ctx context.Context, st *tenantState, i
 	})
 	switch {
 	case err != nil:
-		if unread := (*refreshReadError)(nil); errors.As(err, &unread) {
-			return nil, true, s.oauthError(ctx, "introspect refresh token: "+unread.read, unread.err)
-		}
 		return nil, true, s.oauthError(ctx, "introspect refresh token", err)
 	case standing == refreshUnknown:
 		return nil, false, nil // not a refresh token: the library's to answer

@@ -103,7 +103,7 @@ func (p *Provider) logoutNeedsConfirmation(r *http.Request, slug, hintSub string
 	if r.Form.Get("client_id") != "" && r.Form.Get("post_logout_redirect_uri") != "" {
 		return false // the library checks that the address is the client's
 	}
-	sess, ok := p.Session(r, slug)
+	sess, _, ok := p.Session(r, slug)
 	if !ok {
 		return false // nothing to end
 	}

@@ -21,7 +21,7 @@ func (h *harness) signedIn(slug string) bool {
 	for _, c := range h.http.Jar.Cookies(mustURL(h.issuer(slug))) {
 		req.AddCookie(c)
 	}
-	_, ok := h.prov.Session(req, slug)
+	_, _, ok := h.prov.Session(req, slug)
 	return ok
 }
 

@@ -114,7 +114,7 @@ func TestRecreatedTenantInheritsNoSignIns(t *testing.T) {
 		for _, c := range h.http.Jar.Cookies(r.URL) {
 			r.AddCookie(c)
 		}
-		if sess, ok := h.prov.Session(r, "acme"); ok {
+		if sess, _, ok := h.prov.Session(r, "acme"); ok {
 			t.Fatalf("the browser has a session at the new tenant: %+v", sess)
 		}
 	})

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -224,4 +225,55 @@ func TestRefreshGrantReadsInOneTransaction(t *testing.T) {
 	if n := store.views.Load() - before; n != 1 {
 		t.Errorf("the grant read in %d transactions, want 1", n)
 	}
+}
+
+// A read refreshStandingOf cannot make is an error that says which read
+// failed, for the one log line of the grant or the introspection
+// (oauthError), and wraps the store's error.
+func TestRefreshStandingSaysWhichReadFailed(t *testing.T) {
+	errDisk := errors.New("input/output error")
+	cases := []struct {
+		name string
+		fail func(c tenant.Collection, key string) bool
+		says string
+	}{
+		{"the token", func(c tenant.Collection, key string) bool {
+			return c == tenant.CollRefreshTokens && !strings.HasPrefix(key, prefixFamily)
+		}, "read the refresh token: "},
+		{"its family", func(c tenant.Collection, key string) bool {
+			return c == tenant.CollRefreshTokens && strings.HasPrefix(key, prefixFamily)
+		}, "read the refresh token's family: "},
+		{"its user", func(c tenant.Collection, _ string) bool { return c == tenant.CollUsers }, "read the refresh token's user: "},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			env := newStandingEnv(t)
+			token := env.issue(t)
+			st, err := env.p.cache.get(env.ctx, "acme")
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = env.svc.Store.View(env.ctx, func(tx tenant.Tx) error {
+				_, _, _, err := refreshStandingOf(readFailingTx{tx, tc.fail, errDisk}, st, token, env.now())
+				return err
+			})
+			if !errors.Is(err, errDisk) || !strings.HasPrefix(err.Error(), tc.says) {
+				t.Errorf("error %v, want %q wrapping the store's", err, tc.says+errDisk.Error())
+			}
+		})
+	}
+}
+
+// readFailingTx is a transaction whose reads fail with err where fail says.
+type readFailingTx struct {
+	tenant.Tx
+	fail func(c tenant.Collection, key string) bool
+	err  error
+}
+
+func (tx readFailingTx) Get(c tenant.Collection, tenantID, key string) ([]byte, error) {
+	if tx.fail(c, key) {
+		return nil, tx.err
+	}
+	return tx.Tx.Get(c, tenantID, key)
 }

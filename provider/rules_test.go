@@ -111,7 +111,7 @@ func TestRefusedLogoutLeavesTheSession(t *testing.T) {
 		for _, c := range h.http.Jar.Cookies(mustURL(h.issuer("acme"))) {
 			req.AddCookie(c)
 		}
-		_, ok := h.prov.Session(req, "acme")
+		_, _, ok := h.prov.Session(req, "acme")
 		return req, ok
 	}
 	if _, ok := sessionOf(); !ok {

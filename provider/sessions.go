@@ -90,15 +90,17 @@ func (p *Provider) requestCookie(r *http.Request, name string) (*http.Cookie, er
 	return r.Cookie(p.hosts.CookieName(name))
 }
 
-// Session returns the live SSO session of the request's browser at slug. A
-// store that cannot be read reads as no session, as it must for the pages
-// to go on (the person signs in, or is told they are signed out), and is
-// logged here, at ERROR: the caller cannot tell it from a browser without
-// a session.
-func (p *Provider) Session(r *http.Request, slug string) (tenant.Session, bool) {
+// Session returns the live SSO session of the request's browser at slug,
+// with its user as read with it: the pages need no second read, which
+// could find the user deleted since. A session whose user is disabled or
+// deleted is no session. A store that cannot be read reads as no session,
+// as it must for the pages to go on (the person signs in, or is told they
+// are signed out), and is logged here, at ERROR: the caller cannot tell it
+// from a browser without a session.
+func (p *Provider) Session(r *http.Request, slug string) (tenant.Session, tenant.User, bool) {
 	c, err := p.requestCookie(r, sessionCookie)
 	if err != nil || c.Value == "" {
-		return tenant.Session{}, false
+		return tenant.Session{}, tenant.User{}, false
 	}
 	var sess tenant.Session
 	var user tenant.User
@@ -122,9 +124,9 @@ func (p *Provider) Session(r *http.Request, slug string) (tenant.Session, bool) 
 		p.logger.ErrorContext(r.Context(), "read the SSO session", "tenant", slug, "err", err)
 	}
 	if err != nil || !p.now().Before(sess.ExpiresAt) || !user.Enabled {
-		return tenant.Session{}, false
+		return tenant.Session{}, tenant.User{}, false
 	}
-	return sess, true
+	return sess, user, true
 }
 
 // EndSession deletes the browser's session at slug and clears its cookie.

@@ -567,11 +567,7 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 	if err != nil {
 		// Not invalid_grant: a client told so drops the token, and its
 		// user must sign in again, for what may pass in a moment.
-		var unread *refreshReadError
-		if errors.As(err, &unread) {
-			return nil, s.oauthError(ctx, unread.read, unread.err)
-		}
-		return nil, s.oauthError(ctx, "read refresh token", err)
+		return nil, s.oauthError(ctx, "refresh token grant", err)
 	}
 	switch standing {
 	case refreshUsable:
@@ -610,16 +606,6 @@ var refreshStandingNames = [...]string{"usable", "unknown", "reused", "revoked o
 
 func (r refreshStanding) String() string { return refreshStandingNames[r] }
 
-// refreshReadError is a read refreshStandingOf could not make; read says
-// which, for the log line of the failure.
-type refreshReadError struct {
-	read string
-	err  error
-}
-
-func (e *refreshReadError) Error() string { return e.read + ": " + e.err.Error() }
-func (e *refreshReadError) Unwrap() error { return e.err }
-
 // refreshStandingOf reads refresh token token of tenant st, with its user,
 // in tx, and says whether it can be used at now: it must exist, be unused
 // (or used within its client's retry grace period), its family not
@@ -635,11 +621,11 @@ func refreshStandingOf(tx tenant.Tx, st *tenantState, token string, now time.Tim
 		return refreshToken{}, tenant.User{}, refreshUnknown, nil
 	}
 	if err != nil {
-		return refreshToken{}, tenant.User{}, 0, &refreshReadError{"read refresh token", err}
+		return refreshToken{}, tenant.User{}, 0, fmt.Errorf("read the refresh token: %w", err)
 	}
 	revoked, err := familyRevoked(tx, slug, rt.FamilyID)
 	if err != nil {
-		return refreshToken{}, tenant.User{}, 0, &refreshReadError{"read refresh token", err}
+		return refreshToken{}, tenant.User{}, 0, fmt.Errorf("read the refresh token's family: %w", err)
 	}
 	cl := st.clients[rt.ClientID]
 	if rt.Used && (cl == nil || !cl.mayRetry(rt, now)) {
@@ -653,7 +639,7 @@ func refreshStandingOf(tx tenant.Tx, st *tenantState, token string, now time.Tim
 		return rt, tenant.User{}, refreshUserDisabled, nil
 	}
 	if err != nil {
-		return refreshToken{}, tenant.User{}, 0, &refreshReadError{"read the refresh token's user", err}
+		return refreshToken{}, tenant.User{}, 0, fmt.Errorf("read the refresh token's user: %w", err)
 	}
 	if !user.Enabled {
 		return rt, user, refreshUserDisabled, nil

@@ -165,7 +165,7 @@ func TestStoreFailureIsServerError(t *testing.T) {
 		{"userinfo, the user unreadable", provider.PathUserinfo, userinfoForm, userReads, "read the access token's user"},
 		{"introspection, the access token unreadable", provider.PathIntrospect, introspectAccessForm, reads(tenant.CollAccessTokens), "read the access token"},
 		{"introspection, the access token's user unreadable", provider.PathIntrospect, introspectAccessForm, userReads, "read the access token's user"},
-		{"introspection, the refresh token unreadable", provider.PathIntrospect, introspectRefreshForm, reads(tenant.CollRefreshTokens), "read refresh token"},
+		{"introspection, the refresh token unreadable", provider.PathIntrospect, introspectRefreshForm, reads(tenant.CollRefreshTokens), "read the refresh token"},
 		{"introspection, the refresh token's user unreadable", provider.PathIntrospect, introspectRefreshForm, userReads, "read the refresh token's user"},
 	}
 	for _, tc := range cases {
@@ -249,10 +249,13 @@ func TestSessionStoreFailureIsLogged(t *testing.T) {
 			}
 			start := len(h.logs.String())
 			store.setFail(tc.fail)
-			_, ok := h.prov.Session(req, f.slug)
+			sess, user, ok := h.prov.Session(req, f.slug)
 			store.setFail(nil)
 			if ok != tc.signedIn {
 				t.Errorf("signed in: %v, want %v", ok, tc.signedIn)
+			}
+			if ok && (user.Sub != sess.Sub || user.Username == "") {
+				t.Errorf("the session of %s comes with user %+v, want its own", sess.Sub, user)
 			}
 			logged := h.logs.String()[start:]
 			if !tc.logged {

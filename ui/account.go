@@ -141,30 +141,21 @@ func (p *Pages) getAccount(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	sess, ok, _, err := p.session(r, e)
-	if err != nil {
-		return err
-	}
+	_, user, ok, _ := p.session(r, e)
 	if !ok {
 		http.Redirect(w, r, loginURL(accountLogin), http.StatusSeeOther)
 		return nil
 	}
-	page, err := p.accountPage(w, r, e, sess.Sub)
-	if err != nil {
-		return err
-	}
+	page := p.accountPage(w, r, e, user)
 	if key, ok := accountDone[r.URL.Query().Get("done")]; ok {
 		page.Done = e.lang.text(key)
 	}
 	return p.render(w, http.StatusOK, page)
 }
 
-// accountPage builds the page of the user sub.
-func (p *Pages) accountPage(w http.ResponseWriter, r *http.Request, e env, sub string) (*accountPage, error) {
-	user, err := p.Service.User(r.Context(), e.slug(), sub)
-	if err != nil {
-		return nil, fmt.Errorf("account of %s: %w", sub, err)
-	}
+// accountPage builds the page of user, as the browser's session read it
+// (session): a second read could find the user deleted since.
+func (p *Pages) accountPage(w http.ResponseWriter, r *http.Request, e env, user tenant.User) *accountPage {
 	st := user.MFA
 	page := &accountPage{
 		frame:        p.frame(e, p.csrfToken(w, r)),
@@ -207,7 +198,7 @@ func (p *Pages) accountPage(w http.ResponseWriter, r *http.Request, e env, sub s
 	for _, k := range auth.EnrolmentOptions(e.tenant, user) {
 		page.Add = append(page.Add, choice{k, kindLabel(e.lang, k)})
 	}
-	return page, nil
+	return page
 }
 
 func orDefault(s, def string) string {
@@ -232,31 +223,28 @@ const (
 )
 
 // accountSession checks the form of an account page's POST and returns the
-// signed-in user's sub; ok is false when the person has been sent to sign
-// in: the browser has no session, or the change needs a recent sign-in and
-// the session's is older.
-func (p *Pages) accountSession(w http.ResponseWriter, r *http.Request, age signInAge) (e env, sub string, ok bool, err error) {
+// signed-in user, as read with the session; ok is false when the person
+// has been sent to sign in: the browser has no session, or the change needs
+// a recent sign-in and the session's is older.
+func (p *Pages) accountSession(w http.ResponseWriter, r *http.Request, age signInAge) (e env, user tenant.User, ok bool, err error) {
 	if e, err = p.env(r); err != nil {
-		return env{}, "", false, err
+		return env{}, tenant.User{}, false, err
 	}
 	if err := p.parseForm(w, r, p.origin(e)); err != nil {
-		return env{}, "", false, err
+		return env{}, tenant.User{}, false, err
 	}
-	sess, ok, _, err := p.session(r, e)
-	if err != nil {
-		return env{}, "", false, err
-	}
+	sess, user, ok, _ := p.session(r, e)
 	if !ok {
 		http.Redirect(w, r, loginURL(accountLogin), http.StatusSeeOther)
-		return env{}, "", false, nil
+		return env{}, tenant.User{}, false, nil
 	}
 	if age == recentSignIn && p.Now().Sub(sess.AuthTime) > RecentSignInWindow {
 		p.Logger.InfoContext(r.Context(), "account change needs a recent sign-in", "tenant", e.slug(), "sub", sess.Sub,
 			"signed_in", sess.AuthTime)
 		http.Redirect(w, r, loginURL(accountSignInAgain), http.StatusSeeOther)
-		return env{}, "", false, nil
+		return env{}, tenant.User{}, false, nil
 	}
-	return e, sess.Sub, true, nil
+	return e, user, true, nil
 }
 
 // pathAccountPassword is where the account page's password form posts.
@@ -278,11 +266,8 @@ func accountReturn(authRequestID string) (next string, ok bool) {
 // it: one line with why (cause), whose page and from where, never what
 // was typed. A nil cause is a refusal the state machine has logged already
 // (an enrolment's wrong answers): one line per refusal.
-func (p *Pages) accountRefused(w http.ResponseWriter, r *http.Request, e env, sub string, msg msgKey, failed []string, status int, cause error) error {
-	page, err := p.accountPage(w, r, e, sub)
-	if err != nil {
-		return err
-	}
+func (p *Pages) accountRefused(w http.ResponseWriter, r *http.Request, e env, user tenant.User, msg msgKey, failed []string, status int, cause error) error {
+	page := p.accountPage(w, r, e, user)
 	p.logAccountRefusal(r, e, page.Username, status, cause)
 	page.Error, page.Failed = e.lang.text(msg), failed
 	if r.URL.Path == pathAccountPassword {
@@ -312,7 +297,7 @@ func (p *Pages) postAccountMFA(w http.ResponseWriter, r *http.Request) error {
 	if step == "add" || step == "setup" || step == "remove" {
 		age = recentSignIn
 	}
-	e, sub, ok, err := p.accountSession(w, r, age)
+	e, user, ok, err := p.accountSession(w, r, age)
 	if !ok {
 		return err
 	}
@@ -320,9 +305,9 @@ func (p *Pages) postAccountMFA(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	switch step {
 	case "add":
-		res, err := p.Auth.BeginEnrolment(ctx, e.slug(), sub, auth.Challenge(f.Get("kind")))
+		res, err := p.Auth.BeginEnrolment(ctx, e.slug(), user.Sub, auth.Challenge(f.Get("kind")))
 		if errors.Is(err, auth.ErrWrongChallenge) {
-			return p.accountRefused(w, r, e, sub, msgAccountTryAgain, nil, http.StatusUnprocessableEntity, err)
+			return p.accountRefused(w, r, e, user, msgAccountTryAgain, nil, http.StatusUnprocessableEntity, err)
 		}
 		if err != nil {
 			return fmt.Errorf("begin enrolment: %w", err)
@@ -332,10 +317,10 @@ func (p *Pages) postAccountMFA(w http.ResponseWriter, r *http.Request) error {
 
 	case "setup":
 		session := f.Get("session")
-		res, err := p.Auth.FinishEnrolment(ctx, e.slug(), sub, session, auth.Answer{Code: f.Get("code"),
+		res, err := p.Auth.FinishEnrolment(ctx, e.slug(), user.Sub, session, auth.Answer{Code: f.Get("code"),
 			Credential: []byte(f.Get("credential")), FactorName: f.Get("name"), ClientIP: p.clientIP(r)})
 		if err != nil {
-			return p.enrolmentFailed(w, r, e, sub, session, err)
+			return p.enrolmentFailed(w, r, e, user, session, err)
 		}
 		if len(res.RecoveryCodes) > 0 {
 			return p.render(w, http.StatusOK, &recoveryCodesPage{frame: p.frame(e, ""), Codes: res.RecoveryCodes,
@@ -345,16 +330,13 @@ func (p *Pages) postAccountMFA(w http.ResponseWriter, r *http.Request) error {
 		return nil
 
 	case "rename":
-		err := p.Service.RenameMFAFactor(ctx, e.slug(), sub, f.Get("factor"), f.Get("name"))
+		err := p.Service.RenameMFAFactor(ctx, e.slug(), user.Sub, f.Get("factor"), f.Get("name"))
 		if errors.Is(err, tenant.ErrInvalid) {
 			// Unlike a name given at set-up, which may be left out, a new
 			// name must be there: "at most 64 characters" would not say
 			// what is wrong with a blank one. The field keeps what was
 			// typed, to be put right rather than typed again.
-			page, perr := p.accountPage(w, r, e, sub)
-			if perr != nil {
-				return perr
-			}
+			page := p.accountPage(w, r, e, user)
 			p.logAccountRefusal(r, e, page.Username, http.StatusUnprocessableEntity, err)
 			for i := range page.Factors {
 				if page.Factors[i].ID == f.Get("factor") {
@@ -364,31 +346,31 @@ func (p *Pages) postAccountMFA(w http.ResponseWriter, r *http.Request) error {
 			page.Error = e.lang.text(msgAccountNameInvalid)
 			return p.render(w, http.StatusUnprocessableEntity, page)
 		}
-		return p.accountChanged(w, r, e, sub, err, "renamed")
+		return p.accountChanged(w, r, e, user, err, "renamed")
 	case "remove":
-		err := p.Service.RemoveMFAFactor(ctx, e.slug(), sub, f.Get("factor"))
-		return p.accountChanged(w, r, e, sub, err, "removed")
+		err := p.Service.RemoveMFAFactor(ctx, e.slug(), user.Sub, f.Get("factor"))
+		return p.accountChanged(w, r, e, user, err, "removed")
 	case "prefer":
-		err := p.Service.SetPreferredMFA(ctx, e.slug(), sub, f.Get("kind"))
-		return p.accountChanged(w, r, e, sub, err, "preferred")
+		err := p.Service.SetPreferredMFA(ctx, e.slug(), user.Sub, f.Get("kind"))
+		return p.accountChanged(w, r, e, user, err, "preferred")
 	}
 	return errNotFound(w, r)
 }
 
 // accountChanged answers a change to a factor: back to the page with what
 // happened, or with why not.
-func (p *Pages) accountChanged(w http.ResponseWriter, r *http.Request, e env, sub string, err error, done string) error {
+func (p *Pages) accountChanged(w http.ResponseWriter, r *http.Request, e env, user tenant.User, err error, done string) error {
 	switch {
 	case err == nil:
 		http.Redirect(w, r, "/account?done="+done, http.StatusSeeOther)
 		return nil
 	case errors.Is(err, tenant.ErrLastFactor):
-		return p.accountRefused(w, r, e, sub, msgAccountLastFactor, nil, http.StatusConflict, err)
+		return p.accountRefused(w, r, e, user, msgAccountLastFactor, nil, http.StatusConflict, err)
 	case errors.Is(err, tenant.ErrInvalid):
-		return p.accountRefused(w, r, e, sub, msgMFANameInvalid, nil, http.StatusUnprocessableEntity, err)
+		return p.accountRefused(w, r, e, user, msgMFANameInvalid, nil, http.StatusUnprocessableEntity, err)
 	case errors.Is(err, tenant.ErrNotFound):
 		// Removed in another tab: the list is out of date.
-		return p.accountRefused(w, r, e, sub, msgAccountTryAgain, nil, http.StatusConflict, err)
+		return p.accountRefused(w, r, e, user, msgAccountTryAgain, nil, http.StatusConflict, err)
 	}
 	return err
 }
@@ -397,25 +379,25 @@ func (p *Pages) accountChanged(w http.ResponseWriter, r *http.Request, e env, su
 // refused, or the account page when the enrolment is gone. The state
 // machine logged the refusals of answers (mfaRefusal) and the enrolment
 // ended by too many of them; the others are logged here.
-func (p *Pages) enrolmentFailed(w http.ResponseWriter, r *http.Request, e env, sub, session string, err error) error {
+func (p *Pages) enrolmentFailed(w http.ResponseWriter, r *http.Request, e env, user tenant.User, session string, err error) error {
 	msg, ok := mfaRefusal(err, "setup")
 	if !ok {
 		switch {
 		case errors.Is(err, auth.ErrTooManyAttempts):
-			return p.accountRefused(w, r, e, sub, msgAccountEnrolTooMany, nil, http.StatusConflict, nil)
+			return p.accountRefused(w, r, e, user, msgAccountEnrolTooMany, nil, http.StatusConflict, nil)
 		case errors.Is(err, auth.ErrSessionExpired), errors.Is(err, auth.ErrWrongChallenge), errors.Is(err, tenant.ErrConflict):
 			// Most often the set-up sent again after it succeeded (a
 			// reload, two tabs): the list on the page shows whether
 			// the factor is there.
-			return p.accountRefused(w, r, e, sub, msgAccountEnrolEnded, nil, http.StatusConflict, fmt.Errorf("enrolment ended: %w", err))
+			return p.accountRefused(w, r, e, user, msgAccountEnrolEnded, nil, http.StatusConflict, fmt.Errorf("enrolment ended: %w", err))
 		}
 		return fmt.Errorf("finish enrolment: %w", err)
 	}
-	res, perr := p.Auth.Enrolment(r.Context(), e.slug(), sub, session)
+	res, perr := p.Auth.Enrolment(r.Context(), e.slug(), user.Sub, session)
 	if perr != nil {
 		// The refusal is logged; that the enrolment is gone since
 		// follows from it.
-		return p.accountRefused(w, r, e, sub, msgAccountEnrolEnded, nil, http.StatusConflict, nil)
+		return p.accountRefused(w, r, e, user, msgAccountEnrolEnded, nil, http.StatusConflict, nil)
 	}
 	form := mfaForm{Action: "/account/mfa", Session: session, Challenge: res.Challenge, FactorName: typedName(r.PostForm.Get("name")),
 		Invalid: refusedField("setup", msg)}
@@ -424,13 +406,13 @@ func (p *Pages) enrolmentFailed(w http.ResponseWriter, r *http.Request, e env, s
 
 // postAccountRecoveryCodes makes new recovery codes and shows them once.
 func (p *Pages) postAccountRecoveryCodes(w http.ResponseWriter, r *http.Request) error {
-	e, sub, ok, err := p.accountSession(w, r, recentSignIn)
+	e, user, ok, err := p.accountSession(w, r, recentSignIn)
 	if !ok {
 		return err
 	}
-	codes, err := p.Auth.NewRecoveryCodes(r.Context(), e.slug(), sub, p.clientIP(r))
+	codes, err := p.Auth.NewRecoveryCodes(r.Context(), e.slug(), user.Sub, p.clientIP(r))
 	if errors.Is(err, tenant.ErrNotFound) {
-		return p.accountRefused(w, r, e, sub, msgAccountNoFactor, nil, http.StatusConflict, err)
+		return p.accountRefused(w, r, e, user, msgAccountNoFactor, nil, http.StatusConflict, err)
 	}
 	if err != nil {
 		return fmt.Errorf("new recovery codes: %w", err)
@@ -442,7 +424,7 @@ func (p *Pages) postAccountRecoveryCodes(w http.ResponseWriter, r *http.Request)
 // postAccountPassword changes the password: the current one, then the new
 // one twice, within the tenant's policy.
 func (p *Pages) postAccountPassword(w http.ResponseWriter, r *http.Request) error {
-	e, sub, ok, err := p.accountSession(w, r, anySignIn)
+	e, user, ok, err := p.accountSession(w, r, anySignIn)
 	if !ok {
 		return err
 	}
@@ -450,28 +432,28 @@ func (p *Pages) postAccountPassword(w http.ResponseWriter, r *http.Request) erro
 	current, newPw, confirm := f.Get("current_password"), f.Get("new_password"), f.Get("confirm_password")
 	switch {
 	case current == "":
-		return p.accountRefused(w, r, e, sub, msgAccountCurrentMissing, nil, http.StatusUnprocessableEntity, errCurrentPasswordEmpty)
+		return p.accountRefused(w, r, e, user, msgAccountCurrentMissing, nil, http.StatusUnprocessableEntity, errCurrentPasswordEmpty)
 	case newPw == "" || confirm == "":
-		return p.accountRefused(w, r, e, sub, msgNewPwMissing, nil, http.StatusUnprocessableEntity, errFieldEmpty)
+		return p.accountRefused(w, r, e, user, msgNewPwMissing, nil, http.StatusUnprocessableEntity, errFieldEmpty)
 	case newPw != confirm:
-		return p.accountRefused(w, r, e, sub, msgNewPwMismatch, nil, http.StatusUnprocessableEntity, errPasswordsDiffer)
+		return p.accountRefused(w, r, e, user, msgNewPwMismatch, nil, http.StatusUnprocessableEntity, errPasswordsDiffer)
 	}
-	err = p.Auth.ChangePassword(r.Context(), e.slug(), sub, current, newPw, p.clientIP(r))
+	err = p.Auth.ChangePassword(r.Context(), e.slug(), user.Sub, current, newPw, p.clientIP(r))
 	switch {
 	case err == nil:
 		http.Redirect(w, r, "/account?done=password", http.StatusSeeOther)
 		return nil
 	case errors.Is(err, password.ErrPolicy):
 		failed := e.lang.failedRules(err, e.tenant.Settings.PasswordPolicy)
-		return p.accountRefused(w, r, e, sub, msgNewPwPolicyFailed, failed, http.StatusUnprocessableEntity, err)
+		return p.accountRefused(w, r, e, user, msgNewPwPolicyFailed, failed, http.StatusUnprocessableEntity, err)
 	case errors.Is(err, auth.ErrNotAuthorized):
-		return p.accountRefused(w, r, e, sub, msgAccountPasswordWrong, nil, http.StatusUnprocessableEntity, fmt.Errorf("wrong current password: %w", err))
+		return p.accountRefused(w, r, e, user, msgAccountPasswordWrong, nil, http.StatusUnprocessableEntity, fmt.Errorf("wrong current password: %w", err))
 	case errors.Is(err, auth.ErrLocked):
-		return p.accountRefused(w, r, e, sub, msgLoginLocked, nil, http.StatusTooManyRequests, err)
+		return p.accountRefused(w, r, e, user, msgLoginLocked, nil, http.StatusTooManyRequests, err)
 	case errors.Is(err, auth.ErrPasswordUnchanged):
-		return p.accountRefused(w, r, e, sub, msgAccountPasswordSame, nil, http.StatusUnprocessableEntity, err)
+		return p.accountRefused(w, r, e, user, msgAccountPasswordSame, nil, http.StatusUnprocessableEntity, err)
 	case errors.Is(err, tenant.ErrConflict):
-		return p.accountRefused(w, r, e, sub, msgAccountTryAgain, nil, http.StatusConflict, err)
+		return p.accountRefused(w, r, e, user, msgAccountTryAgain, nil, http.StatusConflict, err)
 	}
 	return fmt.Errorf("change password: %w", err)
 }

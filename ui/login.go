@@ -125,10 +125,7 @@ func (p *Pages) getLogin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	sess, ok, lacksMFA, err := p.session(r, e)
-	if err != nil {
-		return err
-	}
+	sess, _, ok, lacksMFA := p.session(r, e)
 	if ok && lr.SessionSatisfies(sess, p.Now()) {
 		return p.complete(w, r, e, id, sess, http.StatusFound)
 	}
@@ -150,41 +147,22 @@ func (p *Pages) getLogin(w http.ResponseWriter, r *http.Request) error {
 // the organization now asks them for a second step (session).
 const msgLoginMFANowDue msgKey = "login.mfaNowDue"
 
-// session returns the browser's SSO session at e's tenant when it counts
-// as a sign-in (ok). lacksMFA is true for a live session that does not:
-// its sign-in proved no second factor, and the organization's MFA policy
-// now asks its user for one (auth.SessionMeetsPolicy). Such a session
-// answers no relying party and opens no account page; the person signs in
-// again, with the second factor or its set-up.
-func (p *Pages) session(r *http.Request, e env) (sess tenant.Session, ok, lacksMFA bool, err error) {
-	sess, user, ok, err := p.sessionUser(r, e)
-	if !ok || err != nil {
-		return tenant.Session{}, false, false, err
+// session returns the browser's SSO session at e's tenant, and its user,
+// when it counts as a sign-in (ok). lacksMFA is true for a live session
+// that does not: its sign-in proved no second factor, and the
+// organization's MFA policy now asks its user for one
+// (auth.SessionMeetsPolicy). Such a session answers no relying party and
+// opens no account page; the person signs in again, with the second factor
+// or its set-up.
+func (p *Pages) session(r *http.Request, e env) (sess tenant.Session, user tenant.User, ok, lacksMFA bool) {
+	sess, user, ok = p.Provider.Session(r, e.slug())
+	if !ok {
+		return tenant.Session{}, tenant.User{}, false, false
 	}
 	if !auth.SessionMeetsPolicy(e.tenant, user, sess.AMR) {
-		return tenant.Session{}, false, true, nil
+		return tenant.Session{}, tenant.User{}, false, true
 	}
-	return sess, true, false, nil
-}
-
-// sessionUser returns the browser's SSO session at e's tenant and its
-// user (ok), whatever the MFA policy says of it. A user deleted between
-// the provider's read of the session and this read of the user is no
-// session (ok false), as the provider's next read says too: the pages
-// treat the browser as signed out, not as a fault.
-func (p *Pages) sessionUser(r *http.Request, e env) (tenant.Session, tenant.User, bool, error) {
-	sess, ok := p.Provider.Session(r, e.slug())
-	if !ok {
-		return tenant.Session{}, tenant.User{}, false, nil
-	}
-	user, err := p.Service.User(r.Context(), e.slug(), sess.Sub)
-	if errors.Is(err, tenant.ErrNotFound) { // deleted since
-		return tenant.Session{}, tenant.User{}, false, nil
-	}
-	if err != nil {
-		return tenant.Session{}, tenant.User{}, false, fmt.Errorf("user of the session: %w", err)
-	}
-	return sess, user, true, nil
+	return sess, user, true, false
 }
 
 // The events of the sign-in pages' refusal lines (logRefusal).
@@ -323,12 +301,8 @@ func (p *Pages) newPasswordSaved(r *http.Request, e env) bool {
 	if e.site.Apex || username == "" || newPw == "" || newPw != r.PostForm.Get("confirm_password") {
 		return false
 	}
-	sess, ok := p.Provider.Session(r, e.slug())
-	if !ok {
-		return false
-	}
-	u, err := p.Service.User(r.Context(), e.slug(), sess.Sub)
-	if err != nil || !names(username, u) || u.Status == tenant.StatusForceChangePassword || u.PasswordHash == "" {
+	_, u, ok := p.Provider.Session(r, e.slug())
+	if !ok || !names(username, u) || u.Status == tenant.StatusForceChangePassword || u.PasswordHash == "" {
 		return false
 	}
 	// A hash that cannot be checked is no match: the refusal's log line

@@ -27,17 +27,14 @@ type logoutConfirmPage struct {
 func (logoutConfirmPage) template() string { return tmplLogoutConfirm }
 
 // getLogoutConfirm asks the person whether to sign out. Without a session
-// (or with one whose user was deleted a moment ago) there is nothing to
-// ask: the signed-out page says how things are.
+// (or with one whose user is deleted or disabled) there is nothing to ask:
+// the signed-out page says how things are.
 func (p *Pages) getLogoutConfirm(w http.ResponseWriter, r *http.Request) error {
 	e, err := p.env(r)
 	if err != nil {
 		return err
 	}
-	_, u, ok, err := p.sessionUser(r, e)
-	if err != nil {
-		return err
-	}
+	_, u, ok := p.Provider.Session(r, e.slug())
 	if !ok {
 		http.Redirect(w, r, provider.PathLoggedOut, http.StatusSeeOther)
 		return nil

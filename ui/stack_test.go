@@ -59,11 +59,6 @@ type stackOptions struct {
 	// smtp sends the mail to a real SMTP server (stack.smtp) instead of
 	// the sink.
 	smtp bool
-	// pagesStore, when set, is the store the pages' service reads
-	// through, made from the stack's own; the provider keeps the stack's.
-	// A test makes a record vanish between the provider's read and the
-	// pages' with it.
-	pagesStore func(tenant.Store) tenant.Store
 }
 
 const (
@@ -131,13 +126,7 @@ func newStack(t *testing.T, opts stackOptions) *stack {
 	if opts.dev {
 		s.devMail = mail.NewDevSink(logger)
 	}
-	pagesSvc := svc
-	if opts.pagesStore != nil {
-		through := *svc
-		through.Store = opts.pagesStore(store)
-		pagesSvc = &through
-	}
-	s.pages, err = ui.New(ui.Pages{Provider: prov, Auth: machine, Service: pagesSvc, Logger: logger,
+	s.pages, err = ui.New(ui.Pages{Provider: prov, Auth: machine, Service: svc, Logger: logger,
 		Now: now, DevMail: s.devMail, Dev: opts.dev})
 	if err != nil {
 		t.Fatal(err)

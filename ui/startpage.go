@@ -63,10 +63,8 @@ func (p *Pages) startSignIn(w http.ResponseWriter, r *http.Request) error {
 		// The link names someone: whoever is signed in here already (a
 		// shared computer, the colleague who forwarded the invitation)
 		// is not taken for them.
-		if sess, ok := p.Provider.Session(r, e.slug()); ok {
-			if u, err := p.Service.User(r.Context(), e.slug(), sess.Sub); err != nil || !names(hint, u) {
-				q.Set("prompt", "login")
-			}
+		if _, u, ok := p.Provider.Session(r, e.slug()); ok && !names(hint, u) {
+			q.Set("prompt", "login")
 		}
 	}
 	http.Redirect(w, r, provider.PathAuthorize+"?"+q.Encode(), http.StatusFound)
@@ -86,13 +84,9 @@ func (p *Pages) welcome(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	page := &welcomePage{frame: p.frame(e, ""), SignInURL: tenant.PathSignIn}
-	// A user deleted a moment ago reads as nobody signed in: the page
+	// A user deleted or disabled reads as nobody signed in: the page
 	// offers to sign in.
-	_, u, ok, err := p.sessionUser(r, e)
-	if err != nil {
-		return err
-	}
-	if ok {
+	if _, u, ok := p.Provider.Session(r, e.slug()); ok {
 		page.Username = u.Username
 	}
 	return p.render(w, http.StatusOK, page)
