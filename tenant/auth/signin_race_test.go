@@ -137,16 +137,7 @@ func TestAccountChangedDuringSignIn(t *testing.T) {
 						if err != nil || !res.Done() || res.SSOSession == "" {
 							t.Fatalf("sign-in: %+v, %v", res, err)
 						}
-						if err := e.svc.Store.Flush(ctx); err != nil {
-							t.Fatal(err)
-						}
-						err = e.svc.Store.View(ctx, func(tx tenant.Tx) error {
-							_, err := tenant.SessionByToken(tx, "acme", res.SSOSession)
-							return err
-						})
-						if !errors.Is(err, tenant.ErrNotFound) {
-							t.Errorf("the sign-in's session: %v; want none", err)
-						}
+						noSessionStarted(t, e, res.SSOSession)
 					}
 					e.m.Store = e.svc.Store
 
@@ -468,21 +459,28 @@ func TestSignInVoidedBeforeItCommits(t *testing.T) {
 			if err != nil || !res.Done() {
 				t.Fatalf("sign-in: %+v, %v", res, err)
 			}
-			if err := e.svc.Store.Flush(ctx); err != nil {
-				t.Fatal(err)
-			}
-			err = e.svc.Store.View(ctx, func(tx tenant.Tx) error {
-				_, err := tenant.SessionByToken(tx, "acme", res.SSOSession)
-				return err
-			})
-			if !errors.Is(err, tenant.ErrNotFound) {
-				t.Errorf("the sign-in's session: %v; want none", err)
-			}
+			noSessionStarted(t, e, res.SSOSession)
 			log.mu.Lock()
 			defer log.mu.Unlock()
 			if !slices.Equal(log.request, []string{"sign-in voided: the account changed while it was checked"}) || len(log.others) != 0 {
 				t.Errorf("lines with the request's attributes %q, without %q; want the voided sign-in's, with", log.request, log.others)
 			}
 		})
+	}
+}
+
+// noSessionStarted fails t when the sign-in's SSO session exists once
+// the records the sign-in queued have committed.
+func noSessionStarted(t *testing.T, e env, session string) {
+	t.Helper()
+	if err := e.svc.Store.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	err := e.svc.Store.View(ctx, func(tx tenant.Tx) error {
+		_, err := tenant.SessionByToken(tx, "acme", session)
+		return err
+	})
+	if !errors.Is(err, tenant.ErrNotFound) {
+		t.Errorf("the sign-in's session: %v; want none", err)
 	}
 }
