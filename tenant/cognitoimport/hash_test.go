@@ -19,8 +19,8 @@ func TestHashProblem(t *testing.T) {
 		{"verifiable", nil, ""},
 		{"unknown scheme", fmt.Errorf("wrapped: %w", password.ErrUnknownScheme), CodeHashUnknownScheme},
 		{"malformed", password.CheckHash("$2b$99$abc"), CodeHashMalformed},
-		{"another error", errors.New("password: something new"), CodeHashMalformed},
-		{"a sentinel it does not sort", password.ErrMalformedHash, CodeHashMalformed},
+		{"another error", errors.New("password: something new"), CodeHashUnchecked},
+		{"a sentinel it does not sort", password.ErrMalformedHash, CodeHashUnchecked},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

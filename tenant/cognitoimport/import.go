@@ -436,7 +436,7 @@ func hashProblem(err error) (problem Reason, bad bool) {
 		return reason(CodeHashMalformed, malformed.Part), true
 	default:
 		// Not the error's text, which no one chose for this reader.
-		return reason(CodeHashMalformed, "tenant/password cannot check it"), true
+		return reason(CodeHashUnchecked), true
 	}
 }
 
@@ -727,9 +727,7 @@ func (im *importer) ensureGroups(tx tenant.Tx, groups []GroupRef, now time.Time)
 			group.Precedence = cmp.Or(group.Precedence, g.Precedence)
 		case errors.Is(err, tenant.ErrNotFound):
 			if err := tenant.CheckGroupNameFree(tx, im.tenantID, g.Name); errors.Is(err, tenant.ErrGroupNameMoving) {
-				return 0, &refusedError{reason(CodeRefusedInvalid, fmt.Sprintf(
-					"the group name %q was another group's until a moment ago, and its members are still being moved out of it; try again in a moment",
-					g.Name))}
+				return 0, &refusedError{reason(CodeGroupNameMoving, g.Name)}
 			} else if err != nil {
 				return 0, err
 			}

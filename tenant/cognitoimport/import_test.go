@@ -971,9 +971,9 @@ func TestImportRefusesTheNameOfAGroupStillMoving(t *testing.T) {
 	if !sameCounts(sum, summary(1, 0, 0, 1)) {
 		t.Errorf("summary %+v", sum)
 	}
-	const want = `the tenant refused the user: the group name "all" was another group's until a moment ago, and its members are still being moved out of it; try again in a moment`
+	const want = `the group name "all" was another group's until a moment ago, and its members are still being moved out of it; import this line again in a moment`
 	if len(lines) != 2 || lines[0].Outcome != cognitoimport.Failed || lines[0].Reason != want ||
-		len(lines[0].Reasons) != 1 || lines[0].Reasons[0].Code != cognitoimport.CodeRefusedInvalid {
+		len(lines[0].Reasons) != 1 || lines[0].Reasons[0].Code != cognitoimport.CodeGroupNameMoving {
 		t.Errorf("the line naming the old group: %+v", lines)
 	}
 	if _, found := f.group(t, "all"); found {

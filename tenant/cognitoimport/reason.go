@@ -73,6 +73,7 @@ const (
 	CodePhoneNotE164      = "phone.notE164"      // Args: the number (tenant.CodeAttributePhone)
 	CodeHashUnknownScheme = "hash.unknownScheme" // a password hash of no known scheme
 	CodeHashMalformed     = "hash.malformed"     // Args: what is wrong, in tenant/password's words
+	CodeHashUnchecked     = "hash.unchecked"     // a password hash tenant/password refused for no reason it names
 	CodeGroupName         = "group.name"         // Args: the group
 	CodeGroupDescription  = "group.description"  // Args: the group
 	CodeGroupPrecedence   = "group.precedence"   // Args: the group
@@ -92,6 +93,9 @@ const (
 	// the same file. Args: username, the earlier line.
 	CodeConflictUsernameCase = "conflict.usernameCase"
 	CodeRefusedInvalid       = "refused.invalid" // Args: the store's own words
+	// A group the line names whose name another group had until a
+	// moment ago: its members are still moving out. Args: the group.
+	CodeGroupNameMoving = "refused.groupNameMoving"
 
 	// A CSV file as a whole: the Reason of a *FileError from NewCSVReader,
 	// or a warning.
@@ -176,6 +180,7 @@ var reasonTexts = map[string]string{
 	CodeHashUnknownScheme: ColumnPasswordHash + " is in no format Cognate verifies " +
 		"(argon2id, bcrypt, scrypt, PBKDF2-SHA256, Django pbkdf2_sha256; see docs/import.md)",
 	CodeHashMalformed:    ColumnPasswordHash + " is malformed: %s",
+	CodeHashUnchecked:    ColumnPasswordHash + " could not be checked, so it cannot be used",
 	CodeGroupName:        "group %q: a group name must be 1 to 128 characters, without leading or trailing spaces or control characters, and not . or ..",
 	CodeGroupDescription: "group %q: the description is longer than 2048 characters",
 	CodeGroupPrecedence:  "group %q: precedence must be a whole number from 0 to 2147483647",
@@ -191,7 +196,9 @@ var reasonTexts = map[string]string{
 	CodeConflictUsernameCase: "username %q differs only in case from the one on line %s; usernames are case-insensitive here, " +
 		"so the two would be one user: give one of them another username",
 	CodeRefusedInvalid: "the tenant refused the user: %s",
-	CodeInvalid:        "%s",
+	CodeGroupNameMoving: "the group name %q was another group's until a moment ago, and its members are still being moved out of it; " +
+		"import this line again in a moment",
+	CodeInvalid: "%s",
 
 	CodeCSVEmpty:         "the file is empty; a Cognito CSV starts with a header row of column names (GetCSVHeader)",
 	CodeCSVHeaderTooLong: "the header row is longer than 16,000 characters, so this is not a Cognito user import CSV",
