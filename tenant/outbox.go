@@ -97,17 +97,20 @@ func deleteQueuedMail(tx Tx, id string) error {
 	if err != nil {
 		return err
 	}
-	// A record that cannot be decoded is deleted all the same (one
-	// damaged mail must not keep its user from being deleted), but one
-	// that cannot be read is not: its owner entry would be left behind.
-	m, err := GetJSON[queuedMail](tx, CollOutbox, "", string(key))
-	var undecodable *json.SyntaxError
-	var mistyped *json.UnmarshalTypeError
-	if err != nil && !errors.Is(err, ErrNotFound) && !errors.As(err, &undecodable) && !errors.As(err, &mistyped) {
+	// A record that cannot be read stops the deletion, which would leave
+	// its owner entry behind; one that is damaged does not (one damaged
+	// mail must not keep its user from being deleted), so only its owner
+	// is decoded: a damaged field besides, a time say, is no matter.
+	raw, err := tx.Get(CollOutbox, "", string(key))
+	if err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
-	if err == nil && m.TenantID != "" && m.Sub != "" {
-		if err := tx.Delete(CollOutbox, "", ownerPrefix(m.TenantID, m.Sub)+id); err != nil {
+	var owner struct {
+		TenantID string `json:"tenant_id"`
+		Sub      string `json:"sub"`
+	}
+	if raw != nil && json.Unmarshal(raw, &owner) == nil && owner.TenantID != "" && owner.Sub != "" {
+		if err := tx.Delete(CollOutbox, "", ownerPrefix(owner.TenantID, owner.Sub)+id); err != nil {
 			return err
 		}
 	}

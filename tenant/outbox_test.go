@@ -1,10 +1,12 @@
 package tenant_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -350,5 +352,43 @@ func TestMailGoesWithItsOwner(t *testing.T) {
 	}
 	if st = status(); len(st.Failed) != 0 {
 		t.Errorf("after the retention: %+v; want nothing", st)
+	}
+}
+
+// A queued mail with a damaged field (here its due time) goes with its
+// user all the same, owner entry and all: one damaged record must not keep
+// a user from being deleted.
+func TestDamagedMailGoesWithItsOwner(t *testing.T) {
+	e := newMailEnv(t)
+	ctx := context.Background()
+	ann := e.user(t, "acme", tenant.NewUser{Username: "ann", Email: "ann@example.com", Invite: true})
+	queued := e.lastMail(t)
+	err := e.svc.Store.Update(ctx, func(tx tenant.Tx) error {
+		key, err := tx.Get(tenant.CollOutbox, "", "id/"+queued.ID)
+		if err != nil {
+			return err
+		}
+		raw, err := tx.Get(tenant.CollOutbox, "", string(key))
+		if err != nil {
+			return err
+		}
+		damaged := regexp.MustCompile(`"due_at":"[^"]*"`).ReplaceAll(raw, []byte(`"due_at":"not a time"`))
+		if bytes.Equal(damaged, raw) {
+			t.Fatalf("no due_at in %s", raw)
+		}
+		return tx.Put(tenant.CollOutbox, "", string(key), damaged)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.DeleteUser(ctx, "acme", ann.Sub); err != nil {
+		t.Fatalf("DeleteUser with a damaged mail queued: %v", err)
+	}
+	var left []string
+	err = e.svc.Store.View(ctx, func(tx tenant.Tx) error {
+		return tx.Scan(tenant.CollOutbox, "", "", "", func(key string, _ []byte) bool { left = append(left, key); return true })
+	})
+	if err != nil || len(left) != 0 {
+		t.Errorf("outbox after deleting ann: %q, %v; want empty", left, err)
 	}
 }
