@@ -120,7 +120,9 @@ func (p *Provider) Session(r *http.Request, slug string) (tenant.Session, tenant
 			err = p.store.View(r.Context(), lookup)
 		}
 	}
-	if err != nil && !errors.Is(err, tenant.ErrNotFound) {
+	// Not found is no session; a request the browser gave up on (the
+	// store refuses a cancelled context) is no fault of the server's.
+	if err != nil && !errors.Is(err, tenant.ErrNotFound) && r.Context().Err() == nil {
 		p.logger.ErrorContext(r.Context(), "read the SSO session", "tenant", slug, "err", err)
 	}
 	if err != nil || !p.now().Before(sess.ExpiresAt) || !user.Enabled {

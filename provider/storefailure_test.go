@@ -232,15 +232,22 @@ func TestSessionStoreFailureIsLogged(t *testing.T) {
 		cookie   string // replaces the browser's session cookie when set
 		signedIn bool
 		logged   bool
+		gone     bool // the browser gave up on the request
 	}{
 		{name: "readable", signedIn: true},
 		{name: "the session unreadable", fail: reads(tenant.CollSessions), logged: true},
 		{name: "the session's user unreadable", fail: reads(tenant.CollUsers), logged: true},
 		{name: "no such session", cookie: "not-a-session"},
+		{name: "a request the browser gave up on", gone: true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			req, _ := http.NewRequest(http.MethodGet, h.issuer(f.slug)+"/", nil)
+			reqCtx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if tc.gone {
+				cancel()
+			}
+			req, _ := http.NewRequestWithContext(reqCtx, http.MethodGet, h.issuer(f.slug)+"/", nil)
 			for _, c := range h.http.Jar.Cookies(mustURL(h.issuer(f.slug))) {
 				if c.Name == "cognate_session" && tc.cookie != "" {
 					c.Value = tc.cookie
