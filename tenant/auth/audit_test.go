@@ -237,6 +237,9 @@ func TestRefusalAuditedWhenTheClientLeavesDuringThePause(t *testing.T) {
 				request, leave := context.WithCancel(ctx)
 				store.arm(&store.afterWrite, leave)
 				wrong(request)
+				if request.Err() == nil {
+					t.Fatal("the failure was never counted: the seam on login:ann did not fire")
+				}
 				leave()
 			}
 

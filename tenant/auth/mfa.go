@@ -319,7 +319,7 @@ func (m *Machine) prepare(t tenant.Tenant, user tenant.User, f *flow) (*MFAChall
 			// Where passkeys may sign in alone, every new credential is
 			// made one: discoverable, with user verification.
 			begin := rp.BeginRegistration
-			if t.Settings.MFA.Passwordless {
+			if t.Settings.MFA.PasskeySignIn() {
 				begin = rp.BeginPasskeyRegistration
 			}
 			options, ceremony, err := begin(wu)
@@ -843,7 +843,7 @@ func (m *Machine) confirmWebAuthnSetup(ctx context.Context, tenantID, session st
 	if err != nil {
 		return newFactor{}, wrong(fmt.Errorf("%w: registration: %w", ErrFactorRefused, err))
 	}
-	passkey := t.Settings.MFA.Passwordless || (cred.Extensions.RK != nil && *cred.Extensions.RK)
+	passkey := t.Settings.MFA.PasskeySignIn() || (cred.Extensions.RK != nil && *cred.Extensions.RK)
 	factor, err := newWebAuthnFactor(cred, rp.ID(), name, passkey)
 	if err != nil {
 		return newFactor{}, err
@@ -1027,7 +1027,9 @@ func (m *Machine) wrongAnswer(ctx context.Context, tenantID, session string, cr 
 // refusal and returns the answer to give (spentAttempt.answer), or what
 // kept the answer from being counted.
 func (m *Machine) wrongGuess(ctx context.Context, tenantID, session string, t tenant.Tenant, cr Credentials, user tenant.User, cause error) error {
-	s, err := m.spendAttempt(ctx, tenantID, session)
+	// Spent, as failCheck counts, whether or not the client stays for
+	// the answer: leaving must not buy another guess.
+	s, err := m.spendAttempt(context.WithoutCancel(ctx), tenantID, session)
 	if err != nil {
 		return err
 	}

@@ -339,7 +339,12 @@ func testLaterFailureIsReported(t *testing.T, s tenant.Store) {
 			return err
 		}
 		return errBroken
-	}, func(err error) { reported <- err })
+	}, func(err error) {
+		select { // a third report must fail the test, not hang the store
+		case reported <- err:
+		default:
+		}
+	})
 	putLater(s, "after", "3", failOnCall(t))
 	mustUpdate(t, s, func(tx tenant.Tx) error { return tx.Put(tenant.CollAudit, "acme", "direct", []byte("4")) })
 	if err := reportedOnce(t, s, reported); !errors.Is(err, errBroken) {
@@ -362,7 +367,12 @@ func testLaterPanicIsReported(t *testing.T, s tenant.Store) {
 			return err
 		}
 		panic("a bug in a queued write")
-	}, func(err error) { reported <- err })
+	}, func(err error) {
+		select { // a third report must fail the test, not hang the store
+		case reported <- err:
+		default:
+		}
+	})
 	putLater(s, "after", "3", failOnCall(t))
 	mustUpdate(t, s, func(tx tenant.Tx) error { return tx.Put(tenant.CollAudit, "acme", "direct", []byte("4")) })
 	if err := reportedOnce(t, s, reported); err == nil || !strings.Contains(err.Error(), "a bug in a queued write") {
