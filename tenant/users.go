@@ -48,7 +48,7 @@ var errVerifiedWithoutEmail = fmt.Errorf("%w: a user without an email address ca
 // CreateUser adds a user to a tenant's pool. Without a password the user is
 // not activated (UNCONFIRMED) and cannot sign in.
 func (s *Service) CreateUser(ctx context.Context, tenantID string, in NewUser) (User, error) {
-	if err := in.validate(); err != nil {
+	if err := in.Validate(); err != nil {
 		return User{}, err
 	}
 	u := newUserRecord(in, s.Time())
@@ -70,10 +70,11 @@ func (s *Service) CreateUser(ctx context.Context, tenantID string, in NewUser) (
 	return created, nil
 }
 
-// validate checks everything of a new user that needs no tenant, in the
-// order its refusals are given, and takes the address as normalizeEmail
-// keeps it.
-func (in *NewUser) validate() error {
+// Validate checks everything of a new user that needs no tenant, in the
+// order CreateUser gives its refusals, and takes the address as
+// normalizeEmail keeps it; the command line checks a new user with it
+// before anything is sent.
+func (in *NewUser) Validate() error {
 	if err := ValidateUsername(in.Username); err != nil {
 		return err
 	}

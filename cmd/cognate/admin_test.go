@@ -271,6 +271,7 @@ func TestTenantRulesAreCheckedBeforeAnythingIsSent(t *testing.T) {
 		{append(slices.Clone(user), "--email", "notanemail"), refusal(tenant.ValidateEmail("notanemail"))},
 		{append(slices.Clone(user), "--email", " ann@example "), refusal(tenant.ValidateEmail("ann@example"))},
 		{append(slices.Clone(user), "--attribute", "team=ops"), refusal(tenant.ValidateAttributes(map[string]string{"team": "ops"}))},
+		{append(slices.Clone(user), "--email-verified"), refusal((&tenant.NewUser{Username: "ann", EmailVerified: true}).Validate())},
 		{append(slices.Clone(user), "--attribute", "phone_number=0612345678"),
 			refusal(tenant.ValidateAttributes(map[string]string{"phone_number": "0612345678"}))},
 

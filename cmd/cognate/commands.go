@@ -827,17 +827,9 @@ func userCommands() []adminCommand {
 						}
 						attributes[name] = value
 					}
-					// The service's rules, in its order; the address as
-					// it reads it, without the spaces around it.
-					if err := tenant.ValidateUsername(*username); err != nil {
-						return ruleRefusal(err)
-					}
-					if address := strings.TrimSpace(*email); address != "" {
-						if err := tenant.ValidateEmail(address); err != nil {
-							return ruleRefusal(err)
-						}
-					}
-					if err := tenant.ValidateAttributes(attributes); err != nil {
+					// The service's own check of a new user.
+					nu := tenant.NewUser{Username: *username, Email: *email, EmailVerified: *verified, Attributes: attributes}
+					if err := nu.Validate(); err != nil {
 						return ruleRefusal(err)
 					}
 					password, err = readPassword(*pw, stdin)
