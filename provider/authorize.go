@@ -445,11 +445,15 @@ func checkPKCE(public bool, challenge string, method oidc.CodeChallengeMethod) e
 
 // wellFormedChallenge reports whether challenge is an S256 code challenge:
 // a SHA-256 digest in base64url without padding (RFC 7636 §4.2), which is
-// 43 characters whose last one carries no stray bits. It must encode back
-// to itself: Go's decoder skips line breaks, even a strict one.
+// 43 characters whose last one carries no stray bits (Strict). Go's
+// decoder skips line breaks, even a strict one, but 43 characters with one
+// among them decode to fewer than 32 bytes.
 func wellFormedChallenge(challenge string) bool {
+	if len(challenge) != 43 {
+		return false
+	}
 	digest, err := base64.RawURLEncoding.Strict().DecodeString(challenge)
-	return err == nil && len(digest) == sha256.Size && base64.RawURLEncoding.EncodeToString(digest) == challenge
+	return err == nil && len(digest) == sha256.Size
 }
 
 // requestedScopes returns the scopes of a scope parameter split at its

@@ -151,12 +151,12 @@ func (p *Provider) authenticateRequest(w http.ResponseWriter, r *http.Request, s
 	if id == "" {
 		return refuse("no client named", "")
 	}
-	cl, ok := st.clients[id]
+	cl := st.clients[id]
 	// Checked whatever the client, so that an unknown client takes as
 	// long as a wrong secret.
-	secretWrong := st.authenticateClient(id, secret) != nil
+	secretWrong := !secretMatches(cl, secret)
 	switch {
-	case !ok:
+	case cl == nil:
 		return refuse("unknown client", id)
 	case cl.Public() && !pol.public:
 		return refuse("public client, which has no secret to authenticate with", id)

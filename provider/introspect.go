@@ -22,7 +22,7 @@ import (
 // inactive. A store that cannot be read is answered with server_error,
 // never as an inactive token.
 func (p *Provider) serveIntrospect(w http.ResponseWriter, r *http.Request) {
-	site, st, ok := p.backChannelRequest(w, r, policyIntrospect)
+	site, st, ok := p.backChannelRequest(w, r, realmIntrospect)
 	if !ok {
 		return
 	}
@@ -45,10 +45,10 @@ func (p *Provider) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 	// The library hands storage only a token's ID and subject. A machine
 	// token has no stored record to fill in the rest from, so its text
 	// travels along for machineIntrospection.
-	r = r.WithContext(context.WithValue(r.Context(), introspectedKey{}, token))
 	// The library answers active false whatever storage met; a store that
 	// could not be read is server_error, not a token to drop.
-	r, failed := watchServerFailure(r)
+	ctx, failed := watchServerFailure(context.WithValue(r.Context(), introspectedKey{}, token))
+	r = r.WithContext(ctx)
 	held := buffered.NewResponse(w.Header())
 	p.op.ServeHTTP(held, r) // the parsed form stays on r for the library
 	if failed.Load() {

@@ -22,7 +22,7 @@ import (
 // token, then verified as an access token; 200 means it no longer works,
 // or was never a token of this tenant.
 func (p *Provider) serveRevoke(w http.ResponseWriter, r *http.Request) {
-	site, st, ok := p.backChannelRequest(w, r, policyRevoke)
+	site, st, ok := p.backChannelRequest(w, r, realmRevoke)
 	if !ok {
 		return
 	}

@@ -724,27 +724,28 @@ func (s *storage) GetClientByClientID(ctx context.Context, clientID string) (op.
 	return cl, nil
 }
 
+// AuthorizeClientIDSecret is the library's check of a client's secret
+// (introspection): secretMatches, as Cognate's own authenticateRequest
+// checks it, and an unknown client, a public one and a wrong secret are
+// answered the same, so that neither the answer nor its time tells them
+// apart.
 func (s *storage) AuthorizeClientIDSecret(ctx context.Context, clientID, secret string) error {
 	st, err := s.state(ctx)
 	if err != nil {
 		return err
 	}
-	return st.authenticateClient(clientID, secret)
-}
-
-// authenticateClient checks that secret is the secret of the confidential
-// client clientID: the one check of a client's secret, the library's
-// (AuthorizeClientIDSecret) and Cognate's own (authenticateRequest). The
-// secret is hashed whatever the client, compared in constant time, and
-// an unknown client, a public one and a wrong secret are answered the
-// same, so that neither the answer nor its time tells them apart.
-func (st *tenantState) authenticateClient(clientID, secret string) error {
-	cl, ok := st.clients[clientID]
-	got := tenant.HashSecret(secret)
-	if !ok || cl.Public() || subtle.ConstantTimeCompare([]byte(got), []byte(cl.SecretHash)) != 1 {
+	if !secretMatches(st.clients[clientID], secret) {
 		return oidc.ErrInvalidClient().WithDescription("client authentication failed")
 	}
 	return nil
+}
+
+// secretMatches reports whether secret is the confidential client cl's
+// (nil: a client the tenant does not have). The secret is hashed whatever
+// the client, and compared in constant time.
+func secretMatches(cl *client, secret string) bool {
+	got := tenant.HashSecret(secret)
+	return cl != nil && !cl.Public() && subtle.ConstantTimeCompare([]byte(got), []byte(cl.SecretHash)) == 1
 }
 
 // SigningKey is the tenant's active key; while the library answers a code

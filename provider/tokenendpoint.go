@@ -38,7 +38,7 @@ func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
 	h["Pragma"] = headerNoCache
 	// The grant chooses the policy (machine or user); both have the
 	// token endpoint's realm.
-	site, st, ok := p.backChannelRequest(w, r, policyTokenUser)
+	site, st, ok := p.backChannelRequest(w, r, realmToken)
 	if !ok {
 		return
 	}
@@ -48,7 +48,7 @@ func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
 	case string(oidc.GrantTypeCode):
 		p.exchangeCode(w, r, st)
 	case string(oidc.GrantTypeRefreshToken):
-		p.exchangeRefreshToken(w, r, site, st)
+		p.exchangeRefreshToken(w, r, st)
 	case "":
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "grant_type missing")
 	default:
@@ -169,13 +169,13 @@ const codeLockCount = 64
 
 // exchangeRefreshToken checks that a refresh token is the client's before
 // the library's lookup, which revokes the family of a used one, runs.
-func (p *Provider) exchangeRefreshToken(w http.ResponseWriter, r *http.Request, site Site, st *tenantState) {
+func (p *Provider) exchangeRefreshToken(w http.ResponseWriter, r *http.Request, st *tenantState) {
 	cl, token, ok := p.clientToken(w, r, st, policyTokenUser, "refresh_token")
 	if !ok {
 		return
 	}
 	requested := normaliseRefreshScope(r)
-	rt, err := p.storage.refreshTokenRecord(r.Context(), site.Slug, token)
+	rt, err := p.storage.refreshTokenRecord(r.Context(), st.tenant.Slug, token)
 	switch {
 	case errors.Is(err, tenant.ErrNotFound):
 		// The library refuses it too, with nothing to revoke.
@@ -284,9 +284,10 @@ func (p *Provider) libraryToken(w http.ResponseWriter, r *http.Request, cl *clie
 	// The library's answer is held for correcting; its headers go to the
 	// real response's.
 	held := buffered.NewResponse(w.Header())
-	r, failed := watchServerFailure(r)
+	ctx, failed := watchServerFailure(r.Context())
 	signing := new(deferredSigning)
-	p.op.ServeHTTP(held, r.WithContext(withDeferredSigning(r.Context(), signing)))
+	r = r.WithContext(withDeferredSigning(ctx, signing))
+	p.op.ServeHTTP(held, r)
 	status := held.Status()
 	if status == http.StatusOK {
 		var resp oidc.AccessTokenResponse
@@ -317,7 +318,7 @@ func (p *Provider) libraryToken(w http.ResponseWriter, r *http.Request, cl *clie
 		return
 	}
 	if status == http.StatusUnauthorized {
-		challengeBasic(w, policyTokenUser.realm) // the code's and refresh grant's
+		challengeBasic(w, realmToken) // the code's and refresh grant's
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(held.Body())
@@ -330,22 +331,23 @@ func (p *Provider) libraryToken(w http.ResponseWriter, r *http.Request, cl *clie
 // introspection (serveIntrospect).
 type serverFailureKey struct{}
 
-// watchServerFailure returns r with a context in which oauthError records a
-// failure of the server's, and the flag it records it in.
-func watchServerFailure(r *http.Request) (*http.Request, *atomic.Bool) {
+// watchServerFailure returns ctx with the flag in which oauthError records
+// a failure of the server's, and the flag; the caller makes the one copy
+// of its request with everything its context needs.
+func watchServerFailure(ctx context.Context) (context.Context, *atomic.Bool) {
 	failed := new(atomic.Bool)
-	return r.WithContext(context.WithValue(r.Context(), serverFailureKey{}, failed)), failed
+	return context.WithValue(ctx, serverFailureKey{}, failed), failed
 }
 
 // backChannelRequest reads a request to the token, revocation or
-// introspection endpoint, whose client authentication is pol (its realm
-// names the endpoint in a challenge): a form body, each parameter once,
-// addressed to a tenant that can be served. Its refusals are answered.
-func (p *Provider) backChannelRequest(w http.ResponseWriter, r *http.Request, pol clientAuthPolicy) (Site, *tenantState, bool) {
+// introspection endpoint, named by realm in a challenge: a form body, each
+// parameter once, addressed to a tenant that can be served. Its refusals
+// are answered.
+func (p *Provider) backChannelRequest(w http.ResponseWriter, r *http.Request, realm string) (Site, *tenantState, bool) {
 	if !formBody(w, r) || !parseForm(w, r) || !singleValued(w, r) {
 		return Site{}, nil, false
 	}
-	return p.requestTenant(w, r, pol.realm)
+	return p.requestTenant(w, r, realm)
 }
 
 // formBody refuses a POST to the token, revocation or introspection

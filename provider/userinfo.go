@@ -37,9 +37,9 @@ func (p *Provider) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tokenSent := r.Header.Get("Authorization") != "" || inBody
-	r, failed := watchServerFailure(r)
+	ctx, failed := watchServerFailure(r.Context())
 	uw := &userinfoWriter{ResponseWriter: w}
-	p.op.ServeHTTP(uw, r)
+	p.op.ServeHTTP(uw, r.WithContext(ctx))
 	switch {
 	case uw.held == 0:
 		return
