@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/cognate-idp/cognate/mail"
-	"github.com/cognate-idp/cognate/tenant/password"
 )
 
 // Password reset by a code sent to the user's email address: Cognito's
@@ -299,7 +298,7 @@ func (s *Service) ConfirmPasswordReset(ctx context.Context, tenantID, login, cod
 	case codeUsed:
 		return s.sameFormAgain(ctx, tenantID, login, r.user.Sub, newPassword, r.state.UsedAt, now)
 	}
-	hash, err := s.hashRecoveredPassword(ctx, r.tenant, r.user, newPassword)
+	hash, err := s.hashNewPassword(ctx, r.tenant, newPassword, PreviousPasswords(r.user, r.tenant.Settings.PasswordPolicy.HistorySize))
 	if err != nil {
 		return err
 	}
@@ -351,22 +350,6 @@ func (s *Service) readResetClaim(ctx context.Context, tenantID, login string) (r
 		return err
 	})
 	return r, err
-}
-
-// hashRecoveredPassword checks newPassword against t's password policy and
-// u's previous passwords, and hashes it.
-func (s *Service) hashRecoveredPassword(ctx context.Context, t Tenant, u User, newPassword string) (string, error) {
-	if err := t.Settings.PasswordPolicy.Check(newPassword); err != nil {
-		return "", err
-	}
-	reused, err := s.Hasher.InHistory(ctx, PreviousPasswords(u, t.Settings.PasswordPolicy.HistorySize), newPassword)
-	if err != nil {
-		return "", err
-	}
-	if reused {
-		return "", &password.PolicyError{Rules: []password.Rule{password.RuleReused}}
-	}
-	return s.Hasher.Hash(ctx, newPassword)
 }
 
 // setRecoveredPassword is ConfirmPasswordReset's transaction: it judges

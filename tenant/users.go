@@ -133,7 +133,7 @@ func (s *Service) firstPassword(ctx context.Context, t Tenant, u *User, in NewUs
 		// as ActivateUser would.
 		return s.prepareInvitation(ctx, t, *u, false)
 	case in.Password != "":
-		hash, err := s.hashNewPassword(ctx, t, in.Password)
+		hash, err := s.hashNewPassword(ctx, t, in.Password, nil)
 		if err != nil {
 			return invitation{}, err
 		}
@@ -147,9 +147,14 @@ func (s *Service) firstPassword(ctx context.Context, t Tenant, u *User, in NewUs
 	return invitation{}, nil
 }
 
-// hashNewPassword checks pw against t's password policy and hashes it.
-func (s *Service) hashNewPassword(ctx context.Context, t Tenant, pw string) (hash string, err error) {
+// hashNewPassword checks pw against t's password policy and against
+// history, the user's previous password hashes (none for an administrator's
+// or a new user's password), and hashes it.
+func (s *Service) hashNewPassword(ctx context.Context, t Tenant, pw string, history []string) (hash string, err error) {
 	if err := t.Settings.PasswordPolicy.Check(pw); err != nil {
+		return "", err
+	}
+	if err := s.Hasher.NotReused(ctx, history, pw); err != nil {
 		return "", err
 	}
 	return s.Hasher.Hash(ctx, pw)
@@ -369,7 +374,7 @@ func (s *Service) SetPassword(ctx context.Context, tenantID, sub, pw string, per
 	if err != nil {
 		return err
 	}
-	hash, err := s.hashNewPassword(ctx, t, pw)
+	hash, err := s.hashNewPassword(ctx, t, pw, nil)
 	if err != nil {
 		return err
 	}

@@ -510,12 +510,8 @@ func (m *Machine) newPasswordHash(ctx context.Context, policy password.Policy, u
 	if len(history) > 0 && history[0] == proven {
 		history = history[1:]
 	}
-	reused, err := m.Hasher.InHistory(ctx, history, newPassword)
-	if err != nil {
+	if err := m.Hasher.NotReused(ctx, history, newPassword); err != nil {
 		return "", err
-	}
-	if reused {
-		return "", &password.PolicyError{Rules: []password.Rule{password.RuleReused}}
 	}
 	return m.Hasher.Hash(ctx, newPassword)
 }

@@ -12,7 +12,7 @@ import (
 )
 
 // hashCounter is a context that counts the hasher's computations: each
-// (Hash, Verify, one per entry of InHistory) waits for a hasher slot in one
+// (Hash, Verify, one per entry of NotReused) waits for a hasher slot in one
 // select on Done (password.Hasher's withSlot), and nothing else in
 // newPasswordHash reads the context. Should the hasher come to read Done
 // more than once a computation, the counts below fail rather than pass.

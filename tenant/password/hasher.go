@@ -237,23 +237,23 @@ func (h *Hasher) DummyVerify(ctx context.Context, password string) error {
 	})
 }
 
-// InHistory reports whether password matches any of history, the user's
-// previous password hashes. The caller passes the Policy.HistorySize most
-// recent ones and, on true, refuses the change with
-// &PolicyError{Rules: []Rule{RuleReused}}. Each entry costs a full
-// verification: a history of 24 takes about 0.8 s at the default parameters.
+// NotReused refuses password, with &PolicyError{Rules: []Rule{RuleReused}},
+// when it matches any of history, the user's previous password hashes (the
+// caller passes the Policy.HistorySize most recent ones). Each entry costs
+// a full verification: a history of 24 takes about 0.8 s at the default
+// parameters.
 //
 // An entry that cannot be checked is an error rather than skipped: a history
 // check that silently passes on corrupt data would not be a check.
-func (h *Hasher) InHistory(ctx context.Context, history []string, password string) (bool, error) {
+func (h *Hasher) NotReused(ctx context.Context, history []string, password string) error {
 	for i, encoded := range history {
 		ok, _, err := h.Verify(ctx, encoded, password)
 		if err != nil {
-			return false, fmt.Errorf("password: history entry %d: %w", i, err)
+			return fmt.Errorf("password: history entry %d: %w", i, err)
 		}
 		if ok {
-			return true, nil
+			return &PolicyError{Rules: []Rule{RuleReused}}
 		}
 	}
-	return false, nil
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -325,9 +326,8 @@ func TestContextCancellation(t *testing.T) {
 			return err
 		},
 		"DummyVerify": func(ctx context.Context) error { return h.DummyVerify(ctx, "pw") },
-		"InHistory": func(ctx context.Context) error {
-			_, err := h.InHistory(ctx, []string{encoded}, "pw")
-			return err
+		"NotReused": func(ctx context.Context) error {
+			return h.NotReused(ctx, []string{encoded}, "pw")
 		},
 	}
 
@@ -469,7 +469,7 @@ func TestDummyVerifyTiming(t *testing.T) {
 	t.Errorf("DummyVerify's time is not about Verify's in any round (last ratio %.2f)", ratio)
 }
 
-func TestInHistory(t *testing.T) {
+func TestNotReused(t *testing.T) {
 	h := newTestHasher(t, cheap, 2)
 	ctx := t.Context()
 	old1, _ := h.Hash(ctx, "Old-password-1")
@@ -497,9 +497,11 @@ func TestInHistory(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := h.InHistory(ctx, tt.history, tt.password)
-			if got != tt.want || !errors.Is(err, tt.wantErr) {
-				t.Errorf("InHistory = %v, %v; want %v, %v", got, err, tt.want, tt.wantErr)
+			err := h.NotReused(ctx, tt.history, tt.password)
+			var policy *PolicyError
+			reused := errors.As(err, &policy) && slices.Equal(policy.Rules, []Rule{RuleReused})
+			if reused != tt.want || (tt.wantErr != nil && !errors.Is(err, tt.wantErr)) || (!tt.want && tt.wantErr == nil && err != nil) {
+				t.Errorf("NotReused = %v; want reused %v, error %v", err, tt.want, tt.wantErr)
 			}
 		})
 	}

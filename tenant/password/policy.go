@@ -38,7 +38,7 @@ type Policy struct {
 	RequireNumbers   bool `json:"require_numbers"`
 	RequireSymbols   bool `json:"require_symbols"`
 	// HistorySize is how many previous passwords may not be reused, 0..24
-	// (Cognito's PasswordHistorySize). See Hasher.InHistory.
+	// (Cognito's PasswordHistorySize). See Hasher.NotReused.
 	HistorySize int `json:"history_size"`
 }
 
@@ -142,7 +142,7 @@ func (e *PolicyError) Has(r Rule) bool {
 
 // Check returns nil when password satisfies p, otherwise a *PolicyError with
 // every rule it fails. (RuleReused needs the stored hashes; see
-// Hasher.InHistory.)
+// Hasher.NotReused.)
 //
 // As in Cognito, lengths count characters (runes), and only Basic Latin
 // letters and digits count: "É" is neither uppercase nor a symbol. Inner
