@@ -80,7 +80,7 @@ type SMTPConfig struct {
 // Validate reports every problem of the configuration at once, wrapped in
 // ErrInvalidConfig.
 func (c SMTPConfig) Validate() error {
-	problems := c.Problems(nil)
+	problems := c.Problems("")
 	if len(problems) == 0 {
 		return nil
 	}
@@ -103,14 +103,12 @@ func (e *FieldError) Error() string { return e.Err.Error() }
 func (e *FieldError) Unwrap() error { return e.Err }
 
 // Problems lists what Validate reports, a FieldError each, for a caller
-// that names the fields in its own terms: name gives the name of a field
-// (as Field has it) in the messages, such as the setting that fills it;
-// nil names each field as Field does. These are the rules; `cognate serve`
-// checks its smtp settings with them.
-func (c SMTPConfig) Problems(name func(field string) string) []*FieldError {
-	if name == nil {
-		name = func(field string) string { return field }
-	}
+// that names the fields in its own terms: the messages name a field as
+// prefix and Field ("smtp." for the settings that fill them; "" names
+// each field as Field does). These are the rules; `cognate serve` checks
+// its smtp settings with them.
+func (c SMTPConfig) Problems(prefix string) []*FieldError {
+	name := func(field string) string { return prefix + field }
 	var problems []*FieldError
 	problem := func(field, format string, args ...any) {
 		problems = append(problems, &FieldError{Field: field, Err: fmt.Errorf(format, args...)})

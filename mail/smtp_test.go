@@ -38,7 +38,7 @@ func testMessage() Message {
 func TestSMTPConfigProblemsNameTheFields(t *testing.T) {
 	cfg := SMTPConfig{Host: "smtp.example.com", Port: 70000, TLS: TLSNone, Username: "u", Password: "p", From: "nobody"}
 	var fields, messages []string
-	for _, p := range cfg.Problems(func(field string) string { return "smtp." + field }) {
+	for _, p := range cfg.Problems("smtp.") {
 		fields, messages = append(fields, p.Field), append(messages, p.Error())
 	}
 	if want := []string{"port", "from", "tls"}; !slices.Equal(fields, want) {

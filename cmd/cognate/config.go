@@ -740,7 +740,7 @@ func (s SMTPConfig) validate(bad func(name, format string, args ...any)) {
 		// reported (readSecretFiles): the password counts as given.
 		relay.Password = "from smtp.password_file"
 	}
-	for _, p := range relay.Problems(func(field string) string { return "smtp." + field }) {
+	for _, p := range relay.Problems("smtp.") {
 		if p.Field == "from" && s.From == "" {
 			continue // reported above
 		}
