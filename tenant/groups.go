@@ -496,24 +496,23 @@ func validateGroup(g Group) error {
 // router resolve them), so the console and the admin API could not name
 // the group.
 //
-// Line and paragraph separators (lineSeparator) and characters nobody
-// sees (hiddenInName) are refused as in organization names: a group name
-// goes into tokens and onto the console's pages, where either would make
-// two names look alike or one look like two lines; Cognito's group names
-// are letters, marks, symbols, digits and punctuation, which none of
-// these is. For the same reason a name needs one character that can be
-// seen (visibleInName), and a joiner only where a script joins letters
-// with it (joinerOutOfPlace).
+// Its text follows the rules of an organization's name (nameTextFault):
+// a group name goes into tokens and onto the console's pages, where a line
+// break or a character nobody sees would make two names look alike or one
+// look like two lines; Cognito's group names are letters, marks, symbols,
+// digits and punctuation, which none of these is. For the same reason a
+// name needs one character that can be seen, and a joiner only where a
+// script joins letters with it (joinerOutOfPlace).
 func ValidateGroupName(name string) error {
+	fault, _ := nameTextFault(name, MaxGroupNameLength)
 	switch {
-	case name == "" || utf8.RuneCountInString(name) > MaxGroupNameLength:
+	case fault == nameLength:
 		return invalid(CodeGroupNameLength, strconv.Itoa(MaxGroupNameLength))
 	case name == "." || name == "..":
 		return invalid(CodeGroupNameDots)
 	case strings.TrimSpace(name) != name:
 		return invalid(CodeGroupNameSpaces)
-	case !PlainText(name) || strings.ContainsFunc(name, lineSeparator) || strings.ContainsFunc(name, hiddenInName) ||
-		!strings.ContainsFunc(name, visibleInName) || joinerOutOfPlace(name):
+	case fault != nameTextOK || joinerOutOfPlace(name):
 		return invalid(CodeGroupNameText)
 	}
 	return nil

@@ -141,6 +141,31 @@ func TestGroupNames(t *testing.T) {
 	}
 }
 
+// A group name that breaks several rules is refused for the first of
+// them, in the order ValidateGroupName gives: its length, "." or "..",
+// surrounding spaces, then its text. Each row's name breaks more than one;
+// like is a name that breaks only the rule it is refused for.
+func TestGroupNameRuleOrder(t *testing.T) {
+	tests := []struct {
+		name, like string
+	}{
+		{" " + strings.Repeat("a", 128), strings.Repeat("a", 129)}, // too long, with a space around it
+		{strings.Repeat("\u200b", 129), strings.Repeat("a", 129)},  // too long, nothing to see
+		{strings.Repeat("a\x00", 65), strings.Repeat("a", 129)},    // too long, with control characters
+		{" ops\x00", " ops"},           // a space around it and a control character
+		{" \u2800", " ops"},            // a space around it and nothing to see
+		{"\u200b ", " ops"},            // a space around it and a hidden character
+		{"ops\u2028\u200b", "ops\x00"}, // a line break and a hidden character
+		{"admin\u200ds", "ops\x00"},    // a joiner between Latin letters, the group's own rule
+	}
+	for _, tt := range tests {
+		got, want := tenant.ValidateGroupName(tt.name), tenant.ValidateGroupName(tt.like)
+		if got == nil || want == nil || got.Error() != want.Error() {
+			t.Errorf("ValidateGroupName(%+q) = %v, want %v, as for %+q", tt.name, got, want, tt.like)
+		}
+	}
+}
+
 // Administrators cannot lock themselves out; others may do it to them.
 func TestSelfLockout(t *testing.T) {
 	svc, _ := newService(t)

@@ -64,6 +64,43 @@ func visibleInName(r rune) bool {
 	return unicode.In(r, unicode.L, unicode.N, unicode.S, unicode.P) && r != '\u2800' && !hiddenInName(r)
 }
 
+// nameFault is the first rule for the text of a name that a name breaks
+// (nameTextFault). Organizations and groups follow the same rules and say
+// each in their own words which one a name broke.
+type nameFault int
+
+const (
+	nameTextOK       nameFault = iota
+	nameLength                 // empty, or more characters than its limit
+	nameNotPlainText           // not UTF-8 text, or holds a control character or a line break
+	nameHidden                 // holds a character nobody sees (hiddenInName)
+	nameNothingSeen            // holds no character that can be seen (visibleInName)
+)
+
+// nameTextFault checks the text of a name, an organization's or a group's,
+// of at most maxLength characters (not bytes): 1 to maxLength characters
+// of UTF-8 text, with no control characters or line breaks, no characters
+// nobody sees (hiddenInName), and one character that can be seen. It
+// returns the first of these rules that name breaks, in that order, and
+// with nameHidden the character. Each kind of name adds rules of its own
+// (a group's name: no surrounding spaces, no joiner out of place).
+func nameTextFault(name string, maxLength int) (nameFault, rune) {
+	switch {
+	case name == "" || utf8.RuneCountInString(name) > maxLength:
+		return nameLength, 0
+	case !PlainText(name) || strings.ContainsFunc(name, lineSeparator):
+		return nameNotPlainText, 0
+	}
+	if i := strings.IndexFunc(name, hiddenInName); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(name[i:])
+		return nameHidden, r
+	}
+	if !strings.ContainsFunc(name, visibleInName) {
+		return nameNothingSeen, 0
+	}
+	return nameTextOK, 0
+}
+
 // HiddenInNameError refuses a name that holds Char, a character that
 // cannot be seen or changes the direction of the text around it
 // (hiddenInName). It is ErrInvalid; it is a type so that a front end can
@@ -83,17 +120,14 @@ func (e *HiddenInNameError) Unwrap() error { return ErrInvalid }
 // (hiddenInName). Every way of naming a tenant (CreateTenant, UpdateTenant,
 // the console's form) applies this rule.
 func ValidateTenantName(name string) error {
-	switch {
-	case name == "" || utf8.RuneCountInString(name) > MaxTenantNameLength:
+	switch fault, hidden := nameTextFault(name, MaxTenantNameLength); fault {
+	case nameLength:
 		return fmt.Errorf("%w: the name must be 1 to %d characters", ErrInvalid, MaxTenantNameLength)
-	case !PlainText(name) || strings.ContainsFunc(name, lineSeparator):
+	case nameNotPlainText:
 		return fmt.Errorf("%w: the name must be UTF-8 text without control characters or line breaks", ErrInvalid)
-	}
-	if i := strings.IndexFunc(name, hiddenInName); i >= 0 {
-		r, _ := utf8.DecodeRuneInString(name[i:])
-		return &HiddenInNameError{Char: r}
-	}
-	if !strings.ContainsFunc(name, visibleInName) {
+	case nameHidden:
+		return &HiddenInNameError{Char: hidden}
+	case nameNothingSeen:
 		return fmt.Errorf("%w: the name needs at least one letter, digit, symbol or punctuation mark that can be seen", ErrInvalid)
 	}
 	return nil

@@ -41,6 +41,11 @@ func TestValidateTenantName(t *testing.T) {
 		{"only a combining mark", "\u0301", "can be seen"},
 		{"only a blank Braille pattern", "\u2800", "can be seen"},
 		{"only spaces inside", "\u00a0\u2003", "can be seen"},
+		// A name that breaks several rules is refused for the first:
+		// length, then control characters, then hidden characters.
+		{"too long, with control characters", strings.Repeat("\x00", 129), "1 to 128 characters"},
+		{"a control character and a hidden one", "\u200bAcme\x00", "without control characters"},
+		{"a hidden character and nothing seen", "\u2800\u200b", "U+200B"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
