@@ -288,10 +288,14 @@ func (s *Service) UpdateTenant(ctx context.Context, slug string, in TenantChange
 			t.Name = name
 		}
 		t.Settings = in.Settings.Apply(t.Settings)
-		if err := ValidateSettings(t.Settings); err != nil {
+		// Only an admin group chosen now is held to today's rules for a
+		// group's name: one that an older version accepted stays while
+		// other settings change, as the tenant's name does.
+		adminGroupChosen := t.Settings.AdminGroup != before.Settings.AdminGroup
+		if err := validateSettings(t.Settings, adminGroupChosen); err != nil {
 			return err
 		}
-		if t.Settings.AdminGroup != before.Settings.AdminGroup {
+		if adminGroupChosen {
 			// The admin group must exist, or nobody could be let in; and an
 			// administrator who moves it must move with it.
 			if err := checkGroupsExist(tx, slug, []string{t.Settings.AdminGroup}); err != nil {
@@ -382,7 +386,13 @@ func Languages() []string { return mail.Languages() }
 func MFAModes() []string { return []string{MFAOff, MFAOptional, MFARequired} }
 
 // ValidateSettings checks a tenant's policies and says every problem.
-func ValidateSettings(st Settings) error {
+func ValidateSettings(st Settings) error { return validateSettings(st, true) }
+
+// validateSettings is ValidateSettings, which checks the admin group's name
+// only when adminGroupChosen: a group an older version let be named so
+// stays the admin group until another is chosen, and a rule for names
+// made since does not stop the tenant's other settings from changing.
+func validateSettings(st Settings, adminGroupChosen bool) error {
 	var problems []string
 	if err := st.PasswordPolicy.Validate(); err != nil {
 		problems = append(problems, err.Error())
@@ -419,8 +429,10 @@ func ValidateSettings(st Settings) error {
 		problems = append(problems, fmt.Sprintf("lockout duration must be between %d minute and %d hours",
 			MinLockDuration/time.Minute, MaxLockDuration/time.Hour))
 	}
-	if err := ValidateGroupName(st.AdminGroup); err != nil {
-		problems = append(problems, "admin group: "+InvalidReason(err))
+	if adminGroupChosen {
+		if err := ValidateGroupName(st.AdminGroup); err != nil {
+			problems = append(problems, "admin group: "+InvalidReason(err))
+		}
 	}
 	problems = append(problems, brandingProblems(st.Branding)...)
 	problems = append(problems, legacyProblems(st.Legacy)...)

@@ -249,6 +249,61 @@ func TestBrandingAndAdminGroupSettings(t *testing.T) {
 	}
 }
 
+// An admin group whose name an older version accepted and today's rules
+// refuse (the blank Braille pattern, which draws as nothing) stays the
+// admin group while the tenant's other settings change; only an admin
+// group chosen anew is held to the rules.
+func TestAdminGroupNamedByOlderRules(t *testing.T) {
+	svc, _ := newService(t)
+	ctx := t.Context()
+	if _, err := svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"}); err != nil {
+		t.Fatal(err)
+	}
+	const blank = "\u2800"
+	if tenant.ValidateGroupName(blank) == nil {
+		t.Fatalf("the group name %+q is accepted: the test needs one refused", blank)
+	}
+	// What an older version stored.
+	err := svc.Store.Update(ctx, func(tx tenant.Tx) error {
+		tn, err := tenant.GetTenant(tx, "acme")
+		if err != nil {
+			return err
+		}
+		if err := tenant.PutJSON(tx, tenant.CollGroups, "acme", blank, tenant.Group{Name: blank}); err != nil {
+			return err
+		}
+		tn.Settings.AdminGroup = blank
+		return tenant.PutTenant(tx, tn)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	lockout := tenant.LockoutPolicy{MaxFailures: 7, LockDuration: 30 * time.Minute}
+	tn, err := svc.UpdateTenant(ctx, "acme", tenant.TenantChange{Settings: tenant.SettingsChange{Lockout: &lockout}})
+	if err != nil || tn.Settings.Lockout != lockout || tn.Settings.AdminGroup != blank {
+		t.Fatalf("a lockout change beside the stored admin group: %v; %+v", err, tn.Settings)
+	}
+	// The form sends the admin group it shows, unchanged, with the rest.
+	group, days := blank, 3
+	tn, err = svc.UpdateTenant(ctx, "acme", tenant.TenantChange{Settings: tenant.SettingsChange{AdminGroup: &group, TempPasswordValidityDays: &days}})
+	if err != nil || tn.Settings.TempPasswordValidityDays != days || tn.Settings.AdminGroup != blank {
+		t.Fatalf("a change that sends the stored admin group again: %v; %+v", err, tn.Settings)
+	}
+
+	admins := tenant.DefaultAdminGroup
+	if _, err := svc.UpdateTenant(ctx, "acme", tenant.TenantChange{Settings: tenant.SettingsChange{AdminGroup: &admins}}); err != nil {
+		t.Fatalf("moving to %q: %v", admins, err)
+	}
+	_, err = svc.UpdateTenant(ctx, "acme", tenant.TenantChange{Settings: tenant.SettingsChange{AdminGroup: &group}})
+	if !errors.Is(err, tenant.ErrInvalid) || !strings.Contains(err.Error(), "admin group: ") {
+		t.Errorf("choosing %+q anew: %v, want it refused for its name", blank, err)
+	}
+	if tn, _ := svc.Tenant(ctx, "acme"); tn.Settings.AdminGroup != admins {
+		t.Errorf("admin group %+q after the refusal, want %q", tn.Settings.AdminGroup, admins)
+	}
+}
+
 // A logo refused says what a logo may be: https, or plain http to this
 // machine, which is accepted (ValidLogoURL), as a redirect URI's refusal
 // says (CodeURINotHTTPS).
