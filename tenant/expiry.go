@@ -93,16 +93,18 @@ const (
 )
 
 // ownedIndexes lists them all.
-var ownedIndexes = [...]ownedIndex{
-	{c: CollSessions, targetPrefix: prefixSession, indexPrefix: prefixUserSession},
-	{c: CollSessions, targetPrefix: ConsoleSessionPrefix, indexPrefix: UserConsoleSessionPrefix},
-	{c: CollRefreshTokens, targetPrefix: TokenFamilyPrefix, indexPrefix: UserFamilyPrefix},
+func ownedIndexes() []ownedIndex {
+	return []ownedIndex{
+		{c: CollSessions, targetPrefix: prefixSession, indexPrefix: prefixUserSession},
+		{c: CollSessions, targetPrefix: ConsoleSessionPrefix, indexPrefix: UserConsoleSessionPrefix},
+		{c: CollRefreshTokens, targetPrefix: TokenFamilyPrefix, indexPrefix: UserFamilyPrefix},
+	}
 }
 
 // ownedEntries returns the index entries that go with the record key of c.
 func ownedEntries(c Collection, key string, rec expiring) []string {
 	var keys []string
-	for _, o := range ownedIndexes {
+	for _, o := range ownedIndexes() {
 		if o.c == c && rec.Sub != "" && strings.HasPrefix(key, o.targetPrefix) {
 			keys = append(keys, o.indexPrefix+rec.Sub+":"+key[len(o.targetPrefix):])
 		}
@@ -113,7 +115,7 @@ func ownedEntries(c Collection, key string, rec expiring) []string {
 // ownedTarget returns the record an owned index entry points at, if key is
 // one.
 func ownedTarget(c Collection, key string) (string, bool) {
-	for _, o := range ownedIndexes {
+	for _, o := range ownedIndexes() {
 		if o.c == c && strings.HasPrefix(key, o.indexPrefix) {
 			i := strings.LastIndexByte(key, ':')
 			return o.targetPrefix + key[i+1:], true

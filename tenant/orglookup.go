@@ -22,12 +22,13 @@ type OrgLookup struct {
 	ClientIP string
 }
 
-// Apex lookups: a few mails per address, so the page cannot be used to
-// flood someone's mailbox, and a bound per client address on the work.
-var (
-	orgLookupEmailLimits = []rateLimit{{1, time.Minute}, {3, time.Hour}}
-	orgLookupIPLimits    = []rateLimit{{10, time.Hour}}
-)
+// orgLookupEmailLimits bound the apex's lookups of one address to a few
+// mails, so the page cannot be used to flood someone's mailbox.
+func orgLookupEmailLimits() []rateLimit { return []rateLimit{{1, time.Minute}, {3, time.Hour}} }
+
+// orgLookupIPLimits bound the apex's lookups per client address, and so
+// the work one client can make.
+func orgLookupIPLimits() []rateLimit { return []rateLimit{{10, time.Hour}} }
 
 // maxSharersRead is how many of the accounts sharing an address the apex
 // lookup reads per organization before it takes the address for one
@@ -62,7 +63,7 @@ func (s *Service) OrganizationsForEmail(ctx context.Context, in OrgLookup) error
 	err := s.Store.Update(ctx, func(tx Tx) error {
 		mailAllowed = false
 		if in.ClientIP != "" {
-			ok, err := takeRate(tx, CollRateLimits, "", "apex-ip/"+AddressKey(in.ClientIP), now, orgLookupIPLimits...)
+			ok, err := takeRate(tx, CollRateLimits, "", "apex-ip/"+AddressKey(in.ClientIP), now, orgLookupIPLimits()...)
 			if err != nil {
 				return err
 			}
@@ -70,7 +71,7 @@ func (s *Service) OrganizationsForEmail(ctx context.Context, in OrgLookup) error
 				return ErrRateLimited
 			}
 		}
-		ok, err := takeRate(tx, CollRateLimits, "", emailKey, now, orgLookupEmailLimits...)
+		ok, err := takeRate(tx, CollRateLimits, "", emailKey, now, orgLookupEmailLimits()...)
 		mailAllowed = ok
 		return err
 	})

@@ -54,7 +54,9 @@ var (
 // resetLimits bound how many codes a user is sent: a second code within a
 // minute is a double click, and a day's cap keeps both the user's mailbox
 // and the guesses at codes (five per code) small.
-var resetLimits = []rateLimit{{1, time.Minute}, {5, time.Hour}, {10, 24 * time.Hour}}
+func resetLimits() []rateLimit {
+	return []rateLimit{{1, time.Minute}, {5, time.Hour}, {10, 24 * time.Hour}}
+}
 
 // resetState is a user's current reset code. Only a hash of the code is kept.
 //
@@ -167,7 +169,7 @@ func (s *Service) StartPasswordReset(ctx context.Context, tenantID string, in Re
 		// account's, and only a request they let through starts new
 		// guesses: so a name without an account behaves, in what it is
 		// told, like one whose new code has been held back.
-		ok, err := takeRate(tx, CollRateLimits, tenantID, "reset-login/"+FoldKey(in.Login), now, resetLimits...)
+		ok, err := takeRate(tx, CollRateLimits, tenantID, "reset-login/"+FoldKey(in.Login), now, resetLimits()...)
 		if err != nil || !ok {
 			return err
 		}
@@ -183,7 +185,7 @@ func (s *Service) StartPasswordReset(ctx context.Context, tenantID string, in Re
 		}
 		// Per account too, or its username and its address would each
 		// have their own allowance.
-		ok, err = takeRate(tx, CollRateLimits, tenantID, "reset-user/"+u.Sub, now, resetLimits...)
+		ok, err = takeRate(tx, CollRateLimits, tenantID, "reset-user/"+u.Sub, now, resetLimits()...)
 		if err != nil || !ok {
 			return err
 		}

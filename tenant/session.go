@@ -79,7 +79,7 @@ func EndSession(tx Tx, tenantID, token string) error {
 // EndUserSessions deletes every session of a user at a tenant: single
 // sign-on sessions and admin console sessions alike.
 func EndUserSessions(tx Tx, tenantID, sub string) error {
-	for _, o := range ownedIndexes {
+	for _, o := range ownedIndexes() {
 		if o.c != CollSessions {
 			continue
 		}

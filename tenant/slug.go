@@ -1,19 +1,6 @@
 package tenant
 
-import (
-	"fmt"
-	"slices"
-)
-
-// reservedSlugs are subdomains that belong to the service itself or that
-// people would mistake for it; a tenant may never take them.
-var reservedSlugs = []string{
-	"admin", "api", "app", "apps", "assets", "auth", "autodiscover", "cdn",
-	"cognate", "dashboard", "demo-admin", "dev", "docs", "ftp", "help",
-	"id", "idp", "imap", "internal", "localhost", "login", "logout", "mail",
-	"mx", "oauth", "oauth2", "oidc", "pop", "pop3", "root", "smtp", "sso",
-	"static", "status", "support", "system", "test", "webmail", "www",
-}
+import "fmt"
 
 // ValidateSlug checks that s can be a tenant's subdomain label and says
 // exactly why it cannot.
@@ -37,11 +24,23 @@ func ValidateSlug(s string) error {
 		// would render as a different name in browsers.
 		return fmt.Errorf("%w: %q may not have hyphens in the third and fourth position", ErrSlugInvalid, s)
 	}
-	if slices.Contains(reservedSlugs, s) {
+	if IsReservedSlug(s) {
 		return fmt.Errorf("%w: %q is reserved for the service itself", ErrSlugReserved, s)
 	}
 	return nil
 }
 
-// IsReservedSlug reports whether s is one of the reserved names.
-func IsReservedSlug(s string) bool { return slices.Contains(reservedSlugs, s) }
+// IsReservedSlug reports whether s is reserved: a subdomain that belongs
+// to the service itself or that people would mistake for it, which a
+// tenant may never take.
+func IsReservedSlug(s string) bool {
+	switch s {
+	case "admin", "api", "app", "apps", "assets", "auth", "autodiscover", "cdn",
+		"cognate", "dashboard", "demo-admin", "dev", "docs", "ftp", "help",
+		"id", "idp", "imap", "internal", "localhost", "login", "logout", "mail",
+		"mx", "oauth", "oauth2", "oidc", "pop", "pop3", "root", "smtp", "sso",
+		"static", "status", "support", "system", "test", "webmail", "www":
+		return true
+	}
+	return false
+}

@@ -12,8 +12,8 @@ import (
 // among them: nobody clears the counter of a made-up name or of an address
 // that never signs in, so without the sweep every guess under a new name
 // would stay in the file for ever.
-var sweptCollections = []Collection{
-	CollAccessTokens, CollRefreshTokens, CollSessions, CollAuthFlows, CollLockouts,
+func sweptCollections() []Collection {
+	return []Collection{CollAccessTokens, CollRefreshTokens, CollSessions, CollAuthFlows, CollLockouts}
 }
 
 // sweepBatch bounds how many index entries or records one transaction of
@@ -110,7 +110,7 @@ func SweepExpiredFull(ctx context.Context, store Store, now time.Time) (int, err
 	}
 	deleted := 0
 	for _, id := range ids {
-		for _, c := range sweptCollections {
+		for _, c := range sweptCollections() {
 			n, err := sweepCollectionFull(ctx, store, c, id, now)
 			deleted += n
 			if err != nil {
