@@ -327,3 +327,46 @@ func TestLookupByEmailReadsNoGroupMoves(t *testing.T) {
 		t.Errorf("%d group moves read, want none", n)
 	}
 }
+
+// Renaming or deleting a group reads its members from the member index
+// (countGroupMembers, moveMemberBatch), however many other users the
+// tenant has: no user is scanned, and only the group's members are read.
+func TestGroupRenameReadsOnlyMembers(t *testing.T) {
+	svc, _ := newService(t)
+	ctx := context.Background()
+	if _, err := svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"}); err != nil {
+		t.Fatal(err)
+	}
+	shareAddress(t, svc.Store, "acme", "s", "shared@example.com", 50)
+	if _, err := svc.CreateGroup(ctx, "acme", tenant.Group{Name: "ops"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, sub := range []string{"s0007", "s0031"} {
+		if err := svc.AddUserToGroup(ctx, "acme", "ops", sub); err != nil {
+			t.Fatal(err)
+		}
+	}
+	counter := countReads(svc.Store)
+	svc.Store = counter
+	renamed := "operations"
+	if _, err := svc.UpdateGroup(ctx, "acme", "ops", tenant.GroupChange{Name: &renamed}); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.DeleteGroup(ctx, "acme", renamed); err != nil {
+		t.Fatal(err)
+	}
+	users := 0
+	for what, n := range counter.reads() {
+		if strings.HasSuffix(what, " scan users") {
+			t.Errorf("%s: %d, want no scan of the users", what, n)
+		}
+		if strings.HasSuffix(what, " get users") {
+			users += n
+		}
+	}
+	// Each member is read to be changed, and again by UpdateUser to keep
+	// the indexes in step: twice in the rename and twice in the deletion.
+	if users > 2*2*2 {
+		t.Errorf("%d users read, want at most 8: the 2 members, twice for the rename and twice for the deletion", users)
+	}
+}
