@@ -146,17 +146,21 @@ func (m *Machine) ChangePassword(ctx context.Context, tenantID, sub, current, ne
 		return err
 	}
 	cr := userCredentials(user, clientIP)
-	var name *check
+	var checks passwordCheck
 	if !locked {
-		// As at sign-in: guesses sent at once are held to the limit.
-		if name, locked, err = m.beginCheck(ctx, tenantID, lockKeys(cr)[0], t.Settings.Lockout, now); err != nil {
+		// As at sign-in: guesses sent at once are held to the limit, the
+		// username's and the account's. The account's lock is told here,
+		// to a person who is signed in.
+		var accountLocked bool
+		if checks, locked, accountLocked, err = m.beginPasswordCheck(ctx, tenantID, user.Username, user.Sub, t.Settings.Lockout, now); err != nil {
 			return err
 		}
+		locked = locked || accountLocked
 	}
+	defer checks.end()
 	if locked {
 		return ErrLocked
 	}
-	defer name.end()
 	ok, _, err := m.verifyPassword(ctx, user.PasswordHash, current)
 	if err != nil {
 		return err
@@ -166,12 +170,12 @@ func (m *Machine) ChangePassword(ctx context.Context, tenantID, sub, current, ne
 		// here is one at the password, which the trail must show
 		// beside the lockout it may lead to. The page logs the refusal.
 		refused := refusal{user: &user, reason: tenant.ReasonWrongPassword}
-		if err := m.failCheck(ctx, tenantID, t.Settings.Lockout, cr, refused, now, name); err != nil {
+		if err := m.failCheck(ctx, tenantID, t.Settings.Lockout, cr, refused, now, checks); err != nil {
 			return err
 		}
 		return ErrNotAuthorized
 	}
-	name.end() // the current password is proven; the rest is the new one's
+	checks.end() // the current password is proven; the rest is the new one's
 	policy := t.Settings.PasswordPolicy
 	hash, err := m.newPasswordHash(ctx, policy, user, user.PasswordHash, current, newPassword)
 	if err != nil {

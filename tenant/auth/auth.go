@@ -186,7 +186,7 @@ func (m *Machine) Start(ctx context.Context, tenantID string, cr Credentials) (R
 	if err != nil {
 		return Result{}, err
 	}
-	defer a.end()
+	defer a.checks.end()
 	var ok, needsRehash bool
 	if a.user, ok, needsRehash, err = m.checkPassword(ctx, a); err != nil {
 		return Result{}, err
@@ -229,26 +229,16 @@ type attempt struct {
 	// goes on as for a name that belongs to no one, to the same refusal
 	// after the same hash, counted against the name typed alone.
 	accountLocked bool
-	// name and account are the checks of the name typed and of the
-	// account under way (nil when none was reserved).
-	name, account *check
-}
-
-// end ends the attempt's checks under way, the account's first: a check
-// of the name waiting for room must find the account's room too. Calls
-// after the first do nothing; failCheck ends them once the failure is
-// counted, and Start defers it.
-func (a attempt) end() {
-	a.account.end()
-	a.name.end()
+	// checks are the attempt's checks under way, which Start ends.
+	checks passwordCheck
 }
 
 // admit reads the tenant, whether the name typed or the client's address
 // is locked and the user the name belongs to, and reserves the checks of
 // the name and of the user's account. A locked name is refused here, with
 // ErrLocked, before any hashing, so it costs the server nothing; the answer
-// is the same for names that do not exist. The caller ends the attempt
-// it returns (attempt.end).
+// is the same for names that do not exist. The caller ends the checks of
+// the attempt it returns (attempt.checks).
 func (m *Machine) admit(ctx context.Context, tenantID string, cr Credentials, now time.Time) (attempt, error) {
 	a := attempt{tenantID: tenantID, cr: cr}
 	keys := lockKeys(cr)
@@ -271,7 +261,13 @@ func (m *Machine) admit(ctx context.Context, tenantID string, cr Credentials, no
 		return attempt{}, err
 	}
 	if !locked {
-		if a.name, locked, err = m.beginCheck(ctx, tenantID, keys[0], a.t.Settings.Lockout, now); err != nil {
+		var sub string // the account's, once the name turned out to be a user's
+		if a.findErr == nil {
+			sub = a.user.Sub
+		}
+		// The account's lock holds under any of its names, but is not
+		// told (attempt.accountLocked).
+		if a.checks, locked, a.accountLocked, err = m.beginPasswordCheck(ctx, tenantID, cr.Login, sub, a.t.Settings.Lockout, now); err != nil {
 			return attempt{}, err
 		}
 	}
@@ -279,16 +275,7 @@ func (m *Machine) admit(ctx context.Context, tenantID string, cr Credentials, no
 		m.recordOutcome(ctx, tenantID, tenant.AuditSignInFailure, cr, foundUser(a.user, a.findErr), tenant.ReasonLocked, nil)
 		return attempt{}, ErrLocked
 	}
-	if a.findErr != nil {
-		return a, nil
-	}
-	// The account's lock holds under any of its names, but is not told
-	// (attempt.accountLocked).
-	if a.account, a.accountLocked, err = m.beginCheck(ctx, tenantID, accountKey(a.user.Sub), a.t.Settings.Lockout, now); err != nil {
-		a.name.end()
-		return attempt{}, err
-	}
-	if !a.accountLocked {
+	if a.findErr == nil && !a.accountLocked {
 		a.cr.sub = a.user.Sub
 	}
 	return a, nil
@@ -350,7 +337,7 @@ func (m *Machine) refuse(ctx context.Context, a attempt, passwordOK, changed boo
 		reason = tenant.ReasonChangedDuringSignIn
 	}
 	refused := refusal{user: foundUser(a.user, a.findErr), reason: reason}
-	if err := m.failCheck(ctx, a.tenantID, a.t.Settings.Lockout, a.cr, refused, now, a.account, a.name); err != nil {
+	if err := m.failCheck(ctx, a.tenantID, a.t.Settings.Lockout, a.cr, refused, now, a.checks); err != nil {
 		return err
 	}
 	if changed {

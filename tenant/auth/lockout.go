@@ -232,12 +232,48 @@ func (ch *check) end() {
 // the account of the name typed (checksUnderWay): checks already under way
 // count as failures until recorded, so a burst of guesses is held to the
 // limit, and waits here for room meanwhile. locked is true when k has no
-// attempts left, and then the password must not be checked. The caller
-// ends the check when it ends, through failCheck when it fails; an
-// account's check is begun with the name's already reserved.
+// attempts left, and then the password must not be checked. Password
+// checks begin here through beginPasswordCheck, which reserves the
+// account's check with the name's already reserved.
 func (m *Machine) beginCheck(ctx context.Context, tenantID string, k lockKey, p tenant.LockoutPolicy, now time.Time) (ch *check, locked bool, err error) {
 	ch, ok, err := m.checks.reserve(ctx, tenantID, k.key, m.attemptsLeft(ctx, tenantID, k, p, now))
 	return ch, !ok && err == nil, err
+}
+
+// passwordCheck is a password check under way (checksUnderWay): that of
+// the name typed and, once the name turned out to be a user's, that of
+// their account (nil when none was reserved).
+type passwordCheck struct{ name, account *check }
+
+// beginPasswordCheck reserves the check of a password typed under the name
+// login (beginCheck) and then, when sub names the user it belongs to, the
+// check of their account: the account's last attempts are held to its
+// limit whatever name is typed, and whichever step checks the password (a
+// sign-in, the account page's password change). nameLocked: the name has no
+// attempts left, and nothing is reserved. accountLocked: the account has
+// none, and only the name's check is; the caller tells the lock or not as
+// its step does (see the top of this file). The caller ends pc.
+func (m *Machine) beginPasswordCheck(ctx context.Context, tenantID, login, sub string, p tenant.LockoutPolicy, now time.Time) (pc passwordCheck, nameLocked, accountLocked bool, err error) {
+	if pc.name, nameLocked, err = m.beginCheck(ctx, tenantID, nameKey(login), p, now); err != nil || nameLocked {
+		return passwordCheck{}, nameLocked, false, err
+	}
+	if sub == "" {
+		return pc, false, false, nil
+	}
+	if pc.account, accountLocked, err = m.beginCheck(ctx, tenantID, accountKey(sub), p, now); err != nil {
+		pc.name.end()
+		return passwordCheck{}, false, false, err
+	}
+	return pc, false, accountLocked, nil
+}
+
+// end ends pc's checks, the account's first: a check of the name waiting
+// for room must find the account's room too. Calls after the first do
+// nothing, so a caller may end pc early and defer it as well; failCheck
+// ends it once the failure is counted.
+func (pc passwordCheck) end() {
+	pc.account.end()
+	pc.name.end()
 }
 
 // attemptsLeft reads how many failures k may still take.
@@ -251,22 +287,20 @@ func (m *Machine) attemptsLeft(ctx context.Context, tenantID string, k lockKey, 
 	}
 }
 
-// failCheck ends a failed attempt as cr: a password check begun with
-// beginCheck (the name's and the account's), whose checks it ends, in the order
-// given, once the count is where the next check reads it, or a guess at a
-// second factor, with no checks. It counts the failure (countFailure),
-// records the refusal r for the trail, and the lockout when this failure
-// locked (recordRefusal), then holds the answer back (slowDown).
+// failCheck ends a failed attempt as cr: a password check pc begun with
+// beginPasswordCheck, which it ends once the count is where the next check
+// reads it, or a guess at a second factor, with no check (a zero pc). It
+// counts the failure (countFailure), records the refusal r for the trail,
+// and the lockout when this failure locked (recordRefusal), then holds the
+// answer back (slowDown).
 //
 // The count and the record are written before the pause, with a context
 // the request's end does not cancel: a client that leaves once its guess
 // is checked, or during the pause, which tells it the guess was wrong,
 // must not keep its guess out of the count or the trail.
-func (m *Machine) failCheck(ctx context.Context, tenantID string, p tenant.LockoutPolicy, cr Credentials, r refusal, now time.Time, checks ...*check) error {
+func (m *Machine) failCheck(ctx context.Context, tenantID string, p tenant.LockoutPolicy, cr Credentials, r refusal, now time.Time, pc passwordCheck) error {
 	f, err := m.countFailure(context.WithoutCancel(ctx), tenantID, p, cr, now)
-	for _, ch := range checks {
-		ch.end()
-	}
+	pc.end()
 	if err != nil {
 		return err
 	}

@@ -310,6 +310,52 @@ func TestRightPasswordTwiceAtTheLastAttempt(t *testing.T) {
 	}
 }
 
+// The account page's password change reserves the account's check as a
+// sign-in does, not only the username's: at the account's last attempt,
+// a wrong current password waits for the check of the account under way
+// (here a sign-in under the email address, whose failures brought the
+// account there) rather than being checked beside it, which would let
+// two checks spend one last attempt.
+func TestPasswordChangeWaitsAtTheAccountsLastAttempt(t *testing.T) {
+	e := newEnv(t)
+	ann := e.user(t, tenant.NewUser{Username: "ann", Email: "ann@example.com", Password: "Correct-Horse-9"})
+	for i := range 4 {
+		if _, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "ann@example.com", Password: "wrong", ClientIP: "192.0.2.1"}); !errors.Is(err, auth.ErrNotAuthorized) {
+			t.Fatalf("wrong password %d: %v", i+1, err)
+		}
+	}
+	store := &lockoutSeamStore{Store: e.m.Store, coll: tenant.CollUsers, key: ann.Sub}
+	e.m.Store = store
+
+	// The sign-in is held once its password is checked, as it reads the
+	// user again, with its checks under way.
+	held, release := make(chan struct{}), make(chan struct{})
+	store.arm(&store.onRead, func() { // the first read: finding the user
+		store.arm(&store.onRead, func() { close(held); <-release })
+	})
+	signIn := make(chan error, 1)
+	go func() {
+		_, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "ann@example.com", Password: "Correct-Horse-9", ClientIP: "192.0.2.1"})
+		signIn <- err
+	}()
+	<-held
+	change := make(chan error, 1)
+	go func() { change <- e.m.ChangePassword(ctx, "acme", ann.Sub, "wrong", "New-Horse-10", "192.0.2.2") }()
+	select {
+	case err := <-change:
+		t.Errorf("password change answered while the account's last attempt was being checked: %v; want it to wait", err)
+		change <- err
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(release) // also when the test failed: the store closes only once the sign-in's read ends
+	if err := <-signIn; err != nil {
+		t.Errorf("sign-in with the right password: %v", err)
+	}
+	if err := <-change; !errors.Is(err, auth.ErrNotAuthorized) {
+		t.Errorf("wrong current password, checked once the sign-in's check ended: %v, want ErrNotAuthorized", err)
+	}
+}
+
 // Wrong answers counted at once record one lockout, that of the answer
 // whose failure locked: the other, counted while the lock held, locked
 // nothing. Two second-factor answers both pass the lock check before
@@ -474,7 +520,7 @@ func (s *lockoutSeamStore) Update(ctx context.Context, fn func(tx tenant.Tx) err
 	wrote := false
 	err := s.Store.Update(ctx, func(tx tenant.Tx) error {
 		wrote = false
-		return fn(&seamTx{Tx: tx, coll: s.collection(), key: s.key, put: func() { wrote = true }, get: func() {}})
+		return fn(&seamTx{Tx: tx, coll: s.collection(), key: s.key, put: func() error { wrote = true; return nil }, get: func() {}})
 	})
 	if err == nil && wrote {
 		s.fire(&s.afterWrite)
@@ -484,7 +530,7 @@ func (s *lockoutSeamStore) Update(ctx context.Context, fn func(tx tenant.Tx) err
 
 func (s *lockoutSeamStore) View(ctx context.Context, fn func(tx tenant.Tx) error) error {
 	return s.Store.View(ctx, func(tx tenant.Tx) error {
-		return fn(&seamTx{Tx: tx, coll: s.collection(), key: s.key, put: func() {}, get: func() { s.fire(&s.onRead) }})
+		return fn(&seamTx{Tx: tx, coll: s.collection(), key: s.key, put: func() error { return nil }, get: func() { s.fire(&s.onRead) }})
 	})
 }
 
@@ -497,12 +543,13 @@ func (s *lockoutSeamStore) collection() tenant.Collection {
 }
 
 // seamTx tells its store when the record under key in coll is read or
-// written.
+// written; a write fails with put's error.
 type seamTx struct {
 	tenant.Tx
-	coll     tenant.Collection
-	key      string
-	get, put func()
+	coll tenant.Collection
+	key  string
+	get  func()
+	put  func() error
 }
 
 func (tx *seamTx) Get(c tenant.Collection, tenantID, key string) ([]byte, error) {
@@ -514,7 +561,9 @@ func (tx *seamTx) Get(c tenant.Collection, tenantID, key string) ([]byte, error)
 
 func (tx *seamTx) Put(c tenant.Collection, tenantID, key string, value []byte) error {
 	if c == tx.coll && key == tx.key {
-		tx.put()
+		if err := tx.put(); err != nil {
+			return err
+		}
 	}
 	return tx.Tx.Put(c, tenantID, key, value)
 }

@@ -718,13 +718,21 @@ func keyAMR(c mfa.Credential, userVerified bool) []string {
 // the sign-in is refused. The credential stays refused until an
 // administrator resets the user's MFA. session is empty for a passkey
 // sign-in, whose flow is spent already.
+//
+// The clone is counted and recorded once whatever else fails: the
+// warning's write (its error is returned after the count, as the server
+// fault it is), or the flow, which another tab may have ended meanwhile:
+// a key that signed with a count gone back was presented all the same.
+// The warning is written first, with a context the request's end does not
+// cancel, as failCheck writes the count: failCheck's pause, which a client
+// may leave, must not keep the warning from the record either.
 func (m *Machine) refuseClone(ctx context.Context, tenantID, session string, t tenant.Tenant, cr Credentials, user tenant.User, updated mfa.Credential) (Result, error) {
 	updated.CloneWarning = true
 	factorID := tenant.WebAuthnFactorID(updated.ID)
 	// The refusal's one line: the operator must know of a cloned key.
 	m.logger().WarnContext(ctx, "webauthn clone warning: the signature counter did not advance; credential refused until an MFA reset",
 		"tenant", tenantID, "sub", user.Sub, "credential", factorID, "sign_count", updated.SignCount)
-	err := m.Store.Update(ctx, func(tx tenant.Tx) error {
+	warned := m.Store.Update(context.WithoutCancel(ctx), func(tx tenant.Tx) error {
 		u, err := tenant.GetUser(tx, tenantID, user.Sub)
 		if err != nil {
 			return err
@@ -734,14 +742,12 @@ func (m *Machine) refuseClone(ctx context.Context, tenantID, session string, t t
 		}
 		return tenant.UpdateUser(tx, tenantID, u)
 	})
-	if err != nil {
-		return Result{}, err
+	if warned != nil {
+		warned = fmt.Errorf("store the clone warning of credential %s: %w", factorID, warned)
 	}
-	// Counted against the login and recorded before the flow's attempt
-	// is spent: the clone was presented, whatever became of the flow.
 	refused := refusal{user: &user, reason: tenant.ReasonChallengeFailed, details: map[string]string{"clone_warning": factorID}}
-	if err := m.failCheck(ctx, tenantID, t.Settings.Lockout, cr, refused, m.now()); err != nil {
-		return Result{}, err
+	if err := m.failCheck(ctx, tenantID, t.Settings.Lockout, cr, refused, m.now(), passwordCheck{}); err != nil || warned != nil {
+		return Result{}, errors.Join(warned, err)
 	}
 	if session == "" {
 		return Result{}, ErrFactorUnusable
@@ -1035,7 +1041,7 @@ func (m *Machine) wrongGuess(ctx context.Context, tenantID, session string, t te
 	}
 	m.logWrongAnswer(ctx, tenantID, cr, s, cause)
 	refused := refusal{user: &user, reason: tenant.ReasonChallengeFailed}
-	if err := m.failCheck(ctx, tenantID, t.Settings.Lockout, cr, refused, m.now()); err != nil {
+	if err := m.failCheck(ctx, tenantID, t.Settings.Lockout, cr, refused, m.now(), passwordCheck{}); err != nil {
 		return err
 	}
 	return s.answer(cause)
