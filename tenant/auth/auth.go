@@ -105,10 +105,21 @@ type flow struct {
 	MFA       mfaFlow   `json:"mfa,omitzero"` // the state of an MFA challenge (mfa.go)
 }
 
+// PasswordHasher is what the machine asks of a password hasher: a
+// *password.Hasher, whose slots each hash and verification waits for.
+type PasswordHasher interface {
+	Hash(ctx context.Context, password string) (string, error)
+	Verify(ctx context.Context, encoded, password string) (ok, needsRehash bool, err error)
+	DummyVerify(ctx context.Context, password string) error
+	NotReused(ctx context.Context, history []string, password string) error
+}
+
+var _ PasswordHasher = (*password.Hasher)(nil)
+
 // Machine runs sign-ins for every tenant.
 type Machine struct {
 	Store  tenant.Store
-	Hasher *password.Hasher
+	Hasher PasswordHasher
 	Logger *slog.Logger
 	Now    func() time.Time
 	// FlowTTL is how long a challenge may stay unanswered (Cognito: 3–15 min).

@@ -11,46 +11,61 @@ import (
 	"github.com/cognate-idp/cognate/tenant/password"
 )
 
-// hashCounter is a context that counts the hasher's computations: each
-// (Hash, Verify, one per entry of NotReused) waits for a hasher slot in one
-// select on Done (password.Hasher's withSlot), and nothing else in
-// newPasswordHash reads the context. Should the hasher come to read Done
-// more than once a computation, the counts below fail rather than pass.
-type hashCounter struct {
-	context.Context
-	hashes int
+// hasherRecord is the real hasher, with a record of the work asked of it:
+// each stored hash handed over to be verified (to Verify, or in NotReused's
+// history, which verifies its entries in turn until one matches), and how
+// many passwords it hashed.
+type hasherRecord struct {
+	PasswordHasher
+	verified []string
+	hashed   int
 }
 
-func (c *hashCounter) Done() <-chan struct{} {
-	c.hashes++
-	return c.Context.Done()
+func (h *hasherRecord) Verify(ctx context.Context, encoded, pw string) (bool, bool, error) {
+	h.verified = append(h.verified, encoded)
+	return h.PasswordHasher.Verify(ctx, encoded, pw)
+}
+
+func (h *hasherRecord) NotReused(ctx context.Context, history []string, pw string) error {
+	h.verified = append(h.verified, history...)
+	return h.PasswordHasher.NotReused(ctx, history, pw)
+}
+
+func (h *hasherRecord) Hash(ctx context.Context, pw string) (string, error) {
+	h.hashed++
+	return h.PasswordHasher.Hash(ctx, pw)
 }
 
 // A password change verifies each stored hash once at most: the account
 // page, which has the current password in hand, compares it as text and
-// hashes nothing for it; the first sign-in, which has only the proven hash,
-// verifies it once, not again as the history's first entry. The refusals
-// and their order stay: the policy first, then unchanged, then reused.
+// hands its hash to no verification; the first sign-in, which has only the
+// proven hash, verifies it once, not again as the history's first entry.
+// The refusals and their order stay: the policy first, then unchanged,
+// then reused; only an accepted password is hashed.
 func TestNewPasswordHashVerifiesEachHashOnce(t *testing.T) {
 	ctx := context.Background()
 	hasher, err := password.NewHasher(password.Params{Memory: 1024, Iterations: 1, Parallelism: 1}, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &Machine{Hasher: hasher}
-	hash := func(pw string) string {
-		h, err := hasher.Hash(ctx, pw)
+	// The stored hashes, by name: the current password's and the
+	// history's, oldest first.
+	passwords := map[string]string{"current": "Pass-Three-3!", "zero": "Pass-Zero-0!", "one": "Pass-One-1!", "two": "Pass-Two-2!"}
+	named := make(map[string]string) // hash → name
+	hash := func(name string) string {
+		h, err := hasher.Hash(ctx, passwords[name])
 		if err != nil {
 			t.Fatal(err)
 		}
+		named[h] = name
 		return h
 	}
-	const current = "Pass-Three-3!"
 	user := tenant.User{
 		Status:          tenant.StatusConfirmed,
-		PasswordHash:    hash(current),
-		PasswordHistory: []string{hash("Pass-Zero-0!"), hash("Pass-One-1!"), hash("Pass-Two-2!")},
+		PasswordHash:    hash("current"),
+		PasswordHistory: []string{hash("zero"), hash("one"), hash("two")},
 	}
+	current := passwords["current"]
 
 	type shape struct {
 		name    string
@@ -69,33 +84,33 @@ func TestNewPasswordHashVerifiesEachHashOnce(t *testing.T) {
 		history     int
 		newPassword string
 		want        string
-		hashes      int
+		verified    []string // the stored hashes handed to be verified, by name
 	}{
-		// The account page: the new one's hash, and the history's past
-		// passwords (2 of the 3 with a history of 3, the current one being
-		// the third).
-		{accountPage, 0, "Brand-New-4!", accepted, 1},
-		{accountPage, 3, "Brand-New-4!", accepted, 3},
-		{accountPage, 0, current, unchanged, 0},
-		{accountPage, 3, current, unchanged, 0},
-		{accountPage, 3, "Pass-Two-2!", reused, 2},
-		{accountPage, 3, "Pass-One-1!", reused, 1},
-		{accountPage, 3, "Pass-Zero-0!", accepted, 3},
-		{accountPage, 3, "weak", weak, 0},
+		// The account page: the history's past passwords (2 of the 3
+		// with a history of 3, the current one being the third).
+		{accountPage, 0, "Brand-New-4!", accepted, nil},
+		{accountPage, 3, "Brand-New-4!", accepted, []string{"one", "two"}},
+		{accountPage, 0, current, unchanged, nil},
+		{accountPage, 3, current, unchanged, nil},
+		{accountPage, 3, passwords["two"], reused, []string{"one", "two"}},
+		{accountPage, 3, passwords["one"], reused, []string{"one", "two"}},
+		{accountPage, 3, passwords["zero"], accepted, []string{"one", "two"}},
+		{accountPage, 3, "weak", weak, nil},
 		// The first sign-in: the proven hash once, then as above.
-		{firstSignIn, 0, "Brand-New-4!", accepted, 2},
-		{firstSignIn, 3, "Brand-New-4!", accepted, 4},
-		{firstSignIn, 0, current, unchanged, 1},
-		{firstSignIn, 3, current, unchanged, 1},
-		{firstSignIn, 3, "Pass-Two-2!", reused, 3},
-		{firstSignIn, 3, "weak", weak, 0},
+		{firstSignIn, 0, "Brand-New-4!", accepted, []string{"current"}},
+		{firstSignIn, 3, "Brand-New-4!", accepted, []string{"current", "one", "two"}},
+		{firstSignIn, 0, current, unchanged, []string{"current"}},
+		{firstSignIn, 3, current, unchanged, []string{"current"}},
+		{firstSignIn, 3, passwords["two"], reused, []string{"current", "one", "two"}},
+		{firstSignIn, 3, "weak", weak, nil},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s/history %d/%s", tt.shape.name, tt.history, tt.newPassword), func(t *testing.T) {
 			policy := password.DefaultPolicy()
 			policy.HistorySize = tt.history
-			counter := &hashCounter{Context: ctx}
-			_, err := m.newPasswordHash(counter, policy, user, user.PasswordHash, tt.shape.current, tt.newPassword)
+			record := &hasherRecord{PasswordHasher: hasher}
+			m := &Machine{Hasher: record}
+			_, err := m.newPasswordHash(ctx, policy, user, user.PasswordHash, tt.shape.current, tt.newPassword)
 			var policyErr *password.PolicyError
 			got := accepted
 			switch {
@@ -112,8 +127,22 @@ func TestNewPasswordHashVerifiesEachHashOnce(t *testing.T) {
 			if got != tt.want {
 				t.Errorf("%s, want %s", got, tt.want)
 			}
-			if counter.hashes != tt.hashes {
-				t.Errorf("%d hashes, want %d", counter.hashes, tt.hashes)
+			var verified []string
+			for _, h := range record.verified {
+				if slices.Contains(verified, named[h]) {
+					t.Errorf("the %s password's hash verified twice", named[h])
+				}
+				verified = append(verified, named[h])
+			}
+			if !slices.Equal(verified, tt.verified) {
+				t.Errorf("verified %q, want %q", verified, tt.verified)
+			}
+			wantHashed := 0 // the new password, once accepted
+			if tt.want == accepted {
+				wantHashed = 1
+			}
+			if record.hashed != wantHashed {
+				t.Errorf("%d passwords hashed, want %d", record.hashed, wantHashed)
 			}
 		})
 	}
