@@ -325,7 +325,14 @@ func (m *Machine) checkPassword(ctx context.Context, a attempt) (user tenant.Use
 // verifyPassword checks pw against a user's stored hash, as Hasher.Verify
 // does, except that a hash this server cannot read (malformed, or of a
 // scheme it does not know) is a wrong password, not a fault: the person is
-// refused as for any other, and the failure counts.
+// refused as for any other, and the failure counts. The hash was read
+// whole; what no scheme reads is the record's state, not a failure that
+// trying again could clear, and no password can match it. Answered as a
+// fault, it would tell whoever types the name that it is a user's (an
+// unknown name reads as a wrong password), and spend no attempt; the
+// person's way on is a wrong password's, "Forgot your password?", whose
+// reset writes a hash this server reads. A failure to read the record is
+// the store's error, returned before the hash gets here.
 func (m *Machine) verifyPassword(ctx context.Context, hash, pw string) (ok, needsRehash bool, err error) {
 	ok, needsRehash, err = m.Hasher.Verify(ctx, hash, pw)
 	if errors.Is(err, password.ErrMalformedHash) || errors.Is(err, password.ErrUnknownScheme) {

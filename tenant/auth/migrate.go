@@ -106,7 +106,14 @@ func (m *Machine) migrate(ctx context.Context, t tenant.Tenant, cr Credentials, 
 	case errors.Is(err, tenant.ErrAlreadyExists):
 		// Migrated meanwhile by another sign-in (or the name is a user's
 		// here who has a password): from now on the password here is the
-		// one that counts, and one whose hash cannot be read is wrong.
+		// one that counts, checked by the sign-in's own rule
+		// (verifyPassword). A hash that rule cannot read is a wrong
+		// password here too, and no store fault hides behind it: a read
+		// that failed is PutLegacyUser's error (the last case), and
+		// stored is the user as read whole. Nor is such a hash a
+		// concurrent migration's, which this server wrote: it is the
+		// record of a user here whom the pool's username or sub
+		// matched, as unreadable at their own sign-in.
 		ok, _, err := m.verifyPassword(ctx, stored.PasswordHash, cr.Password)
 		if err != nil {
 			return tenant.User{}, false, err

@@ -76,21 +76,31 @@ func TestMigrateOnFirstSignIn(t *testing.T) {
 }
 
 // Two sign-ins of one new user at once: the second to write finds the user
-// complete, and from then on the password here decides.
+// complete, and from then on the password here decides, by the sign-in's
+// rule: a hash here that this server cannot read is a wrong password, as
+// at any sign-in (TestUnreadableHashIsAWrongPassword).
 func TestMigrateRace(t *testing.T) {
 	for _, tc := range []struct {
 		name, theirs string
+		hash         string // stored over theirs' hash, when set
 		want         error
 	}{
-		{"same password", "Legacy-Pass-1!", nil},
-		{"password changed meanwhile", "Other-Pass-2!", auth.ErrNotAuthorized},
+		{"same password", "Legacy-Pass-1!", "", nil},
+		{"password changed meanwhile", "Other-Pass-2!", "", auth.ErrNotAuthorized},
+		{"unreadable hash here", "Legacy-Pass-1!", "{SSHA}c29tZXRoaW5n", auth.ErrNotAuthorized},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
 			pool := &legacyPool{password: "Legacy-Pass-1!", acct: tenant.LegacyAccount{Username: "mo", Sub: "sub-mo", Status: tenant.StatusConfirmed}}
 			pool.meanwhile = func() {
 				pool.meanwhile = nil
-				e.user(t, tenant.NewUser{Username: "mo", Sub: "sub-mo", Password: tc.theirs})
+				mo := e.user(t, tenant.NewUser{Username: "mo", Sub: "sub-mo", Password: tc.theirs})
+				if tc.hash != "" {
+					mo.PasswordHash = tc.hash
+					if err := e.svc.Store.Update(ctx, func(tx tenant.Tx) error { return tenant.UpdateUser(tx, "acme", mo) }); err != nil {
+						t.Fatal(err)
+					}
+				}
 			}
 			withLegacy(t, e, pool)
 			res, err := e.m.Start(ctx, "acme", auth.Credentials{Login: "mo", Password: "Legacy-Pass-1!"})
