@@ -153,8 +153,9 @@ func (p *Pages) getAccount(w http.ResponseWriter, r *http.Request) error {
 	return p.render(w, http.StatusOK, page)
 }
 
-// accountPage builds the page of user, as the browser's session read it
-// (session): a second read could find the user deleted since.
+// accountPage builds the page of user: for getAccount as the browser's
+// session read it (session), for a refusal as read again
+// (accountRefusalPage).
 func (p *Pages) accountPage(w http.ResponseWriter, r *http.Request, e env, user tenant.User) *accountPage {
 	st := user.MFA
 	page := &accountPage{
@@ -263,18 +264,41 @@ func accountReturn(authRequestID string) (next string, ok bool) {
 }
 
 // accountRefused shows the account page again with a refusal, and logs
-// it: one line with why (cause), whose page and from where, never what
-// was typed. A nil cause is a refusal the state machine has logged already
-// (an enrolment's wrong answers): one line per refusal.
+// it: one line with why (cause), whose page (user, as the session read
+// it) and from where, never what was typed. A nil cause is a refusal the
+// state machine has logged already (an enrolment's wrong answers): one
+// line per refusal.
 func (p *Pages) accountRefused(w http.ResponseWriter, r *http.Request, e env, user tenant.User, msg msgKey, failed []string, status int, cause error) error {
-	page := p.accountPage(w, r, e, user)
-	p.logAccountRefusal(r, e, page.Username, status, cause)
+	page, ok := p.accountRefusalPage(w, r, e, user, status, cause)
+	if !ok {
+		return nil
+	}
 	page.Error, page.Failed = e.lang.text(msg), failed
 	if r.URL.Path == pathAccountPassword {
 		// The field at fault names the error that is its own.
 		page.Invalid = invalidField(msg, r.PostForm, "current_password", "new_password", "confirm_password")
 	}
 	return p.render(w, status, page)
+}
+
+// accountRefusalPage logs a refused change (logAccountRefusal) and builds
+// the page to say so on, of the user as they are now: read again, not as
+// the session read them when the request began. A change is often refused
+// because another landed in between (an authenticator app set up in
+// another tab, a factor removed, the password changed), and the page must
+// show what that other change did, or the person decides their next step
+// on a list that is no longer true. ok is false when the second read finds
+// no session any more (the user deleted or disabled meanwhile, or given a
+// first factor that the session's sign-in did not prove): the person has
+// been sent to sign in, as the page itself would send them.
+func (p *Pages) accountRefusalPage(w http.ResponseWriter, r *http.Request, e env, user tenant.User, status int, cause error) (page *accountPage, ok bool) {
+	p.logAccountRefusal(r, e, user.Username, status, cause)
+	_, current, ok, _ := p.session(r, e)
+	if !ok {
+		http.Redirect(w, r, loginURL(accountLogin), http.StatusSeeOther)
+		return nil, false
+	}
+	return p.accountPage(w, r, e, current), true
 }
 
 // logAccountRefusal writes accountRefused's line, unless cause is nil.
@@ -336,8 +360,10 @@ func (p *Pages) postAccountMFA(w http.ResponseWriter, r *http.Request) error {
 			// name must be there: "at most 64 characters" would not say
 			// what is wrong with a blank one. The field keeps what was
 			// typed, to be put right rather than typed again.
-			page := p.accountPage(w, r, e, user)
-			p.logAccountRefusal(r, e, page.Username, http.StatusUnprocessableEntity, err)
+			page, ok := p.accountRefusalPage(w, r, e, user, http.StatusUnprocessableEntity, err)
+			if !ok {
+				return nil
+			}
 			for i := range page.Factors {
 				if page.Factors[i].ID == f.Get("factor") {
 					page.Factors[i].NewName, page.Factors[i].Renaming = typedName(f.Get("name")), true

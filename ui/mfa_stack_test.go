@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -36,6 +37,9 @@ import (
 type mfaStack struct {
 	acme, beta *stack // sharing the server, store and service
 	machine    *auth.Machine
+	// machineStore is the store as the state machine reaches it: the
+	// store itself, until a test has it run a change first (BeforeUpdate).
+	machineStore *interposingStore
 	// log holds what every part logged, as t.Output() gets it too.
 	log *uitest.Log
 }
@@ -73,7 +77,8 @@ func newMFAStack(t *testing.T, policy tenant.MFAPolicy) *mfaStack {
 	rps := &auth.RelyingParties{Origin: hosts.TenantURL}
 	svc := &tenant.Service{Store: store, Hasher: hasher, Logger: logger, Now: time.Now,
 		Changed: func(ctx context.Context, slug string) { prov.Invalidate(ctx, slug); rps.Forget(slug) }, RevokeUser: prov.RevokeUser}
-	machine := &auth.Machine{Store: store, Hasher: hasher, Logger: logger, Now: time.Now, Sealer: sealer, RelyingParty: rps.For,
+	machineStore := &interposingStore{Store: store}
+	machine := &auth.Machine{Store: machineStore, Hasher: hasher, Logger: logger, Now: time.Now, Sealer: sealer, RelyingParty: rps.For,
 		SSOSessions: true, Audit: tenant.RecordAudit}
 	pages, err := ui.New(ui.Pages{Provider: prov, Auth: machine, Service: svc, Logger: logger, Now: time.Now})
 	if err != nil {
@@ -87,7 +92,7 @@ func newMFAStack(t *testing.T, policy tenant.MFAPolicy) *mfaStack {
 	srv.Start()
 	t.Cleanup(srv.Close)
 
-	ms := &mfaStack{machine: machine, log: log}
+	ms := &mfaStack{machine: machine, machineStore: machineStore, log: log}
 	for _, tn := range []struct {
 		slug, name string
 		into       **stack
@@ -112,6 +117,25 @@ func newMFAStack(t *testing.T, policy tenant.MFAPolicy) *mfaStack {
 		*tn.into = s
 	}
 	return ms
+}
+
+// interposingStore is a store that, once told (BeforeUpdate), runs a
+// change of the test's just before its next Update: another request's
+// change landing between what a page read and what it writes. Until then,
+// and after, it is the store itself.
+type interposingStore struct {
+	tenant.Store
+	next atomic.Pointer[func()]
+}
+
+// BeforeUpdate has change run once, before the next Update begins.
+func (s *interposingStore) BeforeUpdate(change func()) { s.next.Store(&change) }
+
+func (s *interposingStore) Update(ctx context.Context, fn func(tx tenant.Tx) error) error {
+	if change := s.next.Swap(nil); change != nil {
+		(*change)()
+	}
+	return s.Store.Update(ctx, fn)
 }
 
 // slug is the tenant a stack of mfaStack stands for.
