@@ -33,6 +33,12 @@ import (
 // going through the durable outbox to a real SMTP server: tenants acme
 // (Acme BV) and globex (Globex), each with an "admins" group and an
 // administrator whose password is adminPassword. Nothing in it is a fake.
+//
+// The binary's wiring (buildApp in cmd/cognate/serve.go) is in package
+// main, which nothing can import, so newStack repeats it, part for part:
+// one tenant.Service that the console and the pages share, signing keys
+// sealed, mail through the outbox. Where it differs it says why, in
+// newStack.
 type stack struct {
 	base  string // apex, http://localhost:<port>
 	port  int
@@ -45,9 +51,9 @@ type stack struct {
 	// log holds every line the stack logged, for tests of what reaches
 	// the log; the lines also go to the test's output.
 	log *uitest.Log
-	// vanishing is the store the console's service reads through: the
-	// stack's own, until a test makes a user read as deleted in it (a
-	// user deleted between the provider's read and the console's).
+	// vanishing is the store the service reads through: the stack's own,
+	// until a test makes a user read as deleted in it (a user deleted
+	// between the provider's read and the console's).
 	vanishing *uitest.VanishingStore
 	// ahead is how far the service's (and the outbox's) clock runs ahead
 	// of the real one:
@@ -85,12 +91,24 @@ func newStack(t testing.TB) *stack {
 	t.Cleanup(func() { _ = store.Close() })
 	logs := &uitest.Log{}
 	logger := slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), logs), &slog.HandlerOptions{Level: slog.LevelInfo}))
+	// Cheap hashing (the binary's default costs 19 MiB and two passes a
+	// password): a test signs in many times.
 	hasher, err := password.NewHasher(password.Params{Memory: 1024, Iterations: 1, Parallelism: 1}, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
-	prov, err := provider.New(provider.Config{Hosts: provider.Hosts{Base: base}, Store: store, Logger: logger,
-		Now: time.Now, CryptoKey: [32]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}})
+	// The binary derives its sealers from the server key; any key does here.
+	keySealer, err := mfa.NewSealer(bytes.Repeat([]byte{7}, mfa.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	totpSealer, err := mfa.NewSealer(bytes.Repeat([]byte{9}, mfa.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hosts := provider.Hosts{Base: base}
+	prov, err := provider.New(provider.Config{Hosts: hosts, Store: store, Logger: logger,
+		Now: time.Now, CryptoKey: [32]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}, KeySealer: keySealer})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,40 +116,39 @@ func newStack(t testing.TB) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &stack{}
+	s := &stack{vanishing: &uitest.VanishingStore{Store: store}}
 	// The service's clock, and the outbox's, which sends what the service
-	// queued when its time has come.
+	// queued when its time has come; the binary has one clock for every
+	// part, but a test moves only these (later).
 	now := func() time.Time { return time.Now().Add(time.Duration(s.ahead.Load())) }
-	svc := &tenant.Service{Store: store, Hasher: hasher, Logger: logger, Changed: prov.Invalidate,
-		RevokeUser: prov.RevokeUser, ReleaseLockout: auth.Unlock, Templates: templates,
-		MailFrom: "no-reply@cognate.test", TenantURL: prov.Hosts().TenantURL,
-		Now: now}
-	sealer, err := mfa.NewSealer(bytes.Repeat([]byte{9}, mfa.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rps := &auth.RelyingParties{Origin: prov.Hosts().TenantURL}
+	// No legacy pools: the console reaches none.
+	svc := &tenant.Service{Store: s.vanishing, Hasher: hasher, Logger: logger, Now: now, RevokeUser: prov.RevokeUser,
+		Templates: templates, MailFrom: "no-reply@cognate.test", TenantURL: hosts.TenantURL,
+		ReleaseLockout: auth.Unlock, KeySealer: keySealer}
+	machine := &auth.Machine{Store: store, Hasher: hasher, Logger: logger, Now: time.Now, SSOSessions: true,
+		Audit: tenant.RecordAudit, Sealer: totpSealer}
+	// No group mover (GroupMoveQueued nil): the members of a renamed or
+	// deleted group move before the change returns, so a test reads a
+	// settled state, not a race with a mover (tenant tests the mover).
+	rps := &auth.RelyingParties{Origin: hosts.TenantURL}
+	machine.RelyingParty = rps.For
 	svc.Changed = func(ctx context.Context, slug string) { prov.Invalidate(ctx, slug); rps.Forget(slug) }
-	machine := &auth.Machine{Store: store, Hasher: hasher, Logger: logger, Now: time.Now, Audit: tenant.RecordAudit, SSOSessions: true,
-		Sealer: sealer, RelyingParty: rps.For}
 
+	// A real SMTP server, where the binary's relay is the operator's.
 	smtp := mailtest.Start(t)
 	sender, err := mail.NewSMTPSender(mail.SMTPConfig{Host: smtp.Host, Port: smtp.Port, From: "no-reply@cognate.test",
 		TLS: "none"}, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	outbox := &mail.Outbox{Queue: tenant.MailQueue{Store: store}, Sender: sender, Logger: logger, Now: now}
+	outbox := &mail.Outbox{Queue: tenant.MailQueue{Store: store, Now: now}, Sender: sender, Logger: logger, Now: now}
 	svc.MailQueued = outbox.Wake
-	outboxCtx, stopOutbox := context.WithCancel(ctx)
+	background, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Go(func() { outbox.Run(outboxCtx) })
-	t.Cleanup(func() { stopOutbox(); wg.Wait() })
+	wg.Go(func() { outbox.Run(background) })
+	t.Cleanup(func() { stop(); wg.Wait() })
 
-	s.vanishing = &uitest.VanishingStore{Store: store}
-	conSvc := *svc
-	conSvc.Store = s.vanishing
-	con, err := console.New(console.Console{Service: &conSvc, Provider: prov, Logger: logger, Now: time.Now})
+	con, err := console.New(console.Console{Service: svc, Provider: prov, Logger: logger, Now: time.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +158,9 @@ func newStack(t testing.TB) *stack {
 		t.Fatal(err)
 	}
 	prov.ErrorPage = pages.ProviderError
-	router := &provider.Router{Provider: prov, Apex: pages.Apex(), Tenant: pages.Tenant(), NotFound: pages.NotFound()}
+	// No operator's API (Operator): the console never calls it.
+	router := &provider.Router{Provider: prov, Apex: pages.Apex(), Tenant: pages.Tenant(), NotFound: pages.NotFound(),
+		Unavailable: pages.Unavailable()}
 	srv := httptest.NewUnstartedServer(router)
 	srv.Listener.Close()
 	srv.Listener = ln
