@@ -2,11 +2,15 @@ package adminapi_test
 
 import (
 	"bytes"
+	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"errors"
+	"io"
 	"log/slog"
 	"maps"
 	"mime"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -181,6 +185,116 @@ func TestBackupAfterStopBackupsIsCutShort(t *testing.T) {
 	if events := operatorTrail(t, f.svc); len(events) != 1 || events[0].Details["sent"] != strconv.Itoa(rec.Body.Len()) {
 		t.Errorf("the operator's trail: %+v; want the backup, with what was sent", events)
 	}
+}
+
+// A copy being sent when the server begins to shut down (StopBackups) is
+// cut off at once, though its client, which has stopped reading, still
+// holds the connection: its write does not wait out the minute a client
+// gets to take each part. The client's body falls short of the
+// Content-Length, the log says the shutdown cut the copy, and the trail
+// keeps how much was sent.
+func TestStopBackupsCutsOffACopyBeingSent(t *testing.T) {
+	f := newFixture(t)
+	// Ballast: a data file far bigger than the connection holds in flight
+	// (both ends' buffers are made small below), so that a client that
+	// stops reading leaves the copy waiting mid-send.
+	ballast := make([]byte, 64<<10)
+	err := f.svc.Store.Update(t.Context(), func(tx tenant.Tx) error {
+		for i := range 32 {
+			_, _ = rand.Read(ballast) // incompressible, and not shared between records
+			if err := tx.Put(tenant.CollAudit, "ballast", strconv.Itoa(i), ballast); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var log bytes.Buffer // read once the handler is done
+	api := &adminapi.API{Service: f.svc, Logger: slog.New(slog.NewTextHandler(&log, nil)), TokenHash: sha256.Sum256([]byte(testToken))}
+	done := make(chan struct{})
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer close(done)
+		api.Handler().ServeHTTP(w, r)
+	}))
+	srv.Listener = smallBuffers{srv.Listener}
+	srv.Start()
+	t.Cleanup(srv.Close) // after the body's Close below: it waits for the handler
+	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err == nil {
+			err = c.(*net.TCPConn).SetReadBuffer(smallBuffer)
+		}
+		return c, err
+	}}}
+
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+"/admin/v1/backup", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", bearer)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = resp.Body.Close() }) // lets a handler that was not cut off end
+	if resp.StatusCode != http.StatusOK || resp.ContentLength < int64(len(ballast))*32 {
+		t.Fatalf("status %d, Content-Length %d; want 200 and the ballast's size at least", resp.StatusCode, resp.ContentLength)
+	}
+	// The copy is under way; the client takes no more of it.
+	head := make([]byte, 4096)
+	if _, err := io.ReadFull(resp.Body, head); err != nil {
+		t.Fatalf("the copy's first bytes: %v", err)
+	}
+	select {
+	case <-done:
+		t.Fatal("the copy was sent whole before the stop: the test needs a bigger data file")
+	default:
+	}
+
+	api.StopBackups()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("10s after StopBackups the copy still waits for its client: it was not cut off")
+	}
+	rest, err := io.Copy(io.Discard, resp.Body)
+	if received := int64(len(head)) + rest; !errors.Is(err, io.ErrUnexpectedEOF) || received >= resp.ContentLength {
+		t.Errorf("the client got %d bytes of %d, then %v; want a body visibly short", received, resp.ContentLength, err)
+	}
+	if line := log.String(); strings.Count(line, "\n") != 1 || !strings.Contains(line, `msg="backup cut short: the server is shutting down"`) {
+		t.Errorf("the log:\n%s\nwant one line saying the shutdown cut the backup short", line)
+	}
+	events := operatorTrail(t, f.svc)
+	if len(events) != 1 {
+		t.Fatalf("the operator's trail: %+v; want the one backup", events)
+	}
+	if sent, err := strconv.ParseInt(events[0].Details["sent"], 10, 64); err != nil || sent >= resp.ContentLength {
+		t.Errorf("the backup's details %v; want what was sent, short of %d bytes", events[0].Details, resp.ContentLength)
+	}
+}
+
+// smallBuffer is the size asked for a test connection's socket buffers
+// (the kernel rounds it up to its minimum), so that a client that stops
+// reading soon stops the server's writes.
+const smallBuffer = 4096
+
+// smallBuffers is a listener whose connections send through small
+// buffers.
+type smallBuffers struct{ net.Listener }
+
+func (l smallBuffers) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	if err := c.(*net.TCPConn).SetWriteBuffer(smallBuffer); err != nil {
+		_ = c.Close()
+		return nil, err
+	}
+	return c, nil
 }
 
 // failingWriter takes room bytes of body, then fails as a broken
