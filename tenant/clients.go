@@ -378,17 +378,18 @@ func clientTarget(c Client) AuditTarget {
 // ValidateClient checks a client's settings and says every problem: its
 // error is InvalidErrors, in the order of the checks (the name, the grant
 // types, the redirect and logout URIs, the scopes, the lifetimes), so a
-// form that shows one problem shows the first field's.
+// form that shows one problem shows the first field's. Each names the
+// parts of the client it looked at (InvalidError.Parts).
 func ValidateClient(c Client) error {
 	var problems InvalidErrors
 	switch {
 	case c.Name == "":
-		problems = append(problems, invalid(CodeClientNameMissing))
+		problems = append(problems, invalid(CodeClientNameMissing).about(FieldName))
 	case utf8.RuneCountInString(c.Name) > MaxClientNameLength || !PlainText(c.Name):
-		problems = append(problems, invalid(CodeClientNameRule, strconv.Itoa(MaxClientNameLength)))
+		problems = append(problems, invalid(CodeClientNameRule, strconv.Itoa(MaxClientNameLength)).about(FieldName))
 	}
 	if len(c.GrantTypes) == 0 {
-		problems = append(problems, invalid(CodeClientNoGrant))
+		problems = append(problems, invalid(CodeClientNoGrant).about(FieldGrantTypes))
 	}
 	for _, g := range c.GrantTypes {
 		if !slices.Contains([]string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials}, g) {
@@ -397,12 +398,12 @@ func ValidateClient(c Client) error {
 	}
 	problems = append(problems, twice(FieldGrantTypes, c.GrantTypes)...)
 	if c.Public() && c.AllowsGrant(GrantClientCredentials) {
-		problems = append(problems, invalid(CodeClientPublicCredentials))
+		problems = append(problems, invalid(CodeClientPublicCredentials).about(FieldPublic, FieldGrantTypes))
 	}
 	problems = append(problems, uriProblems(FieldRedirectURIs, c.RedirectURIs, CodeClientRedirectsTooMany)...)
 	problems = append(problems, uriProblems(FieldLogoutURIs, c.PostLogoutRedirectURIs, CodeClientLogoutsTooMany)...)
 	if c.AllowsGrant(GrantAuthorizationCode) && len(c.RedirectURIs) == 0 {
-		problems = append(problems, invalid(CodeClientNoRedirect))
+		problems = append(problems, invalid(CodeClientNoRedirect).about(FieldGrantTypes, FieldRedirectURIs))
 	}
 	for _, sc := range c.Scopes {
 		if !ValidScope(sc) {
@@ -410,21 +411,21 @@ func ValidateClient(c Client) error {
 		}
 	}
 	problems = append(problems, twice(FieldScopes, c.Scopes)...)
-	problems = append(problems, tooMany(c.Scopes, MaxClientScopes, CodeClientScopesTooMany)...)
+	problems = append(problems, tooMany(FieldScopes, c.Scopes, MaxClientScopes, CodeClientScopesTooMany)...)
 	for _, ttl := range []struct {
-		code          string
+		code, part    string
 		got, min, max time.Duration
 	}{
-		{CodeClientAccessTokenTTL, c.AccessTokenTTL, 5 * time.Minute, maxSignedTokenTTL},
-		{CodeClientIDTokenTTL, c.IDTokenTTL, 5 * time.Minute, maxSignedTokenTTL},
-		{CodeClientRefreshTokenTTL, c.RefreshTokenTTL, time.Hour, 10 * 365 * 24 * time.Hour},
+		{CodeClientAccessTokenTTL, FieldAccessTokenTTL, c.AccessTokenTTL, 5 * time.Minute, maxSignedTokenTTL},
+		{CodeClientIDTokenTTL, FieldIDTokenTTL, c.IDTokenTTL, 5 * time.Minute, maxSignedTokenTTL},
+		{CodeClientRefreshTokenTTL, FieldRefreshTokenTTL, c.RefreshTokenTTL, time.Hour, 10 * 365 * 24 * time.Hour},
 	} {
 		if ttl.got < ttl.min || ttl.got > ttl.max {
-			problems = append(problems, invalid(ttl.code, ttl.min.String(), ttl.max.String()))
+			problems = append(problems, invalid(ttl.code, ttl.min.String(), ttl.max.String()).about(ttl.part))
 		}
 	}
 	if g := c.RefreshRetryGrace; g < 0 || g > MaxRefreshRetryGrace || g%time.Second != 0 {
-		problems = append(problems, invalid(CodeClientRetryGrace, strconv.Itoa(int(MaxRefreshRetryGrace/time.Second))))
+		problems = append(problems, invalid(CodeClientRetryGrace, strconv.Itoa(int(MaxRefreshRetryGrace/time.Second))).about(FieldRefreshRetryGrace))
 	}
 	return problems.orNil()
 }
@@ -441,7 +442,7 @@ func uriProblems(field string, uris []string, tooManyCode string) InvalidErrors 
 		}
 	}
 	problems = append(problems, twice(field, uris)...)
-	return append(problems, tooMany(uris, MaxClientURIs, tooManyCode)...)
+	return append(problems, tooMany(field, uris, MaxClientURIs, tooManyCode)...)
 }
 
 // twice is a problem for each value given more than once in the list
@@ -454,12 +455,13 @@ func twice(field string, list []string) InvalidErrors {
 	return problems
 }
 
-// tooMany is code's problem when list is longer than max.
-func tooMany(list []string, max int, code string) InvalidErrors {
+// tooMany is code's problem when the list field of a client is longer
+// than max.
+func tooMany(field string, list []string, max int, code string) InvalidErrors {
 	if len(list) <= max {
 		return nil
 	}
-	return InvalidErrors{invalid(code, strconv.Itoa(max), strconv.Itoa(len(list)))}
+	return InvalidErrors{invalid(code, strconv.Itoa(max), strconv.Itoa(len(list))).about(field)}
 }
 
 // Cognito's limits on a client (UserPoolClientType): a scope of at most 256

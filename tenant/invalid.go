@@ -63,13 +63,20 @@ const (
 	CodeClientRetryGrace        = "client.retryGrace"        // the retry grace period is not 0 to Args[0] whole seconds
 )
 
-// The lists of a client an *InvalidError's Field names: the admin API's
-// names of them.
+// The parts of a client an *InvalidError names (its Field and Parts): the
+// admin API's names of them. The lists come first; a Field is one of them.
 const (
 	FieldGrantTypes   = "grant_types"
 	FieldRedirectURIs = "redirect_uris"
 	FieldLogoutURIs   = "post_logout_redirect_uris"
 	FieldScopes       = "scopes"
+
+	FieldName              = "name"
+	FieldPublic            = "public" // public or confidential, fixed at creation
+	FieldAccessTokenTTL    = "access_token_ttl_seconds"
+	FieldIDTokenTTL        = "id_token_ttl_seconds"
+	FieldRefreshTokenTTL   = "refresh_token_ttl_seconds"
+	FieldRefreshRetryGrace = "refresh_token_retry_grace_seconds"
 )
 
 // fieldNouns are the English of the Fields, which a rule about one value
@@ -155,6 +162,13 @@ type InvalidError struct {
 	// (a URI, a scope, a grant type) and the code does not say which
 	// list: a front end points at it, and the English names it first.
 	Field string
+	// Parts are the parts of a client (Field… constants) a rule of
+	// ValidateClient looked at to refuse it, Field among them: a front
+	// end that knows only some of a client's parts (a command line that
+	// changes a few) judges the rules whose parts it all knows, and
+	// leaves the others to the service. Every refusal of ValidateClient
+	// names them; other validators leave them empty.
+	Parts []string
 }
 
 func invalid(code string, args ...string) *InvalidError {
@@ -170,6 +184,12 @@ func InvalidCodes() []string {
 // in is e about a value of the list field of a client.
 func (e *InvalidError) in(field string) *InvalidError {
 	e.Field = field
+	return e.about(field)
+}
+
+// about is e judged by the parts of a client given.
+func (e *InvalidError) about(parts ...string) *InvalidError {
+	e.Parts = parts
 	return e
 }
 

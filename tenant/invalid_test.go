@@ -2,6 +2,7 @@ package tenant_test
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -281,6 +282,88 @@ func TestInvalidReason(t *testing.T) {
 	} {
 		if got := tenant.InvalidReason(err); got != want {
 			t.Errorf("InvalidReason(%v) = %q, want %q", err, got, want)
+		}
+	}
+}
+
+// Every rule of ValidateClient names the parts of the client it looked at,
+// so that a front end that knows some of them (the command line) judges
+// what it can before asking. The table breaks each client and URI rule
+// once: a new rule fails the test until it is here, with its parts.
+func TestValidateClientNamesItsParts(t *testing.T) {
+	good := func() tenant.Client {
+		return tenant.Client{Name: "batch", SecretHash: "set", GrantTypes: []string{tenant.GrantAuthorizationCode},
+			RedirectURIs:   []string{"https://a.example/cb"},
+			AccessTokenTTL: tenant.DefaultAccessTokenTTL, IDTokenTTL: tenant.DefaultIDTokenTTL, RefreshTokenTTL: tenant.DefaultRefreshTokenTTL}
+	}
+	many := func(n int, f string) []string {
+		list := make([]string, n)
+		for i := range list {
+			list[i] = fmt.Sprintf(f, i)
+		}
+		return list
+	}
+	tests := []struct {
+		code   string
+		change func(c *tenant.Client)
+		parts  []string
+	}{
+		{tenant.CodeClientNameMissing, func(c *tenant.Client) { c.Name = "" }, []string{tenant.FieldName}},
+		{tenant.CodeClientNameRule, func(c *tenant.Client) { c.Name = "a\x01b" }, []string{tenant.FieldName}},
+		{tenant.CodeClientNoGrant, func(c *tenant.Client) { c.GrantTypes = nil }, []string{tenant.FieldGrantTypes}},
+		{tenant.CodeClientGrantUnsupported, func(c *tenant.Client) { c.GrantTypes = append(c.GrantTypes, "password") },
+			[]string{tenant.FieldGrantTypes}},
+		{tenant.CodeClientPublicCredentials, func(c *tenant.Client) {
+			c.SecretHash, c.GrantTypes = "", []string{tenant.GrantClientCredentials}
+		}, []string{tenant.FieldPublic, tenant.FieldGrantTypes}},
+		{tenant.CodeClientNoRedirect, func(c *tenant.Client) { c.RedirectURIs = nil },
+			[]string{tenant.FieldGrantTypes, tenant.FieldRedirectURIs}},
+		{tenant.CodeClientScope, func(c *tenant.Client) { c.Scopes = []string{"a b"} }, []string{tenant.FieldScopes}},
+		{tenant.CodeClientTwice, func(c *tenant.Client) { c.Scopes = []string{"openid", "openid"} }, []string{tenant.FieldScopes}},
+		{tenant.CodeClientRedirectsTooMany, func(c *tenant.Client) {
+			c.RedirectURIs = many(tenant.MaxClientURIs+1, "https://a.example/%d")
+		}, []string{tenant.FieldRedirectURIs}},
+		{tenant.CodeClientLogoutsTooMany, func(c *tenant.Client) {
+			c.PostLogoutRedirectURIs = many(tenant.MaxClientURIs+1, "https://a.example/%d")
+		}, []string{tenant.FieldLogoutURIs}},
+		{tenant.CodeClientScopesTooMany, func(c *tenant.Client) { c.Scopes = many(tenant.MaxClientScopes+1, "s%d") },
+			[]string{tenant.FieldScopes}},
+		{tenant.CodeClientAccessTokenTTL, func(c *tenant.Client) { c.AccessTokenTTL = time.Minute },
+			[]string{tenant.FieldAccessTokenTTL}},
+		{tenant.CodeClientIDTokenTTL, func(c *tenant.Client) { c.IDTokenTTL = time.Minute }, []string{tenant.FieldIDTokenTTL}},
+		{tenant.CodeClientRefreshTokenTTL, func(c *tenant.Client) { c.RefreshTokenTTL = time.Minute },
+			[]string{tenant.FieldRefreshTokenTTL}},
+		{tenant.CodeClientRetryGrace, func(c *tenant.Client) { c.RefreshRetryGrace = time.Hour },
+			[]string{tenant.FieldRefreshRetryGrace}},
+		{tenant.CodeURITooLong, func(c *tenant.Client) {
+			c.PostLogoutRedirectURIs = []string{"https://a.example/" + strings.Repeat("x", tenant.MaxURILength)}
+		}, []string{tenant.FieldLogoutURIs}},
+		{tenant.CodeURINotAbsolute, func(c *tenant.Client) { c.RedirectURIs = []string{"/cb"} }, []string{tenant.FieldRedirectURIs}},
+		{tenant.CodeURIFragment, func(c *tenant.Client) { c.RedirectURIs = []string{"https://a.example/#x"} },
+			[]string{tenant.FieldRedirectURIs}},
+		{tenant.CodeURINotHTTPS, func(c *tenant.Client) { c.PostLogoutRedirectURIs = []string{"http://a.example/"} },
+			[]string{tenant.FieldLogoutURIs}},
+	}
+	if err := tenant.ValidateClient(good()); err != nil {
+		t.Fatalf("the good client is refused: %v", err)
+	}
+	tested := map[string]bool{}
+	for _, tt := range tests {
+		tested[tt.code] = true
+		c := good()
+		tt.change(&c)
+		var all tenant.InvalidErrors
+		if !errors.As(tenant.ValidateClient(c), &all) || len(all) != 1 || all[0].Code != tt.code {
+			t.Errorf("%s: refused with %v, want that rule alone", tt.code, tenant.ValidateClient(c))
+			continue
+		}
+		if !slices.Equal(all[0].Parts, tt.parts) {
+			t.Errorf("%s: parts %q, want %q", tt.code, all[0].Parts, tt.parts)
+		}
+	}
+	for _, code := range tenant.InvalidCodes() {
+		if (strings.HasPrefix(code, "client.") || strings.HasPrefix(code, "uri.")) && !tested[code] {
+			t.Errorf("rule %s of ValidateClient is not in the table: which parts of a client does it judge?", code)
 		}
 	}
 }

@@ -352,7 +352,7 @@ func clientCommands() []adminCommand {
 					d := clientDraft{
 						client: tenant.Client{Name: strings.TrimSpace(*name), RedirectURIs: redirects, PostLogoutRedirectURIs: logouts,
 							GrantTypes: grants, Scopes: scopes},
-						known: []string{clientName, clientKind, tenant.FieldRedirectURIs, tenant.FieldLogoutURIs},
+						known: []string{tenant.FieldName, tenant.FieldPublic, tenant.FieldRedirectURIs, tenant.FieldLogoutURIs},
 					}
 					if !*public {
 						d.client.SecretHash = "set" // a client without one is public (tenant.Client.Public)
@@ -458,7 +458,7 @@ func clientCommands() []adminCommand {
 					var d clientDraft
 					if req.Name != nil {
 						d.client.Name = strings.TrimSpace(*req.Name)
-						d.known = append(d.known, clientName)
+						d.known = append(d.known, tenant.FieldName)
 					}
 					for _, l := range []struct {
 						part  string
@@ -522,46 +522,17 @@ func clientCommands() []adminCommand {
 
 // clientDraft is a client as far as a command line (client create, client
 // update) gives it, for the rules of tenant.ValidateClient: known names the
-// parts its flags set (the lists by their tenant.Field…, the others by
-// the client… parts). A part not known is the server's default or the
-// client's stored value, which the command line cannot see.
+// parts its flags set (tenant.Field…). A part not known is the server's
+// default or the client's stored value, which the command line cannot see.
 type clientDraft struct {
 	client tenant.Client
 	known  []string
 }
 
-// The parts of a client other than its lists.
-const (
-	clientName       = "name"
-	clientKind       = "kind" // public or confidential, fixed at creation
-	clientAccessTTL  = "access_token_ttl"
-	clientIDTTL      = "id_token_ttl"
-	clientRefreshTTL = "refresh_token_ttl"
-	clientRetryGrace = "refresh_retry_grace"
-)
-
-// clientRuleParts are the parts each rule of tenant.ValidateClient looks
-// at, for the rules that are not about one value of a list (those name
-// their list in the error's Field). A rule not listed is left to the
-// server.
-var clientRuleParts = map[string][]string{
-	tenant.CodeClientNameMissing:       {clientName},
-	tenant.CodeClientNameRule:          {clientName},
-	tenant.CodeClientNoGrant:           {tenant.FieldGrantTypes},
-	tenant.CodeClientPublicCredentials: {clientKind, tenant.FieldGrantTypes},
-	tenant.CodeClientNoRedirect:        {tenant.FieldGrantTypes, tenant.FieldRedirectURIs},
-	tenant.CodeClientRedirectsTooMany:  {tenant.FieldRedirectURIs},
-	tenant.CodeClientLogoutsTooMany:    {tenant.FieldLogoutURIs},
-	tenant.CodeClientScopesTooMany:     {tenant.FieldScopes},
-	tenant.CodeClientAccessTokenTTL:    {clientAccessTTL},
-	tenant.CodeClientIDTokenTTL:        {clientIDTTL},
-	tenant.CodeClientRefreshTokenTTL:   {clientRefreshTTL},
-	tenant.CodeClientRetryGrace:        {clientRetryGrace},
-}
-
 // problems is what tenant.ValidateClient refuses of the draft by the rules
-// that look at known parts alone, in the words of the server's refusal
-// (which may name more, about parts the command line does not know).
+// that look at known parts alone (each refusal names the parts it looked
+// at), in the words of the server's refusal (which may name more, about
+// parts the command line does not know).
 func (d clientDraft) problems() error {
 	var all tenant.InvalidErrors
 	if !errors.As(tenant.ValidateClient(d.client), &all) {
@@ -570,11 +541,7 @@ func (d clientDraft) problems() error {
 	unknown := func(part string) bool { return !slices.Contains(d.known, part) }
 	var judged tenant.InvalidErrors
 	for _, e := range all {
-		parts := clientRuleParts[e.Code]
-		if e.Field != "" {
-			parts = []string{e.Field}
-		}
-		if len(parts) > 0 && !slices.ContainsFunc(parts, unknown) {
+		if len(e.Parts) > 0 && !slices.ContainsFunc(e.Parts, unknown) {
 			judged = append(judged, e)
 		}
 	}
@@ -658,10 +625,10 @@ func (f *lifetimeFlags) draft(d *clientDraft) {
 		field *time.Duration
 		part  string
 	}{
-		{&f.access, &d.client.AccessTokenTTL, clientAccessTTL},
-		{&f.id, &d.client.IDTokenTTL, clientIDTTL},
-		{&f.refresh, &d.client.RefreshTokenTTL, clientRefreshTTL},
-		{&f.retryGrace, &d.client.RefreshRetryGrace, clientRetryGrace},
+		{&f.access, &d.client.AccessTokenTTL, tenant.FieldAccessTokenTTL},
+		{&f.id, &d.client.IDTokenTTL, tenant.FieldIDTokenTTL},
+		{&f.refresh, &d.client.RefreshTokenTTL, tenant.FieldRefreshTokenTTL},
+		{&f.retryGrace, &d.client.RefreshRetryGrace, tenant.FieldRefreshRetryGrace},
 	} {
 		if l.flag.seconds != nil {
 			*l.field = time.Duration(*l.flag.seconds) * time.Second
