@@ -80,7 +80,7 @@ type SMTPConfig struct {
 // Validate reports every problem of the configuration at once, wrapped in
 // ErrInvalidConfig.
 func (c SMTPConfig) Validate() error {
-	problems := c.Problems("")
+	problems := c.Problems("", c.Password != "")
 	if len(problems) == 0 {
 		return nil
 	}
@@ -107,7 +107,12 @@ func (e *FieldError) Unwrap() error { return e.Err }
 // prefix and Field ("smtp." for the settings that fill them; "" names
 // each field as Field does). These are the rules; `cognate serve` checks
 // its smtp settings with them.
-func (c SMTPConfig) Problems(prefix string) []*FieldError {
+//
+// The rules ask whether there is a password, never what it is, so the
+// caller says that (passwordGiven) rather than c.Password: a configuration
+// that names a file for the password is checked without having read it,
+// or after it failed to read it (a problem it reports itself).
+func (c SMTPConfig) Problems(prefix string, passwordGiven bool) []*FieldError {
 	name := func(field string) string { return prefix + field }
 	var problems []*FieldError
 	problem := func(field, format string, args ...any) {
@@ -130,12 +135,12 @@ func (c SMTPConfig) Problems(prefix string) []*FieldError {
 	} else if _, err := mail.ParseAddress(c.From); err != nil {
 		problem("from", "%s %q is not an email address (%w)", name("from"), c.From, err)
 	}
-	if (c.Username != "") != (c.Password != "") {
+	if (c.Username != "") != passwordGiven {
 		problem("username", "%s and %s go together: set both or neither", name("username"), name("password"))
 	}
 	// Found at start-up rather than at the first mail: net/smtp would refuse
 	// to send the password anyway.
-	if (c.Username != "" || c.Password != "") && c.TLS == TLSNone && !IsLocalRelay(c.Host) {
+	if (c.Username != "" || passwordGiven) && c.TLS == TLSNone && !IsLocalRelay(c.Host) {
 		problem("tls", "%s %s would send the SMTP password in clear text to %s: without TLS, %s and %s "+
 			"are for a relay on this machine only, named localhost, 127.0.0.1 or ::1",
 			name("tls"), TLSNone, c.Host, name("username"), name("password"))

@@ -38,7 +38,7 @@ func testMessage() Message {
 func TestSMTPConfigProblemsNameTheFields(t *testing.T) {
 	cfg := SMTPConfig{Host: "smtp.example.com", Port: 70000, TLS: TLSNone, Username: "u", Password: "p", From: "nobody"}
 	var fields, messages []string
-	for _, p := range cfg.Problems("smtp.") {
+	for _, p := range cfg.Problems("smtp.", true) {
 		fields, messages = append(fields, p.Field), append(messages, p.Error())
 	}
 	if want := []string{"port", "from", "tls"}; !slices.Equal(fields, want) {
@@ -56,6 +56,37 @@ func TestSMTPConfigProblemsNameTheFields(t *testing.T) {
 	var fe *FieldError
 	if err := cfg.Validate(); !errors.As(err, &fe) || !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "port 70000") {
 		t.Errorf("Validate() = %v, want the same problems, fields unnamed, under ErrInvalidConfig", err)
+	}
+}
+
+// The rules ask only whether there is a password: a caller that has not
+// read it (a file named for it) says it is given, and is judged as if it
+// had it.
+func TestSMTPConfigProblemsAskWhetherAPasswordIsGiven(t *testing.T) {
+	tests := []struct {
+		name          string
+		cfg           SMTPConfig
+		passwordGiven bool
+		fields        []string
+	}{
+		{"a user with a password not read", SMTPConfig{Username: "u"}, true, nil},
+		{"a user without a password", SMTPConfig{Username: "u"}, false, []string{"username"}},
+		{"a password not read without a user", SMTPConfig{}, true, []string{"username"}},
+		{"a password not read, in clear text", SMTPConfig{TLS: TLSNone}, true, []string{"username", "tls"}},
+		{"a password not read, in clear text to this machine", SMTPConfig{Host: "localhost", Username: "u", TLS: TLSNone}, true, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.cfg.Host = cmp.Or(tt.cfg.Host, "smtp.example.com")
+			tt.cfg.From = "no-reply@example.com"
+			var fields []string
+			for _, p := range tt.cfg.Problems("smtp.", tt.passwordGiven) {
+				fields = append(fields, p.Field)
+			}
+			if !slices.Equal(fields, tt.fields) {
+				t.Errorf("problems in %q, want %q", fields, tt.fields)
+			}
+		})
 	}
 }
 

@@ -30,8 +30,25 @@ var (
 	// or opened with associated data other than it was sealed with.
 	ErrSealedInvalid = errors.New("mfa: sealed value fails authentication")
 	// ErrKeyInvalid means a key is not 32 bytes, or not hex or base64.
+	// The error that says so is a *KeyError.
 	ErrKeyInvalid = errors.New("mfa: invalid sealing key")
 )
+
+// KeyError is an ErrKeyInvalid that says what is wrong with the key, for a
+// caller that names the key itself (a configuration setting) and so says
+// only the Reason. It never holds the key, which is a secret.
+type KeyError struct {
+	Reason string // "empty", "decodes to 16 bytes, want 32 (…)"
+}
+
+func keyInvalid(format string, args ...any) *KeyError {
+	return &KeyError{Reason: fmt.Sprintf(format, args...)}
+}
+
+func (e *KeyError) Error() string { return ErrKeyInvalid.Error() + ": " + e.Reason }
+
+// Unwrap makes errors.Is(err, ErrKeyInvalid) hold.
+func (e *KeyError) Unwrap() error { return ErrKeyInvalid }
 
 // Sealer encrypts small secrets for storage with AES-256-GCM, under the
 // current key of a key ring, and opens values sealed under any key in the
@@ -90,11 +107,11 @@ func NewSealer(current []byte, previous ...[]byte) (*Sealer, error) {
 	s := &Sealer{aeads: make(map[string]cipher.AEAD, 1+len(previous))}
 	for i, key := range append([][]byte{current}, previous...) {
 		if len(key) != KeySize {
-			return nil, fmt.Errorf("%w: key %d is %d bytes, need %d", ErrKeyInvalid, i, len(key), KeySize)
+			return nil, keyInvalid("key %d is %d bytes, need %d", i, len(key), KeySize)
 		}
 		id := keyID(key)
 		if _, dup := s.aeads[id]; dup {
-			return nil, fmt.Errorf("%w: key %d repeats key id %s", ErrKeyInvalid, i, id)
+			return nil, keyInvalid("key %d repeats key id %s", i, id)
 		}
 		block, err := aes.NewCipher(key)
 		if err != nil {
@@ -173,12 +190,12 @@ func parseSealed(sealed string) (id string, data []byte, err error) {
 
 // ParseKey decodes a sealing key from configuration: 32 bytes written as hex
 // (64 characters) or base64 (standard or URL alphabet, padded or not).
-// Surrounding white space, as left by a key file, is ignored. The error never
-// repeats the input, which is a secret.
+// Surrounding white space, as left by a key file, is ignored. The error is a
+// *KeyError, which never repeats the input, a secret.
 func ParseKey(s string) ([]byte, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return nil, fmt.Errorf("%w: empty", ErrKeyInvalid)
+		return nil, keyInvalid("empty")
 	}
 	decoders := []func(string) ([]byte, error){
 		hex.DecodeString,
@@ -203,7 +220,7 @@ func ParseKey(s string) ([]byte, error) {
 		}
 	}
 	if decodedLen < 0 {
-		return nil, fmt.Errorf("%w: not base64 or hex (make one with: openssl rand -base64 32)", ErrKeyInvalid)
+		return nil, keyInvalid("not base64 or hex (make one with: openssl rand -base64 32)")
 	}
-	return nil, fmt.Errorf("%w: decodes to %d bytes, want %d (make one with: openssl rand -base64 32)", ErrKeyInvalid, decodedLen, KeySize)
+	return nil, keyInvalid("decodes to %d bytes, want %d (make one with: openssl rand -base64 32)", decodedLen, KeySize)
 }

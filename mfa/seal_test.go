@@ -220,19 +220,25 @@ func TestParseKey(t *testing.T) {
 		})
 	}
 
-	invalid := []struct{ name, in string }{
-		{"empty", ""},
-		{"blank", "  \n"},
-		{"16 bytes base64", base64.StdEncoding.EncodeToString(key[:16])},
-		{"31 bytes hex", hex.EncodeToString(key[:31])},
-		{"33 bytes base64", base64.StdEncoding.EncodeToString(append(key, 0))},
-		{"not an encoding", "this is not a key at all!"},
+	// The reason is what a caller that names the key itself says: the
+	// error's text without ErrKeyInvalid's before it.
+	invalid := []struct{ name, in, reason string }{
+		{"empty", "", "empty"},
+		{"blank", "  \n", "empty"},
+		{"16 bytes base64", base64.StdEncoding.EncodeToString(key[:16]), "decodes to 16 bytes, want 32"},
+		{"31 bytes hex", hex.EncodeToString(key[:31]), "decodes to 31 bytes, want 32"},
+		{"33 bytes base64", base64.StdEncoding.EncodeToString(append(key, 0)), "decodes to 33 bytes, want 32"},
+		{"not an encoding", "this is not a key at all!", "not base64 or hex"},
 	}
 	for _, tt := range invalid {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := mfa.ParseKey(tt.in)
 			if !errors.Is(err, mfa.ErrKeyInvalid) {
 				t.Fatalf("err = %v, want ErrKeyInvalid", err)
+			}
+			var bad *mfa.KeyError
+			if !errors.As(err, &bad) || !strings.HasPrefix(bad.Reason, tt.reason) || err.Error() != mfa.ErrKeyInvalid.Error()+": "+bad.Reason {
+				t.Errorf("err = %v, want a *mfa.KeyError whose Reason starts %q", err, tt.reason)
 			}
 			if s := strings.TrimSpace(tt.in); s != "" && strings.Contains(err.Error(), s) {
 				t.Errorf("error %q repeats the (secret) input", err)

@@ -260,7 +260,24 @@ func settings() []setting {
 			func(c *Config) *string { return &c.SMTP.PasswordFile }),
 		stringSetting("smtp.from", "ADDRESS", "sender address of mails, e.g. Cognate <no-reply@example.com>",
 			func(c *Config) *string { return &c.SMTP.From }),
-		stringSetting("smtp.tls", "MODE", "starttls, implicit or none", func(c *Config) *string { return &c.SMTP.TLS }),
+		{
+			name: "smtp.tls", arg: "MODE", usage: "starttls, implicit or none",
+			set: func(c *Config, v string) error {
+				// The mail package takes an empty mode for starttls; an
+				// empty value written in the file ("") or given as a
+				// flag is a mistake, refused as one (an empty variable,
+				// or a null in the file, leaves the setting unset and
+				// never gets here). Other modes are the mail package's
+				// rule, which Validate applies.
+				if v = strings.TrimSpace(v); v == "" {
+					return fmt.Errorf("empty, which is no TLS mode: want %s, %s or %s (leave the setting out for %s)",
+						mail.TLSStartTLS, mail.TLSImplicit, mail.TLSNone, mail.TLSStartTLS)
+				}
+				c.SMTP.TLS = v
+				return nil
+			},
+			show: func(c *Config) string { return c.SMTP.TLS },
+		},
 		stringSetting("log_format", "FORMAT", "json or text (default: text in dev mode, json otherwise)",
 			func(c *Config) *string { return &c.LogFormat }),
 		stringSetting("log_level", "LEVEL", "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }),
@@ -734,13 +751,10 @@ func (s SMTPConfig) validate(bad func(name, format string, args ...any)) {
 		// At smtp.host's line in the file: the setting that asks for mail.
 		bad("smtp.host", "smtp.from is required with smtp.host")
 	}
-	relay := s.mailConfig("")
-	if relay.Password == "" && s.PasswordFile != "" {
-		// A password file that did not give the password has been
-		// reported (readSecretFiles): the password counts as given.
-		relay.Password = "from smtp.password_file"
-	}
-	for _, p := range relay.Problems("smtp.") {
+	// A password file that did not give the password has been reported
+	// (readSecretFiles); the password counts as given.
+	passwordGiven := s.Password != "" || s.PasswordFile != ""
+	for _, p := range s.mailConfig("").Problems("smtp.", passwordGiven) {
 		if p.Field == "from" && s.From == "" {
 			continue // reported above
 		}
@@ -953,21 +967,19 @@ func parseLevel(s string) (slog.Level, error) {
 // base64 (standard or URL alphabet, padded or not) or hex.
 func parseServerKey(s string) ([]byte, error) {
 	key, err := mfa.ParseKey(s)
-	if err != nil {
-		return nil, keyError{err}
+	if bad := (*mfa.KeyError)(nil); errors.As(err, &bad) {
+		return nil, keyError{bad}
 	}
-	return key, nil
+	return key, err
 }
 
-// keyError is mfa.ParseKey's error as the operator reads it: what is wrong
-// with the key, without the package's "mfa: invalid sealing key" before it,
-// since the message names the setting instead. errors.Is still finds
-// mfa.ErrKeyInvalid.
-type keyError struct{ err error }
+// keyError is mfa.ParseKey's refusal as the operator reads it: what is
+// wrong with the key, without the package's "mfa: invalid sealing key"
+// before it, since the message names the setting instead. errors.Is
+// still finds mfa.ErrKeyInvalid.
+type keyError struct{ err *mfa.KeyError }
 
-func (e keyError) Error() string {
-	return strings.TrimPrefix(e.err.Error(), mfa.ErrKeyInvalid.Error()+": ")
-}
+func (e keyError) Error() string { return e.err.Reason }
 func (e keyError) Unwrap() error { return e.err }
 
 // writeServeUsage is the help of `cognate serve`.
@@ -983,10 +995,12 @@ environment variable (COGNATE_BASE_URL) and a key of the YAML file given
 with --config (base_url; smtp.host is "smtp: {host: …}"). A flag beats the
 environment, which beats the file. An empty variable counts as unset, and
 so does a null (null, ~ or nothing) in the file; a COGNATE_ variable that
-is no setting is named in a warning at start-up. A relative path (data,
-tls_cert, mail_templates, the *_file settings) is relative to the directory
-cognate serve runs in, wherever it is given: in the file too, not to the
-file's own directory.
+is no setting is named in a warning at start-up. An empty string in the
+file ("") or on the command line (--smtp-tls "") is a value: it clears a
+setting that may be empty (smtp.host: no relay), and one that may not
+(smtp.tls) refuses it. A relative path (data, tls_cert, mail_templates,
+the *_file settings) is relative to the directory cognate serve runs in,
+wherever it is given: in the file too, not to the file's own directory.
 
 SIGINT, SIGTERM and SIGHUP stop the server gracefully: it stops accepting
 connections, lets requests in flight finish (%d s at most) and commits

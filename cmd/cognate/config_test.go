@@ -309,6 +309,16 @@ func TestValidate(t *testing.T) {
 		{name: "SMTP password in clear to this machine", change: func(c *Config) {
 			c.SMTP.Host, c.SMTP.TLS, c.SMTP.Username, c.SMTP.Password = "127.0.0.1", mail.TLSNone, "mailer", "pw"
 		}},
+		// A password file that failed to give the password has been
+		// reported when it was read; it still counts as a password.
+		{name: "SMTP password file not read", change: func(c *Config) {
+			c.SMTP.Username, c.SMTP.PasswordFile = "mailer", "/run/secrets/smtp"
+		}},
+		{name: "SMTP password file without a user", change: func(c *Config) { c.SMTP.PasswordFile = "/run/secrets/smtp" },
+			want: []string{"smtp.username and smtp.password go together"}},
+		{name: "SMTP password file in clear", change: func(c *Config) {
+			c.SMTP.TLS, c.SMTP.Username, c.SMTP.PasswordFile = mail.TLSNone, "mailer", "/run/secrets/smtp"
+		}, want: []string{"would send the SMTP password in clear text"}},
 		{name: "SMTP settings without host", change: func(c *Config) { c.SMTP.Host = ""; c.SMTP.Username = "x" }, want: []string{"smtp.host is required"}},
 		{name: "logging", change: func(c *Config) { c.LogFormat, c.LogLevel = "xml", "loud" }, want: []string{"log_format", "log_level"}},
 		{
@@ -699,5 +709,49 @@ func TestValidateNamesTheConfigFile(t *testing.T) {
 	}
 	if want := "\n" + `log_level "verbose": want debug`; !strings.Contains("\n"+err.Error(), want) {
 		t.Errorf("the flag's log level is not named as it was:\n%v", err)
+	}
+}
+
+// An empty smtp.tls is unset where the documented rule says so (an empty
+// variable, a null in the file), and refused, naming the modes, where it
+// was written as a value (a "" in the file, --smtp-tls ""): the mail
+// package would take it for starttls without a word.
+func TestSMTPTLSEmpty(t *testing.T) {
+	const modes = "want starttls, implicit or none (leave the setting out for starttls)"
+	implicit := writeFile(t, "implicit.yaml", "smtp:\n  tls: implicit\n")
+	null := writeFile(t, "null.yaml", "smtp:\n  tls:\n")
+	empty := writeFile(t, "empty.yaml", "smtp:\n  host: mail.example.com\n  tls: \"\"\n")
+	blank := writeFile(t, "blank.yaml", "smtp:\n  tls: \" \"\n")
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		tls  string // the mode loaded, when it is not refused
+		want string // the problem
+	}{
+		{name: "an empty variable", env: map[string]string{"COGNATE_SMTP_TLS": ""}, tls: mail.TLSStartTLS},
+		{name: "an empty variable over the file's", args: []string{"--config", implicit},
+			env: map[string]string{"COGNATE_SMTP_TLS": " "}, tls: mail.TLSImplicit},
+		{name: "a null in the file", args: []string{"--config", null}, tls: mail.TLSStartTLS},
+		{name: "an empty string in the file", args: []string{"--config", empty},
+			want: "config file " + empty + " line 3: smtp.tls: empty, which is no TLS mode: " + modes},
+		{name: "a blank string in the file", args: []string{"--config", blank},
+			want: "config file " + blank + " line 2: smtp.tls: empty, which is no TLS mode: " + modes},
+		{name: "an empty flag", args: []string{"--smtp-tls", ""}, want: "flag --smtp-tls: empty, which is no TLS mode: " + modes},
+		{name: "an empty flag over the file's", args: []string{"--config", implicit, "--smtp-tls="},
+			want: "flag --smtp-tls: empty, which is no TLS mode: " + modes},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := LoadConfig(tt.args, tt.env, io.Discard)
+			switch {
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("LoadConfig: %v\nwant %s", err, tt.want)
+			case tt.want == "" && err != nil:
+				t.Errorf("LoadConfig: %v", err)
+			case tt.want == "" && cfg.SMTP.TLS != tt.tls:
+				t.Errorf("smtp.tls %q, want %q", cfg.SMTP.TLS, tt.tls)
+			}
+		})
 	}
 }
