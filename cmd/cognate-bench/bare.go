@@ -20,9 +20,10 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/cognate-idp/cognate/cmd/internal/httplimits"
 )
 
 // Discovery and JWKS are answered from bytes serialised once per tenant, so
@@ -201,11 +202,9 @@ func serveBare(ctx context.Context, in io.Reader, out io.Writer, cpu int) error 
 		return err
 	}
 	fmt.Fprintln(out, ln.Addr())
-	// The timeouts cognate serve sets (listenAndServe in cmd/cognate's
-	// serve.go, which this command cannot import; a test compares them):
-	// each costs a deadline per request.
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 60 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 64 << 10}
+	// The limits cognate serve sets: each timeout costs a deadline per
+	// request.
+	srv := httplimits.Server(handler)
 	stop := context.AfterFunc(ctx, func() { srv.Close() })
 	defer stop()
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {

@@ -1,13 +1,18 @@
 package main
 
 import (
+	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -195,28 +200,73 @@ func TestAdminClientFollowsNoRedirect(t *testing.T) {
 	}
 }
 
-// Every request of the CLI is made one way (newRequest): the operator
-// token, what the answer may be, and the path a "." or ".." was escaped in,
-// for import and backup as for the other commands. Those two stream, on a
-// client without the time limit, which stays on the client the others use.
+// Every request of the CLI is made one way (newRequest), whichever command
+// makes it: with the operator token, what the answer may be, and the path
+// a "." or ".." was escaped in, for import and backup, which stream, as
+// for the commands that call and decode. The test server records each
+// request as it arrives and refuses it.
 func TestAdminRequestsAreMadeOneWay(t *testing.T) {
-	c := &apiClient{server: "http://127.0.0.1:8080", token: "operator-token", http: &http.Client{Timeout: time.Minute}}
-	req, err := c.newRequest(t.Context(), http.MethodPost, "/admin/v1/tenants/acme/users/%2E%2E/reset-mfa?x=1", nil, "application/json")
-	if err != nil {
+	type request struct{ method, path, authorization, accept, pathHeader string }
+	var mu sync.Mutex
+	var got []request
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, request{r.Method, r.URL.RequestURI(), r.Header.Get("Authorization"), r.Header.Get("Accept"),
+			r.Header.Get(adminapi.PathHeader)})
+		mu.Unlock()
+		_, _ = io.Copy(io.Discard, r.Body) // an upload is read as the server reads it
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusTeapot)
+		_ = json.NewEncoder(w).Encode(adminapi.Error{Code: "teapot", Message: "this server only records requests"})
+	}))
+	t.Cleanup(srv.Close)
+	users := filepath.Join(t.TempDir(), "users.csv")
+	if err := os.WriteFile(users, []byte("cognito:username,email\nann,ann@example.com\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	for header, want := range map[string]string{
-		"Authorization":     "Bearer operator-token",
-		"Accept":            "application/json",
-		adminapi.PathHeader: "/admin/v1/tenants/acme/users/%2E%2E/reset-mfa",
-	} {
-		if got := req.Header.Get(header); got != want {
-			t.Errorf("%s: %q, want %q", header, got, want)
-		}
+	const (
+		token   = "operator-token-0123456789"
+		jsonAPI = "application/json"
+	)
+	tests := []struct {
+		args []string
+		want request
+	}{
+		{[]string{"tenant", "get", "acme"}, request{http.MethodGet, "/admin/v1/tenants/acme", "", jsonAPI, ""}},
+		{[]string{"client", "delete", "--tenant", "acme", ".."},
+			request{http.MethodDelete, "/admin/v1/tenants/acme/clients/%2E%2E", "", jsonAPI, "/admin/v1/tenants/acme/clients/%2E%2E"}},
+		{[]string{"import", "cognito", "--tenant", "..", users},
+			request{http.MethodPost, "/admin/v1/tenants/%2E%2E/import?format=csv", "", jsonAPI, "/admin/v1/tenants/%2E%2E/import"}},
+		{[]string{"backup", "--out", filepath.Join(t.TempDir(), "cognate.backup")},
+			request{http.MethodGet, "/admin/v1/backup", "", "application/octet-stream, application/json", ""}},
 	}
-	if req.URL.String() != "http://127.0.0.1:8080/admin/v1/tenants/acme/users/%2E%2E/reset-mfa?x=1" {
-		t.Errorf("URL %s", req.URL)
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args[:2], " "), func(t *testing.T) {
+			mu.Lock()
+			got = nil
+			mu.Unlock()
+			var out, errOut strings.Builder
+			args := append(slices.Clone(tt.args), "--server", srv.URL, "--token", token)
+			if code := run(t.Context(), args, map[string]string{}, strings.NewReader(""), &out, &errOut); code != exitError ||
+				!strings.Contains(errOut.String(), "this server only records requests") {
+				t.Errorf("exit %d, stderr:\n%s\nwant the server's refusal", code, errOut.String())
+			}
+			want := tt.want
+			want.authorization = "Bearer " + token
+			mu.Lock()
+			defer mu.Unlock()
+			if len(got) != 1 || got[0] != want {
+				t.Errorf("requests %+v\nwant one, %+v", got, want)
+			}
+		})
 	}
+}
+
+// The two commands that stream (import, backup) do it on a client without
+// the time limit, a large import taking minutes; it stays on the client the
+// others use. (The limit, a minute, is too long for a test to go past.)
+func TestStreamingClientHasNoTimeLimit(t *testing.T) {
+	c := &apiClient{server: "http://127.0.0.1:8080", token: "operator-token", http: &http.Client{Timeout: time.Minute}}
 	if streaming := c.streamingClient(); streaming.Timeout != 0 || c.http.Timeout != time.Minute {
 		t.Errorf("streaming client's limit %s, the other's %s; want none and a minute", streaming.Timeout, c.http.Timeout)
 	}

@@ -25,6 +25,7 @@ import (
 
 	berrors "go.etcd.io/bbolt/errors"
 
+	"github.com/cognate-idp/cognate/cmd/internal/httplimits"
 	"github.com/cognate-idp/cognate/mail"
 	"github.com/cognate-idp/cognate/mfa"
 	"github.com/cognate-idp/cognate/provider"
@@ -270,12 +271,18 @@ func indexWebAuthnCredentials(ctx context.Context, store tenant.Store, logger *s
 func sweep(ctx context.Context, store tenant.Store, prov *provider.Provider, auditRetention time.Duration, logger *slog.Logger, now func() time.Time) {
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
+	sweepOnTicks(ctx, tick.C, store, prov, auditRetention, logger, now)
+}
+
+// sweepOnTicks is sweep's loop: a round at each tick, by the clock now
+// (the tick's own time is the wall clock's), until ctx ends.
+func sweepOnTicks(ctx context.Context, tick <-chan time.Time, store tenant.Store, prov *provider.Provider, auditRetention time.Duration, logger *slog.Logger, now func() time.Time) {
 	var lastFullSweep time.Time // zero: the first round scans in full
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-tick.C:
+		case <-tick:
 		}
 		prov.SweepPending()
 		var n int
@@ -727,20 +734,11 @@ func certNames(leaf *x509.Certificate) string {
 // requests in flight finish. With a TLS configuration (loadCertificate) it
 // serves HTTPS.
 func listenAndServe(ctx context.Context, ln net.Listener, cfg Config, tlsConfig *tls.Config, handler http.Handler, onShutdown func(), logger *slog.Logger) error {
-	srv := &http.Server{
-		Handler: handler,
-		// A slow client may not hold a connection open for ever: headers
-		// within 10 s, a body within 30 s, a response within 60 s (a login
-		// under load waits for a hashing slot); an idle one closes after a
-		// minute, at once past the connection limit's watermark (connlimit.go).
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-		TLSConfig:         tlsConfig,
-	}
+	// The limits are the bench's bare server's too; an idle connection
+	// closes at once past the connection limit's watermark (connlimit.go).
+	srv := httplimits.Server(handler)
+	srv.ErrorLog = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
+	srv.TLSConfig = tlsConfig
 	srv.RegisterOnShutdown(onShutdown)
 	ln = limitConnections(srv, ln, cfg.MaxConnections, logger)
 
