@@ -96,29 +96,44 @@ func readClientForm(f url.Values) (clientForm, clientInput) {
 
 // clientProblem is the problem the client form shows for a refusal of the
 // service: the first rule of the client's it broke (formProblemOf), at the
-// field it is about, a URI given twice said with the list's name; nil when
-// the error is no refusal.
+// first field of the form among the parts of the client the rule judged
+// (tenant.InvalidError.Parts), a URI given twice said with the list's
+// name; nil when the error is no refusal.
 func clientProblem(err error) *formProblem {
 	prob := formProblemOf(err)
 	var inv *tenant.InvalidError
 	if prob == nil || !errors.As(err, &inv) {
 		return prob
 	}
-	switch {
-	case inv.Code == tenant.CodeClientNameMissing, inv.Code == tenant.CodeClientNameRule:
-		prob.field = "name"
-	case inv.Field == tenant.FieldRedirectURIs, inv.Code == tenant.CodeClientRedirectsTooMany, inv.Code == tenant.CodeClientNoRedirect:
-		prob.field = "redirect_uris"
-		if inv.Code == tenant.CodeClientTwice {
-			prob.key = "problem.redirectTwice"
+	for _, part := range inv.Parts {
+		if field := clientFormField(part); field != "" {
+			prob.field = field
+			break
 		}
-	case inv.Field == tenant.FieldLogoutURIs, inv.Code == tenant.CodeClientLogoutsTooMany:
-		prob.field = "logout_uris"
-		if inv.Code == tenant.CodeClientTwice {
+	}
+	if inv.Code == tenant.CodeClientTwice {
+		switch inv.Field {
+		case tenant.FieldRedirectURIs:
+			prob.key = "problem.redirectTwice"
+		case tenant.FieldLogoutURIs:
 			prob.key = "problem.logoutTwice"
 		}
 	}
 	return prob
+}
+
+// clientFormField is the client form's field that edits part of a client,
+// "" for a part the form does not show.
+func clientFormField(part string) string {
+	switch part {
+	case tenant.FieldName:
+		return "name"
+	case tenant.FieldRedirectURIs:
+		return "redirect_uris"
+	case tenant.FieldLogoutURIs:
+		return "logout_uris"
+	}
+	return ""
 }
 
 type clientSecretPage struct {
