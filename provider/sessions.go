@@ -2,6 +2,7 @@ package provider
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -90,17 +91,22 @@ func (p *Provider) requestCookie(r *http.Request, name string) (*http.Cookie, er
 	return r.Cookie(p.hosts.CookieName(name))
 }
 
-// Session returns the live SSO session of the request's browser at slug,
-// with its user as read with it: the pages need no second read, which
-// could find the user deleted since. A session whose user is disabled or
-// deleted is no session. A store that cannot be read reads as no session,
-// as it must for the pages to go on (the person signs in, or is told they
-// are signed out), and is logged here, at ERROR: the caller cannot tell it
-// from a browser without a session.
-func (p *Provider) Session(r *http.Request, slug string) (tenant.Session, tenant.User, bool) {
+// ErrNoSession is ReadSession's answer for a browser without a live SSO
+// session: no session cookie, a session unknown or expired, or one whose
+// user is disabled or deleted.
+var ErrNoSession = errors.New("no SSO session")
+
+// ReadSession returns the live SSO session of the request's browser at
+// slug, with its user as read with it: the pages need no second read,
+// which could find the user deleted since. A session whose user is
+// disabled or deleted is none (ErrNoSession). Any other error is a store
+// that could not be read, which is not logged here: whether the browser
+// has a session is not known, and the caller says so, or goes on as
+// Session does.
+func (p *Provider) ReadSession(r *http.Request, slug string) (tenant.Session, tenant.User, error) {
 	c, err := p.requestCookie(r, sessionCookie)
 	if err != nil || c.Value == "" {
-		return tenant.Session{}, tenant.User{}, false
+		return tenant.Session{}, tenant.User{}, ErrNoSession
 	}
 	var sess tenant.Session
 	var user tenant.User
@@ -120,15 +126,30 @@ func (p *Provider) Session(r *http.Request, slug string) (tenant.Session, tenant
 			err = p.store.View(r.Context(), lookup)
 		}
 	}
-	// Not found is no session; a request the browser gave up on (the
-	// store refuses a cancelled context) is no fault of the server's.
-	if err != nil && !errors.Is(err, tenant.ErrNotFound) && r.Context().Err() == nil {
-		p.logger.ErrorContext(r.Context(), "read the SSO session", "tenant", slug, "err", err)
+	switch {
+	case errors.Is(err, tenant.ErrNotFound):
+		return tenant.Session{}, tenant.User{}, ErrNoSession
+	case err != nil:
+		return tenant.Session{}, tenant.User{}, fmt.Errorf("read the SSO session: %w", err)
+	case !p.now().Before(sess.ExpiresAt) || !user.Enabled:
+		return tenant.Session{}, tenant.User{}, ErrNoSession
 	}
-	if err != nil || !p.now().Before(sess.ExpiresAt) || !user.Enabled {
-		return tenant.Session{}, tenant.User{}, false
+	return sess, user, nil
+}
+
+// Session is ReadSession for the pages that go on whether the browser has
+// a session or not (the person signs in, or is told they are signed out):
+// a store that cannot be read reads as no session (ok false), and is
+// logged here, at ERROR, since the caller cannot tell it from a browser
+// without a session.
+func (p *Provider) Session(r *http.Request, slug string) (tenant.Session, tenant.User, bool) {
+	sess, user, err := p.ReadSession(r, slug)
+	// A request the browser gave up on (the store refuses a cancelled
+	// context) is no fault of the server's.
+	if err != nil && !errors.Is(err, ErrNoSession) && r.Context().Err() == nil {
+		p.logger.ErrorContext(r.Context(), "SSO session unreadable; taken as none", "tenant", slug, "err", err)
 	}
-	return sess, user, true
+	return sess, user, err == nil
 }
 
 // EndSession deletes the browser's session at slug and clears its cookie.

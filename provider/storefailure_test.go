@@ -2,6 +2,7 @@ package provider_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -214,7 +215,9 @@ func TestStoreFailureIsServerError(t *testing.T) {
 
 // A store that cannot be read reads as no SSO session, which lets the pages
 // go on (the person signs in again), but not unsaid: it is logged, in one
-// ERROR line. A session that is simply not there logs nothing.
+// ERROR line. A session that is simply not there logs nothing. ReadSession,
+// for the pages that must not go on (the logout confirmation), tells the
+// two apart (ErrNoSession) and logs neither.
 func TestSessionStoreFailureIsLogged(t *testing.T) {
 	var store *failingStore
 	h := newHarnessOver(t, "http", func(real tenant.Store, dbPath string) tenant.Store {
@@ -256,8 +259,18 @@ func TestSessionStoreFailureIsLogged(t *testing.T) {
 			}
 			start := len(h.logs.String())
 			store.setFail(tc.fail)
+			_, _, readErr := h.prov.ReadSession(req, f.slug)
+			if logged := h.logs.String()[start:]; logged != "" {
+				t.Errorf("ReadSession logged:\n%s", logged)
+			}
 			sess, user, ok := h.prov.Session(req, f.slug)
 			store.setFail(nil)
+			// Unknown, not none, when the store failed or the request
+			// was given up on.
+			wantNoSession := !tc.signedIn && !tc.logged && !tc.gone
+			if (readErr == nil) != tc.signedIn || errors.Is(readErr, provider.ErrNoSession) != wantNoSession {
+				t.Errorf("ReadSession: %v; want signed in %v, no session %v", readErr, tc.signedIn, wantNoSession)
+			}
 			if ok != tc.signedIn {
 				t.Errorf("signed in: %v, want %v", ok, tc.signedIn)
 			}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/cognate-idp/cognate/provider"
@@ -28,16 +29,21 @@ func (logoutConfirmPage) template() string { return tmplLogoutConfirm }
 
 // getLogoutConfirm asks the person whether to sign out. Without a session
 // (or with one whose user is deleted or disabled) there is nothing to ask:
-// the signed-out page says how things are.
+// the signed-out page says how things are. A store that cannot be read is
+// the server's fault, not a signed-out person: the signed-out page would
+// tell them so while their session lives on.
 func (p *Pages) getLogoutConfirm(w http.ResponseWriter, r *http.Request) error {
 	e, err := p.env(r)
 	if err != nil {
 		return err
 	}
-	_, u, ok := p.Provider.Session(r, e.slug())
-	if !ok {
+	_, u, err := p.Provider.ReadSession(r, e.slug())
+	if errors.Is(err, provider.ErrNoSession) {
 		http.Redirect(w, r, provider.PathLoggedOut, http.StatusSeeOther)
 		return nil
+	}
+	if err != nil {
+		return err // the store's failure: the error page, and its one log line
 	}
 	name := e.tenant.Name
 	if name == "" {

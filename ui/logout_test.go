@@ -1,9 +1,12 @@
 package ui_test
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -169,4 +172,69 @@ func TestSessionOfAGoneUserIsSignedOut(t *testing.T) {
 			})
 		}
 	}
+}
+
+// A store that cannot read the browser's session leaves it unknown whether
+// the person is signed in: the logout confirmation answers with the error
+// page (500) and one ERROR line, not the signed-out page, which would tell
+// the person they are signed out while their session lives on.
+func TestLogoutConfirmationStoreFailure(t *testing.T) {
+	log := &uitest.Log{}
+	var store *sessionReadsFail
+	s := newStack(t, stackOptions{log: log, providerStore: func(real tenant.Store) tenant.Store {
+		store = &sessionReadsFail{Store: real}
+		return store
+	}})
+	ann := s.addUserAt(t, "ann")
+	b := newBrowser(t)
+	b.signedInAt(s, ann.Sub, time.Now())
+	token := sessionToken(t, b, s)
+	if err := s.store.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+
+	mark := log.Mark()
+	store.failing.Store(true)
+	p := b.Get(s.tenantURL + "/logout/confirm")
+	store.failing.Store(false)
+	if p.Status != http.StatusInternalServerError {
+		t.Fatalf("status %d, Location %q, want 500:\n%s", p.Status, p.Location, p.Body)
+	}
+	uitest.MustContain(t, p, "Something went wrong on our side. Try again in a moment.")
+	uitest.MustNotContain(t, p, "You are signed out")
+	lines := log.Since(mark)
+	if len(lines) != 1 || !strings.Contains(lines[0], "level=ERROR") || !strings.Contains(lines[0], errSessionRead.Error()) {
+		t.Errorf("logged %q, want one ERROR line with the store's error", lines)
+	}
+	if !sessionLives(t, s, token) {
+		t.Fatal("the session ended")
+	}
+	// The store readable again, the person is asked.
+	uitest.MustContain(t, b.Get(s.tenantURL+"/logout/confirm"), "You are signed in as ann.")
+}
+
+// errSessionRead is the failure of a sessionReadsFail.
+var errSessionRead = errors.New("read /var/lib/cognate/cognate.db: input/output error")
+
+// sessionReadsFail is a store whose reads of SSO sessions fail while
+// failing is set, as those of a broken disk do.
+type sessionReadsFail struct {
+	tenant.Store
+	failing atomic.Bool
+}
+
+func (s *sessionReadsFail) View(ctx context.Context, fn func(tenant.Tx) error) error {
+	return s.Store.View(ctx, func(tx tenant.Tx) error { return fn(sessionReadsFailTx{tx, s}) })
+}
+
+type sessionReadsFailTx struct {
+	tenant.Tx
+	s *sessionReadsFail
+}
+
+func (tx sessionReadsFailTx) Get(c tenant.Collection, tenantID, key string) ([]byte, error) {
+	if c == tenant.CollSessions && tx.s.failing.Load() {
+		return nil, errSessionRead
+	}
+	return tx.Tx.Get(c, tenantID, key)
 }

@@ -59,6 +59,9 @@ type stackOptions struct {
 	// smtp sends the mail to a real SMTP server (stack.smtp) instead of
 	// the sink.
 	smtp bool
+	// providerStore is the store the provider reads and writes through,
+	// given the stack's; nil: the stack's.
+	providerStore func(tenant.Store) tenant.Store
 }
 
 const (
@@ -94,9 +97,13 @@ func newStack(t *testing.T, opts stackOptions) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var provStore tenant.Store = store
+	if opts.providerStore != nil {
+		provStore = opts.providerStore(store)
+	}
 	prov, err := provider.New(provider.Config{
 		Hosts:     provider.Hosts{Base: base},
-		Store:     store,
+		Store:     provStore,
 		Logger:    logger,
 		Now:       now,
 		CryptoKey: [32]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
