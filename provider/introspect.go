@@ -55,10 +55,7 @@ func (p *Provider) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 		writeServerError(w) // logged by storage.oauthError
 		return
 	}
-	if status := held.Status(); status != 0 {
-		w.WriteHeader(status)
-	}
-	_, _ = w.Write(held.Body())
+	held.Send(w)
 }
 
 type introspectedKey struct{}

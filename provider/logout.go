@@ -8,6 +8,8 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/cognate-idp/cognate/provider/buffered"
 )
 
 // PathLogoutConfirm is the page that asks a person whether to sign out, and
@@ -71,14 +73,27 @@ func (p *Provider) serveLogout(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, PathLogoutConfirm, http.StatusFound)
 		return
 	}
-	lw := &logoutWriter{ResponseWriter: w, header: http.Header{}, confirm: p.logoutNeedsConfirmation(r, site.Slug, hintSub),
-		end: func() { p.EndSession(w, r, site.Slug) }}
-	p.op.ServeHTTP(lw, r)
-	if lw.held {
-		p.logger.InfoContext(r.Context(), "logout sent to the confirmation page: it names no registered address and no hint of the signed-in user",
-			"tenant", site.Slug)
-		http.Redirect(w, r, PathLogoutConfirm, http.StatusFound)
+	// The library answers a logout it accepts with its redirect, sent only
+	// after validating the request; its answer is held, with headers of
+	// its own, until it is known. The session ends then, so that the
+	// cookie's removal goes out with the redirect; or, for a logout that
+	// needs the person's confirmation, the redirect is dropped, its
+	// headers with it, for one to the confirmation page. Other answers
+	// (refusals) pass through.
+	confirm := p.logoutNeedsConfirmation(r, site.Slug, hintSub)
+	var held buffered.Response
+	p.op.ServeHTTP(&held, r)
+	if held.Status() == http.StatusFound {
+		if confirm {
+			p.logger.InfoContext(r.Context(), "logout sent to the confirmation page: it names no registered address and no hint of the signed-in user",
+				"tenant", site.Slug)
+			http.Redirect(w, r, PathLogoutConfirm, http.StatusFound)
+			return
+		}
+		p.EndSession(w, r, site.Slug)
 	}
+	maps.Copy(w.Header(), held.Header())
+	held.Send(w)
 }
 
 // logoutHintSubject returns the subject of a logout request's
@@ -149,50 +164,3 @@ func (p *Provider) serveRelogin(w http.ResponseWriter, r *http.Request, slug str
 	}
 	http.Redirect(w, r, PathAuthorize+"?"+q.Encode(), http.StatusFound)
 }
-
-// logoutWriter stands between the library and the browser at /logout. The
-// library answers a logout it accepts with its redirect, sent only after
-// validating the request; then logoutWriter ends the session (end) before
-// the headers go out, so that the cookie's removal goes with them, or, for
-// a logout that needs the person's confirmation (confirm), holds the
-// redirect back (held), for serveLogout to send the browser to the
-// confirmation page instead. Other answers (refusals) pass through.
-type logoutWriter struct {
-	http.ResponseWriter
-	header  http.Header // the library's, until its status is known
-	confirm bool
-	end     func()
-	wrote   bool
-	held    bool
-}
-
-func (lw *logoutWriter) Header() http.Header { return lw.header }
-
-func (lw *logoutWriter) WriteHeader(status int) {
-	if lw.wrote {
-		return
-	}
-	lw.wrote = true
-	if status == http.StatusFound {
-		if lw.confirm {
-			lw.held = true
-			return
-		}
-		lw.end()
-	}
-	maps.Copy(lw.ResponseWriter.Header(), lw.header)
-	lw.ResponseWriter.WriteHeader(status)
-}
-
-func (lw *logoutWriter) Write(b []byte) (int, error) {
-	if !lw.wrote {
-		lw.WriteHeader(http.StatusOK)
-	}
-	if lw.held {
-		return len(b), nil
-	}
-	return lw.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the connection's writer.
-func (lw *logoutWriter) Unwrap() http.ResponseWriter { return lw.ResponseWriter }

@@ -310,9 +310,6 @@ func (p *Provider) libraryToken(w http.ResponseWriter, r *http.Request, cl *clie
 		writeJSON(w, http.StatusOK, &resp)
 		return
 	}
-	if status == 0 { // wrote nothing: net/http would have said 200
-		status = http.StatusOK
-	}
 	if status >= http.StatusInternalServerError || failed.Load() {
 		writeServerError(w)
 		return
@@ -320,8 +317,7 @@ func (p *Provider) libraryToken(w http.ResponseWriter, r *http.Request, cl *clie
 	if status == http.StatusUnauthorized {
 		challengeBasic(w, realmToken) // the code's and refresh grant's
 	}
-	w.WriteHeader(status)
-	_, _ = w.Write(held.Body())
+	held.Send(w)
 }
 
 // serverFailureKey is the context key of an *atomic.Bool that

@@ -1,12 +1,13 @@
 package provider
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
 	"strings"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	"github.com/cognate-idp/cognate/provider/buffered"
 )
 
 // serveUserinfo lets the library answer /oauth2/userInfo and corrects its
@@ -38,10 +39,13 @@ func (p *Provider) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 	}
 	tokenSent := r.Header.Get("Authorization") != "" || inBody
 	ctx, failed := watchServerFailure(r.Context())
-	uw := &userinfoWriter{ResponseWriter: w}
-	p.op.ServeHTTP(uw, r.WithContext(ctx))
-	switch {
-	case uw.held == 0:
+	// The library's answer is held for correcting a refusal (401 or 403);
+	// its headers go to the real response's.
+	held := buffered.NewResponse(w.Header())
+	p.op.ServeHTTP(held, r.WithContext(ctx))
+	switch status := held.Status(); {
+	case status != http.StatusUnauthorized && status != http.StatusForbidden:
+		held.Send(w)
 		return
 	case failed.Load():
 		// The store could not be read (storage.oauthError logged why),
@@ -50,7 +54,7 @@ func (p *Provider) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 		// good.
 		writeServerError(w)
 		return
-	case uw.held == http.StatusUnauthorized:
+	case status == http.StatusUnauthorized:
 		// No token, or one that does not verify (signature, issuer,
 		// expiry). RFC 6750 §3.1 names no error in the challenge when
 		// there was no token.
@@ -66,7 +70,7 @@ func (p *Provider) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 		Error       string `json:"error"`
 		Description string `json:"error_description"`
 	}
-	_ = json.Unmarshal(uw.body.Bytes(), &refusal)
+	_ = json.Unmarshal(held.Body(), &refusal)
 	status := http.StatusForbidden
 	if refusal.Error != errorInsufficientScope {
 		status, refusal.Error = http.StatusUnauthorized, errorInvalidToken
@@ -87,30 +91,3 @@ func refuseUserinfoRequest(w http.ResponseWriter, description string) {
 func isBearer(header string) bool {
 	return len(header) >= len(oidc.PrefixBearer) && strings.EqualFold(header[:len(oidc.PrefixBearer)], oidc.PrefixBearer)
 }
-
-// userinfoWriter passes the library's answer through, except a refusal
-// (401 or 403), which it holds back, with its body, for serveUserinfo to
-// rewrite.
-type userinfoWriter struct {
-	http.ResponseWriter
-	held int
-	body bytes.Buffer
-}
-
-func (uw *userinfoWriter) WriteHeader(status int) {
-	if status == http.StatusUnauthorized || status == http.StatusForbidden {
-		uw.held = status
-		return
-	}
-	uw.ResponseWriter.WriteHeader(status)
-}
-
-func (uw *userinfoWriter) Write(b []byte) (int, error) {
-	if uw.held != 0 {
-		return uw.body.Write(b)
-	}
-	return uw.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the connection's writer.
-func (uw *userinfoWriter) Unwrap() http.ResponseWriter { return uw.ResponseWriter }

@@ -1,8 +1,9 @@
 // Package buffered keeps an HTTP response in memory instead of sending it,
 // for code that runs a handler and then corrects or forwards its answer:
-// the provider's token and introspection endpoints around the OpenID
-// library (provider.libraryToken, provider.serveIntrospect), and the
-// console's loopback transport to the provider (ui/console's loopback).
+// the provider's endpoints that the OpenID library answers and Cognate
+// corrects (provider.libraryToken, serveIntrospect, serveUserinfo,
+// serveLogout), and the console's loopback transport to the provider
+// (ui/console's loopback).
 package buffered
 
 import (
@@ -51,3 +52,16 @@ func (r *Response) Status() int { return r.status }
 // Body is what the handler wrote, held by the Response: to be read, not
 // changed.
 func (r *Response) Body() []byte { return r.body.Bytes() }
+
+// Send writes the status and the body held to w, as the handler would have
+// written them: 200 when it wrote no status. The headers are w's already
+// when the Response was given them (NewResponse(w.Header())); the headers
+// of a Response that has its own are the caller's to copy.
+func (r *Response) Send(w http.ResponseWriter) {
+	status := r.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(r.body.Bytes())
+}

@@ -2,6 +2,7 @@ package buffered_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/cognate-idp/cognate/provider/buffered"
@@ -9,7 +10,8 @@ import (
 
 // A Response keeps what net/http would have sent: the first status written,
 // 200 once a body is written without one, and the body; nothing written
-// leaves the status 0. Its headers are its own, or the ones it was given.
+// leaves the status 0; Send passes it on as net/http would have sent it. Its
+// headers are its own, or the ones it was given.
 func TestResponse(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -35,6 +37,17 @@ func TestResponse(t *testing.T) {
 		tt.handler(&r)
 		if r.Status() != tt.wantStatus || string(r.Body()) != tt.wantBody {
 			t.Errorf("%s: %d %q, want %d %q", tt.name, r.Status(), r.Body(), tt.wantStatus, tt.wantBody)
+		}
+		// Sent on, it is what the handler would have sent: 200 when
+		// it wrote no status.
+		sent := httptest.NewRecorder()
+		r.Send(sent)
+		wantSent := tt.wantStatus
+		if wantSent == 0 {
+			wantSent = http.StatusOK
+		}
+		if sent.Code != wantSent || sent.Body.String() != tt.wantBody {
+			t.Errorf("%s: sent %d %q, want %d %q", tt.name, sent.Code, sent.Body, wantSent, tt.wantBody)
 		}
 	}
 
