@@ -10,7 +10,6 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
 	"github.com/cognate-idp/cognate/provider/buffered"
-	"github.com/cognate-idp/cognate/tenant"
 )
 
 // serveIntrospect authenticates the client before the library answers. The
@@ -94,21 +93,16 @@ func (s *storage) introspectRefreshToken(ctx context.Context, st *tenantState, i
 	if token == "" {
 		return nil, false, nil
 	}
-	var rt refreshToken
-	var user tenant.User
-	var standing refreshStanding
-	err = s.store.View(ctx, func(tx tenant.Tx) (err error) {
-		rt, user, standing, err = refreshStandingOf(tx, st, token, s.now())
-		return err
-	})
+	l, err := s.lookUpRefreshToken(ctx, st, token)
 	switch {
 	case err != nil:
 		return nil, true, s.oauthError(ctx, "introspect refresh token", err)
-	case standing == refreshUnknown:
+	case l.standing == refreshUnknown:
 		return nil, false, nil // not a refresh token: the library's to answer
-	case standing != refreshUsable || rt.ClientID != clientID:
+	case l.standing != refreshUsable || l.rt.ClientID != clientID:
 		return &oidc.IntrospectionResponse{}, true, nil // inactive
 	}
+	rt, user := l.rt, l.user
 	cl := st.clients[rt.ClientID]
 	resp = &oidc.IntrospectionResponse{
 		Active:     true,

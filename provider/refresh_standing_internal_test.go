@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -276,4 +277,22 @@ func (tx readFailingTx) Get(c tenant.Collection, tenantID, key string) ([]byte, 
 		return nil, tx.err
 	}
 	return tx.Tx.Get(c, tenantID, key)
+}
+
+// A refresh token's lookup, which the request's context carries to the
+// library, names its client and standing in a log line, never the token or
+// what its user keeps secret.
+func TestRefreshLookupLogValue(t *testing.T) {
+	var line strings.Builder
+	l := &refreshLookup{token: "the-refresh-token", rt: refreshToken{ClientID: "app"}, standing: refreshReused,
+		user: tenant.User{Username: "ann", PasswordHash: "the-password-hash"}}
+	slog.New(slog.NewTextHandler(&line, nil)).Info("lookup", "refresh", l)
+	for _, secret := range []string{"the-refresh-token", "the-password-hash"} {
+		if strings.Contains(line.String(), secret) {
+			t.Errorf("the line names %s: %s", secret, line.String())
+		}
+	}
+	if !strings.Contains(line.String(), "refresh.client_id=app refresh.standing=reused") {
+		t.Errorf("the line does not name the client and the standing: %s", line.String())
+	}
 }

@@ -316,7 +316,8 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 		if currentRT == "" {
 			next.ExpiresAt, err = startFamily(tx, slug, base, cl, now)
 		} else {
-			next.ExpiresAt, retried, err = rotateRefreshToken(tx, slug, currentRT, cl, now)
+			// base.Hash is currentRT's: base is its lookup.
+			next.ExpiresAt, retried, err = rotateRefreshToken(tx, slug, base.Hash, cl, now)
 		}
 		if err != nil {
 			return err
@@ -384,13 +385,15 @@ func startFamily(tx tenant.Tx, slug string, base refreshToken, cl *client, now t
 	return fam.ExpiresAt, nil
 }
 
-// rotateRefreshToken uses up the presented refresh token currentRT and
-// returns when its successor expires: when it does, at the family's end,
-// which rotation never extends. A token used before is errRefreshReused,
-// unless the client's retry grace since its first use still runs: then
-// retried is true and the token stays as it is.
-func rotateRefreshToken(tx tenant.Tx, slug, currentRT string, cl *client, now time.Time) (expiresAt time.Time, retried bool, err error) {
-	key := prefixRefresh + tenant.HashSecret(currentRT)
+// rotateRefreshToken uses up the presented refresh token, whose hash is
+// hash, and returns when its successor expires: when it does, at the
+// family's end, which rotation never extends. A token used before is
+// errRefreshReused, unless the client's retry grace since its first use
+// still runs: then retried is true and the token stays as it is. It reads
+// the token again, looked up already (refreshLookup): in this transaction,
+// so that of two uses at once only the first finds it unused.
+func rotateRefreshToken(tx tenant.Tx, slug, hash string, cl *client, now time.Time) (expiresAt time.Time, retried bool, err error) {
+	key := prefixRefresh + hash
 	old, err := tenant.GetJSON[refreshToken](tx, tenant.CollRefreshTokens, slug, key)
 	if errors.Is(err, tenant.ErrNotFound) {
 		return time.Time{}, false, oidc.ErrInvalidGrant().WithDescription("refresh token is invalid")
@@ -548,8 +551,9 @@ func familyRevoked(tx tenant.Tx, slug, familyID string) (bool, error) {
 	return fam.Revoked, err
 }
 
-// TokenRequestByRefreshToken looks a refresh token up. A token that was
-// already used is a stolen copy or a replay, and the whole family is
+// TokenRequestByRefreshToken looks a refresh token up, or takes the
+// lookup the refresh grant made of it (exchangeRefreshToken). A token that
+// was already used is a stolen copy or a replay, and the whole family is
 // revoked, unless the client's retry grace period since its first use
 // still runs (a client retrying after a lost answer).
 func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
@@ -558,18 +562,17 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 		return nil, err
 	}
 	slug := st.tenant.Slug
-	var rt refreshToken
-	var standing refreshStanding
-	err = s.store.View(ctx, func(tx tenant.Tx) (err error) {
-		rt, _, standing, err = refreshStandingOf(tx, st, token, s.now())
-		return err
-	})
-	if err != nil {
-		// Not invalid_grant: a client told so drops the token, and its
-		// user must sign in again, for what may pass in a moment.
-		return nil, s.oauthError(ctx, "refresh token grant", err)
+	l, ok := ctx.Value(refreshLookupKey{}).(*refreshLookup)
+	if !ok || l.token != token {
+		if l, err = s.lookUpRefreshToken(ctx, st, token); err != nil {
+			// Not invalid_grant: a client told so drops the token, and
+			// its user must sign in again, for what may pass in a
+			// moment.
+			return nil, s.oauthError(ctx, "refresh token grant", err)
+		}
 	}
-	switch standing {
+	rt := l.rt
+	switch l.standing {
 	case refreshUsable:
 	case refreshUnknown:
 		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token is invalid")
@@ -650,12 +653,46 @@ func refreshStandingOf(tx tenant.Tx, st *tenantState, token string, now time.Tim
 	return rt, user, refreshUsable, nil
 }
 
+// refreshLookup is a refresh token read with its standing
+// (refreshStandingOf) for the request that presents it: by the refresh
+// grant where it checks the token (exchangeRefreshToken), which hands it
+// to the library's lookup of the same token (TokenRequestByRefreshToken)
+// in the request's context, so that the token is read and hashed once.
+type refreshLookup struct {
+	token    string
+	rt       refreshToken
+	user     tenant.User
+	standing refreshStanding
+}
+
+type refreshLookupKey struct{}
+
+// LogValue leaves the token, and the user's secrets, out of any log line.
+func (l *refreshLookup) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("client_id", l.rt.ClientID), slog.String("standing", l.standing.String()))
+}
+
+// lookUpRefreshToken reads refresh token token of tenant st, with its
+// standing now. An error is a store that could not be read.
+func (s *storage) lookUpRefreshToken(ctx context.Context, st *tenantState, token string) (*refreshLookup, error) {
+	l := &refreshLookup{token: token}
+	err := s.store.View(ctx, func(tx tenant.Tx) (err error) {
+		l.rt, l.user, l.standing, err = refreshStandingOf(tx, st, token, s.now())
+		return err
+	})
+	return l, err
+}
+
 func (s *storage) GetRefreshTokenInfo(ctx context.Context, clientID, token string) (string, string, error) {
 	slug, err := s.slug(ctx)
 	if err != nil {
 		return "", "", op.ErrInvalidRefreshToken
 	}
-	rt, err := s.refreshTokenRecord(ctx, slug, token)
+	var rt refreshToken
+	err = s.store.View(ctx, func(tx tenant.Tx) (err error) {
+		rt, err = getRefreshToken(tx, slug, token)
+		return err
+	})
 	if err != nil || rt.ClientID != clientID {
 		return "", "", op.ErrInvalidRefreshToken
 	}

@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"mime"
 	"net/http"
 	"net/url"
@@ -106,7 +105,7 @@ func (p *Provider) exchangeCode(w http.ResponseWriter, r *http.Request, st *tena
 		return
 	}
 	cl.redeeming(&ar)
-	p.libraryToken(w, r, cl, func(resp *oidc.AccessTokenResponse) { resp.Scope = ar.granted() })
+	p.libraryToken(r.Context(), w, r, cl, func(resp *oidc.AccessTokenResponse) { resp.Scope = ar.granted() })
 }
 
 // check compares a token request with a code's binding. It returns why the
@@ -168,26 +167,28 @@ func codeLockIndex(codeHash string) int {
 const codeLockCount = 64
 
 // exchangeRefreshToken checks that a refresh token is the client's before
-// the library's lookup, which revokes the family of a used one, runs.
+// the library's lookup, which revokes the family of a used one, runs. The
+// token is looked up here, once (lookUpRefreshToken), and the library's
+// lookup takes what was read (TokenRequestByRefreshToken).
 func (p *Provider) exchangeRefreshToken(w http.ResponseWriter, r *http.Request, st *tenantState) {
 	cl, token, ok := p.clientToken(w, r, st, policyTokenUser, "refresh_token")
 	if !ok {
 		return
 	}
 	requested := normaliseRefreshScope(r)
-	rt, err := p.storage.refreshTokenRecord(r.Context(), st.tenant.Slug, token)
+	l, err := p.storage.lookUpRefreshToken(r.Context(), st, token)
 	switch {
-	case errors.Is(err, tenant.ErrNotFound):
-		// The library refuses it too, with nothing to revoke.
 	case err != nil:
 		p.logger.ErrorContext(r.Context(), "read refresh token", "err", err)
 		writeServerError(w)
 		return
-	case rt.ClientID != cl.ID:
+	case l.standing == refreshUnknown:
+		// The library refuses it too, with nothing to revoke.
+	case l.rt.ClientID != cl.ID:
 		p.refuseToken(w, r, cl, "the refresh token was issued to another client; nothing revoked",
 			"invalid_grant", "refresh token is invalid or expired")
 		return
-	case rt.Used:
+	case l.rt.Used:
 		// The library's replay handling decides first: a used token
 		// outside its grace period revokes its family, whatever the
 		// scope asked for.
@@ -195,12 +196,12 @@ func (p *Provider) exchangeRefreshToken(w http.ResponseWriter, r *http.Request, 
 		// As the library decides it (op.ValidateRefreshTokenScopes, over
 		// what storage leaves of the grant), but in words: the library
 		// answers a bare invalid_scope, and logs no client.
-		if notGranted := scopesBeyond(requested, cl.stillAllowed(rt.Scopes)); len(notGranted) > 0 {
+		if notGranted := scopesBeyond(requested, cl.stillAllowed(l.rt.Scopes)); len(notGranted) > 0 {
 			p.refuseToken(w, r, cl, "scope wider than the refresh token's grant", "invalid_scope", notGrantedDescription(notGranted))
 			return
 		}
 	}
-	p.libraryToken(w, r, cl, nil)
+	p.libraryToken(context.WithValue(r.Context(), refreshLookupKey{}, l), w, r, cl, nil)
 }
 
 // scopesBeyond returns the scopes of requested (normaliseRefreshScope's)
@@ -280,11 +281,15 @@ func (p *Provider) refuseToken(w http.ResponseWriter, r *http.Request, cl *clien
 // key); and it answers invalid_grant to any error of the refresh token's
 // lookup, which tells the client to drop a token that is good. Its log
 // line, or storage's, has said what failed.
-func (p *Provider) libraryToken(w http.ResponseWriter, r *http.Request, cl *client, scope func(*oidc.AccessTokenResponse)) {
+//
+// ctx is r's context with what the grant hands the library besides the
+// request (a refresh token's lookup): the request is copied once, with
+// everything its context needs.
+func (p *Provider) libraryToken(ctx context.Context, w http.ResponseWriter, r *http.Request, cl *client, scope func(*oidc.AccessTokenResponse)) {
 	// The library's answer is held for correcting; its headers go to the
 	// real response's.
 	held := buffered.NewResponse(w.Header())
-	ctx, failed := watchServerFailure(r.Context())
+	ctx, failed := watchServerFailure(ctx)
 	signing := new(deferredSigning)
 	r = r.WithContext(withDeferredSigning(ctx, signing))
 	p.op.ServeHTTP(held, r)
@@ -390,15 +395,4 @@ func isParamName(name string) bool {
 		}
 	}
 	return name != ""
-}
-
-// refreshTokenRecord reads the record of a refresh token of tenant slug; it
-// returns tenant.ErrNotFound for a token it does not know.
-func (s *storage) refreshTokenRecord(ctx context.Context, slug, token string) (refreshToken, error) {
-	var rt refreshToken
-	err := s.store.View(ctx, func(tx tenant.Tx) (err error) {
-		rt, err = getRefreshToken(tx, slug, token)
-		return err
-	})
-	return rt, err
 }
