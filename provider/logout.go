@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"errors"
 	"maps"
 	"net/http"
 	"net/url"
@@ -90,7 +91,9 @@ func (p *Provider) serveLogout(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, PathLogoutConfirm, http.StatusFound)
 			return
 		}
-		p.EndSession(w, r, site.Slug)
+		if !p.endSession(w, r, site.Slug) {
+			return
+		}
 	}
 	maps.Copy(w.Header(), held.Header())
 	held.Send(w)
@@ -118,11 +121,30 @@ func (p *Provider) logoutNeedsConfirmation(r *http.Request, slug, hintSub string
 	if r.Form.Get("client_id") != "" && r.Form.Get("post_logout_redirect_uri") != "" {
 		return false // the library checks that the address is the client's
 	}
-	sess, _, ok := p.Session(r, slug)
-	if !ok {
+	sess, _, err := p.ReadSession(r, slug)
+	switch {
+	case errors.Is(err, ErrNoSession):
 		return false // nothing to end
+	case err != nil:
+		// Whether there is a session to end is not known: the
+		// confirmation page, which reads it again, says what it finds.
+		p.logger.ErrorContext(r.Context(), "logout: the SSO session could not be read; asking for confirmation", "tenant", slug, "err", err)
+		return true
 	}
 	return hintSub == "" || hintSub != sess.Sub
+}
+
+// endSession ends the browser's session at slug for a logout (EndSession).
+// One the store could not end is refused with the page that says the
+// person has not been signed out, and logged; false then, and the caller
+// answers nothing more.
+func (p *Provider) endSession(w http.ResponseWriter, r *http.Request, slug string) bool {
+	if err := p.EndSession(w, r, slug); err != nil {
+		p.logger.ErrorContext(r.Context(), "logout", "tenant", slug, "err", err)
+		p.fail(w, r, http.StatusServiceUnavailable, ProblemSignOutLinkRefused)
+		return false
+	}
+	return true
 }
 
 // serveRelogin answers Cognito's /logout?client_id&redirect_uri&response_type
@@ -155,7 +177,9 @@ func (p *Provider) serveRelogin(w http.ResponseWriter, r *http.Request, slug str
 		p.fail(w, r, http.StatusBadRequest, ProblemSignOutLinkRefused)
 		return
 	}
-	p.EndSession(w, r, slug)
+	if !p.endSession(w, r, slug) {
+		return
+	}
 	q := url.Values{}
 	for _, param := range []string{"client_id", "redirect_uri", "response_type", "state", "scope", "nonce", "code_challenge", "code_challenge_method"} {
 		if v := f.Get(param); v != "" {

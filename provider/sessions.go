@@ -153,12 +153,16 @@ func (p *Provider) Session(r *http.Request, slug string) (tenant.Session, tenant
 }
 
 // EndSession deletes the browser's session at slug and clears its cookie.
-func (p *Provider) EndSession(w http.ResponseWriter, r *http.Request, slug string) {
+// A session the store could not delete is the error, and its cookie stays:
+// the person is still signed in, and must be told so rather than that they
+// are signed out. The caller logs the error.
+func (p *Provider) EndSession(w http.ResponseWriter, r *http.Request, slug string) error {
 	if c, err := p.requestCookie(r, sessionCookie); err == nil && c.Value != "" {
 		err := p.store.Update(r.Context(), func(tx tenant.Tx) error { return tenant.EndSession(tx, slug, c.Value) })
 		if err != nil {
-			p.logger.ErrorContext(r.Context(), "end session", "tenant", slug, "err", err)
+			return fmt.Errorf("end the SSO session: %w", err)
 		}
 	}
 	http.SetCookie(w, p.cookie(sessionCookie, "", -time.Second))
+	return nil
 }

@@ -295,3 +295,71 @@ func TestSessionStoreFailureIsLogged(t *testing.T) {
 		})
 	}
 }
+
+// A logout meets a store that fails as it must end the session: the person
+// is told they have not been signed out (503), the session and its cookie
+// stay, and one ERROR line says why. One that cannot read the session does
+// not know whether to ask: it asks (the confirmation page), and logs it.
+func TestLogoutStoreFailure(t *testing.T) {
+	var store *failingStore
+	h := newHarnessOver(t, "http", func(real tenant.Store, dbPath string) tenant.Store {
+		store = &failingStore{Store: real, path: dbPath}
+		return store
+	})
+	f := h.fixture("acme", true)
+	cfg := h.oauthConfig(f)
+	const refused = "This sign-out link does not work here, so you have not been signed out."
+	sessionWrites := func(write bool, c tenant.Collection) bool { return write && c == tenant.CollSessions }
+	challenge := oauth2.S256ChallengeFromVerifier(oauth2.GenerateVerifier())
+	cases := []struct {
+		name     string
+		fail     func(write bool, c tenant.Collection) bool
+		query    func(hint string) url.Values
+		status   int
+		location string // with 302
+	}{
+		{"the hint's logout, the session not deleted", sessionWrites,
+			func(hint string) url.Values { return url.Values{"id_token_hint": {hint}} }, http.StatusServiceUnavailable, ""},
+		{"Cognito's sign in again, the session not deleted", sessionWrites, func(string) url.Values {
+			return url.Values{"client_id": {f.client.ID}, "redirect_uri": {redirectURI}, "response_type": {"code"},
+				"code_challenge": {challenge}, "code_challenge_method": {"S256"}}
+		}, http.StatusServiceUnavailable, ""},
+		{"the hint's logout, the session unreadable", reads(tenant.CollSessions),
+			func(hint string) url.Values { return url.Values{"id_token_hint": {hint}} }, http.StatusFound, "/logout/confirm"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			hint := h.signIn(f, cfg).Extra("id_token").(string)
+			if err := store.Flush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			start := len(h.logs.String())
+			store.setFail(tc.fail)
+			resp := h.get(h.issuer("acme") + "/logout?" + tc.query(hint).Encode())
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			store.setFail(nil)
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d, body %q; want %d", resp.StatusCode, body, tc.status)
+			}
+			if tc.location != "" && resp.Header.Get("Location") != tc.location {
+				t.Errorf("Location %q, want %q", resp.Header.Get("Location"), tc.location)
+			}
+			if tc.status == http.StatusServiceUnavailable && !strings.HasPrefix(string(body), refused) {
+				t.Errorf("body %q, want %q", body, refused)
+			}
+			for _, c := range resp.Cookies() {
+				if c.Name == "cognate_session" {
+					t.Errorf("the session cookie was changed: %v", c)
+				}
+			}
+			if !h.signedIn("acme") {
+				t.Error("signed out, though the store kept the session")
+			}
+			logged := h.logs.String()[start:]
+			if n := strings.Count(logged, "level=ERROR"); n != 1 || !strings.Contains(logged, store.path) {
+				t.Errorf("logged %d ERROR lines, want 1 naming the store's error:\n%s", n, logged)
+			}
+		})
+	}
+}

@@ -54,7 +54,8 @@ func (p *Pages) getLogoutConfirm(w http.ResponseWriter, r *http.Request) error {
 }
 
 // postLogoutConfirm ends the session the person confirmed to end, then
-// shows the signed-out page.
+// shows the signed-out page; a session the store could not end is the
+// error page, the person still signed in.
 func (p *Pages) postLogoutConfirm(w http.ResponseWriter, r *http.Request) error {
 	e, err := p.env(r)
 	if err != nil {
@@ -63,7 +64,9 @@ func (p *Pages) postLogoutConfirm(w http.ResponseWriter, r *http.Request) error 
 	if err := p.parseForm(w, r, p.origin(e)); err != nil {
 		return err
 	}
-	p.Provider.EndSession(w, r, e.slug())
+	if err := p.Provider.EndSession(w, r, e.slug()); err != nil {
+		return err // the error page, and its one log line: still signed in
+	}
 	http.Redirect(w, r, provider.PathLoggedOut, http.StatusSeeOther)
 	return nil
 }

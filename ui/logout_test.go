@@ -180,9 +180,9 @@ func TestSessionOfAGoneUserIsSignedOut(t *testing.T) {
 // the person they are signed out while their session lives on.
 func TestLogoutConfirmationStoreFailure(t *testing.T) {
 	log := &uitest.Log{}
-	var store *sessionReadsFail
+	var store *sessionStoreFails
 	s := newStack(t, stackOptions{log: log, providerStore: func(real tenant.Store) tenant.Store {
-		store = &sessionReadsFail{Store: real}
+		store = &sessionStoreFails{Store: real}
 		return store
 	}})
 	ann := s.addUserAt(t, "ann")
@@ -194,9 +194,9 @@ func TestLogoutConfirmationStoreFailure(t *testing.T) {
 	}
 
 	mark := log.Mark()
-	store.failing.Store(true)
+	store.reads.Store(true)
 	p := b.Get(s.tenantURL + "/logout/confirm")
-	store.failing.Store(false)
+	store.reads.Store(false)
 	if p.Status != http.StatusInternalServerError {
 		t.Fatalf("status %d, Location %q, want 500:\n%s", p.Status, p.Location, p.Body)
 	}
@@ -210,31 +210,66 @@ func TestLogoutConfirmationStoreFailure(t *testing.T) {
 		t.Fatal("the session ended")
 	}
 	// The store readable again, the person is asked.
+	confirm := b.Get(s.tenantURL + "/logout/confirm")
+	uitest.MustContain(t, confirm, "You are signed in as ann.")
+
+	// A session the store cannot delete is not ended: the error page, not
+	// the signed-out page, and the browser keeps its cookie.
+	mark = log.Mark()
+	store.deletes.Store(true)
+	p = b.Post(s.tenantURL+"/logout/confirm", url.Values{"csrf_token": {uitest.HiddenField(t, confirm, "csrf_token")}})
+	store.deletes.Store(false)
+	if p.Status != http.StatusInternalServerError {
+		t.Fatalf("confirmed while the store fails: status %d, Location %q, want 500:\n%s", p.Status, p.Location, p.Body)
+	}
+	uitest.MustNotContain(t, p, "You are signed out")
+	lines = log.Since(mark)
+	if len(lines) != 1 || !strings.Contains(lines[0], "level=ERROR") || !strings.Contains(lines[0], errSessionWrite.Error()) {
+		t.Errorf("logged %q, want one ERROR line with the store's error", lines)
+	}
+	if !sessionLives(t, s, token) {
+		t.Fatal("the session ended")
+	}
 	uitest.MustContain(t, b.Get(s.tenantURL+"/logout/confirm"), "You are signed in as ann.")
 }
 
-// errSessionRead is the failure of a sessionReadsFail.
-var errSessionRead = errors.New("read /var/lib/cognate/cognate.db: input/output error")
+// errSessionRead and errSessionWrite are the failures of a sessionStoreFails.
+var (
+	errSessionRead  = errors.New("read /var/lib/cognate/cognate.db: input/output error")
+	errSessionWrite = errors.New("write /var/lib/cognate/cognate.db: no space left on device")
+)
 
-// sessionReadsFail is a store whose reads of SSO sessions fail while
-// failing is set, as those of a broken disk do.
-type sessionReadsFail struct {
+// sessionStoreFails is a store whose reads of SSO sessions fail while
+// reads is set, and whose deletions of them while deletes is, as those of
+// a broken or full disk do.
+type sessionStoreFails struct {
 	tenant.Store
-	failing atomic.Bool
+	reads, deletes atomic.Bool
 }
 
-func (s *sessionReadsFail) View(ctx context.Context, fn func(tenant.Tx) error) error {
-	return s.Store.View(ctx, func(tx tenant.Tx) error { return fn(sessionReadsFailTx{tx, s}) })
+func (s *sessionStoreFails) View(ctx context.Context, fn func(tenant.Tx) error) error {
+	return s.Store.View(ctx, func(tx tenant.Tx) error { return fn(sessionStoreFailsTx{tx, s}) })
 }
 
-type sessionReadsFailTx struct {
+func (s *sessionStoreFails) Update(ctx context.Context, fn func(tenant.Tx) error) error {
+	return s.Store.Update(ctx, func(tx tenant.Tx) error { return fn(sessionStoreFailsTx{tx, s}) })
+}
+
+type sessionStoreFailsTx struct {
 	tenant.Tx
-	s *sessionReadsFail
+	s *sessionStoreFails
 }
 
-func (tx sessionReadsFailTx) Get(c tenant.Collection, tenantID, key string) ([]byte, error) {
-	if c == tenant.CollSessions && tx.s.failing.Load() {
+func (tx sessionStoreFailsTx) Get(c tenant.Collection, tenantID, key string) ([]byte, error) {
+	if c == tenant.CollSessions && tx.s.reads.Load() {
 		return nil, errSessionRead
 	}
 	return tx.Tx.Get(c, tenantID, key)
+}
+
+func (tx sessionStoreFailsTx) Delete(c tenant.Collection, tenantID, key string) error {
+	if c == tenant.CollSessions && tx.s.deletes.Load() {
+		return errSessionWrite
+	}
+	return tx.Tx.Delete(c, tenantID, key)
 }
