@@ -178,7 +178,14 @@ func (s *storage) user(ctx context.Context, sub string) (tenant.User, error) {
 // invalid_grant (RFC 6749 §5.2), as TokenRequestByRefreshToken answers a
 // refresh token of such a user; neither a failure of the server's nor
 // access_denied, which is the authorization endpoint's.
+//
+// A refresh grant's user was read with its token (refreshLookup), a moment
+// ago, and is taken from there: the ID token's claims and the access
+// token's each ask for it.
 func (s *storage) grantUser(ctx context.Context, sub string) (tenant.User, error) {
+	if l, ok := ctx.Value(refreshLookupKey{}).(*refreshLookup); ok && l.standing == refreshUsable && l.user.Sub == sub {
+		return l.user, nil
+	}
 	user, err := s.user(ctx, sub)
 	reason := "the user is disabled"
 	switch {

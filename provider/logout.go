@@ -2,7 +2,6 @@ package provider
 
 import (
 	"errors"
-	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -95,7 +94,6 @@ func (p *Provider) serveLogout(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	maps.Copy(w.Header(), held.Header())
 	held.Send(w)
 }
 

@@ -316,8 +316,7 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 		if currentRT == "" {
 			next.ExpiresAt, err = startFamily(tx, slug, base, cl, now)
 		} else {
-			// base.Hash is currentRT's: base is its lookup.
-			next.ExpiresAt, retried, err = rotateRefreshToken(tx, slug, base.Hash, cl, now)
+			next.ExpiresAt, retried, err = rotateRefreshToken(tx, slug, currentRT, cl, now)
 		}
 		if err != nil {
 			return err
@@ -385,15 +384,15 @@ func startFamily(tx tenant.Tx, slug string, base refreshToken, cl *client, now t
 	return fam.ExpiresAt, nil
 }
 
-// rotateRefreshToken uses up the presented refresh token, whose hash is
-// hash, and returns when its successor expires: when it does, at the
-// family's end, which rotation never extends. A token used before is
-// errRefreshReused, unless the client's retry grace since its first use
-// still runs: then retried is true and the token stays as it is. It reads
-// the token again, looked up already (refreshLookup): in this transaction,
-// so that of two uses at once only the first finds it unused.
-func rotateRefreshToken(tx tenant.Tx, slug, hash string, cl *client, now time.Time) (expiresAt time.Time, retried bool, err error) {
-	key := prefixRefresh + hash
+// rotateRefreshToken uses up the presented refresh token currentRT and
+// returns when its successor expires: when it does, at the family's end,
+// which rotation never extends. A token used before is errRefreshReused,
+// unless the client's retry grace since its first use still runs: then
+// retried is true and the token stays as it is. It reads the token again,
+// looked up already (refreshLookup): in this transaction, so that of two
+// uses at once only the first finds it unused.
+func rotateRefreshToken(tx tenant.Tx, slug, currentRT string, cl *client, now time.Time) (expiresAt time.Time, retried bool, err error) {
+	key := prefixRefresh + tenant.HashSecret(currentRT)
 	old, err := tenant.GetJSON[refreshToken](tx, tenant.CollRefreshTokens, slug, key)
 	if errors.Is(err, tenant.ErrNotFound) {
 		return time.Time{}, false, oidc.ErrInvalidGrant().WithDescription("refresh token is invalid")

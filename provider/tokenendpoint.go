@@ -105,7 +105,7 @@ func (p *Provider) exchangeCode(w http.ResponseWriter, r *http.Request, st *tena
 		return
 	}
 	cl.redeeming(&ar)
-	p.libraryToken(r.Context(), w, r, cl, func(resp *oidc.AccessTokenResponse) { resp.Scope = ar.granted() })
+	p.libraryToken(w, r, cl, func(resp *oidc.AccessTokenResponse) { resp.Scope = ar.granted() })
 }
 
 // check compares a token request with a code's binding. It returns why the
@@ -201,7 +201,7 @@ func (p *Provider) exchangeRefreshToken(w http.ResponseWriter, r *http.Request, 
 			return
 		}
 	}
-	p.libraryToken(context.WithValue(r.Context(), refreshLookupKey{}, l), w, r, cl, nil)
+	p.libraryToken(w, r.WithContext(context.WithValue(r.Context(), refreshLookupKey{}, l)), cl, nil)
 }
 
 // scopesBeyond returns the scopes of requested (normaliseRefreshScope's)
@@ -281,15 +281,11 @@ func (p *Provider) refuseToken(w http.ResponseWriter, r *http.Request, cl *clien
 // key); and it answers invalid_grant to any error of the refresh token's
 // lookup, which tells the client to drop a token that is good. Its log
 // line, or storage's, has said what failed.
-//
-// ctx is r's context with what the grant hands the library besides the
-// request (a refresh token's lookup): the request is copied once, with
-// everything its context needs.
-func (p *Provider) libraryToken(ctx context.Context, w http.ResponseWriter, r *http.Request, cl *client, scope func(*oidc.AccessTokenResponse)) {
+func (p *Provider) libraryToken(w http.ResponseWriter, r *http.Request, cl *client, scope func(*oidc.AccessTokenResponse)) {
 	// The library's answer is held for correcting; its headers go to the
 	// real response's.
 	held := buffered.NewResponse(w.Header())
-	ctx, failed := watchServerFailure(ctx)
+	ctx, failed := watchServerFailure(r.Context())
 	signing := new(deferredSigning)
 	r = r.WithContext(withDeferredSigning(ctx, signing))
 	p.op.ServeHTTP(held, r)

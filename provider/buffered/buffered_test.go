@@ -61,4 +61,11 @@ func TestResponse(t *testing.T) {
 	if got := given.Get("Cache-Control"); got != "no-store" {
 		t.Errorf("given headers: Cache-Control %q, want it set on them", got)
 	}
+
+	// Sent on, a Response's own headers go with it.
+	sent := httptest.NewRecorder()
+	own.Send(sent)
+	if got := sent.Header().Get("Content-Type"); got != "text/plain" {
+		t.Errorf("own headers sent: Content-Type %q, want text/plain", got)
+	}
 }
