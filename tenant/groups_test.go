@@ -152,11 +152,9 @@ func TestGroupNameRuleOrder(t *testing.T) {
 		{" " + strings.Repeat("a", 128), strings.Repeat("a", 129)}, // too long, with a space around it
 		{strings.Repeat("\u200b", 129), strings.Repeat("a", 129)},  // too long, nothing to see
 		{strings.Repeat("a\x00", 65), strings.Repeat("a", 129)},    // too long, with control characters
-		{" ops\x00", " ops"},           // a space around it and a control character
-		{" \u2800", " ops"},            // a space around it and nothing to see
-		{"\u200b ", " ops"},            // a space around it and a hidden character
-		{"ops\u2028\u200b", "ops\x00"}, // a line break and a hidden character
-		{"admin\u200ds", "ops\x00"},    // a joiner between Latin letters, the group's own rule
+		{" ops\x00", " ops"}, // a space around it and a control character
+		{" \u2800", " ops"},  // a space around it and nothing to see
+		{"\u200b ", " ops"},  // a space around it and a hidden character
 	}
 	for _, tt := range tests {
 		got, want := tenant.ValidateGroupName(tt.name), tenant.ValidateGroupName(tt.like)

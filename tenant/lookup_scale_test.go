@@ -346,14 +346,39 @@ func TestGroupRenameReadsOnlyMembers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	counter := countReads(svc.Store)
+	real := svc.Store
+	counter := countReads(real)
 	svc.Store = counter
+	// members are the groups of the two members, as the real store has them.
+	members := func() [][]string {
+		var groups [][]string
+		err := real.View(ctx, func(tx tenant.Tx) error {
+			for _, sub := range []string{"s0007", "s0031"} {
+				u, err := tenant.GetUser(tx, "acme", sub)
+				if err != nil {
+					return err
+				}
+				groups = append(groups, u.Groups)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return groups
+	}
 	renamed := "operations"
 	if _, err := svc.UpdateGroup(ctx, "acme", "ops", tenant.GroupChange{Name: &renamed}); err != nil {
 		t.Fatal(err)
 	}
+	if got := members(); !slices.EqualFunc(got, [][]string{{renamed}, {renamed}}, slices.Equal) {
+		t.Fatalf("the members' groups after the rename: %q, want both in %q", got, renamed)
+	}
 	if err := svc.DeleteGroup(ctx, "acme", renamed); err != nil {
 		t.Fatal(err)
+	}
+	if got := members(); len(got[0])+len(got[1]) != 0 {
+		t.Fatalf("the members' groups after the deletion: %q, want none", got)
 	}
 	users := 0
 	for what, n := range counter.reads() {

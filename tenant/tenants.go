@@ -290,7 +290,7 @@ func (s *Service) UpdateTenant(ctx context.Context, slug string, in TenantChange
 		t.Settings = in.Settings.Apply(t.Settings)
 		// Only an admin group chosen now is held to today's rules for a
 		// group's name: one that an older version accepted stays while
-		// other settings change, as the tenant's name does.
+		// other settings change.
 		adminGroupChosen := t.Settings.AdminGroup != before.Settings.AdminGroup
 		if err := validateSettings(t.Settings, adminGroupChosen); err != nil {
 			return err

@@ -33,7 +33,7 @@ import (
 func TestBackup(t *testing.T) {
 	f := newFixture(t)
 	var log bytes.Buffer
-	api := &adminapi.API{Service: f.svc, Logger: slog.New(slog.NewTextHandler(&log, nil)), TokenHash: sha256.Sum256([]byte(testToken))}
+	api := f.apiLoggingTo(&log)
 	do := func(method, auth string) *httptest.ResponseRecorder {
 		req := httptest.NewRequestWithContext(t.Context(), method, "/admin/v1/backup", nil)
 		if auth != "" {
@@ -139,7 +139,7 @@ func TestBackupShowsTheServiceClock(t *testing.T) {
 	taken := time.Date(2030, 1, 2, 4, 4, 5, 0, time.FixedZone("CET", 3600))
 	f.svc.Now = func() time.Time { return taken }
 	var log bytes.Buffer
-	api := &adminapi.API{Service: f.svc, Logger: slog.New(slog.NewTextHandler(&log, nil)), TokenHash: sha256.Sum256([]byte(testToken))}
+	api := f.apiLoggingTo(&log)
 	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/admin/v1/backup", nil)
 	req.Header.Set("Authorization", bearer)
 	rec := httptest.NewRecorder()
@@ -170,7 +170,7 @@ func TestBackupShowsTheServiceClock(t *testing.T) {
 func TestBackupAfterStopBackupsIsCutShort(t *testing.T) {
 	f := newFixture(t)
 	var log bytes.Buffer
-	api := &adminapi.API{Service: f.svc, Logger: slog.New(slog.NewTextHandler(&log, nil)), TokenHash: sha256.Sum256([]byte(testToken))}
+	api := f.apiLoggingTo(&log)
 	api.StopBackups()
 	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/admin/v1/backup", nil)
 	req.Header.Set("Authorization", bearer)
@@ -213,7 +213,7 @@ func TestStopBackupsCutsOffACopyBeingSent(t *testing.T) {
 	}
 
 	var log bytes.Buffer // read once the handler is done
-	api := &adminapi.API{Service: f.svc, Logger: slog.New(slog.NewTextHandler(&log, nil)), TokenHash: sha256.Sum256([]byte(testToken))}
+	api := f.apiLoggingTo(&log)
 	done := make(chan struct{})
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer close(done)
@@ -366,4 +366,10 @@ func TestBackupRefusals(t *testing.T) {
 		t.Errorf("a store without backups: status %d (documented: %v), want 501", rec.Code, documented["501"])
 	}
 	checkBody(t, rec.Body.String(), "not_implemented", []string{"stop the server, copy its data file"}, nil, f.path)
+}
+
+// apiLoggingTo is an API over the fixture's service that logs to log, for
+// the tests of what the backup logs.
+func (f *fixture) apiLoggingTo(log io.Writer) *adminapi.API {
+	return &adminapi.API{Service: f.svc, Logger: slog.New(slog.NewTextHandler(log, nil)), TokenHash: sha256.Sum256([]byte(testToken))}
 }
