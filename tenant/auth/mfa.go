@@ -720,9 +720,10 @@ func keyAMR(c mfa.Credential, userVerified bool) []string {
 // sign-in, whose flow is spent already.
 //
 // The clone is counted and recorded once whatever else fails: the
-// warning's write (its error is returned after the count, as the server
-// fault it is), or the flow, which another tab may have ended meanwhile:
-// a key that signed with a count gone back was presented all the same.
+// warning's write, whose error is returned after the count (a store fault,
+// or the key or its user gone meanwhile), or the flow, which another tab
+// may have ended meanwhile: a key that signed with a count gone back was
+// presented all the same.
 // The warning is written first, with a context the request's end does not
 // cancel, as failCheck writes the count: failCheck's pause, which a client
 // may leave, must not keep the warning from the record either.
@@ -746,8 +747,8 @@ func (m *Machine) refuseClone(ctx context.Context, tenantID, session string, t t
 		warned = fmt.Errorf("store the clone warning of credential %s: %w", factorID, warned)
 	}
 	refused := refusal{user: &user, reason: tenant.ReasonChallengeFailed, details: map[string]string{"clone_warning": factorID}}
-	if err := m.failCheck(ctx, tenantID, t.Settings.Lockout, cr, refused, m.now(), passwordCheck{}); err != nil || warned != nil {
-		return Result{}, errors.Join(warned, err)
+	if err := errors.Join(warned, m.failCheck(ctx, tenantID, t.Settings.Lockout, cr, refused, m.now(), passwordCheck{})); err != nil {
+		return Result{}, err
 	}
 	if session == "" {
 		return Result{}, ErrFactorUnusable

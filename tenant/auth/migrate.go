@@ -107,13 +107,9 @@ func (m *Machine) migrate(ctx context.Context, t tenant.Tenant, cr Credentials, 
 		// Migrated meanwhile by another sign-in (or the name is a user's
 		// here who has a password): from now on the password here is the
 		// one that counts, checked by the sign-in's own rule
-		// (verifyPassword). A hash that rule cannot read is a wrong
-		// password here too, and no store fault hides behind it: a read
-		// that failed is PutLegacyUser's error (the last case), and
-		// stored is the user as read whole. Nor is such a hash a
-		// concurrent migration's, which this server wrote: it is the
-		// record of a user here whom the pool's username or sub
-		// matched, as unreadable at their own sign-in.
+		// (verifyPassword, which says why a hash it cannot read is a
+		// wrong password). A read that failed is PutLegacyUser's error,
+		// the last case.
 		ok, _, err := m.verifyPassword(ctx, stored.PasswordHash, cr.Password)
 		if err != nil {
 			return tenant.User{}, false, err

@@ -13,8 +13,8 @@ import (
 
 // hasherRecord is the real hasher, with a record of the work asked of it:
 // each stored hash handed over to be verified (to Verify, or in NotReused's
-// history, which verifies its entries in turn until one matches), and how
-// many passwords it hashed.
+// history, all of it: that NotReused stops at the first match is its own
+// affair), and how many passwords it hashed.
 type hasherRecord struct {
 	PasswordHasher
 	verified []string
@@ -129,9 +129,6 @@ func TestNewPasswordHashVerifiesEachHashOnce(t *testing.T) {
 			}
 			var verified []string
 			for _, h := range record.verified {
-				if slices.Contains(verified, named[h]) {
-					t.Errorf("the %s password's hash verified twice", named[h])
-				}
 				verified = append(verified, named[h])
 			}
 			if !slices.Equal(verified, tt.verified) {
