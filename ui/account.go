@@ -135,15 +135,25 @@ type factorView struct {
 	Renaming bool
 }
 
+// accountUser reads the browser's session and its user for the account
+// page; without a session that counts (p.session) it sends the person to
+// sign in, and ok is false.
+func (p *Pages) accountUser(w http.ResponseWriter, r *http.Request, e env) (sess tenant.Session, user tenant.User, ok bool) {
+	sess, user, ok, _ = p.session(r, e)
+	if !ok {
+		http.Redirect(w, r, loginURL(accountLogin), http.StatusSeeOther)
+	}
+	return sess, user, ok
+}
+
 // getAccount shows the account page, or sends the person to sign in.
 func (p *Pages) getAccount(w http.ResponseWriter, r *http.Request) error {
 	e, err := p.env(r)
 	if err != nil {
 		return err
 	}
-	_, user, ok, _ := p.session(r, e)
+	_, user, ok := p.accountUser(w, r, e)
 	if !ok {
-		http.Redirect(w, r, loginURL(accountLogin), http.StatusSeeOther)
 		return nil
 	}
 	page := p.accountPage(w, r, e, user)
@@ -234,9 +244,8 @@ func (p *Pages) accountSession(w http.ResponseWriter, r *http.Request, age signI
 	if err := p.parseForm(w, r, p.origin(e)); err != nil {
 		return env{}, tenant.User{}, false, err
 	}
-	sess, user, ok, _ := p.session(r, e)
+	sess, user, ok := p.accountUser(w, r, e)
 	if !ok {
-		http.Redirect(w, r, loginURL(accountLogin), http.StatusSeeOther)
 		return env{}, tenant.User{}, false, nil
 	}
 	if age == recentSignIn && p.Now().Sub(sess.AuthTime) > RecentSignInWindow {
@@ -293,9 +302,8 @@ func (p *Pages) accountRefused(w http.ResponseWriter, r *http.Request, e env, us
 // been sent to sign in, as the page itself would send them.
 func (p *Pages) accountRefusalPage(w http.ResponseWriter, r *http.Request, e env, user tenant.User, status int, cause error) (page *accountPage, ok bool) {
 	p.logAccountRefusal(r, e, user.Username, status, cause)
-	_, current, ok, _ := p.session(r, e)
+	_, current, ok := p.accountUser(w, r, e)
 	if !ok {
-		http.Redirect(w, r, loginURL(accountLogin), http.StatusSeeOther)
 		return nil, false
 	}
 	return p.accountPage(w, r, e, current), true

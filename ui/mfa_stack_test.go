@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,7 +38,7 @@ type mfaStack struct {
 	machine    *auth.Machine
 	// machineStore is the store as the state machine reaches it: the
 	// store itself, until a test has it run a change first (BeforeUpdate).
-	machineStore *interposingStore
+	machineStore *uitest.InterposingStore
 	// log holds what every part logged, as t.Output() gets it too.
 	log *uitest.Log
 }
@@ -77,7 +76,7 @@ func newMFAStack(t *testing.T, policy tenant.MFAPolicy) *mfaStack {
 	rps := &auth.RelyingParties{Origin: hosts.TenantURL}
 	svc := &tenant.Service{Store: store, Hasher: hasher, Logger: logger, Now: time.Now,
 		Changed: func(ctx context.Context, slug string) { prov.Invalidate(ctx, slug); rps.Forget(slug) }, RevokeUser: prov.RevokeUser}
-	machineStore := &interposingStore{Store: store}
+	machineStore := &uitest.InterposingStore{Store: store}
 	machine := &auth.Machine{Store: machineStore, Hasher: hasher, Logger: logger, Now: time.Now, Sealer: sealer, RelyingParty: rps.For,
 		SSOSessions: true, Audit: tenant.RecordAudit}
 	pages, err := ui.New(ui.Pages{Provider: prov, Auth: machine, Service: svc, Logger: logger, Now: time.Now})
@@ -117,25 +116,6 @@ func newMFAStack(t *testing.T, policy tenant.MFAPolicy) *mfaStack {
 		*tn.into = s
 	}
 	return ms
-}
-
-// interposingStore is a store that, once told (BeforeUpdate), runs a
-// change of the test's just before its next Update: another request's
-// change landing between what a page read and what it writes. Until then,
-// and after, it is the store itself.
-type interposingStore struct {
-	tenant.Store
-	next atomic.Pointer[func()]
-}
-
-// BeforeUpdate has change run once, before the next Update begins.
-func (s *interposingStore) BeforeUpdate(change func()) { s.next.Store(&change) }
-
-func (s *interposingStore) Update(ctx context.Context, fn func(tx tenant.Tx) error) error {
-	if change := s.next.Swap(nil); change != nil {
-		(*change)()
-	}
-	return s.Store.Update(ctx, fn)
 }
 
 // slug is the tenant a stack of mfaStack stands for.

@@ -46,3 +46,22 @@ func (tx vanishingTx) Get(c tenant.Collection, tenantID, key string) ([]byte, er
 	}
 	return tx.Tx.Get(c, tenantID, key)
 }
+
+// InterposingStore is a store that, once told (BeforeUpdate), runs a
+// change of the test's just before its next Update: another request's
+// change landing between what a page read and what it writes. Until then,
+// and after, it is the store itself.
+type InterposingStore struct {
+	tenant.Store
+	next atomic.Pointer[func()]
+}
+
+// BeforeUpdate has change run once, before the next Update begins.
+func (s *InterposingStore) BeforeUpdate(change func()) { s.next.Store(&change) }
+
+func (s *InterposingStore) Update(ctx context.Context, fn func(tx tenant.Tx) error) error {
+	if change := s.next.Swap(nil); change != nil {
+		(*change)()
+	}
+	return s.Store.Update(ctx, fn)
+}
