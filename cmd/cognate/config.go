@@ -625,6 +625,19 @@ func (c *Config) secretSettings() []secretSetting {
 	}
 }
 
+// secretNamed is how a problem of the secret called name names it: by the
+// setting it was given in (for the file's line) and in words, which name
+// the file when it was read from one, so that the operator is not sent to
+// look for a setting they never made.
+func (c *Config) secretNamed(name string) (setting, words string) {
+	for _, s := range c.secretSettings() {
+		if s.name == name && *s.file != "" {
+			return name + "_file", name + "_file " + *s.file
+		}
+	}
+	return name, name
+}
+
 // readSecretFiles replaces each secret's file name by the file's content.
 func (c *Config) readSecretFiles() []error {
 	var problems []error
@@ -708,19 +721,22 @@ func (c Config) Validate() error {
 	case c.AdminToken == "" && c.AdminTokenFile == "" && !c.Dev:
 		bad("", "admin_token or admin_token_file is required outside dev mode (make one with: openssl rand -base64 32)")
 	case c.AdminToken != "" && len(c.AdminToken) < minAdminTokenLen:
-		bad("admin_token", "admin_token must be at least %d characters", minAdminTokenLen)
+		setting, words := c.secretNamed("admin_token")
+		bad(setting, "%s: the token must be at least %d characters", words, minAdminTokenLen)
 	}
 	switch {
 	case c.SecretKey == "" && c.SecretKeyFile == "" && !c.Dev:
 		bad("", "secret_key or secret_key_file is required outside dev mode (make one with: openssl rand -base64 32)")
 	case c.SecretKey != "":
 		if _, err := parseServerKey(c.SecretKey); err != nil {
-			bad("secret_key", "secret_key: %w", err)
+			setting, words := c.secretNamed("secret_key")
+			bad(setting, "%s: %w", words, err)
 		}
 	}
 	if c.PreviousSecretKey != "" {
 		if _, err := parseServerKey(c.PreviousSecretKey); err != nil {
-			bad("previous_secret_key", "previous_secret_key: %w", err)
+			setting, words := c.secretNamed("previous_secret_key")
+			bad(setting, "%s: %w", words, err)
 		} else if c.SecretKey == "" || c.PreviousSecretKey == c.SecretKey {
 			bad("previous_secret_key", "previous_secret_key is for a rotation: set secret_key to the new key, different from the previous one")
 		}

@@ -293,6 +293,15 @@ func TestValidate(t *testing.T) {
 			not: []string{"mfa:"}},
 		{name: "short previous secret key", change: func(c *Config) { c.PreviousSecretKey = strings.Repeat("ab", 31) },
 			want: []string{"previous_secret_key: decodes to 31 bytes, want 32"}},
+		// A secret read from its file is named by the file: the operator
+		// set no secret_key.
+		{name: "short secret key from its file", change: func(c *Config) { c.SecretKey, c.SecretKeyFile = "c2hvcnQ=", "/run/secrets/key" },
+			want: []string{"secret_key_file /run/secrets/key: decodes to 5 bytes, want 32"}, not: []string{"secret_key:"}},
+		{name: "short previous secret key from its file", change: func(c *Config) {
+			c.PreviousSecretKey, c.PreviousSecretKeyFile = "not a key!", "/run/secrets/old"
+		}, want: []string{"previous_secret_key_file /run/secrets/old: not base64"}},
+		{name: "short admin token from its file", change: func(c *Config) { c.AdminToken, c.AdminTokenFile = "hunter2", "/run/secrets/token" },
+			want: []string{"admin_token_file /run/secrets/token: the token must be at least 16 characters"}},
 		{name: "hex secret key", change: func(c *Config) { c.SecretKey = strings.Repeat("ab", 32) }},
 		{name: "secret key not base64", change: func(c *Config) { c.SecretKey = "not a key!" }, want: []string{"not base64"}},
 		{name: "SMTP", change: func(c *Config) {
