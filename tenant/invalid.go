@@ -64,7 +64,8 @@ const (
 )
 
 // The parts of a client an *InvalidError names (its Field and Parts): the
-// admin API's names of them. The lists come first; a Field is one of them.
+// admin API's names of them. The lists come first; a client's Field is
+// one of them.
 const (
 	FieldGrantTypes   = "grant_types"
 	FieldRedirectURIs = "redirect_uris"
@@ -79,10 +80,19 @@ const (
 	FieldRefreshRetryGrace = "refresh_token_retry_grace_seconds"
 )
 
-// fieldNouns are the English of the Fields, which a rule about one value
-// of a list (valueRules) starts with: "redirect URI".
+// FieldAdminGroup is the Field of the refusal of a group's name chosen as
+// a tenant's admin group (a rule of ValidateGroupName): the admin API's
+// name of the setting. A front end says the rule at the admin group, and
+// the English names the setting first ("admin group: a group name …").
+const FieldAdminGroup = "admin_group"
+
+// fieldNouns are the English of the Fields, which a rule's text starts
+// with: a rule about one value of a list (valueRules) with the value's
+// noun ("redirect URI"), any other with the setting's name as a heading
+// ("admin group: ").
 var fieldNouns = map[string]string{
 	FieldGrantTypes: "grant type", FieldRedirectURIs: "redirect URI", FieldLogoutURIs: "logout URI", FieldScopes: "scope",
+	FieldAdminGroup: "admin group",
 }
 
 // valueRules are the codes whose English starts with the value, which a
@@ -160,7 +170,9 @@ type InvalidError struct {
 	// Field is the list of a client the value that broke the rule is in
 	// (one of the Field… constants), when the rule is about one value
 	// (a URI, a scope, a grant type) and the code does not say which
-	// list: a front end points at it, and the English names it first.
+	// list; or the setting of a tenant the value was chosen for
+	// (FieldAdminGroup). A front end points at it, and the English names
+	// it first.
 	Field string
 	// Parts are the parts of a client (Field… constants) a rule of
 	// ValidateClient looked at to refuse it, Field among them: a front
@@ -201,8 +213,12 @@ func (e *InvalidError) Reason() string {
 		return e.Code
 	}
 	text := FormatArgs(format, e.Args)
-	if noun := fieldNouns[e.Field]; noun != "" && slices.Contains(valueRules, e.Code) {
+	switch noun := fieldNouns[e.Field]; {
+	case noun == "":
+	case slices.Contains(valueRules, e.Code):
 		text = noun + " " + text
+	default:
+		text = noun + ": " + text
 	}
 	return text
 }

@@ -272,11 +272,12 @@ func TestValidateClientNamesEveryRule(t *testing.T) {
 	}
 }
 
-// InvalidReason is the English of a rule without ErrInvalid's prefix, and
-// any other error whole.
+// InvalidReason is the English of a rule without ErrInvalid's prefix, the
+// setting it was applied to first, and any other error whole.
 func TestInvalidReason(t *testing.T) {
 	for err, want := range map[error]string{
-		tenant.ValidateGroupName(" ops"):     "a group name may not start or end with a space",
+		tenant.ValidateGroupName(" ops"): "a group name may not start or end with a space",
+		&tenant.InvalidError{Code: tenant.CodeGroupNameSpaces, Field: tenant.FieldAdminGroup}: "admin group: a group name may not start or end with a space",
 		tenant.ErrSelfLockout:                tenant.ErrSelfLockout.Error(),
 		errors.New("username cannot change"): "username cannot change",
 	} {

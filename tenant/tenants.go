@@ -288,16 +288,18 @@ func (s *Service) UpdateTenant(ctx context.Context, slug string, in TenantChange
 			t.Name = name
 		}
 		t.Settings = in.Settings.Apply(t.Settings)
-		// Only an admin group chosen now is held to today's rules for a
-		// group's name: one that an older version accepted stays while
-		// other settings change.
-		adminGroupChosen := t.Settings.AdminGroup != before.Settings.AdminGroup
-		if err := validateSettings(t.Settings, adminGroupChosen); err != nil {
+		if err := validateSettings(t.Settings); err != nil {
 			return err
 		}
-		if adminGroupChosen {
-			// The admin group must exist, or nobody could be let in; and an
-			// administrator who moves it must move with it.
+		if t.Settings.AdminGroup != before.Settings.AdminGroup {
+			// Only an admin group chosen now is held to today's rules for
+			// a group's name: one that an older version accepted stays
+			// while other settings change. It must exist, or nobody could
+			// be let in; and an administrator who moves it must move with
+			// it.
+			if err := validateAdminGroupName(t.Settings.AdminGroup); err != nil {
+				return err
+			}
 			if err := checkGroupsExist(tx, slug, []string{t.Settings.AdminGroup}); err != nil {
 				return err
 			}
@@ -385,14 +387,48 @@ func Languages() []string { return mail.Languages() }
 // slice each call.
 func MFAModes() []string { return []string{MFAOff, MFAOptional, MFARequired} }
 
-// ValidateSettings checks a tenant's policies and says every problem.
-func ValidateSettings(st Settings) error { return validateSettings(st, true) }
+// ValidateSettings checks a tenant's settings and says every problem, the
+// admin group's name among them: whole settings, as a new tenant's, choose
+// their admin group. UpdateTenant checks that name only when the group is
+// chosen anew (validateAdminGroupName).
+func ValidateSettings(st Settings) error {
+	problems := settingsProblems(st)
+	if err := validateAdminGroupName(st.AdminGroup); err != nil {
+		problems = append(problems, InvalidReason(err))
+	}
+	return invalidSettings(problems)
+}
 
-// validateSettings is ValidateSettings, which checks the admin group's name
-// only when adminGroupChosen: a group an older version let be named so
-// stays the admin group until another is chosen, and a rule for names
-// made since does not stop the tenant's other settings from changing.
-func validateSettings(st Settings, adminGroupChosen bool) error {
+// validateSettings is ValidateSettings but for the admin group's name, for
+// a change that keeps its admin group: a group an older version let be
+// named so stays the admin group until another is chosen, and a rule for
+// names made since does not stop the tenant's other settings from
+// changing.
+func validateSettings(st Settings) error { return invalidSettings(settingsProblems(st)) }
+
+// validateAdminGroupName is ValidateGroupName of the group chosen as the
+// admin group; its refusal names the setting (FieldAdminGroup), so that a
+// front end says the group name's rule at the admin group.
+func validateAdminGroupName(name string) error {
+	err := ValidateGroupName(name)
+	if inv := (*InvalidError)(nil); errors.As(err, &inv) {
+		inv.Field = FieldAdminGroup
+	}
+	return err
+}
+
+// invalidSettings is ErrInvalid saying the problems of a tenant's
+// settings, nil for none.
+func invalidSettings(problems []string) error {
+	if len(problems) > 0 {
+		return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// settingsProblems says what is wrong with a tenant's settings, but for
+// the admin group's name.
+func settingsProblems(st Settings) []string {
 	var problems []string
 	if err := st.PasswordPolicy.Validate(); err != nil {
 		problems = append(problems, err.Error())
@@ -429,17 +465,8 @@ func validateSettings(st Settings, adminGroupChosen bool) error {
 		problems = append(problems, fmt.Sprintf("lockout duration must be between %d minute and %d hours",
 			MinLockDuration/time.Minute, MaxLockDuration/time.Hour))
 	}
-	if adminGroupChosen {
-		if err := ValidateGroupName(st.AdminGroup); err != nil {
-			problems = append(problems, "admin group: "+InvalidReason(err))
-		}
-	}
 	problems = append(problems, brandingProblems(st.Branding)...)
-	problems = append(problems, legacyProblems(st.Legacy)...)
-	if len(problems) > 0 {
-		return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(problems, "; "))
-	}
-	return nil
+	return append(problems, legacyProblems(st.Legacy)...)
 }
 
 // brandingProblems says what is wrong with a tenant's branding: the login

@@ -263,8 +263,13 @@ func TestAdminGroupNamedByOlderRules(t *testing.T) {
 	if tenant.ValidateGroupName(blank) == nil {
 		t.Fatalf("the group name %+q is accepted: the test needs one refused", blank)
 	}
+	// A new tenant's admin group is chosen with it.
+	_, err := svc.CreateTenant(ctx, tenant.NewTenant{Slug: "globex", Settings: tenant.Settings{AdminGroup: blank}})
+	if !errors.Is(err, tenant.ErrInvalid) || !strings.Contains(err.Error(), "admin group: a group name may not contain") {
+		t.Errorf("a new tenant with the admin group %+q: %v, want it refused for its name", blank, err)
+	}
 	// What an older version stored.
-	err := svc.Store.Update(ctx, func(tx tenant.Tx) error {
+	err = svc.Store.Update(ctx, func(tx tenant.Tx) error {
 		tn, err := tenant.GetTenant(tx, "acme")
 		if err != nil {
 			return err
@@ -295,8 +300,12 @@ func TestAdminGroupNamedByOlderRules(t *testing.T) {
 	if _, err := svc.UpdateTenant(ctx, "acme", tenant.TenantChange{Settings: tenant.SettingsChange{AdminGroup: &admins}}); err != nil {
 		t.Fatalf("moving to %q: %v", admins, err)
 	}
+	// Refused by the group name's rule, which names the setting: a front
+	// end says the rule at the admin group.
 	_, err = svc.UpdateTenant(ctx, "acme", tenant.TenantChange{Settings: tenant.SettingsChange{AdminGroup: &group}})
-	if !errors.Is(err, tenant.ErrInvalid) || !strings.Contains(err.Error(), "admin group: ") {
+	var inv *tenant.InvalidError
+	if !errors.As(err, &inv) || inv.Code != tenant.CodeGroupNameText || inv.Field != tenant.FieldAdminGroup ||
+		!strings.HasPrefix(err.Error(), "invalid input: admin group: a group name may not contain") {
 		t.Errorf("choosing %+q anew: %v, want it refused for its name", blank, err)
 	}
 	if tn, _ := svc.Tenant(ctx, "acme"); tn.Settings.AdminGroup != admins {

@@ -404,6 +404,63 @@ func TestSettingsKeepAStoredNameTheRuleNowRefuses(t *testing.T) {
 	}
 }
 
+// A group named before today's rule for group names (the blank Braille
+// pattern, which draws as nothing) is among those the admin group may be,
+// but chosen anew it is refused by that rule: the console says the rule as
+// the group forms say it, in the admin's language, at the admin group, and
+// the refusal's one log line says why, naming no value sent.
+func TestSettingsAdminGroupNamedByOlderRules(t *testing.T) {
+	s := newStack(t)
+	b := newBrowser(t)
+	b.signIn(s, "acme", "boss", adminPassword)
+	const blank = "\u2800"
+	if tenant.ValidateGroupName(blank) == nil {
+		t.Fatalf("the group name %+q is accepted: the test needs one refused", blank)
+	}
+	// What an older version stored.
+	err := s.svc.Store.Update(t.Context(), func(tx tenant.Tx) error {
+		return tenant.PutJSON(tx, tenant.CollGroups, "acme", blank, tenant.Group{Name: blank})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ lang, want string }{
+		{"en", "A group name cannot hold control characters such as tabs or line breaks, or characters that cannot be seen, and needs one that can be."},
+		{"nl", "Een groepsnaam mag geen stuurtekens zoals tabs of regeleinden bevatten, en geen tekens die niet te zien zijn"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.lang, func(t *testing.T) {
+			b.Header.Set("Accept-Language", tt.lang)
+			defer b.Header.Set("Accept-Language", "en")
+			form := b.Get(s.url("acme", "/admin/settings"))
+			uitest.MustContain(t, form, "<option>"+blank+"</option>")
+			v := formValues(t, form.Body, "/admin/settings")
+			v.Set("admin_group", blank)
+			mark := s.log.Mark()
+			p := b.Submit(form, "/admin/settings", v)
+			if p.Status != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d, want 422:\n%s", p.Status, p.Body)
+			}
+			uitest.MustContain(t, p, tt.want)
+			uitest.MustNotContain(t, p, "This change is not valid", "Deze wijziging is niet geldig")
+			mustBeTiedToProblem(t, p, "admin_group", "admin-group-hint")
+			var refused []string
+			for _, line := range s.log.Since(mark) {
+				if strings.Contains(line, `msg="console request refused"`) {
+					refused = append(refused, line)
+				}
+			}
+			want := `status=422 message=import.reason.group.nameText err="invalid input: admin group: a group name may not contain control characters`
+			if len(refused) != 1 || !strings.Contains(refused[0], want) {
+				t.Errorf("the refusal logged\n%s\nwant one line with %s", strings.Join(refused, "\n"), want)
+			}
+			if tn, _ := s.svc.Tenant(t.Context(), "acme"); tn.Settings.AdminGroup != tenant.DefaultAdminGroup {
+				t.Errorf("the admin group is now %+q", tn.Settings.AdminGroup)
+			}
+		})
+	}
+}
+
 func TestAuditPage(t *testing.T) {
 	s := newStack(t)
 	for i := range 3 {

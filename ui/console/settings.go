@@ -314,6 +314,13 @@ func (c *Console) saveSettings(w http.ResponseWriter, r *http.Request, q *reques
 				prob.field = "name" // the service's text names the other tenant; this one does not
 			case errors.As(err, &inv) && inv.Code == tenant.CodeGroupUnknown:
 				prob.field = "admin_group" // deleted or renamed since the page was made
+			case errors.As(err, &inv) && inv.Field == tenant.FieldAdminGroup:
+				// A group named before today's rule for names, chosen
+				// anew: the rule is said as the group forms say it. The
+				// error names no value sent, and the log says it is
+				// about the admin group.
+				prob.field = "admin_group"
+				noteResponse(w, "", err)
 			}
 		}
 	}
