@@ -240,7 +240,8 @@ func TestTenantRulesAreCheckedBeforeAnythingIsSent(t *testing.T) {
 		{[]string{"tenant", "create", "acme", "--name", "   "}, refusal(tenant.ValidateTenantName(""))},
 		{[]string{"tenant", "create", "acme", "--signing-alg", "HS256"}, settingsRefusal(tenant.SettingsChange{SigningAlg: strPtr("HS256")})},
 		{[]string{"tenant", "update", "demo", "--signing-alg", "HS256"}, settingsRefusal(tenant.SettingsChange{SigningAlg: strPtr("HS256")})},
-		{[]string{"tenant", "update", "demo", "--admin-group", " x"}, settingsRefusal(tenant.SettingsChange{AdminGroup: strPtr(" x")})},
+		{[]string{"tenant", "create", "acme", "--admin-group", " x"}, settingsRefusal(tenant.SettingsChange{AdminGroup: strPtr(" x")})},
+		{[]string{"tenant", "create", "acme", "--admin-group", "\u2800"}, settingsRefusal(tenant.SettingsChange{AdminGroup: strPtr("\u2800")})},
 		{[]string{"tenant", "update", "demo", "--name", "Ac\u200bme"}, refusal(tenant.ValidateTenantName("Ac\u200bme"))},
 
 		{append(slices.Clone(client), "--grant", "bogus"), clientRefusal(func(c *tenant.Client) { c.GrantTypes = []string{"bogus"} })},
@@ -311,9 +312,12 @@ func TestTenantRulesAreCheckedBeforeAnythingIsSent(t *testing.T) {
 
 	// What depends on what the server holds goes to it: a tenant, group
 	// or user named as it is (one made before a rule was tightened stays
-	// reachable), a client's stored settings, the default grant types, a
-	// tenant's password policy.
+	// reachable), the admin group a change names (the tenant's own, named
+	// before a rule was tightened, stays its admin group), a client's
+	// stored settings, the default grant types, a tenant's password policy.
 	sent := [][]string{
+		{"tenant", "update", "demo", "--admin-group", " x"},
+		{"tenant", "update", "demo", "--admin-group", "\u2800", "--settings", `{"locale":"nl"}`},
 		{"tenant", "get", "auth"},
 		{"tenant", "update", "auth", "--name", "Auth BV"},
 		{"group", "get", "--tenant", "acme", " x"},

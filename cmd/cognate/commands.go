@@ -44,7 +44,7 @@ func tenantCommands() []adminCommand {
 			verb: "create", args: []string{"SLUG"}, summary: "Create a tenant; SLUG is its subdomain.",
 			setup: func(fs *flag.FlagSet, stdin io.Reader) (checkFunc, runFunc) {
 				name := fs.String("name", "", "display name of the organization (default: the slug)")
-				settings := addSettingsFlags(fs, stdin)
+				settings := addSettingsFlags(fs, stdin, forNewTenant)
 				var change *adminapi.SettingsChange
 				check := func(in invocation) (err error) {
 					if err := tenant.ValidateSlug(in.args[0]); err != nil {
@@ -102,7 +102,7 @@ func tenantCommands() []adminCommand {
 			verb: "update", args: []string{"SLUG"}, summary: "Rename a tenant or change its settings.",
 			setup: func(fs *flag.FlagSet, stdin io.Reader) (checkFunc, runFunc) {
 				name := fs.String("name", "", "new display name of the organization")
-				settings := addSettingsFlags(fs, stdin)
+				settings := addSettingsFlags(fs, stdin, forTenantChange)
 				var req adminapi.UpdateTenantRequest
 				check := func(invocation) (err error) {
 					if *name != "" {
@@ -209,15 +209,31 @@ func checkTenantName(name string) error {
 type settingsFlags struct {
 	signingAlg, adminGroup, json *string
 	stdin                        io.Reader
+	// usedFor is what the settings are: a new tenant's, or a change.
+	usedFor settingsFor
 }
 
-func addSettingsFlags(fs *flag.FlagSet, stdin io.Reader) settingsFlags {
+// settingsFor is what a command's settings flags are for.
+type settingsFor int
+
+const (
+	// forNewTenant: --admin-group is the group the tenant is made with,
+	// chosen anew, whose name the rule for group names judges.
+	forNewTenant settingsFor = iota
+	// forTenantChange: --admin-group may name the admin group the tenant
+	// has, which keeps a name an older version accepted (UpdateTenant):
+	// only the server, which holds it, can tell.
+	forTenantChange
+)
+
+func addSettingsFlags(fs *flag.FlagSet, stdin io.Reader, usedFor settingsFor) settingsFlags {
 	return settingsFlags{
 		signingAlg: fs.String("signing-alg", "", "token signing algorithm: RS256 (what apps built for Cognito verify) or ES256; on a change, the next key (tenant rotate-key) has it"),
 		adminGroup: fs.String("admin-group", "", "the group whose members may use the tenant's admin console (on a change, the group must exist)"),
 		json: fs.String("settings", "", `other settings as JSON, e.g. '{"mfa":{"mode":"OPTIONAL","factors":["TOTP","WEBAUTHN"]},"locale":"nl"}'; `+
 			`"-" reads the JSON from standard input and @FILE from FILE, which keeps a legacy pool's secrets off the command line`),
-		stdin: stdin,
+		stdin:   stdin,
+		usedFor: usedFor,
 	}
 }
 
@@ -280,17 +296,18 @@ func (f settingsFlags) change() (*adminapi.SettingsChange, error) {
 	return &change, nil
 }
 
-// flagProblems is what the tenant's rules refuse of --signing-alg and
-// --admin-group: tenant.ValidateSettings, which the server applies to the
-// settings every change makes, applied to what the two flags make of the
-// defaults, so that it finds their problems alone. The values inside
-// --settings are the server's to judge.
+// flagProblems is what the tenant's rules refuse of --signing-alg and,
+// for a new tenant, --admin-group: tenant.ValidateSettings, which the
+// server applies too, applied to what the flags make of the defaults, so
+// that it finds their problems alone. The values inside --settings are
+// the server's to judge, and so is the admin group a change names
+// (forTenantChange).
 func (f settingsFlags) flagProblems() error {
 	var change tenant.SettingsChange
 	if *f.signingAlg != "" {
 		change.SigningAlg = f.signingAlg
 	}
-	if *f.adminGroup != "" {
+	if *f.adminGroup != "" && f.usedFor == forNewTenant {
 		change.AdminGroup = f.adminGroup
 	}
 	return ruleRefusal(tenant.ValidateSettings(change.Apply(tenant.Settings{})))
