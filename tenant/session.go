@@ -2,6 +2,7 @@ package tenant
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 )
@@ -57,6 +58,31 @@ func SessionByToken(tx Tx, tenantID, token string) (Session, error) {
 // SessionByID returns the session with ID id, expired or not.
 func SessionByID(tx Tx, tenantID, id string) (Session, error) {
 	return GetJSON[Session](tx, CollSessions, tenantID, prefixSession+id)
+}
+
+// AddSessionAMR adds amr, methods proven after the sign-in (a second
+// factor set up on the account page), to the AMR of sub's session with ID
+// id, inside tx: what the session answers from then on counts them (the
+// amr of its ID tokens, the MFA policy's check of the session). The token,
+// the sign-in time and the expiry stay as they are: proving a factor is
+// not signing in again. A method the session has already is not repeated.
+// An unknown session, or another user's, is ErrNotFound.
+func AddSessionAMR(tx Tx, tenantID, id, sub string, amr []string) error {
+	sess, err := SessionByID(tx, tenantID, id)
+	if err != nil {
+		return err
+	}
+	if sess.Sub != sub {
+		return fmt.Errorf("%w: the session is another user's", ErrNotFound)
+	}
+	for _, method := range amr {
+		if !slices.Contains(sess.AMR, method) {
+			sess.AMR = append(sess.AMR, method)
+		}
+	}
+	// The same key and ExpiresAt: the expiry index entry StartSession
+	// wrote still holds.
+	return PutJSON(tx, CollSessions, tenantID, prefixSession+sess.ID, sess)
 }
 
 // EndSession deletes the session a cookie's token names; an unknown token

@@ -234,27 +234,27 @@ const (
 )
 
 // accountSession checks the form of an account page's POST and returns the
-// signed-in user, as read with the session; ok is false when the person
-// has been sent to sign in: the browser has no session, or the change needs
-// a recent sign-in and the session's is older.
-func (p *Pages) accountSession(w http.ResponseWriter, r *http.Request, age signInAge) (e env, user tenant.User, ok bool, err error) {
+// browser's session and the signed-in user, as read with it; ok is false
+// when the person has been sent to sign in: the browser has no session, or
+// the change needs a recent sign-in and the session's is older.
+func (p *Pages) accountSession(w http.ResponseWriter, r *http.Request, age signInAge) (e env, sess tenant.Session, user tenant.User, ok bool, err error) {
 	if e, err = p.env(r); err != nil {
-		return env{}, tenant.User{}, false, err
+		return env{}, tenant.Session{}, tenant.User{}, false, err
 	}
 	if err := p.parseForm(w, r, p.origin(e)); err != nil {
-		return env{}, tenant.User{}, false, err
+		return env{}, tenant.Session{}, tenant.User{}, false, err
 	}
-	sess, user, ok := p.accountUser(w, r, e)
+	sess, user, ok = p.accountUser(w, r, e)
 	if !ok {
-		return env{}, tenant.User{}, false, nil
+		return env{}, tenant.Session{}, tenant.User{}, false, nil
 	}
 	if age == recentSignIn && p.Now().Sub(sess.AuthTime) > RecentSignInWindow {
 		p.Logger.InfoContext(r.Context(), "account change needs a recent sign-in", "tenant", e.slug(), "sub", sess.Sub,
 			"signed_in", sess.AuthTime)
 		http.Redirect(w, r, loginURL(accountSignInAgain), http.StatusSeeOther)
-		return env{}, tenant.User{}, false, nil
+		return env{}, tenant.Session{}, tenant.User{}, false, nil
 	}
-	return e, user, true, nil
+	return e, sess, user, true, nil
 }
 
 // pathAccountPassword is where the account page's password form posts.
@@ -329,7 +329,7 @@ func (p *Pages) postAccountMFA(w http.ResponseWriter, r *http.Request) error {
 	if step == "add" || step == "setup" || step == "remove" {
 		age = recentSignIn
 	}
-	e, user, ok, err := p.accountSession(w, r, age)
+	e, sess, user, ok, err := p.accountSession(w, r, age)
 	if !ok {
 		return err
 	}
@@ -349,8 +349,10 @@ func (p *Pages) postAccountMFA(w http.ResponseWriter, r *http.Request) error {
 
 	case "setup":
 		session := f.Get("session")
+		// The factor is proven in this session, and counts for it: adding
+		// a first factor does not end the session it is added in.
 		res, err := p.Auth.FinishEnrolment(ctx, e.slug(), user.Sub, session, auth.Answer{Code: f.Get("code"),
-			Credential: []byte(f.Get("credential")), FactorName: f.Get("name"), ClientIP: p.clientIP(r)})
+			Credential: []byte(f.Get("credential")), FactorName: f.Get("name"), ClientIP: p.clientIP(r), SSOSessionID: sess.ID})
 		if err != nil {
 			return p.enrolmentFailed(w, r, e, user, session, err)
 		}
@@ -440,7 +442,7 @@ func (p *Pages) enrolmentFailed(w http.ResponseWriter, r *http.Request, e env, u
 
 // postAccountRecoveryCodes makes new recovery codes and shows them once.
 func (p *Pages) postAccountRecoveryCodes(w http.ResponseWriter, r *http.Request) error {
-	e, user, ok, err := p.accountSession(w, r, recentSignIn)
+	e, _, user, ok, err := p.accountSession(w, r, recentSignIn)
 	if !ok {
 		return err
 	}
@@ -458,7 +460,7 @@ func (p *Pages) postAccountRecoveryCodes(w http.ResponseWriter, r *http.Request)
 // postAccountPassword changes the password: the current one, then the new
 // one twice, within the tenant's policy.
 func (p *Pages) postAccountPassword(w http.ResponseWriter, r *http.Request) error {
-	e, user, ok, err := p.accountSession(w, r, anySignIn)
+	e, _, user, ok, err := p.accountSession(w, r, anySignIn)
 	if !ok {
 		return err
 	}

@@ -3,6 +3,7 @@ package ui_test
 import (
 	"html"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -87,4 +88,106 @@ func TestAccountConflictThatEndsTheSessionSignsInAgain(t *testing.T) {
 	if lines := strings.Join(ms.log.Since(mark), "\n"); !strings.Contains(lines, "an authenticator app was set up meanwhile") {
 		t.Errorf("the refusal is not logged:\n%s", lines)
 	}
+}
+
+// A first factor set up and proven on the account page counts for the
+// session it was set up in: the person stays signed in and sees the page
+// say it was added, and the session's amr gains the factor's methods, as
+// the second step of its sign-in would have given them, so the next sign-in
+// of an application answered from it says so. The session keeps its
+// cookie and its sign-in time. Another session of the same user, which
+// proved no factor, counts no more: the organization asks this user for a
+// second step now.
+func TestAccountFirstFactorKeepsTheSession(t *testing.T) {
+	requireOathtool(t)
+	tests := []struct {
+		name string
+		// add sets up the factor from the account page and returns the
+		// recovery codes page a first factor ends with.
+		add func(t *testing.T, b *browser, account page, s *stack) page
+		amr []string
+	}{
+		{"authenticator app", func(t *testing.T, b *browser, account page, s *stack) page {
+			setup := b.postForm(account, "/account/mfa/add", map[string]string{"kind": "SOFTWARE_TOKEN_MFA"})
+			code := oathtool(t, pageSecret(t, setup), time.Now())
+			return b.postForm(setup, "/account/mfa/setup", map[string]string{"code": code, "name": "Phone"})
+		}, []string{"pwd", "otp", "mfa"}},
+		{"security key", func(t *testing.T, b *browser, account page, s *stack) page {
+			add := b.postForm(account, "/account/mfa/add", map[string]string{"kind": "WEB_AUTHN"})
+			m := optionsRe.FindStringSubmatch(add.Body)
+			if m == nil {
+				t.Fatalf("no options on the page:\n%s", add.Body)
+			}
+			key := mfatest.NewSecurityKey(t).Register([]byte(html.UnescapeString(m[1])), s.tenantURL)
+			return b.postForm(add, "/account/mfa/setup", map[string]string{"name": "Blue key", "credential": string(key)})
+		}, []string{"pwd", "hwk", "mfa"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ms := newMFAStack(t, tenant.MFAPolicy{Mode: tenant.MFAOptional})
+			s := ms.acme
+			s.addUserAt(t, "kate")
+			elsewhere := newBrowser(t)
+			signInAtAccount(t, elsewhere, s, "kate", "")
+			b := newBrowser(t)
+			account := signInAtAccount(t, b, s, "kate", "")
+			token := sessionToken(t, b, s)
+			before := sessionOf(t, s, token)
+
+			codes, next := recoveryCodes(t, tt.add(t, b, account, s))
+			if len(codes) != 10 || next != s.tenantURL+"/account?done=added" {
+				t.Fatalf("the recovery codes lead to %s", next)
+			}
+			added := b.Get(next)
+			if added.Status != http.StatusOK {
+				t.Fatalf("after adding the first factor: %d to %q, want the account page:\n%s", added.Status, added.Location, added.Body)
+			}
+			uitest.MustContain(t, added, "Added.", "Signed in as kate")
+
+			if got := sessionToken(t, b, s); got != token {
+				t.Error("the session cookie changed")
+			}
+			after := sessionOf(t, s, token)
+			if !slices.Equal(after.AMR, tt.amr) {
+				t.Errorf("session amr %v, want %v", after.AMR, tt.amr)
+			}
+			if !after.AuthTime.Equal(before.AuthTime) || !after.ExpiresAt.Equal(before.ExpiresAt) {
+				t.Errorf("signed in at %v, expiring %v; want %v, %v as before", after.AuthTime, after.ExpiresAt, before.AuthTime, before.ExpiresAt)
+			}
+			// An application's sign-in answered from the session, without
+			// a prompt, is told what the session proved.
+			claims := rpClaims(t, b.Follow(b.Get(s.rpURL+"/start?prompt=none")))
+			if amr := amrOf(claims); !slices.Equal(amr, tt.amr) {
+				t.Errorf("the ID token's amr %v, want %v", amr, tt.amr)
+			}
+			if at, _ := claims["auth_time"].(float64); int64(at) != before.AuthTime.Unix() {
+				t.Errorf("the ID token's auth_time %v, want the sign-in's %d", claims["auth_time"], before.AuthTime.Unix())
+			}
+
+			// The session of another browser proved no factor: the
+			// sign-in it is sent to says why, without blaming the
+			// organization, which changed nothing.
+			p := elsewhere.Get(s.tenantURL + "/account")
+			if p.Status != http.StatusSeeOther || p.Location != s.tenantURL+"/login?authRequestID=account" {
+				t.Fatalf("another session of kate: %d to %q, want the sign-in", p.Status, p.Location)
+			}
+			uitest.MustContain(t, elsewhere.Follow(p), "Signing in now needs a second step after your password. Sign in again to continue.")
+		})
+	}
+}
+
+// sessionOf is the SSO session of token at s's tenant, as the store keeps
+// it.
+func sessionOf(t *testing.T, s *stack, token string) tenant.Session {
+	t.Helper()
+	var sess tenant.Session
+	err := s.store.View(t.Context(), func(tx tenant.Tx) error {
+		var err error
+		sess, err = tenant.SessionByToken(tx, s.slug(), token)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sess
 }

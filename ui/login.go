@@ -144,7 +144,9 @@ func (p *Pages) getLogin(w http.ResponseWriter, r *http.Request) error {
 }
 
 // msgLoginMFANowDue says why a person signed in is asked to sign in again:
-// the organization now asks them for a second step (session).
+// signing in now asks them for a second step (session), because the
+// organization's policy changed or a first factor was added in another
+// session. The sentence names neither: the page cannot tell which.
 const msgLoginMFANowDue msgKey = "login.mfaNowDue"
 
 // session returns the browser's SSO session at e's tenant, and its user,

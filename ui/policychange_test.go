@@ -37,7 +37,7 @@ func TestSessionWithoutNowRequiredFactor(t *testing.T) {
 		required = tenant.MFAPolicy{Mode: tenant.MFARequired}
 		keysOnly = tenant.MFAPolicy{Mode: tenant.MFAOptional, Factors: []string{tenant.FactorWebAuthn}}
 	)
-	const nowDue = "Your organization now asks for a second step after your password. Sign in again to continue."
+	const nowDue = "Signing in now needs a second step after your password. Sign in again to continue."
 	tests := []struct {
 		name string
 		// before is the policy at sign-in, after the one it becomes.
@@ -121,7 +121,7 @@ func TestSessionWithoutNowRequiredFactor(t *testing.T) {
 	rpClaims(t, b.Follow(b.submit(s.startLogin(t, b), map[string]string{"login": "nl", "password": goodPassword})))
 	setMFA(t, s, required)
 	loginPage := b.Follow(b.Get(s.rpURL + "/start"))
-	uitest.MustContain(t, b.Get(loginPage.URL.String(), "Accept-Language", "nl"), "Uw organisatie vraagt nu om een tweede stap na uw wachtwoord. Log opnieuw in om verder te gaan.")
+	uitest.MustContain(t, b.Get(loginPage.URL.String(), "Accept-Language", "nl"), "Inloggen vraagt nu om een tweede stap na uw wachtwoord. Log opnieuw in om verder te gaan.")
 }
 
 // A factor of a kind the organization no longer counts (an authenticator
@@ -218,7 +218,7 @@ func TestBrowserPolicyChange(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("sign-in-again"))))
 	reason, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("sign-in-again")))
 	must(t, "read why", err)
-	if reason != "Your organization now asks for a second step after your password. Sign in again to continue." {
+	if reason != "Signing in now needs a second step after your password. Sign in again to continue." {
 		t.Errorf("the sign-in says %q", reason)
 	}
 	must(t, "password and code", chromedp.Do(ctx,

@@ -424,6 +424,12 @@ type Answer struct {
 	Credential   []byte
 	Choice       Challenge
 	FactorName   string
+	// SSOSessionID, on an enrolment of the account page (FinishEnrolment),
+	// is the ID (tenant.Session.ID) of the SSO session it is answered in:
+	// the factor proven counts for that session, as a second step of its
+	// sign-in would have (enrol). Empty for none. A sign-in starts a
+	// session of its own and does not read it.
+	SSOSessionID string
 }
 
 // LogValue keeps the answer's secrets (new password, codes, the WebAuthn

@@ -784,7 +784,11 @@ func (m *Machine) answerSetup(ctx context.Context, tenantID, session string, cr 
 	if err != nil {
 		return Result{}, err
 	}
-	return m.enrol(ctx, tenantID, session, cr, user, f, nf, name, now)
+	inSession := ""
+	if f.MFA.Account {
+		inSession = a.SSOSessionID
+	}
+	return m.enrol(ctx, tenantID, session, cr, user, f, nf, name, inSession, now)
 }
 
 // newFactor is a factor being set up whose answer proved it, ready to be
@@ -880,7 +884,19 @@ func (m *Machine) confirmWebAuthnSetup(ctx context.Context, tenantID, session st
 // enrolment for the audit trail, makes the factor the preferred one if
 // the user had none, and gives a user without recovery codes ten new ones,
 // returned in Result.RecoveryCodes to show once.
-func (m *Machine) enrol(ctx context.Context, tenantID, session string, cr Credentials, user tenant.User, f flow, nf newFactor, name string, now time.Time) (Result, error) {
+//
+// An enrolment of the account page answered in an SSO session (inSession,
+// its ID) adds what the answer proved to that session's AMR in the same
+// transaction (tenant.AddSessionAMR): the person proved the factor in
+// this very session, so it counts for it as the second step of its
+// sign-in would have. Without that, a first factor would end the session
+// it was set up in, whose sign-in proved no second step while the policy
+// now asks this user for one (SessionMeetsPolicy). A session ended
+// meanwhile (signed out in another tab) gains nothing, and the factor is
+// added all the same, as it was proven. The user's other sessions gain
+// nothing either: where the policy now asks this user for a second step,
+// those that proved none no longer count (docs/account.md).
+func (m *Machine) enrol(ctx context.Context, tenantID, session string, cr Credentials, user tenant.User, f flow, nf newFactor, name, inSession string, now time.Time) (Result, error) {
 	enrolled := map[string]string{"kind": kindOf(f.MFA.Setup)} // for the audit trail
 	if name != "" {
 		enrolled["name"] = name
@@ -900,6 +916,12 @@ func (m *Machine) enrol(ctx context.Context, tenantID, session string, cr Creden
 		}
 		if err := m.record(tx, tenantID, now, tenant.AuditUserMFAEnrol, cr, u, enrolled); err != nil {
 			return err
+		}
+		if inSession != "" {
+			err := tenant.AddSessionAMR(tx, tenantID, inSession, u.Sub, nf.amr)
+			if err != nil && !errors.Is(err, tenant.ErrNotFound) {
+				return err
+			}
 		}
 		delete(u.Attributes, tenant.AttrMFAReenroll) // enrolled again after a Cognito import
 		if u.MFA.Preferred == "" {
