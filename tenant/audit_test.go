@@ -88,7 +88,11 @@ func TestAuditRecordsChangesWithTheActor(t *testing.T) {
 	if events[6].Actor.Kind != tenant.ActorOperator || !events[6].Time.Equal(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)) {
 		t.Errorf("tenant.create: %+v", events[6])
 	}
-	// Nothing secret ends up in the trail.
+	// Nothing secret ends up in the trail. The events' IDs are random
+	// text, which can hold "Bob" by chance: they are left out.
+	for i := range events {
+		events[i].ID = ""
+	}
 	raw, _ := json.Marshal(events)
 	if strings.Contains(string(raw), "Secret-Pass-1!") || strings.Contains(string(raw), "Bob") {
 		t.Errorf("the trail holds a value it should only name: %s", raw)
