@@ -339,3 +339,31 @@ func TestTenantRulesAreCheckedBeforeAnythingIsSent(t *testing.T) {
 		})
 	}
 }
+
+// The serve command's usage goes where every command's does: asked for,
+// to standard output; after a wrong flag, to standard error with the
+// flag's problem.
+func TestServeUsageGoesToStandardOutputWhenAskedFor(t *testing.T) {
+	tests := []struct {
+		args           []string
+		code           int
+		stdout, stderr string // a part of each; "" for nothing there
+	}{
+		{[]string{"serve", "-h"}, exitOK, "Usage: cognate serve", ""},
+		{[]string{"help", "serve"}, exitOK, "Usage: cognate serve", ""},
+		{[]string{"serve", "--bogus"}, exitUsage, "", "flag provided but not defined: -bogus"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, stdout, stderr := runOffline(t, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d", code, tt.code)
+			}
+			for _, out := range []struct{ name, got, want string }{{"stdout", stdout, tt.stdout}, {"stderr", stderr, tt.stderr}} {
+				if (out.want == "") != (out.got == "") || !strings.Contains(out.got, out.want) {
+					t.Errorf("%s %q, want it to hold %q", out.name, out.got, out.want)
+				}
+			}
+		})
+	}
+}

@@ -761,6 +761,13 @@ func (s SMTPConfig) validate(bad func(name, format string, args ...any)) {
 		if s.Username != "" || s.Password != "" || s.PasswordFile != "" || s.From != "" {
 			bad("", "smtp.host is required when other smtp settings are given")
 		}
+		// A mode or a port that is wrong in itself is wrong without a
+		// relay too: refused now, not at the start that adds one.
+		for _, p := range s.mailConfig("").Problems("smtp.", false) {
+			if p.Field == "tls" || p.Field == "port" {
+				bad("smtp."+p.Field, "%w", p)
+			}
+		}
 		return
 	}
 	if s.From == "" {

@@ -329,6 +329,11 @@ func TestValidate(t *testing.T) {
 			c.SMTP.TLS, c.SMTP.Username, c.SMTP.PasswordFile = mail.TLSNone, "mailer", "/run/secrets/smtp"
 		}, want: []string{"would send the SMTP password in clear text"}},
 		{name: "SMTP settings without host", change: func(c *Config) { c.SMTP.Host = ""; c.SMTP.Username = "x" }, want: []string{"smtp.host is required"}},
+		{name: "SMTP mode and port wrong without a host", change: func(c *Config) {
+			c.SMTP = SMTPConfig{TLS: "bogus", Port: 99999}
+		}, want: []string{`smtp.tls "bogus": want starttls, implicit or none`, "smtp.port 99999: want 1 to 65535"},
+			not: []string{"smtp.host is required"}},
+		{name: "SMTP mode without a host", change: func(c *Config) { c.SMTP = SMTPConfig{TLS: mail.TLSNone} }},
 		{name: "logging", change: func(c *Config) { c.LogFormat, c.LogLevel = "xml", "loud" }, want: []string{"log_format", "log_level"}},
 		{
 			name: "every problem at once",

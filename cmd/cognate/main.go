@@ -11,6 +11,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -117,13 +118,19 @@ var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
 // serveCommand loads and checks the configuration, then runs the server
 // until one of stopSignals.
 func serveCommand(ctx context.Context, args []string, env map[string]string, stdout, stderr io.Writer) int {
-	cfg, err := LoadConfig(args, env, stderr)
+	// What the flag package writes: the usage asked for with -h, which
+	// goes to standard output as every command's does, or a flag's
+	// problem with the usage, which goes to standard error.
+	var flagWords bytes.Buffer
+	cfg, err := LoadConfig(args, env, &flagWords)
 	if errors.Is(err, flag.ErrHelp) {
+		_, _ = stdout.Write(flagWords.Bytes())
 		return exitOK
 	}
+	_, _ = stderr.Write(flagWords.Bytes())
 	var flagErr flagError
 	if errors.As(err, &flagErr) {
-		return exitUsage // the flag package has already said what was wrong
+		return exitUsage // the flag package has said what was wrong
 	}
 	var usage usageError
 	if errors.As(err, &usage) {
