@@ -271,7 +271,7 @@ func (o *connection) client(env map[string]string) (*apiClient, error) {
 			if abs, err := filepath.Abs(file); err == nil {
 				file = abs
 			}
-			return nil, fmt.Errorf("no operator token: pass --token or --token-file, or set COGNATE_ADMIN_TOKEN; "+
+			return nil, fmt.Errorf("no operator token: pass --token or --token-file, or set COGNATE_ADMIN_TOKEN or COGNATE_ADMIN_TOKEN_FILE; "+
 				"a dev-mode server writes %s next to its data file, but there is no %s "+
 				"(give the server's data file with --data or COGNATE_DATA, as it was given to cognate serve)", devAdminTokenFile, file)
 		case err != nil:

@@ -19,13 +19,13 @@ import (
 )
 
 // auditCommands read the audit trail: a tenant's, or without --tenant the
-// operator's own (the tenants deleted).
+// operator's own (the tenants deleted, the backups taken).
 func auditCommands() []adminCommand {
 	return []adminCommand{{
 		verb: "list",
 		summary: "Show a tenant's audit trail, newest first: every change by its administrators and the operator, " +
 			"every change people make to their own account's security, every sign-in outcome. Without --tenant, " +
-			"the operator's own trail: the tenants deleted.",
+			"the operator's own trail: the tenants deleted and the backups taken.",
 		setup: func(fs *flag.FlagSet, _ io.Reader) (checkFunc, runFunc) {
 			slug := fs.String("tenant", "", "tenant slug (without it: the operator's own trail)")
 			filters := map[string]*string{
