@@ -266,6 +266,14 @@ type Session struct {
 	AuthTime  time.Time `json:"auth_time"`
 	CreatedAt time.Time `json:"created_at"`
 	ExpiresAt time.Time `json:"expires_at"`
+	// FactorSetUp: a second factor was set up, and proven, in this session
+	// (the account page). The MFA policy's check of the session
+	// (auth.SessionMeetsPolicy) counts it, so that setting up a first
+	// factor does not end the session it is set up in. AMR does not gain
+	// it: whoever held the session's cookie could have set that factor up,
+	// so it proves nothing the sign-in did not, and the session's ID tokens
+	// say what its sign-in proved.
+	FactorSetUp bool `json:"factor_set_up,omitempty"`
 }
 
 // SetPassword gives u the password of hash, set at, or takes u's password

@@ -60,14 +60,11 @@ func SessionByID(tx Tx, tenantID, id string) (Session, error) {
 	return GetJSON[Session](tx, CollSessions, tenantID, prefixSession+id)
 }
 
-// AddSessionAMR adds amr, methods proven after the sign-in (a second
-// factor set up on the account page), to the AMR of sub's session with ID
-// id, inside tx: what the session answers from then on counts them (the
-// amr of its ID tokens, the MFA policy's check of the session). The token,
-// the sign-in time and the expiry stay as they are: proving a factor is
-// not signing in again. A method the session has already is not repeated.
-// An unknown session, or another user's, is ErrNotFound.
-func AddSessionAMR(tx Tx, tenantID, id, sub string, amr []string) error {
+// MarkFactorSetUp records, inside tx, that a second factor was set up in
+// sub's session with ID id (Session.FactorSetUp). The token, the sign-in
+// time, the AMR and the expiry stay as they are. An unknown session, or
+// another user's, is ErrNotFound.
+func MarkFactorSetUp(tx Tx, tenantID, id, sub string) error {
 	sess, err := SessionByID(tx, tenantID, id)
 	if err != nil {
 		return err
@@ -75,11 +72,7 @@ func AddSessionAMR(tx Tx, tenantID, id, sub string, amr []string) error {
 	if sess.Sub != sub {
 		return fmt.Errorf("%w: the session is another user's", ErrNotFound)
 	}
-	for _, method := range amr {
-		if !slices.Contains(sess.AMR, method) {
-			sess.AMR = append(sess.AMR, method)
-		}
-	}
+	sess.FactorSetUp = true
 	// The same key and ExpiresAt: the expiry index entry StartSession
 	// wrote still holds.
 	return PutJSON(tx, CollSessions, tenantID, prefixSession+sess.ID, sess)

@@ -78,8 +78,8 @@ func (m *Machine) Enrolment(ctx context.Context, tenantID, sub, session string) 
 // FinishEnrolment confirms the factor being added (a.Code, or
 // a.Credential, and a.FactorName). Result.RecoveryCodes holds ten new
 // codes when this was the user's first factor; show them once. The SSO
-// session a.SSOSessionID, the one the person is signed in with, gains
-// what the answer proved (enrol).
+// session a.SSOSessionID, the one the person is signed in with, is marked
+// as having set up a factor (enrol).
 func (m *Machine) FinishEnrolment(ctx context.Context, tenantID, sub, session string, a Answer) (Result, error) {
 	f, t, user, err := m.loadFlow(ctx, tenantID, session)
 	if err != nil {

@@ -426,8 +426,8 @@ type Answer struct {
 	FactorName   string
 	// SSOSessionID, on an enrolment of the account page (FinishEnrolment),
 	// is the ID (tenant.Session.ID) of the SSO session it is answered in:
-	// the factor proven counts for that session, as a second step of its
-	// sign-in would have (enrol). Empty for none. A sign-in starts a
+	// the factor set up counts for that session's standing under the MFA
+	// policy, not for its AMR (enrol). Empty for none. A sign-in starts a
 	// session of its own and does not read it.
 	SSOSessionID string
 }

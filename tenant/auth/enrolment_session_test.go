@@ -12,10 +12,12 @@ import (
 )
 
 // An enrolment of the account page counts for the SSO session it is
-// answered in (Answer.SSOSessionID): that session's amr gains what the
-// answer proved, in the enrolment's transaction, and keeps its sign-in
-// time and expiry. No other session changes, none is started, and a
-// session that is gone, or another user's, does not stop the enrolment.
+// answered in (Answer.SSOSessionID): that session is marked as having set
+// up a factor, in the enrolment's transaction, and keeps its amr, sign-in
+// time and expiry, so that the MFA policy counts it (SessionMeetsPolicy)
+// while its ID tokens say what its sign-in proved. No other session
+// changes, and a session that is gone, or another user's, does not stop
+// the enrolment.
 func TestEnrolmentCountsForItsSession(t *testing.T) {
 	tests := []struct {
 		name string
@@ -25,16 +27,15 @@ func TestEnrolmentCountsForItsSession(t *testing.T) {
 		// in is the session the answer names: "ann", "bob", "gone" or
 		// "" for none.
 		in string
-		// annWant and bobWant are the two sessions' amr after.
-		annWant, bobWant []string
+		// annMarked: ann's session is marked after; bob's never is.
+		annMarked bool
 	}{
-		{"app, in her session", auth.SoftwareTokenMFA, []string{"pwd"}, "ann", []string{"pwd", "otp", "mfa"}, []string{"pwd"}},
-		{"key, in her session", auth.WebAuthn, []string{"pwd"}, "ann", []string{"pwd", "hwk", "mfa"}, []string{"pwd"}},
-		{"key, in a session that proved the app", auth.WebAuthn, []string{"pwd", "otp", "mfa"}, "ann",
-			[]string{"pwd", "otp", "mfa", "hwk"}, []string{"pwd"}},
-		{"in another user's session", auth.SoftwareTokenMFA, []string{"pwd"}, "bob", []string{"pwd"}, []string{"pwd"}},
-		{"in a session ended meanwhile", auth.SoftwareTokenMFA, []string{"pwd"}, "gone", []string{"pwd"}, []string{"pwd"}},
-		{"in none", auth.SoftwareTokenMFA, []string{"pwd"}, "", []string{"pwd"}, []string{"pwd"}},
+		{"app, in her session", auth.SoftwareTokenMFA, []string{"pwd"}, "ann", true},
+		{"key, in her session", auth.WebAuthn, []string{"pwd"}, "ann", true},
+		{"key, in a session that proved the app", auth.WebAuthn, []string{"pwd", "otp", "mfa"}, "ann", true},
+		{"in another user's session", auth.SoftwareTokenMFA, []string{"pwd"}, "bob", false},
+		{"in a session ended meanwhile", auth.SoftwareTokenMFA, []string{"pwd"}, "gone", false},
+		{"in none", auth.SoftwareTokenMFA, []string{"pwd"}, "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -72,7 +73,10 @@ func TestEnrolmentCountsForItsSession(t *testing.T) {
 				t.Fatal("the factor was not added")
 			}
 
-			for who, want := range map[string][]string{"ann": tt.annWant, "bob": tt.bobWant} {
+			for who, want := range map[string]struct {
+				amr    []string
+				marked bool
+			}{"ann": {tt.amr, tt.annMarked}, "bob": {[]string{"pwd"}, false}} {
 				var sess tenant.Session
 				err := e.svc.Store.View(ctx, func(tx tenant.Tx) error {
 					var err error
@@ -82,8 +86,8 @@ func TestEnrolmentCountsForItsSession(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s's session: %v", who, err)
 				}
-				if !slices.Equal(sess.AMR, want) {
-					t.Errorf("%s's session amr %v, want %v", who, sess.AMR, want)
+				if !slices.Equal(sess.AMR, want.amr) || sess.FactorSetUp != want.marked {
+					t.Errorf("%s's session: amr %v, factor set up %v; want %v, %v", who, sess.AMR, sess.FactorSetUp, want.amr, want.marked)
 				}
 				if !sess.AuthTime.Equal(signedIn) || !sess.ExpiresAt.Equal(signedIn.Add(tenant.SessionTTL)) {
 					t.Errorf("%s's session signed in at %v, expiring %v: moved", who, sess.AuthTime, sess.ExpiresAt)

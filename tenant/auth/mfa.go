@@ -167,21 +167,22 @@ func secondFactorFlow(p tenant.MFAPolicy, u tenant.User, amr []string) (flow, bo
 	return f, true
 }
 
-// SessionMeetsPolicy reports whether a sign-in that proved amr (an SSO
-// session's) still counts for user under t's MFA policy as it is now. It
-// does not when it proved no second factor ("mfa") and a sign-in of user
-// now would ask for one: the tenant made MFA required, or counts a kind
-// of factor the user has, or the user must enrol again after an import.
+// SessionMeetsPolicy reports whether an SSO session still counts for user
+// under t's MFA policy as it is now. It does not when its sign-in proved no
+// second factor ("mfa" in its AMR), no factor of the user's was set up in
+// it (Session.FactorSetUp), and a sign-in of user now would ask for one:
+// the tenant made MFA required, or counts a kind of factor the user has,
+// or the user must enrol again after an import.
 // Such a session answers no relying party and opens no account page: the
 // person signs in again, password and second factor (or its set-up), as
 // anyone signing in now would (docs/account.md). A full sign-in rather
 // than asking for the second factor alone: a session cookie is not the
 // password, and MFA_SETUP must not let whoever holds one enrol a factor.
-func SessionMeetsPolicy(t tenant.Tenant, user tenant.User, amr []string) bool {
-	if slices.Contains(amr, "mfa") {
+func SessionMeetsPolicy(t tenant.Tenant, user tenant.User, sess tenant.Session) bool {
+	if slices.Contains(sess.AMR, "mfa") || sess.FactorSetUp && user.MFA.HasFactor() {
 		return true
 	}
-	_, due := secondFactorFlow(t.Settings.MFA, user, amr)
+	_, due := secondFactorFlow(t.Settings.MFA, user, sess.AMR)
 	return !due
 }
 
@@ -886,16 +887,17 @@ func (m *Machine) confirmWebAuthnSetup(ctx context.Context, tenantID, session st
 // returned in Result.RecoveryCodes to show once.
 //
 // An enrolment of the account page answered in an SSO session (inSession,
-// its ID) adds what the answer proved to that session's AMR in the same
-// transaction (tenant.AddSessionAMR): the person proved the factor in
-// this very session, so it counts for it as the second step of its
-// sign-in would have. Without that, a first factor would end the session
-// it was set up in, whose sign-in proved no second step while the policy
-// now asks this user for one (SessionMeetsPolicy). A session ended
-// meanwhile (signed out in another tab) gains nothing, and the factor is
-// added all the same, as it was proven. The user's other sessions gain
-// nothing either: where the policy now asks this user for a second step,
-// those that proved none no longer count (docs/account.md).
+// its ID) marks that session in the same transaction
+// (tenant.MarkFactorSetUp): the policy's check of the session counts the
+// factor from then on (SessionMeetsPolicy), so a first factor does not end
+// the session it was set up in. The session's AMR stays what its sign-in
+// proved: a factor set up by whoever held the session proves nothing of
+// the person's own, and the admin console, which wants "mfa", still asks
+// for a sign-in with it. A session ended meanwhile (signed out in another
+// tab) is not marked, and the factor is added all the same, as it was
+// proven. The user's other sessions are not marked either: where the
+// policy now asks this user for a second step, those that proved none no
+// longer count (docs/account.md).
 func (m *Machine) enrol(ctx context.Context, tenantID, session string, cr Credentials, user tenant.User, f flow, nf newFactor, name, inSession string, now time.Time) (Result, error) {
 	enrolled := map[string]string{"kind": kindOf(f.MFA.Setup)} // for the audit trail
 	if name != "" {
@@ -918,7 +920,7 @@ func (m *Machine) enrol(ctx context.Context, tenantID, session string, cr Creden
 			return err
 		}
 		if inSession != "" {
-			err := tenant.AddSessionAMR(tx, tenantID, inSession, u.Sub, nf.amr)
+			err := tenant.MarkFactorSetUp(tx, tenantID, inSession, u.Sub)
 			if err != nil && !errors.Is(err, tenant.ErrNotFound) {
 				return err
 			}
