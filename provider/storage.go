@@ -656,7 +656,8 @@ func refreshStandingOf(tx tenant.Tx, st *tenantState, token string, now time.Tim
 // (refreshStandingOf) for the request that presents it: by the refresh
 // grant where it checks the token (exchangeRefreshToken), which hands it
 // to the library's lookup of the same token (TokenRequestByRefreshToken)
-// in the request's context, so that the token is read and hashed once.
+// in the request's context, so that the lookup reads and hashes it once
+// (the use-up reads it again, in its own transaction: rotateRefreshToken).
 type refreshLookup struct {
 	token    string
 	rt       refreshToken

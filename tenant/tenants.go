@@ -288,18 +288,25 @@ func (s *Service) UpdateTenant(ctx context.Context, slug string, in TenantChange
 			t.Name = name
 		}
 		t.Settings = in.Settings.Apply(t.Settings)
-		if err := validateSettings(t.Settings); err != nil {
-			return err
+		// Only an admin group chosen now is held to today's rules for a
+		// group's name: one that an older version accepted stays while
+		// other settings change. Every problem is said at once.
+		adminGroupChosen := t.Settings.AdminGroup != before.Settings.AdminGroup
+		var adminGroupProblem error
+		if adminGroupChosen {
+			adminGroupProblem = validateAdminGroupName(t.Settings.AdminGroup)
 		}
-		if t.Settings.AdminGroup != before.Settings.AdminGroup {
-			// Only an admin group chosen now is held to today's rules for
-			// a group's name: one that an older version accepted stays
-			// while other settings change. It must exist, or nobody could
-			// be let in; and an administrator who moves it must move with
-			// it.
-			if err := validateAdminGroupName(t.Settings.AdminGroup); err != nil {
-				return err
-			}
+		switch err := validateSettings(t.Settings); {
+		case err != nil && adminGroupProblem != nil:
+			return fmt.Errorf("%w; %w", err, adminGroupProblem) // one line, both found by errors.Is and As
+		case err != nil:
+			return err
+		case adminGroupProblem != nil:
+			return adminGroupProblem
+		}
+		if adminGroupChosen {
+			// It must exist, or nobody could be let in; and an
+			// administrator who moves it must move with it.
 			if err := checkGroupsExist(tx, slug, []string{t.Settings.AdminGroup}); err != nil {
 				return err
 			}

@@ -332,3 +332,22 @@ func TestLogoRefusalSaysWhatIsAllowed(t *testing.T) {
 		t.Errorf("a logo over plain http elsewhere: %v", err)
 	}
 }
+
+// A settings change with several problems says them all at once, the admin
+// group's name among them, in one line.
+func TestSettingsProblemsAreSaidAtOnce(t *testing.T) {
+	svc, _ := newService(t)
+	ctx := t.Context()
+	if _, err := svc.CreateTenant(ctx, tenant.NewTenant{Slug: "acme"}); err != nil {
+		t.Fatal(err)
+	}
+	group, days := "\u2800", tenant.MaxTempPasswordValidityDays+1
+	_, err := svc.UpdateTenant(ctx, "acme", tenant.TenantChange{Settings: tenant.SettingsChange{AdminGroup: &group, TempPasswordValidityDays: &days}})
+	var inv *tenant.InvalidError
+	if !errors.Is(err, tenant.ErrInvalid) || !errors.As(err, &inv) || inv.Field != tenant.FieldAdminGroup {
+		t.Fatalf("%v: want ErrInvalid with the admin group's refusal", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "temporary password") || !strings.Contains(msg, "admin group: ") || strings.Contains(msg, "\n") {
+		t.Errorf("%q: want both problems in one line", msg)
+	}
+}

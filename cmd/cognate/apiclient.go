@@ -33,6 +33,10 @@ type apiClient struct {
 	host string
 }
 
+// tokenSources are the places the CLI takes the operator token from, for
+// the messages that send the operator to them.
+const tokenSources = "--token, --token-file, COGNATE_ADMIN_TOKEN or COGNATE_ADMIN_TOKEN_FILE"
+
 // apiError is an error answer of the API; its Message was written for the
 // person at the terminal.
 type apiError struct {
@@ -156,7 +160,7 @@ func (c *apiClient) answer(resp *http.Response, method, path string, out any) ([
 		fromAPI := json.Unmarshal(raw, &answer) == nil && e.Message != ""
 		switch {
 		case resp.StatusCode == http.StatusUnauthorized:
-			e.Message = "the server refused the operator token; check --token, --token-file or COGNATE_ADMIN_TOKEN"
+			e.Message = "the server refused the operator token; check " + tokenSources
 		case fromAPI && e.Code == "unknown_host" && answer.BaseURL != "":
 			e.Message = c.notTheServersHost(answer.BaseURL)
 		case fromAPI:
@@ -271,7 +275,7 @@ func (o *connection) client(env map[string]string) (*apiClient, error) {
 			if abs, err := filepath.Abs(file); err == nil {
 				file = abs
 			}
-			return nil, fmt.Errorf("no operator token: pass --token or --token-file, or set COGNATE_ADMIN_TOKEN or COGNATE_ADMIN_TOKEN_FILE; "+
+			return nil, fmt.Errorf("no operator token: give it in "+tokenSources+"; "+
 				"a dev-mode server writes %s next to its data file, but there is no %s "+
 				"(give the server's data file with --data or COGNATE_DATA, as it was given to cognate serve)", devAdminTokenFile, file)
 		case err != nil:

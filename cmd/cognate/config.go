@@ -762,8 +762,12 @@ func (s SMTPConfig) validate(bad func(name, format string, args ...any)) {
 			bad("", "smtp.host is required when other smtp settings are given")
 		}
 		// A mode or a port that is wrong in itself is wrong without a
-		// relay too: refused now, not at the start that adds one.
-		for _, p := range s.mailConfig("").Problems("smtp.", false) {
+		// relay too: refused now, not at the start that adds one. (The
+		// rule against a password in clear text needs a relay; without
+		// one the settings that would send it are refused above.)
+		modeAndPort := s.mailConfig("")
+		modeAndPort.Username = ""
+		for _, p := range modeAndPort.Problems("smtp.", false) {
 			if p.Field == "tls" || p.Field == "port" {
 				bad("smtp."+p.Field, "%w", p)
 			}

@@ -334,6 +334,8 @@ func TestValidate(t *testing.T) {
 		}, want: []string{`smtp.tls "bogus": want starttls, implicit or none`, "smtp.port 99999: want 1 to 65535"},
 			not: []string{"smtp.host is required"}},
 		{name: "SMTP mode without a host", change: func(c *Config) { c.SMTP = SMTPConfig{TLS: mail.TLSNone} }},
+		{name: "SMTP user without a host, without TLS", change: func(c *Config) { c.SMTP = SMTPConfig{TLS: mail.TLSNone, Username: "x"} },
+			want: []string{"smtp.host is required"}, not: []string{"clear text"}},
 		{name: "logging", change: func(c *Config) { c.LogFormat, c.LogLevel = "xml", "loud" }, want: []string{"log_format", "log_level"}},
 		{
 			name: "every problem at once",

@@ -17,14 +17,13 @@ import (
 // gives it others' (the real response's, say).
 type Response struct {
 	header http.Header
-	shared bool // header is another's (NewResponse)
 	status int
 	body   bytes.Buffer
 }
 
 // NewResponse returns a Response whose headers are header: what the
 // handler sets there is set on whatever else header belongs to.
-func NewResponse(header http.Header) *Response { return &Response{header: header, shared: true} }
+func NewResponse(header http.Header) *Response { return &Response{header: header} }
 
 func (r *Response) Header() http.Header {
 	if r.header == nil {
@@ -55,13 +54,11 @@ func (r *Response) Status() int { return r.status }
 // changed.
 func (r *Response) Body() []byte { return r.body.Bytes() }
 
-// Send writes what the handler wrote to w: the headers of a Response that
-// has its own (a Response made with NewResponse(w.Header()) has set them
-// on w already), the status, 200 when it wrote none, and the body.
+// Send writes what the handler wrote to w: its headers (which a Response
+// made with NewResponse(w.Header()) has set on w already), the status, 200
+// when it wrote none, and the body.
 func (r *Response) Send(w http.ResponseWriter) {
-	if !r.shared {
-		maps.Copy(w.Header(), r.header)
-	}
+	maps.Copy(w.Header(), r.header)
 	status := r.status
 	if status == 0 {
 		status = http.StatusOK
