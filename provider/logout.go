@@ -133,13 +133,13 @@ func (p *Provider) logoutNeedsConfirmation(r *http.Request, slug, hintSub string
 }
 
 // endSession ends the browser's session at slug for a logout (EndSession).
-// One the store could not end is refused with the page that says the
-// person has not been signed out, and logged; false then, and the caller
-// answers nothing more.
+// One the store could not end is answered with the page that says the
+// person has not been signed out (ProblemSignOutFailed), and logged; false
+// then, and the caller answers nothing more.
 func (p *Provider) endSession(w http.ResponseWriter, r *http.Request, slug string) bool {
 	if err := p.EndSession(w, r, slug); err != nil {
 		p.logger.ErrorContext(r.Context(), "logout", "tenant", slug, "err", err)
-		p.fail(w, r, http.StatusServiceUnavailable, ProblemSignOutLinkRefused)
+		p.fail(w, r, http.StatusServiceUnavailable, ProblemSignOutFailed)
 		return false
 	}
 	return true
@@ -158,7 +158,7 @@ func (p *Provider) serveRelogin(w http.ResponseWriter, r *http.Request, slug str
 	st, err := p.cache.get(r.Context(), slug)
 	if err != nil {
 		p.logger.ErrorContext(r.Context(), "logout: load the organization", "tenant", slug, "err", err)
-		p.fail(w, r, http.StatusServiceUnavailable, ProblemSignOutLinkRefused)
+		p.fail(w, r, http.StatusServiceUnavailable, ProblemSignOutFailed)
 		return
 	}
 	cl := st.clients[f.Get("client_id")]

@@ -99,6 +99,10 @@ const (
 	// unknown client, an unregistered post-logout redirect URI, a broken
 	// ID token hint); the session is left as it was.
 	ProblemSignOutLinkRefused Problem = "sign_out_link_refused"
+	// ProblemSignOutFailed: a logout the server could not carry out (the
+	// store could not end the session); the person is still signed in,
+	// and the server has logged why.
+	ProblemSignOutFailed Problem = "sign_out_failed"
 )
 
 var problemText = map[Problem]string{
@@ -106,6 +110,7 @@ var problemText = map[Problem]string{
 	ProblemBadRequest:         "The request was malformed.",
 	ProblemSignInLinkRefused:  "This sign-in link is incomplete, or the application is not set up to sign in here. Go back to the application and start again; if it happens again, tell the application's administrator.",
 	ProblemSignOutLinkRefused: "This sign-out link does not work here, so you have not been signed out. Go back to the application and sign out again; if it happens again, tell the application's administrator.",
+	ProblemSignOutFailed:      "Something went wrong on our side, so you have not been signed out. Try again in a moment.",
 }
 
 func (p *Provider) fail(w http.ResponseWriter, r *http.Request, status int, problem Problem) {

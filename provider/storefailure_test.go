@@ -308,7 +308,7 @@ func TestLogoutStoreFailure(t *testing.T) {
 	})
 	f := h.fixture("acme", true)
 	cfg := h.oauthConfig(f)
-	const refused = "This sign-out link does not work here, so you have not been signed out."
+	const refused = "Something went wrong on our side, so you have not been signed out."
 	sessionWrites := func(write bool, c tenant.Collection) bool { return write && c == tenant.CollSessions }
 	challenge := oauth2.S256ChallengeFromVerifier(oauth2.GenerateVerifier())
 	cases := []struct {

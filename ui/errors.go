@@ -206,6 +206,10 @@ func (p *Pages) ProviderError(w http.ResponseWriter, r *http.Request, status int
 		pe.heading, pe.msg = msgLinkRefusedHead, msgLinkRefused
 	case provider.ProblemSignOutLinkRefused:
 		pe.heading, pe.msg = msgLogoutRefusedHead, msgLogoutRefused
+	case provider.ProblemSignOutFailed:
+		pe.msg = msgLogoutFailed
 	}
+	// The provider has logged the problem, once, where it met it.
+	pe.reported = true
 	p.fail(w, r, pe)
 }

@@ -107,6 +107,7 @@ const (
 	msgLinkRefused        msgKey = "login.refused"
 	msgLogoutRefusedHead  msgKey = "logout.refused.heading"
 	msgLogoutRefused      msgKey = "logout.refused"
+	msgLogoutFailed       msgKey = "logout.failed"
 	msgLoginMissing       msgKey = "login.missing"
 	msgLoginIncorrect     msgKey = "login.incorrect"
 	msgLoginLocked        msgKey = "login.locked"
@@ -172,6 +173,7 @@ var catalogue = map[lang]map[msgKey]string{
 		"login.refused.heading":         "This sign-in link does not work here",
 		"login.refused":                 "The link is incomplete, or the application that sent you here is not set up to sign in at this organization. Go back to the application and start again; if it happens again, tell the application's administrator.",
 		"logout.refused.heading":        "This sign-out link does not work here",
+		"logout.failed":                 "Something went wrong on our side, so you have not been signed out. Try again in a moment.",
 		"logout.refused":                "The application that sent you here is not set up to sign out at this organization, so you have not been signed out. Go back to the application and sign out again; if it happens again, tell the application's administrator.",
 		"login.title":                   "Sign in",
 		"login.heading":                 "Sign in to %s",
@@ -431,6 +433,7 @@ var catalogue = map[lang]map[msgKey]string{
 		"login.refused.heading":         "Deze inloglink werkt hier niet",
 		"login.refused":                 "De link is onvolledig, of de applicatie die u hierheen stuurde is niet ingesteld om bij deze organisatie in te loggen. Ga terug naar de applicatie en begin opnieuw; gebeurt het weer, meld het dan aan de beheerder van de applicatie.",
 		"logout.refused.heading":        "Deze uitloglink werkt hier niet",
+		"logout.failed":                 "Er ging bij ons iets mis, dus u bent niet uitgelogd. Probeer het zo nog eens.",
 		"logout.refused":                "De applicatie die u hierheen stuurde is niet ingesteld om bij deze organisatie uit te loggen, dus u bent niet uitgelogd. Ga terug naar de applicatie en log opnieuw uit; gebeurt het weer, meld het dan aan de beheerder van de applicatie.",
 		"login.title":                   "Inloggen",
 		"login.heading":                 "Inloggen bij %s",

@@ -65,7 +65,8 @@ func (p *Pages) postLogoutConfirm(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	if err := p.Provider.EndSession(w, r, e.slug()); err != nil {
-		return err // the error page, and its one log line: still signed in
+		// Still signed in, and told so; the error page's line logs why.
+		return &pageError{status: http.StatusServiceUnavailable, msg: msgLogoutFailed, err: err}
 	}
 	http.Redirect(w, r, provider.PathLoggedOut, http.StatusSeeOther)
 	return nil

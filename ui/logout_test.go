@@ -219,9 +219,10 @@ func TestLogoutConfirmationStoreFailure(t *testing.T) {
 	store.deletes.Store(true)
 	p = b.Post(s.tenantURL+"/logout/confirm", url.Values{"csrf_token": {uitest.HiddenField(t, confirm, "csrf_token")}})
 	store.deletes.Store(false)
-	if p.Status != http.StatusInternalServerError {
-		t.Fatalf("confirmed while the store fails: status %d, Location %q, want 500:\n%s", p.Status, p.Location, p.Body)
+	if p.Status != http.StatusServiceUnavailable {
+		t.Fatalf("confirmed while the store fails: status %d, Location %q, want 503:\n%s", p.Status, p.Location, p.Body)
 	}
+	uitest.MustContain(t, p, "Something went wrong on our side, so you have not been signed out. Try again in a moment.")
 	uitest.MustNotContain(t, p, "You are signed out")
 	lines = log.Since(mark)
 	if len(lines) != 1 || !strings.Contains(lines[0], "level=ERROR") || !strings.Contains(lines[0], errSessionWrite.Error()) {
