@@ -80,13 +80,21 @@ func (p *Provider) serveLogout(w http.ResponseWriter, r *http.Request) {
 	// needs the person's confirmation, the redirect is dropped, its
 	// headers with it, for one to the confirmation page. Other answers
 	// (refusals) pass through.
-	confirm := p.logoutNeedsConfirmation(r, site.Slug, hintSub)
+	confirm, unread := p.logoutNeedsConfirmation(r, site.Slug, hintSub)
 	var held buffered.Response
 	p.op.ServeHTTP(&held, r)
 	if held.Status() == http.StatusFound {
-		if confirm {
+		switch {
+		case unread != nil:
+			// Whether there is a session to end is not known: the
+			// confirmation page, which reads it again, says what it finds.
+			p.logger.ErrorContext(r.Context(), "logout sent to the confirmation page: the SSO session could not be read",
+				"tenant", site.Slug, "err", unread)
+		case confirm:
 			p.logger.InfoContext(r.Context(), "logout sent to the confirmation page: it names no registered address and no hint of the signed-in user",
 				"tenant", site.Slug)
+		}
+		if confirm {
 			http.Redirect(w, r, PathLogoutConfirm, http.StatusFound)
 			return
 		}
@@ -114,22 +122,21 @@ func (p *Provider) logoutHintSubject(r *http.Request, slug string) (string, erro
 // logoutNeedsConfirmation reports whether a logout request would end a
 // live session without saying where it came from: neither a logout
 // address of a client nor an ID token of the user signed in (hintSub, the
-// subject of its verified id_token_hint).
-func (p *Provider) logoutNeedsConfirmation(r *http.Request, slug, hintSub string) bool {
+// subject of its verified id_token_hint). A session the store could not
+// read needs confirmation too; unread is why, for the caller to log once
+// it knows the library accepts the request.
+func (p *Provider) logoutNeedsConfirmation(r *http.Request, slug, hintSub string) (confirm bool, unread error) {
 	if r.Form.Get("client_id") != "" && r.Form.Get("post_logout_redirect_uri") != "" {
-		return false // the library checks that the address is the client's
+		return false, nil // the library checks that the address is the client's
 	}
 	sess, _, err := p.ReadSession(r, slug)
 	switch {
 	case errors.Is(err, ErrNoSession):
-		return false // nothing to end
+		return false, nil // nothing to end
 	case err != nil:
-		// Whether there is a session to end is not known: the
-		// confirmation page, which reads it again, says what it finds.
-		p.logger.ErrorContext(r.Context(), "logout: the SSO session could not be read; asking for confirmation", "tenant", slug, "err", err)
-		return true
+		return true, err
 	}
-	return hintSub == "" || hintSub != sess.Sub
+	return hintSub == "" || hintSub != sess.Sub, nil
 }
 
 // endSession ends the browser's session at slug for a logout (EndSession).

@@ -56,6 +56,30 @@ func reads(coll tenant.Collection) func(write bool, c tenant.Collection) bool {
 	return func(write bool, c tenant.Collection) bool { return !write && c == coll }
 }
 
+// newFailingHarness is a harness over a failingStore, which it returns.
+func newFailingHarness(t *testing.T) (*harness, *failingStore) {
+	var store *failingStore
+	h := newHarnessOver(t, "http", func(real tenant.Store, dbPath string) tenant.Store {
+		store = &failingStore{Store: real, path: dbPath}
+		return store
+	})
+	return h, store
+}
+
+// loggedOneError checks that logged is one ERROR line that names the
+// store's data file (its error) and says each of says.
+func loggedOneError(t *testing.T, logged string, store *failingStore, says ...string) {
+	t.Helper()
+	if n := strings.Count(logged, "\n"); n != 1 {
+		t.Fatalf("the failure logged %d lines, want 1:\n%s", n, logged)
+	}
+	for _, s := range append([]string{"level=ERROR", store.path}, says...) {
+		if !strings.Contains(logged, s) {
+			t.Errorf("the line does not say %s:\n%s", s, logged)
+		}
+	}
+}
+
 func (s *failingStore) View(ctx context.Context, fn func(tenant.Tx) error) error {
 	return s.Store.View(ctx, func(tx tenant.Tx) error { return fn(failingTx{tx, s}) })
 }
@@ -114,11 +138,7 @@ func (t failingTx) DeleteTenant(tenantID string) error {
 // left on device"); the log has it, in one ERROR line, not in Cognate's and
 // again in the library's.
 func TestStoreFailureIsServerError(t *testing.T) {
-	var store *failingStore
-	h := newHarnessOver(t, "http", func(real tenant.Store, dbPath string) tenant.Store {
-		store = &failingStore{Store: real, path: dbPath}
-		return store
-	})
+	h, store := newFailingHarness(t)
 	// zitadel/oidc logs through slog's default, as in cmd/cognate.
 	previous := slog.Default()
 	slog.SetDefault(h.logger)
@@ -200,15 +220,7 @@ func TestStoreFailureIsServerError(t *testing.T) {
 			if resp.StatusCode != http.StatusInternalServerError || strings.TrimSpace(body.String()) != want {
 				t.Errorf("answer %d %s\nwant 500 %s", resp.StatusCode, body.String(), want)
 			}
-			logged := h.logs.String()[start:]
-			if n := strings.Count(logged, "\n"); n != 1 {
-				t.Fatalf("the failure logged %d lines, want 1:\n%s", n, logged)
-			}
-			for _, s := range []string{"level=ERROR", tc.says, store.path, "tenant=acme"} {
-				if !strings.Contains(logged, s) {
-					t.Errorf("the line does not say %s:\n%s", s, logged)
-				}
-			}
+			loggedOneError(t, h.logs.String()[start:], store, tc.says, "tenant=acme")
 		})
 	}
 }
@@ -219,11 +231,7 @@ func TestStoreFailureIsServerError(t *testing.T) {
 // for the pages that must not go on (the logout confirmation), tells the
 // two apart (ErrNoSession) and logs neither.
 func TestSessionStoreFailureIsLogged(t *testing.T) {
-	var store *failingStore
-	h := newHarnessOver(t, "http", func(real tenant.Store, dbPath string) tenant.Store {
-		store = &failingStore{Store: real, path: dbPath}
-		return store
-	})
+	h, store := newFailingHarness(t)
 	f := h.fixture("acme", false)
 	h.signIn(f, h.oauthConfig(f))
 	if err := store.Flush(context.Background()); err != nil {
@@ -284,14 +292,7 @@ func TestSessionStoreFailureIsLogged(t *testing.T) {
 				}
 				return
 			}
-			if n := strings.Count(logged, "\n"); n != 1 {
-				t.Fatalf("the failure logged %d lines, want 1:\n%s", n, logged)
-			}
-			for _, s := range []string{"level=ERROR", "read the SSO session", store.path, "tenant=acme"} {
-				if !strings.Contains(logged, s) {
-					t.Errorf("the line does not say %s:\n%s", s, logged)
-				}
-			}
+			loggedOneError(t, logged, store, "read the SSO session", "tenant=acme")
 		})
 	}
 }
@@ -301,11 +302,7 @@ func TestSessionStoreFailureIsLogged(t *testing.T) {
 // stay, and one ERROR line says why. One that cannot read the session does
 // not know whether to ask: it asks (the confirmation page), and logs it.
 func TestLogoutStoreFailure(t *testing.T) {
-	var store *failingStore
-	h := newHarnessOver(t, "http", func(real tenant.Store, dbPath string) tenant.Store {
-		store = &failingStore{Store: real, path: dbPath}
-		return store
-	})
+	h, store := newFailingHarness(t)
 	f := h.fixture("acme", true)
 	cfg := h.oauthConfig(f)
 	const refused = "Something went wrong on our side, so you have not been signed out."
@@ -356,10 +353,7 @@ func TestLogoutStoreFailure(t *testing.T) {
 			if !h.signedIn("acme") {
 				t.Error("signed out, though the store kept the session")
 			}
-			logged := h.logs.String()[start:]
-			if n := strings.Count(logged, "level=ERROR"); n != 1 || !strings.Contains(logged, store.path) {
-				t.Errorf("logged %d ERROR lines, want 1 naming the store's error:\n%s", n, logged)
-			}
+			loggedOneError(t, h.logs.String()[start:], store, "tenant=acme")
 		})
 	}
 }
