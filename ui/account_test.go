@@ -177,19 +177,3 @@ func TestAccountFirstFactorKeepsTheSession(t *testing.T) {
 		})
 	}
 }
-
-// sessionOf is the SSO session of token at s's tenant, as the store keeps
-// it.
-func sessionOf(t *testing.T, s *stack, token string) tenant.Session {
-	t.Helper()
-	var sess tenant.Session
-	err := s.store.View(t.Context(), func(tx tenant.Tx) error {
-		var err error
-		sess, err = tenant.SessionByToken(tx, s.slug(), token)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sess
-}

@@ -66,17 +66,36 @@ func sessionToken(t *testing.T, b *browser, s *stack) string {
 // queued writes included.
 func sessionLives(t *testing.T, s *stack, token string) bool {
 	t.Helper()
+	_, ok := storedSession(t, s, token)
+	return ok
+}
+
+// sessionOf is the SSO session of token at s's tenant, as the store keeps
+// it; there must be one.
+func sessionOf(t *testing.T, s *stack, token string) tenant.Session {
+	t.Helper()
+	sess, ok := storedSession(t, s, token)
+	if !ok {
+		t.Fatal("no such session")
+	}
+	return sess
+}
+
+// storedSession reads the SSO session of token at s's tenant, once what
+// waits in the store's queue is committed; ok is false for none.
+func storedSession(t *testing.T, s *stack, token string) (sess tenant.Session, ok bool) {
+	t.Helper()
 	if err := s.store.Flush(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	err := s.store.View(t.Context(), func(tx tenant.Tx) error {
-		_, err := tenant.SessionByToken(tx, s.slug(), token)
+	err := s.store.View(t.Context(), func(tx tenant.Tx) (err error) {
+		sess, err = tenant.SessionByToken(tx, s.slug(), token)
 		return err
 	})
 	if err != nil && !errors.Is(err, tenant.ErrNotFound) {
 		t.Fatal(err)
 	}
-	return err == nil
+	return sess, err == nil
 }
 
 // hasTOTP reports whether the user sub of s still has an authenticator app.
