@@ -267,12 +267,12 @@ type Session struct {
 	CreatedAt time.Time `json:"created_at"`
 	ExpiresAt time.Time `json:"expires_at"`
 	// FactorSetUp: a second factor was set up, and proven, in this session
-	// (the account page). The MFA policy's check of the session
-	// (auth.SessionMeetsPolicy) counts it, so that setting up a first
-	// factor does not end the session it is set up in. AMR does not gain
-	// it: whoever held the session's cookie could have set that factor up,
-	// so it proves nothing the sign-in did not, and the session's ID tokens
-	// say what its sign-in proved.
+	// (the account page). The account page counts it
+	// (auth.SessionOpensAccount), so that setting up a first factor does
+	// not sign the person out of it. AMR does not gain it, and
+	// applications are not answered from it: whoever held the session's
+	// cookie could have set that factor up, so it proves nothing the
+	// sign-in did not.
 	FactorSetUp bool `json:"factor_set_up,omitempty"`
 }
 

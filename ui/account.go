@@ -136,11 +136,11 @@ type factorView struct {
 }
 
 // accountUser reads the browser's session and its user for the account
-// page; without a session that counts (p.session) it sends the person to
-// sign in, and ok is false.
+// page; without a session that opens it (auth.SessionOpensAccount) it
+// sends the person to sign in, and ok is false.
 func (p *Pages) accountUser(w http.ResponseWriter, r *http.Request, e env) (sess tenant.Session, user tenant.User, ok bool) {
-	sess, user, ok, _ = p.session(r, e)
-	if !ok {
+	sess, user, ok = p.Provider.Session(r, e.slug())
+	if ok = ok && auth.SessionOpensAccount(e.tenant, user, sess); !ok {
 		http.Redirect(w, r, loginURL(accountLogin), http.StatusSeeOther)
 	}
 	return sess, user, ok

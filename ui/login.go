@@ -161,7 +161,7 @@ func (p *Pages) session(r *http.Request, e env) (sess tenant.Session, user tenan
 	if !ok {
 		return tenant.Session{}, tenant.User{}, false, false
 	}
-	if !auth.SessionMeetsPolicy(e.tenant, user, sess) {
+	if !auth.SessionMeetsPolicy(e.tenant, user, sess.AMR) {
 		return tenant.Session{}, tenant.User{}, false, true
 	}
 	return sess, user, true, false

@@ -167,23 +167,33 @@ func secondFactorFlow(p tenant.MFAPolicy, u tenant.User, amr []string) (flow, bo
 	return f, true
 }
 
-// SessionMeetsPolicy reports whether an SSO session still counts for user
-// under t's MFA policy as it is now. It does not when its sign-in proved no
-// second factor ("mfa" in its AMR), no factor of the user's was set up in
-// it (Session.FactorSetUp), and a sign-in of user now would ask for one:
-// the tenant made MFA required, or counts a kind of factor the user has,
-// or the user must enrol again after an import.
+// SessionMeetsPolicy reports whether a sign-in that proved amr (an SSO
+// session's) still counts for user under t's MFA policy as it is now. It
+// does not when it proved no second factor ("mfa") and a sign-in of user
+// now would ask for one: the tenant made MFA required, or counts a kind
+// of factor the user has, or the user must enrol again after an import.
 // Such a session answers no relying party and opens no account page: the
 // person signs in again, password and second factor (or its set-up), as
 // anyone signing in now would (docs/account.md). A full sign-in rather
 // than asking for the second factor alone: a session cookie is not the
 // password, and MFA_SETUP must not let whoever holds one enrol a factor.
-func SessionMeetsPolicy(t tenant.Tenant, user tenant.User, sess tenant.Session) bool {
-	if slices.Contains(sess.AMR, "mfa") || sess.FactorSetUp && user.MFA.HasFactor() {
+func SessionMeetsPolicy(t tenant.Tenant, user tenant.User, amr []string) bool {
+	if slices.Contains(amr, "mfa") {
 		return true
 	}
-	_, due := secondFactorFlow(t.Settings.MFA, user, sess.AMR)
+	_, due := secondFactorFlow(t.Settings.MFA, user, amr)
 	return !due
+}
+
+// SessionOpensAccount reports whether an SSO session opens user's account
+// page: one that meets the policy (SessionMeetsPolicy), or one in which a
+// factor of the user's was set up (Session.FactorSetUp), so that setting up
+// a first factor does not sign the person out of the page they set it up
+// on. Applications are answered by SessionMeetsPolicy alone: such a
+// session's sign-in proved no second step, so an application's next
+// sign-in asks for the password and the new factor.
+func SessionOpensAccount(t tenant.Tenant, user tenant.User, sess tenant.Session) bool {
+	return SessionMeetsPolicy(t, user, sess.AMR) || sess.FactorSetUp && user.MFA.HasFactor()
 }
 
 // afterFirstFactor continues Start once the password is proven: when a
@@ -888,12 +898,14 @@ func (m *Machine) confirmWebAuthnSetup(ctx context.Context, tenantID, session st
 //
 // An enrolment of the account page answered in an SSO session (inSession,
 // its ID) marks that session in the same transaction
-// (tenant.MarkFactorSetUp): the policy's check of the session counts the
-// factor from then on (SessionMeetsPolicy), so a first factor does not end
-// the session it was set up in. The session's AMR stays what its sign-in
-// proved: a factor set up by whoever held the session proves nothing of
-// the person's own, and the admin console, which wants "mfa", still asks
-// for a sign-in with it. A session ended meanwhile (signed out in another
+// (tenant.MarkFactorSetUp): the account page counts the factor for that
+// session from then on (SessionOpensAccount), so a first factor does not
+// sign the person out of the page it was set up on. The session's AMR
+// stays what its sign-in proved, and applications are not answered from
+// it while the policy asks for a second step: a factor set up by whoever
+// held the session proves nothing of the person's own, so an
+// application's sign-in (the admin console's too) asks for the password
+// and the new factor. A session ended meanwhile (signed out in another
 // tab) is not marked, and the factor is added all the same, as it was
 // proven. The user's other sessions are not marked either: where the
 // policy now asks this user for a second step, those that proved none no
