@@ -290,19 +290,10 @@ func (s *Service) UpdateTenant(ctx context.Context, slug string, in TenantChange
 		t.Settings = in.Settings.Apply(t.Settings)
 		// Only an admin group chosen now is held to today's rules for a
 		// group's name: one that an older version accepted stays while
-		// other settings change. Every problem is said at once.
+		// other settings change.
 		adminGroupChosen := t.Settings.AdminGroup != before.Settings.AdminGroup
-		var adminGroupProblem error
-		if adminGroupChosen {
-			adminGroupProblem = validateAdminGroupName(t.Settings.AdminGroup)
-		}
-		switch err := validateSettings(t.Settings); {
-		case err != nil && adminGroupProblem != nil:
-			return fmt.Errorf("%w; %w", err, adminGroupProblem) // one line, both found by errors.Is and As
-		case err != nil:
+		if err := settingsError(t.Settings, adminGroupChosen); err != nil {
 			return err
-		case adminGroupProblem != nil:
-			return adminGroupProblem
 		}
 		if adminGroupChosen {
 			// It must exist, or nobody could be let in; and an
@@ -397,21 +388,41 @@ func MFAModes() []string { return []string{MFAOff, MFAOptional, MFARequired} }
 // ValidateSettings checks a tenant's settings and says every problem, the
 // admin group's name among them: whole settings, as a new tenant's, choose
 // their admin group. UpdateTenant checks that name only when the group is
-// chosen anew (validateAdminGroupName).
-func ValidateSettings(st Settings) error {
+// chosen anew.
+func ValidateSettings(st Settings) error { return settingsError(st, true) }
+
+// settingsError is ErrInvalid saying every problem of st at once, in one
+// line, or nil; with checkAdminGroup the admin group's name is checked
+// too, and a refusal of it is also the error (errors.As finds the
+// *InvalidError that names FieldAdminGroup, for a front end to point at).
+func settingsError(st Settings, checkAdminGroup bool) error {
 	problems := settingsProblems(st)
-	if err := validateAdminGroupName(st.AdminGroup); err != nil {
-		problems = append(problems, InvalidReason(err))
+	var refusal error
+	if checkAdminGroup {
+		if refusal = validateAdminGroupName(st.AdminGroup); refusal != nil {
+			problems = append(problems, InvalidReason(refusal))
+		}
 	}
-	return invalidSettings(problems)
+	if len(problems) == 0 {
+		return nil
+	}
+	return &settingsInvalid{text: strings.Join(problems, "; "), refusal: refusal}
 }
 
-// validateSettings is ValidateSettings but for the admin group's name, for
-// a change that keeps its admin group: a group an older version let be
-// named so stays the admin group until another is chosen, and a rule for
-// names made since does not stop the tenant's other settings from
-// changing.
-func validateSettings(st Settings) error { return invalidSettings(settingsProblems(st)) }
+// settingsInvalid is settingsError's error.
+type settingsInvalid struct {
+	text    string
+	refusal error // the admin group name's, or nil
+}
+
+func (e *settingsInvalid) Error() string { return ErrInvalid.Error() + ": " + e.text }
+
+func (e *settingsInvalid) Unwrap() []error {
+	if e.refusal != nil {
+		return []error{ErrInvalid, e.refusal}
+	}
+	return []error{ErrInvalid}
+}
 
 // validateAdminGroupName is ValidateGroupName of the group chosen as the
 // admin group; its refusal names the setting (FieldAdminGroup), so that a
@@ -422,15 +433,6 @@ func validateAdminGroupName(name string) error {
 		inv.Field = FieldAdminGroup
 	}
 	return err
-}
-
-// invalidSettings is ErrInvalid saying the problems of a tenant's
-// settings, nil for none.
-func invalidSettings(problems []string) error {
-	if len(problems) > 0 {
-		return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(problems, "; "))
-	}
-	return nil
 }
 
 // settingsProblems says what is wrong with a tenant's settings, but for

@@ -347,7 +347,8 @@ func TestSettingsProblemsAreSaidAtOnce(t *testing.T) {
 	if !errors.Is(err, tenant.ErrInvalid) || !errors.As(err, &inv) || inv.Field != tenant.FieldAdminGroup {
 		t.Fatalf("%v: want ErrInvalid with the admin group's refusal", err)
 	}
-	if msg := err.Error(); !strings.Contains(msg, "temporary password") || !strings.Contains(msg, "admin group: ") || strings.Contains(msg, "\n") {
-		t.Errorf("%q: want both problems in one line", msg)
+	if msg := err.Error(); !strings.Contains(msg, "temporary password") || !strings.Contains(msg, "admin group: ") ||
+		strings.Contains(msg, "\n") || strings.Count(msg, tenant.ErrInvalid.Error()) != 1 {
+		t.Errorf("%q: want both problems in one line, after one %q", msg, tenant.ErrInvalid)
 	}
 }
