@@ -42,10 +42,10 @@ var ErrAdminGroupWithoutActor = fmt.Errorf("%w: you are not a member of the grou
 var ErrAdminGroup = fmt.Errorf("%w: the admin group cannot be deleted; choose another admin group first", ErrInvalid)
 
 // CreateGroup adds a group to a tenant's pool. Its name, description and
-// precedence follow Cognito's rules (see validateGroup); CreatedAt is set
+// precedence follow Cognito's rules (see ValidateGroup); CreatedAt is set
 // here.
 func (s *Service) CreateGroup(ctx context.Context, tenantID string, g Group) (Group, error) {
-	if err := validateGroup(g); err != nil {
+	if err := ValidateGroup(g); err != nil {
 		return Group{}, err
 	}
 	g.CreatedAt = s.Time()
@@ -477,8 +477,9 @@ func checkGroupsExist(tx Tx, tenantID string, names []string) error {
 	return nil
 }
 
-// validateGroup checks everything of a group that its creator chooses.
-func validateGroup(g Group) error {
+// ValidateGroup checks everything of a group that its creator chooses: its
+// name, description and precedence, in that order.
+func ValidateGroup(g Group) error {
 	if err := ValidateGroupName(g.Name); err != nil {
 		return err
 	}

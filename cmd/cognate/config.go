@@ -991,23 +991,17 @@ func parseLevel(s string) (slog.Level, error) {
 }
 
 // parseServerKey reads a server key by mfa.ParseKey's rules: 32 bytes,
-// base64 (standard or URL alphabet, padded or not) or hex.
+// base64 (standard or URL alphabet, padded or not) or hex. A refusal is
+// only what is wrong with the key (mfa.KeyError's Reason), without the
+// package's "mfa: invalid sealing key" before it, since the message names
+// the setting instead.
 func parseServerKey(s string) ([]byte, error) {
 	key, err := mfa.ParseKey(s)
 	if bad := (*mfa.KeyError)(nil); errors.As(err, &bad) {
-		return nil, keyError{bad}
+		return nil, errors.New(bad.Reason)
 	}
 	return key, err
 }
-
-// keyError is mfa.ParseKey's refusal as the operator reads it: what is
-// wrong with the key, without the package's "mfa: invalid sealing key"
-// before it, since the message names the setting instead. errors.Is
-// still finds mfa.ErrKeyInvalid.
-type keyError struct{ err *mfa.KeyError }
-
-func (e keyError) Error() string { return e.err.Reason }
-func (e keyError) Unwrap() error { return e.err }
 
 // writeServeUsage is the help of `cognate serve`.
 func writeServeUsage(w io.Writer, all []setting) {

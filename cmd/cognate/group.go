@@ -82,16 +82,12 @@ func groupCommands() []adminCommand {
 				details := addGroupDetailFlags(fs)
 				var precedence adminapi.Nullable[int]
 				check := func(in invocation) (err error) {
-					// The service's rules, in its order (name,
-					// description, precedence).
-					if err := tenant.ValidateGroupName(in.args[0]); err != nil {
-						return ruleRefusal(err)
+					if precedence, err = details.precedence(); err != nil {
+						return err
 					}
-					if err := tenant.ValidateGroupDescription(*details.description); err != nil {
-						return ruleRefusal(err)
-					}
-					precedence, err = details.precedence()
-					return err
+					// The service's own check of a new group.
+					return ruleRefusal(tenant.ValidateGroup(tenant.Group{Name: in.args[0], Description: *details.description,
+						Precedence: precedence.Value}))
 				}
 				return check, func(ctx context.Context, c *apiClient, in invocation) (output, error) {
 					path, err := tenantPath(in.tenant)
